@@ -1,0 +1,129 @@
+# nnx — build the interpreter, run its tests, its main example and its benchmarks.
+#
+#   make          install missing build packages, build ./nnx
+#   make test     ... and run every unit test (plain and under ASan+UBSan) and
+#                 every end-to-end script; prints "tests: N passed, M failed"
+#   make run      ... and train examples/fashion_mlp.nnx on Fashion-MNIST
+#   make bench    nnx against PyTorch on the same work, as a ratio
+#   make fmt      rewrite examples/ and stdlib/ in nnx's canonical layout
+#   make clean
+#
+# Sources are found by wildcard: a new src/<part>/*.c or tests/unit/test_*.c
+# needs no edit here.  The targets that need packages re-enter make after
+# installing them, so pkg-config is asked only once they are present.
+
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2 -march=native
+PKGS    := flex bison liblua5.4-dev libcmocka-dev libopenblas-dev zlib1g-dev pkg-config
+DATA_PKGS  := dataset-fashion-mnist
+BENCH_PKGS := python3-torch
+
+WARN    := -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L
+INCS     = -Iinclude -Isrc -I$(BUILD)/gen $(shell pkg-config --cflags lua5.4 openblas zlib)
+LIBS     = $(shell pkg-config --libs lua5.4 openblas zlib) -lm
+TESTLIBS = $(shell pkg-config --libs cmocka)
+SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC := $(wildcard src/lang/*.c src/plan/*.c src/rt/*.c src/lua/*.c src/out/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+
+obj      = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+LIB_OBJ  = $(call obj,rel,$(LIB_SRC))
+SLIB_OBJ = $(call obj,san,$(LIB_SRC))
+ifneq ($(wildcard grammar/nnx.y),)
+LIB_OBJ  += $(BUILD)/rel/gen/nnx.tab.o $(BUILD)/rel/gen/lex.yy.o
+SLIB_OBJ += $(BUILD)/san/gen/nnx.tab.o $(BUILD)/san/gen/lex.yy.o
+# Only the front end includes the generated headers.
+FRONT    := $(wildcard src/lang/*.c src/cli/*.c tests/unit/test_lex*.c tests/unit/test_parse*.c)
+$(call obj,rel,$(FRONT)) $(call obj,san,$(FRONT)): | $(BUILD)/gen/nnx.tab.h $(BUILD)/gen/lex.yy.h
+endif
+
+.SECONDARY:
+.PHONY: all deps data-deps bench-deps build test unit-tests run bench fmt clean
+.DEFAULT_GOAL := all
+
+all: deps
+	@$(MAKE) --no-print-directory build
+
+deps:
+	@sh tests/install-deps.sh $(PKGS)
+data-deps:
+	@sh tests/install-deps.sh $(DATA_PKGS)
+bench-deps:
+	@sh tests/install-deps.sh $(BENCH_PKGS)
+
+build: nnx
+
+test: deps data-deps
+	@$(MAKE) --no-print-directory unit-tests
+	@sh tests/run.sh $(BUILD)
+
+unit-tests: nnx $(BUILD)/san/nnx $(TESTS:%=$(BUILD)/rel/tests/%) $(TESTS:%=$(BUILD)/san/tests/%)
+
+run: deps data-deps
+	@$(MAKE) --no-print-directory build
+	./nnx run examples/fashion_mlp.nnx
+
+bench: deps data-deps bench-deps
+	@$(MAKE) --no-print-directory build
+	@sh bench/run.sh
+
+fmt: all
+	./nnx fmt -w examples/*.nnx examples/*/*.nnx stdlib/std/*.nnx
+
+clean:
+	rm -rf $(BUILD) nnx
+
+# --- the binary ------------------------------------------------------------
+
+nnx: $(BUILD)/rel/nnx
+	cp $< $@
+
+$(BUILD)/rel/nnx: $(call obj,rel,$(CLI_SRC)) $(BUILD)/rel/libnnx.a
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
+$(BUILD)/san/nnx: $(call obj,san,$(CLI_SRC)) $(BUILD)/san/libnnx.a
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/rel/libnnx.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/san/libnnx.a: $(SLIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+# --- generated front end ---------------------------------------------------
+
+$(BUILD)/gen/nnx.tab.c $(BUILD)/gen/nnx.tab.h: grammar/nnx.y
+	@mkdir -p $(BUILD)/gen
+	bison -Wall -Werror --defines=$(BUILD)/gen/nnx.tab.h -o $(BUILD)/gen/nnx.tab.c $<
+
+$(BUILD)/gen/lex.yy.c $(BUILD)/gen/lex.yy.h: grammar/nnx.l $(BUILD)/gen/nnx.tab.h
+	@mkdir -p $(BUILD)/gen
+	flex --header-file=$(BUILD)/gen/lex.yy.h -o $(BUILD)/gen/lex.yy.c $<
+
+# Flex output does not pass every warning; it is generated, not ours to fix.
+GENFLAGS := -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter
+
+$(BUILD)/rel/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/nnx.tab.h $(BUILD)/gen/lex.yy.h
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(GENFLAGS) $(OPT) $(INCS) -c -o $@ $<
+$(BUILD)/san/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/nnx.tab.h $(BUILD)/gen/lex.yy.h
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(GENFLAGS) $(SAN) $(INCS) -c -o $@ $<
+
+# --- our objects -------------------------------------------------------------
+
+$(BUILD)/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(OPT) -MMD -MP $(INCS) -c -o $@ $<
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(SAN) -MMD -MP $(INCS) -c -o $@ $<
+
+$(BUILD)/rel/tests/%: $(BUILD)/rel/tests/unit/%.o $(BUILD)/rel/libnnx.a
+	$(CC) $(OPT) -o $@ $^ $(LIBS) $(TESTLIBS)
+$(BUILD)/san/tests/%: $(BUILD)/san/tests/unit/%.o $(BUILD)/san/libnnx.a
+	$(CC) $(SAN) -o $@ $^ $(LIBS) $(TESTLIBS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,13 @@
+/* rt.h — nnx's training runtime, the whole public API in one include.
+ *
+ * The runtime stands alone: it is a C library for building networks, loading
+ * data, training and measuring, and it knows nothing of the nnx language.
+ * Each subsystem has its own header under nnx/rt/.
+ */
+#ifndef NNX_RT_H
+#define NNX_RT_H
+
+#include "nnx/rt/error.h"
+#include "nnx/rt/rng.h"
+
+#endif

@@ -1,0 +1,45 @@
+/* main.c — `nnx COMMAND ...`: find the command and hand it the arguments. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct command {
+    const char    *name;
+    nnx_command_fn run;
+    const char    *usage;
+} commands[] = {
+    { "check", cmd_check, "check FILE...                      parse, resolve, type- and shape-check" },
+    { "fmt",   cmd_fmt,   "fmt [-w | --check] FILE...         print or rewrite in canonical layout" },
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "nnx %s — experiments as plain text\n\nusage:\n", NNX_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  nnx %s\n", commands[i].usage);
+    fprintf(out, "\nexit status: 0 success, 1 a run failed, 2 bad input\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_BAD_INPUT;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "help") || !strcmp(name, "-h") || !strcmp(name, "--help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(name, "version") || !strcmp(name, "--version")) {
+        printf("nnx %s\n", NNX_VERSION);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(name, commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "nnx: unknown command '%s'\n", name);
+    usage(stderr);
+    return EXIT_BAD_INPUT;
+}

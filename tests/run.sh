@@ -1,0 +1,39 @@
+#!/bin/sh
+# Run every unit test binary (plain and sanitized) and every end-to-end script,
+# then print one closing line: "tests: N passed, M failed".
+# Usage: tests/run.sh BUILD_DIR
+build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+export NNX="$root/nnx" NNX_SAN="$root/$build/san/nnx" NNX_ROOT="$root"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+passed=0 failed=0 failures=""
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+check() {  # name command...
+    name=$1; shift
+    start=$(date +%s)
+    if "$@" >"$log/out" 2>&1; then
+        passed=$((passed + 1))
+        printf '  ok    %-40s %3ss\n' "$name" $(( $(date +%s) - start ))
+    else
+        failed=$((failed + 1)); failures="$failures $name"
+        printf '  FAIL  %s\n' "$name"
+        sed 's/^/        /' "$log/out" | tail -n 60
+    fi
+}
+
+for t in "$root/$build"/rel/tests/test_* "$root/$build"/san/tests/test_*; do
+    [ -x "$t" ] || continue
+    kind=$(basename "$(dirname "$(dirname "$t")")")
+    check "$kind/$(basename "$t")" "$t"
+done
+for s in "$root"/tests/e2e/*.sh; do
+    [ -f "$s" ] || continue
+    check "e2e/$(basename "$s" .sh)" sh "$s"
+done
+
+[ -n "$failures" ] && echo "failed:$failures"
+echo "tests: $passed passed, $failed failed"
+[ "$failed" = 0 ]
