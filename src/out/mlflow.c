@@ -196,7 +196,8 @@ static void text_add(text *t, const char *fmt, ...)
 }
 
 /* Would a YAML 1.1 reader (PyYAML) take this plain scalar as something other
- * than the same string?  Conservative: anything number-like or a keyword. */
+ * than the same string, or not as a plain scalar at all?  Conservative: it
+ * quotes some strings PyYAML would leave plain, never the other way round. */
 static int yaml_needs_quotes(const char *s)
 {
     static const char *const words[] = {
@@ -211,21 +212,19 @@ static int yaml_needs_quotes(const char *s)
         if (!words[i][k] && !s[k])
             return 1;
     }
-    if (strspn(s, "0123456789+-._:eE") == n)
-        return 1;
-    /* Numbers in every YAML 1.1 form (0x1f, .inf, +1, 1_000, 12:30) start
-     * with a digit, a sign or a dot: quote all of those. */
-    if (!isalpha((unsigned char)s[0]) && s[0] != '/' && s[0] != '_')
+    /* Numbers in every YAML 1.1 form (0x1f, .inf, +1, 1_000, 12:30, 1e5)
+     * start with a digit, a sign or a dot: quote those, except lowercase hex
+     * with a letter other than 'e' (a run id), which no resolver takes for a
+     * number. */
+    int hex_id = strspn(s, "0123456789abcdef") == n && strpbrk(s, "abcdf");
+    if (!isalpha((unsigned char)s[0]) && s[0] != '/' && s[0] != '_' && !hex_id)
         return 1;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (isalnum(c) || strchr("_./-%~+", c))
-            continue;
-        if (c == ':' && s[i + 1] != ' ')
-            continue;
-        if (c == ' ' && s[i + 1] != '#')
-            continue;
-        return 1;
+        if (c < 0x20 || c > 0x7e)  /* control, or non-ASCII: quote to be safe */
+            return 1;
+        if ((c == ':' && s[i + 1] == ' ') || (c == ' ' && s[i + 1] == '#'))
+            return 1;
     }
     return 0;
 }

@@ -116,10 +116,10 @@ static nnx_mlflow_run *start(const char *uri, const char *experiment,
     return nnx_mlflow_start(&o, err);
 }
 
-/* A 32-hex run id is written plain unless it starts with a digit. */
+/* A 32-hex run id is written plain unless it could read as a number. */
 static const char *yaml_id(const char *id, char *buf, size_t cap)
 {
-    if (isdigit((unsigned char)id[0]))
+    if (!isalpha((unsigned char)id[0]) && !strpbrk(id, "abcdf"))
         snprintf(buf, cap, "'%s'", id);
     else
         snprintf(buf, cap, "%s", id);
