@@ -4,6 +4,8 @@
  * reads (`mlflow ui --backend-store-uri file:/path/mlruns` shows it):
  *
  *   <root>/.trash/
+ *   <root>/.nnx-lock                          nnx's lock while it looks up or
+ *                                             creates an experiment
  *   <root>/0/meta.yaml                        experiment "Default"
  *   <root>/<exp id>/meta.yaml                 artifact_location, creation_time,
  *                                             experiment_id, last_update_time,
@@ -22,7 +24,11 @@
  *
  * Experiment ids are 18-digit decimal numbers as MLflow makes them (0 is the
  * Default experiment), run ids 32 lowercase hex digits (a random UUID4 in
- * hex).  An experiment whose meta.yaml carries the same name is reused.
+ * hex).  An experiment whose meta.yaml carries the same name is reused; the
+ * look-up and creation run under a POSIX record lock, so separate processes
+ * starting trials at once share one experiment.  Within one process, calls to
+ * nnx_mlflow_start on the same store must not run concurrently (threads share
+ * the process's lock); every other call may, on different runs.
  * Keys with a '/' become nested files, as in MLflow.
  *
  * Whole files (meta.yaml, params, tags, artifacts) are written to a temporary

@@ -642,6 +642,44 @@ static int create_experiment(const char *root, const char *name, int64_t ms,
     return nnx_rt_fail(err, "mlflow: no free experiment id in %s", root);
 }
 
+/* Find the experiment by name or create it, holding a POSIX record lock on
+ * <root>/.nnx-lock so that trials started at once by several nnx processes
+ * agree on one experiment.  (The lock is per process: threads of one process
+ * must not start runs in the same store at the same moment.)  The kernel
+ * drops the lock if the process dies, so it never goes stale. */
+static int find_or_create_experiment(nnx_mlflow_run *run,
+                                     const nnx_mlflow_start_opts *opts,
+                                     char *location, size_t loc_cap,
+                                     nnx_rt_error *err)
+{
+    char lock_path[PATH_CAP];
+    if (path_fmt(lock_path, err, "%s/.nnx-lock", run->root))
+        return -1;
+    int fd = open(lock_path, O_RDWR | O_CREAT, 0644);
+    if (fd < 0)
+        return nnx_rt_fail(err, "mlflow: cannot open %s: %s", lock_path,
+                           strerror(errno));
+    struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int rc;
+    while ((rc = fcntl(fd, F_SETLKW, &lk)) != 0 && errno == EINTR)
+        ;
+    if (rc != 0) {
+        rc = nnx_rt_fail(err, "mlflow: cannot lock %s: %s", lock_path,
+                         strerror(errno));
+        close(fd);
+        return rc;
+    }
+    int found = find_experiment(run->root, opts->experiment, run->exp_id,
+                                sizeof run->exp_id, location, loc_cap, err);
+    rc = found < 0 ? -1
+         : found   ? 0
+                   : create_experiment(run->root, opts->experiment,
+                                       opts->start_ms, run->exp_id,
+                                       sizeof run->exp_id, err);
+    close(fd);  /* releases the lock */
+    return rc;
+}
+
 /* meta.yaml of the run, keys sorted as yaml.safe_dump writes them. */
 static int write_run_meta(const nnx_mlflow_run *run, int status,
                           int64_t end_ms, int ended, nnx_rt_error *err)
@@ -883,13 +921,7 @@ nnx_mlflow_run *nnx_mlflow_start(const nnx_mlflow_start_opts *opts,
                                 run->root, sizeof run->root, err)
         || open_store(run->root, opts->start_ms, err))
         goto fail;
-    int found = find_experiment(run->root, opts->experiment, run->exp_id,
-                                sizeof run->exp_id, location, 3 * PATH_CAP,
-                                err);
-    if (found < 0
-        || (!found && create_experiment(run->root, opts->experiment,
-                                        opts->start_ms, run->exp_id,
-                                        sizeof run->exp_id, err)))
+    if (find_or_create_experiment(run, opts, location, 3 * PATH_CAP, err))
         goto fail;
     if (create_run_dir(run, err) || set_artifact_location(run, location, err))
         goto fail;

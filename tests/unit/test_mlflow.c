@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "nnx/mlflow.h"
 #include "out_tmpdir.h"
@@ -226,7 +227,7 @@ static void run_layout(void **state)
     list_dir(want_dir, names, sizeof names);
     assert_string_equal(names, "artifacts meta.yaml metrics params tags");
     list_dir(fx->root, names, sizeof names);
-    snprintf(want, sizeof want, ".trash 0 %s", exp);
+    snprintf(want, sizeof want, ".nnx-lock .trash 0 %s", exp);
     assert_string_equal(names, want);
 
     snprintf(want, sizeof want,
@@ -350,6 +351,53 @@ static void experiment_reused(void **state)
     nnx_mlflow_free(i1);
     nnx_mlflow_free(h1);
     nnx_mlflow_free(h2);
+}
+
+/* Trials started at the same moment by separate processes (nnx run -j N)
+ * share one new experiment rather than each creating its own. */
+static void parallel_starts_share_one_experiment(void **state)
+{
+    fixture *fx = *state;
+    enum { N = 6 };
+    pid_t pids[N];
+    for (int i = 0; i < N; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            nnx_rt_error err = {{0}};
+            nnx_mlflow_run *run = start(fx->root, "race", "t", &err);
+            int ok = run != NULL;
+            nnx_mlflow_free(run);
+            _exit(ok ? 0 : 1);
+        }
+    }
+    for (int i = 0; i < N; i++) {
+        int status;
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    /* Exactly one experiment named race, holding all N runs. */
+    DIR *d = opendir(fx->root);
+    assert_non_null(d);
+    int named = 0, runs = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char meta[1400];
+        snprintf(meta, sizeof meta, "%s/%s/meta.yaml", fx->root, e->d_name);
+        char *text = e->d_name[0] == '.' ? NULL : tmpdir_slurp(meta, NULL);
+        if (text && strstr(text, "\nname: race\n")) {
+            named++;
+            char dir[1400], names[4096];
+            snprintf(dir, sizeof dir, "%s/%s", fx->root, e->d_name);
+            list_dir(dir, names, sizeof names);
+            for (char *p = names; (p = strchr(p, ' ')); p++)
+                runs++;  /* names = meta.yaml + N run ids, space-separated */
+        }
+        free(text);
+    }
+    closedir(d);
+    assert_int_equal(named, 1);
+    assert_int_equal(runs, N);
 }
 
 /* --- where the store is --------------------------------------------------------- */
@@ -578,6 +626,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(run_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(experiment_reused, setup, teardown),
+        cmocka_unit_test_setup_teardown(parallel_starts_share_one_experiment, setup, teardown),
         cmocka_unit_test(resolve_root),
         cmocka_unit_test(sanitize_keys),
         cmocka_unit_test_setup_teardown(metric_values_and_params, setup, teardown),
