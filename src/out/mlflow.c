@@ -1,0 +1,1069 @@
+/* mlflow.c — write a trial as a run in an MLflow local file store (mlruns/). */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nnx/mlflow.h"
+
+#define PATH_CAP 4096
+#define KEY_MAX 250  /* MLflow's MAX_ENTITY_KEY_LENGTH */
+
+struct nnx_mlflow_run {
+    char root[PATH_CAP];       /* absolute store directory */
+    char exp_id[32];
+    char run_id[33];
+    char run_dir[PATH_CAP];    /* root/exp_id/run_id */
+    char artifact_uri[PATH_CAP * 3];
+    char artifact_dir[PATH_CAP];  /* local path of artifact_uri, "" if remote */
+    char *run_name, *user;     /* owned */
+    int64_t start_ms;
+};
+
+/* --- small helpers -------------------------------------------------------- */
+
+/* snprintf into out[PATH_CAP]; -1 with an error if it did not fit. */
+__attribute__((format(printf, 3, 4)))
+static int path_fmt(char *out, nnx_rt_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, PATH_CAP, fmt, ap);
+    va_end(ap);
+    if (n < 0 || n >= PATH_CAP)
+        return nnx_rt_fail(err, "mlflow: path too long: %.200s...", out);
+    return 0;
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* mkdir -p: every missing component of path. */
+static int make_dirs(const char *path, nnx_rt_error *err)
+{
+    char buf[PATH_CAP];
+    if (path_fmt(buf, err, "%s", path))
+        return -1;
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && (errno != EEXIST || !is_dir(buf)))
+            return nnx_rt_fail(err, "mlflow: cannot create directory %s: %s",
+                               buf, errno == EEXIST ? "a file is in the way"
+                                                    : strerror(errno));
+        *p = c;
+        if (c == '\0')
+            return 0;
+    }
+}
+
+/* Make the directories leading to the file `path`. */
+static int make_parent_dirs(const char *path, nnx_rt_error *err)
+{
+    char dir[PATH_CAP];
+    if (path_fmt(dir, err, "%s", path))
+        return -1;
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    return make_dirs(dir, err);
+}
+
+static int write_all(int fd, const char *data, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, data, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        data += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Write `path` whole: a temporary file in `tmp_dir` (same file system, a
+ * directory MLflow does not list as data), then rename over path. */
+static int write_atomic(const char *tmp_dir, const char *path,
+                        const char *data, size_t n, nnx_rt_error *err)
+{
+    char tmp[PATH_CAP];
+    if (path_fmt(tmp, err, "%s/.nnx-tmp-XXXXXX", tmp_dir)
+        || make_parent_dirs(path, err))
+        return -1;
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return nnx_rt_fail(err, "mlflow: cannot write in %s: %s", tmp_dir,
+                           strerror(errno));
+    int bad = write_all(fd, data, n) != 0 || fchmod(fd, 0644) != 0;
+    int saved = errno;
+    if (close(fd) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    if (!bad && rename(tmp, path) != 0) {
+        bad = 1;
+        saved = errno;
+    }
+    if (bad) {
+        unlink(tmp);
+        return nnx_rt_fail(err, "mlflow: cannot write %s: %s", path,
+                           strerror(saved));
+    }
+    return 0;
+}
+
+/* The whole small file in out[cap] (NUL-terminated); -1 if it cannot be read
+ * or does not fit. */
+static int read_small(const char *path, char *out, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t n = fread(out, 1, cap - 1, f);
+    int whole = n < cap - 1 || fgetc(f) == EOF;
+    fclose(f);
+    out[n] = '\0';
+    return whole ? 0 : -1;
+}
+
+static int random_bytes(uint8_t *buf, size_t n, nnx_rt_error *err)
+{
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f)
+        return nnx_rt_fail(err, "mlflow: cannot open /dev/urandom: %s",
+                           strerror(errno));
+    size_t got = fread(buf, 1, n, f);
+    fclose(f);
+    if (got != n)
+        return nnx_rt_fail(err, "mlflow: short read from /dev/urandom");
+    return 0;
+}
+
+int64_t nnx_mlflow_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- text buffers and YAML scalars ---------------------------------------- */
+
+/* A bounded text being built; `full` is set once something did not fit. */
+typedef struct text {
+    char s[3 * PATH_CAP + 4096];
+    size_t len;
+    int full;
+} text;
+
+__attribute__((format(printf, 2, 3)))
+static void text_add(text *t, const char *fmt, ...)
+{
+    if (t->full)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->s + t->len, sizeof t->s - t->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof t->s - t->len)
+        t->full = 1;
+    else
+        t->len += (size_t)n;
+}
+
+/* Would a YAML 1.1 reader (PyYAML) take this plain scalar as something other
+ * than the same string, or not as a plain scalar at all?  Conservative: it
+ * quotes some strings PyYAML would leave plain, never the other way round. */
+static int yaml_needs_quotes(const char *s)
+{
+    static const char *const words[] = {
+        "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"};
+    size_t n = strlen(s);
+    if (n == 0 || s[0] == ' ' || s[n - 1] == ' ' || s[n - 1] == ':')
+        return 1;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        size_t k = 0;
+        while (words[i][k] && tolower((unsigned char)s[k]) == words[i][k])
+            k++;
+        if (!words[i][k] && !s[k])
+            return 1;
+    }
+    /* Numbers in every YAML 1.1 form (0x1f, .inf, +1, 1_000, 12:30, 1e5)
+     * start with a digit, a sign or a dot: quote those, except lowercase hex
+     * with a letter other than 'e' (a run id), which no resolver takes for a
+     * number. */
+    int hex_id = strspn(s, "0123456789abcdef") == n && strpbrk(s, "abcdf");
+    if (!isalpha((unsigned char)s[0]) && s[0] != '/' && s[0] != '_' && !hex_id)
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c > 0x7e)  /* control, or non-ASCII: quote to be safe */
+            return 1;
+        if ((c == ':' && s[i + 1] == ' ') || (c == ' ' && s[i + 1] == '#'))
+            return 1;
+    }
+    return 0;
+}
+
+/* Append s as a YAML scalar: plain when safe, else single-quoted, else
+ * (control characters) double-quoted with escapes. */
+static void yaml_scalar(text *t, const char *s)
+{
+    if (!yaml_needs_quotes(s)) {
+        text_add(t, "%s", s);
+        return;
+    }
+    int printable = 1;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            printable = 0;
+    if (printable) {
+        text_add(t, "'");
+        for (const char *p = s; *p; p++)
+            text_add(t, *p == '\'' ? "''" : "%c", *p);
+        text_add(t, "'");
+        return;
+    }
+    text_add(t, "\"");
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\')
+            text_add(t, "\\%c", c);
+        else if (c == '\n')
+            text_add(t, "\\n");
+        else if (c == '\t')
+            text_add(t, "\\t");
+        else if (c < 0x20 || c == 0x7f)
+            text_add(t, "\\x%02x", c);
+        else
+            text_add(t, "%c", c);
+    }
+    text_add(t, "\"");
+}
+
+static void yaml_field(text *t, const char *key, const char *value)
+{
+    text_add(t, "%s: ", key);
+    yaml_scalar(t, value);
+    text_add(t, "\n");
+}
+
+/* Append the UTF-8 bytes of code point cp. */
+static size_t utf8_put(char *out, unsigned long cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* Decode the scalar in v (already joined into one line) into out[cap]. */
+static void yaml_unquote(const char *v, char *out, size_t cap)
+{
+    size_t o = 0;
+    if (*v == '\'') {
+        for (v++; *v && o + 1 < cap; v++) {
+            if (*v == '\'') {
+                if (v[1] != '\'')
+                    break;
+                v++;
+            }
+            out[o++] = *v;
+        }
+    } else if (*v == '"') {
+        static const char from[] = "nt\"\\/ r", to[] = "\n\t\"\\/ \r";
+        for (v++; *v && *v != '"' && o + 4 < cap; v++) {
+            if (*v != '\\' || !v[1]) {
+                out[o++] = *v;
+                continue;
+            }
+            v++;
+            const char *hit = strchr(from, *v);
+            int digits = *v == 'x' ? 2 : *v == 'u' ? 4 : *v == 'U' ? 8 : 0;
+            if (digits) {
+                char hex[9] = {0};
+                for (int i = 0; i < digits && isxdigit((unsigned char)v[1]); i++)
+                    hex[i] = *++v;
+                o += utf8_put(out + o, strtoul(hex, NULL, 16));
+            } else if (hit) {
+                out[o++] = to[hit - from];
+            } else {
+                out[o++] = *v;
+            }
+        }
+    } else if (strcmp(v, "null") && strcmp(v, "~")) {
+        for (; *v && o + 1 < cap; v++)
+            out[o++] = *v;
+    }
+    out[o] = '\0';
+}
+
+/* The value of top-level `key` in a block-style YAML mapping (as MLflow's
+ * yaml.safe_dump writes it), continuation lines folded with single spaces,
+ * unquoted into out[cap].  0 if found, -1 if not. */
+static int yaml_get(const char *doc, const char *key, char *out, size_t cap)
+{
+    size_t klen = strlen(key);
+    for (const char *line = doc; *line;) {
+        const char *eol = strchr(line, '\n');
+        if (!eol)
+            eol = line + strlen(line);
+        if (!strncmp(line, key, klen) && line[klen] == ':') {
+            char joined[3 * PATH_CAP];
+            size_t n = 0;
+            const char *p = line + klen + 1;
+            for (;;) {
+                while (p < eol && *p == ' ')
+                    p++;
+                if (n && n + 1 < sizeof joined)
+                    joined[n++] = ' ';
+                while (p < eol && n + 1 < sizeof joined)
+                    joined[n++] = *p++;
+                if (*eol != '\n' || eol[1] != ' ')
+                    break;
+                p = eol + 1;
+                eol = strchr(p, '\n');
+                if (!eol)
+                    eol = p + strlen(p);
+            }
+            while (n && joined[n - 1] == ' ')
+                n--;
+            joined[n] = '\0';
+            yaml_unquote(joined, out, cap);
+            return 0;
+        }
+        line = *eol ? eol + 1 : eol;
+    }
+    return -1;
+}
+
+/* --- URIs and keys --------------------------------------------------------- */
+
+static int hexval(int c)
+{
+    return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
+}
+
+/* file:///a%20b → /a b: percent-decoding into out[cap]. */
+static int percent_decode(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (; *s; s++) {
+        if (o + 1 >= cap)
+            return -1;
+        if (*s == '%' && isxdigit((unsigned char)s[1])
+            && isxdigit((unsigned char)s[2])) {
+            out[o++] = (char)(hexval((unsigned char)s[1]) * 16
+                              + hexval((unsigned char)s[2]));
+            s += 2;
+        } else {
+            out[o++] = *s;
+        }
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+/* Append path as a file URI (pathlib's as_uri): "file://" + path with
+ * everything but letters, digits, "_.-~/" percent-encoded. */
+static void file_uri(text *t, const char *path)
+{
+    text_add(t, "file://");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (isalnum(*p) || strchr("_.-~/", *p))
+            text_add(t, "%c", *p);
+        else
+            text_add(t, "%%%02X", *p);
+    }
+}
+
+int nnx_mlflow_resolve_root(const char *uri, const char *env_uri, char *out,
+                            size_t cap, nnx_rt_error *err)
+{
+    if (!uri || !*uri)
+        uri = env_uri;
+    if (!uri || !*uri)
+        uri = "./mlruns";
+    char path[PATH_CAP];
+    if (!strncmp(uri, "file:", 5)) {
+        const char *rest = uri + 5;
+        if (!strncmp(rest, "//", 2)) {
+            rest += 2;
+            const char *slash = strchr(rest, '/');
+            size_t host = slash ? (size_t)(slash - rest) : strlen(rest);
+            if (host && !(host == 9 && !strncmp(rest, "localhost", 9)))
+                return nnx_rt_fail(err, "mlflow: '%s' names another host; "
+                                        "only local file stores are written",
+                                   uri);
+            rest += host;
+        }
+        if (!*rest)
+            return nnx_rt_fail(err, "mlflow: '%s' has no path", uri);
+        if (percent_decode(rest, path, sizeof path))
+            return nnx_rt_fail(err, "mlflow: tracking path too long");
+    } else {
+        size_t scheme = strspn(uri, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
+                                    "NOPQRSTUVWXYZ0123456789+.-");
+        if ((scheme > 1 && uri[scheme] == ':' && isalpha((unsigned char)uri[0]))
+            || !strcmp(uri, "databricks") || !strcmp(uri, "databricks-uc"))
+            return nnx_rt_fail(err, "mlflow: tracking URI '%s' is not a local "
+                                    "file store (use file:/path or a path)",
+                               uri);
+        if (snprintf(path, sizeof path, "%s", uri) >= (int)sizeof path)
+            return nnx_rt_fail(err, "mlflow: tracking path too long");
+    }
+
+    char abs[2 * PATH_CAP];
+    if (path[0] == '/') {
+        snprintf(abs, sizeof abs, "%s", path);
+    } else {
+        char cwd[PATH_CAP];
+        if (!getcwd(cwd, sizeof cwd))
+            return nnx_rt_fail(err, "mlflow: cannot get current directory: %s",
+                               strerror(errno));
+        snprintf(abs, sizeof abs, "%s/%s", cwd, path);
+    }
+    /* Drop empty and "." components, keep ".." (symlinks make it unsafe to
+     * fold), no trailing slash. */
+    size_t o = 0;
+    for (const char *p = abs; *p;) {
+        while (*p == '/')
+            p++;
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len && !(len == 1 && *p == '.')) {
+            if (o + len + 2 > cap)
+                return nnx_rt_fail(err, "mlflow: tracking path too long");
+            out[o++] = '/';
+            memcpy(out + o, p, len);
+            o += len;
+        }
+        p += len;
+    }
+    if (cap < 2)
+        return nnx_rt_fail(err, "mlflow: tracking path too long");
+    if (o == 0)
+        out[o++] = '/';
+    out[o] = '\0';
+    return 0;
+}
+
+void nnx_mlflow_sanitize_key(const char *key, char *out, size_t cap)
+{
+    size_t limit = cap - 1 < KEY_MAX ? cap - 1 : KEY_MAX;
+    size_t o = 0;
+    const char *p = key ? key : "";
+    while (*p && o < limit) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        size_t len = strcspn(p, "/");
+        if (o && o < limit)
+            out[o++] = '/';
+        int dots = (len == 1 && p[0] == '.') || (len == 2 && !strncmp(p, "..", 2));
+        for (size_t i = 0; i < len && o < limit; i++) {
+            unsigned char c = (unsigned char)p[i];
+            int ok = c < 0x80 && (isalnum(c) || strchr("_-. ", c));
+            out[o++] = dots ? '_' : ok ? (char)c : '_';
+        }
+        p += len;
+    }
+    while (o && out[o - 1] == '/')
+        o--;
+    if (o == 0)
+        out[o++] = '_';
+    out[o] = '\0';
+}
+
+/* --- the store -------------------------------------------------------------- */
+
+static int write_experiment_meta(const char *root, const char *id,
+                                 const char *name, int64_t ms,
+                                 nnx_rt_error *err)
+{
+    char dir[PATH_CAP], meta[PATH_CAP], loc[PATH_CAP];
+    if (path_fmt(dir, err, "%s/%s", root, id)
+        || path_fmt(meta, err, "%s/meta.yaml", dir)
+        || path_fmt(loc, err, "%s/%s", root, id))
+        return -1;
+    text *t = calloc(1, sizeof *t);
+    if (!t)
+        return nnx_rt_fail(err, "mlflow: out of memory");
+    text_add(t, "artifact_location: ");
+    file_uri(t, loc);
+    text_add(t, "\ncreation_time: %lld\n", (long long)ms);
+    yaml_field(t, "experiment_id", id);
+    text_add(t, "last_update_time: %lld\n", (long long)ms);
+    text_add(t, "lifecycle_stage: active\n");
+    yaml_field(t, "name", name);
+    int rc = t->full ? nnx_rt_fail(err, "mlflow: experiment name too long")
+                     : write_atomic(dir, meta, t->s, t->len, err);
+    free(t);
+    return rc;
+}
+
+/* Create the store like FileStore's constructor: the root with experiment 0
+ * "Default" when missing, and .trash. */
+static int open_store(const char *root, int64_t ms, nnx_rt_error *err)
+{
+    struct stat st;
+    if (stat(root, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return nnx_rt_fail(err, "mlflow: %s is not a directory", root);
+    } else {
+        char zero[PATH_CAP];
+        if (make_dirs(root, err) || path_fmt(zero, err, "%s/0", root))
+            return -1;
+        if (mkdir(zero, 0777) != 0 && errno != EEXIST)
+            return nnx_rt_fail(err, "mlflow: cannot create %s: %s", zero,
+                               strerror(errno));
+        if (write_experiment_meta(root, "0", "Default", ms, err))
+            return -1;
+    }
+    char trash[PATH_CAP];
+    if (path_fmt(trash, err, "%s/.trash", root))
+        return -1;
+    if (mkdir(trash, 0777) != 0 && (errno != EEXIST || !is_dir(trash)))
+        return nnx_rt_fail(err, "mlflow: cannot create %s: %s", trash,
+                           errno == EEXIST ? "a file is in the way"
+                                           : strerror(errno));
+    return 0;
+}
+
+/* Look through <root>/<id>/meta.yaml for an active experiment called name;
+ * on a hit copy its id and artifact_location.  1 found, 0 not, -1 error. */
+static int find_experiment(const char *root, const char *name, char *id,
+                           size_t id_cap, char *location, size_t loc_cap,
+                           nnx_rt_error *err)
+{
+    DIR *d = opendir(root);
+    if (!d)
+        return nnx_rt_fail(err, "mlflow: cannot read %s: %s", root,
+                           strerror(errno));
+    char *doc = malloc(4 * PATH_CAP);
+    char *value = malloc(3 * PATH_CAP);
+    if (!doc || !value) {
+        closedir(d);
+        free(doc);
+        free(value);
+        return nnx_rt_fail(err, "mlflow: out of memory");
+    }
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d))) {
+        char meta[PATH_CAP];
+        if (e->d_name[0] == '.' || strlen(e->d_name) >= id_cap
+            || snprintf(meta, sizeof meta, "%s/%s/meta.yaml", root, e->d_name)
+                   >= (int)sizeof meta
+            || read_small(meta, doc, 4 * PATH_CAP) != 0)
+            continue;
+        if (yaml_get(doc, "name", value, 3 * PATH_CAP) || strcmp(value, name))
+            continue;
+        if (!yaml_get(doc, "lifecycle_stage", value, 3 * PATH_CAP)
+            && strcmp(value, "active"))
+            continue;
+        found = 1;
+        memcpy(id, e->d_name, strlen(e->d_name) + 1);  /* fits: checked above */
+        if (yaml_get(doc, "artifact_location", location, loc_cap))
+            location[0] = '\0';
+    }
+    closedir(d);
+    free(doc);
+    free(value);
+    return found;
+}
+
+/* A new experiment: an 18-digit id with no leading zero, as MLflow's
+ * _generate_unique_integer_id makes them. */
+static int create_experiment(const char *root, const char *name, int64_t ms,
+                             char *id, size_t id_cap, nnx_rt_error *err)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        uint8_t r[18];
+        if (random_bytes(r, sizeof r, err))
+            return -1;
+        char digits[19];
+        for (int i = 0; i < 18; i++)
+            digits[i] = (char)('0' + (i == 0 ? 1 + r[i] % 9 : r[i] % 10));
+        digits[18] = '\0';
+        char dir[PATH_CAP];
+        if (path_fmt(dir, err, "%s/%s", root, digits))
+            return -1;
+        if (mkdir(dir, 0777) != 0) {
+            if (errno == EEXIST)
+                continue;
+            return nnx_rt_fail(err, "mlflow: cannot create %s: %s", dir,
+                               strerror(errno));
+        }
+        snprintf(id, id_cap, "%s", digits);
+        return write_experiment_meta(root, digits, name, ms, err);
+    }
+    return nnx_rt_fail(err, "mlflow: no free experiment id in %s", root);
+}
+
+/* Find the experiment by name or create it, holding a POSIX record lock on
+ * <root>/.nnx-lock so that trials started at once by several nnx processes
+ * agree on one experiment.  (The lock is per process: threads of one process
+ * must not start runs in the same store at the same moment.)  The kernel
+ * drops the lock if the process dies, so it never goes stale. */
+static int find_or_create_experiment(nnx_mlflow_run *run,
+                                     const nnx_mlflow_start_opts *opts,
+                                     char *location, size_t loc_cap,
+                                     nnx_rt_error *err)
+{
+    char lock_path[PATH_CAP];
+    if (path_fmt(lock_path, err, "%s/.nnx-lock", run->root))
+        return -1;
+    int fd = open(lock_path, O_RDWR | O_CREAT, 0644);
+    if (fd < 0)
+        return nnx_rt_fail(err, "mlflow: cannot open %s: %s", lock_path,
+                           strerror(errno));
+    struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int rc;
+    while ((rc = fcntl(fd, F_SETLKW, &lk)) != 0 && errno == EINTR)
+        ;
+    if (rc != 0) {
+        rc = nnx_rt_fail(err, "mlflow: cannot lock %s: %s", lock_path,
+                         strerror(errno));
+        close(fd);
+        return rc;
+    }
+    int found = find_experiment(run->root, opts->experiment, run->exp_id,
+                                sizeof run->exp_id, location, loc_cap, err);
+    rc = found < 0 ? -1
+         : found   ? 0
+                   : create_experiment(run->root, opts->experiment,
+                                       opts->start_ms, run->exp_id,
+                                       sizeof run->exp_id, err);
+    close(fd);  /* releases the lock */
+    return rc;
+}
+
+/* meta.yaml of the run, keys sorted as yaml.safe_dump writes them. */
+static int write_run_meta(const nnx_mlflow_run *run, int status,
+                          int64_t end_ms, int ended, nnx_rt_error *err)
+{
+    char meta[PATH_CAP];
+    if (path_fmt(meta, err, "%s/meta.yaml", run->run_dir))
+        return -1;
+    text *t = calloc(1, sizeof *t);
+    if (!t)
+        return nnx_rt_fail(err, "mlflow: out of memory");
+    yaml_field(t, "artifact_uri", run->artifact_uri);
+    if (!ended)
+        text_add(t, "deleted_time: null\nend_time: null\n");
+    else
+        text_add(t, "end_time: %lld\n", (long long)end_ms);
+    text_add(t, "entry_point_name: ''\n");
+    yaml_field(t, "experiment_id", run->exp_id);
+    text_add(t, "lifecycle_stage: active\n");
+    yaml_field(t, "run_id", run->run_id);
+    yaml_field(t, "run_name", run->run_name);
+    yaml_field(t, "run_uuid", run->run_id);
+    text_add(t, "source_name: ''\nsource_type: 4\nsource_version: ''\n");
+    text_add(t, "start_time: %lld\nstatus: %d\ntags: []\n",
+             (long long)run->start_ms, status);
+    yaml_field(t, "user_id", run->user);
+    int rc = t->full ? nnx_rt_fail(err, "mlflow: run metadata too long")
+                     : write_atomic(run->run_dir, meta, t->s, t->len, err);
+    free(t);
+    return rc;
+}
+
+/* <run dir>/<kind>/<sanitised key> in out. */
+static int key_path(const nnx_mlflow_run *run, const char *kind,
+                    const char *key, char *out, nnx_rt_error *err)
+{
+    char clean[KEY_MAX + 1];
+    nnx_mlflow_sanitize_key(key, clean, sizeof clean);
+    return path_fmt(out, err, "%s/%s/%s", run->run_dir, kind, clean);
+}
+
+int nnx_mlflow_tag(nnx_mlflow_run *run, const char *key, const char *value,
+                   nnx_rt_error *err)
+{
+    char path[PATH_CAP];
+    if (!value)
+        value = "";
+    if (key_path(run, "tags", key, path, err))
+        return -1;
+    return write_atomic(run->run_dir, path, value, strlen(value), err);
+}
+
+int nnx_mlflow_param(nnx_mlflow_run *run, const char *key, const char *value,
+                     nnx_rt_error *err)
+{
+    char path[PATH_CAP];
+    if (!value)
+        value = "";
+    if (key_path(run, "params", key, path, err))
+        return -1;
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        size_t n = strlen(value);
+        char *old = malloc(n + 2);
+        if (!old)
+            return nnx_rt_fail(err, "mlflow: out of memory");
+        int same = S_ISREG(st.st_mode) && read_small(path, old, n + 2) == 0
+                   && strcmp(old, value) == 0;
+        free(old);
+        if (same)
+            return 0;
+        return nnx_rt_fail(err, "mlflow: param '%s' already has another "
+                                "value (MLflow params cannot change)", key);
+    }
+    return write_atomic(run->run_dir, path, value, strlen(value), err);
+}
+
+/* The shortest of %.15g, %.16g, %.17g that reads back as v. */
+static void format_double(char *out, size_t cap, double v)
+{
+    if (isnan(v)) {
+        snprintf(out, cap, "nan");
+        return;
+    }
+    if (isinf(v)) {
+        snprintf(out, cap, v > 0 ? "inf" : "-inf");
+        return;
+    }
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(out, cap, "%.*g", digits, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
+int nnx_mlflow_metric(nnx_mlflow_run *run, const char *key, double value,
+                      int64_t timestamp_ms, int64_t step, nnx_rt_error *err)
+{
+    char path[PATH_CAP], num[40], line[128];
+    if (key_path(run, "metrics", key, path, err) || make_parent_dirs(path, err))
+        return -1;
+    format_double(num, sizeof num, value);
+    int n = snprintf(line, sizeof line, "%lld %s %lld\n",
+                     (long long)timestamp_ms, num, (long long)step);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+    if (fd < 0)
+        return nnx_rt_fail(err, "mlflow: cannot open %s: %s", path,
+                           strerror(errno));
+    int bad = write_all(fd, line, (size_t)n) != 0;
+    int saved = errno;
+    if (close(fd) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    if (bad)
+        return nnx_rt_fail(err, "mlflow: cannot append to %s: %s", path,
+                           strerror(saved));
+    return 0;
+}
+
+const char *nnx_mlflow_run_id(const nnx_mlflow_run *run)
+{
+    return run->run_id;
+}
+
+const char *nnx_mlflow_experiment_id(const nnx_mlflow_run *run)
+{
+    return run->exp_id;
+}
+
+const char *nnx_mlflow_run_dir(const nnx_mlflow_run *run)
+{
+    return run->run_dir;
+}
+
+void nnx_mlflow_free(nnx_mlflow_run *run)
+{
+    if (!run)
+        return;
+    free(run->run_name);
+    free(run->user);
+    free(run);
+}
+
+/* Make run->run_id (UUID4 hex) and its directory under the experiment. */
+static int create_run_dir(nnx_mlflow_run *run, nnx_rt_error *err)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        uint8_t u[16];
+        if (random_bytes(u, sizeof u, err))
+            return -1;
+        u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);  /* version 4 */
+        u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);  /* RFC 4122 variant */
+        for (int i = 0; i < 16; i++)
+            snprintf(run->run_id + 2 * i, 3, "%02x", u[i]);
+        if (path_fmt(run->run_dir, err, "%s/%s/%s", run->root, run->exp_id,
+                     run->run_id))
+            return -1;
+        if (mkdir(run->run_dir, 0777) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return nnx_rt_fail(err, "mlflow: cannot create %s: %s",
+                               run->run_dir, strerror(errno));
+    }
+    return nnx_rt_fail(err, "mlflow: no free run id");
+}
+
+/* artifact_uri = <experiment artifact_location>/<run id>/artifacts, and the
+ * local directory it names when it is a file: URI. */
+static int set_artifact_location(nnx_mlflow_run *run, const char *exp_location,
+                                 nnx_rt_error *err)
+{
+    text *t = calloc(1, sizeof *t);
+    if (!t)
+        return nnx_rt_fail(err, "mlflow: out of memory");
+    if (exp_location && *exp_location) {
+        size_t n = strlen(exp_location);
+        while (n > 1 && exp_location[n - 1] == '/')
+            n--;
+        text_add(t, "%.*s", (int)n, exp_location);
+    } else {
+        char loc[PATH_CAP];
+        if (path_fmt(loc, err, "%s/%s", run->root, run->exp_id)) {
+            free(t);
+            return -1;
+        }
+        file_uri(t, loc);
+    }
+    text_add(t, "/%s/artifacts", run->run_id);
+    int rc = 0;
+    if (t->full || t->len >= sizeof run->artifact_uri)
+        rc = nnx_rt_fail(err, "mlflow: artifact location too long");
+    else
+        memcpy(run->artifact_uri, t->s, t->len + 1);
+    free(t);
+    if (rc)
+        return rc;
+    /* file:///p, file://localhost/p, file:/p, or a bare absolute path. */
+    const char *u = run->artifact_uri, *path = NULL;
+    if (!strncmp(u, "file://localhost/", 17))
+        path = u + 16;
+    else if (!strncmp(u, "file:///", 8))
+        path = u + 7;
+    else if (!strncmp(u, "file:/", 6) && u[6] != '/')
+        path = u + 5;
+    else if (u[0] == '/')
+        path = u;
+    run->artifact_dir[0] = '\0';
+    if (path && percent_decode(path, run->artifact_dir, sizeof run->artifact_dir))
+        return nnx_rt_fail(err, "mlflow: artifact location too long");
+    return 0;
+}
+
+nnx_mlflow_run *nnx_mlflow_start(const nnx_mlflow_start_opts *opts,
+                                 nnx_rt_error *err)
+{
+    if (!opts || !opts->experiment || !*opts->experiment) {
+        nnx_rt_fail(err, "mlflow: a run needs an experiment name");
+        return NULL;
+    }
+    if (!opts->run_name || !*opts->run_name) {
+        nnx_rt_fail(err, "mlflow: a run needs a name");
+        return NULL;
+    }
+    nnx_mlflow_run *run = calloc(1, sizeof *run);
+    if (!run) {
+        nnx_rt_fail(err, "mlflow: out of memory");
+        return NULL;
+    }
+    run->start_ms = opts->start_ms;
+    run->run_name = dup_str(opts->run_name);
+    run->user = dup_str(opts->user && *opts->user ? opts->user : "unknown");
+    char *location = malloc(3 * PATH_CAP);
+    if (!run->run_name || !run->user || !location) {
+        nnx_rt_fail(err, "mlflow: out of memory");
+        goto fail;
+    }
+    location[0] = '\0';
+    if (nnx_mlflow_resolve_root(opts->tracking_uri, opts->env_tracking_uri,
+                                run->root, sizeof run->root, err)
+        || open_store(run->root, opts->start_ms, err))
+        goto fail;
+    if (find_or_create_experiment(run, opts, location, 3 * PATH_CAP, err))
+        goto fail;
+    if (create_run_dir(run, err) || set_artifact_location(run, location, err))
+        goto fail;
+    static const char *const subdirs[] = {"metrics", "params", "artifacts"};
+    for (size_t i = 0; i < 3; i++) {
+        char dir[PATH_CAP];
+        if (path_fmt(dir, err, "%s/%s", run->run_dir, subdirs[i]))
+            goto fail;
+        if (mkdir(dir, 0777) != 0) {
+            nnx_rt_fail(err, "mlflow: cannot create %s: %s", dir,
+                        strerror(errno));
+            goto fail;
+        }
+    }
+    if (write_run_meta(run, NNX_MLFLOW_RUNNING, 0, 0, err)
+        || nnx_mlflow_tag(run, "mlflow.runName", run->run_name, err)
+        || nnx_mlflow_tag(run, "mlflow.user", run->user, err)
+        || (opts->source_name
+            && nnx_mlflow_tag(run, "mlflow.source.name", opts->source_name, err))
+        || nnx_mlflow_tag(run, "mlflow.source.type", "LOCAL", err))
+        goto fail;
+    free(location);
+    return run;
+fail:
+    free(location);
+    nnx_mlflow_free(run);
+    return NULL;
+}
+
+int nnx_mlflow_end(nnx_mlflow_run *run, nnx_mlflow_status status,
+                   int64_t end_ms, nnx_rt_error *err)
+{
+    if (status < NNX_MLFLOW_RUNNING || status > NNX_MLFLOW_KILLED)
+        return nnx_rt_fail(err, "mlflow: bad run status %d", (int)status);
+    return write_run_meta(run, (int)status, end_ms, 1, err);
+}
+
+/* --- artifacts --------------------------------------------------------------- */
+
+static int copy_file(const nnx_mlflow_run *run, const char *from,
+                     const char *to, nnx_rt_error *err)
+{
+    char tmp[PATH_CAP];
+    if (path_fmt(tmp, err, "%s/.nnx-tmp-XXXXXX", run->run_dir)
+        || make_parent_dirs(to, err))
+        return -1;
+    int in = open(from, O_RDONLY);
+    if (in < 0)
+        return nnx_rt_fail(err, "mlflow: cannot read %s: %s", from,
+                           strerror(errno));
+    int out = mkstemp(tmp);
+    if (out < 0) {
+        int saved = errno;
+        close(in);
+        return nnx_rt_fail(err, "mlflow: cannot write in %s: %s",
+                           run->run_dir, strerror(saved));
+    }
+    char buf[65536];
+    ssize_t n;
+    int bad = 0, saved = 0;
+    while ((n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || write_all(out, buf, (size_t)n) != 0) {
+            bad = 1;
+            saved = errno;
+            break;
+        }
+    }
+    close(in);
+    if (fchmod(out, 0644) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    if (close(out) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    if (!bad && rename(tmp, to) != 0) {
+        bad = 1;
+        saved = errno;
+    }
+    if (bad) {
+        unlink(tmp);
+        return nnx_rt_fail(err, "mlflow: cannot copy %s to %s: %s", from, to,
+                           strerror(saved));
+    }
+    return 0;
+}
+
+/* Copy the regular files under from/ into to/, skipping the directory whose
+ * (dev, ino) is `skip` (the store, if it lies inside). */
+static int copy_tree(const nnx_mlflow_run *run, const char *from,
+                     const char *to, const struct stat *skip, int depth,
+                     nnx_rt_error *err)
+{
+    if (depth > 64)
+        return nnx_rt_fail(err, "mlflow: %s: directories nested too deep", from);
+    DIR *d = opendir(from);
+    if (!d)
+        return nnx_rt_fail(err, "mlflow: cannot read %s: %s", from,
+                           strerror(errno));
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char src[PATH_CAP], dst[PATH_CAP];
+        if (path_fmt(src, err, "%s/%s", from, e->d_name)
+            || path_fmt(dst, err, "%s/%s", to, e->d_name)) {
+            rc = -1;
+            break;
+        }
+        struct stat st;
+        if (lstat(src, &st) != 0) {
+            rc = nnx_rt_fail(err, "mlflow: cannot stat %s: %s", src,
+                             strerror(errno));
+        } else if (S_ISDIR(st.st_mode)) {
+            if (!(st.st_dev == skip->st_dev && st.st_ino == skip->st_ino))
+                rc = copy_tree(run, src, dst, skip, depth + 1, err);
+        } else if (S_ISREG(st.st_mode)) {
+            rc = copy_file(run, src, dst, err);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+int nnx_mlflow_artifacts(nnx_mlflow_run *run, const char *dir,
+                         nnx_rt_error *err)
+{
+    if (!run->artifact_dir[0])
+        return nnx_rt_fail(err, "mlflow: artifact location %s is not local; "
+                                "nnx copies artifacts only into file stores",
+                           run->artifact_uri);
+    struct stat root_st;
+    if (stat(run->root, &root_st) != 0)
+        return nnx_rt_fail(err, "mlflow: %s: %s", run->root, strerror(errno));
+    struct stat dir_st;
+    if (stat(dir, &dir_st) != 0 || !S_ISDIR(dir_st.st_mode))
+        return nnx_rt_fail(err, "mlflow: %s is not a directory", dir);
+    if (make_dirs(run->artifact_dir, err))
+        return -1;
+    return copy_tree(run, dir, run->artifact_dir, &root_st, 0, err);
+}
