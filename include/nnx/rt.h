@@ -9,5 +9,9 @@
 
 #include "nnx/rt/error.h"
 #include "nnx/rt/rng.h"
+#include "nnx/rt/data.h"
+#include "nnx/rt/metrics.h"
+#include "nnx/rt/sched.h"
+#include "nnx/rt/optim.h"
 
 #endif
