@@ -13,5 +13,8 @@
 #include "nnx/rt/metrics.h"
 #include "nnx/rt/sched.h"
 #include "nnx/rt/optim.h"
+#include "nnx/rt/net.h"
+#include "nnx/rt/loss.h"
+#include "nnx/rt/checkpoint.h"
 
 #endif
