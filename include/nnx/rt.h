@@ -16,5 +16,6 @@
 #include "nnx/rt/net.h"
 #include "nnx/rt/loss.h"
 #include "nnx/rt/checkpoint.h"
+#include "nnx/rt/train.h"
 
 #endif
