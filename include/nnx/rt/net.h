@@ -29,7 +29,8 @@
  *
  * Ownership.  The nnx_net owns every buffer it hands out; the pointers stay
  * valid until nnx_net_free and are only meaningful after nnx_net_compile.
- * Data passed in (inputs, dlogits) is borrowed for the call only.
+ * Data passed in (inputs, dlogits) is borrowed for the call only: forward
+ * copies its input (unless it already is nnx_net_input(net)).
  *
  * Tensors are row-major with the batch first: a batch of n samples of
  * shape C×H×W is n·C·H·W floats, sample-major, then channel, row, column.
@@ -159,6 +160,10 @@ const float *nnx_net_forward(nnx_net *net, const float *x, int n, bool train);
  * this batch's gradient (it does not accumulate).  dlogits may alias
  * nnx_net_dlogits(net).  Returns 0, or -1 when no forward preceded it. */
 int nnx_net_backward(nnx_net *net, const float *dlogits);
+
+/* A max_batch × input size buffer owned by the net: a caller that gathers its
+ * batch here and passes it as x to nnx_net_forward saves a copy. */
+float *nnx_net_input(nnx_net *net);
 
 /* A max_batch × output size buffer owned by the net where a loss can write
  * d(loss)/d(output) for nnx_net_backward. */
