@@ -348,6 +348,14 @@ bool ck_override(nnx_checker *c, ck_merged *m, const char *path, nnx_loc path_lo
  * (*failed set). */
 ck_val *ck_slot_value(nnx_checker *c, ck_slot *s, bool *failed);
 
+/* --- overrides (override.c) ------------------------------------------------------ */
+
+/* Parse `path=value`: returns the value expression (the caller frees it)
+ * located in a new pseudo-source `--set` holding the text as typed
+ * (*display, the caller keeps it alive while messages may point into it);
+ * NULL after adding a syntax error. */
+nnx_expr *ck_parse_override(const nnx_override *ov, nnx_source **display, nnx_diags *d);
+
 /* --- compile one experiment (check.c) ------------------------------------------- */
 
 nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bool check_search);
