@@ -452,11 +452,6 @@ static bool compile_decay(nnx_checker *c, ck_merged *m, nnx_experiment *e, const
         s->min_lr = a[3]->num;
         break;
     }
-    if (s->min_lr >= e->optim.lr && s->decay != NNX_XDECAY_NONE && s->decay != NNX_XDECAY_STEP &&
-        s->decay != NNX_XDECAY_MULTISTEP && s->decay != NNX_XDECAY_EXP) {
-        ck_err(c, v->loc, "%s: min_lr (%g) must be below the optimizer's lr (%g)", b->name, s->min_lr, e->optim.lr);
-        return false;
-    }
     return true;
 }
 
@@ -489,7 +484,13 @@ static void try_value(nnx_checker *c, const ck_merged *m, const char *path, nnx_
         return;
     if (!ck_override(c, &t, path, path_loc, NULL, v, NULL))
         return;
+    const char *saved = c->trial;
+    nnx_loc saved_loc = c->trial_loc;
+    c->trial = ck_sprintf(&c->tmp, "%s = %s", path, ck_val_text(&c->tmp, v));
+    c->trial_loc = m->search->loc;
     nnx_experiment *e = ck_compile(c, m->exp, &t, false);
+    c->trial = saved;
+    c->trial_loc = saved_loc;
     nnx_experiment_free(e);
 }
 

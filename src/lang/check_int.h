@@ -222,7 +222,8 @@ struct nnx_checker {
     size_t       nsrcs;
     int          depth;         /* network nesting while instantiating */
     const nnx_item *net_stack[32];
-    int          quiet_search;  /* >0 while checking search values (no recursion) */
+    const char  *trial;         /* "model.p = 0.5" while checking a searched value */
+    nnx_loc      trial_loc;     /* ... and the search block it comes from */
 };
 
 /* Add an error unless the same message at the same place is already there
