@@ -19,6 +19,8 @@
  *   noisy-steps     >= NOISE_MIN_STEPS steps; the step losses (first epoch
  *                   left out) deviate from their moving average (window
  *                   NOISE_WINDOW steps) by a relative std >= NOISE_REL
+ *                   (relative to the average, or to 0.1 x chance_loss when
+ *                   that is larger, so a near-zero loss is not "noisy")
  *                   → the batch may be too small.
  *   noisy-epochs    >= ZIGZAG_MIN_EPOCHS epochs; the valid loss changes
  *                   direction at >= ZIGZAG_TURNS of its epochs and its mean
@@ -57,7 +59,7 @@
 #define NNX_DIAG_LINEAR_KEEP        0.6
 #define NNX_DIAG_NOISE_MIN_STEPS    40
 #define NNX_DIAG_NOISE_WINDOW       21
-#define NNX_DIAG_NOISE_REL          0.30
+#define NNX_DIAG_NOISE_REL          0.45
 #define NNX_DIAG_ZIGZAG_MIN_EPOCHS  6
 #define NNX_DIAG_ZIGZAG_TURNS       0.6
 #define NNX_DIAG_ZIGZAG_REL         0.05
