@@ -13,9 +13,11 @@
  *                   When this fires no other rule runs (the curve is broken).
  *   lr-too-small    >= LINEAR_MIN_EPOCHS epochs; over the last half the train
  *                   loss fits a falling line with R² >= LINEAR_R2, falls by
- *                   >= LINEAR_MIN_DROP of its level per epoch, and the last
- *                   quarter's slope is >= LINEAR_KEEP x the last half's (not
- *                   flattening)  → the lr may be too small, try 10x.
+ *                   >= LINEAR_MIN_DROP of its level per epoch, and the slope
+ *                   of the later half of that window is >= LINEAR_KEEP x the
+ *                   slope of its earlier half (not flattening); the valid
+ *                   loss is not rising there  → the lr may be too small,
+ *                   try 10x.
  *   noisy-steps     >= NOISE_MIN_STEPS steps; the step losses (first epoch
  *                   left out) deviate from their moving average (window
  *                   NOISE_WINDOW steps) by a relative std >= NOISE_REL

@@ -238,14 +238,15 @@ static void rule_lr_too_small(const nnx_curves *c, nnx_findings *out)
     size_t n = c->epochs;
     if (n < NNX_DIAG_LINEAR_MIN_EPOCHS)
         return;
-    size_t half = n / 2, m = n - half;
-    size_t q = (m + 1) / 2 < 3 ? 3 : (m + 1) / 2;
+    size_t half = n / 2, m = n - half, mid = half + (m - 1) / 2;
     linfit h = fit_line(c->train_loss, half, n);
-    linfit l = fit_line(c->train_loss, n - q, n);
+    /* the slopes of the earlier and later part of the window (sharing mid) */
+    linfit early = fit_line(c->train_loss, half, mid + 1);
+    linfit late = fit_line(c->train_loss, mid, n);
     double level = mean_of(c->train_loss, half, n);
-    if (!(h.slope < 0 && level > 0))
+    if (!(h.slope < 0 && early.slope < 0 && level > 0))
         return;
-    double drop = -h.slope / level, keep = l.slope / h.slope;
+    double drop = -h.slope / level, keep = late.slope / early.slope;
     if (h.r2 < NNX_DIAG_LINEAR_R2 || drop < NNX_DIAG_LINEAR_MIN_DROP || keep < NNX_DIAG_LINEAR_KEEP)
         return;
     /* A valid loss that turned upward is overfitting, not a slow start. */
@@ -271,7 +272,7 @@ static void rule_lr_too_small(const nnx_curves *c, nnx_findings *out)
     evidence(f, "r2", h.r2);
     evidence(f, "slope_per_epoch", h.slope);
     evidence(f, "relative_drop_per_epoch", drop);
-    evidence(f, "last_quarter_slope_ratio", keep);
+    evidence(f, "late_to_early_slope", keep);
     evidence(f, "from_epoch", (double)(half + 1));
     evidence(f, "to_epoch", (double)n);
     if (isfinite(lr))
