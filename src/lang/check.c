@@ -479,19 +479,20 @@ static ck_merged merged_copy(nnx_checker *c, const ck_merged *m)
 /* Check the experiment with one searched value in place. */
 static void try_value(nnx_checker *c, const ck_merged *m, const char *path, nnx_loc path_loc, ck_val *v)
 {
+    ck_arena_mark mark = ck_arena_save(&c->tmp);
     ck_merged t = merged_copy(c, m);
-    if (!t.slots)
+    if (!t.slots || !ck_override(c, &t, path, path_loc, NULL, v, NULL)) {
+        ck_arena_restore(&c->tmp, mark);
         return;
-    if (!ck_override(c, &t, path, path_loc, NULL, v, NULL))
-        return;
-    const char *saved = c->trial;
-    nnx_loc saved_loc = c->trial_loc;
-    c->trial = ck_sprintf(&c->tmp, "%s = %s", path, ck_val_text(&c->tmp, v));
+    }
+    c->trial = path;
+    c->trial_val = v;
     c->trial_loc = m->search->loc;
     nnx_experiment *e = ck_compile(c, m->exp, &t, false);
-    c->trial = saved;
-    c->trial_loc = saved_loc;
+    c->trial = NULL;
+    c->trial_val = NULL;
     nnx_experiment_free(e);
+    ck_arena_restore(&c->tmp, mark);
 }
 
 static bool compile_search(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool check_values)
@@ -802,7 +803,7 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
     }
 
     /* search: only once the experiment itself is sound */
-    if (m->search) {
+    if (m->search && !c->trial) {
         if (e->nensemble) {
             nnx_diag *dg = ck_err(c, m->search->loc, "an experiment cannot have both a search and an ensemble");
             ck_help(dg, "search first; then extend it with the best values and an ensemble");
