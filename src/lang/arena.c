@@ -66,6 +66,23 @@ char *ck_sprintf(ck_arena *a, const char *fmt, ...)
     return p;
 }
 
+ck_arena_mark ck_arena_save(const ck_arena *a)
+{
+    ck_arena_mark m = { a->head, a->head ? a->head->used : 0 };
+    return m;
+}
+
+void ck_arena_restore(ck_arena *a, ck_arena_mark m)
+{
+    while (a->head && a->head != m.block) {
+        ck_arena_block *next = a->head->next;
+        free(a->head);
+        a->head = next;
+    }
+    if (a->head)
+        a->head->used = m.used;
+}
+
 void ck_arena_free(ck_arena *a)
 {
     for (ck_arena_block *b = a->head, *next; b; b = next) {

@@ -479,19 +479,20 @@ static ck_merged merged_copy(nnx_checker *c, const ck_merged *m)
 /* Check the experiment with one searched value in place. */
 static void try_value(nnx_checker *c, const ck_merged *m, const char *path, nnx_loc path_loc, ck_val *v)
 {
+    ck_arena_mark mark = ck_arena_save(&c->tmp);
     ck_merged t = merged_copy(c, m);
-    if (!t.slots)
+    if (!t.slots || !ck_override(c, &t, path, path_loc, NULL, v, NULL)) {
+        ck_arena_restore(&c->tmp, mark);
         return;
-    if (!ck_override(c, &t, path, path_loc, NULL, v, NULL))
-        return;
-    const char *saved = c->trial;
-    nnx_loc saved_loc = c->trial_loc;
-    c->trial = ck_sprintf(&c->tmp, "%s = %s", path, ck_val_text(&c->tmp, v));
+    }
+    c->trial = path;
+    c->trial_val = v;
     c->trial_loc = m->search->loc;
     nnx_experiment *e = ck_compile(c, m->exp, &t, false);
-    c->trial = saved;
-    c->trial_loc = saved_loc;
+    c->trial = NULL;
+    c->trial_val = NULL;
     nnx_experiment_free(e);
+    ck_arena_restore(&c->tmp, mark);
 }
 
 static bool compile_search(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool check_values)
@@ -802,7 +803,7 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
     }
 
     /* search: only once the experiment itself is sound */
-    if (m->search) {
+    if (m->search && !c->trial) {
         if (e->nensemble) {
             nnx_diag *dg = ck_err(c, m->search->loc, "an experiment cannot have both a search and an ensemble");
             ck_help(dg, "search first; then extend it with the best values and an ensemble");
@@ -869,12 +870,24 @@ static bool keep_source(nnx_checker *c, nnx_source *s)
     return true;
 }
 
+static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_override *ov, size_t nov,
+                                 nnx_diags *d);
+
 nnx_experiment *nnx_check_experiment(nnx_checker *c, const char *name, const nnx_override *ov, size_t nov,
                                      nnx_diags *d)
 {
     c->d = d;
     c->nerr = 0;
     ck_arena_free(&c->tmp);
+    nnx_diag *first = d->tail;
+    nnx_experiment *e = check_one(c, name, ov, nov, d);
+    ck_sort_diags(c->prog, d, first);
+    return e;
+}
+
+static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_override *ov, size_t nov,
+                                 nnx_diags *d)
+{
     const nnx_item *exp = find_experiment(c, name);
     if (!exp)
         return NULL;
@@ -929,6 +942,7 @@ static void check_unused_network(nnx_checker *c, const nnx_item *net)
 
 size_t nnx_check_program(nnx_checker *c, nnx_diags *d)
 {
+    nnx_diag *before = d->tail;
     size_t n = 0;
     const nnx_program *p = c->prog;
     bool *used = calloc(p->nnames + 1, 1);
@@ -960,7 +974,7 @@ size_t nnx_check_program(nnx_checker *c, nnx_diags *d)
             continue;
         if (it->kind == NNX_I_DATA && c->data_state[idx] == 0)
             ck_data(c, it);
-        else if (it->kind == NNX_I_NETWORK)
+        else if (it->kind == NNX_I_NETWORK && !c->net_used[idx])
             check_unused_network(c, it);
         else if (it->kind == NNX_I_LET && c->let_state[idx] == 0) {
             ck_val *v = ck_eval(c, &c->tmp, it->value, NULL);
@@ -968,5 +982,6 @@ size_t nnx_check_program(nnx_checker *c, nnx_diags *d)
         }
     }
     free(used);
+    ck_sort_diags(p, d, before);
     return n;
 }

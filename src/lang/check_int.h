@@ -30,6 +30,14 @@ char *ck_strdup(ck_arena *a, const char *s);
 char *ck_strndup(ck_arena *a, const char *s, size_t n);
 char *ck_sprintf(ck_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void  ck_arena_free(ck_arena *a);
+/* Free everything allocated after a mark (the values made in between must
+ * no longer be used). */
+typedef struct ck_arena_mark {
+    ck_arena_block *block;
+    size_t used;
+} ck_arena_mark;
+ck_arena_mark ck_arena_save(const ck_arena *a);
+void ck_arena_restore(ck_arena *a, ck_arena_mark m);
 
 /* A growable byte buffer (malloc'd; the caller owns `s`). */
 typedef struct ck_buf {
@@ -217,12 +225,14 @@ struct nnx_checker {
     /* compiled data blocks, per name index */
     nnx_exp_data **data;
     unsigned char *data_state;  /* 0 not yet, 2 done, 3 failed */
+    unsigned char *net_used;    /* per name: a network some experiment instantiated */
     ck_datahdr *hdrs;           /* linked list of read headers */
     nnx_source **srcs;          /* override pseudo-sources */
     size_t       nsrcs;
     int          depth;         /* network nesting while instantiating */
     const nnx_item *net_stack[32];
-    const char  *trial;         /* "model.p = 0.5" while checking a searched value */
+    const char  *trial;         /* "model.p" while checking a searched value ... */
+    const ck_val *trial_val;    /* ... and the value */
     nnx_loc      trial_loc;     /* ... and the search block it comes from */
 };
 
@@ -237,6 +247,9 @@ nnx_diag *ck_err_suggest(nnx_checker *c, nnx_loc loc, const char *name,
                          const char *const *cands, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 nnx_loc ck_noloc(void);
+/* Sort the diagnostics after `before` (NULL: all) by file and place,
+ * keeping the order of equal places. */
+void ck_sort_diags(const nnx_program *p, nnx_diags *d, nnx_diag *before);
 /* Index of a name in prog->names, or -1. */
 long ck_name_index(const nnx_checker *c, const char *name);
 /* Names of the program's items of one kind (for suggestions), in the tmp arena. */
