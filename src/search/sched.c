@@ -102,8 +102,10 @@ static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stag
         job_free(j);
         return NULL;
     }
-    memcpy(all, s->set, s->nset * sizeof *all);
-    memcpy(all + s->nset, j->ov, j->nov * sizeof *all);
+    for (size_t i = 0; i < s->nset; i++)
+        all[i] = s->set[i];
+    for (size_t i = 0; i < j->nov; i++)
+        all[s->nset + i] = j->ov[i];
     nnx_diags d = { 0 };
     j->e = nnx_check_experiment(s->c, s->name, all, s->nset + j->nov, &d);
     if (!j->e)
