@@ -9,5 +9,8 @@
 
 #include "nnx/rt/error.h"
 #include "nnx/rt/rng.h"
+#include "nnx/rt/net.h"
+#include "nnx/rt/loss.h"
+#include "nnx/rt/checkpoint.h"
 
 #endif

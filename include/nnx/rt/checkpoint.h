@@ -1,0 +1,23 @@
+/* checkpoint.h — saving and loading a compiled network's parameters and state.
+ *
+ * File layout (little-endian): the magic "NNXCKPT1", a u32 version, the input
+ * shape, the layer count and for each layer its kind, hyper-parameters and
+ * output shape, then nparams + nstate floats and a CRC-32 of everything
+ * before it.  Saving writes PATH.tmp and renames it over PATH, so a reader
+ * never sees half a file.  Loading checks every header field against the
+ * network it loads into and reports the first difference ("layer 3: dense
+ * has 128 units in the file, 256 in the network"); a short or corrupt file is
+ * an error, and on any error the network is left unchanged.
+ */
+#ifndef NNX_RT_CHECKPOINT_H
+#define NNX_RT_CHECKPOINT_H
+
+#include "nnx/rt/error.h"
+#include "nnx/rt/net.h"
+
+#define NNX_CHECKPOINT_VERSION 1
+
+int nnx_net_save(const nnx_net *net, const char *path, nnx_rt_error *err);
+int nnx_net_load(nnx_net *net, const char *path, nnx_rt_error *err);
+
+#endif

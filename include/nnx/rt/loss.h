@@ -1,0 +1,48 @@
+/* loss.h — losses over a batch of network outputs, each numerically stable,
+ * each giving the mean loss and d(loss)/d(output) in one pass.
+ *
+ * Outputs ("logits") are n × k floats, row-major.  Every function returns 0,
+ * or -1 with err filled for a bad size or a label out of range (nothing is
+ * written then).  `dout` may be NULL (evaluation) and may not alias `out`.
+ *
+ *   cross entropy   softmax over k classes, integer labels in [0, k);
+ *                   label smoothing s: the target is (1-s)·onehot + s/k.
+ *                   loss = mean over rows of -Σ target·log softmax
+ *   binary CE       k must be 1; labels 0 or 1; loss = mean of
+ *                   max(z,0) - z·y + log(1 + exp(-|z|))
+ *   mse             float targets, n × k; loss = mean over all n·k elements
+ *                   of (out - target)², as PyTorch's MSELoss
+ */
+#ifndef NNX_RT_LOSS_H
+#define NNX_RT_LOSS_H
+
+#include <stdint.h>
+
+#include "nnx/rt/error.h"
+
+enum nnx_loss_kind {
+    NNX_LOSS_CROSS_ENTROPY,
+    NNX_LOSS_BINARY_CROSS_ENTROPY,
+    NNX_LOSS_MSE
+};
+
+int nnx_loss_cross_entropy(const float *out, const int32_t *labels, int n, int k,
+                           float smoothing, float *loss, float *dout, nnx_rt_error *err);
+int nnx_loss_binary_cross_entropy(const float *out, const int32_t *labels, int n,
+                                  float *loss, float *dout, nnx_rt_error *err);
+int nnx_loss_mse(const float *out, const float *targets, int n, int k,
+                 float *loss, float *dout, nnx_rt_error *err);
+
+/* One entry point for a loss chosen at run time: `labels` is used by the two
+ * classification losses, `targets` by mse (the other may be NULL);
+ * `smoothing` only by cross entropy. */
+int nnx_loss_compute(enum nnx_loss_kind kind, const float *out, const int32_t *labels,
+                     const float *targets, int n, int k, float smoothing,
+                     float *loss, float *dout, nnx_rt_error *err);
+
+/* The prediction a metric reads: softmax probabilities (cross entropy),
+ * sigmoid probability of class 1 (binary CE, k = 1) or the output itself
+ * (mse).  Writes n × k floats to probs (may alias out). */
+void nnx_loss_probs(enum nnx_loss_kind kind, const float *out, int n, int k, float *probs);
+
+#endif

@@ -1,0 +1,213 @@
+/* net.h — a feed-forward network: layers appended to an input shape, one flat
+ * parameter buffer, forward and backward passes with no allocation per step.
+ *
+ * Life of a network:
+ *
+ *     nnx_rt_error err;
+ *     nnx_net *net = nnx_net_new(1, 28, 28, &err);          // input C×H×W
+ *     nnx_net_add_dense(net, 256, true, &err);               // each add checks
+ *     nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err);         // the shape and
+ *     nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err);       // fails with a
+ *     nnx_net_add_dropout(net, 0.2f, &err);                  // message
+ *     nnx_net_add_dense(net, 10, true, &err);
+ *     nnx_net_compile(net, 128, seed, &err);  // allocate all, initialise weights
+ *     for each batch:
+ *         const float *logits = nnx_net_forward(net, x, n, true);
+ *         nnx_loss_cross_entropy(logits, y, n, 10, 0, &loss, nnx_net_dlogits(net), &err);
+ *         nnx_net_backward(net, nnx_net_dlogits(net));
+ *         optimizer_step(nnx_net_params(net), nnx_net_grads(net), nnx_net_nparams(net));
+ *     nnx_net_free(net);
+ *
+ * Memory.  All trainable parameters live in ONE flat float buffer
+ * (nnx_net_params), their gradients in a second buffer of the same layout
+ * (nnx_net_grads), and the non-trainable state (batch-norm running mean and
+ * variance) in a third (nnx_net_state).  An optimizer works on the
+ * (params, grads, nparams) arrays; a snapshot or a checkpoint is a copy of
+ * params followed by state.  Activations and workspaces are allocated once
+ * by nnx_net_compile for at most max_batch rows; forward and backward never
+ * allocate.
+ *
+ * Ownership.  The nnx_net owns every buffer it hands out; the pointers stay
+ * valid until nnx_net_free and are only meaningful after nnx_net_compile.
+ * Data passed in (inputs, dlogits) is borrowed for the call only: forward
+ * copies its input (unless it already is nnx_net_input(net)).
+ *
+ * Tensors are row-major with the batch first: a batch of n samples of
+ * shape C×H×W is n·C·H·W floats, sample-major, then channel, row, column.
+ *
+ * Layers and their parameter layout (offsets in nnx_net_layer_info):
+ *   dense(units, bias)      W[units][in] then b[units]; a C×H×W input is read flat
+ *   conv(filters, k, s, p)  W[filters][C][k][k] then b[filters]; square kernel,
+ *                           output (H + 2p - k)/s + 1 on each side
+ *   maxpool(size, stride)   windows that do not fit are dropped (floor), like PyTorch
+ *   avgpool(size, stride)   same shape rule; pads nothing
+ *   flatten                 C×H×W -> (C·H·W)×1×1; no copy
+ *   dropout(p)              inverted dropout: train keeps each unit with prob 1-p
+ *                           and scales it by 1/(1-p); eval is the identity.  Masks
+ *                           come from the net's NNX_STREAM_DROPOUT generator.
+ *   batchnorm(m, eps)       per feature on a flat input, per channel on C×H×W;
+ *                           params gamma[C] then beta[C]; state mean[C] then var[C].
+ *                           Train: normalise by the batch mean and biased batch
+ *                           variance, then running = (1-m)·running + m·batch with
+ *                           the UNBIASED batch variance (PyTorch's rule).
+ *                           Eval: normalise by the running statistics.
+ *   act(kind, a)            elementwise; `a` is leaky_relu's slope, elu's alpha,
+ *                           swish's beta (ignored by the others).  gelu is the
+ *                           exact erf form: x·Φ(x).
+ *
+ * Initialisation (nnx_net_compile, from the NNX_STREAM_INIT stream of the
+ * seed): dense and conv weights are drawn from a normal distribution whose
+ * scale depends on the next activation after the layer (skipping batchnorm,
+ * dropout, pooling and flatten):
+ *   relu, leaky_relu, elu, gelu, swish    He:     std = sqrt(2 / fan_in)
+ *   tanh, sigmoid, none (output layer)    Xavier: std = sqrt(2 / (fan_in + fan_out))
+ * with fan_in = in·k·k and fan_out = out·k·k (k = 1 for dense).  Biases are 0,
+ * batchnorm gamma 1 and beta 0, running mean 0 and running var 1.
+ */
+#ifndef NNX_RT_NET_H
+#define NNX_RT_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nnx/rt/error.h"
+#include "nnx/rt/rng.h"
+
+typedef struct nnx_net nnx_net;
+
+enum nnx_layer_kind {
+    NNX_LAYER_DENSE,
+    NNX_LAYER_CONV,
+    NNX_LAYER_MAXPOOL,
+    NNX_LAYER_AVGPOOL,
+    NNX_LAYER_FLATTEN,
+    NNX_LAYER_DROPOUT,
+    NNX_LAYER_BATCHNORM,
+    NNX_LAYER_ACT
+};
+
+enum nnx_act {
+    NNX_ACT_RELU,
+    NNX_ACT_LEAKY_RELU,   /* a = slope for x < 0 */
+    NNX_ACT_ELU,          /* a = alpha: x < 0 -> alpha·(exp(x) - 1) */
+    NNX_ACT_GELU,         /* exact: x·Φ(x) = x/2·(1 + erf(x/√2)) */
+    NNX_ACT_TANH,
+    NNX_ACT_SIGMOID,
+    NNX_ACT_SWISH         /* a = beta: x·sigmoid(beta·x) */
+};
+
+/* What one layer is, where it sits in the flat buffers, and its shapes. */
+typedef struct nnx_layer_info {
+    enum nnx_layer_kind kind;
+    const char *name;           /* "dense", "conv", ..., or the activation's name */
+    int in_c, in_h, in_w;       /* shape of one input sample */
+    int out_c, out_h, out_w;    /* shape of one output sample */
+    int units;                  /* dense units / conv filters (0 otherwise) */
+    int kernel, stride, pad;    /* conv and pools (0 otherwise) */
+    bool bias;                  /* dense and conv */
+    enum nnx_act act;           /* NNX_LAYER_ACT only */
+    float a;                    /* act parameter, dropout p, batchnorm momentum */
+    float eps;                  /* batchnorm eps */
+    size_t param_off, nparams;  /* slice of nnx_net_params / nnx_net_grads */
+    size_t state_off, nstate;   /* slice of nnx_net_state */
+} nnx_layer_info;
+
+/* --- building ------------------------------------------------------------- */
+
+/* A network taking samples of shape c×h×w (a flat input of D features is
+ * D×1×1).  Returns NULL, with err filled, for a non-positive or absurdly large
+ * shape or when out of memory.  The caller owns the result: nnx_net_free. */
+nnx_net *nnx_net_new(int c, int h, int w, nnx_rt_error *err);
+void     nnx_net_free(nnx_net *net);   /* NULL is fine */
+
+/* Append a layer.  Each returns 0, or -1 with err naming the layer and the
+ * reason (bad argument, shape it cannot take) and leaves the net unchanged.
+ * Adding to a compiled net is an error. */
+int nnx_net_add_dense(nnx_net *net, int units, bool bias, nnx_rt_error *err);
+int nnx_net_add_conv(nnx_net *net, int filters, int kernel, int stride, int pad,
+                     bool bias, nnx_rt_error *err);
+int nnx_net_add_maxpool(nnx_net *net, int size, int stride, nnx_rt_error *err);
+int nnx_net_add_avgpool(nnx_net *net, int size, int stride, nnx_rt_error *err);
+int nnx_net_add_flatten(nnx_net *net, nnx_rt_error *err);
+int nnx_net_add_dropout(nnx_net *net, float p, nnx_rt_error *err);     /* 0 <= p < 1 */
+int nnx_net_add_batchnorm(nnx_net *net, float momentum, float eps, nnx_rt_error *err);
+int nnx_net_add_act(nnx_net *net, enum nnx_act act, float a, nnx_rt_error *err);
+
+/* Ask backward to also compute d(loss)/d(input) (nnx_net_dinput).  Off by
+ * default: it costs one more matrix product and nothing in training needs it.
+ * Must be called before nnx_net_compile. */
+int nnx_net_want_dinput(nnx_net *net, bool on, nnx_rt_error *err);
+
+/* Allocate parameters, gradients, state, activations and workspaces for
+ * batches of at most max_batch rows, and initialise the weights from seed
+ * (see above).  The dropout generator is seeded from the same seed.  A net
+ * with no layers is an error; compiling twice is an error. */
+int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *err);
+
+/* --- running -------------------------------------------------------------- */
+
+/* Forward n rows (1 <= n <= max_batch) of x (n × input size floats) in
+ * training (batch statistics, dropout on) or evaluation mode.  Returns the
+ * output, n × output size floats owned by the net and valid until the next
+ * forward; NULL when the net is not compiled or n is out of range.
+ * Training mode updates the batch-norm running statistics and draws dropout
+ * masks. */
+const float *nnx_net_forward(nnx_net *net, const float *x, int n, bool train);
+
+/* Back-propagate d(loss)/d(output) (n × output size floats, n of the last
+ * forward) through the last forward pass.  OVERWRITES nnx_net_grads with
+ * this batch's gradient (it does not accumulate).  dlogits may alias
+ * nnx_net_dlogits(net).  Returns 0, or -1 when no forward preceded it. */
+int nnx_net_backward(nnx_net *net, const float *dlogits);
+
+/* A max_batch × input size buffer owned by the net: a caller that gathers its
+ * batch here and passes it as x to nnx_net_forward saves a copy. */
+float *nnx_net_input(nnx_net *net);
+
+/* A max_batch × output size buffer owned by the net where a loss can write
+ * d(loss)/d(output) for nnx_net_backward. */
+float *nnx_net_dlogits(nnx_net *net);
+
+/* d(loss)/d(input) of the last backward (n × input size), or NULL unless
+ * nnx_net_want_dinput was set. */
+const float *nnx_net_dinput(const nnx_net *net);
+
+/* --- the flat buffers ----------------------------------------------------- */
+
+float *nnx_net_params(nnx_net *net);
+float *nnx_net_grads(nnx_net *net);
+float *nnx_net_state(nnx_net *net);        /* batch-norm running mean/var */
+size_t nnx_net_nparams(const nnx_net *net);
+size_t nnx_net_nstate(const nnx_net *net);
+
+/* The dropout generator (NNX_STREAM_DROPOUT of the seed).  Saving and
+ * restoring it repeats the same masks (used by gradient checks and resumes). */
+nnx_rng *nnx_net_dropout_rng(nnx_net *net);
+
+/* Snapshots: nnx_net_snapshot_size floats hold params then state.  The caller
+ * owns the buffer; take and restore are plain copies (for keeping the best
+ * epoch's weights). */
+size_t nnx_net_snapshot_size(const nnx_net *net);
+void   nnx_net_snapshot_take(const nnx_net *net, float *dst);
+void   nnx_net_snapshot_restore(nnx_net *net, const float *src);
+
+/* --- shapes --------------------------------------------------------------- */
+
+int  nnx_net_nlayers(const nnx_net *net);
+int  nnx_net_layer_info(const nnx_net *net, int i, nnx_layer_info *out); /* -1 if out of range */
+void nnx_net_in_shape(const nnx_net *net, int *c, int *h, int *w);
+void nnx_net_out_shape(const nnx_net *net, int *c, int *h, int *w);  /* of the last layer */
+int  nnx_net_in_size(const nnx_net *net);    /* c·h·w floats per input sample */
+int  nnx_net_out_size(const nnx_net *net);   /* floats per output sample */
+int  nnx_net_max_batch(const nnx_net *net);  /* 0 before compile */
+
+/* Floating-point operations of one forward + backward over n rows, counting
+ * matrix products and convolutions only (2 per multiply-add).  For benchmarks. */
+double nnx_net_train_flops(const nnx_net *net, int n);
+
+/* Threads used by the BLAS for matrix products (openblas_set_num_threads);
+ * n < 1 means 1.  Process-wide: it is the BLAS library's setting. */
+void nnx_blas_set_threads(int n);
+
+#endif

@@ -1,0 +1,58 @@
+/* init.c — the initial weights: He or Xavier normal by the activation that
+ * follows each dense or conv layer, zero biases, batch norm as the identity. */
+#include <math.h>
+#include <string.h>
+
+#include "rt/layer.h"
+
+/* True when the first activation after layer i (looking past layers that do
+ * not change the scale much: batchnorm, dropout, pools, flatten) is of the
+ * relu family or swish; false for tanh, sigmoid, another dense/conv or the
+ * end of the network. */
+static bool relu_like_after(const nnx_net *net, int i)
+{
+    for (int j = i + 1; j < net->nlayers; j++) {
+        const nnx_layer_info *I = &net->layers[j].info;
+        switch (I->kind) {
+        case NNX_LAYER_BATCHNORM:
+        case NNX_LAYER_DROPOUT:
+        case NNX_LAYER_MAXPOOL:
+        case NNX_LAYER_AVGPOOL:
+        case NNX_LAYER_FLATTEN:
+            continue;
+        case NNX_LAYER_ACT:
+            return I->act != NNX_ACT_TANH && I->act != NNX_ACT_SIGMOID;
+        default:
+            return false;
+        }
+    }
+    return false;
+}
+
+void nnx_net_init_weights(nnx_net *net, nnx_rng *rng)
+{
+    for (int i = 0; i < net->nlayers; i++) {
+        nnx_layer *L = &net->layers[i];
+        const nnx_layer_info *I = &L->info;
+        if (I->kind == NNX_LAYER_DENSE || I->kind == NNX_LAYER_CONV) {
+            int k = I->kind == NNX_LAYER_CONV ? I->kernel : 1;
+            int in = I->kind == NNX_LAYER_CONV ? I->in_c : L->in_size;
+            double fan_in = (double)in * k * k, fan_out = (double)I->units * k * k;
+            double std = relu_like_after(net, i) ? sqrt(2.0 / fan_in)
+                                                 : sqrt(2.0 / (fan_in + fan_out));
+            size_t nw = (size_t)I->units * in * k * k;
+            for (size_t j = 0; j < nw; j++)
+                L->w[j] = (float)(std * nnx_rng_normal(rng));
+            if (I->bias)
+                memset(L->w + nw, 0, (size_t)I->units * sizeof(float));
+        } else if (I->kind == NNX_LAYER_BATCHNORM) {
+            int c = I->in_c;
+            for (int j = 0; j < c; j++) {
+                L->w[j] = 1.0f;       /* gamma */
+                L->w[c + j] = 0.0f;   /* beta */
+                L->st[j] = 0.0f;      /* running mean */
+                L->st[c + j] = 1.0f;  /* running var */
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+/* layer.h — the network's private records and each layer kind's forward and
+ * backward passes (one .c file per kind).
+ *
+ * Layout.  Activations between layers are stored in one of two layouts:
+ *   NNX_NCHW  sample-major: the public layout (inputs, outputs, dense);
+ *   NNX_CNHW  channel-major: [C][n][H][W], what a convolution produces, so
+ *             that each convolution is ONE matrix product over the whole
+ *             batch and batch norm reads each channel contiguously.
+ * In both, a (sample, channel) plane of H·W floats is contiguous, so pools,
+ * activations and dropout do not care which one they get.  A dense layer or
+ * flatten after a CNHW tensor transposes it back to NCHW; the network's
+ * output is always NCHW.
+ *
+ * Ownership.  The nnx_net owns the layer array, the three flat buffers and
+ * one arena holding every activation and workspace; a layer's pointers are
+ * slices of those and are never freed on their own.
+ */
+#ifndef NNX_RT_LAYER_H
+#define NNX_RT_LAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nnx/rt/net.h"
+#include "nnx/rt/rng.h"
+
+/* The build is -O2, whose "very cheap" vectoriser skips every loop whose trip
+ * count is not known; the runtime's loops run over n·C·H·W elements, so its
+ * files ask GCC for the usual cost model, and for fused multiply-adds. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic", "fp-contract=fast")
+#endif
+
+enum nnx_layout { NNX_NCHW, NNX_CNHW };
+
+typedef struct nnx_layer {
+    nnx_layer_info info;
+    int in_size, out_size;          /* floats per sample */
+    enum nnx_layout in_layout, out_layout;
+
+    /* Set by compile: slices of the net's buffers. */
+    float *w, *gw, *st;             /* params, grads, state of this layer */
+    float *out;                     /* max_batch × out_size, or NULL when the
+                                       output may alias the input */
+    float *ws;                      /* workspace, see each kind */
+    int32_t *idx;                   /* maxpool: argmax inside each input plane */
+
+    /* Set by forward, read by backward. */
+    const float *x, *y;             /* input and output of the last forward */
+    bool train;
+} nnx_layer;
+
+struct nnx_net {
+    int in_c, in_h, in_w;
+    nnx_layer *layers;              /* owned; nlayers used of cap */
+    int nlayers, cap;
+    bool compiled, want_dinput;
+    int max_batch;
+    int last_n;                     /* rows of the last forward, 0 = none yet */
+    int first_param;                /* first layer with parameters (nlayers if none):
+                                       backward stops there unless want_dinput */
+
+    size_t nparams, nstate;
+    float *params, *grads, *state;  /* owned */
+    unsigned char *arena;           /* owned: every buffer below */
+    float *input;                   /* max_batch × in_size: copy of the batch */
+    float *output;                  /* max_batch × out_size: NCHW result when
+                                       the last layer is CNHW, else NULL */
+    float *dlogits;                 /* max_batch × out_size */
+    float *dinput;                  /* max_batch × in_size when want_dinput */
+    float *grad[2];                 /* ping-pong gradients, max_batch × widest */
+    const float *last_dinput;
+    nnx_rng dropout_rng;
+};
+
+/* Floats of workspace each kind needs for max_batch rows (0 if none). */
+size_t nnx_layer_ws_floats(const nnx_layer *L, int max_batch);
+
+/* Each forward reads x (n rows, layout L->in_layout) and returns its output:
+ * L->out, or x itself when the layer is the identity for this call.  Each
+ * backward reads dy (layout L->out_layout), writes the parameter gradients
+ * (overwriting) and, when dx is not NULL, d(loss)/d(x) into dx; it returns
+ * the pointer holding d(loss)/d(x) (dx, or dy when the layer passed it
+ * through, or NULL when dx was NULL). */
+const float *nnx_dense_forward(nnx_layer *L, const float *x, int n);
+const float *nnx_dense_backward(nnx_layer *L, const float *dy, float *dx, int n);
+const float *nnx_conv_forward(nnx_layer *L, const float *x, int n);
+const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n);
+const float *nnx_pool_forward(nnx_layer *L, const float *x, int n);
+const float *nnx_pool_backward(nnx_layer *L, const float *dy, float *dx, int n);
+const float *nnx_batchnorm_forward(nnx_layer *L, const float *x, int n, bool train);
+const float *nnx_batchnorm_backward(nnx_layer *L, const float *dy, float *dx, int n);
+const float *nnx_act_forward(nnx_layer *L, const float *x, int n);
+const float *nnx_act_backward(nnx_layer *L, const float *dy, float *dx, int n);
+const float *nnx_dropout_forward(nnx_layer *L, const float *x, int n, bool train, nnx_rng *rng);
+const float *nnx_dropout_backward(nnx_layer *L, const float *dy, float *dx, int n);
+const float *nnx_flatten_forward(nnx_layer *L, const float *x, int n);
+const float *nnx_flatten_backward(nnx_layer *L, const float *dy, float *dx, int n);
+
+/* Layout changes of n samples of C planes of hw floats each. */
+void nnx_cnhw_to_nchw(const float *restrict src, float *restrict dst, int n, int c, int hw);
+void nnx_nchw_to_cnhw(const float *restrict src, float *restrict dst, int n, int c, int hw);
+
+/* Strides of plane (sample s, channel c) = s·sample + c·chan in a layout. */
+static inline size_t nnx_sample_stride(enum nnx_layout lay, int n, int c, int hw)
+{
+    (void)n;
+    return lay == NNX_NCHW ? (size_t)c * hw : (size_t)hw;
+}
+static inline size_t nnx_chan_stride(enum nnx_layout lay, int n, int c, int hw)
+{
+    (void)c;
+    return lay == NNX_NCHW ? (size_t)hw : (size_t)n * hw;
+}
+
+/* Σ p[i] over len floats, in 16 float lanes (so GCC vectorises it) added up
+ * in double. */
+static inline double nnx_sum_floats(const float *restrict p, size_t len)
+{
+    float lane[16] = {0};
+    size_t i = 0;
+    for (; i + 16 <= len; i += 16)
+        for (int j = 0; j < 16; j++)
+            lane[j] += p[i + j];
+    double t = 0;
+    for (; i < len; i++)
+        t += p[i];
+    for (int j = 0; j < 16; j++)
+        t += lane[j];
+    return t;
+}
+
+/* Initialise the weights of every layer from rng (see net.h for the rule). */
+void nnx_net_init_weights(nnx_net *net, nnx_rng *rng);
+
+#endif

@@ -1,0 +1,155 @@
+/* loss.c — cross entropy, binary cross entropy with logits and mean squared
+ * error: the mean loss of a batch and its gradient with respect to the
+ * network's outputs, computed stably (log-sum-exp, log1p of e^-|z|). */
+#include <math.h>
+#include <stddef.h>
+
+#include "nnx/rt/loss.h"
+
+static int check_size(const char *what, int n, int k, nnx_rt_error *err)
+{
+    if (n < 1 || k < 1)
+        return nnx_rt_fail(err, "%s: batch of %d rows × %d outputs is empty", what, n, k);
+    return 0;
+}
+
+int nnx_loss_cross_entropy(const float *out, const int32_t *labels, int n, int k,
+                           float smoothing, float *loss, float *dout, nnx_rt_error *err)
+{
+    if (check_size("cross entropy", n, k, err))
+        return -1;
+    if (k < 2)
+        return nnx_rt_fail(err, "cross entropy needs at least 2 outputs, the network has %d", k);
+    if (!(smoothing >= 0.0f && smoothing < 1.0f))
+        return nnx_rt_fail(err, "label smoothing must be in [0, 1), not %g", (double)smoothing);
+    for (int r = 0; r < n; r++)
+        if (labels[r] < 0 || labels[r] >= k)
+            return nnx_rt_fail(err, "cross entropy: row %d has label %d, outside [0, %d)",
+                               r, (int)labels[r], k);
+    const double on = 1.0 - smoothing, off = (double)smoothing / k;
+    const float inv_n = 1.0f / (float)n;
+    double total = 0;
+    for (int r = 0; r < n; r++) {
+        const float *z = out + (size_t)r * k;
+        float m = z[0];
+        for (int j = 1; j < k; j++)
+            m = z[j] > m ? z[j] : m;
+        double sum = 0, zsum = 0;
+        for (int j = 0; j < k; j++) {
+            sum += exp((double)z[j] - m);
+            zsum += z[j];
+        }
+        double lse = m + log(sum);
+        /* -Σ t·log p with t = on·onehot + off, and Σ t = 1 */
+        total += lse - on * z[labels[r]] - off * zsum;
+        if (dout) {
+            float *d = dout + (size_t)r * k;
+            for (int j = 0; j < k; j++) {
+                double p = exp((double)z[j] - lse);
+                double t = off + (j == labels[r] ? on : 0.0);
+                d[j] = (float)(p - t) * inv_n;
+            }
+        }
+    }
+    *loss = (float)(total / n);
+    return 0;
+}
+
+int nnx_loss_binary_cross_entropy(const float *out, const int32_t *labels, int n,
+                                  float *loss, float *dout, nnx_rt_error *err)
+{
+    if (check_size("binary cross entropy", n, 1, err))
+        return -1;
+    for (int r = 0; r < n; r++)
+        if (labels[r] != 0 && labels[r] != 1)
+            return nnx_rt_fail(err, "binary cross entropy: row %d has label %d, not 0 or 1",
+                               r, (int)labels[r]);
+    const float inv_n = 1.0f / (float)n;
+    double total = 0;
+    for (int r = 0; r < n; r++) {
+        double z = out[r], y = labels[r];
+        total += (z > 0 ? z : 0) - z * y + log1p(exp(-fabs(z)));
+        if (dout) {
+            double s = z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+            dout[r] = (float)(s - y) * inv_n;
+        }
+    }
+    *loss = (float)(total / n);
+    return 0;
+}
+
+int nnx_loss_mse(const float *out, const float *targets, int n, int k,
+                 float *loss, float *dout, nnx_rt_error *err)
+{
+    if (check_size("mse", n, k, err))
+        return -1;
+    const size_t m = (size_t)n * k;
+    const float scale = 2.0f / (float)m;
+    double total = 0;
+    for (size_t i = 0; i < m; i++) {
+        float d = out[i] - targets[i];
+        total += (double)d * d;
+        if (dout)
+            dout[i] = scale * d;
+    }
+    *loss = (float)(total / (double)m);
+    return 0;
+}
+
+int nnx_loss_compute(enum nnx_loss_kind kind, const float *out, const int32_t *labels,
+                     const float *targets, int n, int k, float smoothing,
+                     float *loss, float *dout, nnx_rt_error *err)
+{
+    switch (kind) {
+    case NNX_LOSS_CROSS_ENTROPY:
+        if (!labels)
+            return nnx_rt_fail(err, "cross entropy needs integer labels");
+        return nnx_loss_cross_entropy(out, labels, n, k, smoothing, loss, dout, err);
+    case NNX_LOSS_BINARY_CROSS_ENTROPY:
+        if (!labels)
+            return nnx_rt_fail(err, "binary cross entropy needs labels 0/1");
+        if (k != 1)
+            return nnx_rt_fail(err, "binary cross entropy needs 1 output, the network has %d", k);
+        return nnx_loss_binary_cross_entropy(out, labels, n, loss, dout, err);
+    case NNX_LOSS_MSE:
+        if (!targets)
+            return nnx_rt_fail(err, "mse needs float targets");
+        return nnx_loss_mse(out, targets, n, k, loss, dout, err);
+    }
+    return nnx_rt_fail(err, "unknown loss %d", (int)kind);
+}
+
+void nnx_loss_probs(enum nnx_loss_kind kind, const float *out, int n, int k, float *probs)
+{
+    const size_t m = (size_t)n * k;
+    switch (kind) {
+    case NNX_LOSS_CROSS_ENTROPY:
+        for (int r = 0; r < n; r++) {
+            const float *z = out + (size_t)r * k;
+            float *p = probs + (size_t)r * k;
+            float mx = z[0];
+            for (int j = 1; j < k; j++)
+                mx = z[j] > mx ? z[j] : mx;
+            double sum = 0;
+            for (int j = 0; j < k; j++) {
+                float e = expf(z[j] - mx);
+                p[j] = e;
+                sum += e;
+            }
+            const float inv = (float)(1.0 / sum);
+            for (int j = 0; j < k; j++)
+                p[j] *= inv;
+        }
+        break;
+    case NNX_LOSS_BINARY_CROSS_ENTROPY:
+        for (size_t i = 0; i < m; i++) {
+            float z = out[i];
+            probs[i] = z >= 0 ? 1.0f / (1.0f + expf(-z)) : expf(z) / (1.0f + expf(z));
+        }
+        break;
+    case NNX_LOSS_MSE:
+        for (size_t i = 0; i < m; i++)
+            probs[i] = out[i];
+        break;
+    }
+}

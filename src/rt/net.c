@@ -1,0 +1,562 @@
+/* net.c — building a network layer by layer, checking shapes, allocating it
+ * once, and running the layers in order (forward) and in reverse (backward). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnx/rt/net.h"
+#include "rt/layer.h"
+
+#define MAX_SIDE    (1 << 24)           /* any one of C, H, W */
+#define MAX_SAMPLE  (1 << 28)           /* floats in one sample */
+#define MAX_PARAMS  ((size_t)1 << 31)   /* floats in the whole parameter buffer */
+#define MAX_BATCH   (1 << 24)
+
+static const char *const act_names[] = {
+    [NNX_ACT_RELU] = "relu",       [NNX_ACT_LEAKY_RELU] = "leaky_relu",
+    [NNX_ACT_ELU] = "elu",         [NNX_ACT_GELU] = "gelu",
+    [NNX_ACT_TANH] = "tanh",       [NNX_ACT_SIGMOID] = "sigmoid",
+    [NNX_ACT_SWISH] = "swish",
+};
+
+nnx_net *nnx_net_new(int c, int h, int w, nnx_rt_error *err)
+{
+    if (c < 1 || h < 1 || w < 1 || c > MAX_SIDE || h > MAX_SIDE || w > MAX_SIDE
+        || (int64_t)c * h * w > MAX_SAMPLE) {
+        nnx_rt_fail(err, "input shape %d×%d×%d is not a valid sample shape", c, h, w);
+        return NULL;
+    }
+    nnx_net *net = calloc(1, sizeof *net);
+    if (!net) {
+        nnx_rt_fail(err, "out of memory");
+        return NULL;
+    }
+    net->in_c = c;
+    net->in_h = h;
+    net->in_w = w;
+    return net;
+}
+
+void nnx_net_free(nnx_net *net)
+{
+    if (!net)
+        return;
+    free(net->layers);
+    free(net->params);
+    free(net->grads);
+    free(net->state);
+    free(net->arena);
+    free(net);
+}
+
+/* --- appending layers ------------------------------------------------------ */
+
+/* The shape the next layer receives: the last layer's output, or the input. */
+static void tail_shape(const nnx_net *net, int *c, int *h, int *w, enum nnx_layout *lay)
+{
+    if (net->nlayers == 0) {
+        *c = net->in_c; *h = net->in_h; *w = net->in_w;
+        *lay = NNX_NCHW;
+    } else {
+        const nnx_layer *L = &net->layers[net->nlayers - 1];
+        *c = L->info.out_c; *h = L->info.out_h; *w = L->info.out_w;
+        *lay = L->out_layout;
+    }
+}
+
+/* A fresh layer record of `kind` reading the net's current output; the caller
+ * fills the rest and calls push.  Fails on a compiled or NULL net. */
+static int start(nnx_net *net, nnx_layer *L, enum nnx_layer_kind kind, const char *name,
+                 nnx_rt_error *err)
+{
+    if (!net)
+        return nnx_rt_fail(err, "%s: no network", name);
+    if (net->compiled)
+        return nnx_rt_fail(err, "layer %d (%s): the network is already compiled",
+                           net->nlayers + 1, name);
+    memset(L, 0, sizeof *L);
+    L->info.kind = kind;
+    L->info.name = name;
+    tail_shape(net, &L->info.in_c, &L->info.in_h, &L->info.in_w, &L->in_layout);
+    L->info.out_c = L->info.in_c;
+    L->info.out_h = L->info.in_h;
+    L->info.out_w = L->info.in_w;
+    L->out_layout = L->in_layout;
+    return 0;
+}
+
+static int push(nnx_net *net, nnx_layer *L, nnx_rt_error *err)
+{
+    nnx_layer_info *I = &L->info;
+    int64_t out = (int64_t)I->out_c * I->out_h * I->out_w;
+    if (I->out_c > MAX_SIDE || out > MAX_SAMPLE)
+        return nnx_rt_fail(err, "layer %d (%s): output %d×%d×%d is too large",
+                           net->nlayers + 1, I->name, I->out_c, I->out_h, I->out_w);
+    if (net->nparams + I->nparams > MAX_PARAMS)
+        return nnx_rt_fail(err, "layer %d (%s): the network would have more than %zu parameters",
+                           net->nlayers + 1, I->name, MAX_PARAMS);
+    if (net->nlayers == net->cap) {
+        int cap = net->cap ? 2 * net->cap : 8;
+        nnx_layer *grown = realloc(net->layers, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return nnx_rt_fail(err, "out of memory");
+        net->layers = grown;
+        net->cap = cap;
+    }
+    L->in_size = I->in_c * I->in_h * I->in_w;
+    L->out_size = (int)out;
+    I->param_off = net->nparams;
+    I->state_off = net->nstate;
+    net->nparams += I->nparams;
+    net->nstate += I->nstate;
+    net->layers[net->nlayers++] = *L;
+    return 0;
+}
+
+int nnx_net_add_dense(nnx_net *net, int units, bool bias, nnx_rt_error *err)
+{
+    nnx_layer L;
+    if (start(net, &L, NNX_LAYER_DENSE, "dense", err))
+        return -1;
+    int in = L.info.in_c * L.info.in_h * L.info.in_w;
+    if (units < 1 || units > MAX_SIDE)
+        return nnx_rt_fail(err, "layer %d (dense): units must be at least 1, not %d",
+                           net->nlayers + 1, units);
+    L.info.units = units;
+    L.info.bias = bias;
+    L.info.out_c = units;
+    L.info.out_h = L.info.out_w = 1;
+    L.out_layout = NNX_NCHW;
+    L.info.nparams = (size_t)units * in + (bias ? (size_t)units : 0);
+    return push(net, &L, err);
+}
+
+int nnx_net_add_conv(nnx_net *net, int filters, int kernel, int stride, int pad, bool bias,
+                     nnx_rt_error *err)
+{
+    nnx_layer L;
+    if (start(net, &L, NNX_LAYER_CONV, "conv", err))
+        return -1;
+    nnx_layer_info *I = &L.info;
+    int at = net->nlayers + 1;
+    if (filters < 1 || filters > MAX_SIDE)
+        return nnx_rt_fail(err, "layer %d (conv): filters must be at least 1, not %d", at, filters);
+    if (kernel < 1 || kernel > MAX_SIDE)
+        return nnx_rt_fail(err, "layer %d (conv): kernel must be at least 1, not %d", at, kernel);
+    if (stride < 1 || stride > MAX_SIDE)
+        return nnx_rt_fail(err, "layer %d (conv): stride must be at least 1, not %d", at, stride);
+    if (pad < 0 || pad > MAX_SIDE)
+        return nnx_rt_fail(err, "layer %d (conv): pad must be 0 or more, not %d", at, pad);
+    int64_t ph = (int64_t)I->in_h + 2 * pad, pw = (int64_t)I->in_w + 2 * pad;
+    if (kernel > ph || kernel > pw)
+        return nnx_rt_fail(err, "layer %d (conv): kernel %d is larger than the %s input %lld×%lld",
+                           at, kernel, pad ? "padded" : "", (long long)ph, (long long)pw);
+    I->units = filters;
+    I->kernel = kernel;
+    I->stride = stride;
+    I->pad = pad;
+    I->bias = bias;
+    I->out_c = filters;
+    I->out_h = (int)((ph - kernel) / stride + 1);
+    I->out_w = (int)((pw - kernel) / stride + 1);
+    L.out_layout = NNX_CNHW;
+    int64_t ckk = (int64_t)I->in_c * kernel * kernel;
+    if (ckk > MAX_SAMPLE)
+        return nnx_rt_fail(err, "layer %d (conv): %d channels × %d×%d kernel is too large",
+                           at, I->in_c, kernel, kernel);
+    I->nparams = (size_t)filters * (size_t)ckk + (bias ? (size_t)filters : 0);
+    return push(net, &L, err);
+}
+
+static int add_pool(nnx_net *net, enum nnx_layer_kind kind, const char *name, int size,
+                    int stride, nnx_rt_error *err)
+{
+    nnx_layer L;
+    if (start(net, &L, kind, name, err))
+        return -1;
+    nnx_layer_info *I = &L.info;
+    int at = net->nlayers + 1;
+    if (size < 1 || size > MAX_SIDE)
+        return nnx_rt_fail(err, "layer %d (%s): size must be at least 1, not %d", at, name, size);
+    if (stride < 1 || stride > MAX_SIDE)
+        return nnx_rt_fail(err, "layer %d (%s): stride must be at least 1, not %d", at, name, stride);
+    if (size > I->in_h || size > I->in_w)
+        return nnx_rt_fail(err, "layer %d (%s): window %d×%d is larger than its input %d×%d",
+                           at, name, size, size, I->in_h, I->in_w);
+    I->kernel = size;
+    I->stride = stride;
+    I->out_h = (I->in_h - size) / stride + 1;
+    I->out_w = (I->in_w - size) / stride + 1;
+    return push(net, &L, err);
+}
+
+int nnx_net_add_maxpool(nnx_net *net, int size, int stride, nnx_rt_error *err)
+{
+    return add_pool(net, NNX_LAYER_MAXPOOL, "maxpool", size, stride, err);
+}
+
+int nnx_net_add_avgpool(nnx_net *net, int size, int stride, nnx_rt_error *err)
+{
+    return add_pool(net, NNX_LAYER_AVGPOOL, "avgpool", size, stride, err);
+}
+
+int nnx_net_add_flatten(nnx_net *net, nnx_rt_error *err)
+{
+    nnx_layer L;
+    if (start(net, &L, NNX_LAYER_FLATTEN, "flatten", err))
+        return -1;
+    L.info.out_c = L.info.in_c * L.info.in_h * L.info.in_w;
+    L.info.out_h = L.info.out_w = 1;
+    L.out_layout = NNX_NCHW;
+    return push(net, &L, err);
+}
+
+int nnx_net_add_dropout(nnx_net *net, float p, nnx_rt_error *err)
+{
+    nnx_layer L;
+    if (start(net, &L, NNX_LAYER_DROPOUT, "dropout", err))
+        return -1;
+    if (!(p >= 0.0f && p < 1.0f))
+        return nnx_rt_fail(err, "layer %d (dropout): p must be in [0, 1), not %g",
+                           net->nlayers + 1, (double)p);
+    L.info.a = p;
+    return push(net, &L, err);
+}
+
+int nnx_net_add_batchnorm(nnx_net *net, float momentum, float eps, nnx_rt_error *err)
+{
+    nnx_layer L;
+    if (start(net, &L, NNX_LAYER_BATCHNORM, "batchnorm", err))
+        return -1;
+    if (!(momentum >= 0.0f && momentum <= 1.0f))
+        return nnx_rt_fail(err, "layer %d (batchnorm): momentum must be in [0, 1], not %g",
+                           net->nlayers + 1, (double)momentum);
+    if (!(eps > 0.0f && isfinite(eps)))
+        return nnx_rt_fail(err, "layer %d (batchnorm): eps must be positive, not %g",
+                           net->nlayers + 1, (double)eps);
+    L.info.a = momentum;
+    L.info.eps = eps;
+    L.info.nparams = 2 * (size_t)L.info.in_c;   /* gamma, beta per channel */
+    L.info.nstate = 2 * (size_t)L.info.in_c;    /* running mean, running var */
+    return push(net, &L, err);
+}
+
+int nnx_net_add_act(nnx_net *net, enum nnx_act act, float a, nnx_rt_error *err)
+{
+    nnx_layer L;
+    if ((unsigned)act > NNX_ACT_SWISH)
+        return nnx_rt_fail(err, "layer %d: unknown activation %d",
+                           net ? net->nlayers + 1 : 0, (int)act);
+    if (start(net, &L, NNX_LAYER_ACT, act_names[act], err))
+        return -1;
+    if (!isfinite(a))
+        return nnx_rt_fail(err, "layer %d (%s): parameter %g is not finite",
+                           net->nlayers + 1, act_names[act], (double)a);
+    if (act == NNX_ACT_ELU && !(a > 0.0f))
+        return nnx_rt_fail(err, "layer %d (elu): alpha must be positive, not %g",
+                           net->nlayers + 1, (double)a);
+    L.info.act = act;
+    L.info.a = a;
+    return push(net, &L, err);
+}
+
+int nnx_net_want_dinput(nnx_net *net, bool on, nnx_rt_error *err)
+{
+    if (!net)
+        return nnx_rt_fail(err, "no network");
+    if (net->compiled)
+        return nnx_rt_fail(err, "want_dinput must be set before compiling the network");
+    net->want_dinput = on;
+    return 0;
+}
+
+/* --- compiling ------------------------------------------------------------- */
+
+/* Bump allocation inside one arena: first pass measures, second hands out. */
+typedef struct carver {
+    unsigned char *base;
+    size_t used;
+} carver;
+
+static void *carve(carver *cv, size_t bytes)
+{
+    size_t at = (cv->used + 63) & ~(size_t)63;
+    cv->used = at + bytes;
+    return cv->base ? cv->base + at : NULL;
+}
+
+static void lay_out(nnx_net *net, carver *cv)
+{
+    size_t mb = (size_t)net->max_batch;
+    size_t in = (size_t)nnx_net_in_size(net), out = (size_t)nnx_net_out_size(net);
+    size_t widest = in;
+    net->input = carve(cv, mb * in * sizeof(float));
+    for (int i = 0; i < net->nlayers; i++) {
+        nnx_layer *L = &net->layers[i];
+        size_t o = (size_t)L->out_size;
+        if (o > widest)
+            widest = o;
+        /* Layers that may hand their input through need no buffer of their
+         * own: flatten of NCHW, dropout in eval (it gets one for training). */
+        bool aliases = L->info.kind == NNX_LAYER_FLATTEN && L->in_layout == NNX_NCHW;
+        L->out = aliases ? NULL : carve(cv, mb * o * sizeof(float));
+        size_t ws = nnx_layer_ws_floats(L, net->max_batch);
+        L->ws = ws ? carve(cv, ws * sizeof(float)) : NULL;
+        L->idx = L->info.kind == NNX_LAYER_MAXPOOL ? carve(cv, mb * o * sizeof(int32_t)) : NULL;
+    }
+    nnx_layer *last = &net->layers[net->nlayers - 1];
+    net->output = last->out_layout == NNX_CNHW ? carve(cv, mb * out * sizeof(float)) : NULL;
+    net->dlogits = carve(cv, mb * out * sizeof(float));
+    net->dinput = net->want_dinput ? carve(cv, mb * in * sizeof(float)) : NULL;
+    net->grad[0] = carve(cv, mb * widest * sizeof(float));
+    net->grad[1] = carve(cv, mb * widest * sizeof(float));
+}
+
+int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *err)
+{
+    if (!net)
+        return nnx_rt_fail(err, "no network");
+    if (net->compiled)
+        return nnx_rt_fail(err, "the network is already compiled");
+    if (net->nlayers == 0)
+        return nnx_rt_fail(err, "the network has no layers");
+    if (max_batch < 1 || max_batch > MAX_BATCH)
+        return nnx_rt_fail(err, "max batch must be in [1, %d], not %d", MAX_BATCH, max_batch);
+
+    net->max_batch = max_batch;
+    carver cv = {0};
+    lay_out(net, &cv);
+    size_t np = net->nparams ? net->nparams : 1, ns = net->nstate ? net->nstate : 1;
+    net->params = calloc(np, sizeof(float));
+    net->grads = calloc(np, sizeof(float));
+    net->state = calloc(ns, sizeof(float));
+    net->arena = aligned_alloc(64, (cv.used + 63) & ~(size_t)63);
+    if (!net->params || !net->grads || !net->state || !net->arena) {
+        free(net->params); free(net->grads); free(net->state); free(net->arena);
+        net->params = net->grads = net->state = NULL;
+        net->arena = NULL;
+        net->max_batch = 0;
+        return nnx_rt_fail(err, "out of memory allocating a network for batches of %d "
+                           "(%zu MB of activations)", max_batch, cv.used >> 20);
+    }
+    cv = (carver){.base = net->arena};
+    lay_out(net, &cv);
+    for (int i = 0; i < net->nlayers; i++) {
+        nnx_layer *L = &net->layers[i];
+        L->w = net->params + L->info.param_off;
+        L->gw = net->grads + L->info.param_off;
+        L->st = net->state + L->info.state_off;
+    }
+    net->first_param = net->nlayers;
+    for (int i = net->nlayers - 1; i >= 0; i--)
+        if (net->layers[i].info.nparams)
+            net->first_param = i;
+    nnx_rng init;
+    nnx_rng_seed(&init, seed, NNX_STREAM_INIT);
+    nnx_net_init_weights(net, &init);
+    nnx_rng_seed(&net->dropout_rng, seed, NNX_STREAM_DROPOUT);
+    net->compiled = true;
+    return 0;
+}
+
+/* --- running --------------------------------------------------------------- */
+
+const float *nnx_net_forward(nnx_net *net, const float *x, int n, bool train)
+{
+    if (!net || !net->compiled || !x || n < 1 || n > net->max_batch)
+        return NULL;
+    if (x != net->input)
+        memcpy(net->input, x, (size_t)n * nnx_net_in_size(net) * sizeof(float));
+    const float *cur = net->input;
+    for (int i = 0; i < net->nlayers; i++) {
+        nnx_layer *L = &net->layers[i];
+        L->x = cur;
+        L->train = train;
+        switch (L->info.kind) {
+        case NNX_LAYER_DENSE:     cur = nnx_dense_forward(L, cur, n); break;
+        case NNX_LAYER_CONV:      cur = nnx_conv_forward(L, cur, n); break;
+        case NNX_LAYER_MAXPOOL:
+        case NNX_LAYER_AVGPOOL:   cur = nnx_pool_forward(L, cur, n); break;
+        case NNX_LAYER_FLATTEN:   cur = nnx_flatten_forward(L, cur, n); break;
+        case NNX_LAYER_DROPOUT:   cur = nnx_dropout_forward(L, cur, n, train, &net->dropout_rng); break;
+        case NNX_LAYER_BATCHNORM: cur = nnx_batchnorm_forward(L, cur, n, train); break;
+        case NNX_LAYER_ACT:       cur = nnx_act_forward(L, cur, n); break;
+        }
+        L->y = cur;
+    }
+    net->last_n = n;
+    if (net->output) {
+        const nnx_layer *last = &net->layers[net->nlayers - 1];
+        nnx_cnhw_to_nchw(cur, net->output, n, last->info.out_c, last->info.out_h * last->info.out_w);
+        cur = net->output;
+    }
+    return cur;
+}
+
+int nnx_net_backward(nnx_net *net, const float *dlogits)
+{
+    if (!net || !net->compiled || net->last_n == 0 || !dlogits)
+        return -1;
+    int n = net->last_n;
+    const float *dy = dlogits;
+    if (net->output) {
+        const nnx_layer *last = &net->layers[net->nlayers - 1];
+        nnx_nchw_to_cnhw(dlogits, net->grad[0], n, last->info.out_c,
+                         last->info.out_h * last->info.out_w);
+        dy = net->grad[0];
+    }
+    /* Only as far down as a layer with parameters (or the input, if wanted). */
+    int stop = net->want_dinput ? 0 : net->first_param;
+    for (int i = net->nlayers - 1; i >= stop; i--) {
+        nnx_layer *L = &net->layers[i];
+        float *dx = i > stop ? (dy == net->grad[0] ? net->grad[1] : net->grad[0])
+                             : net->dinput;
+        switch (L->info.kind) {
+        case NNX_LAYER_DENSE:     dy = nnx_dense_backward(L, dy, dx, n); break;
+        case NNX_LAYER_CONV:      dy = nnx_conv_backward(L, dy, dx, n); break;
+        case NNX_LAYER_MAXPOOL:
+        case NNX_LAYER_AVGPOOL:   dy = nnx_pool_backward(L, dy, dx, n); break;
+        case NNX_LAYER_FLATTEN:   dy = nnx_flatten_backward(L, dy, dx, n); break;
+        case NNX_LAYER_DROPOUT:   dy = nnx_dropout_backward(L, dy, dx, n); break;
+        case NNX_LAYER_BATCHNORM: dy = nnx_batchnorm_backward(L, dy, dx, n); break;
+        case NNX_LAYER_ACT:       dy = nnx_act_backward(L, dy, dx, n); break;
+        }
+    }
+    net->last_dinput = net->want_dinput ? dy : NULL;
+    return 0;
+}
+
+/* --- flatten: a view on NCHW, a transpose on CNHW --------------------------- */
+
+const float *nnx_flatten_forward(nnx_layer *L, const float *x, int n)
+{
+    if (L->in_layout == NNX_NCHW)
+        return x;
+    nnx_cnhw_to_nchw(x, L->out, n, L->info.in_c, L->info.in_h * L->info.in_w);
+    return L->out;
+}
+
+const float *nnx_flatten_backward(nnx_layer *L, const float *dy, float *dx, int n)
+{
+    if (!dx)
+        return NULL;
+    if (L->in_layout == NNX_NCHW)
+        return dy;
+    nnx_nchw_to_cnhw(dy, dx, n, L->info.in_c, L->info.in_h * L->info.in_w);
+    return dx;
+}
+
+void nnx_cnhw_to_nchw(const float *restrict src, float *restrict dst, int n, int c, int hw)
+{
+    for (int ch = 0; ch < c; ch++)
+        for (int s = 0; s < n; s++)
+            memcpy(dst + ((size_t)s * c + ch) * hw, src + ((size_t)ch * n + s) * hw,
+                   (size_t)hw * sizeof(float));
+}
+
+void nnx_nchw_to_cnhw(const float *restrict src, float *restrict dst, int n, int c, int hw)
+{
+    for (int ch = 0; ch < c; ch++)
+        for (int s = 0; s < n; s++)
+            memcpy(dst + ((size_t)ch * n + s) * hw, src + ((size_t)s * c + ch) * hw,
+                   (size_t)hw * sizeof(float));
+}
+
+/* --- queries --------------------------------------------------------------- */
+
+float *nnx_net_input(nnx_net *net)            { return net->input; }
+float *nnx_net_dlogits(nnx_net *net)          { return net->dlogits; }
+const float *nnx_net_dinput(const nnx_net *net) { return net->last_dinput; }
+float *nnx_net_params(nnx_net *net)           { return net->params; }
+float *nnx_net_grads(nnx_net *net)            { return net->grads; }
+float *nnx_net_state(nnx_net *net)            { return net->state; }
+size_t nnx_net_nparams(const nnx_net *net)    { return net->nparams; }
+size_t nnx_net_nstate(const nnx_net *net)     { return net->nstate; }
+nnx_rng *nnx_net_dropout_rng(nnx_net *net)    { return &net->dropout_rng; }
+int nnx_net_nlayers(const nnx_net *net)       { return net->nlayers; }
+int nnx_net_max_batch(const nnx_net *net)     { return net->max_batch; }
+
+size_t nnx_layer_ws_floats(const nnx_layer *L, int max_batch)
+{
+    size_t mb = (size_t)max_batch;
+    const nnx_layer_info *I = &L->info;
+    switch (I->kind) {
+    case NNX_LAYER_DENSE:      /* NCHW copy of a CNHW input */
+        return L->in_layout == NNX_CNHW ? mb * (size_t)L->in_size : 0;
+    case NNX_LAYER_CONV:       /* im2col matrix [C·k·k][n·OH·OW] */
+        return (size_t)I->in_c * I->kernel * I->kernel * mb * I->out_h * I->out_w;
+    case NNX_LAYER_BATCHNORM:  /* 5 per-channel floats, 2 per-channel doubles */
+        return 10 * (size_t)I->in_c;
+    case NNX_LAYER_DROPOUT:    /* the mask, already scaled */
+        return mb * (size_t)L->out_size;
+    default:
+        return 0;
+    }
+}
+
+size_t nnx_net_snapshot_size(const nnx_net *net)
+{
+    return net->nparams + net->nstate;
+}
+
+void nnx_net_snapshot_take(const nnx_net *net, float *dst)
+{
+    memcpy(dst, net->params, net->nparams * sizeof(float));
+    memcpy(dst + net->nparams, net->state, net->nstate * sizeof(float));
+}
+
+void nnx_net_snapshot_restore(nnx_net *net, const float *src)
+{
+    memcpy(net->params, src, net->nparams * sizeof(float));
+    memcpy(net->state, src + net->nparams, net->nstate * sizeof(float));
+}
+
+int nnx_net_layer_info(const nnx_net *net, int i, nnx_layer_info *out)
+{
+    if (!net || i < 0 || i >= net->nlayers)
+        return -1;
+    *out = net->layers[i].info;
+    return 0;
+}
+
+void nnx_net_in_shape(const nnx_net *net, int *c, int *h, int *w)
+{
+    *c = net->in_c; *h = net->in_h; *w = net->in_w;
+}
+
+void nnx_net_out_shape(const nnx_net *net, int *c, int *h, int *w)
+{
+    enum nnx_layout lay;
+    tail_shape(net, c, h, w, &lay);
+}
+
+int nnx_net_in_size(const nnx_net *net)
+{
+    return net->in_c * net->in_h * net->in_w;
+}
+
+int nnx_net_out_size(const nnx_net *net)
+{
+    int c, h, w;
+    nnx_net_out_shape(net, &c, &h, &w);
+    return c * h * w;
+}
+
+double nnx_net_train_flops(const nnx_net *net, int n)
+{
+    double total = 0;
+    for (int i = 0; i < net->nlayers; i++) {
+        const nnx_layer_info *I = &net->layers[i].info;
+        double macs;
+        if (I->kind == NNX_LAYER_DENSE)
+            macs = (double)I->units * I->in_c * I->in_h * I->in_w;
+        else if (I->kind == NNX_LAYER_CONV)
+            macs = (double)I->units * I->in_c * I->kernel * I->kernel * I->out_h * I->out_w;
+        else
+            continue;
+        /* forward, weight gradient, and input gradient unless nothing needs it */
+        int passes = (i > net->first_param || net->want_dinput) ? 3 : 2;
+        total += 2.0 * macs * n * passes;
+    }
+    return total;
+}

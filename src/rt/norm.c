@@ -1,0 +1,249 @@
+/* norm.c — batch normalisation per feature (flat input) or per channel
+ * (C×H×W input), with PyTorch's training and evaluation rules.
+ *
+ * Train: y = γ·(x - μ_B)/√(σ²_B + eps) + β with the batch mean and biased
+ * batch variance; then running = (1-m)·running + m·batch, using the unbiased
+ * variance for the running one.  Eval: μ and σ² are the running statistics.
+ *
+ * Workspace (L->ws, 10·C floats): mean[C] and inv_std[C] used by the last
+ * forward, scale[C] and shift[C] (y = x·scale + shift; backward reuses them
+ * and coef[C] for dx = scale·dy + shift·x + coef), then two double
+ * accumulators[C] for the sums.  Sums use 16 float lanes per plane (which GCC
+ * vectorises) added into doubles per channel; the variance is taken around
+ * the channel's first value, so a large mean does not cancel it away.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "rt/layer.h"
+
+#define LANES 16
+
+/* Σ (p[i] - k) and Σ (p[i] - k)² over len floats. */
+static void plane_moments(const float *restrict p, size_t len, float k, double *s1, double *s2)
+{
+    float a[LANES] = {0}, b[LANES] = {0};
+    size_t i = 0;
+    for (; i + LANES <= len; i += LANES)
+        for (int j = 0; j < LANES; j++) {
+            float d = p[i + j] - k;
+            a[j] += d;
+            b[j] += d * d;
+        }
+    double t1 = 0, t2 = 0;
+    for (; i < len; i++) {
+        float d = p[i] - k;
+        t1 += d;
+        t2 += (double)d * d;
+    }
+    for (int j = 0; j < LANES; j++) {
+        t1 += a[j];
+        t2 += b[j];
+    }
+    *s1 += t1;
+    *s2 += t2;
+}
+
+/* Σ dy and Σ dy·(x - mean) over len floats. */
+static void plane_grad_sums(const float *restrict dy, const float *restrict x, size_t len,
+                            float mean, double *sdy, double *sdyx)
+{
+    float a[LANES] = {0}, b[LANES] = {0};
+    size_t i = 0;
+    for (; i + LANES <= len; i += LANES)
+        for (int j = 0; j < LANES; j++) {
+            a[j] += dy[i + j];
+            b[j] += dy[i + j] * (x[i + j] - mean);
+        }
+    double t1 = 0, t2 = 0;
+    for (; i < len; i++) {
+        t1 += dy[i];
+        t2 += (double)dy[i] * (x[i] - mean);
+    }
+    for (int j = 0; j < LANES; j++) {
+        t1 += a[j];
+        t2 += b[j];
+    }
+    *sdy += t1;
+    *sdyx += t2;
+}
+
+typedef struct bn_view {
+    int c, hw;
+    size_t ss, cs;                /* sample and channel strides */
+    bool flat;                    /* NCHW with hw == 1: rows of features */
+    float *mean, *inv_std, *scale, *shift, *coef;
+    double *acc1, *acc2;
+} bn_view;
+
+static bn_view view(nnx_layer *L, int n)
+{
+    bn_view v;
+    v.c = L->info.in_c;
+    v.hw = L->info.in_h * L->info.in_w;
+    v.ss = nnx_sample_stride(L->in_layout, n, v.c, v.hw);
+    v.cs = nnx_chan_stride(L->in_layout, n, v.c, v.hw);
+    v.flat = L->in_layout == NNX_NCHW && v.hw == 1;
+    v.mean = L->ws;
+    v.inv_std = L->ws + v.c;
+    v.scale = L->ws + 2 * v.c;
+    v.shift = L->ws + 3 * v.c;
+    v.coef = L->ws + 4 * v.c;
+    v.acc1 = (double *)(void *)(L->ws + 6 * v.c);   /* 8-byte aligned */
+    v.acc2 = v.acc1 + v.c;
+    return v;
+}
+
+/* Batch mean and biased variance into v->mean and v->inv_std (as variance). */
+static void batch_moments(const bn_view *v, const float *restrict x, int n)
+{
+    const int c = v->c;
+    double *restrict s1 = v->acc1, *restrict s2 = v->acc2;
+    float *restrict shift = v->shift;             /* reused for the pivots k */
+    memset(s1, 0, (size_t)c * sizeof *s1);
+    memset(s2, 0, (size_t)c * sizeof *s2);
+    if (v->flat) {
+        memcpy(shift, x, (size_t)c * sizeof *shift);
+        for (int r = 0; r < n; r++) {
+            const float *restrict row = x + (size_t)r * c;
+            for (int f = 0; f < c; f++) {
+                float d = row[f] - shift[f];
+                s1[f] += d;
+                s2[f] += (double)d * d;
+            }
+        }
+    } else {
+        for (int ch = 0; ch < c; ch++) {
+            shift[ch] = x[ch * v->cs];
+            for (int s = 0; s < n; s++)
+                plane_moments(x + s * v->ss + ch * v->cs, (size_t)v->hw, shift[ch],
+                              &s1[ch], &s2[ch]);
+        }
+    }
+    const double m = (double)n * v->hw;
+    for (int ch = 0; ch < c; ch++) {
+        double d = s1[ch] / m;
+        double var = s2[ch] / m - d * d;
+        v->mean[ch] = (float)(shift[ch] + d);
+        v->inv_std[ch] = (float)(var > 0 ? var : 0);
+    }
+}
+
+const float *nnx_batchnorm_forward(nnx_layer *L, const float *restrict x, int n, bool train)
+{
+    bn_view v = view(L, n);
+    const int c = v.c;
+    const float *gamma = L->w, *beta = L->w + c;
+    float *run_mean = L->st, *run_var = L->st + c;
+    const float eps = L->info.eps;
+    if (train) {
+        batch_moments(&v, x, n);
+        const float mom = L->info.a;
+        const double m = (double)n * v.hw;
+        const double unbias = m > 1 ? m / (m - 1) : 1.0;
+        for (int ch = 0; ch < c; ch++) {
+            float var = v.inv_std[ch];
+            run_mean[ch] = (1.0f - mom) * run_mean[ch] + mom * v.mean[ch];
+            run_var[ch] = (1.0f - mom) * run_var[ch] + mom * (float)(var * unbias);
+            v.inv_std[ch] = 1.0f / sqrtf(var + eps);
+        }
+    } else {
+        for (int ch = 0; ch < c; ch++) {
+            v.mean[ch] = run_mean[ch];
+            v.inv_std[ch] = 1.0f / sqrtf(run_var[ch] + eps);
+        }
+    }
+    for (int ch = 0; ch < c; ch++) {
+        v.scale[ch] = gamma[ch] * v.inv_std[ch];
+        v.shift[ch] = beta[ch] - v.mean[ch] * v.scale[ch];
+    }
+    float *restrict y = L->out;
+    const float *restrict scale = v.scale, *restrict shift = v.shift;
+    if (v.flat) {
+        for (int r = 0; r < n; r++) {
+            const float *restrict xr = x + (size_t)r * c;
+            float *restrict yr = y + (size_t)r * c;
+            for (int f = 0; f < c; f++)
+                yr[f] = xr[f] * scale[f] + shift[f];
+        }
+    } else {
+        for (int ch = 0; ch < c; ch++)
+            for (int s = 0; s < n; s++) {
+                size_t off = s * v.ss + ch * v.cs;
+                const float *restrict xp = x + off;
+                float *restrict yp = y + off;
+                const float a = scale[ch], b = shift[ch];
+                for (int i = 0; i < v.hw; i++)
+                    yp[i] = xp[i] * a + b;
+            }
+    }
+    return y;
+}
+
+const float *nnx_batchnorm_backward(nnx_layer *L, const float *restrict dy, float *restrict dx,
+                                    int n)
+{
+    bn_view v = view(L, n);
+    const int c = v.c;
+    const float *restrict x = L->x;
+    const float *gamma = L->w;
+    float *dgamma = L->gw, *dbeta = L->gw + c;
+    double *restrict sdy = v.acc1, *restrict sdyx = v.acc2;
+    const float *restrict mean = v.mean;
+    memset(sdy, 0, (size_t)c * sizeof *sdy);
+    memset(sdyx, 0, (size_t)c * sizeof *sdyx);
+    if (v.flat) {
+        for (int r = 0; r < n; r++) {
+            const float *restrict g = dy + (size_t)r * c, *restrict xr = x + (size_t)r * c;
+            for (int f = 0; f < c; f++) {
+                sdy[f] += g[f];
+                sdyx[f] += (double)g[f] * (xr[f] - mean[f]);
+            }
+        }
+    } else {
+        for (int ch = 0; ch < c; ch++)
+            for (int s = 0; s < n; s++) {
+                size_t off = s * v.ss + ch * v.cs;
+                plane_grad_sums(dy + off, x + off, (size_t)v.hw, mean[ch], &sdy[ch], &sdyx[ch]);
+            }
+    }
+    /* dγ = Σ dy·x̂, dβ = Σ dy.  dx = A·dy + B·x + C per channel, where in
+     * training A = γ/σ, B = -A·dγ/(m·σ), C = -A·dβ/m - B·μ (the batch
+     * statistics depend on x); in eval only A. */
+    const double m = (double)n * v.hw;
+    float *restrict A = v.scale, *restrict B = v.shift;
+    float *restrict C = v.coef;
+    for (int ch = 0; ch < c; ch++) {
+        double is = v.inv_std[ch];
+        double dg = sdyx[ch] * is, db = sdy[ch];
+        dgamma[ch] = (float)dg;
+        dbeta[ch] = (float)db;
+        double a = gamma[ch] * is;
+        double b = L->train ? -a * dg * is / m : 0.0;
+        double cc = L->train ? -a * db / m - b * mean[ch] : 0.0;
+        A[ch] = (float)a;
+        B[ch] = (float)b;
+        C[ch] = (float)cc;
+    }
+    if (!dx)
+        return NULL;
+    if (v.flat) {
+        for (int r = 0; r < n; r++) {
+            const float *restrict g = dy + (size_t)r * c, *restrict xr = x + (size_t)r * c;
+            float *restrict d = dx + (size_t)r * c;
+            for (int f = 0; f < c; f++)
+                d[f] = A[f] * g[f] + B[f] * xr[f] + C[f];
+        }
+    } else {
+        for (int ch = 0; ch < c; ch++)
+            for (int s = 0; s < n; s++) {
+                size_t off = s * v.ss + ch * v.cs;
+                const float *restrict g = dy + off, *restrict xp = x + off;
+                float *restrict d = dx + off;
+                const float a = A[ch], b = B[ch], cc = C[ch];
+                for (int i = 0; i < v.hw; i++)
+                    d[i] = a * g[i] + b * xp[i] + cc;
+            }
+    }
+    return dx;
+}

@@ -1,0 +1,125 @@
+/* test_loss.c — the losses against hand-computed values, their stability on
+ * extreme logits, the probabilities, and their errors on bad labels.
+ * (Their gradients are checked against finite differences in test_gradcheck.) */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <math.h>
+#include <string.h>
+
+#include "nnx/rt/loss.h"
+
+static void cross_entropy_known_values(void **state)
+{
+    (void)state;
+    const float z[] = {0, 0, 0,   1, 2, 3};
+    const int32_t y[] = {1, 2};
+    float l, d[6];
+    assert_int_equal(nnx_loss_cross_entropy(z, y, 2, 3, 0, &l, d, NULL), 0);
+    double lse = log(exp(1.0) + exp(2.0) + exp(3.0));
+    double want = (log(3.0) + (lse - 3)) / 2;
+    assert_float_equal(l, want, 1e-6);
+    assert_float_equal(d[0], (1.0 / 3) / 2, 1e-7);
+    assert_float_equal(d[1], (1.0 / 3 - 1) / 2, 1e-7);
+    assert_float_equal(d[5], (exp(3 - lse) - 1) / 2, 1e-7);
+    /* smoothing 0.3 over 3 classes: targets 0.1, 0.8, 0.1 in row 0 */
+    assert_int_equal(nnx_loss_cross_entropy(z, y, 1, 3, 0.3f, &l, d, NULL), 0);
+    assert_float_equal(l, log(3.0), 1e-6);
+    assert_float_equal(d[0], 1.0 / 3 - 0.1, 1e-6);
+    assert_float_equal(d[1], 1.0 / 3 - 0.8, 1e-6);
+}
+
+static void cross_entropy_is_stable(void **state)
+{
+    (void)state;
+    const float z[] = {1000, -1000, 0,   -500, -500, -500};
+    const int32_t y[] = {1, 0};
+    float l, d[6];
+    assert_int_equal(nnx_loss_cross_entropy(z, y, 2, 3, 0, &l, d, NULL), 0);
+    assert_true(isfinite(l));
+    assert_float_equal(l, (2000 + log(3.0)) / 2, 1e-3);
+    for (int i = 0; i < 6; i++)
+        assert_true(isfinite(d[i]));
+    float p[6];
+    nnx_loss_probs(NNX_LOSS_CROSS_ENTROPY, z, 2, 3, p);
+    assert_float_equal(p[0], 1, 1e-7);
+    assert_float_equal(p[1], 0, 1e-7);
+    assert_float_equal(p[3] + p[4] + p[5], 1, 1e-6);
+    assert_float_equal(p[4], 1.0 / 3, 1e-6);
+}
+
+static void binary_cross_entropy_known_values(void **state)
+{
+    (void)state;
+    const float z[] = {0, 2, -3, 800, -800};
+    const int32_t y[] = {1, 0, 0, 1, 1};
+    float l, d[5];
+    assert_int_equal(nnx_loss_binary_cross_entropy(z, y, 5, &l, d, NULL), 0);
+    double want = (log(2.0) + (2 + log1p(exp(-2.0))) + log1p(exp(-3.0)) + 0 + 800) / 5;
+    assert_float_equal(l, want, 1e-4);
+    assert_float_equal(d[0], (0.5 - 1) / 5, 1e-7);
+    assert_float_equal(d[1], (1 / (1 + exp(-2.0))) / 5, 1e-7);
+    assert_float_equal(d[4], -1.0 / 5, 1e-7);
+    float p[5];
+    nnx_loss_probs(NNX_LOSS_BINARY_CROSS_ENTROPY, z, 5, 1, p);
+    assert_float_equal(p[0], 0.5, 1e-7);
+    assert_float_equal(p[2], 1 / (1 + exp(3.0)), 1e-7);
+    assert_float_equal(p[3], 1, 0);
+    assert_float_equal(p[4], 0, 1e-30);
+}
+
+static void mse_known_values(void **state)
+{
+    (void)state;
+    const float o[] = {1, 2, 3, 4}, t[] = {0, 2, 5, 3};
+    float l, d[4];
+    assert_int_equal(nnx_loss_mse(o, t, 2, 2, &l, d, NULL), 0);
+    assert_float_equal(l, (1 + 0 + 4 + 1) / 4.0, 1e-7);
+    assert_float_equal(d[0], 2 * 1 / 4.0, 1e-7);
+    assert_float_equal(d[2], 2 * -2 / 4.0, 1e-7);
+    float p[4];
+    nnx_loss_probs(NNX_LOSS_MSE, o, 2, 2, p);
+    assert_memory_equal(p, o, sizeof p);
+    /* the dispatcher agrees and loss without gradient is allowed */
+    float l2;
+    assert_int_equal(nnx_loss_compute(NNX_LOSS_MSE, o, NULL, t, 2, 2, 0, &l2, NULL, NULL), 0);
+    assert_float_equal(l, l2, 0);
+}
+
+static void bad_labels_are_errors(void **state)
+{
+    (void)state;
+    const float z[] = {0, 1, 2, 3};
+    const int32_t y[] = {0, 2}, y01[] = {0, 1, 2, 1};
+    float l = 123, d[4] = {7, 7, 7, 7};
+    nnx_rt_error err;
+    assert_int_equal(nnx_loss_cross_entropy(z, y, 2, 2, 0, &l, d, &err), -1);
+    assert_non_null(strstr(err.msg, "row 1 has label 2"));
+    assert_float_equal(l, 123, 0);   /* nothing written */
+    assert_float_equal(d[0], 7, 0);
+    assert_int_equal(nnx_loss_binary_cross_entropy(z, y01, 4, &l, d, &err), -1);
+    assert_non_null(strstr(err.msg, "row 2 has label 2, not 0 or 1"));
+    assert_int_equal(nnx_loss_cross_entropy(z, y, 2, 2, 1.0f, &l, d, &err), -1);
+    assert_non_null(strstr(err.msg, "smoothing"));
+    assert_int_equal(nnx_loss_cross_entropy(z, y, 0, 2, 0, &l, d, &err), -1);
+    assert_int_equal(nnx_loss_cross_entropy(z, y, 4, 1, 0, &l, d, &err), -1);
+    assert_non_null(strstr(err.msg, "at least 2 outputs"));
+    assert_int_equal(nnx_loss_compute(NNX_LOSS_BINARY_CROSS_ENTROPY, z, y, NULL, 2, 2, 0,
+                                      &l, d, &err), -1);
+    assert_non_null(strstr(err.msg, "needs 1 output"));
+    assert_int_equal(nnx_loss_compute(NNX_LOSS_MSE, z, y, NULL, 2, 2, 0, &l, d, &err), -1);
+    assert_non_null(strstr(err.msg, "float targets"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cross_entropy_known_values),
+        cmocka_unit_test(cross_entropy_is_stable),
+        cmocka_unit_test(binary_cross_entropy_known_values),
+        cmocka_unit_test(mse_known_values),
+        cmocka_unit_test(bad_labels_are_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,567 @@
+/* test_net.c — building networks (shapes, errors), hand-computed forward
+ * values, batch norm and dropout modes, initialisation, determinism and
+ * snapshots. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnx/rt/net.h"
+
+static void ok(int rc, const nnx_rt_error *err)
+{
+    if (rc)
+        fail_msg("%s", err->msg);
+}
+
+static void fails_with(int rc, const nnx_rt_error *err, const char *needle)
+{
+    assert_int_equal(rc, -1);
+    if (!strstr(err->msg, needle))
+        fail_msg("error \"%s\" does not mention \"%s\"", err->msg, needle);
+}
+
+/* --- shapes and errors ------------------------------------------------------ */
+
+static void cnn_shapes_and_parameter_count(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(1, 28, 28, &err);
+    assert_non_null(net);
+    ok(nnx_net_add_conv(net, 32, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+    ok(nnx_net_add_maxpool(net, 2, 2, &err), &err);
+    ok(nnx_net_add_conv(net, 64, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_maxpool(net, 2, 2, &err), &err);
+    int c, h, w;
+    nnx_net_out_shape(net, &c, &h, &w);
+    assert_int_equal(c, 64);
+    assert_int_equal(h, 7);
+    assert_int_equal(w, 7);
+    ok(nnx_net_add_flatten(net, &err), &err);
+    ok(nnx_net_add_dense(net, 10, true, &err), &err);
+    assert_int_equal(nnx_net_out_size(net), 10);
+    assert_int_equal(nnx_net_in_size(net), 784);
+    assert_int_equal(nnx_net_nlayers(net), 8);
+    size_t expect = (32 * 9 + 32) + 2 * 32 + (64 * 32 * 9 + 64) + (3136 * 10 + 10);
+    assert_int_equal(nnx_net_nparams(net), expect);
+    assert_int_equal(nnx_net_nstate(net), 2 * 32);
+
+    nnx_layer_info li;
+    assert_int_equal(nnx_net_layer_info(net, 4, &li), 0);
+    assert_string_equal(li.name, "conv");
+    assert_int_equal(li.in_c, 32);
+    assert_int_equal(li.in_h, 14);
+    assert_int_equal(li.param_off, 32 * 9 + 32 + 64);
+    assert_int_equal(li.nparams, 64 * 32 * 9 + 64);
+    assert_int_equal(nnx_net_layer_info(net, 8, &li), -1);
+    assert_int_equal(nnx_net_layer_info(net, 2, &li), 0);
+    assert_string_equal(li.name, "swish");
+    nnx_net_free(net);
+}
+
+static void conv_output_sizes(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(3, 32, 30, &err);
+    ok(nnx_net_add_conv(net, 8, 5, 2, 1, false, &err), &err);   /* (32+2-5)/2+1 = 15 */
+    int c, h, w;
+    nnx_net_out_shape(net, &c, &h, &w);
+    assert_int_equal(h, 15);
+    assert_int_equal(w, 14);                                     /* (30+2-5)/2+1 = 14 */
+    ok(nnx_net_add_maxpool(net, 3, 2, &err), &err);             /* (15-3)/2+1 = 7, (14-3)/2+1 = 6 */
+    nnx_net_out_shape(net, &c, &h, &w);
+    assert_int_equal(h, 7);
+    assert_int_equal(w, 6);
+    ok(nnx_net_add_avgpool(net, 2, 2, &err), &err);
+    nnx_net_out_shape(net, &c, &h, &w);
+    assert_int_equal(c, 8);
+    assert_int_equal(h, 3);
+    assert_int_equal(w, 3);
+    nnx_net_free(net);
+}
+
+static void impossible_shapes_are_errors(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    assert_null(nnx_net_new(0, 28, 28, &err));
+    assert_non_null(strstr(err.msg, "0×28×28"));
+    assert_null(nnx_net_new(1, -3, 28, &err));
+    assert_null(nnx_net_new(1 << 20, 1 << 20, 1, &err));
+
+    nnx_net *net = nnx_net_new(1, 4, 4, &err);
+    fails_with(nnx_net_add_maxpool(net, 5, 5, &err), &err, "larger than its input 4×4");
+    fails_with(nnx_net_add_avgpool(net, 0, 1, &err), &err, "size must be at least 1");
+    fails_with(nnx_net_add_maxpool(net, 2, 0, &err), &err, "stride");
+    fails_with(nnx_net_add_conv(net, 2, 5, 1, 0, true, &err), &err, "kernel 5 is larger");
+    fails_with(nnx_net_add_conv(net, 0, 3, 1, 0, true, &err), &err, "filters");
+    fails_with(nnx_net_add_conv(net, 2, 3, 1, -1, true, &err), &err, "pad");
+    fails_with(nnx_net_add_dense(net, 0, true, &err), &err, "units");
+    fails_with(nnx_net_add_dropout(net, 1.0f, &err), &err, "[0, 1)");
+    fails_with(nnx_net_add_dropout(net, NAN, &err), &err, "dropout");
+    fails_with(nnx_net_add_batchnorm(net, 1.5f, 1e-5f, &err), &err, "momentum");
+    fails_with(nnx_net_add_batchnorm(net, 0.1f, 0.0f, &err), &err, "eps");
+    fails_with(nnx_net_add_act(net, (enum nnx_act)42, 0, &err), &err, "unknown activation");
+    fails_with(nnx_net_add_act(net, NNX_ACT_ELU, -1.0f, &err), &err, "alpha");
+    fails_with(nnx_net_add_act(net, NNX_ACT_SWISH, INFINITY, &err), &err, "not finite");
+    /* nothing was added by the failures; a valid conv still fits */
+    assert_int_equal(nnx_net_nlayers(net), 0);
+    fails_with(nnx_net_compile(net, 8, 1, &err), &err, "no layers");
+    ok(nnx_net_add_conv(net, 2, 3, 1, 0, true, &err), &err);   /* -> 2×2 */
+    fails_with(nnx_net_add_maxpool(net, 3, 1, &err), &err, "layer 2 (maxpool)");
+    fails_with(nnx_net_compile(net, 0, 1, &err), &err, "max batch");
+    ok(nnx_net_compile(net, 8, 1, &err), &err);
+    fails_with(nnx_net_add_dense(net, 3, true, &err), &err, "already compiled");
+    fails_with(nnx_net_compile(net, 8, 1, &err), &err, "already compiled");
+    fails_with(nnx_net_want_dinput(net, true, &err), &err, "before compiling");
+
+    float x[16 * 9] = {0};
+    assert_null(nnx_net_forward(net, x, 9, true));    /* more than max_batch */
+    assert_null(nnx_net_forward(net, x, 0, true));
+    assert_null(nnx_net_forward(net, NULL, 1, true));
+    assert_int_equal(nnx_net_backward(net, x), -1);   /* no forward yet */
+    nnx_net_free(net);
+
+    nnx_net *empty = nnx_net_new(2, 1, 1, &err);
+    assert_null(nnx_net_forward(empty, x, 1, true));  /* not compiled */
+    nnx_net_free(empty);
+    nnx_net_free(NULL);
+}
+
+/* --- known values -------------------------------------------------------------- */
+
+static void dense_known_values(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(2, 1, 1, &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    ok(nnx_net_compile(net, 2, 1, &err), &err);
+    const float p[] = {1, 2, 3, 4, 5, 6, 0.5f, -1, 0};   /* W[3][2], b[3] */
+    memcpy(nnx_net_params(net), p, sizeof p);
+    const float x[] = {1, -1, 2, 0.5f};
+    const float *y = nnx_net_forward(net, x, 2, false);
+    const float want[] = {-0.5f, -2, -1, 3.5f, 7, 13};
+    for (int i = 0; i < 6; i++)
+        assert_float_equal(y[i], want[i], 1e-6);
+    /* backward with dy = 1: dW[j] = Σ x, db = n, known by hand */
+    const float dy[] = {1, 1, 1, 1, 1, 1};
+    assert_int_equal(nnx_net_backward(net, dy), 0);
+    const float *g = nnx_net_grads(net);
+    const float gwant[] = {3, -0.5f, 3, -0.5f, 3, -0.5f, 2, 2, 2};
+    for (int i = 0; i < 9; i++)
+        assert_float_equal(g[i], gwant[i], 1e-6);
+    nnx_net_free(net);
+}
+
+static void conv_known_values(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    const float x[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};   /* one 3×3 image */
+    nnx_net *net = nnx_net_new(1, 3, 3, &err);
+    ok(nnx_net_add_conv(net, 2, 2, 1, 0, true, &err), &err);
+    ok(nnx_net_compile(net, 1, 1, &err), &err);
+    const float p[] = {1, 1, 1, 1,   1, 0, 0, -1,   0, 10};   /* ones; diagonal difference; bias */
+    memcpy(nnx_net_params(net), p, sizeof p);
+    const float *y = nnx_net_forward(net, x, 1, false);
+    const float want[] = {12, 16, 24, 28,   -4 + 10, -4 + 10, -4 + 10, -4 + 10};
+    for (int i = 0; i < 8; i++)
+        assert_float_equal(y[i], want[i], 1e-6);
+    nnx_net_free(net);
+
+    /* stride 2, pad 1: windows over the zero-padded image */
+    net = nnx_net_new(1, 3, 3, &err);
+    ok(nnx_net_add_conv(net, 1, 2, 2, 1, false, &err), &err);
+    ok(nnx_net_compile(net, 1, 1, &err), &err);
+    for (int i = 0; i < 4; i++)
+        nnx_net_params(net)[i] = 1;
+    y = nnx_net_forward(net, x, 1, false);
+    const float want2[] = {1, 2 + 3, 4 + 7, 5 + 6 + 8 + 9};
+    for (int i = 0; i < 4; i++)
+        assert_float_equal(y[i], want2[i], 1e-6);
+    nnx_net_free(net);
+}
+
+static void pools_known_values(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    float x[32];
+    for (int i = 0; i < 16; i++) {
+        x[i] = (float)i;                 /* sample 0: 0..15 */
+        x[16 + i] = (float)(15 - i);     /* sample 1: reversed */
+    }
+    nnx_net *net = nnx_net_new(1, 4, 4, &err);
+    ok(nnx_net_add_maxpool(net, 2, 2, &err), &err);
+    ok(nnx_net_compile(net, 2, 1, &err), &err);
+    const float *y = nnx_net_forward(net, x, 2, false);
+    const float mx[] = {5, 7, 13, 15, 15, 13, 7, 5};
+    for (int i = 0; i < 8; i++)
+        assert_float_equal(y[i], mx[i], 0);
+    nnx_net_free(net);
+
+    net = nnx_net_new(1, 4, 4, &err);
+    ok(nnx_net_add_avgpool(net, 2, 2, &err), &err);
+    ok(nnx_net_compile(net, 2, 1, &err), &err);
+    y = nnx_net_forward(net, x, 2, false);
+    const float av[] = {2.5f, 4.5f, 10.5f, 12.5f, 12.5f, 10.5f, 4.5f, 2.5f};
+    for (int i = 0; i < 8; i++)
+        assert_float_equal(y[i], av[i], 1e-6);
+    nnx_net_free(net);
+
+    net = nnx_net_new(1, 4, 4, &err);
+    ok(nnx_net_add_maxpool(net, 3, 1, &err), &err);
+    ok(nnx_net_compile(net, 1, 1, &err), &err);
+    y = nnx_net_forward(net, x, 1, false);
+    const float mx3[] = {10, 11, 14, 15};
+    for (int i = 0; i < 4; i++)
+        assert_float_equal(y[i], mx3[i], 0);
+    nnx_net_free(net);
+}
+
+static void activations_known_values(void **state)
+{
+    (void)state;
+    const float x[] = {-2, -0.5f, 0, 0.5f, 2, 30, -30};
+    struct { enum nnx_act act; float a; double (*f)(double x, double a); } cases[] = {
+        {NNX_ACT_RELU, 0, NULL}, {NNX_ACT_LEAKY_RELU, 0.1f, NULL}, {NNX_ACT_ELU, 1, NULL},
+        {NNX_ACT_GELU, 0, NULL}, {NNX_ACT_TANH, 0, NULL}, {NNX_ACT_SIGMOID, 0, NULL},
+        {NNX_ACT_SWISH, 1.5f, NULL},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        nnx_rt_error err;
+        nnx_net *net = nnx_net_new(7, 1, 1, &err);
+        ok(nnx_net_add_act(net, cases[c].act, cases[c].a, &err), &err);
+        ok(nnx_net_compile(net, 1, 1, &err), &err);
+        const float *y = nnx_net_forward(net, x, 1, true);
+        for (int i = 0; i < 7; i++) {
+            double v = x[i], a = cases[c].a, want = 0;
+            switch (cases[c].act) {
+            case NNX_ACT_RELU:       want = v > 0 ? v : 0; break;
+            case NNX_ACT_LEAKY_RELU: want = v > 0 ? v : a * v; break;
+            case NNX_ACT_ELU:        want = v > 0 ? v : a * expm1(v); break;
+            case NNX_ACT_GELU:       want = 0.5 * v * (1 + erf(v / sqrt(2))); break;
+            case NNX_ACT_TANH:       want = tanh(v); break;
+            case NNX_ACT_SIGMOID:    want = 1 / (1 + exp(-v)); break;
+            case NNX_ACT_SWISH:      want = v / (1 + exp(-a * v)); break;
+            }
+            if (fabs(y[i] - want) > 2e-6 * fmax(1, fabs(want)))
+                fail_msg("activation %zu at %g: %.9g, want %.9g", c, v, (double)y[i], want);
+        }
+        nnx_net_free(net);
+    }
+}
+
+/* --- batch norm --------------------------------------------------------------- */
+
+static void batchnorm_train_normalises_and_updates_running(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(2, 1, 1, &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_compile(net, 4, 1, &err), &err);
+    const float x[] = {1, 10, 2, 20, 3, 30, 6, 40};   /* feature 0: 1,2,3,6; feature 1: 10..40 */
+    const float *y = nnx_net_forward(net, x, 4, true);
+    double m0 = 3, v0 = (4 + 1 + 0 + 9) / 4.0;          /* biased */
+    double m1 = 25, v1 = (225 + 25 + 25 + 225) / 4.0;
+    for (int r = 0; r < 4; r++) {
+        assert_float_equal(y[2 * r], (x[2 * r] - m0) / sqrt(v0 + 1e-5), 1e-5);
+        assert_float_equal(y[2 * r + 1], (x[2 * r + 1] - m1) / sqrt(v1 + 1e-5), 1e-5);
+    }
+    const float *st = nnx_net_state(net);
+    assert_float_equal(st[0], 0.1 * m0, 1e-6);
+    assert_float_equal(st[1], 0.1 * m1, 1e-5);
+    assert_float_equal(st[2], 0.9 + 0.1 * v0 * 4 / 3, 1e-6);   /* unbiased for running */
+    assert_float_equal(st[3], 0.9 + 0.1 * v1 * 4 / 3, 1e-4);
+    nnx_net_free(net);
+}
+
+static void batchnorm_eval_uses_running_statistics(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(2, 2, 2, &err);   /* per channel over 2×2 planes */
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_compile(net, 2, 1, &err), &err);
+    float *p = nnx_net_params(net), *st = nnx_net_state(net);
+    p[0] = 2; p[1] = 0.5f;      /* gamma */
+    p[2] = 0.5f; p[3] = -1;     /* beta */
+    st[0] = 1; st[1] = -2;      /* running mean */
+    st[2] = 4; st[3] = 0.25f;   /* running var */
+    float x[16];
+    for (int i = 0; i < 16; i++)
+        x[i] = (float)i;
+    float keep[4];
+    memcpy(keep, st, sizeof keep);
+    const float *y = nnx_net_forward(net, x, 2, false);
+    for (int s = 0; s < 2; s++)
+        for (int c = 0; c < 2; c++)
+            for (int i = 0; i < 4; i++) {
+                int at = (s * 2 + c) * 4 + i;
+                double want = p[c] * (x[at] - st[c]) / sqrt(st[2 + c] + 1e-5) + p[2 + c];
+                assert_float_equal(y[at], want, 1e-5);
+            }
+    assert_memory_equal(st, keep, sizeof keep);   /* eval does not move them */
+
+    /* conv-layout batch norm in training: each channel comes out mean 0, var 1 */
+    y = nnx_net_forward(net, x, 2, true);
+    for (int c = 0; c < 2; c++) {
+        double m = 0, v = 0;
+        for (int s = 0; s < 2; s++)
+            for (int i = 0; i < 4; i++)
+                m += (y[(s * 2 + c) * 4 + i] - p[2 + c]) / p[c];
+        m /= 8;
+        for (int s = 0; s < 2; s++)
+            for (int i = 0; i < 4; i++) {
+                double d = (y[(s * 2 + c) * 4 + i] - p[2 + c]) / p[c] - m;
+                v += d * d;
+            }
+        assert_float_equal(m, 0, 1e-5);
+        assert_float_equal(v / 8, 1, 1e-3);
+    }
+    nnx_net_free(net);
+}
+
+/* --- dropout ------------------------------------------------------------------- */
+
+static void dropout_eval_is_identity_train_keeps_scale(void **state)
+{
+    (void)state;
+    enum { D = 1000, N = 20 };
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(D, 1, 1, &err);
+    ok(nnx_net_add_dropout(net, 0.3f, &err), &err);
+    ok(nnx_net_compile(net, N, 7, &err), &err);
+    float *x = malloc(sizeof(float) * D * N);
+    assert_non_null(x);
+    for (int i = 0; i < D * N; i++)
+        x[i] = 1.0f + (float)(i % 7);
+    const float *y = nnx_net_forward(net, x, N, false);
+    assert_memory_equal(y, x, sizeof(float) * D * N);
+
+    y = nnx_net_forward(net, x, N, true);
+    int zeros = 0;
+    double sum_x = 0, sum_y = 0;
+    for (int i = 0; i < D * N; i++) {
+        if (y[i] == 0.0f)
+            zeros++;
+        else
+            assert_float_equal(y[i], x[i] / 0.7f, 1e-5);
+        sum_x += x[i];
+        sum_y += y[i];
+    }
+    assert_float_equal((double)zeros / (D * N), 0.3, 0.015);
+    assert_float_equal(sum_y / sum_x, 1.0, 0.02);
+
+    /* a fresh draw differs; restoring the generator repeats it */
+    float *first = malloc(sizeof(float) * D * N);
+    assert_non_null(first);
+    nnx_rng saved = *nnx_net_dropout_rng(net);
+    memcpy(first, nnx_net_forward(net, x, N, true), sizeof(float) * D * N);
+    assert_memory_not_equal(first, nnx_net_forward(net, x, N, true), sizeof(float) * D * N);
+    *nnx_net_dropout_rng(net) = saved;
+    assert_memory_equal(first, nnx_net_forward(net, x, N, true), sizeof(float) * D * N);
+    free(first);
+    free(x);
+    nnx_net_free(net);
+}
+
+/* --- initialisation -------------------------------------------------------------- */
+
+static double weight_std(nnx_net *net, int layer)
+{
+    nnx_layer_info li;
+    assert_int_equal(nnx_net_layer_info(net, layer, &li), 0);
+    size_t nw = li.nparams - (li.bias ? (size_t)li.units : 0);
+    const float *w = nnx_net_params(net) + li.param_off;
+    double s = 0, s2 = 0;
+    for (size_t i = 0; i < nw; i++) {
+        s += w[i];
+        s2 += (double)w[i] * w[i];
+    }
+    for (size_t i = nw; i < li.nparams; i++)
+        assert_float_equal(w[i], 0, 0);   /* biases start at zero */
+    return sqrt(s2 / nw - (s / nw) * (s / nw));
+}
+
+static void init_he_and_xavier(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(400, 1, 1, &err);
+    ok(nnx_net_add_dense(net, 300, true, &err), &err);        /* -> bn, swish: He */
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1, &err), &err);
+    ok(nnx_net_add_dense(net, 200, true, &err), &err);        /* -> tanh: Xavier */
+    ok(nnx_net_add_act(net, NNX_ACT_TANH, 0, &err), &err);
+    ok(nnx_net_add_dense(net, 100, true, &err), &err);        /* output: Xavier */
+    ok(nnx_net_compile(net, 4, 3, &err), &err);
+    assert_float_equal(weight_std(net, 0), sqrt(2.0 / 400), 0.02 * sqrt(2.0 / 400));
+    assert_float_equal(weight_std(net, 3), sqrt(2.0 / 500), 0.02 * sqrt(2.0 / 500));
+    assert_float_equal(weight_std(net, 5), sqrt(2.0 / 300), 0.03 * sqrt(2.0 / 300));
+    nnx_layer_info bn;
+    nnx_net_layer_info(net, 1, &bn);
+    for (int i = 0; i < 300; i++) {
+        assert_float_equal(nnx_net_params(net)[bn.param_off + i], 1, 0);        /* gamma */
+        assert_float_equal(nnx_net_params(net)[bn.param_off + 300 + i], 0, 0);  /* beta */
+        assert_float_equal(nnx_net_state(net)[bn.state_off + i], 0, 0);         /* mean */
+        assert_float_equal(nnx_net_state(net)[bn.state_off + 300 + i], 1, 0);   /* var */
+    }
+    nnx_net_free(net);
+}
+
+/* --- determinism and snapshots ------------------------------------------------------ */
+
+static nnx_net *small_cnn(uint64_t seed)
+{
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(1, 8, 8, &err);
+    ok(nnx_net_add_conv(net, 4, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1, &err), &err);
+    ok(nnx_net_add_maxpool(net, 2, 2, &err), &err);
+    ok(nnx_net_add_dropout(net, 0.25f, &err), &err);
+    ok(nnx_net_add_dense(net, 16, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_RELU, 0, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    ok(nnx_net_compile(net, 16, seed, &err), &err);
+    return net;
+}
+
+static void same_seed_same_bits(void **state)
+{
+    (void)state;
+    nnx_net *a = small_cnn(42), *b = small_cnn(42), *c = small_cnn(43);
+    size_t np = nnx_net_nparams(a);
+    assert_memory_equal(nnx_net_params(a), nnx_net_params(b), np * sizeof(float));
+    assert_memory_not_equal(nnx_net_params(a), nnx_net_params(c), np * sizeof(float));
+    float x[16 * 64], dy[16 * 3];
+    for (int i = 0; i < 16 * 64; i++)
+        x[i] = sinf((float)i);
+    for (int i = 0; i < 16 * 3; i++)
+        dy[i] = cosf((float)i);
+    for (int step = 0; step < 3; step++) {
+        const float *ya = nnx_net_forward(a, x, 16, true);
+        const float *yb = nnx_net_forward(b, x, 16, true);
+        assert_memory_equal(ya, yb, 16 * 3 * sizeof(float));
+        assert_int_equal(nnx_net_backward(a, dy), 0);
+        assert_int_equal(nnx_net_backward(b, dy), 0);
+        assert_memory_equal(nnx_net_grads(a), nnx_net_grads(b), np * sizeof(float));
+        for (size_t i = 0; i < np; i++) {     /* a plain SGD step keeps them together */
+            nnx_net_params(a)[i] -= 0.01f * nnx_net_grads(a)[i];
+            nnx_net_params(b)[i] -= 0.01f * nnx_net_grads(b)[i];
+        }
+    }
+    assert_memory_equal(nnx_net_state(a), nnx_net_state(b), nnx_net_nstate(a) * sizeof(float));
+    nnx_net_free(a);
+    nnx_net_free(b);
+    nnx_net_free(c);
+}
+
+static void backward_overwrites_gradients(void **state)
+{
+    (void)state;
+    nnx_net *net = small_cnn(1);
+    float x[4 * 64], dy[4 * 3];
+    for (int i = 0; i < 4 * 64; i++)
+        x[i] = cosf(0.3f * (float)i);
+    for (int i = 0; i < 4 * 3; i++)
+        dy[i] = 1.0f - 0.2f * (float)i;
+    size_t np = nnx_net_nparams(net);
+    float *g1 = malloc(np * sizeof *g1);
+    assert_non_null(g1);
+    nnx_rng saved = *nnx_net_dropout_rng(net);
+    nnx_net_forward(net, x, 4, true);
+    nnx_net_backward(net, dy);
+    memcpy(g1, nnx_net_grads(net), np * sizeof *g1);
+    *nnx_net_dropout_rng(net) = saved;
+    nnx_net_forward(net, x, 4, true);
+    nnx_net_backward(net, dy);
+    assert_memory_equal(g1, nnx_net_grads(net), np * sizeof *g1);   /* not 2× */
+    /* the net's own dlogits buffer and input buffer are usable in place */
+    memcpy(nnx_net_input(net), x, sizeof x);
+    memcpy(nnx_net_dlogits(net), dy, sizeof dy);
+    *nnx_net_dropout_rng(net) = saved;
+    nnx_net_forward(net, nnx_net_input(net), 4, true);
+    nnx_net_backward(net, nnx_net_dlogits(net));
+    assert_memory_equal(g1, nnx_net_grads(net), np * sizeof *g1);
+    assert_null(nnx_net_dinput(net));    /* not asked for */
+    free(g1);
+    nnx_net_free(net);
+}
+
+static void snapshot_round_trip(void **state)
+{
+    (void)state;
+    nnx_net *net = small_cnn(5);
+    size_t n = nnx_net_snapshot_size(net);
+    assert_int_equal(n, nnx_net_nparams(net) + nnx_net_nstate(net));
+    float *snap = malloc(n * sizeof *snap), *orig = malloc(n * sizeof *orig);
+    assert_non_null(snap);
+    assert_non_null(orig);
+    float x[8 * 64];
+    for (int i = 0; i < 8 * 64; i++)
+        x[i] = sinf(0.1f * (float)i);
+    nnx_net_forward(net, x, 8, true);     /* move the running statistics */
+    nnx_net_snapshot_take(net, snap);
+    memcpy(orig, snap, n * sizeof *snap);
+    float y0[8 * 3];
+    memcpy(y0, nnx_net_forward(net, x, 8, false), sizeof y0);
+    for (size_t i = 0; i < nnx_net_nparams(net); i++)
+        nnx_net_params(net)[i] += 0.5f;
+    nnx_net_forward(net, x, 8, true);
+    nnx_net_snapshot_restore(net, snap);
+    nnx_net_snapshot_take(net, snap);
+    assert_memory_equal(snap, orig, n * sizeof *snap);
+    assert_memory_equal(nnx_net_forward(net, x, 8, false), y0, sizeof y0);
+    free(snap);
+    free(orig);
+    nnx_net_free(net);
+}
+
+static void flops_count_matrix_products(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(784, 1, 1, &err);
+    ok(nnx_net_add_dense(net, 256, true, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_RELU, 0, &err), &err);
+    ok(nnx_net_add_dense(net, 10, true, &err), &err);
+    ok(nnx_net_compile(net, 1, 1, &err), &err);
+    /* first layer: forward + weight gradient; second: also input gradient */
+    double want = 2.0 * 128 * (784 * 256 * 2 + 256 * 10 * 3);
+    assert_float_equal(nnx_net_train_flops(net, 128), want, 1);
+    nnx_net_free(net);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cnn_shapes_and_parameter_count),
+        cmocka_unit_test(conv_output_sizes),
+        cmocka_unit_test(impossible_shapes_are_errors),
+        cmocka_unit_test(dense_known_values),
+        cmocka_unit_test(conv_known_values),
+        cmocka_unit_test(pools_known_values),
+        cmocka_unit_test(activations_known_values),
+        cmocka_unit_test(batchnorm_train_normalises_and_updates_running),
+        cmocka_unit_test(batchnorm_eval_uses_running_statistics),
+        cmocka_unit_test(dropout_eval_is_identity_train_keeps_scale),
+        cmocka_unit_test(init_he_and_xavier),
+        cmocka_unit_test(same_seed_same_bits),
+        cmocka_unit_test(backward_overwrites_gradients),
+        cmocka_unit_test(snapshot_round_trip),
+        cmocka_unit_test(flops_count_matrix_products),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
