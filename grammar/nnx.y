@@ -67,6 +67,7 @@ static void free_exprs(nnx_exprs *e);
 %define api.pure full
 %define api.location.type {nnx_span}
 %define parse.error custom
+%define parse.lac full
 %locations
 %param {yyscan_t scanner} {nnx_pctx *pc}
 %expect 0
@@ -140,8 +141,10 @@ file
 item
     : IMPORT STRING
         {
-            NEED($$ = nnx_item_new(NNX_I_IMPORT, L(@$)));
+            $$ = nnx_item_new(NNX_I_IMPORT, L(@$));
+            if (!$$) { free($2); YYNOMEM; }
             $$->import_path = $2;
+            $$->name_loc = L(@2);
         }
     | LET IDENT '=' expr
         {
@@ -512,12 +515,16 @@ static const char *token_text(int tok, char *buf, size_t size)
 static void close_before(nnx_pctx *pc, int tok, nnx_span at, size_t n)
 {
     const nnx_open *o = &pc->opens[pc->nopens - 1];
-    int line, col;
-    nnx_loc_linecol(pc->src, o->at, &line, &col);
-    char buf[8];
-    nnx_diag *d = nnx_error(pc->diags, L(at), "expected '%c' before %s",
-                            closer_of(o->ch), token_text(tok, buf, sizeof buf));
-    nnx_diag_help(d, "the '%c' on line %d is never closed", o->ch, line);
+    /* When the parser has complained since the bracket opened, it has
+     * already reported this mistake: only mend it. */
+    if (!(pc->parser_errors > 0 && pc->last_error_at >= o->at)) {
+        int line, col;
+        nnx_loc_linecol(pc->src, o->at, &line, &col);
+        char buf[8];
+        nnx_diag *d = nnx_error(pc->diags, L(at), "expected '%c' before %s",
+                                closer_of(o->ch), token_text(tok, buf, sizeof buf));
+        nnx_diag_help(d, "the '%c' on line %d is never closed", o->ch, line);
+    }
     pc->pending_close = (int)n;
     pc->close_at = at.begin;
     pc->stash_tok = tok;
@@ -579,6 +586,9 @@ static int yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner, nnx_pctx *pc)
             return yylex(lval, lloc, scanner, pc);
         }
         break;
+    case YYUNDEF:       /* a character the lexer has reported */
+        pc->reported = true;
+        break;
     default:
         break;
     }
@@ -624,6 +634,46 @@ static void found_text(const nnx_pctx *pc, yysymbol_kind_t sym, nnx_span at,
         symbol_text(sym, out, size);
 }
 
+static bool is_char(yysymbol_kind_t sym, const char *quoted)
+{
+    return !strcmp(yysymbol_name(sym), quoted);
+}
+
+/* A token that can start a value, folded into "a value" in messages. */
+static bool starts_value(yysymbol_kind_t s)
+{
+    return s == YYSYMBOL_NUMBER || s == YYSYMBOL_STRING || s == YYSYMBOL_TRUE ||
+           s == YYSYMBOL_FALSE || s == YYSYMBOL_IDENT || is_char(s, "'['") ||
+           is_char(s, "'('") || is_char(s, "'-'");
+}
+
+/* A token that would only continue what came before: not worth listing. */
+static bool continues(yysymbol_kind_t s)
+{
+    return is_char(s, "'+'") || is_char(s, "'-'") || is_char(s, "'*'") ||
+           is_char(s, "'/'") || is_char(s, "'.'") || is_char(s, "'('");
+}
+
+static bool first_on_line(const nnx_pctx *pc, uint32_t at)
+{
+    while (at > 0 && (pc->src->text[at - 1] == ' ' || pc->src->text[at - 1] == '\t'))
+        at--;
+    return at == 0 || pc->src->text[at - 1] == '\n';
+}
+
+/* Is the text before `at` a lone path at the start of its line (`batch`)? */
+static bool setting_starts_line(const nnx_pctx *pc, uint32_t at)
+{
+    const char *t = pc->src->text;
+    while (at > 0 && (t[at - 1] == ' ' || t[at - 1] == '\t'))
+        at--;
+    uint32_t end = at;
+    while (at > 0 && (t[at - 1] == '_' || t[at - 1] == '.' || (t[at - 1] >= '0' && t[at - 1] <= '9') ||
+                      ((t[at - 1] | 0x20) >= 'a' && (t[at - 1] | 0x20) <= 'z')))
+        at--;
+    return at < end && first_on_line(pc, at) && at > 0;
+}
+
 static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner, nnx_pctx *pc)
 {
     (void)scanner;
@@ -634,45 +684,94 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner, nn
     int n = yypcontext_expected_tokens(yyctx, expected, YYNTOKENS);
     yysymbol_kind_t found = yypcontext_token(yyctx);
     nnx_span at = *yypcontext_location(yyctx);
+    pc->parser_errors++;
+    pc->last_error_at = at.begin;
 
-    /* `data` and `ensemble` are also names: list them once, as "a name". */
-    bool want_name = false, want_close = false;
-    int shown = 0;
-    yysymbol_kind_t show[YYNTOKENS];
+    bool want_name = false, want_value = false, want_close = false;
     for (int i = 0; i < n; i++) {
         want_name |= expected[i] == YYSYMBOL_IDENT;
-        want_close |= expected[i] == YYSYMBOL_YYEOF || !strcmp(yysymbol_name(expected[i]), "'}'");
+        want_value |= expected[i] == YYSYMBOL_NUMBER;
+        want_close |= expected[i] == YYSYMBOL_YYEOF || is_char(expected[i], "'}'");
     }
+    /* What to list: separators are always optional, so never listed; the
+     * tokens that start a value are "a value"; `data` and `ensemble` are
+     * names too; operators that would continue an expression only when
+     * nothing else fits. */
+    yysymbol_kind_t show[YYNTOKENS];
+    int shown = 0, others = 0;
     for (int i = 0; i < n; i++) {
         yysymbol_kind_t s = expected[i];
-        if (s == YYSYMBOL_YYerror || s == YYSYMBOL_YYUNDEF)
+        if (s == YYSYMBOL_YYerror || s == YYSYMBOL_YYUNDEF || is_char(s, "';'") ||
+            (is_char(s, "','") && want_close))
             continue;
-        if (want_name && (s == YYSYMBOL_DATA || s == YYSYMBOL_ENSEMBLE))
+        if ((want_value && starts_value(s)) ||
+            (want_name && (s == YYSYMBOL_DATA || s == YYSYMBOL_ENSEMBLE)))
             continue;
+        others += !continues(s);
         show[shown++] = s;
     }
+    if (others > 0) {
+        int kept = 0;
+        for (int i = 0; i < shown; i++)
+            if (!continues(show[i]))
+                show[kept++] = show[i];
+        shown = kept;
+    }
+    /* '=' reads better before '+='. */
+    for (int i = 1; i < shown; i++)
+        if (show[i - 1] == YYSYMBOL_PLUSEQ && is_char(show[i], "'='")) {
+            yysymbol_kind_t t = show[i];
+            show[i] = show[i - 1];
+            show[i - 1] = t;
+        }
 
     char what[64];
     found_text(pc, found, at, what, sizeof what);
     nnx_loc loc = L(at);
-    if (is_keyword(found) && want_name && !want_close) {
+    bool line_start = first_on_line(pc, at.begin);
+    if (is_keyword(found) && want_name && !want_value && !want_close) {
         nnx_diag *d = nnx_error(pc->diags, loc, "expected a name, found the keyword %s", what);
         nnx_diag_help(d, "keywords (import let data network experiment extends search "
                          "ensemble repeat in true false) cannot be used as names");
         return 0;
     }
-    if (shown == 0 || shown > MAX_SHOWN) {
-        nnx_error(pc->diags, loc, "unexpected %s", what);
-        return 0;
+    nnx_diag *d;
+    bool at_boundary = want_name && want_close;     /* anything could start here */
+    if ((shown == 0 && !want_value) || shown + want_value > MAX_SHOWN || at_boundary) {
+        d = nnx_error(pc->diags, loc, "unexpected %s", what);
+    } else {
+        char msg[256];
+        size_t len = (size_t)snprintf(msg, sizeof msg, "expected ");
+        int total = shown + want_value;
+        for (int i = 0; i < total && len < sizeof msg; i++) {
+            char sym[32];
+            if (want_value && i == 0)
+                snprintf(sym, sizeof sym, "a value");
+            else
+                symbol_text(show[i - want_value], sym, sizeof sym);
+            const char *sep = i == 0 ? "" : i == total - 1 ? " or " : ", ";
+            len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s", sep, sym);
+        }
+        d = nnx_error(pc->diags, loc, "%s before %s", msg, what);
     }
-    char msg[256];
-    size_t len = (size_t)snprintf(msg, sizeof msg, "expected ");
-    for (int i = 0; i < shown && len < sizeof msg; i++) {
-        char sym[32];
-        symbol_text(show[i], sym, sizeof sym);
-        const char *sep = i == 0 ? "" : i == shown - 1 ? " or " : ", ";
-        len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s", sep, sym);
+    if (is_keyword(found) && found != YYSYMBOL_TRUE && found != YYSYMBOL_FALSE &&
+        (want_name || want_value) && !line_start) {
+        nnx_diag_help(d, "%s is a keyword and cannot be used as a name", what);
+    } else if ((is_char(found, "'='") || found == YYSYMBOL_PLUSEQ) && setting_starts_line(pc, at.begin)) {
+        /* `epochs =` then `batch = 128`: `batch` was read as the value. */
+        nnx_diag_help(d, "is the value of the setting on the line before missing?");
+    } else if (pc->nopens > 0 && pc->opens[pc->nopens - 1].ch != '{') {
+        /* A bracket left open on an earlier line is the likely cause. */
+        const nnx_open *o = &pc->opens[pc->nopens - 1];
+        int oline, eline, col;
+        nnx_loc_linecol(pc->src, o->at, &oline, &col);
+        nnx_loc_linecol(pc->src, at.begin, &eline, &col);
+        char close[4] = { '\'', closer_of(o->ch), '\'', '\0' };
+        bool wanted = false;
+        for (int i = 0; i < n; i++)
+            wanted |= is_char(expected[i], close);
+        if (wanted && oline < eline)
+            nnx_diag_help(d, "the '%c' on line %d is not closed", o->ch, oline);
     }
-    nnx_error(pc->diags, loc, "%s before %s", msg, what);
     return 0;
 }

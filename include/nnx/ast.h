@@ -114,7 +114,7 @@ struct nnx_item {
     nnx_item_kind kind;
     nnx_loc       loc;          /* the whole item */
     char         *name;         /* NULL for IMPORT */
-    nnx_loc       name_loc;
+    nnx_loc       name_loc;     /* IMPORT: the place of the path string */
     char         *import_path;  /* IMPORT: the string as written */
     nnx_expr     *value;        /* LET */
     nnx_stmt    **body;         /* DATA, EXPERIMENT */

@@ -38,6 +38,8 @@ typedef struct nnx_pctx {
     char       *sbuf;           /* owned: the string literal being read */
     size_t      slen, scap;
     uint32_t    sbegin;         /* where that literal's '"' is */
+    int         parser_errors;  /* syntax errors the parser has reported */
+    uint32_t    last_error_at;  /* where the last of them was */
     bool        too_deep;       /* an over-long operator chain was reported */
     int         errors_before;  /* diags->nerrors when this parse began */
     bool        oom;
