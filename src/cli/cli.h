@@ -18,5 +18,6 @@ int cmd_check(int argc, char **argv);
 int cmd_fmt(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 
 #endif

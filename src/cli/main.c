@@ -13,6 +13,7 @@ static const struct command {
     { "fmt",   cmd_fmt,   "fmt [-w | --check] FILE...         print or rewrite in canonical layout" },
     { "report", cmd_report, "report DIR [--text] [-o FILE]      HTML (or text) report of a run, search or ensemble" },
     { "diagnose", cmd_diagnose, "diagnose DIR [--json]              the loss-curve diagnosis of a run" },
+    { "plan",  cmd_plan,  "plan FILE [NAME] [--set path=value]  list the trials a search will run" },
 };
 
 static void usage(FILE *out)

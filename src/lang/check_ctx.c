@@ -60,6 +60,12 @@ static nnx_diag *verr(nnx_checker *c, nnx_loc loc, const char *fmt, va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    bool inside = c->trial && loc.src == c->trial_loc.src && loc.begin >= c->trial_loc.begin &&
+                  loc.end <= c->trial_loc.end;
+    if (c->trial && !inside) {
+        size_t len = strlen(msg);
+        snprintf(msg + len, sizeof msg - len, " (searching %s)", c->trial);
+    }
     c->nerr++;
     if (!c->d)
         return NULL;

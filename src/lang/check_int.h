@@ -222,7 +222,8 @@ struct nnx_checker {
     size_t       nsrcs;
     int          depth;         /* network nesting while instantiating */
     const nnx_item *net_stack[32];
-    int          quiet_search;  /* >0 while checking search values (no recursion) */
+    const char  *trial;         /* "model.p = 0.5" while checking a searched value */
+    nnx_loc      trial_loc;     /* ... and the search block it comes from */
 };
 
 /* Add an error unless the same message at the same place is already there
@@ -347,6 +348,14 @@ bool ck_override(nnx_checker *c, ck_merged *m, const char *path, nnx_loc path_lo
  * appends applied.  NULL when unset without default, or after errors
  * (*failed set). */
 ck_val *ck_slot_value(nnx_checker *c, ck_slot *s, bool *failed);
+
+/* --- overrides (override.c) ------------------------------------------------------ */
+
+/* Parse `path=value`: returns the value expression (the caller frees it)
+ * located in a new pseudo-source `--set` holding the text as typed
+ * (*display, the caller keeps it alive while messages may point into it);
+ * NULL after adding a syntax error. */
+nnx_expr *ck_parse_override(const nnx_override *ov, nnx_source **display, nnx_diags *d);
 
 /* --- compile one experiment (check.c) ------------------------------------------- */
 

@@ -222,7 +222,7 @@ static ck_val *arith(nnx_checker *c, ck_arena *a, const nnx_expr *e, ck_val *l, 
         ck_err(c, e->loc, "the result is too large for a number");
         return NULL;
     }
-    return ck_val_num(a, x, e->loc);
+    return ck_val_num(a, tidy(x), e->loc);
 }
 
 ck_val *ck_eval(nnx_checker *c, ck_arena *a, const nnx_expr *e, const ck_scope *sc)

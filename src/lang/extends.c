@@ -58,28 +58,43 @@ static bool apply_set(nnx_checker *c, ck_merged *m, const char *const *parts, co
             break;
     }
     if (!key) {
-        const char *cands[64];
-        size_t nc = 0;
-        for (size_t i = 0; i < sizeof top_names / sizeof top_names[0]; i++)
-            cands[nc++] = top_names[i];
-        for (size_t i = 0; i < ck_nexp_keys && nc < 64; i++)
-            if (strchr(ck_exp_keys[i].name, '.'))
-                cands[nc++] = ck_exp_keys[i].name;
+        const size_t ntop = sizeof top_names / sizeof top_names[0];
         bool block = !strcmp(parts[0], "schedule") || !strcmp(parts[0], "ensemble");
         size_t len = 0;
         for (size_t i = 0; i < n; i++)
             len += strlen(parts[i]) + 1;
-        char *full = ck_alloc(a, len);
-        for (size_t i = 0; full && i < n; i++) {
+        char *full = ck_alloc(a, len + 64);
+        if (!full)
+            return false;
+        for (size_t i = 0; i < n; i++) {
             if (i)
                 strcat(full, ".");
             strcat(full, parts[i]);
         }
-        nnx_loc at = block && n > 1 ? locs[1] : locs[0];
-        if (block && n == 1)
-            ck_err(c, at, "'%s' is a block: write %s { ... } or %s.KEY = value", parts[0], parts[0], parts[0]);
-        else
-            ck_err_suggest(c, at, full ? full : parts[0], cands, nc, "unknown key '%s'", full ? full : parts[0]);
+        if (block && n == 1) {
+            ck_err(c, locs[0], "'%s' is a block: write %s { ... } or %s.KEY = value", parts[0], parts[0], parts[0]);
+            return false;
+        }
+        nnx_diag *dg = ck_err(c, block ? locs[1] : locs[0], "unknown key '%s'", full);
+        const char *fix = NULL;
+        if (block) {
+            const char *dotted[8];
+            size_t nd = 0;
+            for (size_t i = 0; i < ck_nexp_keys && nd < 8; i++)
+                if (!strncmp(ck_exp_keys[i].name, parts[0], strlen(parts[0])) && ck_exp_keys[i].name[strlen(parts[0])] == '.')
+                    dotted[nd++] = ck_exp_keys[i].name + strlen(parts[0]) + 1;
+            const char *s = nnx_suggest(parts[1], dotted, nd);
+            if (s)
+                fix = ck_sprintf(a, "%s.%s", parts[0], s);
+        } else {
+            const char *s = nnx_suggest(parts[0], top_names, ntop);
+            if (s) {
+                char *t = ck_sprintf(a, "%s%s", s, full + strlen(parts[0]));
+                fix = t;
+            }
+        }
+        if (fix)
+            ck_help(dg, "did you mean '%s'?", fix);
         return false;
     }
     size_t ki = (size_t)(key - ck_exp_keys);
