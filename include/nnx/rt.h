@@ -9,8 +9,13 @@
 
 #include "nnx/rt/error.h"
 #include "nnx/rt/rng.h"
+#include "nnx/rt/data.h"
+#include "nnx/rt/metrics.h"
+#include "nnx/rt/sched.h"
+#include "nnx/rt/optim.h"
 #include "nnx/rt/net.h"
 #include "nnx/rt/loss.h"
 #include "nnx/rt/checkpoint.h"
+#include "nnx/rt/train.h"
 
 #endif

@@ -1,0 +1,171 @@
+/* data.h — data sets in memory: loaders (IDX, CSV, synthetic), split, normalise, batches.
+ *
+ * A data set is a table of n rows: float features (n×d, row-major, with an
+ * optional C×H×W view of each row for convolutions) and one target per row,
+ * either an int32 class label in [0, classes) or a float regression value.
+ *
+ * Ownership: an nnx_dataset owns x, y, t, class_names and each name string.
+ * Every function that fills an nnx_dataset (`out`) starts from whatever is in
+ * it (ignored, not freed) and leaves it either complete or zeroed on failure,
+ * so the caller frees exactly the sets that loaded.  nnx_dataset_free is safe
+ * on a zeroed set and leaves it zeroed.
+ *
+ * Every function that can fail returns 0, or -1 after filling err (which may
+ * be NULL).  Nothing here prints.
+ */
+#ifndef NNX_RT_DATA_H
+#define NNX_RT_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nnx/rt/error.h"
+#include "nnx/rt/rng.h"
+
+typedef enum nnx_target_kind {
+    NNX_TARGET_CLASS = 0,   /* y[i] in [0, classes); t is NULL */
+    NNX_TARGET_REAL         /* t[i] a float; y is NULL, classes is 0 */
+} nnx_target_kind;
+
+typedef struct nnx_dataset {
+    int32_t n;              /* rows */
+    int32_t d;              /* features per row */
+    float  *x;              /* n*d features, row-major; owned */
+    int32_t shape[3];       /* C, H, W view of one row when has_shape (C*H*W == d) */
+    int     has_shape;
+    nnx_target_kind kind;
+    int32_t *y;             /* n class labels (kind CLASS); owned */
+    float   *t;             /* n regression targets (kind REAL); owned */
+    int32_t classes;        /* number of classes (kind CLASS), else 0 */
+    /* Where the classes came from, when they were renamed: the label text of
+     * class c is class_names[c] (CSV string labels, sorted; CSV numbers that
+     * were not already 0..k-1, sorted numerically; IDX digits kept by a class
+     * filter, in the filter's order).  NULL when class c is simply label c.
+     * Owned: the array and each string. */
+    char  **class_names;
+} nnx_dataset;
+
+/* Allocate an n×d set with room for targets of the given kind, all zero.
+ * classes is recorded as given (0 for REAL). */
+int  nnx_dataset_alloc(nnx_dataset *out, int32_t n, int32_t d, nnx_target_kind kind,
+                       int32_t classes, nnx_rt_error *err);
+void nnx_dataset_free(nnx_dataset *ds);
+
+/* Give each row a C×H×W view; fails unless c*h*w == ds->d. */
+int  nnx_dataset_set_shape(nnx_dataset *ds, int32_t c, int32_t h, int32_t w,
+                           nnx_rt_error *err);
+
+/* A new set holding copies of rows[0..m) of src, in that order (shape, kind,
+ * classes and class names are copied too).  Row indices must be in [0, n). */
+int  nnx_dataset_subset(const nnx_dataset *src, const int32_t *rows, int32_t m,
+                        nnx_dataset *out, nnx_rt_error *err);
+
+/* Count of rows per class into counts[0..classes) (kind CLASS only). */
+void nnx_dataset_class_counts(const nnx_dataset *ds, int32_t *counts);
+
+/* --- loaders ----------------------------------------------------------------- */
+
+/* IDX files (LeCun's MNIST format), gzip-compressed or plain (detected by
+ * content).  images: magic 0x00000803, u8, n×rows×cols; labels: magic
+ * 0x00000801, u8, n.  The counts must agree.  Pixels become floats in [0, 1]
+ * (byte / 255), the shape is set to 1×rows×cols, and classes = max label + 1.
+ *
+ * keep/nkeep (keep may be NULL when nkeep == 0): keep only rows whose label is
+ * in keep[], relabelled by position — keep = {0, 6} makes label 0 class 0 and
+ * label 6 class 1; classes = nkeep and class_names records the original
+ * labels ("0", "6").  A kept label that never occurs is an error. */
+int nnx_load_idx(nnx_dataset *out, const char *images_path, const char *labels_path,
+                 const int32_t *keep, int32_t nkeep, nnx_rt_error *err);
+
+typedef enum nnx_csv_target {
+    NNX_CSV_TARGET_AUTO = 0,  /* text labels or integral numbers → classes; other numbers → REAL */
+    NNX_CSV_TARGET_CLASS,     /* always classes (numbers that are not integral are an error) */
+    NNX_CSV_TARGET_REAL       /* always regression (text labels are an error) */
+} nnx_csv_target;
+
+typedef struct nnx_csv_opts {
+    int         header;       /* 1: the first row names the columns (default 1) */
+    char        delimiter;    /* default ',' */
+    const char *label_name;   /* label column by header name; wins over label_index */
+    int32_t     label_index;  /* 0-based label column; -1 = the last column (default) */
+    nnx_csv_target target;    /* default AUTO */
+} nnx_csv_opts;
+
+void nnx_csv_opts_default(nnx_csv_opts *o);
+
+/* A CSV table: every column but the label is a numeric feature.  Fields may
+ * be "quoted" (with "" for a quote); surrounding blanks are ignored; empty
+ * lines are skipped; CRLF reads like LF.  Class labels: text labels (any
+ * non-number) are mapped to classes in sorted (strcmp) order; integral
+ * numbers that are exactly 0..k-1 are used as classes; other integral numbers
+ * are mapped in numeric order; either mapping is recorded in class_names.
+ * Errors name the file, the 1-based line and the column (by name when there is
+ * a header): a bad number, a ragged row, an empty file, a missing label
+ * column, a header-only file. */
+int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                 nnx_rt_error *err);
+
+/* Synthetic sets from the NNX_STREAM_DATA stream of seed: the same arguments
+ * give the same bits.
+ *
+ * spirals: n 2-D points on `classes` interleaved arms (the CS231n spiral:
+ * radius r in [0, 1], angle 4r + class·2π/classes, plus noise·N(0,1) on the
+ * angle), n/classes per class (the first n % classes classes get one more).
+ * blobs: n points in `features` dimensions around `classes` centres drawn
+ * uniformly in [-10, 10]^features, each coordinate centre + spread·N(0,1).
+ * Rows come out shuffled. */
+int nnx_make_spirals(nnx_dataset *out, int32_t n, int32_t classes, double noise,
+                     uint64_t seed, nnx_rt_error *err);
+int nnx_make_blobs(nnx_dataset *out, int32_t n, int32_t classes, int32_t features,
+                   double spread, uint64_t seed, nnx_rt_error *err);
+
+/* --- split --------------------------------------------------------------------- */
+
+/* Hold out round(fraction·n) rows of src (0 < fraction < 1) as valid and keep
+ * the rest as train, drawn from the NNX_STREAM_SPLIT stream of seed.  With
+ * stratify (classes only; ignored for REAL), each class gives round(fraction ·
+ * its count) rows (at least 1 when the class has 2 or more rows) so both parts
+ * keep the class proportions.  Rows keep their original order within each
+ * part.  Fails when either part would be empty. */
+int nnx_split(const nnx_dataset *src, double fraction, int stratify, uint64_t seed,
+              nnx_dataset *train, nnx_dataset *valid, nnx_rt_error *err);
+
+/* --- normalisation --------------------------------------------------------------- */
+
+typedef enum nnx_norm_kind {
+    NNX_NORM_NONE = 0,
+    NNX_NORM_STANDARD,      /* per feature: (x - mean) / std  (population std) */
+    NNX_NORM_MINMAX         /* per feature: (x - min) / (max - min), into [0, 1] */
+} nnx_norm_kind;
+
+/* x' = (x - shift[j]) * scale[j] per feature j.  A constant feature (std or
+ * range 0, or below 1e-12 of its magnitude) gets scale 1, so it maps to 0,
+ * never NaN.  Owns shift and scale. */
+typedef struct nnx_norm {
+    nnx_norm_kind kind;
+    int32_t d;
+    float  *shift;
+    float  *scale;
+} nnx_norm;
+
+/* Fit on the training set only (statistics in double). */
+int  nnx_norm_fit(nnx_norm *nm, nnx_norm_kind kind, const nnx_dataset *train,
+                  nnx_rt_error *err);
+/* Apply in place to any set with the same d (train, valid, test). */
+int  nnx_norm_apply(const nnx_norm *nm, nnx_dataset *ds, nnx_rt_error *err);
+void nnx_norm_free(nnx_norm *nm);
+
+/* --- epochs and batches ---------------------------------------------------------- */
+
+/* The order of the rows in epoch `epoch` (0-based): a permutation of 0..n-1
+ * written into order[0..n), a pure function of (seed, epoch) drawn from the
+ * NNX_STREAM_SHUFFLE stream, so a resumed run sees the same order. */
+void nnx_epoch_order(int32_t *order, int32_t n, uint64_t seed, int32_t epoch);
+
+/* Copy rows[0..m) of ds into caller buffers: x_out (m*d floats), and y_out
+ * (m labels, kind CLASS) or t_out (m targets, kind REAL); the other target
+ * pointer may be NULL.  No allocation: call it in the step loop. */
+void nnx_gather(const nnx_dataset *ds, const int32_t *rows, int32_t m,
+                float *x_out, int32_t *y_out, float *t_out);
+
+#endif

@@ -1,0 +1,78 @@
+/* optim.h — optimizers over one flat parameter buffer: SGD, Adam, AdamW, RMSprop.
+ *
+ * The network keeps all trainable parameters in one float array and their
+ * gradients in another of the same length n; an optimizer updates the first
+ * from the second, in place, with its own state buffers.  The formulas are
+ * PyTorch's (torch.optim, default flags), with lr passed at every step so a
+ * schedule can drive it:
+ *
+ *   weight decay (L2; SGD, ADAM, RMSPROP): g = grad + wd·p  (grad is not written)
+ *   SGD      momentum μ = 0: p -= lr·g
+ *            else  b = μ·b + g  (b = g at the first step);
+ *                  p -= lr·(g + μ·b) with nesterov, else p -= lr·b
+ *   ADAM     m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²;
+ *            p -= lr · (m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + eps)
+ *   ADAMW    p *= 1 - lr·wd (decoupled), then ADAM with g = grad
+ *   RMSPROP  v = α·v + (1-α)·g²;  p -= lr · g / (sqrt(v) + eps)
+ * t counts steps from 1.  Gradients are left unchanged.
+ *
+ * Ownership: an nnx_optim owns m and v.  No allocation after init: step is
+ * one pass over the arrays.
+ */
+#ifndef NNX_RT_OPTIM_H
+#define NNX_RT_OPTIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nnx/rt/error.h"
+
+typedef enum nnx_optim_kind {
+    NNX_OPTIM_SGD = 0,
+    NNX_OPTIM_ADAM,
+    NNX_OPTIM_ADAMW,
+    NNX_OPTIM_RMSPROP
+} nnx_optim_kind;
+
+typedef struct nnx_optim_conf {
+    nnx_optim_kind kind;
+    double lr;              /* the base lr (the schedule's base_lr); > 0 */
+    double weight_decay;    /* >= 0; L2 for SGD/ADAM/RMSPROP, decoupled for ADAMW */
+    double momentum;        /* SGD: 0 <= μ < 1 */
+    int    nesterov;        /* SGD: needs momentum > 0 */
+    double beta1, beta2;    /* ADAM, ADAMW: in [0, 1) */
+    double eps;             /* ADAM, ADAMW, RMSPROP: > 0 */
+    double alpha;           /* RMSPROP smoothing: in [0, 1) */
+} nnx_optim_conf;
+
+/* PyTorch's defaults for kind: lr 1e-3 (1e-2 for RMSPROP), beta1 0.9,
+ * beta2 0.999, eps 1e-8, alpha 0.99, momentum 0, weight_decay 0 (1e-2 for
+ * ADAMW, as torch.optim.AdamW). */
+void nnx_optim_conf_default(nnx_optim_conf *c, nnx_optim_kind kind);
+
+typedef struct nnx_optim {
+    nnx_optim_conf conf;
+    size_t  n;              /* parameters */
+    float  *m;              /* SGD momentum buffer / Adam first moment; NULL when unused */
+    float  *v;              /* Adam second moment / RMSprop square average; NULL when unused */
+    int64_t t;              /* steps taken */
+} nnx_optim;
+
+/* Check conf and allocate zeroed state for n parameters. */
+int  nnx_optim_init(nnx_optim *o, const nnx_optim_conf *conf, size_t n, nnx_rt_error *err);
+void nnx_optim_free(nnx_optim *o);
+/* Forget the state (zero m, v and t), as a fresh optimizer. */
+void nnx_optim_reset(nnx_optim *o);
+
+/* One update of params[0..n) from grads[0..n) with learning rate lr. */
+void nnx_optim_step(nnx_optim *o, float *params, const float *grads, double lr);
+
+/* The global L2 norm of g[0..n) (accumulated in double). */
+double nnx_grad_norm(const float *g, size_t n);
+
+/* torch.nn.utils.clip_grad_norm_: when the norm exceeds max_norm (> 0), scale
+ * g by max_norm / (norm + 1e-6).  Returns the norm before clipping (NaN or
+ * inf leaves g untouched, so the caller can see it). */
+double nnx_clip_grad_norm(float *g, size_t n, double max_norm);
+
+#endif

@@ -1,0 +1,30 @@
+/* batch.c — the per-epoch row order and gathering rows into a batch buffer. */
+#include <string.h>
+
+#include "nnx/rt/data.h"
+
+void nnx_epoch_order(int32_t *order, int32_t n, uint64_t seed, int32_t epoch)
+{
+    nnx_rng r;
+    /* One generator per epoch, so epoch e's order needs no draws from epochs
+     * before it (a resumed run sees the same order). */
+    nnx_rng_seed(&r, seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(uint32_t)epoch,
+                 NNX_STREAM_SHUFFLE);
+    for (int32_t i = 0; i < n; i++)
+        order[i] = i;
+    nnx_rng_shuffle(&r, order, (size_t)n);
+}
+
+void nnx_gather(const nnx_dataset *ds, const int32_t *rows, int32_t m,
+                float *x_out, int32_t *y_out, float *t_out)
+{
+    size_t d = (size_t)ds->d;
+    for (int32_t i = 0; i < m; i++) {
+        int32_t r = rows[i];
+        memcpy(x_out + (size_t)i * d, ds->x + (size_t)r * d, d * sizeof *x_out);
+        if (y_out && ds->y)
+            y_out[i] = ds->y[r];
+        if (t_out && ds->t)
+            t_out[i] = ds->t[r];
+    }
+}

@@ -1,0 +1,474 @@
+/* csv.c — load a CSV table (numeric features, one label column) into a data set. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnx/rt/data.h"
+
+void nnx_csv_opts_default(nnx_csv_opts *o)
+{
+    o->header = 1;
+    o->delimiter = ',';
+    o->label_name = NULL;
+    o->label_index = -1;
+    o->target = NNX_CSV_TARGET_AUTO;
+}
+
+/* The file split into records of NUL-terminated fields (pointing into buf). */
+typedef struct csv_table {
+    const char *path;
+    char   *buf;          /* the whole file, modified in place; owned */
+    char  **field;        /* every field of every record, in order; owned */
+    size_t  nfield, capfield;
+    size_t *first;        /* index in field[] of each record's first field; owned */
+    int32_t *line;        /* 1-based line where each record starts; owned */
+    size_t  nrec, caprec;
+} csv_table;
+
+static void table_free(csv_table *t)
+{
+    free(t->buf);
+    free(t->field);
+    free(t->first);
+    free(t->line);
+}
+
+static int read_file(csv_table *t, nnx_rt_error *err)
+{
+    errno = 0;
+    FILE *f = fopen(t->path, "rb");
+    if (!f)
+        return nnx_rt_fail(err, "%s: cannot open: %s", t->path, strerror(errno));
+    size_t len = 0, cap = 1 << 16;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (cap - len < 2) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t r = fread(buf + len, 1, cap - len - 1, f);
+        len += r;
+        if (r == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf)
+        return nnx_rt_fail(err, "%s: out of memory reading the file", t->path);
+    if (bad) {
+        free(buf);
+        return nnx_rt_fail(err, "%s: read error", t->path);
+    }
+    buf[len] = '\0';
+    if (memchr(buf, '\0', len)) {
+        free(buf);
+        return nnx_rt_fail(err, "%s: not a text file (contains a NUL byte)", t->path);
+    }
+    t->buf = buf;
+    return 0;
+}
+
+static int push_field(csv_table *t, char *f)
+{
+    if (t->nfield == t->capfield) {
+        size_t cap = t->capfield ? t->capfield * 2 : 1024;
+        char **nf = realloc(t->field, cap * sizeof *nf);
+        if (!nf)
+            return -1;
+        t->field = nf;
+        t->capfield = cap;
+    }
+    t->field[t->nfield++] = f;
+    return 0;
+}
+
+static int push_record(csv_table *t, int32_t line)
+{
+    if (t->nrec == t->caprec) {
+        size_t cap = t->caprec ? t->caprec * 2 : 256;
+        size_t *nf = realloc(t->first, cap * sizeof *nf);
+        if (!nf)
+            return -1;
+        t->first = nf;
+        int32_t *nl = realloc(t->line, cap * sizeof *nl);
+        if (!nl)
+            return -1;
+        t->line = nl;
+        t->caprec = cap;
+    }
+    t->first[t->nrec] = t->nfield;
+    t->line[t->nrec++] = line;
+    return 0;
+}
+
+static int is_blank(char c, char delim)
+{
+    return (c == ' ' || c == '\t') && c != delim;
+}
+
+/* Split t->buf into records and fields (quotes: RFC 4180). */
+static int tokenize(csv_table *t, char delim, nnx_rt_error *err)
+{
+    char *p = t->buf;
+    int32_t line = 1;
+    if ((unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb && (unsigned char)p[2] == 0xbf)
+        p += 3;  /* UTF-8 byte-order mark */
+    while (*p) {
+        char *q = p;
+        while (is_blank(*q, delim))
+            q++;
+        if (*q == '\n' || *q == '\r' || *q == '\0') {  /* blank line */
+            p = q;
+            if (*p == '\r')
+                p++;
+            if (*p == '\n')
+                p++;
+            line++;
+            continue;
+        }
+        if (push_record(t, line) < 0)
+            return nnx_rt_fail(err, "%s: out of memory", t->path);
+        for (;;) {
+            while (is_blank(*p, delim))
+                p++;
+            char *start = p, c;
+            if (*p == '"') {
+                int32_t qline = line;
+                char *w = ++p;
+                start = w;
+                for (;;) {
+                    if (*p == '\0')
+                        return nnx_rt_fail(err, "%s:%d: quoted field is never closed",
+                                           t->path, (int)qline);
+                    if (*p == '"') {
+                        if (p[1] != '"') {
+                            p++;
+                            break;
+                        }
+                        p++;
+                    }
+                    if (*p == '\n')
+                        line++;
+                    *w++ = *p++;
+                }
+                *w = '\0';  /* w < p: the closing quote is behind us */
+                while (is_blank(*p, delim))
+                    p++;
+                c = *p;
+                if (c != delim && c != '\n' && c != '\r' && c != '\0')
+                    return nnx_rt_fail(err, "%s:%d: text after a closing quote",
+                                       t->path, (int)line);
+            } else {
+                while (*p != delim && *p != '\n' && *p != '\r' && *p != '\0')
+                    p++;
+                c = *p;
+                char *end = p;
+                while (end > start && is_blank(end[-1], delim))
+                    end--;
+                *end = '\0';
+            }
+            if (push_field(t, start) < 0)
+                return nnx_rt_fail(err, "%s: out of memory", t->path);
+            if (c == delim) {
+                p++;
+                continue;
+            }
+            if (c == '\r')
+                p++;
+            else if (c == '\n')
+                p++;
+            if (c == '\r' && *p == '\n')
+                p++;
+            if (c != '\0')
+                line++;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* "column 3 ("age")" or "column 3": 1-based, with the header name if any. */
+static const char *column_name(const csv_table *t, int header, size_t col, char *buf, size_t len)
+{
+    if (header)
+        snprintf(buf, len, "column %zu (\"%s\")", col + 1, t->field[col]);
+    else
+        snprintf(buf, len, "column %zu", col + 1);
+    return buf;
+}
+
+/* Parse a whole field as a finite number. */
+static int parse_number(const char *s, double *v)
+{
+    if (!*s)
+        return -1;
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    if (*end || !isfinite(*v))
+        return -1;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sort and deduplicate v[0..n) in place; returns the distinct count. */
+static size_t unique_sorted(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, size, cmp);
+    char *b = v;
+    size_t k = 1;
+    for (size_t i = 1; i < n; i++)
+        if (cmp(b + i * size, b + (k - 1) * size) != 0)
+            memmove(b + k++ * size, b + i * size, size);
+    return k;
+}
+
+static int set_names(nnx_dataset *ds, char **names, const char *path, nnx_rt_error *err)
+{
+    ds->class_names = calloc((size_t)ds->classes, sizeof *ds->class_names);
+    if (!ds->class_names)
+        return nnx_rt_fail(err, "%s: out of memory for class names", path);
+    for (int32_t c = 0; c < ds->classes; c++)
+        if (!(ds->class_names[c] = strdup(names[c])))
+            return nnx_rt_fail(err, "%s: out of memory for class names", path);
+    return 0;
+}
+
+/* Text labels: classes in strcmp order. */
+static int labels_from_text(nnx_dataset *ds, char **lab, const char *path, nnx_rt_error *err)
+{
+    size_t n = (size_t)ds->n;
+    char **sorted = malloc(n * sizeof *sorted);
+    if (!sorted)
+        return nnx_rt_fail(err, "%s: out of memory for labels", path);
+    memcpy(sorted, lab, n * sizeof *sorted);
+    size_t k = unique_sorted(sorted, n, sizeof *sorted, cmp_str);
+    ds->classes = (int32_t)k;
+    for (size_t i = 0; i < n; i++) {
+        char **hit = bsearch(&lab[i], sorted, k, sizeof *sorted, cmp_str);
+        ds->y[i] = (int32_t)(hit - sorted);
+    }
+    int rc = set_names(ds, sorted, path, err);
+    free(sorted);
+    return rc;
+}
+
+/* Integral numeric labels: as they are when they are 0..k-1, else numeric order. */
+static int labels_from_integers(nnx_dataset *ds, const double *v, const char *path,
+                                nnx_rt_error *err)
+{
+    size_t n = (size_t)ds->n;
+    double *sorted = malloc(n * sizeof *sorted);
+    if (!sorted)
+        return nnx_rt_fail(err, "%s: out of memory for labels", path);
+    memcpy(sorted, v, n * sizeof *sorted);
+    size_t k = unique_sorted(sorted, n, sizeof *sorted, cmp_double);
+    ds->classes = (int32_t)k;
+    int direct = sorted[0] == 0 && sorted[k - 1] == (double)(k - 1);
+    for (size_t i = 0; i < n; i++) {
+        double *hit = bsearch(&v[i], sorted, k, sizeof *sorted, cmp_double);
+        ds->y[i] = (int32_t)(hit - sorted);
+    }
+    int rc = 0;
+    if (!direct) {
+        ds->class_names = calloc(k, sizeof *ds->class_names);
+        if (!ds->class_names)
+            rc = nnx_rt_fail(err, "%s: out of memory for class names", path);
+        for (size_t c = 0; rc == 0 && c < k; c++) {
+            char buf[32];
+            snprintf(buf, sizeof buf, "%.0f", sorted[c]);
+            if (!(ds->class_names[c] = strdup(buf)))
+                rc = nnx_rt_fail(err, "%s: out of memory for class names", path);
+        }
+    }
+    free(sorted);
+    return rc;
+}
+
+/* Which column holds the label; -1 with err when there is none. */
+static long find_label_column(const csv_table *t, const nnx_csv_opts *o, size_t ncol,
+                              nnx_rt_error *err)
+{
+    if (o->label_name) {
+        if (!o->header)
+            return nnx_rt_fail(err, "%s: label column \"%s\" is named but the file has "
+                               "no header row", t->path, o->label_name);
+        long found = -1;
+        for (size_t c = 0; c < ncol; c++)
+            if (strcmp(t->field[c], o->label_name) == 0) {
+                if (found >= 0)
+                    return nnx_rt_fail(err, "%s:%d: two columns are named \"%s\" (%ld and %zu)",
+                                       t->path, (int)t->line[0], o->label_name,
+                                       found + 1, c + 1);
+                found = (long)c;
+            }
+        if (found < 0) {
+            char names[256] = "";
+            size_t used = 0;
+            for (size_t c = 0; c < ncol && used < sizeof names - 8; c++) {
+                int w = snprintf(names + used, sizeof names - used, "%s\"%s\"",
+                                 c ? ", " : "", t->field[c]);
+                used += w > 0 ? (size_t)w : 0;
+            }
+            if (used >= sizeof names - 8)
+                strcpy(names + sizeof names - 8, ", ...");
+            return nnx_rt_fail(err, "%s:%d: no label column \"%s\" (the columns are %s)",
+                               t->path, (int)t->line[0], o->label_name, names);
+        }
+        return found;
+    }
+    long idx = o->label_index < 0 ? (long)ncol + o->label_index : o->label_index;
+    if (idx < 0 || idx >= (long)ncol)
+        return nnx_rt_fail(err, "%s: no label column %d: the file has %zu columns (0..%zu)",
+                           t->path, (int)o->label_index, ncol, ncol - 1);
+    return idx;
+}
+
+/* The label cells are all numbers (v filled), or not (v untouched past the first text). */
+static int build_dataset(nnx_dataset *out, const csv_table *t, const nnx_csv_opts *o,
+                         nnx_rt_error *err)
+{
+    size_t ncol = t->nrec ? (t->nrec > 1 ? t->first[1] : t->nfield) - t->first[0] : 0;
+    size_t r0 = o->header ? 1 : 0;
+    if (t->nrec == 0)
+        return nnx_rt_fail(err, "%s: empty file", t->path);
+    if (t->nrec <= r0)
+        return nnx_rt_fail(err, "%s: a header row but no data rows", t->path);
+    for (size_t r = 0; r < t->nrec; r++) {
+        size_t end = r + 1 < t->nrec ? t->first[r + 1] : t->nfield;
+        if (end - t->first[r] != ncol)
+            return nnx_rt_fail(err, "%s:%d: ragged row: %zu fields, expected %zu (as on line %d)",
+                               t->path, (int)t->line[r], end - t->first[r], ncol,
+                               (int)t->line[0]);
+    }
+    long lc = find_label_column(t, o, ncol, err);
+    if (lc < 0)
+        return -1;
+    if (ncol < 2)
+        return nnx_rt_fail(err, "%s: only the label column: no features", t->path);
+    size_t n = t->nrec - r0, d = ncol - 1;
+    if (n > INT32_MAX || d > INT32_MAX || n * d > SIZE_MAX / sizeof(float))
+        return nnx_rt_fail(err, "%s: too large (%zu rows of %zu features)", t->path, n, d);
+
+    /* Labels first: they decide the kind. */
+    char **lab = malloc(n * sizeof *lab);
+    double *val = malloc(n * sizeof *val);
+    if (!lab || !val) {
+        free(lab);
+        free(val);
+        return nnx_rt_fail(err, "%s: out of memory", t->path);
+    }
+    size_t first_text = n, first_fraction = n;
+    char where[300];
+    int rc = -1;
+    for (size_t i = 0; i < n; i++) {
+        lab[i] = t->field[t->first[r0 + i] + (size_t)lc];
+        if (!*lab[i]) {
+            nnx_rt_fail(err, "%s:%d: %s: empty label", t->path, (int)t->line[r0 + i],
+                        column_name(t, o->header, (size_t)lc, where, sizeof where));
+            goto done;
+        }
+        if (parse_number(lab[i], &val[i]) < 0) {
+            if (first_text == n)
+                first_text = i;
+        } else if ((val[i] != floor(val[i]) || fabs(val[i]) > 2e9) && first_fraction == n) {
+            first_fraction = i;
+        }
+    }
+    nnx_target_kind kind = NNX_TARGET_CLASS;
+    if (o->target == NNX_CSV_TARGET_REAL || (o->target == NNX_CSV_TARGET_AUTO
+                                             && first_text == n && first_fraction < n))
+        kind = NNX_TARGET_REAL;
+    if (kind == NNX_TARGET_REAL && first_text < n) {
+        nnx_rt_fail(err, "%s:%d: %s: regression target \"%s\" is not a number", t->path,
+                    (int)t->line[r0 + first_text],
+                    column_name(t, o->header, (size_t)lc, where, sizeof where), lab[first_text]);
+        goto done;
+    }
+    if (kind == NNX_TARGET_CLASS && first_text == n && first_fraction < n) {
+        nnx_rt_fail(err, "%s:%d: %s: class label %s is not an integer", t->path,
+                    (int)t->line[r0 + first_fraction],
+                    column_name(t, o->header, (size_t)lc, where, sizeof where),
+                    lab[first_fraction]);
+        goto done;
+    }
+    if (nnx_dataset_alloc(out, (int32_t)n, (int32_t)d, kind, 1, err) < 0)
+        goto done;
+
+    for (size_t i = 0; i < n; i++) {
+        char **row = t->field + t->first[r0 + i];
+        float *x = out->x + i * d;
+        for (size_t c = 0, j = 0; c < ncol; c++) {
+            if (c == (size_t)lc)
+                continue;
+            double v;
+            if (parse_number(row[c], &v) < 0 || fabs(v) > 3.4e38) {
+                nnx_rt_fail(err, "%s:%d: %s: %s%s%s", t->path, (int)t->line[r0 + i],
+                            column_name(t, o->header, c, where, sizeof where),
+                            *row[c] ? "\"" : "empty cell", row[c],
+                            *row[c] ? "\" is not a number" : "");
+                goto fail;
+            }
+            x[j++] = (float)v;
+        }
+    }
+    if (kind == NNX_TARGET_REAL) {
+        for (size_t i = 0; i < n; i++)
+            out->t[i] = (float)val[i];
+    } else if (first_text < n) {
+        if (labels_from_text(out, lab, t->path, err) < 0)
+            goto fail;
+    } else if (labels_from_integers(out, val, t->path, err) < 0) {
+        goto fail;
+    }
+    rc = 0;
+    goto done;
+fail:
+    nnx_dataset_free(out);
+done:
+    free(lab);
+    free(val);
+    return rc;
+}
+
+int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                 nnx_rt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    nnx_csv_opts def;
+    if (!opts) {
+        nnx_csv_opts_default(&def);
+        opts = &def;
+    }
+    if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r'
+        || opts->delimiter == '\0')
+        return nnx_rt_fail(err, "%s: bad delimiter", path);
+    csv_table t = {.path = path};
+    int rc = read_file(&t, err);
+    if (rc == 0)
+        rc = tokenize(&t, opts->delimiter, err);
+    if (rc == 0)
+        rc = build_dataset(out, &t, opts, err);
+    table_free(&t);
+    return rc;
+}

@@ -1,0 +1,107 @@
+/* dataset.c — the nnx_dataset type: allocate, free, shape view, row subsets. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnx/rt/data.h"
+
+int nnx_dataset_alloc(nnx_dataset *out, int32_t n, int32_t d, nnx_target_kind kind,
+                      int32_t classes, nnx_rt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (n <= 0 || d <= 0)
+        return nnx_rt_fail(err, "data set must have rows and features (got %d x %d)",
+                           (int)n, (int)d);
+    if (kind == NNX_TARGET_CLASS && classes <= 0)
+        return nnx_rt_fail(err, "a classification data set needs at least 1 class");
+    if ((size_t)n > SIZE_MAX / sizeof(float) / (size_t)d)
+        return nnx_rt_fail(err, "data set of %d x %d is too large", (int)n, (int)d);
+    out->x = calloc((size_t)n * (size_t)d, sizeof *out->x);
+    if (kind == NNX_TARGET_CLASS)
+        out->y = calloc((size_t)n, sizeof *out->y);
+    else
+        out->t = calloc((size_t)n, sizeof *out->t);
+    if (!out->x || (!out->y && !out->t)) {
+        nnx_dataset_free(out);
+        return nnx_rt_fail(err, "out of memory for a %d x %d data set", (int)n, (int)d);
+    }
+    out->n = n;
+    out->d = d;
+    out->kind = kind;
+    out->classes = kind == NNX_TARGET_CLASS ? classes : 0;
+    return 0;
+}
+
+void nnx_dataset_free(nnx_dataset *ds)
+{
+    if (!ds)
+        return;
+    if (ds->class_names) {
+        for (int32_t c = 0; c < ds->classes; c++)
+            free(ds->class_names[c]);
+        free(ds->class_names);
+    }
+    free(ds->x);
+    free(ds->y);
+    free(ds->t);
+    memset(ds, 0, sizeof *ds);
+}
+
+int nnx_dataset_set_shape(nnx_dataset *ds, int32_t c, int32_t h, int32_t w,
+                          nnx_rt_error *err)
+{
+    if (c <= 0 || h <= 0 || w <= 0 || (int64_t)c * h * w != ds->d)
+        return nnx_rt_fail(err, "shape [%d, %d, %d] does not match %d features per row",
+                           (int)c, (int)h, (int)w, (int)ds->d);
+    ds->shape[0] = c;
+    ds->shape[1] = h;
+    ds->shape[2] = w;
+    ds->has_shape = 1;
+    return 0;
+}
+
+static int copy_class_names(nnx_dataset *out, const nnx_dataset *src, nnx_rt_error *err)
+{
+    if (!src->class_names)
+        return 0;
+    out->class_names = calloc((size_t)src->classes, sizeof *out->class_names);
+    if (!out->class_names)
+        return nnx_rt_fail(err, "out of memory for class names");
+    for (int32_t c = 0; c < src->classes; c++) {
+        if (!src->class_names[c])
+            continue;
+        out->class_names[c] = strdup(src->class_names[c]);
+        if (!out->class_names[c])
+            return nnx_rt_fail(err, "out of memory for class names");
+    }
+    return 0;
+}
+
+int nnx_dataset_subset(const nnx_dataset *src, const int32_t *rows, int32_t m,
+                       nnx_dataset *out, nnx_rt_error *err)
+{
+    for (int32_t i = 0; i < m; i++)
+        if (rows[i] < 0 || rows[i] >= src->n) {
+            memset(out, 0, sizeof *out);
+            return nnx_rt_fail(err, "row %d is outside the data set (%d rows)",
+                               (int)rows[i], (int)src->n);
+        }
+    if (nnx_dataset_alloc(out, m, src->d, src->kind, src->classes, err) < 0)
+        return -1;
+    nnx_gather(src, rows, m, out->x, out->y, out->t);
+    out->has_shape = src->has_shape;
+    memcpy(out->shape, src->shape, sizeof out->shape);
+    if (copy_class_names(out, src, err) < 0) {
+        nnx_dataset_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void nnx_dataset_class_counts(const nnx_dataset *ds, int32_t *counts)
+{
+    memset(counts, 0, (size_t)ds->classes * sizeof *counts);
+    if (ds->kind != NNX_TARGET_CLASS)
+        return;
+    for (int32_t i = 0; i < ds->n; i++)
+        counts[ds->y[i]]++;
+}

@@ -1,0 +1,213 @@
+/* train.c — one training epoch (shuffle, batches, steps, divergence check) and evaluation. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnx/rt/train.h"
+
+int32_t nnx_batches_per_epoch(int32_t n, int32_t batch, int drop_last)
+{
+    if (n <= 0 || batch <= 0)
+        return 0;
+    return drop_last ? n / batch : (n + batch - 1) / batch;
+}
+
+static const char *loss_name(enum nnx_loss_kind loss)
+{
+    switch (loss) {
+    case NNX_LOSS_CROSS_ENTROPY: return "cross_entropy";
+    case NNX_LOSS_BINARY_CROSS_ENTROPY: return "binary_cross_entropy";
+    case NNX_LOSS_MSE: return "mse";
+    }
+    return "?";
+}
+
+/* Does the network's input and output fit the data and the loss? */
+static int check_task(const nnx_net *net, enum nnx_loss_kind loss, const nnx_dataset *ds,
+                      int32_t batch, nnx_rt_error *err)
+{
+    if (nnx_net_max_batch(net) <= 0)
+        return nnx_rt_fail(err, "the network is not compiled");
+    if (nnx_net_in_size(net) != ds->d)
+        return nnx_rt_fail(err, "the network takes %d inputs but the data has %d features",
+                           nnx_net_in_size(net), (int)ds->d);
+    if (batch < 1 || batch > nnx_net_max_batch(net))
+        return nnx_rt_fail(err, "batch %d is outside 1..%d (the network's max batch)",
+                           (int)batch, nnx_net_max_batch(net));
+    int k = nnx_net_out_size(net);
+    switch (loss) {
+    case NNX_LOSS_CROSS_ENTROPY:
+        if (ds->kind != NNX_TARGET_CLASS)
+            return nnx_rt_fail(err, "cross_entropy needs class labels; the data has "
+                               "regression targets (use mse)");
+        if (k < 2 || ds->classes > k)
+            return nnx_rt_fail(err, "cross_entropy: the network has %d output%s for %d classes",
+                               k, k == 1 ? "" : "s", (int)ds->classes);
+        return 0;
+    case NNX_LOSS_BINARY_CROSS_ENTROPY:
+        if (ds->kind != NNX_TARGET_CLASS || ds->classes > 2)
+            return nnx_rt_fail(err, "binary_cross_entropy needs 2 classes; the data has %s",
+                               ds->kind == NNX_TARGET_CLASS ? "more" : "regression targets");
+        if (k != 1)
+            return nnx_rt_fail(err, "binary_cross_entropy needs 1 output; the network has %d", k);
+        return 0;
+    case NNX_LOSS_MSE:
+        if (ds->kind != NNX_TARGET_REAL)
+            return nnx_rt_fail(err, "mse needs regression targets; the data has class labels");
+        if (k != 1)
+            return nnx_rt_fail(err, "mse: the network has %d outputs for 1 target", k);
+        return 0;
+    }
+    return nnx_rt_fail(err, "unknown loss %d", (int)loss);
+}
+
+int nnx_trainer_init(nnx_trainer *tr, const nnx_train_conf *conf, nnx_rt_error *err)
+{
+    memset(tr, 0, sizeof *tr);
+    if (!conf->net || !conf->optim || !conf->train)
+        return nnx_rt_fail(err, "trainer: network, optimizer and data are required");
+    if (check_task(conf->net, conf->loss, conf->train, conf->batch, err) < 0)
+        return -1;
+    if (conf->optim->n != nnx_net_nparams(conf->net))
+        return nnx_rt_fail(err, "trainer: the optimizer holds %zu values, the network %zu",
+                           conf->optim->n, nnx_net_nparams(conf->net));
+    if (!(conf->clip_norm >= 0) || !isfinite(conf->clip_norm))
+        return nnx_rt_fail(err, "trainer: clip norm must be >= 0 (got %g)", conf->clip_norm);
+    if (!(conf->label_smoothing >= 0 && conf->label_smoothing < 1))
+        return nnx_rt_fail(err, "trainer: label smoothing must be in [0, 1)");
+    int32_t batches = nnx_batches_per_epoch(conf->train->n, conf->batch, conf->drop_last);
+    if (batches == 0)
+        return nnx_rt_fail(err, "trainer: %d rows make no batch of %d", (int)conf->train->n,
+                           (int)conf->batch);
+    if (conf->sched) {
+        if (nnx_sched_check(conf->sched, err) < 0)
+            return -1;
+        if (conf->sched->steps_per_epoch != batches)
+            return nnx_rt_fail(err, "trainer: the schedule counts %lld steps per epoch, the "
+                               "data makes %d batches", (long long)conf->sched->steps_per_epoch,
+                               (int)batches);
+    }
+    size_t b = (size_t)conf->batch, d = (size_t)conf->train->d;
+    tr->order = malloc((size_t)conf->train->n * sizeof *tr->order);
+    tr->xb = malloc(b * d * sizeof *tr->xb);
+    if (conf->train->kind == NNX_TARGET_CLASS)
+        tr->yb = malloc(b * sizeof *tr->yb);
+    else
+        tr->tb = malloc(b * sizeof *tr->tb);
+    if (!tr->order || !tr->xb || (!tr->yb && !tr->tb)) {
+        nnx_trainer_free(tr);
+        return nnx_rt_fail(err, "trainer: out of memory for batches of %d", (int)conf->batch);
+    }
+    tr->c = *conf;
+    tr->batches = batches;
+    return 0;
+}
+
+void nnx_trainer_free(nnx_trainer *tr)
+{
+    if (!tr)
+        return;
+    free(tr->order);
+    free(tr->xb);
+    free(tr->yb);
+    free(tr->tb);
+    memset(tr, 0, sizeof *tr);
+}
+
+int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
+                    nnx_epoch_result *res, nnx_rt_error *err)
+{
+    const nnx_train_conf *c = &tr->c;
+    const nnx_dataset *ds = c->train;
+    nnx_net *net = c->net;
+    const int k = nnx_net_out_size(net);
+    float *params = nnx_net_params(net), *grads = nnx_net_grads(net);
+    float *dlogits = nnx_net_dlogits(net);
+    const size_t np = nnx_net_nparams(net);
+    *res = (nnx_epoch_result){0};
+    double loss_sum = 0;
+    int64_t rows_done = 0;
+
+    nnx_epoch_order(tr->order, ds->n, c->seed, epoch);
+    for (int32_t b = 0; b < tr->batches; b++) {
+        int32_t first = b * c->batch;
+        int32_t m = ds->n - first < c->batch ? ds->n - first : c->batch;
+        nnx_gather(ds, tr->order + first, m, tr->xb, tr->yb, tr->tb);
+        const float *out = nnx_net_forward(net, tr->xb, m, true);
+        if (!out)
+            return nnx_rt_fail(err, "epoch %d, batch %d: forward failed", (int)epoch + 1,
+                               (int)b + 1);
+        float loss;
+        if (nnx_loss_compute(c->loss, out, tr->yb, tr->tb, m, k, c->label_smoothing, &loss,
+                             dlogits, err) < 0)
+            return -1;
+        if (!isfinite(loss)) {
+            res->diverged = 1;
+            res->mean_loss = rows_done ? loss_sum / (double)rows_done : NAN;
+            return nnx_rt_fail(err, "epoch %d, step %lld (batch %d of %d): %s loss is %s",
+                               (int)epoch + 1, (long long)tr->step + 1, (int)b + 1,
+                               (int)tr->batches, loss_name(c->loss),
+                               isnan(loss) ? "nan" : "infinite");
+        }
+        if (nnx_net_backward(net, dlogits) < 0)
+            return nnx_rt_fail(err, "epoch %d, batch %d: backward failed", (int)epoch + 1,
+                               (int)b + 1);
+        double norm = c->clip_norm > 0 ? nnx_clip_grad_norm(grads, np, c->clip_norm)
+                                       : nnx_grad_norm(grads, np);
+        if (!isfinite(norm)) {
+            res->diverged = 1;
+            res->mean_loss = rows_done ? loss_sum / (double)rows_done : NAN;
+            return nnx_rt_fail(err, "epoch %d, step %lld (batch %d of %d): the gradient "
+                               "norm is %s", (int)epoch + 1, (long long)tr->step + 1,
+                               (int)b + 1, (int)tr->batches, isnan(norm) ? "nan" : "infinite");
+        }
+        double lr = c->sched ? nnx_sched_lr_at(c->sched, tr->step) : c->optim->conf.lr;
+        nnx_optim_step(c->optim, params, grads, lr);
+        if (step_loss)
+            step_loss[b] = loss;
+        loss_sum += (double)loss * m;
+        rows_done += m;
+        res->steps = b + 1;
+        res->mean_loss = loss_sum / (double)rows_done;
+        nnx_train_progress p = {
+            .epoch = epoch, .batch = b, .batches = tr->batches, .step = tr->step,
+            .rows = m, .lr = lr, .loss = loss, .grad_norm = norm,
+        };
+        tr->step++;
+        if (c->on_batch && c->on_batch(&p, c->user)) {
+            res->stopped = 1;
+            break;
+        }
+    }
+    return 0;
+}
+
+int nnx_evaluate(nnx_net *net, enum nnx_loss_kind loss, float label_smoothing,
+                 const nnx_dataset *ds, int32_t batch, float *probs, double *mean_loss,
+                 nnx_rt_error *err)
+{
+    if (mean_loss)
+        *mean_loss = NAN;
+    if (check_task(net, loss, ds, batch, err) < 0)
+        return -1;
+    const int k = nnx_net_out_size(net);
+    const size_t d = (size_t)ds->d;
+    double sum = 0;
+    for (int32_t first = 0; first < ds->n; first += batch) {
+        int32_t m = ds->n - first < batch ? ds->n - first : batch;
+        const float *out = nnx_net_forward(net, ds->x + (size_t)first * d, m, false);
+        if (!out)
+            return nnx_rt_fail(err, "evaluate: forward failed at row %d", (int)first);
+        float l;
+        if (nnx_loss_compute(loss, out, ds->y ? ds->y + first : NULL,
+                             ds->t ? ds->t + first : NULL, m, k, label_smoothing, &l, NULL,
+                             err) < 0)
+            return -1;
+        sum += (double)l * m;
+        if (probs)
+            nnx_loss_probs(loss, out, m, k, probs + (size_t)first * (size_t)k);
+    }
+    if (mean_loss)
+        *mean_loss = sum / ds->n;
+    return 0;
+}

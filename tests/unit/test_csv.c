@@ -1,0 +1,210 @@
+/* test_csv.c — CSV loading: headers, delimiters, quotes, label kinds, and every bad-input error. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nnx/rt/data.h"
+
+static char dir[64];
+static char path[128];
+
+static int setup(void **state)
+{
+    (void)state;
+    strcpy(dir, "/tmp/nnx_csv_XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(path, sizeof path, "%s/t.csv", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(path);
+    rmdir(dir);
+    return 0;
+}
+
+/* Write text to the test file and load it; returns nnx_load_csv's result. */
+static int load(const char *text, const nnx_csv_opts *o, nnx_dataset *ds, nnx_rt_error *err)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return nnx_load_csv(ds, path, o, err);
+}
+
+/* Load text expecting failure, and check the message contains want (after the path). */
+static void expect_error(const char *text, const nnx_csv_opts *o, const char *want)
+{
+    nnx_dataset ds;
+    nnx_rt_error err = {{0}};
+    assert_int_equal(load(text, o, &ds, &err), -1);
+    assert_null(ds.x);
+    if (!strstr(err.msg, want) || strncmp(err.msg, path, strlen(path)) != 0)
+        fail_msg("error \"%s\" does not start with the path or lacks \"%s\"", err.msg, want);
+}
+
+static void string_labels_map_in_sorted_order(void **state)
+{
+    (void)state;
+    nnx_csv_opts o;
+    nnx_csv_opts_default(&o);
+    o.label_name = "label";
+    nnx_dataset ds;
+    nnx_rt_error err;
+    assert_int_equal(load("a,label,b\n1,dog,2\n3,cat,4\n5,dog,-6e1\n", &o, &ds, &err), 0);
+    assert_int_equal(ds.n, 3);
+    assert_int_equal(ds.d, 2);
+    assert_int_equal(ds.kind, NNX_TARGET_CLASS);
+    assert_int_equal(ds.classes, 2);
+    assert_string_equal(ds.class_names[0], "cat");
+    assert_string_equal(ds.class_names[1], "dog");
+    int32_t want_y[] = {1, 0, 1};
+    float want_x[] = {1, 2, 3, 4, 5, -60};
+    assert_memory_equal(ds.y, want_y, sizeof want_y);
+    assert_memory_equal(ds.x, want_x, sizeof want_x);
+    nnx_dataset_free(&ds);
+}
+
+static void numeric_labels(void **state)
+{
+    (void)state;
+    nnx_csv_opts o;
+    nnx_csv_opts_default(&o);
+    o.header = 0;
+    o.label_index = 0;
+    nnx_dataset ds;
+    nnx_rt_error err;
+    /* 0..k-1: used as they are, no names. */
+    assert_int_equal(load("2,1.5,2\n0,3,4\n1,5,6\n0,7,8\n", &o, &ds, &err), 0);
+    assert_int_equal(ds.classes, 3);
+    assert_null(ds.class_names);
+    int32_t y1[] = {2, 0, 1, 0};
+    assert_memory_equal(ds.y, y1, sizeof y1);
+    assert_float_equal(ds.x[0], 1.5, 0);
+    nnx_dataset_free(&ds);
+    /* Other integers: numeric order, recorded. */
+    assert_int_equal(load("10,0\n-1,0\n2,0\n10,0\n", &o, &ds, &err), 0);
+    assert_int_equal(ds.classes, 3);
+    assert_string_equal(ds.class_names[0], "-1");
+    assert_string_equal(ds.class_names[1], "2");
+    assert_string_equal(ds.class_names[2], "10");
+    int32_t y2[] = {2, 0, 1, 2};
+    assert_memory_equal(ds.y, y2, sizeof y2);
+    nnx_dataset_free(&ds);
+    /* 1.0 is integral. */
+    assert_int_equal(load("1.0,0\n0,0\n", &o, &ds, &err), 0);
+    assert_int_equal(ds.kind, NNX_TARGET_CLASS);
+    assert_int_equal(ds.y[0], 1);
+    nnx_dataset_free(&ds);
+    /* Fractions: regression when AUTO. */
+    assert_int_equal(load("0.5,1\n2,3\n", &o, &ds, &err), 0);
+    assert_int_equal(ds.kind, NNX_TARGET_REAL);
+    assert_null(ds.y);
+    assert_float_equal(ds.t[0], 0.5, 0);
+    assert_float_equal(ds.t[1], 2, 0);
+    assert_int_equal(ds.classes, 0);
+    nnx_dataset_free(&ds);
+    /* Forced regression on integers. */
+    o.target = NNX_CSV_TARGET_REAL;
+    assert_int_equal(load("3,1\n2,3\n", &o, &ds, &err), 0);
+    assert_int_equal(ds.kind, NNX_TARGET_REAL);
+    assert_float_equal(ds.t[0], 3, 0);
+    nnx_dataset_free(&ds);
+    expect_error("3,1\n2,3\nabc,4\n", &o, ":3: column 1: regression target \"abc\" is not a number");
+    o.target = NNX_CSV_TARGET_CLASS;
+    expect_error("3,1\n2.5,3\n", &o, ":2: column 1: class label 2.5 is not an integer");
+}
+
+static void quotes_blanks_crlf_bom_delimiter(void **state)
+{
+    (void)state;
+    nnx_csv_opts o;
+    nnx_csv_opts_default(&o);
+    o.delimiter = ';';
+    o.label_name = "y";
+    nnx_dataset ds;
+    nnx_rt_error err;
+    const char *text = "\xEF\xBB\xBF x ; \"y\"\r\n\r\n 1.5 ;\"b;c\" \r\n"
+                       "\t2;\"a \"\"q\"\"\"\r\n  \n\"-3\";\"multi\nline\"\r\n";
+    assert_int_equal(load(text, &o, &ds, &err), 0);
+    assert_int_equal(ds.n, 3);
+    assert_int_equal(ds.d, 1);
+    assert_int_equal(ds.classes, 3);
+    assert_string_equal(ds.class_names[0], "a \"q\"");
+    assert_string_equal(ds.class_names[1], "b;c");
+    assert_string_equal(ds.class_names[2], "multi\nline");
+    float want_x[] = {1.5f, 2, -3};
+    int32_t want_y[] = {1, 0, 2};
+    assert_memory_equal(ds.x, want_x, sizeof want_x);
+    assert_memory_equal(ds.y, want_y, sizeof want_y);
+    nnx_dataset_free(&ds);
+    /* Tab-separated: tabs are delimiters, not blanks. */
+    o.delimiter = '\t';
+    o.label_name = NULL;
+    assert_int_equal(load("a\tb\tc\n1\t\t2\t0\n", &o, &ds, &err), -1);
+    assert_non_null(strstr(err.msg, ":2: ragged row: 4 fields, expected 3"));
+    assert_int_equal(load("a\tb\tc\n1\t2\t0\n4 \t 5\t1\n", &o, &ds, &err), 0);
+    assert_float_equal(ds.x[3], 5, 0);
+    assert_int_equal(ds.y[1], 1);
+    nnx_dataset_free(&ds);
+}
+
+static void errors_name_file_line_and_column(void **state)
+{
+    (void)state;
+    nnx_csv_opts o;
+    nnx_csv_opts_default(&o);
+    expect_error("", &o, ": empty file");
+    expect_error("\n  \n\n", &o, ": empty file");
+    expect_error("a,b,label\n", &o, ": a header row but no data rows");
+    expect_error("a,b,label\n1,2,x\n3,4\n", &o, ":3: ragged row: 2 fields, expected 3");
+    expect_error("a,b,label\n1,2,x\n\n3,4,y,5\n", &o, ":4: ragged row: 4 fields, expected 3");
+    expect_error("a,b,label\n1,2,x\n\n3,4x,y\n", &o,
+                 ":4: column 2 (\"b\"): \"4x\" is not a number");
+    expect_error("a,b,label\n1,,x\n", &o, ":2: column 2 (\"b\"): empty cell");
+    expect_error("a,b,label\n1,nan,x\n", &o, "\"nan\" is not a number");
+    expect_error("a,b,label\n1,2,\n", &o, ":2: column 3 (\"label\"): empty label");
+    expect_error("a,b,label\n1,\"2,x\n", &o, ":2: quoted field is never closed");
+    expect_error("a,b,label\n1,\"2\"x,x\n", &o, ":2: text after a closing quote");
+    expect_error("label\nx\n", &o, ": only the label column: no features");
+    o.label_name = "diagnosis";
+    expect_error("age,sex,label\n1,2,x\n", &o,
+                 ":1: no label column \"diagnosis\" (the columns are \"age\", \"sex\", \"label\")");
+    expect_error("age,diagnosis,diagnosis\n1,2,x\n", &o, "two columns are named \"diagnosis\"");
+    o.header = 0;
+    expect_error("1,2,x\n", &o, "is named but the file has no header row");
+    o.label_name = NULL;
+    o.label_index = 3;
+    expect_error("1,2,x\n", &o, ": no label column 3: the file has 3 columns (0..2)");
+    o.label_index = 1;
+    expect_error("1,x,2\n1,y,z\n", &o, ":2: column 3: \"z\" is not a number");
+
+    nnx_dataset ds;
+    nnx_rt_error err;
+    nnx_csv_opts_default(&o);
+    assert_int_equal(nnx_load_csv(&ds, "/nonexistent/t.csv", &o, &err), -1);
+    assert_string_equal(err.msg, "/nonexistent/t.csv: cannot open: No such file or directory");
+    o.delimiter = '"';
+    assert_int_equal(nnx_load_csv(&ds, path, &o, &err), -1);
+    assert_non_null(strstr(err.msg, "bad delimiter"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(string_labels_map_in_sorted_order),
+        cmocka_unit_test(numeric_labels),
+        cmocka_unit_test(quotes_blanks_crlf_bom_delimiter),
+        cmocka_unit_test(errors_name_file_line_and_column),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
