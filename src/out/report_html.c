@@ -27,7 +27,8 @@ static const char page_css[] =
     ".chart .frame{fill:none;stroke:#c9ccd3}\n"
     ".chart .tick{font-size:10px;fill:#666}.chart .axis{font-size:11px;fill:#444}\n"
     ".chart .ctitle{font-size:13px;font-weight:600;fill:#222}\n"
-    ".chart .legend{font-size:11px}.chart .marklabel{font-size:10px}\n"
+    ".chart .legend{font-size:11px}\n"
+    ".chart .marklabel{font-size:10px;paint-order:stroke;stroke:#fff;stroke-width:3px}\n"
     ".chart .mark{stroke-width:1.2;stroke-dasharray:3 3}\n"
     ".findings{flex:1;min-width:280px;max-width:560px}\n"
     ".finding{background:#fff;border:1px solid #e1e3e8;border-left:5px solid #999;border-radius:4px;"
@@ -156,6 +157,27 @@ static double *moving_average(const double *y, size_t n, size_t h)
     return m;
 }
 
+/* One chart inside the open grid; when findings of kind `k1` or `k2` (-1 =
+ * none) exist, the chart leaves the grid for a row with the cards beside it. */
+static void chart_block(FILE *out, const svg_chart *ch, const nnx_findings *f, int k1, int k2,
+                        const char *curve)
+{
+    bool cards = (k1 >= 0 && has_findings(f, (nnx_curve_kind)k1)) ||
+                 (k2 >= 0 && has_findings(f, (nnx_curve_kind)k2));
+    if (!cards) {
+        svg_chart_write(out, ch);
+        return;
+    }
+    fprintf(out, "</div>\n<div class=\"row\" data-curve=\"%s\">\n", curve);
+    svg_chart_write(out, ch);
+    fputs("<div class=\"findings\">\n", out);
+    if (k1 >= 0)
+        finding_cards(out, f, (nnx_curve_kind)k1);
+    if (k2 >= 0)
+        finding_cards(out, f, (nnx_curve_kind)k2);
+    fputs("</div>\n</div>\n<div class=\"grid\">\n", out);
+}
+
 /* Everything about one run: facts, curves with the diagnosis beside them. */
 static void run_body(FILE *out, const nnx_run *run)
 {
@@ -225,20 +247,15 @@ static void run_body(FILE *out, const nnx_run *run)
     }
     fputs("</div></div>\n", out);
 
-    /* losses */
+    /* The charts flow in a grid; a chart the diagnosis speaks of gets a row
+     * of its own with the findings beside it. */
+    fputs("<div class=\"grid\">\n", out);
     svg_chart ch = { .title = "loss", .xlabel = "epoch" };
     svg_chart_add(&ch, "train.loss", epoch, c.train_loss, c.epochs, 0);
     if (c.valid_loss)
         svg_chart_add(&ch, "valid.loss", epoch, c.valid_loss, c.epochs, 1);
     mark_epochs(&ch, sel, low);
-    fputs("<div class=\"row\" data-curve=\"loss\">\n", out);
-    svg_chart_write(out, &ch);
-    if (has_findings(&f, NNX_CURVE_LOSS)) {
-        fputs("<div class=\"findings\">\n", out);
-        finding_cards(out, &f, NNX_CURVE_LOSS);
-        fputs("</div>\n", out);
-    }
-    fputs("</div>\n", out);
+    chart_block(out, &ch, &f, NNX_CURVE_LOSS, -1, "loss");
 
     /* metrics, grouped (valid.x with train.x), the selected one first */
     const nnx_table *m = &run->metrics;
@@ -264,40 +281,27 @@ static void run_body(FILE *out, const nnx_run *run)
             if (report_is_metric_column(m->names[col]) && !strcmp(metric_group(m->names[col]), groups[k]))
                 svg_chart_add(&mc, m->names[col], epoch, m->values + col * m->nrows, m->nrows,
                               !strncmp(m->names[col], "train.", 6) ? 0 : color++);
+        if (mc.nseries == 1)
+            mc.title = mc.series[0].name;
         mark_epochs(&mc, sel, low);
-        if (k == 0)
-            fputs("<div class=\"row\" data-curve=\"metric\">\n", out);
-        svg_chart_write(out, &mc);
-        if (k == 0) {
-            /* the first group is the selected metric's: its findings go beside it */
-            if (has_findings(&f, NNX_CURVE_METRIC)) {
-                fputs("<div class=\"findings\">\n", out);
-                finding_cards(out, &f, NNX_CURVE_METRIC);
-                fputs("</div>\n", out);
-            }
-            fputs("</div>\n", out);
-            if (ngroups > 1)
-                fputs("<div class=\"grid\">\n", out);
-        }
+        /* the first group is the selected metric's: its findings go beside it */
+        chart_block(out, &mc, &f, k == 0 ? NNX_CURVE_METRIC : -1, -1, "metric");
     }
-    if (ngroups > 1)
-        fputs("</div>\n", out);
     if (ngroups == 0 && has_findings(&f, NNX_CURVE_METRIC)) {
-        fputs("<div class=\"row\"><div class=\"findings\">\n", out);
+        fputs("</div>\n<div class=\"row\"><div class=\"findings\">\n", out);
         finding_cards(out, &f, NNX_CURVE_METRIC);
-        fputs("</div></div>\n", out);
+        fputs("</div></div>\n<div class=\"grid\">\n", out);
     }
 
     /* steps and the lr schedule */
     double *sx = c.steps ? step_positions(&c) : NULL;
     double *avg = c.steps ? moving_average(c.step_loss, c.steps, NNX_DIAG_NOISE_WINDOW / 2) : NULL;
-    fputs("<div class=\"row\" data-curve=\"steps\">\n", out);
     if (sx && avg) {
         svg_chart sc = { .title = "train loss per batch", .xlabel = "epoch" };
         svg_series *raw = svg_chart_add(&sc, "step loss", sx, c.step_loss, c.steps, 0);
         raw->faint = true;
         svg_chart_add(&sc, "moving average", sx, avg, c.steps, 0);
-        svg_chart_write(out, &sc);
+        chart_block(out, &sc, &f, NNX_CURVE_STEPS, -1, "steps");
     }
     const double *step_lr = run->has_steps ? nnx_table_column(&run->steps, "lr") : NULL;
     if (c.lr || (sx && step_lr)) {
@@ -308,13 +312,12 @@ static void run_body(FILE *out, const nnx_run *run)
             svg_chart_add(&lc, "lr", epoch, c.lr, c.epochs, 5);
         if (sel)
             svg_chart_mark(&lc, sel, "selected", 2);
-        svg_chart_write(out, &lc);
-    }
-    if (has_findings(&f, NNX_CURVE_STEPS) || has_findings(&f, NNX_CURVE_LR)) {
-        fputs("<div class=\"findings\">\n", out);
+        /* without a steps chart, step findings go beside the lr */
+        chart_block(out, &lc, &f, NNX_CURVE_LR, sx && avg ? -1 : NNX_CURVE_STEPS, "lr");
+    } else if (!(sx && avg) && has_findings(&f, NNX_CURVE_STEPS)) {
+        fputs("</div>\n<div class=\"row\"><div class=\"findings\">\n", out);
         finding_cards(out, &f, NNX_CURVE_STEPS);
-        finding_cards(out, &f, NNX_CURVE_LR);
-        fputs("</div>\n", out);
+        fputs("</div></div>\n<div class=\"grid\">\n", out);
     }
     fputs("</div>\n", out);
     free(sx);
@@ -346,6 +349,21 @@ static void page_head(FILE *out, const nnx_rundir *d, const char *experiment)
         html_escape(out, version);
     }
     fputs("</p>\n", out);
+}
+
+/* The rule names the diagnosis of a run finds, comma separated, into buf. */
+static const char *rules_found(const nnx_run *run, char *buf, size_t n)
+{
+    nnx_curves c;
+    nnx_findings f;
+    buf[0] = '\0';
+    if (nnx_run_curves(run, &c, NULL) < 0 || nnx_diagnose(&c, &f, NULL) < 0)
+        return buf;
+    for (size_t i = 0; i < f.n; i++) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, n - len, "%s%s", i ? ", " : "", nnx_rule_name(f.items[i].rule));
+    }
+    return buf;
 }
 
 /* A child's note for the tables: why it could not be read, or its status message. */
@@ -390,7 +408,7 @@ static void search_body(FILE *out, const nnx_rundir *d)
         html_escape(out, t->names[col]);
         fputs("</th>", out);
     }
-    fputs("<th class=\"name\">note</th></tr>\n", out);
+    fputs("<th class=\"name\">diagnosis</th><th class=\"name\">note</th></tr>\n", out);
     for (size_t k = 0; k < t->nrows; k++) {
         size_t r = order[k];
         const char *status = d->status_col >= 0 ? nnx_table_cell(t, r, (size_t)d->status_col) : "";
@@ -405,7 +423,11 @@ static void search_body(FILE *out, const nnx_rundir *d)
                 cell_out(out, nnx_table_cell(t, r, col));
             fputs("</td>", out);
         }
+        char rules[256] = "";
         fputs("<td class=\"name\">", out);
+        if (r < d->nchildren)
+            html_escape(out, rules_found(&d->children[r], rules, sizeof rules));
+        fputs("</td><td class=\"name\">", out);
         html_escape(out, r < d->nchildren ? child_note(d, r) : "");
         fputs("</td></tr>\n", out);
     }
@@ -429,7 +451,34 @@ static void search_body(FILE *out, const nnx_rundir *d)
                 tips[r] = nnx_table_cell(t, r, 0);
             }
             size_t ncats = 0;
-            if (!numeric) {
+            if (numeric && !report_spans_decades(px, t->nrows)) {
+                /* a handful of grid values (batch 64, 128, 256) read best as categories */
+                size_t distinct = 0;
+                for (size_t r = 0; r < t->nrows; r++) {
+                    bool seen = false;
+                    for (size_t q = 0; q < r; q++)
+                        seen |= px[q] == px[r];
+                    distinct += !seen;
+                }
+                if (distinct <= 10) {
+                    for (size_t r = 0; r < t->nrows; r++) {
+                        size_t rank = 0;   /* how many distinct values are smaller */
+                        for (size_t q = 0; q < t->nrows; q++) {
+                            bool first = true;
+                            for (size_t z = 0; z < q; z++)
+                                first &= px[z] != px[q];
+                            rank += first && px[q] < px[r];
+                        }
+                        x[r] = (double)rank;
+                        cats[rank] = nnx_table_cell(t, r, p);
+                    }
+                    ncats = distinct;
+                    numeric = false;
+                }
+            }
+            if (ncats) {
+                /* categories already laid out */
+            } else if (!numeric) {
                 for (size_t r = 0; r < t->nrows; r++) {
                     const char *cell = nnx_table_cell(t, r, p);
                     size_t k = 0;
@@ -465,7 +514,7 @@ static void search_body(FILE *out, const nnx_rundir *d)
     }
 
     /* every trial's valid loss, best trials first */
-    svg_chart all = { .title = "valid loss of every trial", .xlabel = "epoch", .width = 1060, .height = 320 };
+    svg_chart all = { .title = "valid.loss", .xlabel = "epoch", .width = 1060, .height = 320 };
     for (size_t k = 0; k < t->nrows && k < d->nchildren; k++) {
         const nnx_run *run = &d->children[order[k]];
         const double *e = nnx_table_column(&run->metrics, "epoch");
@@ -519,8 +568,8 @@ static void ensemble_body(FILE *out, const nnx_rundir *d)
         html_escape(out, names[j]);
         fputs("</th>", out);
     }
-    fputs("<th class=\"name\">note</th></tr>\n", out);
-    char buf[48];
+    fputs("<th class=\"name\">diagnosis</th><th class=\"name\">note</th></tr>\n", out);
+    char buf[48], rules[256];
     for (size_t i = 0; i < d->nchildren; i++) {
         const nnx_run *run = &d->children[i];
         fputs("<tr><td class=\"name\">", out);
@@ -536,6 +585,8 @@ static void ensemble_body(FILE *out, const nnx_rundir *d)
             fprintf(out, "<td>%s</td>", buf);
         }
         fputs("<td class=\"name\">", out);
+        html_escape(out, rules_found(run, rules, sizeof rules));
+        fputs("</td><td class=\"name\">", out);
         html_escape(out, child_note(d, i));
         fputs("</td></tr>\n", out);
     }
@@ -545,10 +596,11 @@ static void ensemble_body(FILE *out, const nnx_rundir *d)
             fmt_num(buf, sizeof buf, nnx_json_as_number(nnx_json_get(ens, names[j])));
             fprintf(out, "<td>%s</td>", buf);
         }
-        fputs("<td class=\"name\">averaged probabilities</td></tr>\n", out);
+        fputs("<td class=\"name\"></td><td class=\"name\">averaged probabilities</td></tr>\n", out);
     }
     fputs("</table>\n", out);
 
+    char labels[SVG_MAX_SERIES][40];
     svg_chart lc = { .title = "loss of every member (train dashed)", .xlabel = "epoch" };
     svg_chart mc = { .title = d->select_metric, .xlabel = "epoch" };
     for (size_t i = 0; i < d->nchildren; i++) {
@@ -559,15 +611,16 @@ static void ensemble_body(FILE *out, const nnx_rundir *d)
         const double *v = nnx_table_column(&run->metrics, "valid.loss");
         const double *tr = nnx_table_column(&run->metrics, "train.loss");
         const double *sm = nnx_table_column(&run->metrics, d->select_metric);
+        snprintf(labels[i % SVG_MAX_SERIES], sizeof labels[0], "seed %.30s", d->child_names[i]);
         if (v)
-            svg_chart_add(&lc, d->child_names[i], e, v, run->metrics.nrows, (int)i);
+            svg_chart_add(&lc, labels[i % SVG_MAX_SERIES], e, v, run->metrics.nrows, (int)i);
         if (tr) {
             svg_series *s = svg_chart_add(&lc, "", e, tr, run->metrics.nrows, (int)i);
             if (s)
                 s->dashed = true;
         }
         if (sm)
-            svg_chart_add(&mc, d->child_names[i], e, sm, run->metrics.nrows, (int)i);
+            svg_chart_add(&mc, labels[i % SVG_MAX_SERIES], e, sm, run->metrics.nrows, (int)i);
     }
     fputs("<h2>Curves of every member</h2>\n<div class=\"grid\">\n", out);
     svg_chart_write(out, &lc);

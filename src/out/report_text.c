@@ -6,29 +6,37 @@
 #include "nnx/report.h"
 #include "out/report_model.h"
 
+/* The mean of the finite values of bucket c (of cols) of v, or NaN. */
+static double bucket_mean(const double *v, size_t n, size_t cols, size_t c)
+{
+    size_t a = c * n / cols, b = (c + 1) * n / cols, k = 0;
+    double s = 0;
+    for (size_t i = a; i < b; i++)
+        if (isfinite(v[i])) {
+            s += v[i];
+            k++;
+        }
+    return k ? s / (double)k : NAN;
+}
+
 char *nnx_sparkline(const double *v, size_t n, size_t width, char *buf, size_t size)
 {
     size_t cols = n < width ? n : width, len = 0;
     double lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < n; i++)
-        if (isfinite(v[i])) {
-            lo = fmin(lo, v[i]);
-            hi = fmax(hi, v[i]);
+    for (size_t c = 0; c < cols; c++) {
+        double m = bucket_mean(v, n, cols, c);
+        if (isfinite(m)) {
+            lo = fmin(lo, m);
+            hi = fmax(hi, m);
         }
+    }
     for (size_t c = 0; c < cols && len + 4 <= size; c++) {
-        /* bucket c covers values [a, b) */
-        size_t a = c * n / cols, b = (c + 1) * n / cols, k = 0;
-        double s = 0;
-        for (size_t i = a; i < b; i++)
-            if (isfinite(v[i])) {
-                s += v[i];
-                k++;
-            }
-        if (!k) {
+        double m = bucket_mean(v, n, cols, c);
+        if (!isfinite(m)) {
             buf[len++] = ' ';
             continue;
         }
-        double t = hi > lo ? (s / (double)k - lo) / (hi - lo) : 0.5;
+        double t = hi > lo ? (m - lo) / (hi - lo) : 0.5;
         int level = (int)lround(t * 7);
         level = level < 0 ? 0 : level > 7 ? 7 : level;
         buf[len++] = (char)0xe2;

@@ -130,7 +130,28 @@ static int ticks(const axis *a, double *out, int max)
 void svg_chart_write(FILE *out, const svg_chart *c)
 {
     int w = c->width ? c->width : 520, h = c->height ? c->height : 260;
-    const double left = 62, right = 14, top = 28, bottom = 42;
+    const double left = 62, right = 14, bottom = 42;
+
+    /* The legend flows after the title, wrapping into more rows above the
+     * plot, so it never covers data or marks.  Widths are estimates. */
+    double lx[SVG_MAX_SERIES], ly[SVG_MAX_SERIES];
+    double flow_x = left + 7.5 * (double)strlen(c->title ? c->title : "") + 24, flow_y = 17;
+    for (size_t k = 0; k < c->nseries; k++) {
+        const char *name = c->series[k].name;
+        double width = 6.4 * (double)strlen(name ? name : "") + 26;
+        if (!name || !name[0]) {
+            lx[k] = -1;
+            continue;
+        }
+        if (flow_x + width > w - right && flow_x > left) {
+            flow_x = left;
+            flow_y += 14;
+        }
+        lx[k] = flow_x;
+        ly[k] = flow_y;
+        flow_x += width;
+    }
+    const double top = flow_y + 12;
 
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     for (size_t k = 0; k < c->nseries; k++) {
@@ -157,7 +178,10 @@ void svg_chart_write(FILE *out, const svg_chart *c)
         xlo = 0; xhi = 1; ylo = 0; yhi = 1;
     }
     axis ax = { .px0 = left, .px1 = w - right }, ay = { .px0 = h - bottom, .px1 = top };
-    fit_axis(&ax, xlo, xhi, c->log_x && !c->xcats && !empty, c->xcats == NULL && c->log_x);
+    bool scatter = false;
+    for (size_t k = 0; k < c->nseries; k++)
+        scatter |= c->series[k].scatter;
+    fit_axis(&ax, xlo, xhi, c->log_x && !c->xcats && !empty, c->xcats == NULL && scatter);
     fit_axis(&ay, ylo, yhi, false, true);
 
     fprintf(out, "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
@@ -222,8 +246,9 @@ void svg_chart_write(FILE *out, const svg_chart *c)
         html_escape(out, m->label);
         fprintf(out, "\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%g\" y2=\"%g\" stroke=\"%s\"/>", px, px, top,
                 h - bottom, svg_color(m->color));
-        fprintf(out, "<text class=\"marklabel\" x=\"%.1f\" y=\"%g\" fill=\"%s\"%s>", px + (k % 2 ? -4 : 4),
-                top + 12 + 12.0 * (double)(k / 2), svg_color(m->color), k % 2 ? " text-anchor=\"end\"" : "");
+        bool right_side = px > left + 0.7 * (w - right - left);
+        fprintf(out, "<text class=\"marklabel\" x=\"%.1f\" y=\"%g\" fill=\"%s\"%s>", px + (right_side ? -4 : 4),
+                top + 12 + 12.0 * (double)k, svg_color(m->color), right_side ? " text-anchor=\"end\"" : "");
         html_escape(out, m->label);
         fputs("</text>\n", out);
     }
@@ -277,18 +302,21 @@ void svg_chart_write(FILE *out, const svg_chart *c)
                             to_px(&ax, xval(s, i)), to_px(&ay, s->y[i]), color);
     }
 
-    /* legend, top right, one entry per series */
-    double lx = w - right - 8, ly = top + 14;
+    /* legend: a short sample of each line (or a dot) and its name */
     for (size_t k = 0; k < c->nseries; k++) {
         const svg_series *s = &c->series[k];
-        if (!s->name || !s->name[0])
+        if (lx[k] < 0)
             continue;
-        fprintf(out, "<text class=\"legend\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\">",
-                lx, ly, svg_color(s->color));
+        const char *color = svg_color(s->color);
+        if (s->scatter)
+            fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>", lx[k] + 8, ly[k] - 4, color);
+        else
+            fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                         "stroke-width=\"2\"%s%s/>", lx[k], lx[k] + 16, ly[k] - 4, ly[k] - 4, color,
+                    s->dashed ? " stroke-dasharray=\"4 3\"" : "", s->faint ? " stroke-opacity=\"0.45\"" : "");
+        fprintf(out, "<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">", lx[k] + 20, ly[k]);
         html_escape(out, s->name);
-        fputs(s->dashed ? " - -" : s->scatter ? " \xe2\x97\x8f" : " \xe2\x80\x94", out);
         fputs("</text>\n", out);
-        ly += 13;
     }
     fputs("</svg>\n", out);
 }
