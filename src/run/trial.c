@@ -187,6 +187,15 @@ static bool refers_train(const nnx_exp_metric_ref *ref, size_t m)
     return ref->split == NNX_XSPLIT_TRAIN && ref->metric == m && m != 0;
 }
 
+static bool add_name(char **names, size_t *n, const char *text)
+{
+    names[*n] = malloc(strlen(text) + 1);
+    if (!names[*n])
+        return false;
+    strcpy(names[(*n)++], text);
+    return true;
+}
+
 static int make_columns(trial *t, nnx_rt_error *err)
 {
     const nnx_experiment *e = t->e;
@@ -195,35 +204,27 @@ static int make_columns(trial *t, nnx_rt_error *err)
     char buf[256];
     if (!names)
         return nnx_rt_fail(err, "out of memory");
-    int rc = -1;
-#define ADD(text) do { names[n] = malloc(strlen(text) + 1); \
-                       if (!names[n]) goto done; strcpy(names[n++], (text)); } while (0)
-    ADD("epoch");
-    ADD("lr");
-    ADD("train.loss");
+    bool ok = add_name(names, &n, "epoch") && add_name(names, &n, "lr") &&
+              add_name(names, &n, "train.loss");
     t->col_valid0 = -1;
     if (t->data.has[NNX_XSPLIT_VALID]) {
         t->col_valid0 = (int)n;
-        for (size_t m = 0; m < nm; m++) {
+        for (size_t m = 0; ok && m < nm; m++) {
             snprintf(buf, sizeof buf, "valid.%s", e->metrics[m].name);
-            ADD(buf);
+            ok = add_name(names, &n, buf);
         }
     }
     t->col_train0 = (int)n;
-    for (size_t m = 1; m < nm; m++)
+    for (size_t m = 1; ok && m < nm; m++)
         if (t->need_train[m]) {
             snprintf(buf, sizeof buf, "train.%s", e->metrics[m].name);
-            ADD(buf);
+            ok = add_name(names, &n, buf);
         }
-    ADD("seconds");
-#undef ADD
-    char *path = nnx_path_join(t->r->dir, "metrics.csv");
-    rc = path ? nnx_metrics_log_open(&t->mlog, path, (const char *const *)names, n, err)
-              : nnx_rt_fail(err, "out of memory");
+    ok = ok && add_name(names, &n, "seconds");
+    char *path = ok ? nnx_path_join(t->r->dir, "metrics.csv") : NULL;
+    int rc = path ? nnx_metrics_log_open(&t->mlog, path, (const char *const *)names, n, err)
+                  : nnx_rt_fail(err, "out of memory");
     free(path);
-done:
-    if (rc < 0 && !err->msg[0])
-        nnx_rt_fail(err, "out of memory");
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
