@@ -433,8 +433,10 @@ const nnx_exp_data *ck_data(nnx_checker *c, const nnx_item *it)
         return NULL;
     if (c->data_state[idx] == 2)
         return c->data[idx];
-    if (c->data_state[idx] == 3)
+    if (c->data_state[idx] == 3) {
+        c->nerr++;      /* reported when first checked */
         return NULL;
+    }
     nnx_exp_data *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;

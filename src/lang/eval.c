@@ -104,6 +104,7 @@ static ck_val *eval_let(nnx_checker *c, long idx, nnx_loc use)
     case 2:
         return c->let_val[idx];
     case 3:
+        c->nerr++;      /* reported when first evaluated */
         return NULL;
     case 1: {
         nnx_diag *dg = ck_err(c, use, "'%s' is defined in terms of itself", it->name);
