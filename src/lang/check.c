@@ -869,12 +869,24 @@ static bool keep_source(nnx_checker *c, nnx_source *s)
     return true;
 }
 
+static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_override *ov, size_t nov,
+                                 nnx_diags *d);
+
 nnx_experiment *nnx_check_experiment(nnx_checker *c, const char *name, const nnx_override *ov, size_t nov,
                                      nnx_diags *d)
 {
     c->d = d;
     c->nerr = 0;
     ck_arena_free(&c->tmp);
+    nnx_diag *first = d->tail;
+    nnx_experiment *e = check_one(c, name, ov, nov, d);
+    ck_sort_diags(c->prog, d, first);
+    return e;
+}
+
+static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_override *ov, size_t nov,
+                                 nnx_diags *d)
+{
     const nnx_item *exp = find_experiment(c, name);
     if (!exp)
         return NULL;
@@ -929,6 +941,7 @@ static void check_unused_network(nnx_checker *c, const nnx_item *net)
 
 size_t nnx_check_program(nnx_checker *c, nnx_diags *d)
 {
+    nnx_diag *before = d->tail;
     size_t n = 0;
     const nnx_program *p = c->prog;
     bool *used = calloc(p->nnames + 1, 1);
@@ -960,7 +973,7 @@ size_t nnx_check_program(nnx_checker *c, nnx_diags *d)
             continue;
         if (it->kind == NNX_I_DATA && c->data_state[idx] == 0)
             ck_data(c, it);
-        else if (it->kind == NNX_I_NETWORK)
+        else if (it->kind == NNX_I_NETWORK && !c->net_used[idx])
             check_unused_network(c, it);
         else if (it->kind == NNX_I_LET && c->let_state[idx] == 0) {
             ck_val *v = ck_eval(c, &c->tmp, it->value, NULL);
@@ -968,5 +981,6 @@ size_t nnx_check_program(nnx_checker *c, nnx_diags *d)
         }
     }
     free(used);
+    ck_sort_diags(p, d, before);
     return n;
 }

@@ -17,7 +17,8 @@ nnx_checker *nnx_checker_new(const nnx_program *p)
     c->let_state = calloc(n, 1);
     c->data = calloc(n, sizeof *c->data);
     c->data_state = calloc(n, 1);
-    if (!c->let_val || !c->let_state || !c->data || !c->data_state) {
+    c->net_used = calloc(n, 1);
+    if (!c->let_val || !c->let_state || !c->data || !c->data_state || !c->net_used) {
         nnx_checker_free(c);
         return NULL;
     }
@@ -40,6 +41,7 @@ void nnx_checker_free(nnx_checker *c)
     free(c->let_state);
     free(c->data);
     free(c->data_state);
+    free(c->net_used);
     ck_arena_free(&c->perm);
     ck_arena_free(&c->tmp);
     free(c);
@@ -134,4 +136,40 @@ size_t ck_item_names(nnx_checker *c, nnx_item_kind kind, const char ***out)
             v[n++] = c->prog->names[i]->name;
     *out = v;
     return v ? n : 0;
+}
+
+/* Position of a diagnostic's file in the program (sources not in it last). */
+static size_t file_rank(const nnx_program *p, const nnx_source *src)
+{
+    for (size_t i = 0; i < p->nfiles; i++)
+        if (p->files[i]->src == src)
+            return i;
+    return src ? p->nfiles : p->nfiles + 1;
+}
+
+static bool diag_before(const nnx_program *p, const nnx_diag *a, const nnx_diag *b)
+{
+    size_t ra = file_rank(p, a->loc.src), rb = file_rank(p, b->loc.src);
+    if (ra != rb)
+        return ra < rb;
+    return a->loc.begin < b->loc.begin;
+}
+
+void ck_sort_diags(const nnx_program *p, nnx_diags *d, nnx_diag *before)
+{
+    nnx_diag **link = before ? &before->next : &d->head;
+    nnx_diag *sorted = NULL, *rest = *link;
+    while (rest) {      /* insertion sort: lists are short */
+        nnx_diag *x = rest;
+        rest = rest->next;
+        nnx_diag **at = &sorted;
+        while (*at && !diag_before(p, x, *at))
+            at = &(*at)->next;
+        x->next = *at;
+        *at = x;
+    }
+    *link = sorted;
+    d->tail = before;
+    for (nnx_diag *x = *link; x; x = x->next)
+        d->tail = x;
 }

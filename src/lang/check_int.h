@@ -217,6 +217,7 @@ struct nnx_checker {
     /* compiled data blocks, per name index */
     nnx_exp_data **data;
     unsigned char *data_state;  /* 0 not yet, 2 done, 3 failed */
+    unsigned char *net_used;    /* per name: a network some experiment instantiated */
     ck_datahdr *hdrs;           /* linked list of read headers */
     nnx_source **srcs;          /* override pseudo-sources */
     size_t       nsrcs;
@@ -237,6 +238,9 @@ nnx_diag *ck_err_suggest(nnx_checker *c, nnx_loc loc, const char *name,
                          const char *const *cands, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 nnx_loc ck_noloc(void);
+/* Sort the diagnostics after `before` (NULL: all) by file and place,
+ * keeping the order of equal places. */
+void ck_sort_diags(const nnx_program *p, nnx_diags *d, nnx_diag *before);
 /* Index of a name in prog->names, or -1. */
 long ck_name_index(const nnx_checker *c, const char *name);
 /* Names of the program's items of one kind (for suggestions), in the tmp arena. */

@@ -235,9 +235,21 @@ bool ck_merge(nnx_checker *c, const nnx_item *exp, ck_merged *m)
     for (const nnx_item *it = exp; it;) {
         for (size_t i = 0; i < n; i++)
             if (chain[i] == it) {
-                nnx_diag *dg = ck_err(c, chain[n - 1]->extends_loc, "experiment '%s' extends itself",
-                                      it->name);
-                ck_help(dg, "the chain: %s", exp->name);
+                /* report a cycle once: from its member with the smallest name */
+                bool first = i == 0;
+                for (size_t j = i; j < n && first; j++)
+                    first = strcmp(chain[j]->name, exp->name) >= 0;
+                if (first) {
+                    ck_buf b = { 0 };
+                    for (size_t j = i; j < n; j++)
+                        ck_buf_printf(&b, "%s -> ", chain[j]->name);
+                    ck_buf_puts(&b, it->name);
+                    nnx_diag *dg = ck_err(c, exp->extends_loc, "extends goes round in a circle: %s",
+                                          b.s ? b.s : "");
+                    ck_help(dg, "one experiment of the circle must stand on its own");
+                    free(b.s);
+                } else
+                    c->nerr++;      /* reported with the cycle's first member */
                 ok = false;
                 goto done;
             }

@@ -223,9 +223,17 @@ bool ck_instantiate(nnx_checker *c, const nnx_item *net, const ck_val *call, nnx
 {
     for (int i = 0; i < c->depth; i++)
         if (c->net_stack[i] == net) {
-            ck_err(c, call->loc, "network '%s' uses itself", net->name);
+            ck_buf b = { 0 };
+            for (int j = i; j < c->depth; j++)
+                ck_buf_printf(&b, "%s -> ", c->net_stack[j]->name);
+            ck_buf_puts(&b, net->name);
+            ck_err(c, call->loc, "network '%s' contains itself: %s", net->name, b.s ? b.s : "");
+            free(b.s);
             return false;
         }
+    long self = ck_name_index(c, net->name);
+    if (self >= 0 && c->net_used)
+        c->net_used[self] = 1;
     if (c->depth >= (int)(sizeof c->net_stack / sizeof c->net_stack[0])) {
         ck_err(c, call->loc, "networks nested too deeply");
         return false;
