@@ -28,6 +28,7 @@ static void on_sigint(int sig)
 
 typedef struct view {
     bool   quiet, verbose, tty;
+    bool   in_plan;         /* a trial of a search or ensemble: a short header */
     FILE  *out;
     double last_draw;
     bool   bar_shown;
@@ -142,7 +143,10 @@ static void cb_setup(void *user, const nnx_run_setup *s)
         fprintf(v->out, "batch = auto: %d\n", (int)s->batch);
     if (v->quiet)
         return;
-    print_header(v, s);
+    if (v->in_plan)
+        fprintf(v->out, "run dir     %s\n", s->dir);
+    else
+        print_header(v, s);
     print_table_header(v, s->columns, s->ncolumns);
     fflush(v->out);
 }
@@ -248,6 +252,126 @@ static void print_summary(view *v, const nnx_run_result *r)
         fprintf(o, "diagnosis   nothing to report: the curves look healthy\n");
     }
     fflush(o);
+}
+
+/* --- searches and ensembles ------------------------------------------------------ */
+
+static void cb_trial_begin(void *user, const nnx_run_trial_event *t)
+{
+    view *v = user;
+    v->e = t->e;
+    if (v->quiet)
+        return;
+    fprintf(v->out, "\n[%zu/%zu] %s %s", t->index, t->total,
+            v->e && v->e->nensemble ? "member seed" : "trial", t->name);
+    if (t->stages)
+        fprintf(v->out, "  (stage %d of %d)", t->stage, t->stages);
+    fputc('\n', v->out);
+    fflush(v->out);
+}
+
+static void cb_trial_end(void *user, const nnx_run_trial_event *t)
+{
+    view *v = user;
+    const nnx_run_trial_row *r = t->row;
+    clear_bar(v);
+    fprintf(v->out, "%s%s: %s", v->quiet ? "" : "  -> ", r->name, nnx_run_status_name(r->status));
+    if (r->select_epoch > 0)
+        fprintf(v->out, ", epoch %d, select %.6g", r->select_epoch, r->select_value);
+    if (r->message && r->message[0] && r->status != NNX_RUN_COMPLETED)
+        fprintf(v->out, " (%s)", r->message);
+    fputc('\n', v->out);
+    fflush(v->out);
+}
+
+static void cb_stage_end(void *user, int stage, const char *path, const char *value)
+{
+    view *v = user;
+    fprintf(v->out, "stage %d keeps %s = %s\n", stage, path, value);
+    fflush(v->out);
+}
+
+static void print_leaderboard(view *v, const nnx_experiment *e, const nnx_run_plan_result *r)
+{
+    FILE *o = v->out;
+    char sel[64];
+    nnx_exp_metric_ref_str(e, e->select, sel, sizeof sel);
+    fprintf(o, "\n%-32s %-11s %5s %12s", e->nensemble ? "seed" : "trial", "status", "epoch", sel);
+    for (size_t i = 0; i < r->ntest; i++)
+        fprintf(o, " %12s", r->test_names[i]);
+    fputc('\n', o);
+    /* best first; trials without a value last, in run order */
+    size_t *order = malloc((r->ntrials ? r->ntrials : 1) * sizeof *order);
+    if (!order)
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < r->ntrials; i++)
+        order[n++] = i;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0; j--) {
+            double a = r->trials[order[j]].select_value, b = r->trials[order[j - 1]].select_value;
+            bool swap = !isnan(a) && (isnan(b) || (e->select.maximize ? a > b : a < b));
+            if (!swap)
+                break;
+            size_t t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    for (size_t k = 0; k < n; k++) {
+        const nnx_run_trial_row *t = &r->trials[order[k]];
+        fprintf(o, "%-32s %-11s", t->name, nnx_run_status_name(t->status));
+        if (t->select_epoch > 0)
+            fprintf(o, " %5d %12.6g", t->select_epoch, t->select_value);
+        else
+            fprintf(o, " %5s %12s", "", "");
+        for (size_t i = 0; i < r->ntest; i++)
+            fprintf(o, " %12.6g", t->test[i]);
+        fputs((long)order[k] == r->winner && !e->nensemble ? "  <- best\n" : "\n", o);
+    }
+    free(order);
+    if (r->ensemble_test) {
+        fprintf(o, "%-32s %-11s %5s %12s", "ensemble (mean probabilities)", "", "", "");
+        for (size_t i = 0; i < r->ntest; i++)
+            fprintf(o, " %12.6g", r->ensemble_test[i]);
+        fputc('\n', o);
+    }
+    fprintf(o, "\nstatus      %s%s%s\n", nnx_run_status_name(r->status),
+            r->message && r->message[0] ? ": " : "", r->message ? r->message : "");
+    fprintf(o, "run dir     %s\n", r->dir);
+    fflush(o);
+}
+
+static int run_plan(view *v, nnx_checker *c, const char *name, const nnx_override *sets,
+                    size_t nsets, const nnx_experiment *e, nnx_run_opts *o, bool color)
+{
+    nnx_diags d = { 0 };
+    nnx_run_plan_callbacks pcb = { .user = v, .trial_begin = cb_trial_begin,
+                                   .trial_end = cb_trial_end, .stage_end = cb_stage_end };
+    v->in_plan = true;
+    char sel[64];
+    nnx_exp_metric_ref_str(e, e->select, sel, sizeof sel);
+    if (e->nensemble)
+        fprintf(v->out, "experiment  %s: an ensemble of %zu seeds, each selected by %s(%s)\n",
+                e->name, e->nensemble, e->select.maximize ? "max" : "min", sel);
+    else
+        fprintf(v->out, "experiment  %s: %s search, best by %s(%s)\n", e->name,
+                nnx_exp_search_name(e->search.kind), e->select.maximize ? "max" : "min", sel);
+    fflush(v->out);
+    nnx_run_plan_result r;
+    int status;
+    if (nnx_run_plan(c, name, sets, nsets, e, o, &pcb, &r, &d) < 0) {
+        nnx_diags_print(&d, stderr, color);
+        fprintf(stderr, "nnx run: %s; nothing was trained\n", r.message ? r.message : "failed");
+        status = EXIT_BAD_INPUT;
+    } else {
+        print_leaderboard(v, e, &r);
+        status = r.status == NNX_RUN_INTERRUPTED ? EXIT_INTERRUPTED
+               : r.status == NNX_RUN_COMPLETED   ? EXIT_OK
+                                                 : EXIT_RUN_FAILED;
+    }
+    nnx_run_plan_result_free(&r);
+    nnx_diags_free(&d);
+    return status;
 }
 
 static int usage(FILE *f, int status)
@@ -357,25 +481,22 @@ int cmd_run(int argc, char **argv)
         return EXIT_BAD_INPUT;
     }
     nnx_diags_print(&d, stderr, color);     /* warnings */
+    v.tty = isatty(fileno(stdout));
+    v.e = e;
+    struct sigaction sa = { 0 };
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND;     /* a second Ctrl-C ends the process at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    nnx_run_callbacks cb = { .user = &v, .setup = cb_setup, .progress = cb_progress,
+                             .epoch = cb_epoch, .note = cb_note };
+    nnx_run_opts o = { .out_dir = out_dir, .source = file, .threads = threads,
+                       .interrupt = &interrupt_flag, .cb = &cb,
+                       .mlflow_uri = getenv("MLFLOW_TRACKING_URI") };
     int status;
     if (e->search.kind != NNX_XSEARCH_NONE || e->nensemble) {
-        fprintf(stderr, "nnx run: experiment '%s' is a %s; nnx run trains single experiments "
-                "only for now (see `nnx plan %s`)\n", e->name,
-                e->nensemble ? "seed ensemble" : "search", file);
-        status = EXIT_BAD_INPUT;
+        status = run_plan(&v, c, name, sets, nsets, e, &o, color);
     } else {
-        v.tty = isatty(fileno(stdout));
-        v.e = e;
-        struct sigaction sa = { 0 };
-        sa.sa_handler = on_sigint;
-        sa.sa_flags = SA_RESETHAND;     /* a second Ctrl-C ends the process at once */
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        nnx_run_callbacks cb = { .user = &v, .setup = cb_setup, .progress = cb_progress,
-                                 .epoch = cb_epoch, .note = cb_note };
-        nnx_run_opts o = { .out_dir = out_dir, .source = file, .threads = threads,
-                           .interrupt = &interrupt_flag, .cb = &cb,
-                           .mlflow_uri = getenv("MLFLOW_TRACKING_URI") };
         nnx_run_result r;
         if (nnx_run_trial(e, &o, &r) < 0) {
             clear_bar(&v);
@@ -386,8 +507,8 @@ int cmd_run(int argc, char **argv)
             status = run_status_exit(r.status);
         }
         nnx_run_result_free(&r);
-        signal(SIGINT, SIG_DFL);
     }
+    signal(SIGINT, SIG_DFL);
     nnx_experiment_free(e);
     nnx_diags_free(&d);
     nnx_checker_free(c);

@@ -1,6 +1,7 @@
 /* build.c — an experiment's network, loss, optimizer and schedule as runtime objects. */
 #include <string.h>
 
+#include "nnx/rt.h"
 #include "run/run_int.h"
 
 enum nnx_loss_kind nnx_run_loss_kind(nnx_exp_loss_kind k)

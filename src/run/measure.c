@@ -1,6 +1,7 @@
 /* measure.c — one declared metric (accuracy, AUC, macro P/R/F1, MAE, MSE) over a split's predictions. */
 #include <math.h>
 
+#include "nnx/rt/metrics.h"
 #include "run/run_int.h"
 
 double nnx_run_metric(const nnx_exp_metric *m, const nnx_dataset *ds, const float *p, int k,

@@ -11,7 +11,15 @@
 #include <stdbool.h>
 
 #include "nnx/exp.h"
-#include "nnx/rt.h"
+#include "nnx/rt/data.h"
+#include "nnx/rt/loss.h"
+#include "nnx/rt/optim.h"
+#include "nnx/rt/sched.h"
+
+/* Not nnx/rt/net.h: its enum nnx_layer_kind clashes with the syntax tree's
+ * (nnx/ast.h), and search.c needs the checker.  Files that build or train
+ * the network include nnx/rt.h themselves. */
+typedef struct nnx_net nnx_net;
 
 /* The three splits in memory.  Owns every present set and the normaliser. */
 typedef struct nnx_run_data {

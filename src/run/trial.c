@@ -10,6 +10,7 @@
 #include "nnx/run.h"
 #include "nnx/tfevents.h"
 #include "out/rundir_write.h"
+#include "nnx/rt.h"
 #include "run/run_int.h"
 
 enum { EVAL_BATCH = 256 };
@@ -677,6 +678,15 @@ static void finish(trial *t, double t_start)
                     snprintf(name, sizeof name, "test.%s", e->metrics[m].name);
                     add_metric(r, name, *cur_at(t, NNX_XSPLIT_TEST, m));
                 }
+                if (t->o->keep_probs) {
+                    size_t n = (size_t)t->data.split[NNX_XSPLIT_TEST].n * (size_t)t->k;
+                    r->test_probs = malloc(n * sizeof *r->test_probs);
+                    if (r->test_probs) {
+                        memcpy(r->test_probs, t->probs, n * sizeof *r->test_probs);
+                        r->test_n = t->data.split[NNX_XSPLIT_TEST].n;
+                        r->test_k = t->k;
+                    }
+                }
             }
         }
         char *path = nnx_path_join(r->dir, "weights.nnxw");
@@ -709,7 +719,7 @@ static void finish(trial *t, double t_start)
 
     nnx_summary_info info = {
         .experiment = e->name, .source = t->o->source ? t->o->source : e->file,
-        .seed = e->seed, .params = e->params, .nparams = e->nparams,
+        .seed = e->seed, .params = t->o->params, .nparams = t->o->nparams,
         .chance_loss = chance_loss(t),
     };
     char sha[65];
@@ -823,6 +833,7 @@ void nnx_run_result_free(nnx_run_result *r)
         free(r->metric_names[i]);
     free(r->metric_names);
     free(r->metric_values);
+    free(r->test_probs);
     memset(r, 0, sizeof *r);
 }
 
