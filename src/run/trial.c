@@ -54,6 +54,7 @@ typedef struct trial {
     float       *snapshot;       /* weights at the selected epoch */
     bool         has_snapshot;
     bool         need_train[64]; /* train.<metric> computed (beyond train.loss) */
+    bool         any_train;      /* some need_train[m] */
     /* columns of metrics.csv */
     nnx_metrics_log mlog;
     int          col_valid0;     /* column of valid.<metric 0>, -1 without valid */
@@ -239,6 +240,13 @@ static int setup(trial *t, nnx_rt_error *err)
     if (e->nmetrics == 0 || e->nmetrics > 64)
         return nnx_rt_fail(err, "an experiment needs between 1 and 64 metrics (has %zu)",
                            e->nmetrics);
+    if (e->hooks)
+        return nnx_rt_fail(err, "hooks = \"%s\": Lua hooks are not wired into nnx run yet",
+                           e->hooks);
+    for (size_t m = 0; m < e->nmetrics; m++)
+        if (e->metrics[m].kind == NNX_XMETRIC_LUA)
+            return nnx_rt_fail(err, "metric lua.%s: Lua metrics are not wired into nnx run yet",
+                               e->metrics[m].name);
     if (nnx_run_data_load(e, &t->data, err) < 0)
         return -1;
     const nnx_dataset *train = &t->data.split[NNX_XSPLIT_TRAIN];
@@ -285,6 +293,7 @@ static int setup(trial *t, nnx_rt_error *err)
     bool any_train = false;
     for (size_t m = 1; m < e->nmetrics; m++)
         any_train |= t->need_train[m];
+    t->any_train = any_train;
     int32_t rows = 0;
     for (int s = 0; s < NNX_XSPLIT_COUNT; s++)
         if (t->data.has[s] && (s != NNX_XSPLIT_TRAIN || any_train) &&
@@ -548,7 +557,7 @@ static void train_loop(trial *t)
         double lr = nnx_sched_lr_at(&t->sched, t->tr.step - 1);
         if ((t->data.has[NNX_XSPLIT_VALID] &&
              evaluate_split(t, NNX_XSPLIT_VALID, NULL, &err) < 0) ||
-            ((t->col_train0 < (int)t->mlog.ncols - 1) &&
+            (t->any_train &&
              evaluate_split(t, NNX_XSPLIT_TRAIN, t->need_train, &err) < 0)) {
             r->status = NNX_RUN_FAILED;
             set_message(r, "epoch %d: evaluation failed: %s", ep, err.msg);

@@ -73,4 +73,12 @@ has "$tmp/out" "the lowest loss, [0-9.e-]*, was at epoch $low"
 # 3. selection by the loss still works when asked for
 expect 0 "$tmp/out" "$nnx" run "$tmp/sel.nnx" --set 'select=min(valid.loss)' --out "$tmp/c"
 check_run "$tmp/c" min valid.loss
+# 4. a train-split metric: computed (one more pass) only because select names it
+expect 0 "$tmp/out" "$nnx" run "$tmp/sel.nnx" --set 'select=max(train.accuracy)' --out "$tmp/d"
+d=$(rundir "$tmp/d")
+head -1 "$d/metrics.csv" | grep -q '^epoch,lr,train.loss,valid.loss,valid.accuracy,train.accuracy,seconds$' ||
+    fail "metrics.csv header: $(head -1 "$d/metrics.csv")"
+sel=$(select_epoch "$d/summary.json")
+[ "$sel" = "$(argbest "$d/metrics.csv" train.accuracy max)" ] || fail "select max(train.accuracy) kept epoch $sel"
+head -1 "$(rundir "$tmp/a")/metrics.csv" | grep -q train.accuracy && fail "train.accuracy computed without need"
 echo "run_select: ok"
