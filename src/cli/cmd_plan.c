@@ -47,7 +47,7 @@ static void print_plan(const nnx_experiment *e, const nnx_plan *p)
     printf("\n");
     for (size_t i = 0; i < p->ntrials; i++) {
         const nnx_trial *t = &p->trials[i];
-        printf("  %4zu  %-40s", i + 1, t->name);
+        printf(t->nov ? "  %4zu  %-40s" : "  %4zu  %s", i + 1, t->name);
         for (size_t j = 0; j < t->nov; j++)
             printf("  %s=%s", t->ov[j].path, t->ov[j].value);
         printf("\n");

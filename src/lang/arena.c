@@ -66,6 +66,34 @@ char *ck_sprintf(ck_arena *a, const char *fmt, ...)
     return p;
 }
 
+ck_arena_mark ck_arena_save(const ck_arena *a)
+{
+    ck_arena_mark m = { a->head, a->head ? a->head->used : 0 };
+    return m;
+}
+
+void ck_arena_restore(ck_arena *a, ck_arena_mark m)
+{
+    while (a->head && a->head != m.block) {
+        ck_arena_block *next = a->head->next;
+        free(a->head);
+        a->head = next;
+    }
+    if (a->head)
+        a->head->used = m.used;
+}
+
+char *ck_mstrdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
 void ck_arena_free(ck_arena *a)
 {
     for (ck_arena_block *b = a->head, *next; b; b = next) {

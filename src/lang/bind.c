@@ -60,20 +60,18 @@ static bool check_num(nnx_checker *c, const ck_val *v, const char *lab, const ck
                ck_vkind_name(v->kind));
         return false;
     }
-    char got[40];
-    snprintf(got, sizeof got, "%g", v->num);
     if (integer && !ck_is_int(v->num)) {
-        ck_err(c, v->loc, "%s must be an integer, got %s", lab, got);
+        ck_err(c, v->loc, "%s must be an integer, got %g", lab, v->num);
         return false;
     }
     if (integer && fabs(v->num) > 2147483647.0 && strcmp(p->name, "seed")) {
-        ck_err(c, v->loc, "%s is too large: %s", lab, got);
+        ck_err(c, v->loc, "%s is too large: %g", lab, v->num);
         return false;
     }
     if (!in_range(p, v->num)) {
         char r[64];
         ck_range_text(p, r, sizeof r);
-        ck_err(c, v->loc, "%s must be %s, got %s", lab, r, got);
+        ck_err(c, v->loc, "%s must be %s, got %g", lab, r, v->num);
         return false;
     }
     return true;

@@ -283,7 +283,7 @@ const ck_key ck_exp_keys[] = {
     SCALAR("schedule.warmup", CK_T_NUM, 0, "epochs of linear warmup from 0 (fractions allowed)", GE0),
     { "schedule.decay", CK_K_CALL, CK_B_DECAY, { 0 }, "none", false, "the learning-rate decay after warmup" },
     SCALAR("epochs", CK_T_INT, 10, "training epochs", GE1),
-    { "batch", CK_K_SCALAR, 0, { "batch", CK_T_INT_OR_SYM, false, 0, "auto", GE1, batch_syms },
+    { "batch", CK_K_SCALAR, 0, { "batch", CK_T_INT_OR_SYM, false, NAN, "auto", GE1, batch_syms },
       NULL, false, "rows per step, or auto (about the square root of the train rows)" },
     SCALAR("seed", CK_T_INT, 1, "seeds initialisation, shuffling, dropout and splits", GE0),
     SCALAR("clip_grad", CK_T_NUM, 0, "clip the global gradient norm (0: off)", GE0),

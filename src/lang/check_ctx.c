@@ -66,7 +66,8 @@ static nnx_diag *verr(nnx_checker *c, nnx_loc loc, const char *fmt, va_list ap)
                   loc.end <= c->trial_loc.end;
     if (c->trial && !inside) {
         size_t len = strlen(msg);
-        snprintf(msg + len, sizeof msg - len, " (searching %s)", c->trial);
+        char *val = ck_val_text(&c->tmp, c->trial_val);
+        snprintf(msg + len, sizeof msg - len, " (searching %s = %s)", c->trial, val ? val : "?");
     }
     c->nerr++;
     if (!c->d)

@@ -30,6 +30,17 @@ char *ck_strdup(ck_arena *a, const char *s);
 char *ck_strndup(ck_arena *a, const char *s, size_t n);
 char *ck_sprintf(ck_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void  ck_arena_free(ck_arena *a);
+/* Free everything allocated after a mark (the values made in between must
+ * no longer be used). */
+typedef struct ck_arena_mark {
+    ck_arena_block *block;
+    size_t used;
+} ck_arena_mark;
+ck_arena_mark ck_arena_save(const ck_arena *a);
+void ck_arena_restore(ck_arena *a, ck_arena_mark m);
+
+/* malloc'd copy of s (NULL stays NULL): for strings the caller owns. */
+char *ck_mstrdup(const char *s);
 
 /* A growable byte buffer (malloc'd; the caller owns `s`). */
 typedef struct ck_buf {
@@ -223,7 +234,8 @@ struct nnx_checker {
     size_t       nsrcs;
     int          depth;         /* network nesting while instantiating */
     const nnx_item *net_stack[32];
-    const char  *trial;         /* "model.p = 0.5" while checking a searched value */
+    const char  *trial;         /* "model.p" while checking a searched value ... */
+    const ck_val *trial_val;    /* ... and the value */
     nnx_loc      trial_loc;     /* ... and the search block it comes from */
 };
 

@@ -11,6 +11,19 @@ enum { MAX_LIST = 100000 };
 /* Round to 15 significant digits so that 1e-5·10³ reads 0.01, not 0.010000000000000002. */
 static double tidy(double x)
 {
+    if (x == 0 || !isfinite(x))
+        return x;
+    /* fast path: scale by an exact power of ten, round, scale back */
+    int e10 = (int)floor(log10(fabs(x)));
+    int k = 14 - e10;
+    if (k >= 0 && k <= 22) {
+        double scale = pow(10, k), r = round(x * scale);
+        if (fabs(r) < 9007199254740992.0)
+            return r / scale;
+    } else if (k < 0 && k >= -22) {
+        double scale = pow(10, -k);
+        return round(x / scale) * scale;
+    }
     char tmp[40];
     snprintf(tmp, sizeof tmp, "%.15g", x);
     return strtod(tmp, NULL);

@@ -73,6 +73,10 @@ void ck_num_write(ck_buf *b, double x)
         ck_buf_puts(b, "0");
         return;
     }
+    if (x == floor(x) && fabs(x) < 1e15) {
+        ck_buf_printf(b, "%.0f", x);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, x);
         if (strtod(tmp, NULL) == x)
