@@ -39,6 +39,9 @@
  * refused mode: nil plus a message); `setmetatable` refuses a metatable with
  * a `__gc` field (no finalizers, so no Lua runs outside a call);
  * `collectgarbage` accepts only "collect", "count", "step" and "isrunning";
+ * `xpcall`'s handler is skipped for the host's own budget and memory errors
+ * (they are raised where a handler would run unchecked);
+ * `string.rep` refuses a result larger than the memory cap;
  * `print` goes to the caller's print function (or nowhere).
  * `require "a.b"` takes dotted identifiers only: names starting with "nnx."
  * are looked up in stdlib_dir ("nnx.metrics" → stdlib_dir/nnx/metrics.lua),
