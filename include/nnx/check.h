@@ -11,6 +11,9 @@
  * the end of the experiment; an error in one points into a pseudo-source
  * named `--set`.
  *
+ * A search trial is checked the same way: the base experiment's name and
+ * the trial's overrides (plan.h), after any from the command line.
+ *
  * Ownership: an nnx_checker borrows the program (which must outlive it)
  * and owns the sources it makes for overrides and its caches (data file
  * headers already read).  Diagnostics and nnx_experiment locations may

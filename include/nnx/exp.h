@@ -17,6 +17,11 @@
  *     comment says so.
  *   - Shapes: rank 1 is a flat vector {features}; rank 3 is {C, H, W}.
  *
+ * Trials: a search trial or ensemble member is the same experiment checked
+ * again with the trial's overrides (plan.h); the result still describes the
+ * search or ensemble it belongs to (`search`, `ensemble_seeds`), and its
+ * `params` list the trial's values.  Run it as one training run.
+ *
  * Ownership: an nnx_experiment owns every array and string it points to;
  * nnx_experiment_free() frees it all.  The `loc` fields point into sources
  * owned by the nnx_program and the nnx_checker it was checked with: they
@@ -130,6 +135,9 @@ typedef enum nnx_exp_norm {
     NNX_XNORM_MINMAX        /* per feature to [0, 1], fit on train */
 } nnx_exp_norm;
 
+/* Loading: read each non-SPLIT source, then cut the SPLIT ones in the order
+ * valid, test — each from the split named by its `from` (never itself a
+ * SPLIT), which keeps the rest — then fit `normalize` on what train kept. */
 typedef struct nnx_exp_data {
     char          *name;
     nnx_exp_source split[NNX_XSPLIT_COUNT];   /* train is always present */

@@ -83,6 +83,17 @@ void ck_arena_restore(ck_arena *a, ck_arena_mark m)
         a->head->used = m.used;
 }
 
+char *ck_mstrdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
 void ck_arena_free(ck_arena *a)
 {
     for (ck_arena_block *b = a->head, *next; b; b = next) {

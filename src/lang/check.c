@@ -9,17 +9,6 @@
 
 enum { MAX_SEEDS = 1000, MAX_AXIS_VALUES = 10000 };
 
-static char *xstrdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 static ck_slot *slot(ck_merged *m, const char *name)
 {
     const ck_key *k = ck_key_find(ck_exp_keys, ck_nexp_keys, name);
@@ -159,7 +148,7 @@ static bool compile_metrics(nnx_checker *c, ck_merged *m, nnx_experiment *e, int
     e->metrics = calloc(n + 1, sizeof *e->metrics);
     if (!e->metrics)
         return false;
-    e->metrics[0] = (nnx_exp_metric){ NNX_XMETRIC_LOSS, xstrdup("loss"), false };
+    e->metrics[0] = (nnx_exp_metric){ NNX_XMETRIC_LOSS, ck_mstrdup("loss"), false };
     e->nmetrics = 1;
     if (!v)
         return !*bad;
@@ -193,7 +182,7 @@ static bool compile_metrics(nnx_checker *c, ck_merged *m, nnx_experiment *e, int
                 continue;
             }
             mt = (nnx_exp_metric){ NNX_XMETRIC_LUA, NULL, true };
-            mt.name = xstrdup(fn);
+            mt.name = ck_mstrdup(fn);
         } else {
             const ck_metric_info *mi = ck_metric_find(x->s);
             if (!mi) {
@@ -213,7 +202,7 @@ static bool compile_metrics(nnx_checker *c, ck_merged *m, nnx_experiment *e, int
                 ok = false;
                 continue;
             }
-            mt = (nnx_exp_metric){ mi->kind, xstrdup(mi->name), mi->maximize };
+            mt = (nnx_exp_metric){ mi->kind, ck_mstrdup(mi->name), mi->maximize };
         }
         bool dup = false;
         for (size_t j = 0; j < e->nmetrics; j++)
@@ -237,7 +226,7 @@ static bool check_hooks(nnx_checker *c, ck_merged *m, nnx_experiment *e, const c
     bool ok = true;
     if (hooks) {
         char *path = ck_resolve_path(&c->tmp, hooks->loc, hooks->s);
-        e->hooks = xstrdup(path);
+        e->hooks = ck_mstrdup(path);
         FILE *f = path ? fopen(path, "rb") : NULL;
         if (!f) {
             ck_err(c, hooks->loc, "hooks file '%s' not found", hooks->s);
@@ -251,7 +240,7 @@ static bool check_hooks(nnx_checker *c, ck_merged *m, nnx_experiment *e, const c
             ck_buf_puts(&b, chunk);
         }
         fclose(f);
-        text = b.s ? b.s : xstrdup("");
+        text = b.s ? b.s : ck_mstrdup("");
     }
     for (size_t i = 0; metrics_v && metrics_v->kind == CK_LIST && i < metrics_v->n; i++) {
         const ck_val *x = metrics_v->items[i];
@@ -314,7 +303,7 @@ static bool compile_model(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool 
     nnx_exp_shape in = data_ok ? e->data.shape : (nnx_exp_shape){ 0, { 0, 0, 0 } };
     ck_layers ls = { 0 };
     bool ok = ck_instantiate(c, net, v, in, &ls);
-    e->net.name = xstrdup(net->name);
+    e->net.name = ck_mstrdup(net->name);
     e->net.layers = ls.v;
     e->net.nlayers = ls.n;
     e->net.in = in;
@@ -538,11 +527,9 @@ static bool compile_search(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool
         nnx_exp_axis *ax = &s->axes[s->naxes++];
         ax->path = path;
         ax->loc = in->loc;
-        /* the path must be settable: apply it to a copy with the current value */
-        ck_merged probe = merged_copy(c, m);
         int before = c->nerr;
         ck_val *vals = ck_eval(c, &c->tmp, in->value, NULL);
-        if (!vals || !probe.slots) {
+        if (!vals) {
             ok = false;
             continue;
         }
@@ -613,7 +600,7 @@ static bool compile_search(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool
             if (!ax->values)
                 return false;
             for (size_t j = 0; j < items_v->n; j++) {
-                ax->values[j] = xstrdup(ck_val_text(&c->tmp, items_v->items[j]));
+                ax->values[j] = ck_mstrdup(ck_val_text(&c->tmp, items_v->items[j]));
                 ax->nvalues++;
                 if (check_values)
                     try_value(c, m, path, path_loc, items_v->items[j]);
@@ -621,7 +608,6 @@ static bool compile_search(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool
         }
         if (c->nerr > before)
             ok = false;
-        (void)probe;
     }
     return ok;
 }
@@ -634,8 +620,8 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
     nnx_experiment *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
-    e->name = xstrdup(exp->name);
-    e->file = xstrdup(exp->loc.src ? exp->loc.src->path : "");
+    e->name = ck_mstrdup(exp->name);
+    e->file = ck_mstrdup(exp->loc.src ? exp->loc.src->path : "");
     e->loc = exp->name_loc;
     bool bad = false;
 
@@ -912,8 +898,8 @@ static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_ove
         e->params = calloc(nov, sizeof *e->params);
         for (size_t i = 0; e->params && i < nov; i++) {
             ck_val *v = ck_eval(c, &c->tmp, exprs[i], NULL);
-            e->params[i].path = xstrdup(ov[i].path);
-            e->params[i].value = xstrdup(v ? ck_val_text(&c->tmp, v) : ov[i].value);
+            e->params[i].path = ck_mstrdup(ov[i].path);
+            e->params[i].value = ck_mstrdup(v ? ck_val_text(&c->tmp, v) : ov[i].value);
             e->nparams++;
         }
     }

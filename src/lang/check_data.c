@@ -7,17 +7,6 @@
 
 #include "lang/check_int.h"
 
-static char *xstrdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 char *ck_resolve_path(ck_arena *a, nnx_loc loc, const char *path)
 {
     if (path[0] == '/')
@@ -41,10 +30,10 @@ char *ck_resolve_path(ck_arena *a, nnx_loc loc, const char *path)
 static void source_copy(nnx_exp_source *d, const nnx_exp_source *s)
 {
     *d = *s;
-    d->images = xstrdup(s->images);
-    d->labels = xstrdup(s->labels);
-    d->path = xstrdup(s->path);
-    d->label_name = xstrdup(s->label_name);
+    d->images = ck_mstrdup(s->images);
+    d->labels = ck_mstrdup(s->labels);
+    d->path = ck_mstrdup(s->path);
+    d->label_name = ck_mstrdup(s->label_name);
     d->keep = NULL;
     if (s->nkeep) {
         d->keep = malloc(s->nkeep * sizeof *d->keep);
@@ -58,7 +47,7 @@ static void source_copy(nnx_exp_source *d, const nnx_exp_source *s)
 void ck_data_copy(nnx_exp_data *dst, const nnx_exp_data *src)
 {
     *dst = *src;
-    dst->name = xstrdup(src->name);
+    dst->name = ck_mstrdup(src->name);
     for (int i = 0; i < NNX_XSPLIT_COUNT; i++)
         source_copy(&dst->split[i], &src->split[i]);
 }
@@ -149,8 +138,8 @@ static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx
     s->kind = (nnx_exp_src_kind)b->code;
     switch (s->kind) {
     case NNX_XSRC_IDX: {
-        s->images = xstrdup(ck_resolve_path(a, arg[0]->loc, arg[0]->s));
-        s->labels = xstrdup(ck_resolve_path(a, arg[1]->loc, arg[1]->s));
+        s->images = ck_mstrdup(ck_resolve_path(a, arg[0]->loc, arg[0]->s));
+        s->labels = ck_mstrdup(ck_resolve_path(a, arg[1]->loc, arg[1]->s));
         if (!s->images || !s->labels)
             return false;
         const char *err;
@@ -194,7 +183,7 @@ static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx
         return true;
     }
     case NNX_XSRC_CSV: {
-        s->path = xstrdup(ck_resolve_path(a, arg[0]->loc, arg[0]->s));
+        s->path = ck_mstrdup(ck_resolve_path(a, arg[0]->loc, arg[0]->s));
         if (!s->path)
             return false;
         s->header = arg[2]->boolean;
@@ -227,7 +216,7 @@ static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx
                 (void)dg;
                 return false;
             }
-            s->label_name = xstrdup(arg[1]->s);
+            s->label_name = ck_mstrdup(arg[1]->s);
             s->label_index = -1;
         } else if (arg[1]) {
             int k = (int)arg[1]->num;
@@ -347,7 +336,7 @@ static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
         set[nset++] = k->name;
     }
     memset(out, 0, sizeof *out);
-    out->name = xstrdup(it->name);
+    out->name = ck_mstrdup(it->name);
     if (!vals[0]) {
         if (ok)
             ck_err(c, it->name_loc, "data '%s' has no `train = ...` source", it->name);

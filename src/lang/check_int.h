@@ -39,6 +39,9 @@ typedef struct ck_arena_mark {
 ck_arena_mark ck_arena_save(const ck_arena *a);
 void ck_arena_restore(ck_arena *a, ck_arena_mark m);
 
+/* malloc'd copy of s (NULL stays NULL): for strings the caller owns. */
+char *ck_mstrdup(const char *s);
+
 /* A growable byte buffer (malloc'd; the caller owns `s`). */
 typedef struct ck_buf {
     char  *s;

@@ -250,7 +250,7 @@ static void run_body(FILE *out, const nnx_run *run)
     /* The charts flow in a grid; a chart the diagnosis speaks of gets a row
      * of its own with the findings beside it. */
     fputs("<div class=\"grid\">\n", out);
-    svg_chart ch = { .title = "loss", .xlabel = "epoch" };
+    svg_chart ch = { .title = "loss", .xlabel = "epoch", .integer_x = true };
     svg_chart_add(&ch, "train.loss", epoch, c.train_loss, c.epochs, 0);
     if (c.valid_loss)
         svg_chart_add(&ch, "valid.loss", epoch, c.valid_loss, c.epochs, 1);
@@ -275,7 +275,7 @@ static void run_body(FILE *out, const nnx_run *run)
             groups[ngroups++] = g;
     }
     for (size_t k = 0; k < ngroups; k++) {
-        svg_chart mc = { .title = groups[k], .xlabel = "epoch" };
+        svg_chart mc = { .title = groups[k], .xlabel = "epoch", .integer_x = true };
         int color = 1;
         for (size_t col = 0; col < m->ncols; col++)
             if (report_is_metric_column(m->names[col]) && !strcmp(metric_group(m->names[col]), groups[k]))
@@ -295,17 +295,19 @@ static void run_body(FILE *out, const nnx_run *run)
 
     /* steps and the lr schedule */
     double *sx = c.steps ? step_positions(&c) : NULL;
-    double *avg = c.steps ? moving_average(c.step_loss, c.steps, NNX_DIAG_NOISE_WINDOW / 2) : NULL;
+    /* a window that grows with the run, so the trend shows through thousands of steps */
+    size_t half = c.steps / 100 > NNX_DIAG_NOISE_WINDOW / 2 ? c.steps / 100 : NNX_DIAG_NOISE_WINDOW / 2;
+    double *avg = c.steps ? moving_average(c.step_loss, c.steps, half) : NULL;
     if (sx && avg) {
-        svg_chart sc = { .title = "train loss per batch", .xlabel = "epoch" };
+        svg_chart sc = { .title = "train loss per batch", .xlabel = "epoch", .integer_x = true };
         svg_series *raw = svg_chart_add(&sc, "step loss", sx, c.step_loss, c.steps, 0);
         raw->faint = true;
-        svg_chart_add(&sc, "moving average", sx, avg, c.steps, 0);
+        svg_chart_add(&sc, "moving average", sx, avg, c.steps, 3);
         chart_block(out, &sc, &f, NNX_CURVE_STEPS, -1, "steps");
     }
     const double *step_lr = run->has_steps ? nnx_table_column(&run->steps, "lr") : NULL;
     if (c.lr || (sx && step_lr)) {
-        svg_chart lc = { .title = "learning rate", .xlabel = "epoch" };
+        svg_chart lc = { .title = "learning rate", .xlabel = "epoch", .integer_x = true };
         if (sx && step_lr)
             svg_chart_add(&lc, "lr per step", sx, step_lr, c.steps, 5);
         else
@@ -514,7 +516,7 @@ static void search_body(FILE *out, const nnx_rundir *d)
     }
 
     /* every trial's valid loss, best trials first */
-    svg_chart all = { .title = "valid.loss", .xlabel = "epoch", .width = 1060, .height = 320 };
+    svg_chart all = { .title = "valid.loss", .xlabel = "epoch", .integer_x = true, .width = 1060, .height = 320 };
     for (size_t k = 0; k < t->nrows && k < d->nchildren; k++) {
         const nnx_run *run = &d->children[order[k]];
         const double *e = nnx_table_column(&run->metrics, "epoch");
@@ -601,8 +603,8 @@ static void ensemble_body(FILE *out, const nnx_rundir *d)
     fputs("</table>\n", out);
 
     char labels[SVG_MAX_SERIES][40];
-    svg_chart lc = { .title = "loss of every member (train dashed)", .xlabel = "epoch" };
-    svg_chart mc = { .title = d->select_metric, .xlabel = "epoch" };
+    svg_chart lc = { .title = "loss of every member (train dashed)", .xlabel = "epoch", .integer_x = true };
+    svg_chart mc = { .title = d->select_metric, .xlabel = "epoch", .integer_x = true };
     for (size_t i = 0; i < d->nchildren; i++) {
         const nnx_run *run = &d->children[i];
         const double *e = nnx_table_column(&run->metrics, "epoch");

@@ -104,8 +104,9 @@ static void fmt_tick(char *buf, size_t n, double v)
     snprintf(buf, n, "%.4g", v);
 }
 
-/* Tick positions in data units; returns how many. */
-static int ticks(const axis *a, double *out, int max)
+/* Tick positions in data units; returns how many.  `integer` keeps a
+ * linear axis's ticks on whole numbers. */
+static int ticks(const axis *a, bool integer, double *out, int max)
 {
     int n = 0;
     if (a->log) {
@@ -120,6 +121,8 @@ static int ticks(const axis *a, double *out, int max)
         return n;
     }
     double step = nice_step(a->hi - a->lo, 5);
+    if (integer && step < 1)
+        step = 1;
     for (double v = ceil(a->lo / step) * step; v <= a->hi + step * 1e-9 && n < max; v += step)
         out[n++] = v;
     return n;
@@ -196,7 +199,7 @@ void svg_chart_write(FILE *out, const svg_chart *c)
     /* grid and tick labels */
     double tv[32];
     char label[32];
-    int nt = ticks(&ay, tv, 32);
+    int nt = ticks(&ay, false, tv, 32);
     for (int i = 0; i < nt; i++) {
         double py = to_px(&ay, tv[i]);
         fmt_tick(label, sizeof label, tv[i]);
@@ -213,7 +216,7 @@ void svg_chart_write(FILE *out, const svg_chart *c)
             fputs("</text>\n", out);
         }
     } else {
-        nt = ticks(&ax, tv, 32);
+        nt = ticks(&ax, c->integer_x, tv, 32);
         for (int i = 0; i < nt; i++) {
             double px = to_px(&ax, tv[i]);
             fmt_tick(label, sizeof label, tv[i]);

@@ -37,6 +37,7 @@ typedef struct svg_chart {
     const char *xlabel;
     int         width, height;  /* 0 = 520 x 260 */
     bool        log_x;          /* needs every x > 0 */
+    bool        integer_x;      /* x ticks on whole numbers only (epochs) */
     const char *const *xcats;   /* categorical x: x values are 0..ncats-1 */
     size_t      ncats;
     svg_series  series[SVG_MAX_SERIES];

@@ -9,15 +9,6 @@
 
 enum { MAX_NAME = 200 };
 
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 static char *xprintf(const char *fmt, const char *a, const char *b)
 {
     size_t n = strlen(fmt) + strlen(a) + strlen(b) + 1;
@@ -78,7 +69,7 @@ static bool trial_set(nnx_trial *t, const nnx_exp_axis *axes, size_t naxes, cons
     if (!t->ov)
         return false;
     for (size_t i = 0; i < n; i++) {
-        char *p = xstrdup(paths[i]), *v = xstrdup(values[i]);
+        char *p = strdup(paths[i]), *v = strdup(values[i]);
         if (!p || !v) {
             free(p);
             free(v);
@@ -93,7 +84,7 @@ static bool trial_set(nnx_trial *t, const nnx_exp_axis *axes, size_t naxes, cons
                 ai = j;
         name_part(name, naxes ? label(axes, naxes, ai) : paths[i], values[i]);
     }
-    t->name = xstrdup(n ? name : "run");
+    t->name = strdup(n ? name : "run");
     return t->name != NULL;
 }
 
@@ -149,14 +140,14 @@ static bool unique_names(nnx_trial *t, size_t n)
 static void set_err(char **err, const char *msg)
 {
     if (err)
-        *err = xstrdup(msg);
+        *err = strdup(msg);
 }
 
 static char *draw_text(double x)
 {
     char tmp[40];
     snprintf(tmp, sizeof tmp, "%.4g", x);
-    return xstrdup(tmp);
+    return strdup(tmp);
 }
 
 nnx_plan *nnx_plan_make(const nnx_experiment *e, char **err)
@@ -268,12 +259,12 @@ nnx_plan *nnx_plan_make(const nnx_experiment *e, char **err)
         for (size_t i = 0; i < na; i++) {
             nnx_stage *st = &p->stages[i];
             p->nstages++;
-            st->path = xstrdup(s->axes[i].path);
+            st->path = strdup(s->axes[i].path);
             st->values = calloc(s->axes[i].nvalues, sizeof *st->values);
             if (!st->path || !st->values)
                 goto oom;
             for (size_t j = 0; j < s->axes[i].nvalues; j++) {
-                st->values[j] = xstrdup(s->axes[i].values[j]);
+                st->values[j] = strdup(s->axes[i].values[j]);
                 if (!st->values[j])
                     goto oom;
                 st->nvalues++;

@@ -85,6 +85,7 @@ size_t nnx_layer_ws_floats(const nnx_layer *L, int max_batch);
  * through, or NULL when dx was NULL). */
 const float *nnx_dense_forward(nnx_layer *L, const float *x, int n);
 const float *nnx_dense_backward(nnx_layer *L, const float *dy, float *dx, int n);
+size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch);
 const float *nnx_conv_forward(nnx_layer *L, const float *x, int n);
 const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n);
 const float *nnx_pool_forward(nnx_layer *L, const float *x, int n);

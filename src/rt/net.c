@@ -446,20 +446,25 @@ const float *nnx_flatten_backward(nnx_layer *L, const float *dy, float *dx, int 
     return dx;
 }
 
+/* Planes are short (tens of floats): a plain loop beats a call to memcpy. */
+static void copy_plane(float *restrict dst, const float *restrict src, int hw)
+{
+    for (int i = 0; i < hw; i++)
+        dst[i] = src[i];
+}
+
 void nnx_cnhw_to_nchw(const float *restrict src, float *restrict dst, int n, int c, int hw)
 {
-    for (int ch = 0; ch < c; ch++)
-        for (int s = 0; s < n; s++)
-            memcpy(dst + ((size_t)s * c + ch) * hw, src + ((size_t)ch * n + s) * hw,
-                   (size_t)hw * sizeof(float));
+    for (int s = 0; s < n; s++)
+        for (int ch = 0; ch < c; ch++)
+            copy_plane(dst + ((size_t)s * c + ch) * hw, src + ((size_t)ch * n + s) * hw, hw);
 }
 
 void nnx_nchw_to_cnhw(const float *restrict src, float *restrict dst, int n, int c, int hw)
 {
-    for (int ch = 0; ch < c; ch++)
-        for (int s = 0; s < n; s++)
-            memcpy(dst + ((size_t)ch * n + s) * hw, src + ((size_t)s * c + ch) * hw,
-                   (size_t)hw * sizeof(float));
+    for (int s = 0; s < n; s++)
+        for (int ch = 0; ch < c; ch++)
+            copy_plane(dst + ((size_t)ch * n + s) * hw, src + ((size_t)s * c + ch) * hw, hw);
 }
 
 /* --- queries --------------------------------------------------------------- */
@@ -483,8 +488,8 @@ size_t nnx_layer_ws_floats(const nnx_layer *L, int max_batch)
     switch (I->kind) {
     case NNX_LAYER_DENSE:      /* NCHW copy of a CNHW input */
         return L->in_layout == NNX_CNHW ? mb * (size_t)L->in_size : 0;
-    case NNX_LAYER_CONV:       /* im2col matrix [C·k·k][n·OH·OW] */
-        return (size_t)I->in_c * I->kernel * I->kernel * mb * I->out_h * I->out_w;
+    case NNX_LAYER_CONV:       /* im2col matrix of one chunk of samples */
+        return nnx_conv_ws_floats(L, max_batch);
     case NNX_LAYER_BATCHNORM:  /* 5 per-channel floats, 2 per-channel doubles */
         return 10 * (size_t)I->in_c;
     case NNX_LAYER_DROPOUT:    /* the mask, already scaled */

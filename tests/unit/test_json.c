@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nnx/json.h"
+#include "nnx/rt/rng.h"
 
 static char *write_sample(int indent)
 {
@@ -240,6 +241,44 @@ static void reader_limits_depth(void **state)
     free(deeper);
 }
 
+/* Mutated documents never crash the reader: each parses or fails inside the text. */
+static void reader_survives_mutations(void **state)
+{
+    (void)state;
+    const char *seed = "{\"a\": [1, -2.5e3, \"x\\u00e9\\n\", true, null, {\"b\": false}], \"c\": \"\"}";
+    size_t n = strlen(seed);
+    char buf[128];
+    nnx_rng g;
+    nnx_rng_seed(&g, 11, NNX_STREAM_USER);
+    int parsed = 0;
+    for (int i = 0; i < 5000; i++) {
+        memcpy(buf, seed, n);
+        size_t len = n;
+        int edits = 1 + (int)(nnx_rng_next(&g) % 4);
+        for (int e = 0; e < edits; e++) {
+            size_t at = (size_t)(nnx_rng_next(&g) % len);
+            switch (nnx_rng_next(&g) % 3) {
+            case 0: buf[at] = (char)(nnx_rng_next(&g) % 256); break;   /* replace */
+            case 1: memmove(buf + at, buf + at + 1, len - at - 1); len--; break; /* delete */
+            default: len = at + 1; break;                               /* truncate */
+            }
+            if (len == 0)
+                len = 1;
+        }
+        nnx_json_error err;
+        nnx_json *v = nnx_json_parse(buf, len, &err);
+        if (v) {
+            parsed++;
+            nnx_json_free(v);
+        } else {
+            assert_true(err.offset <= len);
+            assert_true(err.line >= 1 && err.col >= 1);
+            assert_true(err.msg[0] != '\0');
+        }
+    }
+    assert_true(parsed > 0 && parsed < 5000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +291,7 @@ int main(void)
         cmocka_unit_test(reader_unicode_escapes),
         cmocka_unit_test(reader_rejects_malformed),
         cmocka_unit_test(reader_limits_depth),
+        cmocka_unit_test(reader_survives_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -190,6 +190,97 @@ static void conv_known_values(void **state)
     nnx_net_free(net);
 }
 
+/* A direct convolution in double, for comparing the im2col path against: y,
+ * and for upstream gradient dy, dW, db and dx (all per the NCHW layout). */
+typedef struct conv_case {
+    int n, c, h, w, f, k, stride, pad;
+} conv_case;
+
+static void conv_reference(const conv_case *cc, const float *x, const float *wt, const float *b,
+                           const float *dy, double *y, double *dw, double *db, double *dx)
+{
+    int oh = (cc->h + 2 * cc->pad - cc->k) / cc->stride + 1;
+    int ow = (cc->w + 2 * cc->pad - cc->k) / cc->stride + 1;
+    size_t nw = (size_t)cc->f * cc->c * cc->k * cc->k;
+    memset(dw, 0, nw * sizeof *dw);
+    memset(db, 0, (size_t)cc->f * sizeof *db);
+    memset(dx, 0, (size_t)cc->n * cc->c * cc->h * cc->w * sizeof *dx);
+    for (int s = 0; s < cc->n; s++)
+        for (int f = 0; f < cc->f; f++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++) {
+                    size_t at = (((size_t)s * cc->f + f) * oh + i) * ow + j;
+                    double acc = b[f], g = dy[at];
+                    db[f] += g;
+                    for (int c = 0; c < cc->c; c++)
+                        for (int a = 0; a < cc->k; a++)
+                            for (int e = 0; e < cc->k; e++) {
+                                int ih = i * cc->stride - cc->pad + a;
+                                int iw = j * cc->stride - cc->pad + e;
+                                if (ih < 0 || ih >= cc->h || iw < 0 || iw >= cc->w)
+                                    continue;
+                                size_t xi = (((size_t)s * cc->c + c) * cc->h + ih) * cc->w + iw;
+                                size_t wi = (((size_t)f * cc->c + c) * cc->k + a) * cc->k + e;
+                                acc += (double)wt[wi] * x[xi];
+                                dw[wi] += g * x[xi];
+                                dx[xi] += g * wt[wi];
+                            }
+                    y[at] = acc;
+                }
+}
+
+static void close_to(const char *what, const float *got, const double *want, size_t m)
+{
+    double scale = 0;
+    for (size_t i = 0; i < m; i++)
+        scale = fmax(scale, fabs(want[i]));
+    for (size_t i = 0; i < m; i++)
+        if (fabs(got[i] - want[i]) > 1e-5 * scale + 1e-6)
+            fail_msg("%s[%zu] = %.7g, direct convolution gives %.7g", what, i,
+                     (double)got[i], want[i]);
+}
+
+/* Big planes make the runtime split the batch into chunks of one sample;
+ * every chunking must agree with the direct convolution. */
+static void conv_matches_direct_convolution_in_chunks(void **state)
+{
+    (void)state;
+    const conv_case cases[] = {
+        {3, 16, 32, 32, 3, 3, 1, 1},   /* 16·9·32·32·4 bytes a sample: one per chunk */
+        {5, 8, 40, 36, 2, 5, 2, 2},
+        {4, 2, 9, 9, 3, 3, 2, 0},      /* small: the whole batch in one chunk */
+    };
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        const conv_case *cc = &cases[t];
+        nnx_rt_error err;
+        nnx_net *net = nnx_net_new(cc->c, cc->h, cc->w, &err);
+        ok(nnx_net_add_conv(net, cc->f, cc->k, cc->stride, cc->pad, true, &err), &err);
+        ok(nnx_net_want_dinput(net, true, &err), &err);
+        ok(nnx_net_compile(net, cc->n, 9, &err), &err);
+        size_t in = (size_t)cc->n * nnx_net_in_size(net), out = (size_t)cc->n * nnx_net_out_size(net);
+        size_t nw = (size_t)cc->f * cc->c * cc->k * cc->k;
+        float *x = malloc(in * sizeof *x), *dy = malloc(out * sizeof *dy);
+        double *y = malloc(out * sizeof *y), *dw = malloc(nw * sizeof *dw);
+        double *db = malloc((size_t)cc->f * sizeof *db), *dx = malloc(in * sizeof *dx);
+        assert_true(x && dy && y && dw && db && dx);
+        for (size_t i = 0; i < in; i++)
+            x[i] = sinf(0.37f * (float)i);
+        for (size_t i = 0; i < out; i++)
+            dy[i] = cosf(0.11f * (float)i);
+        float *p = nnx_net_params(net);
+        for (size_t i = nw; i < nw + (size_t)cc->f; i++)
+            p[i] = 0.1f * (float)(i - nw);            /* biases too */
+        conv_reference(cc, x, p, p + nw, dy, y, dw, db, dx);
+        close_to("y", nnx_net_forward(net, x, cc->n, true), y, out);
+        assert_int_equal(nnx_net_backward(net, dy), 0);
+        close_to("dW", nnx_net_grads(net), dw, nw);
+        close_to("db", nnx_net_grads(net) + nw, db, (size_t)cc->f);
+        close_to("dx", nnx_net_dinput(net), dx, in);
+        free(x); free(dy); free(y); free(dw); free(db); free(dx);
+        nnx_net_free(net);
+    }
+}
+
 static void pools_known_values(void **state)
 {
     (void)state;
@@ -552,6 +643,7 @@ int main(void)
         cmocka_unit_test(impossible_shapes_are_errors),
         cmocka_unit_test(dense_known_values),
         cmocka_unit_test(conv_known_values),
+        cmocka_unit_test(conv_matches_direct_convolution_in_chunks),
         cmocka_unit_test(pools_known_values),
         cmocka_unit_test(activations_known_values),
         cmocka_unit_test(batchnorm_train_normalises_and_updates_running),
