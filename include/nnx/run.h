@@ -120,6 +120,10 @@ typedef struct nnx_run_opts {
     const nnx_exp_param *params;
     size_t      nparams;
     bool        keep_probs;     /* keep the test predictions in the result (ensembles) */
+    /* The splits of this experiment's data, already loaded (src/run/run_int.h):
+     * a search loads them once, before forking its workers.  Borrowed and
+     * only read; NULL: the trial loads its own. */
+    const struct nnx_run_data *data;
 } nnx_run_opts;
 
 typedef struct nnx_run_result {

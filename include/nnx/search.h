@@ -52,10 +52,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nnx/check.h"
 #include "nnx/exp.h"
-#include "nnx/plan.h"
 #include "nnx/rt/error.h"
+
+/* The checker's types (nnx/check.h, which cannot be included beside the
+ * runtime's headers: both define enum nnx_layer_kind). */
+typedef struct nnx_checker nnx_checker;
+struct nnx_override;
+
+typedef enum nnx_search_kind {
+    NNX_SEARCH_GRID,
+    NNX_SEARCH_RANDOM,
+    NNX_SEARCH_STAGED,
+    NNX_SEARCH_ENSEMBLE
+} nnx_search_kind;
 
 /* --- one trial --------------------------------------------------------------- */
 
@@ -63,8 +73,8 @@
 typedef struct nnx_search_trial {
     size_t index;               /* 0-based, in the order trials were first asked for */
     const char *name;           /* its directory name */
-    const nnx_override *ov;     /* its searched values (an ensemble member: seed) */
-    size_t nov;
+    const nnx_exp_param *params;    /* its searched values (an ensemble member: seed) */
+    size_t nparams;
     const nnx_experiment *e;    /* base experiment + --set + ov, checked */
     int stage;                  /* staged: the stage that first asked for it; else -1 */
     int threads;                /* BLAS threads it may use */
@@ -82,7 +92,8 @@ typedef struct nnx_search_row {
     char   *name;
     size_t  index;              /* nnx_search_trial.index */
     int     stage;              /* staged: the stage that first asked for it; else -1 */
-    char  **values;             /* [nnx_search_result.nparams]; "" = the base value */
+    char  **values;             /* [nvalues = nnx_search_result.nparams]; "" = the base value */
+    size_t  nvalues;
     char    status[16];         /* completed|stopped|diverged|interrupted|failed */
     char   *message;            /* status_message; "" when none */
     int     epoch;              /* the selected epoch; 0 = none */
@@ -153,7 +164,7 @@ typedef struct nnx_ensemble_stats {
 } nnx_ensemble_stats;
 
 typedef struct nnx_search_result {
-    nnx_plan_kind kind;         /* GRID, RANDOM, STAGED or ENSEMBLE */
+    nnx_search_kind kind;
     char   *dir;
     char  **paths;              /* the searched paths, in order: the parameter columns */
     size_t  nparams;
@@ -179,7 +190,7 @@ typedef struct nnx_search_result {
  * or was interrupted (see res->interrupted; failed trials are rows, not
  * errors); -1 with `err` when it could not start (a directory that cannot
  * be made or holds another experiment, no plan).  Free `res` either way. */
-int  nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, size_t nset,
+int  nnx_search_run(nnx_checker *c, const char *name, const struct nnx_override *set, size_t nset,
                     const nnx_experiment *base, const nnx_search_opts *o,
                     nnx_search_result *res, nnx_rt_error *err);
 void nnx_search_result_free(nnx_search_result *res);
@@ -225,6 +236,33 @@ void nnx_probs_free(nnx_probs *p);
  * Every member must have the same rows, labels and columns.  0, or -1 with err. */
 int nnx_ensemble_average(const char *const *member_dirs, size_t n, const char *split,
                          nnx_probs *out, nnx_rt_error *err);
+
+/* --- the real runner: nnx_run_trial on data loaded once --------------------------- */
+
+/* The context of nnx_search_train: the base experiment's data, loaded once
+ * by nnx_search_trainer_new (before nnx_search_run forks its workers, which
+ * then share it copy-on-write).  A trial whose data differs from the base's
+ * (a search over `seed` or a data setting) loads its own.  Ensemble members
+ * all use the base experiment's splits, so that their predictions line up
+ * row for row; each saves its valid and test probabilities
+ * (probs_valid.f32, probs_test.f32) for the ensemble's average.
+ * Owns the loaded data; borrows the base experiment and the strings. */
+typedef struct nnx_search_trainer nnx_search_trainer;
+
+typedef struct nnx_search_trainer_opts {
+    const char *source;                     /* the .nnx file, for summary.json */
+    const volatile sig_atomic_t *interrupt; /* Ctrl-C: the trial stops after its batch */
+    const char *mlflow_uri;                 /* $MLFLOW_TRACKING_URI, or NULL */
+} nnx_search_trainer_opts;
+
+nnx_search_trainer *nnx_search_trainer_new(const nnx_experiment *base, const nnx_search_trainer_opts *o,
+                                           nnx_rt_error *err);
+void nnx_search_trainer_free(nnx_search_trainer *tr);
+/* Rows of each split loaded (nnx_exp_split order; 0 = absent). */
+void nnx_search_trainer_rows(const nnx_search_trainer *tr, int32_t rows[NNX_XSPLIT_COUNT]);
+
+/* An nnx_search_runner whose ctx is an nnx_search_trainer. */
+int nnx_search_train(const nnx_search_trial *t, const char *dir, void *ctx, nnx_rt_error *err);
 
 /* --- reading the result ------------------------------------------------------- */
 

@@ -13,6 +13,7 @@
 #include "nnx/exp.h"
 #include "nnx/resolve.h"
 #include "nnx/run.h"
+#include "cli/run_search.h"
 
 enum { EXIT_INTERRUPTED = 130, MAX_SETS = 64 };
 
@@ -403,6 +404,7 @@ int cmd_run(int argc, char **argv)
     nnx_override sets[MAX_SETS];
     size_t nsets = 0;
     int threads = 1;
+    bool resume = false;
     view v = { .out = stdout };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -444,8 +446,7 @@ int cmd_run(int argc, char **argv)
                 return EXIT_BAD_INPUT;
             }
         } else if (!strcmp(a, "--resume")) {
-            fprintf(stderr, "nnx run: --resume is not supported yet\n");
-            return EXIT_BAD_INPUT;
+            resume = true;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "nnx run: unknown option '%s'\n", a);
             return usage(stderr, EXIT_BAD_INPUT);
@@ -495,7 +496,15 @@ int cmd_run(int argc, char **argv)
                        .mlflow_uri = getenv("MLFLOW_TRACKING_URI") };
     int status;
     if (e->search.kind != NNX_XSEARCH_NONE || e->nensemble) {
-        status = run_plan(&v, c, name, sets, nsets, e, &o, color);
+        /* searches and ensembles: src/cli/run_search.c (workers, resume); -j is trials at once */
+        cli_search_args sa = { .file = file, .name = name, .sets = sets, .nsets = nsets, .c = c, .e = e,
+                               .out_dir = out_dir, .jobs = threads, .resume = resume, .quiet = v.quiet,
+                               .interrupt = &interrupt_flag };
+        status = cli_run_search(&sa);
+        (void)run_plan;     /* the sequential search of src/run/search.c, now unused */
+    } else if (resume) {
+        fprintf(stderr, "nnx run: --resume applies to a search or an ensemble; '%s' is a single run\n", e->name);
+        status = EXIT_BAD_INPUT;
     } else {
         nnx_run_result r;
         if (nnx_run_trial(e, &o, &r) < 0) {

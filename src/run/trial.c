@@ -42,6 +42,7 @@ typedef struct trial {
     const nnx_run_callbacks *cb;
     nnx_run_result       *r;
     nnx_run_data data;
+    bool         data_borrowed;  /* opts.data: not ours to free */
     nnx_net     *net;
     nnx_optim    opt;
     nnx_sched    sched;
@@ -247,7 +248,10 @@ static int setup(trial *t, nnx_rt_error *err)
         if (e->metrics[m].kind == NNX_XMETRIC_LUA)
             return nnx_rt_fail(err, "metric lua.%s: Lua metrics are not wired into nnx run yet",
                                e->metrics[m].name);
-    if (nnx_run_data_load(e, &t->data, err) < 0)
+    if (t->o->data) {
+        t->data = *t->o->data;
+        t->data_borrowed = true;
+    } else if (nnx_run_data_load(e, &t->data, err) < 0)
         return -1;
     const nnx_dataset *train = &t->data.split[NNX_XSPLIT_TRAIN];
     t->loss = nnx_run_loss_kind(e->loss.kind);
@@ -779,7 +783,8 @@ static void trial_free(trial *t)
     if (t->opt_ready)
         nnx_optim_free(&t->opt);
     nnx_net_free(t->net);
-    nnx_run_data_free(&t->data);
+    if (!t->data_borrowed)
+        nnx_run_data_free(&t->data);
     nnx_metrics_log_close(&t->mlog);
     if (t->steps)
         fclose(t->steps);

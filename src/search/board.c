@@ -193,7 +193,7 @@ static void json_search(nnx_json_writer *w, const srch_board *b)
         }
     nnx_json_end_object(w);
     nnx_json_key_number(w, "winner_value", win ? win->value : NAN);
-    if (b->kind == NNX_PLAN_STAGED) {
+    if (b->kind == NNX_SEARCH_STAGED) {
         nnx_json_key(w, "stages");
         nnx_json_begin_array(w);
         for (size_t s = 0; s < b->nstages; s++) {
@@ -267,12 +267,12 @@ static void json_ensemble(nnx_json_writer *w, const srch_board *b)
 
 int srch_board_write(const srch_board *b, nnx_rt_error *err)
 {
-    if (b->kind != NNX_PLAN_ENSEMBLE && write_trials_csv(b, err) < 0)
+    if (b->kind != NNX_SEARCH_ENSEMBLE && write_trials_csv(b, err) < 0)
         return -1;
     nnx_json_writer w;
     nnx_json_writer_to_buffer(&w, 2);
     nnx_json_begin_object(&w);
-    if (b->kind == NNX_PLAN_ENSEMBLE)
+    if (b->kind == NNX_SEARCH_ENSEMBLE)
         json_ensemble(&w, b);
     else
         json_search(&w, b);

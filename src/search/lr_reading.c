@@ -76,7 +76,7 @@ void nnx_search_lr_reading(const nnx_search_result *res, char *buf, size_t size)
     for (size_t i = 0; i < res->nparams; i++)
         if (is_lr_path(res->paths[i]))
             p = (long)i;
-    if (p < 0 || res->nrows < 2 || res->kind == NNX_PLAN_ENSEMBLE || size < 2)
+    if (p < 0 || res->nrows < 2 || res->kind == NNX_SEARCH_ENSEMBLE || size < 2)
         return;
     lr_row *r = malloc(res->nrows * sizeof *r);
     if (!r)
@@ -86,7 +86,7 @@ void nnx_search_lr_reading(const nnx_search_result *res, char *buf, size_t size)
         const nnx_search_row *row = &res->rows[i];
         bool others_base = true;    /* the curve is read where only the lr differs */
         for (size_t q = 0; q < row->nvalues; q++)
-            if ((long)q != p && row->values[q][0] && res->nparams > 1 && res->kind == NNX_PLAN_STAGED)
+            if ((long)q != p && row->values[q][0] && res->nparams > 1 && res->kind == NNX_SEARCH_STAGED)
                 others_base = false;
         char *end;
         double lr = (size_t)p < row->nvalues ? strtod(row->values[p], &end) : NAN;
@@ -96,7 +96,7 @@ void nnx_search_lr_reading(const nnx_search_result *res, char *buf, size_t size)
     }
     /* in a grid with other axes, read the lr curve at the winner's other values */
     const nnx_search_row *win = res->winner >= 0 ? &res->rows[res->winner] : NULL;
-    if (res->kind != NNX_PLAN_STAGED && res->nparams > 1 && win) {
+    if (res->kind != NNX_SEARCH_STAGED && res->nparams > 1 && win) {
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
             bool same = true;

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nnx/check.h"
+#include "nnx/plan.h"
 #include "nnx/rundir.h"
 #include "search/search_int.h"
 
@@ -19,7 +21,7 @@ typedef struct job {
     int             stage;
     char           *name;
     char           *dir;
-    nnx_override   *ov;         /* its own values; path and value strings owned */
+    nnx_exp_param  *ov;         /* its own values; path and value strings owned */
     size_t          nov;
     nnx_experiment *e;          /* NULL when the check failed (then `why`) */
     char           *why;
@@ -55,8 +57,8 @@ static void job_free(job *j)
     free(j->name);
     free(j->dir);
     for (size_t i = 0; i < j->nov; i++) {
-        free((char *)j->ov[i].path);
-        free((char *)j->ov[i].value);
+        free(j->ov[i].path);
+        free(j->ov[i].value);
     }
     free(j->ov);
     nnx_experiment_free(j->e);
@@ -105,7 +107,7 @@ static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stag
     for (size_t i = 0; i < s->nset; i++)
         all[i] = s->set[i];
     for (size_t i = 0; i < j->nov; i++)
-        all[s->nset + i] = j->ov[i];
+        all[s->nset + i] = (nnx_override){ j->ov[i].path, j->ov[i].value };
     nnx_diags d = { 0 };
     j->e = nnx_check_experiment(s->c, s->name, all, s->nset + j->nov, &d);
     if (!j->e)
@@ -171,7 +173,7 @@ static nnx_search_row *ranked_rows(const search *s, size_t *n)
     for (size_t i = 0; i < s->njobs; i++)
         if (s->jobs[i]->state == JOB_DONE)
             rows[(*n)++] = s->jobs[i]->row;
-    if (s->res->kind != NNX_PLAN_ENSEMBLE)
+    if (s->res->kind != NNX_SEARCH_ENSEMBLE)
         nnx_search_rank(rows, *n, s->res->select_max);
     return rows;
 }
@@ -196,7 +198,7 @@ static int write_board(search *s, bool final)
             dirs[d++] = s->jobs[i]->dir;
     int rc = 0;
     nnx_search_result *res = s->res;
-    if (res->kind == NNX_PLAN_ENSEMBLE) {
+    if (res->kind == NNX_SEARCH_ENSEMBLE) {
         srch_ensemble_stats_free(&res->ens);
         rc = srch_ensemble_stats(final && !res->interrupted ? s->base : NULL, ptrs, dirs, n, &res->ens,
                                  s->err);
@@ -207,7 +209,7 @@ static int write_board(search *s, bool final)
         .select = res->select, .select_max = res->select_max, .kind = res->kind,
         .paths = res->paths, .nparams = res->nparams, .rows = ptrs, .nrows = n,
         .planned = res->planned, .stages = res->stages, .nstages = res->nstages,
-        .ens = res->kind == NNX_PLAN_ENSEMBLE ? &res->ens : NULL, .message = res->message,
+        .ens = res->kind == NNX_SEARCH_ENSEMBLE ? &res->ens : NULL, .message = res->message,
     };
     if (rc == 0)
         rc = srch_board_write(&b, s->err);
@@ -235,7 +237,7 @@ static void emit(search *s, nnx_search_event ev)
             running[ev.running++] = s->jobs[i]->name;
     }
     ev.running_names = running;
-    ev.best = rows && n && s->res->kind != NNX_PLAN_ENSEMBLE && srch_row_group(&rows[0]) == 0 ? &rows[0] : NULL;
+    ev.best = rows && n && s->res->kind != NNX_SEARCH_ENSEMBLE && srch_row_group(&rows[0]) == 0 ? &rows[0] : NULL;
     ev.select = s->res->select;
     ev.select_max = s->res->select_max;
     s->o->event(s->o->event_user, &ev);
@@ -248,7 +250,7 @@ static void emit(search *s, nnx_search_event ev)
 /* In the worker (or in-process): run the trial and make sure a summary is left. */
 static void run_one(search *s, job *j)
 {
-    nnx_search_trial t = { .index = j->index, .name = j->name, .ov = j->ov, .nov = j->nov, .e = j->e,
+    nnx_search_trial t = { .index = j->index, .name = j->name, .params = j->ov, .nparams = j->nov, .e = j->e,
                            .stage = j->stage, .threads = s->threads };
     nnx_rt_error err = { { 0 } };
     int rc = s->o->run(&t, j->dir, s->o->run_ctx, &err);
@@ -582,7 +584,7 @@ static int open_dir(search *s)
         rc = srch_write_atomic(path, text, strlen(text), s->err);
     free(text);
     free(path);
-    s->root = srch_join(s->o->dir, s->res->kind == NNX_PLAN_ENSEMBLE ? "members" : "trials");
+    s->root = srch_join(s->o->dir, s->res->kind == NNX_SEARCH_ENSEMBLE ? "members" : "trials");
     if (rc == 0 && !s->root)
         rc = nnx_rt_fail(s->err, "out of memory");
     if (rc == 0)
@@ -594,12 +596,12 @@ static int set_paths(search *s)
 {
     nnx_search_result *res = s->res;
     const nnx_exp_search *x = &s->base->search;
-    size_t n = res->kind == NNX_PLAN_ENSEMBLE ? 1 : x->naxes;
+    size_t n = res->kind == NNX_SEARCH_ENSEMBLE ? 1 : x->naxes;
     res->paths = calloc(n ? n : 1, sizeof *res->paths);
     if (!res->paths)
         return nnx_rt_fail(s->err, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        res->paths[i] = srch_strdup(res->kind == NNX_PLAN_ENSEMBLE ? "seed" : x->axes[i].path);
+        res->paths[i] = srch_strdup(res->kind == NNX_SEARCH_ENSEMBLE ? "seed" : x->axes[i].path);
         if (!res->paths[i])
             return nnx_rt_fail(s->err, "out of memory");
         res->nparams++;
@@ -622,7 +624,7 @@ static int take_rows(search *s)
         }
     res->rows = rows;
     res->nrows = n;
-    res->winner = res->kind != NNX_PLAN_ENSEMBLE && n && srch_row_group(&rows[0]) == 0 ? 0 : -1;
+    res->winner = res->kind != NNX_SEARCH_ENSEMBLE && n && srch_row_group(&rows[0]) == 0 ? 0 : -1;
     return 0;
 }
 
@@ -643,7 +645,9 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
         free(perr);
         return -1;
     }
-    res->kind = s.plan->kind;
+    res->kind = s.plan->kind == NNX_PLAN_GRID ? NNX_SEARCH_GRID
+              : s.plan->kind == NNX_PLAN_RANDOM ? NNX_SEARCH_RANDOM
+              : s.plan->kind == NNX_PLAN_STAGED ? NNX_SEARCH_STAGED : NNX_SEARCH_ENSEMBLE;
     res->dir = srch_strdup(o->dir);
     nnx_exp_metric_ref_str(base, base->select, res->select, sizeof res->select);
     res->select_max = base->select.maximize;
@@ -652,7 +656,7 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
     if (s.threads < 1)
         s.threads = 1;
     int rc = 0;
-    if (res->kind == NNX_PLAN_SINGLE)
+    if (s.plan->kind == NNX_PLAN_SINGLE)
         rc = nnx_rt_fail(err, "experiment '%s' has no search and no ensemble", base->name);
     if (rc == 0 && !res->dir)
         rc = nnx_rt_fail(err, "out of memory");
@@ -661,7 +665,7 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
     if (rc == 0)
         rc = open_dir(&s);
     if (rc == 0)
-        rc = res->kind == NNX_PLAN_STAGED ? run_staged(&s) : run_list(&s);
+        rc = res->kind == NNX_SEARCH_STAGED ? run_staged(&s) : run_list(&s);
     if (rc == 0)
         rc = write_board(&s, true);
     if (rc == 0)

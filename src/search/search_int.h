@@ -44,7 +44,7 @@ typedef struct srch_board {
     const char *dir, *version, *experiment, *search_kind;
     const char *select;
     bool select_max;
-    nnx_plan_kind kind;
+    nnx_search_kind kind;
     char *const *paths;
     size_t nparams;
     const nnx_search_row *const *rows;  /* ranked, best first */

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "nnx/json.h"
+#include "nnx/check.h"
+#include "nnx/plan.h"
 #include "nnx/resolve.h"
 #include "nnx/rundir.h"
 #include "nnx/search.h"
@@ -257,7 +259,7 @@ static void grid_ranks_by_select_and_keeps_a_diverged_trial(void **state)
     fixture *f = *state;
     nnx_search_result r;
     assert_int_equal(search(f, "grid", "g", 1, &r), 0);
-    assert_int_equal(r.kind, NNX_PLAN_GRID);
+    assert_int_equal(r.kind, NNX_SEARCH_GRID);
     assert_int_equal(r.nrows, 8);
     assert_int_equal(r.ran, 8);
     assert_int_equal(log_lines(f, NULL), 8);
@@ -391,7 +393,7 @@ static void random_search_draws_the_planned_trials(void **state)
     fixture *f = *state;
     nnx_search_result r;
     assert_int_equal(search(f, "rnd", "r", 2, &r), 0);
-    assert_int_equal(r.kind, NNX_PLAN_RANDOM);
+    assert_int_equal(r.kind, NNX_SEARCH_RANDOM);
     assert_int_equal(r.nrows, 6);
     assert_int_equal(r.ran, 6);
     /* the trials are the plan's, values included */
@@ -424,7 +426,7 @@ static void staged_carries_winners_forward_and_reuses_points(void **state)
     fixture *f = *state;
     nnx_search_result r;
     assert_int_equal(search(f, "staged", "s", 0, &r), 0);
-    assert_int_equal(r.kind, NNX_PLAN_STAGED);
+    assert_int_equal(r.kind, NNX_SEARCH_STAGED);
     /* stage 1: 4 lrs; stage 2: epochs = 5 is stage 1's winner again (reused), 10 is new;
        stage 3: batch = 32 is stage 2's winner (reused), 64 is new */
     assert_int_equal(f->s.calls, 6);
