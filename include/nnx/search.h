@@ -186,13 +186,16 @@ typedef struct nnx_search_result {
 
 /* Run the search (or ensemble) of `base`, the experiment `name` of the
  * checker's program checked with overrides `set` (the `--set` flags; a
- * trial's values are applied after them).  0 when the search ran to its end
- * or was interrupted (see res->interrupted; failed trials are rows, not
- * errors); -1 with `err` when it could not start (a directory that cannot
- * be made or holds another experiment, no plan).  Free `res` either way. */
+ * trial's values are applied after them).  Every trial is checked before
+ * the first one trains (a staged search: each stage's values with the
+ * first values of the stages before).  0 when the search ran to its end or
+ * was interrupted (see res->interrupted; failed trials are rows, not
+ * errors); -1 with `err` when it could not start: a trial that does not
+ * check (its errors added to `d`, which may be NULL), a directory that
+ * cannot be made or holds another experiment.  Free `res` either way. */
 int  nnx_search_run(nnx_checker *c, const char *name, const struct nnx_override *set, size_t nset,
                     const nnx_experiment *base, const nnx_search_opts *o,
-                    nnx_search_result *res, nnx_rt_error *err);
+                    nnx_search_result *res, nnx_diags *d, nnx_rt_error *err);
 void nnx_search_result_free(nnx_search_result *res);
 
 /* "<experiment>-<6 hex>" from the experiment's canonical text: the same

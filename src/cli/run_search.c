@@ -146,7 +146,7 @@ static void print_leaderboard(FILE *o, const nnx_search_result *r)
                     v = row->metric_values[m];
             fprintf(o, " %14.6g", v);
         }
-        fprintf(o, " %9.1f\n", row->seconds);
+        fprintf(o, " %9.1f%s\n", row->seconds, (long)i == r->winner ? "  <- best" : "");
     }
     if (r->nrows > TOP_ROWS)
         fprintf(o, "  ... %zu more in trials.csv\n", r->nrows - TOP_ROWS);
@@ -156,13 +156,13 @@ static void print_ensemble(FILE *o, const nnx_search_result *r)
 {
     const nnx_ensemble_stats *s = &r->ens;
     fprintf(o, "\nmembers, each selected by %s(%s) (%s):\n", r->select_max ? "max" : "min", r->select, r->dir);
-    fprintf(o, "  %-22s %-11s %5s", "seed", "status", "epoch");
+    fprintf(o, "  %-29s %-11s %5s", "seed", "status", "epoch");
     for (size_t i = 0; i < s->n; i++)
         fprintf(o, " %16s", s->names[i]);
     fputc('\n', o);
     for (size_t i = 0; i < r->nrows; i++) {
         const nnx_search_row *row = &r->rows[i];
-        fprintf(o, "  %-22s %-11s %5d", row->name, row->status, row->epoch);
+        fprintf(o, "  %-29s %-11s %5d", row->name, row->status, row->epoch);
         for (size_t k = 0; k < s->n; k++) {
             double v = NAN;
             for (size_t m = 0; m < row->nmetrics; m++)
@@ -172,14 +172,14 @@ static void print_ensemble(FILE *o, const nnx_search_result *r)
         }
         fputc('\n', o);
     }
-    fprintf(o, "  %-22s %-11s %5s", "mean ± std", "", "");
+    fprintf(o, "  %-30s %-11s %5s", "mean ± std", "", "");   /* ± is two bytes */
     for (size_t k = 0; k < s->n; k++) {
         char cell[48];
         snprintf(cell, sizeof cell, "%.4f±%.4f", s->mean[k], s->std[k]);
         fprintf(o, " %16s", cell);
     }
     fputc('\n', o);
-    fprintf(o, "  %-22s %-11s %5s", "ensemble (mean probs)", "", "");
+    fprintf(o, "  %-29s %-11s %5s", "ensemble (mean probabilities)", "", "");
     for (size_t k = 0; k < s->n; k++)
         fprintf(o, " %16.6g", s->ensemble[k]);
     fputc('\n', o);
@@ -262,10 +262,12 @@ int cli_run_search(const cli_search_args *a)
                            .run = nnx_search_train, .run_ctx = tr, .event = on_event, .event_user = &v,
                            .interrupt = a->interrupt };
     nnx_search_result r;
-    int rc = nnx_search_run(a->c, a->name, a->sets, a->nsets, e, &so, &r, &err);
+    nnx_diags d = { 0 };
+    int rc = nnx_search_run(a->c, a->name, a->sets, a->nsets, e, &so, &r, &d, &err);
     clear_block(&v);
     int status = EXIT_OK;
     if (rc < 0) {
+        nnx_diags_print(&d, stderr, isatty(fileno(stderr)));
         fprintf(stderr, "nnx run: %s\n", err.msg);
         status = EXIT_BAD_INPUT;
     } else {
@@ -296,6 +298,7 @@ int cli_run_search(const cli_search_args *a)
             status = EXIT_RUN_FAILED;
     }
     fflush(o);
+    nnx_diags_free(&d);
     nnx_search_result_free(&r);
     nnx_search_trainer_free(tr);
     free(dir);

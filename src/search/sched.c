@@ -547,6 +547,55 @@ static int run_staged(search *s)
 
 /* --- setup ---------------------------------------------------------------------- */
 
+/* Check one trial (--set flags, then its values) into `d`; true when it checks. */
+static bool trial_checks(search *s, const nnx_trial *t, nnx_diags *d)
+{
+    nnx_override *all = calloc(s->nset + t->nov + 1, sizeof *all);
+    if (!all)
+        return false;
+    for (size_t i = 0; i < s->nset; i++)
+        all[i] = s->set[i];
+    for (size_t i = 0; i < t->nov; i++)
+        all[s->nset + i] = t->ov[i];
+    nnx_experiment *e = nnx_check_experiment(s->c, s->name, all, s->nset + t->nov, d);
+    free(all);
+    nnx_experiment_free(e);
+    return e != NULL;
+}
+
+/* Every trial of the plan checks (staged: each stage with the first values
+ * of the stages before), or -1 naming the first that does not. */
+static int check_all(search *s, nnx_diags *d)
+{
+    nnx_diags local = { 0 };
+    nnx_diags *dd = d ? d : &local;
+    const char *bad = NULL;
+    int rc = 0;
+    if (s->plan->kind != NNX_PLAN_STAGED) {
+        for (size_t i = 0; i < s->plan->ntrials; i++)
+            if (!trial_checks(s, &s->plan->trials[i], dd) && !bad)
+                bad = s->plan->trials[i].name;
+        if (bad)
+            rc = nnx_rt_fail(s->err, "trial %s does not check; nothing was trained", bad);
+    } else {
+        size_t *kept = calloc(s->plan->nstages + 1, sizeof *kept);
+        for (size_t k = 0; kept && k < s->plan->nstages && rc == 0; k++) {
+            size_t n;
+            nnx_trial *t = nnx_plan_stage(s->plan, k, kept, &n);
+            for (size_t i = 0; i < n && rc == 0; i++)
+                if (!trial_checks(s, &t[i], dd))
+                    rc = nnx_rt_fail(s->err, "trial %s (stage %zu) does not check; nothing was trained",
+                                     t[i].name, k + 1);
+            nnx_trials_free(t, n);
+        }
+        if (!kept)
+            rc = nnx_rt_fail(s->err, "out of memory");
+        free(kept);
+    }
+    nnx_diags_free(&local);
+    return rc;
+}
+
 void nnx_search_dir_name(const nnx_experiment *e, char *buf, size_t size)
 {
     char *text = nnx_experiment_write(e);
@@ -630,7 +679,7 @@ static int take_rows(search *s)
 
 int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, size_t nset,
                    const nnx_experiment *base, const nnx_search_opts *o,
-                   nnx_search_result *res, nnx_rt_error *err)
+                   nnx_search_result *res, nnx_diags *d, nnx_rt_error *err)
 {
     memset(res, 0, sizeof *res);
     res->winner = -1;
@@ -660,6 +709,8 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
         rc = nnx_rt_fail(err, "experiment '%s' has no search and no ensemble", base->name);
     if (rc == 0 && !res->dir)
         rc = nnx_rt_fail(err, "out of memory");
+    if (rc == 0)
+        rc = check_all(&s, d);
     if (rc == 0)
         rc = set_paths(&s);
     if (rc == 0)

@@ -46,7 +46,14 @@ static const char *const program_text =
     "    search random(trials = 6, seed = 3) { optimizer.lr in loguniform(1e-4, 1e-1)\n"
     "                                          model.p in uniform(0, 0.5) }\n"
     "}\n"
-    "experiment members extends base { ensemble { seeds = 4 } }\n";
+    "experiment members extends base { ensemble { seeds = 4 } }\n"
+    "data img { train = spirals(n = 300, classes = 3, noise = 0.2, seed = 7)\n"
+    "           valid = split(train, 0.2)  shape = [1, 2, 1] }\n"
+    "network c(k = 1, pad = 1) { conv(4, k, pad = pad) flatten dense(3) }\n"
+    "experiment bad extends base {\n"
+    "    data = img  model = c()\n"
+    "    search grid { model.k in [1, 3]  model.pad in [1, 0] }   # k = 3, pad = 0 does not fit\n"
+    "}\n";
 
 /* --- the synthetic runner ---------------------------------------------------- */
 
@@ -219,7 +226,7 @@ static int search(fixture *f, const char *name, const char *sub, int jobs, nnx_s
                           .threads = 2, .run = synth_run, .run_ctx = &f->s, .event = on_event,
                           .event_user = f };
     nnx_rt_error err = { { 0 } };
-    int rc = nnx_search_run(f->c, name, NULL, 0, e, &o, res, &err);
+    int rc = nnx_search_run(f->c, name, NULL, 0, e, &o, res, NULL, &err);
     if (rc)
         fprintf(stderr, "search: %s\n", err.msg);
     nnx_experiment_free(e);
@@ -590,6 +597,27 @@ static void another_experiment_in_the_directory_is_refused(void **state)
     nnx_diags_free(&d);
 }
 
+static void a_trial_that_does_not_check_stops_the_search_before_training(void **state)
+{
+    fixture *f = *state;
+    nnx_diags d = { 0 };
+    nnx_experiment *e = nnx_check_experiment(f->c, "bad", NULL, 0, &d);
+    assert_non_null(e);     /* each value fits the base; one combination does not */
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/bad", f->tmp);
+    nnx_search_opts o = { .dir = dir, .jobs = 1, .run = synth_run, .run_ctx = &f->s };
+    nnx_search_result r;
+    nnx_rt_error err = { { 0 } };
+    assert_int_equal(nnx_search_run(f->c, "bad", NULL, 0, e, &o, &r, &d, &err), -1);
+    assert_non_null(strstr(err.msg, "does not check; nothing was trained"));
+    assert_true(d.nerrors > 0);
+    assert_int_equal(f->s.calls, 0);
+    assert_int_equal(access(dir, F_OK), -1);
+    nnx_search_result_free(&r);
+    nnx_experiment_free(e);
+    nnx_diags_free(&d);
+}
+
 static void lr_reading_names_the_best_and_the_diverged(void **state)
 {
     fixture *f = *state;
@@ -620,6 +648,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_search_killed_whole_resumes_where_it_stopped, setup, teardown),
         cmocka_unit_test_setup_teardown(a_trial_that_cannot_start_is_a_failed_row, setup, teardown),
         cmocka_unit_test_setup_teardown(another_experiment_in_the_directory_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_trial_that_does_not_check_stops_the_search_before_training, setup, teardown),
         cmocka_unit_test_setup_teardown(lr_reading_names_the_best_and_the_diverged, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -192,7 +192,7 @@ static void a_real_ensemble_is_recomputed_from_its_members(void **state)
     nnx_search_opts o = { .dir = dir, .version = "test", .jobs = 1, .fork = false, .threads = 1,
                           .run = nnx_search_train, .run_ctx = tr };
     nnx_search_result r;
-    assert_int_equal(nnx_search_run(c, NULL, NULL, 0, e, &o, &r, &err), 0);
+    assert_int_equal(nnx_search_run(c, NULL, NULL, 0, e, &o, &r, NULL, &err), 0);
     assert_int_equal(r.kind, NNX_SEARCH_ENSEMBLE);
     assert_int_equal(r.nrows, 5);
     assert_int_equal(r.ens.n, 6);     /* valid and test: loss, accuracy, auc */
