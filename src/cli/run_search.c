@@ -221,10 +221,12 @@ int cli_run_search(const cli_search_args *a)
         free(dir);
         return EXIT_BAD_INPUT;
     }
+    /* One BLAS thread per trial, whatever -j is: OpenBLAS gives different
+     * last bits with another thread count, and -j must not change the
+     * leaderboard.  The machine's cores are used by running -j trials at once. */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int ncores = cores < 1 ? 1 : cores > 256 ? 256 : (int)cores;
     int jobs = a->jobs < 1 ? 1 : a->jobs;
-    int per = ncores / jobs < 1 ? 1 : ncores / jobs;
+    int per = 1;
 
     board_view v = { .out = o, .tty = isatty(fileno(o)), .quiet = a->quiet, .ensemble = e->nensemble > 0 &&
                      e->search.kind == NNX_XSEARCH_NONE, .t0 = now_seconds() };
@@ -239,7 +241,8 @@ int cli_run_search(const cli_search_args *a)
                 nnx_exp_search_name(e->search.kind), v.total, v.stages ? " at most" : "",
                 e->select.maximize ? "max" : "min", sel);
     fprintf(o, "directory   %s%s\n", dir, existed ? " (resuming: finished trials are kept)" : "");
-    fprintf(o, "workers     %d at once, %d BLAS thread%s each\n", jobs, per, per == 1 ? "" : "s");
+    fprintf(o, "workers     %d at once, %d BLAS thread each (%ld cores%s)\n", jobs, per, cores,
+            jobs < cores ? "; -j N runs N trials at once" : "");
     fflush(o);
 
     double t = now_seconds();
