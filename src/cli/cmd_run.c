@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +36,40 @@ typedef struct view {
     size_t ncols;
     const nnx_experiment *e;
 } view;
+
+/* The Lua stdlib (nnx/metrics.lua): stdlib/lua beside the binary, or the
+ * installed one, found as the resolver finds stdlib/ for imports.  NULL if
+ * none; the result is malloc'd. */
+static char *find_lua_stdlib(void)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    const char *tails[] = { "stdlib/lua", "../share/nnx/stdlib/lua" };
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        for (size_t i = 0; slash && i < 2; i++) {
+            size_t len = (size_t)(slash - exe) + strlen(tails[i]) + 2;
+            char *dir = malloc(len);
+            if (!dir)
+                return NULL;
+            snprintf(dir, len, "%.*s/%s", (int)(slash - exe), exe, tails[i]);
+            struct stat st;
+            if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+                return dir;
+            free(dir);
+        }
+    }
+    const char *installed = "/usr/local/share/nnx/stdlib/lua";
+    struct stat st;
+    if (stat(installed, &st) == 0 && S_ISDIR(st.st_mode)) {
+        char *dir = malloc(strlen(installed) + 1);
+        if (dir)
+            strcpy(dir, installed);
+        return dir;
+    }
+    return NULL;
+}
 
 static double now_seconds(void)
 {
@@ -493,6 +528,8 @@ int cmd_run(int argc, char **argv)
     nnx_run_opts o = { .out_dir = out_dir, .source = file, .threads = threads,
                        .interrupt = &interrupt_flag, .cb = &cb,
                        .mlflow_uri = getenv("MLFLOW_TRACKING_URI") };
+    char *lua_stdlib = find_lua_stdlib();
+    o.lua_stdlib = lua_stdlib;
     int status;
     if (e->search.kind != NNX_XSEARCH_NONE || e->nensemble) {
         status = run_plan(&v, c, name, sets, nsets, e, &o, color);
@@ -509,6 +546,7 @@ int cmd_run(int argc, char **argv)
         nnx_run_result_free(&r);
     }
     signal(SIGINT, SIG_DFL);
+    free(lua_stdlib);
     nnx_experiment_free(e);
     nnx_diags_free(&d);
     nnx_checker_free(c);
