@@ -565,6 +565,8 @@ static int yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner, nnx_pctx *pc)
         return 0;   /* enough: stop reading this file */
     } else {
         tok = nnx_scan(lval, lloc, scanner);
+        if (tok == 0)   /* flex sets no location at the end */
+            lloc->begin = lloc->end = (uint32_t)pc->src->len;
     }
     switch (tok) {
     case '(': case '[': case '{': {
