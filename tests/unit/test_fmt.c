@@ -388,6 +388,20 @@ static void layers_keep_their_lines(void **state)
                "    }\n"
                "    dense(10)\n"
                "}\n");
+    /* Lines that repeat the same layers line up; others do not. */
+    assert_fmt("network m(width = 256, p = 0.2) {\n"
+               "dense(width) batchnorm swish dropout(p)  # first\n"
+               "dense(width / 2) batchnorm swish dropout(p)\n"
+               "flatten dropout(p)\n"
+               "dense(128) swish\n"
+               "dense(10)\n}\n",
+               "network m(width = 256, p = 0.2) {\n"
+               "    dense(width)      batchnorm  swish  dropout(p)  # first\n"
+               "    dense(width / 2)  batchnorm  swish  dropout(p)\n"
+               "    flatten  dropout(p)\n"
+               "    dense(128)  swish\n"
+               "    dense(10)\n"
+               "}\n");
 }
 
 static void expressions_print_canonically(void **state)
