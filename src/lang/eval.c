@@ -176,7 +176,9 @@ static ck_val *eval_path(nnx_checker *c, ck_arena *a, const nnx_expr *e, const c
                    ck_vkind_name(bound->kind), p->parts[1]);
             return NULL;
         }
-        return relocate(a, bound, e->loc);
+        /* a constant points at its use; a network argument keeps the place
+         * it was given (the call, a --set, a searched value) */
+        return what[0] == 'c' ? relocate(a, bound, e->loc) : (ck_val *)bound;
     }
     size_t len = 0;
     for (size_t i = 0; i < p->n; i++)

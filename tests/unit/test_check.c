@@ -194,7 +194,7 @@ static void search_errors(void **state)
     expect_error("search grid { optimizer.lrr in [1e-3] }", "adam has no argument 'lrr' [did you mean 'lr'?]");
     expect_error("search grid { optimiser.lr in [1e-3] }", "unknown key 'optimiser.lr' [did you mean 'optimizer.lr'?]");
     expect_error("search grid { optimizer.lr in [1e-3, 0] }", "adam: lr must be > 0, got 0");
-    expect_error("search grid { model.p in [0, 0.5, 1.5] }", "dropout: p must be in [0, 1), got 1.5 (searching model.p = 1.5)");
+    expect_error("search grid { model.p in [0, 0.5, 1.5] }", "dropout: p must be in [0, 1), got 1.5");
     expect_error("search grid { optimizer.lr in uniform(1e-4, 1e-2) }", "uniform() draws random values; a grid search needs a list");
     expect_error("search grid { batch in [] }", "the list of values for 'batch' is empty");
     expect_error("search random(trials = 0) { batch in [8] }", "random: trials must be >= 1, got 0");
@@ -204,6 +204,19 @@ static void search_errors(void **state)
     expect_error("search staged { optimizer.lr in loguniform(0, 1) }", "loguniform: from must be > 0, got 0");
     expect_error("ensemble { seeds = 3 }\nsearch grid { batch in [8] }", "cannot have both a search and an ensemble");
     expect_ok("search random(trials = 5, seed = 2) { optimizer.lr in loguniform(1e-5, 1e-1)  model.p in uniform(0, 0.5) }");
+}
+
+static void search_breaks_a_layer(void **state)
+{
+    (void)state;
+    fx f;
+    /* a searched value that breaks a layer elsewhere: the layer, and which value */
+    assert_null(fx_check(&f, "data img { train = blobs(n = 50, classes = 2, features = 64) shape = [1, 8, 8] }\n"
+                             "network n(k = 3) { conv(4, k) flatten dense(2) }\n"
+                             "experiment x { data = img model = n search grid { model.k in [3, 5, 9] } }", "x"));
+    assert_true(fx_has(&f, "conv kernel 9 is larger than its 1×8×8 input (padded to 8×8) (searching model.k = 9)"));
+    assert_false(fx_has(&f, "kernel 5"));
+    fx_done(&f);
 }
 
 static void data_errors(void **state)
@@ -410,6 +423,7 @@ int main(void)
         cmocka_unit_test(metric_errors),
         cmocka_unit_test(lua_metrics),
         cmocka_unit_test(search_errors),
+        cmocka_unit_test(search_breaks_a_layer),
         cmocka_unit_test(data_errors),
         cmocka_unit_test(csv_data),
         cmocka_unit_test(extends_errors),
