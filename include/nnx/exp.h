@@ -40,7 +40,8 @@
 /* --- shapes and layers --------------------------------------------------- */
 
 typedef struct nnx_exp_shape {
-    int rank;       /* 1: {features}, 3: {C, H, W}; 0: unknown */
+    int rank;       /* 1: {features}, 3: {C, H, W}; 0: unknown (never in a
+                       checked experiment) */
     int d[3];
 } nnx_exp_shape;
 
@@ -171,7 +172,7 @@ typedef enum nnx_exp_optim_kind {
 typedef struct nnx_exp_optim {
     nnx_exp_optim_kind kind;
     double lr;
-    double momentum;            /* sgd, rmsprop */
+    double momentum;            /* sgd */
     bool   nesterov;            /* sgd */
     double weight_decay;        /* all; L2 added to the gradient except adamw */
     double beta1, beta2, eps;   /* adam, adamw (eps also rmsprop) */

@@ -7,7 +7,7 @@
 
 #include "lang/check_int.h"
 
-enum { MAX_SEEDS = 1000, MAX_AXIS_VALUES = 10000 };
+enum { MAX_SEEDS = 1000, MAX_AXIS_VALUES = 10000, MAX_MILESTONES = 32 };
 
 static ck_slot *slot(ck_merged *m, const char *name)
 {
@@ -385,8 +385,7 @@ static bool compile_optim(nnx_checker *c, ck_merged *m, nnx_experiment *e)
     case NNX_XOPT_RMSPROP:
         o->alpha = a[1]->num;
         o->eps = a[2]->num;
-        o->momentum = a[3]->num;
-        o->weight_decay = a[4]->num;
+        o->weight_decay = a[3]->num;
         break;
     }
     return true;
@@ -421,6 +420,10 @@ static bool compile_decay(nnx_checker *c, ck_merged *m, nnx_experiment *e, const
         s->at = malloc(s->nat * sizeof *s->at);
         if (!s->at)
             return false;
+        if (s->nat > MAX_MILESTONES) {
+            ck_err(c, a[0]->loc, "multistep: at lists %zu epochs, at most %d", s->nat, MAX_MILESTONES);
+            return false;
+        }
         for (size_t i = 0; i < s->nat; i++) {
             s->at[i] = a[0]->items[i]->num;
             if (i && s->at[i] <= s->at[i - 1]) {
@@ -440,6 +443,10 @@ static bool compile_decay(nnx_checker *c, ck_merged *m, nnx_experiment *e, const
         *plateau_on = a[2];
         s->min_lr = a[3]->num;
         break;
+    }
+    if (s->min_lr > e->optim.lr) {
+        ck_err(c, v->loc, "%s: min_lr (%g) is above the optimizer's lr (%g)", b->name, s->min_lr, e->optim.lr);
+        return false;
     }
     return true;
 }

@@ -147,9 +147,9 @@ static void optimizer(ck_buf *b, const nnx_exp_optim *o)
         break;
     }
     case NNX_XOPT_RMSPROP: {
-        static const char *const n[] = { "lr", "alpha", "eps", "momentum", "weight_decay" };
-        double v[] = { o->lr, o->alpha, o->eps, o->momentum, o->weight_decay };
-        args(b, name, n, v, 5);
+        static const char *const n[] = { "lr", "alpha", "eps", "weight_decay" };
+        double v[] = { o->lr, o->alpha, o->eps, o->weight_decay };
+        args(b, name, n, v, 4);
         break;
     }
     }
