@@ -127,6 +127,11 @@ static ck_val *eval_let(nnx_checker *c, long idx, nnx_loc use)
         return NULL;
     }
     }
+    if (it->syntax_error || !it->value) {   /* the parser reported it */
+        c->let_state[idx] = 3;
+        c->nerr++;
+        return NULL;
+    }
     c->let_state[idx] = 1;
     ck_val *v = ck_eval(c, &c->perm, it->value, NULL);
     if (c->let_state[idx] == 3)
