@@ -320,8 +320,10 @@ void nnx_experiment_free(nnx_experiment *e);
 /* The experiment as canonical, self-contained .nnx text: one data block,
  * one network (the flattened layers, every argument written), one
  * experiment with every key written.  Checking that text again gives an
- * equal experiment (nnx_experiment_equal).  Returns a new string the
- * caller frees, or NULL when out of memory. */
+ * equal experiment (nnx_experiment_equal) — except that a search over
+ * network arguments (`model.p in ...`) is written as a comment, since the
+ * flattened network has no arguments; the applied params are comments
+ * too.  Returns a new string the caller frees, or NULL when out of memory. */
 char *nnx_experiment_write(const nnx_experiment *e);
 
 /* True when two experiments hold the same settings (locations, the file

@@ -396,6 +396,26 @@ static void round_trip_one(const char *src, const char *name, const nnx_override
     fx_done(&f);
 }
 
+static void round_trip_network_search(void **state)
+{
+    (void)state;
+    /* a search over network arguments stays as a comment; the rest checks again */
+    fx f, g;
+    nnx_experiment *e = fx_check(&f, TOY "experiment x { data = toy model = net search grid { model.p in [0, 0.5] } }", "x");
+    if (!e)
+        fail_msg("%s", fx_msgs(&f.d));
+    char *text = nnx_experiment_write(e);
+    assert_non_null(strstr(text, "    #     model.p in [0, 0.5]\n"));
+    nnx_experiment *e2 = fx_check(&g, text, "x");
+    if (!e2)
+        fail_msg("%s\n---\n%s", fx_msgs(&g.d), text);
+    assert_int_equal(e2->search.kind, NNX_XSEARCH_NONE);
+    assert_int_equal(e2->net.nlayers, e->net.nlayers);
+    free(text);
+    fx_done(&g);
+    fx_done(&f);
+}
+
 static void round_trip(void **state)
 {
     (void)state;
@@ -435,6 +455,7 @@ int main(void)
         cmocka_unit_test(overrides),
         cmocka_unit_test(check_program_all),
         cmocka_unit_test(round_trip),
+        cmocka_unit_test(round_trip_network_search),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
