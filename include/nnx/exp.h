@@ -267,6 +267,9 @@ typedef struct nnx_exp_axis {
     nnx_loc loc;            /* the `path in ...` line */
 } nnx_exp_axis;
 
+/* The most trials one search may ask for (nnx check refuses more). */
+enum { NNX_EXP_MAX_TRIALS = 100000 };
+
 typedef struct nnx_exp_search {
     nnx_exp_search_kind kind;
     nnx_exp_axis *axes;     /* in the order written */

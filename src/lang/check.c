@@ -616,6 +616,13 @@ static bool compile_search(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool
         if (c->nerr > before)
             ok = false;
     }
+    double total = s->kind == NNX_XSEARCH_RANDOM ? s->trials : 1;
+    for (size_t i = 0; s->kind == NNX_XSEARCH_GRID && i < s->naxes; i++)
+        total *= (double)s->axes[i].nvalues;
+    if (ok && total > NNX_EXP_MAX_TRIALS) {
+        ck_err(c, st->loc, "the search asks for %.0f trials, more than %d", total, NNX_EXP_MAX_TRIALS);
+        ok = false;
+    }
     return ok;
 }
 
