@@ -444,7 +444,8 @@ static bool compile_decay(nnx_checker *c, ck_merged *m, nnx_experiment *e, const
         break;
     }
     if (s->min_lr > e->optim.lr) {
-        ck_err(c, v->loc, "%s: min_lr (%g) is above the optimizer's lr (%g)", b->name, s->min_lr, e->optim.lr);
+        ck_err(c, v->loc, "%s: min_lr (%g) is above the optimizer's lr (%g) in experiment '%s'", b->name, s->min_lr,
+               e->optim.lr, e->name);
         return false;
     }
     return true;
@@ -518,8 +519,8 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
         e->clip_grad = v->num;
     if (e->epochs && e->schedule.warmup > e->epochs) {
         ck_slot *ws = slot(m, "schedule.warmup");
-        ck_err(c, ws->loc, "warmup lasts %g epochs, longer than the %d epochs of training", e->schedule.warmup,
-               e->epochs);
+        ck_err(c, ws->loc, "warmup lasts %g epochs, longer than the %d epochs of experiment '%s'", e->schedule.warmup,
+               e->epochs, e->name);
     }
     const ck_val *plateau_on = NULL;
     compile_decay(c, m, e, &plateau_on);

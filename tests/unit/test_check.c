@@ -144,10 +144,10 @@ static void value_errors(void **state)
     expect_error("schedule.decay = step(gamma = 0.5)", "step needs argument 'every'");
     expect_error("schedule.decay = multistep(at = [5, 3])", "the epochs in `at` must increase");
     expect_error("optimizer = adam(lr = 1e-4)\nschedule.decay = cosine(min_lr = 1e-3)",
-                 "cosine: min_lr (0.001) is above the optimizer's lr (0.0001)");
+                 "cosine: min_lr (0.001) is above the optimizer's lr (0.0001) in experiment 'x'");
     expect_error("schedule.decay = multistep(at = range(1, 40))", "multistep: at lists 39 epochs, at most 32");
     expect_error("optimizer = rmsprop(lr = 0.01, momentum = 0.9)", "rmsprop has no argument 'momentum'");
-    expect_error("schedule.warmup = 20", "warmup lasts 20 epochs, longer than the 10 epochs of training");
+    expect_error("schedule.warmup = 20", "warmup lasts 20 epochs, longer than the 10 epochs of experiment 'x'");
     expect_error("seed = -1", "seed must be >= 0, got -1");
     expect_error("log = [csv, tensorbord]", "unknown logger 'tensorbord' [did you mean 'tensorboard'?]");
     expect_error("hooks = \"/nonexistent/hooks.lua\"", "hooks file '/nonexistent/hooks.lua' not found");
