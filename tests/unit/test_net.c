@@ -591,6 +591,39 @@ static void backward_overwrites_gradients(void **state)
     nnx_net_free(net);
 }
 
+/* Without want_dinput, backward stops at the first layer with parameters and
+ * skips its input gradient; the parameter gradients must not change. */
+static void input_gradient_is_optional(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *nets[2];
+    for (int k = 0; k < 2; k++) {
+        nets[k] = nnx_net_new(3, 4, 4, &err);
+        ok(nnx_net_add_batchnorm(nets[k], 0.1f, 1e-5f, &err), &err);   /* first, fused */
+        ok(nnx_net_add_act(nets[k], NNX_ACT_SWISH, 1, &err), &err);
+        ok(nnx_net_add_conv(nets[k], 2, 3, 1, 1, true, &err), &err);
+        ok(nnx_net_add_dense(nets[k], 3, true, &err), &err);
+        ok(nnx_net_want_dinput(nets[k], k == 1, &err), &err);
+        ok(nnx_net_compile(nets[k], 4, 8, &err), &err);
+    }
+    float x[4 * 48], dy[4 * 3];
+    for (int i = 0; i < 4 * 48; i++)
+        x[i] = sinf(0.7f * (float)i);
+    for (int i = 0; i < 4 * 3; i++)
+        dy[i] = cosf((float)i);
+    for (int k = 0; k < 2; k++) {
+        nnx_net_forward(nets[k], x, 4, true);
+        assert_int_equal(nnx_net_backward(nets[k], dy), 0);
+    }
+    assert_memory_equal(nnx_net_grads(nets[0]), nnx_net_grads(nets[1]),
+                        nnx_net_nparams(nets[0]) * sizeof(float));
+    assert_null(nnx_net_dinput(nets[0]));
+    assert_non_null(nnx_net_dinput(nets[1]));
+    nnx_net_free(nets[0]);
+    nnx_net_free(nets[1]);
+}
+
 static void snapshot_round_trip(void **state)
 {
     (void)state;
@@ -652,6 +685,7 @@ int main(void)
         cmocka_unit_test(init_he_and_xavier),
         cmocka_unit_test(same_seed_same_bits),
         cmocka_unit_test(backward_overwrites_gradients),
+        cmocka_unit_test(input_gradient_is_optional),
         cmocka_unit_test(snapshot_round_trip),
         cmocka_unit_test(flops_count_matrix_products),
     };
