@@ -1,5 +1,6 @@
 /* net.c — building a network layer by layer, checking shapes, allocating it
  * once, and running the layers in order (forward) and in reverse (backward). */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,6 +324,16 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
         return nnx_rt_fail(err, "the network has no layers");
     if (max_batch < 1 || max_batch > MAX_BATCH)
         return nnx_rt_fail(err, "max batch must be in [1, %d], not %d", MAX_BATCH, max_batch);
+    /* Matrix products take int dimensions: every batch-wide matrix must fit. */
+    if ((int64_t)max_batch * nnx_net_in_size(net) > INT_MAX)
+        return nnx_rt_fail(err, "a batch of %d inputs of %d floats is too large",
+                           max_batch, nnx_net_in_size(net));
+    for (int i = 0; i < net->nlayers; i++) {
+        const nnx_layer *L = &net->layers[i];
+        if ((int64_t)max_batch * L->out_size > INT_MAX)
+            return nnx_rt_fail(err, "layer %d (%s): a batch of %d outputs of %d floats is "
+                               "too large", i + 1, L->info.name, max_batch, L->out_size);
+    }
 
     net->max_batch = max_batch;
     /* A batch norm followed by an activation runs as one pass (norm.c). */
