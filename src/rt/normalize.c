@@ -1,4 +1,4 @@
-/* normalize.c — per-feature standard or min-max scaling, fitted on the training set. */
+/* normalize.c — standard or min-max scaling (per channel for images, else per feature), fitted on train. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +14,6 @@ void nnx_norm_free(nnx_norm *nm)
     memset(nm, 0, sizeof *nm);
 }
 
-/* 1/width, or 1 when the feature is (numerically) constant. */
-static float inverse_width(double width, double centre)
-{
-    if (!(width > 1e-12 * fmax(1.0, fabs(centre))))
-        return 1.0f;
-    return (float)(1.0 / width);
-}
-
 int nnx_norm_fit(nnx_norm *nm, nnx_norm_kind kind, const nnx_dataset *train,
                  nnx_rt_error *err)
 {
@@ -31,9 +23,13 @@ int nnx_norm_fit(nnx_norm *nm, nnx_norm_kind kind, const nnx_dataset *train,
     size_t d = (size_t)train->d, n = (size_t)train->n;
     if (n == 0 || d == 0)
         return nnx_rt_fail(err, "normalize: empty training set");
+    /* Statistics per group of w adjacent features: a channel's H×W values, or one column. */
+    int per_channel = train->has_shape;
+    size_t w = per_channel ? (size_t)train->shape[1] * (size_t)train->shape[2] : 1;
+    size_t groups = d / w;
     nm->shift = calloc(d, sizeof *nm->shift);
     nm->scale = malloc(d * sizeof *nm->scale);
-    double *a = calloc(d, sizeof *a), *b = calloc(d, sizeof *b);
+    double *a = calloc(groups, sizeof *a), *b = calloc(groups, sizeof *b);
     if (!nm->shift || !nm->scale || !a || !b) {
         free(a);
         free(b);
@@ -42,38 +38,60 @@ int nnx_norm_fit(nnx_norm *nm, nnx_norm_kind kind, const nnx_dataset *train,
     }
     nm->kind = kind;
     nm->d = train->d;
+    nm->per_channel = per_channel;
     const float *x = train->x;
-    if (kind == NNX_NORM_NONE) {
-        for (size_t j = 0; j < d; j++)
-            nm->scale[j] = 1.0f;
-    } else if (kind == NNX_NORM_STANDARD) {   /* two passes: mean, then squared deviations */
+    const double count = (double)n * (double)w;
+    /* Row-major passes (a[g], b[g] accumulate), so the data is read in order. */
+    if (kind == NNX_NORM_STANDARD) {   /* two passes: mean, then squared deviations */
         for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < d; j++)
-                a[j] += x[i * d + j];
-        for (size_t j = 0; j < d; j++)
-            a[j] /= (double)n;
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < d; j++) {
-                double dev = x[i * d + j] - a[j];
-                b[j] += dev * dev;
+            for (size_t g = 0; g < groups; g++) {
+                const float *v = x + i * d + g * w;
+                double sum = 0;
+                for (size_t t = 0; t < w; t++)
+                    sum += v[t];
+                a[g] += sum;
             }
-        for (size_t j = 0; j < d; j++) {
-            nm->shift[j] = (float)a[j];
-            nm->scale[j] = inverse_width(sqrt(b[j] / (double)n), a[j]);
+        for (size_t g = 0; g < groups; g++)
+            a[g] /= count;
+        for (size_t i = 0; i < n; i++)
+            for (size_t g = 0; g < groups; g++) {
+                const float *v = x + i * d + g * w;
+                double sq = 0;
+                for (size_t t = 0; t < w; t++) {
+                    double dev = v[t] - a[g];
+                    sq += dev * dev;
+                }
+                b[g] += sq;
+            }
+        for (size_t g = 0; g < groups; g++) {
+            double sd = sqrt(b[g] / count);
+            b[g] = sd > 1e-12 * fmax(1.0, fabs(a[g])) ? 1.0 / sd : 1.0;
+        }
+    } else if (kind == NNX_NORM_MINMAX) {
+        for (size_t g = 0; g < groups; g++)
+            a[g] = b[g] = x[g * w];
+        for (size_t i = 0; i < n; i++)
+            for (size_t g = 0; g < groups; g++) {
+                const float *v = x + i * d + g * w;
+                double lo = a[g], hi = b[g];
+                for (size_t t = 0; t < w; t++) {
+                    lo = v[t] < lo ? v[t] : lo;
+                    hi = v[t] > hi ? v[t] : hi;
+                }
+                a[g] = lo;
+                b[g] = hi;
+            }
+        for (size_t g = 0; g < groups; g++) {
+            double range = b[g] - a[g];
+            b[g] = range > 1e-12 * fmax(1.0, fmax(fabs(a[g]), fabs(b[g]))) ? 1.0 / range : 1.0;
         }
     } else {
-        for (size_t j = 0; j < d; j++)
-            a[j] = b[j] = x[j];
-        for (size_t i = 1; i < n; i++)
-            for (size_t j = 0; j < d; j++) {
-                double v = x[i * d + j];
-                a[j] = v < a[j] ? v : a[j];
-                b[j] = v > b[j] ? v : b[j];
-            }
-        for (size_t j = 0; j < d; j++) {
-            nm->shift[j] = (float)a[j];
-            nm->scale[j] = inverse_width(b[j] - a[j], fmax(fabs(a[j]), fabs(b[j])));
-        }
+        for (size_t g = 0; g < groups; g++)
+            b[g] = 1;
+    }
+    for (size_t j = 0; j < d; j++) {
+        nm->shift[j] = (float)a[j / w];
+        nm->scale[j] = (float)b[j / w];
     }
     free(a);
     free(b);

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,48 @@ static void errors_name_file_line_and_column(void **state)
     assert_non_null(strstr(err.msg, "bad delimiter"));
 }
 
+/* Mutated files (bytes replaced by CSV's special characters): every result is
+ * a loaded set or a located error — never a crash (run under ASan too). */
+static void mutations_load_or_fail_cleanly(void **state)
+{
+    (void)state;
+    const char *base = "a,b,\"c d\",label\r\n1,2.5,-3,x\r\n4,\"5\",6e2,y\n\n7,8,9,x\n";
+    const char special[] = ",\"\r\n \tx.-e9";
+    size_t len = strlen(base);
+    char text[128];
+    uint64_t r = 99;
+    int loaded = 0, failed = 0;
+    nnx_csv_opts o;
+    nnx_csv_opts_default(&o);
+    for (int trial = 0; trial < 400; trial++) {
+        memcpy(text, base, len + 1);
+        for (int m = 0; m < 1 + trial % 4; m++) {
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            size_t at = (size_t)(r >> 33) % len;
+            text[at] = special[(r >> 20) % (sizeof special - 1)];
+        }
+        if (trial % 7 == 0)
+            text[(r >> 40) % len] = '\0';   /* truncated file */
+        o.label_name = trial % 2 ? "label" : NULL;
+        nnx_dataset ds;
+        nnx_rt_error err = {{0}};
+        if (load(text, &o, &ds, &err) == 0) {
+            loaded++;
+            assert_true(ds.n >= 1 && ds.d >= 1);
+            for (int32_t i = 0; i < ds.n * ds.d; i++)
+                assert_true(isfinite(ds.x[i]));
+            for (int32_t i = 0; ds.y && i < ds.n; i++)
+                assert_true(ds.y[i] >= 0 && ds.y[i] < ds.classes);
+            nnx_dataset_free(&ds);
+        } else {
+            failed++;
+            assert_int_equal(strncmp(err.msg, path, strlen(path)), 0);
+            assert_null(ds.x);
+        }
+    }
+    assert_true(loaded > 20 && failed > 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +248,7 @@ int main(void)
         cmocka_unit_test(numeric_labels),
         cmocka_unit_test(quotes_blanks_crlf_bom_delimiter),
         cmocka_unit_test(errors_name_file_line_and_column),
+        cmocka_unit_test(mutations_load_or_fail_cleanly),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -253,6 +253,37 @@ static void normalise_fits_on_train_only(void **state)
     nnx_dataset_free(&va);
 }
 
+/* With a C×H×W shape the statistics are per channel (over rows and positions). */
+static void normalise_images_per_channel(void **state)
+{
+    (void)state;
+    nnx_dataset ds;
+    nnx_norm nm;
+    nnx_rt_error err;
+    assert_int_equal(nnx_dataset_alloc(&ds, 2, 4, NNX_TARGET_CLASS, 2, NULL), 0);
+    assert_int_equal(nnx_dataset_set_shape(&ds, 2, 1, 2, &err), 0);
+    float xs[] = {0, 2, 5, 5,    /* channel 0: 0 2 | 4 6 → mean 3, std sqrt(5) */
+                  4, 6, 5, 5};   /* channel 1: constant 5 */
+    memcpy(ds.x, xs, sizeof xs);
+    assert_int_equal(nnx_norm_fit(&nm, NNX_NORM_STANDARD, &ds, &err), 0);
+    assert_int_equal(nm.per_channel, 1);
+    assert_int_equal(nnx_norm_apply(&nm, &ds, &err), 0);
+    double sd = sqrt(5.0);
+    float want[] = {(float)(-3 / sd), (float)(-1 / sd), 0, 0,
+                    (float)(1 / sd), (float)(3 / sd), 0, 0};
+    for (int i = 0; i < 8; i++)
+        assert_float_equal(ds.x[i], want[i], 1e-6);
+    nnx_norm_free(&nm);
+    memcpy(ds.x, xs, sizeof xs);
+    assert_int_equal(nnx_norm_fit(&nm, NNX_NORM_MINMAX, &ds, &err), 0);
+    assert_int_equal(nnx_norm_apply(&nm, &ds, &err), 0);
+    float want_mm[] = {0, 1.0f / 3, 0, 0, 2.0f / 3, 1, 0, 0};
+    for (int i = 0; i < 8; i++)
+        assert_float_equal(ds.x[i], want_mm[i], 1e-6);
+    nnx_norm_free(&nm);
+    nnx_dataset_free(&ds);
+}
+
 static void epoch_order_and_gather(void **state)
 {
     (void)state;
@@ -293,6 +324,7 @@ int main(void)
         cmocka_unit_test(blobs_cluster_around_centres),
         cmocka_unit_test(split_stratified_and_plain),
         cmocka_unit_test(normalise_fits_on_train_only),
+        cmocka_unit_test(normalise_images_per_channel),
         cmocka_unit_test(epoch_order_and_gather),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -245,6 +245,17 @@ static void fashion_mnist_loads_fast(void **state)
     }
     assert_float_equal(sum / (60000.0 * 784), 0.2860, 0.001);  /* the known pixel mean */
     assert_int_equal(ds.y[0], 9);    /* the first image is an ankle boot */
+    /* Standardised per channel: the usual Fashion-MNIST constants. */
+    nnx_norm nm;
+    t0 = seconds();
+    assert_int_equal(nnx_norm_fit(&nm, NNX_NORM_STANDARD, &ds, &err), 0);
+    assert_int_equal(nnx_norm_apply(&nm, &ds, &err), 0);
+    print_message("standardised in %.3f s\n", seconds() - t0);
+    assert_int_equal(nm.per_channel, 1);
+    assert_float_equal(nm.shift[0], 0.2860, 1e-4);
+    assert_float_equal(nm.shift[783], 0.2860, 1e-4);
+    assert_float_equal(1.0 / nm.scale[0], 0.3530, 1e-4);
+    nnx_norm_free(&nm);
     nnx_dataset_free(&ds);
     int32_t keep[] = {0, 6};
     assert_int_equal(nnx_load_idx(&ds, img, lab, keep, 2, &err), 0);

@@ -112,6 +112,58 @@ static void auc_macro_one_vs_rest(void **state)
     assert_non_null(strstr(err.msg, "only one class"));
 }
 
+/* The AUC by counting every (positive, negative) pair: 1 when the positive
+ * scores higher, ½ on a tie. */
+static double auc_by_pairs(const int32_t *y, const float *s, size_t stride, int n, int32_t pos)
+{
+    double wins = 0, pairs = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            if (y[i] == pos && y[j] != pos) {
+                float a = s[(size_t)i * stride], b = s[(size_t)j * stride];
+                wins += a > b ? 1.0 : a == b ? 0.5 : 0.0;
+                pairs += 1;
+            }
+    return wins / pairs;
+}
+
+/* Many ties (scores on a coarse grid), random labels: ranks agree with pairs. */
+static void auc_matches_pair_counting(void **state)
+{
+    (void)state;
+    enum { N = 300, K = 4 };
+    static int32_t y[N];
+    static float p[N * K];
+    uint64_t x = 12345;
+    for (int trial = 0; trial < 5; trial++) {
+        for (int i = 0; i < N; i++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            y[i] = (int32_t)(x >> 40) % K;
+            for (int c = 0; c < K; c++) {
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                /* 8 levels, nudged towards the true class so AUC is not 0.5 */
+                p[i * K + c] = (float)((x >> 40) % 8) + (y[i] == c ? 2.0f : 0.0f);
+            }
+        }
+        double a, want = 0;
+        nnx_rt_error err;
+        assert_int_equal(nnx_auc(y, p, N, K, &a, NULL, &err), 0);
+        for (int c = 0; c < K; c++)
+            want += auc_by_pairs(y, p + c, K, N, c) / K;
+        assert_float_equal(a, want, 1e-12);
+        assert_true(a > 0.6);
+        /* binary: labels y % 2 against column 0 */
+        int32_t yb[N];
+        for (int i = 0; i < N; i++)
+            yb[i] = y[i] % 2;
+        float s1[N];
+        for (int i = 0; i < N; i++)
+            s1[i] = p[i * K];
+        assert_int_equal(nnx_auc(yb, s1, N, 1, &a, NULL, &err), 0);
+        assert_float_equal(a, auc_by_pairs(yb, s1, 1, N, 1), 1e-12);
+    }
+}
+
 static void one_hot(float *p, const int32_t *pred, int n, int k)
 {
     memset(p, 0, sizeof(float) * (size_t)(n * k));
@@ -170,6 +222,7 @@ int main(void)
         cmocka_unit_test(accuracy_binary_and_argmax),
         cmocka_unit_test(auc_binary_with_ties),
         cmocka_unit_test(auc_macro_one_vs_rest),
+        cmocka_unit_test(auc_matches_pair_counting),
         cmocka_unit_test(macro_precision_recall_f1),
         cmocka_unit_test(regression_errors),
     };

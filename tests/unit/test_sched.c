@@ -114,6 +114,9 @@ static void staircase_decays(void **state)
     LR(s, 30, 0.05 * 0.75);
 }
 
+/* The first sequence gives the same lrs as torch.optim.lr_scheduler.ReduceLROnPlateau(
+ * mode='min', factor=0.5, patience=2, min_lr=0.03) stepped with the same values
+ * (0.1 ×4, 0.05 from 0.91, 0.03 from 0.85). */
 static void plateau_reduces_after_patience(void **state)
 {
     (void)state;

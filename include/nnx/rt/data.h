@@ -134,18 +134,25 @@ int nnx_split(const nnx_dataset *src, double fraction, int stratify, uint64_t se
 
 typedef enum nnx_norm_kind {
     NNX_NORM_NONE = 0,
-    NNX_NORM_STANDARD,      /* per feature: (x - mean) / std  (population std) */
-    NNX_NORM_MINMAX         /* per feature: (x - min) / (max - min), into [0, 1] */
+    NNX_NORM_STANDARD,      /* (x - mean) / std  (population std) */
+    NNX_NORM_MINMAX         /* (x - min) / (max - min), into [0, 1] on the training set */
 } nnx_norm_kind;
 
-/* x' = (x - shift[j]) * scale[j] per feature j.  A constant feature (std or
- * range 0, or below 1e-12 of its magnitude) gets scale 1, so it maps to 0,
- * never NaN.  Owns shift and scale. */
+/* What the statistics are taken over, decided by the training set at fit time:
+ *   - a set with a C×H×W shape (images): per channel, over every row and
+ *     every H×W position — torchvision's Normalize(mean, std), so a pixel that
+ *     is almost always 0 is not blown up by its tiny own std;
+ *   - otherwise: per feature (column), as sklearn's StandardScaler/MinMaxScaler.
+ * Either way the result is stored per feature: x' = (x - shift[j]) * scale[j].
+ * A constant feature or channel (std or range 0, or below 1e-12 of its
+ * magnitude) gets scale 1, so it maps to 0 on the training set, never NaN.
+ * Owns shift and scale. */
 typedef struct nnx_norm {
     nnx_norm_kind kind;
     int32_t d;
-    float  *shift;
-    float  *scale;
+    int     per_channel;    /* 1 when fitted per channel (the set had a shape) */
+    float  *shift;          /* d values */
+    float  *scale;          /* d values */
 } nnx_norm;
 
 /* Fit on the training set only (statistics in double). */

@@ -59,7 +59,9 @@ typedef struct nnx_train_conf {
                                     labels, MSE regression targets */
     float    label_smoothing;    /* cross entropy only; 0 = none */
     int32_t  batch;              /* rows per step, 1..nnx_net_max_batch(net) */
-    int      drop_last;          /* 1: skip a last, smaller batch (PyTorch's drop_last) */
+    int      drop_last;          /* 1: skip a last, smaller batch (PyTorch's drop_last);
+                                    worth setting with batchnorm when n % batch is tiny,
+                                    since a 1-row batch has no batch variance */
     double   clip_norm;          /* > 0: clip the global gradient norm to this; 0: off */
     uint64_t seed;               /* the epoch order: nnx_epoch_order(seed, epoch) */
     nnx_batch_fn on_batch;       /* may be NULL */
