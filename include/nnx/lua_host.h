@@ -29,8 +29,10 @@
  * memory cap all come back as such an error whose message starts with
  * `file:line:` and ends with the Lua traceback ("stack traceback:\n\tFILE:LINE:
  * in function 'NAME'..."); file names are the paths the host was given
- * (hooks_path as passed, stdlib modules as stdlib_dir/nnx/NAME.lua).  After
- * an error the host is still valid: it may be called again or closed.
+ * (hooks_path as passed, stdlib modules as stdlib_dir/nnx/NAME.lua), shortened
+ * by Lua from the left to 60 characters when longer ("...dir/hooks.lua"), so
+ * pass a short relative path.  After an error the host is still valid: it
+ * may be called again or closed (what the failed call left is collected).
  *
  * Sandbox.  The state opens only the base, table, string, math and utf8
  * libraries.  Not available: os, io, debug, coroutine, package, string.dump;
@@ -56,6 +58,11 @@
  * next instruction with a traceback; an allocation beyond twice the cap is
  * refused outright (then the message says so and may lack the traceback).
  * math.random is seeded from options.random_seed, so runs repeat.
+ * The budget counts Lua instructions, not work inside C library functions;
+ * the one C function whose work is unbounded by its input size, the
+ * pattern matcher, is guarded: string.find/match/gmatch/gsub refuse a
+ * pattern whose worst case on its subject exceeds 10 x the budget in steps
+ * (("a"):rep(1e5):find(".-.-.-b") is an error, not an hour of backtracking).
  *
  * Ownership.  nnx_lua_open copies what it needs of its string arguments; the
  * host owns its lua_State and everything inside it, freed by nnx_lua_close.
@@ -92,7 +99,8 @@ typedef struct nnx_lua_options {
     uint64_t instructions;      /* Lua VM instructions per call */
     int64_t  random_seed;       /* math.randomseed at open (0 is a seed too) */
     /* Where Lua's `print` goes: called once per print with the line (the
-     * arguments joined by tabs, without the newline).  NULL: discarded. */
+     * arguments joined by tabs, without the newline; line[len] is '\0').
+     * NULL: discarded.  It must not call back into the host. */
     void   (*print)(void *print_ctx, const char *line, size_t len);
     void    *print_ctx;
 } nnx_lua_options;

@@ -199,11 +199,13 @@ int host_call(nnx_lua_host *h, lua_CFunction body, void *args, const char *what,
     } else if (status == LUA_ERRMEM) {
         rc = host_fail(err, "out of memory in %s", what);
     } else if (h->budget_out && !(msg && strstr(msg, "instruction budget"))) {
-        rc = host_fail(err, "instruction budget of %llu exceeded in %s\n%s",
-                       (unsigned long long)h->budget, what, msg ? msg : "");
+        rc = host_fail(err, "instruction budget of %llu exceeded in %s%s%s",
+                       (unsigned long long)h->budget, what, msg ? "\n" : "", msg ? msg : "");
     } else if (h->mem_over && !(msg && strstr(msg, "memory cap"))) {
-        rc = host_fail(err, "memory cap of %s exceeded in %s\n%s",
-                       size_text(h->mem_cap, cap, sizeof cap), what, msg ? msg : "");
+        /* crossed in the host's own C code, or the hook's error was replaced */
+        rc = host_fail(err, "memory cap of %s exceeded in %s%s%s",
+                       size_text(h->mem_cap, cap, sizeof cap), what, msg ? "\n" : "",
+                       msg ? msg : "");
     } else if (status != LUA_OK) {
         rc = host_fail(err, "%s", msg ? msg : "(error without a message)");
     }

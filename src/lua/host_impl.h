@@ -91,6 +91,9 @@ int sandbox_open(lua_State *L);
 /* Bodies registering the metatables (run.c, metric.c), called by sandbox_open. */
 void run_register(lua_State *L);
 void metric_register(lua_State *L);
+/* Replace string.find/match/gmatch/gsub in the table at `string_table` by
+ * versions that refuse patterns too costly for their subject (pattern_guard.c). */
+void pattern_guard_install(lua_State *L, int string_table);
 /* Forget the outputs of the previous callback (run.c); also used by close. */
 void run_outputs_clear(nnx_lua_host *h);
 

@@ -288,6 +288,7 @@ int sandbox_open(lua_State *L)
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
     set_closure(L, lua_gettop(L), "rep", sandbox_rep, "rep");
+    pattern_guard_install(L, lua_gettop(L));
     lua_pop(L, 1);
 
     lua_getfield(L, g, LUA_MATHLIBNAME);

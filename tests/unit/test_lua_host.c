@@ -479,6 +479,13 @@ static void sandbox_walls(void **state)
         { "collectgarbage('setpause', 1)", "is not available" },
         { "string.rep('x', 1 << 40)", "string.rep: a result of" },
         { "('x'):rep(1 << 40)", "exceeds the memory cap" },
+        { "local s = ('a'):rep(1e5); s:find('.-.-.-b')",
+          "string.find: pattern \".-.-.-b\" could take up to" },
+        { "local s = ('a'):rep(1e5); s:match('^(a*)(a*)b')", "string.match: pattern" },
+        { "for w in ('a'):rep(1e4):gmatch('%w+%w+b') do end", "string.gmatch: pattern" },
+        { "local s = ('a'):rep(1e5); s:gsub('(a-)%1b', '')", "string.gsub: pattern" },
+        { "local s = ('a'):rep(1e6); s:find(('a'):rep(1e4) .. 'b', 1, true)",
+          "more than nnx hooks allow" },
     };
     for (size_t i = 0; i < sizeof walls / sizeof walls[0]; i++) {
         char name[32];
@@ -513,6 +520,15 @@ static void sandbox_allows_the_ordinary(void **state)
         "assert(math.floor(2.5) == 2 and string.format('%d', 3) == '3')\n"
         "assert(table.concat({1, 2}, ',') == '1,2')\n"
         "assert(select('#', pcall(error, 'x')) == 2)\n"
+        /* patterns: ordinary ones on long strings pass the guard, results intact */
+        "local long = ('ab '):rep(20000)\n"
+        "assert(select(2, long:gsub('%s+', '')) == 20000)\n"
+        "assert(long:find('ab', 1, true) == 1 and long:find('b a', 1, true) == 2)\n"
+        "assert(('k=v'):match('^(%w+)=(%w+)$') == 'k')\n"
+        "local n = 0 for k, v in ('a=1, b=2'):gmatch('(%w+)=(%w+)') do n = n + v end\n"
+        "assert(n == 3)\n"
+        "assert(('x[y]'):find('[]]') == 4 and ('(a)'):match('%b()') == '(a)')\n"
+        "assert(('THE (quick) fox'):find('%f[%a]%a+%f[%A]') == 1)\n"
         "assert(setmetatable({}, {__index = function() return 7 end}).z == 7)\n"
         "function f(y, p) return helper.twice(#y) end\n", NULL);
     assert_float_equal(metric_ok(h, "f", Y4, P4, 4, 3), 8, 0);
