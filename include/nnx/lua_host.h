@@ -53,16 +53,18 @@
  * module's top level as part of the call that requires it) gets a fresh
  * instruction budget; when it runs out every following Lua instruction
  * raises again, so `pcall` cannot swallow it.  All allocations of the state
- * count against the memory cap; an allocation that crosses the cap is
- * granted (up to twice the cap in total) and the script is stopped at its
+ * count against the memory cap; an allocation that would cross it first
+ * makes Lua collect its garbage (an emergency full GC), and if it still
+ * crosses the cap it is granted (up to twice the cap in total) and the script is stopped at its
  * next instruction with a traceback; an allocation beyond twice the cap is
  * refused outright (then the message says so and may lack the traceback).
  * math.random is seeded from options.random_seed, so runs repeat.
  * The budget counts Lua instructions, not work inside C library functions;
- * the one C function whose work is unbounded by its input size, the
- * pattern matcher, is guarded: string.find/match/gmatch/gsub refuse a
- * pattern whose worst case on its subject exceeds 10 x the budget in steps
- * (("a"):rep(1e5):find(".-.-.-b") is an error, not an hour of backtracking).
+ * the C functions whose work is not bounded by memory are guarded instead:
+ * string.find/match/gmatch/gsub refuse a pattern whose worst case on its
+ * subject exceeds 10 x the budget in steps (("a"):rep(1e5):find(".-.-.-b")
+ * is an error, not an hour of backtracking), table.move refuses to move
+ * more elements than the budget, string.rep of an empty string is "".
  *
  * Ownership.  nnx_lua_open copies what it needs of its string arguments; the
  * host owns its lua_State and everything inside it, freed by nnx_lua_close.

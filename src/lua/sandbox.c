@@ -227,12 +227,34 @@ static int sandbox_rep(lua_State *L)
     luaL_checklstring(L, 1, &len);
     lua_Integer n = luaL_checkinteger(L, 2);
     luaL_optlstring(L, 3, "", &seplen);
+    if (n > 0 && len + seplen == 0) {   /* Lua would loop n times copying nothing */
+        lua_pushliteral(L, "");
+        return 1;
+    }
     if (n > 0) {
         double total = (double)len * (double)n + (double)seplen * (double)(n - 1);
         if (total > (double)h->mem_cap)
             return luaL_error(L, "string.rep: a result of %f bytes exceeds the memory "
                               "cap of %I bytes", total, (lua_Integer)h->mem_cap);
     }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* table.move(a1, f, e, t [, a2]) refusing more elements than the instruction
+ * budget: moving absent (nil) elements allocates nothing, so only this
+ * bound stops table.move({}, 1, 1 << 40, 2) looping in C for hours. */
+static int sandbox_move(lua_State *L)
+{
+    nnx_lua_host *h = host_of(L);
+    lua_Integer f = luaL_checkinteger(L, 2), e = luaL_checkinteger(L, 3);
+    if (e >= f && (lua_Unsigned)e - (lua_Unsigned)f >= h->budget)
+        return luaL_error(L, "table.move: %I elements are more than nnx hooks move at "
+                          "once (the instruction budget, %I)",
+                          (lua_Integer)((lua_Unsigned)e - (lua_Unsigned)f + 1),
+                          (lua_Integer)h->budget);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
@@ -289,6 +311,10 @@ int sandbox_open(lua_State *L)
     lua_setfield(L, -2, "dump");
     set_closure(L, lua_gettop(L), "rep", sandbox_rep, "rep");
     pattern_guard_install(L, lua_gettop(L));
+    lua_pop(L, 1);
+
+    lua_getfield(L, g, LUA_TABLIBNAME);
+    set_closure(L, lua_gettop(L), "move", sandbox_move, "move");
     lua_pop(L, 1);
 
     lua_getfield(L, g, LUA_MATHLIBNAME);

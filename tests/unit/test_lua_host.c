@@ -479,6 +479,7 @@ static void sandbox_walls(void **state)
         { "collectgarbage('setpause', 1)", "is not available" },
         { "string.rep('x', 1 << 40)", "string.rep: a result of" },
         { "('x'):rep(1 << 40)", "exceeds the memory cap" },
+        { "table.move({}, 1, 1 << 40, 2)", "table.move: 1099511627776 elements are more" },
         { "local s = ('a'):rep(1e5); s:find('.-.-.-b')",
           "string.find: pattern \".-.-.-b\" could take up to" },
         { "local s = ('a'):rep(1e5); s:match('^(a*)(a*)b')", "string.match: pattern" },
@@ -520,6 +521,8 @@ static void sandbox_allows_the_ordinary(void **state)
         "assert(math.floor(2.5) == 2 and string.format('%d', 3) == '3')\n"
         "assert(table.concat({1, 2}, ',') == '1,2')\n"
         "assert(select('#', pcall(error, 'x')) == 2)\n"
+        "assert(string.rep('', 1 << 62) == '' and ('ab'):rep(3, ',') == 'ab,ab,ab')\n"
+        "assert(table.concat(table.move({1, 2, 3}, 1, 3, 2), ',') == '1,1,2,3')\n"
         /* patterns: ordinary ones on long strings pass the guard, results intact */
         "local long = ('ab '):rep(20000)\n"
         "assert(select(2, long:gsub('%s+', '')) == 20000)\n"
