@@ -121,7 +121,7 @@ enum { FIND, MATCH, GMATCH, GSUB };
 /* The wrapper: upvalues are the original function and its kind. */
 static int guarded_pattern_call(lua_State *L)
 {
-    nnx_lua_host *h = host_of(L);
+    nnx_lua_host *h = luahost_of(L);
     int kind = (int)lua_tointeger(L, lua_upvalueindex(2));
     static const char *const names[] = { "string.find", "string.match",
                                          "string.gmatch", "string.gsub" };
@@ -145,7 +145,7 @@ static int guarded_pattern_call(lua_State *L)
     return lua_gettop(L);
 }
 
-void pattern_guard_install(lua_State *L, int string_table)
+void luahost_pattern_guard_install(lua_State *L, int string_table)
 {
     static const char *const fields[] = { "find", "match", "gmatch", "gsub" };
     for (int kind = FIND; kind <= GSUB; kind++) {
