@@ -139,7 +139,8 @@ const char *nnx_lua_event_name(nnx_lua_event event);
 typedef struct nnx_lua_param {
     const char *name;           /* "optimizer.lr", "model.p" */
     const char *str;            /* non-NULL: a string value ("cosine") ... */
-    double      num;            /* ... else this number */
+    double      num;            /* ... else this number (a Lua integer when
+                                   integral: batch = 128, not 128.0) */
 } nnx_lua_param;
 
 /* One run:log(name, value) of a callback. */

@@ -315,6 +315,8 @@ static int call_hook(lua_State *L)
             return luaL_error(L, "host: param %d has no name", (int)i);
         if (p->str)
             lua_pushstring(L, p->str);
+        else if (p->num == floor(p->num) && fabs(p->num) < 9007199254740992.0)
+            lua_pushinteger(L, (lua_Integer)p->num);    /* batch = 128, not 128.0 */
         else
             lua_pushnumber(L, p->num);
         lua_setfield(L, -2, p->name);

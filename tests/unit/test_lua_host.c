@@ -171,6 +171,8 @@ static const char HOOKS_RUN[] =
     "  run:log('lr_param', run.params['optimizer.lr'])\n"
     "  run:log('decay_len', #run.params.decay)\n"
     "  run:log('is_int', math.type(run.step) == 'integer' and 1 or 0)\n"
+    "  run:log('batch_int', math.type(run.params.batch) == 'integer' and\n"
+    "          math.type(run.params['optimizer.lr']) == 'float' and 1 or 0)\n"
     "end\n"
     "function on_epoch_begin(run)\n"
     "  calls[#calls + 1] = 'epoch_begin'\n"
@@ -206,11 +208,13 @@ static void every_callback_and_run_field(void **state)
     nnx_lua_param params[] = {
         { .name = "optimizer.lr", .num = 3e-3 },
         { .name = "decay", .str = "cosine" },
+        { .name = "batch", .num = 128 },
     };
     nnx_lua_run run = { .epoch = 0, .step = 0, .lr = 1e-3, .seed = 42,
-                        .params = params, .nparams = 2 };
+                        .params = params, .nparams = 3 };
     callback_ok(h, NNX_LUA_ON_TRAIN_BEGIN, &run);
-    assert_int_equal(run.nlogged, 5);
+    assert_int_equal(run.nlogged, 6);
+    assert_true(logged(&run, "batch_int") == 1);
     assert_string_equal(run.logged[0].name, "seed");
     assert_true(logged(&run, "seed") == 42);
     assert_true(logged(&run, "epoch") == 0);
