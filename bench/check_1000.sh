@@ -46,7 +46,7 @@ f=$tmp/many.nnx
             continue
         fi
         case $((i % 4)) in
-            0) echo "experiment e$i extends base { optimizer.lr = ${i}e-6  model.width = $((32 + i % 200)) }" ;;
+            0) echo "experiment e$i extends base { optimizer.lr = ${i}e-5  model.width = $((32 + i % 200)) }" ;;
             1) echo "experiment e$i extends base { model = cnn(p = 0.$((i % 9))) batch = $((16 + i % 100)) }" ;;
             2) echo "experiment e$i extends base { data = toy model = mlp(classes = 3, width = $((8 + i % 50))) metrics += [f1] select = max(valid.f1) }" ;;
             3) echo "experiment e$i extends base { optimizer = sgd(lr = 0.0$((i % 9 + 1)), momentum = 0.9) schedule.decay = step(every = $((i % 7 + 1)), gamma = 0.5) }" ;;

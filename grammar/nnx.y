@@ -132,7 +132,7 @@ static void free_exprs(nnx_exprs *e);
 
 file
     : %empty
-    | file item         { if (!add_item(pc, $2)) YYNOMEM; }
+    | file item         { if (!add_item(pc, $2)) YYNOMEM; yyerrok; }
     | file ';'
     | file ','
     | file error
@@ -215,6 +215,7 @@ layers
             if (!nnx_array_push(&$$.v, &$$.n, sizeof $2, &$2)) {
                 nnx_layer_free($2); free_layers(&$$); YYNOMEM;
             }
+            yyerrok;    /* a whole entry read: report the next error too */
         }
     | layers ';'        { $$ = $1; }
     | layers ','        { $$ = $1; }
@@ -248,6 +249,7 @@ stmts
             if (!nnx_array_push(&$$.v, &$$.n, sizeof $2, &$2)) {
                 nnx_stmt_free($2); free_stmts(&$$); YYNOMEM;
             }
+            yyerrok;    /* a whole entry read: report the next error too */
         }
     | stmts ';'         { $$ = $1; }
     | stmts ','         { $$ = $1; }
@@ -286,6 +288,7 @@ in_stmts
             if (!nnx_array_push(&$$.v, &$$.n, sizeof $2, &$2)) {
                 nnx_stmt_free($2); free_stmts(&$$); YYNOMEM;
             }
+            yyerrok;    /* a whole entry read: report the next error too */
         }
     | in_stmts ';'      { $$ = $1; }
     | in_stmts ','      { $$ = $1; }
@@ -517,7 +520,7 @@ static void close_before(nnx_pctx *pc, int tok, nnx_span at, size_t n)
     const nnx_open *o = &pc->opens[pc->nopens - 1];
     /* When the parser has complained since the bracket opened, it has
      * already reported this mistake: only mend it. */
-    if (!(pc->parser_errors > 0 && pc->last_error_at >= o->at)) {
+    if (!(pc->parser_errors > 0 && pc->last_error_at >= o->at) && !nnx_pctx_full(pc)) {
         int line, col;
         nnx_loc_linecol(pc->src, o->at, &line, &col);
         char buf[8];
@@ -552,11 +555,18 @@ static int yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner, nnx_pctx *pc)
         tok = pc->stash_tok;
         pc->stash_tok = -1;
         *lloc = pc->stash_span;
-    } else if (pc->diags->nerrors - pc->errors_before >= NNX_MAX_SYNTAX_ERRORS) {
+    } else if (nnx_pctx_full(pc)) {
+        if (!pc->gave_up)
+            nnx_diag_add(pc->diags, NNX_NOTE, L(*lloc), "too many errors; the rest of the file is not read");
+        pc->gave_up = true;
+        pc->reported = true;
         lloc->begin = lloc->end = (uint32_t)pc->src->len;
+        pc->nopens = 0;
         return 0;   /* enough: stop reading this file */
     } else {
         tok = nnx_scan(lval, lloc, scanner);
+        if (tok == 0)   /* flex sets no location at the end */
+            lloc->begin = lloc->end = (uint32_t)pc->src->len;
     }
     switch (tok) {
     case '(': case '[': case '{': {
@@ -570,7 +580,8 @@ static int yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner, nnx_pctx *pc)
         while (i > 0 && closer_of(pc->opens[i - 1].ch) != tok)
             i--;
         if (i == 0) {
-            nnx_error(pc->diags, L(*lloc), "unmatched '%c'", tok);
+            if (!nnx_pctx_full(pc))
+                nnx_error(pc->diags, L(*lloc), "unmatched '%c'", tok);
             pc->reported = true;
         } else if (i < pc->nopens) {
             close_before(pc, tok, *lloc, pc->nopens - i);
@@ -677,7 +688,7 @@ static bool setting_starts_line(const nnx_pctx *pc, uint32_t at)
 static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner, nnx_pctx *pc)
 {
     (void)scanner;
-    if (pc->reported)       /* the lexer has already said what is wrong here */
+    if (pc->reported || nnx_pctx_full(pc))  /* already said, or said enough */
         return 0;
     enum { MAX_SHOWN = 4 };
     yysymbol_kind_t expected[YYNTOKENS];

@@ -40,7 +40,8 @@
 /* --- shapes and layers --------------------------------------------------- */
 
 typedef struct nnx_exp_shape {
-    int rank;       /* 1: {features}, 3: {C, H, W}; 0: unknown */
+    int rank;       /* 1: {features}, 3: {C, H, W}; 0: unknown (never in a
+                       checked experiment) */
     int d[3];
 } nnx_exp_shape;
 
@@ -171,7 +172,7 @@ typedef enum nnx_exp_optim_kind {
 typedef struct nnx_exp_optim {
     nnx_exp_optim_kind kind;
     double lr;
-    double momentum;            /* sgd, rmsprop */
+    double momentum;            /* sgd */
     bool   nesterov;            /* sgd */
     double weight_decay;        /* all; L2 added to the gradient except adamw */
     double beta1, beta2, eps;   /* adam, adamw (eps also rmsprop) */
@@ -266,6 +267,9 @@ typedef struct nnx_exp_axis {
     nnx_loc loc;            /* the `path in ...` line */
 } nnx_exp_axis;
 
+/* The most trials one search may ask for (nnx check refuses more). */
+enum { NNX_EXP_MAX_TRIALS = 100000 };
+
 typedef struct nnx_exp_search {
     nnx_exp_search_kind kind;
     nnx_exp_axis *axes;     /* in the order written */
@@ -319,8 +323,10 @@ void nnx_experiment_free(nnx_experiment *e);
 /* The experiment as canonical, self-contained .nnx text: one data block,
  * one network (the flattened layers, every argument written), one
  * experiment with every key written.  Checking that text again gives an
- * equal experiment (nnx_experiment_equal).  Returns a new string the
- * caller frees, or NULL when out of memory. */
+ * equal experiment (nnx_experiment_equal) — except that a search over
+ * network arguments (`model.p in ...`) is written as a comment, since the
+ * flattened network has no arguments; the applied params are comments
+ * too.  Returns a new string the caller frees, or NULL when out of memory. */
 char *nnx_experiment_write(const nnx_experiment *e);
 
 /* True when two experiments hold the same settings (locations, the file

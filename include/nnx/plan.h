@@ -59,7 +59,7 @@ typedef struct nnx_plan {
 /* The plan of `e`.  NULL when out of memory or when the plan would have
  * more than NNX_PLAN_MAX_TRIALS trials; then `err` (if not NULL) receives
  * a message the caller frees. */
-enum { NNX_PLAN_MAX_TRIALS = 100000 };
+enum { NNX_PLAN_MAX_TRIALS = NNX_EXP_MAX_TRIALS };
 nnx_plan *nnx_plan_make(const nnx_experiment *e, char **err);
 void      nnx_plan_free(nnx_plan *p);
 

@@ -30,6 +30,19 @@
  * name and renamed.  Bad data (a missing or malformed file) is found before
  * the directory is made.
  *
+ * Lua hooks (`hooks = "file.lua"`, lua_host.h): on_train_begin before the
+ * first epoch; on_epoch_begin; on_epoch_end after validation, with the
+ * epoch's metrics, before selection and early stopping; on_train_end after
+ * the test evaluation, with the summary's metrics.  run:stop(reason) ends the
+ * trial after that epoch (status stopped); run:set_lr(v) rescales the
+ * schedule so the next step uses v; run:log(name, v) fills a metrics.csv
+ * column: a name seen for the first time adds a column before `seconds` and
+ * the file is rewritten whole (atomically) with empty cells in earlier rows,
+ * so the header always lists every column.  lua.NAME metrics are computed on
+ * valid each epoch and on test at the end, and can be selected on.  A Lua
+ * error ends the trial with status failed and the traceback as its message;
+ * a hooks file that does not load fails before training (-1).
+ *
  * The library prints nothing: it reports through nnx_run_callbacks, and
  * Ctrl-C reaches it as a flag it polls after every batch (the CLI sets it
  * from a signal handler).
@@ -115,6 +128,7 @@ typedef struct nnx_run_opts {
     const volatile sig_atomic_t *interrupt;  /* nonzero: stop after the current batch */
     const nnx_run_callbacks *cb;             /* may be NULL */
     const char *mlflow_uri;     /* $MLFLOW_TRACKING_URI as read by the caller, or NULL */
+    const char *lua_stdlib;     /* the directory of nnx/metrics.lua for `require "nnx.*"`, or NULL */
     /* The searched values of this trial (summary.json "params"); none for a
      * plain run, whose --set overrides are in experiment.nnx. */
     const nnx_exp_param *params;

@@ -78,7 +78,6 @@ static const ck_param p_rmsprop[] = {
     REQ("lr", CK_T_NUM, GT0),
     OPT("alpha", CK_T_NUM, 0.99, FRAC01),
     OPT("eps", CK_T_NUM, 1e-8, GT0),
-    OPT("momentum", CK_T_NUM, 0, FRAC01),
     OPT("weight_decay", CK_T_NUM, 0, GE0),
 };
 

@@ -426,6 +426,11 @@ const nnx_exp_data *ck_data(nnx_checker *c, const nnx_item *it)
         c->nerr++;      /* reported when first checked */
         return NULL;
     }
+    if (it->syntax_error) {     /* the parser reported it; say nothing more */
+        c->data_state[idx] = 3;
+        c->nerr++;
+        return NULL;
+    }
     nnx_exp_data *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;

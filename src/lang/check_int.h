@@ -376,5 +376,14 @@ nnx_expr *ck_parse_override(const nnx_override *ov, nnx_source **display, nnx_di
 /* --- compile one experiment (check.c) ------------------------------------------- */
 
 nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bool check_search);
+/* A call-valued key's value resolved against the builtins of one kind and
+ * bound (args[i] per parameter); *vp becomes the call.  NULL after errors. */
+const ck_builtin *ck_builtin_of(nnx_checker *c, ck_val **vp, ck_bkind kind, const char *key, ck_val **args);
+
+/* --- search (check_search.c) ------------------------------------------------------- */
+
+/* Fill e->search from m->search; with check_values, check the experiment
+ * once with each value in place (errors say which value). */
+bool ck_compile_search(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool check_values);
 
 #endif

@@ -127,6 +127,11 @@ static ck_val *eval_let(nnx_checker *c, long idx, nnx_loc use)
         return NULL;
     }
     }
+    if (it->syntax_error || !it->value) {   /* the parser reported it */
+        c->let_state[idx] = 3;
+        c->nerr++;
+        return NULL;
+    }
     c->let_state[idx] = 1;
     ck_val *v = ck_eval(c, &c->perm, it->value, NULL);
     if (c->let_state[idx] == 3)
@@ -176,7 +181,9 @@ static ck_val *eval_path(nnx_checker *c, ck_arena *a, const nnx_expr *e, const c
                    ck_vkind_name(bound->kind), p->parts[1]);
             return NULL;
         }
-        return relocate(a, bound, e->loc);
+        /* a constant points at its use; a network argument keeps the place
+         * it was given (the call, a --set, a searched value) */
+        return what[0] == 'c' ? relocate(a, bound, e->loc) : (ck_val *)bound;
     }
     size_t len = 0;
     for (size_t i = 0; i < p->n; i++)

@@ -147,9 +147,9 @@ static void optimizer(ck_buf *b, const nnx_exp_optim *o)
         break;
     }
     case NNX_XOPT_RMSPROP: {
-        static const char *const n[] = { "lr", "alpha", "eps", "momentum", "weight_decay" };
-        double v[] = { o->lr, o->alpha, o->eps, o->momentum, o->weight_decay };
-        args(b, name, n, v, 5);
+        static const char *const n[] = { "lr", "alpha", "eps", "weight_decay" };
+        double v[] = { o->lr, o->alpha, o->eps, o->weight_decay };
+        args(b, name, n, v, 4);
         break;
     }
     }
@@ -303,14 +303,23 @@ char *nnx_experiment_write(const nnx_experiment *e)
     }
     const nnx_exp_search *s = &e->search;
     if (s->kind != NNX_XSEARCH_NONE) {
+        /* A search over network arguments cannot apply to the flattened
+         * network written above: keep it as a comment, for the record. */
+        bool net_args = false;
+        for (size_t i = 0; i < s->naxes; i++)
+            net_args |= !strncmp(s->axes[i].path, "model.", 6);
+        const char *pre = net_args ? "    # " : "    ";
+        if (net_args)
+            ck_buf_puts(&b, "    # the search, as checked; it sets arguments of the network, which the\n"
+                            "    # flattened network above no longer has (each trial's values are in its params)\n");
         if (s->kind == NNX_XSEARCH_RANDOM)
-            ck_buf_printf(&b, "    search random(trials = %d, seed = %llu) {\n", s->trials,
+            ck_buf_printf(&b, "%ssearch random(trials = %d, seed = %llu) {\n", pre, s->trials,
                           (unsigned long long)s->seed);
         else
-            ck_buf_printf(&b, "    search %s {\n", nnx_exp_search_name(s->kind));
+            ck_buf_printf(&b, "%ssearch %s {\n", pre, nnx_exp_search_name(s->kind));
         for (size_t i = 0; i < s->naxes; i++) {
             const nnx_exp_axis *ax = &s->axes[i];
-            ck_buf_printf(&b, "        %s in ", ax->path);
+            ck_buf_printf(&b, "%s    %s in ", pre, ax->path);
             if (ax->kind == NNX_XDIST_LIST) {
                 ck_buf_puts(&b, "[");
                 for (size_t j = 0; j < ax->nvalues; j++)
@@ -324,7 +333,7 @@ char *nnx_experiment_write(const nnx_experiment *e)
                 ck_buf_puts(&b, ")\n");
             }
         }
-        ck_buf_puts(&b, "    }\n");
+        ck_buf_printf(&b, "%s}\n", pre);
     }
     ck_buf_puts(&b, "}\n");
     if (b.oom) {

@@ -275,6 +275,11 @@ bool ck_merge(nnx_checker *c, const nnx_item *exp, ck_merged *m)
         it = base;
     }
 done:
+    for (size_t i = 0; i < n; i++)
+        if (chain[i]->syntax_error) {   /* the parser reported it */
+            c->nerr++;
+            return false;
+        }
     for (size_t i = n; i-- > 0;)
         ok &= apply_body(c, m, chain[i]->body, chain[i]->nbody, NULL, NULL, 0, chain[i]);
     return ok;

@@ -10,7 +10,7 @@
 
 #include "lang/check_int.h"
 
-static const char PREFIX[] = "experiment __set__ {\n";
+static const char PREFIX[] = "experiment __set__ { ";
 static const char SUFFIX[] = "\n}\n";
 
 bool nnx_override_split(char *arg, nnx_override *out)

@@ -221,6 +221,10 @@ static bool walk(nnx_checker *c, nnx_layer *const *body, size_t n, const ck_scop
 bool ck_instantiate(nnx_checker *c, const nnx_item *net, const ck_val *call, nnx_exp_shape in,
                     ck_layers *out)
 {
+    if (net->syntax_error) {    /* the parser reported it */
+        c->nerr++;
+        return false;
+    }
     for (int i = 0; i < c->depth; i++)
         if (c->net_stack[i] == net) {
             ck_buf b = { 0 };

@@ -11,7 +11,7 @@
 
 #include "host_impl.h"
 
-int host_fail(nnx_lua_error *err, const char *fmt, ...)
+int luahost_fail(nnx_lua_error *err, const char *fmt, ...)
 {
     if (err) {
         va_list ap;
@@ -22,7 +22,7 @@ int host_fail(nnx_lua_error *err, const char *fmt, ...)
     return -1;
 }
 
-nnx_lua_host *host_of(lua_State *L)
+nnx_lua_host *luahost_of(lua_State *L)
 {
     void *ud = NULL;
     lua_getallocf(L, &ud);
@@ -60,7 +60,7 @@ static void arm_budget(nnx_lua_host *h)
  * script's pcall cannot outlive the error. */
 static void on_count(lua_State *L, lua_Debug *ar)
 {
-    nnx_lua_host *h = host_of(L);
+    nnx_lua_host *h = luahost_of(L);
     if (!h->budget_out && !h->mem_over) {
         uint64_t spent = (uint64_t)h->budget_chunk;
         h->budget_left = spent < h->budget_left ? h->budget_left - spent : 0;
@@ -140,9 +140,9 @@ size_t nnx_lua_memory_in_use(const nnx_lua_host *h)
 /* --- protected calls ---------------------------------------------------------- */
 
 /* Message handler: the error (any value) plus the traceback, once. */
-int host_message_handler(lua_State *L)
+int luahost_message_handler(lua_State *L)
 {
-    nnx_lua_host *h = host_of(L);
+    nnx_lua_host *h = luahost_of(L);
     const char *msg = lua_tostring(L, 1);
     if (!msg) {
         /* No __tostring once stopped: the handler may run inside the hook,
@@ -176,13 +176,13 @@ static void call_end(nnx_lua_host *h)
     h->generation++;
 }
 
-int host_call(nnx_lua_host *h, lua_CFunction body, void *args, const char *what,
+int luahost_call(nnx_lua_host *h, lua_CFunction body, void *args, const char *what,
               nnx_lua_error *err)
 {
     lua_State *L = h->L;
     lua_settop(L, 0);
     call_begin(h, what);
-    lua_pushcfunction(L, host_message_handler);
+    lua_pushcfunction(L, luahost_message_handler);
     lua_pushcfunction(L, body);
     lua_pushlightuserdata(L, args);
     int status = lua_pcall(L, 1, 0, 1);
@@ -192,20 +192,22 @@ int host_call(nnx_lua_host *h, lua_CFunction body, void *args, const char *what,
     char cap[32], req[32];
     const char *msg = status != LUA_OK ? lua_tostring(L, -1) : NULL;
     if (status == LUA_ERRMEM && h->mem_refused) {
-        rc = host_fail(err, "memory cap of %s exceeded in %s: a request for %s was "
+        rc = luahost_fail(err, "memory cap of %s exceeded in %s: a request for %s was "
                        "refused (no Lua traceback for a refused allocation)",
                        size_text(h->mem_cap, cap, sizeof cap), what,
                        size_text(h->mem_refused, req, sizeof req));
     } else if (status == LUA_ERRMEM) {
-        rc = host_fail(err, "out of memory in %s", what);
+        rc = luahost_fail(err, "out of memory in %s", what);
     } else if (h->budget_out && !(msg && strstr(msg, "instruction budget"))) {
-        rc = host_fail(err, "instruction budget of %llu exceeded in %s\n%s",
-                       (unsigned long long)h->budget, what, msg ? msg : "");
+        rc = luahost_fail(err, "instruction budget of %llu exceeded in %s%s%s",
+                       (unsigned long long)h->budget, what, msg ? "\n" : "", msg ? msg : "");
     } else if (h->mem_over && !(msg && strstr(msg, "memory cap"))) {
-        rc = host_fail(err, "memory cap of %s exceeded in %s\n%s",
-                       size_text(h->mem_cap, cap, sizeof cap), what, msg ? msg : "");
+        /* crossed in the host's own C code, or the hook's error was replaced */
+        rc = luahost_fail(err, "memory cap of %s exceeded in %s%s%s",
+                       size_text(h->mem_cap, cap, sizeof cap), what, msg ? "\n" : "",
+                       msg ? msg : "");
     } else if (status != LUA_OK) {
-        rc = host_fail(err, "%s", msg ? msg : "(error without a message)");
+        rc = luahost_fail(err, "%s", msg ? msg : "(error without a message)");
     }
     lua_settop(L, 0);
     if (rc != 0)        /* give back what the failed call left (no finalizers) */
@@ -213,7 +215,7 @@ int host_call(nnx_lua_host *h, lua_CFunction body, void *args, const char *what,
     return rc;
 }
 
-int host_push_global(lua_State *L, const char *name)
+int luahost_push_global(lua_State *L, const char *name)
 {
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
     lua_pushstring(L, name);
@@ -270,13 +272,13 @@ nnx_lua_host *nnx_lua_open(const char *hooks_path, const char *stdlib_dir,
                            const nnx_lua_options *options, nnx_lua_error *err)
 {
     if (!hooks_path || !*hooks_path) {
-        host_fail(err, "no hooks file given");
+        luahost_fail(err, "no hooks file given");
         return NULL;
     }
     nnx_lua_options o = options ? *options : (nnx_lua_options){0};
     nnx_lua_host *h = calloc(1, sizeof *h);
     if (!h) {
-        host_fail(err, "out of memory opening %s", hooks_path);
+        luahost_fail(err, "out of memory opening %s", hooks_path);
         return NULL;
     }
     h->mem_cap = o.mem_bytes ? o.mem_bytes : NNX_LUA_DEFAULT_MEM_BYTES;
@@ -289,30 +291,30 @@ nnx_lua_host *nnx_lua_open(const char *hooks_path, const char *stdlib_dir,
     h->stdlib_dir = stdlib_dir ? copy_string(stdlib_dir) : NULL;
     if (!h->hooks_path || !h->hooks_dir || (stdlib_dir && !h->stdlib_dir)) {
         nnx_lua_close(h);
-        host_fail(err, "out of memory opening %s", hooks_path);
+        luahost_fail(err, "out of memory opening %s", hooks_path);
         return NULL;
     }
     lua_State *L = lua_newstate(host_alloc, h);
     if (!L) {
         nnx_lua_close(h);
-        host_fail(err, "cannot create a Lua state for %s (memory cap too small?)",
+        luahost_fail(err, "cannot create a Lua state for %s (memory cap too small?)",
                   hooks_path);
         return NULL;
     }
     h->L = L;
 
     lua_Integer seed = (lua_Integer)o.random_seed;
-    if (host_call(h, sandbox_open, &seed, "the sandbox setup", err) != 0) {
+    if (luahost_call(h, luahost_sandbox_open, &seed, "the sandbox setup", err) != 0) {
         nnx_lua_close(h);
         return NULL;
     }
     struct load_args a = { .path = h->hooks_path, .syntax = "" };
-    if (host_call(h, load_hooks, &a, "the top level of the hooks file", err) != 0) {
+    if (luahost_call(h, load_hooks, &a, "the top level of the hooks file", err) != 0) {
         nnx_lua_close(h);
         return NULL;
     }
     if (a.syntax[0]) {
-        host_fail(err, "%s", a.syntax);
+        luahost_fail(err, "%s", a.syntax);
         nnx_lua_close(h);
         return NULL;
     }
@@ -325,7 +327,7 @@ void nnx_lua_close(nnx_lua_host *h)
         return;
     if (h->L)
         lua_close(h->L);
-    run_outputs_clear(h);
+    luahost_run_outputs_clear(h);
     free(h->hooks_path);
     free(h->hooks_dir);
     free(h->stdlib_dir);
@@ -340,7 +342,7 @@ struct has_args {
 static int has_function(lua_State *L)
 {
     struct has_args *a = lua_touserdata(L, 1);
-    a->found = host_push_global(L, a->name) == LUA_TFUNCTION;
+    a->found = luahost_push_global(L, a->name) == LUA_TFUNCTION;
     return 0;
 }
 
@@ -351,5 +353,5 @@ bool nnx_lua_has_function(const nnx_lua_host *host, const char *name)
     struct has_args a = { .name = name, .found = false };
     /* The state changes (a stack, perhaps a string), the host's meaning not. */
     nnx_lua_host *h = (nnx_lua_host *)host;
-    return host_call(h, has_function, &a, "a function lookup", NULL) == 0 && a.found;
+    return luahost_call(h, has_function, &a, "a function lookup", NULL) == 0 && a.found;
 }

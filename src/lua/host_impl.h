@@ -1,8 +1,9 @@
 /* host_impl.h — what the files of the Lua host share: the host struct and its
- * protected-call protocol.  Private to src/lua/.
+ * protected-call protocol.  Private to src/lua/; its external names start
+ * with luahost_ so they cannot clash with the rest of libnnx.a.
  *
  * Every entry point that touches the Lua state does it inside one protected
- * call (host_call): a C "body" function runs under lua_pcall with the
+ * call (luahost_call): a C "body" function runs under lua_pcall with the
  * traceback message handler, after the instruction budget and the memory
  * flags were reset.  So a memory error or a metamethod error can never reach
  * Lua's panic function, and every Lua error has a traceback.
@@ -67,31 +68,34 @@ struct nnx_lua_host {
 };
 
 /* The host of a state (it is the allocator's userdata). */
-nnx_lua_host *host_of(lua_State *L);
+nnx_lua_host *luahost_of(lua_State *L);
 
 /* Run body(L) with a light userdata `args` as its only argument, under a
  * fresh budget and the traceback handler.  `what` names the call in
  * messages.  Returns 0, or -1 with err filled from the Lua error. */
-int host_call(nnx_lua_host *h, lua_CFunction body, void *args, const char *what,
+int luahost_call(nnx_lua_host *h, lua_CFunction body, void *args, const char *what,
               nnx_lua_error *err);
 
 /* The message handler of every protected call: the error as text plus the
  * traceback (added once: a message that has one is passed through). */
-int host_message_handler(lua_State *L);
+int luahost_message_handler(lua_State *L);
 
 /* Fill err (may be NULL) from a printf format; returns -1. */
-int host_fail(nnx_lua_error *err, const char *fmt, ...)
+int luahost_fail(nnx_lua_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Push the global `name` without metamethods (rawget on _G). */
-int host_push_global(lua_State *L, const char *name);
+int luahost_push_global(lua_State *L, const char *name);
 
-/* Body of host_call that sets the sandbox up (sandbox.c). */
-int sandbox_open(lua_State *L);
-/* Bodies registering the metatables (run.c, metric.c), called by sandbox_open. */
-void run_register(lua_State *L);
-void metric_register(lua_State *L);
+/* Body of luahost_call that sets the sandbox up (sandbox.c). */
+int luahost_sandbox_open(lua_State *L);
+/* Bodies registering the metatables (run.c, metric.c), called by luahost_sandbox_open. */
+void luahost_run_register(lua_State *L);
+void luahost_metric_register(lua_State *L);
+/* Replace string.find/match/gmatch/gsub in the table at `string_table` by
+ * versions that refuse patterns too costly for their subject (pattern_guard.c). */
+void luahost_pattern_guard_install(lua_State *L, int string_table);
 /* Forget the outputs of the previous callback (run.c); also used by close. */
-void run_outputs_clear(nnx_lua_host *h);
+void luahost_run_outputs_clear(nnx_lua_host *h);
 
 #endif

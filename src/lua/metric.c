@@ -25,7 +25,7 @@ typedef struct row_view {
 /* The host, if the view's call is still running; else an error. */
 static nnx_lua_host *live(lua_State *L, uint64_t generation, const char *what)
 {
-    nnx_lua_host *h = host_of(L);
+    nnx_lua_host *h = luahost_of(L);
     if (generation != h->generation || !h->y)
         luaL_error(L, "%s was used after its metric call returned (keep numbers, "
                    "not the views)", what);
@@ -89,7 +89,7 @@ static int y_len(lua_State *L)
 
 static int y_tostring(lua_State *L)
 {
-    nnx_lua_host *h = host_of(L);
+    nnx_lua_host *h = luahost_of(L);
     lua_pushfstring(L, "y (%I labels)", (lua_Integer)(h->y ? h->n : 0));
     return 1;
 }
@@ -198,7 +198,7 @@ static int p_len(lua_State *L)
 
 static int p_tostring(lua_State *L)
 {
-    nnx_lua_host *h = host_of(L);
+    nnx_lua_host *h = luahost_of(L);
     lua_pushfstring(L, "p (%I rows x %I classes)", (lua_Integer)(h->y ? h->n : 0),
                     (lua_Integer)(h->y ? classes_of(h) : 0));
     return 1;
@@ -227,7 +227,7 @@ static void new_view_metatable(lua_State *L, const char *tname, const char *show
     lua_pop(L, 1);
 }
 
-void metric_register(lua_State *L)
+void luahost_metric_register(lua_State *L)
 {
     new_view_metatable(L, HOST_Y_MT, "y", y_index, y_len, y_tostring);
     new_view_metatable(L, HOST_P_MT, "p", p_index, p_len, p_tostring);
@@ -251,12 +251,12 @@ static void push_view(lua_State *L, uint64_t generation, const char *tname)
     luaL_setmetatable(L, tname);
 }
 
-/* Body (host_call): NAME(y, p). */
+/* Body (luahost_call): NAME(y, p). */
 static int call_metric(lua_State *L)
 {
     struct metric_args *a = lua_touserdata(L, 1);
-    nnx_lua_host *h = host_of(L);
-    a->fn_type = host_push_global(L, a->name);
+    nnx_lua_host *h = luahost_of(L);
+    a->fn_type = luahost_push_global(L, a->name);
     if (a->fn_type != LUA_TFUNCTION)
         return 0;
     lua_Debug ar;
@@ -276,15 +276,15 @@ int nnx_lua_metric(nnx_lua_host *h, const char *name, const int32_t *y,
                    nnx_lua_error *err)
 {
     if (!h || !name || !out)
-        return host_fail(err, "nnx_lua_metric: no host, name or result");
+        return luahost_fail(err, "nnx_lua_metric: no host, name or result");
     if (k == 0)
-        return host_fail(err, "lua metric '%s': no classes (k = 0)", name);
+        return luahost_fail(err, "lua metric '%s': no classes (k = 0)", name);
     if (n > 0 && (!y || !p))
-        return host_fail(err, "lua metric '%s': %zu rows but no arrays", name, n);
+        return luahost_fail(err, "lua metric '%s': %zu rows but no arrays", name, n);
     size_t kk = k == 1 ? 2 : k;
     for (size_t i = 0; i < n; i++) {
         if (y[i] < 0 || (size_t)y[i] >= kk)
-            return host_fail(err, "lua metric '%s': label of row %zu is %d, outside "
+            return luahost_fail(err, "lua metric '%s': label of row %zu is %d, outside "
                              "0..%zu", name, i + 1, (int)y[i], kk - 1);
     }
     char what[128];
@@ -296,22 +296,22 @@ int nnx_lua_metric(nnx_lua_host *h, const char *name, const int32_t *y,
     h->p = p;
     h->n = n;
     h->k = k;
-    int rc = host_call(h, call_metric, &a, what, err);
+    int rc = luahost_call(h, call_metric, &a, what, err);
     h->y = NULL;
     h->p = NULL;
     h->n = h->k = 0;
     if (rc != 0)
         return rc;
     if (a.fn_type != LUA_TFUNCTION)
-        return host_fail(err, "lua metric '%s': %s defines no function %s (it is %s)",
+        return luahost_fail(err, "lua metric '%s': %s defines no function %s (it is %s)",
                          name, h->hooks_path, name,
                          a.fn_type == LUA_TNIL ? "not defined" : "not a function");
     if (a.result_type != LUA_TNUMBER)
-        return host_fail(err, "%s: lua metric '%s' returned %s, expected a finite number",
+        return luahost_fail(err, "%s: lua metric '%s' returned %s, expected a finite number",
                          a.where, name, a.result_type == LUA_TNONE ? "nothing"
                          : lua_typename(h->L, a.result_type));
     if (!isfinite(a.value))
-        return host_fail(err, "%s: lua metric '%s' returned %g, expected a finite number",
+        return luahost_fail(err, "%s: lua metric '%s' returned %g, expected a finite number",
                          a.where, name, a.value);
     *out = a.value;
     return 0;

@@ -30,7 +30,7 @@ const char *nnx_lua_event_name(nnx_lua_event event)
     return event_names[event];
 }
 
-void run_outputs_clear(nnx_lua_host *h)
+void luahost_run_outputs_clear(nnx_lua_host *h)
 {
     free(h->stop_reason);
     h->stop_reason = NULL;
@@ -42,7 +42,7 @@ void run_outputs_clear(nnx_lua_host *h)
 /* The run of the call in progress, or an error naming what was asked. */
 static nnx_lua_run *current_run(lua_State *L, const char *what)
 {
-    nnx_lua_run *run = host_of(L)->run;
+    nnx_lua_run *run = luahost_of(L)->run;
     if (!run)
         luaL_error(L, "run.%s: the run object is only valid inside the callback "
                    "it was given to", what);
@@ -71,7 +71,7 @@ static double finite_number_arg(lua_State *L, int arg, const char *what)
 /* run:stop([reason]) */
 static int run_stop(lua_State *L)
 {
-    nnx_lua_host *h = host_of(L);
+    nnx_lua_host *h = luahost_of(L);
     nnx_lua_run *run = method_self(L, "stop");
     const char *reason = "stopped by hook";
     size_t len = strlen(reason);
@@ -115,7 +115,7 @@ static const char *log_name_problem(const char *name, size_t len)
 /* run:log(name, value) */
 static int run_log(lua_State *L)
 {
-    nnx_lua_host *h = host_of(L);
+    nnx_lua_host *h = luahost_of(L);
     lua_settop(L, 3);
     nnx_lua_run *run = method_self(L, "log");
     if (lua_type(L, 2) != LUA_TSTRING)
@@ -196,7 +196,7 @@ static int run_newindex(lua_State *L)
 
 static int run_tostring(lua_State *L)
 {
-    nnx_lua_run *run = host_of(L)->run;
+    nnx_lua_run *run = luahost_of(L)->run;
     if (run)
         lua_pushfstring(L, "run (epoch %I, step %I)", (lua_Integer)run->epoch,
                         (lua_Integer)run->step);
@@ -259,7 +259,7 @@ static void make_readonly(lua_State *L, const char *what)
     lua_replace(L, data);
 }
 
-void run_register(lua_State *L)
+void luahost_run_register(lua_State *L)
 {
     luaL_newmetatable(L, HOST_RUN_MT);
     lua_pushcfunction(L, run_index);
@@ -282,13 +282,13 @@ struct callback_args {
     nnx_lua_run  *run;
 };
 
-/* Body (host_call): build this call's tables and call the hook. */
+/* Body (luahost_call): build this call's tables and call the hook. */
 static int call_hook(lua_State *L)
 {
     struct callback_args *a = lua_touserdata(L, 1);
-    nnx_lua_host *h = host_of(L);
+    nnx_lua_host *h = luahost_of(L);
     const char *name = nnx_lua_event_name(a->event);
-    int type = host_push_global(L, name);
+    int type = luahost_push_global(L, name);
     if (type == LUA_TNIL)
         return 0;
     if (type != LUA_TFUNCTION)
@@ -315,6 +315,8 @@ static int call_hook(lua_State *L)
             return luaL_error(L, "host: param %d has no name", (int)i);
         if (p->str)
             lua_pushstring(L, p->str);
+        else if (p->num == floor(p->num) && fabs(p->num) < 9007199254740992.0)
+            lua_pushinteger(L, (lua_Integer)p->num);    /* batch = 128, not 128.0 */
         else
             lua_pushnumber(L, p->num);
         lua_setfield(L, -2, p->name);
@@ -334,10 +336,10 @@ int nnx_lua_callback(nnx_lua_host *h, nnx_lua_event event, nnx_lua_run *run,
                      nnx_lua_error *err)
 {
     if (!h || !run)
-        return host_fail(err, "nnx_lua_callback: no host or no run");
+        return luahost_fail(err, "nnx_lua_callback: no host or no run");
     if ((unsigned)event >= sizeof event_names / sizeof event_names[0])
-        return host_fail(err, "nnx_lua_callback: unknown event %d", (int)event);
-    run_outputs_clear(h);
+        return luahost_fail(err, "nnx_lua_callback: unknown event %d", (int)event);
+    luahost_run_outputs_clear(h);
     run->stop = false;
     run->stop_reason = NULL;
     run->lr_set = false;
@@ -345,7 +347,7 @@ int nnx_lua_callback(nnx_lua_host *h, nnx_lua_event event, nnx_lua_run *run,
     run->logged = h->logged;
     run->nlogged = 0;
     struct callback_args a = { .event = event, .run = run };
-    int rc = host_call(h, call_hook, &a, event_names[event], err);
+    int rc = luahost_call(h, call_hook, &a, event_names[event], err);
     h->run = NULL;
     return rc;
 }

@@ -69,7 +69,7 @@ static int sandbox_setmetatable(lua_State *L)
  * handler would never be stopped. */
 static int guarded_handler(lua_State *L)
 {
-    nnx_lua_host *h = host_of(L);
+    nnx_lua_host *h = luahost_of(L);
     if (h->budget_out || h->mem_over)
         return 1;
     lua_pushvalue(L, lua_upvalueindex(1));
@@ -116,7 +116,7 @@ static int sandbox_collectgarbage(lua_State *L)
 /* print: the arguments joined by tabs, handed to the caller's print. */
 static int sandbox_print(lua_State *L)
 {
-    nnx_lua_host *h = host_of(L);
+    nnx_lua_host *h = luahost_of(L);
     int n = lua_gettop(L);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -157,7 +157,7 @@ static bool module_name_ok(const char *name)
  * hooks file; text only; each module runs once (its value is cached). */
 static int sandbox_require(lua_State *L)
 {
-    nnx_lua_host *h = host_of(L);
+    nnx_lua_host *h = luahost_of(L);
     const char *name = luaL_checkstring(L, 1);
     lua_settop(L, 1);
     if (!module_name_ok(name) || strlen(name) > 200)
@@ -222,17 +222,39 @@ static int sandbox_require(lua_State *L)
  * error is an ordinary one with a traceback. */
 static int sandbox_rep(lua_State *L)
 {
-    nnx_lua_host *h = host_of(L);
+    nnx_lua_host *h = luahost_of(L);
     size_t len, seplen = 0;
     luaL_checklstring(L, 1, &len);
     lua_Integer n = luaL_checkinteger(L, 2);
     luaL_optlstring(L, 3, "", &seplen);
+    if (n > 0 && len + seplen == 0) {   /* Lua would loop n times copying nothing */
+        lua_pushliteral(L, "");
+        return 1;
+    }
     if (n > 0) {
         double total = (double)len * (double)n + (double)seplen * (double)(n - 1);
         if (total > (double)h->mem_cap)
             return luaL_error(L, "string.rep: a result of %f bytes exceeds the memory "
                               "cap of %I bytes", total, (lua_Integer)h->mem_cap);
     }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* table.move(a1, f, e, t [, a2]) refusing more elements than the instruction
+ * budget: moving absent (nil) elements allocates nothing, so only this
+ * bound stops table.move({}, 1, 1 << 40, 2) looping in C for hours. */
+static int sandbox_move(lua_State *L)
+{
+    nnx_lua_host *h = luahost_of(L);
+    lua_Integer f = luaL_checkinteger(L, 2), e = luaL_checkinteger(L, 3);
+    if (e >= f && (lua_Unsigned)e - (lua_Unsigned)f >= h->budget)
+        return luaL_error(L, "table.move: %I elements are more than nnx hooks move at "
+                          "once (the instruction budget, %I)",
+                          (lua_Integer)((lua_Unsigned)e - (lua_Unsigned)f + 1),
+                          (lua_Integer)h->budget);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
@@ -248,8 +270,8 @@ static void set_closure(lua_State *L, int table, const char *name, lua_CFunction
     lua_setfield(L, table, name);
 }
 
-/* Body (host_call): the libraries, the replacements, the seed. */
-int sandbox_open(lua_State *L)
+/* Body (luahost_call): the libraries, the replacements, the seed. */
+int luahost_sandbox_open(lua_State *L)
 {
     lua_Integer seed = *(lua_Integer *)lua_touserdata(L, 1);
     static const luaL_Reg libs[] = {
@@ -280,7 +302,7 @@ int sandbox_open(lua_State *L)
 
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, HOST_LOADED_KEY);
-    lua_pushcfunction(L, host_message_handler);
+    lua_pushcfunction(L, luahost_message_handler);
     lua_pushcclosure(L, sandbox_require, 1);
     lua_setfield(L, g, "require");
 
@@ -288,6 +310,11 @@ int sandbox_open(lua_State *L)
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
     set_closure(L, lua_gettop(L), "rep", sandbox_rep, "rep");
+    luahost_pattern_guard_install(L, lua_gettop(L));
+    lua_pop(L, 1);
+
+    lua_getfield(L, g, LUA_TABLIBNAME);
+    set_closure(L, lua_gettop(L), "move", sandbox_move, "move");
     lua_pop(L, 1);
 
     lua_getfield(L, g, LUA_MATHLIBNAME);
@@ -296,7 +323,7 @@ int sandbox_open(lua_State *L)
     lua_call(L, 1, 0);
     lua_pop(L, 1);
 
-    run_register(L);
-    metric_register(L);
+    luahost_run_register(L);
+    luahost_metric_register(L);
     return 0;
 }

@@ -21,13 +21,15 @@ static void maxpool_2x2(const float *restrict x, float *restrict y, int32_t *res
         for (int i = 0; i < oh; i++) {
             const float *restrict r0 = in + 2 * i * w, *restrict r1 = r0 + w;
             const int base = 2 * i * w;
-            for (int j = 0; j < ow; j++) {   /* selects, not branches */
+            float *restrict o = out + i * ow;
+            int32_t *restrict g = arg + i * ow;
+            for (int j = 0; j < ow; j++) {   /* arithmetic on 0/1, so it vectorises */
                 float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
-                int top = b > a ? 1 : 0, bot = d > c ? 1 : 0;
-                float mt = b > a ? b : a, mb = d > c ? d : c;
-                bool lower = mb > mt;
-                out[i * ow + j] = lower ? mb : mt;
-                arg[i * ow + j] = base + 2 * j + (lower ? w + bot : top);
+                int top = b > a, bot = d > c;
+                float mt = top ? b : a, mb = bot ? d : c;
+                int lower = mb > mt;
+                o[j] = lower ? mb : mt;
+                g[j] = base + 2 * j + top + lower * (w + bot - top);
             }
         }
     }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "nnx/exp.h"
+#include "nnx/lua_host.h"
 #include "nnx/rt/data.h"
 #include "nnx/rt/loss.h"
 #include "nnx/rt/optim.h"
@@ -20,6 +21,35 @@
  * (nnx/ast.h), and search.c needs the checker.  Files that build or train
  * the network include nnx/rt.h themselves. */
 typedef struct nnx_net nnx_net;
+
+/* A trial's Lua hooks (hooks.c).  Owns the host, the params view and the
+ * values logged since the last metrics.csv row. */
+typedef struct nnx_run_hooks {
+    nnx_lua_host  *host;            /* NULL: no hooks */
+    nnx_lua_param *params;          /* views of the trial's searched values */
+    size_t         nparams;
+    char         **log_names;       /* run:log values waiting for the next row */
+    double        *log_values;
+    size_t         nlog;
+    bool           stop;            /* run:stop was called */
+    char          *stop_reason;
+    bool           lr_set;          /* run:set_lr was called; the caller clears it */
+    double         lr_next;
+    char           error[4224];     /* the last failure, with the Lua traceback */
+} nnx_run_hooks;
+
+/* Open e->hooks (nothing when NULL) and check that every lua.NAME metric is
+ * defined.  -1 with k->error on failure (a syntax error, a missing file). */
+int  nnx_run_hooks_open(nnx_run_hooks *k, const nnx_experiment *e, const char *stdlib_dir,
+                        const nnx_exp_param *params, size_t nparams,
+                        void (*print)(void *, const char *, size_t), void *print_ctx);
+void nnx_run_hooks_close(nnx_run_hooks *k);
+/* Call a callback (if the hooks define it) and collect what it asked for. */
+int  nnx_run_hooks_call(nnx_run_hooks *k, nnx_lua_event ev, nnx_lua_run *run);
+void nnx_run_hooks_clear_logs(nnx_run_hooks *k);
+/* lua.NAME on a split's predictions (NaN for regression targets). */
+int  nnx_run_hooks_metric(nnx_run_hooks *k, const char *name, const nnx_dataset *ds,
+                          const float *p, int kout, double *out);
 
 /* The three splits in memory.  Owns every present set and the normaliser. */
 typedef struct nnx_run_data {

@@ -74,6 +74,9 @@ typedef struct trial {
     double       epoch_t0, loss_sum;
     int64_t      rows_done;
     bool         interrupted;
+    /* Lua hooks */
+    nnx_run_hooks hooks;
+    bool         lua_failed;     /* the last failure is a Lua error (hooks.error) */
     /* loggers */
     nnx_tb         *tb;
     nnx_mlflow_run *ml;
@@ -177,10 +180,96 @@ static int evaluate_split(trial *t, nnx_exp_split s, const bool *only, nnx_rt_er
     if (nnx_evaluate(t->net, t->loss, (float)t->e->loss.label_smoothing, ds,
                      nnx_net_max_batch(t->net), t->probs, &loss, err) < 0)
         return -1;
-    for (size_t m = 0; m < t->e->nmetrics; m++)
-        if (!only || only[m])
-            *cur_at(t, s, m) = nnx_run_metric(&t->e->metrics[m], ds, t->probs, t->k, loss);
+    for (size_t m = 0; m < t->e->nmetrics; m++) {
+        if (only && !only[m])
+            continue;
+        const nnx_exp_metric *mt = &t->e->metrics[m];
+        if (mt->kind == NNX_XMETRIC_LUA) {
+            if (nnx_run_hooks_metric(&t->hooks, mt->name, ds, t->probs, t->k,
+                                     cur_at(t, s, m)) < 0) {
+                t->lua_failed = true;
+                return nnx_rt_fail(err, "lua.%s failed", mt->name);
+            }
+            continue;
+        }
+        *cur_at(t, s, m) = nnx_run_metric(mt, ds, t->probs, t->k, loss);
+    }
     return 0;
+}
+
+/* --- Lua callbacks ------------------------------------------------------------------ */
+
+static void lua_print(void *user, const char *line, size_t len)
+{
+    trial *t = user;
+    note(t, "lua: %.*s", (int)len, line);
+}
+
+/* Call a hook with this epoch's metrics (NULL names: none).  On a Lua error
+ * the trial fails with the traceback; false then. */
+static bool call_hook(trial *t, nnx_lua_event ev, int epoch, const char *const *names,
+                      const double *values, size_t n)
+{
+    if (!t->hooks.host)
+        return true;
+    nnx_lua_run run = {
+        .epoch = epoch, .step = t->tr.step, .seed = (int64_t)t->e->seed,
+        .lr = nnx_sched_lr_at(&t->sched, t->tr.step),
+        .metric_names = names, .metric_values = values, .nmetrics = n,
+    };
+    if (nnx_run_hooks_call(&t->hooks, ev, &run) < 0) {
+        t->r->status = NNX_RUN_FAILED;
+        set_message(t->r, "%s", t->hooks.error);
+        return false;
+    }
+    if (t->hooks.lr_set) {      /* run:set_lr: scale the schedule so the next step has it */
+        t->hooks.lr_set = false;
+        double now = nnx_sched_lr_at(&t->sched, t->tr.step);
+        if (now > 0 && t->sched.scale > 0) {
+            t->sched.scale *= t->hooks.lr_next / now;
+            note(t, "hook: lr set to %.6g", t->hooks.lr_next);
+        } else {
+            note(t, "hook: run:set_lr(%.6g) ignored: the lr is 0 at this step (warmup)",
+                 t->hooks.lr_next);
+        }
+    }
+    return true;
+}
+
+/* on_epoch_end with every metric of the epoch as run.metrics. */
+static bool epoch_end_hook(trial *t, double lr)
+{
+    if (!t->hooks.host)
+        return true;
+    const nnx_experiment *e = t->e;
+    size_t nm = e->nmetrics, n = 0;
+    char (*names)[80] = malloc((2 * nm + 2) * sizeof *names);
+    const char **pn = malloc((2 * nm + 2) * sizeof *pn);
+    double *vals = malloc((2 * nm + 2) * sizeof *vals);
+    bool ok = names && pn && vals;
+    if (ok) {
+        snprintf(names[n], sizeof names[n], "lr");
+        vals[n++] = lr;
+        for (int s = 0; s < 2; s++)
+            for (size_t m = 0; m < nm; m++) {
+                double v = *cur_at(t, (nnx_exp_split)s, m);
+                if (isnan(v))
+                    continue;
+                snprintf(names[n], sizeof names[n], "%s.%s",
+                         nnx_exp_split_name((nnx_exp_split)s), e->metrics[m].name);
+                vals[n++] = v;
+            }
+        for (size_t i = 0; i < n; i++)
+            pn[i] = names[i];
+        ok = call_hook(t, NNX_LUA_ON_EPOCH_END, t->epoch, pn, vals, n);
+    } else {
+        t->r->status = NNX_RUN_FAILED;
+        set_message(t->r, "out of memory");
+    }
+    free(names);
+    free(pn);
+    free(vals);
+    return ok;
 }
 
 /* --- setup ---------------------------------------------------------------------- */
@@ -241,18 +330,16 @@ static int setup(trial *t, nnx_rt_error *err)
     if (e->nmetrics == 0 || e->nmetrics > 64)
         return nnx_rt_fail(err, "an experiment needs between 1 and 64 metrics (has %zu)",
                            e->nmetrics);
-    if (e->hooks)
-        return nnx_rt_fail(err, "hooks = \"%s\": Lua hooks are not wired into nnx run yet",
-                           e->hooks);
-    for (size_t m = 0; m < e->nmetrics; m++)
-        if (e->metrics[m].kind == NNX_XMETRIC_LUA)
-            return nnx_rt_fail(err, "metric lua.%s: Lua metrics are not wired into nnx run yet",
-                               e->metrics[m].name);
     if (t->o->data) {
         t->data = *t->o->data;
         t->data_borrowed = true;
     } else if (nnx_run_data_load(e, &t->data, err) < 0)
         return -1;
+    if (nnx_run_hooks_open(&t->hooks, e, t->o->lua_stdlib, t->o->params, t->o->nparams,
+                           lua_print, t) < 0) {
+        t->lua_failed = true;
+        return nnx_rt_fail(err, "Lua hooks failed to load");
+    }
     const nnx_dataset *train = &t->data.split[NNX_XSPLIT_TRAIN];
     t->loss = nnx_run_loss_kind(e->loss.kind);
     t->batch = e->batch > 0 ? e->batch : nnx_run_auto_batch(train->n);
@@ -435,6 +522,13 @@ static void log_scalars(trial *t, const double *vals, const bool *set)
 static int write_row(trial *t, double lr, double train_loss, bool train_set, double seconds,
                      bool best, double select_value, nnx_rt_error *err)
 {
+    /* columns logged by hooks: new names go before `seconds` (the file is rewritten) */
+    for (size_t i = 0; i < t->hooks.nlog; i++)
+        if (nnx_metrics_log_find(&t->mlog, t->hooks.log_names[i]) < 0) {
+            if (nnx_metrics_log_add_column(&t->mlog, t->hooks.log_names[i], err) < 0)
+                return -1;
+            note(t, "hook: new metrics.csv column '%s'", t->hooks.log_names[i]);
+        }
     size_t nc = t->mlog.ncols, nm = t->e->nmetrics;
     double *vals = calloc(nc, sizeof *vals);
     bool *set = calloc(nc, sizeof *set);
@@ -458,8 +552,17 @@ static int write_row(trial *t, double lr, double train_loss, bool train_set, dou
             vals[c] = v, set[c] = !isnan(v);
             c++;
         }
+    for (size_t i = 0; i < t->hooks.nlog; i++) {
+        int col = nnx_metrics_log_find(&t->mlog, t->hooks.log_names[i]);
+        vals[col] = t->hooks.log_values[i];
+        set[col] = true;
+    }
+    nnx_run_hooks_clear_logs(&t->hooks);
     vals[nc - 1] = seconds, set[nc - 1] = true;
     int rc = nnx_metrics_log_row(&t->mlog, vals, set, err);
+    for (size_t i = 0; i < nc; i++)     /* empty cells are NaN for the callbacks */
+        if (!set[i])
+            vals[i] = NAN;
     if (rc == 0) {
         log_scalars(t, vals, set);
         if (t->cb && t->cb->epoch) {
@@ -506,11 +609,17 @@ static void train_loop(trial *t)
     r->status = NNX_RUN_COMPLETED;
     float *fl = malloc((size_t)t->tr.batches * sizeof *fl);
 
+    if (!call_hook(t, NNX_LUA_ON_TRAIN_BEGIN, 0, NULL, NULL, 0)) {
+        free(fl);
+        return;
+    }
     for (t->epoch = 1; t->epoch <= e->epochs; t->epoch++) {
         int ep = t->epoch;
         for (size_t i = 0; i < NNX_XSPLIT_COUNT * nm; i++)
             t->cur[i] = NAN;
         t->epoch_t0 = now_seconds();
+        if (!call_hook(t, NNX_LUA_ON_EPOCH_BEGIN, ep, NULL, NULL, 0))
+            break;
         t->loss_sum = 0;
         t->rows_done = 0;
         nnx_epoch_result res;
@@ -564,10 +673,15 @@ static void train_loop(trial *t)
             (t->any_train &&
              evaluate_split(t, NNX_XSPLIT_TRAIN, t->need_train, &err) < 0)) {
             r->status = NNX_RUN_FAILED;
-            set_message(r, "epoch %d: evaluation failed: %s", ep, err.msg);
+            if (t->lua_failed)
+                set_message(r, "epoch %d: %s", ep, t->hooks.error);
+            else
+                set_message(r, "epoch %d: evaluation failed: %s", ep, err.msg);
             break;
         }
         *cur_at(t, NNX_XSPLIT_TRAIN, 0) = train_loss;   /* the epoch mean, not a re-evaluation */
+        if (!epoch_end_hook(t, lr))
+            break;
         double seconds = now_seconds() - t->epoch_t0;
 
         double sv = ref_value(t, e->select);
@@ -604,6 +718,12 @@ static void train_loop(trial *t)
             if (nnx_sched_plateau_epoch(&t->sched, ref_value(t, e->schedule.on)))
                 note(t, "plateau: lr %.3g -> %.3g after epoch %d", before,
                      nnx_sched_lr_at(&t->sched, t->tr.step), ep);
+        }
+        if (t->hooks.stop) {
+            r->status = NNX_RUN_STOPPED;
+            set_message(r, "stopped by a hook after epoch %d: %s", ep,
+                        t->hooks.stop_reason ? t->hooks.stop_reason : "run:stop()");
+            break;
         }
         if (e->early_stop.enabled) {
             double v = ref_value(t, e->early_stop.on);
@@ -685,7 +805,8 @@ static void finish(trial *t, double t_start)
             if (evaluate_split(t, NNX_XSPLIT_TEST, NULL, &err) < 0) {
                 if (r->status != NNX_RUN_DIVERGED)
                     r->status = NNX_RUN_FAILED;
-                set_message(r, "test evaluation failed: %s", err.msg);
+                set_message(r, "test evaluation failed: %s",
+                            t->lua_failed ? t->hooks.error : err.msg);
             } else {
                 for (size_t m = 0; m < nm; m++) {
                     snprintf(name, sizeof name, "test.%s", e->metrics[m].name);
@@ -706,6 +827,12 @@ static void finish(trial *t, double t_start)
         if (!path || nnx_net_save(t->net, path, &err) < 0)
             note(t, "weights not saved: %s", path ? err.msg : "out of memory");
         free(path);
+    }
+    if (t->hooks.host && !t->lua_failed && !(r->status == NNX_RUN_FAILED && r->message &&
+                                            strstr(r->message, "stack traceback"))) {
+        call_hook(t, NNX_LUA_ON_TRAIN_END, r->epochs_run,
+                  (const char *const *)r->metric_names, r->metric_values, r->nmetrics);
+        nnx_run_hooks_clear_logs(&t->hooks);
     }
     r->total_seconds = now_seconds() - t_start;
     int done = 0;
@@ -791,6 +918,7 @@ static void trial_free(trial *t)
     if (t->tb)
         nnx_tb_close(t->tb, NULL);
     nnx_mlflow_free(t->ml);
+    nnx_run_hooks_close(&t->hooks);
     free(t->probs);
     free(t->snapshot);
     free(t->cur);
@@ -815,7 +943,7 @@ int nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result
     double t_start = now_seconds();
     if (setup(&t, &err) < 0 || open_outputs(&t, &err) < 0) {
         r->status = NNX_RUN_FAILED;
-        set_message(r, "%s", err.msg);
+        set_message(r, "%s", t.lua_failed ? t.hooks.error : err.msg);
         trial_free(&t);
         return -1;
     }

@@ -171,6 +171,8 @@ static const char HOOKS_RUN[] =
     "  run:log('lr_param', run.params['optimizer.lr'])\n"
     "  run:log('decay_len', #run.params.decay)\n"
     "  run:log('is_int', math.type(run.step) == 'integer' and 1 or 0)\n"
+    "  run:log('batch_int', math.type(run.params.batch) == 'integer' and\n"
+    "          math.type(run.params['optimizer.lr']) == 'float' and 1 or 0)\n"
     "end\n"
     "function on_epoch_begin(run)\n"
     "  calls[#calls + 1] = 'epoch_begin'\n"
@@ -206,11 +208,13 @@ static void every_callback_and_run_field(void **state)
     nnx_lua_param params[] = {
         { .name = "optimizer.lr", .num = 3e-3 },
         { .name = "decay", .str = "cosine" },
+        { .name = "batch", .num = 128 },
     };
     nnx_lua_run run = { .epoch = 0, .step = 0, .lr = 1e-3, .seed = 42,
-                        .params = params, .nparams = 2 };
+                        .params = params, .nparams = 3 };
     callback_ok(h, NNX_LUA_ON_TRAIN_BEGIN, &run);
-    assert_int_equal(run.nlogged, 5);
+    assert_int_equal(run.nlogged, 6);
+    assert_true(logged(&run, "batch_int") == 1);
     assert_string_equal(run.logged[0].name, "seed");
     assert_true(logged(&run, "seed") == 42);
     assert_true(logged(&run, "epoch") == 0);
@@ -479,6 +483,14 @@ static void sandbox_walls(void **state)
         { "collectgarbage('setpause', 1)", "is not available" },
         { "string.rep('x', 1 << 40)", "string.rep: a result of" },
         { "('x'):rep(1 << 40)", "exceeds the memory cap" },
+        { "table.move({}, 1, 1 << 40, 2)", "table.move: 1099511627776 elements are more" },
+        { "local s = ('a'):rep(1e5); s:find('.-.-.-b')",
+          "string.find: pattern \".-.-.-b\" could take up to" },
+        { "local s = ('a'):rep(1e5); s:match('^(a*)(a*)b')", "string.match: pattern" },
+        { "for w in ('a'):rep(1e4):gmatch('%w+%w+b') do end", "string.gmatch: pattern" },
+        { "local s = ('a'):rep(1e5); s:gsub('(a-)%1b', '')", "string.gsub: pattern" },
+        { "local s = ('a'):rep(1e6); s:find(('a'):rep(1e4) .. 'b', 1, true)",
+          "more than nnx hooks allow" },
     };
     for (size_t i = 0; i < sizeof walls / sizeof walls[0]; i++) {
         char name[32];
@@ -513,6 +525,17 @@ static void sandbox_allows_the_ordinary(void **state)
         "assert(math.floor(2.5) == 2 and string.format('%d', 3) == '3')\n"
         "assert(table.concat({1, 2}, ',') == '1,2')\n"
         "assert(select('#', pcall(error, 'x')) == 2)\n"
+        "assert(string.rep('', 1 << 62) == '' and ('ab'):rep(3, ',') == 'ab,ab,ab')\n"
+        "assert(table.concat(table.move({1, 2, 3}, 1, 3, 2), ',') == '1,1,2,3')\n"
+        /* patterns: ordinary ones on long strings pass the guard, results intact */
+        "local long = ('ab '):rep(20000)\n"
+        "assert(select(2, long:gsub('%s+', '')) == 20000)\n"
+        "assert(long:find('ab', 1, true) == 1 and long:find('b a', 1, true) == 2)\n"
+        "assert(('k=v'):match('^(%w+)=(%w+)$') == 'k')\n"
+        "local n = 0 for k, v in ('a=1, b=2'):gmatch('(%w+)=(%w+)') do n = n + v end\n"
+        "assert(n == 3)\n"
+        "assert(('x[y]'):find('[]]') == 4 and ('(a)'):match('%b()') == '(a)')\n"
+        "assert(('THE (quick) fox'):find('%f[%a]%a+%f[%A]') == 1)\n"
         "assert(setmetatable({}, {__index = function() return 7 end}).z == 7)\n"
         "function f(y, p) return helper.twice(#y) end\n", NULL);
     assert_float_equal(metric_ok(h, "f", Y4, P4, 4, 3), 8, 0);

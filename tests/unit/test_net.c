@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nnx/rt/loss.h"
 #include "nnx/rt/net.h"
 
 static void ok(int rc, const nnx_rt_error *err)
@@ -128,6 +129,12 @@ static void impossible_shapes_are_errors(void **state)
     assert_null(nnx_net_forward(net, NULL, 1, true));
     assert_int_equal(nnx_net_backward(net, x), -1);   /* no forward yet */
     nnx_net_free(net);
+
+    /* batch-wide matrices must fit the BLAS's int dimensions */
+    nnx_net *big = nnx_net_new(1, 64, 64, &err);
+    ok(nnx_net_add_act(big, NNX_ACT_RELU, 0, &err), &err);
+    fails_with(nnx_net_compile(big, 1 << 20, 1, &err), &err, "too large");
+    nnx_net_free(big);
 
     nnx_net *empty = nnx_net_new(2, 1, 1, &err);
     assert_null(nnx_net_forward(empty, x, 1, true));  /* not compiled */
@@ -591,6 +598,39 @@ static void backward_overwrites_gradients(void **state)
     nnx_net_free(net);
 }
 
+/* Without want_dinput, backward stops at the first layer with parameters and
+ * skips its input gradient; the parameter gradients must not change. */
+static void input_gradient_is_optional(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *nets[2];
+    for (int k = 0; k < 2; k++) {
+        nets[k] = nnx_net_new(3, 4, 4, &err);
+        ok(nnx_net_add_batchnorm(nets[k], 0.1f, 1e-5f, &err), &err);   /* first, fused */
+        ok(nnx_net_add_act(nets[k], NNX_ACT_SWISH, 1, &err), &err);
+        ok(nnx_net_add_conv(nets[k], 2, 3, 1, 1, true, &err), &err);
+        ok(nnx_net_add_dense(nets[k], 3, true, &err), &err);
+        ok(nnx_net_want_dinput(nets[k], k == 1, &err), &err);
+        ok(nnx_net_compile(nets[k], 4, 8, &err), &err);
+    }
+    float x[4 * 48], dy[4 * 3];
+    for (int i = 0; i < 4 * 48; i++)
+        x[i] = sinf(0.7f * (float)i);
+    for (int i = 0; i < 4 * 3; i++)
+        dy[i] = cosf((float)i);
+    for (int k = 0; k < 2; k++) {
+        nnx_net_forward(nets[k], x, 4, true);
+        assert_int_equal(nnx_net_backward(nets[k], dy), 0);
+    }
+    assert_memory_equal(nnx_net_grads(nets[0]), nnx_net_grads(nets[1]),
+                        nnx_net_nparams(nets[0]) * sizeof(float));
+    assert_null(nnx_net_dinput(nets[0]));
+    assert_non_null(nnx_net_dinput(nets[1]));
+    nnx_net_free(nets[0]);
+    nnx_net_free(nets[1]);
+}
+
 static void snapshot_round_trip(void **state)
 {
     (void)state;
@@ -617,6 +657,66 @@ static void snapshot_round_trip(void **state)
     assert_memory_equal(nnx_net_forward(net, x, 8, false), y0, sizeof y0);
     free(snap);
     free(orig);
+    nnx_net_free(net);
+}
+
+/* 8×8 images of a horizontal (class 0) or vertical (class 1) bar in noise. */
+static void bars(nnx_rng *rng, float *x, int32_t *y, int n)
+{
+    for (int s = 0; s < n; s++) {
+        float *img = x + s * 64;
+        for (int i = 0; i < 64; i++)
+            img[i] = 0.3f * (float)nnx_rng_normal(rng);
+        y[s] = (int32_t)nnx_rng_below(rng, 2);
+        int at = (int)nnx_rng_below(rng, 8);
+        for (int i = 0; i < 8; i++)
+            img[y[s] ? i * 8 + at : at * 8 + i] += 1.0f;
+    }
+}
+
+/* The whole stack learns: a small CNN trained by plain SGD separates the
+ * bars, and evaluation mode (running statistics) agrees. */
+static void cnn_learns_bars(void **state)
+{
+    (void)state;
+    enum { B = 32, STEPS = 150, TEST = 256 };
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(1, 8, 8, &err);
+    ok(nnx_net_add_conv(net, 4, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_RELU, 0, &err), &err);
+    ok(nnx_net_add_maxpool(net, 2, 2, &err), &err);
+    ok(nnx_net_add_flatten(net, &err), &err);
+    ok(nnx_net_add_dropout(net, 0.1f, &err), &err);
+    ok(nnx_net_add_dense(net, 2, true, &err), &err);
+    ok(nnx_net_compile(net, TEST, 3, &err), &err);
+    nnx_rng rng;
+    nnx_rng_seed(&rng, 3, NNX_STREAM_DATA);
+    float *x = malloc(sizeof(float) * 64 * TEST);
+    int32_t y[TEST];
+    assert_non_null(x);
+    float first = 0, loss = 0;
+    for (int step = 0; step < STEPS; step++) {
+        bars(&rng, x, y, B);
+        const float *out = nnx_net_forward(net, x, B, true);
+        ok(nnx_loss_cross_entropy(out, y, B, 2, 0, &loss, nnx_net_dlogits(net), &err), &err);
+        if (step == 0)
+            first = loss;
+        assert_int_equal(nnx_net_backward(net, nnx_net_dlogits(net)), 0);
+        float *p = nnx_net_params(net);
+        const float *g = nnx_net_grads(net);
+        for (size_t i = 0; i < nnx_net_nparams(net); i++)
+            p[i] -= 0.1f * g[i];
+    }
+    assert_true(loss < 0.25f * first);
+    bars(&rng, x, y, TEST);
+    const float *out = nnx_net_forward(net, x, TEST, false);
+    int right = 0;
+    for (int s = 0; s < TEST; s++)
+        right += (out[2 * s + 1] > out[2 * s]) == (y[s] == 1);
+    if (right < TEST * 95 / 100)
+        fail_msg("held-out accuracy %d/%d", right, TEST);
+    free(x);
     nnx_net_free(net);
 }
 
@@ -652,7 +752,9 @@ int main(void)
         cmocka_unit_test(init_he_and_xavier),
         cmocka_unit_test(same_seed_same_bits),
         cmocka_unit_test(backward_overwrites_gradients),
+        cmocka_unit_test(input_gradient_is_optional),
         cmocka_unit_test(snapshot_round_trip),
+        cmocka_unit_test(cnn_learns_bars),
         cmocka_unit_test(flops_count_matrix_products),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
