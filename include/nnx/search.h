@@ -256,6 +256,7 @@ typedef struct nnx_search_trainer_opts {
     const char *source;                     /* the .nnx file, for summary.json */
     const volatile sig_atomic_t *interrupt; /* Ctrl-C: the trial stops after its batch */
     const char *mlflow_uri;                 /* $MLFLOW_TRACKING_URI, or NULL */
+    const char *lua_stdlib;                 /* hooks' `require "nnx.*"` directory, or NULL */
 } nnx_search_trainer_opts;
 
 nnx_search_trainer *nnx_search_trainer_new(const nnx_experiment *base, const nnx_search_trainer_opts *o,

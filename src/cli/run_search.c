@@ -248,7 +248,7 @@ int cli_run_search(const cli_search_args *a)
     double t = now_seconds();
     nnx_rt_error err = { { 0 } };
     nnx_search_trainer_opts to = { .source = a->file, .interrupt = a->interrupt,
-                                   .mlflow_uri = getenv("MLFLOW_TRACKING_URI") };
+                                   .mlflow_uri = getenv("MLFLOW_TRACKING_URI"), .lua_stdlib = a->lua_stdlib };
     nnx_search_trainer *tr = nnx_search_trainer_new(e, &to, &err);
     if (!tr) {
         fprintf(stderr, "nnx run: %s\nnothing was trained\n", err.msg);

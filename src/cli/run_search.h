@@ -21,6 +21,7 @@ typedef struct cli_search_args {
     bool resume;                    /* --resume: an earlier search must be there */
     bool quiet;
     const volatile sig_atomic_t *interrupt;
+    const char *lua_stdlib;         /* for `require "nnx.*"` in hooks, or NULL */
 } cli_search_args;
 
 /* Run the search or ensemble, print its progress and leaderboard; returns

@@ -132,7 +132,8 @@ int nnx_search_train(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
     nnx_search_trainer *tr = ctx;
     const nnx_run_data *data = data_fits(tr, t->e) ? &tr->data : NULL;
     nnx_run_opts o = { .dir = dir, .source = tr->o.source, .threads = t->threads,
-                       .interrupt = tr->o.interrupt, .mlflow_uri = tr->o.mlflow_uri, .params = t->params,
+                       .interrupt = tr->o.interrupt, .mlflow_uri = tr->o.mlflow_uri,
+                       .lua_stdlib = tr->o.lua_stdlib, .params = t->params,
                        .nparams = t->nparams, .data = data };
     nnx_run_result r;
     int rc = nnx_run_trial(t->e, &o, &r);
