@@ -55,6 +55,8 @@
  *                           variance, then running = (1-m)·running + m·batch with
  *                           the UNBIASED batch variance (PyTorch's rule).
  *                           Eval: normalise by the running statistics.
+ *                           (A training batch of one value per channel
+ *                           normalises to beta; PyTorch refuses it.)
  *   act(kind, a)            elementwise; `a` is leaky_relu's slope, elu's alpha,
  *                           swish's beta (ignored by the others).  gelu is the
  *                           exact erf form: x·Φ(x).
