@@ -1,0 +1,31 @@
+/* report.h — show a run, search or ensemble directory: a self-contained HTML page or a text summary.
+ *
+ * The HTML page needs nothing but itself: inline CSS and SVG, no script, no
+ * network.  It shows the loss curves (train and valid) and every metric
+ * against epoch with the selected epoch marked, the lr schedule, the step
+ * losses, the diagnosis beside the plot it speaks of, and for a search the
+ * leaderboard and the selected metric against each searched parameter (on a
+ * log axis when the values span decades).  For an ensemble, each member side
+ * by side.
+ *
+ * The text form prints the same facts as tables with a unicode sparkline
+ * per curve.  Both write to a FILE the caller opened; they print nothing
+ * else and return -1 with err filled only on a write error or when a
+ * directory has nothing to show.
+ */
+#ifndef NNX_REPORT_H
+#define NNX_REPORT_H
+
+#include <stdio.h>
+
+#include "nnx/rt/error.h"
+#include "nnx/rundir.h"
+
+int nnx_report_html(const nnx_rundir *d, FILE *out, nnx_rt_error *err);
+int nnx_report_text(const nnx_rundir *d, FILE *out, nnx_rt_error *err);
+
+/* The sparkline of n values (NaN drawn as a space) resampled to at most
+ * `width` characters, into buf (UTF-8, 3 bytes a character).  Returns buf. */
+char *nnx_sparkline(const double *v, size_t n, size_t width, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,31 @@
+/* report_model.h — what a report shows, computed once for the HTML and the text forms (internal to src/out). */
+#ifndef NNX_OUT_REPORT_MODEL_H
+#define NNX_OUT_REPORT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nnx/diagnose.h"
+#include "nnx/rundir.h"
+
+/* A metrics.csv column shown as a metric: not epoch, lr, train/valid loss or seconds. */
+bool report_is_metric_column(const char *name);
+
+/* Trial indices in leaderboard order: best select value first (by the
+ * search's direction), trials without a value last, ties in run order.
+ * NULL when out of memory; the caller frees. */
+size_t *report_leaderboard(const nnx_rundir *d);
+
+/* The selected epoch (1-based): the summary's, else the best select value,
+ * else the lowest valid loss; 0 when none. */
+int report_selected_epoch(const nnx_run *run, const nnx_curves *c);
+/* The epoch (1-based) of the lowest valid loss, 0 when there is none. */
+int report_lowest_loss_epoch(const nnx_curves *c);
+
+/* Every value finite and > 0, and the largest >= 100x the smallest. */
+bool report_spans_decades(const double *v, size_t n);
+
+/* The number in summary.metrics[name], or NaN. */
+double report_summary_metric(const nnx_run *run, const char *name);
+
+#endif
