@@ -114,7 +114,7 @@ struct nnx_item {
     nnx_item_kind kind;
     nnx_loc       loc;          /* the whole item */
     char         *name;         /* NULL for IMPORT */
-    nnx_loc       name_loc;
+    nnx_loc       name_loc;     /* IMPORT: the place of the path string */
     char         *import_path;  /* IMPORT: the string as written */
     nnx_expr     *value;        /* LET */
     nnx_stmt    **body;         /* DATA, EXPERIMENT */
@@ -125,6 +125,8 @@ struct nnx_item {
     size_t        nlayers;
     char         *extends;      /* EXPERIMENT: base name or NULL */
     nnx_loc       extends_loc;
+    bool          syntax_error; /* a syntax error lies inside: the item holds only
+                                   what could be read (checkers may skip it) */
 };
 
 /* A comment, kept so that `nnx fmt` can put it back. */
@@ -155,5 +157,32 @@ nnx_expr *nnx_expr_clone(const nnx_expr *e);
 
 /* "a.b.c" for a path (a new string the caller frees). */
 char *nnx_path_str(const nnx_path *p);
+
+/* Constructors.  Each takes ownership of its arguments -- also when it fails,
+ * freeing them then -- and returns NULL only when out of memory. */
+nnx_expr *nnx_expr_num(nnx_loc loc, char *text);        /* value = strtod(text) */
+nnx_expr *nnx_expr_str(nnx_loc loc, char *s);
+nnx_expr *nnx_expr_bool(nnx_loc loc, bool value);
+nnx_expr *nnx_expr_list(nnx_loc loc, nnx_expr **items, size_t n);
+nnx_expr *nnx_expr_path(nnx_loc loc, nnx_path path);
+nnx_expr *nnx_expr_call(nnx_loc loc, char *name, nnx_loc name_loc,
+                        nnx_arg *args, size_t nargs);
+nnx_expr *nnx_expr_unary(nnx_loc loc, char op, nnx_expr *operand);
+nnx_expr *nnx_expr_binary(nnx_loc loc, char op, nnx_expr *lhs, nnx_expr *rhs);
+/* Append one part to a path; false (and `part` freed) when out of memory. */
+bool      nnx_path_push(nnx_path *p, char *part, nnx_loc loc);
+/* Zeroed nodes of a kind, for the parser to fill. */
+nnx_stmt  *nnx_stmt_new(nnx_stmt_kind kind, nnx_loc loc);
+nnx_layer *nnx_layer_new(nnx_layer_kind kind, nnx_loc loc);
+nnx_item  *nnx_item_new(nnx_item_kind kind, nnx_loc loc);
+void       nnx_args_free(nnx_arg *args, size_t n);
+void       nnx_params_free(nnx_param *params, size_t n);
+
+/* Append `elem` (of `size` bytes) to the malloc'd array *arr of *n elements;
+ * false when out of memory (the array is unchanged then). */
+bool nnx_array_push(void *arr, size_t *n, size_t size, const void *elem);
+
+/* The text of a location (not NUL-terminated: `loc.end - loc.begin` bytes). */
+const char *nnx_loc_text(nnx_loc loc);
 
 #endif

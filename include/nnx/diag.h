@@ -45,6 +45,10 @@ typedef struct nnx_diag {
 typedef struct nnx_diags {
     nnx_diag *head, *tail;
     int       nerrors;
+    /* Sources that failed to read (invalid UTF-8, NUL byte) are kept here so
+     * their messages can still show the line; owned, freed by nnx_diags_free. */
+    nnx_source **kept;
+    size_t       nkept;
 } nnx_diags;
 
 /* Read a whole file into a new source (CRLF → LF; a NUL byte or invalid
@@ -54,6 +58,9 @@ nnx_source *nnx_source_read(const char *path, nnx_diags *diags);
 /* A source from memory (tests, --set values).  Copies both strings. */
 nnx_source *nnx_source_from_string(const char *path, const char *text);
 void        nnx_source_free(nnx_source *src);
+
+/* Join two locations into the range that covers both. */
+nnx_loc nnx_loc_span(nnx_loc a, nnx_loc b);
 
 /* 1-based line and column (in bytes) of a byte offset. */
 void nnx_loc_linecol(const nnx_source *src, uint32_t off, int *line, int *col);
@@ -72,5 +79,7 @@ void nnx_diags_free(nnx_diags *d);
 /* The closest of `n` candidate names to `name` by edit distance, or NULL when
  * none is close enough to be a plausible typo. */
 const char *nnx_suggest(const char *name, const char *const *candidates, size_t n);
+/* Edit distance (Damerau: insert, delete, change, swap two neighbours). */
+size_t nnx_edit_distance(const char *a, const char *b);
 
 #endif

@@ -1,0 +1,350 @@
+/* exp.h — a checked experiment in compiled form: what every later stage reads.
+ *
+ * The checker (check.h) turns an experiment of an .nnx program, plus any
+ * `--set` overrides, into one nnx_experiment in which nothing is left to
+ * look up: every default is filled in, every expression is evaluated, the
+ * network is flattened into concrete layers (repeat expanded, sub-networks
+ * inlined) each with its input and output shape, file paths are absolute.
+ * The interpreter, the planner and the loggers read this struct and never
+ * the syntax tree.  It knows nothing of the runtime: the interpreter maps
+ * each field onto the runtime's own calls.
+ *
+ * Conventions
+ *   - Names here are prefixed nnx_exp_ / NNX_X... so that they never clash
+ *     with the runtime's (include/nnx/rt/...) in a file that uses both.
+ *   - Numbers the user gives as integers (epochs, units, ...) are `int`;
+ *     everything real is `double`.  0 means "auto"/"off" only where a
+ *     comment says so.
+ *   - Shapes: rank 1 is a flat vector {features}; rank 3 is {C, H, W}.
+ *
+ * Trials: a search trial or ensemble member is the same experiment checked
+ * again with the trial's overrides (plan.h); the result still describes the
+ * search or ensemble it belongs to (`search`, `ensemble_seeds`), and its
+ * `params` list the trial's values.  Run it as one training run.
+ *
+ * Ownership: an nnx_experiment owns every array and string it points to;
+ * nnx_experiment_free() frees it all.  The `loc` fields point into sources
+ * owned by the nnx_program and the nnx_checker it was checked with: they
+ * are valid only while both live (use them for messages, never keep them
+ * past that).
+ */
+#ifndef NNX_EXP_H
+#define NNX_EXP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nnx/diag.h"
+
+/* --- shapes and layers --------------------------------------------------- */
+
+typedef struct nnx_exp_shape {
+    int rank;       /* 1: {features}, 3: {C, H, W}; 0: unknown (never in a
+                       checked experiment) */
+    int d[3];
+} nnx_exp_shape;
+
+typedef enum nnx_exp_op {
+    NNX_XOP_DENSE,
+    NNX_XOP_CONV,
+    NNX_XOP_MAXPOOL,
+    NNX_XOP_AVGPOOL,
+    NNX_XOP_FLATTEN,
+    NNX_XOP_DROPOUT,
+    NNX_XOP_BATCHNORM,
+    NNX_XOP_RELU,
+    NNX_XOP_LEAKY_RELU,
+    NNX_XOP_ELU,
+    NNX_XOP_GELU,
+    NNX_XOP_TANH,
+    NNX_XOP_SIGMOID,
+    NNX_XOP_SWISH,
+    NNX_XOP_COUNT
+} nnx_exp_op;
+
+/* One concrete layer.  Only the member of `u` named by `op` is meaningful. */
+typedef struct nnx_exp_layer {
+    nnx_exp_op op;
+    union {
+        struct { int units; bool bias; } dense;                   /* a C×H×W input is read flat */
+        struct { int filters, kernel, stride, pad; } conv;        /* square kernel, zero padding */
+        struct { int size, stride; } pool;                        /* MAXPOOL, AVGPOOL (avgpool: stride = size) */
+        struct { double p; } dropout;                             /* 0 <= p < 1 */
+        struct { double momentum, eps; } batchnorm;               /* PyTorch meaning of momentum */
+        struct { double slope; } leaky_relu;
+        struct { double alpha; } elu;
+        struct { double beta; } swish;                            /* x · sigmoid(beta·x) */
+    } u;
+    nnx_exp_shape in, out;
+    nnx_loc loc;        /* the layer as written (inside its network) */
+} nnx_exp_layer;
+
+typedef struct nnx_exp_net {
+    char          *name;    /* the network the experiment named, e.g. "mlp" */
+    nnx_exp_layer *layers;  /* in order, input first */
+    size_t         nlayers;
+    nnx_exp_shape  in, out;
+} nnx_exp_net;
+
+/* --- data ------------------------------------------------------------------ */
+
+typedef enum nnx_exp_src_kind {
+    NNX_XSRC_NONE,      /* this split is absent */
+    NNX_XSRC_IDX,
+    NNX_XSRC_CSV,
+    NNX_XSRC_SPLIT,     /* a hold-out cut from another split of the same data */
+    NNX_XSRC_SPIRALS,
+    NNX_XSRC_BLOBS
+} nnx_exp_src_kind;
+
+typedef enum nnx_exp_split {
+    NNX_XSPLIT_TRAIN,
+    NNX_XSPLIT_VALID,
+    NNX_XSPLIT_TEST,
+    NNX_XSPLIT_COUNT
+} nnx_exp_split;
+
+typedef struct nnx_exp_source {
+    nnx_exp_src_kind kind;
+    /* IDX */
+    char *images, *labels;          /* absolute paths; gzip or plain */
+    /* IDX and CSV: keep only these classes, relabelled 0..nkeep-1 in this order */
+    int   *keep;
+    size_t nkeep;
+    /* CSV */
+    char *path;                     /* absolute */
+    char *label_name;               /* the label column by name, or NULL ... */
+    int   label_index;              /* ... by 0-based index (-1 when by name) */
+    bool  header;
+    char  delimiter;
+    /* SPLIT: `fraction` of split `from` is held out (stratified by class when
+     * `stratify`), with the experiment seed; `from` keeps the rest. */
+    nnx_exp_split from;
+    double fraction;
+    bool   stratify;
+    /* SPIRALS, BLOBS */
+    int      n, classes, features;  /* spirals: features = 2 */
+    double   noise;                 /* spirals: angular noise; blobs: cluster std */
+    uint64_t seed;
+    nnx_loc loc;                    /* the source call */
+} nnx_exp_source;
+
+typedef enum nnx_exp_norm {
+    NNX_XNORM_NONE,
+    NNX_XNORM_STANDARD,     /* per feature, mean 0 std 1, fit on train */
+    NNX_XNORM_MINMAX        /* per feature to [0, 1], fit on train */
+} nnx_exp_norm;
+
+/* Loading: read each non-SPLIT source, then cut the SPLIT ones in the order
+ * valid, test — each from the split named by its `from` (never itself a
+ * SPLIT), which keeps the rest — then fit `normalize` on what train kept. */
+typedef struct nnx_exp_data {
+    char          *name;
+    nnx_exp_source split[NNX_XSPLIT_COUNT];   /* train is always present */
+    nnx_exp_norm   normalize;
+    int            features;    /* input columns of one row */
+    nnx_exp_shape  shape;       /* the view of a row: `shape = [C,H,W]`, or {features} */
+    int            classes;     /* 0: not known before loading (CSV) */
+    int64_t        rows;        /* rows of the train source before splitting; -1 unknown (CSV) */
+} nnx_exp_data;
+
+/* --- training --------------------------------------------------------------- */
+
+typedef enum nnx_exp_loss_kind {
+    NNX_XLOSS_CROSS_ENTROPY,    /* softmax over `classes` outputs */
+    NNX_XLOSS_BCE,              /* binary_cross_entropy: one sigmoid output, 2 classes */
+    NNX_XLOSS_MSE               /* one output, the label read as a number */
+} nnx_exp_loss_kind;
+
+typedef struct nnx_exp_loss {
+    nnx_exp_loss_kind kind;
+    double label_smoothing;     /* cross_entropy only; 0 = off */
+} nnx_exp_loss;
+
+typedef enum nnx_exp_optim_kind {
+    NNX_XOPT_SGD,
+    NNX_XOPT_ADAM,
+    NNX_XOPT_ADAMW,             /* decoupled weight decay */
+    NNX_XOPT_RMSPROP
+} nnx_exp_optim_kind;
+
+typedef struct nnx_exp_optim {
+    nnx_exp_optim_kind kind;
+    double lr;
+    double momentum;            /* sgd */
+    bool   nesterov;            /* sgd */
+    double weight_decay;        /* all; L2 added to the gradient except adamw */
+    double beta1, beta2, eps;   /* adam, adamw (eps also rmsprop) */
+    double alpha;               /* rmsprop smoothing */
+} nnx_exp_optim;
+
+typedef enum nnx_exp_metric_kind {
+    NNX_XMETRIC_LOSS,
+    NNX_XMETRIC_ACCURACY,
+    NNX_XMETRIC_AUC,            /* binary ROC AUC; macro one-vs-rest for several classes */
+    NNX_XMETRIC_F1,             /* macro */
+    NNX_XMETRIC_PRECISION,      /* macro */
+    NNX_XMETRIC_RECALL,         /* macro */
+    NNX_XMETRIC_MAE,
+    NNX_XMETRIC_MSE,
+    NNX_XMETRIC_LUA             /* lua.NAME: the hooks file's function NAME(y, p) */
+} nnx_exp_metric_kind;
+
+typedef struct nnx_exp_metric {
+    nnx_exp_metric_kind kind;
+    char *name;                 /* "loss", "auc", ..., or the Lua function's name */
+    bool  maximize;             /* the natural direction: true for all but loss, mae, mse */
+} nnx_exp_metric;
+
+/* A metric on one split: `valid.auc`. */
+typedef struct nnx_exp_metric_ref {
+    nnx_exp_split split;
+    size_t        metric;       /* index into nnx_experiment.metrics */
+    bool          maximize;     /* the direction used here */
+} nnx_exp_metric_ref;
+
+typedef enum nnx_exp_decay_kind {
+    NNX_XDECAY_NONE,
+    NNX_XDECAY_COSINE,
+    NNX_XDECAY_STEP,
+    NNX_XDECAY_MULTISTEP,
+    NNX_XDECAY_EXP,
+    NNX_XDECAY_POLY,
+    NNX_XDECAY_LINEAR,
+    NNX_XDECAY_PLATEAU
+} nnx_exp_decay_kind;
+
+typedef struct nnx_exp_schedule {
+    double             warmup;      /* epochs, fractions allowed; 0 = none; linear from 0 */
+    nnx_exp_decay_kind decay;
+    double  min_lr;                 /* cosine, poly, linear, plateau (floor) */
+    double  every;                  /* step: epochs between drops (> 0) */
+    double  gamma;                  /* step, multistep, exp */
+    double *at;                     /* multistep: epochs, increasing */
+    size_t  nat;
+    double  power;                  /* poly */
+    int     patience;               /* plateau */
+    double  factor;                 /* plateau */
+    nnx_exp_metric_ref on;          /* plateau: the monitored metric */
+} nnx_exp_schedule;
+
+typedef struct nnx_exp_early_stop {
+    bool               enabled;
+    int                patience;    /* epochs without improvement */
+    nnx_exp_metric_ref on;          /* never the test split */
+    double             min_delta;
+} nnx_exp_early_stop;
+
+typedef enum nnx_exp_logger {
+    NNX_XLOG_CSV,
+    NNX_XLOG_TENSORBOARD,
+    NNX_XLOG_MLFLOW,
+    NNX_XLOG_COUNT
+} nnx_exp_logger;
+
+/* --- search and ensembles --------------------------------------------------- */
+
+typedef enum nnx_exp_search_kind {
+    NNX_XSEARCH_NONE,
+    NNX_XSEARCH_GRID,       /* cartesian product of the axes, first axis slowest */
+    NNX_XSEARCH_STAGED,     /* one axis after another, each keeping the best value */
+    NNX_XSEARCH_RANDOM      /* `trials` seeded draws, one value per axis */
+} nnx_exp_search_kind;
+
+typedef enum nnx_exp_dist_kind {
+    NNX_XDIST_LIST,         /* one of `values` (a list, or choice([...])) */
+    NNX_XDIST_UNIFORM,      /* uniform in [lo, hi] */
+    NNX_XDIST_LOGUNIFORM    /* exp(uniform(log lo, log hi)); 0 < lo < hi */
+} nnx_exp_dist_kind;
+
+typedef struct nnx_exp_axis {
+    char  *path;            /* what it sets: "optimizer.lr", "model.p", "schedule.decay" */
+    nnx_exp_dist_kind kind;
+    char **values;          /* LIST: each value as canonical nnx source text */
+    size_t nvalues;
+    double lo, hi;          /* UNIFORM, LOGUNIFORM */
+    nnx_loc loc;            /* the `path in ...` line */
+} nnx_exp_axis;
+
+/* The most trials one search may ask for (nnx check refuses more). */
+enum { NNX_EXP_MAX_TRIALS = 100000 };
+
+typedef struct nnx_exp_search {
+    nnx_exp_search_kind kind;
+    nnx_exp_axis *axes;     /* in the order written */
+    size_t        naxes;
+    int           trials;   /* RANDOM */
+    uint64_t      seed;     /* RANDOM: the draws' seed */
+} nnx_exp_search;
+
+/* One applied override (a `--set` or a trial's value), as canonical text. */
+typedef struct nnx_exp_param {
+    char *path;             /* "optimizer.lr" */
+    char *value;            /* "0.003" */
+} nnx_exp_param;
+
+/* --- the experiment ---------------------------------------------------------- */
+
+typedef struct nnx_experiment {
+    char   *name;
+    char   *file;           /* the .nnx file that defines it, as the program named it */
+    nnx_loc loc;            /* its name in that file */
+
+    nnx_exp_data     data;
+    nnx_exp_net      net;
+    nnx_exp_loss     loss;
+    nnx_exp_optim    optim;
+    nnx_exp_schedule schedule;
+    int      epochs;        /* >= 1 */
+    int      batch;         /* >= 1, or 0 = auto: about sqrt(train rows) */
+    uint64_t seed;
+    double   clip_grad;     /* max global gradient L2 norm; 0 = off */
+
+    nnx_exp_metric   *metrics;      /* metrics[0] is always `loss`; each computed on
+                                       every split the data has */
+    size_t            nmetrics;
+    nnx_exp_metric_ref select;      /* the epoch kept; default min(valid.loss),
+                                       or min(train.loss) without a valid split */
+    nnx_exp_early_stop early_stop;
+    bool     log[NNX_XLOG_COUNT];   /* which loggers write the run */
+    char    *hooks;                 /* absolute path of the Lua file, or NULL */
+
+    nnx_exp_search search;          /* kind NONE when there is no search */
+    uint64_t *ensemble_seeds;       /* NULL/0 when there is no ensemble */
+    size_t    nensemble;
+
+    nnx_exp_param *params;          /* the overrides this experiment was checked with */
+    size_t         nparams;
+} nnx_experiment;
+
+void nnx_experiment_free(nnx_experiment *e);
+
+/* The experiment as canonical, self-contained .nnx text: one data block,
+ * one network (the flattened layers, every argument written), one
+ * experiment with every key written.  Checking that text again gives an
+ * equal experiment (nnx_experiment_equal) — except that a search over
+ * network arguments (`model.p in ...`) is written as a comment, since the
+ * flattened network has no arguments; the applied params are comments
+ * too.  Returns a new string the caller frees, or NULL when out of memory. */
+char *nnx_experiment_write(const nnx_experiment *e);
+
+/* True when two experiments hold the same settings (locations, the file
+ * and the applied params are not compared). */
+bool nnx_experiment_equal(const nnx_experiment *a, const nnx_experiment *b);
+
+/* Names as the language spells them ("dense", "adam", "cosine", "valid",
+ * "auc", "csv", "grid", ...). */
+const char *nnx_exp_op_name(nnx_exp_op op);
+const char *nnx_exp_loss_name(nnx_exp_loss_kind k);
+const char *nnx_exp_optim_name(nnx_exp_optim_kind k);
+const char *nnx_exp_decay_name(nnx_exp_decay_kind k);
+const char *nnx_exp_split_name(nnx_exp_split s);
+const char *nnx_exp_logger_name(nnx_exp_logger l);
+const char *nnx_exp_search_name(nnx_exp_search_kind k);
+
+/* "valid.auc" for a metric reference, written into buf (returns buf). */
+char *nnx_exp_metric_ref_str(const nnx_experiment *e, nnx_exp_metric_ref r,
+                             char *buf, size_t size);
+
+#endif

@@ -1,0 +1,138 @@
+/* cmd_plan.c — `nnx plan FILE [NAME] [--set path=value]...`: list the trials an experiment will run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "nnx/check.h"
+#include "nnx/exp.h"
+#include "nnx/plan.h"
+#include "nnx/resolve.h"
+
+static const char *kind_text(nnx_plan_kind k)
+{
+    switch (k) {
+    case NNX_PLAN_SINGLE: return "a single run";
+    case NNX_PLAN_GRID: return "grid search";
+    case NNX_PLAN_RANDOM: return "random search";
+    case NNX_PLAN_STAGED: return "staged search";
+    case NNX_PLAN_ENSEMBLE: return "ensemble";
+    }
+    return "?";
+}
+
+static void print_plan(const nnx_experiment *e, const nnx_plan *p)
+{
+    char sel[256];
+    nnx_exp_metric_ref_str(e, e->select, sel, sizeof sel);
+    const char *dir = e->select.maximize ? "max" : "min";
+    if (p->kind == NNX_PLAN_STAGED) {
+        size_t total = 0;
+        for (size_t i = 0; i < p->nstages; i++)
+            total += p->stages[i].nvalues;
+        printf("experiment %s: staged search, %zu stages, %zu trials; each stage keeps the best value by %s(%s)\n",
+               e->name, p->nstages, total, dir, sel);
+        for (size_t i = 0; i < p->nstages; i++) {
+            printf("  stage %zu  %-16s in [", i + 1, p->stages[i].path);
+            for (size_t j = 0; j < p->stages[i].nvalues; j++)
+                printf("%s%s", j ? ", " : "", p->stages[i].values[j]);
+            printf("]\n");
+        }
+        return;
+    }
+    printf("experiment %s: %s, %zu trial%s", e->name, kind_text(p->kind), p->ntrials, p->ntrials == 1 ? "" : "s");
+    if (p->kind == NNX_PLAN_GRID || p->kind == NNX_PLAN_RANDOM)
+        printf(", best by %s(%s)", dir, sel);
+    printf("\n");
+    for (size_t i = 0; i < p->ntrials; i++) {
+        const nnx_trial *t = &p->trials[i];
+        printf(t->nov ? "  %4zu  %-40s" : "  %4zu  %s", i + 1, t->name);
+        for (size_t j = 0; j < t->nov; j++)
+            printf("  %s=%s", t->ov[j].path, t->ov[j].value);
+        printf("\n");
+    }
+}
+
+static int plan_one(nnx_checker *c, const char *name, const nnx_override *ov, size_t nov, nnx_diags *d)
+{
+    nnx_experiment *e = nnx_check_experiment(c, name, ov, nov, d);
+    if (!e)
+        return EXIT_BAD_INPUT;
+    char *err = NULL;
+    nnx_plan *p = nnx_plan_make(e, &err);
+    int status = EXIT_OK;
+    if (!p) {
+        fprintf(stderr, "nnx plan: %s: %s\n", e->name, err ? err : "out of memory");
+        status = EXIT_BAD_INPUT;
+    } else
+        print_plan(e, p);
+    free(err);
+    nnx_plan_free(p);
+    nnx_experiment_free(e);
+    return status;
+}
+
+int cmd_plan(int argc, char **argv)
+{
+    const char *file = NULL, *name = NULL;
+    nnx_override ov[64];
+    size_t nov = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf("usage: nnx plan FILE [NAME] [--set path=value]...\n"
+                   "  list the trials of an experiment's search or ensemble (all experiments without NAME)\n");
+            return EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--set") && i + 1 < argc) {
+            if (nov == 64 || !nnx_override_split(argv[++i], &ov[nov])) {
+                fprintf(stderr, "nnx plan: --set expects path=value, got '%s'\n", argv[i]);
+                return EXIT_BAD_INPUT;
+            }
+            nov++;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "nnx plan: unknown option '%s'\n", argv[i]);
+            return EXIT_BAD_INPUT;
+        } else if (!file)
+            file = argv[i];
+        else if (!name)
+            name = argv[i];
+        else {
+            fprintf(stderr, "nnx plan: too many arguments\n");
+            return EXIT_BAD_INPUT;
+        }
+    }
+    if (!file) {
+        fprintf(stderr, "usage: nnx plan FILE [NAME] [--set path=value]...\n");
+        return EXIT_BAD_INPUT;
+    }
+    bool color = isatty(fileno(stderr));
+    nnx_diags d = { 0 };
+    nnx_program *p = nnx_program_load(file, NULL, &d);
+    int status = EXIT_OK;
+    nnx_checker *c = p && !d.nerrors ? nnx_checker_new(p) : NULL;
+    if (!c)
+        status = EXIT_BAD_INPUT;
+    else if (name)
+        status = plan_one(c, name, ov, nov, &d);
+    else {
+        /* every experiment of the file, in order */
+        size_t count = 0;
+        for (size_t i = 0; i < p->files[0]->nitems; i++)
+            count += p->files[0]->items[i]->kind == NNX_I_EXPERIMENT;
+        if (count <= 1)
+            status = plan_one(c, NULL, ov, nov, &d);
+        for (size_t i = 0; count > 1 && i < p->files[0]->nitems; i++) {
+            const nnx_item *it = p->files[0]->items[i];
+            if (it->kind == NNX_I_EXPERIMENT && plan_one(c, it->name, ov, nov, &d) != EXIT_OK)
+                status = EXIT_BAD_INPUT;
+        }
+    }
+    nnx_diags_print(&d, stderr, color);
+    if (d.nerrors)
+        status = EXIT_BAD_INPUT;
+    nnx_checker_free(c);
+    nnx_program_free(p);
+    nnx_diags_free(&d);
+    return status;
+}

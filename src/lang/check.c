@@ -1,0 +1,812 @@
+/* check.c — compile one merged experiment into nnx_experiment, and the public checking API. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lang/check_int.h"
+
+enum { MAX_SEEDS = 1000, MAX_MILESTONES = 32 };
+
+static ck_slot *slot(ck_merged *m, const char *name)
+{
+    const ck_key *k = ck_key_find(ck_exp_keys, ck_nexp_keys, name);
+    return &m->slots[k - ck_exp_keys];
+}
+
+/* The evaluated value of a key (default filled in), or NULL; *bad on errors. */
+static ck_val *value(nnx_checker *c, ck_merged *m, const char *name, bool *bad)
+{
+    bool failed = false;
+    ck_val *v = ck_slot_value(c, slot(m, name), &failed);
+    if (failed)
+        *bad = true;
+    return failed ? NULL : v;
+}
+
+const ck_builtin *ck_builtin_of(nnx_checker *c, ck_val **vp, ck_bkind kind, const char *key, ck_val **args)
+{
+    ck_val *v = *vp;
+    if (v->kind != CK_SYM && v->kind != CK_CALL) {
+        ck_err(c, v->loc, "%s must be %s %s, got %s", key, kind == CK_B_OPTIM ? "an" : "a", ck_bkind_noun(kind),
+               ck_vkind_name(v->kind));
+        return NULL;
+    }
+    const ck_builtin *b = ck_builtin_find(v->s, kind);
+    if (!b) {
+        const char *names[32];
+        size_t n = ck_builtin_names(kind, names, 32);
+        ck_err_suggest(c, v->loc, v->s, names, n, "unknown %s '%s'", ck_bkind_noun(kind), v->s);
+        return NULL;
+    }
+    v = ck_val_as_call(&c->tmp, v);
+    *vp = v;
+    if (!ck_bind(c, &c->tmp, v, b->name, b->params, b->nparams, args))
+        return NULL;
+    return b;
+}
+
+static bool scalar(nnx_checker *c, ck_merged *m, const char *name, ck_val **out)
+{
+    bool bad = false;
+    ck_val *v = value(c, m, name, &bad);
+    *out = NULL;
+    if (bad)
+        return false;
+    if (!v)
+        return true;
+    const ck_key *k = ck_key_find(ck_exp_keys, ck_nexp_keys, name);
+    if (!ck_check_param(c, v, NULL, &k->param))
+        return false;
+    *out = v;
+    return true;
+}
+
+/* --- metrics ------------------------------------------------------------------ */
+
+static bool split_present(const nnx_experiment *e, nnx_exp_split s)
+{
+    return e->data.split[s].kind != NNX_XSRC_NONE;
+}
+
+static size_t computed_names(nnx_checker *c, const nnx_experiment *e, const char ***out)
+{
+    const char **v = ck_alloc(&c->tmp, (3 * e->nmetrics + 1) * sizeof *v);
+    size_t n = 0;
+    for (int s = 0; v && s < NNX_XSPLIT_COUNT; s++) {
+        if (!split_present(e, (nnx_exp_split)s))
+            continue;
+        for (size_t i = 0; i < e->nmetrics; i++)
+            v[n++] = ck_sprintf(&c->tmp, "%s.%s", nnx_exp_split_name((nnx_exp_split)s), e->metrics[i].name);
+    }
+    *out = v;
+    return v ? n : 0;
+}
+
+/* A metric reference `valid.auc` used by `what` (select, early_stop, plateau). */
+static bool metric_ref(nnx_checker *c, const nnx_experiment *e, const ck_val *v, const char *what,
+                       nnx_exp_metric_ref *out)
+{
+    if (v->kind != CK_SYM) {
+        ck_err(c, v->loc, "%s needs a metric such as valid.loss, got %s", what, ck_vkind_name(v->kind));
+        return false;
+    }
+    const char **names;
+    size_t nn = computed_names(c, e, &names);
+    const char *dot = strchr(v->s, '.');
+    int split = -1;
+    if (dot) {
+        size_t len = (size_t)(dot - v->s);
+        for (int s = 0; s < NNX_XSPLIT_COUNT; s++)
+            if (strlen(nnx_exp_split_name((nnx_exp_split)s)) == len &&
+                !strncmp(v->s, nnx_exp_split_name((nnx_exp_split)s), len))
+                split = s;
+    }
+    if (split < 0) {
+        nnx_diag *dg = ck_err_suggest(c, v->loc, v->s, names, nn, "'%s' is not a metric of a split", v->s);
+        if (dg && !dg->help)
+            ck_help(dg, "write SPLIT.METRIC, e.g. valid.%s", ck_metric_find(v->s) || !strncmp(v->s, "lua.", 4)
+                        ? (!strncmp(v->s, "lua.", 4) ? v->s + 4 : v->s) : "loss");
+        return false;
+    }
+    if (split == NNX_XSPLIT_TEST) {
+        nnx_diag *dg = ck_err(c, v->loc, "%s cannot use the test split ('%s')", what, v->s);
+        ck_help(dg, "test is evaluated once, at the end, on the selected weights; use valid.%s", dot + 1);
+        return false;
+    }
+    if (!split_present(e, (nnx_exp_split)split)) {
+        nnx_diag *dg = ck_err(c, v->loc, "%s uses '%s', but data '%s' has no %s split", what, v->s, e->data.name,
+                              nnx_exp_split_name((nnx_exp_split)split));
+        ck_help(dg, "add `%s = split(train, 0.1)` to data '%s', or use train.%s",
+                nnx_exp_split_name((nnx_exp_split)split), e->data.name, dot + 1);
+        return false;
+    }
+    const char *mname = dot + 1;
+    bool lua = !strncmp(mname, "lua.", 4);
+    if (lua)
+        mname += 4;
+    for (size_t i = 0; i < e->nmetrics; i++)
+        if (!strcmp(e->metrics[i].name, mname) && (!lua || e->metrics[i].kind == NNX_XMETRIC_LUA)) {
+            out->split = (nnx_exp_split)split;
+            out->metric = i;
+            out->maximize = e->metrics[i].maximize;
+            return true;
+        }
+    nnx_diag *dg = ck_err_suggest(c, v->loc, v->s, names, nn, "%s uses '%s', which the experiment does not compute",
+                                  what, v->s);
+    if (dg && !dg->help)
+        ck_help(dg, "add it to the metrics: metrics += [%s%s]", lua ? "lua." : "", mname);
+    return false;
+}
+
+static bool compile_metrics(nnx_checker *c, ck_merged *m, nnx_experiment *e, int task, bool *bad)
+{
+    ck_val *v = value(c, m, "metrics", bad);
+    size_t n = v && v->kind == CK_LIST ? v->n : 0;
+    e->metrics = calloc(n + 1, sizeof *e->metrics);
+    if (!e->metrics)
+        return false;
+    e->metrics[0] = (nnx_exp_metric){ NNX_XMETRIC_LOSS, ck_mstrdup("loss"), false };
+    e->nmetrics = 1;
+    if (!v)
+        return !*bad;
+    if (v->kind != CK_LIST) {
+        ck_err(c, v->loc, "metrics must be a list such as [accuracy, auc], got %s", ck_vkind_name(v->kind));
+        return false;
+    }
+    bool ok = true;
+    const char *names[16];
+    size_t nn = 0;
+    for (size_t i = 0; i < ck_nmetrics; i++)
+        names[nn++] = ck_metrics[i].name;
+    for (size_t i = 0; i < n; i++) {
+        const ck_val *x = v->items[i];
+        if (x->kind != CK_SYM) {
+            ck_err(c, x->loc, "a metric is a name such as accuracy, got %s", ck_vkind_name(x->kind));
+            ok = false;
+            continue;
+        }
+        nnx_exp_metric mt = { 0 };
+        if (!strncmp(x->s, "lua.", 4)) {
+            const char *fn = x->s + 4;
+            if (!*fn || strchr(fn, '.')) {
+                ck_err(c, x->loc, "a Lua metric is written lua.NAME");
+                ok = false;
+                continue;
+            }
+            if (ck_metric_find(fn)) {
+                ck_err(c, x->loc, "lua.%s has the name of a builtin metric; rename the Lua function", fn);
+                ok = false;
+                continue;
+            }
+            mt = (nnx_exp_metric){ NNX_XMETRIC_LUA, NULL, true };
+            mt.name = ck_mstrdup(fn);
+        } else {
+            const ck_metric_info *mi = ck_metric_find(x->s);
+            if (!mi) {
+                const char *sp = strchr(x->s, '.');
+                if (sp && (ck_metric_find(sp + 1) || !strncmp(sp + 1, "lua.", 4))) {
+                    nnx_diag *dg = ck_err(c, x->loc, "metrics are listed without a split: '%s'", x->s);
+                    ck_help(dg, "write %s; every metric is computed on every split", sp + 1);
+                } else
+                    ck_err_suggest(c, x->loc, x->s, names, nn, "unknown metric '%s'", x->s);
+                ok = false;
+                continue;
+            }
+            if (!(mi->task & task)) {
+                ck_err(c, x->loc, "metric '%s' needs %s, but the loss is %s", x->s,
+                       task == CK_TASK_CLASS ? "a regression loss (mse)" : "a classification loss",
+                       nnx_exp_loss_name(e->loss.kind));
+                ok = false;
+                continue;
+            }
+            mt = (nnx_exp_metric){ mi->kind, ck_mstrdup(mi->name), mi->maximize };
+        }
+        bool dup = false;
+        for (size_t j = 0; j < e->nmetrics; j++)
+            dup |= !strcmp(e->metrics[j].name, mt.name);
+        if (dup) {
+            free(mt.name);
+            continue;
+        }
+        e->metrics[e->nmetrics++] = mt;
+    }
+    return ok;
+}
+
+/* The Lua file must exist and mention each lua.NAME as a function name. */
+static bool check_hooks(nnx_checker *c, ck_merged *m, nnx_experiment *e, const ck_val *hooks)
+{
+    const ck_val *metrics_v = NULL;
+    bool bad = false;
+    metrics_v = value(c, m, "metrics", &bad);
+    char *text = NULL;
+    bool ok = true;
+    if (hooks) {
+        char *path = ck_resolve_path(&c->tmp, hooks->loc, hooks->s);
+        e->hooks = ck_mstrdup(path);
+        FILE *f = path ? fopen(path, "rb") : NULL;
+        if (!f) {
+            ck_err(c, hooks->loc, "hooks file '%s' not found", hooks->s);
+            return false;
+        }
+        ck_buf b = { 0 };
+        char chunk[4096];
+        size_t got;
+        while ((got = fread(chunk, 1, sizeof chunk - 1, f)) > 0) {
+            chunk[got] = 0;
+            ck_buf_puts(&b, chunk);
+        }
+        fclose(f);
+        text = b.s ? b.s : ck_mstrdup("");
+    }
+    for (size_t i = 0; metrics_v && metrics_v->kind == CK_LIST && i < metrics_v->n; i++) {
+        const ck_val *x = metrics_v->items[i];
+        if (x->kind != CK_SYM || strncmp(x->s, "lua.", 4))
+            continue;
+        if (!hooks) {
+            nnx_diag *dg = ck_err(c, x->loc, "metric '%s' is a Lua function, but the experiment has no hooks file", x->s);
+            ck_help(dg, "add hooks = \"FILE.lua\" defining function %s(y, p)", x->s + 4);
+            ok = false;
+            continue;
+        }
+        const char *fn = x->s + 4;
+        bool found = false;
+        size_t len = strlen(fn);
+        for (const char *p = text; p && (p = strstr(p, fn)); p += len) {
+            bool start = p == text || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
+                                        (p[-1] >= 'A' && p[-1] <= 'Z') || (p[-1] >= '0' && p[-1] <= '9'));
+            char after = p[len];
+            bool end = !(after == '_' || (after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z') ||
+                         (after >= '0' && after <= '9'));
+            if (start && end)
+                found = true;
+        }
+        if (!found) {
+            ck_err(c, x->loc, "hooks file '%s' does not define '%s'", hooks->s, fn);
+            ok = false;
+        }
+    }
+    free(text);
+    return ok;
+}
+
+/* --- model and loss ------------------------------------------------------------- */
+
+static bool compile_model(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool data_ok)
+{
+    bool bad = false;
+    ck_val *v = value(c, m, "model", &bad);
+    if (bad)
+        return false;
+    if (!v) {
+        ck_err(c, m->exp->name_loc, "experiment '%s' has no model", m->exp->name);
+        return false;
+    }
+    const char **nets;
+    size_t nn = ck_item_names(c, NNX_I_NETWORK, &nets);
+    long idx = v->kind == CK_SYM || v->kind == CK_CALL ? ck_name_index(c, v->s) : -1;
+    if (idx < 0 || c->prog->names[idx]->kind != NNX_I_NETWORK) {
+        if (v->kind != CK_SYM && v->kind != CK_CALL)
+            ck_err(c, v->loc, "model must name a network, got %s", ck_vkind_name(v->kind));
+        else if (ck_builtin_find(v->s, CK_B_LAYER)) {
+            nnx_diag *dg = ck_err(c, v->loc, "model must name a network; '%s' is a layer", v->s);
+            ck_help(dg, "wrap it: network net { %s ... }", v->s);
+        } else
+            ck_err_suggest(c, v->loc, v->s, nets, nn, "unknown network '%s'", v->s);
+        return false;
+    }
+    const nnx_item *net = c->prog->names[idx];
+    v = ck_val_as_call(&c->tmp, v);
+    nnx_exp_shape in = data_ok ? e->data.shape : (nnx_exp_shape){ 0, { 0, 0, 0 } };
+    ck_layers ls = { 0 };
+    bool ok = ck_instantiate(c, net, v, in, &ls);
+    e->net.name = ck_mstrdup(net->name);
+    e->net.layers = ls.v;
+    e->net.nlayers = ls.n;
+    e->net.in = in;
+    e->net.out = ls.n ? ls.v[ls.n - 1].out : in;
+    if (ok && !ls.n) {
+        ck_err(c, net->name_loc, "network '%s' has no layers", net->name);
+        return false;
+    }
+    if (!ok || !data_ok || e->net.out.rank == 0)
+        return ok;
+    const nnx_exp_layer *last = &ls.v[ls.n - 1];
+    char text[64];
+    ck_shape_text(e->net.out, text, sizeof text);
+    if (e->net.out.rank != 1) {
+        nnx_diag *dg = ck_err(c, last->loc, "the network ends with a %s output; %s needs a flat one", text,
+                              nnx_exp_loss_name(e->loss.kind));
+        ck_help(dg, "end the network with flatten and dense(N)");
+        return false;
+    }
+    int units = e->net.out.d[0], classes = e->data.classes;
+    switch (e->loss.kind) {
+    case NNX_XLOSS_CROSS_ENTROPY:
+        if (classes && units != classes) {
+            nnx_diag *dg = ck_err(c, last->loc, "the network gives %d outputs, but data '%s' has %d classes", units,
+                                  e->data.name, classes);
+            ck_help(dg, "cross_entropy needs one output per class: end with dense(%d)", classes);
+            return false;
+        }
+        if (units < 2) {
+            nnx_diag *dg = ck_err(c, last->loc, "cross_entropy needs one output per class, the network gives %d", units);
+            ck_help(dg, "for two classes with one output use loss = binary_cross_entropy");
+            return false;
+        }
+        break;
+    case NNX_XLOSS_BCE:
+    case NNX_XLOSS_MSE:
+        if (units != 1) {
+            nnx_diag *dg = ck_err(c, last->loc, "%s needs 1 output, the network gives %d", nnx_exp_loss_name(e->loss.kind),
+                                  units);
+            ck_help(dg, "end the network with dense(1)");
+            return false;
+        }
+        break;
+    }
+    return true;
+}
+
+/* --- schedule, optimizer ---------------------------------------------------------- */
+
+static bool compile_optim(nnx_checker *c, ck_merged *m, nnx_experiment *e)
+{
+    bool bad = false;
+    ck_val *v = value(c, m, "optimizer", &bad), *a[8] = { 0 };
+    if (!v)
+        return false;
+    const ck_builtin *b = ck_builtin_of(c, &v, CK_B_OPTIM, "optimizer", a);
+    if (!b)
+        return false;
+    nnx_exp_optim *o = &e->optim;
+    o->kind = (nnx_exp_optim_kind)b->code;
+    o->lr = a[0]->num;
+    switch (o->kind) {
+    case NNX_XOPT_SGD:
+        o->momentum = a[1]->num;
+        o->nesterov = a[2]->boolean;
+        o->weight_decay = a[3]->num;
+        if (o->nesterov && o->momentum == 0) {
+            ck_err(c, a[2]->loc, "sgd: nesterov needs momentum > 0");
+            return false;
+        }
+        break;
+    case NNX_XOPT_ADAM:
+    case NNX_XOPT_ADAMW:
+        o->beta1 = a[1]->num;
+        o->beta2 = a[2]->num;
+        o->eps = a[3]->num;
+        o->weight_decay = a[4]->num;
+        break;
+    case NNX_XOPT_RMSPROP:
+        o->alpha = a[1]->num;
+        o->eps = a[2]->num;
+        o->weight_decay = a[3]->num;
+        break;
+    }
+    return true;
+}
+
+static bool compile_decay(nnx_checker *c, ck_merged *m, nnx_experiment *e, const ck_val **plateau_on)
+{
+    bool bad = false;
+    ck_val *v = value(c, m, "schedule.decay", &bad), *a[8] = { 0 };
+    if (!v)
+        return false;
+    const ck_builtin *b = ck_builtin_of(c, &v, CK_B_DECAY, "schedule.decay", a);
+    if (!b)
+        return false;
+    nnx_exp_schedule *s = &e->schedule;
+    s->decay = (nnx_exp_decay_kind)b->code;
+    switch (s->decay) {
+    case NNX_XDECAY_NONE: break;
+    case NNX_XDECAY_COSINE:
+    case NNX_XDECAY_LINEAR: s->min_lr = a[0]->num; break;
+    case NNX_XDECAY_STEP:
+        s->every = a[0]->num;
+        s->gamma = a[1]->num;
+        break;
+    case NNX_XDECAY_MULTISTEP:
+        s->gamma = a[1]->num;
+        s->nat = a[0]->n;
+        if (!s->nat) {
+            ck_err(c, a[0]->loc, "multistep: at must list at least one epoch");
+            return false;
+        }
+        s->at = malloc(s->nat * sizeof *s->at);
+        if (!s->at)
+            return false;
+        if (s->nat > MAX_MILESTONES) {
+            ck_err(c, a[0]->loc, "multistep: at lists %zu epochs, at most %d", s->nat, MAX_MILESTONES);
+            return false;
+        }
+        for (size_t i = 0; i < s->nat; i++) {
+            s->at[i] = a[0]->items[i]->num;
+            if (i && s->at[i] <= s->at[i - 1]) {
+                ck_err(c, a[0]->items[i]->loc, "multistep: the epochs in `at` must increase");
+                return false;
+            }
+        }
+        break;
+    case NNX_XDECAY_EXP: s->gamma = a[0]->num; break;
+    case NNX_XDECAY_POLY:
+        s->power = a[0]->num;
+        s->min_lr = a[1]->num;
+        break;
+    case NNX_XDECAY_PLATEAU:
+        s->patience = (int)a[0]->num;
+        s->factor = a[1]->num;
+        *plateau_on = a[2];
+        s->min_lr = a[3]->num;
+        break;
+    }
+    if (s->min_lr > e->optim.lr) {
+        ck_err(c, v->loc, "%s: min_lr (%g) is above the optimizer's lr (%g) in experiment '%s'", b->name, s->min_lr,
+               e->optim.lr, e->name);
+        return false;
+    }
+    return true;
+}
+
+/* --- the whole experiment ------------------------------------------------------------ */
+
+nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bool check_search)
+{
+    int before = c->nerr;
+    nnx_experiment *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->name = ck_mstrdup(exp->name);
+    e->file = ck_mstrdup(exp->loc.src ? exp->loc.src->path : "");
+    e->loc = exp->name_loc;
+    bool bad = false;
+
+    /* data */
+    bool data_ok = false;
+    ck_val *dv = value(c, m, "data", &bad);
+    if (!dv && !bad)
+        ck_err(c, exp->name_loc, "experiment '%s' has no data", exp->name);
+    else if (dv) {
+        long idx = dv->kind == CK_SYM ? ck_name_index(c, dv->s) : -1;
+        if (idx < 0 || c->prog->names[idx]->kind != NNX_I_DATA) {
+            const char **names;
+            size_t nn = ck_item_names(c, NNX_I_DATA, &names);
+            if (dv->kind != CK_SYM)
+                ck_err(c, dv->loc, "data must name a data block, got %s", ck_vkind_name(dv->kind));
+            else
+                ck_err_suggest(c, dv->loc, dv->s, names, nn, "unknown data '%s'", dv->s);
+        } else {
+            const nnx_exp_data *d = ck_data(c, c->prog->names[idx]);
+            if (d) {
+                ck_data_copy(&e->data, d);
+                data_ok = true;
+            }
+        }
+    }
+
+    /* loss */
+    int task = CK_TASK_CLASS;
+    {
+        ck_val *v = value(c, m, "loss", &bad), *a[2] = { 0 };
+        const ck_builtin *b = v ? ck_builtin_of(c, &v, CK_B_LOSS, "loss", a) : NULL;
+        if (b) {
+            e->loss.kind = (nnx_exp_loss_kind)b->code;
+            if (e->loss.kind == NNX_XLOSS_CROSS_ENTROPY)
+                e->loss.label_smoothing = a[0]->num;
+            task = e->loss.kind == NNX_XLOSS_MSE ? CK_TASK_REGR : CK_TASK_CLASS;
+            if (data_ok && e->loss.kind == NNX_XLOSS_BCE && e->data.classes && e->data.classes != 2) {
+                ck_err(c, v->loc, "binary_cross_entropy needs 2 classes, but data '%s' has %d", e->data.name,
+                       e->data.classes);
+            }
+        }
+    }
+    compile_model(c, m, e, data_ok);
+    compile_optim(c, m, e);
+
+    ck_val *v;
+    if (scalar(c, m, "schedule.warmup", &v) && v)
+        e->schedule.warmup = v->num;
+    if (scalar(c, m, "epochs", &v) && v)
+        e->epochs = (int)v->num;
+    if (scalar(c, m, "batch", &v) && v)
+        e->batch = v->kind == CK_NUM ? (int)v->num : 0;
+    if (scalar(c, m, "seed", &v) && v)
+        e->seed = (uint64_t)v->num;
+    if (scalar(c, m, "clip_grad", &v) && v)
+        e->clip_grad = v->num;
+    if (e->epochs && e->schedule.warmup > e->epochs) {
+        ck_slot *ws = slot(m, "schedule.warmup");
+        ck_err(c, ws->loc, "warmup lasts %g epochs, longer than the %d epochs of experiment '%s'", e->schedule.warmup,
+               e->epochs, e->name);
+    }
+    const ck_val *plateau_on = NULL;
+    compile_decay(c, m, e, &plateau_on);
+
+    /* metrics, hooks, selection */
+    bool metrics_ok = compile_metrics(c, m, e, task, &bad);
+    ck_val *hooks = NULL;
+    if (scalar(c, m, "hooks", &hooks))
+        check_hooks(c, m, e, hooks);
+    bool can_ref = data_ok && metrics_ok;
+    e->select = (nnx_exp_metric_ref){ split_present(e, NNX_XSPLIT_VALID) ? NNX_XSPLIT_VALID : NNX_XSPLIT_TRAIN, 0, false };
+    ck_val *sel = value(c, m, "select", &bad);
+    if (sel && can_ref) {
+        if (sel->kind == CK_CALL && ck_builtin_find(sel->s, CK_B_SELECT)) {
+            const ck_builtin *b = ck_builtin_find(sel->s, CK_B_SELECT);
+            ck_val *a[1] = { 0 };
+            if (ck_bind(c, &c->tmp, sel, b->name, b->params, b->nparams, a) &&
+                metric_ref(c, e, a[0], "select", &e->select))
+                e->select.maximize = b->code == 1;
+        } else if (sel->kind == CK_SYM && ck_builtin_find(sel->s, CK_B_SELECT)) {
+            ck_err(c, sel->loc, "select = %s needs a metric: %s(valid.loss)", sel->s, sel->s);
+        } else if (sel->kind == CK_CALL) {
+            ck_err_suggest(c, sel->loc, sel->s, (const char *const[]){ "max", "min" }, 2,
+                           "select takes max(METRIC) or min(METRIC), not %s(...)", sel->s);
+        } else
+            metric_ref(c, e, sel, "select", &e->select);
+    }
+    ck_val *es = value(c, m, "early_stop", &bad);
+    if (es && can_ref) {
+        if (es->kind == CK_SYM && !strcmp(es->s, "none")) {
+            /* off */
+        } else {
+            ck_val *a[3] = { 0 };
+            const ck_builtin *b = ck_builtin_of(c, &es, CK_B_EARLY, "early_stop", a);
+            if (b) {
+                e->early_stop.enabled = true;
+                e->early_stop.patience = (int)a[0]->num;
+                e->early_stop.min_delta = a[2]->num;
+                e->early_stop.on = e->select;
+                if (a[1] && metric_ref(c, e, a[1], "early_stop", &e->early_stop.on)) {
+                    if (e->early_stop.on.split == e->select.split && e->early_stop.on.metric == e->select.metric)
+                        e->early_stop.on.maximize = e->select.maximize;
+                }
+                if (e->epochs && e->early_stop.patience >= e->epochs) {
+                    /* allowed: it simply never triggers */
+                }
+            }
+        }
+    }
+    e->schedule.on = e->select;
+    if (plateau_on && can_ref && metric_ref(c, e, plateau_on, "plateau", &e->schedule.on) &&
+        e->schedule.on.split == e->select.split && e->schedule.on.metric == e->select.metric)
+        e->schedule.on.maximize = e->select.maximize;
+
+    /* loggers */
+    ck_val *lg = value(c, m, "log", &bad);
+    if (lg) {
+        const ck_val *one[1] = { lg };
+        const ck_val *const *items = lg->kind == CK_LIST ? (const ck_val *const *)lg->items : one;
+        size_t n = lg->kind == CK_LIST ? lg->n : 1;
+        const char *names[8];
+        size_t nn = ck_builtin_names(CK_B_LOGGER, names, 8);
+        for (size_t i = 0; i < n; i++) {
+            const ck_val *x = items[i];
+            const ck_builtin *b = x->kind == CK_SYM ? ck_builtin_find(x->s, CK_B_LOGGER) : NULL;
+            if (x->kind == CK_SYM && !strcmp(x->s, "none") && n == 1)
+                continue;
+            if (!b) {
+                if (x->kind == CK_SYM)
+                    ck_err_suggest(c, x->loc, x->s, names, nn, "unknown logger '%s'", x->s);
+                else
+                    ck_err(c, x->loc, "a logger is a name such as csv, got %s", ck_vkind_name(x->kind));
+                continue;
+            }
+            e->log[b->code] = true;
+        }
+    }
+
+    /* ensemble */
+    ck_val *seeds = NULL;
+    if (scalar(c, m, "ensemble.seeds", &seeds) && seeds) {
+        if (seeds->kind == CK_NUM) {
+            if (seeds->num < 1 || seeds->num > MAX_SEEDS)
+                ck_err(c, seeds->loc, "ensemble.seeds: a count must be in [1, %d], got %g", MAX_SEEDS, seeds->num);
+            else {
+                e->nensemble = (size_t)seeds->num;
+                e->ensemble_seeds = malloc(e->nensemble * sizeof *e->ensemble_seeds);
+                for (size_t i = 0; e->ensemble_seeds && i < e->nensemble; i++)
+                    e->ensemble_seeds[i] = i + 1;
+            }
+        } else if (!seeds->n) {
+            ck_err(c, seeds->loc, "ensemble.seeds is an empty list");
+        } else if (seeds->n > MAX_SEEDS) {
+            ck_err(c, seeds->loc, "ensemble.seeds lists more than %d seeds", MAX_SEEDS);
+        } else {
+            e->ensemble_seeds = malloc(seeds->n * sizeof *e->ensemble_seeds);
+            for (size_t i = 0; e->ensemble_seeds && i < seeds->n; i++) {
+                e->ensemble_seeds[i] = (uint64_t)seeds->items[i]->num;
+                for (size_t j = 0; j < i; j++)
+                    if (e->ensemble_seeds[j] == e->ensemble_seeds[i])
+                        ck_err(c, seeds->items[i]->loc, "seed %g is listed twice", seeds->items[i]->num);
+            }
+            e->nensemble = e->ensemble_seeds ? seeds->n : 0;
+        }
+    }
+
+    /* search: only once the experiment itself is sound */
+    if (m->search && !c->trial) {
+        if (e->nensemble) {
+            nnx_diag *dg = ck_err(c, m->search->loc, "an experiment cannot have both a search and an ensemble");
+            ck_help(dg, "search first; then extend it with the best values and an ensemble");
+        } else
+            ck_compile_search(c, m, e, check_search && c->nerr == before);
+    }
+    (void)bad;
+    if (c->nerr > before) {
+        nnx_experiment_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* --- public API ---------------------------------------------------------------------- */
+
+
+static const nnx_item *find_experiment(nnx_checker *c, const char *name)
+{
+    const char **names;
+    size_t n = ck_item_names(c, NNX_I_EXPERIMENT, &names);
+    const char *file = c->prog->nfiles && c->prog->files[0]->src ? c->prog->files[0]->src->path : "the program";
+    if (!name) {
+        /* the experiments of the file the user named */
+        const nnx_item *only = NULL;
+        size_t count = 0;
+        for (size_t i = 0; c->prog->nfiles && i < c->prog->files[0]->nitems; i++)
+            if (c->prog->files[0]->items[i]->kind == NNX_I_EXPERIMENT) {
+                only = c->prog->files[0]->items[i];
+                count++;
+            }
+        if (count == 1)
+            return only;
+        if (!count) {
+            ck_err(c, ck_noloc(), "%s has no experiment", file);
+            return NULL;
+        }
+        ck_buf b = { 0 };
+        for (size_t i = 0; i < c->prog->files[0]->nitems; i++)
+            if (c->prog->files[0]->items[i]->kind == NNX_I_EXPERIMENT)
+                ck_buf_printf(&b, "%s%s", b.len ? ", " : "", c->prog->files[0]->items[i]->name);
+        nnx_diag *dg = ck_err(c, ck_noloc(), "%s has %zu experiments; name the one to use", file, count);
+        ck_help(dg, "one of: %s", b.s ? b.s : "");
+        free(b.s);
+        return NULL;
+    }
+    long idx = ck_name_index(c, name);
+    if (idx < 0 || c->prog->names[idx]->kind != NNX_I_EXPERIMENT) {
+        ck_err_suggest(c, ck_noloc(), name, names, n, "%s has no experiment '%s'", file, name);
+        return NULL;
+    }
+    return c->prog->names[idx];
+}
+
+static bool keep_source(nnx_checker *c, nnx_source *s)
+{
+    nnx_source **v = realloc(c->srcs, (c->nsrcs + 1) * sizeof *v);
+    if (!v) {
+        nnx_source_free(s);
+        return false;
+    }
+    c->srcs = v;
+    c->srcs[c->nsrcs++] = s;
+    return true;
+}
+
+static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_override *ov, size_t nov,
+                                 nnx_diags *d);
+
+nnx_experiment *nnx_check_experiment(nnx_checker *c, const char *name, const nnx_override *ov, size_t nov,
+                                     nnx_diags *d)
+{
+    c->d = d;
+    c->nerr = 0;
+    ck_arena_free(&c->tmp);
+    nnx_diag *first = d->tail;
+    nnx_experiment *e = check_one(c, name, ov, nov, d);
+    ck_sort_diags(c->prog, d, first);
+    return e;
+}
+
+static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_override *ov, size_t nov,
+                                 nnx_diags *d)
+{
+    const nnx_item *exp = find_experiment(c, name);
+    if (!exp)
+        return NULL;
+    ck_merged m;
+    bool ok = ck_merge(c, exp, &m);
+    nnx_expr **exprs = nov ? calloc(nov, sizeof *exprs) : NULL;
+    for (size_t i = 0; i < nov; i++) {
+        nnx_source *show = NULL;
+        exprs[i] = exprs ? ck_parse_override(&ov[i], &show, d) : NULL;
+        if (show)
+            keep_source(c, show);
+        if (!exprs || !exprs[i]) {
+            c->nerr++;
+            ok = false;
+            continue;
+        }
+        nnx_loc path_loc = { show, 0, (uint32_t)strlen(ov[i].path) };
+        ok &= ck_override(c, &m, ov[i].path, path_loc, exprs[i], NULL, NULL);
+    }
+    nnx_experiment *e = ok ? ck_compile(c, exp, &m, true) : NULL;
+    if (e && nov) {
+        e->params = calloc(nov, sizeof *e->params);
+        for (size_t i = 0; e->params && i < nov; i++) {
+            ck_val *v = ck_eval(c, &c->tmp, exprs[i], NULL);
+            e->params[i].path = ck_mstrdup(ov[i].path);
+            e->params[i].value = ck_mstrdup(v ? ck_val_text(&c->tmp, v) : ov[i].value);
+            e->nparams++;
+        }
+    }
+    for (size_t i = 0; exprs && i < nov; i++)
+        nnx_expr_free(exprs[i]);
+    free(exprs);
+    if (c->nerr && e) {
+        nnx_experiment_free(e);
+        e = NULL;
+    }
+    return e;
+}
+
+/* Networks no experiment uses: check their layers with default arguments. */
+static void check_unused_network(nnx_checker *c, const nnx_item *net)
+{
+    for (size_t i = 0; i < net->nparams; i++)
+        if (!net->params[i].deflt)
+            return;
+    ck_layers ls = { 0 };
+    ck_val *call = ck_val_call0(&c->tmp, net->name, net->name_loc);
+    if (call)
+        ck_instantiate(c, net, call, (nnx_exp_shape){ 0, { 0, 0, 0 } }, &ls);
+    free(ls.v);
+}
+
+size_t nnx_check_program(nnx_checker *c, nnx_diags *d)
+{
+    nnx_diag *before = d->tail;
+    size_t n = 0;
+    const nnx_program *p = c->prog;
+    bool *used = calloc(p->nnames + 1, 1);
+    for (size_t f = 0; f < p->nfiles; f++)
+        for (size_t i = 0; i < p->files[f]->nitems; i++) {
+            const nnx_item *it = p->files[f]->items[i];
+            if (it->kind != NNX_I_EXPERIMENT || it->syntax_error)
+                continue;
+            if (ck_name_index(c, it->name) < 0 || c->prog->names[ck_name_index(c, it->name)] != it)
+                continue;   /* a duplicate name: resolve reported it */
+            nnx_experiment *e = nnx_check_experiment(c, it->name, NULL, 0, d);
+            if (e && used) {
+                long di = ck_name_index(c, e->data.name), ni = ck_name_index(c, e->net.name);
+                if (di >= 0)
+                    used[di] = true;
+                if (ni >= 0)
+                    used[ni] = true;
+            }
+            nnx_experiment_free(e);
+            n++;
+        }
+    /* data blocks and networks of the named file that no experiment checked */
+    c->d = d;
+    ck_arena_free(&c->tmp);
+    for (size_t i = 0; p->nfiles && i < p->files[0]->nitems; i++) {
+        const nnx_item *it = p->files[0]->items[i];
+        long idx = it->name ? ck_name_index(c, it->name) : -1;
+        if (idx < 0 || p->names[idx] != it || it->syntax_error || (used && used[idx]))
+            continue;
+        if (it->kind == NNX_I_DATA && c->data_state[idx] == 0)
+            ck_data(c, it);
+        else if (it->kind == NNX_I_NETWORK && !c->net_used[idx])
+            check_unused_network(c, it);
+        else if (it->kind == NNX_I_LET && c->let_state[idx] == 0) {
+            ck_val *v = ck_eval(c, &c->tmp, it->value, NULL);
+            (void)v;
+        }
+    }
+    free(used);
+    ck_sort_diags(p, d, before);
+    return n;
+}

@@ -1,0 +1,446 @@
+/* check_data.c — check a `data` block and compile it: sources, splits, normalization, input shape, classes. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lang/check_int.h"
+
+char *ck_resolve_path(ck_arena *a, nnx_loc loc, const char *path)
+{
+    if (path[0] == '/')
+        return ck_strdup(a, path);
+    char dir[PATH_MAX] = "";
+    if (loc.src && loc.src->path) {
+        const char *slash = strrchr(loc.src->path, '/');
+        if (slash)
+            snprintf(dir, sizeof dir, "%.*s", (int)(slash - loc.src->path), loc.src->path);
+    }
+    if (dir[0] == '/')
+        return ck_sprintf(a, "%s/%s", dir, path);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        snprintf(cwd, sizeof cwd, ".");
+    if (!dir[0])
+        return ck_sprintf(a, "%s/%s", cwd, path);
+    return ck_sprintf(a, "%s/%s/%s", cwd, dir, path);
+}
+
+static void source_copy(nnx_exp_source *d, const nnx_exp_source *s)
+{
+    *d = *s;
+    d->images = ck_mstrdup(s->images);
+    d->labels = ck_mstrdup(s->labels);
+    d->path = ck_mstrdup(s->path);
+    d->label_name = ck_mstrdup(s->label_name);
+    d->keep = NULL;
+    if (s->nkeep) {
+        d->keep = malloc(s->nkeep * sizeof *d->keep);
+        if (d->keep)
+            memcpy(d->keep, s->keep, s->nkeep * sizeof *d->keep);
+        else
+            d->nkeep = 0;
+    }
+}
+
+void ck_data_copy(nnx_exp_data *dst, const nnx_exp_data *src)
+{
+    *dst = *src;
+    dst->name = ck_mstrdup(src->name);
+    for (int i = 0; i < NNX_XSPLIT_COUNT; i++)
+        source_copy(&dst->split[i], &src->split[i]);
+}
+
+void ck_data_free(nnx_exp_data *d)
+{
+    free(d->name);
+    for (int i = 0; i < NNX_XSPLIT_COUNT; i++) {
+        nnx_exp_source *s = &d->split[i];
+        free(s->images);
+        free(s->labels);
+        free(s->path);
+        free(s->label_name);
+        free(s->keep);
+    }
+    memset(d, 0, sizeof *d);
+}
+
+/* What one source gives, before it is combined with the block. */
+typedef struct src_info {
+    int     features;       /* -1 unknown */
+    int     classes;        /* 0 unknown */
+    int64_t rows;           /* -1 unknown */
+    nnx_exp_shape shape;    /* natural shape (IDX images) */
+} src_info;
+
+static bool keep_list(nnx_checker *c, nnx_exp_source *s, const ck_val *v, const ck_datahdr *labels,
+                      const char *labels_path)
+{
+    if (!v)
+        return true;
+    bool ok = true;
+    if (!v->n) {
+        ck_err(c, v->loc, "classes must list at least one class");
+        return false;
+    }
+    s->keep = malloc(v->n * sizeof *s->keep);
+    if (!s->keep)
+        return false;
+    s->nkeep = v->n;
+    for (size_t i = 0; i < v->n; i++) {
+        int k = (int)v->items[i]->num;
+        s->keep[i] = k;
+        for (size_t j = 0; j < i; j++)
+            if (s->keep[j] == k) {
+                ck_err(c, v->items[i]->loc, "class %d is listed twice", k);
+                ok = false;
+            }
+        if (labels && !ck_hdr_has_label(labels, k)) {
+            ck_err(c, v->items[i]->loc, "class %d does not occur in %s", k, labels_path);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static bool file_err(nnx_checker *c, const ck_val *where, const char *written, const char *err)
+{
+    ck_err(c, where->loc, "cannot read data file '%s': %s", written, err);
+    return false;
+}
+
+static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx_exp_source *s,
+                           src_info *info, const char *const *keys_set, size_t nkeys_set)
+{
+    ck_arena *a = &c->tmp;
+    info->features = -1;
+    info->classes = 0;
+    info->rows = -1;
+    info->shape.rank = 0;
+    s->loc = v->loc;
+    if (v->kind != CK_CALL && v->kind != CK_SYM) {
+        ck_err(c, v->loc, "%s must be a data source such as idx(...), csv(...) or split(...), got %s",
+               key, ck_vkind_name(v->kind));
+        return false;
+    }
+    const ck_builtin *b = ck_builtin_find(v->s, CK_B_SOURCE);
+    if (!b) {
+        const char *names[16];
+        size_t n = ck_builtin_names(CK_B_SOURCE, names, 16);
+        ck_err_suggest(c, v->loc, v->s, names, n, "unknown data source '%s'", v->s);
+        return false;
+    }
+    v = ck_val_as_call(a, (ck_val *)v);
+    ck_val *arg[8] = { 0 };
+    if (!ck_bind(c, a, v, b->name, b->params, b->nparams, arg))
+        return false;
+    s->kind = (nnx_exp_src_kind)b->code;
+    switch (s->kind) {
+    case NNX_XSRC_IDX: {
+        s->images = ck_mstrdup(ck_resolve_path(a, arg[0]->loc, arg[0]->s));
+        s->labels = ck_mstrdup(ck_resolve_path(a, arg[1]->loc, arg[1]->s));
+        if (!s->images || !s->labels)
+            return false;
+        const char *err;
+        const ck_datahdr *im = ck_idx_header(c, s->images, &err);
+        bool ok = true;
+        if (!im)
+            ok = file_err(c, arg[0], arg[0]->s, err);
+        const ck_datahdr *lb = ck_idx_header(c, s->labels, &err);
+        if (!lb)
+            ok = file_err(c, arg[1], arg[1]->s, err);
+        if (im && ck_hdr_ndims(im) < 2) {
+            ck_err(c, arg[0]->loc, "'%s' holds labels, not images (one dimension)", arg[0]->s);
+            ok = false;
+        }
+        if (lb && ck_hdr_ndims(lb) != 1) {
+            ck_err(c, arg[1]->loc, "'%s' holds images, not labels (%d dimensions)", arg[1]->s,
+                   ck_hdr_ndims(lb));
+            ok = false;
+        }
+        if (!ok)
+            return false;
+        if (ck_hdr_count(im) != ck_hdr_count(lb)) {
+            ck_err(c, v->loc, "'%s' has %lld images but '%s' has %lld labels", arg[0]->s,
+                   (long long)ck_hdr_count(im), arg[1]->s, (long long)ck_hdr_count(lb));
+            return false;
+        }
+        info->features = ck_hdr_features(im);
+        info->rows = ck_hdr_count(im);
+        info->classes = ck_hdr_classes(lb);
+        const int *d = ck_hdr_dims(im);
+        if (ck_hdr_ndims(im) == 3)
+            info->shape = (nnx_exp_shape){ 3, { 1, d[1], d[2] } };
+        else if (ck_hdr_ndims(im) == 4)
+            info->shape = (nnx_exp_shape){ 3, { d[1], d[2], d[3] } };
+        if (!keep_list(c, s, arg[2], lb, arg[1]->s))
+            return false;
+        if (s->nkeep) {
+            info->classes = (int)s->nkeep;
+            info->rows = -1;
+        }
+        return true;
+    }
+    case NNX_XSRC_CSV: {
+        s->path = ck_mstrdup(ck_resolve_path(a, arg[0]->loc, arg[0]->s));
+        if (!s->path)
+            return false;
+        s->header = arg[2]->boolean;
+        if (strlen(arg[3]->s) != 1) {
+            ck_err(c, arg[3]->loc, "csv: delimiter must be one character, got \"%s\"", arg[3]->s);
+            return false;
+        }
+        s->delimiter = arg[3]->s[0];
+        const char *err;
+        const ck_datahdr *h = ck_csv_header(c, s->path, s->delimiter, s->header, &err);
+        if (!h)
+            return file_err(c, arg[0], arg[0]->s, err);
+        int ncols = ck_hdr_ncols(h);
+        s->label_index = ncols - 1;
+        if (arg[1] && arg[1]->kind == CK_STR) {
+            if (!s->header) {
+                ck_err(c, arg[1]->loc, "csv: a label given by name needs header = true");
+                return false;
+            }
+            int found = -1;
+            const char **cols = ck_alloc(a, (size_t)ncols * sizeof *cols);
+            for (int i = 0; cols && i < ncols; i++) {
+                cols[i] = ck_hdr_col(h, i);
+                if (!strcmp(cols[i], arg[1]->s))
+                    found = i;
+            }
+            if (found < 0) {
+                nnx_diag *dg = ck_err_suggest(c, arg[1]->loc, arg[1]->s, cols, cols ? (size_t)ncols : 0,
+                                              "'%s' has no column '%s'", arg[0]->s, arg[1]->s);
+                (void)dg;
+                return false;
+            }
+            s->label_name = ck_mstrdup(arg[1]->s);
+            s->label_index = -1;
+        } else if (arg[1]) {
+            int k = (int)arg[1]->num;
+            if (k >= ncols) {
+                ck_err(c, arg[1]->loc, "csv: label column %d does not exist ('%s' has %d columns)", k,
+                       arg[0]->s, ncols);
+                return false;
+            }
+            s->label_index = k;
+        }
+        if (ncols < 2) {
+            ck_err(c, arg[0]->loc, "'%s' has %d column; it needs a label and at least one feature",
+                   arg[0]->s, ncols);
+            return false;
+        }
+        info->features = ncols - 1;
+        if (!keep_list(c, s, arg[4], NULL, NULL))
+            return false;
+        info->classes = (int)s->nkeep;
+        return true;
+    }
+    case NNX_XSRC_SPLIT: {
+        const char *from = arg[0]->s;
+        int k = !strcmp(from, "train") ? NNX_XSPLIT_TRAIN : !strcmp(from, "valid") ? NNX_XSPLIT_VALID
+              : !strcmp(from, "test") ? NNX_XSPLIT_TEST : -1;
+        bool set = false;
+        for (size_t i = 0; i < nkeys_set; i++)
+            set |= !strcmp(keys_set[i], from);
+        if (k < 0 || !set || !strcmp(from, key)) {
+            static const char *const splits[] = { "train", "valid", "test" };
+            ck_err_suggest(c, arg[0]->loc, from, splits, 3,
+                           "split: '%s' is not another split of this data block", from);
+            return false;
+        }
+        s->from = (nnx_exp_split)k;
+        s->fraction = arg[1]->num;
+        s->stratify = arg[2]->boolean;
+        return true;
+    }
+    case NNX_XSRC_SPIRALS:
+    case NNX_XSRC_BLOBS: {
+        bool sp = s->kind == NNX_XSRC_SPIRALS;
+        s->n = (int)arg[0]->num;
+        s->classes = (int)arg[1]->num;
+        s->features = sp ? 2 : (int)arg[2]->num;
+        s->noise = arg[sp ? 2 : 3]->num;
+        s->seed = (uint64_t)arg[sp ? 3 : 4]->num;
+        if (s->n < s->classes) {
+            ck_err(c, arg[0]->loc, "%s: n = %d is fewer rows than classes = %d", b->name, s->n, s->classes);
+            return false;
+        }
+        info->features = s->features;
+        info->classes = s->classes;
+        info->rows = s->n;
+        return true;
+    }
+    case NNX_XSRC_NONE:
+        break;
+    }
+    return false;
+}
+
+static void line_of(nnx_loc loc, int *line)
+{
+    int col;
+    *line = 0;
+    if (loc.src)
+        nnx_loc_linecol(loc.src, loc.begin, line, &col);
+}
+
+static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
+{
+    ck_arena *a = &c->tmp;
+    const ck_val *vals[8] = { 0 };
+    nnx_loc where[8];
+    bool seen[8] = { 0 };
+    const char *set[8];
+    size_t nset = 0;
+    bool ok = true;
+    const char *keynames[8];
+    for (size_t i = 0; i < ck_ndata_keys; i++)
+        keynames[i] = ck_data_keys[i].name;
+    for (size_t i = 0; i < it->nbody; i++) {
+        const nnx_stmt *s = it->body[i];
+        if (s->kind != NNX_S_SET) {
+            ck_err(c, s->loc, "a data block holds only `key = value` lines");
+            ok = false;
+            continue;
+        }
+        char *path = nnx_path_str(&s->target);
+        const ck_key *k = path ? ck_key_find(ck_data_keys, ck_ndata_keys, path) : NULL;
+        if (!k) {
+            ck_err_suggest(c, s->target.locs[0], s->target.parts[0], keynames, ck_ndata_keys,
+                           "unknown data key '%s'", path ? path : "?");
+            free(path);
+            ok = false;
+            continue;
+        }
+        free(path);
+        size_t ki = (size_t)(k - ck_data_keys);
+        if (seen[ki]) {
+            int line;
+            line_of(where[ki], &line);
+            nnx_diag *dg = ck_err(c, s->target.locs[0], "'%s' is set twice in data '%s'", k->name, it->name);
+            ck_help(dg, "it was first set on line %d", line);
+            ok = false;
+            continue;
+        }
+        where[ki] = s->target.locs[0];
+        seen[ki] = true;
+        ck_val *v = ck_eval(c, a, s->value, NULL);
+        if (!v) {
+            ok = false;
+            continue;
+        }
+        vals[ki] = v;
+        set[nset++] = k->name;
+    }
+    memset(out, 0, sizeof *out);
+    out->name = ck_mstrdup(it->name);
+    if (!vals[0]) {
+        if (ok)
+            ck_err(c, it->name_loc, "data '%s' has no `train = ...` source", it->name);
+        return false;
+    }
+    src_info info[NNX_XSPLIT_COUNT];
+    for (int sp = 0; sp < NNX_XSPLIT_COUNT; sp++) {
+        if (!vals[sp])
+            continue;
+        if (!compile_source(c, vals[sp], ck_data_keys[sp].name, &out->split[sp], &info[sp], set, nset))
+            ok = false;
+        else if (sp == NNX_XSPLIT_TRAIN && out->split[sp].kind == NNX_XSRC_SPLIT) {
+            ck_err(c, vals[sp]->loc, "train cannot be a split of another split");
+            ok = false;
+        }
+    }
+    if (!ok)
+        return false;
+    const src_info *tr = &info[NNX_XSPLIT_TRAIN];
+    out->features = tr->features;
+    out->classes = tr->classes;
+    out->rows = tr->rows;
+    for (int sp = 1; sp < NNX_XSPLIT_COUNT; sp++) {
+        if (!vals[sp] || out->split[sp].kind == NNX_XSRC_SPLIT)
+            continue;
+        if (info[sp].features != tr->features) {
+            ck_err(c, vals[sp]->loc, "%s rows have %d features but train rows have %d",
+                   ck_data_keys[sp].name, info[sp].features, tr->features);
+            ok = false;
+        }
+        if (info[sp].classes > out->classes && out->classes)
+            out->classes = info[sp].classes;
+    }
+    for (int sp = 1; sp < NNX_XSPLIT_COUNT; sp++)
+        if (out->split[sp].kind == NNX_XSRC_SPLIT && out->split[sp].from != NNX_XSPLIT_TRAIN &&
+            out->split[out->split[sp].from].kind == NNX_XSRC_SPLIT) {
+            ck_err(c, vals[sp]->loc, "%s is a split of %s, which is itself a split",
+                   ck_data_keys[sp].name, nnx_exp_split_name(out->split[sp].from));
+            ok = false;
+        }
+    const ck_val *norm = vals[3];
+    out->normalize = NNX_XNORM_NONE;
+    if (norm) {
+        if (!ck_check_param(c, norm, NULL, &ck_data_keys[3].param))
+            ok = false;
+        else
+            out->normalize = !strcmp(norm->s, "standard") ? NNX_XNORM_STANDARD
+                           : !strcmp(norm->s, "minmax") ? NNX_XNORM_MINMAX : NNX_XNORM_NONE;
+    }
+    out->shape = (nnx_exp_shape){ 1, { out->features, 0, 0 } };
+    const ck_val *shape = vals[4];
+    if (shape) {
+        if (!ck_check_param(c, shape, NULL, &ck_data_keys[4].param))
+            return false;
+        if (shape->n != 3) {
+            ck_err(c, shape->loc, "shape must be [C, H, W] (3 numbers), got %zu", shape->n);
+            return false;
+        }
+        long prod = 1;
+        for (int i = 0; i < 3; i++) {
+            out->shape.d[i] = (int)shape->items[i]->num;
+            prod *= out->shape.d[i];
+        }
+        out->shape.rank = 3;
+        if (prod != out->features) {
+            nnx_diag *dg = ck_err(c, shape->loc, "shape [%d, %d, %d] holds %ld values but a row of '%s' has %d",
+                                  out->shape.d[0], out->shape.d[1], out->shape.d[2], prod, it->name,
+                                  out->features);
+            if (tr->shape.rank == 3)
+                ck_help(dg, "the images are %d×%d×%d: shape = [%d, %d, %d]", tr->shape.d[0], tr->shape.d[1],
+                        tr->shape.d[2], tr->shape.d[0], tr->shape.d[1], tr->shape.d[2]);
+            ok = false;
+        }
+    }
+    (void)a;
+    return ok;
+}
+
+const nnx_exp_data *ck_data(nnx_checker *c, const nnx_item *it)
+{
+    long idx = ck_name_index(c, it->name);
+    if (idx < 0)
+        return NULL;
+    if (c->data_state[idx] == 2)
+        return c->data[idx];
+    if (c->data_state[idx] == 3) {
+        c->nerr++;      /* reported when first checked */
+        return NULL;
+    }
+    if (it->syntax_error) {     /* the parser reported it; say nothing more */
+        c->data_state[idx] = 3;
+        c->nerr++;
+        return NULL;
+    }
+    nnx_exp_data *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    bool ok = compile_data(c, it, d);
+    c->data_state[idx] = ok ? 2 : 3;
+    if (!ok) {
+        ck_data_free(d);
+        free(d);
+        return NULL;
+    }
+    c->data[idx] = d;
+    return d;
+}

@@ -1,0 +1,344 @@
+/* exp_write.c — write a compiled experiment back as canonical, self-contained .nnx text. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang/check_int.h"
+
+static void num(ck_buf *b, double x) { ck_num_write(b, x); }
+
+static void keep(ck_buf *b, const nnx_exp_source *s)
+{
+    if (!s->nkeep)
+        return;
+    ck_buf_puts(b, ", classes = [");
+    for (size_t i = 0; i < s->nkeep; i++)
+        ck_buf_printf(b, "%s%d", i ? ", " : "", s->keep[i]);
+    ck_buf_puts(b, "]");
+}
+
+static void source(ck_buf *b, const nnx_exp_source *s)
+{
+    switch (s->kind) {
+    case NNX_XSRC_NONE:
+        break;
+    case NNX_XSRC_IDX:
+        ck_buf_puts(b, "idx(");
+        ck_str_write(b, s->images);
+        ck_buf_puts(b, ", ");
+        ck_str_write(b, s->labels);
+        keep(b, s);
+        ck_buf_puts(b, ")");
+        break;
+    case NNX_XSRC_CSV: {
+        char delim[2] = { s->delimiter, 0 };
+        ck_buf_puts(b, "csv(");
+        ck_str_write(b, s->path);
+        ck_buf_puts(b, ", label = ");
+        if (s->label_name)
+            ck_str_write(b, s->label_name);
+        else
+            ck_buf_printf(b, "%d", s->label_index);
+        ck_buf_printf(b, ", header = %s, delimiter = ", s->header ? "true" : "false");
+        ck_str_write(b, delim);
+        keep(b, s);
+        ck_buf_puts(b, ")");
+        break;
+    }
+    case NNX_XSRC_SPLIT:
+        ck_buf_printf(b, "split(%s, ", nnx_exp_split_name(s->from));
+        num(b, s->fraction);
+        ck_buf_printf(b, ", stratify = %s)", s->stratify ? "true" : "false");
+        break;
+    case NNX_XSRC_SPIRALS:
+        ck_buf_printf(b, "spirals(n = %d, classes = %d, noise = ", s->n, s->classes);
+        num(b, s->noise);
+        ck_buf_printf(b, ", seed = %llu)", (unsigned long long)s->seed);
+        break;
+    case NNX_XSRC_BLOBS:
+        ck_buf_printf(b, "blobs(n = %d, classes = %d, features = %d, spread = ", s->n, s->classes, s->features);
+        num(b, s->noise);
+        ck_buf_printf(b, ", seed = %llu)", (unsigned long long)s->seed);
+        break;
+    }
+}
+
+static void layer(ck_buf *b, const nnx_exp_layer *l)
+{
+    const char *name = nnx_exp_op_name(l->op);
+    switch (l->op) {
+    case NNX_XOP_DENSE:
+        ck_buf_printf(b, "dense(%d, bias = %s)", l->u.dense.units, l->u.dense.bias ? "true" : "false");
+        break;
+    case NNX_XOP_CONV:
+        ck_buf_printf(b, "conv(%d, %d, stride = %d, pad = %d)", l->u.conv.filters, l->u.conv.kernel,
+                      l->u.conv.stride, l->u.conv.pad);
+        break;
+    case NNX_XOP_MAXPOOL:
+    case NNX_XOP_AVGPOOL:
+        ck_buf_printf(b, "%s(%d, stride = %d)", name, l->u.pool.size, l->u.pool.stride);
+        break;
+    case NNX_XOP_DROPOUT:
+        ck_buf_puts(b, "dropout(");
+        num(b, l->u.dropout.p);
+        ck_buf_puts(b, ")");
+        break;
+    case NNX_XOP_BATCHNORM:
+        ck_buf_puts(b, "batchnorm(momentum = ");
+        num(b, l->u.batchnorm.momentum);
+        ck_buf_puts(b, ", eps = ");
+        num(b, l->u.batchnorm.eps);
+        ck_buf_puts(b, ")");
+        break;
+    case NNX_XOP_LEAKY_RELU:
+        ck_buf_puts(b, "leaky_relu(slope = ");
+        num(b, l->u.leaky_relu.slope);
+        ck_buf_puts(b, ")");
+        break;
+    case NNX_XOP_ELU:
+        ck_buf_puts(b, "elu(alpha = ");
+        num(b, l->u.elu.alpha);
+        ck_buf_puts(b, ")");
+        break;
+    case NNX_XOP_SWISH:
+        ck_buf_puts(b, "swish(beta = ");
+        num(b, l->u.swish.beta);
+        ck_buf_puts(b, ")");
+        break;
+    default:
+        ck_buf_puts(b, name);
+    }
+}
+
+static void ref(ck_buf *b, const nnx_experiment *e, nnx_exp_metric_ref r)
+{
+    char tmp[256];
+    ck_buf_puts(b, nnx_exp_metric_ref_str(e, r, tmp, sizeof tmp));
+}
+
+static void args(ck_buf *b, const char *name, const char *const *names, const double *vals, size_t n)
+{
+    ck_buf_printf(b, "%s(", name);
+    for (size_t i = 0; i < n; i++) {
+        ck_buf_printf(b, "%s%s = ", i ? ", " : "", names[i]);
+        num(b, vals[i]);
+    }
+    ck_buf_puts(b, ")");
+}
+
+static void optimizer(ck_buf *b, const nnx_exp_optim *o)
+{
+    const char *name = nnx_exp_optim_name(o->kind);
+    switch (o->kind) {
+    case NNX_XOPT_SGD:
+        ck_buf_puts(b, "sgd(lr = ");
+        num(b, o->lr);
+        ck_buf_puts(b, ", momentum = ");
+        num(b, o->momentum);
+        ck_buf_printf(b, ", nesterov = %s, weight_decay = ", o->nesterov ? "true" : "false");
+        num(b, o->weight_decay);
+        ck_buf_puts(b, ")");
+        break;
+    case NNX_XOPT_ADAM:
+    case NNX_XOPT_ADAMW: {
+        static const char *const n[] = { "lr", "beta1", "beta2", "eps", "weight_decay" };
+        double v[] = { o->lr, o->beta1, o->beta2, o->eps, o->weight_decay };
+        args(b, name, n, v, 5);
+        break;
+    }
+    case NNX_XOPT_RMSPROP: {
+        static const char *const n[] = { "lr", "alpha", "eps", "weight_decay" };
+        double v[] = { o->lr, o->alpha, o->eps, o->weight_decay };
+        args(b, name, n, v, 4);
+        break;
+    }
+    }
+}
+
+static void decay(ck_buf *b, const nnx_experiment *e)
+{
+    const nnx_exp_schedule *s = &e->schedule;
+    const char *name = nnx_exp_decay_name(s->decay);
+    switch (s->decay) {
+    case NNX_XDECAY_NONE:
+        ck_buf_puts(b, "none");
+        break;
+    case NNX_XDECAY_COSINE:
+    case NNX_XDECAY_LINEAR: {
+        static const char *const n[] = { "min_lr" };
+        args(b, name, n, &s->min_lr, 1);
+        break;
+    }
+    case NNX_XDECAY_STEP: {
+        static const char *const n[] = { "every", "gamma" };
+        double v[] = { s->every, s->gamma };
+        args(b, name, n, v, 2);
+        break;
+    }
+    case NNX_XDECAY_MULTISTEP:
+        ck_buf_puts(b, "multistep(at = [");
+        for (size_t i = 0; i < s->nat; i++) {
+            if (i)
+                ck_buf_puts(b, ", ");
+            num(b, s->at[i]);
+        }
+        ck_buf_puts(b, "], gamma = ");
+        num(b, s->gamma);
+        ck_buf_puts(b, ")");
+        break;
+    case NNX_XDECAY_EXP: {
+        static const char *const n[] = { "gamma" };
+        args(b, name, n, &s->gamma, 1);
+        break;
+    }
+    case NNX_XDECAY_POLY: {
+        static const char *const n[] = { "power", "min_lr" };
+        double v[] = { s->power, s->min_lr };
+        args(b, name, n, v, 2);
+        break;
+    }
+    case NNX_XDECAY_PLATEAU:
+        ck_buf_printf(b, "plateau(patience = %d, factor = ", s->patience);
+        num(b, s->factor);
+        ck_buf_puts(b, ", on = ");
+        ref(b, e, s->on);
+        ck_buf_puts(b, ", min_lr = ");
+        num(b, s->min_lr);
+        ck_buf_puts(b, ")");
+        break;
+    }
+}
+
+char *nnx_experiment_write(const nnx_experiment *e)
+{
+    ck_buf b = { 0 };
+    const nnx_exp_data *d = &e->data;
+    ck_buf_printf(&b, "# experiment '%s' as nnx compiled it", e->name);
+    if (e->file && *e->file)
+        ck_buf_printf(&b, " from %s", e->file);
+    ck_buf_puts(&b, "\n");
+    for (size_t i = 0; i < e->nparams; i++)
+        ck_buf_printf(&b, "# --set %s=%s\n", e->params[i].path, e->params[i].value);
+
+    ck_buf_printf(&b, "\ndata %s {\n", d->name);
+    for (int s = 0; s < NNX_XSPLIT_COUNT; s++) {
+        if (d->split[s].kind == NNX_XSRC_NONE)
+            continue;
+        ck_buf_printf(&b, "    %s = ", nnx_exp_split_name((nnx_exp_split)s));
+        source(&b, &d->split[s]);
+        ck_buf_puts(&b, "\n");
+    }
+    static const char *const norms[] = { "none", "standard", "minmax" };
+    ck_buf_printf(&b, "    normalize = %s\n", norms[d->normalize]);
+    if (d->shape.rank == 3)
+        ck_buf_printf(&b, "    shape = [%d, %d, %d]\n", d->shape.d[0], d->shape.d[1], d->shape.d[2]);
+    ck_buf_puts(&b, "}\n");
+
+    ck_buf_printf(&b, "\nnetwork %s {\n", e->net.name);
+    for (size_t i = 0; i < e->net.nlayers; i++) {
+        char shape[64];
+        ck_buf_puts(&b, "    ");
+        layer(&b, &e->net.layers[i]);
+        ck_shape_text(e->net.layers[i].out, shape, sizeof shape);
+        ck_buf_printf(&b, "    # -> %s\n", shape);
+    }
+    ck_buf_puts(&b, "}\n");
+
+    ck_buf_printf(&b, "\nexperiment %s {\n", e->name);
+    ck_buf_printf(&b, "    data = %s\n    model = %s\n", d->name, e->net.name);
+    ck_buf_puts(&b, "    loss = ");
+    if (e->loss.kind == NNX_XLOSS_CROSS_ENTROPY) {
+        ck_buf_puts(&b, "cross_entropy(label_smoothing = ");
+        num(&b, e->loss.label_smoothing);
+        ck_buf_puts(&b, ")\n");
+    } else
+        ck_buf_printf(&b, "%s\n", nnx_exp_loss_name(e->loss.kind));
+    ck_buf_puts(&b, "    optimizer = ");
+    optimizer(&b, &e->optim);
+    ck_buf_puts(&b, "\n    schedule {\n        warmup = ");
+    num(&b, e->schedule.warmup);
+    ck_buf_puts(&b, "\n        decay = ");
+    decay(&b, e);
+    ck_buf_puts(&b, "\n    }\n");
+    ck_buf_printf(&b, "    epochs = %d\n", e->epochs);
+    if (e->batch)
+        ck_buf_printf(&b, "    batch = %d\n", e->batch);
+    else
+        ck_buf_puts(&b, "    batch = auto\n");
+    ck_buf_printf(&b, "    seed = %llu\n    clip_grad = ", (unsigned long long)e->seed);
+    num(&b, e->clip_grad);
+    ck_buf_puts(&b, "\n    metrics = [");
+    for (size_t i = 1; i < e->nmetrics; i++)
+        ck_buf_printf(&b, "%s%s%s", i > 1 ? ", " : "", e->metrics[i].kind == NNX_XMETRIC_LUA ? "lua." : "",
+                      e->metrics[i].name);
+    ck_buf_printf(&b, "]\n    select = %s(", e->select.maximize ? "max" : "min");
+    ref(&b, e, e->select);
+    ck_buf_puts(&b, ")\n    early_stop = ");
+    if (e->early_stop.enabled) {
+        ck_buf_printf(&b, "patience(%d, on = ", e->early_stop.patience);
+        ref(&b, e, e->early_stop.on);
+        ck_buf_puts(&b, ", min_delta = ");
+        num(&b, e->early_stop.min_delta);
+        ck_buf_puts(&b, ")\n");
+    } else
+        ck_buf_puts(&b, "none\n");
+    ck_buf_puts(&b, "    log = [");
+    bool first = true;
+    for (int i = 0; i < NNX_XLOG_COUNT; i++)
+        if (e->log[i]) {
+            ck_buf_printf(&b, "%s%s", first ? "" : ", ", nnx_exp_logger_name((nnx_exp_logger)i));
+            first = false;
+        }
+    ck_buf_puts(&b, "]\n");
+    if (e->hooks) {
+        ck_buf_puts(&b, "    hooks = ");
+        ck_str_write(&b, e->hooks);
+        ck_buf_puts(&b, "\n");
+    }
+    if (e->nensemble) {
+        ck_buf_puts(&b, "    ensemble { seeds = [");
+        for (size_t i = 0; i < e->nensemble; i++)
+            ck_buf_printf(&b, "%s%llu", i ? ", " : "", (unsigned long long)e->ensemble_seeds[i]);
+        ck_buf_puts(&b, "] }\n");
+    }
+    const nnx_exp_search *s = &e->search;
+    if (s->kind != NNX_XSEARCH_NONE) {
+        /* A search over network arguments cannot apply to the flattened
+         * network written above: keep it as a comment, for the record. */
+        bool net_args = false;
+        for (size_t i = 0; i < s->naxes; i++)
+            net_args |= !strncmp(s->axes[i].path, "model.", 6);
+        const char *pre = net_args ? "    # " : "    ";
+        if (net_args)
+            ck_buf_puts(&b, "    # the search, as checked; it sets arguments of the network, which the\n"
+                            "    # flattened network above no longer has (each trial's values are in its params)\n");
+        if (s->kind == NNX_XSEARCH_RANDOM)
+            ck_buf_printf(&b, "%ssearch random(trials = %d, seed = %llu) {\n", pre, s->trials,
+                          (unsigned long long)s->seed);
+        else
+            ck_buf_printf(&b, "%ssearch %s {\n", pre, nnx_exp_search_name(s->kind));
+        for (size_t i = 0; i < s->naxes; i++) {
+            const nnx_exp_axis *ax = &s->axes[i];
+            ck_buf_printf(&b, "%s    %s in ", pre, ax->path);
+            if (ax->kind == NNX_XDIST_LIST) {
+                ck_buf_puts(&b, "[");
+                for (size_t j = 0; j < ax->nvalues; j++)
+                    ck_buf_printf(&b, "%s%s", j ? ", " : "", ax->values[j]);
+                ck_buf_puts(&b, "]\n");
+            } else {
+                ck_buf_printf(&b, "%s(", ax->kind == NNX_XDIST_UNIFORM ? "uniform" : "loguniform");
+                num(&b, ax->lo);
+                ck_buf_puts(&b, ", ");
+                num(&b, ax->hi);
+                ck_buf_puts(&b, ")\n");
+            }
+        }
+        ck_buf_printf(&b, "%s}\n", pre);
+    }
+    ck_buf_puts(&b, "}\n");
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}

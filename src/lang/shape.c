@@ -1,0 +1,274 @@
+/* shape.c — instantiate networks into concrete layers and carry the shape through each one. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang/check_int.h"
+
+enum { MAX_REPEAT = 10000, MAX_LAYERS = 100000 };
+
+void ck_shape_text(nnx_exp_shape s, char *buf, size_t size)
+{
+    if (s.rank == 1)
+        snprintf(buf, size, "%d features", s.d[0]);
+    else if (s.rank == 3)
+        snprintf(buf, size, "%d×%d×%d", s.d[0], s.d[1], s.d[2]);
+    else
+        snprintf(buf, size, "unknown");
+}
+
+static long volume(nnx_exp_shape s)
+{
+    return s.rank == 3 ? (long)s.d[0] * s.d[1] * s.d[2] : s.d[0];
+}
+
+bool ck_layer_shape(nnx_checker *c, nnx_exp_layer *l)
+{
+    nnx_exp_shape in = l->in, out = in;
+    const char *name = nnx_exp_op_name(l->op);
+    char text[64];
+    ck_shape_text(in, text, sizeof text);
+    if (in.rank == 0) {
+        l->out = in;
+        return true;
+    }
+    switch (l->op) {
+    case NNX_XOP_DENSE:
+        out = (nnx_exp_shape){ 1, { l->u.dense.units, 0, 0 } };
+        break;
+    case NNX_XOP_FLATTEN:
+        out = (nnx_exp_shape){ 1, { (int)volume(in), 0, 0 } };
+        break;
+    case NNX_XOP_CONV:
+    case NNX_XOP_MAXPOOL:
+    case NNX_XOP_AVGPOOL: {
+        bool conv = l->op == NNX_XOP_CONV;
+        if (in.rank != 3) {
+            nnx_diag *dg = ck_err(c, l->loc, "%s needs a C×H×W input, but its input is flat (%s)", name, text);
+            ck_help(dg, conv ? "give the data block a `shape = [C, H, W]` whose product is %d"
+                             : "pooling works on the output of a conv layer; this input is flat (%d values)",
+                    in.d[0]);
+            l->out.rank = 0;
+            return false;
+        }
+        int k = conv ? l->u.conv.kernel : l->u.pool.size;
+        int st = conv ? l->u.conv.stride : l->u.pool.stride;
+        int pad = conv ? l->u.conv.pad : 0;
+        int h = in.d[1] + 2 * pad, w = in.d[2] + 2 * pad;
+        if (h < k || w < k) {
+            if (conv)
+                ck_err(c, l->loc, "conv kernel %d is larger than its %s input (padded to %d×%d)", k, text, h, w);
+            else
+                ck_err(c, l->loc, "%s(%d) needs an input at least %d×%d, but its input is %s", name, k, k, k, text);
+            l->out.rank = 0;
+            return false;
+        }
+        out = (nnx_exp_shape){ 3, { conv ? l->u.conv.filters : in.d[0], (h - k) / st + 1, (w - k) / st + 1 } };
+        break;
+    }
+    default:
+        break;
+    }
+    if (volume(out) > 0x7fffffffL) {
+        ck_err(c, l->loc, "%s gives an output too large to train (%ld values)", name, volume(out));
+        l->out.rank = 0;
+        return false;
+    }
+    l->out = out;
+    return true;
+}
+
+static nnx_exp_layer *push(ck_layers *ls)
+{
+    if (ls->n == ls->cap) {
+        size_t cap = ls->cap ? ls->cap * 2 : 16;
+        nnx_exp_layer *v = realloc(ls->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        ls->v = v;
+        ls->cap = cap;
+    }
+    nnx_exp_layer *l = &ls->v[ls->n++];
+    memset(l, 0, sizeof *l);
+    return l;
+}
+
+static nnx_exp_shape last_shape(const ck_layers *ls, nnx_exp_shape in, size_t from)
+{
+    return ls->n > from ? ls->v[ls->n - 1].out : in;
+}
+
+static bool builtin_layer(nnx_checker *c, const ck_builtin *b, ck_val *call, nnx_exp_shape in, ck_layers *out)
+{
+    ck_val *arg[8] = { 0 };
+    if (!ck_bind(c, &c->tmp, call, b->name, b->params, b->nparams, arg))
+        return false;
+    if (out->n >= MAX_LAYERS) {
+        ck_err(c, call->loc, "the network has more than %d layers", MAX_LAYERS);
+        return false;
+    }
+    nnx_exp_layer *l = push(out);
+    if (!l)
+        return false;
+    l->op = (nnx_exp_op)b->code;
+    l->loc = call->loc;
+    l->in = in;
+    switch (l->op) {
+    case NNX_XOP_DENSE:
+        l->u.dense.units = (int)arg[0]->num;
+        l->u.dense.bias = arg[1]->boolean;
+        break;
+    case NNX_XOP_CONV:
+        l->u.conv.filters = (int)arg[0]->num;
+        l->u.conv.kernel = (int)arg[1]->num;
+        l->u.conv.stride = (int)arg[2]->num;
+        l->u.conv.pad = (int)arg[3]->num;
+        break;
+    case NNX_XOP_MAXPOOL:
+    case NNX_XOP_AVGPOOL:
+        l->u.pool.size = (int)arg[0]->num;
+        l->u.pool.stride = arg[1] ? (int)arg[1]->num : l->u.pool.size;
+        break;
+    case NNX_XOP_DROPOUT: l->u.dropout.p = arg[0]->num; break;
+    case NNX_XOP_BATCHNORM:
+        l->u.batchnorm.momentum = arg[0]->num;
+        l->u.batchnorm.eps = arg[1]->num;
+        break;
+    case NNX_XOP_LEAKY_RELU: l->u.leaky_relu.slope = arg[0]->num; break;
+    case NNX_XOP_ELU: l->u.elu.alpha = arg[0]->num; break;
+    case NNX_XOP_SWISH: l->u.swish.beta = arg[0]->num; break;
+    default: break;
+    }
+    return ck_layer_shape(c, l);
+}
+
+static bool walk(nnx_checker *c, nnx_layer *const *body, size_t n, const ck_scope *sc,
+                 nnx_exp_shape in, ck_layers *out, size_t from);
+
+static bool one_layer(nnx_checker *c, const nnx_layer *ly, const ck_scope *sc, nnx_exp_shape in,
+                      ck_layers *out)
+{
+    ck_val *v = ck_eval(c, &c->tmp, ly->call, sc);
+    if (!v)
+        return false;
+    if (v->kind != CK_SYM && v->kind != CK_CALL) {
+        ck_err(c, v->loc, "expected a layer, got %s", ck_vkind_name(v->kind));
+        return false;
+    }
+    if (v->kind == CK_SYM && strchr(v->s, '.')) {
+        ck_err(c, v->loc, "unknown layer '%s'", v->s);
+        return false;
+    }
+    nnx_loc name_loc = ly->call->kind == NNX_E_CALL ? ly->call->u.call.name_loc : v->loc;
+    v = ck_val_as_call(&c->tmp, v);
+    const ck_builtin *b = ck_builtin_find(v->s, CK_B_LAYER);
+    long idx = ck_name_index(c, v->s);
+    const nnx_item *net = idx >= 0 && c->prog->names[idx]->kind == NNX_I_NETWORK ? c->prog->names[idx] : NULL;
+    if (net)
+        return ck_instantiate(c, net, v, in, out);
+    if (b)
+        return builtin_layer(c, b, v, in, out);
+    const char *names[64];
+    size_t nn = ck_builtin_names(CK_B_LAYER, names, 64);
+    const char **nets;
+    size_t nnets = ck_item_names(c, NNX_I_NETWORK, &nets);
+    const char **all = ck_alloc(&c->tmp, (nn + nnets + 1) * sizeof *all);
+    if (all) {
+        memcpy(all, names, nn * sizeof *all);
+        if (nnets)
+            memcpy(all + nn, nets, nnets * sizeof *all);
+    }
+    if (idx >= 0)
+        ck_err_suggest(c, name_loc, v->s, all, all ? nn + nnets : 0, "'%s' is a %s, not a layer",
+                       v->s, c->prog->names[idx]->kind == NNX_I_DATA ? "data block" : "experiment");
+    else
+        ck_err_suggest(c, name_loc, v->s, all, all ? nn + nnets : 0, "unknown layer '%s'", v->s);
+    return false;
+}
+
+static bool walk(nnx_checker *c, nnx_layer *const *body, size_t n, const ck_scope *sc,
+                 nnx_exp_shape in, ck_layers *out, size_t from)
+{
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        const nnx_layer *ly = body[i];
+        nnx_exp_shape cur = last_shape(out, in, from);
+        if (!ok)
+            cur.rank = 0;       /* after an error, check names and arguments only */
+        if (ly->kind == NNX_L_LAYER) {
+            ok &= one_layer(c, ly, sc, cur, out);
+            continue;
+        }
+        ck_val *cnt = ck_eval(c, &c->tmp, ly->count, sc);
+        static const ck_param count_param = { "count", CK_T_INT, true, 0, NULL, CK_R_LO | CK_R_HI, 0, MAX_REPEAT, NULL };
+        if (!cnt || !ck_check_param(c, cnt, "repeat", &count_param)) {
+            ok = false;
+            continue;
+        }
+        int times = (int)cnt->num;
+        for (int t = 0; t < times && ok; t++) {
+            size_t before = out->n;
+            nnx_exp_shape rin = last_shape(out, in, from);
+            ok &= walk(c, ly->body, ly->nbody, sc, rin, out, out->n);
+            if (out->n == before)
+                break;      /* an empty body */
+        }
+    }
+    return ok;
+}
+
+bool ck_instantiate(nnx_checker *c, const nnx_item *net, const ck_val *call, nnx_exp_shape in,
+                    ck_layers *out)
+{
+    if (net->syntax_error) {    /* the parser reported it */
+        c->nerr++;
+        return false;
+    }
+    for (int i = 0; i < c->depth; i++)
+        if (c->net_stack[i] == net) {
+            ck_buf b = { 0 };
+            for (int j = i; j < c->depth; j++)
+                ck_buf_printf(&b, "%s -> ", c->net_stack[j]->name);
+            ck_buf_puts(&b, net->name);
+            ck_err(c, call->loc, "network '%s' contains itself: %s", net->name, b.s ? b.s : "");
+            free(b.s);
+            return false;
+        }
+    long self = ck_name_index(c, net->name);
+    if (self >= 0 && c->net_used)
+        c->net_used[self] = 1;
+    if (c->depth >= (int)(sizeof c->net_stack / sizeof c->net_stack[0])) {
+        ck_err(c, call->loc, "networks nested too deeply");
+        return false;
+    }
+    size_t np = net->nparams;
+    ck_param *params = ck_alloc(&c->tmp, (np + 1) * sizeof *params);
+    ck_val **given = ck_alloc(&c->tmp, (np + 1) * sizeof *given);
+    ck_scope sc = { ck_alloc(&c->tmp, (np + 1) * sizeof(char *)), ck_alloc(&c->tmp, (np + 1) * sizeof(ck_val *)), 0 };
+    if (!params || !given || !sc.names || !sc.vals)
+        return false;
+    for (size_t i = 0; i < np; i++) {
+        params[i] = (ck_param){ net->params[i].name, CK_T_ANY, net->params[i].deflt == NULL, NAN, NULL, 0, 0, 0, NULL };
+        sc.names[i] = net->params[i].name;
+    }
+    char what[160];
+    snprintf(what, sizeof what, "%s", net->name);
+    bool ok = ck_bind(c, &c->tmp, call, what, params, np, given);
+    for (size_t i = 0; i < np; i++) {
+        ck_val *v = given[i];
+        if (!v && net->params[i].deflt)
+            v = ck_eval(c, &c->tmp, net->params[i].deflt, &sc);
+        sc.vals[i] = v;
+        sc.n = i + 1;
+        if (!v)
+            ok = false;
+    }
+    if (!ok)
+        return false;
+    c->net_stack[c->depth++] = net;
+    size_t from = out->n;
+    ok = walk(c, net->layers, net->nlayers, &sc, in, out, from);
+    c->depth--;
+    return ok;
+}
