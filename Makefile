@@ -126,4 +126,8 @@ $(BUILD)/rel/tests/%: $(BUILD)/rel/tests/unit/%.o $(BUILD)/rel/libnnx.a
 $(BUILD)/san/tests/%: $(BUILD)/san/tests/unit/%.o $(BUILD)/san/libnnx.a
 	$(CC) $(SAN) -o $@ $^ $(LIBS) $(TESTLIBS)
 
+# A C benchmark driver bench/NAME.c builds as $(BUILD)/rel/bench/NAME.
+$(BUILD)/rel/bench/%: $(BUILD)/rel/bench/%.o $(BUILD)/rel/libnnx.a
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
