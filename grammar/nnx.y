@@ -132,7 +132,7 @@ static void free_exprs(nnx_exprs *e);
 
 file
     : %empty
-    | file item         { if (!add_item(pc, $2)) YYNOMEM; }
+    | file item         { if (!add_item(pc, $2)) YYNOMEM; yyerrok; }
     | file ';'
     | file ','
     | file error
@@ -212,9 +212,10 @@ layers
     | layers layer
         {
             $$ = $1;
-            if (!nnx_array_push(&$$.v, &$$.n, sizeof $2, &$2)) {
+            if ($2 && !nnx_array_push(&$$.v, &$$.n, sizeof $2, &$2)) {
                 nnx_layer_free($2); free_layers(&$$); YYNOMEM;
             }
+            yyerrok;    /* a whole entry read: report the next error too */
         }
     | layers ';'        { $$ = $1; }
     | layers ','        { $$ = $1; }
@@ -236,6 +237,11 @@ layer
             $$->body = $6.v;
             $$->nbody = $6.n;
         }
+    | REPEAT error '{' layers '}'
+        {   /* `repeat { ... }` without its count: reported; read and dropped */
+            free_layers(&$4);
+            $$ = NULL;
+        }
     ;
 
 /* --- statements in data and experiment blocks ------------------------------ */
@@ -245,9 +251,10 @@ stmts
     | stmts stmt
         {
             $$ = $1;
-            if (!nnx_array_push(&$$.v, &$$.n, sizeof $2, &$2)) {
+            if ($2 && !nnx_array_push(&$$.v, &$$.n, sizeof $2, &$2)) {
                 nnx_stmt_free($2); free_stmts(&$$); YYNOMEM;
             }
+            yyerrok;    /* a whole entry read: report the next error too */
         }
     | stmts ';'         { $$ = $1; }
     | stmts ','         { $$ = $1; }
@@ -272,6 +279,11 @@ stmt
             $$->body = $4.v;
             $$->nbody = $4.n;
         }
+    | SEARCH error '{' in_stmts '}'
+        {   /* `search { ... }` without its kind: reported; the body is read and dropped */
+            free_stmts(&$4);
+            $$ = NULL;
+        }
     ;
 
 search_kind
@@ -286,6 +298,7 @@ in_stmts
             if (!nnx_array_push(&$$.v, &$$.n, sizeof $2, &$2)) {
                 nnx_stmt_free($2); free_stmts(&$$); YYNOMEM;
             }
+            yyerrok;    /* a whole entry read: report the next error too */
         }
     | in_stmts ';'      { $$ = $1; }
     | in_stmts ','      { $$ = $1; }
@@ -517,7 +530,7 @@ static void close_before(nnx_pctx *pc, int tok, nnx_span at, size_t n)
     const nnx_open *o = &pc->opens[pc->nopens - 1];
     /* When the parser has complained since the bracket opened, it has
      * already reported this mistake: only mend it. */
-    if (!(pc->parser_errors > 0 && pc->last_error_at >= o->at)) {
+    if (!(pc->parser_errors > 0 && pc->last_error_at >= o->at) && !nnx_pctx_full(pc)) {
         int line, col;
         nnx_loc_linecol(pc->src, o->at, &line, &col);
         char buf[8];
@@ -537,7 +550,18 @@ static void close_before(nnx_pctx *pc, int tok, nnx_span at, size_t n)
  * a closer that does not match the innermost bracket, can only mean that.
  * A closer with nothing to close is reported here and skipped by the parser.
  * `pc->reported` marks a token whose syntax error is already reported. */
+static int next_token(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner, nnx_pctx *pc);
+
+/* The parser's lexer: the next token, remembering the one before it. */
 static int yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner, nnx_pctx *pc)
+{
+    int tok = next_token(lval, lloc, scanner, pc);
+    pc->prev_tok = pc->last_tok;
+    pc->last_tok = tok;
+    return tok;
+}
+
+static int next_token(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner, nnx_pctx *pc)
 {
     if (pc->pending_close > 0 && pc->nopens > 0) {
         pc->pending_close--;
@@ -552,11 +576,18 @@ static int yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner, nnx_pctx *pc)
         tok = pc->stash_tok;
         pc->stash_tok = -1;
         *lloc = pc->stash_span;
-    } else if (pc->diags->nerrors - pc->errors_before >= NNX_MAX_SYNTAX_ERRORS) {
+    } else if (nnx_pctx_full(pc)) {
+        if (!pc->gave_up)
+            nnx_diag_add(pc->diags, NNX_NOTE, L(*lloc), "too many errors; the rest of the file is not read");
+        pc->gave_up = true;
+        pc->reported = true;
         lloc->begin = lloc->end = (uint32_t)pc->src->len;
+        pc->nopens = 0;
         return 0;   /* enough: stop reading this file */
     } else {
         tok = nnx_scan(lval, lloc, scanner);
+        if (tok == 0)   /* flex sets no location at the end */
+            lloc->begin = lloc->end = (uint32_t)pc->src->len;
     }
     switch (tok) {
     case '(': case '[': case '{': {
@@ -570,11 +601,12 @@ static int yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner, nnx_pctx *pc)
         while (i > 0 && closer_of(pc->opens[i - 1].ch) != tok)
             i--;
         if (i == 0) {
-            nnx_error(pc->diags, L(*lloc), "unmatched '%c'", tok);
+            if (!nnx_pctx_full(pc))
+                nnx_error(pc->diags, L(*lloc), "unmatched '%c'", tok);
             pc->reported = true;
         } else if (i < pc->nopens) {
             close_before(pc, tok, *lloc, pc->nopens - i);
-            return yylex(lval, lloc, scanner, pc);
+            return next_token(lval, lloc, scanner, pc);
         } else {
             pc->nopens = i - 1;
         }
@@ -583,7 +615,7 @@ static int yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner, nnx_pctx *pc)
     case IMPORT: case LET: case NETWORK: case EXPERIMENT: case 0:
         if (pc->nopens > 0) {
             close_before(pc, tok, *lloc, pc->nopens);
-            return yylex(lval, lloc, scanner, pc);
+            return next_token(lval, lloc, scanner, pc);
         }
         break;
     case YYUNDEF:       /* a character the lexer has reported */
@@ -677,7 +709,7 @@ static bool setting_starts_line(const nnx_pctx *pc, uint32_t at)
 static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner, nnx_pctx *pc)
 {
     (void)scanner;
-    if (pc->reported)       /* the lexer has already said what is wrong here */
+    if (pc->reported || nnx_pctx_full(pc))  /* already said, or said enough */
         return 0;
     enum { MAX_SHOWN = 4 };
     yysymbol_kind_t expected[YYNTOKENS];
@@ -729,6 +761,11 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner, nn
     found_text(pc, found, at, what, sizeof what);
     nnx_loc loc = L(at);
     bool line_start = first_on_line(pc, at.begin);
+    if (pc->prev_tok == SEARCH && want_name) {
+        nnx_diag *d = nnx_error(pc->diags, loc, "expected the kind of search before %s", what);
+        nnx_diag_help(d, "write `search grid {`, `search staged {` or `search random(trials = 20) {`");
+        return 0;
+    }
     if (is_keyword(found) && want_name && !want_value && !want_close) {
         nnx_diag *d = nnx_error(pc->diags, loc, "expected a name, found the keyword %s", what);
         nnx_diag_help(d, "keywords (import let data network experiment extends search "

@@ -7,8 +7,10 @@
  *   - `=`, `+=` and `in` line up within a run of consecutive settings (or
  *     `let`s) that no blank line or comment line interrupts.
  *   - Network layers keep the lines the user gave them: layers written on
- *     one line stay on one line, two spaces apart.  A `repeat(n) { ... }`
- *     written on one line stays inline; otherwise it is a block.
+ *     one line stay on one line, two spaces apart.  Consecutive lines that
+ *     repeat the same layers (`dense(w) batchnorm swish` twice) line up in
+ *     columns.  A `repeat(n) { ... }` written on one line stays inline;
+ *     otherwise it is a block.
  *   - A call or list that would pass column 88 is broken one argument per
  *     line, aligned after its '(' or '['; so is one with a comment between
  *     its arguments (the comment stays at the end of that argument's line).

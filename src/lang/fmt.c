@@ -478,6 +478,8 @@ typedef struct elem {
     nnx_layer *const *layers;
     size_t     nlayers;
     size_t     key;         /* width of the key to align, 0 if not alignable */
+    const size_t *cols;     /* EL_LAYERS: column widths shared with the lines
+                               around it that repeat the same layers, or NULL */
 } elem;
 
 static void put_seq(fmt *fm, const elem *els, size_t n, size_t indent,
@@ -493,7 +495,7 @@ static size_t path_width(const nnx_path *p)
 
 static elem stmt_elem(const nnx_stmt *s)
 {
-    elem e = { EL_STMT, s->loc.begin, s->loc.end, NULL, s, NULL, 0, 0 };
+    elem e = { EL_STMT, s->loc.begin, s->loc.end, NULL, s, NULL, 0, 0, NULL };
     if (s->kind == NNX_S_SET || s->kind == NNX_S_IN)
         e.key = path_width(&s->target);
     else if (s->kind == NNX_S_APPEND)
@@ -501,14 +503,20 @@ static elem stmt_elem(const nnx_stmt *s)
     return e;
 }
 
+/* Room for n elements (NULL, and out of memory noted, on failure). */
+static elem *new_elems(fmt *fm, size_t n)
+{
+    elem *els = calloc(n + 1, sizeof *els);
+    fm->oom |= !els;
+    return els;
+}
+
 static void put_stmts(fmt *fm, nnx_stmt *const *body, size_t n, size_t indent,
                       uint32_t from, uint32_t to)
 {
-    elem *els = n ? calloc(n, sizeof *els) : NULL;
-    if (n && !els) {
-        fm->oom = true;
+    elem *els = new_elems(fm, n);
+    if (!els)
         return;
-    }
     for (size_t i = 0; i < n; i++)
         els[i] = stmt_elem(body[i]);
     put_seq(fm, els, n, indent, from, to, false);
@@ -559,7 +567,10 @@ static void put_elem(fmt *fm, const elem *e, size_t indent, size_t key)
         for (size_t i = 0; i < e->nlayers; i++) {
             if (i)
                 sb_str(&fm->cur, "  ");
+            size_t start = column(fm);
             put_layer_inline(fm, e->layers[i]);
+            if (e->cols && i + 1 < e->nlayers && column(fm) - start < e->cols[i])
+                sb_spaces(&fm->cur, e->cols[i] - (column(fm) - start));
         }
         end_line(fm);
         return;
@@ -641,16 +652,83 @@ static void put_elem(fmt *fm, const elem *e, size_t indent, size_t key)
     }
 }
 
+static size_t nlayer_cells(const elem *els, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += els[i].nlayers;
+    return total;
+}
+
+/* What a layer is, for lining up: its call's or path's name, or "repeat". */
+static void layer_name(const nnx_layer *l, const char **name, const nnx_path **path)
+{
+    *name = NULL;
+    *path = NULL;
+    if (l->kind == NNX_L_REPEAT)
+        *name = "repeat";
+    else if (l->call->kind == NNX_E_CALL)
+        *name = l->call->u.call.name;
+    else if (l->call->kind == NNX_E_PATH)
+        *path = &l->call->u.path;
+}
+
+static bool same_layer_kind(const nnx_layer *a, const nnx_layer *b)
+{
+    const char *na, *nb;
+    const nnx_path *pa, *pb;
+    layer_name(a, &na, &pa);
+    layer_name(b, &nb, &pb);
+    if (na || nb)
+        return na && nb && !strcmp(na, nb);
+    if (!pa || !pb || pa->n != pb->n)
+        return false;
+    for (size_t i = 0; i < pa->n; i++)
+        if (strcmp(pa->parts[i], pb->parts[i]))
+            return false;
+    return true;
+}
+
+static size_t layer_width(fmt *fm, const nnx_layer *l)
+{
+    if (l->kind == NNX_L_LAYER)
+        return flat_width(fm, l->call);
+    size_t w = strlen("repeat() {}") + flat_width(fm, l->count);
+    for (size_t i = 0; i < l->nbody; i++)
+        w += layer_width(fm, l->body[i]) + 2;
+    return w + (l->nbody ? 2 : 0);
+}
+
+/* Are two layer lines next to each other (nothing between them) and made
+ * of the same layers, each on one line? */
+static bool same_layers(const fmt *fm, const elem *a, const elem *b)
+{
+    if (a->nlayers != b->nlayers || a->nlayers < 2 || blank_between(fm, a->end, b->begin))
+        return false;
+    /* Only a trailing comment on the first line may sit in between. */
+    for (size_t k = first_comment_from(fm, a->begin);
+         k < fm->file->ncomments && fm->file->comments[k].loc.begin < b->end; k++) {
+        uint32_t at = fm->file->comments[k].loc.begin;
+        if (!(at >= a->end && at < b->begin && !own_line(fm, at)))
+            return false;
+    }
+    for (size_t i = 0; i < a->nlayers; i++) {
+        const nnx_layer *x = a->layers[i], *y = b->layers[i];
+        if (!same_layer_kind(x, y) || (x->kind == NNX_L_REPEAT && !repeat_inline(fm, x)) ||
+            (y->kind == NNX_L_REPEAT && !repeat_inline(fm, y)))
+            return false;
+    }
+    return true;
+}
+
 /* Group a network body into lines: layers the user wrote on one line stay
  * together; a repeat block that spans lines stands alone. */
 static void put_layers(fmt *fm, nnx_layer *const *layers, size_t n, size_t indent,
                        uint32_t from, uint32_t to)
 {
-    elem *els = n ? calloc(n, sizeof *els) : NULL;
-    if (n && !els) {
-        fm->oom = true;
+    elem *els = new_elems(fm, n);
+    if (!els)
         return;
-    }
     size_t nel = 0;
     for (size_t i = 0; i < n; i++) {
         const nnx_layer *l = layers[i];
@@ -663,10 +741,30 @@ static void put_layers(fmt *fm, nnx_layer *const *layers, size_t n, size_t inden
             last->nlayers++;
             last->end = l->loc.end;
         } else {
-            els[nel++] = (elem){ EL_LAYERS, l->loc.begin, l->loc.end, NULL, NULL, &layers[i], 1, 0 };
+            els[nel++] = (elem){ EL_LAYERS, l->loc.begin, l->loc.end, NULL, NULL, &layers[i], 1, 0, NULL };
         }
     }
+    /* Lines that repeat the same layers line up in columns. */
+    size_t *cols = calloc(nlayer_cells(els, nel) + 1, sizeof *cols), used = 0;
+    for (size_t i = 0; cols && i < nel;) {
+        size_t j = i + 1;
+        while (j < nel && same_layers(fm, &els[j - 1], &els[j]))
+            j++;
+        if (j - i > 1) {
+            for (size_t r = i; r < j; r++) {
+                els[r].cols = cols + used;
+                for (size_t c = 0; c < els[r].nlayers; c++) {
+                    size_t w = layer_width(fm, els[r].layers[c]);
+                    if (w > cols[used + c])
+                        cols[used + c] = w;
+                }
+            }
+            used += els[i].nlayers;
+        }
+        i = j;
+    }
     put_seq(fm, els, nel, indent, from, to, false);
+    free(cols);
     free(els);
 }
 
@@ -884,7 +982,7 @@ char *nnx_fmt_file(const nnx_file *f)
             for (size_t p = 0; p < it->nparams; p++)
                 mark_gaps_expr(&fm, it->params[p].deflt);
             els[i] = (elem){ EL_ITEM, it->loc.begin, it->loc.end, it, NULL, NULL, 0,
-                             it->kind == NNX_I_LET ? width_of(it->name, strlen(it->name)) : 0 };
+                             it->kind == NNX_I_LET ? width_of(it->name, strlen(it->name)) : 0, NULL };
         }
         put_seq(&fm, els, f->nitems, 0, 0, (uint32_t)f->src->len, true);
         if (!fm.oom)

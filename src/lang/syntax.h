@@ -38,8 +38,11 @@ typedef struct nnx_pctx {
     char       *sbuf;           /* owned: the string literal being read */
     size_t      slen, scap;
     uint32_t    sbegin;         /* where that literal's '"' is */
+    int         last_tok;       /* the last token handed to the parser */
+    int         prev_tok;       /* and the one before it */
     int         parser_errors;  /* syntax errors the parser has reported */
     uint32_t    last_error_at;  /* where the last of them was */
+    bool        gave_up;        /* stopped reading after too many errors */
     bool        too_deep;       /* an over-long operator chain was reported */
     int         errors_before;  /* diags->nerrors when this parse began */
     bool        oom;
@@ -47,6 +50,11 @@ typedef struct nnx_pctx {
 
 /* After this many syntax errors in one file the parser stops reading it. */
 #define NNX_MAX_SYNTAX_ERRORS 50
+
+static inline bool nnx_pctx_full(const nnx_pctx *pc)
+{
+    return pc->diags->nerrors - pc->errors_before >= NNX_MAX_SYNTAX_ERRORS;
+}
 
 /* The location of a span in the current source. */
 static inline nnx_loc nnx_pctx_loc(const nnx_pctx *pc, nnx_span s)
