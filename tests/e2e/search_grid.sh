@@ -11,7 +11,7 @@ data toy {
     test  = spirals(n = 300, classes = 3, noise = 0.25, seed = 8)
 }
 network mlp(width = 16, p = 0) { dense(width) relu dropout(p) dense(width) relu dense(3) }
-experiment grid {
+experiment base {
     data = toy
     model = mlp()
     loss = cross_entropy
@@ -21,16 +21,19 @@ experiment grid {
     seed = 1
     metrics = [accuracy]
     select = max(valid.accuracy)
+}
+experiment grid extends base {
     search grid {
         optimizer.lr in [1e-3, 1e-2, 5e-2]
         model.p      in [0, 0.2]
     }
 }
+experiment slow extends grid { epochs = 40 }   # long enough to be interrupted
 NNX
 
 # -j 1 and -j 2: the same trials.csv apart from the seconds column
-expect 0 "$tmp/out1" "$nnx" run "$tmp/g.nnx" --out "$tmp/j1" -j 1
-expect 0 "$tmp/out2" "$nnx" run "$tmp/g.nnx" --out "$tmp/j2" -j 2
+expect 0 "$tmp/out1" "$nnx" run "$tmp/g.nnx" grid --out "$tmp/j1" -j 1
+expect 0 "$tmp/out2" "$nnx" run "$tmp/g.nnx" grid --out "$tmp/j2" -j 2
 d1=$(rundir "$tmp/j1")
 d2=$(rundir "$tmp/j2")
 [ "$(basename "$d1")" = "$(basename "$d2")" ] || fail "the search directory name is not stable: $d1 $d2"
@@ -49,7 +52,7 @@ has "$d1/summary.json" "\"winner\": \"$best\""
 has "$d1/summary.json" '"kind": "search"'
 
 # nnx plan lists exactly these trials
-"$nnx" plan "$tmp/g.nnx" | awk 'NR > 1 { print $2 }' | sort >"$tmp/plan.txt"
+"$nnx" plan "$tmp/g.nnx" grid | awk 'NR > 1 { print $2 }' | sort >"$tmp/plan.txt"
 col "$d1/trials.csv" trial | sort >"$tmp/ran.txt"
 cmp -s "$tmp/plan.txt" "$tmp/ran.txt" || { diff "$tmp/plan.txt" "$tmp/ran.txt" >&2; fail "nnx plan and nnx run differ"; }
 for t in $(cat "$tmp/ran.txt"); do
@@ -58,23 +61,33 @@ done
 expect 0 "$tmp/rep" "$nnx" report --text "$d1"
 has "$tmp/rep" "winner $best"
 
+# a trial (data loaded once, trained in a worker) gives the numbers of a plain run of its values
+lr=$(awk -F, 'NR == 2 { print $2 }' "$d1/trials.csv")
+p=$(awk -F, 'NR == 2 { print $3 }' "$d1/trials.csv")
+expect 0 "$tmp/out7" "$nnx" run "$tmp/g.nnx" base --out "$tmp/one" --set optimizer.lr="$lr" --set model.p="$p" --quiet
+sed 's/,[^,]*$//' "$(rundir "$tmp/one")/metrics.csv" >"$tmp/one.csv"
+sed 's/,[^,]*$//' "$d1/trials/$best/metrics.csv" >"$tmp/best.csv"
+cmp -s "$tmp/one.csv" "$tmp/best.csv" || { diff "$tmp/one.csv" "$tmp/best.csv" >&2; fail "trial $best differs from nnx run --set"; }
+
 # the same command again trains nothing
-expect 0 "$tmp/out3" "$nnx" run "$tmp/g.nnx" --out "$tmp/j1" -j 2 --resume
+expect 0 "$tmp/out3" "$nnx" run "$tmp/g.nnx" grid --out "$tmp/j1" -j 2 --resume
 has "$tmp/out3" "0 run now, 6 finished before"
 
 # Ctrl-C after the first trial: the search stops (exit 130); a re-run finishes it
-"$nnx" run "$tmp/g.nnx" --out "$tmp/int" -j 1 >"$tmp/out4" 2>&1 &
+expect 0 "$tmp/out8" "$nnx" run "$tmp/g.nnx" slow --out "$tmp/slow" -j 2
+sed 's/,[^,]*$//' "$(rundir "$tmp/slow")/trials.csv" >"$tmp/a.csv"
+"$nnx" run "$tmp/g.nnx" slow --out "$tmp/int" -j 1 >"$tmp/out4" 2>&1 &
 pid=$!
 i=0
 while [ -z "$(ls "$tmp"/int/*/trials/*/summary.json 2>/dev/null)" ] && [ $i -lt 600 ]; do
     sleep 0.05; i=$((i + 1))
 done
-kill -INT $pid
+kill -INT $pid 2>/dev/null
 wait $pid
 st=$?
 if [ $st = 130 ]; then
     has "$tmp/out4" "interrupted"
-    expect 0 "$tmp/out5" "$nnx" run "$tmp/g.nnx" --out "$tmp/int" -j 2
+    expect 0 "$tmp/out5" "$nnx" run "$tmp/g.nnx" slow --out "$tmp/int" -j 2
     grep -q ' run now, [1-9][0-9]* finished before' "$tmp/out5" || { cat "$tmp/out5" >&2; fail "nothing was resumed"; }
 else
     [ $st = 0 ] || { cat "$tmp/out4" >&2; fail "interrupted search exited $st"; }   # it finished first
@@ -83,7 +96,7 @@ sed 's/,[^,]*$//' "$(rundir "$tmp/int")/trials.csv" >"$tmp/c.csv"
 cmp -s "$tmp/a.csv" "$tmp/c.csv" || { diff "$tmp/a.csv" "$tmp/c.csv" >&2; fail "the resumed leaderboard differs"; }
 
 # --resume with nothing to resume
-expect 2 "$tmp/out6" "$nnx" run "$tmp/g.nnx" --out "$tmp/none" --resume
+expect 2 "$tmp/out6" "$nnx" run "$tmp/g.nnx" grid --out "$tmp/none" --resume
 has "$tmp/out6" "no earlier run"
 [ -e "$tmp/none" ] && fail "--resume made a directory"
 echo "search_grid: ok"
