@@ -1,5 +1,6 @@
 /* sched.c — nnx_search_run: the trials of a search or an ensemble, run in worker processes, stage by stage. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ typedef struct search {
     size_t                   njobs, cap;
     int                      threads;   /* per trial */
     size_t                   stage;     /* the current stage */
+    int                      lock_fd;   /* DIR/.nnx-lock, write-locked while we run; -1 */
     nnx_rt_error            *err;
 } search;
 
@@ -608,10 +610,34 @@ void nnx_search_dir_name(const nnx_experiment *e, char *buf, size_t size)
     snprintf(buf, size, "%s-%06llx", e->name, (unsigned long long)(h & 0xffffff));
 }
 
+/* Hold DIR/.nnx-lock (a POSIX record lock, dropped when the process ends)
+ * so that two runs never work in one search directory at once. */
+static int lock_dir(search *s)
+{
+    char *path = srch_join(s->o->dir, ".nnx-lock");
+    if (!path)
+        return nnx_rt_fail(s->err, "out of memory");
+    s->lock_fd = open(path, O_RDWR | O_CREAT, 0644);
+    free(path);
+    if (s->lock_fd < 0)
+        return nnx_rt_fail(s->err, "cannot lock %s: %s", s->o->dir, strerror(errno));
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    if (fcntl(s->lock_fd, F_SETLK, &fl) != 0) {
+        int e = errno;
+        close(s->lock_fd);
+        s->lock_fd = -1;
+        if (e == EACCES || e == EAGAIN)
+            return nnx_rt_fail(s->err, "another nnx run is working in %s; wait for it or choose another --out",
+                               s->o->dir);
+        return nnx_rt_fail(s->err, "cannot lock %s: %s", s->o->dir, strerror(e));
+    }
+    return 0;
+}
+
 /* DIR exists, holds this experiment (or nothing yet), and has its trials root. */
 static int open_dir(search *s)
 {
-    if (srch_mkdirs(s->o->dir, s->err) < 0)
+    if (srch_mkdirs(s->o->dir, s->err) < 0 || lock_dir(s) < 0)
         return -1;
     char *text = nnx_experiment_write(s->base);
     char *path = srch_join(s->o->dir, "experiment.nnx");
@@ -687,7 +713,7 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
         return nnx_rt_fail(err, "a search needs a directory and a trial runner");
     char *perr = NULL;
     search s = { .c = c, .name = name, .set = set, .nset = nset, .base = base, .o = o, .res = res,
-                 .err = err };
+                 .lock_fd = -1, .err = err };
     s.plan = nnx_plan_make(base, &perr);
     if (!s.plan) {
         nnx_rt_fail(err, "%s: %s", base->name, perr ? perr : "out of memory");
@@ -725,6 +751,8 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
         job_free(s.jobs[i]);
     free(s.jobs);
     free(s.root);
+    if (s.lock_fd >= 0)
+        close(s.lock_fd);   /* drops the lock */
     nnx_plan_free(s.plan);
     return rc;
 }

@@ -618,6 +618,47 @@ static void a_trial_that_does_not_check_stops_the_search_before_training(void **
     nnx_diags_free(&d);
 }
 
+static void two_runs_never_share_a_search_directory(void **state)
+{
+    fixture *f = *state;
+    char dir[600], lock[700];
+    snprintf(dir, sizeof dir, "%s/locked", f->tmp);
+    snprintf(lock, sizeof lock, "%s/.nnx-lock", dir);
+    mkdir(dir, 0777);
+    int go[2], done[2];
+    assert_int_equal(pipe(go), 0);
+    assert_int_equal(pipe(done), 0);
+    pid_t pid = fork();
+    if (pid == 0) {     /* another run holding the directory */
+        int fd = open(lock, O_RDWR | O_CREAT, 0644);
+        struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+        char c = fcntl(fd, F_SETLK, &fl) == 0 ? 'y' : 'n';
+        ssize_t w = write(go[1], &c, 1);
+        (void)w;
+        ssize_t r = read(done[0], &c, 1);   /* until the parent has tried */
+        (void)r;
+        _exit(0);
+    }
+    char c = 0;
+    assert_int_equal(read(go[0], &c, 1), 1);
+    assert_int_equal(c, 'y');
+    nnx_search_result r;
+    assert_int_equal(search(f, "small", "locked", 1, &r), -1);
+    assert_int_equal(log_lines(f, NULL), 0);
+    nnx_search_result_free(&r);
+    assert_int_equal(write(done[1], "x", 1), 1);
+    int st;
+    waitpid(pid, &st, 0);
+    /* the other run has ended: the directory is free again */
+    assert_int_equal(search(f, "small", "locked", 1, &r), 0);
+    assert_int_equal(r.nrows, 4);
+    nnx_search_result_free(&r);
+    close(go[0]);
+    close(go[1]);
+    close(done[0]);
+    close(done[1]);
+}
+
 static void lr_reading_names_the_best_and_the_diverged(void **state)
 {
     fixture *f = *state;
@@ -649,6 +690,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_trial_that_cannot_start_is_a_failed_row, setup, teardown),
         cmocka_unit_test_setup_teardown(another_experiment_in_the_directory_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(a_trial_that_does_not_check_stops_the_search_before_training, setup, teardown),
+        cmocka_unit_test_setup_teardown(two_runs_never_share_a_search_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(lr_reading_names_the_best_and_the_diverged, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
