@@ -113,7 +113,8 @@ typedef enum nnx_search_event_kind {
     NNX_SEARCH_FINISHED,        /* a trial ended (`row`) */
     NNX_SEARCH_RESUMED,         /* a trial was found finished (`row`) */
     NNX_SEARCH_REUSED,          /* staged: `trial` equals the earlier `row`; not run */
-    NNX_SEARCH_STAGE_DONE       /* staged: stage `stage` keeps `value` (winner `row`) */
+    NNX_SEARCH_STAGE_DONE,      /* staged: stage `stage` keeps `value` (winner `row`) */
+    NNX_SEARCH_TICK             /* opts.tick_ms passed with trials running */
 } nnx_search_event_kind;
 
 typedef struct nnx_search_event {
@@ -143,6 +144,7 @@ typedef struct nnx_search_opts {
     void *run_ctx;
     void (*event)(void *user, const nnx_search_event *ev);   /* may be NULL */
     void *event_user;
+    int   tick_ms;              /* > 0: a TICK event this often while workers run */
     const volatile sig_atomic_t *interrupt; /* nonzero: start no new trial, wait for the
                                                running ones (they see it too), return */
 } nnx_search_opts;

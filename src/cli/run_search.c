@@ -21,6 +21,8 @@ typedef struct board_view {
     size_t stages;          /* staged: how many */
     bool   ensemble;
     double t0;
+    const char *dir;        /* the search directory */
+    struct { char name[200]; double t; } started[64];   /* running trials' start times */
 } board_view;
 
 static double now_seconds(void)
@@ -60,6 +62,46 @@ static void print_row_line(board_view *v, const nnx_search_event *ev, const nnx_
     fputc('\n', o);
 }
 
+/* Epochs a running trial has finished: the rows of its metrics.csv (flushed
+ * each epoch by the worker). */
+static int epochs_done(const board_view *v, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s/%s/metrics.csv", v->dir, v->ensemble ? "members" : "trials", name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int lines = 0, ch;
+    while ((ch = getc(f)) != EOF)
+        lines += ch == '\n';
+    fclose(f);
+    return lines > 0 ? lines - 1 : 0;
+}
+
+static void note_start(board_view *v, const char *name)
+{
+    size_t free_slot = 64;
+    for (size_t i = 0; i < 64; i++) {
+        if (!strcmp(v->started[i].name, name)) {
+            free_slot = i;
+            break;
+        }
+        if (free_slot == 64 && !v->started[i].name[0])
+            free_slot = i;
+    }
+    if (free_slot < 64) {
+        snprintf(v->started[free_slot].name, sizeof v->started[free_slot].name, "%s", name);
+        v->started[free_slot].t = now_seconds();
+    }
+}
+
+static void note_end(board_view *v, const char *name)
+{
+    for (size_t i = 0; i < 64; i++)
+        if (!strcmp(v->started[i].name, name))
+            v->started[i].name[0] = 0;
+}
+
 /* The live block: counts, the best so far, the running trials. */
 static void draw_block(board_view *v, const nnx_search_event *ev)
 {
@@ -75,8 +117,17 @@ static void draw_block(board_view *v, const nnx_search_event *ev)
         fprintf(o, "  best %s (%s %.6g)", ev->best->name, ev->select, ev->best->value);
     fputc('\n', o);
     lines++;
-    for (size_t i = 0; i < ev->running && i < 16; i++, lines++)
-        fprintf(o, "     running  %s\n", ev->running_names[i]);
+    for (size_t i = 0; i < ev->running && i < 16; i++, lines++) {
+        const char *name = ev->running_names[i];
+        double t = NAN;
+        for (size_t k = 0; k < 64; k++)
+            if (!strcmp(v->started[k].name, name))
+                t = now_seconds() - v->started[k].t;
+        fprintf(o, "     running  %-30s epoch %d done", name, epochs_done(v, name));
+        if (!isnan(t))
+            fprintf(o, ", %.0f s", t);
+        fputc('\n', o);
+    }
     v->drawn = lines;
 }
 
@@ -86,11 +137,15 @@ static void on_event(void *user, const nnx_search_event *ev)
     clear_block(v);
     switch (ev->kind) {
     case NNX_SEARCH_STARTED:
+        note_start(v, ev->trial);
         if (!v->tty && !v->quiet)
             fprintf(v->out, "  start %s\n", ev->trial);
         break;
     case NNX_SEARCH_FINISHED:
+        note_end(v, ev->row->name);
         print_row_line(v, ev, ev->row, NULL);
+        break;
+    case NNX_SEARCH_TICK:
         break;
     case NNX_SEARCH_RESUMED:
         if (!v->quiet)
@@ -229,7 +284,7 @@ int cli_run_search(const cli_search_args *a)
     int per = 1;
 
     board_view v = { .out = o, .tty = isatty(fileno(o)), .quiet = a->quiet, .ensemble = e->nensemble > 0 &&
-                     e->search.kind == NNX_XSEARCH_NONE, .t0 = now_seconds() };
+                     e->search.kind == NNX_XSEARCH_NONE, .t0 = now_seconds(), .dir = dir };
     v.total = planned_trials(e, &v.stages);
     char sel[64];
     nnx_exp_metric_ref_str(e, e->select, sel, sizeof sel);
@@ -263,6 +318,7 @@ int cli_run_search(const cli_search_args *a)
 
     nnx_search_opts so = { .dir = dir, .version = NNX_VERSION, .jobs = jobs, .fork = true, .threads = per * jobs,
                            .run = nnx_search_train, .run_ctx = tr, .event = on_event, .event_user = &v,
+                           .tick_ms = v.tty && !v.quiet ? 1000 : 0,
                            .interrupt = a->interrupt };
     nnx_search_result r;
     nnx_diags d = { 0 };

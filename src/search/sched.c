@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nnx/check.h"
@@ -325,11 +326,40 @@ static int start(search *s, job *j)
     return 0;
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+}
+
+/* Wait for a worker to end; with opts.tick_ms, poll and send TICK events
+ * meanwhile.  The worker's pid, 0 when interrupted by a signal, -1 on error. */
+static pid_t wait_worker(search *s, int *status)
+{
+    if (s->o->tick_ms <= 0 || !s->o->event)
+        return waitpid(-1, status, 0);
+    double next = now_ms() + s->o->tick_ms;
+    for (;;) {
+        pid_t pid = waitpid(-1, status, WNOHANG);
+        if (pid != 0)
+            return pid;
+        if (interrupted(s))
+            return waitpid(-1, status, 0);
+        if (now_ms() >= next) {
+            emit(s, (nnx_search_event){ .kind = NNX_SEARCH_TICK });
+            next = now_ms() + s->o->tick_ms;
+        }
+        struct timespec nap = { 0, 20 * 1000000L };
+        nanosleep(&nap, NULL);
+    }
+}
+
 /* Wait for one worker and collect its trial. */
 static int reap(search *s)
 {
     int status;
-    pid_t pid = waitpid(-1, &status, 0);
+    pid_t pid = wait_worker(s, &status);
     if (pid < 0)
         return errno == EINTR ? 0 : nnx_rt_fail(s->err, "waiting for a worker: %s", strerror(errno));
     for (size_t i = 0; i < s->njobs; i++) {

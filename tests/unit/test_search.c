@@ -172,7 +172,8 @@ typedef struct fixture {
     nnx_checker *c;
     synth        s;
     int          max_running;
-    int          events[5];
+    int          events[8];
+    int          tick_ms;
 } fixture;
 
 static int setup(void **state)
@@ -224,7 +225,7 @@ static int search(fixture *f, const char *name, const char *sub, int jobs, nnx_s
     snprintf(dir, sizeof dir, "%s/%s", f->tmp, sub);
     nnx_search_opts o = { .dir = dir, .version = "test", .jobs = jobs ? jobs : 1, .fork = jobs > 0,
                           .threads = 2, .run = synth_run, .run_ctx = &f->s, .event = on_event,
-                          .event_user = f };
+                          .event_user = f, .tick_ms = f->tick_ms };
     nnx_rt_error err = { { 0 } };
     int rc = nnx_search_run(f->c, name, NULL, 0, e, &o, res, NULL, &err);
     if (rc)
@@ -373,9 +374,11 @@ static void two_workers_give_the_same_leaderboard(void **state)
     assert_int_equal(search(f, "small", "j1", 1, &r1), 0);
     clock_gettime(CLOCK_MONOTONIC, &b);
     assert_int_equal(f->max_running, 1);
+    f->tick_ms = 50;    /* and ticks while the workers sleep */
     assert_int_equal(search(f, "small", "j2", 2, &r2), 0);
     clock_gettime(CLOCK_MONOTONIC, &c);
     assert_int_equal(f->max_running, 2);
+    assert_true(f->events[NNX_SEARCH_TICK] >= 2);
     double t1 = (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
     double t2 = (double)(c.tv_sec - b.tv_sec) + 1e-9 * (double)(c.tv_nsec - b.tv_nsec);
     assert_true(t1 >= 0.6);             /* 4 trials of 150 ms one after another */
