@@ -212,7 +212,7 @@ layers
     | layers layer
         {
             $$ = $1;
-            if (!nnx_array_push(&$$.v, &$$.n, sizeof $2, &$2)) {
+            if ($2 && !nnx_array_push(&$$.v, &$$.n, sizeof $2, &$2)) {
                 nnx_layer_free($2); free_layers(&$$); YYNOMEM;
             }
             yyerrok;    /* a whole entry read: report the next error too */
@@ -237,6 +237,11 @@ layer
             $$->body = $6.v;
             $$->nbody = $6.n;
         }
+    | REPEAT error '{' layers '}'
+        {   /* `repeat { ... }` without its count: reported; read and dropped */
+            free_layers(&$4);
+            $$ = NULL;
+        }
     ;
 
 /* --- statements in data and experiment blocks ------------------------------ */
@@ -246,7 +251,7 @@ stmts
     | stmts stmt
         {
             $$ = $1;
-            if (!nnx_array_push(&$$.v, &$$.n, sizeof $2, &$2)) {
+            if ($2 && !nnx_array_push(&$$.v, &$$.n, sizeof $2, &$2)) {
                 nnx_stmt_free($2); free_stmts(&$$); YYNOMEM;
             }
             yyerrok;    /* a whole entry read: report the next error too */
@@ -273,6 +278,11 @@ stmt
             $$->search_kind = $2;
             $$->body = $4.v;
             $$->nbody = $4.n;
+        }
+    | SEARCH error '{' in_stmts '}'
+        {   /* `search { ... }` without its kind: reported; the body is read and dropped */
+            free_stmts(&$4);
+            $$ = NULL;
         }
     ;
 
@@ -540,7 +550,18 @@ static void close_before(nnx_pctx *pc, int tok, nnx_span at, size_t n)
  * a closer that does not match the innermost bracket, can only mean that.
  * A closer with nothing to close is reported here and skipped by the parser.
  * `pc->reported` marks a token whose syntax error is already reported. */
+static int next_token(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner, nnx_pctx *pc);
+
+/* The parser's lexer: the next token, remembering the one before it. */
 static int yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner, nnx_pctx *pc)
+{
+    int tok = next_token(lval, lloc, scanner, pc);
+    pc->prev_tok = pc->last_tok;
+    pc->last_tok = tok;
+    return tok;
+}
+
+static int next_token(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner, nnx_pctx *pc)
 {
     if (pc->pending_close > 0 && pc->nopens > 0) {
         pc->pending_close--;
@@ -585,7 +606,7 @@ static int yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner, nnx_pctx *pc)
             pc->reported = true;
         } else if (i < pc->nopens) {
             close_before(pc, tok, *lloc, pc->nopens - i);
-            return yylex(lval, lloc, scanner, pc);
+            return next_token(lval, lloc, scanner, pc);
         } else {
             pc->nopens = i - 1;
         }
@@ -594,7 +615,7 @@ static int yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner, nnx_pctx *pc)
     case IMPORT: case LET: case NETWORK: case EXPERIMENT: case 0:
         if (pc->nopens > 0) {
             close_before(pc, tok, *lloc, pc->nopens);
-            return yylex(lval, lloc, scanner, pc);
+            return next_token(lval, lloc, scanner, pc);
         }
         break;
     case YYUNDEF:       /* a character the lexer has reported */
@@ -740,6 +761,11 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner, nn
     found_text(pc, found, at, what, sizeof what);
     nnx_loc loc = L(at);
     bool line_start = first_on_line(pc, at.begin);
+    if (pc->prev_tok == SEARCH && want_name) {
+        nnx_diag *d = nnx_error(pc->diags, loc, "expected the kind of search before %s", what);
+        nnx_diag_help(d, "write `search grid {`, `search staged {` or `search random(trials = 20) {`");
+        return 0;
+    }
     if (is_keyword(found) && want_name && !want_value && !want_close) {
         nnx_diag *d = nnx_error(pc->diags, loc, "expected a name, found the keyword %s", what);
         nnx_diag_help(d, "keywords (import let data network experiment extends search "

@@ -1,4 +1,5 @@
 /* cmd_fmt.c — `nnx fmt [-w | --check] FILE...`: print, rewrite or check the canonical layout. */
+#define _XOPEN_SOURCE 700       /* realpath() */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,7 @@ static void fmt_usage(FILE *out)
                  "  --check    list the files that are not, and exit 1 if there are any\n");
 }
 
-/* Replace `path` by `text` atomically: a temporary file beside it, then rename. */
-static int write_atomically(const char *path, const char *text)
+static int replace_file(const char *path, const char *text)
 {
     size_t n = strlen(path);
     char *tmp = malloc(n + sizeof ".fmt-XXXXXX");
@@ -56,6 +56,34 @@ static int write_atomically(const char *path, const char *text)
     return 0;
 }
 
+/* Replace `path` by `text` atomically: a temporary file beside it, then
+ * rename.  A symbolic link stays a link: the file it points to is replaced. */
+static int write_atomically(const char *link, const char *text)
+{
+    char *path = realpath(link, NULL);
+    if (!path)
+        return -1;
+    int rc = replace_file(path, text);
+    free(path);
+    return rc;
+}
+
+/* Is the file, byte for byte, `text`?  (The parser's copy has CRLF folded,
+ * so a CRLF file is compared as it is on disk.) */
+static bool file_is(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    size_t n = strlen(text), i = 0;
+    int c;
+    bool same = true;
+    while (same && (c = fgetc(f)) != EOF)
+        same = i < n && (unsigned char)text[i++] == c;
+    fclose(f);
+    return same && i == n;
+}
+
 /* Format one file; returns the exit status it deserves on its own. */
 static int fmt_one(const char *path, enum fmt_mode mode, bool color)
 {
@@ -77,7 +105,7 @@ static int fmt_one(const char *path, enum fmt_mode mode, bool color)
         status = EXIT_BAD_INPUT;
     } else if (mode == FMT_PRINT) {
         fputs(text, stdout);
-    } else if (strcmp(text, file->src->text) != 0) {
+    } else if (!file_is(path, text)) {
         if (mode == FMT_CHECK) {
             printf("%s\n", path);
             status = EXIT_RUN_FAILED;

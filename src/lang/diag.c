@@ -8,6 +8,8 @@
 
 /* --- sources -------------------------------------------------------------- */
 
+enum { MAX_SOURCE = 64u << 20 };    /* bytes: no real .nnx file comes near */
+
 static nnx_source *source_new(const char *path, char *text, size_t len)
 {
     nnx_source *src = malloc(sizeof *src);
@@ -107,9 +109,11 @@ nnx_source *nnx_source_read(const char *path, nnx_diags *diags)
     }
     size_t cap = 4096, len = 0;
     char *text = malloc(cap);
+    bool too_big = false;
     while (text) {
         if (len + 1 >= cap) {
-            char *grown = cap <= (1u << 30) ? realloc(text, cap * 2) : NULL;
+            too_big = cap >= MAX_SOURCE;
+            char *grown = too_big ? NULL : realloc(text, cap * 2);
             if (!grown) {
                 free(text);
                 text = NULL;
@@ -127,9 +131,10 @@ nnx_source *nnx_source_read(const char *path, nnx_diags *diags)
     int err = errno;
     fclose(f);
     if (!text || failed) {
+        const char *why = too_big ? "larger than 64 MB, too large for an .nnx file"
+                        : !text ? "out of memory" : strerror(err);
         free(text);
-        nnx_error(diags, nowhere, "cannot read '%s': %s", path,
-                  text ? strerror(err) : "file too large or out of memory");
+        nnx_error(diags, nowhere, "cannot read '%s': %s", path, why);
         return NULL;
     }
     len = fold_text(text, len);

@@ -503,14 +503,20 @@ static elem stmt_elem(const nnx_stmt *s)
     return e;
 }
 
+/* Room for n elements (NULL, and out of memory noted, on failure). */
+static elem *new_elems(fmt *fm, size_t n)
+{
+    elem *els = calloc(n + 1, sizeof *els);
+    fm->oom |= !els;
+    return els;
+}
+
 static void put_stmts(fmt *fm, nnx_stmt *const *body, size_t n, size_t indent,
                       uint32_t from, uint32_t to)
 {
-    elem *els = n ? calloc(n, sizeof *els) : NULL;
-    if (n && !els) {
-        fm->oom = true;
+    elem *els = new_elems(fm, n);
+    if (!els)
         return;
-    }
     for (size_t i = 0; i < n; i++)
         els[i] = stmt_elem(body[i]);
     put_seq(fm, els, n, indent, from, to, false);
@@ -720,11 +726,9 @@ static bool same_layers(const fmt *fm, const elem *a, const elem *b)
 static void put_layers(fmt *fm, nnx_layer *const *layers, size_t n, size_t indent,
                        uint32_t from, uint32_t to)
 {
-    elem *els = n ? calloc(n, sizeof *els) : NULL;
-    if (n && !els) {
-        fm->oom = true;
+    elem *els = new_elems(fm, n);
+    if (!els)
         return;
-    }
     size_t nel = 0;
     for (size_t i = 0; i < n; i++) {
         const nnx_layer *l = layers[i];

@@ -329,6 +329,20 @@ static bool start(loader *ld, const nnx_load_opts *opts, nnx_diags *diags)
     return ld->prog != NULL;
 }
 
+/* Load the file the user named, from its source (which it takes). */
+static void load_root(loader *ld, nnx_source *src)
+{
+    char *key = realpath(src->path, NULL);
+    if (!key)
+        key = strdup(src->path);
+    if (!key) {
+        nnx_source_free(src);
+        ld->oom = true;
+        return;
+    }
+    load_source(ld, src, key);
+}
+
 nnx_program *nnx_program_from_source(nnx_source *src, const nnx_load_opts *opts, nnx_diags *diags)
 {
     loader ld;
@@ -337,15 +351,7 @@ nnx_program *nnx_program_from_source(nnx_source *src, const nnx_load_opts *opts,
         free(ld.stdlib);
         return NULL;
     }
-    char *key = realpath(src->path, NULL);
-    if (!key)
-        key = strdup(src->path);
-    if (!key) {
-        nnx_source_free(src);
-        ld.oom = true;
-    } else {
-        load_source(&ld, src, key);
-    }
+    load_root(&ld, src);
     return finish(&ld);
 }
 
@@ -357,17 +363,8 @@ nnx_program *nnx_program_load(const char *path, const nnx_load_opts *opts, nnx_d
         return NULL;
     }
     nnx_source *src = nnx_source_read(path, diags);
-    if (src) {
-        char *key = realpath(path, NULL);
-        if (!key)
-            key = strdup(path);
-        if (!key) {
-            nnx_source_free(src);
-            ld.oom = true;
-        } else {
-            load_source(&ld, src, key);
-        }
-    }
+    if (src)
+        load_root(&ld, src);
     return finish(&ld);
 }
 

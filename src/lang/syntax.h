@@ -38,6 +38,8 @@ typedef struct nnx_pctx {
     char       *sbuf;           /* owned: the string literal being read */
     size_t      slen, scap;
     uint32_t    sbegin;         /* where that literal's '"' is */
+    int         last_tok;       /* the last token handed to the parser */
+    int         prev_tok;       /* and the one before it */
     int         parser_errors;  /* syntax errors the parser has reported */
     uint32_t    last_error_at;  /* where the last of them was */
     bool        gave_up;        /* stopped reading after too many errors */

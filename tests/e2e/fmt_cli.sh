@@ -37,6 +37,18 @@ cmp -s "$messy" "$tmp/want" || fail "-w did not rewrite the file"
 expect 0 "$NNX" fmt --check "$messy"
 [ -s "$tmp/out" ] && fail "--check named a canonical file"
 
+# A CRLF file reads the same, but its canonical form has LF line ends.
+printf 'let a = 1\r\n' >"$tmp/crlf.nnx"
+expect 1 "$NNX" fmt --check "$tmp/crlf.nnx"
+expect 0 "$NNX" fmt -w "$tmp/crlf.nnx"
+[ "$(od -An -c "$tmp/crlf.nnx" | tr -d ' ')" = 'leta=1\n' ] || fail "-w kept the CR"
+# -w through a symbolic link rewrites the file it points to and keeps the link.
+printf 'let  b=2\n' >"$tmp/target.nnx"
+ln -s "$tmp/target.nnx" "$tmp/link.nnx"
+expect 0 "$NNX" fmt -w "$tmp/link.nnx"
+[ -L "$tmp/link.nnx" ] || fail "-w replaced the symbolic link"
+[ "$(cat "$tmp/target.nnx")" = "let b = 2" ] || fail "-w did not rewrite the link's target"
+
 printf 'let a = \n' >"$tmp/bad.nnx"
 cp "$tmp/bad.nnx" "$tmp/bad.orig"
 expect 2 "$NNX" fmt -w "$tmp/bad.nnx"

@@ -195,6 +195,10 @@ static void missing_file_is_an_error_without_place(void **state)
     assert_null(nnx_source_read("/tmp", &d));   /* a directory */
     assert_int_equal(d.nerrors, 1);
     nnx_diags_free(&d);
+    assert_null(nnx_source_read("/dev/zero", &d));  /* endless: refused at 64 MB */
+    assert_int_equal(d.nerrors, 1);
+    assert_string_equal(d.head->msg, "cannot read '/dev/zero': larger than 64 MB, too large for an .nnx file");
+    nnx_diags_free(&d);
 }
 
 static void suggestions(void **state)

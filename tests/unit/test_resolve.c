@@ -182,6 +182,40 @@ static void search_order(void **state)
     rmdir(base);
 }
 
+/* With no stdlib given, stdlib/ beside the binary is used (a build tree). */
+static void stdlib_beside_the_binary(void **state)
+{
+    (void)state;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    assert_true(n > 0);
+    exe[n] = '\0';
+    *strrchr(exe, '/') = '\0';
+    char lib[4200], std[4300];
+    snprintf(lib, sizeof lib, "%s/stdlib", exe);
+    snprintf(std, sizeof std, "%s/std", lib);
+    bool made_lib = mkdir(lib, 0700) == 0;
+    bool made_std = mkdir(std, 0700) == 0;
+    write_file(std, "resolve_test.nnx", "let from_beside = 1\n");
+
+    nnx_load_opts opts = { NULL, "" };
+    nnx_diags d = {0};
+    nnx_source *src = nnx_source_from_string("/nonexistent/main.nnx", "import \"std/resolve_test.nnx\"\n");
+    nnx_program *p = nnx_program_from_source(src, &opts, &d);
+    assert_int_equal(d.nerrors, 0);
+    assert_non_null(nnx_program_lookup(p, "from_beside"));
+    nnx_program_free(p);
+    nnx_diags_free(&d);
+
+    char file[4400];
+    snprintf(file, sizeof file, "%s/resolve_test.nnx", std);
+    unlink(file);
+    if (made_std)
+        rmdir(std);
+    if (made_lib)
+        rmdir(lib);
+}
+
 static void shared_import_loads_once_and_cycles_are_errors(void **state)
 {
     (void)state;
@@ -261,6 +295,7 @@ int main(void)
         cmocka_unit_test(golden_files),
         cmocka_unit_test(forward_references_and_lookup),
         cmocka_unit_test(search_order),
+        cmocka_unit_test(stdlib_beside_the_binary),
         cmocka_unit_test(shared_import_loads_once_and_cycles_are_errors),
         cmocka_unit_test(duplicates_name_both_places),
         cmocka_unit_test(unreadable_root_still_returns_a_program),
