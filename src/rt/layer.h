@@ -43,8 +43,9 @@ typedef struct nnx_layer {
 
     /* Set by compile: slices of the net's buffers. */
     float *w, *gw, *st;             /* params, grads, state of this layer */
-    float *out;                     /* max_batch × out_size, or NULL when the
-                                       output may alias the input */
+    float *out;                     /* max_batch × out_size, or NULL for flatten
+                                       of NCHW (a view of its input) and a fused
+                                       batch norm (it writes the activation's) */
     float *ws;                      /* workspace, see each kind */
     int32_t *idx;                   /* maxpool: argmax inside each input plane */
 
