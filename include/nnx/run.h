@@ -30,6 +30,12 @@
  * name and renamed.  Bad data (a missing or malformed file) is found before
  * the directory is made.
  *
+ * Resuming: after each complete epoch the trial keeps (in memory) what the
+ * next epoch starts from; a run that ends interrupted or failed writes it
+ * to DIR/resume.state, and opts.resume_dir continues such a directory with
+ * the same numbers an uninterrupted run gives (see src/run/resume.c).  A
+ * run that ends otherwise removes resume.state.
+ *
  * Lua hooks (`hooks = "file.lua"`, lua_host.h): on_train_begin before the
  * first epoch; on_epoch_begin; on_epoch_end after validation, with the
  * epoch's metrics, before selection and early stopping; on_train_end after
@@ -134,6 +140,9 @@ typedef struct nnx_run_opts {
     const nnx_exp_param *params;
     size_t      nparams;
     bool        keep_probs;     /* keep the test predictions in the result (ensembles) */
+    /* Continue this run directory (made by an interrupted or failed run of
+     * the same experiment) from the end of its last complete epoch. */
+    const char *resume_dir;
     /* The splits of this experiment's data, already loaded (src/run/run_int.h):
      * a search loads them once, before forking its workers.  Borrowed and
      * only read; NULL: the trial loads its own. */

@@ -16,9 +16,9 @@ typedef int (*nnx_command_fn)(int argc, char **argv);
 /* One line per command, in the order `nnx help` lists them. */
 int cmd_check(int argc, char **argv);
 int cmd_fmt(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
-int cmd_plan(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 
 #endif

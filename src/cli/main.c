@@ -12,9 +12,9 @@ static const struct command {
     { "run",   cmd_run,   "run FILE [NAME] [--set p=v]... [-j N]  train an experiment (--help for more)" },
     { "check", cmd_check, "check FILE...                      parse, resolve, type- and shape-check" },
     { "fmt",   cmd_fmt,   "fmt [-w | --check] FILE...         print or rewrite in canonical layout" },
+    { "plan",  cmd_plan,  "plan FILE [NAME] [--set path=value]  list the trials a search will run" },
     { "report", cmd_report, "report DIR [--text] [-o FILE]      HTML (or text) report of a run, search or ensemble" },
     { "diagnose", cmd_diagnose, "diagnose DIR [--json]              the loss-curve diagnosis of a run" },
-    { "plan",  cmd_plan,  "plan FILE [NAME] [--set path=value]  list the trials a search will run" },
 };
 
 static void usage(FILE *out)

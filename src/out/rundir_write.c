@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "nnx/json.h"
+#include "nnx/rundir.h"
 #include "out/rundir_write.h"
 
 #define NNX_VERSION_STRING "0.1.0"
@@ -178,6 +179,95 @@ oom:
     return nnx_rt_fail(err, "out of memory");
 }
 
+/* Write the header and rows held in memory to the file (atomically), then
+ * open it for appending. */
+static int rewrite_whole(nnx_metrics_log *l, nnx_rt_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m)
+        return nnx_rt_fail(err, "out of memory");
+    put_header(m, l->names, l->ncols);
+    for (size_t r = 0; r < l->nrows; r++)
+        put_row(m, l->vals + r * l->ncols, l->set + r * l->ncols, l->ncols);
+    fclose(m);
+    if (l->file)
+        fclose(l->file);
+    l->file = NULL;
+    int rc = nnx_write_atomic(l->path, text, len, err);
+    free(text);
+    if (rc < 0)
+        return -1;
+    l->file = fopen(l->path, "a");
+    if (!l->file) {
+        int e = errno;
+        return nnx_rt_fail(err, "%s: cannot append: %s", l->path, strerror(e));
+    }
+    return 0;
+}
+
+int nnx_metrics_log_resume(nnx_metrics_log *l, const char *path, const char *const *names,
+                           size_t n, int keep, nnx_rt_error *err)
+{
+    memset(l, 0, sizeof *l);
+    nnx_table t;
+    if (nnx_table_read(path, &t, err) < 0)
+        return -1;
+    int rc = -1;
+    bool same = n >= 1 && t.ncols >= n && !strcmp(t.names[t.ncols - 1], names[n - 1]);
+    for (size_t i = 0; same && i + 1 < n; i++)
+        same = !strcmp(t.names[i], names[i]);
+    if (!same) {
+        nnx_rt_fail(err, "%s: its columns are not this experiment's", path);
+        goto done;
+    }
+    l->path = malloc(strlen(path) + 1);
+    l->names = calloc(t.ncols, sizeof *l->names);
+    l->cap = t.nrows ? t.nrows : 1;
+    l->vals = malloc(l->cap * t.ncols * sizeof *l->vals);
+    l->set = malloc(l->cap * t.ncols * sizeof *l->set);
+    if (!l->path || !l->names || !l->vals || !l->set) {
+        nnx_rt_fail(err, "out of memory");
+        goto done;
+    }
+    strcpy(l->path, path);
+    for (size_t c = 0; c < t.ncols; c++) {
+        l->names[c] = malloc(strlen(t.names[c]) + 1);
+        if (!l->names[c]) {
+            nnx_rt_fail(err, "out of memory");
+            goto done;
+        }
+        strcpy(l->names[c], t.names[c]);
+        l->ncols++;
+    }
+    for (size_t r = 0; r < t.nrows; r++) {
+        double epoch = t.values[r];         /* column 0 */
+        if (!(epoch >= 1 && epoch <= keep))
+            continue;
+        if ((double)(l->nrows + 1) != epoch) {
+            nnx_rt_fail(err, "%s: epoch %g is out of order", path, epoch);
+            goto done;
+        }
+        for (size_t c = 0; c < t.ncols; c++) {
+            l->vals[l->nrows * t.ncols + c] = t.values[c * t.nrows + r];
+            l->set[l->nrows * t.ncols + c] = t.cells[c * t.nrows + r][0] != '\0';
+        }
+        l->nrows++;
+    }
+    if ((int)l->nrows != keep) {
+        nnx_rt_fail(err, "%s: holds %zu complete epochs, the saved state %d", path, l->nrows,
+                    keep);
+        goto done;
+    }
+    rc = rewrite_whole(l, err);
+done:
+    nnx_table_free(&t);
+    if (rc < 0)
+        nnx_metrics_log_close(l);
+    return rc;
+}
+
 int nnx_metrics_log_find(const nnx_metrics_log *l, const char *name)
 {
     for (size_t i = 0; i < l->ncols; i++)
@@ -220,27 +310,8 @@ int nnx_metrics_log_add_column(nnx_metrics_log *l, const char *name, nnx_rt_erro
     l->ncols = nc;
 
     /* rewrite the whole file with the new header, then append from there */
-    char *text = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    if (!m)
-        return nnx_rt_fail(err, "out of memory");
-    put_header(m, l->names, l->ncols);
-    for (size_t r = 0; r < l->nrows; r++)
-        put_row(m, l->vals + r * nc, l->set + r * nc, nc);
-    fclose(m);
-    if (l->file)
-        fclose(l->file);
-    l->file = NULL;
-    int rc = nnx_write_atomic(l->path, text, len, err);
-    free(text);
-    if (rc < 0)
+    if (rewrite_whole(l, err) < 0)
         return -1;
-    l->file = fopen(l->path, "a");
-    if (!l->file) {
-        int e = errno;
-        return nnx_rt_fail(err, "%s: cannot append: %s", l->path, strerror(e));
-    }
     return (int)at;
 }
 

@@ -54,6 +54,11 @@ typedef struct nnx_metrics_log {
 
 int  nnx_metrics_log_open(nnx_metrics_log *l, const char *path, const char *const *names,
                           size_t n, nnx_rt_error *err);
+/* Continue an existing metrics.csv: its header must be `names` with any
+ * hook columns before the last one; rows past epoch `keep` are dropped
+ * (the file is rewritten atomically), then rows are appended. */
+int  nnx_metrics_log_resume(nnx_metrics_log *l, const char *path, const char *const *names,
+                            size_t n, int keep, nnx_rt_error *err);
 /* Add a column before the last one (`seconds`), rewriting the file with
  * empty cells in the rows already written.  Returns the new column's
  * index, or -1 with err. */

@@ -6,12 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "nnx/mlflow.h"
-#include "nnx/run.h"
-#include "nnx/tfevents.h"
-#include "out/rundir_write.h"
-#include "nnx/rt.h"
-#include "run/run_int.h"
+#include "run/trial_int.h"
 
 enum { EVAL_BATCH = 256 };
 
@@ -35,53 +30,6 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Everything one trial holds.  Owns every pointer below except e, o, r. */
-typedef struct trial {
-    const nnx_experiment *e;
-    const nnx_run_opts   *o;
-    const nnx_run_callbacks *cb;
-    nnx_run_result       *r;
-    nnx_run_data data;
-    bool         data_borrowed;  /* opts.data: not ours to free */
-    nnx_net     *net;
-    nnx_optim    opt;
-    nnx_sched    sched;
-    nnx_trainer  tr;
-    bool         tr_ready, opt_ready;
-    enum nnx_loss_kind loss;
-    int          k;              /* outputs per row */
-    int32_t      batch;
-    float       *probs;          /* predictions of the largest evaluated split */
-    float       *snapshot;       /* weights at the selected epoch */
-    bool         has_snapshot;
-    bool         need_train[64]; /* train.<metric> computed (beyond train.loss) */
-    bool         any_train;      /* some need_train[m] */
-    /* columns of metrics.csv */
-    nnx_metrics_log mlog;
-    int          col_valid0;     /* column of valid.<metric 0>, -1 without valid */
-    int          col_train0;     /* first train.* column past train.loss */
-    /* this epoch's metrics: cur[split * nmetrics + m], NaN = not computed */
-    double      *cur;
-    /* per-epoch history: hist[(epoch-1) * 3 * nmetrics + split * nmetrics + m] */
-    double      *hist;
-    double      *ep_lr, *ep_select, *ep_train, *ep_valid;
-    /* steps */
-    FILE        *steps;
-    double      *step_loss, *step_epoch;
-    size_t       nsteps, step_cap;
-    /* the epoch in progress */
-    int          epoch;          /* 1-based */
-    double       epoch_t0, loss_sum;
-    int64_t      rows_done;
-    bool         interrupted;
-    /* Lua hooks */
-    nnx_run_hooks hooks;
-    bool         lua_failed;     /* the last failure is a Lua error (hooks.error) */
-    /* loggers */
-    nnx_tb         *tb;
-    nnx_mlflow_run *ml;
-    char         err_note[512];  /* a logger error, reported once as a note */
-} trial;
 
 static void note(trial *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(trial *t, const char *fmt, ...)
@@ -288,7 +236,7 @@ static bool add_name(char **names, size_t *n, const char *text)
     return true;
 }
 
-static int make_columns(trial *t, nnx_rt_error *err)
+int nnx_trial_columns(trial *t, nnx_rt_error *err)
 {
     const nnx_experiment *e = t->e;
     size_t nm = e->nmetrics, n = 0;
@@ -314,8 +262,11 @@ static int make_columns(trial *t, nnx_rt_error *err)
         }
     ok = ok && add_name(names, &n, "seconds");
     char *path = ok ? nnx_path_join(t->r->dir, "metrics.csv") : NULL;
-    int rc = path ? nnx_metrics_log_open(&t->mlog, path, (const char *const *)names, n, err)
-                  : nnx_rt_fail(err, "out of memory");
+    int rc = !path ? nnx_rt_fail(err, "out of memory")
+           : t->first_epoch > 1
+               ? nnx_metrics_log_resume(&t->mlog, path, (const char *const *)names, n,
+                                        t->first_epoch - 1, err)
+               : nnx_metrics_log_open(&t->mlog, path, (const char *const *)names, n, err);
     free(path);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
@@ -429,7 +380,7 @@ static int open_outputs(trial *t, nnx_rt_error *err)
                           : nnx_rt_fail(err, "out of memory writing experiment.nnx");
     free(text);
     free(path);
-    if (rc < 0 || make_columns(t, err) < 0)
+    if (rc < 0 || nnx_trial_columns(t, err) < 0)
         return -1;
     path = nnx_path_join(dir, "steps.csv");
     t->steps = path ? fopen(path, "w") : NULL;
@@ -441,7 +392,14 @@ static int open_outputs(trial *t, nnx_rt_error *err)
     free(path);
     fputs("step,epoch,lr,loss\n", t->steps);
     fflush(t->steps);
+    return 0;
+}
 
+/* TensorBoard and MLflow, when the experiment logs to them. */
+static int open_loggers(trial *t, nnx_rt_error *err)
+{
+    const nnx_experiment *e = t->e;
+    const char *dir = t->r->dir;
     double wall = (double)time(NULL);
     if (e->log[NNX_XLOG_TENSORBOARD]) {
         t->tb = nnx_tb_open(dir, wall, NULL, err);
@@ -602,18 +560,15 @@ static void train_loop(trial *t)
     const nnx_experiment *e = t->e;
     nnx_run_result *r = t->r;
     size_t nm = e->nmetrics;
-    double best = NAN, es_best = NAN;
-    int es_bad = 0;
-    double lowest = NAN;
     nnx_rt_error err = { { 0 } };
     r->status = NNX_RUN_COMPLETED;
     float *fl = malloc((size_t)t->tr.batches * sizeof *fl);
 
-    if (!call_hook(t, NNX_LUA_ON_TRAIN_BEGIN, 0, NULL, NULL, 0)) {
+    if (!call_hook(t, NNX_LUA_ON_TRAIN_BEGIN, t->first_epoch - 1, NULL, NULL, 0)) {
         free(fl);
         return;
     }
-    for (t->epoch = 1; t->epoch <= e->epochs; t->epoch++) {
+    for (t->epoch = t->first_epoch; t->epoch <= e->epochs; t->epoch++) {
         int ep = t->epoch;
         for (size_t i = 0; i < NNX_XSPLIT_COUNT * nm; i++)
             t->cur[i] = NAN;
@@ -685,9 +640,9 @@ static void train_loop(trial *t)
         double seconds = now_seconds() - t->epoch_t0;
 
         double sv = ref_value(t, e->select);
-        bool is_best = better(sv, best, e->select.maximize, 0);
+        bool is_best = better(sv, t->best, e->select.maximize, 0);
         if (is_best) {
-            best = sv;
+            t->best = sv;
             r->select_epoch = ep;
             r->select_value = sv;
             nnx_net_snapshot_take(t->net, t->snapshot);
@@ -695,8 +650,8 @@ static void train_loop(trial *t)
         }
         double vloss = t->data.has[NNX_XSPLIT_VALID] ? *cur_at(t, NNX_XSPLIT_VALID, 0)
                                                      : train_loss;
-        if (better(vloss, lowest, false, 0)) {
-            lowest = vloss;
+        if (better(vloss, t->lowest, false, 0)) {
+            t->lowest = vloss;
             r->lowest_loss_epoch = ep;
             r->lowest_loss = vloss;
         }
@@ -727,19 +682,20 @@ static void train_loop(trial *t)
         }
         if (e->early_stop.enabled) {
             double v = ref_value(t, e->early_stop.on);
-            if (better(v, es_best, e->early_stop.on.maximize, e->early_stop.min_delta)) {
-                es_best = v;
-                es_bad = 0;
-            } else if (++es_bad >= e->early_stop.patience && ep < e->epochs) {
+            if (better(v, t->es_best, e->early_stop.on.maximize, e->early_stop.min_delta)) {
+                t->es_best = v;
+                t->es_bad = 0;
+            } else if (++t->es_bad >= e->early_stop.patience && ep < e->epochs) {
                 char name[64];
                 nnx_exp_metric_ref_str(e, e->early_stop.on, name, sizeof name);
                 r->status = NNX_RUN_STOPPED;
                 set_message(r, "early stopping after epoch %d: %s has not improved for %d "
-                            "epochs (best %.6g)", ep, name, es_bad, es_best);
+                            "epochs (best %.6g)", ep, name, t->es_bad, t->es_best);
                 break;
             }
         }
-        if (t->o->interrupt && *t->o->interrupt) {
+        nnx_trial_mark_epoch(t, ep);
+        if (t->o->interrupt && *t->o->interrupt && ep < e->epochs) {
             t->interrupted = true;
             r->status = NNX_RUN_INTERRUPTED;
             set_message(r, "interrupted after epoch %d", ep);
@@ -857,6 +813,13 @@ static void finish(trial *t, double t_start)
             r->diagnosis.n = 0;
     }
 
+    if (r->status == NNX_RUN_INTERRUPTED || r->status == NNX_RUN_FAILED) {
+        if (nnx_trial_save_state(t, &err) < 0)
+            note(t, "resume.state not written: %s", err.msg);
+    } else {
+        nnx_trial_drop_state(t);
+    }
+
     nnx_summary_info info = {
         .experiment = e->name, .source = t->o->source ? t->o->source : e->file,
         .seed = e->seed, .params = t->o->params, .nparams = t->o->nparams,
@@ -919,6 +882,7 @@ static void trial_free(trial *t)
         nnx_tb_close(t->tb, NULL);
     nnx_mlflow_free(t->ml);
     nnx_run_hooks_close(&t->hooks);
+    nnx_trial_resume_free(t);
     free(t->probs);
     free(t->snapshot);
     free(t->cur);
@@ -937,11 +901,14 @@ int nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result
     nnx_run_opts defaults = { 0 };
     if (!o)
         o = &defaults;
-    trial t = { .e = e, .o = o, .cb = o->cb, .r = r };
+    trial t = { .e = e, .o = o, .cb = o->cb, .r = r, .best = NAN, .es_best = NAN,
+                .lowest = NAN, .first_epoch = 1 };
     nnx_rt_error err = { { 0 } };
     nnx_blas_set_threads(o->threads < 1 ? 1 : o->threads);
     double t_start = now_seconds();
-    if (setup(&t, &err) < 0 || open_outputs(&t, &err) < 0) {
+    if (setup(&t, &err) < 0 ||
+        (o->resume_dir ? nnx_trial_resume(&t, &err) : open_outputs(&t, &err)) < 0 ||
+        open_loggers(&t, &err) < 0) {
         r->status = NNX_RUN_FAILED;
         set_message(r, "%s", t.lua_failed ? t.hooks.error : err.msg);
         trial_free(&t);

@@ -55,4 +55,33 @@ sel=$(select_epoch "$d/summary.json")
 ls "$d" | grep -q '\.tmp$' && fail "a temporary file was left"
 expect 0 "$tmp/rep" "$nnx" report --text "$d"
 has "$tmp/rep" "status interrupted"
+# --resume continues that run from the epoch after the last complete one
+[ -s "$d/resume.state" ] || fail "an interrupted run should leave resume.state"
+"$nnx" run "$tmp/long.nnx" --resume --out "$tmp/runs" >"$tmp/out2" 2>&1 &
+pid=$!
+i=0
+while :; do
+    [ "$(nrows "$d/metrics.csv")" -ge $((n + 3)) ] && break
+    i=$((i + 1))
+    [ $i -lt 300 ] || { kill -9 $pid; cat "$tmp/out2" >&2; fail "the resumed run made no progress"; }
+    sleep 0.1
+done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] || { cat "$tmp/out2" >&2; fail "the resumed run exited $rc after SIGINT"; }
+has "$tmp/out2" "resuming   $d"
+[ "$(rundir "$tmp/runs")" = "$d" ] || fail "--resume made a new directory"
+awk -F, 'NR == 1 { nf = NF; next } NF != nf || $1 != NR - 1 { bad = 1 } END { exit bad }' "$d/metrics.csv" ||
+    fail "metrics.csv after the resume does not count epochs 1, 2, 3, ..."
+n2=$(nrows "$d/metrics.csv")
+[ "$n2" -gt "$n" ] || fail "no epochs were added"
+[ "$(json_num "$d/summary.json" epochs_run)" = "$n2" ] || fail "epochs_run after the resume"
+# steps continue where the kept epochs ended
+awk -F, 'NR > 1 && $1 != NR - 1 { exit 1 }' "$d/steps.csv" || fail "steps.csv is not 1, 2, 3, ... after the resume"
+# nothing to resume in another output directory; a changed experiment does not resume
+expect 2 "$tmp/out3" "$nnx" run "$tmp/long.nnx" --resume --out "$tmp/elsewhere"
+has "$tmp/out3" "no run of 'long' to resume"
+expect 2 "$tmp/out3" "$nnx" run "$tmp/long.nnx" --resume --set batch=64 --out "$tmp/runs"
+has "$tmp/out3" "not this experiment"
 echo "run_interrupt: ok"

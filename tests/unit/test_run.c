@@ -258,6 +258,125 @@ static void test_trial_bad_data(void **state)
     free(dir);
 }
 
+static const char *const RESUMABLE =
+    "data toy {\n"
+    "    train = spirals(n = 600, classes = 3, noise = 0.2, seed = 7)\n"
+    "    valid = split(train, 0.25)\n"
+    "}\n"
+    "network net { dense(24) batchnorm swish dropout(0.2) dense(3) }\n"
+    "experiment t {\n"
+    "    data = toy\n"
+    "    model = net\n"
+    "    loss = cross_entropy\n"
+    "    optimizer = adam(lr = 0.01)\n"
+    "    schedule { warmup = 1  decay = plateau(patience = 0, factor = 0.5, on = valid.loss) }\n"
+    "    epochs = 7\n"
+    "    batch = 50\n"
+    "    seed = 5\n"
+    "    metrics = [accuracy, auc]\n"
+    "    select = max(valid.auc)\n"
+    "    early_stop = patience(4, on = valid.accuracy)\n"
+    "}\n";
+
+static char *file_in(const char *dir, const char *name)
+{
+    char *path = nnx_path_join(dir, name);
+    size_t len;
+    char *s = tmpdir_slurp(path, &len);
+    free(path);
+    return s;
+}
+
+/* metrics.csv without its last column (seconds) */
+static char *metrics_but_seconds(const char *dir)
+{
+    char *s = file_in(dir, "metrics.csv");
+    assert_non_null(s);
+    char *out = malloc(strlen(s) + 1), *o = out;
+    for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
+        char *comma = strrchr(line, ',');
+        size_t n = comma ? (size_t)(comma - line) : strlen(line);
+        memcpy(o, line, n);
+        o += n;
+        *o++ = '\n';
+    }
+    *o = '\0';
+    free(s);
+    return out;
+}
+
+static void test_trial_resume(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make("resume");
+    char *da = nnx_path_join(root, "a"), *db = nnx_path_join(root, "b");
+    nnx_experiment *e = compile(RESUMABLE, NULL, 0);
+    nnx_run_result r;
+
+    /* A: straight through */
+    nnx_run_opts oa = { .dir = da };
+    assert_int_equal(nnx_run_trial(e, &oa, &r), 0);
+    assert_int_equal(r.status, NNX_RUN_COMPLETED);
+    nnx_run_result_free(&r);
+    char *state_a = nnx_path_join(da, "resume.state");
+    assert_int_not_equal(access(state_a, F_OK), 0);    /* a finished run keeps no state */
+    free(state_a);
+
+    /* B: Ctrl-C in epoch 4, then resumed */
+    volatile sig_atomic_t flag = 0;
+    seen x = { .stop_at_epoch = 4, .flag = &flag };
+    nnx_run_callbacks cb = { .user = &x, .progress = on_progress };
+    nnx_run_opts ob = { .dir = db, .cb = &cb, .interrupt = &flag };
+    assert_int_equal(nnx_run_trial(e, &ob, &r), 0);
+    assert_int_equal(r.status, NNX_RUN_INTERRUPTED);
+    assert_int_equal(r.epochs_run, 3);
+    nnx_run_result_free(&r);
+    char *state_b = nnx_path_join(db, "resume.state");
+    assert_int_equal(access(state_b, F_OK), 0);
+    flag = 0;
+    x.stop_at_epoch = 0;
+    nnx_run_opts oc = { .resume_dir = db, .cb = &cb, .interrupt = &flag };
+    assert_int_equal(nnx_run_trial(e, &oc, &r), 0);
+    assert_int_equal(r.status, NNX_RUN_COMPLETED);
+    assert_int_equal(r.epochs_run, 7);
+    assert_int_not_equal(access(state_b, F_OK), 0);
+    nnx_run_result_free(&r);
+    free(state_b);
+
+    /* the same numbers as the run that was never stopped */
+    char *ma = metrics_but_seconds(da), *mb = metrics_but_seconds(db);
+    assert_string_equal(ma, mb);
+    free(ma), free(mb);
+    char *sa = file_in(da, "steps.csv"), *sb = file_in(db, "steps.csv");
+    assert_string_equal(sa, sb);
+    free(sa), free(sb);
+    nnx_rt_error err;
+    size_t la, lb;
+    char *pa = nnx_path_join(da, "weights.nnxw"), *pb = nnx_path_join(db, "weights.nnxw");
+    char *wa = nnx_out_read_file(pa, &la, &err), *wb = nnx_out_read_file(pb, &lb, &err);
+    assert_non_null(wa);
+    assert_non_null(wb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(wa, wb, la);
+    free(wa), free(wb), free(pa), free(pb);
+
+    /* nothing to resume in a finished run, and not with other settings */
+    assert_int_equal(nnx_run_trial(e, &oc, &r), -1);
+    assert_non_null(strstr(r.message, "resume.state"));
+    nnx_run_result_free(&r);
+    nnx_override ov[] = { { "epochs", "9" } };
+    nnx_experiment *e9 = compile(RESUMABLE, ov, 1);
+    assert_int_equal(nnx_run_trial(e9, &oc, &r), -1);
+    assert_non_null(strstr(r.message, "not this experiment"));
+    nnx_run_result_free(&r);
+    nnx_experiment_free(e9);
+
+    nnx_experiment_free(e);
+    free(da), free(db);
+    tmpdir_remove(root);
+    free(root);
+}
+
 static void test_auto_batch(void **state)
 {
     (void)state;
@@ -378,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_trial_early_stop_and_plateau),
         cmocka_unit_test(test_trial_diverges),
         cmocka_unit_test(test_trial_bad_data),
+        cmocka_unit_test(test_trial_resume),
         cmocka_unit_test(test_auto_batch),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_metrics_log),
