@@ -27,8 +27,9 @@
  *
  * Resume: a trial whose DIR/.../NAME/summary.json has a final status
  * (completed, stopped, diverged, failed) is not run again; its row is read
- * back.  Any other directory (an interrupted attempt) is emptied and run
- * again.  nnx_search_dir_name() gives a directory name that depends only on
+ * back.  An interrupted attempt that left resume.state (Ctrl-C reached the
+ * worker) is continued from its last complete epoch (nnx_run_opts.resume_dir);
+ * any other directory (a worker killed outright) is emptied and run again.  nnx_search_dir_name() gives a directory name that depends only on
  * the experiment, so running the same experiment into the same --out finds
  * it again.
  *
@@ -78,9 +79,12 @@ typedef struct nnx_search_trial {
     const nnx_experiment *e;    /* base experiment + --set + ov, checked */
     int stage;                  /* staged: the stage that first asked for it; else -1 */
     int threads;                /* BLAS threads it may use */
+    bool cont;                  /* `dir` holds an interrupted attempt that left
+                                   resume.state: continue it rather than start over */
 } nnx_search_trial;
 
-/* Train trial `t` into directory `dir` (it exists and is empty).  Leave
+/* Train trial `t` into directory `dir` (it exists and is empty, or holds an
+ * interrupted attempt when t->cont).  Leave
  * dir/summary.json as docs/run-directory.md describes.  Return 0 when the
  * trial ran, whatever its status; -1 with `err` when it could not start
  * (then the search records it as failed with that message). */

@@ -136,7 +136,21 @@ int nnx_search_train(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
                        .lua_stdlib = tr->o.lua_stdlib, .params = t->params,
                        .nparams = t->nparams, .data = data };
     nnx_run_result r;
-    int rc = nnx_run_trial(t->e, &o, &r);
+    int rc;
+    if (t->cont) {
+        /* an interrupted attempt: continue from its last complete epoch */
+        o.resume_dir = dir;
+        rc = nnx_run_trial(t->e, &o, &r);
+        if (rc < 0) {
+            /* it cannot continue (another experiment, a damaged file): start over */
+            nnx_run_result_free(&r);
+            if (srch_remove_tree(dir, err) < 0 || srch_mkdirs(dir, err) < 0)
+                return -1;
+            o.resume_dir = NULL;
+            rc = nnx_run_trial(t->e, &o, &r);
+        }
+    } else
+        rc = nnx_run_trial(t->e, &o, &r);
     if (rc < 0)
         nnx_rt_fail(err, "%s", r.message ? r.message : "the trial could not start");
     else if (tr->ensemble && data && (r.status == NNX_RUN_COMPLETED || r.status == NNX_RUN_STOPPED) &&

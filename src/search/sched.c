@@ -28,6 +28,7 @@ typedef struct job {
     nnx_experiment *e;          /* NULL when the check failed (then `why`) */
     char           *why;
     job_state       state;
+    bool            cont;       /* its directory holds resume.state: continue it */
     pid_t           pid;
     nnx_search_row  row;        /* JOB_DONE */
 } job;
@@ -254,7 +255,7 @@ static void emit(search *s, nnx_search_event ev)
 static void run_one(search *s, job *j)
 {
     nnx_search_trial t = { .index = j->index, .name = j->name, .params = j->ov, .nparams = j->nov, .e = j->e,
-                           .stage = j->stage, .threads = s->threads };
+                           .stage = j->stage, .threads = s->threads, .cont = j->cont };
     nnx_rt_error err = { { 0 } };
     int rc = s->o->run(&t, j->dir, s->o->run_ctx, &err);
     char *sum = srch_join(j->dir, "summary.json");
@@ -395,7 +396,12 @@ static int prepare(search *s, job *j)
         return 0;
     }
     nnx_search_row_free(&j->row);
-    if (srch_remove_tree(j->dir, s->err) < 0 || srch_mkdirs(j->dir, s->err) < 0)
+    char *state = srch_join(j->dir, "resume.state");
+    if (!state)
+        return nnx_rt_fail(s->err, "out of memory");
+    j->cont = j->e && srch_exists(state);
+    free(state);
+    if (!j->cont && (srch_remove_tree(j->dir, s->err) < 0 || srch_mkdirs(j->dir, s->err) < 0))
         return -1;
     if (!j->e) {
         if (nnx_search_write_status(j->dir, s->base->name, "failed", j->why, s->err) < 0)
@@ -628,9 +634,34 @@ static int check_all(search *s, nnx_diags *d)
     return rc;
 }
 
+/* Drop the comment lines of canonical text, in place (they name the file as
+ * the command line spelled it, which must not make another search). */
+static char *strip_comments(char *text)
+{
+    char *w = text;
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) + 1 : strlen(line);
+        if (line[0] != '#') {
+            memmove(w, line, n);
+            w += n;
+        }
+        line += n;
+    }
+    if (w)
+        *w = 0;
+    return text;
+}
+
+/* The experiment's settings: its canonical text without comments. */
+static char *settings_text(const nnx_experiment *e)
+{
+    return strip_comments(nnx_experiment_write(e));
+}
+
 void nnx_search_dir_name(const nnx_experiment *e, char *buf, size_t size)
 {
-    char *text = nnx_experiment_write(e);
+    char *text = settings_text(e);
     uint64_t h = 1469598103934665603ull;      /* FNV-1a */
     for (const char *p = text ? text : ""; *p; p++) {
         h ^= (unsigned char)*p;
@@ -670,24 +701,28 @@ static int open_dir(search *s)
     if (srch_mkdirs(s->o->dir, s->err) < 0 || lock_dir(s) < 0)
         return -1;
     char *text = nnx_experiment_write(s->base);
+    char *settings = settings_text(s->base);
     char *path = srch_join(s->o->dir, "experiment.nnx");
-    if (!text || !path) {
+    if (!text || !settings || !path) {
         free(text);
+        free(settings);
         free(path);
         return nnx_rt_fail(s->err, "out of memory");
     }
     int rc = 0;
     if (srch_exists(path)) {
+        /* the same settings; the comments (the file as named) may differ */
         size_t len = 0;
-        char *old = nnx_out_read_file(path, &len, s->err);
+        char *old = strip_comments(nnx_out_read_file(path, &len, s->err));
         if (!old)
             rc = -1;
-        else if (len != strlen(text) || memcmp(old, text, len) != 0)
+        else if (strcmp(old, settings) != 0)
             rc = nnx_rt_fail(s->err, "%s holds a different experiment; choose another --out", s->o->dir);
         free(old);
     } else
         rc = srch_write_atomic(path, text, strlen(text), s->err);
     free(text);
+    free(settings);
     free(path);
     s->root = srch_join(s->o->dir, s->res->kind == NNX_SEARCH_ENSEMBLE ? "members" : "trials");
     if (rc == 0 && !s->root)

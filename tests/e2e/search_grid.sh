@@ -28,7 +28,17 @@ experiment grid extends base {
         model.p      in [0, 0.2]
     }
 }
-experiment slow extends grid { epochs = 40 }   # long enough to be interrupted
+data big {
+    train = spirals(n = 8000, classes = 3, noise = 0.25, seed = 7)
+    valid = split(train, 0.25)
+    test  = spirals(n = 300, classes = 3, noise = 0.25, seed = 8)
+}
+experiment slow extends base {          # trials long enough (about 1 s) to be interrupted
+    data = big
+    model = mlp(width = 192)
+    epochs = 50
+    search grid { optimizer.lr in [1e-2, 3e-2] }
+}
 NNX
 
 # -j 1 and -j 2: the same trials.csv apart from the seconds column
@@ -73,27 +83,39 @@ cmp -s "$tmp/one.csv" "$tmp/best.csv" || { diff "$tmp/one.csv" "$tmp/best.csv" >
 expect 0 "$tmp/out3" "$nnx" run "$tmp/g.nnx" grid --out "$tmp/j1" -j 2 --resume
 has "$tmp/out3" "0 run now, 6 finished before"
 
-# Ctrl-C after the first trial: the search stops (exit 130); a re-run finishes it
+# Ctrl-C while both trials train (the parent and its workers get SIGINT, as from a
+# terminal): the search exits 130, each trial leaves resume.state; running the command
+# again continues them from their last epoch and ends with the uninterrupted leaderboard
 expect 0 "$tmp/out8" "$nnx" run "$tmp/g.nnx" slow --out "$tmp/slow" -j 2
-sed 's/,[^,]*$//' "$(rundir "$tmp/slow")/trials.csv" >"$tmp/a.csv"
-"$nnx" run "$tmp/g.nnx" slow --out "$tmp/int" -j 1 >"$tmp/out4" 2>&1 &
+sed 's/,[^,]*$//' "$(rundir "$tmp/slow")/trials.csv" >"$tmp/ref.csv"
+"$nnx" run "$tmp/g.nnx" slow --out "$tmp/int" -j 2 >"$tmp/out4" 2>&1 &
 pid=$!
 i=0
-while [ -z "$(ls "$tmp"/int/*/trials/*/summary.json 2>/dev/null)" ] && [ $i -lt 600 ]; do
-    sleep 0.05; i=$((i + 1))
+while [ -z "$(ls "$tmp"/int/*/trials/*/metrics.csv 2>/dev/null)" ] && [ $i -lt 600 ]; do
+    sleep 0.02; i=$((i + 1))
 done
-kill -INT $pid 2>/dev/null
+sleep 0.3
+kill -INT $(cat /proc/$pid/task/*/children 2>/dev/null) $pid 2>/dev/null
 wait $pid
 st=$?
 if [ $st = 130 ]; then
     has "$tmp/out4" "interrupted"
+    d=$(rundir "$tmp/int")
+    for t in "$d"/trials/*/; do
+        [ -e "$t/resume.state" ] && cp "$t/metrics.csv" "$t/../$(basename "$t").before"
+    done
     expect 0 "$tmp/out5" "$nnx" run "$tmp/g.nnx" slow --out "$tmp/int" -j 2
-    grep -q ' run now, [1-9][0-9]* finished before' "$tmp/out5" || { cat "$tmp/out5" >&2; fail "nothing was resumed"; }
+    for b in "$d"/trials/*.before; do
+        [ -e "$b" ] || continue
+        n=$(wc -l <"$b")
+        head -n "$n" "$d/trials/$(basename "$b" .before)/metrics.csv" | cmp -s - "$b" ||
+            fail "$(basename "$b" .before) started over instead of continuing its $((n - 1)) epochs"
+    done
 else
     [ $st = 0 ] || { cat "$tmp/out4" >&2; fail "interrupted search exited $st"; }   # it finished first
 fi
 sed 's/,[^,]*$//' "$(rundir "$tmp/int")/trials.csv" >"$tmp/c.csv"
-cmp -s "$tmp/a.csv" "$tmp/c.csv" || { diff "$tmp/a.csv" "$tmp/c.csv" >&2; fail "the resumed leaderboard differs"; }
+cmp -s "$tmp/ref.csv" "$tmp/c.csv" || { diff "$tmp/ref.csv" "$tmp/c.csv" >&2; fail "the resumed leaderboard differs"; }
 
 # --resume with nothing to resume
 expect 2 "$tmp/out6" "$nnx" run "$tmp/g.nnx" grid --out "$tmp/none" --resume

@@ -63,6 +63,8 @@ typedef struct synth {
     char kill_name[64];     /* this trial kills its worker with SIGKILL ... */
     char kill_mark[512];    /* ... the first time (when this file is absent) */
     char fail_name[64];     /* this trial cannot start */
+    char stop_name[64];     /* this trial is interrupted (Ctrl-C) after leaving resume.state ... */
+    char stop_mark[512];    /* ... the first time */
     int  sleep_ms;          /* every trial sleeps this long */
     char sleep_name[64];    /* ... or only this one, for `long_ms` */
     int  long_ms;
@@ -99,8 +101,11 @@ static int synth_run(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
 {
     synth *s = ctx;
     s->calls++;
-    char line[256];
-    snprintf(line, sizeof line, "%s %d\n", t->name, t->threads);
+    char line[256], path[1024];
+    snprintf(path, sizeof path, "%s/resume.state", dir);
+    bool has_state = access(path, F_OK) == 0;
+    snprintf(line, sizeof line, "%s %d%s\n", t->name, t->threads,
+             t->cont ? (has_state ? " cont" : " cont-without-state") : has_state ? " stale-state" : "");
     if (s->log[0])
         append_log(s->log, line);
     if (s->sleep_ms)
@@ -113,6 +118,15 @@ static int synth_run(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
     }
     if (s->fail_name[0] && !strcmp(t->name, s->fail_name))
         return nnx_rt_fail(err, "synthetic: %s cannot start", t->name);
+    if (s->stop_name[0] && !strcmp(t->name, s->stop_name) && access(s->stop_mark, F_OK) != 0) {
+        append_log(s->stop_mark, "stopped\n");
+        append_log(path, "state\n");   /* what an interrupted run leaves to continue from */
+        snprintf(path, sizeof path, "%s/summary.json", dir);
+        FILE *f = fopen(path, "w");
+        fputs("{\"status\": \"interrupted\", \"status_message\": \"Ctrl-C\"}\n", f);
+        fclose(f);
+        return 0;
+    }
 
     const nnx_experiment *e = t->e;
     bool diverged = e->optim.lr >= 0.1;
@@ -150,7 +164,6 @@ static int synth_run(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
     if (nnx_json_writer_finish(&w, err) < 0)
         return -1;
     char *text = nnx_json_writer_take(&w);
-    char path[1024];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -555,6 +568,33 @@ static void a_search_killed_whole_resumes_where_it_stopped(void **state)
     nnx_search_result_free(&ref);
 }
 
+static void an_interrupted_trial_with_resume_state_is_continued(void **state)
+{
+    fixture *f = *state;
+    nnx_search_result ref, r;
+    assert_int_equal(search(f, "small", "ref", 2, &ref), 0);
+    unlink(f->s.log);
+    snprintf(f->s.stop_name, sizeof f->s.stop_name, "lr=0.01");
+    snprintf(f->s.stop_mark, sizeof f->s.stop_mark, "%s/stopped", f->tmp);
+    assert_int_equal(search(f, "small", "c", 2, &r), 0);
+    assert_string_equal(row_named(&r, "lr=0.01")->status, "interrupted");
+    assert_string_equal(row_named(&r, "lr=0.01")->message, "Ctrl-C");
+    nnx_search_result_free(&r);
+    unlink(f->s.log);
+    assert_int_equal(search(f, "small", "c", 2, &r), 0);
+    assert_int_equal(r.ran, 1);
+    assert_int_equal(log_lines(f, "lr=0.01 1 cont"), 1);    /* its directory kept, told to continue */
+    char *a = slurp(f, "ref", "trials.csv"), *b = slurp(f, "c", "trials.csv");
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    nnx_search_result_free(&r);
+    nnx_search_result_free(&ref);
+    /* a killed worker leaves no resume.state: its directory is emptied, not continued */
+    assert_int_equal(log_lines(f, "stale-state"), 0);
+    assert_int_equal(log_lines(f, "cont-without-state"), 0);
+}
+
 static void a_trial_that_cannot_start_is_a_failed_row(void **state)
 {
     fixture *f = *state;
@@ -690,6 +730,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(staged_carries_winners_forward_and_reuses_points, setup, teardown),
         cmocka_unit_test_setup_teardown(a_killed_worker_is_recorded_then_resumed, setup, teardown),
         cmocka_unit_test_setup_teardown(a_search_killed_whole_resumes_where_it_stopped, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_interrupted_trial_with_resume_state_is_continued, setup, teardown),
         cmocka_unit_test_setup_teardown(a_trial_that_cannot_start_is_a_failed_row, setup, teardown),
         cmocka_unit_test_setup_teardown(another_experiment_in_the_directory_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(a_trial_that_does_not_check_stops_the_search_before_training, setup, teardown),
