@@ -39,10 +39,8 @@ static inline float sigmoid_vec(float x)
     return 1.0f / (1.0f + exp_vec(-x));
 }
 
-const float *nnx_act_forward(nnx_layer *L, const float *restrict x, int n)
+void nnx_act_apply(const nnx_layer *L, const float *restrict x, float *restrict y, size_t m)
 {
-    float *restrict y = L->out;
-    const size_t m = (size_t)n * L->out_size;
     const float a = L->info.a;
     switch (L->info.act) {
     case NNX_ACT_RELU:
@@ -74,15 +72,17 @@ const float *nnx_act_forward(nnx_layer *L, const float *restrict x, int n)
             y[i] = x[i] * sigmoid_vec(a * x[i]);
         break;
     }
-    return y;
 }
 
-const float *nnx_act_backward(nnx_layer *L, const float *restrict dy, float *restrict dx, int n)
+const float *nnx_act_forward(nnx_layer *L, const float *x, int n)
 {
-    if (!dx)
-        return NULL;
-    const float *restrict x = L->x, *restrict y = L->y;
-    const size_t m = (size_t)n * L->out_size;
+    nnx_act_apply(L, x, L->out, (size_t)n * L->out_size);
+    return L->out;
+}
+
+void nnx_act_grad(const nnx_layer *L, const float *restrict x, const float *restrict y,
+                  const float *restrict dy, float *restrict dx, size_t m)
+{
     const float a = L->info.a;
     switch (L->info.act) {
     case NNX_ACT_RELU:
@@ -119,5 +119,12 @@ const float *nnx_act_backward(nnx_layer *L, const float *restrict dy, float *res
         }
         break;
     }
+}
+
+const float *nnx_act_backward(nnx_layer *L, const float *dy, float *dx, int n)
+{
+    if (!dx)
+        return NULL;
+    nnx_act_grad(L, L->x, L->y, dy, dx, (size_t)n * L->out_size);
     return dx;
 }

@@ -1,17 +1,23 @@
 /* conv.c — 2-D convolution (square kernel, stride, zero padding) as im2col
- * followed by one cblas_sgemm over the whole batch.
+ * followed by cblas_sgemm, a chunk of samples at a time.
  *
- * The column matrix (L->ws) is [C·k·k][n·OH·OW]: row (c, ki, kj) holds, for
- * every sample and output pixel, the input value under that kernel tap.  Then
- * Y[F][n·OH·OW] = W[F][C·k·k] · col, which is the CNHW layout directly.
- * Backward: dW = dY · colᵀ, then the same buffer receives dcol = Wᵀ · dY,
- * which col2im scatters back onto the input.  A 1×1 convolution with stride 1
- * and no padding on a CNHW input uses the input itself as the column matrix.
+ * For a chunk of m samples the column matrix (L->ws) is [C·k·k][m·OH·OW]:
+ * row (c, ki, kj) holds, for every sample and output pixel, the input value
+ * under that kernel tap.  Then Y[F][chunk columns] = W[F][C·k·k] · col, written
+ * straight into the CNHW output (whose rows are [F][n·OH·OW]).  Chunks are
+ * sized so the column matrix stays in the L2 cache (about CHUNK_BYTES)
+ * rather than streaming a whole batch's worth through memory.
+ * Backward, per chunk: im2col again, dW += dY·colᵀ, then the same buffer
+ * receives dcol = Wᵀ·dY, which col2im scatters back onto the input.  A 1×1
+ * convolution with stride 1 and no padding on a CNHW input uses the input
+ * itself as the column matrix, whole batch at once.
  */
 #include <cblas.h>
 #include <string.h>
 
 #include "rt/layer.h"
+
+#define CHUNK_BYTES (512 * 1024)
 
 typedef struct geom {
     int c, h, w, k, stride, pad, oh, ow;
@@ -50,31 +56,40 @@ static bool is_pointwise(const nnx_layer *L)
         && L->in_layout == NNX_CNHW;
 }
 
-static void im2col(const geom *g, const float *restrict x, float *restrict col, int n)
+/* Both loops visit one input plane (sample s, channel c) at a time and all k·k
+ * taps of it, so the plane stays in L1 while its rows of col are written or
+ * read. */
+/* Columns of samples s0 .. s0+m-1 into col ([C·k·k][m·OH·OW]). */
+static void im2col(const geom *g, const float *restrict x, float *restrict col, int s0, int m)
 {
-    const size_t ohw = (size_t)g->oh * g->ow, ncols = (size_t)n * ohw;
+    const size_t ohw = (size_t)g->oh * g->ow, ncols = (size_t)m * ohw;
     for (int c = 0; c < g->c; c++)
-        for (int ki = 0; ki < g->k; ki++)
-            for (int kj = 0; kj < g->k; kj++) {
-                float *restrict row = col + ((size_t)(c * g->k + ki) * g->k + kj) * ncols;
-                int lo, hi;
-                valid_cols(g, kj, &lo, &hi);
-                for (int s = 0; s < n; s++) {
-                    const float *restrict plane = x + s * g->ss + c * g->cs;
+        for (int s = 0; s < m; s++) {
+            const float *restrict plane = x + (s0 + s) * g->ss + c * g->cs;
+            for (int ki = 0; ki < g->k; ki++)
+                for (int kj = 0; kj < g->k; kj++) {
+                    float *restrict seg =
+                        col + ((size_t)(c * g->k + ki) * g->k + kj) * ncols + s * ohw;
+                    int lo, hi;
+                    valid_cols(g, kj, &lo, &hi);
                     for (int oh = 0; oh < g->oh; oh++) {
-                        float *restrict d = row + s * ohw + (size_t)oh * g->ow;
+                        float *restrict d = seg + (size_t)oh * g->ow;
                         int ih = oh * g->stride - g->pad + ki;
                         if (ih < 0 || ih >= g->h || lo == hi) {
-                            memset(d, 0, (size_t)g->ow * sizeof *d);
+                            for (int ow = 0; ow < g->ow; ow++)
+                                d[ow] = 0.0f;
                             continue;
                         }
-                        /* input column of output column lo; >= 0 by valid_cols */
+                        /* input column of output column lo; >= 0 by valid_cols.
+                         * Rows are short (a few dozen floats): plain loops
+                         * beat calls to memcpy here. */
                         const float *restrict src =
                             plane + (size_t)ih * g->w + (lo * g->stride - g->pad + kj);
                         for (int ow = 0; ow < lo; ow++)
                             d[ow] = 0.0f;
                         if (g->stride == 1)
-                            memcpy(d + lo, src, (size_t)(hi - lo) * sizeof *d);
+                            for (int t = 0; t < hi - lo; t++)
+                                d[lo + t] = src[t];
                         else
                             for (int ow = lo; ow < hi; ow++)
                                 d[ow] = src[(ow - lo) * g->stride];
@@ -82,46 +97,68 @@ static void im2col(const geom *g, const float *restrict x, float *restrict col, 
                             d[ow] = 0.0f;
                     }
                 }
-            }
+        }
 }
 
-static void col2im(const geom *g, const float *restrict col, float *restrict dx, int n)
+/* The sum over taps of col ([C·k·k][m·OH·OW]) onto the planes of samples
+ * s0 .. s0+m-1 of dx, which it overwrites. */
+static void col2im(const geom *g, const float *restrict col, float *restrict dx, int s0, int m)
 {
-    const size_t ohw = (size_t)g->oh * g->ow, ncols = (size_t)n * ohw;
+    const size_t ohw = (size_t)g->oh * g->ow, ncols = (size_t)m * ohw;
     const size_t hw = (size_t)g->h * g->w;
-    memset(dx, 0, (size_t)n * g->c * hw * sizeof *dx);
     for (int c = 0; c < g->c; c++)
-        for (int ki = 0; ki < g->k; ki++)
-            for (int kj = 0; kj < g->k; kj++) {
-                const float *restrict row = col + ((size_t)(c * g->k + ki) * g->k + kj) * ncols;
-                int lo, hi;
-                valid_cols(g, kj, &lo, &hi);
-                for (int s = 0; s < n; s++) {
-                    float *restrict plane = dx + s * g->ss + c * g->cs;
+        for (int s = 0; s < m; s++) {
+            float *restrict plane = dx + (s0 + s) * g->ss + c * g->cs;
+            memset(plane, 0, hw * sizeof *plane);
+            for (int ki = 0; ki < g->k; ki++)
+                for (int kj = 0; kj < g->k; kj++) {
+                    const float *restrict seg =
+                        col + ((size_t)(c * g->k + ki) * g->k + kj) * ncols + s * ohw;
+                    int lo, hi;
+                    valid_cols(g, kj, &lo, &hi);
                     for (int oh = 0; oh < g->oh; oh++) {
                         int ih = oh * g->stride - g->pad + ki;
                         if (ih < 0 || ih >= g->h || lo == hi)
                             continue;
-                        const float *restrict d = row + s * ohw + (size_t)oh * g->ow;
+                        const float *restrict d = seg + (size_t)oh * g->ow + lo;
                         float *restrict dst =
                             plane + (size_t)ih * g->w + (lo * g->stride - g->pad + kj);
-                        for (int ow = lo; ow < hi; ow++)
-                            dst[(ow - lo) * g->stride] += d[ow];
+                        const int m = hi - lo;
+                        if (g->stride == 1)
+                            for (int t = 0; t < m; t++)
+                                dst[t] += d[t];
+                        else
+                            for (int t = 0; t < m; t++)
+                                dst[t * g->stride] += d[t];
                     }
                 }
-            }
+        }
+}
+
+/* Samples per chunk: as many as keep the column matrix near CHUNK_BYTES. */
+static int chunk_samples(const nnx_layer *L, int max_batch)
+{
+    const nnx_layer_info *li = &L->info;
+    size_t per = (size_t)li->in_c * li->kernel * li->kernel * li->out_h * li->out_w
+               * sizeof(float);
+    size_t m = CHUNK_BYTES / per;
+    if (m < 1)
+        m = 1;
+    return m < (size_t)max_batch ? (int)m : max_batch;
+}
+
+size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch)
+{
+    const nnx_layer_info *li = &L->info;
+    return (size_t)li->in_c * li->kernel * li->kernel * li->out_h * li->out_w
+         * (size_t)chunk_samples(L, max_batch);
 }
 
 const float *nnx_conv_forward(nnx_layer *L, const float *x, int n)
 {
     geom g = geometry(L, n);
-    const int f = L->info.units, ckk = g.c * g.k * g.k;
-    const int ncols = n * g.oh * g.ow;
-    const float *col = x;
-    if (!is_pointwise(L)) {
-        im2col(&g, x, L->ws, n);
-        col = L->ws;
-    }
+    const int f = L->info.units, ckk = g.c * g.k * g.k, ohw = g.oh * g.ow;
+    const int ncols = n * ohw;
     float *restrict y = L->out;
     float beta = 0.0f;
     if (L->info.bias) {
@@ -134,31 +171,52 @@ const float *nnx_conv_forward(nnx_layer *L, const float *x, int n)
         }
         beta = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, f, ncols, ckk,
-                1.0f, L->w, ckk, col, ncols, beta, y, ncols);
+    if (is_pointwise(L)) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, f, ncols, ckk,
+                    1.0f, L->w, ckk, x, ncols, beta, y, ncols);
+        return y;
+    }
+    const int chunk = chunk_samples(L, n);
+    for (int s0 = 0; s0 < n; s0 += chunk) {
+        int m = n - s0 < chunk ? n - s0 : chunk;
+        im2col(&g, x, L->ws, s0, m);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, f, m * ohw, ckk,
+                    1.0f, L->w, ckk, L->ws, m * ohw, beta, y + (size_t)s0 * ohw, ncols);
+    }
     return y;
 }
 
 const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n)
 {
     geom g = geometry(L, n);
-    const int f = L->info.units, ckk = g.c * g.k * g.k;
-    const int ncols = n * g.oh * g.ow;
-    const bool pointwise = is_pointwise(L);
-    const float *col = pointwise ? L->x : L->ws;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, f, ckk, ncols,
-                1.0f, dy, ncols, col, ncols, 0.0f, L->gw, ckk);
+    const int f = L->info.units, ckk = g.c * g.k * g.k, ohw = g.oh * g.ow;
+    const int ncols = n * ohw;
     if (L->info.bias) {
         float *db = L->gw + (size_t)f * ckk;
         for (int i = 0; i < f; i++)
             db[i] = (float)nnx_sum_floats(dy + (size_t)i * ncols, (size_t)ncols);
     }
-    if (!dx)
-        return NULL;
-    float *dcol = pointwise ? dx : L->ws;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, ncols, f,
-                1.0f, L->w, ckk, dy, ncols, 0.0f, dcol, ncols);
-    if (!pointwise)
-        col2im(&g, dcol, dx, n);
+    if (is_pointwise(L)) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, f, ckk, ncols,
+                    1.0f, dy, ncols, L->x, ncols, 0.0f, L->gw, ckk);
+        if (!dx)
+            return NULL;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, ncols, f,
+                    1.0f, L->w, ckk, dy, ncols, 0.0f, dx, ncols);
+        return dx;
+    }
+    const int chunk = chunk_samples(L, n);
+    for (int s0 = 0; s0 < n; s0 += chunk) {
+        int m = n - s0 < chunk ? n - s0 : chunk;
+        const float *dyc = dy + (size_t)s0 * ohw;
+        im2col(&g, L->x, L->ws, s0, m);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, f, ckk, m * ohw,
+                    1.0f, dyc, ncols, L->ws, m * ohw, s0 ? 1.0f : 0.0f, L->gw, ckk);
+        if (!dx)
+            continue;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, m * ohw, f,
+                    1.0f, L->w, ckk, dyc, ncols, 0.0f, L->ws, m * ohw);
+        col2im(&g, L->ws, dx, s0, m);
+    }
     return dx;
 }

@@ -38,11 +38,14 @@ typedef struct nnx_layer {
     nnx_layer_info info;
     int in_size, out_size;          /* floats per sample */
     enum nnx_layout in_layout, out_layout;
+    bool fused;                     /* batch norm + the activation after it, run
+                                       as one pass by norm.c (set by compile) */
 
     /* Set by compile: slices of the net's buffers. */
     float *w, *gw, *st;             /* params, grads, state of this layer */
-    float *out;                     /* max_batch × out_size, or NULL when the
-                                       output may alias the input */
+    float *out;                     /* max_batch × out_size, or NULL for flatten
+                                       of NCHW (a view of its input) and a fused
+                                       batch norm (it writes the activation's) */
     float *ws;                      /* workspace, see each kind */
     int32_t *idx;                   /* maxpool: argmax inside each input plane */
 
@@ -85,12 +88,18 @@ size_t nnx_layer_ws_floats(const nnx_layer *L, int max_batch);
  * through, or NULL when dx was NULL). */
 const float *nnx_dense_forward(nnx_layer *L, const float *x, int n);
 const float *nnx_dense_backward(nnx_layer *L, const float *dy, float *dx, int n);
+size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch);
 const float *nnx_conv_forward(nnx_layer *L, const float *x, int n);
 const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n);
 const float *nnx_pool_forward(nnx_layer *L, const float *x, int n);
 const float *nnx_pool_backward(nnx_layer *L, const float *dy, float *dx, int n);
+size_t nnx_batchnorm_ws_floats(const nnx_layer *L);
 const float *nnx_batchnorm_forward(nnx_layer *L, const float *x, int n, bool train);
 const float *nnx_batchnorm_backward(nnx_layer *L, const float *dy, float *dx, int n);
+/* An activation over any span: y = f(x), and dx = dy·f'(x) given x and y. */
+void nnx_act_apply(const nnx_layer *L, const float *x, float *y, size_t m);
+void nnx_act_grad(const nnx_layer *L, const float *x, const float *y, const float *dy,
+                  float *dx, size_t m);
 const float *nnx_act_forward(nnx_layer *L, const float *x, int n);
 const float *nnx_act_backward(nnx_layer *L, const float *dy, float *dx, int n);
 const float *nnx_dropout_forward(nnx_layer *L, const float *x, int n, bool train, nnx_rng *rng);

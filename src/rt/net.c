@@ -1,5 +1,6 @@
 /* net.c — building a network layer by layer, checking shapes, allocating it
  * once, and running the layers in order (forward) and in reverse (backward). */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,9 +297,10 @@ static void lay_out(nnx_net *net, carver *cv)
         size_t o = (size_t)L->out_size;
         if (o > widest)
             widest = o;
-        /* Layers that may hand their input through need no buffer of their
-         * own: flatten of NCHW, dropout in eval (it gets one for training). */
-        bool aliases = L->info.kind == NNX_LAYER_FLATTEN && L->in_layout == NNX_NCHW;
+        /* No buffer of its own for flatten of NCHW (a view) or a batch norm
+         * fused with its activation (it writes the activation's output). */
+        bool aliases = (L->info.kind == NNX_LAYER_FLATTEN && L->in_layout == NNX_NCHW)
+                    || (L->info.kind == NNX_LAYER_BATCHNORM && L->fused);
         L->out = aliases ? NULL : carve(cv, mb * o * sizeof(float));
         size_t ws = nnx_layer_ws_floats(L, net->max_batch);
         L->ws = ws ? carve(cv, ws * sizeof(float)) : NULL;
@@ -322,8 +324,23 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
         return nnx_rt_fail(err, "the network has no layers");
     if (max_batch < 1 || max_batch > MAX_BATCH)
         return nnx_rt_fail(err, "max batch must be in [1, %d], not %d", MAX_BATCH, max_batch);
+    /* Matrix products take int dimensions: every batch-wide matrix must fit. */
+    if ((int64_t)max_batch * nnx_net_in_size(net) > INT_MAX)
+        return nnx_rt_fail(err, "a batch of %d inputs of %d floats is too large",
+                           max_batch, nnx_net_in_size(net));
+    for (int i = 0; i < net->nlayers; i++) {
+        const nnx_layer *L = &net->layers[i];
+        if ((int64_t)max_batch * L->out_size > INT_MAX)
+            return nnx_rt_fail(err, "layer %d (%s): a batch of %d outputs of %d floats is "
+                               "too large", i + 1, L->info.name, max_batch, L->out_size);
+    }
 
     net->max_batch = max_batch;
+    /* A batch norm followed by an activation runs as one pass (norm.c). */
+    for (int i = 0; i + 1 < net->nlayers; i++)
+        if (net->layers[i].info.kind == NNX_LAYER_BATCHNORM
+            && net->layers[i + 1].info.kind == NNX_LAYER_ACT)
+            net->layers[i].fused = net->layers[i + 1].fused = true;
     carver cv = {0};
     lay_out(net, &cv);
     size_t np = net->nparams ? net->nparams : 1, ns = net->nstate ? net->nstate : 1;
@@ -380,7 +397,9 @@ const float *nnx_net_forward(nnx_net *net, const float *x, int n, bool train)
         case NNX_LAYER_FLATTEN:   cur = nnx_flatten_forward(L, cur, n); break;
         case NNX_LAYER_DROPOUT:   cur = nnx_dropout_forward(L, cur, n, train, &net->dropout_rng); break;
         case NNX_LAYER_BATCHNORM: cur = nnx_batchnorm_forward(L, cur, n, train); break;
-        case NNX_LAYER_ACT:       cur = nnx_act_forward(L, cur, n); break;
+        case NNX_LAYER_ACT:       /* when fused, the batch norm before wrote it */
+            cur = L->fused ? L->out : nnx_act_forward(L, cur, n);
+            break;
         }
         L->y = cur;
     }
@@ -419,7 +438,10 @@ int nnx_net_backward(nnx_net *net, const float *dlogits)
         case NNX_LAYER_FLATTEN:   dy = nnx_flatten_backward(L, dy, dx, n); break;
         case NNX_LAYER_DROPOUT:   dy = nnx_dropout_backward(L, dy, dx, n); break;
         case NNX_LAYER_BATCHNORM: dy = nnx_batchnorm_backward(L, dy, dx, n); break;
-        case NNX_LAYER_ACT:       dy = nnx_act_backward(L, dy, dx, n); break;
+        case NNX_LAYER_ACT:       /* when fused, the batch norm before does it */
+            if (!L->fused)
+                dy = nnx_act_backward(L, dy, dx, n);
+            break;
         }
     }
     net->last_dinput = net->want_dinput ? dy : NULL;
@@ -446,20 +468,25 @@ const float *nnx_flatten_backward(nnx_layer *L, const float *dy, float *dx, int 
     return dx;
 }
 
+/* Planes are short (tens of floats): a plain loop beats a call to memcpy. */
+static void copy_plane(float *restrict dst, const float *restrict src, int hw)
+{
+    for (int i = 0; i < hw; i++)
+        dst[i] = src[i];
+}
+
 void nnx_cnhw_to_nchw(const float *restrict src, float *restrict dst, int n, int c, int hw)
 {
-    for (int ch = 0; ch < c; ch++)
-        for (int s = 0; s < n; s++)
-            memcpy(dst + ((size_t)s * c + ch) * hw, src + ((size_t)ch * n + s) * hw,
-                   (size_t)hw * sizeof(float));
+    for (int s = 0; s < n; s++)
+        for (int ch = 0; ch < c; ch++)
+            copy_plane(dst + ((size_t)s * c + ch) * hw, src + ((size_t)ch * n + s) * hw, hw);
 }
 
 void nnx_nchw_to_cnhw(const float *restrict src, float *restrict dst, int n, int c, int hw)
 {
-    for (int ch = 0; ch < c; ch++)
-        for (int s = 0; s < n; s++)
-            memcpy(dst + ((size_t)ch * n + s) * hw, src + ((size_t)s * c + ch) * hw,
-                   (size_t)hw * sizeof(float));
+    for (int s = 0; s < n; s++)
+        for (int ch = 0; ch < c; ch++)
+            copy_plane(dst + ((size_t)ch * n + s) * hw, src + ((size_t)s * c + ch) * hw, hw);
 }
 
 /* --- queries --------------------------------------------------------------- */
@@ -483,10 +510,10 @@ size_t nnx_layer_ws_floats(const nnx_layer *L, int max_batch)
     switch (I->kind) {
     case NNX_LAYER_DENSE:      /* NCHW copy of a CNHW input */
         return L->in_layout == NNX_CNHW ? mb * (size_t)L->in_size : 0;
-    case NNX_LAYER_CONV:       /* im2col matrix [C·k·k][n·OH·OW] */
-        return (size_t)I->in_c * I->kernel * I->kernel * mb * I->out_h * I->out_w;
-    case NNX_LAYER_BATCHNORM:  /* 5 per-channel floats, 2 per-channel doubles */
-        return 10 * (size_t)I->in_c;
+    case NNX_LAYER_CONV:       /* im2col matrix of one chunk of samples */
+        return nnx_conv_ws_floats(L, max_batch);
+    case NNX_LAYER_BATCHNORM:
+        return nnx_batchnorm_ws_floats(L);
     case NNX_LAYER_DROPOUT:    /* the mask, already scaled */
         return mb * (size_t)L->out_size;
     default:

@@ -5,10 +5,16 @@
  * batch variance; then running = (1-m)·running + m·batch, using the unbiased
  * variance for the running one.  Eval: μ and σ² are the running statistics.
  *
- * Workspace (L->ws, 10·C floats): mean[C] and inv_std[C] used by the last
- * forward, scale[C] and shift[C] (y = x·scale + shift; backward reuses them
- * and coef[C] for dx = scale·dy + shift·x + coef), then two double
- * accumulators[C] for the sums.  Sums use 16 float lanes per plane (which GCC
+ * Workspace (L->ws, 10·C floats, see nnx_batchnorm_ws_floats): mean[C] and
+ * inv_std[C] used by the last forward, scale[C] and shift[C] (y = x·scale +
+ * shift; backward reuses them and coef[C] for dx = scale·dy + shift·x + coef),
+ * then two double accumulators[C] for the sums, then (fused only) two tiles.
+ *
+ * Fused with the activation after it (L->fused, set by compile): forward
+ * writes act(x·scale + shift) straight into the activation layer's output, a
+ * plane or row at a time through a tile, so the normalised tensor never goes
+ * to memory; backward gets d(loss)/d(act output), recomputes the normalised
+ * values a tile at a time and takes the activation's derivative on the way.  Sums use 16 float lanes per plane (which GCC
  * vectorises) added into doubles per channel; the variance is taken around
  * the channel's first value, so a large mean does not cancel it away.
  */
@@ -74,7 +80,15 @@ typedef struct bn_view {
     bool flat;                    /* NCHW with hw == 1: rows of features */
     float *mean, *inv_std, *scale, *shift, *coef;
     double *acc1, *acc2;
+    float *tile_z, *tile_dz;      /* fused: one row (flat) or plane, each */
 } bn_view;
+
+size_t nnx_batchnorm_ws_floats(const nnx_layer *L)
+{
+    size_t c = (size_t)L->info.in_c, hw = (size_t)L->info.in_h * L->info.in_w;
+    size_t tile = (L->in_layout == NNX_NCHW && hw == 1) ? c : hw;
+    return 10 * c + (L->fused ? 2 * tile : 0);
+}
 
 static bn_view view(nnx_layer *L, int n)
 {
@@ -91,6 +105,9 @@ static bn_view view(nnx_layer *L, int n)
     v.coef = L->ws + 4 * v.c;
     v.acc1 = (double *)(void *)(L->ws + 6 * v.c);   /* 8-byte aligned */
     v.acc2 = v.acc1 + v.c;
+    size_t tile = v.flat ? (size_t)v.c : (size_t)v.hw;
+    v.tile_z = L->fused ? L->ws + 10 * v.c : NULL;
+    v.tile_dz = L->fused ? v.tile_z + tile : NULL;
     return v;
 }
 
@@ -129,6 +146,85 @@ static void batch_moments(const bn_view *v, const float *restrict x, int n)
     }
 }
 
+/* scale = γ/σ and shift = β - μ·scale from the statistics in use. */
+static void affine(const bn_view *v, const float *gamma, const float *beta)
+{
+    for (int ch = 0; ch < v->c; ch++) {
+        v->scale[ch] = gamma[ch] * v->inv_std[ch];
+        v->shift[ch] = beta[ch] - v->mean[ch] * v->scale[ch];
+    }
+}
+
+/* y = act(x·scale + shift) into the activation layer's output (L + 1). */
+static const float *forward_fused(nnx_layer *L, const bn_view *v, const float *restrict x, int n)
+{
+    const nnx_layer *A = L + 1;
+    float *restrict y = A->out, *restrict z = v->tile_z;
+    const float *restrict scale = v->scale, *restrict shift = v->shift;
+    if (v->flat) {
+        const int c = v->c;
+        for (int r = 0; r < n; r++) {
+            const float *restrict xr = x + (size_t)r * c;
+            for (int f = 0; f < c; f++)
+                z[f] = xr[f] * scale[f] + shift[f];
+            nnx_act_apply(A, z, y + (size_t)r * c, (size_t)c);
+        }
+    } else {
+        for (int ch = 0; ch < v->c; ch++)
+            for (int s = 0; s < n; s++) {
+                size_t off = s * v->ss + ch * v->cs;
+                const float *restrict xp = x + off;
+                const float a = scale[ch], b = shift[ch];
+                for (int i = 0; i < v->hw; i++)
+                    z[i] = xp[i] * a + b;
+                nnx_act_apply(A, z, y + off, (size_t)v->hw);
+            }
+    }
+    return y;
+}
+
+/* Fused backward, first pass: dz = d(loss)/d(normalised) from dy = d(loss)/d(act
+ * output), a tile at a time; Σ dz and Σ dz·(x - μ) per channel; dz kept in
+ * dx when dx is wanted. */
+static void grad_sums_fused(nnx_layer *L, const bn_view *v, const float *restrict dy,
+                            float *restrict dx, int n)
+{
+    const nnx_layer *A = L + 1;
+    const float *restrict x = L->x, *restrict y = A->y;
+    const float *restrict scale = v->scale, *restrict shift = v->shift, *restrict mean = v->mean;
+    double *restrict sdy = v->acc1, *restrict sdyx = v->acc2;
+    float *restrict z = v->tile_z, *restrict dz = v->tile_dz;
+    if (v->flat) {
+        const int c = v->c;
+        for (int r = 0; r < n; r++) {
+            size_t off = (size_t)r * c;
+            const float *restrict xr = x + off;
+            for (int f = 0; f < c; f++)
+                z[f] = xr[f] * scale[f] + shift[f];
+            nnx_act_grad(A, z, y + off, dy + off, dz, (size_t)c);
+            for (int f = 0; f < c; f++) {
+                sdy[f] += dz[f];
+                sdyx[f] += (double)dz[f] * (xr[f] - mean[f]);
+            }
+            if (dx)
+                memcpy(dx + off, dz, (size_t)c * sizeof *dz);
+        }
+    } else {
+        for (int ch = 0; ch < v->c; ch++)
+            for (int s = 0; s < n; s++) {
+                size_t off = s * v->ss + ch * v->cs;
+                const float *restrict xp = x + off;
+                const float a = scale[ch], b = shift[ch];
+                for (int i = 0; i < v->hw; i++)
+                    z[i] = xp[i] * a + b;
+                nnx_act_grad(A, z, y + off, dy + off, dz, (size_t)v->hw);
+                plane_grad_sums(dz, xp, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
+                if (dx)
+                    memcpy(dx + off, dz, (size_t)v->hw * sizeof *dz);
+            }
+    }
+}
+
 const float *nnx_batchnorm_forward(nnx_layer *L, const float *restrict x, int n, bool train)
 {
     bn_view v = view(L, n);
@@ -153,10 +249,9 @@ const float *nnx_batchnorm_forward(nnx_layer *L, const float *restrict x, int n,
             v.inv_std[ch] = 1.0f / sqrtf(run_var[ch] + eps);
         }
     }
-    for (int ch = 0; ch < c; ch++) {
-        v.scale[ch] = gamma[ch] * v.inv_std[ch];
-        v.shift[ch] = beta[ch] - v.mean[ch] * v.scale[ch];
-    }
+    affine(&v, gamma, beta);
+    if (L->fused)
+        return forward_fused(L, &v, x, n);
     float *restrict y = L->out;
     const float *restrict scale = v.scale, *restrict shift = v.shift;
     if (v.flat) {
@@ -180,8 +275,22 @@ const float *nnx_batchnorm_forward(nnx_layer *L, const float *restrict x, int n,
     return y;
 }
 
-const float *nnx_batchnorm_backward(nnx_layer *L, const float *restrict dy, float *restrict dx,
-                                    int n)
+/* d = a·g + b·x + c, out of place and in place (d is g). */
+static void scale_into(float *restrict d, const float *restrict g, const float *restrict x,
+                       int len, float a, float b, float c)
+{
+    for (int i = 0; i < len; i++)
+        d[i] = a * g[i] + b * x[i] + c;
+}
+
+static void scale_in_place(float *restrict d, const float *restrict x, int len,
+                           float a, float b, float c)
+{
+    for (int i = 0; i < len; i++)
+        d[i] = a * d[i] + b * x[i] + c;
+}
+
+const float *nnx_batchnorm_backward(nnx_layer *L, const float *dy, float *dx, int n)
 {
     bn_view v = view(L, n);
     const int c = v.c;
@@ -192,7 +301,13 @@ const float *nnx_batchnorm_backward(nnx_layer *L, const float *restrict dy, floa
     const float *restrict mean = v.mean;
     memset(sdy, 0, (size_t)c * sizeof *sdy);
     memset(sdyx, 0, (size_t)c * sizeof *sdyx);
-    if (v.flat) {
+    if (L->fused) {
+        /* d(loss)/d(normalised) goes to dx; the pass below then reads it
+         * from there, in place. */
+        affine(&v, gamma, L->w + c);
+        grad_sums_fused(L, &v, dy, dx, n);
+        dy = dx;
+    } else if (v.flat) {
         for (int r = 0; r < n; r++) {
             const float *restrict g = dy + (size_t)r * c, *restrict xr = x + (size_t)r * c;
             for (int f = 0; f < c; f++) {
@@ -229,20 +344,23 @@ const float *nnx_batchnorm_backward(nnx_layer *L, const float *restrict dy, floa
         return NULL;
     if (v.flat) {
         for (int r = 0; r < n; r++) {
-            const float *restrict g = dy + (size_t)r * c, *restrict xr = x + (size_t)r * c;
-            float *restrict d = dx + (size_t)r * c;
-            for (int f = 0; f < c; f++)
-                d[f] = A[f] * g[f] + B[f] * xr[f] + C[f];
+            size_t off = (size_t)r * c;
+            if (dy == dx)
+                for (int f = 0; f < c; f++)
+                    dx[off + f] = A[f] * dx[off + f] + B[f] * x[off + f] + C[f];
+            else
+                for (int f = 0; f < c; f++)
+                    dx[off + f] = A[f] * dy[off + f] + B[f] * x[off + f] + C[f];
         }
     } else {
         for (int ch = 0; ch < c; ch++)
             for (int s = 0; s < n; s++) {
                 size_t off = s * v.ss + ch * v.cs;
-                const float *restrict g = dy + off, *restrict xp = x + off;
-                float *restrict d = dx + off;
                 const float a = A[ch], b = B[ch], cc = C[ch];
-                for (int i = 0; i < v.hw; i++)
-                    d[i] = a * g[i] + b * xp[i] + cc;
+                if (dy == dx)
+                    scale_in_place(dx + off, x + off, v.hw, a, b, cc);
+                else
+                    scale_into(dx + off, dy + off, x + off, v.hw, a, b, cc);
             }
     }
     return dx;

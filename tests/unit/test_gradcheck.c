@@ -330,6 +330,61 @@ static void batchnorm_conv_eval(void **state)
     nnx_net_free(net);
 }
 
+/* A batch norm not directly followed by an activation runs on its own; one
+ * that is runs fused with it (see norm.c): both are checked, in both modes. */
+static void batchnorm_unfused_train(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(5, 1, 1);
+    ok(nnx_net_add_dense(net, 4, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_dropout(net, 0.3f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_TANH, 0, &err), &err);
+    finish(net, 6, true, 1e-2, NULL);
+}
+
+static void batchnorm_conv_unfused_train(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(2, 4, 4);
+    ok(nnx_net_add_conv(net, 3, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_avgpool(net, 2, 2, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SIGMOID, 0, &err), &err);
+    ok(nnx_net_add_dense(net, 2, true, &err), &err);
+    finish(net, 3, true, 1e-2, NULL);
+}
+
+static void batchnorm_fused_eval(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(2, 4, 4);
+    ok(nnx_net_add_conv(net, 3, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_ELU, 1.0f, &err), &err);
+    ok(nnx_net_add_dense(net, 4, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_GELU, 0, &err), &err);
+    ok(nnx_net_add_dense(net, 2, true, &err), &err);
+    ok(nnx_net_compile(net, 3, 5, &err), &err);
+    for (int l = 0; l < nnx_net_nlayers(net); l++) {   /* running mean and var */
+        nnx_layer_info li;
+        nnx_net_layer_info(net, l, &li);
+        float *st = nnx_net_state(net) + li.state_off;
+        for (size_t i = 0; i < li.nstate / 2; i++) {
+            st[i] = 0.2f * (float)i - 0.1f;
+            st[li.nstate / 2 + i] = 0.6f + 0.1f * (float)i;
+        }
+    }
+    check_net(net, 3, false, 1e-2, NULL);
+    nnx_net_free(net);
+}
+
 static void dropout_fixed_mask(void **state)
 {
     (void)state;
@@ -596,6 +651,9 @@ int main(void)
         cmocka_unit_test(batchnorm_conv_train),
         cmocka_unit_test(batchnorm_conv_eval),
         cmocka_unit_test(batchnorm_on_image_input),
+        cmocka_unit_test(batchnorm_unfused_train),
+        cmocka_unit_test(batchnorm_conv_unfused_train),
+        cmocka_unit_test(batchnorm_fused_eval),
         cmocka_unit_test(dropout_fixed_mask),
         cmocka_unit_test(dropout_eval),
         cmocka_unit_test(conv_3x3_pad1),

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nnx/rt/loss.h"
 #include "nnx/rt/net.h"
 
 static void ok(int rc, const nnx_rt_error *err)
@@ -129,6 +130,12 @@ static void impossible_shapes_are_errors(void **state)
     assert_int_equal(nnx_net_backward(net, x), -1);   /* no forward yet */
     nnx_net_free(net);
 
+    /* batch-wide matrices must fit the BLAS's int dimensions */
+    nnx_net *big = nnx_net_new(1, 64, 64, &err);
+    ok(nnx_net_add_act(big, NNX_ACT_RELU, 0, &err), &err);
+    fails_with(nnx_net_compile(big, 1 << 20, 1, &err), &err, "too large");
+    nnx_net_free(big);
+
     nnx_net *empty = nnx_net_new(2, 1, 1, &err);
     assert_null(nnx_net_forward(empty, x, 1, true));  /* not compiled */
     nnx_net_free(empty);
@@ -188,6 +195,97 @@ static void conv_known_values(void **state)
     for (int i = 0; i < 4; i++)
         assert_float_equal(y[i], want2[i], 1e-6);
     nnx_net_free(net);
+}
+
+/* A direct convolution in double, for comparing the im2col path against: y,
+ * and for upstream gradient dy, dW, db and dx (all per the NCHW layout). */
+typedef struct conv_case {
+    int n, c, h, w, f, k, stride, pad;
+} conv_case;
+
+static void conv_reference(const conv_case *cc, const float *x, const float *wt, const float *b,
+                           const float *dy, double *y, double *dw, double *db, double *dx)
+{
+    int oh = (cc->h + 2 * cc->pad - cc->k) / cc->stride + 1;
+    int ow = (cc->w + 2 * cc->pad - cc->k) / cc->stride + 1;
+    size_t nw = (size_t)cc->f * cc->c * cc->k * cc->k;
+    memset(dw, 0, nw * sizeof *dw);
+    memset(db, 0, (size_t)cc->f * sizeof *db);
+    memset(dx, 0, (size_t)cc->n * cc->c * cc->h * cc->w * sizeof *dx);
+    for (int s = 0; s < cc->n; s++)
+        for (int f = 0; f < cc->f; f++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++) {
+                    size_t at = (((size_t)s * cc->f + f) * oh + i) * ow + j;
+                    double acc = b[f], g = dy[at];
+                    db[f] += g;
+                    for (int c = 0; c < cc->c; c++)
+                        for (int a = 0; a < cc->k; a++)
+                            for (int e = 0; e < cc->k; e++) {
+                                int ih = i * cc->stride - cc->pad + a;
+                                int iw = j * cc->stride - cc->pad + e;
+                                if (ih < 0 || ih >= cc->h || iw < 0 || iw >= cc->w)
+                                    continue;
+                                size_t xi = (((size_t)s * cc->c + c) * cc->h + ih) * cc->w + iw;
+                                size_t wi = (((size_t)f * cc->c + c) * cc->k + a) * cc->k + e;
+                                acc += (double)wt[wi] * x[xi];
+                                dw[wi] += g * x[xi];
+                                dx[xi] += g * wt[wi];
+                            }
+                    y[at] = acc;
+                }
+}
+
+static void close_to(const char *what, const float *got, const double *want, size_t m)
+{
+    double scale = 0;
+    for (size_t i = 0; i < m; i++)
+        scale = fmax(scale, fabs(want[i]));
+    for (size_t i = 0; i < m; i++)
+        if (fabs(got[i] - want[i]) > 1e-5 * scale + 1e-6)
+            fail_msg("%s[%zu] = %.7g, direct convolution gives %.7g", what, i,
+                     (double)got[i], want[i]);
+}
+
+/* Big planes make the runtime split the batch into chunks of one sample;
+ * every chunking must agree with the direct convolution. */
+static void conv_matches_direct_convolution_in_chunks(void **state)
+{
+    (void)state;
+    const conv_case cases[] = {
+        {3, 16, 32, 32, 3, 3, 1, 1},   /* 16·9·32·32·4 bytes a sample: one per chunk */
+        {5, 8, 40, 36, 2, 5, 2, 2},
+        {4, 2, 9, 9, 3, 3, 2, 0},      /* small: the whole batch in one chunk */
+    };
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        const conv_case *cc = &cases[t];
+        nnx_rt_error err;
+        nnx_net *net = nnx_net_new(cc->c, cc->h, cc->w, &err);
+        ok(nnx_net_add_conv(net, cc->f, cc->k, cc->stride, cc->pad, true, &err), &err);
+        ok(nnx_net_want_dinput(net, true, &err), &err);
+        ok(nnx_net_compile(net, cc->n, 9, &err), &err);
+        size_t in = (size_t)cc->n * nnx_net_in_size(net), out = (size_t)cc->n * nnx_net_out_size(net);
+        size_t nw = (size_t)cc->f * cc->c * cc->k * cc->k;
+        float *x = malloc(in * sizeof *x), *dy = malloc(out * sizeof *dy);
+        double *y = malloc(out * sizeof *y), *dw = malloc(nw * sizeof *dw);
+        double *db = malloc((size_t)cc->f * sizeof *db), *dx = malloc(in * sizeof *dx);
+        assert_true(x && dy && y && dw && db && dx);
+        for (size_t i = 0; i < in; i++)
+            x[i] = sinf(0.37f * (float)i);
+        for (size_t i = 0; i < out; i++)
+            dy[i] = cosf(0.11f * (float)i);
+        float *p = nnx_net_params(net);
+        for (size_t i = nw; i < nw + (size_t)cc->f; i++)
+            p[i] = 0.1f * (float)(i - nw);            /* biases too */
+        conv_reference(cc, x, p, p + nw, dy, y, dw, db, dx);
+        close_to("y", nnx_net_forward(net, x, cc->n, true), y, out);
+        assert_int_equal(nnx_net_backward(net, dy), 0);
+        close_to("dW", nnx_net_grads(net), dw, nw);
+        close_to("db", nnx_net_grads(net) + nw, db, (size_t)cc->f);
+        close_to("dx", nnx_net_dinput(net), dx, in);
+        free(x); free(dy); free(y); free(dw); free(db); free(dx);
+        nnx_net_free(net);
+    }
 }
 
 static void pools_known_values(void **state)
@@ -500,6 +598,39 @@ static void backward_overwrites_gradients(void **state)
     nnx_net_free(net);
 }
 
+/* Without want_dinput, backward stops at the first layer with parameters and
+ * skips its input gradient; the parameter gradients must not change. */
+static void input_gradient_is_optional(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *nets[2];
+    for (int k = 0; k < 2; k++) {
+        nets[k] = nnx_net_new(3, 4, 4, &err);
+        ok(nnx_net_add_batchnorm(nets[k], 0.1f, 1e-5f, &err), &err);   /* first, fused */
+        ok(nnx_net_add_act(nets[k], NNX_ACT_SWISH, 1, &err), &err);
+        ok(nnx_net_add_conv(nets[k], 2, 3, 1, 1, true, &err), &err);
+        ok(nnx_net_add_dense(nets[k], 3, true, &err), &err);
+        ok(nnx_net_want_dinput(nets[k], k == 1, &err), &err);
+        ok(nnx_net_compile(nets[k], 4, 8, &err), &err);
+    }
+    float x[4 * 48], dy[4 * 3];
+    for (int i = 0; i < 4 * 48; i++)
+        x[i] = sinf(0.7f * (float)i);
+    for (int i = 0; i < 4 * 3; i++)
+        dy[i] = cosf((float)i);
+    for (int k = 0; k < 2; k++) {
+        nnx_net_forward(nets[k], x, 4, true);
+        assert_int_equal(nnx_net_backward(nets[k], dy), 0);
+    }
+    assert_memory_equal(nnx_net_grads(nets[0]), nnx_net_grads(nets[1]),
+                        nnx_net_nparams(nets[0]) * sizeof(float));
+    assert_null(nnx_net_dinput(nets[0]));
+    assert_non_null(nnx_net_dinput(nets[1]));
+    nnx_net_free(nets[0]);
+    nnx_net_free(nets[1]);
+}
+
 static void snapshot_round_trip(void **state)
 {
     (void)state;
@@ -529,6 +660,66 @@ static void snapshot_round_trip(void **state)
     nnx_net_free(net);
 }
 
+/* 8×8 images of a horizontal (class 0) or vertical (class 1) bar in noise. */
+static void bars(nnx_rng *rng, float *x, int32_t *y, int n)
+{
+    for (int s = 0; s < n; s++) {
+        float *img = x + s * 64;
+        for (int i = 0; i < 64; i++)
+            img[i] = 0.3f * (float)nnx_rng_normal(rng);
+        y[s] = (int32_t)nnx_rng_below(rng, 2);
+        int at = (int)nnx_rng_below(rng, 8);
+        for (int i = 0; i < 8; i++)
+            img[y[s] ? i * 8 + at : at * 8 + i] += 1.0f;
+    }
+}
+
+/* The whole stack learns: a small CNN trained by plain SGD separates the
+ * bars, and evaluation mode (running statistics) agrees. */
+static void cnn_learns_bars(void **state)
+{
+    (void)state;
+    enum { B = 32, STEPS = 150, TEST = 256 };
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(1, 8, 8, &err);
+    ok(nnx_net_add_conv(net, 4, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_RELU, 0, &err), &err);
+    ok(nnx_net_add_maxpool(net, 2, 2, &err), &err);
+    ok(nnx_net_add_flatten(net, &err), &err);
+    ok(nnx_net_add_dropout(net, 0.1f, &err), &err);
+    ok(nnx_net_add_dense(net, 2, true, &err), &err);
+    ok(nnx_net_compile(net, TEST, 3, &err), &err);
+    nnx_rng rng;
+    nnx_rng_seed(&rng, 3, NNX_STREAM_DATA);
+    float *x = malloc(sizeof(float) * 64 * TEST);
+    int32_t y[TEST];
+    assert_non_null(x);
+    float first = 0, loss = 0;
+    for (int step = 0; step < STEPS; step++) {
+        bars(&rng, x, y, B);
+        const float *out = nnx_net_forward(net, x, B, true);
+        ok(nnx_loss_cross_entropy(out, y, B, 2, 0, &loss, nnx_net_dlogits(net), &err), &err);
+        if (step == 0)
+            first = loss;
+        assert_int_equal(nnx_net_backward(net, nnx_net_dlogits(net)), 0);
+        float *p = nnx_net_params(net);
+        const float *g = nnx_net_grads(net);
+        for (size_t i = 0; i < nnx_net_nparams(net); i++)
+            p[i] -= 0.1f * g[i];
+    }
+    assert_true(loss < 0.25f * first);
+    bars(&rng, x, y, TEST);
+    const float *out = nnx_net_forward(net, x, TEST, false);
+    int right = 0;
+    for (int s = 0; s < TEST; s++)
+        right += (out[2 * s + 1] > out[2 * s]) == (y[s] == 1);
+    if (right < TEST * 95 / 100)
+        fail_msg("held-out accuracy %d/%d", right, TEST);
+    free(x);
+    nnx_net_free(net);
+}
+
 static void flops_count_matrix_products(void **state)
 {
     (void)state;
@@ -552,6 +743,7 @@ int main(void)
         cmocka_unit_test(impossible_shapes_are_errors),
         cmocka_unit_test(dense_known_values),
         cmocka_unit_test(conv_known_values),
+        cmocka_unit_test(conv_matches_direct_convolution_in_chunks),
         cmocka_unit_test(pools_known_values),
         cmocka_unit_test(activations_known_values),
         cmocka_unit_test(batchnorm_train_normalises_and_updates_running),
@@ -560,7 +752,9 @@ int main(void)
         cmocka_unit_test(init_he_and_xavier),
         cmocka_unit_test(same_seed_same_bits),
         cmocka_unit_test(backward_overwrites_gradients),
+        cmocka_unit_test(input_gradient_is_optional),
         cmocka_unit_test(snapshot_round_trip),
+        cmocka_unit_test(cnn_learns_bars),
         cmocka_unit_test(flops_count_matrix_products),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,6 +35,10 @@
  * Tensors are row-major with the batch first: a batch of n samples of
  * shape C×H×W is n·C·H·W floats, sample-major, then channel, row, column.
  *
+ * A network is one thread's object: calls on it must not overlap.  Matrix
+ * products go through cblas_sgemm and may use the BLAS's own threads
+ * (nnx_blas_set_threads); everything else runs on the calling thread.
+ *
  * Layers and their parameter layout (offsets in nnx_net_layer_info):
  *   dense(units, bias)      W[units][in] then b[units]; a C×H×W input is read flat
  *   conv(filters, k, s, p)  W[filters][C][k][k] then b[filters]; square kernel,
@@ -51,6 +55,8 @@
  *                           variance, then running = (1-m)·running + m·batch with
  *                           the UNBIASED batch variance (PyTorch's rule).
  *                           Eval: normalise by the running statistics.
+ *                           (A training batch of one value per channel
+ *                           normalises to beta; PyTorch refuses it.)
  *   act(kind, a)            elementwise; `a` is leaky_relu's slope, elu's alpha,
  *                           swish's beta (ignored by the others).  gelu is the
  *                           exact erf form: x·Φ(x).
@@ -156,7 +162,8 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
 const float *nnx_net_forward(nnx_net *net, const float *x, int n, bool train);
 
 /* Back-propagate d(loss)/d(output) (n × output size floats, n of the last
- * forward) through the last forward pass.  OVERWRITES nnx_net_grads with
+ * forward) through the last forward pass, in the mode it ran in (batch norm
+ * in training mode differentiates through the batch statistics).  OVERWRITES nnx_net_grads with
  * this batch's gradient (it does not accumulate).  dlogits may alias
  * nnx_net_dlogits(net).  Returns 0, or -1 when no forward preceded it. */
 int nnx_net_backward(nnx_net *net, const float *dlogits);

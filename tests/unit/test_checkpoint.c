@@ -1,0 +1,260 @@
+/* test_checkpoint.c — save/load round trips bit-exactly; a different network,
+ * a truncated, corrupt or foreign file is a clear error that leaves the
+ * network untouched; saving leaves no temporary file behind. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nnx/rt/checkpoint.h"
+#include "nnx/rt/net.h"
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    strcpy(f->dir, "/tmp/nnx_ckpt_XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/w.nnxw", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char tmp[160];
+    snprintf(tmp, sizeof tmp, "%s.tmp", f->path);
+    remove(f->path);
+    remove(tmp);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void ok(int rc, const nnx_rt_error *err)
+{
+    if (rc)
+        fail_msg("%s", err->msg);
+}
+
+static void fails_with(int rc, const nnx_rt_error *err, const char *needle)
+{
+    assert_int_equal(rc, -1);
+    if (!strstr(err->msg, needle))
+        fail_msg("error \"%s\" does not mention \"%s\"", err->msg, needle);
+}
+
+/* conv(4)-bn-swish-maxpool-dense(units)-bn-relu-dense(3) on 1×6×6 */
+static nnx_net *build(int units, bool extra, uint64_t seed)
+{
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(1, 6, 6, &err);
+    ok(nnx_net_add_conv(net, 4, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+    ok(nnx_net_add_maxpool(net, 2, 2, &err), &err);
+    ok(nnx_net_add_dense(net, units, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_RELU, 0, &err), &err);
+    if (extra)
+        ok(nnx_net_add_dropout(net, 0.5f, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    ok(nnx_net_compile(net, 4, seed, &err), &err);
+    return net;
+}
+
+static float *copy_all(nnx_net *net)
+{
+    float *s = malloc(nnx_net_snapshot_size(net) * sizeof *s);
+    assert_non_null(s);
+    nnx_net_snapshot_take(net, s);
+    return s;
+}
+
+static void round_trip_is_bit_exact(void **state)
+{
+    fixture *f = *state;
+    nnx_rt_error err;
+    nnx_net *a = build(8, false, 1), *b = build(8, false, 2);
+    float x[4 * 36];
+    for (int i = 0; i < 4 * 36; i++)
+        x[i] = sinf((float)i);
+    nnx_net_forward(a, x, 4, true);          /* running statistics move */
+    nnx_net_params(a)[3] = -0.0f;            /* odd values survive too */
+    nnx_net_params(a)[4] = 1e-40f;
+    ok(nnx_net_save(a, f->path, &err), &err);
+    ok(nnx_net_save(a, f->path, &err), &err);   /* replacing works */
+    char tmp[160];
+    snprintf(tmp, sizeof tmp, "%s.tmp", f->path);
+    assert_int_equal(access(tmp, F_OK), -1);     /* no temporary left */
+    ok(nnx_net_load(b, f->path, &err), &err);
+    size_t n = nnx_net_snapshot_size(a);
+    float *sa = copy_all(a), *sb = copy_all(b);
+    assert_memory_equal(sa, sb, n * sizeof *sa);
+    float ya[12];
+    memcpy(ya, nnx_net_forward(a, x, 4, false), sizeof ya);
+    assert_memory_equal(ya, nnx_net_forward(b, x, 4, false), sizeof ya);
+    free(sa);
+    free(sb);
+    nnx_net_free(a);
+    nnx_net_free(b);
+}
+
+static void different_network_is_an_error(void **state)
+{
+    fixture *f = *state;
+    nnx_rt_error err;
+    nnx_net *a = build(8, false, 1);
+    ok(nnx_net_save(a, f->path, &err), &err);
+
+    nnx_net *wider = build(16, false, 2);
+    float *before = copy_all(wider);
+    fails_with(nnx_net_load(wider, f->path, &err), &err,
+               "layer 5: dense has 8 units in the file, 16 in the network");
+    float *after = copy_all(wider);
+    assert_memory_equal(before, after, nnx_net_snapshot_size(wider) * sizeof *before);
+    free(before);
+    free(after);
+
+    nnx_net *longer = build(8, true, 2);
+    fails_with(nnx_net_load(longer, f->path, &err), &err, "the file has 8 layers, the network 9");
+
+    nnx_net *other = nnx_net_new(1, 6, 6, &err);
+    ok(nnx_net_add_conv(other, 4, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_batchnorm(other, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(other, NNX_ACT_TANH, 0, &err), &err);
+    ok(nnx_net_add_avgpool(other, 2, 2, &err), &err);
+    ok(nnx_net_add_dense(other, 8, true, &err), &err);
+    ok(nnx_net_add_batchnorm(other, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(other, NNX_ACT_RELU, 0, &err), &err);
+    ok(nnx_net_add_dense(other, 3, true, &err), &err);
+    ok(nnx_net_compile(other, 2, 1, &err), &err);
+    fails_with(nnx_net_load(other, f->path, &err), &err, "layer 3 is a different activation");
+    nnx_net_free(other);
+
+    other = nnx_net_new(1, 6, 6, &err);
+    ok(nnx_net_add_conv(other, 4, 3, 1, 0, true, &err), &err);    /* one layer only */
+    ok(nnx_net_compile(other, 2, 1, &err), &err);
+    fails_with(nnx_net_load(other, f->path, &err), &err, "the file has 8 layers, the network 1");
+    nnx_net_free(other);
+
+    other = nnx_net_new(2, 6, 6, &err);
+    ok(nnx_net_add_dense(other, 3, true, &err), &err);
+    ok(nnx_net_compile(other, 2, 1, &err), &err);
+    fails_with(nnx_net_load(other, f->path, &err), &err,
+               "input is 1×6×6 in the file, 2×6×6 in the network");
+    nnx_net_free(other);
+
+    nnx_net_free(a);
+    nnx_net_free(wider);
+    nnx_net_free(longer);
+}
+
+static void layer_details_are_compared(void **state)
+{
+    fixture *f = *state;
+    nnx_rt_error err;
+    nnx_net *a = nnx_net_new(1, 6, 6, &err);
+    ok(nnx_net_add_conv(a, 4, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_compile(a, 2, 1, &err), &err);
+    ok(nnx_net_save(a, f->path, &err), &err);
+    nnx_net *b = nnx_net_new(1, 6, 6, &err);
+    ok(nnx_net_add_conv(b, 4, 3, 2, 1, true, &err), &err);
+    ok(nnx_net_compile(b, 2, 1, &err), &err);
+    fails_with(nnx_net_load(b, f->path, &err), &err,
+               "conv has size 3 stride 1 pad 1 in the file, size 3 stride 2 pad 1");
+    nnx_net_free(b);
+    b = nnx_net_new(1, 6, 6, &err);
+    ok(nnx_net_add_conv(b, 4, 3, 1, 1, false, &err), &err);
+    ok(nnx_net_compile(b, 2, 1, &err), &err);
+    fails_with(nnx_net_load(b, f->path, &err), &err, "has a bias in the file but not");
+    nnx_net_free(b);
+    nnx_net_free(a);
+}
+
+static void write_bytes(const char *path, const unsigned char *p, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(p, 1, n, fp), n);
+    fclose(fp);
+}
+
+static void truncated_or_corrupt_file_is_an_error(void **state)
+{
+    fixture *f = *state;
+    nnx_rt_error err;
+    nnx_net *a = build(8, false, 1), *b = build(8, false, 2);
+    ok(nnx_net_save(a, f->path, &err), &err);
+    FILE *fp = fopen(f->path, "rb");
+    assert_non_null(fp);
+    unsigned char buf[1 << 16];
+    size_t len = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    assert_true(len > 100 && len < sizeof buf);
+    float *before = copy_all(b);
+
+    const size_t cuts[] = {len - 1, len / 2, 40, 20, 5, 0};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        write_bytes(f->path, buf, cuts[i]);
+        int rc = nnx_net_load(b, f->path, &err);
+        assert_int_equal(rc, -1);
+        if (!strstr(err.msg, "truncated") && !(cuts[i] < 8 && strstr(err.msg, "not an nnx")))
+            fail_msg("cut at %zu: %s", cuts[i], err.msg);
+    }
+    buf[len - 20] ^= 0x10;                       /* a flipped bit in the state */
+    write_bytes(f->path, buf, len);
+    fails_with(nnx_net_load(b, f->path, &err), &err, "checksum mismatch");
+    buf[len - 20] ^= 0x10;
+    buf[8] = 9;                                  /* version */
+    write_bytes(f->path, buf, len);
+    fails_with(nnx_net_load(b, f->path, &err), &err, "version 9");
+    buf[8] = 1;
+    buf[0] = 'X';
+    write_bytes(f->path, buf, len);
+    fails_with(nnx_net_load(b, f->path, &err), &err, "not an nnx checkpoint");
+    buf[0] = 'N';
+    unsigned char longer[1 << 16];
+    memcpy(longer, buf, len);
+    longer[len] = 0;
+    write_bytes(f->path, longer, len + 1);
+    fails_with(nnx_net_load(b, f->path, &err), &err, "trailing data");
+
+    float *after = copy_all(b);
+    assert_memory_equal(before, after, nnx_net_snapshot_size(b) * sizeof *before);
+    write_bytes(f->path, buf, len);              /* the intact file still loads */
+    ok(nnx_net_load(b, f->path, &err), &err);
+
+    char missing[160];
+    snprintf(missing, sizeof missing, "%s/none/w.nnxw", f->dir);
+    fails_with(nnx_net_load(b, missing, &err), &err, "cannot open");
+    fails_with(nnx_net_save(a, missing, &err), &err, "cannot create");
+    free(before);
+    free(after);
+    nnx_net_free(a);
+    nnx_net_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(round_trip_is_bit_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(different_network_is_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(layer_details_are_compared, setup, teardown),
+        cmocka_unit_test_setup_teardown(truncated_or_corrupt_file_is_an_error, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
