@@ -19,5 +19,6 @@ int cmd_fmt(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

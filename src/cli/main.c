@@ -9,6 +9,7 @@ static const struct command {
     nnx_command_fn run;
     const char    *usage;
 } commands[] = {
+    { "run",   cmd_run,   "run FILE [NAME] [--set p=v]... [-j N]  train an experiment (--help for more)" },
     { "check", cmd_check, "check FILE...                      parse, resolve, type- and shape-check" },
     { "fmt",   cmd_fmt,   "fmt [-w | --check] FILE...         print or rewrite in canonical layout" },
     { "plan",  cmd_plan,  "plan FILE [NAME] [--set path=value]  list the trials a search will run" },

@@ -1,0 +1,262 @@
+/* run.h — the interpreter: one checked experiment trained as one trial, written to a run directory.
+ *
+ * nnx_run_trial compiles an nnx_experiment (exp.h) into runtime objects —
+ * the data sets per the data spec (load, split, normalise), the network,
+ * the loss, the optimizer and its schedule — and drives one trial:
+ *
+ *   for each epoch: train (schedule per step), evaluate the valid split,
+ *     compute every declared metric, write a metrics.csv row, keep a
+ *     snapshot of the weights at the best epoch by `select` (never by the
+ *     loss unless select says so), step a plateau schedule, stop early per
+ *     `early_stop`;
+ *   then restore the selected weights, evaluate the test split once, save
+ *     the weights, run the loss-curve diagnosis and write summary.json.
+ *
+ * Everything random derives from the experiment seed: weight init, dropout,
+ * the epoch order and the train/valid/test splits.  The same experiment,
+ * seed and BLAS thread count give the same numbers.
+ *
+ * Train-split metrics: train.loss is the mean loss of the epoch's batches
+ * (training mode, as Keras and PyTorch report it).  Other train.* metrics
+ * cost a full pass over the training rows, so they are computed only when
+ * `select`, `early_stop` or a plateau schedule names one.
+ *
+ * The run directory (docs/run-directory.md is the contract):
+ *   <out>/<experiment>-<6 hex>/  experiment.nnx  metrics.csv  steps.csv
+ *                                summary.json  weights.nnxw
+ *                                events.out.tfevents.*  (log = [tensorboard])
+ * metrics.csv is appended and flushed every epoch; every whole file
+ * (experiment.nnx, summary.json, weights.nnxw) is written to a temporary
+ * name and renamed.  Bad data (a missing or malformed file) is found before
+ * the directory is made.
+ *
+ * Resuming: after each complete epoch the trial keeps (in memory) what the
+ * next epoch starts from; a run that ends interrupted or failed writes it
+ * to DIR/resume.state, and opts.resume_dir continues such a directory with
+ * the same numbers an uninterrupted run gives (see src/run/resume.c).  A
+ * run that ends otherwise removes resume.state.
+ *
+ * Lua hooks (`hooks = "file.lua"`, lua_host.h): on_train_begin before the
+ * first epoch; on_epoch_begin; on_epoch_end after validation, with the
+ * epoch's metrics, before selection and early stopping; on_train_end after
+ * the test evaluation, with the summary's metrics.  run:stop(reason) ends the
+ * trial after that epoch (status stopped); run:set_lr(v) rescales the
+ * schedule so the next step uses v; run:log(name, v) fills a metrics.csv
+ * column: a name seen for the first time adds a column before `seconds` and
+ * the file is rewritten whole (atomically) with empty cells in earlier rows,
+ * so the header always lists every column.  lua.NAME metrics are computed on
+ * valid each epoch and on test at the end, and can be selected on.  A Lua
+ * error ends the trial with status failed and the traceback as its message;
+ * a hooks file that does not load fails before training (-1).
+ *
+ * The library prints nothing: it reports through nnx_run_callbacks, and
+ * Ctrl-C reaches it as a flag it polls after every batch (the CLI sets it
+ * from a signal handler).
+ *
+ * Ownership: nnx_run_trial borrows the experiment and the options for the
+ * call; an nnx_run_result owns its strings and arrays
+ * (nnx_run_result_free).  Pointers passed to callbacks are valid during the
+ * callback only.
+ */
+#ifndef NNX_RUN_H
+#define NNX_RUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nnx/diagnose.h"
+#include "nnx/exp.h"
+
+typedef enum nnx_run_status {
+    NNX_RUN_COMPLETED,      /* every epoch ran */
+    NNX_RUN_STOPPED,        /* early stopping (or a hook's run:stop) */
+    NNX_RUN_DIVERGED,       /* the loss became NaN or infinite */
+    NNX_RUN_INTERRUPTED,    /* the interrupt flag was raised (Ctrl-C) */
+    NNX_RUN_FAILED          /* an error; the message says which */
+} nnx_run_status;
+
+/* "completed", "stopped", "diverged", "interrupted", "failed". */
+const char *nnx_run_status_name(nnx_run_status s);
+
+/* What the trial resolved before its first step. */
+typedef struct nnx_run_setup {
+    const char *dir;                    /* the run directory */
+    int32_t rows[NNX_XSPLIT_COUNT];     /* rows per split after splitting; 0 = absent */
+    int32_t features;                   /* input floats per row */
+    int32_t classes;                    /* 0 for regression */
+    int32_t batch;                      /* rows per step (the chosen one for `auto`) */
+    bool    batch_auto;                 /* batch was `auto` */
+    int32_t batches;                    /* steps per epoch */
+    size_t  nparams;                    /* trainable parameters */
+    const char *const *columns;         /* metrics.csv columns at the start */
+    size_t  ncolumns;
+} nnx_run_setup;
+
+/* After each training batch. */
+typedef struct nnx_run_progress {
+    int     epoch, epochs;              /* 1-based */
+    int32_t batch, batches;             /* 1-based batch of this epoch */
+    int64_t step;                       /* 1-based global step */
+    int64_t rows_done;                  /* training rows done this epoch */
+    double  lr;                         /* lr of this step */
+    double  loss;                       /* this batch's loss */
+    double  running_loss;               /* mean loss of the epoch so far */
+    double  seconds;                    /* since the epoch began */
+} nnx_run_progress;
+
+/* After each epoch: its metrics.csv row (NaN = empty cell). */
+typedef struct nnx_run_epoch {
+    int     epoch;                      /* 1-based */
+    const char *const *columns;         /* the header; may grow (hook columns) */
+    const double *values;
+    size_t  ncolumns;
+    bool    best;                       /* the selected epoch so far */
+    double  select_value;
+} nnx_run_epoch;
+
+typedef struct nnx_run_callbacks {
+    void *user;
+    void (*setup)(void *user, const nnx_run_setup *s);
+    void (*progress)(void *user, const nnx_run_progress *p);
+    void (*epoch)(void *user, const nnx_run_epoch *e);
+    /* A line of news: "plateau: lr reduced to 1e-4", "early stop: ...". */
+    void (*note)(void *user, const char *text);
+} nnx_run_callbacks;
+
+typedef struct nnx_run_opts {
+    const char *out_dir;        /* parent of the run directory; NULL: "runs" */
+    const char *dir;            /* non-NULL: use exactly this directory (made if missing) */
+    const char *source;         /* the .nnx file for summary.json's source and sha256;
+                                   NULL: the experiment's file */
+    int         threads;        /* BLAS threads; < 1: 1 */
+    const volatile sig_atomic_t *interrupt;  /* nonzero: stop after the current batch */
+    const nnx_run_callbacks *cb;             /* may be NULL */
+    const char *mlflow_uri;     /* $MLFLOW_TRACKING_URI as read by the caller, or NULL */
+    const char *lua_stdlib;     /* the directory of nnx/metrics.lua for `require "nnx.*"`, or NULL */
+    /* The searched values of this trial (summary.json "params"); none for a
+     * plain run, whose --set overrides are in experiment.nnx. */
+    const nnx_exp_param *params;
+    size_t      nparams;
+    bool        keep_probs;     /* keep the test predictions in the result (ensembles) */
+    /* Continue this run directory (made by an interrupted or failed run of
+     * the same experiment) from the end of its last complete epoch. */
+    const char *resume_dir;
+} nnx_run_opts;
+
+typedef struct nnx_run_result {
+    nnx_run_status status;
+    char   *message;            /* status_message ("" when completed); owned */
+    char   *dir;                /* the run directory, NULL if none was made; owned */
+    int     epochs_run;
+    int32_t batch;
+    char    select_name[64];    /* "valid.accuracy" */
+    bool    select_max;
+    int     select_epoch;       /* 1-based; 0 = no epoch completed */
+    double  select_value;
+    int     lowest_loss_epoch;  /* of valid.loss (train.loss without valid); 0 = none */
+    double  lowest_loss;
+    char  **metric_names;       /* the metrics at the selected epoch, then test.* */
+    double *metric_values;
+    size_t  nmetrics;
+    nnx_findings diagnosis;     /* empty when no epoch completed */
+    double  total_seconds, seconds_per_epoch;
+    /* With opts.keep_probs and a test split: test_n × test_k predictions of
+     * the selected weights, as nnx_evaluate gives them; owned. */
+    float  *test_probs;
+    int32_t test_n, test_k;
+} nnx_run_result;
+
+/* Run one trial.  Returns 0 when training started (the outcome is in
+ * r->status; a directory was written), or -1 when the experiment could not
+ * be set up — data missing or malformed, a network the data does not fit,
+ * the run directory not writable — with r->status FAILED and r->message
+ * naming the file and the reason; nothing was trained then.  Call
+ * nnx_run_result_free afterwards either way. */
+int  nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result *r);
+void nnx_run_result_free(nnx_run_result *r);
+
+/* --- searches and ensembles ------------------------------------------------------
+ *
+ * nnx_run_plan runs every trial of an experiment with a search or an
+ * ensemble (plan.h), each an ordinary trial in its own run directory:
+ *
+ *   <out>/<experiment>-<6 hex>/  experiment.nnx  trials.csv  summary.json
+ *       trials/<trial name>/     (grid, random, staged)
+ *       members/<seed>/          (ensemble)
+ *
+ * Every trial is checked (with the --set overrides, then its own values)
+ * before the first one trains; a check error returns -1 with the
+ * diagnostics in `d`.  All trials share the experiment seed, except
+ * ensemble members, which are one seed each.  A staged search runs its
+ * stages in order, each keeping the value of its best trial by `select`.
+ * A trial that diverges or fails does not stop the search; Ctrl-C does
+ * (after writing what ran).  An ensemble also reports the test metrics of
+ * the members' averaged predictions.
+ */
+typedef struct nnx_run_trial_row {
+    char          *name;        /* trial name (the seed for an ensemble member) */
+    char          *dir;         /* its run directory; owned */
+    nnx_run_status status;
+    char          *message;     /* owned */
+    int            stage;       /* 1-based stage of a staged search, else 0 */
+    int            select_epoch;
+    double         select_value;
+    double        *test;        /* [ntest] (NaN when absent); owned */
+    double         seconds;
+    nnx_exp_param *params;      /* its searched values; owned */
+    size_t         nparams;
+} nnx_run_trial_row;
+
+typedef struct nnx_run_plan_result {
+    nnx_run_status status;      /* INTERRUPTED, FAILED (no trial trained well), else COMPLETED */
+    char   *message;            /* owned */
+    char   *dir;                /* owned */
+    nnx_run_trial_row *trials;  /* in the order they ran */
+    size_t  ntrials;
+    char  **test_names;         /* "test.accuracy", ...; owned */
+    size_t  ntest;
+    long    winner;             /* index of the best trial by select, -1 if none */
+    double *ensemble_test;      /* ensembles: [ntest] of the averaged predictions, else NULL */
+} nnx_run_plan_result;
+
+typedef struct nnx_run_trial_event {
+    size_t index, total;        /* 1-based; total counts every trial of the plan */
+    int    stage, stages;       /* staged search: 1-based stage and their count; else 0 */
+    const char *name;
+    const nnx_experiment *e;
+    const nnx_run_trial_row *row;   /* trial_end only */
+} nnx_run_trial_event;
+
+typedef struct nnx_run_plan_callbacks {
+    void *user;
+    void (*trial_begin)(void *user, const nnx_run_trial_event *t);
+    void (*trial_end)(void *user, const nnx_run_trial_event *t);
+    /* a staged search kept `value` for `path` after stage `stage` */
+    void (*stage_end)(void *user, int stage, const char *path, const char *value);
+} nnx_run_plan_callbacks;
+
+/* The checker's types (nnx/check.h, which cannot be included beside the
+ * runtime's nnx/rt/net.h: both define enum nnx_layer_kind). */
+typedef struct nnx_checker nnx_checker;
+struct nnx_override;
+
+/* Run the trials of `base` (checked from experiment `name` of the checker's
+ * program with `sets` applied).  o->cb reports inside each trial; o->dir
+ * is ignored (each trial gets its directory).  Returns 0 when the trials
+ * ran (the outcome is in out), -1 when a trial does not check (diagnostics
+ * in d) or the directory cannot be made (out->message). */
+int  nnx_run_plan(nnx_checker *c, const char *name, const struct nnx_override *sets,
+                  size_t nsets,
+                  const nnx_experiment *base, const nnx_run_opts *o,
+                  const nnx_run_plan_callbacks *pcb, nnx_run_plan_result *out, nnx_diags *d);
+void nnx_run_plan_result_free(nnx_run_plan_result *r);
+
+/* The batch size `auto` stands for: round(sqrt(rows)), at least 1. */
+int32_t nnx_run_auto_batch(int32_t rows);
+
+/* The value of metric `name` ("test.accuracy") in a result, NaN if absent. */
+double nnx_run_result_metric(const nnx_run_result *r, const char *name);
+
+#endif

@@ -1,0 +1,121 @@
+/* rundir_write.h — writing a run directory: the directory, whole files atomically, metrics.csv, summary.json.
+ *
+ * docs/run-directory.md describes the files.  Whole files are written to
+ * PATH.tmp and renamed over PATH; metrics.csv is appended and flushed one
+ * row at a time (rewritten whole, atomically, when a column is added).
+ *
+ * Ownership: an nnx_metrics_log owns its path, FILE, column names and the
+ * rows it keeps (for a rewrite); nnx_metrics_log_close frees them.
+ */
+#ifndef NNX_RUNDIR_WRITE_H
+#define NNX_RUNDIR_WRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nnx/exp.h"
+#include "nnx/run.h"
+#include "nnx/rt/error.h"
+
+/* mkdir -p. */
+int nnx_mkdirs(const char *path, nnx_rt_error *err);
+
+/* Make out_dir (with parents) and a new directory <out_dir>/<name>-<6 hex>
+ * in it, the hex from the time and the process id (retried on a clash).
+ * *path receives the new directory (the caller frees it). */
+int nnx_rundir_create(const char *out_dir, const char *name, char **path, nnx_rt_error *err);
+
+/* dir + "/" + name, or NULL when out of memory (the caller frees). */
+char *nnx_path_join(const char *dir, const char *name);
+
+/* Write len bytes to PATH.tmp, flush, and rename it over path. */
+int nnx_write_atomic(const char *path, const void *data, size_t len, nnx_rt_error *err);
+
+/* The SHA-256 of a file as 64 lowercase hex digits. */
+int nnx_sha256_file(const char *path, char hex[65], nnx_rt_error *err);
+/* The SHA-256 of a buffer, as raw bytes. */
+void nnx_sha256(const void *data, size_t len, uint8_t out[32]);
+
+/* A CSV number as the run directory writes it: %.9g, "nan", "inf", "-inf". */
+void nnx_csv_put_number(FILE *f, double v);
+
+/* metrics.csv: a header and one row per epoch. */
+typedef struct nnx_metrics_log {
+    char   *path;
+    FILE   *file;
+    char  **names;      /* [ncols] */
+    size_t  ncols;
+    double *vals;       /* [nrows][ncols] as written */
+    bool   *set;        /* [nrows][ncols]: false = empty cell */
+    size_t  nrows, cap;
+} nnx_metrics_log;
+
+int  nnx_metrics_log_open(nnx_metrics_log *l, const char *path, const char *const *names,
+                          size_t n, nnx_rt_error *err);
+/* Continue an existing metrics.csv: its header must be `names` with any
+ * hook columns before the last one; rows past epoch `keep` are dropped
+ * (the file is rewritten atomically), then rows are appended. */
+int  nnx_metrics_log_resume(nnx_metrics_log *l, const char *path, const char *const *names,
+                            size_t n, int keep, nnx_rt_error *err);
+/* Add a column before the last one (`seconds`), rewriting the file with
+ * empty cells in the rows already written.  Returns the new column's
+ * index, or -1 with err. */
+int  nnx_metrics_log_add_column(nnx_metrics_log *l, const char *name, nnx_rt_error *err);
+/* Index of the column called name, or -1. */
+int  nnx_metrics_log_find(const nnx_metrics_log *l, const char *name);
+/* Append one row (ncols values; set[i] false = empty cell; set NULL = all)
+ * and flush it. */
+int  nnx_metrics_log_row(nnx_metrics_log *l, const double *vals, const bool *set,
+                         nnx_rt_error *err);
+void nnx_metrics_log_close(nnx_metrics_log *l);
+
+/* What summary.json says besides the result. */
+typedef struct nnx_summary_info {
+    const char *experiment;
+    const char *source;         /* the .nnx path */
+    const char *source_sha256;  /* 64 hex, or NULL */
+    uint64_t    seed;
+    const nnx_exp_param *params;
+    size_t      nparams;
+    double      chance_loss;    /* NaN: not written */
+} nnx_summary_info;
+
+/* summary.json of a run, written atomically to dir/summary.json. */
+int nnx_summary_write(const char *dir, const nnx_summary_info *info, const nnx_run_result *r,
+                      nnx_rt_error *err);
+
+/* trials.csv of a search or ensemble: trial, <param paths>, status, epoch,
+ * <select metric>, <test.*>, seconds; one row per trial, flushed. */
+typedef struct nnx_trials_log {
+    FILE   *file;
+    char  **params;     /* [nparams] the parameter columns; owned */
+    size_t  nparams;
+    size_t  ntest;
+} nnx_trials_log;
+
+int  nnx_trials_log_open(nnx_trials_log *l, const char *path, const char *const *params,
+                         size_t nparams, const char *select, const char *const *test,
+                         size_t ntest, nnx_rt_error *err);
+int  nnx_trials_log_row(nnx_trials_log *l, const nnx_run_trial_row *row, nnx_rt_error *err);
+void nnx_trials_log_close(nnx_trials_log *l);
+
+/* A CSV cell: quoted when it holds a comma, a quote or a line break. */
+void nnx_csv_put_cell(FILE *f, const char *s);
+
+/* summary.json of a search or an ensemble. */
+struct nnx_plan;
+typedef struct nnx_plan_summary {
+    const char *experiment;
+    bool        ensemble;
+    const char *search;         /* "grid", "staged", "random" */
+    const char *select;         /* "valid.auc" */
+    bool        select_max;
+    const struct nnx_plan *plan;
+} nnx_plan_summary;
+
+int nnx_plan_summary_write(const char *dir, const nnx_plan_summary *info,
+                           const nnx_run_plan_result *r, nnx_rt_error *err);
+
+#endif

@@ -1,0 +1,142 @@
+/* build.c — an experiment's network, loss, optimizer and schedule as runtime objects. */
+#include <string.h>
+
+#include "nnx/rt.h"
+#include "run/run_int.h"
+
+enum nnx_loss_kind nnx_run_loss_kind(nnx_exp_loss_kind k)
+{
+    switch (k) {
+    case NNX_XLOSS_BCE: return NNX_LOSS_BINARY_CROSS_ENTROPY;
+    case NNX_XLOSS_MSE: return NNX_LOSS_MSE;
+    case NNX_XLOSS_CROSS_ENTROPY: break;
+    }
+    return NNX_LOSS_CROSS_ENTROPY;
+}
+
+static int add_layer(nnx_net *net, const nnx_exp_layer *l, nnx_rt_error *err)
+{
+    switch (l->op) {
+    case NNX_XOP_DENSE:     return nnx_net_add_dense(net, l->u.dense.units, l->u.dense.bias, err);
+    case NNX_XOP_CONV:      return nnx_net_add_conv(net, l->u.conv.filters, l->u.conv.kernel,
+                                                    l->u.conv.stride, l->u.conv.pad, true, err);
+    case NNX_XOP_MAXPOOL:   return nnx_net_add_maxpool(net, l->u.pool.size, l->u.pool.stride, err);
+    case NNX_XOP_AVGPOOL:   return nnx_net_add_avgpool(net, l->u.pool.size, l->u.pool.stride, err);
+    case NNX_XOP_FLATTEN:   return nnx_net_add_flatten(net, err);
+    case NNX_XOP_DROPOUT:   return nnx_net_add_dropout(net, (float)l->u.dropout.p, err);
+    case NNX_XOP_BATCHNORM: return nnx_net_add_batchnorm(net, (float)l->u.batchnorm.momentum,
+                                                         (float)l->u.batchnorm.eps, err);
+    case NNX_XOP_RELU:      return nnx_net_add_act(net, NNX_ACT_RELU, 0, err);
+    case NNX_XOP_LEAKY_RELU:return nnx_net_add_act(net, NNX_ACT_LEAKY_RELU,
+                                                   (float)l->u.leaky_relu.slope, err);
+    case NNX_XOP_ELU:       return nnx_net_add_act(net, NNX_ACT_ELU, (float)l->u.elu.alpha, err);
+    case NNX_XOP_GELU:      return nnx_net_add_act(net, NNX_ACT_GELU, 0, err);
+    case NNX_XOP_TANH:      return nnx_net_add_act(net, NNX_ACT_TANH, 0, err);
+    case NNX_XOP_SIGMOID:   return nnx_net_add_act(net, NNX_ACT_SIGMOID, 0, err);
+    case NNX_XOP_SWISH:     return nnx_net_add_act(net, NNX_ACT_SWISH, (float)l->u.swish.beta, err);
+    case NNX_XOP_COUNT:     break;
+    }
+    return nnx_rt_fail(err, "unknown layer kind %d", (int)l->op);
+}
+
+nnx_net *nnx_run_build_net(const nnx_experiment *e, int32_t features, int max_batch,
+                           nnx_rt_error *err)
+{
+    int c = features, h = 1, w = 1;
+    const nnx_exp_shape *sh = &e->data.shape;
+    if (sh->rank == 3) {
+        if (sh->d[0] * sh->d[1] * sh->d[2] != features) {
+            nnx_rt_fail(err, "data '%s': shape [%d, %d, %d] does not hold the %d features of "
+                        "a row", e->data.name, sh->d[0], sh->d[1], sh->d[2], (int)features);
+            return NULL;
+        }
+        c = sh->d[0], h = sh->d[1], w = sh->d[2];
+    }
+    nnx_net *net = nnx_net_new(c, h, w, err);
+    if (!net)
+        return NULL;
+    for (size_t i = 0; i < e->net.nlayers; i++) {
+        nnx_rt_error lerr;
+        if (add_layer(net, &e->net.layers[i], &lerr) < 0) {
+            nnx_rt_fail(err, "network '%s', layer %zu (%s): %s", e->net.name, i + 1,
+                        nnx_exp_op_name(e->net.layers[i].op), lerr.msg);
+            nnx_net_free(net);
+            return NULL;
+        }
+    }
+    if (nnx_net_compile(net, max_batch, e->seed, err) < 0) {
+        nnx_net_free(net);
+        return NULL;
+    }
+    return net;
+}
+
+void nnx_run_optim_conf(const nnx_experiment *e, nnx_optim_conf *c)
+{
+    static const nnx_optim_kind kinds[] = {
+        [NNX_XOPT_SGD] = NNX_OPTIM_SGD, [NNX_XOPT_ADAM] = NNX_OPTIM_ADAM,
+        [NNX_XOPT_ADAMW] = NNX_OPTIM_ADAMW, [NNX_XOPT_RMSPROP] = NNX_OPTIM_RMSPROP,
+    };
+    const nnx_exp_optim *o = &e->optim;
+    nnx_optim_conf_default(c, kinds[o->kind]);
+    c->lr = o->lr;
+    c->weight_decay = o->weight_decay;
+    c->momentum = o->momentum;
+    c->nesterov = o->nesterov;
+    if (o->kind == NNX_XOPT_ADAM || o->kind == NNX_XOPT_ADAMW) {
+        c->beta1 = o->beta1;
+        c->beta2 = o->beta2;
+    }
+    if (o->kind != NNX_XOPT_SGD && o->eps > 0)
+        c->eps = o->eps;
+    if (o->kind == NNX_XOPT_RMSPROP)
+        c->alpha = o->alpha;
+}
+
+int nnx_run_sched(const nnx_experiment *e, int64_t batches, nnx_sched *s, nnx_rt_error *err)
+{
+    static const nnx_decay_kind kinds[] = {
+        [NNX_XDECAY_NONE] = NNX_DECAY_NONE,       [NNX_XDECAY_COSINE] = NNX_DECAY_COSINE,
+        [NNX_XDECAY_STEP] = NNX_DECAY_STEP,       [NNX_XDECAY_MULTISTEP] = NNX_DECAY_MULTISTEP,
+        [NNX_XDECAY_EXP] = NNX_DECAY_EXP,         [NNX_XDECAY_POLY] = NNX_DECAY_POLY,
+        [NNX_XDECAY_LINEAR] = NNX_DECAY_LINEAR,   [NNX_XDECAY_PLATEAU] = NNX_DECAY_PLATEAU,
+    };
+    const nnx_exp_schedule *x = &e->schedule;
+    nnx_sched_init(s, e->optim.lr, batches, e->epochs);
+    s->warmup_epochs = x->warmup;
+    s->decay = kinds[x->decay];
+    switch (x->decay) {
+    case NNX_XDECAY_COSINE: case NNX_XDECAY_LINEAR:
+        s->min_lr = x->min_lr;
+        break;
+    case NNX_XDECAY_POLY:
+        s->min_lr = x->min_lr;
+        s->power = x->power;
+        break;
+    case NNX_XDECAY_STEP:
+        s->every = x->every;
+        s->gamma = x->gamma;
+        break;
+    case NNX_XDECAY_MULTISTEP:
+        if (x->nat > NNX_SCHED_MAX_MILESTONES)
+            return nnx_rt_fail(err, "multistep: at most %d milestones (got %zu)",
+                               NNX_SCHED_MAX_MILESTONES, x->nat);
+        for (size_t i = 0; i < x->nat; i++)
+            s->at[i] = x->at[i];
+        s->n_at = (int32_t)x->nat;
+        s->gamma = x->gamma;
+        break;
+    case NNX_XDECAY_EXP:
+        s->gamma = x->gamma;
+        break;
+    case NNX_XDECAY_PLATEAU:
+        s->min_lr = x->min_lr;
+        s->patience = x->patience;
+        s->factor = x->factor;
+        s->mode = x->on.maximize ? NNX_PLATEAU_MAX : NNX_PLATEAU_MIN;
+        break;
+    case NNX_XDECAY_NONE:
+        break;
+    }
+    return nnx_sched_check(s, err);
+}

@@ -1,0 +1,186 @@
+/* data_load.c — an experiment's data spec made real: load each source, cut the splits, normalise. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/run_int.h"
+
+/* The seed of the hold-out that makes split s: the experiment seed, moved
+ * per split so that valid and test cut from train are independent draws. */
+static uint64_t split_seed(uint64_t seed, nnx_exp_split s)
+{
+    return seed + 0x9E3779B97F4A7C15ull * (uint64_t)s;
+}
+
+/* Read a class set as regression targets (mse on integer labels). */
+static int classes_to_real(nnx_dataset *ds, nnx_rt_error *err)
+{
+    float *t = malloc((size_t)(ds->n > 0 ? ds->n : 1) * sizeof *t);
+    if (!t)
+        return nnx_rt_fail(err, "out of memory for %d targets", (int)ds->n);
+    for (int32_t i = 0; i < ds->n; i++)
+        t[i] = ds->class_names ? strtof(ds->class_names[ds->y[i]], NULL) : (float)ds->y[i];
+    if (ds->class_names) {
+        for (int32_t c = 0; c < ds->classes; c++)
+            free(ds->class_names[c]);
+        free(ds->class_names);
+        ds->class_names = NULL;
+    }
+    free(ds->y);
+    ds->y = NULL;
+    ds->t = t;
+    ds->kind = NNX_TARGET_REAL;
+    ds->classes = 0;
+    return 0;
+}
+
+static int load_source(const nnx_exp_source *s, bool real, nnx_dataset *out, nnx_rt_error *err)
+{
+    int32_t keep[256];
+    if (s->nkeep > 256)
+        return nnx_rt_fail(err, "too many classes to keep (%zu)", s->nkeep);
+    for (size_t i = 0; i < s->nkeep; i++)
+        keep[i] = s->keep[i];
+    switch (s->kind) {
+    case NNX_XSRC_IDX:
+        if (nnx_load_idx(out, s->images, s->labels, keep, (int32_t)s->nkeep, err) < 0)
+            return -1;
+        break;
+    case NNX_XSRC_CSV: {
+        nnx_csv_opts o;
+        nnx_csv_opts_default(&o);
+        o.header = s->header;
+        o.delimiter = s->delimiter ? s->delimiter : ',';
+        o.label_name = s->label_name;
+        o.label_index = s->label_index;
+        o.target = real ? NNX_CSV_TARGET_REAL : NNX_CSV_TARGET_CLASS;
+        if (nnx_load_csv(out, s->path, &o, err) < 0)
+            return -1;
+        if (s->nkeep)
+            return nnx_dataset_free(out),
+                   nnx_rt_fail(err, "%s: classes = [...] is not supported for CSV data", s->path);
+        break;
+    }
+    case NNX_XSRC_SPIRALS:
+        if (nnx_make_spirals(out, s->n, s->classes, s->noise, s->seed, err) < 0)
+            return -1;
+        break;
+    case NNX_XSRC_BLOBS:
+        if (nnx_make_blobs(out, s->n, s->classes, s->features, s->noise, s->seed, err) < 0)
+            return -1;
+        break;
+    default:
+        return nnx_rt_fail(err, "unknown data source kind %d", (int)s->kind);
+    }
+    if (real && out->kind == NNX_TARGET_CLASS && classes_to_real(out, err) < 0) {
+        nnx_dataset_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void nnx_run_data_free(nnx_run_data *d)
+{
+    for (int s = 0; s < NNX_XSPLIT_COUNT; s++)
+        nnx_dataset_free(&d->split[s]);
+    nnx_norm_free(&d->norm);
+    memset(d, 0, sizeof *d);
+}
+
+/* Cut the splits that are hold-outs of other splits, test before valid, so
+ * the test rows do not depend on the valid fraction. */
+static int cut_splits(const nnx_experiment *e, nnx_run_data *d, nnx_rt_error *err)
+{
+    static const nnx_exp_split order[] = { NNX_XSPLIT_TEST, NNX_XSPLIT_VALID };
+    for (int pass = 0; pass < 2; pass++) {          /* a split of a split needs two */
+        for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+            nnx_exp_split s = order[i];
+            const nnx_exp_source *src = &e->data.split[s];
+            if (src->kind != NNX_XSRC_SPLIT || d->has[s])
+                continue;
+            if (src->from == s || src->from >= NNX_XSPLIT_COUNT)
+                return nnx_rt_fail(err, "%s = split(...) cannot split itself",
+                                   nnx_exp_split_name(s));
+            if (!d->has[src->from])
+                continue;
+            nnx_dataset keep, held;
+            if (nnx_split(&d->split[src->from], src->fraction, src->stratify,
+                          split_seed(e->seed, s), &keep, &held, err) < 0)
+                return -1;
+            nnx_dataset_free(&d->split[src->from]);
+            d->split[src->from] = keep;
+            d->split[s] = held;
+            d->has[s] = true;
+        }
+    }
+    for (int s = 0; s < NNX_XSPLIT_COUNT; s++)
+        if (e->data.split[s].kind == NNX_XSRC_SPLIT && !d->has[s])
+            return nnx_rt_fail(err, "%s = split(%s, ...): that split has no data",
+                               nnx_exp_split_name((nnx_exp_split)s),
+                               nnx_exp_split_name(e->data.split[s].from));
+    return 0;
+}
+
+static int check_splits_agree(const nnx_run_data *d, nnx_rt_error *err)
+{
+    const nnx_dataset *tr = &d->split[NNX_XSPLIT_TRAIN];
+    for (int s = 1; s < NNX_XSPLIT_COUNT; s++) {
+        if (!d->has[s])
+            continue;
+        const nnx_dataset *o = &d->split[s];
+        const char *name = nnx_exp_split_name((nnx_exp_split)s);
+        if (o->d != tr->d)
+            return nnx_rt_fail(err, "the %s data has %d features per row, train has %d",
+                               name, (int)o->d, (int)tr->d);
+        if (o->kind != tr->kind)
+            return nnx_rt_fail(err, "the %s data and the train data have different kinds "
+                               "of labels", name);
+        if (o->kind == NNX_TARGET_CLASS && o->classes > tr->classes)
+            return nnx_rt_fail(err, "the %s data has %d classes, train only %d", name,
+                               (int)o->classes, (int)tr->classes);
+    }
+    return 0;
+}
+
+int nnx_run_data_load(const nnx_experiment *e, nnx_run_data *out, nnx_rt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    bool real = e->loss.kind == NNX_XLOSS_MSE;
+    if (e->data.split[NNX_XSPLIT_TRAIN].kind == NNX_XSRC_NONE ||
+        e->data.split[NNX_XSPLIT_TRAIN].kind == NNX_XSRC_SPLIT)
+        return nnx_rt_fail(err, "data '%s' has no train source", e->data.name);
+    for (int s = 0; s < NNX_XSPLIT_COUNT; s++) {
+        const nnx_exp_source *src = &e->data.split[s];
+        if (src->kind == NNX_XSRC_NONE || src->kind == NNX_XSRC_SPLIT)
+            continue;
+        if (load_source(src, real, &out->split[s], err) < 0)
+            goto fail;
+        out->has[s] = true;
+    }
+    if (cut_splits(e, out, err) < 0 || check_splits_agree(out, err) < 0)
+        goto fail;
+    nnx_exp_shape sh = e->data.shape;
+    for (int s = 0; s < NNX_XSPLIT_COUNT; s++) {
+        if (!out->has[s])
+            continue;
+        /* classes: the train set's count is the task's (a test file may lack one) */
+        if (out->split[s].kind == NNX_TARGET_CLASS)
+            out->split[s].classes = out->split[NNX_XSPLIT_TRAIN].classes;
+        if (sh.rank == 3 &&
+            nnx_dataset_set_shape(&out->split[s], sh.d[0], sh.d[1], sh.d[2], err) < 0)
+            goto fail;
+    }
+    nnx_norm_kind nk = e->data.normalize == NNX_XNORM_STANDARD ? NNX_NORM_STANDARD
+                     : e->data.normalize == NNX_XNORM_MINMAX   ? NNX_NORM_MINMAX
+                                                               : NNX_NORM_NONE;
+    if (nk != NNX_NORM_NONE) {
+        if (nnx_norm_fit(&out->norm, nk, &out->split[NNX_XSPLIT_TRAIN], err) < 0)
+            goto fail;
+        for (int s = 0; s < NNX_XSPLIT_COUNT; s++)
+            if (out->has[s] && nnx_norm_apply(&out->norm, &out->split[s], err) < 0)
+                goto fail;
+    }
+    return 0;
+fail:
+    nnx_run_data_free(out);
+    return -1;
+}

@@ -1,0 +1,84 @@
+/* run_int.h — the interpreter's parts, shared by the files of src/run (not public).
+ *
+ *   data_load.c   the data spec → train/valid/test nnx_datasets
+ *   build.c       the network, optimizer and schedule of an experiment
+ *   measure.c     declared metrics over a split's predictions
+ *   trial.c       the epoch loop (nnx_run_trial)
+ */
+#ifndef NNX_RUN_INT_H
+#define NNX_RUN_INT_H
+
+#include <stdbool.h>
+
+#include "nnx/exp.h"
+#include "nnx/lua_host.h"
+#include "nnx/rt/data.h"
+#include "nnx/rt/loss.h"
+#include "nnx/rt/optim.h"
+#include "nnx/rt/sched.h"
+
+/* Not nnx/rt/net.h: its enum nnx_layer_kind clashes with the syntax tree's
+ * (nnx/ast.h), and search.c needs the checker.  Files that build or train
+ * the network include nnx/rt.h themselves. */
+typedef struct nnx_net nnx_net;
+
+/* A trial's Lua hooks (hooks.c).  Owns the host, the params view and the
+ * values logged since the last metrics.csv row. */
+typedef struct nnx_run_hooks {
+    nnx_lua_host  *host;            /* NULL: no hooks */
+    nnx_lua_param *params;          /* views of the trial's searched values */
+    size_t         nparams;
+    char         **log_names;       /* run:log values waiting for the next row */
+    double        *log_values;
+    size_t         nlog;
+    bool           stop;            /* run:stop was called */
+    char          *stop_reason;
+    bool           lr_set;          /* run:set_lr was called; the caller clears it */
+    double         lr_next;
+    char           error[4224];     /* the last failure, with the Lua traceback */
+} nnx_run_hooks;
+
+/* Open e->hooks (nothing when NULL) and check that every lua.NAME metric is
+ * defined.  -1 with k->error on failure (a syntax error, a missing file). */
+int  nnx_run_hooks_open(nnx_run_hooks *k, const nnx_experiment *e, const char *stdlib_dir,
+                        const nnx_exp_param *params, size_t nparams,
+                        void (*print)(void *, const char *, size_t), void *print_ctx);
+void nnx_run_hooks_close(nnx_run_hooks *k);
+/* Call a callback (if the hooks define it) and collect what it asked for. */
+int  nnx_run_hooks_call(nnx_run_hooks *k, nnx_lua_event ev, nnx_lua_run *run);
+void nnx_run_hooks_clear_logs(nnx_run_hooks *k);
+/* lua.NAME on a split's predictions (NaN for regression targets). */
+int  nnx_run_hooks_metric(nnx_run_hooks *k, const char *name, const nnx_dataset *ds,
+                          const float *p, int kout, double *out);
+
+/* The three splits in memory.  Owns every present set and the normaliser. */
+typedef struct nnx_run_data {
+    nnx_dataset split[NNX_XSPLIT_COUNT];
+    bool        has[NNX_XSPLIT_COUNT];
+    nnx_norm    norm;
+} nnx_run_data;
+
+/* Load, split and normalise the data of `e` (seeded by e->seed).  Class
+ * targets for the classification losses, real targets for mse.  0, or -1
+ * with err naming the file and the reason (and `out` zeroed). */
+int  nnx_run_data_load(const nnx_experiment *e, nnx_run_data *out, nnx_rt_error *err);
+void nnx_run_data_free(nnx_run_data *d);
+
+enum nnx_loss_kind nnx_run_loss_kind(nnx_exp_loss_kind k);
+
+/* A compiled network for the layers of e->net, taking rows of `features`
+ * floats (viewed as e->data.shape when that is C×H×W).  NULL with err. */
+nnx_net *nnx_run_build_net(const nnx_experiment *e, int32_t features, int max_batch,
+                           nnx_rt_error *err);
+void nnx_run_optim_conf(const nnx_experiment *e, nnx_optim_conf *c);
+/* The schedule for `batches` steps per epoch; -1 with err if it does not check. */
+int  nnx_run_sched(const nnx_experiment *e, int64_t batches, nnx_sched *s, nnx_rt_error *err);
+
+/* Value of metric `m` on a split: labels y (class) or targets t (real), n
+ * rows of k predictions `p` as nnx_evaluate gives them; `loss` is the
+ * split's mean loss (metric `loss`).  NaN when it is undefined (an AUC with
+ * one class).  Lua metrics are not computed here (NaN). */
+double nnx_run_metric(const nnx_exp_metric *m, const nnx_dataset *ds, const float *p, int k,
+                      double loss);
+
+#endif

@@ -1,0 +1,951 @@
+/* trial.c — one trial of an experiment: epochs, validation, selection, early stop, test, run directory. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "run/trial_int.h"
+
+enum { EVAL_BATCH = 256 };
+
+const char *nnx_run_status_name(nnx_run_status s)
+{
+    static const char *const names[] = { "completed", "stopped", "diverged", "interrupted",
+                                         "failed" };
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "failed";
+}
+
+int32_t nnx_run_auto_batch(int32_t rows)
+{
+    int32_t b = (int32_t)lround(sqrt(rows > 0 ? (double)rows : 1.0));
+    return b < 1 ? 1 : b;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+
+static void note(trial *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(trial *t, const char *fmt, ...)
+{
+    if (!t->cb || !t->cb->note)
+        return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    t->cb->note(t->cb->user, buf);
+}
+
+static void set_message(nnx_run_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void set_message(nnx_run_result *r, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    free(r->message);
+    r->message = malloc(strlen(buf) + 1);
+    if (r->message)
+        strcpy(r->message, buf);
+}
+
+static double *cur_at(trial *t, nnx_exp_split s, size_t m)
+{
+    return &t->cur[(size_t)s * t->e->nmetrics + m];
+}
+
+static double ref_value(trial *t, nnx_exp_metric_ref ref)
+{
+    return *cur_at(t, ref.split, ref.metric);
+}
+
+/* --- per-batch: steps.csv, progress, Ctrl-C ------------------------------------ */
+
+static int on_batch(const nnx_train_progress *p, void *user)
+{
+    trial *t = user;
+    double loss = p->loss;
+    t->loss_sum += loss * p->rows;
+    t->rows_done += p->rows;
+    if (t->steps) {
+        fprintf(t->steps, "%lld,%d,", (long long)p->step + 1, t->epoch);
+        nnx_csv_put_number(t->steps, p->lr);
+        fputc(',', t->steps);
+        nnx_csv_put_number(t->steps, loss);
+        fputc('\n', t->steps);
+    }
+    if (t->nsteps == t->step_cap) {
+        size_t cap = t->step_cap ? 2 * t->step_cap : 1024;
+        double *a = realloc(t->step_loss, cap * sizeof *a);
+        if (a)
+            t->step_loss = a;
+        double *b = realloc(t->step_epoch, cap * sizeof *b);
+        if (b)
+            t->step_epoch = b;
+        if (a && b)
+            t->step_cap = cap;
+    }
+    if (t->nsteps < t->step_cap) {
+        t->step_loss[t->nsteps] = loss;
+        t->step_epoch[t->nsteps] = t->epoch;
+        t->nsteps++;
+    }
+    if (t->cb && t->cb->progress) {
+        nnx_run_progress pr = {
+            .epoch = t->epoch, .epochs = t->e->epochs,
+            .batch = p->batch + 1, .batches = p->batches,
+            .step = p->step + 1, .rows_done = t->rows_done, .lr = p->lr, .loss = loss,
+            .running_loss = t->loss_sum / (double)t->rows_done,
+            .seconds = now_seconds() - t->epoch_t0,
+        };
+        t->cb->progress(t->cb->user, &pr);
+    }
+    if (t->o->interrupt && *t->o->interrupt) {
+        t->interrupted = true;
+        return 1;
+    }
+    return 0;
+}
+
+/* --- evaluation ------------------------------------------------------------------- */
+
+/* Evaluate split s and fill cur[s][*] (every metric, or only those flagged
+ * in `only` when not NULL). */
+static int evaluate_split(trial *t, nnx_exp_split s, const bool *only, nnx_rt_error *err)
+{
+    const nnx_dataset *ds = &t->data.split[s];
+    double loss;
+    if (nnx_evaluate(t->net, t->loss, (float)t->e->loss.label_smoothing, ds,
+                     nnx_net_max_batch(t->net), t->probs, &loss, err) < 0)
+        return -1;
+    for (size_t m = 0; m < t->e->nmetrics; m++) {
+        if (only && !only[m])
+            continue;
+        const nnx_exp_metric *mt = &t->e->metrics[m];
+        if (mt->kind == NNX_XMETRIC_LUA) {
+            if (nnx_run_hooks_metric(&t->hooks, mt->name, ds, t->probs, t->k,
+                                     cur_at(t, s, m)) < 0) {
+                t->lua_failed = true;
+                return nnx_rt_fail(err, "lua.%s failed", mt->name);
+            }
+            continue;
+        }
+        *cur_at(t, s, m) = nnx_run_metric(mt, ds, t->probs, t->k, loss);
+    }
+    return 0;
+}
+
+/* --- Lua callbacks ------------------------------------------------------------------ */
+
+static void lua_print(void *user, const char *line, size_t len)
+{
+    trial *t = user;
+    note(t, "lua: %.*s", (int)len, line);
+}
+
+/* Call a hook with this epoch's metrics (NULL names: none).  On a Lua error
+ * the trial fails with the traceback; false then. */
+static bool call_hook(trial *t, nnx_lua_event ev, int epoch, const char *const *names,
+                      const double *values, size_t n)
+{
+    if (!t->hooks.host)
+        return true;
+    nnx_lua_run run = {
+        .epoch = epoch, .step = t->tr.step, .seed = (int64_t)t->e->seed,
+        .lr = nnx_sched_lr_at(&t->sched, t->tr.step),
+        .metric_names = names, .metric_values = values, .nmetrics = n,
+    };
+    if (nnx_run_hooks_call(&t->hooks, ev, &run) < 0) {
+        t->r->status = NNX_RUN_FAILED;
+        set_message(t->r, "%s", t->hooks.error);
+        return false;
+    }
+    if (t->hooks.lr_set) {      /* run:set_lr: scale the schedule so the next step has it */
+        t->hooks.lr_set = false;
+        double now = nnx_sched_lr_at(&t->sched, t->tr.step);
+        if (now > 0 && t->sched.scale > 0) {
+            t->sched.scale *= t->hooks.lr_next / now;
+            note(t, "hook: lr set to %.6g", t->hooks.lr_next);
+        } else {
+            note(t, "hook: run:set_lr(%.6g) ignored: the lr is 0 at this step (warmup)",
+                 t->hooks.lr_next);
+        }
+    }
+    return true;
+}
+
+/* on_epoch_end with every metric of the epoch as run.metrics. */
+static bool epoch_end_hook(trial *t, double lr)
+{
+    if (!t->hooks.host)
+        return true;
+    const nnx_experiment *e = t->e;
+    size_t nm = e->nmetrics, n = 0;
+    char (*names)[80] = malloc((2 * nm + 2) * sizeof *names);
+    const char **pn = malloc((2 * nm + 2) * sizeof *pn);
+    double *vals = malloc((2 * nm + 2) * sizeof *vals);
+    bool ok = names && pn && vals;
+    if (ok) {
+        snprintf(names[n], sizeof names[n], "lr");
+        vals[n++] = lr;
+        for (int s = 0; s < 2; s++)
+            for (size_t m = 0; m < nm; m++) {
+                double v = *cur_at(t, (nnx_exp_split)s, m);
+                if (isnan(v))
+                    continue;
+                snprintf(names[n], sizeof names[n], "%s.%s",
+                         nnx_exp_split_name((nnx_exp_split)s), e->metrics[m].name);
+                vals[n++] = v;
+            }
+        for (size_t i = 0; i < n; i++)
+            pn[i] = names[i];
+        ok = call_hook(t, NNX_LUA_ON_EPOCH_END, t->epoch, pn, vals, n);
+    } else {
+        t->r->status = NNX_RUN_FAILED;
+        set_message(t->r, "out of memory");
+    }
+    free(names);
+    free(pn);
+    free(vals);
+    return ok;
+}
+
+/* --- setup ---------------------------------------------------------------------- */
+
+static bool refers_train(const nnx_exp_metric_ref *ref, size_t m)
+{
+    return ref->split == NNX_XSPLIT_TRAIN && ref->metric == m && m != 0;
+}
+
+static bool add_name(char **names, size_t *n, const char *text)
+{
+    names[*n] = malloc(strlen(text) + 1);
+    if (!names[*n])
+        return false;
+    strcpy(names[(*n)++], text);
+    return true;
+}
+
+int nnx_trial_columns(trial *t, nnx_rt_error *err)
+{
+    const nnx_experiment *e = t->e;
+    size_t nm = e->nmetrics, n = 0;
+    char **names = calloc(2 * nm + 4, sizeof *names);
+    char buf[256];
+    if (!names)
+        return nnx_rt_fail(err, "out of memory");
+    bool ok = add_name(names, &n, "epoch") && add_name(names, &n, "lr") &&
+              add_name(names, &n, "train.loss");
+    t->col_valid0 = -1;
+    if (t->data.has[NNX_XSPLIT_VALID]) {
+        t->col_valid0 = (int)n;
+        for (size_t m = 0; ok && m < nm; m++) {
+            snprintf(buf, sizeof buf, "valid.%s", e->metrics[m].name);
+            ok = add_name(names, &n, buf);
+        }
+    }
+    t->col_train0 = (int)n;
+    for (size_t m = 1; ok && m < nm; m++)
+        if (t->need_train[m]) {
+            snprintf(buf, sizeof buf, "train.%s", e->metrics[m].name);
+            ok = add_name(names, &n, buf);
+        }
+    ok = ok && add_name(names, &n, "seconds");
+    char *path = ok ? nnx_path_join(t->r->dir, "metrics.csv") : NULL;
+    int rc = !path ? nnx_rt_fail(err, "out of memory")
+           : t->first_epoch > 1
+               ? nnx_metrics_log_resume(&t->mlog, path, (const char *const *)names, n,
+                                        t->first_epoch - 1, err)
+               : nnx_metrics_log_open(&t->mlog, path, (const char *const *)names, n, err);
+    free(path);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+static int setup(trial *t, nnx_rt_error *err)
+{
+    const nnx_experiment *e = t->e;
+    nnx_run_result *r = t->r;
+    if (e->nmetrics == 0 || e->nmetrics > 64)
+        return nnx_rt_fail(err, "an experiment needs between 1 and 64 metrics (has %zu)",
+                           e->nmetrics);
+    if (nnx_run_data_load(e, &t->data, err) < 0)
+        return -1;
+    if (nnx_run_hooks_open(&t->hooks, e, t->o->lua_stdlib, t->o->params, t->o->nparams,
+                           lua_print, t) < 0) {
+        t->lua_failed = true;
+        return nnx_rt_fail(err, "Lua hooks failed to load");
+    }
+    const nnx_dataset *train = &t->data.split[NNX_XSPLIT_TRAIN];
+    t->loss = nnx_run_loss_kind(e->loss.kind);
+    t->batch = e->batch > 0 ? e->batch : nnx_run_auto_batch(train->n);
+    if (t->batch > train->n)
+        t->batch = train->n;
+    r->batch = t->batch;
+    int max_batch = t->batch > EVAL_BATCH ? t->batch : EVAL_BATCH;
+    t->net = nnx_run_build_net(e, train->d, max_batch, err);
+    if (!t->net)
+        return -1;
+    t->k = nnx_net_out_size(t->net);
+
+    nnx_optim_conf oc;
+    nnx_run_optim_conf(e, &oc);
+    if (nnx_optim_init(&t->opt, &oc, nnx_net_nparams(t->net), err) < 0)
+        return -1;
+    t->opt_ready = true;
+    int32_t batches = nnx_batches_per_epoch(train->n, t->batch, 0);
+    if (nnx_run_sched(e, batches, &t->sched, err) < 0)
+        return -1;
+    nnx_train_conf tc = {
+        .net = t->net, .optim = &t->opt, .sched = &t->sched, .train = train,
+        .loss = t->loss, .label_smoothing = (float)e->loss.label_smoothing,
+        .batch = t->batch, .clip_norm = e->clip_grad, .seed = e->seed,
+        .on_batch = on_batch, .user = t,
+    };
+    if (nnx_trainer_init(&t->tr, &tc, err) < 0)
+        return -1;
+    t->tr_ready = true;
+    /* the valid and test sets must fit the network too (nnx_evaluate checks) */
+    for (int s = 1; s < NNX_XSPLIT_COUNT; s++)
+        if (t->data.has[s] && t->data.split[s].d != train->d)
+            return nnx_rt_fail(err, "the %s data has %d features, train %d",
+                               nnx_exp_split_name((nnx_exp_split)s),
+                               (int)t->data.split[s].d, (int)train->d);
+
+    for (size_t m = 1; m < e->nmetrics; m++)
+        t->need_train[m] = refers_train(&e->select, m) ||
+                           (e->early_stop.enabled && refers_train(&e->early_stop.on, m)) ||
+                           (e->schedule.decay == NNX_XDECAY_PLATEAU &&
+                            refers_train(&e->schedule.on, m));
+    bool any_train = false;
+    for (size_t m = 1; m < e->nmetrics; m++)
+        any_train |= t->need_train[m];
+    t->any_train = any_train;
+    int32_t rows = 0;
+    for (int s = 0; s < NNX_XSPLIT_COUNT; s++)
+        if (t->data.has[s] && (s != NNX_XSPLIT_TRAIN || any_train) &&
+            t->data.split[s].n > rows)
+            rows = t->data.split[s].n;
+    size_t nm = e->nmetrics, ep = (size_t)e->epochs;
+    t->probs = malloc(((size_t)rows * (size_t)t->k + 1) * sizeof *t->probs);
+    t->snapshot = malloc(nnx_net_snapshot_size(t->net) * sizeof *t->snapshot);
+    t->cur = malloc(NNX_XSPLIT_COUNT * nm * sizeof *t->cur);
+    t->hist = malloc(ep * NNX_XSPLIT_COUNT * nm * sizeof *t->hist);
+    t->ep_lr = malloc(ep * sizeof(double));
+    t->ep_select = malloc(ep * sizeof(double));
+    t->ep_train = malloc(ep * sizeof(double));
+    t->ep_valid = malloc(ep * sizeof(double));
+    if (!t->probs || !t->snapshot || !t->cur || !t->hist || !t->ep_lr || !t->ep_select ||
+        !t->ep_train || !t->ep_valid)
+        return nnx_rt_fail(err, "out of memory");
+    nnx_exp_metric_ref_str(e, e->select, r->select_name, sizeof r->select_name);
+    r->select_max = e->select.maximize;
+    return 0;
+}
+
+/* The run directory and its first files. */
+static int open_outputs(trial *t, nnx_rt_error *err)
+{
+    const nnx_experiment *e = t->e;
+    if (t->o->dir) {
+        if (nnx_mkdirs(t->o->dir, err) < 0)
+            return -1;
+        t->r->dir = malloc(strlen(t->o->dir) + 1);
+        if (!t->r->dir)
+            return nnx_rt_fail(err, "out of memory");
+        strcpy(t->r->dir, t->o->dir);
+    } else if (nnx_rundir_create(t->o->out_dir ? t->o->out_dir : "runs", e->name, &t->r->dir,
+                                 err) < 0) {
+        return -1;
+    }
+    const char *dir = t->r->dir;
+    char *text = nnx_experiment_write(e);
+    char *path = nnx_path_join(dir, "experiment.nnx");
+    int rc = text && path ? nnx_write_atomic(path, text, strlen(text), err)
+                          : nnx_rt_fail(err, "out of memory writing experiment.nnx");
+    free(text);
+    free(path);
+    if (rc < 0 || nnx_trial_columns(t, err) < 0)
+        return -1;
+    path = nnx_path_join(dir, "steps.csv");
+    t->steps = path ? fopen(path, "w") : NULL;
+    if (!t->steps) {
+        nnx_rt_fail(err, "%s: cannot write", path ? path : "steps.csv");
+        free(path);
+        return -1;
+    }
+    free(path);
+    fputs("step,epoch,lr,loss\n", t->steps);
+    fflush(t->steps);
+    return 0;
+}
+
+/* TensorBoard and MLflow, when the experiment logs to them. */
+static int open_loggers(trial *t, nnx_rt_error *err)
+{
+    const nnx_experiment *e = t->e;
+    const char *dir = t->r->dir;
+    double wall = (double)time(NULL);
+    if (e->log[NNX_XLOG_TENSORBOARD]) {
+        t->tb = nnx_tb_open(dir, wall, NULL, err);
+        if (!t->tb)
+            return -1;
+    }
+    if (e->log[NNX_XLOG_MLFLOW]) {
+        const char *slash = strrchr(dir, '/');
+        nnx_mlflow_start_opts mo = {
+            .env_tracking_uri = t->o->mlflow_uri, .experiment = e->name,
+            .run_name = slash ? slash + 1 : dir,
+            .source_name = t->o->source ? t->o->source : e->file,
+            .start_ms = nnx_mlflow_now_ms(),
+        };
+        t->ml = nnx_mlflow_start(&mo, err);
+        if (!t->ml)
+            return -1;
+        char v[64];
+        snprintf(v, sizeof v, "%.9g", e->optim.lr);
+        nnx_mlflow_param(t->ml, "optimizer.lr", v, NULL);
+        snprintf(v, sizeof v, "%d", (int)t->batch);
+        nnx_mlflow_param(t->ml, "batch", v, NULL);
+        snprintf(v, sizeof v, "%d", e->epochs);
+        nnx_mlflow_param(t->ml, "epochs", v, NULL);
+        snprintf(v, sizeof v, "%llu", (unsigned long long)e->seed);
+        nnx_mlflow_param(t->ml, "seed", v, NULL);
+        for (size_t i = 0; i < e->nparams; i++)
+            if (strcmp(e->params[i].path, "optimizer.lr") && strcmp(e->params[i].path, "batch") &&
+                strcmp(e->params[i].path, "epochs") && strcmp(e->params[i].path, "seed"))
+                nnx_mlflow_param(t->ml, e->params[i].path, e->params[i].value, NULL);
+    }
+    if (t->tb && e->nparams) {
+        const char **keys = malloc(e->nparams * sizeof *keys);
+        const char **vals = malloc(e->nparams * sizeof *vals);
+        if (keys && vals) {
+            for (size_t i = 0; i < e->nparams; i++)
+                keys[i] = e->params[i].path, vals[i] = e->params[i].value;
+            nnx_tb_params(t->tb, keys, vals, e->nparams, 0, wall, NULL);
+        }
+        free(keys);
+        free(vals);
+    }
+    return 0;
+}
+
+/* --- the epoch's row ------------------------------------------------------------- */
+
+static void log_scalars(trial *t, const double *vals, const bool *set)
+{
+    double wall = (double)time(NULL);
+    int64_t ms = nnx_mlflow_now_ms();
+    nnx_rt_error err = { { 0 } };
+    for (size_t c = 1; c < t->mlog.ncols; c++) {
+        if (!set[c] || !isfinite(vals[c]))
+            continue;
+        const char *name = t->mlog.names[c];
+        if (t->tb) {
+            char tag[128];
+            snprintf(tag, sizeof tag, "%s", name);
+            char *dot = strchr(tag, '.');
+            if (dot)
+                *dot = '/';
+            if (nnx_tb_scalar(t->tb, tag, t->epoch, vals[c], wall, &err) < 0)
+                break;
+        }
+        if (t->ml && nnx_mlflow_metric(t->ml, name, vals[c], ms, t->epoch, &err) < 0)
+            break;
+    }
+    if (t->tb)
+        nnx_tb_flush(t->tb, &err);
+    if (err.msg[0] && !t->err_note[0]) {
+        snprintf(t->err_note, sizeof t->err_note, "%s", err.msg);
+        note(t, "logging failed: %s", err.msg);
+    }
+}
+
+/* Write the epoch's metrics.csv row (NaN train loss for a blown-up epoch). */
+static int write_row(trial *t, double lr, double train_loss, bool train_set, double seconds,
+                     bool best, double select_value, nnx_rt_error *err)
+{
+    /* columns logged by hooks: new names go before `seconds` (the file is rewritten) */
+    for (size_t i = 0; i < t->hooks.nlog; i++)
+        if (nnx_metrics_log_find(&t->mlog, t->hooks.log_names[i]) < 0) {
+            if (nnx_metrics_log_add_column(&t->mlog, t->hooks.log_names[i], err) < 0)
+                return -1;
+            note(t, "hook: new metrics.csv column '%s'", t->hooks.log_names[i]);
+        }
+    size_t nc = t->mlog.ncols, nm = t->e->nmetrics;
+    double *vals = calloc(nc, sizeof *vals);
+    bool *set = calloc(nc, sizeof *set);
+    if (!vals || !set) {
+        free(vals), free(set);
+        return nnx_rt_fail(err, "out of memory");
+    }
+    vals[0] = t->epoch, set[0] = true;
+    vals[1] = lr, set[1] = true;
+    vals[2] = train_loss, set[2] = train_set;
+    if (t->col_valid0 >= 0)
+        for (size_t m = 0; m < nm; m++) {
+            double v = *cur_at(t, NNX_XSPLIT_VALID, m);
+            vals[t->col_valid0 + m] = v;
+            set[t->col_valid0 + m] = !isnan(v);
+        }
+    int c = t->col_train0;
+    for (size_t m = 1; m < nm; m++)
+        if (t->need_train[m]) {
+            double v = *cur_at(t, NNX_XSPLIT_TRAIN, m);
+            vals[c] = v, set[c] = !isnan(v);
+            c++;
+        }
+    for (size_t i = 0; i < t->hooks.nlog; i++) {
+        int col = nnx_metrics_log_find(&t->mlog, t->hooks.log_names[i]);
+        vals[col] = t->hooks.log_values[i];
+        set[col] = true;
+    }
+    nnx_run_hooks_clear_logs(&t->hooks);
+    vals[nc - 1] = seconds, set[nc - 1] = true;
+    int rc = nnx_metrics_log_row(&t->mlog, vals, set, err);
+    for (size_t i = 0; i < nc; i++)     /* empty cells are NaN for the callbacks */
+        if (!set[i])
+            vals[i] = NAN;
+    if (rc == 0) {
+        log_scalars(t, vals, set);
+        if (t->cb && t->cb->epoch) {
+            nnx_run_epoch ev = {
+                .epoch = t->epoch, .columns = (const char *const *)t->mlog.names,
+                .values = vals, .ncolumns = nc, .best = best, .select_value = select_value,
+            };
+            t->cb->epoch(t->cb->user, &ev);
+        }
+    }
+    free(vals);
+    free(set);
+    return rc;
+}
+
+static bool better(double v, double best, bool maximize, double delta)
+{
+    if (isnan(v))
+        return false;
+    if (isnan(best))
+        return true;
+    return maximize ? v > best + delta : v < best - delta;
+}
+
+/* The word for a non-finite loss from the trainer's message. */
+static const char *blowup_word(const char *msg)
+{
+    if (strstr(msg, "infinite"))
+        return "infinite";
+    return "NaN";
+}
+
+/* --- the loop ----------------------------------------------------------------------- */
+
+static void train_loop(trial *t)
+{
+    const nnx_experiment *e = t->e;
+    nnx_run_result *r = t->r;
+    size_t nm = e->nmetrics;
+    nnx_rt_error err = { { 0 } };
+    r->status = NNX_RUN_COMPLETED;
+    float *fl = malloc((size_t)t->tr.batches * sizeof *fl);
+
+    if (!call_hook(t, NNX_LUA_ON_TRAIN_BEGIN, t->first_epoch - 1, NULL, NULL, 0)) {
+        free(fl);
+        return;
+    }
+    for (t->epoch = t->first_epoch; t->epoch <= e->epochs; t->epoch++) {
+        int ep = t->epoch;
+        for (size_t i = 0; i < NNX_XSPLIT_COUNT * nm; i++)
+            t->cur[i] = NAN;
+        t->epoch_t0 = now_seconds();
+        if (!call_hook(t, NNX_LUA_ON_EPOCH_BEGIN, ep, NULL, NULL, 0))
+            break;
+        t->loss_sum = 0;
+        t->rows_done = 0;
+        nnx_epoch_result res;
+        int rc = nnx_train_epoch(&t->tr, ep - 1, fl, &res, &err);
+        if (t->steps)
+            fflush(t->steps);
+        if (rc < 0 && res.diverged) {
+            double lr = nnx_sched_lr_at(&t->sched, t->tr.step);
+            const char *word = blowup_word(err.msg);
+            if (t->steps) {     /* the step that blew up */
+                fprintf(t->steps, "%lld,%d,", (long long)t->tr.step + 1, ep);
+                nnx_csv_put_number(t->steps, lr);
+                fputs(strcmp(word, "NaN") ? ",inf\n" : ",nan\n", t->steps);
+                fflush(t->steps);
+            }
+            if (t->nsteps < t->step_cap) {
+                t->step_loss[t->nsteps] = strcmp(word, "NaN") ? INFINITY : NAN;
+                t->step_epoch[t->nsteps++] = ep;
+            }
+            r->status = NNX_RUN_DIVERGED;
+            set_message(r, "loss became %s at epoch %d, step %lld: the learning rate %.3g is "
+                        "probably too large", word, ep, (long long)t->tr.step + 1, lr);
+            t->ep_lr[ep - 1] = lr;
+            t->ep_train[ep - 1] = NAN;
+            t->ep_valid[ep - 1] = NAN;
+            t->ep_select[ep - 1] = NAN;
+            for (size_t i = 0; i < NNX_XSPLIT_COUNT * nm; i++)
+                t->hist[(size_t)(ep - 1) * NNX_XSPLIT_COUNT * nm + i] = NAN;
+            r->epochs_run = ep;
+            nnx_rt_error werr;
+            if (write_row(t, lr, NAN, true, now_seconds() - t->epoch_t0, false, NAN, &werr) < 0)
+                set_message(r, "%s (and metrics.csv: %s)", r->message, werr.msg);
+            break;
+        }
+        if (rc < 0) {
+            r->status = NNX_RUN_FAILED;
+            set_message(r, "epoch %d: %s", ep, err.msg);
+            break;
+        }
+        if (res.stopped) {      /* Ctrl-C inside the epoch: it is not counted */
+            r->status = NNX_RUN_INTERRUPTED;
+            set_message(r, "interrupted during epoch %d (after %d of %d batches); epochs "
+                        "1..%d are complete", ep, (int)res.steps, (int)t->tr.batches, ep - 1);
+            break;
+        }
+        double train_loss = res.mean_loss;
+        *cur_at(t, NNX_XSPLIT_TRAIN, 0) = train_loss;
+        double lr = nnx_sched_lr_at(&t->sched, t->tr.step - 1);
+        if ((t->data.has[NNX_XSPLIT_VALID] &&
+             evaluate_split(t, NNX_XSPLIT_VALID, NULL, &err) < 0) ||
+            (t->any_train &&
+             evaluate_split(t, NNX_XSPLIT_TRAIN, t->need_train, &err) < 0)) {
+            r->status = NNX_RUN_FAILED;
+            if (t->lua_failed)
+                set_message(r, "epoch %d: %s", ep, t->hooks.error);
+            else
+                set_message(r, "epoch %d: evaluation failed: %s", ep, err.msg);
+            break;
+        }
+        *cur_at(t, NNX_XSPLIT_TRAIN, 0) = train_loss;   /* the epoch mean, not a re-evaluation */
+        if (!epoch_end_hook(t, lr))
+            break;
+        double seconds = now_seconds() - t->epoch_t0;
+
+        double sv = ref_value(t, e->select);
+        bool is_best = better(sv, t->best, e->select.maximize, 0);
+        if (is_best) {
+            t->best = sv;
+            r->select_epoch = ep;
+            r->select_value = sv;
+            nnx_net_snapshot_take(t->net, t->snapshot);
+            t->has_snapshot = true;
+        }
+        double vloss = t->data.has[NNX_XSPLIT_VALID] ? *cur_at(t, NNX_XSPLIT_VALID, 0)
+                                                     : train_loss;
+        if (better(vloss, t->lowest, false, 0)) {
+            t->lowest = vloss;
+            r->lowest_loss_epoch = ep;
+            r->lowest_loss = vloss;
+        }
+        memcpy(t->hist + (size_t)(ep - 1) * NNX_XSPLIT_COUNT * nm, t->cur,
+               NNX_XSPLIT_COUNT * nm * sizeof *t->cur);
+        t->ep_lr[ep - 1] = lr;
+        t->ep_train[ep - 1] = train_loss;
+        t->ep_valid[ep - 1] = t->data.has[NNX_XSPLIT_VALID] ? vloss : NAN;
+        t->ep_select[ep - 1] = sv;
+        r->epochs_run = ep;
+        if (write_row(t, lr, train_loss, true, seconds, is_best, sv, &err) < 0) {
+            r->status = NNX_RUN_FAILED;
+            set_message(r, "%s", err.msg);
+            break;
+        }
+
+        if (e->schedule.decay == NNX_XDECAY_PLATEAU) {
+            double before = nnx_sched_lr_at(&t->sched, t->tr.step);
+            if (nnx_sched_plateau_epoch(&t->sched, ref_value(t, e->schedule.on)))
+                note(t, "plateau: lr %.3g -> %.3g after epoch %d", before,
+                     nnx_sched_lr_at(&t->sched, t->tr.step), ep);
+        }
+        if (t->hooks.stop) {
+            r->status = NNX_RUN_STOPPED;
+            set_message(r, "stopped by a hook after epoch %d: %s", ep,
+                        t->hooks.stop_reason ? t->hooks.stop_reason : "run:stop()");
+            break;
+        }
+        if (e->early_stop.enabled) {
+            double v = ref_value(t, e->early_stop.on);
+            if (better(v, t->es_best, e->early_stop.on.maximize, e->early_stop.min_delta)) {
+                t->es_best = v;
+                t->es_bad = 0;
+            } else if (++t->es_bad >= e->early_stop.patience && ep < e->epochs) {
+                char name[64];
+                nnx_exp_metric_ref_str(e, e->early_stop.on, name, sizeof name);
+                r->status = NNX_RUN_STOPPED;
+                set_message(r, "early stopping after epoch %d: %s has not improved for %d "
+                            "epochs (best %.6g)", ep, name, t->es_bad, t->es_best);
+                break;
+            }
+        }
+        nnx_trial_mark_epoch(t, ep);
+        if (t->o->interrupt && *t->o->interrupt && ep < e->epochs) {
+            t->interrupted = true;
+            r->status = NNX_RUN_INTERRUPTED;
+            set_message(r, "interrupted after epoch %d", ep);
+            break;
+        }
+    }
+    free(fl);
+}
+
+/* --- the end: selected weights, test, weights file, diagnosis, summary ------------- */
+
+static int add_metric(nnx_run_result *r, const char *name, double v)
+{
+    char **n = realloc(r->metric_names, (r->nmetrics + 1) * sizeof *n);
+    if (n)
+        r->metric_names = n;
+    double *x = realloc(r->metric_values, (r->nmetrics + 1) * sizeof *x);
+    if (x)
+        r->metric_values = x;
+    char *copy = malloc(strlen(name) + 1);
+    if (!n || !x || !copy) {
+        free(copy);
+        return -1;
+    }
+    strcpy(copy, name);
+    r->metric_names[r->nmetrics] = copy;
+    r->metric_values[r->nmetrics++] = v;
+    return 0;
+}
+
+static double chance_loss(const trial *t)
+{
+    if (t->loss == NNX_LOSS_CROSS_ENTROPY && t->k >= 2)
+        return log((double)t->k);
+    if (t->loss == NNX_LOSS_BINARY_CROSS_ENTROPY)
+        return log(2.0);
+    return NAN;
+}
+
+static void finish(trial *t, double t_start)
+{
+    const nnx_experiment *e = t->e;
+    nnx_run_result *r = t->r;
+    size_t nm = e->nmetrics;
+    nnx_rt_error err = { { 0 } };
+    char name[128];
+
+    if (t->has_snapshot) {
+        nnx_net_snapshot_restore(t->net, t->snapshot);
+        const double *h = t->hist + (size_t)(r->select_epoch - 1) * NNX_XSPLIT_COUNT * nm;
+        for (int s = 0; s < 2; s++)
+            for (size_t m = 0; m < nm; m++) {
+                double v = h[(size_t)s * nm + m];
+                if (isnan(v) && !(s == NNX_XSPLIT_VALID && t->data.has[s]))
+                    continue;
+                snprintf(name, sizeof name, "%s.%s", nnx_exp_split_name((nnx_exp_split)s),
+                         e->metrics[m].name);
+                add_metric(r, name, v);
+            }
+        if (t->data.has[NNX_XSPLIT_TEST]) {
+            for (size_t i = 0; i < NNX_XSPLIT_COUNT * nm; i++)
+                t->cur[i] = NAN;
+            if (evaluate_split(t, NNX_XSPLIT_TEST, NULL, &err) < 0) {
+                if (r->status != NNX_RUN_DIVERGED)
+                    r->status = NNX_RUN_FAILED;
+                set_message(r, "test evaluation failed: %s",
+                            t->lua_failed ? t->hooks.error : err.msg);
+            } else {
+                for (size_t m = 0; m < nm; m++) {
+                    snprintf(name, sizeof name, "test.%s", e->metrics[m].name);
+                    add_metric(r, name, *cur_at(t, NNX_XSPLIT_TEST, m));
+                }
+                if (t->o->keep_probs) {
+                    size_t n = (size_t)t->data.split[NNX_XSPLIT_TEST].n * (size_t)t->k;
+                    r->test_probs = malloc(n * sizeof *r->test_probs);
+                    if (r->test_probs) {
+                        memcpy(r->test_probs, t->probs, n * sizeof *r->test_probs);
+                        r->test_n = t->data.split[NNX_XSPLIT_TEST].n;
+                        r->test_k = t->k;
+                    }
+                }
+            }
+        }
+        char *path = nnx_path_join(r->dir, "weights.nnxw");
+        if (!path || nnx_net_save(t->net, path, &err) < 0)
+            note(t, "weights not saved: %s", path ? err.msg : "out of memory");
+        free(path);
+    }
+    if (t->hooks.host && !t->lua_failed && !(r->status == NNX_RUN_FAILED && r->message &&
+                                            strstr(r->message, "stack traceback"))) {
+        call_hook(t, NNX_LUA_ON_TRAIN_END, r->epochs_run,
+                  (const char *const *)r->metric_names, r->metric_values, r->nmetrics);
+        nnx_run_hooks_clear_logs(&t->hooks);
+    }
+    r->total_seconds = now_seconds() - t_start;
+    int done = 0;
+    double sum = 0;
+    for (size_t i = 0; i < t->mlog.nrows; i++) {
+        sum += t->mlog.vals[i * t->mlog.ncols + t->mlog.ncols - 1];
+        done++;
+    }
+    r->seconds_per_epoch = done ? sum / done : NAN;
+
+    if (r->epochs_run > 0) {
+        nnx_curves c = {
+            .epochs = (size_t)r->epochs_run, .train_loss = t->ep_train,
+            .valid_loss = t->data.has[NNX_XSPLIT_VALID] ? t->ep_valid : NULL,
+            .lr = t->ep_lr, .select_metric = r->select_name, .select_max = r->select_max,
+            .select_values = t->ep_select, .steps = t->nsteps, .step_loss = t->step_loss,
+            .step_epoch = t->step_epoch, .chance_loss = chance_loss(t),
+            .diverged = r->status == NNX_RUN_DIVERGED,
+            .diverged_epoch = r->status == NNX_RUN_DIVERGED ? r->epochs_run : 0,
+        };
+        if (nnx_diagnose(&c, &r->diagnosis, &err) < 0)
+            r->diagnosis.n = 0;
+    }
+
+    if (r->status == NNX_RUN_INTERRUPTED || r->status == NNX_RUN_FAILED) {
+        if (nnx_trial_save_state(t, &err) < 0)
+            note(t, "resume.state not written: %s", err.msg);
+    } else {
+        nnx_trial_drop_state(t);
+    }
+
+    nnx_summary_info info = {
+        .experiment = e->name, .source = t->o->source ? t->o->source : e->file,
+        .seed = e->seed, .params = t->o->params, .nparams = t->o->nparams,
+        .chance_loss = chance_loss(t),
+    };
+    char sha[65];
+    if (info.source && nnx_sha256_file(info.source, sha, NULL) == 0)
+        info.source_sha256 = sha;
+    if (!r->message)
+        set_message(r, "%s", "");
+    if (nnx_summary_write(r->dir, &info, r, &err) < 0) {
+        note(t, "summary.json not written: %s", err.msg);
+        if (r->status == NNX_RUN_COMPLETED || r->status == NNX_RUN_STOPPED) {
+            r->status = NNX_RUN_FAILED;
+            set_message(r, "summary.json not written: %s", err.msg);
+        }
+    }
+    if (t->tb) {
+        int64_t step = r->epochs_run;
+        for (size_t i = 0; i < r->nmetrics; i++)
+            if (!strncmp(r->metric_names[i], "test.", 5)) {
+                snprintf(name, sizeof name, "test/%s", r->metric_names[i] + 5);
+                nnx_tb_scalar(t->tb, name, step, r->metric_values[i], (double)time(NULL), NULL);
+            }
+    }
+    if (t->ml) {
+        int64_t ms = nnx_mlflow_now_ms();
+        for (size_t i = 0; i < r->nmetrics; i++)
+            if (!strncmp(r->metric_names[i], "test.", 5))
+                nnx_mlflow_metric(t->ml, r->metric_names[i], r->metric_values[i], ms,
+                                  r->epochs_run, NULL);
+        nnx_mlflow_tag(t->ml, "nnx.status", nnx_run_status_name(r->status), NULL);
+        if (t->mlog.file)
+            fflush(t->mlog.file);
+        if (t->steps)
+            fflush(t->steps);
+        if (nnx_mlflow_artifacts(t->ml, r->dir, &err) < 0)
+            note(t, "mlflow artifacts: %s", err.msg);
+        nnx_mlflow_status st = r->status == NNX_RUN_COMPLETED || r->status == NNX_RUN_STOPPED
+                                   ? NNX_MLFLOW_FINISHED
+                               : r->status == NNX_RUN_INTERRUPTED ? NNX_MLFLOW_KILLED
+                                                                  : NNX_MLFLOW_FAILED;
+        nnx_mlflow_end(t->ml, st, nnx_mlflow_now_ms(), NULL);
+    }
+}
+
+static void trial_free(trial *t)
+{
+    if (t->tr_ready)
+        nnx_trainer_free(&t->tr);
+    if (t->opt_ready)
+        nnx_optim_free(&t->opt);
+    nnx_net_free(t->net);
+    nnx_run_data_free(&t->data);
+    nnx_metrics_log_close(&t->mlog);
+    if (t->steps)
+        fclose(t->steps);
+    if (t->tb)
+        nnx_tb_close(t->tb, NULL);
+    nnx_mlflow_free(t->ml);
+    nnx_run_hooks_close(&t->hooks);
+    nnx_trial_resume_free(t);
+    free(t->probs);
+    free(t->snapshot);
+    free(t->cur);
+    free(t->hist);
+    free(t->ep_lr);
+    free(t->ep_select);
+    free(t->ep_train);
+    free(t->ep_valid);
+    free(t->step_loss);
+    free(t->step_epoch);
+}
+
+int nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result *r)
+{
+    memset(r, 0, sizeof *r);
+    nnx_run_opts defaults = { 0 };
+    if (!o)
+        o = &defaults;
+    trial t = { .e = e, .o = o, .cb = o->cb, .r = r, .best = NAN, .es_best = NAN,
+                .lowest = NAN, .first_epoch = 1 };
+    nnx_rt_error err = { { 0 } };
+    nnx_blas_set_threads(o->threads < 1 ? 1 : o->threads);
+    double t_start = now_seconds();
+    if (setup(&t, &err) < 0 ||
+        (o->resume_dir ? nnx_trial_resume(&t, &err) : open_outputs(&t, &err)) < 0 ||
+        open_loggers(&t, &err) < 0) {
+        r->status = NNX_RUN_FAILED;
+        set_message(r, "%s", t.lua_failed ? t.hooks.error : err.msg);
+        trial_free(&t);
+        return -1;
+    }
+    if (t.cb && t.cb->setup) {
+        nnx_run_setup s = {
+            .dir = r->dir, .features = t.data.split[NNX_XSPLIT_TRAIN].d,
+            .classes = t.data.split[NNX_XSPLIT_TRAIN].classes, .batch = t.batch,
+            .batch_auto = e->batch == 0, .batches = t.tr.batches,
+            .nparams = nnx_net_nparams(t.net),
+            .columns = (const char *const *)t.mlog.names, .ncolumns = t.mlog.ncols,
+        };
+        for (int i = 0; i < NNX_XSPLIT_COUNT; i++)
+            s.rows[i] = t.data.has[i] ? t.data.split[i].n : 0;
+        t.cb->setup(t.cb->user, &s);
+    }
+    train_loop(&t);
+    finish(&t, t_start);
+    trial_free(&t);
+    return 0;
+}
+
+void nnx_run_result_free(nnx_run_result *r)
+{
+    if (!r)
+        return;
+    free(r->message);
+    free(r->dir);
+    for (size_t i = 0; i < r->nmetrics; i++)
+        free(r->metric_names[i]);
+    free(r->metric_names);
+    free(r->metric_values);
+    free(r->test_probs);
+    memset(r, 0, sizeof *r);
+}
+
+double nnx_run_result_metric(const nnx_run_result *r, const char *name)
+{
+    for (size_t i = 0; i < r->nmetrics; i++)
+        if (!strcmp(r->metric_names[i], name))
+            return r->metric_values[i];
+    return NAN;
+}

@@ -1,0 +1,83 @@
+/* trial_int.h — the state of one trial, shared by trial.c (the loop) and resume.c (not public). */
+#ifndef NNX_TRIAL_INT_H
+#define NNX_TRIAL_INT_H
+
+#include <stdio.h>
+
+#include "nnx/mlflow.h"
+#include "nnx/rt.h"
+#include "nnx/run.h"
+#include "nnx/tfevents.h"
+#include "out/rundir_write.h"
+#include "run/run_int.h"
+
+/* Everything one trial holds.  Owns every pointer below except e, o, r. */
+typedef struct trial {
+    const nnx_experiment *e;
+    const nnx_run_opts   *o;
+    const nnx_run_callbacks *cb;
+    nnx_run_result       *r;
+    nnx_run_data data;
+    nnx_net     *net;
+    nnx_optim    opt;
+    nnx_sched    sched;
+    nnx_trainer  tr;
+    bool         tr_ready, opt_ready;
+    enum nnx_loss_kind loss;
+    int          k;              /* outputs per row */
+    int32_t      batch;
+    float       *probs;          /* predictions of the largest evaluated split */
+    float       *snapshot;       /* weights at the selected epoch */
+    bool         has_snapshot;
+    bool         need_train[64]; /* train.<metric> computed (beyond train.loss) */
+    bool         any_train;      /* some need_train[m] */
+    /* columns of metrics.csv */
+    nnx_metrics_log mlog;
+    int          col_valid0;     /* column of valid.<metric 0>, -1 without valid */
+    int          col_train0;     /* first train.* column past train.loss */
+    /* this epoch's metrics: cur[split * nmetrics + m], NaN = not computed */
+    double      *cur;
+    /* per-epoch history: hist[(epoch-1) * 3 * nmetrics + split * nmetrics + m] */
+    double      *hist;
+    double      *ep_lr, *ep_select, *ep_train, *ep_valid;
+    /* steps */
+    FILE        *steps;
+    double      *step_loss, *step_epoch;
+    size_t       nsteps, step_cap;
+    /* selection and early stopping so far (kept across a resume) */
+    double       best;           /* best select value, NaN before the first */
+    double       es_best;        /* best early_stop value */
+    int          es_bad;         /* epochs since it improved */
+    double       lowest;         /* lowest valid loss */
+    int          first_epoch;    /* 1, or the epoch a resumed run continues with */
+    void        *resume;         /* resume.c's copy of the last end-of-epoch state; owned */
+    /* the epoch in progress */
+    int          epoch;          /* 1-based */
+    double       epoch_t0, loss_sum;
+    int64_t      rows_done;
+    bool         interrupted;
+    /* Lua hooks */
+    nnx_run_hooks hooks;
+    bool         lua_failed;     /* the last failure is a Lua error (hooks.error) */
+    /* loggers */
+    nnx_tb         *tb;
+    nnx_mlflow_run *ml;
+    char         err_note[512];  /* a logger error, reported once as a note */
+} trial;
+
+/* The metrics.csv columns (and t->col_*), opening the file: fresh, or kept
+ * up to epoch first_epoch - 1 when resuming.  In trial.c. */
+int  nnx_trial_columns(trial *t, nnx_rt_error *err);
+
+/* resume.c: continue a run directory (o->resume_dir) instead of making one,
+ * and save what a resume needs after each epoch (DIR/resume.state). */
+int  nnx_trial_resume(trial *t, nnx_rt_error *err);
+/* Copy the state after epoch `epoch` (call when the epoch is complete). */
+void nnx_trial_mark_epoch(trial *t, int epoch);
+/* Write the last copy to DIR/resume.state (nothing if no epoch completed). */
+int  nnx_trial_save_state(trial *t, nnx_rt_error *err);
+/* Remove DIR/resume.state (a run that finished cannot resume). */
+void nnx_trial_drop_state(trial *t);
+void nnx_trial_resume_free(trial *t);
+
+#endif

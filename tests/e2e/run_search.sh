@@ -1,0 +1,86 @@
+#!/bin/sh
+# run_search.sh — `nnx run` on a grid search, a staged search and a seed ensemble: one run
+# directory per trial, trials.csv, summary.json, the winner by select, ensemble metrics.
+. "$(dirname "$0")/lib/run_common.sh"
+
+cat >"$tmp/s.nnx" <<'NNX'
+data toy {
+    train = spirals(n = 450, classes = 3, noise = 0.2, seed = 7)
+    valid = split(train, 0.25)
+    test  = spirals(n = 300, classes = 3, noise = 0.2, seed = 8)
+}
+network net(width = 16) { dense(width) swish dense(3) }
+experiment base {
+    data = toy
+    model = net()
+    loss = cross_entropy
+    optimizer = adam(lr = 1e-2)
+    epochs = 4
+    batch = 30
+    seed = 1
+    metrics = [accuracy, auc]
+    select = max(valid.auc)
+}
+experiment grid extends base {
+    search grid {
+        optimizer.lr in [1e-3, 3e-2]
+        model.width in [4, 16]
+    }
+}
+experiment staged extends base {
+    search staged {
+        optimizer.lr in [1e-4, 3e-2]
+        schedule.decay in [none, step(every = 1, gamma = 0.5)]
+    }
+}
+experiment ens extends base {
+    ensemble { seeds = [1, 2, 3] }
+}
+experiment bad extends base {
+    search grid { optimizer.lr in [1e-3, -1] }
+}
+NNX
+
+# grid: 4 trials, each an ordinary run; the winner is the best valid.auc in trials.csv
+expect 0 "$tmp/out" "$nnx" run "$tmp/s.nnx" grid --out "$tmp/g" --quiet
+d=$(rundir "$tmp/g")
+[ "$(head -1 "$d/trials.csv")" = "trial,optimizer.lr,model.width,status,epoch,valid.auc,test.loss,test.accuracy,test.auc,seconds" ] ||
+    fail "trials.csv header: $(head -1 "$d/trials.csv")"
+[ "$(nrows "$d/trials.csv")" = 4 ] || fail "grid should run 4 trials"
+for t in $(col "$d/trials.csv" trial); do
+    [ -s "$d/trials/$t/metrics.csv" ] && [ -s "$d/trials/$t/summary.json" ] || fail "trial $t has no run directory"
+    grep -q '"params": {$' "$d/trials/$t/summary.json" || fail "trial $t: no searched params in its summary"
+done
+[ -s "$d/experiment.nnx" ] || fail "no experiment.nnx"
+best=$(awk -F, 'NR > 1 && ($6 + 0 > b + 0 || b == "") { b = $6; t = $1 } END { print t }' "$d/trials.csv")
+has "$d/summary.json" "\"winner\": \"$best\""
+has "$d/summary.json" '"kind": "search"'
+has "$d/summary.json" '"search": "grid"'
+has "$tmp/out" "$best .*<- best"
+expect 0 "$tmp/rep" "$nnx" report --text "$d"
+
+# staged: stage 2 runs with the lr stage 1 kept
+expect 0 "$tmp/out" "$nnx" run "$tmp/s.nnx" staged --out "$tmp/s"
+d=$(rundir "$tmp/s")
+[ "$(nrows "$d/trials.csv")" = 4 ] || fail "staged should run 2 + 2 trials"
+kept=$(sed -n 's/^stage 1 keeps optimizer.lr = //p' "$tmp/out")
+[ -n "$kept" ] || fail "no 'stage 1 keeps' line"
+best1=$(awk -F, 'NR > 1 && NR <= 3 && ($6 + 0 > b + 0 || b == "") { b = $6; v = $2 } END { print v }' "$d/trials.csv")
+awk -v a="$kept" -v b="$best1" 'BEGIN { exit !(a + 0 == b + 0) }' || fail "stage 1 kept $kept, the best was $best1"
+awk -F, -v k="$kept" 'NR > 3 && $2 + 0 != k + 0 { exit 1 }' "$d/trials.csv" || fail "stage 2 did not use lr $kept"
+has "$d/summary.json" '"stages": \['
+
+# ensemble: one member per seed and the averaged predictions' test metrics
+expect 0 "$tmp/out" "$nnx" run "$tmp/s.nnx" ens --out "$tmp/e" --quiet
+d=$(rundir "$tmp/e")
+for s in 1 2 3; do [ -s "$d/members/$s/summary.json" ] || fail "no member $s"; done
+has "$d/summary.json" '"kind": "ensemble"'
+grep -A3 '"ensemble": {' "$d/summary.json" | grep -q '"test.accuracy": 0\.[0-9]' || fail "no ensemble test.accuracy"
+has "$tmp/out" "ensemble (mean probabilities)"
+expect 0 "$tmp/rep" "$nnx" report --text "$d"
+
+# a search value that does not check: nothing trains, exit 2
+expect 2 "$tmp/out" "$nnx" run "$tmp/s.nnx" bad --out "$tmp/b"
+has "$tmp/out" "error"
+[ -e "$tmp/b" ] && fail "a run directory was made for a search that does not check"
+echo "run_search: ok"
