@@ -14,7 +14,7 @@
 typedef struct nnx_exprs  { nnx_expr  **v; size_t n; } nnx_exprs;
 typedef struct nnx_args   { nnx_arg    *v; size_t n; } nnx_args;
 typedef struct nnx_stmts  { nnx_stmt  **v; size_t n; } nnx_stmts;
-typedef struct nnx_layers { nnx_layer **v; size_t n; } nnx_layers;
+typedef struct nnx_layers { nnx_layer_node **v; size_t n; } nnx_layers;
 typedef struct nnx_params { nnx_param  *v; size_t n; } nnx_params;
 
 #ifndef YY_TYPEDEF_YY_SCANNER_T
@@ -81,7 +81,7 @@ static void free_exprs(nnx_exprs *e);
     nnx_args    args;
     nnx_stmt   *stmt;
     nnx_stmts   stmts;
-    nnx_layer  *layer;
+    nnx_layer_node  *layer;
     nnx_layers  layers;
     nnx_param   param;
     nnx_params  params;
@@ -118,7 +118,7 @@ static void free_exprs(nnx_exprs *e);
 %destructor { nnx_args_free($$.v, $$.n); } <args>
 %destructor { nnx_stmt_free($$); }     <stmt>
 %destructor { free_stmts(&$$); }       <stmts>
-%destructor { nnx_layer_free($$); }    <layer>
+%destructor { nnx_layer_node_free($$); }    <layer>
 %destructor { free_layers(&$$); }      <layers>
 %destructor { free($$.name); nnx_expr_free($$.deflt); } <param>
 %destructor { nnx_params_free($$.v, $$.n); } <params>
@@ -213,7 +213,7 @@ layers
         {
             $$ = $1;
             if ($2 && !nnx_array_push(&$$.v, &$$.n, sizeof $2, &$2)) {
-                nnx_layer_free($2); free_layers(&$$); YYNOMEM;
+                nnx_layer_node_free($2); free_layers(&$$); YYNOMEM;
             }
             yyerrok;    /* a whole entry read: report the next error too */
         }
@@ -225,13 +225,13 @@ layers
 layer
     : call_or_path
         {
-            $$ = nnx_layer_new(NNX_L_LAYER, L(@$));
+            $$ = nnx_layer_node_new(NNX_L_LAYER, L(@$));
             if (!$$) { nnx_expr_free($1); YYNOMEM; }
             $$->call = $1;
         }
     | REPEAT '(' expr ')' '{' layers '}'
         {
-            $$ = nnx_layer_new(NNX_L_REPEAT, L(@$));
+            $$ = nnx_layer_node_new(NNX_L_REPEAT, L(@$));
             if (!$$) { nnx_expr_free($3); free_layers(&$6); YYNOMEM; }
             $$->count = $3;
             $$->body = $6.v;
@@ -467,7 +467,7 @@ static void free_stmts(nnx_stmts *s)
 static void free_layers(nnx_layers *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        nnx_layer_free(l->v[i]);
+        nnx_layer_node_free(l->v[i]);
     free(l->v);
 }
 

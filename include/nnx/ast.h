@@ -20,7 +20,7 @@
 
 typedef struct nnx_expr  nnx_expr;
 typedef struct nnx_stmt  nnx_stmt;
-typedef struct nnx_layer nnx_layer;
+typedef struct nnx_layer_node nnx_layer_node;
 typedef struct nnx_item  nnx_item;
 
 /* A dotted name: `optimizer.lr`, `valid.auc`, `lua.macro_f1`, `width`. */
@@ -82,17 +82,17 @@ struct nnx_stmt {
 };
 
 /* One entry in a network body. */
-typedef enum nnx_layer_kind {
+typedef enum nnx_layer_node_kind {
     NNX_L_LAYER,    /* dense(width), batchnorm, mlp(width = 64): `call` is a CALL or PATH expr */
     NNX_L_REPEAT    /* repeat(count) { body } */
-} nnx_layer_kind;
+} nnx_layer_node_kind;
 
-struct nnx_layer {
-    nnx_layer_kind kind;
+struct nnx_layer_node {
+    nnx_layer_node_kind kind;
     nnx_loc        loc;
     nnx_expr      *call;        /* LAYER */
     nnx_expr      *count;       /* REPEAT */
-    nnx_layer    **body;        /* REPEAT */
+    nnx_layer_node    **body;        /* REPEAT */
     size_t         nbody;
 };
 
@@ -121,7 +121,7 @@ struct nnx_item {
     size_t        nbody;
     nnx_param    *params;       /* NETWORK */
     size_t        nparams;
-    nnx_layer   **layers;       /* NETWORK */
+    nnx_layer_node   **layers;       /* NETWORK */
     size_t        nlayers;
     char         *extends;      /* EXPERIMENT: base name or NULL */
     nnx_loc       extends_loc;
@@ -150,7 +150,7 @@ void      nnx_file_free(nnx_file *f);
 
 void nnx_expr_free(nnx_expr *e);
 void nnx_stmt_free(nnx_stmt *s);
-void nnx_layer_free(nnx_layer *l);
+void nnx_layer_node_free(nnx_layer_node *l);
 void nnx_item_free(nnx_item *it);
 void nnx_path_free(nnx_path *p);
 nnx_expr *nnx_expr_clone(const nnx_expr *e);
@@ -173,7 +173,7 @@ nnx_expr *nnx_expr_binary(nnx_loc loc, char op, nnx_expr *lhs, nnx_expr *rhs);
 bool      nnx_path_push(nnx_path *p, char *part, nnx_loc loc);
 /* Zeroed nodes of a kind, for the parser to fill. */
 nnx_stmt  *nnx_stmt_new(nnx_stmt_kind kind, nnx_loc loc);
-nnx_layer *nnx_layer_new(nnx_layer_kind kind, nnx_loc loc);
+nnx_layer_node *nnx_layer_node_new(nnx_layer_node_kind kind, nnx_loc loc);
 nnx_item  *nnx_item_new(nnx_item_kind kind, nnx_loc loc);
 void       nnx_args_free(nnx_arg *args, size_t n);
 void       nnx_params_free(nnx_param *params, size_t n);

@@ -332,9 +332,9 @@ void nnx_stmt_free(nnx_stmt *s)
     free(s);
 }
 
-nnx_layer *nnx_layer_new(nnx_layer_kind kind, nnx_loc loc)
+nnx_layer_node *nnx_layer_node_new(nnx_layer_node_kind kind, nnx_loc loc)
 {
-    nnx_layer *l = calloc(1, sizeof *l);
+    nnx_layer_node *l = calloc(1, sizeof *l);
     if (l) {
         l->kind = kind;
         l->loc = loc;
@@ -342,14 +342,14 @@ nnx_layer *nnx_layer_new(nnx_layer_kind kind, nnx_loc loc)
     return l;
 }
 
-void nnx_layer_free(nnx_layer *l)
+void nnx_layer_node_free(nnx_layer_node *l)
 {
     if (!l)
         return;
     nnx_expr_free(l->call);
     nnx_expr_free(l->count);
     for (size_t i = 0; i < l->nbody; i++)
-        nnx_layer_free(l->body[i]);
+        nnx_layer_node_free(l->body[i]);
     free(l->body);
     free(l);
 }
@@ -385,7 +385,7 @@ void nnx_item_free(nnx_item *it)
     free(it->body);
     nnx_params_free(it->params, it->nparams);
     for (size_t i = 0; i < it->nlayers; i++)
-        nnx_layer_free(it->layers[i]);
+        nnx_layer_node_free(it->layers[i]);
     free(it->layers);
     free(it->extends);
     free(it);

@@ -371,7 +371,7 @@ static void mark_gaps_stmts(fmt *fm, nnx_stmt *const *body, size_t n)
     }
 }
 
-static void mark_gaps_layers(fmt *fm, nnx_layer *const *layers, size_t n)
+static void mark_gaps_layers(fmt *fm, nnx_layer_node *const *layers, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         mark_gaps_expr(fm, layers[i]->call);
@@ -475,7 +475,7 @@ typedef struct elem {
     uint32_t  begin, end;
     const nnx_item  *item;
     const nnx_stmt  *stmt;
-    nnx_layer *const *layers;
+    nnx_layer_node *const *layers;
     size_t     nlayers;
     size_t     key;         /* width of the key to align, 0 if not alignable */
     const size_t *cols;     /* EL_LAYERS: column widths shared with the lines
@@ -527,14 +527,14 @@ static void put_stmts(fmt *fm, nnx_stmt *const *body, size_t n, size_t indent,
  * it, else its contents on their own lines and "}" at `indent`. */
 static void put_block(fmt *fm, size_t indent, uint32_t from, uint32_t to,
                       nnx_stmt *const *body, size_t nbody,
-                      nnx_layer *const *layers, size_t nlayers, bool is_layers);
+                      nnx_layer_node *const *layers, size_t nlayers, bool is_layers);
 
-static bool repeat_inline(const fmt *fm, const nnx_layer *l)
+static bool repeat_inline(const fmt *fm, const nnx_layer_node *l)
 {
     return l->kind == NNX_L_REPEAT && same_line(fm, l->loc.begin, l->loc.end);
 }
 
-static void put_layer_inline(fmt *fm, const nnx_layer *l)
+static void put_layer_inline(fmt *fm, const nnx_layer_node *l)
 {
     if (l->kind == NNX_L_LAYER) {
         put_expr(fm, l->call, 0);
@@ -555,7 +555,7 @@ static void put_elem(fmt *fm, const elem *e, size_t indent, size_t key)
 {
     begin_line(fm, indent);
     if (e->kind == EL_LAYERS) {
-        const nnx_layer *l = e->layers[0];
+        const nnx_layer_node *l = e->layers[0];
         if (l->kind == NNX_L_REPEAT && !repeat_inline(fm, l)) {
             sb_str(&fm->cur, "repeat(");
             put_flat(fm, l->count);
@@ -661,7 +661,7 @@ static size_t nlayer_cells(const elem *els, size_t n)
 }
 
 /* What a layer is, for lining up: its call's or path's name, or "repeat". */
-static void layer_name(const nnx_layer *l, const char **name, const nnx_path **path)
+static void layer_name(const nnx_layer_node *l, const char **name, const nnx_path **path)
 {
     *name = NULL;
     *path = NULL;
@@ -673,7 +673,7 @@ static void layer_name(const nnx_layer *l, const char **name, const nnx_path **p
         *path = &l->call->u.path;
 }
 
-static bool same_layer_kind(const nnx_layer *a, const nnx_layer *b)
+static bool same_layer_kind(const nnx_layer_node *a, const nnx_layer_node *b)
 {
     const char *na, *nb;
     const nnx_path *pa, *pb;
@@ -689,7 +689,7 @@ static bool same_layer_kind(const nnx_layer *a, const nnx_layer *b)
     return true;
 }
 
-static size_t layer_width(fmt *fm, const nnx_layer *l)
+static size_t layer_width(fmt *fm, const nnx_layer_node *l)
 {
     if (l->kind == NNX_L_LAYER)
         return flat_width(fm, l->call);
@@ -713,7 +713,7 @@ static bool same_layers(const fmt *fm, const elem *a, const elem *b)
             return false;
     }
     for (size_t i = 0; i < a->nlayers; i++) {
-        const nnx_layer *x = a->layers[i], *y = b->layers[i];
+        const nnx_layer_node *x = a->layers[i], *y = b->layers[i];
         if (!same_layer_kind(x, y) || (x->kind == NNX_L_REPEAT && !repeat_inline(fm, x)) ||
             (y->kind == NNX_L_REPEAT && !repeat_inline(fm, y)))
             return false;
@@ -723,7 +723,7 @@ static bool same_layers(const fmt *fm, const elem *a, const elem *b)
 
 /* Group a network body into lines: layers the user wrote on one line stay
  * together; a repeat block that spans lines stands alone. */
-static void put_layers(fmt *fm, nnx_layer *const *layers, size_t n, size_t indent,
+static void put_layers(fmt *fm, nnx_layer_node *const *layers, size_t n, size_t indent,
                        uint32_t from, uint32_t to)
 {
     elem *els = new_elems(fm, n);
@@ -731,7 +731,7 @@ static void put_layers(fmt *fm, nnx_layer *const *layers, size_t n, size_t inden
         return;
     size_t nel = 0;
     for (size_t i = 0; i < n; i++) {
-        const nnx_layer *l = layers[i];
+        const nnx_layer_node *l = layers[i];
         bool block = l->kind == NNX_L_REPEAT && !repeat_inline(fm, l);
         elem *last = nel ? &els[nel - 1] : NULL;
         bool join = last && !block && last->kind == EL_LAYERS &&
@@ -770,7 +770,7 @@ static void put_layers(fmt *fm, nnx_layer *const *layers, size_t n, size_t inden
 
 static void put_block(fmt *fm, size_t indent, uint32_t from, uint32_t to,
                       nnx_stmt *const *body, size_t nbody,
-                      nnx_layer *const *layers, size_t nlayers, bool is_layers)
+                      nnx_layer_node *const *layers, size_t nlayers, bool is_layers)
 {
     size_t k = first_comment_from(fm, from);
     bool comments = k < fm->file->ncomments && comment(fm, k)->loc.begin < to;
@@ -800,7 +800,7 @@ static bool is_block_item(const elem *e)
 static uint32_t header_end(const fmt *fm, const elem *e)
 {
     if (e->kind == EL_LAYERS) {
-        const nnx_layer *l = e->layers[0];
+        const nnx_layer_node *l = e->layers[0];
         return l->kind == NNX_L_REPEAT && !repeat_inline(fm, l) ? l->count->loc.end : e->end;
     }
     if (e->kind == EL_STMT) {

@@ -143,10 +143,10 @@ static bool builtin_layer(nnx_checker *c, const ck_builtin *b, ck_val *call, nnx
     return ck_layer_shape(c, l);
 }
 
-static bool walk(nnx_checker *c, nnx_layer *const *body, size_t n, const ck_scope *sc,
+static bool walk(nnx_checker *c, nnx_layer_node *const *body, size_t n, const ck_scope *sc,
                  nnx_exp_shape in, ck_layers *out, size_t from);
 
-static bool one_layer(nnx_checker *c, const nnx_layer *ly, const ck_scope *sc, nnx_exp_shape in,
+static bool one_layer(nnx_checker *c, const nnx_layer_node *ly, const ck_scope *sc, nnx_exp_shape in,
                       ck_layers *out)
 {
     ck_val *v = ck_eval(c, &c->tmp, ly->call, sc);
@@ -187,12 +187,12 @@ static bool one_layer(nnx_checker *c, const nnx_layer *ly, const ck_scope *sc, n
     return false;
 }
 
-static bool walk(nnx_checker *c, nnx_layer *const *body, size_t n, const ck_scope *sc,
+static bool walk(nnx_checker *c, nnx_layer_node *const *body, size_t n, const ck_scope *sc,
                  nnx_exp_shape in, ck_layers *out, size_t from)
 {
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
-        const nnx_layer *ly = body[i];
+        const nnx_layer_node *ly = body[i];
         nnx_exp_shape cur = last_shape(out, in, from);
         if (!ok)
             cur.rank = 0;       /* after an error, check names and arguments only */

@@ -73,7 +73,7 @@ static void dump_stmts(FILE *o, nnx_stmt *const *body, size_t n)
     }
 }
 
-static void dump_layers(FILE *o, nnx_layer *const *layers, size_t n)
+static void dump_layers(FILE *o, nnx_layer_node *const *layers, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         fprintf(o, " {layer ");
