@@ -155,8 +155,9 @@ typedef struct nnx_search_opts {
 
 typedef struct nnx_search_stage {
     char   *path;
+    char  **values;             /* the stage's values, as written */
     char  **names;              /* the trial standing for each value (reused ones too) */
-    size_t  ntrials;
+    size_t  ntrials;            /* values and names */
     char   *kept;               /* the value kept; NULL when no trial had a value */
     char   *winner;             /* its trial's name, or NULL */
 } nnx_search_stage;

@@ -200,6 +200,11 @@ static void json_search(nnx_json_writer *w, const srch_board *b)
             const nnx_search_stage *st = &b->stages[s];
             nnx_json_begin_object(w);
             nnx_json_key_string(w, "param", st->path);
+            nnx_json_key(w, "values");
+            nnx_json_begin_array(w);
+            for (size_t i = 0; i < st->ntrials; i++)
+                json_value(w, st->values[i]);
+            nnx_json_end_array(w);
             nnx_json_key(w, "best");
             if (st->kept)
                 json_value(w, st->kept);

@@ -498,10 +498,11 @@ static int run_stage(search *s, size_t k, size_t *kept)
     s->stage = k;
     out->path = srch_strdup(stage->path);
     out->names = calloc(stage->nvalues ? stage->nvalues : 1, sizeof *out->names);
+    out->values = calloc(stage->nvalues ? stage->nvalues : 1, sizeof *out->values);
     job **members = calloc(stage->nvalues ? stage->nvalues : 1, sizeof *members);
     size_t n = 0;
     nnx_trial *t = nnx_plan_stage(s->plan, k, kept, &n);
-    int rc = out->path && out->names && members && t ? 0 : nnx_rt_fail(s->err, "out of memory");
+    int rc = out->path && out->names && out->values && members && t ? 0 : nnx_rt_fail(s->err, "out of memory");
     s->res->nstages = k + 1;
     size_t first = s->njobs;
     for (size_t v = 0; rc == 0 && v < n; v++) {
@@ -525,8 +526,9 @@ static int run_stage(search *s, size_t k, size_t *kept)
         } else
             members[v] = j;
         out->names[v] = srch_strdup(members[v]->name);
+        out->values[v] = srch_strdup(stage->values[v]);
         out->ntrials++;
-        if (!out->names[v])
+        if (!out->names[v] || !out->values[v])
             rc = nnx_rt_fail(s->err, "out of memory");
     }
     s->res->planned += n;
@@ -834,9 +836,12 @@ void nnx_search_result_free(nnx_search_result *res)
     for (size_t i = 0; i < res->nstages; i++) {
         nnx_search_stage *st = &res->stages[i];
         free(st->path);
-        for (size_t j = 0; j < st->ntrials; j++)
+        for (size_t j = 0; j < st->ntrials; j++) {
             free(st->names[j]);
+            free(st->values[j]);
+        }
         free(st->names);
+        free(st->values);
         free(st->kept);
         free(st->winner);
     }

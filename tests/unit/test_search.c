@@ -483,6 +483,12 @@ static void staged_carries_winners_forward_and_reuses_points(void **state)
     assert_string_equal(nnx_json_as_string(nnx_json_get(nnx_json_at(st, 1), "param"), ""), "epochs");
     assert_float_equal(nnx_json_as_number(nnx_json_get(nnx_json_at(st, 1), "best")), 10, 0);
     assert_int_equal(nnx_json_get(nnx_json_at(st, 2), "trials")->n, 2);
+    const nnx_json *vals = nnx_json_get(nnx_json_at(st, 0), "values");
+    assert_int_equal(vals->n, 4);
+    assert_float_equal(nnx_json_as_number(nnx_json_at(vals, 3)), 0.1, 0);
+    assert_string_equal(nnx_json_as_string(nnx_json_get(nnx_json_at(st, 2), "winner"), ""),
+                        "lr=0.001_epochs=10_batch=64");
+    assert_string_equal(r.stages[1].values[1], "10");
     nnx_json_free(j);
     free(sum);
     nnx_search_result_free(&r);
