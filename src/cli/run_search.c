@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/run_search.h"
+#include "nnx/report.h"
 #include "nnx/search.h"
 
 enum { EXIT_INTERRUPTED = 130, TOP_ROWS = 10 };
@@ -346,7 +347,13 @@ int cli_run_search(const cli_search_args *a)
         fprintf(o, "; %.1f s\n", now_seconds() - v.t0);
         if (r.winner >= 0)
             fprintf(o, "winner      %s  (%s %.6g)\n", r.rows[r.winner].name, r.select, r.rows[r.winner].value);
-        fprintf(o, "report      nnx report %s\n", dir);
+        char *report = NULL;
+        nnx_rt_error rerr;
+        if (nnx_report_write(dir, NULL, false, &report, &rerr) == 0)
+            fprintf(o, "report      %s\n", report);
+        else
+            fprintf(o, "report      not written: %s\n", rerr.msg);
+        free(report);
         bool any = r.winner >= 0;
         for (size_t i = 0; r.kind == NNX_SEARCH_ENSEMBLE && i < r.nrows; i++)
             any = any || !strcmp(r.rows[i].status, "completed") || !strcmp(r.rows[i].status, "stopped");
