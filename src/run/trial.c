@@ -616,8 +616,13 @@ static void train_loop(trial *t)
         }
         if (res.stopped) {      /* Ctrl-C inside the epoch: it is not counted */
             r->status = NNX_RUN_INTERRUPTED;
-            set_message(r, "interrupted during epoch %d (after %d of %d batches); epochs "
-                        "1..%d are complete", ep, (int)res.steps, (int)t->tr.batches, ep - 1);
+            char done[48] = "no epoch is complete";
+            if (ep == 2)
+                snprintf(done, sizeof done, "epoch 1 is complete");
+            else if (ep > 2)
+                snprintf(done, sizeof done, "epochs 1..%d are complete", ep - 1);
+            set_message(r, "interrupted during epoch %d (after %d of %d batches); %s", ep,
+                        (int)res.steps, (int)t->tr.batches, done);
             break;
         }
         double train_loss = res.mean_loss;
