@@ -69,6 +69,16 @@ has "$tmp/out" "$tmp/cut: baseline, 13 epochs"
 expect 0 "$tmp/out" "$nnx" report "$tmp/cut" --text
 has "$tmp/out" '167 steps'
 
+# a directory of runs (runs/) is not a run: the message names the runs in it
+mkdir -p "$tmp/runs"
+cp -r "$tmp/run" "$tmp/runs/b-222222"
+cp -r "$tmp/search" "$tmp/runs/a-111111"
+expect 2 "$tmp/out" "$nnx" report "$tmp/runs"
+has "$tmp/out" "help: $tmp/runs holds 2 run directories; name one: nnx report $tmp/runs/a-111111"
+has "$tmp/out" "          $tmp/runs/b-222222"
+expect 2 "$tmp/out" "$nnx" diagnose "$tmp/runs/"
+has "$tmp/out" "nnx diagnose $tmp/runs/a-111111"
+
 # bad input: exit 2 and a message naming the file and line
 expect 2 "$tmp/out" "$nnx" report "$tmp/nope"
 has "$tmp/out" "$tmp/nope: no such directory"
