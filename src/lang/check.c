@@ -134,6 +134,27 @@ static bool metric_ref(nnx_checker *c, const nnx_experiment *e, const ck_val *v,
             out->maximize = e->metrics[i].maximize;
             return true;
         }
+    if (!lua && !ck_metric_find(mname)) {   /* not a metric at all: suggest one that is */
+        const char *known[16];
+        size_t nk = 0;
+        for (size_t i = 0; i < ck_nmetrics && nk < 16; i++)
+            known[nk++] = ck_metrics[i].name;
+        nnx_diag *dg = ck_err(c, v->loc, "%s uses '%s', but there is no metric '%s'", what, v->s, mname);
+        const char *fix = NULL;
+        for (size_t i = 0; i < nk && !fix; i++)     /* acc → accuracy, prec → precision */
+            if (strlen(mname) >= 3 && !strncmp(known[i], mname, strlen(mname)))
+                fix = known[i];
+        if (!fix)
+            fix = nnx_suggest(mname, known, nk);
+        bool computed = false;
+        for (size_t i = 0; fix && i < e->nmetrics; i++)
+            computed |= !strcmp(e->metrics[i].name, fix);
+        if (dg && fix)
+            ck_help(dg, "did you mean '%s.%s'?%s%s%s", nnx_exp_split_name((nnx_exp_split)split), fix,
+                    computed ? "" : " (and add it to the metrics: metrics += [", computed ? "" : fix,
+                    computed ? "" : "])");
+        return false;
+    }
     nnx_diag *dg = ck_err_suggest(c, v->loc, v->s, names, nn, "%s uses '%s', which the experiment does not compute",
                                   what, v->s);
     if (dg && !dg->help)
