@@ -1,4 +1,5 @@
 /* data_load.c — an experiment's data spec made real: load each source, cut the splits, normalise. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,6 +121,62 @@ static int cut_splits(const nnx_experiment *e, nnx_run_data *d, nnx_rt_error *er
     return 0;
 }
 
+/* The label text of class c: its recorded name, or its number. */
+static const char *class_label(const nnx_dataset *ds, int32_t c, char *buf, size_t n)
+{
+    if (ds->class_names)
+        return ds->class_names[c];
+    snprintf(buf, n, "%d", (int)c);
+    return buf;
+}
+
+/* Give a split loaded from its own file the train split's class numbers: each
+ * file maps its labels on its own (text in sorted order, numbers that are not
+ * 0..k-1 in numeric order), so a test file without some class would number
+ * the others differently.  A label the train data lacks is an error. */
+static int align_classes(nnx_dataset *o, const nnx_dataset *tr, const char *name,
+                         nnx_rt_error *err)
+{
+    if (o->kind != NNX_TARGET_CLASS || tr->kind != NNX_TARGET_CLASS ||
+        (!o->class_names && !tr->class_names))
+        return 0;
+    int32_t *map = malloc((size_t)(o->classes > 0 ? o->classes : 1) * sizeof *map);
+    if (!map)
+        return nnx_rt_fail(err, "out of memory for the %s classes", name);
+    for (int32_t c = 0; c < o->classes; c++) {
+        char a[24], b[24];
+        const char *want = class_label(o, c, a, sizeof a);
+        map[c] = -1;
+        for (int32_t k = 0; k < tr->classes && map[c] < 0; k++)
+            if (!strcmp(want, class_label(tr, k, b, sizeof b)))
+                map[c] = k;
+        if (map[c] < 0) {
+            free(map);
+            return nnx_rt_fail(err, "the %s data has the label '%s', which the train data "
+                               "does not have", name, want);
+        }
+    }
+    for (int32_t i = 0; i < o->n; i++)
+        o->y[i] = map[o->y[i]];
+    free(map);
+    if (o->class_names) {
+        for (int32_t c = 0; c < o->classes; c++)
+            free(o->class_names[c]);
+        free(o->class_names);
+        o->class_names = NULL;
+    }
+    if (tr->class_names) {
+        o->class_names = calloc((size_t)tr->classes, sizeof *o->class_names);
+        for (int32_t c = 0; o->class_names && c < tr->classes; c++)
+            if (!(o->class_names[c] = strdup(tr->class_names[c])))
+                return nnx_rt_fail(err, "out of memory for the %s classes", name);
+        if (!o->class_names)
+            return nnx_rt_fail(err, "out of memory for the %s classes", name);
+    }
+    o->classes = tr->classes;
+    return 0;
+}
+
 static int check_splits_agree(const nnx_run_data *d, nnx_rt_error *err)
 {
     const nnx_dataset *tr = &d->split[NNX_XSPLIT_TRAIN];
@@ -155,6 +212,10 @@ int nnx_run_data_load(const nnx_experiment *e, nnx_run_data *out, nnx_rt_error *
         if (load_source(src, real, &out->split[s], err) < 0)
             goto fail;
         out->has[s] = true;
+        if (s != NNX_XSPLIT_TRAIN && out->has[NNX_XSPLIT_TRAIN] &&
+            align_classes(&out->split[s], &out->split[NNX_XSPLIT_TRAIN],
+                          nnx_exp_split_name((nnx_exp_split)s), err) < 0)
+            goto fail;
     }
     if (cut_splits(e, out, err) < 0 || check_splits_agree(out, err) < 0)
         goto fail;

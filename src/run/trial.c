@@ -829,6 +829,8 @@ static void finish(trial *t, double t_start)
         .experiment = e->name, .source = t->o->source ? t->o->source : e->file,
         .seed = e->seed, .params = t->o->params, .nparams = t->o->nparams,
         .chance_loss = chance_loss(t),
+        .class_names = t->data.split[NNX_XSPLIT_TRAIN].class_names,
+        .nclasses = (size_t)t->data.split[NNX_XSPLIT_TRAIN].classes,
     };
     char sha[65];
     if (info.source && nnx_sha256_file(info.source, sha, NULL) == 0)
