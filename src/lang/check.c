@@ -543,10 +543,14 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
         e->seed = (uint64_t)v->num;
     if (scalar(c, m, "clip_grad", &v) && v)
         e->clip_grad = v->num;
-    if (e->epochs && e->schedule.warmup > e->epochs) {
+    if (e->epochs && e->schedule.warmup >= e->epochs) {   /* the runtime needs steps after it */
         ck_slot *ws = slot(m, "schedule.warmup");
-        ck_err(c, ws->loc, "warmup lasts %g epochs, longer than the %d epochs of experiment '%s'", e->schedule.warmup,
-               e->epochs, e->name);
+        nnx_diag *dg = ck_err(c, ws->loc, "warmup lasts %g epoch%s, %s the %d epoch%s of experiment '%s'",
+                              e->schedule.warmup, e->schedule.warmup == 1 ? "" : "s",
+                              e->schedule.warmup > e->epochs ? "longer than" : "as long as", e->epochs,
+                              e->epochs == 1 ? "" : "s", e->name);
+        ck_help(dg, "warmup must end before training does: train more epochs or set a shorter warmup "
+                "(--set schedule.warmup=0)");
     }
     const ck_val *plateau_on = NULL;
     compile_decay(c, m, e, &plateau_on);
