@@ -34,6 +34,68 @@ static int classes_to_real(nnx_dataset *ds, nnx_rt_error *err)
     return 0;
 }
 
+/* csv(..., classes = [a, b, ...]): keep the rows labelled a, b, ..., which become
+ * classes 0, 1, ... (as idx(..., classes) does); class_names records a, b, ... */
+static int keep_csv_classes(nnx_dataset *ds, const nnx_exp_source *s, nnx_rt_error *err)
+{
+    if (ds->kind != NNX_TARGET_CLASS)
+        return nnx_rt_fail(err, "%s: classes = [...] needs class labels, not regression targets",
+                           s->path);
+    int32_t *cls = malloc((size_t)(ds->classes > 0 ? ds->classes : 1) * sizeof *cls);
+    int32_t *rows = malloc((size_t)(ds->n > 0 ? ds->n : 1) * sizeof *rows);
+    int rc = cls && rows ? 0 : nnx_rt_fail(err, "%s: out of memory", s->path);
+    for (int32_t c = 0; rc == 0 && c < ds->classes; c++) {  /* class c → its place in keep, or -1 */
+        cls[c] = -1;
+        char *end = NULL;
+        double label = ds->class_names ? strtod(ds->class_names[c], &end) : c;
+        if (ds->class_names && *end)
+            rc = nnx_rt_fail(err, "%s: classes = [...] lists numbers, but the label column holds "
+                             "text ('%s')", s->path, ds->class_names[c]);
+        for (size_t k = 0; rc == 0 && k < s->nkeep; k++)
+            if (label == s->keep[k])
+                cls[c] = (int32_t)k;
+    }
+    int32_t m = 0;
+    for (size_t k = 0; rc == 0 && k < s->nkeep; k++) {
+        bool seen = false;
+        for (int32_t c = 0; c < ds->classes; c++)
+            seen |= cls[c] == (int32_t)k;
+        if (!seen)
+            rc = nnx_rt_fail(err, "%s: class %d does not occur in the label column", s->path,
+                             (int)s->keep[k]);
+    }
+    for (int32_t i = 0; rc == 0 && i < ds->n; i++)
+        if (cls[ds->y[i]] >= 0)
+            rows[m++] = i;
+    nnx_dataset kept;
+    if (rc == 0 && nnx_dataset_subset(ds, rows, m, &kept, err) < 0)
+        rc = -1;
+    if (rc == 0) {
+        for (int32_t i = 0; i < m; i++)
+            kept.y[i] = cls[kept.y[i]];
+        if (kept.class_names)
+            for (int32_t c = 0; c < kept.classes; c++)
+                free(kept.class_names[c]);
+        free(kept.class_names);
+        kept.classes = (int32_t)s->nkeep;
+        kept.class_names = calloc(s->nkeep, sizeof *kept.class_names);
+        for (size_t k = 0; kept.class_names && k < s->nkeep; k++) {
+            char buf[24];
+            snprintf(buf, sizeof buf, "%d", (int)s->keep[k]);
+            kept.class_names[k] = strdup(buf);
+            if (!kept.class_names[k])
+                rc = nnx_rt_fail(err, "%s: out of memory", s->path);
+        }
+        if (!kept.class_names)
+            rc = nnx_rt_fail(err, "%s: out of memory", s->path);
+        nnx_dataset_free(ds);
+        *ds = kept;
+    }
+    free(cls);
+    free(rows);
+    return rc;
+}
+
 static int load_source(const nnx_exp_source *s, bool real, nnx_dataset *out, nnx_rt_error *err)
 {
     int32_t keep[256];
@@ -56,9 +118,10 @@ static int load_source(const nnx_exp_source *s, bool real, nnx_dataset *out, nnx
         o.target = real ? NNX_CSV_TARGET_REAL : NNX_CSV_TARGET_CLASS;
         if (nnx_load_csv(out, s->path, &o, err) < 0)
             return -1;
-        if (s->nkeep)
-            return nnx_dataset_free(out),
-                   nnx_rt_fail(err, "%s: classes = [...] is not supported for CSV data", s->path);
+        if (s->nkeep && keep_csv_classes(out, s, err) < 0) {
+            nnx_dataset_free(out);
+            return -1;
+        }
         break;
     }
     case NNX_XSRC_SPIRALS:

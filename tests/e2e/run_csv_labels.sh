@@ -50,4 +50,26 @@ grep -q class_names "$d/summary.json" && fail "labels 0..k-1 need no class_names
 write_exp "$tmp/fox.nnx" train.csv fox.csv
 expect 2 "$tmp/out" "$nnx_san" run "$tmp/fox.nnx" --out "$tmp/c"
 has "$tmp/out" "the test data has the label 'fox', which the train data does not have"
+# csv(..., classes = [...]) keeps the rows of the listed labels, renumbered in the list's order
+cat >"$tmp/keep.nnx" <<NNX
+data pets {
+    train = csv("num_train.csv", label = "kind", classes = [2, 0])
+    valid = split(train, 0.2)
+}
+network net { dense(16) relu dense(2) }
+experiment keep {
+    data = pets  model = net  optimizer = adam(lr = 0.05)  epochs = 5  batch = 16
+    metrics = [accuracy]
+}
+NNX
+expect 0 "$tmp/out" "$nnx_san" run "$tmp/keep.nnx" --out "$tmp/d"
+has "$tmp/out" "160 train, 40 valid rows, 1 features, 2 classes"
+tr -d ' \n' <"$(rundir "$tmp/d")/summary.json" | grep -q '"class_names":\["2","0"\]' ||
+    fail "classes = [2, 0]: class_names"
+sed 's/classes = \[2, 0\]/classes = [2, 5]/' "$tmp/keep.nnx" >"$tmp/keep5.nnx"
+expect 2 "$tmp/out" "$nnx" run "$tmp/keep5.nnx" --out "$tmp/e"
+has "$tmp/out" "num_train.csv: class 5 does not occur in the label column"
+sed 's/num_train.csv/train.csv/' "$tmp/keep.nnx" >"$tmp/keept.nnx"
+expect 2 "$tmp/out" "$nnx" run "$tmp/keept.nnx" --out "$tmp/e"
+has "$tmp/out" "classes = \[...\] lists numbers, but the label column holds text ('cat')"
 echo "run_csv_labels: ok"
