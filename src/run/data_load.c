@@ -168,7 +168,8 @@ static int cut_splits(const nnx_experiment *e, nnx_run_data *d, nnx_rt_error *er
                 continue;
             nnx_dataset keep, held;
             if (nnx_split(&d->split[src->from], src->fraction, src->stratify,
-                          split_seed(e->seed, s), &keep, &held, err) < 0)
+                          split_seed(src->has_seed ? src->seed : e->seed, s), &keep, &held,
+                          err) < 0)
                 return -1;
             nnx_dataset_free(&d->split[src->from]);
             d->split[src->from] = keep;

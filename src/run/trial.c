@@ -358,6 +358,14 @@ static int setup(trial *t, nnx_rt_error *err)
     return 0;
 }
 
+char *nnx_trial_experiment_text(const nnx_experiment *e)
+{
+    nnx_experiment one = *e;            /* shallow: only read, never freed */
+    one.search.kind = NNX_XSEARCH_NONE;
+    one.nensemble = 0;
+    return nnx_experiment_write(&one);
+}
+
 /* The run directory and its first files. */
 static int open_outputs(trial *t, nnx_rt_error *err)
 {
@@ -374,7 +382,7 @@ static int open_outputs(trial *t, nnx_rt_error *err)
         return -1;
     }
     const char *dir = t->r->dir;
-    char *text = nnx_experiment_write(e);
+    char *text = nnx_trial_experiment_text(e);
     char *path = nnx_path_join(dir, "experiment.nnx");
     int rc = text && path ? nnx_write_atomic(path, text, strlen(text), err)
                           : nnx_rt_fail(err, "out of memory writing experiment.nnx");
