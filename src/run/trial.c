@@ -274,6 +274,39 @@ int nnx_trial_columns(trial *t, nnx_rt_error *err)
     return rc;
 }
 
+/* A CSV file's classes are known only once it is loaded (nnx check reads its
+ * header row): a network that gives fewer outputs is reported at its last
+ * layer, as the checker reports it for IDX and synthetic data. */
+static int classes_fit(const trial *t, const nnx_dataset *train, nnx_rt_error *err)
+{
+    const nnx_experiment *e = t->e;
+    if (e->loss.kind != NNX_XLOSS_CROSS_ENTROPY || train->kind != NNX_TARGET_CLASS ||
+        train->classes <= t->k || !e->net.nlayers)
+        return 0;
+    char where[300] = "", labels[160] = "";
+    const nnx_loc *loc = &e->net.layers[e->net.nlayers - 1].loc;
+    if (loc->src) {
+        int line, col;
+        nnx_loc_linecol(loc->src, loc->begin, &line, &col);
+        snprintf(where, sizeof where, "%s:%d:%d: ", loc->src->path, line, col);
+    }
+    for (int32_t c = 0; train->class_names && c < train->classes; c++) {
+        size_t used = strlen(labels);
+        if (c == 8) {
+            snprintf(labels + used, sizeof labels - used, ", ...");
+            break;
+        }
+        snprintf(labels + used, sizeof labels - used, "%s%s", c ? ", " : " (labels ",
+                 train->class_names[c]);
+    }
+    if (labels[0])
+        strncat(labels, ")", sizeof labels - strlen(labels) - 1);
+    return nnx_rt_fail(err, "%sthe network gives %d output%s, but data '%s' has %d classes%s; "
+                       "cross_entropy needs one output per class: end with dense(%d)", where, t->k,
+                       t->k == 1 ? "" : "s", e->data.name, (int)train->classes, labels,
+                       (int)train->classes);
+}
+
 static int setup(trial *t, nnx_rt_error *err)
 {
     const nnx_experiment *e = t->e;
@@ -302,6 +335,8 @@ static int setup(trial *t, nnx_rt_error *err)
     if (!t->net)
         return -1;
     t->k = nnx_net_out_size(t->net);
+    if (classes_fit(t, train, err) < 0)
+        return -1;
 
     nnx_optim_conf oc;
     nnx_run_optim_conf(e, &oc);

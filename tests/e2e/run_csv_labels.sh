@@ -50,6 +50,14 @@ grep -q class_names "$d/summary.json" && fail "labels 0..k-1 need no class_names
 write_exp "$tmp/fox.nnx" train.csv fox.csv
 expect 2 "$tmp/out" "$nnx_san" run "$tmp/fox.nnx" --out "$tmp/c"
 has "$tmp/out" "the test data has the label 'fox', which the train data does not have"
+# a network with fewer outputs than the CSV file has classes: found when the file is loaded,
+# reported at the network's last layer
+sed 's/dense(3) }/dense(2) }/' "$tmp/text.nnx" >"$tmp/two.nnx"
+expect 2 "$tmp/out" "$nnx" run "$tmp/two.nnx" --out "$tmp/f"
+has "$tmp/out" "two.nnx:6:30: the network gives 2 outputs, but data 'pets' has 3 classes (labels cat, dog, eel)"
+has "$tmp/out" "end with dense(3)"
+[ ! -d "$tmp/f" ] || [ -z "$(ls "$tmp/f")" ] || fail "a run directory was made for a network that does not fit"
+
 # csv(..., classes = [...]) keeps the rows of the listed labels, renumbered in the list's order
 cat >"$tmp/keep.nnx" <<NNX
 data pets {
