@@ -155,6 +155,10 @@ static bool metric_ref(nnx_checker *c, const nnx_experiment *e, const ck_val *v,
                     computed ? "" : "])");
         return false;
     }
+    if (c->partial) {       /* perhaps the metrics line was the bad statement */
+        c->nerr++;
+        return false;
+    }
     nnx_diag *dg = ck_err_suggest(c, v->loc, v->s, names, nn, "%s uses '%s', which the experiment does not compute",
                                   what, v->s);
     if (dg && !dg->help)
@@ -285,7 +289,8 @@ static bool check_hooks(nnx_checker *c, ck_merged *m, nnx_experiment *e, const c
         if (x->kind != CK_SYM || strncmp(x->s, "lua.", 4))
             continue;
         if (!hooks) {
-            nnx_diag *dg = ck_err(c, x->loc, "metric '%s' is a Lua function, but the experiment has no hooks file", x->s);
+            nnx_diag *dg = c->partial ? (c->nerr++, NULL)
+                         : ck_err(c, x->loc, "metric '%s' is a Lua function, but the experiment has no hooks file", x->s);
             ck_help(dg, "add hooks = \"FILE.lua\" defining function %s(y, p)", x->s + 4);
             ok = false;
         } else if (!nnx_lua_has_function(host, x->s + 4)) {
@@ -307,7 +312,10 @@ static bool compile_model(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool 
     if (bad)
         return false;
     if (!v) {
-        ck_err(c, m->exp->name_loc, "experiment '%s' has no model", m->exp->name);
+        if (c->partial)
+            c->nerr++;
+        else
+            ck_err(c, m->exp->name_loc, "experiment '%s' has no model", m->exp->name);
         return false;
     }
     const char **nets;
@@ -493,7 +501,9 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
     /* data */
     bool data_ok = false;
     ck_val *dv = value(c, m, "data", &bad);
-    if (!dv && !bad)
+    if (!dv && !bad && c->partial)
+        c->nerr++;
+    else if (!dv && !bad)
         ck_err(c, exp->name_loc, "experiment '%s' has no data", exp->name);
     else if (dv) {
         long idx = dv->kind == CK_SYM ? ck_name_index(c, dv->s) : -1;
@@ -760,9 +770,16 @@ static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_ove
             continue;
         }
         nnx_loc path_loc = { show, 0, (uint32_t)strlen(ov[i].path) };
-        ok &= ck_override(c, &m, ov[i].path, path_loc, exprs[i], NULL, NULL);
+        if (!ck_override(c, &m, ov[i].path, path_loc, exprs[i], NULL, NULL)) {
+            m.partial |= ok;    /* a statement error, unless the chain had failed */
+            ok = false;
+        }
     }
-    nnx_experiment *e = ok ? ck_compile(c, exp, &m, true) : NULL;
+    /* after statement errors, compile anyway: the experiment's other errors
+     * are independent of them and are reported in the same run */
+    c->partial = !ok && m.partial;
+    nnx_experiment *e = ok || c->partial ? ck_compile(c, exp, &m, true) : NULL;
+    c->partial = false;
     if (e && nov) {
         e->params = calloc(nov, sizeof *e->params);
         for (size_t i = 0; e->params && i < nov; i++) {

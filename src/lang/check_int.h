@@ -237,6 +237,11 @@ struct nnx_checker {
     const char  *trial;         /* "model.p" while checking a searched value ... */
     const ck_val *trial_val;    /* ... and the value */
     nnx_loc      trial_loc;     /* ... and the search block it comes from */
+    /* The experiment had statement errors (an unknown key, a key set twice)
+     * and is compiled only to report its other errors: a setting the bad
+     * statement meant to make is missing, so "missing" errors (no data, no
+     * model, a metric not computed, no hooks file) are counted, not shown. */
+    bool         partial;
 };
 
 /* Add an error unless the same message at the same place is already there
@@ -352,6 +357,7 @@ typedef struct ck_merged {
     ck_slot        *slots;      /* one per ck_exp_keys[] entry */
     const nnx_stmt *search;     /* the last `search` block in the chain */
     const void     *search_owner;
+    bool            partial;    /* the chain was resolved, but a statement failed */
 } ck_merged;
 
 /* Merge the extends chain of `exp` (base first).  False after errors (the

@@ -280,8 +280,10 @@ done:
             c->nerr++;
             return false;
         }
+    bool chain_ok = ok;
     for (size_t i = n; i-- > 0;)
         ok &= apply_body(c, m, chain[i]->body, chain[i]->nbody, NULL, NULL, 0, chain[i]);
+    m->partial = chain_ok && !ok;
     return ok;
 }
 
