@@ -299,6 +299,15 @@ int cli_run_search(const cli_search_args *a)
     fprintf(o, "directory   %s%s\n", dir, existed ? " (resuming: finished trials are kept)" : "");
     fprintf(o, "workers     %d at once, %d BLAS thread each (%ld cores%s)\n", jobs, per, cores,
             jobs < cores ? "; -j N runs N trials at once" : "");
+    /* a --set of a path the search sets is replaced in every trial: say so */
+    for (size_t i = 0; i < a->nsets; i++) {
+        bool searched = v.ensemble && !strcmp(a->sets[i].path, "seed");
+        for (size_t k = 0; k < e->search.naxes && !searched; k++)
+            searched = !strcmp(a->sets[i].path, e->search.axes[k].path);
+        if (searched)
+            fprintf(o, "note        --set %s=%s is replaced in each trial by the %s's value\n",
+                    a->sets[i].path, a->sets[i].value, v.ensemble ? "member" : "search");
+    }
     fflush(o);
 
     double t = now_seconds();

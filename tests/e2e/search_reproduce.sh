@@ -32,4 +32,7 @@ same "$tmp"/runs/grid-*/trials/lr=0.01 "$tmp/t"
 expect 0 "$tmp/out" "$nnx" run "$tmp/exp.nnx" members --out "$tmp/runs"
 same "$tmp"/runs/members-*/members/2 "$tmp/m"
 has "$(echo "$tmp"/runs/members-*/members/2)/experiment.nnx" "split(train, 0.2, stratify = true, seed = 1)"
+# a --set of a searched path is replaced in every trial, and the run says so
+expect 0 "$tmp/out" "$nnx" run "$tmp/exp.nnx" grid --set optimizer.lr=0.5 --out "$tmp/s"
+has "$tmp/out" "note        --set optimizer.lr=0.5 is replaced in each trial by the search's value"
 echo "search_reproduce: ok"
