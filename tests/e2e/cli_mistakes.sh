@@ -83,4 +83,14 @@ mistake 2 "empty.nnx:1:22: error: cannot read data file 'empty.csv': the file is
 mistake 2 "text.csv:2: column 3 (\"y\")" run textmse.nnx --out out
 mistake 2 "cut-images.gz: file is truncated" run idx_cut.nnx --out out
 mistake 2 "idx_junk.nnx:1:22: error: cannot read data file 'junk.idx': not an IDX file" run idx_junk.nnx --out out
+# not a mistake, but said plainly: a batch larger than the data, one feature, one step
+printf 'a,y\n1,0\n2,1\n3,0\n4,1\n' >"$tmp/two.csv"
+cat >"$tmp/big.nnx" <<'NNX'
+data t { train = csv("two.csv", label = "y")  valid = split(train, 0.5) }
+network n { dense(2) }
+experiment e { data = t  model = n  epochs = 1  batch = 100 }
+NNX
+expect 0 "$tmp/said" "$nnx" run "$tmp/big.nnx" --out "$tmp/big"
+has "$tmp/said" "2 train, 2 valid rows, 1 feature, 2 classes"
+has "$tmp/said" "1 epoch, batch 2 (all the train rows; the batch asked for is larger) (1 step/epoch)"
 echo "cli_mistakes: ok"

@@ -71,7 +71,7 @@ experiment keep {
 }
 NNX
 expect 0 "$tmp/out" "$nnx_san" run "$tmp/keep.nnx" --out "$tmp/d"
-has "$tmp/out" "160 train, 40 valid rows, 1 features, 2 classes"
+has "$tmp/out" "160 train, 40 valid rows, 1 feature, 2 classes"
 tr -d ' \n' <"$(rundir "$tmp/d")/summary.json" | grep -q '"class_names":\["2","0"\]' ||
     fail "classes = [2, 0]: class_names"
 sed 's/classes = \[2, 0\]/classes = [2, 5]/' "$tmp/keep.nnx" >"$tmp/keep5.nnx"
