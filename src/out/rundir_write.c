@@ -9,6 +9,7 @@
 
 #include "nnx/json.h"
 #include "nnx/rundir.h"
+#include "nnx/rt/file.h"
 #include "out/rundir_write.h"
 
 #define NNX_VERSION_STRING "0.1.0"
@@ -83,35 +84,6 @@ int nnx_rundir_create(const char *out_dir, const char *name, char **path, nnx_rt
     }
     free(p);
     return nnx_rt_fail(err, "%s: no free run directory name for '%s'", out_dir, name);
-}
-
-int nnx_write_atomic(const char *path, const void *data, size_t len, nnx_rt_error *err)
-{
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 5);
-    if (!tmp)
-        return nnx_rt_fail(err, "out of memory");
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp", 5);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        int e = errno;
-        nnx_rt_fail(err, "%s: cannot write: %s", tmp, strerror(e));
-        free(tmp);
-        return -1;
-    }
-    bool ok = fwrite(data, 1, len, f) == len;
-    ok = (fflush(f) == 0) && ok;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) < 0) {
-        int e = errno;
-        nnx_rt_fail(err, "%s: cannot write: %s", path, strerror(e));
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
-    return 0;
 }
 
 void nnx_csv_put_number(FILE *f, double v)
@@ -195,7 +167,7 @@ static int rewrite_whole(nnx_metrics_log *l, nnx_rt_error *err)
     if (l->file)
         fclose(l->file);
     l->file = NULL;
-    int rc = nnx_write_atomic(l->path, text, len, err);
+    int rc = nnx_file_write(l->path, text, len, 0, err);
     free(text);
     if (rc < 0)
         return -1;
@@ -432,7 +404,7 @@ int nnx_summary_write(const char *dir, const nnx_summary_info *info, const nnx_r
     }
     char *text = nnx_json_writer_take(&w);
     char *path = nnx_path_join(dir, "summary.json");
-    int rc = text && path ? nnx_write_atomic(path, text, strlen(text), err)
+    int rc = text && path ? nnx_file_write(path, text, strlen(text), 0, err)
                           : nnx_rt_fail(err, "out of memory");
     free(text);
     free(path);

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "nnx/rt/checkpoint.h"
+#include "nnx/rt/file.h"
 #include "rt/layer.h"
 
 static const char MAGIC[8] = {'N', 'N', 'X', 'C', 'K', 'P', 'T', '1'};
@@ -125,33 +125,7 @@ int nnx_net_save(const nnx_net *net, const char *path, nnx_rt_error *err)
         putf(&b, net->state[i]);
     put32(&b, (uint32_t)crc32_z(0L, b.p, b.at));
 
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    if (!tmp) {
-        free(b.p);
-        return nnx_rt_fail(err, "%s: out of memory", path);
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    int rc = 0;
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        rc = nnx_rt_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
-    } else {
-        bool good = fwrite(b.p, 1, b.at, f) == b.at && fflush(f) == 0 && fsync(fileno(f)) == 0;
-        int saved = errno;
-        if (fclose(f) != 0 && good) {
-            good = false;
-            saved = errno;
-        }
-        if (!good)
-            rc = nnx_rt_fail(err, "%s: write failed: %s", tmp, strerror(saved));
-        else if (rename(tmp, path) != 0)
-            rc = nnx_rt_fail(err, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-        if (rc)
-            remove(tmp);
-    }
-    free(tmp);
+    int rc = nnx_file_write(path, b.p, b.at, NNX_FILE_SYNC, err);
     free(b.p);
     return rc;
 }

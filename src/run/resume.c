@@ -128,7 +128,7 @@ int nnx_trial_save_state(trial *t, nnx_rt_error *err)
         fwrite(p->v, sizeof(float), h->nopt, m);
     fclose(m);
     char *path = nnx_path_join(t->r->dir, "resume.state");
-    int rc = path ? nnx_write_atomic(path, text, len, err) : nnx_rt_fail(err, "out of memory");
+    int rc = path ? nnx_file_write(path, text, len, 0, err) : nnx_rt_fail(err, "out of memory");
     free(path);
     free(text);
     return rc;
@@ -206,7 +206,7 @@ static int resume_steps(trial *t, int keep, nnx_rt_error *err)
     }
     fclose(m);
     m = NULL;
-    if (nnx_write_atomic(path, text, len, err) < 0)
+    if (nnx_file_write(path, text, len, 0, err) < 0)
         goto done;
     t->steps = fopen(path, "a");
     if (!t->steps) {

@@ -376,7 +376,7 @@ static int open_outputs(trial *t, nnx_rt_error *err)
     const char *dir = t->r->dir;
     char *text = nnx_experiment_write(e);
     char *path = nnx_path_join(dir, "experiment.nnx");
-    int rc = text && path ? nnx_write_atomic(path, text, strlen(text), err)
+    int rc = text && path ? nnx_file_write(path, text, strlen(text), 0, err)
                           : nnx_rt_fail(err, "out of memory writing experiment.nnx");
     free(text);
     free(path);

@@ -1,4 +1,4 @@
-/* fs.c — file-system chores of a search: paths, mkdir -p, rm -rf, atomic whole-file writes. */
+/* fs.c — file-system chores of a search: paths, mkdir -p, rm -rf. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -94,42 +94,5 @@ int srch_remove_tree(const char *path, nnx_rt_error *err)
     }
     if (unlink(path) != 0)
         return nnx_rt_fail(err, "cannot remove %s: %s", path, strerror(errno));
-    return 0;
-}
-
-int srch_write_atomic(const char *path, const char *text, size_t len, nnx_rt_error *err)
-{
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp)
-        return nnx_rt_fail(err, "out of memory");
-    snprintf(tmp, n + 16, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        nnx_rt_fail(err, "cannot write %s: %s", path, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        done += (size_t)w;
-    }
-    int e = done < len ? errno : 0;
-    if (close(fd) != 0 && !e)
-        e = errno;
-    if (e || done < len || rename(tmp, path) != 0) {
-        if (!e)
-            e = errno;
-        unlink(tmp);
-        nnx_rt_fail(err, "cannot write %s: %s", path, strerror(e ? e : EIO));
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
     return 0;
 }

@@ -59,7 +59,7 @@ int nnx_probs_write(const char *path, const nnx_probs *p, nnx_rt_error *err)
         put_u32(q, (uint32_t)p->labels[i]);
     for (size_t i = 0; i < rows * cols; i++, q += 4)
         put_u32(q, float_bits(p->p[i]));
-    int rc = srch_write_atomic(path, (const char *)b, len, err);
+    int rc = nnx_file_write(path, (const char *)b, len, NNX_FILE_UNIQUE, err);
     free(b);
     return rc;
 }

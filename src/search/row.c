@@ -113,7 +113,7 @@ int nnx_search_write_status(const char *dir, const char *experiment, const char 
     }
     char *text = nnx_json_writer_take(&w);
     char *path = srch_join(dir, "summary.json");
-    int rc = text && path ? srch_write_atomic(path, text, strlen(text), err) : nnx_rt_fail(err, "out of memory");
+    int rc = text && path ? nnx_file_write(path, text, strlen(text), NNX_FILE_UNIQUE, err) : nnx_rt_fail(err, "out of memory");
     free(text);
     free(path);
     return rc;

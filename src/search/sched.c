@@ -722,7 +722,7 @@ static int open_dir(search *s)
             rc = nnx_rt_fail(s->err, "%s holds a different experiment; choose another --out", s->o->dir);
         free(old);
     } else
-        rc = srch_write_atomic(path, text, strlen(text), s->err);
+        rc = nnx_file_write(path, text, strlen(text), NNX_FILE_UNIQUE, s->err);
     free(text);
     free(settings);
     free(path);

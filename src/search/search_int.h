@@ -1,6 +1,6 @@
 /* search_int.h — the parts of src/search shared between its files (not public).
  *
- *   fs.c        paths, mkdir -p, rm -rf, whole-file atomic writes
+ *   fs.c        paths, mkdir -p, rm -rf
  *   row.c       a trial's row read back from its summary.json; ranking
  *   board.c     trials.csv and summary.json of a search or an ensemble
  *   sched.c     nnx_search_run: the trial queue, worker processes, stages
@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "nnx/rt/error.h"
+#include "nnx/rt/file.h"
 #include "nnx/search.h"
 
 /* "a/b": a new string (NULL when out of memory). */
@@ -27,10 +28,6 @@ int srch_mkdirs(const char *path, nnx_rt_error *err);
  * A missing path is not an error. */
 int srch_remove_tree(const char *path, nnx_rt_error *err);
 bool srch_exists(const char *path);
-
-/* Write `len` bytes to `path` through a temporary file in the same
- * directory and a rename. */
-int srch_write_atomic(const char *path, const char *text, size_t len, nnx_rt_error *err);
 
 /* True for the statuses a finished trial may end with: not run again. */
 bool srch_status_final(const char *status);
