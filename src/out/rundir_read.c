@@ -92,7 +92,7 @@ static int check_counter(const nnx_table *t, const char *name, bool required, co
 static nnx_json *read_summary(const char *path, nnx_rt_error *err)
 {
     size_t len;
-    char *text = nnx_out_read_file(path, &len, err);
+    char *text = nnx_file_read(path, 0, &len, err);
     if (!text)
         return NULL;
     nnx_json_error jerr;

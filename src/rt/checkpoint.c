@@ -8,7 +8,6 @@
  *   u64 nparams nstate  f32 params[nparams]  f32 state[nstate]
  *   u32 crc32 of every byte before it
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,45 +188,13 @@ static int match_layer(rbuf *b, int i, const nnx_layer_info *I, const char *path
     return 0;
 }
 
-/* Whole file into memory; -1 with the reason on failure. */
-static int slurp(const char *path, unsigned char **out, size_t *len, nnx_rt_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return nnx_rt_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *p = malloc(cap);
-    while (p) {
-        n += fread(p + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        unsigned char *grown = realloc(p, cap * 2);
-        if (!grown) {
-            free(p);
-            p = NULL;
-            break;
-        }
-        p = grown;
-        cap *= 2;
-    }
-    bool bad = !p || ferror(f);
-    fclose(f);
-    if (bad) {
-        free(p);
-        return nnx_rt_fail(err, "%s: cannot read%s", path, p ? "" : ": out of memory");
-    }
-    *out = p;
-    *len = n;
-    return 0;
-}
-
 int nnx_net_load(nnx_net *net, const char *path, nnx_rt_error *err)
 {
     if (!net || !net->compiled)
         return nnx_rt_fail(err, "%s: load into a compiled network", path);
-    unsigned char *data = NULL;
     size_t len = 0;
-    if (slurp(path, &data, &len, err))
+    unsigned char *data = (unsigned char *)nnx_file_read(path, 0, &len, err);
+    if (!data)
         return -1;
     rbuf b = {.p = data, .len = len};
     int rc = 0;

@@ -1,4 +1,4 @@
-/* file.c — whole files: written through a temporary file and a rename. */
+/* file.c — whole files: written through a temporary file and a rename, read into memory. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -90,4 +90,59 @@ int nnx_file_write(const char *path, const void *data, size_t len, int flags, nn
         return -1;
     fwrite(data, 1, len, out.f);   /* a short write sets the error flag commit reads */
     return nnx_file_commit(&out, err);
+}
+
+char *nnx_file_read(const char *path, size_t max, size_t *len, nnx_rt_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        nnx_rt_fail(err, "%s: cannot open: %s", path, strerror(e));
+        errno = e;
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    int e = buf ? 0 : ENOMEM;
+    while (buf) {
+        if (n + 1 >= cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                e = ENOMEM;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        size_t want = cap - n - 1;
+        if (max && want > max - n + 1)
+            want = max - n + 1;              /* one byte past max tells a file too large */
+        size_t got = fread(buf + n, 1, want, f);
+        n += got;
+        if (max && n > max) {
+            e = EFBIG;
+            break;
+        }
+        if (got < want) {
+            if (ferror(f))
+                e = errno ? errno : EIO;
+            break;
+        }
+    }
+    fclose(f);
+    if (e) {
+        free(buf);
+        if (e == ENOMEM)
+            nnx_rt_fail(err, "%s: out of memory", path);
+        else if (e == EFBIG)
+            nnx_rt_fail(err, "%s: larger than %zu bytes", path, max);
+        else
+            nnx_rt_fail(err, "%s: read error", path);
+        errno = e;
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
 }

@@ -262,7 +262,7 @@ int nnx_trial_resume(trial *t, nnx_rt_error *err)
     char *want = nnx_experiment_write(t->e);
     char *path = nnx_path_join(dir, "experiment.nnx");
     size_t len = 0;
-    char *have = path ? nnx_out_read_file(path, &len, err) : NULL;
+    char *have = path ? nnx_file_read(path, 0, &len, err) : NULL;
     bool same = want && have && !strcmp(want, have);
     free(want);
     free(have);
@@ -273,7 +273,7 @@ int nnx_trial_resume(trial *t, nnx_rt_error *err)
                                 "with the settings it started with", dir);
 
     path = nnx_path_join(dir, "resume.state");
-    char *buf = path ? nnx_out_read_file(path, &len, err) : NULL;
+    char *buf = path ? nnx_file_read(path, 0, &len, err) : NULL;
     if (!buf) {
         nnx_rt_fail(err, "%s has no resume.state: only a run that was interrupted (or failed) "
                     "after an epoch can resume", dir);

@@ -68,7 +68,7 @@ int nnx_probs_read(const char *path, nnx_probs *p, nnx_rt_error *err)
 {
     memset(p, 0, sizeof *p);
     size_t len = 0;
-    char *text = nnx_out_read_file(path, &len, err);
+    char *text = nnx_file_read(path, 0, &len, err);
     if (!text)
         return -1;
     const unsigned char *b = (const unsigned char *)text;

@@ -46,7 +46,7 @@ int nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err)
         return 0;
     }
     size_t len = 0;
-    char *text = nnx_out_read_file(path, &len, err);
+    char *text = nnx_file_read(path, 0, &len, err);
     if (!text) {
         free(path);
         return -1;

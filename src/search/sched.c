@@ -715,7 +715,7 @@ static int open_dir(search *s)
     if (srch_exists(path)) {
         /* the same settings; the comments (the file as named) may differ */
         size_t len = 0;
-        char *old = strip_comments(nnx_out_read_file(path, &len, s->err));
+        char *old = strip_comments(nnx_file_read(path, 0, &len, s->err));
         if (!old)
             rc = -1;
         else if (strcmp(old, settings) != 0)

@@ -1,10 +1,12 @@
-/* test_file.c — whole-file writes through a temporary: the contents land, the path is replaced
- * whole, no temporary is left on success, failure or abort, and errors say which file. */
+/* test_file.c — whole files: writes through a temporary land whole and leave no temporary on
+ * success, failure or abort; reads return every byte, refuse what is too large; errors say
+ * which file. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +161,63 @@ static void errors_name_the_file(void **state)
     free(dir);
 }
 
+static void read_returns_every_byte(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make("file");
+    assert_non_null(dir);
+    char path[300];
+    snprintf(path, sizeof path, "%s/big.bin", dir);
+    size_t n = 3 * 4096 + 17;                 /* several growths, odd end, NUL bytes inside */
+    char *want = malloc(n);
+    assert_non_null(want);
+    for (size_t i = 0; i < n; i++)
+        want[i] = (char)(i * 7 % 251);
+    nnx_rt_error err = {{0}};
+    assert_int_equal(nnx_file_write(path, want, n, 0, &err), 0);
+    size_t len = 0;
+    char *got = nnx_file_read(path, 0, &len, &err);
+    assert_non_null(got);
+    assert_int_equal(len, n);
+    assert_memory_equal(got, want, n);
+    assert_int_equal(got[n], '\0');
+    free(got);
+
+    got = nnx_file_read(path, n, &len, &err);    /* exactly max bytes is allowed */
+    assert_non_null(got);
+    assert_int_equal(len, n);
+    free(got);
+    errno = 0;
+    assert_null(nnx_file_read(path, n - 1, &len, &err));
+    assert_int_equal(errno, EFBIG);
+    assert_non_null(strstr(err.msg, "big.bin: larger than"));
+
+    assert_int_equal(nnx_file_write(path, "", 0, 0, &err), 0);
+    got = nnx_file_read(path, 0, NULL, &err);
+    assert_non_null(got);
+    assert_string_equal(got, "");
+    free(got);
+
+    snprintf(path, sizeof path, "%s/missing", dir);
+    errno = 0;
+    assert_null(nnx_file_read(path, 0, &len, &err));
+    assert_int_equal(errno, ENOENT);
+    char msg[400];
+    snprintf(msg, sizeof msg, "%s: cannot open: %s", path, strerror(ENOENT));
+    assert_string_equal(err.msg, msg);
+
+    if (access("/dev/zero", R_OK) == 0) {        /* endless input stops at max */
+        assert_null(nnx_file_read("/dev/zero", 100000, &len, &err));
+        assert_int_equal(errno, EFBIG);
+    }
+    snprintf(path, sizeof path, "%s", dir);       /* a directory cannot be read */
+    assert_null(nnx_file_read(path, 0, &len, &err));
+    assert_non_null(strstr(err.msg, dir));
+    free(want);
+    tmpdir_remove(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +225,7 @@ int main(void)
         cmocka_unit_test(temporary_names),
         cmocka_unit_test(abort_leaves_the_old_file),
         cmocka_unit_test(errors_name_the_file),
+        cmocka_unit_test(read_returns_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,4 +53,11 @@ void nnx_file_abort(nnx_file_out *out);
 /* The three above for a file whose contents are len bytes at data. */
 int  nnx_file_write(const char *path, const void *data, size_t len, int flags, nnx_rt_error *err);
 
+/* The whole file, NUL-terminated (the caller frees it); its size in *len
+ * when len is not NULL.  A file of more than `max` bytes is refused
+ * (max 0: no limit).  NULL on failure, with errno telling why (EFBIG: too
+ * large, ENOMEM: out of memory) and err saying "PATH: cannot open: REASON",
+ * "PATH: read error", "PATH: out of memory" or "PATH: larger than N bytes". */
+char *nnx_file_read(const char *path, size_t max, size_t *len, nnx_rt_error *err);
+
 #endif
