@@ -59,25 +59,21 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* mkdir -p: every missing component of path. */
+/* Put "mlflow: " before the message a runtime file function left in err. */
+static int mlflow_said(nnx_rt_error *err)
+{
+    if (err) {
+        char msg[sizeof err->msg];
+        memcpy(msg, err->msg, sizeof msg);
+        nnx_rt_fail(err, "mlflow: %s", msg);
+    }
+    return -1;
+}
+
+/* mkdir -p, the error said as MLflow's. */
 static int make_dirs(const char *path, nnx_rt_error *err)
 {
-    char buf[PATH_CAP];
-    if (path_fmt(buf, err, "%s", path))
-        return -1;
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && (errno != EEXIST || !is_dir(buf)))
-            return nnx_rt_fail(err, "mlflow: cannot create directory %s: %s",
-                               buf, errno == EEXIST ? "a file is in the way"
-                                                    : strerror(errno));
-        *p = c;
-        if (c == '\0')
-            return 0;
-    }
+    return nnx_mkdirs(path, err) < 0 ? mlflow_said(err) : 0;
 }
 
 /* Make the directories leading to the file `path`. */
@@ -105,17 +101,6 @@ static int write_all(int fd, const char *data, size_t n)
         n -= (size_t)w;
     }
     return 0;
-}
-
-/* Put "mlflow: " before the message a runtime file function left in err. */
-static int mlflow_said(nnx_rt_error *err)
-{
-    if (err) {
-        char msg[sizeof err->msg];
-        memcpy(msg, err->msg, sizeof msg);
-        nnx_rt_fail(err, "mlflow: %s", msg);
-    }
-    return -1;
 }
 
 /* A temporary file for `path` in `tmp_dir` (same file system, a directory

@@ -14,44 +14,6 @@
 
 #define NNX_VERSION_STRING "0.1.0"
 
-char *nnx_path_join(const char *dir, const char *name)
-{
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + b + 2);
-    if (!p)
-        return NULL;
-    memcpy(p, dir, a);
-    p[a] = '/';
-    memcpy(p + a + 1, name, b + 1);
-    return p;
-}
-
-int nnx_mkdirs(const char *path, nnx_rt_error *err)
-{
-    size_t n = strlen(path);
-    char *p = malloc(n + 1);
-    if (!p)
-        return nnx_rt_fail(err, "out of memory");
-    memcpy(p, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != '\0')
-            continue;
-        char c = p[i];
-        p[i] = '\0';
-        if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-            int e = errno;
-            nnx_rt_fail(err, "%s: cannot make the directory: %s", p, strerror(e));
-            free(p);
-            return -1;
-        }
-        p[i] = c;
-    }
-    struct stat st;
-    int ok = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-    free(p);
-    return ok ? 0 : nnx_rt_fail(err, "%s: not a directory", path);
-}
-
 int nnx_rundir_create(const char *out_dir, const char *name, char **path, nnx_rt_error *err)
 {
     *path = NULL;

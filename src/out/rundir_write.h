@@ -21,16 +21,10 @@
 #include "nnx/rt/error.h"
 #include "nnx/rt/file.h"
 
-/* mkdir -p. */
-int nnx_mkdirs(const char *path, nnx_rt_error *err);
-
 /* Make out_dir (with parents) and a new directory <out_dir>/<name>-<6 hex>
  * in it, the hex from the time and the process id (retried on a clash).
  * *path receives the new directory (the caller frees it). */
 int nnx_rundir_create(const char *out_dir, const char *name, char **path, nnx_rt_error *err);
-
-/* dir + "/" + name, or NULL when out of memory (the caller frees). */
-char *nnx_path_join(const char *dir, const char *name);
 
 /* The SHA-256 of a file as 64 lowercase hex digits. */
 int nnx_sha256_file(const char *path, char hex[65], nnx_rt_error *err);

@@ -1,8 +1,9 @@
-/* file.c — whole files: written through a temporary file and a rename, read into memory. */
+/* file.c — files and paths: whole files written through a temporary and a rename or read into memory; path joining; mkdir -p. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nnx/rt/file.h"
@@ -145,4 +146,44 @@ char *nnx_file_read(const char *path, size_t max, size_t *len, nnx_rt_error *err
     if (len)
         *len = n;
     return buf;
+}
+
+char *nnx_path_join(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    char *p = malloc(a + b + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, dir, a);
+    p[a] = '/';
+    memcpy(p + a + 1, name, b + 1);
+    return p;
+}
+
+int nnx_mkdirs(const char *path, nnx_rt_error *err)
+{
+    size_t n = strlen(path);
+    char *p = malloc(n + 1);
+    if (!p)
+        return nnx_rt_fail(err, "out of memory");
+    memcpy(p, path, n + 1);
+    int rc = 0;
+    for (size_t i = 1; rc == 0 && i <= n; i++) {
+        if (p[i] != '/' && p[i] != '\0')
+            continue;
+        char c = p[i];
+        p[i] = '\0';
+        struct stat st;
+        if (mkdir(p, 0777) != 0) {
+            if (errno != EEXIST)
+                rc = nnx_rt_fail(err, "%s: cannot create directory: %s", p, strerror(errno));
+            else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+                rc = nnx_rt_fail(err, "%s: cannot create directory: a file is in the way", p);
+        }
+        p[i] = c;
+    }
+    if (n == 0)
+        rc = nnx_rt_fail(err, "no directory given");
+    free(p);
+    return rc;
 }

@@ -137,7 +137,7 @@ static int write_trials_csv(const srch_board *b, nnx_rt_error *err)
             putf(&t, "%.2f", r->seconds);
         put(&t, "\n", 1);
     }
-    char *path = srch_join(b->dir, "trials.csv");
+    char *path = nnx_path_join(b->dir, "trials.csv");
     int rc = t.bad || !path ? nnx_rt_fail(err, "out of memory") : nnx_file_write(path, t.s, t.len, NNX_FILE_UNIQUE, err);
     free(path);
     free(t.s);
@@ -287,7 +287,7 @@ int srch_board_write(const srch_board *b, nnx_rt_error *err)
         return -1;
     }
     char *s = nnx_json_writer_take(&w);
-    char *path = srch_join(b->dir, "summary.json");
+    char *path = nnx_path_join(b->dir, "summary.json");
     int rc = s && path ? nnx_file_write(path, s, strlen(s), NNX_FILE_UNIQUE, err) : nnx_rt_fail(err, "out of memory");
     free(s);
     free(path);

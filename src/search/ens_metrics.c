@@ -117,7 +117,7 @@ static int ensemble_metrics(const nnx_experiment *e, const char *const *dirs, si
         snprintf(file, sizeof file, "probs_%s.f32", splits[s]);
         bool all = true;
         for (size_t m = 0; m < n && all; m++) {
-            char *path = srch_join(dirs[m], file);
+            char *path = nnx_path_join(dirs[m], file);
             all = path && srch_exists(path);
             free(path);
         }

@@ -1,4 +1,4 @@
-/* fs.c — file-system chores of a search: paths, mkdir -p, rm -rf. */
+/* fs.c — file-system chores of a search: strdup, exists, rm -rf. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,52 +19,10 @@ char *srch_strdup(const char *s)
     return p;
 }
 
-char *srch_join(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    char *p = malloc(na + nb + 2);
-    if (!p)
-        return NULL;
-    memcpy(p, a, na);
-    p[na] = '/';
-    memcpy(p + na + 1, b, nb + 1);
-    return p;
-}
-
 bool srch_exists(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
-}
-
-int srch_mkdirs(const char *path, nnx_rt_error *err)
-{
-    char *p = srch_strdup(path);
-    if (!p)
-        return nnx_rt_fail(err, "out of memory");
-    for (char *s = p + 1;; s++) {
-        bool end = *s == 0;
-        if (*s == '/' || end) {
-            *s = 0;
-            struct stat st;
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                int e = errno;
-                nnx_rt_fail(err, "cannot make directory %s: %s", p, strerror(e));
-                free(p);
-                return -1;
-            }
-            if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
-                nnx_rt_fail(err, "%s is not a directory", p);
-                free(p);
-                return -1;
-            }
-            if (end)
-                break;
-            *s = '/';
-        }
-    }
-    free(p);
-    return 0;
 }
 
 int srch_remove_tree(const char *path, nnx_rt_error *err)
@@ -81,7 +39,7 @@ int srch_remove_tree(const char *path, nnx_rt_error *err)
         while (rc == 0 && (e = readdir(d))) {
             if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
                 continue;
-            char *child = srch_join(path, e->d_name);
+            char *child = nnx_path_join(path, e->d_name);
             rc = child ? srch_remove_tree(child, err) : nnx_rt_fail(err, "out of memory");
             free(child);
         }

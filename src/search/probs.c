@@ -114,7 +114,7 @@ int nnx_ensemble_average(const char *const *member_dirs, size_t n, const char *s
     double *sum = NULL;
     int rc = 0;
     for (size_t m = 0; m < n && rc == 0; m++) {
-        char *path = srch_join(member_dirs[m], file);
+        char *path = nnx_path_join(member_dirs[m], file);
         nnx_probs p;
         if (!path) {
             rc = nnx_rt_fail(err, "out of memory");

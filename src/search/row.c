@@ -38,7 +38,7 @@ void nnx_search_row_free(nnx_search_row *row)
 
 int nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err)
 {
-    char *path = srch_join(dir, "summary.json");
+    char *path = nnx_path_join(dir, "summary.json");
     if (!path)
         return nnx_rt_fail(err, "out of memory");
     if (!srch_exists(path)) {
@@ -112,7 +112,7 @@ int nnx_search_write_status(const char *dir, const char *experiment, const char 
         return -1;
     }
     char *text = nnx_json_writer_take(&w);
-    char *path = srch_join(dir, "summary.json");
+    char *path = nnx_path_join(dir, "summary.json");
     int rc = text && path ? nnx_file_write(path, text, strlen(text), NNX_FILE_UNIQUE, err) : nnx_rt_fail(err, "out of memory");
     free(text);
     free(path);

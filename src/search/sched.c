@@ -92,7 +92,7 @@ static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stag
     j->row.value = NAN;
     j->stage = stage;
     j->name = srch_strdup(dirname);
-    j->dir = srch_join(s->root, dirname);
+    j->dir = nnx_path_join(s->root, dirname);
     j->ov = calloc(t->nov ? t->nov : 1, sizeof *j->ov);
     nnx_override *all = calloc(s->nset + t->nov + 1, sizeof *all);
     bool ok = j->name && j->dir && j->ov && all;
@@ -258,7 +258,7 @@ static void run_one(search *s, job *j)
                            .stage = j->stage, .threads = s->threads, .cont = j->cont };
     nnx_rt_error err = { { 0 } };
     int rc = s->o->run(&t, j->dir, s->o->run_ctx, &err);
-    char *sum = srch_join(j->dir, "summary.json");
+    char *sum = nnx_path_join(j->dir, "summary.json");
     if (sum && !srch_exists(sum)) {
         const char *msg = rc < 0 ? err.msg : "the trial left no summary.json";
         nnx_rt_error e2;
@@ -381,7 +381,7 @@ static int reap(search *s)
  * an empty directory. */
 static int prepare(search *s, job *j)
 {
-    if (srch_mkdirs(j->dir, s->err) < 0)
+    if (nnx_mkdirs(j->dir, s->err) < 0)
         return -1;
     int r = nnx_search_row_read(j->dir, &j->row, s->err);
     if (r < 0)
@@ -396,12 +396,12 @@ static int prepare(search *s, job *j)
         return 0;
     }
     nnx_search_row_free(&j->row);
-    char *state = srch_join(j->dir, "resume.state");
+    char *state = nnx_path_join(j->dir, "resume.state");
     if (!state)
         return nnx_rt_fail(s->err, "out of memory");
     j->cont = j->e && srch_exists(state);
     free(state);
-    if (!j->cont && (srch_remove_tree(j->dir, s->err) < 0 || srch_mkdirs(j->dir, s->err) < 0))
+    if (!j->cont && (srch_remove_tree(j->dir, s->err) < 0 || nnx_mkdirs(j->dir, s->err) < 0))
         return -1;
     if (!j->e) {
         if (nnx_search_write_status(j->dir, s->base->name, "failed", j->why, s->err) < 0)
@@ -677,7 +677,7 @@ void nnx_search_dir_name(const nnx_experiment *e, char *buf, size_t size)
  * so that two runs never work in one search directory at once. */
 static int lock_dir(search *s)
 {
-    char *path = srch_join(s->o->dir, ".nnx-lock");
+    char *path = nnx_path_join(s->o->dir, ".nnx-lock");
     if (!path)
         return nnx_rt_fail(s->err, "out of memory");
     s->lock_fd = open(path, O_RDWR | O_CREAT, 0644);
@@ -700,11 +700,11 @@ static int lock_dir(search *s)
 /* DIR exists, holds this experiment (or nothing yet), and has its trials root. */
 static int open_dir(search *s)
 {
-    if (srch_mkdirs(s->o->dir, s->err) < 0 || lock_dir(s) < 0)
+    if (nnx_mkdirs(s->o->dir, s->err) < 0 || lock_dir(s) < 0)
         return -1;
     char *text = nnx_experiment_write(s->base);
     char *settings = settings_text(s->base);
-    char *path = srch_join(s->o->dir, "experiment.nnx");
+    char *path = nnx_path_join(s->o->dir, "experiment.nnx");
     if (!text || !settings || !path) {
         free(text);
         free(settings);
@@ -726,11 +726,11 @@ static int open_dir(search *s)
     free(text);
     free(settings);
     free(path);
-    s->root = srch_join(s->o->dir, s->res->kind == NNX_SEARCH_ENSEMBLE ? "members" : "trials");
+    s->root = nnx_path_join(s->o->dir, s->res->kind == NNX_SEARCH_ENSEMBLE ? "members" : "trials");
     if (rc == 0 && !s->root)
         rc = nnx_rt_fail(s->err, "out of memory");
     if (rc == 0)
-        rc = srch_mkdirs(s->root, s->err);
+        rc = nnx_mkdirs(s->root, s->err);
     return rc;
 }
 

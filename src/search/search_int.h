@@ -1,6 +1,6 @@
 /* search_int.h — the parts of src/search shared between its files (not public).
  *
- *   fs.c        paths, mkdir -p, rm -rf
+ *   fs.c        strdup, exists, rm -rf
  *   row.c       a trial's row read back from its summary.json; ranking
  *   board.c     trials.csv and summary.json of a search or an ensemble
  *   sched.c     nnx_search_run: the trial queue, worker processes, stages
@@ -18,12 +18,9 @@
 #include "nnx/rt/file.h"
 #include "nnx/search.h"
 
-/* "a/b": a new string (NULL when out of memory). */
-char *srch_join(const char *a, const char *b);
+/* Paths are joined by nnx_path_join and made by nnx_mkdirs (nnx/rt/file.h). */
 char *srch_strdup(const char *s);
 
-/* mkdir -p; 0 or -1 with err. */
-int srch_mkdirs(const char *path, nnx_rt_error *err);
 /* Remove path and everything below it (symlinks are removed, not followed).
  * A missing path is not an error. */
 int srch_remove_tree(const char *path, nnx_rt_error *err);

@@ -1,6 +1,6 @@
 /* test_file.c — whole files: writes through a temporary land whole and leave no temporary on
  * success, failure or abort; reads return every byte, refuse what is too large; errors say
- * which file. */
+ * which file; paths join and mkdir -p makes every level or says what is in the way. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -218,6 +218,43 @@ static void read_returns_every_byte(void **state)
     free(dir);
 }
 
+static void paths_join_and_mkdirs(void **state)
+{
+    (void)state;
+    char *j = nnx_path_join("runs/a", "summary.json");
+    assert_string_equal(j, "runs/a/summary.json");
+    free(j);
+    j = nnx_path_join("", "x");
+    assert_string_equal(j, "/x");
+    free(j);
+
+    char *dir = tmpdir_make("file");
+    assert_non_null(dir);
+    char path[300];
+    nnx_rt_error err = {{0}};
+    snprintf(path, sizeof path, "%s/a/b//c/", dir);
+    assert_int_equal(nnx_mkdirs(path, &err), 0);
+    assert_int_equal(nnx_mkdirs(path, &err), 0);        /* already there */
+    struct stat st;
+    snprintf(path, sizeof path, "%s/a/b/c", dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+
+    snprintf(path, sizeof path, "%s/a/f", dir);
+    assert_int_equal(nnx_file_write(path, "x", 1, 0, &err), 0);
+    assert_int_equal(nnx_mkdirs(path, &err), -1);        /* the last name is a file */
+    char want[400];
+    snprintf(want, sizeof want, "%s: cannot create directory: a file is in the way", path);
+    assert_string_equal(err.msg, want);
+    snprintf(path, sizeof path, "%s/a/f/g/h", dir);      /* a file on the way */
+    assert_int_equal(nnx_mkdirs(path, &err), -1);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(nnx_mkdirs("", &err), -1);
+    assert_string_equal(err.msg, "no directory given");
+    tmpdir_remove(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +263,7 @@ int main(void)
         cmocka_unit_test(abort_leaves_the_old_file),
         cmocka_unit_test(errors_name_the_file),
         cmocka_unit_test(read_returns_every_byte),
+        cmocka_unit_test(paths_join_and_mkdirs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* file.h — whole files: write one through a temporary file and a rename, or read one into memory.
+/* file.h — files and paths: write a whole file through a temporary and a rename, read one, join paths, mkdir -p.
  *
  * A reader never sees half a file: the contents go to a temporary file on
  * the same file system, which is renamed over the path only once it is
@@ -59,5 +59,14 @@ int  nnx_file_write(const char *path, const void *data, size_t len, int flags, n
  * large, ENOMEM: out of memory) and err saying "PATH: cannot open: REASON",
  * "PATH: read error", "PATH: out of memory" or "PATH: larger than N bytes". */
 char *nnx_file_read(const char *path, size_t max, size_t *len, nnx_rt_error *err);
+
+/* dir + "/" + name, or NULL when out of memory (the caller frees). */
+char *nnx_path_join(const char *dir, const char *name);
+
+/* mkdir -p: make every missing directory of path (mode 0777 less the
+ * umask).  Error: "DIR: cannot create directory: REASON", the reason "a
+ * file is in the way" when something other than a directory holds a name
+ * on the way. */
+int nnx_mkdirs(const char *path, nnx_rt_error *err);
 
 #endif
