@@ -44,15 +44,6 @@ static int path_fmt(char *out, nnx_rt_error *err, const char *fmt, ...)
     return 0;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static int is_dir(const char *path)
 {
     struct stat st;
@@ -904,8 +895,8 @@ nnx_mlflow_run *nnx_mlflow_start(const nnx_mlflow_start_opts *opts,
         return NULL;
     }
     run->start_ms = opts->start_ms;
-    run->run_name = dup_str(opts->run_name);
-    run->user = dup_str(opts->user && *opts->user ? opts->user : "unknown");
+    run->run_name = strdup(opts->run_name);
+    run->user = strdup(opts->user && *opts->user ? opts->user : "unknown");
     char *location = malloc(3 * PATH_CAP);
     if (!run->run_name || !run->user || !location) {
         nnx_rt_fail(err, "mlflow: out of memory");

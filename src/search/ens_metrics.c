@@ -55,7 +55,7 @@ static long add_name(nnx_ensemble_stats *s, size_t *cap, const char *name)
             return -1;
         *cap = c;
     }
-    s->names[s->n] = srch_strdup(name);
+    s->names[s->n] = strdup(name);
     if (!s->names[s->n])
         return -1;
     s->mean[s->n] = s->std[s->n] = s->ensemble[s->n] = NAN;

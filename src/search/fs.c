@@ -1,4 +1,4 @@
-/* fs.c — file-system chores of a search: strdup, exists, rm -rf. */
+/* fs.c — file-system chores of a search: does a path exist, rm -rf. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,15 +9,6 @@
 #include <unistd.h>
 
 #include "search/search_int.h"
-
-char *srch_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
 
 bool srch_exists(const char *path)
 {

@@ -66,7 +66,7 @@ int nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err)
         return 0;
     }
     snprintf(row->status, sizeof row->status, "%s", status);
-    row->message = srch_strdup(nnx_json_as_string(nnx_json_get(j, "status_message"), ""));
+    row->message = strdup(nnx_json_as_string(nnx_json_get(j, "status_message"), ""));
     const nnx_json *sel = nnx_json_get(j, "select");
     double ep = nnx_json_as_number(nnx_json_get(sel, "epoch"));
     row->epoch = isfinite(ep) ? (int)ep : 0;
@@ -81,7 +81,7 @@ int nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err)
         row->metric_values = calloc(m->n, sizeof *row->metric_values);
         ok = row->metric_names && row->metric_values;
         for (size_t i = 0; ok && i < m->n; i++) {
-            row->metric_names[i] = srch_strdup(m->keys[i]);
+            row->metric_names[i] = strdup(m->keys[i]);
             row->metric_values[i] = nnx_json_as_number(&m->items[i]);
             ok = row->metric_names[i] != NULL;
             row->nmetrics += ok;

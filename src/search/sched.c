@@ -78,9 +78,9 @@ static char *first_error(const nnx_diags *d)
         if (g->level == NNX_ERROR) {
             char buf[600];
             snprintf(buf, sizeof buf, "%s%s%s", g->msg, g->help ? " — " : "", g->help ? g->help : "");
-            return srch_strdup(buf);
+            return strdup(buf);
         }
-    return srch_strdup("the trial's settings do not check");
+    return strdup("the trial's settings do not check");
 }
 
 /* A new job for trial `t` (its name, values) checked on top of the --set flags. */
@@ -91,13 +91,13 @@ static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stag
         return NULL;
     j->row.value = NAN;
     j->stage = stage;
-    j->name = srch_strdup(dirname);
+    j->name = strdup(dirname);
     j->dir = nnx_path_join(s->root, dirname);
     j->ov = calloc(t->nov ? t->nov : 1, sizeof *j->ov);
     nnx_override *all = calloc(s->nset + t->nov + 1, sizeof *all);
     bool ok = j->name && j->dir && j->ov && all;
     for (size_t i = 0; ok && i < t->nov; i++) {
-        char *p = srch_strdup(t->ov[i].path), *v = srch_strdup(t->ov[i].value);
+        char *p = strdup(t->ov[i].path), *v = strdup(t->ov[i].value);
         j->ov[i].path = p;
         j->ov[i].value = v;
         j->nov++;
@@ -148,7 +148,7 @@ static int row_identity(search *s, job *j)
     nnx_search_row *r = &j->row;
     r->index = j->index;
     r->stage = j->stage;
-    r->name = srch_strdup(j->name);
+    r->name = strdup(j->name);
     r->values = calloc(s->res->nparams ? s->res->nparams : 1, sizeof *r->values);
     if (!r->name || !r->values)
         return nnx_rt_fail(s->err, "out of memory");
@@ -157,12 +157,12 @@ static int row_identity(search *s, job *j)
         for (size_t i = 0; i < j->nov; i++)
             if (!strcmp(j->ov[i].path, s->res->paths[p]))
                 v = j->ov[i].value;
-        r->values[p] = srch_strdup(v);
+        r->values[p] = strdup(v);
         if (!r->values[p])
             return nnx_rt_fail(s->err, "out of memory");
         r->nvalues++;
     }
-    if (!r->message && !(r->message = srch_strdup("")))
+    if (!r->message && !(r->message = strdup("")))
         return nnx_rt_fail(s->err, "out of memory");
     return 0;
 }
@@ -280,11 +280,11 @@ static int collect(search *s, job *j, const char *how)
         nnx_rt_error e2;
         nnx_search_write_status(j->dir, s->base->name, "interrupted", msg, &e2);
         snprintf(j->row.status, sizeof j->row.status, "interrupted");
-        j->row.message = srch_strdup(msg);
+        j->row.message = strdup(msg);
     } else if (r < 0) {
         snprintf(j->row.status, sizeof j->row.status, "failed");
         free(j->row.message);
-        j->row.message = srch_strdup(rerr.msg);
+        j->row.message = strdup(rerr.msg);
     }
     j->state = JOB_DONE;
     if (!strcmp(j->row.status, "interrupted"))
@@ -484,7 +484,7 @@ static char *fresh_name(const search *s, const char *name)
         for (size_t i = 0; i < s->njobs && !used; i++)
             used = !strcmp(s->jobs[i]->name, buf);
         if (!used)
-            return srch_strdup(buf);
+            return strdup(buf);
         snprintf(buf, sizeof buf, "%s_%d", name, k);
     }
 }
@@ -496,7 +496,7 @@ static int run_stage(search *s, size_t k, size_t *kept)
     const nnx_stage *stage = &s->plan->stages[k];
     nnx_search_stage *out = &s->res->stages[k];
     s->stage = k;
-    out->path = srch_strdup(stage->path);
+    out->path = strdup(stage->path);
     out->names = calloc(stage->nvalues ? stage->nvalues : 1, sizeof *out->names);
     out->values = calloc(stage->nvalues ? stage->nvalues : 1, sizeof *out->values);
     job **members = calloc(stage->nvalues ? stage->nvalues : 1, sizeof *members);
@@ -525,8 +525,8 @@ static int run_stage(search *s, size_t k, size_t *kept)
             break;
         } else
             members[v] = j;
-        out->names[v] = srch_strdup(members[v]->name);
-        out->values[v] = srch_strdup(stage->values[v]);
+        out->names[v] = strdup(members[v]->name);
+        out->values[v] = strdup(stage->values[v]);
         out->ntrials++;
         if (!out->names[v] || !out->values[v])
             rc = nnx_rt_fail(s->err, "out of memory");
@@ -547,8 +547,8 @@ static int run_stage(search *s, size_t k, size_t *kept)
     }
     if (rc == 0 && best >= 0) {
         kept[k] = (size_t)best;
-        out->kept = srch_strdup(stage->values[best]);
-        out->winner = srch_strdup(members[best]->name);
+        out->kept = strdup(stage->values[best]);
+        out->winner = strdup(members[best]->name);
         if (!out->kept || !out->winner)
             rc = nnx_rt_fail(s->err, "out of memory");
     }
@@ -577,7 +577,7 @@ static int run_staged(search *s)
             char msg[300];
             snprintf(msg, sizeof msg, "stage %zu (%s): no trial ended with a value of %s; the search stops",
                      k + 1, s->plan->stages[k].path, s->res->select);
-            s->res->message = srch_strdup(msg);
+            s->res->message = strdup(msg);
             break;
         }
     }
@@ -743,7 +743,7 @@ static int set_paths(search *s)
     if (!res->paths)
         return nnx_rt_fail(s->err, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        res->paths[i] = srch_strdup(res->kind == NNX_SEARCH_ENSEMBLE ? "seed" : x->axes[i].path);
+        res->paths[i] = strdup(res->kind == NNX_SEARCH_ENSEMBLE ? "seed" : x->axes[i].path);
         if (!res->paths[i])
             return nnx_rt_fail(s->err, "out of memory");
         res->nparams++;
@@ -790,7 +790,7 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
     res->kind = s.plan->kind == NNX_PLAN_GRID ? NNX_SEARCH_GRID
               : s.plan->kind == NNX_PLAN_RANDOM ? NNX_SEARCH_RANDOM
               : s.plan->kind == NNX_PLAN_STAGED ? NNX_SEARCH_STAGED : NNX_SEARCH_ENSEMBLE;
-    res->dir = srch_strdup(o->dir);
+    res->dir = strdup(o->dir);
     nnx_exp_metric_ref_str(base, base->select, res->select, sizeof res->select);
     res->select_max = base->select.maximize;
     int jobs = o->fork && o->jobs > 1 ? o->jobs : 1;

@@ -1,6 +1,6 @@
 /* search_int.h — the parts of src/search shared between its files (not public).
  *
- *   fs.c        strdup, exists, rm -rf
+ *   fs.c        exists, rm -rf
  *   row.c       a trial's row read back from its summary.json; ranking
  *   board.c     trials.csv and summary.json of a search or an ensemble
  *   sched.c     nnx_search_run: the trial queue, worker processes, stages
@@ -19,7 +19,6 @@
 #include "nnx/search.h"
 
 /* Paths are joined by nnx_path_join and made by nnx_mkdirs (nnx/rt/file.h). */
-char *srch_strdup(const char *s);
 
 /* Remove path and everything below it (symlinks are removed, not followed).
  * A missing path is not an error. */
