@@ -14,6 +14,7 @@
 
 #include "nnx/mlflow.h"
 #include "nnx/rt/file.h"
+#include "out/utf8.h"
 
 #define PATH_CAP 4096
 #define KEY_MAX 250  /* MLflow's MAX_ENTITY_KEY_LENGTH */
@@ -258,31 +259,6 @@ static void yaml_field(text *t, const char *key, const char *value)
     text_add(t, "\n");
 }
 
-/* Append the UTF-8 bytes of code point cp. */
-static size_t utf8_put(char *out, unsigned long cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* Decode the scalar in v (already joined into one line) into out[cap]. */
 static void yaml_unquote(const char *v, char *out, size_t cap)
 {
@@ -310,7 +286,7 @@ static void yaml_unquote(const char *v, char *out, size_t cap)
                 char hex[9] = {0};
                 for (int i = 0; i < digits && isxdigit((unsigned char)v[1]); i++)
                     hex[i] = *++v;
-                o += utf8_put(out + o, strtoul(hex, NULL, 16));
+                o += nnx_utf8_put(out + o, strtoul(hex, NULL, 16));
             } else if (hit) {
                 out[o++] = to[hit - from];
             } else {
