@@ -182,27 +182,11 @@ static int resume_steps(trial *t, int keep, nnx_rt_error *err)
     for (size_t i = 0; i < tab.nrows; i++) {
         if (!(ep[i] >= 1 && ep[i] <= keep))
             continue;
-        fprintf(m, "%lld,%d,", (long long)step[i], (int)ep[i]);
-        nnx_csv_put_number(m, lr[i]);
-        fputc(',', m);
-        nnx_csv_put_number(m, loss[i]);
-        fputc('\n', m);
-        if (t->nsteps == t->step_cap) {
-            size_t cap = t->step_cap ? 2 * t->step_cap : 1024;
-            double *a = realloc(t->step_loss, cap * sizeof *a);
-            if (a)
-                t->step_loss = a;
-            double *b = realloc(t->step_epoch, cap * sizeof *b);
-            if (b)
-                t->step_epoch = b;
-            if (!a || !b) {
-                nnx_rt_fail(err, "out of memory");
-                goto done;
-            }
-            t->step_cap = cap;
+        nnx_trial_put_step(m, (long long)step[i], (int)ep[i], lr[i], loss[i]);
+        if (!nnx_trial_keep_step(t, loss[i], ep[i])) {
+            nnx_rt_fail(err, "out of memory");
+            goto done;
         }
-        t->step_loss[t->nsteps] = loss[i];
-        t->step_epoch[t->nsteps++] = ep[i];
     }
     fclose(m);
     m = NULL;

@@ -71,19 +71,17 @@ static double ref_value(trial *t, nnx_exp_metric_ref ref)
 
 /* --- per-batch: steps.csv, progress, Ctrl-C ------------------------------------ */
 
-static int on_batch(const nnx_train_progress *p, void *user)
+void nnx_trial_put_step(FILE *f, long long step, int epoch, double lr, double loss)
 {
-    trial *t = user;
-    double loss = p->loss;
-    t->loss_sum += loss * p->rows;
-    t->rows_done += p->rows;
-    if (t->steps) {
-        fprintf(t->steps, "%lld,%d,", (long long)p->step + 1, t->epoch);
-        nnx_csv_put_number(t->steps, p->lr);
-        fputc(',', t->steps);
-        nnx_csv_put_number(t->steps, loss);
-        fputc('\n', t->steps);
-    }
+    fprintf(f, "%lld,%d,", step, epoch);
+    nnx_csv_put_number(f, lr);
+    fputc(',', f);
+    nnx_csv_put_number(f, loss);
+    fputc('\n', f);
+}
+
+bool nnx_trial_keep_step(trial *t, double loss, double epoch)
+{
     if (t->nsteps == t->step_cap) {
         size_t cap = t->step_cap ? 2 * t->step_cap : 1024;
         double *a = realloc(t->step_loss, cap * sizeof *a);
@@ -92,14 +90,24 @@ static int on_batch(const nnx_train_progress *p, void *user)
         double *b = realloc(t->step_epoch, cap * sizeof *b);
         if (b)
             t->step_epoch = b;
-        if (a && b)
-            t->step_cap = cap;
+        if (!a || !b)
+            return false;
+        t->step_cap = cap;
     }
-    if (t->nsteps < t->step_cap) {
-        t->step_loss[t->nsteps] = loss;
-        t->step_epoch[t->nsteps] = t->epoch;
-        t->nsteps++;
-    }
+    t->step_loss[t->nsteps] = loss;
+    t->step_epoch[t->nsteps++] = epoch;
+    return true;
+}
+
+static int on_batch(const nnx_train_progress *p, void *user)
+{
+    trial *t = user;
+    double loss = p->loss;
+    t->loss_sum += loss * p->rows;
+    t->rows_done += p->rows;
+    if (t->steps)
+        nnx_trial_put_step(t->steps, (long long)p->step + 1, t->epoch, p->lr, loss);
+    nnx_trial_keep_step(t, loss, t->epoch);   /* out of memory: the point is left out */
     if (t->cb && t->cb->progress) {
         nnx_run_progress pr = {
             .epoch = t->epoch, .epochs = t->e->epochs,
@@ -584,14 +592,13 @@ static void train_loop(trial *t)
         if (rc < 0 && res.diverged) {
             double lr = nnx_sched_lr_at(&t->sched, t->tr.step);
             const char *word = blowup_word(err.msg);
+            double blown = strcmp(word, "NaN") ? INFINITY : NAN;
             if (t->steps) {     /* the step that blew up */
-                fprintf(t->steps, "%lld,%d,", (long long)t->tr.step + 1, ep);
-                nnx_csv_put_number(t->steps, lr);
-                fputs(strcmp(word, "NaN") ? ",inf\n" : ",nan\n", t->steps);
+                nnx_trial_put_step(t->steps, (long long)t->tr.step + 1, ep, lr, blown);
                 fflush(t->steps);
             }
             if (t->nsteps < t->step_cap) {
-                t->step_loss[t->nsteps] = strcmp(word, "NaN") ? INFINITY : NAN;
+                t->step_loss[t->nsteps] = blown;
                 t->step_epoch[t->nsteps++] = ep;
             }
             r->status = NNX_RUN_DIVERGED;
