@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nnx/rt/clock.h"
 #include "run/trial_int.h"
 
 enum { EVAL_BATCH = 256 };
@@ -21,13 +22,6 @@ int32_t nnx_run_auto_batch(int32_t rows)
 {
     int32_t b = (int32_t)lround(sqrt(rows > 0 ? (double)rows : 1.0));
     return b < 1 ? 1 : b;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 
@@ -114,7 +108,7 @@ static int on_batch(const nnx_train_progress *p, void *user)
             .batch = p->batch + 1, .batches = p->batches,
             .step = p->step + 1, .rows_done = t->rows_done, .lr = p->lr, .loss = loss,
             .running_loss = t->loss_sum / (double)t->rows_done,
-            .seconds = now_seconds() - t->epoch_t0,
+            .seconds = nnx_clock_seconds() - t->epoch_t0,
         };
         t->cb->progress(t->cb->user, &pr);
     }
@@ -580,7 +574,7 @@ static void train_loop(trial *t)
         int ep = t->epoch;
         for (size_t i = 0; i < NNX_XSPLIT_COUNT * nm; i++)
             t->cur[i] = NAN;
-        t->epoch_t0 = now_seconds();
+        t->epoch_t0 = nnx_clock_seconds();
         if (!call_hook(t, NNX_LUA_ON_EPOCH_BEGIN, ep, NULL, NULL, 0))
             break;
         t->loss_sum = 0;
@@ -612,7 +606,7 @@ static void train_loop(trial *t)
                 t->hist[(size_t)(ep - 1) * NNX_XSPLIT_COUNT * nm + i] = NAN;
             r->epochs_run = ep;
             nnx_rt_error werr;
-            if (write_row(t, lr, NAN, true, now_seconds() - t->epoch_t0, false, NAN, &werr) < 0)
+            if (write_row(t, lr, NAN, true, nnx_clock_seconds() - t->epoch_t0, false, NAN, &werr) < 0)
                 set_message(r, "%s (and metrics.csv: %s)", r->message, werr.msg);
             break;
         }
@@ -644,7 +638,7 @@ static void train_loop(trial *t)
         *cur_at(t, NNX_XSPLIT_TRAIN, 0) = train_loss;   /* the epoch mean, not a re-evaluation */
         if (!epoch_end_hook(t, lr))
             break;
-        double seconds = now_seconds() - t->epoch_t0;
+        double seconds = nnx_clock_seconds() - t->epoch_t0;
 
         double sv = ref_value(t, e->select);
         bool is_best = better(sv, t->best, e->select.maximize, 0);
@@ -797,7 +791,7 @@ static void finish(trial *t, double t_start)
                   (const char *const *)r->metric_names, r->metric_values, r->nmetrics);
         nnx_run_hooks_clear_logs(&t->hooks);
     }
-    r->total_seconds = now_seconds() - t_start;
+    r->total_seconds = nnx_clock_seconds() - t_start;
     int done = 0;
     double sum = 0;
     for (size_t i = 0; i < t->mlog.nrows; i++) {
@@ -912,7 +906,7 @@ int nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result
                 .lowest = NAN, .first_epoch = 1 };
     nnx_rt_error err = { { 0 } };
     nnx_blas_set_threads(o->threads < 1 ? 1 : o->threads);
-    double t_start = now_seconds();
+    double t_start = nnx_clock_seconds();
     if (setup(&t, &err) < 0 ||
         (o->resume_dir ? nnx_trial_resume(&t, &err) : open_outputs(&t, &err)) < 0 ||
         open_loggers(&t, &err) < 0) {

@@ -12,6 +12,7 @@
 
 #include "nnx/check.h"
 #include "nnx/plan.h"
+#include "nnx/rt/clock.h"
 #include "nnx/rundir.h"
 #include "search/search_int.h"
 
@@ -329,9 +330,7 @@ static int start(search *s, job *j)
 
 static double now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+    return 1e3 * nnx_clock_seconds();
 }
 
 /* Wait for a worker to end; with opts.tick_ms, poll and send TICK events
