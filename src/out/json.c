@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nnx/json.h"
+#include "nnx/rt/file.h"
 #include "out/utf8.h"
 
 /* ---- writer ---------------------------------------------------------- */
@@ -295,6 +296,16 @@ void nnx_json_writer_free(nnx_json_writer *w)
     free(w->buf);
     w->buf = NULL;
     w->len = w->cap = 0;
+}
+
+int nnx_json_writer_save(nnx_json_writer *w, const char *path, int flags, nnx_rt_error *err)
+{
+    int rc = nnx_json_writer_finish(w, err);
+    if (rc == 0)
+        rc = w->buf ? nnx_file_write(path, w->buf, strlen(w->buf), flags, err)
+                    : nnx_rt_fail(err, "out of memory");
+    nnx_json_writer_free(w);
+    return rc;
 }
 
 /* ---- reader ---------------------------------------------------------- */

@@ -360,15 +360,9 @@ int nnx_summary_write(const char *dir, const nnx_summary_info *info, const nnx_r
     nnx_json_key(&w, "diagnosis");
     nnx_findings_write_json(&r->diagnosis, &w);
     nnx_json_end_object(&w);
-    if (nnx_json_writer_finish(&w, err) < 0) {
-        nnx_json_writer_free(&w);
-        return -1;
-    }
-    char *text = nnx_json_writer_take(&w);
     char *path = nnx_path_join(dir, "summary.json");
-    int rc = text && path ? nnx_file_write(path, text, strlen(text), 0, err)
-                          : nnx_rt_fail(err, "out of memory");
-    free(text);
+    int rc = path ? nnx_json_writer_save(&w, path, 0, err) : nnx_rt_fail(err, "out of memory");
+    nnx_json_writer_free(&w);
     free(path);
     return rc;
 }

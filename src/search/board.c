@@ -282,14 +282,9 @@ int srch_board_write(const srch_board *b, nnx_rt_error *err)
     else
         json_search(&w, b);
     nnx_json_end_object(&w);
-    if (nnx_json_writer_finish(&w, err) < 0) {
-        nnx_json_writer_free(&w);
-        return -1;
-    }
-    char *s = nnx_json_writer_take(&w);
     char *path = nnx_path_join(b->dir, "summary.json");
-    int rc = s && path ? nnx_file_write(path, s, strlen(s), NNX_FILE_UNIQUE, err) : nnx_rt_fail(err, "out of memory");
-    free(s);
+    int rc = path ? nnx_json_writer_save(&w, path, NNX_FILE_UNIQUE, err) : nnx_rt_fail(err, "out of memory");
+    nnx_json_writer_free(&w);
     free(path);
     return rc;
 }

@@ -107,14 +107,9 @@ int nnx_search_write_status(const char *dir, const char *experiment, const char 
     nnx_json_begin_object(&w);
     nnx_json_end_object(&w);
     nnx_json_end_object(&w);
-    if (nnx_json_writer_finish(&w, err) < 0) {
-        nnx_json_writer_free(&w);
-        return -1;
-    }
-    char *text = nnx_json_writer_take(&w);
     char *path = nnx_path_join(dir, "summary.json");
-    int rc = text && path ? nnx_file_write(path, text, strlen(text), NNX_FILE_UNIQUE, err) : nnx_rt_fail(err, "out of memory");
-    free(text);
+    int rc = path ? nnx_json_writer_save(&w, path, NNX_FILE_UNIQUE, err) : nnx_rt_fail(err, "out of memory");
+    nnx_json_writer_free(&w);
     free(path);
     return rc;
 }
