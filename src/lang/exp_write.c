@@ -48,7 +48,10 @@ static void source(ck_buf *b, const nnx_exp_source *s)
     case NNX_XSRC_SPLIT:
         ck_buf_printf(b, "split(%s, ", nnx_exp_split_name(s->from));
         num(b, s->fraction);
-        ck_buf_printf(b, ", stratify = %s)", s->stratify ? "true" : "false");
+        ck_buf_printf(b, ", stratify = %s", s->stratify ? "true" : "false");
+        if (s->has_seed)
+            ck_buf_printf(b, ", seed = %llu", (unsigned long long)s->seed);
+        ck_buf_puts(b, ")");
         break;
     case NNX_XSRC_SPIRALS:
         ck_buf_printf(b, "spirals(n = %d, classes = %d, noise = ", s->n, s->classes);

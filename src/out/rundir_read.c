@@ -80,6 +80,25 @@ static int check_counter(const nnx_table *t, const char *name, bool required, co
     return 0;
 }
 
+/* A run's metrics.csv or steps.csv.  A run killed while writing a row (kill -9,
+ * a crash) leaves a last line without its newline: that unfinished row is left out. */
+static int read_run_table(const char *path, nnx_table *t, nnx_rt_error *err)
+{
+    memset(t, 0, sizeof *t);
+    size_t len;
+    char *text = nnx_file_read(path, 0, &len, err);
+    if (!text)
+        return -1;
+    size_t end = len;
+    while (end && text[end - 1] != '\n')
+        end--;
+    if (end)                            /* keep the header and every whole row */
+        len = end;
+    int rc = nnx_table_parse(text, len, path, t, err);
+    free(text);
+    return rc;
+}
+
 static nnx_json *read_summary(const char *path, nnx_rt_error *err)
 {
     size_t len;
@@ -134,7 +153,7 @@ int nnx_run_read(const char *dir, bool need_metrics, nnx_run *run, nnx_rt_error 
         goto fail;
     }
     if (is_file(p)) {
-        int rc = nnx_table_read(p, &run->metrics, err);
+        int rc = read_run_table(p, &run->metrics, err);
         if (!rc)
             rc = check_numeric(&run->metrics, p, err);
         if (!rc)
@@ -160,7 +179,7 @@ int nnx_run_read(const char *dir, bool need_metrics, nnx_run *run, nnx_rt_error 
         goto fail;
     }
     if (is_file(p)) {
-        int rc = nnx_table_read(p, &run->steps, err);
+        int rc = read_run_table(p, &run->steps, err);
         if (!rc)
             rc = check_numeric(&run->steps, p, err);
         if (!rc)

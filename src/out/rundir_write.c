@@ -357,6 +357,13 @@ int nnx_summary_write(const char *dir, const nnx_summary_info *info, const nnx_r
     nnx_json_end_object(&w);
     if (!isnan(info->chance_loss))
         nnx_json_key_number(&w, "chance_loss", info->chance_loss);
+    if (info->class_names) {
+        nnx_json_key(&w, "class_names");
+        nnx_json_begin_array(&w);
+        for (size_t c = 0; c < info->nclasses; c++)
+            nnx_json_string(&w, info->class_names[c]);
+        nnx_json_end_array(&w);
+    }
     nnx_json_key(&w, "diagnosis");
     nnx_findings_write_json(&r->diagnosis, &w);
     nnx_json_end_object(&w);

@@ -73,6 +73,8 @@ typedef struct nnx_summary_info {
     const nnx_exp_param *params;
     size_t      nparams;
     double      chance_loss;    /* NaN: not written */
+    char *const *class_names;   /* the label of each class, or NULL (labels are 0..k-1) */
+    size_t      nclasses;
 } nnx_summary_info;
 
 /* summary.json of a run, written atomically to dir/summary.json. */

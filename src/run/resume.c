@@ -243,7 +243,7 @@ int nnx_trial_resume(trial *t, nnx_rt_error *err)
     strcpy(t->r->dir, dir);
 
     /* the same experiment, setting for setting */
-    char *want = nnx_experiment_write(t->e);
+    char *want = nnx_trial_experiment_text(t->e);
     char *path = nnx_path_join(dir, "experiment.nnx");
     size_t len = 0;
     char *have = path ? nnx_file_read(path, 0, &len, err) : NULL;

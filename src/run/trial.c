@@ -276,6 +276,39 @@ int nnx_trial_columns(trial *t, nnx_rt_error *err)
     return rc;
 }
 
+/* A CSV file's classes are known only once it is loaded (nnx check reads its
+ * header row): a network that gives fewer outputs is reported at its last
+ * layer, as the checker reports it for IDX and synthetic data. */
+static int classes_fit(const trial *t, const nnx_dataset *train, nnx_rt_error *err)
+{
+    const nnx_experiment *e = t->e;
+    if (e->loss.kind != NNX_XLOSS_CROSS_ENTROPY || train->kind != NNX_TARGET_CLASS ||
+        train->classes <= t->k || !e->net.nlayers)
+        return 0;
+    char where[300] = "", labels[160] = "";
+    const nnx_loc *loc = &e->net.layers[e->net.nlayers - 1].loc;
+    if (loc->src) {
+        int line, col;
+        nnx_loc_linecol(loc->src, loc->begin, &line, &col);
+        snprintf(where, sizeof where, "%s:%d:%d: ", loc->src->path, line, col);
+    }
+    for (int32_t c = 0; train->class_names && c < train->classes; c++) {
+        size_t used = strlen(labels);
+        if (c == 8) {
+            snprintf(labels + used, sizeof labels - used, ", ...");
+            break;
+        }
+        snprintf(labels + used, sizeof labels - used, "%s%s", c ? ", " : " (labels ",
+                 train->class_names[c]);
+    }
+    if (labels[0])
+        strncat(labels, ")", sizeof labels - strlen(labels) - 1);
+    return nnx_rt_fail(err, "%sthe network gives %d output%s, but data '%s' has %d classes%s; "
+                       "cross_entropy needs one output per class: end with dense(%d)", where, t->k,
+                       t->k == 1 ? "" : "s", e->data.name, (int)train->classes, labels,
+                       (int)train->classes);
+}
+
 static int setup(trial *t, nnx_rt_error *err)
 {
     const nnx_experiment *e = t->e;
@@ -304,6 +337,8 @@ static int setup(trial *t, nnx_rt_error *err)
     if (!t->net)
         return -1;
     t->k = nnx_net_out_size(t->net);
+    if (classes_fit(t, train, err) < 0)
+        return -1;
 
     nnx_optim_conf oc;
     nnx_run_optim_conf(e, &oc);
@@ -360,6 +395,14 @@ static int setup(trial *t, nnx_rt_error *err)
     return 0;
 }
 
+char *nnx_trial_experiment_text(const nnx_experiment *e)
+{
+    nnx_experiment one = *e;            /* shallow: only read, never freed */
+    one.search.kind = NNX_XSEARCH_NONE;
+    one.nensemble = 0;
+    return nnx_experiment_write(&one);
+}
+
 /* The run directory and its first files. */
 static int open_outputs(trial *t, nnx_rt_error *err)
 {
@@ -376,7 +419,7 @@ static int open_outputs(trial *t, nnx_rt_error *err)
         return -1;
     }
     const char *dir = t->r->dir;
-    char *text = nnx_experiment_write(e);
+    char *text = nnx_trial_experiment_text(e);
     char *path = nnx_path_join(dir, "experiment.nnx");
     int rc = text && path ? nnx_file_write(path, text, strlen(text), 0, err)
                           : nnx_rt_fail(err, "out of memory writing experiment.nnx");
@@ -617,8 +660,13 @@ static void train_loop(trial *t)
         }
         if (res.stopped) {      /* Ctrl-C inside the epoch: it is not counted */
             r->status = NNX_RUN_INTERRUPTED;
-            set_message(r, "interrupted during epoch %d (after %d of %d batches); epochs "
-                        "1..%d are complete", ep, (int)res.steps, (int)t->tr.batches, ep - 1);
+            char done[48] = "no epoch is complete";
+            if (ep == 2)
+                snprintf(done, sizeof done, "epoch 1 is complete");
+            else if (ep > 2)
+                snprintf(done, sizeof done, "epochs 1..%d are complete", ep - 1);
+            set_message(r, "interrupted during epoch %d (after %d of %d batches); %s", ep,
+                        (int)res.steps, (int)t->tr.batches, done);
             break;
         }
         double train_loss = res.mean_loss;
@@ -825,6 +873,8 @@ static void finish(trial *t, double t_start)
         .experiment = e->name, .source = t->o->source ? t->o->source : e->file,
         .seed = e->seed, .params = t->o->params, .nparams = t->o->nparams,
         .chance_loss = chance_loss(t),
+        .class_names = t->data.split[NNX_XSPLIT_TRAIN].class_names,
+        .nclasses = (size_t)t->data.split[NNX_XSPLIT_TRAIN].classes,
     };
     char sha[65];
     if (info.source && nnx_sha256_file(info.source, sha, NULL) == 0)

@@ -77,6 +77,11 @@ bool nnx_trial_keep_step(trial *t, double loss, double epoch);
  * up to epoch first_epoch - 1 when resuming.  In trial.c. */
 int  nnx_trial_columns(trial *t, nnx_rt_error *err);
 
+/* The text of a run's experiment.nnx: the experiment without its search or
+ * ensemble, so that `nnx run` on a trial's (or member's) file trains that
+ * trial again, not the whole search.  New string, or NULL.  In trial.c. */
+char *nnx_trial_experiment_text(const nnx_experiment *e);
+
 /* resume.c: continue a run directory (o->resume_dir) instead of making one,
  * and save what a resume needs after each epoch (DIR/resume.state). */
 int  nnx_trial_resume(trial *t, nnx_rt_error *err);
