@@ -27,7 +27,7 @@
 
 enum {
     NNX_FILE_UNIQUE = 1,   /* the temporary is BASE.tmp.XXXXXX (else BASE.tmp) */
-    NNX_FILE_SYNC   = 2,   /* fsync before the rename, so the new contents survive a power cut */
+    NNX_FILE_SYNC   = 2,   /* fsync the contents before the rename: on disk before they replace the old */
 };
 
 /* A file being written under its temporary name. */
