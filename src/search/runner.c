@@ -97,7 +97,7 @@ static int save_probs(const nnx_experiment *e, const nnx_run_data *data, const c
     nnx_net *net = nnx_run_build_net(e, train->d, 256, err);
     if (!net)
         return -1;
-    char *weights = srch_join(dir, "weights.nnxw");
+    char *weights = nnx_path_join(dir, "weights.nnxw");
     int rc = weights ? nnx_net_load(net, weights, err) : nnx_rt_fail(err, "out of memory");
     free(weights);
     int32_t k = (int32_t)nnx_net_out_size(net);
@@ -111,7 +111,7 @@ static int save_probs(const nnx_experiment *e, const nnx_run_data *data, const c
         p.labels = malloc((size_t)ds->n * sizeof *p.labels);
         char file[40];
         snprintf(file, sizeof file, "probs_%s.f32", nnx_exp_split_name(splits[i]));
-        char *path = srch_join(dir, file);
+        char *path = nnx_path_join(dir, file);
         if (!p.p || !p.labels || !path)
             rc = nnx_rt_fail(err, "out of memory");
         if (rc == 0)
@@ -155,7 +155,7 @@ int nnx_search_train(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
         if (rc < 0) {
             /* it cannot continue (another experiment, a damaged file): start over */
             nnx_run_result_free(&r);
-            if (srch_remove_tree(dir, err) < 0 || srch_mkdirs(dir, err) < 0)
+            if (srch_remove_tree(dir, err) < 0 || nnx_mkdirs(dir, err) < 0)
                 return -1;
             o.resume_dir = NULL;
             rc = nnx_run_trial(&pinned, &o, &r);
