@@ -66,7 +66,7 @@ mistake 2 "-j needs a thread count from 1 to 256" run exp.nnx baseline -j 0 --ou
 mistake 2 "-j needs a thread count from 1 to 256" run exp.nnx baseline -j abc --out out
 mistake 2 "-j needs a thread count from 1 to 256" run exp.nnx baseline --out out -j
 mistake 2 "--out needs a directory" run exp.nnx baseline --out
-mistake 2 "exp.nnx: not a directory" run exp.nnx baseline --out exp.nnx
+mistake 2 "exp.nnx: cannot create directory: a file is in the way" run exp.nnx baseline --out exp.nnx
 mistake 2 "--quiet and --verbose cannot be used together" run exp.nnx baseline --quiet --verbose --out out
 mistake 2 "no run of 'baseline' to resume" run exp.nnx baseline --resume --out out
 mistake 2 "cannot read 'nope.nnx'" check nope.nnx
