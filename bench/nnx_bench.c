@@ -8,7 +8,8 @@
  *   epochs       MLP epochs to time (default 3; the fastest is reported)
  *   cnn_batches  CNN batches to time (default 0 = one full epoch); a partial
  *                epoch is scaled to seconds per epoch and says so
- * Each model is timed with 1 and 2 BLAS threads; the fastest is reported.
+ * Each model is timed with 1 and 2 BLAS threads (only N if NNX_BENCH_THREADS=N);
+ * the fastest is reported.
  * A timed epoch running past NNX_BENCH_BUDGET seconds (default 20) stops
  * there and is scaled to a whole epoch.
  * Output: one "key=value ..." line per measurement, for bench/run.sh.
@@ -40,12 +41,13 @@ static void die(const char *what, const nnx_rt_error *err)
     exit(1);
 }
 
-static nnx_net *build_mlp(nnx_rt_error *err)
+static nnx_net *build_mlp(int threads, nnx_rt_error *err)
 {
     nnx_net *net = nnx_net_new(1, 28, 28, err);
     if (!net)
         return NULL;
-    int rc = nnx_net_add_dense(net, 256, true, err)
+    int rc = nnx_net_set_threads(net, threads, err)
+          || nnx_net_add_dense(net, 256, true, err)
           || nnx_net_add_batchnorm(net, 0.1f, 1e-5f, err)
           || nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, err)
           || nnx_net_add_dropout(net, 0.2f, err)
@@ -62,12 +64,13 @@ static nnx_net *build_mlp(nnx_rt_error *err)
     return net;
 }
 
-static nnx_net *build_cnn(nnx_rt_error *err)
+static nnx_net *build_cnn(int threads, nnx_rt_error *err)
 {
     nnx_net *net = nnx_net_new(1, 28, 28, err);
     if (!net)
         return NULL;
-    int rc = nnx_net_add_conv(net, 32, 3, 1, 1, true, err)
+    int rc = nnx_net_set_threads(net, threads, err)
+          || nnx_net_add_conv(net, 32, 3, 1, 1, true, err)
           || nnx_net_add_batchnorm(net, 0.1f, 1e-5f, err)
           || nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, err)
           || nnx_net_add_maxpool(net, 2, 2, err)
@@ -219,9 +222,12 @@ int main(int argc, char **argv)
             continue;
         double best = 1e30, loss = 0;
         int best_threads = 1;
+        const char *only = getenv("NNX_BENCH_THREADS");
         for (int threads = 1; threads <= 2; threads++) {
-            nnx_blas_set_threads(threads);
-            nnx_net *net = model == 0 ? build_mlp(&err) : build_cnn(&err);
+            if (only && atoi(only) != threads)
+                continue;
+            nnx_blas_set_threads(1);
+            nnx_net *net = model == 0 ? build_mlp(threads, &err) : build_cnn(threads, &err);
             if (!net)
                 die(name, &err);
             double s = time_training(net, &train, model == 0 ? epochs : 1,
@@ -232,7 +238,7 @@ int main(int argc, char **argv)
                 best = s;
                 best_threads = threads;
             }
-            if (model == 0 && threads == 2) {
+            if (model == 0 && (threads == 2 || only)) {
                 int32_t batches = nnx_batches_per_epoch(train.n, BATCH, 0);
                 double flops = nnx_net_train_flops(net, BATCH) * batches;
                 nnx_blas_set_threads(best_threads);

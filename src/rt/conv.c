@@ -1,23 +1,37 @@
 /* conv.c — 2-D convolution (square kernel, stride, zero padding) as im2col
- * followed by cblas_sgemm, a chunk of samples at a time.
+ * followed by cblas_sgemm, a chunk of samples at a time, the batch split
+ * into units that the net's threads share (team.h).
  *
- * For a chunk of m samples the column matrix (L->ws) is [C·k·k][m·OH·OW]:
- * row (c, ki, kj) holds, for every sample and output pixel, the input value
- * under that kernel tap.  Then Y[F][chunk columns] = W[F][C·k·k] · col, written
- * straight into the CNHW output (whose rows are [F][n·OH·OW]).  Chunks are
- * sized so the column matrix stays in the L2 cache (about CHUNK_BYTES)
- * rather than streaming a whole batch's worth through memory.
- * Backward, per chunk: im2col again, dW += dY·colᵀ, then the same buffer
- * receives dcol = Wᵀ·dY, which col2im scatters back onto the input.  A 1×1
- * convolution with stride 1 and no padding on a CNHW input uses the input
- * itself as the column matrix, whole batch at once.
+ * For a chunk of m samples the column matrix (a thread's slice of L->ws) is
+ * [C·k·k][m·OH·OW]: row (c, ki, kj) holds, for every sample and output pixel,
+ * the input value under that kernel tap.  Then Y[F][chunk columns] =
+ * W[F][C·k·k] · col, written straight into the CNHW output (whose rows are
+ * [F][n·OH·OW]).  Chunks are sized so the column matrix stays in the L2
+ * cache (about CHUNK_BYTES) rather than streaming a whole batch's worth
+ * through memory.
+ *
+ * Units.  A batch of n samples is cut into nunits(n) contiguous runs of
+ * samples, whatever the thread count; a unit walks its run chunk by chunk.
+ * Backward, per chunk: im2col again, the unit's partial dW += dY·colᵀ, then
+ * the same buffer receives dcol = Wᵀ·dY, which col2im scatters back onto
+ * the unit's samples of dx.  The partial weight gradients are then summed in
+ * unit order, so dW does not depend on how many threads ran the units.
+ * A 1×1 convolution with stride 1 and no padding on a CNHW input uses the
+ * input itself as the column matrix, whole batch at once, on one thread.
+ *
+ * Workspace (nnx_conv_ws_floats): one column matrix per thread, then (when
+ * a batch can have more than one unit) MAX_UNITS partial gradients of
+ * F·C·k·k floats.
  */
 #include <cblas.h>
 #include <string.h>
 
 #include "rt/layer.h"
+#include "rt/team.h"
 
 #define CHUNK_BYTES (512 * 1024)
+#define MAX_UNITS   8
+#define UNIT_MIN    4       /* samples a unit gets at least */
 
 typedef struct geom {
     int c, h, w, k, stride, pad, oh, ow;
@@ -147,76 +161,191 @@ static int chunk_samples(const nnx_layer *L, int max_batch)
     return m < (size_t)max_batch ? (int)m : max_batch;
 }
 
-size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch)
+/* Units a batch of n samples is cut into: a function of n alone. */
+static int nunits(int n)
+{
+    int u = n / UNIT_MIN;
+    return u < 1 ? 1 : u > MAX_UNITS ? MAX_UNITS : u;
+}
+
+static size_t col_floats(const nnx_layer *L, int max_batch)
 {
     const nnx_layer_info *li = &L->info;
     return (size_t)li->in_c * li->kernel * li->kernel * li->out_h * li->out_w
          * (size_t)chunk_samples(L, max_batch);
 }
 
-const float *nnx_conv_forward(nnx_layer *L, const float *x, int n)
+static size_t wgrad_floats(const nnx_layer *L)
 {
-    geom g = geometry(L, n);
-    const int f = L->info.units, ckk = g.c * g.k * g.k, ohw = g.oh * g.ow;
-    const int ncols = n * ohw;
+    return (size_t)L->info.units * L->info.in_c * L->info.kernel * L->info.kernel;
+}
+
+size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch)
+{
+    if (is_pointwise(L))
+        return 0;
+    size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
+    return threads * col_floats(L, max_batch)
+         + (nunits(max_batch) > 1 ? MAX_UNITS * wgrad_floats(L) : 0);
+}
+
+/* What one pass over the units reads and writes. */
+typedef struct conv_job {
+    nnx_layer *L;
+    geom g;
+    int n, f, ckk, ohw, ncols, chunk, units;
+    const float *x, *dy;
+    float *dx;
+} conv_job;
+
+static float *thread_col(const conv_job *j, int tid)
+{
+    return j->L->ws + (size_t)tid * col_floats(j->L, j->L->max_batch);
+}
+
+static float *unit_wgrad(const conv_job *j, int u)
+{
+    if (j->units == 1)
+        return j->L->gw;
+    return j->L->ws + (size_t)(j->L->threads > 1 ? j->L->threads : 1)
+                          * col_floats(j->L, j->L->max_batch)
+         + (size_t)u * wgrad_floats(j->L);
+}
+
+static void forward_unit(void *p, int u, int tid)
+{
+    const conv_job *j = p;
+    nnx_layer *L = j->L;
+    long lo, hi;
+    nnx_team_split(j->n, j->units, u, &lo, &hi);
     float *restrict y = L->out;
     float beta = 0.0f;
     if (L->info.bias) {
-        const float *b = L->w + (size_t)f * ckk;
-        for (int i = 0; i < f; i++) {
-            float *restrict row = y + (size_t)i * ncols;
+        const float *b = L->w + (size_t)j->f * j->ckk;
+        for (int i = 0; i < j->f; i++) {
+            float *restrict row = y + (size_t)i * j->ncols;
             const float v = b[i];
-            for (int j = 0; j < ncols; j++)
-                row[j] = v;
+            for (long c = lo * j->ohw; c < hi * j->ohw; c++)
+                row[c] = v;
         }
         beta = 1.0f;
     }
+    float *col = thread_col(j, tid);
+    for (long s0 = lo; s0 < hi; s0 += j->chunk) {
+        int m = hi - s0 < j->chunk ? (int)(hi - s0) : j->chunk;
+        im2col(&j->g, j->x, col, (int)s0, m);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->f, m * j->ohw, j->ckk,
+                    1.0f, L->w, j->ckk, col, m * j->ohw, beta, y + (size_t)s0 * j->ohw,
+                    j->ncols);
+    }
+}
+
+const float *nnx_conv_forward(nnx_layer *L, const float *x, int n)
+{
+    conv_job j = {
+        .L = L, .g = geometry(L, n), .n = n, .f = L->info.units, .x = x,
+    };
+    j.ckk = j.g.c * j.g.k * j.g.k;
+    j.ohw = j.g.oh * j.g.ow;
+    j.ncols = n * j.ohw;
+    float *restrict y = L->out;
     if (is_pointwise(L)) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, f, ncols, ckk,
-                    1.0f, L->w, ckk, x, ncols, beta, y, ncols);
+        float beta = 0.0f;
+        if (L->info.bias) {
+            const float *b = L->w + (size_t)j.f * j.ckk;
+            for (int i = 0; i < j.f; i++) {
+                float *restrict row = y + (size_t)i * j.ncols;
+                const float v = b[i];
+                for (int c = 0; c < j.ncols; c++)
+                    row[c] = v;
+            }
+            beta = 1.0f;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, j.f, j.ncols, j.ckk,
+                    1.0f, L->w, j.ckk, x, j.ncols, beta, y, j.ncols);
         return y;
     }
-    const int chunk = chunk_samples(L, n);
-    for (int s0 = 0; s0 < n; s0 += chunk) {
-        int m = n - s0 < chunk ? n - s0 : chunk;
-        im2col(&g, x, L->ws, s0, m);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, f, m * ohw, ckk,
-                    1.0f, L->w, ckk, L->ws, m * ohw, beta, y + (size_t)s0 * ohw, ncols);
-    }
+    j.chunk = chunk_samples(L, n);
+    j.units = nunits(n);
+    nnx_team_run(L->team, j.units, forward_unit, &j);
     return y;
+}
+
+static void backward_unit(void *p, int u, int tid)
+{
+    const conv_job *j = p;
+    nnx_layer *L = j->L;
+    long lo, hi;
+    nnx_team_split(j->n, j->units, u, &lo, &hi);
+    float *col = thread_col(j, tid), *dw = unit_wgrad(j, u);
+    for (long s0 = lo; s0 < hi; s0 += j->chunk) {
+        int m = hi - s0 < j->chunk ? (int)(hi - s0) : j->chunk;
+        const float *dyc = j->dy + (size_t)s0 * j->ohw;
+        im2col(&j->g, L->x, col, (int)s0, m);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->f, j->ckk, m * j->ohw,
+                    1.0f, dyc, j->ncols, col, m * j->ohw, s0 > lo ? 1.0f : 0.0f, dw, j->ckk);
+        if (!j->dx)
+            continue;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, j->ckk, m * j->ohw, j->f,
+                    1.0f, L->w, j->ckk, dyc, j->ncols, 0.0f, col, m * j->ohw);
+        col2im(&j->g, col, j->dx, (int)s0, m);
+    }
+}
+
+/* Reduction unit u of the weight gradient: its slice of dW as the sum of the
+ * units' partials in unit order, and its filters' bias gradients. */
+static void reduce_unit(void *p, int u, int tid)
+{
+    (void)tid;
+    const conv_job *j = p;
+    nnx_layer *L = j->L;
+    if (j->units > 1) {
+        long lo, hi;
+        nnx_team_split((long)j->f * j->ckk, MAX_UNITS, u, &lo, &hi);
+        float *restrict dw = L->gw;
+        const float *restrict first = unit_wgrad(j, 0);
+        for (long i = lo; i < hi; i++)
+            dw[i] = first[i];
+        for (int k = 1; k < j->units; k++) {
+            const float *restrict part = unit_wgrad(j, k);
+            for (long i = lo; i < hi; i++)
+                dw[i] += part[i];
+        }
+    }
+    if (L->info.bias) {
+        long lo, hi;
+        nnx_team_split(j->f, MAX_UNITS, u, &lo, &hi);
+        float *db = L->gw + (size_t)j->f * j->ckk;
+        for (long i = lo; i < hi; i++)
+            db[i] = (float)nnx_sum_floats(j->dy + (size_t)i * j->ncols, (size_t)j->ncols);
+    }
 }
 
 const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n)
 {
-    geom g = geometry(L, n);
-    const int f = L->info.units, ckk = g.c * g.k * g.k, ohw = g.oh * g.ow;
-    const int ncols = n * ohw;
-    if (L->info.bias) {
-        float *db = L->gw + (size_t)f * ckk;
-        for (int i = 0; i < f; i++)
-            db[i] = (float)nnx_sum_floats(dy + (size_t)i * ncols, (size_t)ncols);
-    }
+    conv_job j = {
+        .L = L, .g = geometry(L, n), .n = n, .f = L->info.units, .dy = dy, .dx = dx,
+    };
+    j.ckk = j.g.c * j.g.k * j.g.k;
+    j.ohw = j.g.oh * j.g.ow;
+    j.ncols = n * j.ohw;
     if (is_pointwise(L)) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, f, ckk, ncols,
-                    1.0f, dy, ncols, L->x, ncols, 0.0f, L->gw, ckk);
+        if (L->info.bias) {
+            float *db = L->gw + (size_t)j.f * j.ckk;
+            for (int i = 0; i < j.f; i++)
+                db[i] = (float)nnx_sum_floats(dy + (size_t)i * j.ncols, (size_t)j.ncols);
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j.f, j.ckk, j.ncols,
+                    1.0f, dy, j.ncols, L->x, j.ncols, 0.0f, L->gw, j.ckk);
         if (!dx)
             return NULL;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, ncols, f,
-                    1.0f, L->w, ckk, dy, ncols, 0.0f, dx, ncols);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, j.ckk, j.ncols, j.f,
+                    1.0f, L->w, j.ckk, dy, j.ncols, 0.0f, dx, j.ncols);
         return dx;
     }
-    const int chunk = chunk_samples(L, n);
-    for (int s0 = 0; s0 < n; s0 += chunk) {
-        int m = n - s0 < chunk ? n - s0 : chunk;
-        const float *dyc = dy + (size_t)s0 * ohw;
-        im2col(&g, L->x, L->ws, s0, m);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, f, ckk, m * ohw,
-                    1.0f, dyc, ncols, L->ws, m * ohw, s0 ? 1.0f : 0.0f, L->gw, ckk);
-        if (!dx)
-            continue;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, m * ohw, f,
-                    1.0f, L->w, ckk, dyc, ncols, 0.0f, L->ws, m * ohw);
-        col2im(&g, L->ws, dx, s0, m);
-    }
+    j.chunk = chunk_samples(L, n);
+    j.units = nunits(n);
+    nnx_team_run(L->team, j.units, backward_unit, &j);
+    nnx_team_run(L->team, MAX_UNITS, reduce_unit, &j);
     return dx;
 }

@@ -35,6 +35,7 @@ nnx_net *nnx_net_new(int c, int h, int w, nnx_rt_error *err)
     net->in_c = c;
     net->in_h = h;
     net->in_w = w;
+    net->threads = 1;
     return net;
 }
 
@@ -47,6 +48,7 @@ void nnx_net_free(nnx_net *net)
     free(net->grads);
     free(net->state);
     free(net->arena);
+    nnx_team_free(net->team);
     free(net);
 }
 
@@ -271,6 +273,20 @@ int nnx_net_want_dinput(nnx_net *net, bool on, nnx_rt_error *err)
     return 0;
 }
 
+int nnx_net_set_threads(nnx_net *net, int threads, nnx_rt_error *err)
+{
+    if (!net)
+        return nnx_rt_fail(err, "no network");
+    if (net->compiled)
+        return nnx_rt_fail(err, "threads must be set before compiling the network");
+    if (threads < 1)
+        threads = 1;
+    if (threads > NNX_MAX_THREADS)
+        return nnx_rt_fail(err, "threads must be at most %d, not %d", NNX_MAX_THREADS, threads);
+    net->threads = threads;
+    return 0;
+}
+
 /* --- compiling ------------------------------------------------------------- */
 
 /* Bump allocation inside one arena: first pass measures, second hands out. */
@@ -336,6 +352,10 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
     }
 
     net->max_batch = max_batch;
+    for (int i = 0; i < net->nlayers; i++) {
+        net->layers[i].threads = net->threads;
+        net->layers[i].max_batch = max_batch;
+    }
     /* A batch norm followed by an activation runs as one pass (norm.c). */
     for (int i = 0; i + 1 < net->nlayers; i++)
         if (net->layers[i].info.kind == NNX_LAYER_BATCHNORM
@@ -356,6 +376,15 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
         return nnx_rt_fail(err, "out of memory allocating a network for batches of %d "
                            "(%zu MB of activations)", max_batch, cv.used >> 20);
     }
+    if (net->threads > 1 && !(net->team = nnx_team_new(net->threads, err))) {
+        free(net->params); free(net->grads); free(net->state); free(net->arena);
+        net->params = net->grads = net->state = NULL;
+        net->arena = NULL;
+        net->max_batch = 0;
+        return -1;
+    }
+    if (net->threads > 1)
+        nnx_blas_set_threads(1);
     cv = (carver){.base = net->arena};
     lay_out(net, &cv);
     for (int i = 0; i < net->nlayers; i++) {
@@ -363,6 +392,7 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
         L->w = net->params + L->info.param_off;
         L->gw = net->grads + L->info.param_off;
         L->st = net->state + L->info.state_off;
+        L->team = net->team;
     }
     net->first_param = net->nlayers;
     for (int i = net->nlayers - 1; i >= 0; i--)

@@ -37,7 +37,8 @@
  *
  * A network is one thread's object: calls on it must not overlap.  Matrix
  * products go through cblas_sgemm and may use the BLAS's own threads
- * (nnx_blas_set_threads); everything else runs on the calling thread.
+ * (nnx_blas_set_threads); the net may also run parts of a pass on threads of
+ * its own (nnx_net_set_threads), which never outlive the call.
  *
  * Layers and their parameter layout (offsets in nnx_net_layer_info):
  *   dense(units, bias)      W[units][in] then b[units]; a C×H×W input is read flat
@@ -144,6 +145,19 @@ int nnx_net_add_act(nnx_net *net, enum nnx_act act, float a, nnx_rt_error *err);
  * default: it costs one more matrix product and nothing in training needs it.
  * Must be called before nnx_net_compile. */
 int nnx_net_want_dinput(nnx_net *net, bool on, nnx_rt_error *err);
+
+/* Threads the network's own passes run on: the calling thread and
+ * threads - 1 workers the net starts at compile and owns (1 by default;
+ * below 1 means 1; at most NNX_MAX_THREADS).  Must be called before
+ * nnx_net_compile.  Convolutions, batch norm and pooling share their work
+ * among them.  Results do NOT depend on the thread count: the work is cut
+ * into the same pieces whatever it is, each piece is computed the same way,
+ * and sums over pieces are taken in a fixed order, so a seed trains the same
+ * weights bit for bit on 1 thread or on 8.  With threads > 1, compile also
+ * sets the BLAS to one thread (nnx_blas_set_threads(1), process-wide): the
+ * net's threads call it side by side instead. */
+#define NNX_MAX_THREADS 64
+int nnx_net_set_threads(nnx_net *net, int threads, nnx_rt_error *err);
 
 /* Allocate parameters, gradients, state, activations and workspaces for
  * batches of at most max_batch rows, and initialise the weights from seed
