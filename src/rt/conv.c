@@ -70,12 +70,94 @@ static bool is_pointwise(const nnx_layer *L)
         && L->in_layout == NNX_CNHW;
 }
 
-/* Both loops visit one input plane (sample s, channel c) at a time and all k·k
- * taps of it, so the plane stays in L1 while its rows of col are written or
- * read. */
+/* A stride-1 convolution whose output has its input's size ("same"
+ * padding, k = 2·pad + 1) has a faster im2col and col2im: a tap's segment of
+ * a sample is the whole input plane shifted by off = (ki-pad)·W + (kj-pad),
+ * so it is one contiguous copy, after which the rows shifted in from above
+ * or below the plane and the columns wrapped in from the neighbouring row
+ * are zeroed. */
+static bool is_same(const geom *g)
+{
+    return g->stride == 1 && g->oh == g->h && g->ow == g->w;
+}
+
+/* Where tap (ki, kj) of a "same" convolution reads: output element i of the
+ * plane is input element i + off; output rows [r0, r1) have their input
+ * row inside; output columns [zc0, zc1) of those rows fall on the padding. */
+typedef struct tap {
+    long off;
+    int r0, r1, zc0, zc1;
+} tap;
+
+static tap same_tap(const geom *g, int ki, int kj)
+{
+    const int dr = ki - g->pad, dc = kj - g->pad;
+    tap t = {.off = (long)dr * g->w + dc};
+    t.r0 = dr < 0 ? -dr : 0;
+    t.r1 = dr > 0 ? g->h - dr : g->h;
+    if (t.r0 > g->h)
+        t.r0 = g->h;
+    if (t.r1 < t.r0)
+        t.r1 = t.r0;
+    t.zc0 = dc < 0 ? 0 : g->w - dc;
+    t.zc1 = dc < 0 ? -dc : g->w;
+    if (t.zc0 < 0)
+        t.zc0 = 0;
+    if (t.zc1 > g->w)
+        t.zc1 = g->w;
+    return t;
+}
+
+/* The part [*a, *b) of rows [r0, r1) whose source i + off is inside the plane
+ * (what is cut off lies in the padding columns). */
+static void same_span(const geom *g, const tap *t, long *a, long *b)
+{
+    const long hw = (long)g->h * g->w;
+    long i0 = (long)t->r0 * g->w, i1 = (long)t->r1 * g->w;
+    *a = i0 + t->off < 0 ? -t->off : i0;
+    *b = i1 + t->off > hw ? hw - t->off : i1;
+    if (*b < *a)
+        *b = *a;
+}
+
+static void im2col_same(const geom *g, const float *restrict x, float *restrict col,
+                        int s0, int m)
+{
+    const long hw = (long)g->h * g->w;
+    const size_t ncols = (size_t)m * hw;
+    for (int c = 0; c < g->c; c++)
+        for (int s = 0; s < m; s++) {
+            const float *restrict plane = x + (s0 + s) * g->ss + c * g->cs;
+            for (int ki = 0; ki < g->k; ki++)
+                for (int kj = 0; kj < g->k; kj++) {
+                    float *restrict seg =
+                        col + ((size_t)(c * g->k + ki) * g->k + kj) * ncols + s * hw;
+                    tap t = same_tap(g, ki, kj);
+                    long a, b;
+                    same_span(g, &t, &a, &b);
+                    for (long i = 0; i < a; i++)
+                        seg[i] = 0.0f;
+                    memcpy(seg + a, plane + a + t.off, (size_t)(b - a) * sizeof *seg);
+                    for (long i = b; i < hw; i++)
+                        seg[i] = 0.0f;
+                    if (t.zc1 > t.zc0)
+                        for (int r = t.r0; r < t.r1; r++)
+                            for (int j = t.zc0; j < t.zc1; j++)
+                                seg[(long)r * g->w + j] = 0.0f;
+                }
+        }
+}
+
+/* Both general loops visit one input plane (sample s, channel c) at a time
+ * and all k·k taps of it, so the plane stays in L1 while its rows of col are
+ * written or read. */
 /* Columns of samples s0 .. s0+m-1 into col ([C·k·k][m·OH·OW]). */
 static void im2col(const geom *g, const float *restrict x, float *restrict col, int s0, int m)
 {
+    if (is_same(g)) {
+        im2col_same(g, x, col, s0, m);
+        return;
+    }
     const size_t ohw = (size_t)g->oh * g->ow, ncols = (size_t)m * ohw;
     for (int c = 0; c < g->c; c++)
         for (int s = 0; s < m; s++) {
@@ -94,9 +176,7 @@ static void im2col(const geom *g, const float *restrict x, float *restrict col, 
                                 d[ow] = 0.0f;
                             continue;
                         }
-                        /* input column of output column lo; >= 0 by valid_cols.
-                         * Rows are short (a few dozen floats): plain loops
-                         * beat calls to memcpy here. */
+                        /* input column of output column lo; >= 0 by valid_cols */
                         const float *restrict src =
                             plane + (size_t)ih * g->w + (lo * g->stride - g->pad + kj);
                         for (int ow = 0; ow < lo; ow++)
@@ -114,10 +194,42 @@ static void im2col(const geom *g, const float *restrict x, float *restrict col, 
         }
 }
 
-/* The sum over taps of col ([C·k·k][m·OH·OW]) onto the planes of samples
- * s0 .. s0+m-1 of dx, which it overwrites. */
-static void col2im(const geom *g, const float *restrict col, float *restrict dx, int s0, int m)
+/* col2im of a "same" convolution: per tap, zero the segment's padding
+ * columns (col is scratch) and add the rows [r0, r1) on as one span. */
+static void col2im_same(const geom *g, float *restrict col, float *restrict dx, int s0, int m)
 {
+    const long hw = (long)g->h * g->w;
+    const size_t ncols = (size_t)m * hw;
+    for (int c = 0; c < g->c; c++)
+        for (int s = 0; s < m; s++) {
+            float *restrict plane = dx + (s0 + s) * g->ss + c * g->cs;
+            memset(plane, 0, (size_t)hw * sizeof *plane);
+            for (int ki = 0; ki < g->k; ki++)
+                for (int kj = 0; kj < g->k; kj++) {
+                    float *restrict seg =
+                        col + ((size_t)(c * g->k + ki) * g->k + kj) * ncols + s * hw;
+                    tap t = same_tap(g, ki, kj);
+                    long a, b;
+                    same_span(g, &t, &a, &b);
+                    if (t.zc1 > t.zc0)
+                        for (int r = t.r0; r < t.r1; r++)
+                            for (int j = t.zc0; j < t.zc1; j++)
+                                seg[(long)r * g->w + j] = 0.0f;
+                    float *restrict dst = plane + t.off;
+                    for (long i = a; i < b; i++)
+                        dst[i] += seg[i];
+                }
+        }
+}
+
+/* The sum over taps of col ([C·k·k][m·OH·OW], used as scratch) onto the
+ * planes of samples s0 .. s0+m-1 of dx, which it overwrites. */
+static void col2im(const geom *g, float *restrict col, float *restrict dx, int s0, int m)
+{
+    if (is_same(g)) {
+        col2im_same(g, col, dx, s0, m);
+        return;
+    }
     const size_t ohw = (size_t)g->oh * g->ow, ncols = (size_t)m * ohw;
     const size_t hw = (size_t)g->h * g->w;
     for (int c = 0; c < g->c; c++)

@@ -256,6 +256,13 @@ static void conv_matches_direct_convolution_in_chunks(void **state)
         {3, 16, 32, 32, 3, 3, 1, 1},   /* 16·9·32·32·4 bytes a sample: one per chunk */
         {5, 8, 40, 36, 2, 5, 2, 2},
         {4, 2, 9, 9, 3, 3, 2, 0},      /* small: the whole batch in one chunk */
+        /* "same" convolutions (stride 1, k = 2·pad + 1), which shift whole
+         * planes: not square, thinner than the kernel, a 1-pixel plane */
+        {6, 3, 7, 11, 4, 3, 1, 1},
+        {9, 2, 3, 8, 3, 5, 1, 2},
+        {5, 2, 2, 1, 2, 5, 1, 2},
+        {4, 1, 1, 1, 2, 3, 1, 1},
+        {40, 32, 14, 14, 8, 3, 1, 1},  /* several units of samples */
     };
     for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
         const conv_case *cc = &cases[t];
