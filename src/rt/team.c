@@ -10,9 +10,14 @@
 
 #include "rt/team.h"
 
-/* Times the caller polls for the workers' last units before it sleeps on
- * the condition variable (a worker usually finishes within microseconds). */
-#define SPIN_POLLS 4000
+/* Polls (a pause each, tens of nanoseconds) before sleeping on a condition
+ * variable: the caller waiting for the workers' last units, and a worker
+ * waiting for the next job (a network's jobs follow each other within
+ * microseconds, far sooner than a sleeping thread is woken). */
+#define SPIN_POLLS   4000
+#ifndef WORKER_POLLS
+#define WORKER_POLLS 8000
+#endif
 
 static inline void cpu_relax(void)
 {
@@ -35,6 +40,8 @@ struct nnx_team {
     void *ctx;
     int nunits;
     bool quit;
+    int sleepers;                   /* workers waiting on `wake` */
+    _Atomic uint32_t published;     /* gen, for workers polling without mu */
     _Atomic uint64_t next;          /* gen << 32 | next unit to hand out */
     _Atomic int done;               /* units finished in the current job */
 };
@@ -69,10 +76,15 @@ static void *worker_main(void *p)
     int tid = a->tid;
     free(a);
     uint32_t seen = 0;
-    pthread_mutex_lock(&t->mu);
     for (;;) {
-        while (!t->quit && t->gen == seen)
+        for (int i = 0; i < WORKER_POLLS && atomic_load(&t->published) == seen; i++)
+            cpu_relax();
+        pthread_mutex_lock(&t->mu);
+        while (!t->quit && t->gen == seen) {
+            t->sleepers++;
             pthread_cond_wait(&t->wake, &t->mu);
+            t->sleepers--;
+        }
         if (t->quit)
             break;
         seen = t->gen;
@@ -81,7 +93,6 @@ static void *worker_main(void *p)
         int nunits = t->nunits;
         pthread_mutex_unlock(&t->mu);
         work(t, seen, fn, ctx, nunits, tid);
-        pthread_mutex_lock(&t->mu);
     }
     pthread_mutex_unlock(&t->mu);
     return NULL;
@@ -102,6 +113,7 @@ nnx_team *nnx_team_new(int threads, nnx_rt_error *err)
     pthread_cond_init(&t->wake, NULL);
     pthread_cond_init(&t->finished, NULL);
     atomic_init(&t->next, 0);
+    atomic_init(&t->published, 0);
     atomic_init(&t->done, 0);
     for (int i = 1; i < threads; i++) {
         worker_arg *a = malloc(sizeof *a);
@@ -126,6 +138,7 @@ void nnx_team_free(nnx_team *t)
         return;
     pthread_mutex_lock(&t->mu);
     t->quit = true;
+    atomic_store(&t->published, t->gen + 1);    /* stop the polling */
     pthread_cond_broadcast(&t->wake);
     pthread_mutex_unlock(&t->mu);
     for (int i = 0; i < t->started; i++)
@@ -158,7 +171,9 @@ void nnx_team_run(nnx_team *t, int nunits, nnx_team_fn fn, void *ctx)
     t->nunits = nunits;
     atomic_store(&t->done, 0);
     atomic_store(&t->next, (uint64_t)gen << 32);
-    pthread_cond_broadcast(&t->wake);
+    atomic_store(&t->published, gen);
+    if (t->sleepers)
+        pthread_cond_broadcast(&t->wake);
     pthread_mutex_unlock(&t->mu);
 
     work(t, gen, fn, ctx, nunits, 0);

@@ -20,17 +20,19 @@ static void ok(int rc, const nnx_rt_error *err)
         fail_msg("%s", err->msg);
 }
 
-enum { CNN, MLP, POINTWISE };
+enum { CNN, MLP, POINTWISE, WIDE };   /* WIDE: dense products cut into units */
 
 static nnx_net *build(int kind, int threads, int max_batch)
 {
     nnx_rt_error err;
-    nnx_net *net = kind == MLP ? nnx_net_new(1, 10, 10, &err) : nnx_net_new(2, 12, 12, &err);
+    nnx_net *net = kind == MLP    ? nnx_net_new(1, 10, 10, &err)
+                 : kind == WIDE ? nnx_net_new(1, 30, 40, &err)
+                                : nnx_net_new(2, 12, 12, &err);
     assert_non_null(net);
     ok(nnx_net_set_threads(net, threads, &err), &err);
     ok(nnx_net_want_dinput(net, true, &err), &err);
-    if (kind == MLP) {
-        ok(nnx_net_add_dense(net, 40, true, &err), &err);
+    if (kind == MLP || kind == WIDE) {
+        ok(nnx_net_add_dense(net, kind == WIDE ? 320 : 40, true, &err), &err);
         ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
         ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
         ok(nnx_net_add_dropout(net, 0.2f, &err), &err);
@@ -146,6 +148,7 @@ static void same_bits_on_1_2_and_3_threads(int kind)
 static void cnn_same_bits(void **s)       { (void)s; same_bits_on_1_2_and_3_threads(CNN); }
 static void mlp_same_bits(void **s)       { (void)s; same_bits_on_1_2_and_3_threads(MLP); }
 static void pointwise_same_bits(void **s) { (void)s; same_bits_on_1_2_and_3_threads(POINTWISE); }
+static void wide_same_bits(void **s)      { (void)s; same_bits_on_1_2_and_3_threads(WIDE); }
 
 static void thread_setting_errors(void **state)
 {
@@ -170,6 +173,7 @@ int main(void)
         cmocka_unit_test(cnn_same_bits),
         cmocka_unit_test(mlp_same_bits),
         cmocka_unit_test(pointwise_same_bits),
+        cmocka_unit_test(wide_same_bits),
         cmocka_unit_test(thread_setting_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
