@@ -8,8 +8,11 @@
  *   epochs       MLP epochs to time (default 3; the fastest is reported)
  *   cnn_batches  CNN batches to time (default 0 = one full epoch); a partial
  *                epoch is scaled to seconds per epoch and says so
- * Each model is timed with 1 and 2 BLAS threads (only N if NNX_BENCH_THREADS=N);
- * the fastest is reported.
+ * Each model is timed on 1 and 2 threads of the network's own
+ * (nnx_net_set_threads; the BLAS on one thread), or only on N if
+ * NNX_BENCH_THREADS=N; the fastest is reported.  The MLP's GEMM rate is
+ * compared with plain sgemm on as many cores, with the BLAS's own threads or
+ * on one thread, whichever is faster.
  * A timed epoch running past NNX_BENCH_BUDGET seconds (default 20) stops
  * there and is scaled to a whole epoch.
  * Output: one "key=value ..." line per measurement, for bench/run.sh.
@@ -215,12 +218,13 @@ int main(int argc, char **argv)
     if (nnx_load_idx(&train, images, labels, NULL, 0, &err))
         die("loading Fashion-MNIST", &err);
     fprintf(stderr, "nnx_bench: loaded %d rows in %.2f s\n", train.n, now() - t0);
+    printf("nnx blas_core=%s\n", openblas_get_corename());
 
     for (int model = 0; model < 2; model++) {
         const char *name = model == 0 ? "mlp" : "cnn";
         if (strcmp(which, "all") != 0 && strcmp(which, name) != 0)
             continue;
-        double best = 1e30, loss = 0;
+        double best = 1e30, loss = 0, flops = 0;
         int best_threads = 1;
         const char *only = getenv("NNX_BENCH_THREADS");
         for (int threads = 1; threads <= 2; threads++) {
@@ -237,15 +241,25 @@ int main(int argc, char **argv)
             if (s < best) {
                 best = s;
                 best_threads = threads;
-            }
-            if (model == 0 && (threads == 2 || only)) {
-                int32_t batches = nnx_batches_per_epoch(train.n, BATCH, 0);
-                double flops = nnx_net_train_flops(net, BATCH) * batches;
-                nnx_blas_set_threads(best_threads);
-                printf("nnx model=mlp gflops=%.1f sgemm_gflops=%.1f threads=%d\n",
-                       flops / best / 1e9, sgemm_rate(), best_threads);
+                if (model == 0)
+                    flops = nnx_net_train_flops(net, BATCH)
+                          * nnx_batches_per_epoch(train.n, BATCH, 0);
             }
             nnx_net_free(net);
+        }
+        if (model == 0) {
+            /* The reference: plain sgemm on as many cores as nnx used, with
+             * the BLAS's own threads or on one, whichever is faster. */
+            nnx_blas_set_threads(1);
+            double one = sgemm_rate(), many = one;
+            if (best_threads > 1) {
+                nnx_blas_set_threads(best_threads);
+                many = sgemm_rate();
+                nnx_blas_set_threads(1);
+            }
+            printf("nnx model=mlp gflops=%.1f sgemm_gflops=%.1f sgemm_1thread=%.1f "
+                   "sgemm_%dthreads=%.1f threads=%d\n", flops / best / 1e9,
+                   one > many ? one : many, one, best_threads, many, best_threads);
         }
         printf("nnx model=%s best_s_per_epoch=%.3f threads=%d partial=%d\n", name, best,
                best_threads, model == 1 && cnn_batches > 0 ? cnn_batches : 0);

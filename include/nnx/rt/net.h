@@ -147,15 +147,19 @@ int nnx_net_add_act(nnx_net *net, enum nnx_act act, float a, nnx_rt_error *err);
 int nnx_net_want_dinput(nnx_net *net, bool on, nnx_rt_error *err);
 
 /* Threads the network's own passes run on: the calling thread and
- * threads - 1 workers the net starts at compile and owns (1 by default;
- * below 1 means 1; at most NNX_MAX_THREADS).  Must be called before
- * nnx_net_compile.  Convolutions, batch norm and pooling share their work
- * among them.  Results do NOT depend on the thread count: the work is cut
- * into the same pieces whatever it is, each piece is computed the same way,
- * and sums over pieces are taken in a fixed order, so a seed trains the same
- * weights bit for bit on 1 thread or on 8.  With threads > 1, compile also
- * sets the BLAS to one thread (nnx_blas_set_threads(1), process-wide): the
- * net's threads call it side by side instead. */
+ * threads - 1 workers the net owns (1 by default; below 1 means 1; at most
+ * NNX_MAX_THREADS).  Convolutions, large dense products, batch norm and
+ * pooling share their work among them.  Results do NOT depend on the thread
+ * count: the work is cut into the same pieces whatever it is, each piece is
+ * computed the same way, and sums over pieces are taken in a fixed order, so
+ * a seed trains the same weights bit for bit on 1 thread or on 8.
+ * May be called before or after nnx_net_compile (after, it reallocates the
+ * activations, so not between a forward and its backward: backward then
+ * fails until the next forward).  With threads > 1 it also sets the BLAS to
+ * one thread (nnx_blas_set_threads(1), process-wide): the net's threads call
+ * it side by side instead.  0, or -1 with err (the net unchanged) when a
+ * thread cannot be started or memory is short.
+ * Interpreters pass their -j here (default: the number of cores). */
 #define NNX_MAX_THREADS 64
 int nnx_net_set_threads(nnx_net *net, int threads, nnx_rt_error *err);
 
