@@ -257,9 +257,11 @@ int main(int argc, char **argv)
                 many = sgemm_rate();
                 nnx_blas_set_threads(1);
             }
-            printf("nnx model=mlp gflops=%.1f sgemm_gflops=%.1f sgemm_1thread=%.1f "
-                   "sgemm_%dthreads=%.1f threads=%d\n", flops / best / 1e9,
-                   one > many ? one : many, one, best_threads, many, best_threads);
+            printf("nnx model=mlp gflops=%.1f sgemm_gflops=%.1f sgemm_1thread=%.1f",
+                   flops / best / 1e9, one > many ? one : many, one);
+            if (best_threads > 1)
+                printf(" sgemm_%dthreads=%.1f", best_threads, many);
+            printf(" threads=%d\n", best_threads);
         }
         printf("nnx model=%s best_s_per_epoch=%.3f threads=%d partial=%d\n", name, best,
                best_threads, model == 1 && cnn_batches > 0 ? cnn_batches : 0);

@@ -10,16 +10,15 @@
 #   NNX_BENCH_CNN_BATCHES  CNN batches timed and scaled to an epoch (default 100;
 #                          0 = a whole epoch, about 25 s per configuration)
 #   NNX_BENCH_BUDGET       seconds after which a timed epoch stops and is scaled (default 20)
-#   NNX_BENCH_CORETYPE     OpenBLAS kernels for BOTH nnx and PyTorch (exported as
-#                          OPENBLAS_CORETYPE); default: SkylakeX on a CPU with
-#                          AVX-512, "none" keeps the library's own choice
+#   NNX_BENCH_CORETYPE     OpenBLAS kernels for BOTH nnx and PyTorch, exported as
+#                          OPENBLAS_CORETYPE (e.g. Haswell, SkylakeX); "none"
+#                          unsets it so the library picks by itself.  Default:
+#                          whatever OPENBLAS_CORETYPE the environment has.
 #
-# Why the kernel choice: OpenBLAS picks its kernels by CPU model, and a CPU
-# newer than the library (0.3.21 does not know AMD Zen 5) falls back to the
-# AVX2 Haswell kernels even when it has AVX-512; the AVX-512 ones run sgemm
-# about 1.7x faster there.  Both sides get the same setting, so the ratio
-# compares the two runtimes, not two BLAS kernels.  (PyTorch's convolutions
-# use its own oneDNN, which finds AVX-512 by itself.)
+# Both sides always run with the same OPENBLAS_CORETYPE, so the ratio
+# compares the two runtimes, not two BLAS kernels; the table says which
+# kernels ran.  (PyTorch's convolutions use its own oneDNN, which picks its
+# instructions by itself.)
 set -e
 root=$(cd "$(dirname "$0")/.." && pwd)
 data=${NNX_BENCH_DATA:-/usr/share/datasets/fashion-mnist}
@@ -27,15 +26,11 @@ epochs=${NNX_BENCH_EPOCHS:-3}
 cnn_batches=${NNX_BENCH_CNN_BATCHES:-100}
 out=$root/build/bench
 mkdir -p "$out"
-coretype=${NNX_BENCH_CORETYPE:-${OPENBLAS_CORETYPE:-}}
-if [ -z "$coretype" ] && grep -qw avx512f /proc/cpuinfo; then
-    coretype=SkylakeX
-fi
-if [ -n "$coretype" ] && [ "$coretype" != none ]; then
-    export OPENBLAS_CORETYPE=$coretype
-else
-    unset OPENBLAS_CORETYPE
-fi
+case ${NNX_BENCH_CORETYPE:-} in
+    "")   ;;
+    none) unset OPENBLAS_CORETYPE ;;
+    *)    export OPENBLAS_CORETYPE="$NNX_BENCH_CORETYPE" ;;
+esac
 
 make -C "$root" --no-print-directory build/rel/libnnx.a >/dev/null
 cc -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -O2 -march=native \
@@ -57,7 +52,7 @@ value() {
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores;" \
      "OpenBLAS kernels: $(sed -n 's/^nnx blas_core=//p' "$out/nnx.txt")" \
-     "(OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}, the same for PyTorch)"
+     "(OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} for both nnx and PyTorch)"
 [ "$cnn_batches" = 0 ] || echo "(CNN: $cnn_batches batches timed, scaled to a whole epoch)"
 printf '%-5s %12s %12s %9s\n' model "nnx s/epoch" "torch s/epoch" "speed-up"
 for m in mlp cnn; do

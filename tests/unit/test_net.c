@@ -537,6 +537,13 @@ static void dropout_eval_is_identity_train_keeps_scale(void **state)
     }
     assert_float_equal((double)zeros / (D * N), 0.3, 0.015);
     assert_float_equal(sum_y / sum_x, 1.0, 0.02);
+    /* masks are drawn in blocks of 16384 from separately seeded generators:
+     * the second block's zeros agree with the first's about as often as
+     * chance has it (0.3² + 0.7² = 58%), not always */
+    int agree = 0;
+    for (int i = 0; i < D * N - 16384; i++)
+        agree += (y[i] == 0.0f) == (y[16384 + i] == 0.0f);
+    assert_float_equal((double)agree / (D * N - 16384), 0.58, 0.05);
 
     /* a fresh draw differs; restoring the generator repeats it */
     float *first = malloc(sizeof(float) * D * N);

@@ -49,7 +49,9 @@
  *   flatten                 C×H×W -> (C·H·W)×1×1; no copy
  *   dropout(p)              inverted dropout: train keeps each unit with prob 1-p
  *                           and scales it by 1/(1-p); eval is the identity.  Masks
- *                           come from the net's NNX_STREAM_DROPOUT generator.
+ *                           come from the net's NNX_STREAM_DROPOUT generator: each
+ *                           training forward takes one draw of it, which seeds the
+ *                           generators of the mask's blocks (see dropout.c).
  *   batchnorm(m, eps)       per feature on a flat input, per channel on C×H×W;
  *                           params gamma[C] then beta[C]; state mean[C] then var[C].
  *                           Train: normalise by the batch mean and biased batch
