@@ -18,7 +18,7 @@
 #include "rt/team.h"
 
 #define MAX_UNITS  4
-#define UNIT_FLOPS 16e6     /* a product is cut into one unit per this many flops */
+#define UNIT_FLOPS 4e6     /* a product is cut into one unit per this many flops */
 #define ALIGN      16       /* unit edges fall on multiples of this many columns */
 
 /* Units for a product of m·n·k multiply-adds cut along a side of `side`. */
