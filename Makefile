@@ -15,7 +15,7 @@
 BUILD   ?= build
 CC      ?= cc
 OPT     ?= -O2 -march=native -fno-math-errno -fvect-cost-model=dynamic
-PKGS    := flex bison liblua5.4-dev libcmocka-dev libopenblas-dev zlib1g-dev pkg-config
+PKGS    := gcc libc6-dev flex bison liblua5.4-dev libcmocka-dev libopenblas-dev zlib1g-dev pkg-config
 DATA_PKGS  := dataset-fashion-mnist
 BENCH_PKGS := python3-torch
 

@@ -5,6 +5,8 @@
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
 export NNX="$root/nnx" NNX_SAN="$root/$build/san/nnx" NNX_ROOT="$root"
+# The sanitized binary lives in build/san/, with no stdlib/ beside it.
+export NNX_STDLIB="$root/stdlib"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 passed=0 failed=0 failures=""

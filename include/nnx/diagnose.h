@@ -31,7 +31,10 @@
  *                   epoch-to-epoch change is >= ZIGZAG_REL of its level
  *                   → the batch may be too small (or the lr too large).
  *   overfitting     the valid loss rose for >= OVERFIT_EPOCHS epochs after
- *                   its lowest point, ending >= OVERFIT_RISE above it, while
+ *                   its lowest point, ending >= OVERFIT_RISE above it (and,
+ *                   when chance_loss is known, by >= OVERFIT_MIN_RISE x
+ *                   chance_loss: 0.016 → 0.018 at 99.7% accuracy is
+ *                   noise, not overfitting), while
  *                   the train loss fell by >= OVERFIT_TRAIN_DROP; or the
  *                   final valid loss is >= GAP_RATIO x the train loss and
  *                   >= GAP_MIN above it  → dropout, weight decay, fewer epochs.
@@ -69,6 +72,7 @@
 #define NNX_DIAG_ZIGZAG_REL         0.05
 #define NNX_DIAG_OVERFIT_EPOCHS     3
 #define NNX_DIAG_OVERFIT_RISE       0.05
+#define NNX_DIAG_OVERFIT_MIN_RISE   0.01 /* x chance_loss, absolute */
 #define NNX_DIAG_OVERFIT_TRAIN_DROP 0.02
 #define NNX_DIAG_GAP_RATIO          2.0
 #define NNX_DIAG_GAP_MIN            0.05

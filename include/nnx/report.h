@@ -16,6 +16,7 @@
 #ifndef NNX_REPORT_H
 #define NNX_REPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "nnx/rt/error.h"
@@ -23,6 +24,13 @@
 
 int nnx_report_html(const nnx_rundir *d, FILE *out, nnx_rt_error *err);
 int nnx_report_text(const nnx_rundir *d, FILE *out, nnx_rt_error *err);
+
+/* Read directory `dir` and write its report (HTML, or text when `text`) to
+ * `path`, or to dir/report.html when `path` is NULL, through a temporary file
+ * renamed over it.  When `written` is not NULL it receives the path written
+ * (malloc'd; the caller frees it). */
+int nnx_report_write(const char *dir, const char *path, bool text, char **written,
+                     nnx_rt_error *err);
 
 /* The sparkline of n values (NaN drawn as a space) resampled to at most
  * `width` characters, into buf (UTF-8, 3 bytes a character).  Returns buf. */

@@ -20,10 +20,13 @@ typedef struct nnx_program {
     size_t     nfiles;
     nnx_item **names;       /* every LET, DATA, NETWORK and EXPERIMENT item, sorted by name */
     size_t     nnames;
+    char      *stdlib;      /* owned: the stdlib directory imports came from
+                             * (its lua/ holds the Lua modules), or NULL */
 } nnx_program;
 
 typedef struct nnx_load_opts {
-    const char *stdlib_dir;     /* NULL: the installed stdlib, or stdlib/ beside the binary */
+    const char *stdlib_dir;     /* NULL: $NNX_STDLIB, else stdlib/ beside the binary,
+                                 * else the installed stdlib */
     const char *nnx_path;       /* NULL: getenv("NNX_PATH") */
 } nnx_load_opts;
 
@@ -35,6 +38,10 @@ nnx_program *nnx_program_load(const char *path, const nnx_load_opts *opts, nnx_d
  * directory of src->path. */
 nnx_program *nnx_program_from_source(nnx_source *src, const nnx_load_opts *opts, nnx_diags *diags);
 void         nnx_program_free(nnx_program *p);
+
+/* The stdlib directory as the loader finds it (see nnx_load_opts), as a new
+ * string, or NULL when there is none. */
+char *nnx_stdlib_find(const nnx_load_opts *opts);
 
 /* The item defined as `name`, or NULL. */
 nnx_item *nnx_program_lookup(const nnx_program *p, const char *name);

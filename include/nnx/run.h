@@ -143,6 +143,10 @@ typedef struct nnx_run_opts {
     /* Continue this run directory (made by an interrupted or failed run of
      * the same experiment) from the end of its last complete epoch. */
     const char *resume_dir;
+    /* The splits of this experiment's data, already loaded (src/run/run_int.h):
+     * a search loads them once, before forking its workers.  Borrowed and
+     * only read; NULL: the trial loads its own. */
+    const struct nnx_run_data *data;
 } nnx_run_opts;
 
 typedef struct nnx_run_result {
@@ -176,82 +180,6 @@ typedef struct nnx_run_result {
  * nnx_run_result_free afterwards either way. */
 int  nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result *r);
 void nnx_run_result_free(nnx_run_result *r);
-
-/* --- searches and ensembles ------------------------------------------------------
- *
- * nnx_run_plan runs every trial of an experiment with a search or an
- * ensemble (plan.h), each an ordinary trial in its own run directory:
- *
- *   <out>/<experiment>-<6 hex>/  experiment.nnx  trials.csv  summary.json
- *       trials/<trial name>/     (grid, random, staged)
- *       members/<seed>/          (ensemble)
- *
- * Every trial is checked (with the --set overrides, then its own values)
- * before the first one trains; a check error returns -1 with the
- * diagnostics in `d`.  All trials share the experiment seed, except
- * ensemble members, which are one seed each.  A staged search runs its
- * stages in order, each keeping the value of its best trial by `select`.
- * A trial that diverges or fails does not stop the search; Ctrl-C does
- * (after writing what ran).  An ensemble also reports the test metrics of
- * the members' averaged predictions.
- */
-typedef struct nnx_run_trial_row {
-    char          *name;        /* trial name (the seed for an ensemble member) */
-    char          *dir;         /* its run directory; owned */
-    nnx_run_status status;
-    char          *message;     /* owned */
-    int            stage;       /* 1-based stage of a staged search, else 0 */
-    int            select_epoch;
-    double         select_value;
-    double        *test;        /* [ntest] (NaN when absent); owned */
-    double         seconds;
-    nnx_exp_param *params;      /* its searched values; owned */
-    size_t         nparams;
-} nnx_run_trial_row;
-
-typedef struct nnx_run_plan_result {
-    nnx_run_status status;      /* INTERRUPTED, FAILED (no trial trained well), else COMPLETED */
-    char   *message;            /* owned */
-    char   *dir;                /* owned */
-    nnx_run_trial_row *trials;  /* in the order they ran */
-    size_t  ntrials;
-    char  **test_names;         /* "test.accuracy", ...; owned */
-    size_t  ntest;
-    long    winner;             /* index of the best trial by select, -1 if none */
-    double *ensemble_test;      /* ensembles: [ntest] of the averaged predictions, else NULL */
-} nnx_run_plan_result;
-
-typedef struct nnx_run_trial_event {
-    size_t index, total;        /* 1-based; total counts every trial of the plan */
-    int    stage, stages;       /* staged search: 1-based stage and their count; else 0 */
-    const char *name;
-    const nnx_experiment *e;
-    const nnx_run_trial_row *row;   /* trial_end only */
-} nnx_run_trial_event;
-
-typedef struct nnx_run_plan_callbacks {
-    void *user;
-    void (*trial_begin)(void *user, const nnx_run_trial_event *t);
-    void (*trial_end)(void *user, const nnx_run_trial_event *t);
-    /* a staged search kept `value` for `path` after stage `stage` */
-    void (*stage_end)(void *user, int stage, const char *path, const char *value);
-} nnx_run_plan_callbacks;
-
-/* The checker's types (nnx/check.h, which cannot be included beside the
- * runtime's nnx/rt/net.h: both define enum nnx_layer_kind). */
-typedef struct nnx_checker nnx_checker;
-struct nnx_override;
-
-/* Run the trials of `base` (checked from experiment `name` of the checker's
- * program with `sets` applied).  o->cb reports inside each trial; o->dir
- * is ignored (each trial gets its directory).  Returns 0 when the trials
- * ran (the outcome is in out), -1 when a trial does not check (diagnostics
- * in d) or the directory cannot be made (out->message). */
-int  nnx_run_plan(nnx_checker *c, const char *name, const struct nnx_override *sets,
-                  size_t nsets,
-                  const nnx_experiment *base, const nnx_run_opts *o,
-                  const nnx_run_plan_callbacks *pcb, nnx_run_plan_result *out, nnx_diags *d);
-void nnx_run_plan_result_free(nnx_run_plan_result *r);
 
 /* The batch size `auto` stands for: round(sqrt(rows)), at least 1. */
 int32_t nnx_run_auto_batch(int32_t rows);

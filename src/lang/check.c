@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "lang/check_int.h"
+#include "nnx/lua_host.h"
 
 enum { MAX_SEEDS = 1000, MAX_MILESTONES = 32 };
 
@@ -215,32 +216,49 @@ static bool compile_metrics(nnx_checker *c, ck_merged *m, nnx_experiment *e, int
     return ok;
 }
 
-/* The Lua file must exist and mention each lua.NAME as a function name. */
+/* `path` relative to the working directory when it lies below it, so that
+ * Lua's messages (which name the file) stay short and readable. */
+static const char *shorter_path(const char *path)
+{
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd))
+        return path;
+    size_t n = strlen(cwd);
+    if (!strncmp(path, cwd, n) && path[n] == '/')
+        return path + n + 1;
+    return path;
+}
+
+/* The Lua file must load in the hooks sandbox (a syntax error, or an error in
+ * its top-level code, is reported at the `hooks = ...` that names it) and
+ * define a function for each lua.NAME metric. */
 static bool check_hooks(nnx_checker *c, ck_merged *m, nnx_experiment *e, const ck_val *hooks)
 {
-    const ck_val *metrics_v = NULL;
     bool bad = false;
-    metrics_v = value(c, m, "metrics", &bad);
-    char *text = NULL;
-    bool ok = true;
+    const ck_val *metrics_v = value(c, m, "metrics", &bad);
+    nnx_lua_host *host = NULL;
     if (hooks) {
         char *path = ck_resolve_path(&c->tmp, hooks->loc, hooks->s);
         e->hooks = ck_mstrdup(path);
-        FILE *f = path ? fopen(path, "rb") : NULL;
-        if (!f) {
+        if (!path || access(path, R_OK) != 0) {
             ck_err(c, hooks->loc, "hooks file '%s' not found", hooks->s);
             return false;
         }
-        ck_buf b = { 0 };
-        char chunk[4096];
-        size_t got;
-        while ((got = fread(chunk, 1, sizeof chunk - 1, f)) > 0) {
-            chunk[got] = 0;
-            ck_buf_puts(&b, chunk);
+        char lua_dir[4096];
+        const char *stdlib = c->prog->stdlib;
+        if (stdlib)
+            snprintf(lua_dir, sizeof lua_dir, "%s/lua", stdlib);
+        nnx_lua_error lerr;
+        host = nnx_lua_open(shorter_path(path), stdlib ? lua_dir : NULL, NULL, &lerr);
+        if (!host) {
+            /* Lua's first line says file:line and what is wrong; the
+             * traceback of a check-time load adds nothing to it. */
+            nnx_diag *dg = ck_err(c, hooks->loc, "hooks file '%s' does not load", hooks->s);
+            ck_help(dg, "%.*s", (int)strcspn(lerr.msg, "\n"), lerr.msg);
+            return false;
         }
-        fclose(f);
-        text = b.s ? b.s : ck_mstrdup("");
     }
+    bool ok = true;
     for (size_t i = 0; metrics_v && metrics_v->kind == CK_LIST && i < metrics_v->n; i++) {
         const ck_val *x = metrics_v->items[i];
         if (x->kind != CK_SYM || strncmp(x->s, "lua.", 4))
@@ -249,26 +267,13 @@ static bool check_hooks(nnx_checker *c, ck_merged *m, nnx_experiment *e, const c
             nnx_diag *dg = ck_err(c, x->loc, "metric '%s' is a Lua function, but the experiment has no hooks file", x->s);
             ck_help(dg, "add hooks = \"FILE.lua\" defining function %s(y, p)", x->s + 4);
             ok = false;
-            continue;
-        }
-        const char *fn = x->s + 4;
-        bool found = false;
-        size_t len = strlen(fn);
-        for (const char *p = text; p && (p = strstr(p, fn)); p += len) {
-            bool start = p == text || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
-                                        (p[-1] >= 'A' && p[-1] <= 'Z') || (p[-1] >= '0' && p[-1] <= '9'));
-            char after = p[len];
-            bool end = !(after == '_' || (after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z') ||
-                         (after >= '0' && after <= '9'));
-            if (start && end)
-                found = true;
-        }
-        if (!found) {
-            ck_err(c, x->loc, "hooks file '%s' does not define '%s'", hooks->s, fn);
+        } else if (!nnx_lua_has_function(host, x->s + 4)) {
+            nnx_diag *dg = ck_err(c, x->loc, "hooks file '%s' does not define '%s'", hooks->s, x->s + 4);
+            ck_help(dg, "define function %s(y, p) returning a number", x->s + 4);
             ok = false;
         }
     }
-    free(text);
+    nnx_lua_close(host);
     return ok;
 }
 

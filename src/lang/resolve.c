@@ -59,12 +59,16 @@ static char *join_path(const char *dir, size_t dirlen, const char *name)
     return p;
 }
 
-/* The stdlib directory: as asked, else stdlib/ beside the binary, else the
- * installed one next to the binary's prefix, else the default install. */
-static char *find_stdlib(const nnx_load_opts *opts)
+/* The stdlib directory: as asked, else $NNX_STDLIB, else stdlib/ beside the
+ * binary, else the installed one next to the binary's prefix, else the
+ * default install. */
+char *nnx_stdlib_find(const nnx_load_opts *opts)
 {
     if (opts && opts->stdlib_dir)
         return strdup(opts->stdlib_dir);
+    const char *env = getenv("NNX_STDLIB");
+    if (env && *env)
+        return strdup(env);
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
@@ -313,7 +317,7 @@ static nnx_program *finish(loader *ld)
     free(ld->done);
     free(ld->rank);
     free(ld->stack);
-    free(ld->stdlib);
+    ld->prog->stdlib = ld->stdlib;      /* the program keeps it */
     if (ld->oom) {
         nnx_program_free(ld->prog);
         return NULL;
@@ -325,7 +329,7 @@ static bool start(loader *ld, const nnx_load_opts *opts, nnx_diags *diags)
 {
     *ld = (loader){ .opts = opts, .diags = diags };
     ld->prog = calloc(1, sizeof *ld->prog);
-    ld->stdlib = find_stdlib(opts);
+    ld->stdlib = nnx_stdlib_find(opts);
     return ld->prog != NULL;
 }
 
@@ -376,6 +380,7 @@ void nnx_program_free(nnx_program *p)
         nnx_file_free(p->files[i]);
     free(p->files);
     free(p->names);
+    free(p->stdlib);
     free(p);
 }
 

@@ -384,7 +384,9 @@ static void rule_overfitting(const nnx_curves *c, nnx_findings *out)
     double vb = c->valid_loss[b], vl = c->valid_loss[last];
     double tb = c->train_loss[b], tl = c->train_loss[last];
     double rise = vb > 0 ? vl / vb - 1 : 0;
-    if (last - b >= NNX_DIAG_OVERFIT_EPOCHS && rise >= NNX_DIAG_OVERFIT_RISE &&
+    bool chance_known = isfinite(c->chance_loss) && c->chance_loss > 0;
+    bool large = !chance_known || vl - vb >= NNX_DIAG_OVERFIT_MIN_RISE * c->chance_loss;
+    if (last - b >= NNX_DIAG_OVERFIT_EPOCHS && rise >= NNX_DIAG_OVERFIT_RISE && large &&
         tl <= tb * (1 - NNX_DIAG_OVERFIT_TRAIN_DROP)) {
         nnx_finding *f = add_finding(out, NNX_RULE_OVERFITTING, NNX_SEV_WARNING, NNX_CURVE_LOSS,
             (int)b + 1,

@@ -86,36 +86,4 @@ typedef struct nnx_summary_info {
 int nnx_summary_write(const char *dir, const nnx_summary_info *info, const nnx_run_result *r,
                       nnx_rt_error *err);
 
-/* trials.csv of a search or ensemble: trial, <param paths>, status, epoch,
- * <select metric>, <test.*>, seconds; one row per trial, flushed. */
-typedef struct nnx_trials_log {
-    FILE   *file;
-    char  **params;     /* [nparams] the parameter columns; owned */
-    size_t  nparams;
-    size_t  ntest;
-} nnx_trials_log;
-
-int  nnx_trials_log_open(nnx_trials_log *l, const char *path, const char *const *params,
-                         size_t nparams, const char *select, const char *const *test,
-                         size_t ntest, nnx_rt_error *err);
-int  nnx_trials_log_row(nnx_trials_log *l, const nnx_run_trial_row *row, nnx_rt_error *err);
-void nnx_trials_log_close(nnx_trials_log *l);
-
-/* A CSV cell: quoted when it holds a comma, a quote or a line break. */
-void nnx_csv_put_cell(FILE *f, const char *s);
-
-/* summary.json of a search or an ensemble. */
-struct nnx_plan;
-typedef struct nnx_plan_summary {
-    const char *experiment;
-    bool        ensemble;
-    const char *search;         /* "grid", "staged", "random" */
-    const char *select;         /* "valid.auc" */
-    bool        select_max;
-    const struct nnx_plan *plan;
-} nnx_plan_summary;
-
-int nnx_plan_summary_write(const char *dir, const nnx_plan_summary *info,
-                           const nnx_run_plan_result *r, nnx_rt_error *err);
-
 #endif

@@ -17,9 +17,8 @@
 #include "nnx/rt/optim.h"
 #include "nnx/rt/sched.h"
 
-/* Not nnx/rt/net.h: its enum nnx_layer_kind clashes with the syntax tree's
- * (nnx/ast.h), and search.c needs the checker.  Files that build or train
- * the network include nnx/rt.h themselves. */
+/* The network stays opaque here; files that build or train it include
+ * nnx/rt.h themselves. */
 typedef struct nnx_net nnx_net;
 
 /* A trial's Lua hooks (hooks.c).  Owns the host, the params view and the

@@ -281,7 +281,10 @@ static int setup(trial *t, nnx_rt_error *err)
     if (e->nmetrics == 0 || e->nmetrics > 64)
         return nnx_rt_fail(err, "an experiment needs between 1 and 64 metrics (has %zu)",
                            e->nmetrics);
-    if (nnx_run_data_load(e, &t->data, err) < 0)
+    if (t->o->data) {
+        t->data = *t->o->data;
+        t->data_borrowed = true;
+    } else if (nnx_run_data_load(e, &t->data, err) < 0)
         return -1;
     if (nnx_run_hooks_open(&t->hooks, e, t->o->lua_stdlib, t->o->params, t->o->nparams,
                            lua_print, t) < 0) {
@@ -870,7 +873,8 @@ static void trial_free(trial *t)
     if (t->opt_ready)
         nnx_optim_free(&t->opt);
     nnx_net_free(t->net);
-    nnx_run_data_free(&t->data);
+    if (!t->data_borrowed)
+        nnx_run_data_free(&t->data);
     nnx_metrics_log_close(&t->mlog);
     if (t->steps)
         fclose(t->steps);

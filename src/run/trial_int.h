@@ -18,6 +18,7 @@ typedef struct trial {
     const nnx_run_callbacks *cb;
     nnx_run_result       *r;
     nnx_run_data data;
+    bool         data_borrowed;  /* opts.data: not ours to free */
     nnx_net     *net;
     nnx_optim    opt;
     nnx_sched    sched;

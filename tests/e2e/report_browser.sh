@@ -39,4 +39,6 @@ magic=$(head -c 8 "$tmp/shot.png" | od -An -c | tr -d ' ')
 # A blank page compresses to almost nothing; a drawn report does not.
 size=$(wc -c <"$tmp/shot.png")
 [ "$size" -gt 30000 ] || fail "the screenshot is only $size bytes: the page looks blank"
+# Keep the picture for a person to look at.
+mkdir -p "$root/build/test-output" && cp "$tmp/shot.png" "$root/build/test-output/report_browser.png"
 echo "report_browser.sh: ok ($paths paths, $rows rows, screenshot $size bytes)"

@@ -191,6 +191,29 @@ static void rising_valid_means_overfitting(void **state)
     assert_non_null(strstr(x->message, "dropout"));
 }
 
+/* Near-perfect fits: a valid loss going 0.016 -> 0.0176 (+9%) is a rise of
+ * 0.0015 nats, far below 1% of chance (ln 3): noise, not overfitting. */
+static void tiny_rise_of_a_tiny_loss_is_not_overfitting(void **state)
+{
+    (void)state;
+    run r;
+    healthy(&r);
+    for (int t = 0; t < 30; t++) {
+        r.train[t] = 0.012 - 0.0001 * t + 1.0 * exp(-0.4 * t);
+        r.valid[t] = t < 23 ? 0.016 + 1.0 * exp(-0.4 * t) : 0.016 + 0.0002 * (t - 22);
+        r.metric[t] = t < 23 ? 0.95 + 0.002 * t : 0.9967;
+    }
+    r.c.epochs = 30;
+    r.c.chance_loss = log(3);
+    r.c.select_values = NULL;
+    fill_steps(&r, 30, 0.05);
+    expect_rules(&r, (int[]){ -1 });
+    /* The same shape scaled up to a real rise is flagged. */
+    for (int t = 23; t < 30; t++)
+        r.valid[t] = 0.016 + 0.01 * (t - 22);
+    expect_rules(&r, (int[]){ NNX_RULE_OVERFITTING, -1 });
+}
+
 static void wide_gap_means_overfitting(void **state)
 {
     (void)state;
@@ -394,6 +417,7 @@ int main(void)
         cmocka_unit_test(scattered_steps_mean_small_batch),
         cmocka_unit_test(zigzag_valid_means_small_batch),
         cmocka_unit_test(rising_valid_means_overfitting),
+        cmocka_unit_test(tiny_rise_of_a_tiny_loss_is_not_overfitting),
         cmocka_unit_test(wide_gap_means_overfitting),
         cmocka_unit_test(high_close_losses_mean_underfitting),
         cmocka_unit_test(select_epoch_differs_from_lowest_loss),

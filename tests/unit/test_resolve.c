@@ -186,6 +186,7 @@ static void search_order(void **state)
 static void stdlib_beside_the_binary(void **state)
 {
     (void)state;
+    unsetenv("NNX_STDLIB");     /* the test runner sets it for build/san/nnx */
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     assert_true(n > 0);
@@ -214,6 +215,37 @@ static void stdlib_beside_the_binary(void **state)
         rmdir(std);
     if (made_lib)
         rmdir(lib);
+}
+
+/* NNX_STDLIB names the stdlib (the sanitized binary has none beside it), and
+ * the program keeps the directory it used, for the Lua modules. */
+static void stdlib_from_the_environment(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/nnx-stdlib-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char std[4200];
+    snprintf(std, sizeof std, "%s/std", dir);
+    assert_int_equal(mkdir(std, 0700), 0);
+    write_file(std, "env_test.nnx", "let from_env = 1\n");
+    setenv("NNX_STDLIB", dir, 1);
+
+    nnx_load_opts opts = { NULL, "" };
+    nnx_diags d = {0};
+    nnx_source *src = nnx_source_from_string("/nonexistent/main.nnx", "import \"std/env_test.nnx\"\n");
+    nnx_program *p = nnx_program_from_source(src, &opts, &d);
+    assert_int_equal(d.nerrors, 0);
+    assert_non_null(nnx_program_lookup(p, "from_env"));
+    assert_string_equal(p->stdlib, dir);
+    nnx_program_free(p);
+    nnx_diags_free(&d);
+    unsetenv("NNX_STDLIB");
+
+    char file[4400];
+    snprintf(file, sizeof file, "%s/env_test.nnx", std);
+    unlink(file);
+    rmdir(std);
+    rmdir(dir);
 }
 
 static void shared_import_loads_once_and_cycles_are_errors(void **state)
@@ -296,6 +328,7 @@ int main(void)
         cmocka_unit_test(forward_references_and_lookup),
         cmocka_unit_test(search_order),
         cmocka_unit_test(stdlib_beside_the_binary),
+        cmocka_unit_test(stdlib_from_the_environment),
         cmocka_unit_test(shared_import_loads_once_and_cycles_are_errors),
         cmocka_unit_test(duplicates_name_both_places),
         cmocka_unit_test(unreadable_root_still_returns_a_program),

@@ -1,0 +1,295 @@
+/* board.c — the leaderboard files of a search (trials.csv, summary.json) and an ensemble's summary.json. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnx/json.h"
+#include "search/search_int.h"
+
+/* A growing text buffer; `bad` remembers a failed allocation. */
+typedef struct text {
+    char  *s;
+    size_t len, cap;
+    bool   bad;
+} text;
+
+static void put(text *t, const char *s, size_t n)
+{
+    if (t->bad)
+        return;
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 1024;
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        char *p = realloc(t->s, cap);
+        if (!p) {
+            t->bad = true;
+            return;
+        }
+        t->s = p;
+        t->cap = cap;
+    }
+    memcpy(t->s + t->len, s, n);
+    t->len += n;
+    t->s[t->len] = 0;
+}
+
+static void putf(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(text *t, const char *fmt, ...)
+{
+    char buf[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n >= 0)
+        put(t, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+/* One CSV cell, quoted when it holds a comma, a quote or a line break. */
+static void put_cell(text *t, const char *s, bool first)
+{
+    if (!first)
+        put(t, ",", 1);
+    if (!strpbrk(s, ",\"\r\n")) {
+        put(t, s, strlen(s));
+        return;
+    }
+    put(t, "\"", 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            put(t, "\"", 1);      /* a quote is doubled */
+        put(t, p, 1);
+    }
+    put(t, "\"", 1);
+}
+
+static void put_number(text *t, double v)
+{
+    if (isnan(v))
+        return;     /* an empty cell */
+    putf(t, "%.9g", v);
+}
+
+static double row_metric(const nnx_search_row *r, const char *name)
+{
+    for (size_t i = 0; i < r->nmetrics; i++)
+        if (!strcmp(r->metric_names[i], name))
+            return r->metric_values[i];
+    return NAN;
+}
+
+/* The test.* columns: every name the rows have, in ranked order of first sight. */
+static size_t test_columns(const srch_board *b, const char **cols, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->nrows; i++)
+        for (size_t m = 0; m < b->rows[i]->nmetrics; m++) {
+            const char *name = b->rows[i]->metric_names[m];
+            if (strncmp(name, "test.", 5) != 0)
+                continue;
+            bool seen = false;
+            for (size_t c = 0; c < n && !seen; c++)
+                seen = !strcmp(cols[c], name);
+            if (!seen && n < cap)
+                cols[n++] = name;
+        }
+    return n;
+}
+
+static int write_trials_csv(const srch_board *b, nnx_rt_error *err)
+{
+    enum { MAX_TEST = 64 };
+    const char *tests[MAX_TEST];
+    size_t ntest = test_columns(b, tests, MAX_TEST);
+    text t = { 0 };
+    put_cell(&t, "trial", true);
+    for (size_t p = 0; p < b->nparams; p++)
+        put_cell(&t, b->paths[p], false);
+    put_cell(&t, "status", false);
+    put_cell(&t, "epoch", false);
+    put_cell(&t, b->select, false);
+    for (size_t c = 0; c < ntest; c++)
+        if (strcmp(tests[c], b->select) != 0)
+            put_cell(&t, tests[c], false);
+    put_cell(&t, "seconds", false);
+    put(&t, "\n", 1);
+    for (size_t i = 0; i < b->nrows; i++) {
+        const nnx_search_row *r = b->rows[i];
+        put_cell(&t, r->name, true);
+        for (size_t p = 0; p < b->nparams; p++)
+            put_cell(&t, p < r->nvalues ? r->values[p] : "", false);
+        put_cell(&t, r->status, false);
+        put(&t, ",", 1);
+        if (r->epoch > 0)
+            putf(&t, "%d", r->epoch);
+        put(&t, ",", 1);
+        put_number(&t, r->value);
+        for (size_t c = 0; c < ntest; c++)
+            if (strcmp(tests[c], b->select) != 0) {
+                put(&t, ",", 1);
+                put_number(&t, row_metric(r, tests[c]));
+            }
+        put(&t, ",", 1);
+        if (isfinite(r->seconds))
+            putf(&t, "%.2f", r->seconds);
+        put(&t, "\n", 1);
+    }
+    char *path = srch_join(b->dir, "trials.csv");
+    int rc = t.bad || !path ? nnx_rt_fail(err, "out of memory") : srch_write_atomic(path, t.s, t.len, err);
+    free(path);
+    free(t.s);
+    return rc;
+}
+
+/* A parameter value as JSON: a number when the text is one, else the text. */
+static void json_value(nnx_json_writer *w, const char *v)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (*v && !*end && isfinite(x))
+        nnx_json_number(w, x);
+    else
+        nnx_json_string(w, v);
+}
+
+static void json_metrics(nnx_json_writer *w, const char *key, const nnx_search_row *r)
+{
+    nnx_json_key(w, key);
+    nnx_json_begin_object(w);
+    for (size_t m = 0; m < r->nmetrics; m++)
+        nnx_json_key_number(w, r->metric_names[m], r->metric_values[m]);
+    nnx_json_end_object(w);
+}
+
+static void json_select(nnx_json_writer *w, const srch_board *b)
+{
+    nnx_json_key(w, "select");
+    nnx_json_begin_object(w);
+    nnx_json_key_string(w, "metric", b->select);
+    nnx_json_key_string(w, "mode", b->select_max ? "max" : "min");
+    nnx_json_end_object(w);
+}
+
+static void json_search(nnx_json_writer *w, const srch_board *b)
+{
+    nnx_json_key_string(w, "kind", "search");
+    nnx_json_key_string(w, "nnx_version", b->version);
+    nnx_json_key_string(w, "experiment", b->experiment);
+    nnx_json_key_string(w, "search", b->search_kind);
+    json_select(w, b);
+    nnx_json_key_int(w, "trials_planned", (long long)b->planned);
+    nnx_json_key_int(w, "trials_done", (long long)b->nrows);
+    const nnx_search_row *win = b->nrows && srch_row_group(b->rows[0]) == 0 ? b->rows[0] : NULL;
+    nnx_json_key_string(w, "winner", win ? win->name : NULL);
+    nnx_json_key(w, "winner_params");
+    nnx_json_begin_object(w);
+    for (size_t p = 0; win && p < b->nparams && p < win->nvalues; p++)
+        if (win->values[p][0]) {
+            nnx_json_key(w, b->paths[p]);
+            json_value(w, win->values[p]);
+        }
+    nnx_json_end_object(w);
+    nnx_json_key_number(w, "winner_value", win ? win->value : NAN);
+    if (b->kind == NNX_SEARCH_STAGED) {
+        nnx_json_key(w, "stages");
+        nnx_json_begin_array(w);
+        for (size_t s = 0; s < b->nstages; s++) {
+            const nnx_search_stage *st = &b->stages[s];
+            nnx_json_begin_object(w);
+            nnx_json_key_string(w, "param", st->path);
+            nnx_json_key(w, "values");
+            nnx_json_begin_array(w);
+            for (size_t i = 0; i < st->ntrials; i++)
+                json_value(w, st->values[i]);
+            nnx_json_end_array(w);
+            nnx_json_key(w, "best");
+            if (st->kept)
+                json_value(w, st->kept);
+            else
+                nnx_json_null(w);
+            nnx_json_key_string(w, "winner", st->winner);
+            nnx_json_key(w, "trials");
+            nnx_json_begin_array(w);
+            for (size_t i = 0; i < st->ntrials; i++)
+                nnx_json_string(w, st->names[i]);
+            nnx_json_end_array(w);
+            nnx_json_end_object(w);
+        }
+        nnx_json_end_array(w);
+    }
+    if (b->message)
+        nnx_json_key_string(w, "message", b->message);
+}
+
+static void json_ensemble(nnx_json_writer *w, const srch_board *b)
+{
+    nnx_json_key_string(w, "kind", "ensemble");
+    nnx_json_key_string(w, "nnx_version", b->version);
+    nnx_json_key_string(w, "experiment", b->experiment);
+    json_select(w, b);
+    nnx_json_key(w, "seeds");
+    nnx_json_begin_array(w);
+    for (size_t i = 0; i < b->nrows; i++)
+        json_value(w, b->rows[i]->name);
+    nnx_json_end_array(w);
+    nnx_json_key(w, "members");
+    nnx_json_begin_array(w);
+    for (size_t i = 0; i < b->nrows; i++) {
+        const nnx_search_row *r = b->rows[i];
+        nnx_json_begin_object(w);
+        nnx_json_key(w, "seed");
+        json_value(w, r->name);
+        nnx_json_key_string(w, "status", r->status);
+        nnx_json_key_int(w, "epoch", r->epoch);
+        json_metrics(w, "metrics", r);
+        nnx_json_end_object(w);
+    }
+    nnx_json_end_array(w);
+    const nnx_ensemble_stats *e = b->ens;
+    const char *keys[3] = { "mean", "std", "ensemble" };
+    for (int k = 0; k < 3; k++) {
+        nnx_json_key(w, keys[k]);
+        nnx_json_begin_object(w);
+        if (k == 2) {
+            nnx_json_key(w, "metrics");
+            nnx_json_begin_object(w);
+        }
+        for (size_t i = 0; e && i < e->n; i++) {
+            const double *v = k == 0 ? e->mean : k == 1 ? e->std : e->ensemble;
+            if (k < 2 || !isnan(v[i]))
+                nnx_json_key_number(w, e->names[i], v[i]);
+        }
+        if (k == 2)
+            nnx_json_end_object(w);
+        nnx_json_end_object(w);
+    }
+    if (b->message)
+        nnx_json_key_string(w, "message", b->message);
+}
+
+int srch_board_write(const srch_board *b, nnx_rt_error *err)
+{
+    if (b->kind != NNX_SEARCH_ENSEMBLE && write_trials_csv(b, err) < 0)
+        return -1;
+    nnx_json_writer w;
+    nnx_json_writer_to_buffer(&w, 2);
+    nnx_json_begin_object(&w);
+    if (b->kind == NNX_SEARCH_ENSEMBLE)
+        json_ensemble(&w, b);
+    else
+        json_search(&w, b);
+    nnx_json_end_object(&w);
+    if (nnx_json_writer_finish(&w, err) < 0) {
+        nnx_json_writer_free(&w);
+        return -1;
+    }
+    char *s = nnx_json_writer_take(&w);
+    char *path = srch_join(b->dir, "summary.json");
+    int rc = s && path ? srch_write_atomic(path, s, strlen(s), err) : nnx_rt_fail(err, "out of memory");
+    free(s);
+    free(path);
+    return rc;
+}

@@ -1,0 +1,164 @@
+/* row.c — a trial's leaderboard row, read back from the summary.json of its run directory; ranking. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnx/json.h"
+#include "nnx/rundir.h"
+#include "search/search_int.h"
+
+bool srch_status_final(const char *status)
+{
+    return !strcmp(status, "completed") || !strcmp(status, "stopped") || !strcmp(status, "diverged") ||
+           !strcmp(status, "failed");
+}
+
+int srch_row_group(const nnx_search_row *r)
+{
+    return srch_status_final(r->status) && isfinite(r->value) ? 0 : 1;
+}
+
+void nnx_search_row_free(nnx_search_row *row)
+{
+    if (!row)
+        return;
+    free(row->name);
+    free(row->message);
+    for (size_t i = 0; i < row->nmetrics; i++)
+        free(row->metric_names[i]);
+    free(row->metric_names);
+    free(row->metric_values);
+    for (size_t i = 0; i < row->nvalues; i++)
+        free(row->values[i]);
+    free(row->values);
+    memset(row, 0, sizeof *row);
+    row->value = NAN;
+}
+
+int nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err)
+{
+    char *path = srch_join(dir, "summary.json");
+    if (!path)
+        return nnx_rt_fail(err, "out of memory");
+    if (!srch_exists(path)) {
+        free(path);
+        return 0;
+    }
+    size_t len = 0;
+    char *text = nnx_out_read_file(path, &len, err);
+    if (!text) {
+        free(path);
+        return -1;
+    }
+    nnx_json_error je;
+    nnx_json *j = nnx_json_parse(text, len, &je);
+    free(text);
+    if (!j) {
+        nnx_rt_fail(err, "%s:%d:%d: %s", path, je.line, je.col, je.msg);
+        free(path);
+        return -1;
+    }
+    free(path);
+    const char *status = nnx_json_as_string(nnx_json_get(j, "status"), "");
+    if (!srch_status_final(status) && strcmp(status, "interrupted") != 0) {
+        nnx_json_free(j);
+        return 0;
+    }
+    snprintf(row->status, sizeof row->status, "%s", status);
+    row->message = srch_strdup(nnx_json_as_string(nnx_json_get(j, "status_message"), ""));
+    const nnx_json *sel = nnx_json_get(j, "select");
+    double ep = nnx_json_as_number(nnx_json_get(sel, "epoch"));
+    row->epoch = isfinite(ep) ? (int)ep : 0;
+    row->value = row->epoch > 0 ? nnx_json_as_number(nnx_json_get(sel, "value")) : NAN;
+    double er = nnx_json_as_number(nnx_json_get(j, "epochs_run"));
+    row->epochs_run = isfinite(er) ? (int)er : 0;
+    row->seconds = nnx_json_as_number(nnx_json_get(nnx_json_get(j, "timing"), "total_seconds"));
+    const nnx_json *m = nnx_json_get(j, "metrics");
+    bool ok = row->message != NULL;
+    if (ok && m && m->type == NNX_JSON_OBJECT && m->n) {
+        row->metric_names = calloc(m->n, sizeof *row->metric_names);
+        row->metric_values = calloc(m->n, sizeof *row->metric_values);
+        ok = row->metric_names && row->metric_values;
+        for (size_t i = 0; ok && i < m->n; i++) {
+            row->metric_names[i] = srch_strdup(m->keys[i]);
+            row->metric_values[i] = nnx_json_as_number(&m->items[i]);
+            ok = row->metric_names[i] != NULL;
+            row->nmetrics += ok;
+        }
+    }
+    nnx_json_free(j);
+    if (!ok)
+        return nnx_rt_fail(err, "out of memory");
+    return srch_status_final(row->status) ? 1 : 0;
+}
+
+int nnx_search_write_status(const char *dir, const char *experiment, const char *status,
+                            const char *message, nnx_rt_error *err)
+{
+    nnx_json_writer w;
+    nnx_json_writer_to_buffer(&w, 2);
+    nnx_json_begin_object(&w);
+    nnx_json_key_string(&w, "experiment", experiment);
+    nnx_json_key_string(&w, "status", status);
+    nnx_json_key_string(&w, "status_message", message ? message : "");
+    nnx_json_key_int(&w, "epochs_run", 0);
+    nnx_json_key(&w, "metrics");
+    nnx_json_begin_object(&w);
+    nnx_json_end_object(&w);
+    nnx_json_end_object(&w);
+    if (nnx_json_writer_finish(&w, err) < 0) {
+        nnx_json_writer_free(&w);
+        return -1;
+    }
+    char *text = nnx_json_writer_take(&w);
+    char *path = srch_join(dir, "summary.json");
+    int rc = text && path ? srch_write_atomic(path, text, strlen(text), err) : nnx_rt_fail(err, "out of memory");
+    free(text);
+    free(path);
+    return rc;
+}
+
+/* qsort has no context argument: sort (row, direction) pairs. */
+typedef struct ranked {
+    nnx_search_row row;
+    bool maximize;
+} ranked;
+
+static int compare_rows(const void *pa, const void *pb)
+{
+    const ranked *a = pa, *b = pb;
+    int ga = srch_row_group(&a->row), gb = srch_row_group(&b->row);
+    if (ga != gb)
+        return ga - gb;
+    if (ga == 0 && a->row.value != b->row.value) {
+        bool a_better = a->maximize ? a->row.value > b->row.value : a->row.value < b->row.value;
+        return a_better ? -1 : 1;
+    }
+    return a->row.index < b->row.index ? -1 : a->row.index > b->row.index;
+}
+
+void nnx_search_rank(nnx_search_row *rows, size_t n, bool maximize)
+{
+    if (n < 2)
+        return;
+    ranked *r = malloc(n * sizeof *r);
+    if (!r) {
+        /* no memory for the copy: a stable insertion sort in place */
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = i; j > 0; j--) {
+                ranked x = { rows[j - 1], maximize }, y = { rows[j], maximize };
+                if (compare_rows(&x, &y) <= 0)
+                    break;
+                rows[j - 1] = y.row;
+                rows[j] = x.row;
+            }
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        r[i] = (ranked){ rows[i], maximize };
+    qsort(r, n, sizeof *r, compare_rows);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = r[i].row;
+    free(r);
+}

@@ -1,0 +1,161 @@
+/* runner.c — the real trial runner: nnx_run_trial on data the search loaded once, plus an ensemble member's saved probabilities. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnx/rt.h"
+#include "nnx/run.h"
+#include "run/run_int.h"
+#include "search/search_int.h"
+
+struct nnx_search_trainer {
+    const nnx_experiment   *base;
+    nnx_search_trainer_opts o;
+    nnx_run_data            data;
+    bool                    ensemble;
+};
+
+nnx_search_trainer *nnx_search_trainer_new(const nnx_experiment *base, const nnx_search_trainer_opts *o,
+                                           nnx_rt_error *err)
+{
+    nnx_search_trainer *tr = calloc(1, sizeof *tr);
+    if (!tr) {
+        nnx_rt_fail(err, "out of memory");
+        return NULL;
+    }
+    tr->base = base;
+    if (o)
+        tr->o = *o;
+    tr->ensemble = base->nensemble > 0 && base->search.kind == NNX_XSEARCH_NONE;
+    if (nnx_run_data_load(base, &tr->data, err) < 0) {
+        free(tr);
+        return NULL;
+    }
+    return tr;
+}
+
+void nnx_search_trainer_free(nnx_search_trainer *tr)
+{
+    if (!tr)
+        return;
+    nnx_run_data_free(&tr->data);
+    free(tr);
+}
+
+void nnx_search_trainer_rows(const nnx_search_trainer *tr, int32_t rows[NNX_XSPLIT_COUNT])
+{
+    for (int s = 0; s < NNX_XSPLIT_COUNT; s++)
+        rows[s] = tr->data.has[s] ? tr->data.split[s].n : 0;
+}
+
+static bool str_same(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool source_same(const nnx_exp_source *a, const nnx_exp_source *b)
+{
+    if (a->kind != b->kind || !str_same(a->images, b->images) || !str_same(a->labels, b->labels) ||
+        a->nkeep != b->nkeep || !str_same(a->path, b->path) || !str_same(a->label_name, b->label_name) ||
+        a->label_index != b->label_index || a->header != b->header || a->delimiter != b->delimiter ||
+        a->from != b->from || a->fraction != b->fraction || a->stratify != b->stratify || a->n != b->n ||
+        a->classes != b->classes || a->features != b->features || a->noise != b->noise || a->seed != b->seed)
+        return false;
+    for (size_t i = 0; i < a->nkeep; i++)
+        if (a->keep[i] != b->keep[i])
+            return false;
+    return true;
+}
+
+/* Would nnx_run_data_load give `e` the same splits as the base?  The data
+ * spec, the loss (mse reads labels as numbers) and, unless this is an
+ * ensemble member, the seed (it cuts the hold-outs) must agree. */
+static bool data_fits(const nnx_search_trainer *tr, const nnx_experiment *e)
+{
+    const nnx_experiment *b = tr->base;
+    if (!tr->ensemble && e->seed != b->seed)
+        return false;
+    if ((e->loss.kind == NNX_XLOSS_MSE) != (b->loss.kind == NNX_XLOSS_MSE) ||
+        e->data.normalize != b->data.normalize || e->data.shape.rank != b->data.shape.rank)
+        return false;
+    for (int i = 0; i < 3; i++)
+        if (e->data.shape.d[i] != b->data.shape.d[i])
+            return false;
+    for (int s = 0; s < NNX_XSPLIT_COUNT; s++)
+        if (!source_same(&e->data.split[s], &b->data.split[s]))
+            return false;
+    return true;
+}
+
+/* Evaluate the selected weights the run left in `dir` on the valid and test
+ * splits and save the probabilities (search.h describes the file). */
+static int save_probs(const nnx_experiment *e, const nnx_run_data *data, const char *dir, nnx_rt_error *err)
+{
+    if (e->loss.kind == NNX_XLOSS_MSE)
+        return 0;   /* class targets only */
+    const nnx_dataset *train = &data->split[NNX_XSPLIT_TRAIN];
+    nnx_net *net = nnx_run_build_net(e, train->d, 256, err);
+    if (!net)
+        return -1;
+    char *weights = srch_join(dir, "weights.nnxw");
+    int rc = weights ? nnx_net_load(net, weights, err) : nnx_rt_fail(err, "out of memory");
+    free(weights);
+    int32_t k = (int32_t)nnx_net_out_size(net);
+    static const nnx_exp_split splits[] = { NNX_XSPLIT_VALID, NNX_XSPLIT_TEST };
+    for (int i = 0; rc == 0 && i < 2; i++) {
+        const nnx_dataset *ds = &data->split[splits[i]];
+        if (!data->has[splits[i]] || ds->n == 0)
+            continue;
+        nnx_probs p = { .rows = ds->n, .cols = k };
+        p.p = malloc((size_t)ds->n * (size_t)k * sizeof *p.p);
+        p.labels = malloc((size_t)ds->n * sizeof *p.labels);
+        char file[40];
+        snprintf(file, sizeof file, "probs_%s.f32", nnx_exp_split_name(splits[i]));
+        char *path = srch_join(dir, file);
+        if (!p.p || !p.labels || !path)
+            rc = nnx_rt_fail(err, "out of memory");
+        if (rc == 0)
+            rc = nnx_evaluate(net, nnx_run_loss_kind(e->loss.kind), (float)e->loss.label_smoothing, ds, 256, p.p,
+                              NULL, err);
+        if (rc == 0) {
+            memcpy(p.labels, ds->y, (size_t)ds->n * sizeof *p.labels);
+            rc = nnx_probs_write(path, &p, err);
+        }
+        free(path);
+        nnx_probs_free(&p);
+    }
+    nnx_net_free(net);
+    return rc;
+}
+
+int nnx_search_train(const nnx_search_trial *t, const char *dir, void *ctx, nnx_rt_error *err)
+{
+    nnx_search_trainer *tr = ctx;
+    const nnx_run_data *data = data_fits(tr, t->e) ? &tr->data : NULL;
+    nnx_run_opts o = { .dir = dir, .source = tr->o.source, .threads = t->threads,
+                       .interrupt = tr->o.interrupt, .mlflow_uri = tr->o.mlflow_uri,
+                       .lua_stdlib = tr->o.lua_stdlib, .params = t->params,
+                       .nparams = t->nparams, .data = data };
+    nnx_run_result r;
+    int rc;
+    if (t->cont) {
+        /* an interrupted attempt: continue from its last complete epoch */
+        o.resume_dir = dir;
+        rc = nnx_run_trial(t->e, &o, &r);
+        if (rc < 0) {
+            /* it cannot continue (another experiment, a damaged file): start over */
+            nnx_run_result_free(&r);
+            if (srch_remove_tree(dir, err) < 0 || srch_mkdirs(dir, err) < 0)
+                return -1;
+            o.resume_dir = NULL;
+            rc = nnx_run_trial(t->e, &o, &r);
+        }
+    } else
+        rc = nnx_run_trial(t->e, &o, &r);
+    if (rc < 0)
+        nnx_rt_fail(err, "%s", r.message ? r.message : "the trial could not start");
+    else if (tr->ensemble && data && (r.status == NNX_RUN_COMPLETED || r.status == NNX_RUN_STOPPED) &&
+             r.select_epoch > 0 && save_probs(t->e, data, dir, err) < 0)
+        rc = 0;     /* the run stands; the ensemble lacks this member's probabilities */
+    nnx_run_result_free(&r);
+    return rc;
+}

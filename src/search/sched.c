@@ -1,0 +1,853 @@
+/* sched.c — nnx_search_run: the trials of a search or an ensemble, run in worker processes, stage by stage. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nnx/check.h"
+#include "nnx/plan.h"
+#include "nnx/rundir.h"
+#include "search/search_int.h"
+
+typedef enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE } job_state;
+
+/* One trial asked for.  Owns its strings, overrides, experiment and row. */
+typedef struct job {
+    size_t          index;
+    int             stage;
+    char           *name;
+    char           *dir;
+    nnx_exp_param  *ov;         /* its own values; path and value strings owned */
+    size_t          nov;
+    nnx_experiment *e;          /* NULL when the check failed (then `why`) */
+    char           *why;
+    job_state       state;
+    bool            cont;       /* its directory holds resume.state: continue it */
+    pid_t           pid;
+    nnx_search_row  row;        /* JOB_DONE */
+} job;
+
+/* The state of one nnx_search_run call. */
+typedef struct search {
+    nnx_checker             *c;
+    const char              *name;
+    const nnx_override      *set;
+    size_t                   nset;
+    const nnx_experiment    *base;
+    const nnx_search_opts   *o;
+    nnx_search_result       *res;
+    nnx_plan                *plan;
+    char                    *root;      /* DIR/trials or DIR/members */
+    job                    **jobs;      /* every trial asked for, in index order; owned */
+    size_t                   njobs, cap;
+    int                      threads;   /* per trial */
+    size_t                   stage;     /* the current stage */
+    int                      lock_fd;   /* DIR/.nnx-lock, write-locked while we run; -1 */
+    nnx_rt_error            *err;
+} search;
+
+/* --- jobs ------------------------------------------------------------------- */
+
+static void job_free(job *j)
+{
+    if (!j)
+        return;
+    free(j->name);
+    free(j->dir);
+    for (size_t i = 0; i < j->nov; i++) {
+        free(j->ov[i].path);
+        free(j->ov[i].value);
+    }
+    free(j->ov);
+    nnx_experiment_free(j->e);
+    free(j->why);
+    nnx_search_row_free(&j->row);
+    free(j);
+}
+
+/* The first error of a failed check, as one line. */
+static char *first_error(const nnx_diags *d)
+{
+    for (const nnx_diag *g = d->head; g; g = g->next)
+        if (g->level == NNX_ERROR) {
+            char buf[600];
+            snprintf(buf, sizeof buf, "%s%s%s", g->msg, g->help ? " — " : "", g->help ? g->help : "");
+            return srch_strdup(buf);
+        }
+    return srch_strdup("the trial's settings do not check");
+}
+
+/* A new job for trial `t` (its name, values) checked on top of the --set flags. */
+static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stage)
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->row.value = NAN;
+    j->stage = stage;
+    j->name = srch_strdup(dirname);
+    j->dir = srch_join(s->root, dirname);
+    j->ov = calloc(t->nov ? t->nov : 1, sizeof *j->ov);
+    nnx_override *all = calloc(s->nset + t->nov + 1, sizeof *all);
+    bool ok = j->name && j->dir && j->ov && all;
+    for (size_t i = 0; ok && i < t->nov; i++) {
+        char *p = srch_strdup(t->ov[i].path), *v = srch_strdup(t->ov[i].value);
+        j->ov[i].path = p;
+        j->ov[i].value = v;
+        j->nov++;
+        ok = p && v;
+    }
+    if (!ok) {
+        free(all);
+        job_free(j);
+        return NULL;
+    }
+    for (size_t i = 0; i < s->nset; i++)
+        all[i] = s->set[i];
+    for (size_t i = 0; i < j->nov; i++)
+        all[s->nset + i] = (nnx_override){ j->ov[i].path, j->ov[i].value };
+    nnx_diags d = { 0 };
+    j->e = nnx_check_experiment(s->c, s->name, all, s->nset + j->nov, &d);
+    if (!j->e)
+        j->why = first_error(&d);
+    nnx_diags_free(&d);
+    free(all);
+    if (!j->e && !j->why) {
+        job_free(j);
+        return NULL;
+    }
+    return j;
+}
+
+static bool add_job(search *s, job *j)
+{
+    if (s->njobs == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        job **p = realloc(s->jobs, cap * sizeof *p);
+        if (!p)
+            return false;
+        s->jobs = p;
+        s->cap = cap;
+    }
+    j->index = s->njobs;
+    s->jobs[s->njobs++] = j;
+    return true;
+}
+
+/* --- the leaderboard ---------------------------------------------------------- */
+
+/* Fill the row's identity (name, index, stage, parameter values) from its job. */
+static int row_identity(search *s, job *j)
+{
+    nnx_search_row *r = &j->row;
+    r->index = j->index;
+    r->stage = j->stage;
+    r->name = srch_strdup(j->name);
+    r->values = calloc(s->res->nparams ? s->res->nparams : 1, sizeof *r->values);
+    if (!r->name || !r->values)
+        return nnx_rt_fail(s->err, "out of memory");
+    for (size_t p = 0; p < s->res->nparams; p++) {
+        const char *v = "";
+        for (size_t i = 0; i < j->nov; i++)
+            if (!strcmp(j->ov[i].path, s->res->paths[p]))
+                v = j->ov[i].value;
+        r->values[p] = srch_strdup(v);
+        if (!r->values[p])
+            return nnx_rt_fail(s->err, "out of memory");
+        r->nvalues++;
+    }
+    if (!r->message && !(r->message = srch_strdup("")))
+        return nnx_rt_fail(s->err, "out of memory");
+    return 0;
+}
+
+/* The finished rows, ranked (an ensemble: in seed order), as shallow copies. */
+static nnx_search_row *ranked_rows(const search *s, size_t *n)
+{
+    nnx_search_row *rows = malloc((s->njobs ? s->njobs : 1) * sizeof *rows);
+    *n = 0;
+    if (!rows)
+        return NULL;
+    for (size_t i = 0; i < s->njobs; i++)
+        if (s->jobs[i]->state == JOB_DONE)
+            rows[(*n)++] = s->jobs[i]->row;
+    if (s->res->kind != NNX_SEARCH_ENSEMBLE)
+        nnx_search_rank(rows, *n, s->res->select_max);
+    return rows;
+}
+
+static int write_board(search *s, bool final)
+{
+    size_t n;
+    nnx_search_row *rows = ranked_rows(s, &n);
+    const nnx_search_row **ptrs = malloc((n ? n : 1) * sizeof *ptrs);
+    const char **dirs = malloc((n ? n : 1) * sizeof *dirs);
+    if (!rows || !ptrs || !dirs) {
+        free(rows);
+        free(ptrs);
+        free(dirs);
+        return nnx_rt_fail(s->err, "out of memory");
+    }
+    size_t d = 0;
+    for (size_t i = 0; i < n; i++)
+        ptrs[i] = &rows[i];
+    for (size_t i = 0; i < s->njobs; i++)
+        if (s->jobs[i]->state == JOB_DONE)
+            dirs[d++] = s->jobs[i]->dir;
+    int rc = 0;
+    nnx_search_result *res = s->res;
+    if (res->kind == NNX_SEARCH_ENSEMBLE) {
+        srch_ensemble_stats_free(&res->ens);
+        rc = srch_ensemble_stats(final && !res->interrupted ? s->base : NULL, ptrs, dirs, n, &res->ens,
+                                 s->err);
+    }
+    srch_board b = {
+        .dir = res->dir, .version = s->o->version ? s->o->version : "",
+        .experiment = s->base->name, .search_kind = nnx_exp_search_name(s->base->search.kind),
+        .select = res->select, .select_max = res->select_max, .kind = res->kind,
+        .paths = res->paths, .nparams = res->nparams, .rows = ptrs, .nrows = n,
+        .planned = res->planned, .stages = res->stages, .nstages = res->nstages,
+        .ens = res->kind == NNX_SEARCH_ENSEMBLE ? &res->ens : NULL, .message = res->message,
+    };
+    if (rc == 0)
+        rc = srch_board_write(&b, s->err);
+    free(rows);
+    free(ptrs);
+    free(dirs);
+    return rc;
+}
+
+/* Tell the caller what happened, with the whole search's counts. */
+static void emit(search *s, nnx_search_event ev)
+{
+    if (!s->o->event)
+        return;
+    size_t n;
+    nnx_search_row *rows = ranked_rows(s, &n);
+    const char **running = malloc((s->njobs ? s->njobs : 1) * sizeof *running);
+    ev.stage = ev.kind == NNX_SEARCH_STAGE_DONE ? ev.stage : s->stage;
+    ev.done = ev.running = ev.queued = 0;
+    for (size_t i = 0; i < s->njobs; i++) {
+        job_state st = s->jobs[i]->state;
+        ev.done += st == JOB_DONE;
+        ev.queued += st == JOB_QUEUED;
+        if (st == JOB_RUNNING && running)
+            running[ev.running++] = s->jobs[i]->name;
+    }
+    ev.running_names = running;
+    ev.best = rows && n && s->res->kind != NNX_SEARCH_ENSEMBLE && srch_row_group(&rows[0]) == 0 ? &rows[0] : NULL;
+    ev.select = s->res->select;
+    ev.select_max = s->res->select_max;
+    s->o->event(s->o->event_user, &ev);
+    free(running);
+    free(rows);
+}
+
+/* --- running trials -------------------------------------------------------- */
+
+/* In the worker (or in-process): run the trial and make sure a summary is left. */
+static void run_one(search *s, job *j)
+{
+    nnx_search_trial t = { .index = j->index, .name = j->name, .params = j->ov, .nparams = j->nov, .e = j->e,
+                           .stage = j->stage, .threads = s->threads, .cont = j->cont };
+    nnx_rt_error err = { { 0 } };
+    int rc = s->o->run(&t, j->dir, s->o->run_ctx, &err);
+    char *sum = srch_join(j->dir, "summary.json");
+    if (sum && !srch_exists(sum)) {
+        const char *msg = rc < 0 ? err.msg : "the trial left no summary.json";
+        nnx_rt_error e2;
+        nnx_search_write_status(j->dir, j->e->name, "failed", msg[0] ? msg : "the trial could not start", &e2);
+    }
+    free(sum);
+}
+
+/* Read the row a trial left.  `how` describes a worker that ended abnormally
+ * (killed by a signal), or is NULL. */
+static int collect(search *s, job *j, const char *how)
+{
+    nnx_rt_error rerr = { { 0 } };
+    int r = nnx_search_row_read(j->dir, &j->row, &rerr);
+    if (r == 0 && !j->row.status[0]) {
+        /* no summary at all: the worker died before the trial ended */
+        char msg[160];
+        snprintf(msg, sizeof msg, "the worker process %s before the trial ended", how ? how : "exited");
+        nnx_rt_error e2;
+        nnx_search_write_status(j->dir, s->base->name, "interrupted", msg, &e2);
+        snprintf(j->row.status, sizeof j->row.status, "interrupted");
+        j->row.message = srch_strdup(msg);
+    } else if (r < 0) {
+        snprintf(j->row.status, sizeof j->row.status, "failed");
+        free(j->row.message);
+        j->row.message = srch_strdup(rerr.msg);
+    }
+    j->state = JOB_DONE;
+    if (!strcmp(j->row.status, "interrupted"))
+        s->res->interrupted = s->res->interrupted || (s->o->interrupt && *s->o->interrupt);
+    if (row_identity(s, j) < 0)
+        return -1;
+    if (write_board(s, false) < 0)
+        return -1;
+    emit(s, (nnx_search_event){ .kind = NNX_SEARCH_FINISHED, .row = &j->row });
+    return 0;
+}
+
+static bool interrupted(const search *s)
+{
+    return s->o->interrupt && *s->o->interrupt;
+}
+
+static int start(search *s, job *j)
+{
+    s->res->ran++;
+    j->state = JOB_RUNNING;
+    if (!s->o->fork) {
+        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
+        run_one(s, j);
+        return collect(s, j, NULL);
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        j->state = JOB_QUEUED;
+        s->res->ran--;
+        return nnx_rt_fail(s->err, "cannot start a worker process: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        run_one(s, j);
+        _exit(0);
+    }
+    j->pid = pid;
+    emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
+    return 0;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+}
+
+/* Wait for a worker to end; with opts.tick_ms, poll and send TICK events
+ * meanwhile.  The worker's pid, 0 when interrupted by a signal, -1 on error. */
+static pid_t wait_worker(search *s, int *status)
+{
+    if (s->o->tick_ms <= 0 || !s->o->event)
+        return waitpid(-1, status, 0);
+    double next = now_ms() + s->o->tick_ms;
+    for (;;) {
+        pid_t pid = waitpid(-1, status, WNOHANG);
+        if (pid != 0)
+            return pid;
+        if (interrupted(s))
+            return waitpid(-1, status, 0);
+        if (now_ms() >= next) {
+            emit(s, (nnx_search_event){ .kind = NNX_SEARCH_TICK });
+            next = now_ms() + s->o->tick_ms;
+        }
+        struct timespec nap = { 0, 20 * 1000000L };
+        nanosleep(&nap, NULL);
+    }
+}
+
+/* Wait for one worker and collect its trial. */
+static int reap(search *s)
+{
+    int status;
+    pid_t pid = wait_worker(s, &status);
+    if (pid < 0)
+        return errno == EINTR ? 0 : nnx_rt_fail(s->err, "waiting for a worker: %s", strerror(errno));
+    for (size_t i = 0; i < s->njobs; i++) {
+        job *j = s->jobs[i];
+        if (j->state != JOB_RUNNING || j->pid != pid)
+            continue;
+        char how[64];
+        if (WIFSIGNALED(status))
+            snprintf(how, sizeof how, "was killed by signal %d", WTERMSIG(status));
+        else
+            snprintf(how, sizeof how, "exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return collect(s, j, how);
+    }
+    return 0;   /* not one of ours */
+}
+
+/* Prepare a job: finished before (resume), failed its check, or queued with
+ * an empty directory. */
+static int prepare(search *s, job *j)
+{
+    if (srch_mkdirs(j->dir, s->err) < 0)
+        return -1;
+    int r = nnx_search_row_read(j->dir, &j->row, s->err);
+    if (r < 0)
+        return -1;
+    if (r == 1) {
+        j->state = JOB_DONE;
+        j->row.resumed = true;
+        s->res->resumed++;
+        if (row_identity(s, j) < 0)
+            return -1;
+        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_RESUMED, .row = &j->row });
+        return 0;
+    }
+    nnx_search_row_free(&j->row);
+    char *state = srch_join(j->dir, "resume.state");
+    if (!state)
+        return nnx_rt_fail(s->err, "out of memory");
+    j->cont = j->e && srch_exists(state);
+    free(state);
+    if (!j->cont && (srch_remove_tree(j->dir, s->err) < 0 || srch_mkdirs(j->dir, s->err) < 0))
+        return -1;
+    if (!j->e) {
+        if (nnx_search_write_status(j->dir, s->base->name, "failed", j->why, s->err) < 0)
+            return -1;
+        return collect(s, j, NULL);
+    }
+    j->state = JOB_QUEUED;
+    return 0;
+}
+
+/* Run jobs [from, to) of s->jobs: o->jobs at a time. */
+static int run_jobs(search *s, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++)
+        if (prepare(s, s->jobs[i]) < 0)
+            return -1;
+    if (write_board(s, false) < 0)
+        return -1;
+    int jobs = s->o->fork && s->o->jobs > 1 ? s->o->jobs : 1;
+    size_t next = from;
+    int rc = 0;
+    for (;;) {
+        int running = 0;
+        for (size_t i = from; i < to; i++)
+            running += s->jobs[i]->state == JOB_RUNNING;
+        while (rc == 0 && running < jobs && !interrupted(s)) {
+            while (next < to && s->jobs[next]->state != JOB_QUEUED)
+                next++;
+            if (next == to)
+                break;
+            rc = start(s, s->jobs[next]);
+            running += s->jobs[next]->state == JOB_RUNNING;
+        }
+        if (!running)
+            break;
+        int r = reap(s);
+        if (r < 0 && rc == 0)
+            rc = r;
+    }
+    for (size_t i = from; i < to; i++)
+        if (s->jobs[i]->state == JOB_QUEUED)
+            s->res->interrupted = true;
+    return rc;
+}
+
+/* --- search kinds ------------------------------------------------------------- */
+
+static int run_list(search *s)
+{
+    const nnx_plan *p = s->plan;
+    for (size_t i = 0; i < p->ntrials; i++) {
+        const nnx_trial *t = &p->trials[i];
+        const char *dirname = p->kind == NNX_PLAN_ENSEMBLE && t->nov ? t->ov[0].value : t->name;
+        job *j = job_new(s, t, dirname, -1);
+        if (!j || !add_job(s, j)) {
+            job_free(j);
+            return nnx_rt_fail(s->err, "out of memory");
+        }
+    }
+    s->res->planned = p->ntrials;
+    return run_jobs(s, 0, s->njobs);
+}
+
+/* The earlier job whose experiment equals `e`, or NULL. */
+static job *trained_equal(const search *s, const nnx_experiment *e)
+{
+    for (size_t i = 0; e && i < s->njobs; i++)
+        if (s->jobs[i]->e && nnx_experiment_equal(s->jobs[i]->e, e))
+            return s->jobs[i];
+    return NULL;
+}
+
+/* A name not used by any job yet: `name`, or name_2, name_3, ... */
+static char *fresh_name(const search *s, const char *name)
+{
+    char buf[300];
+    snprintf(buf, sizeof buf, "%s", name);
+    for (int k = 2;; k++) {
+        bool used = false;
+        for (size_t i = 0; i < s->njobs && !used; i++)
+            used = !strcmp(s->jobs[i]->name, buf);
+        if (!used)
+            return srch_strdup(buf);
+        snprintf(buf, sizeof buf, "%s_%d", name, k);
+    }
+}
+
+/* Stage k: its trials (each new one run, each equal to an earlier one
+ * reused); the winner's value is kept. */
+static int run_stage(search *s, size_t k, size_t *kept)
+{
+    const nnx_stage *stage = &s->plan->stages[k];
+    nnx_search_stage *out = &s->res->stages[k];
+    s->stage = k;
+    out->path = srch_strdup(stage->path);
+    out->names = calloc(stage->nvalues ? stage->nvalues : 1, sizeof *out->names);
+    out->values = calloc(stage->nvalues ? stage->nvalues : 1, sizeof *out->values);
+    job **members = calloc(stage->nvalues ? stage->nvalues : 1, sizeof *members);
+    size_t n = 0;
+    nnx_trial *t = nnx_plan_stage(s->plan, k, kept, &n);
+    int rc = out->path && out->names && out->values && members && t ? 0 : nnx_rt_fail(s->err, "out of memory");
+    s->res->nstages = k + 1;
+    size_t first = s->njobs;
+    for (size_t v = 0; rc == 0 && v < n; v++) {
+        char *name = fresh_name(s, t[v].name);
+        job *j = name ? job_new(s, &t[v], name, (int)k) : NULL;
+        free(name);
+        if (!j) {
+            rc = nnx_rt_fail(s->err, "out of memory");
+            break;
+        }
+        job *same = trained_equal(s, j->e);
+        if (same) {
+            job_free(j);
+            members[v] = same;
+            s->res->reused++;
+            emit(s, (nnx_search_event){ .kind = NNX_SEARCH_REUSED, .trial = t[v].name, .row = &same->row });
+        } else if (!add_job(s, j)) {
+            job_free(j);
+            rc = nnx_rt_fail(s->err, "out of memory");
+            break;
+        } else
+            members[v] = j;
+        out->names[v] = srch_strdup(members[v]->name);
+        out->values[v] = srch_strdup(stage->values[v]);
+        out->ntrials++;
+        if (!out->names[v] || !out->values[v])
+            rc = nnx_rt_fail(s->err, "out of memory");
+    }
+    s->res->planned += n;
+    nnx_trials_free(t, n);
+    if (rc == 0)
+        rc = run_jobs(s, first, s->njobs);
+    /* the winner of the stage: its best row by select (ties: the first value) */
+    long best = -1;
+    for (size_t v = 0; rc == 0 && v < n; v++) {
+        const nnx_search_row *r = &members[v]->row;
+        if (members[v]->state != JOB_DONE || srch_row_group(r) != 0)
+            continue;
+        const nnx_search_row *b = best >= 0 ? &members[best]->row : NULL;
+        if (!b || (s->res->select_max ? r->value > b->value : r->value < b->value))
+            best = (long)v;
+    }
+    if (rc == 0 && best >= 0) {
+        kept[k] = (size_t)best;
+        out->kept = srch_strdup(stage->values[best]);
+        out->winner = srch_strdup(members[best]->name);
+        if (!out->kept || !out->winner)
+            rc = nnx_rt_fail(s->err, "out of memory");
+    }
+    if (rc == 0 && write_board(s, false) < 0)
+        rc = -1;
+    if (rc == 0)
+        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STAGE_DONE, .stage = k, .path = out->path,
+                                    .value = out->kept, .row = best >= 0 ? &members[best]->row : NULL });
+    free(members);
+    return rc;
+}
+
+static int run_staged(search *s)
+{
+    size_t ns = s->plan->nstages;
+    size_t *kept = calloc(ns ? ns : 1, sizeof *kept);
+    s->res->stages = calloc(ns ? ns : 1, sizeof *s->res->stages);
+    if (!kept || !s->res->stages) {
+        free(kept);
+        return nnx_rt_fail(s->err, "out of memory");
+    }
+    int rc = 0;
+    for (size_t k = 0; rc == 0 && k < ns && !s->res->interrupted; k++) {
+        rc = run_stage(s, k, kept);
+        if (rc == 0 && !s->res->stages[k].kept && !s->res->interrupted) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "stage %zu (%s): no trial ended with a value of %s; the search stops",
+                     k + 1, s->plan->stages[k].path, s->res->select);
+            s->res->message = srch_strdup(msg);
+            break;
+        }
+    }
+    free(kept);
+    return rc;
+}
+
+/* --- setup ---------------------------------------------------------------------- */
+
+/* Check one trial (--set flags, then its values) into `d`; true when it checks. */
+static bool trial_checks(search *s, const nnx_trial *t, nnx_diags *d)
+{
+    nnx_override *all = calloc(s->nset + t->nov + 1, sizeof *all);
+    if (!all)
+        return false;
+    for (size_t i = 0; i < s->nset; i++)
+        all[i] = s->set[i];
+    for (size_t i = 0; i < t->nov; i++)
+        all[s->nset + i] = t->ov[i];
+    nnx_experiment *e = nnx_check_experiment(s->c, s->name, all, s->nset + t->nov, d);
+    free(all);
+    nnx_experiment_free(e);
+    return e != NULL;
+}
+
+/* Every trial of the plan checks (staged: each stage with the first values
+ * of the stages before), or -1 naming the first that does not. */
+static int check_all(search *s, nnx_diags *d)
+{
+    nnx_diags local = { 0 };
+    nnx_diags *dd = d ? d : &local;
+    const char *bad = NULL;
+    int rc = 0;
+    if (s->plan->kind != NNX_PLAN_STAGED) {
+        for (size_t i = 0; i < s->plan->ntrials; i++)
+            if (!trial_checks(s, &s->plan->trials[i], dd) && !bad)
+                bad = s->plan->trials[i].name;
+        if (bad)
+            rc = nnx_rt_fail(s->err, "trial %s does not check; nothing was trained", bad);
+    } else {
+        size_t *kept = calloc(s->plan->nstages + 1, sizeof *kept);
+        for (size_t k = 0; kept && k < s->plan->nstages && rc == 0; k++) {
+            size_t n;
+            nnx_trial *t = nnx_plan_stage(s->plan, k, kept, &n);
+            for (size_t i = 0; i < n && rc == 0; i++)
+                if (!trial_checks(s, &t[i], dd))
+                    rc = nnx_rt_fail(s->err, "trial %s (stage %zu) does not check; nothing was trained",
+                                     t[i].name, k + 1);
+            nnx_trials_free(t, n);
+        }
+        if (!kept)
+            rc = nnx_rt_fail(s->err, "out of memory");
+        free(kept);
+    }
+    nnx_diags_free(&local);
+    return rc;
+}
+
+/* Drop the comment lines of canonical text, in place (they name the file as
+ * the command line spelled it, which must not make another search). */
+static char *strip_comments(char *text)
+{
+    char *w = text;
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) + 1 : strlen(line);
+        if (line[0] != '#') {
+            memmove(w, line, n);
+            w += n;
+        }
+        line += n;
+    }
+    if (w)
+        *w = 0;
+    return text;
+}
+
+/* The experiment's settings: its canonical text without comments. */
+static char *settings_text(const nnx_experiment *e)
+{
+    return strip_comments(nnx_experiment_write(e));
+}
+
+void nnx_search_dir_name(const nnx_experiment *e, char *buf, size_t size)
+{
+    char *text = settings_text(e);
+    uint64_t h = 1469598103934665603ull;      /* FNV-1a */
+    for (const char *p = text ? text : ""; *p; p++) {
+        h ^= (unsigned char)*p;
+        h *= 1099511628211ull;
+    }
+    free(text);
+    snprintf(buf, size, "%s-%06llx", e->name, (unsigned long long)(h & 0xffffff));
+}
+
+/* Hold DIR/.nnx-lock (a POSIX record lock, dropped when the process ends)
+ * so that two runs never work in one search directory at once. */
+static int lock_dir(search *s)
+{
+    char *path = srch_join(s->o->dir, ".nnx-lock");
+    if (!path)
+        return nnx_rt_fail(s->err, "out of memory");
+    s->lock_fd = open(path, O_RDWR | O_CREAT, 0644);
+    free(path);
+    if (s->lock_fd < 0)
+        return nnx_rt_fail(s->err, "cannot lock %s: %s", s->o->dir, strerror(errno));
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    if (fcntl(s->lock_fd, F_SETLK, &fl) != 0) {
+        int e = errno;
+        close(s->lock_fd);
+        s->lock_fd = -1;
+        if (e == EACCES || e == EAGAIN)
+            return nnx_rt_fail(s->err, "another nnx run is working in %s; wait for it or choose another --out",
+                               s->o->dir);
+        return nnx_rt_fail(s->err, "cannot lock %s: %s", s->o->dir, strerror(e));
+    }
+    return 0;
+}
+
+/* DIR exists, holds this experiment (or nothing yet), and has its trials root. */
+static int open_dir(search *s)
+{
+    if (srch_mkdirs(s->o->dir, s->err) < 0 || lock_dir(s) < 0)
+        return -1;
+    char *text = nnx_experiment_write(s->base);
+    char *settings = settings_text(s->base);
+    char *path = srch_join(s->o->dir, "experiment.nnx");
+    if (!text || !settings || !path) {
+        free(text);
+        free(settings);
+        free(path);
+        return nnx_rt_fail(s->err, "out of memory");
+    }
+    int rc = 0;
+    if (srch_exists(path)) {
+        /* the same settings; the comments (the file as named) may differ */
+        size_t len = 0;
+        char *old = strip_comments(nnx_out_read_file(path, &len, s->err));
+        if (!old)
+            rc = -1;
+        else if (strcmp(old, settings) != 0)
+            rc = nnx_rt_fail(s->err, "%s holds a different experiment; choose another --out", s->o->dir);
+        free(old);
+    } else
+        rc = srch_write_atomic(path, text, strlen(text), s->err);
+    free(text);
+    free(settings);
+    free(path);
+    s->root = srch_join(s->o->dir, s->res->kind == NNX_SEARCH_ENSEMBLE ? "members" : "trials");
+    if (rc == 0 && !s->root)
+        rc = nnx_rt_fail(s->err, "out of memory");
+    if (rc == 0)
+        rc = srch_mkdirs(s->root, s->err);
+    return rc;
+}
+
+static int set_paths(search *s)
+{
+    nnx_search_result *res = s->res;
+    const nnx_exp_search *x = &s->base->search;
+    size_t n = res->kind == NNX_SEARCH_ENSEMBLE ? 1 : x->naxes;
+    res->paths = calloc(n ? n : 1, sizeof *res->paths);
+    if (!res->paths)
+        return nnx_rt_fail(s->err, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        res->paths[i] = srch_strdup(res->kind == NNX_SEARCH_ENSEMBLE ? "seed" : x->axes[i].path);
+        if (!res->paths[i])
+            return nnx_rt_fail(s->err, "out of memory");
+        res->nparams++;
+    }
+    return 0;
+}
+
+/* Move the finished rows into the result, ranked. */
+static int take_rows(search *s)
+{
+    nnx_search_result *res = s->res;
+    size_t n;
+    nnx_search_row *rows = ranked_rows(s, &n);
+    if (!rows)
+        return nnx_rt_fail(s->err, "out of memory");
+    for (size_t i = 0; i < s->njobs; i++)
+        if (s->jobs[i]->state == JOB_DONE) {
+            memset(&s->jobs[i]->row, 0, sizeof s->jobs[i]->row);    /* moved */
+            s->jobs[i]->state = JOB_QUEUED;
+        }
+    res->rows = rows;
+    res->nrows = n;
+    res->winner = res->kind != NNX_SEARCH_ENSEMBLE && n && srch_row_group(&rows[0]) == 0 ? 0 : -1;
+    return 0;
+}
+
+int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, size_t nset,
+                   const nnx_experiment *base, const nnx_search_opts *o,
+                   nnx_search_result *res, nnx_diags *d, nnx_rt_error *err)
+{
+    memset(res, 0, sizeof *res);
+    res->winner = -1;
+    if (!o->dir || !o->run)
+        return nnx_rt_fail(err, "a search needs a directory and a trial runner");
+    char *perr = NULL;
+    search s = { .c = c, .name = name, .set = set, .nset = nset, .base = base, .o = o, .res = res,
+                 .lock_fd = -1, .err = err };
+    s.plan = nnx_plan_make(base, &perr);
+    if (!s.plan) {
+        nnx_rt_fail(err, "%s: %s", base->name, perr ? perr : "out of memory");
+        free(perr);
+        return -1;
+    }
+    res->kind = s.plan->kind == NNX_PLAN_GRID ? NNX_SEARCH_GRID
+              : s.plan->kind == NNX_PLAN_RANDOM ? NNX_SEARCH_RANDOM
+              : s.plan->kind == NNX_PLAN_STAGED ? NNX_SEARCH_STAGED : NNX_SEARCH_ENSEMBLE;
+    res->dir = srch_strdup(o->dir);
+    nnx_exp_metric_ref_str(base, base->select, res->select, sizeof res->select);
+    res->select_max = base->select.maximize;
+    int jobs = o->fork && o->jobs > 1 ? o->jobs : 1;
+    s.threads = (o->threads < 1 ? 1 : o->threads) / jobs;
+    if (s.threads < 1)
+        s.threads = 1;
+    int rc = 0;
+    if (s.plan->kind == NNX_PLAN_SINGLE)
+        rc = nnx_rt_fail(err, "experiment '%s' has no search and no ensemble", base->name);
+    if (rc == 0 && !res->dir)
+        rc = nnx_rt_fail(err, "out of memory");
+    if (rc == 0)
+        rc = check_all(&s, d);
+    if (rc == 0)
+        rc = set_paths(&s);
+    if (rc == 0)
+        rc = open_dir(&s);
+    if (rc == 0)
+        rc = res->kind == NNX_SEARCH_STAGED ? run_staged(&s) : run_list(&s);
+    if (rc == 0)
+        rc = write_board(&s, true);
+    if (rc == 0)
+        rc = take_rows(&s);
+    for (size_t i = 0; i < s.njobs; i++)
+        job_free(s.jobs[i]);
+    free(s.jobs);
+    free(s.root);
+    if (s.lock_fd >= 0)
+        close(s.lock_fd);   /* drops the lock */
+    nnx_plan_free(s.plan);
+    return rc;
+}
+
+void nnx_search_result_free(nnx_search_result *res)
+{
+    free(res->dir);
+    for (size_t i = 0; i < res->nparams; i++)
+        free(res->paths[i]);
+    free(res->paths);
+    for (size_t i = 0; i < res->nrows; i++)
+        nnx_search_row_free(&res->rows[i]);
+    free(res->rows);
+    for (size_t i = 0; i < res->nstages; i++) {
+        nnx_search_stage *st = &res->stages[i];
+        free(st->path);
+        for (size_t j = 0; j < st->ntrials; j++) {
+            free(st->names[j]);
+            free(st->values[j]);
+        }
+        free(st->names);
+        free(st->values);
+        free(st->kept);
+        free(st->winner);
+    }
+    free(res->stages);
+    free(res->message);
+    srch_ensemble_stats_free(&res->ens);
+    memset(res, 0, sizeof *res);
+    res->winner = -1;
+}
