@@ -37,8 +37,9 @@
  *
  * A network is one thread's object: calls on it must not overlap.  Matrix
  * products go through cblas_sgemm and may use the BLAS's own threads
- * (nnx_blas_set_threads); the net may also run parts of a pass on threads of
- * its own (nnx_net_set_threads), which never outlive the call.
+ * (nnx_blas_set_threads); the net may also run parts of a pass on worker
+ * threads of its own (nnx_net_set_threads): a call returns only when their
+ * part is done, and between calls they wait.
  *
  * Layers and their parameter layout (offsets in nnx_net_layer_info):
  *   dense(units, bias)      W[units][in] then b[units]; a C×H×W input is read flat
@@ -234,7 +235,10 @@ int  nnx_net_max_batch(const nnx_net *net);  /* 0 before compile */
 double nnx_net_train_flops(const nnx_net *net, int n);
 
 /* Threads used by the BLAS for matrix products (openblas_set_num_threads);
- * n < 1 means 1.  Process-wide: it is the BLAS library's setting. */
+ * n < 1 means 1.  Process-wide: it is the BLAS library's setting.  A net on
+ * several threads of its own sets it to 1 itself; a net on one thread may
+ * use the BLAS's threads instead, which helps large products on an idle
+ * machine and hurts on a busy one. */
 void nnx_blas_set_threads(int n);
 
 #endif
