@@ -62,5 +62,5 @@ for m in mlp cnn; do
 done
 grep 'gflops=' "$out/nnx.txt" | tr ' ' '\n' | awk -F= '
     $1 == "gflops" { g = $2 } $1 == "sgemm_gflops" { s = $2 }
-    END { printf "mlp GEMM rate: %.1f GFLOP/s = %.0f%% of plain sgemm at the same shapes (%.1f GFLOP/s)\n", g, 100 * g / s, s }'
+    END { printf "mlp GEMM rate: %.1f GFLOP/s = %.0f%% of plain sgemm at the same shapes on as many cores (%.1f GFLOP/s)\n", g, 100 * g / s, s }'
 grep 'peak_rss_mb=' "$out/nnx.txt" | sed 's/^nnx /nnx /'
