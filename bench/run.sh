@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/run.sh — nnx's runtime against PyTorch on the same training work
 # (Fashion-MNIST, batch 128, Adam 1e-3; an MLP and a CNN): seconds per epoch
-# of each, and how many times faster nnx is.  Also the MLP's achieved GFLOP/s
+# of each, and how many times faster nnx is (with the CPU seconds each epoch
+# took, which a busy machine moves far less).  Also the MLP's achieved GFLOP/s
 # next to plain cblas_sgemm at the same shapes, and nnx's peak memory.
 #
 # Environment:
@@ -54,11 +55,15 @@ echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) core
      "OpenBLAS kernels: $(sed -n 's/^nnx blas_core=//p' "$out/nnx.txt")" \
      "(OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} for both nnx and PyTorch)"
 [ "$cnn_batches" = 0 ] || echo "(CNN: $cnn_batches batches timed, scaled to a whole epoch)"
-printf '%-5s %12s %12s %9s\n' model "nnx s/epoch" "torch s/epoch" "speed-up"
+printf '%-5s %12s %12s %9s   %s\n' model "nnx s/epoch" "torch s/epoch" "speed-up" \
+    "(CPU s/epoch, all threads: nnx, torch)"
 for m in mlp cnn; do
     a=$(value best_s_per_epoch "$out/nnx.txt" $m)
     b=$(value best_s_per_epoch "$out/torch.txt" $m)
-    printf '%-5s %12s %12s %8sx\n' $m "$a" "$b" "$(echo "$a $b" | awk '{printf "%.2f", $2 / $1}')"
+    ca=$(value cpu_s_per_epoch "$out/nnx.txt" $m)
+    cb=$(value cpu_s_per_epoch "$out/torch.txt" $m)
+    printf '%-5s %12s %12s %8sx   (%s, %s)\n' $m "$a" "$b" \
+        "$(echo "$a $b" | awk '{printf "%.2f", $2 / $1}')" "$ca" "$cb"
 done
 grep 'gflops=' "$out/nnx.txt" | tr ' ' '\n' | awk -F= '
     $1 == "gflops" { g = $2 } $1 == "sgemm_gflops" { s = $2 }
