@@ -15,9 +15,7 @@
  * waiting for the next job (a network's jobs follow each other within
  * microseconds, far sooner than a sleeping thread is woken). */
 #define SPIN_POLLS   4000
-#ifndef WORKER_POLLS
 #define WORKER_POLLS 8000
-#endif
 
 static inline void cpu_relax(void)
 {
