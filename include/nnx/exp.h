@@ -123,6 +123,7 @@ typedef struct nnx_exp_source {
     nnx_exp_split from;
     double fraction;
     bool   stratify;
+    bool   has_seed;                /* split(..., seed = N): cut as the experiment seed N would */
     /* SPIRALS, BLOBS */
     int      n, classes, features;  /* spirals: features = 2 */
     double   noise;                 /* spirals: angular noise; blobs: cluster std */

@@ -71,6 +71,10 @@ int nnx_json_writer_finish(nnx_json_writer *w, nnx_rt_error *err);
 char *nnx_json_writer_take(nnx_json_writer *w);
 /* Free a buffer writer's text if it was not taken. */
 void nnx_json_writer_free(nnx_json_writer *w);
+/* Finish a buffer writer and write its text to `path` whole, through a
+ * temporary file (nnx_file_write with `flags`); the writer is left empty
+ * either way.  0, or -1 and err says why. */
+int nnx_json_writer_save(nnx_json_writer *w, const char *path, int flags, nnx_rt_error *err);
 
 /* ---- reader ---------------------------------------------------------- */
 

@@ -18,6 +18,7 @@
 #include "nnx/diagnose.h"
 #include "nnx/json.h"
 #include "nnx/rt/error.h"
+#include "nnx/rt/file.h"
 
 /* A CSV file with a header row.  Stored by column, so a column is one
  * contiguous array of numbers (what nnx_curves wants). */
@@ -95,8 +96,5 @@ typedef struct nnx_rundir {
 int  nnx_rundir_read(const char *path, nnx_rundir *d, nnx_rt_error *err);
 void nnx_rundir_free(nnx_rundir *d);
 const char *nnx_rundir_kind_name(nnx_rundir_kind k);   /* "run" | "search" | "ensemble" */
-
-/* Read a whole file into a new NUL-terminated buffer (the caller frees it). */
-char *nnx_out_read_file(const char *path, size_t *len, nnx_rt_error *err);
 
 #endif

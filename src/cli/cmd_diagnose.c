@@ -108,6 +108,7 @@ int cmd_diagnose(int argc, char **argv)
     nnx_rt_error err = { { 0 } };
     if (nnx_rundir_read(dir, &d, &err) < 0) {
         fprintf(stderr, "nnx diagnose: %s\n", err.msg);
+        cli_hint_rundirs("diagnose", dir);
         return EXIT_BAD_INPUT;
     }
     nnx_json_writer w;

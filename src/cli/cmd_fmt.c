@@ -1,5 +1,6 @@
 /* cmd_fmt.c — `nnx fmt [-w | --check] FILE...`: print, rewrite or check the canonical layout. */
 #define _XOPEN_SOURCE 700       /* realpath() */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "nnx/ast.h"
 #include "nnx/diag.h"
 #include "nnx/fmt.h"
+#include "nnx/rt/file.h"
 
 enum fmt_mode { FMT_PRINT, FMT_WRITE, FMT_CHECK };
 
@@ -21,49 +23,23 @@ static void fmt_usage(FILE *out)
                  "  --check    list the files that are not, and exit 1 if there are any\n");
 }
 
-static int replace_file(const char *path, const char *text)
-{
-    size_t n = strlen(path);
-    char *tmp = malloc(n + sizeof ".fmt-XXXXXX");
-    if (!tmp)
-        return -1;
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".fmt-XXXXXX", sizeof ".fmt-XXXXXX");
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        free(tmp);
-        return -1;
-    }
-    struct stat st;
-    if (stat(path, &st) == 0)
-        fchmod(fd, st.st_mode & 07777);
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return -1;
-    }
-    bool ok = fputs(text, f) >= 0;
-    ok &= fflush(f) == 0 && fsync(fd) == 0;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
-    return 0;
-}
-
 /* Replace `path` by `text` atomically: a temporary file beside it, then
- * rename.  A symbolic link stays a link: the file it points to is replaced. */
-static int write_atomically(const char *link, const char *text)
+ * rename, keeping the file's mode.  A symbolic link stays a link: the file it
+ * points to is replaced. */
+static int write_atomically(const char *link, const char *text, nnx_rt_error *err)
 {
     char *path = realpath(link, NULL);
     if (!path)
-        return -1;
-    int rc = replace_file(path, text);
+        return nnx_rt_fail(err, "%s", strerror(errno));
+    nnx_file_out out;
+    int rc = nnx_file_begin(&out, path, NULL, NNX_FILE_UNIQUE | NNX_FILE_SYNC, err);
+    if (rc == 0) {
+        struct stat st;
+        if (stat(path, &st) == 0)
+            fchmod(fileno(out.f), st.st_mode & 07777);
+        fputs(text, out.f);
+        rc = nnx_file_commit(&out, err);
+    }
     free(path);
     return rc;
 }
@@ -109,10 +85,12 @@ static int fmt_one(const char *path, enum fmt_mode mode, bool color)
         if (mode == FMT_CHECK) {
             printf("%s\n", path);
             status = EXIT_RUN_FAILED;
-        } else if (write_atomically(path, text) != 0) {
-            fprintf(stderr, "nnx fmt: cannot rewrite '%s': ", path);
-            perror(NULL);
-            status = EXIT_BAD_INPUT;
+        } else {
+            nnx_rt_error err;
+            if (write_atomically(path, text, &err) != 0) {
+                fprintf(stderr, "nnx fmt: cannot rewrite '%s': %s\n", path, err.msg);
+                status = EXIT_BAD_INPUT;
+            }
         }
     }
     free(text);

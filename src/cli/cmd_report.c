@@ -19,6 +19,7 @@ static int write_report(const char *dir, const char *path, bool text)
     char *written = NULL;
     if (nnx_report_write(dir, path, text, &written, &err) < 0) {
         fprintf(stderr, "nnx report: %s\n", err.msg);
+        cli_hint_rundirs("report", dir);
         return EXIT_BAD_INPUT;
     }
     printf("wrote %s\n", written);
@@ -58,6 +59,7 @@ int cmd_report(int argc, char **argv)
         nnx_rt_error err = { { 0 } };
         if (nnx_rundir_read(dir, &d, &err) < 0) {
             fprintf(stderr, "nnx report: %s\n", err.msg);
+            cli_hint_rundirs("report", dir);
             return EXIT_BAD_INPUT;
         }
         int rc = text ? nnx_report_text(&d, stdout, &err) : nnx_report_html(&d, stdout, &err);

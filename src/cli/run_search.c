@@ -3,12 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/run_search.h"
 #include "nnx/report.h"
+#include "nnx/rt/clock.h"
 #include "nnx/search.h"
 
 enum { EXIT_INTERRUPTED = 130, TOP_ROWS = 10 };
@@ -25,13 +25,6 @@ typedef struct board_view {
     const char *dir;        /* the search directory */
     struct { char name[200]; double t; } started[64];   /* running trials' start times */
 } board_view;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void clear_block(board_view *v)
 {
@@ -92,7 +85,7 @@ static void note_start(board_view *v, const char *name)
     }
     if (free_slot < 64) {
         snprintf(v->started[free_slot].name, sizeof v->started[free_slot].name, "%s", name);
-        v->started[free_slot].t = now_seconds();
+        v->started[free_slot].t = nnx_clock_seconds();
     }
 }
 
@@ -113,7 +106,7 @@ static void draw_block(board_view *v, const nnx_search_event *ev)
     fprintf(o, "  -- done %zu", ev->done);
     if (!v->stages)
         fprintf(o, "/%zu", v->total);
-    fprintf(o, "  running %zu  queued %zu  %.0f s", ev->running, ev->queued, now_seconds() - v->t0);
+    fprintf(o, "  running %zu  queued %zu  %.0f s", ev->running, ev->queued, nnx_clock_seconds() - v->t0);
     if (ev->best)
         fprintf(o, "  best %s (%s %.6g)", ev->best->name, ev->select, ev->best->value);
     fputc('\n', o);
@@ -123,7 +116,7 @@ static void draw_block(board_view *v, const nnx_search_event *ev)
         double t = NAN;
         for (size_t k = 0; k < 64; k++)
             if (!strcmp(v->started[k].name, name))
-                t = now_seconds() - v->started[k].t;
+                t = nnx_clock_seconds() - v->started[k].t;
         fprintf(o, "     running  %-30s epoch %d done", name, epochs_done(v, name));
         if (!isnan(t))
             fprintf(o, ", %.0f s", t);
@@ -285,7 +278,7 @@ int cli_run_search(const cli_search_args *a)
     int per = 1;
 
     board_view v = { .out = o, .tty = isatty(fileno(o)), .quiet = a->quiet, .ensemble = e->nensemble > 0 &&
-                     e->search.kind == NNX_XSEARCH_NONE, .t0 = now_seconds(), .dir = dir };
+                     e->search.kind == NNX_XSEARCH_NONE, .t0 = nnx_clock_seconds(), .dir = dir };
     v.total = planned_trials(e, &v.stages);
     char sel[64];
     nnx_exp_metric_ref_str(e, e->select, sel, sizeof sel);
@@ -301,7 +294,7 @@ int cli_run_search(const cli_search_args *a)
             jobs < cores ? "; -j N runs N trials at once" : "");
     fflush(o);
 
-    double t = now_seconds();
+    double t = nnx_clock_seconds();
     nnx_rt_error err = { { 0 } };
     nnx_search_trainer_opts to = { .source = a->file, .interrupt = a->interrupt,
                                    .mlflow_uri = getenv("MLFLOW_TRACKING_URI"), .lua_stdlib = a->lua_stdlib };
@@ -314,7 +307,7 @@ int cli_run_search(const cli_search_args *a)
     int32_t rows[NNX_XSPLIT_COUNT];
     nnx_search_trainer_rows(tr, rows);
     fprintf(o, "data        %s loaded once in %.1f s: train %d, valid %d, test %d rows\n\n", e->data.name,
-            now_seconds() - t, (int)rows[NNX_XSPLIT_TRAIN], (int)rows[NNX_XSPLIT_VALID], (int)rows[NNX_XSPLIT_TEST]);
+            nnx_clock_seconds() - t, (int)rows[NNX_XSPLIT_TRAIN], (int)rows[NNX_XSPLIT_VALID], (int)rows[NNX_XSPLIT_TEST]);
     fflush(o);
 
     nnx_search_opts so = { .dir = dir, .version = NNX_VERSION, .jobs = jobs, .fork = true, .threads = per * jobs,
@@ -344,7 +337,7 @@ int cli_run_search(const cli_search_args *a)
         fprintf(o, "\ntrials      %zu run now, %zu finished before", r.ran, r.resumed);
         if (r.reused)
             fprintf(o, ", %zu reused within the staged search", r.reused);
-        fprintf(o, "; %.1f s\n", now_seconds() - v.t0);
+        fprintf(o, "; %.1f s\n", nnx_clock_seconds() - v.t0);
         if (r.winner >= 0)
             fprintf(o, "winner      %s  (%s %.6g)\n", r.rows[r.winner].name, r.select, r.rows[r.winner].value);
         char *report = NULL;

@@ -1,4 +1,4 @@
-/* arena.c — the checker's bump allocator and growable text buffer. */
+/* arena.c — the checker's bump allocator, and ck_buf: its name for the runtime's text buffer. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,44 +103,15 @@ void ck_arena_free(ck_arena *a)
     a->head = NULL;
 }
 
-static bool buf_reserve(ck_buf *b, size_t more)
-{
-    if (b->oom)
-        return false;
-    if (b->len + more + 1 <= b->cap)
-        return true;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    char *s = realloc(b->s, cap);
-    if (!s) {
-        b->oom = true;
-        return false;
-    }
-    b->s = s;
-    b->cap = cap;
-    return true;
-}
-
 void ck_buf_puts(ck_buf *b, const char *s)
 {
-    size_t n = strlen(s);
-    if (!buf_reserve(b, n))
-        return;
-    memcpy(b->s + b->len, s, n + 1);
-    b->len += n;
+    nnx_buf_puts(b, s);
 }
 
 void ck_buf_printf(ck_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    nnx_buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0 || !buf_reserve(b, (size_t)n))
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
 }

@@ -121,6 +121,7 @@ static const ck_param p_split[] = {
     REQ("source", CK_T_NAME, ANY),
     REQ("fraction", CK_T_NUM, OPEN01),
     OPT("stratify", CK_T_BOOL, 1, ANY),
+    NONE_("seed", CK_T_INT, GE0),           /* default: the experiment's seed */
 };
 static const ck_param p_spirals[] = {
     OPT("n", CK_T_INT, 1000, GE1),

@@ -134,6 +134,27 @@ static bool metric_ref(nnx_checker *c, const nnx_experiment *e, const ck_val *v,
             out->maximize = e->metrics[i].maximize;
             return true;
         }
+    if (!lua && !ck_metric_find(mname)) {   /* not a metric at all: suggest one that is */
+        const char *known[16];
+        size_t nk = 0;
+        for (size_t i = 0; i < ck_nmetrics && nk < 16; i++)
+            known[nk++] = ck_metrics[i].name;
+        nnx_diag *dg = ck_err(c, v->loc, "%s uses '%s', but there is no metric '%s'", what, v->s, mname);
+        const char *fix = NULL;
+        for (size_t i = 0; i < nk && !fix; i++)     /* acc → accuracy, prec → precision */
+            if (strlen(mname) >= 3 && !strncmp(known[i], mname, strlen(mname)))
+                fix = known[i];
+        if (!fix)
+            fix = nnx_suggest(mname, known, nk);
+        bool computed = false;
+        for (size_t i = 0; fix && i < e->nmetrics; i++)
+            computed |= !strcmp(e->metrics[i].name, fix);
+        if (dg && fix)
+            ck_help(dg, "did you mean '%s.%s'?%s%s%s", nnx_exp_split_name((nnx_exp_split)split), fix,
+                    computed ? "" : " (and add it to the metrics: metrics += [", computed ? "" : fix,
+                    computed ? "" : "])");
+        return false;
+    }
     nnx_diag *dg = ck_err_suggest(c, v->loc, v->s, names, nn, "%s uses '%s', which the experiment does not compute",
                                   what, v->s);
     if (dg && !dg->help)
@@ -522,10 +543,14 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
         e->seed = (uint64_t)v->num;
     if (scalar(c, m, "clip_grad", &v) && v)
         e->clip_grad = v->num;
-    if (e->epochs && e->schedule.warmup > e->epochs) {
+    if (e->epochs && e->schedule.warmup >= e->epochs) {   /* the runtime needs steps after it */
         ck_slot *ws = slot(m, "schedule.warmup");
-        ck_err(c, ws->loc, "warmup lasts %g epochs, longer than the %d epochs of experiment '%s'", e->schedule.warmup,
-               e->epochs, e->name);
+        nnx_diag *dg = ck_err(c, ws->loc, "warmup lasts %g epoch%s, %s the %d epoch%s of experiment '%s'",
+                              e->schedule.warmup, e->schedule.warmup == 1 ? "" : "s",
+                              e->schedule.warmup > e->epochs ? "longer than" : "as long as", e->epochs,
+                              e->epochs == 1 ? "" : "s", e->name);
+        ck_help(dg, "warmup must end before training does: train more epochs or set a shorter warmup "
+                "(--set schedule.warmup=0)");
     }
     const ck_val *plateau_on = NULL;
     compile_decay(c, m, e, &plateau_on);

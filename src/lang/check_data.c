@@ -254,6 +254,8 @@ static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx
         s->from = (nnx_exp_split)k;
         s->fraction = arg[1]->num;
         s->stratify = arg[2]->boolean;
+        s->has_seed = arg[3] != NULL;
+        s->seed = arg[3] ? (uint64_t)arg[3]->num : 0;
         return true;
     }
     case NNX_XSRC_SPIRALS:

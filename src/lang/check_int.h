@@ -17,6 +17,7 @@
 #include "nnx/diag.h"
 #include "nnx/exp.h"
 #include "nnx/resolve.h"
+#include "nnx/rt/buf.h"
 
 /* --- arena: many small allocations freed at once ---------------------------- */
 
@@ -42,12 +43,9 @@ void ck_arena_restore(ck_arena *a, ck_arena_mark m);
 /* malloc'd copy of s (NULL stays NULL): for strings the caller owns. */
 char *ck_mstrdup(const char *s);
 
-/* A growable byte buffer (malloc'd; the caller owns `s`). */
-typedef struct ck_buf {
-    char  *s;
-    size_t len, cap;
-    bool   oom;
-} ck_buf;
+/* A growable byte buffer (malloc'd; the caller owns `s`): the runtime's
+ * nnx_buf under the checker's names. */
+typedef nnx_buf ck_buf;
 void ck_buf_puts(ck_buf *b, const char *s);
 void ck_buf_printf(ck_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

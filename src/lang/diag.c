@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nnx/diag.h"
+#include "nnx/rt/file.h"
 
 /* --- sources -------------------------------------------------------------- */
 
@@ -102,38 +103,11 @@ static bool keep_source(nnx_diags *d, nnx_source *src)
 nnx_source *nnx_source_read(const char *path, nnx_diags *diags)
 {
     nnx_loc nowhere = { NULL, 0, 0 };
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        nnx_error(diags, nowhere, "cannot read '%s': %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, len = 0;
-    char *text = malloc(cap);
-    bool too_big = false;
-    while (text) {
-        if (len + 1 >= cap) {
-            too_big = cap >= MAX_SOURCE;
-            char *grown = too_big ? NULL : realloc(text, cap * 2);
-            if (!grown) {
-                free(text);
-                text = NULL;
-                break;
-            }
-            text = grown;
-            cap *= 2;
-        }
-        size_t got = fread(text + len, 1, cap - 1 - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    bool failed = ferror(f);
-    int err = errno;
-    fclose(f);
-    if (!text || failed) {
-        const char *why = too_big ? "larger than 64 MB, too large for an .nnx file"
-                        : !text ? "out of memory" : strerror(err);
-        free(text);
+    size_t len;
+    char *text = nnx_file_read(path, MAX_SOURCE, &len, NULL);
+    if (!text) {
+        const char *why = errno == EFBIG ? "larger than 64 MB, too large for an .nnx file"
+                        : errno == ENOMEM ? "out of memory" : strerror(errno);
         nnx_error(diags, nowhere, "cannot read '%s': %s", path, why);
         return NULL;
     }

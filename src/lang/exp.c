@@ -64,7 +64,8 @@ static bool source_eq(const nnx_exp_source *a, const nnx_exp_source *b)
     case NNX_XSRC_CSV:
         return str_eq(a->path, b->path) && str_eq(a->label_name, b->label_name) &&
                a->label_index == b->label_index && a->header == b->header && a->delimiter == b->delimiter;
-    case NNX_XSRC_SPLIT: return a->from == b->from && a->fraction == b->fraction && a->stratify == b->stratify;
+    case NNX_XSRC_SPLIT: return a->from == b->from && a->fraction == b->fraction && a->stratify == b->stratify &&
+                                a->has_seed == b->has_seed && (!a->has_seed || a->seed == b->seed);
     case NNX_XSRC_SPIRALS:
     case NNX_XSRC_BLOBS:
         return a->n == b->n && a->classes == b->classes && a->features == b->features &&

@@ -48,7 +48,10 @@ static void source(ck_buf *b, const nnx_exp_source *s)
     case NNX_XSRC_SPLIT:
         ck_buf_printf(b, "split(%s, ", nnx_exp_split_name(s->from));
         num(b, s->fraction);
-        ck_buf_printf(b, ", stratify = %s)", s->stratify ? "true" : "false");
+        ck_buf_printf(b, ", stratify = %s", s->stratify ? "true" : "false");
+        if (s->has_seed)
+            ck_buf_printf(b, ", seed = %llu", (unsigned long long)s->seed);
+        ck_buf_puts(b, ")");
         break;
     case NNX_XSRC_SPIRALS:
         ck_buf_printf(b, "spirals(n = %d, classes = %d, noise = ", s->n, s->classes);
@@ -61,6 +64,17 @@ static void source(ck_buf *b, const nnx_exp_source *s)
         ck_buf_printf(b, ", seed = %llu)", (unsigned long long)s->seed);
         break;
     }
+}
+
+/* name(k1 = v1, k2 = v2, ...) */
+static void args(ck_buf *b, const char *name, const char *const *names, const double *vals, size_t n)
+{
+    ck_buf_printf(b, "%s(", name);
+    for (size_t i = 0; i < n; i++) {
+        ck_buf_printf(b, "%s%s = ", i ? ", " : "", names[i]);
+        num(b, vals[i]);
+    }
+    ck_buf_puts(b, ")");
 }
 
 static void layer(ck_buf *b, const nnx_exp_layer *l)
@@ -83,28 +97,27 @@ static void layer(ck_buf *b, const nnx_exp_layer *l)
         num(b, l->u.dropout.p);
         ck_buf_puts(b, ")");
         break;
-    case NNX_XOP_BATCHNORM:
-        ck_buf_puts(b, "batchnorm(momentum = ");
-        num(b, l->u.batchnorm.momentum);
-        ck_buf_puts(b, ", eps = ");
-        num(b, l->u.batchnorm.eps);
-        ck_buf_puts(b, ")");
+    case NNX_XOP_BATCHNORM: {
+        static const char *const n[] = { "momentum", "eps" };
+        double v[] = { l->u.batchnorm.momentum, l->u.batchnorm.eps };
+        args(b, name, n, v, 2);
         break;
-    case NNX_XOP_LEAKY_RELU:
-        ck_buf_puts(b, "leaky_relu(slope = ");
-        num(b, l->u.leaky_relu.slope);
-        ck_buf_puts(b, ")");
+    }
+    case NNX_XOP_LEAKY_RELU: {
+        static const char *const n[] = { "slope" };
+        args(b, name, n, &l->u.leaky_relu.slope, 1);
         break;
-    case NNX_XOP_ELU:
-        ck_buf_puts(b, "elu(alpha = ");
-        num(b, l->u.elu.alpha);
-        ck_buf_puts(b, ")");
+    }
+    case NNX_XOP_ELU: {
+        static const char *const n[] = { "alpha" };
+        args(b, name, n, &l->u.elu.alpha, 1);
         break;
-    case NNX_XOP_SWISH:
-        ck_buf_puts(b, "swish(beta = ");
-        num(b, l->u.swish.beta);
-        ck_buf_puts(b, ")");
+    }
+    case NNX_XOP_SWISH: {
+        static const char *const n[] = { "beta" };
+        args(b, name, n, &l->u.swish.beta, 1);
         break;
+    }
     default:
         ck_buf_puts(b, name);
     }
@@ -114,16 +127,6 @@ static void ref(ck_buf *b, const nnx_experiment *e, nnx_exp_metric_ref r)
 {
     char tmp[256];
     ck_buf_puts(b, nnx_exp_metric_ref_str(e, r, tmp, sizeof tmp));
-}
-
-static void args(ck_buf *b, const char *name, const char *const *names, const double *vals, size_t n)
-{
-    ck_buf_printf(b, "%s(", name);
-    for (size_t i = 0; i < n; i++) {
-        ck_buf_printf(b, "%s%s = ", i ? ", " : "", names[i]);
-        num(b, vals[i]);
-    }
-    ck_buf_puts(b, ")");
 }
 
 static void optimizer(ck_buf *b, const nnx_exp_optim *o)

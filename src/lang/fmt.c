@@ -3,44 +3,16 @@
 #include <string.h>
 
 #include "nnx/fmt.h"
+#include "nnx/rt/buf.h"
 
 enum { WIDTH = 88, INDENT = 4 };
 
 /* --- a growing string ------------------------------------------------------ */
 
-typedef struct sbuf {
-    char  *s;
-    size_t len, cap;
-    bool   oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(b->s, cap);
-        if (!grown) {
-            b->oom = true;
-            return;
-        }
-        b->s = grown;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-static void sb_spaces(sbuf *b, size_t n)
+static void sb_spaces(nnx_buf *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        sb_put(b, " ", 1);
+        nnx_buf_put(b, " ", 1);
 }
 
 /* Display columns of UTF-8 text: one per character. */
@@ -56,36 +28,36 @@ static size_t width_of(const char *s, size_t n)
 
 static int prec(char op) { return op == '+' || op == '-' ? 1 : 2; }
 
-static void flat_expr(sbuf *b, const nnx_expr *e);
+static void flat_expr(nnx_buf *b, const nnx_expr *e);
 
-static void flat_path(sbuf *b, const nnx_path *p)
+static void flat_path(nnx_buf *b, const nnx_path *p)
 {
     for (size_t i = 0; i < p->n; i++) {
         if (i)
-            sb_put(b, ".", 1);
-        sb_str(b, p->parts[i]);
+            nnx_buf_put(b, ".", 1);
+        nnx_buf_puts(b, p->parts[i]);
     }
 }
 
-static void flat_string(sbuf *b, const char *s)
+static void flat_string(nnx_buf *b, const char *s)
 {
-    sb_put(b, "\"", 1);
+    nnx_buf_put(b, "\"", 1);
     for (; *s; s++)
         switch (*s) {
-        case '"':  sb_put(b, "\\\"", 2); break;
-        case '\\': sb_put(b, "\\\\", 2); break;
-        case '\n': sb_put(b, "\\n", 2); break;
-        case '\t': sb_put(b, "\\t", 2); break;
-        default:   sb_put(b, s, 1); break;
+        case '"':  nnx_buf_put(b, "\\\"", 2); break;
+        case '\\': nnx_buf_put(b, "\\\\", 2); break;
+        case '\n': nnx_buf_put(b, "\\n", 2); break;
+        case '\t': nnx_buf_put(b, "\\t", 2); break;
+        default:   nnx_buf_put(b, s, 1); break;
         }
-    sb_put(b, "\"", 1);
+    nnx_buf_put(b, "\"", 1);
 }
 
-static void flat_arg(sbuf *b, const nnx_arg *a)
+static void flat_arg(nnx_buf *b, const nnx_arg *a)
 {
     if (a->name) {
-        sb_str(b, a->name);
-        sb_put(b, " = ", 3);
+        nnx_buf_puts(b, a->name);
+        nnx_buf_put(b, " = ", 3);
     }
     flat_expr(b, a->value);
 }
@@ -99,52 +71,52 @@ static bool needs_parens(const nnx_expr *child, char op, bool right)
     return pc < pp || (right && pc == pp);
 }
 
-static void flat_expr(sbuf *b, const nnx_expr *e)
+static void flat_expr(nnx_buf *b, const nnx_expr *e)
 {
     switch (e->kind) {
-    case NNX_E_NUM:  sb_str(b, e->u.num.text); break;
+    case NNX_E_NUM:  nnx_buf_puts(b, e->u.num.text); break;
     case NNX_E_STR:  flat_string(b, e->u.str); break;
-    case NNX_E_BOOL: sb_str(b, e->u.boolean ? "true" : "false"); break;
+    case NNX_E_BOOL: nnx_buf_puts(b, e->u.boolean ? "true" : "false"); break;
     case NNX_E_PATH: flat_path(b, &e->u.path); break;
     case NNX_E_LIST:
-        sb_put(b, "[", 1);
+        nnx_buf_put(b, "[", 1);
         for (size_t i = 0; i < e->u.list.n; i++) {
             if (i)
-                sb_put(b, ", ", 2);
+                nnx_buf_put(b, ", ", 2);
             flat_expr(b, e->u.list.items[i]);
         }
-        sb_put(b, "]", 1);
+        nnx_buf_put(b, "]", 1);
         break;
     case NNX_E_CALL:
-        sb_str(b, e->u.call.name);
-        sb_put(b, "(", 1);
+        nnx_buf_puts(b, e->u.call.name);
+        nnx_buf_put(b, "(", 1);
         for (size_t i = 0; i < e->u.call.nargs; i++) {
             if (i)
-                sb_put(b, ", ", 2);
+                nnx_buf_put(b, ", ", 2);
             flat_arg(b, &e->u.call.args[i]);
         }
-        sb_put(b, ")", 1);
+        nnx_buf_put(b, ")", 1);
         break;
     case NNX_E_UNARY: {
         const nnx_expr *o = e->u.unary.operand;
         bool paren = o->kind == NNX_E_BINARY || o->kind == NNX_E_UNARY;
-        sb_put(b, "-", 1);
-        sb_str(b, paren ? "(" : "");
+        nnx_buf_put(b, "-", 1);
+        nnx_buf_puts(b, paren ? "(" : "");
         flat_expr(b, o);
-        sb_str(b, paren ? ")" : "");
+        nnx_buf_puts(b, paren ? ")" : "");
         break;
     }
     case NNX_E_BINARY: {
         const nnx_expr *l = e->u.binary.lhs, *r = e->u.binary.rhs;
         bool pl = needs_parens(l, e->u.binary.op, false), pr = needs_parens(r, e->u.binary.op, true);
-        sb_str(b, pl ? "(" : "");
+        nnx_buf_puts(b, pl ? "(" : "");
         flat_expr(b, l);
-        sb_str(b, pl ? ")" : "");
+        nnx_buf_puts(b, pl ? ")" : "");
         char op[4] = { ' ', e->u.binary.op, ' ', '\0' };
-        sb_str(b, op);
-        sb_str(b, pr ? "(" : "");
+        nnx_buf_puts(b, op);
+        nnx_buf_puts(b, pr ? "(" : "");
         flat_expr(b, r);
-        sb_str(b, pr ? ")" : "");
+        nnx_buf_puts(b, pr ? ")" : "");
         break;
     }
     }
@@ -152,9 +124,9 @@ static void flat_expr(sbuf *b, const nnx_expr *e)
 
 char *nnx_fmt_expr(const nnx_expr *e)
 {
-    sbuf b = {0};
+    nnx_buf b = {0};
     flat_expr(&b, e);
-    sb_put(&b, "", 0);
+    nnx_buf_put(&b, "", 0);
     if (b.oom || !b.s) {
         free(b.s);
         return b.oom ? NULL : calloc(1, 1);
@@ -176,7 +148,7 @@ typedef struct fmt {
     bool           *gap;        /* per comment: lies between two arguments */
     out_line       *lines;      /* finished lines */
     size_t          nlines;
-    sbuf            cur;        /* the line being built */
+    nnx_buf            cur;        /* the line being built */
     size_t         *pend;       /* comments for the end of the line being built */
     size_t          npend;
     bool            oom;
@@ -210,7 +182,7 @@ static void push_line(fmt *fm, char *text)
 static void begin_line(fmt *fm, size_t indent)
 {
     fm->cur.len = 0;
-    sb_put(&fm->cur, "", 0);
+    nnx_buf_put(&fm->cur, "", 0);
     sb_spaces(&fm->cur, indent);
 }
 
@@ -267,7 +239,7 @@ static void comment_line(fmt *fm, size_t indent, size_t i)
 {
     const nnx_comment *c = comment(fm, i);
     begin_line(fm, indent);
-    sb_put(&fm->cur, fm->src + c->loc.begin, c->loc.end - c->loc.begin);
+    nnx_buf_put(&fm->cur, fm->src + c->loc.begin, c->loc.end - c->loc.begin);
     end_line(fm);
     fm->used[i] = true;
 }
@@ -384,7 +356,7 @@ static void mark_gaps_layers(fmt *fm, nnx_layer_node *const *layers, size_t n)
 
 static size_t flat_width(fmt *fm, const nnx_expr *e)
 {
-    sbuf b = {0};
+    nnx_buf b = {0};
     flat_expr(&b, e);
     fm->oom |= b.oom;
     size_t w = width_of(b.s ? b.s : "", b.len);
@@ -401,18 +373,18 @@ static void put_parts(fmt *fm, const nnx_expr *e, size_t suffix)
 {
     bool call = e->kind == NNX_E_CALL;
     if (call)
-        sb_str(&fm->cur, e->u.call.name);
-    sb_str(&fm->cur, call ? "(" : "[");
+        nnx_buf_puts(&fm->cur, e->u.call.name);
+    nnx_buf_puts(&fm->cur, call ? "(" : "[");
     size_t col = column(fm), n = nparts(e);
     for (size_t i = 0; i < n; i++) {
         bool last = i + 1 == n;
         const nnx_expr *v = call ? e->u.call.args[i].value : e->u.list.items[i];
         if (call && e->u.call.args[i].name) {
-            sb_str(&fm->cur, e->u.call.args[i].name);
-            sb_put(&fm->cur, " = ", 3);
+            nnx_buf_puts(&fm->cur, e->u.call.args[i].name);
+            nnx_buf_put(&fm->cur, " = ", 3);
         }
         put_expr(fm, v, last ? suffix + 1 : 1);
-        sb_str(&fm->cur, last ? (call ? ")" : "]") : ",");
+        nnx_buf_puts(&fm->cur, last ? (call ? ")" : "]") : ",");
         /* Comments between this argument and the next end this line. */
         uint32_t from, to;
         gap_range(e, i, &from, &to);
@@ -440,22 +412,22 @@ static void put_expr(fmt *fm, const nnx_expr *e, size_t suffix)
     case NNX_E_UNARY: {
         const nnx_expr *o = e->u.unary.operand;
         bool paren = o->kind == NNX_E_BINARY || o->kind == NNX_E_UNARY;
-        sb_str(&fm->cur, paren ? "-(" : "-");
+        nnx_buf_puts(&fm->cur, paren ? "-(" : "-");
         put_expr(fm, o, suffix + paren);
-        sb_str(&fm->cur, paren ? ")" : "");
+        nnx_buf_puts(&fm->cur, paren ? ")" : "");
         break;
     }
     case NNX_E_BINARY: {
         const nnx_expr *l = e->u.binary.lhs, *r = e->u.binary.rhs;
         bool pl = needs_parens(l, e->u.binary.op, false), pr = needs_parens(r, e->u.binary.op, true);
-        sb_str(&fm->cur, pl ? "(" : "");
+        nnx_buf_puts(&fm->cur, pl ? "(" : "");
         put_expr(fm, l, pl + 3 + flat_width(fm, r) + 2 * pr + suffix);
-        sb_str(&fm->cur, pl ? ")" : "");
+        nnx_buf_puts(&fm->cur, pl ? ")" : "");
         char op[4] = { ' ', e->u.binary.op, ' ', '\0' };
-        sb_str(&fm->cur, op);
-        sb_str(&fm->cur, pr ? "(" : "");
+        nnx_buf_puts(&fm->cur, op);
+        nnx_buf_puts(&fm->cur, pr ? "(" : "");
         put_expr(fm, r, suffix + pr);
-        sb_str(&fm->cur, pr ? ")" : "");
+        nnx_buf_puts(&fm->cur, pr ? ")" : "");
         break;
     }
     default:
@@ -540,15 +512,15 @@ static void put_layer_inline(fmt *fm, const nnx_layer_node *l)
         put_expr(fm, l->call, 0);
         return;
     }
-    sb_str(&fm->cur, "repeat(");
+    nnx_buf_puts(&fm->cur, "repeat(");
     put_flat(fm, l->count);
-    sb_str(&fm->cur, l->nbody ? ") { " : ") {}");
+    nnx_buf_puts(&fm->cur, l->nbody ? ") { " : ") {}");
     for (size_t i = 0; i < l->nbody; i++) {
         if (i)
-            sb_str(&fm->cur, "  ");
+            nnx_buf_puts(&fm->cur, "  ");
         put_layer_inline(fm, l->body[i]);
     }
-    sb_str(&fm->cur, l->nbody ? " }" : "");
+    nnx_buf_puts(&fm->cur, l->nbody ? " }" : "");
 }
 
 static void put_elem(fmt *fm, const elem *e, size_t indent, size_t key)
@@ -557,16 +529,16 @@ static void put_elem(fmt *fm, const elem *e, size_t indent, size_t key)
     if (e->kind == EL_LAYERS) {
         const nnx_layer_node *l = e->layers[0];
         if (l->kind == NNX_L_REPEAT && !repeat_inline(fm, l)) {
-            sb_str(&fm->cur, "repeat(");
+            nnx_buf_puts(&fm->cur, "repeat(");
             put_flat(fm, l->count);
-            sb_str(&fm->cur, ")");
+            nnx_buf_puts(&fm->cur, ")");
             put_block(fm, indent, l->count->loc.end, l->loc.end - 1, NULL, 0,
                       l->body, l->nbody, true);
             return;
         }
         for (size_t i = 0; i < e->nlayers; i++) {
             if (i)
-                sb_str(&fm->cur, "  ");
+                nnx_buf_puts(&fm->cur, "  ");
             size_t start = column(fm);
             put_layer_inline(fm, e->layers[i]);
             if (e->cols && i + 1 < e->nlayers && column(fm) - start < e->cols[i])
@@ -578,7 +550,7 @@ static void put_elem(fmt *fm, const elem *e, size_t indent, size_t key)
     if (e->kind == EL_STMT) {
         const nnx_stmt *s = e->stmt;
         if (s->kind == NNX_S_SEARCH) {
-            sb_str(&fm->cur, "search ");
+            nnx_buf_puts(&fm->cur, "search ");
             put_flat(fm, s->search_kind);
             put_block(fm, indent, s->search_kind->loc.end, s->loc.end - 1,
                       s->body, s->nbody, NULL, 0, false);
@@ -592,7 +564,7 @@ static void put_elem(fmt *fm, const elem *e, size_t indent, size_t key)
         }
         size_t pad = key > e->key ? key - e->key : 0;
         sb_spaces(&fm->cur, pad);
-        sb_str(&fm->cur, s->kind == NNX_S_SET ? " = " : s->kind == NNX_S_APPEND ? " += " : " in ");
+        nnx_buf_puts(&fm->cur, s->kind == NNX_S_SET ? " = " : s->kind == NNX_S_APPEND ? " += " : " in ");
         put_expr(fm, s->value, 0);
         end_line(fm);
         return;
@@ -600,51 +572,51 @@ static void put_elem(fmt *fm, const elem *e, size_t indent, size_t key)
     const nnx_item *it = e->item;
     switch (it->kind) {
     case NNX_I_IMPORT:
-        sb_str(&fm->cur, "import ");
+        nnx_buf_puts(&fm->cur, "import ");
         flat_string(&fm->cur, it->import_path);
         end_line(fm);
         return;
     case NNX_I_LET:
-        sb_str(&fm->cur, "let ");
-        sb_str(&fm->cur, it->name);
+        nnx_buf_puts(&fm->cur, "let ");
+        nnx_buf_puts(&fm->cur, it->name);
         sb_spaces(&fm->cur, key > e->key ? key - e->key : 0);
-        sb_str(&fm->cur, " = ");
+        nnx_buf_puts(&fm->cur, " = ");
         put_expr(fm, it->value, 0);
         end_line(fm);
         return;
     case NNX_I_DATA:
-        sb_str(&fm->cur, "data ");
-        sb_str(&fm->cur, it->name);
+        nnx_buf_puts(&fm->cur, "data ");
+        nnx_buf_puts(&fm->cur, it->name);
         put_block(fm, indent, it->name_loc.end, it->loc.end - 1, it->body, it->nbody, NULL, 0, false);
         return;
     case NNX_I_NETWORK: {
-        sb_str(&fm->cur, "network ");
-        sb_str(&fm->cur, it->name);
+        nnx_buf_puts(&fm->cur, "network ");
+        nnx_buf_puts(&fm->cur, it->name);
         uint32_t from = it->name_loc.end;
         if (it->nparams) {
-            sb_str(&fm->cur, "(");
+            nnx_buf_puts(&fm->cur, "(");
             for (size_t i = 0; i < it->nparams; i++) {
                 const nnx_param *p = &it->params[i];
-                sb_str(&fm->cur, i ? ", " : "");
-                sb_str(&fm->cur, p->name);
+                nnx_buf_puts(&fm->cur, i ? ", " : "");
+                nnx_buf_puts(&fm->cur, p->name);
                 from = p->loc.end;
                 if (p->deflt) {
-                    sb_str(&fm->cur, " = ");
+                    nnx_buf_puts(&fm->cur, " = ");
                     put_flat(fm, p->deflt);
                     from = p->deflt->loc.end;
                 }
             }
-            sb_str(&fm->cur, ")");
+            nnx_buf_puts(&fm->cur, ")");
         }
         put_block(fm, indent, from, it->loc.end - 1, NULL, 0, it->layers, it->nlayers, true);
         return;
     }
     case NNX_I_EXPERIMENT:
-        sb_str(&fm->cur, "experiment ");
-        sb_str(&fm->cur, it->name);
+        nnx_buf_puts(&fm->cur, "experiment ");
+        nnx_buf_puts(&fm->cur, it->name);
         if (it->extends) {
-            sb_str(&fm->cur, " extends ");
-            sb_str(&fm->cur, it->extends);
+            nnx_buf_puts(&fm->cur, " extends ");
+            nnx_buf_puts(&fm->cur, it->extends);
         }
         put_block(fm, indent, it->extends ? it->extends_loc.end : it->name_loc.end,
                   it->loc.end - 1, it->body, it->nbody, NULL, 0, false);
@@ -775,18 +747,18 @@ static void put_block(fmt *fm, size_t indent, uint32_t from, uint32_t to,
     size_t k = first_comment_from(fm, from);
     bool comments = k < fm->file->ncomments && comment(fm, k)->loc.begin < to;
     if (!comments && nbody == 0 && nlayers == 0) {
-        sb_str(&fm->cur, " {}");
+        nnx_buf_puts(&fm->cur, " {}");
         end_line(fm);
         return;
     }
-    sb_str(&fm->cur, " {");
+    nnx_buf_puts(&fm->cur, " {");
     end_line(fm);
     if (is_layers)
         put_layers(fm, layers, nlayers, indent + INDENT, from, to);
     else
         put_stmts(fm, body, nbody, indent + INDENT, from, to);
     begin_line(fm, indent);
-    sb_str(&fm->cur, "}");
+    nnx_buf_puts(&fm->cur, "}");
     end_line(fm);
 }
 
@@ -934,7 +906,7 @@ static void put_seq(fmt *fm, const elem *els, size_t n, size_t indent,
 /* Join the lines, lining up trailing comments on consecutive lines. */
 static char *join_lines(fmt *fm)
 {
-    sbuf out = {0};
+    nnx_buf out = {0};
     for (size_t i = 0; i < fm->nlines;) {
         size_t j = i, col = 0;
         if (fm->lines[i].comment) {
@@ -949,15 +921,15 @@ static char *join_lines(fmt *fm)
         for (; i < j; i++) {
             const out_line *l = &fm->lines[i];
             size_t len = strlen(l->text);
-            sb_put(&out, l->text, len);
+            nnx_buf_put(&out, l->text, len);
             if (l->comment) {
                 sb_spaces(&out, col - width_of(l->text, len) + 2);
-                sb_str(&out, l->comment);
+                nnx_buf_puts(&out, l->comment);
             }
-            sb_put(&out, "\n", 1);
+            nnx_buf_put(&out, "\n", 1);
         }
     }
-    sb_put(&out, "", 0);
+    nnx_buf_put(&out, "", 0);
     if (out.oom) {
         free(out.s);
         return NULL;

@@ -244,21 +244,12 @@ static int load_hooks(lua_State *L)
     return 0;
 }
 
-static char *copy_string(const char *s)
-{
-    size_t len = strlen(s) + 1;
-    char *c = malloc(len);
-    if (c)
-        memcpy(c, s, len);
-    return c;
-}
-
 /* The directory part of a path ("." when it has none). */
 static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
-        return copy_string(".");
+        return strdup(".");
     size_t len = slash == path ? 1 : (size_t)(slash - path);
     char *d = malloc(len + 1);
     if (d) {
@@ -286,9 +277,9 @@ nnx_lua_host *nnx_lua_open(const char *hooks_path, const char *stdlib_dir,
     h->budget = o.instructions ? o.instructions : NNX_LUA_DEFAULT_INSTRUCTIONS;
     h->print = o.print;
     h->print_ctx = o.print_ctx;
-    h->hooks_path = copy_string(hooks_path);
+    h->hooks_path = strdup(hooks_path);
     h->hooks_dir = dir_of(hooks_path);
-    h->stdlib_dir = stdlib_dir ? copy_string(stdlib_dir) : NULL;
+    h->stdlib_dir = stdlib_dir ? strdup(stdlib_dir) : NULL;
     if (!h->hooks_path || !h->hooks_dir || (stdlib_dir && !h->stdlib_dir)) {
         nnx_lua_close(h);
         luahost_fail(err, "out of memory opening %s", hooks_path);

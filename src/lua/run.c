@@ -109,6 +109,15 @@ static const char *log_name_problem(const char *name, size_t len)
         if (c == ',' || c == '"')
             return "contains a comma or a quote";
     }
+    /* nnx writes these columns itself; a logged value would overwrite them */
+    static const char *const own[] = { "epoch", "lr", "seconds" };
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (!strcmp(name, own[i]))
+            return "is a metrics.csv column nnx writes itself; choose another name";
+    static const char *const splits[] = { "train.", "valid.", "test." };
+    for (size_t i = 0; i < sizeof splits / sizeof splits[0]; i++)
+        if (!strncmp(name, splits[i], strlen(splits[i])))
+            return "starts with a split name, as nnx's own metric columns do; choose another name";
     return NULL;
 }
 

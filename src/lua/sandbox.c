@@ -21,6 +21,16 @@ static int refuse_file_access(lua_State *L)
                       lua_tostring(L, lua_upvalueindex(1)));
 }
 
+/* The end of a wrapper whose check passed: call the function it wraps
+ * (upvalue 1) with the wrapper's arguments; return its one result. */
+static int call_original(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 /* load(chunk [, chunkname [, mode [, env]]]) with mode forced to text. */
 static int sandbox_load(lua_State *L)
 {
@@ -57,10 +67,7 @@ static int sandbox_setmetatable(lua_State *L)
             return luaL_error(L, "setmetatable: __gc finalizers are not allowed in nnx hooks");
         lua_pop(L, 1);
     }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
-    return 1;
+    return call_original(L);
 }
 
 /* The message handler xpcall really installs: the script's own handler,
@@ -72,10 +79,7 @@ static int guarded_handler(lua_State *L)
     nnx_lua_host *h = luahost_of(L);
     if (h->budget_out || h->mem_over)
         return 1;
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
-    return 1;
+    return call_original(L);
 }
 
 /* xpcall(f, msgh, ...) with msgh guarded as above. */
@@ -237,10 +241,7 @@ static int sandbox_rep(lua_State *L)
             return luaL_error(L, "string.rep: a result of %f bytes exceeds the memory "
                               "cap of %I bytes", total, (lua_Integer)h->mem_cap);
     }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
-    return 1;
+    return call_original(L);
 }
 
 /* table.move(a1, f, e, t [, a2]) refusing more elements than the instruction
@@ -255,10 +256,7 @@ static int sandbox_move(lua_State *L)
                           "once (the instruction budget, %I)",
                           (lua_Integer)((lua_Unsigned)e - (lua_Unsigned)f + 1),
                           (lua_Integer)h->budget);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
-    return 1;
+    return call_original(L);
 }
 
 static void set_closure(lua_State *L, int table, const char *name, lua_CFunction fn,

@@ -1,53 +1,9 @@
 /* csv_table.c — read a CSV file with a header row into a column-major table of cells and numbers. */
-#include <errno.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nnx/rundir.h"
-
-char *nnx_out_read_file(const char *path, size_t *len, nnx_rt_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        nnx_rt_fail(err, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n + 1 >= cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (!buf) {
-        nnx_rt_fail(err, "%s: out of memory", path);
-        return NULL;
-    }
-    if (bad) {
-        free(buf);
-        nnx_rt_fail(err, "%s: read error", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
-}
 
 /* A growing list of strings: the cells of the file in row-major order. */
 typedef struct strlist {
@@ -263,7 +219,7 @@ int nnx_table_read(const char *path, nnx_table *t, nnx_rt_error *err)
 {
     memset(t, 0, sizeof *t);
     size_t len;
-    char *text = nnx_out_read_file(path, &len, err);
+    char *text = nnx_file_read(path, 0, &len, err);
     if (!text)
         return -1;
     int rc = nnx_table_parse(text, len, path, t, err);

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "nnx/json.h"
+#include "nnx/rt/file.h"
+#include "out/utf8.h"
 
 /* ---- writer ---------------------------------------------------------- */
 
@@ -296,6 +298,16 @@ void nnx_json_writer_free(nnx_json_writer *w)
     w->len = w->cap = 0;
 }
 
+int nnx_json_writer_save(nnx_json_writer *w, const char *path, int flags, nnx_rt_error *err)
+{
+    int rc = nnx_json_writer_finish(w, err);
+    if (rc == 0)
+        rc = w->buf ? nnx_file_write(path, w->buf, strlen(w->buf), flags, err)
+                    : nnx_rt_fail(err, "out of memory");
+    nnx_json_writer_free(w);
+    return rc;
+}
+
 /* ---- reader ---------------------------------------------------------- */
 
 typedef struct parser {
@@ -393,27 +405,6 @@ static bool read_hex4(parser *p, unsigned *out)
     return true;
 }
 
-static size_t put_utf8(char *out, unsigned cp)
-{
-    if (cp < 0x80) { out[0] = (char)cp; return 1; }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* A string at pos (which is on the opening quote) into a new buffer. */
 static char *parse_string(parser *p)
 {
@@ -493,7 +484,7 @@ static char *parse_string(parser *p)
                 free(out);
                 return NULL;
             }
-            n += put_utf8(out + n, cp);
+            n += nnx_utf8_put(out + n, cp);
             break;
         }
         default:

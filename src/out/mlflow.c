@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "nnx/mlflow.h"
+#include "nnx/rt/file.h"
+#include "out/utf8.h"
 
 #define PATH_CAP 4096
 #define KEY_MAX 250  /* MLflow's MAX_ENTITY_KEY_LENGTH */
@@ -43,40 +45,27 @@ static int path_fmt(char *out, nnx_rt_error *err, const char *fmt, ...)
     return 0;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static int is_dir(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* mkdir -p: every missing component of path. */
+/* Put "mlflow: " before the message a runtime file function left in err. */
+static int mlflow_said(nnx_rt_error *err)
+{
+    if (err) {
+        char msg[sizeof err->msg];
+        memcpy(msg, err->msg, sizeof msg);
+        nnx_rt_fail(err, "mlflow: %s", msg);
+    }
+    return -1;
+}
+
+/* mkdir -p, the error said as MLflow's. */
 static int make_dirs(const char *path, nnx_rt_error *err)
 {
-    char buf[PATH_CAP];
-    if (path_fmt(buf, err, "%s", path))
-        return -1;
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && (errno != EEXIST || !is_dir(buf)))
-            return nnx_rt_fail(err, "mlflow: cannot create directory %s: %s",
-                               buf, errno == EEXIST ? "a file is in the way"
-                                                    : strerror(errno));
-        *p = c;
-        if (c == '\0')
-            return 0;
-    }
+    return nnx_mkdirs(path, err) < 0 ? mlflow_said(err) : 0;
 }
 
 /* Make the directories leading to the file `path`. */
@@ -106,35 +95,33 @@ static int write_all(int fd, const char *data, size_t n)
     return 0;
 }
 
-/* Write `path` whole: a temporary file in `tmp_dir` (same file system, a
- * directory MLflow does not list as data), then rename over path. */
+/* A temporary file for `path` in `tmp_dir` (same file system, a directory
+ * MLflow does not list as data), readable by all like MLflow's own files. */
+static int begin_file(nnx_file_out *out, const char *tmp_dir, const char *path,
+                      nnx_rt_error *err)
+{
+    char base[PATH_CAP];
+    if (path_fmt(base, err, "%s/.nnx", tmp_dir) || make_parent_dirs(path, err))
+        return -1;
+    if (nnx_file_begin(out, path, base, NNX_FILE_UNIQUE, err) < 0)
+        return mlflow_said(err);
+    if (fchmod(fileno(out->f), 0644) != 0) {
+        int e = errno;
+        nnx_file_abort(out);
+        return nnx_rt_fail(err, "mlflow: cannot write %s: %s", path, strerror(e));
+    }
+    return 0;
+}
+
+/* Write `path` whole: a temporary file in `tmp_dir`, then rename over path. */
 static int write_atomic(const char *tmp_dir, const char *path,
                         const char *data, size_t n, nnx_rt_error *err)
 {
-    char tmp[PATH_CAP];
-    if (path_fmt(tmp, err, "%s/.nnx-tmp-XXXXXX", tmp_dir)
-        || make_parent_dirs(path, err))
+    nnx_file_out out;
+    if (begin_file(&out, tmp_dir, path, err) < 0)
         return -1;
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return nnx_rt_fail(err, "mlflow: cannot write in %s: %s", tmp_dir,
-                           strerror(errno));
-    int bad = write_all(fd, data, n) != 0 || fchmod(fd, 0644) != 0;
-    int saved = errno;
-    if (close(fd) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
-    if (!bad && rename(tmp, path) != 0) {
-        bad = 1;
-        saved = errno;
-    }
-    if (bad) {
-        unlink(tmp);
-        return nnx_rt_fail(err, "mlflow: cannot write %s: %s", path,
-                           strerror(saved));
-    }
-    return 0;
+    fwrite(data, 1, n, out.f);
+    return nnx_file_commit(&out, err) < 0 ? mlflow_said(err) : 0;
 }
 
 /* The whole small file in out[cap] (NUL-terminated); -1 if it cannot be read
@@ -272,31 +259,6 @@ static void yaml_field(text *t, const char *key, const char *value)
     text_add(t, "\n");
 }
 
-/* Append the UTF-8 bytes of code point cp. */
-static size_t utf8_put(char *out, unsigned long cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* Decode the scalar in v (already joined into one line) into out[cap]. */
 static void yaml_unquote(const char *v, char *out, size_t cap)
 {
@@ -324,7 +286,7 @@ static void yaml_unquote(const char *v, char *out, size_t cap)
                 char hex[9] = {0};
                 for (int i = 0; i < digits && isxdigit((unsigned char)v[1]); i++)
                     hex[i] = *++v;
-                o += utf8_put(out + o, strtoul(hex, NULL, 16));
+                o += nnx_utf8_put(out + o, strtoul(hex, NULL, 16));
             } else if (hit) {
                 out[o++] = to[hit - from];
             } else {
@@ -909,8 +871,8 @@ nnx_mlflow_run *nnx_mlflow_start(const nnx_mlflow_start_opts *opts,
         return NULL;
     }
     run->start_ms = opts->start_ms;
-    run->run_name = dup_str(opts->run_name);
-    run->user = dup_str(opts->user && *opts->user ? opts->user : "unknown");
+    run->run_name = strdup(opts->run_name);
+    run->user = strdup(opts->user && *opts->user ? opts->user : "unknown");
     char *location = malloc(3 * PATH_CAP);
     if (!run->run_name || !run->user || !location) {
         nnx_rt_fail(err, "mlflow: out of memory");
@@ -964,52 +926,31 @@ int nnx_mlflow_end(nnx_mlflow_run *run, nnx_mlflow_status status,
 static int copy_file(const nnx_mlflow_run *run, const char *from,
                      const char *to, nnx_rt_error *err)
 {
-    char tmp[PATH_CAP];
-    if (path_fmt(tmp, err, "%s/.nnx-tmp-XXXXXX", run->run_dir)
-        || make_parent_dirs(to, err))
+    nnx_file_out out;
+    if (begin_file(&out, run->run_dir, to, err) < 0)
         return -1;
     int in = open(from, O_RDONLY);
-    if (in < 0)
-        return nnx_rt_fail(err, "mlflow: cannot read %s: %s", from,
-                           strerror(errno));
-    int out = mkstemp(tmp);
-    if (out < 0) {
+    if (in < 0) {
         int saved = errno;
-        close(in);
-        return nnx_rt_fail(err, "mlflow: cannot write in %s: %s",
-                           run->run_dir, strerror(saved));
+        nnx_file_abort(&out);
+        return nnx_rt_fail(err, "mlflow: cannot read %s: %s", from, strerror(saved));
     }
     char buf[65536];
     ssize_t n;
-    int bad = 0, saved = 0;
     while ((n = read(in, buf, sizeof buf)) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 || write_all(out, buf, (size_t)n) != 0) {
-            bad = 1;
-            saved = errno;
-            break;
+        if (n < 0) {
+            int saved = errno;
+            close(in);
+            nnx_file_abort(&out);
+            return nnx_rt_fail(err, "mlflow: cannot copy %s to %s: %s", from, to,
+                               strerror(saved));
         }
+        fwrite(buf, 1, (size_t)n, out.f);
     }
     close(in);
-    if (fchmod(out, 0644) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
-    if (close(out) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
-    if (!bad && rename(tmp, to) != 0) {
-        bad = 1;
-        saved = errno;
-    }
-    if (bad) {
-        unlink(tmp);
-        return nnx_rt_fail(err, "mlflow: cannot copy %s to %s: %s", from, to,
-                           strerror(saved));
-    }
-    return 0;
+    return nnx_file_commit(&out, err) < 0 ? mlflow_said(err) : 0;
 }
 
 /* Copy the regular files under from/ into to/, skipping the directory whose

@@ -23,15 +23,6 @@ static char *path_join(const char *dir, const char *name)
     return p;
 }
 
-static char *copy_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 static bool is_file(const char *path)
 {
     struct stat st;
@@ -89,10 +80,29 @@ static int check_counter(const nnx_table *t, const char *name, bool required, co
     return 0;
 }
 
+/* A run's metrics.csv or steps.csv.  A run killed while writing a row (kill -9,
+ * a crash) leaves a last line without its newline: that unfinished row is left out. */
+static int read_run_table(const char *path, nnx_table *t, nnx_rt_error *err)
+{
+    memset(t, 0, sizeof *t);
+    size_t len;
+    char *text = nnx_file_read(path, 0, &len, err);
+    if (!text)
+        return -1;
+    size_t end = len;
+    while (end && text[end - 1] != '\n')
+        end--;
+    if (end)                            /* keep the header and every whole row */
+        len = end;
+    int rc = nnx_table_parse(text, len, path, t, err);
+    free(text);
+    return rc;
+}
+
 static nnx_json *read_summary(const char *path, nnx_rt_error *err)
 {
     size_t len;
-    char *text = nnx_out_read_file(path, &len, err);
+    char *text = nnx_file_read(path, 0, &len, err);
     if (!text)
         return NULL;
     nnx_json_error jerr;
@@ -129,7 +139,7 @@ int nnx_run_read(const char *dir, bool need_metrics, nnx_run *run, nnx_rt_error 
     run->status = "unknown";
     run->select_metric = "valid.loss";
     run->chance_loss = NAN;
-    run->path = copy_string(dir);
+    run->path = strdup(dir);
     if (!run->path)
         return nnx_rt_fail(err, "out of memory");
     if (!is_dir(dir)) {
@@ -143,7 +153,7 @@ int nnx_run_read(const char *dir, bool need_metrics, nnx_run *run, nnx_rt_error 
         goto fail;
     }
     if (is_file(p)) {
-        int rc = nnx_table_read(p, &run->metrics, err);
+        int rc = read_run_table(p, &run->metrics, err);
         if (!rc)
             rc = check_numeric(&run->metrics, p, err);
         if (!rc)
@@ -169,7 +179,7 @@ int nnx_run_read(const char *dir, bool need_metrics, nnx_run *run, nnx_rt_error 
         goto fail;
     }
     if (is_file(p)) {
-        int rc = nnx_table_read(p, &run->steps, err);
+        int rc = read_run_table(p, &run->steps, err);
         if (!rc)
             rc = check_numeric(&run->steps, p, err);
         if (!rc)
@@ -282,7 +292,7 @@ static int alloc_children(nnx_rundir *d, size_t n, nnx_rt_error *err)
 static int read_child(nnx_rundir *d, size_t i, const char *sub, const char *name,
                       nnx_rt_error *err)
 {
-    d->child_names[i] = copy_string(name);
+    d->child_names[i] = strdup(name);
     if (!d->child_names[i])
         return nnx_rt_fail(err, "out of memory");
     nnx_rt_error child_err = { { 0 } };
@@ -298,7 +308,7 @@ static int read_child(nnx_rundir *d, size_t i, const char *sub, const char *name
         free(dir);
     }
     if (child_err.msg[0]) {
-        d->child_errors[i] = copy_string(child_err.msg);
+        d->child_errors[i] = strdup(child_err.msg);
         if (!d->child_errors[i])
             return nnx_rt_fail(err, "out of memory");
     }
@@ -396,7 +406,7 @@ static int read_ensemble(nnx_rundir *d, nnx_rt_error *err)
             }
             names = more;
         }
-        names[n] = copy_string(e->d_name);
+        names[n] = strdup(e->d_name);
         if (!names[n]) {
             rc = nnx_rt_fail(err, "out of memory");
             break;
@@ -423,7 +433,7 @@ int nnx_rundir_read(const char *path, nnx_rundir *d, nnx_rt_error *err)
 {
     memset(d, 0, sizeof *d);
     d->status_col = d->epoch_col = d->metric_col = -1;
-    d->path = copy_string(path);
+    d->path = strdup(path);
     if (!d->path)
         return nnx_rt_fail(err, "out of memory");
     if (!is_dir(path)) {

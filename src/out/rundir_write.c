@@ -9,47 +9,10 @@
 
 #include "nnx/json.h"
 #include "nnx/rundir.h"
+#include "nnx/rt/file.h"
 #include "out/rundir_write.h"
 
 #define NNX_VERSION_STRING "0.1.0"
-
-char *nnx_path_join(const char *dir, const char *name)
-{
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + b + 2);
-    if (!p)
-        return NULL;
-    memcpy(p, dir, a);
-    p[a] = '/';
-    memcpy(p + a + 1, name, b + 1);
-    return p;
-}
-
-int nnx_mkdirs(const char *path, nnx_rt_error *err)
-{
-    size_t n = strlen(path);
-    char *p = malloc(n + 1);
-    if (!p)
-        return nnx_rt_fail(err, "out of memory");
-    memcpy(p, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != '\0')
-            continue;
-        char c = p[i];
-        p[i] = '\0';
-        if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-            int e = errno;
-            nnx_rt_fail(err, "%s: cannot make the directory: %s", p, strerror(e));
-            free(p);
-            return -1;
-        }
-        p[i] = c;
-    }
-    struct stat st;
-    int ok = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-    free(p);
-    return ok ? 0 : nnx_rt_fail(err, "%s: not a directory", path);
-}
 
 int nnx_rundir_create(const char *out_dir, const char *name, char **path, nnx_rt_error *err)
 {
@@ -83,35 +46,6 @@ int nnx_rundir_create(const char *out_dir, const char *name, char **path, nnx_rt
     }
     free(p);
     return nnx_rt_fail(err, "%s: no free run directory name for '%s'", out_dir, name);
-}
-
-int nnx_write_atomic(const char *path, const void *data, size_t len, nnx_rt_error *err)
-{
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 5);
-    if (!tmp)
-        return nnx_rt_fail(err, "out of memory");
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp", 5);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        int e = errno;
-        nnx_rt_fail(err, "%s: cannot write: %s", tmp, strerror(e));
-        free(tmp);
-        return -1;
-    }
-    bool ok = fwrite(data, 1, len, f) == len;
-    ok = (fflush(f) == 0) && ok;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) < 0) {
-        int e = errno;
-        nnx_rt_fail(err, "%s: cannot write: %s", path, strerror(e));
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
-    return 0;
 }
 
 void nnx_csv_put_number(FILE *f, double v)
@@ -195,7 +129,7 @@ static int rewrite_whole(nnx_metrics_log *l, nnx_rt_error *err)
     if (l->file)
         fclose(l->file);
     l->file = NULL;
-    int rc = nnx_write_atomic(l->path, text, len, err);
+    int rc = nnx_file_write(l->path, text, len, 0, err);
     free(text);
     if (rc < 0)
         return -1;
@@ -423,18 +357,19 @@ int nnx_summary_write(const char *dir, const nnx_summary_info *info, const nnx_r
     nnx_json_end_object(&w);
     if (!isnan(info->chance_loss))
         nnx_json_key_number(&w, "chance_loss", info->chance_loss);
+    if (info->class_names) {
+        nnx_json_key(&w, "class_names");
+        nnx_json_begin_array(&w);
+        for (size_t c = 0; c < info->nclasses; c++)
+            nnx_json_string(&w, info->class_names[c]);
+        nnx_json_end_array(&w);
+    }
     nnx_json_key(&w, "diagnosis");
     nnx_findings_write_json(&r->diagnosis, &w);
     nnx_json_end_object(&w);
-    if (nnx_json_writer_finish(&w, err) < 0) {
-        nnx_json_writer_free(&w);
-        return -1;
-    }
-    char *text = nnx_json_writer_take(&w);
     char *path = nnx_path_join(dir, "summary.json");
-    int rc = text && path ? nnx_write_atomic(path, text, strlen(text), err)
-                          : nnx_rt_fail(err, "out of memory");
-    free(text);
+    int rc = path ? nnx_json_writer_save(&w, path, 0, err) : nnx_rt_fail(err, "out of memory");
+    nnx_json_writer_free(&w);
     free(path);
     return rc;
 }

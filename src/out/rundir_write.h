@@ -1,8 +1,9 @@
 /* rundir_write.h — writing a run directory: the directory, whole files atomically, metrics.csv, summary.json.
  *
  * docs/run-directory.md describes the files.  Whole files are written to
- * PATH.tmp and renamed over PATH; metrics.csv is appended and flushed one
- * row at a time (rewritten whole, atomically, when a column is added).
+ * PATH.tmp and renamed over PATH (nnx_file_write in nnx/rt/file.h);
+ * metrics.csv is appended and flushed one row at a time (rewritten whole,
+ * atomically, when a column is added).
  *
  * Ownership: an nnx_metrics_log owns its path, FILE, column names and the
  * rows it keeps (for a rewrite); nnx_metrics_log_close frees them.
@@ -18,20 +19,12 @@
 #include "nnx/exp.h"
 #include "nnx/run.h"
 #include "nnx/rt/error.h"
-
-/* mkdir -p. */
-int nnx_mkdirs(const char *path, nnx_rt_error *err);
+#include "nnx/rt/file.h"
 
 /* Make out_dir (with parents) and a new directory <out_dir>/<name>-<6 hex>
  * in it, the hex from the time and the process id (retried on a clash).
  * *path receives the new directory (the caller frees it). */
 int nnx_rundir_create(const char *out_dir, const char *name, char **path, nnx_rt_error *err);
-
-/* dir + "/" + name, or NULL when out of memory (the caller frees). */
-char *nnx_path_join(const char *dir, const char *name);
-
-/* Write len bytes to PATH.tmp, flush, and rename it over path. */
-int nnx_write_atomic(const char *path, const void *data, size_t len, nnx_rt_error *err);
 
 /* The SHA-256 of a file as 64 lowercase hex digits. */
 int nnx_sha256_file(const char *path, char hex[65], nnx_rt_error *err);
@@ -80,6 +73,8 @@ typedef struct nnx_summary_info {
     const nnx_exp_param *params;
     size_t      nparams;
     double      chance_loss;    /* NaN: not written */
+    char *const *class_names;   /* the label of each class, or NULL (labels are 0..k-1) */
+    size_t      nclasses;
 } nnx_summary_info;
 
 /* summary.json of a run, written atomically to dir/summary.json. */

@@ -1,9 +1,9 @@
 /* sha256.c — SHA-256 (FIPS 180-4) of a buffer or a file, for summary.json's source_sha256. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nnx/rt/file.h"
 #include "out/rundir_write.h"
 
 static const uint32_t K[64] = {
@@ -68,35 +68,10 @@ void nnx_sha256(const void *data, size_t len, uint8_t out[32])
 int nnx_sha256_file(const char *path, char hex[65], nnx_rt_error *err)
 {
     hex[0] = '\0';
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        return nnx_rt_fail(err, "%s: cannot open: %s", path, strerror(e));
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? 2 * cap : 65536;
-            char *b = realloc(buf, cap);
-            if (!b) {
-                free(buf);
-                fclose(f);
-                return nnx_rt_fail(err, "%s: out of memory", path);
-            }
-            buf = b;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return nnx_rt_fail(err, "%s: read error", path);
-    }
+    size_t len;
+    char *buf = nnx_file_read(path, 0, &len, err);
+    if (!buf)
+        return -1;
     uint8_t d[32];
     nnx_sha256(buf, len, d);
     free(buf);

@@ -8,14 +8,13 @@
  *   u64 nparams nstate  f32 params[nparams]  f32 state[nstate]
  *   u32 crc32 of every byte before it
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "nnx/rt/checkpoint.h"
+#include "nnx/rt/file.h"
 #include "rt/layer.h"
 
 static const char MAGIC[8] = {'N', 'N', 'X', 'C', 'K', 'P', 'T', '1'};
@@ -125,33 +124,7 @@ int nnx_net_save(const nnx_net *net, const char *path, nnx_rt_error *err)
         putf(&b, net->state[i]);
     put32(&b, (uint32_t)crc32_z(0L, b.p, b.at));
 
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    if (!tmp) {
-        free(b.p);
-        return nnx_rt_fail(err, "%s: out of memory", path);
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    int rc = 0;
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        rc = nnx_rt_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
-    } else {
-        bool good = fwrite(b.p, 1, b.at, f) == b.at && fflush(f) == 0 && fsync(fileno(f)) == 0;
-        int saved = errno;
-        if (fclose(f) != 0 && good) {
-            good = false;
-            saved = errno;
-        }
-        if (!good)
-            rc = nnx_rt_fail(err, "%s: write failed: %s", tmp, strerror(saved));
-        else if (rename(tmp, path) != 0)
-            rc = nnx_rt_fail(err, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-        if (rc)
-            remove(tmp);
-    }
-    free(tmp);
+    int rc = nnx_file_write(path, b.p, b.at, NNX_FILE_SYNC, err);
     free(b.p);
     return rc;
 }
@@ -215,45 +188,13 @@ static int match_layer(rbuf *b, int i, const nnx_layer_info *I, const char *path
     return 0;
 }
 
-/* Whole file into memory; -1 with the reason on failure. */
-static int slurp(const char *path, unsigned char **out, size_t *len, nnx_rt_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return nnx_rt_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *p = malloc(cap);
-    while (p) {
-        n += fread(p + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        unsigned char *grown = realloc(p, cap * 2);
-        if (!grown) {
-            free(p);
-            p = NULL;
-            break;
-        }
-        p = grown;
-        cap *= 2;
-    }
-    bool bad = !p || ferror(f);
-    fclose(f);
-    if (bad) {
-        free(p);
-        return nnx_rt_fail(err, "%s: cannot read%s", path, p ? "" : ": out of memory");
-    }
-    *out = p;
-    *len = n;
-    return 0;
-}
-
 int nnx_net_load(nnx_net *net, const char *path, nnx_rt_error *err)
 {
     if (!net || !net->compiled)
         return nnx_rt_fail(err, "%s: load into a compiled network", path);
-    unsigned char *data = NULL;
     size_t len = 0;
-    if (slurp(path, &data, &len, err))
+    unsigned char *data = (unsigned char *)nnx_file_read(path, 0, &len, err);
+    if (!data)
         return -1;
     rbuf b = {.p = data, .len = len};
     int rc = 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nnx/rt/data.h"
+#include "nnx/rt/file.h"
 
 void nnx_csv_opts_default(nnx_csv_opts *o)
 {
@@ -37,37 +38,10 @@ static void table_free(csv_table *t)
 
 static int read_file(csv_table *t, nnx_rt_error *err)
 {
-    errno = 0;
-    FILE *f = fopen(t->path, "rb");
-    if (!f)
-        return nnx_rt_fail(err, "%s: cannot open: %s", t->path, strerror(errno));
-    size_t len = 0, cap = 1 << 16;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (cap - len < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t r = fread(buf + len, 1, cap - len - 1, f);
-        len += r;
-        if (r == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
+    size_t len;
+    char *buf = nnx_file_read(t->path, 0, &len, err);
     if (!buf)
-        return nnx_rt_fail(err, "%s: out of memory reading the file", t->path);
-    if (bad) {
-        free(buf);
-        return nnx_rt_fail(err, "%s: read error", t->path);
-    }
-    buf[len] = '\0';
+        return -1;
     if (memchr(buf, '\0', len)) {
         free(buf);
         return nnx_rt_fail(err, "%s: not a text file (contains a NUL byte)", t->path);

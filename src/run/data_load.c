@@ -1,4 +1,5 @@
 /* data_load.c — an experiment's data spec made real: load each source, cut the splits, normalise. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,68 @@ static int classes_to_real(nnx_dataset *ds, nnx_rt_error *err)
     return 0;
 }
 
+/* csv(..., classes = [a, b, ...]): keep the rows labelled a, b, ..., which become
+ * classes 0, 1, ... (as idx(..., classes) does); class_names records a, b, ... */
+static int keep_csv_classes(nnx_dataset *ds, const nnx_exp_source *s, nnx_rt_error *err)
+{
+    if (ds->kind != NNX_TARGET_CLASS)
+        return nnx_rt_fail(err, "%s: classes = [...] needs class labels, not regression targets",
+                           s->path);
+    int32_t *cls = malloc((size_t)(ds->classes > 0 ? ds->classes : 1) * sizeof *cls);
+    int32_t *rows = malloc((size_t)(ds->n > 0 ? ds->n : 1) * sizeof *rows);
+    int rc = cls && rows ? 0 : nnx_rt_fail(err, "%s: out of memory", s->path);
+    for (int32_t c = 0; rc == 0 && c < ds->classes; c++) {  /* class c → its place in keep, or -1 */
+        cls[c] = -1;
+        char *end = NULL;
+        double label = ds->class_names ? strtod(ds->class_names[c], &end) : c;
+        if (ds->class_names && *end)
+            rc = nnx_rt_fail(err, "%s: classes = [...] lists numbers, but the label column holds "
+                             "text ('%s')", s->path, ds->class_names[c]);
+        for (size_t k = 0; rc == 0 && k < s->nkeep; k++)
+            if (label == s->keep[k])
+                cls[c] = (int32_t)k;
+    }
+    int32_t m = 0;
+    for (size_t k = 0; rc == 0 && k < s->nkeep; k++) {
+        bool seen = false;
+        for (int32_t c = 0; c < ds->classes; c++)
+            seen |= cls[c] == (int32_t)k;
+        if (!seen)
+            rc = nnx_rt_fail(err, "%s: class %d does not occur in the label column", s->path,
+                             (int)s->keep[k]);
+    }
+    for (int32_t i = 0; rc == 0 && i < ds->n; i++)
+        if (cls[ds->y[i]] >= 0)
+            rows[m++] = i;
+    nnx_dataset kept;
+    if (rc == 0 && nnx_dataset_subset(ds, rows, m, &kept, err) < 0)
+        rc = -1;
+    if (rc == 0) {
+        for (int32_t i = 0; i < m; i++)
+            kept.y[i] = cls[kept.y[i]];
+        if (kept.class_names)
+            for (int32_t c = 0; c < kept.classes; c++)
+                free(kept.class_names[c]);
+        free(kept.class_names);
+        kept.classes = (int32_t)s->nkeep;
+        kept.class_names = calloc(s->nkeep, sizeof *kept.class_names);
+        for (size_t k = 0; kept.class_names && k < s->nkeep; k++) {
+            char buf[24];
+            snprintf(buf, sizeof buf, "%d", (int)s->keep[k]);
+            kept.class_names[k] = strdup(buf);
+            if (!kept.class_names[k])
+                rc = nnx_rt_fail(err, "%s: out of memory", s->path);
+        }
+        if (!kept.class_names)
+            rc = nnx_rt_fail(err, "%s: out of memory", s->path);
+        nnx_dataset_free(ds);
+        *ds = kept;
+    }
+    free(cls);
+    free(rows);
+    return rc;
+}
+
 static int load_source(const nnx_exp_source *s, bool real, nnx_dataset *out, nnx_rt_error *err)
 {
     int32_t keep[256];
@@ -55,9 +118,10 @@ static int load_source(const nnx_exp_source *s, bool real, nnx_dataset *out, nnx
         o.target = real ? NNX_CSV_TARGET_REAL : NNX_CSV_TARGET_CLASS;
         if (nnx_load_csv(out, s->path, &o, err) < 0)
             return -1;
-        if (s->nkeep)
-            return nnx_dataset_free(out),
-                   nnx_rt_fail(err, "%s: classes = [...] is not supported for CSV data", s->path);
+        if (s->nkeep && keep_csv_classes(out, s, err) < 0) {
+            nnx_dataset_free(out);
+            return -1;
+        }
         break;
     }
     case NNX_XSRC_SPIRALS:
@@ -104,7 +168,8 @@ static int cut_splits(const nnx_experiment *e, nnx_run_data *d, nnx_rt_error *er
                 continue;
             nnx_dataset keep, held;
             if (nnx_split(&d->split[src->from], src->fraction, src->stratify,
-                          split_seed(e->seed, s), &keep, &held, err) < 0)
+                          split_seed(src->has_seed ? src->seed : e->seed, s), &keep, &held,
+                          err) < 0)
                 return -1;
             nnx_dataset_free(&d->split[src->from]);
             d->split[src->from] = keep;
@@ -117,6 +182,62 @@ static int cut_splits(const nnx_experiment *e, nnx_run_data *d, nnx_rt_error *er
             return nnx_rt_fail(err, "%s = split(%s, ...): that split has no data",
                                nnx_exp_split_name((nnx_exp_split)s),
                                nnx_exp_split_name(e->data.split[s].from));
+    return 0;
+}
+
+/* The label text of class c: its recorded name, or its number. */
+static const char *class_label(const nnx_dataset *ds, int32_t c, char *buf, size_t n)
+{
+    if (ds->class_names)
+        return ds->class_names[c];
+    snprintf(buf, n, "%d", (int)c);
+    return buf;
+}
+
+/* Give a split loaded from its own file the train split's class numbers: each
+ * file maps its labels on its own (text in sorted order, numbers that are not
+ * 0..k-1 in numeric order), so a test file without some class would number
+ * the others differently.  A label the train data lacks is an error. */
+static int align_classes(nnx_dataset *o, const nnx_dataset *tr, const char *name,
+                         nnx_rt_error *err)
+{
+    if (o->kind != NNX_TARGET_CLASS || tr->kind != NNX_TARGET_CLASS ||
+        (!o->class_names && !tr->class_names))
+        return 0;
+    int32_t *map = malloc((size_t)(o->classes > 0 ? o->classes : 1) * sizeof *map);
+    if (!map)
+        return nnx_rt_fail(err, "out of memory for the %s classes", name);
+    for (int32_t c = 0; c < o->classes; c++) {
+        char a[24], b[24];
+        const char *want = class_label(o, c, a, sizeof a);
+        map[c] = -1;
+        for (int32_t k = 0; k < tr->classes && map[c] < 0; k++)
+            if (!strcmp(want, class_label(tr, k, b, sizeof b)))
+                map[c] = k;
+        if (map[c] < 0) {
+            free(map);
+            return nnx_rt_fail(err, "the %s data has the label '%s', which the train data "
+                               "does not have", name, want);
+        }
+    }
+    for (int32_t i = 0; i < o->n; i++)
+        o->y[i] = map[o->y[i]];
+    free(map);
+    if (o->class_names) {
+        for (int32_t c = 0; c < o->classes; c++)
+            free(o->class_names[c]);
+        free(o->class_names);
+        o->class_names = NULL;
+    }
+    if (tr->class_names) {
+        o->class_names = calloc((size_t)tr->classes, sizeof *o->class_names);
+        for (int32_t c = 0; o->class_names && c < tr->classes; c++)
+            if (!(o->class_names[c] = strdup(tr->class_names[c])))
+                return nnx_rt_fail(err, "out of memory for the %s classes", name);
+        if (!o->class_names)
+            return nnx_rt_fail(err, "out of memory for the %s classes", name);
+    }
+    o->classes = tr->classes;
     return 0;
 }
 
@@ -155,6 +276,10 @@ int nnx_run_data_load(const nnx_experiment *e, nnx_run_data *out, nnx_rt_error *
         if (load_source(src, real, &out->split[s], err) < 0)
             goto fail;
         out->has[s] = true;
+        if (s != NNX_XSPLIT_TRAIN && out->has[NNX_XSPLIT_TRAIN] &&
+            align_classes(&out->split[s], &out->split[NNX_XSPLIT_TRAIN],
+                          nnx_exp_split_name((nnx_exp_split)s), err) < 0)
+            goto fail;
     }
     if (cut_splits(e, out, err) < 0 || check_splits_agree(out, err) < 0)
         goto fail;

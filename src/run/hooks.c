@@ -6,14 +6,6 @@
 
 #include "run/run_int.h"
 
-static char *dup_str(const char *s)
-{
-    char *p = malloc(strlen(s) + 1);
-    if (p)
-        strcpy(p, s);
-    return p;
-}
-
 int nnx_run_hooks_open(nnx_run_hooks *k, const nnx_experiment *e, const char *stdlib_dir,
                        const nnx_exp_param *params, size_t nparams,
                        void (*print)(void *, const char *, size_t), void *print_ctx)
@@ -80,7 +72,7 @@ static int keep_log(nnx_run_hooks *k, const char *name, double v)
     double *x = realloc(k->log_values, (k->nlog + 1) * sizeof *x);
     if (x)
         k->log_values = x;
-    char *copy = dup_str(name);
+    char *copy = strdup(name);
     if (!n || !x || !copy) {
         free(copy);
         return -1;
@@ -103,7 +95,7 @@ int nnx_run_hooks_call(nnx_run_hooks *k, nnx_lua_event ev, nnx_lua_run *run)
     }
     if (run->stop && !k->stop) {
         k->stop = true;
-        k->stop_reason = dup_str(run->stop_reason ? run->stop_reason : "stopped by hook");
+        k->stop_reason = strdup(run->stop_reason ? run->stop_reason : "stopped by hook");
     }
     if (run->lr_set) {
         k->lr_set = true;

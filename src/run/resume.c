@@ -128,7 +128,7 @@ int nnx_trial_save_state(trial *t, nnx_rt_error *err)
         fwrite(p->v, sizeof(float), h->nopt, m);
     fclose(m);
     char *path = nnx_path_join(t->r->dir, "resume.state");
-    int rc = path ? nnx_write_atomic(path, text, len, err) : nnx_rt_fail(err, "out of memory");
+    int rc = path ? nnx_file_write(path, text, len, 0, err) : nnx_rt_fail(err, "out of memory");
     free(path);
     free(text);
     return rc;
@@ -182,31 +182,15 @@ static int resume_steps(trial *t, int keep, nnx_rt_error *err)
     for (size_t i = 0; i < tab.nrows; i++) {
         if (!(ep[i] >= 1 && ep[i] <= keep))
             continue;
-        fprintf(m, "%lld,%d,", (long long)step[i], (int)ep[i]);
-        nnx_csv_put_number(m, lr[i]);
-        fputc(',', m);
-        nnx_csv_put_number(m, loss[i]);
-        fputc('\n', m);
-        if (t->nsteps == t->step_cap) {
-            size_t cap = t->step_cap ? 2 * t->step_cap : 1024;
-            double *a = realloc(t->step_loss, cap * sizeof *a);
-            if (a)
-                t->step_loss = a;
-            double *b = realloc(t->step_epoch, cap * sizeof *b);
-            if (b)
-                t->step_epoch = b;
-            if (!a || !b) {
-                nnx_rt_fail(err, "out of memory");
-                goto done;
-            }
-            t->step_cap = cap;
+        nnx_trial_put_step(m, (long long)step[i], (int)ep[i], lr[i], loss[i]);
+        if (!nnx_trial_keep_step(t, loss[i], ep[i])) {
+            nnx_rt_fail(err, "out of memory");
+            goto done;
         }
-        t->step_loss[t->nsteps] = loss[i];
-        t->step_epoch[t->nsteps++] = ep[i];
     }
     fclose(m);
     m = NULL;
-    if (nnx_write_atomic(path, text, len, err) < 0)
+    if (nnx_file_write(path, text, len, 0, err) < 0)
         goto done;
     t->steps = fopen(path, "a");
     if (!t->steps) {
@@ -259,10 +243,10 @@ int nnx_trial_resume(trial *t, nnx_rt_error *err)
     strcpy(t->r->dir, dir);
 
     /* the same experiment, setting for setting */
-    char *want = nnx_experiment_write(t->e);
+    char *want = nnx_trial_experiment_text(t->e);
     char *path = nnx_path_join(dir, "experiment.nnx");
     size_t len = 0;
-    char *have = path ? nnx_out_read_file(path, &len, err) : NULL;
+    char *have = path ? nnx_file_read(path, 0, &len, err) : NULL;
     bool same = want && have && !strcmp(want, have);
     free(want);
     free(have);
@@ -273,7 +257,7 @@ int nnx_trial_resume(trial *t, nnx_rt_error *err)
                                 "with the settings it started with", dir);
 
     path = nnx_path_join(dir, "resume.state");
-    char *buf = path ? nnx_out_read_file(path, &len, err) : NULL;
+    char *buf = path ? nnx_file_read(path, 0, &len, err) : NULL;
     if (!buf) {
         nnx_rt_fail(err, "%s has no resume.state: only a run that was interrupted (or failed) "
                     "after an epoch can resume", dir);

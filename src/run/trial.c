@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nnx/rt/clock.h"
 #include "run/trial_int.h"
 
 enum { EVAL_BATCH = 256 };
@@ -21,13 +22,6 @@ int32_t nnx_run_auto_batch(int32_t rows)
 {
     int32_t b = (int32_t)lround(sqrt(rows > 0 ? (double)rows : 1.0));
     return b < 1 ? 1 : b;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 
@@ -71,19 +65,17 @@ static double ref_value(trial *t, nnx_exp_metric_ref ref)
 
 /* --- per-batch: steps.csv, progress, Ctrl-C ------------------------------------ */
 
-static int on_batch(const nnx_train_progress *p, void *user)
+void nnx_trial_put_step(FILE *f, long long step, int epoch, double lr, double loss)
 {
-    trial *t = user;
-    double loss = p->loss;
-    t->loss_sum += loss * p->rows;
-    t->rows_done += p->rows;
-    if (t->steps) {
-        fprintf(t->steps, "%lld,%d,", (long long)p->step + 1, t->epoch);
-        nnx_csv_put_number(t->steps, p->lr);
-        fputc(',', t->steps);
-        nnx_csv_put_number(t->steps, loss);
-        fputc('\n', t->steps);
-    }
+    fprintf(f, "%lld,%d,", step, epoch);
+    nnx_csv_put_number(f, lr);
+    fputc(',', f);
+    nnx_csv_put_number(f, loss);
+    fputc('\n', f);
+}
+
+bool nnx_trial_keep_step(trial *t, double loss, double epoch)
+{
     if (t->nsteps == t->step_cap) {
         size_t cap = t->step_cap ? 2 * t->step_cap : 1024;
         double *a = realloc(t->step_loss, cap * sizeof *a);
@@ -92,21 +84,31 @@ static int on_batch(const nnx_train_progress *p, void *user)
         double *b = realloc(t->step_epoch, cap * sizeof *b);
         if (b)
             t->step_epoch = b;
-        if (a && b)
-            t->step_cap = cap;
+        if (!a || !b)
+            return false;
+        t->step_cap = cap;
     }
-    if (t->nsteps < t->step_cap) {
-        t->step_loss[t->nsteps] = loss;
-        t->step_epoch[t->nsteps] = t->epoch;
-        t->nsteps++;
-    }
+    t->step_loss[t->nsteps] = loss;
+    t->step_epoch[t->nsteps++] = epoch;
+    return true;
+}
+
+static int on_batch(const nnx_train_progress *p, void *user)
+{
+    trial *t = user;
+    double loss = p->loss;
+    t->loss_sum += loss * p->rows;
+    t->rows_done += p->rows;
+    if (t->steps)
+        nnx_trial_put_step(t->steps, (long long)p->step + 1, t->epoch, p->lr, loss);
+    nnx_trial_keep_step(t, loss, t->epoch);   /* out of memory: the point is left out */
     if (t->cb && t->cb->progress) {
         nnx_run_progress pr = {
             .epoch = t->epoch, .epochs = t->e->epochs,
             .batch = p->batch + 1, .batches = p->batches,
             .step = p->step + 1, .rows_done = t->rows_done, .lr = p->lr, .loss = loss,
             .running_loss = t->loss_sum / (double)t->rows_done,
-            .seconds = now_seconds() - t->epoch_t0,
+            .seconds = nnx_clock_seconds() - t->epoch_t0,
         };
         t->cb->progress(t->cb->user, &pr);
     }
@@ -274,6 +276,39 @@ int nnx_trial_columns(trial *t, nnx_rt_error *err)
     return rc;
 }
 
+/* A CSV file's classes are known only once it is loaded (nnx check reads its
+ * header row): a network that gives fewer outputs is reported at its last
+ * layer, as the checker reports it for IDX and synthetic data. */
+static int classes_fit(const trial *t, const nnx_dataset *train, nnx_rt_error *err)
+{
+    const nnx_experiment *e = t->e;
+    if (e->loss.kind != NNX_XLOSS_CROSS_ENTROPY || train->kind != NNX_TARGET_CLASS ||
+        train->classes <= t->k || !e->net.nlayers)
+        return 0;
+    char where[300] = "", labels[160] = "";
+    const nnx_loc *loc = &e->net.layers[e->net.nlayers - 1].loc;
+    if (loc->src) {
+        int line, col;
+        nnx_loc_linecol(loc->src, loc->begin, &line, &col);
+        snprintf(where, sizeof where, "%s:%d:%d: ", loc->src->path, line, col);
+    }
+    for (int32_t c = 0; train->class_names && c < train->classes; c++) {
+        size_t used = strlen(labels);
+        if (c == 8) {
+            snprintf(labels + used, sizeof labels - used, ", ...");
+            break;
+        }
+        snprintf(labels + used, sizeof labels - used, "%s%s", c ? ", " : " (labels ",
+                 train->class_names[c]);
+    }
+    if (labels[0])
+        strncat(labels, ")", sizeof labels - strlen(labels) - 1);
+    return nnx_rt_fail(err, "%sthe network gives %d output%s, but data '%s' has %d classes%s; "
+                       "cross_entropy needs one output per class: end with dense(%d)", where, t->k,
+                       t->k == 1 ? "" : "s", e->data.name, (int)train->classes, labels,
+                       (int)train->classes);
+}
+
 static int setup(trial *t, nnx_rt_error *err)
 {
     const nnx_experiment *e = t->e;
@@ -302,6 +337,8 @@ static int setup(trial *t, nnx_rt_error *err)
     if (!t->net)
         return -1;
     t->k = nnx_net_out_size(t->net);
+    if (classes_fit(t, train, err) < 0)
+        return -1;
 
     nnx_optim_conf oc;
     nnx_run_optim_conf(e, &oc);
@@ -358,6 +395,14 @@ static int setup(trial *t, nnx_rt_error *err)
     return 0;
 }
 
+char *nnx_trial_experiment_text(const nnx_experiment *e)
+{
+    nnx_experiment one = *e;            /* shallow: only read, never freed */
+    one.search.kind = NNX_XSEARCH_NONE;
+    one.nensemble = 0;
+    return nnx_experiment_write(&one);
+}
+
 /* The run directory and its first files. */
 static int open_outputs(trial *t, nnx_rt_error *err)
 {
@@ -374,9 +419,9 @@ static int open_outputs(trial *t, nnx_rt_error *err)
         return -1;
     }
     const char *dir = t->r->dir;
-    char *text = nnx_experiment_write(e);
+    char *text = nnx_trial_experiment_text(e);
     char *path = nnx_path_join(dir, "experiment.nnx");
-    int rc = text && path ? nnx_write_atomic(path, text, strlen(text), err)
+    int rc = text && path ? nnx_file_write(path, text, strlen(text), 0, err)
                           : nnx_rt_fail(err, "out of memory writing experiment.nnx");
     free(text);
     free(path);
@@ -572,7 +617,7 @@ static void train_loop(trial *t)
         int ep = t->epoch;
         for (size_t i = 0; i < NNX_XSPLIT_COUNT * nm; i++)
             t->cur[i] = NAN;
-        t->epoch_t0 = now_seconds();
+        t->epoch_t0 = nnx_clock_seconds();
         if (!call_hook(t, NNX_LUA_ON_EPOCH_BEGIN, ep, NULL, NULL, 0))
             break;
         t->loss_sum = 0;
@@ -584,14 +629,13 @@ static void train_loop(trial *t)
         if (rc < 0 && res.diverged) {
             double lr = nnx_sched_lr_at(&t->sched, t->tr.step);
             const char *word = blowup_word(err.msg);
+            double blown = strcmp(word, "NaN") ? INFINITY : NAN;
             if (t->steps) {     /* the step that blew up */
-                fprintf(t->steps, "%lld,%d,", (long long)t->tr.step + 1, ep);
-                nnx_csv_put_number(t->steps, lr);
-                fputs(strcmp(word, "NaN") ? ",inf\n" : ",nan\n", t->steps);
+                nnx_trial_put_step(t->steps, (long long)t->tr.step + 1, ep, lr, blown);
                 fflush(t->steps);
             }
             if (t->nsteps < t->step_cap) {
-                t->step_loss[t->nsteps] = strcmp(word, "NaN") ? INFINITY : NAN;
+                t->step_loss[t->nsteps] = blown;
                 t->step_epoch[t->nsteps++] = ep;
             }
             r->status = NNX_RUN_DIVERGED;
@@ -605,7 +649,7 @@ static void train_loop(trial *t)
                 t->hist[(size_t)(ep - 1) * NNX_XSPLIT_COUNT * nm + i] = NAN;
             r->epochs_run = ep;
             nnx_rt_error werr;
-            if (write_row(t, lr, NAN, true, now_seconds() - t->epoch_t0, false, NAN, &werr) < 0)
+            if (write_row(t, lr, NAN, true, nnx_clock_seconds() - t->epoch_t0, false, NAN, &werr) < 0)
                 set_message(r, "%s (and metrics.csv: %s)", r->message, werr.msg);
             break;
         }
@@ -616,8 +660,13 @@ static void train_loop(trial *t)
         }
         if (res.stopped) {      /* Ctrl-C inside the epoch: it is not counted */
             r->status = NNX_RUN_INTERRUPTED;
-            set_message(r, "interrupted during epoch %d (after %d of %d batches); epochs "
-                        "1..%d are complete", ep, (int)res.steps, (int)t->tr.batches, ep - 1);
+            char done[48] = "no epoch is complete";
+            if (ep == 2)
+                snprintf(done, sizeof done, "epoch 1 is complete");
+            else if (ep > 2)
+                snprintf(done, sizeof done, "epochs 1..%d are complete", ep - 1);
+            set_message(r, "interrupted during epoch %d (after %d of %d batches); %s", ep,
+                        (int)res.steps, (int)t->tr.batches, done);
             break;
         }
         double train_loss = res.mean_loss;
@@ -637,7 +686,7 @@ static void train_loop(trial *t)
         *cur_at(t, NNX_XSPLIT_TRAIN, 0) = train_loss;   /* the epoch mean, not a re-evaluation */
         if (!epoch_end_hook(t, lr))
             break;
-        double seconds = now_seconds() - t->epoch_t0;
+        double seconds = nnx_clock_seconds() - t->epoch_t0;
 
         double sv = ref_value(t, e->select);
         bool is_best = better(sv, t->best, e->select.maximize, 0);
@@ -790,7 +839,7 @@ static void finish(trial *t, double t_start)
                   (const char *const *)r->metric_names, r->metric_values, r->nmetrics);
         nnx_run_hooks_clear_logs(&t->hooks);
     }
-    r->total_seconds = now_seconds() - t_start;
+    r->total_seconds = nnx_clock_seconds() - t_start;
     int done = 0;
     double sum = 0;
     for (size_t i = 0; i < t->mlog.nrows; i++) {
@@ -824,6 +873,8 @@ static void finish(trial *t, double t_start)
         .experiment = e->name, .source = t->o->source ? t->o->source : e->file,
         .seed = e->seed, .params = t->o->params, .nparams = t->o->nparams,
         .chance_loss = chance_loss(t),
+        .class_names = t->data.split[NNX_XSPLIT_TRAIN].class_names,
+        .nclasses = (size_t)t->data.split[NNX_XSPLIT_TRAIN].classes,
     };
     char sha[65];
     if (info.source && nnx_sha256_file(info.source, sha, NULL) == 0)
@@ -905,7 +956,7 @@ int nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result
                 .lowest = NAN, .first_epoch = 1 };
     nnx_rt_error err = { { 0 } };
     nnx_blas_set_threads(o->threads < 1 ? 1 : o->threads);
-    double t_start = now_seconds();
+    double t_start = nnx_clock_seconds();
     if (setup(&t, &err) < 0 ||
         (o->resume_dir ? nnx_trial_resume(&t, &err) : open_outputs(&t, &err)) < 0 ||
         open_loggers(&t, &err) < 0) {

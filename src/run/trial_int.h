@@ -66,9 +66,21 @@ typedef struct trial {
     char         err_note[512];  /* a logger error, reported once as a note */
 } trial;
 
+/* One steps.csv row, "step,epoch,lr,loss" (numbers as nnx_csv_put_number
+ * writes them).  In trial.c, for a run and for its resume. */
+void nnx_trial_put_step(FILE *f, long long step, int epoch, double lr, double loss);
+/* Keep a step's loss and epoch for the diagnosis (t->step_loss,
+ * t->step_epoch), growing them; false (nothing kept) when out of memory. */
+bool nnx_trial_keep_step(trial *t, double loss, double epoch);
+
 /* The metrics.csv columns (and t->col_*), opening the file: fresh, or kept
  * up to epoch first_epoch - 1 when resuming.  In trial.c. */
 int  nnx_trial_columns(trial *t, nnx_rt_error *err);
+
+/* The text of a run's experiment.nnx: the experiment without its search or
+ * ensemble, so that `nnx run` on a trial's (or member's) file trains that
+ * trial again, not the whole search.  New string, or NULL.  In trial.c. */
+char *nnx_trial_experiment_text(const nnx_experiment *e);
 
 /* resume.c: continue a run directory (o->resume_dir) instead of making one,
  * and save what a resume needs after each epoch (DIR/resume.state). */

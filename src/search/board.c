@@ -1,76 +1,36 @@
 /* board.c — the leaderboard files of a search (trials.csv, summary.json) and an ensemble's summary.json. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nnx/json.h"
+#include "nnx/rt/buf.h"
 #include "search/search_int.h"
 
-/* A growing text buffer; `bad` remembers a failed allocation. */
-typedef struct text {
-    char  *s;
-    size_t len, cap;
-    bool   bad;
-} text;
-
-static void put(text *t, const char *s, size_t n)
-{
-    if (t->bad)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 1024;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *p = realloc(t->s, cap);
-        if (!p) {
-            t->bad = true;
-            return;
-        }
-        t->s = p;
-        t->cap = cap;
-    }
-    memcpy(t->s + t->len, s, n);
-    t->len += n;
-    t->s[t->len] = 0;
-}
-
-static void putf(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(text *t, const char *fmt, ...)
-{
-    char buf[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n >= 0)
-        put(t, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-}
-
 /* One CSV cell, quoted when it holds a comma, a quote or a line break. */
-static void put_cell(text *t, const char *s, bool first)
+static void put_cell(nnx_buf *t, const char *s, bool first)
 {
     if (!first)
-        put(t, ",", 1);
+        nnx_buf_put(t, ",", 1);
     if (!strpbrk(s, ",\"\r\n")) {
-        put(t, s, strlen(s));
+        nnx_buf_put(t, s, strlen(s));
         return;
     }
-    put(t, "\"", 1);
+    nnx_buf_put(t, "\"", 1);
     for (const char *p = s; *p; p++) {
         if (*p == '"')
-            put(t, "\"", 1);      /* a quote is doubled */
-        put(t, p, 1);
+            nnx_buf_put(t, "\"", 1);      /* a quote is doubled */
+        nnx_buf_put(t, p, 1);
     }
-    put(t, "\"", 1);
+    nnx_buf_put(t, "\"", 1);
 }
 
-static void put_number(text *t, double v)
+static void put_number(nnx_buf *t, double v)
 {
     if (isnan(v))
         return;     /* an empty cell */
-    putf(t, "%.9g", v);
+    nnx_buf_printf(t, "%.9g", v);
 }
 
 static double row_metric(const nnx_search_row *r, const char *name)
@@ -104,7 +64,7 @@ static int write_trials_csv(const srch_board *b, nnx_rt_error *err)
     enum { MAX_TEST = 64 };
     const char *tests[MAX_TEST];
     size_t ntest = test_columns(b, tests, MAX_TEST);
-    text t = { 0 };
+    nnx_buf t = { 0 };
     put_cell(&t, "trial", true);
     for (size_t p = 0; p < b->nparams; p++)
         put_cell(&t, b->paths[p], false);
@@ -115,30 +75,30 @@ static int write_trials_csv(const srch_board *b, nnx_rt_error *err)
         if (strcmp(tests[c], b->select) != 0)
             put_cell(&t, tests[c], false);
     put_cell(&t, "seconds", false);
-    put(&t, "\n", 1);
+    nnx_buf_put(&t, "\n", 1);
     for (size_t i = 0; i < b->nrows; i++) {
         const nnx_search_row *r = b->rows[i];
         put_cell(&t, r->name, true);
         for (size_t p = 0; p < b->nparams; p++)
             put_cell(&t, p < r->nvalues ? r->values[p] : "", false);
         put_cell(&t, r->status, false);
-        put(&t, ",", 1);
+        nnx_buf_put(&t, ",", 1);
         if (r->epoch > 0)
-            putf(&t, "%d", r->epoch);
-        put(&t, ",", 1);
+            nnx_buf_printf(&t, "%d", r->epoch);
+        nnx_buf_put(&t, ",", 1);
         put_number(&t, r->value);
         for (size_t c = 0; c < ntest; c++)
             if (strcmp(tests[c], b->select) != 0) {
-                put(&t, ",", 1);
+                nnx_buf_put(&t, ",", 1);
                 put_number(&t, row_metric(r, tests[c]));
             }
-        put(&t, ",", 1);
+        nnx_buf_put(&t, ",", 1);
         if (isfinite(r->seconds))
-            putf(&t, "%.2f", r->seconds);
-        put(&t, "\n", 1);
+            nnx_buf_printf(&t, "%.2f", r->seconds);
+        nnx_buf_put(&t, "\n", 1);
     }
-    char *path = srch_join(b->dir, "trials.csv");
-    int rc = t.bad || !path ? nnx_rt_fail(err, "out of memory") : srch_write_atomic(path, t.s, t.len, err);
+    char *path = nnx_path_join(b->dir, "trials.csv");
+    int rc = t.oom || !path ? nnx_rt_fail(err, "out of memory") : nnx_file_write(path, t.s, t.len, NNX_FILE_UNIQUE, err);
     free(path);
     free(t.s);
     return rc;
@@ -282,14 +242,9 @@ int srch_board_write(const srch_board *b, nnx_rt_error *err)
     else
         json_search(&w, b);
     nnx_json_end_object(&w);
-    if (nnx_json_writer_finish(&w, err) < 0) {
-        nnx_json_writer_free(&w);
-        return -1;
-    }
-    char *s = nnx_json_writer_take(&w);
-    char *path = srch_join(b->dir, "summary.json");
-    int rc = s && path ? srch_write_atomic(path, s, strlen(s), err) : nnx_rt_fail(err, "out of memory");
-    free(s);
+    char *path = nnx_path_join(b->dir, "summary.json");
+    int rc = path ? nnx_json_writer_save(&w, path, NNX_FILE_UNIQUE, err) : nnx_rt_fail(err, "out of memory");
+    nnx_json_writer_free(&w);
     free(path);
     return rc;
 }

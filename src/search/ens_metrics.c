@@ -55,7 +55,7 @@ static long add_name(nnx_ensemble_stats *s, size_t *cap, const char *name)
             return -1;
         *cap = c;
     }
-    s->names[s->n] = srch_strdup(name);
+    s->names[s->n] = strdup(name);
     if (!s->names[s->n])
         return -1;
     s->mean[s->n] = s->std[s->n] = s->ensemble[s->n] = NAN;
@@ -117,7 +117,7 @@ static int ensemble_metrics(const nnx_experiment *e, const char *const *dirs, si
         snprintf(file, sizeof file, "probs_%s.f32", splits[s]);
         bool all = true;
         for (size_t m = 0; m < n && all; m++) {
-            char *path = srch_join(dirs[m], file);
+            char *path = nnx_path_join(dirs[m], file);
             all = path && srch_exists(path);
             free(path);
         }

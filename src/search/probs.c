@@ -59,7 +59,7 @@ int nnx_probs_write(const char *path, const nnx_probs *p, nnx_rt_error *err)
         put_u32(q, (uint32_t)p->labels[i]);
     for (size_t i = 0; i < rows * cols; i++, q += 4)
         put_u32(q, float_bits(p->p[i]));
-    int rc = srch_write_atomic(path, (const char *)b, len, err);
+    int rc = nnx_file_write(path, (const char *)b, len, NNX_FILE_UNIQUE, err);
     free(b);
     return rc;
 }
@@ -68,7 +68,7 @@ int nnx_probs_read(const char *path, nnx_probs *p, nnx_rt_error *err)
 {
     memset(p, 0, sizeof *p);
     size_t len = 0;
-    char *text = nnx_out_read_file(path, &len, err);
+    char *text = nnx_file_read(path, 0, &len, err);
     if (!text)
         return -1;
     const unsigned char *b = (const unsigned char *)text;
@@ -114,7 +114,7 @@ int nnx_ensemble_average(const char *const *member_dirs, size_t n, const char *s
     double *sum = NULL;
     int rc = 0;
     for (size_t m = 0; m < n && rc == 0; m++) {
-        char *path = srch_join(member_dirs[m], file);
+        char *path = nnx_path_join(member_dirs[m], file);
         nnx_probs p;
         if (!path) {
             rc = nnx_rt_fail(err, "out of memory");

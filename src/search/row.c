@@ -38,7 +38,7 @@ void nnx_search_row_free(nnx_search_row *row)
 
 int nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err)
 {
-    char *path = srch_join(dir, "summary.json");
+    char *path = nnx_path_join(dir, "summary.json");
     if (!path)
         return nnx_rt_fail(err, "out of memory");
     if (!srch_exists(path)) {
@@ -46,7 +46,7 @@ int nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err)
         return 0;
     }
     size_t len = 0;
-    char *text = nnx_out_read_file(path, &len, err);
+    char *text = nnx_file_read(path, 0, &len, err);
     if (!text) {
         free(path);
         return -1;
@@ -66,7 +66,7 @@ int nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err)
         return 0;
     }
     snprintf(row->status, sizeof row->status, "%s", status);
-    row->message = srch_strdup(nnx_json_as_string(nnx_json_get(j, "status_message"), ""));
+    row->message = strdup(nnx_json_as_string(nnx_json_get(j, "status_message"), ""));
     const nnx_json *sel = nnx_json_get(j, "select");
     double ep = nnx_json_as_number(nnx_json_get(sel, "epoch"));
     row->epoch = isfinite(ep) ? (int)ep : 0;
@@ -81,7 +81,7 @@ int nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err)
         row->metric_values = calloc(m->n, sizeof *row->metric_values);
         ok = row->metric_names && row->metric_values;
         for (size_t i = 0; ok && i < m->n; i++) {
-            row->metric_names[i] = srch_strdup(m->keys[i]);
+            row->metric_names[i] = strdup(m->keys[i]);
             row->metric_values[i] = nnx_json_as_number(&m->items[i]);
             ok = row->metric_names[i] != NULL;
             row->nmetrics += ok;
@@ -107,14 +107,9 @@ int nnx_search_write_status(const char *dir, const char *experiment, const char 
     nnx_json_begin_object(&w);
     nnx_json_end_object(&w);
     nnx_json_end_object(&w);
-    if (nnx_json_writer_finish(&w, err) < 0) {
-        nnx_json_writer_free(&w);
-        return -1;
-    }
-    char *text = nnx_json_writer_take(&w);
-    char *path = srch_join(dir, "summary.json");
-    int rc = text && path ? srch_write_atomic(path, text, strlen(text), err) : nnx_rt_fail(err, "out of memory");
-    free(text);
+    char *path = nnx_path_join(dir, "summary.json");
+    int rc = path ? nnx_json_writer_save(&w, path, NNX_FILE_UNIQUE, err) : nnx_rt_fail(err, "out of memory");
+    nnx_json_writer_free(&w);
     free(path);
     return rc;
 }

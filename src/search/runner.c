@@ -57,7 +57,8 @@ static bool source_same(const nnx_exp_source *a, const nnx_exp_source *b)
     if (a->kind != b->kind || !str_same(a->images, b->images) || !str_same(a->labels, b->labels) ||
         a->nkeep != b->nkeep || !str_same(a->path, b->path) || !str_same(a->label_name, b->label_name) ||
         a->label_index != b->label_index || a->header != b->header || a->delimiter != b->delimiter ||
-        a->from != b->from || a->fraction != b->fraction || a->stratify != b->stratify || a->n != b->n ||
+        a->from != b->from || a->fraction != b->fraction || a->stratify != b->stratify ||
+        a->has_seed != b->has_seed || a->n != b->n ||
         a->classes != b->classes || a->features != b->features || a->noise != b->noise || a->seed != b->seed)
         return false;
     for (size_t i = 0; i < a->nkeep; i++)
@@ -96,7 +97,7 @@ static int save_probs(const nnx_experiment *e, const nnx_run_data *data, const c
     nnx_net *net = nnx_run_build_net(e, train->d, 256, err);
     if (!net)
         return -1;
-    char *weights = srch_join(dir, "weights.nnxw");
+    char *weights = nnx_path_join(dir, "weights.nnxw");
     int rc = weights ? nnx_net_load(net, weights, err) : nnx_rt_fail(err, "out of memory");
     free(weights);
     int32_t k = (int32_t)nnx_net_out_size(net);
@@ -110,7 +111,7 @@ static int save_probs(const nnx_experiment *e, const nnx_run_data *data, const c
         p.labels = malloc((size_t)ds->n * sizeof *p.labels);
         char file[40];
         snprintf(file, sizeof file, "probs_%s.f32", nnx_exp_split_name(splits[i]));
-        char *path = srch_join(dir, file);
+        char *path = nnx_path_join(dir, file);
         if (!p.p || !p.labels || !path)
             rc = nnx_rt_fail(err, "out of memory");
         if (rc == 0)
@@ -131,6 +132,16 @@ int nnx_search_train(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
 {
     nnx_search_trainer *tr = ctx;
     const nnx_run_data *data = data_fits(tr, t->e) ? &tr->data : NULL;
+    /* An ensemble member trains with its own seed on the splits the base
+     * seed cut: say so in its experiment (split(..., seed = base)), so that
+     * `nnx run` on the member's experiment.nnx gives the member's numbers. */
+    nnx_experiment pinned = *t->e;      /* shallow: only read, never freed */
+    if (tr->ensemble && data)
+        for (int s = 0; s < NNX_XSPLIT_COUNT; s++)
+            if (pinned.data.split[s].kind == NNX_XSRC_SPLIT && !pinned.data.split[s].has_seed) {
+                pinned.data.split[s].has_seed = true;
+                pinned.data.split[s].seed = tr->base->seed;
+            }
     nnx_run_opts o = { .dir = dir, .source = tr->o.source, .threads = t->threads,
                        .interrupt = tr->o.interrupt, .mlflow_uri = tr->o.mlflow_uri,
                        .lua_stdlib = tr->o.lua_stdlib, .params = t->params,
@@ -140,17 +151,17 @@ int nnx_search_train(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
     if (t->cont) {
         /* an interrupted attempt: continue from its last complete epoch */
         o.resume_dir = dir;
-        rc = nnx_run_trial(t->e, &o, &r);
+        rc = nnx_run_trial(&pinned, &o, &r);
         if (rc < 0) {
             /* it cannot continue (another experiment, a damaged file): start over */
             nnx_run_result_free(&r);
-            if (srch_remove_tree(dir, err) < 0 || srch_mkdirs(dir, err) < 0)
+            if (srch_remove_tree(dir, err) < 0 || nnx_mkdirs(dir, err) < 0)
                 return -1;
             o.resume_dir = NULL;
-            rc = nnx_run_trial(t->e, &o, &r);
+            rc = nnx_run_trial(&pinned, &o, &r);
         }
     } else
-        rc = nnx_run_trial(t->e, &o, &r);
+        rc = nnx_run_trial(&pinned, &o, &r);
     if (rc < 0)
         nnx_rt_fail(err, "%s", r.message ? r.message : "the trial could not start");
     else if (tr->ensemble && data && (r.status == NNX_RUN_COMPLETED || r.status == NNX_RUN_STOPPED) &&

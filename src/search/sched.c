@@ -12,6 +12,7 @@
 
 #include "nnx/check.h"
 #include "nnx/plan.h"
+#include "nnx/rt/clock.h"
 #include "nnx/rundir.h"
 #include "search/search_int.h"
 
@@ -78,9 +79,9 @@ static char *first_error(const nnx_diags *d)
         if (g->level == NNX_ERROR) {
             char buf[600];
             snprintf(buf, sizeof buf, "%s%s%s", g->msg, g->help ? " — " : "", g->help ? g->help : "");
-            return srch_strdup(buf);
+            return strdup(buf);
         }
-    return srch_strdup("the trial's settings do not check");
+    return strdup("the trial's settings do not check");
 }
 
 /* A new job for trial `t` (its name, values) checked on top of the --set flags. */
@@ -91,13 +92,13 @@ static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stag
         return NULL;
     j->row.value = NAN;
     j->stage = stage;
-    j->name = srch_strdup(dirname);
-    j->dir = srch_join(s->root, dirname);
+    j->name = strdup(dirname);
+    j->dir = nnx_path_join(s->root, dirname);
     j->ov = calloc(t->nov ? t->nov : 1, sizeof *j->ov);
     nnx_override *all = calloc(s->nset + t->nov + 1, sizeof *all);
     bool ok = j->name && j->dir && j->ov && all;
     for (size_t i = 0; ok && i < t->nov; i++) {
-        char *p = srch_strdup(t->ov[i].path), *v = srch_strdup(t->ov[i].value);
+        char *p = strdup(t->ov[i].path), *v = strdup(t->ov[i].value);
         j->ov[i].path = p;
         j->ov[i].value = v;
         j->nov++;
@@ -148,7 +149,7 @@ static int row_identity(search *s, job *j)
     nnx_search_row *r = &j->row;
     r->index = j->index;
     r->stage = j->stage;
-    r->name = srch_strdup(j->name);
+    r->name = strdup(j->name);
     r->values = calloc(s->res->nparams ? s->res->nparams : 1, sizeof *r->values);
     if (!r->name || !r->values)
         return nnx_rt_fail(s->err, "out of memory");
@@ -157,12 +158,12 @@ static int row_identity(search *s, job *j)
         for (size_t i = 0; i < j->nov; i++)
             if (!strcmp(j->ov[i].path, s->res->paths[p]))
                 v = j->ov[i].value;
-        r->values[p] = srch_strdup(v);
+        r->values[p] = strdup(v);
         if (!r->values[p])
             return nnx_rt_fail(s->err, "out of memory");
         r->nvalues++;
     }
-    if (!r->message && !(r->message = srch_strdup("")))
+    if (!r->message && !(r->message = strdup("")))
         return nnx_rt_fail(s->err, "out of memory");
     return 0;
 }
@@ -258,7 +259,7 @@ static void run_one(search *s, job *j)
                            .stage = j->stage, .threads = s->threads, .cont = j->cont };
     nnx_rt_error err = { { 0 } };
     int rc = s->o->run(&t, j->dir, s->o->run_ctx, &err);
-    char *sum = srch_join(j->dir, "summary.json");
+    char *sum = nnx_path_join(j->dir, "summary.json");
     if (sum && !srch_exists(sum)) {
         const char *msg = rc < 0 ? err.msg : "the trial left no summary.json";
         nnx_rt_error e2;
@@ -280,11 +281,11 @@ static int collect(search *s, job *j, const char *how)
         nnx_rt_error e2;
         nnx_search_write_status(j->dir, s->base->name, "interrupted", msg, &e2);
         snprintf(j->row.status, sizeof j->row.status, "interrupted");
-        j->row.message = srch_strdup(msg);
+        j->row.message = strdup(msg);
     } else if (r < 0) {
         snprintf(j->row.status, sizeof j->row.status, "failed");
         free(j->row.message);
-        j->row.message = srch_strdup(rerr.msg);
+        j->row.message = strdup(rerr.msg);
     }
     j->state = JOB_DONE;
     if (!strcmp(j->row.status, "interrupted"))
@@ -329,9 +330,7 @@ static int start(search *s, job *j)
 
 static double now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+    return 1e3 * nnx_clock_seconds();
 }
 
 /* Wait for a worker to end; with opts.tick_ms, poll and send TICK events
@@ -381,7 +380,7 @@ static int reap(search *s)
  * an empty directory. */
 static int prepare(search *s, job *j)
 {
-    if (srch_mkdirs(j->dir, s->err) < 0)
+    if (nnx_mkdirs(j->dir, s->err) < 0)
         return -1;
     int r = nnx_search_row_read(j->dir, &j->row, s->err);
     if (r < 0)
@@ -396,12 +395,12 @@ static int prepare(search *s, job *j)
         return 0;
     }
     nnx_search_row_free(&j->row);
-    char *state = srch_join(j->dir, "resume.state");
+    char *state = nnx_path_join(j->dir, "resume.state");
     if (!state)
         return nnx_rt_fail(s->err, "out of memory");
     j->cont = j->e && srch_exists(state);
     free(state);
-    if (!j->cont && (srch_remove_tree(j->dir, s->err) < 0 || srch_mkdirs(j->dir, s->err) < 0))
+    if (!j->cont && (srch_remove_tree(j->dir, s->err) < 0 || nnx_mkdirs(j->dir, s->err) < 0))
         return -1;
     if (!j->e) {
         if (nnx_search_write_status(j->dir, s->base->name, "failed", j->why, s->err) < 0)
@@ -484,7 +483,7 @@ static char *fresh_name(const search *s, const char *name)
         for (size_t i = 0; i < s->njobs && !used; i++)
             used = !strcmp(s->jobs[i]->name, buf);
         if (!used)
-            return srch_strdup(buf);
+            return strdup(buf);
         snprintf(buf, sizeof buf, "%s_%d", name, k);
     }
 }
@@ -496,7 +495,7 @@ static int run_stage(search *s, size_t k, size_t *kept)
     const nnx_stage *stage = &s->plan->stages[k];
     nnx_search_stage *out = &s->res->stages[k];
     s->stage = k;
-    out->path = srch_strdup(stage->path);
+    out->path = strdup(stage->path);
     out->names = calloc(stage->nvalues ? stage->nvalues : 1, sizeof *out->names);
     out->values = calloc(stage->nvalues ? stage->nvalues : 1, sizeof *out->values);
     job **members = calloc(stage->nvalues ? stage->nvalues : 1, sizeof *members);
@@ -525,8 +524,8 @@ static int run_stage(search *s, size_t k, size_t *kept)
             break;
         } else
             members[v] = j;
-        out->names[v] = srch_strdup(members[v]->name);
-        out->values[v] = srch_strdup(stage->values[v]);
+        out->names[v] = strdup(members[v]->name);
+        out->values[v] = strdup(stage->values[v]);
         out->ntrials++;
         if (!out->names[v] || !out->values[v])
             rc = nnx_rt_fail(s->err, "out of memory");
@@ -547,8 +546,8 @@ static int run_stage(search *s, size_t k, size_t *kept)
     }
     if (rc == 0 && best >= 0) {
         kept[k] = (size_t)best;
-        out->kept = srch_strdup(stage->values[best]);
-        out->winner = srch_strdup(members[best]->name);
+        out->kept = strdup(stage->values[best]);
+        out->winner = strdup(members[best]->name);
         if (!out->kept || !out->winner)
             rc = nnx_rt_fail(s->err, "out of memory");
     }
@@ -577,7 +576,7 @@ static int run_staged(search *s)
             char msg[300];
             snprintf(msg, sizeof msg, "stage %zu (%s): no trial ended with a value of %s; the search stops",
                      k + 1, s->plan->stages[k].path, s->res->select);
-            s->res->message = srch_strdup(msg);
+            s->res->message = strdup(msg);
             break;
         }
     }
@@ -677,7 +676,7 @@ void nnx_search_dir_name(const nnx_experiment *e, char *buf, size_t size)
  * so that two runs never work in one search directory at once. */
 static int lock_dir(search *s)
 {
-    char *path = srch_join(s->o->dir, ".nnx-lock");
+    char *path = nnx_path_join(s->o->dir, ".nnx-lock");
     if (!path)
         return nnx_rt_fail(s->err, "out of memory");
     s->lock_fd = open(path, O_RDWR | O_CREAT, 0644);
@@ -700,11 +699,11 @@ static int lock_dir(search *s)
 /* DIR exists, holds this experiment (or nothing yet), and has its trials root. */
 static int open_dir(search *s)
 {
-    if (srch_mkdirs(s->o->dir, s->err) < 0 || lock_dir(s) < 0)
+    if (nnx_mkdirs(s->o->dir, s->err) < 0 || lock_dir(s) < 0)
         return -1;
     char *text = nnx_experiment_write(s->base);
     char *settings = settings_text(s->base);
-    char *path = srch_join(s->o->dir, "experiment.nnx");
+    char *path = nnx_path_join(s->o->dir, "experiment.nnx");
     if (!text || !settings || !path) {
         free(text);
         free(settings);
@@ -715,22 +714,22 @@ static int open_dir(search *s)
     if (srch_exists(path)) {
         /* the same settings; the comments (the file as named) may differ */
         size_t len = 0;
-        char *old = strip_comments(nnx_out_read_file(path, &len, s->err));
+        char *old = strip_comments(nnx_file_read(path, 0, &len, s->err));
         if (!old)
             rc = -1;
         else if (strcmp(old, settings) != 0)
             rc = nnx_rt_fail(s->err, "%s holds a different experiment; choose another --out", s->o->dir);
         free(old);
     } else
-        rc = srch_write_atomic(path, text, strlen(text), s->err);
+        rc = nnx_file_write(path, text, strlen(text), NNX_FILE_UNIQUE, s->err);
     free(text);
     free(settings);
     free(path);
-    s->root = srch_join(s->o->dir, s->res->kind == NNX_SEARCH_ENSEMBLE ? "members" : "trials");
+    s->root = nnx_path_join(s->o->dir, s->res->kind == NNX_SEARCH_ENSEMBLE ? "members" : "trials");
     if (rc == 0 && !s->root)
         rc = nnx_rt_fail(s->err, "out of memory");
     if (rc == 0)
-        rc = srch_mkdirs(s->root, s->err);
+        rc = nnx_mkdirs(s->root, s->err);
     return rc;
 }
 
@@ -743,7 +742,7 @@ static int set_paths(search *s)
     if (!res->paths)
         return nnx_rt_fail(s->err, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        res->paths[i] = srch_strdup(res->kind == NNX_SEARCH_ENSEMBLE ? "seed" : x->axes[i].path);
+        res->paths[i] = strdup(res->kind == NNX_SEARCH_ENSEMBLE ? "seed" : x->axes[i].path);
         if (!res->paths[i])
             return nnx_rt_fail(s->err, "out of memory");
         res->nparams++;
@@ -790,7 +789,7 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
     res->kind = s.plan->kind == NNX_PLAN_GRID ? NNX_SEARCH_GRID
               : s.plan->kind == NNX_PLAN_RANDOM ? NNX_SEARCH_RANDOM
               : s.plan->kind == NNX_PLAN_STAGED ? NNX_SEARCH_STAGED : NNX_SEARCH_ENSEMBLE;
-    res->dir = srch_strdup(o->dir);
+    res->dir = strdup(o->dir);
     nnx_exp_metric_ref_str(base, base->select, res->select, sizeof res->select);
     res->select_max = base->select.maximize;
     int jobs = o->fork && o->jobs > 1 ? o->jobs : 1;

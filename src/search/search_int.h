@@ -1,6 +1,6 @@
 /* search_int.h — the parts of src/search shared between its files (not public).
  *
- *   fs.c        paths, mkdir -p, rm -rf, whole-file atomic writes
+ *   fs.c        exists, rm -rf
  *   row.c       a trial's row read back from its summary.json; ranking
  *   board.c     trials.csv and summary.json of a search or an ensemble
  *   sched.c     nnx_search_run: the trial queue, worker processes, stages
@@ -15,22 +15,15 @@
 #include <stddef.h>
 
 #include "nnx/rt/error.h"
+#include "nnx/rt/file.h"
 #include "nnx/search.h"
 
-/* "a/b": a new string (NULL when out of memory). */
-char *srch_join(const char *a, const char *b);
-char *srch_strdup(const char *s);
+/* Paths are joined by nnx_path_join and made by nnx_mkdirs (nnx/rt/file.h). */
 
-/* mkdir -p; 0 or -1 with err. */
-int srch_mkdirs(const char *path, nnx_rt_error *err);
 /* Remove path and everything below it (symlinks are removed, not followed).
  * A missing path is not an error. */
 int srch_remove_tree(const char *path, nnx_rt_error *err);
 bool srch_exists(const char *path);
-
-/* Write `len` bytes to `path` through a temporary file in the same
- * directory and a rename. */
-int srch_write_atomic(const char *path, const char *text, size_t len, nnx_rt_error *err);
 
 /* True for the statuses a finished trial may end with: not run again. */
 bool srch_status_final(const char *status);

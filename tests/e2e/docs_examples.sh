@@ -1,7 +1,8 @@
 #!/bin/sh
 # docs_examples.sh — the ```nnx blocks of docs/language.md, taken in order,
-# form one file that `nnx check` accepts.  The data files and hooks the
-# examples name are made in a temporary directory beside it.
+# form one file that `nnx check` accepts, with its ```lua blocks as the
+# hooks.lua it names (loaded in the sandbox; a quick run calls them).  The
+# data file the examples name is made in a temporary directory beside it.
 set -u
 root=${NNX_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 NNX=${NNX:-$root/nnx}
@@ -21,15 +22,10 @@ mkdir -p "$tmp/data"
         i=$((i + 1))
     done
 } > "$tmp/data/patients.csv"
-cat > "$tmp/hooks.lua" <<'LUA'
-function on_epoch_end(run)
-  run:log("lr_x1000", run.lr * 1000)
-end
-
-function macro_f1(y, p)
-  return 0.5
-end
-LUA
+# the ```lua blocks are the hooks.lua the examples name (it must define macro_f1)
+awk '/^```lua$/ { on = 1; next } /^```/ { on = 0 } on' "$root/docs/language.md" > "$tmp/hooks.lua"
+grep -q '^function macro_f1(y, p)' "$tmp/hooks.lua" ||
+    { echo "docs/language.md: no lua block defines macro_f1"; exit 1; }
 
 status=0
 for bin in "$NNX" "${NNX_SAN:-}"; do
@@ -46,4 +42,18 @@ for bin in "$NNX" "${NNX_SAN:-}"; do
 done
 grep -q "experiment lr_sweep: grid search, 45 trials" "$tmp/plan.out" || { echo "FAIL: lr_sweep plan"; status=1; }
 grep -q "experiment recipe: staged search, 4 stages" "$tmp/plan.out" || { echo "FAIL: recipe plan"; status=1; }
+# the Lua example runs: its metrics and callbacks on a few epochs of spirals
+cat > "$tmp/lua_run.nnx" <<'NNX'
+data toy { train = spirals(n = 600, classes = 3)  valid = split(train, 0.2) }
+network net { dense(16) relu dense(3) }
+experiment lua_run {
+    data = toy  model = net  epochs = 3  hooks = "hooks.lua"
+    metrics = [accuracy, lua.macro_f1, lua.true_class_prob]  select = max(valid.macro_f1)
+}
+NNX
+if ! (cd "$tmp" && "$NNX" run lua_run.nnx --out runs --quiet > run.out 2>&1); then
+    cat "$tmp/run.out"; echo "FAIL: the Lua example does not run"; status=1
+fi
+head -1 "$tmp"/runs/*/metrics.csv | grep -q 'valid.macro_f1,valid.true_class_prob,lr_x1000,seconds' ||
+    { echo "FAIL: the Lua example's columns"; status=1; }
 exit $status

@@ -60,6 +60,25 @@ has "$tmp/out" '"best_epoch": 9'
 expect 0 "$tmp/out" "$nnx" diagnose "$tmp/ensemble"
 has "$tmp/out" 'member 3'
 
+# a run killed while writing a row (kill -9): the unfinished last lines are left out
+cp -r "$tmp/run" "$tmp/cut"
+head -c -7 "$tmp/run/steps.csv" >"$tmp/cut/steps.csv"
+head -c -7 "$tmp/run/metrics.csv" >"$tmp/cut/metrics.csv"
+expect 0 "$tmp/out" "$nnx" diagnose "$tmp/cut"
+has "$tmp/out" "$tmp/cut: baseline, 13 epochs"
+expect 0 "$tmp/out" "$nnx" report "$tmp/cut" --text
+has "$tmp/out" '167 steps'
+
+# a directory of runs (runs/) is not a run: the message names the runs in it
+mkdir -p "$tmp/runs"
+cp -r "$tmp/run" "$tmp/runs/b-222222"
+cp -r "$tmp/search" "$tmp/runs/a-111111"
+expect 2 "$tmp/out" "$nnx" report "$tmp/runs"
+has "$tmp/out" "help: $tmp/runs holds 2 run directories; name one: nnx report $tmp/runs/a-111111"
+has "$tmp/out" "          $tmp/runs/b-222222"
+expect 2 "$tmp/out" "$nnx" diagnose "$tmp/runs/"
+has "$tmp/out" "nnx diagnose $tmp/runs/a-111111"
+
 # bad input: exit 2 and a message naming the file and line
 expect 2 "$tmp/out" "$nnx" report "$tmp/nope"
 has "$tmp/out" "$tmp/nope: no such directory"

@@ -167,7 +167,7 @@ static const char HOOKS_RUN[] =
     "function on_train_begin(run)\n"
     "  calls[#calls + 1] = 'train_begin'\n"
     "  run:log('seed', run.seed)\n"
-    "  run:log('epoch', run.epoch)\n"
+    "  run:log('epoch_at_begin', run.epoch)\n"
     "  run:log('lr_param', run.params['optimizer.lr'])\n"
     "  run:log('decay_len', #run.params.decay)\n"
     "  run:log('is_int', math.type(run.step) == 'integer' and 1 or 0)\n"
@@ -217,7 +217,7 @@ static void every_callback_and_run_field(void **state)
     assert_true(logged(&run, "batch_int") == 1);
     assert_string_equal(run.logged[0].name, "seed");
     assert_true(logged(&run, "seed") == 42);
-    assert_true(logged(&run, "epoch") == 0);
+    assert_true(logged(&run, "epoch_at_begin") == 0);
     assert_true(logged(&run, "lr_param") == 3e-3);
     assert_true(logged(&run, "decay_len") == 6);
     assert_true(logged(&run, "is_int") == 1);
@@ -291,6 +291,12 @@ static void run_methods_check_arguments(void **state)
         { "run:log('a,b', 1)", "contains a comma or a quote" },
         { "run:log('a\\nb', 1)", "contains a control character" },
         { "run:log(string.rep('x', 65), 1)", "longer than 64 bytes" },
+        { "run:log('epoch', 1)", "name \"epoch\" is a metrics.csv column nnx writes itself" },
+        { "run:log('lr', 1)", "is a metrics.csv column nnx writes itself" },
+        { "run:log('seconds', 1)", "is a metrics.csv column nnx writes itself" },
+        { "run:log('valid.loss', 1)", "name \"valid.loss\" starts with a split name" },
+        { "run:log('train.acc', 1)", "starts with a split name" },
+        { "run:log('test.x', 1)", "starts with a split name" },
         { "run:log('x', 0/0)", "run:log(\"x\", value): value must be a finite number" },
         { "run:log('x', '1')", "value must be a finite number, got string" },
         { "run:log('x')", "value must be a finite number, got no value" },

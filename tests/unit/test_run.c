@@ -353,7 +353,7 @@ static void test_trial_resume(void **state)
     nnx_rt_error err;
     size_t la, lb;
     char *pa = nnx_path_join(da, "weights.nnxw"), *pb = nnx_path_join(db, "weights.nnxw");
-    char *wa = nnx_out_read_file(pa, &la, &err), *wb = nnx_out_read_file(pb, &lb, &err);
+    char *wa = nnx_file_read(pa, 0, &la, &err), *wb = nnx_file_read(pb, 0, &lb, &err);
     assert_non_null(wa);
     assert_non_null(wb);
     assert_int_equal(la, lb);
