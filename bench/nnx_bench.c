@@ -8,7 +8,11 @@
  *   epochs       MLP epochs to time (default 3; the fastest is reported)
  *   cnn_batches  CNN batches to time (default 0 = one full epoch); a partial
  *                epoch is scaled to seconds per epoch and says so
- * Each model is timed with 1 and 2 BLAS threads; the fastest is reported.
+ * Each model is timed on 1 and 2 threads of the network's own
+ * (nnx_net_set_threads; the BLAS on one thread), or only on N if
+ * NNX_BENCH_THREADS=N; the fastest is reported.  The MLP's GEMM rate is
+ * compared with plain sgemm at the same shapes on as many cores: its
+ * one-thread rate times the cores, or the BLAS's own threads if faster.
  * A timed epoch running past NNX_BENCH_BUDGET seconds (default 20) stops
  * there and is scaled to a whole epoch.
  * Output: one "key=value ..." line per measurement, for bench/run.sh.
@@ -34,18 +38,28 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* CPU seconds of the whole process (all its threads): unlike the wall
+ * clock, hardly moved by other programs on a busy machine. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void die(const char *what, const nnx_rt_error *err)
 {
     fprintf(stderr, "nnx_bench: %s: %s\n", what, err->msg);
     exit(1);
 }
 
-static nnx_net *build_mlp(nnx_rt_error *err)
+static nnx_net *build_mlp(int threads, nnx_rt_error *err)
 {
     nnx_net *net = nnx_net_new(1, 28, 28, err);
     if (!net)
         return NULL;
-    int rc = nnx_net_add_dense(net, 256, true, err)
+    int rc = nnx_net_set_threads(net, threads, err)
+          || nnx_net_add_dense(net, 256, true, err)
           || nnx_net_add_batchnorm(net, 0.1f, 1e-5f, err)
           || nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, err)
           || nnx_net_add_dropout(net, 0.2f, err)
@@ -62,12 +76,13 @@ static nnx_net *build_mlp(nnx_rt_error *err)
     return net;
 }
 
-static nnx_net *build_cnn(nnx_rt_error *err)
+static nnx_net *build_cnn(int threads, nnx_rt_error *err)
 {
     nnx_net *net = nnx_net_new(1, 28, 28, err);
     if (!net)
         return NULL;
-    int rc = nnx_net_add_conv(net, 32, 3, 1, 1, true, err)
+    int rc = nnx_net_set_threads(net, threads, err)
+          || nnx_net_add_conv(net, 32, 3, 1, 1, true, err)
           || nnx_net_add_batchnorm(net, 0.1f, 1e-5f, err)
           || nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, err)
           || nnx_net_add_maxpool(net, 2, 2, err)
@@ -101,9 +116,10 @@ static int on_batch(const nnx_train_progress *p, void *user)
 }
 
 /* Seconds per epoch of the fastest of `epochs` timed epochs (after one
- * untimed warm-up of a few batches); scaled up when stopped early. */
+ * untimed warm-up of a few batches); scaled up when stopped early.  *cpu
+ * gets the CPU seconds per epoch of that epoch. */
 static double time_training(nnx_net *net, const nnx_dataset *train, int epochs,
-                            int32_t limit, double *final_loss)
+                            int32_t limit, double *final_loss, double *cpu)
 {
     nnx_rt_error err;
     nnx_optim opt;
@@ -128,12 +144,14 @@ static double time_training(nnx_net *net, const nnx_dataset *train, int epochs,
     for (int e = 1; e <= epochs; e++) {
         stop.batches = limit;
         stop.budget = budget ? atof(budget) : 20.0;
-        double t0 = stop.start = now();
+        double c0 = cpu_now(), t0 = stop.start = now();
         if (nnx_train_epoch(&tr, e, NULL, &res, &err))
             die("epoch", &err);
         double dt = (now() - t0) * tr.batches / res.steps;
-        if (dt < best)
+        if (dt < best) {
             best = dt;
+            *cpu = (cpu_now() - c0) * tr.batches / res.steps;
+        }
         *final_loss = res.mean_loss;
         if (res.steps < tr.batches && limit == 0)
             break;      /* over budget: one partial epoch is enough */
@@ -212,37 +230,58 @@ int main(int argc, char **argv)
     if (nnx_load_idx(&train, images, labels, NULL, 0, &err))
         die("loading Fashion-MNIST", &err);
     fprintf(stderr, "nnx_bench: loaded %d rows in %.2f s\n", train.n, now() - t0);
+    printf("nnx blas_core=%s\n", openblas_get_corename());
 
     for (int model = 0; model < 2; model++) {
         const char *name = model == 0 ? "mlp" : "cnn";
         if (strcmp(which, "all") != 0 && strcmp(which, name) != 0)
             continue;
-        double best = 1e30, loss = 0;
+        double best = 1e30, loss = 0, flops = 0, best_cpu = 0;
         int best_threads = 1;
+        const char *only = getenv("NNX_BENCH_THREADS");
         for (int threads = 1; threads <= 2; threads++) {
-            nnx_blas_set_threads(threads);
-            nnx_net *net = model == 0 ? build_mlp(&err) : build_cnn(&err);
+            if (only && atoi(only) != threads)
+                continue;
+            nnx_blas_set_threads(1);
+            nnx_net *net = model == 0 ? build_mlp(threads, &err) : build_cnn(threads, &err);
             if (!net)
                 die(name, &err);
+            double cpu = 0;
             double s = time_training(net, &train, model == 0 ? epochs : 1,
-                                     model == 0 ? 0 : cnn_batches, &loss);
-            printf("nnx model=%s threads=%d s_per_epoch=%.3f loss=%.4f\n", name, threads, s, loss);
+                                     model == 0 ? 0 : cnn_batches, &loss, &cpu);
+            printf("nnx model=%s threads=%d s_per_epoch=%.3f cpu_s_per_epoch=%.3f loss=%.4f\n",
+                   name, threads, s, cpu, loss);
             fflush(stdout);
             if (s < best) {
                 best = s;
+                best_cpu = cpu;
                 best_threads = threads;
-            }
-            if (model == 0 && threads == 2) {
-                int32_t batches = nnx_batches_per_epoch(train.n, BATCH, 0);
-                double flops = nnx_net_train_flops(net, BATCH) * batches;
-                nnx_blas_set_threads(best_threads);
-                printf("nnx model=mlp gflops=%.1f sgemm_gflops=%.1f threads=%d\n",
-                       flops / best / 1e9, sgemm_rate(), best_threads);
+                if (model == 0)
+                    flops = nnx_net_train_flops(net, BATCH)
+                          * nnx_batches_per_epoch(train.n, BATCH, 0);
             }
             nnx_net_free(net);
         }
-        printf("nnx model=%s best_s_per_epoch=%.3f threads=%d partial=%d\n", name, best,
-               best_threads, model == 1 && cnn_batches > 0 ? cnn_batches : 0);
+        if (model == 0) {
+            /* The reference: plain sgemm at the same shapes on as many cores
+             * as nnx used: the one-thread rate times the cores (perfect
+             * scaling), or the BLAS's own threads if they do better. */
+            nnx_blas_set_threads(1);
+            double one = sgemm_rate(), many = one;
+            if (best_threads > 1) {
+                nnx_blas_set_threads(best_threads);
+                many = sgemm_rate();
+                nnx_blas_set_threads(1);
+            }
+            double ref = one * best_threads > many ? one * best_threads : many;
+            printf("nnx model=mlp gflops=%.1f sgemm_gflops=%.1f sgemm_1thread=%.1f",
+                   flops / best / 1e9, ref, one);
+            if (best_threads > 1)
+                printf(" sgemm_blas_%dthreads=%.1f", best_threads, many);
+            printf(" threads=%d\n", best_threads);
+        }
+        printf("nnx model=%s best_s_per_epoch=%.3f cpu_s_per_epoch=%.3f threads=%d partial=%d\n",
+               name, best, best_cpu, best_threads, model == 1 && cnn_batches > 0 ? cnn_batches : 0);
     }
     printf("nnx peak_rss_mb=%.1f\n", peak_rss_kb() / 1024.0);
     nnx_dataset_free(&train);

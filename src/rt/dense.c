@@ -1,13 +1,65 @@
 /* dense.c — the fully connected layer: y = x·Wᵀ + b with W stored [units][in].
  *
- * Every product is one cblas_sgemm over the whole batch with the transposes
+ * Every product is cblas_sgemm over the whole batch with the transposes
  * folded into the call, so nothing is copied except a CNHW input, which is
  * turned sample-major first (into L->ws) because dense reads a sample flat.
+ *
+ * Threads.  A large product is cut into units along the side that leaves
+ * the smaller operand to be read by every unit: y by columns (units of W's
+ * rows), dW and dx by columns of `in` (every unit reads all of dy).  The
+ * number of units depends on the shapes alone, and each unit's product is
+ * the same whichever thread runs it, so the results do not depend on the
+ * thread count.
  */
 #include <cblas.h>
 #include <string.h>
 
 #include "rt/layer.h"
+#include "rt/team.h"
+
+#define MAX_UNITS  4
+#define UNIT_FLOPS 4e6     /* a product is cut into one unit per this many flops */
+#define ALIGN      16       /* unit edges fall on multiples of this many columns */
+
+/* Units for a product of m·n·k multiply-adds cut along a side of `side`. */
+static int nunits(double m, double n, double k, int side)
+{
+    double u = 2.0 * m * n * k / UNIT_FLOPS;
+    int units = u < 1 ? 1 : u > MAX_UNITS ? MAX_UNITS : (int)u;
+    while (units > 1 && side / units < ALIGN)
+        units--;
+    return units;
+}
+
+/* Columns [*lo, *hi) of `side` for unit u of `units`, edges on ALIGN. */
+static void unit_span(int side, int units, int u, int *lo, int *hi)
+{
+    long a, b;
+    nnx_team_split(side, units, u, &a, &b);
+    *lo = u == 0 ? 0 : (int)((a + ALIGN / 2) / ALIGN * ALIGN);
+    *hi = u == units - 1 ? side : (int)((b + ALIGN / 2) / ALIGN * ALIGN);
+}
+
+typedef struct dense_job {
+    nnx_layer *L;
+    const float *x, *dy;
+    float *dx;
+    int n, in, u, units;
+} dense_job;
+
+/* y[:, lo:hi] = x · W[lo:hi]ᵀ (+ b[lo:hi], already in y). */
+static void forward_unit(void *p, int unit, int tid)
+{
+    (void)tid;
+    const dense_job *j = p;
+    int lo, hi;
+    unit_span(j->u, j->units, unit, &lo, &hi);
+    if (hi <= lo)
+        return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->n, hi - lo, j->in,
+                1.0f, j->x, j->in, j->L->w + (size_t)lo * j->in, j->in,
+                j->L->info.bias ? 1.0f : 0.0f, j->L->out + lo, j->u);
+}
 
 const float *nnx_dense_forward(nnx_layer *L, const float *x, int n)
 {
@@ -17,41 +69,68 @@ const float *nnx_dense_forward(nnx_layer *L, const float *x, int n)
         x = L->ws;
     }
     float *restrict y = L->out;
-    float beta = 0.0f;
     if (L->info.bias) {
         const float *restrict b = L->w + (size_t)u * in;
         for (int r = 0; r < n; r++)
             memcpy(y + (size_t)r * u, b, (size_t)u * sizeof(float));
-        beta = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, u, in,
-                1.0f, x, in, L->w, in, beta, y, u);
+    dense_job j = {.L = L, .x = x, .n = n, .in = in, .u = u};
+    j.units = nunits(n, u, in, u);
+    nnx_team_run(L->team, j.units, forward_unit, &j);
     return y;
+}
+
+/* dW[:, lo:hi] = dyᵀ · x[:, lo:hi] and dx[:, lo:hi] = dy · W[:, lo:hi]. */
+static void wgrad_unit(void *p, int unit, int tid)
+{
+    (void)tid;
+    const dense_job *j = p;
+    int lo, hi;
+    unit_span(j->in, j->units, unit, &lo, &hi);
+    if (hi <= lo)
+        return;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, j->u, hi - lo, j->n,
+                1.0f, j->dy, j->u, j->x + lo, j->in, 0.0f, j->L->gw + lo, j->in);
+}
+
+static void dinput_unit(void *p, int unit, int tid)
+{
+    (void)tid;
+    const dense_job *j = p;
+    int lo, hi;
+    unit_span(j->in, j->units, unit, &lo, &hi);
+    if (hi <= lo)
+        return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->n, hi - lo, j->u,
+                1.0f, j->dy, j->u, j->L->w + lo, j->in, 0.0f, j->dx + lo, j->in);
 }
 
 const float *nnx_dense_backward(nnx_layer *L, const float *dy, float *dx, int n)
 {
     const int in = L->in_size, u = L->info.units;
-    const float *x = L->in_layout == NNX_CNHW ? L->ws : L->x;
+    dense_job j = {
+        .L = L, .x = L->in_layout == NNX_CNHW ? L->ws : L->x, .dy = dy, .n = n, .in = in,
+        .u = u,
+    };
     /* dW[u][in] = dyᵀ · x */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, u, in, n,
-                1.0f, dy, u, x, in, 0.0f, L->gw, in);
+    j.units = nunits(u, in, n, in);
+    nnx_team_run(L->team, j.units, wgrad_unit, &j);
     if (L->info.bias) {
         float *restrict db = L->gw + (size_t)u * in;
         memset(db, 0, (size_t)u * sizeof(float));
         for (int r = 0; r < n; r++) {
             const float *restrict row = dy + (size_t)r * u;
-            for (int j = 0; j < u; j++)
-                db[j] += row[j];
+            for (int k = 0; k < u; k++)
+                db[k] += row[k];
         }
     }
     if (!dx)
         return NULL;
     /* dx[n][in] = dy · W, sample-major; a CNHW input wants it transposed back
      * (the NCHW copy of x in L->ws is no longer needed, so it holds dx first). */
-    float *target = L->in_layout == NNX_CNHW ? L->ws : dx;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, u,
-                1.0f, dy, u, L->w, in, 0.0f, target, in);
+    j.dx = L->in_layout == NNX_CNHW ? L->ws : dx;
+    j.units = nunits(n, in, u, in);
+    nnx_team_run(L->team, j.units, dinput_unit, &j);
     if (L->in_layout == NNX_CNHW)
         nnx_nchw_to_cnhw(L->ws, dx, n, L->info.in_c, L->info.in_h * L->info.in_w);
     return dx;

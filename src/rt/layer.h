@@ -24,6 +24,7 @@
 
 #include "nnx/rt/net.h"
 #include "nnx/rt/rng.h"
+#include "rt/team.h"
 
 /* The build is -O2, whose "very cheap" vectoriser skips every loop whose trip
  * count is not known; the runtime's loops run over n·C·H·W elements, so its
@@ -47,6 +48,9 @@ typedef struct nnx_layer {
                                        of NCHW (a view of its input) and a fused
                                        batch norm (it writes the activation's) */
     float *ws;                      /* workspace, see each kind */
+    nnx_team *team;                 /* the net's threads (borrowed; NULL = one) */
+    int threads;                    /* its size: per-thread workspaces */
+    int max_batch;
     int32_t *idx;                   /* maxpool: argmax inside each input plane */
 
     /* Set by forward, read by backward. */
@@ -75,6 +79,8 @@ struct nnx_net {
     float *grad[2];                 /* ping-pong gradients, max_batch × widest */
     const float *last_dinput;
     nnx_rng dropout_rng;
+    int threads;                    /* nnx_net_set_threads, >= 1 */
+    nnx_team *team;                 /* owned: started by compile when threads > 1 */
 };
 
 /* Floats of workspace each kind needs for max_batch rows (0 if none). */

@@ -35,6 +35,7 @@ nnx_net *nnx_net_new(int c, int h, int w, nnx_rt_error *err)
     net->in_c = c;
     net->in_h = h;
     net->in_w = w;
+    net->threads = 1;
     return net;
 }
 
@@ -47,6 +48,7 @@ void nnx_net_free(nnx_net *net)
     free(net->grads);
     free(net->state);
     free(net->arena);
+    nnx_team_free(net->team);
     free(net);
 }
 
@@ -314,6 +316,78 @@ static void lay_out(nnx_net *net, carver *cv)
     net->grad[1] = carve(cv, mb * widest * sizeof(float));
 }
 
+/* The arena (activations and workspaces, some per thread) and the team for
+ * `threads` threads.  On success the net's old ones are freed and every
+ * layer points into the new arena; on failure the net is as it was. */
+static int provision(nnx_net *net, int threads, nnx_rt_error *err)
+{
+    const int old = net->threads;
+    for (int i = 0; i < net->nlayers; i++) {
+        net->layers[i].threads = threads;
+        net->layers[i].max_batch = net->max_batch;
+    }
+    carver cv = {0};
+    lay_out(net, &cv);
+    size_t used = cv.used;
+    unsigned char *arena = aligned_alloc(64, (used + 63) & ~(size_t)63);
+    nnx_team *team = NULL;
+    if (!arena || (threads > 1 && !(team = nnx_team_new(threads, err)))) {
+        free(arena);
+        for (int i = 0; i < net->nlayers; i++)
+            net->layers[i].threads = old;
+        if (net->arena) {                   /* the measuring pass cleared them */
+            cv = (carver){.base = net->arena};
+            lay_out(net, &cv);
+        }
+        if (!arena)
+            return nnx_rt_fail(err, "out of memory allocating a network for batches of %d "
+                               "on %d threads (%zu MB of activations)", net->max_batch,
+                               threads, used >> 20);
+        return -1;
+    }
+    free(net->arena);
+    nnx_team_free(net->team);
+    net->arena = arena;
+    net->team = team;
+    net->threads = threads;
+    cv = (carver){.base = arena};
+    lay_out(net, &cv);
+    for (int i = 0; i < net->nlayers; i++)
+        net->layers[i].team = team;
+    net->last_n = 0;
+    if (threads > 1)
+        nnx_blas_set_threads(1);
+    return 0;
+}
+
+int nnx_net_set_threads(nnx_net *net, int threads, nnx_rt_error *err)
+{
+    if (!net)
+        return nnx_rt_fail(err, "no network");
+    if (threads < 1)
+        threads = 1;
+    if (threads > NNX_MAX_THREADS)
+        return nnx_rt_fail(err, "threads must be at most %d, not %d", NNX_MAX_THREADS, threads);
+    if (!net->compiled) {
+        net->threads = threads;
+        return 0;
+    }
+    if (threads == net->threads)
+        return 0;
+    return provision(net, threads, err);
+}
+
+/* A compile that failed: back to an uncompiled net; returns -1. */
+static int undo_compile(nnx_net *net)
+{
+    free(net->params);
+    free(net->grads);
+    free(net->state);
+    net->params = net->grads = net->state = NULL;
+    net->max_batch = 0;
+    return -1;
+}
+
 int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *err)
 {
     if (!net)
@@ -341,23 +415,16 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
         if (net->layers[i].info.kind == NNX_LAYER_BATCHNORM
             && net->layers[i + 1].info.kind == NNX_LAYER_ACT)
             net->layers[i].fused = net->layers[i + 1].fused = true;
-    carver cv = {0};
-    lay_out(net, &cv);
     size_t np = net->nparams ? net->nparams : 1, ns = net->nstate ? net->nstate : 1;
     net->params = calloc(np, sizeof(float));
     net->grads = calloc(np, sizeof(float));
     net->state = calloc(ns, sizeof(float));
-    net->arena = aligned_alloc(64, (cv.used + 63) & ~(size_t)63);
-    if (!net->params || !net->grads || !net->state || !net->arena) {
-        free(net->params); free(net->grads); free(net->state); free(net->arena);
-        net->params = net->grads = net->state = NULL;
-        net->arena = NULL;
-        net->max_batch = 0;
-        return nnx_rt_fail(err, "out of memory allocating a network for batches of %d "
-                           "(%zu MB of activations)", max_batch, cv.used >> 20);
+    if (!net->params || !net->grads || !net->state) {
+        nnx_rt_fail(err, "out of memory allocating a network of %zu parameters", net->nparams);
+        return undo_compile(net);
     }
-    cv = (carver){.base = net->arena};
-    lay_out(net, &cv);
+    if (provision(net, net->threads, err) < 0)
+        return undo_compile(net);
     for (int i = 0; i < net->nlayers; i++) {
         nnx_layer *L = &net->layers[i];
         L->w = net->params + L->info.param_off;

@@ -5,10 +5,16 @@
  * batch variance; then running = (1-m)·running + m·batch, using the unbiased
  * variance for the running one.  Eval: μ and σ² are the running statistics.
  *
- * Workspace (L->ws, 10·C floats, see nnx_batchnorm_ws_floats): mean[C] and
- * inv_std[C] used by the last forward, scale[C] and shift[C] (y = x·scale +
- * shift; backward reuses them and coef[C] for dx = scale·dy + shift·x + coef),
- * then two double accumulators[C] for the sums, then (fused only) two tiles.
+ * Workspace (L->ws, see nnx_batchnorm_ws_floats): mean[C] and inv_std[C]
+ * used by the last forward, scale[C] and shift[C] (y = x·scale + shift;
+ * backward reuses them and coef[C] for dx = scale·dy + shift·x + coef), then
+ * two double accumulators[C] for the sums, then (fused only) two tiles per
+ * thread.
+ *
+ * Threads.  Every channel (feature, on a flat input) is computed on its own,
+ * start to finish, so a pass is one job of the net's team (team.h) over
+ * units of channels; a unit's numbers do not depend on which thread runs it
+ * or how many there are.
  *
  * Fused with the activation after it (L->fused, set by compile): forward
  * writes act(x·scale + shift) straight into the activation layer's output, a
@@ -80,14 +86,18 @@ typedef struct bn_view {
     bool flat;                    /* NCHW with hw == 1: rows of features */
     float *mean, *inv_std, *scale, *shift, *coef;
     double *acc1, *acc2;
-    float *tile_z, *tile_dz;      /* fused: one row (flat) or plane, each */
+    float *tiles;                 /* fused: per thread, z then dz, `tile` each */
+    size_t tile;                  /* one row (flat) or one plane */
 } bn_view;
+
+#define MAX_UNITS 16
 
 size_t nnx_batchnorm_ws_floats(const nnx_layer *L)
 {
     size_t c = (size_t)L->info.in_c, hw = (size_t)L->info.in_h * L->info.in_w;
     size_t tile = (L->in_layout == NNX_NCHW && hw == 1) ? c : hw;
-    return 10 * c + (L->fused ? 2 * tile : 0);
+    size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
+    return 10 * c + (L->fused ? 2 * tile * threads : 0);
 }
 
 static bn_view view(nnx_layer *L, int n)
@@ -105,32 +115,56 @@ static bn_view view(nnx_layer *L, int n)
     v.coef = L->ws + 4 * v.c;
     v.acc1 = (double *)(void *)(L->ws + 6 * v.c);   /* 8-byte aligned */
     v.acc2 = v.acc1 + v.c;
-    size_t tile = v.flat ? (size_t)v.c : (size_t)v.hw;
-    v.tile_z = L->fused ? L->ws + 10 * v.c : NULL;
-    v.tile_dz = L->fused ? v.tile_z + tile : NULL;
+    v.tile = v.flat ? (size_t)v.c : (size_t)v.hw;
+    v.tiles = L->fused ? L->ws + 10 * v.c : NULL;
     return v;
 }
 
-/* Batch mean and biased variance into v->mean and v->inv_std (as variance). */
-static void batch_moments(const bn_view *v, const float *restrict x, int n)
+/* One pass over units of channels. */
+typedef struct bn_job {
+    nnx_layer *L;
+    bn_view v;
+    int n, units;
+    const float *x, *dy;
+    float *dx;
+    bool train;
+} bn_job;
+
+static int nunits(const bn_view *v)
 {
-    const int c = v->c;
+    return v->c < MAX_UNITS ? v->c : MAX_UNITS;
+}
+
+static void unit_channels(const bn_job *j, int u, int *c0, int *c1)
+{
+    long lo, hi;
+    nnx_team_split(j->v.c, j->units, u, &lo, &hi);
+    *c0 = (int)lo;
+    *c1 = (int)hi;
+}
+
+/* Batch mean and biased variance of channels [c0, c1) into v->mean and
+ * v->inv_std (as variance). */
+static void batch_moments(const bn_view *v, const float *restrict x, int n, int c0, int c1)
+{
     double *restrict s1 = v->acc1, *restrict s2 = v->acc2;
     float *restrict shift = v->shift;             /* reused for the pivots k */
-    memset(s1, 0, (size_t)c * sizeof *s1);
-    memset(s2, 0, (size_t)c * sizeof *s2);
+    for (int ch = c0; ch < c1; ch++)
+        s1[ch] = s2[ch] = 0;
     if (v->flat) {
-        memcpy(shift, x, (size_t)c * sizeof *shift);
+        const int c = v->c;
+        for (int f = c0; f < c1; f++)
+            shift[f] = x[f];
         for (int r = 0; r < n; r++) {
             const float *restrict row = x + (size_t)r * c;
-            for (int f = 0; f < c; f++) {
+            for (int f = c0; f < c1; f++) {
                 float d = row[f] - shift[f];
                 s1[f] += d;
                 s2[f] += (double)d * d;
             }
         }
     } else {
-        for (int ch = 0; ch < c; ch++) {
+        for (int ch = c0; ch < c1; ch++) {
             shift[ch] = x[ch * v->cs];
             for (int s = 0; s < n; s++)
                 plane_moments(x + s * v->ss + ch * v->cs, (size_t)v->hw, shift[ch],
@@ -138,7 +172,7 @@ static void batch_moments(const bn_view *v, const float *restrict x, int n)
         }
     }
     const double m = (double)n * v->hw;
-    for (int ch = 0; ch < c; ch++) {
+    for (int ch = c0; ch < c1; ch++) {
         double d = s1[ch] / m;
         double var = s2[ch] / m - d * d;
         v->mean[ch] = (float)(shift[ch] + d);
@@ -146,31 +180,33 @@ static void batch_moments(const bn_view *v, const float *restrict x, int n)
     }
 }
 
-/* scale = γ/σ and shift = β - μ·scale from the statistics in use. */
-static void affine(const bn_view *v, const float *gamma, const float *beta)
+/* scale = γ/σ and shift = β - μ·scale of channels [c0, c1). */
+static void affine(const bn_view *v, const float *gamma, const float *beta, int c0, int c1)
 {
-    for (int ch = 0; ch < v->c; ch++) {
+    for (int ch = c0; ch < c1; ch++) {
         v->scale[ch] = gamma[ch] * v->inv_std[ch];
         v->shift[ch] = beta[ch] - v->mean[ch] * v->scale[ch];
     }
 }
 
-/* y = act(x·scale + shift) into the activation layer's output (L + 1). */
-static const float *forward_fused(nnx_layer *L, const bn_view *v, const float *restrict x, int n)
+/* y = act(x·scale + shift) of channels [c0, c1) into the activation layer's
+ * output (L + 1), through thread tid's tile. */
+static void forward_fused(const nnx_layer *L, const bn_view *v, const float *restrict x, int n,
+                          int c0, int c1, int tid)
 {
     const nnx_layer *A = L + 1;
-    float *restrict y = A->out, *restrict z = v->tile_z;
+    float *restrict y = A->out, *restrict z = v->tiles + 2 * v->tile * (size_t)tid;
     const float *restrict scale = v->scale, *restrict shift = v->shift;
     if (v->flat) {
         const int c = v->c;
         for (int r = 0; r < n; r++) {
             const float *restrict xr = x + (size_t)r * c;
-            for (int f = 0; f < c; f++)
-                z[f] = xr[f] * scale[f] + shift[f];
-            nnx_act_apply(A, z, y + (size_t)r * c, (size_t)c);
+            for (int f = c0; f < c1; f++)
+                z[f - c0] = xr[f] * scale[f] + shift[f];
+            nnx_act_apply(A, z, y + (size_t)r * c + c0, (size_t)(c1 - c0));
         }
     } else {
-        for (int ch = 0; ch < v->c; ch++)
+        for (int ch = c0; ch < c1; ch++)
             for (int s = 0; s < n; s++) {
                 size_t off = s * v->ss + ch * v->cs;
                 const float *restrict xp = x + off;
@@ -180,37 +216,106 @@ static const float *forward_fused(nnx_layer *L, const bn_view *v, const float *r
                 nnx_act_apply(A, z, y + off, (size_t)v->hw);
             }
     }
-    return y;
 }
 
-/* Fused backward, first pass: dz = d(loss)/d(normalised) from dy = d(loss)/d(act
- * output), a tile at a time; Σ dz and Σ dz·(x - μ) per channel; dz kept in
- * dx when dx is wanted. */
-static void grad_sums_fused(nnx_layer *L, const bn_view *v, const float *restrict dy,
-                            float *restrict dx, int n)
+/* y = x·scale + shift of channels [c0, c1). */
+static void forward_plain(const nnx_layer *L, const bn_view *v, const float *restrict x, int n,
+                          int c0, int c1)
+{
+    float *restrict y = L->out;
+    const float *restrict scale = v->scale, *restrict shift = v->shift;
+    if (v->flat) {
+        const int c = v->c;
+        for (int r = 0; r < n; r++) {
+            const float *restrict xr = x + (size_t)r * c;
+            float *restrict yr = y + (size_t)r * c;
+            for (int f = c0; f < c1; f++)
+                yr[f] = xr[f] * scale[f] + shift[f];
+        }
+    } else {
+        for (int ch = c0; ch < c1; ch++)
+            for (int s = 0; s < n; s++) {
+                size_t off = s * v->ss + ch * v->cs;
+                const float *restrict xp = x + off;
+                float *restrict yp = y + off;
+                const float a = scale[ch], b = shift[ch];
+                for (int i = 0; i < v->hw; i++)
+                    yp[i] = xp[i] * a + b;
+            }
+    }
+}
+
+static void forward_unit(void *p, int u, int tid)
+{
+    const bn_job *j = p;
+    nnx_layer *L = j->L;
+    const bn_view *v = &j->v;
+    int c0, c1;
+    unit_channels(j, u, &c0, &c1);
+    const int c = v->c;
+    const float *gamma = L->w, *beta = L->w + c;
+    float *run_mean = L->st, *run_var = L->st + c;
+    const float eps = L->info.eps;
+    if (j->train) {
+        batch_moments(v, j->x, j->n, c0, c1);
+        const float mom = L->info.a;
+        const double m = (double)j->n * v->hw;
+        const double unbias = m > 1 ? m / (m - 1) : 1.0;
+        for (int ch = c0; ch < c1; ch++) {
+            float var = v->inv_std[ch];
+            run_mean[ch] = (1.0f - mom) * run_mean[ch] + mom * v->mean[ch];
+            run_var[ch] = (1.0f - mom) * run_var[ch] + mom * (float)(var * unbias);
+            v->inv_std[ch] = 1.0f / sqrtf(var + eps);
+        }
+    } else {
+        for (int ch = c0; ch < c1; ch++) {
+            v->mean[ch] = run_mean[ch];
+            v->inv_std[ch] = 1.0f / sqrtf(run_var[ch] + eps);
+        }
+    }
+    affine(v, gamma, beta, c0, c1);
+    if (L->fused)
+        forward_fused(L, v, j->x, j->n, c0, c1, tid);
+    else
+        forward_plain(L, v, j->x, j->n, c0, c1);
+}
+
+const float *nnx_batchnorm_forward(nnx_layer *L, const float *restrict x, int n, bool train)
+{
+    bn_job j = {.L = L, .v = view(L, n), .n = n, .x = x, .train = train};
+    j.units = nunits(&j.v);
+    nnx_team_run(L->team, j.units, forward_unit, &j);
+    return L->fused ? (L + 1)->out : L->out;
+}
+
+/* Fused backward, first pass over channels [c0, c1): dz = d(loss)/d(normalised)
+ * from dy = d(loss)/d(act output), a tile at a time; Σ dz and Σ dz·(x - μ)
+ * per channel; dz kept in dx when dx is wanted. */
+static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *restrict dy,
+                            float *restrict dx, int n, int c0, int c1, int tid)
 {
     const nnx_layer *A = L + 1;
     const float *restrict x = L->x, *restrict y = A->y;
     const float *restrict scale = v->scale, *restrict shift = v->shift, *restrict mean = v->mean;
     double *restrict sdy = v->acc1, *restrict sdyx = v->acc2;
-    float *restrict z = v->tile_z, *restrict dz = v->tile_dz;
+    float *restrict z = v->tiles + 2 * v->tile * (size_t)tid, *restrict dz = z + v->tile;
     if (v->flat) {
-        const int c = v->c;
+        const int c = v->c, w = c1 - c0;
         for (int r = 0; r < n; r++) {
-            size_t off = (size_t)r * c;
+            size_t off = (size_t)r * c + c0;
             const float *restrict xr = x + off;
-            for (int f = 0; f < c; f++)
-                z[f] = xr[f] * scale[f] + shift[f];
-            nnx_act_grad(A, z, y + off, dy + off, dz, (size_t)c);
-            for (int f = 0; f < c; f++) {
-                sdy[f] += dz[f];
-                sdyx[f] += (double)dz[f] * (xr[f] - mean[f]);
+            for (int f = 0; f < w; f++)
+                z[f] = xr[f] * scale[c0 + f] + shift[c0 + f];
+            nnx_act_grad(A, z, y + off, dy + off, dz, (size_t)w);
+            for (int f = 0; f < w; f++) {
+                sdy[c0 + f] += dz[f];
+                sdyx[c0 + f] += (double)dz[f] * (xr[f] - mean[c0 + f]);
             }
             if (dx)
-                memcpy(dx + off, dz, (size_t)c * sizeof *dz);
+                memcpy(dx + off, dz, (size_t)w * sizeof *dz);
         }
     } else {
-        for (int ch = 0; ch < v->c; ch++)
+        for (int ch = c0; ch < c1; ch++)
             for (int s = 0; s < n; s++) {
                 size_t off = s * v->ss + ch * v->cs;
                 const float *restrict xp = x + off;
@@ -223,56 +328,6 @@ static void grad_sums_fused(nnx_layer *L, const bn_view *v, const float *restric
                     memcpy(dx + off, dz, (size_t)v->hw * sizeof *dz);
             }
     }
-}
-
-const float *nnx_batchnorm_forward(nnx_layer *L, const float *restrict x, int n, bool train)
-{
-    bn_view v = view(L, n);
-    const int c = v.c;
-    const float *gamma = L->w, *beta = L->w + c;
-    float *run_mean = L->st, *run_var = L->st + c;
-    const float eps = L->info.eps;
-    if (train) {
-        batch_moments(&v, x, n);
-        const float mom = L->info.a;
-        const double m = (double)n * v.hw;
-        const double unbias = m > 1 ? m / (m - 1) : 1.0;
-        for (int ch = 0; ch < c; ch++) {
-            float var = v.inv_std[ch];
-            run_mean[ch] = (1.0f - mom) * run_mean[ch] + mom * v.mean[ch];
-            run_var[ch] = (1.0f - mom) * run_var[ch] + mom * (float)(var * unbias);
-            v.inv_std[ch] = 1.0f / sqrtf(var + eps);
-        }
-    } else {
-        for (int ch = 0; ch < c; ch++) {
-            v.mean[ch] = run_mean[ch];
-            v.inv_std[ch] = 1.0f / sqrtf(run_var[ch] + eps);
-        }
-    }
-    affine(&v, gamma, beta);
-    if (L->fused)
-        return forward_fused(L, &v, x, n);
-    float *restrict y = L->out;
-    const float *restrict scale = v.scale, *restrict shift = v.shift;
-    if (v.flat) {
-        for (int r = 0; r < n; r++) {
-            const float *restrict xr = x + (size_t)r * c;
-            float *restrict yr = y + (size_t)r * c;
-            for (int f = 0; f < c; f++)
-                yr[f] = xr[f] * scale[f] + shift[f];
-        }
-    } else {
-        for (int ch = 0; ch < c; ch++)
-            for (int s = 0; s < n; s++) {
-                size_t off = s * v.ss + ch * v.cs;
-                const float *restrict xp = x + off;
-                float *restrict yp = y + off;
-                const float a = scale[ch], b = shift[ch];
-                for (int i = 0; i < v.hw; i++)
-                    yp[i] = xp[i] * a + b;
-            }
-    }
-    return y;
 }
 
 /* d = a·g + b·x + c, out of place and in place (d is g). */
@@ -290,46 +345,52 @@ static void scale_in_place(float *restrict d, const float *restrict x, int len,
         d[i] = a * d[i] + b * x[i] + c;
 }
 
-const float *nnx_batchnorm_backward(nnx_layer *L, const float *dy, float *dx, int n)
+static void backward_unit(void *p, int u, int tid)
 {
-    bn_view v = view(L, n);
-    const int c = v.c;
+    const bn_job *j = p;
+    nnx_layer *L = j->L;
+    const bn_view *v = &j->v;
+    int c0, c1;
+    unit_channels(j, u, &c0, &c1);
+    const int c = v->c, n = j->n;
     const float *restrict x = L->x;
     const float *gamma = L->w;
     float *dgamma = L->gw, *dbeta = L->gw + c;
-    double *restrict sdy = v.acc1, *restrict sdyx = v.acc2;
-    const float *restrict mean = v.mean;
-    memset(sdy, 0, (size_t)c * sizeof *sdy);
-    memset(sdyx, 0, (size_t)c * sizeof *sdyx);
+    double *restrict sdy = v->acc1, *restrict sdyx = v->acc2;
+    const float *restrict mean = v->mean;
+    const float *dy = j->dy;
+    float *dx = j->dx;
+    for (int ch = c0; ch < c1; ch++)
+        sdy[ch] = sdyx[ch] = 0;
     if (L->fused) {
         /* d(loss)/d(normalised) goes to dx; the pass below then reads it
          * from there, in place. */
-        affine(&v, gamma, L->w + c);
-        grad_sums_fused(L, &v, dy, dx, n);
+        affine(v, gamma, L->w + c, c0, c1);
+        grad_sums_fused(L, v, dy, dx, n, c0, c1, tid);
         dy = dx;
-    } else if (v.flat) {
+    } else if (v->flat) {
         for (int r = 0; r < n; r++) {
             const float *restrict g = dy + (size_t)r * c, *restrict xr = x + (size_t)r * c;
-            for (int f = 0; f < c; f++) {
+            for (int f = c0; f < c1; f++) {
                 sdy[f] += g[f];
                 sdyx[f] += (double)g[f] * (xr[f] - mean[f]);
             }
         }
     } else {
-        for (int ch = 0; ch < c; ch++)
+        for (int ch = c0; ch < c1; ch++)
             for (int s = 0; s < n; s++) {
-                size_t off = s * v.ss + ch * v.cs;
-                plane_grad_sums(dy + off, x + off, (size_t)v.hw, mean[ch], &sdy[ch], &sdyx[ch]);
+                size_t off = s * v->ss + ch * v->cs;
+                plane_grad_sums(dy + off, x + off, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
             }
     }
     /* dγ = Σ dy·x̂, dβ = Σ dy.  dx = A·dy + B·x + C per channel, where in
      * training A = γ/σ, B = -A·dγ/(m·σ), C = -A·dβ/m - B·μ (the batch
      * statistics depend on x); in eval only A. */
-    const double m = (double)n * v.hw;
-    float *restrict A = v.scale, *restrict B = v.shift;
-    float *restrict C = v.coef;
-    for (int ch = 0; ch < c; ch++) {
-        double is = v.inv_std[ch];
+    const double m = (double)n * v->hw;
+    float *restrict A = v->scale, *restrict B = v->shift;
+    float *restrict C = v->coef;
+    for (int ch = c0; ch < c1; ch++) {
+        double is = v->inv_std[ch];
         double dg = sdyx[ch] * is, db = sdy[ch];
         dgamma[ch] = (float)dg;
         dbeta[ch] = (float)db;
@@ -341,27 +402,34 @@ const float *nnx_batchnorm_backward(nnx_layer *L, const float *dy, float *dx, in
         C[ch] = (float)cc;
     }
     if (!dx)
-        return NULL;
-    if (v.flat) {
+        return;
+    if (v->flat) {
         for (int r = 0; r < n; r++) {
             size_t off = (size_t)r * c;
             if (dy == dx)
-                for (int f = 0; f < c; f++)
+                for (int f = c0; f < c1; f++)
                     dx[off + f] = A[f] * dx[off + f] + B[f] * x[off + f] + C[f];
             else
-                for (int f = 0; f < c; f++)
+                for (int f = c0; f < c1; f++)
                     dx[off + f] = A[f] * dy[off + f] + B[f] * x[off + f] + C[f];
         }
     } else {
-        for (int ch = 0; ch < c; ch++)
+        for (int ch = c0; ch < c1; ch++)
             for (int s = 0; s < n; s++) {
-                size_t off = s * v.ss + ch * v.cs;
+                size_t off = s * v->ss + ch * v->cs;
                 const float a = A[ch], b = B[ch], cc = C[ch];
                 if (dy == dx)
-                    scale_in_place(dx + off, x + off, v.hw, a, b, cc);
+                    scale_in_place(dx + off, x + off, v->hw, a, b, cc);
                 else
-                    scale_into(dx + off, dy + off, x + off, v.hw, a, b, cc);
+                    scale_into(dx + off, dy + off, x + off, v->hw, a, b, cc);
             }
     }
+}
+
+const float *nnx_batchnorm_backward(nnx_layer *L, const float *dy, float *dx, int n)
+{
+    bn_job j = {.L = L, .v = view(L, n), .n = n, .dy = dy, .dx = dx};
+    j.units = nunits(&j.v);
+    nnx_team_run(L->team, j.units, backward_unit, &j);
     return dx;
 }

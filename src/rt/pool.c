@@ -5,16 +5,20 @@
  * contiguous in either layout and the planes keep their order, so the layout
  * does not matter here.  Max pooling records the winning input offset within
  * its plane (L->idx) for backward; ties go to the first in row-major order.
+ * A pass is one job of the net's team (team.h) over units of planes.
  */
 #include <string.h>
 
 #include "rt/layer.h"
+#include "rt/team.h"
+
+#define MAX_UNITS 16
 
 /* The common case, 2×2 windows with stride 2, without the inner loops. */
 static void maxpool_2x2(const float *restrict x, float *restrict y, int32_t *restrict idx,
-                        size_t planes, int h, int w, int oh, int ow)
+                        size_t p0, size_t p1, int h, int w, int oh, int ow)
 {
-    for (size_t p = 0; p < planes; p++) {
+    for (size_t p = p0; p < p1; p++) {
         const float *restrict in = x + p * h * w;
         float *restrict out = y + p * oh * ow;
         int32_t *restrict arg = idx + p * oh * ow;
@@ -35,18 +39,45 @@ static void maxpool_2x2(const float *restrict x, float *restrict y, int32_t *res
     }
 }
 
-const float *nnx_pool_forward(nnx_layer *L, const float *restrict x, int n)
+/* One pass over units of planes. */
+typedef struct pool_job {
+    nnx_layer *L;
+    const float *x, *dy;
+    float *dx;
+    size_t planes;
+    int units;
+} pool_job;
+
+static int nunits(size_t planes)
 {
+    return planes < MAX_UNITS ? (int)planes : MAX_UNITS;
+}
+
+static void unit_planes(const pool_job *j, int u, size_t *p0, size_t *p1)
+{
+    long lo, hi;
+    nnx_team_split((long)j->planes, j->units, u, &lo, &hi);
+    *p0 = (size_t)lo;
+    *p1 = (size_t)hi;
+}
+
+static void forward_unit(void *ctx, int u, int tid)
+{
+    (void)tid;
+    const pool_job *j = ctx;
+    const nnx_layer *L = j->L;
+    const float *restrict x = j->x;
     const nnx_layer_info *I = &L->info;
     const int h = I->in_h, w = I->in_w, oh = I->out_h, ow = I->out_w;
     const int k = I->kernel, st = I->stride;
-    const size_t planes = (size_t)n * I->in_c;
+    size_t p0, p1;
+    unit_planes(j, u, &p0, &p1);
     float *restrict y = L->out;
     if (I->kind == NNX_LAYER_MAXPOOL && k == 2 && st == 2) {
-        maxpool_2x2(x, y, L->idx, planes, h, w, oh, ow);
+        maxpool_2x2(x, y, L->idx, p0, p1, h, w, oh, ow);
     } else if (I->kind == NNX_LAYER_MAXPOOL) {
         int32_t *restrict idx = L->idx;
-        for (size_t p = 0; p < planes; p++) {
+        for (size_t p = p0; p < p1; p++) {
             const float *restrict in = x + p * h * w;
             float *restrict out = y + p * oh * ow;
             int32_t *restrict arg = idx + p * oh * ow;
@@ -68,7 +99,7 @@ const float *nnx_pool_forward(nnx_layer *L, const float *restrict x, int n)
         }
     } else {
         const float inv = 1.0f / (float)(k * k);
-        for (size_t p = 0; p < planes; p++) {
+        for (size_t p = p0; p < p1; p++) {
             const float *restrict in = x + p * h * w;
             float *restrict out = y + p * oh * ow;
             for (int i = 0; i < oh; i++)
@@ -81,22 +112,33 @@ const float *nnx_pool_forward(nnx_layer *L, const float *restrict x, int n)
                 }
         }
     }
-    return y;
 }
 
-const float *nnx_pool_backward(nnx_layer *L, const float *restrict dy, float *restrict dx, int n)
+const float *nnx_pool_forward(nnx_layer *L, const float *x, int n)
 {
-    if (!dx)
-        return NULL;
+    pool_job j = {.L = L, .x = x, .planes = (size_t)n * L->info.in_c};
+    j.units = nunits(j.planes);
+    nnx_team_run(L->team, j.units, forward_unit, &j);
+    return L->out;
+}
+
+static void backward_unit(void *ctx, int u, int tid)
+{
+    (void)tid;
+    const pool_job *j = ctx;
+    const nnx_layer *L = j->L;
+    const float *restrict dy = j->dy;
+    float *restrict dx = j->dx;
     const nnx_layer_info *I = &L->info;
     const int h = I->in_h, w = I->in_w, oh = I->out_h, ow = I->out_w;
     const int k = I->kernel, st = I->stride;
-    const size_t planes = (size_t)n * I->in_c;
+    size_t p0, p1;
+    unit_planes(j, u, &p0, &p1);
     if (I->kind == NNX_LAYER_MAXPOOL && k == st) {
         /* Windows tile the plane without overlap: each input gets its
          * gradient or 0 in one write; only a ragged border needs zeroing. */
         const int32_t *restrict idx = L->idx;
-        for (size_t p = 0; p < planes; p++) {
+        for (size_t p = p0; p < p1; p++) {
             float *restrict d = dx + p * h * w;
             const float *restrict g = dy + p * oh * ow;
             const int32_t *restrict arg = idx + p * oh * ow;
@@ -111,12 +153,12 @@ const float *nnx_pool_backward(nnx_layer *L, const float *restrict dy, float *re
             if (oh * k < h)
                 memset(d + (size_t)oh * k * w, 0, (size_t)(h - oh * k) * w * sizeof *d);
         }
-        return dx;
+        return;
     }
-    memset(dx, 0, planes * h * w * sizeof *dx);
+    memset(dx + p0 * h * w, 0, (p1 - p0) * h * w * sizeof *dx);
     if (I->kind == NNX_LAYER_MAXPOOL) {
         const int32_t *restrict idx = L->idx;
-        for (size_t p = 0; p < planes; p++) {
+        for (size_t p = p0; p < p1; p++) {
             float *restrict d = dx + p * h * w;
             const float *restrict g = dy + p * oh * ow;
             const int32_t *restrict arg = idx + p * oh * ow;
@@ -125,7 +167,7 @@ const float *nnx_pool_backward(nnx_layer *L, const float *restrict dy, float *re
         }
     } else {
         const float inv = 1.0f / (float)(k * k);
-        for (size_t p = 0; p < planes; p++) {
+        for (size_t p = p0; p < p1; p++) {
             float *restrict d = dx + p * h * w;
             const float *restrict g = dy + p * oh * ow;
             for (int i = 0; i < oh; i++)
@@ -137,5 +179,14 @@ const float *nnx_pool_backward(nnx_layer *L, const float *restrict dy, float *re
                 }
         }
     }
+}
+
+const float *nnx_pool_backward(nnx_layer *L, const float *dy, float *dx, int n)
+{
+    if (!dx)
+        return NULL;
+    pool_job j = {.L = L, .dy = dy, .dx = dx, .planes = (size_t)n * L->info.in_c};
+    j.units = nunits(j.planes);
+    nnx_team_run(L->team, j.units, backward_unit, &j);
     return dx;
 }

@@ -87,14 +87,13 @@ int nnx_trainer_init(nnx_trainer *tr, const nnx_train_conf *conf, nnx_rt_error *
                                "data makes %d batches", (long long)conf->sched->steps_per_epoch,
                                (int)batches);
     }
-    size_t b = (size_t)conf->batch, d = (size_t)conf->train->d;
+    size_t b = (size_t)conf->batch;
     tr->order = malloc((size_t)conf->train->n * sizeof *tr->order);
-    tr->xb = malloc(b * d * sizeof *tr->xb);
     if (conf->train->kind == NNX_TARGET_CLASS)
         tr->yb = malloc(b * sizeof *tr->yb);
     else
         tr->tb = malloc(b * sizeof *tr->tb);
-    if (!tr->order || !tr->xb || (!tr->yb && !tr->tb)) {
+    if (!tr->order || (!tr->yb && !tr->tb)) {
         nnx_trainer_free(tr);
         return nnx_rt_fail(err, "trainer: out of memory for batches of %d", (int)conf->batch);
     }
@@ -132,8 +131,10 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
     for (int32_t b = 0; b < tr->batches; b++) {
         int32_t first = b * c->batch;
         int32_t m = ds->n - first < c->batch ? ds->n - first : c->batch;
-        nnx_gather(ds, tr->order + first, m, tr->xb, tr->yb, tr->tb);
-        const float *out = nnx_net_forward(net, tr->xb, m, true);
+        /* Straight into the net's input buffer: forward then copies nothing. */
+        float *xb = nnx_net_input(net);
+        nnx_gather(ds, tr->order + first, m, xb, tr->yb, tr->tb);
+        const float *out = nnx_net_forward(net, xb, m, true);
         if (!out)
             return nnx_rt_fail(err, "epoch %d, batch %d: forward failed", (int)epoch + 1,
                                (int)b + 1);

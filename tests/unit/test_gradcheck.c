@@ -581,6 +581,28 @@ static void cnn_like_the_benchmark(void **state)
     finish(net, N, true, 1e-2, x);
 }
 
+/* The benchmark's CNN on 2 threads, with a batch cut into several units of
+ * samples (whose partial weight gradients are summed) and channels. */
+static void cnn_on_two_threads(void **state)
+{
+    (void)state;
+    enum { N = 8 };
+    float x[N * 36];
+    nnx_rng rng;
+    nnx_rng_seed(&rng, 12, NNX_STREAM_USER);
+    int tries = 0;
+    do {
+        assert_true(++tries < 2000);
+        for (int i = 0; i < N * 36; i++)
+            x[i] = (float)(2 * nnx_rng_uniform(&rng) - 1);
+    } while (pool_gap(3, x, N) < 0.01 || pool_gap(7, x, N) < 0.01);
+    nnx_rt_error err;
+    nnx_net *net = start(1, 6, 6);
+    ok(nnx_net_set_threads(net, 2, &err), &err);
+    add_cnn(net, 99);
+    finish(net, N, true, 1e-2, x);
+}
+
 /* --- losses ------------------------------------------------------------------ */
 
 typedef int (*loss_fn)(const float *out, int n, int k, float *loss, float *dout);
@@ -670,6 +692,7 @@ int main(void)
         cmocka_unit_test(conv_output_is_sample_major),
         cmocka_unit_test(mlp_like_the_benchmark),
         cmocka_unit_test(cnn_like_the_benchmark),
+        cmocka_unit_test(cnn_on_two_threads),
         cmocka_unit_test(loss_cross_entropy),
         cmocka_unit_test(loss_cross_entropy_smooth),
         cmocka_unit_test(loss_binary_cross_entropy),

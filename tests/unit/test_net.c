@@ -256,6 +256,13 @@ static void conv_matches_direct_convolution_in_chunks(void **state)
         {3, 16, 32, 32, 3, 3, 1, 1},   /* 16·9·32·32·4 bytes a sample: one per chunk */
         {5, 8, 40, 36, 2, 5, 2, 2},
         {4, 2, 9, 9, 3, 3, 2, 0},      /* small: the whole batch in one chunk */
+        /* "same" convolutions (stride 1, k = 2·pad + 1), which shift whole
+         * planes: not square, thinner than the kernel, a 1-pixel plane */
+        {6, 3, 7, 11, 4, 3, 1, 1},
+        {9, 2, 3, 8, 3, 5, 1, 2},
+        {5, 2, 2, 1, 2, 5, 1, 2},
+        {4, 1, 1, 1, 2, 3, 1, 1},
+        {40, 32, 14, 14, 8, 3, 1, 1},  /* several units of samples */
     };
     for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
         const conv_case *cc = &cases[t];
@@ -284,6 +291,77 @@ static void conv_matches_direct_convolution_in_chunks(void **state)
         close_to("db", nnx_net_grads(net) + nw, db, (size_t)cc->f);
         close_to("dx", nnx_net_dinput(net), dx, in);
         free(x); free(dy); free(y); free(dw); free(db); free(dx);
+        nnx_net_free(net);
+    }
+}
+
+/* Large dense layers are cut into units of columns (on any thread count):
+ * the products against a direct double-precision sum, on a CNHW input (after
+ * a convolution) and a flat one, with the input gradient. */
+static void dense_matches_direct_product_in_units(void **state)
+{
+    (void)state;
+    const int cases[][4] = {     /* n, c, hw (a 1×1 conv first when hw > 1), units */
+        {70, 1000, 1, 300},
+        {33, 16, 64, 200},
+        {128, 3136, 1, 128},
+    };
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        const int n = cases[t][0], c = cases[t][1], hw = cases[t][2], u = cases[t][3];
+        nnx_rt_error err;
+        nnx_net *net = nnx_net_new(c, hw == 1 ? 1 : 8, hw == 1 ? 1 : hw / 8, &err);
+        assert_non_null(net);
+        if (hw > 1)
+            ok(nnx_net_add_conv(net, c, 1, 1, 0, false, &err), &err);   /* CNHW out */
+        ok(nnx_net_add_dense(net, u, true, &err), &err);
+        ok(nnx_net_want_dinput(net, true, &err), &err);
+        ok(nnx_net_compile(net, n, 9, &err), &err);
+        const int in = c * hw, first = hw > 1 ? 1 : 0;
+        nnx_layer_info li;
+        assert_int_equal(nnx_net_layer_info(net, first, &li), 0);
+        float *p = nnx_net_params(net);
+        if (hw > 1) {                                    /* the 1×1 conv: identity */
+            memset(p, 0, (size_t)c * c * sizeof *p);
+            for (int i = 0; i < c; i++)
+                p[(size_t)i * c + i] = 1;
+        }
+        float *w = p + li.param_off, *b = w + (size_t)u * in;
+        for (int i = 0; i < u; i++)
+            b[i] = 0.01f * (float)i;
+        float *x = malloc((size_t)n * in * sizeof *x), *dy = malloc((size_t)n * u * sizeof *dy);
+        double *y = malloc((size_t)n * u * sizeof *y), *dw = malloc((size_t)u * in * sizeof *dw);
+        double *dx = malloc((size_t)n * in * sizeof *dx);
+        assert_true(x && dy && y && dw && dx);
+        for (size_t i = 0; i < (size_t)n * in; i++)
+            x[i] = sinf(0.37f * (float)i);
+        for (size_t i = 0; i < (size_t)n * u; i++)
+            dy[i] = cosf(0.11f * (float)i);
+        for (int r = 0; r < n; r++)
+            for (int j = 0; j < u; j++) {
+                double sum = b[j];
+                for (int k = 0; k < in; k++)
+                    sum += (double)x[(size_t)r * in + k] * w[(size_t)j * in + k];
+                y[(size_t)r * u + j] = sum;
+            }
+        for (int j = 0; j < u; j++)
+            for (int k = 0; k < in; k++) {
+                double sum = 0;
+                for (int r = 0; r < n; r++)
+                    sum += (double)dy[(size_t)r * u + j] * x[(size_t)r * in + k];
+                dw[(size_t)j * in + k] = sum;
+            }
+        for (int r = 0; r < n; r++)
+            for (int k = 0; k < in; k++) {
+                double sum = 0;
+                for (int j = 0; j < u; j++)
+                    sum += (double)dy[(size_t)r * u + j] * w[(size_t)j * in + k];
+                dx[(size_t)r * in + k] = sum;
+            }
+        close_to("y", nnx_net_forward(net, x, n, true), y, (size_t)n * u);
+        assert_int_equal(nnx_net_backward(net, dy), 0);
+        close_to("dW", nnx_net_grads(net) + li.param_off, dw, (size_t)u * in);
+        close_to("dx", nnx_net_dinput(net), dx, (size_t)n * in);
+        free(x); free(dy); free(y); free(dw); free(dx);
         nnx_net_free(net);
     }
 }
@@ -459,6 +537,13 @@ static void dropout_eval_is_identity_train_keeps_scale(void **state)
     }
     assert_float_equal((double)zeros / (D * N), 0.3, 0.015);
     assert_float_equal(sum_y / sum_x, 1.0, 0.02);
+    /* masks are drawn in blocks of 16384 from separately seeded generators:
+     * the second block's zeros agree with the first's about as often as
+     * chance has it (0.3² + 0.7² = 58%), not always */
+    int agree = 0;
+    for (int i = 0; i < D * N - 16384; i++)
+        agree += (y[i] == 0.0f) == (y[16384 + i] == 0.0f);
+    assert_float_equal((double)agree / (D * N - 16384), 0.58, 0.05);
 
     /* a fresh draw differs; restoring the generator repeats it */
     float *first = malloc(sizeof(float) * D * N);
@@ -744,6 +829,7 @@ int main(void)
         cmocka_unit_test(dense_known_values),
         cmocka_unit_test(conv_known_values),
         cmocka_unit_test(conv_matches_direct_convolution_in_chunks),
+        cmocka_unit_test(dense_matches_direct_product_in_units),
         cmocka_unit_test(pools_known_values),
         cmocka_unit_test(activations_known_values),
         cmocka_unit_test(batchnorm_train_normalises_and_updates_running),

@@ -37,7 +37,9 @@
  *
  * A network is one thread's object: calls on it must not overlap.  Matrix
  * products go through cblas_sgemm and may use the BLAS's own threads
- * (nnx_blas_set_threads); everything else runs on the calling thread.
+ * (nnx_blas_set_threads); the net may also run parts of a pass on worker
+ * threads of its own (nnx_net_set_threads): a call returns only when their
+ * part is done, and between calls they wait.
  *
  * Layers and their parameter layout (offsets in nnx_net_layer_info):
  *   dense(units, bias)      W[units][in] then b[units]; a C×H×W input is read flat
@@ -48,7 +50,9 @@
  *   flatten                 C×H×W -> (C·H·W)×1×1; no copy
  *   dropout(p)              inverted dropout: train keeps each unit with prob 1-p
  *                           and scales it by 1/(1-p); eval is the identity.  Masks
- *                           come from the net's NNX_STREAM_DROPOUT generator.
+ *                           come from the net's NNX_STREAM_DROPOUT generator: each
+ *                           training forward takes one draw of it, which seeds the
+ *                           generators of the mask's blocks (see dropout.c).
  *   batchnorm(m, eps)       per feature on a flat input, per channel on C×H×W;
  *                           params gamma[C] then beta[C]; state mean[C] then var[C].
  *                           Train: normalise by the batch mean and biased batch
@@ -145,6 +149,23 @@ int nnx_net_add_act(nnx_net *net, enum nnx_act act, float a, nnx_rt_error *err);
  * Must be called before nnx_net_compile. */
 int nnx_net_want_dinput(nnx_net *net, bool on, nnx_rt_error *err);
 
+/* Threads the network's own passes run on: the calling thread and
+ * threads - 1 workers the net owns (1 by default; below 1 means 1; at most
+ * NNX_MAX_THREADS).  Convolutions, large dense products, batch norm and
+ * pooling share their work among them.  Results do NOT depend on the thread
+ * count: the work is cut into the same pieces whatever it is, each piece is
+ * computed the same way, and sums over pieces are taken in a fixed order, so
+ * a seed trains the same weights bit for bit on 1 thread or on 8.
+ * May be called before or after nnx_net_compile (after, it reallocates the
+ * activations, so not between a forward and its backward: backward then
+ * fails until the next forward).  With threads > 1 it also sets the BLAS to
+ * one thread (nnx_blas_set_threads(1), process-wide): the net's threads call
+ * it side by side instead.  0, or -1 with err (the net unchanged) when a
+ * thread cannot be started or memory is short.
+ * Interpreters pass their -j here (default: the number of cores). */
+#define NNX_MAX_THREADS 64
+int nnx_net_set_threads(nnx_net *net, int threads, nnx_rt_error *err);
+
 /* Allocate parameters, gradients, state, activations and workspaces for
  * batches of at most max_batch rows, and initialise the weights from seed
  * (see above).  The dropout generator is seeded from the same seed.  A net
@@ -214,7 +235,10 @@ int  nnx_net_max_batch(const nnx_net *net);  /* 0 before compile */
 double nnx_net_train_flops(const nnx_net *net, int n);
 
 /* Threads used by the BLAS for matrix products (openblas_set_num_threads);
- * n < 1 means 1.  Process-wide: it is the BLAS library's setting. */
+ * n < 1 means 1.  Process-wide: it is the BLAS library's setting.  A net on
+ * several threads of its own sets it to 1 itself; a net on one thread may
+ * use the BLAS's threads instead, which helps large products on an idle
+ * machine and hurts on a busy one. */
 void nnx_blas_set_threads(int n);
 
 #endif

@@ -75,7 +75,8 @@ typedef struct nnx_trainer {
                                     to epoch·batches to resume at an epoch */
     /* owned */
     int32_t *order;              /* train->n row indices */
-    float   *xb;                 /* batch × d features */
+    float   *xb;                 /* unused, NULL: batches are gathered straight
+                                    into nnx_net_input(net) */
     int32_t *yb;                 /* batch labels (classification) */
     float   *tb;                 /* batch targets (regression) */
 } nnx_trainer;

@@ -1,0 +1,129 @@
+/* test_team.c — the runtime's worker team (src/rt/team.h): every unit of
+ * every job runs exactly once, on a valid thread id, for teams of 1 to 4
+ * threads and jobs of fewer units than threads; the workers really run
+ * units beside the caller; nnx_team_split covers a range exactly. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "rt/team.h"
+
+enum { MAX_JOB_UNITS = 64 };
+
+typedef struct count_job {
+    _Atomic int runs[MAX_JOB_UNITS];
+    _Atomic int bad_tid;
+    int threads;
+} count_job;
+
+static void count_unit(void *p, int unit, int tid)
+{
+    count_job *j = p;
+    atomic_fetch_add(&j->runs[unit], 1);
+    if (tid < 0 || tid >= j->threads)
+        atomic_fetch_add(&j->bad_tid, 1);
+}
+
+static void every_unit_runs_once(void **state)
+{
+    (void)state;
+    for (int threads = 1; threads <= 4; threads++) {
+        nnx_rt_error err;
+        nnx_team *team = nnx_team_new(threads, &err);
+        assert_non_null(team);
+        assert_int_equal(nnx_team_size(team), threads);
+        for (int job = 0; job < 3000; job++) {
+            int nunits = 1 + job % 37;           /* 1 .. 37: fewer and more than threads */
+            count_job j = {.threads = threads};
+            for (int u = 0; u < MAX_JOB_UNITS; u++)
+                atomic_init(&j.runs[u], 0);
+            atomic_init(&j.bad_tid, 0);
+            nnx_team_run(team, nunits, count_unit, &j);
+            for (int u = 0; u < MAX_JOB_UNITS; u++)
+                if (atomic_load(&j.runs[u]) != (u < nunits))
+                    fail_msg("%d threads, job %d: unit %d ran %d times", threads, job, u,
+                             atomic_load(&j.runs[u]));
+            assert_int_equal(atomic_load(&j.bad_tid), 0);
+        }
+        nnx_team_free(team);
+    }
+    assert_int_equal(nnx_team_size(NULL), 1);
+    nnx_team_free(NULL);
+}
+
+/* Unit 0 waits (up to 10 s) until another unit has started on another
+ * thread: it can only end early if a worker runs beside the caller. */
+typedef struct meet_job {
+    _Atomic int other_tid;       /* -1 until a unit other than 0 starts */
+    _Atomic int met;
+} meet_job;
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void meet_unit(void *p, int unit, int tid)
+{
+    meet_job *j = p;
+    if (unit != 0) {
+        int none = -1;
+        atomic_compare_exchange_strong(&j->other_tid, &none, tid);
+        return;
+    }
+    double end = seconds() + 10.0;
+    while (seconds() < end) {
+        int other = atomic_load(&j->other_tid);
+        if (other >= 0 && other != tid) {
+            atomic_store(&j->met, 1);
+            return;
+        }
+    }
+}
+
+static void workers_run_beside_the_caller(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_team *team = nnx_team_new(2, &err);
+    assert_non_null(team);
+    meet_job j;
+    atomic_init(&j.other_tid, -1);
+    atomic_init(&j.met, 0);
+    nnx_team_run(team, 2, meet_unit, &j);
+    assert_int_equal(atomic_load(&j.met), 1);
+    nnx_team_free(team);
+}
+
+static void split_covers_the_range(void **state)
+{
+    (void)state;
+    for (long total = 0; total < 50; total++)
+        for (int n = 1; n <= 9; n++) {
+            long expect = 0;
+            for (int u = 0; u < n; u++) {
+                long lo, hi;
+                nnx_team_split(total, n, u, &lo, &hi);
+                assert_int_equal(lo, expect);
+                assert_true(hi >= lo && hi - lo <= total / n + 1);
+                expect = hi;
+            }
+            assert_int_equal(expect, total);
+        }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_unit_runs_once),
+        cmocka_unit_test(workers_run_beside_the_caller),
+        cmocka_unit_test(split_covers_the_range),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
