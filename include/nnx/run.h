@@ -130,7 +130,8 @@ typedef struct nnx_run_opts {
     const char *dir;            /* non-NULL: use exactly this directory (made if missing) */
     const char *source;         /* the .nnx file for summary.json's source and sha256;
                                    NULL: the experiment's file */
-    int         threads;        /* BLAS threads; < 1: 1 */
+    int         threads;        /* threads the network runs on (the BLAS runs on one
+                                   thread); the numbers do not depend on it; < 1: 1 */
     const volatile sig_atomic_t *interrupt;  /* nonzero: stop after the current batch */
     const nnx_run_callbacks *cb;             /* may be NULL */
     const char *mlflow_uri;     /* $MLFLOW_TRACKING_URI as read by the caller, or NULL */

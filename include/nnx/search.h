@@ -78,7 +78,7 @@ typedef struct nnx_search_trial {
     size_t nparams;
     const nnx_experiment *e;    /* base experiment + --set + ov, checked */
     int stage;                  /* staged: the stage that first asked for it; else -1 */
-    int threads;                /* BLAS threads it may use */
+    int threads;                /* threads it may use (the net's; see run.h) */
     bool cont;                  /* `dir` holds an interrupted attempt that left
                                    resume.state: continue it rather than start over */
 } nnx_search_trial;
@@ -142,7 +142,7 @@ typedef struct nnx_search_opts {
     const char *version;        /* nnx_version written into summary.json */
     int   jobs;                 /* trials at once, >= 1 (> 1 needs fork) */
     bool  fork;                 /* run each trial in a worker process */
-    int   threads;              /* BLAS threads for the whole search; a trial gets
+    int   threads;              /* threads for the whole search; a trial gets
                                    max(1, threads / jobs).  < 1: 1 */
     nnx_search_runner run;
     void *run_ctx;

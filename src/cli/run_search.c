@@ -270,12 +270,13 @@ int cli_run_search(const cli_search_args *a)
         free(dir);
         return EXIT_BAD_INPUT;
     }
-    /* One BLAS thread per trial, whatever -j is: OpenBLAS gives different
-     * last bits with another thread count, and -j must not change the
-     * leaderboard.  The machine's cores are used by running -j trials at once. */
+    /* -j trials at once, each on its share of the cores.  A trial's numbers
+     * do not depend on its thread count (the net's threads cut the work the
+     * same way on any count, and the BLAS runs on one thread), so -j never
+     * changes the leaderboard. */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int jobs = a->jobs < 1 ? 1 : a->jobs;
-    int per = 1;
+    int per = cores > jobs ? (int)(cores / jobs) : 1;
 
     board_view v = { .out = o, .tty = isatty(fileno(o)), .quiet = a->quiet, .ensemble = e->nensemble > 0 &&
                      e->search.kind == NNX_XSEARCH_NONE, .t0 = nnx_clock_seconds(), .dir = dir };
@@ -290,7 +291,7 @@ int cli_run_search(const cli_search_args *a)
                 nnx_exp_search_name(e->search.kind), v.total, v.stages ? " at most" : "",
                 e->select.maximize ? "max" : "min", sel);
     fprintf(o, "directory   %s%s\n", dir, existed ? " (resuming: finished trials are kept)" : "");
-    fprintf(o, "workers     %d at once, %d BLAS thread each (%ld cores%s)\n", jobs, per, cores,
+    fprintf(o, "workers     %d at once, %d thread%s each (%ld cores%s)\n", jobs, per, per == 1 ? "" : "s", cores,
             jobs < cores ? "; -j N runs N trials at once" : "");
     /* a --set of a path the search sets is replaced in every trial: say so */
     for (size_t i = 0; i < a->nsets; i++) {

@@ -334,7 +334,7 @@ static int setup(trial *t, nnx_rt_error *err)
     r->batch = t->batch;
     int max_batch = t->batch > EVAL_BATCH ? t->batch : EVAL_BATCH;
     t->net = nnx_run_build_net(e, train->d, max_batch, err);
-    if (!t->net)
+    if (!t->net || nnx_net_set_threads(t->net, t->o->threads, err) < 0)
         return -1;
     t->k = nnx_net_out_size(t->net);
     if (classes_fit(t, train, err) < 0)
@@ -955,7 +955,9 @@ int nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result
     trial t = { .e = e, .o = o, .cb = o->cb, .r = r, .best = NAN, .es_best = NAN,
                 .lowest = NAN, .first_epoch = 1 };
     nnx_rt_error err = { { 0 } };
-    nnx_blas_set_threads(o->threads < 1 ? 1 : o->threads);
+    /* One BLAS thread: OpenBLAS's own threads change the last bits with their
+     * count; the net's threads (set in setup) do not. */
+    nnx_blas_set_threads(1);
     double t_start = nnx_clock_seconds();
     if (setup(&t, &err) < 0 ||
         (o->resume_dir ? nnx_trial_resume(&t, &err) : open_outputs(&t, &err)) < 0 ||
