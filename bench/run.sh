@@ -38,7 +38,7 @@ case ${NNX_BENCH_CORETYPE:-} in
     *)    export OPENBLAS_CORETYPE="$NNX_BENCH_CORETYPE" ;;
 esac
 
-make -C "$root" --no-print-directory build/rel/libnnx.a >/dev/null
+make -C "$root" --no-print-directory build/rel/libnnx.a nnx >/dev/null
 cc -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -O2 -march=native \
     -I"$root/include" $(pkg-config --cflags openblas) \
     -o "$out/nnx_bench" "$root/bench/nnx_bench.c" "$root/build/rel/libnnx.a" \
@@ -94,3 +94,9 @@ grep 'gflops=' "$out/nnx.txt" | awk '
     }'
 grep 'peak_rss_mb=' "$out/nnx.txt" | tr ' ' '\n' | awk -F= '
     $1 == "peak_rss_mb" && $2 > m { m = $2 } END { printf "nnx peak RSS: %.1f MB\n", m }'
+
+# The other two speed promises: the front end and the Lua metrics.
+echo
+sh "$root/bench/check_1000.sh" "$root/nnx"
+make -C "$root" --no-print-directory build/rel/bench/lua_metric >/dev/null
+NNX_ROOT=$root "$root/build/rel/bench/lua_metric" | sed 's/^/lua metric: /'
