@@ -14,7 +14,7 @@ enum { EVAL_BATCH = 256 };
 const char *nnx_run_status_name(nnx_run_status s)
 {
     static const char *const names[] = { "completed", "stopped", "diverged", "interrupted",
-                                         "failed" };
+                                         "failed", "running" };
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "failed";
 }
 
@@ -784,6 +784,23 @@ static double chance_loss(const trial *t)
     return NAN;
 }
 
+/* summary.json from what the run knows now (atomically). */
+static int write_summary(trial *t, nnx_rt_error *err)
+{
+    const nnx_experiment *e = t->e;
+    nnx_summary_info info = {
+        .experiment = e->name, .source = t->o->source ? t->o->source : e->file,
+        .seed = e->seed, .params = t->o->params, .nparams = t->o->nparams,
+        .chance_loss = chance_loss(t),
+        .class_names = t->data.split[NNX_XSPLIT_TRAIN].class_names,
+        .nclasses = (size_t)t->data.split[NNX_XSPLIT_TRAIN].classes,
+    };
+    char sha[65];
+    if (info.source && nnx_sha256_file(info.source, sha, NULL) == 0)
+        info.source_sha256 = sha;
+    return nnx_summary_write(t->r->dir, &info, t->r, err);
+}
+
 static void finish(trial *t, double t_start)
 {
     const nnx_experiment *e = t->e;
@@ -869,19 +886,9 @@ static void finish(trial *t, double t_start)
         nnx_trial_drop_state(t);
     }
 
-    nnx_summary_info info = {
-        .experiment = e->name, .source = t->o->source ? t->o->source : e->file,
-        .seed = e->seed, .params = t->o->params, .nparams = t->o->nparams,
-        .chance_loss = chance_loss(t),
-        .class_names = t->data.split[NNX_XSPLIT_TRAIN].class_names,
-        .nclasses = (size_t)t->data.split[NNX_XSPLIT_TRAIN].classes,
-    };
-    char sha[65];
-    if (info.source && nnx_sha256_file(info.source, sha, NULL) == 0)
-        info.source_sha256 = sha;
     if (!r->message)
         set_message(r, "%s", "");
-    if (nnx_summary_write(r->dir, &info, r, &err) < 0) {
+    if (write_summary(t, &err) < 0) {
         note(t, "summary.json not written: %s", err.msg);
         if (r->status == NNX_RUN_COMPLETED || r->status == NNX_RUN_STOPPED) {
             r->status = NNX_RUN_FAILED;
@@ -946,6 +953,17 @@ static void trial_free(trial *t)
     free(t->step_epoch);
 }
 
+/* summary.json says "running" until the run ends, so a run killed outright
+ * still names its experiment, status and select metric. */
+static int start_summary(trial *t, nnx_rt_error *err)
+{
+    nnx_run_status was = t->r->status;
+    t->r->status = NNX_RUN_RUNNING;
+    int rc = write_summary(t, err);
+    t->r->status = was;
+    return rc;
+}
+
 int nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -961,7 +979,7 @@ int nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result
     double t_start = nnx_clock_seconds();
     if (setup(&t, &err) < 0 ||
         (o->resume_dir ? nnx_trial_resume(&t, &err) : open_outputs(&t, &err)) < 0 ||
-        open_loggers(&t, &err) < 0) {
+        open_loggers(&t, &err) < 0 || start_summary(&t, &err) < 0) {
         r->status = NNX_RUN_FAILED;
         set_message(r, "%s", t.lua_failed ? t.hooks.error : err.msg);
         trial_free(&t);
