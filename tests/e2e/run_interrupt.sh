@@ -24,15 +24,7 @@ NNX
 
 "$nnx" run "$tmp/long.nnx" --out "$tmp/runs" >"$tmp/out" 2>&1 &
 pid=$!
-# wait for a few epochs
-i=0
-while :; do
-    m=$(ls "$tmp"/runs/*/metrics.csv 2>/dev/null | head -1)
-    [ -n "$m" ] && [ "$(nrows "$m")" -ge 3 ] && break
-    i=$((i + 1))
-    [ $i -lt 300 ] || { kill -9 $pid; fail "no 3 epochs in 30 s"; }
-    sleep 0.1
-done
+wait_rows $pid "$tmp/runs" 3
 kill -INT $pid
 wait $pid
 rc=$?
@@ -59,13 +51,7 @@ has "$tmp/rep" "status interrupted"
 [ -s "$d/resume.state" ] || fail "an interrupted run should leave resume.state"
 "$nnx" run "$tmp/long.nnx" --resume --out "$tmp/runs" >"$tmp/out2" 2>&1 &
 pid=$!
-i=0
-while :; do
-    [ "$(nrows "$d/metrics.csv")" -ge $((n + 3)) ] && break
-    i=$((i + 1))
-    [ $i -lt 300 ] || { kill -9 $pid; cat "$tmp/out2" >&2; fail "the resumed run made no progress"; }
-    sleep 0.1
-done
+wait_rows $pid "$tmp/runs" $((n + 3))    # the resumed run made progress
 kill -INT $pid
 wait $pid
 rc=$?

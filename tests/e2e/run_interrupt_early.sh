@@ -16,12 +16,7 @@ experiment early { data = toy  model = net  epochs = 5  batch = 16  hooks = "slo
 NNX
 "$nnx" run "$tmp/early.nnx" --out "$tmp/runs" >"$tmp/out" 2>&1 &
 pid=$!
-i=0
-until [ -f "$(ls "$tmp"/runs/*/metrics.csv 2>/dev/null | head -1)" ]; do
-    i=$((i + 1))
-    [ $i -lt 500 ] || { kill -9 $pid; fail "no metrics.csv in 10 s"; }
-    sleep 0.02
-done
+wait_rows $pid "$tmp/runs" 0
 kill -INT $pid
 wait $pid
 rc=$?

@@ -24,14 +24,7 @@ NNX
 
 "$nnx" run "$tmp/long.nnx" --out "$tmp/runs" >"$tmp/out" 2>&1 &
 pid=$!
-i=0
-while :; do
-    m=$(ls "$tmp"/runs/*/metrics.csv 2>/dev/null | head -1)
-    [ -n "$m" ] && [ "$(nrows "$m")" -ge 3 ] && break
-    i=$((i + 1))
-    [ $i -lt 300 ] || { kill -9 $pid; fail "no 3 epochs in 30 s"; }
-    sleep 0.1
-done
+wait_rows $pid "$tmp/runs" 3
 kill -9 $pid
 wait $pid 2>/dev/null
 d=$(rundir "$tmp/runs")

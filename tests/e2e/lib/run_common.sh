@@ -11,6 +11,8 @@
 #   col CSV NAME                 the values of column NAME, one a line
 #   argbest CSV NAME max|min     the first epoch with the best value of column NAME
 #   nrows CSV                    rows after the header
+#   wait_rows PID OUTDIR N       wait until OUTDIR/*/metrics.csv exists with >= N rows
+#                                (N = 0: until it exists); kill PID and fail after 30 s
 set -u
 root=${NNX_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 nnx=${NNX:-$root/nnx}
@@ -46,3 +48,13 @@ argbest() {
         END { print at }' "$1"
 }
 nrows() { awk 'END { print NR - 1 }' "$1"; }
+wait_rows() {
+    pid=$1 dir=$2 want=$3 i=0
+    while :; do
+        m=$(ls "$dir"/*/metrics.csv 2>/dev/null | head -n 1)
+        [ -n "$m" ] && [ "$(nrows "$m")" -ge "$want" ] && return 0
+        i=$((i + 1))
+        [ $i -lt 1500 ] || { kill -9 "$pid"; fail "no metrics.csv with $want rows in 30 s"; }
+        sleep 0.02
+    done
+}
