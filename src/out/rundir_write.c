@@ -305,6 +305,23 @@ static void put_param_value(nnx_json_writer *w, const char *text)
         nnx_json_string(w, text);
 }
 
+/* "setup": what the diagnosis needs to know of the experiment (see diagnose.h). */
+static void write_setup(nnx_json_writer *w, const nnx_diag_setup *s)
+{
+    nnx_json_key(w, "setup");
+    nnx_json_begin_object(w);
+    nnx_json_key_number(w, "lr", s->lr);
+    nnx_json_key_int(w, "batch", s->batch);
+    nnx_json_key_number(w, "train_rows", (double)s->train_rows);
+    nnx_json_key_number(w, "dropout", s->dropout);
+    nnx_json_key_number(w, "weight_decay", s->weight_decay);
+    nnx_json_key_number(w, "parameters", (double)s->parameters);
+    nnx_json_key_int(w, "epochs", s->epochs);
+    if (s->prior_loss > 0)
+        nnx_json_key_number(w, "prior_loss", s->prior_loss);
+    nnx_json_end_object(w);
+}
+
 int nnx_summary_write(const char *dir, const nnx_summary_info *info, const nnx_run_result *r,
                       nnx_rt_error *err)
 {
@@ -364,6 +381,8 @@ int nnx_summary_write(const char *dir, const nnx_summary_info *info, const nnx_r
             nnx_json_string(&w, info->class_names[c]);
         nnx_json_end_array(&w);
     }
+    if (info->setup)
+        write_setup(&w, info->setup);
     nnx_json_key(&w, "diagnosis");
     nnx_findings_write_json(&r->diagnosis, &w);
     nnx_json_end_object(&w);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "nnx/diagnose.h"
 #include "nnx/exp.h"
 #include "nnx/run.h"
 #include "nnx/rt/error.h"
@@ -75,6 +76,7 @@ typedef struct nnx_summary_info {
     double      chance_loss;    /* NaN: not written */
     char *const *class_names;   /* the label of each class, or NULL (labels are 0..k-1) */
     size_t      nclasses;
+    const nnx_diag_setup *setup;  /* the "setup" object the diagnosis reads back, or NULL */
 } nnx_summary_info;
 
 /* summary.json of a run, written atomically to dir/summary.json. */

@@ -65,30 +65,42 @@ static double ref_value(trial *t, nnx_exp_metric_ref ref)
 
 /* --- per-batch: steps.csv, progress, Ctrl-C ------------------------------------ */
 
-void nnx_trial_put_step(FILE *f, long long step, int epoch, double lr, double loss)
+void nnx_trial_put_step(FILE *f, long long step, int epoch, double lr, double loss,
+                        double loss_sd)
 {
     fprintf(f, "%lld,%d,", step, epoch);
     nnx_csv_put_number(f, lr);
     fputc(',', f);
     nnx_csv_put_number(f, loss);
+    fputc(',', f);
+    if (isfinite(loss_sd))
+        nnx_csv_put_number(f, loss_sd);
     fputc('\n', f);
 }
 
-bool nnx_trial_keep_step(trial *t, double loss, double epoch)
+static bool grow(double **a, size_t cap)
+{
+    double *p = realloc(*a, cap * sizeof *p);
+    if (p)
+        *a = p;
+    return p != NULL;
+}
+
+bool nnx_trial_keep_step(trial *t, double loss, double epoch, double lr, double loss_sd)
 {
     if (t->nsteps == t->step_cap) {
         size_t cap = t->step_cap ? 2 * t->step_cap : 1024;
-        double *a = realloc(t->step_loss, cap * sizeof *a);
-        if (a)
-            t->step_loss = a;
-        double *b = realloc(t->step_epoch, cap * sizeof *b);
-        if (b)
-            t->step_epoch = b;
-        if (!a || !b)
+        bool ok = grow(&t->step_loss, cap);
+        ok = grow(&t->step_epoch, cap) && ok;
+        ok = grow(&t->step_lr, cap) && ok;
+        ok = grow(&t->step_sd, cap) && ok;
+        if (!ok)
             return false;
         t->step_cap = cap;
     }
     t->step_loss[t->nsteps] = loss;
+    t->step_lr[t->nsteps] = lr;
+    t->step_sd[t->nsteps] = loss_sd;
     t->step_epoch[t->nsteps++] = epoch;
     return true;
 }
@@ -100,8 +112,8 @@ static int on_batch(const nnx_train_progress *p, void *user)
     t->loss_sum += loss * p->rows;
     t->rows_done += p->rows;
     if (t->steps)
-        nnx_trial_put_step(t->steps, (long long)p->step + 1, t->epoch, p->lr, loss);
-    nnx_trial_keep_step(t, loss, t->epoch);   /* out of memory: the point is left out */
+        nnx_trial_put_step(t->steps, (long long)p->step + 1, t->epoch, p->lr, loss, p->loss_sd);
+    nnx_trial_keep_step(t, loss, t->epoch, p->lr, p->loss_sd);   /* out of memory: the point is left out */
     if (t->cb && t->cb->progress) {
         nnx_run_progress pr = {
             .epoch = t->epoch, .epochs = t->e->epochs,
@@ -435,7 +447,7 @@ static int open_outputs(trial *t, nnx_rt_error *err)
         return -1;
     }
     free(path);
-    fputs("step,epoch,lr,loss\n", t->steps);
+    fputs("step,epoch,lr,loss,loss_sd\n", t->steps);
     fflush(t->steps);
     return 0;
 }
@@ -631,13 +643,10 @@ static void train_loop(trial *t)
             const char *word = blowup_word(err.msg);
             double blown = strcmp(word, "NaN") ? INFINITY : NAN;
             if (t->steps) {     /* the step that blew up */
-                nnx_trial_put_step(t->steps, (long long)t->tr.step + 1, ep, lr, blown);
+                nnx_trial_put_step(t->steps, (long long)t->tr.step + 1, ep, lr, blown, NAN);
                 fflush(t->steps);
             }
-            if (t->nsteps < t->step_cap) {
-                t->step_loss[t->nsteps] = blown;
-                t->step_epoch[t->nsteps++] = ep;
-            }
+            nnx_trial_keep_step(t, blown, ep, lr, NAN);
             r->status = NNX_RUN_DIVERGED;
             set_message(r, "loss became %s at epoch %d, step %lld: the learning rate %.3g is "
                         "probably too large", word, ep, (long long)t->tr.step + 1, lr);
@@ -784,6 +793,44 @@ static double chance_loss(const trial *t)
     return NAN;
 }
 
+/* The loss of predicting the train split's class frequencies (the level a
+ * network that learned nothing but the priors settles at); NaN for mse. */
+static double prior_loss(const trial *t)
+{
+    const nnx_dataset *ds = &t->data.split[NNX_XSPLIT_TRAIN];
+    if (t->loss == NNX_LOSS_MSE || !ds->y || ds->n <= 0 || ds->classes < 2)
+        return NAN;
+    double h = 0;
+    for (int32_t c = 0; c < ds->classes; c++) {
+        int32_t m = 0;
+        for (int32_t i = 0; i < ds->n; i++)
+            m += ds->y[i] == c;
+        if (m)
+            h -= (double)m / ds->n * log((double)m / ds->n);
+    }
+    return h;
+}
+
+/* What the diagnosis should know of the experiment (see diagnose.h). */
+static nnx_diag_setup diag_setup(const trial *t)
+{
+    const nnx_experiment *e = t->e;
+    nnx_diag_setup s = {
+        .known = true, .source = t->o->source ? t->o->source : e->file, .experiment = e->name,
+        .lr = e->optim.lr, .batch = (int)t->batch,
+        .train_rows = t->data.split[NNX_XSPLIT_TRAIN].n, .weight_decay = e->optim.weight_decay,
+        .parameters = t->net ? (long)nnx_net_nparams(t->net) : 0, .epochs = e->epochs,
+        .prior_loss = prior_loss(t),
+    };
+    for (int i = 0; t->net && i < nnx_net_nlayers(t->net); i++) {
+        nnx_layer_info li;
+        if (nnx_net_layer_info(t->net, i, &li) == 0 && li.kind == NNX_LAYER_DROPOUT &&
+            li.a > s.dropout)
+            s.dropout = li.a;
+    }
+    return s;
+}
+
 /* summary.json from what the run knows now (atomically). */
 static int write_summary(trial *t, nnx_rt_error *err)
 {
@@ -795,6 +842,8 @@ static int write_summary(trial *t, nnx_rt_error *err)
         .class_names = t->data.split[NNX_XSPLIT_TRAIN].class_names,
         .nclasses = (size_t)t->data.split[NNX_XSPLIT_TRAIN].classes,
     };
+    nnx_diag_setup setup = diag_setup(t);
+    info.setup = &setup;
     char sha[65];
     if (info.source && nnx_sha256_file(info.source, sha, NULL) == 0)
         info.source_sha256 = sha;
@@ -871,7 +920,8 @@ static void finish(trial *t, double t_start)
             .valid_loss = t->data.has[NNX_XSPLIT_VALID] ? t->ep_valid : NULL,
             .lr = t->ep_lr, .select_metric = r->select_name, .select_max = r->select_max,
             .select_values = t->ep_select, .steps = t->nsteps, .step_loss = t->step_loss,
-            .step_epoch = t->step_epoch, .chance_loss = chance_loss(t),
+            .step_epoch = t->step_epoch, .step_lr = t->step_lr, .step_loss_sd = t->step_sd,
+            .chance_loss = chance_loss(t), .setup = diag_setup(t),
             .diverged = r->status == NNX_RUN_DIVERGED,
             .diverged_epoch = r->status == NNX_RUN_DIVERGED ? r->epochs_run : 0,
         };
@@ -951,6 +1001,8 @@ static void trial_free(trial *t)
     free(t->ep_valid);
     free(t->step_loss);
     free(t->step_epoch);
+    free(t->step_lr);
+    free(t->step_sd);
 }
 
 /* summary.json says "running" until the run ends, so a run killed outright
