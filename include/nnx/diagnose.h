@@ -200,17 +200,6 @@ typedef struct nnx_findings {
  * -1 with err filled when the input is unusable (no epochs, NULL train_loss). */
 int nnx_diagnose(const nnx_curves *c, nnx_findings *out, nnx_rt_error *err);
 
-/* Selection with ties.  Two values of a `select` metric tie when they print
- * the same to 6 significant digits (as metrics.csv and the terminal show
- * them).  nnx_select_compare: 1 when a is better than b, -1 when worse, 0 on
- * a tie.  nnx_select_best: the index of the best finite value; among tied
- * values the one with the lower valid loss (valid_loss may be NULL: then the
- * first); -1 when there is none.  Every place that picks an epoch or a trial
- * by `select` uses these, so they agree. */
-bool nnx_select_ties(double a, double b);
-int  nnx_select_compare(double a, double b, bool max);
-long nnx_select_best(const double *values, const double *valid_loss, size_t n, bool max);
-
 const char *nnx_rule_name(nnx_rule r);           /* "lr-too-small" */
 const char *nnx_severity_name(nnx_severity s);   /* "info" | "warning" | "error" */
 

@@ -163,6 +163,8 @@ typedef struct nnx_run_result {
     bool    select_max;
     int     select_epoch;       /* 1-based; 0 = no epoch completed */
     double  select_value;
+    int     select_ties;        /* epochs whose select value ties it (to 6 digits), itself
+                                 * included; among them the lowest valid loss is kept */
     int     lowest_loss_epoch;  /* of valid.loss (train.loss without valid); 0 = none */
     double  lowest_loss;
     char  **metric_names;       /* the metrics at the selected epoch, then test.* */

@@ -151,6 +151,8 @@ typedef struct nnx_search_opts {
     int   tick_ms;              /* > 0: a TICK event this often while workers run */
     const volatile sig_atomic_t *interrupt; /* nonzero: start no new trial, wait for the
                                                running ones (they see it too), return */
+    const char *lua_stdlib;     /* for an ensemble's lua.* metrics of the averaged
+                                   probabilities: hooks' `require "nnx.*"` dir, or NULL */
 } nnx_search_opts;
 
 typedef struct nnx_search_stage {

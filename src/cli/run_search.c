@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/run_search.h"
+#include "nnx/select.h"
 #include "nnx/report.h"
 #include "nnx/rt/clock.h"
 #include "nnx/search.h"
@@ -320,7 +321,7 @@ int cli_run_search(const cli_search_args *a)
             nnx_clock_seconds() - t, (int)rows[NNX_XSPLIT_TRAIN], (int)rows[NNX_XSPLIT_VALID], (int)rows[NNX_XSPLIT_TEST]);
     fflush(o);
 
-    nnx_search_opts so = { .dir = dir, .version = NNX_VERSION, .jobs = jobs, .fork = true, .threads = per * jobs,
+    nnx_search_opts so = { .lua_stdlib = a->lua_stdlib, .dir = dir, .version = NNX_VERSION, .jobs = jobs, .fork = true, .threads = per * jobs,
                            .run = nnx_search_train, .run_ctx = tr, .event = on_event, .event_user = &v,
                            .tick_ms = v.tty && !v.quiet ? 1000 : 0,
                            .interrupt = a->interrupt };
@@ -348,8 +349,18 @@ int cli_run_search(const cli_search_args *a)
         if (r.reused)
             fprintf(o, ", %zu reused within the staged search", r.reused);
         fprintf(o, "; %.1f s\n", nnx_clock_seconds() - v.t0);
-        if (r.winner >= 0)
-            fprintf(o, "winner      %s  (%s %.6g)\n", r.rows[r.winner].name, r.select, r.rows[r.winner].value);
+        if (r.winner >= 0) {
+            const nnx_search_row *w = &r.rows[r.winner];
+            size_t ties = 0;
+            for (size_t i = 0; i < r.nrows; i++)
+                ties += isfinite(r.rows[i].value) && nnx_select_ties(r.rows[i].value, w->value);
+            fprintf(o, "winner      %s  (%s %.6g", w->name, r.select, w->value);
+            if (r.kind == NNX_SEARCH_STAGED)
+                fprintf(o, "; the point the last stage kept");
+            if (ties > 1)
+                fprintf(o, "; %zu trials tie: the lowest valid loss wins", ties);
+            fprintf(o, ")\n");
+        }
         char *report = NULL;
         nnx_rt_error rerr;
         if (nnx_report_write(dir, NULL, false, &report, &rerr) == 0)

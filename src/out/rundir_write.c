@@ -353,6 +353,10 @@ int nnx_summary_write(const char *dir, const nnx_summary_info *info, const nnx_r
     else
         (nnx_json_key(&w, "epoch"), nnx_json_null(&w));
     nnx_json_key_number(&w, "value", r->select_epoch > 0 ? r->select_value : NAN);
+    if (r->select_ties > 1) {
+        nnx_json_key_int(&w, "ties", r->select_ties);
+        nnx_json_key_string(&w, "tie_break", "lowest valid.loss");
+    }
     nnx_json_end_object(&w);
     nnx_json_key(&w, "lowest_valid_loss");
     nnx_json_begin_object(&w);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nnx/select.h"
 #include "nnx/rt/clock.h"
 #include "run/trial_int.h"
 
@@ -698,7 +699,16 @@ static void train_loop(trial *t)
         double seconds = nnx_clock_seconds() - t->epoch_t0;
 
         double sv = ref_value(t, e->select);
-        bool is_best = better(sv, t->best, e->select.maximize, 0);
+        double vloss = t->data.has[NNX_XSPLIT_VALID] ? *cur_at(t, NNX_XSPLIT_VALID, 0)
+                                                     : train_loss;
+        /* Better by select; on a tie (to the printed precision), the lower valid loss. */
+        bool is_best = isfinite(sv) && (isnan(t->best) || r->select_epoch < 1);
+        if (!is_best && isfinite(sv)) {
+            int cmp = nnx_select_compare(sv, t->best, e->select.maximize);
+            double kept_loss = t->data.has[NNX_XSPLIT_VALID] ? t->ep_valid[r->select_epoch - 1]
+                                                             : t->ep_train[r->select_epoch - 1];
+            is_best = cmp > 0 || (cmp == 0 && vloss < kept_loss);
+        }
         if (is_best) {
             t->best = sv;
             r->select_epoch = ep;
@@ -706,8 +716,6 @@ static void train_loop(trial *t)
             nnx_net_snapshot_take(t->net, t->snapshot);
             t->has_snapshot = true;
         }
-        double vloss = t->data.has[NNX_XSPLIT_VALID] ? *cur_at(t, NNX_XSPLIT_VALID, 0)
-                                                     : train_loss;
         if (better(vloss, t->lowest, false, 0)) {
             t->lowest = vloss;
             r->lowest_loss_epoch = ep;
@@ -914,6 +922,9 @@ static void finish(trial *t, double t_start)
     }
     r->seconds_per_epoch = done ? sum / done : NAN;
 
+    r->select_ties = 0;
+    for (int i = 0; r->select_epoch > 0 && i < r->epochs_run; i++)
+        r->select_ties += nnx_select_ties(t->ep_select[i], r->select_value);
     if (r->epochs_run > 0) {
         nnx_curves c = {
             .epochs = (size_t)r->epochs_run, .train_loss = t->ep_train,

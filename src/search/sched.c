@@ -180,6 +180,19 @@ static nnx_search_row *ranked_rows(const search *s, size_t *n)
             rows[(*n)++] = s->jobs[i]->row;
     if (s->res->kind != NNX_SEARCH_ENSEMBLE)
         nnx_search_rank(rows, *n, s->res->select_max);
+    /* A staged search has one winner: the point its last finished stage kept.
+     * It leads the board even where an earlier trial ties or beats it. */
+    const char *kept = NULL;
+    for (size_t k = 0; s->res->kind == NNX_SEARCH_STAGED && k < s->res->nstages; k++)
+        if (s->res->stages[k].winner)
+            kept = s->res->stages[k].winner;
+    for (size_t i = 1; kept && i < *n; i++)
+        if (rows[i].name && !strcmp(rows[i].name, kept)) {
+            nnx_search_row w = rows[i];
+            memmove(rows + 1, rows, i * sizeof *rows);
+            rows[0] = w;
+            break;
+        }
     return rows;
 }
 
@@ -205,7 +218,7 @@ static int write_board(search *s, bool final)
     nnx_search_result *res = s->res;
     if (res->kind == NNX_SEARCH_ENSEMBLE) {
         srch_ensemble_stats_free(&res->ens);
-        rc = srch_ensemble_stats(final && !res->interrupted ? s->base : NULL, ptrs, dirs, n, &res->ens,
+        rc = srch_ensemble_stats(final && !res->interrupted ? s->base : NULL, s->o->lua_stdlib, ptrs, dirs, n, &res->ens,
                                  s->err);
     }
     srch_board b = {
@@ -534,14 +547,14 @@ static int run_stage(search *s, size_t k, size_t *kept)
     nnx_trials_free(t, n);
     if (rc == 0)
         rc = run_jobs(s, first, s->njobs);
-    /* the winner of the stage: its best row by select (ties: the first value) */
+    /* the winner of the stage: its first row in the leaderboard's ranking */
     long best = -1;
     for (size_t v = 0; rc == 0 && v < n; v++) {
         const nnx_search_row *r = &members[v]->row;
         if (members[v]->state != JOB_DONE || srch_row_group(r) != 0)
             continue;
         const nnx_search_row *b = best >= 0 ? &members[best]->row : NULL;
-        if (!b || (s->res->select_max ? r->value > b->value : r->value < b->value))
+        if (!b || srch_row_compare(r, b, s->res->select_max) < 0)
             best = (long)v;
     }
     if (rc == 0 && best >= 0) {
