@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "nnx/rt/error.h"
+#include "nnx/rt/lr_range.h"
 #include "nnx/rundir.h"
 
 int nnx_report_html(const nnx_rundir *d, FILE *out, nnx_rt_error *err);
@@ -31,6 +32,18 @@ int nnx_report_text(const nnx_rundir *d, FILE *out, nnx_rt_error *err);
  * (malloc'd; the caller frees it). */
 int nnx_report_write(const char *dir, const char *path, bool text, char **written,
                      nnx_rt_error *err);
+
+/* An lr range test (nnx lr-find) written to `dir` (made if missing):
+ * dir/lr_find.csv (step,lr,loss,smoothed) and dir/report.html (the smoothed
+ * loss against the lr on a log axis, the steepest fall, the lowest point and
+ * the proposed lr marked, and the --set line), each atomically.  When
+ * `written` is not NULL it receives the report's path (malloc'd). */
+typedef struct nnx_lr_find_info {
+    const char *experiment, *source;   /* for the title and the command */
+    int         batch;
+} nnx_lr_find_info;
+int nnx_lr_find_write(const char *dir, const nnx_lr_find_info *info, const nnx_lr_range *r,
+                      char **written, nnx_rt_error *err);
 
 /* The sparkline of n values (NaN drawn as a space) resampled to at most
  * `width` characters, into buf (UTF-8, 3 bytes a character).  Returns buf. */

@@ -68,6 +68,7 @@
 
 #include "nnx/diagnose.h"
 #include "nnx/exp.h"
+#include "nnx/rt/lr_range.h"
 
 typedef enum nnx_run_status {
     NNX_RUN_COMPLETED,      /* every epoch ran */
@@ -189,6 +190,13 @@ void nnx_run_result_free(nnx_run_result *r);
 
 /* The batch size `auto` stands for: round(sqrt(rows)), at least 1. */
 int32_t nnx_run_auto_batch(int32_t rows);
+
+/* Smith's lr range test (nnx/rt/lr_range.h) on the experiment's own data,
+ * network, optimizer, loss and batch (`auto` resolved, written to *batch),
+ * with a fresh network seeded by e->seed; nothing is written to disk.  0, or
+ * -1 with err (data that does not load, a network that does not fit it). */
+int nnx_run_lr_find(const nnx_experiment *e, int threads, const nnx_lr_range_conf *conf,
+                    nnx_lr_range *out, int32_t *batch, nnx_rt_error *err);
 
 /* The value of metric `name` ("test.accuracy") in a result, NaN if absent. */
 double nnx_run_result_metric(const nnx_run_result *r, const char *name);

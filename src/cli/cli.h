@@ -7,6 +7,8 @@
 #ifndef NNX_CLI_H
 #define NNX_CLI_H
 
+#include <stddef.h>
+
 #define NNX_VERSION "0.1.0"
 
 enum { EXIT_OK = 0, EXIT_RUN_FAILED = 1, EXIT_BAD_INPUT = 2 };
@@ -20,6 +22,32 @@ int cmd_plan(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_lr_find(int argc, char **argv);
+
+/* --- shared by the commands that take FILE [NAME] [--set path=value]... --- */
+
+struct nnx_override;
+struct nnx_experiment;
+
+/* Add `arg` ("path=value", or NULL when --set had no argument) to sets[*nsets]
+ * (at most max).  -1 after printing "nnx CMD: ..." to stderr. */
+int cli_add_set(const char *cmd, char *arg, struct nnx_override *sets, size_t *nsets,
+                size_t max);
+
+/* A program loaded and one experiment of it checked.  Owns all three. */
+typedef struct cli_loaded {
+    struct nnx_program *program;
+    struct nnx_checker *checker;
+    struct nnx_experiment *e;
+} cli_loaded;
+
+/* Load FILE and check experiment NAME with the --set overrides, printing
+ * every diagnostic (warnings too) to stderr; on errors also "FILE: N errors;
+ * nothing was trained".  The experiment, or NULL (then l is freed). */
+struct nnx_experiment *cli_load_experiment(const char *cmd, const char *file, const char *name,
+                                           const struct nnx_override *sets, size_t nsets,
+                                           cli_loaded *l);
+void cli_loaded_free(cli_loaded *l);
 
 /* After a report/diagnose error on DIR: if DIR holds run directories (runs/), name them. */
 void cli_hint_rundirs(const char *cmd, const char *dir);

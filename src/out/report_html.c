@@ -7,7 +7,7 @@
 #include "out/report_model.h"
 #include "out/svg_chart.h"
 
-static const char page_css[] =
+const char report_page_css[] =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;margin:0;"
     "background:#f6f7f9}\n"
     "main{max-width:1160px;margin:0 auto;padding:18px 24px 40px}\n"
@@ -332,7 +332,7 @@ static void page_head(FILE *out, const nnx_rundir *d, const char *experiment)
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>nnx report: ",
           out);
     html_escape(out, experiment[0] ? experiment : d->path);
-    fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n", page_css);
+    fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n", report_page_css);
     fputs("<h1>", out);
     html_escape(out, experiment[0] ? experiment : "(unnamed experiment)");
     fprintf(out, "</h1>\n<p class=\"sub\">%s · <code>", nnx_rundir_kind_name(d->kind));
