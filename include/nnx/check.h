@@ -34,6 +34,7 @@
 typedef struct nnx_override {
     const char *path;       /* "optimizer.lr", "model.p", "schedule.decay" */
     const char *value;      /* "3e-4", "cosine(min_lr = 1e-5)" */
+    const char *origin;     /* where it came from, as errors name it; NULL = "--set" */
 } nnx_override;
 
 typedef struct nnx_checker nnx_checker;

@@ -34,6 +34,24 @@ struct nnx_experiment;
 int cli_add_set(const char *cmd, char *arg, struct nnx_override *sets, size_t *nsets,
                 size_t max);
 
+/* The winning values of a finished search, to apply before the --set flags
+ * (`nnx run FILE NAME --from DIR`).  Owns the texts the overrides point at. */
+typedef struct cli_from {
+    struct nnx_json *summary;
+    char   **texts;
+    size_t   ntexts;
+    char    *origin;              /* "DIR/summary.json", how errors name them */
+    const char *winner;           /* the winning trial's name */
+} cli_from;
+
+/* Read DIR/summary.json of a search and append its winner_params to sets
+ * (in the order the search lists them), each naming DIR/summary.json in
+ * errors.  -1 after printing "nnx CMD: ..." (not a search directory, a
+ * search without a winner, too many settings). */
+int  cli_from_search(const char *cmd, const char *dir, struct nnx_override *sets, size_t *nsets,
+                     size_t max, cli_from *from);
+void cli_from_free(cli_from *from);
+
 /* A program loaded and one experiment of it checked.  Owns all three. */
 typedef struct cli_loaded {
     struct nnx_program *program;

@@ -4,7 +4,12 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include <math.h>
+#include <stdlib.h>
+
 #include "nnx/check.h"
+#include "nnx/json.h"
+#include "nnx/rundir.h"
 #include "nnx/exp.h"
 #include "nnx/resolve.h"
 
@@ -56,4 +61,80 @@ void cli_loaded_free(cli_loaded *l)
     nnx_checker_free(l->checker);
     nnx_program_free(l->program);
     memset(l, 0, sizeof *l);
+}
+
+int cli_from_search(const char *cmd, const char *dir, nnx_override *sets, size_t *nsets, size_t max,
+                    cli_from *from)
+{
+    memset(from, 0, sizeof *from);
+    nnx_rundir d;
+    nnx_rt_error err = { { 0 } };
+    if (nnx_rundir_read(dir, &d, &err) < 0) {
+        fprintf(stderr, "nnx %s: --from %s: %s\n", cmd, dir, err.msg);
+        return -1;
+    }
+    bool search = d.kind == NNX_RUNDIR_SEARCH && d.summary;
+    from->summary = search ? d.summary : NULL;
+    if (search)
+        d.summary = NULL;           /* kept: the overrides point into it */
+    nnx_rundir_free(&d);
+    if (!search) {
+        fprintf(stderr, "nnx %s: --from %s: not a search directory (it needs trials.csv and "
+                "summary.json, as `nnx run` writes for an experiment with a search)\n", cmd, dir);
+        return -1;
+    }
+    const nnx_json *s = from->summary;
+    const nnx_json *params = nnx_json_get(s, "winner_params");
+    from->winner = nnx_json_as_string(nnx_json_get(s, "winner"), NULL);
+    if (!from->winner || !params || params->type != NNX_JSON_OBJECT) {
+        fprintf(stderr, "nnx %s: --from %s: the search has no winner yet (no trial finished with "
+                "a value of its select metric)\n", cmd, dir);
+        cli_from_free(from);
+        return -1;
+    }
+    size_t len = strlen(dir) + sizeof "/summary.json";
+    from->origin = malloc(len);
+    from->texts = calloc(params->n + 1, sizeof *from->texts);
+    if (!from->origin || !from->texts) {
+        fprintf(stderr, "nnx %s: out of memory\n", cmd);
+        cli_from_free(from);
+        return -1;
+    }
+    snprintf(from->origin, len, "%s/summary.json", dir);
+    for (size_t i = 0; i < params->n; i++) {
+        const nnx_json *v = &params->items[i];
+        char buf[64];
+        const char *text = buf;
+        if (v->type == NNX_JSON_NUMBER)
+            snprintf(buf, sizeof buf, "%.15g", nnx_json_as_number(v));
+        else if (v->type == NNX_JSON_BOOL)
+            text = v->boolean ? "true" : "false";
+        else
+            text = nnx_json_as_string(v, "");
+        if (*nsets == max) {
+            fprintf(stderr, "nnx %s: at most %zu settings with --set and --from\n", cmd, max);
+            cli_from_free(from);
+            return -1;
+        }
+        from->texts[from->ntexts] = strdup(text);
+        if (!from->texts[from->ntexts]) {
+            fprintf(stderr, "nnx %s: out of memory\n", cmd);
+            cli_from_free(from);
+            return -1;
+        }
+        sets[(*nsets)++] = (nnx_override){ .path = params->keys[i],
+                                           .value = from->texts[from->ntexts++],
+                                           .origin = from->origin };
+    }
+    return 0;
+}
+
+void cli_from_free(cli_from *from)
+{
+    for (size_t i = 0; i < from->ntexts; i++)
+        free(from->texts[i]);
+    free(from->texts);
+    free(from->origin);
+    nnx_json_free(from->summary);
+    memset(from, 0, sizeof *from);
 }

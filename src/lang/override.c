@@ -93,8 +93,9 @@ nnx_expr *ck_parse_override(const nnx_override *ov, nnx_source **display, nnx_di
     strcpy(wrapped, PREFIX);
     strcat(wrapped, shown);
     strcat(wrapped, SUFFIX);
-    nnx_source *show = nnx_source_from_string("--set", shown);
-    nnx_source *wsrc = nnx_source_from_string("--set", wrapped);
+    const char *origin = ov->origin ? ov->origin : "--set";
+    nnx_source *show = nnx_source_from_string(origin, shown);
+    nnx_source *wsrc = nnx_source_from_string(origin, wrapped);
     free(shown);
     free(wrapped);
     if (!show || !wsrc) {
@@ -116,7 +117,7 @@ nnx_expr *ck_parse_override(const nnx_override *ov, nnx_source **display, nnx_di
         const nnx_stmt *s = it && it->nbody == 1 ? it->body[0] : NULL;
         if (!s || s->kind != NNX_S_SET) {
             nnx_loc all = { show, 0, (uint32_t)show->len };
-            nnx_error(d, all, "--set expects path=value");
+            nnx_error(d, all, "%s expects path=value", origin);
         } else {
             value = nnx_expr_clone(s->value);
             move_expr(value, f->src, show);
