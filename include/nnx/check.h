@@ -34,7 +34,6 @@
 typedef struct nnx_override {
     const char *path;       /* "optimizer.lr", "model.p", "schedule.decay" */
     const char *value;      /* "3e-4", "cosine(min_lr = 1e-5)" */
-    const char *origin;     /* where it came from, as errors name it; NULL = "--set" */
 } nnx_override;
 
 typedef struct nnx_checker nnx_checker;
@@ -49,6 +48,12 @@ void         nnx_checker_free(nnx_checker *c);
 nnx_experiment *nnx_check_experiment(nnx_checker *c, const char *name,
                                      const nnx_override *ov, size_t nov,
                                      nnx_diags *d);
+/* The same, where origins[i] (when origins and it are not NULL) names where
+ * override i came from in its errors ("runs/tune-1a2b/summary.json") instead
+ * of "--set". */
+nnx_experiment *nnx_check_experiment_from(nnx_checker *c, const char *name,
+                                          const nnx_override *ov, const char *const *origins,
+                                          size_t nov, nnx_diags *d);
 
 /* `nnx check`: check every experiment of the program, every value of its
  * searches, and the data blocks and networks no experiment uses.  Returns

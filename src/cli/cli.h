@@ -45,8 +45,8 @@ typedef struct cli_from {
 } cli_from;
 
 /* Read DIR/summary.json of a search and append its winner_params to sets
- * (in the order the search lists them), each naming DIR/summary.json in
- * errors.  -1 after printing "nnx CMD: ..." (not a search directory, a
+ * (in the order the search lists them); from->origin is "DIR/summary.json",
+ * for errors.  -1 after printing "nnx CMD: ..." (not a search directory, a
  * search without a winner, too many settings). */
 int  cli_from_search(const char *cmd, const char *dir, struct nnx_override *sets, size_t *nsets,
                      size_t max, cli_from *from);
@@ -59,11 +59,13 @@ typedef struct cli_loaded {
     struct nnx_experiment *e;
 } cli_loaded;
 
-/* Load FILE and check experiment NAME with the --set overrides, printing
+/* Load FILE and check experiment NAME with the overrides (origins[i] names
+ * where override i came from in errors; NULL or a NULL entry: "--set"), printing
  * every diagnostic (warnings too) to stderr; on errors also "FILE: N errors;
  * nothing was trained".  The experiment, or NULL (then l is freed). */
 struct nnx_experiment *cli_load_experiment(const char *cmd, const char *file, const char *name,
-                                           const struct nnx_override *sets, size_t nsets,
+                                           const struct nnx_override *sets,
+                                           const char *const *origins, size_t nsets,
                                            cli_loaded *l);
 void cli_loaded_free(cli_loaded *l);
 

@@ -122,7 +122,7 @@ int cmd_lr_find(int argc, char **argv)
     if (!file)
         return usage(stderr, EXIT_BAD_INPUT);
     cli_loaded loaded;
-    nnx_experiment *e = cli_load_experiment("lr-find", file, name, sets, nsets, &loaded);
+    nnx_experiment *e = cli_load_experiment("lr-find", file, name, sets, NULL, nsets, &loaded);
     if (!e)
         return EXIT_BAD_INPUT;
     if (e->search.kind != NNX_XSEARCH_NONE || e->nensemble)

@@ -33,7 +33,8 @@ int cli_add_set(const char *cmd, char *arg, nnx_override *sets, size_t *nsets, s
 }
 
 nnx_experiment *cli_load_experiment(const char *cmd, const char *file, const char *name,
-                                    const nnx_override *sets, size_t nsets, cli_loaded *l)
+                                    const nnx_override *sets, const char *const *origins,
+                                    size_t nsets, cli_loaded *l)
 {
     memset(l, 0, sizeof *l);
     bool color = isatty(fileno(stderr));
@@ -41,7 +42,7 @@ nnx_experiment *cli_load_experiment(const char *cmd, const char *file, const cha
     l->program = nnx_program_load(file, NULL, &d);
     l->checker = l->program ? nnx_checker_new(l->program) : NULL;
     if (l->checker && d.nerrors == 0)
-        l->e = nnx_check_experiment(l->checker, name, sets, nsets, &d);
+        l->e = nnx_check_experiment_from(l->checker, name, sets, origins, nsets, &d);
     nnx_diags_print(&d, stderr, color);
     if (!l->e) {
         if (!d.nerrors)
@@ -122,9 +123,7 @@ int cli_from_search(const char *cmd, const char *dir, nnx_override *sets, size_t
             cli_from_free(from);
             return -1;
         }
-        sets[(*nsets)++] = (nnx_override){ .path = params->keys[i],
-                                           .value = from->texts[from->ntexts++],
-                                           .origin = from->origin };
+        sets[(*nsets)++] = (nnx_override){ params->keys[i], from->texts[from->ntexts++] };
     }
     return 0;
 }

@@ -112,7 +112,7 @@ static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stag
     for (size_t i = 0; i < s->nset; i++)
         all[i] = s->set[i];
     for (size_t i = 0; i < j->nov; i++)
-        all[s->nset + i] = (nnx_override){ .path = j->ov[i].path, .value = j->ov[i].value };
+        all[s->nset + i] = (nnx_override){ j->ov[i].path, j->ov[i].value };
     nnx_diags d = { 0 };
     j->e = nnx_check_experiment(s->c, s->name, all, s->nset + j->nov, &d);
     if (!j->e)

@@ -157,6 +157,28 @@ static void linear_fall_means_lr_too_small(void **state)
     (void)f;
 }
 
+/* The issue's Fashion-MNIST run: SGD at lr 1e-5, the loss above the chance
+ * level and falling 4-7% an epoch.  Not underfitting: the lr. */
+static void slow_fall_above_chance_is_the_lr(void **state)
+{
+    (void)state;
+    run r;
+    healthy(&r);
+    const double train[5] = { 3.21, 3.02, 2.87, 2.74, 2.64 }, valid[5] = { 3.1, 2.95, 2.81, 2.69, 2.6 };
+    for (int t = 0; t < 5; t++) {
+        r.train[t] = train[t];
+        r.valid[t] = valid[t];
+        r.lr[t] = 1e-5;
+        r.metric[t] = 0.1 + 0.01 * t;
+    }
+    r.c.epochs = 5;
+    r.c.setup = (nnx_diag_setup){ .known = true, .lr = 1e-5, .batch = BATCH, .train_rows = 54000,
+                                  .parameters = 101770, .epochs = 5, .prior_loss = log(10) };
+    fill_steps(&r, 5, 0.05);
+    nnx_findings f = expect_rules(&r, (int[]){ NNX_RULE_LR_TOO_SMALL, -1 });
+    assert_non_null(strstr(find(&f, NNX_RULE_LR_TOO_SMALL)->message, "optimizer.lr=0.0001"));
+}
+
 /* Step noise is judged against what sampling a batch explains: a small
  * batch's noisy steps are no fault, noise beyond it is. */
 static void step_noise_against_sampling(void **state)
@@ -492,6 +514,7 @@ int main(void)
         cmocka_unit_test(healthy_run_has_no_finding),
         cmocka_unit_test(linear_fall_means_lr_too_small),
         cmocka_unit_test(step_noise_against_sampling),
+        cmocka_unit_test(slow_fall_above_chance_is_the_lr),
         cmocka_unit_test(zigzag_valid_means_small_batch),
         cmocka_unit_test(rising_valid_means_overfitting),
         cmocka_unit_test(tiny_rise_of_a_tiny_loss_is_not_overfitting),
