@@ -11,7 +11,7 @@
 #include "nnx/rt/clock.h"
 #include "nnx/search.h"
 
-enum { EXIT_INTERRUPTED = 130, TOP_ROWS = 10 };
+enum { TOP_ROWS = 10 };
 
 /* What the terminal shows while the search runs. */
 typedef struct board_view {
@@ -362,7 +362,7 @@ int cli_run_search(const cli_search_args *a)
             any = any || !strcmp(r.rows[i].status, "completed") || !strcmp(r.rows[i].status, "stopped");
         if (r.interrupted) {
             fprintf(o, "interrupted: run the same command again (or with --resume) to finish the search\n");
-            status = EXIT_INTERRUPTED;
+            status = 128 + (a->interrupt && *a->interrupt ? *a->interrupt : 2);   /* 130 Ctrl-C, 143 SIGTERM */
         } else if (!any)
             status = EXIT_RUN_FAILED;
     }
