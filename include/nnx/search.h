@@ -151,7 +151,40 @@ typedef struct nnx_search_opts {
     int   tick_ms;              /* > 0: a TICK event this often while workers run */
     const volatile sig_atomic_t *interrupt; /* nonzero: start no new trial, wait for the
                                                running ones (they see it too), return */
+    /* One trial, from one of many processes that may share the directory over
+     * a network file system (nnx run --trial): `only` names the trial to
+     * train, by its number as `nnx plan` prints it (a staged search:
+     * STAGE.NUMBER, "2.3") or by its name; "" names none (read the directory,
+     * rewrite the leaderboard).  The trial runs in this process under its lock
+     * file (DIR/.locks/NAME, O_CREAT|O_EXCL with the host and pid; a lock that
+     * another live process holds makes it skip the trial); every other trial
+     * is read from its directory and never touched; the leaderboard lists the
+     * trials that have ended; a staged search goes as far as its stages have
+     * ended.  The directory's record lock is taken shared, so such processes
+     * exclude a whole-search run, not each other.  NULL: the whole search. */
+    const char *only;
+    bool  look;                 /* with only = "": write nothing (nnx status) */
 } nnx_search_opts;
+
+/* What opts.only did with its trial. */
+typedef enum nnx_search_only_outcome {
+    NNX_ONLY_NONE,              /* no trial named ("") */
+    NNX_ONLY_RAN,               /* trained it now (whatever its status) */
+    NNX_ONLY_ENDED,             /* it had ended before: nothing to do */
+    NNX_ONLY_HELD,              /* another process holds its lock (only_holder) */
+    NNX_ONLY_REUSED,            /* staged: it equals an earlier trial (only_name), trained already */
+    NNX_ONLY_WAITING            /* the interrupt flag was up before it started */
+} nnx_search_only_outcome;
+
+/* With opts.only: a trial of the open list (the whole plan; a staged search:
+ * the first stage whose trials have not all ended) that has not ended. */
+typedef struct nnx_search_pending {
+    char *name;
+    char *number;               /* as --trial takes it: "3", staged "2.3" */
+    char *state;                /* "running" (its lock is held), "interrupted" (resume.state:
+                                   it continues), "not started" (or killed before its first epoch) */
+    char *holder;               /* running: "host pid" of the lock; else NULL */
+} nnx_search_pending;
 
 typedef struct nnx_search_stage {
     char   *path;
@@ -189,6 +222,13 @@ typedef struct nnx_search_result {
     char    select[64];
     bool    select_max;
     nnx_ensemble_stats ens;     /* ENSEMBLE: n = 0 when no member finished */
+    /* opts.only */
+    nnx_search_only_outcome only;
+    char   *only_name;          /* the trial named (REUSED: the earlier trial), or NULL */
+    char   *only_holder;        /* HELD: "host pid" of its lock */
+    nnx_search_pending *pending;    /* the open list's trials that have not ended */
+    size_t  npending;
+    size_t  open_stage;         /* staged: the 0-based stage of `pending` (nstages: all ended) */
 } nnx_search_result;
 
 /* Run the search (or ensemble) of `base`, the experiment `name` of the
