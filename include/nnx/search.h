@@ -144,7 +144,7 @@ typedef struct nnx_search_opts {
     bool  fork;                 /* run each trial in a worker process */
     int   threads;              /* threads for the whole search; a trial gets
                                    max(1, threads / jobs).  < 1: 1 */
-    nnx_search_runner run;
+    nnx_search_runner run;      /* may be NULL with only = "" */
     void *run_ctx;
     void (*event)(void *user, const nnx_search_event *ev);   /* may be NULL */
     void *event_user;
@@ -163,7 +163,8 @@ typedef struct nnx_search_opts {
      * ended.  The directory's record lock is taken shared, so such processes
      * exclude a whole-search run, not each other.  NULL: the whole search. */
     const char *only;
-    bool  look;                 /* with only = "": write nothing (nnx status) */
+    bool  look;                 /* with only = "": write nothing, take no lock; a missing
+                                   directory is a search with no trial ended (nnx status) */
 } nnx_search_opts;
 
 /* What opts.only did with its trial. */

@@ -235,6 +235,14 @@ static void print_ensemble(FILE *o, const nnx_search_result *r)
     fputc('\n', o);
 }
 
+void cli_print_board(FILE *o, const nnx_search_result *r)
+{
+    if (r->kind == NNX_SEARCH_ENSEMBLE)
+        print_ensemble(o, r);
+    else
+        print_leaderboard(o, r);
+}
+
 static size_t planned_trials(const nnx_experiment *e, size_t *stages)
 {
     const nnx_exp_search *s = &e->search;
@@ -377,10 +385,7 @@ int cli_run_search(const cli_search_args *a)
         fprintf(stderr, "nnx run: %s\n", err.msg);
         status = EXIT_BAD_INPUT;
     } else {
-        if (r.kind == NNX_SEARCH_ENSEMBLE)
-            print_ensemble(o, &r);
-        else
-            print_leaderboard(o, &r);
+        cli_print_board(o, &r);
         char line[512];
         nnx_search_lr_reading(&r, line, sizeof line);
         if (line[0])

@@ -5,9 +5,11 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "nnx/check.h"
 #include "nnx/exp.h"
+#include "nnx/search.h"
 
 typedef struct cli_search_args {
     const char *file;               /* the .nnx file */
@@ -32,5 +34,8 @@ typedef struct cli_search_args {
  * 1 diverged or failed, 130/143), or say why not (0: it had ended, another
  * process holds it). */
 int cli_run_search(const cli_search_args *a);
+
+/* The leaderboard's top rows (an ensemble: its members and their average). */
+void cli_print_board(FILE *o, const nnx_search_result *r);
 
 #endif

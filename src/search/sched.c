@@ -839,11 +839,11 @@ static int lock_dir(search *s)
 static int open_dir(search *s)
 {
     if (s->o->look) {
-        /* nnx status: write nothing; the directory must be there */
+        /* nnx status, nnx submit --dry-run: write nothing */
         s->root = nnx_path_join(s->o->dir, s->res->kind == NNX_SEARCH_ENSEMBLE ? "members" : "trials");
         if (!s->root)
             return nnx_rt_fail(s->err, "out of memory");
-        return srch_exists(s->o->dir) ? 0 : nnx_rt_fail(s->err, "%s: no such search directory", s->o->dir);
+        return 0;   /* a directory not made yet: no trial has ended */
     }
     if (nnx_mkdirs(s->o->dir, s->err) < 0 || lock_dir(s) < 0)
         return -1;
@@ -921,7 +921,7 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
 {
     memset(res, 0, sizeof *res);
     res->winner = -1;
-    if (!o->dir || !o->run)
+    if (!o->dir || (!o->run && !(o->only && !o->only[0])))
         return nnx_rt_fail(err, "a search needs a directory and a trial runner");
     char *perr = NULL;
     search s = { .c = c, .name = name, .set = set, .nset = nset, .base = base, .o = o, .res = res,
