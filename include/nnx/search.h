@@ -182,8 +182,7 @@ typedef enum nnx_search_only_outcome {
 typedef struct nnx_search_pending {
     char *name;
     char *number;               /* as --trial takes it: "3", staged "2.3" */
-    char *state;                /* "running" (its lock is held), "interrupted" (resume.state:
-                                   it continues), "not started" (or killed before its first epoch) */
+    char *state;                /* nnx_trial_state_name: "running", "interrupted", "killed", "not started" */
     char *holder;               /* running: "host pid" of the lock; else NULL */
 } nnx_search_pending;
 
@@ -261,6 +260,21 @@ void nnx_search_rank(nnx_search_row *rows, size_t n, bool maximize);
  * again), -1 with err when it cannot be read. */
 int  nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err);
 void nnx_search_row_free(nnx_search_row *row);
+
+/* What a trial's directory (root/name, root being DIR/trials or
+ * DIR/members) and its lock file say of it. */
+typedef enum nnx_trial_state {
+    NNX_TRIAL_ENDED,            /* a final status: `row` is filled */
+    NNX_TRIAL_RUNNING,          /* its lock is held (`holder`: "host pid"), or a whole-search run works in DIR */
+    NNX_TRIAL_INTERRUPTED,      /* it left resume.state: it continues from there */
+    NNX_TRIAL_KILLED,           /* it began and left nothing to continue from: it starts over */
+    NNX_TRIAL_NOT_STARTED
+} nnx_trial_state;
+
+const char *nnx_trial_state_name(nnx_trial_state s);  /* "ended", "running", ..., "not started" */
+/* 0 with *state (and `row` when ENDED: free it), or -1 with err (a summary.json that cannot be read). */
+int nnx_search_trial_look(const char *search_dir, const char *root, const char *name, nnx_search_row *row,
+                          nnx_trial_state *state, char *holder, size_t hsize, nnx_rt_error *err);
 
 /* Write dir/summary.json (atomically) for a trial that left none: status and
  * message only.  The search calls it for a runner that could not start. */

@@ -325,8 +325,9 @@ static int submit_open(submit *s, const nnx_search_result *r, int *submitted)
         return EXIT_BAD_INPUT;
     }
     long *ids = calloc(r->npending ? r->npending : 1, sizeof *ids);
+    const char **names = calloc(r->npending ? r->npending : 1, sizeof *names);
     size_t n = 0, queued = 0, running = 0;
-    for (size_t i = 0; ids && i < r->npending; i++) {
+    for (size_t i = 0; ids && names && i < r->npending; i++) {
         const nnx_search_pending *p = &r->pending[i];
         if (in_queue(p->number, jobs, njobs, tasks, nt))
             queued++;
@@ -334,10 +335,11 @@ static int submit_open(submit *s, const nnx_search_result *r, int *submitted)
             running++;      /* held by a live process outside Slurm's queue (nnx run --trial) */
         else {
             const char *dot = strchr(p->number, '.');
+            names[n] = p->name;
             ids[n++] = atol(dot ? dot + 1 : p->number);
         }
     }
-    int status = ids ? EXIT_OK : EXIT_BAD_INPUT;
+    int status = ids && names ? EXIT_OK : EXIT_BAD_INPUT;
     if (queued || running)
         printf("waiting     %zu trial%s queued or running in Slurm, %zu held by another process: not submitted again\n",
                queued, queued == 1 ? "" : "s", running);
@@ -364,9 +366,10 @@ static int submit_open(submit *s, const nnx_search_result *r, int *submitted)
         char *path = save_script(s, name, script);
         job = path ? sbatch(path) : -1;
         free(path);
-        if (job < 0 || !slurm_jobs_add(s->dir, job, "trials", stage)) {
+        if (job < 0 || !slurm_jobs_add(s->dir, job, "trials", stage) ||
+            !slurm_tasks_add(s->dir, job, ids, names, n)) {
             if (job > 0) {
-                fprintf(stderr, "nnx submit: cannot write %s/slurm/jobs; job %ld cancelled\n", s->dir, job);
+                fprintf(stderr, "nnx submit: cannot write %s/slurm/jobs or tasks; job %ld cancelled\n", s->dir, job);
                 scancel(job);
             }
             status = EXIT_BAD_INPUT;
@@ -416,6 +419,7 @@ static int submit_open(submit *s, const nnx_search_result *r, int *submitted)
         free(chain);
     }
     free(ids);
+    free(names);
     free(tasks);
     free(jobs);
     return status;

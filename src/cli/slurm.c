@@ -99,12 +99,54 @@ int slurm_capture(char *const argv[], char **out, char **errout)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static char *jobs_path(const char *dir)
+static char *slurm_file(const char *dir, const char *file)
 {
     char *slurm = nnx_path_join(dir, "slurm");
-    char *path = slurm ? nnx_path_join(slurm, "jobs") : NULL;
+    char *path = slurm ? nnx_path_join(slurm, file) : NULL;
     free(slurm);
     return path;
+}
+
+static char *jobs_path(const char *dir)
+{
+    return slurm_file(dir, "jobs");
+}
+
+slurm_trial_task *slurm_tasks_read(const char *dir, size_t *n)
+{
+    *n = 0;
+    char *path = slurm_file(dir, "tasks");
+    FILE *f = path ? fopen(path, "r") : NULL;
+    free(path);
+    if (!f)
+        return NULL;
+    slurm_trial_task *tasks = NULL;
+    char line[400];
+    while (fgets(line, sizeof line, f)) {
+        slurm_trial_task t = { 0 };
+        if (sscanf(line, "%ld %ld %255s", &t.job, &t.task, t.name) != 3)
+            continue;
+        slurm_trial_task *p = realloc(tasks, (*n + 1) * sizeof *p);
+        if (!p)
+            break;
+        tasks = p;
+        tasks[(*n)++] = t;
+    }
+    fclose(f);
+    return tasks;
+}
+
+bool slurm_tasks_add(const char *dir, long job, const long *tasks, const char *const *names, size_t n)
+{
+    char *path = slurm_file(dir, "tasks");
+    FILE *f = path ? fopen(path, "a") : NULL;
+    free(path);
+    if (!f)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%ld %ld %s\n", job, tasks[i], names[i]);
+    bool ok = !ferror(f);
+    return fclose(f) == 0 && ok;
 }
 
 slurm_job *slurm_jobs_read(const char *dir, size_t *n)
@@ -208,6 +250,8 @@ bool slurm_queue(const slurm_job *jobs, size_t njobs, slurm_task **tasks, size_t
     int rc = slurm_capture(argv, &out, &err);
     if (rc != 0) {
         const char *msg = err && err[0] ? err : out ? out : "failed";
+        if (!strncmp(msg, "squeue: ", 8))
+            msg += 8;
         snprintf(why, whysize, "squeue: %.*s", (int)strcspn(msg, "\n"), msg);
         free(out);
         free(err);

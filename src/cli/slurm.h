@@ -26,6 +26,15 @@ slurm_job *slurm_jobs_read(const char *dir, size_t *n);
 /* Add one line to DIR/slurm/jobs; false when it cannot be written. */
 bool slurm_jobs_add(const char *dir, long id, const char *kind, int stage);
 
+/* Which trial each array task trains, lines of DIR/slurm/tasks: "JOBID TASK NAME". */
+typedef struct slurm_trial_task {
+    long job, task;
+    char name[256];
+} slurm_trial_task;
+
+slurm_trial_task *slurm_tasks_read(const char *dir, size_t *n);
+bool slurm_tasks_add(const char *dir, long job, const long *tasks, const char *const *names, size_t n);
+
 /* A task of one of those jobs as squeue shows it (pending, running, ...). */
 typedef struct slurm_task {
     long job;           /* the array job id (or the job id) */

@@ -448,16 +448,13 @@ static int add_pending(search *s, const job *j)
     if (!p)
         return nnx_rt_fail(s->err, "out of memory");
     res->pending = p;
-    srch_lock_holder h;
-    srch_lock_state ls = srch_lock_probe(s->o->dir, j->name, &h);
-    char holder[300] = "", *state_file = nnx_path_join(j->dir, "resume.state");
-    const char *state = "not started";
-    if (ls == SRCH_LOCK_LIVE || ls == SRCH_LOCK_ELSEWHERE) {
-        state = "running";
-        snprintf(holder, sizeof holder, "%s %ld", h.host, h.pid);
-    } else if (state_file && srch_exists(state_file))
-        state = "interrupted";
-    free(state_file);
+    nnx_search_row row = { 0 };
+    nnx_trial_state st;
+    char holder[300];
+    if (nnx_search_trial_look(s->o->dir, s->root, j->name, &row, &st, holder, sizeof holder, s->err) < 0)
+        return -1;
+    nnx_search_row_free(&row);
+    const char *state = nnx_trial_state_name(st);
     bool ok = true;
     p[res->npending] = (nnx_search_pending){ .name = dup_or_null(j->name, &ok), .number = dup_or_null(j->number, &ok),
                                              .state = dup_or_null(state, &ok),

@@ -8,6 +8,7 @@
  *   ens_metrics.c  the declared metrics of averaged probabilities
  *   lr_reading.c   the one-line reading of an lr search
  *   lock.c      per-trial lock files (nnx run --trial), safe on NFS
+ *   trial_state.c  what a trial's directory and lock say of it (nnx status)
  */
 #ifndef NNX_SEARCH_INT_H
 #define NNX_SEARCH_INT_H

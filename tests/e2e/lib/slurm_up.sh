@@ -4,11 +4,19 @@
 #
 # Sets: slurm_dir, SLURM_CONF (exported, so sbatch, squeue, ... talk to this Slurm).
 # Functions: slurm_stop (the EXIT trap calls it), slurm_log (print the daemons' logs).
-# Needs the Debian packages slurm-wlm and munge (tests/install-deps.sh installs them).
+# Needs the Debian packages slurm-wlm and munge: installed here (tests/install-deps.sh) when missing.
+command -v slurmctld >/dev/null && command -v munged >/dev/null ||
+    sh "$root/tests/install-deps.sh" slurm-wlm munge || fail "slurm-wlm and munge are missing and could not be installed"
 slurm_dir=$(mktemp -d)
 chmod 755 "$slurm_dir"      # munged wants its socket's directory, and every parent, executable by all
 slurm_pids=""
 slurm_stop() {
+    if [ -n "$slurm_pids" ]; then
+        # end the jobs first, so that no slurmstepd outlives its slurmd
+        scancel -u "$(id -un)" 2>/dev/null
+        i=0
+        while [ -n "$(squeue -h -o %A 2>/dev/null)" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    fi
     for p in $slurm_pids; do kill "$p" 2>/dev/null; done
     for p in $slurm_pids; do
         i=0
@@ -16,6 +24,11 @@ slurm_stop() {
         kill -9 "$p" 2>/dev/null
     done
     slurm_pids=""
+    # anything our Slurm started that is still there (a job step, its nnx): by pid, found by our SLURM_CONF
+    for p in /proc/[0-9]*; do
+        [ "${p#/proc/}" != $$ ] && { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qx "SLURM_CONF=$slurm_dir/slurm.conf" &&
+            grep -qx "slurmstepd\|nnx" "$p/comm" 2>/dev/null && kill -9 "${p#/proc/}" 2>/dev/null
+    done
     rm -rf "$slurm_dir" "$tmp"
 }
 trap 'slurm_stop' EXIT
