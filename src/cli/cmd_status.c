@@ -69,12 +69,21 @@ static bool add_entry(entry **e, size_t *n, const char *name)
     return true;
 }
 
-/* The trial directories under root, and the trials Slurm was given. */
-static bool list_trials(const char *root, const slurm_trial_task *tt, size_t ntt, entry **e, size_t *n)
+/* The trial directories under root, the trials whose lock is taken (DIR/.locks), and the trials Slurm was given. */
+static bool list_trials(const char *dir, const char *root, const slurm_trial_task *tt, size_t ntt, entry **e,
+                        size_t *n)
 {
-    DIR *d = opendir(root);
+    char *locks = nnx_path_join(dir, ".locks");
+    DIR *d = locks ? opendir(locks) : NULL;
+    free(locks);
     struct dirent *ent;
     bool ok = true;
+    while (d && ok && (ent = readdir(d)))
+        if (ent->d_name[0] != '.' && !strstr(ent->d_name, ".stale."))
+            ok = add_entry(e, n, ent->d_name);
+    if (d)
+        closedir(d);
+    d = opendir(root);
     while (d && ok && (ent = readdir(d)))
         if (ent->d_name[0] != '.') {
             char *p = nnx_path_join(root, ent->d_name);
@@ -188,7 +197,7 @@ int cmd_status(int argc, char **argv)
     bool accounting = njobs && slurm_accounting(jobs, njobs, &acct, &nacct);
     entry *e = NULL;
     int status = EXIT_OK;
-    if (!root || !list_trials(root, tt, ntt, &e, &n)) {
+    if (!root || !list_trials(dir, root, tt, ntt, &e, &n)) {
         fprintf(stderr, "nnx status: out of memory\n");
         status = EXIT_BAD_INPUT;
     }

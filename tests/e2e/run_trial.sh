@@ -138,4 +138,18 @@ has "$tmp/o" "numbers its trials STAGE.NUMBER"
 expect 2 "$tmp/o" "$nnx" run "$tmp/g.nnx" single --out "$tmp/bad" --trial 1
 has "$tmp/o" "has no search and no ensemble"
 expect 2 "$tmp/o" "$nnx" run "$tmp/g.nnx" grid --out "$tmp/bad" --trial
+# nnx status without Slurm: what the trial files say
+expect 0 "$tmp/o" "$nnx" status "$(rundir "$tmp/lk")"
+has "$tmp/o" "2 ended (0 failed or diverged), 1 running, 0 queued, 0 interrupted, 0 not started or killed"
+has "$tmp/o" "lr=0.01_p=0 *running .*(held by no-such-host.example 12345)"
+has "$tmp/o" "no job submitted with nnx submit"
+expect 0 "$tmp/o" "$nnx" status "$(rundir "$tmp/lo")"
+has "$tmp/o" "lr=0.01 *interrupted"
+expect 0 "$tmp/o" "$nnx" status "$(rundir "$tmp/ens")"
+has "$tmp/o" "3 planned: 3 ended"
+expect 2 "$tmp/o" "$nnx" status "$tmp/nowhere"
+has "$tmp/o" "not a search or ensemble directory"
+expect 0 "$tmp/o" "$nnx" run "$tmp/g.nnx" single --out "$tmp/single"
+expect 2 "$tmp/o" "$nnx" status "$(rundir "$tmp/single")"
+has "$tmp/o" "is a single run"
 echo "run_trial: ok"

@@ -81,6 +81,7 @@ ls sl/staged-*/slurm/stage3.sbatch >/dev/null || fail "stage 3 was never submitt
 grep -q 'exec .* run g.nnx grid --out sl --trial \$SLURM_ARRAY_TASK_ID' sl/grid-*/slurm/grid.sbatch ||
     fail "grid.sbatch does not run nnx run --trial"
 has sl/grid-*/slurm/logs/trials_*_3.out "trial       lr=0.01_p=0 completed"
+has sl/grid-*/slurm/logs/trials_*_3.out "trial       3, on 1 thread,"      # $SLURM_CPUS_PER_TASK
 expect 0 st1 "$nnx" status sl/grid-*
 has st1 "6 ended (0 failed or diverged), 0 running, 0 queued"
 has st1 "best        $(json_str ref/grid-*/summary.json winner)"
