@@ -233,7 +233,7 @@ static void parse_tasks(const char *text, const slurm_job *jobs, size_t njobs, s
             if (p) {
                 *tasks = p;
                 p[*n] = (slurm_task){ .job = job, .task = task[0] && !*tend ? t : -1 };
-                snprintf(p[*n].state, sizeof p[*n].state, "%s", state);
+                snprintf(p[*n].state, sizeof p[*n].state, "%.23s", state);
                 (*n)++;
             }
         }
