@@ -53,6 +53,7 @@ static int usage(FILE *f, int status)
             "  --sbatch-arg ARG    one more #SBATCH line, e.g. --sbatch-arg=--qos=long (repeatable)\n"
             "  --dry-run           print the scripts, submit nothing\n"
             "  --wait              wait until the whole search has ended; exit as nnx run would\n"
+            "  --after-stage S     (the scripts' own) submit the next stage only once stage S has ended\n"
             "submitting again submits only the trials that have not ended (interrupted ones continue)\n"
             "exit status: 0 submitted (--wait: a trial gave a value), 1 none did, 2 bad input or no Slurm,\n"
             "  143 (--wait) some trials did not end (cancelled, timed out)\n");
@@ -526,12 +527,17 @@ static int parse(submit *s, int argc, char **argv)
             s->out_dir = val;
         else if (!strcmp(opt, "--cpus-per-trial") || !strcmp(opt, "--max-parallel") ||
                  !strcmp(opt, "--after-stage")) {
-            if (!number || (opt[2] == 'c' && n > 256)) {
-                fprintf(stderr, "nnx submit: %s needs a whole number from 1%s\n", opt,
-                        opt[2] == 'c' ? " to 256" : "");
+            bool cpus = !strcmp(opt, "--cpus-per-trial");
+            if (!number || (cpus && n > 256)) {
+                fprintf(stderr, "nnx submit: %s needs a whole number from 1%s\n", opt, cpus ? " to 256" : "");
                 return EXIT_BAD_INPUT;
             }
-            *(opt[2] == 'c' ? &s->cpus : opt[2] == 'm' ? &s->max_parallel : &s->after_stage) = (int)n;
+            if (cpus)
+                s->cpus = (int)n;
+            else if (!strcmp(opt, "--max-parallel"))
+                s->max_parallel = (int)n;
+            else
+                s->after_stage = (int)n;
         } else if (!strcmp(opt, "--sbatch-arg")) {
             if (s->nsbatch_args == MAX_SBATCH_ARGS || strchr(val, '\n')) {
                 fprintf(stderr, "nnx submit: --sbatch-arg: at most %d, one line each\n", MAX_SBATCH_ARGS);

@@ -94,6 +94,9 @@ has o6 "the search has ended: nothing to submit"
 expect 0 o7 "$nnx" submit g.nnx long --out lo
 job=$(sed -n 's/^submitted   job \([0-9]*\):.*/\1/p' o7)
 [ -n "$job" ] || fail "no job id in: $(cat o7)"
+expect 0 o7b "$nnx" submit g.nnx long --out lo          # again at once: both trials are in the queue
+has o7b "waiting     2 trials queued or running in Slurm"
+grep -q "^submitted" o7b && fail "trials in the queue were submitted again"
 d=$(echo lo/long-*)
 i=0
 until [ "$(nrows "$d/trials/lr=0.001/metrics.csv" 2>/dev/null || echo 0)" -ge 20 ] 2>/dev/null; do
