@@ -102,8 +102,8 @@ static bool list_trials(const char *dir, const char *root, const slurm_trial_tas
 }
 
 /* The Slurm task of each trial (its last submission) and that task's state. */
-static void attach_slurm(entry *e, size_t n, const slurm_trial_task *tt, size_t ntt, const slurm_task *q, size_t nq,
-                         const slurm_task *acct, size_t nacct)
+static void attach_slurm(entry *e, size_t n, const slurm_trial_task *tt, size_t ntt, bool asked, const slurm_task *q,
+                         size_t nq, const slurm_task *acct, size_t nacct)
 {
     for (size_t i = 0; i < ntt; i++) {
         entry *x = find(e, n, tt[i].name);
@@ -116,7 +116,8 @@ static void attach_slurm(entry *e, size_t n, const slurm_trial_task *tt, size_t 
         for (size_t k = 0; k < nacct && !state; k++)
             if (acct[k].job == tt[i].job && acct[k].task == tt[i].task)
                 state = acct[k].state;
-        snprintf(x->slurm, sizeof x->slurm, "%ld_%ld %s", tt[i].job, tt[i].task, state ? state : "(gone from squeue)");
+        snprintf(x->slurm, sizeof x->slurm, "%ld_%ld %s", tt[i].job, tt[i].task,
+                 state ? state : asked ? "(gone from squeue)" : "");
         x->queued = state && !strcmp(state, "PENDING");
     }
 }
@@ -212,7 +213,7 @@ int cmd_status(int argc, char **argv)
         free(td);
     }
     if (status == EXIT_OK) {
-        attach_slurm(e, n, tt, ntt, q, nq, acct, nacct);
+        attach_slurm(e, n, tt, ntt, asked, q, nq, acct, nacct);
         /* rank the ended trials by select (nnx_search_rank's order), the others after them */
         nnx_search_row *rows = calloc(n ? n : 1, sizeof *rows);
         size_t nr = 0;
