@@ -67,7 +67,9 @@ typedef enum nnx_model_output {
     NNX_MODEL_IDENTITY      /* mse */
 } nnx_model_output;
 
-/* Load a run, search or ensemble directory (see above).  A run without
+/* Load a run, search or ensemble directory (see above).  Sets the BLAS to
+ * one thread (nnx_blas_set_threads(1), process-wide), as a run does, so
+ * that the predictions are the run's own bit for bit.  A run without
  * weights.nnxw is an error saying the run's status from summary.json
  * (running, failed, diverged, interrupted) and its message. */
 nnx_model *nnx_model_load(const char *dir, nnx_rt_error *err);

@@ -400,6 +400,8 @@ static int load_ensemble(nnx_model *m, const char *dir, const nnx_json *summary,
 
 nnx_model *nnx_model_load(const char *dir, nnx_rt_error *err)
 {
+    /* as a run evaluates: OpenBLAS's own threads change the last bits */
+    nnx_blas_set_threads(1);
     nnx_model *m = calloc(1, sizeof *m);
     if (!m) {
         nnx_rt_fail(err, "out of memory");

@@ -165,12 +165,12 @@ int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_da
             }
     if (rc == 0)
         rc = nnx_load_csv_columns(out, path, &o, cols, d, labels ? (int32_t)lc : -1, &lab, err);
+    size_t nlab = rc == 0 ? (size_t)out->n : 0;
     if (rc == 0 && labels && set_targets(m, out, lab, path, lc, err) < 0) {
         nnx_dataset_free(out);
         rc = -1;
     }
-    if (lab)
-        free_strings(lab, (size_t)out->n > 0 ? (size_t)out->n : 0);
+    free_strings(lab, nlab);
     if (rc < 0 && notes)
         nnx_model_csv_notes_free(notes);
     free_strings(header, ncol);
@@ -206,7 +206,7 @@ int nnx_model_read_idx(const nnx_model *m, const char *images_path, const char *
     /* the file's digit d is the model's class named "d" */
     int32_t map[256];
     for (int v = 0; v < 256; v++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "%d", v);
         map[v] = -1;
         for (int32_t c = 0; c < nnx_model_classes(m); c++)
