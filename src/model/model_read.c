@@ -93,6 +93,42 @@ static int set_targets(const nnx_model *m, nnx_dataset *ds, char **lab, const ch
     return 0;
 }
 
+/* The error for a column the model reads and the file lacks: the file's
+ * closest column that the model does not read, as a likely misspelling. */
+static int missing_column(const nnx_model *m, const char *path, const char *want,
+                          char *const *header, size_t ncol, nnx_rt_error *err)
+{
+    const char **unused = calloc(ncol + 1, sizeof *unused);
+    size_t n = 0;
+    for (size_t c = 0; unused && c < ncol; c++) {
+        bool read = false;
+        for (int32_t j = 0; j < nnx_model_features(m) && !read; j++)
+            read = !strcmp(header[c], nnx_model_feature_name(m, j));
+        const char *label = nnx_model_label_column(m);
+        if (!read && !(label && !strcmp(header[c], label)))
+            unused[n++] = header[c];
+    }
+    const char *near = unused ? nnx_suggest(want, unused, n) : NULL;
+    int rc;
+    if (near) {
+        rc = nnx_rt_fail(err, "%s: no column \"%s\", which the model reads; the file's column "
+                         "\"%s\" is not one of the model's: did you mean \"%s\"?", path, want,
+                         near, want);
+    } else {
+        const char *names[64];
+        int32_t k = nnx_model_features(m) < 64 ? nnx_model_features(m) : 64;
+        for (int32_t j = 0; j < k; j++)
+            names[j] = nnx_model_feature_name(m, j);
+        char list[200], has[200];
+        list_names(list, sizeof list, names, (size_t)k);
+        list_names(has, sizeof has, (const char *const *)header, ncol);
+        rc = nnx_rt_fail(err, "%s: no column \"%s\", which the model reads (the model reads %s; "
+                         "the file has %s)", path, want, list, has);
+    }
+    free(unused);
+    return rc;
+}
+
 int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_dataset *out,
                        nnx_model_csv_notes *notes, nnx_rt_error *err)
 {
@@ -127,13 +163,7 @@ int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_da
             const char *want = nnx_model_feature_name(m, j);
             long c = find_column(header, ncol, want);
             if (c < 0) {
-                const char *near = nnx_suggest(want, (const char *const *)header, ncol);
-                char list[256] = "";
-                if (!near)
-                    list_names(list, sizeof list, (const char *const *)header, ncol);
-                rc = nnx_rt_fail(err, "%s: no column \"%s\", which the model reads%s%s%s%s",
-                                 path, want, near ? "; did you mean \"" : " (the file has ",
-                                 near ? near : list, near ? "\"?" : ")", "");
+                rc = missing_column(m, path, want, header, ncol, err);
                 break;
             }
             cols[j] = (int32_t)c;
