@@ -138,6 +138,7 @@ int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_da
     nnx_csv_opts o;
     nnx_csv_opts_default(&o);
     o.delimiter = nnx_model_csv_delimiter(m);
+    o.header = nnx_model_csv_header(m);
     char **header = NULL;
     size_t ncol = 0;
     if (nnx_csv_header(path, &o, &header, &ncol, err) < 0)
@@ -148,17 +149,25 @@ int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_da
     char **lab = NULL;
     int rc = cols && used ? 0 : nnx_rt_fail(err, "%s: out of memory", path);
     const char *label = nnx_model_label_column(m);
+    bool named = nnx_model_feature_name(m, 0) != NULL && o.header;
     long lc = -1;
-    if (label)
+    if (named && label) {
         lc = find_column(header, ncol, label);
-    else if (nnx_model_feature_name(m, 0) == NULL && labels)
-        lc = (long)ncol - 1;        /* unnamed columns: the label is the last one */
+    } else if (!named && ncol == (size_t)d + 1) {   /* unnamed: d features and the label */
+        int li = nnx_model_label_index(m);
+        lc = li >= 0 && (size_t)li < ncol ? li : (long)ncol - 1;
+    } else if (!named && rc == 0 && ncol != (size_t)d) {
+        rc = nnx_rt_fail(err, "%s: %zu columns; the model reads %d unnamed features in order "
+                         "(and the label column, for labelled data)", path, ncol, (int)d);
+    }
     if (rc == 0 && labels && lc < 0)
-        rc = nnx_rt_fail(err, "%s: no label column \"%s\": labelled data needs the training "
-                         "file's label column", path, label ? label : "?");
+        rc = label ? nnx_rt_fail(err, "%s: no label column \"%s\": labelled data needs the "
+                                 "training file's label column", path, label)
+                   : nnx_rt_fail(err, "%s: no label column: labelled data needs the %d features "
+                                 "and the label", path, (int)d);
     if (lc >= 0)
         used[lc] = true;
-    if (rc == 0 && nnx_model_feature_name(m, 0)) {
+    if (rc == 0 && named) {
         for (int32_t j = 0; rc == 0 && j < d; j++) {
             const char *want = nnx_model_feature_name(m, j);
             long c = find_column(header, ncol, want);
@@ -180,7 +189,7 @@ int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_da
             rc = nnx_rt_fail(err, "%s: %d feature columns, the model reads %d", path, (int)j,
                              (int)d);
     }
-    if (rc == 0 && notes)
+    if (rc == 0 && notes && named)
         for (size_t c = 0; c < ncol; c++)
             if (!used[c]) {
                 char **v = realloc(notes->ignored, (notes->nignored + 1) * sizeof *v);
