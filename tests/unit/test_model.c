@@ -215,7 +215,11 @@ static void load_errors_say_why(void **state)
     assert_null(nnx_model_load(dir, &err));
     assert_non_null(strstr(err.msg, "still running"));
 
-    nnx_net *net = make_run(dir, 5, "onehot");
+    nnx_net *net = make_run(dir, 5, "number\", \"missing\": 41.5, \"note\": \"");
+    assert_null(nnx_model_load(dir, &err));
+    assert_non_null(strstr(err.msg, "column 3 has 'missing', which this nnx cannot apply"));
+    nnx_net_free(net);
+    net = make_run(dir, 5, "onehot");
     assert_null(nnx_model_load(dir, &err));
     assert_non_null(strstr(err.msg, "encoded as 'onehot'"));
     char *mj = nnx_path_join(dir, "model.json");
