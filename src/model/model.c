@@ -285,6 +285,9 @@ static int no_weights(const char *dir, nnx_rt_error *err)
     if (!strcmp(status, "running"))
         nnx_rt_fail(err, "%s: no weights.nnxw yet: the run is still running (or was killed "
                     "outright before it ended)", dir);
+    else if (!strcmp(status, "completed") || !strcmp(status, "stopped"))
+        nnx_rt_fail(err, "%s: no weights.nnxw: the run is %s, but its weights file is gone",
+                    dir, status);
     else
         nnx_rt_fail(err, "%s: no weights.nnxw: the run is %s (no epoch's weights were kept)%s%s",
                     dir, status, *msg ? ": " : "", msg);
