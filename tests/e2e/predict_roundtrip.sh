@@ -134,6 +134,20 @@ close "$tmp/valid.out" "$tmp/pv" || fail "probs_valid.f32 differs from nnx predi
 f32 "$d/probs_test.f32" 150 >"$tmp/pt"
 close "$tmp/pets.csv" "$tmp/pt" || fail "probs_test.f32 differs from nnx predict on the test file"
 
+# test cut from train too: rows_test.csv names its rows, and predict on them is the run's test
+sed "s|test  = csv(\"$tmp/test.csv\", label = \"kind\")|test  = split(train, 0.25)|" "$tmp/pets.nnx" >"$tmp/cut.nnx"
+expect 0 "$tmp/out" "$nnx" run "$tmp/cut.nnx" classify --out "$tmp/cut" --quiet
+c=$(rundir "$tmp/cut")
+[ "$(nrows "$c/rows_test.csv")" = 150 ] || fail "rows_test.csv: expected 150 rows"
+awk 'NR == FNR { if (FNR > 1) at[$1 + 2] = FNR; next } FNR == 1 { print; next }
+     FNR in at { row[at[FNR]] = $0 } END { for (i = 2; i in row; i++) print row[i] }' \
+    "$c/rows_test.csv" "$tmp/train.csv" >"$tmp/cut_test.csv"
+expect 0 "$tmp/err" "$nnx" predict "$c" "$tmp/cut_test.csv" -o "$tmp/cut.out" --probs
+tail -n +2 "$tmp/cut_test.csv" | cut -d, -f2 >"$tmp/cut.labels"
+same_accuracy cut "$tmp/cut.out" "$tmp/cut.labels" "$c"
+f32 "$c/probs_test.f32" 150 >"$tmp/pc"
+close "$tmp/cut.out" "$tmp/pc" || fail "probs_test.f32 differs from nnx predict on rows_test.csv's rows"
+
 # a search predicts with its winner, an ensemble with its members' mean
 expect 0 "$tmp/out" "$nnx" run "$tmp/pets.nnx" grid --out "$tmp/grid" --quiet
 g=$(rundir "$tmp/grid")
