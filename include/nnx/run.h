@@ -69,12 +69,13 @@
 #include "nnx/diagnose.h"
 #include "nnx/exp.h"
 #include "nnx/rt/lr_range.h"
+#include "nnx/rt/data.h"
 
 typedef enum nnx_run_status {
     NNX_RUN_COMPLETED,      /* every epoch ran */
     NNX_RUN_STOPPED,        /* early stopping (or a hook's run:stop) */
     NNX_RUN_DIVERGED,       /* the loss became NaN or infinite */
-    NNX_RUN_INTERRUPTED,    /* the interrupt flag was raised (Ctrl-C) */
+    NNX_RUN_INTERRUPTED,    /* the interrupt flag was raised (Ctrl-C, SIGTERM) */
     NNX_RUN_FAILED,         /* an error; the message says which */
     NNX_RUN_RUNNING         /* still training: summary.json says so from the start,
                                so a run killed outright (SIGKILL, power) still names
@@ -200,5 +201,14 @@ int nnx_run_lr_find(const nnx_experiment *e, int threads, const nnx_lr_range_con
 
 /* The value of metric `name` ("test.accuracy") in a result, NaN if absent. */
 double nnx_run_result_metric(const nnx_run_result *r, const char *name);
+
+/* Every metric e declares (values[m] for e->metrics[m]; NaN where it is
+ * undefined, as a run writes null) on a labelled set ds with k predictions
+ * per row p, as nnx_evaluate gives them, and their mean loss (the metric
+ * `loss`).  Lua metrics run e's hooks file, opened here (lua_stdlib: the
+ * directory for `require "nnx.*"`, or NULL).  0, or -1 with err (a Lua
+ * error, with its traceback cut to fit). */
+int nnx_run_measure(const nnx_experiment *e, const char *lua_stdlib, const nnx_dataset *ds,
+                    const float *p, int k, double loss, double *values, nnx_rt_error *err);
 
 #endif

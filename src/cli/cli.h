@@ -8,6 +8,9 @@
 #define NNX_CLI_H
 
 #include <stddef.h>
+#include <stdbool.h>
+
+#include "nnx/model.h"
 
 #define NNX_VERSION "0.1.0"
 
@@ -68,8 +71,28 @@ struct nnx_experiment *cli_load_experiment(const char *cmd, const char *file, co
                                            const char *const *origins, size_t nsets,
                                            cli_loaded *l);
 void cli_loaded_free(cli_loaded *l);
+int cmd_submit(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* After a report/diagnose error on DIR: if DIR holds run directories (runs/), name them. */
 void cli_hint_rundirs(const char *cmd, const char *dir);
+
+/* The Lua stdlib (nnx/metrics.lua): lua/ in the stdlib directory the
+ * program's imports were resolved against.  NULL if none; malloc'd.
+ * In model_data.c. */
+struct nnx_program;
+char *cli_lua_stdlib(const struct nnx_program *p);
+
+/* model_data.c: the model of a run, search or ensemble directory on
+ * `threads` threads, or NULL after printing "nnx CMD: why". */
+nnx_model *cli_model_open(const char *cmd, const char *run, int threads);
+/* Rows of DATA for m: an IDX images file (with its labels file when
+ * want_labels) or a CSV file (its label column when want_labels; columns
+ * the model does not read are noted once on stderr).  0, or -1 after
+ * printing why. */
+int cli_model_rows(const char *cmd, const nnx_model *m, const char *data, const char *labels,
+                   bool want_labels, nnx_dataset *out);
 
 #endif

@@ -165,6 +165,13 @@ static int ensemble_metrics(const nnx_experiment *e, const char *lua_stdlib, con
             rc = -1;
             break;
         }
+        bool labelled = avg.rows > 0;
+        for (int32_t i = 0; i < avg.rows; i++)
+            labelled &= avg.labels[i] >= 0;
+        if (!labelled) {    /* numeric targets or unlabelled rows: nothing to score */
+            nnx_probs_free(&avg);
+            continue;
+        }
         for (size_t m = 0; m < e->nmetrics && rc == 0; m++) {
             char name[160];
             snprintf(name, sizeof name, "%s.%s", splits[s], e->metrics[m].name);
