@@ -151,6 +151,13 @@ typedef struct nnx_run_opts {
      * a search loads them once, before forking its workers.  Borrowed and
      * only read; NULL: the trial loads its own. */
     const struct nnx_run_data *data;
+    /* Where the experiment's files stand in git (provenance.h), collected
+     * once by the caller: summary.json's "git", source.diff, MLflow's
+     * mlflow.source.git.* tags.  Borrowed; NULL: not recorded. */
+    const struct nnx_provenance *provenance;
+    /* MLflow: the run id of the search or ensemble this trial belongs to
+     * (tag mlflow.parentRunId), or NULL. */
+    const char *mlflow_parent;
 } nnx_run_opts;
 
 typedef struct nnx_run_result {

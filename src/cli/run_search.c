@@ -307,7 +307,8 @@ int cli_run_search(const cli_search_args *a)
     double t = nnx_clock_seconds();
     nnx_rt_error err = { { 0 } };
     nnx_search_trainer_opts to = { .source = a->file, .interrupt = a->interrupt,
-                                   .mlflow_uri = getenv("MLFLOW_TRACKING_URI"), .lua_stdlib = a->lua_stdlib };
+                                   .mlflow_uri = getenv("MLFLOW_TRACKING_URI"), .lua_stdlib = a->lua_stdlib,
+                                   .provenance = a->provenance };
     nnx_search_trainer *tr = nnx_search_trainer_new(e, &to, &err);
     if (!tr) {
         fprintf(stderr, "nnx run: %s\nnothing was trained\n", err.msg);
@@ -323,7 +324,7 @@ int cli_run_search(const cli_search_args *a)
     nnx_search_opts so = { .dir = dir, .version = NNX_VERSION, .jobs = jobs, .fork = true, .threads = per * jobs,
                            .run = nnx_search_train, .run_ctx = tr, .event = on_event, .event_user = &v,
                            .tick_ms = v.tty && !v.quiet ? 1000 : 0,
-                           .interrupt = a->interrupt };
+                           .interrupt = a->interrupt, .provenance = a->provenance };
     nnx_search_result r;
     nnx_diags d = { 0 };
     int rc = nnx_search_run(a->c, a->name, a->sets, a->nsets, e, &so, &r, &d, &err);

@@ -22,6 +22,7 @@ typedef struct cli_search_args {
     bool quiet;
     const volatile sig_atomic_t *interrupt;
     const char *lua_stdlib;         /* for `require "nnx.*"` in hooks, or NULL */
+    const struct nnx_provenance *provenance;   /* the files' git state, or NULL */
 } cli_search_args;
 
 /* Run the search or ensemble, print its progress and leaderboard; returns

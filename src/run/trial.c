@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nnx/provenance.h"
 #include "nnx/rt/clock.h"
 #include "run/trial_int.h"
 
@@ -462,6 +463,9 @@ static int open_loggers(trial *t, nnx_rt_error *err)
         t->ml = nnx_mlflow_start(&mo, err);
         if (!t->ml)
             return -1;
+        nnx_provenance_mlflow_tags(t->o->provenance, t->ml);
+        if (t->o->mlflow_parent)
+            nnx_mlflow_tag(t->ml, "mlflow.parentRunId", t->o->mlflow_parent, NULL);
         char v[64];
         snprintf(v, sizeof v, "%.9g", e->optim.lr);
         nnx_mlflow_param(t->ml, "optimizer.lr", v, NULL);
@@ -794,6 +798,7 @@ static int write_summary(trial *t, nnx_rt_error *err)
         .chance_loss = chance_loss(t),
         .class_names = t->data.split[NNX_XSPLIT_TRAIN].class_names,
         .nclasses = (size_t)t->data.split[NNX_XSPLIT_TRAIN].classes,
+        .provenance = t->o->provenance,
     };
     char sha[65];
     if (info.source && nnx_sha256_file(info.source, sha, NULL) == 0)
@@ -957,6 +962,8 @@ static void trial_free(trial *t)
  * still names its experiment, status and select metric. */
 static int start_summary(trial *t, nnx_rt_error *err)
 {
+    if (nnx_provenance_save_diff(t->o->provenance, t->r->dir, err) < 0)
+        return -1;
     nnx_run_status was = t->r->status;
     t->r->status = NNX_RUN_RUNNING;
     int rc = write_summary(t, err);

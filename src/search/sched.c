@@ -12,6 +12,7 @@
 
 #include "nnx/check.h"
 #include "nnx/plan.h"
+#include "nnx/provenance.h"
 #include "nnx/rt/clock.h"
 #include "nnx/rundir.h"
 #include "search/search_int.h"
@@ -215,6 +216,7 @@ static int write_board(search *s, bool final)
         .paths = res->paths, .nparams = res->nparams, .rows = ptrs, .nrows = n,
         .planned = res->planned, .stages = res->stages, .nstages = res->nstages,
         .ens = res->kind == NNX_SEARCH_ENSEMBLE ? &res->ens : NULL, .message = res->message,
+        .provenance = s->o->provenance,
     };
     if (rc == 0)
         rc = srch_board_write(&b, s->err);
@@ -730,6 +732,8 @@ static int open_dir(search *s)
         rc = nnx_rt_fail(s->err, "out of memory");
     if (rc == 0)
         rc = nnx_mkdirs(s->root, s->err);
+    if (rc == 0)
+        rc = nnx_provenance_save_diff(s->o->provenance, s->o->dir, s->err);
     return rc;
 }
 
