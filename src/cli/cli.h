@@ -22,6 +22,7 @@ int cmd_diagnose(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 /* experiments in git */
 int cmd_runs(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* After a report/diagnose error on DIR: if DIR holds run directories (runs/), name them. */
 void cli_hint_rundirs(const char *cmd, const char *dir);

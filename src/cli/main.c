@@ -17,6 +17,7 @@ static const struct command {
     { "diagnose", cmd_diagnose, "diagnose DIR [--json]              the loss-curve diagnosis of a run" },
     /* experiments in git: list, compare */
     { "runs",  cmd_runs,  "runs [DIR]... [--sort M] [--filter E]  one line per run: metrics, epochs, commit" },
+    { "diff",  cmd_diff,  "diff A B [--json]                  settings, commits and metrics of two runs, side by side" },
 };
 
 static void usage(FILE *out)
