@@ -4,10 +4,11 @@
 #include <string.h>
 
 #include "nnx/report.h"
+#include "out/report_html.h"
 #include "out/report_model.h"
 #include "out/svg_chart.h"
 
-static const char page_css[] =
+const char report_page_css[] =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;margin:0;"
     "background:#f6f7f9}\n"
     "main{max-width:1160px;margin:0 auto;padding:18px 24px 40px}\n"
@@ -38,9 +39,13 @@ static const char page_css[] =
     ".finding .rule{font-weight:600;font-size:12px;text-transform:uppercase;letter-spacing:.03em}\n"
     ".finding p{margin:3px 0}.finding .evidence{font-size:11px;color:#666}\n"
     ".healthy{color:#2a7a2a}.missing{color:#a33}\n"
-    "code{background:#eef0f4;padding:0 3px;border-radius:3px}\n";
+    "code{background:#eef0f4;padding:0 3px;border-radius:3px}\n"
+    "table.settings td{text-align:left;font-family:ui-monospace,monospace;font-size:12px;"
+    "overflow-wrap:anywhere}\n"
+    "table.settings tr.differs td{background:#fff4d6}table.settings tr.differs td.name{font-weight:600}\n"
+    ".swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px}\n";
 
-static void fmt_num(char *buf, size_t n, double v)
+void report_fmt_num(char *buf, size_t n, double v)
 {
     if (isnan(v))
         snprintf(buf, n, "–");
@@ -55,14 +60,14 @@ static void cell_out(FILE *out, const char *cell)
     double v = strtod(cell, &end);
     char buf[48];
     if (cell[0] && !*end && isfinite(v)) {
-        fmt_num(buf, sizeof buf, v);
+        report_fmt_num(buf, sizeof buf, v);
         fputs(buf, out);
     } else {
         html_escape(out, cell[0] ? cell : "–");
     }
 }
 
-static void finding_cards(FILE *out, const nnx_findings *f, nnx_curve_kind kind)
+void report_finding_cards(FILE *out, const nnx_findings *f, nnx_curve_kind kind)
 {
     for (size_t i = 0; i < f->n; i++) {
         const nnx_finding *x = &f->items[i];
@@ -75,7 +80,7 @@ static void finding_cards(FILE *out, const nnx_findings *f, nnx_curve_kind kind)
         fputs("</p><div class=\"evidence\">", out);
         for (int k = 0; k < x->nevidence; k++) {
             char buf[48];
-            fmt_num(buf, sizeof buf, x->evidence[k].value);
+            report_fmt_num(buf, sizeof buf, x->evidence[k].value);
             fprintf(out, "%s%s = %s", k ? ", " : "", x->evidence[k].name, buf);
         }
         fputs("</div></div>\n", out);
@@ -172,9 +177,9 @@ static void chart_block(FILE *out, const svg_chart *ch, const nnx_findings *f, i
     svg_chart_write(out, ch);
     fputs("<div class=\"findings\">\n", out);
     if (k1 >= 0)
-        finding_cards(out, f, (nnx_curve_kind)k1);
+        report_finding_cards(out, f, (nnx_curve_kind)k1);
     if (k2 >= 0)
-        finding_cards(out, f, (nnx_curve_kind)k2);
+        report_finding_cards(out, f, (nnx_curve_kind)k2);
     fputs("</div>\n</div>\n<div class=\"grid\">\n", out);
 }
 
@@ -212,13 +217,13 @@ static void run_body(FILE *out, const nnx_run *run)
     facts_row(out, "select", buf);
     if (sel) {
         char v[48];
-        fmt_num(v, sizeof v, c.select_values ? c.select_values[sel - 1] : NAN);
+        report_fmt_num(v, sizeof v, c.select_values ? c.select_values[sel - 1] : NAN);
         snprintf(buf, sizeof buf, "epoch %d (%s = %s)", sel, run->select_metric, v);
         facts_row(out, "selected", buf);
     }
     if (low) {
         char v[48];
-        fmt_num(v, sizeof v, c.valid_loss[low - 1]);
+        report_fmt_num(v, sizeof v, c.valid_loss[low - 1]);
         snprintf(buf, sizeof buf, "epoch %d (%s)", low, v);
         facts_row(out, "lowest valid loss", buf);
     }
@@ -226,7 +231,7 @@ static void run_body(FILE *out, const nnx_run *run)
     for (size_t i = 0; metrics && metrics->type == NNX_JSON_OBJECT && i < metrics->n; i++) {
         if (strncmp(metrics->keys[i], "test.", 5) != 0)
             continue;
-        fmt_num(buf, sizeof buf, nnx_json_as_number(&metrics->items[i]));
+        report_fmt_num(buf, sizeof buf, nnx_json_as_number(&metrics->items[i]));
         facts_row(out, metrics->keys[i], buf);
     }
     double total = nnx_json_as_number(nnx_json_get(nnx_json_get(run->summary, "timing"), "total_seconds"));
@@ -289,7 +294,7 @@ static void run_body(FILE *out, const nnx_run *run)
     }
     if (ngroups == 0 && has_findings(&f, NNX_CURVE_METRIC)) {
         fputs("</div>\n<div class=\"row\"><div class=\"findings\">\n", out);
-        finding_cards(out, &f, NNX_CURVE_METRIC);
+        report_finding_cards(out, &f, NNX_CURVE_METRIC);
         fputs("</div></div>\n<div class=\"grid\">\n", out);
     }
 
@@ -318,7 +323,7 @@ static void run_body(FILE *out, const nnx_run *run)
         chart_block(out, &lc, &f, NNX_CURVE_LR, sx && avg ? -1 : NNX_CURVE_STEPS, "lr");
     } else if (!(sx && avg) && has_findings(&f, NNX_CURVE_STEPS)) {
         fputs("</div>\n<div class=\"row\"><div class=\"findings\">\n", out);
-        finding_cards(out, &f, NNX_CURVE_STEPS);
+        report_finding_cards(out, &f, NNX_CURVE_STEPS);
         fputs("</div></div>\n<div class=\"grid\">\n", out);
     }
     fputs("</div>\n", out);
@@ -332,7 +337,7 @@ static void page_head(FILE *out, const nnx_rundir *d, const char *experiment)
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>nnx report: ",
           out);
     html_escape(out, experiment[0] ? experiment : d->path);
-    fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n", page_css);
+    fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n", report_page_css);
     fputs("<h1>", out);
     html_escape(out, experiment[0] ? experiment : "(unnamed experiment)");
     fprintf(out, "</h1>\n<p class=\"sub\">%s · <code>", nnx_rundir_kind_name(d->kind));
@@ -579,11 +584,11 @@ static void ensemble_body(FILE *out, const nnx_rundir *d)
         fputs("</td><td class=\"name\">", out);
         html_escape(out, run->status ? run->status : "unreadable");
         fprintf(out, "</td><td>%d</td><td>", run->select_epoch);
-        fmt_num(buf, sizeof buf, nnx_json_as_number(nnx_json_get(nnx_json_get(run->summary, "select"), "value")));
+        report_fmt_num(buf, sizeof buf, nnx_json_as_number(nnx_json_get(nnx_json_get(run->summary, "select"), "value")));
         fputs(buf, out);
         fputs("</td>", out);
         for (size_t j = 0; j < nnames; j++) {
-            fmt_num(buf, sizeof buf, report_summary_metric(run, names[j]));
+            report_fmt_num(buf, sizeof buf, report_summary_metric(run, names[j]));
             fprintf(out, "<td>%s</td>", buf);
         }
         fputs("<td class=\"name\">", out);
@@ -595,7 +600,7 @@ static void ensemble_body(FILE *out, const nnx_rundir *d)
     if (ens) {
         fputs("<tr class=\"winner\"><td class=\"name\">ensemble</td><td class=\"name\"></td><td></td><td></td>", out);
         for (size_t j = 0; j < nnames; j++) {
-            fmt_num(buf, sizeof buf, nnx_json_as_number(nnx_json_get(ens, names[j])));
+            report_fmt_num(buf, sizeof buf, nnx_json_as_number(nnx_json_get(ens, names[j])));
             fprintf(out, "<td>%s</td>", buf);
         }
         fputs("<td class=\"name\"></td><td class=\"name\">averaged probabilities</td></tr>\n", out);

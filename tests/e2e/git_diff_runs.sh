@@ -112,4 +112,14 @@ printf '{ "experiment": ' >"$tmp/notarun/summary.json"
 expect 2 "$tmp/e6" "$nnx" runs "$tmp/notarun" "$repo/runs"
 has "$tmp/e6" "left out: $tmp/notarun/summary.json:1:"
 grep -q ' spiral ' "$tmp/e6" || fail "nnx runs: a bad summary.json hid the good runs"
+
+# the comparison page (sanitized build): both runs' curves, the two differing settings highlighted
+expect 0 "$tmp/cmp" "$nnx_san" report "$a" "$b" -o "$tmp/compare.html"
+[ "$(grep -c '<tr class="differs">' "$tmp/compare.html")" = 2 ] || fail "comparison: expected 2 differing settings rows"
+grep -q "<path data-series=\"$b\"" "$tmp/compare.html" || fail "comparison: no curve of $b"
+expect 2 "$tmp/e7" "$nnx" report "$a" "$b"
+has "$tmp/e7" 'needs -o FILE'
+expect 2 "$tmp/e8" "$nnx" report "$a" "$tmp/notarun" -o "$tmp/x.html"
+has "$tmp/e8" 'not a run directory'
+[ ! -e "$tmp/x.html" ] || fail "a failed comparison left a page"
 echo "$me: ok"
