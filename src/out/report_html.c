@@ -183,6 +183,28 @@ static void chart_block(FILE *out, const svg_chart *ch, const nnx_findings *f, i
     fputs("</div>\n</div>\n<div class=\"grid\">\n", out);
 }
 
+/* The run's resolved settings (summary.json "settings"), when it recorded them. */
+static void settings_section(FILE *out, const nnx_run *run)
+{
+    const nnx_json *s = nnx_json_get(run->summary, "settings");
+    if (!s || s->type != NNX_JSON_OBJECT || !s->n)
+        return;
+    nnx_exp_param *list = calloc(s->n, sizeof *list);
+    if (!list)
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->items[i].type == NNX_JSON_STRING) {
+            list[n].path = s->keys[i];          /* borrowed, only read */
+            list[n++].value = s->items[i].string;
+        }
+    const nnx_exp_param *lists[1] = { list };
+    const char *labels[1] = { "value" };
+    fputs("<h3>Settings</h3>\n", out);
+    report_settings_table(out, lists, &n, labels, 1);
+    free(list);
+}
+
 /* Everything about one run: facts, curves with the diagnosis beside them. */
 static void run_body(FILE *out, const nnx_run *run)
 {
@@ -329,6 +351,7 @@ static void run_body(FILE *out, const nnx_run *run)
     fputs("</div>\n", out);
     free(sx);
     free(avg);
+    settings_section(out, run);
 }
 
 static void page_head(FILE *out, const nnx_rundir *d, const char *experiment)
