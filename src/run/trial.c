@@ -167,6 +167,7 @@ static bool call_hook(trial *t, nnx_lua_event ev, int epoch, const char *const *
         .epoch = epoch, .step = t->tr.step, .seed = (int64_t)t->e->seed,
         .lr = nnx_sched_lr_at(&t->sched, t->tr.step),
         .metric_names = names, .metric_values = values, .nmetrics = n,
+        .log_only = t->o->hooks_log_only,
     };
     if (nnx_run_hooks_call(&t->hooks, ev, &run) < 0) {
         t->r->status = NNX_RUN_FAILED;
