@@ -43,6 +43,35 @@ size=$(wc -c <"$tmp/shot.png")
 # Keep the picture for a person to look at.
 mkdir -p "$root/build/test-output" && cp "$tmp/shot.png" "$root/build/test-output/report_browser.png"
 
+# A staged search: each stage drawn, the values a stage left to the base shown as the trial used them
+cat >"$tmp/staged.nnx" <<'NNX'
+data toy {
+    train = spirals(n = 240, classes = 3, noise = 0.2, seed = 7)
+    valid = split(train, 0.25)
+}
+network net { dense(12) swish dense(3) }
+experiment st {
+    data = toy
+    model = net
+    loss = cross_entropy
+    optimizer = adam(lr = 1e-2)
+    epochs = 3
+    search staged {
+        optimizer.lr in [1e-2, 3e-2]
+        epochs in [4, 2]
+    }
+}
+NNX
+"$nnx" run "$tmp/staged.nnx" --quiet --out "$tmp/staged" >/dev/null 2>&1 || fail "the staged search failed"
+set -- "$tmp"/staged/st-*
+page=$1/report.html
+run_browser --dump-dom >"$tmp/sdom.html" 2>"$tmp/sdom.err" || { cat "$tmp/sdom.err" >&2; fail "chromium --dump-dom (staged) failed"; }
+[ "$(grep -o '<div data-stage="' "$tmp/sdom.html" | wc -l)" = 2 ] || fail "the staged search's 2 stages are not drawn"
+grep -q '<td class="base" title="the base experiment.s value">3</td>' "$tmp/sdom.html" ||
+    fail "a stage-1 trial's epochs do not show the base value 3"
+sed -n '/<table class="leaderboard">/,/<\/table>/p' "$tmp/sdom.html" | grep -q '<td>–</td>' &&
+    fail "the leaderboard still shows – for a value a stage did not set"
+
 # The comparison page of three runs (lr 1e-2, 3e-2, 1e-1): every run's curve in every chart, the lr row
 # highlighted as differing, a diagnosis per run.
 cat >"$tmp/cmp.nnx" <<'NNX'
