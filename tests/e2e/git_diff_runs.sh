@@ -113,6 +113,22 @@ expect 2 "$tmp/e6" "$nnx" runs "$tmp/notarun" "$repo/runs"
 has "$tmp/e6" "left out: $tmp/notarun/summary.json:1:"
 grep -q ' spiral ' "$tmp/e6" || fail "nnx runs: a bad summary.json hid the good runs"
 
+# the README's pre-commit hook: nnx fmt --check refuses a commit of a .nnx file out of layout
+mkdir -p "$tmp/bin" && ln -sf "$nnx" "$tmp/bin/nnx"
+cat >"$repo/.git/hooks/pre-commit" <<'HOOK'
+#!/bin/sh
+# refuse a commit whose .nnx files are not in nnx's layout (nnx fmt -w FILE fixes one)
+files=$(git diff --cached --name-only --diff-filter=ACM -- '*.nnx')
+[ -z "$files" ] || exec nnx fmt --check $files
+HOOK
+chmod +x "$repo/.git/hooks/pre-commit"
+sed 's/^    data      = toy$/  data = toy/' "$repo/exp.nnx" >"$repo/ugly.nnx"
+git -C "$repo" add ugly.nnx
+PATH="$tmp/bin:$PATH" git -C "$repo" commit -q -m ugly >"$tmp/hook.out" 2>&1 && fail "the pre-commit hook let an unformatted file in"
+has "$tmp/hook.out" 'ugly.nnx'
+"$nnx" fmt -w "$repo/ugly.nnx" >/dev/null && git -C "$repo" add ugly.nnx
+PATH="$tmp/bin:$PATH" git -C "$repo" commit -q -m formatted >"$tmp/hook.out" 2>&1 || { cat "$tmp/hook.out" >&2; fail "the pre-commit hook refused a formatted file"; }
+
 # the comparison page (sanitized build): both runs' curves, the two differing settings highlighted
 expect 0 "$tmp/cmp" "$nnx_san" report "$a" "$b" -o "$tmp/compare.html"
 [ "$(grep -c '<tr class="differs">' "$tmp/compare.html")" = 2 ] || fail "comparison: expected 2 differing settings rows"
