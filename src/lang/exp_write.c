@@ -214,6 +214,60 @@ static void decay(ck_buf *b, const nnx_experiment *e)
     }
 }
 
+/* A search axis's values: [v1, v2] or uniform(lo, hi). */
+static void axis_values(ck_buf *b, const nnx_exp_axis *ax)
+{
+    if (ax->kind == NNX_XDIST_LIST) {
+        ck_buf_puts(b, "[");
+        for (size_t j = 0; j < ax->nvalues; j++)
+            ck_buf_printf(b, "%s%s", j ? ", " : "", ax->values[j]);
+        ck_buf_puts(b, "]");
+    } else {
+        ck_buf_printf(b, "%s(", ax->kind == NNX_XDIST_UNIFORM ? "uniform" : "loguniform");
+        num(b, ax->lo);
+        ck_buf_puts(b, ", ");
+        num(b, ax->hi);
+        ck_buf_puts(b, ")");
+    }
+}
+
+/* [accuracy, lua.f1] */
+static void metric_list(ck_buf *b, const nnx_experiment *e)
+{
+    ck_buf_puts(b, "[");
+    for (size_t i = 1; i < e->nmetrics; i++)
+        ck_buf_printf(b, "%s%s%s", i > 1 ? ", " : "", e->metrics[i].kind == NNX_XMETRIC_LUA ? "lua." : "",
+                      e->metrics[i].name);
+    ck_buf_puts(b, "]");
+}
+
+/* patience(3, on = valid.loss, min_delta = 0) or none */
+static void early_stop(ck_buf *b, const nnx_experiment *e)
+{
+    if (!e->early_stop.enabled) {
+        ck_buf_puts(b, "none");
+        return;
+    }
+    ck_buf_printf(b, "patience(%d, on = ", e->early_stop.patience);
+    ref(b, e, e->early_stop.on);
+    ck_buf_puts(b, ", min_delta = ");
+    num(b, e->early_stop.min_delta);
+    ck_buf_puts(b, ")");
+}
+
+/* [csv, tensorboard] */
+static void log_list(ck_buf *b, const nnx_experiment *e)
+{
+    ck_buf_puts(b, "[");
+    bool first = true;
+    for (int i = 0; i < NNX_XLOG_COUNT; i++)
+        if (e->log[i]) {
+            ck_buf_printf(b, "%s%s", first ? "" : ", ", nnx_exp_logger_name((nnx_exp_logger)i));
+            first = false;
+        }
+    ck_buf_puts(b, "]");
+}
+
 char *nnx_experiment_write(const nnx_experiment *e)
 {
     ck_buf b = { 0 };
@@ -272,29 +326,15 @@ char *nnx_experiment_write(const nnx_experiment *e)
         ck_buf_puts(&b, "    batch = auto\n");
     ck_buf_printf(&b, "    seed = %llu\n    clip_grad = ", (unsigned long long)e->seed);
     num(&b, e->clip_grad);
-    ck_buf_puts(&b, "\n    metrics = [");
-    for (size_t i = 1; i < e->nmetrics; i++)
-        ck_buf_printf(&b, "%s%s%s", i > 1 ? ", " : "", e->metrics[i].kind == NNX_XMETRIC_LUA ? "lua." : "",
-                      e->metrics[i].name);
-    ck_buf_printf(&b, "]\n    select = %s(", e->select.maximize ? "max" : "min");
+    ck_buf_puts(&b, "\n    metrics = ");
+    metric_list(&b, e);
+    ck_buf_printf(&b, "\n    select = %s(", e->select.maximize ? "max" : "min");
     ref(&b, e, e->select);
     ck_buf_puts(&b, ")\n    early_stop = ");
-    if (e->early_stop.enabled) {
-        ck_buf_printf(&b, "patience(%d, on = ", e->early_stop.patience);
-        ref(&b, e, e->early_stop.on);
-        ck_buf_puts(&b, ", min_delta = ");
-        num(&b, e->early_stop.min_delta);
-        ck_buf_puts(&b, ")\n");
-    } else
-        ck_buf_puts(&b, "none\n");
-    ck_buf_puts(&b, "    log = [");
-    bool first = true;
-    for (int i = 0; i < NNX_XLOG_COUNT; i++)
-        if (e->log[i]) {
-            ck_buf_printf(&b, "%s%s", first ? "" : ", ", nnx_exp_logger_name((nnx_exp_logger)i));
-            first = false;
-        }
-    ck_buf_puts(&b, "]\n");
+    early_stop(&b, e);
+    ck_buf_puts(&b, "\n    log = ");
+    log_list(&b, e);
+    ck_buf_puts(&b, "\n");
     if (e->hooks) {
         ck_buf_puts(&b, "    hooks = ");
         ck_str_write(&b, e->hooks);
@@ -325,18 +365,8 @@ char *nnx_experiment_write(const nnx_experiment *e)
         for (size_t i = 0; i < s->naxes; i++) {
             const nnx_exp_axis *ax = &s->axes[i];
             ck_buf_printf(&b, "%s    %s in ", pre, ax->path);
-            if (ax->kind == NNX_XDIST_LIST) {
-                ck_buf_puts(&b, "[");
-                for (size_t j = 0; j < ax->nvalues; j++)
-                    ck_buf_printf(&b, "%s%s", j ? ", " : "", ax->values[j]);
-                ck_buf_puts(&b, "]\n");
-            } else {
-                ck_buf_printf(&b, "%s(", ax->kind == NNX_XDIST_UNIFORM ? "uniform" : "loguniform");
-                num(&b, ax->lo);
-                ck_buf_puts(&b, ", ");
-                num(&b, ax->hi);
-                ck_buf_puts(&b, ")\n");
-            }
+            axis_values(&b, ax);
+            ck_buf_puts(&b, "\n");
         }
         ck_buf_printf(&b, "%s}\n", pre);
     }
@@ -453,33 +483,15 @@ nnx_exp_param *nnx_experiment_settings(const nnx_experiment *e, size_t *count)
     ck_buf_printf(&b, "%llu", (unsigned long long)e->seed);
     put_setting(&l, "seed", &b);
     put_num(&l, "clip_grad", e->clip_grad);
-    ck_buf_puts(&b, "[");
-    for (size_t i = 1; i < e->nmetrics; i++)
-        ck_buf_printf(&b, "%s%s%s", i > 1 ? ", " : "", e->metrics[i].kind == NNX_XMETRIC_LUA ? "lua." : "",
-                      e->metrics[i].name);
-    ck_buf_puts(&b, "]");
+    metric_list(&b, e);
     put_setting(&l, "metrics", &b);
     ck_buf_printf(&b, "%s(", e->select.maximize ? "max" : "min");
     ref(&b, e, e->select);
     ck_buf_puts(&b, ")");
     put_setting(&l, "select", &b);
-    if (e->early_stop.enabled) {
-        ck_buf_printf(&b, "patience(%d, on = ", e->early_stop.patience);
-        ref(&b, e, e->early_stop.on);
-        ck_buf_puts(&b, ", min_delta = ");
-        num(&b, e->early_stop.min_delta);
-        ck_buf_puts(&b, ")");
-    } else
-        ck_buf_puts(&b, "none");
+    early_stop(&b, e);
     put_setting(&l, "early_stop", &b);
-    ck_buf_puts(&b, "[");
-    bool first = true;
-    for (int i = 0; i < NNX_XLOG_COUNT; i++)
-        if (e->log[i]) {
-            ck_buf_printf(&b, "%s%s", first ? "" : ", ", nnx_exp_logger_name((nnx_exp_logger)i));
-            first = false;
-        }
-    ck_buf_puts(&b, "]");
+    log_list(&b, e);
     put_setting(&l, "log", &b);
     if (e->hooks)
         put_text(&l, "hooks", e->hooks);
@@ -499,18 +511,7 @@ nnx_exp_param *nnx_experiment_settings(const nnx_experiment *e, size_t *count)
         put_setting(&l, "search", &b);
         for (size_t i = 0; i < s->naxes; i++) {
             const nnx_exp_axis *ax = &s->axes[i];
-            if (ax->kind == NNX_XDIST_LIST) {
-                ck_buf_puts(&b, "[");
-                for (size_t j = 0; j < ax->nvalues; j++)
-                    ck_buf_printf(&b, "%s%s", j ? ", " : "", ax->values[j]);
-                ck_buf_puts(&b, "]");
-            } else {
-                ck_buf_printf(&b, "%s(", ax->kind == NNX_XDIST_UNIFORM ? "uniform" : "loguniform");
-                num(&b, ax->lo);
-                ck_buf_puts(&b, ", ");
-                num(&b, ax->hi);
-                ck_buf_puts(&b, ")");
-            }
+            axis_values(&b, ax);
             char *p = malloc(strlen(ax->path) + sizeof "search.");
             if (!p) {
                 l.oom = true;

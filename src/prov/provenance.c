@@ -130,6 +130,23 @@ static int read_status(nnx_provenance *p, double timeout, char ***untracked, siz
     return rc;
 }
 
+/* Append what a git diff prints to b; exit 1 counts as success when
+ * `one_ok` (diff --no-index: the files differ).  0, or what git_failed says. */
+static int append_diff(nnx_provenance *p, const char *const *args, double timeout, bool one_ok, nnx_buf *b)
+{
+    git_result r;
+    git_run(p->root, args, timeout, &r);
+    if (!(r.outcome == GIT_EXITED && (r.status == 0 || (one_ok && r.status == 1)))) {
+        int rc = git_failed(p, &r, one_ok ? "diff --no-index" : "diff");
+        git_result_free(&r);
+        return rc < 0 ? -1 : 1;
+    }
+    if (r.out)
+        nnx_buf_put(b, r.out, r.len);
+    git_result_free(&r);
+    return 0;
+}
+
 /* The unified diff of the dirty files: tracked ones against HEAD, the others
  * as new files. */
 static int read_diff(nnx_provenance *p, double timeout, char *const *untracked, size_t nun)
@@ -150,34 +167,15 @@ static int read_diff(nnx_provenance *p, double timeout, char *const *untracked, 
             ntracked++;
         }
     args[k] = NULL;
-    if (ntracked && p->commit) {
-        git_result r;
-        git_run(p->root, args, timeout, &r);
-        if (!git_ok(&r)) {
-            int rc = git_failed(p, &r, "diff");
-            git_result_free(&r);
-            free(b.s);
-            return rc;
-        }
-        if (r.out)
-            nnx_buf_put(&b, r.out, r.len);
-        git_result_free(&r);
-    }
-    for (size_t i = 0; i < nun; i++) {
+    int rc = ntracked && p->commit ? append_diff(p, args, timeout, false, &b) : 0;
+    for (size_t i = 0; i < nun && rc == 0; i++) {
         const char *a[] = { "diff", "--no-index", "--no-color", "--no-ext-diff", "--no-textconv",
                             "--", "/dev/null", untracked[i], NULL };
-        git_result r;
-        git_run(p->root, a, timeout, &r);
-        /* --no-index exits 1 when the files differ, which they do */
-        if (!(r.outcome == GIT_EXITED && (r.status == 0 || r.status == 1))) {
-            int rc = git_failed(p, &r, "diff --no-index");
-            git_result_free(&r);
-            free(b.s);
-            return rc;
-        }
-        if (r.out)
-            nnx_buf_put(&b, r.out, r.len);
-        git_result_free(&r);
+        rc = append_diff(p, a, timeout, true, &b);   /* exits 1: the files differ, as they do */
+    }
+    if (rc != 0) {          /* 1: git failed, recorded in p; -1: out of memory */
+        free(b.s);
+        return rc < 0 ? -1 : 0;
     }
     if (b.oom) {
         free(b.s);

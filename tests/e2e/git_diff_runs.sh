@@ -4,13 +4,9 @@
 # run with its commit (sorted, filtered, as JSON and CSV); bad input to both ends in a clear message and exit 2.
 . "$(dirname "$0")/lib/run_common.sh"
 
-command -v git >/dev/null 2>&1 || sh "$root/tests/install-deps.sh" git || fail "git is missing and could not be installed"
-export GIT_CONFIG_NOSYSTEM=1 HOME="$tmp/home"
-mkdir -p "$HOME"
+. "$(dirname "$0")/lib/git_common.sh"
 repo=$tmp/repo
-mkdir -p "$repo"
-git -C "$repo" init -q -b main && git -C "$repo" config user.name "nnx test" &&
-    git -C "$repo" config user.email "nnx@example.invalid" || fail "git init failed"
+git_repo "$repo"
 printf 'runs/\n' >"$repo/.gitignore"
 cat >"$repo/exp.nnx" <<'NNX'
 data toy {

@@ -4,15 +4,11 @@
 # imported file or the hooks file, or an untracked file; nothing fails outside a repository or without git.
 . "$(dirname "$0")/lib/run_common.sh"
 
-command -v git >/dev/null 2>&1 || sh "$root/tests/install-deps.sh" git || fail "git is missing and could not be installed"
-export GIT_CONFIG_NOSYSTEM=1 HOME="$tmp/home"
-mkdir -p "$HOME"
+. "$(dirname "$0")/lib/git_common.sh"
 
 repo=$tmp/repo
+git_repo "$repo"
 mkdir -p "$repo/exps" "$repo/lib"
-git -C "$repo" init -q -b main || fail "git init failed"
-git -C "$repo" config user.name "nnx test"
-git -C "$repo" config user.email "nnx@example.invalid"
 cat >"$repo/lib/nets.nnx" <<'NNX'
 network net(width = 16) { dense(width) swish dense(3) }
 NNX

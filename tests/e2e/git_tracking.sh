@@ -5,13 +5,9 @@
 # TensorBoard logs the test metrics at the selected epoch and says so.
 . "$(dirname "$0")/lib/run_common.sh"
 
-command -v git >/dev/null 2>&1 || sh "$root/tests/install-deps.sh" git || fail "git is missing and could not be installed"
-export GIT_CONFIG_NOSYSTEM=1 HOME="$tmp/home"
-mkdir -p "$HOME"
+. "$(dirname "$0")/lib/git_common.sh"
 repo=$tmp/repo
-mkdir -p "$repo"
-git -C "$repo" init -q -b main && git -C "$repo" config user.name "nnx test" &&
-    git -C "$repo" config user.email "nnx@example.invalid" || fail "git init failed"
+git_repo "$repo"
 cat >"$repo/grid.nnx" <<'NNX'
 data toy {
     train = spirals(n = 200, classes = 3, noise = 0.2, seed = 7)
