@@ -1,4 +1,5 @@
 /* main.c — `nnx COMMAND ...`: find the command and hand it the arguments. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,9 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_BAD_INPUT;
     }
+    /* a file-size limit (ulimit -f) is an ordinary write error (EFBIG) that
+     * every writer reports, not a signal that kills the process mid-file */
+    signal(SIGXFSZ, SIG_IGN);
     const char *name = argv[1];
     if (!strcmp(name, "help") || !strcmp(name, "-h") || !strcmp(name, "--help")) {
         usage(stdout);

@@ -192,11 +192,8 @@ static int resume_steps(trial *t, int keep, nnx_rt_error *err)
     m = NULL;
     if (nnx_file_write(path, text, len, 0, err) < 0)
         goto done;
-    t->steps = fopen(path, "a");
-    if (!t->steps) {
-        nnx_rt_fail(err, "%s: cannot append: %s", path, strerror(errno));
+    if (nnx_append_open(&t->steps, path, 0, err) < 0)
         goto done;
-    }
     rc = 0;
 done:
     if (m)

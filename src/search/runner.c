@@ -162,8 +162,17 @@ int nnx_search_train(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
         }
     } else
         rc = nnx_run_trial(&pinned, &o, &r);
-    if (rc < 0)
+    if (rc < 0 && r.retry) {
+        /* a file of its directory could not be written: a failed row that a
+         * resumed search runs again (if even this cannot be written, the
+         * search records it) */
+        rc = nnx_search_write_status(dir, t->e->name, "failed", r.message, true, err) < 0 ? -1 : 0;
+        if (rc < 0)
+            nnx_rt_fail(err, "%s", r.message ? r.message : "the trial could not start");
+    } else if (rc < 0)
         nnx_rt_fail(err, "%s", r.message ? r.message : "the trial could not start");
+    else if (r.retry)
+        nnx_rt_fail(err, "%s", r.message);     /* for the search, if even summary.json failed */
     else if (tr->ensemble && data && (r.status == NNX_RUN_COMPLETED || r.status == NNX_RUN_STOPPED) &&
              r.select_epoch > 0 && save_probs(t->e, data, dir, err) < 0)
         rc = 0;     /* the run stands; the ensemble lacks this member's probabilities */

@@ -47,6 +47,8 @@ typedef struct srch_board {
     size_t nstages;
     const nnx_ensemble_stats *ens;      /* ENSEMBLE, or NULL */
     const char *message;
+    char *const *warnings;              /* optional outputs that failed (the report) */
+    size_t nwarnings;
 } srch_board;
 
 int srch_board_write(const srch_board *b, nnx_rt_error *err);
