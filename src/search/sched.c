@@ -266,7 +266,8 @@ static void run_one(search *s, job *j, nnx_rt_error *said)
     nnx_search_trial t = { .index = j->index, .name = j->name, .params = j->ov, .nparams = j->nov, .e = j->e,
                            .stage = j->stage, .threads = s->threads, .cont = j->cont };
     nnx_rt_error err = { { 0 } };
-    int rc = s->o->run(&t, j->dir, s->o->run_ctx, &err);
+    if (s->o->run(&t, j->dir, s->o->run_ctx, &err) < 0 && !err.msg[0])
+        nnx_rt_fail(&err, "the trial could not start");
     nnx_search_row row = { .value = NAN };
     nnx_rt_error rerr = { { 0 } };
     int r = nnx_search_row_read(j->dir, &row, &rerr);
