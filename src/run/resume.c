@@ -274,7 +274,7 @@ int nnx_trial_resume(trial *t, nnx_rt_error *err)
     if (memcmp(h.magic, STATE_MAGIC, 8) || h.version != 1 || h.nsnap != nsnap ||
         h.nopt != t->opt.n || (bool)h.has_m != (t->opt.m != NULL) ||
         (bool)h.has_v != (t->opt.v != NULL) || h.epoch_done < 1 ||
-        h.epoch_done >= t->e->epochs) {
+        h.epoch_done > t->e->epochs) {
         nnx_rt_fail(err, "%s: not a resume state of this experiment", path);
         goto done;
     }

@@ -266,8 +266,7 @@ static void run_one(search *s, job *j, nnx_rt_error *said)
     nnx_search_trial t = { .index = j->index, .name = j->name, .params = j->ov, .nparams = j->nov, .e = j->e,
                            .stage = j->stage, .threads = s->threads, .cont = j->cont };
     nnx_rt_error err = { { 0 } };
-    if (s->o->run(&t, j->dir, s->o->run_ctx, &err) < 0 && !err.msg[0])
-        nnx_rt_fail(&err, "the trial could not start");
+    int rc = s->o->run(&t, j->dir, s->o->run_ctx, &err);
     nnx_search_row row = { .value = NAN };
     nnx_rt_error rerr = { { 0 } };
     int r = nnx_search_row_read(j->dir, &row, &rerr);
@@ -275,9 +274,12 @@ static void run_one(search *s, job *j, nnx_rt_error *said)
     nnx_search_row_free(&row);
     if (left)
         return;
-    /* none, or the "running" one of a trial whose last summary could not be written */
-    const char *msg = err.msg[0] ? err.msg : "the trial left no summary.json";
-    if (nnx_search_write_status(j->dir, j->e->name, "failed", msg, true, &rerr) < 0 && said)
+    /* A runner that could not start says why (final: a failed row).  One
+     * that ran but left no final summary could not write it (the real
+     * runner says why): a failure to write, which a resume runs again. */
+    bool ran = rc == 0;
+    const char *msg = err.msg[0] ? err.msg : ran ? "the trial left no summary.json" : "the trial could not start";
+    if (nnx_search_write_status(j->dir, j->e->name, "failed", msg, ran, &rerr) < 0 && said)
         nnx_rt_fail(said, "%s (and %s)", msg, rerr.msg);
 }
 
