@@ -7,6 +7,8 @@
 #ifndef NNX_CLI_H
 #define NNX_CLI_H
 
+#include <stddef.h>
+
 #define NNX_VERSION "0.1.0"
 
 enum { EXIT_OK = 0, EXIT_RUN_FAILED = 1, EXIT_BAD_INPUT = 2 };
@@ -20,6 +22,15 @@ int cmd_plan(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+
+/* `--set path=value` (or `--set=path=value`) at argv[*i], for every command
+ * that checks an experiment (check, plan, run): 1 when it is one (stored in
+ * sets[*nsets]; *i moved past its value), 0 when argv[*i] is something else,
+ * -1 after printing why it is malformed (the command exits 2). */
+enum { CLI_MAX_SETS = 64 };
+struct nnx_override;
+int cli_set_flag(const char *cmd, int argc, char **argv, int *i, struct nnx_override *sets,
+                 size_t *nsets);
 
 /* After a report/diagnose error on DIR: if DIR holds run directories (runs/), name them. */
 void cli_hint_rundirs(const char *cmd, const char *dir);
