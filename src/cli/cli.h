@@ -32,6 +32,10 @@ struct nnx_override;
 int cli_set_flag(const char *cmd, int argc, char **argv, int *i, struct nnx_override *sets,
                  size_t *nsets);
 
+/* Print "nnx CMD: unknown option 'ARG'", with the one of `known` it most
+ * plausibly means ("did you mean '--out'?"). */
+void cli_unknown_flag(const char *cmd, const char *arg, const char *const *known, size_t n);
+
 /* After a report/diagnose error on DIR: if DIR holds run directories (runs/), name them. */
 void cli_hint_rundirs(const char *cmd, const char *dir);
 

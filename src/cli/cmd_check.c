@@ -64,7 +64,8 @@ int cmd_check(int argc, char **argv)
             if (set < 0)
                 return EXIT_BAD_INPUT;
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "nnx check: unknown option '%s'\n", a);
+            static const char *const known[] = { "--set", "--help" };
+            cli_unknown_flag("check", a, known, 2);
             return usage(stderr, EXIT_BAD_INPUT);
         } else if (nfiles == sizeof files / sizeof *files) {
             fprintf(stderr, "nnx check: at most %zu files at once\n", sizeof files / sizeof *files);

@@ -89,7 +89,8 @@ int cmd_plan(int argc, char **argv)
             if (set < 0)
                 return EXIT_BAD_INPUT;
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "nnx plan: unknown option '%s'\n", argv[i]);
+            static const char *const known[] = { "--set", "--help" };
+            cli_unknown_flag("plan", argv[i], known, 2);
             return EXIT_BAD_INPUT;
         } else if (!file)
             file = argv[i];

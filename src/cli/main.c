@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "nnx/diag.h"
 
 static const struct command {
     const char    *name;
@@ -11,7 +12,7 @@ static const struct command {
     const char    *usage;
 } commands[] = {
     { "run",   cmd_run,   "run FILE [NAME] [--set p=v]... [-j N]  train an experiment (--help for more)" },
-    { "check", cmd_check, "check FILE...                      parse, resolve, type- and shape-check" },
+    { "check", cmd_check, "check FILE... [--set p=v]...       parse, resolve, type- and shape-check" },
     { "fmt",   cmd_fmt,   "fmt [-w | --check] FILE...         print or rewrite in canonical layout" },
     { "plan",  cmd_plan,  "plan FILE [NAME] [--set path=value]  list the trials a search will run" },
     { "report", cmd_report, "report DIR [--text] [-o FILE]      HTML (or text) report of a run, search or ensemble" },
@@ -47,7 +48,14 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(name, commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "nnx: unknown command '%s'\n", name);
+    const char *names[sizeof commands / sizeof commands[0]];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        names[i] = commands[i].name;
+    const char *fix = nnx_suggest(name, names, sizeof names / sizeof *names);
+    fprintf(stderr, "nnx: unknown command '%s'", name);
+    if (fix)
+        fprintf(stderr, " (did you mean '%s'?)", fix);
+    fputc('\n', stderr);
     usage(stderr);
     return EXIT_BAD_INPUT;
 }

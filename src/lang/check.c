@@ -286,7 +286,15 @@ static bool check_hooks(nnx_checker *c, ck_merged *m, nnx_experiment *e, const c
             ok = false;
         } else if (!nnx_lua_has_function(host, x->s + 4)) {
             nnx_diag *dg = ck_err(c, x->loc, "hooks file '%s' does not define '%s'", hooks->s, x->s + 4);
-            ck_help(dg, "define function %s(y, p) returning a number", x->s + 4);
+            char buf[4096];
+            const char *names[128];
+            size_t nn = nnx_lua_function_names(host, buf, sizeof buf, names, 128);
+            const char *fix = nnx_suggest(x->s + 4, names, nn);
+            if (fix)
+                ck_help(dg, "did you mean 'lua.%s'? (or define function %s(y, p) returning a number)",
+                        fix, x->s + 4);
+            else
+                ck_help(dg, "define function %s(y, p) returning a number", x->s + 4);
             ok = false;
         }
     }

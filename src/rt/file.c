@@ -231,6 +231,16 @@ char *nnx_file_read(const char *path, size_t max, size_t *len, nnx_rt_error *err
     return buf;
 }
 
+const char *nnx_file_not_regular(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return NULL;
+    return S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
+         : S_ISCHR(st.st_mode) ? "a character device" : S_ISBLK(st.st_mode) ? "a block device"
+         : S_ISSOCK(st.st_mode) ? "a socket" : "not a file";
+}
+
 char *nnx_path_join(const char *dir, const char *name)
 {
     size_t a = strlen(dir), b = strlen(name);

@@ -86,6 +86,12 @@ void nnx_append_abort(nnx_append *a);
  * "PATH: read error", "PATH: out of memory" or "PATH: larger than N bytes". */
 char *nnx_file_read(const char *path, size_t max, size_t *len, nnx_rt_error *err);
 
+/* What a path that is not a regular file is ("a FIFO", "a character
+ * device", "a directory", ...), or NULL for a regular file (or one that
+ * cannot be stat'ed: opening it will say why).  Data is read only from
+ * regular files: a FIFO or a device may never end. */
+const char *nnx_file_not_regular(const char *path);
+
 /* dir + "/" + name, or NULL when out of memory (the caller frees). */
 char *nnx_path_join(const char *dir, const char *name);
 
