@@ -1,4 +1,5 @@
 /* runner.c — the real trial runner: nnx_run_trial on data the search loaded once, plus an ensemble member's saved probabilities. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,8 +175,13 @@ int nnx_search_train(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
     else if (r.retry)
         nnx_rt_fail(err, "%s", r.message);     /* for the search, if even summary.json failed */
     else if (tr->ensemble && data && (r.status == NNX_RUN_COMPLETED || r.status == NNX_RUN_STOPPED) &&
-             r.select_epoch > 0 && save_probs(t->e, data, dir, err) < 0)
-        rc = 0;     /* the run stands; the ensemble lacks this member's probabilities */
+             r.select_epoch > 0 && save_probs(t->e, data, dir, err) < 0) {
+        /* the ensemble needs every member's probabilities: a failed member,
+         * which a resumed search trains again */
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        rc = nnx_search_write_status(dir, t->e->name, "failed", msg, true, err) < 0 ? -1 : 0;
+    }
     nnx_run_result_free(&r);
     return rc;
 }
