@@ -80,6 +80,15 @@ expect 1 "$tmp/out" failing 'experiment.nnx*' run "$q" --set epochs=3 --out "$tm
 has "$tmp/out" "experiment.nnx: cannot write: No space left on device"
 has "$tmp/out" "nothing was trained"
 
+# the model's other files: model.json (before training), the per-row outputs (after)
+expect 1 "$tmp/out" failing 'model.json*' run "$q" --set epochs=3 --out "$tmp/mj" -q
+has "$tmp/out" "model.json: cannot write: No space left on device"
+for f in probs_valid.f32 rows_valid.csv; do
+    expect 1 "$tmp/out" failing "$f*" run "$q" --set epochs=3 --out "$tmp/$f" -q
+    has "$tmp/out" "status      failed: .*$f: cannot write: No space left on device"
+    no_tmp "$tmp/$f"
+done
+
 # summary.json: the first ("running") is written, the final one is not; the old one stays
 expect 1 "$tmp/out" failing 'summary.json*:2' run "$q" --set epochs=3 --out "$tmp/j" -q
 has "$tmp/out" "status      failed: .*summary.json: cannot write"
