@@ -374,7 +374,7 @@ int cli_run_search(const cli_search_args *a)
     nnx_search_opts so = { .dir = dir, .version = NNX_VERSION, .jobs = jobs, .fork = !a->only,
                            .threads = per * jobs, .run = nnx_search_train, .run_ctx = tr, .event = on_event,
                            .event_user = &v, .tick_ms = v.tty && !v.quiet && !a->only ? 1000 : 0,
-                           .interrupt = a->interrupt, .only = a->only, .report = !a->only };
+                           .interrupt = a->interrupt, .only = a->only, .report = true };
     nnx_search_result r;
     nnx_diags d = { 0 };
     int rc = nnx_search_run(a->c, a->name, a->sets, a->nsets, e, &so, &r, &d, &err);
