@@ -29,6 +29,9 @@ int cmd_submit(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+/* experiments in git */
+int cmd_runs(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* `--set path=value` (or `--set=path=value`) at argv[*i], for every command
  * that checks an experiment (check, plan, run): 1 when it is one (stored in

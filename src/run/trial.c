@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nnx/provenance.h"
 #include "nnx/report.h"
 #include "nnx/rt/clock.h"
 #include "run/trial_int.h"
@@ -205,6 +206,7 @@ static bool call_hook(trial *t, nnx_lua_event ev, int epoch, const char *const *
         .epoch = epoch, .step = t->tr.step, .seed = (int64_t)t->e->seed,
         .lr = nnx_sched_lr_at(&t->sched, t->tr.step),
         .metric_names = names, .metric_values = values, .nmetrics = n,
+        .log_only = t->o->hooks_log_only,
     };
     if (nnx_run_hooks_call(&t->hooks, ev, &run) < 0) {
         t->r->status = NNX_RUN_FAILED;
@@ -533,19 +535,33 @@ static int open_loggers(trial *t, nnx_rt_error *err)
         t->ml = nnx_mlflow_start(&mo, err);
         if (!t->ml)
             logger_failed(t, "mlflow", err->msg);
-        char v[4][64];
-        snprintf(v[0], sizeof v[0], "%.9g", e->optim.lr);
-        snprintf(v[1], sizeof v[1], "%d", (int)t->batch);
-        snprintf(v[2], sizeof v[2], "%d", e->epochs);
-        snprintf(v[3], sizeof v[3], "%llu", (unsigned long long)e->seed);
-        static const char *const fixed[] = { "optimizer.lr", "batch", "epochs", "seed" };
-        for (int i = 0; t->ml && i < 4; i++)
-            mlflow_check(t, nnx_mlflow_param(t->ml, fixed[i], v[i], err), err);
-        for (size_t i = 0; t->ml && i < e->nparams; i++)
-            if (strcmp(e->params[i].path, "optimizer.lr") && strcmp(e->params[i].path, "batch") &&
-                strcmp(e->params[i].path, "epochs") && strcmp(e->params[i].path, "seed"))
-                mlflow_check(t, nnx_mlflow_param(t->ml, e->params[i].path, e->params[i].value, err),
-                             err);
+    }
+    if (t->ml) {
+        nnx_provenance_mlflow_tags(t->o->provenance, t->ml);
+        if (t->o->mlflow_parent)
+            mlflow_check(t, nnx_mlflow_tag(t->ml, "mlflow.parentRunId", t->o->mlflow_parent, err), err);
+        /* every resolved setting (the model's layers one by one), the batch
+         * the run used, then searched values the settings do not name
+         * (network arguments such as model.p) */
+        char v[64];
+        size_t ns = 0;
+        nnx_exp_param *set = nnx_experiment_settings(e, &ns);
+        for (size_t i = 0; t->ml && i < ns; i++) {
+            const char *value = set[i].value;
+            if (!strcmp(set[i].path, "batch")) {
+                snprintf(v, sizeof v, "%d", (int)t->batch);
+                value = v;
+            }
+            mlflow_check(t, nnx_mlflow_param(t->ml, set[i].path, value, err), err);
+        }
+        for (size_t i = 0; t->ml && i < e->nparams; i++) {
+            bool named = false;
+            for (size_t k = 0; k < ns && !named; k++)
+                named = !strcmp(set[k].path, e->params[i].path);
+            if (!named)
+                mlflow_check(t, nnx_mlflow_param(t->ml, e->params[i].path, e->params[i].value, err), err);
+        }
+        nnx_exp_params_free(set, ns);
     }
     if (t->tb && e->nparams) {
         const char **keys = malloc(e->nparams * sizeof *keys);
@@ -876,11 +892,16 @@ static int write_summary(trial *t, nnx_rt_error *err)
         .chance_loss = chance_loss(t),
         .class_names = t->data.split[NNX_XSPLIT_TRAIN].class_names,
         .nclasses = (size_t)t->data.split[NNX_XSPLIT_TRAIN].classes,
+        .provenance = t->o->provenance,
     };
     char sha[65];
     if (info.source && nnx_sha256_file(info.source, sha, NULL) == 0)
         info.source_sha256 = sha;
-    return nnx_summary_write(t->r->dir, &info, t->r, err);
+    nnx_exp_param *settings = nnx_experiment_settings(e, &info.nsettings);
+    info.settings = settings;
+    int rc = nnx_summary_write(t->r->dir, &info, t->r, err);
+    nnx_exp_params_free(settings, info.nsettings);
+    return rc;
 }
 
 static void finish(trial *t, double t_start)
@@ -975,20 +996,32 @@ static void finish(trial *t, double t_start)
     } else {
         nnx_trial_drop_state(t);
     }
-    if (t->tb) {
-        int64_t step = r->epochs_run;
+    if (t->tb && r->select_epoch > 0) {
+        /* the test metrics are the selected weights': log them at the selected
+         * epoch's step, and say so */
+        int64_t step = r->select_epoch;
+        bool any = false;
         for (size_t i = 0; t->tb && i < r->nmetrics; i++)
             if (!strncmp(r->metric_names[i], "test.", 5)) {
                 snprintf(name, sizeof name, "test/%s", r->metric_names[i] + 5);
                 tb_check(t, nnx_tb_scalar(t->tb, name, step, r->metric_values[i],
                                           (double)time(NULL), &err), &err);
+                any = true;
             }
-        if (t->tb) {
-            int rc = nnx_tb_close(t->tb, &err);
-            t->tb = NULL;
-            if (rc < 0)
-                logger_failed(t, "tensorboard", err.msg);
+        if (any && t->tb) {
+            char text[160];
+            snprintf(text, sizeof text, "test/* are the metrics of the weights of epoch %d, selected by %s(%s), "
+                     "logged at step %d", r->select_epoch, r->select_max ? "max" : "min", r->select_name,
+                     r->select_epoch);
+            tb_check(t, nnx_tb_text(t->tb, "test/selected_epoch", step, text, (double)time(NULL), &err),
+                     &err);
         }
+    }
+    if (t->tb) {
+        int rc = nnx_tb_close(t->tb, &err);
+        t->tb = NULL;
+        if (rc < 0)
+            logger_failed(t, "tensorboard", err.msg);
     }
 
     if (!r->message)
@@ -1007,8 +1040,14 @@ static void finish(trial *t, double t_start)
         int64_t ms = nnx_mlflow_now_ms();
         for (size_t i = 0; t->ml && i < r->nmetrics; i++)
             if (!strncmp(r->metric_names[i], "test.", 5))
-                mlflow_check(t, nnx_mlflow_metric(t->ml, r->metric_names[i], r->metric_values[i],
-                                                  ms, r->epochs_run, &err), &err);
+                mlflow_check(t, nnx_mlflow_metric(t->ml, r->metric_names[i], r->metric_values[i], ms,
+                                                  r->select_epoch > 0 ? r->select_epoch : r->epochs_run,
+                                                  &err), &err);
+        if (t->ml && r->select_epoch > 0) {
+            char ep[16];
+            snprintf(ep, sizeof ep, "%d", r->select_epoch);
+            mlflow_check(t, nnx_mlflow_tag(t->ml, "nnx.selected_epoch", ep, &err), &err);
+        }
         if (t->ml)
             mlflow_check(t, nnx_mlflow_tag(t->ml, "nnx.status", nnx_run_status_name(r->status),
                                            &err), &err);
@@ -1058,6 +1097,8 @@ static void trial_free(trial *t)
  * still names its experiment, status and select metric. */
 static int start_summary(trial *t, nnx_rt_error *err)
 {
+    if (nnx_provenance_save_diff(t->o->provenance, t->r->dir, err) < 0)
+        return -1;
     nnx_run_status was = t->r->status;
     t->r->status = NNX_RUN_RUNNING;
     int rc = write_summary(t, err);

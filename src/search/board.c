@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nnx/json.h"
+#include "nnx/provenance.h"
 #include "nnx/rt/buf.h"
 #include "search/search_int.h"
 
@@ -231,6 +232,7 @@ int srch_board_write(const srch_board *b, nnx_rt_error *err)
         json_ensemble(&w, b);
     else
         json_search(&w, b);
+    nnx_provenance_write_json(b->provenance, &w);
     nnx_json_key(&w, "warnings");
     nnx_json_begin_array(&w);
     for (size_t i = 0; i < b->nwarnings; i++)

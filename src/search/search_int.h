@@ -51,6 +51,7 @@ typedef struct srch_board {
     const char *message;
     char *const *warnings;              /* optional outputs that failed (the report) */
     size_t nwarnings;
+    const struct nnx_provenance *provenance;   /* "git", or NULL */
 } srch_board;
 
 int srch_board_write(const srch_board *b, nnx_rt_error *err);
