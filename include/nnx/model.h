@@ -47,6 +47,7 @@
 
 #include "nnx/rt/data.h"
 #include "nnx/rt/error.h"
+#include "nnx/rt/net.h"
 
 /* model.json's "format" and "version" (the version grows when a field's
  * meaning changes; new fields may be added without it). */
@@ -102,6 +103,13 @@ char        nnx_model_csv_delimiter(const nnx_model *m);
 /* Member run directories (1 for a run or a search winner). */
 size_t      nnx_model_members(const nnx_model *m);
 const char *nnx_model_member_dir(const nnx_model *m, size_t i);
+/* Member i's network (compiled, its weights loaded) and the normalisation
+ * fitted on its train split (kind NONE when there is none), both borrowed
+ * from the model, for programs that translate the model (`nnx export`);
+ * NULL when i is out of range.  Predicting with the model uses the network's
+ * buffers: do not run the two at once. */
+nnx_net        *nnx_model_member_net(nnx_model *m, size_t i);
+const nnx_norm *nnx_model_member_norm(const nnx_model *m, size_t i);
 
 /* --- predicting ------------------------------------------------------------- */
 

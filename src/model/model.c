@@ -493,6 +493,16 @@ const char *nnx_model_member_dir(const nnx_model *m, size_t i)
     return i < m->nmembers ? m->members[i].dir : NULL;
 }
 
+nnx_net *nnx_model_member_net(nnx_model *m, size_t i)
+{
+    return i < m->nmembers ? m->members[i].net : NULL;
+}
+
+const nnx_norm *nnx_model_member_norm(const nnx_model *m, size_t i)
+{
+    return i < m->nmembers ? &m->members[i].norm : NULL;
+}
+
 /* --- predicting ---------------------------------------------------------------------- */
 
 static enum nnx_loss_kind loss_kind(const nnx_model *m)
