@@ -4,7 +4,8 @@
 //   node ort_run.js MODEL.onnx ROWS [--meta] [--bench SECONDS] [--threads N]
 //
 // ROWS is a CSV file of numbers (one row per line, an optional header of
-// names is skipped) or, named *.f32, raw little-endian float32 values, row
+// names is skipped), an IDX image file (gzip or plain; pixels as byte / 255,
+// as nnx reads them) or, named *.f32, raw little-endian float32 values, row
 // after row.  The row length is the model input's size (its dims after the
 // batch dimension), and a batch of all the rows is run at once.
 // --meta prints the model's input and output names and its metadata props
@@ -15,6 +16,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
+const zlib = require('zlib');
 
 const args = process.argv.slice(2);
 const opt = { meta: false, bench: 0, threads: 0 };
@@ -32,7 +34,23 @@ if (files.length !== (opt.meta ? 1 : 2)) {
 const ortDir = process.env.NNX_ORT || path.join(__dirname, '..', '..', 'build', 'ort');
 const ort = require(path.join(ortDir, 'node_modules', 'onnxruntime-node'));
 
+function readIdx(buf, file, rowLen) {
+    if (buf[0] === 0x1f && buf[1] === 0x8b) buf = zlib.gunzipSync(buf);
+    if (buf.length < 4 || buf[0] !== 0 || buf[1] !== 0 || buf[2] !== 8)
+        throw new Error(`${file}: not an IDX file of bytes`);
+    const ndim = buf[3], start = 4 + 4 * ndim;
+    let n = buf.readUInt32BE(4), size = 1;
+    for (let i = 1; i < ndim; i++) size *= buf.readUInt32BE(4 + 4 * i);
+    if (size !== rowLen) throw new Error(`${file}: items of ${size} values, the model takes ${rowLen}`);
+    const v = new Float32Array(n * size);
+    for (let i = 0; i < v.length; i++) v[i] = buf[start + i] / 255;
+    return v;
+}
+
 function readRows(file, rowLen) {
+    const head = fs.readFileSync(file).subarray(0, 4);
+    if ((head[0] === 0x1f && head[1] === 0x8b) || (head[0] === 0 && head[1] === 0 && head[2] === 8))
+        return readIdx(fs.readFileSync(file), file, rowLen);
     if (file.endsWith('.f32')) {
         const buf = fs.readFileSync(file);
         if (buf.length % (4 * rowLen) !== 0)
