@@ -117,6 +117,15 @@ const nnx_norm *nnx_model_member_norm(const nnx_model *m, size_t i);
  * nnx_model_outputs floats).  x is not modified.  0, or -1 with err. */
 int nnx_model_predict(nnx_model *m, const float *x, int32_t n, float *out, nnx_rt_error *err);
 
+/* Predict a labelled set of raw rows (kind CLASS for a classification model,
+ * REAL for a regression; out of nnx_model_read_csv/_idx with labels) into
+ * probs (n × nnx_model_outputs floats) and its mean loss — the run's own
+ * loss, label smoothing included, computed as the run computed its test
+ * loss (for an ensemble: the loss of the averaged probabilities, as the
+ * ensemble's metrics).  ds is not modified.  0, or -1 with err. */
+int nnx_model_evaluate(nnx_model *m, const nnx_dataset *ds, float *probs, double *loss,
+                       nnx_rt_error *err);
+
 /* The class of one row's outputs: the largest probability (the first on a
  * tie), or p >= 0.5 for a sigmoid output — as the accuracy metric decides.
  * -1 for regression. */

@@ -1,5 +1,6 @@
 /* model.c — load a trained model from a run, search or ensemble directory and predict raw rows with it. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ struct nnx_model {
     nnx_model_task   task;
     nnx_model_output output;
     char            *loss;          /* owned */
+    float            smoothing;     /* cross entropy's label smoothing */
     int              outputs;
     int32_t          classes;
     char           **class_names;   /* [classes], owned */
@@ -192,6 +194,8 @@ static int read_description(nnx_model *m, const nnx_json *root, const char *path
     else
         return nnx_rt_fail(err, "%s: output '%s' is not softmax, sigmoid or identity", path,
                            output);
+    double smooth = nnx_json_as_number(nnx_json_get(root, "label_smoothing"));
+    m->smoothing = smooth >= 0 && smooth < 1 ? (float)smooth : 0;
     if (!(m->loss = dup_str(loss)))
         return nnx_rt_fail(err, "%s: out of memory", path);
     if (int_field(root, "outputs", 1, 1 << 24, &m->outputs, path, err) < 0)
@@ -557,6 +561,58 @@ int nnx_model_predict(nnx_model *m, const float *x, int32_t n, float *out, nnx_r
             oi[j] = (float)(m->sum[j] / (double)m->nmembers);
     }
     return 0;
+}
+
+/* The mean loss of averaged probabilities: -log of the true class's (clamped),
+ * squared error for regression. */
+static double prob_loss(const nnx_model *m, const nnx_dataset *ds, const float *p)
+{
+    const double tiny = 1e-12;
+    double sum = 0;
+    for (int32_t i = 0; i < ds->n; i++) {
+        const float *row = p + (size_t)i * (size_t)m->outputs;
+        if (ds->kind == NNX_TARGET_REAL) {
+            double e = (double)row[0] - ds->t[i];
+            sum += e * e;
+        } else if (m->output == NNX_MODEL_SIGMOID) {
+            sum -= ds->y[i] ? log(fmax(row[0], tiny)) : log(fmax(1 - row[0], tiny));
+        } else {
+            sum -= log(fmax(row[ds->y[i]], tiny));
+        }
+    }
+    return sum / ds->n;
+}
+
+int nnx_model_evaluate(nnx_model *m, const nnx_dataset *ds, float *probs, double *loss,
+                       nnx_rt_error *err)
+{
+    bool want_class = m->task == NNX_MODEL_CLASSIFICATION;
+    if (ds->n < 1 || ds->d != m->features ||
+        ds->kind != (want_class ? NNX_TARGET_CLASS : NNX_TARGET_REAL))
+        return nnx_rt_fail(err, "evaluate: %d rows of %d features with %s; the model takes %d "
+                           "features with %s", (int)ds->n, (int)ds->d,
+                           ds->kind == NNX_TARGET_CLASS ? "classes" : ds->kind == NNX_TARGET_REAL
+                           ? "numeric targets" : "no labels", (int)m->features,
+                           want_class ? "classes" : "numeric targets");
+    if (m->nmembers > 1) {
+        if (nnx_model_predict(m, ds->x, ds->n, probs, err) < 0)
+            return -1;
+        *loss = prob_loss(m, ds, probs);
+        return 0;
+    }
+    /* One network: normalise a copy and evaluate it as the run did. */
+    member *mb = &m->members[0];
+    nnx_dataset copy = *ds;
+    copy.x = malloc((size_t)ds->n * (size_t)ds->d * sizeof *copy.x);
+    if (!copy.x)
+        return nnx_rt_fail(err, "out of memory for %d rows", (int)ds->n);
+    memcpy(copy.x, ds->x, (size_t)ds->n * (size_t)ds->d * sizeof *copy.x);
+    int rc = mb->norm.kind != NNX_NORM_NONE ? nnx_norm_apply(&mb->norm, &copy, err) : 0;
+    if (rc == 0)
+        rc = nnx_evaluate(mb->net, loss_kind(m), m->smoothing, &copy, mb->batch, probs, loss,
+                          err);
+    free(copy.x);
+    return rc;
 }
 
 int32_t nnx_model_class_of(const nnx_model *m, const float *row)

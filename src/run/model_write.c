@@ -84,6 +84,7 @@ int nnx_run_model_write(const char *dir, const nnx_experiment *e, const nnx_run_
     bool cls = train->kind == NNX_TARGET_CLASS;
     nnx_json_key_string(&w, "task", cls ? "classification" : "regression");
     nnx_json_key_string(&w, "loss", loss_name(e->loss.kind));
+    nnx_json_key_number(&w, "label_smoothing", (double)(float)e->loss.label_smoothing);
     nnx_json_key_string(&w, "output", output_name(e->loss.kind));
     nnx_json_key_int(&w, "outputs", outputs);
     nnx_json_key(&w, "classes");
