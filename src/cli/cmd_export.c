@@ -5,7 +5,6 @@
 
 #include "cli/cli.h"
 #include "nnx/json.h"
-#include "nnx/model.h"
 #include "nnx/onnx.h"
 #include "nnx/rt/file.h"
 
@@ -66,13 +65,12 @@ int cmd_export(int argc, char **argv)
                 USAGE);
         return EXIT_BAD_INPUT;
     }
-    nnx_rt_error err = { { 0 } };
-    nnx_model *m = nnx_model_load(dir, &err);
+    nnx_model *m = cli_model_open("export", dir, 1);
     if (!m) {
-        fprintf(stderr, "nnx export: %s\n", err.msg);
         cli_hint_rundirs("export", dir);
         return EXIT_BAD_INPUT;
     }
+    nnx_rt_error err = { { 0 } };
 
     const size_t nm = nnx_model_members(m);
     const int32_t classes = nnx_model_classes(m), features = nnx_model_features(m);

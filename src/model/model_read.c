@@ -206,7 +206,7 @@ int nnx_model_read_idx(const nnx_model *m, const char *images_path, const char *
     /* the file's digit d is the model's class named "d" */
     int32_t map[256];
     for (int v = 0; v < 256; v++) {
-        char name[8];
+        char name[12];
         snprintf(name, sizeof name, "%d", v);
         map[v] = -1;
         for (int32_t c = 0; c < nnx_model_classes(m); c++)
