@@ -1,16 +1,18 @@
 // ort_run.js — run an ONNX model in ONNX Runtime (onnxruntime-node) on rows
 // from a file and print its output, one CSV line per row.
 //
-//   node ort_run.js MODEL.onnx ROWS [--meta] [--bench SECONDS] [--threads N]
+//   node ort_run.js MODEL.onnx ROWS [--bench SECONDS [--batch B]] [--threads N]
+//   node ort_run.js MODEL.onnx --meta
 //
 // ROWS is a CSV file of numbers (one row per line, an optional header of
 // names is skipped), an IDX image file (gzip or plain; pixels as byte / 255,
 // as nnx reads them) or, named *.f32, raw little-endian float32 values, row
 // after row.  The row length is the model input's size (its dims after the
 // batch dimension), and a batch of all the rows is run at once.
-// --meta prints the model's input and output names and its metadata props
-// as JSON instead.  --bench runs the whole batch again and again for about
-// SECONDS and prints "rows_per_s=R runs=K rows=N threads=T".
+// --meta prints the model's input and output names and shapes as JSON
+// instead.  --bench runs the rows again and again for about SECONDS (as one
+// batch, or in batches of B rows with --batch B) and prints
+// "rows_per_s=R runs=K rows=N threads=T batch=B".
 // onnxruntime-node is loaded from $NNX_ORT/node_modules (default: build/ort
 // beside this repository's tests/), installed by tests/tools/ort_install.sh.
 'use strict';
@@ -19,16 +21,17 @@ const path = require('path');
 const zlib = require('zlib');
 
 const args = process.argv.slice(2);
-const opt = { meta: false, bench: 0, threads: 0 };
+const opt = { meta: false, bench: 0, threads: 0, batch: 0 };
 const files = [];
 for (let i = 0; i < args.length; i++) {
     if (args[i] === '--meta') opt.meta = true;
     else if (args[i] === '--bench') opt.bench = Number(args[++i]);
     else if (args[i] === '--threads') opt.threads = Number(args[++i]);
+    else if (args[i] === '--batch') opt.batch = Number(args[++i]);
     else files.push(args[i]);
 }
 if (files.length !== (opt.meta ? 1 : 2)) {
-    process.stderr.write('usage: node ort_run.js MODEL.onnx ROWS [--meta] [--bench S] [--threads N]\n');
+    process.stderr.write('usage: node ort_run.js MODEL.onnx ROWS [--bench S [--batch B]] [--threads N] | MODEL.onnx --meta\n');
     process.exit(2);
 }
 const ortDir = process.env.NNX_ORT || path.join(__dirname, '..', '..', 'build', 'ort');
@@ -77,11 +80,9 @@ async function main() {
     const session = await ort.InferenceSession.create(files[0], so);
     if (opt.meta) {
         // The metadata props, as onnxruntime-node hands them over.
-        const meta = session.handler && session.handler.metadata ? session.handler.metadata : undefined;
         process.stdout.write(JSON.stringify({
             inputs: session.inputNames, outputs: session.outputNames,
             inputMetadata: session.inputMetadata, outputMetadata: session.outputMetadata,
-            metadata: meta,
         }) + '\n');
         return;
     }
@@ -95,16 +96,24 @@ async function main() {
     const n = x.length / rowLen;
     const feeds = { [inName]: new ort.Tensor('float32', x, [n, ...dims]) };
     if (opt.bench > 0) {
-        await session.run(feeds);   // warm up
+        const b = opt.batch > 0 ? opt.batch : n;
+        const parts = [];
+        for (let i = 0; i < n; i += b) {
+            const m = Math.min(b, n - i);
+            parts.push({ [inName]: new ort.Tensor('float32', x.subarray(i * rowLen, (i + m) * rowLen), [m, ...dims]) });
+        }
+        const all = async () => { for (const p of parts) await session.run(p); };
+        await all();   // warm up
         let runs = 0;
         const t0 = process.hrtime.bigint();
         let t = 0;
         do {
-            await session.run(feeds);
+            await all();
             runs++;
             t = Number(process.hrtime.bigint() - t0) / 1e9;
         } while (t < opt.bench);
-        process.stdout.write(`rows_per_s=${(runs * n / t).toFixed(0)} runs=${runs} rows=${n} threads=${opt.threads || 'default'}\n`);
+        process.stdout.write(`rows_per_s=${(runs * n / t).toFixed(0)} runs=${runs} rows=${n} ` +
+                             `threads=${opt.threads || 'default'} batch=${opt.batch > 0 ? b : 'all'}\n`);
         return;
     }
     const res = await session.run(feeds);
