@@ -47,7 +47,6 @@
 
 #include "nnx/rt/data.h"
 #include "nnx/rt/error.h"
-#include "nnx/rt/net.h"
 
 /* model.json's "format" and "version" (the version grows when a field's
  * meaning changes; new fields may be added without it). */
@@ -68,7 +67,9 @@ typedef enum nnx_model_output {
     NNX_MODEL_IDENTITY      /* mse */
 } nnx_model_output;
 
-/* Load a run, search or ensemble directory (see above).  A run without
+/* Load a run, search or ensemble directory (see above).  Sets the BLAS to
+ * one thread (nnx_blas_set_threads(1), process-wide), as a run does, so
+ * that the predictions are the run's own bit for bit.  A run without
  * weights.nnxw is an error saying the run's status from summary.json
  * (running, failed, diverged, interrupted) and its message. */
 nnx_model *nnx_model_load(const char *dir, nnx_rt_error *err);
@@ -97,19 +98,23 @@ void        nnx_model_shape(const nnx_model *m, int32_t shape[3]);
 const char *nnx_model_feature_name(const nnx_model *m, int32_t j);
 /* The training data's source kind: "csv", "idx" or "synthetic". */
 const char *nnx_model_source(const nnx_model *m);
-/* The CSV label column of the training file, or NULL; its delimiter. */
+/* The CSV label column of the training file by name (NULL without a header
+ * row) and by 0-based index (-1 when unknown: not a CSV source); how the file
+ * was read (delimiter, header row). */
 const char *nnx_model_label_column(const nnx_model *m);
+int         nnx_model_label_index(const nnx_model *m);
 char        nnx_model_csv_delimiter(const nnx_model *m);
+bool        nnx_model_csv_header(const nnx_model *m);
 /* Member run directories (1 for a run or a search winner). */
 size_t      nnx_model_members(const nnx_model *m);
 const char *nnx_model_member_dir(const nnx_model *m, size_t i);
-/* Member i's network (compiled, its weights loaded) and the normalisation
- * fitted on its train split (kind NONE when there is none), both borrowed
- * from the model, for programs that translate the model (`nnx export`);
- * NULL when i is out of range.  Predicting with the model uses the network's
- * buffers: do not run the two at once. */
-nnx_net        *nnx_model_member_net(nnx_model *m, size_t i);
-const nnx_norm *nnx_model_member_norm(const nnx_model *m, size_t i);
+/* Member i's network (borrowed; rebuilt from its weights.nnxw, compiled for
+ * its eval_batch rows) and the normalisation its rows get first (borrowed;
+ * kind NNX_NORM_NONE when none): for walking the layers
+ * (nnx_net_layer_info, nnx_net_params, nnx_net_state), as an exporter does.
+ * NULL when i is out of range. */
+struct nnx_net  *nnx_model_member_net(const nnx_model *m, size_t i);
+const nnx_norm  *nnx_model_member_norm(const nnx_model *m, size_t i);
 
 /* --- predicting ------------------------------------------------------------- */
 

@@ -34,6 +34,8 @@ struct nnx_model {
     char            *source;        /* owned */
     char            *label;         /* CSV label column or NULL, owned */
     char             delimiter;
+    bool             header;        /* the CSV file had a header row */
+    int              label_index;   /* its label column, -1 unknown */
     member          *members;       /* [nmembers], owned */
     size_t           nmembers;
     int              batch;         /* rows per chunk: the members' smallest eval_batch */
@@ -233,9 +235,24 @@ static int read_description(nnx_model *m, const nnx_json *root, const char *path
     const char *label = nnx_json_as_string(nnx_json_get(in, "label"), NULL);
     if (label && !(m->label = dup_str(label)))
         return nnx_rt_fail(err, "%s: out of memory", path);
+    const nnx_json *hdr = nnx_json_get(in, "header");
+    m->header = !hdr || hdr->type != NNX_JSON_BOOL || hdr->boolean;
+    double li = nnx_json_as_number(nnx_json_get(in, "label_index"));
+    m->label_index = li >= 0 && li < 1e9 ? (int)li : -1;
     const char *delim = nnx_json_as_string(nnx_json_get(in, "delimiter"), ",");
     m->delimiter = delim[0] ? delim[0] : ',';
     const nnx_json *cols = nnx_json_get(in, "columns");
+    for (size_t j = 0; cols && cols->type == NNX_JSON_ARRAY && j < cols->n; j++) {
+        const char *enc = nnx_json_as_string(nnx_json_get(&cols->items[j], "encode"), "number");
+        if (strcmp(enc, "number"))
+            return nnx_rt_fail(err, "%s: column %zu is encoded as '%s', which this nnx cannot "
+                               "apply (it reads numbers only)", path, j + 1, enc);
+        const nnx_json *c = &cols->items[j];
+        for (size_t f = 0; c->type == NNX_JSON_OBJECT && f < c->n; f++)
+            if (strcmp(c->keys[f], "name") && strcmp(c->keys[f], "encode"))
+                return nnx_rt_fail(err, "%s: column %zu has '%s', which this nnx cannot apply",
+                                   path, j + 1, c->keys[f]);
+    }
     if (cols) {
         if (cols->type != NNX_JSON_ARRAY || cols->n != (size_t)features)
             return nnx_rt_fail(err, "%s: input.columns must list %d columns", path, features);
@@ -244,10 +261,6 @@ static int read_description(nnx_model *m, const nnx_json *root, const char *path
             return nnx_rt_fail(err, "%s: out of memory", path);
         for (int32_t j = 0; j < features; j++) {
             const nnx_json *c = &cols->items[j];
-            const char *enc = nnx_json_as_string(nnx_json_get(c, "encode"), "number");
-            if (strcmp(enc, "number"))
-                return nnx_rt_fail(err, "%s: column %d is encoded as '%s', which this nnx "
-                                   "cannot apply (it reads numbers only)", path, (int)j + 1, enc);
             if (!(m->feature_names[j] = dup_str(nnx_json_as_string(nnx_json_get(c, "name"),
                                                                    NULL))))
                 return nnx_rt_fail(err, "%s: input.columns[%d] has no name", path, (int)j);
@@ -400,6 +413,8 @@ static int load_ensemble(nnx_model *m, const char *dir, const nnx_json *summary,
 
 nnx_model *nnx_model_load(const char *dir, nnx_rt_error *err)
 {
+    /* as a run evaluates: OpenBLAS's own threads change the last bits */
+    nnx_blas_set_threads(1);
     nnx_model *m = calloc(1, sizeof *m);
     if (!m) {
         nnx_rt_fail(err, "out of memory");
@@ -475,6 +490,18 @@ int32_t nnx_model_features(const nnx_model *m) { return m->features; }
 const char *nnx_model_source(const nnx_model *m) { return m->source; }
 const char *nnx_model_label_column(const nnx_model *m) { return m->label; }
 char nnx_model_csv_delimiter(const nnx_model *m) { return m->delimiter; }
+bool nnx_model_csv_header(const nnx_model *m) { return m->header; }
+int nnx_model_label_index(const nnx_model *m) { return m->label_index; }
+
+nnx_net *nnx_model_member_net(const nnx_model *m, size_t i)
+{
+    return i < m->nmembers ? m->members[i].net : NULL;
+}
+
+const nnx_norm *nnx_model_member_norm(const nnx_model *m, size_t i)
+{
+    return i < m->nmembers ? &m->members[i].norm : NULL;
+}
 size_t nnx_model_members(const nnx_model *m) { return m->nmembers; }
 
 const char *nnx_model_class_name(const nnx_model *m, int32_t c)
@@ -495,16 +522,6 @@ const char *nnx_model_feature_name(const nnx_model *m, int32_t j)
 const char *nnx_model_member_dir(const nnx_model *m, size_t i)
 {
     return i < m->nmembers ? m->members[i].dir : NULL;
-}
-
-nnx_net *nnx_model_member_net(nnx_model *m, size_t i)
-{
-    return i < m->nmembers ? m->members[i].net : NULL;
-}
-
-const nnx_norm *nnx_model_member_norm(const nnx_model *m, size_t i)
-{
-    return i < m->nmembers ? &m->members[i].norm : NULL;
 }
 
 /* --- predicting ---------------------------------------------------------------------- */

@@ -441,28 +441,6 @@ done:
     return rc;
 }
 
-int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
-                 nnx_rt_error *err)
-{
-    memset(out, 0, sizeof *out);
-    nnx_csv_opts def;
-    if (!opts) {
-        nnx_csv_opts_default(&def);
-        opts = &def;
-    }
-    if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r'
-        || opts->delimiter == '\0')
-        return nnx_rt_fail(err, "%s: bad delimiter", path);
-    csv_table t = {.path = path};
-    int rc = read_file(&t, err);
-    if (rc == 0)
-        rc = tokenize(&t, opts->delimiter, err);
-    if (rc == 0)
-        rc = build_dataset(out, &t, opts, err);
-    table_free(&t);
-    return rc;
-}
-
 static int open_table(csv_table *t, const nnx_csv_opts *opts, nnx_rt_error *err)
 {
     if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r'
@@ -473,6 +451,23 @@ static int open_table(csv_table *t, const nnx_csv_opts *opts, nnx_rt_error *err)
     if (t->nrec == 0)
         return nnx_rt_fail(err, "%s: empty file", t->path);
     return 0;
+}
+
+int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                 nnx_rt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    nnx_csv_opts def;
+    if (!opts) {
+        nnx_csv_opts_default(&def);
+        opts = &def;
+    }
+    csv_table t = {.path = path};
+    int rc = open_table(&t, opts, err);
+    if (rc == 0)
+        rc = build_dataset(out, &t, opts, err);
+    table_free(&t);
+    return rc;
 }
 
 int nnx_csv_header(const char *path, const nnx_csv_opts *opts, char ***names, size_t *n,

@@ -4,6 +4,7 @@
  *   build.c       the network, optimizer and schedule of an experiment
  *   measure.c     declared metrics over a split's predictions
  *   model_write.c the run's model.json, for `nnx predict`
+ *   rows_write.c  the selected weights' per-row predictions (probs_*.f32, rows_*.csv)
  *   trial.c       the epoch loop (nnx_run_trial)
  */
 #ifndef NNX_RUN_INT_H
@@ -81,6 +82,13 @@ int  nnx_run_sched(const nnx_experiment *e, int64_t batches, nnx_sched *s, nnx_r
  * docs/run-directory.md). */
 int nnx_run_model_write(const char *dir, const nnx_experiment *e, const nnx_run_data *d,
                         int outputs, int eval_batch, nnx_rt_error *err);
+
+/* The per-row outputs of a run's selected weights (loaded in net): for the
+ * valid and test splits, DIR/probs_SPLIT.f32 (nnx/probs.h), and for each of
+ * them that split() cut from another, DIR/rows_SPLIT.csv, the 0-based rows
+ * of the source they came from (rows_write.c). */
+int nnx_run_rows_write(const char *dir, const nnx_experiment *e, const nnx_run_data *d,
+                       nnx_net *net, nnx_rt_error *err);
 
 /* Value of metric `m` on a split: labels y (class) or targets t (real), n
  * rows of k predictions `p` as nnx_evaluate gives them; `loss` is the
