@@ -62,6 +62,11 @@ typedef struct nnx_onnx_member {
     const float   *shift, *scale;
 } nnx_onnx_member;
 
+/* One extra metadata pair. */
+typedef struct nnx_onnx_prop {
+    const char *key, *value;
+} nnx_onnx_prop;
+
 typedef struct nnx_onnx_spec {
     const nnx_onnx_member *members;  /* [nmembers] >= 1, all with the same input
                                         shape and output size; more than one
@@ -75,7 +80,7 @@ typedef struct nnx_onnx_spec {
     const char *normalize;           /* "standard", "minmax", "none" or NULL */
     const char *graph_name;          /* the experiment's name, or NULL */
     const char *producer_version;    /* nnx's version */
-    const char *const (*props)[2];   /* [nprops] extra metadata (key, value) */
+    const nnx_onnx_prop *props;      /* [nprops] extra metadata */
     size_t nprops;
 } nnx_onnx_spec;
 

@@ -99,14 +99,14 @@ int cmd_export(int argc, char **argv)
 
     char experiment[256], sha[65];
     read_summary(nnx_model_member_dir(m, 0), experiment, sha);
-    const char *props[4][2];
-    size_t nprops = 0;
-    props[nprops][0] = "nnx_version", props[nprops++][1] = NNX_VERSION;
-    props[nprops][0] = "source", props[nprops++][1] = nnx_model_source(m);
+    nnx_onnx_prop props[4] = {
+        { "nnx_version", NNX_VERSION }, { "source", nnx_model_source(m) },
+    };
+    size_t nprops = 2;
     if (experiment[0])
-        props[nprops][0] = "experiment", props[nprops++][1] = experiment;
+        props[nprops++] = (nnx_onnx_prop){ "experiment", experiment };
     if (sha[0])
-        props[nprops][0] = "source_sha256", props[nprops++][1] = sha;
+        props[nprops++] = (nnx_onnx_prop){ "source_sha256", sha };
 
     static const nnx_onnx_head heads[] = {
         [NNX_MODEL_SOFTMAX] = NNX_ONNX_SOFTMAX, [NNX_MODEL_SIGMOID] = NNX_ONNX_SIGMOID,
@@ -120,7 +120,7 @@ int cmd_export(int argc, char **argv)
         .normalize = norm_name(nnx_model_member_norm(m, 0)->kind),
         .graph_name = experiment[0] ? experiment : NULL,
         .producer_version = NNX_VERSION,
-        .props = (const char *const (*)[2])props, .nprops = nprops,
+        .props = props, .nprops = nprops,
     };
     if (nnx_onnx_write(&spec, out, &err) < 0) {
         fprintf(stderr, "nnx export: %s: %s\n", dir, err.msg);

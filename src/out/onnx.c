@@ -516,7 +516,7 @@ static int put_props(nnx_pb *model, const nnx_onnx_spec *s, int c, int h, int w,
     prop(model, "members", num);
     prop(model, "normalize", s->normalize ? s->normalize : "none");
     for (size_t i = 0; i < s->nprops; i++)
-        prop(model, s->props[i][0], s->props[i][1]);
+        prop(model, s->props[i].key, s->props[i].value);
     return rc;
 }
 
