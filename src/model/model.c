@@ -285,6 +285,9 @@ static int no_weights(const char *dir, nnx_rt_error *err)
     if (!strcmp(status, "running"))
         nnx_rt_fail(err, "%s: no weights.nnxw yet: the run is still running (or was killed "
                     "outright before it ended)", dir);
+    else if (!strcmp(status, "completed") || !strcmp(status, "stopped"))
+        nnx_rt_fail(err, "%s: no weights.nnxw: the run is %s, but its weights file is gone",
+                    dir, status);
     else
         nnx_rt_fail(err, "%s: no weights.nnxw: the run is %s (no epoch's weights were kept)%s%s",
                     dir, status, *msg ? ": " : "", msg);
@@ -429,7 +432,13 @@ nnx_model *nnx_model_load(const char *dir, nnx_rt_error *err)
     }
     nnx_rt_error jerr;
     nnx_json *summary = read_json(dir, "summary.json", NULL, &jerr);
-    const char *kind = nnx_json_as_string(nnx_json_get(summary, "kind"), "run");
+    /* as nnx report tells them apart when summary.json does not say */
+    char *trials = nnx_path_join(dir, "trials.csv"), *mem = nnx_path_join(dir, "members");
+    const char *kind = nnx_json_as_string(nnx_json_get(summary, "kind"),
+                                          trials && exists(trials) ? "search"
+                                          : mem && exists(mem)     ? "ensemble" : "run");
+    free(trials);
+    free(mem);
     int rc;
     if (!strcmp(kind, "search")) {
         const char *winner = nnx_json_as_string(nnx_json_get(summary, "winner"), NULL);

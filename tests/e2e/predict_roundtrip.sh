@@ -2,9 +2,9 @@
 # predict_roundtrip.sh — a trained model leaves nnx and comes back with the run's own numbers:
 # for fashion_mlp and fashion_cnn (one epoch on a 6,000-image cut of Fashion-MNIST) and for CSV
 # tables (classes with a Lua metric, a regression, a search, an ensemble), `nnx predict` on the
-# test data reproduces test.accuracy exactly and `nnx eval --json` every test.* of summary.json;
-# the per-row files (probs_*.f32, rows_valid.csv) agree with predict; an unlabelled test file
-# (csv(..., label = none)) is predicted, not scored.
+# test data reproduces test.accuracy exactly (on 1 or 2 threads) and `nnx eval --json` every
+# test.* of summary.json; the per-row files (probs_*.f32, rows_valid.csv) agree with predict;
+# an unlabelled test file (csv(..., label = none)) is predicted, not scored.
 . "$(dirname "$0")/lib/run_common.sh"
 
 fm=${NNX_DATA:-/usr/share/datasets/fashion-mnist}
@@ -62,8 +62,8 @@ for ex in fashion_mlp fashion_cnn; do
     expect 0 "$tmp/err" "$nnx" predict "$d" "$sub/t10k-images-idx3-ubyte.gz" -o "$tmp/$ex.csv"
     [ "$(nrows "$tmp/$ex.csv")" = 1000 ] || fail "$ex: expected 1000 predictions"
     same_accuracy "$ex" "$tmp/$ex.csv" "$tmp/t10k.labels" "$d"
-    expect 0 "$tmp/plain.csv" "$nnx" predict "$d" "$tmp/t10k-images-plain"
-    cmp -s "$tmp/plain.csv" "$tmp/$ex.csv" || fail "$ex: plain and gzip IDX predict differently"
+    expect 0 "$tmp/plain.csv" "$nnx" predict "$d" "$tmp/t10k-images-plain" -j 2
+    cmp -s "$tmp/plain.csv" "$tmp/$ex.csv" || fail "$ex: plain IDX on 2 threads predicts differently"
     expect 0 "$tmp/eval.json" "$nnx" eval "$d" "$sub/t10k-images-idx3-ubyte.gz" \
         "$sub/t10k-labels-idx1-ubyte.gz" --json
     same_eval "$ex" "$tmp/eval.json" "$d"
@@ -133,6 +133,20 @@ f32 "$d/probs_valid.f32" 120 >"$tmp/pv"
 close "$tmp/valid.out" "$tmp/pv" || fail "probs_valid.f32 differs from nnx predict on rows_valid.csv's rows"
 f32 "$d/probs_test.f32" 150 >"$tmp/pt"
 close "$tmp/pets.csv" "$tmp/pt" || fail "probs_test.f32 differs from nnx predict on the test file"
+
+# test cut from train too: rows_test.csv names its rows, and predict on them is the run's test
+sed "s|test  = csv(\"$tmp/test.csv\", label = \"kind\")|test  = split(train, 0.25)|" "$tmp/pets.nnx" >"$tmp/cut.nnx"
+expect 0 "$tmp/out" "$nnx" run "$tmp/cut.nnx" classify --out "$tmp/cut" --quiet
+c=$(rundir "$tmp/cut")
+[ "$(nrows "$c/rows_test.csv")" = 150 ] || fail "rows_test.csv: expected 150 rows"
+awk 'NR == FNR { if (FNR > 1) at[$1 + 2] = FNR; next } FNR == 1 { print; next }
+     FNR in at { row[at[FNR]] = $0 } END { for (i = 2; i in row; i++) print row[i] }' \
+    "$c/rows_test.csv" "$tmp/train.csv" >"$tmp/cut_test.csv"
+expect 0 "$tmp/err" "$nnx" predict "$c" "$tmp/cut_test.csv" -o "$tmp/cut.out" --probs
+tail -n +2 "$tmp/cut_test.csv" | cut -d, -f2 >"$tmp/cut.labels"
+same_accuracy cut "$tmp/cut.out" "$tmp/cut.labels" "$c"
+f32 "$c/probs_test.f32" 150 >"$tmp/pc"
+close "$tmp/cut.out" "$tmp/pc" || fail "probs_test.f32 differs from nnx predict on rows_test.csv's rows"
 
 # a search predicts with its winner, an ensemble with its members' mean
 expect 0 "$tmp/out" "$nnx" run "$tmp/pets.nnx" grid --out "$tmp/grid" --quiet
