@@ -260,12 +260,80 @@ static void put_act(gb *g, flow *f, enum nnx_act act, float a, const char *lname
     flow_to(f, out);
 }
 
-/* The nodes of layer i of net (1-based number li for names and errors). */
-static int put_layer(gb *g, flow *f, nnx_net *net, int li, const nnx_layer_info *L,
-                     nnx_rt_error *err)
+/* Residual blocks, layernorm and global average pooling come with the
+ * runtime of branch `resnet` (its net.h defines NNX_MAX_RESIDUAL_DEPTH);
+ * until that branch is in, a network cannot hold them and these parts are
+ * left out.  Once it is, drop the #ifdefs. */
+#ifdef NNX_MAX_RESIDUAL_DEPTH
+/* Bring the body's output and the skip path to the same rank (they have the
+ * same C×H×W), then add them. */
+static void put_residual_add(gb *g, flow *f, flow *skip)
+{
+    if (f->rank != skip->rank) {
+        if (f->h * f->w == 1) {
+            to_rank2(g, f);
+            to_rank2(g, skip);
+        } else {
+            to_rank4(g, f);
+            to_rank4(g, skip);
+        }
+    }
+    char out[NAME_MAX_LEN];
+    fresh_name(g, out, "residual_add");
+    node2(g, "Add", f->name, skip->name, out);
+    flow_to(f, out);
+}
+
+/* The skip path's projection of a residual add (its parameters: W then b)
+ * applied to the block's input `skip`: a 1×1 convolution with a stride, or a
+ * dense layer reading it flat. */
+static void put_projection(gb *g, flow *skip, const float *p, int li, const nnx_layer_info *L)
+{
+    char w[NAME_MAX_LEN], b[NAME_MAX_LEN], out[NAME_MAX_LEN], what[32];
+    const bool conv = L->kernel == 1;
+    const int64_t in = conv ? skip->c : (int64_t)skip->c * skip->h * skip->w;
+    if (conv)
+        to_rank4(g, skip);
+    else
+        to_rank2(g, skip);
+    snprintf(what, sizeof what, "l%d_proj_W", li);
+    fresh_name(g, w, what);
+    if (conv)
+        tensor_f32(g, w, (const int64_t[]){ L->units, in, 1, 1 }, 4, p, (size_t)(L->units * in));
+    else
+        tensor_f32(g, w, (const int64_t[]){ L->units, in }, 2, p, (size_t)(L->units * in));
+    fresh_name(g, out, conv ? "proj_conv" : "proj_dense");
+    node_begin(g, conv ? "Conv" : "Gemm", out);
+    node_in(g, skip->name);
+    node_in(g, w);
+    if (L->bias) {
+        snprintf(what, sizeof what, "l%d_proj_b", li);
+        fresh_name(g, b, what);
+        tensor_f32(g, b, (const int64_t[]){ L->units }, 1, p + L->units * in, (size_t)L->units);
+        node_in(g, b);
+    }
+    if (conv) {
+        const int64_t s = L->stride;
+        attr_ints(g, "kernel_shape", (const int64_t[]){ 1, 1 }, 2);
+        attr_ints(g, "strides", (const int64_t[]){ s, s }, 2);
+    } else {
+        attr_int(g, "transB", 1);
+    }
+    node_end(g);
+    flow_to(skip, out);
+    skip->c = L->out_c, skip->h = L->out_h, skip->w = L->out_w;
+}
+
+#endif
+
+/* The nodes of layer i of net (1-based number li for names and errors).
+ * saved[] holds the flow at each residual block's start, by layer index. */
+static int put_layer(gb *g, flow *f, flow *saved, nnx_net *net, int li,
+                     const nnx_layer_info *L, nnx_rt_error *err)
 {
     const float *p = nnx_net_params(net) + L->param_off;
     const float *st = nnx_net_state(net) + L->state_off;
+    (void)saved;   /* residual blocks only */
     char out[NAME_MAX_LEN], w[NAME_MAX_LEN], b[NAME_MAX_LEN], what[32];
     switch (L->kind) {
     case NNX_LAYER_DENSE: {
@@ -360,6 +428,45 @@ static int put_layer(gb *g, flow *f, nnx_net *net, int li, const nnx_layer_info 
     case NNX_LAYER_ACT:
         put_act(g, f, L->act, L->a, L->name);
         break;
+#ifdef NNX_MAX_RESIDUAL_DEPTH
+    case NNX_LAYER_LAYERNORM: {
+        /* Over all of a sample's values, with a scale and shift per value. */
+        int64_t dims[3];
+        int nd = sample_dims(f, dims);
+        const size_t d = (size_t)L->in_c * L->in_h * L->in_w;
+        snprintf(what, sizeof what, "l%d_ln_scale", li);
+        fresh_name(g, w, what);
+        tensor_f32(g, w, dims, nd, p, d);
+        snprintf(what, sizeof what, "l%d_ln_bias", li);
+        fresh_name(g, b, what);
+        tensor_f32(g, b, dims, nd, p + d, d);
+        fresh_name(g, out, "layernorm");
+        node_begin(g, "LayerNormalization", out);
+        node_in(g, f->name);
+        node_in(g, w);
+        node_in(g, b);
+        attr_int(g, "axis", 1);
+        attr_float(g, "epsilon", L->eps);
+        node_end(g);
+        break;
+    }
+    case NNX_LAYER_GLOBAL_AVGPOOL:
+        to_rank4(g, f);
+        fresh_name(g, out, "global_avgpool");
+        node2(g, "GlobalAveragePool", f->name, NULL, out);
+        break;
+    case NNX_LAYER_RESIDUAL:
+        saved[li - 1] = *f;   /* the block's input, for its add */
+        return 0;
+    case NNX_LAYER_RESIDUAL_ADD: {
+        flow skip = saved[L->pair];
+        if (L->nparams > 0)
+            put_projection(g, &skip, p, li, L);
+        put_residual_add(g, f, &skip);
+        f->c = L->out_c, f->h = L->out_h, f->w = L->out_w;
+        return 0;
+    }
+#endif
     default:
         return nnx_rt_fail(err, "layer %d (%s): ONNX export does not support this layer",
                            li, L->name ? L->name : "?");
@@ -398,12 +505,18 @@ static int put_member(gb *g, const nnx_onnx_spec *s, const nnx_onnx_member *m,
         flow_to(&f, out);
     }
     const int n = nnx_net_nlayers(m->net);
+    flow *saved = calloc((size_t)n, sizeof *saved);
+    if (!saved)
+        return nnx_rt_fail(err, "ONNX export: out of memory");
     for (int i = 0; i < n; i++) {
         nnx_layer_info L;
         nnx_net_layer_info(m->net, i, &L);
-        if (put_layer(g, &f, m->net, i + 1, &L, err) < 0)
+        if (put_layer(g, &f, saved, m->net, i + 1, &L, err) < 0) {
+            free(saved);
             return -1;
+        }
     }
+    free(saved);
     to_rank2(g, &f);
     switch (s->head) {
     case NNX_ONNX_SOFTMAX:
