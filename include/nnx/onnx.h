@@ -23,6 +23,9 @@
  *   dropout    nothing (the identity at inference)
  *   relu Relu, leaky_relu LeakyRelu(alpha), elu Elu(alpha), tanh Tanh,
  *   sigmoid Sigmoid, gelu x·0.5·(1 + Erf(x/√2)), swish x·Sigmoid(beta·x)
+ *   layernorm LayerNormalization(axis 1), global_avgpool GlobalAveragePool,
+ *   residual blocks Add(body, skip), the skip through a 1×1 Conv or a Gemm
+ *   when the block changes the shape (with branch resnet's runtime)
  * A flat tensor met by a layer that needs C×H×W gets a Reshape.
  *
  * Metadata props (string → string): "class_names" and "feature_names" (JSON

@@ -197,6 +197,46 @@ has "$tmp/ensemble.export" "the mean of 3 members"
 train grid "$tmp/layers.nnx" grid
 check search "$(rundir "$tmp/runs/grid")" "$tmp/table_rows.csv"
 
+# Residual blocks (identity, 1×1 conv and dense projections), layernorm and
+# global_avgpool, when this nnx has them (branch resnet's runtime).
+cat >"$tmp/residual.nnx" <<'EOF'
+data table {
+    train     = csv("table.csv", label = "label")
+    valid     = split(train, 0.2)
+    normalize = standard
+    shape     = [1, 4, 4]
+}
+
+network res_net {
+    conv(4, 3, pad = 1)  batchnorm  relu
+    residual { conv(4, 3, pad = 1)  batchnorm  relu  conv(4, 3, pad = 1) }
+    residual { conv(8, 3, stride = 2, pad = 1)  relu }
+    layernorm
+    residual { global_avgpool  dense(6) }
+    residual(project = false) { layernorm  dense(6)  swish  dense(6) }
+    residual { dense(5)  gelu }
+    dense(3)
+}
+
+experiment residual {
+    data      = table
+    model     = res_net()
+    loss      = cross_entropy
+    optimizer = adam(lr = 1e-2)
+    epochs    = 3
+    batch     = 32
+    seed      = 1
+    metrics   = [accuracy]
+    select    = max(valid.accuracy)
+}
+EOF
+if "$nnx" check "$tmp/residual.nnx" >/dev/null 2>&1; then
+    train residual "$tmp/residual.nnx"
+    check residual "$(rundir "$tmp/runs/residual")" "$tmp/table_shuffled.csv" "$tmp/table_rows.csv"
+else
+    echo "(this nnx has no residual blocks: their export is not tested)"
+fi
+
 # --- the ONNX checker and the metadata --------------------------------------------
 # shellcheck disable=SC2086
 "$py" - "$tmp" $models >"$tmp/checker.out" 2>&1 <<'EOF' || { cat "$tmp/checker.out" >&2; fail "the ONNX checker refused a model"; }
@@ -235,6 +275,9 @@ for name in names:
     if name == "shirts_auc":
         assert meta["task"] == "binary" and ops[-1] == "Sigmoid"
         assert json.loads(meta["class_names"]) == ["0", "6"], meta
+    if name == "residual":
+        for op in ("Add", "LayerNormalization", "GlobalAveragePool", "Conv", "Gemm"):
+            assert op in ops, f"residual: no {op} in {ops}"
     if name == "fashion_cnn":
         assert json.loads(meta["input_shape"]) == [1, 28, 28] and meta["source"] == "idx"
     print(name, "ok", len(ops), "nodes")
