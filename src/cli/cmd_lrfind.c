@@ -11,7 +11,7 @@
 #include "nnx/report.h"
 #include "nnx/run.h"
 
-enum { MAX_SETS = 64, CHART_W = 64, CHART_H = 14 };
+enum { CHART_W = 64, CHART_H = 14 };
 
 static int usage(FILE *f, int status)
 {
@@ -74,18 +74,18 @@ static void print_chart(const nnx_lr_range *r)
 int cmd_lr_find(int argc, char **argv)
 {
     const char *file = NULL, *name = NULL, *out_dir = "runs";
-    nnx_override sets[MAX_SETS];
+    nnx_override sets[CLI_MAX_SETS];
     size_t nsets = 0;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int threads = cores < 1 ? 1 : cores > 256 ? 256 : (int)cores;
     nnx_lr_range_conf conf = { 0 };
+    int set;
     for (int i = 1; i < argc; i++) {
         char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return usage(stdout, EXIT_OK);
-        if (!strcmp(a, "--set") || !strncmp(a, "--set=", 6)) {
-            char *arg = a[5] == '=' ? a + 6 : (i + 1 < argc ? argv[++i] : NULL);
-            if (cli_add_set("lr-find", arg, sets, &nsets, MAX_SETS) < 0)
+        if ((set = cli_set_flag("lr-find", argc, argv, &i, sets, &nsets)) != 0) {
+            if (set < 0)
                 return EXIT_BAD_INPUT;
         } else if (!strcmp(a, "--steps") || !strcmp(a, "-j")) {
             const char *n = i + 1 < argc ? argv[++i] : NULL;

@@ -1,4 +1,4 @@
-/* load.c — the start every FILE [NAME] [--set ...] command shares: collect --set, load the file, check the experiment. */
+/* load.c — the start FILE [NAME] [--set ...] commands share: load the file, check the experiment, --from a search. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,25 +12,6 @@
 #include "nnx/rundir.h"
 #include "nnx/exp.h"
 #include "nnx/resolve.h"
-
-int cli_add_set(const char *cmd, char *arg, nnx_override *sets, size_t *nsets, size_t max)
-{
-    if (!arg) {
-        fprintf(stderr, "nnx %s: --set needs path=value\n", cmd);
-        return -1;
-    }
-    if (*nsets == max) {
-        fprintf(stderr, "nnx %s: at most %zu --set options\n", cmd, max);
-        return -1;
-    }
-    if (!nnx_override_split(arg, &sets[*nsets])) {
-        fprintf(stderr, "nnx %s: --set '%s': expected path=value, e.g. --set optimizer.lr=3e-4\n",
-                cmd, arg);
-        return -1;
-    }
-    (*nsets)++;
-    return 0;
-}
 
 nnx_experiment *cli_load_experiment(const char *cmd, const char *file, const char *name,
                                     const nnx_override *sets, const char *const *origins,
