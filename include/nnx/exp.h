@@ -272,6 +272,18 @@ typedef struct nnx_exp_axis {
     nnx_loc loc;            /* the `path in ...` line */
 } nnx_exp_axis;
 
+/* prune: how a grid or random search stops poor trials early. */
+typedef enum nnx_exp_prune_kind {
+    NNX_XPRUNE_NONE,
+    NNX_XPRUNE_HALVING      /* successive halving: rungs of min_epochs·eta^i epochs */
+} nnx_exp_prune_kind;
+
+typedef struct nnx_exp_prune {
+    nnx_exp_prune_kind kind;
+    int min_epochs;         /* HALVING: the first rung's epochs, >= 1 */
+    int eta;                /* HALVING: 1/eta of a rung go on, eta times the epochs; >= 2 */
+} nnx_exp_prune;
+
 /* The most trials one search may ask for (nnx check refuses more). */
 enum { NNX_EXP_MAX_TRIALS = 100000 };
 
@@ -316,6 +328,7 @@ typedef struct nnx_experiment {
     char    *hooks;                 /* absolute path of the Lua file, or NULL */
 
     nnx_exp_search search;          /* kind NONE when there is no search */
+    nnx_exp_prune  prune;           /* kind NONE unless a grid or random search prunes */
     uint64_t *ensemble_seeds;       /* NULL/0 when there is no ensemble */
     size_t    nensemble;
 

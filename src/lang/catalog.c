@@ -177,6 +177,11 @@ static const ck_param p_patience[] = {
     NONE_("on", CK_T_METRIC, ANY),          /* default: the select metric */
     OPT("min_delta", CK_T_NUM, 0, GE0),
 };
+static const ck_param p_halving[] = {
+    OPT("min_epochs", CK_T_INT, 1, GE1),
+    OPT("eta", CK_T_INT, 3, GE2),
+};
+static const ck_param p_median[] = { OPT("after", CK_T_INT, 3, GE1) };
 static const ck_param p_random[] = {
     OPT("trials", CK_T_INT, 10, GE1),
     NONE_("seed", CK_T_INT, GE0),           /* default: the experiment's seed */
@@ -240,6 +245,13 @@ const ck_builtin ck_builtins[] = {
     { "staged", CK_B_SEARCH, NNX_XSEARCH_STAGED, NOARGS, "one axis at a time, keeping the best" },
     { "random", CK_B_SEARCH, NNX_XSEARCH_RANDOM, N(p_random), "seeded random draws" },
 
+    { "none", CK_B_PRUNE, NNX_XPRUNE_NONE, NOARGS, "train every trial to the last epoch" },
+    { "halving", CK_B_PRUNE, NNX_XPRUNE_HALVING, N(p_halving),
+      "successive halving: the best 1/eta of each rung go on to eta times the epochs" },
+    /* not built: named so that the checker refuses them in words (check.c) */
+    { "median", CK_B_PRUNE, -1, N(p_median), "the median stopping rule (not built yet)" },
+    { "hyperband", CK_B_PRUNE, -2, N(p_halving), "Hyperband brackets (not built yet)" },
+
     { "csv", CK_B_LOGGER, NNX_XLOG_CSV, NOARGS, "metrics.csv in the run directory" },
     { "tensorboard", CK_B_LOGGER, NNX_XLOG_TENSORBOARD, NOARGS, "TensorBoard event files" },
     { "mlflow", CK_B_LOGGER, NNX_XLOG_MLFLOW, NOARGS, "an MLflow file store (mlruns/)" },
@@ -295,6 +307,8 @@ const ck_key ck_exp_keys[] = {
       NULL, false, "a Lua file of hooks and metrics, relative to the .nnx file" },
     { "ensemble.seeds", CK_K_SCALAR, 0, { "seeds", CK_T_INT_OR_LIST, false, NAN, NULL, GE0, NULL },
       NULL, true, "train one member per seed (a count n means seeds 1..n)" },
+    { "prune", CK_K_CALL, CK_B_PRUNE, { 0 }, "none", false,
+      "stop poor trials of a grid or random search early: halving(min_epochs, eta), or none" },
     { "search", CK_K_SEARCH, 0, { 0 }, NULL, false, "search grid|staged|random(...) { path in values }" },
 };
 const size_t ck_nexp_keys = sizeof ck_exp_keys / sizeof ck_exp_keys[0];
@@ -344,6 +358,7 @@ const char *ck_bkind_noun(ck_bkind k)
         [CK_B_DECAY] = "decay", [CK_B_METRIC] = "metric", [CK_B_SOURCE] = "data source",
         [CK_B_HELPER] = "function", [CK_B_DIST] = "distribution", [CK_B_SELECT] = "selection",
         [CK_B_EARLY] = "early stop", [CK_B_SEARCH] = "search kind", [CK_B_LOGGER] = "logger",
+        [CK_B_PRUNE] = "pruning rule",
     };
     return k < CK_B_COUNT ? nouns[k] : "builtin";
 }

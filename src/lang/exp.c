@@ -147,6 +147,10 @@ bool nnx_experiment_equal(const nnx_experiment *a, const nnx_experiment *b)
         return false;
     if (memcmp(a->log, b->log, sizeof a->log) || !str_eq(a->hooks, b->hooks))
         return false;
+    if (a->prune.kind != b->prune.kind ||
+        (a->prune.kind != NNX_XPRUNE_NONE &&
+         (a->prune.min_epochs != b->prune.min_epochs || a->prune.eta != b->prune.eta)))
+        return false;
     if (a->search.kind != b->search.kind || a->search.naxes != b->search.naxes ||
         a->search.trials != b->search.trials || a->search.seed != b->search.seed)
         return false;

@@ -317,6 +317,9 @@ char *nnx_experiment_write(const nnx_experiment *e)
         if (net_args)
             ck_buf_puts(&b, "    # the search, as checked; it sets arguments of the network, which the\n"
                             "    # flattened network above no longer has (each trial's values are in its params)\n");
+        if (e->prune.kind == NNX_XPRUNE_HALVING)
+            ck_buf_printf(&b, "%sprune = halving(min_epochs = %d, eta = %d)\n", pre, e->prune.min_epochs,
+                          e->prune.eta);
         if (s->kind == NNX_XSEARCH_RANDOM)
             ck_buf_printf(&b, "%ssearch random(trials = %d, seed = %llu) {\n", pre, s->trials,
                           (unsigned long long)s->seed);

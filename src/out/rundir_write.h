@@ -75,6 +75,7 @@ typedef struct nnx_summary_info {
     double      chance_loss;    /* NaN: not written */
     char *const *class_names;   /* the label of each class, or NULL (labels are 0..k-1) */
     size_t      nclasses;
+    size_t      trial_index;    /* a search's trial: 1-based proposal order; 0: not written */
 } nnx_summary_info;
 
 /* summary.json of a run, written atomically to dir/summary.json. */

@@ -14,7 +14,7 @@ enum { EVAL_BATCH = 256 };
 const char *nnx_run_status_name(nnx_run_status s)
 {
     static const char *const names[] = { "completed", "stopped", "diverged", "interrupted",
-                                         "failed", "running" };
+                                         "failed", "running", "pruned" };
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "failed";
 }
 
@@ -744,6 +744,11 @@ static void train_loop(trial *t)
             }
         }
         nnx_trial_mark_epoch(t, ep);
+        if (t->o->stop_after > 0 && ep >= t->o->stop_after && ep < e->epochs) {
+            r->status = NNX_RUN_PRUNED;
+            set_message(r, "pruned after epoch %d (the end of its rung)", ep);
+            break;
+        }
         if (t->o->interrupt && *t->o->interrupt && ep < e->epochs) {
             t->interrupted = true;
             r->status = NNX_RUN_INTERRUPTED;
@@ -794,6 +799,7 @@ static int write_summary(trial *t, nnx_rt_error *err)
         .chance_loss = chance_loss(t),
         .class_names = t->data.split[NNX_XSPLIT_TRAIN].class_names,
         .nclasses = (size_t)t->data.split[NNX_XSPLIT_TRAIN].classes,
+        .trial_index = t->o->trial_index,
     };
     char sha[65];
     if (info.source && nnx_sha256_file(info.source, sha, NULL) == 0)
@@ -882,7 +888,7 @@ static void finish(trial *t, double t_start)
             r->diagnosis.n = 0;
     }
 
-    if (r->status == NNX_RUN_INTERRUPTED || r->status == NNX_RUN_FAILED) {
+    if (r->status == NNX_RUN_INTERRUPTED || r->status == NNX_RUN_FAILED || r->status == NNX_RUN_PRUNED) {
         if (nnx_trial_save_state(t, &err) < 0)
             note(t, "resume.state not written: %s", err.msg);
     } else {
@@ -921,7 +927,7 @@ static void finish(trial *t, double t_start)
             note(t, "mlflow artifacts: %s", err.msg);
         nnx_mlflow_status st = r->status == NNX_RUN_COMPLETED || r->status == NNX_RUN_STOPPED
                                    ? NNX_MLFLOW_FINISHED
-                               : r->status == NNX_RUN_INTERRUPTED ? NNX_MLFLOW_KILLED
+                               : r->status == NNX_RUN_INTERRUPTED || r->status == NNX_RUN_PRUNED ? NNX_MLFLOW_KILLED
                                                                   : NNX_MLFLOW_FAILED;
         nnx_mlflow_end(t->ml, st, nnx_mlflow_now_ms(), NULL);
     }
