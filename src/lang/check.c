@@ -487,9 +487,9 @@ static bool compile_decay(nnx_checker *c, ck_merged *m, nnx_experiment *e, const
 
 /* --- the whole experiment ------------------------------------------------------------ */
 
-/* prune = halving(...) | none: only beside a grid or random search (a trial,
- * checked without its search, keeps the rule and ignores it). */
-static void compile_prune(nnx_checker *c, ck_merged *m, nnx_experiment *e)
+/* prune = halving(...) | none (before the search, whose checks of each value
+ * would repeat its errors); prune_loc gets where it was written. */
+static void compile_prune(nnx_checker *c, ck_merged *m, nnx_experiment *e, nnx_loc *prune_loc)
 {
     bool bad = false;
     ck_val *v = value(c, m, "prune", &bad), *a[2] = { 0 };
@@ -507,7 +507,14 @@ static void compile_prune(nnx_checker *c, ck_merged *m, nnx_experiment *e)
     e->prune.kind = (nnx_exp_prune_kind)b->code;
     e->prune.min_epochs = (int)a[0]->num;
     e->prune.eta = (int)a[1]->num;
-    if (c->trial)
+    *prune_loc = loc;
+}
+
+/* Only a grid or random search prunes (a trial, checked without its search,
+ * keeps the rule and ignores it). */
+static void check_prune_search(nnx_checker *c, const nnx_experiment *e, nnx_loc loc)
+{
+    if (c->trial || e->prune.kind == NNX_XPRUNE_NONE)
         return;
     if (e->search.kind != NNX_XSEARCH_GRID && e->search.kind != NNX_XSEARCH_RANDOM) {
         nnx_diag *dg = ck_err(c, loc, "prune needs a grid or random search%s",
@@ -697,6 +704,8 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
         }
     }
 
+    nnx_loc prune_loc = { 0 };
+    compile_prune(c, m, e, &prune_loc);
     /* search: only once the experiment itself is sound */
     if (m->search && !c->trial) {
         if (e->nensemble) {
@@ -705,7 +714,7 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
         } else
             ck_compile_search(c, m, e, check_search && c->nerr == before);
     }
-    compile_prune(c, m, e);
+    check_prune_search(c, e, prune_loc);
     (void)bad;
     if (c->nerr > before) {
         nnx_experiment_free(e);
