@@ -105,7 +105,9 @@ int nnx_search_train(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
                        .interrupt = tr->o.interrupt, .mlflow_uri = tr->o.mlflow_uri,
                        .lua_stdlib = tr->o.lua_stdlib, .params = t->params,
                        .nparams = t->nparams, .data = data, .stop_after = t->stop_after,
-                       .trial_index = t->index + 1 };
+                       .trial_index = t->index + 1,
+                       .provenance = tr->o.provenance, .mlflow_parent = tr->o.mlflow_parent,
+                       .hooks_log_only = nnx_run_hooks_log_only(t->e) };
     nnx_run_result r;
     int rc;
     if (t->cont) {

@@ -53,6 +53,7 @@ typedef struct srch_board {
     const char *message;
     const nnx_exp_prune *prune;         /* search: kind NONE unless it prunes */
     int epochs;                         /* the experiment's epochs (a trial's most) */
+    const struct nnx_provenance *provenance;   /* "git", or NULL */
 } srch_board;
 
 int srch_board_write(const srch_board *b, nnx_rt_error *err);
