@@ -53,6 +53,8 @@ typedef struct srch_board {
     const char *message;
     const nnx_exp_prune *prune;         /* search: kind NONE unless it prunes */
     int epochs;                         /* the experiment's epochs (a trial's most) */
+    char *const *warnings;              /* optional outputs that failed (the report) */
+    size_t nwarnings;
     const struct nnx_provenance *provenance;   /* "git", or NULL */
 } srch_board;
 
