@@ -138,8 +138,10 @@ static const char *kind_name(uint32_t kind)
         [NNX_LAYER_MAXPOOL] = "maxpool", [NNX_LAYER_AVGPOOL] = "avgpool",
         [NNX_LAYER_FLATTEN] = "flatten", [NNX_LAYER_DROPOUT] = "dropout",
         [NNX_LAYER_BATCHNORM] = "batchnorm", [NNX_LAYER_ACT] = "activation",
+        [NNX_LAYER_LAYERNORM] = "layernorm", [NNX_LAYER_GLOBAL_AVGPOOL] = "global_avgpool",
+        [NNX_LAYER_RESIDUAL] = "residual", [NNX_LAYER_RESIDUAL_ADD] = "a residual add",
     };
-    return kind <= NNX_LAYER_ACT ? names[kind] : "an unknown layer";
+    return kind <= NNX_LAYER_RESIDUAL_ADD ? names[kind] : "an unknown layer";
 }
 
 /* Compare one stored layer with the network's; 0 or -1 with the difference. */
@@ -175,9 +177,9 @@ static int match_layer(rbuf *b, int i, const nnx_layer_info *I, const char *path
     if (kind == NNX_LAYER_ACT && a != I->a)
         return nnx_rt_fail(err, "%s: layer %d: %s has parameter %g in the file, %g in the network",
                            path, at, I->name, (double)a, (double)I->a);
-    if (kind == NNX_LAYER_BATCHNORM && eps != I->eps)
-        return nnx_rt_fail(err, "%s: layer %d: batchnorm has eps %g in the file, %g in the network",
-                           path, at, (double)eps, (double)I->eps);
+    if ((kind == NNX_LAYER_BATCHNORM || kind == NNX_LAYER_LAYERNORM) && eps != I->eps)
+        return nnx_rt_fail(err, "%s: layer %d: %s has eps %g in the file, %g in the network",
+                           path, at, I->name, (double)eps, (double)I->eps);
     if (oc != I->out_c || oh != I->out_h || ow != I->out_w)
         return nnx_rt_fail(err, "%s: layer %d: %s outputs %d×%d×%d in the file, %d×%d×%d in "
                            "the network", path, at, I->name, (int)oc, (int)oh, (int)ow,
