@@ -237,6 +237,14 @@ layer
             $$->body = $6.v;
             $$->nbody = $6.n;
         }
+    | call_or_path '{' layers '}'
+        {
+            $$ = nnx_layer_node_new(NNX_L_BLOCK, L(@$));
+            if (!$$) { nnx_expr_free($1); free_layers(&$3); YYNOMEM; }
+            $$->call = $1;
+            $$->body = $3.v;
+            $$->nbody = $3.n;
+        }
     | REPEAT error '{' layers '}'
         {   /* `repeat { ... }` without its count: reported; read and dropped */
             free_layers(&$4);

@@ -8,7 +8,7 @@
 #include "nnx/diag.h"
 #include "nnx/resolve.h"
 
-static int check_file(const char *path, bool color)
+static int check_file(const char *path, bool color, bool verbose)
 {
     nnx_diags d = { 0 };
     nnx_program *p = nnx_program_load(path, NULL, &d);
@@ -16,6 +16,7 @@ static int check_file(const char *path, bool color)
     if (p) {
         nnx_checker *c = nnx_checker_new(p);
         if (c) {
+            nnx_checker_set_verbose(c, verbose);
             n = nnx_check_program(c, &d);
             nnx_diags_print(&d, stderr, color);
             nnx_checker_free(c);
@@ -43,17 +44,20 @@ static int check_file(const char *path, bool color)
 
 int cmd_check(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        fprintf(argc < 2 ? stderr : stdout,
-                "usage: nnx check FILE...\n"
+    bool verbose = argc >= 2 && !strcmp(argv[1], "--verbose");
+    int first = verbose ? 2 : 1;
+    if (argc <= first || !strcmp(argv[first], "-h") || !strcmp(argv[first], "--help")) {
+        fprintf(argc <= first ? stderr : stdout,
+                "usage: nnx check [--verbose] FILE...\n"
                 "  parse, resolve imports, and check every name, key, type, range and shape;\n"
-                "  exit 0 when every file is sound, 2 otherwise\n");
-        return argc < 2 ? EXIT_BAD_INPUT : EXIT_OK;
+                "  exit 0 when every file is sound, 2 otherwise.  --verbose also notes what\n"
+                "  the checker decided (the projection a residual block's skip path gets)\n");
+        return argc <= first ? EXIT_BAD_INPUT : EXIT_OK;
     }
     bool color = isatty(fileno(stderr));
     int status = EXIT_OK;
-    for (int i = 1; i < argc; i++)
-        if (check_file(argv[i], color) != EXIT_OK)
+    for (int i = first; i < argc; i++)
+        if (check_file(argv[i], color, verbose) != EXIT_OK)
             status = EXIT_BAD_INPUT;
     return status;
 }

@@ -49,6 +49,8 @@ static const ck_param p_batchnorm[] = {
 static const ck_param p_leaky[] = { OPT("slope", CK_T_NUM, 0.01, GE0) };
 static const ck_param p_elu[] = { OPT("alpha", CK_T_NUM, 1.0, GT0) };
 static const ck_param p_swish[] = { OPT("beta", CK_T_NUM, 1.0, GT0) };
+static const ck_param p_layernorm[] = { OPT("eps", CK_T_NUM, 1e-5, GT0) };
+static const ck_param p_residual[] = { OPT("project", CK_T_BOOL, 1, ANY) };
 
 /* --- losses, optimizers, decays -------------------------------------------------- */
 
@@ -197,6 +199,9 @@ const ck_builtin ck_builtins[] = {
     { "tanh", CK_B_LAYER, NNX_XOP_TANH, NOARGS, "hyperbolic tangent" },
     { "sigmoid", CK_B_LAYER, NNX_XOP_SIGMOID, NOARGS, "1 / (1 + e^−x)" },
     { "swish", CK_B_LAYER, NNX_XOP_SWISH, N(p_swish), "x·sigmoid(beta·x)" },
+    { "layernorm", CK_B_LAYER, NNX_XOP_LAYERNORM, N(p_layernorm), "layer normalization per row (over C×H×W)" },
+    { "global_avgpool", CK_B_LAYER, NNX_XOP_GLOBAL_AVGPOOL, NOARGS, "C×H×W to C: the mean of each channel" },
+    { "residual", CK_B_LAYER, NNX_XOP_RESIDUAL, N(p_residual), "residual { layers }: input + layers(input)" },
 
     { "cross_entropy", CK_B_LOSS, NNX_XLOSS_CROSS_ENTROPY, N(p_ce), "softmax cross-entropy over the classes" },
     { "binary_cross_entropy", CK_B_LOSS, NNX_XLOSS_BCE, NOARGS, "sigmoid cross-entropy, one output, two classes" },

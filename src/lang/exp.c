@@ -91,6 +91,12 @@ static bool layer_eq(const nnx_exp_layer *a, const nnx_exp_layer *b)
     case NNX_XOP_LEAKY_RELU: return a->u.leaky_relu.slope == b->u.leaky_relu.slope;
     case NNX_XOP_ELU: return a->u.elu.alpha == b->u.elu.alpha;
     case NNX_XOP_SWISH: return a->u.swish.beta == b->u.swish.beta;
+    case NNX_XOP_LAYERNORM: return a->u.layernorm.eps == b->u.layernorm.eps;
+    case NNX_XOP_RESIDUAL: return a->u.residual.project == b->u.residual.project;
+    case NNX_XOP_RESIDUAL_END:
+        return a->u.residual_end.begin == b->u.residual_end.begin &&
+               a->u.residual_end.proj == b->u.residual_end.proj &&
+               a->u.residual_end.stride == b->u.residual_end.stride;
     default: return true;
     }
 }
@@ -172,6 +178,7 @@ const char *nnx_exp_op_name(nnx_exp_op op)
     static const char *const names[NNX_XOP_COUNT] = {
         "dense", "conv", "maxpool", "avgpool", "flatten", "dropout", "batchnorm",
         "relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid", "swish",
+        "layernorm", "global_avgpool", "residual", "residual_end",
     };
     return (unsigned)op < NNX_XOP_COUNT ? names[op] : "?";
 }

@@ -118,6 +118,11 @@ static void layer(ck_buf *b, const nnx_exp_layer *l)
         args(b, name, n, &l->u.swish.beta, 1);
         break;
     }
+    case NNX_XOP_LAYERNORM: {
+        static const char *const n[] = { "eps" };
+        args(b, name, n, &l->u.layernorm.eps, 1);
+        break;
+    }
     default:
         ck_buf_puts(b, name);
     }
@@ -238,11 +243,31 @@ char *nnx_experiment_write(const nnx_experiment *e)
     ck_buf_puts(&b, "}\n");
 
     ck_buf_printf(&b, "\nnetwork %s {\n", e->net.name);
+    int depth = 1;      /* residual blocks nest */
     for (size_t i = 0; i < e->net.nlayers; i++) {
+        const nnx_exp_layer *l = &e->net.layers[i];
         char shape[64];
-        ck_buf_puts(&b, "    ");
-        layer(&b, &e->net.layers[i]);
-        ck_shape_text(e->net.layers[i].out, shape, sizeof shape);
+        ck_shape_text(l->out, shape, sizeof shape);
+        if (l->op == NNX_XOP_RESIDUAL_END)
+            depth--;
+        for (int k = 0; k < depth; k++)
+            ck_buf_puts(&b, "    ");
+        if (l->op == NNX_XOP_RESIDUAL) {
+            ck_buf_printf(&b, "residual(project = %s) {    # input %s\n",
+                          l->u.residual.project ? "true" : "false", shape);
+            depth++;
+            continue;
+        }
+        if (l->op == NNX_XOP_RESIDUAL_END) {
+            ck_buf_printf(&b, "}    # -> %s", shape);
+            if (l->u.residual_end.proj == NNX_XPROJ_CONV)
+                ck_buf_printf(&b, ", skip: 1×1 conv projection, stride %d", l->u.residual_end.stride);
+            else if (l->u.residual_end.proj == NNX_XPROJ_DENSE)
+                ck_buf_puts(&b, ", skip: dense projection");
+            ck_buf_puts(&b, "\n");
+            continue;
+        }
+        layer(&b, l);
         ck_buf_printf(&b, "    # -> %s\n", shape);
     }
     ck_buf_puts(&b, "}\n");

@@ -309,7 +309,7 @@ enum nnx_proj nnx_residual_projection(int in_c, int in_h, int in_w, int out_c, i
     *stride = 1;
     if (in_c == out_c && in_h == out_h && in_w == out_w)
         return NNX_PROJ_IDENTITY;
-    if (out_h == 1 && out_w == 1 && (in_h > 1 || in_w > 1))
+    if (out_h == 1 && out_w == 1)
         return NNX_PROJ_DENSE;
     int most = in_h > in_w ? in_h : in_w;
     for (int s = 1; s <= most; s++)

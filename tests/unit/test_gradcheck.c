@@ -741,6 +741,26 @@ static void residual_conv_projection(void **state)
     finish(net, 3, true, 1e-2, NULL);
 }
 
+/* A pooling body on the NCHW input: the 1×1 conv projection's output is
+ * CNHW, the body's NCHW, so the add and its backward map layouts. */
+static void residual_projection_other_layout(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(2, 6, 6);
+    ok(nnx_net_begin_residual(net, &err), &err);
+    ok(nnx_net_add_avgpool(net, 2, 2, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_TANH, 0, &err), &err);
+    ok(nnx_net_end_residual(net, true, &err), &err);
+    ok(nnx_net_add_flatten(net, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    nnx_layer_info I;
+    assert_int_equal(nnx_net_layer_info(net, 3, &I), 0);
+    assert_int_equal(I.kernel, 1);
+    assert_int_equal(I.stride, 2);
+    finish(net, 3, true, 1e-2, NULL);
+}
+
 /* An image into a flat body: the skip is a dense layer reading it flat. */
 static void residual_dense_projection(void **state)
 {
@@ -761,8 +781,8 @@ static void residual_dense_projection(void **state)
     finish(net, 3, true, 1e-2, NULL);
 }
 
-/* Flat to wider flat (a 1×1 conv on C×1×1, the same as a dense layer), and
- * one block nested in another. */
+/* Flat to wider flat (a dense projection on a flat input), and one block
+ * nested in another. */
 static void residual_nested_flat_projection(void **state)
 {
     (void)state;
@@ -827,7 +847,7 @@ static void residual_mistakes(void **state)
     assert_int_equal(nnx_residual_projection(8, 7, 7, 16, 4, 4, &s), NNX_PROJ_CONV);
     assert_int_equal(s, 2);
     assert_int_equal(nnx_residual_projection(8, 7, 7, 16, 1, 1, &s), NNX_PROJ_DENSE);
-    assert_int_equal(nnx_residual_projection(8, 1, 1, 16, 1, 1, &s), NNX_PROJ_CONV);
+    assert_int_equal(nnx_residual_projection(8, 1, 1, 16, 1, 1, &s), NNX_PROJ_DENSE);
     assert_int_equal(nnx_residual_projection(8, 5, 5, 8, 4, 4, &s), NNX_PROJ_IMPOSSIBLE);
 }
 
@@ -925,6 +945,7 @@ int main(void)
         cmocka_unit_test(residual_identity_flat),
         cmocka_unit_test(residual_identity_on_image_input),
         cmocka_unit_test(residual_conv_projection),
+        cmocka_unit_test(residual_projection_other_layout),
         cmocka_unit_test(residual_dense_projection),
         cmocka_unit_test(residual_nested_flat_projection),
         cmocka_unit_test(residual_on_two_threads),

@@ -192,7 +192,7 @@ int nnx_net_end_residual(nnx_net *net, bool project, nnx_rt_error *err);
 
 /* The skip path from a block input in_c×in_h×in_w to a body output
  * out_c×out_h×out_w: the identity when they are equal; else a dense layer
- * when the output is 1×1 and the input is not; else a 1×1 convolution with
+ * when the output is 1×1 (a flat vector); else a 1×1 convolution with
  * the smallest stride s for which (in - 1)/s + 1 gives the output's H and W
  * (*stride, 1 otherwise); else IMPOSSIBLE.  The checker states the same. */
 enum nnx_proj nnx_residual_projection(int in_c, int in_h, int in_w, int out_c, int out_h,
