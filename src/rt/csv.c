@@ -1,12 +1,14 @@
 /* csv.c — load a CSV table (numeric features, one label column) into a data set. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nnx/rt/data.h"
 #include "nnx/rt/file.h"
+#include "rt/csv_int.h"
 
 void nnx_csv_opts_default(nnx_csv_opts *o)
 {
@@ -15,6 +17,10 @@ void nnx_csv_opts_default(nnx_csv_opts *o)
     o->label_name = NULL;
     o->label_index = -1;
     o->target = NNX_CSV_TARGET_AUTO;
+    o->categorical = NULL;
+    o->ncategorical = 0;
+    o->categorical_auto = 0;
+    o->missing = NNX_MISSING_ERROR;
 }
 
 /* The file split into records of NUL-terminated fields (pointing into buf). */
@@ -179,6 +185,33 @@ static const char *column_name(const csv_table *t, int header, size_t col, char 
     return buf;
 }
 
+/* The data rows of t after r0 header records, for csv_encode.c. */
+static nnx_csv_rows rows_of(const csv_table *t, size_t r0, size_t ncol, int header)
+{
+    return (nnx_csv_rows){ .path = t->path, .field = t->field, .first = t->first,
+                           .line = t->line, .r0 = r0, .n = t->nrec - r0, .ncol = ncol,
+                           .header = header };
+}
+
+const char *nnx_csv_column_name(const nnx_csv_rows *r, size_t col, char *buf, size_t len)
+{
+    if (r->header)
+        snprintf(buf, len, "column %zu (\"%s\")", col + 1, r->field[r->first[0] + col]);
+    else
+        snprintf(buf, len, "column %zu", col + 1);
+    return buf;
+}
+
+int nnx_csv_parse_number(const char *s, double *v)
+{
+    char *end;
+    if (!*s)
+        return -1;
+    errno = 0;
+    *v = strtod(s, &end);
+    return *end || !isfinite(*v) ? -1 : 0;
+}
+
 /* Parse a whole field as a finite number. */
 static int parse_number(const char *s, double *v)
 {
@@ -279,18 +312,20 @@ static int labels_from_integers(nnx_dataset *ds, const double *v, const char *pa
     return rc;
 }
 
-/* feature_names from the header row: every column but `skip` (-1: none), in order. */
-static int set_feature_names(nnx_dataset *ds, const csv_table *t, long skip, const char *path,
-                             nnx_rt_error *err)
+/* Fit (enc zeroed) or find (enc given) the encoding of every column of t
+ * but the label column lc, and encode the rows into out->x, naming the
+ * features; out must be allocated with enc->features features, so this
+ * runs in two calls: fit (x NULL), then apply. */
+static int encode_features(const nnx_csv_rows *r, long lc, const nnx_csv_opts *o,
+                           nnx_csv_encoding *enc, int32_t *cols, nnx_rt_error *err)
 {
-    ds->feature_names = calloc((size_t)ds->d, sizeof *ds->feature_names);
-    if (!ds->feature_names)
-        return nnx_rt_fail(err, "%s: out of memory for column names", path);
-    size_t ncol = (t->nrec > 1 ? t->first[1] : t->nfield) - t->first[0];
-    for (size_t c = 0, j = 0; c < ncol && j < (size_t)ds->d; c++)
-        if ((long)c != skip && !(ds->feature_names[j++] = strdup(t->field[c])))
-            return nnx_rt_fail(err, "%s: out of memory for column names", path);
-    return 0;
+    if (enc->cols)
+        return nnx_csv_match(r, enc, lc, cols, err);
+    int32_t n = 0;
+    for (size_t c = 0; c < r->ncol; c++)
+        if ((long)c != lc)
+            cols[n++] = (int32_t)c;
+    return nnx_csv_fit(r, cols, n, o, enc, err);
 }
 
 /* Which column holds the label; -1 with err when there is none. */
@@ -334,7 +369,7 @@ static long find_label_column(const csv_table *t, const nnx_csv_opts *o, size_t 
 
 /* The label cells are all numbers (v filled), or not (v untouched past the first text). */
 static int build_dataset(nnx_dataset *out, const csv_table *t, const nnx_csv_opts *o,
-                         nnx_rt_error *err)
+                         nnx_csv_encoding *enc, nnx_csv_stats *stats, nnx_rt_error *err)
 {
     size_t ncol = t->nrec ? (t->nrec > 1 ? t->first[1] : t->nfield) - t->first[0] : 0;
     size_t r0 = o->header ? 1 : 0;
@@ -400,28 +435,30 @@ static int build_dataset(nnx_dataset *out, const csv_table *t, const nnx_csv_opt
                     lab[first_fraction]);
         goto done;
     }
-    if (nnx_dataset_alloc(out, (int32_t)n, (int32_t)d, kind, 1, err) < 0)
+    nnx_csv_rows rows = rows_of(t, r0, ncol, o->header);
+    int32_t *cols = malloc(ncol * sizeof *cols);
+    if (!cols) {
+        nnx_rt_fail(err, "%s: out of memory", t->path);
         goto done;
-
-    for (size_t i = 0; i < n; i++) {
-        char **row = t->field + t->first[r0 + i];
-        float *x = out->x + i * d;
-        for (size_t c = 0, j = 0; c < ncol; c++) {
-            if (c == (size_t)lc)
-                continue;
-            double v;
-            if (parse_number(row[c], &v) < 0 || fabs(v) > 3.4e38) {
-                nnx_rt_fail(err, "%s:%d: %s: %s%s%s", t->path, (int)t->line[r0 + i],
-                            column_name(t, o->header, c, where, sizeof where),
-                            *row[c] ? "\"" : "empty cell", row[c],
-                            *row[c] ? "\" is not a number" : "");
-                goto fail;
-            }
-            x[j++] = (float)v;
-        }
     }
-    if (o->header && set_feature_names(out, t, lc, t->path, err) < 0)
+    bool fitted = !enc->cols;
+    if (encode_features(&rows, lc, o, enc, cols, err) < 0 ||
+        nnx_dataset_alloc(out, (int32_t)n, enc->features, kind, 1, err) < 0) {
+        free(cols);
+        if (fitted)
+            nnx_csv_encoding_free(enc);
+        goto done;
+    }
+    rc = nnx_csv_apply(&rows, cols, enc, out->x, stats, err);
+    free(cols);
+    if (rc == 0)
+        rc = nnx_csv_feature_names(enc, &out->feature_names, t->path, err);
+    if (rc < 0) {
+        if (fitted)
+            nnx_csv_encoding_free(enc);
         goto fail;
+    }
+    rc = -1;
     if (kind == NNX_TARGET_REAL) {
         for (size_t i = 0; i < n; i++)
             out->t[i] = (float)val[i];
@@ -444,6 +481,15 @@ done:
 int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
                  nnx_rt_error *err)
 {
+    nnx_csv_encoding enc = {0};
+    int rc = nnx_load_csv_encoded(out, path, opts, &enc, NULL, err);
+    nnx_csv_encoding_free(&enc);
+    return rc;
+}
+
+int nnx_load_csv_encoded(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                         nnx_csv_encoding *enc, nnx_csv_stats *stats, nnx_rt_error *err)
+{
     memset(out, 0, sizeof *out);
     nnx_csv_opts def;
     if (!opts) {
@@ -458,7 +504,7 @@ int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
     if (rc == 0)
         rc = tokenize(&t, opts->delimiter, err);
     if (rc == 0)
-        rc = build_dataset(out, &t, opts, err);
+        rc = build_dataset(out, &t, opts, enc, stats, err);
     table_free(&t);
     return rc;
 }
@@ -506,9 +552,12 @@ int nnx_csv_header(const char *path, const nnx_csv_opts *opts, char ***names, si
     return rc;
 }
 
-int nnx_load_csv_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
-                         const int32_t *cols, int32_t ncols, int32_t label_col, char ***labels,
-                         nnx_rt_error *err)
+/* nnx_load_csv_columns(_encoded): with enc NULL, every chosen column is read
+ * as a number (an encoding fitted on the file with no categorical columns). */
+static int load_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                        const int32_t *cols, int32_t ncols, const nnx_csv_encoding *enc,
+                        int32_t label_col, char ***labels, nnx_csv_stats *stats,
+                        nnx_rt_error *err)
 {
     memset(out, 0, sizeof *out);
     *labels = NULL;
@@ -518,7 +567,6 @@ int nnx_load_csv_columns(nnx_dataset *out, const char *path, const nnx_csv_opts 
         opts = &def;
     }
     csv_table t = {.path = path};
-    char where[300];
     int rc = open_table(&t, opts, err);
     size_t ncol = rc == 0 ? (t.nrec > 1 ? t.first[1] : t.nfield) - t.first[0] : 0;
     size_t r0 = opts->header ? 1 : 0, n = t.nrec > r0 ? t.nrec - r0 : 0;
@@ -536,33 +584,23 @@ int nnx_load_csv_columns(nnx_dataset *out, const char *path, const nnx_csv_opts 
                              ncol);
     if (rc == 0 && (label_col >= (int32_t)ncol || n > INT32_MAX))
         rc = nnx_rt_fail(err, "%s: no label column %d", path, (int)label_col + 1);
+    nnx_csv_rows rows = rows_of(&t, r0, ncol, opts->header);
+    nnx_csv_encoding plain = {0};
+    if (rc == 0 && !enc) {
+        nnx_csv_opts numbers = *opts;
+        numbers.ncategorical = 0;
+        numbers.categorical_auto = 0;
+        numbers.missing = NNX_MISSING_ERROR;
+        rc = nnx_csv_fit(&rows, cols, ncols, &numbers, &plain, err);
+        enc = &plain;
+    }
     if (rc == 0)
-        rc = nnx_dataset_alloc(out, (int32_t)n, ncols, NNX_TARGET_NONE, 0, err);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        char **row = t.field + t.first[r0 + i];
-        float *x = out->x + i * (size_t)ncols;
-        for (int32_t j = 0; j < ncols; j++) {
-            const char *cell = row[cols[j]];
-            double v;
-            if (parse_number(cell, &v) < 0 || fabs(v) > 3.4e38) {
-                rc = nnx_rt_fail(err, "%s:%d: %s: %s%s%s", path, (int)t.line[r0 + i],
-                                 column_name(&t, opts->header, (size_t)cols[j], where,
-                                             sizeof where),
-                                 *cell ? "\"" : "empty cell", cell,
-                                 *cell ? "\" is not a number" : "");
-                break;
-            }
-            x[j] = (float)v;
-        }
-    }
-    if (rc == 0 && opts->header) {
-        out->feature_names = calloc((size_t)ncols, sizeof *out->feature_names);
-        if (!out->feature_names)
-            rc = nnx_rt_fail(err, "%s: out of memory", path);
-        for (int32_t j = 0; rc == 0 && j < ncols; j++)
-            if (!(out->feature_names[j] = strdup(t.field[cols[j]])))
-                rc = nnx_rt_fail(err, "%s: out of memory", path);
-    }
+        rc = nnx_dataset_alloc(out, (int32_t)n, enc->features, NNX_TARGET_NONE, 0, err);
+    if (rc == 0)
+        rc = nnx_csv_apply(&rows, cols, enc, out->x, stats, err);
+    if (rc == 0 && opts->header)
+        rc = nnx_csv_feature_names(enc, &out->feature_names, path, err);
+    nnx_csv_encoding_free(&plain);
     char **lab = NULL;
     if (rc == 0 && label_col >= 0) {
         lab = calloc(n, sizeof *lab);
@@ -584,3 +622,19 @@ int nnx_load_csv_columns(nnx_dataset *out, const char *path, const nnx_csv_opts 
     table_free(&t);
     return rc;
 }
+
+int nnx_load_csv_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                         const int32_t *cols, int32_t ncols, int32_t label_col, char ***labels,
+                         nnx_rt_error *err)
+{
+    return load_columns(out, path, opts, cols, ncols, NULL, label_col, labels, NULL, err);
+}
+
+int nnx_load_csv_columns_encoded(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                                 const int32_t *cols, const nnx_csv_encoding *enc,
+                                 int32_t label_col, char ***labels, nnx_csv_stats *stats,
+                                 nnx_rt_error *err)
+{
+    return load_columns(out, path, opts, cols, enc->ncols, enc, label_col, labels, stats, err);
+}
+
