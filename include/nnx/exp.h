@@ -122,6 +122,13 @@ typedef enum nnx_exp_split {
 
 #define NNX_EXP_NO_LABEL (-2)
 
+typedef enum nnx_exp_missing {
+    NNX_XMISSING_ERROR,     /* a missing cell is an error (file:line, column) */
+    NNX_XMISSING_MEAN,      /* filled with the train column's mean, plus an indicator */
+    NNX_XMISSING_MEDIAN,
+    NNX_XMISSING_ZERO
+} nnx_exp_missing;
+
 typedef struct nnx_exp_source {
     nnx_exp_src_kind kind;
     /* IDX */
@@ -137,6 +144,10 @@ typedef struct nnx_exp_source {
                                        file (every column a feature; test only) */
     bool  header;
     char  delimiter;
+    char **categorical;             /* columns one-hot encoded (header names) ... */
+    size_t ncategorical;
+    bool  categorical_auto;         /* ... or `categorical = auto`: every text column */
+    nnx_exp_missing missing;        /* missing cells: an error, or filled (train stats) */
     /* SPLIT: `fraction` of split `from` is held out (stratified by class when
      * `stratify`), with the experiment seed; `from` keeps the rest. */
     nnx_exp_split from;

@@ -112,12 +112,15 @@ static const ck_param p_idx[] = {
     REQ("labels", CK_T_STR, ANY),
     NONE_("classes", CK_T_INT_LIST, GE0),
 };
+static const char *const missing_syms[] = { "error", "mean", "median", "zero", NULL };
 static const ck_param p_csv[] = {
     REQ("path", CK_T_STR, ANY),
     NONE_("label", CK_T_INT_OR_STR, GE0),   /* default: the last column */
-    OPT("header", CK_T_BOOL, 1, ANY),
+    NONE_("header", CK_T_BOOL, ANY),        /* default: true, unless the first line is all numbers */
     OPTS("delimiter", CK_T_STR, ","),
     NONE_("classes", CK_T_INT_LIST, GE0),
+    NONE_("categorical", CK_T_ANY, ANY),    /* a list of column names, or auto */
+    { "missing", CK_T_SYM, false, 0, "error", 0, 0, 0, missing_syms },
 };
 static const ck_param p_split[] = {
     REQ("source", CK_T_NAME, ANY),

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "lang/check_int.h"
+#include "nnx/rt/data.h"
 
 char *ck_resolve_path(ck_arena *a, nnx_loc loc, const char *path)
 {
@@ -34,6 +35,12 @@ static void source_copy(nnx_exp_source *d, const nnx_exp_source *s)
     d->labels = ck_mstrdup(s->labels);
     d->path = ck_mstrdup(s->path);
     d->label_name = ck_mstrdup(s->label_name);
+    d->categorical = NULL;
+    d->ncategorical = 0;
+    if (s->ncategorical && (d->categorical = calloc(s->ncategorical, sizeof *d->categorical)))
+        for (size_t i = 0; i < s->ncategorical; i++)
+            if ((d->categorical[d->ncategorical] = ck_mstrdup(s->categorical[i])))
+                d->ncategorical++;
     d->keep = NULL;
     if (s->nkeep) {
         d->keep = malloc(s->nkeep * sizeof *d->keep);
@@ -62,6 +69,9 @@ void ck_data_free(nnx_exp_data *d)
         free(s->path);
         free(s->label_name);
         free(s->keep);
+        for (size_t k = 0; k < s->ncategorical; k++)
+            free(s->categorical[k]);
+        free(s->categorical);
     }
     memset(d, 0, sizeof *d);
 }
@@ -72,6 +82,8 @@ typedef struct src_info {
     int     classes;        /* 0 unknown */
     int64_t rows;           /* -1 unknown */
     nnx_exp_shape shape;    /* natural shape (IDX images) */
+    int     columns;        /* CSV: the file's columns (0 otherwise) */
+    bool    encoded;        /* CSV: features come through categorical or missing */
 } src_info;
 
 static bool keep_list(nnx_checker *c, nnx_exp_source *s, const ck_val *v, const ck_datahdr *labels,
@@ -110,14 +122,103 @@ static bool file_err(nnx_checker *c, const ck_val *where, const char *written, c
     return false;
 }
 
+/* csv(..., categorical = [names] | auto, missing = ...): into s. */
+static bool csv_encoding_args(nnx_checker *c, const ck_val *cat, const ck_val *missing,
+                              nnx_exp_source *s)
+{
+    static const char *const policies[] = { "error", "mean", "median", "zero" };
+    for (int k = 0; k < 4; k++)
+        if (!strcmp(missing->s, policies[k]))
+            s->missing = (nnx_exp_missing)k;
+    if (!cat)
+        return true;
+    if (cat->kind == CK_SYM && !strcmp(cat->s, "auto")) {
+        s->categorical_auto = true;
+        return true;
+    }
+    if (cat->kind != CK_LIST) {
+        nnx_diag *dg = ck_err(c, cat->loc, "csv: categorical must be a list of column names or "
+                              "auto, got %s", ck_vkind_name(cat->kind));
+        ck_help(dg, "categorical = [\"color\", \"city\"], or categorical = auto for every "
+                    "column of text");
+        return false;
+    }
+    s->categorical = calloc(cat->n ? cat->n : 1, sizeof *s->categorical);
+    if (!s->categorical)
+        return false;
+    for (size_t i = 0; i < cat->n; i++) {
+        const ck_val *x = cat->items[i];
+        if (x->kind != CK_STR) {
+            ck_err(c, x->loc, "csv: categorical lists column names (strings), got %s",
+                   ck_vkind_name(x->kind));
+            return false;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(s->categorical[j], x->s)) {
+                ck_err(c, x->loc, "csv: column \"%s\" is listed twice", x->s);
+                return false;
+            }
+        if (!(s->categorical[s->ncategorical++] = ck_mstrdup(x->s)))
+            return false;
+    }
+    return true;
+}
+
+/* Read the head of a CSV file (nnx_csv_probe_file) as the run will read it:
+ * an error there (a ragged row, text in a number column, a missing cell, a
+ * categorical column that is not there) becomes a diagnostic at the csv(...)
+ * call, its advice as help; a first line of numbers is taken as data when
+ * `header` was not given, and a note says so.  Fills the features, the rows
+ * and the header decision. */
+enum { PROBE_BYTES = 64 << 20 };
+static bool probe_csv(nnx_checker *c, const ck_val *call, const ck_val *path_arg,
+                      const ck_val *header_arg, nnx_exp_source *s, src_info *info)
+{
+    nnx_csv_opts o;
+    nnx_csv_opts_default(&o);
+    o.header = header_arg ? header_arg->boolean : s->label_name ? 1 : -1;
+    o.delimiter = s->delimiter;
+    o.label_name = s->label_name;
+    o.label_index = s->label_index == NNX_EXP_NO_LABEL ? NNX_CSV_NO_LABEL : s->label_index;
+    o.categorical = (const char *const *)s->categorical;
+    o.ncategorical = (int32_t)s->ncategorical;
+    o.categorical_auto = s->categorical_auto;
+    o.missing = (nnx_missing)s->missing;
+    nnx_csv_probe pr;
+    nnx_rt_error err;
+    if (nnx_csv_probe_file(s->path, &o, PROBE_BYTES, 0.5, &pr, &err) < 0) {
+        char *semi = strstr(err.msg, "; ");
+        if (semi)
+            *semi = '\0';
+        nnx_diag *dg = ck_err(c, call->loc, "%s", err.msg);
+        if (semi)
+            ck_help(dg, "%s", semi + 2);
+        return false;
+    }
+    s->header = pr.header;
+    if (pr.header_detected)
+        ck_note_always(c, path_arg->loc, "the first line of '%s' is all numbers: it is read as "
+                       "data, not as a header (write header = true if it names the columns)",
+                       path_arg->s);
+    info->columns = (int)pr.ncol;
+    info->features = pr.enc.features;
+    info->encoded = !nnx_csv_encoding_is_plain(&pr.enc);
+    info->rows = pr.complete || pr.counted ? pr.rows : -1;
+    nnx_csv_encoding_free(&pr.enc);
+    return true;
+}
+
 static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx_exp_source *s,
-                           src_info *info, const char *const *keys_set, size_t nkeys_set)
+                           src_info *info, const char *const *keys_set, size_t nkeys_set,
+                           const nnx_exp_source *train)
 {
     ck_arena *a = &c->tmp;
     info->features = -1;
     info->classes = 0;
     info->rows = -1;
     info->shape.rank = 0;
+    info->columns = 0;
+    info->encoded = false;
     s->loc = v->loc;
     if (v->kind != CK_CALL && v->kind != CK_SYM) {
         ck_err(c, v->loc, "%s must be a data source such as idx(...), csv(...) or split(...), got %s",
@@ -186,12 +287,25 @@ static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx
         s->path = ck_mstrdup(ck_resolve_path(a, arg[0]->loc, arg[0]->s));
         if (!s->path)
             return false;
-        s->header = arg[2]->boolean;
+        s->header = arg[2] ? arg[2]->boolean : true;
         if (strlen(arg[3]->s) != 1) {
             ck_err(c, arg[3]->loc, "csv: delimiter must be one character, got \"%s\"", arg[3]->s);
             return false;
         }
         s->delimiter = arg[3]->s[0];
+        if (!csv_encoding_args(c, arg[5], arg[6], s))
+            return false;
+        if (train && train->kind == NNX_XSRC_CSV && !arg[5] && s->missing == NNX_XMISSING_ERROR) {
+            /* the train file's encoding is applied to this one: read it so */
+            s->categorical_auto = train->categorical_auto;
+            s->missing = train->missing;
+            if (train->ncategorical) {
+                s->categorical = calloc(train->ncategorical, sizeof *s->categorical);
+                for (size_t i = 0; s->categorical && i < train->ncategorical; i++)
+                    if ((s->categorical[i] = ck_mstrdup(train->categorical[i])))
+                        s->ncategorical++;
+            }
+        }
         const char *err;
         const ck_datahdr *h = ck_csv_header(c, s->path, s->delimiter, s->header, &err);
         if (!h)
@@ -212,7 +326,7 @@ static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx
             }
             s->label_index = NNX_EXP_NO_LABEL;
             info->features = ncols;
-            return true;
+            return probe_csv(c, v, arg[0], arg[2], s, info);
         }
         if (arg[1] && arg[1]->kind == CK_STR) {
             if (!s->header) {
@@ -252,7 +366,7 @@ static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx
         if (!keep_list(c, s, arg[4], NULL, NULL))
             return false;
         info->classes = (int)s->nkeep;
-        return true;
+        return probe_csv(c, v, arg[0], arg[2], s, info);
     }
     case NNX_XSRC_SPLIT: {
         const char *from = arg[0]->s;
@@ -364,7 +478,8 @@ static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
     for (int sp = 0; sp < NNX_XSPLIT_COUNT; sp++) {
         if (!vals[sp])
             continue;
-        if (!compile_source(c, vals[sp], ck_data_keys[sp].name, &out->split[sp], &info[sp], set, nset))
+        if (!compile_source(c, vals[sp], ck_data_keys[sp].name, &out->split[sp], &info[sp], set, nset,
+                            sp == NNX_XSPLIT_TRAIN ? NULL : &out->split[NNX_XSPLIT_TRAIN]))
             ok = false;
         else if (sp == NNX_XSPLIT_TRAIN && out->split[sp].kind == NNX_XSRC_SPLIT) {
             ck_err(c, vals[sp]->loc, "train cannot be a split of another split");
@@ -380,7 +495,17 @@ static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
     for (int sp = 1; sp < NNX_XSPLIT_COUNT; sp++) {
         if (!vals[sp] || out->split[sp].kind == NNX_XSRC_SPLIT)
             continue;
-        if (info[sp].features != tr->features) {
+        if ((tr->encoded || info[sp].encoded) && tr->columns && info[sp].columns) {
+            /* encoded with the train file's categories: the columns must agree */
+            const nnx_exp_source *ts = &out->split[NNX_XSPLIT_TRAIN], *os = &out->split[sp];
+            int want = tr->columns - (ts->label_index == NNX_EXP_NO_LABEL ? 0 : 1);
+            int have = info[sp].columns - (os->label_index == NNX_EXP_NO_LABEL ? 0 : 1);
+            if (have != want) {
+                ck_err(c, vals[sp]->loc, "%s rows have %d feature columns but train rows have %d",
+                       ck_data_keys[sp].name, have, want);
+                ok = false;
+            }
+        } else if (info[sp].features != tr->features) {
             ck_err(c, vals[sp]->loc, "%s rows have %d features but train rows have %d",
                    ck_data_keys[sp].name, info[sp].features, tr->features);
             ok = false;

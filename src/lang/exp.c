@@ -62,8 +62,14 @@ static bool source_eq(const nnx_exp_source *a, const nnx_exp_source *b)
     case NNX_XSRC_NONE: return true;
     case NNX_XSRC_IDX: return str_eq(a->images, b->images) && str_eq(a->labels, b->labels);
     case NNX_XSRC_CSV:
+        if (a->ncategorical != b->ncategorical)
+            return false;
+        for (size_t i = 0; i < a->ncategorical; i++)
+            if (!str_eq(a->categorical[i], b->categorical[i]))
+                return false;
         return str_eq(a->path, b->path) && str_eq(a->label_name, b->label_name) &&
-               a->label_index == b->label_index && a->header == b->header && a->delimiter == b->delimiter;
+               a->label_index == b->label_index && a->header == b->header && a->delimiter == b->delimiter &&
+               a->categorical_auto == b->categorical_auto && a->missing == b->missing;
     case NNX_XSRC_SPLIT: return a->from == b->from && a->fraction == b->fraction && a->stratify == b->stratify &&
                                 a->has_seed == b->has_seed && (!a->has_seed || a->seed == b->seed);
     case NNX_XSRC_SPIRALS:

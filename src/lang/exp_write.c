@@ -44,6 +44,16 @@ static void source(ck_buf *b, const nnx_exp_source *s)
         ck_buf_printf(b, ", header = %s, delimiter = ", s->header ? "true" : "false");
         ck_str_write(b, delim);
         keep(b, s);
+        if (s->categorical_auto)
+            ck_buf_puts(b, ", categorical = auto");
+        for (size_t i = 0; i < s->ncategorical; i++) {
+            ck_buf_puts(b, i ? ", " : ", categorical = [");
+            ck_str_write(b, s->categorical[i]);
+            ck_buf_puts(b, i + 1 == s->ncategorical ? "]" : "");
+        }
+        static const char *const policies[] = { "error", "mean", "median", "zero" };
+        if (s->missing != NNX_XMISSING_ERROR)
+            ck_buf_printf(b, ", missing = %s", policies[s->missing]);
         ck_buf_puts(b, ")");
         break;
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nnx/rt/clock.h"
 #include "nnx/rt/data.h"
 #include "nnx/rt/file.h"
 #include "rt/csv_int.h"
@@ -638,3 +639,134 @@ int nnx_load_csv_columns_encoded(nnx_dataset *out, const char *path, const nnx_c
     return load_columns(out, path, opts, cols, enc->ncols, enc, label_col, labels, stats, err);
 }
 
+
+/* --- what nnx check reads ahead ---------------------------------------------- */
+
+/* Every field of record 0 is a number. */
+static int first_record_numeric(const csv_table *t, size_t ncol)
+{
+    double v;
+    for (size_t c = 0; c < ncol; c++)
+        if (parse_number(t->field[t->first[0] + c], &v) < 0)
+            return 0;
+    return 1;
+}
+
+/* The first max bytes of path, cut after the last line end when the file
+ * goes on (*more set); the lines of the rest are counted into *lines for at
+ * most `seconds` (*counted says whether it got to the end). */
+static char *read_head(const char *path, size_t max, size_t *lenp, int *more, int64_t *lines,
+                       int *counted, double seconds, nnx_rt_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        nnx_rt_fail(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(max + 1);
+    if (!buf) {
+        fclose(f);
+        nnx_rt_fail(err, "%s: out of memory", path);
+        return NULL;
+    }
+    size_t len = fread(buf, 1, max, f);
+    *more = len == max && fgetc(f) != EOF;
+    *lines = 0;
+    *counted = !*more;
+    if (*more) {
+        size_t cut = len;
+        while (cut > 0 && buf[cut - 1] != '\n')
+            cut--;
+        if (cut > 0)
+            len = cut;
+        /* count the rest's lines (from the cut on) within the time */
+        char *chunk = malloc(1 << 16);
+        if (chunk && fseek(f, (long)len, SEEK_SET) == 0) {
+            double t0 = nnx_clock_seconds();
+            size_t got;
+            int last = '\n';
+            while ((got = fread(chunk, 1, 1 << 16, f)) > 0) {
+                for (const char *p = chunk; (p = memchr(p, '\n', got - (size_t)(p - chunk)));
+                     p++)
+                    ++*lines;
+                last = chunk[got - 1];
+                if (nnx_clock_seconds() - t0 > seconds)
+                    break;
+            }
+            *counted = feof(f) != 0;
+            if (*counted && last != '\n')
+                ++*lines;
+        }
+        free(chunk);
+    }
+    if (ferror(f)) {
+        fclose(f);
+        free(buf);
+        nnx_rt_fail(err, "%s: read error", path);
+        return NULL;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    *lenp = len;
+    return buf;
+}
+
+int nnx_csv_probe_file(const char *path, const nnx_csv_opts *opts, size_t max_bytes,
+                       double seconds, nnx_csv_probe *out, nnx_rt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    nnx_csv_opts o = *opts;
+    if (o.delimiter == '"' || o.delimiter == '\n' || o.delimiter == '\r' || o.delimiter == '\0')
+        return nnx_rt_fail(err, "%s: bad delimiter", path);
+    csv_table t = {.path = path};
+    int more;
+    int64_t rest;
+    size_t len;
+    t.buf = read_head(path, max_bytes, &len, &more, &rest, &out->counted, seconds, err);
+    if (!t.buf)
+        return -1;
+    int rc = strlen(t.buf) < len ? nnx_rt_fail(err, "%s: not a text file (contains a NUL byte)",
+                                               path)
+                                 : tokenize(&t, o.delimiter, err);
+    if (rc == 0 && t.nrec == 0)
+        rc = nnx_rt_fail(err, "%s: empty file", path);
+    size_t ncol = rc == 0 ? (t.nrec > 1 ? t.first[1] : t.nfield) - t.first[0] : 0;
+    if (rc == 0 && o.header < 0) {
+        out->header_detected = t.nrec > 1 && first_record_numeric(&t, ncol);
+        o.header = !out->header_detected;
+    }
+    out->header = o.header;
+    out->ncol = ncol;
+    size_t r0 = o.header ? 1 : 0;
+    if (rc == 0 && t.nrec <= r0)
+        rc = nnx_rt_fail(err, "%s: a header row but no data rows", path);
+    for (size_t r = 0; rc == 0 && r < t.nrec; r++) {
+        size_t end = r + 1 < t.nrec ? t.first[r + 1] : t.nfield;
+        if (end - t.first[r] != ncol)
+            rc = nnx_rt_fail(err, "%s:%d: ragged row: %zu fields, expected %zu (as on line %d)",
+                             path, (int)t.line[r], end - t.first[r], ncol, (int)t.line[0]);
+    }
+    long lc = -1;
+    if (rc == 0 && o.label_index != NNX_CSV_NO_LABEL) {
+        lc = find_label_column(&t, &o, ncol, err);
+        if (lc < 0)
+            rc = -1;
+    }
+    out->label_col = lc;
+    int32_t *cols = rc == 0 ? malloc((ncol ? ncol : 1) * sizeof *cols) : NULL;
+    if (rc == 0 && !cols)
+        rc = nnx_rt_fail(err, "%s: out of memory", path);
+    if (rc == 0) {
+        nnx_csv_rows rows = rows_of(&t, r0, ncol, o.header);
+        rc = encode_features(&rows, lc, &o, &out->enc, cols, err);
+    }
+    free(cols);
+    if (rc == 0) {
+        out->complete = !more;
+        out->rows = (int64_t)(t.nrec - r0) + rest;
+    }
+    table_free(&t);
+    if (rc < 0)
+        nnx_csv_encoding_free(&out->enc);
+    return rc;
+}

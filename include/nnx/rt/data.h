@@ -107,8 +107,12 @@ typedef enum nnx_missing {
     NNX_MISSING_ZERO          /* ... 0 ... */
 } nnx_missing;
 
+/* label_index of a file without a label column (nnx_csv_probe_file only). */
+#define NNX_CSV_NO_LABEL INT32_MIN
+
 typedef struct nnx_csv_opts {
-    int         header;       /* 1: the first row names the columns (default 1) */
+    int         header;       /* 1: the first row names the columns (default 1);
+                                 -1: decide (nnx_csv_probe_file only) */
     char        delimiter;    /* default ',' */
     const char *label_name;   /* label column by header name; wins over label_index */
     int32_t     label_index;  /* 0-based label column; -1 = the last column (default) */
@@ -189,6 +193,28 @@ int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
  * NNX_MISSING_ERROR. */
 int nnx_load_csv_encoded(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
                          nnx_csv_encoding *enc, nnx_csv_stats *stats, nnx_rt_error *err);
+
+/* What nnx check learns of a CSV file before training: it reads the first
+ * max_bytes (whole records), checks them as nnx_load_csv_encoded would
+ * (ragged rows, the label column, text in number columns, missing cells,
+ * categorical = [...] names) and fits the encoding on them; then it counts
+ * the lines of the rest for at most `seconds`.  With opts->header < 0 it
+ * first decides whether the first record is a header: not when every field
+ * of it is a number (and the file has a second record).  The caller frees
+ * enc (nnx_csv_encoding_free). */
+typedef struct nnx_csv_probe {
+    int     header;        /* the header decision (as given, or detected) */
+    int     header_detected; /* 1: the first record was all numbers, read as data */
+    size_t  ncol;          /* fields per record */
+    int64_t rows;          /* data rows: exact when complete, else at least this many */
+    int     complete;      /* every byte was read: rows and enc are the file's own */
+    int     counted;       /* rows counts the whole file (lines, within the time) */
+    long    label_col;     /* 0-based */
+    nnx_csv_encoding enc;  /* fitted on the rows read */
+} nnx_csv_probe;
+
+int nnx_csv_probe_file(const char *path, const nnx_csv_opts *opts, size_t max_bytes,
+                       double seconds, nnx_csv_probe *out, nnx_rt_error *err);
 
 /* The header row of a CSV file (opts: delimiter; header is assumed): its
  * column names in *names (*n of them; the caller frees each and the array).
