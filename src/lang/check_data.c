@@ -190,7 +190,10 @@ static bool probe_csv(nnx_checker *c, const ck_val *call, const ck_val *path_arg
         char *semi = strstr(err.msg, "; ");
         if (semi)
             *semi = '\0';
-        nnx_diag *dg = ck_err(c, call->loc, "%s", err.msg);
+        size_t plen = strlen(s->path);     /* the file as the user wrote it */
+        bool named = !strncmp(err.msg, s->path, plen);
+        nnx_diag *dg = ck_err(c, call->loc, "%s%s", named ? path_arg->s : "",
+                              named ? err.msg + plen : err.msg);
         if (semi)
             ck_help(dg, "%s", semi + 2);
         return false;

@@ -41,10 +41,8 @@ int nnx_csv_match(const nnx_csv_rows *rows, const nnx_csv_encoding *enc, long la
                   int32_t *cols, nnx_rt_error *err);
 
 /* Encode the rows into x (n × enc->features), reading enc->cols[j] from
- * column cols[j]; feature names into *names when names is not NULL. */
+ * column cols[j]. */
 int nnx_csv_apply(const nnx_csv_rows *rows, const int32_t *cols, const nnx_csv_encoding *enc,
                   float *x, nnx_csv_stats *stats, nnx_rt_error *err);
-int nnx_csv_feature_names(const nnx_csv_encoding *enc, char ***names, const char *path,
-                          nnx_rt_error *err);
 
 #endif

@@ -163,6 +163,12 @@ void nnx_csv_encoding_free(nnx_csv_encoding *enc);
  * column, an indicator or a policy for missing cells). */
 int  nnx_csv_encoding_is_plain(const nnx_csv_encoding *enc);
 
+/* The names of the features an encoding makes (enc->features strings, the
+ * caller frees each and the array), or *names NULL when its columns have
+ * no names.  path names the file in an error. */
+int nnx_csv_feature_names(const nnx_csv_encoding *enc, char ***names, const char *path,
+                          nnx_rt_error *err);
+
 /* What applying an encoding met: cells of a category train never had (all
  * zeros), and missing cells filled in; the first unseen one, as an example. */
 typedef struct nnx_csv_stats {
