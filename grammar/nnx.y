@@ -154,8 +154,13 @@ item
             $$->name_loc = L(@2);
             $$->value = $4;
         }
-    | DATA IDENT '{' stmts '}'
-        { NEED($$ = block_item(pc, NNX_I_DATA, @$, $2, @2, $4)); }
+    | DATA IDENT extends_opt '{' stmts '}'
+        {
+            $$ = block_item(pc, NNX_I_DATA, @$, $2, @2, $5);
+            if (!$$) { free($3); YYNOMEM; }
+            $$->extends = $3;
+            $$->extends_loc = L(@3);
+        }
     | NETWORK IDENT params_opt '{' layers '}'
         {
             $$ = nnx_item_new(NNX_I_NETWORK, L(@$));

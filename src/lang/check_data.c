@@ -434,41 +434,82 @@ static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
     const char *keynames[8];
     for (size_t i = 0; i < ck_ndata_keys; i++)
         keynames[i] = ck_data_keys[i].name;
-    for (size_t i = 0; i < it->nbody; i++) {
-        const nnx_stmt *s = it->body[i];
-        if (s->kind != NNX_S_SET) {
-            ck_err(c, s->loc, "a data block holds only `key = value` lines");
-            ok = false;
-            continue;
+    /* `data b extends a`: a's lines first (and its base's), then b's override
+     * them key by key; a key set twice in one block is still an error. */
+    const nnx_item *chain[32];
+    size_t nchain = 0;
+    for (const nnx_item *x = it; x;) {
+        for (size_t k = 0; k < nchain; k++)
+            if (chain[k] == x) {
+                ck_err(c, it->extends_loc, "data '%s' extends itself (through '%s')", it->name,
+                       chain[nchain - 1]->name);
+                return false;
+            }
+        if (nchain == sizeof chain / sizeof chain[0]) {
+            ck_err(c, it->extends_loc, "data '%s': extends chain too long", it->name);
+            return false;
         }
-        char *path = nnx_path_str(&s->target);
-        const ck_key *k = path ? ck_key_find(ck_data_keys, ck_ndata_keys, path) : NULL;
-        if (!k) {
-            ck_err_suggest(c, s->target.locs[0], s->target.parts[0], keynames, ck_ndata_keys,
-                           "unknown data key '%s'", path ? path : "?");
+        chain[nchain++] = x;
+        if (!x->extends)
+            break;
+        long idx = ck_name_index(c, x->extends);
+        if (idx < 0 || c->prog->names[idx]->kind != NNX_I_DATA) {
+            const char **names;
+            size_t nn = ck_item_names(c, NNX_I_DATA, &names);
+            ck_err_suggest(c, x->extends_loc, x->extends, names, nn, idx < 0
+                           ? "data '%s' extends '%s', which is not defined"
+                           : "data '%s' extends '%s', which is not a data block",
+                           x->name, x->extends);
+            return false;
+        }
+        x = c->prog->names[idx];
+        if (x->syntax_error) {
+            c->nerr++;
+            return false;
+        }
+    }
+    const nnx_item *owner[8] = { 0 };
+    for (size_t b = nchain; b-- > 0;) {
+        const nnx_item *blk = chain[b];
+        for (size_t i = 0; i < blk->nbody; i++) {
+            const nnx_stmt *s = blk->body[i];
+            if (s->kind != NNX_S_SET) {
+                ck_err(c, s->loc, "a data block holds only `key = value` lines");
+                ok = false;
+                continue;
+            }
+            char *path = nnx_path_str(&s->target);
+            const ck_key *k = path ? ck_key_find(ck_data_keys, ck_ndata_keys, path) : NULL;
+            if (!k) {
+                ck_err_suggest(c, s->target.locs[0], s->target.parts[0], keynames, ck_ndata_keys,
+                               "unknown data key '%s'", path ? path : "?");
+                free(path);
+                ok = false;
+                continue;
+            }
             free(path);
-            ok = false;
-            continue;
+            size_t ki = (size_t)(k - ck_data_keys);
+            if (seen[ki] && owner[ki] == blk) {
+                int line;
+                line_of(where[ki], &line);
+                nnx_diag *dg = ck_err(c, s->target.locs[0], "'%s' is set twice in data '%s'", k->name, blk->name);
+                ck_help(dg, "it was first set on line %d", line);
+                ok = false;
+                continue;
+            }
+            where[ki] = s->target.locs[0];
+            owner[ki] = blk;
+            bool again = seen[ki];
+            seen[ki] = true;
+            ck_val *v = ck_eval(c, a, s->value, NULL);
+            if (!v) {
+                ok = false;
+                continue;
+            }
+            vals[ki] = v;
+            if (!again)
+                set[nset++] = k->name;
         }
-        free(path);
-        size_t ki = (size_t)(k - ck_data_keys);
-        if (seen[ki]) {
-            int line;
-            line_of(where[ki], &line);
-            nnx_diag *dg = ck_err(c, s->target.locs[0], "'%s' is set twice in data '%s'", k->name, it->name);
-            ck_help(dg, "it was first set on line %d", line);
-            ok = false;
-            continue;
-        }
-        where[ki] = s->target.locs[0];
-        seen[ki] = true;
-        ck_val *v = ck_eval(c, a, s->value, NULL);
-        if (!v) {
-            ok = false;
-            continue;
-        }
-        vals[ki] = v;
-        set[nset++] = k->name;
     }
     memset(out, 0, sizeof *out);
     out->name = ck_mstrdup(it->name);

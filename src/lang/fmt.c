@@ -601,7 +601,12 @@ static void put_elem(fmt *fm, const elem *e, size_t indent, size_t key)
     case NNX_I_DATA:
         nnx_buf_puts(&fm->cur, "data ");
         nnx_buf_puts(&fm->cur, it->name);
-        put_block(fm, indent, it->name_loc.end, it->loc.end - 1, it->body, it->nbody, NULL, 0, false);
+        if (it->extends) {
+            nnx_buf_puts(&fm->cur, " extends ");
+            nnx_buf_puts(&fm->cur, it->extends);
+        }
+        put_block(fm, indent, it->extends ? it->extends_loc.end : it->name_loc.end,
+                  it->loc.end - 1, it->body, it->nbody, NULL, 0, false);
         return;
     case NNX_I_NETWORK: {
         nnx_buf_puts(&fm->cur, "network ");
@@ -797,7 +802,7 @@ static uint32_t header_end(const fmt *fm, const elem *e)
     const nnx_item *it = e->item;
     switch (it->kind) {
     case NNX_I_DATA:
-        return it->name_loc.end;
+        return it->extends ? it->extends_loc.end : it->name_loc.end;
     case NNX_I_NETWORK:
         if (it->nparams) {
             const nnx_param *p = &it->params[it->nparams - 1];

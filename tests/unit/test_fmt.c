@@ -306,6 +306,7 @@ static void layers_keep_their_lines(void **state)
                "    dense(128)  swish\n"
                "    dense(10)\n"
                "}\n");
+    assert_fmt("data b extends a{shape=[1,2,3]}", "data b extends a {\n    shape = [1, 2, 3]\n}\n");
     /* Residual blocks: on one line they stay there, over several lines they
      * open onto their own lines like repeat; they nest. */
     assert_fmt("network r(w) {\n residual{conv(w,3,pad=1) batchnorm} swish\n"
