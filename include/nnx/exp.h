@@ -110,7 +110,8 @@ typedef enum nnx_exp_src_kind {
     NNX_XSRC_CSV,
     NNX_XSRC_SPLIT,     /* a hold-out cut from another split of the same data */
     NNX_XSRC_SPIRALS,
-    NNX_XSRC_BLOBS
+    NNX_XSRC_BLOBS,
+    NNX_XSRC_NPY        /* NumPy arrays: `images` holds x's path, `labels` y's */
 } nnx_exp_src_kind;
 
 typedef enum nnx_exp_split {

@@ -122,6 +122,10 @@ static const ck_param p_csv[] = {
     NONE_("categorical", CK_T_ANY, ANY),    /* a list of column names, or auto */
     { "missing", CK_T_SYM, false, 0, "error", 0, 0, 0, missing_syms },
 };
+static const ck_param p_npy[] = {
+    REQ("x", CK_T_STR, ANY),
+    REQ("y", CK_T_STR, ANY),
+};
 static const ck_param p_split[] = {
     REQ("source", CK_T_NAME, ANY),
     REQ("fraction", CK_T_NUM, OPEN01),
@@ -229,6 +233,7 @@ const ck_builtin ck_builtins[] = {
     { "split", CK_B_SOURCE, NNX_XSRC_SPLIT, N(p_split), "a seeded hold-out cut from another split" },
     { "spirals", CK_B_SOURCE, NNX_XSRC_SPIRALS, N(p_spirals), "synthetic 2-D interleaved spirals" },
     { "blobs", CK_B_SOURCE, NNX_XSRC_BLOBS, N(p_blobs), "synthetic Gaussian clusters" },
+    { "npy", CK_B_SOURCE, NNX_XSRC_NPY, N(p_npy), "NumPy .npy arrays: x (rows, ...) and y (one label a row)" },
 
     { "decades", CK_B_HELPER, 0, N(p_decades), "[from, 10·from, 100·from, ...] up to `to`" },
     { "logspace", CK_B_HELPER, 1, N(p_logspace), "n values from `from` to `to`, evenly on a log scale" },

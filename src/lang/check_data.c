@@ -408,6 +408,46 @@ static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx
         info->rows = s->n;
         return true;
     }
+    case NNX_XSRC_NPY: {
+        s->images = ck_mstrdup(ck_resolve_path(a, arg[0]->loc, arg[0]->s));
+        s->labels = ck_mstrdup(ck_resolve_path(a, arg[1]->loc, arg[1]->s));
+        if (!s->images || !s->labels)
+            return false;
+        nnx_npy_info xi, yi;
+        nnx_rt_error err;
+        bool ok = true;
+        if (nnx_npy_probe(s->images, &xi, &err) < 0)
+            ok = file_err(c, arg[0], arg[0]->s, strchr(err.msg, ':') ? strchr(err.msg, ':') + 2 : err.msg);
+        if (nnx_npy_probe(s->labels, &yi, &err) < 0)
+            ok = file_err(c, arg[1], arg[1]->s, strchr(err.msg, ':') ? strchr(err.msg, ':') + 2 : err.msg);
+        if (!ok)
+            return false;
+        if (xi.ndim < 2) {
+            ck_err(c, arg[0]->loc, "npy: x is 1-D; it needs a row per sample: (rows, features) or "
+                   "(rows, C, H, W)");
+            return false;
+        }
+        if (yi.ndim != 1 && !(yi.ndim == 2 && yi.dims[1] == 1)) {
+            ck_err(c, arg[1]->loc, "npy: y must hold one label per row, (rows,), not %d-D", yi.ndim);
+            return false;
+        }
+        if (yi.dims[0] != xi.dims[0]) {
+            ck_err(c, v->loc, "npy: '%s' has %lld rows but '%s' has %lld labels", arg[0]->s,
+                   (long long)xi.dims[0], arg[1]->s, (long long)yi.dims[0]);
+            return false;
+        }
+        long long f = xi.dims[0] ? (long long)(xi.count / (size_t)xi.dims[0]) : 0;
+        if (f < 1 || f > 0x7fffffff) {
+            ck_err(c, arg[0]->loc, "npy: '%s' has %lld features per row", arg[0]->s, f);
+            return false;
+        }
+        info->features = (int)f;
+        info->rows = xi.dims[0];
+        if (xi.ndim >= 3)
+            info->shape = (nnx_exp_shape){ 3, { xi.ndim == 4 ? (int)xi.dims[1] : 1,
+                                                (int)xi.dims[xi.ndim - 2], (int)xi.dims[xi.ndim - 1] } };
+        return true;
+    }
     case NNX_XSRC_NONE:
         break;
     }
@@ -580,6 +620,8 @@ static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
                            : !strcmp(norm->s, "minmax") ? NNX_XNORM_MINMAX : NNX_XNORM_NONE;
     }
     out->shape = (nnx_exp_shape){ 1, { out->features, 0, 0 } };
+    if (out->split[NNX_XSPLIT_TRAIN].kind == NNX_XSRC_NPY && tr->shape.rank == 3)
+        out->shape = tr->shape;     /* a (rows, C, H, W) array is images */
     const ck_val *shape = vals[4];
     if (shape) {
         if (!ck_check_param(c, shape, NULL, &ck_data_keys[4].param))

@@ -60,7 +60,8 @@ static bool source_eq(const nnx_exp_source *a, const nnx_exp_source *b)
             return false;
     switch (a->kind) {
     case NNX_XSRC_NONE: return true;
-    case NNX_XSRC_IDX: return str_eq(a->images, b->images) && str_eq(a->labels, b->labels);
+    case NNX_XSRC_IDX:
+    case NNX_XSRC_NPY: return str_eq(a->images, b->images) && str_eq(a->labels, b->labels);
     case NNX_XSRC_CSV:
         if (a->ncategorical != b->ncategorical)
             return false;

@@ -57,6 +57,13 @@ static void source(ck_buf *b, const nnx_exp_source *s)
         ck_buf_puts(b, ")");
         break;
     }
+    case NNX_XSRC_NPY:
+        ck_buf_puts(b, "npy(");
+        ck_str_write(b, s->images);
+        ck_buf_puts(b, ", ");
+        ck_str_write(b, s->labels);
+        ck_buf_puts(b, ")");
+        break;
     case NNX_XSRC_SPLIT:
         ck_buf_printf(b, "split(%s, ", nnx_exp_split_name(s->from));
         num(b, s->fraction);

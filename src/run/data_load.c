@@ -174,6 +174,10 @@ static int load_source(const nnx_exp_source *s, bool real, nnx_dataset *out,
         }
         break;
     }
+    case NNX_XSRC_NPY:
+        if (nnx_load_npy(out, s->images, s->labels, real, err) < 0)
+            return -1;
+        break;
     case NNX_XSRC_SPIRALS:
         if (nnx_make_spirals(out, s->n, s->classes, s->noise, s->seed, err) < 0)
             return -1;

@@ -20,7 +20,8 @@ static const char *output_name(nnx_exp_loss_kind k)
 
 static const char *source_name(nnx_exp_src_kind k)
 {
-    return k == NNX_XSRC_IDX ? "idx" : k == NNX_XSRC_CSV ? "csv" : "synthetic";
+    return k == NNX_XSRC_IDX ? "idx" : k == NNX_XSRC_CSV ? "csv" : k == NNX_XSRC_NPY ? "npy"
+                                                                                 : "synthetic";
 }
 
 static void floats(nnx_json_writer *w, const char *key, const float *v, int32_t n)

@@ -247,6 +247,27 @@ int nnx_load_csv_columns_encoded(nnx_dataset *out, const char *path, const nnx_c
                                  int32_t label_col, char ***labels, nnx_csv_stats *stats,
                                  nnx_rt_error *err);
 
+/* NumPy .npy files (format 1.0 to 3.0, C order; dtypes float32, float64,
+ * uint8, int32, int64, little-endian): x holds the rows — (n, d) features,
+ * (n, H, W) images (shape 1×H×W) or (n, C, H, W) (shape C×H×W) — and y one
+ * value per row, (n,) or (n, 1): class labels 0, 1, ... (classes = max + 1)
+ * or, with real, regression targets.  Errors name the file: a bad magic or
+ * header, another dtype, Fortran order, truncation, row counts that differ,
+ * a label that is not a class, a value that is not a finite float. */
+int nnx_load_npy(nnx_dataset *out, const char *x_path, const char *y_path, int real,
+                 nnx_rt_error *err);
+
+/* What a .npy file's header says, read without its data (nnx check). */
+typedef struct nnx_npy_info {
+    int     ndim;
+    int64_t dims[4];
+    int     type;           /* internal dtype code */
+    size_t  item;           /* bytes per value */
+    size_t  offset;         /* where the data starts */
+    size_t  count;          /* values */
+} nnx_npy_info;
+int nnx_npy_probe(const char *path, nnx_npy_info *out, nnx_rt_error *err);
+
 /* Synthetic sets from the NNX_STREAM_DATA stream of seed: the same arguments
  * give the same bits.
  *
