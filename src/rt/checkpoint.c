@@ -293,6 +293,13 @@ static int add_stored_layer(nnx_net *net, rbuf *b, int i, const char *path, nnx_
             return nnx_rt_fail(err, "%s: layer %d: unknown activation %u", path, i + 1, act);
         rc = nnx_net_add_act(net, (enum nnx_act)act, a, &lerr);
         break;
+    case NNX_LAYER_LAYERNORM: rc = nnx_net_add_layernorm(net, eps, &lerr); break;
+    case NNX_LAYER_GLOBAL_AVGPOOL: rc = nnx_net_add_global_avgpool(net, &lerr); break;
+    case NNX_LAYER_RESIDUAL:  rc = nnx_net_begin_residual(net, &lerr); break;
+    case NNX_LAYER_RESIDUAL_ADD:   /* the projection follows from the shapes; the load
+                                      checks it is the one the file has */
+        rc = nnx_net_end_residual(net, true, &lerr);
+        break;
     default:
         return nnx_rt_fail(err, "%s: layer %d: unknown layer kind %u", path, i + 1, kind);
     }
