@@ -102,12 +102,23 @@ const char *nnx_model_feature_name(const nnx_model *m, int32_t j);
 const nnx_csv_encoding *nnx_model_encoding(const nnx_model *m);
 /* The training data's source kind: "csv", "idx" or "synthetic". */
 const char *nnx_model_source(const nnx_model *m);
-/* The CSV label column of the training file, or NULL; its delimiter. */
+/* The CSV label column of the training file by name (NULL without a header
+ * row) and by 0-based index (-1 when unknown: not a CSV source); how the file
+ * was read (delimiter, header row). */
 const char *nnx_model_label_column(const nnx_model *m);
+int         nnx_model_label_index(const nnx_model *m);
 char        nnx_model_csv_delimiter(const nnx_model *m);
+bool        nnx_model_csv_header(const nnx_model *m);
 /* Member run directories (1 for a run or a search winner). */
 size_t      nnx_model_members(const nnx_model *m);
 const char *nnx_model_member_dir(const nnx_model *m, size_t i);
+/* Member i's network (borrowed; rebuilt from its weights.nnxw, compiled for
+ * its eval_batch rows) and the normalisation its rows get first (borrowed;
+ * kind NNX_NORM_NONE when none): for walking the layers
+ * (nnx_net_layer_info, nnx_net_params, nnx_net_state), as an exporter does.
+ * NULL when i is out of range. */
+struct nnx_net  *nnx_model_member_net(const nnx_model *m, size_t i);
+const nnx_norm  *nnx_model_member_norm(const nnx_model *m, size_t i);
 
 /* --- predicting ------------------------------------------------------------- */
 

@@ -36,6 +36,8 @@ struct nnx_model {
     char            *source;        /* owned */
     char            *label;         /* CSV label column or NULL, owned */
     char             delimiter;
+    bool             header;        /* the CSV file had a header row */
+    int              label_index;   /* its label column, -1 unknown */
     member          *members;       /* [nmembers], owned */
     size_t           nmembers;
     int              batch;         /* rows per chunk: the members' smallest eval_batch */
@@ -194,6 +196,15 @@ static int read_columns(nnx_model *m, const nnx_json *cols, const char *missing,
         nnx_csv_column *col = &enc->cols[j];
         col->index = j;
         const char *kind = nnx_json_as_string(nnx_json_get(c, "encode"), "number");
+        static const char *const known[] = { "name", "encode", "categories", "fill", "indicator" };
+        for (size_t f = 0; c->type == NNX_JSON_OBJECT && f < c->n; f++) {
+            size_t k = 0;
+            while (k < 5 && strcmp(c->keys[f], known[k]))
+                k++;
+            if (k == 5)
+                return nnx_rt_fail(err, "%s: column %d has '%s', which this nnx cannot apply",
+                                   path, (int)j + 1, c->keys[f]);
+        }
         if (!(col->name = dup_str(nnx_json_as_string(nnx_json_get(c, "name"), NULL))))
             return nnx_rt_fail(err, "%s: input.columns[%d] has no name", path, (int)j);
         const nnx_json *ind = nnx_json_get(c, "indicator");
@@ -299,6 +310,10 @@ static int read_description(nnx_model *m, const nnx_json *root, const char *path
     const char *label = nnx_json_as_string(nnx_json_get(in, "label"), NULL);
     if (label && !(m->label = dup_str(label)))
         return nnx_rt_fail(err, "%s: out of memory", path);
+    const nnx_json *hdr = nnx_json_get(in, "header");
+    m->header = !hdr || hdr->type != NNX_JSON_BOOL || hdr->boolean;
+    double li = nnx_json_as_number(nnx_json_get(in, "label_index"));
+    m->label_index = li >= 0 && li < 1e9 ? (int)li : -1;
     const char *delim = nnx_json_as_string(nnx_json_get(in, "delimiter"), ",");
     m->delimiter = delim[0] ? delim[0] : ',';
     const nnx_json *cols = nnx_json_get(in, "columns");
@@ -324,6 +339,9 @@ static int no_weights(const char *dir, nnx_rt_error *err)
     if (!strcmp(status, "running"))
         nnx_rt_fail(err, "%s: no weights.nnxw yet: the run is still running (or was killed "
                     "outright before it ended)", dir);
+    else if (!strcmp(status, "completed") || !strcmp(status, "stopped"))
+        nnx_rt_fail(err, "%s: no weights.nnxw: the run is %s, but its weights file is gone",
+                    dir, status);
     else
         nnx_rt_fail(err, "%s: no weights.nnxw: the run is %s (no epoch's weights were kept)%s%s",
                     dir, status, *msg ? ": " : "", msg);
@@ -468,7 +486,13 @@ nnx_model *nnx_model_load(const char *dir, nnx_rt_error *err)
     }
     nnx_rt_error jerr;
     nnx_json *summary = read_json(dir, "summary.json", NULL, &jerr);
-    const char *kind = nnx_json_as_string(nnx_json_get(summary, "kind"), "run");
+    /* as nnx report tells them apart when summary.json does not say */
+    char *trials = nnx_path_join(dir, "trials.csv"), *mem = nnx_path_join(dir, "members");
+    const char *kind = nnx_json_as_string(nnx_json_get(summary, "kind"),
+                                          trials && exists(trials) ? "search"
+                                          : mem && exists(mem)     ? "ensemble" : "run");
+    free(trials);
+    free(mem);
     int rc;
     if (!strcmp(kind, "search")) {
         const char *winner = nnx_json_as_string(nnx_json_get(summary, "winner"), NULL);
@@ -529,6 +553,18 @@ int32_t nnx_model_features(const nnx_model *m) { return m->features; }
 const char *nnx_model_source(const nnx_model *m) { return m->source; }
 const char *nnx_model_label_column(const nnx_model *m) { return m->label; }
 char nnx_model_csv_delimiter(const nnx_model *m) { return m->delimiter; }
+bool nnx_model_csv_header(const nnx_model *m) { return m->header; }
+int nnx_model_label_index(const nnx_model *m) { return m->label_index; }
+
+nnx_net *nnx_model_member_net(const nnx_model *m, size_t i)
+{
+    return i < m->nmembers ? m->members[i].net : NULL;
+}
+
+const nnx_norm *nnx_model_member_norm(const nnx_model *m, size_t i)
+{
+    return i < m->nmembers ? &m->members[i].norm : NULL;
+}
 size_t nnx_model_members(const nnx_model *m) { return m->nmembers; }
 
 const char *nnx_model_class_name(const nnx_model *m, int32_t c)

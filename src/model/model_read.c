@@ -93,6 +93,42 @@ static int set_targets(const nnx_model *m, nnx_dataset *ds, char **lab, const ch
     return 0;
 }
 
+/* The error for a column the model reads and the file lacks: the file's
+ * closest column that the model does not read, as a likely misspelling. */
+static int missing_column(const nnx_model *m, const char *path, const char *want,
+                          char *const *header, size_t ncol, nnx_rt_error *err)
+{
+    const char **unused = calloc(ncol + 1, sizeof *unused);
+    size_t n = 0;
+    for (size_t c = 0; unused && c < ncol; c++) {
+        bool read = false;
+        for (int32_t j = 0; j < nnx_model_features(m) && !read; j++)
+            read = !strcmp(header[c], nnx_model_feature_name(m, j));
+        const char *label = nnx_model_label_column(m);
+        if (!read && !(label && !strcmp(header[c], label)))
+            unused[n++] = header[c];
+    }
+    const char *near = unused ? nnx_suggest(want, unused, n) : NULL;
+    int rc;
+    if (near) {
+        rc = nnx_rt_fail(err, "%s: no column \"%s\", which the model reads; the file's column "
+                         "\"%s\" is not one of the model's: did you mean \"%s\"?", path, want,
+                         near, want);
+    } else {
+        const char *names[64];
+        int32_t k = nnx_model_features(m) < 64 ? nnx_model_features(m) : 64;
+        for (int32_t j = 0; j < k; j++)
+            names[j] = nnx_model_feature_name(m, j);
+        char list[200], has[200];
+        list_names(list, sizeof list, names, (size_t)k);
+        list_names(has, sizeof has, (const char *const *)header, ncol);
+        rc = nnx_rt_fail(err, "%s: no column \"%s\", which the model reads (the model reads %s; "
+                         "the file has %s)", path, want, list, has);
+    }
+    free(unused);
+    return rc;
+}
+
 int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_dataset *out,
                        nnx_model_csv_notes *notes, nnx_rt_error *err)
 {
@@ -102,6 +138,7 @@ int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_da
     nnx_csv_opts o;
     nnx_csv_opts_default(&o);
     o.delimiter = nnx_model_csv_delimiter(m);
+    o.header = nnx_model_csv_header(m);
     char **header = NULL;
     size_t ncol = 0;
     if (nnx_csv_header(path, &o, &header, &ncol, err) < 0)
@@ -113,28 +150,30 @@ int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_da
     char **lab = NULL;
     int rc = cols && used ? 0 : nnx_rt_fail(err, "%s: out of memory", path);
     const char *label = nnx_model_label_column(m);
+    bool named = nnx_model_feature_name(m, 0) != NULL && o.header;
     long lc = -1;
-    if (label)
+    if (named && label) {
         lc = find_column(header, ncol, label);
-    else if (nnx_model_feature_name(m, 0) == NULL && labels)
-        lc = (long)ncol - 1;        /* unnamed columns: the label is the last one */
+    } else if (!named && ncol == (size_t)d + 1) {   /* unnamed: d features and the label */
+        int li = nnx_model_label_index(m);
+        lc = li >= 0 && (size_t)li < ncol ? li : (long)ncol - 1;
+    } else if (!named && rc == 0 && ncol != (size_t)d) {
+        rc = nnx_rt_fail(err, "%s: %zu columns; the model reads %d unnamed features in order "
+                         "(and the label column, for labelled data)", path, ncol, (int)d);
+    }
     if (rc == 0 && labels && lc < 0)
-        rc = nnx_rt_fail(err, "%s: no label column \"%s\": labelled data needs the training "
-                         "file's label column", path, label ? label : "?");
+        rc = label ? nnx_rt_fail(err, "%s: no label column \"%s\": labelled data needs the "
+                                 "training file's label column", path, label)
+                   : nnx_rt_fail(err, "%s: no label column: labelled data needs the %d features "
+                                 "and the label", path, (int)d);
     if (lc >= 0)
         used[lc] = true;
-    if (rc == 0 && nnx_model_feature_name(m, 0)) {
+    if (rc == 0 && named) {
         for (int32_t j = 0; rc == 0 && j < d; j++) {
             const char *want = enc ? enc->cols[j].name : nnx_model_feature_name(m, j);
             long c = find_column(header, ncol, want);
             if (c < 0) {
-                const char *near = nnx_suggest(want, (const char *const *)header, ncol);
-                char list[256] = "";
-                if (!near)
-                    list_names(list, sizeof list, (const char *const *)header, ncol);
-                rc = nnx_rt_fail(err, "%s: no column \"%s\", which the model reads%s%s%s%s",
-                                 path, want, near ? "; did you mean \"" : " (the file has ",
-                                 near ? near : list, near ? "\"?" : ")", "");
+                rc = missing_column(m, path, want, header, ncol, err);
                 break;
             }
             cols[j] = (int32_t)c;
@@ -151,7 +190,7 @@ int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_da
             rc = nnx_rt_fail(err, "%s: %d feature columns, the model reads %d", path, (int)j,
                              (int)d);
     }
-    if (rc == 0 && notes)
+    if (rc == 0 && notes && named)
         for (size_t c = 0; c < ncol; c++)
             if (!used[c]) {
                 char **v = realloc(notes->ignored, (notes->nignored + 1) * sizeof *v);

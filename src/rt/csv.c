@@ -479,6 +479,18 @@ done:
     return rc;
 }
 
+static int open_table(csv_table *t, const nnx_csv_opts *opts, nnx_rt_error *err)
+{
+    if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r'
+        || opts->delimiter == '\0')
+        return nnx_rt_fail(err, "%s: bad delimiter", t->path);
+    if (read_file(t, err) < 0 || tokenize(t, opts->delimiter, err) < 0)
+        return -1;
+    if (t->nrec == 0)
+        return nnx_rt_fail(err, "%s: empty file", t->path);
+    return 0;
+}
+
 int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
                  nnx_rt_error *err)
 {
@@ -497,29 +509,12 @@ int nnx_load_csv_encoded(nnx_dataset *out, const char *path, const nnx_csv_opts 
         nnx_csv_opts_default(&def);
         opts = &def;
     }
-    if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r'
-        || opts->delimiter == '\0')
-        return nnx_rt_fail(err, "%s: bad delimiter", path);
     csv_table t = {.path = path};
-    int rc = read_file(&t, err);
-    if (rc == 0)
-        rc = tokenize(&t, opts->delimiter, err);
+    int rc = open_table(&t, opts, err);
     if (rc == 0)
         rc = build_dataset(out, &t, opts, enc, stats, err);
     table_free(&t);
     return rc;
-}
-
-static int open_table(csv_table *t, const nnx_csv_opts *opts, nnx_rt_error *err)
-{
-    if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r'
-        || opts->delimiter == '\0')
-        return nnx_rt_fail(err, "%s: bad delimiter", t->path);
-    if (read_file(t, err) < 0 || tokenize(t, opts->delimiter, err) < 0)
-        return -1;
-    if (t->nrec == 0)
-        return nnx_rt_fail(err, "%s: empty file", t->path);
-    return 0;
 }
 
 int nnx_csv_header(const char *path, const nnx_csv_opts *opts, char ***names, size_t *n,

@@ -1,6 +1,7 @@
 /* model_write.c — a run's model.json: what inference needs beside weights.nnxw (format in include/nnx/model.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "nnx/json.h"
 #include "nnx/model.h"
@@ -67,6 +68,28 @@ static void encoded_columns(nnx_json_writer *w, const nnx_csv_encoding *enc)
     nnx_json_end_array(w);
 }
 
+/* The header's name of column c of a CSV source with a header row, or NULL
+ * (malloc'd). */
+static char *header_name(const nnx_exp_source *src, int c)
+{
+    if (!src->header || c < 0)
+        return NULL;
+    nnx_csv_opts o;
+    nnx_csv_opts_default(&o);
+    o.delimiter = src->delimiter ? src->delimiter : ',';
+    char **names = NULL, *name = NULL;
+    size_t n = 0;
+    if (nnx_csv_header(src->path, &o, &names, &n, NULL) == 0)
+        for (size_t i = 0; i < n; i++) {
+            if ((int)i == c)
+                name = names[i];
+            else
+                free(names[i]);
+        }
+    free(names);
+    return name;
+}
+
 static void input(nnx_json_writer *w, const nnx_experiment *e, const nnx_dataset *train,
                   const nnx_csv_encoding *enc, const int shape[3])
 {
@@ -84,10 +107,15 @@ static void input(nnx_json_writer *w, const nnx_experiment *e, const nnx_dataset
         char delim[2] = { src->delimiter ? src->delimiter : ',', 0 };
         nnx_json_key_string(w, "delimiter", delim);
         nnx_json_key_bool(w, "header", src->header);
-        if (src->label_name)
+        if (src->label_name) {
             nnx_json_key_string(w, "label", src->label_name);
-        else
+        } else {                    /* by index: its name too, when there is a header */
             nnx_json_key_int(w, "label_index", src->label_index);
+            char *name = header_name(src, src->label_index);
+            if (name)
+                nnx_json_key_string(w, "label", name);
+            free(name);
+        }
     }
     if (enc->cols && enc->cols[0].name) {
         encoded_columns(w, enc);

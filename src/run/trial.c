@@ -985,8 +985,9 @@ int nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result
     double t_start = nnx_clock_seconds();
     if (setup(&t, &err) < 0 ||
         (o->resume_dir ? nnx_trial_resume(&t, &err) : open_outputs(&t, &err)) < 0 ||
-        open_loggers(&t, &err) < 0 || start_summary(&t, &err) < 0 ||
-        nnx_run_model_write(r->dir, e, &t.data, t.k, nnx_net_max_batch(t.net), &err) < 0) {
+        open_loggers(&t, &err) < 0 ||
+        nnx_run_model_write(r->dir, e, &t.data, t.k, nnx_net_max_batch(t.net), &err) < 0 ||
+        start_summary(&t, &err) < 0) {
         r->status = NNX_RUN_FAILED;
         set_message(r, "%s", t.lua_failed ? t.hooks.error : err.msg);
         trial_free(&t);

@@ -186,7 +186,8 @@ static void reads_csv_columns_by_name(void **state)
     put_file(dir, "new.csv", "heigth,age,weight\n3,1,2\n");
     assert_int_equal(nnx_model_read_csv(m, csv, false, &ds, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "no column \"height\""));
-    assert_non_null(strstr(err.msg, "did you mean \"heigth\""));
+    assert_non_null(strstr(err.msg, "column \"heigth\" is not one of the model's: did you mean "
+                                    "\"height\"?"));
     put_file(dir, "new.csv", "height,age,weight\n3,1,2\n3,one,2\n");
     assert_int_equal(nnx_model_read_csv(m, csv, false, &ds, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "new.csv:3: column 2 (\"age\"): \"one\" is not a number"));
@@ -214,7 +215,11 @@ static void load_errors_say_why(void **state)
     assert_null(nnx_model_load(dir, &err));
     assert_non_null(strstr(err.msg, "still running"));
 
-    nnx_net *net = make_run(dir, 5, "hashed");
+    nnx_net *net = make_run(dir, 5, "number\", \"missing\": 41.5, \"note\": \"");
+    assert_null(nnx_model_load(dir, &err));
+    assert_non_null(strstr(err.msg, "column 3 has 'missing', which this nnx cannot apply"));
+    nnx_net_free(net);
+    net = make_run(dir, 5, "hashed");
     assert_null(nnx_model_load(dir, &err));
     assert_non_null(strstr(err.msg, "encoded as 'hashed'"));
     char *mj = nnx_path_join(dir, "model.json");
