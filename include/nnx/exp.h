@@ -60,8 +60,19 @@ typedef enum nnx_exp_op {
     NNX_XOP_TANH,
     NNX_XOP_SIGMOID,
     NNX_XOP_SWISH,
+    NNX_XOP_LAYERNORM,
+    NNX_XOP_GLOBAL_AVGPOOL,
+    NNX_XOP_RESIDUAL,       /* a residual block begins: its input is kept */
+    NNX_XOP_RESIDUAL_END,   /* ... and ends: output = body + skip(input) */
     NNX_XOP_COUNT
 } nnx_exp_op;
+
+/* The skip path of a residual block (RESIDUAL_END). */
+typedef enum nnx_exp_proj {
+    NNX_XPROJ_IDENTITY,     /* the body keeps the shape */
+    NNX_XPROJ_CONV,         /* 1×1 conv with `stride`, to the body's C'×H'×W' */
+    NNX_XPROJ_DENSE         /* dense reading the input flat, to the body's size */
+} nnx_exp_proj;
 
 /* One concrete layer.  Only the member of `u` named by `op` is meaningful. */
 typedef struct nnx_exp_layer {
@@ -75,6 +86,10 @@ typedef struct nnx_exp_layer {
         struct { double slope; } leaky_relu;
         struct { double alpha; } elu;
         struct { double beta; } swish;                            /* x · sigmoid(beta·x) */
+        struct { double eps; } layernorm;                         /* per sample over C×H×W */
+        struct { bool project; } residual;                        /* false: a shape change is an error */
+        struct { size_t begin; nnx_exp_proj proj; int stride; } residual_end;  /* begin: index of
+                                                                     its RESIDUAL layer */
     } u;
     nnx_exp_shape in, out;
     nnx_loc loc;        /* the layer as written (inside its network) */
@@ -95,7 +110,8 @@ typedef enum nnx_exp_src_kind {
     NNX_XSRC_CSV,
     NNX_XSRC_SPLIT,     /* a hold-out cut from another split of the same data */
     NNX_XSRC_SPIRALS,
-    NNX_XSRC_BLOBS
+    NNX_XSRC_BLOBS,
+    NNX_XSRC_NPY        /* NumPy arrays: `images` holds x's path, `labels` y's */
 } nnx_exp_src_kind;
 
 typedef enum nnx_exp_split {
@@ -106,6 +122,13 @@ typedef enum nnx_exp_split {
 } nnx_exp_split;
 
 #define NNX_EXP_NO_LABEL (-2)
+
+typedef enum nnx_exp_missing {
+    NNX_XMISSING_ERROR,     /* a missing cell is an error (file:line, column) */
+    NNX_XMISSING_MEAN,      /* filled with the train column's mean, plus an indicator */
+    NNX_XMISSING_MEDIAN,
+    NNX_XMISSING_ZERO
+} nnx_exp_missing;
 
 typedef struct nnx_exp_source {
     nnx_exp_src_kind kind;
@@ -122,6 +145,10 @@ typedef struct nnx_exp_source {
                                        file (every column a feature; test only) */
     bool  header;
     char  delimiter;
+    char **categorical;             /* columns one-hot encoded (header names) ... */
+    size_t ncategorical;
+    bool  categorical_auto;         /* ... or `categorical = auto`: every text column */
+    nnx_exp_missing missing;        /* missing cells: an error, or filled (train stats) */
     /* SPLIT: `fraction` of split `from` is held out (stratified by class when
      * `stratify`), with the experiment seed; `from` keeps the rest. */
     nnx_exp_split from;
