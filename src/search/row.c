@@ -12,12 +12,14 @@
 bool srch_status_final(const char *status)
 {
     return !strcmp(status, "completed") || !strcmp(status, "stopped") || !strcmp(status, "diverged") ||
-           !strcmp(status, "failed");
+           !strcmp(status, "failed") || !strcmp(status, "pruned");
 }
 
 int srch_row_group(const nnx_search_row *r)
 {
-    return srch_status_final(r->status) && !r->retry && isfinite(r->value) ? 0 : 1;
+    if (!srch_status_final(r->status) || r->retry || !isfinite(r->value))
+        return 2;
+    return strcmp(r->status, "pruned") ? 0 : 1;
 }
 
 void nnx_search_row_free(nnx_search_row *row)
@@ -132,7 +134,7 @@ int srch_row_compare(const nnx_search_row *a, const nnx_search_row *b, bool maxi
     int ga = srch_row_group(a), gb = srch_row_group(b);
     if (ga != gb)
         return ga - gb;
-    if (ga == 0) {
+    if (ga < 2) {
         int cmp = nnx_select_compare(a->value, b->value, maximize);
         if (cmp)
             return -cmp;
