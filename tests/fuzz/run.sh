@@ -17,8 +17,10 @@ for t in "$@"; do
     mkdir -p "$work" "tests/fuzz/corpus/$t" "tests/fuzz/crashes/$t"
     log="$build/fuzz/$t.log"
     before=$(ls "tests/fuzz/crashes/$t" | wc -l)
+    dict=
+    [ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
     nice -n 19 "$build/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-        -max_len=16384 -print_final_stats=1 -artifact_prefix="tests/fuzz/crashes/$t/" \
+        -max_len=16384 -print_final_stats=1 -artifact_prefix="tests/fuzz/crashes/$t/" $dict \
         "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1
     rc=$?
     done_line=$(grep -E '^#[0-9]+.*(DONE|INITED|pulse|NEW|REDUCE)' "$log" | tail -n 1)
