@@ -105,6 +105,8 @@ typedef enum nnx_exp_split {
     NNX_XSPLIT_COUNT
 } nnx_exp_split;
 
+#define NNX_EXP_NO_LABEL (-2)
+
 typedef struct nnx_exp_source {
     nnx_exp_src_kind kind;
     /* IDX */
@@ -115,7 +117,9 @@ typedef struct nnx_exp_source {
     /* CSV */
     char *path;                     /* absolute */
     char *label_name;               /* the label column by name, or NULL ... */
-    int   label_index;              /* ... by 0-based index (-1 when by name) */
+    int   label_index;              /* ... by 0-based index (-1 when by name), or
+                                       NNX_EXP_NO_LABEL: `label = none`, an unlabelled
+                                       file (every column a feature; test only) */
     bool  header;
     char  delimiter;
     /* SPLIT: `fraction` of split `from` is held out (stratified by class when

@@ -68,6 +68,7 @@
 
 #include "nnx/diagnose.h"
 #include "nnx/exp.h"
+#include "nnx/rt/data.h"
 
 typedef enum nnx_run_status {
     NNX_RUN_COMPLETED,      /* every epoch ran */
@@ -190,5 +191,14 @@ int32_t nnx_run_auto_batch(int32_t rows);
 
 /* The value of metric `name` ("test.accuracy") in a result, NaN if absent. */
 double nnx_run_result_metric(const nnx_run_result *r, const char *name);
+
+/* Every metric e declares (values[m] for e->metrics[m]; NaN where it is
+ * undefined, as a run writes null) on a labelled set ds with k predictions
+ * per row p, as nnx_evaluate gives them, and their mean loss (the metric
+ * `loss`).  Lua metrics run e's hooks file, opened here (lua_stdlib: the
+ * directory for `require "nnx.*"`, or NULL).  0, or -1 with err (a Lua
+ * error, with its traceback cut to fit). */
+int nnx_run_measure(const nnx_experiment *e, const char *lua_stdlib, const nnx_dataset *ds,
+                    const float *p, int k, double loss, double *values, nnx_rt_error *err);
 
 #endif

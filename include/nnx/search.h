@@ -54,6 +54,7 @@
 #include <stdint.h>
 
 #include "nnx/exp.h"
+#include "nnx/probs.h"
 #include "nnx/rt/error.h"
 
 /* The checker's types (nnx/check.h, which cannot be included beside the
@@ -225,21 +226,6 @@ void nnx_search_row_free(nnx_search_row *row);
  * message only.  The search calls it for a runner that could not start. */
 int  nnx_search_write_status(const char *dir, const char *experiment, const char *status,
                              const char *message, nnx_rt_error *err);
-
-/* A trial's probabilities on one split, as the real runner saves them
- * (probs_valid.f32, probs_test.f32): a 16-byte header "NNXP", version 1,
- * rows, columns (int32, little-endian), then `rows` int32 class labels (-1
- * for real targets), then rows × columns float32 row by row.  Class targets
- * only; columns is 1 for binary_cross_entropy (P(class 1)). */
-typedef struct nnx_probs {
-    int32_t  rows, cols;
-    int32_t *labels;            /* [rows], owned */
-    float   *p;                 /* [rows * cols], owned */
-} nnx_probs;
-
-int  nnx_probs_write(const char *path, const nnx_probs *p, nnx_rt_error *err);
-int  nnx_probs_read(const char *path, nnx_probs *p, nnx_rt_error *err);
-void nnx_probs_free(nnx_probs *p);
 
 /* The ensemble of members' saved probabilities on `split` ("valid", "test"):
  * the mean over members, row by row, into `out` (owned by the caller after).

@@ -7,6 +7,10 @@
 #ifndef NNX_CLI_H
 #define NNX_CLI_H
 
+#include <stdbool.h>
+
+#include "nnx/model.h"
+
 #define NNX_VERSION "0.1.0"
 
 enum { EXIT_OK = 0, EXIT_RUN_FAILED = 1, EXIT_BAD_INPUT = 2 };
@@ -20,8 +24,26 @@ int cmd_plan(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* After a report/diagnose error on DIR: if DIR holds run directories (runs/), name them. */
 void cli_hint_rundirs(const char *cmd, const char *dir);
+
+/* The Lua stdlib (nnx/metrics.lua): lua/ in the stdlib directory the
+ * program's imports were resolved against.  NULL if none; malloc'd.
+ * In model_data.c. */
+struct nnx_program;
+char *cli_lua_stdlib(const struct nnx_program *p);
+
+/* model_data.c: the model of a run, search or ensemble directory on
+ * `threads` threads, or NULL after printing "nnx CMD: why". */
+nnx_model *cli_model_open(const char *cmd, const char *run, int threads);
+/* Rows of DATA for m: an IDX images file (with its labels file when
+ * want_labels) or a CSV file (its label column when want_labels; columns
+ * the model does not read are noted once on stderr).  0, or -1 after
+ * printing why. */
+int cli_model_rows(const char *cmd, const nnx_model *m, const char *data, const char *labels,
+                   bool want_labels, nnx_dataset *out);
 
 #endif

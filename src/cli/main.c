@@ -15,6 +15,8 @@ static const struct command {
     { "plan",  cmd_plan,  "plan FILE [NAME] [--set path=value]  list the trials a search will run" },
     { "report", cmd_report, "report DIR [--text] [-o FILE]      HTML (or text) report of a run, search or ensemble" },
     { "diagnose", cmd_diagnose, "diagnose DIR [--json]              the loss-curve diagnosis of a run" },
+    { "predict", cmd_predict, "predict RUN DATA [-o FILE] [--probs]  a trained model's predictions for new rows" },
+    { "eval",  cmd_eval,  "eval RUN DATA [LABELS] [--json]    a trained model's metrics on labelled data" },
 };
 
 static void usage(FILE *out)

@@ -126,8 +126,13 @@ bool ck_check_param(nnx_checker *c, const ck_val *v, const char *what, const ck_
             return sym_ok(c, v, lab, p);
         return check_num(c, v, lab, p, true);
     case CK_T_INT_OR_STR:
-        if (v->kind == CK_STR)
+        if (v->kind == CK_STR || (v->kind == CK_SYM && !strcmp(v->s, "none")))
             return true;
+        if (v->kind == CK_SYM) {
+            ck_err(c, v->loc, "%s must be a column name (a string), an index or none, got '%s'",
+                   lab, v->s);
+            return false;
+        }
         return check_num(c, v, lab, p, true);
     case CK_T_NUM_LIST:
     case CK_T_INT_LIST:

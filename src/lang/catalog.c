@@ -357,7 +357,7 @@ const char *ck_ty_noun(ck_ty t)
     case CK_T_STR: return "a string";
     case CK_T_SYM: return "a name";
     case CK_T_INT_OR_SYM: return "an integer or a name";
-    case CK_T_INT_OR_STR: return "a column name or index";
+    case CK_T_INT_OR_STR: return "a column name, an index or none";
     case CK_T_NUM_LIST: return "a list of numbers";
     case CK_T_INT_LIST: return "a list of integers";
     case CK_T_INT_OR_LIST: return "an integer or a list of integers";

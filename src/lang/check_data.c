@@ -198,6 +198,22 @@ static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx
             return file_err(c, arg[0], arg[0]->s, err);
         int ncols = ck_hdr_ncols(h);
         s->label_index = ncols - 1;
+        if (arg[1] && arg[1]->kind == CK_SYM) {     /* label = none: an unlabelled file */
+            if (strcmp(key, "test")) {
+                ck_err(c, arg[1]->loc, "csv: an unlabelled file (label = none) can only be the "
+                       "test split, not %s: its rows are predicted (probs_test.f32), not "
+                       "learnt or scored", key);
+                return false;
+            }
+            if (arg[4]) {
+                ck_err(c, arg[4]->loc, "csv: classes = [...] needs a label column, and this "
+                       "file has none (label = none)");
+                return false;
+            }
+            s->label_index = NNX_EXP_NO_LABEL;
+            info->features = ncols;
+            return true;
+        }
         if (arg[1] && arg[1]->kind == CK_STR) {
             if (!s->header) {
                 ck_err(c, arg[1]->loc, "csv: a label given by name needs header = true");
@@ -376,6 +392,12 @@ static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
         if (out->split[sp].kind == NNX_XSRC_SPLIT && out->split[sp].from != NNX_XSPLIT_TRAIN &&
             out->split[out->split[sp].from].kind == NNX_XSRC_SPLIT) {
             ck_err(c, vals[sp]->loc, "%s is a split of %s, which is itself a split",
+                   ck_data_keys[sp].name, nnx_exp_split_name(out->split[sp].from));
+            ok = false;
+        } else if (out->split[sp].kind == NNX_XSRC_SPLIT &&
+                   out->split[out->split[sp].from].kind == NNX_XSRC_CSV &&
+                   out->split[out->split[sp].from].label_index == NNX_EXP_NO_LABEL) {
+            ck_err(c, vals[sp]->loc, "%s is a split of %s, which has no labels (label = none)",
                    ck_data_keys[sp].name, nnx_exp_split_name(out->split[sp].from));
             ok = false;
         }

@@ -37,6 +37,8 @@ static void source(ck_buf *b, const nnx_exp_source *s)
         ck_buf_puts(b, ", label = ");
         if (s->label_name)
             ck_str_write(b, s->label_name);
+        else if (s->label_index == NNX_EXP_NO_LABEL)
+            ck_buf_puts(b, "none");
         else
             ck_buf_printf(b, "%d", s->label_index);
         ck_buf_printf(b, ", header = %s, delimiter = ", s->header ? "true" : "false");

@@ -58,3 +58,18 @@ void nnx_buf_printf(nnx_buf *b, const char *fmt, ...)
     nnx_buf_vprintf(b, fmt, ap);
     va_end(ap);
 }
+
+void nnx_buf_put_csv_cell(nnx_buf *b, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        nnx_buf_put(b, s, strlen(s));
+        return;
+    }
+    nnx_buf_put(b, "\"", 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            nnx_buf_put(b, "\"", 1);      /* a quote is doubled */
+        nnx_buf_put(b, p, 1);
+    }
+    nnx_buf_put(b, "\"", 1);
+}

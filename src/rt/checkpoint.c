@@ -264,3 +264,83 @@ out:
     free(data);
     return rc;
 }
+
+/* --- building from the file ------------------------------------------------- */
+
+/* Append the layer described at b (one layer record) to net. */
+static int add_stored_layer(nnx_net *net, rbuf *b, int i, const char *path, nnx_rt_error *err)
+{
+    uint32_t kind = get32(b), act = get32(b);
+    int units = (int)(int32_t)get32(b), kernel = (int)(int32_t)get32(b);
+    int stride = (int)(int32_t)get32(b), pad = (int)(int32_t)get32(b);
+    bool bias = get32(b) != 0;
+    float a = getf(b), eps = getf(b);
+    b->at += 3 * 4 + 2 * 8;             /* output shape and counts: checked by the load */
+    nnx_rt_error lerr;
+    int rc;
+    switch (kind) {
+    case NNX_LAYER_DENSE:     rc = nnx_net_add_dense(net, units, bias, &lerr); break;
+    case NNX_LAYER_CONV:      rc = nnx_net_add_conv(net, units, kernel, stride, pad, bias, &lerr); break;
+    case NNX_LAYER_MAXPOOL:   rc = nnx_net_add_maxpool(net, kernel, stride, &lerr); break;
+    case NNX_LAYER_AVGPOOL:   rc = nnx_net_add_avgpool(net, kernel, stride, &lerr); break;
+    case NNX_LAYER_FLATTEN:   rc = nnx_net_add_flatten(net, &lerr); break;
+    case NNX_LAYER_DROPOUT:   rc = nnx_net_add_dropout(net, a, &lerr); break;
+    case NNX_LAYER_BATCHNORM: rc = nnx_net_add_batchnorm(net, a, eps, &lerr); break;
+    case NNX_LAYER_ACT:
+        if (act > NNX_ACT_SWISH)
+            return nnx_rt_fail(err, "%s: layer %d: unknown activation %u", path, i + 1, act);
+        rc = nnx_net_add_act(net, (enum nnx_act)act, a, &lerr);
+        break;
+    default:
+        return nnx_rt_fail(err, "%s: layer %d: unknown layer kind %u", path, i + 1, kind);
+    }
+    if (rc < 0)
+        return nnx_rt_fail(err, "%s: layer %d: %s", path, i + 1, lerr.msg);
+    return 0;
+}
+
+nnx_net *nnx_net_open(const char *path, int max_batch, nnx_rt_error *err)
+{
+    size_t len = 0;
+    unsigned char *data = (unsigned char *)nnx_file_read(path, 0, &len, err);
+    if (!data)
+        return NULL;
+    rbuf b = {.p = data, .len = len};
+    nnx_net *net = NULL;
+    if (len < HEAD_BYTES || memcmp(data, MAGIC, sizeof MAGIC) != 0) {
+        nnx_rt_fail(err, "%s: not an nnx checkpoint", path);
+        goto out;
+    }
+    b.at = sizeof MAGIC;
+    uint32_t version = get32(&b);
+    if (version != NNX_CHECKPOINT_VERSION) {
+        nnx_rt_fail(err, "%s: checkpoint version %u, this nnx reads version %d", path, version,
+                    NNX_CHECKPOINT_VERSION);
+        goto out;
+    }
+    uint32_t c = get32(&b), h = get32(&b), w = get32(&b), nl = get32(&b);
+    if (nl == 0 || nl > 100000 || len < HEAD_BYTES + (size_t)nl * LAYER_BYTES + 16) {
+        nnx_rt_fail(err, "%s: truncated or corrupt: %u layers in %zu bytes", path, nl, len);
+        goto out;
+    }
+    nnx_rt_error nerr;
+    net = nnx_net_new((int)c, (int)h, (int)w, &nerr);
+    if (!net) {
+        nnx_rt_fail(err, "%s: input %u×%u×%u: %s", path, c, h, w, nerr.msg);
+        goto out;
+    }
+    int rc = 0;
+    for (uint32_t i = 0; i < nl && rc == 0; i++)
+        rc = add_stored_layer(net, &b, (int)i, path, err);
+    if (rc == 0 && nnx_net_compile(net, max_batch, 0, &nerr) < 0)
+        rc = nnx_rt_fail(err, "%s: %s", path, nerr.msg);
+    if (rc == 0)
+        rc = nnx_net_load(net, path, err);
+    if (rc < 0) {
+        nnx_net_free(net);
+        net = NULL;
+    }
+out:
+    free(data);
+    return net;
+}

@@ -279,6 +279,20 @@ static int labels_from_integers(nnx_dataset *ds, const double *v, const char *pa
     return rc;
 }
 
+/* feature_names from the header row: every column but `skip` (-1: none), in order. */
+static int set_feature_names(nnx_dataset *ds, const csv_table *t, long skip, const char *path,
+                             nnx_rt_error *err)
+{
+    ds->feature_names = calloc((size_t)ds->d, sizeof *ds->feature_names);
+    if (!ds->feature_names)
+        return nnx_rt_fail(err, "%s: out of memory for column names", path);
+    size_t ncol = (t->nrec > 1 ? t->first[1] : t->nfield) - t->first[0];
+    for (size_t c = 0, j = 0; c < ncol && j < (size_t)ds->d; c++)
+        if ((long)c != skip && !(ds->feature_names[j++] = strdup(t->field[c])))
+            return nnx_rt_fail(err, "%s: out of memory for column names", path);
+    return 0;
+}
+
 /* Which column holds the label; -1 with err when there is none. */
 static long find_label_column(const csv_table *t, const nnx_csv_opts *o, size_t ncol,
                               nnx_rt_error *err)
@@ -406,6 +420,8 @@ static int build_dataset(nnx_dataset *out, const csv_table *t, const nnx_csv_opt
             x[j++] = (float)v;
         }
     }
+    if (o->header && set_feature_names(out, t, lc, t->path, err) < 0)
+        goto fail;
     if (kind == NNX_TARGET_REAL) {
         for (size_t i = 0; i < n; i++)
             out->t[i] = (float)val[i];
@@ -425,6 +441,18 @@ done:
     return rc;
 }
 
+static int open_table(csv_table *t, const nnx_csv_opts *opts, nnx_rt_error *err)
+{
+    if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r'
+        || opts->delimiter == '\0')
+        return nnx_rt_fail(err, "%s: bad delimiter", t->path);
+    if (read_file(t, err) < 0 || tokenize(t, opts->delimiter, err) < 0)
+        return -1;
+    if (t->nrec == 0)
+        return nnx_rt_fail(err, "%s: empty file", t->path);
+    return 0;
+}
+
 int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
                  nnx_rt_error *err)
 {
@@ -434,15 +462,120 @@ int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
         nnx_csv_opts_default(&def);
         opts = &def;
     }
-    if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r'
-        || opts->delimiter == '\0')
-        return nnx_rt_fail(err, "%s: bad delimiter", path);
     csv_table t = {.path = path};
-    int rc = read_file(&t, err);
-    if (rc == 0)
-        rc = tokenize(&t, opts->delimiter, err);
+    int rc = open_table(&t, opts, err);
     if (rc == 0)
         rc = build_dataset(out, &t, opts, err);
+    table_free(&t);
+    return rc;
+}
+
+int nnx_csv_header(const char *path, const nnx_csv_opts *opts, char ***names, size_t *n,
+                   nnx_rt_error *err)
+{
+    *names = NULL;
+    *n = 0;
+    nnx_csv_opts def;
+    if (!opts) {
+        nnx_csv_opts_default(&def);
+        opts = &def;
+    }
+    csv_table t = {.path = path};
+    int rc = open_table(&t, opts, err);
+    size_t ncol = rc == 0 ? (t.nrec > 1 ? t.first[1] : t.nfield) - t.first[0] : 0;
+    char **v = rc == 0 ? calloc(ncol + 1, sizeof *v) : NULL;
+    if (rc == 0 && !v)
+        rc = nnx_rt_fail(err, "%s: out of memory", path);
+    for (size_t c = 0; rc == 0 && c < ncol; c++)
+        if (!(v[c] = strdup(t.field[c])))
+            rc = nnx_rt_fail(err, "%s: out of memory", path);
+    if (rc == 0) {
+        *names = v;
+        *n = ncol;
+    } else if (v) {
+        for (size_t c = 0; c < ncol; c++)
+            free(v[c]);
+        free(v);
+    }
+    table_free(&t);
+    return rc;
+}
+
+int nnx_load_csv_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                         const int32_t *cols, int32_t ncols, int32_t label_col, char ***labels,
+                         nnx_rt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    *labels = NULL;
+    nnx_csv_opts def;
+    if (!opts) {
+        nnx_csv_opts_default(&def);
+        opts = &def;
+    }
+    csv_table t = {.path = path};
+    char where[300];
+    int rc = open_table(&t, opts, err);
+    size_t ncol = rc == 0 ? (t.nrec > 1 ? t.first[1] : t.nfield) - t.first[0] : 0;
+    size_t r0 = opts->header ? 1 : 0, n = t.nrec > r0 ? t.nrec - r0 : 0;
+    if (rc == 0 && n == 0)
+        rc = nnx_rt_fail(err, "%s: a header row but no data rows", path);
+    for (size_t r = 0; rc == 0 && r < t.nrec; r++) {
+        size_t end = r + 1 < t.nrec ? t.first[r + 1] : t.nfield;
+        if (end - t.first[r] != ncol)
+            rc = nnx_rt_fail(err, "%s:%d: ragged row: %zu fields, expected %zu (as on line %d)",
+                             path, (int)t.line[r], end - t.first[r], ncol, (int)t.line[0]);
+    }
+    for (int32_t j = 0; rc == 0 && j < ncols; j++)
+        if (cols[j] < 0 || (size_t)cols[j] >= ncol)
+            rc = nnx_rt_fail(err, "%s: no column %d: the file has %zu", path, (int)cols[j] + 1,
+                             ncol);
+    if (rc == 0 && (label_col >= (int32_t)ncol || n > INT32_MAX))
+        rc = nnx_rt_fail(err, "%s: no label column %d", path, (int)label_col + 1);
+    if (rc == 0)
+        rc = nnx_dataset_alloc(out, (int32_t)n, ncols, NNX_TARGET_NONE, 0, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char **row = t.field + t.first[r0 + i];
+        float *x = out->x + i * (size_t)ncols;
+        for (int32_t j = 0; j < ncols; j++) {
+            const char *cell = row[cols[j]];
+            double v;
+            if (parse_number(cell, &v) < 0 || fabs(v) > 3.4e38) {
+                rc = nnx_rt_fail(err, "%s:%d: %s: %s%s%s", path, (int)t.line[r0 + i],
+                                 column_name(&t, opts->header, (size_t)cols[j], where,
+                                             sizeof where),
+                                 *cell ? "\"" : "empty cell", cell,
+                                 *cell ? "\" is not a number" : "");
+                break;
+            }
+            x[j] = (float)v;
+        }
+    }
+    if (rc == 0 && opts->header) {
+        out->feature_names = calloc((size_t)ncols, sizeof *out->feature_names);
+        if (!out->feature_names)
+            rc = nnx_rt_fail(err, "%s: out of memory", path);
+        for (int32_t j = 0; rc == 0 && j < ncols; j++)
+            if (!(out->feature_names[j] = strdup(t.field[cols[j]])))
+                rc = nnx_rt_fail(err, "%s: out of memory", path);
+    }
+    char **lab = NULL;
+    if (rc == 0 && label_col >= 0) {
+        lab = calloc(n, sizeof *lab);
+        if (!lab)
+            rc = nnx_rt_fail(err, "%s: out of memory", path);
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            if (!(lab[i] = strdup(t.field[t.first[r0 + i] + (size_t)label_col])))
+                rc = nnx_rt_fail(err, "%s: out of memory", path);
+        if (rc < 0 && lab) {
+            for (size_t i = 0; i < n; i++)
+                free(lab[i]);
+            free(lab);
+            lab = NULL;
+        }
+    }
+    if (rc < 0)
+        nnx_dataset_free(out);
+    *labels = lab;
     table_free(&t);
     return rc;
 }

@@ -18,9 +18,9 @@ int nnx_dataset_alloc(nnx_dataset *out, int32_t n, int32_t d, nnx_target_kind ki
     out->x = calloc((size_t)n * (size_t)d, sizeof *out->x);
     if (kind == NNX_TARGET_CLASS)
         out->y = calloc((size_t)n, sizeof *out->y);
-    else
+    else if (kind == NNX_TARGET_REAL)
         out->t = calloc((size_t)n, sizeof *out->t);
-    if (!out->x || (!out->y && !out->t)) {
+    if (!out->x || (kind != NNX_TARGET_NONE && !out->y && !out->t)) {
         nnx_dataset_free(out);
         return nnx_rt_fail(err, "out of memory for a %d x %d data set", (int)n, (int)d);
     }
@@ -40,6 +40,12 @@ void nnx_dataset_free(nnx_dataset *ds)
             free(ds->class_names[c]);
         free(ds->class_names);
     }
+    if (ds->feature_names) {
+        for (int32_t j = 0; j < ds->d; j++)
+            free(ds->feature_names[j]);
+        free(ds->feature_names);
+    }
+    free(ds->source_row);
     free(ds->x);
     free(ds->y);
     free(ds->t);
@@ -76,6 +82,19 @@ static int copy_class_names(nnx_dataset *out, const nnx_dataset *src, nnx_rt_err
     return 0;
 }
 
+static int copy_feature_names(nnx_dataset *out, const nnx_dataset *src, nnx_rt_error *err)
+{
+    if (!src->feature_names)
+        return 0;
+    out->feature_names = calloc((size_t)src->d, sizeof *out->feature_names);
+    if (!out->feature_names)
+        return nnx_rt_fail(err, "out of memory for feature names");
+    for (int32_t j = 0; j < src->d; j++)
+        if (src->feature_names[j] && !(out->feature_names[j] = strdup(src->feature_names[j])))
+            return nnx_rt_fail(err, "out of memory for feature names");
+    return 0;
+}
+
 int nnx_dataset_subset(const nnx_dataset *src, const int32_t *rows, int32_t m,
                        nnx_dataset *out, nnx_rt_error *err)
 {
@@ -90,10 +109,16 @@ int nnx_dataset_subset(const nnx_dataset *src, const int32_t *rows, int32_t m,
     nnx_gather(src, rows, m, out->x, out->y, out->t);
     out->has_shape = src->has_shape;
     memcpy(out->shape, src->shape, sizeof out->shape);
-    if (copy_class_names(out, src, err) < 0) {
+    out->source_row = malloc((size_t)(m > 0 ? m : 1) * sizeof *out->source_row);
+    if (!out->source_row || copy_class_names(out, src, err) < 0 ||
+        copy_feature_names(out, src, err) < 0) {
+        if (!out->source_row)
+            nnx_rt_fail(err, "out of memory for a %d-row subset", (int)m);
         nnx_dataset_free(out);
         return -1;
     }
+    for (int32_t i = 0; i < m; i++)
+        out->source_row[i] = src->source_row ? src->source_row[rows[i]] : rows[i];
     return 0;
 }
 

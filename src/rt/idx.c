@@ -167,6 +167,30 @@ static int name_kept_classes(nnx_dataset *ds, const int32_t *keep, int32_t nkeep
     return 0;
 }
 
+/* The pixels of an images file (n × rows × cols bytes), dims filled; NULL with err. */
+static unsigned char *read_images(const char *path, uint32_t dims[3], nnx_rt_error *err)
+{
+    gzFile f = open_idx(path, 3, dims, err);
+    if (!f)
+        return NULL;
+    unsigned char *pix = NULL;
+    if ((uint64_t)dims[1] * dims[2] > INT32_MAX || dims[0] > INT32_MAX
+        || (uint64_t)dims[0] * dims[1] * dims[2] > (uint64_t)SIZE_MAX / sizeof(float)) {
+        nnx_rt_fail(err, "%s: images of %u x %u x %u are too large", path,
+                    (unsigned)dims[0], (unsigned)dims[1], (unsigned)dims[2]);
+        goto done;
+    }
+    size_t npix = (size_t)dims[0] * dims[1] * dims[2];
+    pix = read_new(f, path, npix, "the pixels", err);
+    if (pix && expect_end(f, path, err) < 0) {
+        free(pix);
+        pix = NULL;
+    }
+done:
+    gzclose(f);
+    return pix;
+}
+
 int nnx_load_idx(nnx_dataset *out, const char *images_path, const char *labels_path,
                  const int32_t *keep, int32_t nkeep, nnx_rt_error *err)
 {
@@ -183,27 +207,16 @@ int nnx_load_idx(nnx_dataset *out, const char *images_path, const char *labels_p
         return -1;
 
     uint32_t dims[3];
-    gzFile f = open_idx(images_path, 3, dims, err);
-    unsigned char *pix = NULL;
+    unsigned char *pix = read_images(images_path, dims, err);
     int rc = -1;
-    if (!f)
+    if (!pix)
         goto done;
     if (dims[0] != nlab) {
         nnx_rt_fail(err, "%s has %u images but %s has %u labels", images_path,
                     (unsigned)dims[0], labels_path, (unsigned)nlab);
         goto done;
     }
-    if ((uint64_t)dims[1] * dims[2] > INT32_MAX
-        || (uint64_t)dims[0] * dims[1] * dims[2] > (uint64_t)SIZE_MAX / sizeof(float)) {
-        nnx_rt_fail(err, "%s: images of %u x %u x %u are too large", images_path,
-                    (unsigned)dims[0], (unsigned)dims[1], (unsigned)dims[2]);
-        goto done;
-    }
     size_t d = (size_t)dims[1] * dims[2];
-    size_t npix = (size_t)dims[0] * d;
-    pix = read_new(f, images_path, npix, "the pixels", err);
-    if (!pix || expect_end(f, images_path, err) < 0)
-        goto done;
 
     /* Count the kept rows and the classes. */
     int32_t kept = 0, maxlab = 0;
@@ -249,9 +262,29 @@ int nnx_load_idx(nnx_dataset *out, const char *images_path, const char *labels_p
     }
     rc = 0;
 done:
-    if (f)
-        gzclose(f);
     free(pix);
     free(lab);
+    return rc;
+}
+
+int nnx_load_idx_images(nnx_dataset *out, const char *images_path, nnx_rt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t dims[3];
+    unsigned char *pix = read_images(images_path, dims, err);
+    if (!pix)
+        return -1;
+    size_t d = (size_t)dims[1] * dims[2];
+    int rc = dims[0] == 0 ? nnx_rt_fail(err, "%s: no images", images_path)
+           : nnx_dataset_alloc(out, (int32_t)dims[0], (int32_t)d, NNX_TARGET_NONE, 0, err);
+    if (rc == 0) {
+        nnx_dataset_set_shape(out, 1, (int32_t)dims[1], (int32_t)dims[2], NULL);
+        float level[256];
+        for (int v = 0; v < 256; v++)
+            level[v] = (float)v / 255.0f;
+        for (size_t i = 0; i < (size_t)dims[0] * d; i++)
+            out->x[i] = level[pix[i]];
+    }
+    free(pix);
     return rc;
 }

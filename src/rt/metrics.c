@@ -10,17 +10,21 @@ static int32_t class_count(int32_t k)
     return k == 1 ? 2 : k;
 }
 
-/* The predicted class of row i. */
-static int32_t predicted(const float *p, int32_t i, int32_t k)
+int32_t nnx_predicted_class(const float *row, int32_t k)
 {
     if (k == 1)
-        return p[i] >= 0.5f;
-    const float *row = p + (size_t)i * (size_t)k;
+        return row[0] >= 0.5f;
     int32_t best = 0;
     for (int32_t c = 1; c < k; c++)
         if (row[c] > row[best])
             best = c;
     return best;
+}
+
+/* The predicted class of row i. */
+static int32_t predicted(const float *p, int32_t i, int32_t k)
+{
+    return nnx_predicted_class(p + (size_t)i * (size_t)k, k);
 }
 
 /* Shared argument checks: sizes and every label in range. */

@@ -35,6 +35,8 @@ static int check_task(const nnx_net *net, enum nnx_loss_kind loss, const nnx_dat
         return nnx_rt_fail(err, "batch %d is outside 1..%d (the network's max batch)",
                            (int)batch, nnx_net_max_batch(net));
     int k = nnx_net_out_size(net);
+    if (ds->kind == NNX_TARGET_NONE)        /* unlabelled rows: predictions only */
+        return 0;
     switch (loss) {
     case NNX_LOSS_CROSS_ENTROPY:
         if (ds->kind != NNX_TARGET_CLASS)
@@ -66,6 +68,8 @@ int nnx_trainer_init(nnx_trainer *tr, const nnx_train_conf *conf, nnx_rt_error *
     memset(tr, 0, sizeof *tr);
     if (!conf->net || !conf->optim || !conf->train)
         return nnx_rt_fail(err, "trainer: network, optimizer and data are required");
+    if (conf->train->kind == NNX_TARGET_NONE)
+        return nnx_rt_fail(err, "trainer: the training data has no labels");
     if (check_task(conf->net, conf->loss, conf->train, conf->batch, err) < 0)
         return -1;
     if (conf->optim->n != nnx_net_nparams(conf->net))
@@ -199,8 +203,9 @@ int nnx_evaluate(nnx_net *net, enum nnx_loss_kind loss, float label_smoothing,
         const float *out = nnx_net_forward(net, ds->x + (size_t)first * d, m, false);
         if (!out)
             return nnx_rt_fail(err, "evaluate: forward failed at row %d", (int)first);
-        float l;
-        if (nnx_loss_compute(loss, out, ds->y ? ds->y + first : NULL,
+        float l = NAN;
+        if (ds->kind != NNX_TARGET_NONE &&
+            nnx_loss_compute(loss, out, ds->y ? ds->y + first : NULL,
                              ds->t ? ds->t + first : NULL, m, k, label_smoothing, &l, NULL,
                              err) < 0)
             return -1;

@@ -96,6 +96,27 @@ static int keep_csv_classes(nnx_dataset *ds, const nnx_exp_source *s, nnx_rt_err
     return rc;
 }
 
+/* csv(path, label = none): every column a feature, no targets. */
+static int load_unlabelled(nnx_dataset *out, const char *path, const nnx_csv_opts *o,
+                           nnx_rt_error *err)
+{
+    char **names = NULL, **labels = NULL;
+    size_t ncol = 0;
+    if (nnx_csv_header(path, o, &names, &ncol, err) < 0)
+        return -1;
+    for (size_t c = 0; c < ncol; c++)
+        free(names[c]);
+    free(names);
+    int32_t *cols = malloc((ncol ? ncol : 1) * sizeof *cols);
+    if (!cols)
+        return nnx_rt_fail(err, "%s: out of memory", path);
+    for (size_t c = 0; c < ncol; c++)
+        cols[c] = (int32_t)c;
+    int rc = nnx_load_csv_columns(out, path, o, cols, (int32_t)ncol, -1, &labels, err);
+    free(cols);
+    return rc;
+}
+
 static int load_source(const nnx_exp_source *s, bool real, nnx_dataset *out, nnx_rt_error *err)
 {
     int32_t keep[256];
@@ -116,6 +137,8 @@ static int load_source(const nnx_exp_source *s, bool real, nnx_dataset *out, nnx
         o.label_name = s->label_name;
         o.label_index = s->label_index;
         o.target = real ? NNX_CSV_TARGET_REAL : NNX_CSV_TARGET_CLASS;
+        if (s->label_index == NNX_EXP_NO_LABEL)
+            return load_unlabelled(out, s->path, &o, err);
         if (nnx_load_csv(out, s->path, &o, err) < 0)
             return -1;
         if (s->nkeep && keep_csv_classes(out, s, err) < 0) {
@@ -252,7 +275,10 @@ static int check_splits_agree(const nnx_run_data *d, nnx_rt_error *err)
         if (o->d != tr->d)
             return nnx_rt_fail(err, "the %s data has %d features per row, train has %d",
                                name, (int)o->d, (int)tr->d);
-        if (o->kind != tr->kind)
+        if (o->kind == NNX_TARGET_NONE && s != NNX_XSPLIT_TEST)
+            return nnx_rt_fail(err, "the %s data has no labels; only test may be unlabelled",
+                               name);
+        if (o->kind != tr->kind && o->kind != NNX_TARGET_NONE)
             return nnx_rt_fail(err, "the %s data and the train data have different kinds "
                                "of labels", name);
         if (o->kind == NNX_TARGET_CLASS && o->classes > tr->classes)
@@ -266,6 +292,9 @@ int nnx_run_data_load(const nnx_experiment *e, nnx_run_data *out, nnx_rt_error *
 {
     memset(out, 0, sizeof *out);
     bool real = e->loss.kind == NNX_XLOSS_MSE;
+    if (e->data.split[NNX_XSPLIT_TRAIN].kind == NNX_XSRC_CSV &&
+        e->data.split[NNX_XSPLIT_TRAIN].label_index == NNX_EXP_NO_LABEL)
+        return nnx_rt_fail(err, "data '%s': the train file has no labels", e->data.name);
     if (e->data.split[NNX_XSPLIT_TRAIN].kind == NNX_XSRC_NONE ||
         e->data.split[NNX_XSPLIT_TRAIN].kind == NNX_XSRC_SPLIT)
         return nnx_rt_fail(err, "data '%s' has no train source", e->data.name);

@@ -3,6 +3,8 @@
  *   data_load.c   the data spec → train/valid/test nnx_datasets
  *   build.c       the network, optimizer and schedule of an experiment
  *   measure.c     declared metrics over a split's predictions
+ *   model_write.c the run's model.json, for `nnx predict`
+ *   rows_write.c  the selected weights' per-row predictions (probs_*.f32, rows_*.csv)
  *   trial.c       the epoch loop (nnx_run_trial)
  */
 #ifndef NNX_RUN_INT_H
@@ -72,6 +74,21 @@ nnx_net *nnx_run_build_net(const nnx_experiment *e, int32_t features, int max_ba
 void nnx_run_optim_conf(const nnx_experiment *e, nnx_optim_conf *c);
 /* The schedule for `batches` steps per epoch; -1 with err if it does not check. */
 int  nnx_run_sched(const nnx_experiment *e, int64_t batches, nnx_sched *s, nnx_rt_error *err);
+
+/* DIR/model.json (atomically): what `nnx predict` needs beside the weights —
+ * the task, loss, classes, input columns and shape, the normalisation fitted
+ * on d's train split — for a network of `outputs` outputs evaluated in
+ * chunks of eval_batch rows (model_write.c; format in nnx/model.h and
+ * docs/run-directory.md). */
+int nnx_run_model_write(const char *dir, const nnx_experiment *e, const nnx_run_data *d,
+                        int outputs, int eval_batch, nnx_rt_error *err);
+
+/* The per-row outputs of a run's selected weights (loaded in net): for the
+ * valid and test splits, DIR/probs_SPLIT.f32 (nnx/probs.h), and for each of
+ * them that split() cut from another, DIR/rows_SPLIT.csv, the 0-based rows
+ * of the source they came from (rows_write.c). */
+int nnx_run_rows_write(const char *dir, const nnx_experiment *e, const nnx_run_data *d,
+                       nnx_net *net, nnx_rt_error *err);
 
 /* Value of metric `m` on a split: labels y (class) or targets t (real), n
  * rows of k predictions `p` as nnx_evaluate gives them; `loss` is the

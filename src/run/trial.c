@@ -821,7 +821,8 @@ static void finish(trial *t, double t_start)
                          e->metrics[m].name);
                 add_metric(r, name, v);
             }
-        if (t->data.has[NNX_XSPLIT_TEST]) {
+        if (t->data.has[NNX_XSPLIT_TEST] &&     /* unlabelled: predicted (probs), not scored */
+            t->data.split[NNX_XSPLIT_TEST].kind != NNX_TARGET_NONE) {
             for (size_t i = 0; i < NNX_XSPLIT_COUNT * nm; i++)
                 t->cur[i] = NAN;
             if (evaluate_split(t, NNX_XSPLIT_TEST, NULL, &err) < 0) {
@@ -849,6 +850,8 @@ static void finish(trial *t, double t_start)
         if (!path || nnx_net_save(t->net, path, &err) < 0)
             note(t, "weights not saved: %s", path ? err.msg : "out of memory");
         free(path);
+        if (nnx_run_rows_write(r->dir, e, &t->data, t->net, &err) < 0)
+            note(t, "per-row predictions not saved: %s", err.msg);
     }
     if (t->hooks.host && !t->lua_failed && !(r->status == NNX_RUN_FAILED && r->message &&
                                             strstr(r->message, "stack traceback"))) {
@@ -979,7 +982,9 @@ int nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result
     double t_start = nnx_clock_seconds();
     if (setup(&t, &err) < 0 ||
         (o->resume_dir ? nnx_trial_resume(&t, &err) : open_outputs(&t, &err)) < 0 ||
-        open_loggers(&t, &err) < 0 || start_summary(&t, &err) < 0) {
+        open_loggers(&t, &err) < 0 ||
+        nnx_run_model_write(r->dir, e, &t.data, t.k, nnx_net_max_batch(t.net), &err) < 0 ||
+        start_summary(&t, &err) < 0) {
         r->status = NNX_RUN_FAILED;
         set_message(r, "%s", t.lua_failed ? t.hooks.error : err.msg);
         trial_free(&t);

@@ -13,17 +13,7 @@ static void put_cell(nnx_buf *t, const char *s, bool first)
 {
     if (!first)
         nnx_buf_put(t, ",", 1);
-    if (!strpbrk(s, ",\"\r\n")) {
-        nnx_buf_put(t, s, strlen(s));
-        return;
-    }
-    nnx_buf_put(t, "\"", 1);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            nnx_buf_put(t, "\"", 1);      /* a quote is doubled */
-        nnx_buf_put(t, p, 1);
-    }
-    nnx_buf_put(t, "\"", 1);
+    nnx_buf_put_csv_cell(t, s);
 }
 
 static void put_number(nnx_buf *t, double v)

@@ -126,6 +126,13 @@ static int ensemble_metrics(const nnx_experiment *e, const char *const *dirs, si
         nnx_probs avg;
         if (nnx_ensemble_average(dirs, n, splits[s], &avg, err) < 0)
             return -1;
+        bool labelled = avg.rows > 0;
+        for (int32_t i = 0; i < avg.rows; i++)
+            labelled &= avg.labels[i] >= 0;
+        if (!labelled) {    /* numeric targets or unlabelled rows: nothing to score */
+            nnx_probs_free(&avg);
+            continue;
+        }
         for (size_t m = 0; m < e->nmetrics; m++) {
             char name[160];
             snprintf(name, sizeof name, "%s.%s", splits[s], e->metrics[m].name);

@@ -87,47 +87,6 @@ static bool data_fits(const nnx_search_trainer *tr, const nnx_experiment *e)
     return true;
 }
 
-/* Evaluate the selected weights the run left in `dir` on the valid and test
- * splits and save the probabilities (search.h describes the file). */
-static int save_probs(const nnx_experiment *e, const nnx_run_data *data, const char *dir, nnx_rt_error *err)
-{
-    if (e->loss.kind == NNX_XLOSS_MSE)
-        return 0;   /* class targets only */
-    const nnx_dataset *train = &data->split[NNX_XSPLIT_TRAIN];
-    nnx_net *net = nnx_run_build_net(e, train->d, 256, err);
-    if (!net)
-        return -1;
-    char *weights = nnx_path_join(dir, "weights.nnxw");
-    int rc = weights ? nnx_net_load(net, weights, err) : nnx_rt_fail(err, "out of memory");
-    free(weights);
-    int32_t k = (int32_t)nnx_net_out_size(net);
-    static const nnx_exp_split splits[] = { NNX_XSPLIT_VALID, NNX_XSPLIT_TEST };
-    for (int i = 0; rc == 0 && i < 2; i++) {
-        const nnx_dataset *ds = &data->split[splits[i]];
-        if (!data->has[splits[i]] || ds->n == 0)
-            continue;
-        nnx_probs p = { .rows = ds->n, .cols = k };
-        p.p = malloc((size_t)ds->n * (size_t)k * sizeof *p.p);
-        p.labels = malloc((size_t)ds->n * sizeof *p.labels);
-        char file[40];
-        snprintf(file, sizeof file, "probs_%s.f32", nnx_exp_split_name(splits[i]));
-        char *path = nnx_path_join(dir, file);
-        if (!p.p || !p.labels || !path)
-            rc = nnx_rt_fail(err, "out of memory");
-        if (rc == 0)
-            rc = nnx_evaluate(net, nnx_run_loss_kind(e->loss.kind), (float)e->loss.label_smoothing, ds, 256, p.p,
-                              NULL, err);
-        if (rc == 0) {
-            memcpy(p.labels, ds->y, (size_t)ds->n * sizeof *p.labels);
-            rc = nnx_probs_write(path, &p, err);
-        }
-        free(path);
-        nnx_probs_free(&p);
-    }
-    nnx_net_free(net);
-    return rc;
-}
-
 int nnx_search_train(const nnx_search_trial *t, const char *dir, void *ctx, nnx_rt_error *err)
 {
     nnx_search_trainer *tr = ctx;
@@ -162,11 +121,8 @@ int nnx_search_train(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
         }
     } else
         rc = nnx_run_trial(&pinned, &o, &r);
-    if (rc < 0)
+    if (rc < 0)     /* (a run saves its own probs_valid.f32 and probs_test.f32) */
         nnx_rt_fail(err, "%s", r.message ? r.message : "the trial could not start");
-    else if (tr->ensemble && data && (r.status == NNX_RUN_COMPLETED || r.status == NNX_RUN_STOPPED) &&
-             r.select_epoch > 0 && save_probs(t->e, data, dir, err) < 0)
-        rc = 0;     /* the run stands; the ensemble lacks this member's probabilities */
     nnx_run_result_free(&r);
     return rc;
 }

@@ -191,6 +191,48 @@ static void csv_files(void **state)
     fx_done(&f);
 }
 
+/* csv(..., label = none): an unlabelled file, every column a feature, test only. */
+static void csv_without_labels(void **state)
+{
+    (void)state;
+    char path[128], unl[128], body[1024];
+    snprintf(path, sizeof path, "%s/l.csv", dir);
+    snprintf(unl, sizeof unl, "%s/n.csv", dir);
+    FILE *fp = fopen(path, "w");
+    fputs("a,b,y\n1,2,x\n4,5,y\n", fp);
+    fclose(fp);
+    fp = fopen(unl, "w");
+    fputs("a,b\n1,2\n", fp);
+    fclose(fp);
+    fx f;
+    snprintf(body, sizeof body, "train = csv(\"%s\", label = \"y\")\ntest = csv(\"%s\", label = none)",
+             path, unl);
+    nnx_experiment *e = with_data(&f, body, "dense(2)");
+    if (!e)
+        fail_msg("%s", fx_msgs(&f.d));
+    assert_int_equal(e->data.split[NNX_XSPLIT_TEST].label_index, NNX_EXP_NO_LABEL);
+    assert_null(e->data.split[NNX_XSPLIT_TEST].label_name);
+    fx_done(&f);
+    snprintf(body, sizeof body, "train = csv(\"%s\", label = none)", unl);
+    assert_null(with_data(&f, body, "dense(2)"));
+    assert_true(fx_has(&f, "an unlabelled file (label = none) can only be the test split, not train"));
+    fx_done(&f);
+    snprintf(body, sizeof body, "train = csv(\"%s\", label = \"y\")\ntest = csv(\"%s\", label = none, "
+             "classes = [0])", path, unl);
+    assert_null(with_data(&f, body, "dense(2)"));
+    assert_true(fx_has(&f, "classes = [...] needs a label column"));
+    fx_done(&f);
+    snprintf(body, sizeof body, "train = csv(\"%s\", label = \"y\")\ntest = csv(\"%s\", label = none)\n"
+             "valid = split(test, 0.5)", path, unl);
+    assert_null(with_data(&f, body, "dense(2)"));
+    assert_true(fx_has(&f, "valid is a split of test, which has no labels"));
+    fx_done(&f);
+    snprintf(body, sizeof body, "train = csv(\"%s\", label = nothing)", path);
+    assert_null(with_data(&f, body, "dense(2)"));
+    assert_true(fx_has(&f, "label must be a column name (a string), an index or none, got 'nothing'"));
+    fx_done(&f);
+}
+
 static void relative_paths(void **state)
 {
     (void)state;
@@ -221,6 +263,7 @@ int main(void)
         cmocka_unit_test(idx_plain_and_gzip),
         cmocka_unit_test(idx_errors),
         cmocka_unit_test(csv_files),
+        cmocka_unit_test(csv_without_labels),
         cmocka_unit_test(relative_paths),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,4 +1,5 @@
-/* test_checkpoint.c — save/load round trips bit-exactly; a different network,
+/* test_checkpoint.c — save/load round trips bit-exactly; nnx_net_open rebuilds every
+ * layer kind and activation from the file alone; a different network,
  * a truncated, corrupt or foreign file is a clear error that leaves the
  * network untouched; saving leaves no temporary file behind. */
 #include <stdarg.h>
@@ -248,6 +249,86 @@ static void truncated_or_corrupt_file_is_an_error(void **state)
     nnx_net_free(b);
 }
 
+/* Every layer kind and activation, with odd hyper-parameters, on 2×7×7. */
+static nnx_net *build_all(uint64_t seed)
+{
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(2, 7, 7, &err);
+    ok(nnx_net_add_conv(net, 3, 3, 2, 1, true, &err), &err);        /* -> 3×4×4 */
+    ok(nnx_net_add_batchnorm(net, 0.2f, 1e-3f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_LEAKY_RELU, 0.07f, &err), &err);
+    ok(nnx_net_add_conv(net, 4, 1, 1, 0, false, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_ELU, 0.8f, &err), &err);
+    ok(nnx_net_add_avgpool(net, 2, 1, &err), &err);                 /* -> 4×3×3 */
+    ok(nnx_net_add_maxpool(net, 2, 1, &err), &err);                 /* -> 4×2×2 */
+    ok(nnx_net_add_flatten(net, &err), &err);
+    ok(nnx_net_add_dropout(net, 0.25f, &err), &err);
+    ok(nnx_net_add_dense(net, 6, false, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_GELU, 0, &err), &err);
+    ok(nnx_net_add_dense(net, 5, true, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_TANH, 0, &err), &err);
+    ok(nnx_net_add_dense(net, 5, true, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SIGMOID, 0, &err), &err);
+    ok(nnx_net_add_dense(net, 4, true, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.7f, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_RELU, 0, &err), &err);
+    ok(nnx_net_compile(net, 5, seed, &err), &err);
+    return net;
+}
+
+static void open_rebuilds_the_network_from_the_file(void **state)
+{
+    fixture *f = *state;
+    nnx_rt_error err;
+    nnx_net *a = build_all(3);
+    float x[5 * 98];
+    for (int i = 0; i < 5 * 98; i++)
+        x[i] = cosf(0.37f * (float)i);
+    nnx_net_forward(a, x, 5, true);          /* running statistics move */
+    ok(nnx_net_save(a, f->path, &err), &err);
+    nnx_net *b = nnx_net_open(f->path, 7, &err);
+    if (!b)
+        fail_msg("%s", err.msg);
+    assert_int_equal(nnx_net_nlayers(b), nnx_net_nlayers(a));
+    assert_int_equal(nnx_net_max_batch(b), 7);
+    for (int i = 0; i < nnx_net_nlayers(a); i++) {
+        nnx_layer_info la, lb;
+        nnx_net_layer_info(a, i, &la);
+        nnx_net_layer_info(b, i, &lb);
+        assert_int_equal(la.kind, lb.kind);
+        assert_string_equal(la.name, lb.name);
+        assert_true(la.a == lb.a && la.eps == lb.eps && la.bias == lb.bias);
+        assert_int_equal(la.out_c * la.out_h * la.out_w, lb.out_c * lb.out_h * lb.out_w);
+    }
+    float *sa = copy_all(a), *sb = copy_all(b);
+    assert_memory_equal(sa, sb, nnx_net_snapshot_size(a) * sizeof *sa);
+    float ya[5 * 3];
+    memcpy(ya, nnx_net_forward(a, x, 5, false), sizeof ya);
+    assert_memory_equal(ya, nnx_net_forward(b, x, 5, false), sizeof ya);
+    free(sa);
+    free(sb);
+    nnx_net_free(b);
+
+    /* a file that is not a whole checkpoint builds nothing */
+    FILE *fp = fopen(f->path, "r+b");
+    assert_non_null(fp);
+    fseek(fp, -9, SEEK_END);
+    fputc(0x5a, fp);
+    fclose(fp);
+    assert_null(nnx_net_open(f->path, 4, &err));
+    assert_non_null(strstr(err.msg, "checksum"));
+    assert_int_equal(truncate(f->path, 40), 0);
+    assert_null(nnx_net_open(f->path, 4, &err));
+    assert_non_null(strstr(err.msg, "truncated"));
+    fp = fopen(f->path, "wb");
+    fputs("not a checkpoint at all, but long enough", fp);
+    fclose(fp);
+    assert_null(nnx_net_open(f->path, 4, &err));
+    assert_non_null(strstr(err.msg, "not an nnx checkpoint"));
+    nnx_net_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +336,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(different_network_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(layer_details_are_compared, setup, teardown),
         cmocka_unit_test_setup_teardown(truncated_or_corrupt_file_is_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(open_rebuilds_the_network_from_the_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,5 +21,8 @@ void nnx_buf_put(nnx_buf *b, const char *s, size_t n);
 void nnx_buf_puts(nnx_buf *b, const char *s);
 void nnx_buf_printf(nnx_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void nnx_buf_vprintf(nnx_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* One CSV cell: s as it is, or "quoted" (a quote doubled) when it holds a
+ * comma, a quote or a line break. */
+void nnx_buf_put_csv_cell(nnx_buf *b, const char *s);
 
 #endif

@@ -20,4 +20,13 @@
 int nnx_net_save(const nnx_net *net, const char *path, nnx_rt_error *err);
 int nnx_net_load(nnx_net *net, const char *path, nnx_rt_error *err);
 
+/* A new network built from the file alone: its input shape and layer list
+ * (kind, hyper-parameters) make the layers, then the network is compiled for
+ * batches of at most max_batch rows and loaded with the file's parameters
+ * and state.  Nothing but the file is needed (no experiment).  The caller
+ * owns the result (nnx_net_free); NULL with err for a file that is not a
+ * checkpoint, is truncated or corrupt, or lists a layer this runtime cannot
+ * build. */
+nnx_net *nnx_net_open(const char *path, int max_batch, nnx_rt_error *err);
+
 #endif

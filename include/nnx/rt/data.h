@@ -4,7 +4,8 @@
  * optional C×H×W view of each row for convolutions) and one target per row,
  * either an int32 class label in [0, classes) or a float regression value.
  *
- * Ownership: an nnx_dataset owns x, y, t, class_names and each name string.
+ * Ownership: an nnx_dataset owns x, y, t, class_names, feature_names, source_row
+ * and each name string.
  * Every function that fills an nnx_dataset (`out`) starts from whatever is in
  * it (ignored, not freed) and leaves it either complete or zeroed on failure,
  * so the caller frees exactly the sets that loaded.  nnx_dataset_free is safe
@@ -24,7 +25,8 @@
 
 typedef enum nnx_target_kind {
     NNX_TARGET_CLASS = 0,   /* y[i] in [0, classes); t is NULL */
-    NNX_TARGET_REAL         /* t[i] a float; y is NULL, classes is 0 */
+    NNX_TARGET_REAL,        /* t[i] a float; y is NULL, classes is 0 */
+    NNX_TARGET_NONE         /* unlabelled rows: y and t are NULL, classes is 0 */
 } nnx_target_kind;
 
 typedef struct nnx_dataset {
@@ -43,6 +45,14 @@ typedef struct nnx_dataset {
      * filter, in the filter's order).  NULL when class c is simply label c.
      * Owned: the array and each string. */
     char  **class_names;
+    /* The name of feature j (a CSV file's header), or NULL when the features
+     * are unnamed (IDX pixels, synthetic points, a CSV file without a
+     * header).  Owned: the array of d and each string. */
+    char  **feature_names;
+    /* The 0-based row of the loaded file (or generated set) that row i came
+     * from, through every subset and split: source_row[i].  NULL when row i
+     * is source row i.  Owned. */
+    int32_t *source_row;
 } nnx_dataset;
 
 /* Allocate an n×d set with room for targets of the given kind, all zero.
@@ -56,7 +66,8 @@ int  nnx_dataset_set_shape(nnx_dataset *ds, int32_t c, int32_t h, int32_t w,
                            nnx_rt_error *err);
 
 /* A new set holding copies of rows[0..m) of src, in that order (shape, kind,
- * classes and class names are copied too).  Row indices must be in [0, n). */
+ * classes, class and feature names are copied too, and source_row says where
+ * each row came from).  Row indices must be in [0, n). */
 int  nnx_dataset_subset(const nnx_dataset *src, const int32_t *rows, int32_t m,
                         nnx_dataset *out, nnx_rt_error *err);
 
@@ -76,6 +87,10 @@ void nnx_dataset_class_counts(const nnx_dataset *ds, int32_t *counts);
  * labels ("0", "6").  A kept label that never occurs is an error. */
 int nnx_load_idx(nnx_dataset *out, const char *images_path, const char *labels_path,
                  const int32_t *keep, int32_t nkeep, nnx_rt_error *err);
+
+/* An IDX images file alone (gzip or plain), as unlabelled rows (kind NONE):
+ * pixels byte / 255, shape 1×rows×cols. */
+int nnx_load_idx_images(nnx_dataset *out, const char *images_path, nnx_rt_error *err);
 
 typedef enum nnx_csv_target {
     NNX_CSV_TARGET_AUTO = 0,  /* text labels or integral numbers → classes; other numbers → REAL */
@@ -104,6 +119,23 @@ void nnx_csv_opts_default(nnx_csv_opts *o);
  * column, a header-only file. */
 int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
                  nnx_rt_error *err);
+
+/* The header row of a CSV file (opts: delimiter; header is assumed): its
+ * column names in *names (*n of them; the caller frees each and the array).
+ * Errors as nnx_load_csv's (an empty file, an unclosed quote). */
+int nnx_csv_header(const char *path, const nnx_csv_opts *opts, char ***names, size_t *n,
+                   nnx_rt_error *err);
+
+/* Chosen columns of a CSV file as unlabelled rows (kind NONE): feature j of
+ * out is column cols[j] (0-based; any order, in range), feature_names are
+ * the header's names of those columns (when opts->header).  With
+ * label_col >= 0 that column's cells (trimmed text) are returned in *labels,
+ * one per row (the caller frees each and the array), else *labels is NULL.
+ * Errors as nnx_load_csv's: a non-number in a chosen column names the file,
+ * line and column; a ragged row; no data rows. */
+int nnx_load_csv_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                         const int32_t *cols, int32_t ncols, int32_t label_col, char ***labels,
+                         nnx_rt_error *err);
 
 /* Synthetic sets from the NNX_STREAM_DATA stream of seed: the same arguments
  * give the same bits.

@@ -20,6 +20,10 @@
 
 #include "nnx/rt/error.h"
 
+/* The class a row of k predictions stands for, as every metric here reads
+ * it: the largest (the first on a tie), or row[0] >= 0.5 when k == 1. */
+int32_t nnx_predicted_class(const float *row, int32_t k);
+
 /* Fraction of rows whose predicted class is the label. n > 0. */
 int nnx_accuracy(const int32_t *y, const float *p, int32_t n, int32_t k,
                  double *out, nnx_rt_error *err);

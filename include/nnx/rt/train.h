@@ -111,6 +111,7 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
  * max_batch).  mean_loss (may be NULL) gets the row-weighted mean loss;
  * probs (may be NULL) gets n × k predictions as nnx_loss_probs gives them
  * (softmax, sigmoid, or the raw output for MSE), ready for the metrics.
+ * An unlabelled set (kind NONE) gets its predictions and a NaN loss.
  * No allocation. */
 int nnx_evaluate(nnx_net *net, enum nnx_loss_kind loss, float label_smoothing,
                  const nnx_dataset *ds, int32_t batch, float *probs, double *mean_loss,

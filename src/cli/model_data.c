@@ -1,0 +1,66 @@
+/* model_data.c — for nnx predict and nnx eval: a run's model and a data file read for it (CSV or IDX). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "nnx/resolve.h"
+
+char *cli_lua_stdlib(const nnx_program *p)
+{
+    if (!p->stdlib)
+        return NULL;
+    size_t len = strlen(p->stdlib) + sizeof "/lua";
+    char *dir = malloc(len);
+    if (dir)
+        snprintf(dir, len, "%s/lua", p->stdlib);
+    return dir;
+}
+
+nnx_model *cli_model_open(const char *cmd, const char *run, int threads)
+{
+    nnx_rt_error err = { { 0 } };
+    nnx_model *m = nnx_model_load(run, &err);
+    if (m && nnx_model_set_threads(m, threads, &err) < 0) {
+        nnx_model_free(m);
+        m = NULL;
+    }
+    if (!m)
+        fprintf(stderr, "nnx %s: %s\n", cmd, err.msg);
+    return m;
+}
+
+int cli_model_rows(const char *cmd, const nnx_model *m, const char *data, const char *labels,
+                   bool want_labels, nnx_dataset *out)
+{
+    nnx_rt_error err = { { 0 } };
+    int idx = nnx_model_is_idx(data, &err);
+    int rc = idx;
+    if (idx == 1) {
+        if (want_labels && !labels) {
+            fprintf(stderr, "nnx %s: %s is an IDX images file: give its labels file too "
+                    "(nnx %s RUN IMAGES LABELS)\n", cmd, data, cmd);
+            return -1;
+        }
+        rc = nnx_model_read_idx(m, data, want_labels ? labels : NULL, out, &err);
+    } else if (idx == 0) {
+        if (labels) {
+            fprintf(stderr, "nnx %s: %s is a CSV file, which holds its labels: a labels file "
+                    "(%s) goes with IDX images only\n", cmd, data, labels);
+            return -1;
+        }
+        nnx_model_csv_notes notes;
+        rc = nnx_model_read_csv(m, data, want_labels, out, &notes, &err);
+        if (rc == 0 && notes.nignored) {
+            fprintf(stderr, "note: %s: %zu column%s the model does not read, ignored:", data,
+                    notes.nignored, notes.nignored == 1 ? "" : "s");
+            for (size_t i = 0; i < notes.nignored && i < 8; i++)
+                fprintf(stderr, "%s %s", i ? "," : "", notes.ignored[i]);
+            fprintf(stderr, "%s\n", notes.nignored > 8 ? ", ..." : "");
+        }
+        nnx_model_csv_notes_free(&notes);
+    }
+    if (rc < 0)
+        fprintf(stderr, "nnx %s: %s\n", cmd, err.msg);
+    return rc;
+}

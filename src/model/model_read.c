@@ -1,0 +1,284 @@
+/* model_read.c — new rows for a trained model: a CSV file's columns by name, or an IDX images file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "nnx/diag.h"
+#include "nnx/model.h"
+#include "nnx/rt/data.h"
+
+void nnx_model_csv_notes_free(nnx_model_csv_notes *notes)
+{
+    if (!notes)
+        return;
+    for (size_t i = 0; i < notes->nignored; i++)
+        free(notes->ignored[i]);
+    free(notes->ignored);
+    memset(notes, 0, sizeof *notes);
+}
+
+static void free_strings(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* The index of the column named name in the header, or -1. */
+static long find_column(char *const *header, size_t n, const char *name)
+{
+    for (size_t c = 0; c < n; c++)
+        if (!strcmp(header[c], name))
+            return (long)c;
+    return -1;
+}
+
+/* "a, b, c" of the first names, "..." past room. */
+static void list_names(char *buf, size_t size, const char *const *names, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && used + 8 < size; i++) {
+        int w = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", names[i]);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    if (used + 8 >= size && size > 8)
+        strcpy(buf + size - 8, ", ...");
+}
+
+/* The labels as the model's targets: class numbers by name, or numbers. */
+static int set_targets(const nnx_model *m, nnx_dataset *ds, char **lab, const char *path,
+                       long label_col, nnx_rt_error *err)
+{
+    int32_t n = ds->n;
+    if (nnx_model_task_of(m) == NNX_MODEL_REGRESSION) {
+        ds->t = malloc((size_t)n * sizeof *ds->t);
+        if (!ds->t)
+            return nnx_rt_fail(err, "%s: out of memory", path);
+        ds->kind = NNX_TARGET_REAL;
+        for (int32_t i = 0; i < n; i++) {
+            char *end;
+            errno = 0;
+            double v = strtod(lab[i], &end);
+            if (!*lab[i] || *end)
+                return nnx_rt_fail(err, "%s: data row %d: column %ld: the target \"%s\" is not "
+                                   "a number", path, (int)i + 1, label_col + 1, lab[i]);
+            ds->t[i] = (float)v;
+        }
+        return 0;
+    }
+    ds->y = malloc((size_t)n * sizeof *ds->y);
+    if (!ds->y)
+        return nnx_rt_fail(err, "%s: out of memory", path);
+    ds->kind = NNX_TARGET_CLASS;
+    ds->classes = nnx_model_classes(m);
+    for (int32_t i = 0; i < n; i++) {
+        int32_t c = 0;
+        while (c < ds->classes && strcmp(lab[i], nnx_model_class_name(m, c)))
+            c++;
+        if (c == ds->classes) {
+            const char *names[64];
+            int32_t k = ds->classes < 64 ? ds->classes : 64;
+            for (int32_t j = 0; j < k; j++)
+                names[j] = nnx_model_class_name(m, j);
+            char list[256];
+            list_names(list, sizeof list, names, (size_t)k);
+            return nnx_rt_fail(err, "%s: data row %d: the label \"%s\" is not a class of the "
+                               "model (%s)", path, (int)i + 1, lab[i], list);
+        }
+        ds->y[i] = c;
+    }
+    return 0;
+}
+
+/* The error for a column the model reads and the file lacks: the file's
+ * closest column that the model does not read, as a likely misspelling. */
+static int missing_column(const nnx_model *m, const char *path, const char *want,
+                          char *const *header, size_t ncol, nnx_rt_error *err)
+{
+    const char **unused = calloc(ncol + 1, sizeof *unused);
+    size_t n = 0;
+    for (size_t c = 0; unused && c < ncol; c++) {
+        bool read = false;
+        for (int32_t j = 0; j < nnx_model_features(m) && !read; j++)
+            read = !strcmp(header[c], nnx_model_feature_name(m, j));
+        const char *label = nnx_model_label_column(m);
+        if (!read && !(label && !strcmp(header[c], label)))
+            unused[n++] = header[c];
+    }
+    const char *near = unused ? nnx_suggest(want, unused, n) : NULL;
+    int rc;
+    if (near) {
+        rc = nnx_rt_fail(err, "%s: no column \"%s\", which the model reads; the file's column "
+                         "\"%s\" is not one of the model's: did you mean \"%s\"?", path, want,
+                         near, want);
+    } else {
+        const char *names[64];
+        int32_t k = nnx_model_features(m) < 64 ? nnx_model_features(m) : 64;
+        for (int32_t j = 0; j < k; j++)
+            names[j] = nnx_model_feature_name(m, j);
+        char list[200], has[200];
+        list_names(list, sizeof list, names, (size_t)k);
+        list_names(has, sizeof has, (const char *const *)header, ncol);
+        rc = nnx_rt_fail(err, "%s: no column \"%s\", which the model reads (the model reads %s; "
+                         "the file has %s)", path, want, list, has);
+    }
+    free(unused);
+    return rc;
+}
+
+int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_dataset *out,
+                       nnx_model_csv_notes *notes, nnx_rt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (notes)
+        memset(notes, 0, sizeof *notes);
+    nnx_csv_opts o;
+    nnx_csv_opts_default(&o);
+    o.delimiter = nnx_model_csv_delimiter(m);
+    o.header = nnx_model_csv_header(m);
+    char **header = NULL;
+    size_t ncol = 0;
+    if (nnx_csv_header(path, &o, &header, &ncol, err) < 0)
+        return -1;
+    int32_t d = nnx_model_features(m);
+    int32_t *cols = malloc((size_t)d * sizeof *cols);
+    bool *used = calloc(ncol + 1, sizeof *used);
+    char **lab = NULL;
+    int rc = cols && used ? 0 : nnx_rt_fail(err, "%s: out of memory", path);
+    const char *label = nnx_model_label_column(m);
+    bool named = nnx_model_feature_name(m, 0) != NULL && o.header;
+    long lc = -1;
+    if (named && label) {
+        lc = find_column(header, ncol, label);
+    } else if (!named && ncol == (size_t)d + 1) {   /* unnamed: d features and the label */
+        int li = nnx_model_label_index(m);
+        lc = li >= 0 && (size_t)li < ncol ? li : (long)ncol - 1;
+    } else if (!named && rc == 0 && ncol != (size_t)d) {
+        rc = nnx_rt_fail(err, "%s: %zu columns; the model reads %d unnamed features in order "
+                         "(and the label column, for labelled data)", path, ncol, (int)d);
+    }
+    if (rc == 0 && labels && lc < 0)
+        rc = label ? nnx_rt_fail(err, "%s: no label column \"%s\": labelled data needs the "
+                                 "training file's label column", path, label)
+                   : nnx_rt_fail(err, "%s: no label column: labelled data needs the %d features "
+                                 "and the label", path, (int)d);
+    if (lc >= 0)
+        used[lc] = true;
+    if (rc == 0 && named) {
+        for (int32_t j = 0; rc == 0 && j < d; j++) {
+            const char *want = nnx_model_feature_name(m, j);
+            long c = find_column(header, ncol, want);
+            if (c < 0) {
+                rc = missing_column(m, path, want, header, ncol, err);
+                break;
+            }
+            cols[j] = (int32_t)c;
+            used[c] = true;
+        }
+    } else if (rc == 0) {           /* unnamed features: the columns in order */
+        int32_t j = 0;
+        for (size_t c = 0; c < ncol && j < d; c++)
+            if ((long)c != lc) {
+                cols[j++] = (int32_t)c;
+                used[c] = true;
+            }
+        if (j < d)
+            rc = nnx_rt_fail(err, "%s: %d feature columns, the model reads %d", path, (int)j,
+                             (int)d);
+    }
+    if (rc == 0 && notes && named)
+        for (size_t c = 0; c < ncol; c++)
+            if (!used[c]) {
+                char **v = realloc(notes->ignored, (notes->nignored + 1) * sizeof *v);
+                if (!v || !(v[notes->nignored] = strdup(header[c]))) {
+                    if (v)
+                        notes->ignored = v;
+                    rc = nnx_rt_fail(err, "%s: out of memory", path);
+                    break;
+                }
+                notes->ignored = v;
+                notes->nignored++;
+            }
+    if (rc == 0)
+        rc = nnx_load_csv_columns(out, path, &o, cols, d, labels ? (int32_t)lc : -1, &lab, err);
+    size_t nlab = rc == 0 ? (size_t)out->n : 0;
+    if (rc == 0 && labels && set_targets(m, out, lab, path, lc, err) < 0) {
+        nnx_dataset_free(out);
+        rc = -1;
+    }
+    free_strings(lab, nlab);
+    if (rc < 0 && notes)
+        nnx_model_csv_notes_free(notes);
+    free_strings(header, ncol);
+    free(cols);
+    free(used);
+    return rc;
+}
+
+int nnx_model_read_idx(const nnx_model *m, const char *images_path, const char *labels_path,
+                       nnx_dataset *out, nnx_rt_error *err)
+{
+    int32_t shape[3];
+    nnx_model_shape(m, shape);
+    int rc = labels_path ? nnx_load_idx(out, images_path, labels_path, NULL, 0, err)
+                         : nnx_load_idx_images(out, images_path, err);
+    if (rc < 0)
+        return -1;
+    if (out->d != nnx_model_features(m) || (shape[1] > 1 && (out->shape[1] != shape[1] ||
+                                                              out->shape[2] != shape[2]))) {
+        nnx_rt_fail(err, "%s: images of %d×%d pixels; the model takes %d×%d×%d (%d features)",
+                    images_path, (int)out->shape[1], (int)out->shape[2], (int)shape[0],
+                    (int)shape[1], (int)shape[2], (int)nnx_model_features(m));
+        nnx_dataset_free(out);
+        return -1;
+    }
+    if (!labels_path)
+        return 0;
+    if (nnx_model_task_of(m) != NNX_MODEL_CLASSIFICATION) {
+        nnx_dataset_free(out);
+        return nnx_rt_fail(err, "%s: IDX labels are classes; the model is a regression",
+                           labels_path);
+    }
+    /* the file's digit d is the model's class named "d" */
+    int32_t map[256];
+    for (int v = 0; v < 256; v++) {
+        char name[16];
+        snprintf(name, sizeof name, "%d", v);
+        map[v] = -1;
+        for (int32_t c = 0; c < nnx_model_classes(m); c++)
+            if (!strcmp(nnx_model_class_name(m, c), name))
+                map[v] = c;
+    }
+    for (int32_t i = 0; i < out->n; i++) {
+        int digit = out->class_names ? atoi(out->class_names[out->y[i]]) : out->y[i];
+        if (digit < 0 || digit > 255 || map[digit] < 0) {
+            nnx_rt_fail(err, "%s: item %d has the label %d, which is not a class of the model",
+                        labels_path, (int)i + 1, digit);
+            nnx_dataset_free(out);
+            return -1;
+        }
+        out->y[i] = map[digit];
+    }
+    for (int32_t c = 0; out->class_names && c < out->classes; c++)
+        free(out->class_names[c]);
+    free(out->class_names);
+    out->class_names = NULL;
+    out->classes = nnx_model_classes(m);
+    return 0;
+}
+
+int nnx_model_is_idx(const char *path, nnx_rt_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return nnx_rt_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char b[4] = { 0 };
+    size_t got = fread(b, 1, sizeof b, f);
+    fclose(f);
+    if (got >= 2 && b[0] == 0x1f && b[1] == 0x8b)
+        return 1;
+    return got == 4 && b[0] == 0 && b[1] == 0 && b[2] == 0x08 && b[3] >= 1 && b[3] <= 4;
+}
