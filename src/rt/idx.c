@@ -40,13 +40,14 @@ static int read_exact(gzFile f, const char *path, void *buf, size_t len, const c
 }
 
 /* Read exactly len bytes into a new buffer (the caller frees it), or NULL
- * with err.  The buffer grows as the bytes arrive (1 MB, then doubling), so
+ * with err.  The buffer grows as the bytes arrive (64 MB, then doubling), so
  * a header that announces more than the file holds costs the memory of what
- * is there, not of what it announces. */
+ * is there (and 64 MB at most besides), not of what it announces; a file of
+ * Fashion-MNIST's size is still read into one allocation. */
 static unsigned char *read_new(gzFile f, const char *path, size_t len, const char *what,
                                nnx_rt_error *err)
 {
-    const size_t first = (size_t)1 << 20;
+    const size_t first = (size_t)64 << 20;
     unsigned char *buf = NULL;
     size_t cap = 0;
     do {
