@@ -182,6 +182,11 @@ static int resume_steps(trial *t, int keep, nnx_rt_error *err)
     for (size_t i = 0; i < tab.nrows; i++) {
         if (!(ep[i] >= 1 && ep[i] <= keep))
             continue;
+        if (!(step[i] >= 0 && step[i] <= 1e18 && step[i] == floor(step[i]))) {
+            nnx_rt_fail(err, "%s:%zu: column 'step': '%s' is not a step number", path, i + 2,
+                        nnx_table_cell(&tab, i, (size_t)nnx_table_find(&tab, "step")));
+            goto done;
+        }
         nnx_trial_put_step(m, (long long)step[i], (int)ep[i], lr[i], loss[i]);
         if (!nnx_trial_keep_step(t, loss[i], ep[i])) {
             nnx_rt_fail(err, "out of memory");
