@@ -1,10 +1,12 @@
-/* fuzz_weights.c — fuzz the weights/checkpoint reader (nnx_net_load) against a network with every layer kind.
+/* fuzz_weights.c — fuzz the weights/checkpoint readers: nnx_net_load into a network with every layer kind, and nnx_net_open.
  *
  * Input: a flags byte, then the file.  With bit 0 set the target first
  * rewrites the last four bytes as the CRC-32 of the rest, as a writer would,
  * so that mutations get past the checksum to the numbers behind it.  After a
  * successful load the network runs one forward pass on zeros (loaded
- * weights may be anything, NaN included; nothing may crash).  Set
+ * weights may be anything, NaN included; nothing may crash).  The same file
+ * is then opened alone (nnx_net_open, which builds the network from the
+ * file's own layer list, as nnx predict does) and run the same way.  Set
  * FUZZ_WEIGHTS_SEED=FILE to write the network's own checkpoint as an input
  * (how tests/fuzz/corpus/weights was seeded).
  */
@@ -83,6 +85,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (nnx_net_load(net, path, &err) == 0) {
         memset(nnx_net_input(net), 0, (size_t)nnx_net_in_size(net) * 2 * sizeof(float));
         nnx_net_forward(net, nnx_net_input(net), 2, false);
+    }
+    nnx_net *alone = nnx_net_open(path, 2, &err);
+    if (alone) {
+        memset(nnx_net_input(alone), 0, (size_t)nnx_net_in_size(alone) * 2 * sizeof(float));
+        nnx_net_forward(alone, nnx_net_input(alone), 2, false);
+        nnx_net_free(alone);
     }
     free(path);
     return 0;
