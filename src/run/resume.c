@@ -286,7 +286,14 @@ int nnx_trial_resume(trial *t, nnx_rt_error *err)
         nnx_rt_fail(err, "%s: not a resume state of this experiment", path);
         goto done;
     }
-    if (take(buf, len, &at, current, nsnap) < 0 ||
+    /* The counters index the per-epoch history: each must be an epoch done. */
+    bool in_range = h.has_snapshot <= 1 && h.select_epoch >= 0 && h.select_epoch <= h.epoch_done &&
+                    (!h.has_snapshot || h.select_epoch >= 1) && h.lowest_epoch >= 0 &&
+                    h.lowest_epoch <= h.epoch_done && h.es_bad >= 0 && h.es_bad <= h.epoch_done &&
+                    h.plateau_bad >= 0 && h.plateau_bad <= h.epoch_done && h.step >= 0 &&
+                    h.opt_t >= 0;
+    if (!in_range ||
+        take(buf, len, &at, current, nsnap) < 0 ||
         (h.has_snapshot && take(buf, len, &at, t->snapshot, nsnap) < 0) ||
         (h.has_m && take(buf, len, &at, t->opt.m, h.nopt) < 0) ||
         (h.has_v && take(buf, len, &at, t->opt.v, h.nopt) < 0) || at != len) {
