@@ -3,7 +3,8 @@
 # (Fashion-MNIST, batch 128, Adam 1e-3; an MLP and a CNN): seconds per epoch
 # of each, and how many times faster nnx is (with the CPU seconds each epoch
 # took, which a busy machine moves far less).  Also the MLP's achieved GFLOP/s
-# next to plain cblas_sgemm at the same shapes, and nnx's peak memory.
+# next to plain cblas_sgemm at the same shapes, and nnx's peak memory.  Then
+# inference throughput against PyTorch and ONNX Runtime (bench/infer.sh).
 #
 # Environment:
 #   NNX_BENCH_DATA         Fashion-MNIST directory (default /usr/share/datasets/fashion-mnist)
@@ -100,3 +101,7 @@ echo
 sh "$root/bench/check_1000.sh" "$root/nnx"
 make -C "$root" --no-print-directory build/rel/bench/lua_metric >/dev/null
 NNX_ROOT=$root "$root/build/rel/bench/lua_metric" | sed 's/^/lua metric: /'
+
+# Inference: nnx predict and model.h against PyTorch and ONNX Runtime.
+echo
+NNX_BENCH_DATA=$data sh "$root/bench/infer.sh"
