@@ -72,7 +72,7 @@ static void check_path(const char *path, outcome *o)
     if (p) {
         nnx_checker *c = nnx_checker_new(p);
         if (c) {
-            nnx_check_program(c, &d);
+            nnx_check_program(c, NULL, 0, &d);
             const nnx_file *f = p->nfiles ? p->files[0] : NULL;
             for (size_t i = 0; f && i < f->nitems && o->n < MAX_EXPERIMENTS; i++) {
                 const nnx_item *it = f->items[i];
