@@ -1,9 +1,11 @@
 /* fuzz_io.h — what every fuzz target shares: its own scratch directory and writing an input there.
  *
  * The readers under test take paths, so a target writes its input to a file
- * in a directory of its own (under /dev/shm when there is one, else $TMPDIR
- * or /tmp), made once per process and removed at exit.  Nothing else on the
- * machine is written.
+ * in a directory of its own (under $NNX_FUZZ_TMP when set, else /dev/shm
+ * when there is one, else $TMPDIR or /tmp), made once per process and removed
+ * at exit.  A process that crashes leaves its directory: tests/fuzz/run.sh
+ * sets NNX_FUZZ_TMP to a directory it removes after each target.  Nothing
+ * else on the machine is written.
  */
 #ifndef NNX_FUZZ_IO_H
 #define NNX_FUZZ_IO_H

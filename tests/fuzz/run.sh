@@ -17,12 +17,16 @@ for t in "$@"; do
     mkdir -p "$work" "tests/fuzz/corpus/$t" "tests/fuzz/crashes/$t"
     log="$build/fuzz/$t.log"
     before=$(ls "tests/fuzz/crashes/$t" | wc -l)
+    # the targets' scratch directories, also those of inputs that crashed
+    NNX_FUZZ_TMP=$(mktemp -d /dev/shm/nnx-fuzz-run.XXXXXX 2>/dev/null || mktemp -d)
+    export NNX_FUZZ_TMP
     dict=
     [ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
     nice -n 19 "$build/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
         -max_len=16384 -print_final_stats=1 -artifact_prefix="tests/fuzz/crashes/$t/" $dict \
         "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1
     rc=$?
+    rm -rf "$NNX_FUZZ_TMP"
     done_line=$(grep -E '^#[0-9]+.*(DONE|INITED|pulse|NEW|REDUCE)' "$log" | tail -n 1)
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
