@@ -16,6 +16,8 @@
 #                          kept (default 2: on a shared machine the load changes
 #                          within minutes, and one round can catch one side in a
 #                          busy spell)
+#   NNX_BENCH_PRUNE        0: skip bench/prune.sh (a 27-draw search, with and without
+#                          prune = halving; its own settings are in that file)
 #   NNX_BENCH_CORETYPE     OpenBLAS kernels for BOTH nnx and PyTorch, exported as
 #                          OPENBLAS_CORETYPE (e.g. Haswell, SkylakeX); "none"
 #                          unsets it so the library picks by itself.  Default:
@@ -105,3 +107,9 @@ NNX_ROOT=$root "$root/build/rel/bench/lua_metric" | sed 's/^/lua metric: /'
 # Inference: nnx predict and model.h against PyTorch and ONNX Runtime.
 echo
 NNX_BENCH_DATA=$data sh "$root/bench/infer.sh"
+
+# what prune = halving saves on a 27-draw search (NNX_BENCH_PRUNE=0 skips it)
+if [ "${NNX_BENCH_PRUNE:-1}" != 0 ]; then
+    echo
+    sh "$root/bench/prune.sh"
+fi
