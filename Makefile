@@ -6,6 +6,8 @@
 #   make run      ... and train examples/fashion_mlp.nnx on Fashion-MNIST
 #   make bench    nnx against PyTorch on the same work, as a ratio
 #   make fmt      rewrite examples/ and stdlib/ in nnx's canonical layout
+#   make fuzz     run each libFuzzer target FUZZ_SECONDS (60) from its corpus
+#                 (clang; build/fuzz/, apart from the gcc build); see docs/fuzzing.md
 #   make clean
 #
 # Sources are found by wildcard: a new src/<part>/*.c or tests/unit/test_*.c
@@ -18,6 +20,7 @@ OPT     ?= -O2 -march=native -fno-math-errno -fvect-cost-model=dynamic
 PKGS    := gcc libc6-dev flex bison liblua5.4-dev libcmocka-dev libopenblas-dev zlib1g-dev pkg-config
 DATA_PKGS  := dataset-fashion-mnist
 BENCH_PKGS := python3-torch
+FUZZ_PKGS  := clang
 
 WARN    := -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L
 INCS     = -Iinclude -Isrc -I$(BUILD)/gen $(shell pkg-config --cflags lua5.4 openblas zlib)
@@ -28,6 +31,12 @@ SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sani
 LIB_SRC := $(wildcard src/lang/*.c src/plan/*.c src/run/*.c src/search/*.c src/rt/*.c src/lua/*.c src/out/*.c src/model/*.c src/prov/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+# A fuzz target tests/fuzz/fuzz_NAME.c is fuzzed by `make fuzz` and its
+# corpus and past crashes are replayed by `make test`.
+FUZZ    := $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_io.c,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 obj      = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 LIB_OBJ  = $(call obj,rel,$(LIB_SRC))
@@ -35,13 +44,14 @@ SLIB_OBJ = $(call obj,san,$(LIB_SRC))
 ifneq ($(wildcard grammar/nnx.y),)
 LIB_OBJ  += $(BUILD)/rel/gen/nnx.tab.o $(BUILD)/rel/gen/lex.yy.o
 SLIB_OBJ += $(BUILD)/san/gen/nnx.tab.o $(BUILD)/san/gen/lex.yy.o
+FLIB_OBJ  = $(call obj,fuzz,$(LIB_SRC)) $(BUILD)/fuzz/gen/nnx.tab.o $(BUILD)/fuzz/gen/lex.yy.o
 # Only the front end includes the generated headers.
 FRONT    := $(wildcard src/lang/*.c src/cli/*.c tests/unit/test_lex*.c tests/unit/test_parse*.c)
-$(call obj,rel,$(FRONT)) $(call obj,san,$(FRONT)): | $(BUILD)/gen/nnx.tab.h $(BUILD)/gen/lex.yy.h
+$(call obj,rel,$(FRONT)) $(call obj,san,$(FRONT)) $(call obj,fuzz,$(FRONT)): | $(BUILD)/gen/nnx.tab.h $(BUILD)/gen/lex.yy.h
 endif
 
 .SECONDARY:
-.PHONY: all deps data-deps bench-deps build test unit-tests run bench fmt clean
+.PHONY: all deps data-deps bench-deps fuzz-deps build test unit-tests run bench fmt fuzz fuzz-build clean
 .DEFAULT_GOAL := all
 
 all: deps
@@ -53,6 +63,8 @@ data-deps:
 	@sh tests/install-deps.sh $(DATA_PKGS)
 bench-deps:
 	@sh tests/install-deps.sh $(BENCH_PKGS)
+fuzz-deps:
+	@sh tests/install-deps.sh $(FUZZ_PKGS)
 
 build: nnx
 
@@ -60,7 +72,8 @@ test: deps data-deps
 	@$(MAKE) --no-print-directory unit-tests
 	@sh tests/run.sh $(BUILD)
 
-unit-tests: nnx $(BUILD)/san/nnx $(TESTS:%=$(BUILD)/rel/tests/%) $(TESTS:%=$(BUILD)/san/tests/%)
+unit-tests: nnx $(BUILD)/san/nnx $(TESTS:%=$(BUILD)/rel/tests/%) $(TESTS:%=$(BUILD)/san/tests/%) \
+            $(FUZZ:%=$(BUILD)/san/fuzz/replay_%)
 
 run: deps data-deps
 	@$(MAKE) --no-print-directory build
@@ -69,6 +82,12 @@ run: deps data-deps
 bench: deps data-deps bench-deps
 	@$(MAKE) --no-print-directory build
 	@sh bench/run.sh
+
+fuzz: deps fuzz-deps data-deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ)
+
+fuzz-build: $(FUZZ:%=$(BUILD)/fuzz/fuzz_%)
 
 fmt: all
 	./nnx fmt -w examples/*.nnx examples/*/*.nnx stdlib/std/*.nnx
@@ -128,6 +147,25 @@ $(BUILD)/rel/tests/%: $(BUILD)/rel/tests/unit/%.o $(BUILD)/rel/libnnx.a
 	$(CC) $(OPT) -o $@ $^ $(LIBS) $(TESTLIBS)
 $(BUILD)/san/tests/%: $(BUILD)/san/tests/unit/%.o $(BUILD)/san/libnnx.a
 	$(CC) $(SAN) -o $@ $^ $(LIBS) $(TESTLIBS)
+
+# --- fuzz targets -------------------------------------------------------------
+# libFuzzer builds (clang) in $(BUILD)/fuzz; the replay drivers (gcc, ASan)
+# that make test runs in $(BUILD)/san/fuzz.
+
+$(BUILD)/fuzz/libnnx.a: $(FLIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/fuzz/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/nnx.tab.h $(BUILD)/gen/lex.yy.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(WARN) $(GENFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(INCS) -c -o $@ $<
+$(BUILD)/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP $(INCS) -c -o $@ $<
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(BUILD)/fuzz/tests/fuzz/fuzz_io.o $(BUILD)/fuzz/libnnx.a
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+$(BUILD)/san/fuzz/replay_%: $(BUILD)/san/tests/fuzz/fuzz_%.o $(BUILD)/san/tests/fuzz/fuzz_io.o \
+                            $(BUILD)/san/tests/fuzz/replay.o $(BUILD)/san/libnnx.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
 
 # A C benchmark driver bench/NAME.c builds as $(BUILD)/rel/bench/NAME.
 $(BUILD)/rel/bench/%: $(BUILD)/rel/bench/%.o $(BUILD)/rel/libnnx.a

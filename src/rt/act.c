@@ -27,6 +27,9 @@ static inline float exp_vec(float x)
     p = p * f + 1.6666665459e-1f;
     p = p * f + 5.0000001201e-1f;
     p = p * f * f + f + 1.0f;
+    /* A NaN input (a diverged net) gives a NaN p; k must still be a number
+     * to convert (a NaN to int is undefined) and 0 keeps p's NaN bits. */
+    k = k == k ? k : 0.0f;
     int32_t bits;
     memcpy(&bits, &p, sizeof bits);
     bits += (int32_t)k * (1 << 23);

@@ -341,6 +341,12 @@ nnx_net *nnx_net_open(const char *path, int max_batch, nnx_rt_error *err)
     int rc = 0;
     for (uint32_t i = 0; i < nl && rc == 0; i++)
         rc = add_stored_layer(net, &b, (int)i, path, err);
+    /* The layers fix the parameter count: a file too short to hold them is
+     * refused before compiling allocates (and initialises) them all. */
+    if (rc == 0 && len != file_size(net))
+        rc = nnx_rt_fail(err, "%s: %s%zu bytes, a checkpoint of its %u layers has %zu", path,
+                         len < file_size(net) ? "truncated: " : "trailing data: ", len, nl,
+                         file_size(net));
     if (rc == 0 && nnx_net_compile(net, max_batch, 0, &nerr) < 0)
         rc = nnx_rt_fail(err, "%s: %s", path, nerr.msg);
     if (rc == 0)

@@ -9,17 +9,17 @@
 #include "nnx/rt/data.h"
 #include "nnx/rt/file.h"
 
-/* Read exactly len bytes; -1 with err on a short read or a zlib error. */
-static int read_exact(gzFile f, const char *path, void *buf, size_t len, const char *what,
-                      nnx_rt_error *err)
+/* Read buf[from..to) of the `total` bytes of `what`; -1 with err on a short
+ * read (which names the bytes needed and found of the total) or a zlib error. */
+static int read_into(gzFile f, const char *path, unsigned char *buf, size_t from, size_t to,
+                     size_t total, const char *what, nnx_rt_error *err)
 {
-    unsigned char *p = buf;
-    size_t got = 0;
-    while (got < len) {
-        size_t chunk = len - got;
+    size_t got = from;
+    while (got < to) {
+        size_t chunk = to - got;
         if (chunk > (1u << 30))
             chunk = 1u << 30;
-        int r = gzread(f, p + got, (unsigned)chunk);
+        int r = gzread(f, buf + got, (unsigned)chunk);
         if (r < 0) {
             int zerr;
             const char *msg = gzerror(f, &zerr);
@@ -27,10 +27,46 @@ static int read_exact(gzFile f, const char *path, void *buf, size_t len, const c
         }
         if (r == 0)
             return nnx_rt_fail(err, "%s: file is truncated: %s needs %zu bytes, found %zu",
-                               path, what, len, got);
+                               path, what, total, got);
         got += (size_t)r;
     }
     return 0;
+}
+
+/* Read exactly len bytes into buf. */
+static int read_exact(gzFile f, const char *path, void *buf, size_t len, const char *what,
+                      nnx_rt_error *err)
+{
+    return read_into(f, path, buf, 0, len, len, what, err);
+}
+
+/* Read exactly len bytes into a new buffer (the caller frees it), or NULL
+ * with err.  The buffer grows as the bytes arrive (64 MB, then doubling), so
+ * a header that announces more than the file holds costs the memory of what
+ * is there (and 64 MB at most besides), not of what it announces; a file of
+ * Fashion-MNIST's size is still read into one allocation. */
+static unsigned char *read_new(gzFile f, const char *path, size_t len, const char *what,
+                               nnx_rt_error *err)
+{
+    const size_t first = (size_t)64 << 20;
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    do {
+        size_t next = cap == 0 ? (len < first ? len : first) : (len - cap < cap ? len : 2 * cap);
+        unsigned char *more = realloc(buf, next ? next : 1);
+        if (!more) {
+            free(buf);
+            nnx_rt_fail(err, "%s: out of memory for %s (%zu bytes)", path, what, len);
+            return NULL;
+        }
+        buf = more;
+        if (read_into(f, path, buf, cap, next, len, what, err) < 0) {
+            free(buf);
+            return NULL;
+        }
+        cap = next;
+    } while (cap < len);
+    return buf;
 }
 
 static uint32_t be32(const unsigned char *b)
@@ -97,11 +133,8 @@ static unsigned char *read_labels(const char *path, uint32_t *n, nnx_rt_error *e
     gzFile f = open_idx(path, 1, dims, err);
     if (!f)
         return NULL;
-    unsigned char *lab = malloc(dims[0]);
-    if (!lab) {
-        nnx_rt_fail(err, "%s: out of memory for %u labels", path, (unsigned)dims[0]);
-    } else if (read_exact(f, path, lab, dims[0], "the labels", err) < 0
-               || expect_end(f, path, err) < 0) {
+    unsigned char *lab = read_new(f, path, dims[0], "the labels", err);
+    if (lab && expect_end(f, path, err) < 0) {
         free(lab);
         lab = NULL;
     }
@@ -156,12 +189,8 @@ static unsigned char *read_images(const char *path, uint32_t dims[3], nnx_rt_err
         goto done;
     }
     size_t npix = (size_t)dims[0] * dims[1] * dims[2];
-    pix = malloc(npix ? npix : 1);
-    if (!pix) {
-        nnx_rt_fail(err, "%s: out of memory for %zu pixels", path, npix);
-        goto done;
-    }
-    if (read_exact(f, path, pix, npix, "the pixels", err) < 0 || expect_end(f, path, err) < 0) {
+    pix = read_new(f, path, npix, "the pixels", err);
+    if (pix && expect_end(f, path, err) < 0) {
         free(pix);
         pix = NULL;
     }

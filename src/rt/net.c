@@ -93,7 +93,10 @@ static int start(nnx_net *net, nnx_layer *L, enum nnx_layer_kind kind, const cha
 static int push(nnx_net *net, nnx_layer *L, nnx_rt_error *err)
 {
     nnx_layer_info *I = &L->info;
-    int64_t out = (int64_t)I->out_c * I->out_h * I->out_w;
+    /* c·h (two ints: it fits in 64 bits) is checked before ·w, so that no
+     * product overflows, whatever sizes a weights file lists */
+    int64_t ch = (int64_t)I->out_c * I->out_h;
+    int64_t out = ch < 0 || ch > MAX_SAMPLE ? (int64_t)MAX_SAMPLE + 1 : ch * I->out_w;
     if (I->out_c > MAX_SIDE || out > MAX_SAMPLE)
         return nnx_rt_fail(err, "layer %d (%s): output %d×%d×%d is too large",
                            net->nlayers + 1, I->name, I->out_c, I->out_h, I->out_w);

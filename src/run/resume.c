@@ -183,6 +183,11 @@ static int resume_steps(trial *t, int keep, nnx_rt_error *err)
     for (size_t i = 0; i < tab.nrows; i++) {
         if (!(ep[i] >= 1 && ep[i] <= keep))
             continue;
+        if (!(step[i] >= 0 && step[i] <= 1e18 && step[i] == floor(step[i]))) {
+            nnx_rt_fail(err, "%s:%zu: column 'step': '%s' is not a step number", path, i + 2,
+                        nnx_table_cell(&tab, i, (size_t)nnx_table_find(&tab, "step")));
+            goto done;
+        }
         double s = sd ? sd[i] : NAN;
         nnx_trial_put_step(m, (long long)step[i], (int)ep[i], lr[i], loss[i], s);
         if (!nnx_trial_keep_step(t, loss[i], ep[i], lr[i], s)) {
@@ -280,7 +285,14 @@ int nnx_trial_resume(trial *t, nnx_rt_error *err)
         nnx_rt_fail(err, "%s: not a resume state of this experiment", path);
         goto done;
     }
-    if (take(buf, len, &at, current, nsnap) < 0 ||
+    /* The counters index the per-epoch history: each must be an epoch done. */
+    bool in_range = h.has_snapshot <= 1 && h.select_epoch >= 0 && h.select_epoch <= h.epoch_done &&
+                    (!h.has_snapshot || h.select_epoch >= 1) && h.lowest_epoch >= 0 &&
+                    h.lowest_epoch <= h.epoch_done && h.es_bad >= 0 && h.es_bad <= h.epoch_done &&
+                    h.plateau_bad >= 0 && h.plateau_bad <= h.epoch_done && h.step >= 0 &&
+                    h.opt_t >= 0;
+    if (!in_range ||
+        take(buf, len, &at, current, nsnap) < 0 ||
         (h.has_snapshot && take(buf, len, &at, t->snapshot, nsnap) < 0) ||
         (h.has_m && take(buf, len, &at, t->opt.m, h.nopt) < 0) ||
         (h.has_v && take(buf, len, &at, t->opt.v, h.nopt) < 0) || at != len) {

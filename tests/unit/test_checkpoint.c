@@ -377,6 +377,37 @@ static void open_rebuilds_the_network_from_the_file(void **state)
     nnx_net_free(a);
 }
 
+/* Found by fuzzing: a short file listing a huge layer made nnx_net_open
+ * allocate and initialise every parameter before finding the file too
+ * short.  The size is checked from the layer list, before compiling. */
+static void open_checks_the_size_before_building(void **state)
+{
+    fixture *f = *state;
+    nnx_rt_error err;
+    nnx_net *a = nnx_net_new(10, 1, 1, &err);
+    assert_non_null(a);
+    assert_int_equal(nnx_net_add_dense(a, 4, true, &err), 0);
+    assert_int_equal(nnx_net_compile(a, 2, 1, &err), 0);
+    assert_int_equal(nnx_net_save(a, f->path, &err), 0);
+    nnx_net_free(a);
+    /* layer 1's units (after the 28-byte head and its kind and activation)
+     * become 5 million: 55 million parameters listed in ~100 bytes */
+    FILE *fp = fopen(f->path, "r+b");
+    assert_non_null(fp);
+    const unsigned char units[4] = { 0x40, 0x4b, 0x4c, 0x00 };    /* 5,000,000 LE */
+    const unsigned char params[8] = { 0xc0, 0xf5, 0x46, 0x03 };   /* 55,000,000 LE */
+    fseek(fp, 28 + 8, SEEK_SET);        /* units */
+    fwrite(units, 1, 4, fp);
+    fseek(fp, 28 + 36, SEEK_SET);       /* out_c */
+    fwrite(units, 1, 4, fp);
+    fseek(fp, 28 + 48, SEEK_SET);       /* the layer's nparams */
+    fwrite(params, 1, 8, fp);
+    fclose(fp);
+    assert_null(nnx_net_open(f->path, 2, &err));
+    assert_non_null(strstr(err.msg, "truncated"));
+    assert_non_null(strstr(err.msg, "a checkpoint of its 1 layers has"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +417,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(layer_details_are_compared, setup, teardown),
         cmocka_unit_test_setup_teardown(truncated_or_corrupt_file_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(open_rebuilds_the_network_from_the_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(open_checks_the_size_before_building, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -209,6 +211,46 @@ static void bad_files_are_errors(void **state)
     assert_null(ds.x);
 }
 
+/* Found by fuzzing: a header alone made the reader allocate what it
+ * announces (2 GB for a 12-byte labels file).  Memory now grows with the
+ * bytes read: under a 256 MB address-space limit (a child process; not
+ * under ASan, which reserves far more) the file is refused as truncated,
+ * not as too large for memory. */
+static void header_claims_cost_no_memory(void **state)
+{
+    fixture *f = *state;
+    unsigned char l[8 + 4];
+    put_be32(l, 0x801);
+    put_be32(l + 4, 0x7fffffff);
+    memset(l + 8, 1, 4);
+    const char *lab = tmp_path(f, "huge_labels");
+    write_file(lab, l, sizeof l, 0);
+    unsigned char im[16 + 4];
+    put_be32(im, 0x803);
+    put_be32(im + 4, 0x7fffffff);
+    put_be32(im + 8, 28);
+    put_be32(im + 12, 28);
+    const char *img = tmp_path(f, "huge_images");
+    write_file(img, im, sizeof im, 1);
+    nnx_dataset ds;
+    nnx_rt_error err;
+    assert_int_equal(nnx_load_idx(&ds, img, lab, NULL, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "truncated: the labels needs 2147483647 bytes, found 4"));
+#ifndef __SANITIZE_ADDRESS__
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit lim = { (rlim_t)256 << 20, (rlim_t)256 << 20 };
+        setrlimit(RLIMIT_AS, &lim);
+        int rc = nnx_load_idx(&ds, img, lab, NULL, 0, &err);
+        _exit(rc == -1 && strstr(err.msg, "truncated") ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+#endif
+}
 
 /* The real data set, when installed: 60k 28×28 images, 6000 per class. */
 static void fashion_mnist_loads_whole(void **state)
@@ -259,6 +301,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(loads_plain_and_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(class_filter_relabels_in_given_order, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_files_are_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(header_claims_cost_no_memory, setup, teardown),
         cmocka_unit_test(fashion_mnist_loads_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

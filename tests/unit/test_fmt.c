@@ -407,6 +407,17 @@ static void empty_file_and_only_comments(void **state)
     assert_fmt("# just\n\n\n# comments\n", "# just\n\n# comments\n");
 }
 
+/* Found by fuzzing: a comment that ended in CR (a lone CR at the end of the
+ * file, or CR CR LF) was printed with the CR before fmt's newline, read back
+ * as CRLF and so lost one CR per formatting.  Trailing blanks are not part
+ * of a comment. */
+static void comments_lose_trailing_blanks(void **state)
+{
+    (void)state;
+    assert_fmt("let x = 1  # a \t\r\r\n# b\r \r\n#\r\n# c\r\r", "let x = 1  # a\n# b\n#\n# c\n");
+    assert_fmt_sound("# fash()  = cross\r\r\rpool()  = cross\r\r\r\r", true);
+}
+
 static void fmt_expr_is_one_line(void **state)
 {
     (void)state;
@@ -431,6 +442,7 @@ int main(void)
         cmocka_unit_test(blank_lines_are_kept_once),
         cmocka_unit_test(odd_comment_places_are_sound),
         cmocka_unit_test(empty_file_and_only_comments),
+        cmocka_unit_test(comments_lose_trailing_blanks),
         cmocka_unit_test(fmt_expr_is_one_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

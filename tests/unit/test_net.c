@@ -436,6 +436,33 @@ static void activations_known_values(void **state)
     }
 }
 
+/* Found by fuzzing resume.state: NaN weights (a diverged run) reached the
+ * sigmoid/swish exp with a NaN, converted to int (undefined behaviour).
+ * Every activation takes NaN and infinities forward and backward without
+ * undefined behaviour (the sanitized build checks), and sigmoid and swish
+ * give NaN for NaN. */
+static void activations_pass_nan_through(void **state)
+{
+    (void)state;
+    const float x[] = {NAN, -NAN, 1, INFINITY, -INFINITY};
+    for (int act = NNX_ACT_RELU; act <= NNX_ACT_SWISH; act++) {
+        nnx_rt_error err;
+        nnx_net *net = nnx_net_new(5, 1, 1, &err);
+        ok(nnx_net_add_act(net, (enum nnx_act)act, act == NNX_ACT_SWISH ? 1.0f : 0.1f, &err), &err);
+        ok(nnx_net_compile(net, 1, 1, &err), &err);
+        const float *y = nnx_net_forward(net, x, 1, true);
+        assert_non_null(y);
+        bool vec = act == NNX_ACT_SIGMOID || act == NNX_ACT_SWISH;     /* the exp of act.c */
+        if (vec && (!isnan(y[0]) || !isnan(y[1])))
+            fail_msg("activation %d: NaN in, %g and %g out", act, (double)y[0], (double)y[1]);
+        float *d = nnx_net_dlogits(net);
+        for (int i = 0; i < 5; i++)
+            d[i] = 1;
+        assert_int_equal(nnx_net_backward(net, d), 0);
+        nnx_net_free(net);
+    }
+}
+
 /* --- batch norm --------------------------------------------------------------- */
 
 static void batchnorm_train_normalises_and_updates_running(void **state)
@@ -832,6 +859,7 @@ int main(void)
         cmocka_unit_test(dense_matches_direct_product_in_units),
         cmocka_unit_test(pools_known_values),
         cmocka_unit_test(activations_known_values),
+        cmocka_unit_test(activations_pass_nan_through),
         cmocka_unit_test(batchnorm_train_normalises_and_updates_running),
         cmocka_unit_test(batchnorm_eval_uses_running_statistics),
         cmocka_unit_test(dropout_eval_is_identity_train_keeps_scale),

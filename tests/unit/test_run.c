@@ -377,6 +377,45 @@ static void test_trial_resume(void **state)
     free(root);
 }
 
+/* Found by fuzzing: a steps.csv whose step cell is empty or not a whole
+ * number made resume convert NaN to an integer (undefined behaviour) and
+ * carry on.  It is refused, naming the file, the line and the cell. */
+static void test_trial_resume_damaged_steps(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make("resume_steps");
+    char *d = nnx_path_join(root, "d");
+    nnx_experiment *e = compile(RESUMABLE, NULL, 0);
+    nnx_run_result r;
+    volatile sig_atomic_t flag = 0;
+    seen x = { .stop_at_epoch = 3, .flag = &flag };
+    nnx_run_callbacks cb = { .user = &x, .progress = on_progress };
+    nnx_run_opts ob = { .dir = d, .cb = &cb, .interrupt = &flag };
+    assert_int_equal(nnx_run_trial(e, &ob, &r), 0);
+    assert_int_equal(r.status, NNX_RUN_INTERRUPTED);
+    nnx_run_result_free(&r);
+    static const char *const bad[] = { "", "x", "1.5", "-1", "1e300" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "step,epoch,lr,loss\n1,1,0.1,2.0\n%s,1,0.1,1.5\n", bad[i]);
+        char *path = nnx_path_join(d, "steps.csv");
+        nnx_rt_error err;
+        assert_int_equal(nnx_file_write(path, text, strlen(text), 0, &err), 0);
+        nnx_run_opts oc = { .resume_dir = d };
+        assert_int_equal(nnx_run_trial(e, &oc, &r), -1);
+        char want[200];
+        snprintf(want, sizeof want, "steps.csv:3: column 'step': '%s' is not a step number", bad[i]);
+        if (!strstr(r.message, want))
+            fail_msg("%s: %s", bad[i], r.message);
+        nnx_run_result_free(&r);
+        free(path);
+    }
+    nnx_experiment_free(e);
+    free(d);
+    tmpdir_remove(root);
+    free(root);
+}
+
 static void test_auto_batch(void **state)
 {
     (void)state;
@@ -498,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_trial_diverges),
         cmocka_unit_test(test_trial_bad_data),
         cmocka_unit_test(test_trial_resume),
+        cmocka_unit_test(test_trial_resume_damaged_steps),
         cmocka_unit_test(test_auto_batch),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_metrics_log),
