@@ -17,7 +17,7 @@ CC      ?= cc
 OPT     ?= -O2 -march=native -fno-math-errno -fvect-cost-model=dynamic
 PKGS    := gcc libc6-dev flex bison liblua5.4-dev libcmocka-dev libopenblas-dev zlib1g-dev pkg-config
 DATA_PKGS  := dataset-fashion-mnist
-BENCH_PKGS := python3-torch
+BENCH_PKGS := python3-torch python3-numpy libjemalloc2
 
 WARN    := -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L
 INCS     = -Iinclude -Isrc -I$(BUILD)/gen $(shell pkg-config --cflags lua5.4 openblas zlib)
@@ -71,7 +71,7 @@ bench: deps data-deps bench-deps
 	@sh bench/run.sh
 
 fmt: all
-	./nnx fmt -w examples/*.nnx examples/*/*.nnx stdlib/std/*.nnx
+	./nnx fmt -w examples/*.nnx examples/*/*.nnx stdlib/std/*.nnx bench/*.nnx
 
 clean:
 	rm -rf $(BUILD) nnx
