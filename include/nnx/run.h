@@ -74,7 +74,7 @@ typedef enum nnx_run_status {
     NNX_RUN_COMPLETED,      /* every epoch ran */
     NNX_RUN_STOPPED,        /* early stopping (or a hook's run:stop) */
     NNX_RUN_DIVERGED,       /* the loss became NaN or infinite */
-    NNX_RUN_INTERRUPTED,    /* the interrupt flag was raised (Ctrl-C) */
+    NNX_RUN_INTERRUPTED,    /* the interrupt flag was raised (Ctrl-C, SIGTERM) */
     NNX_RUN_FAILED,         /* an error; the message says which */
     NNX_RUN_RUNNING         /* still training: summary.json says so from the start,
                                so a run killed outright (SIGKILL, power) still names

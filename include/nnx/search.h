@@ -145,14 +145,47 @@ typedef struct nnx_search_opts {
     bool  fork;                 /* run each trial in a worker process */
     int   threads;              /* threads for the whole search; a trial gets
                                    max(1, threads / jobs).  < 1: 1 */
-    nnx_search_runner run;
+    nnx_search_runner run;      /* may be NULL with only = "" */
     void *run_ctx;
     void (*event)(void *user, const nnx_search_event *ev);   /* may be NULL */
     void *event_user;
     int   tick_ms;              /* > 0: a TICK event this often while workers run */
     const volatile sig_atomic_t *interrupt; /* nonzero: start no new trial, wait for the
                                                running ones (they see it too), return */
+    /* One trial, from one of many processes that may share the directory over
+     * a network file system (nnx run --trial): `only` names the trial to
+     * train, by its number as `nnx plan` prints it (a staged search:
+     * STAGE.NUMBER, "2.3") or by its name; "" names none (read the directory,
+     * rewrite the leaderboard).  The trial runs in this process under its lock
+     * file (DIR/.locks/NAME, O_CREAT|O_EXCL with the host and pid; a lock that
+     * another live process holds makes it skip the trial); every other trial
+     * is read from its directory and never touched; the leaderboard lists the
+     * trials that have ended; a staged search goes as far as its stages have
+     * ended.  The directory's record lock is taken shared, so such processes
+     * exclude a whole-search run, not each other.  NULL: the whole search. */
+    const char *only;
+    bool  look;                 /* with only = "": write nothing, take no lock; a missing
+                                   directory is a search with no trial ended (nnx status) */
 } nnx_search_opts;
+
+/* What opts.only did with its trial. */
+typedef enum nnx_search_only_outcome {
+    NNX_ONLY_NONE,              /* no trial named ("") */
+    NNX_ONLY_RAN,               /* trained it now (whatever its status) */
+    NNX_ONLY_ENDED,             /* it had ended before: nothing to do */
+    NNX_ONLY_HELD,              /* another process holds its lock (only_holder) */
+    NNX_ONLY_REUSED,            /* staged: it equals an earlier trial (only_name), trained already */
+    NNX_ONLY_WAITING            /* the interrupt flag was up before it started */
+} nnx_search_only_outcome;
+
+/* With opts.only: a trial of the open list (the whole plan; a staged search:
+ * the first stage whose trials have not all ended) that has not ended. */
+typedef struct nnx_search_pending {
+    char *name;
+    char *number;               /* as --trial takes it: "3", staged "2.3" */
+    char *state;                /* nnx_trial_state_name: "running", "interrupted", "killed", "not started" */
+    char *holder;               /* running: "host pid" of the lock; else NULL */
+} nnx_search_pending;
 
 typedef struct nnx_search_stage {
     char   *path;
@@ -190,6 +223,13 @@ typedef struct nnx_search_result {
     char    select[64];
     bool    select_max;
     nnx_ensemble_stats ens;     /* ENSEMBLE: n = 0 when no member finished */
+    /* opts.only */
+    nnx_search_only_outcome only;
+    char   *only_name;          /* the trial named (REUSED: the earlier trial), or NULL */
+    char   *only_holder;        /* HELD: "host pid" of its lock */
+    nnx_search_pending *pending;    /* the open list's trials that have not ended */
+    size_t  npending;
+    size_t  open_stage;         /* staged: the 0-based stage of `pending` (nstages: all ended) */
 } nnx_search_result;
 
 /* Run the search (or ensemble) of `base`, the experiment `name` of the
@@ -221,6 +261,21 @@ void nnx_search_rank(nnx_search_row *rows, size_t n, bool maximize);
  * again), -1 with err when it cannot be read. */
 int  nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err);
 void nnx_search_row_free(nnx_search_row *row);
+
+/* What a trial's directory (root/name, root being DIR/trials or
+ * DIR/members) and its lock file say of it. */
+typedef enum nnx_trial_state {
+    NNX_TRIAL_ENDED,            /* a final status: `row` is filled */
+    NNX_TRIAL_RUNNING,          /* its lock is held (`holder`: "host pid"), or a whole-search run works in DIR */
+    NNX_TRIAL_INTERRUPTED,      /* it left resume.state: it continues from there */
+    NNX_TRIAL_KILLED,           /* it began and left nothing to continue from: it starts over */
+    NNX_TRIAL_NOT_STARTED
+} nnx_trial_state;
+
+const char *nnx_trial_state_name(nnx_trial_state s);  /* "ended", "running", ..., "not started" */
+/* 0 with *state (and `row` when ENDED: free it), or -1 with err (a summary.json that cannot be read). */
+int nnx_search_trial_look(const char *search_dir, const char *root, const char *name, nnx_search_row *row,
+                          nnx_trial_state *state, char *holder, size_t hsize, nnx_rt_error *err);
 
 /* Write dir/summary.json (atomically) for a trial that left none: status and
  * message only.  The search calls it for a runner that could not start. */

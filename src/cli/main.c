@@ -10,6 +10,8 @@ static const struct command {
     const char    *usage;
 } commands[] = {
     { "run",   cmd_run,   "run FILE [NAME] [--set p=v]... [-j N]  train an experiment (--help for more)" },
+    { "submit", cmd_submit, "submit FILE [NAME] [--partition P]...  a search's trials as Slurm job arrays" },
+    { "status", cmd_status, "status DIR                         a search's trials: done, running, queued, failed" },
     { "check", cmd_check, "check FILE...                      parse, resolve, type- and shape-check" },
     { "fmt",   cmd_fmt,   "fmt [-w | --check] FILE...         print or rewrite in canonical layout" },
     { "plan",  cmd_plan,  "plan FILE [NAME] [--set path=value]  list the trials a search will run" },

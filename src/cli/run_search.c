@@ -11,12 +11,13 @@
 #include "nnx/rt/clock.h"
 #include "nnx/search.h"
 
-enum { EXIT_INTERRUPTED = 130, TOP_ROWS = 10 };
+enum { TOP_ROWS = 10 };
 
 /* What the terminal shows while the search runs. */
 typedef struct board_view {
     FILE  *out;
     bool   tty, quiet;
+    bool   only;            /* --trial: one trial here, the others only read */
     int    drawn;           /* lines of the live block now on screen */
     size_t total;           /* trials the plan asks for (staged: every stage's values) */
     size_t stages;          /* staged: how many */
@@ -142,11 +143,11 @@ static void on_event(void *user, const nnx_search_event *ev)
     case NNX_SEARCH_TICK:
         break;
     case NNX_SEARCH_RESUMED:
-        if (!v->quiet)
+        if (!v->quiet && !v->only)
             print_row_line(v, ev, ev->row, "finished before");
         break;
     case NNX_SEARCH_REUSED:
-        if (!v->quiet)
+        if (!v->quiet && !v->only)
             fprintf(v->out, "  %-30s is %s, trained already\n", ev->trial, ev->row->name);
         break;
     case NNX_SEARCH_STAGE_DONE:
@@ -234,6 +235,14 @@ static void print_ensemble(FILE *o, const nnx_search_result *r)
     fputc('\n', o);
 }
 
+void cli_print_board(FILE *o, const nnx_search_result *r)
+{
+    if (r->kind == NNX_SEARCH_ENSEMBLE)
+        print_ensemble(o, r);
+    else
+        print_leaderboard(o, r);
+}
+
 static size_t planned_trials(const nnx_experiment *e, size_t *stages)
 {
     const nnx_exp_search *s = &e->search;
@@ -248,6 +257,41 @@ static size_t planned_trials(const nnx_experiment *e, size_t *stages)
     if (s->kind == NNX_XSEARCH_STAGED)
         *stages = s->naxes;
     return n;
+}
+
+/* --trial: say what became of the trial; the exit status its run gives. */
+static int only_outcome(FILE *o, const nnx_search_result *r, int signalled)
+{
+    const nnx_search_row *row = NULL;
+    for (size_t i = 0; r->only_name && i < r->nrows; i++)
+        if (!strcmp(r->rows[i].name, r->only_name))
+            row = &r->rows[i];
+    switch (r->only) {
+    case NNX_ONLY_RAN:
+        if (!row || !strcmp(row->status, "interrupted")) {
+            fprintf(o, "trial       %s interrupted: the same command continues it from its last complete epoch\n",
+                    r->only_name);
+            return signalled;
+        }
+        fprintf(o, "trial       %s %s\n", r->only_name, row->status);
+        return !strcmp(row->status, "completed") || !strcmp(row->status, "stopped") ? EXIT_OK : EXIT_RUN_FAILED;
+    case NNX_ONLY_ENDED:
+        fprintf(o, "trial       %s had ended (%s): nothing to train\n", r->only_name, row ? row->status : "?");
+        return EXIT_OK;
+    case NNX_ONLY_HELD:
+        fprintf(o, "trial       %s is held by process %s (its lock file %s/.locks/%s): skipped\n", r->only_name,
+                r->only_holder, r->dir, r->only_name);
+        return EXIT_OK;
+    case NNX_ONLY_REUSED:
+        fprintf(o, "trial       equals %s, trained already in an earlier stage: nothing to train\n", r->only_name);
+        return EXIT_OK;
+    case NNX_ONLY_WAITING:
+        fprintf(o, "trial       %s not started: interrupted before it began\n", r->only_name);
+        return signalled;
+    case NNX_ONLY_NONE:
+        break;
+    }
+    return EXIT_OK;
 }
 
 int cli_run_search(const cli_search_args *a)
@@ -275,11 +319,12 @@ int cli_run_search(const cli_search_args *a)
      * same way on any count, and the BLAS runs on one thread), so -j never
      * changes the leaderboard. */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int jobs = a->jobs < 1 ? 1 : a->jobs;
-    int per = cores > jobs ? (int)(cores / jobs) : 1;
+    int jobs = a->only ? 1 : a->jobs < 1 ? 1 : a->jobs;
+    int per = a->only ? (a->threads < 1 ? 1 : a->threads) : cores > jobs ? (int)(cores / jobs) : 1;
 
     board_view v = { .out = o, .tty = isatty(fileno(o)), .quiet = a->quiet, .ensemble = e->nensemble > 0 &&
-                     e->search.kind == NNX_XSEARCH_NONE, .t0 = nnx_clock_seconds(), .dir = dir };
+                     e->search.kind == NNX_XSEARCH_NONE, .t0 = nnx_clock_seconds(), .dir = dir,
+                     .only = a->only != NULL };
     v.total = planned_trials(e, &v.stages);
     char sel[64];
     nnx_exp_metric_ref_str(e, e->select, sel, sizeof sel);
@@ -290,9 +335,15 @@ int cli_run_search(const cli_search_args *a)
         fprintf(o, "experiment  %s: %s search, %zu trials%s, best by %s(%s)\n", e->name,
                 nnx_exp_search_name(e->search.kind), v.total, v.stages ? " at most" : "",
                 e->select.maximize ? "max" : "min", sel);
-    fprintf(o, "directory   %s%s\n", dir, existed ? " (resuming: finished trials are kept)" : "");
-    fprintf(o, "workers     %d at once, %d thread%s each (%ld cores%s)\n", jobs, per, per == 1 ? "" : "s", cores,
-            jobs < cores ? "; -j N runs N trials at once" : "");
+    if (a->only) {
+        fprintf(o, "directory   %s\n", dir);
+        fprintf(o, "trial       %s, on %d thread%s, in this process (the others are left to theirs)\n", a->only,
+                per, per == 1 ? "" : "s");
+    } else {
+        fprintf(o, "directory   %s%s\n", dir, existed ? " (resuming: finished trials are kept)" : "");
+        fprintf(o, "workers     %d at once, %d thread%s each (%ld cores%s)\n", jobs, per, per == 1 ? "" : "s",
+                cores, jobs < cores ? "; -j N runs N trials at once" : "");
+    }
     /* a --set of a path the search sets is replaced in every trial: say so */
     for (size_t i = 0; i < a->nsets; i++) {
         bool searched = v.ensemble && !strcmp(a->sets[i].path, "seed");
@@ -320,10 +371,10 @@ int cli_run_search(const cli_search_args *a)
             nnx_clock_seconds() - t, (int)rows[NNX_XSPLIT_TRAIN], (int)rows[NNX_XSPLIT_VALID], (int)rows[NNX_XSPLIT_TEST]);
     fflush(o);
 
-    nnx_search_opts so = { .dir = dir, .version = NNX_VERSION, .jobs = jobs, .fork = true, .threads = per * jobs,
-                           .run = nnx_search_train, .run_ctx = tr, .event = on_event, .event_user = &v,
-                           .tick_ms = v.tty && !v.quiet ? 1000 : 0,
-                           .interrupt = a->interrupt };
+    nnx_search_opts so = { .dir = dir, .version = NNX_VERSION, .jobs = jobs, .fork = !a->only,
+                           .threads = per * jobs, .run = nnx_search_train, .run_ctx = tr, .event = on_event,
+                           .event_user = &v, .tick_ms = v.tty && !v.quiet && !a->only ? 1000 : 0,
+                           .interrupt = a->interrupt, .only = a->only };
     nnx_search_result r;
     nnx_diags d = { 0 };
     int rc = nnx_search_run(a->c, a->name, a->sets, a->nsets, e, &so, &r, &d, &err);
@@ -334,10 +385,7 @@ int cli_run_search(const cli_search_args *a)
         fprintf(stderr, "nnx run: %s\n", err.msg);
         status = EXIT_BAD_INPUT;
     } else {
-        if (r.kind == NNX_SEARCH_ENSEMBLE)
-            print_ensemble(o, &r);
-        else
-            print_leaderboard(o, &r);
+        cli_print_board(o, &r);
         char line[512];
         nnx_search_lr_reading(&r, line, sizeof line);
         if (line[0])
@@ -360,9 +408,12 @@ int cli_run_search(const cli_search_args *a)
         bool any = r.winner >= 0;
         for (size_t i = 0; r.kind == NNX_SEARCH_ENSEMBLE && i < r.nrows; i++)
             any = any || !strcmp(r.rows[i].status, "completed") || !strcmp(r.rows[i].status, "stopped");
-        if (r.interrupted) {
+        int signalled = 128 + (a->interrupt && *a->interrupt ? *a->interrupt : 2);   /* 130 Ctrl-C, 143 SIGTERM */
+        if (a->only)
+            status = only_outcome(o, &r, signalled);
+        else if (r.interrupted) {
             fprintf(o, "interrupted: run the same command again (or with --resume) to finish the search\n");
-            status = EXIT_INTERRUPTED;
+            status = signalled;
         } else if (!any)
             status = EXIT_RUN_FAILED;
     }

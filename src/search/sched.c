@@ -23,6 +23,7 @@ typedef struct job {
     size_t          index;
     int             stage;
     char           *name;
+    char           *number;     /* as nnx plan numbers it: "3", staged "2.3" */
     char           *dir;
     nnx_exp_param  *ov;         /* its own values; path and value strings owned */
     size_t          nov;
@@ -50,6 +51,7 @@ typedef struct search {
     int                      threads;   /* per trial */
     size_t                   stage;     /* the current stage */
     int                      lock_fd;   /* DIR/.nnx-lock, write-locked while we run; -1 */
+    bool                     open;      /* opts.only: a list or stage has trials that have not ended */
     nnx_rt_error            *err;
 } search;
 
@@ -60,6 +62,7 @@ static void job_free(job *j)
     if (!j)
         return;
     free(j->name);
+    free(j->number);
     free(j->dir);
     for (size_t i = 0; i < j->nov; i++) {
         free(j->ov[i].path);
@@ -85,7 +88,7 @@ static char *first_error(const nnx_diags *d)
 }
 
 /* A new job for trial `t` (its name, values) checked on top of the --set flags. */
-static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stage)
+static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stage, const char *number)
 {
     job *j = calloc(1, sizeof *j);
     if (!j)
@@ -93,10 +96,11 @@ static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stag
     j->row.value = NAN;
     j->stage = stage;
     j->name = strdup(dirname);
+    j->number = strdup(number);
     j->dir = nnx_path_join(s->root, dirname);
     j->ov = calloc(t->nov ? t->nov : 1, sizeof *j->ov);
     nnx_override *all = calloc(s->nset + t->nov + 1, sizeof *all);
-    bool ok = j->name && j->dir && j->ov && all;
+    bool ok = j->name && j->number && j->dir && j->ov && all;
     for (size_t i = 0; ok && i < t->nov; i++) {
         char *p = strdup(t->ov[i].path), *v = strdup(t->ov[i].value);
         j->ov[i].path = p;
@@ -185,6 +189,9 @@ static nnx_search_row *ranked_rows(const search *s, size_t *n)
 
 static int write_board(search *s, bool final)
 {
+    if (s->o->look)
+        return 0;
+    final = final && !s->open;      /* opts.only: the ensemble's average waits for every member */
     size_t n;
     nnx_search_row *rows = ranked_rows(s, &n);
     const nnx_search_row **ptrs = malloc((n ? n : 1) * sizeof *ptrs);
@@ -411,9 +418,121 @@ static int prepare(search *s, job *j)
     return 0;
 }
 
+/* --- one trial of many processes (opts.only) ----------------------------------- */
+
+/* opts.only names j: by number when it is one ("3", "2.3"; an ensemble
+ * member's seed is its name, but a number here is always the plan's), else
+ * by name. */
+static bool is_selected(const search *s, const job *j)
+{
+    const char *only = s->o->only;
+    if (!only || !only[0])
+        return false;
+    bool number = strspn(only, "0123456789.") == strlen(only);
+    return !strcmp(number ? j->number : j->name, only);
+}
+
+static char *dup_or_null(const char *v, bool *ok)
+{
+    char *d = v ? strdup(v) : NULL;
+    *ok = *ok && (!v || d);
+    return d;
+}
+
+/* Record job j as pending in the result: running (its lock held), interrupted
+ * (it left resume.state) or not started. */
+static int add_pending(search *s, const job *j)
+{
+    nnx_search_result *res = s->res;
+    nnx_search_pending *p = realloc(res->pending, (res->npending + 1) * sizeof *p);
+    if (!p)
+        return nnx_rt_fail(s->err, "out of memory");
+    res->pending = p;
+    nnx_search_row row = { 0 };
+    nnx_trial_state st;
+    char holder[300];
+    if (nnx_search_trial_look(s->o->dir, s->root, j->name, &row, &st, holder, sizeof holder, s->err) < 0)
+        return -1;
+    nnx_search_row_free(&row);
+    const char *state = nnx_trial_state_name(st);
+    bool ok = true;
+    p[res->npending] = (nnx_search_pending){ .name = dup_or_null(j->name, &ok), .number = dup_or_null(j->number, &ok),
+                                             .state = dup_or_null(state, &ok),
+                                             .holder = dup_or_null(holder[0] ? holder : NULL, &ok) };
+    res->npending++;
+    return ok ? 0 : nnx_rt_fail(s->err, "out of memory");
+}
+
+/* A trial this process does not train: read its row if it has ended, never
+ * touch its directory. */
+static int look_at(search *s, job *j)
+{
+    nnx_rt_error rerr = { { 0 } };
+    int r = nnx_search_row_read(j->dir, &j->row, &rerr);
+    if (r == 1) {
+        j->state = JOB_DONE;
+        j->row.resumed = true;
+        s->res->resumed++;
+        return row_identity(s, j);
+    }
+    nnx_search_row_free(&j->row);
+    j->state = JOB_QUEUED;
+    s->open = true;
+    return add_pending(s, j);
+}
+
+/* The selected trial: under its lock, prepared as a worker's, trained here. */
+static int train_selected(search *s, job *j)
+{
+    nnx_search_result *res = s->res;
+    bool ok = true;
+    free(res->only_name);
+    res->only_name = dup_or_null(j->name, &ok);
+    if (!ok)
+        return nnx_rt_fail(s->err, "out of memory");
+    if (interrupted(s)) {
+        res->only = NNX_ONLY_WAITING;
+        return look_at(s, j);
+    }
+    srch_lock_holder h;
+    int got = srch_lock_take(s->o->dir, j->name, &h, s->err);
+    if (got < 0)
+        return -1;
+    if (got == 0) {
+        char holder[300];
+        snprintf(holder, sizeof holder, "%s %ld", h.host, h.pid);
+        res->only = NNX_ONLY_HELD;
+        res->only_holder = dup_or_null(holder, &ok);
+        return ok ? look_at(s, j) : nnx_rt_fail(s->err, "out of memory");
+    }
+    int rc = prepare(s, j);
+    if (rc == 0 && j->state == JOB_QUEUED) {
+        res->ran++;
+        j->state = JOB_RUNNING;
+        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
+        run_one(s, j);
+        rc = collect(s, j, NULL);
+    }
+    res->only = j->row.resumed ? NNX_ONLY_ENDED : NNX_ONLY_RAN;
+    srch_lock_release(s->o->dir, j->name);
+    if (rc == 0 && j->state != JOB_DONE) {
+        s->open = true;
+        rc = add_pending(s, j);
+    }
+    return rc;
+}
+
 /* Run jobs [from, to) of s->jobs: o->jobs at a time. */
 static int run_jobs(search *s, size_t from, size_t to)
 {
+    if (s->o->only) {
+        for (size_t i = from; i < to; i++) {
+            int rc = is_selected(s, s->jobs[i]) ? train_selected(s, s->jobs[i]) : look_at(s, s->jobs[i]);
+            if (rc < 0)
+                return -1;
+        }
+        return write_board(s, false);
+    }
     for (size_t i = from; i < to; i++)
         if (prepare(s, s->jobs[i]) < 0)
             return -1;
@@ -454,7 +573,9 @@ static int run_list(search *s)
     for (size_t i = 0; i < p->ntrials; i++) {
         const nnx_trial *t = &p->trials[i];
         const char *dirname = p->kind == NNX_PLAN_ENSEMBLE && t->nov ? t->ov[0].value : t->name;
-        job *j = job_new(s, t, dirname, -1);
+        char number[32];
+        snprintf(number, sizeof number, "%zu", i + 1);
+        job *j = job_new(s, t, dirname, -1, number);
         if (!j || !add_job(s, j)) {
             job_free(j);
             return nnx_rt_fail(s->err, "out of memory");
@@ -505,8 +626,9 @@ static int run_stage(search *s, size_t k, size_t *kept)
     s->res->nstages = k + 1;
     size_t first = s->njobs;
     for (size_t v = 0; rc == 0 && v < n; v++) {
-        char *name = fresh_name(s, t[v].name);
-        job *j = name ? job_new(s, &t[v], name, (int)k) : NULL;
+        char *name = fresh_name(s, t[v].name), number[48];
+        snprintf(number, sizeof number, "%zu.%zu", k + 1, v + 1);
+        job *j = name ? job_new(s, &t[v], name, (int)k, number) : NULL;
         free(name);
         if (!j) {
             rc = nnx_rt_fail(s->err, "out of memory");
@@ -514,6 +636,11 @@ static int run_stage(search *s, size_t k, size_t *kept)
         }
         job *same = trained_equal(s, j->e);
         if (same) {
+            if (is_selected(s, j) || (s->o->only && s->o->only[0] && !strcmp(t[v].name, s->o->only))) {
+                s->res->only = NNX_ONLY_REUSED;
+                free(s->res->only_name);
+                s->res->only_name = strdup(same->name);
+            }
             job_free(j);
             members[v] = same;
             s->res->reused++;
@@ -534,9 +661,10 @@ static int run_stage(search *s, size_t k, size_t *kept)
     nnx_trials_free(t, n);
     if (rc == 0)
         rc = run_jobs(s, first, s->njobs);
-    /* the winner of the stage: its best row by select (ties: the first value) */
+    /* the winner of the stage: its best row by select (ties: the first value);
+     * none yet while some of its trials have not ended (opts.only) */
     long best = -1;
-    for (size_t v = 0; rc == 0 && v < n; v++) {
+    for (size_t v = 0; rc == 0 && !s->open && v < n; v++) {
         const nnx_search_row *r = &members[v]->row;
         if (members[v]->state != JOB_DONE || srch_row_group(r) != 0)
             continue;
@@ -570,8 +698,13 @@ static int run_staged(search *s)
         return nnx_rt_fail(s->err, "out of memory");
     }
     int rc = 0;
+    s->res->open_stage = ns;
     for (size_t k = 0; rc == 0 && k < ns && !s->res->interrupted; k++) {
         rc = run_stage(s, k, kept);
+        if (rc == 0 && s->open) {
+            s->res->open_stage = k;     /* opts.only: the later stages wait for this one */
+            break;
+        }
         if (rc == 0 && !s->res->stages[k].kept && !s->res->interrupted) {
             char msg[300];
             snprintf(msg, sizeof msg, "stage %zu (%s): no trial ended with a value of %s; the search stops",
@@ -683,11 +816,14 @@ static int lock_dir(search *s)
     free(path);
     if (s->lock_fd < 0)
         return nnx_rt_fail(s->err, "cannot lock %s: %s", s->o->dir, strerror(errno));
-    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    /* opts.only: shared with the other one-trial processes, exclusive of a whole-search run */
+    struct flock fl = { .l_type = s->o->only ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET };
     if (fcntl(s->lock_fd, F_SETLK, &fl) != 0) {
         int e = errno;
         close(s->lock_fd);
         s->lock_fd = -1;
+        if (s->o->only && e == ENOLCK)
+            return 0;       /* a network file system without record locks: the trial locks still hold */
         if (e == EACCES || e == EAGAIN)
             return nnx_rt_fail(s->err, "another nnx run is working in %s; wait for it or choose another --out",
                                s->o->dir);
@@ -699,6 +835,13 @@ static int lock_dir(search *s)
 /* DIR exists, holds this experiment (or nothing yet), and has its trials root. */
 static int open_dir(search *s)
 {
+    if (s->o->look) {
+        /* nnx status, nnx submit --dry-run: write nothing */
+        s->root = nnx_path_join(s->o->dir, s->res->kind == NNX_SEARCH_ENSEMBLE ? "members" : "trials");
+        if (!s->root)
+            return nnx_rt_fail(s->err, "out of memory");
+        return 0;   /* a directory not made yet: no trial has ended */
+    }
     if (nnx_mkdirs(s->o->dir, s->err) < 0 || lock_dir(s) < 0)
         return -1;
     char *text = nnx_experiment_write(s->base);
@@ -775,7 +918,7 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
 {
     memset(res, 0, sizeof *res);
     res->winner = -1;
-    if (!o->dir || !o->run)
+    if (!o->dir || (!o->run && !(o->only && !o->only[0])))
         return nnx_rt_fail(err, "a search needs a directory and a trial runner");
     char *perr = NULL;
     search s = { .c = c, .name = name, .set = set, .nset = nset, .base = base, .o = o, .res = res,
@@ -807,8 +950,20 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
         rc = set_paths(&s);
     if (rc == 0)
         rc = open_dir(&s);
+    if (rc == 0 && o->only && o->only[0] && res->kind == NNX_SEARCH_STAGED &&
+        strspn(o->only, "0123456789") == strlen(o->only))
+        rc = nnx_rt_fail(err, "trial %s: a staged search numbers its trials STAGE.NUMBER, e.g. 1.%s "
+                         "(nnx plan lists the stages)", o->only, o->only);
     if (rc == 0)
         rc = res->kind == NNX_SEARCH_STAGED ? run_staged(&s) : run_list(&s);
+    if (rc == 0 && o->only && o->only[0] && !res->only_name) {
+        if (res->kind == NNX_SEARCH_STAGED && res->open_stage < res->nstages)
+            rc = nnx_rt_fail(err, "no trial '%s' among the stages so far: stage %zu has trials that have not ended, "
+                             "and a later stage's trials depend on its winner", o->only, res->open_stage + 1);
+        else
+            rc = nnx_rt_fail(err, "no trial '%s' in %s (nnx plan lists the trials by number and name)", o->only,
+                             base->name);
+    }
     if (rc == 0)
         rc = write_board(&s, true);
     if (rc == 0)
@@ -847,6 +1002,15 @@ void nnx_search_result_free(nnx_search_result *res)
     free(res->stages);
     free(res->message);
     srch_ensemble_stats_free(&res->ens);
+    free(res->only_name);
+    free(res->only_holder);
+    for (size_t i = 0; i < res->npending; i++) {
+        free(res->pending[i].name);
+        free(res->pending[i].number);
+        free(res->pending[i].state);
+        free(res->pending[i].holder);
+    }
+    free(res->pending);
     memset(res, 0, sizeof *res);
     res->winner = -1;
 }

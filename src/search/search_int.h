@@ -7,6 +7,8 @@
  *   probs.c     saved probabilities and their ensemble average
  *   ens_metrics.c  the declared metrics of averaged probabilities
  *   lr_reading.c   the one-line reading of an lr search
+ *   lock.c      per-trial lock files (nnx run --trial), safe on NFS
+ *   trial_state.c  what a trial's directory and lock say of it (nnx status)
  */
 #ifndef NNX_SEARCH_INT_H
 #define NNX_SEARCH_INT_H
@@ -58,5 +60,28 @@ int srch_ensemble_stats(const nnx_experiment *e, const nnx_search_row *const *ro
                         const char *const *dirs, size_t n, nnx_ensemble_stats *out,
                         nnx_rt_error *err);
 void srch_ensemble_stats_free(nnx_ensemble_stats *s);
+
+/* Per-trial locks: DIR/.locks/NAME, made with O_CREAT|O_EXCL and holding
+ * "host pid", so that processes on many machines sharing DIR over NFS never
+ * train one trial at once. */
+typedef enum srch_lock_state {
+    SRCH_LOCK_FREE,         /* no lock file */
+    SRCH_LOCK_LIVE,         /* held by a live process of this host */
+    SRCH_LOCK_STALE,        /* its process is gone from this host */
+    SRCH_LOCK_ELSEWHERE     /* held by a process of another host (cannot be checked) */
+} srch_lock_state;
+
+typedef struct srch_lock_holder {
+    char host[256];
+    long pid;
+} srch_lock_holder;
+
+/* Take the lock of trial `name`: 1 taken (a stale lock of this host is taken
+ * over), 0 held by another (`h` says who), -1 with err. */
+int  srch_lock_take(const char *dir, const char *name, srch_lock_holder *h, nnx_rt_error *err);
+/* Remove the lock if it is this process's. */
+void srch_lock_release(const char *dir, const char *name);
+/* Who holds the lock of `name`, without taking it (h may be NULL). */
+srch_lock_state srch_lock_probe(const char *dir, const char *name, srch_lock_holder *h);
 
 #endif
