@@ -168,7 +168,8 @@ int main(int argc, char **argv)
     const char *which = argc > 1 ? argv[1] : "all";
     int train_rows = argc > 2 ? atoi(argv[2]) : 54000;
     int valid_rows = argc > 3 ? atoi(argv[3]) : 6000;
-    if (train_rows < 1 || valid_rows < 0) {
+    if ((strcmp(which, "mlp") && strcmp(which, "cnn") && strcmp(which, "all")) ||
+        train_rows < 1 || valid_rows < 0) {
         fprintf(stderr, "usage: nnx_bench [mlp|cnn|all] [train_rows] [valid_rows]\n");
         return 2;
     }

@@ -50,11 +50,8 @@ case ${NNX_BENCH_CORETYPE:-} in
 esac
 export NNX_DATA="$data"
 
-make -C "$root" --no-print-directory build/rel/libnnx.a nnx >/dev/null
-cc -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -O2 -march=native \
-    -I"$root/include" $(pkg-config --cflags openblas) \
-    -o "$out/nnx_bench" "$root/bench/nnx_bench.c" "$root/build/rel/libnnx.a" \
-    $(pkg-config --libs lua5.4 openblas zlib) -lm
+make -C "$root" --no-print-directory nnx build/rel/bench/nnx_bench >/dev/null
+sgemm_bound=$root/build/rel/bench/nnx_bench
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
@@ -93,7 +90,7 @@ while [ "$r" -le "$rounds" ]; do
         /usr/bin/python3 "$root/bench/torch_bench.py" "$data" "$m" \
             | sed "s/\$/ load=$(load | tr ' ' ,)/" | tee -a "$out/torch.txt" | sed 's/^/  /'
     done
-    "$out/nnx_bench" all | sed "s/\$/ load=$(load | tr ' ' ,)/" | tee -a "$out/sgemm.txt" \
+    "$sgemm_bound" all | sed "s/\$/ load=$(load | tr ' ' ,)/" | tee -a "$out/sgemm.txt" \
         | sed 's/^/  /'
     r=$((r + 1))
 done
