@@ -98,7 +98,7 @@ done
 # best FILE PATTERN: the smallest median_s_per_epoch (or bound_s_per_epoch)
 # of FILE's lines matching PATTERN
 best() {
-    grep -- "$2" "$1" | tr ' ' '\n' | sed -n 's/^\(median\|bound\)_s_per_epoch=//p' \
+    grep -- "$2" "$1" | tr ' ' '\n' | sed -n 's/^\(median\|bound\|best\)_s_per_epoch=//p' \
         | sort -g | head -1
 }
 # the winning line of FILE for PATTERN
