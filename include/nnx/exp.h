@@ -334,6 +334,17 @@ void nnx_experiment_free(nnx_experiment *e);
  * too.  Returns a new string the caller frees, or NULL when out of memory. */
 char *nnx_experiment_write(const nnx_experiment *e);
 
+/* Every setting of the experiment as a path and its canonical text, in the
+ * order the canonical text writes them: "data", "data.train", ...,
+ * "model", "model[1]" (each flattened layer, 1-based), "loss",
+ * "optimizer", "optimizer.lr", ..., "schedule.decay", "epochs", "batch",
+ * "seed", "metrics", "select", "early_stop", "log", "hooks", and
+ * "search"/"search.PATH" or "ensemble.seeds" when present.  What `nnx diff`
+ * compares and MLflow's params record.  A new array (nnx_exp_params_free),
+ * or NULL when out of memory. */
+nnx_exp_param *nnx_experiment_settings(const nnx_experiment *e, size_t *count);
+void nnx_exp_params_free(nnx_exp_param *p, size_t n);
+
 /* True when two experiments hold the same settings (locations, the file
  * and the applied params are not compared). */
 bool nnx_experiment_equal(const nnx_experiment *a, const nnx_experiment *b);

@@ -167,6 +167,9 @@ typedef struct nnx_lua_run {
     /* run.params[params[i].name] (a read-only table) */
     const nnx_lua_param *params;
     size_t               nparams;
+    /* The hooks were judged to only log (nnx_run_hooks_log_only), so a search
+     * left them out of its identity: run:stop and run:set_lr are errors. */
+    bool                 log_only;
 
     /* outputs (owned by the host) */
     bool        stop;           /* run:stop(reason) was called */

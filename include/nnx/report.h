@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "nnx/exp.h"
 #include "nnx/rt/error.h"
 #include "nnx/rundir.h"
 
@@ -31,6 +32,23 @@ int nnx_report_text(const nnx_rundir *d, FILE *out, nnx_rt_error *err);
  * (malloc'd; the caller frees it). */
 int nnx_report_write(const char *dir, const char *path, bool text, char **written,
                      nnx_rt_error *err);
+
+/* A comparison page of several runs: their curves overlaid per metric (one
+ * <path data-series="LABEL"> per run and chart), a table of the runs (status,
+ * commit, selected epoch, test metrics), the settings table with the rows
+ * that differ highlighted, and each run's diagnosis. */
+typedef struct nnx_compare_run {
+    const char    *label;           /* the directory as named */
+    const nnx_run *run;             /* read with nnx_run_read */
+    const nnx_exp_param *settings;  /* nnx_experiment_settings of its experiment.nnx */
+    size_t         nsettings;
+    const char    *commit;          /* git commit, or NULL */
+    bool           dirty, in_repo;
+} nnx_compare_run;
+
+int nnx_report_compare_html(const nnx_compare_run *runs, size_t n, FILE *out, nnx_rt_error *err);
+/* The same page written to `path` through a temporary file and a rename. */
+int nnx_report_compare_write(const nnx_compare_run *runs, size_t n, const char *path, nnx_rt_error *err);
 
 /* The sparkline of n values (NaN drawn as a space) resampled to at most
  * `width` characters, into buf (UTF-8, 3 bytes a character).  Returns buf. */

@@ -152,6 +152,16 @@ typedef struct nnx_run_opts {
      * a search loads them once, before forking its workers.  Borrowed and
      * only read; NULL: the trial loads its own. */
     const struct nnx_run_data *data;
+    /* Where the experiment's files stand in git (provenance.h), collected
+     * once by the caller: summary.json's "git", source.diff, MLflow's
+     * mlflow.source.git.* tags.  Borrowed; NULL: not recorded. */
+    const struct nnx_provenance *provenance;
+    /* MLflow: the run id of the search or ensemble this trial belongs to
+     * (tag mlflow.parentRunId), or NULL. */
+    const char *mlflow_parent;
+    /* The hooks are left out of the run's identity (a search's directory
+     * name) because they only log: run:stop and run:set_lr fail the trial. */
+    bool        hooks_log_only;
 } nnx_run_opts;
 
 typedef struct nnx_run_result {
@@ -185,6 +195,21 @@ typedef struct nnx_run_result {
  * nnx_run_result_free afterwards either way. */
 int  nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result *r);
 void nnx_run_result_free(nnx_run_result *r);
+
+/* True when the experiment's hooks file can only log — it mentions neither
+ * `stop` nor `set_lr` and no lua.NAME metric is declared — so its results do
+ * not depend on it (a run given hooks_log_only enforces that at run time).
+ * False without hooks, or when the file cannot be read. */
+bool nnx_run_hooks_log_only(const nnx_experiment *e);
+
+/* The experiment's identity: its canonical text (nnx_experiment_write)
+ * without comment lines, without `log` and — when the hooks only log —
+ * without `hooks`: the settings that change the numbers.  A search's
+ * directory name is a hash of it, so turning logging on finds the same
+ * search and keeps its finished trials.  `text` is canonical text (a run
+ * directory's experiment.nnx, or nnx_experiment_write); a new string, or
+ * NULL when out of memory. */
+char *nnx_run_identity_text(const char *text, bool hooks_log_only);
 
 /* The batch size `auto` stands for: round(sqrt(rows)), at least 1. */
 int32_t nnx_run_auto_batch(int32_t rows);

@@ -166,6 +166,8 @@ typedef struct nnx_search_opts {
     const char *only;
     bool  look;                 /* with only = "": write nothing, take no lock; a missing
                                    directory is a search with no trial ended (nnx status) */
+    const struct nnx_provenance *provenance;  /* summary.json's "git" and DIR/source.diff;
+                                                 NULL: not recorded (provenance.h) */
 } nnx_search_opts;
 
 /* What opts.only did with its trial. */
@@ -305,6 +307,8 @@ typedef struct nnx_search_trainer_opts {
     const volatile sig_atomic_t *interrupt; /* Ctrl-C: the trial stops after its batch */
     const char *mlflow_uri;                 /* $MLFLOW_TRACKING_URI, or NULL */
     const char *lua_stdlib;                 /* hooks' `require "nnx.*"` directory, or NULL */
+    const struct nnx_provenance *provenance;/* every trial's "git" (run.h), or NULL */
+    const char *mlflow_parent;              /* the search's MLflow run id, or NULL */
 } nnx_search_trainer_opts;
 
 nnx_search_trainer *nnx_search_trainer_new(const nnx_experiment *base, const nnx_search_trainer_opts *o,

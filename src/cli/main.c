@@ -19,6 +19,9 @@ static const struct command {
     { "diagnose", cmd_diagnose, "diagnose DIR [--json]              the loss-curve diagnosis of a run" },
     { "predict", cmd_predict, "predict RUN DATA [-o FILE] [--probs]  a trained model's predictions for new rows" },
     { "eval",  cmd_eval,  "eval RUN DATA [LABELS] [--json]    a trained model's metrics on labelled data" },
+    /* experiments in git: list, compare */
+    { "runs",  cmd_runs,  "runs [DIR]... [--sort M] [--filter E]  one line per run: metrics, epochs, commit" },
+    { "diff",  cmd_diff,  "diff A B [--json]                  settings, commits and metrics of two runs, side by side" },
 };
 
 static void usage(FILE *out)

@@ -7,6 +7,8 @@
 
 #include "cli/cli.h"
 #include "cli/run_search.h"
+#include "nnx/mlflow.h"
+#include "nnx/provenance.h"
 #include "nnx/report.h"
 #include "nnx/rt/clock.h"
 #include "nnx/search.h"
@@ -259,6 +261,48 @@ static size_t planned_trials(const nnx_experiment *e, size_t *stages)
     return n;
 }
 
+/* With log = [mlflow]: the search's own MLflow run, whose id every trial
+ * carries as mlflow.parentRunId (the MLflow UI nests them under it).  NULL
+ * (after a note) when the store cannot be opened: the trials then say so
+ * themselves. */
+static nnx_mlflow_run *mlflow_parent(const cli_search_args *a, const char *dirname, bool ensemble)
+{
+    const nnx_experiment *e = a->e;
+    /* --trial: one of many processes sharing the search; none of them is its parent */
+    if (!e->log[NNX_XLOG_MLFLOW] || a->only)
+        return NULL;
+    nnx_rt_error err = { { 0 } };
+    nnx_mlflow_start_opts mo = { .env_tracking_uri = getenv("MLFLOW_TRACKING_URI"), .experiment = e->name,
+                                 .run_name = dirname, .source_name = a->file, .start_ms = nnx_mlflow_now_ms() };
+    nnx_mlflow_run *run = nnx_mlflow_start(&mo, &err);
+    if (!run) {
+        fprintf(stderr, "nnx run: mlflow: the search's run was not made: %s\n", err.msg);
+        return NULL;
+    }
+    nnx_mlflow_tag(run, "nnx.kind", ensemble ? "ensemble" : "search", NULL);
+    nnx_provenance_mlflow_tags(a->provenance, run);
+    size_t n = 0;
+    nnx_exp_param *set = nnx_experiment_settings(e, &n);
+    for (size_t i = 0; i < n; i++)
+        nnx_mlflow_param(run, set[i].path, set[i].value, NULL);
+    nnx_exp_params_free(set, n);
+    return run;
+}
+
+static void mlflow_parent_end(nnx_mlflow_run *run, const nnx_search_result *r, int status)
+{
+    if (!run)
+        return;
+    if (r && r->winner >= 0) {
+        nnx_mlflow_tag(run, "nnx.winner", r->rows[r->winner].name, NULL);
+        nnx_mlflow_metric(run, r->select, r->rows[r->winner].value, nnx_mlflow_now_ms(), 0, NULL);
+    }
+    nnx_mlflow_end(run, status == EXIT_OK ? NNX_MLFLOW_FINISHED
+                        : status >= 128 ? NNX_MLFLOW_KILLED : NNX_MLFLOW_FAILED,
+                   nnx_mlflow_now_ms(), NULL);
+    nnx_mlflow_free(run);
+}
+
 /* --trial: say what became of the trial; the exit status its run gives. */
 static int only_outcome(FILE *o, const nnx_search_result *r, int signalled)
 {
@@ -357,11 +401,15 @@ int cli_run_search(const cli_search_args *a)
 
     double t = nnx_clock_seconds();
     nnx_rt_error err = { { 0 } };
+    nnx_mlflow_run *parent = mlflow_parent(a, dirname, v.ensemble);
     nnx_search_trainer_opts to = { .source = a->file, .interrupt = a->interrupt,
-                                   .mlflow_uri = getenv("MLFLOW_TRACKING_URI"), .lua_stdlib = a->lua_stdlib };
+                                   .mlflow_uri = getenv("MLFLOW_TRACKING_URI"), .lua_stdlib = a->lua_stdlib,
+                                   .provenance = a->provenance,
+                                   .mlflow_parent = parent ? nnx_mlflow_run_id(parent) : NULL };
     nnx_search_trainer *tr = nnx_search_trainer_new(e, &to, &err);
     if (!tr) {
         fprintf(stderr, "nnx run: %s\nnothing was trained\n", err.msg);
+        mlflow_parent_end(parent, NULL, EXIT_BAD_INPUT);
         free(dir);
         return EXIT_BAD_INPUT;
     }
@@ -374,7 +422,8 @@ int cli_run_search(const cli_search_args *a)
     nnx_search_opts so = { .dir = dir, .version = NNX_VERSION, .jobs = jobs, .fork = !a->only,
                            .threads = per * jobs, .run = nnx_search_train, .run_ctx = tr, .event = on_event,
                            .event_user = &v, .tick_ms = v.tty && !v.quiet && !a->only ? 1000 : 0,
-                           .interrupt = a->interrupt, .only = a->only };
+                           .interrupt = a->interrupt, .only = a->only,
+                           .provenance = a->provenance };
     nnx_search_result r;
     nnx_diags d = { 0 };
     int rc = nnx_search_run(a->c, a->name, a->sets, a->nsets, e, &so, &r, &d, &err);
@@ -418,6 +467,7 @@ int cli_run_search(const cli_search_args *a)
             status = EXIT_RUN_FAILED;
     }
     fflush(o);
+    mlflow_parent_end(parent, rc < 0 ? NULL : &r, status);
     nnx_diags_free(&d);
     nnx_search_result_free(&r);
     nnx_search_trainer_free(tr);

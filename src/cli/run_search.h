@@ -26,6 +26,7 @@ typedef struct cli_search_args {
     const char *lua_stdlib;         /* for `require "nnx.*"` in hooks, or NULL */
     const char *only;               /* --trial: train this one trial here (nnx_search_opts.only) */
     int  threads;                   /* --trial: the trial's threads */
+    const struct nnx_provenance *provenance;   /* the files' git state, or NULL */
 } cli_search_args;
 
 /* Run the search or ensemble, print its progress and leaderboard; returns

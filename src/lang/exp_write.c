@@ -214,6 +214,60 @@ static void decay(ck_buf *b, const nnx_experiment *e)
     }
 }
 
+/* A search axis's values: [v1, v2] or uniform(lo, hi). */
+static void axis_values(ck_buf *b, const nnx_exp_axis *ax)
+{
+    if (ax->kind == NNX_XDIST_LIST) {
+        ck_buf_puts(b, "[");
+        for (size_t j = 0; j < ax->nvalues; j++)
+            ck_buf_printf(b, "%s%s", j ? ", " : "", ax->values[j]);
+        ck_buf_puts(b, "]");
+    } else {
+        ck_buf_printf(b, "%s(", ax->kind == NNX_XDIST_UNIFORM ? "uniform" : "loguniform");
+        num(b, ax->lo);
+        ck_buf_puts(b, ", ");
+        num(b, ax->hi);
+        ck_buf_puts(b, ")");
+    }
+}
+
+/* [accuracy, lua.f1] */
+static void metric_list(ck_buf *b, const nnx_experiment *e)
+{
+    ck_buf_puts(b, "[");
+    for (size_t i = 1; i < e->nmetrics; i++)
+        ck_buf_printf(b, "%s%s%s", i > 1 ? ", " : "", e->metrics[i].kind == NNX_XMETRIC_LUA ? "lua." : "",
+                      e->metrics[i].name);
+    ck_buf_puts(b, "]");
+}
+
+/* patience(3, on = valid.loss, min_delta = 0) or none */
+static void early_stop(ck_buf *b, const nnx_experiment *e)
+{
+    if (!e->early_stop.enabled) {
+        ck_buf_puts(b, "none");
+        return;
+    }
+    ck_buf_printf(b, "patience(%d, on = ", e->early_stop.patience);
+    ref(b, e, e->early_stop.on);
+    ck_buf_puts(b, ", min_delta = ");
+    num(b, e->early_stop.min_delta);
+    ck_buf_puts(b, ")");
+}
+
+/* [csv, tensorboard] */
+static void log_list(ck_buf *b, const nnx_experiment *e)
+{
+    ck_buf_puts(b, "[");
+    bool first = true;
+    for (int i = 0; i < NNX_XLOG_COUNT; i++)
+        if (e->log[i]) {
+            ck_buf_printf(b, "%s%s", first ? "" : ", ", nnx_exp_logger_name((nnx_exp_logger)i));
+            first = false;
+        }
+    ck_buf_puts(b, "]");
+}
+
 char *nnx_experiment_write(const nnx_experiment *e)
 {
     ck_buf b = { 0 };
@@ -272,29 +326,15 @@ char *nnx_experiment_write(const nnx_experiment *e)
         ck_buf_puts(&b, "    batch = auto\n");
     ck_buf_printf(&b, "    seed = %llu\n    clip_grad = ", (unsigned long long)e->seed);
     num(&b, e->clip_grad);
-    ck_buf_puts(&b, "\n    metrics = [");
-    for (size_t i = 1; i < e->nmetrics; i++)
-        ck_buf_printf(&b, "%s%s%s", i > 1 ? ", " : "", e->metrics[i].kind == NNX_XMETRIC_LUA ? "lua." : "",
-                      e->metrics[i].name);
-    ck_buf_printf(&b, "]\n    select = %s(", e->select.maximize ? "max" : "min");
+    ck_buf_puts(&b, "\n    metrics = ");
+    metric_list(&b, e);
+    ck_buf_printf(&b, "\n    select = %s(", e->select.maximize ? "max" : "min");
     ref(&b, e, e->select);
     ck_buf_puts(&b, ")\n    early_stop = ");
-    if (e->early_stop.enabled) {
-        ck_buf_printf(&b, "patience(%d, on = ", e->early_stop.patience);
-        ref(&b, e, e->early_stop.on);
-        ck_buf_puts(&b, ", min_delta = ");
-        num(&b, e->early_stop.min_delta);
-        ck_buf_puts(&b, ")\n");
-    } else
-        ck_buf_puts(&b, "none\n");
-    ck_buf_puts(&b, "    log = [");
-    bool first = true;
-    for (int i = 0; i < NNX_XLOG_COUNT; i++)
-        if (e->log[i]) {
-            ck_buf_printf(&b, "%s%s", first ? "" : ", ", nnx_exp_logger_name((nnx_exp_logger)i));
-            first = false;
-        }
-    ck_buf_puts(&b, "]\n");
+    early_stop(&b, e);
+    ck_buf_puts(&b, "\n    log = ");
+    log_list(&b, e);
+    ck_buf_puts(&b, "\n");
     if (e->hooks) {
         ck_buf_puts(&b, "    hooks = ");
         ck_str_write(&b, e->hooks);
@@ -325,18 +365,8 @@ char *nnx_experiment_write(const nnx_experiment *e)
         for (size_t i = 0; i < s->naxes; i++) {
             const nnx_exp_axis *ax = &s->axes[i];
             ck_buf_printf(&b, "%s    %s in ", pre, ax->path);
-            if (ax->kind == NNX_XDIST_LIST) {
-                ck_buf_puts(&b, "[");
-                for (size_t j = 0; j < ax->nvalues; j++)
-                    ck_buf_printf(&b, "%s%s", j ? ", " : "", ax->values[j]);
-                ck_buf_puts(&b, "]\n");
-            } else {
-                ck_buf_printf(&b, "%s(", ax->kind == NNX_XDIST_UNIFORM ? "uniform" : "loguniform");
-                num(&b, ax->lo);
-                ck_buf_puts(&b, ", ");
-                num(&b, ax->hi);
-                ck_buf_puts(&b, ")\n");
-            }
+            axis_values(&b, ax);
+            ck_buf_puts(&b, "\n");
         }
         ck_buf_printf(&b, "%s}\n", pre);
     }
@@ -346,4 +376,167 @@ char *nnx_experiment_write(const nnx_experiment *e)
         return NULL;
     }
     return b.s;
+}
+
+/* --- the same settings as a list of paths ---------------------------------------- */
+
+typedef struct setting_list {
+    nnx_exp_param *items;
+    size_t n, cap;
+    bool oom;
+} setting_list;
+
+/* Add path = the buffer's text (taken; the buffer is left empty). */
+static void put_setting(setting_list *l, const char *path, ck_buf *b)
+{
+    char *value = b->s ? b->s : strdup("");
+    bool oom = b->oom || !value;
+    memset(b, 0, sizeof *b);
+    if (!oom && l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 32;
+        nnx_exp_param *it = realloc(l->items, cap * sizeof *it);
+        if (it) {
+            l->items = it;
+            l->cap = cap;
+        } else
+            oom = true;
+    }
+    char *p = oom ? NULL : strdup(path);
+    if (!p) {
+        free(value);
+        l->oom = true;
+        return;
+    }
+    l->items[l->n].path = p;
+    l->items[l->n++].value = value;
+}
+
+static void put_num(setting_list *l, const char *path, double x)
+{
+    ck_buf b = { 0 };
+    num(&b, x);
+    put_setting(l, path, &b);
+}
+
+static void put_text(setting_list *l, const char *path, const char *text)
+{
+    ck_buf b = { 0 };
+    ck_buf_puts(&b, text);
+    put_setting(l, path, &b);
+}
+
+nnx_exp_param *nnx_experiment_settings(const nnx_experiment *e, size_t *count)
+{
+    setting_list l = { 0 };
+    ck_buf b = { 0 };
+    char path[64];
+    const nnx_exp_data *d = &e->data;
+    put_text(&l, "data", d->name);
+    for (int s = 0; s < NNX_XSPLIT_COUNT; s++) {
+        if (d->split[s].kind == NNX_XSRC_NONE)
+            continue;
+        snprintf(path, sizeof path, "data.%s", nnx_exp_split_name((nnx_exp_split)s));
+        source(&b, &d->split[s]);
+        put_setting(&l, path, &b);
+    }
+    static const char *const norms[] = { "none", "standard", "minmax" };
+    put_text(&l, "data.normalize", norms[d->normalize]);
+    if (d->shape.rank == 3) {
+        ck_buf_printf(&b, "[%d, %d, %d]", d->shape.d[0], d->shape.d[1], d->shape.d[2]);
+        put_setting(&l, "data.shape", &b);
+    }
+    put_text(&l, "model", e->net.name);
+    for (size_t i = 0; i < e->net.nlayers; i++) {
+        snprintf(path, sizeof path, "model[%zu]", i + 1);
+        layer(&b, &e->net.layers[i]);
+        put_setting(&l, path, &b);
+    }
+    put_text(&l, "loss", nnx_exp_loss_name(e->loss.kind));
+    if (e->loss.kind == NNX_XLOSS_CROSS_ENTROPY)
+        put_num(&l, "loss.label_smoothing", e->loss.label_smoothing);
+    const nnx_exp_optim *o = &e->optim;
+    put_text(&l, "optimizer", nnx_exp_optim_name(o->kind));
+    put_num(&l, "optimizer.lr", o->lr);
+    if (o->kind == NNX_XOPT_SGD) {
+        put_num(&l, "optimizer.momentum", o->momentum);
+        put_text(&l, "optimizer.nesterov", o->nesterov ? "true" : "false");
+    }
+    if (o->kind == NNX_XOPT_ADAM || o->kind == NNX_XOPT_ADAMW) {
+        put_num(&l, "optimizer.beta1", o->beta1);
+        put_num(&l, "optimizer.beta2", o->beta2);
+    }
+    if (o->kind == NNX_XOPT_RMSPROP)
+        put_num(&l, "optimizer.alpha", o->alpha);
+    if (o->kind != NNX_XOPT_SGD)
+        put_num(&l, "optimizer.eps", o->eps);
+    put_num(&l, "optimizer.weight_decay", o->weight_decay);
+    put_num(&l, "schedule.warmup", e->schedule.warmup);
+    decay(&b, e);
+    put_setting(&l, "schedule.decay", &b);
+    ck_buf_printf(&b, "%d", e->epochs);
+    put_setting(&l, "epochs", &b);
+    if (e->batch)
+        ck_buf_printf(&b, "%d", e->batch);
+    else
+        ck_buf_puts(&b, "auto");
+    put_setting(&l, "batch", &b);
+    ck_buf_printf(&b, "%llu", (unsigned long long)e->seed);
+    put_setting(&l, "seed", &b);
+    put_num(&l, "clip_grad", e->clip_grad);
+    metric_list(&b, e);
+    put_setting(&l, "metrics", &b);
+    ck_buf_printf(&b, "%s(", e->select.maximize ? "max" : "min");
+    ref(&b, e, e->select);
+    ck_buf_puts(&b, ")");
+    put_setting(&l, "select", &b);
+    early_stop(&b, e);
+    put_setting(&l, "early_stop", &b);
+    log_list(&b, e);
+    put_setting(&l, "log", &b);
+    if (e->hooks)
+        put_text(&l, "hooks", e->hooks);
+    if (e->nensemble) {
+        ck_buf_puts(&b, "[");
+        for (size_t i = 0; i < e->nensemble; i++)
+            ck_buf_printf(&b, "%s%llu", i ? ", " : "", (unsigned long long)e->ensemble_seeds[i]);
+        ck_buf_puts(&b, "]");
+        put_setting(&l, "ensemble.seeds", &b);
+    }
+    const nnx_exp_search *s = &e->search;
+    if (s->kind != NNX_XSEARCH_NONE) {
+        if (s->kind == NNX_XSEARCH_RANDOM)
+            ck_buf_printf(&b, "random(trials = %d, seed = %llu)", s->trials, (unsigned long long)s->seed);
+        else
+            ck_buf_puts(&b, nnx_exp_search_name(s->kind));
+        put_setting(&l, "search", &b);
+        for (size_t i = 0; i < s->naxes; i++) {
+            const nnx_exp_axis *ax = &s->axes[i];
+            axis_values(&b, ax);
+            char *p = malloc(strlen(ax->path) + sizeof "search.");
+            if (!p) {
+                l.oom = true;
+                break;
+            }
+            sprintf(p, "search.%s", ax->path);
+            put_setting(&l, p, &b);
+            free(p);
+        }
+    }
+    free(b.s);
+    if (l.oom) {
+        nnx_exp_params_free(l.items, l.n);
+        *count = 0;
+        return NULL;
+    }
+    *count = l.n;
+    return l.items;
+}
+
+void nnx_exp_params_free(nnx_exp_param *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(p[i].path);
+        free(p[i].value);
+    }
+    free(p);
 }

@@ -73,6 +73,9 @@ static int run_stop(lua_State *L)
 {
     nnx_lua_host *h = luahost_of(L);
     nnx_lua_run *run = method_self(L, "stop");
+    if (run->log_only)
+        return luaL_error(L, "run:stop: this search took the hooks file for one that only logs (it "
+                             "mentioned neither stop nor set_lr) and left it out of the search's identity");
     const char *reason = "stopped by hook";
     size_t len = strlen(reason);
     if (!lua_isnoneornil(L, 2)) {
@@ -162,6 +165,9 @@ static int run_set_lr(lua_State *L)
 {
     lua_settop(L, 2);
     nnx_lua_run *run = method_self(L, "set_lr");
+    if (run->log_only)
+        return luaL_error(L, "run:set_lr: this search took the hooks file for one that only logs (it "
+                             "mentioned neither stop nor set_lr) and left it out of the search's identity");
     double v = finite_number_arg(L, 2, "run:set_lr(value): value");
     if (!(v > 0))
         return luaL_error(L, "run:set_lr(value): value must be > 0, got %f", v);

@@ -4,10 +4,11 @@
 #include <string.h>
 
 #include "nnx/report.h"
+#include "out/report_html.h"
 #include "out/report_model.h"
 #include "out/svg_chart.h"
 
-static const char page_css[] =
+const char report_page_css[] =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;margin:0;"
     "background:#f6f7f9}\n"
     "main{max-width:1160px;margin:0 auto;padding:18px 24px 40px}\n"
@@ -18,6 +19,12 @@ static const char page_css[] =
     "th,td{border:1px solid #e1e3e8;padding:3px 8px;text-align:right}th{background:#eef0f4}\n"
     "td.name,th.name{text-align:left}\n"
     "tr.winner td{background:#eaf6ea;font-weight:600}\n"
+    /* as wide as the page, never wider; one line per row (long text cut, whole in the tooltip) */
+    "table.leaderboard{width:100%;table-layout:fixed}\n"
+    "table.leaderboard th{overflow-wrap:break-word;vertical-align:bottom;font-size:11.5px}\n"
+    "table.leaderboard td,table.leaderboard th{padding:3px 5px}\n"
+    "table.leaderboard td{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}\n"
+    "table.leaderboard td.base{color:#777;font-style:italic}\n"
     "tr.bad td{color:#999}\n"
     ".facts td:first-child{text-align:left;color:#555}\n"
     ".row{display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap;margin:10px 0}\n"
@@ -38,9 +45,13 @@ static const char page_css[] =
     ".finding .rule{font-weight:600;font-size:12px;text-transform:uppercase;letter-spacing:.03em}\n"
     ".finding p{margin:3px 0}.finding .evidence{font-size:11px;color:#666}\n"
     ".healthy{color:#2a7a2a}.missing{color:#a33}\n"
-    "code{background:#eef0f4;padding:0 3px;border-radius:3px}\n";
+    "code{background:#eef0f4;padding:0 3px;border-radius:3px}\n"
+    "table.settings td{text-align:left;font-family:ui-monospace,monospace;font-size:12px;"
+    "overflow-wrap:anywhere}\n"
+    "table.settings tr.differs td{background:#fff4d6}table.settings tr.differs td.name{font-weight:600}\n"
+    ".swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px}\n";
 
-static void fmt_num(char *buf, size_t n, double v)
+void report_fmt_num(char *buf, size_t n, double v)
 {
     if (isnan(v))
         snprintf(buf, n, "–");
@@ -55,14 +66,14 @@ static void cell_out(FILE *out, const char *cell)
     double v = strtod(cell, &end);
     char buf[48];
     if (cell[0] && !*end && isfinite(v)) {
-        fmt_num(buf, sizeof buf, v);
+        report_fmt_num(buf, sizeof buf, v);
         fputs(buf, out);
     } else {
         html_escape(out, cell[0] ? cell : "–");
     }
 }
 
-static void finding_cards(FILE *out, const nnx_findings *f, nnx_curve_kind kind)
+void report_finding_cards(FILE *out, const nnx_findings *f, nnx_curve_kind kind)
 {
     for (size_t i = 0; i < f->n; i++) {
         const nnx_finding *x = &f->items[i];
@@ -75,7 +86,7 @@ static void finding_cards(FILE *out, const nnx_findings *f, nnx_curve_kind kind)
         fputs("</p><div class=\"evidence\">", out);
         for (int k = 0; k < x->nevidence; k++) {
             char buf[48];
-            fmt_num(buf, sizeof buf, x->evidence[k].value);
+            report_fmt_num(buf, sizeof buf, x->evidence[k].value);
             fprintf(out, "%s%s = %s", k ? ", " : "", x->evidence[k].name, buf);
         }
         fputs("</div></div>\n", out);
@@ -172,10 +183,32 @@ static void chart_block(FILE *out, const svg_chart *ch, const nnx_findings *f, i
     svg_chart_write(out, ch);
     fputs("<div class=\"findings\">\n", out);
     if (k1 >= 0)
-        finding_cards(out, f, (nnx_curve_kind)k1);
+        report_finding_cards(out, f, (nnx_curve_kind)k1);
     if (k2 >= 0)
-        finding_cards(out, f, (nnx_curve_kind)k2);
+        report_finding_cards(out, f, (nnx_curve_kind)k2);
     fputs("</div>\n</div>\n<div class=\"grid\">\n", out);
+}
+
+/* The run's resolved settings (summary.json "settings"), when it recorded them. */
+static void settings_section(FILE *out, const nnx_run *run)
+{
+    const nnx_json *s = nnx_json_get(run->summary, "settings");
+    if (!s || s->type != NNX_JSON_OBJECT || !s->n)
+        return;
+    nnx_exp_param *list = calloc(s->n, sizeof *list);
+    if (!list)
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->items[i].type == NNX_JSON_STRING) {
+            list[n].path = s->keys[i];          /* borrowed, only read */
+            list[n++].value = s->items[i].string;
+        }
+    const nnx_exp_param *lists[1] = { list };
+    const char *labels[1] = { "value" };
+    fputs("<h3>Settings</h3>\n", out);
+    report_settings_table(out, lists, &n, labels, 1);
+    free(list);
 }
 
 /* Everything about one run: facts, curves with the diagnosis beside them. */
@@ -212,13 +245,13 @@ static void run_body(FILE *out, const nnx_run *run)
     facts_row(out, "select", buf);
     if (sel) {
         char v[48];
-        fmt_num(v, sizeof v, c.select_values ? c.select_values[sel - 1] : NAN);
+        report_fmt_num(v, sizeof v, c.select_values ? c.select_values[sel - 1] : NAN);
         snprintf(buf, sizeof buf, "epoch %d (%s = %s)", sel, run->select_metric, v);
         facts_row(out, "selected", buf);
     }
     if (low) {
         char v[48];
-        fmt_num(v, sizeof v, c.valid_loss[low - 1]);
+        report_fmt_num(v, sizeof v, c.valid_loss[low - 1]);
         snprintf(buf, sizeof buf, "epoch %d (%s)", low, v);
         facts_row(out, "lowest valid loss", buf);
     }
@@ -226,7 +259,7 @@ static void run_body(FILE *out, const nnx_run *run)
     for (size_t i = 0; metrics && metrics->type == NNX_JSON_OBJECT && i < metrics->n; i++) {
         if (strncmp(metrics->keys[i], "test.", 5) != 0)
             continue;
-        fmt_num(buf, sizeof buf, nnx_json_as_number(&metrics->items[i]));
+        report_fmt_num(buf, sizeof buf, nnx_json_as_number(&metrics->items[i]));
         facts_row(out, metrics->keys[i], buf);
     }
     double total = nnx_json_as_number(nnx_json_get(nnx_json_get(run->summary, "timing"), "total_seconds"));
@@ -289,7 +322,7 @@ static void run_body(FILE *out, const nnx_run *run)
     }
     if (ngroups == 0 && has_findings(&f, NNX_CURVE_METRIC)) {
         fputs("</div>\n<div class=\"row\"><div class=\"findings\">\n", out);
-        finding_cards(out, &f, NNX_CURVE_METRIC);
+        report_finding_cards(out, &f, NNX_CURVE_METRIC);
         fputs("</div></div>\n<div class=\"grid\">\n", out);
     }
 
@@ -318,12 +351,13 @@ static void run_body(FILE *out, const nnx_run *run)
         chart_block(out, &lc, &f, NNX_CURVE_LR, sx && avg ? -1 : NNX_CURVE_STEPS, "lr");
     } else if (!(sx && avg) && has_findings(&f, NNX_CURVE_STEPS)) {
         fputs("</div>\n<div class=\"row\"><div class=\"findings\">\n", out);
-        finding_cards(out, &f, NNX_CURVE_STEPS);
+        report_finding_cards(out, &f, NNX_CURVE_STEPS);
         fputs("</div></div>\n<div class=\"grid\">\n", out);
     }
     fputs("</div>\n", out);
     free(sx);
     free(avg);
+    settings_section(out, run);
 }
 
 static void page_head(FILE *out, const nnx_rundir *d, const char *experiment)
@@ -332,7 +366,7 @@ static void page_head(FILE *out, const nnx_rundir *d, const char *experiment)
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>nnx report: ",
           out);
     html_escape(out, experiment[0] ? experiment : d->path);
-    fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n", page_css);
+    fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n", report_page_css);
     fputs("<h1>", out);
     html_escape(out, experiment[0] ? experiment : "(unnamed experiment)");
     fprintf(out, "</h1>\n<p class=\"sub\">%s · <code>", nnx_rundir_kind_name(d->kind));
@@ -376,6 +410,98 @@ static const char *child_note(const nnx_rundir *d, size_t i)
     return nnx_json_as_string(nnx_json_get(d->children[i].summary, "status_message"), "");
 }
 
+/* A parameter cell of trials.csv, or — where the trial's stage left the
+ * path to the base experiment (an empty cell) — the value the trial used:
+ * the batch it ran with, or its summary's resolved setting.  *base says
+ * which; "" when neither is known. */
+static const char *param_value(const nnx_rundir *d, size_t r, size_t col, char *buf, size_t n, bool *base)
+{
+    const char *cell = nnx_table_cell(&d->trials, r, col);
+    *base = false;
+    if (cell[0] || r >= d->nchildren)
+        return cell;
+    const nnx_json *s = d->children[r].summary;
+    const char *path = d->trials.names[col];
+    double batch = nnx_json_as_number(nnx_json_get(s, "batch"));
+    if (!strcmp(path, "batch") && isfinite(batch)) {
+        snprintf(buf, n, "%.0f", batch);
+        *base = true;
+        return buf;
+    }
+    const char *v = nnx_json_as_string(nnx_json_get(nnx_json_get(s, "settings"), path), NULL);
+    *base = v != NULL;
+    return v ? v : cell;
+}
+
+/* A staged search's stages, one chart each: the select value of the trial
+ * standing for each of the stage's values, the kept one marked. */
+static void stages_section(FILE *out, const nnx_rundir *d)
+{
+    const nnx_json *stages = nnx_json_get(d->summary, "stages");
+    const nnx_table *t = &d->trials;
+    if (!stages || stages->type != NNX_JSON_ARRAY || !stages->n || d->metric_col < 0)
+        return;
+    fputs("<h2>Stages</h2>\n<p class=\"sub\">Each stage tries its values with the values the stages "
+          "before it kept; the value it keeps is marked.</p>\n<div class=\"grid\">\n", out);
+    for (size_t k = 0; k < stages->n; k++) {
+        const nnx_json *st = &stages->items[k];
+        const nnx_json *names = nnx_json_get(st, "trials"), *values = nnx_json_get(st, "values");
+        const char *winner = nnx_json_as_string(nnx_json_get(st, "winner"), "");
+        size_t n = names && names->type == NNX_JSON_ARRAY ? names->n : 0;
+        if (!n || n > 64)
+            continue;
+        double x[64], y[64], ky[64], order[64];
+        char labels[64][40];
+        const char *cats[64], *tips[64];
+        bool numeric = true;
+        for (size_t i = 0; i < n; i++) {
+            const nnx_json *v = nnx_json_at(values, i);
+            if (v && v->type == NNX_JSON_NUMBER)
+                snprintf(labels[i], sizeof labels[i], "%.6g", v->number);
+            else
+                snprintf(labels[i], sizeof labels[i], "%s", nnx_json_as_string(v, "?"));
+            numeric &= v && v->type == NNX_JSON_NUMBER;
+            order[i] = v && v->type == NNX_JSON_NUMBER ? v->number : (double)i;
+        }
+        /* the values left to right in numeric order (epochs 20, 40, 80), else as written */
+        for (size_t i = 0; i < n; i++) {
+            size_t rank = 0;
+            for (size_t q = 0; q < n; q++)
+                rank += numeric ? (order[q] < order[i] || (order[q] == order[i] && q < i)) : q < i;
+            x[i] = (double)rank;
+            cats[rank] = labels[i];
+        }
+        for (size_t i = 0; i < n; i++) {
+            const char *name = nnx_json_as_string(nnx_json_at(names, i), "");
+            y[i] = ky[i] = NAN;
+            tips[i] = name;
+            for (size_t r = 0; r < t->nrows; r++)
+                if (!strcmp(nnx_table_cell(t, r, 0), name))
+                    y[i] = t->values[(size_t)d->metric_col * t->nrows + r];
+            if (!strcmp(name, winner))
+                ky[i] = y[i];
+        }
+        char title[160];
+        snprintf(title, sizeof title, "stage %zu: %s", k + 1, nnx_json_as_string(nnx_json_get(st, "param"), "?"));
+        svg_chart ch = { .title = title, .xlabel = nnx_json_as_string(nnx_json_get(st, "param"), ""),
+                         .xcats = cats, .ncats = n };
+        svg_series *s = svg_chart_add(&ch, d->select_metric, x, y, n, 0);
+        if (s) {
+            s->scatter = true;
+            s->tips = tips;
+        }
+        s = svg_chart_add(&ch, "kept", x, ky, n, 2);
+        if (s) {
+            s->scatter = true;
+            s->tips = tips;
+        }
+        fprintf(out, "<div data-stage=\"%zu\">", k + 1);
+        svg_chart_write(out, &ch);
+        fputs("</div>\n", out);
+    }
+    fputs("</div>\n", out);
+}
+
 static void search_body(FILE *out, const nnx_rundir *d)
 {
     const nnx_table *t = &d->trials;
@@ -404,10 +530,20 @@ static void search_body(FILE *out, const nnx_rundir *d)
     fputs(".</p>\n", out);
 
     /* leaderboard */
-    fputs("<h2>Leaderboard</h2>\n<table class=\"leaderboard\">\n<tr><th>#</th>", out);
+    fputs("<h2>Leaderboard</h2>\n<table class=\"leaderboard\">\n<colgroup><col style=\"width:2.6em\">", out);
+    for (size_t col = 0; col < t->ncols; col++)
+        fputs(col == 0 ? "<col style=\"width:15%\">"
+              : d->status_col >= 0 && col == (size_t)d->status_col ? "<col style=\"width:7.6em\">" : "<col>", out);
+    fputs("<col style=\"width:11%\"><col style=\"width:11%\"></colgroup>\n<tr><th>#</th>", out);
     for (size_t col = 0; col < t->ncols; col++) {
         fprintf(out, "<th%s>", col == 0 ? " class=\"name\"" : "");
-        html_escape(out, t->names[col]);
+        /* a dotted name may break after its dots, not inside a word */
+        for (const char *c = t->names[col]; *c; c++) {
+            char one[2] = { *c, 0 };
+            html_escape(out, one);
+            if (*c == '.')
+                fputs("<wbr>", out);
+        }
         fputs("</th>", out);
     }
     fputs("<th class=\"name\">diagnosis</th><th class=\"name\">note</th></tr>\n", out);
@@ -418,19 +554,35 @@ static void search_body(FILE *out, const nnx_rundir *d)
         fprintf(out, "<tr%s><td>%zu</td>", (long)r == win ? " class=\"winner\"" : bad ? " class=\"bad\"" : "",
                 k + 1);
         for (size_t col = 0; col < t->ncols; col++) {
-            fprintf(out, "<td%s>", col == 0 ? " class=\"name\"" : "");
+            char pbuf[64];
+            bool base = false;
+            const char *cell = col >= 1 && col <= d->nparams ? param_value(d, r, col, pbuf, sizeof pbuf, &base)
+                                                             : nnx_table_cell(t, r, col);
+            if (col == 0) {
+                fputs("<td class=\"name\" title=\"", out);
+                html_escape(out, cell);
+                fputs("\">", out);
+            } else
+                fprintf(out, "<td%s>", base ? " class=\"base\" title=\"the base experiment's value\"" : "");
             if (col == 0 || (d->status_col >= 0 && col == (size_t)d->status_col))
-                html_escape(out, nnx_table_cell(t, r, col));
+                html_escape(out, cell);
             else
-                cell_out(out, nnx_table_cell(t, r, col));
+                cell_out(out, cell);
             fputs("</td>", out);
         }
+        /* one line per row: long text is cut, whole in the tooltip */
         char rules[256] = "";
-        fputs("<td class=\"name\">", out);
         if (r < d->nchildren)
-            html_escape(out, rules_found(&d->children[r], rules, sizeof rules));
-        fputs("</td><td class=\"name\">", out);
-        html_escape(out, r < d->nchildren ? child_note(d, r) : "");
+            rules_found(&d->children[r], rules, sizeof rules);
+        const char *note = r < d->nchildren ? child_note(d, r) : "";
+        fputs("<td class=\"name\" title=\"", out);
+        html_escape(out, rules);
+        fputs("\">", out);
+        html_escape(out, rules);
+        fputs("</td><td class=\"name\" title=\"", out);
+        html_escape(out, note);
+        fputs("\">", out);
+        html_escape(out, note);
         fputs("</td></tr>\n", out);
     }
     fputs("</table>\n", out);
@@ -445,10 +597,21 @@ static void search_body(FILE *out, const nnx_rundir *d)
         const char **cats = calloc(t->nrows + 1, sizeof *cats);
         double *x = calloc(t->nrows + 1, sizeof *x);
         double *wy = calloc(t->nrows + 1, sizeof *wy);
-        for (size_t p = 1; tips && cats && x && wy && p <= d->nparams; p++) {
-            const double *px = t->values + p * t->nrows;
+        double *pxv = calloc(t->nrows + 1, sizeof *pxv);
+        char (*pcells)[64] = calloc(t->nrows + 1, sizeof *pcells);
+        for (size_t p = 1; tips && cats && x && wy && pxv && pcells && p <= d->nparams; p++) {
+            /* the value each trial used (a stage that left it: the base's) */
+            const double *px = pxv;
             bool numeric = true;
             for (size_t r = 0; r < t->nrows; r++) {
+                bool base;
+                const char *v = param_value(d, r, p, pcells[r], sizeof pcells[r], &base);
+                if (v != pcells[r])
+                    snprintf(pcells[r], sizeof pcells[r], "%s", v);
+                char *end;
+                pxv[r] = strtod(pcells[r], &end);
+                if (!pcells[r][0] || *end)
+                    pxv[r] = NAN;
                 numeric &= isfinite(px[r]);
                 tips[r] = nnx_table_cell(t, r, 0);
             }
@@ -472,7 +635,7 @@ static void search_body(FILE *out, const nnx_rundir *d)
                             rank += first && px[q] < px[r];
                         }
                         x[r] = (double)rank;
-                        cats[rank] = nnx_table_cell(t, r, p);
+                        cats[rank] = pcells[r];
                     }
                     ncats = distinct;
                     numeric = false;
@@ -482,7 +645,7 @@ static void search_body(FILE *out, const nnx_rundir *d)
                 /* categories already laid out */
             } else if (!numeric) {
                 for (size_t r = 0; r < t->nrows; r++) {
-                    const char *cell = nnx_table_cell(t, r, p);
+                    const char *cell = pcells[r];
                     size_t k = 0;
                     while (k < ncats && strcmp(cats[k], cell))
                         k++;
@@ -512,8 +675,11 @@ static void search_body(FILE *out, const nnx_rundir *d)
         free(cats);
         free(x);
         free(wy);
+        free(pxv);
+        free(pcells);
         fputs("</div>\n", out);
     }
+    stages_section(out, d);
 
     /* every trial's valid loss, best trials first */
     svg_chart all = { .title = "valid.loss", .xlabel = "epoch", .integer_x = true, .width = 1060, .height = 320 };
@@ -579,11 +745,11 @@ static void ensemble_body(FILE *out, const nnx_rundir *d)
         fputs("</td><td class=\"name\">", out);
         html_escape(out, run->status ? run->status : "unreadable");
         fprintf(out, "</td><td>%d</td><td>", run->select_epoch);
-        fmt_num(buf, sizeof buf, nnx_json_as_number(nnx_json_get(nnx_json_get(run->summary, "select"), "value")));
+        report_fmt_num(buf, sizeof buf, nnx_json_as_number(nnx_json_get(nnx_json_get(run->summary, "select"), "value")));
         fputs(buf, out);
         fputs("</td>", out);
         for (size_t j = 0; j < nnames; j++) {
-            fmt_num(buf, sizeof buf, report_summary_metric(run, names[j]));
+            report_fmt_num(buf, sizeof buf, report_summary_metric(run, names[j]));
             fprintf(out, "<td>%s</td>", buf);
         }
         fputs("<td class=\"name\">", out);
@@ -595,7 +761,7 @@ static void ensemble_body(FILE *out, const nnx_rundir *d)
     if (ens) {
         fputs("<tr class=\"winner\"><td class=\"name\">ensemble</td><td class=\"name\"></td><td></td><td></td>", out);
         for (size_t j = 0; j < nnames; j++) {
-            fmt_num(buf, sizeof buf, nnx_json_as_number(nnx_json_get(ens, names[j])));
+            report_fmt_num(buf, sizeof buf, nnx_json_as_number(nnx_json_get(ens, names[j])));
             fprintf(out, "<td>%s</td>", buf);
         }
         fputs("<td class=\"name\"></td><td class=\"name\">averaged probabilities</td></tr>\n", out);

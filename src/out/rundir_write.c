@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "nnx/json.h"
+#include "nnx/provenance.h"
 #include "nnx/rundir.h"
 #include "nnx/rt/file.h"
 #include "out/rundir_write.h"
@@ -366,6 +367,14 @@ int nnx_summary_write(const char *dir, const nnx_summary_info *info, const nnx_r
     }
     nnx_json_key(&w, "diagnosis");
     nnx_findings_write_json(&r->diagnosis, &w);
+    if (info->settings) {
+        nnx_json_key(&w, "settings");
+        nnx_json_begin_object(&w);
+        for (size_t i = 0; i < info->nsettings; i++)
+            nnx_json_key_string(&w, info->settings[i].path, info->settings[i].value);
+        nnx_json_end_object(&w);
+    }
+    nnx_provenance_write_json(info->provenance, &w);
     nnx_json_end_object(&w);
     char *path = nnx_path_join(dir, "summary.json");
     int rc = path ? nnx_json_writer_save(&w, path, 0, err) : nnx_rt_fail(err, "out of memory");

@@ -75,6 +75,9 @@ typedef struct nnx_summary_info {
     double      chance_loss;    /* NaN: not written */
     char *const *class_names;   /* the label of each class, or NULL (labels are 0..k-1) */
     size_t      nclasses;
+    const struct nnx_provenance *provenance;   /* "git"; NULL: not written */
+    const nnx_exp_param *settings;  /* "settings": every resolved setting (exp.h), or NULL */
+    size_t      nsettings;
 } nnx_summary_info;
 
 /* summary.json of a run, written atomically to dir/summary.json. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nnx/provenance.h"
 #include "nnx/rt/clock.h"
 #include "run/trial_int.h"
 
@@ -166,6 +167,7 @@ static bool call_hook(trial *t, nnx_lua_event ev, int epoch, const char *const *
         .epoch = epoch, .step = t->tr.step, .seed = (int64_t)t->e->seed,
         .lr = nnx_sched_lr_at(&t->sched, t->tr.step),
         .metric_names = names, .metric_values = values, .nmetrics = n,
+        .log_only = t->o->hooks_log_only,
     };
     if (nnx_run_hooks_call(&t->hooks, ev, &run) < 0) {
         t->r->status = NNX_RUN_FAILED;
@@ -462,19 +464,31 @@ static int open_loggers(trial *t, nnx_rt_error *err)
         t->ml = nnx_mlflow_start(&mo, err);
         if (!t->ml)
             return -1;
+        nnx_provenance_mlflow_tags(t->o->provenance, t->ml);
+        if (t->o->mlflow_parent)
+            nnx_mlflow_tag(t->ml, "mlflow.parentRunId", t->o->mlflow_parent, NULL);
+        /* every resolved setting (the model's layers one by one), the batch
+         * the run used, then searched values the settings do not name
+         * (network arguments such as model.p) */
         char v[64];
-        snprintf(v, sizeof v, "%.9g", e->optim.lr);
-        nnx_mlflow_param(t->ml, "optimizer.lr", v, NULL);
-        snprintf(v, sizeof v, "%d", (int)t->batch);
-        nnx_mlflow_param(t->ml, "batch", v, NULL);
-        snprintf(v, sizeof v, "%d", e->epochs);
-        nnx_mlflow_param(t->ml, "epochs", v, NULL);
-        snprintf(v, sizeof v, "%llu", (unsigned long long)e->seed);
-        nnx_mlflow_param(t->ml, "seed", v, NULL);
-        for (size_t i = 0; i < e->nparams; i++)
-            if (strcmp(e->params[i].path, "optimizer.lr") && strcmp(e->params[i].path, "batch") &&
-                strcmp(e->params[i].path, "epochs") && strcmp(e->params[i].path, "seed"))
+        size_t ns = 0;
+        nnx_exp_param *set = nnx_experiment_settings(e, &ns);
+        for (size_t i = 0; i < ns; i++) {
+            const char *value = set[i].value;
+            if (!strcmp(set[i].path, "batch")) {
+                snprintf(v, sizeof v, "%d", (int)t->batch);
+                value = v;
+            }
+            nnx_mlflow_param(t->ml, set[i].path, value, NULL);
+        }
+        for (size_t i = 0; i < e->nparams; i++) {
+            bool named = false;
+            for (size_t k = 0; k < ns && !named; k++)
+                named = !strcmp(set[k].path, e->params[i].path);
+            if (!named)
                 nnx_mlflow_param(t->ml, e->params[i].path, e->params[i].value, NULL);
+        }
+        nnx_exp_params_free(set, ns);
     }
     if (t->tb && e->nparams) {
         const char **keys = malloc(e->nparams * sizeof *keys);
@@ -794,11 +808,16 @@ static int write_summary(trial *t, nnx_rt_error *err)
         .chance_loss = chance_loss(t),
         .class_names = t->data.split[NNX_XSPLIT_TRAIN].class_names,
         .nclasses = (size_t)t->data.split[NNX_XSPLIT_TRAIN].classes,
+        .provenance = t->o->provenance,
     };
     char sha[65];
     if (info.source && nnx_sha256_file(info.source, sha, NULL) == 0)
         info.source_sha256 = sha;
-    return nnx_summary_write(t->r->dir, &info, t->r, err);
+    nnx_exp_param *settings = nnx_experiment_settings(e, &info.nsettings);
+    info.settings = settings;
+    int rc = nnx_summary_write(t->r->dir, &info, t->r, err);
+    nnx_exp_params_free(settings, info.nsettings);
+    return rc;
 }
 
 static void finish(trial *t, double t_start)
@@ -898,20 +917,36 @@ static void finish(trial *t, double t_start)
             set_message(r, "summary.json not written: %s", err.msg);
         }
     }
-    if (t->tb) {
-        int64_t step = r->epochs_run;
+    if (t->tb && r->select_epoch > 0) {
+        /* the test metrics are the selected weights': log them at the selected
+         * epoch's step, and say so */
+        int64_t step = r->select_epoch;
+        bool any = false;
         for (size_t i = 0; i < r->nmetrics; i++)
             if (!strncmp(r->metric_names[i], "test.", 5)) {
                 snprintf(name, sizeof name, "test/%s", r->metric_names[i] + 5);
                 nnx_tb_scalar(t->tb, name, step, r->metric_values[i], (double)time(NULL), NULL);
+                any = true;
             }
+        if (any) {
+            char text[160];
+            snprintf(text, sizeof text, "test/* are the metrics of the weights of epoch %d, selected by %s(%s), "
+                     "logged at step %d", r->select_epoch, r->select_max ? "max" : "min", r->select_name,
+                     r->select_epoch);
+            nnx_tb_text(t->tb, "test/selected_epoch", step, text, (double)time(NULL), NULL);
+        }
     }
     if (t->ml) {
         int64_t ms = nnx_mlflow_now_ms();
         for (size_t i = 0; i < r->nmetrics; i++)
             if (!strncmp(r->metric_names[i], "test.", 5))
                 nnx_mlflow_metric(t->ml, r->metric_names[i], r->metric_values[i], ms,
-                                  r->epochs_run, NULL);
+                                  r->select_epoch > 0 ? r->select_epoch : r->epochs_run, NULL);
+        if (r->select_epoch > 0) {
+            char ep[16];
+            snprintf(ep, sizeof ep, "%d", r->select_epoch);
+            nnx_mlflow_tag(t->ml, "nnx.selected_epoch", ep, NULL);
+        }
         nnx_mlflow_tag(t->ml, "nnx.status", nnx_run_status_name(r->status), NULL);
         if (t->mlog.file)
             fflush(t->mlog.file);
@@ -960,6 +995,8 @@ static void trial_free(trial *t)
  * still names its experiment, status and select metric. */
 static int start_summary(trial *t, nnx_rt_error *err)
 {
+    if (nnx_provenance_save_diff(t->o->provenance, t->r->dir, err) < 0)
+        return -1;
     nnx_run_status was = t->r->status;
     t->r->status = NNX_RUN_RUNNING;
     int rc = write_summary(t, err);

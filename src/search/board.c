@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nnx/json.h"
+#include "nnx/provenance.h"
 #include "nnx/rt/buf.h"
 #include "search/search_int.h"
 
@@ -231,6 +232,7 @@ int srch_board_write(const srch_board *b, nnx_rt_error *err)
         json_ensemble(&w, b);
     else
         json_search(&w, b);
+    nnx_provenance_write_json(b->provenance, &w);
     nnx_json_end_object(&w);
     char *path = nnx_path_join(b->dir, "summary.json");
     int rc = path ? nnx_json_writer_save(&w, path, NNX_FILE_UNIQUE, err) : nnx_rt_fail(err, "out of memory");

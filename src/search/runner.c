@@ -104,7 +104,9 @@ int nnx_search_train(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
     nnx_run_opts o = { .dir = dir, .source = tr->o.source, .threads = t->threads,
                        .interrupt = tr->o.interrupt, .mlflow_uri = tr->o.mlflow_uri,
                        .lua_stdlib = tr->o.lua_stdlib, .params = t->params,
-                       .nparams = t->nparams, .data = data };
+                       .nparams = t->nparams, .data = data,
+                       .provenance = tr->o.provenance, .mlflow_parent = tr->o.mlflow_parent,
+                       .hooks_log_only = nnx_run_hooks_log_only(t->e) };
     nnx_run_result r;
     int rc;
     if (t->cont) {

@@ -12,7 +12,9 @@
 
 #include "nnx/check.h"
 #include "nnx/plan.h"
+#include "nnx/provenance.h"
 #include "nnx/rt/clock.h"
+#include "nnx/run.h"
 #include "nnx/rundir.h"
 #include "search/search_int.h"
 
@@ -222,6 +224,7 @@ static int write_board(search *s, bool final)
         .paths = res->paths, .nparams = res->nparams, .rows = ptrs, .nrows = n,
         .planned = res->planned, .stages = res->stages, .nstages = res->nstages,
         .ens = res->kind == NNX_SEARCH_ENSEMBLE ? &res->ens : NULL, .message = res->message,
+        .provenance = s->o->provenance,
     };
     if (rc == 0)
         rc = srch_board_write(&b, s->err);
@@ -768,29 +771,15 @@ static int check_all(search *s, nnx_diags *d)
     return rc;
 }
 
-/* Drop the comment lines of canonical text, in place (they name the file as
- * the command line spelled it, which must not make another search). */
-static char *strip_comments(char *text)
-{
-    char *w = text;
-    for (const char *line = text; line && *line;) {
-        const char *end = strchr(line, '\n');
-        size_t n = end ? (size_t)(end - line) + 1 : strlen(line);
-        if (line[0] != '#') {
-            memmove(w, line, n);
-            w += n;
-        }
-        line += n;
-    }
-    if (w)
-        *w = 0;
-    return text;
-}
-
-/* The experiment's settings: its canonical text without comments. */
+/* The experiment's identity: its canonical text without the comment lines
+ * (they name the file as the command line spelled it), `log`, and hooks that
+ * only log (run.h) — none of which must make another search. */
 static char *settings_text(const nnx_experiment *e)
 {
-    return strip_comments(nnx_experiment_write(e));
+    char *text = nnx_experiment_write(e);
+    char *id = text ? nnx_run_identity_text(text, nnx_run_hooks_log_only(e)) : NULL;
+    free(text);
+    return id;
 }
 
 void nnx_search_dir_name(const nnx_experiment *e, char *buf, size_t size)
@@ -855,14 +844,19 @@ static int open_dir(search *s)
     }
     int rc = 0;
     if (srch_exists(path)) {
-        /* the same settings; the comments (the file as named) may differ */
+        /* the same settings; the comments (the file as named), `log` and hooks
+         * that only log may differ — then the file says what runs now */
         size_t len = 0;
-        char *old = strip_comments(nnx_file_read(path, 0, &len, s->err));
-        if (!old)
-            rc = -1;
-        else if (strcmp(old, settings) != 0)
+        char *old = nnx_file_read(path, 0, &len, s->err);
+        char *id = old ? nnx_run_identity_text(old, nnx_run_hooks_log_only(s->base)) : NULL;
+        if (!id)
+            rc = old ? nnx_rt_fail(s->err, "out of memory") : -1;
+        else if (strcmp(id, settings) != 0)
             rc = nnx_rt_fail(s->err, "%s holds a different experiment; choose another --out", s->o->dir);
+        else if (strcmp(old, text) != 0)
+            rc = nnx_file_write(path, text, strlen(text), 0, s->err);
         free(old);
+        free(id);
     } else
         rc = nnx_file_write(path, text, strlen(text), NNX_FILE_UNIQUE, s->err);
     free(text);
@@ -873,6 +867,8 @@ static int open_dir(search *s)
         rc = nnx_rt_fail(s->err, "out of memory");
     if (rc == 0)
         rc = nnx_mkdirs(s->root, s->err);
+    if (rc == 0)
+        rc = nnx_provenance_save_diff(s->o->provenance, s->o->dir, s->err);
     return rc;
 }
 

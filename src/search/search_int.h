@@ -49,6 +49,7 @@ typedef struct srch_board {
     size_t nstages;
     const nnx_ensemble_stats *ens;      /* ENSEMBLE, or NULL */
     const char *message;
+    const struct nnx_provenance *provenance;   /* "git", or NULL */
 } srch_board;
 
 int srch_board_write(const srch_board *b, nnx_rt_error *err);

@@ -105,7 +105,8 @@ static void search_report_has_leaderboard(void **state)
         rows++;
     assert_int_equal(rows, 10);
     /* best first: the winner row leads, the failed trial is last */
-    const char *winner = strstr(table, "<tr class=\"winner\"><td>1</td><td class=\"name\">lr=0.01_batch=64</td>");
+    const char *winner = strstr(table, "<tr class=\"winner\"><td>1</td><td class=\"name\" title=\"lr=0.01_batch=64\">"
+                                       "lr=0.01_batch=64</td>");
     assert_non_null(winner);
     const char *second = strstr(table, ">lr=0.01_batch=128<");
     const char *worst = strstr(table, ">lr=0.0001_batch=128<");
@@ -121,7 +122,7 @@ static void search_report_has_leaderboard(void **state)
     assert_non_null(strstr(html, "<path data-series=\"lr=0.1_batch=64\""));
     assert_non_null(strstr(html, "<h2>Winner: lr=0.01_batch=64</h2>"));
     /* the diverged trial's diagnosis is in the table */
-    assert_non_null(strstr(table, "<td class=\"name\">diverged</td>"));
+    assert_non_null(strstr(table, "<td class=\"name\" title=\"diverged\">diverged</td>"));
     free(html);
 }
 
