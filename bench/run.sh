@@ -19,6 +19,8 @@
 #   NNX_BENCH_EPOCHS_MLP   nnx MLP epochs per run, the first not counted (default 5)
 #   NNX_BENCH_EPOCHS_CNN   nnx CNN epochs per run, the first not counted (default 3)
 #   NNX_BENCH_WINDOWS      PyTorch timed windows per configuration (default 5)
+#   NNX_BENCH_BUDGET       seconds after which a PyTorch window stops and is
+#                          scaled (default 10)
 #   NNX_BENCH_ROUNDS       rounds of (nnx, PyTorch, sgemm), each side's fastest
 #                          round kept (default 1; on a shared machine the load
 #                          changes within minutes)

@@ -32,7 +32,10 @@ Output lines are "key=value ..." for bench/run.sh.
 
 usage: torch_bench.py DATA_DIR [mlp|cnn|all]
 Environment: NNX_BENCH_WINDOWS (timed windows, default 5),
-NNX_BENCH_TORCH_BATCHES_MLP / _CNN (batches per window, default 100 / 30).
+NNX_BENCH_TORCH_BATCHES_MLP / _CNN (batches per window, default 100 / 30),
+NNX_BENCH_BUDGET (seconds after which a window's training stops and is
+scaled to its batches, default 10: an oversubscribed configuration, two
+threads on a busy machine, cannot stall the benchmark).
 """
 import glob
 import gzip
@@ -87,7 +90,7 @@ def build(name):
         nn.Linear(64 * 7 * 7, 128), nn.SiLU(), nn.Linear(128, 10))
 
 
-def child(data_dir, name, threads, windows, per_window):
+def child(data_dir, name, threads, windows, per_window, budget):
     import torch
     torch.set_num_threads(threads)
     torch.manual_seed(1)
@@ -106,9 +109,15 @@ def child(data_dir, name, threads, windows, per_window):
     yb = torch.empty(BATCH, dtype=torch.int64)
     state = {"perm": torch.randperm(n), "b": 0}
 
-    def train(count):
+    def train(count, budget=None):
+        """Train `count` batches (fewer once `budget` seconds have passed);
+        the last loss and the batches done."""
         model.train()
+        t0 = time.perf_counter()
+        done = 0
         for _ in range(count):
+            if budget and done and time.perf_counter() - t0 > budget:
+                break
             if state["b"] == batches:
                 state["perm"], state["b"] = torch.randperm(n), 0
             b = state["b"]
@@ -124,7 +133,8 @@ def child(data_dir, name, threads, windows, per_window):
             loss.backward()
             opt.step()
             state["b"] = b + 1
-        return loss.item()
+            done += 1
+        return loss.item(), done
 
     def evaluate():
         model.eval()
@@ -142,12 +152,12 @@ def child(data_dir, name, threads, windows, per_window):
     loss = acc = 0.0
     for _ in range(windows):
         c0, t0 = time.process_time(), time.perf_counter()
-        loss = train(per_window)
+        loss, done = train(per_window, budget)
         c1, t1 = time.process_time(), time.perf_counter()
         acc = evaluate()
         c2, t2 = time.process_time(), time.perf_counter()
-        per_epoch.append((t1 - t0) * batches / per_window + (t2 - t1))
-        cpu_per_epoch.append((c1 - c0) * batches / per_window + (c2 - c1))
+        per_epoch.append((t1 - t0) * batches / done + (t2 - t1))
+        cpu_per_epoch.append((c1 - c0) * batches / done + (c2 - c1))
     print(f"torch model={name} threads={threads} "
           f"openblas={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')} "
           f"alloc={os.environ.get('NNX_BENCH_ALLOC', '?')} "
@@ -169,14 +179,15 @@ def allocators():
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        _, _, data_dir, name, threads, windows, per_window = sys.argv
-        child(data_dir, name, int(threads), int(windows), int(per_window))
+        _, _, data_dir, name, threads, windows, per_window, budget = sys.argv
+        child(data_dir, name, int(threads), int(windows), int(per_window), float(budget))
         return
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     data_dir = sys.argv[1]
     which = sys.argv[2] if len(sys.argv) > 2 else "all"
     windows = os.environ.get("NNX_BENCH_WINDOWS", "5")
+    budget = os.environ.get("NNX_BENCH_BUDGET", "10")
     for name in ("mlp", "cnn"):
         if which not in ("all", name):
             continue
@@ -195,7 +206,7 @@ def main():
                         env["OPENBLAS_NUM_THREADS"] = blas
                     out = subprocess.run(
                         [sys.executable, __file__, "--child", data_dir, name, str(threads),
-                         windows, per_window], env=env, check=True, capture_output=True,
+                         windows, per_window, budget], env=env, check=True, capture_output=True,
                         text=True)
                     line = out.stdout.strip().splitlines()[-1]
                     print(line, flush=True)
