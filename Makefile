@@ -94,11 +94,14 @@ $(BUILD)/san/libnnx.a: $(SLIB_OBJ)
 
 # --- generated front end ---------------------------------------------------
 
-$(BUILD)/gen/nnx.tab.c $(BUILD)/gen/nnx.tab.h: grammar/nnx.y
+# Grouped targets (&:): one bison or flex run makes both outputs; a plain
+# two-target rule would run it once per output, and the second run would
+# leave the header newer than the objects built from the first.
+$(BUILD)/gen/nnx.tab.c $(BUILD)/gen/nnx.tab.h &: grammar/nnx.y
 	@mkdir -p $(BUILD)/gen
 	bison -Wall -Werror --defines=$(BUILD)/gen/nnx.tab.h -o $(BUILD)/gen/nnx.tab.c $<
 
-$(BUILD)/gen/lex.yy.c $(BUILD)/gen/lex.yy.h: grammar/nnx.l $(BUILD)/gen/nnx.tab.h
+$(BUILD)/gen/lex.yy.c $(BUILD)/gen/lex.yy.h &: grammar/nnx.l
 	@mkdir -p $(BUILD)/gen
 	flex --header-file=$(BUILD)/gen/lex.yy.h -o $(BUILD)/gen/lex.yy.c $<
 

@@ -49,11 +49,12 @@ nnx_experiment *nnx_check_experiment(nnx_checker *c, const char *name,
                                      const nnx_override *ov, size_t nov,
                                      nnx_diags *d);
 
-/* `nnx check`: check every experiment of the program, every value of its
+/* `nnx check`: check every experiment of the program (each with the
+ * overrides applied, as nnx_check_experiment does), every value of its
  * searches, and the data blocks and networks no experiment uses.  Returns
  * the number of experiments checked; the result is good when d->nerrors
  * did not grow. */
-size_t nnx_check_program(nnx_checker *c, nnx_diags *d);
+size_t nnx_check_program(nnx_checker *c, const nnx_override *ov, size_t nov, nnx_diags *d);
 
 /* Split a `--set` argument "path=value" at its first '='.  The override
  * points into `arg`.  False when there is no '=' or the path is empty. */

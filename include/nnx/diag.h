@@ -68,6 +68,11 @@ void nnx_loc_linecol(const nnx_source *src, uint32_t off, int *line, int *col);
 nnx_diag *nnx_diag_add(nnx_diags *d, nnx_level level, nnx_loc loc,
                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 #define nnx_error(d, loc, ...) nnx_diag_add((d), NNX_ERROR, (loc), __VA_ARGS__)
+/* Drop the diagnostics after `after` (NULL: all) that repeat an earlier one
+ * word for word at the same place: a --set error met by every experiment
+ * of a file is said once. */
+void nnx_diags_drop_repeats(nnx_diags *d, nnx_diag *after);
+
 /* Attach "= help: ..." to a diagnostic (replacing any earlier help). */
 void nnx_diag_help(nnx_diag *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -76,8 +81,11 @@ void nnx_diag_help(nnx_diag *diag, const char *fmt, ...) __attribute__((format(p
 void nnx_diags_print(const nnx_diags *d, FILE *out, bool color);
 void nnx_diags_free(nnx_diags *d);
 
-/* The closest of `n` candidate names to `name` by edit distance, or NULL when
- * none is close enough to be a plausible typo. */
+/* The candidate `name` most plausibly meant, or NULL when none is close
+ * enough: one equal to it but for case ("AUC"), else the shortest one it
+ * begins with when it has at least 3 characters ("bas" for "basic", "acc"
+ * for "accuracy"), else the closest by edit distance (a typo).  NULL
+ * candidates are skipped. */
 const char *nnx_suggest(const char *name, const char *const *candidates, size_t n);
 /* Edit distance (Damerau: insert, delete, change, swap two neighbours). */
 size_t nnx_edit_distance(const char *a, const char *b);

@@ -121,6 +121,13 @@ void nnx_lua_close(nnx_lua_host *host);          /* NULL is fine */
  * `lua.NAME` metric before training starts. */
 bool nnx_lua_has_function(const nnx_lua_host *host, const char *name);
 
+/* The global Lua functions the hooks file (or a module it required) defined,
+ * for "did you mean": at most
+ * `max` names, copied into buf[cap] and pointed at from names[].  Returns
+ * how many. */
+size_t nnx_lua_function_names(const nnx_lua_host *host, char *buf, size_t cap,
+                              const char **names, size_t max);
+
 /* Bytes the state holds now (for tests and reports). */
 size_t nnx_lua_memory_in_use(const nnx_lua_host *host);
 

@@ -30,6 +30,17 @@
  * name and renamed.  Bad data (a missing or malformed file) is found before
  * the directory is made.
  *
+ * A write that fails is never silent.  The model (weights.nnxw, model.json,
+ * the per-row outputs) and the run's record (experiment.nnx, metrics.csv,
+ * steps.csv, resume.state, summary.json) are required: a failed write ends the run as failed with the file and the
+ * reason as its message, and r->retry set (the environment failed, not the
+ * experiment; a search's resume runs such a trial again).  What was written
+ * before stays as it was (whole files are renamed into place, a CSV row that
+ * could not be written is cut off again).  The optional outputs (TensorBoard,
+ * MLflow, report.html) are warnings: r->warnings and summary.json's
+ * "warnings"; the output is not written to again.  trial.c's
+ * nnx_trial_write_failed is the one place that decides which.
+ *
  * Resuming: after each complete epoch the trial keeps (in memory) what the
  * next epoch starts from; a run that ends interrupted or failed writes it
  * to DIR/resume.state, and opts.resume_dir continues such a directory with
@@ -148,6 +159,8 @@ typedef struct nnx_run_opts {
     /* Continue this run directory (made by an interrupted or failed run of
      * the same experiment) from the end of its last complete epoch. */
     const char *resume_dir;
+    bool        report;         /* write DIR/report.html when the run ends (a failure is
+                                   a warning); its path in r->report */
     /* The splits of this experiment's data, already loaded (src/run/run_int.h):
      * a search loads them once, before forking its workers.  Borrowed and
      * only read; NULL: the trial loads its own. */
@@ -167,6 +180,11 @@ typedef struct nnx_run_opts {
 typedef struct nnx_run_result {
     nnx_run_status status;
     char   *message;            /* status_message ("" when completed); owned */
+    bool    retry;              /* FAILED because a required file could not be written
+                                   (see above): running it again may succeed */
+    char  **warnings;           /* optional outputs that failed ("tensorboard: ..."); owned */
+    size_t  nwarnings;
+    char   *report;             /* opts.report: the report written, or NULL; owned */
     char   *dir;                /* the run directory, NULL if none was made; owned */
     int     epochs_run;
     int32_t batch;
@@ -191,7 +209,8 @@ typedef struct nnx_run_result {
  * r->status; a directory was written), or -1 when the experiment could not
  * be set up — data missing or malformed, a network the data does not fit,
  * the run directory not writable — with r->status FAILED and r->message
- * naming the file and the reason; nothing was trained then.  Call
+ * naming the file and the reason; nothing was trained then (r->retry when
+ * the reason is a file of the new directory that could not be written).  Call
  * nnx_run_result_free afterwards either way. */
 int  nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result *r);
 void nnx_run_result_free(nnx_run_result *r);

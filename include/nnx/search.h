@@ -26,8 +26,8 @@
  * its own experiment, and the leaderboard order is (select value, plan order).
  *
  * Resume: a trial whose DIR/.../NAME/summary.json has a final status
- * (completed, stopped, diverged, failed) is not run again; its row is read
- * back.  An interrupted attempt that left resume.state (Ctrl-C reached the
+ * (completed, stopped, diverged, failed — but not a failure to write a file,
+ * "retry") is not run again; its row is read back.  An interrupted attempt that left resume.state (Ctrl-C reached the
  * worker) is continued from its last complete epoch (nnx_run_opts.resume_dir);
  * any other directory (a worker killed outright) is emptied and run again.  nnx_search_dir_name() gives a directory name that depends only on
  * the experiment, so running the same experiment into the same --out finds
@@ -100,6 +100,8 @@ typedef struct nnx_search_row {
     char  **values;             /* [nvalues = nnx_search_result.nparams]; "" = the base value */
     size_t  nvalues;
     char    status[16];         /* completed|stopped|diverged|interrupted|failed */
+    bool    retry;              /* failed because a file could not be written: not final,
+                                   a resumed search runs it again (ranked without a value) */
     char   *message;            /* status_message; "" when none */
     int     epoch;              /* the selected epoch; 0 = none */
     int     epochs_run;
@@ -150,6 +152,8 @@ typedef struct nnx_search_opts {
     void (*event)(void *user, const nnx_search_event *ev);   /* may be NULL */
     void *event_user;
     int   tick_ms;              /* > 0: a TICK event this often while workers run */
+    bool  report;               /* write DIR/report.html at the end (a failure is a
+                                   warning: res->warnings, summary.json "warnings") */
     const volatile sig_atomic_t *interrupt; /* nonzero: start no new trial, wait for the
                                                running ones (they see it too), return */
     /* One trial, from one of many processes that may share the directory over
@@ -221,7 +225,12 @@ typedef struct nnx_search_result {
     size_t  resumed;            /* trials found finished */
     size_t  reused;             /* staged: trials that equalled an earlier one */
     bool    interrupted;        /* stopped by the interrupt flag before the end */
+    bool    write_failed;       /* nnx_search_run failed writing the search's own record
+                                   (trials.csv, summary.json, experiment.nnx) */
     char   *message;            /* why the search stopped early, or NULL */
+    char   *report;             /* opts.report: the report written, or NULL */
+    char  **warnings;           /* optional outputs that failed ("report.html: ..."); owned */
+    size_t  nwarnings;
     char    select[64];
     bool    select_max;
     nnx_ensemble_stats ens;     /* ENSEMBLE: n = 0 when no member finished */
@@ -260,7 +269,8 @@ void nnx_search_rank(nnx_search_row *rows, size_t n, bool maximize);
 
 /* Read the row of the trial in `dir` from its summary.json.  1 when it holds
  * a final status, 0 when there is none or it is not final (the trial must run
- * again), -1 with err when it cannot be read. */
+ * again: interrupted, or failed with "retry"), -1 with err when it cannot be
+ * read. */
 int  nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err);
 void nnx_search_row_free(nnx_search_row *row);
 
@@ -280,9 +290,11 @@ int nnx_search_trial_look(const char *search_dir, const char *root, const char *
                           nnx_trial_state *state, char *holder, size_t hsize, nnx_rt_error *err);
 
 /* Write dir/summary.json (atomically) for a trial that left none: status and
- * message only.  The search calls it for a runner that could not start. */
+ * message only (and "retry": true when `retry`: a failure to write, which a
+ * resumed search runs again).  The search calls it for a runner that could
+ * not start. */
 int  nnx_search_write_status(const char *dir, const char *experiment, const char *status,
-                             const char *message, nnx_rt_error *err);
+                             const char *message, bool retry, nnx_rt_error *err);
 
 /* The ensemble of members' saved probabilities on `split` ("valid", "test"):
  * the mean over members, row by row, into `out` (owned by the caller after).

@@ -8,6 +8,7 @@
 #define NNX_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "nnx/model.h"
 
@@ -31,6 +32,19 @@ int cmd_eval(int argc, char **argv);
 /* experiments in git */
 int cmd_runs(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+
+/* `--set path=value` (or `--set=path=value`) at argv[*i], for every command
+ * that checks an experiment (check, plan, run): 1 when it is one (stored in
+ * sets[*nsets]; *i moved past its value), 0 when argv[*i] is something else,
+ * -1 after printing why it is malformed (the command exits 2). */
+enum { CLI_MAX_SETS = 64 };
+struct nnx_override;
+int cli_set_flag(const char *cmd, int argc, char **argv, int *i, struct nnx_override *sets,
+                 size_t *nsets);
+
+/* Print "nnx CMD: unknown option 'ARG'", with the one of `known` it most
+ * plausibly means ("did you mean '--out'?"). */
+void cli_unknown_flag(const char *cmd, const char *arg, const char *const *known, size_t n);
 
 /* After a report/diagnose error on DIR: if DIR holds run directories (runs/), name them. */
 void cli_hint_rundirs(const char *cmd, const char *dir);

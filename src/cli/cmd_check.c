@@ -1,4 +1,4 @@
-/* cmd_check.c — `nnx check FILE...`: parse, resolve, type- and shape-check every experiment. */
+/* cmd_check.c — `nnx check FILE... [--set path=value]...`: parse, resolve, type- and shape-check every experiment. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include "nnx/diag.h"
 #include "nnx/resolve.h"
 
-static int check_file(const char *path, bool color)
+static int check_file(const char *path, const nnx_override *sets, size_t nsets, bool color)
 {
     nnx_diags d = { 0 };
     nnx_program *p = nnx_program_load(path, NULL, &d);
@@ -16,7 +16,7 @@ static int check_file(const char *path, bool color)
     if (p) {
         nnx_checker *c = nnx_checker_new(p);
         if (c) {
-            n = nnx_check_program(c, &d);
+            n = nnx_check_program(c, sets, nsets, &d);
             nnx_diags_print(&d, stderr, color);
             nnx_checker_free(c);
         } else {
@@ -41,19 +41,44 @@ static int check_file(const char *path, bool color)
     return EXIT_OK;
 }
 
+static int usage(FILE *f, int status)
+{
+    fprintf(f, "usage: nnx check FILE... [--set path=value]...\n"
+               "  parse, resolve imports, and check every name, key, type, range and shape;\n"
+               "  --set path=value   override a setting of every experiment, as `nnx run` does\n"
+               "  exit 0 when every file is sound, 2 otherwise\n");
+    return status;
+}
+
 int cmd_check(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        fprintf(argc < 2 ? stderr : stdout,
-                "usage: nnx check FILE...\n"
-                "  parse, resolve imports, and check every name, key, type, range and shape;\n"
-                "  exit 0 when every file is sound, 2 otherwise\n");
-        return argc < 2 ? EXIT_BAD_INPUT : EXIT_OK;
+    nnx_override sets[CLI_MAX_SETS];
+    size_t nsets = 0, nfiles = 0;
+    const char *files[256];
+    int set;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return usage(stdout, EXIT_OK);
+        if ((set = cli_set_flag("check", argc, argv, &i, sets, &nsets)) != 0) {
+            if (set < 0)
+                return EXIT_BAD_INPUT;
+        } else if (a[0] == '-' && a[1]) {
+            static const char *const known[] = { "--set", "--help" };
+            cli_unknown_flag("check", a, known, 2);
+            return usage(stderr, EXIT_BAD_INPUT);
+        } else if (nfiles == sizeof files / sizeof *files) {
+            fprintf(stderr, "nnx check: at most %zu files at once\n", sizeof files / sizeof *files);
+            return EXIT_BAD_INPUT;
+        } else
+            files[nfiles++] = a;
     }
+    if (!nfiles)
+        return usage(stderr, EXIT_BAD_INPUT);
     bool color = isatty(fileno(stderr));
     int status = EXIT_OK;
-    for (int i = 1; i < argc; i++)
-        if (check_file(argv[i], color) != EXIT_OK)
+    for (size_t i = 0; i < nfiles; i++)
+        if (check_file(files[i], sets, nsets, color) != EXIT_OK)
             status = EXIT_BAD_INPUT;
     return status;
 }

@@ -91,7 +91,9 @@ int cmd_diagnose(int argc, char **argv)
         if (!strcmp(argv[i], "--json")) {
             json = true;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "nnx diagnose: unknown flag '%s'\nusage: nnx diagnose DIR [--json]\n", argv[i]);
+            static const char *const known[] = { "--json" };
+            cli_unknown_flag("diagnose", argv[i], known, 1);
+            fprintf(stderr, "usage: nnx diagnose DIR [--json]\n");
             return EXIT_BAD_INPUT;
         } else if (dir) {
             fprintf(stderr, "nnx diagnose: one directory at a time ('%s' and '%s')\n", dir, argv[i]);

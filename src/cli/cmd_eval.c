@@ -62,8 +62,12 @@ int cmd_eval(int argc, char **argv)
                    "run's experiment declares (Lua metrics too) as test.NAME, like the test line\n"
                    "of nnx run; --json prints them as JSON.\n");
             return EXIT_OK;
-        } else if (a[0] == '-' && a[1])
-            return usage_error("unknown option", a);
+        } else if (a[0] == '-' && a[1]) {
+            static const char *const known[] = { "--json", "-j", "--help" };
+            cli_unknown_flag("eval", a, known, sizeof known / sizeof *known);
+            fprintf(stderr, "usage: nnx eval RUN DATA [LABELS] [--json] [-j N]\n");
+            return EXIT_BAD_INPUT;
+        }
         else if (!run)
             run = a;
         else if (!data)

@@ -117,7 +117,8 @@ int cmd_fmt(int argc, char **argv)
             fmt_usage(stdout);
             return EXIT_OK;
         } else {
-            fprintf(stderr, "nnx fmt: unknown option '%s'\n", a);
+            static const char *const known[] = { "--write", "--check", "--help" };
+            cli_unknown_flag("fmt", a, known, 3);
             fmt_usage(stderr);
             return EXIT_BAD_INPUT;
         }

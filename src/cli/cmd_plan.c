@@ -76,22 +76,21 @@ static int plan_one(nnx_checker *c, const char *name, const nnx_override *ov, si
 int cmd_plan(int argc, char **argv)
 {
     const char *file = NULL, *name = NULL;
-    nnx_override ov[64];
+    nnx_override ov[CLI_MAX_SETS];
     size_t nov = 0;
+    int set;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: nnx plan FILE [NAME] [--set path=value]...\n"
                    "  list the trials of an experiment's search or ensemble (all experiments without NAME)\n");
             return EXIT_OK;
         }
-        if (!strcmp(argv[i], "--set") && i + 1 < argc) {
-            if (nov == 64 || !nnx_override_split(argv[++i], &ov[nov])) {
-                fprintf(stderr, "nnx plan: --set expects path=value, got '%s'\n", argv[i]);
+        if ((set = cli_set_flag("plan", argc, argv, &i, ov, &nov)) != 0) {
+            if (set < 0)
                 return EXIT_BAD_INPUT;
-            }
-            nov++;
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "nnx plan: unknown option '%s'\n", argv[i]);
+            static const char *const known[] = { "--set", "--help" };
+            cli_unknown_flag("plan", argv[i], known, 2);
             return EXIT_BAD_INPUT;
         } else if (!file)
             file = argv[i];

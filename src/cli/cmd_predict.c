@@ -73,8 +73,12 @@ int cmd_predict(int argc, char **argv)
                    "Writes CSV: the predicted class (or value), and with --probs one\n"
                    "probability column per class, to stdout or FILE.\n");
             return EXIT_OK;
-        } else if (a[0] == '-' && a[1])
-            return usage_error("unknown option", a);
+        } else if (a[0] == '-' && a[1]) {
+            static const char *const known[] = { "--probs", "-o", "-j", "--help" };
+            cli_unknown_flag("predict", a, known, sizeof known / sizeof *known);
+            fprintf(stderr, "usage: nnx predict RUN DATA [-o FILE] [--probs] [-j N]\n");
+            return EXIT_BAD_INPUT;
+        }
         else if (!run)
             run = a;
         else if (!data)

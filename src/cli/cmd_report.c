@@ -101,7 +101,9 @@ int cmd_report(int argc, char **argv)
             }
             out = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "nnx report: unknown flag '%s'\n%s", argv[i], usage_text);
+            static const char *const known[] = { "--text", "-o" };
+            cli_unknown_flag("report", argv[i], known, 2);
+            fputs(usage_text, stderr);
             return EXIT_BAD_INPUT;
         } else if (ndirs > MAX_COMPARE) {
             fprintf(stderr, "nnx report: at most %d runs on one comparison page\n", MAX_COMPARE);

@@ -17,11 +17,11 @@
 #include "nnx/rt/file.h"
 #include "nnx/search.h"
 
-enum { MAX_SETS = 64, MAX_SBATCH_ARGS = 32, EXIT_SIGTERM = 143 };
+enum { MAX_SBATCH_ARGS = 32, EXIT_SIGTERM = 143 };
 
 typedef struct submit {
     const char *file, *name, *out_dir, *partition, *time, *mem;
-    nnx_override sets[MAX_SETS];
+    nnx_override sets[CLI_MAX_SETS];
     size_t nsets;
     const char *sbatch_args[MAX_SBATCH_ARGS];
     size_t nsbatch_args;
@@ -477,10 +477,15 @@ static int parse(submit *s, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        int set = cli_set_flag("submit", argc, argv, &i, s->sets, &s->nsets);   /* as run reads it */
+        if (set < 0)
+            return EXIT_BAD_INPUT;
+        if (set > 0)
+            continue;
         /* --opt VALUE or --opt=VALUE */
         const char *val = NULL;
         static const char *const with_value[] = { "--partition", "--time", "--cpus-per-trial", "--mem",
-                                                  "--max-parallel", "--sbatch-arg", "--out", "--set",
+                                                  "--max-parallel", "--sbatch-arg", "--out",
                                                   "--after-stage" };
         const char *opt = NULL;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value && !opt; k++) {
@@ -502,7 +507,11 @@ static int parse(submit *s, int argc, char **argv)
             else if (!strcmp(a, "--wait"))
                 s->wait = true;
             else if (a[0] == '-' && a[1]) {
-                fprintf(stderr, "nnx submit: unknown option '%s'\n", a);
+                static const char *const known[] = { "--partition", "--time", "--cpus-per-trial",
+                                                     "--mem", "--max-parallel", "--sbatch-arg", "--out",
+                                                     "--set", "--after-stage", "--dry-run", "--wait",
+                                                     "--help" };
+                cli_unknown_flag("submit", a, known, sizeof known / sizeof *known);
                 return usage(stderr, EXIT_BAD_INPUT);
             } else if (!s->file)
                 s->file = a;
@@ -544,12 +553,6 @@ static int parse(submit *s, int argc, char **argv)
                 return EXIT_BAD_INPUT;
             }
             s->sbatch_args[s->nsbatch_args++] = val;
-        } else if (!strcmp(opt, "--set")) {
-            if (s->nsets == MAX_SETS || !nnx_override_split((char *)val, &s->sets[s->nsets])) {
-                fprintf(stderr, "nnx submit: --set '%s': expected path=value (at most %d)\n", val, MAX_SETS);
-                return EXIT_BAD_INPUT;
-            }
-            s->nsets++;
         }
     }
     if (!s->file)

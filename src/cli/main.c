@@ -1,8 +1,10 @@
 /* main.c — `nnx COMMAND ...`: find the command and hand it the arguments. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "nnx/diag.h"
 
 static const struct command {
     const char    *name;
@@ -12,7 +14,7 @@ static const struct command {
     { "run",   cmd_run,   "run FILE [NAME] [--set p=v]... [-j N]  train an experiment (--help for more)" },
     { "submit", cmd_submit, "submit FILE [NAME] [--partition P]...  a search's trials as Slurm job arrays" },
     { "status", cmd_status, "status DIR                         a search's trials: done, running, queued, failed" },
-    { "check", cmd_check, "check FILE...                      parse, resolve, type- and shape-check" },
+    { "check", cmd_check, "check FILE... [--set p=v]...       parse, resolve, type- and shape-check" },
     { "fmt",   cmd_fmt,   "fmt [-w | --check] FILE...         print or rewrite in canonical layout" },
     { "plan",  cmd_plan,  "plan FILE [NAME] [--set path=value]  list the trials a search will run" },
     { "report", cmd_report, "report DIR [--text] [-o FILE]      HTML (or text) report of a run, search or ensemble" },
@@ -38,6 +40,9 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_BAD_INPUT;
     }
+    /* a file-size limit (ulimit -f) is an ordinary write error (EFBIG) that
+     * every writer reports, not a signal that kills the process mid-file */
+    signal(SIGXFSZ, SIG_IGN);
     const char *name = argv[1];
     if (!strcmp(name, "help") || !strcmp(name, "-h") || !strcmp(name, "--help")) {
         usage(stdout);
@@ -50,7 +55,14 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(name, commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "nnx: unknown command '%s'\n", name);
+    const char *names[sizeof commands / sizeof commands[0]];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        names[i] = commands[i].name;
+    const char *fix = nnx_suggest(name, names, sizeof names / sizeof *names);
+    fprintf(stderr, "nnx: unknown command '%s'", name);
+    if (fix)
+        fprintf(stderr, " (did you mean '%s'?)", fix);
+    fputc('\n', stderr);
     usage(stderr);
     return EXIT_BAD_INPUT;
 }

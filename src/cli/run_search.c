@@ -423,7 +423,7 @@ int cli_run_search(const cli_search_args *a)
                            .threads = per * jobs, .run = nnx_search_train, .run_ctx = tr, .event = on_event,
                            .event_user = &v, .tick_ms = v.tty && !v.quiet && !a->only ? 1000 : 0,
                            .interrupt = a->interrupt, .only = a->only,
-                           .provenance = a->provenance };
+                           .provenance = a->provenance, .report = true };
     nnx_search_result r;
     nnx_diags d = { 0 };
     int rc = nnx_search_run(a->c, a->name, a->sets, a->nsets, e, &so, &r, &d, &err);
@@ -432,7 +432,8 @@ int cli_run_search(const cli_search_args *a)
     if (rc < 0) {
         nnx_diags_print(&d, stderr, isatty(fileno(stderr)));
         fprintf(stderr, "nnx run: %s\n", err.msg);
-        status = EXIT_BAD_INPUT;
+        /* the search's own record could not be written: the machine failed, not the input */
+        status = r.write_failed ? EXIT_RUN_FAILED : EXIT_BAD_INPUT;
     } else {
         cli_print_board(o, &r);
         char line[512];
@@ -447,13 +448,17 @@ int cli_run_search(const cli_search_args *a)
         fprintf(o, "; %.1f s\n", nnx_clock_seconds() - v.t0);
         if (r.winner >= 0)
             fprintf(o, "winner      %s  (%s %.6g)\n", r.rows[r.winner].name, r.select, r.rows[r.winner].value);
-        char *report = NULL;
-        nnx_rt_error rerr;
-        if (nnx_report_write(dir, NULL, false, &report, &rerr) == 0)
-            fprintf(o, "report      %s\n", report);
-        else
-            fprintf(o, "report      not written: %s\n", rerr.msg);
-        free(report);
+        if (r.report)
+            fprintf(o, "report      %s\n", r.report);
+        for (size_t i = 0; i < r.nwarnings; i++)
+            fprintf(o, "%s%s\n", i ? "            " : "warnings    ", r.warnings[i]);
+        size_t retry = 0;
+        for (size_t i = 0; i < r.nrows; i++)
+            retry += r.rows[i].retry;
+        if (retry)
+            fprintf(o, "failed      %zu trial%s could not write %s files: run the same command again "
+                    "(or with --resume) to run %s again\n", retry, retry == 1 ? "" : "s",
+                    retry == 1 ? "its" : "their", retry == 1 ? "it" : "them");
         bool any = r.winner >= 0;
         for (size_t i = 0; r.kind == NNX_SEARCH_ENSEMBLE && i < r.nrows; i++)
             any = any || !strcmp(r.rows[i].status, "completed") || !strcmp(r.rows[i].status, "stopped");
@@ -463,7 +468,7 @@ int cli_run_search(const cli_search_args *a)
         else if (r.interrupted) {
             fprintf(o, "interrupted: run the same command again (or with --resume) to finish the search\n");
             status = signalled;
-        } else if (!any)
+        } else if (!any || retry)
             status = EXIT_RUN_FAILED;
     }
     fflush(o);

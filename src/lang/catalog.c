@@ -268,6 +268,35 @@ const ck_metric_info *ck_metric_find(const char *name)
     return NULL;
 }
 
+/* The names Keras, PyTorch (torchmetrics) and scikit-learn users type for
+ * nnx's metrics. */
+static const struct { const char *alias, *name; } metric_aliases[] = {
+    { "acc", "accuracy" }, { "binary_accuracy", "accuracy" },
+    { "categorical_accuracy", "accuracy" }, { "sparse_categorical_accuracy", "accuracy" },
+    { "accuracy_score", "accuracy" }, { "top1", "accuracy" },
+    { "roc_auc", "auc" }, { "roc_auc_score", "auc" }, { "auroc", "auc" }, { "auc_roc", "auc" },
+    { "roc", "auc" },
+    { "f1_score", "f1" }, { "f1score", "f1" }, { "fscore", "f1" }, { "f_score", "f1" },
+    { "fbeta", "f1" },
+    { "precision_score", "precision" }, { "prec", "precision" }, { "ppv", "precision" },
+    { "recall_score", "recall" }, { "sensitivity", "recall" }, { "tpr", "recall" },
+    { "mean_absolute_error", "mae" }, { "l1", "mae" }, { "l1_loss", "mae" },
+    { "mean_squared_error", "mse" }, { "l2", "mse" }, { "mse_loss", "mse" },
+    { "val_loss", "loss" }, { "cross_entropy", "loss" }, { "crossentropy", "loss" },
+    { "nll", "loss" }, { "log_loss", "loss" },
+};
+
+const char *ck_metric_suggest(const char *name)
+{
+    for (size_t i = 0; i < sizeof metric_aliases / sizeof metric_aliases[0]; i++)
+        if (!strcmp(metric_aliases[i].alias, name))
+            return metric_aliases[i].name;
+    const char *names[sizeof ck_metrics / sizeof ck_metrics[0]];
+    for (size_t i = 0; i < ck_nmetrics; i++)
+        names[i] = ck_metrics[i].name;
+    return nnx_suggest(name, names, ck_nmetrics);
+}
+
 /* --- keys ------------------------------------------------------------------------ */
 
 static const char *const batch_syms[] = { "auto", NULL };

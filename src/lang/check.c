@@ -135,17 +135,8 @@ static bool metric_ref(nnx_checker *c, const nnx_experiment *e, const ck_val *v,
             return true;
         }
     if (!lua && !ck_metric_find(mname)) {   /* not a metric at all: suggest one that is */
-        const char *known[16];
-        size_t nk = 0;
-        for (size_t i = 0; i < ck_nmetrics && nk < 16; i++)
-            known[nk++] = ck_metrics[i].name;
         nnx_diag *dg = ck_err(c, v->loc, "%s uses '%s', but there is no metric '%s'", what, v->s, mname);
-        const char *fix = NULL;
-        for (size_t i = 0; i < nk && !fix; i++)     /* acc → accuracy, prec → precision */
-            if (strlen(mname) >= 3 && !strncmp(known[i], mname, strlen(mname)))
-                fix = known[i];
-        if (!fix)
-            fix = nnx_suggest(mname, known, nk);
+        const char *fix = ck_metric_suggest(mname);   /* acc → accuracy, roc_auc → auc */
         bool computed = false;
         for (size_t i = 0; fix && i < e->nmetrics; i++)
             computed |= !strcmp(e->metrics[i].name, fix);
@@ -182,10 +173,6 @@ static bool compile_metrics(nnx_checker *c, ck_merged *m, nnx_experiment *e, int
         return false;
     }
     bool ok = true;
-    const char *names[16];
-    size_t nn = 0;
-    for (size_t i = 0; i < ck_nmetrics; i++)
-        names[nn++] = ck_metrics[i].name;
     for (size_t i = 0; i < n; i++) {
         const ck_val *x = v->items[i];
         if (x->kind != CK_SYM) {
@@ -215,8 +202,12 @@ static bool compile_metrics(nnx_checker *c, ck_merged *m, nnx_experiment *e, int
                 if (sp && (ck_metric_find(sp + 1) || !strncmp(sp + 1, "lua.", 4))) {
                     nnx_diag *dg = ck_err(c, x->loc, "metrics are listed without a split: '%s'", x->s);
                     ck_help(dg, "write %s; every metric is computed on every split", sp + 1);
-                } else
-                    ck_err_suggest(c, x->loc, x->s, names, nn, "unknown metric '%s'", x->s);
+                } else {
+                    nnx_diag *dg = ck_err(c, x->loc, "unknown metric '%s'", x->s);
+                    const char *fix = ck_metric_suggest(x->s);   /* acc → accuracy */
+                    if (dg && fix)
+                        ck_help(dg, "did you mean '%s'?", fix);
+                }
                 ok = false;
                 continue;
             }
@@ -295,7 +286,15 @@ static bool check_hooks(nnx_checker *c, ck_merged *m, nnx_experiment *e, const c
             ok = false;
         } else if (!nnx_lua_has_function(host, x->s + 4)) {
             nnx_diag *dg = ck_err(c, x->loc, "hooks file '%s' does not define '%s'", hooks->s, x->s + 4);
-            ck_help(dg, "define function %s(y, p) returning a number", x->s + 4);
+            char buf[4096];
+            const char *names[128];
+            size_t nn = nnx_lua_function_names(host, buf, sizeof buf, names, 128);
+            const char *fix = nnx_suggest(x->s + 4, names, nn);
+            if (fix)
+                ck_help(dg, "did you mean 'lua.%s'? (or define function %s(y, p) returning a number)",
+                        fix, x->s + 4);
+            else
+                ck_help(dg, "define function %s(y, p) returning a number", x->s + 4);
             ok = false;
         }
     }
@@ -424,7 +423,10 @@ static bool compile_optim(nnx_checker *c, ck_merged *m, nnx_experiment *e)
     return true;
 }
 
-static bool compile_decay(nnx_checker *c, ck_merged *m, nnx_experiment *e, const ck_val **plateau_on)
+/* optim_ok: the optimizer (its lr) checked; when it did not, its lr is a
+ * default, not the experiment's, and min_lr is not compared with it. */
+static bool compile_decay(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool optim_ok,
+                          const ck_val **plateau_on)
 {
     bool bad = false;
     ck_val *v = value(c, m, "schedule.decay", &bad), *a[8] = { 0 };
@@ -477,7 +479,7 @@ static bool compile_decay(nnx_checker *c, ck_merged *m, nnx_experiment *e, const
         s->min_lr = a[3]->num;
         break;
     }
-    if (s->min_lr > e->optim.lr) {
+    if (optim_ok && s->min_lr > e->optim.lr) {
         ck_err(c, v->loc, "%s: min_lr (%g) is above the optimizer's lr (%g) in experiment '%s'", b->name, s->min_lr,
                e->optim.lr, e->name);
         return false;
@@ -540,12 +542,16 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
         }
     }
     compile_model(c, m, e, data_ok);
-    compile_optim(c, m, e);
+    bool optim_ok = compile_optim(c, m, e);
 
+    /* a setting that did not check is left out of the checks that compare
+     * it with another: its value is a default, not the experiment's */
     ck_val *v;
-    if (scalar(c, m, "schedule.warmup", &v) && v)
+    bool warmup_ok = scalar(c, m, "schedule.warmup", &v);
+    if (warmup_ok && v)
         e->schedule.warmup = v->num;
-    if (scalar(c, m, "epochs", &v) && v)
+    bool epochs_ok = scalar(c, m, "epochs", &v);
+    if (epochs_ok && v)
         e->epochs = (int)v->num;
     if (scalar(c, m, "batch", &v) && v)
         e->batch = v->kind == CK_NUM ? (int)v->num : 0;
@@ -553,7 +559,7 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
         e->seed = (uint64_t)v->num;
     if (scalar(c, m, "clip_grad", &v) && v)
         e->clip_grad = v->num;
-    if (e->epochs && e->schedule.warmup >= e->epochs) {   /* the runtime needs steps after it */
+    if (warmup_ok && epochs_ok && e->epochs && e->schedule.warmup >= e->epochs) {   /* the runtime needs steps after it */
         ck_slot *ws = slot(m, "schedule.warmup");
         nnx_diag *dg = ck_err(c, ws->loc, "warmup lasts %g epoch%s, %s the %d epoch%s of experiment '%s'",
                               e->schedule.warmup, e->schedule.warmup == 1 ? "" : "s",
@@ -563,7 +569,7 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
                 "(--set schedule.warmup=0)");
     }
     const ck_val *plateau_on = NULL;
-    compile_decay(c, m, e, &plateau_on);
+    compile_decay(c, m, e, optim_ok, &plateau_on);
 
     /* metrics, hooks, selection */
     bool metrics_ok = compile_metrics(c, m, e, task, &bad);
@@ -812,7 +818,7 @@ static void check_unused_network(nnx_checker *c, const nnx_item *net)
     free(ls.v);
 }
 
-size_t nnx_check_program(nnx_checker *c, nnx_diags *d)
+size_t nnx_check_program(nnx_checker *c, const nnx_override *ov, size_t nov, nnx_diags *d)
 {
     nnx_diag *before = d->tail;
     size_t n = 0;
@@ -825,7 +831,10 @@ size_t nnx_check_program(nnx_checker *c, nnx_diags *d)
                 continue;
             if (ck_name_index(c, it->name) < 0 || c->prog->names[ck_name_index(c, it->name)] != it)
                 continue;   /* a duplicate name: resolve reported it */
-            nnx_experiment *e = nnx_check_experiment(c, it->name, NULL, 0, d);
+            nnx_diag *last = d->tail;
+            nnx_experiment *e = nnx_check_experiment(c, it->name, ov, nov, d);
+            if (nov)
+                nnx_diags_drop_repeats(d, last);
             if (e && used) {
                 long di = ck_name_index(c, e->data.name), ni = ck_name_index(c, e->net.name);
                 if (di >= 0)

@@ -201,6 +201,10 @@ typedef struct ck_metric_info {
 } ck_metric_info;
 enum { CK_TASK_CLASS = 1, CK_TASK_REGR = 2 };
 const ck_metric_info *ck_metric_find(const char *name);
+/* The metric a name that is none most plausibly means: an alias users of
+ * other tools type (acc, roc_auc, f1_score, mean_squared_error), else as
+ * nnx_suggest finds it; NULL when none. */
+const char *ck_metric_suggest(const char *name);
 extern const ck_metric_info ck_metrics[];
 extern const size_t ck_nmetrics;
 

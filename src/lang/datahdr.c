@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "lang/check_int.h"
+#include "nnx/rt/file.h"
 
 enum { HDR_IDX, HDR_CSV };
 enum { MAX_LABELS = 100000000, MAX_CSV_LINE = 1 << 20 };
@@ -53,8 +54,23 @@ static uint32_t be32(const unsigned char *b)
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
+/* A path data is never read from (a FIFO, /dev/zero: it may never end):
+ * the reason, which says what is not checked; NULL for a regular file. */
+static const char *not_regular(nnx_checker *c, const char *path)
+{
+    const char *what = nnx_file_not_regular(path);
+    if (!what)
+        return NULL;
+    char buf[200];
+    snprintf(buf, sizeof buf, "it is %s, not a regular file: nnx check does not read it (nothing in "
+             "it is checked) and nnx run refuses it; give a regular file (or a gzip of one)", what);
+    return ck_strdup(&c->perm, buf);
+}
+
 static void read_idx(nnx_checker *c, ck_datahdr *h)
 {
+    if ((h->err = not_regular(c, h->path)))
+        return;
     errno = 0;
     gzFile f = gzopen(h->path, "rb");
     if (!f) {
@@ -203,29 +219,43 @@ const ck_datahdr *ck_csv_header(nnx_checker *c, const char *path, char delim, bo
         *err = "out of memory";
         return NULL;
     }
-    if (h->ncols < 0 && !h->err) {
+    if (h->ncols < 0 && !h->err && !(h->err = not_regular(c, path))) {
         errno = 0;
         FILE *f = fopen(path, "rb");
         if (!f) {
             h->err = ck_strdup(&c->perm, errno ? strerror(errno) : "cannot open");
         } else {
-            char *line = malloc(MAX_CSV_LINE);
-            bool found = false;
-            while (line && fgets(line, MAX_CSV_LINE, f)) {
-                size_t len = strlen(line);
-                while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-                    line[--len] = 0;
-                if (!len)
-                    continue;
-                found = true;
-                split_csv(c, h, line);
-                break;
+            /* the first non-empty line, within a bounded prefix of the file */
+            char *buf = malloc(MAX_CSV_LINE + 1);
+            size_t n = buf ? fread(buf, 1, MAX_CSV_LINE, f) : 0;
+            const char *line = NULL;
+            for (size_t at = 0; buf && at < n && !line;) {
+                char *nl = memchr(buf + at, '\n', n - at);
+                size_t end = nl ? (size_t)(nl - buf) : n;
+                size_t len = end - at;
+                while (len && buf[at + len - 1] == '\r')
+                    len--;
+                if (len && (nl || feof(f))) {
+                    buf[at + len] = 0;
+                    line = buf + at;
+                    if (strlen(line) != len)
+                        h->err = "its first row holds a NUL byte: not a CSV text file";
+                } else if (len) {
+                    h->err = memchr(buf + at, 0, len)
+                                 ? "its first row holds a NUL byte: not a CSV text file"
+                                 : "its first row is longer than 1 MiB: its columns are not checked";
+                    break;
+                }
+                at = end + 1;
             }
-            if (!line)
+            if (!buf)
                 h->err = "out of memory";
-            else if (!found)
-                h->err = "the file is empty";
-            free(line);
+            else if (!line && !h->err)
+                h->err = n == MAX_CSV_LINE ? "no row in its first 1 MiB (only empty lines)"
+                                           : "the file is empty";
+            else if (line && !h->err)
+                split_csv(c, h, line);
+            free(buf);
             fclose(f);
         }
     }

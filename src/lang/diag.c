@@ -215,6 +215,40 @@ void nnx_diag_help(nnx_diag *diag, const char *fmt, ...)
     diag->help = help;
 }
 
+static bool same_diag(const nnx_diag *a, const nnx_diag *b)
+{
+    const char *pa = a->loc.src ? a->loc.src->path : "", *pb = b->loc.src ? b->loc.src->path : "";
+    return a->level == b->level && a->loc.begin == b->loc.begin && a->loc.end == b->loc.end &&
+           !strcmp(pa, pb) && !strcmp(a->msg, b->msg) &&
+           !strcmp(a->help ? a->help : "", b->help ? b->help : "");
+}
+
+void nnx_diags_drop_repeats(nnx_diags *d, nnx_diag *after)
+{
+    nnx_diag *prev = after;
+    nnx_diag *g = after ? after->next : d->head;
+    while (g) {
+        bool seen = false;
+        for (const nnx_diag *h = d->head; h && h != g && !seen; h = h->next)
+            seen = same_diag(h, g);
+        nnx_diag *next = g->next;
+        if (seen) {
+            if (prev)
+                prev->next = next;
+            else
+                d->head = next;
+            if (d->tail == g)
+                d->tail = prev;
+            d->nerrors -= g->level == NNX_ERROR;
+            free(g->msg);
+            free(g->help);
+            free(g);
+        } else
+            prev = g;
+        g = next;
+    }
+}
+
 void nnx_diags_free(nnx_diags *d)
 {
     for (nnx_diag *diag = d->head, *next; diag; diag = next) {
@@ -367,9 +401,31 @@ size_t nnx_edit_distance(const char *a, const char *b)
     return d[n][m];
 }
 
+/* Equal but for ASCII case. */
+static bool same_but_case(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b - 'A' + 'a') : *b;
+        if (x != y)
+            return false;
+    }
+    return *a == *b;
+}
+
 const char *nnx_suggest(const char *name, const char *const *candidates, size_t n)
 {
     size_t len = strlen(name);
+    for (size_t i = 0; i < n; i++)
+        if (candidates[i] && same_but_case(name, candidates[i]))
+            return candidates[i];
+    const char *prefixed = NULL;        /* a name cut short: the shortest it begins */
+    for (size_t i = 0; len >= 3 && i < n; i++)
+        if (candidates[i] && strlen(candidates[i]) > len && !strncmp(candidates[i], name, len) &&
+            (!prefixed || strlen(candidates[i]) < strlen(prefixed)))
+            prefixed = candidates[i];
+    if (prefixed)
+        return prefixed;
     size_t limit = len / 3 > 1 ? len / 3 : 1;
     const char *best = NULL;
     size_t best_d = limit + 1;

@@ -1,6 +1,8 @@
 /* resolve.c — load a file and everything it imports, and build the table of names. */
 #define _XOPEN_SOURCE 700       /* realpath(): POSIX, but an XSI part of it */
+#include <dirent.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -87,6 +89,53 @@ char *nnx_stdlib_find(const nnx_load_opts *opts)
     return is_dir(NNX_STDLIB_DIR) ? strdup(NNX_STDLIB_DIR) : NULL;
 }
 
+enum { MAX_IMPORT_CANDIDATES = 256 };
+
+/* Add the .nnx files of directory `base`/`sub` to cands as "sub/file.nnx". */
+static void list_nnx(const char *base, size_t baselen, const char *sub, size_t sublen,
+                     char **cands, size_t *n)
+{
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%.*s%s%.*s", (int)baselen, base, baselen ? "/" : "", (int)sublen,
+                 sub) >= (int)sizeof dir)
+        return;
+    DIR *d = opendir(dir[0] ? dir : ".");
+    if (!d)
+        return;
+    struct dirent *ent;
+    while (*n < MAX_IMPORT_CANDIDATES && (ent = readdir(d))) {
+        size_t len = strlen(ent->d_name);
+        if (len < 5 || strcmp(ent->d_name + len - 4, ".nnx"))
+            continue;
+        char *c = malloc(sublen + len + 1);
+        if (!c)
+            break;
+        memcpy(c, sub, sublen);
+        memcpy(c + sublen, ent->d_name, len + 1);
+        cands[(*n)++] = c;
+    }
+    closedir(d);
+}
+
+/* An import that is nowhere: the file of the same directories it most
+ * plausibly means ("std/net.nnx" for "std/nets.nnx"), as help. */
+static void suggest_import(loader *ld, const nnx_file *importer, const char *name, nnx_diag *d)
+{
+    const char *slash = strrchr(name, '/');
+    size_t sublen = slash ? (size_t)(slash - name) + 1 : 0;   /* "std/" */
+    char *cands[MAX_IMPORT_CANDIDATES];
+    size_t n = 0;
+    const char *ipath = importer->src->path, *islash = strrchr(ipath, '/');
+    list_nnx(ipath, islash ? (size_t)(islash - ipath) : 0, name, sublen, cands, &n);
+    if (ld->stdlib)
+        list_nnx(ld->stdlib, strlen(ld->stdlib), name, sublen, cands, &n);
+    const char *fix = nnx_suggest(name, (const char *const *)cands, n);
+    if (fix)
+        nnx_diag_help(d, "did you mean \"%s\"?", fix);
+    for (size_t i = 0; i < n; i++)
+        free(cands[i]);
+}
+
 /* Where `import "name"` in `importer` points: beside the importer, then in
  * each NNX_PATH directory, then in the stdlib.  NULL (reported) if nowhere. */
 static char *find_import(loader *ld, const nnx_file *importer, const nnx_item *it)
@@ -128,6 +177,8 @@ static char *find_import(loader *ld, const nnx_file *importer, const nnx_item *i
     nnx_diag_help(d, name[0] == '/' ? "no such file"
                   : "looked beside the importing file, in each NNX_PATH directory "
                     "and in the standard library");
+    if (name[0] != '/')
+        suggest_import(ld, importer, name, d);
     return NULL;
 }
 

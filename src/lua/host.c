@@ -337,6 +337,46 @@ static int has_function(lua_State *L)
     return 0;
 }
 
+struct names_args {
+    char        *buf;
+    size_t       cap, used;
+    const char **names;
+    size_t       max, n;
+};
+
+static int function_names(lua_State *L)
+{
+    struct names_args *a = lua_touserdata(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        /* the file's own functions, not the libraries' (print, pairs: C functions) */
+        if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TFUNCTION &&
+            !lua_iscfunction(L, -1) && a->n < a->max) {
+            size_t len;
+            const char *s = lua_tolstring(L, -2, &len);
+            if (a->used + len + 1 <= a->cap) {
+                memcpy(a->buf + a->used, s, len + 1);
+                a->names[a->n++] = a->buf + a->used;
+                a->used += len + 1;
+            }
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+size_t nnx_lua_function_names(const nnx_lua_host *host, char *buf, size_t cap,
+                              const char **names, size_t max)
+{
+    if (!host)
+        return 0;
+    struct names_args a = { .buf = buf, .cap = cap, .names = names, .max = max };
+    nnx_lua_host *h = (nnx_lua_host *)host;
+    return luahost_call(h, function_names, &a, "a function listing", NULL) == 0 ? a.n : 0;
+}
+
 bool nnx_lua_has_function(const nnx_lua_host *host, const char *name)
 {
     if (!host || !name)

@@ -1,4 +1,5 @@
 /* report_write.c — write a directory's report to a file through a temporary file and a rename. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,13 @@ static int write_to(const nnx_rundir *d, const char *path, bool text, nnx_rt_err
     if (nnx_file_begin(&out, path, NULL, NNX_FILE_UNIQUE, err) < 0)
         return -1;
     fchmod(fileno(out.f), 0644);   /* mkstemp makes it private; a report is for reading */
+    errno = 0;
     int rc = text ? nnx_report_text(d, out.f, err) : nnx_report_html(d, out.f, err);
     if (rc) {
+        int e = errno ? errno : EIO;
+        bool io = ferror(out.f);
         nnx_file_abort(&out);
-        return rc;
+        return io ? nnx_rt_fail(err, "%s: cannot write: %s", path, strerror(e)) : rc;
     }
     return nnx_file_commit(&out, err);
 }

@@ -95,16 +95,12 @@ int nnx_metrics_log_open(nnx_metrics_log *l, const char *path, const char *const
         strcpy(l->names[i], names[i]);
         l->ncols++;
     }
-    l->file = fopen(path, "w");
-    if (!l->file) {
-        int e = errno;
-        nnx_rt_fail(err, "%s: cannot write: %s", path, strerror(e));
+    if (nnx_append_open(&l->out, path, 1, err) < 0) {
         nnx_metrics_log_close(l);
         return -1;
     }
-    put_header(l->file, l->names, l->ncols);
-    if (fflush(l->file) != 0) {
-        nnx_rt_fail(err, "%s: write failed", path);
+    put_header(l->out.f, l->names, l->ncols);
+    if (nnx_append_flush(&l->out, err) < 0) {
         nnx_metrics_log_close(l);
         return -1;
     }
@@ -127,19 +123,12 @@ static int rewrite_whole(nnx_metrics_log *l, nnx_rt_error *err)
     for (size_t r = 0; r < l->nrows; r++)
         put_row(m, l->vals + r * l->ncols, l->set + r * l->ncols, l->ncols);
     fclose(m);
-    if (l->file)
-        fclose(l->file);
-    l->file = NULL;
+    nnx_append_abort(&l->out);     /* every row it holds is in `text` */
     int rc = nnx_file_write(l->path, text, len, 0, err);
     free(text);
     if (rc < 0)
         return -1;
-    l->file = fopen(l->path, "a");
-    if (!l->file) {
-        int e = errno;
-        return nnx_rt_fail(err, "%s: cannot append: %s", l->path, strerror(e));
-    }
-    return 0;
+    return nnx_append_open(&l->out, l->path, 0, err);
 }
 
 int nnx_metrics_log_resume(nnx_metrics_log *l, const char *path, const char *const *names,
@@ -269,19 +258,23 @@ int nnx_metrics_log_row(nnx_metrics_log *l, const double *vals, const bool *set,
         l->vals[l->nrows * l->ncols + i] = vals[i];
         l->set[l->nrows * l->ncols + i] = set ? set[i] : true;
     }
+    if (!l->out.f)
+        return nnx_append_flush(&l->out, err);     /* says why it is closed */
+    put_row(l->out.f, vals, set, l->ncols);
+    if (nnx_append_flush(&l->out, err) < 0)
+        return -1;
     l->nrows++;
-    if (!l->file)
-        return nnx_rt_fail(err, "%s: not open", l->path);
-    put_row(l->file, vals, set, l->ncols);
-    if (fflush(l->file) != 0)
-        return nnx_rt_fail(err, "%s: write failed", l->path);
     return 0;
+}
+
+int nnx_metrics_log_finish(nnx_metrics_log *l, nnx_rt_error *err)
+{
+    return l->out.path ? nnx_append_close(&l->out, err) : 0;
 }
 
 void nnx_metrics_log_close(nnx_metrics_log *l)
 {
-    if (l->file)
-        fclose(l->file);
+    nnx_append_abort(&l->out);
     for (size_t i = 0; i < l->ncols; i++)
         free(l->names[i]);
     free(l->names);
@@ -319,6 +312,13 @@ int nnx_summary_write(const char *dir, const nnx_summary_info *info, const nnx_r
     nnx_json_key_number(&w, "seed", (double)info->seed);
     nnx_json_key_string(&w, "status", nnx_run_status_name(r->status));
     nnx_json_key_string(&w, "status_message", r->message ? r->message : "");
+    if (r->retry)
+        nnx_json_key_bool(&w, "retry", true);
+    nnx_json_key(&w, "warnings");
+    nnx_json_begin_array(&w);
+    for (size_t i = 0; i < r->nwarnings; i++)
+        nnx_json_string(&w, r->warnings[i]);
+    nnx_json_end_array(&w);
     nnx_json_key(&w, "params");
     nnx_json_begin_object(&w);
     for (size_t i = 0; i < info->nparams; i++) {

@@ -3,7 +3,8 @@
  * docs/run-directory.md describes the files.  Whole files are written to
  * PATH.tmp and renamed over PATH (nnx_file_write in nnx/rt/file.h);
  * metrics.csv is appended and flushed one row at a time (rewritten whole,
- * atomically, when a column is added).
+ * atomically, when a column is added); a row that cannot be written is cut
+ * off again (nnx_append in nnx/rt/file.h).
  *
  * Ownership: an nnx_metrics_log owns its path, FILE, column names and the
  * rows it keeps (for a rewrite); nnx_metrics_log_close frees them.
@@ -37,7 +38,7 @@ void nnx_csv_put_number(FILE *f, double v);
 /* metrics.csv: a header and one row per epoch. */
 typedef struct nnx_metrics_log {
     char   *path;
-    FILE   *file;
+    nnx_append out;     /* the open file (out.f NULL: none, or a write failed) */
     char  **names;      /* [ncols] */
     size_t  ncols;
     double *vals;       /* [nrows][ncols] as written */
@@ -59,9 +60,14 @@ int  nnx_metrics_log_add_column(nnx_metrics_log *l, const char *name, nnx_rt_err
 /* Index of the column called name, or -1. */
 int  nnx_metrics_log_find(const nnx_metrics_log *l, const char *name);
 /* Append one row (ncols values; set[i] false = empty cell; set NULL = all)
- * and flush it. */
+ * and flush it.  A row that cannot be written is not kept (in the file or in
+ * memory), and every later row fails too. */
 int  nnx_metrics_log_row(nnx_metrics_log *l, const double *vals, const bool *set,
                          nnx_rt_error *err);
+/* Flush, fsync and close the file (the rows stay in memory); -1 with err when
+ * that fails.  Nothing to do when it is not open. */
+int  nnx_metrics_log_finish(nnx_metrics_log *l, nnx_rt_error *err);
+/* Free everything (closing the file without a check). */
 void nnx_metrics_log_close(nnx_metrics_log *l);
 
 /* What summary.json says besides the result. */

@@ -183,9 +183,10 @@ int nnx_tb_params(nnx_tb *tb, const char *const *keys,
 
 int nnx_tb_flush(nnx_tb *tb, nnx_rt_error *err)
 {
-    if (fflush(tb->f) != 0)
-        return nnx_rt_fail(err, "%s: flush failed: %s", tb->path,
-                           strerror(errno));
+    errno = 0;
+    if (ferror(tb->f) || fflush(tb->f) != 0)
+        return nnx_rt_fail(err, "%s: cannot write: %s", tb->path,
+                           strerror(errno ? errno : EIO));
     return 0;
 }
 
@@ -207,8 +208,9 @@ int nnx_tb_close(nnx_tb *tb, nnx_rt_error *err)
     int rc = 0;
     if (tb->f) {
         int saved = 0;
-        if (fflush(tb->f) != 0)
-            saved = errno;
+        errno = 0;
+        if (ferror(tb->f) || fflush(tb->f) != 0)
+            saved = errno ? errno : EIO;
         if (fclose(tb->f) != 0 && !saved)
             saved = errno;
         if (saved)

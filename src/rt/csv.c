@@ -39,6 +39,10 @@ static void table_free(csv_table *t)
 static int read_file(csv_table *t, nnx_rt_error *err)
 {
     size_t len;
+    const char *what = nnx_file_not_regular(t->path);
+    if (what)   /* a FIFO or /dev/zero may never end */
+        return nnx_rt_fail(err, "%s: not a regular file (%s): data is read only from regular files "
+                           "(or a gzip of one)", t->path, what);
     char *buf = nnx_file_read(t->path, 0, &len, err);
     if (!buf)
         return -1;

@@ -1,4 +1,4 @@
-/* file.c — files and paths: whole files written through a temporary and a rename or read into memory; path joining; mkdir -p. */
+/* file.c — files and paths: whole files written through a temporary and a rename, appended rows, whole files read into memory; path joining; mkdir -p. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -89,8 +89,91 @@ int nnx_file_write(const char *path, const void *data, size_t len, int flags, nn
     nnx_file_out out;
     if (nnx_file_begin(&out, path, NULL, flags, err) < 0)
         return -1;
-    fwrite(data, 1, len, out.f);   /* a short write sets the error flag commit reads */
+    if (fwrite(data, 1, len, out.f) != len) {
+        int e = errno ? errno : EIO;
+        nnx_file_abort(&out);
+        return nnx_rt_fail(err, "%s: cannot write: %s", path, strerror(e));
+    }
     return nnx_file_commit(&out, err);
+}
+
+/* --- appended rows ---------------------------------------------------------------- */
+
+int nnx_append_open(nnx_append *a, const char *path, int fresh, nnx_rt_error *err)
+{
+    *a = (nnx_append){ 0 };
+    size_t n = strlen(path);
+    a->path = malloc(n + 1);
+    if (!a->path)
+        return nnx_rt_fail(err, "out of memory");
+    memcpy(a->path, path, n + 1);
+    a->f = fopen(path, fresh ? "w" : "a");
+    if (!a->f || fseek(a->f, 0, SEEK_END) != 0 || (a->good = ftell(a->f)) < 0) {
+        int e = errno;
+        nnx_rt_fail(err, "%s: cannot write: %s", path, strerror(e));
+        nnx_append_abort(a);
+        return -1;
+    }
+    return 0;
+}
+
+/* The rows since the last good flush could not be written: cut them off. */
+static int append_failed(nnx_append *a, int e, nnx_rt_error *err)
+{
+    snprintf(a->why, sizeof a->why, "%s", strerror(e ? e : EIO));
+    if (a->f) {
+        fclose(a->f);               /* may flush part of the rest: cut after it */
+        a->f = NULL;
+        /* if even this fails the file may end with a partial row, which
+         * the readers leave out (docs/run-directory.md) */
+        if (truncate(a->path, a->good) != 0)
+            a->good = -1;
+    }
+    return nnx_rt_fail(err, "%s: cannot write: %s", a->path, a->why);
+}
+
+int nnx_append_flush(nnx_append *a, nnx_rt_error *err)
+{
+    if (!a->f)
+        return nnx_rt_fail(err, "%s: cannot write: %s", a->path ? a->path : "?",
+                           a->why[0] ? a->why : "not open");
+    errno = 0;
+    if (ferror(a->f) || fflush(a->f) != 0)
+        return append_failed(a, errno, err);
+    long at = ftell(a->f);
+    if (at < 0)
+        return append_failed(a, errno, err);
+    a->good = at;
+    return 0;
+}
+
+int nnx_append_close(nnx_append *a, nnx_rt_error *err)
+{
+    if (!a->path)
+        return 0;                   /* never opened, or closed already */
+    int rc = nnx_append_flush(a, err);
+    if (rc == 0) {
+        errno = 0;
+        if (fsync(fileno(a->f)) != 0 && errno != EINVAL)   /* EINVAL: a file that cannot sync (a pipe) */
+            rc = append_failed(a, errno, err);
+    }
+    if (rc == 0) {
+        int bad = fclose(a->f);
+        int e = errno;
+        a->f = NULL;
+        if (bad)
+            rc = nnx_rt_fail(err, "%s: cannot write: %s", a->path, strerror(e));
+    }
+    nnx_append_abort(a);
+    return rc;
+}
+
+void nnx_append_abort(nnx_append *a)
+{
+    if (a->f)
+        fclose(a->f);
+    free(a->path);
+    *a = (nnx_append){ 0 };
 }
 
 char *nnx_file_read(const char *path, size_t max, size_t *len, nnx_rt_error *err)
@@ -146,6 +229,16 @@ char *nnx_file_read(const char *path, size_t max, size_t *len, nnx_rt_error *err
     if (len)
         *len = n;
     return buf;
+}
+
+const char *nnx_file_not_regular(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return NULL;
+    return S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
+         : S_ISCHR(st.st_mode) ? "a character device" : S_ISBLK(st.st_mode) ? "a block device"
+         : S_ISSOCK(st.st_mode) ? "a socket" : "not a file";
 }
 
 char *nnx_path_join(const char *dir, const char *name)

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "nnx/rt/data.h"
+#include "nnx/rt/file.h"
 
 /* Read exactly len bytes; -1 with err on a short read or a zlib error. */
 static int read_exact(gzFile f, const char *path, void *buf, size_t len, const char *what,
@@ -40,6 +41,12 @@ static uint32_t be32(const unsigned char *b)
 /* Open path, check the magic for ndims unsigned-byte dimensions, read dims. */
 static gzFile open_idx(const char *path, int ndims, uint32_t *dims, nnx_rt_error *err)
 {
+    const char *what = nnx_file_not_regular(path);
+    if (what) { /* a FIFO or /dev/zero may never end */
+        nnx_rt_fail(err, "%s: not a regular file (%s): data is read only from regular files "
+                    "(or a gzip of one)", path, what);
+        return NULL;
+    }
     errno = 0;
     gzFile f = gzopen(path, "rb");
     if (!f) {

@@ -192,11 +192,8 @@ static int resume_steps(trial *t, int keep, nnx_rt_error *err)
     m = NULL;
     if (nnx_file_write(path, text, len, 0, err) < 0)
         goto done;
-    t->steps = fopen(path, "a");
-    if (!t->steps) {
-        nnx_rt_fail(err, "%s: cannot append: %s", path, strerror(errno));
+    if (nnx_append_open(&t->steps, path, 0, err) < 0)
         goto done;
-    }
     rc = 0;
 done:
     if (m)
@@ -277,7 +274,7 @@ int nnx_trial_resume(trial *t, nnx_rt_error *err)
     if (memcmp(h.magic, STATE_MAGIC, 8) || h.version != 1 || h.nsnap != nsnap ||
         h.nopt != t->opt.n || (bool)h.has_m != (t->opt.m != NULL) ||
         (bool)h.has_v != (t->opt.v != NULL) || h.epoch_done < 1 ||
-        h.epoch_done >= t->e->epochs) {
+        h.epoch_done > t->e->epochs) {
         nnx_rt_fail(err, "%s: not a resume state of this experiment", path);
         goto done;
     }

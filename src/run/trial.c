@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "nnx/provenance.h"
+#include "nnx/report.h"
 #include "nnx/rt/clock.h"
 #include "run/trial_int.h"
 
@@ -52,6 +53,44 @@ static void set_message(nnx_run_result *r, const char *fmt, ...)
     r->message = malloc(strlen(buf) + 1);
     if (r->message)
         strcpy(r->message, buf);
+}
+
+static bool add_warning(nnx_run_result *r, const char *text)
+{
+    char **w = realloc(r->warnings, (r->nwarnings + 1) * sizeof *w);
+    if (!w)
+        return false;
+    r->warnings = w;
+    if (!(w[r->nwarnings] = strdup(text)))
+        return false;
+    r->nwarnings++;
+    return true;
+}
+
+void nnx_trial_write_failed(trial *t, bool required, const char *msg)
+{
+    nnx_run_result *r = t->r;
+    if (!required) {
+        if (add_warning(r, msg))
+            note(t, "warning: %s", msg);
+        return;
+    }
+    if (r->retry)
+        return;             /* the first failed write is the run's message */
+    note(t, "%s", msg);
+    r->retry = true;
+    bool had = r->status != NNX_RUN_COMPLETED && r->status != NNX_RUN_RUNNING && r->message &&
+               r->message[0];
+    char *before = had ? strdup(r->message) : NULL;
+    const char *was = nnx_run_status_name(r->status);
+    r->status = NNX_RUN_FAILED;
+    if (before && strcmp(was, "failed"))
+        set_message(r, "%s (the run was %s: %s)", msg, was, before);
+    else if (before)
+        set_message(r, "%s (and before it: %s)", msg, before);
+    else
+        set_message(r, "%s", msg);
+    free(before);
 }
 
 static double *cur_at(trial *t, nnx_exp_split s, size_t m)
@@ -100,8 +139,8 @@ static int on_batch(const nnx_train_progress *p, void *user)
     double loss = p->loss;
     t->loss_sum += loss * p->rows;
     t->rows_done += p->rows;
-    if (t->steps)
-        nnx_trial_put_step(t->steps, (long long)p->step + 1, t->epoch, p->lr, loss);
+    if (t->steps.f)
+        nnx_trial_put_step(t->steps.f, (long long)p->step + 1, t->epoch, p->lr, loss);
     nnx_trial_keep_step(t, loss, t->epoch);   /* out of memory: the point is left out */
     if (t->cb && t->cb->progress) {
         nnx_run_progress pr = {
@@ -423,6 +462,8 @@ static int open_outputs(trial *t, nnx_rt_error *err)
     const char *dir = t->r->dir;
     char *text = nnx_trial_experiment_text(e);
     char *path = nnx_path_join(dir, "experiment.nnx");
+    /* from here on a failure is a file of the new directory that could not be written */
+    t->r->retry = true;
     int rc = text && path ? nnx_file_write(path, text, strlen(text), 0, err)
                           : nnx_rt_fail(err, "out of memory writing experiment.nnx");
     free(text);
@@ -430,19 +471,49 @@ static int open_outputs(trial *t, nnx_rt_error *err)
     if (rc < 0 || nnx_trial_columns(t, err) < 0)
         return -1;
     path = nnx_path_join(dir, "steps.csv");
-    t->steps = path ? fopen(path, "w") : NULL;
-    if (!t->steps) {
-        nnx_rt_fail(err, "%s: cannot write", path ? path : "steps.csv");
-        free(path);
-        return -1;
-    }
+    rc = path ? nnx_append_open(&t->steps, path, 1, err) : nnx_rt_fail(err, "out of memory");
     free(path);
-    fputs("step,epoch,lr,loss\n", t->steps);
-    fflush(t->steps);
+    if (rc < 0)
+        return -1;
+    fputs("step,epoch,lr,loss\n", t->steps.f);
+    if (nnx_append_flush(&t->steps, err) < 0)
+        return -1;
+    t->r->retry = false;
     return 0;
 }
 
-/* TensorBoard and MLflow, when the experiment logs to them. */
+/* An optional logger failed: a warning, and it is not written to again. */
+static void logger_failed(trial *t, const char *what, const char *msg)
+{
+    char buf[700];
+    bool named = !strncmp(msg, what, strlen(what)) && msg[strlen(what)] == ':';
+    snprintf(buf, sizeof buf, "%s%s%s", named ? "" : what, named ? "" : ": ", msg);
+    nnx_trial_write_failed(t, false, buf);
+    if (!strcmp(what, "tensorboard") && t->tb) {
+        nnx_tb_close(t->tb, NULL);
+        t->tb = NULL;
+    }
+    if (!strcmp(what, "mlflow") && t->ml) {
+        nnx_mlflow_end(t->ml, NNX_MLFLOW_FAILED, nnx_mlflow_now_ms(), NULL);   /* if it still can */
+        nnx_mlflow_free(t->ml);
+        t->ml = NULL;
+    }
+}
+
+static void tb_check(trial *t, int rc, const nnx_rt_error *err)
+{
+    if (rc < 0)
+        logger_failed(t, "tensorboard", err->msg);
+}
+
+static void mlflow_check(trial *t, int rc, const nnx_rt_error *err)
+{
+    if (rc < 0)
+        logger_failed(t, "mlflow", err->msg);
+}
+
+/* TensorBoard and MLflow, when the experiment logs to them (a logger that
+ * cannot start is a warning). */
 static int open_loggers(trial *t, nnx_rt_error *err)
 {
     const nnx_experiment *e = t->e;
@@ -451,7 +522,7 @@ static int open_loggers(trial *t, nnx_rt_error *err)
     if (e->log[NNX_XLOG_TENSORBOARD]) {
         t->tb = nnx_tb_open(dir, wall, NULL, err);
         if (!t->tb)
-            return -1;
+            logger_failed(t, "tensorboard", err->msg);
     }
     if (e->log[NNX_XLOG_MLFLOW]) {
         const char *slash = strrchr(dir, '/');
@@ -463,30 +534,32 @@ static int open_loggers(trial *t, nnx_rt_error *err)
         };
         t->ml = nnx_mlflow_start(&mo, err);
         if (!t->ml)
-            return -1;
+            logger_failed(t, "mlflow", err->msg);
+    }
+    if (t->ml) {
         nnx_provenance_mlflow_tags(t->o->provenance, t->ml);
         if (t->o->mlflow_parent)
-            nnx_mlflow_tag(t->ml, "mlflow.parentRunId", t->o->mlflow_parent, NULL);
+            mlflow_check(t, nnx_mlflow_tag(t->ml, "mlflow.parentRunId", t->o->mlflow_parent, err), err);
         /* every resolved setting (the model's layers one by one), the batch
          * the run used, then searched values the settings do not name
          * (network arguments such as model.p) */
         char v[64];
         size_t ns = 0;
         nnx_exp_param *set = nnx_experiment_settings(e, &ns);
-        for (size_t i = 0; i < ns; i++) {
+        for (size_t i = 0; t->ml && i < ns; i++) {
             const char *value = set[i].value;
             if (!strcmp(set[i].path, "batch")) {
                 snprintf(v, sizeof v, "%d", (int)t->batch);
                 value = v;
             }
-            nnx_mlflow_param(t->ml, set[i].path, value, NULL);
+            mlflow_check(t, nnx_mlflow_param(t->ml, set[i].path, value, err), err);
         }
-        for (size_t i = 0; i < e->nparams; i++) {
+        for (size_t i = 0; t->ml && i < e->nparams; i++) {
             bool named = false;
             for (size_t k = 0; k < ns && !named; k++)
                 named = !strcmp(set[k].path, e->params[i].path);
             if (!named)
-                nnx_mlflow_param(t->ml, e->params[i].path, e->params[i].value, NULL);
+                mlflow_check(t, nnx_mlflow_param(t->ml, e->params[i].path, e->params[i].value, err), err);
         }
         nnx_exp_params_free(set, ns);
     }
@@ -496,7 +569,7 @@ static int open_loggers(trial *t, nnx_rt_error *err)
         if (keys && vals) {
             for (size_t i = 0; i < e->nparams; i++)
                 keys[i] = e->params[i].path, vals[i] = e->params[i].value;
-            nnx_tb_params(t->tb, keys, vals, e->nparams, 0, wall, NULL);
+            tb_check(t, nnx_tb_params(t->tb, keys, vals, e->nparams, 0, wall, err), err);
         }
         free(keys);
         free(vals);
@@ -521,18 +594,13 @@ static void log_scalars(trial *t, const double *vals, const bool *set)
             char *dot = strchr(tag, '.');
             if (dot)
                 *dot = '/';
-            if (nnx_tb_scalar(t->tb, tag, t->epoch, vals[c], wall, &err) < 0)
-                break;
+            tb_check(t, nnx_tb_scalar(t->tb, tag, t->epoch, vals[c], wall, &err), &err);
         }
-        if (t->ml && nnx_mlflow_metric(t->ml, name, vals[c], ms, t->epoch, &err) < 0)
-            break;
+        if (t->ml)
+            mlflow_check(t, nnx_mlflow_metric(t->ml, name, vals[c], ms, t->epoch, &err), &err);
     }
     if (t->tb)
-        nnx_tb_flush(t->tb, &err);
-    if (err.msg[0] && !t->err_note[0]) {
-        snprintf(t->err_note, sizeof t->err_note, "%s", err.msg);
-        note(t, "logging failed: %s", err.msg);
-    }
+        tb_check(t, nnx_tb_flush(t->tb, &err), &err);
 }
 
 /* Write the epoch's metrics.csv row (NaN train loss for a blown-up epoch). */
@@ -638,16 +706,17 @@ static void train_loop(trial *t)
         t->rows_done = 0;
         nnx_epoch_result res;
         int rc = nnx_train_epoch(&t->tr, ep - 1, fl, &res, &err);
-        if (t->steps)
-            fflush(t->steps);
+        nnx_rt_error werr;
+        if (!(rc < 0 && res.diverged) && nnx_append_flush(&t->steps, &werr) < 0) {
+            nnx_trial_write_failed(t, true, werr.msg);
+            break;
+        }
         if (rc < 0 && res.diverged) {
             double lr = nnx_sched_lr_at(&t->sched, t->tr.step);
             const char *word = blowup_word(err.msg);
             double blown = strcmp(word, "NaN") ? INFINITY : NAN;
-            if (t->steps) {     /* the step that blew up */
-                nnx_trial_put_step(t->steps, (long long)t->tr.step + 1, ep, lr, blown);
-                fflush(t->steps);
-            }
+            if (t->steps.f)     /* the step that blew up (flushed with the row below) */
+                nnx_trial_put_step(t->steps.f, (long long)t->tr.step + 1, ep, lr, blown);
             if (t->nsteps < t->step_cap) {
                 t->step_loss[t->nsteps] = blown;
                 t->step_epoch[t->nsteps++] = ep;
@@ -663,8 +732,9 @@ static void train_loop(trial *t)
                 t->hist[(size_t)(ep - 1) * NNX_XSPLIT_COUNT * nm + i] = NAN;
             r->epochs_run = ep;
             nnx_rt_error werr;
-            if (write_row(t, lr, NAN, true, nnx_clock_seconds() - t->epoch_t0, false, NAN, &werr) < 0)
-                set_message(r, "%s (and metrics.csv: %s)", r->message, werr.msg);
+            if (write_row(t, lr, NAN, true, nnx_clock_seconds() - t->epoch_t0, false, NAN, &werr) < 0 ||
+                nnx_append_flush(&t->steps, &werr) < 0)
+                nnx_trial_write_failed(t, true, werr.msg);
             break;
         }
         if (rc < 0) {
@@ -726,8 +796,7 @@ static void train_loop(trial *t)
         t->ep_select[ep - 1] = sv;
         r->epochs_run = ep;
         if (write_row(t, lr, train_loss, true, seconds, is_best, sv, &err) < 0) {
-            r->status = NNX_RUN_FAILED;
-            set_message(r, "%s", err.msg);
+            nnx_trial_write_failed(t, true, err.msg);
             break;
         }
 
@@ -799,6 +868,21 @@ static double chance_loss(const trial *t)
 }
 
 /* summary.json from what the run knows now (atomically). */
+static int write_summary(trial *t, nnx_rt_error *err);
+
+/* The final summary.json.  When it cannot be written the run has failed,
+ * though the file cannot say so (it still says "running"): the status and
+ * the exit status do. */
+static void save_summary(trial *t)
+{
+    nnx_rt_error err = { { 0 } };
+    if (write_summary(t, &err) < 0) {
+        nnx_trial_write_failed(t, true, err.msg);
+        return;
+    }
+    t->summary_warnings = (int)t->r->nwarnings;
+}
+
 static int write_summary(trial *t, nnx_rt_error *err)
 {
     const nnx_experiment *e = t->e;
@@ -867,10 +951,12 @@ static void finish(trial *t, double t_start)
         }
         char *path = nnx_path_join(r->dir, "weights.nnxw");
         if (!path || nnx_net_save(t->net, path, &err) < 0)
-            note(t, "weights not saved: %s", path ? err.msg : "out of memory");
+            nnx_trial_write_failed(t, true, path ? err.msg : "weights.nnxw: out of memory");
         free(path);
+        /* the selected weights' outputs row by row: an ensemble's average is
+         * made of them, so they are required as the weights are */
         if (nnx_run_rows_write(r->dir, e, &t->data, t->net, &err) < 0)
-            note(t, "per-row predictions not saved: %s", err.msg);
+            nnx_trial_write_failed(t, true, err.msg);
     }
     if (t->hooks.host && !t->lua_failed && !(r->status == NNX_RUN_FAILED && r->message &&
                                             strstr(r->message, "stack traceback"))) {
@@ -901,65 +987,82 @@ static void finish(trial *t, double t_start)
             r->diagnosis.n = 0;
     }
 
+    /* the appended CSVs on disk before the summary says the run ended */
+    if (nnx_metrics_log_finish(&t->mlog, &err) < 0 || nnx_append_close(&t->steps, &err) < 0)
+        nnx_trial_write_failed(t, true, err.msg);
     if (r->status == NNX_RUN_INTERRUPTED || r->status == NNX_RUN_FAILED) {
         if (nnx_trial_save_state(t, &err) < 0)
-            note(t, "resume.state not written: %s", err.msg);
+            nnx_trial_write_failed(t, true, err.msg);
     } else {
         nnx_trial_drop_state(t);
-    }
-
-    if (!r->message)
-        set_message(r, "%s", "");
-    if (write_summary(t, &err) < 0) {
-        note(t, "summary.json not written: %s", err.msg);
-        if (r->status == NNX_RUN_COMPLETED || r->status == NNX_RUN_STOPPED) {
-            r->status = NNX_RUN_FAILED;
-            set_message(r, "summary.json not written: %s", err.msg);
-        }
     }
     if (t->tb && r->select_epoch > 0) {
         /* the test metrics are the selected weights': log them at the selected
          * epoch's step, and say so */
         int64_t step = r->select_epoch;
         bool any = false;
-        for (size_t i = 0; i < r->nmetrics; i++)
+        for (size_t i = 0; t->tb && i < r->nmetrics; i++)
             if (!strncmp(r->metric_names[i], "test.", 5)) {
                 snprintf(name, sizeof name, "test/%s", r->metric_names[i] + 5);
-                nnx_tb_scalar(t->tb, name, step, r->metric_values[i], (double)time(NULL), NULL);
+                tb_check(t, nnx_tb_scalar(t->tb, name, step, r->metric_values[i],
+                                          (double)time(NULL), &err), &err);
                 any = true;
             }
-        if (any) {
+        if (any && t->tb) {
             char text[160];
             snprintf(text, sizeof text, "test/* are the metrics of the weights of epoch %d, selected by %s(%s), "
                      "logged at step %d", r->select_epoch, r->select_max ? "max" : "min", r->select_name,
                      r->select_epoch);
-            nnx_tb_text(t->tb, "test/selected_epoch", step, text, (double)time(NULL), NULL);
+            tb_check(t, nnx_tb_text(t->tb, "test/selected_epoch", step, text, (double)time(NULL), &err),
+                     &err);
         }
+    }
+    if (t->tb) {
+        int rc = nnx_tb_close(t->tb, &err);
+        t->tb = NULL;
+        if (rc < 0)
+            logger_failed(t, "tensorboard", err.msg);
+    }
+
+    if (!r->message)
+        set_message(r, "%s", "");
+    save_summary(t);
+    if (t->o->report && r->dir) {
+        char *report = NULL;
+        if (nnx_report_write(r->dir, NULL, false, &report, &err) < 0) {
+            char buf[700];
+            snprintf(buf, sizeof buf, "report: %s", err.msg);
+            nnx_trial_write_failed(t, false, buf);
+        }
+        r->report = report;
     }
     if (t->ml) {
         int64_t ms = nnx_mlflow_now_ms();
-        for (size_t i = 0; i < r->nmetrics; i++)
+        for (size_t i = 0; t->ml && i < r->nmetrics; i++)
             if (!strncmp(r->metric_names[i], "test.", 5))
-                nnx_mlflow_metric(t->ml, r->metric_names[i], r->metric_values[i], ms,
-                                  r->select_epoch > 0 ? r->select_epoch : r->epochs_run, NULL);
-        if (r->select_epoch > 0) {
+                mlflow_check(t, nnx_mlflow_metric(t->ml, r->metric_names[i], r->metric_values[i], ms,
+                                                  r->select_epoch > 0 ? r->select_epoch : r->epochs_run,
+                                                  &err), &err);
+        if (t->ml && r->select_epoch > 0) {
             char ep[16];
             snprintf(ep, sizeof ep, "%d", r->select_epoch);
-            nnx_mlflow_tag(t->ml, "nnx.selected_epoch", ep, NULL);
+            mlflow_check(t, nnx_mlflow_tag(t->ml, "nnx.selected_epoch", ep, &err), &err);
         }
-        nnx_mlflow_tag(t->ml, "nnx.status", nnx_run_status_name(r->status), NULL);
-        if (t->mlog.file)
-            fflush(t->mlog.file);
-        if (t->steps)
-            fflush(t->steps);
-        if (nnx_mlflow_artifacts(t->ml, r->dir, &err) < 0)
-            note(t, "mlflow artifacts: %s", err.msg);
+        if (t->ml)
+            mlflow_check(t, nnx_mlflow_tag(t->ml, "nnx.status", nnx_run_status_name(r->status),
+                                           &err), &err);
+        if (t->ml)
+            mlflow_check(t, nnx_mlflow_artifacts(t->ml, r->dir, &err), &err);
         nnx_mlflow_status st = r->status == NNX_RUN_COMPLETED || r->status == NNX_RUN_STOPPED
                                    ? NNX_MLFLOW_FINISHED
                                : r->status == NNX_RUN_INTERRUPTED ? NNX_MLFLOW_KILLED
                                                                   : NNX_MLFLOW_FAILED;
-        nnx_mlflow_end(t->ml, st, nnx_mlflow_now_ms(), NULL);
+        if (t->ml)
+            mlflow_check(t, nnx_mlflow_end(t->ml, st, nnx_mlflow_now_ms(), &err), &err);
     }
+    /* warnings that came after it: summary.json again, so that it lists them */
+    if (t->summary_warnings >= 0 && (size_t)t->summary_warnings != r->nwarnings)
+        save_summary(t);
 }
 
 static void trial_free(trial *t)
@@ -972,8 +1075,7 @@ static void trial_free(trial *t)
     if (!t->data_borrowed)
         nnx_run_data_free(&t->data);
     nnx_metrics_log_close(&t->mlog);
-    if (t->steps)
-        fclose(t->steps);
+    nnx_append_abort(&t->steps);
     if (t->tb)
         nnx_tb_close(t->tb, NULL);
     nnx_mlflow_free(t->ml);
@@ -1011,7 +1113,7 @@ int nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result
     if (!o)
         o = &defaults;
     trial t = { .e = e, .o = o, .cb = o->cb, .r = r, .best = NAN, .es_best = NAN,
-                .lowest = NAN, .first_epoch = 1 };
+                .lowest = NAN, .first_epoch = 1, .summary_warnings = -1 };
     nnx_rt_error err = { { 0 } };
     /* One BLAS thread: OpenBLAS's own threads change the last bits with their
      * count; the net's threads (set in setup) do not. */
@@ -1020,8 +1122,8 @@ int nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result
     if (setup(&t, &err) < 0 ||
         (o->resume_dir ? nnx_trial_resume(&t, &err) : open_outputs(&t, &err)) < 0 ||
         open_loggers(&t, &err) < 0 ||
-        nnx_run_model_write(r->dir, e, &t.data, t.k, nnx_net_max_batch(t.net), &err) < 0 ||
-        start_summary(&t, &err) < 0) {
+        (r->retry = nnx_run_model_write(r->dir, e, &t.data, t.k, nnx_net_max_batch(t.net), &err) < 0) ||
+        (r->retry = start_summary(&t, &err) < 0)) {
         r->status = NNX_RUN_FAILED;
         set_message(r, "%s", t.lua_failed ? t.hooks.error : err.msg);
         trial_free(&t);
@@ -1051,6 +1153,10 @@ void nnx_run_result_free(nnx_run_result *r)
         return;
     free(r->message);
     free(r->dir);
+    free(r->report);
+    for (size_t i = 0; i < r->nwarnings; i++)
+        free(r->warnings[i]);
+    free(r->warnings);
     for (size_t i = 0; i < r->nmetrics; i++)
         free(r->metric_names[i]);
     free(r->metric_names);

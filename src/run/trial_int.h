@@ -42,7 +42,7 @@ typedef struct trial {
     double      *hist;
     double      *ep_lr, *ep_select, *ep_train, *ep_valid;
     /* steps */
-    FILE        *steps;
+    nnx_append   steps;          /* steps.csv; steps.f NULL when not open */
     double      *step_loss, *step_epoch;
     size_t       nsteps, step_cap;
     /* selection and early stopping so far (kept across a resume) */
@@ -63,8 +63,15 @@ typedef struct trial {
     /* loggers */
     nnx_tb         *tb;
     nnx_mlflow_run *ml;
-    char         err_note[512];  /* a logger error, reported once as a note */
+    int          summary_warnings; /* r->nwarnings when summary.json was last written; -1: never */
 } trial;
+
+/* The one place a failed write of the run directory goes (in trial.c):
+ * `msg` names the file and the reason.  A required file (the weights, the
+ * run's record) fails the run (r->retry); an optional output
+ * (`required` false: TensorBoard, MLflow, the report, and any file a run
+ * adds beside them) becomes a warning, once, and is not written again. */
+void nnx_trial_write_failed(trial *t, bool required, const char *msg);
 
 /* One steps.csv row, "step,epoch,lr,loss" (numbers as nnx_csv_put_number
  * writes them).  In trial.c, for a run and for its resume. */

@@ -233,6 +233,11 @@ int srch_board_write(const srch_board *b, nnx_rt_error *err)
     else
         json_search(&w, b);
     nnx_provenance_write_json(b->provenance, &w);
+    nnx_json_key(&w, "warnings");
+    nnx_json_begin_array(&w);
+    for (size_t i = 0; i < b->nwarnings; i++)
+        nnx_json_string(&w, b->warnings[i]);
+    nnx_json_end_array(&w);
     nnx_json_end_object(&w);
     char *path = nnx_path_join(b->dir, "summary.json");
     int rc = path ? nnx_json_writer_save(&w, path, NNX_FILE_UNIQUE, err) : nnx_rt_fail(err, "out of memory");

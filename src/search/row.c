@@ -16,7 +16,7 @@ bool srch_status_final(const char *status)
 
 int srch_row_group(const nnx_search_row *r)
 {
-    return srch_status_final(r->status) && isfinite(r->value) ? 0 : 1;
+    return srch_status_final(r->status) && !r->retry && isfinite(r->value) ? 0 : 1;
 }
 
 void nnx_search_row_free(nnx_search_row *row)
@@ -66,6 +66,8 @@ int nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err)
         return 0;
     }
     snprintf(row->status, sizeof row->status, "%s", status);
+    const nnx_json *retry = nnx_json_get(j, "retry");
+    row->retry = retry && retry->type == NNX_JSON_BOOL && retry->boolean;
     row->message = strdup(nnx_json_as_string(nnx_json_get(j, "status_message"), ""));
     const nnx_json *sel = nnx_json_get(j, "select");
     double ep = nnx_json_as_number(nnx_json_get(sel, "epoch"));
@@ -90,11 +92,11 @@ int nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err)
     nnx_json_free(j);
     if (!ok)
         return nnx_rt_fail(err, "out of memory");
-    return srch_status_final(row->status) ? 1 : 0;
+    return srch_status_final(row->status) && !row->retry ? 1 : 0;
 }
 
 int nnx_search_write_status(const char *dir, const char *experiment, const char *status,
-                            const char *message, nnx_rt_error *err)
+                            const char *message, bool retry, nnx_rt_error *err)
 {
     nnx_json_writer w;
     nnx_json_writer_to_buffer(&w, 2);
@@ -102,6 +104,8 @@ int nnx_search_write_status(const char *dir, const char *experiment, const char 
     nnx_json_key_string(&w, "experiment", experiment);
     nnx_json_key_string(&w, "status", status);
     nnx_json_key_string(&w, "status_message", message ? message : "");
+    if (retry)
+        nnx_json_key_bool(&w, "retry", true);
     nnx_json_key_int(&w, "epochs_run", 0);
     nnx_json_key(&w, "metrics");
     nnx_json_begin_object(&w);

@@ -1,4 +1,5 @@
 /* runner.c — the real trial runner: nnx_run_trial on data the search loaded once, plus an ensemble member's saved probabilities. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,8 +124,17 @@ int nnx_search_train(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
         }
     } else
         rc = nnx_run_trial(&pinned, &o, &r);
-    if (rc < 0)     /* (a run saves its own probs_valid.f32 and probs_test.f32) */
+    if (rc < 0 && r.retry) {
+        /* a file of its directory could not be written: a failed row that a
+         * resumed search runs again (if even this cannot be written, the
+         * search records it) */
+        rc = nnx_search_write_status(dir, t->e->name, "failed", r.message, true, err) < 0 ? -1 : 0;
+        if (rc < 0)
+            nnx_rt_fail(err, "%s", r.message ? r.message : "the trial could not start");
+    } else if (rc < 0)     /* (a run saves its own probs_valid.f32 and probs_test.f32) */
         nnx_rt_fail(err, "%s", r.message ? r.message : "the trial could not start");
+    else if (r.retry)
+        nnx_rt_fail(err, "%s", r.message);     /* for the search, if even summary.json failed */
     nnx_run_result_free(&r);
     return rc;
 }

@@ -13,6 +13,7 @@
 #include "nnx/check.h"
 #include "nnx/plan.h"
 #include "nnx/provenance.h"
+#include "nnx/report.h"
 #include "nnx/rt/clock.h"
 #include "nnx/run.h"
 #include "nnx/rundir.h"
@@ -34,6 +35,7 @@ typedef struct job {
     job_state       state;
     bool            cont;       /* its directory holds resume.state: continue it */
     pid_t           pid;
+    int             said;       /* RUNNING in a worker: the read end of its pipe, or -1 */
     nnx_search_row  row;        /* JOB_DONE */
 } job;
 
@@ -73,6 +75,8 @@ static void job_free(job *j)
     free(j->ov);
     nnx_experiment_free(j->e);
     free(j->why);
+    if (j->said >= 0)
+        close(j->said);
     nnx_search_row_free(&j->row);
     free(j);
 }
@@ -96,6 +100,7 @@ static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stag
     if (!j)
         return NULL;
     j->row.value = NAN;
+    j->said = -1;
     j->stage = stage;
     j->name = strdup(dirname);
     j->number = strdup(number);
@@ -224,10 +229,11 @@ static int write_board(search *s, bool final)
         .paths = res->paths, .nparams = res->nparams, .rows = ptrs, .nrows = n,
         .planned = res->planned, .stages = res->stages, .nstages = res->nstages,
         .ens = res->kind == NNX_SEARCH_ENSEMBLE ? &res->ens : NULL, .message = res->message,
+        .warnings = res->warnings, .nwarnings = res->nwarnings,
         .provenance = s->o->provenance,
     };
-    if (rc == 0)
-        rc = srch_board_write(&b, s->err);
+    if (rc == 0 && (rc = srch_board_write(&b, s->err)) < 0)
+        res->write_failed = true;
     free(rows);
     free(ptrs);
     free(dirs);
@@ -262,34 +268,49 @@ static void emit(search *s, nnx_search_event ev)
 
 /* --- running trials -------------------------------------------------------- */
 
-/* In the worker (or in-process): run the trial and make sure a summary is left. */
-static void run_one(search *s, job *j)
+/* In the worker (or in-process): run the trial and make sure a summary is
+ * left.  When not even a failed status can be written (a full disk), the
+ * reason goes to `said` (NULL: none), for the parent to record. */
+static void run_one(search *s, job *j, nnx_rt_error *said)
 {
     nnx_search_trial t = { .index = j->index, .name = j->name, .params = j->ov, .nparams = j->nov, .e = j->e,
                            .stage = j->stage, .threads = s->threads, .cont = j->cont };
     nnx_rt_error err = { { 0 } };
     int rc = s->o->run(&t, j->dir, s->o->run_ctx, &err);
-    char *sum = nnx_path_join(j->dir, "summary.json");
-    if (sum && !srch_exists(sum)) {
-        const char *msg = rc < 0 ? err.msg : "the trial left no summary.json";
-        nnx_rt_error e2;
-        nnx_search_write_status(j->dir, j->e->name, "failed", msg[0] ? msg : "the trial could not start", &e2);
-    }
-    free(sum);
+    nnx_search_row row = { .value = NAN };
+    nnx_rt_error rerr = { { 0 } };
+    int r = nnx_search_row_read(j->dir, &row, &rerr);
+    bool left = r != 0 || row.status[0];    /* a summary that ends the trial (or a damaged one) */
+    nnx_search_row_free(&row);
+    if (left)
+        return;
+    /* A runner that could not start says why (final: a failed row).  One
+     * that ran but left no final summary could not write it (the real
+     * runner says why): a failure to write, which a resume runs again. */
+    bool ran = rc == 0;
+    const char *msg = err.msg[0] ? err.msg : ran ? "the trial left no summary.json" : "the trial could not start";
+    if (nnx_search_write_status(j->dir, j->e->name, "failed", msg, ran, &rerr) < 0 && said)
+        nnx_rt_fail(said, "%s (and %s)", msg, rerr.msg);
 }
 
 /* Read the row a trial left.  `how` describes a worker that ended abnormally
- * (killed by a signal), or is NULL. */
-static int collect(search *s, job *j, const char *how)
+ * (killed by a signal), or is NULL; `said` is what the worker could not
+ * write, or "". */
+static int collect(search *s, job *j, const char *how, const char *said)
 {
     nnx_rt_error rerr = { { 0 } };
     int r = nnx_search_row_read(j->dir, &j->row, &rerr);
-    if (r == 0 && !j->row.status[0]) {
+    if (r == 0 && !j->row.status[0] && said[0]) {
+        /* the trial's record could not be written: a failed row, run again on resume */
+        snprintf(j->row.status, sizeof j->row.status, "failed");
+        j->row.retry = true;
+        j->row.message = strdup(said);
+    } else if (r == 0 && !j->row.status[0]) {
         /* no summary at all: the worker died before the trial ended */
         char msg[160];
         snprintf(msg, sizeof msg, "the worker process %s before the trial ended", how ? how : "exited");
         nnx_rt_error e2;
-        nnx_search_write_status(j->dir, s->base->name, "interrupted", msg, &e2);
+        nnx_search_write_status(j->dir, s->base->name, "interrupted", msg, false, &e2);
         snprintf(j->row.status, sizeof j->row.status, "interrupted");
         j->row.message = strdup(msg);
     } else if (r < 0) {
@@ -319,20 +340,31 @@ static int start(search *s, job *j)
     j->state = JOB_RUNNING;
     if (!s->o->fork) {
         emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
-        run_one(s, j);
-        return collect(s, j, NULL);
+        nnx_rt_error said = { { 0 } };
+        run_one(s, j, &said);
+        return collect(s, j, NULL, said.msg);
     }
     fflush(NULL);
-    pid_t pid = fork();
+    int fds[2];
+    pid_t pid = pipe(fds) == 0 ? fork() : -1;
     if (pid < 0) {
+        int e = errno;
         j->state = JOB_QUEUED;
         s->res->ran--;
-        return nnx_rt_fail(s->err, "cannot start a worker process: %s", strerror(errno));
+        return nnx_rt_fail(s->err, "cannot start a worker process: %s", strerror(e));
     }
     if (pid == 0) {
-        run_one(s, j);
+        close(fds[0]);
+        nnx_rt_error said = { { 0 } };
+        run_one(s, j, &said);
+        /* at most 512 bytes: the pipe holds them without a reader */
+        size_t n = strlen(said.msg);
+        if (n && write(fds[1], said.msg, n) < 0)
+            _exit(3);
         _exit(0);
     }
+    close(fds[1]);
+    j->said = fds[0];
     j->pid = pid;
     emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
     return 0;
@@ -381,7 +413,16 @@ static int reap(search *s)
             snprintf(how, sizeof how, "was killed by signal %d", WTERMSIG(status));
         else
             snprintf(how, sizeof how, "exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        return collect(s, j, how);
+        char said[sizeof ((nnx_rt_error *)0)->msg] = "";
+        ssize_t n = 0, got;
+        while (j->said >= 0 && (size_t)n + 1 < sizeof said &&
+               (got = read(j->said, said + n, sizeof said - 1 - (size_t)n)) > 0)
+            n += got;
+        said[n] = '\0';
+        if (j->said >= 0)
+            close(j->said);
+        j->said = -1;
+        return collect(s, j, how, said);
     }
     return 0;   /* not one of ours */
 }
@@ -413,9 +454,9 @@ static int prepare(search *s, job *j)
     if (!j->cont && (srch_remove_tree(j->dir, s->err) < 0 || nnx_mkdirs(j->dir, s->err) < 0))
         return -1;
     if (!j->e) {
-        if (nnx_search_write_status(j->dir, s->base->name, "failed", j->why, s->err) < 0)
+        if (nnx_search_write_status(j->dir, s->base->name, "failed", j->why, false, s->err) < 0)
             return -1;
-        return collect(s, j, NULL);
+        return collect(s, j, NULL, "");
     }
     j->state = JOB_QUEUED;
     return 0;
@@ -513,8 +554,9 @@ static int train_selected(search *s, job *j)
         res->ran++;
         j->state = JOB_RUNNING;
         emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
-        run_one(s, j);
-        rc = collect(s, j, NULL);
+        nnx_rt_error said = { { 0 } };
+        run_one(s, j, &said);
+        rc = collect(s, j, NULL, said.msg);
     }
     res->only = j->row.resumed ? NNX_ONLY_ENDED : NNX_ONLY_RAN;
     srch_lock_release(s->o->dir, j->name);
@@ -853,12 +895,12 @@ static int open_dir(search *s)
             rc = old ? nnx_rt_fail(s->err, "out of memory") : -1;
         else if (strcmp(id, settings) != 0)
             rc = nnx_rt_fail(s->err, "%s holds a different experiment; choose another --out", s->o->dir);
-        else if (strcmp(old, text) != 0)
-            rc = nnx_file_write(path, text, strlen(text), 0, s->err);
+        else if (strcmp(old, text) != 0 && (rc = nnx_file_write(path, text, strlen(text), 0, s->err)) < 0)
+            s->res->write_failed = true;
         free(old);
         free(id);
-    } else
-        rc = nnx_file_write(path, text, strlen(text), NNX_FILE_UNIQUE, s->err);
+    } else if ((rc = nnx_file_write(path, text, strlen(text), NNX_FILE_UNIQUE, s->err)) < 0)
+        s->res->write_failed = true;
     free(text);
     free(settings);
     free(path);
@@ -867,8 +909,8 @@ static int open_dir(search *s)
         rc = nnx_rt_fail(s->err, "out of memory");
     if (rc == 0)
         rc = nnx_mkdirs(s->root, s->err);
-    if (rc == 0)
-        rc = nnx_provenance_save_diff(s->o->provenance, s->o->dir, s->err);
+    if (rc == 0 && (rc = nnx_provenance_save_diff(s->o->provenance, s->o->dir, s->err)) < 0)
+        s->res->write_failed = true;
     return rc;
 }
 
@@ -906,6 +948,26 @@ static int take_rows(search *s)
     res->nrows = n;
     res->winner = res->kind != NNX_SEARCH_ENSEMBLE && n && srch_row_group(&rows[0]) == 0 ? 0 : -1;
     return 0;
+}
+
+/* report.html of the finished search; when it cannot be written, a warning
+ * that summary.json records. */
+static int write_report(search *s)
+{
+    nnx_search_result *res = s->res;
+    nnx_rt_error rerr;
+    if (nnx_report_write(res->dir, NULL, false, &res->report, &rerr) == 0)
+        return 0;
+    char buf[700];
+    snprintf(buf, sizeof buf, "report: %s", rerr.msg);
+    char **w = realloc(res->warnings, (res->nwarnings + 1) * sizeof *w);
+    if (!w)
+        return nnx_rt_fail(s->err, "out of memory");
+    res->warnings = w;
+    if (!(w[res->nwarnings] = strdup(buf)))
+        return nnx_rt_fail(s->err, "out of memory");
+    res->nwarnings++;
+    return write_board(s, true);
 }
 
 int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, size_t nset,
@@ -962,6 +1024,8 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
     }
     if (rc == 0)
         rc = write_board(&s, true);
+    if (rc == 0 && o->report)
+        rc = write_report(&s);
     if (rc == 0)
         rc = take_rows(&s);
     for (size_t i = 0; i < s.njobs; i++)
@@ -997,6 +1061,10 @@ void nnx_search_result_free(nnx_search_result *res)
     }
     free(res->stages);
     free(res->message);
+    free(res->report);
+    for (size_t i = 0; i < res->nwarnings; i++)
+        free(res->warnings[i]);
+    free(res->warnings);
     srch_ensemble_stats_free(&res->ens);
     free(res->only_name);
     free(res->only_holder);

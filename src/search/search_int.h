@@ -49,6 +49,8 @@ typedef struct srch_board {
     size_t nstages;
     const nnx_ensemble_stats *ens;      /* ENSEMBLE, or NULL */
     const char *message;
+    char *const *warnings;              /* optional outputs that failed (the report) */
+    size_t nwarnings;
     const struct nnx_provenance *provenance;   /* "git", or NULL */
 } srch_board;
 

@@ -3,6 +3,7 @@
 # stderr with the .err file beside it, byte for byte.
 #
 #   syntax/  →  nnx fmt FILE      check/  →  nnx check FILE
+#   (a NAME.args file beside NAME.nnx adds its lines as arguments: --set, ...)
 #   (resolve/ needs no binary: tests/unit/test_resolve.c compares those.)
 #
 # The exit status must be 2 when the .err holds an error, else 0.  Each case
@@ -33,7 +34,11 @@ for f in tests/golden/*/*.nnx; do
     grep -q ': error: ' "$want" && code=2
     for bin in "$NNX" "${NNX_SAN:-}"; do
         [ -n "$bin" ] && [ -x "$bin" ] || continue
-        timeout 30 "$bin" "$cmd" "$f" >/dev/null 2>"$tmp/err"
+        set -- "$cmd" "$f"
+        if [ -f "${f%.nnx}.args" ]; then       # more arguments, one a line (--set ...)
+            while IFS= read -r a; do set -- "$@" "$a"; done <"${f%.nnx}.args"
+        fi
+        timeout 30 "$bin" "$@" >/dev/null 2>"$tmp/err"
         rc=$?
         runs=$((runs + 1))
         if [ "$rc" != "$code" ] || ! cmp -s "$want" "$tmp/err"; then

@@ -121,7 +121,7 @@ p csv-labels 'extra.csv is a CSV file, which holds its labels' \
 
 # flags
 p usage 'missing DATA' "$nnx_san" predict "$d"
-p usage 'unknown option --prob' "$nnx_san" predict "$d" "$tmp/extra.csv" --prob
+p usage "unknown option '--prob' (did you mean '--probs'?)" "$nnx_san" predict "$d" "$tmp/extra.csv" --prob
 p usage 'extra argument' "$nnx_san" eval "$d" a b c
 p usage '-o needs a value' "$nnx_san" predict "$d" "$tmp/extra.csv" -o
 p out-dir 'nnx predict: .*no/such/out.csv' "$nnx_san" predict "$d" "$tmp/extra.csv" -o "$tmp/no/such/out.csv"

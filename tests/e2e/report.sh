@@ -85,7 +85,7 @@ has "$tmp/out" "$tmp/nope: no such directory"
 expect 2 "$tmp/out" "$nnx" diagnose
 has "$tmp/out" 'usage: nnx diagnose DIR'
 expect 2 "$tmp/out" "$nnx" report "$tmp/run" --bogus
-has "$tmp/out" "unknown flag '--bogus'"
+has "$tmp/out" "unknown option '--bogus'"
 sed -i '3s/^2,\([^,]*\),[^,]*,/2,\1,oops,/' "$tmp/run/metrics.csv"
 expect 2 "$tmp/out" "$nnx" diagnose "$tmp/run"
 has "$tmp/out" "$tmp/run/metrics.csv:3: column 'train.loss': 'oops' is not a number"

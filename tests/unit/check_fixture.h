@@ -106,7 +106,7 @@ static inline int fx_check_all(fx *f, const char *text)
     memset(f, 0, sizeof *f);
     f->p = fx_program("t.nnx", text, &f->d);
     f->c = nnx_checker_new(f->p);
-    nnx_check_program(f->c, &f->d);
+    nnx_check_program(f->c, NULL, 0, &f->d);
     return f->d.nerrors;
 }
 

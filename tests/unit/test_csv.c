@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nnx/rt/data.h"
@@ -241,6 +242,32 @@ static void mutations_load_or_fail_cleanly(void **state)
     assert_true(loaded > 20 && failed > 20);
 }
 
+/* /dev/zero and a FIFO never end (a FIFO with no writer blocks its reader):
+ * refused before they are opened, for CSV and IDX alike. */
+static void a_file_that_never_ends_is_refused(void **state)
+{
+    (void)state;
+    nnx_csv_opts o;
+    nnx_csv_opts_default(&o);
+    nnx_dataset ds;
+    nnx_rt_error err = {{0}};
+    assert_int_equal(nnx_load_csv(&ds, "/dev/zero", &o, &err), -1);
+    assert_string_equal(err.msg, "/dev/zero: not a regular file (a character device): data is read "
+                                 "only from regular files (or a gzip of one)");
+    char fifo[64];
+    strcpy(fifo, "/tmp/nnx_fifo_XXXXXX");
+    assert_non_null(mkdtemp(fifo));
+    char p[96];
+    snprintf(p, sizeof p, "%s/f", fifo);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    assert_int_equal(nnx_load_csv(&ds, p, &o, &err), -1);
+    assert_non_null(strstr(err.msg, "not a regular file (a FIFO)"));
+    assert_int_equal(nnx_load_idx(&ds, p, p, NULL, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "not a regular file (a FIFO)"));
+    unlink(p);
+    rmdir(fifo);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +276,7 @@ int main(void)
         cmocka_unit_test(quotes_blanks_crlf_bom_delimiter),
         cmocka_unit_test(errors_name_file_line_and_column),
         cmocka_unit_test(mutations_load_or_fail_cleanly),
+        cmocka_unit_test(a_file_that_never_ends_is_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

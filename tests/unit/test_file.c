@@ -1,6 +1,7 @@
 /* test_file.c — whole files: writes through a temporary land whole and leave no temporary on
- * success, failure or abort; reads return every byte, refuse what is too large; errors say
- * which file; paths join and mkdir -p makes every level or says what is in the way. */
+ * success, failure or abort; appended rows that cannot be written are cut off again; reads
+ * return every byte, refuse what is too large; errors say which file; paths join and mkdir -p
+ * makes every level or says what is in the way. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,7 +10,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -255,10 +258,101 @@ static void paths_join_and_mkdirs(void **state)
     free(dir);
 }
 
+/* A file-size limit (as `ulimit -f` sets) with SIGXFSZ ignored, as main()
+ * does: writes past it fail with EFBIG. */
+static struct rlimit limit_size(rlim_t bytes)
+{
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = bytes;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    return old;
+}
+
+static void append_rows_and_cut_back_a_failed_one(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make("append");
+    assert_non_null(dir);
+    char path[300];
+    snprintf(path, sizeof path, "%s/rows.csv", dir);
+    nnx_rt_error err = {{0}};
+    nnx_append a;
+    assert_int_equal(nnx_append_open(&a, path, 1, &err), 0);
+    fputs("a,b\n1,2\n", a.f);
+    assert_int_equal(nnx_append_flush(&a, &err), 0);
+    assert_int_equal(nnx_append_close(&a, &err), 0);
+    assert_null(a.f);
+    assert_int_equal(nnx_append_close(&a, &err), 0);      /* closed: nothing to do */
+    expect_file(path, "a,b\n1,2\n");
+
+    /* reopened for appending, then a row larger than the size limit allows */
+    assert_int_equal(nnx_append_open(&a, path, 0, &err), 0);
+    fputs("3,4\n", a.f);
+    assert_int_equal(nnx_append_flush(&a, &err), 0);
+    struct rlimit old = limit_size(20);
+    fputs("5,6666666666666666666666\n", a.f);
+    int rc = nnx_append_flush(&a, &err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "cannot write: File too large"));
+    expect_file(path, "a,b\n1,2\n3,4\n");                  /* the partial row is gone */
+    /* and it stays failed: no later row lands after a hole */
+    assert_null(a.f);
+    assert_int_equal(nnx_append_flush(&a, &err), -1);
+    assert_non_null(strstr(err.msg, "File too large"));
+    assert_int_equal(nnx_append_close(&a, &err), -1);
+    expect_file(path, "a,b\n1,2\n3,4\n");
+    tmpdir_remove(dir);
+    free(dir);
+}
+
+static void append_to_a_full_device_fails(void **state)
+{
+    (void)state;
+    nnx_rt_error err = {{0}};
+    nnx_append a;
+    assert_int_equal(nnx_append_open(&a, "/dev/full", 0, &err), 0);
+    fputs("row\n", a.f);
+    assert_int_equal(nnx_append_flush(&a, &err), -1);
+    assert_string_equal(err.msg, "/dev/full: cannot write: No space left on device");
+    nnx_append_abort(&a);
+    assert_null(a.path);
+}
+
+static void whole_write_over_a_size_limit_leaves_nothing(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make("fsize");
+    assert_non_null(dir);
+    char path[300];
+    snprintf(path, sizeof path, "%s/w.bin", dir);
+    nnx_rt_error err = {{0}};
+    assert_int_equal(nnx_file_write(path, "old\n", 4, 0, &err), 0);
+    static char big[100000];
+    struct rlimit old = limit_size(50000);
+    int rc = nnx_file_write(path, big, sizeof big, NNX_FILE_SYNC, &err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err.msg, "cannot write: File too large"));
+    expect_file(path, "old\n");                            /* the old file, whole */
+    assert_int_equal(entries(dir), 1);                     /* no w.bin.tmp */
+    tmpdir_remove(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(write_replaces_whole_and_leaves_nothing),
+        cmocka_unit_test(append_rows_and_cut_back_a_failed_one),
+        cmocka_unit_test(append_to_a_full_device_fails),
+        cmocka_unit_test(whole_write_over_a_size_limit_leaves_nothing),
         cmocka_unit_test(temporary_names),
         cmocka_unit_test(abort_leaves_the_old_file),
         cmocka_unit_test(errors_name_the_file),

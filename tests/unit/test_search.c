@@ -65,6 +65,8 @@ typedef struct synth {
     char fail_name[64];     /* this trial cannot start */
     char stop_name[64];     /* this trial is interrupted (Ctrl-C) after leaving resume.state ... */
     char stop_mark[512];    /* ... the first time */
+    char full_name[64];     /* this trial finds the disk full (a failed, retry summary) ... */
+    char full_mark[512];    /* ... the first time */
     int  sleep_ms;          /* every trial sleeps this long */
     char sleep_name[64];    /* ... or only this one, for `long_ms` */
     int  long_ms;
@@ -118,6 +120,11 @@ static int synth_run(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
     }
     if (s->fail_name[0] && !strcmp(t->name, s->fail_name))
         return nnx_rt_fail(err, "synthetic: %s cannot start", t->name);
+    if (s->full_name[0] && !strcmp(t->name, s->full_name) && access(s->full_mark, F_OK) != 0) {
+        append_log(s->full_mark, "full\n");
+        return nnx_search_write_status(dir, t->e->name, "failed",
+                                       "weights.nnxw: cannot write: No space left on device", true, err);
+    }
     if (s->stop_name[0] && !strcmp(t->name, s->stop_name) && access(s->stop_mark, F_OK) != 0) {
         append_log(s->stop_mark, "stopped\n");
         append_log(path, "state\n");   /* what an interrupted run leaves to continue from */
@@ -619,6 +626,34 @@ static void a_trial_that_cannot_start_is_a_failed_row(void **state)
     nnx_search_result_free(&r);
 }
 
+static void a_trial_that_could_not_write_is_failed_and_retried(void **state)
+{
+    fixture *f = *state;
+    nnx_search_result r;
+    snprintf(f->s.full_name, sizeof f->s.full_name, "lr=0.001");
+    snprintf(f->s.full_mark, sizeof f->s.full_mark, "%s/full", f->tmp);
+    assert_int_equal(search(f, "small", "w", 2, &r), 0);
+    assert_int_equal(r.nrows, 4);
+    /* a failed row, ranked without its value, not the winner */
+    const nnx_search_row *bad = &r.rows[3];
+    assert_string_equal(bad->name, "lr=0.001");
+    assert_string_equal(bad->status, "failed");
+    assert_true(bad->retry);
+    assert_string_equal(bad->message, "weights.nnxw: cannot write: No space left on device");
+    assert_string_not_equal(r.rows[r.winner].name, "lr=0.001");
+    char *csv = slurp(f, "w", "trials.csv");
+    assert_non_null(strstr(csv, "\nlr=0.001,0.001,failed,"));
+    free(csv);
+    nnx_search_result_free(&r);
+    /* not final: the next run trains it again, and only it */
+    assert_int_equal(search(f, "small", "w", 2, &r), 0);
+    assert_int_equal(r.ran, 1);
+    assert_int_equal(r.resumed, 3);
+    assert_string_equal(r.rows[r.winner].name, "lr=0.001");
+    assert_false(r.rows[r.winner].retry);
+    nnx_search_result_free(&r);
+}
+
 static void another_experiment_in_the_directory_is_refused(void **state)
 {
     fixture *f = *state;
@@ -737,6 +772,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_killed_worker_is_recorded_then_resumed, setup, teardown),
         cmocka_unit_test_setup_teardown(a_search_killed_whole_resumes_where_it_stopped, setup, teardown),
         cmocka_unit_test_setup_teardown(an_interrupted_trial_with_resume_state_is_continued, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_trial_that_could_not_write_is_failed_and_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(a_trial_that_cannot_start_is_a_failed_row, setup, teardown),
         cmocka_unit_test_setup_teardown(another_experiment_in_the_directory_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(a_trial_that_does_not_check_stops_the_search_before_training, setup, teardown),

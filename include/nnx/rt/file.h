@@ -1,4 +1,4 @@
-/* file.h — files and paths: write a whole file through a temporary and a rename, read one, join paths, mkdir -p.
+/* file.h — files and paths: write a whole file through a temporary and a rename, append rows to one, read one, join paths, mkdir -p.
  *
  * A reader never sees half a file: the contents go to a temporary file on
  * the same file system, which is renamed over the path only once it is
@@ -53,12 +53,44 @@ void nnx_file_abort(nnx_file_out *out);
 /* The three above for a file whose contents are len bytes at data. */
 int  nnx_file_write(const char *path, const void *data, size_t len, int flags, nnx_rt_error *err);
 
+/* A file written by appending rows (metrics.csv, steps.csv).  Rows are
+ * written to `f`; nnx_append_flush makes them durable as far as stdio can
+ * tell (every byte handed to the kernel).  A row that could not be written
+ * in full is not left behind: on a failure the file is cut back to its
+ * length at the last good flush, and the appender refuses further rows.
+ * Ownership: an nnx_append owns its FILE and path until nnx_append_close. */
+typedef struct nnx_append {
+    FILE *f;       /* write rows here; NULL once failed or closed */
+    char *path;
+    long  good;    /* the file's length at the last good flush */
+    char  why[256];/* the failure, "" while none */
+} nnx_append;
+
+/* Open `path` for appending; `fresh` empties it first (else rows are added
+ * after what it holds).  Error: "PATH: cannot write: REASON". */
+int  nnx_append_open(nnx_append *a, const char *path, int fresh, nnx_rt_error *err);
+/* Flush the rows written since the last flush.  On failure the file is cut
+ * back and closed; this and every later call fail with
+ * "PATH: cannot write: REASON". */
+int  nnx_append_flush(nnx_append *a, nnx_rt_error *err);
+/* Flush, fsync and close: the rows are on disk.  Errors as for the flush.
+ * `a` is released either way; nothing to do (0) when it was never opened. */
+int  nnx_append_close(nnx_append *a, nnx_rt_error *err);
+/* Close without a word (a failure already reported, or an abandoned file). */
+void nnx_append_abort(nnx_append *a);
+
 /* The whole file, NUL-terminated (the caller frees it); its size in *len
  * when len is not NULL.  A file of more than `max` bytes is refused
  * (max 0: no limit).  NULL on failure, with errno telling why (EFBIG: too
  * large, ENOMEM: out of memory) and err saying "PATH: cannot open: REASON",
  * "PATH: read error", "PATH: out of memory" or "PATH: larger than N bytes". */
 char *nnx_file_read(const char *path, size_t max, size_t *len, nnx_rt_error *err);
+
+/* What a path that is not a regular file is ("a FIFO", "a character
+ * device", "a directory", ...), or NULL for a regular file (or one that
+ * cannot be stat'ed: opening it will say why).  Data is read only from
+ * regular files: a FIFO or a device may never end. */
+const char *nnx_file_not_regular(const char *path);
 
 /* dir + "/" + name, or NULL when out of memory (the caller frees). */
 char *nnx_path_join(const char *dir, const char *name);

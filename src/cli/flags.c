@@ -1,0 +1,47 @@
+/* flags.c — what the commands share in reading their flags: `--set path=value`, and an unknown flag told with the one meant. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "nnx/check.h"
+#include "nnx/diag.h"
+
+void cli_unknown_flag(const char *cmd, const char *arg, const char *const *known, size_t n)
+{
+    char name[64];      /* --out=DIR: the flag is --out */
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+    const char *fix = nnx_suggest(name, known, n);
+    if (!fix && name[0] == '-' && name[1] != '-') {
+        char two[66];   /* -out for --out */
+        snprintf(two, sizeof two, "-%s", name);
+        fix = nnx_suggest(two, known, n);
+    }
+    fprintf(stderr, "nnx %s: unknown option '%s'", cmd, arg);
+    if (fix)
+        fprintf(stderr, " (did you mean '%s'?)", fix);
+    fputc('\n', stderr);
+}
+
+int cli_set_flag(const char *cmd, int argc, char **argv, int *i, struct nnx_override *sets,
+                 size_t *nsets)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--set") && strncmp(a, "--set=", 6))
+        return 0;
+    char *arg = a[5] == '=' ? argv[*i] + 6 : (*i + 1 < argc ? argv[++*i] : NULL);
+    if (!arg) {
+        fprintf(stderr, "nnx %s: --set needs path=value, e.g. --set optimizer.lr=3e-4\n", cmd);
+        return -1;
+    }
+    if (*nsets == CLI_MAX_SETS) {
+        fprintf(stderr, "nnx %s: at most %d --set options\n", cmd, CLI_MAX_SETS);
+        return -1;
+    }
+    if (!nnx_override_split(arg, &sets[*nsets])) {
+        fprintf(stderr, "nnx %s: --set '%s': expected path=value, e.g. --set optimizer.lr=3e-4\n", cmd,
+                arg);
+        return -1;
+    }
+    ++*nsets;
+    return 1;
+}
