@@ -111,6 +111,8 @@ echo "CPU: $(sed -n 's/^nnx cpu="\(.*\)" blas_core=.*/\1/p' "$out/sgemm.txt" | h
      "OpenBLAS kernels: $(sed -n 's/.*blas_core=\([^ ]*\).*/\1/p' "$out/sgemm.txt" | head -1)" \
      "(OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} for nnx, PyTorch and sgemm);" \
      "load average at the end $(load) on $(nproc) cores"
+awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN { if (l + 0 > n / 2)
+    printf "NOT CLEAN: load average %s on %s cores; re-measure on a quiet machine\n", l, n }'
 printf '%-5s %12s %14s %14s %10s %12s\n' model "nnx s/epoch" "torch s/epoch" "sgemm s/epoch" \
     "torch/nnx" "nnx/sgemm"
 for m in $models; do
