@@ -12,7 +12,8 @@
 # or a tuned glibc malloc, a warm-up, timed windows; every allocator and
 # thread setting tried, the winner printed.  bench/nnx_bench.c gives the
 # sgemm-bound time: the same products at plain cblas_sgemm speed.
-# Then a 12-trial grid search timed with -j 1 and -j 2.
+# Then a 12-trial grid search timed with -j 1 and -j 2, and inference
+# throughput against PyTorch and ONNX Runtime (bench/infer.sh).
 #
 # Environment:
 #   NNX_BENCH_DATA         Fashion-MNIST directory (default /usr/share/datasets/fashion-mnist)
@@ -150,3 +151,7 @@ echo
 sh "$root/bench/check_1000.sh" "$root/nnx"
 make -C "$root" --no-print-directory build/rel/bench/lua_metric >/dev/null
 NNX_ROOT=$root "$root/build/rel/bench/lua_metric" | sed 's/^/lua metric: /'
+
+# Inference: nnx predict and model.h against PyTorch and ONNX Runtime.
+echo
+NNX_BENCH_DATA=$data sh "$root/bench/infer.sh"

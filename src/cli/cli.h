@@ -29,6 +29,7 @@ int cmd_submit(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 /* experiments in git */
 int cmd_runs(int argc, char **argv);
 int cmd_diff(int argc, char **argv);

@@ -21,6 +21,7 @@ static const struct command {
     { "diagnose", cmd_diagnose, "diagnose DIR [--json]              the loss-curve diagnosis of a run" },
     { "predict", cmd_predict, "predict RUN DATA [-o FILE] [--probs]  a trained model's predictions for new rows" },
     { "eval",  cmd_eval,  "eval RUN DATA [LABELS] [--json]    a trained model's metrics on labelled data" },
+    { "export", cmd_export, "export RUN -o FILE.onnx            the trained model as an ONNX file" },
     /* experiments in git: list, compare */
     { "runs",  cmd_runs,  "runs [DIR]... [--sort M] [--filter E]  one line per run: metrics, epochs, commit" },
     { "diff",  cmd_diff,  "diff A B [--json]                  settings, commits and metrics of two runs, side by side" },

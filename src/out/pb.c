@@ -122,6 +122,24 @@ void nnx_pb_string_field(nnx_pb *pb, uint32_t field, const char *s)
     nnx_pb_bytes_field(pb, field, s, strlen(s));
 }
 
+void nnx_pb_floats_field(nnx_pb *pb, uint32_t field, const float *v, size_t n)
+{
+    if (n > SIZE_MAX / 4) {
+        pb->oom = 1;
+        return;
+    }
+    nnx_pb_key(pb, field, NNX_PB_LEN);
+    nnx_pb_varint(pb, 4 * (uint64_t)n);
+    if (pb_reserve(pb, 4 * n) != 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &v[i], sizeof bits);
+        for (int b = 0; b < 4; b++)
+            pb->data[pb->len++] = (uint8_t)(bits >> (8 * b));
+    }
+}
+
 void nnx_pb_message_field(nnx_pb *pb, uint32_t field, const nnx_pb *sub)
 {
     if (sub->oom) {

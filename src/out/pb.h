@@ -46,6 +46,9 @@ void nnx_pb_float_field(nnx_pb *pb, uint32_t field, float v);
 void nnx_pb_bytes_field(nnx_pb *pb, uint32_t field, const void *bytes,
                         size_t n);
 void nnx_pb_string_field(nnx_pb *pb, uint32_t field, const char *s);
+/* n floats as one length-delimited field of 4·n little-endian bytes: a
+ * packed `repeated float`, or the raw_data of an ONNX float tensor. */
+void nnx_pb_floats_field(nnx_pb *pb, uint32_t field, const float *v, size_t n);
 /* An embedded message: the bytes of `sub` as a length-delimited field. */
 void nnx_pb_message_field(nnx_pb *pb, uint32_t field, const nnx_pb *sub);
 
