@@ -4,7 +4,7 @@
 #   make test     ... and run every unit test (plain and under ASan+UBSan) and
 #                 every end-to-end script; prints "tests: N passed, M failed"
 #   make run      ... and train examples/fashion_mlp.nnx on Fashion-MNIST
-#   make bench    nnx against PyTorch on the same work, as a ratio
+#   make bench    nnx run against PyTorch (expert settings) and the sgemm bound
 #   make fmt      rewrite examples/ and stdlib/ in nnx's canonical layout
 #   make clean
 #
