@@ -80,6 +80,7 @@ def build(name):
     import torch.nn as nn
     if name == "mlp":
         return nn.Sequential(
+            nn.Flatten(),   # a view on (rows, 784); bench/torch_infer.py feeds images
             nn.Linear(784, 256), nn.BatchNorm1d(256), nn.SiLU(), nn.Dropout(0.2),
             nn.Linear(256, 128), nn.BatchNorm1d(128), nn.SiLU(), nn.Dropout(0.2),
             nn.Linear(128, 10))
