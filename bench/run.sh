@@ -26,6 +26,8 @@
 #                          round kept (default 1; on a shared machine the load
 #                          changes within minutes)
 #   NNX_BENCH_MODELS       "mlp cnn" (default), or one of them
+#   NNX_BENCH_PRUNE        0: skip bench/prune.sh (a 27-draw search, with and without
+#                          prune = halving; its own settings are in that file)
 #   NNX_BENCH_CORETYPE     OpenBLAS kernels for BOTH nnx and PyTorch, exported as
 #                          OPENBLAS_CORETYPE (e.g. Haswell, SkylakeX); "none"
 #                          unsets it so the library picks by itself.  Default:
@@ -155,3 +157,9 @@ NNX_ROOT=$root "$root/build/rel/bench/lua_metric" | sed 's/^/lua metric: /'
 # Inference: nnx predict and model.h against PyTorch and ONNX Runtime.
 echo
 NNX_BENCH_DATA=$data sh "$root/bench/infer.sh"
+
+# what prune = halving saves on a 27-draw search (NNX_BENCH_PRUNE=0 skips it)
+if [ "${NNX_BENCH_PRUNE:-1}" != 0 ]; then
+    echo
+    sh "$root/bench/prune.sh"
+fi

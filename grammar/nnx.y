@@ -154,8 +154,13 @@ item
             $$->name_loc = L(@2);
             $$->value = $4;
         }
-    | DATA IDENT '{' stmts '}'
-        { NEED($$ = block_item(pc, NNX_I_DATA, @$, $2, @2, $4)); }
+    | DATA IDENT extends_opt '{' stmts '}'
+        {
+            $$ = block_item(pc, NNX_I_DATA, @$, $2, @2, $5);
+            if (!$$) { free($3); YYNOMEM; }
+            $$->extends = $3;
+            $$->extends_loc = L(@3);
+        }
     | NETWORK IDENT params_opt '{' layers '}'
         {
             $$ = nnx_item_new(NNX_I_NETWORK, L(@$));
@@ -236,6 +241,14 @@ layer
             $$->count = $3;
             $$->body = $6.v;
             $$->nbody = $6.n;
+        }
+    | call_or_path '{' layers '}'
+        {
+            $$ = nnx_layer_node_new(NNX_L_BLOCK, L(@$));
+            if (!$$) { nnx_expr_free($1); free_layers(&$3); YYNOMEM; }
+            $$->call = $1;
+            $$->body = $3.v;
+            $$->nbody = $3.n;
         }
     | REPEAT error '{' layers '}'
         {   /* `repeat { ... }` without its count: reported; read and dropped */

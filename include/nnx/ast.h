@@ -84,15 +84,17 @@ struct nnx_stmt {
 /* One entry in a network body. */
 typedef enum nnx_layer_node_kind {
     NNX_L_LAYER,    /* dense(width), batchnorm, mlp(width = 64): `call` is a CALL or PATH expr */
-    NNX_L_REPEAT    /* repeat(count) { body } */
+    NNX_L_REPEAT,   /* repeat(count) { body } */
+    NNX_L_BLOCK     /* residual { body }, residual(project = false) { body }: a
+                       layer wrapping others; `call` is a CALL or PATH expr */
 } nnx_layer_node_kind;
 
 struct nnx_layer_node {
     nnx_layer_node_kind kind;
     nnx_loc        loc;
-    nnx_expr      *call;        /* LAYER */
+    nnx_expr      *call;        /* LAYER, BLOCK */
     nnx_expr      *count;       /* REPEAT */
-    nnx_layer_node    **body;        /* REPEAT */
+    nnx_layer_node    **body;        /* REPEAT, BLOCK */
     size_t         nbody;
 };
 

@@ -40,6 +40,9 @@ typedef struct nnx_checker nnx_checker;
 
 nnx_checker *nnx_checker_new(const nnx_program *p);
 void         nnx_checker_free(nnx_checker *c);
+/* Verbose: also add notes on what the checker decided for the user (the
+ * projection a residual block's skip path gets).  Off by default. */
+void         nnx_checker_set_verbose(nnx_checker *c, bool on);
 
 /* Check experiment `name` (NULL: the program's only experiment — an error
  * when it has none or several) with the overrides applied in order.

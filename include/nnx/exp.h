@@ -60,8 +60,19 @@ typedef enum nnx_exp_op {
     NNX_XOP_TANH,
     NNX_XOP_SIGMOID,
     NNX_XOP_SWISH,
+    NNX_XOP_LAYERNORM,
+    NNX_XOP_GLOBAL_AVGPOOL,
+    NNX_XOP_RESIDUAL,       /* a residual block begins: its input is kept */
+    NNX_XOP_RESIDUAL_END,   /* ... and ends: output = body + skip(input) */
     NNX_XOP_COUNT
 } nnx_exp_op;
+
+/* The skip path of a residual block (RESIDUAL_END). */
+typedef enum nnx_exp_proj {
+    NNX_XPROJ_IDENTITY,     /* the body keeps the shape */
+    NNX_XPROJ_CONV,         /* 1×1 conv with `stride`, to the body's C'×H'×W' */
+    NNX_XPROJ_DENSE         /* dense reading the input flat, to the body's size */
+} nnx_exp_proj;
 
 /* One concrete layer.  Only the member of `u` named by `op` is meaningful. */
 typedef struct nnx_exp_layer {
@@ -75,6 +86,10 @@ typedef struct nnx_exp_layer {
         struct { double slope; } leaky_relu;
         struct { double alpha; } elu;
         struct { double beta; } swish;                            /* x · sigmoid(beta·x) */
+        struct { double eps; } layernorm;                         /* per sample over C×H×W */
+        struct { bool project; } residual;                        /* false: a shape change is an error */
+        struct { size_t begin; nnx_exp_proj proj; int stride; } residual_end;  /* begin: index of
+                                                                     its RESIDUAL layer */
     } u;
     nnx_exp_shape in, out;
     nnx_loc loc;        /* the layer as written (inside its network) */
@@ -95,7 +110,8 @@ typedef enum nnx_exp_src_kind {
     NNX_XSRC_CSV,
     NNX_XSRC_SPLIT,     /* a hold-out cut from another split of the same data */
     NNX_XSRC_SPIRALS,
-    NNX_XSRC_BLOBS
+    NNX_XSRC_BLOBS,
+    NNX_XSRC_NPY        /* NumPy arrays: `images` holds x's path, `labels` y's */
 } nnx_exp_src_kind;
 
 typedef enum nnx_exp_split {
@@ -106,6 +122,13 @@ typedef enum nnx_exp_split {
 } nnx_exp_split;
 
 #define NNX_EXP_NO_LABEL (-2)
+
+typedef enum nnx_exp_missing {
+    NNX_XMISSING_ERROR,     /* a missing cell is an error (file:line, column) */
+    NNX_XMISSING_MEAN,      /* filled with the train column's mean, plus an indicator */
+    NNX_XMISSING_MEDIAN,
+    NNX_XMISSING_ZERO
+} nnx_exp_missing;
 
 typedef struct nnx_exp_source {
     nnx_exp_src_kind kind;
@@ -122,6 +145,10 @@ typedef struct nnx_exp_source {
                                        file (every column a feature; test only) */
     bool  header;
     char  delimiter;
+    char **categorical;             /* columns one-hot encoded (header names) ... */
+    size_t ncategorical;
+    bool  categorical_auto;         /* ... or `categorical = auto`: every text column */
+    nnx_exp_missing missing;        /* missing cells: an error, or filled (train stats) */
     /* SPLIT: `fraction` of split `from` is held out (stratified by class when
      * `stratify`), with the experiment seed; `from` keeps the rest. */
     nnx_exp_split from;
@@ -272,6 +299,18 @@ typedef struct nnx_exp_axis {
     nnx_loc loc;            /* the `path in ...` line */
 } nnx_exp_axis;
 
+/* prune: how a grid or random search stops poor trials early. */
+typedef enum nnx_exp_prune_kind {
+    NNX_XPRUNE_NONE,
+    NNX_XPRUNE_HALVING      /* successive halving: rungs of min_epochs·eta^i epochs */
+} nnx_exp_prune_kind;
+
+typedef struct nnx_exp_prune {
+    nnx_exp_prune_kind kind;
+    int min_epochs;         /* HALVING: the first rung's epochs, >= 1 */
+    int eta;                /* HALVING: 1/eta of a rung go on, eta times the epochs; >= 2 */
+} nnx_exp_prune;
+
 /* The most trials one search may ask for (nnx check refuses more). */
 enum { NNX_EXP_MAX_TRIALS = 100000 };
 
@@ -316,6 +355,7 @@ typedef struct nnx_experiment {
     char    *hooks;                 /* absolute path of the Lua file, or NULL */
 
     nnx_exp_search search;          /* kind NONE when there is no search */
+    nnx_exp_prune  prune;           /* kind NONE unless a grid or random search prunes */
     uint64_t *ensemble_seeds;       /* NULL/0 when there is no ensemble */
     size_t    nensemble;
 
@@ -339,7 +379,8 @@ char *nnx_experiment_write(const nnx_experiment *e);
  * "model", "model[1]" (each flattened layer, 1-based), "loss",
  * "optimizer", "optimizer.lr", ..., "schedule.decay", "epochs", "batch",
  * "seed", "metrics", "select", "early_stop", "log", "hooks", and
- * "search"/"search.PATH" or "ensemble.seeds" when present.  What `nnx diff`
+ * "search", "prune" (when it prunes), "search.PATH" or "ensemble.seeds"
+ * when present.  What `nnx diff`
  * compares and MLflow's params record.  A new array (nnx_exp_params_free),
  * or NULL when out of memory. */
 nnx_exp_param *nnx_experiment_settings(const nnx_experiment *e, size_t *count);

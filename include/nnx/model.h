@@ -96,6 +96,10 @@ void        nnx_model_shape(const nnx_model *m, int32_t shape[3]);
 /* The name of feature j (a CSV training file's column), or NULL when the
  * features are unnamed (IDX pixels, synthetic data). */
 const char *nnx_model_feature_name(const nnx_model *m, int32_t j);
+/* How a CSV training file's columns become the features (data.h,
+ * nnx_csv_encoding: numbers, one-hot categories, filled missing cells),
+ * or NULL when the features are unnamed.  nnx_model_read_csv applies it. */
+const nnx_csv_encoding *nnx_model_encoding(const nnx_model *m);
 /* The training data's source kind: "csv", "idx" or "synthetic". */
 const char *nnx_model_source(const nnx_model *m);
 /* The CSV label column of the training file by name (NULL without a header
@@ -142,11 +146,14 @@ int32_t nnx_model_class_of(const nnx_model *m, const float *row);
 typedef struct nnx_model_csv_notes {
     char  **ignored;        /* columns the model does not read (not the label); owned */
     size_t  nignored;
+    nnx_csv_stats stats;    /* categories the training file lacked, filled cells */
 } nnx_model_csv_notes;
 void nnx_model_csv_notes_free(nnx_model_csv_notes *notes);
 
 /* Rows for the model from a CSV file with a header row: the model's feature
- * columns by name, in any order (a model with unnamed features reads the
+ * columns by name, in any order, encoded as the training file's were
+ * (nnx_model_encoding: one-hot categories, unseen ones all zeros and counted
+ * in notes->stats; missing cells filled as in training) (a model with unnamed features reads the
  * file's columns in order, the label column left out).  Other columns are
  * skipped and listed in notes (may be NULL).  With labels, the training
  * file's label column must be present and becomes the targets (classes by

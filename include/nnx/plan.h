@@ -69,4 +69,13 @@ void      nnx_plan_free(nnx_plan *p);
 nnx_trial *nnx_plan_stage(const nnx_plan *p, size_t k, const size_t *kept, size_t *n);
 void       nnx_trials_free(nnx_trial *t, size_t n);
 
+/* The rungs of a pruned search (prune = halving): rung i trains trials[i]
+ * trials to epochs[i] epochs: min_epochs·eta^i while below the experiment's
+ * epochs, then the experiment's epochs; trials[0] = ntrials and
+ * trials[i+1] = max(1, floor(trials[i] / eta)).  Returns the number of
+ * rungs (at most NNX_PLAN_MAX_RUNGS); 0 when e does not prune. */
+enum { NNX_PLAN_MAX_RUNGS = 64 };
+size_t nnx_plan_rungs(const nnx_experiment *e, size_t ntrials, int epochs[NNX_PLAN_MAX_RUNGS],
+                      size_t trials[NNX_PLAN_MAX_RUNGS]);
+
 #endif

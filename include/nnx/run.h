@@ -87,12 +87,14 @@ typedef enum nnx_run_status {
     NNX_RUN_DIVERGED,       /* the loss became NaN or infinite */
     NNX_RUN_INTERRUPTED,    /* the interrupt flag was raised (Ctrl-C, SIGTERM) */
     NNX_RUN_FAILED,         /* an error; the message says which */
-    NNX_RUN_RUNNING         /* still training: summary.json says so from the start,
+    NNX_RUN_RUNNING,        /* still training: summary.json says so from the start,
                                so a run killed outright (SIGKILL, power) still names
                                its experiment and select metric */
+    NNX_RUN_PRUNED          /* ended after opts.stop_after epochs (a search's rung);
+                               resume.state is kept, so it may be continued */
 } nnx_run_status;
 
-/* "completed", "stopped", "diverged", "interrupted", "failed", "running". */
+/* "completed", "stopped", "diverged", "interrupted", "failed", "running", "pruned". */
 const char *nnx_run_status_name(nnx_run_status s);
 
 /* What the trial resolved before its first step. */
@@ -159,6 +161,12 @@ typedef struct nnx_run_opts {
     /* Continue this run directory (made by an interrupted or failed run of
      * the same experiment) from the end of its last complete epoch. */
     const char *resume_dir;
+    /* > 0 and below the experiment's epochs: end after this epoch with status
+     * PRUNED, keeping resume.state (a pruned search's rung). */
+    int         stop_after;
+    /* A search's trial: its 1-based place in proposal order, written to
+     * summary.json as "trial_index"; 0 for a plain run. */
+    size_t      trial_index;
     bool        report;         /* write DIR/report.html when the run ends (a failure is
                                    a warning); its path in r->report */
     /* The splits of this experiment's data, already loaded (src/run/run_int.h):

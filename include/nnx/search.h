@@ -82,6 +82,8 @@ typedef struct nnx_search_trial {
     int threads;                /* threads it may use (the net's; see run.h) */
     bool cont;                  /* `dir` holds an interrupted attempt that left
                                    resume.state: continue it rather than start over */
+    int stop_after;             /* prune: end after this epoch (status pruned,
+                                   resume.state kept); 0: train every epoch */
 } nnx_search_trial;
 
 /* Train trial `t` into directory `dir` (it exists and is empty, or holds an

@@ -8,7 +8,8 @@
 #include "nnx/diag.h"
 #include "nnx/resolve.h"
 
-static int check_file(const char *path, const nnx_override *sets, size_t nsets, bool color)
+static int check_file(const char *path, const nnx_override *sets, size_t nsets, bool color,
+                      bool verbose)
 {
     nnx_diags d = { 0 };
     nnx_program *p = nnx_program_load(path, NULL, &d);
@@ -16,6 +17,7 @@ static int check_file(const char *path, const nnx_override *sets, size_t nsets, 
     if (p) {
         nnx_checker *c = nnx_checker_new(p);
         if (c) {
+            nnx_checker_set_verbose(c, verbose);
             n = nnx_check_program(c, sets, nsets, &d);
             nnx_diags_print(&d, stderr, color);
             nnx_checker_free(c);
@@ -43,9 +45,10 @@ static int check_file(const char *path, const nnx_override *sets, size_t nsets, 
 
 static int usage(FILE *f, int status)
 {
-    fprintf(f, "usage: nnx check FILE... [--set path=value]...\n"
+    fprintf(f, "usage: nnx check [--verbose] FILE... [--set path=value]...\n"
                "  parse, resolve imports, and check every name, key, type, range and shape;\n"
                "  --set path=value   override a setting of every experiment, as `nnx run` does\n"
+               "  --verbose          also note what the checker decided (a residual block's projection)\n"
                "  exit 0 when every file is sound, 2 otherwise\n");
     return status;
 }
@@ -53,6 +56,7 @@ static int usage(FILE *f, int status)
 int cmd_check(int argc, char **argv)
 {
     nnx_override sets[CLI_MAX_SETS];
+    bool verbose = false;
     size_t nsets = 0, nfiles = 0;
     const char *files[256];
     int set;
@@ -60,12 +64,14 @@ int cmd_check(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return usage(stdout, EXIT_OK);
-        if ((set = cli_set_flag("check", argc, argv, &i, sets, &nsets)) != 0) {
+        if (!strcmp(a, "--verbose"))
+            verbose = true;
+        else if ((set = cli_set_flag("check", argc, argv, &i, sets, &nsets)) != 0) {
             if (set < 0)
                 return EXIT_BAD_INPUT;
         } else if (a[0] == '-' && a[1]) {
-            static const char *const known[] = { "--set", "--help" };
-            cli_unknown_flag("check", a, known, 2);
+            static const char *const known[] = { "--set", "--verbose", "--help" };
+            cli_unknown_flag("check", a, known, 3);
             return usage(stderr, EXIT_BAD_INPUT);
         } else if (nfiles == sizeof files / sizeof *files) {
             fprintf(stderr, "nnx check: at most %zu files at once\n", sizeof files / sizeof *files);
@@ -78,7 +84,7 @@ int cmd_check(int argc, char **argv)
     bool color = isatty(fileno(stderr));
     int status = EXIT_OK;
     for (size_t i = 0; i < nfiles; i++)
-        if (check_file(files[i], sets, nsets, color) != EXIT_OK)
+        if (check_file(files[i], sets, nsets, color, verbose) != EXIT_OK)
             status = EXIT_BAD_INPUT;
     return status;
 }

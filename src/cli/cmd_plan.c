@@ -52,6 +52,19 @@ static void print_plan(const nnx_experiment *e, const nnx_plan *p)
             printf("  %s=%s", t->ov[j].path, t->ov[j].value);
         printf("\n");
     }
+    int epochs[NNX_PLAN_MAX_RUNGS];
+    size_t counts[NNX_PLAN_MAX_RUNGS];
+    size_t nr = nnx_plan_rungs(e, p->ntrials, epochs, counts);
+    if (nr) {
+        printf("pruned by successive halving (min_epochs = %d, eta = %d): the best 1/%d of each rung go on\n",
+               e->prune.min_epochs, e->prune.eta, e->prune.eta);
+        long long total = 0;
+        for (size_t k = 0; k < nr; k++) {
+            total += (long long)counts[k] * (epochs[k] - (k ? epochs[k - 1] : 0));
+            printf("  rung %zu  %5zu trial%s to epoch %d\n", k + 1, counts[k], counts[k] == 1 ? " " : "s", epochs[k]);
+        }
+        printf("epochs  at most %lld, against %lld without pruning\n", total, (long long)p->ntrials * e->epochs);
+    }
 }
 
 static int plan_one(nnx_checker *c, const char *name, const nnx_override *ov, size_t nov, nnx_diags *d)

@@ -58,6 +58,14 @@ int cli_model_rows(const char *cmd, const nnx_model *m, const char *data, const 
                 fprintf(stderr, "%s %s", i ? "," : "", notes.ignored[i]);
             fprintf(stderr, "%s\n", notes.nignored > 8 ? ", ..." : "");
         }
+        if (rc == 0 && notes.stats.unseen)
+            fprintf(stderr, "note: %s: %lld cell%s of a category the training data lacks, "
+                    "encoded as all zeros (the first: %s)\n", data,
+                    (long long)notes.stats.unseen, notes.stats.unseen == 1 ? "" : "s",
+                    notes.stats.example);
+        if (rc == 0 && notes.stats.imputed)
+            fprintf(stderr, "note: %s: %lld missing cell%s filled as in training\n", data,
+                    (long long)notes.stats.imputed, notes.stats.imputed == 1 ? "" : "s");
         nnx_model_csv_notes_free(&notes);
     }
     if (rc < 0)

@@ -186,7 +186,12 @@ static void print_leaderboard(FILE *o, const nnx_search_result *r)
     fprintf(o, " %9s\n", "seconds");
     for (size_t i = 0; i < r->nrows && i < TOP_ROWS; i++) {
         const nnx_search_row *row = &r->rows[i];
-        fprintf(o, "  %3zu  %-30s %-11s", i + 1, row->name, row->status);
+        char status[32];    /* a pruned trial says the epoch it reached */
+        if (!strcmp(row->status, "pruned"))
+            snprintf(status, sizeof status, "pruned at %d", row->epochs_run);
+        else
+            snprintf(status, sizeof status, "%s", row->status);
+        fprintf(o, "  %3zu  %-30s %-11s", i + 1, row->name, status);
         if (row->epoch > 0)
             fprintf(o, " %5d %14.6g", row->epoch, row->value);
         else
@@ -446,6 +451,13 @@ int cli_run_search(const cli_search_args *a)
         if (r.reused)
             fprintf(o, ", %zu reused within the staged search", r.reused);
         fprintf(o, "; %.1f s\n", nnx_clock_seconds() - v.t0);
+        if (e->prune.kind != NNX_XPRUNE_NONE) {
+            long long trained = 0;
+            for (size_t i = 0; i < r.nrows; i++)
+                trained += r.rows[i].epochs_run;
+            fprintf(o, "epochs      %lld trained, of %lld without pruning\n", trained,
+                    (long long)r.planned * e->epochs);
+        }
         if (r.winner >= 0)
             fprintf(o, "winner      %s  (%s %.6g)\n", r.rows[r.winner].name, r.select, r.rows[r.winner].value);
         if (r.report)

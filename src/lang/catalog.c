@@ -49,6 +49,8 @@ static const ck_param p_batchnorm[] = {
 static const ck_param p_leaky[] = { OPT("slope", CK_T_NUM, 0.01, GE0) };
 static const ck_param p_elu[] = { OPT("alpha", CK_T_NUM, 1.0, GT0) };
 static const ck_param p_swish[] = { OPT("beta", CK_T_NUM, 1.0, GT0) };
+static const ck_param p_layernorm[] = { OPT("eps", CK_T_NUM, 1e-5, GT0) };
+static const ck_param p_residual[] = { OPT("project", CK_T_BOOL, 1, ANY) };
 
 /* --- losses, optimizers, decays -------------------------------------------------- */
 
@@ -110,12 +112,19 @@ static const ck_param p_idx[] = {
     REQ("labels", CK_T_STR, ANY),
     NONE_("classes", CK_T_INT_LIST, GE0),
 };
+static const char *const missing_syms[] = { "error", "mean", "median", "zero", NULL };
 static const ck_param p_csv[] = {
     REQ("path", CK_T_STR, ANY),
     NONE_("label", CK_T_INT_OR_STR, GE0),   /* default: the last column */
-    OPT("header", CK_T_BOOL, 1, ANY),
+    NONE_("header", CK_T_BOOL, ANY),        /* default: true, unless the first line is all numbers */
     OPTS("delimiter", CK_T_STR, ","),
     NONE_("classes", CK_T_INT_LIST, GE0),
+    NONE_("categorical", CK_T_ANY, ANY),    /* a list of column names, or auto */
+    { "missing", CK_T_SYM, false, 0, "error", 0, 0, 0, missing_syms },
+};
+static const ck_param p_npy[] = {
+    REQ("x", CK_T_STR, ANY),
+    REQ("y", CK_T_STR, ANY),
 };
 static const ck_param p_split[] = {
     REQ("source", CK_T_NAME, ANY),
@@ -177,6 +186,11 @@ static const ck_param p_patience[] = {
     NONE_("on", CK_T_METRIC, ANY),          /* default: the select metric */
     OPT("min_delta", CK_T_NUM, 0, GE0),
 };
+static const ck_param p_halving[] = {
+    OPT("min_epochs", CK_T_INT, 1, GE1),
+    OPT("eta", CK_T_INT, 3, GE2),
+};
+static const ck_param p_median[] = { OPT("after", CK_T_INT, 3, GE1) };
 static const ck_param p_random[] = {
     OPT("trials", CK_T_INT, 10, GE1),
     NONE_("seed", CK_T_INT, GE0),           /* default: the experiment's seed */
@@ -197,6 +211,9 @@ const ck_builtin ck_builtins[] = {
     { "tanh", CK_B_LAYER, NNX_XOP_TANH, NOARGS, "hyperbolic tangent" },
     { "sigmoid", CK_B_LAYER, NNX_XOP_SIGMOID, NOARGS, "1 / (1 + e^−x)" },
     { "swish", CK_B_LAYER, NNX_XOP_SWISH, N(p_swish), "x·sigmoid(beta·x)" },
+    { "layernorm", CK_B_LAYER, NNX_XOP_LAYERNORM, N(p_layernorm), "layer normalization per row (over C×H×W)" },
+    { "global_avgpool", CK_B_LAYER, NNX_XOP_GLOBAL_AVGPOOL, NOARGS, "C×H×W to C: the mean of each channel" },
+    { "residual", CK_B_LAYER, NNX_XOP_RESIDUAL, N(p_residual), "residual { layers }: input + layers(input)" },
 
     { "cross_entropy", CK_B_LOSS, NNX_XLOSS_CROSS_ENTROPY, N(p_ce), "softmax cross-entropy over the classes" },
     { "binary_cross_entropy", CK_B_LOSS, NNX_XLOSS_BCE, NOARGS, "sigmoid cross-entropy, one output, two classes" },
@@ -221,6 +238,7 @@ const ck_builtin ck_builtins[] = {
     { "split", CK_B_SOURCE, NNX_XSRC_SPLIT, N(p_split), "a seeded hold-out cut from another split" },
     { "spirals", CK_B_SOURCE, NNX_XSRC_SPIRALS, N(p_spirals), "synthetic 2-D interleaved spirals" },
     { "blobs", CK_B_SOURCE, NNX_XSRC_BLOBS, N(p_blobs), "synthetic Gaussian clusters" },
+    { "npy", CK_B_SOURCE, NNX_XSRC_NPY, N(p_npy), "NumPy .npy arrays: x (rows, ...) and y (one label a row)" },
 
     { "decades", CK_B_HELPER, 0, N(p_decades), "[from, 10·from, 100·from, ...] up to `to`" },
     { "logspace", CK_B_HELPER, 1, N(p_logspace), "n values from `from` to `to`, evenly on a log scale" },
@@ -239,6 +257,13 @@ const ck_builtin ck_builtins[] = {
     { "grid", CK_B_SEARCH, NNX_XSEARCH_GRID, NOARGS, "every combination" },
     { "staged", CK_B_SEARCH, NNX_XSEARCH_STAGED, NOARGS, "one axis at a time, keeping the best" },
     { "random", CK_B_SEARCH, NNX_XSEARCH_RANDOM, N(p_random), "seeded random draws" },
+
+    { "none", CK_B_PRUNE, NNX_XPRUNE_NONE, NOARGS, "train every trial to the last epoch" },
+    { "halving", CK_B_PRUNE, NNX_XPRUNE_HALVING, N(p_halving),
+      "successive halving: the best 1/eta of each rung go on to eta times the epochs" },
+    /* not built: named so that the checker refuses them in words (check.c) */
+    { "median", CK_B_PRUNE, -1, N(p_median), "the median stopping rule (not built yet)" },
+    { "hyperband", CK_B_PRUNE, -2, N(p_halving), "Hyperband brackets (not built yet)" },
 
     { "csv", CK_B_LOGGER, NNX_XLOG_CSV, NOARGS, "metrics.csv in the run directory" },
     { "tensorboard", CK_B_LOGGER, NNX_XLOG_TENSORBOARD, NOARGS, "TensorBoard event files" },
@@ -324,6 +349,8 @@ const ck_key ck_exp_keys[] = {
       NULL, false, "a Lua file of hooks and metrics, relative to the .nnx file" },
     { "ensemble.seeds", CK_K_SCALAR, 0, { "seeds", CK_T_INT_OR_LIST, false, NAN, NULL, GE0, NULL },
       NULL, true, "train one member per seed (a count n means seeds 1..n)" },
+    { "prune", CK_K_CALL, CK_B_PRUNE, { 0 }, "none", false,
+      "stop poor trials of a grid or random search early: halving(min_epochs, eta), or none" },
     { "search", CK_K_SEARCH, 0, { 0 }, NULL, false, "search grid|staged|random(...) { path in values }" },
 };
 const size_t ck_nexp_keys = sizeof ck_exp_keys / sizeof ck_exp_keys[0];
@@ -373,6 +400,7 @@ const char *ck_bkind_noun(ck_bkind k)
         [CK_B_DECAY] = "decay", [CK_B_METRIC] = "metric", [CK_B_SOURCE] = "data source",
         [CK_B_HELPER] = "function", [CK_B_DIST] = "distribution", [CK_B_SELECT] = "selection",
         [CK_B_EARLY] = "early stop", [CK_B_SEARCH] = "search kind", [CK_B_LOGGER] = "logger",
+        [CK_B_PRUNE] = "pruning rule",
     };
     return k < CK_B_COUNT ? nouns[k] : "builtin";
 }

@@ -489,6 +489,43 @@ static bool compile_decay(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool 
 
 /* --- the whole experiment ------------------------------------------------------------ */
 
+/* prune = halving(...) | none (before the search, whose checks of each value
+ * would repeat its errors); prune_loc gets where it was written. */
+static void compile_prune(nnx_checker *c, ck_merged *m, nnx_experiment *e, nnx_loc *prune_loc)
+{
+    bool bad = false;
+    ck_val *v = value(c, m, "prune", &bad), *a[2] = { 0 };
+    if (!v)
+        return;
+    nnx_loc loc = v->loc;
+    const ck_builtin *b = ck_builtin_of(c, &v, CK_B_PRUNE, "prune", a);
+    if (!b || b->code == NNX_XPRUNE_NONE)
+        return;
+    if (b->code < 0) {
+        nnx_diag *dg = ck_err(c, loc, "prune = %s(...) is not built yet", b->name);
+        ck_help(dg, "prune = halving(min_epochs = 1, eta = 3) is; or prune = none");
+        return;
+    }
+    e->prune.kind = (nnx_exp_prune_kind)b->code;
+    e->prune.min_epochs = (int)a[0]->num;
+    e->prune.eta = (int)a[1]->num;
+    *prune_loc = loc;
+}
+
+/* Only a grid or random search prunes (a trial, checked without its search,
+ * keeps the rule and ignores it). */
+static void check_prune_search(nnx_checker *c, const nnx_experiment *e, nnx_loc loc)
+{
+    if (c->trial || e->prune.kind == NNX_XPRUNE_NONE)
+        return;
+    if (e->search.kind != NNX_XSEARCH_GRID && e->search.kind != NNX_XSEARCH_RANDOM) {
+        nnx_diag *dg = ck_err(c, loc, "prune needs a grid or random search%s",
+                              e->search.kind == NNX_XSEARCH_STAGED ? ", not a staged one"
+                              : e->nensemble ? ", not an ensemble" : "; this experiment has none");
+        ck_help(dg, "add `search random(trials = N) { ... }` or `search grid { ... }`, or drop prune");
+    }
+}
+
 nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bool check_search)
 {
     int before = c->nerr;
@@ -673,6 +710,8 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
         }
     }
 
+    nnx_loc prune_loc = { 0 };
+    compile_prune(c, m, e, &prune_loc);
     /* search: only once the experiment itself is sound */
     if (m->search && !c->trial) {
         if (e->nensemble) {
@@ -681,6 +720,7 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
         } else
             ck_compile_search(c, m, e, check_search && c->nerr == before);
     }
+    check_prune_search(c, e, prune_loc);
     (void)bad;
     if (c->nerr > before) {
         nnx_experiment_free(e);

@@ -87,6 +87,41 @@ nnx_diag *ck_err(nnx_checker *c, nnx_loc loc, const char *fmt, ...)
     return dg;
 }
 
+static void vnote(nnx_checker *c, nnx_loc loc, const char *fmt, va_list ap)
+{
+    if (!c->d)
+        return;
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    for (nnx_diag *x = c->d->head; x; x = x->next)
+        if (x->level == NNX_NOTE && same_loc(x->loc, loc) && !strcmp(x->msg, msg))
+            return;
+    nnx_diag_add(c->d, NNX_NOTE, loc, "%s", msg);
+}
+
+void ck_note(nnx_checker *c, nnx_loc loc, const char *fmt, ...)
+{
+    if (!c->verbose)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vnote(c, loc, fmt, ap);
+    va_end(ap);
+}
+
+void ck_note_always(nnx_checker *c, nnx_loc loc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vnote(c, loc, fmt, ap);
+    va_end(ap);
+}
+
+void nnx_checker_set_verbose(nnx_checker *c, bool on)
+{
+    c->verbose = on;
+}
+
 void ck_help(nnx_diag *dg, const char *fmt, ...)
 {
     if (!dg)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "lang/check_int.h"
+#include "nnx/rt/data.h"
 
 char *ck_resolve_path(ck_arena *a, nnx_loc loc, const char *path)
 {
@@ -34,6 +35,12 @@ static void source_copy(nnx_exp_source *d, const nnx_exp_source *s)
     d->labels = ck_mstrdup(s->labels);
     d->path = ck_mstrdup(s->path);
     d->label_name = ck_mstrdup(s->label_name);
+    d->categorical = NULL;
+    d->ncategorical = 0;
+    if (s->ncategorical && (d->categorical = calloc(s->ncategorical, sizeof *d->categorical)))
+        for (size_t i = 0; i < s->ncategorical; i++)
+            if ((d->categorical[d->ncategorical] = ck_mstrdup(s->categorical[i])))
+                d->ncategorical++;
     d->keep = NULL;
     if (s->nkeep) {
         d->keep = malloc(s->nkeep * sizeof *d->keep);
@@ -62,6 +69,9 @@ void ck_data_free(nnx_exp_data *d)
         free(s->path);
         free(s->label_name);
         free(s->keep);
+        for (size_t k = 0; k < s->ncategorical; k++)
+            free(s->categorical[k]);
+        free(s->categorical);
     }
     memset(d, 0, sizeof *d);
 }
@@ -72,6 +82,8 @@ typedef struct src_info {
     int     classes;        /* 0 unknown */
     int64_t rows;           /* -1 unknown */
     nnx_exp_shape shape;    /* natural shape (IDX images) */
+    int     columns;        /* CSV: the file's columns (0 otherwise) */
+    bool    encoded;        /* CSV: features come through categorical or missing */
 } src_info;
 
 static bool keep_list(nnx_checker *c, nnx_exp_source *s, const ck_val *v, const ck_datahdr *labels,
@@ -110,14 +122,106 @@ static bool file_err(nnx_checker *c, const ck_val *where, const char *written, c
     return false;
 }
 
+/* csv(..., categorical = [names] | auto, missing = ...): into s. */
+static bool csv_encoding_args(nnx_checker *c, const ck_val *cat, const ck_val *missing,
+                              nnx_exp_source *s)
+{
+    static const char *const policies[] = { "error", "mean", "median", "zero" };
+    for (int k = 0; k < 4; k++)
+        if (!strcmp(missing->s, policies[k]))
+            s->missing = (nnx_exp_missing)k;
+    if (!cat)
+        return true;
+    if (cat->kind == CK_SYM && !strcmp(cat->s, "auto")) {
+        s->categorical_auto = true;
+        return true;
+    }
+    if (cat->kind != CK_LIST) {
+        nnx_diag *dg = ck_err(c, cat->loc, "csv: categorical must be a list of column names or "
+                              "auto, got %s", ck_vkind_name(cat->kind));
+        ck_help(dg, "categorical = [\"color\", \"city\"], or categorical = auto for every "
+                    "column of text");
+        return false;
+    }
+    s->categorical = calloc(cat->n ? cat->n : 1, sizeof *s->categorical);
+    if (!s->categorical)
+        return false;
+    for (size_t i = 0; i < cat->n; i++) {
+        const ck_val *x = cat->items[i];
+        if (x->kind != CK_STR) {
+            ck_err(c, x->loc, "csv: categorical lists column names (strings), got %s",
+                   ck_vkind_name(x->kind));
+            return false;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(s->categorical[j], x->s)) {
+                ck_err(c, x->loc, "csv: column \"%s\" is listed twice", x->s);
+                return false;
+            }
+        if (!(s->categorical[s->ncategorical++] = ck_mstrdup(x->s)))
+            return false;
+    }
+    return true;
+}
+
+/* Read the head of a CSV file (nnx_csv_probe_file) as the run will read it:
+ * an error there (a ragged row, text in a number column, a missing cell, a
+ * categorical column that is not there) becomes a diagnostic at the csv(...)
+ * call, its advice as help; a first line of numbers is taken as data when
+ * `header` was not given, and a note says so.  Fills the features, the rows
+ * and the header decision. */
+enum { PROBE_BYTES = 64 << 20 };
+static bool probe_csv(nnx_checker *c, const ck_val *call, const ck_val *path_arg,
+                      const ck_val *header_arg, nnx_exp_source *s, src_info *info)
+{
+    nnx_csv_opts o;
+    nnx_csv_opts_default(&o);
+    o.header = header_arg ? header_arg->boolean : s->label_name ? 1 : -1;
+    o.delimiter = s->delimiter;
+    o.label_name = s->label_name;
+    o.label_index = s->label_index == NNX_EXP_NO_LABEL ? NNX_CSV_NO_LABEL : s->label_index;
+    o.categorical = (const char *const *)s->categorical;
+    o.ncategorical = (int32_t)s->ncategorical;
+    o.categorical_auto = s->categorical_auto;
+    o.missing = (nnx_missing)s->missing;
+    nnx_csv_probe pr;
+    nnx_rt_error err;
+    if (nnx_csv_probe_file(s->path, &o, PROBE_BYTES, 0.5, &pr, &err) < 0) {
+        char *semi = strstr(err.msg, "; ");
+        if (semi)
+            *semi = '\0';
+        size_t plen = strlen(s->path);     /* the file as the user wrote it */
+        bool named = !strncmp(err.msg, s->path, plen);
+        nnx_diag *dg = ck_err(c, call->loc, "%s%s", named ? path_arg->s : "",
+                              named ? err.msg + plen : err.msg);
+        if (semi)
+            ck_help(dg, "%s", semi + 2);
+        return false;
+    }
+    s->header = pr.header;
+    if (pr.header_detected)
+        ck_note_always(c, path_arg->loc, "the first line of '%s' is all numbers: it is read as "
+                       "data, not as a header (write header = true if it names the columns)",
+                       path_arg->s);
+    info->columns = (int)pr.ncol;
+    info->features = pr.enc.features;
+    info->encoded = !nnx_csv_encoding_is_plain(&pr.enc);
+    info->rows = pr.complete || pr.counted ? pr.rows : -1;
+    nnx_csv_encoding_free(&pr.enc);
+    return true;
+}
+
 static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx_exp_source *s,
-                           src_info *info, const char *const *keys_set, size_t nkeys_set)
+                           src_info *info, const char *const *keys_set, size_t nkeys_set,
+                           const nnx_exp_source *train)
 {
     ck_arena *a = &c->tmp;
     info->features = -1;
     info->classes = 0;
     info->rows = -1;
     info->shape.rank = 0;
+    info->columns = 0;
+    info->encoded = false;
     s->loc = v->loc;
     if (v->kind != CK_CALL && v->kind != CK_SYM) {
         ck_err(c, v->loc, "%s must be a data source such as idx(...), csv(...) or split(...), got %s",
@@ -186,12 +290,25 @@ static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx
         s->path = ck_mstrdup(ck_resolve_path(a, arg[0]->loc, arg[0]->s));
         if (!s->path)
             return false;
-        s->header = arg[2]->boolean;
+        s->header = arg[2] ? arg[2]->boolean : true;
         if (strlen(arg[3]->s) != 1) {
             ck_err(c, arg[3]->loc, "csv: delimiter must be one character, got \"%s\"", arg[3]->s);
             return false;
         }
         s->delimiter = arg[3]->s[0];
+        if (!csv_encoding_args(c, arg[5], arg[6], s))
+            return false;
+        if (train && train->kind == NNX_XSRC_CSV && !arg[5] && s->missing == NNX_XMISSING_ERROR) {
+            /* the train file's encoding is applied to this one: read it so */
+            s->categorical_auto = train->categorical_auto;
+            s->missing = train->missing;
+            if (train->ncategorical) {
+                s->categorical = calloc(train->ncategorical, sizeof *s->categorical);
+                for (size_t i = 0; s->categorical && i < train->ncategorical; i++)
+                    if ((s->categorical[i] = ck_mstrdup(train->categorical[i])))
+                        s->ncategorical++;
+            }
+        }
         const char *err;
         const ck_datahdr *h = ck_csv_header(c, s->path, s->delimiter, s->header, &err);
         if (!h)
@@ -212,7 +329,7 @@ static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx
             }
             s->label_index = NNX_EXP_NO_LABEL;
             info->features = ncols;
-            return true;
+            return probe_csv(c, v, arg[0], arg[2], s, info);
         }
         if (arg[1] && arg[1]->kind == CK_STR) {
             if (!s->header) {
@@ -252,7 +369,7 @@ static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx
         if (!keep_list(c, s, arg[4], NULL, NULL))
             return false;
         info->classes = (int)s->nkeep;
-        return true;
+        return probe_csv(c, v, arg[0], arg[2], s, info);
     }
     case NNX_XSRC_SPLIT: {
         const char *from = arg[0]->s;
@@ -291,6 +408,46 @@ static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx
         info->rows = s->n;
         return true;
     }
+    case NNX_XSRC_NPY: {
+        s->images = ck_mstrdup(ck_resolve_path(a, arg[0]->loc, arg[0]->s));
+        s->labels = ck_mstrdup(ck_resolve_path(a, arg[1]->loc, arg[1]->s));
+        if (!s->images || !s->labels)
+            return false;
+        nnx_npy_info xi, yi;
+        nnx_rt_error err;
+        bool ok = true;
+        if (nnx_npy_probe(s->images, &xi, &err) < 0)
+            ok = file_err(c, arg[0], arg[0]->s, strchr(err.msg, ':') ? strchr(err.msg, ':') + 2 : err.msg);
+        if (nnx_npy_probe(s->labels, &yi, &err) < 0)
+            ok = file_err(c, arg[1], arg[1]->s, strchr(err.msg, ':') ? strchr(err.msg, ':') + 2 : err.msg);
+        if (!ok)
+            return false;
+        if (xi.ndim < 2) {
+            ck_err(c, arg[0]->loc, "npy: x is 1-D; it needs a row per sample: (rows, features) or "
+                   "(rows, C, H, W)");
+            return false;
+        }
+        if (yi.ndim != 1 && !(yi.ndim == 2 && yi.dims[1] == 1)) {
+            ck_err(c, arg[1]->loc, "npy: y must hold one label per row, (rows,), not %d-D", yi.ndim);
+            return false;
+        }
+        if (yi.dims[0] != xi.dims[0]) {
+            ck_err(c, v->loc, "npy: '%s' has %lld rows but '%s' has %lld labels", arg[0]->s,
+                   (long long)xi.dims[0], arg[1]->s, (long long)yi.dims[0]);
+            return false;
+        }
+        long long f = xi.dims[0] ? (long long)(xi.count / (size_t)xi.dims[0]) : 0;
+        if (f < 1 || f > 0x7fffffff) {
+            ck_err(c, arg[0]->loc, "npy: '%s' has %lld features per row", arg[0]->s, f);
+            return false;
+        }
+        info->features = (int)f;
+        info->rows = xi.dims[0];
+        if (xi.ndim >= 3)
+            info->shape = (nnx_exp_shape){ 3, { xi.ndim == 4 ? (int)xi.dims[1] : 1,
+                                                (int)xi.dims[xi.ndim - 2], (int)xi.dims[xi.ndim - 1] } };
+        return true;
+    }
     case NNX_XSRC_NONE:
         break;
     }
@@ -317,41 +474,82 @@ static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
     const char *keynames[8];
     for (size_t i = 0; i < ck_ndata_keys; i++)
         keynames[i] = ck_data_keys[i].name;
-    for (size_t i = 0; i < it->nbody; i++) {
-        const nnx_stmt *s = it->body[i];
-        if (s->kind != NNX_S_SET) {
-            ck_err(c, s->loc, "a data block holds only `key = value` lines");
-            ok = false;
-            continue;
+    /* `data b extends a`: a's lines first (and its base's), then b's override
+     * them key by key; a key set twice in one block is still an error. */
+    const nnx_item *chain[32];
+    size_t nchain = 0;
+    for (const nnx_item *x = it; x;) {
+        for (size_t k = 0; k < nchain; k++)
+            if (chain[k] == x) {
+                ck_err(c, it->extends_loc, "data '%s' extends itself (through '%s')", it->name,
+                       chain[nchain - 1]->name);
+                return false;
+            }
+        if (nchain == sizeof chain / sizeof chain[0]) {
+            ck_err(c, it->extends_loc, "data '%s': extends chain too long", it->name);
+            return false;
         }
-        char *path = nnx_path_str(&s->target);
-        const ck_key *k = path ? ck_key_find(ck_data_keys, ck_ndata_keys, path) : NULL;
-        if (!k) {
-            ck_err_suggest(c, s->target.locs[0], s->target.parts[0], keynames, ck_ndata_keys,
-                           "unknown data key '%s'", path ? path : "?");
+        chain[nchain++] = x;
+        if (!x->extends)
+            break;
+        long idx = ck_name_index(c, x->extends);
+        if (idx < 0 || c->prog->names[idx]->kind != NNX_I_DATA) {
+            const char **names;
+            size_t nn = ck_item_names(c, NNX_I_DATA, &names);
+            ck_err_suggest(c, x->extends_loc, x->extends, names, nn, idx < 0
+                           ? "data '%s' extends '%s', which is not defined"
+                           : "data '%s' extends '%s', which is not a data block",
+                           x->name, x->extends);
+            return false;
+        }
+        x = c->prog->names[idx];
+        if (x->syntax_error) {
+            c->nerr++;
+            return false;
+        }
+    }
+    const nnx_item *owner[8] = { 0 };
+    for (size_t b = nchain; b-- > 0;) {
+        const nnx_item *blk = chain[b];
+        for (size_t i = 0; i < blk->nbody; i++) {
+            const nnx_stmt *s = blk->body[i];
+            if (s->kind != NNX_S_SET) {
+                ck_err(c, s->loc, "a data block holds only `key = value` lines");
+                ok = false;
+                continue;
+            }
+            char *path = nnx_path_str(&s->target);
+            const ck_key *k = path ? ck_key_find(ck_data_keys, ck_ndata_keys, path) : NULL;
+            if (!k) {
+                ck_err_suggest(c, s->target.locs[0], s->target.parts[0], keynames, ck_ndata_keys,
+                               "unknown data key '%s'", path ? path : "?");
+                free(path);
+                ok = false;
+                continue;
+            }
             free(path);
-            ok = false;
-            continue;
+            size_t ki = (size_t)(k - ck_data_keys);
+            if (seen[ki] && owner[ki] == blk) {
+                int line;
+                line_of(where[ki], &line);
+                nnx_diag *dg = ck_err(c, s->target.locs[0], "'%s' is set twice in data '%s'", k->name, blk->name);
+                ck_help(dg, "it was first set on line %d", line);
+                ok = false;
+                continue;
+            }
+            where[ki] = s->target.locs[0];
+            owner[ki] = blk;
+            bool again = seen[ki];
+            seen[ki] = true;
+            ck_val *v = ck_eval(c, a, s->value, NULL);
+            if (!v) {
+                ok = false;
+                continue;
+            }
+            vals[ki] = v;
+            if (!again)
+                set[nset++] = k->name;
         }
-        free(path);
-        size_t ki = (size_t)(k - ck_data_keys);
-        if (seen[ki]) {
-            int line;
-            line_of(where[ki], &line);
-            nnx_diag *dg = ck_err(c, s->target.locs[0], "'%s' is set twice in data '%s'", k->name, it->name);
-            ck_help(dg, "it was first set on line %d", line);
-            ok = false;
-            continue;
-        }
-        where[ki] = s->target.locs[0];
-        seen[ki] = true;
-        ck_val *v = ck_eval(c, a, s->value, NULL);
-        if (!v) {
-            ok = false;
-            continue;
-        }
-        vals[ki] = v;
-        set[nset++] = k->name;
     }
     memset(out, 0, sizeof *out);
     out->name = ck_mstrdup(it->name);
@@ -364,7 +562,8 @@ static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
     for (int sp = 0; sp < NNX_XSPLIT_COUNT; sp++) {
         if (!vals[sp])
             continue;
-        if (!compile_source(c, vals[sp], ck_data_keys[sp].name, &out->split[sp], &info[sp], set, nset))
+        if (!compile_source(c, vals[sp], ck_data_keys[sp].name, &out->split[sp], &info[sp], set, nset,
+                            sp == NNX_XSPLIT_TRAIN ? NULL : &out->split[NNX_XSPLIT_TRAIN]))
             ok = false;
         else if (sp == NNX_XSPLIT_TRAIN && out->split[sp].kind == NNX_XSRC_SPLIT) {
             ck_err(c, vals[sp]->loc, "train cannot be a split of another split");
@@ -380,7 +579,17 @@ static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
     for (int sp = 1; sp < NNX_XSPLIT_COUNT; sp++) {
         if (!vals[sp] || out->split[sp].kind == NNX_XSRC_SPLIT)
             continue;
-        if (info[sp].features != tr->features) {
+        if ((tr->encoded || info[sp].encoded) && tr->columns && info[sp].columns) {
+            /* encoded with the train file's categories: the columns must agree */
+            const nnx_exp_source *ts = &out->split[NNX_XSPLIT_TRAIN], *os = &out->split[sp];
+            int want = tr->columns - (ts->label_index == NNX_EXP_NO_LABEL ? 0 : 1);
+            int have = info[sp].columns - (os->label_index == NNX_EXP_NO_LABEL ? 0 : 1);
+            if (have != want) {
+                ck_err(c, vals[sp]->loc, "%s rows have %d feature columns but train rows have %d",
+                       ck_data_keys[sp].name, have, want);
+                ok = false;
+            }
+        } else if (info[sp].features != tr->features) {
             ck_err(c, vals[sp]->loc, "%s rows have %d features but train rows have %d",
                    ck_data_keys[sp].name, info[sp].features, tr->features);
             ok = false;
@@ -411,6 +620,8 @@ static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
                            : !strcmp(norm->s, "minmax") ? NNX_XNORM_MINMAX : NNX_XNORM_NONE;
     }
     out->shape = (nnx_exp_shape){ 1, { out->features, 0, 0 } };
+    if (out->split[NNX_XSPLIT_TRAIN].kind == NNX_XSRC_NPY && tr->shape.rank == 3)
+        out->shape = tr->shape;     /* a (rows, C, H, W) array is images */
     const ck_val *shape = vals[4];
     if (shape) {
         if (!ck_check_param(c, shape, NULL, &ck_data_keys[4].param))

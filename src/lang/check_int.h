@@ -142,6 +142,7 @@ typedef enum ck_bkind {
     CK_B_SELECT,        /* max, min */
     CK_B_EARLY,         /* patience */
     CK_B_SEARCH,        /* grid, staged, random */
+    CK_B_PRUNE,         /* none, halving (median, hyperband: refused, not built) */
     CK_B_LOGGER,        /* csv, tensorboard, mlflow */
     CK_B_COUNT
 } ck_bkind;
@@ -244,6 +245,7 @@ struct nnx_checker {
      * statement meant to make is missing, so "missing" errors (no data, no
      * model, a metric not computed, no hooks file) are counted, not shown. */
     bool         partial;
+    bool         verbose;       /* add notes on what was decided (a residual's projection) */
 };
 
 /* Add an error unless the same message at the same place is already there
@@ -252,6 +254,11 @@ struct nnx_checker {
 nnx_diag *ck_err(nnx_checker *c, nnx_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ck_help(nnx_diag *dg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A note, only when the checker is verbose, once per message and place. */
+void ck_note(nnx_checker *c, nnx_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A note whether verbose or not (a decision the user should hear of). */
+void ck_note_always(nnx_checker *c, nnx_loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Error + "did you mean" over `cands`. */
 nnx_diag *ck_err_suggest(nnx_checker *c, nnx_loc loc, const char *name,
                          const char *const *cands, size_t n, const char *fmt, ...)

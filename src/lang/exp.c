@@ -60,10 +60,17 @@ static bool source_eq(const nnx_exp_source *a, const nnx_exp_source *b)
             return false;
     switch (a->kind) {
     case NNX_XSRC_NONE: return true;
-    case NNX_XSRC_IDX: return str_eq(a->images, b->images) && str_eq(a->labels, b->labels);
+    case NNX_XSRC_IDX:
+    case NNX_XSRC_NPY: return str_eq(a->images, b->images) && str_eq(a->labels, b->labels);
     case NNX_XSRC_CSV:
+        if (a->ncategorical != b->ncategorical)
+            return false;
+        for (size_t i = 0; i < a->ncategorical; i++)
+            if (!str_eq(a->categorical[i], b->categorical[i]))
+                return false;
         return str_eq(a->path, b->path) && str_eq(a->label_name, b->label_name) &&
-               a->label_index == b->label_index && a->header == b->header && a->delimiter == b->delimiter;
+               a->label_index == b->label_index && a->header == b->header && a->delimiter == b->delimiter &&
+               a->categorical_auto == b->categorical_auto && a->missing == b->missing;
     case NNX_XSRC_SPLIT: return a->from == b->from && a->fraction == b->fraction && a->stratify == b->stratify &&
                                 a->has_seed == b->has_seed && (!a->has_seed || a->seed == b->seed);
     case NNX_XSRC_SPIRALS:
@@ -91,6 +98,12 @@ static bool layer_eq(const nnx_exp_layer *a, const nnx_exp_layer *b)
     case NNX_XOP_LEAKY_RELU: return a->u.leaky_relu.slope == b->u.leaky_relu.slope;
     case NNX_XOP_ELU: return a->u.elu.alpha == b->u.elu.alpha;
     case NNX_XOP_SWISH: return a->u.swish.beta == b->u.swish.beta;
+    case NNX_XOP_LAYERNORM: return a->u.layernorm.eps == b->u.layernorm.eps;
+    case NNX_XOP_RESIDUAL: return a->u.residual.project == b->u.residual.project;
+    case NNX_XOP_RESIDUAL_END:
+        return a->u.residual_end.begin == b->u.residual_end.begin &&
+               a->u.residual_end.proj == b->u.residual_end.proj &&
+               a->u.residual_end.stride == b->u.residual_end.stride;
     default: return true;
     }
 }
@@ -147,6 +160,10 @@ bool nnx_experiment_equal(const nnx_experiment *a, const nnx_experiment *b)
         return false;
     if (memcmp(a->log, b->log, sizeof a->log) || !str_eq(a->hooks, b->hooks))
         return false;
+    if (a->prune.kind != b->prune.kind ||
+        (a->prune.kind != NNX_XPRUNE_NONE &&
+         (a->prune.min_epochs != b->prune.min_epochs || a->prune.eta != b->prune.eta)))
+        return false;
     if (a->search.kind != b->search.kind || a->search.naxes != b->search.naxes ||
         a->search.trials != b->search.trials || a->search.seed != b->search.seed)
         return false;
@@ -172,6 +189,7 @@ const char *nnx_exp_op_name(nnx_exp_op op)
     static const char *const names[NNX_XOP_COUNT] = {
         "dense", "conv", "maxpool", "avgpool", "flatten", "dropout", "batchnorm",
         "relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid", "swish",
+        "layernorm", "global_avgpool", "residual", "residual_end",
     };
     return (unsigned)op < NNX_XOP_COUNT ? names[op] : "?";
 }

@@ -44,9 +44,26 @@ static void source(ck_buf *b, const nnx_exp_source *s)
         ck_buf_printf(b, ", header = %s, delimiter = ", s->header ? "true" : "false");
         ck_str_write(b, delim);
         keep(b, s);
+        if (s->categorical_auto)
+            ck_buf_puts(b, ", categorical = auto");
+        for (size_t i = 0; i < s->ncategorical; i++) {
+            ck_buf_puts(b, i ? ", " : ", categorical = [");
+            ck_str_write(b, s->categorical[i]);
+            ck_buf_puts(b, i + 1 == s->ncategorical ? "]" : "");
+        }
+        static const char *const policies[] = { "error", "mean", "median", "zero" };
+        if (s->missing != NNX_XMISSING_ERROR)
+            ck_buf_printf(b, ", missing = %s", policies[s->missing]);
         ck_buf_puts(b, ")");
         break;
     }
+    case NNX_XSRC_NPY:
+        ck_buf_puts(b, "npy(");
+        ck_str_write(b, s->images);
+        ck_buf_puts(b, ", ");
+        ck_str_write(b, s->labels);
+        ck_buf_puts(b, ")");
+        break;
     case NNX_XSRC_SPLIT:
         ck_buf_printf(b, "split(%s, ", nnx_exp_split_name(s->from));
         num(b, s->fraction);
@@ -118,6 +135,11 @@ static void layer(ck_buf *b, const nnx_exp_layer *l)
     case NNX_XOP_SWISH: {
         static const char *const n[] = { "beta" };
         args(b, name, n, &l->u.swish.beta, 1);
+        break;
+    }
+    case NNX_XOP_LAYERNORM: {
+        static const char *const n[] = { "eps" };
+        args(b, name, n, &l->u.layernorm.eps, 1);
         break;
     }
     default:
@@ -294,11 +316,31 @@ char *nnx_experiment_write(const nnx_experiment *e)
     ck_buf_puts(&b, "}\n");
 
     ck_buf_printf(&b, "\nnetwork %s {\n", e->net.name);
+    int depth = 1;      /* residual blocks nest */
     for (size_t i = 0; i < e->net.nlayers; i++) {
+        const nnx_exp_layer *l = &e->net.layers[i];
         char shape[64];
-        ck_buf_puts(&b, "    ");
-        layer(&b, &e->net.layers[i]);
-        ck_shape_text(e->net.layers[i].out, shape, sizeof shape);
+        ck_shape_text(l->out, shape, sizeof shape);
+        if (l->op == NNX_XOP_RESIDUAL_END)
+            depth--;
+        for (int k = 0; k < depth; k++)
+            ck_buf_puts(&b, "    ");
+        if (l->op == NNX_XOP_RESIDUAL) {
+            ck_buf_printf(&b, "residual(project = %s) {    # input %s\n",
+                          l->u.residual.project ? "true" : "false", shape);
+            depth++;
+            continue;
+        }
+        if (l->op == NNX_XOP_RESIDUAL_END) {
+            ck_buf_printf(&b, "}    # -> %s", shape);
+            if (l->u.residual_end.proj == NNX_XPROJ_CONV)
+                ck_buf_printf(&b, ", skip: 1×1 conv projection, stride %d", l->u.residual_end.stride);
+            else if (l->u.residual_end.proj == NNX_XPROJ_DENSE)
+                ck_buf_puts(&b, ", skip: dense projection");
+            ck_buf_puts(&b, "\n");
+            continue;
+        }
+        layer(&b, l);
         ck_buf_printf(&b, "    # -> %s\n", shape);
     }
     ck_buf_puts(&b, "}\n");
@@ -357,6 +399,9 @@ char *nnx_experiment_write(const nnx_experiment *e)
         if (net_args)
             ck_buf_puts(&b, "    # the search, as checked; it sets arguments of the network, which the\n"
                             "    # flattened network above no longer has (each trial's values are in its params)\n");
+        if (e->prune.kind == NNX_XPRUNE_HALVING)
+            ck_buf_printf(&b, "%sprune = halving(min_epochs = %d, eta = %d)\n", pre, e->prune.min_epochs,
+                          e->prune.eta);
         if (s->kind == NNX_XSEARCH_RANDOM)
             ck_buf_printf(&b, "%ssearch random(trials = %d, seed = %llu) {\n", pre, s->trials,
                           (unsigned long long)s->seed);
@@ -509,6 +554,10 @@ nnx_exp_param *nnx_experiment_settings(const nnx_experiment *e, size_t *count)
         else
             ck_buf_puts(&b, nnx_exp_search_name(s->kind));
         put_setting(&l, "search", &b);
+        if (e->prune.kind == NNX_XPRUNE_HALVING) {
+            ck_buf_printf(&b, "halving(min_epochs = %d, eta = %d)", e->prune.min_epochs, e->prune.eta);
+            put_setting(&l, "prune", &b);
+        }
         for (size_t i = 0; i < s->naxes; i++) {
             const nnx_exp_axis *ax = &s->axes[i];
             axis_values(&b, ax);

@@ -15,7 +15,7 @@ enum { MAX_CHAIN = 256 };
 
 static const char *const top_names[] = {
     "data", "model", "loss", "optimizer", "schedule", "epochs", "batch", "seed", "clip_grad",
-    "metrics", "select", "early_stop", "log", "hooks", "ensemble", "search",
+    "metrics", "select", "early_stop", "log", "hooks", "ensemble", "prune", "search",
 };
 
 static void *grow(ck_arena *a, void *old, size_t n, size_t size)

@@ -501,9 +501,27 @@ static void put_block(fmt *fm, size_t indent, uint32_t from, uint32_t to,
                       nnx_stmt *const *body, size_t nbody,
                       nnx_layer_node *const *layers, size_t nlayers, bool is_layers);
 
-static bool repeat_inline(const fmt *fm, const nnx_layer_node *l)
+/* A repeat or a block layer (residual { ... }) written over several lines. */
+static bool multiline(const fmt *fm, const nnx_layer_node *l)
 {
-    return l->kind == NNX_L_REPEAT && same_line(fm, l->loc.begin, l->loc.end);
+    return l->kind != NNX_L_LAYER && !same_line(fm, l->loc.begin, l->loc.end);
+}
+
+/* Where the head of a repeat or block layer ends and its body begins. */
+static uint32_t head_end(const nnx_layer_node *l)
+{
+    return l->kind == NNX_L_REPEAT ? l->count->loc.end : l->call->loc.end;
+}
+
+static void put_head(fmt *fm, const nnx_layer_node *l)
+{
+    if (l->kind == NNX_L_REPEAT) {
+        nnx_buf_puts(&fm->cur, "repeat(");
+        put_flat(fm, l->count);
+        nnx_buf_puts(&fm->cur, ")");
+    } else {
+        put_flat(fm, l->call);
+    }
 }
 
 static void put_layer_inline(fmt *fm, const nnx_layer_node *l)
@@ -512,9 +530,8 @@ static void put_layer_inline(fmt *fm, const nnx_layer_node *l)
         put_expr(fm, l->call, 0);
         return;
     }
-    nnx_buf_puts(&fm->cur, "repeat(");
-    put_flat(fm, l->count);
-    nnx_buf_puts(&fm->cur, l->nbody ? ") { " : ") {}");
+    put_head(fm, l);
+    nnx_buf_puts(&fm->cur, l->nbody ? " { " : " {}");
     for (size_t i = 0; i < l->nbody; i++) {
         if (i)
             nnx_buf_puts(&fm->cur, "  ");
@@ -528,12 +545,9 @@ static void put_elem(fmt *fm, const elem *e, size_t indent, size_t key)
     begin_line(fm, indent);
     if (e->kind == EL_LAYERS) {
         const nnx_layer_node *l = e->layers[0];
-        if (l->kind == NNX_L_REPEAT && !repeat_inline(fm, l)) {
-            nnx_buf_puts(&fm->cur, "repeat(");
-            put_flat(fm, l->count);
-            nnx_buf_puts(&fm->cur, ")");
-            put_block(fm, indent, l->count->loc.end, l->loc.end - 1, NULL, 0,
-                      l->body, l->nbody, true);
+        if (multiline(fm, l)) {
+            put_head(fm, l);
+            put_block(fm, indent, head_end(l), l->loc.end - 1, NULL, 0, l->body, l->nbody, true);
             return;
         }
         for (size_t i = 0; i < e->nlayers; i++) {
@@ -587,7 +601,12 @@ static void put_elem(fmt *fm, const elem *e, size_t indent, size_t key)
     case NNX_I_DATA:
         nnx_buf_puts(&fm->cur, "data ");
         nnx_buf_puts(&fm->cur, it->name);
-        put_block(fm, indent, it->name_loc.end, it->loc.end - 1, it->body, it->nbody, NULL, 0, false);
+        if (it->extends) {
+            nnx_buf_puts(&fm->cur, " extends ");
+            nnx_buf_puts(&fm->cur, it->extends);
+        }
+        put_block(fm, indent, it->extends ? it->extends_loc.end : it->name_loc.end,
+                  it->loc.end - 1, it->body, it->nbody, NULL, 0, false);
         return;
     case NNX_I_NETWORK: {
         nnx_buf_puts(&fm->cur, "network ");
@@ -665,7 +684,8 @@ static size_t layer_width(fmt *fm, const nnx_layer_node *l)
 {
     if (l->kind == NNX_L_LAYER)
         return flat_width(fm, l->call);
-    size_t w = strlen("repeat() {}") + flat_width(fm, l->count);
+    size_t w = l->kind == NNX_L_REPEAT ? strlen("repeat() {}") + flat_width(fm, l->count)
+                                       : strlen(" {}") + flat_width(fm, l->call);
     for (size_t i = 0; i < l->nbody; i++)
         w += layer_width(fm, l->body[i]) + 2;
     return w + (l->nbody ? 2 : 0);
@@ -686,15 +706,14 @@ static bool same_layers(const fmt *fm, const elem *a, const elem *b)
     }
     for (size_t i = 0; i < a->nlayers; i++) {
         const nnx_layer_node *x = a->layers[i], *y = b->layers[i];
-        if (!same_layer_kind(x, y) || (x->kind == NNX_L_REPEAT && !repeat_inline(fm, x)) ||
-            (y->kind == NNX_L_REPEAT && !repeat_inline(fm, y)))
+        if (!same_layer_kind(x, y) || multiline(fm, x) || multiline(fm, y))
             return false;
     }
     return true;
 }
 
 /* Group a network body into lines: layers the user wrote on one line stay
- * together; a repeat block that spans lines stands alone. */
+ * together; a repeat or residual block that spans lines stands alone. */
 static void put_layers(fmt *fm, nnx_layer_node *const *layers, size_t n, size_t indent,
                        uint32_t from, uint32_t to)
 {
@@ -704,10 +723,9 @@ static void put_layers(fmt *fm, nnx_layer_node *const *layers, size_t n, size_t 
     size_t nel = 0;
     for (size_t i = 0; i < n; i++) {
         const nnx_layer_node *l = layers[i];
-        bool block = l->kind == NNX_L_REPEAT && !repeat_inline(fm, l);
+        bool block = multiline(fm, l);
         elem *last = nel ? &els[nel - 1] : NULL;
-        bool join = last && !block && last->kind == EL_LAYERS &&
-                    !(last->layers[0]->kind == NNX_L_REPEAT && !repeat_inline(fm, last->layers[0])) &&
+        bool join = last && !block && last->kind == EL_LAYERS && !multiline(fm, last->layers[0]) &&
                     same_line(fm, last->end, l->loc.begin);
         if (join) {
             last->nlayers++;
@@ -773,7 +791,7 @@ static uint32_t header_end(const fmt *fm, const elem *e)
 {
     if (e->kind == EL_LAYERS) {
         const nnx_layer_node *l = e->layers[0];
-        return l->kind == NNX_L_REPEAT && !repeat_inline(fm, l) ? l->count->loc.end : e->end;
+        return multiline(fm, l) ? head_end(l) : e->end;
     }
     if (e->kind == EL_STMT) {
         const nnx_stmt *s = e->stmt;
@@ -784,7 +802,7 @@ static uint32_t header_end(const fmt *fm, const elem *e)
     const nnx_item *it = e->item;
     switch (it->kind) {
     case NNX_I_DATA:
-        return it->name_loc.end;
+        return it->extends ? it->extends_loc.end : it->name_loc.end;
     case NNX_I_NETWORK:
         if (it->nparams) {
             const nnx_param *p = &it->params[it->nparams - 1];

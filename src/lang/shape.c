@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lang/check_int.h"
+#include "nnx/rt/net.h"
 
 enum { MAX_REPEAT = 10000, MAX_LAYERS = 100000 };
 
@@ -39,6 +40,15 @@ bool ck_layer_shape(nnx_checker *c, nnx_exp_layer *l)
         break;
     case NNX_XOP_FLATTEN:
         out = (nnx_exp_shape){ 1, { (int)volume(in), 0, 0 } };
+        break;
+    case NNX_XOP_GLOBAL_AVGPOOL:
+        if (in.rank != 3) {
+            nnx_diag *dg = ck_err(c, l->loc, "global_avgpool needs a C×H×W input, but its input is flat (%s)", text);
+            ck_help(dg, "it averages each channel of a conv layer's output; this input has no channels");
+            l->out.rank = 0;
+            return false;
+        }
+        out = (nnx_exp_shape){ 1, { in.d[0], 0, 0 } };
         break;
     case NNX_XOP_CONV:
     case NNX_XOP_MAXPOOL:
@@ -138,13 +148,142 @@ static bool builtin_layer(nnx_checker *c, const ck_builtin *b, ck_val *call, nnx
     case NNX_XOP_LEAKY_RELU: l->u.leaky_relu.slope = arg[0]->num; break;
     case NNX_XOP_ELU: l->u.elu.alpha = arg[0]->num; break;
     case NNX_XOP_SWISH: l->u.swish.beta = arg[0]->num; break;
+    case NNX_XOP_LAYERNORM: l->u.layernorm.eps = arg[0]->num; break;
     default: break;
     }
     return ck_layer_shape(c, l);
 }
 
+static bool shape_eq(nnx_exp_shape a, nnx_exp_shape b)
+{
+    if (a.rank != b.rank)
+        return false;
+    for (int i = 0; i < a.rank; i++)
+        if (a.d[i] != b.d[i])
+            return false;
+    return true;
+}
+
+/* A shape as the runtime's C, H, W (a flat one is D×1×1). */
+static void chw(nnx_exp_shape s, int *c, int *h, int *w)
+{
+    *c = s.d[0];
+    *h = s.rank == 3 ? s.d[1] : 1;
+    *w = s.rank == 3 ? s.d[2] : 1;
+}
+
 static bool walk(nnx_checker *c, nnx_layer_node *const *body, size_t n, const ck_scope *sc,
                  nnx_exp_shape in, ck_layers *out, size_t from);
+
+/* The end of the residual block that began at layers[begin] with input `in`
+ * and whose body ends with shape `body`: the skip path, or an error at the
+ * layer that broke the shape (project = false) or at the block (no
+ * projection fits). */
+static bool residual_end(nnx_checker *c, ck_layers *ls, size_t begin, nnx_exp_shape in,
+                         nnx_exp_shape body, nnx_loc loc)
+{
+    bool project = ls->v[begin].u.residual.project;
+    nnx_exp_layer *e = push(ls);
+    if (!e)
+        return false;
+    e->op = NNX_XOP_RESIDUAL_END;
+    e->loc = loc;
+    e->in = e->out = body;
+    e->u.residual_end.begin = begin;
+    e->u.residual_end.stride = 1;
+    if (in.rank == 0 || body.rank == 0)
+        return true;
+    int ic, ih, iw, oc, oh, ow, stride;
+    chw(in, &ic, &ih, &iw);
+    chw(body, &oc, &oh, &ow);
+    enum nnx_proj kind = nnx_residual_projection(ic, ih, iw, oc, oh, ow, &stride);
+    if (kind == NNX_PROJ_IDENTITY)
+        return true;
+    char a[64], b[64];
+    ck_shape_text(in, a, sizeof a);
+    ck_shape_text(body, b, sizeof b);
+    if (!project) {
+        size_t breaks = begin + 1;
+        for (size_t i = begin + 1; i + 1 < ls->n; i++)
+            if (shape_eq(ls->v[i].out, in))
+                breaks = i + 1;
+        const nnx_exp_layer *bl = &ls->v[breaks];
+        char o[64];
+        ck_shape_text(bl->out, o, sizeof o);
+        nnx_diag *dg = ck_err(c, bl->loc, "%s changes the shape of a residual(project = false) block "
+                              "from %s to %s, so its output cannot be added to the block's input",
+                              nnx_exp_op_name(bl->op), a, o);
+        ck_help(dg, "keep the shape inside the block, or drop `project = false` to put a %s on the skip path",
+                kind == NNX_PROJ_DENSE ? "dense projection" : "1×1 conv projection");
+        e->out.rank = 0;
+        return false;
+    }
+    if (kind == NNX_PROJ_IMPOSSIBLE) {
+        nnx_diag *dg = ck_err(c, loc, "the residual block turns %s into %s, which no projection can match", a, b);
+        ck_help(dg, "a projection is a 1×1 conv with a stride s (H and W become (H − 1) / s + 1) or, to "
+                    "a flat or 1×1 output, a dense layer");
+        e->out.rank = 0;
+        return false;
+    }
+    e->u.residual_end.proj = kind == NNX_PROJ_CONV ? NNX_XPROJ_CONV : NNX_XPROJ_DENSE;
+    e->u.residual_end.stride = stride;
+    if (kind == NNX_PROJ_CONV)
+        ck_note(c, loc, "residual: the block turns %s into %s, so the skip path gets a 1×1 conv "
+                "projection (%d filters, stride %d)", a, b, oc, stride);
+    else
+        ck_note(c, loc, "residual: the block turns %s into %s, so the skip path gets a dense "
+                "projection (%d units, reading the input flat)", a, b, oc);
+    return true;
+}
+
+/* `residual(project = ...) { body }`: a RESIDUAL mark, the body's layers,
+ * and a RESIDUAL_END. */
+static bool block_layer(nnx_checker *c, const nnx_layer_node *ly, const ck_scope *sc,
+                        nnx_exp_shape in, ck_layers *out)
+{
+    ck_val *v = ck_eval(c, &c->tmp, ly->call, sc);
+    if (!v)
+        return false;
+    nnx_loc name_loc = ly->call->kind == NNX_E_CALL ? ly->call->u.call.name_loc : v->loc;
+    const ck_builtin *b = NULL;
+    if ((v->kind == CK_SYM && !strchr(v->s, '.')) || v->kind == CK_CALL) {
+        v = ck_val_as_call(&c->tmp, v);
+        b = ck_builtin_find(v->s, CK_B_LAYER);
+    }
+    if (!b || b->code != NNX_XOP_RESIDUAL) {
+        nnx_diag *dg = v->kind == CK_CALL
+            ? ck_err(c, name_loc, "'%s' does not take a block of layers", v->s)
+            : ck_err(c, name_loc, "expected a layer that takes a block of layers, got %s",
+                     ck_vkind_name(v->kind));
+        ck_help(dg, "only residual does: residual { layers } adds the block's input to its output");
+        return false;
+    }
+    ck_val *arg[1] = { 0 };
+    if (!ck_bind(c, &c->tmp, v, b->name, b->params, b->nparams, arg))
+        return false;
+    if (out->n + 2 >= MAX_LAYERS) {
+        ck_err(c, v->loc, "the network has more than %d layers", MAX_LAYERS);
+        return false;
+    }
+    if (ly->nbody == 0) {
+        nnx_diag *dg = ck_err(c, ly->loc, "the residual block has no layers");
+        ck_help(dg, "its output is input + layers(input): put the layers between the braces");
+        return false;
+    }
+    size_t begin = out->n;
+    nnx_exp_layer *l = push(out);
+    if (!l)
+        return false;
+    l->op = NNX_XOP_RESIDUAL;
+    l->loc = v->loc;
+    l->in = l->out = in;
+    l->u.residual.project = arg[0]->boolean;
+    bool ok = walk(c, ly->body, ly->nbody, sc, in, out, out->n);
+    nnx_exp_shape body = last_shape(out, in, begin + 1);
+    if (!ok)
+        body.rank = 0;
+    return residual_end(c, out, begin, in, body, v->loc) && ok;
+}
 
 static bool one_layer(nnx_checker *c, const nnx_layer_node *ly, const ck_scope *sc, nnx_exp_shape in,
                       ck_layers *out)
@@ -167,6 +306,11 @@ static bool one_layer(nnx_checker *c, const nnx_layer_node *ly, const ck_scope *
     const nnx_item *net = idx >= 0 && c->prog->names[idx]->kind == NNX_I_NETWORK ? c->prog->names[idx] : NULL;
     if (net)
         return ck_instantiate(c, net, v, in, out);
+    if (b && b->code == NNX_XOP_RESIDUAL) {
+        nnx_diag *dg = ck_err(c, name_loc, "residual needs the layers it wraps in braces");
+        ck_help(dg, "write residual { layers }, e.g. residual { dense(64) swish }");
+        return false;
+    }
     if (b)
         return builtin_layer(c, b, v, in, out);
     const char *names[64];
@@ -198,6 +342,10 @@ static bool walk(nnx_checker *c, nnx_layer_node *const *body, size_t n, const ck
             cur.rank = 0;       /* after an error, check names and arguments only */
         if (ly->kind == NNX_L_LAYER) {
             ok &= one_layer(c, ly, sc, cur, out);
+            continue;
+        }
+        if (ly->kind == NNX_L_BLOCK) {
+            ok &= block_layer(c, ly, sc, cur, out);
             continue;
         }
         ck_val *cnt = ck_eval(c, &c->tmp, ly->count, sc);

@@ -31,6 +31,8 @@ struct nnx_model {
     int32_t          features;
     int32_t          shape[3];
     char           **feature_names; /* [features] or NULL, owned */
+    nnx_csv_encoding enc;           /* the CSV columns and their encoding (ncols 0 when the
+                                       features are unnamed); owned */
     char            *source;        /* owned */
     char            *label;         /* CSV label column or NULL, owned */
     char             delimiter;
@@ -92,6 +94,7 @@ static void description_free(nnx_model *m)
     for (int32_t j = 0; m->feature_names && j < m->features; j++)
         free(m->feature_names[j]);
     free(m->feature_names);
+    nnx_csv_encoding_free(&m->enc);
     free(m->loss);
     free(m->source);
     free(m->label);
@@ -169,6 +172,78 @@ static int int_field(const nnx_json *obj, const char *key, int lo, int hi, int *
 }
 
 /* The model's description (everything but the members) from one run's model.json. */
+/* input.columns: the CSV file's feature columns, each read as a number or
+ * one-hot over its categories, with a fill value and an indicator for
+ * missing cells (model.json of a run whose data had categorical or missing
+ * settings); their features must add up to input.features. */
+static int read_columns(nnx_model *m, const nnx_json *cols, const char *missing,
+                        const char *path, nnx_rt_error *err)
+{
+    static const char *const policies[] = { "error", "mean", "median", "zero" };
+    nnx_csv_encoding *enc = &m->enc;
+    if (cols->type != NNX_JSON_ARRAY || cols->n == 0 || cols->n > (size_t)INT32_MAX / 2)
+        return nnx_rt_fail(err, "%s: input.columns must be a list of columns", path);
+    enc->missing = NNX_MISSING_ERROR;
+    for (int k = 0; k < 4; k++)
+        if (!strcmp(missing, policies[k]))
+            enc->missing = (nnx_missing)k;
+    if (!(enc->cols = calloc(cols->n, sizeof *enc->cols)))
+        return nnx_rt_fail(err, "%s: out of memory", path);
+    enc->ncols = (int32_t)cols->n;
+    int64_t width = 0;
+    for (int32_t j = 0; j < enc->ncols; j++) {
+        const nnx_json *c = &cols->items[j];
+        nnx_csv_column *col = &enc->cols[j];
+        col->index = j;
+        const char *kind = nnx_json_as_string(nnx_json_get(c, "encode"), "number");
+        static const char *const known[] = { "name", "encode", "categories", "fill", "indicator" };
+        for (size_t f = 0; c->type == NNX_JSON_OBJECT && f < c->n; f++) {
+            size_t k = 0;
+            while (k < 5 && strcmp(c->keys[f], known[k]))
+                k++;
+            if (k == 5)
+                return nnx_rt_fail(err, "%s: column %d has '%s', which this nnx cannot apply",
+                                   path, (int)j + 1, c->keys[f]);
+        }
+        if (!(col->name = dup_str(nnx_json_as_string(nnx_json_get(c, "name"), NULL))))
+            return nnx_rt_fail(err, "%s: input.columns[%d] has no name", path, (int)j);
+        const nnx_json *ind = nnx_json_get(c, "indicator");
+        col->indicator = ind && ind->type == NNX_JSON_BOOL && ind->boolean;
+        double fill = nnx_json_as_number(nnx_json_get(c, "fill"));
+        col->fill = fill == fill ? (float)fill : 0.0f;
+        if (!strcmp(kind, "onehot")) {
+            const nnx_json *cat = nnx_json_get(c, "categories");
+            if (!cat || cat->type != NNX_JSON_ARRAY || cat->n > (size_t)INT32_MAX / 2)
+                return nnx_rt_fail(err, "%s: input.columns[%d] has no categories", path, (int)j);
+            col->categorical = 1;
+            if (!(col->categories = calloc(cat->n ? cat->n : 1, sizeof *col->categories)))
+                return nnx_rt_fail(err, "%s: out of memory", path);
+            for (size_t k = 0; k < cat->n; k++) {
+                const char *name = nnx_json_as_string(&cat->items[k], NULL);
+                if (!name || (k && strcmp(col->categories[k - 1], name) >= 0))
+                    return nnx_rt_fail(err, "%s: input.columns[%d].categories must be sorted "
+                                       "strings", path, (int)j);
+                if (!(col->categories[k] = dup_str(name)))
+                    return nnx_rt_fail(err, "%s: out of memory", path);
+                col->ncategories++;
+            }
+            width += col->ncategories;
+        } else if (!strcmp(kind, "number")) {
+            width += 1;
+        } else {
+            return nnx_rt_fail(err, "%s: column %d is encoded as '%s', which this nnx "
+                               "cannot apply (it reads numbers and one-hot columns)", path,
+                               (int)j + 1, kind);
+        }
+        width += col->indicator;
+    }
+    if (width != m->features)
+        return nnx_rt_fail(err, "%s: input.columns make %lld features, not %d", path,
+                           (long long)width, (int)m->features);
+    enc->features = m->features;
+    return nnx_csv_feature_names(enc, &m->feature_names, path, err);
+}
+
 static int read_description(nnx_model *m, const nnx_json *root, const char *path,
                             nnx_rt_error *err)
 {
@@ -242,30 +317,9 @@ static int read_description(nnx_model *m, const nnx_json *root, const char *path
     const char *delim = nnx_json_as_string(nnx_json_get(in, "delimiter"), ",");
     m->delimiter = delim[0] ? delim[0] : ',';
     const nnx_json *cols = nnx_json_get(in, "columns");
-    for (size_t j = 0; cols && cols->type == NNX_JSON_ARRAY && j < cols->n; j++) {
-        const char *enc = nnx_json_as_string(nnx_json_get(&cols->items[j], "encode"), "number");
-        if (strcmp(enc, "number"))
-            return nnx_rt_fail(err, "%s: column %zu is encoded as '%s', which this nnx cannot "
-                               "apply (it reads numbers only)", path, j + 1, enc);
-        const nnx_json *c = &cols->items[j];
-        for (size_t f = 0; c->type == NNX_JSON_OBJECT && f < c->n; f++)
-            if (strcmp(c->keys[f], "name") && strcmp(c->keys[f], "encode"))
-                return nnx_rt_fail(err, "%s: column %zu has '%s', which this nnx cannot apply",
-                                   path, j + 1, c->keys[f]);
-    }
-    if (cols) {
-        if (cols->type != NNX_JSON_ARRAY || cols->n != (size_t)features)
-            return nnx_rt_fail(err, "%s: input.columns must list %d columns", path, features);
-        m->feature_names = calloc((size_t)features, sizeof *m->feature_names);
-        if (!m->feature_names)
-            return nnx_rt_fail(err, "%s: out of memory", path);
-        for (int32_t j = 0; j < features; j++) {
-            const nnx_json *c = &cols->items[j];
-            if (!(m->feature_names[j] = dup_str(nnx_json_as_string(nnx_json_get(c, "name"),
-                                                                   NULL))))
-                return nnx_rt_fail(err, "%s: input.columns[%d] has no name", path, (int)j);
-        }
-    }
+    if (cols)
+        return read_columns(m, cols, nnx_json_as_string(nnx_json_get(in, "missing"), "error"),
+                            path, err);
     return 0;
 }
 
@@ -521,6 +575,11 @@ const char *nnx_model_class_name(const nnx_model *m, int32_t c)
 void nnx_model_shape(const nnx_model *m, int32_t shape[3])
 {
     memcpy(shape, m->shape, sizeof m->shape);
+}
+
+const nnx_csv_encoding *nnx_model_encoding(const nnx_model *m)
+{
+    return m->enc.ncols ? &m->enc : NULL;
 }
 
 const char *nnx_model_feature_name(const nnx_model *m, int32_t j)

@@ -143,7 +143,8 @@ int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_da
     size_t ncol = 0;
     if (nnx_csv_header(path, &o, &header, &ncol, err) < 0)
         return -1;
-    int32_t d = nnx_model_features(m);
+    const nnx_csv_encoding *enc = nnx_model_encoding(m);
+    int32_t d = enc ? enc->ncols : nnx_model_features(m);     /* the columns to find */
     int32_t *cols = malloc((size_t)d * sizeof *cols);
     bool *used = calloc(ncol + 1, sizeof *used);
     char **lab = NULL;
@@ -169,7 +170,7 @@ int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_da
         used[lc] = true;
     if (rc == 0 && named) {
         for (int32_t j = 0; rc == 0 && j < d; j++) {
-            const char *want = nnx_model_feature_name(m, j);
+            const char *want = enc ? enc->cols[j].name : nnx_model_feature_name(m, j);
             long c = find_column(header, ncol, want);
             if (c < 0) {
                 rc = missing_column(m, path, want, header, ncol, err);
@@ -202,8 +203,14 @@ int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_da
                 notes->ignored = v;
                 notes->nignored++;
             }
-    if (rc == 0)
+    nnx_csv_stats st = {0};
+    if (rc == 0 && enc)
+        rc = nnx_load_csv_columns_encoded(out, path, &o, cols, enc, labels ? (int32_t)lc : -1,
+                                          &lab, &st, err);
+    else if (rc == 0)
         rc = nnx_load_csv_columns(out, path, &o, cols, d, labels ? (int32_t)lc : -1, &lab, err);
+    if (rc == 0 && notes)
+        notes->stats = st;
     size_t nlab = rc == 0 ? (size_t)out->n : 0;
     if (rc == 0 && labels && set_targets(m, out, lab, path, lc, err) < 0) {
         nnx_dataset_free(out);

@@ -260,11 +260,8 @@ static void put_act(gb *g, flow *f, enum nnx_act act, float a, const char *lname
     flow_to(f, out);
 }
 
-/* Residual blocks, layernorm and global average pooling come with the
- * runtime of branch `resnet` (its net.h defines NNX_MAX_RESIDUAL_DEPTH);
- * until that branch is in, a network cannot hold them and these parts are
- * left out.  Once it is, drop the #ifdefs. */
-#ifdef NNX_MAX_RESIDUAL_DEPTH
+/* Residual blocks: Add, the skip path through a 1x1 Conv or Gemm
+ * projection when the block changes the shape. */
 /* Bring the body's output and the skip path to the same rank (they have the
  * same C×H×W), then add them. */
 static void put_residual_add(gb *g, flow *f, flow *skip)
@@ -324,7 +321,6 @@ static void put_projection(gb *g, flow *skip, const float *p, int li, const nnx_
     skip->c = L->out_c, skip->h = L->out_h, skip->w = L->out_w;
 }
 
-#endif
 
 /* The nodes of layer i of net (1-based number li for names and errors).
  * saved[] holds the flow at each residual block's start, by layer index. */
@@ -428,7 +424,6 @@ static int put_layer(gb *g, flow *f, flow *saved, nnx_net *net, int li,
     case NNX_LAYER_ACT:
         put_act(g, f, L->act, L->a, L->name);
         break;
-#ifdef NNX_MAX_RESIDUAL_DEPTH
     case NNX_LAYER_LAYERNORM: {
         /* Over all of a sample's values, with a scale and shift per value. */
         int64_t dims[3];
@@ -466,7 +461,6 @@ static int put_layer(gb *g, flow *f, flow *saved, nnx_net *net, int li,
         f->c = L->out_c, f->h = L->out_h, f->w = L->out_w;
         return 0;
     }
-#endif
     default:
         return nnx_rt_fail(err, "layer %d (%s): ONNX export does not support this layer",
                            li, L->name ? L->name : "?");

@@ -312,6 +312,8 @@ int nnx_summary_write(const char *dir, const nnx_summary_info *info, const nnx_r
     nnx_json_key_number(&w, "seed", (double)info->seed);
     nnx_json_key_string(&w, "status", nnx_run_status_name(r->status));
     nnx_json_key_string(&w, "status_message", r->message ? r->message : "");
+    if (info->trial_index)
+        nnx_json_key_int(&w, "trial_index", (long long)info->trial_index);
     if (r->retry)
         nnx_json_key_bool(&w, "retry", true);
     nnx_json_key(&w, "warnings");

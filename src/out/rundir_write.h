@@ -81,6 +81,7 @@ typedef struct nnx_summary_info {
     double      chance_loss;    /* NaN: not written */
     char *const *class_names;   /* the label of each class, or NULL (labels are 0..k-1) */
     size_t      nclasses;
+    size_t      trial_index;    /* a search's trial: 1-based proposal order; 0: not written */
     const struct nnx_provenance *provenance;   /* "git"; NULL: not written */
     const nnx_exp_param *settings;  /* "settings": every resolved setting (exp.h), or NULL */
     size_t      nsettings;

@@ -320,3 +320,23 @@ nnx_trial *nnx_plan_stage(const nnx_plan *p, size_t k, const size_t *kept, size_
     *n = made;
     return t;
 }
+
+size_t nnx_plan_rungs(const nnx_experiment *e, size_t ntrials, int epochs[NNX_PLAN_MAX_RUNGS],
+                      size_t trials[NNX_PLAN_MAX_RUNGS])
+{
+    if (e->prune.kind != NNX_XPRUNE_HALVING || !ntrials)
+        return 0;
+    size_t n = 0;
+    long long ep = e->prune.min_epochs;
+    size_t count = ntrials;
+    while (n < NNX_PLAN_MAX_RUNGS) {
+        bool last = ep >= e->epochs || n == NNX_PLAN_MAX_RUNGS - 1;
+        epochs[n] = last ? e->epochs : (int)ep;
+        trials[n++] = count;
+        if (last)
+            break;
+        ep *= e->prune.eta;
+        count = count / (size_t)e->prune.eta ? count / (size_t)e->prune.eta : 1;
+    }
+    return n;
+}

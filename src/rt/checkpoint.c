@@ -138,8 +138,10 @@ static const char *kind_name(uint32_t kind)
         [NNX_LAYER_MAXPOOL] = "maxpool", [NNX_LAYER_AVGPOOL] = "avgpool",
         [NNX_LAYER_FLATTEN] = "flatten", [NNX_LAYER_DROPOUT] = "dropout",
         [NNX_LAYER_BATCHNORM] = "batchnorm", [NNX_LAYER_ACT] = "activation",
+        [NNX_LAYER_LAYERNORM] = "layernorm", [NNX_LAYER_GLOBAL_AVGPOOL] = "global_avgpool",
+        [NNX_LAYER_RESIDUAL] = "residual", [NNX_LAYER_RESIDUAL_ADD] = "a residual add",
     };
-    return kind <= NNX_LAYER_ACT ? names[kind] : "an unknown layer";
+    return kind <= NNX_LAYER_RESIDUAL_ADD ? names[kind] : "an unknown layer";
 }
 
 /* Compare one stored layer with the network's; 0 or -1 with the difference. */
@@ -175,9 +177,9 @@ static int match_layer(rbuf *b, int i, const nnx_layer_info *I, const char *path
     if (kind == NNX_LAYER_ACT && a != I->a)
         return nnx_rt_fail(err, "%s: layer %d: %s has parameter %g in the file, %g in the network",
                            path, at, I->name, (double)a, (double)I->a);
-    if (kind == NNX_LAYER_BATCHNORM && eps != I->eps)
-        return nnx_rt_fail(err, "%s: layer %d: batchnorm has eps %g in the file, %g in the network",
-                           path, at, (double)eps, (double)I->eps);
+    if ((kind == NNX_LAYER_BATCHNORM || kind == NNX_LAYER_LAYERNORM) && eps != I->eps)
+        return nnx_rt_fail(err, "%s: layer %d: %s has eps %g in the file, %g in the network",
+                           path, at, I->name, (double)eps, (double)I->eps);
     if (oc != I->out_c || oh != I->out_h || ow != I->out_w)
         return nnx_rt_fail(err, "%s: layer %d: %s outputs %d×%d×%d in the file, %d×%d×%d in "
                            "the network", path, at, I->name, (int)oc, (int)oh, (int)ow,
@@ -290,6 +292,13 @@ static int add_stored_layer(nnx_net *net, rbuf *b, int i, const char *path, nnx_
         if (act > NNX_ACT_SWISH)
             return nnx_rt_fail(err, "%s: layer %d: unknown activation %u", path, i + 1, act);
         rc = nnx_net_add_act(net, (enum nnx_act)act, a, &lerr);
+        break;
+    case NNX_LAYER_LAYERNORM: rc = nnx_net_add_layernorm(net, eps, &lerr); break;
+    case NNX_LAYER_GLOBAL_AVGPOOL: rc = nnx_net_add_global_avgpool(net, &lerr); break;
+    case NNX_LAYER_RESIDUAL:  rc = nnx_net_begin_residual(net, &lerr); break;
+    case NNX_LAYER_RESIDUAL_ADD:   /* the projection follows from the shapes; the load
+                                      checks it is the one the file has */
+        rc = nnx_net_end_residual(net, true, &lerr);
         break;
     default:
         return nnx_rt_fail(err, "%s: layer %d: unknown layer kind %u", path, i + 1, kind);

@@ -1,12 +1,15 @@
 /* csv.c — load a CSV table (numeric features, one label column) into a data set. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nnx/rt/clock.h"
 #include "nnx/rt/data.h"
 #include "nnx/rt/file.h"
+#include "rt/csv_int.h"
 
 void nnx_csv_opts_default(nnx_csv_opts *o)
 {
@@ -15,6 +18,10 @@ void nnx_csv_opts_default(nnx_csv_opts *o)
     o->label_name = NULL;
     o->label_index = -1;
     o->target = NNX_CSV_TARGET_AUTO;
+    o->categorical = NULL;
+    o->ncategorical = 0;
+    o->categorical_auto = 0;
+    o->missing = NNX_MISSING_ERROR;
 }
 
 /* The file split into records of NUL-terminated fields (pointing into buf). */
@@ -183,6 +190,33 @@ static const char *column_name(const csv_table *t, int header, size_t col, char 
     return buf;
 }
 
+/* The data rows of t after r0 header records, for csv_encode.c. */
+static nnx_csv_rows rows_of(const csv_table *t, size_t r0, size_t ncol, int header)
+{
+    return (nnx_csv_rows){ .path = t->path, .field = t->field, .first = t->first,
+                           .line = t->line, .r0 = r0, .n = t->nrec - r0, .ncol = ncol,
+                           .header = header };
+}
+
+const char *nnx_csv_column_name(const nnx_csv_rows *r, size_t col, char *buf, size_t len)
+{
+    if (r->header)
+        snprintf(buf, len, "column %zu (\"%s\")", col + 1, r->field[r->first[0] + col]);
+    else
+        snprintf(buf, len, "column %zu", col + 1);
+    return buf;
+}
+
+int nnx_csv_parse_number(const char *s, double *v)
+{
+    char *end;
+    if (!*s)
+        return -1;
+    errno = 0;
+    *v = strtod(s, &end);
+    return *end || !isfinite(*v) ? -1 : 0;
+}
+
 /* Parse a whole field as a finite number. */
 static int parse_number(const char *s, double *v)
 {
@@ -283,18 +317,20 @@ static int labels_from_integers(nnx_dataset *ds, const double *v, const char *pa
     return rc;
 }
 
-/* feature_names from the header row: every column but `skip` (-1: none), in order. */
-static int set_feature_names(nnx_dataset *ds, const csv_table *t, long skip, const char *path,
-                             nnx_rt_error *err)
+/* Fit (enc zeroed) or find (enc given) the encoding of every column of t
+ * but the label column lc, and encode the rows into out->x, naming the
+ * features; out must be allocated with enc->features features, so this
+ * runs in two calls: fit (x NULL), then apply. */
+static int encode_features(const nnx_csv_rows *r, long lc, const nnx_csv_opts *o,
+                           nnx_csv_encoding *enc, int32_t *cols, nnx_rt_error *err)
 {
-    ds->feature_names = calloc((size_t)ds->d, sizeof *ds->feature_names);
-    if (!ds->feature_names)
-        return nnx_rt_fail(err, "%s: out of memory for column names", path);
-    size_t ncol = (t->nrec > 1 ? t->first[1] : t->nfield) - t->first[0];
-    for (size_t c = 0, j = 0; c < ncol && j < (size_t)ds->d; c++)
-        if ((long)c != skip && !(ds->feature_names[j++] = strdup(t->field[c])))
-            return nnx_rt_fail(err, "%s: out of memory for column names", path);
-    return 0;
+    if (enc->cols)
+        return nnx_csv_match(r, enc, lc, cols, err);
+    int32_t n = 0;
+    for (size_t c = 0; c < r->ncol; c++)
+        if ((long)c != lc)
+            cols[n++] = (int32_t)c;
+    return nnx_csv_fit(r, cols, n, o, enc, err);
 }
 
 /* Which column holds the label; -1 with err when there is none. */
@@ -338,7 +374,7 @@ static long find_label_column(const csv_table *t, const nnx_csv_opts *o, size_t 
 
 /* The label cells are all numbers (v filled), or not (v untouched past the first text). */
 static int build_dataset(nnx_dataset *out, const csv_table *t, const nnx_csv_opts *o,
-                         nnx_rt_error *err)
+                         nnx_csv_encoding *enc, nnx_csv_stats *stats, nnx_rt_error *err)
 {
     size_t ncol = t->nrec ? (t->nrec > 1 ? t->first[1] : t->nfield) - t->first[0] : 0;
     size_t r0 = o->header ? 1 : 0;
@@ -404,28 +440,30 @@ static int build_dataset(nnx_dataset *out, const csv_table *t, const nnx_csv_opt
                     lab[first_fraction]);
         goto done;
     }
-    if (nnx_dataset_alloc(out, (int32_t)n, (int32_t)d, kind, 1, err) < 0)
+    nnx_csv_rows rows = rows_of(t, r0, ncol, o->header);
+    int32_t *cols = malloc(ncol * sizeof *cols);
+    if (!cols) {
+        nnx_rt_fail(err, "%s: out of memory", t->path);
         goto done;
-
-    for (size_t i = 0; i < n; i++) {
-        char **row = t->field + t->first[r0 + i];
-        float *x = out->x + i * d;
-        for (size_t c = 0, j = 0; c < ncol; c++) {
-            if (c == (size_t)lc)
-                continue;
-            double v;
-            if (parse_number(row[c], &v) < 0 || fabs(v) > 3.4e38) {
-                nnx_rt_fail(err, "%s:%d: %s: %s%s%s", t->path, (int)t->line[r0 + i],
-                            column_name(t, o->header, c, where, sizeof where),
-                            *row[c] ? "\"" : "empty cell", row[c],
-                            *row[c] ? "\" is not a number" : "");
-                goto fail;
-            }
-            x[j++] = (float)v;
-        }
     }
-    if (o->header && set_feature_names(out, t, lc, t->path, err) < 0)
+    bool fitted = !enc->cols;
+    if (encode_features(&rows, lc, o, enc, cols, err) < 0 ||
+        nnx_dataset_alloc(out, (int32_t)n, enc->features, kind, 1, err) < 0) {
+        free(cols);
+        if (fitted)
+            nnx_csv_encoding_free(enc);
+        goto done;
+    }
+    rc = nnx_csv_apply(&rows, cols, enc, out->x, stats, err);
+    free(cols);
+    if (rc == 0)
+        rc = nnx_csv_feature_names(enc, &out->feature_names, t->path, err);
+    if (rc < 0) {
+        if (fitted)
+            nnx_csv_encoding_free(enc);
         goto fail;
+    }
+    rc = -1;
     if (kind == NNX_TARGET_REAL) {
         for (size_t i = 0; i < n; i++)
             out->t[i] = (float)val[i];
@@ -460,6 +498,15 @@ static int open_table(csv_table *t, const nnx_csv_opts *opts, nnx_rt_error *err)
 int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
                  nnx_rt_error *err)
 {
+    nnx_csv_encoding enc = {0};
+    int rc = nnx_load_csv_encoded(out, path, opts, &enc, NULL, err);
+    nnx_csv_encoding_free(&enc);
+    return rc;
+}
+
+int nnx_load_csv_encoded(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                         nnx_csv_encoding *enc, nnx_csv_stats *stats, nnx_rt_error *err)
+{
     memset(out, 0, sizeof *out);
     nnx_csv_opts def;
     if (!opts) {
@@ -469,7 +516,7 @@ int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
     csv_table t = {.path = path};
     int rc = open_table(&t, opts, err);
     if (rc == 0)
-        rc = build_dataset(out, &t, opts, err);
+        rc = build_dataset(out, &t, opts, enc, stats, err);
     table_free(&t);
     return rc;
 }
@@ -505,9 +552,12 @@ int nnx_csv_header(const char *path, const nnx_csv_opts *opts, char ***names, si
     return rc;
 }
 
-int nnx_load_csv_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
-                         const int32_t *cols, int32_t ncols, int32_t label_col, char ***labels,
-                         nnx_rt_error *err)
+/* nnx_load_csv_columns(_encoded): with enc NULL, every chosen column is read
+ * as a number (an encoding fitted on the file with no categorical columns). */
+static int load_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                        const int32_t *cols, int32_t ncols, const nnx_csv_encoding *enc,
+                        int32_t label_col, char ***labels, nnx_csv_stats *stats,
+                        nnx_rt_error *err)
 {
     memset(out, 0, sizeof *out);
     *labels = NULL;
@@ -517,7 +567,6 @@ int nnx_load_csv_columns(nnx_dataset *out, const char *path, const nnx_csv_opts 
         opts = &def;
     }
     csv_table t = {.path = path};
-    char where[300];
     int rc = open_table(&t, opts, err);
     size_t ncol = rc == 0 ? (t.nrec > 1 ? t.first[1] : t.nfield) - t.first[0] : 0;
     size_t r0 = opts->header ? 1 : 0, n = t.nrec > r0 ? t.nrec - r0 : 0;
@@ -535,33 +584,23 @@ int nnx_load_csv_columns(nnx_dataset *out, const char *path, const nnx_csv_opts 
                              ncol);
     if (rc == 0 && (label_col >= (int32_t)ncol || n > INT32_MAX))
         rc = nnx_rt_fail(err, "%s: no label column %d", path, (int)label_col + 1);
+    nnx_csv_rows rows = rows_of(&t, r0, ncol, opts->header);
+    nnx_csv_encoding plain = {0};
+    if (rc == 0 && !enc) {
+        nnx_csv_opts numbers = *opts;
+        numbers.ncategorical = 0;
+        numbers.categorical_auto = 0;
+        numbers.missing = NNX_MISSING_ERROR;
+        rc = nnx_csv_fit(&rows, cols, ncols, &numbers, &plain, err);
+        enc = &plain;
+    }
     if (rc == 0)
-        rc = nnx_dataset_alloc(out, (int32_t)n, ncols, NNX_TARGET_NONE, 0, err);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        char **row = t.field + t.first[r0 + i];
-        float *x = out->x + i * (size_t)ncols;
-        for (int32_t j = 0; j < ncols; j++) {
-            const char *cell = row[cols[j]];
-            double v;
-            if (parse_number(cell, &v) < 0 || fabs(v) > 3.4e38) {
-                rc = nnx_rt_fail(err, "%s:%d: %s: %s%s%s", path, (int)t.line[r0 + i],
-                                 column_name(&t, opts->header, (size_t)cols[j], where,
-                                             sizeof where),
-                                 *cell ? "\"" : "empty cell", cell,
-                                 *cell ? "\" is not a number" : "");
-                break;
-            }
-            x[j] = (float)v;
-        }
-    }
-    if (rc == 0 && opts->header) {
-        out->feature_names = calloc((size_t)ncols, sizeof *out->feature_names);
-        if (!out->feature_names)
-            rc = nnx_rt_fail(err, "%s: out of memory", path);
-        for (int32_t j = 0; rc == 0 && j < ncols; j++)
-            if (!(out->feature_names[j] = strdup(t.field[cols[j]])))
-                rc = nnx_rt_fail(err, "%s: out of memory", path);
-    }
+        rc = nnx_dataset_alloc(out, (int32_t)n, enc->features, NNX_TARGET_NONE, 0, err);
+    if (rc == 0)
+        rc = nnx_csv_apply(&rows, cols, enc, out->x, stats, err);
+    if (rc == 0 && opts->header)
+        rc = nnx_csv_feature_names(enc, &out->feature_names, path, err);
+    nnx_csv_encoding_free(&plain);
     char **lab = NULL;
     if (rc == 0 && label_col >= 0) {
         lab = calloc(n, sizeof *lab);
@@ -581,5 +620,152 @@ int nnx_load_csv_columns(nnx_dataset *out, const char *path, const nnx_csv_opts 
         nnx_dataset_free(out);
     *labels = lab;
     table_free(&t);
+    return rc;
+}
+
+int nnx_load_csv_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                         const int32_t *cols, int32_t ncols, int32_t label_col, char ***labels,
+                         nnx_rt_error *err)
+{
+    return load_columns(out, path, opts, cols, ncols, NULL, label_col, labels, NULL, err);
+}
+
+int nnx_load_csv_columns_encoded(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                                 const int32_t *cols, const nnx_csv_encoding *enc,
+                                 int32_t label_col, char ***labels, nnx_csv_stats *stats,
+                                 nnx_rt_error *err)
+{
+    return load_columns(out, path, opts, cols, enc->ncols, enc, label_col, labels, stats, err);
+}
+
+
+/* --- what nnx check reads ahead ---------------------------------------------- */
+
+/* Every field of record 0 is a number. */
+static int first_record_numeric(const csv_table *t, size_t ncol)
+{
+    double v;
+    for (size_t c = 0; c < ncol; c++)
+        if (parse_number(t->field[t->first[0] + c], &v) < 0)
+            return 0;
+    return 1;
+}
+
+/* The first max bytes of path, cut after the last line end when the file
+ * goes on (*more set); the lines of the rest are counted into *lines for at
+ * most `seconds` (*counted says whether it got to the end). */
+static char *read_head(const char *path, size_t max, size_t *lenp, int *more, int64_t *lines,
+                       int *counted, double seconds, nnx_rt_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        nnx_rt_fail(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(max + 1);
+    if (!buf) {
+        fclose(f);
+        nnx_rt_fail(err, "%s: out of memory", path);
+        return NULL;
+    }
+    size_t len = fread(buf, 1, max, f);
+    *more = len == max && fgetc(f) != EOF;
+    *lines = 0;
+    *counted = !*more;
+    if (*more) {
+        size_t cut = len;
+        while (cut > 0 && buf[cut - 1] != '\n')
+            cut--;
+        if (cut > 0)
+            len = cut;
+        /* count the rest's lines (from the cut on) within the time */
+        char *chunk = malloc(1 << 16);
+        if (chunk && fseek(f, (long)len, SEEK_SET) == 0) {
+            double t0 = nnx_clock_seconds();
+            size_t got;
+            int last = '\n';
+            while ((got = fread(chunk, 1, 1 << 16, f)) > 0) {
+                for (const char *p = chunk; (p = memchr(p, '\n', got - (size_t)(p - chunk)));
+                     p++)
+                    ++*lines;
+                last = chunk[got - 1];
+                if (nnx_clock_seconds() - t0 > seconds)
+                    break;
+            }
+            *counted = feof(f) != 0;
+            if (*counted && last != '\n')
+                ++*lines;
+        }
+        free(chunk);
+    }
+    if (ferror(f)) {
+        fclose(f);
+        free(buf);
+        nnx_rt_fail(err, "%s: read error", path);
+        return NULL;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    *lenp = len;
+    return buf;
+}
+
+int nnx_csv_probe_file(const char *path, const nnx_csv_opts *opts, size_t max_bytes,
+                       double seconds, nnx_csv_probe *out, nnx_rt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    nnx_csv_opts o = *opts;
+    if (o.delimiter == '"' || o.delimiter == '\n' || o.delimiter == '\r' || o.delimiter == '\0')
+        return nnx_rt_fail(err, "%s: bad delimiter", path);
+    csv_table t = {.path = path};
+    int more;
+    int64_t rest;
+    size_t len;
+    t.buf = read_head(path, max_bytes, &len, &more, &rest, &out->counted, seconds, err);
+    if (!t.buf)
+        return -1;
+    int rc = strlen(t.buf) < len ? nnx_rt_fail(err, "%s: not a text file (contains a NUL byte)",
+                                               path)
+                                 : tokenize(&t, o.delimiter, err);
+    if (rc == 0 && t.nrec == 0)
+        rc = nnx_rt_fail(err, "%s: empty file", path);
+    size_t ncol = rc == 0 ? (t.nrec > 1 ? t.first[1] : t.nfield) - t.first[0] : 0;
+    if (rc == 0 && o.header < 0) {
+        out->header_detected = t.nrec > 1 && first_record_numeric(&t, ncol);
+        o.header = !out->header_detected;
+    }
+    out->header = o.header;
+    out->ncol = ncol;
+    size_t r0 = o.header ? 1 : 0;
+    if (rc == 0 && t.nrec <= r0)
+        rc = nnx_rt_fail(err, "%s: a header row but no data rows", path);
+    for (size_t r = 0; rc == 0 && r < t.nrec; r++) {
+        size_t end = r + 1 < t.nrec ? t.first[r + 1] : t.nfield;
+        if (end - t.first[r] != ncol)
+            rc = nnx_rt_fail(err, "%s:%d: ragged row: %zu fields, expected %zu (as on line %d)",
+                             path, (int)t.line[r], end - t.first[r], ncol, (int)t.line[0]);
+    }
+    long lc = -1;
+    if (rc == 0 && o.label_index != NNX_CSV_NO_LABEL) {
+        lc = find_label_column(&t, &o, ncol, err);
+        if (lc < 0)
+            rc = -1;
+    }
+    out->label_col = lc;
+    int32_t *cols = rc == 0 ? malloc((ncol ? ncol : 1) * sizeof *cols) : NULL;
+    if (rc == 0 && !cols)
+        rc = nnx_rt_fail(err, "%s: out of memory", path);
+    if (rc == 0) {
+        nnx_csv_rows rows = rows_of(&t, r0, ncol, o.header);
+        rc = encode_features(&rows, lc, &o, &out->enc, cols, err);
+    }
+    free(cols);
+    if (rc == 0) {
+        out->complete = !more;
+        out->rows = (int64_t)(t.nrec - r0) + rest;
+    }
+    table_free(&t);
+    if (rc < 0)
+        nnx_csv_encoding_free(&out->enc);
     return rc;
 }

@@ -52,6 +52,9 @@ typedef struct nnx_layer {
     int threads;                    /* its size: per-thread workspaces */
     int max_batch;
     int32_t *idx;                   /* maxpool: argmax inside each input plane */
+    struct nnx_layer *proj;         /* residual add: its projection (a conv or
+                                       dense record, owned; weights are this
+                                       layer's slice), or NULL for the identity */
 
     /* Set by forward, read by backward. */
     const float *x, *y;             /* input and output of the last forward */
@@ -62,6 +65,8 @@ struct nnx_net {
     int in_c, in_h, in_w;
     nnx_layer *layers;              /* owned; nlayers used of cap */
     int nlayers, cap;
+    int open[NNX_MAX_RESIDUAL_DEPTH];  /* residual blocks begun, not yet ended */
+    int nopen;
     bool compiled, want_dinput;
     int max_batch;
     int last_n;                     /* rows of the last forward, 0 = none yet */
@@ -112,6 +117,20 @@ const float *nnx_dropout_forward(nnx_layer *L, const float *x, int n, bool train
 const float *nnx_dropout_backward(nnx_layer *L, const float *dy, float *dx, int n);
 const float *nnx_flatten_forward(nnx_layer *L, const float *x, int n);
 const float *nnx_flatten_backward(nnx_layer *L, const float *dy, float *dx, int n);
+size_t nnx_layernorm_ws_floats(const nnx_layer *L, int max_batch);
+const float *nnx_layernorm_forward(nnx_layer *L, const float *x, int n);
+const float *nnx_layernorm_backward(nnx_layer *L, const float *dy, float *dx, int n);
+const float *nnx_gap_forward(nnx_layer *L, const float *x, int n);
+const float *nnx_gap_backward(nnx_layer *L, const float *dy, float *dx, int n);
+/* A residual block (residual.c).  The add reads the block's input from its
+ * begin layer (`begin`, whose x is that input); its backward keeps the skip
+ * path's gradient in its workspace, where the begin's backward adds it. */
+size_t nnx_residual_ws_floats(const nnx_layer *add, const nnx_layer *begin, int max_batch);
+const float *nnx_residual_forward(nnx_layer *add, const nnx_layer *begin, const float *x, int n);
+const float *nnx_residual_backward(nnx_layer *add, const nnx_layer *begin, const float *dy,
+                                   float *dx, int n);
+const float *nnx_residual_begin_backward(nnx_layer *begin, const nnx_layer *add,
+                                         const float *dy, float *dx, int n);
 
 /* Layout changes of n samples of C planes of hw floats each. */
 void nnx_cnhw_to_nchw(const float *restrict src, float *restrict dst, int n, int c, int hw);

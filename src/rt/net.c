@@ -43,6 +43,8 @@ void nnx_net_free(nnx_net *net)
 {
     if (!net)
         return;
+    for (int i = 0; i < net->nlayers; i++)
+        free(net->layers[i].proj);
     free(net->layers);
     free(net->params);
     free(net->grads);
@@ -263,6 +265,122 @@ int nnx_net_add_act(nnx_net *net, enum nnx_act act, float a, nnx_rt_error *err)
     return push(net, &L, err);
 }
 
+int nnx_net_add_layernorm(nnx_net *net, float eps, nnx_rt_error *err)
+{
+    nnx_layer L;
+    if (start(net, &L, NNX_LAYER_LAYERNORM, "layernorm", err))
+        return -1;
+    if (!(eps > 0.0f && isfinite(eps)))
+        return nnx_rt_fail(err, "layer %d (layernorm): eps must be positive, not %g",
+                           net->nlayers + 1, (double)eps);
+    L.info.eps = eps;
+    L.info.nparams = 2 * (size_t)L.info.in_c * L.info.in_h * L.info.in_w;  /* gamma, beta */
+    return push(net, &L, err);
+}
+
+int nnx_net_add_global_avgpool(nnx_net *net, nnx_rt_error *err)
+{
+    nnx_layer L;
+    if (start(net, &L, NNX_LAYER_GLOBAL_AVGPOOL, "global_avgpool", err))
+        return -1;
+    L.info.out_h = L.info.out_w = 1;
+    L.out_layout = NNX_NCHW;
+    return push(net, &L, err);
+}
+
+int nnx_net_begin_residual(nnx_net *net, nnx_rt_error *err)
+{
+    nnx_layer L;
+    if (start(net, &L, NNX_LAYER_RESIDUAL, "residual", err))
+        return -1;
+    if (net->nopen == NNX_MAX_RESIDUAL_DEPTH)
+        return nnx_rt_fail(err, "layer %d (residual): blocks nested more than %d deep",
+                           net->nlayers + 1, NNX_MAX_RESIDUAL_DEPTH);
+    L.info.pair = -1;
+    if (push(net, &L, err))
+        return -1;
+    net->open[net->nopen++] = net->nlayers - 1;
+    return 0;
+}
+
+enum nnx_proj nnx_residual_projection(int in_c, int in_h, int in_w, int out_c, int out_h,
+                                      int out_w, int *stride)
+{
+    *stride = 1;
+    if (in_c == out_c && in_h == out_h && in_w == out_w)
+        return NNX_PROJ_IDENTITY;
+    if (out_h == 1 && out_w == 1)
+        return NNX_PROJ_DENSE;
+    int most = in_h > in_w ? in_h : in_w;
+    for (int s = 1; s <= most; s++)
+        if ((in_h - 1) / s + 1 == out_h && (in_w - 1) / s + 1 == out_w) {
+            *stride = s;
+            return NNX_PROJ_CONV;
+        }
+    return NNX_PROJ_IMPOSSIBLE;
+}
+
+int nnx_net_end_residual(nnx_net *net, bool project, nnx_rt_error *err)
+{
+    nnx_layer L;
+    if (start(net, &L, NNX_LAYER_RESIDUAL_ADD, "residual add", err))
+        return -1;
+    const int at = net->nlayers + 1;
+    if (net->nopen == 0)
+        return nnx_rt_fail(err, "layer %d (residual add): no residual block is open", at);
+    const int b = net->open[net->nopen - 1];
+    if (b == net->nlayers - 1)
+        return nnx_rt_fail(err, "layer %d (residual add): the block has no layers", at);
+    nnx_layer_info *I = &L.info;
+    const nnx_layer *B = &net->layers[b];
+    const int c = B->info.in_c, h = B->info.in_h, w = B->info.in_w;
+    int stride;
+    enum nnx_proj kind = nnx_residual_projection(c, h, w, I->in_c, I->in_h, I->in_w, &stride);
+    if (kind != NNX_PROJ_IDENTITY && (!project || kind == NNX_PROJ_IMPOSSIBLE))
+        return nnx_rt_fail(err, "layer %d (residual add): the block turns %d×%d×%d into "
+                           "%d×%d×%d, %s", at, c, h, w, I->in_c, I->in_h, I->in_w,
+                           project ? "which no 1×1 convolution or dense projection can "
+                                     "match" : "and projection is off");
+    I->pair = b;
+    if (kind != NNX_PROJ_IDENTITY) {
+        nnx_layer *P = calloc(1, sizeof *P);
+        if (!P)
+            return nnx_rt_fail(err, "out of memory");
+        P->info.kind = kind == NNX_PROJ_CONV ? NNX_LAYER_CONV : NNX_LAYER_DENSE;
+        P->info.name = kind == NNX_PROJ_CONV ? "conv" : "dense";
+        P->info.in_c = c; P->info.in_h = h; P->info.in_w = w;
+        P->in_layout = B->in_layout;
+        P->info.units = I->in_c;
+        P->info.bias = true;
+        if (kind == NNX_PROJ_CONV) {
+            P->info.kernel = 1;
+            P->info.stride = stride;
+            P->info.out_c = I->in_c; P->info.out_h = I->in_h; P->info.out_w = I->in_w;
+            P->out_layout = NNX_CNHW;
+            P->info.nparams = (size_t)I->in_c * c + (size_t)I->in_c;
+        } else {
+            P->info.out_c = I->in_c; P->info.out_h = P->info.out_w = 1;
+            P->out_layout = NNX_NCHW;
+            P->info.nparams = (size_t)I->in_c * c * h * w + (size_t)I->in_c;
+        }
+        P->in_size = c * h * w;
+        P->out_size = P->info.out_c * P->info.out_h * P->info.out_w;
+        I->units = P->info.units;
+        I->kernel = P->info.kernel;
+        I->stride = P->info.stride;
+        I->bias = true;
+        I->nparams = P->info.nparams;
+        L.proj = P;
+    }
+    if (push(net, &L, err)) {
+        free(L.proj);
+        return -1;
+    }
+    net->layers[b].info.pair = net->nlayers - 1;
+    net->nopen--;
+    return 0;
+}
+
 int nnx_net_want_dinput(nnx_net *net, bool on, nnx_rt_error *err)
 {
     if (!net)
@@ -302,11 +420,20 @@ static void lay_out(nnx_net *net, carver *cv)
         /* No buffer of its own for flatten of NCHW (a view) or a batch norm
          * fused with its activation (it writes the activation's output). */
         bool aliases = (L->info.kind == NNX_LAYER_FLATTEN && L->in_layout == NNX_NCHW)
-                    || (L->info.kind == NNX_LAYER_BATCHNORM && L->fused);
+                    || (L->info.kind == NNX_LAYER_BATCHNORM && L->fused)
+                    || L->info.kind == NNX_LAYER_RESIDUAL;
         L->out = aliases ? NULL : carve(cv, mb * o * sizeof(float));
-        size_t ws = nnx_layer_ws_floats(L, net->max_batch);
+        size_t ws = L->info.kind == NNX_LAYER_RESIDUAL_ADD
+                  ? nnx_residual_ws_floats(L, &net->layers[L->info.pair], net->max_batch)
+                  : nnx_layer_ws_floats(L, net->max_batch);
         L->ws = ws ? carve(cv, ws * sizeof(float)) : NULL;
         L->idx = L->info.kind == NNX_LAYER_MAXPOOL ? carve(cv, mb * o * sizeof(int32_t)) : NULL;
+        if (L->proj) {
+            nnx_layer *P = L->proj;
+            P->out = carve(cv, mb * (size_t)P->out_size * sizeof(float));
+            size_t pws = nnx_layer_ws_floats(P, net->max_batch);
+            P->ws = pws ? carve(cv, pws * sizeof(float)) : NULL;
+        }
     }
     nnx_layer *last = &net->layers[net->nlayers - 1];
     net->output = last->out_layout == NNX_CNHW ? carve(cv, mb * out * sizeof(float)) : NULL;
@@ -325,6 +452,10 @@ static int provision(nnx_net *net, int threads, nnx_rt_error *err)
     for (int i = 0; i < net->nlayers; i++) {
         net->layers[i].threads = threads;
         net->layers[i].max_batch = net->max_batch;
+        if (net->layers[i].proj) {
+            net->layers[i].proj->threads = threads;
+            net->layers[i].proj->max_batch = net->max_batch;
+        }
     }
     carver cv = {0};
     lay_out(net, &cv);
@@ -333,8 +464,11 @@ static int provision(nnx_net *net, int threads, nnx_rt_error *err)
     nnx_team *team = NULL;
     if (!arena || (threads > 1 && !(team = nnx_team_new(threads, err)))) {
         free(arena);
-        for (int i = 0; i < net->nlayers; i++)
+        for (int i = 0; i < net->nlayers; i++) {
             net->layers[i].threads = old;
+            if (net->layers[i].proj)
+                net->layers[i].proj->threads = old;
+        }
         if (net->arena) {                   /* the measuring pass cleared them */
             cv = (carver){.base = net->arena};
             lay_out(net, &cv);
@@ -352,8 +486,11 @@ static int provision(nnx_net *net, int threads, nnx_rt_error *err)
     net->threads = threads;
     cv = (carver){.base = arena};
     lay_out(net, &cv);
-    for (int i = 0; i < net->nlayers; i++)
+    for (int i = 0; i < net->nlayers; i++) {
         net->layers[i].team = team;
+        if (net->layers[i].proj)
+            net->layers[i].proj->team = team;
+    }
     net->last_n = 0;
     if (threads > 1)
         nnx_blas_set_threads(1);
@@ -396,6 +533,9 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
         return nnx_rt_fail(err, "the network is already compiled");
     if (net->nlayers == 0)
         return nnx_rt_fail(err, "the network has no layers");
+    if (net->nopen)
+        return nnx_rt_fail(err, "layer %d (residual): the block is never ended",
+                           net->open[net->nopen - 1] + 1);
     if (max_batch < 1 || max_batch > MAX_BATCH)
         return nnx_rt_fail(err, "max batch must be in [1, %d], not %d", MAX_BATCH, max_batch);
     /* Matrix products take int dimensions: every batch-wide matrix must fit. */
@@ -430,6 +570,10 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
         L->w = net->params + L->info.param_off;
         L->gw = net->grads + L->info.param_off;
         L->st = net->state + L->info.state_off;
+        if (L->proj) {
+            L->proj->w = L->w;
+            L->proj->gw = L->gw;
+        }
     }
     net->first_param = net->nlayers;
     for (int i = net->nlayers - 1; i >= 0; i--)
@@ -466,6 +610,12 @@ const float *nnx_net_forward(nnx_net *net, const float *x, int n, bool train)
         case NNX_LAYER_BATCHNORM: cur = nnx_batchnorm_forward(L, cur, n, train); break;
         case NNX_LAYER_ACT:       /* when fused, the batch norm before wrote it */
             cur = L->fused ? L->out : nnx_act_forward(L, cur, n);
+            break;
+        case NNX_LAYER_LAYERNORM: cur = nnx_layernorm_forward(L, cur, n); break;
+        case NNX_LAYER_GLOBAL_AVGPOOL: cur = nnx_gap_forward(L, cur, n); break;
+        case NNX_LAYER_RESIDUAL:  break;            /* its x is the block's input */
+        case NNX_LAYER_RESIDUAL_ADD:
+            cur = nnx_residual_forward(L, &net->layers[L->info.pair], cur, n);
             break;
         }
         L->y = cur;
@@ -508,6 +658,14 @@ int nnx_net_backward(nnx_net *net, const float *dlogits)
         case NNX_LAYER_ACT:       /* when fused, the batch norm before does it */
             if (!L->fused)
                 dy = nnx_act_backward(L, dy, dx, n);
+            break;
+        case NNX_LAYER_LAYERNORM: dy = nnx_layernorm_backward(L, dy, dx, n); break;
+        case NNX_LAYER_GLOBAL_AVGPOOL: dy = nnx_gap_backward(L, dy, dx, n); break;
+        case NNX_LAYER_RESIDUAL:
+            dy = nnx_residual_begin_backward(L, &net->layers[L->info.pair], dy, dx, n);
+            break;
+        case NNX_LAYER_RESIDUAL_ADD:
+            dy = nnx_residual_backward(L, &net->layers[L->info.pair], dy, dx, n);
             break;
         }
     }
@@ -583,6 +741,8 @@ size_t nnx_layer_ws_floats(const nnx_layer *L, int max_batch)
         return nnx_batchnorm_ws_floats(L);
     case NNX_LAYER_DROPOUT:    /* the mask, already scaled */
         return mb * (size_t)L->out_size;
+    case NNX_LAYER_LAYERNORM:
+        return nnx_layernorm_ws_floats(L, max_batch);
     default:
         return 0;
     }
@@ -646,6 +806,9 @@ double nnx_net_train_flops(const nnx_net *net, int n)
             macs = (double)I->units * I->in_c * I->in_h * I->in_w;
         else if (I->kind == NNX_LAYER_CONV)
             macs = (double)I->units * I->in_c * I->kernel * I->kernel * I->out_h * I->out_w;
+        else if (I->kind == NNX_LAYER_RESIDUAL_ADD && net->layers[i].proj)
+            macs = I->kernel ? (double)I->units * I->in_h * I->in_w * net->layers[i].proj->info.in_c
+                             : (double)I->units * net->layers[i].proj->in_size;
         else
             continue;
         /* forward, weight gradient, and input gradient unless nothing needs it */

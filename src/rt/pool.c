@@ -1,5 +1,6 @@
 /* pool.c — max and average pooling over size×size windows with a stride, no
- * padding; windows that would cross the border are dropped (PyTorch's floor).
+ * padding; windows that would cross the border are dropped (PyTorch's floor);
+ * and global average pooling, each plane to its mean.
  *
  * Both work plane by plane: each (sample, channel) plane of H·W floats is
  * contiguous in either layout and the planes keep their order, so the layout
@@ -188,5 +189,62 @@ const float *nnx_pool_backward(nnx_layer *L, const float *dy, float *dx, int n)
     pool_job j = {.L = L, .dy = dy, .dx = dx, .planes = (size_t)n * L->info.in_c};
     j.units = nunits(j.planes);
     nnx_team_run(L->team, j.units, backward_unit, &j);
+    return dx;
+}
+
+/* --- global average pooling: plane p of the input is output value out_of(p) -- */
+
+static size_t gap_out_index(const nnx_layer *L, size_t p, int n)
+{
+    if (L->in_layout == NNX_NCHW)
+        return p;
+    const size_t ch = p / (size_t)n, s = p % (size_t)n;   /* CNHW: [C][n] planes */
+    return s * (size_t)L->info.in_c + ch;
+}
+
+static void gap_forward_unit(void *ctx, int u, int tid)
+{
+    (void)tid;
+    const pool_job *j = ctx;
+    const nnx_layer *L = j->L;
+    const int hw = L->info.in_h * L->info.in_w, n = (int)(j->planes / (size_t)L->info.in_c);
+    size_t p0, p1;
+    unit_planes(j, u, &p0, &p1);
+    for (size_t p = p0; p < p1; p++)
+        L->out[gap_out_index(L, p, n)] = (float)(nnx_sum_floats(j->x + p * hw, (size_t)hw) / hw);
+}
+
+const float *nnx_gap_forward(nnx_layer *L, const float *x, int n)
+{
+    pool_job j = {.L = L, .x = x, .planes = (size_t)n * L->info.in_c};
+    j.units = nunits(j.planes);
+    nnx_team_run(L->team, j.units, gap_forward_unit, &j);
+    return L->out;
+}
+
+static void gap_backward_unit(void *ctx, int u, int tid)
+{
+    (void)tid;
+    const pool_job *j = ctx;
+    const nnx_layer *L = j->L;
+    const int hw = L->info.in_h * L->info.in_w, n = (int)(j->planes / (size_t)L->info.in_c);
+    const float inv = 1.0f / (float)hw;
+    size_t p0, p1;
+    unit_planes(j, u, &p0, &p1);
+    for (size_t p = p0; p < p1; p++) {
+        const float v = j->dy[gap_out_index(L, p, n)] * inv;
+        float *restrict d = j->dx + p * hw;
+        for (int i = 0; i < hw; i++)
+            d[i] = v;
+    }
+}
+
+const float *nnx_gap_backward(nnx_layer *L, const float *dy, float *dx, int n)
+{
+    if (!dx)
+        return NULL;
+    pool_job j = {.L = L, .dy = dy, .dx = dx, .planes = (size_t)n * L->info.in_c};
+    j.units = nunits(j.planes);
+    nnx_team_run(L->team, j.units, gap_backward_unit, &j);
     return dx;
 }

@@ -14,8 +14,10 @@ enum nnx_loss_kind nnx_run_loss_kind(nnx_exp_loss_kind k)
     return NNX_LOSS_CROSS_ENTROPY;
 }
 
-static int add_layer(nnx_net *net, const nnx_exp_layer *l, nnx_rt_error *err)
+/* Add layers[i] of a compiled network. */
+static int add_layer(nnx_net *net, const nnx_exp_layer *layers, size_t i, nnx_rt_error *err)
 {
+    const nnx_exp_layer *l = &layers[i];
     switch (l->op) {
     case NNX_XOP_DENSE:     return nnx_net_add_dense(net, l->u.dense.units, l->u.dense.bias, err);
     case NNX_XOP_CONV:      return nnx_net_add_conv(net, l->u.conv.filters, l->u.conv.kernel,
@@ -34,6 +36,11 @@ static int add_layer(nnx_net *net, const nnx_exp_layer *l, nnx_rt_error *err)
     case NNX_XOP_TANH:      return nnx_net_add_act(net, NNX_ACT_TANH, 0, err);
     case NNX_XOP_SIGMOID:   return nnx_net_add_act(net, NNX_ACT_SIGMOID, 0, err);
     case NNX_XOP_SWISH:     return nnx_net_add_act(net, NNX_ACT_SWISH, (float)l->u.swish.beta, err);
+    case NNX_XOP_LAYERNORM: return nnx_net_add_layernorm(net, (float)l->u.layernorm.eps, err);
+    case NNX_XOP_GLOBAL_AVGPOOL: return nnx_net_add_global_avgpool(net, err);
+    case NNX_XOP_RESIDUAL:  return nnx_net_begin_residual(net, err);
+    case NNX_XOP_RESIDUAL_END:
+        return nnx_net_end_residual(net, layers[l->u.residual_end.begin].u.residual.project, err);
     case NNX_XOP_COUNT:     break;
     }
     return nnx_rt_fail(err, "unknown layer kind %d", (int)l->op);
@@ -57,7 +64,7 @@ nnx_net *nnx_run_build_net(const nnx_experiment *e, int32_t features, int max_ba
         return NULL;
     for (size_t i = 0; i < e->net.nlayers; i++) {
         nnx_rt_error lerr;
-        if (add_layer(net, &e->net.layers[i], &lerr) < 0) {
+        if (add_layer(net, e->net.layers, i, &lerr) < 0) {
             nnx_rt_fail(err, "network '%s', layer %zu (%s): %s", e->net.name, i + 1,
                         nnx_exp_op_name(e->net.layers[i].op), lerr.msg);
             nnx_net_free(net);

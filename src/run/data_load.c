@@ -96,28 +96,51 @@ static int keep_csv_classes(nnx_dataset *ds, const nnx_exp_source *s, nnx_rt_err
     return rc;
 }
 
-/* csv(path, label = none): every column a feature, no targets. */
+/* csv(path, label = none): every column a feature, no targets; with the
+ * train file's encoding (enc->cols set) its columns by name or in order. */
 static int load_unlabelled(nnx_dataset *out, const char *path, const nnx_csv_opts *o,
-                           nnx_rt_error *err)
+                           const nnx_csv_encoding *enc, nnx_csv_stats *st, nnx_rt_error *err)
 {
     char **names = NULL, **labels = NULL;
     size_t ncol = 0;
     if (nnx_csv_header(path, o, &names, &ncol, err) < 0)
         return -1;
+    int32_t *cols = malloc((ncol ? ncol : 1) * sizeof *cols);
+    int rc = cols ? 0 : nnx_rt_fail(err, "%s: out of memory", path);
+    for (size_t c = 0; rc == 0 && c < ncol; c++)
+        cols[c] = (int32_t)c;
+    if (rc == 0 && enc && enc->cols) {
+        if (!o->header || !enc->cols[0].name) {
+            if ((size_t)enc->ncols != ncol)
+                rc = nnx_rt_fail(err, "%s: %zu columns, the train data has %d feature columns",
+                                 path, ncol, (int)enc->ncols);
+        } else {
+            for (int32_t j = 0; rc == 0 && j < enc->ncols; j++) {
+                cols[j] = -1;
+                for (size_t c = 0; c < ncol && cols[j] < 0; c++)
+                    if (!strcmp(names[c], enc->cols[j].name))
+                        cols[j] = (int32_t)c;
+                if (cols[j] < 0)
+                    rc = nnx_rt_fail(err, "%s: no column \"%s\", which the train data has", path,
+                                     enc->cols[j].name);
+            }
+        }
+        if (rc == 0)
+            rc = nnx_load_csv_columns_encoded(out, path, o, cols, enc, -1, &labels, st, err);
+    } else if (rc == 0) {
+        rc = nnx_load_csv_columns(out, path, o, cols, (int32_t)ncol, -1, &labels, err);
+    }
     for (size_t c = 0; c < ncol; c++)
         free(names[c]);
     free(names);
-    int32_t *cols = malloc((ncol ? ncol : 1) * sizeof *cols);
-    if (!cols)
-        return nnx_rt_fail(err, "%s: out of memory", path);
-    for (size_t c = 0; c < ncol; c++)
-        cols[c] = (int32_t)c;
-    int rc = nnx_load_csv_columns(out, path, o, cols, (int32_t)ncol, -1, &labels, err);
     free(cols);
     return rc;
 }
 
-static int load_source(const nnx_exp_source *s, bool real, nnx_dataset *out, nnx_rt_error *err)
+/* enc: the train file's encoding, fitted here when s is the train source
+ * (enc zeroed) and applied to the others. */
+static int load_source(const nnx_exp_source *s, bool real, nnx_dataset *out,
+                       nnx_csv_encoding *enc, nnx_csv_stats *st, nnx_rt_error *err)
 {
     int32_t keep[256];
     if (s->nkeep > 256)
@@ -137,9 +160,13 @@ static int load_source(const nnx_exp_source *s, bool real, nnx_dataset *out, nnx
         o.label_name = s->label_name;
         o.label_index = s->label_index;
         o.target = real ? NNX_CSV_TARGET_REAL : NNX_CSV_TARGET_CLASS;
+        o.categorical = (const char *const *)s->categorical;
+        o.ncategorical = (int32_t)s->ncategorical;
+        o.categorical_auto = s->categorical_auto;
+        o.missing = (nnx_missing)s->missing;
         if (s->label_index == NNX_EXP_NO_LABEL)
-            return load_unlabelled(out, s->path, &o, err);
-        if (nnx_load_csv(out, s->path, &o, err) < 0)
+            return load_unlabelled(out, s->path, &o, enc, st, err);
+        if (nnx_load_csv_encoded(out, s->path, &o, enc, st, err) < 0)
             return -1;
         if (s->nkeep && keep_csv_classes(out, s, err) < 0) {
             nnx_dataset_free(out);
@@ -147,6 +174,10 @@ static int load_source(const nnx_exp_source *s, bool real, nnx_dataset *out, nnx
         }
         break;
     }
+    case NNX_XSRC_NPY:
+        if (nnx_load_npy(out, s->images, s->labels, real, err) < 0)
+            return -1;
+        break;
     case NNX_XSRC_SPIRALS:
         if (nnx_make_spirals(out, s->n, s->classes, s->noise, s->seed, err) < 0)
             return -1;
@@ -170,6 +201,7 @@ void nnx_run_data_free(nnx_run_data *d)
     for (int s = 0; s < NNX_XSPLIT_COUNT; s++)
         nnx_dataset_free(&d->split[s]);
     nnx_norm_free(&d->norm);
+    nnx_csv_encoding_free(&d->enc);
     memset(d, 0, sizeof *d);
 }
 
@@ -302,8 +334,23 @@ int nnx_run_data_load(const nnx_experiment *e, nnx_run_data *out, nnx_rt_error *
         const nnx_exp_source *src = &e->data.split[s];
         if (src->kind == NNX_XSRC_NONE || src->kind == NNX_XSRC_SPLIT)
             continue;
-        if (load_source(src, real, &out->split[s], err) < 0)
+        nnx_csv_stats st = {0};
+        if (load_source(src, real, &out->split[s], &out->enc, &st, err) < 0)
             goto fail;
+        size_t used = strlen(out->note);
+        if (st.unseen)
+            snprintf(out->note + used, sizeof out->note - used, "%s%s: %lld cell%s of a category "
+                     "the train data lacks, encoded as all zeros (the first: %s)",
+                     used ? "; " : "", nnx_exp_split_name((nnx_exp_split)s),
+                     (long long)st.unseen, st.unseen == 1 ? "" : "s", st.example);
+        used = strlen(out->note);
+        if (st.imputed)
+            snprintf(out->note + used, sizeof out->note - used, "%s%s: %lld missing cell%s "
+                     "filled (missing = %s)", used ? "; " : "",
+                     nnx_exp_split_name((nnx_exp_split)s), (long long)st.imputed,
+                     st.imputed == 1 ? "" : "s",
+                     src->missing == NNX_XMISSING_MEAN ? "mean"
+                     : src->missing == NNX_XMISSING_MEDIAN ? "median" : "zero");
         out->has[s] = true;
         if (s != NNX_XSPLIT_TRAIN && out->has[NNX_XSPLIT_TRAIN] &&
             align_classes(&out->split[s], &out->split[NNX_XSPLIT_TRAIN],

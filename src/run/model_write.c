@@ -21,7 +21,8 @@ static const char *output_name(nnx_exp_loss_kind k)
 
 static const char *source_name(nnx_exp_src_kind k)
 {
-    return k == NNX_XSRC_IDX ? "idx" : k == NNX_XSRC_CSV ? "csv" : "synthetic";
+    return k == NNX_XSRC_IDX ? "idx" : k == NNX_XSRC_CSV ? "csv" : k == NNX_XSRC_NPY ? "npy"
+                                                                                 : "synthetic";
 }
 
 static void floats(nnx_json_writer *w, const char *key, const float *v, int32_t n)
@@ -30,6 +31,40 @@ static void floats(nnx_json_writer *w, const char *key, const float *v, int32_t 
     nnx_json_begin_array(w);
     for (int32_t i = 0; i < n; i++)
         nnx_json_number(w, (double)v[i]);
+    nnx_json_end_array(w);
+}
+
+static const char *missing_name(nnx_missing m)
+{
+    return m == NNX_MISSING_MEAN ? "mean" : m == NNX_MISSING_MEDIAN ? "median"
+         : m == NNX_MISSING_ZERO ? "zero" : "error";
+}
+
+/* A CSV train file's columns and how each became features (data.h,
+ * nnx_csv_encoding), for nnx predict to apply to new rows. */
+static void encoded_columns(nnx_json_writer *w, const nnx_csv_encoding *enc)
+{
+    nnx_json_key_string(w, "missing", missing_name(enc->missing));
+    nnx_json_key(w, "columns");
+    nnx_json_begin_array(w);
+    for (int32_t j = 0; j < enc->ncols; j++) {
+        const nnx_csv_column *c = &enc->cols[j];
+        nnx_json_begin_object(w);
+        nnx_json_key_string(w, "name", c->name);
+        nnx_json_key_string(w, "encode", c->categorical ? "onehot" : "number");
+        if (c->categorical) {
+            nnx_json_key(w, "categories");
+            nnx_json_begin_array(w);
+            for (int32_t k = 0; k < c->ncategories; k++)
+                nnx_json_string(w, c->categories[k]);
+            nnx_json_end_array(w);
+        } else if (enc->missing != NNX_MISSING_ERROR) {
+            nnx_json_key_number(w, "fill", (double)c->fill);
+        }
+        if (c->indicator)
+            nnx_json_key_bool(w, "indicator", true);
+        nnx_json_end_object(w);
+    }
     nnx_json_end_array(w);
 }
 
@@ -56,7 +91,7 @@ static char *header_name(const nnx_exp_source *src, int c)
 }
 
 static void input(nnx_json_writer *w, const nnx_experiment *e, const nnx_dataset *train,
-                  const int shape[3])
+                  const nnx_csv_encoding *enc, const int shape[3])
 {
     const nnx_exp_source *src = &e->data.split[NNX_XSPLIT_TRAIN];
     nnx_json_key(w, "input");
@@ -82,7 +117,9 @@ static void input(nnx_json_writer *w, const nnx_experiment *e, const nnx_dataset
             free(name);
         }
     }
-    if (train->feature_names) {
+    if (enc->cols && enc->cols[0].name) {
+        encoded_columns(w, enc);
+    } else if (train->feature_names) {
         nnx_json_key(w, "columns");
         nnx_json_begin_array(w);
         for (int32_t j = 0; j < train->d; j++) {
@@ -127,7 +164,7 @@ int nnx_run_model_write(const char *dir, const nnx_experiment *e, const nnx_run_
     } else {
         nnx_json_null(&w);
     }
-    input(&w, e, train, shape);
+    input(&w, e, train, &d->enc, shape);
     nnx_json_key(&w, "normalize");
     nnx_json_begin_object(&w);
     const nnx_norm *nm = &d->norm;

@@ -57,6 +57,10 @@ typedef struct nnx_run_data {
     nnx_dataset split[NNX_XSPLIT_COUNT];
     bool        has[NNX_XSPLIT_COUNT];
     nnx_norm    norm;
+    nnx_csv_encoding enc;       /* a CSV train file's column encoding (zeroed otherwise),
+                                   applied to the other CSV files */
+    char        note[512];      /* what loading decided or met (unseen categories,
+                                   filled cells), or "" */
 } nnx_run_data;
 
 /* Load, split and normalise the data of `e` (seeded by e->seed).  Class

@@ -16,7 +16,7 @@ enum { EVAL_BATCH = 256 };
 const char *nnx_run_status_name(nnx_run_status s)
 {
     static const char *const names[] = { "completed", "stopped", "diverged", "interrupted",
-                                         "failed", "running" };
+                                         "failed", "running", "pruned" };
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "failed";
 }
 
@@ -360,8 +360,11 @@ static int setup(trial *t, nnx_rt_error *err)
     if (t->o->data) {
         t->data = *t->o->data;
         t->data_borrowed = true;
-    } else if (nnx_run_data_load(e, &t->data, err) < 0)
+    } else if (nnx_run_data_load(e, &t->data, err) < 0) {
         return -1;
+    } else if (t->data.note[0]) {
+        note(t, "data: %s", t->data.note);
+    }
     if (nnx_run_hooks_open(&t->hooks, e, t->o->lua_stdlib, t->o->params, t->o->nparams,
                            lua_print, t) < 0) {
         t->lua_failed = true;
@@ -827,6 +830,11 @@ static void train_loop(trial *t)
             }
         }
         nnx_trial_mark_epoch(t, ep);
+        if (t->o->stop_after > 0 && ep >= t->o->stop_after && ep < e->epochs) {
+            r->status = NNX_RUN_PRUNED;
+            set_message(r, "pruned after epoch %d (the end of its rung)", ep);
+            break;
+        }
         if (t->o->interrupt && *t->o->interrupt && ep < e->epochs) {
             t->interrupted = true;
             r->status = NNX_RUN_INTERRUPTED;
@@ -892,6 +900,7 @@ static int write_summary(trial *t, nnx_rt_error *err)
         .chance_loss = chance_loss(t),
         .class_names = t->data.split[NNX_XSPLIT_TRAIN].class_names,
         .nclasses = (size_t)t->data.split[NNX_XSPLIT_TRAIN].classes,
+        .trial_index = t->o->trial_index,
         .provenance = t->o->provenance,
     };
     char sha[65];
@@ -990,7 +999,7 @@ static void finish(trial *t, double t_start)
     /* the appended CSVs on disk before the summary says the run ended */
     if (nnx_metrics_log_finish(&t->mlog, &err) < 0 || nnx_append_close(&t->steps, &err) < 0)
         nnx_trial_write_failed(t, true, err.msg);
-    if (r->status == NNX_RUN_INTERRUPTED || r->status == NNX_RUN_FAILED) {
+    if (r->status == NNX_RUN_INTERRUPTED || r->status == NNX_RUN_FAILED || r->status == NNX_RUN_PRUNED) {
         if (nnx_trial_save_state(t, &err) < 0)
             nnx_trial_write_failed(t, true, err.msg);
     } else {
@@ -1055,7 +1064,7 @@ static void finish(trial *t, double t_start)
             mlflow_check(t, nnx_mlflow_artifacts(t->ml, r->dir, &err), &err);
         nnx_mlflow_status st = r->status == NNX_RUN_COMPLETED || r->status == NNX_RUN_STOPPED
                                    ? NNX_MLFLOW_FINISHED
-                               : r->status == NNX_RUN_INTERRUPTED ? NNX_MLFLOW_KILLED
+                               : r->status == NNX_RUN_INTERRUPTED || r->status == NNX_RUN_PRUNED ? NNX_MLFLOW_KILLED
                                                                   : NNX_MLFLOW_FAILED;
         if (t->ml)
             mlflow_check(t, nnx_mlflow_end(t->ml, st, nnx_mlflow_now_ms(), &err), &err);

@@ -61,6 +61,9 @@ static int write_trials_csv(const srch_board *b, nnx_rt_error *err)
         put_cell(&t, b->paths[p], false);
     put_cell(&t, "status", false);
     put_cell(&t, "epoch", false);
+    bool pruned = b->prune && b->prune->kind != NNX_XPRUNE_NONE;
+    if (pruned)
+        put_cell(&t, "epochs_run", false);
     put_cell(&t, b->select, false);
     for (size_t c = 0; c < ntest; c++)
         if (strcmp(tests[c], b->select) != 0)
@@ -76,6 +79,8 @@ static int write_trials_csv(const srch_board *b, nnx_rt_error *err)
         nnx_buf_put(&t, ",", 1);
         if (r->epoch > 0)
             nnx_buf_printf(&t, "%d", r->epoch);
+        if (pruned)
+            nnx_buf_printf(&t, ",%d", r->epochs_run);
         nnx_buf_put(&t, ",", 1);
         put_number(&t, r->value);
         for (size_t c = 0; c < ntest; c++)
@@ -133,6 +138,19 @@ static void json_search(nnx_json_writer *w, const srch_board *b)
     json_select(w, b);
     nnx_json_key_int(w, "trials_planned", (long long)b->planned);
     nnx_json_key_int(w, "trials_done", (long long)b->nrows);
+    long long trained = 0;
+    for (size_t i = 0; i < b->nrows; i++)
+        trained += b->rows[i]->epochs_run;
+    nnx_json_key_int(w, "epochs_trained", trained);
+    if (b->prune && b->prune->kind == NNX_XPRUNE_HALVING) {
+        nnx_json_key(w, "prune");
+        nnx_json_begin_object(w);
+        nnx_json_key_string(w, "rule", "halving");
+        nnx_json_key_int(w, "min_epochs", b->prune->min_epochs);
+        nnx_json_key_int(w, "eta", b->prune->eta);
+        nnx_json_key_int(w, "epochs_unpruned", (long long)b->planned * b->epochs);
+        nnx_json_end_object(w);
+    }
     const nnx_search_row *win = b->nrows && srch_row_group(b->rows[0]) == 0 ? b->rows[0] : NULL;
     nnx_json_key_string(w, "winner", win ? win->name : NULL);
     nnx_json_key(w, "winner_params");

@@ -11,12 +11,14 @@
 bool srch_status_final(const char *status)
 {
     return !strcmp(status, "completed") || !strcmp(status, "stopped") || !strcmp(status, "diverged") ||
-           !strcmp(status, "failed");
+           !strcmp(status, "failed") || !strcmp(status, "pruned");
 }
 
 int srch_row_group(const nnx_search_row *r)
 {
-    return srch_status_final(r->status) && !r->retry && isfinite(r->value) ? 0 : 1;
+    if (!srch_status_final(r->status) || r->retry || !isfinite(r->value))
+        return 2;
+    return strcmp(r->status, "pruned") ? 0 : 1;
 }
 
 void nnx_search_row_free(nnx_search_row *row)
@@ -130,7 +132,7 @@ static int compare_rows(const void *pa, const void *pb)
     int ga = srch_row_group(&a->row), gb = srch_row_group(&b->row);
     if (ga != gb)
         return ga - gb;
-    if (ga == 0 && a->row.value != b->row.value) {
+    if (ga < 2 && a->row.value != b->row.value) {
         bool a_better = a->maximize ? a->row.value > b->row.value : a->row.value < b->row.value;
         return a_better ? -1 : 1;
     }

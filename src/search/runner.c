@@ -105,7 +105,8 @@ int nnx_search_train(const nnx_search_trial *t, const char *dir, void *ctx, nnx_
     nnx_run_opts o = { .dir = dir, .source = tr->o.source, .threads = t->threads,
                        .interrupt = tr->o.interrupt, .mlflow_uri = tr->o.mlflow_uri,
                        .lua_stdlib = tr->o.lua_stdlib, .params = t->params,
-                       .nparams = t->nparams, .data = data,
+                       .nparams = t->nparams, .data = data, .stop_after = t->stop_after,
+                       .trial_index = t->index + 1,
                        .provenance = tr->o.provenance, .mlflow_parent = tr->o.mlflow_parent,
                        .hooks_log_only = nnx_run_hooks_log_only(t->e) };
     nnx_run_result r;

@@ -34,6 +34,9 @@ typedef struct job {
     char           *why;
     job_state       state;
     bool            cont;       /* its directory holds resume.state: continue it */
+    int             stop_after; /* prune: end after this epoch (the rung's); 0: all */
+    bool            out;        /* prune: not in the current rung */
+    bool            counted;    /* in res->ran or res->resumed already */
     pid_t           pid;
     int             said;       /* RUNNING in a worker: the read end of its pipe, or -1 */
     nnx_search_row  row;        /* JOB_DONE */
@@ -229,6 +232,7 @@ static int write_board(search *s, bool final)
         .paths = res->paths, .nparams = res->nparams, .rows = ptrs, .nrows = n,
         .planned = res->planned, .stages = res->stages, .nstages = res->nstages,
         .ens = res->kind == NNX_SEARCH_ENSEMBLE ? &res->ens : NULL, .message = res->message,
+        .prune = &s->base->prune, .epochs = s->base->epochs,
         .warnings = res->warnings, .nwarnings = res->nwarnings,
         .provenance = s->o->provenance,
     };
@@ -274,7 +278,8 @@ static void emit(search *s, nnx_search_event ev)
 static void run_one(search *s, job *j, nnx_rt_error *said)
 {
     nnx_search_trial t = { .index = j->index, .name = j->name, .params = j->ov, .nparams = j->nov, .e = j->e,
-                           .stage = j->stage, .threads = s->threads, .cont = j->cont };
+                           .stage = j->stage, .threads = s->threads, .cont = j->cont,
+                           .stop_after = j->stop_after };
     nnx_rt_error err = { { 0 } };
     int rc = s->o->run(&t, j->dir, s->o->run_ctx, &err);
     nnx_search_row row = { .value = NAN };
@@ -336,7 +341,8 @@ static bool interrupted(const search *s)
 
 static int start(search *s, job *j)
 {
-    s->res->ran++;
+    s->res->ran += !j->counted;
+    j->counted = true;
     j->state = JOB_RUNNING;
     if (!s->o->fork) {
         emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
@@ -350,7 +356,6 @@ static int start(search *s, job *j)
     if (pid < 0) {
         int e = errno;
         j->state = JOB_QUEUED;
-        s->res->ran--;
         return nnx_rt_fail(s->err, "cannot start a worker process: %s", strerror(e));
     }
     if (pid == 0) {
@@ -427,19 +432,27 @@ static int reap(search *s)
     return 0;   /* not one of ours */
 }
 
+/* A pruned row that the job's rung trains on: it ended before j->stop_after. */
+static bool pruned_short(const job *j)
+{
+    return !strcmp(j->row.status, "pruned") && (j->stop_after <= 0 || j->row.epochs_run < j->stop_after);
+}
+
 /* Prepare a job: finished before (resume), failed its check, or queued with
- * an empty directory. */
+ * an empty directory (or, continued, with its interrupted or pruned attempt). */
 static int prepare(search *s, job *j)
 {
     if (nnx_mkdirs(j->dir, s->err) < 0)
         return -1;
+    nnx_search_row_free(&j->row);       /* a rung before this one's */
     int r = nnx_search_row_read(j->dir, &j->row, s->err);
     if (r < 0)
         return -1;
-    if (r == 1) {
+    if (r == 1 && !pruned_short(j)) {
         j->state = JOB_DONE;
         j->row.resumed = true;
-        s->res->resumed++;
+        s->res->resumed += !j->counted;
+        j->counted = true;
         if (row_identity(s, j) < 0)
             return -1;
         emit(s, (nnx_search_event){ .kind = NNX_SEARCH_RESUMED, .row = &j->row });
@@ -579,7 +592,7 @@ static int run_jobs(search *s, size_t from, size_t to)
         return write_board(s, false);
     }
     for (size_t i = from; i < to; i++)
-        if (prepare(s, s->jobs[i]) < 0)
+        if (!s->jobs[i]->out && prepare(s, s->jobs[i]) < 0)
             return -1;
     if (write_board(s, false) < 0)
         return -1;
@@ -591,7 +604,7 @@ static int run_jobs(search *s, size_t from, size_t to)
         for (size_t i = from; i < to; i++)
             running += s->jobs[i]->state == JOB_RUNNING;
         while (rc == 0 && running < jobs && !interrupted(s)) {
-            while (next < to && s->jobs[next]->state != JOB_QUEUED)
+            while (next < to && (s->jobs[next]->state != JOB_QUEUED || s->jobs[next]->out))
                 next++;
             if (next == to)
                 break;
@@ -607,6 +620,116 @@ static int run_jobs(search *s, size_t from, size_t to)
     for (size_t i = from; i < to; i++)
         if (s->jobs[i]->state == JOB_QUEUED)
             s->res->interrupted = true;
+    return rc;
+}
+
+/* --- successive halving (prune = halving) ------------------------------------- */
+
+/* Trial j as of epoch `ep`: its select value then (the best over epochs
+ * 1..ep, as it would have reported had it stopped there) and valid.loss at
+ * that epoch, read from its metrics.csv, so that a rung is decided the same
+ * whether the trial has gone further since (a resumed search) or not.
+ * False when it did not reach `ep` with a finite value. */
+static bool value_at(const search *s, const job *j, int ep, double *value, double *loss)
+{
+    if (j->state != JOB_DONE || j->row.epochs_run < ep)
+        return false;
+    char *path = nnx_path_join(j->dir, "metrics.csv");
+    nnx_table t = { 0 };
+    nnx_rt_error err;
+    bool ok = path && nnx_table_read(path, &t, &err) == 0;
+    free(path);
+    const double *epoch = ok ? nnx_table_column(&t, "epoch") : NULL;
+    const double *v = ok ? nnx_table_column(&t, s->res->select) : NULL;
+    const double *l = ok ? nnx_table_column(&t, "valid.loss") : NULL;
+    *value = NAN;
+    *loss = NAN;
+    for (size_t i = 0; epoch && v && i < t.nrows && epoch[i] <= ep; i++)
+        if (isfinite(v[i]) && (isnan(*value) || (s->res->select_max ? v[i] > *value : v[i] < *value))) {
+            *value = v[i];
+            *loss = l ? l[i] : NAN;
+        }
+    nnx_table_free(&t);
+    return isfinite(*value);
+}
+
+/* The `keep` best members of a rung at epoch `ep`, ranked as the
+ * leaderboard ranks (by the value then, ties as nnx_search_rank breaks
+ * them); the rest stay as they ended.  Marks the kept ones in `keep_mark`. */
+static int rung_best(search *s, job **members, size_t n, int ep, size_t keep, bool *keep_mark)
+{
+    nnx_search_row *rows = calloc(n ? n : 1, sizeof *rows);
+    char *loss_name = strdup("valid.loss");
+    double *losses = calloc(n ? n : 1, sizeof *losses);
+    if (!rows || !loss_name || !losses) {
+        free(rows);
+        free(loss_name);
+        free(losses);
+        return nnx_rt_fail(s->err, "out of memory");
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v, l;
+        if (!value_at(s, members[i], ep, &v, &l))
+            continue;
+        losses[m] = l;
+        rows[m] = (nnx_search_row){ .name = members[i]->name, .index = i, .stage = -1, .value = v,
+                                    .epoch = ep, .epochs_run = ep, .metric_names = &loss_name,
+                                    .metric_values = &losses[m], .nmetrics = 1 };
+        snprintf(rows[m].status, sizeof rows[m].status, "completed");
+        m++;
+    }
+    nnx_search_rank(rows, m, s->res->select_max);
+    for (size_t i = 0; i < m && i < keep; i++)
+        keep_mark[rows[i].index] = true;
+    free(rows);
+    free(loss_name);
+    free(losses);
+    return 0;
+}
+
+/* Every trial trains the first rung's epochs; the best 1/eta of each rung
+ * (decided only once all of it has ended, so the jobs count changes
+ * nothing) continue from their resume.state to the next rung's epochs; the
+ * rest keep status pruned. */
+static int run_halving(search *s)
+{
+    int epochs[NNX_PLAN_MAX_RUNGS];
+    size_t counts[NNX_PLAN_MAX_RUNGS];
+    size_t nrungs = nnx_plan_rungs(s->base, s->njobs, epochs, counts);
+    job **members = malloc((s->njobs ? s->njobs : 1) * sizeof *members);
+    bool *keep = calloc(s->njobs ? s->njobs : 1, sizeof *keep);
+    if (!members || !keep) {
+        free(members);
+        free(keep);
+        return nnx_rt_fail(s->err, "out of memory");
+    }
+    size_t n = s->njobs;
+    for (size_t i = 0; i < n; i++)
+        members[i] = s->jobs[i];
+    int rc = 0;
+    for (size_t k = 0; rc == 0 && k < nrungs; k++) {
+        for (size_t i = 0; i < s->njobs; i++)
+            s->jobs[i]->out = true;
+        for (size_t i = 0; i < n; i++) {
+            members[i]->out = false;
+            members[i]->stop_after = epochs[k] < s->base->epochs ? epochs[k] : 0;
+        }
+        rc = run_jobs(s, 0, s->njobs);
+        if (rc < 0 || s->res->interrupted || k + 1 == nrungs)
+            break;
+        memset(keep, 0, s->njobs * sizeof *keep);
+        rc = rung_best(s, members, n, epochs[k], counts[k + 1], keep);
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (keep[i])
+                members[m++] = members[i];
+        n = m;
+    }
+    for (size_t i = 0; i < s->njobs; i++)
+        s->jobs[i]->out = false;
+    free(members);
+    free(keep);
     return rc;
 }
 
@@ -627,6 +750,8 @@ static int run_list(search *s)
         }
     }
     s->res->planned = p->ntrials;
+    if (s->base->prune.kind == NNX_XPRUNE_HALVING && p->kind != NNX_PLAN_ENSEMBLE)
+        return run_halving(s);
     return run_jobs(s, 0, s->njobs);
 }
 
@@ -1008,6 +1133,10 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
         rc = set_paths(&s);
     if (rc == 0)
         rc = open_dir(&s);
+    if (rc == 0 && o->only && base->prune.kind != NNX_XPRUNE_NONE)
+        rc = nnx_rt_fail(err, "%s prunes its trials (prune = halving): its rungs are decided in one process, "
+                         "so run it whole with nnx run (-j N); nnx run --trial, nnx submit and nnx status "
+                         "do not take a pruned search yet", base->name);
     if (rc == 0 && o->only && o->only[0] && res->kind == NNX_SEARCH_STAGED &&
         strspn(o->only, "0123456789") == strlen(o->only))
         rc = nnx_rt_fail(err, "trial %s: a staged search numbers its trials STAGE.NUMBER, e.g. 1.%s "

@@ -30,7 +30,9 @@ bool srch_exists(const char *path);
 /* True for the statuses a finished trial may end with: not run again. */
 bool srch_status_final(const char *status);
 
-/* The row group used for ranking: 0 = a final status and a finite value. */
+/* The row group used for ranking: 0 = a final status (not pruned) and a
+ * finite value; 1 = pruned with a finite value (ranked after every trial
+ * that trained on); 2 = the rest. */
 int srch_row_group(const nnx_search_row *r);
 
 /* Write DIR/trials.csv and DIR/summary.json for the rows so far; `order`
@@ -49,6 +51,8 @@ typedef struct srch_board {
     size_t nstages;
     const nnx_ensemble_stats *ens;      /* ENSEMBLE, or NULL */
     const char *message;
+    const nnx_exp_prune *prune;         /* search: kind NONE unless it prunes */
+    int epochs;                         /* the experiment's epochs (a trial's most) */
     char *const *warnings;              /* optional outputs that failed (the report) */
     size_t nwarnings;
     const struct nnx_provenance *provenance;   /* "git", or NULL */

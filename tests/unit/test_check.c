@@ -435,6 +435,11 @@ static void round_trip(void **state)
                    " test = blobs(n = 50, classes = 2, features = 5, seed = 9) normalize = minmax }\n"
                    "network n { dense(1) }\nexperiment x { data = b model = n loss = binary_cross_entropy\n"
                    " metrics = [auc] select = max(train.auc) schedule.decay = poly(power = 2) }", "x", NULL, 0);
+    round_trip_one("data i { train = blobs(n = 100, classes = 3, features = 32) shape = [2, 4, 4] }\n"
+                   "network n { residual { conv(4, 3, stride = 2, pad = 1) layernorm(eps = 0.001) relu }\n"
+                   " residual(project = false) { residual { relu } batchnorm } global_avgpool\n"
+                   " residual { dense(6) } dense(3) }\n"
+                   "experiment x { data = i model = n }", "x", NULL, 0);
 }
 
 int main(void)

@@ -156,7 +156,7 @@ static void csv_files(void **state)
     assert_int_equal(e->data.features, 3);
     assert_int_equal(e->data.split[0].label_index, 3);
     assert_int_equal(e->data.split[0].delimiter, ';');
-    assert_int_equal(e->data.rows, -1);
+    assert_int_equal(e->data.rows, 2);          /* check reads the table ahead */
     fx_done(&f);
     snprintf(body, sizeof body, "train = csv(\"%s\", header = false, delimiter = \";\", label = 4)", path);
     assert_null(with_data(&f, body, "dense(2)"));
@@ -189,6 +189,59 @@ static void csv_files(void **state)
     assert_null(with_data(&f, body, "dense(2)"));
     assert_true(fx_has(&f, "the file is empty"));
     fx_done(&f);
+
+    /* check reads the rows too: a ragged row, a text column (with the
+     * categorical = [...] that would take it), a missing cell */
+    fp = fopen(other, "w");
+    fputs("a,city,label\n1,NYC,x\n2,Oslo,y\n3,Rome\n", fp);
+    fclose(fp);
+    snprintf(body, sizeof body, "train = csv(\"%s\")", other);
+    assert_null(with_data(&f, body, "dense(2)"));
+    assert_true(fx_has(&f, "empty.csv:4: ragged row: 2 fields, expected 3 (as on line 1)"));
+    fx_done(&f);
+    fp = fopen(other, "w");
+    fputs("a,city,label\n1,NYC,x\n,Oslo,y\n", fp);
+    fclose(fp);
+    assert_null(with_data(&f, body, "dense(2)"));
+    assert_true(fx_has(&f, "empty.csv:3: column 1 (\"a\"): empty cell [set missing = mean, median or zero"));
+    fx_done(&f);
+    snprintf(body, sizeof body, "train = csv(\"%s\", missing = median)", other);
+    assert_null(with_data(&f, body, "dense(2)"));
+    assert_true(fx_has(&f, "empty.csv:2: column 2 (\"city\"): \"NYC\" is not a number "
+                           "[add categorical = [\"city\"] to csv(...) to one-hot encode the column]"));
+    fx_done(&f);
+    /* encoded: a + a:missing + city=NYC + city=Oslo */
+    snprintf(body, sizeof body, "train = csv(\"%s\", missing = median, categorical = [\"city\"])", other);
+    e = with_data(&f, body, "dense(2)");
+    if (!e)
+        fail_msg("%s", fx_msgs(&f.d));
+    assert_int_equal(e->data.features, 4);
+    assert_int_equal(e->data.split[0].missing, NNX_XMISSING_MEDIAN);
+    assert_int_equal(e->data.split[0].ncategorical, 1);
+    fx_done(&f);
+    snprintf(body, sizeof body, "train = csv(\"%s\", categorical = \"city\")", other);
+    assert_null(with_data(&f, body, "dense(2)"));
+    assert_true(fx_has(&f, "csv: categorical must be a list of column names or auto, got a string"));
+    fx_done(&f);
+    /* a first line of numbers is data, and a note says so */
+    fp = fopen(other, "w");
+    fputs("150,4,0\n5.1,3.5,0\n4.9,3.0,1\n", fp);
+    fclose(fp);
+    snprintf(body, sizeof body, "train = csv(\"%s\")", other);
+    e = with_data(&f, body, "dense(2)");
+    if (!e)
+        fail_msg("%s", fx_msgs(&f.d));
+    assert_false(e->data.split[0].header);
+    assert_int_equal(e->data.rows, 3);
+    assert_true(fx_has(&f, "the first line of"));
+    fx_done(&f);
+    snprintf(body, sizeof body, "train = csv(\"%s\", header = true)", other);
+    e = with_data(&f, body, "dense(2)");
+    assert_non_null(e);
+    assert_true(e->data.split[0].header);
+    assert_int_equal(e->data.rows, 2);
+    fx_done(&f);
+    unlink(other);
 }
 
 /* csv(..., label = none): an unlabelled file, every column a feature, test only. */

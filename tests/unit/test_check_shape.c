@@ -154,6 +154,76 @@ static void output_for_each_loss(void **state)
     fx_done(&f);
 }
 
+/* residual blocks flatten into a mark, the body and an end that records
+ * the skip path; sub-networks and repeat work around them */
+static void residual_layers(void **state)
+{
+    (void)state;
+    fx f;
+    nnx_experiment *e = net_on(&f, IMG,
+                               "network block(w, s = 1) {\n"
+                               "  residual { conv(w, 3, stride = s, pad = 1) batchnorm swish conv(w, 3, pad = 1) batchnorm }\n"
+                               "  swish\n}\n"
+                               "network rn { conv(8, 3, pad = 1) repeat(2) { block(8) } block(16, s = 2)\n"
+                               "  residual(project = false) { layernorm(eps = 1e-3) }\n"
+                               "  global_avgpool residual { dense(32) } dense(10) }", "rn");
+    if (!e)
+        fail_msg("%s", fx_msgs(&f.d));
+    /* conv, 3 × (7 + swish), residual layernorm end, gap, residual dense end, dense */
+    assert_int_equal(e->net.nlayers, 1 + 3 * 8 + 3 + 1 + 3 + 1);
+    const nnx_exp_layer *L = e->net.layers;
+    assert_int_equal(L[1].op, NNX_XOP_RESIDUAL);
+    assert_true(L[1].u.residual.project);
+    assert_int_equal(L[7].op, NNX_XOP_RESIDUAL_END);
+    assert_int_equal(L[7].u.residual_end.begin, 1);
+    assert_int_equal(L[7].u.residual_end.proj, NNX_XPROJ_IDENTITY);
+    assert_int_equal(L[8].op, NNX_XOP_SWISH);
+    assert_int_equal(L[23].op, NNX_XOP_RESIDUAL_END);           /* block(16, s = 2) */
+    assert_int_equal(L[23].u.residual_end.begin, 17);
+    assert_int_equal(L[23].u.residual_end.proj, NNX_XPROJ_CONV);
+    assert_int_equal(L[23].u.residual_end.stride, 2);
+    assert_shape(L[17].in, 3, 8, 28, 28);
+    assert_shape(L[23].out, 3, 16, 14, 14);
+    assert_int_equal(L[25].op, NNX_XOP_RESIDUAL);
+    assert_false(L[25].u.residual.project);
+    assert_int_equal(L[26].op, NNX_XOP_LAYERNORM);
+    assert_true(L[26].u.layernorm.eps == 1e-3);
+    assert_int_equal(L[28].op, NNX_XOP_GLOBAL_AVGPOOL);
+    assert_shape(L[28].out, 1, 16, 0, 0);
+    assert_int_equal(L[31].u.residual_end.proj, NNX_XPROJ_DENSE);
+    assert_shape(L[31].out, 1, 32, 0, 0);
+    assert_shape(e->net.out, 1, 10, 0, 0);
+    fx_done(&f);
+}
+
+/* the mistakes, each at its place (tests/golden/check/residual_mistakes.nnx
+ * shows the messages whole) */
+static void residual_errors(void **state)
+{
+    (void)state;
+    fx f;
+    assert_null(net_on(&f, IMG, "network n { residual(project = false) { conv(4, 3) } flatten dense(10) }", "n"));
+    assert_true(fx_has(&f, "conv changes the shape of a residual(project = false) block from 1×28×28 to 4×26×26"));
+    fx_done(&f);
+    assert_null(net_on(&f, IMG, "network n { residual { conv(4, 2) } flatten dense(10) }", "n"));
+    assert_true(fx_has(&f, "the residual block turns 1×28×28 into 4×27×27, which no projection can match"));
+    fx_done(&f);
+    assert_null(net_on(&f, IMG, "network n { residual { } flatten dense(10) }", "n"));
+    assert_true(fx_has(&f, "the residual block has no layers"));
+    fx_done(&f);
+    assert_null(net_on(&f, IMG, "network n { residual flatten dense(10) }", "n"));
+    assert_true(fx_has(&f, "residual needs the layers it wraps in braces"));
+    fx_done(&f);
+    assert_null(net_on(&f, IMG, "network n { flatten { dense(3) } dense(10) }", "n"));
+    assert_true(fx_has(&f, "'flatten' does not take a block of layers"));
+    fx_done(&f);
+    assert_null(net_on(&f, IMG, "network n { residual(project = 1) { relu } flatten dense(10) }", "n"));
+    fx_done(&f);
+    assert_null(net_on(&f, IMG, "network n { flatten global_avgpool dense(10) }", "n"));
+    assert_true(fx_has(&f, "global_avgpool needs a C×H×W input, but its input is flat (784 features)"));
+    fx_done(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +233,8 @@ int main(void)
         cmocka_unit_test(activation_parameters),
         cmocka_unit_test(shape_errors),
         cmocka_unit_test(output_for_each_loss),
+        cmocka_unit_test(residual_layers),
+        cmocka_unit_test(residual_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

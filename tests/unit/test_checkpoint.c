@@ -249,6 +249,54 @@ static void truncated_or_corrupt_file_is_an_error(void **state)
     nnx_net_free(b);
 }
 
+/* A residual network (a conv projection, an identity block with layer norm,
+ * global pooling) saves, loads bit for bit, and nnx_net_open rebuilds it
+ * from the file alone; a file of a net with another projection is refused. */
+static nnx_net *build_residual(int width, uint64_t seed)
+{
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(2, 6, 6, &err);
+    ok(nnx_net_add_conv(net, 4, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_begin_residual(net, &err), &err);
+    ok(nnx_net_add_conv(net, width, 3, 2, 1, true, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+    ok(nnx_net_end_residual(net, true, &err), &err);
+    ok(nnx_net_begin_residual(net, &err), &err);
+    ok(nnx_net_add_layernorm(net, 1e-4f, &err), &err);
+    ok(nnx_net_add_conv(net, width, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_end_residual(net, false, &err), &err);
+    ok(nnx_net_add_global_avgpool(net, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    ok(nnx_net_compile(net, 4, seed, &err), &err);
+    return net;
+}
+
+static void residual_round_trip_and_open(void **state)
+{
+    fixture *f = *state;
+    nnx_rt_error err;
+    nnx_net *a = build_residual(8, 1), *b = build_residual(8, 2);
+    float x[4 * 72];
+    for (int i = 0; i < 4 * 72; i++)
+        x[i] = sinf(0.3f * (float)i);
+    ok(nnx_net_save(a, f->path, &err), &err);
+    ok(nnx_net_load(b, f->path, &err), &err);
+    float ya[12];
+    memcpy(ya, nnx_net_forward(a, x, 4, false), sizeof ya);
+    assert_memory_equal(ya, nnx_net_forward(b, x, 4, false), sizeof ya);
+    nnx_net *c = nnx_net_open(f->path, 4, &err);
+    if (!c)
+        fail_msg("%s", err.msg);
+    assert_int_equal(nnx_net_nlayers(c), nnx_net_nlayers(a));
+    assert_memory_equal(ya, nnx_net_forward(c, x, 4, false), sizeof ya);
+    nnx_net *d = build_residual(6, 1);
+    fails_with(nnx_net_load(d, f->path, &err), &err, "layer 3: conv has 8 filters in the file, 6");
+    nnx_net_free(a);
+    nnx_net_free(b);
+    nnx_net_free(c);
+    nnx_net_free(d);
+}
+
 /* Every layer kind and activation, with odd hyper-parameters, on 2×7×7. */
 static nnx_net *build_all(uint64_t seed)
 {
@@ -333,6 +381,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(round_trip_is_bit_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(residual_round_trip_and_open, setup, teardown),
         cmocka_unit_test_setup_teardown(different_network_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(layer_details_are_compared, setup, teardown),
         cmocka_unit_test_setup_teardown(truncated_or_corrupt_file_is_an_error, setup, teardown),

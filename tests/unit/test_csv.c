@@ -172,8 +172,12 @@ static void errors_name_file_line_and_column(void **state)
     expect_error("a,b,label\n1,2,x\n\n3,4,y,5\n", &o, ":4: ragged row: 4 fields, expected 3");
     expect_error("a,b,label\n1,2,x\n\n3,4x,y\n", &o,
                  ":4: column 2 (\"b\"): \"4x\" is not a number");
-    expect_error("a,b,label\n1,,x\n", &o, ":2: column 2 (\"b\"): empty cell");
-    expect_error("a,b,label\n1,nan,x\n", &o, "\"nan\" is not a number");
+    expect_error("a,b,label\n1,,x\n", &o, ":2: column 2 (\"b\"): empty cell; set missing = mean");
+    expect_error("a,b,label\n1,nan,x\n", &o, ":2: column 2 (\"b\"): \"nan\" is a missing value");
+    expect_error("a,b,label\n1,NA,x\n", &o, "\"NA\" is a missing value");
+    expect_error("a,b,label\n1,?,x\n", &o, "\"?\" is a missing value");
+    expect_error("a,city,label\n1,NYC,x\n", &o,
+                 ":2: column 2 (\"city\"): \"NYC\" is not a number; add categorical = [\"city\"]");
     expect_error("a,b,label\n1,2,\n", &o, ":2: column 3 (\"label\"): empty label");
     expect_error("a,b,label\n1,\"2,x\n", &o, ":2: quoted field is never closed");
     expect_error("a,b,label\n1,\"2\"x,x\n", &o, ":2: text after a closing quote");
@@ -268,6 +272,137 @@ static void a_file_that_never_ends_is_refused(void **state)
     rmdir(fifo);
 }
 
+/* Write text to file name (beside the test file). */
+static void write_file(const char *name, const char *text, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", dir, name);
+    FILE *f = fopen(out, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void expect_row(const nnx_dataset *ds, int32_t i, const float *want)
+{
+    for (int32_t j = 0; j < ds->d; j++)
+        if (fabsf(ds->x[(size_t)i * ds->d + j] - want[j]) > 1e-6f)
+            fail_msg("row %d feature %d (%s): %g, want %g", (int)i, (int)j,
+                     ds->feature_names ? ds->feature_names[j] : "?",
+                     (double)ds->x[(size_t)i * ds->d + j], (double)want[j]);
+}
+
+/* categorical = [...] one-hot encodes with the train file's categories,
+ * sorted; another file gets the same columns, an unseen category all
+ * zeros, counted; missing = mean fills from train and adds an indicator. */
+static void categorical_and_missing(void **state)
+{
+    (void)state;
+    char train[160], test[160];
+    write_file("train.csv", "age,color,size,label\n"
+                            "10,red,1,a\n"
+                            ",blue,NA,b\n"
+                            "30,red,3,a\n"
+                            "20,green,?,b\n", train, sizeof train);
+    write_file("test.csv", "color,age,size,label\n"      /* other column order: by name */
+                           "green,5,2,a\n"
+                           "violet,,4,b\n", test, sizeof test);
+    nnx_csv_opts o;
+    nnx_csv_opts_default(&o);
+    const char *cat[] = { "color" };
+    o.categorical = cat;
+    o.ncategorical = 1;
+    o.missing = NNX_MISSING_MEAN;
+    nnx_csv_encoding enc = {0};
+    nnx_csv_stats st = {0};
+    nnx_dataset ds;
+    nnx_rt_error err = {{0}};
+    if (nnx_load_csv_encoded(&ds, train, &o, &enc, &st, &err) < 0)
+        fail_msg("%s", err.msg);
+    /* age, age:missing, color=blue, color=green, color=red, size, size:missing */
+    assert_int_equal(ds.d, 7);
+    assert_int_equal(enc.features, 7);
+    assert_string_equal(ds.feature_names[0], "age");
+    assert_string_equal(ds.feature_names[1], "age:missing");
+    assert_string_equal(ds.feature_names[2], "color=blue");
+    assert_string_equal(ds.feature_names[4], "color=red");
+    assert_string_equal(ds.feature_names[6], "size:missing");
+    assert_int_equal(enc.cols[1].ncategories, 3);
+    assert_false(enc.cols[1].indicator);
+    assert_true(enc.cols[0].fill == 20.0f);             /* mean of 10, 30, 20 */
+    assert_true(enc.cols[2].fill == 2.0f);              /* mean of 1, 3 */
+    expect_row(&ds, 1, (const float[]){ 20, 1, 1, 0, 0, 2, 1 });
+    expect_row(&ds, 3, (const float[]){ 20, 0, 0, 1, 0, 2, 1 });
+    assert_int_equal(st.imputed, 3);
+    assert_int_equal(ds.classes, 2);
+    nnx_dataset_free(&ds);
+
+    nnx_csv_stats st2 = {0};
+    if (nnx_load_csv_encoded(&ds, test, &o, &enc, &st2, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(ds.d, 7);
+    expect_row(&ds, 0, (const float[]){ 5, 0, 0, 1, 0, 2, 0 });
+    expect_row(&ds, 1, (const float[]){ 20, 1, 0, 0, 0, 4, 0 });   /* violet: unseen */
+    assert_int_equal(st2.unseen, 1);
+    assert_non_null(strstr(st2.example, "line 3, column 1 (\"color\"): \"violet\""));
+    nnx_dataset_free(&ds);
+
+    /* median and zero; an all-numeric categorical column is text too */
+    o.missing = NNX_MISSING_MEDIAN;
+    o.categorical = (const char *[]){ "size" };
+    nnx_csv_encoding_free(&enc);
+    o.categorical_auto = 1;                             /* color: text, so categorical */
+    if (nnx_load_csv_encoded(&ds, train, &o, &enc, NULL, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_true(enc.cols[0].fill == 20.0f);
+    assert_true(enc.cols[1].categorical && enc.cols[2].categorical);
+    assert_int_equal(enc.cols[2].ncategories, 2);       /* "1", "3" */
+    assert_true(enc.cols[2].indicator);
+    nnx_dataset_free(&ds);
+    nnx_csv_encoding_free(&enc);
+    o.missing = NNX_MISSING_ZERO;
+    if (nnx_load_csv_encoded(&ds, train, &o, &enc, NULL, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_true(enc.cols[0].fill == 0.0f);
+    nnx_dataset_free(&ds);
+    nnx_csv_encoding_free(&enc);
+
+    /* mistakes: a categorical column that is not there, or is the label; a
+     * text cell in the test file where train had numbers */
+    nnx_csv_opts_default(&o);
+    o.categorical = (const char *[]){ "colour" };
+    o.ncategorical = 1;
+    expect_error("age,color,label\n1,red,a\n", &o, ":1: categorical column \"colour\" is not in the header");
+    o.categorical = (const char *[]){ "label" };
+    expect_error("age,color,label\n1,red,a\n", &o, "categorical column \"label\" is the label column");
+    o.header = 0;
+    expect_error("1,red,a\n", &o, "categorical = [...] names columns, but the file has no header row");
+    nnx_csv_opts_default(&o);
+    o.categorical_auto = 1;
+    if (nnx_load_csv_encoded(&ds, train, &o, &enc, NULL, &err) != -1 ||
+        !strstr(err.msg, "train.csv:3: column 1 (\"age\"): empty cell"))
+        fail_msg("missing = error: %s", err.msg);
+    nnx_csv_encoding_free(&enc);
+    o.missing = NNX_MISSING_ZERO;
+    if (nnx_load_csv_encoded(&ds, train, &o, &enc, NULL, &err) < 0)
+        fail_msg("%s", err.msg);
+    nnx_dataset_free(&ds);
+    write_file("bad.csv", "age,color,size,label\n1,red,one,a\n", test, sizeof test);
+    if (nnx_load_csv_encoded(&ds, test, &o, &enc, NULL, &err) != -1 ||
+        !strstr(err.msg, "bad.csv:2: column 3 (\"size\"): \"one\" is not a number"))
+        fail_msg("text in a number column: %s", err.msg);
+    write_file("short.csv", "age,size,label\n1,2,a\n", test, sizeof test);
+    if (nnx_load_csv_encoded(&ds, test, &o, &enc, NULL, &err) != -1 ||
+        !strstr(err.msg, "short.csv: no column \"color\", which the train data has"))
+        fail_msg("a missing column: %s", err.msg);
+    nnx_csv_encoding_free(&enc);
+    unlink(train);
+    const char *made[] = { "test.csv", "bad.csv", "short.csv" };
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(test, sizeof test, "%s/%s", dir, made[i]);
+        unlink(test);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +412,7 @@ int main(void)
         cmocka_unit_test(errors_name_file_line_and_column),
         cmocka_unit_test(mutations_load_or_fail_cleanly),
         cmocka_unit_test(a_file_that_never_ends_is_refused),
+        cmocka_unit_test(categorical_and_missing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

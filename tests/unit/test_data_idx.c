@@ -209,15 +209,9 @@ static void bad_files_are_errors(void **state)
     assert_null(ds.x);
 }
 
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 /* The real data set, when installed: 60k 28×28 images, 6000 per class. */
-static void fashion_mnist_loads_fast(void **state)
+static void fashion_mnist_loads_whole(void **state)
 {
     (void)state;
     const char *img = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
@@ -226,11 +220,9 @@ static void fashion_mnist_loads_fast(void **state)
         skip();
     nnx_dataset ds;
     nnx_rt_error err;
-    double t0 = seconds();
+    /* Its load time is reported by make bench, not asserted here: a timed
+     * test fails on a busy machine for reasons that are not bugs. */
     assert_int_equal(nnx_load_idx(&ds, img, lab, NULL, 0, &err), 0);
-    double t = seconds() - t0;
-    print_message("Fashion-MNIST train (60000 x 784) loaded in %.3f s\n", t);
-    assert_true(t < 5.0);   /* about 0.4 s here; a loose bound for a busy CI machine */
     assert_int_equal(ds.n, 60000);
     assert_int_equal(ds.d, 784);
     assert_int_equal(ds.classes, 10);
@@ -247,10 +239,8 @@ static void fashion_mnist_loads_fast(void **state)
     assert_int_equal(ds.y[0], 9);    /* the first image is an ankle boot */
     /* Standardised per channel: the usual Fashion-MNIST constants. */
     nnx_norm nm;
-    t0 = seconds();
     assert_int_equal(nnx_norm_fit(&nm, NNX_NORM_STANDARD, &ds, &err), 0);
     assert_int_equal(nnx_norm_apply(&nm, &ds, &err), 0);
-    print_message("standardised in %.3f s\n", seconds() - t0);
     assert_int_equal(nm.per_channel, 1);
     assert_float_equal(nm.shift[0], 0.2860, 1e-4);
     assert_float_equal(nm.shift[783], 0.2860, 1e-4);
@@ -269,7 +259,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(loads_plain_and_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(class_filter_relabels_in_given_order, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_files_are_errors, setup, teardown),
-        cmocka_unit_test(fashion_mnist_loads_fast),
+        cmocka_unit_test(fashion_mnist_loads_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

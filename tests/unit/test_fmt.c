@@ -79,6 +79,10 @@ static void dump_layers(FILE *o, nnx_layer_node *const *layers, size_t n)
         fprintf(o, " {layer ");
         if (layers[i]->kind == NNX_L_LAYER) {
             dump_expr(o, layers[i]->call);
+        } else if (layers[i]->kind == NNX_L_BLOCK) {
+            fprintf(o, "block ");
+            dump_expr(o, layers[i]->call);
+            dump_layers(o, layers[i]->body, layers[i]->nbody);
         } else {
             fprintf(o, "repeat ");
             dump_expr(o, layers[i]->count);
@@ -301,6 +305,20 @@ static void layers_keep_their_lines(void **state)
                "    flatten  dropout(p)\n"
                "    dense(128)  swish\n"
                "    dense(10)\n"
+               "}\n");
+    assert_fmt("data b extends a{shape=[1,2,3]}", "data b extends a {\n    shape = [1, 2, 3]\n}\n");
+    /* Residual blocks: on one line they stay there, over several lines they
+     * open onto their own lines like repeat; they nest. */
+    assert_fmt("network r(w) {\n residual{conv(w,3,pad=1) batchnorm} swish\n"
+               "residual(project=false) {\n layernorm\n residual { dense(8) }\n}\n"
+               "residual {} global_avgpool }",
+               "network r(w) {\n"
+               "    residual { conv(w, 3, pad = 1)  batchnorm }  swish\n"
+               "    residual(project = false) {\n"
+               "        layernorm\n"
+               "        residual { dense(8) }\n"
+               "    }\n"
+               "    residual {}  global_avgpool\n"
                "}\n");
 }
 

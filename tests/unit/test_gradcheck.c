@@ -603,6 +603,254 @@ static void cnn_on_two_threads(void **state)
     finish(net, N, true, 1e-2, x);
 }
 
+/* --- layer norm, global pooling, residual blocks ------------------------------ */
+
+/* Compile, then draw every parameter in [-1, 1] (layer norm starts as the
+ * identity, whose gamma would hide a missing factor), then check. */
+static void finish_random(nnx_net *net, int n, bool train, double eps)
+{
+    nnx_rt_error err;
+    ok(nnx_net_compile(net, n, 5, &err), &err);
+    nnx_rng rng;
+    nnx_rng_seed(&rng, 7, NNX_STREAM_USER);
+    float *p = nnx_net_params(net);
+    for (size_t i = 0; i < nnx_net_nparams(net); i++)
+        p[i] = (float)(2 * nnx_rng_uniform(&rng) - 1);
+    check_net(net, n, train, eps, NULL);
+    nnx_net_free(net);
+}
+
+static void layernorm_flat(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(6, 1, 1);
+    ok(nnx_net_add_dense(net, 5, true, &err), &err);
+    ok(nnx_net_add_layernorm(net, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_TANH, 0, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    finish_random(net, 4, true, 1e-2);
+}
+
+static void layernorm_after_conv(void **state)
+{
+    (void)state;   /* a CNHW input: a sample's values are spread over planes */
+    nnx_rt_error err;
+    nnx_net *net = start(2, 4, 4);
+    ok(nnx_net_add_conv(net, 3, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_layernorm(net, 1e-3f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+    ok(nnx_net_add_flatten(net, &err), &err);
+    ok(nnx_net_add_dense(net, 2, true, &err), &err);
+    finish_random(net, 3, false, 1e-2);
+}
+
+static void layernorm_on_image_input(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(2, 3, 3);
+    ok(nnx_net_add_layernorm(net, 1e-5f, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    finish_random(net, 3, true, 1e-2);
+}
+
+static void global_avgpool_after_conv(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(2, 5, 5);
+    ok(nnx_net_add_conv(net, 4, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_TANH, 0, &err), &err);
+    ok(nnx_net_add_global_avgpool(net, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    finish(net, 3, true, 1e-2, NULL);
+}
+
+static void global_avgpool_on_input(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(3, 4, 2);
+    ok(nnx_net_add_global_avgpool(net, &err), &err);
+    ok(nnx_net_add_dense(net, 2, true, &err), &err);
+    finish(net, 2, true, 1e-2, NULL);
+}
+
+/* dense(6) → [dense(6) tanh] + skip → dense(3): the identity skip. */
+static void residual_identity_flat(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(5, 1, 1);
+    ok(nnx_net_add_dense(net, 6, true, &err), &err);
+    ok(nnx_net_begin_residual(net, &err), &err);
+    ok(nnx_net_add_dense(net, 6, true, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_TANH, 0, &err), &err);
+    ok(nnx_net_end_residual(net, false, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    nnx_layer_info I;
+    assert_int_equal(nnx_net_layer_info(net, 4, &I), 0);
+    assert_int_equal(I.kind, NNX_LAYER_RESIDUAL_ADD);
+    assert_int_equal(I.units, 0);
+    assert_int_equal(I.nparams, 0);
+    finish(net, 4, true, 1e-2, NULL);
+}
+
+/* A block on the NCHW input whose conv body is CNHW: the add maps layouts. */
+static void residual_identity_on_image_input(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(2, 4, 4);
+    ok(nnx_net_begin_residual(net, &err), &err);
+    ok(nnx_net_add_conv(net, 2, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+    ok(nnx_net_end_residual(net, true, &err), &err);
+    ok(nnx_net_add_flatten(net, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    finish(net, 3, true, 1e-2, NULL);
+}
+
+/* The ResNet down-sampling block: conv stride 2 and more channels in the
+ * body, a 1×1 conv with stride 2 on the skip; batch norm and swish inside,
+ * then global pooling. */
+static void residual_conv_projection(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(2, 6, 6);
+    ok(nnx_net_add_conv(net, 3, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_begin_residual(net, &err), &err);
+    ok(nnx_net_add_conv(net, 4, 3, 2, 1, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+    ok(nnx_net_add_conv(net, 4, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_end_residual(net, true, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+    ok(nnx_net_add_global_avgpool(net, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    nnx_layer_info I;
+    assert_int_equal(nnx_net_layer_info(net, 6, &I), 0);
+    assert_int_equal(I.kind, NNX_LAYER_RESIDUAL_ADD);
+    assert_int_equal(I.units, 4);
+    assert_int_equal(I.kernel, 1);
+    assert_int_equal(I.stride, 2);
+    assert_int_equal(I.nparams, 4 * 3 + 4);
+    assert_int_equal(I.out_h, 3);
+    finish(net, 3, true, 1e-2, NULL);
+}
+
+/* A pooling body on the NCHW input: the 1×1 conv projection's output is
+ * CNHW, the body's NCHW, so the add and its backward map layouts. */
+static void residual_projection_other_layout(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(2, 6, 6);
+    ok(nnx_net_begin_residual(net, &err), &err);
+    ok(nnx_net_add_avgpool(net, 2, 2, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_TANH, 0, &err), &err);
+    ok(nnx_net_end_residual(net, true, &err), &err);
+    ok(nnx_net_add_flatten(net, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    nnx_layer_info I;
+    assert_int_equal(nnx_net_layer_info(net, 3, &I), 0);
+    assert_int_equal(I.kernel, 1);
+    assert_int_equal(I.stride, 2);
+    finish(net, 3, true, 1e-2, NULL);
+}
+
+/* An image into a flat body: the skip is a dense layer reading it flat. */
+static void residual_dense_projection(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(2, 3, 3);
+    ok(nnx_net_begin_residual(net, &err), &err);
+    ok(nnx_net_add_flatten(net, &err), &err);
+    ok(nnx_net_add_dense(net, 4, true, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_TANH, 0, &err), &err);
+    ok(nnx_net_end_residual(net, true, &err), &err);
+    ok(nnx_net_add_dense(net, 2, true, &err), &err);
+    nnx_layer_info I;
+    assert_int_equal(nnx_net_layer_info(net, 4, &I), 0);
+    assert_int_equal(I.units, 4);
+    assert_int_equal(I.kernel, 0);
+    assert_int_equal(I.nparams, 4 * 18 + 4);
+    finish(net, 3, true, 1e-2, NULL);
+}
+
+/* Flat to wider flat (a dense projection on a flat input), and one block
+ * nested in another. */
+static void residual_nested_flat_projection(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(4, 1, 1);
+    ok(nnx_net_begin_residual(net, &err), &err);
+    ok(nnx_net_add_dense(net, 6, true, &err), &err);
+    ok(nnx_net_begin_residual(net, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_TANH, 0, &err), &err);
+    ok(nnx_net_add_dense(net, 6, true, &err), &err);
+    ok(nnx_net_end_residual(net, true, &err), &err);
+    ok(nnx_net_add_layernorm(net, 1e-5f, &err), &err);
+    ok(nnx_net_end_residual(net, true, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    finish_random(net, 4, true, 1e-2);
+}
+
+/* The ResNet block on 2 threads (units of samples and channels summed). */
+static void residual_on_two_threads(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(2, 6, 6);
+    ok(nnx_net_set_threads(net, 2, &err), &err);
+    ok(nnx_net_begin_residual(net, &err), &err);
+    ok(nnx_net_add_conv(net, 4, 3, 2, 1, true, &err), &err);
+    ok(nnx_net_add_layernorm(net, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+    ok(nnx_net_end_residual(net, true, &err), &err);
+    ok(nnx_net_add_global_avgpool(net, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    finish_random(net, 9, true, 1e-2);
+}
+
+/* Mistakes: an end without a begin, an empty block, a shape change with
+ * projection off or with no projection that fits, a block never ended. */
+static void residual_mistakes(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(3, 5, 5);
+    assert_int_equal(nnx_net_end_residual(net, true, &err), -1);
+    assert_non_null(strstr(err.msg, "no residual block is open"));
+    ok(nnx_net_begin_residual(net, &err), &err);
+    assert_int_equal(nnx_net_end_residual(net, true, &err), -1);
+    assert_non_null(strstr(err.msg, "no layers"));
+    ok(nnx_net_add_conv(net, 4, 3, 1, 1, true, &err), &err);
+    assert_int_equal(nnx_net_end_residual(net, false, &err), -1);
+    assert_non_null(strstr(err.msg, "3×5×5 into 4×5×5, and projection is off"));
+    assert_int_equal(nnx_net_nlayers(net), 2);
+    ok(nnx_net_add_conv(net, 4, 2, 1, 0, true, &err), &err);      /* 5×5 -> 4×4 */
+    assert_int_equal(nnx_net_end_residual(net, true, &err), -1);
+    assert_non_null(strstr(err.msg, "no 1×1 convolution or dense projection"));
+    assert_int_equal(nnx_net_compile(net, 2, 1, &err), -1);
+    assert_non_null(strstr(err.msg, "layer 1 (residual): the block is never ended"));
+    nnx_net_free(net);
+
+    int s;
+    assert_int_equal(nnx_residual_projection(8, 28, 28, 8, 28, 28, &s), NNX_PROJ_IDENTITY);
+    assert_int_equal(nnx_residual_projection(8, 28, 28, 16, 14, 14, &s), NNX_PROJ_CONV);
+    assert_int_equal(s, 2);
+    assert_int_equal(nnx_residual_projection(8, 7, 7, 16, 4, 4, &s), NNX_PROJ_CONV);
+    assert_int_equal(s, 2);
+    assert_int_equal(nnx_residual_projection(8, 7, 7, 16, 1, 1, &s), NNX_PROJ_DENSE);
+    assert_int_equal(nnx_residual_projection(8, 1, 1, 16, 1, 1, &s), NNX_PROJ_DENSE);
+    assert_int_equal(nnx_residual_projection(8, 5, 5, 8, 4, 4, &s), NNX_PROJ_IMPOSSIBLE);
+}
+
 /* --- losses ------------------------------------------------------------------ */
 
 typedef int (*loss_fn)(const float *out, int n, int k, float *loss, float *dout);
@@ -689,6 +937,19 @@ int main(void)
         cmocka_unit_test(avgpool_2),
         cmocka_unit_test(avgpool_3_stride1),
         cmocka_unit_test(flatten_then_dense),
+        cmocka_unit_test(layernorm_flat),
+        cmocka_unit_test(layernorm_after_conv),
+        cmocka_unit_test(layernorm_on_image_input),
+        cmocka_unit_test(global_avgpool_after_conv),
+        cmocka_unit_test(global_avgpool_on_input),
+        cmocka_unit_test(residual_identity_flat),
+        cmocka_unit_test(residual_identity_on_image_input),
+        cmocka_unit_test(residual_conv_projection),
+        cmocka_unit_test(residual_projection_other_layout),
+        cmocka_unit_test(residual_dense_projection),
+        cmocka_unit_test(residual_nested_flat_projection),
+        cmocka_unit_test(residual_on_two_threads),
+        cmocka_unit_test(residual_mistakes),
         cmocka_unit_test(conv_output_is_sample_major),
         cmocka_unit_test(mlp_like_the_benchmark),
         cmocka_unit_test(cnn_like_the_benchmark),

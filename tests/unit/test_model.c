@@ -219,9 +219,9 @@ static void load_errors_say_why(void **state)
     assert_null(nnx_model_load(dir, &err));
     assert_non_null(strstr(err.msg, "column 3 has 'missing', which this nnx cannot apply"));
     nnx_net_free(net);
-    net = make_run(dir, 5, "onehot");
+    net = make_run(dir, 5, "hashed");
     assert_null(nnx_model_load(dir, &err));
-    assert_non_null(strstr(err.msg, "encoded as 'onehot'"));
+    assert_non_null(strstr(err.msg, "encoded as 'hashed'"));
     char *mj = nnx_path_join(dir, "model.json");
     char *text = tmpdir_slurp(mj, NULL);
     char *v2 = strstr(text, "\"version\": 1");

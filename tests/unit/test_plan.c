@@ -153,6 +153,43 @@ static void random_seed_defaults_to_experiment_seed(void **state)
     fx_done(&f);
 }
 
+/* The rungs of prune = halving: the issue's 27 draws of 9 epochs give 27, 9
+ * and 3 trials at epochs 1, 3 and 9 (63 epochs of 243); the last rung is
+ * the experiment's epochs even off the power of eta; at least one trial
+ * goes on. */
+static void halving_rungs(void **state)
+{
+    (void)state;
+    fx f;
+    nnx_plan *p = plan_of(&f, "epochs = 9\nprune = halving(min_epochs = 1, eta = 3)\n"
+                              "search random(trials = 27) { model.p in uniform(0, 0.5) }");
+    int ep[NNX_PLAN_MAX_RUNGS];
+    size_t n[NNX_PLAN_MAX_RUNGS];
+    assert_int_equal(nnx_plan_rungs(f.e, p->ntrials, ep, n), 3);
+    assert_int_equal(ep[0], 1);
+    assert_int_equal(ep[1], 3);
+    assert_int_equal(ep[2], 9);
+    assert_int_equal(n[0], 27);
+    assert_int_equal(n[1], 9);
+    assert_int_equal(n[2], 3);
+    nnx_experiment e = *f.e;     /* shallow: only read */
+    e.epochs = 10;
+    e.prune.min_epochs = 2;
+    e.prune.eta = 2;
+    assert_int_equal(nnx_plan_rungs(&e, 5, ep, n), 4);     /* 2, 4, 8, 10 */
+    assert_int_equal(ep[3], 10);
+    assert_int_equal(n[1], 2);
+    assert_int_equal(n[2], 1);
+    assert_int_equal(n[3], 1);
+    e.prune.min_epochs = 20;                                /* beyond epochs: one rung */
+    assert_int_equal(nnx_plan_rungs(&e, 5, ep, n), 1);
+    assert_int_equal(ep[0], 10);
+    e.prune.kind = NNX_XPRUNE_NONE;
+    assert_int_equal(nnx_plan_rungs(&e, 5, ep, n), 0);
+    nnx_plan_free(p);
+    fx_done(&f);
+}
+
 static void ensemble(void **state)
 {
     (void)state;
@@ -242,6 +279,7 @@ int main(void)
         cmocka_unit_test(same_last_part),
         cmocka_unit_test(random_search),
         cmocka_unit_test(random_seed_defaults_to_experiment_seed),
+        cmocka_unit_test(halving_rungs),
         cmocka_unit_test(ensemble),
         cmocka_unit_test(staged),
         cmocka_unit_test(too_many_trials),

@@ -98,15 +98,83 @@ typedef enum nnx_csv_target {
     NNX_CSV_TARGET_REAL       /* always regression (text labels are an error) */
 } nnx_csv_target;
 
+/* What a missing cell of a feature column becomes: an empty cell, or NA,
+ * N/A, NaN (any case) or "?". */
+typedef enum nnx_missing {
+    NNX_MISSING_ERROR = 0,    /* an error naming file:line and the column */
+    NNX_MISSING_MEAN,         /* the train column's mean, plus an indicator feature */
+    NNX_MISSING_MEDIAN,       /* ... its median ... */
+    NNX_MISSING_ZERO          /* ... 0 ... */
+} nnx_missing;
+
+/* label_index of a file without a label column (nnx_csv_probe_file only). */
+#define NNX_CSV_NO_LABEL INT32_MIN
+
 typedef struct nnx_csv_opts {
-    int         header;       /* 1: the first row names the columns (default 1) */
+    int         header;       /* 1: the first row names the columns (default 1);
+                                 -1: decide (nnx_csv_probe_file only) */
     char        delimiter;    /* default ',' */
     const char *label_name;   /* label column by header name; wins over label_index */
     int32_t     label_index;  /* 0-based label column; -1 = the last column (default) */
     nnx_csv_target target;    /* default AUTO */
+    /* Feature columns of text, one-hot encoded (when an encoding is fitted):
+     * the ones named here (header names), or with categorical_auto every
+     * column holding a cell that is not a number. */
+    const char *const *categorical;
+    int32_t     ncategorical;
+    int         categorical_auto;
+    nnx_missing missing;      /* default ERROR */
 } nnx_csv_opts;
 
 void nnx_csv_opts_default(nnx_csv_opts *o);
+
+/* How the feature columns of a table become the features of a row, fitted
+ * on the train file and applied as they are to every other file (valid,
+ * test, new rows to predict):
+ *   a number column      its value (a missing cell: `fill`), then, when
+ *                        the train column had a missing cell, an indicator
+ *                        feature: 1 for a missing cell, else 0;
+ *   a categorical column one feature per category seen in train (sorted
+ *                        by strcmp): 1 for the row's category, 0 for the
+ *                        others; a category train never had, or a missing
+ *                        cell, gives all zeros; then the indicator, as above.
+ * Feature names (with a header): "age", "age:missing", "color=red".
+ * Ownership: the encoding owns cols and every string; free it with
+ * nnx_csv_encoding_free (safe on a zeroed one, which it leaves zeroed). */
+typedef struct nnx_csv_column {
+    char   *name;          /* the header's name; NULL without a header */
+    int32_t index;         /* its 0-based column in the file it was fitted on */
+    int     categorical;
+    char  **categories;    /* categorical: sorted */
+    int32_t ncategories;
+    int     indicator;     /* a missing-cell indicator feature follows */
+    float   fill;          /* a number column's value for a missing cell */
+} nnx_csv_column;
+
+typedef struct nnx_csv_encoding {
+    nnx_csv_column *cols;  /* the feature columns in file order (the label left out) */
+    int32_t ncols;
+    int32_t features;      /* features per row they make */
+    nnx_missing missing;
+} nnx_csv_encoding;
+
+void nnx_csv_encoding_free(nnx_csv_encoding *enc);
+/* 1 when it does more than read every column as a number (a categorical
+ * column, an indicator or a policy for missing cells). */
+int  nnx_csv_encoding_is_plain(const nnx_csv_encoding *enc);
+
+/* The names of the features an encoding makes (enc->features strings, the
+ * caller frees each and the array), or *names NULL when its columns have
+ * no names.  path names the file in an error. */
+int nnx_csv_feature_names(const nnx_csv_encoding *enc, char ***names, const char *path,
+                          nnx_rt_error *err);
+
+/* What applying an encoding met: cells of a category train never had (all
+ * zeros), and missing cells filled in; the first unseen one, as an example. */
+typedef struct nnx_csv_stats {
+    int64_t unseen, imputed;
+    char    example[160];   /* "line 7, \"city\": \"Oslo\"" */
+} nnx_csv_stats;
 
 /* A CSV table: every column but the label is a numeric feature.  Fields may
  * be "quoted" (with "" for a quote); surrounding blanks are ignored; empty
@@ -119,6 +187,40 @@ void nnx_csv_opts_default(nnx_csv_opts *o);
  * column, a header-only file. */
 int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
                  nnx_rt_error *err);
+
+/* nnx_load_csv with the feature columns encoded (see nnx_csv_encoding).
+ * When enc is zeroed, the encoding is fitted on this file (opts'
+ * categorical and missing) and left in enc for the caller to free; else enc
+ * is applied: its columns are found by name when both it and the file have
+ * names (any order), else by position, and a column it lacks is an error.
+ * stats (may be NULL) counts unseen categories and filled cells.  Errors
+ * also name file:line and the column for a text cell in a number column
+ * (saying to declare it categorical) and a missing cell under
+ * NNX_MISSING_ERROR. */
+int nnx_load_csv_encoded(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                         nnx_csv_encoding *enc, nnx_csv_stats *stats, nnx_rt_error *err);
+
+/* What nnx check learns of a CSV file before training: it reads the first
+ * max_bytes (whole records), checks them as nnx_load_csv_encoded would
+ * (ragged rows, the label column, text in number columns, missing cells,
+ * categorical = [...] names) and fits the encoding on them; then it counts
+ * the lines of the rest for at most `seconds`.  With opts->header < 0 it
+ * first decides whether the first record is a header: not when every field
+ * of it is a number (and the file has a second record).  The caller frees
+ * enc (nnx_csv_encoding_free). */
+typedef struct nnx_csv_probe {
+    int     header;        /* the header decision (as given, or detected) */
+    int     header_detected; /* 1: the first record was all numbers, read as data */
+    size_t  ncol;          /* fields per record */
+    int64_t rows;          /* data rows: exact when complete, else at least this many */
+    int     complete;      /* every byte was read: rows and enc are the file's own */
+    int     counted;       /* rows counts the whole file (lines, within the time) */
+    long    label_col;     /* 0-based */
+    nnx_csv_encoding enc;  /* fitted on the rows read */
+} nnx_csv_probe;
+
+int nnx_csv_probe_file(const char *path, const nnx_csv_opts *opts, size_t max_bytes,
+                       double seconds, nnx_csv_probe *out, nnx_rt_error *err);
 
 /* The header row of a CSV file (opts: delimiter; header is assumed): its
  * column names in *names (*n of them; the caller frees each and the array).
@@ -136,6 +238,35 @@ int nnx_csv_header(const char *path, const nnx_csv_opts *opts, char ***names, si
 int nnx_load_csv_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
                          const int32_t *cols, int32_t ncols, int32_t label_col, char ***labels,
                          nnx_rt_error *err);
+
+/* The same with an encoding applied (as nnx_load_csv_encoded applies it):
+ * column cols[j] is read as enc->cols[j], and out has enc->features
+ * features named as the encoding names them. */
+int nnx_load_csv_columns_encoded(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                                 const int32_t *cols, const nnx_csv_encoding *enc,
+                                 int32_t label_col, char ***labels, nnx_csv_stats *stats,
+                                 nnx_rt_error *err);
+
+/* NumPy .npy files (format 1.0 to 3.0, C order; dtypes float32, float64,
+ * uint8, int32, int64, little-endian): x holds the rows — (n, d) features,
+ * (n, H, W) images (shape 1×H×W) or (n, C, H, W) (shape C×H×W) — and y one
+ * value per row, (n,) or (n, 1): class labels 0, 1, ... (classes = max + 1)
+ * or, with real, regression targets.  Errors name the file: a bad magic or
+ * header, another dtype, Fortran order, truncation, row counts that differ,
+ * a label that is not a class, a value that is not a finite float. */
+int nnx_load_npy(nnx_dataset *out, const char *x_path, const char *y_path, int real,
+                 nnx_rt_error *err);
+
+/* What a .npy file's header says, read without its data (nnx check). */
+typedef struct nnx_npy_info {
+    int     ndim;
+    int64_t dims[4];
+    int     type;           /* internal dtype code */
+    size_t  item;           /* bytes per value */
+    size_t  offset;         /* where the data starts */
+    size_t  count;          /* values */
+} nnx_npy_info;
+int nnx_npy_probe(const char *path, nnx_npy_info *out, nnx_rt_error *err);
 
 /* Synthetic sets from the NNX_STREAM_DATA stream of seed: the same arguments
  * give the same bits.

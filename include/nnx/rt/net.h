@@ -64,15 +64,33 @@
  *   act(kind, a)            elementwise; `a` is leaky_relu's slope, elu's alpha,
  *                           swish's beta (ignored by the others).  gelu is the
  *                           exact erf form: x·Φ(x).
+ *   layernorm(eps)          per sample over all of its C·H·W values (a flat
+ *                           input: its features), mean and biased variance,
+ *                           then an affine map per value: params gamma[C·H·W]
+ *                           then beta[C·H·W] (PyTorch's LayerNorm over [C, H,
+ *                           W], ONNX LayerNormalization with axis 1).  The
+ *                           same in training and evaluation.
+ *   global_avgpool          C×H×W -> C×1×1: the mean of each channel's plane.
+ *   residual ... add        a block: nnx_net_begin_residual marks its input,
+ *                           the layers added after it are its body, and
+ *                           nnx_net_end_residual appends the add: output =
+ *                           body(x) + skip(x).  skip is the identity when the
+ *                           body keeps the shape, else a projection
+ *                           (nnx_residual_projection): a 1×1 convolution with
+ *                           a stride, W[out_c][in_c] then b[out_c], or a dense
+ *                           layer reading x flat, W[out][in] then b[out] — the
+ *                           add layer's parameters.  Blocks nest.
  *
  * Initialisation (nnx_net_compile, from the NNX_STREAM_INIT stream of the
  * seed): dense and conv weights are drawn from a normal distribution whose
  * scale depends on the next activation after the layer (skipping batchnorm,
- * dropout, pooling and flatten):
+ * layernorm, dropout, pooling, flatten and residual marks):
  *   relu, leaky_relu, elu, gelu, swish    He:     std = sqrt(2 / fan_in)
  *   tanh, sigmoid, none (output layer)    Xavier: std = sqrt(2 / (fan_in + fan_out))
- * with fan_in = in·k·k and fan_out = out·k·k (k = 1 for dense).  Biases are 0,
- * batchnorm gamma 1 and beta 0, running mean 0 and running var 1.
+ * with fan_in = in·k·k and fan_out = out·k·k (k = 1 for dense); a residual
+ * add's projection likewise, by the activation after the add.  Biases are 0,
+ * batchnorm and layernorm gamma 1 and beta 0, running mean 0 and running
+ * var 1.
  */
 #ifndef NNX_RT_NET_H
 #define NNX_RT_NET_H
@@ -94,7 +112,20 @@ enum nnx_layer_kind {
     NNX_LAYER_FLATTEN,
     NNX_LAYER_DROPOUT,
     NNX_LAYER_BATCHNORM,
-    NNX_LAYER_ACT
+    NNX_LAYER_ACT,
+    /* Appended later: the numbers are stored in checkpoints, never reorder. */
+    NNX_LAYER_LAYERNORM,
+    NNX_LAYER_GLOBAL_AVGPOOL,
+    NNX_LAYER_RESIDUAL,        /* a block's start: the identity, marks its input */
+    NNX_LAYER_RESIDUAL_ADD     /* a block's end: body + skip (maybe projected) */
+};
+
+/* How a residual block's input reaches its end (nnx_residual_projection). */
+enum nnx_proj {
+    NNX_PROJ_IDENTITY,    /* the body keeps the shape */
+    NNX_PROJ_CONV,        /* 1×1 convolution with a stride: C×H×W to C'×H'×W' */
+    NNX_PROJ_DENSE,       /* a dense layer reading the input flat: to C'×1×1 */
+    NNX_PROJ_IMPOSSIBLE   /* no projection gives the body's output shape */
 };
 
 enum nnx_act {
@@ -113,12 +144,16 @@ typedef struct nnx_layer_info {
     const char *name;           /* "dense", "conv", ..., or the activation's name */
     int in_c, in_h, in_w;       /* shape of one input sample */
     int out_c, out_h, out_w;    /* shape of one output sample */
-    int units;                  /* dense units / conv filters (0 otherwise) */
-    int kernel, stride, pad;    /* conv and pools (0 otherwise) */
-    bool bias;                  /* dense and conv */
+    int units;                  /* dense units / conv filters; a residual add's
+                                   projection outputs (0 otherwise) */
+    int kernel, stride, pad;    /* conv and pools (0 otherwise); a residual
+                                   add's projection: kernel 1 = conv with this
+                                   stride, 0 = dense */
+    bool bias;                  /* dense and conv, a residual add's projection */
     enum nnx_act act;           /* NNX_LAYER_ACT only */
     float a;                    /* act parameter, dropout p, batchnorm momentum */
-    float eps;                  /* batchnorm eps */
+    float eps;                  /* batchnorm and layernorm eps */
+    int pair;                   /* residual and its add: the other's index */
     size_t param_off, nparams;  /* slice of nnx_net_params / nnx_net_grads */
     size_t state_off, nstate;   /* slice of nnx_net_state */
 } nnx_layer_info;
@@ -143,6 +178,25 @@ int nnx_net_add_flatten(nnx_net *net, nnx_rt_error *err);
 int nnx_net_add_dropout(nnx_net *net, float p, nnx_rt_error *err);     /* 0 <= p < 1 */
 int nnx_net_add_batchnorm(nnx_net *net, float momentum, float eps, nnx_rt_error *err);
 int nnx_net_add_act(nnx_net *net, enum nnx_act act, float a, nnx_rt_error *err);
+int nnx_net_add_layernorm(nnx_net *net, float eps, nnx_rt_error *err);   /* eps > 0 */
+int nnx_net_add_global_avgpool(nnx_net *net, nnx_rt_error *err);
+
+/* A residual block: begin, then the body's layers, then end.  end fails when
+ * no layer was added since the matching begin, and, when the body changed
+ * the shape, if `project` is false or no projection fits (the message says
+ * both shapes).  Blocks nest up to NNX_MAX_RESIDUAL_DEPTH; compiling with a
+ * block still open is an error. */
+#define NNX_MAX_RESIDUAL_DEPTH 64
+int nnx_net_begin_residual(nnx_net *net, nnx_rt_error *err);
+int nnx_net_end_residual(nnx_net *net, bool project, nnx_rt_error *err);
+
+/* The skip path from a block input in_c×in_h×in_w to a body output
+ * out_c×out_h×out_w: the identity when they are equal; else a dense layer
+ * when the output is 1×1 (a flat vector); else a 1×1 convolution with
+ * the smallest stride s for which (in - 1)/s + 1 gives the output's H and W
+ * (*stride, 1 otherwise); else IMPOSSIBLE.  The checker states the same. */
+enum nnx_proj nnx_residual_projection(int in_c, int in_h, int in_w, int out_c, int out_h,
+                                      int out_w, int *stride);
 
 /* Ask backward to also compute d(loss)/d(input) (nnx_net_dinput).  Off by
  * default: it costs one more matrix product and nothing in training needs it.
