@@ -71,7 +71,7 @@ bench: deps data-deps bench-deps
 	@sh bench/run.sh
 
 fmt: all
-	./nnx fmt -w examples/*.nnx examples/*/*.nnx stdlib/std/*.nnx bench/*.nnx
+	./nnx fmt -w examples/*.nnx examples/*/*.nnx stdlib/std/*.nnx bench/bench.nnx
 
 clean:
 	rm -rf $(BUILD) nnx
