@@ -51,6 +51,12 @@ void         nnx_checker_set_verbose(nnx_checker *c, bool on);
 nnx_experiment *nnx_check_experiment(nnx_checker *c, const char *name,
                                      const nnx_override *ov, size_t nov,
                                      nnx_diags *d);
+/* The same, where origins[i] (when origins and it are not NULL) names where
+ * override i came from in its errors ("runs/tune-1a2b/summary.json") instead
+ * of "--set". */
+nnx_experiment *nnx_check_experiment_from(nnx_checker *c, const char *name,
+                                          const nnx_override *ov, const char *const *origins,
+                                          size_t nov, nnx_diags *d);
 
 /* `nnx check`: check every experiment of the program (each with the
  * overrides applied, as nnx_check_experiment does), every value of its

@@ -5,48 +5,69 @@
  * severity, a message and the numbers it rests on.  It does no I/O and
  * allocates nothing (a run has at most one finding per rule).
  *
- * Rules and their thresholds (the NNX_DIAG_* constants below):
+ * Levels are read against the run's own reference: the loss of predicting
+ * the train class frequencies (setup.prior_loss, = ln k for balanced
+ * classes), else chance_loss; a rule that needs it is off for mse.  A
+ * "trend" is a least-squares line over the last third of the epochs (at least
+ * TREND_MIN_EPOCHS), never one epoch's wobble.  Rules and thresholds (the
+ * NNX_DIAG_* constants below; docs/diagnosis.md measures them on a labelled
+ * corpus of real runs):
  *
- *   diverged        the train loss became NaN/inf, or the run's status says
- *                   it diverged, or a later epoch's train loss exceeded
- *                   EXPLODE_FACTOR x the lowest so far  → lr too large.
- *                   When this fires no other rule runs (the curve is broken).
- *   lr-too-small    >= LINEAR_MIN_EPOCHS epochs; over the last half the train
- *                   loss fits a falling line with R² >= LINEAR_R2, falls by
- *                   >= LINEAR_MIN_DROP of its level per epoch, and the slope
- *                   of the later half of that window is >= LINEAR_KEEP x the
- *                   slope of its earlier half (not flattening); the valid
- *                   loss is not rising there  → the lr may be too small,
- *                   try 10x.
- *   noisy-steps     >= NOISE_MIN_STEPS steps; the step losses (first epoch
- *                   left out) deviate from their moving average (window
- *                   NOISE_WINDOW steps) by a relative std >= NOISE_REL
- *                   (relative to the average, or to 0.1 x chance_loss when
- *                   that is larger, so a near-zero loss is not "noisy")
- *                   → the batch may be too small.  Calibrated on a
- *                   784-256-10 MLP, Adam 1e-3, 12k Fashion-MNIST rows:
- *                   batch 8 measures 0.73, batch 32 0.36, batch 128 0.18.
- *   noisy-epochs    >= ZIGZAG_MIN_EPOCHS epochs; the valid loss changes
- *                   direction at >= ZIGZAG_TURNS of its epochs and its mean
- *                   epoch-to-epoch change is >= ZIGZAG_REL of its level
- *                   → the batch may be too small (or the lr too large).
- *   overfitting     the valid loss rose for >= OVERFIT_EPOCHS epochs after
- *                   its lowest point, ending >= OVERFIT_RISE above it (and,
- *                   when chance_loss is known, by >= OVERFIT_MIN_RISE x
- *                   chance_loss: 0.016 → 0.018 at 99.7% accuracy is
- *                   noise, not overfitting), while
- *                   the train loss fell by >= OVERFIT_TRAIN_DROP; or the
- *                   final valid loss is >= GAP_RATIO x the train loss and
- *                   >= GAP_MIN above it  → dropout, weight decay, fewer epochs.
- *   underfitting    chance_loss known; the final train loss is >=
- *                   UNDERFIT_FRAC x chance_loss and the valid loss within
- *                   UNDERFIT_CLOSE of it  → more capacity, more lr/epochs.
- *   select-vs-loss  the `select` metric is not the valid loss and its best
- *                   epoch differs from the lowest-valid-loss epoch  → both.
- *   loss-vs-metric  after the lowest-valid-loss epoch the valid loss rose by
- *                   >= OVERFIT_RISE while the selected metric still improved
- *                   by >= METRIC_MIN_GAIN (relative)  → the loss does not
- *                   tell the whole story.
+ *   diverged         the train loss became NaN/inf, the run says it diverged,
+ *                    an epoch's train loss exceeded EXPLODE_FACTOR x the
+ *                    lowest so far, or one step's loss exceeded STEP_EXPLODE x
+ *                    the reference inside an epoch (caught without a NaN)
+ *                    → lr too large.  When this fires no other rule runs.
+ *   stuck-at-chance  the train loss has stayed >= STUCK_FRAC x the reference
+ *                    for at least half the run and is not steadily falling
+ *                    → lr far too large, or dead units.  With a peak lr <=
+ *                    TINY_LR the same curve is reported as lr-too-small.
+ *   lr-too-small     the loss is still falling steadily at the end (see
+ *                    still-improving) while the train loss is still >=
+ *                    SLOW_LEVEL x the reference, or falls < SLOW_DROP per
+ *                    epoch on a straight line  → 10x the lr the schedule used.
+ *   still-improving  >= 3 epochs; over the trend window the valid loss (the
+ *                    train loss without one) falls by >= IMPROVE_DROP of its
+ *                    level per epoch with R² >= IMPROVE_R2, by >= IMPROVE_ABS x
+ *                    the reference in all, and still fell at the last epoch
+ *                    → train longer; the message gives the short run that
+ *                    tells a small lr from too few epochs.
+ *   noisy-steps      the step losses (first epoch left out) scatter around
+ *                    their NOISE_WINDOW-step moving average by >= NOISE_EXCESS
+ *                    x the sampling noise a batch of that size has anyway
+ *                    (the std of a mean of `batch` per-row losses: steps.csv
+ *                    loss_sd / sqrt(batch))  → the updates shake the weights:
+ *                    lr too large or batch too small.
+ *   noisy-epochs     the valid loss zig-zags (turns at >= ZIGZAG_TURNS of its
+ *                    epochs, moving >= ZIGZAG_REL of its level and >=
+ *                    ZIGZAG_ABS x the reference per epoch), or over the trend
+ *                    window the train loss sits >= ABOVE_RATIO x the valid
+ *                    loss (and ABOVE_ABS x the reference above it) without
+ *                    heavy dropout  → lr too large or batch too small.
+ *   over-regularised the train loss sits above the valid loss so (as above)
+ *                    with dropout >= HEAVY_DROPOUT; or weight decay >=
+ *                    HEAVY_DECAY with the train loss flat, high (>=
+ *                    DECAY_LEVEL x the reference) and not below the valid loss
+ *                    → less dropout / weight decay (the message names the
+ *                    value the experiment has).
+ *   overfitting      the 3-epoch average of the valid loss bottomed, then the
+ *                    last epochs ended >= OVERFIT_RISE above it (and >=
+ *                    OVERFIT_MIN_RISE x the reference) >= OVERFIT_EPOCHS later
+ *                    while the train loss fell by >= OVERFIT_TRAIN_DROP; or the
+ *                    final valid loss is >= GAP_RATIO x the train loss, >=
+ *                    GAP_MIN x the reference above it, and no longer falling.
+ *   underfitting     the train loss is flat over the trend window (falls <
+ *                    FLAT_DROP per epoch), >= UNDERFIT_FRAC x the reference,
+ *                    the valid loss within UNDERFIT_CLOSE of it, and the net
+ *                    has fewer parameters than train rows (a net that could
+ *                    memorise its rows and still ends there sits at the
+ *                    data's noise floor)  → a larger network.
+ *   select-vs-loss   the `select` metric is not the valid loss and its best
+ *                    epoch (ties: the lower valid loss) differs from the
+ *                    lowest-valid-loss epoch  → info.
+ *   loss-vs-metric   after the lowest-valid-loss epoch the valid loss rose by
+ *                    >= LOSS_RISE while the selected metric still improved by
+ *                    >= METRIC_MIN_GAIN (relative)  → info.
  *
  * Epochs in messages and evidence are 1-based, as in metrics.csv.
  */
@@ -59,32 +80,51 @@
 #include "nnx/json.h"
 #include "nnx/rt/error.h"
 
-#define NNX_DIAG_EXPLODE_FACTOR     4.0   /* train loss x lowest so far = exploded */
-#define NNX_DIAG_LINEAR_MIN_EPOCHS  6
-#define NNX_DIAG_LINEAR_R2          0.95
-#define NNX_DIAG_LINEAR_MIN_DROP    0.01  /* 1% of the mean level per epoch */
-#define NNX_DIAG_LINEAR_KEEP        0.6
+#define NNX_DIAG_EXPLODE_FACTOR     4.0   /* epoch train loss x lowest so far */
+#define NNX_DIAG_STEP_EXPLODE       10.0  /* one step's loss x the reference */
+#define NNX_DIAG_TREND_MIN_EPOCHS   3
+#define NNX_DIAG_STUCK_FRAC         0.9
+#define NNX_DIAG_TINY_LR            1e-4
+#define NNX_DIAG_SLOW_LEVEL         0.6
+#define NNX_DIAG_SLOW_DROP          0.02  /* of the level per epoch */
+#define NNX_DIAG_IMPROVE_DROP       0.01
+#define NNX_DIAG_IMPROVE_R2         0.8
+#define NNX_DIAG_IMPROVE_ABS        0.02
+#define NNX_DIAG_CREEP_R2           0.95  /* a slow fall, over the last half */
+#define NNX_DIAG_CREEP_DROP         0.001
 #define NNX_DIAG_NOISE_MIN_STEPS    40
 #define NNX_DIAG_NOISE_WINDOW       21
-#define NNX_DIAG_NOISE_REL          0.45
-#define NNX_DIAG_ZIGZAG_MIN_EPOCHS  6
-#define NNX_DIAG_ZIGZAG_TURNS       0.6
+#define NNX_DIAG_NOISE_EXCESS       1.5
+#define NNX_DIAG_ZIGZAG_MIN_EPOCHS  5
+#define NNX_DIAG_ZIGZAG_TURNS       0.5
 #define NNX_DIAG_ZIGZAG_REL         0.05
+#define NNX_DIAG_ZIGZAG_ABS         0.05
+#define NNX_DIAG_ABOVE_RATIO        1.1
+#define NNX_DIAG_ABOVE_ABS          0.05
+#define NNX_DIAG_ABOVE_MAX_FALL     0.03  /* train falling faster: still learning */
+#define NNX_DIAG_HEAVY_DROPOUT      0.5
+#define NNX_DIAG_HEAVY_DECAY        0.01
+#define NNX_DIAG_DECAY_LEVEL        0.2
 #define NNX_DIAG_OVERFIT_EPOCHS     3
-#define NNX_DIAG_OVERFIT_RISE       0.05
-#define NNX_DIAG_OVERFIT_MIN_RISE   0.01 /* x chance_loss, absolute */
+#define NNX_DIAG_OVERFIT_RISE       0.1
+#define NNX_DIAG_OVERFIT_MIN_RISE   0.02
 #define NNX_DIAG_OVERFIT_TRAIN_DROP 0.02
-#define NNX_DIAG_GAP_RATIO          2.0
-#define NNX_DIAG_GAP_MIN            0.05
+#define NNX_DIAG_GAP_RATIO          3.0
+#define NNX_DIAG_GAP_MIN            0.25
+#define NNX_DIAG_FLAT_DROP          0.01
 #define NNX_DIAG_UNDERFIT_FRAC      0.5
-#define NNX_DIAG_UNDERFIT_CLOSE     0.15
+#define NNX_DIAG_UNDERFIT_CLOSE     0.2
+#define NNX_DIAG_LOSS_RISE          0.05
 #define NNX_DIAG_METRIC_MIN_GAIN    0.002
 
 typedef enum nnx_rule {
     NNX_RULE_DIVERGED,
+    NNX_RULE_STUCK,
     NNX_RULE_LR_TOO_SMALL,
+    NNX_RULE_STILL_IMPROVING,
     NNX_RULE_NOISY_STEPS,
     NNX_RULE_NOISY_EPOCHS,
+    NNX_RULE_OVER_REGULARISED,
     NNX_RULE_OVERFITTING,
     NNX_RULE_UNDERFITTING,
     NNX_RULE_SELECT_VS_LOSS,
@@ -96,6 +136,22 @@ typedef enum nnx_severity { NNX_SEV_INFO, NNX_SEV_WARNING, NNX_SEV_ERROR } nnx_s
 
 /* Which plot a finding speaks of (the report puts it beside that plot). */
 typedef enum nnx_curve_kind { NNX_CURVE_LOSS, NNX_CURVE_METRIC, NNX_CURVE_STEPS, NNX_CURVE_LR } nnx_curve_kind;
+
+/* What the experiment was, so advice can name it ("more dropout (now 0.2)",
+ * a command to paste).  Every field is optional: 0 or NULL = unknown. */
+typedef struct nnx_diag_setup {
+    bool        known;         /* the fields below were recorded (dropout 0 then means none) */
+    const char *source;        /* the .nnx file, for `nnx run SOURCE NAME --set ...` */
+    const char *experiment;    /* its name */
+    double      lr;            /* optimizer.lr as written (the peak of the schedule) */
+    int         batch;         /* rows per training step */
+    long        train_rows;    /* rows of the train split */
+    double      dropout;       /* the largest dropout p in the network (0 = none) */
+    double      weight_decay;  /* optimizer.weight_decay (0 = none) */
+    long        parameters;    /* trainable values of the network */
+    int         epochs;        /* epochs asked for */
+    double      prior_loss;    /* loss of predicting the train class frequencies */
+} nnx_diag_setup;
 
 /* The curves of one run.  Arrays are borrowed; a NULL array means "not
  * recorded" and disables the rules that need it.  NaN in valid_loss or
@@ -112,9 +168,12 @@ typedef struct nnx_curves {
     size_t        steps;
     const double *step_loss;       /* [steps] or NULL: one per training batch */
     const double *step_epoch;      /* [steps] or NULL: the 1-based epoch of each step */
+    const double *step_lr;         /* [steps] or NULL: the lr each step used */
+    const double *step_loss_sd;    /* [steps] or NULL: std of the step's per-row losses */
     double        chance_loss;     /* loss of a uniform guess (ln k); <= 0 or NaN: unknown */
     bool          diverged;        /* the run's status is "diverged" */
     int           diverged_epoch;  /* 1-based, 0 = unknown */
+    nnx_diag_setup setup;
 } nnx_curves;
 
 enum { NNX_FINDING_MAX_EVIDENCE = 10 };
@@ -124,7 +183,7 @@ typedef struct nnx_finding {
     nnx_severity   severity;
     nnx_curve_kind curve;
     int            epoch;          /* the epoch it points at (1-based), 0 = none */
-    char           message[512];
+    char           message[1024];
     int            nevidence;
     struct {
         const char *name;          /* a static string: "r2", "best_epoch", ... */

@@ -21,6 +21,7 @@
 
 #include "nnx/exp.h"
 #include "nnx/rt/error.h"
+#include "nnx/rt/lr_range.h"
 #include "nnx/rundir.h"
 
 int nnx_report_html(const nnx_rundir *d, FILE *out, nnx_rt_error *err);
@@ -33,6 +34,17 @@ int nnx_report_text(const nnx_rundir *d, FILE *out, nnx_rt_error *err);
 int nnx_report_write(const char *dir, const char *path, bool text, char **written,
                      nnx_rt_error *err);
 
+/* An lr range test (nnx lr-find) written to `dir` (made if missing):
+ * dir/lr_find.csv (step,lr,loss,smoothed) and dir/report.html (the smoothed
+ * loss against the lr on a log axis, the steepest fall, the lowest point and
+ * the proposed lr marked, and the --set line), each atomically.  When
+ * `written` is not NULL it receives the report's path (malloc'd). */
+typedef struct nnx_lr_find_info {
+    const char *experiment, *source;   /* for the title and the command */
+    int         batch;
+} nnx_lr_find_info;
+int nnx_lr_find_write(const char *dir, const nnx_lr_find_info *info, const nnx_lr_range *r,
+                      char **written, nnx_rt_error *err);
 /* A comparison page of several runs: their curves overlaid per metric (one
  * <path data-series="LABEL"> per run and chart), a table of the runs (status,
  * commit, selected epoch, test metrics), the settings table with the rows

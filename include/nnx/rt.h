@@ -17,5 +17,6 @@
 #include "nnx/rt/loss.h"
 #include "nnx/rt/checkpoint.h"
 #include "nnx/rt/train.h"
+#include "nnx/rt/lr_range.h"
 
 #endif

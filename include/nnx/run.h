@@ -79,6 +79,7 @@
 
 #include "nnx/diagnose.h"
 #include "nnx/exp.h"
+#include "nnx/rt/lr_range.h"
 #include "nnx/rt/data.h"
 
 typedef enum nnx_run_status {
@@ -200,6 +201,8 @@ typedef struct nnx_run_result {
     bool    select_max;
     int     select_epoch;       /* 1-based; 0 = no epoch completed */
     double  select_value;
+    int     select_ties;        /* epochs whose select value ties it (to 6 digits), itself
+                                 * included; among them the lowest valid loss is kept */
     int     lowest_loss_epoch;  /* of valid.loss (train.loss without valid); 0 = none */
     double  lowest_loss;
     char  **metric_names;       /* the metrics at the selected epoch, then test.* */
@@ -240,6 +243,13 @@ char *nnx_run_identity_text(const char *text, bool hooks_log_only);
 
 /* The batch size `auto` stands for: round(sqrt(rows)), at least 1. */
 int32_t nnx_run_auto_batch(int32_t rows);
+
+/* Smith's lr range test (nnx/rt/lr_range.h) on the experiment's own data,
+ * network, optimizer, loss and batch (`auto` resolved, written to *batch),
+ * with a fresh network seeded by e->seed; nothing is written to disk.  0, or
+ * -1 with err (data that does not load, a network that does not fit it). */
+int nnx_run_lr_find(const nnx_experiment *e, int threads, const nnx_lr_range_conf *conf,
+                    nnx_lr_range *out, int32_t *batch, nnx_rt_error *err);
 
 /* The value of metric `name` ("test.accuracy") in a result, NaN if absent. */
 double nnx_run_result_metric(const nnx_run_result *r, const char *name);

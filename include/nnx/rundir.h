@@ -56,6 +56,7 @@ typedef struct nnx_run {
     bool        select_max;   /* false */
     int         select_epoch; /* 0 = unknown */
     double      chance_loss;  /* NaN = unknown */
+    nnx_diag_setup setup;     /* summary.json's "setup" and "source" (zero = unknown) */
 } nnx_run;
 
 /* Read DIR/metrics.csv, DIR/steps.csv and DIR/summary.json.  A missing

@@ -158,6 +158,8 @@ typedef struct nnx_search_opts {
                                    warning: res->warnings, summary.json "warnings") */
     const volatile sig_atomic_t *interrupt; /* nonzero: start no new trial, wait for the
                                                running ones (they see it too), return */
+    const char *lua_stdlib;     /* for an ensemble's lua.* metrics of the averaged
+                                   probabilities: hooks' `require "nnx.*"` dir, or NULL */
     /* One trial, from one of many processes that may share the directory over
      * a network file system (nnx run --trial): `only` names the trial to
      * train, by its number as `nnx plan` prints it (a staged search:

@@ -7,6 +7,7 @@
 #ifndef NNX_CLI_H
 #define NNX_CLI_H
 
+#include <stddef.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -25,6 +26,47 @@ int cmd_plan(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_lr_find(int argc, char **argv);
+
+/* --- shared by the commands that take FILE [NAME] [--set path=value]... --- */
+
+struct nnx_override;
+struct nnx_experiment;
+
+/* The winning values of a finished search, to apply before the --set flags
+ * (`nnx run FILE NAME --from DIR`).  Owns the texts the overrides point at. */
+typedef struct cli_from {
+    struct nnx_json *summary;
+    char   **texts;
+    size_t   ntexts;
+    char    *origin;              /* "DIR/summary.json", how errors name them */
+    const char *winner;           /* the winning trial's name */
+} cli_from;
+
+/* Read DIR/summary.json of a search and append its winner_params to sets
+ * (in the order the search lists them); from->origin is "DIR/summary.json",
+ * for errors.  -1 after printing "nnx CMD: ..." (not a search directory, a
+ * search without a winner, too many settings). */
+int  cli_from_search(const char *cmd, const char *dir, struct nnx_override *sets, size_t *nsets,
+                     size_t max, cli_from *from);
+void cli_from_free(cli_from *from);
+
+/* A program loaded and one experiment of it checked.  Owns all three. */
+typedef struct cli_loaded {
+    struct nnx_program *program;
+    struct nnx_checker *checker;
+    struct nnx_experiment *e;
+} cli_loaded;
+
+/* Load FILE and check experiment NAME with the overrides (origins[i] names
+ * where override i came from in errors; NULL or a NULL entry: "--set"), printing
+ * every diagnostic (warnings too) to stderr; on errors also "FILE: N errors;
+ * nothing was trained".  The experiment, or NULL (then l is freed). */
+struct nnx_experiment *cli_load_experiment(const char *cmd, const char *file, const char *name,
+                                           const struct nnx_override *sets,
+                                           const char *const *origins, size_t nsets,
+                                           cli_loaded *l);
+void cli_loaded_free(cli_loaded *l);
 int cmd_submit(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_predict(int argc, char **argv);

@@ -18,6 +18,7 @@ static const struct command {
     { "fmt",   cmd_fmt,   "fmt [-w | --check] FILE...         print or rewrite in canonical layout" },
     { "plan",  cmd_plan,  "plan FILE [NAME] [--set path=value]  list the trials a search will run" },
     { "report", cmd_report, "report DIR [--text] [-o FILE]      HTML (or text) report of a run, search or ensemble" },
+    { "lr-find", cmd_lr_find, "lr-find FILE [NAME] [--set p=v]...  the lr range test: a curve and the lr to use" },
     { "diagnose", cmd_diagnose, "diagnose DIR [--json]              the loss-curve diagnosis of a run" },
     { "predict", cmd_predict, "predict RUN DATA [-o FILE] [--probs]  a trained model's predictions for new rows" },
     { "eval",  cmd_eval,  "eval RUN DATA [LABELS] [--json]    a trained model's metrics on labelled data" },

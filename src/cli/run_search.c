@@ -9,6 +9,7 @@
 #include "cli/run_search.h"
 #include "nnx/mlflow.h"
 #include "nnx/provenance.h"
+#include "nnx/select.h"
 #include "nnx/report.h"
 #include "nnx/rt/clock.h"
 #include "nnx/search.h"
@@ -427,7 +428,7 @@ int cli_run_search(const cli_search_args *a)
     nnx_search_opts so = { .dir = dir, .version = NNX_VERSION, .jobs = jobs, .fork = !a->only,
                            .threads = per * jobs, .run = nnx_search_train, .run_ctx = tr, .event = on_event,
                            .event_user = &v, .tick_ms = v.tty && !v.quiet && !a->only ? 1000 : 0,
-                           .interrupt = a->interrupt, .only = a->only,
+                           .interrupt = a->interrupt, .only = a->only, .lua_stdlib = a->lua_stdlib,
                            .provenance = a->provenance, .report = true };
     nnx_search_result r;
     nnx_diags d = { 0 };
@@ -458,8 +459,19 @@ int cli_run_search(const cli_search_args *a)
             fprintf(o, "epochs      %lld trained, of %lld without pruning\n", trained,
                     (long long)r.planned * e->epochs);
         }
-        if (r.winner >= 0)
-            fprintf(o, "winner      %s  (%s %.6g)\n", r.rows[r.winner].name, r.select, r.rows[r.winner].value);
+        if (r.winner >= 0) {
+            const nnx_search_row *w = &r.rows[r.winner];
+            size_t ties = 0;
+            for (size_t i = 0; i < r.nrows; i++)
+                ties += isfinite(r.rows[i].value) && strcmp(r.rows[i].status, "pruned") &&
+                        nnx_select_ties(r.rows[i].value, w->value);
+            fprintf(o, "winner      %s  (%s %.6g", w->name, r.select, w->value);
+            if (r.kind == NNX_SEARCH_STAGED)
+                fprintf(o, "; the point the last stage kept");
+            if (ties > 1)
+                fprintf(o, "; %zu trials tie: the lowest valid loss wins", ties);
+            fprintf(o, ")\n");
+        }
         if (r.report)
             fprintf(o, "report      %s\n", r.report);
         for (size_t i = 0; i < r.nwarnings; i++)

@@ -781,23 +781,29 @@ static bool keep_source(nnx_checker *c, nnx_source *s)
     return true;
 }
 
-static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_override *ov, size_t nov,
-                                 nnx_diags *d);
+static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_override *ov,
+                                 const char *const *origins, size_t nov, nnx_diags *d);
 
 nnx_experiment *nnx_check_experiment(nnx_checker *c, const char *name, const nnx_override *ov, size_t nov,
                                      nnx_diags *d)
+{
+    return nnx_check_experiment_from(c, name, ov, NULL, nov, d);
+}
+
+nnx_experiment *nnx_check_experiment_from(nnx_checker *c, const char *name, const nnx_override *ov,
+                                          const char *const *origins, size_t nov, nnx_diags *d)
 {
     c->d = d;
     c->nerr = 0;
     ck_arena_free(&c->tmp);
     nnx_diag *first = d->tail;
-    nnx_experiment *e = check_one(c, name, ov, nov, d);
+    nnx_experiment *e = check_one(c, name, ov, origins, nov, d);
     ck_sort_diags(c->prog, d, first);
     return e;
 }
 
-static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_override *ov, size_t nov,
-                                 nnx_diags *d)
+static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_override *ov,
+                                 const char *const *origins, size_t nov, nnx_diags *d)
 {
     const nnx_item *exp = find_experiment(c, name);
     if (!exp)
@@ -807,7 +813,7 @@ static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_ove
     nnx_expr **exprs = nov ? calloc(nov, sizeof *exprs) : NULL;
     for (size_t i = 0; i < nov; i++) {
         nnx_source *show = NULL;
-        exprs[i] = exprs ? ck_parse_override(&ov[i], &show, d) : NULL;
+        exprs[i] = exprs ? ck_parse_override(&ov[i], origins ? origins[i] : NULL, &show, d) : NULL;
         if (show)
             keep_source(c, show);
         if (!exprs || !exprs[i]) {

@@ -386,7 +386,8 @@ ck_val *ck_slot_value(nnx_checker *c, ck_slot *s, bool *failed);
  * located in a new pseudo-source `--set` holding the text as typed
  * (*display, the caller keeps it alive while messages may point into it);
  * NULL after adding a syntax error. */
-nnx_expr *ck_parse_override(const nnx_override *ov, nnx_source **display, nnx_diags *d);
+nnx_expr *ck_parse_override(const nnx_override *ov, const char *origin, nnx_source **display,
+                            nnx_diags *d);
 
 /* --- compile one experiment (check.c) ------------------------------------------- */
 

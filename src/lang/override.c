@@ -77,7 +77,8 @@ static void move_expr(nnx_expr *e, const nnx_source *from, const nnx_source *to)
 /* Parse one override.  Returns the value expression (owned by the caller)
  * and the display source (*display, owned by the caller), or NULL after
  * adding an error. */
-nnx_expr *ck_parse_override(const nnx_override *ov, nnx_source **display, nnx_diags *d)
+nnx_expr *ck_parse_override(const nnx_override *ov, const char *origin, nnx_source **display,
+                            nnx_diags *d)
 {
     size_t lp = strlen(ov->path), lv = strlen(ov->value);
     char *shown = malloc(lp + lv + 2);
@@ -93,8 +94,10 @@ nnx_expr *ck_parse_override(const nnx_override *ov, nnx_source **display, nnx_di
     strcpy(wrapped, PREFIX);
     strcat(wrapped, shown);
     strcat(wrapped, SUFFIX);
-    nnx_source *show = nnx_source_from_string("--set", shown);
-    nnx_source *wsrc = nnx_source_from_string("--set", wrapped);
+    if (!origin)
+        origin = "--set";
+    nnx_source *show = nnx_source_from_string(origin, shown);
+    nnx_source *wsrc = nnx_source_from_string(origin, wrapped);
     free(shown);
     free(wrapped);
     if (!show || !wsrc) {
@@ -116,7 +119,7 @@ nnx_expr *ck_parse_override(const nnx_override *ov, nnx_source **display, nnx_di
         const nnx_stmt *s = it && it->nbody == 1 ? it->body[0] : NULL;
         if (!s || s->kind != NNX_S_SET) {
             nnx_loc all = { show, 0, (uint32_t)show->len };
-            nnx_error(d, all, "--set expects path=value");
+            nnx_error(d, all, "%s expects path=value", origin);
         } else {
             value = nnx_expr_clone(s->value);
             move_expr(value, f->src, show);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nnx/select.h"
 #include "out/report_model.h"
 
 bool report_is_metric_column(const char *name)
@@ -36,7 +37,7 @@ size_t *report_leaderboard(const nnx_rundir *d)
         double v = trial_value(d, cur);
         while (j > 0) {
             double u = trial_value(d, order[j - 1]);
-            bool better = isfinite(v) && (!isfinite(u) || (d->select_max ? v > u : v < u));
+            bool better = isfinite(v) && (!isfinite(u) || nnx_select_compare(v, u, d->select_max) > 0);
             if (!better)
                 break;
             order[j] = order[j - 1];
@@ -44,6 +45,15 @@ size_t *report_leaderboard(const nnx_rundir *d)
         }
         order[j] = cur;
     }
+    /* the search's own winner leads (a staged search's last kept point) */
+    const char *winner = nnx_json_as_string(nnx_json_get(d->summary, "winner"), NULL);
+    for (size_t i = 1; winner && i < n; i++)
+        if (!strcmp(nnx_table_cell(&d->trials, order[i], 0), winner)) {
+            size_t w = order[i];
+            memmove(order + 1, order, i * sizeof *order);
+            order[0] = w;
+            break;
+        }
     return order;
 }
 

@@ -8,11 +8,16 @@
 #include "nnx/diagnose.h"
 #include "nnx/rundir.h"
 
+/* The inline CSS of every report page (report_html.c). */
+extern const char report_page_css[];
+
 /* A metrics.csv column shown as a metric: not epoch, lr, train/valid loss or seconds. */
 bool report_is_metric_column(const char *name);
 
-/* Trial indices in leaderboard order: best select value first (by the
- * search's direction), trials without a value last, ties in run order.
+/* Trial indices in leaderboard order: the summary's winner first, then the
+ * best select value (by the search's direction; values that print the same
+ * tie), trials without a value last, ties in trials.csv order (which nnx
+ * ranked by the valid loss).
  * NULL when out of memory; the caller frees. */
 size_t *report_leaderboard(const nnx_rundir *d);
 

@@ -132,6 +132,28 @@ static void read_select(const nnx_json *summary, const char **metric, bool *max)
         *max = !strcmp(mode, "max");
 }
 
+/* A number of summary.json's "setup", or 0 when absent or not a number. */
+static double setup_number(const nnx_json *setup, const char *key)
+{
+    double v = nnx_json_as_number(nnx_json_get(setup, key));
+    return isfinite(v) && v >= 0 && v < 1e15 ? v : 0;
+}
+
+static void read_setup(const nnx_json *s, nnx_diag_setup *out)
+{
+    const nnx_json *j = nnx_json_get(s, "setup");
+    const char *source = nnx_json_as_string(nnx_json_get(s, "source"), "");
+    const char *name = nnx_json_as_string(nnx_json_get(s, "experiment"), "");
+    *out = (nnx_diag_setup){
+        .known = j != NULL, .source = source[0] ? source : NULL, .experiment = name[0] ? name : NULL,
+        .lr = setup_number(j, "lr"), .batch = (int)setup_number(j, "batch"),
+        .train_rows = (long)setup_number(j, "train_rows"),
+        .dropout = setup_number(j, "dropout"), .weight_decay = setup_number(j, "weight_decay"),
+        .parameters = (long)setup_number(j, "parameters"), .epochs = (int)setup_number(j, "epochs"),
+        .prior_loss = setup_number(j, "prior_loss"),
+    };
+}
+
 int nnx_run_read(const char *dir, bool need_metrics, nnx_run *run, nnx_rt_error *err)
 {
     memset(run, 0, sizeof *run);
@@ -215,6 +237,7 @@ int nnx_run_read(const char *dir, bool need_metrics, nnx_run *run, nnx_rt_error 
         if (isfinite(e) && e >= 1 && e < 1e9)
             run->select_epoch = (int)e;
         run->chance_loss = nnx_json_as_number(nnx_json_get(s, "chance_loss"));
+        read_setup(s, &run->setup);
     }
     free(p);
     return 0;
@@ -252,9 +275,12 @@ int nnx_run_curves(const nnx_run *run, nnx_curves *c, nnx_rt_error *err)
         c->steps = run->steps.nrows;
         c->step_loss = nnx_table_column(&run->steps, "loss");
         c->step_epoch = nnx_table_column(&run->steps, "epoch");
+        c->step_lr = nnx_table_column(&run->steps, "lr");
+        c->step_loss_sd = nnx_table_column(&run->steps, "loss_sd");
     }
     c->chance_loss = run->chance_loss;
     c->diverged = !strcmp(run->status, "diverged");
+    c->setup = run->setup;
     return 0;
 }
 

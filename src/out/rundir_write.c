@@ -299,6 +299,23 @@ static void put_param_value(nnx_json_writer *w, const char *text)
         nnx_json_string(w, text);
 }
 
+/* "setup": what the diagnosis needs to know of the experiment (see diagnose.h). */
+static void write_setup(nnx_json_writer *w, const nnx_diag_setup *s)
+{
+    nnx_json_key(w, "setup");
+    nnx_json_begin_object(w);
+    nnx_json_key_number(w, "lr", s->lr);
+    nnx_json_key_int(w, "batch", s->batch);
+    nnx_json_key_number(w, "train_rows", (double)s->train_rows);
+    nnx_json_key_number(w, "dropout", s->dropout);
+    nnx_json_key_number(w, "weight_decay", s->weight_decay);
+    nnx_json_key_number(w, "parameters", (double)s->parameters);
+    nnx_json_key_int(w, "epochs", s->epochs);
+    if (s->prior_loss > 0)
+        nnx_json_key_number(w, "prior_loss", s->prior_loss);
+    nnx_json_end_object(w);
+}
+
 int nnx_summary_write(const char *dir, const nnx_summary_info *info, const nnx_run_result *r,
                       nnx_rt_error *err)
 {
@@ -339,6 +356,10 @@ int nnx_summary_write(const char *dir, const nnx_summary_info *info, const nnx_r
     else
         (nnx_json_key(&w, "epoch"), nnx_json_null(&w));
     nnx_json_key_number(&w, "value", r->select_epoch > 0 ? r->select_value : NAN);
+    if (r->select_ties > 1) {
+        nnx_json_key_int(&w, "ties", r->select_ties);
+        nnx_json_key_string(&w, "tie_break", "lowest valid.loss");
+    }
     nnx_json_end_object(&w);
     nnx_json_key(&w, "lowest_valid_loss");
     nnx_json_begin_object(&w);
@@ -367,6 +388,8 @@ int nnx_summary_write(const char *dir, const nnx_summary_info *info, const nnx_r
             nnx_json_string(&w, info->class_names[c]);
         nnx_json_end_array(&w);
     }
+    if (info->setup)
+        write_setup(&w, info->setup);
     nnx_json_key(&w, "diagnosis");
     nnx_findings_write_json(&r->diagnosis, &w);
     if (info->settings) {

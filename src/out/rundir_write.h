@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "nnx/diagnose.h"
 #include "nnx/exp.h"
 #include "nnx/run.h"
 #include "nnx/rt/error.h"
@@ -81,6 +82,7 @@ typedef struct nnx_summary_info {
     double      chance_loss;    /* NaN: not written */
     char *const *class_names;   /* the label of each class, or NULL (labels are 0..k-1) */
     size_t      nclasses;
+    const nnx_diag_setup *setup;  /* the "setup" object the diagnosis reads back, or NULL */
     size_t      trial_index;    /* a search's trial: 1-based proposal order; 0: not written */
     const struct nnx_provenance *provenance;   /* "git"; NULL: not written */
     const nnx_exp_param *settings;  /* "settings": every resolved setting (exp.h), or NULL */

@@ -119,6 +119,54 @@ int nnx_loss_compute(enum nnx_loss_kind kind, const float *out, const int32_t *l
     return nnx_rt_fail(err, "unknown loss %d", (int)kind);
 }
 
+/* The loss of row r alone (the term the batch mean averages). */
+static double row_loss(enum nnx_loss_kind kind, const float *out, const int32_t *labels,
+                       const float *targets, int r, int k, float smoothing)
+{
+    switch (kind) {
+    case NNX_LOSS_CROSS_ENTROPY: {
+        const float *z = out + (size_t)r * k;
+        float m = z[0];
+        for (int j = 1; j < k; j++)
+            m = z[j] > m ? z[j] : m;
+        double sum = 0, zsum = 0;
+        for (int j = 0; j < k; j++) {
+            sum += exp((double)z[j] - m);
+            zsum += z[j];
+        }
+        return m + log(sum) - (1.0 - smoothing) * z[labels[r]] - (double)smoothing / k * zsum;
+    }
+    case NNX_LOSS_BINARY_CROSS_ENTROPY: {
+        double z = out[r], y = labels[r];
+        return (z > 0 ? z : 0) - z * y + log1p(exp(-fabs(z)));
+    }
+    case NNX_LOSS_MSE: {
+        double s = 0;
+        for (int j = 0; j < k; j++) {
+            double d = (double)out[(size_t)r * k + j] - targets[(size_t)r * k + j];
+            s += d * d;
+        }
+        return s / k;
+    }
+    }
+    return NAN;
+}
+
+double nnx_loss_row_sd(enum nnx_loss_kind kind, const float *out, const int32_t *labels,
+                       const float *targets, int n, int k, float smoothing)
+{
+    if (n < 2 || k < 1)
+        return NAN;
+    double mean = 0, m2 = 0;   /* Welford */
+    for (int r = 0; r < n; r++) {
+        double x = row_loss(kind, out, labels, targets, r, k, smoothing);
+        double d = x - mean;
+        mean += d / (r + 1);
+        m2 += d * (x - mean);
+    }
+    return sqrt(m2 / (n - 1));
+}
+
 void nnx_loss_probs(enum nnx_loss_kind kind, const float *out, int n, int k, float *probs)
 {
     const size_t m = (size_t)n * k;

@@ -154,6 +154,7 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
                                (int)tr->batches, loss_name(c->loss),
                                isnan(loss) ? "nan" : "infinite");
         }
+        double loss_sd = nnx_loss_row_sd(c->loss, out, tr->yb, tr->tb, m, k, c->label_smoothing);
         if (nnx_net_backward(net, dlogits) < 0)
             return nnx_rt_fail(err, "epoch %d, batch %d: backward failed", (int)epoch + 1,
                                (int)b + 1);
@@ -176,7 +177,7 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
         res->mean_loss = loss_sum / (double)rows_done;
         nnx_train_progress p = {
             .epoch = epoch, .batch = b, .batches = tr->batches, .step = tr->step,
-            .rows = m, .lr = lr, .loss = loss, .grad_norm = norm,
+            .rows = m, .lr = lr, .loss = loss, .loss_sd = loss_sd, .grad_norm = norm,
         };
         tr->step++;
         if (c->on_batch && c->on_batch(&p, c->user)) {

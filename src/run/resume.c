@@ -165,6 +165,7 @@ static int resume_steps(trial *t, int keep, nnx_rt_error *err)
     }
     const double *step = nnx_table_column(&tab, "step"), *ep = nnx_table_column(&tab, "epoch");
     const double *lr = nnx_table_column(&tab, "lr"), *loss = nnx_table_column(&tab, "loss");
+    const double *sd = nnx_table_column(&tab, "loss_sd");   /* absent before nnx 0.2 */
     int rc = -1;
     char *text = NULL;
     size_t len = 0;
@@ -178,12 +179,13 @@ static int resume_steps(trial *t, int keep, nnx_rt_error *err)
         nnx_rt_fail(err, "out of memory");
         goto done;
     }
-    fputs("step,epoch,lr,loss\n", m);
+    fputs("step,epoch,lr,loss,loss_sd\n", m);
     for (size_t i = 0; i < tab.nrows; i++) {
         if (!(ep[i] >= 1 && ep[i] <= keep))
             continue;
-        nnx_trial_put_step(m, (long long)step[i], (int)ep[i], lr[i], loss[i]);
-        if (!nnx_trial_keep_step(t, loss[i], ep[i])) {
+        double s = sd ? sd[i] : NAN;
+        nnx_trial_put_step(m, (long long)step[i], (int)ep[i], lr[i], loss[i], s);
+        if (!nnx_trial_keep_step(t, loss[i], ep[i], lr[i], s)) {
             nnx_rt_fail(err, "out of memory");
             goto done;
         }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nnx/select.h"
 #include "nnx/provenance.h"
 #include "nnx/report.h"
 #include "nnx/rt/clock.h"
@@ -105,30 +106,42 @@ static double ref_value(trial *t, nnx_exp_metric_ref ref)
 
 /* --- per-batch: steps.csv, progress, Ctrl-C ------------------------------------ */
 
-void nnx_trial_put_step(FILE *f, long long step, int epoch, double lr, double loss)
+void nnx_trial_put_step(FILE *f, long long step, int epoch, double lr, double loss,
+                        double loss_sd)
 {
     fprintf(f, "%lld,%d,", step, epoch);
     nnx_csv_put_number(f, lr);
     fputc(',', f);
     nnx_csv_put_number(f, loss);
+    fputc(',', f);
+    if (isfinite(loss_sd))
+        nnx_csv_put_number(f, loss_sd);
     fputc('\n', f);
 }
 
-bool nnx_trial_keep_step(trial *t, double loss, double epoch)
+static bool grow(double **a, size_t cap)
+{
+    double *p = realloc(*a, cap * sizeof *p);
+    if (p)
+        *a = p;
+    return p != NULL;
+}
+
+bool nnx_trial_keep_step(trial *t, double loss, double epoch, double lr, double loss_sd)
 {
     if (t->nsteps == t->step_cap) {
         size_t cap = t->step_cap ? 2 * t->step_cap : 1024;
-        double *a = realloc(t->step_loss, cap * sizeof *a);
-        if (a)
-            t->step_loss = a;
-        double *b = realloc(t->step_epoch, cap * sizeof *b);
-        if (b)
-            t->step_epoch = b;
-        if (!a || !b)
+        bool ok = grow(&t->step_loss, cap);
+        ok = grow(&t->step_epoch, cap) && ok;
+        ok = grow(&t->step_lr, cap) && ok;
+        ok = grow(&t->step_sd, cap) && ok;
+        if (!ok)
             return false;
         t->step_cap = cap;
     }
     t->step_loss[t->nsteps] = loss;
+    t->step_lr[t->nsteps] = lr;
+    t->step_sd[t->nsteps] = loss_sd;
     t->step_epoch[t->nsteps++] = epoch;
     return true;
 }
@@ -140,8 +153,8 @@ static int on_batch(const nnx_train_progress *p, void *user)
     t->loss_sum += loss * p->rows;
     t->rows_done += p->rows;
     if (t->steps.f)
-        nnx_trial_put_step(t->steps.f, (long long)p->step + 1, t->epoch, p->lr, loss);
-    nnx_trial_keep_step(t, loss, t->epoch);   /* out of memory: the point is left out */
+        nnx_trial_put_step(t->steps.f, (long long)p->step + 1, t->epoch, p->lr, loss, p->loss_sd);
+    nnx_trial_keep_step(t, loss, t->epoch, p->lr, p->loss_sd);   /* out of memory: the point is left out */
     if (t->cb && t->cb->progress) {
         nnx_run_progress pr = {
             .epoch = t->epoch, .epochs = t->e->epochs,
@@ -478,7 +491,7 @@ static int open_outputs(trial *t, nnx_rt_error *err)
     free(path);
     if (rc < 0)
         return -1;
-    fputs("step,epoch,lr,loss\n", t->steps.f);
+    fputs("step,epoch,lr,loss,loss_sd\n", t->steps.f);
     if (nnx_append_flush(&t->steps, err) < 0)
         return -1;
     t->r->retry = false;
@@ -719,11 +732,8 @@ static void train_loop(trial *t)
             const char *word = blowup_word(err.msg);
             double blown = strcmp(word, "NaN") ? INFINITY : NAN;
             if (t->steps.f)     /* the step that blew up (flushed with the row below) */
-                nnx_trial_put_step(t->steps.f, (long long)t->tr.step + 1, ep, lr, blown);
-            if (t->nsteps < t->step_cap) {
-                t->step_loss[t->nsteps] = blown;
-                t->step_epoch[t->nsteps++] = ep;
-            }
+                nnx_trial_put_step(t->steps.f, (long long)t->tr.step + 1, ep, lr, blown, NAN);
+            nnx_trial_keep_step(t, blown, ep, lr, NAN);
             r->status = NNX_RUN_DIVERGED;
             set_message(r, "loss became %s at epoch %d, step %lld: the learning rate %.3g is "
                         "probably too large", word, ep, (long long)t->tr.step + 1, lr);
@@ -776,7 +786,16 @@ static void train_loop(trial *t)
         double seconds = nnx_clock_seconds() - t->epoch_t0;
 
         double sv = ref_value(t, e->select);
-        bool is_best = better(sv, t->best, e->select.maximize, 0);
+        double vloss = t->data.has[NNX_XSPLIT_VALID] ? *cur_at(t, NNX_XSPLIT_VALID, 0)
+                                                     : train_loss;
+        /* Better by select; on a tie (to the printed precision), the lower valid loss. */
+        bool is_best = isfinite(sv) && (isnan(t->best) || r->select_epoch < 1);
+        if (!is_best && isfinite(sv)) {
+            int cmp = nnx_select_compare(sv, t->best, e->select.maximize);
+            double kept_loss = t->data.has[NNX_XSPLIT_VALID] ? t->ep_valid[r->select_epoch - 1]
+                                                             : t->ep_train[r->select_epoch - 1];
+            is_best = cmp > 0 || (cmp == 0 && vloss < kept_loss);
+        }
         if (is_best) {
             t->best = sv;
             r->select_epoch = ep;
@@ -784,8 +803,6 @@ static void train_loop(trial *t)
             nnx_net_snapshot_take(t->net, t->snapshot);
             t->has_snapshot = true;
         }
-        double vloss = t->data.has[NNX_XSPLIT_VALID] ? *cur_at(t, NNX_XSPLIT_VALID, 0)
-                                                     : train_loss;
         if (better(vloss, t->lowest, false, 0)) {
             t->lowest = vloss;
             r->lowest_loss_epoch = ep;
@@ -875,6 +892,44 @@ static double chance_loss(const trial *t)
     return NAN;
 }
 
+/* The loss of predicting the train split's class frequencies (the level a
+ * network that learned nothing but the priors settles at); NaN for mse. */
+static double prior_loss(const trial *t)
+{
+    const nnx_dataset *ds = &t->data.split[NNX_XSPLIT_TRAIN];
+    if (t->loss == NNX_LOSS_MSE || !ds->y || ds->n <= 0 || ds->classes < 2)
+        return NAN;
+    double h = 0;
+    for (int32_t c = 0; c < ds->classes; c++) {
+        int32_t m = 0;
+        for (int32_t i = 0; i < ds->n; i++)
+            m += ds->y[i] == c;
+        if (m)
+            h -= (double)m / ds->n * log((double)m / ds->n);
+    }
+    return h;
+}
+
+/* What the diagnosis should know of the experiment (see diagnose.h). */
+static nnx_diag_setup diag_setup(const trial *t)
+{
+    const nnx_experiment *e = t->e;
+    nnx_diag_setup s = {
+        .known = true, .source = t->o->source ? t->o->source : e->file, .experiment = e->name,
+        .lr = e->optim.lr, .batch = (int)t->batch,
+        .train_rows = t->data.split[NNX_XSPLIT_TRAIN].n, .weight_decay = e->optim.weight_decay,
+        .parameters = t->net ? (long)nnx_net_nparams(t->net) : 0, .epochs = e->epochs,
+        .prior_loss = prior_loss(t),
+    };
+    for (int i = 0; t->net && i < nnx_net_nlayers(t->net); i++) {
+        nnx_layer_info li;
+        if (nnx_net_layer_info(t->net, i, &li) == 0 && li.kind == NNX_LAYER_DROPOUT &&
+            li.a > s.dropout)
+            s.dropout = li.a;
+    }
+    return s;
+}
+
 /* summary.json from what the run knows now (atomically). */
 static int write_summary(trial *t, nnx_rt_error *err);
 
@@ -903,6 +958,8 @@ static int write_summary(trial *t, nnx_rt_error *err)
         .trial_index = t->o->trial_index,
         .provenance = t->o->provenance,
     };
+    nnx_diag_setup setup = diag_setup(t);
+    info.setup = &setup;
     char sha[65];
     if (info.source && nnx_sha256_file(info.source, sha, NULL) == 0)
         info.source_sha256 = sha;
@@ -982,13 +1039,17 @@ static void finish(trial *t, double t_start)
     }
     r->seconds_per_epoch = done ? sum / done : NAN;
 
+    r->select_ties = 0;
+    for (int i = 0; r->select_epoch > 0 && i < r->epochs_run; i++)
+        r->select_ties += nnx_select_ties(t->ep_select[i], r->select_value);
     if (r->epochs_run > 0) {
         nnx_curves c = {
             .epochs = (size_t)r->epochs_run, .train_loss = t->ep_train,
             .valid_loss = t->data.has[NNX_XSPLIT_VALID] ? t->ep_valid : NULL,
             .lr = t->ep_lr, .select_metric = r->select_name, .select_max = r->select_max,
             .select_values = t->ep_select, .steps = t->nsteps, .step_loss = t->step_loss,
-            .step_epoch = t->step_epoch, .chance_loss = chance_loss(t),
+            .step_epoch = t->step_epoch, .step_lr = t->step_lr, .step_loss_sd = t->step_sd,
+            .chance_loss = chance_loss(t), .setup = diag_setup(t),
             .diverged = r->status == NNX_RUN_DIVERGED,
             .diverged_epoch = r->status == NNX_RUN_DIVERGED ? r->epochs_run : 0,
         };
@@ -1100,6 +1161,8 @@ static void trial_free(trial *t)
     free(t->ep_valid);
     free(t->step_loss);
     free(t->step_epoch);
+    free(t->step_lr);
+    free(t->step_sd);
 }
 
 /* summary.json says "running" until the run ends, so a run killed outright

@@ -43,7 +43,7 @@ typedef struct trial {
     double      *ep_lr, *ep_select, *ep_train, *ep_valid;
     /* steps */
     nnx_append   steps;          /* steps.csv; steps.f NULL when not open */
-    double      *step_loss, *step_epoch;
+    double      *step_loss, *step_epoch, *step_lr, *step_sd;
     size_t       nsteps, step_cap;
     /* selection and early stopping so far (kept across a resume) */
     double       best;           /* best select value, NaN before the first */
@@ -75,10 +75,12 @@ void nnx_trial_write_failed(trial *t, bool required, const char *msg);
 
 /* One steps.csv row, "step,epoch,lr,loss" (numbers as nnx_csv_put_number
  * writes them).  In trial.c, for a run and for its resume. */
-void nnx_trial_put_step(FILE *f, long long step, int epoch, double lr, double loss);
-/* Keep a step's loss and epoch for the diagnosis (t->step_loss,
- * t->step_epoch), growing them; false (nothing kept) when out of memory. */
-bool nnx_trial_keep_step(trial *t, double loss, double epoch);
+void nnx_trial_put_step(FILE *f, long long step, int epoch, double lr, double loss,
+                        double loss_sd);
+/* Keep a step's loss, epoch, lr and per-row loss std for the diagnosis
+ * (t->step_loss, step_epoch, step_lr, step_sd), growing them; false (nothing
+ * kept) when out of memory. */
+bool nnx_trial_keep_step(trial *t, double loss, double epoch, double lr, double loss_sd);
 
 /* The metrics.csv columns (and t->col_*), opening the file: fresh, or kept
  * up to epoch first_epoch - 1 when resuming.  In trial.c. */

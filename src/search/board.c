@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nnx/select.h"
 #include "nnx/json.h"
 #include "nnx/provenance.h"
 #include "nnx/rt/buf.h"
@@ -162,6 +163,13 @@ static void json_search(nnx_json_writer *w, const srch_board *b)
         }
     nnx_json_end_object(w);
     nnx_json_key_number(w, "winner_value", win ? win->value : NAN);
+    size_t ties = 0;
+    for (size_t r = 0; win && r < b->nrows; r++)
+        ties += srch_row_group(b->rows[r]) == 0 && nnx_select_ties(b->rows[r]->value, win->value);
+    if (ties > 1) {
+        nnx_json_key_int(w, "winner_ties", (long long)ties);
+        nnx_json_key_string(w, "tie_break", "lowest valid.loss");
+    }
     if (b->kind == NNX_SEARCH_STAGED) {
         nnx_json_key(w, "stages");
         nnx_json_begin_array(w);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nnx/lua_host.h"
 #include "nnx/rt/metrics.h"
 #include "search/search_int.h"
 
@@ -63,8 +64,9 @@ static long add_name(nnx_ensemble_stats *s, size_t *cap, const char *name)
 }
 
 /* The mean loss of probabilities p (rows × k) for labels y, as the loss reads
- * them: cross-entropy over k >= 2 columns, binary cross-entropy for k == 1. */
-static double prob_loss(const nnx_probs *p)
+ * them: cross-entropy over k >= 2 columns (against the label-smoothed target
+ * (1-s)·onehot + s/k, as training measures it), binary cross-entropy for k == 1. */
+static double prob_loss(const nnx_probs *p, double smoothing)
 {
     const double tiny = 1e-12;
     double sum = 0;
@@ -73,26 +75,29 @@ static double prob_loss(const nnx_probs *p)
         if (p->cols == 1) {
             double q = p->p[i];
             sum -= y ? log(fmax(q, tiny)) : log(fmax(1 - q, tiny));
-        } else
-            sum -= log(fmax(p->p[(size_t)i * (size_t)p->cols + (size_t)y], tiny));
+            continue;
+        }
+        const float *row = p->p + (size_t)i * (size_t)p->cols;
+        for (int32_t j = 0; j < p->cols; j++) {
+            double t = smoothing / p->cols + (j == y ? 1 - smoothing : 0);
+            if (t > 0)
+                sum -= t * log(fmax(row[j], tiny));
+        }
     }
     return p->rows ? sum / p->rows : NAN;
 }
 
-/* Metric `m` of the averaged probabilities; NaN when it does not apply. */
-static double prob_metric(const nnx_exp_metric *m, const nnx_probs *p)
+/* A built-in metric of the averaged probabilities; NaN when it does not apply. */
+static double builtin_metric(const nnx_exp_metric *m, const nnx_probs *p, double smoothing)
 {
     double v = NAN;
     nnx_prf prf;
     int32_t skipped;
     if (p->rows == 0)
         return NAN;
-    for (int32_t i = 0; i < p->rows; i++)
-        if (p->labels[i] < 0 || p->labels[i] >= (p->cols == 1 ? 2 : p->cols))
-            return NAN;     /* real targets, or labels the columns cannot hold */
     switch (m->kind) {
     case NNX_XMETRIC_LOSS:
-        return prob_loss(p);
+        return prob_loss(p, smoothing);
     case NNX_XMETRIC_ACCURACY:
         return nnx_accuracy(p->labels, p->p, p->rows, p->cols, &v, NULL) < 0 ? NAN : v;
     case NNX_XMETRIC_AUC:
@@ -104,14 +109,46 @@ static double prob_metric(const nnx_exp_metric *m, const nnx_probs *p)
             return NAN;
         return m->kind == NNX_XMETRIC_F1 ? prf.f1 : m->kind == NNX_XMETRIC_PRECISION ? prf.precision : prf.recall;
     default:
-        return NAN;     /* mse, mae (regression) and Lua metrics are not recomputed */
+        return NAN;     /* mse, mae (regression) are not recomputed */
     }
 }
 
-static int ensemble_metrics(const nnx_experiment *e, const char *const *dirs, size_t n,
-                            nnx_ensemble_stats *out, size_t *cap, nnx_rt_error *err)
+/* Metric `m` of the averaged probabilities; NaN when it does not apply.
+ * `lua` is the hooks' host for lua.* metrics (NULL: none); -1 with err when
+ * a Lua metric fails on the average. */
+static int prob_metric(const nnx_experiment *e, const nnx_exp_metric *m, const nnx_probs *p,
+                       nnx_lua_host *lua, double *out, nnx_rt_error *err)
+{
+    *out = NAN;
+    for (int32_t i = 0; i < p->rows; i++)
+        if (p->labels[i] < 0 || p->labels[i] >= (p->cols == 1 ? 2 : p->cols))
+            return 0;       /* real targets, or labels the columns cannot hold */
+    if (m->kind == NNX_XMETRIC_LUA && lua) {
+        nnx_lua_error lerr;
+        if (nnx_lua_metric(lua, m->name, p->labels, p->p, (size_t)p->rows, (size_t)p->cols, out,
+                           &lerr) < 0)
+            return nnx_rt_fail(err, "ensemble: lua.%s of the averaged probabilities: %s", m->name,
+                               lerr.msg);
+        return 0;
+    }
+    *out = builtin_metric(m, p, e->loss.label_smoothing);
+    return 0;
+}
+
+static int ensemble_metrics(const nnx_experiment *e, const char *lua_stdlib, const char *const *dirs,
+                            size_t n, nnx_ensemble_stats *out, size_t *cap, nnx_rt_error *err)
 {
     static const char *const splits[] = { "valid", "test" };
+    nnx_lua_host *lua = NULL;
+    int rc = 0;
+    for (size_t m = 0; m < e->nmetrics && !lua && e->hooks; m++)
+        if (e->metrics[m].kind == NNX_XMETRIC_LUA) {
+            nnx_lua_options lo = { .random_seed = (int64_t)e->seed };
+            nnx_lua_error lerr;
+            lua = nnx_lua_open(e->hooks, lua_stdlib, &lo, &lerr);
+            if (!lua)
+                return nnx_rt_fail(err, "ensemble: hooks: %s", lerr.msg);
+        }
     for (size_t s = 0; s < 2; s++) {
         char file[32];
         snprintf(file, sizeof file, "probs_%s.f32", splits[s]);
@@ -124,8 +161,10 @@ static int ensemble_metrics(const nnx_experiment *e, const char *const *dirs, si
         if (!all)
             continue;       /* a member without probabilities: no ensemble numbers for this split */
         nnx_probs avg;
-        if (nnx_ensemble_average(dirs, n, splits[s], &avg, err) < 0)
-            return -1;
+        if (nnx_ensemble_average(dirs, n, splits[s], &avg, err) < 0) {
+            rc = -1;
+            break;
+        }
         bool labelled = avg.rows > 0;
         for (int32_t i = 0; i < avg.rows; i++)
             labelled &= avg.labels[i] >= 0;
@@ -133,22 +172,24 @@ static int ensemble_metrics(const nnx_experiment *e, const char *const *dirs, si
             nnx_probs_free(&avg);
             continue;
         }
-        for (size_t m = 0; m < e->nmetrics; m++) {
+        for (size_t m = 0; m < e->nmetrics && rc == 0; m++) {
             char name[160];
             snprintf(name, sizeof name, "%s.%s", splits[s], e->metrics[m].name);
             long at = add_name(out, cap, name);
-            if (at < 0) {
-                nnx_probs_free(&avg);
-                return nnx_rt_fail(err, "out of memory");
-            }
-            out->ensemble[at] = prob_metric(&e->metrics[m], &avg);
+            if (at < 0)
+                rc = nnx_rt_fail(err, "out of memory");
+            else
+                rc = prob_metric(e, &e->metrics[m], &avg, lua, &out->ensemble[at], err);
         }
         nnx_probs_free(&avg);
+        if (rc < 0)
+            break;
     }
-    return 0;
+    nnx_lua_close(lua);
+    return rc;
 }
 
-int srch_ensemble_stats(const nnx_experiment *e, const nnx_search_row *const *rows, const char *const *dirs,
+int srch_ensemble_stats(const nnx_experiment *e, const char *lua_stdlib, const nnx_search_row *const *rows, const char *const *dirs,
                         size_t n, nnx_ensemble_stats *out, nnx_rt_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -184,7 +225,7 @@ int srch_ensemble_stats(const nnx_experiment *e, const nnx_search_row *const *ro
     bool all = e && n > 0;
     for (size_t r = 0; all && r < n; r++)
         all = member_ok(rows[r]);
-    if (all && ensemble_metrics(e, dirs, n, out, &cap, err) < 0)
+    if (all && ensemble_metrics(e, lua_stdlib, dirs, n, out, &cap, err) < 0)
         return -1;
     return 0;
 }

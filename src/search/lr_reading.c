@@ -116,7 +116,7 @@ void nnx_search_lr_reading(const nnx_search_result *res, char *buf, size_t size)
     const lr_row *best = NULL;
     for (size_t i = 0; i < n; i++)
         if (srch_row_group(r[i].row) == 0 &&
-            (!best || (res->select_max ? r[i].row->value > best->row->value : r[i].row->value < best->row->value)))
+            (!best || srch_row_compare(r[i].row, best->row, res->select_max) < 0))
             best = &r[i];
     if (best) {
         snprintf(buf, size, "best at %s (%s %.4g)", best->text, res->select, best->row->value);

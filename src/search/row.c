@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nnx/select.h"
 #include "nnx/json.h"
 #include "nnx/rundir.h"
 #include "search/search_int.h"
@@ -120,6 +121,33 @@ int nnx_search_write_status(const char *dir, const char *experiment, const char 
     return rc;
 }
 
+double srch_row_valid_loss(const nnx_search_row *r)
+{
+    for (size_t i = 0; i < r->nmetrics; i++)
+        if (!strcmp(r->metric_names[i], "valid.loss"))
+            return r->metric_values[i];
+    return NAN;
+}
+
+int srch_row_compare(const nnx_search_row *a, const nnx_search_row *b, bool maximize)
+{
+    int ga = srch_row_group(a), gb = srch_row_group(b);
+    if (ga != gb)
+        return ga - gb;
+    if (ga < 2) {
+        int cmp = nnx_select_compare(a->value, b->value, maximize);
+        if (cmp)
+            return -cmp;
+        /* a tie to the printed precision: the lower valid loss ranks first */
+        double la = srch_row_valid_loss(a), lb = srch_row_valid_loss(b);
+        if (la < lb || (isfinite(la) && isnan(lb)))
+            return -1;
+        if (lb < la || (isfinite(lb) && isnan(la)))
+            return 1;
+    }
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
 /* qsort has no context argument: sort (row, direction) pairs. */
 typedef struct ranked {
     nnx_search_row row;
@@ -129,14 +157,7 @@ typedef struct ranked {
 static int compare_rows(const void *pa, const void *pb)
 {
     const ranked *a = pa, *b = pb;
-    int ga = srch_row_group(&a->row), gb = srch_row_group(&b->row);
-    if (ga != gb)
-        return ga - gb;
-    if (ga < 2 && a->row.value != b->row.value) {
-        bool a_better = a->maximize ? a->row.value > b->row.value : a->row.value < b->row.value;
-        return a_better ? -1 : 1;
-    }
-    return a->row.index < b->row.index ? -1 : a->row.index > b->row.index;
+    return srch_row_compare(&a->row, &b->row, a->maximize);
 }
 
 void nnx_search_rank(nnx_search_row *rows, size_t n, bool maximize)

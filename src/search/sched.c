@@ -17,6 +17,7 @@
 #include "nnx/rt/clock.h"
 #include "nnx/run.h"
 #include "nnx/rundir.h"
+#include "nnx/select.h"
 #include "search/search_int.h"
 
 typedef enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE } job_state;
@@ -194,6 +195,19 @@ static nnx_search_row *ranked_rows(const search *s, size_t *n)
             rows[(*n)++] = s->jobs[i]->row;
     if (s->res->kind != NNX_SEARCH_ENSEMBLE)
         nnx_search_rank(rows, *n, s->res->select_max);
+    /* A staged search has one winner: the point its last finished stage kept.
+     * It leads the board even where an earlier trial ties or beats it. */
+    const char *kept = NULL;
+    for (size_t k = 0; s->res->kind == NNX_SEARCH_STAGED && k < s->res->nstages; k++)
+        if (s->res->stages[k].winner)
+            kept = s->res->stages[k].winner;
+    for (size_t i = 1; kept && i < *n; i++)
+        if (rows[i].name && !strcmp(rows[i].name, kept)) {
+            nnx_search_row w = rows[i];
+            memmove(rows + 1, rows, i * sizeof *rows);
+            rows[0] = w;
+            break;
+        }
     return rows;
 }
 
@@ -222,7 +236,7 @@ static int write_board(search *s, bool final)
     nnx_search_result *res = s->res;
     if (res->kind == NNX_SEARCH_ENSEMBLE) {
         srch_ensemble_stats_free(&res->ens);
-        rc = srch_ensemble_stats(final && !res->interrupted ? s->base : NULL, ptrs, dirs, n, &res->ens,
+        rc = srch_ensemble_stats(final && !res->interrupted ? s->base : NULL, s->o->lua_stdlib, ptrs, dirs, n, &res->ens,
                                  s->err);
     }
     srch_board b = {
@@ -644,11 +658,15 @@ static bool value_at(const search *s, const job *j, int ep, double *value, doubl
     const double *l = ok ? nnx_table_column(&t, "valid.loss") : NULL;
     *value = NAN;
     *loss = NAN;
-    for (size_t i = 0; epoch && v && i < t.nrows && epoch[i] <= ep; i++)
-        if (isfinite(v[i]) && (isnan(*value) || (s->res->select_max ? v[i] > *value : v[i] < *value))) {
+    for (size_t i = 0; epoch && v && i < t.nrows && epoch[i] <= ep; i++) {
+        if (!isfinite(v[i]))
+            continue;
+        int cmp = isnan(*value) ? 1 : nnx_select_compare(v[i], *value, s->res->select_max);
+        if (cmp > 0 || (cmp == 0 && l && l[i] < *loss)) {   /* the epoch a run would keep */
             *value = v[i];
             *loss = l ? l[i] : NAN;
         }
+    }
     nnx_table_free(&t);
     return isfinite(*value);
 }
@@ -831,7 +849,7 @@ static int run_stage(search *s, size_t k, size_t *kept)
     nnx_trials_free(t, n);
     if (rc == 0)
         rc = run_jobs(s, first, s->njobs);
-    /* the winner of the stage: its best row by select (ties: the first value);
+    /* the winner of the stage: its first row in the leaderboard's ranking;
      * none yet while some of its trials have not ended (opts.only) */
     long best = -1;
     for (size_t v = 0; rc == 0 && !s->open && v < n; v++) {
@@ -839,7 +857,7 @@ static int run_stage(search *s, size_t k, size_t *kept)
         if (members[v]->state != JOB_DONE || srch_row_group(r) != 0)
             continue;
         const nnx_search_row *b = best >= 0 ? &members[best]->row : NULL;
-        if (!b || (s->res->select_max ? r->value > b->value : r->value < b->value))
+        if (!b || srch_row_compare(r, b, s->res->select_max) < 0)
             best = (long)v;
     }
     if (rc == 0 && best >= 0) {

@@ -35,6 +35,14 @@ bool srch_status_final(const char *status);
  * that trained on); 2 = the rest. */
 int srch_row_group(const nnx_search_row *r);
 
+/* The one ranking of trials, used by the leaderboard and by each stage of a
+ * staged search: group, then the select value (nnx_select_compare: equal to
+ * the printed precision is a tie), then the lower valid loss at the selected
+ * epoch, then the trial order.  < 0 when a ranks before b. */
+int srch_row_compare(const nnx_search_row *a, const nnx_search_row *b, bool maximize);
+/* The row's valid.loss at its selected epoch (summary.json metrics), or NaN. */
+double srch_row_valid_loss(const nnx_search_row *r);
+
 /* Write DIR/trials.csv and DIR/summary.json for the rows so far; `order`
  * gives the ranked row indices.  Ensembles write summary.json only. */
 typedef struct srch_board {
@@ -63,7 +71,7 @@ int srch_board_write(const srch_board *b, nnx_rt_error *err);
 /* Ensemble statistics of the finished member rows (mean, std of the valid.*
  * and test.* metrics) and, when every member saved its probabilities, the
  * metrics of their average, computed as the experiment declares them. */
-int srch_ensemble_stats(const nnx_experiment *e, const nnx_search_row *const *rows,
+int srch_ensemble_stats(const nnx_experiment *e, const char *lua_stdlib, const nnx_search_row *const *rows,
                         const char *const *dirs, size_t n, nnx_ensemble_stats *out,
                         nnx_rt_error *err);
 void srch_ensemble_stats_free(nnx_ensemble_stats *s);

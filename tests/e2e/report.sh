@@ -52,7 +52,7 @@ has "$tmp/out" 'best_epoch = 9'
 expect 0 "$tmp/out" "$nnx" diagnose "$tmp/search"
 has "$tmp/out" 'trial lr=0.1_batch=64'
 has "$tmp/out" 'error: diverged (epoch 5)'
-has "$tmp/out" 'try 10x smaller (0.01)'
+has "$tmp/out" 'try 10x smaller: `nnx run'
 has "$tmp/out" 'trial lr=1_batch=64: .*no metrics.csv (status failed): the train loss became NaN in the first epoch'
 expect 0 "$tmp/out" "$nnx" diagnose "$tmp/run" --json
 has "$tmp/out" '"rule": "overfitting"'

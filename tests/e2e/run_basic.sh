@@ -39,7 +39,7 @@ ls "$d" | grep -q '\.tmp$' && fail "a temporary file was left in $d"
 [ "$(head -1 "$d/metrics.csv")" = "epoch,lr,train.loss,valid.loss,valid.accuracy,valid.f1,seconds" ] ||
     fail "metrics.csv header: $(head -1 "$d/metrics.csv")"
 [ "$(nrows "$d/metrics.csv")" = 8 ] || fail "metrics.csv should have 8 rows"
-[ "$(head -1 "$d/steps.csv")" = "step,epoch,lr,loss" ] || fail "steps.csv header"
+[ "$(head -1 "$d/steps.csv")" = "step,epoch,lr,loss,loss_sd" ] || fail "steps.csv header"
 [ "$(nrows "$d/steps.csv")" = $((8 * 23)) ] || fail "steps.csv should have 8 x 23 rows, has $(nrows "$d/steps.csv")"
 [ "$(json_str "$d/summary.json" status)" = completed ] || fail "summary status"
 [ "$(json_str "$d/summary.json" experiment)" = spir ] || fail "summary experiment"

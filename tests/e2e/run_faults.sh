@@ -48,7 +48,7 @@ json_str "$d/summary.json" status_message | grep -q "^loss became \(NaN\|infinit
     fail "status_message: $(json_str "$d/summary.json" status_message)"
 has "$d/summary.json" '"rule": "diverged"'
 tail -1 "$d/metrics.csv" | awk -F, '$3 != "nan" { exit 1 }' || fail "the last train.loss should be nan"
-tail -1 "$d/steps.csv" | grep -q ',\(nan\|inf\)$' || fail "the last step should hold the blown-up loss"
+tail -1 "$d/steps.csv" | grep -q ',\(nan\|inf\),$' || fail "the last step should hold the blown-up loss"
 expect 0 "$tmp/rep" "$nnx" diagnose "$d"
 
 # 2. a missing data file: exit 2 before training, the file named, no run directory

@@ -40,7 +40,7 @@ awk -F, 'NR == 1 { nf = NF; next } NF != nf || $1 != NR - 1 || $3 == "" || $NF =
          END { exit bad }' "$d/metrics.csv" || fail "metrics.csv is not well-formed"
 [ "$(tail -c 1 "$d/metrics.csv" | od -An -c | tr -d ' ')" = '\n' ] || fail "metrics.csv ends mid-line"
 # steps.csv is whole too, and the selected weights were saved
-awk -F, 'NR > 1 && NF != 4 { exit 1 }' "$d/steps.csv" || fail "steps.csv is not well-formed"
+awk -F, 'NR > 1 && NF != 5 { exit 1 }' "$d/steps.csv" || fail "steps.csv is not well-formed"
 [ -s "$d/weights.nnxw" ] || fail "weights.nnxw is missing"
 sel=$(select_epoch "$d/summary.json")
 [ "$sel" = "$(argbest "$d/metrics.csv" valid.accuracy max)" ] || fail "selected epoch $sel is not the best"

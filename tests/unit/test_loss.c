@@ -87,6 +87,32 @@ static void mse_known_values(void **state)
     assert_float_equal(l, l2, 0);
 }
 
+/* The spread of per-row losses: each row's loss alone, then their sample std,
+ * and the batch mean it belongs to is what nnx_loss_compute returns. */
+static void row_sd_known_values(void **state)
+{
+    (void)state;
+    /* cross entropy, 3 rows of 2 logits: row losses log(1+e^-z) for margins z */
+    const float ce[6] = { 2, 0, 0, 0, 0, 1 };
+    const int32_t y[3] = { 0, 1, 0 };
+    double l[3] = { log1p(exp(-2.0)), log(2.0), log1p(exp(1.0)) };
+    double m = (l[0] + l[1] + l[2]) / 3, v = 0;
+    for (int i = 0; i < 3; i++)
+        v += (l[i] - m) * (l[i] - m);
+    assert_float_equal(nnx_loss_row_sd(NNX_LOSS_CROSS_ENTROPY, ce, y, NULL, 3, 2, 0), sqrt(v / 2), 1e-6);
+    float mean;
+    assert_int_equal(nnx_loss_compute(NNX_LOSS_CROSS_ENTROPY, ce, y, NULL, 3, 2, 0, &mean, NULL, NULL), 0);
+    assert_float_equal(mean, m, 1e-6);
+    /* mse, 2 rows of 2 outputs: row losses 1 and 5 (means of squares) */
+    const float out[4] = { 1, 1, 3, 1 }, t[4] = { 0, 2, 0, 0 };
+    assert_float_equal(nnx_loss_row_sd(NNX_LOSS_MSE, out, NULL, t, 2, 2, 0), sqrt(8.0), 1e-6);
+    /* binary CE: identical rows spread nothing; one row has no spread to measure */
+    const float z[2] = { 0.3f, 0.3f };
+    const int32_t yb[2] = { 1, 1 };
+    assert_float_equal(nnx_loss_row_sd(NNX_LOSS_BINARY_CROSS_ENTROPY, z, yb, NULL, 2, 1, 0), 0, 1e-12);
+    assert_true(isnan(nnx_loss_row_sd(NNX_LOSS_BINARY_CROSS_ENTROPY, z, yb, NULL, 1, 1, 0)));
+}
+
 static void bad_labels_are_errors(void **state)
 {
     (void)state;
@@ -119,6 +145,7 @@ int main(void)
         cmocka_unit_test(cross_entropy_is_stable),
         cmocka_unit_test(binary_cross_entropy_known_values),
         cmocka_unit_test(mse_known_values),
+        cmocka_unit_test(row_sd_known_values),
         cmocka_unit_test(bad_labels_are_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

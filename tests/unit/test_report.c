@@ -87,7 +87,7 @@ static void run_report_has_every_curve(void **state)
     assert_non_null(metric_row);
     assert_true(loss_row < overfit && overfit < metric_row);
     assert_true(metric_row < select);
-    assert_non_null(strstr(html, "bottomed at epoch 9"));
+    assert_non_null(strstr(html, "bottomed near epoch 9"));
     free(html);
 }
 
@@ -198,7 +198,7 @@ static void text_report(void **state)
     assert_non_null(strstr(text, "lowest valid loss at epoch 9 (0.5125)"));
     assert_non_null(strstr(text, "  train.loss               2.15    0.1921 (14)"));
     assert_non_null(strstr(text, "█▆▅▄▃▂▂▂▁▁▁▁▁▁"));
-    assert_non_null(strstr(text, "warning overfitting: the valid loss bottomed at epoch 9"));
+    assert_non_null(strstr(text, "warning overfitting: the valid loss bottomed near epoch 9"));
     free(text);
     text = render(fixture("search"), true);
     assert_non_null(strstr(text, "9 trials, ranked by max(valid.auc); winner lr=0.01_batch=64"));

@@ -40,6 +40,13 @@ int nnx_loss_compute(enum nnx_loss_kind kind, const float *out, const int32_t *l
                      const float *targets, int n, int k, float smoothing,
                      float *loss, float *dout, nnx_rt_error *err);
 
+/* The standard deviation (n - 1 in the denominator) of the per-row losses of
+ * a batch whose mean nnx_loss_compute returns: the spread the batch mean's
+ * sampling noise is made of (its std is this / sqrt(n)).  Labels must be
+ * valid (call after nnx_loss_compute succeeded).  NaN when n < 2. */
+double nnx_loss_row_sd(enum nnx_loss_kind kind, const float *out, const int32_t *labels,
+                       const float *targets, int n, int k, float smoothing);
+
 /* The prediction a metric reads: softmax probabilities (cross entropy),
  * sigmoid probability of class 1 (binary CE, k = 1) or the output itself
  * (mse).  Writes n × k floats to probs (may alias out). */

@@ -44,6 +44,7 @@ typedef struct nnx_train_progress {
     int32_t rows;           /* rows in this batch */
     double  lr;             /* the lr this step used */
     float   loss;           /* this batch's mean loss (before the step) */
+    double  loss_sd;        /* std of the batch's per-row losses (NaN for 1 row) */
     double  grad_norm;      /* global gradient norm before clipping */
 } nnx_train_progress;
 

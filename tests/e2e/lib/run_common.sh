@@ -9,7 +9,9 @@
 #   json_num FILE KEY            a top-level number value of summary.json
 #   select_epoch FILE            summary.json's select.epoch
 #   col CSV NAME                 the values of column NAME, one a line
-#   argbest CSV NAME max|min     the first epoch with the best value of column NAME
+#   argbest CSV NAME max|min     the epoch nnx selects by column NAME: the best value, values
+#                                equal to 6 digits tying, ties to the lowest valid.loss
+#                                (then the first)
 #   nrows CSV                    rows after the header
 #   wait_rows PID OUTDIR N       wait until OUTDIR/*/metrics.csv exists with >= N rows
 #                                (N = 0: until it exists); kill PID and fail after 30 s
@@ -43,8 +45,15 @@ col() {
 }
 argbest() {
     awk -F, -v name="$2" -v mode="$3" '
-        NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next }
-        c && $c != "" && (best == "" || (mode == "max" ? $c + 0 > best + 0 : $c + 0 < best + 0)) { best = $c; at = $1 }
+        NR == 1 { for (i = 1; i <= NF; i++) { if ($i == name) c = i; if ($i == "valid.loss") l = i }; next }
+        c && $c != "" {
+            v = sprintf("%.6g", $c) + 0
+            tie = best != "" && v == best
+            if (best == "" || (mode == "max" ? v > best : v < best) ||
+                (tie && l && l != c && $l != "" && (bl == "" || $l + 0 < bl + 0))) {
+                best = v; at = $1; bl = l ? $l : ""
+            }
+        }
         END { print at }' "$1"
 }
 nrows() { awk 'END { print NR - 1 }' "$1"; }
