@@ -4,7 +4,7 @@
 #   make test     ... and run every unit test (plain and under ASan+UBSan) and
 #                 every end-to-end script; prints "tests: N passed, M failed"
 #   make run      ... and train examples/fashion_mlp.nnx on Fashion-MNIST
-#   make bench    nnx against PyTorch on the same work, as a ratio
+#   make bench    nnx run against PyTorch (expert settings) and the sgemm bound
 #   make fmt      rewrite examples/ and stdlib/ in nnx's canonical layout
 #   make fuzz     run each libFuzzer target FUZZ_SECONDS (60) from its corpus
 #                 (clang; build/fuzz/, apart from the gcc build); see docs/fuzzing.md
@@ -19,7 +19,7 @@ CC      ?= cc
 OPT     ?= -O2 -march=native -fno-math-errno -fvect-cost-model=dynamic
 PKGS    := gcc libc6-dev flex bison liblua5.4-dev libcmocka-dev libopenblas-dev zlib1g-dev pkg-config
 DATA_PKGS  := dataset-fashion-mnist
-BENCH_PKGS := python3-torch
+BENCH_PKGS := python3-torch python3-numpy libjemalloc2
 FUZZ_PKGS  := clang
 
 WARN    := -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L
@@ -90,7 +90,7 @@ fuzz: deps fuzz-deps data-deps
 fuzz-build: $(FUZZ:%=$(BUILD)/fuzz/fuzz_%)
 
 fmt: all
-	./nnx fmt -w examples/*.nnx examples/*/*.nnx stdlib/std/*.nnx
+	./nnx fmt -w examples/*.nnx examples/*/*.nnx stdlib/std/*.nnx bench/bench.nnx
 
 clean:
 	rm -rf $(BUILD) nnx

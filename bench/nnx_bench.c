@@ -1,35 +1,36 @@
-/* nnx_bench.c — time nnx's runtime on the benchmark work: Fashion-MNIST, batch
- * 128, Adam 1e-3, an MLP and a CNN; report seconds per epoch, the MLP's
- * achieved GFLOP/s next to plain cblas_sgemm's at the same shapes, and the
- * peak resident memory.  Uses only the public runtime API (and cblas_sgemm
- * for the reference rate).
+/* nnx_bench.c — the sgemm-bound time of the benchmark work: the seconds per
+ * epoch that bench/bench.nnx's MLP and CNN would take if every product they
+ * make ran at plain cblas_sgemm's speed at the same shapes and nothing else
+ * cost anything.  It is the floor nnx's `nnx run` times are measured against.
  *
- * usage: nnx_bench DATA_DIR [mlp|cnn|all] [epochs] [cnn_batches]
- *   epochs       MLP epochs to time (default 3; the fastest is reported)
- *   cnn_batches  CNN batches to time (default 0 = one full epoch); a partial
- *                epoch is scaled to seconds per epoch and says so
- * Each model is timed on 1 and 2 threads of the network's own
- * (nnx_net_set_threads; the BLAS on one thread), or only on N if
- * NNX_BENCH_THREADS=N; the fastest is reported.  The MLP's GEMM rate is
- * compared with plain sgemm at the same shapes on as many cores: its
- * one-thread rate times the cores, or the BLAS's own threads if faster.
- * A timed epoch running past NNX_BENCH_BUDGET seconds (default 20) stops
- * there and is scaled to a whole epoch.
- * Output: one "key=value ..." line per measurement, for bench/run.sh.
+ * usage: nnx_bench [mlp|cnn|all] [train_rows] [valid_rows]
+ *   (defaults 54000 and 6000: Fashion-MNIST's 60000 training rows, 10% held out)
+ *
+ * The shapes: one training batch of 128 makes, per dense or conv layer, the
+ * forward product, the weight gradient and (but for the first layer) the
+ * input gradient, with the shapes src/rt/dense.c and src/rt/conv.c pass to
+ * cblas_sgemm for a whole batch (conv: im2col, filters x (batch*out_h*out_w)
+ * x (in_c*k*k)); an epoch is ceil(train/128) such batches plus the forward
+ * products over the validation rows.  Each shape is timed on one BLAS
+ * thread, the fastest of repeated calls over about 0.2 s; the bound on T
+ * threads is the one-thread time over T (perfect scaling), or the BLAS's own
+ * T threads where they are faster.  Printed: the CPU model, OpenBLAS's
+ * kernels, and one "key=value ..." line per model for bench/run.sh.
  */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include "nnx/rt.h"
-#include "nnx/rt/data.h"
-#include "nnx/rt/optim.h"
-#include "nnx/rt/train.h"
 
 enum { BATCH = 128 };
+
+typedef struct gemm {
+    CBLAS_TRANSPOSE ta, tb;
+    int m, n, k;
+} gemm;
 
 static double now(void)
 {
@@ -38,252 +39,154 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* CPU seconds of the whole process (all its threads): unlike the wall
- * clock, hardly moved by other programs on a busy machine. */
-static double cpu_now(void)
+static void *alloc(size_t floats)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void die(const char *what, const nnx_rt_error *err)
-{
-    fprintf(stderr, "nnx_bench: %s: %s\n", what, err->msg);
-    exit(1);
-}
-
-static nnx_net *build_mlp(int threads, nnx_rt_error *err)
-{
-    nnx_net *net = nnx_net_new(1, 28, 28, err);
-    if (!net)
-        return NULL;
-    int rc = nnx_net_set_threads(net, threads, err)
-          || nnx_net_add_dense(net, 256, true, err)
-          || nnx_net_add_batchnorm(net, 0.1f, 1e-5f, err)
-          || nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, err)
-          || nnx_net_add_dropout(net, 0.2f, err)
-          || nnx_net_add_dense(net, 128, true, err)
-          || nnx_net_add_batchnorm(net, 0.1f, 1e-5f, err)
-          || nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, err)
-          || nnx_net_add_dropout(net, 0.2f, err)
-          || nnx_net_add_dense(net, 10, true, err)
-          || nnx_net_compile(net, BATCH, 1, err);
-    if (rc) {
-        nnx_net_free(net);
-        return NULL;
-    }
-    return net;
-}
-
-static nnx_net *build_cnn(int threads, nnx_rt_error *err)
-{
-    nnx_net *net = nnx_net_new(1, 28, 28, err);
-    if (!net)
-        return NULL;
-    int rc = nnx_net_set_threads(net, threads, err)
-          || nnx_net_add_conv(net, 32, 3, 1, 1, true, err)
-          || nnx_net_add_batchnorm(net, 0.1f, 1e-5f, err)
-          || nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, err)
-          || nnx_net_add_maxpool(net, 2, 2, err)
-          || nnx_net_add_conv(net, 64, 3, 1, 1, true, err)
-          || nnx_net_add_batchnorm(net, 0.1f, 1e-5f, err)
-          || nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, err)
-          || nnx_net_add_maxpool(net, 2, 2, err)
-          || nnx_net_add_flatten(net, err)
-          || nnx_net_add_dropout(net, 0.3f, err)
-          || nnx_net_add_dense(net, 128, true, err)
-          || nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, err)
-          || nnx_net_add_dense(net, 10, true, err)
-          || nnx_net_compile(net, BATCH, 1, err);
-    if (rc) {
-        nnx_net_free(net);
-        return NULL;
-    }
-    return net;
-}
-
-typedef struct stop_after {
-    int32_t batches;     /* stop the epoch after this many (0 = never) */
-    double start, budget;  /* or once budget seconds have passed (0 = never) */
-} stop_after;
-
-static int on_batch(const nnx_train_progress *p, void *user)
-{
-    const stop_after *s = user;
-    return (s->batches > 0 && p->batch + 1 >= s->batches)
-        || (s->budget > 0 && now() - s->start > s->budget);
-}
-
-/* Seconds per epoch of the fastest of `epochs` timed epochs (after one
- * untimed warm-up of a few batches); scaled up when stopped early.  *cpu
- * gets the CPU seconds per epoch of that epoch. */
-static double time_training(nnx_net *net, const nnx_dataset *train, int epochs,
-                            int32_t limit, double *final_loss, double *cpu)
-{
-    nnx_rt_error err;
-    nnx_optim opt;
-    nnx_optim_conf oc;
-    nnx_optim_conf_default(&oc, NNX_OPTIM_ADAM);
-    oc.lr = 1e-3;
-    if (nnx_optim_init(&opt, &oc, nnx_net_nparams(net), &err))
-        die("optimizer", &err);
-    stop_after stop = {.batches = 5};
-    nnx_train_conf c = {
-        .net = net, .optim = &opt, .train = train, .loss = NNX_LOSS_CROSS_ENTROPY,
-        .batch = BATCH, .seed = 1, .on_batch = on_batch, .user = &stop,
-    };
-    nnx_trainer tr;
-    if (nnx_trainer_init(&tr, &c, &err))
-        die("trainer", &err);
-    nnx_epoch_result res;
-    if (nnx_train_epoch(&tr, 0, NULL, &res, &err))     /* warm-up */
-        die("warm-up", &err);
-    double best = 1e30;
-    const char *budget = getenv("NNX_BENCH_BUDGET");
-    for (int e = 1; e <= epochs; e++) {
-        stop.batches = limit;
-        stop.budget = budget ? atof(budget) : 20.0;
-        double c0 = cpu_now(), t0 = stop.start = now();
-        if (nnx_train_epoch(&tr, e, NULL, &res, &err))
-            die("epoch", &err);
-        double dt = (now() - t0) * tr.batches / res.steps;
-        if (dt < best) {
-            best = dt;
-            *cpu = (cpu_now() - c0) * tr.batches / res.steps;
-        }
-        *final_loss = res.mean_loss;
-        if (res.steps < tr.batches && limit == 0)
-            break;      /* over budget: one partial epoch is enough */
-    }
-    nnx_trainer_free(&tr);
-    nnx_optim_free(&opt);
-    return best;
-}
-
-/* GFLOP/s of plain sgemm over the products one MLP training step makes
- * (forward x·Wᵀ, weight gradient dyᵀ·x, input gradient dy·W but for the
- * first layer), repeated for about a second. */
-static double sgemm_rate(void)
-{
-    const int dims[][2] = {{784, 256}, {256, 128}, {128, 10}};   /* in, out */
-    const int n = BATCH;
-    size_t big = 784 * 256;
-    float *a = calloc(big * 4, sizeof(float)), *b = calloc(big * 4, sizeof(float));
-    float *c = calloc(big * 4, sizeof(float));
-    if (!a || !b || !c) {
+    float *p = malloc(floats * sizeof *p);
+    if (!p) {
         fprintf(stderr, "nnx_bench: out of memory\n");
         exit(1);
     }
-    for (size_t i = 0; i < big * 4; i++) {
-        a[i] = (float)(i % 7) * 0.1f;
-        b[i] = (float)(i % 5) * 0.1f;
-    }
-    double flops = 0, t0 = now(), t = 0;
-    int reps = 0;
-    while ((t = now() - t0) < 1.0 || reps < 20) {
-        for (int l = 0; l < 3; l++) {
-            int in = dims[l][0], out = dims[l][1];
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in,
-                        1.0f, a, in, b, in, 0.0f, c, out);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n,
-                        1.0f, a, out, b, in, 0.0f, c, in);
-            flops += 4.0 * n * in * out;
-            if (l > 0) {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out,
-                            1.0f, a, out, b, in, 0.0f, c, in);
-                flops += 2.0 * n * in * out;
-            }
-        }
-        reps++;
-    }
-    free(a);
-    free(b);
-    free(c);
-    return flops / t / 1e9;
+    for (size_t i = 0; i < floats; i++)
+        p[i] = (float)(i % 7) * 0.01f;
+    return p;
 }
 
-static long peak_rss_kb(void)
+/* Seconds of the fastest of repeated calls of one product (about 0.2 s in all). */
+static double time_gemm(const gemm *g)
 {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
+    size_t a = (size_t)g->m * g->k, b = (size_t)g->k * g->n, c = (size_t)g->m * g->n;
+    float *A = alloc(a), *B = alloc(b), *C = alloc(c);
+    int lda = g->ta == CblasNoTrans ? g->k : g->m, ldb = g->tb == CblasNoTrans ? g->n : g->k;
+    double best = 1e30, t0 = now();
+    for (int r = 0; r < 3 || (now() - t0 < 0.2 && r < 10000); r++) {
+        double s = now();
+        cblas_sgemm(CblasRowMajor, g->ta, g->tb, g->m, g->n, g->k, 1.0f, A, lda, B, ldb, 0.0f,
+                    C, g->n);
+        s = now() - s;
+        if (s < best)
+            best = s;
+    }
+    free(A);
+    free(B);
+    free(C);
+    return best;
+}
+
+/* The products of one layer for a batch of n: forward, weight gradient,
+ * input gradient (when `dx`).  Dense: y(n,u) = x(n,in)·Wᵀ; conv: y(f, n·ohw)
+ * = W(f,ckk)·col(ckk, n·ohw). */
+static int layer_gemms(gemm *out, int conv, int n, int units, int in, int ohw, int dx)
+{
+    int k = 0;
+    if (!conv) {
+        out[k++] = (gemm){CblasNoTrans, CblasTrans, n, units, in};
+        out[k++] = (gemm){CblasTrans, CblasNoTrans, units, in, n};
+        if (dx)
+            out[k++] = (gemm){CblasNoTrans, CblasNoTrans, n, in, units};
+    } else {
+        int cols = n * ohw;
+        out[k++] = (gemm){CblasNoTrans, CblasNoTrans, units, cols, in};
+        out[k++] = (gemm){CblasNoTrans, CblasTrans, units, in, cols};
+        if (dx)
+            out[k++] = (gemm){CblasTrans, CblasNoTrans, in, cols, units};
+    }
+    return k;
+}
+
+/* Seconds of the fastest way to make product `i` of a layer for a whole
+ * batch on one thread or on the BLAS's `threads`: a dense layer's in one
+ * call, a conv layer's as calls over chunks of c samples (c a power of two,
+ * as conv.c cuts a batch to keep its column matrix in cache), whichever c
+ * is fastest per sample. */
+static double best_time(int conv, int units, int in, int ohw, int dx, int i, int threads)
+{
+    double best = 1e30;
+    for (int c = conv ? 1 : BATCH; c <= BATCH; c *= 2) {
+        gemm g[3];
+        layer_gemms(g, conv, c, units, in, ohw, dx);
+        nnx_blas_set_threads(threads);
+        double t = time_gemm(&g[i]) * BATCH / c;
+        if (t < best)
+            best = t;
+    }
+    nnx_blas_set_threads(1);
+    if (getenv("NNX_BENCH_VERBOSE"))
+        fprintf(stderr, "nnx_bench: %s product %d (units %d, in %d): %.1f GFLOP/s on %d thread%s\n",
+                conv ? "conv" : "dense", i, units, in,
+                2.0 * BATCH * ohw * units * (double)in / best / 1e9, threads, threads > 1 ? "s" : "");
+    return best;
+}
+
+/* Seconds of one epoch's products on `threads` threads. */
+static double bound(int cnn, int train_rows, int valid_rows, int threads, double *gflop)
+{
+    /* conv?, needs dx?, units, in (in_c*k*k), out pixels */
+    static const int mlp[][5] = {{0, 0, 256, 784, 1}, {0, 1, 128, 256, 1}, {0, 1, 10, 128, 1}};
+    static const int cnn_[][5] = {{1, 0, 32, 9, 784}, {1, 1, 64, 32 * 9, 196},
+                                  {0, 1, 128, 3136, 1}, {0, 1, 10, 128, 1}};
+    const int (*d)[5] = cnn ? cnn_ : mlp;
+    int nl = cnn ? 4 : 3;
+    int batches = (train_rows + BATCH - 1) / BATCH;
+    double valid_batches = (double)valid_rows / BATCH;
+    double one = 0, many = 0, flop = 0;
+    for (int l = 0; l < nl; l++)
+        for (int i = 0; i < (d[l][1] ? 3 : 2); i++) {
+            double per_epoch = batches + (i == 0 ? valid_batches : 0);
+            one += best_time(d[l][0], d[l][2], d[l][3], d[l][4], d[l][1], i, 1) * per_epoch;
+            if (threads > 1)
+                many += best_time(d[l][0], d[l][2], d[l][3], d[l][4], d[l][1], i, threads)
+                      * per_epoch;
+            flop += 2.0 * BATCH * d[l][4] * d[l][2] * (double)d[l][3] * per_epoch;
+        }
+    *gflop = flop / 1e9;
+    double s = one / threads;
+    return threads > 1 && many < s ? many : s;
+}
+
+static void cpu_model(char *out, size_t size)
+{
+    snprintf(out, size, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "model name", 10) == 0) {
+            char *v = strchr(line, ':');
+            if (v) {
+                v += 1 + (v[1] == ' ');
+                v[strcspn(v, "\n")] = 0;
+                snprintf(out, size, "%s", v);
+            }
+            break;
+        }
+    fclose(f);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: nnx_bench DATA_DIR [mlp|cnn|all] [epochs] [cnn_batches]\n");
+    const char *which = argc > 1 ? argv[1] : "all";
+    int train_rows = argc > 2 ? atoi(argv[2]) : 54000;
+    int valid_rows = argc > 3 ? atoi(argv[3]) : 6000;
+    if ((strcmp(which, "mlp") && strcmp(which, "cnn") && strcmp(which, "all")) ||
+        train_rows < 1 || valid_rows < 0) {
+        fprintf(stderr, "usage: nnx_bench [mlp|cnn|all] [train_rows] [valid_rows]\n");
         return 2;
     }
-    const char *which = argc > 2 ? argv[2] : "all";
-    int epochs = argc > 3 ? atoi(argv[3]) : 3;
-    int cnn_batches = argc > 4 ? atoi(argv[4]) : 0;
-    if (epochs < 1)
-        epochs = 1;
-    char images[512], labels[512];
-    snprintf(images, sizeof images, "%s/train-images-idx3-ubyte.gz", argv[1]);
-    snprintf(labels, sizeof labels, "%s/train-labels-idx1-ubyte.gz", argv[1]);
-    nnx_rt_error err;
-    nnx_dataset train = {0};
-    double t0 = now();
-    if (nnx_load_idx(&train, images, labels, NULL, 0, &err))
-        die("loading Fashion-MNIST", &err);
-    fprintf(stderr, "nnx_bench: loaded %d rows in %.2f s\n", train.n, now() - t0);
-    printf("nnx blas_core=%s\n", openblas_get_corename());
-
-    for (int model = 0; model < 2; model++) {
-        const char *name = model == 0 ? "mlp" : "cnn";
+    char cpu[256];
+    cpu_model(cpu, sizeof cpu);
+    printf("nnx cpu=\"%s\" blas_core=%s\n", cpu, openblas_get_corename());
+    for (int cnn = 0; cnn < 2; cnn++) {
+        const char *name = cnn ? "cnn" : "mlp";
         if (strcmp(which, "all") != 0 && strcmp(which, name) != 0)
             continue;
-        double best = 1e30, loss = 0, flops = 0, best_cpu = 0;
-        int best_threads = 1;
-        const char *only = getenv("NNX_BENCH_THREADS");
         for (int threads = 1; threads <= 2; threads++) {
-            if (only && atoi(only) != threads)
-                continue;
-            nnx_blas_set_threads(1);
-            nnx_net *net = model == 0 ? build_mlp(threads, &err) : build_cnn(threads, &err);
-            if (!net)
-                die(name, &err);
-            double cpu = 0;
-            double s = time_training(net, &train, model == 0 ? epochs : 1,
-                                     model == 0 ? 0 : cnn_batches, &loss, &cpu);
-            printf("nnx model=%s threads=%d s_per_epoch=%.3f cpu_s_per_epoch=%.3f loss=%.4f\n",
-                   name, threads, s, cpu, loss);
+            double gflop = 0;
+            double s = bound(cnn, train_rows, valid_rows, threads, &gflop);
+            printf("sgemm model=%s threads=%d bound_s_per_epoch=%.3f gflop_per_epoch=%.1f "
+                   "gflops=%.1f\n", name, threads, s, gflop, gflop / s);
             fflush(stdout);
-            if (s < best) {
-                best = s;
-                best_cpu = cpu;
-                best_threads = threads;
-                if (model == 0)
-                    flops = nnx_net_train_flops(net, BATCH)
-                          * nnx_batches_per_epoch(train.n, BATCH, 0);
-            }
-            nnx_net_free(net);
         }
-        if (model == 0) {
-            /* The reference: plain sgemm at the same shapes on as many cores
-             * as nnx used: the one-thread rate times the cores (perfect
-             * scaling), or the BLAS's own threads if they do better. */
-            nnx_blas_set_threads(1);
-            double one = sgemm_rate(), many = one;
-            if (best_threads > 1) {
-                nnx_blas_set_threads(best_threads);
-                many = sgemm_rate();
-                nnx_blas_set_threads(1);
-            }
-            double ref = one * best_threads > many ? one * best_threads : many;
-            printf("nnx model=mlp gflops=%.1f sgemm_gflops=%.1f sgemm_1thread=%.1f",
-                   flops / best / 1e9, ref, one);
-            if (best_threads > 1)
-                printf(" sgemm_blas_%dthreads=%.1f", best_threads, many);
-            printf(" threads=%d\n", best_threads);
-        }
-        printf("nnx model=%s best_s_per_epoch=%.3f cpu_s_per_epoch=%.3f threads=%d partial=%d\n",
-               name, best, best_cpu, best_threads, model == 1 && cnn_batches > 0 ? cnn_batches : 0);
     }
-    printf("nnx peak_rss_mb=%.1f\n", peak_rss_kb() / 1024.0);
-    nnx_dataset_free(&train);
     return 0;
 }

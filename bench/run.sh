@@ -1,21 +1,31 @@
 #!/bin/sh
-# bench/run.sh — nnx's runtime against PyTorch on the same training work
-# (Fashion-MNIST, batch 128, Adam 1e-3; an MLP and a CNN): seconds per epoch
-# of each, and how many times faster nnx is (with the CPU seconds each epoch
-# took, which a busy machine moves far less).  Also the MLP's achieved GFLOP/s
-# next to plain cblas_sgemm at the same shapes, and nnx's peak memory.  Then
-# inference throughput against PyTorch and ONNX Runtime (bench/infer.sh).
+# bench/run.sh — nnx against PyTorch on the same training work, and both
+# against the sgemm-bound time (Fashion-MNIST, batch 128, Adam 1e-3; an MLP
+# and a CNN).
+#
+# nnx is timed as users run it: `nnx run bench/bench.nnx bench_mlp|bench_cnn
+# -j T`, seconds per epoch from the run's metrics.csv (training on 54000
+# rows plus the validation pass over 6000; the first epoch, a warm-up, not
+# counted), the median and the minimum over the other epochs, T = 1 and 2.
+# PyTorch (bench/torch_bench.py) does the same work with an expert's
+# settings: the inputs standardised once in one contiguous tensor, jemalloc
+# or a tuned glibc malloc, a warm-up, timed windows; every allocator and
+# thread setting tried, the winner printed.  bench/nnx_bench.c gives the
+# sgemm-bound time: the same products at plain cblas_sgemm speed.
+# Then a 12-trial grid search timed with -j 1 and -j 2, and inference
+# throughput against PyTorch and ONNX Runtime (bench/infer.sh).
 #
 # Environment:
 #   NNX_BENCH_DATA         Fashion-MNIST directory (default /usr/share/datasets/fashion-mnist)
-#   NNX_BENCH_EPOCHS       MLP epochs timed, fastest kept (default 3)
-#   NNX_BENCH_CNN_BATCHES  CNN batches timed and scaled to an epoch (default 100;
-#                          0 = a whole epoch, about 25 s per configuration)
-#   NNX_BENCH_BUDGET       seconds after which a timed epoch stops and is scaled (default 20)
-#   NNX_BENCH_ROUNDS       rounds of (nnx, then PyTorch), each side's fastest round
-#                          kept (default 2: on a shared machine the load changes
-#                          within minutes, and one round can catch one side in a
-#                          busy spell)
+#   NNX_BENCH_EPOCHS_MLP   nnx MLP epochs per run, the first not counted (default 5)
+#   NNX_BENCH_EPOCHS_CNN   nnx CNN epochs per run, the first not counted (default 3)
+#   NNX_BENCH_WINDOWS      PyTorch timed windows per configuration (default 5)
+#   NNX_BENCH_BUDGET       seconds after which a PyTorch window stops and is
+#                          scaled (default 10)
+#   NNX_BENCH_ROUNDS       rounds of (nnx, PyTorch, sgemm), each side's fastest
+#                          round kept (default 1; on a shared machine the load
+#                          changes within minutes)
+#   NNX_BENCH_MODELS       "mlp cnn" (default), or one of them
 #   NNX_BENCH_PRUNE        0: skip bench/prune.sh (a 27-draw search, with and without
 #                          prune = halving; its own settings are in that file)
 #   NNX_BENCH_CORETYPE     OpenBLAS kernels for BOTH nnx and PyTorch, exported as
@@ -26,77 +36,117 @@
 # Both sides always run with the same OPENBLAS_CORETYPE, so the ratio
 # compares the two runtimes, not two BLAS kernels; the table says which
 # kernels ran.  (PyTorch's convolutions use its own oneDNN, which picks its
-# instructions by itself.)
+# instructions by itself.)  The machine's load average is printed beside
+# every figure: numbers taken on a busy machine are not clean.
 set -e
 root=$(cd "$(dirname "$0")/.." && pwd)
 data=${NNX_BENCH_DATA:-/usr/share/datasets/fashion-mnist}
-epochs=${NNX_BENCH_EPOCHS:-3}
-cnn_batches=${NNX_BENCH_CNN_BATCHES:-100}
-rounds=${NNX_BENCH_ROUNDS:-2}
+epochs_mlp=${NNX_BENCH_EPOCHS_MLP:-5}
+epochs_cnn=${NNX_BENCH_EPOCHS_CNN:-3}
+rounds=${NNX_BENCH_ROUNDS:-1}
+models=${NNX_BENCH_MODELS:-mlp cnn}
 out=$root/build/bench
+nnx=$root/nnx
 mkdir -p "$out"
 case ${NNX_BENCH_CORETYPE:-} in
     "")   ;;
     none) unset OPENBLAS_CORETYPE ;;
     *)    export OPENBLAS_CORETYPE="$NNX_BENCH_CORETYPE" ;;
 esac
+export NNX_DATA="$data"
 
-make -C "$root" --no-print-directory build/rel/libnnx.a nnx >/dev/null
-cc -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -O2 -march=native \
-    -I"$root/include" $(pkg-config --cflags openblas) \
-    -o "$out/nnx_bench" "$root/bench/nnx_bench.c" "$root/build/rel/libnnx.a" \
-    $(pkg-config --libs lua5.4 openblas zlib) -lm
+make -C "$root" --no-print-directory nnx build/rel/bench/nnx_bench >/dev/null
+sgemm_bound=$root/build/rel/bench/nnx_bench
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# nnx_time MODEL THREADS EPOCHS: one `nnx run`, a "key=value" line of its
+# seconds per epoch (epochs 2.. of metrics.csv: minimum and median)
+nnx_time() {
+    dir=$out/runs/$1-j$2
+    rm -rf "$dir"
+    "$nnx" run "$root/bench/bench.nnx" "bench_$1" -j "$2" --set "epochs=$3" --quiet \
+        --out "$dir" >/dev/null
+    awk -F, -v model="$1" -v threads="$2" -v load="$(load | tr " " ,)" '
+        NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") c = i; next }
+        NR > 2 { n++; s[n] = $c }
+        END {
+            if (n == 0) { print "nnx_time: no timed epoch" > "/dev/stderr"; exit 1 }
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+                if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
+            med = n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2
+            printf "nnx model=%s threads=%d min_s_per_epoch=%.3f median_s_per_epoch=%.3f epochs=%d load=%s\n",
+                   model, threads, s[1], med, n, load
+        }' "$dir"/*/metrics.csv
+}
 
 : > "$out/nnx.txt"
 : > "$out/torch.txt"
+: > "$out/sgemm.txt"
 r=1
 while [ "$r" -le "$rounds" ]; do
-    echo "round $r of $rounds; load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-    echo "nnx:"
-    "$out/nnx_bench" "$data" all "$epochs" "$cnn_batches" | tee -a "$out/nnx.txt" \
+    echo "round $r of $rounds; load average $(load) on $(nproc) cores"
+    for m in $models; do
+        e=$epochs_mlp
+        [ "$m" = cnn ] && e=$epochs_cnn
+        for j in 1 2; do
+            nnx_time "$m" "$j" "$e" | tee -a "$out/nnx.txt" | sed 's/^/  /'
+        done
+        /usr/bin/python3 "$root/bench/torch_bench.py" "$data" "$m" \
+            | sed "s/\$/ load=$(load | tr ' ' ,)/" | tee -a "$out/torch.txt" | sed 's/^/  /'
+    done
+    "$sgemm_bound" all | sed "s/\$/ load=$(load | tr ' ' ,)/" | tee -a "$out/sgemm.txt" \
         | sed 's/^/  /'
-    echo "PyTorch:"
-    /usr/bin/python3 "$root/bench/torch_bench.py" "$data" all "$epochs" "$cnn_batches" \
-        | tee -a "$out/torch.txt" | sed 's/^/  /'
     r=$((r + 1))
 done
 
-# value KEY FILE MODEL: KEY from the fastest "best" line of MODEL in FILE
-# (the fastest round)
-value() {
-    grep "model=$3 best_s_per_epoch=" "$2" \
-        | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^best_s_per_epoch=/) print substr($i, 18), $0 }' \
-        | sort -g | head -1 | cut -d' ' -f2- | tr ' ' '\n' | sed -n "s/^$1=//p"
+# best FILE PATTERN: the smallest median_s_per_epoch (or bound_s_per_epoch)
+# of FILE's lines matching PATTERN
+best() {
+    grep -- "$2" "$1" | tr ' ' '\n' | sed -n 's/^\(median\|bound\|best\)_s_per_epoch=//p' \
+        | sort -g | head -1
 }
+# the winning line of FILE for PATTERN
+winner() { grep -- "$2" "$1" | grep -- "_s_per_epoch=$3 " | head -1; }
+
 echo
-echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores;" \
-     "OpenBLAS kernels: $(sed -n 's/^nnx blas_core=//p' "$out/nnx.txt" | head -1)" \
-     "(OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} for both nnx and PyTorch)"
-[ "$cnn_batches" = 0 ] || echo "(CNN: $cnn_batches batches timed, scaled to a whole epoch)"
-printf '%-5s %12s %12s %9s   %s\n' model "nnx s/epoch" "torch s/epoch" "speed-up" \
-    "(CPU s/epoch, all threads: nnx, torch)"
-for m in mlp cnn; do
-    a=$(value best_s_per_epoch "$out/nnx.txt" $m)
-    b=$(value best_s_per_epoch "$out/torch.txt" $m)
-    ca=$(value cpu_s_per_epoch "$out/nnx.txt" $m)
-    cb=$(value cpu_s_per_epoch "$out/torch.txt" $m)
-    printf '%-5s %12s %12s %8sx   (%s, %s)\n' $m "$a" "$b" \
-        "$(echo "$a $b" | awk '{printf "%.2f", $2 / $1}')" "$ca" "$cb"
+echo "CPU: $(sed -n 's/^nnx cpu="\(.*\)" blas_core=.*/\1/p' "$out/sgemm.txt" | head -1);" \
+     "OpenBLAS kernels: $(sed -n 's/.*blas_core=\([^ ]*\).*/\1/p' "$out/sgemm.txt" | head -1)" \
+     "(OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} for nnx, PyTorch and sgemm);" \
+     "load average at the end $(load) on $(nproc) cores"
+awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN { if (l + 0 > n / 2)
+    printf "NOT CLEAN: load average %s on %s cores; re-measure on a quiet machine\n", l, n }'
+printf '%-5s %12s %14s %14s %10s %12s\n' model "nnx s/epoch" "torch s/epoch" "sgemm s/epoch" \
+    "torch/nnx" "nnx/sgemm"
+for m in $models; do
+    a=$(best "$out/nnx.txt" "model=$m threads")
+    b=$(best "$out/torch.txt" "model=$m best_s")
+    c=$(best "$out/sgemm.txt" "model=$m threads")
+    printf '%-5s %12s %14s %14s %9sx %11sx\n' $m "$a" "$b" "$c" \
+        "$(echo "$a $b" | awk '{printf "%.2f", $2 / $1}')" \
+        "$(echo "$a $c" | awk '{printf "%.2f", $1 / $2}')"
+    echo "  nnx:   $(winner "$out/nnx.txt" "model=$m threads" "$a")"
+    echo "  torch: $(winner "$out/torch.txt" "model=$m best_s" "$b")"
+    echo "  sgemm: $(winner "$out/sgemm.txt" "model=$m threads" "$c")"
 done
-# The MLP's best GEMM rate of the rounds against the best sgemm reference
-# any round measured for the same number of cores (the stricter comparison).
-grep 'gflops=' "$out/nnx.txt" | awk '
-    { for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-      n++; g[n] = f["gflops"] + 0; s[n] = f["sgemm_gflops"] + 0; t[n] = f["threads"] }
-    END {
-        b = 1
-        for (i = 2; i <= n; i++) if (g[i] > g[b]) b = i
-        ref = 0
-        for (i = 1; i <= n; i++) if (t[i] == t[b] && s[i] > ref) ref = s[i]
-        printf "mlp GEMM rate: %.1f GFLOP/s on %s thread(s) = %.0f%% of plain sgemm at the same shapes on as many cores (%.1f GFLOP/s)\n", g[b], t[b], 100 * g[b] / ref, ref
-    }'
-grep 'peak_rss_mb=' "$out/nnx.txt" | tr ' ' '\n' | awk -F= '
-    $1 == "peak_rss_mb" && $2 > m { m = $2 } END { printf "nnx peak RSS: %.1f MB\n", m }'
+
+# A 12-trial grid search: two trials at once on one thread each (-j 2)
+# against one trial at a time on both threads (-j 1).
+echo
+# grid_time THREADS: wall seconds of the whole search
+grid_time() {
+    t0=$(date +%s.%N)
+    "$nnx" run "$root/bench/bench.nnx" bench_grid -j "$1" --quiet --out "$out/runs/grid-j$1" \
+        >/dev/null
+    echo "$t0 $(date +%s.%N)" | awk '{printf "%.1f", $2 - $1}'
+}
+rm -rf "$out/runs/grid-j1" "$out/runs/grid-j2"
+l1=$(load)
+g1=$(grid_time 1)
+l2=$(load)
+g2=$(grid_time 2)
+echo "12-trial grid: -j 1 ${g1} s (load $l1), -j 2 ${g2} s (load $l2);" \
+     "-j 2 over -j 1: $(echo "$g1 $g2" | awk '{printf "%.2f", $1 / $2}')x"
 
 # The other two speed promises: the front end and the Lua metrics.
 echo

@@ -1,0 +1,35 @@
+#!/bin/sh
+# bench_sgemm.sh — bench/nnx_bench.c, the sgemm-bound reference of `make
+# bench`, builds and gives a sane bound: positive seconds, the MLP's 57.2
+# GFLOP per epoch of Fashion-MNIST (54000 + 6000 rows) and, on a small
+# epoch, GFLOP/s that a CPU can reach; a bad argument is a usage error.
+set -u
+root=${NNX_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$root" || exit 2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+make --no-print-directory build/rel/bench/nnx_bench >"$tmp/make" 2>&1 ||
+    { cat "$tmp/make"; fail "bench/nnx_bench.c does not build"; }
+bin=build/rel/bench/nnx_bench
+
+$bin mlp >"$tmp/out" 2>&1 || { cat "$tmp/out"; fail "nnx_bench mlp failed"; }
+cat "$tmp/out"
+grep -q '^nnx cpu=".*" blas_core=' "$tmp/out" || fail "no CPU model and BLAS core line"
+for t in 1 2; do
+    line=$(grep "^sgemm model=mlp threads=$t " "$tmp/out") || fail "no line for $t thread(s)"
+    echo "$line" | awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
+        END { exit !(f["bound_s_per_epoch"] > 0 && f["gflops"] > 0.1 && f["gflops"] < 10000) }' ||
+        fail "implausible bound: $line"
+done
+# 54000 training rows (422 batches of 128, 3 products a layer but for the
+# first layer's input gradient) and 6000 validated (forward only): 57.2 GFLOP
+grep -q "threads=1 .*gflop_per_epoch=57.2 " "$tmp/out" || fail "the MLP's epoch is not 57.2 GFLOP"
+
+$bin mlp 0 >"$tmp/out" 2>&1
+[ $? -eq 2 ] || fail "0 training rows: want exit 2"
+grep -q usage "$tmp/out" || fail "0 training rows: no usage message"
+$bin resnet >"$tmp/out" 2>&1
+[ $? -eq 2 ] || fail "an unknown model: want exit 2"
+echo "bench_sgemm: ok"
