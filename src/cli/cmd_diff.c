@@ -194,7 +194,8 @@ int cmd_diff(int argc, char **argv)
         if (!strcmp(a, "--json"))
             json = true;
         else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "nnx diff: unknown option '%s'\n", a);
+            static const char *const known[] = { "--json", "--help" };
+            cli_unknown_flag("diff", a, known, sizeof known / sizeof *known);
             return usage(stderr, EXIT_BAD_INPUT);
         } else if (nargs == 2) {
             fprintf(stderr, "nnx diff: two runs at a time ('%s' is a third)\n", a);

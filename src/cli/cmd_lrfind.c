@@ -108,7 +108,8 @@ int cmd_lr_find(int argc, char **argv)
                 return EXIT_BAD_INPUT;
             }
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "nnx lr-find: unknown option '%s'\n", a);
+            static const char *const known[] = { "--set", "--steps", "-j", "--out", "--help" };
+            cli_unknown_flag("lr-find", a, known, sizeof known / sizeof *known);
             return usage(stderr, EXIT_BAD_INPUT);
         } else if (!file) {
             file = a;

@@ -298,7 +298,8 @@ int cmd_runs(int argc, char **argv)
             } else
                 filter = argv[++i];
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "nnx runs: unknown option '%s'\n", a);
+            static const char *const known[] = { "--json", "--csv", "--sort", "--filter", "--help" };
+            cli_unknown_flag("runs", a, known, sizeof known / sizeof *known);
             return usage(stderr, EXIT_BAD_INPUT);
         } else if (ndirs == sizeof dirs / sizeof dirs[0]) {
             fprintf(stderr, "nnx runs: at most %zu directories\n", sizeof dirs / sizeof dirs[0]);
