@@ -171,6 +171,18 @@ int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_da
 int nnx_model_read_idx(const nnx_model *m, const char *images_path, const char *labels_path,
                        nnx_dataset *out, nnx_rt_error *err);
 
+/* Rows for the model from a NumPy .npy file of features (as the npy(...)
+ * data source reads it: (n, d), (n, H, W) or (n, C, H, W)), and a .npy file
+ * of labels when y_path is not NULL (class v is the model's class named "v";
+ * a regression model reads targets).  Another row size than the model's
+ * input is an error. */
+int nnx_model_read_npy(const nnx_model *m, const char *x_path, const char *y_path,
+                       nnx_dataset *out, nnx_rt_error *err);
+
+/* 1 when the file begins with the .npy magic, 0 when not, -1 with err when
+ * it cannot be read. */
+int nnx_model_is_npy(const char *path, nnx_rt_error *err);
+
 /* 1 when the file looks like an IDX file (gzip-compressed, or the IDX magic
  * 0x0000080N at its start), 0 when not, -1 with err when it cannot be read. */
 int nnx_model_is_idx(const char *path, nnx_rt_error *err);

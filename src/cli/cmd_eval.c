@@ -58,7 +58,8 @@ int cmd_eval(int argc, char **argv)
             printf("usage: nnx eval RUN DATA [LABELS] [--json] [-j N]\n\n"
                    "RUN is a run, search (its winner) or ensemble (the members' mean) directory;\n"
                    "DATA a CSV file with the training file's columns, its label column included,\n"
-                   "or an IDX images file followed by its LABELS file.  Prints every metric the\n"
+                   "an IDX images file followed by its LABELS file, or a .npy array of rows\n"
+                   "followed by the .npy array of their labels.  Prints every metric the\n"
                    "run's experiment declares (Lua metrics too) as test.NAME, like the test line\n"
                    "of nnx run; --json prints them as JSON.\n");
             return EXIT_OK;
@@ -79,7 +80,7 @@ int cmd_eval(int argc, char **argv)
     }
     if (!run || !data)
         return usage_error(!run ? "missing RUN (a run directory)" : "missing DATA (a labelled "
-                           "CSV file, or IDX images and labels)", NULL);
+                           "CSV file, IDX images and labels, or .npy rows and labels)", NULL);
     nnx_model *m = cli_model_open("eval", run, threads);
     if (!m)
         return EXIT_BAD_INPUT;

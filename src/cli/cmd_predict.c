@@ -69,7 +69,8 @@ int cmd_predict(int argc, char **argv)
             printf("usage: nnx predict RUN DATA [-o FILE] [--probs] [-j N]\n\n"
                    "RUN is a run, search (its winner) or ensemble (the members' mean) directory;\n"
                    "DATA a CSV file with the training file's feature columns (by name, in any\n"
-                   "order; a label column is ignored) or an IDX images file (gzip or plain).\n"
+                   "order; a label column is ignored), an IDX images file (gzip or plain) or a\n"
+                   "NumPy .npy array of rows, as the npy(...) data source reads it.\n"
                    "Writes CSV: the predicted class (or value), and with --probs one\n"
                    "probability column per class, to stdout or FILE.\n");
             return EXIT_OK;
@@ -87,8 +88,8 @@ int cmd_predict(int argc, char **argv)
             return usage_error("one data file only; extra argument", a);
     }
     if (!run || !data)
-        return usage_error(!run ? "missing RUN (a run directory)" : "missing DATA (a CSV or IDX "
-                           "file)", NULL);
+        return usage_error(!run ? "missing RUN (a run directory)" : "missing DATA (a CSV, IDX or "
+                           ".npy file)", NULL);
     nnx_model *m = cli_model_open("predict", run, threads);
     if (!m)
         return EXIT_BAD_INPUT;

@@ -1,4 +1,4 @@
-/* model_data.c — for nnx predict and nnx eval: a run's model and a data file read for it (CSV or IDX). */
+/* model_data.c — for nnx predict and nnx eval: a run's model and a data file read for it (CSV, IDX or .npy). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +34,17 @@ int cli_model_rows(const char *cmd, const nnx_model *m, const char *data, const 
                    bool want_labels, nnx_dataset *out)
 {
     nnx_rt_error err = { { 0 } };
-    int idx = nnx_model_is_idx(data, &err);
-    int rc = idx;
-    if (idx == 1) {
+    int npy = nnx_model_is_npy(data, &err);
+    int idx = npy == 0 ? nnx_model_is_idx(data, &err) : -1;
+    int rc = npy == 1 ? 0 : idx;
+    if (npy == 1) {
+        if (want_labels && !labels) {
+            fprintf(stderr, "nnx %s: %s is a .npy array of features: give the .npy file of its "
+                    "labels too (nnx %s RUN X.npy Y.npy)\n", cmd, data, cmd);
+            return -1;
+        }
+        rc = nnx_model_read_npy(m, data, want_labels ? labels : NULL, out, &err);
+    } else if (idx == 1) {
         if (want_labels && !labels) {
             fprintf(stderr, "nnx %s: %s is an IDX images file: give its labels file too "
                     "(nnx %s RUN IMAGES LABELS)\n", cmd, data, cmd);
@@ -46,7 +54,7 @@ int cli_model_rows(const char *cmd, const nnx_model *m, const char *data, const 
     } else if (idx == 0) {
         if (labels) {
             fprintf(stderr, "nnx %s: %s is a CSV file, which holds its labels: a labels file "
-                    "(%s) goes with IDX images only\n", cmd, data, labels);
+                    "(%s) goes with IDX images or .npy arrays only\n", cmd, data, labels);
             return -1;
         }
         nnx_model_csv_notes notes;

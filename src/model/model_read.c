@@ -1,4 +1,4 @@
-/* model_read.c — new rows for a trained model: a CSV file's columns by name, or an IDX images file. */
+/* model_read.c — new rows for a trained model: a CSV file's columns by name, IDX images, or .npy arrays. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,56 +225,100 @@ int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_da
     return rc;
 }
 
-int nnx_model_read_idx(const nnx_model *m, const char *images_path, const char *labels_path,
-                       nnx_dataset *out, nnx_rt_error *err)
+/* The file's label v is the model's class named "v" (an IDX digit, an npy
+ * integer): relabel out's classes as the model's, and drop out's own names. */
+static int map_labels(const nnx_model *m, nnx_dataset *out, const char *labels_path,
+                      nnx_rt_error *err)
 {
-    int32_t shape[3];
-    nnx_model_shape(m, shape);
-    int rc = labels_path ? nnx_load_idx(out, images_path, labels_path, NULL, 0, err)
-                         : nnx_load_idx_images(out, images_path, err);
-    if (rc < 0)
-        return -1;
-    if (out->d != nnx_model_features(m) || (shape[1] > 1 && (out->shape[1] != shape[1] ||
-                                                              out->shape[2] != shape[2]))) {
-        nnx_rt_fail(err, "%s: images of %d×%d pixels; the model takes %d×%d×%d (%d features)",
-                    images_path, (int)out->shape[1], (int)out->shape[2], (int)shape[0],
-                    (int)shape[1], (int)shape[2], (int)nnx_model_features(m));
-        nnx_dataset_free(out);
-        return -1;
-    }
-    if (!labels_path)
-        return 0;
     if (nnx_model_task_of(m) != NNX_MODEL_CLASSIFICATION) {
         nnx_dataset_free(out);
-        return nnx_rt_fail(err, "%s: IDX labels are classes; the model is a regression",
+        return nnx_rt_fail(err, "%s: the labels are classes; the model is a regression",
                            labels_path);
     }
-    /* the file's digit d is the model's class named "d" */
-    int32_t map[256];
-    for (int v = 0; v < 256; v++) {
+    int32_t *map = malloc(((size_t)out->classes + 1) * sizeof *map);
+    if (!map) {
+        nnx_dataset_free(out);
+        return nnx_rt_fail(err, "out of memory for %d classes", (int)out->classes);
+    }
+    for (int32_t v = 0; v < out->classes; v++) {
         char name[16];
-        snprintf(name, sizeof name, "%d", v);
+        snprintf(name, sizeof name, "%d", (int)v);
+        const char *own = out->class_names ? out->class_names[v] : name;
         map[v] = -1;
         for (int32_t c = 0; c < nnx_model_classes(m); c++)
-            if (!strcmp(nnx_model_class_name(m, c), name))
+            if (!strcmp(nnx_model_class_name(m, c), own))
                 map[v] = c;
     }
     for (int32_t i = 0; i < out->n; i++) {
-        int digit = out->class_names ? atoi(out->class_names[out->y[i]]) : out->y[i];
-        if (digit < 0 || digit > 255 || map[digit] < 0) {
-            nnx_rt_fail(err, "%s: item %d has the label %d, which is not a class of the model",
-                        labels_path, (int)i + 1, digit);
+        int32_t v = out->y[i];
+        if (map[v] < 0) {
+            char name[16];
+            snprintf(name, sizeof name, "%d", (int)v);
+            nnx_rt_fail(err, "%s: item %d has the label %s, which is not a class of the model",
+                        labels_path, (int)i + 1, out->class_names ? out->class_names[v] : name);
+            free(map);
             nnx_dataset_free(out);
             return -1;
         }
-        out->y[i] = map[digit];
+        out->y[i] = map[v];
     }
+    free(map);
     for (int32_t c = 0; out->class_names && c < out->classes; c++)
         free(out->class_names[c]);
     free(out->class_names);
     out->class_names = NULL;
     out->classes = nnx_model_classes(m);
     return 0;
+}
+
+/* out's rows against the model's input: features, and the image size when
+ * both have one. */
+static int check_input(const nnx_model *m, nnx_dataset *out, const char *path, nnx_rt_error *err)
+{
+    int32_t shape[3];
+    nnx_model_shape(m, shape);
+    if (out->d == nnx_model_features(m) &&
+        !(shape[1] > 1 && out->has_shape && (out->shape[0] != shape[0] ||
+                                             out->shape[1] != shape[1] ||
+                                             out->shape[2] != shape[2])))
+        return 0;
+    char mine[64], theirs[64];
+    if (out->has_shape && out->shape[0] == 1)
+        snprintf(mine, sizeof mine, "images of %d×%d pixels", (int)out->shape[1],
+                 (int)out->shape[2]);
+    else if (out->has_shape)
+        snprintf(mine, sizeof mine, "images of %d×%d×%d", (int)out->shape[0],
+                 (int)out->shape[1], (int)out->shape[2]);
+    else
+        snprintf(mine, sizeof mine, "rows of %d features", (int)out->d);
+    if (shape[1] > 1)
+        snprintf(theirs, sizeof theirs, "%d×%d×%d (%d features)", (int)shape[0], (int)shape[1],
+                 (int)shape[2], (int)nnx_model_features(m));
+    else
+        snprintf(theirs, sizeof theirs, "%d features", (int)nnx_model_features(m));
+    nnx_rt_fail(err, "%s: %s; the model takes %s", path, mine, theirs);
+    nnx_dataset_free(out);
+    return -1;
+}
+
+int nnx_model_read_idx(const nnx_model *m, const char *images_path, const char *labels_path,
+                       nnx_dataset *out, nnx_rt_error *err)
+{
+    int rc = labels_path ? nnx_load_idx(out, images_path, labels_path, NULL, 0, err)
+                         : nnx_load_idx_images(out, images_path, err);
+    if (rc < 0 || check_input(m, out, images_path, err) < 0)
+        return -1;
+    return labels_path ? map_labels(m, out, labels_path, err) : 0;
+}
+
+int nnx_model_read_npy(const nnx_model *m, const char *x_path, const char *y_path,
+                       nnx_dataset *out, nnx_rt_error *err)
+{
+    int real = nnx_model_task_of(m) == NNX_MODEL_REGRESSION;
+    if (nnx_load_npy(out, x_path, y_path, real, err) < 0 ||
+        check_input(m, out, x_path, err) < 0)
+        return -1;
+    return y_path && !real ? map_labels(m, out, y_path, err) : 0;
 }
 
 int nnx_model_is_idx(const char *path, nnx_rt_error *err)
@@ -288,4 +332,15 @@ int nnx_model_is_idx(const char *path, nnx_rt_error *err)
     if (got >= 2 && b[0] == 0x1f && b[1] == 0x8b)
         return 1;
     return got == 4 && b[0] == 0 && b[1] == 0 && b[2] == 0x08 && b[3] >= 1 && b[3] <= 4;
+}
+
+int nnx_model_is_npy(const char *path, nnx_rt_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return nnx_rt_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char b[6] = { 0 };
+    size_t got = fread(b, 1, sizeof b, f);
+    fclose(f);
+    return got == 6 && !memcmp(b, "\x93NUMPY", 6);
 }

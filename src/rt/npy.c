@@ -157,14 +157,15 @@ int nnx_load_npy(nnx_dataset *out, const char *x_path, const char *y_path, int r
 {
     memset(out, 0, sizeof *out);
     nnx_npy_info xi, yi;
-    unsigned char *x = read_npy(x_path, &xi, err), *y = x ? read_npy(y_path, &yi, err) : NULL;
-    int rc = x && y ? 0 : -1;
+    unsigned char *x = read_npy(x_path, &xi, err);
+    unsigned char *y = x && y_path ? read_npy(y_path, &yi, err) : NULL;
+    int rc = x && (y || !y_path) ? 0 : -1;
     if (rc == 0 && xi.ndim == 1)
         rc = nnx_rt_fail(err, "%s: x is 1-D (%lld values): it needs a row per sample, as (rows, "
                          "features) or (rows, C, H, W)", x_path, (long long)xi.dims[0]);
-    if (rc == 0 && (yi.ndim != 1 && !(yi.ndim == 2 && yi.dims[1] == 1)))
+    if (rc == 0 && y && (yi.ndim != 1 && !(yi.ndim == 2 && yi.dims[1] == 1)))
         rc = nnx_rt_fail(err, "%s: y must be 1-D (one label per row), not %d-D", y_path, yi.ndim);
-    if (rc == 0 && yi.dims[0] != xi.dims[0])
+    if (rc == 0 && y && yi.dims[0] != xi.dims[0])
         rc = nnx_rt_fail(err, "%s has %lld rows but %s has %lld labels", x_path,
                          (long long)xi.dims[0], y_path, (long long)yi.dims[0]);
     if (rc == 0 && xi.dims[0] == 0)
@@ -173,7 +174,7 @@ int nnx_load_npy(nnx_dataset *out, const char *x_path, const char *y_path, int r
     if (rc == 0 && (d == 0 || d > INT32_MAX))
         rc = nnx_rt_fail(err, "%s: %zu features per row", x_path, d);
     int64_t maxlab = -1;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    for (size_t i = 0; rc == 0 && y && i < n; i++) {
         double v = value(y + yi.offset, yi.type, i);
         if (!isfinite(v))
             rc = nnx_rt_fail(err, "%s: label %zu is not a number", y_path, i);
@@ -184,8 +185,9 @@ int nnx_load_npy(nnx_dataset *out, const char *x_path, const char *y_path, int r
             maxlab = (int64_t)v;
     }
     if (rc == 0)
-        rc = nnx_dataset_alloc(out, (int32_t)n, (int32_t)d, real ? NNX_TARGET_REAL : NNX_TARGET_CLASS,
-                               real ? 0 : (int32_t)(maxlab + 1), err);
+        rc = nnx_dataset_alloc(out, (int32_t)n, (int32_t)d,
+                               !y ? NNX_TARGET_NONE : real ? NNX_TARGET_REAL : NNX_TARGET_CLASS,
+                               !y || real ? 0 : (int32_t)(maxlab + 1), err);
     for (size_t i = 0; rc == 0 && i < n * d; i++) {
         double v = value(x + xi.offset, xi.type, i);
         if (!isfinite(v) || fabs(v) > 3.4e38) {
@@ -196,7 +198,7 @@ int nnx_load_npy(nnx_dataset *out, const char *x_path, const char *y_path, int r
             out->x[i] = (float)v;
         }
     }
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    for (size_t i = 0; rc == 0 && y && i < n; i++) {
         double v = value(y + yi.offset, yi.type, i);
         if (real)
             out->t[i] = (float)v;

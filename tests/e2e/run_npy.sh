@@ -28,6 +28,8 @@ np.save("img.npy", img)
 np.save("fortran.npy", np.asfortranarray(rng.normal(0, 1, (n, 3))))
 np.save("complex.npy", np.zeros((n, 2), dtype=np.complex64))
 np.save("short_y.npy", y[:10].astype(np.int64))
+np.save("y_five.npy", np.where(y == 2, 5, y).astype(np.int64))   # label 5: no such class
+np.save("x3.npy", x[:, :3])
 with open("stats.txt", "w") as f:
     f.write(" ".join("%.6g" % v for v in x.astype(np.float64).mean(0)) + "\n")
     f.write(" ".join("%.6g" % v for v in x.astype(np.float64).std(0)) + "\n")
@@ -79,7 +81,45 @@ di=$(rundir runs_i)
 has "$di/model.json" '"source": "npy"'
 acci=$(sed -n 's/^    "valid.accuracy": \([0-9.e-]*\),*$/\1/p' "$di/summary.json")
 awk -v a="$acci" 'BEGIN { exit !(a >= 0.9) }' || fail "4-D uint8 images: valid accuracy $acci < 0.9"
+
+# nnx predict and nnx eval read .npy as npy(...) does: the images' classes
+# predicted from img.npy score, against y64.npy, the accuracy nnx eval
+# reports for the same arrays; the table run predicts from x32.npy
+expect 0 p.out "$nnx" predict "$di" img.npy -o pred.csv
+[ "$(nrows pred.csv)" = 600 ] || fail "predict img.npy: $(nrows pred.csv) rows, expected 600"
+expect 0 e.out "$nnx" eval "$di" img.npy y64.npy --json
+"$py" - pred.csv e.out <<'PY' || fail "predict's classes from img.npy do not give eval's accuracy"
+import json, sys
+import numpy as np
+y = np.load("y64.npy")
+rows = open(sys.argv[1]).read().split("\n")[1:-1]
+pred = np.array([int(r.split(",")[0]) for r in rows])
+acc = float((pred == y).mean())
+ev = json.load(open(sys.argv[2]))
+got = ev.get("test.accuracy", ev.get("metrics", {}).get("test.accuracy"))
+assert got is not None, ev
+assert abs(acc - got) < 1e-6, (acc, got)
+assert acc >= 0.9, acc
+PY
+expect 0 pt.out "$nnx" predict "$d" x32.npy --probs -o pt.csv
+[ "$(nrows pt.csv)" = 600 ] || fail "predict x32.npy: $(nrows pt.csv) rows, expected 600"
+expect 2 bad.out "$nnx" eval "$di" img.npy
+has bad.out "img.npy is a .npy array of features: give the .npy file of its labels too"
+expect 2 bad.out "$nnx" eval "$di" img.npy y_five.npy
+has bad.out "y_five.npy: item [0-9]* has the label 5, which is not a class of the model"
+expect 2 bad.out "$nnx" predict "$d" x3.npy
+has bad.out "x3.npy: rows of 3 features; the model takes 4 features"
+expect 2 bad.out "$nnx" predict "$d" img.npy
+has bad.out "img.npy: images of 2×6×6; the model takes 4 features"
+expect 2 bad.out "$nnx" predict "$di" fortran.npy
+has bad.out "Fortran-order"
+expect 2 bad.out "$nnx" eval "$di" img.npy short_y.npy
+has bad.out "img.npy has 600 rows but short_y.npy has 10 labels"
+
 if [ -x "$nnx_san" ]; then
     expect 0 san.out "$nnx_san" run good.nnx i --out runs_san --set epochs=1 --quiet
+    expect 0 sp.out "$nnx_san" predict "$di" img.npy -o san_pred.csv
+    cmp -s pred.csv san_pred.csv || fail "the sanitized build predicts other classes from img.npy"
+    expect 2 bad.out "$nnx_san" eval "$di" img.npy y_five.npy
 fi
 echo "run_npy: ok (valid accuracy $acc64 on float64, $acci on 4-D uint8 images)"

@@ -251,7 +251,8 @@ int nnx_load_csv_columns_encoded(nnx_dataset *out, const char *path, const nnx_c
  * uint8, int32, int64, little-endian): x holds the rows — (n, d) features,
  * (n, H, W) images (shape 1×H×W) or (n, C, H, W) (shape C×H×W) — and y one
  * value per row, (n,) or (n, 1): class labels 0, 1, ... (classes = max + 1)
- * or, with real, regression targets.  Errors name the file: a bad magic or
+ * or, with real, regression targets; y_path NULL: no y, rows without targets
+ * (NNX_TARGET_NONE, as nnx predict reads them).  Errors name the file: a bad magic or
  * header, another dtype, Fortran order, truncation, row counts that differ,
  * a label that is not a class, a value that is not a finite float. */
 int nnx_load_npy(nnx_dataset *out, const char *x_path, const char *y_path, int real,
