@@ -177,6 +177,8 @@ typedef struct nnx_exp_data {
     nnx_exp_norm   normalize;
     int            features;    /* input columns of one row */
     nnx_exp_shape  shape;       /* the view of a row: `shape = [C,H,W]`, or {features} */
+    bool           aug_flip;    /* augment.flip: train images mirrored at random */
+    int            aug_shift;   /* augment.shift: train images moved by up to n pixels */
     int            classes;     /* 0: not known before loading (CSV) */
     int64_t        rows;        /* rows of the train source before splitting; -1 unknown (CSV) */
 } nnx_exp_data;

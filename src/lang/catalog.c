@@ -363,6 +363,10 @@ const ck_key ck_data_keys[] = {
       NULL, false, "none | standard | minmax, fit on train" },
     { "shape", CK_K_SCALAR, 0, { "shape", CK_T_INT_LIST, false, NAN, NULL, GE1, NULL },
       NULL, false, "[C, H, W]: the view of a row for conv layers" },
+    { "augment.flip", CK_K_SCALAR, 0, { "augment.flip", CK_T_BOOL, false, 0, NULL, 0, 0, 0, NULL },
+      NULL, false, "mirror each training image left-right with probability 1/2, anew each epoch" },
+    { "augment.shift", CK_K_SCALAR, 0, { "augment.shift", CK_T_INT, false, 0, NULL, GE0, NULL },
+      NULL, false, "move each training image by up to n pixels each way, anew each epoch" },
 };
 const size_t ck_ndata_keys = sizeof ck_data_keys / sizeof ck_data_keys[0];
 

@@ -514,14 +514,19 @@ static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
         for (size_t i = 0; i < blk->nbody; i++) {
             const nnx_stmt *s = blk->body[i];
             if (s->kind != NNX_S_SET) {
-                ck_err(c, s->loc, "a data block holds only `key = value` lines");
+                nnx_diag *dg = ck_err(c, s->loc, "a data block holds only `key = value` lines");
+                if (s->kind == NNX_S_BLOCK && s->target.n == 1 &&
+                    !strcmp(s->target.parts[0], "augment"))
+                    ck_help(dg, "write its settings as dotted keys: augment.flip = true, "
+                            "augment.shift = 2");
                 ok = false;
                 continue;
             }
             char *path = nnx_path_str(&s->target);
             const ck_key *k = path ? ck_key_find(ck_data_keys, ck_ndata_keys, path) : NULL;
             if (!k) {
-                ck_err_suggest(c, s->target.locs[0], s->target.parts[0], keynames, ck_ndata_keys,
+                ck_err_suggest(c, s->target.locs[0], path ? path : s->target.parts[0], keynames,
+                               ck_ndata_keys,
                                "unknown data key '%s'", path ? path : "?");
                 free(path);
                 ok = false;
@@ -643,6 +648,30 @@ static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
             if (tr->shape.rank == 3)
                 ck_help(dg, "the images are %d×%d×%d: shape = [%d, %d, %d]", tr->shape.d[0], tr->shape.d[1],
                         tr->shape.d[2], tr->shape.d[0], tr->shape.d[1], tr->shape.d[2]);
+            ok = false;
+        }
+    }
+    for (int k = 5; k <= 6; k++) {     /* augment.flip, augment.shift */
+        const ck_val *v = vals[k];
+        if (!v)
+            continue;
+        if (!ck_check_param(c, v, NULL, &ck_data_keys[k].param)) {
+            ok = false;
+            continue;
+        }
+        if (k == 5)
+            out->aug_flip = v->boolean;
+        else
+            out->aug_shift = (int)v->num;
+        if (out->shape.rank != 3 && (k == 5 ? out->aug_flip : out->aug_shift > 0)) {
+            nnx_diag *dg = ck_err(c, v->loc, "%s moves pixels, but the rows of '%s' are not "
+                                  "images", ck_data_keys[k].name, it->name);
+            ck_help(dg, "give the rows an image shape: shape = [C, H, W]");
+            ok = false;
+        } else if (k == 6 && out->shape.rank == 3 &&
+                   (out->aug_shift >= out->shape.d[1] || out->aug_shift >= out->shape.d[2])) {
+            ck_err(c, v->loc, "augment.shift = %d does not fit images of %d×%d", out->aug_shift,
+                   out->shape.d[1], out->shape.d[2]);
             ok = false;
         }
     }

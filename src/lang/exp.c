@@ -122,7 +122,8 @@ bool nnx_experiment_equal(const nnx_experiment *a, const nnx_experiment *b)
             return false;
     if (a->data.normalize != b->data.normalize || a->data.features != b->data.features ||
         !shape_eq(a->data.shape, b->data.shape) || a->data.classes != b->data.classes ||
-        a->data.rows != b->data.rows)
+        a->data.rows != b->data.rows || a->data.aug_flip != b->data.aug_flip ||
+        a->data.aug_shift != b->data.aug_shift)
         return false;
     if (!str_eq(a->net.name, b->net.name) || a->net.nlayers != b->net.nlayers ||
         !shape_eq(a->net.in, b->net.in) || !shape_eq(a->net.out, b->net.out))

@@ -313,6 +313,10 @@ char *nnx_experiment_write(const nnx_experiment *e)
     ck_buf_printf(&b, "    normalize = %s\n", norms[d->normalize]);
     if (d->shape.rank == 3)
         ck_buf_printf(&b, "    shape = [%d, %d, %d]\n", d->shape.d[0], d->shape.d[1], d->shape.d[2]);
+    if (d->aug_flip)
+        ck_buf_puts(&b, "    augment.flip = true\n");
+    if (d->aug_shift)
+        ck_buf_printf(&b, "    augment.shift = %d\n", d->aug_shift);
     ck_buf_puts(&b, "}\n");
 
     ck_buf_printf(&b, "\nnetwork %s {\n", e->net.name);
@@ -489,6 +493,12 @@ nnx_exp_param *nnx_experiment_settings(const nnx_experiment *e, size_t *count)
     if (d->shape.rank == 3) {
         ck_buf_printf(&b, "[%d, %d, %d]", d->shape.d[0], d->shape.d[1], d->shape.d[2]);
         put_setting(&l, "data.shape", &b);
+    }
+    if (d->aug_flip)
+        put_text(&l, "data.augment.flip", "true");
+    if (d->aug_shift) {
+        ck_buf_printf(&b, "%d", d->aug_shift);
+        put_setting(&l, "data.augment.shift", &b);
     }
     put_text(&l, "model", e->net.name);
     for (size_t i = 0; i < e->net.nlayers; i++) {

@@ -91,13 +91,25 @@ int nnx_trainer_init(nnx_trainer *tr, const nnx_train_conf *conf, nnx_rt_error *
                                "data makes %d batches", (long long)conf->sched->steps_per_epoch,
                                (int)batches);
     }
+    const nnx_augment *au = &conf->augment;
+    if (au->flip || au->shift != 0) {
+        if (!conf->train->has_shape)
+            return nnx_rt_fail(err, "trainer: augmentation needs images (rows with a C×H×W shape)");
+        if (au->shift < 0 || au->shift >= conf->train->shape[1] || au->shift >= conf->train->shape[2])
+            return nnx_rt_fail(err, "trainer: a shift of %d pixels does not fit %d×%d images",
+                               (int)au->shift, (int)conf->train->shape[1],
+                               (int)conf->train->shape[2]);
+    }
     size_t b = (size_t)conf->batch;
     tr->order = malloc((size_t)conf->train->n * sizeof *tr->order);
     if (conf->train->kind == NNX_TARGET_CLASS)
         tr->yb = malloc(b * sizeof *tr->yb);
     else
         tr->tb = malloc(b * sizeof *tr->tb);
-    if (!tr->order || (!tr->yb && !tr->tb)) {
+    if (au->flip || au->shift > 0)
+        tr->aug = malloc((size_t)conf->train->shape[1] * (size_t)conf->train->shape[2] *
+                         sizeof *tr->aug);
+    if (!tr->order || (!tr->yb && !tr->tb) || ((au->flip || au->shift > 0) && !tr->aug)) {
         nnx_trainer_free(tr);
         return nnx_rt_fail(err, "trainer: out of memory for batches of %d", (int)conf->batch);
     }
@@ -113,6 +125,7 @@ void nnx_trainer_free(nnx_trainer *tr)
     free(tr->order);
     free(tr->xb);
     free(tr->yb);
+    free(tr->aug);
     free(tr->tb);
     memset(tr, 0, sizeof *tr);
 }
@@ -138,6 +151,9 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
         /* Straight into the net's input buffer: forward then copies nothing. */
         float *xb = nnx_net_input(net);
         nnx_gather(ds, tr->order + first, m, xb, tr->yb, tr->tb);
+        if (tr->aug)
+            nnx_augment_batch(&c->augment, xb, m, ds->shape[0], ds->shape[1], ds->shape[2],
+                              c->seed, epoch, b, tr->aug);
         const float *out = nnx_net_forward(net, xb, m, true);
         if (!out)
             return nnx_rt_fail(err, "epoch %d, batch %d: forward failed", (int)epoch + 1,

@@ -34,6 +34,7 @@ int nnx_run_lr_find(const nnx_experiment *e, int threads, const nnx_lr_range_con
             .net = net, .optim = &opt, .train = train, .loss = nnx_run_loss_kind(e->loss.kind),
             .label_smoothing = (float)e->loss.label_smoothing, .batch = b,
             .clip_norm = e->clip_grad, .seed = e->seed,
+            .augment = { .flip = e->data.aug_flip, .shift = e->data.aug_shift },
         };
         rc = nnx_lr_range_test(&tc, conf, out, err);
     }

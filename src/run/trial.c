@@ -409,6 +409,7 @@ static int setup(trial *t, nnx_rt_error *err)
         .net = t->net, .optim = &t->opt, .sched = &t->sched, .train = train,
         .loss = t->loss, .label_smoothing = (float)e->loss.label_smoothing,
         .batch = t->batch, .clip_norm = e->clip_grad, .seed = e->seed,
+        .augment = { .flip = e->data.aug_flip, .shift = e->data.aug_shift },
         .on_batch = on_batch, .user = t,
     };
     if (nnx_trainer_init(&t->tr, &tc, err) < 0)

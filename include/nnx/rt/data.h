@@ -333,6 +333,20 @@ void nnx_norm_free(nnx_norm *nm);
  * NNX_STREAM_SHUFFLE stream, so a resumed run sees the same order. */
 void nnx_epoch_order(int32_t *order, int32_t n, uint64_t seed, int32_t epoch);
 
+/* Light augmentation of training images (nnx_augment_batch). */
+typedef struct nnx_augment {
+    int     flip;           /* 1: mirror each image left-right with probability 1/2 */
+    int32_t shift;          /* > 0: move each image by dx, dy drawn uniformly from
+                               [-shift, shift], repeating the edge pixels; 0: off */
+} nnx_augment;
+
+/* Augment, in place, the m images of c×h×w floats at x: for each image one
+ * draw of (flip, dx, dy) applied to all its channels.  A pure function of
+ * (seed, epoch, batch), drawn from the NNX_STREAM_AUGMENT stream, so a
+ * resumed run sees the same images.  tmp holds h*w floats.  No allocation. */
+void nnx_augment_batch(const nnx_augment *a, float *x, int32_t m, int32_t c, int32_t h,
+                       int32_t w, uint64_t seed, int32_t epoch, int32_t batch, float *tmp);
+
 /* Copy rows[0..m) of ds into caller buffers: x_out (m*d floats), and y_out
  * (m labels, kind CLASS) or t_out (m targets, kind REAL); the other target
  * pointer may be NULL.  No allocation: call it in the step loop. */

@@ -22,6 +22,7 @@ enum nnx_stream {
     NNX_STREAM_SPLIT,        /* train/valid hold-out */
     NNX_STREAM_DATA,         /* synthetic data sets */
     NNX_STREAM_SEARCH,       /* random search draws */
+    NNX_STREAM_AUGMENT,      /* flips and shifts of training images */
     NNX_STREAM_USER = 64
 };
 

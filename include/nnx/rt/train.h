@@ -64,7 +64,10 @@ typedef struct nnx_train_conf {
                                     worth setting with batchnorm when n % batch is tiny,
                                     since a 1-row batch has no batch variance */
     double   clip_norm;          /* > 0: clip the global gradient norm to this; 0: off */
-    uint64_t seed;               /* the epoch order: nnx_epoch_order(seed, epoch) */
+    uint64_t seed;               /* the epoch order: nnx_epoch_order(seed, epoch), and
+                                    the augmentation draws */
+    nnx_augment augment;         /* flips and shifts of each batch's images (train has
+                                    a shape); zero: none */
     nnx_batch_fn on_batch;       /* may be NULL */
     void    *user;               /* passed to on_batch */
 } nnx_train_conf;
@@ -80,6 +83,7 @@ typedef struct nnx_trainer {
                                     into nnx_net_input(net) */
     int32_t *yb;                 /* batch labels (classification) */
     float   *tb;                 /* batch targets (regression) */
+    float   *aug;                /* H*W floats for nnx_augment_batch, or NULL */
 } nnx_trainer;
 
 /* The number of batches an epoch of n rows has. */
