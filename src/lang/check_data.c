@@ -84,6 +84,8 @@ typedef struct src_info {
     nnx_exp_shape shape;    /* natural shape (IDX images) */
     int     columns;        /* CSV: the file's columns (0 otherwise) */
     bool    encoded;        /* CSV: features come through categorical or missing */
+    const char **names;     /* CSV with a header: its feature columns' names (in c->tmp) */
+    size_t  nnames;
 } src_info;
 
 static bool keep_list(nnx_checker *c, nnx_exp_source *s, const ck_val *v, const ck_datahdr *labels,
@@ -207,6 +209,14 @@ static bool probe_csv(nnx_checker *c, const ck_val *call, const ck_val *path_arg
     info->features = pr.enc.features;
     info->encoded = !nnx_csv_encoding_is_plain(&pr.enc);
     info->rows = pr.complete || pr.counted ? pr.rows : -1;
+    info->names = NULL;
+    info->nnames = 0;
+    if (pr.header && pr.enc.ncols > 0 && pr.enc.cols[0].name &&
+        (info->names = ck_alloc(&c->tmp, (size_t)pr.enc.ncols * sizeof *info->names))) {
+        for (int32_t j = 0; j < pr.enc.ncols; j++)
+            if ((info->names[j] = ck_strdup(&c->tmp, pr.enc.cols[j].name)))
+                info->nnames++;
+    }
     nnx_csv_encoding_free(&pr.enc);
     return true;
 }
@@ -222,6 +232,8 @@ static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx
     info->shape.rank = 0;
     info->columns = 0;
     info->encoded = false;
+    info->names = NULL;
+    info->nnames = 0;
     s->loc = v->loc;
     if (v->kind != CK_CALL && v->kind != CK_SYM) {
         ck_err(c, v->loc, "%s must be a data source such as idx(...), csv(...) or split(...), got %s",
@@ -584,7 +596,21 @@ static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
     for (int sp = 1; sp < NNX_XSPLIT_COUNT; sp++) {
         if (!vals[sp] || out->split[sp].kind == NNX_XSRC_SPLIT)
             continue;
-        if ((tr->encoded || info[sp].encoded) && tr->columns && info[sp].columns) {
+        if (tr->nnames && info[sp].nnames) {
+            /* both name their columns: the run finds train's by name, in any order */
+            for (size_t j = 0; j < tr->nnames; j++) {
+                size_t k = 0;
+                while (k < info[sp].nnames && strcmp(info[sp].names[k], tr->names[j]))
+                    k++;
+                if (k == info[sp].nnames) {
+                    nnx_diag *dg = ck_err(c, vals[sp]->loc, "%s rows have no column \"%s\", which "
+                                          "train rows have", ck_data_keys[sp].name, tr->names[j]);
+                    ck_help(dg, "columns are matched to train's by name, in any order");
+                    ok = false;
+                    break;
+                }
+            }
+        } else if ((tr->encoded || info[sp].encoded) && tr->columns && info[sp].columns) {
             /* encoded with the train file's categories: the columns must agree */
             const nnx_exp_source *ts = &out->split[NNX_XSPLIT_TRAIN], *os = &out->split[sp];
             int want = tr->columns - (ts->label_index == NNX_EXP_NO_LABEL ? 0 : 1);
