@@ -22,7 +22,8 @@ network cnn { conv(4, 3, pad = 1)  relu  global_avgpool  dense(3) }
 experiment plain { data = pix      model = cnn  epochs = 3  batch = 50  optimizer = adam(lr = 0.02) }
 experiment aug   { data = pix_aug  model = cnn  epochs = 3  batch = 50  optimizer = adam(lr = 0.02) }
 NNX
-expect 0 a.out "$nnx" run aug.nnx aug --out runs_a --quiet
+expect 0 a.out "$nnx" run aug.nnx aug --out runs_a
+has a.out "; train images flipped at random and shifted by up to 1 pixel$"
 expect 0 b.out "$nnx" run aug.nnx aug --out runs_b --quiet
 expect 0 p.out "$nnx" run aug.nnx plain --out runs_p --quiet
 da=$(rundir runs_a) db=$(rundir runs_b) dp=$(rundir runs_p)
