@@ -164,7 +164,7 @@ static bool compile_metrics(nnx_checker *c, ck_merged *m, nnx_experiment *e, int
     e->metrics = calloc(n + 1, sizeof *e->metrics);
     if (!e->metrics)
         return false;
-    e->metrics[0] = (nnx_exp_metric){ NNX_XMETRIC_LOSS, ck_mstrdup("loss"), false };
+    e->metrics[0] = (nnx_exp_metric){ NNX_XMETRIC_LOSS, ck_mstrdup("loss"), false, NULL };
     e->nmetrics = 1;
     if (!v)
         return !*bad;
@@ -193,10 +193,10 @@ static bool compile_metrics(nnx_checker *c, ck_merged *m, nnx_experiment *e, int
                 ok = false;
                 continue;
             }
-            mt = (nnx_exp_metric){ NNX_XMETRIC_LUA, NULL, true };
+            mt = (nnx_exp_metric){ NNX_XMETRIC_LUA, NULL, true, NULL };
             mt.name = ck_mstrdup(fn);
         } else {
-            const ck_metric_info *mi = ck_metric_find(x->s);
+            const nnx_metric_info *mi = ck_metric_find(x->s);
             if (!mi) {
                 const char *sp = strchr(x->s, '.');
                 if (sp && (ck_metric_find(sp + 1) || !strncmp(sp + 1, "lua.", 4))) {
@@ -218,7 +218,9 @@ static bool compile_metrics(nnx_checker *c, ck_merged *m, nnx_experiment *e, int
                 ok = false;
                 continue;
             }
-            mt = (nnx_exp_metric){ mi->kind, ck_mstrdup(mi->name), mi->maximize };
+            bool loss = mi == &ck_loss_metric;
+            mt = (nnx_exp_metric){ loss ? NNX_XMETRIC_LOSS : NNX_XMETRIC_BUILTIN, ck_mstrdup(mi->name),
+                                   mi->maximize, loss ? NULL : mi };
         }
         bool dup = false;
         for (size_t j = 0; j < e->nmetrics; j++)
