@@ -147,13 +147,13 @@ BWD(swish_bwd)                  /* s = σ(ax): f' = s + a·x·s·(1 - s) */
  * He: the relu family and swish (they zero or shrink half the inputs);
  * Xavier: the saturating ones. */
 static const nnx_act_info acts[] = {
-    { NNX_ACT_RELU, "relu", NNX_ACT_PARAM_NONE, true, true, relu_fwd, relu_bwd },
-    { NNX_ACT_LEAKY_RELU, "leaky_relu", NNX_ACT_PARAM_ANY, true, true, leaky_relu_fwd, leaky_relu_bwd },
-    { NNX_ACT_ELU, "elu", NNX_ACT_PARAM_POSITIVE, true, true, elu_fwd, elu_bwd },
-    { NNX_ACT_GELU, "gelu", NNX_ACT_PARAM_NONE, true, true, gelu_fwd, gelu_bwd },
-    { NNX_ACT_TANH, "tanh", NNX_ACT_PARAM_NONE, false, true, tanh_fwd, tanh_bwd },
-    { NNX_ACT_SIGMOID, "sigmoid", NNX_ACT_PARAM_NONE, false, true, sigmoid_fwd, sigmoid_bwd },
-    { NNX_ACT_SWISH, "swish", NNX_ACT_PARAM_ANY, true, true, swish_fwd, swish_bwd },
+    { NNX_ACT_RELU, "relu", NULL, NNX_ACT_PARAM_NONE, true, true, relu_fwd, relu_bwd },
+    { NNX_ACT_LEAKY_RELU, "leaky_relu", "slope", NNX_ACT_PARAM_ANY, true, true, leaky_relu_fwd, leaky_relu_bwd },
+    { NNX_ACT_ELU, "elu", "alpha", NNX_ACT_PARAM_POSITIVE, true, true, elu_fwd, elu_bwd },
+    { NNX_ACT_GELU, "gelu", NULL, NNX_ACT_PARAM_NONE, true, true, gelu_fwd, gelu_bwd },
+    { NNX_ACT_TANH, "tanh", NULL, NNX_ACT_PARAM_NONE, false, true, tanh_fwd, tanh_bwd },
+    { NNX_ACT_SIGMOID, "sigmoid", NULL, NNX_ACT_PARAM_NONE, false, true, sigmoid_fwd, sigmoid_bwd },
+    { NNX_ACT_SWISH, "swish", "beta", NNX_ACT_PARAM_ANY, true, true, swish_fwd, swish_bwd },
 };
 
 const nnx_act_info *nnx_act_info_of(unsigned code)

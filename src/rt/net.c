@@ -255,8 +255,8 @@ int nnx_net_add_act(nnx_net *net, enum nnx_act act, float a, nnx_rt_error *err)
         return nnx_rt_fail(err, "layer %d (%s): parameter %g is not finite",
                            net->nlayers + 1, A->name, (double)a);
     if (A->param == NNX_ACT_PARAM_POSITIVE && !(a > 0.0f))
-        return nnx_rt_fail(err, "layer %d (%s): its parameter must be positive, not %g",
-                           net->nlayers + 1, A->name, (double)a);
+        return nnx_rt_fail(err, "layer %d (%s): %s must be positive, not %g",
+                           net->nlayers + 1, A->name, A->param_name, (double)a);
     L.info.act = act;
     L.info.a = a;
     return push(net, &L, err);

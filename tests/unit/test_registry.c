@@ -90,10 +90,13 @@ static void catalog_names_every_activation(void **state)
         if (!A)
             fail_msg("catalog activation '%s' is not in the runtime's table", b->name);
         assert_ptr_equal(ck_act_builtin(A->code), b);
-        if (A->param == NNX_ACT_PARAM_NONE)
+        if (A->param == NNX_ACT_PARAM_NONE) {
             assert_int_equal(b->nparams, 0);
-        else
+            assert_null(A->param_name);
+        } else {
             assert_true(b->nparams == 1 && b->params[0].ty == CK_T_NUM);
+            assert_string_equal(b->params[0].name, A->param_name);
+        }
     }
     assert_int_equal(rows, nnx_act_count());
 }

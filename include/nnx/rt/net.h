@@ -152,6 +152,7 @@ enum nnx_act_param {
 typedef struct nnx_act_info {
     enum nnx_act code;          /* == its index; stored in checkpoints */
     const char *name;           /* the layer's name in nnx_layer_info and reports */
+    const char *param_name;     /* what `a` is ("slope", "alpha", "beta"), or NULL */
     enum nnx_act_param param;
     bool he_init;               /* a dense/conv before it draws He weights (else Xavier) */
     bool fuses_with_batchnorm;  /* a batch norm before it runs both in one pass */
