@@ -378,13 +378,20 @@ const ck_builtin *ck_builtin_find(const char *name, ck_bkind kind)
     return NULL;
 }
 
-size_t ck_builtin_names(ck_bkind kind, const char **names, size_t max)
+const char **ck_builtin_names(ck_arena *a, ck_bkind kind, size_t *n)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < ck_nbuiltins && n < max; i++)
+    *n = 0;
+    for (size_t i = 0; i < ck_nbuiltins; i++)
+        *n += ck_builtins[i].kind == kind;
+    const char **names = ck_alloc(a, (*n + 1) * sizeof *names);
+    if (!names) {
+        *n = 0;
+        return NULL;
+    }
+    for (size_t i = 0, k = 0; i < ck_nbuiltins; i++)
         if (ck_builtins[i].kind == kind)
-            names[n++] = ck_builtins[i].name;
-    return n;
+            names[k++] = ck_builtins[i].name;
+    return names;
 }
 
 const ck_key *ck_key_find(const ck_key *keys, size_t n, const char *name)

@@ -36,8 +36,8 @@ const ck_builtin *ck_builtin_of(nnx_checker *c, ck_val **vp, ck_bkind kind, cons
     }
     const ck_builtin *b = ck_builtin_find(v->s, kind);
     if (!b) {
-        const char *names[32];
-        size_t n = ck_builtin_names(kind, names, 32);
+        size_t n;
+        const char **names = ck_builtin_names(&c->tmp, kind, &n);
         ck_err_suggest(c, v->loc, v->s, names, n, "unknown %s '%s'", ck_bkind_noun(kind), v->s);
         return NULL;
     }
@@ -666,8 +666,8 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
         const ck_val *one[1] = { lg };
         const ck_val *const *items = lg->kind == CK_LIST ? (const ck_val *const *)lg->items : one;
         size_t n = lg->kind == CK_LIST ? lg->n : 1;
-        const char *names[8];
-        size_t nn = ck_builtin_names(CK_B_LOGGER, names, 8);
+        size_t nn;
+        const char **names = ck_builtin_names(&c->tmp, CK_B_LOGGER, &nn);
         for (size_t i = 0; i < n; i++) {
             const ck_val *x = items[i];
             const ck_builtin *b = x->kind == CK_SYM ? ck_builtin_find(x->s, CK_B_LOGGER) : NULL;

@@ -185,8 +185,9 @@ typedef struct ck_key {
 } ck_key;
 
 const ck_builtin *ck_builtin_find(const char *name, ck_bkind kind);
-/* The builtins of one kind, for suggestions: fills up to `max` names. */
-size_t ck_builtin_names(ck_bkind kind, const char **names, size_t max);
+/* The names of every builtin of one kind, for suggestions, in arena `a`
+ * (NULL when out of memory); *n their count. */
+const char **ck_builtin_names(ck_arena *a, ck_bkind kind, size_t *n);
 extern const ck_builtin ck_builtins[];
 extern const size_t     ck_nbuiltins;
 extern const ck_key     ck_exp_keys[];

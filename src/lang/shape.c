@@ -314,13 +314,14 @@ static bool one_layer(nnx_checker *c, const nnx_layer_node *ly, const ck_scope *
     }
     if (b)
         return builtin_layer(c, b, v, in, out);
-    const char *names[64];
-    size_t nn = ck_builtin_names(CK_B_LAYER, names, 64);
+    size_t nn;
+    const char **names = ck_builtin_names(&c->tmp, CK_B_LAYER, &nn);
     const char **nets;
     size_t nnets = ck_item_names(c, NNX_I_NETWORK, &nets);
     const char **all = ck_alloc(&c->tmp, (nn + nnets + 1) * sizeof *all);
     if (all) {
-        memcpy(all, names, nn * sizeof *all);
+        if (nn)
+            memcpy(all, names, nn * sizeof *all);
         if (nnets)
             memcpy(all + nn, nets, nnets * sizeof *all);
     }
