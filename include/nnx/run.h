@@ -174,6 +174,9 @@ typedef struct nnx_run_opts {
      * a search loads them once, before forking its workers.  Borrowed and
      * only read; NULL: the trial loads its own. */
     const struct nnx_run_data *data;
+    /* The parsed-data cache directory for the CSV files the trial loads
+     * itself (not `data`), or NULL: parse them (--no-cache). */
+    const char *data_cache;
     /* Where the experiment's files stand in git (provenance.h), collected
      * once by the caller: summary.json's "git", source.diff, MLflow's
      * mlflow.source.git.* tags.  Borrowed; NULL: not recorded. */
@@ -246,9 +249,11 @@ int32_t nnx_run_auto_batch(int32_t rows);
 
 /* Smith's lr range test (nnx/rt/lr_range.h) on the experiment's own data,
  * network, optimizer, loss and batch (`auto` resolved, written to *batch),
- * with a fresh network seeded by e->seed; nothing is written to disk.  0, or
- * -1 with err (data that does not load, a network that does not fit it). */
-int nnx_run_lr_find(const nnx_experiment *e, int threads, const nnx_lr_range_conf *conf,
+ * with a fresh network seeded by e->seed; nothing is written to disk but
+ * the parsed-data cache in cache_dir (NULL: none).  0, or -1 with err (data
+ * that does not load, a network that does not fit it). */
+int nnx_run_lr_find(const nnx_experiment *e, const char *cache_dir, int threads,
+                    const nnx_lr_range_conf *conf,
                     nnx_lr_range *out, int32_t *batch, nnx_rt_error *err);
 
 /* The value of metric `name` ("test.accuracy") in a result, NaN if absent. */

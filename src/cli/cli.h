@@ -89,6 +89,12 @@ int cli_set_flag(const char *cmd, int argc, char **argv, int *i, struct nnx_over
  * plausibly means ("did you mean '--out'?"). */
 void cli_unknown_flag(const char *cmd, const char *arg, const char *const *known, size_t n);
 
+/* The parsed-data cache directory of the commands that load data (run,
+ * lr-find, data): NULL with no_cache (--no-cache), else $NNX_CACHE, else
+ * $XDG_CACHE_HOME/nnx, else $HOME/.cache/nnx (NULL when neither is set).
+ * malloc'd. */
+char *cli_data_cache_dir(bool no_cache);
+
 /* After a report/diagnose error on DIR: if DIR holds run directories (runs/), name them. */
 void cli_hint_rundirs(const char *cmd, const char *dir);
 

@@ -17,6 +17,7 @@ static int usage(FILE *f, int status)
 {
     fprintf(f,
             "usage: nnx lr-find FILE [NAME] [--set path=value]... [--steps N] [-j N] [--out DIR]\n"
+            "                   [--no-cache]\n"
             "  Smith's learning-rate range test on experiment NAME: train a fresh network for N\n"
             "  steps (default 300) with the lr growing exponentially from 1e-7 to 10, stop where\n"
             "  the smoothed loss diverges, and propose an lr: the lowest point / 10 (the\n"
@@ -79,6 +80,7 @@ int cmd_lr_find(int argc, char **argv)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int threads = cores < 1 ? 1 : cores > 256 ? 256 : (int)cores;
     nnx_lr_range_conf conf = { 0 };
+    bool no_cache = false;
     int set;
     for (int i = 1; i < argc; i++) {
         char *a = argv[i];
@@ -87,6 +89,8 @@ int cmd_lr_find(int argc, char **argv)
         if ((set = cli_set_flag("lr-find", argc, argv, &i, sets, &nsets)) != 0) {
             if (set < 0)
                 return EXIT_BAD_INPUT;
+        } else if (!strcmp(a, "--no-cache")) {
+            no_cache = true;
         } else if (!strcmp(a, "--steps") || !strcmp(a, "-j")) {
             const char *n = i + 1 < argc ? argv[++i] : NULL;
             char *end;
@@ -108,7 +112,8 @@ int cmd_lr_find(int argc, char **argv)
                 return EXIT_BAD_INPUT;
             }
         } else if (a[0] == '-' && a[1]) {
-            static const char *const known[] = { "--set", "--steps", "-j", "--out", "--help" };
+            static const char *const known[] = { "--set", "--steps", "-j", "--out", "--help",
+                                                 "--no-cache" };
             cli_unknown_flag("lr-find", a, known, sizeof known / sizeof *known);
             return usage(stderr, EXIT_BAD_INPUT);
         } else if (!file) {
@@ -132,7 +137,10 @@ int cmd_lr_find(int argc, char **argv)
     nnx_lr_range r;
     int32_t batch = 0;
     nnx_rt_error err = { { 0 } };
-    if (nnx_run_lr_find(e, threads, &conf, &r, &batch, &err) < 0) {
+    char *data_cache = cli_data_cache_dir(no_cache);
+    int found = nnx_run_lr_find(e, data_cache, threads, &conf, &r, &batch, &err);
+    free(data_cache);
+    if (found < 0) {
         fprintf(stderr, "nnx lr-find: %s\nnothing was trained\n", err.msg);
         cli_loaded_free(&loaded);
         return EXIT_BAD_INPUT;

@@ -8,12 +8,13 @@
 
 enum { EVAL_BATCH = 256 };
 
-int nnx_run_lr_find(const nnx_experiment *e, int threads, const nnx_lr_range_conf *conf,
+int nnx_run_lr_find(const nnx_experiment *e, const char *cache_dir, int threads,
+                    const nnx_lr_range_conf *conf,
                     nnx_lr_range *out, int32_t *batch, nnx_rt_error *err)
 {
     memset(out, 0, sizeof *out);
     nnx_run_data data;
-    if (nnx_run_data_load(e, &data, err) < 0)
+    if (nnx_run_data_load(e, cache_dir, &data, err) < 0)
         return -1;
     const nnx_dataset *train = &data.split[NNX_XSPLIT_TRAIN];
     int32_t b = e->batch > 0 ? e->batch : nnx_run_auto_batch(train->n);

@@ -373,10 +373,13 @@ static int setup(trial *t, nnx_rt_error *err)
     if (t->o->data) {
         t->data = *t->o->data;
         t->data_borrowed = true;
-    } else if (nnx_run_data_load(e, &t->data, err) < 0) {
+    } else if (nnx_run_data_load(e, t->o->data_cache, &t->data, err) < 0) {
         return -1;
-    } else if (t->data.note[0]) {
-        note(t, "data: %s", t->data.note);
+    } else {
+        if (t->data.note[0])
+            note(t, "data: %s", t->data.note);
+        if (t->data.cache.warning[0])
+            note(t, "warning: data cache: %s", t->data.cache.warning);
     }
     if (nnx_run_hooks_open(&t->hooks, e, t->o->lua_stdlib, t->o->params, t->o->nparams,
                            lua_print, t) < 0) {
