@@ -851,6 +851,29 @@ static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_ove
     return e;
 }
 
+nnx_experiment *nnx_check_data_block(nnx_checker *c, const char *name, nnx_diags *d)
+{
+    long idx = ck_name_index(c, name);
+    if (idx < 0 || c->prog->names[idx]->kind != NNX_I_DATA)
+        return NULL;
+    c->d = d;
+    c->nerr = 0;
+    ck_arena_free(&c->tmp);
+    nnx_diag *first = d->tail;
+    const nnx_item *it = c->prog->names[idx];
+    const nnx_exp_data *data = ck_data(c, it);
+    nnx_experiment *e = data ? calloc(1, sizeof *e) : NULL;
+    if (e) {
+        ck_data_copy(&e->data, data);
+        e->name = ck_mstrdup(name);
+        e->loss.kind = NNX_XLOSS_CROSS_ENTROPY;
+        if (it->name_loc.src && it->name_loc.src->path)
+            e->file = ck_mstrdup(it->name_loc.src->path);
+    }
+    ck_sort_diags(c->prog, d, first);
+    return e;
+}
+
 /* Networks no experiment uses: check their layers with default arguments. */
 static void check_unused_network(nnx_checker *c, const nnx_item *net)
 {
