@@ -328,7 +328,7 @@ int nnx_tabcache_read(const char *path, const char *key, nnx_dataset *out,
         memset(enc, 0, sizeof *enc);
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
-        if (errno == ENOENT)
+        if (errno == ENOENT || errno == ENOTDIR)
             return 0;
         return nnx_rt_fail(err, "%s: cannot open: %s", path, strerror(errno));
     }

@@ -69,12 +69,16 @@ static bool same_state(const struct stat *a, const struct stat *b)
            a->st_ino == b->st_ino;
 }
 
+/* Add a warning once (a cache directory that cannot be written is told
+ * once, not once per file). */
 static void warn(nnx_run_cache_use *use, const char *fmt, const char *a, const char *b)
 {
+    char text[sizeof use->warning];
+    snprintf(text, sizeof text, fmt, a, b);
+    if (strstr(use->warning, text))
+        return;
     size_t used = strlen(use->warning);
-    snprintf(use->warning + used, sizeof use->warning - used, "%s", used ? "; " : "");
-    used = strlen(use->warning);
-    snprintf(use->warning + used, sizeof use->warning - used, fmt, a, b);
+    snprintf(use->warning + used, sizeof use->warning - used, "%s%s", used ? "; " : "", text);
 }
 
 int nnx_run_csv_cached(const char *dir, const char *path, const char *mode,

@@ -32,8 +32,8 @@ int nnx_tabcache_write(const char *path, const char *key, const nnx_dataset *ds,
 /* Read the entry at path made under `key`: 1 with *out complete (its
  * features in a read-only mapping the set owns), *enc the stored encoding
  * when enc is not NULL (zeroed when none was stored; the caller frees it)
- * and *stats when not NULL; 0 when there is no entry (the path does not
- * exist); -1 when there is one that cannot be used, err saying why ("made
+ * and *stats when not NULL; 0 when there is no entry (the path or its
+ * directory does not exist); -1 when there is one that cannot be used, err saying why ("made
  * from another key" when the key differs, "truncated", "bad checksum",
  * "not a cache entry", ...).  *out and *enc are zeroed unless 1. */
 int nnx_tabcache_read(const char *path, const char *key, nnx_dataset *out,
