@@ -122,6 +122,22 @@ assert age["name"] == "age" and age["min"] == 18 and age["max"] <= 80 and age["m
 assert r["columns"][1]["name"] == "age:missing" and r["columns"][1]["missing"] is None
 ' j1 || fail "nnx data --json: $(cat j1)"
 
+# nnx data on Fashion-MNIST (IDX: not cached): the splits, 10 balanced classes
+fashion=${NNX_DATA:-/usr/share/datasets/fashion-mnist}
+if [ -f "$fashion/train-images-idx3-ubyte.gz" ]; then
+    printf 'import "std/fashion.nnx"\n' >f.nnx
+    expect 0 f1 "$nnx" data f.nnx fashion --json
+    python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["rows"] == {"train": 54000, "valid": 6000, "test": 10000}, r["rows"]
+assert r["features"] == 784 and len(r["columns"]) == 784
+assert [c["train"] for c in r["classes"]] == [5400] * 10
+assert r["cache"]["served"] == 0 and r["cache"]["written"] == 0
+assert all(0 <= c["min"] <= c["mean"] <= c["max"] <= 1 and c["missing"] == 0 for c in r["columns"])
+' f1 || fail "nnx data on Fashion-MNIST: $(head -c 2000 f1)"
+fi
+
 # bad input: a bad cell names file, line and column; an unknown name; a flag
 printf 'a,b,label\n1,2,x\n3,oops,y\n' >bad.csv
 printf 'data bad { train = csv("bad.csv") }\n' >bad.nnx
