@@ -122,6 +122,33 @@ assert age["name"] == "age" and age["min"] == 18 and age["max"] <= 80 and age["m
 assert r["columns"][1]["name"] == "age:missing" and r["columns"][1]["missing"] is None
 ' j1 || fail "nnx data --json: $(cat j1)"
 
+# a float32 .npy is mapped and normalised as its batches are gathered; the
+# same values in float64 are copied and normalised in place: the same bits
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    /usr/bin/python3 - <<'PY' || fail "numpy could not write the arrays"
+import numpy as np
+rng = np.random.default_rng(3)
+for part, n in (("tr", 900), ("va", 300)):
+    y = rng.integers(0, 3, n)
+    x = (rng.normal(0, 1, (n, 5)) * 4 + 7).astype(np.float32)
+    x[:, 1] += 12 * y
+    np.save(part + "_x32.npy", x)
+    np.save(part + "_x64.npy", x.astype(np.float64))
+    np.save(part + "_y.npy", y.astype(np.int64))
+PY
+    for w in 32 64; do
+        cat >np$w.nnx <<NNX
+data t { train = npy("tr_x$w.npy", "tr_y.npy")  valid = npy("va_x$w.npy", "va_y.npy")  normalize = standard }
+network net { dense(8) relu dense(3) }
+experiment e { data = t  model = net  optimizer = adam(lr = 0.01)  epochs = 5  batch = 32  metrics = [accuracy] }
+NNX
+        expect 0 np$w.out "$nnx_san" run np$w.nnx --out rn$w -q
+        cut -d, -f1-5 rn$w/*/metrics.csv >np$w.csv
+    done
+    cmp -s np32.csv np64.csv || { diff np32.csv np64.csv >&2; fail "a mapped float32 table trained to other bits"; }
+    awk -F, 'END { exit !($5 > 0.6) }' np32.csv || fail "the mapped table did not train: $(cat np32.csv)"
+fi
+
 # nnx data on Fashion-MNIST (IDX: not cached): the splits, 10 balanced classes
 fashion=${NNX_DATA:-/usr/share/datasets/fashion-mnist}
 if [ -f "$fashion/train-images-idx3-ubyte.gz" ]; then
