@@ -1,4 +1,5 @@
 /* tabcache.c — write a parsed table to one file, and map it back after checking its length, header and checksums. */
+#define _DEFAULT_SOURCE         /* MAP_POPULATE */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -359,7 +360,8 @@ int nnx_tabcache_read(const char *path, const char *key, nnx_dataset *out,
         return nnx_rt_fail(err, "%s: a header that does not add up", path);
     }
     size_t len = (size_t)st.st_size;
-    void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    /* populated: the checksum reads every page next, faster mapped at once */
+    void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     close(fd);
     if (m == MAP_FAILED)
         return nnx_rt_fail(err, "%s: cannot map: %s", path, strerror(errno));
