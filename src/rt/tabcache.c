@@ -172,7 +172,6 @@ int nnx_tabcache_write(const char *path, const char *key, const nnx_dataset *ds,
     fwrite(zeros, 1, pad, o.f);
     fwrite(ds->x, 1, x_len, o.f);
     free(meta.s);
-    fchmod(fileno(o.f), 0644);
     return nnx_file_commit(&o, err);   /* a failed write shows in the flush */
 }
 

@@ -22,7 +22,8 @@
 #include "nnx/rt/error.h"
 
 /* Write an entry to path through a unique temporary and a rename (a reader
- * never sees half of one; several writers may race, the last rename wins).
+ * never sees half of one; several writers may race, the last rename wins),
+ * readable by its owner only (mode 0600: the rows may be private).
  * enc may be NULL (none stored); stats may be NULL (zeros stored).
  * Errors: the file writer's ("PATH: cannot write: REASON", ...). */
 int nnx_tabcache_write(const char *path, const char *key, const nnx_dataset *ds,
