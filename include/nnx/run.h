@@ -250,10 +250,12 @@ int32_t nnx_run_auto_batch(int32_t rows);
 /* Smith's lr range test (nnx/rt/lr_range.h) on the experiment's own data,
  * network, optimizer, loss and batch (`auto` resolved, written to *batch),
  * with a fresh network seeded by e->seed; nothing is written to disk but
- * the parsed-data cache in cache_dir (NULL: none).  0, or -1 with err (data
- * that does not load, a network that does not fit it). */
-int nnx_run_lr_find(const nnx_experiment *e, const char *cache_dir, int threads,
-                    const nnx_lr_range_conf *conf,
+ * the parsed-data cache in cache_dir (NULL: none), whose warnings (a stale
+ * entry parsed again, one not written) go to cache_warning (nwarning bytes;
+ * "" when none).  0, or -1 with err (data that does not load, a network that
+ * does not fit it). */
+int nnx_run_lr_find(const nnx_experiment *e, const char *cache_dir, char *cache_warning,
+                    size_t nwarning, int threads, const nnx_lr_range_conf *conf,
                     nnx_lr_range *out, int32_t *batch, nnx_rt_error *err);
 
 /* The value of metric `name` ("test.accuracy") in a result, NaN if absent. */

@@ -138,8 +138,12 @@ int cmd_lr_find(int argc, char **argv)
     int32_t batch = 0;
     nnx_rt_error err = { { 0 } };
     char *data_cache = cli_data_cache_dir(no_cache);
-    int found = nnx_run_lr_find(e, data_cache, threads, &conf, &r, &batch, &err);
+    char warning[512] = "";
+    int found = nnx_run_lr_find(e, data_cache, warning, sizeof warning, threads, &conf, &r, &batch,
+                                &err);
     free(data_cache);
+    if (warning[0])
+        fprintf(stderr, "nnx lr-find: warning: data cache: %s\n", warning);
     if (found < 0) {
         fprintf(stderr, "nnx lr-find: %s\nnothing was trained\n", err.msg);
         cli_loaded_free(&loaded);
