@@ -19,8 +19,8 @@ static int usage(FILE *f, int status)
             "usage: nnx lr-find FILE [NAME] [--set path=value]... [--steps N] [-j N] [--out DIR]\n"
             "  Smith's learning-rate range test on experiment NAME: train a fresh network for N\n"
             "  steps (default 300) with the lr growing exponentially from 1e-7 to 10, stop where\n"
-            "  the smoothed loss diverges, and propose an lr: the lowest point / 10 (the\n"
-            "  steepest fall is shown too).  Writes DIR/lr-find-NAME/ (default runs/):\n"
+            "  the smoothed loss diverges, and propose an lr: the middle, on a log scale, of\n"
+            "  the steepest fall and the lowest point / 10.  Writes DIR/lr-find-NAME/ (default runs/):\n"
             "  lr_find.csv and report.html\n"
             "exit status: 0 an lr proposed, 1 the loss never fell, 2 bad input\n");
     return status;
@@ -145,7 +145,8 @@ int cmd_lr_find(int argc, char **argv)
     if (isfinite(r.lr_proposed)) {
         printf("lowest      smoothed loss %.4g at lr %.3g\n", r.smooth[r.min_at], r.lr_min_loss);
         printf("steepest    fall at lr %.3g\n", r.lr_steepest);
-        printf("proposed    lr %.2g (the lowest point / 10)\n", r.lr_proposed);
+        printf("proposed    lr %.2g (the middle, on a log scale, of the steepest fall %.2g and the\n"
+               "            lowest point / 10, %.2g)\n", r.lr_proposed, r.lr_steepest, r.lr_min_loss / 10);
         printf("            nnx run %s %s --set optimizer.lr=%.2g\n", file, e->name, r.lr_proposed);
     } else {
         printf("proposed    none: the loss did not fall before it diverged (look at the data, the\n"
