@@ -86,6 +86,7 @@
 #define NNX_DIAG_STUCK_FRAC         0.9
 #define NNX_DIAG_TINY_LR            1e-4
 #define NNX_DIAG_SLOW_LEVEL         0.6
+#define NNX_DIAG_NEAR_CHANCE        0.8   /* x the reference: barely learned yet */
 #define NNX_DIAG_SLOW_DROP          0.02  /* of the level per epoch */
 #define NNX_DIAG_IMPROVE_DROP       0.01
 #define NNX_DIAG_IMPROVE_R2         0.8
