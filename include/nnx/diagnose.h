@@ -115,6 +115,7 @@
 #define NNX_DIAG_FLAT_DROP          0.01
 #define NNX_DIAG_UNDERFIT_FRAC      0.5
 #define NNX_DIAG_UNDERFIT_CLOSE     0.2
+#define NNX_DIAG_UNDERFIT_LINEAR    4.0   /* x a linear model's parameters: big enough */
 #define NNX_DIAG_LOSS_RISE          0.05
 #define NNX_DIAG_METRIC_MIN_GAIN    0.002
 
@@ -150,6 +151,8 @@ typedef struct nnx_diag_setup {
     double      dropout;       /* the largest dropout p in the network (0 = none) */
     double      weight_decay;  /* optimizer.weight_decay (0 = none) */
     long        parameters;    /* trainable values of the network */
+    long        features;      /* input values per row (0 = not recorded) */
+    int         classes;       /* classes of the labels (0 = not recorded or regression) */
     int         epochs;        /* epochs asked for */
     double      prior_loss;    /* loss of predicting the train class frequencies */
 } nnx_diag_setup;

@@ -791,6 +791,11 @@ static void rule_underfitting(const nnx_curves *c, nnx_findings *out)
     if (c->setup.parameters > 0 && c->setup.train_rows > 0 &&
         c->setup.parameters >= c->setup.train_rows)
         return;   /* it could memorise its rows: a high plateau is the data's noise floor */
+    /* several linear models' worth of parameters is not small for the
+     * problem: a high plateau there is the data's noise floor too */
+    if (c->setup.parameters > 0 && c->setup.features > 0 && c->setup.classes >= 2 &&
+        c->setup.parameters >= NNX_DIAG_UNDERFIT_LINEAR * (double)(c->setup.features + 1) * c->setup.classes)
+        return;
     double t = c->train_loss[n - 1];
     double v = c->valid_loss ? c->valid_loss[n - 1] : NAN;
     double frac = t / ref, level = mean_of(c->train_loss, from, n);
