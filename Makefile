@@ -90,7 +90,7 @@ fuzz: deps fuzz-deps data-deps
 fuzz-build: $(FUZZ:%=$(BUILD)/fuzz/fuzz_%)
 
 fmt: all
-	./nnx fmt -w examples/*.nnx examples/*/*.nnx stdlib/std/*.nnx bench/bench.nnx
+	./nnx fmt -w examples/*.nnx examples/*/*.nnx stdlib/std/*.nnx bench/bench.nnx bench/lr_find.nnx bench/staged_grid.nnx
 
 clean:
 	rm -rf $(BUILD) nnx

@@ -71,6 +71,9 @@ nnx_experiment *nnx_check_data_block(nnx_checker *c, const char *name, nnx_diags
  * the number of experiments checked; the result is good when d->nerrors
  * did not grow. */
 size_t nnx_check_program(nnx_checker *c, const nnx_override *ov, size_t nov, nnx_diags *d);
+/* The same, with origins as nnx_check_experiment_from takes them. */
+size_t nnx_check_program_from(nnx_checker *c, const nnx_override *ov, const char *const *origins,
+                              size_t nov, nnx_diags *d);
 
 /* Split a `--set` argument "path=value" at its first '='.  The override
  * points into `arg`.  False when there is no '=' or the path is empty. */

@@ -7,9 +7,9 @@
 #ifndef NNX_CLI_H
 #define NNX_CLI_H
 
-#include <stddef.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "nnx/model.h"
 
@@ -51,6 +51,22 @@ typedef struct cli_from {
 int  cli_from_search(const char *cmd, const char *dir, struct nnx_override *sets, size_t *nsets,
                      size_t max, cli_from *from);
 void cli_from_free(cli_from *from);
+
+/* --from DIR or --from=DIR at argv[*i]: 1 (dir set, *i past it), 0 when
+ * argv[*i] is another argument, -1 after printing "nnx CMD: ...". */
+int  cli_from_flag(const char *cmd, int argc, char **argv, int *i, const char **dir);
+
+/* The overrides a command checks with: the winning values of the search in
+ * `dir` (none when dir is NULL), then the --set flags, so a flag can change
+ * a winning value.  all and origins hold 2 * CLI_MAX_SETS entries;
+ * origins[k] is from->origin for a winning value and NULL for a flag.
+ * -1 after printing (see cli_from_search); from is then freed. */
+int  cli_from_merge(const char *cmd, const char *dir, const struct nnx_override *sets, size_t nsets,
+                    struct nnx_override *all, const char **origins, size_t *nall, cli_from *from);
+
+/* "from        DIR: the winner NAME, path=value ...": what --from applied
+ * (all: as cli_from_merge filled it). */
+void cli_from_say(FILE *f, const char *dir, const cli_from *from, const struct nnx_override *all);
 
 /* A program loaded and one experiment of it checked.  Owns all three. */
 typedef struct cli_loaded {

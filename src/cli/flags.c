@@ -63,3 +63,16 @@ char *cli_data_cache_dir(bool no_cache)
         return nnx_path_join(home, ".cache/nnx");
     return NULL;
 }
+
+int cli_from_flag(const char *cmd, int argc, char **argv, int *i, const char **dir)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--from") && strncmp(a, "--from=", 7))
+        return 0;
+    *dir = a[6] == '=' ? a + 7 : (*i + 1 < argc ? argv[++*i] : NULL);
+    if (!*dir || !**dir) {
+        fprintf(stderr, "nnx %s: --from needs a search directory (as `nnx run` wrote it)\n", cmd);
+        return -1;
+    }
+    return 1;
+}

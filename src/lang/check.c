@@ -891,6 +891,12 @@ static void check_unused_network(nnx_checker *c, const nnx_item *net)
 
 size_t nnx_check_program(nnx_checker *c, const nnx_override *ov, size_t nov, nnx_diags *d)
 {
+    return nnx_check_program_from(c, ov, NULL, nov, d);
+}
+
+size_t nnx_check_program_from(nnx_checker *c, const nnx_override *ov, const char *const *origins,
+                              size_t nov, nnx_diags *d)
+{
     nnx_diag *before = d->tail;
     size_t n = 0;
     const nnx_program *p = c->prog;
@@ -903,7 +909,7 @@ size_t nnx_check_program(nnx_checker *c, const nnx_override *ov, size_t nov, nnx
             if (ck_name_index(c, it->name) < 0 || c->prog->names[ck_name_index(c, it->name)] != it)
                 continue;   /* a duplicate name: resolve reported it */
             nnx_diag *last = d->tail;
-            nnx_experiment *e = nnx_check_experiment(c, it->name, ov, nov, d);
+            nnx_experiment *e = nnx_check_experiment_from(c, it->name, ov, origins, nov, d);
             if (nov)
                 nnx_diags_drop_repeats(d, last);
             if (e && used) {

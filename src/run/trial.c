@@ -707,7 +707,8 @@ static nnx_diag_setup diag_setup(const trial *t)
         .lr = e->optim.lr, .batch = (int)t->batch,
         .train_rows = t->data.split[NNX_XSPLIT_TRAIN].n, .weight_decay = e->optim.weight_decay,
         .parameters = t->net ? (long)nnx_net_nparams(t->net) : 0, .epochs = e->epochs,
-        .prior_loss = prior_loss(t),
+        .prior_loss = prior_loss(t), .features = t->data.split[NNX_XSPLIT_TRAIN].d,
+        .classes = t->data.split[NNX_XSPLIT_TRAIN].classes,
     };
     for (int i = 0; t->net && i < nnx_net_nlayers(t->net); i++) {
         nnx_layer_info li;
