@@ -98,7 +98,7 @@ double nnx_parzen_sample(const nnx_parzen *p, nnx_rng *r)
 
 size_t nnx_tpe_ngood(size_t n)
 {
-    size_t g = (n + 9) / 10;
+    size_t g = (n + 3) / 4;
     if (g > 25)
         g = 25;
     return g ? g : 1;
