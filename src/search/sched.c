@@ -617,7 +617,7 @@ static int train_selected(search *s, job *j)
 }
 
 static char *fresh_name(const search *s, const char *name);
-static bool value_at(const search *s, const job *j, int ep, double *value, double *loss);
+static bool value_in(const search *s, const char *dir, int ep, double *value, double *loss);
 
 /* --- tpe: proposing a trial's values ------------------------------------------ */
 
@@ -627,8 +627,11 @@ static bool value_at(const search *s, const job *j, int ep, double *value, doubl
 static double observed(const search *s, const job *j)
 {
     double v = NAN, l;
-    if (j->obs_epoch > 0)
-        return value_at(s, j, j->obs_epoch, &v, &l) ? v : NAN;
+    if (j->obs_epoch > 0 && j->state == JOB_DONE) {
+        /* one that stopped on its own before that epoch: as of its end, for good */
+        int ep = j->row.epochs_run < j->obs_epoch ? j->row.epochs_run : j->obs_epoch;
+        return ep > 0 && value_in(s, j->dir, ep, &v, &l) ? v : NAN;
+    }
     return j->state == JOB_DONE && srch_status_final(j->row.status) ? j->row.value : NAN;
 }
 
@@ -1438,15 +1441,15 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
     if (rc == 0)
         rc = open_dir(&s);
     if (rc == 0 && o->only && base->prune.kind != NNX_XPRUNE_NONE)
-        rc = nnx_rt_fail(err, "%s prunes its trials (prune = %s): its rungs are decided in one process, "
-                         "so run it whole with nnx run (-j N); nnx run --trial, nnx submit and nnx status "
+        rc = nnx_rt_fail(err, "%s prunes its trials (prune = %s): which go on is decided in one process, "
+                         "so run it whole with nnx run (-j N); nnx run --trial and nnx submit "
                          "do not take a pruned search yet", base->name,
                          base->prune.kind == NNX_XPRUNE_HALVING ? "halving"
                          : base->prune.kind == NNX_XPRUNE_MEDIAN ? "median" : "hyperband");
     if (rc == 0 && o->only && base->search.kind == NNX_XSEARCH_TPE)
         rc = nnx_rt_fail(err, "%s is a tpe search: each trial is proposed from the trials before it, in one "
-                         "process, so run it whole with nnx run (-j N); nnx run --trial, nnx submit and "
-                         "nnx status do not take a tpe search yet", base->name);
+                         "process, so run it whole with nnx run (-j N); nnx run --trial and nnx submit "
+                         "do not take a tpe search yet", base->name);
     if (rc == 0 && o->only && o->only[0] && res->kind == NNX_SEARCH_STAGED &&
         strspn(o->only, "0123456789") == strlen(o->only))
         rc = nnx_rt_fail(err, "trial %s: a staged search numbers its trials STAGE.NUMBER, e.g. 1.%s "

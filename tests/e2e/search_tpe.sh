@@ -69,6 +69,20 @@ has "$(rundir "$tmp/hyper.j1")/summary.json" '"rule": "hyperband"'
 has "$(rundir "$tmp/hyper.j1")/summary.json" '"lag": 2'
 [ "$(json_num "$(rundir "$tmp/hyper.j1")/summary.json" epochs_trained)" -le 36 ] || fail "hyperband: more than 36 epochs"
 
+# a trial Hyperband's first bracket promoted twice (epochs 1, 3, 9) continued from its
+# checkpoints: the numbers of one unpruned run of its experiment
+h=$(rundir "$tmp/hyper.j1")
+win=
+for t in "$h"/trials/*/; do
+    k=$(sed -n 's/^  "trial_index": \([0-9]*\),$/\1/p' "$t/summary.json")
+    [ "$k" -le 9 ] && grep -q '^  "status": "completed",$' "$t/summary.json" && win=$t
+done
+[ -n "$win" ] || fail "hyperband: no trial of bracket 1 completed"
+expect 0 "$tmp/single.o" "$nnx" run "$win/experiment.nnx" --out "$tmp/single" --quiet
+cut -d, -f1-5 "$win/metrics.csv" >"$tmp/m1"
+cut -d, -f1-5 "$(rundir "$tmp/single")/metrics.csv" >"$tmp/m2"
+cmp -s "$tmp/m1" "$tmp/m2" || { diff "$tmp/m1" "$tmp/m2" >&2; fail "hyperband: the promoted trial differs from an unpruned run"; }
+
 # the median rule, recomputed: trial k at epoch e (e >= 3) goes on unless its best
 # valid.accuracy so far is below the median of the trials before it that reached e
 d=$(rundir "$tmp/median.j1")
