@@ -870,17 +870,22 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* The median rule for job k at epoch ep: 1 stop, 0 go on, -1 not decided yet
- * (an earlier trial has not reached ep and not ended).  The earlier trials
+ * (an earlier trial has not reached ep and not ended), -2 out of memory.  The earlier trials
  * are those before k in proposal order, each as of epoch ep (its best by
  * select over epochs 1..ep); one that ended before ep does not count. */
 static int median_says(search *s, const job *k, int ep)
 {
+    for (size_t m = 0; m < k->index; m++) {     /* first without reading a file */
+        const job *o = s->jobs[m];
+        if (o->state != JOB_DONE && !(o->state == JOB_QUEUED && !o->unproposed && o->cur >= ep))
+            return -1;      /* running, or not yet at ep */
+    }
     double mine, l;
     if (!value_in(s, k->dir, ep, &mine, &l))
         return 0;
     double *v = malloc((k->index + 1) * sizeof *v);
     if (!v)
-        return 0;
+        return -2;
     size_t n = 0;
     for (size_t m = 0; m < k->index; m++) {
         const job *o = s->jobs[m];
@@ -888,13 +893,8 @@ static int median_says(search *s, const job *k, int ep)
         if (o->state == JOB_DONE) {
             if (value_at(s, o, ep, &x, &l))
                 v[n++] = x;
-        } else if (o->state == JOB_QUEUED && !o->unproposed && o->cur >= ep) {
-            if (value_in(s, o->dir, ep, &x, &l))    /* paused at or past ep */
-                v[n++] = x;
-        } else {
-            free(v);
-            return -1;      /* running, or not yet at ep */
-        }
+        } else if (value_in(s, o->dir, ep, &x, &l))     /* paused at or past ep */
+            v[n++] = x;
     }
     int stop = 0;
     if (n) {
@@ -974,6 +974,8 @@ static int run_median(search *s)
             int target = after;
             if (j->cur >= after) {
                 int say = median_says(s, j, j->cur);
+                if (say == -2)
+                    rc = nnx_rt_fail(s->err, "out of memory");
                 if (say < 0)
                     continue;
                 if (say > 0) {
