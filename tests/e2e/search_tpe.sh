@@ -123,6 +123,7 @@ kill_resume() {     # EXPERIMENT EPOCH: kill once a metrics.csv has row EPOCH; c
     kill -9 $pid
     wait $pid 2>/dev/null
     k=$(rundir "$tmp/$1.k")
+    [ -f "$k/report.html" ] && fail "$1: the kill came too late: the search had ended"
     expect 0 "$tmp/$1.ok2" "$nnx" run "$tmp/exp.nnx" "$1" --out "$tmp/$1.k" --resume
     sed 's/,[^,]*$//' "$k/trials.csv" >"$tmp/$1.c3"
     cmp -s "$tmp/$1.csv" "$tmp/$1.c3" || { diff "$tmp/$1.csv" "$tmp/$1.c3" >&2; fail "$1: kill -9 and --resume differ"; }
