@@ -35,7 +35,7 @@ has "$tmp/plan" "6..12  proposed while the search runs (tree-structured Parzen e
 has "$tmp/plan" "bracket 1 (s = 2)  trials 1..9"
 has "$tmp/plan" "bracket 2 (s = 1)  trials 10..12"
 has "$tmp/plan" "epochs  at most 36, against 108 without pruning"
-expect 0 "$tmp/plan2" "$nnx" plan "$tmp/exp.nnx" median
+expect 0 "$tmp/plan2" "$nnx_san" plan "$tmp/exp.nnx" median
 has "$tmp/plan2" "pruned by the median rule (after = 3)"
 
 # mistakes: each at its place, exit 2
