@@ -334,6 +334,14 @@ static void run_one(search *s, job *j, nnx_rt_error *said)
         nnx_rt_fail(said, "%s (and %s)", msg, rerr.msg);
 }
 
+/* prune = median: a trial that ended its epochs waits to be judged; the
+ * search tells its caller only when the rule stops it or it ends. */
+static bool median_pause(const search *s, const job *j)
+{
+    return s->base->prune.kind == NNX_XPRUNE_MEDIAN && !strcmp(j->row.status, "pruned") &&
+           j->row.epochs_run < s->base->epochs;
+}
+
 /* Read the row a trial left.  `how` describes a worker that ended abnormally
  * (killed by a signal), or is NULL; `said` is what the worker could not
  * write, or "". */
@@ -366,7 +374,8 @@ static int collect(search *s, job *j, const char *how, const char *said)
         return -1;
     if (write_board(s, false) < 0)
         return -1;
-    emit(s, (nnx_search_event){ .kind = NNX_SEARCH_FINISHED, .row = &j->row });
+    if (!median_pause(s, j))
+        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_FINISHED, .row = &j->row });
     return 0;
 }
 
@@ -377,11 +386,14 @@ static bool interrupted(const search *s)
 
 static int start(search *s, job *j)
 {
+    /* prune = median: a trial going on after its pause is not news */
+    bool quiet = j->counted && s->base->prune.kind == NNX_XPRUNE_MEDIAN;
     s->res->ran += !j->counted;
     j->counted = true;
     j->state = JOB_RUNNING;
     if (!s->o->fork) {
-        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
+        if (!quiet)
+            emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
         nnx_rt_error said = { { 0 } };
         run_one(s, j, &said);
         return collect(s, j, NULL, said.msg);
@@ -407,7 +419,8 @@ static int start(search *s, job *j)
     close(fds[1]);
     j->said = fds[0];
     j->pid = pid;
-    emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
+    if (!quiet)
+        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
     return 0;
 }
 
@@ -914,9 +927,10 @@ static int settle(search *s, job *j)
     if (r < 0)
         return -1;
     j->state = JOB_DONE;
-    if (row_identity(s, j) < 0)
+    if (row_identity(s, j) < 0 || write_board(s, false) < 0)
         return -1;
-    return write_board(s, false);
+    emit(s, (nnx_search_event){ .kind = NNX_SEARCH_FINISHED, .row = &j->row });
+    return 0;
 }
 
 /* Each trial trains `after` epochs, then one epoch at a time; before each
