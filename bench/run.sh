@@ -29,6 +29,8 @@
 #   NNX_BENCH_DATA_LOAD    0: skip bench/data_load.sh (the data cache; a 4 GB table)
 #   NNX_BENCH_PRUNE        0: skip bench/prune.sh (a 27-draw search, with and without
 #                          prune = halving; its own settings are in that file)
+#   NNX_BENCH_TPE          0: skip bench/tpe.sh (search tpe against search random on
+#                          spirals, seeds 1-5; about a minute)
 #   NNX_BENCH_CORETYPE     OpenBLAS kernels for BOTH nnx and PyTorch, exported as
 #                          OPENBLAS_CORETYPE (e.g. Haswell, SkylakeX); "none"
 #                          unsets it so the library picks by itself.  Default:
@@ -163,6 +165,12 @@ NNX_BENCH_DATA=$data sh "$root/bench/infer.sh"
 if [ "${NNX_BENCH_PRUNE:-1}" != 0 ]; then
     echo
     sh "$root/bench/prune.sh"
+fi
+
+# whether search tpe learns: against search random, five seeds (NNX_BENCH_TPE=0 skips it)
+if [ "${NNX_BENCH_TPE:-1}" != 0 ]; then
+    echo
+    sh "$root/bench/tpe.sh"
 fi
 
 # Loading tables: the parsed-data cache (first load against cached) and one
