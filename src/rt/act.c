@@ -2,8 +2,10 @@
  *
  * sigmoid and swish, the ones on the hot path, use a branch-free exp that GCC
  * vectorises (Cephes' polynomial, about 2 ulp); the others call libm.  gelu is
- * the exact erf form.  Backward recomputes what it needs from the forward
- * input (and output) rather than storing it.
+ * the exact erf form.  Backward takes what it needs from the forward input
+ * and output; swish's σ(a·x), which costs an exp, is kept by a training
+ * forward in the layer's workspace (nnx_act_ws_floats) so backward reads it
+ * instead of computing it again (the same float, so the same bits).
  */
 #include <math.h>
 #include <stdint.h>
@@ -42,7 +44,18 @@ static inline float sigmoid_vec(float x)
     return 1.0f / (1.0f + exp_vec(-x));
 }
 
-void nnx_act_apply(const nnx_layer *L, const float *restrict x, float *restrict y, size_t m)
+size_t nnx_act_ws_floats(const nnx_layer *L, int max_batch)
+{
+    return L->info.act == NNX_ACT_SWISH ? (size_t)max_batch * (size_t)L->out_size : 0;
+}
+
+float *nnx_act_kept(const nnx_layer *L, bool train, size_t off)
+{
+    return train && L->ws ? L->ws + off : NULL;
+}
+
+void nnx_act_apply(const nnx_layer *L, const float *restrict x, float *restrict y,
+                   float *restrict keep, size_t m)
 {
     const float a = L->info.a;
     switch (L->info.act) {
@@ -71,20 +84,28 @@ void nnx_act_apply(const nnx_layer *L, const float *restrict x, float *restrict 
             y[i] = sigmoid_vec(x[i]);
         break;
     case NNX_ACT_SWISH:
-        for (size_t i = 0; i < m; i++)
-            y[i] = x[i] * sigmoid_vec(a * x[i]);
+        if (keep)
+            for (size_t i = 0; i < m; i++) {
+                float s = sigmoid_vec(a * x[i]);
+                keep[i] = s;
+                y[i] = x[i] * s;
+            }
+        else
+            for (size_t i = 0; i < m; i++)
+                y[i] = x[i] * sigmoid_vec(a * x[i]);
         break;
     }
 }
 
 const float *nnx_act_forward(nnx_layer *L, const float *x, int n)
 {
-    nnx_act_apply(L, x, L->out, (size_t)n * L->out_size);
+    nnx_act_apply(L, x, L->out, nnx_act_kept(L, L->train, 0), (size_t)n * L->out_size);
     return L->out;
 }
 
 void nnx_act_grad(const nnx_layer *L, const float *restrict x, const float *restrict y,
-                  const float *restrict dy, float *restrict dx, size_t m)
+                  const float *restrict kept, const float *restrict dy, float *restrict dx,
+                  size_t m)
 {
     const float a = L->info.a;
     switch (L->info.act) {
@@ -116,10 +137,16 @@ void nnx_act_grad(const nnx_layer *L, const float *restrict x, const float *rest
             dx[i] = dy[i] * y[i] * (1.0f - y[i]);
         break;
     case NNX_ACT_SWISH:        /* s = σ(ax): f' = s + a·x·s·(1 - s) */
-        for (size_t i = 0; i < m; i++) {
-            float s = sigmoid_vec(a * x[i]);
-            dx[i] = dy[i] * s * (1.0f + a * x[i] * (1.0f - s));
-        }
+        if (kept)
+            for (size_t i = 0; i < m; i++) {
+                float s = kept[i];
+                dx[i] = dy[i] * s * (1.0f + a * x[i] * (1.0f - s));
+            }
+        else
+            for (size_t i = 0; i < m; i++) {
+                float s = sigmoid_vec(a * x[i]);
+                dx[i] = dy[i] * s * (1.0f + a * x[i] * (1.0f - s));
+            }
         break;
     }
 }
@@ -128,6 +155,7 @@ const float *nnx_act_backward(nnx_layer *L, const float *dy, float *dx, int n)
 {
     if (!dx)
         return NULL;
-    nnx_act_grad(L, L->x, L->y, dy, dx, (size_t)n * L->out_size);
+    nnx_act_grad(L, L->x, L->y, nnx_act_kept(L, L->train, 0), dy, dx,
+                 (size_t)n * L->out_size);
     return dx;
 }

@@ -107,10 +107,17 @@ const float *nnx_pool_backward(nnx_layer *L, const float *dy, float *dx, int n);
 size_t nnx_batchnorm_ws_floats(const nnx_layer *L);
 const float *nnx_batchnorm_forward(nnx_layer *L, const float *x, int n, bool train);
 const float *nnx_batchnorm_backward(nnx_layer *L, const float *dy, float *dx, int n);
-/* An activation over any span: y = f(x), and dx = dy·f'(x) given x and y. */
-void nnx_act_apply(const nnx_layer *L, const float *x, float *y, size_t m);
-void nnx_act_grad(const nnx_layer *L, const float *x, const float *y, const float *dy,
-                  float *dx, size_t m);
+/* An activation over any span: y = f(x), and dx = dy·f'(x) given x and y.
+ * `keep` (NULL: none) receives what backward would otherwise recompute (for
+ * swish, σ(a·x)); `kept` (NULL: recompute) is it, back.  The act layer's
+ * workspace holds it for a training forward: nnx_act_kept(L, train, off)
+ * is the slice at float `off`, or NULL when there is none to keep or read
+ * (an evaluation forward keeps nothing). */
+size_t nnx_act_ws_floats(const nnx_layer *L, int max_batch);
+float *nnx_act_kept(const nnx_layer *L, bool train, size_t off);
+void nnx_act_apply(const nnx_layer *L, const float *x, float *y, float *keep, size_t m);
+void nnx_act_grad(const nnx_layer *L, const float *x, const float *y, const float *kept,
+                  const float *dy, float *dx, size_t m);
 const float *nnx_act_forward(nnx_layer *L, const float *x, int n);
 const float *nnx_act_backward(nnx_layer *L, const float *dy, float *dx, int n);
 const float *nnx_dropout_forward(nnx_layer *L, const float *x, int n, bool train, nnx_rng *rng);

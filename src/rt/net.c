@@ -746,6 +746,8 @@ size_t nnx_layer_ws_floats(const nnx_layer *L, int max_batch)
         return mb * (size_t)L->out_size;
     case NNX_LAYER_LAYERNORM:
         return nnx_layernorm_ws_floats(L, max_batch);
+    case NNX_LAYER_ACT:        /* what a training forward keeps for backward */
+        return nnx_act_ws_floats(L, max_batch);
     default:
         return 0;
     }

@@ -201,9 +201,10 @@ static void forward_fused(const nnx_layer *L, const bn_view *v, const float *res
         const int c = v->c;
         for (int r = 0; r < n; r++) {
             const float *restrict xr = x + (size_t)r * c;
+            size_t off = (size_t)r * c + c0;
             for (int f = c0; f < c1; f++)
                 z[f - c0] = xr[f] * scale[f] + shift[f];
-            nnx_act_apply(A, z, y + (size_t)r * c + c0, (size_t)(c1 - c0));
+            nnx_act_apply(A, z, y + off, nnx_act_kept(A, L->train, off), (size_t)(c1 - c0));
         }
     } else {
         for (int ch = c0; ch < c1; ch++)
@@ -213,7 +214,7 @@ static void forward_fused(const nnx_layer *L, const bn_view *v, const float *res
                 const float a = scale[ch], b = shift[ch];
                 for (int i = 0; i < v->hw; i++)
                     z[i] = xp[i] * a + b;
-                nnx_act_apply(A, z, y + off, (size_t)v->hw);
+                nnx_act_apply(A, z, y + off, nnx_act_kept(A, L->train, off), (size_t)v->hw);
             }
     }
 }
@@ -306,7 +307,8 @@ static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *r
             const float *restrict xr = x + off;
             for (int f = 0; f < w; f++)
                 z[f] = xr[f] * scale[c0 + f] + shift[c0 + f];
-            nnx_act_grad(A, z, y + off, dy + off, dz, (size_t)w);
+            nnx_act_grad(A, z, y + off, nnx_act_kept(A, L->train, off), dy + off, dz,
+                         (size_t)w);
             for (int f = 0; f < w; f++) {
                 sdy[c0 + f] += dz[f];
                 sdyx[c0 + f] += (double)dz[f] * (xr[f] - mean[c0 + f]);
@@ -322,7 +324,8 @@ static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *r
                 const float a = scale[ch], b = shift[ch];
                 for (int i = 0; i < v->hw; i++)
                     z[i] = xp[i] * a + b;
-                nnx_act_grad(A, z, y + off, dy + off, dz, (size_t)v->hw);
+                nnx_act_grad(A, z, y + off, nnx_act_kept(A, L->train, off), dy + off, dz,
+                             (size_t)v->hw);
                 plane_grad_sums(dz, xp, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
                 if (dx)
                     memcpy(dx + off, dz, (size_t)v->hw * sizeof *dz);
