@@ -291,7 +291,8 @@ const float *nnx_batchnorm_forward(nnx_layer *L, const float *restrict x, int n,
 
 /* Fused backward, first pass over channels [c0, c1): dz = d(loss)/d(normalised)
  * from dy = d(loss)/d(act output), a tile at a time; Σ dz and Σ dz·(x - μ)
- * per channel; dz kept in dx when dx is wanted. */
+ * per channel; dz written straight into dx when dx is wanted (the tile
+ * otherwise). */
 static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *restrict dy,
                             float *restrict dx, int n, int c0, int c1, int tid)
 {
@@ -307,14 +308,13 @@ static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *r
             const float *restrict xr = x + off;
             for (int f = 0; f < w; f++)
                 z[f] = xr[f] * scale[c0 + f] + shift[c0 + f];
-            nnx_act_grad(A, z, y + off, nnx_act_kept(A, L->train, off), dy + off, dz,
+            float *d = dx ? dx + off : dz;
+            nnx_act_grad(A, z, y + off, nnx_act_kept(A, L->train, off), dy + off, d,
                          (size_t)w);
             for (int f = 0; f < w; f++) {
-                sdy[c0 + f] += dz[f];
-                sdyx[c0 + f] += (double)dz[f] * (xr[f] - mean[c0 + f]);
+                sdy[c0 + f] += d[f];
+                sdyx[c0 + f] += (double)d[f] * (xr[f] - mean[c0 + f]);
             }
-            if (dx)
-                memcpy(dx + off, dz, (size_t)w * sizeof *dz);
         }
     } else {
         for (int ch = c0; ch < c1; ch++)
@@ -324,11 +324,10 @@ static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *r
                 const float a = scale[ch], b = shift[ch];
                 for (int i = 0; i < v->hw; i++)
                     z[i] = xp[i] * a + b;
-                nnx_act_grad(A, z, y + off, nnx_act_kept(A, L->train, off), dy + off, dz,
+                float *d = dx ? dx + off : dz;
+                nnx_act_grad(A, z, y + off, nnx_act_kept(A, L->train, off), dy + off, d,
                              (size_t)v->hw);
-                plane_grad_sums(dz, xp, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
-                if (dx)
-                    memcpy(dx + off, dz, (size_t)v->hw * sizeof *dz);
+                plane_grad_sums(d, xp, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
             }
     }
 }
