@@ -728,6 +728,7 @@ float *nnx_net_state(nnx_net *net)            { return net->state; }
 size_t nnx_net_nparams(const nnx_net *net)    { return net->nparams; }
 size_t nnx_net_nstate(const nnx_net *net)     { return net->nstate; }
 nnx_rng *nnx_net_dropout_rng(nnx_net *net)    { return &net->dropout_rng; }
+nnx_team *nnx_net_team(nnx_net *net)          { return net->team; }
 int nnx_net_nlayers(const nnx_net *net)       { return net->nlayers; }
 int nnx_net_max_batch(const nnx_net *net)     { return net->max_batch; }
 

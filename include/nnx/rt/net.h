@@ -267,6 +267,11 @@ size_t nnx_net_nstate(const nnx_net *net);
  * restoring it repeats the same masks (used by gradient checks and resumes). */
 nnx_rng *nnx_net_dropout_rng(nnx_net *net);
 
+/* The network's worker threads (NULL on one thread), borrowed, for passes
+ * of the runtime's own that run beside the network's (the optimizer step). */
+struct nnx_team;
+struct nnx_team *nnx_net_team(nnx_net *net);
+
 /* Snapshots: nnx_net_snapshot_size floats hold params then state.  The caller
  * owns the buffer; take and restore are plain copies (for keeping the best
  * epoch's weights). */
