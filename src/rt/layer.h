@@ -40,7 +40,11 @@ typedef struct nnx_layer {
     int in_size, out_size;          /* floats per sample */
     enum nnx_layout in_layout, out_layout;
     bool fused;                     /* batch norm + the activation after it, run
-                                       as one pass by norm.c (set by compile) */
+                                       as one pass by norm.c (set by compile);
+                                       on a pool after those two, the pass pools
+                                       too (the pool's forward is skipped) */
+    bool pools;                     /* a fused batch norm whose pass runs the
+                                       pool two layers on (set by compile) */
 
     /* Set by compile: slices of the net's buffers. */
     float *w, *gw, *st;             /* params, grads, state of this layer */
@@ -103,6 +107,9 @@ size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch);
 const float *nnx_conv_forward(nnx_layer *L, const float *x, int n);
 const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n);
 const float *nnx_pool_forward(nnx_layer *L, const float *x, int n);
+/* The pool's output (and argmax) for input planes [p0, p1) of x, plane p at
+ * x + p·H·W: the forward of a unit, and what a fused batch norm calls. */
+void nnx_pool_planes(const nnx_layer *L, const float *x, size_t p0, size_t p1);
 const float *nnx_pool_backward(nnx_layer *L, const float *dy, float *dx, int n);
 size_t nnx_batchnorm_ws_floats(const nnx_layer *L);
 const float *nnx_batchnorm_forward(nnx_layer *L, const float *x, int n, bool train);

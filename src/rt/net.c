@@ -558,6 +558,15 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
         if (net->layers[i].info.kind == NNX_LAYER_BATCHNORM
             && net->layers[i + 1].info.kind == NNX_LAYER_ACT)
             net->layers[i].fused = net->layers[i + 1].fused = true;
+    /* ... and a pool right after them pools each plane in that pass (not
+     * after a flat batch norm: a pool needs planes). */
+    for (int i = 0; i + 2 < net->nlayers; i++) {
+        nnx_layer *B = &net->layers[i], *P = &net->layers[i + 2];
+        if (B->info.kind == NNX_LAYER_BATCHNORM && B->fused
+            && (P->info.kind == NNX_LAYER_MAXPOOL || P->info.kind == NNX_LAYER_AVGPOOL)
+            && !(B->in_layout == NNX_NCHW && B->info.in_h * B->info.in_w == 1))
+            B->pools = P->fused = true;
+    }
     size_t np = net->nparams ? net->nparams : 1, ns = net->nstate ? net->nstate : 1;
     net->params = calloc(np, sizeof(float));
     net->grads = calloc(np, sizeof(float));
@@ -607,7 +616,9 @@ const float *nnx_net_forward(nnx_net *net, const float *x, int n, bool train)
         case NNX_LAYER_DENSE:     cur = nnx_dense_forward(L, cur, n); break;
         case NNX_LAYER_CONV:      cur = nnx_conv_forward(L, cur, n); break;
         case NNX_LAYER_MAXPOOL:
-        case NNX_LAYER_AVGPOOL:   cur = nnx_pool_forward(L, cur, n); break;
+        case NNX_LAYER_AVGPOOL:   /* when fused, the batch norm before pooled */
+            cur = L->fused ? L->out : nnx_pool_forward(L, cur, n);
+            break;
         case NNX_LAYER_FLATTEN:   cur = nnx_flatten_forward(L, cur, n); break;
         case NNX_LAYER_DROPOUT:   cur = nnx_dropout_forward(L, cur, n, train, &net->dropout_rng); break;
         case NNX_LAYER_BATCHNORM: cur = nnx_batchnorm_forward(L, cur, n, train); break;

@@ -19,10 +19,12 @@
  * Fused with the activation after it (L->fused, set by compile): forward
  * writes act(x·scale + shift) straight into the activation layer's output, a
  * plane or row at a time through a tile, so the normalised tensor never goes
- * to memory; backward gets d(loss)/d(act output), recomputes the normalised
- * values a tile at a time and takes the activation's derivative on the way.  Sums use 16 float lanes per plane (which GCC
- * vectorises) added into doubles per channel; the variance is taken around
- * the channel's first value, so a large mean does not cancel it away.
+ * to memory, and pools each plane at once when a pool follows (L->pools);
+ * backward gets d(loss)/d(act output), recomputes the normalised values a
+ * tile at a time and takes the activation's derivative on the way.  Sums use
+ * 16 float lanes per plane (which GCC vectorises) added into doubles per
+ * channel; the variance is taken around the channel's first value, so a
+ * large mean does not cancel it away.
  */
 #include <math.h>
 #include <string.h>
@@ -207,6 +209,7 @@ static void forward_fused(const nnx_layer *L, const bn_view *v, const float *res
             nnx_act_apply(A, z, y + off, nnx_act_kept(A, L->train, off), (size_t)(c1 - c0));
         }
     } else {
+        const nnx_layer *P = L->pools ? L + 2 : NULL;
         for (int ch = c0; ch < c1; ch++)
             for (int s = 0; s < n; s++) {
                 size_t off = s * v->ss + ch * v->cs;
@@ -215,6 +218,8 @@ static void forward_fused(const nnx_layer *L, const bn_view *v, const float *res
                 for (int i = 0; i < v->hw; i++)
                     z[i] = xp[i] * a + b;
                 nnx_act_apply(A, z, y + off, nnx_act_kept(A, L->train, off), (size_t)v->hw);
+                if (P)          /* plane off / hw of the pool's input, still in L1 */
+                    nnx_pool_planes(P, y, off / (size_t)v->hw, off / (size_t)v->hw + 1);
             }
     }
 }
