@@ -181,6 +181,10 @@ done
     echo "|---|---|---|---|"
     echo "| wall seconds | $g1 | $g2 | ${gx}x |"
 } > "$out/readme_table.md"
+echo
+echo "README table (this run; printed again at the end):"
+echo
+cat "$out/readme_table.md"
 
 # The other two speed promises: the front end and the Lua metrics.
 echo
