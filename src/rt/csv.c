@@ -10,6 +10,7 @@
 #include "nnx/rt/data.h"
 #include "nnx/rt/file.h"
 #include "rt/csv_int.h"
+#include "rt/csv_scan.h"
 
 void nnx_csv_opts_default(nnx_csv_opts *o)
 {
@@ -290,7 +291,7 @@ static int labels_from_integers(nnx_dataset *ds, const double *v, const char *pa
                                 nnx_rt_error *err)
 {
     size_t n = (size_t)ds->n;
-    double *sorted = malloc(n * sizeof *sorted);
+    double *sorted = n ? malloc(n * sizeof *sorted) : NULL;
     if (!sorted)
         return nnx_rt_fail(err, "%s: out of memory for labels", path);
     memcpy(sorted, v, n * sizeof *sorted);
@@ -504,14 +505,145 @@ int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
     return rc;
 }
 
+/* The labels of a fast read (lab, val: NaN where not a number) into out,
+ * whose x is set: NNX_SCAN_DONE, NNX_SCAN_GENERAL when build_dataset would
+ * report an error about them, or -1 with err. */
+static int fast_labels(nnx_dataset *out, char **lab, const double *val, size_t n,
+                       const nnx_csv_opts *o, const char *path, nnx_rt_error *err)
+{
+    if (n == 0)
+        return NNX_SCAN_GENERAL;
+    size_t first_text = n, first_fraction = n;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(val[i])) {
+            if (first_text == n)
+                first_text = i;
+        } else if ((val[i] != floor(val[i]) || fabs(val[i]) > 2e9) && first_fraction == n) {
+            first_fraction = i;
+        }
+    }
+    nnx_target_kind kind = NNX_TARGET_CLASS;
+    if (o->target == NNX_CSV_TARGET_REAL || (o->target == NNX_CSV_TARGET_AUTO
+                                             && first_text == n && first_fraction < n))
+        kind = NNX_TARGET_REAL;
+    if ((kind == NNX_TARGET_REAL && first_text < n)
+        || (kind == NNX_TARGET_CLASS && first_text == n && first_fraction < n))
+        return NNX_SCAN_GENERAL;
+    out->kind = kind;
+    if (kind == NNX_TARGET_REAL) {
+        if (!(out->t = malloc(n * sizeof *out->t)))
+            return nnx_rt_fail(err, "%s: out of memory", path);
+        for (size_t i = 0; i < n; i++)
+            out->t[i] = (float)val[i];
+        return NNX_SCAN_DONE;
+    }
+    if (!(out->y = malloc(n * sizeof *out->y)))
+        return nnx_rt_fail(err, "%s: out of memory", path);
+    int rc = first_text < n ? labels_from_text(out, lab, path, err)
+                            : labels_from_integers(out, val, path, err);
+    return rc < 0 ? -1 : NNX_SCAN_DONE;
+}
+
+/* The fast reader (csv_scan.h) for a table whose encoding is plain: every
+ * feature a number column.  NNX_SCAN_DONE with out and (when fitted here)
+ * enc filled; NNX_SCAN_GENERAL with both untouched, for the general reader;
+ * -1 with err when memory or threads run out. */
+static int load_fast(nnx_dataset *out, const char *path, const nnx_csv_opts *o,
+                     nnx_csv_encoding *enc, const nnx_csv_tuning *tune, nnx_rt_error *err)
+{
+    if (o->ncategorical || (!enc->cols && o->missing != NNX_MISSING_ERROR)
+        || (enc->cols && !nnx_csv_encoding_is_plain(enc)) || o->delimiter == '"'
+        || o->delimiter == '\n' || o->delimiter == '\r' || o->delimiter == '\0')
+        return NNX_SCAN_GENERAL;
+    nnx_csv_map m;
+    if (nnx_csv_map_open(&m, path) != 0)
+        return NNX_SCAN_GENERAL;
+    /* The first record, by the general tokenizer: the names, the columns. */
+    size_t hend;
+    csv_table h = {.path = path};
+    nnx_rt_error quiet;
+    int rc = NNX_SCAN_GENERAL;
+    if (nnx_csv_first_record(&m, o->delimiter, &hend) != 0
+        || !(h.buf = malloc(hend + 1)))
+        goto done;
+    memcpy(h.buf, m.text, hend);
+    h.buf[hend] = '\0';
+    if (tokenize(&h, o->delimiter, &quiet) < 0 || h.nrec != 1)
+        goto done;
+    size_t ncol = h.nfield;
+    long lc = ncol >= 2 ? find_label_column(&h, o, ncol, &quiet) : -1;
+    if (lc < 0)
+        goto done;
+    nnx_csv_rows rows = rows_of(&h, o->header ? 1 : 0, ncol, o->header);
+    rows.n = 0;   /* fitted on no rows: the columns and names, nothing else */
+    int32_t *cols = malloc(ncol * sizeof *cols), *feature_of = malloc(ncol * sizeof *feature_of);
+    int fitted = !enc->cols;
+    if (!cols || !feature_of || encode_features(&rows, lc, o, enc, cols, &quiet) < 0
+        || !nnx_csv_encoding_is_plain(enc)) {
+        if (fitted)
+            nnx_csv_encoding_free(enc);
+        free(cols);
+        free(feature_of);
+        goto done;
+    }
+    for (size_t c = 0; c < ncol; c++)
+        feature_of[c] = NNX_SCAN_SKIP;
+    for (int32_t k = 0; k < enc->ncols; k++)
+        feature_of[cols[k]] = k;
+    feature_of[lc] = NNX_SCAN_LABEL;
+    free(cols);
+    nnx_csv_scan s = {
+        .delim = o->delimiter, .body = o->header ? hend : m.start, .ncol = ncol,
+        .feature_of = feature_of, .d = (size_t)enc->features, .has_label = 1,
+        .threads = tune ? tune->threads : 0, .block = tune ? tune->block : 0,
+    };
+    rc = nnx_csv_scan_run(&s, &m, path, err);
+    free(feature_of);
+    if (rc == NNX_SCAN_DONE) {
+        memset(out, 0, sizeof *out);
+        out->x = s.x;
+        s.x = NULL;
+        out->n = (int32_t)s.n;
+        out->d = enc->features;
+        rc = fast_labels(out, s.lab, s.val, s.n, o, path, err);
+        if (rc == NNX_SCAN_DONE && nnx_csv_feature_names(enc, &out->feature_names, path, err) < 0)
+            rc = -1;
+        if (rc != NNX_SCAN_DONE)
+            nnx_dataset_free(out);
+    }
+    nnx_csv_scan_free(&s);
+    if (rc != NNX_SCAN_DONE && fitted)
+        nnx_csv_encoding_free(enc);
+done:
+    table_free(&h);
+    nnx_csv_unmap(&m);
+    return rc;
+}
+
 int nnx_load_csv_encoded(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
                          nnx_csv_encoding *enc, nnx_csv_stats *stats, nnx_rt_error *err)
+{
+    return nnx_csv_load_tuned(out, path, opts, enc, stats, NULL, err);
+}
+
+int nnx_csv_load_tuned(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                       nnx_csv_encoding *enc, nnx_csv_stats *stats, nnx_csv_tuning *tune,
+                       nnx_rt_error *err)
 {
     memset(out, 0, sizeof *out);
     nnx_csv_opts def;
     if (!opts) {
         nnx_csv_opts_default(&def);
         opts = &def;
+    }
+    if (tune)
+        tune->was_fast = 0;
+    if (!tune || !tune->general_only) {
+        int fast = load_fast(out, path, opts, enc, tune, err);
+        if (tune)
+            tune->was_fast = fast == NNX_SCAN_DONE;
+        if (fast != NNX_SCAN_GENERAL)
+            return fast;
     }
     csv_table t = {.path = path};
     int rc = open_table(&t, opts, err);
