@@ -286,6 +286,30 @@ static int labels_from_text(nnx_dataset *ds, char **lab, const char *path, nnx_r
     return rc;
 }
 
+/* When every label is an integer in 0..65535 (no -0): the distinct ones in
+ * order into sorted (what sorting and deduplicating would give, without the
+ * sort), their count returned; else 0. */
+static size_t small_classes(const double *v, size_t n, double *sorted)
+{
+    enum { SMALL = 65536 };
+    unsigned char *seen = calloc(SMALL, 1);
+    if (!seen)
+        return 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(v[i] >= 0 && v[i] < SMALL) || signbit(v[i])) {
+            free(seen);
+            return 0;
+        }
+        seen[(size_t)v[i]] = 1;
+    }
+    for (size_t c = 0; c < SMALL; c++)
+        if (seen[c])
+            sorted[k++] = (double)c;
+    free(seen);
+    return k;
+}
+
 /* Integral numeric labels: as they are when they are 0..k-1, else numeric order. */
 static int labels_from_integers(nnx_dataset *ds, const double *v, const char *path,
                                 nnx_rt_error *err)
@@ -294,8 +318,11 @@ static int labels_from_integers(nnx_dataset *ds, const double *v, const char *pa
     double *sorted = n ? malloc(n * sizeof *sorted) : NULL;
     if (!sorted)
         return nnx_rt_fail(err, "%s: out of memory for labels", path);
-    memcpy(sorted, v, n * sizeof *sorted);
-    size_t k = unique_sorted(sorted, n, sizeof *sorted, cmp_double);
+    size_t k = small_classes(v, n, sorted);
+    if (k == 0) {
+        memcpy(sorted, v, n * sizeof *sorted);
+        k = unique_sorted(sorted, n, sizeof *sorted, cmp_double);
+    }
     ds->classes = (int32_t)k;
     int direct = sorted[0] == 0 && sorted[k - 1] == (double)(k - 1);
     for (size_t i = 0; i < n; i++) {

@@ -123,6 +123,11 @@ typedef struct scan_job {
     atomic_int         general;
 } scan_job;
 
+static int is_blank_byte(const scan_job *j, char c)
+{
+    return j->cls[(unsigned char)c] == C_BLANK;
+}
+
 /* Only blanks lie between the last line end (or the body's start) and lo:
  * outside quotes, a record would start at the next other byte. */
 static int at_line_start(const scan_job *j, size_t lo)
@@ -133,12 +138,47 @@ static int at_line_start(const scan_job *j, size_t lo)
     return i == j->s->body || line_end_at(j->m, i - 1);
 }
 
+/* count_block for a block without quotes, CRs or NULs (most blocks of most
+ * tables): the lines that hold a non-blank byte, found line end by line end.
+ * Inside quotes (state 1) no record can start: the quote never closes. */
+static void count_plain_block(scan_job *j, block *b)
+{
+    const char *t = j->m->text;
+    size_t recs = 0, p = b->lo;
+    int ls = at_line_start(j, b->lo);
+    while (p < b->hi) {
+        if (ls) {
+            while (p < b->hi && is_blank_byte(j, t[p]))
+                p++;
+            if (p >= b->hi)
+                break;
+            if (t[p] != '\n')
+                recs++;
+        }
+        const char *nl = memchr(t + p, '\n', b->hi - p);
+        if (!nl)
+            break;
+        p = (size_t)(nl - t) + 1;
+        ls = 1;
+    }
+    b->quotes = 0;
+    b->recs[0] = recs;
+    b->recs[1] = 0;
+}
+
 /* First pass: count quotes and record starts under both states. */
 static void count_block(void *ctx, int unit, int tid)
 {
     (void)tid;
     scan_job *j = ctx;
     block *b = &j->blk[unit];
+    const char *t0 = j->m->text + b->lo;
+    size_t n0 = b->hi - b->lo;
+    if (!memchr(t0, '"', n0) && !memchr(t0, '\r', n0) && !memchr(t0, '\0', n0)) {
+        count_plain_block(j, b);
+        drop_pages(j->m, b->lo, b->hi);
+        return;
+    }
     const char *t = j->m->text;
     const unsigned char *cls = j->cls;
     int ls[2] = { at_line_start(j, b->lo), 0 };
@@ -222,6 +262,23 @@ static int parse_record(scan_job *j, block *b, size_t *pp, size_t r)
         while (p < len && is_blank(j->cls, t[p]))
             p++;
         size_t f0, f1;
+        if (col < s->ncol && s->feature_of[col] >= 0 && p < len && t[p] != '"') {
+            /* a number cell: read as far as the number goes, then the
+             * field must end there (else the whole field decides below) */
+            double v;
+            const char *q = nnx_num_scan(t + p, t + len, &v);
+            if (q) {
+                size_t e = (size_t)(q - t);
+                while (e < len && is_blank(j->cls, t[e]))
+                    e++;
+                if ((e == len || t[e] == delim || t[e] == '\n' || t[e] == '\r')
+                    && v <= 3.4e38 && v >= -3.4e38) {
+                    row[s->feature_of[col]] = (float)v;
+                    p = e;
+                    goto next_field;
+                }
+            }
+        }
         if (p < len && t[p] == '"') {
             f0 = ++p;
             while (p < len && t[p] != '"' && t[p] != '\0')
@@ -260,6 +317,7 @@ static int parse_record(scan_job *j, block *b, size_t *pp, size_t r)
             if (keep_label(b, t + f0, f1 - f0, &j->loff[r]) < 0)
                 return -1;
         }
+    next_field:
         col++;
         if (p < len && t[p] == delim) {
             p++;

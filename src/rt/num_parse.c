@@ -51,38 +51,38 @@ int nnx_num_parse_slow(const char *s, size_t len, double *v)
     return rc;
 }
 
-int nnx_num_parse(const char *s, size_t len, double *v)
+const char *nnx_num_scan(const char *s, const char *e, double *v)
 {
-    const char *p = s, *e = s + len;
+    const char *p = s;
     int neg = 0;
     if (p < e && (*p == '-' || *p == '+'))
         neg = *p++ == '-';
+    /* w wraps past 19 digits (defined for unsigned); the count says so */
     uint64_t w = 0;
-    int sig = 0, digits = 0;   /* significant digits in w; digits seen */
-    int scale = 0;             /* w * 10^scale is the mantissa read so far */
-    for (; p < e && (unsigned)(*p - '0') < 10; p++, digits++) {
-        if (w == 0 && *p == '0')
-            continue;
-        if (sig == 19)
-            return nnx_num_parse_slow(s, len, v);
-        w = w * 10 + (uint64_t)(*p - '0');
-        sig++;
-    }
+    const char *d0 = p;
+    while (p < e && *p == '0')
+        p++;
+    const char *i0 = p;
+    while (p < e && (unsigned)(*p - '0') < 10)
+        w = w * 10 + (uint64_t)(*p++ - '0');
+    ptrdiff_t sig = p - i0, digits = p - d0;
+    ptrdiff_t scale = 0;   /* w * 10^scale is the mantissa read so far */
     if (p < e && *p == '.') {
-        for (p++; p < e && (unsigned)(*p - '0') < 10; p++, digits++) {
-            if (w == 0 && *p == '0') {
-                scale--;
-                continue;
-            }
-            if (sig == 19)
-                return nnx_num_parse_slow(s, len, v);
-            w = w * 10 + (uint64_t)(*p - '0');
-            sig++;
-            scale--;
-        }
+        const char *f0 = ++p;
+        if (w == 0)
+            while (p < e && *p == '0')
+                p++;
+        const char *s0 = p;
+        while (p < e && (unsigned)(*p - '0') < 10)
+            w = w * 10 + (uint64_t)(*p++ - '0');
+        sig += p - s0;
+        digits += p - f0;
+        scale = -(p - f0);
     }
+    if (sig > 19)
+        return NULL;
     if (digits == 0)
-        return nnx_num_parse_slow(s, len, v);   /* inf, nan, or no number */
+        return NULL;   /* inf, nan, or no number */
     if (p < e && (*p == 'e' || *p == 'E')) {
         const char *q = p + 1;
         int eneg = 0, ex = 0, edig = 0;
@@ -92,15 +92,15 @@ int nnx_num_parse(const char *s, size_t len, double *v)
             if (ex < 100000)
                 ex = ex * 10 + (*q - '0');
         if (edig == 0)
-            return nnx_num_parse_slow(s, len, v);
+            return NULL;
         scale += eneg ? -ex : ex;
         p = q;
     }
-    if (p != e)
-        return nnx_num_parse_slow(s, len, v);
+    if (p < e && (*p == 'x' || *p == 'X' || *p == '.'))
+        return NULL;   /* 0x1p3, 1.2.3: let strtod judge the whole */
     if (w == 0) {
         *v = neg ? -0.0 : 0.0;
-        return 0;
+        return p;
     }
     double d;
     if (w <= (UINT64_C(1) << 53) && scale >= -22 && scale <= 22) {
@@ -112,16 +112,23 @@ int nnx_num_parse(const char *s, size_t len, double *v)
     } else {
 #ifdef NNX_X87
         if (scale < -27 || scale > 27)
-            return nnx_num_parse_slow(s, len, v);
+            return NULL;
         long double y = (long double)w;
         y = scale < 0 ? y / pow10_ext[-scale] : y * pow10_ext[scale];
         if (halfway(y))
-            return nnx_num_parse_slow(s, len, v);
+            return NULL;
         d = (double)y;
 #else
-        return nnx_num_parse_slow(s, len, v);
+        return NULL;
 #endif
     }
     *v = neg ? -d : d;
-    return 0;
+    return p;
+}
+
+int nnx_num_parse(const char *s, size_t len, double *v)
+{
+    if (nnx_num_scan(s, s + len, v) == s + len)
+        return 0;
+    return nnx_num_parse_slow(s, len, v);
 }

@@ -24,6 +24,13 @@
 
 int nnx_num_parse(const char *s, size_t len, double *v);
 
+/* The fast paths alone on the number at the start of s[0..e): the end of
+ * [+-]digits[.digits][(e|E)[+-]digits] with v set to strtod's value of it,
+ * or NULL when the fast paths cannot tell (too many digits, a halfway
+ * result, another spelling): then only nnx_num_parse on the whole field
+ * decides.  A field is a number when the end returned is the field's end. */
+const char *nnx_num_scan(const char *s, const char *e, double *v);
+
 /* The same with the fast paths off: strtod on a NUL-terminated copy (tests
  * compare the two). */
 int nnx_num_parse_slow(const char *s, size_t len, double *v);
