@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nnx/rt/data.h"
 #include "rt/csv_scan.h"
 #include "rt/num_parse.h"
 #include "rt/team.h"
@@ -53,6 +54,22 @@ static void drop_pages(const nnx_csv_map *m, size_t lo, size_t hi)
     size_t a = (lo + page - 1) / page * page, b = hi / page * page;
     if (b > a)
         madvise((char *)m->text + a, b - a, MADV_DONTNEED);
+}
+
+/* Map the pages of [lo, hi) at once (one system call, not a fault per few
+ * pages); advice only. */
+static void map_pages(const nnx_csv_map *m, size_t lo, size_t hi)
+{
+#ifdef MADV_POPULATE_READ
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t a = lo / page * page;
+    if (hi > a)
+        madvise((char *)m->text + a, hi - a, MADV_POPULATE_READ);
+#else
+    (void)m;
+    (void)lo;
+    (void)hi;
+#endif
 }
 
 /* Byte classes of the boundary scan. */
@@ -172,6 +189,7 @@ static void count_block(void *ctx, int unit, int tid)
     (void)tid;
     scan_job *j = ctx;
     block *b = &j->blk[unit];
+    map_pages(j->m, b->lo, b->hi);
     const char *t0 = j->m->text + b->lo;
     size_t n0 = b->hi - b->lo;
     if (!memchr(t0, '"', n0) && !memchr(t0, '\r', n0) && !memchr(t0, '\0', n0)) {
@@ -381,6 +399,7 @@ static void parse_block(void *ctx, int unit, int tid)
     size_t n = b->recs[b->state];
     if (n == 0 || atomic_load(&j->general))
         return;
+    map_pages(j->m, b->lo, b->hi);
     size_t p = first_start(j, b);
     for (size_t k = 0; k < n; k++) {
         if (p >= b->hi || parse_record(j, b, &p, b->row0 + k) < 0) {
@@ -466,6 +485,8 @@ int nnx_csv_scan_run(nnx_csv_scan *s, const nnx_csv_map *m, const char *path, nn
     if (state || rows == 0 || rows > INT32_MAX || (s->d && rows > SIZE_MAX / sizeof(float) / s->d))
         goto done;   /* an unclosed quote, no rows, or too many: the general reader says */
     s->x = malloc(rows * (s->d ? s->d : 1) * sizeof *s->x);
+    if (s->x)
+        nnx_table_prefault(s->x, rows * (s->d ? s->d : 1) * sizeof *s->x);
     if (s->has_label) {
         s->val = malloc(rows * sizeof *s->val);
         s->lab = malloc(rows * sizeof *s->lab);

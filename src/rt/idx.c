@@ -219,9 +219,6 @@ static float *read_images(const char *path, uint32_t dims[3], const unsigned cha
         nnx_rt_fail(err, "%s: out of memory", path);
         goto fail;
     }
-    float level[256];
-    for (int v = 0; v < 256; v++)
-        level[v] = (float)v / 255.0f;
     size_t got = 0, cap = 0, out = 0;   /* bytes read; floats allocated, written */
     while (got < total) {
         size_t want = total - got < chunk_bytes ? total - got : chunk_bytes;
@@ -241,12 +238,13 @@ static float *read_images(const char *path, uint32_t dims[3], const unsigned cha
                         goto fail;
                     }
                     x = bigger;
+                    nnx_table_prefault(x + cap, (more - cap) * sizeof *x);
                     cap = more;
                 }
                 const unsigned char *src = chunk + k;
                 float *dst = x + out;
-                for (size_t j = 0; j < seg; j++)
-                    dst[j] = level[src[j]];
+                for (size_t j = 0; j < seg; j++)   /* vectorised; exact as the division is */
+                    dst[j] = (float)src[j] / 255.0f;
                 out += seg;
             }
             k += seg;
