@@ -571,6 +571,21 @@ static int fast_labels(nnx_dataset *out, char **lab, const double *val, size_t n
     return rc < 0 ? -1 : NNX_SCAN_DONE;
 }
 
+/* The first record of m (blank lines before it skipped) tokenized into h by
+ * the general tokenizer, *end past its line end: 0, or NNX_SCAN_GENERAL
+ * when quote parity cannot delimit it (h then freed by the caller). */
+static int first_record_table(const nnx_csv_map *m, char delim, csv_table *h, size_t *end)
+{
+    nnx_rt_error quiet;
+    if (nnx_csv_first_record(m, delim, end) != 0 || !(h->buf = malloc(*end + 1)))
+        return NNX_SCAN_GENERAL;
+    memcpy(h->buf, m->text, *end);
+    h->buf[*end] = '\0';
+    if (tokenize(h, delim, &quiet) < 0 || h->nrec != 1)
+        return NNX_SCAN_GENERAL;
+    return 0;
+}
+
 /* The fast reader (csv_scan.h) for a table whose encoding is plain: every
  * feature a number column.  NNX_SCAN_DONE with out and (when fitted here)
  * enc filled; NNX_SCAN_GENERAL with both untouched, for the general reader;
@@ -585,17 +600,11 @@ static int load_fast(nnx_dataset *out, const char *path, const nnx_csv_opts *o,
     nnx_csv_map m;
     if (nnx_csv_map_open(&m, path) != 0)
         return NNX_SCAN_GENERAL;
-    /* The first record, by the general tokenizer: the names, the columns. */
     size_t hend;
     csv_table h = {.path = path};
     nnx_rt_error quiet;
     int rc = NNX_SCAN_GENERAL;
-    if (nnx_csv_first_record(&m, o->delimiter, &hend) != 0
-        || !(h.buf = malloc(hend + 1)))
-        goto done;
-    memcpy(h.buf, m.text, hend);
-    h.buf[hend] = '\0';
-    if (tokenize(&h, o->delimiter, &quiet) < 0 || h.nrec != 1)
+    if (first_record_table(&m, o->delimiter, &h, &hend) != 0)
         goto done;
     size_t ncol = h.nfield;
     long lc = ncol >= 2 ? find_label_column(&h, o, ncol, &quiet) : -1;
@@ -690,8 +699,25 @@ int nnx_csv_header(const char *path, const nnx_csv_opts *opts, char ***names, si
         nnx_csv_opts_default(&def);
         opts = &def;
     }
+    /* The first record alone when it can be found without the rest (a
+     * header of a table of gigabytes); else the whole file, whose errors
+     * are then reported as nnx_load_csv reports them. */
     csv_table t = {.path = path};
-    int rc = open_table(&t, opts, err);
+    nnx_csv_map m;
+    size_t hend;
+    int rc = -1;
+    if (opts->delimiter != '"' && opts->delimiter != '\n' && opts->delimiter != '\r'
+        && opts->delimiter != '\0' && nnx_csv_map_open(&m, path) == 0) {
+        if (first_record_table(&m, opts->delimiter, &t, &hend) == 0)
+            rc = 0;
+        nnx_csv_unmap(&m);
+        if (rc < 0) {
+            table_free(&t);
+            t = (csv_table){.path = path};
+        }
+    }
+    if (rc < 0)
+        rc = open_table(&t, opts, err);
     size_t ncol = rc == 0 ? (t.nrec > 1 ? t.first[1] : t.nfield) - t.first[0] : 0;
     char **v = rc == 0 ? calloc(ncol + 1, sizeof *v) : NULL;
     if (rc == 0 && !v)
