@@ -737,6 +737,96 @@ int nnx_csv_header(const char *path, const nnx_csv_opts *opts, char ***names, si
     return rc;
 }
 
+/* load_columns by the fast reader when every chosen column is a plain
+ * number column: NNX_SCAN_DONE with out and *labels filled, NNX_SCAN_GENERAL
+ * (nothing kept) for the general reader, or -1 with err. */
+static int load_columns_fast(nnx_dataset *out, const char *path, const nnx_csv_opts *o,
+                             const int32_t *cols, int32_t ncols, const nnx_csv_encoding *enc,
+                             int32_t label_col, char ***labels, nnx_rt_error *err)
+{
+    if ((enc && !nnx_csv_encoding_is_plain(enc)) || ncols <= 0 || o->delimiter == '"'
+        || o->delimiter == '\n' || o->delimiter == '\r' || o->delimiter == '\0')
+        return NNX_SCAN_GENERAL;
+    nnx_csv_map m;
+    if (nnx_csv_map_open(&m, path) != 0)
+        return NNX_SCAN_GENERAL;
+    size_t hend;
+    csv_table h = {.path = path};
+    nnx_rt_error quiet;
+    nnx_csv_encoding plain = {0};
+    int32_t *feature_of = NULL;
+    int rc = NNX_SCAN_GENERAL;
+    if (first_record_table(&m, o->delimiter, &h, &hend) != 0)
+        goto done;
+    size_t ncol = h.nfield;
+    if (label_col >= (int32_t)ncol || !(feature_of = malloc(ncol * sizeof *feature_of)))
+        goto done;
+    for (size_t c = 0; c < ncol; c++)
+        feature_of[c] = NNX_SCAN_SKIP;
+    for (int32_t j = 0; j < ncols; j++) {
+        if (cols[j] < 0 || (size_t)cols[j] >= ncol || feature_of[cols[j]] != NNX_SCAN_SKIP)
+            goto done;   /* a column the file lacks, or one read twice */
+        feature_of[cols[j]] = j;
+    }
+    if (label_col >= 0) {
+        if (feature_of[label_col] != NNX_SCAN_SKIP)
+            goto done;
+        feature_of[label_col] = NNX_SCAN_LABEL;
+    }
+    if (!enc) {
+        nnx_csv_opts numbers = *o;
+        numbers.ncategorical = 0;
+        numbers.categorical_auto = 0;
+        numbers.missing = NNX_MISSING_ERROR;
+        nnx_csv_rows rows = rows_of(&h, o->header ? 1 : 0, ncol, o->header);
+        rows.n = 0;   /* the names alone */
+        if (nnx_csv_fit(&rows, cols, ncols, &numbers, &plain, &quiet) < 0)
+            goto done;
+        enc = &plain;
+    }
+    if (enc->features != ncols)
+        goto done;
+    nnx_csv_scan s = {
+        .delim = o->delimiter, .body = o->header ? hend : m.start, .ncol = ncol,
+        .feature_of = feature_of, .d = (size_t)ncols, .has_label = label_col >= 0,
+    };
+    rc = nnx_csv_scan_run(&s, &m, path, err);
+    if (rc == NNX_SCAN_DONE) {
+        memset(out, 0, sizeof *out);
+        out->x = s.x;
+        s.x = NULL;
+        out->n = (int32_t)s.n;
+        out->d = ncols;
+        out->kind = NNX_TARGET_NONE;
+        if (o->header && nnx_csv_feature_names(enc, &out->feature_names, path, err) < 0)
+            rc = -1;
+        char **lab = NULL;
+        if (rc == NNX_SCAN_DONE && label_col >= 0) {
+            lab = calloc(s.n, sizeof *lab);
+            for (size_t i = 0; lab && i < s.n; i++)
+                if (!(lab[i] = strdup(s.lab[i]))) {
+                    for (size_t k = 0; k < i; k++)
+                        free(lab[k]);
+                    free(lab);
+                    lab = NULL;
+                }
+            if (!lab)
+                rc = nnx_rt_fail(err, "%s: out of memory", path);
+        }
+        if (rc == NNX_SCAN_DONE)
+            *labels = lab;
+        else
+            nnx_dataset_free(out);
+    }
+    nnx_csv_scan_free(&s);
+done:
+    nnx_csv_encoding_free(&plain);
+    free(feature_of);
+    table_free(&h);
+    nnx_csv_unmap(&m);
+    return rc;
+}
+
 /* nnx_load_csv_columns(_encoded): with enc NULL, every chosen column is read
  * as a number (an encoding fitted on the file with no categorical columns). */
 static int load_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
@@ -751,6 +841,9 @@ static int load_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *
         nnx_csv_opts_default(&def);
         opts = &def;
     }
+    int fast = load_columns_fast(out, path, opts, cols, ncols, enc, label_col, labels, err);
+    if (fast != NNX_SCAN_GENERAL)
+        return fast;
     csv_table t = {.path = path};
     int rc = open_table(&t, opts, err);
     size_t ncol = rc == 0 ? (t.nrec > 1 ? t.first[1] : t.nfield) - t.first[0] : 0;

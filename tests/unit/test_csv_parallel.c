@@ -87,6 +87,26 @@ static void compare(const nnx_csv_opts *o, int fast)
     if (nnx_csv_load_tuned(&want, path, o, &enc, NULL, &serial, &err) < 0)
         fail_msg("general reader: %s", err.msg);
     nnx_csv_encoding_free(&enc);
+    /* the columns reader (nnx predict's) gives the same features, and the
+     * label cells as text */
+    if (want.kind == NNX_TARGET_CLASS && want.class_names) {
+        int32_t cols[64];
+        for (int32_t c = 0; c < want.d; c++)
+            cols[c] = c;
+        char **labels = NULL;
+        nnx_dataset cd;
+        if (nnx_load_csv_columns(&cd, path, o, cols, want.d, want.d, &labels, &err) < 0)
+            fail_msg("columns reader: %s", err.msg);
+        assert_int_equal(cd.n, want.n);
+        assert_memory_equal(cd.x, want.x, (size_t)want.n * (size_t)want.d * sizeof(float));
+        same_names(cd.feature_names, want.feature_names, want.d, "feature");
+        for (int32_t i = 0; i < want.n; i++) {
+            assert_string_equal(labels[i], want.class_names[want.y[i]]);
+            free(labels[i]);
+        }
+        free(labels);
+        nnx_dataset_free(&cd);
+    }
     static const size_t blocks[] = { 1, 2, 3, 7, 16, 61, 4096, 0 };
     for (int threads = 1; threads <= 4; threads++)
         for (size_t k = 0; k < sizeof blocks / sizeof *blocks; k++) {
