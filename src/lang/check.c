@@ -503,14 +503,13 @@ static void compile_prune(nnx_checker *c, ck_merged *m, nnx_experiment *e, nnx_l
     const ck_builtin *b = ck_builtin_of(c, &v, CK_B_PRUNE, "prune", a);
     if (!b || b->code == NNX_XPRUNE_NONE)
         return;
-    if (b->code < 0) {
-        nnx_diag *dg = ck_err(c, loc, "prune = %s(...) is not built yet", b->name);
-        ck_help(dg, "prune = halving(min_epochs = 1, eta = 3) is; or prune = none");
-        return;
-    }
     e->prune.kind = (nnx_exp_prune_kind)b->code;
-    e->prune.min_epochs = (int)a[0]->num;
-    e->prune.eta = (int)a[1]->num;
+    if (b->code == NNX_XPRUNE_MEDIAN)
+        e->prune.after = (int)a[0]->num;
+    else {
+        e->prune.min_epochs = (int)a[0]->num;
+        e->prune.eta = (int)a[1]->num;
+    }
     *prune_loc = loc;
 }
 
@@ -520,8 +519,9 @@ static void check_prune_search(nnx_checker *c, const nnx_experiment *e, nnx_loc 
 {
     if (c->trial || e->prune.kind == NNX_XPRUNE_NONE)
         return;
-    if (e->search.kind != NNX_XSEARCH_GRID && e->search.kind != NNX_XSEARCH_RANDOM) {
-        nnx_diag *dg = ck_err(c, loc, "prune needs a grid or random search%s",
+    if (e->search.kind != NNX_XSEARCH_GRID && e->search.kind != NNX_XSEARCH_RANDOM &&
+        e->search.kind != NNX_XSEARCH_TPE) {
+        nnx_diag *dg = ck_err(c, loc, "prune needs a grid, random or tpe search%s",
                               e->search.kind == NNX_XSEARCH_STAGED ? ", not a staged one"
                               : e->nensemble ? ", not an ensemble" : "; this experiment has none");
         ck_help(dg, "add `search random(trials = N) { ... }` or `search grid { ... }`, or drop prune");
@@ -853,6 +853,29 @@ static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_ove
     return e;
 }
 
+nnx_experiment *nnx_check_data_block(nnx_checker *c, const char *name, nnx_diags *d)
+{
+    long idx = ck_name_index(c, name);
+    if (idx < 0 || c->prog->names[idx]->kind != NNX_I_DATA)
+        return NULL;
+    c->d = d;
+    c->nerr = 0;
+    ck_arena_free(&c->tmp);
+    nnx_diag *first = d->tail;
+    const nnx_item *it = c->prog->names[idx];
+    const nnx_exp_data *data = ck_data(c, it);
+    nnx_experiment *e = data ? calloc(1, sizeof *e) : NULL;
+    if (e) {
+        ck_data_copy(&e->data, data);
+        e->name = ck_mstrdup(name);
+        e->loss.kind = NNX_XLOSS_CROSS_ENTROPY;
+        if (it->name_loc.src && it->name_loc.src->path)
+            e->file = ck_mstrdup(it->name_loc.src->path);
+    }
+    ck_sort_diags(c->prog, d, first);
+    return e;
+}
+
 /* Networks no experiment uses: check their layers with default arguments. */
 static void check_unused_network(nnx_checker *c, const nnx_item *net)
 {
@@ -868,6 +891,12 @@ static void check_unused_network(nnx_checker *c, const nnx_item *net)
 
 size_t nnx_check_program(nnx_checker *c, const nnx_override *ov, size_t nov, nnx_diags *d)
 {
+    return nnx_check_program_from(c, ov, NULL, nov, d);
+}
+
+size_t nnx_check_program_from(nnx_checker *c, const nnx_override *ov, const char *const *origins,
+                              size_t nov, nnx_diags *d)
+{
     nnx_diag *before = d->tail;
     size_t n = 0;
     const nnx_program *p = c->prog;
@@ -880,7 +909,7 @@ size_t nnx_check_program(nnx_checker *c, const nnx_override *ov, size_t nov, nnx
             if (ck_name_index(c, it->name) < 0 || c->prog->names[ck_name_index(c, it->name)] != it)
                 continue;   /* a duplicate name: resolve reported it */
             nnx_diag *last = d->tail;
-            nnx_experiment *e = nnx_check_experiment(c, it->name, ov, nov, d);
+            nnx_experiment *e = nnx_check_experiment_from(c, it->name, ov, origins, nov, d);
             if (nov)
                 nnx_diags_drop_repeats(d, last);
             if (e && used) {

@@ -168,7 +168,7 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
                                (int)b + 1, (int)tr->batches, isnan(norm) ? "nan" : "infinite");
         }
         double lr = c->sched ? nnx_sched_lr_at(c->sched, tr->step) : c->optim->conf.lr;
-        nnx_optim_step(c->optim, params, grads, lr);
+        nnx_optim_step_on(c->optim, params, grads, lr, nnx_net_team(net));
         if (step_loss)
             step_loss[b] = loss;
         loss_sum += (double)loss * m;
@@ -201,7 +201,13 @@ int nnx_evaluate(nnx_net *net, enum nnx_loss_kind loss, float label_smoothing,
     double sum = 0;
     for (int32_t first = 0; first < ds->n; first += batch) {
         int32_t m = ds->n - first < batch ? ds->n - first : batch;
-        const float *out = nnx_net_forward(net, ds->x + (size_t)first * d, m, false);
+        const float *in = ds->x + (size_t)first * d;
+        if (ds->norm_shift) {   /* normalised on the way in, into the net's input */
+            float *xb = nnx_net_input(net);
+            nnx_gather_range(ds, first, m, xb);
+            in = xb;
+        }
+        const float *out = nnx_net_forward(net, in, m, false);
         if (!out)
             return nnx_rt_fail(err, "evaluate: forward failed at row %d", (int)first);
         float l = NAN;

@@ -61,6 +61,7 @@ typedef struct srch_board {
     const char *message;
     const nnx_exp_prune *prune;         /* search: kind NONE unless it prunes */
     int epochs;                         /* the experiment's epochs (a trial's most) */
+    const nnx_exp_search *tpe;          /* a tpe search (its startup, lag, seed), or NULL */
     char *const *warnings;              /* optional outputs that failed (the report) */
     size_t nwarnings;
     const struct nnx_provenance *provenance;   /* "git", or NULL */
