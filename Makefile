@@ -4,7 +4,10 @@
 #   make test     ... and run every unit test (plain and under ASan+UBSan) and
 #                 every end-to-end script; prints "tests: N passed, M failed"
 #   make run      ... and train examples/fashion_mlp.nnx on Fashion-MNIST
-#   make bench    nnx run against PyTorch (expert settings) and the sgemm bound
+#   make bench    nnx run against PyTorch (expert settings) and the sgemm bound,
+#                 then bench-load
+#   make bench-load  loading alone: a 1M x 30 CSV table against pandas, and
+#                 Fashion-MNIST against gzip -dc (bench/load.sh)
 #   make fmt      rewrite examples/ and stdlib/ in nnx's canonical layout
 #   make fuzz     run each libFuzzer target FUZZ_SECONDS (60) from its corpus
 #                 (clang; build/fuzz/, apart from the gcc build); see docs/fuzzing.md
@@ -20,6 +23,7 @@ OPT     ?= -O2 -march=native -fno-math-errno -fvect-cost-model=dynamic
 PKGS    := gcc libc6-dev flex bison liblua5.4-dev libcmocka-dev libopenblas-dev zlib1g-dev pkg-config
 DATA_PKGS  := dataset-fashion-mnist
 BENCH_PKGS := python3-torch python3-numpy libjemalloc2 time
+LOAD_BENCH_PKGS := python3-numpy python3-pandas time bc
 FUZZ_PKGS  := clang
 
 WARN    := -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L
@@ -51,7 +55,7 @@ $(call obj,rel,$(FRONT)) $(call obj,san,$(FRONT)) $(call obj,fuzz,$(FRONT)): | $
 endif
 
 .SECONDARY:
-.PHONY: all deps data-deps bench-deps fuzz-deps build test unit-tests run bench fmt fuzz fuzz-build clean
+.PHONY: all deps data-deps bench-deps load-bench-deps fuzz-deps build test unit-tests run bench bench-load fmt fuzz fuzz-build clean
 .DEFAULT_GOAL := all
 
 all: deps
@@ -63,6 +67,8 @@ data-deps:
 	@sh tests/install-deps.sh $(DATA_PKGS)
 bench-deps:
 	@sh tests/install-deps.sh $(BENCH_PKGS)
+load-bench-deps:
+	@sh tests/install-deps.sh $(LOAD_BENCH_PKGS)
 fuzz-deps:
 	@sh tests/install-deps.sh $(FUZZ_PKGS)
 
@@ -79,9 +85,14 @@ run: deps data-deps
 	@$(MAKE) --no-print-directory build
 	./nnx run examples/fashion_mlp.nnx
 
-bench: deps data-deps bench-deps
-	@$(MAKE) --no-print-directory build
+bench: deps data-deps bench-deps load-bench-deps
+	@$(MAKE) --no-print-directory build $(BUILD)/rel/bench/load_data
 	@sh bench/run.sh
+	@sh bench/load.sh
+
+bench-load: deps data-deps load-bench-deps
+	@$(MAKE) --no-print-directory $(BUILD)/rel/bench/load_data
+	@sh bench/load.sh
 
 fuzz: deps fuzz-deps data-deps
 	@$(MAKE) --no-print-directory fuzz-build

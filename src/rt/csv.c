@@ -10,6 +10,7 @@
 #include "nnx/rt/data.h"
 #include "nnx/rt/file.h"
 #include "rt/csv_int.h"
+#include "rt/csv_scan.h"
 
 void nnx_csv_opts_default(nnx_csv_opts *o)
 {
@@ -285,16 +286,43 @@ static int labels_from_text(nnx_dataset *ds, char **lab, const char *path, nnx_r
     return rc;
 }
 
+/* When every label is an integer in 0..65535 (no -0): the distinct ones in
+ * order into sorted (what sorting and deduplicating would give, without the
+ * sort), their count returned; else 0. */
+static size_t small_classes(const double *v, size_t n, double *sorted)
+{
+    enum { SMALL = 65536 };
+    unsigned char *seen = calloc(SMALL, 1);
+    if (!seen)
+        return 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(v[i] >= 0 && v[i] < SMALL) || signbit(v[i])) {
+            free(seen);
+            return 0;
+        }
+        seen[(size_t)v[i]] = 1;
+    }
+    for (size_t c = 0; c < SMALL; c++)
+        if (seen[c])
+            sorted[k++] = (double)c;
+    free(seen);
+    return k;
+}
+
 /* Integral numeric labels: as they are when they are 0..k-1, else numeric order. */
 static int labels_from_integers(nnx_dataset *ds, const double *v, const char *path,
                                 nnx_rt_error *err)
 {
     size_t n = (size_t)ds->n;
-    double *sorted = malloc(n * sizeof *sorted);
+    double *sorted = n ? malloc(n * sizeof *sorted) : NULL;
     if (!sorted)
         return nnx_rt_fail(err, "%s: out of memory for labels", path);
-    memcpy(sorted, v, n * sizeof *sorted);
-    size_t k = unique_sorted(sorted, n, sizeof *sorted, cmp_double);
+    size_t k = small_classes(v, n, sorted);
+    if (k == 0) {
+        memcpy(sorted, v, n * sizeof *sorted);
+        k = unique_sorted(sorted, n, sizeof *sorted, cmp_double);
+    }
     ds->classes = (int32_t)k;
     int direct = sorted[0] == 0 && sorted[k - 1] == (double)(k - 1);
     for (size_t i = 0; i < n; i++) {
@@ -504,14 +532,154 @@ int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
     return rc;
 }
 
+/* The labels of a fast read (lab, val: NaN where not a number) into out,
+ * whose x is set: NNX_SCAN_DONE, NNX_SCAN_GENERAL when build_dataset would
+ * report an error about them, or -1 with err. */
+static int fast_labels(nnx_dataset *out, char **lab, const double *val, size_t n,
+                       const nnx_csv_opts *o, const char *path, nnx_rt_error *err)
+{
+    if (n == 0)
+        return NNX_SCAN_GENERAL;
+    size_t first_text = n, first_fraction = n;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(val[i])) {
+            if (first_text == n)
+                first_text = i;
+        } else if ((val[i] != floor(val[i]) || fabs(val[i]) > 2e9) && first_fraction == n) {
+            first_fraction = i;
+        }
+    }
+    nnx_target_kind kind = NNX_TARGET_CLASS;
+    if (o->target == NNX_CSV_TARGET_REAL || (o->target == NNX_CSV_TARGET_AUTO
+                                             && first_text == n && first_fraction < n))
+        kind = NNX_TARGET_REAL;
+    if ((kind == NNX_TARGET_REAL && first_text < n)
+        || (kind == NNX_TARGET_CLASS && first_text == n && first_fraction < n))
+        return NNX_SCAN_GENERAL;
+    out->kind = kind;
+    if (kind == NNX_TARGET_REAL) {
+        if (!(out->t = malloc(n * sizeof *out->t)))
+            return nnx_rt_fail(err, "%s: out of memory", path);
+        for (size_t i = 0; i < n; i++)
+            out->t[i] = (float)val[i];
+        return NNX_SCAN_DONE;
+    }
+    if (!(out->y = malloc(n * sizeof *out->y)))
+        return nnx_rt_fail(err, "%s: out of memory", path);
+    int rc = first_text < n ? labels_from_text(out, lab, path, err)
+                            : labels_from_integers(out, val, path, err);
+    return rc < 0 ? -1 : NNX_SCAN_DONE;
+}
+
+/* The first record of m (blank lines before it skipped) tokenized into h by
+ * the general tokenizer, *end past its line end: 0, or NNX_SCAN_GENERAL
+ * when quote parity cannot delimit it (h then freed by the caller). */
+static int first_record_table(const nnx_csv_map *m, char delim, csv_table *h, size_t *end)
+{
+    nnx_rt_error quiet;
+    if (nnx_csv_first_record(m, delim, end) != 0 || !(h->buf = malloc(*end + 1)))
+        return NNX_SCAN_GENERAL;
+    memcpy(h->buf, m->text, *end);
+    h->buf[*end] = '\0';
+    if (tokenize(h, delim, &quiet) < 0 || h->nrec != 1)
+        return NNX_SCAN_GENERAL;
+    return 0;
+}
+
+/* The fast reader (csv_scan.h) for a table whose encoding is plain: every
+ * feature a number column.  NNX_SCAN_DONE with out and (when fitted here)
+ * enc filled; NNX_SCAN_GENERAL with both untouched, for the general reader;
+ * -1 with err when memory or threads run out. */
+static int load_fast(nnx_dataset *out, const char *path, const nnx_csv_opts *o,
+                     nnx_csv_encoding *enc, const nnx_csv_tuning *tune, nnx_rt_error *err)
+{
+    if (o->ncategorical || (!enc->cols && o->missing != NNX_MISSING_ERROR)
+        || (enc->cols && !nnx_csv_encoding_is_plain(enc)) || o->delimiter == '"'
+        || o->delimiter == '\n' || o->delimiter == '\r' || o->delimiter == '\0')
+        return NNX_SCAN_GENERAL;
+    nnx_csv_map m;
+    if (nnx_csv_map_open(&m, path) != 0)
+        return NNX_SCAN_GENERAL;
+    size_t hend;
+    csv_table h = {.path = path};
+    nnx_rt_error quiet;
+    int rc = NNX_SCAN_GENERAL;
+    if (first_record_table(&m, o->delimiter, &h, &hend) != 0)
+        goto done;
+    size_t ncol = h.nfield;
+    long lc = ncol >= 2 ? find_label_column(&h, o, ncol, &quiet) : -1;
+    if (lc < 0)
+        goto done;
+    nnx_csv_rows rows = rows_of(&h, o->header ? 1 : 0, ncol, o->header);
+    rows.n = 0;   /* fitted on no rows: the columns and names, nothing else */
+    int32_t *cols = malloc(ncol * sizeof *cols), *feature_of = malloc(ncol * sizeof *feature_of);
+    int fitted = !enc->cols;
+    if (!cols || !feature_of || encode_features(&rows, lc, o, enc, cols, &quiet) < 0
+        || !nnx_csv_encoding_is_plain(enc)) {
+        if (fitted)
+            nnx_csv_encoding_free(enc);
+        free(cols);
+        free(feature_of);
+        goto done;
+    }
+    for (size_t c = 0; c < ncol; c++)
+        feature_of[c] = NNX_SCAN_SKIP;
+    for (int32_t k = 0; k < enc->ncols; k++)
+        feature_of[cols[k]] = k;
+    feature_of[lc] = NNX_SCAN_LABEL;
+    free(cols);
+    nnx_csv_scan s = {
+        .delim = o->delimiter, .body = o->header ? hend : m.start, .ncol = ncol,
+        .feature_of = feature_of, .d = (size_t)enc->features, .has_label = 1,
+        .threads = tune ? tune->threads : 0, .block = tune ? tune->block : 0,
+    };
+    rc = nnx_csv_scan_run(&s, &m, path, err);
+    free(feature_of);
+    if (rc == NNX_SCAN_DONE) {
+        memset(out, 0, sizeof *out);
+        out->x = s.x;
+        s.x = NULL;
+        out->n = (int32_t)s.n;
+        out->d = enc->features;
+        rc = fast_labels(out, s.lab, s.val, s.n, o, path, err);
+        if (rc == NNX_SCAN_DONE && nnx_csv_feature_names(enc, &out->feature_names, path, err) < 0)
+            rc = -1;
+        if (rc != NNX_SCAN_DONE)
+            nnx_dataset_free(out);
+    }
+    nnx_csv_scan_free(&s);
+    if (rc != NNX_SCAN_DONE && fitted)
+        nnx_csv_encoding_free(enc);
+done:
+    table_free(&h);
+    nnx_csv_unmap(&m);
+    return rc;
+}
+
 int nnx_load_csv_encoded(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
                          nnx_csv_encoding *enc, nnx_csv_stats *stats, nnx_rt_error *err)
+{
+    return nnx_csv_load_tuned(out, path, opts, enc, stats, NULL, err);
+}
+
+int nnx_csv_load_tuned(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                       nnx_csv_encoding *enc, nnx_csv_stats *stats, nnx_csv_tuning *tune,
+                       nnx_rt_error *err)
 {
     memset(out, 0, sizeof *out);
     nnx_csv_opts def;
     if (!opts) {
         nnx_csv_opts_default(&def);
         opts = &def;
+    }
+    if (tune)
+        tune->was_fast = 0;
+    if (!tune || !tune->general_only) {
+        int fast = load_fast(out, path, opts, enc, tune, err);
+        if (tune)
+            tune->was_fast = fast == NNX_SCAN_DONE;
+        if (fast != NNX_SCAN_GENERAL)
+            return fast;
     }
     csv_table t = {.path = path};
     int rc = open_table(&t, opts, err);
@@ -531,8 +699,25 @@ int nnx_csv_header(const char *path, const nnx_csv_opts *opts, char ***names, si
         nnx_csv_opts_default(&def);
         opts = &def;
     }
+    /* The first record alone when it can be found without the rest (a
+     * header of a table of gigabytes); else the whole file, whose errors
+     * are then reported as nnx_load_csv reports them. */
     csv_table t = {.path = path};
-    int rc = open_table(&t, opts, err);
+    nnx_csv_map m;
+    size_t hend;
+    int rc = -1;
+    if (opts->delimiter != '"' && opts->delimiter != '\n' && opts->delimiter != '\r'
+        && opts->delimiter != '\0' && nnx_csv_map_open(&m, path) == 0) {
+        if (first_record_table(&m, opts->delimiter, &t, &hend) == 0)
+            rc = 0;
+        nnx_csv_unmap(&m);
+        if (rc < 0) {
+            table_free(&t);
+            t = (csv_table){.path = path};
+        }
+    }
+    if (rc < 0)
+        rc = open_table(&t, opts, err);
     size_t ncol = rc == 0 ? (t.nrec > 1 ? t.first[1] : t.nfield) - t.first[0] : 0;
     char **v = rc == 0 ? calloc(ncol + 1, sizeof *v) : NULL;
     if (rc == 0 && !v)
@@ -552,6 +737,96 @@ int nnx_csv_header(const char *path, const nnx_csv_opts *opts, char ***names, si
     return rc;
 }
 
+/* load_columns by the fast reader when every chosen column is a plain
+ * number column: NNX_SCAN_DONE with out and *labels filled, NNX_SCAN_GENERAL
+ * (nothing kept) for the general reader, or -1 with err. */
+static int load_columns_fast(nnx_dataset *out, const char *path, const nnx_csv_opts *o,
+                             const int32_t *cols, int32_t ncols, const nnx_csv_encoding *enc,
+                             int32_t label_col, char ***labels, nnx_rt_error *err)
+{
+    if ((enc && !nnx_csv_encoding_is_plain(enc)) || ncols <= 0 || o->delimiter == '"'
+        || o->delimiter == '\n' || o->delimiter == '\r' || o->delimiter == '\0')
+        return NNX_SCAN_GENERAL;
+    nnx_csv_map m;
+    if (nnx_csv_map_open(&m, path) != 0)
+        return NNX_SCAN_GENERAL;
+    size_t hend;
+    csv_table h = {.path = path};
+    nnx_rt_error quiet;
+    nnx_csv_encoding plain = {0};
+    int32_t *feature_of = NULL;
+    int rc = NNX_SCAN_GENERAL;
+    if (first_record_table(&m, o->delimiter, &h, &hend) != 0)
+        goto done;
+    size_t ncol = h.nfield;
+    if (label_col >= (int32_t)ncol || !(feature_of = malloc(ncol * sizeof *feature_of)))
+        goto done;
+    for (size_t c = 0; c < ncol; c++)
+        feature_of[c] = NNX_SCAN_SKIP;
+    for (int32_t j = 0; j < ncols; j++) {
+        if (cols[j] < 0 || (size_t)cols[j] >= ncol || feature_of[cols[j]] != NNX_SCAN_SKIP)
+            goto done;   /* a column the file lacks, or one read twice */
+        feature_of[cols[j]] = j;
+    }
+    if (label_col >= 0) {
+        if (feature_of[label_col] != NNX_SCAN_SKIP)
+            goto done;
+        feature_of[label_col] = NNX_SCAN_LABEL;
+    }
+    if (!enc) {
+        nnx_csv_opts numbers = *o;
+        numbers.ncategorical = 0;
+        numbers.categorical_auto = 0;
+        numbers.missing = NNX_MISSING_ERROR;
+        nnx_csv_rows rows = rows_of(&h, o->header ? 1 : 0, ncol, o->header);
+        rows.n = 0;   /* the names alone */
+        if (nnx_csv_fit(&rows, cols, ncols, &numbers, &plain, &quiet) < 0)
+            goto done;
+        enc = &plain;
+    }
+    if (enc->features != ncols)
+        goto done;
+    nnx_csv_scan s = {
+        .delim = o->delimiter, .body = o->header ? hend : m.start, .ncol = ncol,
+        .feature_of = feature_of, .d = (size_t)ncols, .has_label = label_col >= 0,
+    };
+    rc = nnx_csv_scan_run(&s, &m, path, err);
+    if (rc == NNX_SCAN_DONE) {
+        memset(out, 0, sizeof *out);
+        out->x = s.x;
+        s.x = NULL;
+        out->n = (int32_t)s.n;
+        out->d = ncols;
+        out->kind = NNX_TARGET_NONE;
+        if (o->header && nnx_csv_feature_names(enc, &out->feature_names, path, err) < 0)
+            rc = -1;
+        char **lab = NULL;
+        if (rc == NNX_SCAN_DONE && label_col >= 0) {
+            lab = calloc(s.n, sizeof *lab);
+            for (size_t i = 0; lab && i < s.n; i++)
+                if (!(lab[i] = strdup(s.lab[i]))) {
+                    for (size_t k = 0; k < i; k++)
+                        free(lab[k]);
+                    free(lab);
+                    lab = NULL;
+                }
+            if (!lab)
+                rc = nnx_rt_fail(err, "%s: out of memory", path);
+        }
+        if (rc == NNX_SCAN_DONE)
+            *labels = lab;
+        else
+            nnx_dataset_free(out);
+    }
+    nnx_csv_scan_free(&s);
+done:
+    nnx_csv_encoding_free(&plain);
+    free(feature_of);
+    table_free(&h);
+    nnx_csv_unmap(&m);
+    return rc;
+}
+
 /* nnx_load_csv_columns(_encoded): with enc NULL, every chosen column is read
  * as a number (an encoding fitted on the file with no categorical columns). */
 static int load_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
@@ -566,6 +841,9 @@ static int load_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *
         nnx_csv_opts_default(&def);
         opts = &def;
     }
+    int fast = load_columns_fast(out, path, opts, cols, ncols, enc, label_col, labels, err);
+    if (fast != NNX_SCAN_GENERAL)
+        return fast;
     csv_table t = {.path = path};
     int rc = open_table(&t, opts, err);
     size_t ncol = rc == 0 ? (t.nrec > 1 ? t.first[1] : t.nfield) - t.first[0] : 0;

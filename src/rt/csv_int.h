@@ -45,4 +45,19 @@ int nnx_csv_match(const nnx_csv_rows *rows, const nnx_csv_encoding *enc, long la
 int nnx_csv_apply(const nnx_csv_rows *rows, const int32_t *cols, const nnx_csv_encoding *enc,
                   float *x, nnx_csv_stats *stats, nnx_rt_error *err);
 
+/* How nnx_csv_load_tuned reads: the fast reader's threads (0: one per
+ * online processor) and block size (0: 4 MB), or the general reader alone
+ * (the tests compare the two). */
+typedef struct nnx_csv_tuning {
+    int    threads;
+    size_t block;
+    int    general_only;
+    int    was_fast;      /* out: 1 when the fast reader loaded the table */
+} nnx_csv_tuning;
+
+/* nnx_load_csv_encoded, tuned (NULL: the defaults; else tune->was_fast is set). */
+int nnx_csv_load_tuned(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
+                       nnx_csv_encoding *enc, nnx_csv_stats *stats, nnx_csv_tuning *tune,
+                       nnx_rt_error *err);
+
 #endif

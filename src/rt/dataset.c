@@ -1,7 +1,10 @@
 /* dataset.c — the nnx_dataset type: allocate, free, shape view, row subsets. */
+#define _DEFAULT_SOURCE   /* madvise */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "nnx/rt/data.h"
 
@@ -152,4 +155,17 @@ void nnx_dataset_class_counts(const nnx_dataset *ds, int32_t *counts)
         return;
     for (int32_t i = 0; i < ds->n; i++)
         counts[ds->y[i]]++;
+}
+
+void nnx_table_prefault(void *p, size_t bytes)
+{
+#ifdef MADV_POPULATE_WRITE
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)p + page - 1) / page * page, b = ((uintptr_t)p + bytes) / page * page;
+    if (b > a)
+        madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
 }

@@ -9,14 +9,15 @@
 #include "nnx/rt/data.h"
 #include "nnx/rt/file.h"
 
-/* Read buf[from..to) of the `total` bytes of `what`; -1 with err on a short
- * read (which names the bytes needed and found of the total) or a zlib error. */
-static int read_into(gzFile f, const char *path, unsigned char *buf, size_t from, size_t to,
+/* Read len bytes into buf, the part of the `total` bytes of `what` after
+ * `before` of them; -1 with err on a short read (which names the bytes
+ * needed and found of the total) or a zlib error. */
+static int read_part(gzFile f, const char *path, unsigned char *buf, size_t len, size_t before,
                      size_t total, const char *what, nnx_rt_error *err)
 {
-    size_t got = from;
-    while (got < to) {
-        size_t chunk = to - got;
+    size_t got = 0;
+    while (got < len) {
+        size_t chunk = len - got;
         if (chunk > (1u << 30))
             chunk = 1u << 30;
         int r = gzread(f, buf + got, (unsigned)chunk);
@@ -27,10 +28,17 @@ static int read_into(gzFile f, const char *path, unsigned char *buf, size_t from
         }
         if (r == 0)
             return nnx_rt_fail(err, "%s: file is truncated: %s needs %zu bytes, found %zu",
-                               path, what, total, got);
+                               path, what, total, before + got);
         got += (size_t)r;
     }
     return 0;
+}
+
+/* read_part into buf[from..to). */
+static int read_into(gzFile f, const char *path, unsigned char *buf, size_t from, size_t to,
+                     size_t total, const char *what, nnx_rt_error *err)
+{
+    return read_part(f, path, buf + from, to - from, from, total, what, err);
 }
 
 /* Read exactly len bytes into buf. */
@@ -175,28 +183,92 @@ static int name_kept_classes(nnx_dataset *ds, const int32_t *keep, int32_t nkeep
     return 0;
 }
 
-/* The pixels of an images file (n × rows × cols bytes), dims filled; NULL with err. */
-static unsigned char *read_images(const char *path, uint32_t dims[3], nnx_rt_error *err)
+/* The pixels of an images file, inflated in chunks and converted as they
+ * come (byte / 255, exactly as torchvision's ToTensor divides) straight into
+ * the rows of a float table: row i of the file goes to the next row of x
+ * when kept[i] (kept NULL: every row).  x grows with the bytes read (16 MB of
+ * floats, then doubling; glibc moves a large block's pages, not its bytes),
+ * so a header that announces more than the file holds costs the memory of
+ * what is there, not of what it announces.  With kept, the file must hold
+ * nrows images (labels_path has that many labels).  NULL with err. */
+static float *read_images(const char *path, uint32_t dims[3], const unsigned char *kept,
+                          size_t nrows, size_t nkept, const char *labels_path,
+                          nnx_rt_error *err)
 {
     gzFile f = open_idx(path, 3, dims, err);
     if (!f)
         return NULL;
-    unsigned char *pix = NULL;
+    float *x = NULL;
+    unsigned char *chunk = NULL;
+    if (kept && dims[0] != nrows) {
+        nnx_rt_fail(err, "%s has %u images but %s has %zu labels", path, (unsigned)dims[0],
+                    labels_path, nrows);
+        goto fail;
+    }
     if ((uint64_t)dims[1] * dims[2] > INT32_MAX || dims[0] > INT32_MAX
         || (uint64_t)dims[0] * dims[1] * dims[2] > (uint64_t)SIZE_MAX / sizeof(float)) {
         nnx_rt_fail(err, "%s: images of %u x %u x %u are too large", path,
                     (unsigned)dims[0], (unsigned)dims[1], (unsigned)dims[2]);
-        goto done;
+        goto fail;
     }
-    size_t npix = (size_t)dims[0] * dims[1] * dims[2];
-    pix = read_new(f, path, npix, "the pixels", err);
-    if (pix && expect_end(f, path, err) < 0) {
-        free(pix);
-        pix = NULL;
+    const size_t d = (size_t)dims[1] * dims[2], total = (size_t)dims[0] * d;
+    const size_t need = (kept ? nkept : dims[0]) * d;   /* floats */
+    const size_t chunk_bytes = (size_t)1 << 20;
+    chunk = malloc(chunk_bytes);
+    if (!chunk) {
+        nnx_rt_fail(err, "%s: out of memory", path);
+        goto fail;
     }
-done:
+    size_t got = 0, cap = 0, out = 0;   /* bytes read; floats allocated, written */
+    while (got < total) {
+        size_t want = total - got < chunk_bytes ? total - got : chunk_bytes;
+        if (read_part(f, path, chunk, want, got, total, "the pixels", err) < 0)
+            goto fail;
+        for (size_t k = 0; k < want;) {
+            size_t pos = got + k, row = pos / d, col = pos % d;
+            size_t seg = d - col < want - k ? d - col : want - k;
+            if (!kept || kept[row]) {
+                if (out + seg > cap) {
+                    size_t more = cap ? 2 * cap : (size_t)4 << 20;
+                    if (more > need)
+                        more = need;
+                    float *bigger = realloc(x, more * sizeof *x);
+                    if (!bigger) {
+                        nnx_rt_fail(err, "%s: out of memory for %zu pixels", path, need);
+                        goto fail;
+                    }
+                    x = bigger;
+                    nnx_table_prefault(x + cap, (more - cap) * sizeof *x);
+                    cap = more;
+                }
+                const unsigned char *src = chunk + k;
+                float *dst = x + out;
+                for (size_t j = 0; j < seg; j++)   /* vectorised; exact as the division is */
+                    dst[j] = (float)src[j] / 255.0f;
+                out += seg;
+            }
+            k += seg;
+        }
+        got += want;
+    }
+    if (expect_end(f, path, err) < 0)
+        goto fail;
+    if (out == 0) {   /* nothing kept: the caller says why */
+        free(x);
+        x = malloc(sizeof *x);
+        if (!x) {
+            nnx_rt_fail(err, "%s: out of memory", path);
+            goto fail;
+        }
+    }
+    free(chunk);
     gzclose(f);
-    return pix;
+    return x;
+fail:
+    free(chunk);
+    free(x);
+    gzclose(f);
+    return NULL;
 }
 
 int nnx_load_idx(nnx_dataset *out, const char *images_path, const char *labels_path,
@@ -214,24 +286,20 @@ int nnx_load_idx(nnx_dataset *out, const char *images_path, const char *labels_p
     if (!lab)
         return -1;
 
-    uint32_t dims[3];
-    unsigned char *pix = read_images(images_path, dims, err);
-    int rc = -1;
-    if (!pix)
-        goto done;
-    if (dims[0] != nlab) {
-        nnx_rt_fail(err, "%s has %u images but %s has %u labels", images_path,
-                    (unsigned)dims[0], labels_path, (unsigned)nlab);
-        goto done;
-    }
-    size_t d = (size_t)dims[1] * dims[2];
-
-    /* Count the kept rows and the classes. */
+    /* The kept rows and the classes, before a pixel is read. */
     int32_t kept = 0, maxlab = 0;
     int64_t seen[256] = {0};
+    unsigned char *keep_row = malloc(nlab ? nlab : 1);
+    float *x = NULL;
+    int rc = -1;
+    if (!keep_row) {
+        nnx_rt_fail(err, "%s: out of memory", labels_path);
+        goto done;
+    }
     for (uint32_t i = 0; i < nlab; i++) {
         seen[lab[i]]++;
-        if (map[lab[i]] >= 0) {
+        keep_row[i] = map[lab[i]] >= 0;
+        if (keep_row[i]) {
             kept++;
             if (lab[i] > maxlab)
                 maxlab = lab[i];
@@ -246,31 +314,34 @@ int nnx_load_idx(nnx_dataset *out, const char *images_path, const char *labels_p
         nnx_rt_fail(err, "%s: no rows", labels_path);
         goto done;
     }
-    int32_t classes = nkeep > 0 ? nkeep : maxlab + 1;
-    if (nnx_dataset_alloc(out, kept, (int32_t)d, NNX_TARGET_CLASS, classes, err) < 0)
+    uint32_t dims[3];
+    x = read_images(images_path, dims, keep_row, nlab, (size_t)kept, labels_path, err);
+    if (!x)
         goto done;
+    out->y = malloc((size_t)kept * sizeof *out->y);
+    if (!out->y) {
+        nnx_rt_fail(err, "out of memory for %d labels", (int)kept);
+        goto done;
+    }
+    out->x = x;
+    x = NULL;
+    out->n = kept;
+    out->d = (int32_t)((size_t)dims[1] * dims[2]);
+    out->kind = NNX_TARGET_CLASS;
+    out->classes = nkeep > 0 ? nkeep : maxlab + 1;
     nnx_dataset_set_shape(out, 1, (int32_t)dims[1], (int32_t)dims[2], NULL);
-
-    float level[256];   /* byte / 255 exactly as torchvision's ToTensor divides */
-    for (int v = 0; v < 256; v++)
-        level[v] = (float)v / 255.0f;
     int32_t row = 0;
-    for (uint32_t i = 0; i < nlab; i++) {
-        if (map[lab[i]] < 0)
-            continue;
-        const unsigned char *src = pix + (size_t)i * d;
-        float *dst = out->x + (size_t)row * d;
-        for (size_t j = 0; j < d; j++)
-            dst[j] = level[src[j]];
-        out->y[row++] = map[lab[i]];
-    }
-    if (nkeep > 0 && name_kept_classes(out, keep, nkeep, err) < 0) {
-        nnx_dataset_free(out);
+    for (uint32_t i = 0; i < nlab; i++)
+        if (keep_row[i])
+            out->y[row++] = map[lab[i]];
+    if (nkeep > 0 && name_kept_classes(out, keep, nkeep, err) < 0)
         goto done;
-    }
     rc = 0;
 done:
-    free(pix);
+    if (rc < 0)
+        nnx_dataset_free(out);
+    free(x);
+    free(keep_row);
     free(lab);
     return rc;
 }
@@ -279,20 +350,13 @@ int nnx_load_idx_images(nnx_dataset *out, const char *images_path, nnx_rt_error 
 {
     memset(out, 0, sizeof *out);
     uint32_t dims[3];
-    unsigned char *pix = read_images(images_path, dims, err);
-    if (!pix)
+    float *x = read_images(images_path, dims, NULL, 0, 0, NULL, err);
+    if (!x)
         return -1;
-    size_t d = (size_t)dims[1] * dims[2];
-    int rc = dims[0] == 0 ? nnx_rt_fail(err, "%s: no images", images_path)
-           : nnx_dataset_alloc(out, (int32_t)dims[0], (int32_t)d, NNX_TARGET_NONE, 0, err);
-    if (rc == 0) {
-        nnx_dataset_set_shape(out, 1, (int32_t)dims[1], (int32_t)dims[2], NULL);
-        float level[256];
-        for (int v = 0; v < 256; v++)
-            level[v] = (float)v / 255.0f;
-        for (size_t i = 0; i < (size_t)dims[0] * d; i++)
-            out->x[i] = level[pix[i]];
-    }
-    free(pix);
-    return rc;
+    out->x = x;
+    out->n = (int32_t)dims[0];
+    out->d = (int32_t)((size_t)dims[1] * dims[2]);
+    out->kind = NNX_TARGET_NONE;
+    nnx_dataset_set_shape(out, 1, (int32_t)dims[1], (int32_t)dims[2], NULL);
+    return 0;
 }

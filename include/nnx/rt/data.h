@@ -79,6 +79,12 @@ int  nnx_dataset_alloc_mapped(nnx_dataset *out, int32_t n, int32_t d, nnx_target
                               int32_t classes, void *map, size_t map_len, const float *x,
                               nnx_rt_error *err);
 
+/* For a large table a loader is about to write whole (its x): map the pages
+ * of [p, p + bytes) at once, one system call instead of a page fault per
+ * 4 KB as the rows are written.  Advice only: changes no byte; nothing
+ * happens where the system does not offer it. */
+void nnx_table_prefault(void *p, size_t bytes);
+
 /* Give each row a C×H×W view; fails unless c*h*w == ds->d. */
 int  nnx_dataset_set_shape(nnx_dataset *ds, int32_t c, int32_t h, int32_t w,
                            nnx_rt_error *err);
