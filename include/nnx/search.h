@@ -242,9 +242,14 @@ typedef struct nnx_search_result {
     nnx_search_only_outcome only;
     char   *only_name;          /* the trial named (REUSED: the earlier trial), or NULL */
     char   *only_holder;        /* HELD: "host pid" of its lock */
+    char    only_status[16];    /* RAN, ENDED: the status it ended with here ("" if it did not) */
     nnx_search_pending *pending;    /* the open list's trials that have not ended */
     size_t  npending;
     size_t  open_stage;         /* staged: the 0-based stage of `pending` (nstages: all ended) */
+    /* a pruned search: its steps (halving: the rungs), each a set of trials
+     * trained to an epoch, one after the other; with opts.only, open_step is
+     * the 0-based step of `pending` (nsteps: all ended) */
+    size_t  nsteps, open_step;
 } nnx_search_result;
 
 /* Run the search (or ensemble) of `base`, the experiment `name` of the

@@ -46,8 +46,8 @@ expect 2 "$tmp/e4" "$nnx" plan "$tmp/exp.nnx" hyper
 has "$tmp/e4" "prune = hyperband(...) is not built yet"
 expect 2 "$tmp/e5" "$nnx" plan "$tmp/exp.nnx" eta1
 has "$tmp/e5" "eta"
-expect 2 "$tmp/e6" "$nnx" run "$tmp/exp.nnx" rs --trial 1 --out "$tmp/t"
-has "$tmp/e6" "do not take a pruned search yet"
+expect 2 "$tmp/e6" "$nnx" run "$tmp/exp.nnx" rs --trial 10 --out "$tmp/t"
+has "$tmp/e6" "no trial '10' in rs"
 
 # -j 1 and -j 2: the same trials, statuses, epochs and values (seconds aside)
 expect 0 "$tmp/o1" "$nnx" run "$tmp/exp.nnx" rs --out "$tmp/j1" -j 1

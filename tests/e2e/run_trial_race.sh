@@ -1,0 +1,37 @@
+#!/bin/sh
+# run_trial_race.sh — many `nnx run --trial` processes ending together (as Slurm's array tasks
+# do) leave a whole leaderboard: trials.csv and summary.json list every trial that ended, each
+# written under the search's board lock from every trial's summary.json read afresh.  Eight
+# trials started at once, three rounds; each round's files equal those of `nnx run -j 2`.
+. "$(dirname "$0")/lib/run_common.sh"
+
+cat >"$tmp/g.nnx" <<'NNX'
+data toy { train = spirals(n = 600, classes = 3, noise = 0.25, seed = 7)
+           valid = split(train, 0.25) }
+network net(width = 8) { dense(width) swish dense(3) }
+experiment grid {
+    data = toy  model = net  optimizer = adam(lr = 1e-2)  epochs = 3  batch = 32  seed = 1
+    metrics = [accuracy]  select = max(valid.accuracy)
+    search grid { optimizer.lr in [1e-3, 3e-3, 1e-2, 3e-2]  model.width in [8, 16] }
+}
+NNX
+strip() { sed 's/,[^,]*$//' "$1"; }     # trials.csv without the seconds column
+expect 0 "$tmp/ref.out" "$nnx" run "$tmp/g.nnx" --out "$tmp/ref" -j 2 --quiet
+ref=$(rundir "$tmp/ref")
+strip "$ref/trials.csv" >"$tmp/a.csv"
+for round in 1 2 3; do
+    out="$tmp/r$round"
+    pids=""
+    for t in 1 2 3 4 5 6 7 8; do
+        "$nnx" run "$tmp/g.nnx" --out "$out" --trial $t -j 1 >"$tmp/o$round.$t" 2>&1 &
+        pids="$pids $!"
+    done
+    for p in $pids; do wait "$p" || fail "round $round: a trial process failed: $(cat "$tmp"/o$round.*)"; done
+    d=$(rundir "$out")
+    strip "$d/trials.csv" >"$tmp/b.csv"
+    cmp -s "$tmp/a.csv" "$tmp/b.csv" ||
+        { diff "$tmp/a.csv" "$tmp/b.csv" >&2; fail "round $round: trials.csv lacks trials that ended"; }
+    cmp -s "$ref/summary.json" "$d/summary.json" ||
+        { diff "$ref/summary.json" "$d/summary.json" >&2; fail "round $round: summary.json differs"; }
+done
+echo "run_trial_race: ok"
