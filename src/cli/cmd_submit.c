@@ -462,7 +462,11 @@ static int wait_jobs(const submit *s)
         bool ok = slurm_queue(jobs, njobs, &tasks, &nt, why, sizeof why);
         free(jobs);
         free(tasks);
-        if (ok && nt == 0)
+        /* a chain job records the array it submits before it ends: when squeue no longer
+         * lists it, the record read again names that array */
+        size_t again = 0;
+        free(slurm_jobs_read(s->dir, &again));
+        if (ok && nt == 0 && again == njobs)
             return EXIT_OK;
         if (!ok && ++failures >= 30) {
             fprintf(stderr, "nnx submit --wait: %s\n", why);
@@ -677,7 +681,8 @@ int cmd_submit(int argc, char **argv)
     if ((status = wait_jobs(&s)) != EXIT_OK)
         goto done;
     nnx_search_result_free(&r);
-    if (read_state(&s, c, false, &r) < 0) {
+    /* read only: the trials' own processes wrote the board last (with the git provenance nnx run records) */
+    if (read_state(&s, c, true, &r) < 0) {
         status = EXIT_BAD_INPUT;
         goto done;
     }

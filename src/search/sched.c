@@ -1223,6 +1223,7 @@ static int board_locked(nnx_checker *c, const char *name, const nnx_override *se
     res->only_name = mine.only_name;
     res->only_holder = mine.only_holder;
     res->ran = mine.ran;
+    res->resumed = mine.resumed;        /* the others that had ended, as this process found them */
     memcpy(res->only_status, mine.only_status, sizeof res->only_status);
     res->interrupted = mine.interrupted;
     res->write_failed = res->write_failed || mine.write_failed;
