@@ -3,6 +3,7 @@
 # do) leave a whole leaderboard: trials.csv and summary.json list every trial that ended, each
 # written under the search's board lock from every trial's summary.json read afresh.  Eight
 # trials started at once, three rounds; each round's files equal those of `nnx run -j 2`.
+# nnx runs gives a search's time as its trials' seconds summed.
 . "$(dirname "$0")/lib/run_common.sh"
 
 cat >"$tmp/g.nnx" <<'NNX'
@@ -34,4 +35,9 @@ for round in 1 2 3; do
     cmp -s "$ref/summary.json" "$d/summary.json" ||
         { diff "$ref/summary.json" "$d/summary.json" >&2; fail "round $round: summary.json differs"; }
 done
+# nnx runs: a search's time is its trials' seconds summed (trials.csv), not the winner's alone
+expect 0 "$tmp/runs.csv" "$nnx" runs "$tmp/ref" --csv
+sum=$(awk -F, 'NR > 1 { s += $NF } END { printf "%.2f", s }' "$ref/trials.csv")
+got=$(awk -F, 'NR == 2 { printf "%.2f", $9 }' "$tmp/runs.csv")
+[ "$got" = "$sum" ] || { cat "$tmp/runs.csv" >&2; fail "nnx runs: the search's seconds $got, its trials' sum $sum"; }
 echo "run_trial_race: ok"
