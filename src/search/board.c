@@ -150,6 +150,11 @@ static void json_search(nnx_json_writer *w, const srch_board *b)
         nnx_json_key_int(w, "min_epochs", b->prune->min_epochs);
         nnx_json_key_int(w, "eta", b->prune->eta);
         nnx_json_key_int(w, "epochs_unpruned", (long long)b->planned * b->epochs);
+        nnx_json_key(w, "rung_epochs");
+        nnx_json_begin_array(w);
+        for (size_t k = 0; k < b->nrungs; k++)
+            nnx_json_int(w, b->rung_epochs[k]);
+        nnx_json_end_array(w);
         nnx_json_end_object(w);
     }
     const nnx_search_row *win = b->nrows && srch_row_group(b->rows[0]) == 0 ? b->rows[0] : NULL;

@@ -237,6 +237,9 @@ static int write_board(search *s, bool final)
             dirs[d++] = s->jobs[i]->dir;
     int rc = 0;
     nnx_search_result *res = s->res;
+    int rung_epochs[NNX_PLAN_MAX_RUNGS];
+    size_t rung_trials[NNX_PLAN_MAX_RUNGS];
+    size_t nrungs = res->kind == NNX_SEARCH_ENSEMBLE ? 0 : nnx_plan_rungs(s->base, s->njobs, rung_epochs, rung_trials);
     if (res->kind == NNX_SEARCH_ENSEMBLE) {
         srch_ensemble_stats_free(&res->ens);
         rc = srch_ensemble_stats(final && !res->interrupted ? s->base : NULL, s->o->lua_stdlib, ptrs, dirs, n, &res->ens,
@@ -249,7 +252,7 @@ static int write_board(search *s, bool final)
         .paths = res->paths, .nparams = res->nparams, .rows = ptrs, .nrows = n,
         .planned = res->planned, .stages = res->stages, .nstages = res->nstages,
         .ens = res->kind == NNX_SEARCH_ENSEMBLE ? &res->ens : NULL, .message = res->message,
-        .prune = &s->base->prune, .epochs = s->base->epochs,
+        .prune = &s->base->prune, .epochs = s->base->epochs, .rung_epochs = rung_epochs, .nrungs = nrungs,
         .warnings = res->warnings, .nwarnings = res->nwarnings,
         .provenance = s->o->provenance,
     };
