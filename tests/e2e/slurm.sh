@@ -127,6 +127,8 @@ cmp -s m1.csv m2.csv || { diff m1.csv m2.csv >&2; fail "the winner's epochs diff
 has "$p"/slurm/logs/rung3_*_"$n3".out "trial       $win completed"
 expect 0 st5 "$nnx" status "$p"
 has st5 "9 ended"
+has st5 "rungs       9 at epoch 1, 3 at epoch 3, 1 at epoch 9"
+has st5 "(next rung)"
 
 # scancel of one array task mid-trial: SIGTERM, the trial leaves resume.state; nnx submit
 # again submits only that trial and continues it from its last epoch
