@@ -61,7 +61,7 @@ typedef struct search {
     size_t                   stage;     /* the current stage */
     int                      lock_fd;   /* DIR/.nnx-lock, write-locked while we run; -1 */
     bool                     open;      /* opts.only: a list or stage has trials that have not ended */
-    bool                     defer;     /* opts.only, training: the board waits for board_locked() */
+    bool                     defer;     /* opts.only: the board waits for board_locked() */
     bool                     rescan;    /* board_locked()'s own pass: the directory is locked already */
     nnx_rt_error            *err;
 } search;
@@ -1182,8 +1182,8 @@ static int search_run(nnx_checker *c, const char *name, const nnx_override *set,
                       const nnx_experiment *base, const nnx_search_opts *o,
                       nnx_search_result *res, nnx_diags *d, nnx_rt_error *err, bool rescan);
 
-/* One of many processes (opts.only) has trained its trial: write the board
- * under DIR/.board-lock (held exclusively, waited for) from every trial's
+/* One of many processes sharing the directory (opts.only: one that trained
+ * its trial, or nnx submit reading it) writes the board: under DIR/.board-lock (held exclusively, waited for) from every trial's
  * summary.json read afresh there.  Each process writes its trial's summary
  * before it takes the lock, so the last board written lists every trial
  * that has ended, however the processes' ends interleave; the files are
@@ -1251,9 +1251,9 @@ static int search_run(nnx_checker *c, const char *name, const nnx_override *set,
     if (!o->dir || (!o->run && !(o->only && !o->only[0])))
         return nnx_rt_fail(err, "a search needs a directory and a trial runner");
     char *perr = NULL;
-    bool training = o->only && o->only[0] && !o->look;
+    bool shared = o->only && !o->look && !rescan;   /* many processes: the board under .board-lock */
     search s = { .c = c, .name = name, .set = set, .nset = nset, .base = base, .o = o, .res = res,
-                 .lock_fd = -1, .err = err, .defer = training, .rescan = rescan };
+                 .lock_fd = -1, .err = err, .defer = shared, .rescan = rescan };
     s.plan = nnx_plan_make(base, &perr);
     if (!s.plan) {
         nnx_rt_fail(err, "%s: %s", base->name, perr ? perr : "out of memory");
@@ -1297,7 +1297,7 @@ static int search_run(nnx_checker *c, const char *name, const nnx_override *set,
     }
     if (rc == 0)
         rc = write_board(&s, true);
-    if (rc == 0 && o->report && !training)
+    if (rc == 0 && o->report && !shared)
         rc = write_report(&s);
     if (rc == 0)
         rc = take_rows(&s);
@@ -1305,7 +1305,7 @@ static int search_run(nnx_checker *c, const char *name, const nnx_override *set,
         job_free(s.jobs[i]);
     free(s.jobs);
     free(s.root);
-    if (rc == 0 && training)
+    if (rc == 0 && shared)
         rc = board_locked(c, name, set, nset, base, o, res, err);
     if (s.lock_fd >= 0)
         close(s.lock_fd);   /* drops the lock */
