@@ -129,6 +129,7 @@ typedef enum nnx_search_event_kind {
 typedef struct nnx_search_event {
     nnx_search_event_kind kind;
     const char *trial;          /* STARTED, REUSED: the trial's name */
+    bool cont;                  /* STARTED: it continues from its resume.state (interrupted, or promoted by a rung) */
     const nnx_search_row *row;  /* FINISHED, RESUMED, REUSED, STAGE_DONE (NULL: none) */
     size_t stage;               /* STAGE_DONE, and the current stage of a staged search */
     const char *path, *value;   /* STAGE_DONE: the stage's path and kept value */

@@ -137,7 +137,8 @@ static void on_event(void *user, const nnx_search_event *ev)
     case NNX_SEARCH_STARTED:
         note_start(v, ev->trial);
         if (!v->tty && !v->quiet)
-            fprintf(v->out, "  start %s\n", ev->trial);
+            fprintf(v->out, "  %s %s%s\n", ev->cont ? "continue" : "start", ev->trial,
+                    ev->cont ? " (from its resume.state)" : "");
         break;
     case NNX_SEARCH_FINISHED:
         note_end(v, ev->row->name);

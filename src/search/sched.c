@@ -365,7 +365,7 @@ static int start(search *s, job *j)
     j->counted = true;
     j->state = JOB_RUNNING;
     if (!s->o->fork) {
-        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
+        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name, .cont = j->cont });
         nnx_rt_error said = { { 0 } };
         run_one(s, j, &said);
         return collect(s, j, NULL, said.msg);
@@ -391,7 +391,7 @@ static int start(search *s, job *j)
     close(fds[1]);
     j->said = fds[0];
     j->pid = pid;
-    emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
+    emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name, .cont = j->cont });
     return 0;
 }
 
@@ -592,7 +592,7 @@ static int train_selected(search *s, job *j)
         res->ran++;
         j->trained = true;
         j->state = JOB_RUNNING;
-        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
+        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name, .cont = j->cont });
         nnx_rt_error said = { { 0 } };
         run_one(s, j, &said);
         rc = collect(s, j, NULL, said.msg);

@@ -123,8 +123,10 @@ win=$(json_str "$p/summary.json" winner)
 cut -d, -f1-5 ref/pruned-*/trials/"$win"/metrics.csv >m1.csv
 cut -d, -f1-5 "$p/trials/$win/metrics.csv" >m2.csv
 cmp -s m1.csv m2.csv || { diff m1.csv m2.csv >&2; fail "the winner's epochs differ from nnx run -j 1's"; }
-# the rung-3 task trained the winner to its end
+# the rung-3 task continued the winner from its checkpoint to its end
 has "$p"/slurm/logs/rung3_*_"$n3".out "trial       $win completed"
+has "$p"/slurm/logs/rung3_*_"$n3".out "  continue $win (from its resume.state)"
+[ "$(cat "$p"/slurm/logs/rung2_*.out | grep -c '^  continue ')" = 3 ] || fail "rung 2's 3 trials did not continue from their checkpoints"
 expect 0 st5 "$nnx" status "$p"
 has st5 "9 ended"
 has st5 "rungs       9 at epoch 1, 3 at epoch 3, 1 at epoch 9"
