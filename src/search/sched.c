@@ -39,6 +39,8 @@ typedef struct job {
     bool            out;        /* prune: not in the current rung */
     bool            counted;    /* in res->ran or res->resumed already */
     bool            trained;    /* opts.only: trained in this process (a pruned search: in one step only) */
+    bool            passed;     /* opts.only: past the current step's epochs, in a later step (trained
+                                   elsewhere now, or interrupted there): the step has it at its end */
     pid_t           pid;
     int             said;       /* RUNNING in a worker: the read end of its pipe, or -1 */
     nnx_search_row  row;        /* JOB_DONE */
@@ -607,6 +609,8 @@ static int train_selected(search *s, job *j)
     return rc;
 }
 
+static bool past_step(const job *j);
+
 /* Run jobs [from, to) of s->jobs: o->jobs at a time. */
 static int run_jobs(search *s, size_t from, size_t to)
 {
@@ -618,6 +622,9 @@ static int run_jobs(search *s, size_t from, size_t to)
             nnx_search_row_free(&j->row);
             j->row.value = NAN;
             j->state = JOB_QUEUED;
+            j->passed = !j->out && past_step(j);
+            if (j->passed)
+                continue;
             bool mine = is_selected(s, j) && !j->out && !j->trained;
             int rc = mine ? train_selected(s, j) : look_at(s, j);
             if (rc < 0)
@@ -664,15 +671,56 @@ static int run_jobs(search *s, size_t from, size_t to)
  * that epoch, read from its metrics.csv, so that a rung is decided the same
  * whether the trial has gone further since (a resumed search) or not.
  * False when it did not reach `ep` with a finite value. */
+/* The complete rows of DIR/metrics.csv: another process may be appending
+ * to it (a trial trained on in a later step), so a last line without its
+ * newline is left out. */
+static bool metrics_read(const char *dir, nnx_table *t)
+{
+    char *path = nnx_path_join(dir, "metrics.csv");
+    size_t len = 0;
+    nnx_rt_error err;
+    char *text = path ? nnx_file_read(path, 0, &len, &err) : NULL;
+    while (text && len && text[len - 1] != '\n')
+        len--;
+    bool ok = text && nnx_table_parse(text, len, path, t, &err) == 0;
+    free(text);
+    free(path);
+    return ok;
+}
+
+/* The last epoch DIR/metrics.csv has whole, 0 when none. */
+static int epochs_in(const char *dir)
+{
+    nnx_table t = { 0 };
+    int n = 0;
+    if (metrics_read(dir, &t)) {
+        const double *epoch = nnx_table_column(&t, "epoch");
+        n = epoch && t.nrows && isfinite(epoch[t.nrows - 1]) ? (int)epoch[t.nrows - 1] : 0;
+        nnx_table_free(&t);
+    }
+    return n;
+}
+
+/* opts.only: job j, a member of a step that ends at j->stop_after, has gone
+ * past it without a final summary: it trains in a later step now (another
+ * process continued it), or was interrupted there. */
+static bool past_step(const job *j)
+{
+    if (j->stop_after <= 0)
+        return false;
+    nnx_search_row row = { .value = NAN };
+    nnx_rt_error err;
+    int r = nnx_search_row_read(j->dir, &row, &err);
+    nnx_search_row_free(&row);
+    return r == 0 && epochs_in(j->dir) >= j->stop_after;
+}
+
 static bool value_at(const search *s, const job *j, int ep, double *value, double *loss)
 {
-    if (j->state != JOB_DONE || j->row.epochs_run < ep)
+    if (!j->passed && (j->state != JOB_DONE || j->row.epochs_run < ep))
         return false;
-    char *path = nnx_path_join(j->dir, "metrics.csv");
     nnx_table t = { 0 };
-    nnx_rt_error err;
-    bool ok = path && nnx_table_read(path, &t, &err) == 0;
-    free(path);
+    bool ok = metrics_read(j->dir, &t);
     const double *epoch = ok ? nnx_table_column(&t, "epoch") : NULL;
     const double *v = ok ? nnx_table_column(&t, s->res->select) : NULL;
     const double *l = ok ? nnx_table_column(&t, "valid.loss") : NULL;

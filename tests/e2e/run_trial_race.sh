@@ -3,7 +3,8 @@
 # do) leave a whole leaderboard: trials.csv and summary.json list every trial that ended, each
 # written under the search's board lock from every trial's summary.json read afresh.  Eight
 # trials started at once, three rounds; each round's files equal those of `nnx run -j 2`.
-# nnx runs gives a search's time as its trials' seconds summed.
+# A pruned search by --trial processes, rung by rung, under ASan: the files of -j 1.  nnx runs
+# gives a search's time as its trials' seconds summed.
 . "$(dirname "$0")/lib/run_common.sh"
 
 cat >"$tmp/g.nnx" <<'NNX'
@@ -35,6 +36,34 @@ for round in 1 2 3; do
     cmp -s "$ref/summary.json" "$d/summary.json" ||
         { diff "$ref/summary.json" "$d/summary.json" >&2; fail "round $round: summary.json differs"; }
 done
+# a pruned search the same way, under ASan (leaks too): each round's processes all at once;
+# round 1 trains rung 1 (4 trials to epoch 1), round 2 rung 2 (the best 2 continue to epoch
+# 2; the others say they had ended): the files of `nnx run -j 1` (the same binary)
+cat >>"$tmp/g.nnx" <<'NNX'
+experiment pr extends grid {
+    epochs = 2
+    prune = halving(min_epochs = 1, eta = 2)
+    search grid { optimizer.lr in [1e-3, 1e-2, 3e-2, 1e-1] }
+}
+NNX
+expect 0 "$tmp/pref.out" "$nnx_san" run "$tmp/g.nnx" pr --out "$tmp/pref" -j 1 --quiet
+pref=$(rundir "$tmp/pref")
+for round in 1 2; do
+    pids=""
+    for t in 1 2 3 4; do
+        "$nnx_san" run "$tmp/g.nnx" pr --out "$tmp/p" --trial $t -j 1 >"$tmp/p$round.$t" 2>&1 &
+        pids="$pids $!"
+    done
+    for p in $pids; do wait "$p" || fail "pruned round $round: a trial process failed: $(cat "$tmp"/p$round.*)"; done
+done
+[ "$(cat "$tmp"/p2.* | grep -c '^  continue ')" = 2 ] || fail "rung 2 did not continue its 2 trials: $(cat "$tmp"/p2.*)"
+d=$(rundir "$tmp/p")
+strip "$pref/trials.csv" >"$tmp/a.csv"
+strip "$d/trials.csv" >"$tmp/b.csv"
+cmp -s "$tmp/a.csv" "$tmp/b.csv" || { diff "$tmp/a.csv" "$tmp/b.csv" >&2; fail "the pruned search by --trial differs from -j 1"; }
+cmp -s "$pref/summary.json" "$d/summary.json" ||
+    { diff "$pref/summary.json" "$d/summary.json" >&2; fail "the pruned search's summary.json differs from -j 1's"; }
+
 # nnx runs: a search's time is its trials' seconds summed (trials.csv), not the winner's alone
 expect 0 "$tmp/runs.csv" "$nnx" runs "$tmp/ref" --csv
 sum=$(awk -F, 'NR > 1 { s += $NF } END { printf "%.2f", s }' "$ref/trials.csv")
