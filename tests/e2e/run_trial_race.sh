@@ -3,7 +3,8 @@
 # do) leave a whole leaderboard: trials.csv and summary.json list every trial that ended, each
 # written under the search's board lock from every trial's summary.json read afresh.  Eight
 # trials started at once, three rounds; each round's files equal those of `nnx run -j 2`.
-# A pruned search by --trial processes, rung by rung, under ASan: the files of -j 1.  nnx runs
+# A pruned search by --trial processes, rung by rung, under ASan: the files of -j 1; one
+# interrupted by SIGTERM in rung 2 and continued, likewise.  nnx runs
 # gives a search's time as its trials' seconds summed.
 . "$(dirname "$0")/lib/run_common.sh"
 
@@ -63,6 +64,40 @@ strip "$d/trials.csv" >"$tmp/b.csv"
 cmp -s "$tmp/a.csv" "$tmp/b.csv" || { diff "$tmp/a.csv" "$tmp/b.csv" >&2; fail "the pruned search by --trial differs from -j 1"; }
 cmp -s "$pref/summary.json" "$d/summary.json" ||
     { diff "$pref/summary.json" "$d/summary.json" >&2; fail "the pruned search's summary.json differs from -j 1's"; }
+
+# SIGTERM to a trial continuing in rung 2 (as scancel does): interrupted; nnx submit would
+# resubmit only it; again, it continues from its last epoch, and the search is -j 1's
+cat >>"$tmp/g.nnx" <<'NNX'
+experiment pl extends pr {
+    epochs = 600
+    prune = halving(min_epochs = 1, eta = 600)
+}
+NNX
+for t in 1 2 3 4; do expect 0 "$tmp/l1.$t" "$nnx" run "$tmp/g.nnx" pl --out "$tmp/l" --trial $t -j 1; done
+l=$(rundir "$tmp/l")
+expect 0 "$tmp/l.dry" "$nnx" submit "$tmp/g.nnx" pl --out "$tmp/l" --dry-run
+n=$(sed -n 's/^#SBATCH --array=\([0-9]*\)$/\1/p' "$tmp/l.dry")
+has "$tmp/l.dry" "rung 2 of 2, 1 trial (pruned grid search)"
+[ -n "$n" ] || fail "rung 2 is not one trial: $(grep array "$tmp/l.dry")"
+"$nnx" run "$tmp/g.nnx" pl --out "$tmp/l" --trial "$n" -j 1 >"$tmp/l2" 2>&1 &
+pid=$!
+i=0
+until [ "$(cat "$l"/trials/*/metrics.csv 2>/dev/null | grep -c '^20,')" -ge 1 ]; do
+    i=$((i + 1)); [ $i -lt 1500 ] || { kill -9 $pid; fail "rung 2 made no progress in 30 s"; }
+    sleep 0.02
+done
+kill -TERM $pid
+wait $pid
+[ $? = 143 ] || { cat "$tmp/l2" >&2; fail "SIGTERM: not exit 143"; }
+expect 0 "$tmp/l.dry2" "$nnx" submit "$tmp/g.nnx" pl --out "$tmp/l" --dry-run
+has "$tmp/l.dry2" "#SBATCH --array=$n\$"
+expect 0 "$tmp/l3" "$nnx" run "$tmp/g.nnx" pl --out "$tmp/l" --trial "$n" -j 1
+has "$tmp/l3" "continue "
+expect 0 "$tmp/lref.out" "$nnx" run "$tmp/g.nnx" pl --out "$tmp/lref" -j 1
+strip "$(rundir "$tmp/lref")/trials.csv" >"$tmp/a.csv"
+strip "$l/trials.csv" >"$tmp/b.csv"
+cmp -s "$tmp/a.csv" "$tmp/b.csv" || { diff "$tmp/a.csv" "$tmp/b.csv" >&2; fail "interrupted in rung 2, then continued: not -j 1's trials.csv"; }
+cmp -s "$(rundir "$tmp/lref")/summary.json" "$l/summary.json" || fail "interrupted in rung 2, then continued: not -j 1's summary.json"
 
 # nnx runs: a search's time is its trials' seconds summed (trials.csv), not the winner's alone
 expect 0 "$tmp/runs.csv" "$nnx" runs "$tmp/ref" --csv
