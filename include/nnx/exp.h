@@ -53,13 +53,7 @@ typedef enum nnx_exp_op {
     NNX_XOP_FLATTEN,
     NNX_XOP_DROPOUT,
     NNX_XOP_BATCHNORM,
-    NNX_XOP_RELU,
-    NNX_XOP_LEAKY_RELU,
-    NNX_XOP_ELU,
-    NNX_XOP_GELU,
-    NNX_XOP_TANH,
-    NNX_XOP_SIGMOID,
-    NNX_XOP_SWISH,
+    NNX_XOP_ACT,            /* every activation: u.act says which */
     NNX_XOP_LAYERNORM,
     NNX_XOP_GLOBAL_AVGPOOL,
     NNX_XOP_RESIDUAL,       /* a residual block begins: its input is kept */
@@ -83,9 +77,9 @@ typedef struct nnx_exp_layer {
         struct { int size, stride; } pool;                        /* MAXPOOL, AVGPOOL (avgpool: stride = size) */
         struct { double p; } dropout;                             /* 0 <= p < 1 */
         struct { double momentum, eps; } batchnorm;               /* PyTorch meaning of momentum */
-        struct { double slope; } leaky_relu;
-        struct { double alpha; } elu;
-        struct { double beta; } swish;                            /* x · sigmoid(beta·x) */
+        struct { int code; double a; } act;                      /* code: the runtime's enum nnx_act
+                                                                     (nnx/rt/net.h); a: its one
+                                                                     parameter, 0 when it has none */
         struct { double eps; } layernorm;                         /* per sample over C×H×W */
         struct { bool project; } residual;                        /* false: a shape change is an error */
         struct { size_t begin; nnx_exp_proj proj; int stride; } residual_end;  /* begin: index of
@@ -212,21 +206,18 @@ typedef struct nnx_exp_optim {
 } nnx_exp_optim;
 
 typedef enum nnx_exp_metric_kind {
-    NNX_XMETRIC_LOSS,
-    NNX_XMETRIC_ACCURACY,
-    NNX_XMETRIC_AUC,            /* binary ROC AUC; macro one-vs-rest for several classes */
-    NNX_XMETRIC_F1,             /* macro */
-    NNX_XMETRIC_PRECISION,      /* macro */
-    NNX_XMETRIC_RECALL,         /* macro */
-    NNX_XMETRIC_MAE,
-    NNX_XMETRIC_MSE,
+    NNX_XMETRIC_LOSS,           /* the training loss, as the loop measures it */
+    NNX_XMETRIC_BUILTIN,        /* a row of the runtime's metric table (nnx/rt/metrics.h) */
     NNX_XMETRIC_LUA             /* lua.NAME: the hooks file's function NAME(y, p) */
 } nnx_exp_metric_kind;
+
+struct nnx_metric_info;
 
 typedef struct nnx_exp_metric {
     nnx_exp_metric_kind kind;
     char *name;                 /* "loss", "auc", ..., or the Lua function's name */
     bool  maximize;             /* the natural direction: true for all but loss, mae, mse */
+    const struct nnx_metric_info *builtin;  /* BUILTIN: its row (static; not owned) */
 } nnx_exp_metric;
 
 /* A metric on one split: `valid.auc`. */
@@ -392,7 +383,9 @@ bool nnx_experiment_equal(const nnx_experiment *a, const nnx_experiment *b);
 
 /* Names as the language spells them ("dense", "adam", "cosine", "valid",
  * "auc", "csv", "grid", ...). */
-const char *nnx_exp_op_name(nnx_exp_op op);
+const char *nnx_exp_op_name(nnx_exp_op op);     /* NNX_XOP_ACT: "activation" */
+/* The layer's name as written: its op's, or its activation's ("swish"). */
+const char *nnx_exp_layer_name(const nnx_exp_layer *l);
 const char *nnx_exp_loss_name(nnx_exp_loss_kind k);
 const char *nnx_exp_optim_name(nnx_exp_optim_kind k);
 const char *nnx_exp_decay_name(nnx_exp_decay_kind k);

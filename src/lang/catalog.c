@@ -1,13 +1,18 @@
 /* catalog.c — every builtin of the language in tables: names, arguments, types, defaults, ranges.
  *
- * The checker, the docs and `nnx check` suggestions all read these tables;
- * adding a layer, an optimizer or a key is one entry here plus its meaning
- * in the runtime.
+ * The checker, the docs, `nnx check` suggestions and the experiment's name
+ * functions (exp.c) all read these tables; adding a layer, an optimizer or a
+ * key is one entry here plus its meaning in the runtime.  An activation's
+ * row (code NNX_XOP_ACT) has the name of a row of the runtime's activation
+ * table (nnx/rt/net.h, src/rt/act.c), which holds its kernels, init rule and
+ * checkpoint code; the checker maps the one onto the other by that name.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lang/check_int.h"
+#include "nnx/rt/net.h"
 
 /* Parameter shorthands: name, type, then default and range. */
 #define REQ(n, t, ...)          { n, t, true, 0, NULL, __VA_ARGS__, NULL }
@@ -204,13 +209,13 @@ const ck_builtin ck_builtins[] = {
     { "flatten", CK_B_LAYER, NNX_XOP_FLATTEN, NOARGS, "C×H×W to a flat vector" },
     { "dropout", CK_B_LAYER, NNX_XOP_DROPOUT, N(p_dropout), "zeroes each input with probability p while training" },
     { "batchnorm", CK_B_LAYER, NNX_XOP_BATCHNORM, N(p_batchnorm), "batch normalization (per feature or per channel)" },
-    { "relu", CK_B_LAYER, NNX_XOP_RELU, NOARGS, "max(0, x)" },
-    { "leaky_relu", CK_B_LAYER, NNX_XOP_LEAKY_RELU, N(p_leaky), "x, or slope·x below 0" },
-    { "elu", CK_B_LAYER, NNX_XOP_ELU, N(p_elu), "x, or alpha·(e^x − 1) below 0" },
-    { "gelu", CK_B_LAYER, NNX_XOP_GELU, NOARGS, "x·Φ(x)" },
-    { "tanh", CK_B_LAYER, NNX_XOP_TANH, NOARGS, "hyperbolic tangent" },
-    { "sigmoid", CK_B_LAYER, NNX_XOP_SIGMOID, NOARGS, "1 / (1 + e^−x)" },
-    { "swish", CK_B_LAYER, NNX_XOP_SWISH, N(p_swish), "x·sigmoid(beta·x)" },
+    { "relu", CK_B_LAYER, NNX_XOP_ACT, NOARGS, "max(0, x)" },
+    { "leaky_relu", CK_B_LAYER, NNX_XOP_ACT, N(p_leaky), "x, or slope·x below 0" },
+    { "elu", CK_B_LAYER, NNX_XOP_ACT, N(p_elu), "x, or alpha·(e^x − 1) below 0" },
+    { "gelu", CK_B_LAYER, NNX_XOP_ACT, NOARGS, "x·Φ(x)" },
+    { "tanh", CK_B_LAYER, NNX_XOP_ACT, NOARGS, "hyperbolic tangent" },
+    { "sigmoid", CK_B_LAYER, NNX_XOP_ACT, NOARGS, "1 / (1 + e^−x)" },
+    { "swish", CK_B_LAYER, NNX_XOP_ACT, N(p_swish), "x·sigmoid(beta·x)" },
     { "layernorm", CK_B_LAYER, NNX_XOP_LAYERNORM, N(p_layernorm), "layer normalization per row (over C×H×W)" },
     { "global_avgpool", CK_B_LAYER, NNX_XOP_GLOBAL_AVGPOOL, NOARGS, "C×H×W to C: the mean of each channel" },
     { "residual", CK_B_LAYER, NNX_XOP_RESIDUAL, N(p_residual), "residual { layers }: input + layers(input)" },
@@ -273,24 +278,15 @@ const size_t ck_nbuiltins = sizeof ck_builtins / sizeof ck_builtins[0];
 
 /* --- metrics ------------------------------------------------------------------ */
 
-const ck_metric_info ck_metrics[] = {
-    { "loss", NNX_XMETRIC_LOSS, false, CK_TASK_CLASS | CK_TASK_REGR },
-    { "accuracy", NNX_XMETRIC_ACCURACY, true, CK_TASK_CLASS },
-    { "auc", NNX_XMETRIC_AUC, true, CK_TASK_CLASS },
-    { "f1", NNX_XMETRIC_F1, true, CK_TASK_CLASS },
-    { "precision", NNX_XMETRIC_PRECISION, true, CK_TASK_CLASS },
-    { "recall", NNX_XMETRIC_RECALL, true, CK_TASK_CLASS },
-    { "mae", NNX_XMETRIC_MAE, false, CK_TASK_REGR },
-    { "mse", NNX_XMETRIC_MSE, false, CK_TASK_REGR },
+/* The loss as a metric: the training loop measures it, so it has no function
+ * here; every other metric is a row of the runtime's table (metric_table.c). */
+const nnx_metric_info ck_loss_metric = {
+    "loss", false, NNX_METRIC_CLASS | NNX_METRIC_REGR, true, NULL,
 };
-const size_t ck_nmetrics = sizeof ck_metrics / sizeof ck_metrics[0];
 
-const ck_metric_info *ck_metric_find(const char *name)
+const nnx_metric_info *ck_metric_find(const char *name)
 {
-    for (size_t i = 0; i < ck_nmetrics; i++)
-        if (!strcmp(ck_metrics[i].name, name))
-            return &ck_metrics[i];
-    return NULL;
+    return !strcmp(name, ck_loss_metric.name) ? &ck_loss_metric : nnx_metric_named(name);
 }
 
 /* The names Keras, PyTorch (torchmetrics) and scikit-learn users type for
@@ -316,10 +312,16 @@ const char *ck_metric_suggest(const char *name)
     for (size_t i = 0; i < sizeof metric_aliases / sizeof metric_aliases[0]; i++)
         if (!strcmp(metric_aliases[i].alias, name))
             return metric_aliases[i].name;
-    const char *names[sizeof ck_metrics / sizeof ck_metrics[0]];
-    for (size_t i = 0; i < ck_nmetrics; i++)
-        names[i] = ck_metrics[i].name;
-    return nnx_suggest(name, names, ck_nmetrics);
+    size_t n = nnx_metric_count();
+    const char **names = malloc((n + 1) * sizeof *names);
+    if (!names)
+        return NULL;
+    names[0] = ck_loss_metric.name;
+    for (size_t i = 0; i < n; i++)
+        names[i + 1] = nnx_metric_at(i)->name;
+    const char *fix = nnx_suggest(name, names, n + 1);
+    free(names);
+    return fix;
 }
 
 /* --- keys ------------------------------------------------------------------------ */
@@ -376,13 +378,20 @@ const ck_builtin *ck_builtin_find(const char *name, ck_bkind kind)
     return NULL;
 }
 
-size_t ck_builtin_names(ck_bkind kind, const char **names, size_t max)
+const char **ck_builtin_names(ck_arena *a, ck_bkind kind, size_t *n)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < ck_nbuiltins && n < max; i++)
+    *n = 0;
+    for (size_t i = 0; i < ck_nbuiltins; i++)
+        *n += ck_builtins[i].kind == kind;
+    const char **names = ck_alloc(a, (*n + 1) * sizeof *names);
+    if (!names) {
+        *n = 0;
+        return NULL;
+    }
+    for (size_t i = 0, k = 0; i < ck_nbuiltins; i++)
         if (ck_builtins[i].kind == kind)
-            names[n++] = ck_builtins[i].name;
-    return n;
+            names[k++] = ck_builtins[i].name;
+    return names;
 }
 
 const ck_key *ck_key_find(const ck_key *keys, size_t n, const char *name)
@@ -391,6 +400,12 @@ const ck_key *ck_key_find(const ck_key *keys, size_t n, const char *name)
         if (!strcmp(keys[i].name, name))
             return &keys[i];
     return NULL;
+}
+
+const ck_builtin *ck_act_builtin(int code)
+{
+    const nnx_act_info *a = nnx_act_info_of((unsigned)code);
+    return a ? ck_builtin_find(a->name, CK_B_LAYER) : NULL;
 }
 
 const char *ck_bkind_noun(ck_bkind k)

@@ -36,8 +36,8 @@ const ck_builtin *ck_builtin_of(nnx_checker *c, ck_val **vp, ck_bkind kind, cons
     }
     const ck_builtin *b = ck_builtin_find(v->s, kind);
     if (!b) {
-        const char *names[32];
-        size_t n = ck_builtin_names(kind, names, 32);
+        size_t n;
+        const char **names = ck_builtin_names(&c->tmp, kind, &n);
         ck_err_suggest(c, v->loc, v->s, names, n, "unknown %s '%s'", ck_bkind_noun(kind), v->s);
         return NULL;
     }
@@ -164,7 +164,7 @@ static bool compile_metrics(nnx_checker *c, ck_merged *m, nnx_experiment *e, int
     e->metrics = calloc(n + 1, sizeof *e->metrics);
     if (!e->metrics)
         return false;
-    e->metrics[0] = (nnx_exp_metric){ NNX_XMETRIC_LOSS, ck_mstrdup("loss"), false };
+    e->metrics[0] = (nnx_exp_metric){ NNX_XMETRIC_LOSS, ck_mstrdup("loss"), false, NULL };
     e->nmetrics = 1;
     if (!v)
         return !*bad;
@@ -193,10 +193,10 @@ static bool compile_metrics(nnx_checker *c, ck_merged *m, nnx_experiment *e, int
                 ok = false;
                 continue;
             }
-            mt = (nnx_exp_metric){ NNX_XMETRIC_LUA, NULL, true };
+            mt = (nnx_exp_metric){ NNX_XMETRIC_LUA, NULL, true, NULL };
             mt.name = ck_mstrdup(fn);
         } else {
-            const ck_metric_info *mi = ck_metric_find(x->s);
+            const nnx_metric_info *mi = ck_metric_find(x->s);
             if (!mi) {
                 const char *sp = strchr(x->s, '.');
                 if (sp && (ck_metric_find(sp + 1) || !strncmp(sp + 1, "lua.", 4))) {
@@ -218,7 +218,9 @@ static bool compile_metrics(nnx_checker *c, ck_merged *m, nnx_experiment *e, int
                 ok = false;
                 continue;
             }
-            mt = (nnx_exp_metric){ mi->kind, ck_mstrdup(mi->name), mi->maximize };
+            bool loss = mi == &ck_loss_metric;
+            mt = (nnx_exp_metric){ loss ? NNX_XMETRIC_LOSS : NNX_XMETRIC_BUILTIN, ck_mstrdup(mi->name),
+                                   mi->maximize, loss ? NULL : mi };
         }
         bool dup = false;
         for (size_t j = 0; j < e->nmetrics; j++)
@@ -664,8 +666,8 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
         const ck_val *one[1] = { lg };
         const ck_val *const *items = lg->kind == CK_LIST ? (const ck_val *const *)lg->items : one;
         size_t n = lg->kind == CK_LIST ? lg->n : 1;
-        const char *names[8];
-        size_t nn = ck_builtin_names(CK_B_LOGGER, names, 8);
+        size_t nn;
+        const char **names = ck_builtin_names(&c->tmp, CK_B_LOGGER, &nn);
         for (size_t i = 0; i < n; i++) {
             const ck_val *x = items[i];
             const ck_builtin *b = x->kind == CK_SYM ? ck_builtin_find(x->s, CK_B_LOGGER) : NULL;

@@ -230,8 +230,8 @@ static bool compile_source(nnx_checker *c, const ck_val *v, const char *key, nnx
     }
     const ck_builtin *b = ck_builtin_find(v->s, CK_B_SOURCE);
     if (!b) {
-        const char *names[16];
-        size_t n = ck_builtin_names(CK_B_SOURCE, names, 16);
+        size_t n;
+        const char **names = ck_builtin_names(&c->tmp, CK_B_SOURCE, &n);
         ck_err_suggest(c, v->loc, v->s, names, n, "unknown data source '%s'", v->s);
         return false;
     }

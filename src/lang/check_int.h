@@ -18,6 +18,7 @@
 #include "nnx/exp.h"
 #include "nnx/resolve.h"
 #include "nnx/rt/buf.h"
+#include "nnx/rt/metrics.h"
 
 /* --- arena: many small allocations freed at once ---------------------------- */
 
@@ -155,6 +156,9 @@ typedef struct ck_builtin {
     size_t          nparams;
     const char     *summary;    /* one line for docs and help */
 } ck_builtin;
+/* The catalog row of the runtime's activation `code` (enum nnx_act), or NULL.
+ * An activation's row has code NNX_XOP_ACT and the runtime's name for it. */
+const ck_builtin *ck_act_builtin(int code);
 
 /* A key of an experiment or data block. */
 typedef enum ck_kclass {
@@ -181,8 +185,9 @@ typedef struct ck_key {
 } ck_key;
 
 const ck_builtin *ck_builtin_find(const char *name, ck_bkind kind);
-/* The builtins of one kind, for suggestions: fills up to `max` names. */
-size_t ck_builtin_names(ck_bkind kind, const char **names, size_t max);
+/* The names of every builtin of one kind, for suggestions, in arena `a`
+ * (NULL when out of memory); *n their count. */
+const char **ck_builtin_names(ck_arena *a, ck_bkind kind, size_t *n);
 extern const ck_builtin ck_builtins[];
 extern const size_t     ck_nbuiltins;
 extern const ck_key     ck_exp_keys[];
@@ -193,21 +198,16 @@ const ck_key *ck_key_find(const ck_key *keys, size_t n, const char *name);
 const char *ck_bkind_noun(ck_bkind k);      /* "layer", "optimizer", ... */
 const char *ck_ty_noun(ck_ty t);            /* "a number", "an integer", ... */
 
-/* Metric names (without split). */
-typedef struct ck_metric_info {
-    const char *name;
-    nnx_exp_metric_kind kind;
-    bool maximize;
-    int  task;              /* CK_TASK_* bits it applies to */
-} ck_metric_info;
-enum { CK_TASK_CLASS = 1, CK_TASK_REGR = 2 };
-const ck_metric_info *ck_metric_find(const char *name);
+/* Metric names (without split): "loss", whose row is the catalog's
+ * (ck_loss_metric: no function, the training loop measures it), or a row of
+ * the runtime's metric table (nnx/rt/metrics.h); NULL for any other name. */
+enum { CK_TASK_CLASS = NNX_METRIC_CLASS, CK_TASK_REGR = NNX_METRIC_REGR };
+extern const nnx_metric_info ck_loss_metric;
+const nnx_metric_info *ck_metric_find(const char *name);
 /* The metric a name that is none most plausibly means: an alias users of
  * other tools type (acc, roc_auc, f1_score, mean_squared_error), else as
  * nnx_suggest finds it; NULL when none. */
 const char *ck_metric_suggest(const char *name);
-extern const ck_metric_info ck_metrics[];
-extern const size_t ck_nmetrics;
 
 /* --- the checker context ------------------------------------------------------ */
 

@@ -95,9 +95,7 @@ static bool layer_eq(const nnx_exp_layer *a, const nnx_exp_layer *b)
     case NNX_XOP_DROPOUT: return a->u.dropout.p == b->u.dropout.p;
     case NNX_XOP_BATCHNORM:
         return a->u.batchnorm.momentum == b->u.batchnorm.momentum && a->u.batchnorm.eps == b->u.batchnorm.eps;
-    case NNX_XOP_LEAKY_RELU: return a->u.leaky_relu.slope == b->u.leaky_relu.slope;
-    case NNX_XOP_ELU: return a->u.elu.alpha == b->u.elu.alpha;
-    case NNX_XOP_SWISH: return a->u.swish.beta == b->u.swish.beta;
+    case NNX_XOP_ACT: return a->u.act.code == b->u.act.code && a->u.act.a == b->u.act.a;
     case NNX_XOP_LAYERNORM: return a->u.layernorm.eps == b->u.layernorm.eps;
     case NNX_XOP_RESIDUAL: return a->u.residual.project == b->u.residual.project;
     case NNX_XOP_RESIDUAL_END:
@@ -184,32 +182,50 @@ bool nnx_experiment_equal(const nnx_experiment *a, const nnx_experiment *b)
     return true;
 }
 
+/* The catalog's name of builtin `code` of `kind`; NULL when there is none. */
+static const char *builtin_name(ck_bkind kind, int code)
+{
+    for (size_t i = 0; i < ck_nbuiltins; i++)
+        if (ck_builtins[i].kind == kind && ck_builtins[i].code == code)
+            return ck_builtins[i].name;
+    return NULL;
+}
+
+static const char *or_unknown(const char *name)
+{
+    return name ? name : "?";
+}
+
 const char *nnx_exp_op_name(nnx_exp_op op)
 {
-    static const char *const names[NNX_XOP_COUNT] = {
-        "dense", "conv", "maxpool", "avgpool", "flatten", "dropout", "batchnorm",
-        "relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid", "swish",
-        "layernorm", "global_avgpool", "residual", "residual_end",
-    };
-    return (unsigned)op < NNX_XOP_COUNT ? names[op] : "?";
+    if (op == NNX_XOP_ACT)
+        return "activation";
+    if (op == NNX_XOP_RESIDUAL_END)
+        return "residual_end";
+    return or_unknown(builtin_name(CK_B_LAYER, (int)op));
+}
+
+const char *nnx_exp_layer_name(const nnx_exp_layer *l)
+{
+    if (l->op != NNX_XOP_ACT)
+        return nnx_exp_op_name(l->op);
+    const ck_builtin *row = ck_act_builtin(l->u.act.code);
+    return row ? row->name : "?";
 }
 
 const char *nnx_exp_loss_name(nnx_exp_loss_kind k)
 {
-    static const char *const names[] = { "cross_entropy", "binary_cross_entropy", "mse" };
-    return (unsigned)k < 3 ? names[k] : "?";
+    return or_unknown(builtin_name(CK_B_LOSS, (int)k));
 }
 
 const char *nnx_exp_optim_name(nnx_exp_optim_kind k)
 {
-    static const char *const names[] = { "sgd", "adam", "adamw", "rmsprop" };
-    return (unsigned)k < 4 ? names[k] : "?";
+    return or_unknown(builtin_name(CK_B_OPTIM, (int)k));
 }
 
 const char *nnx_exp_decay_name(nnx_exp_decay_kind k)
 {
-    static const char *const names[] = { "none", "cosine", "step", "multistep", "exp", "poly", "linear", "plateau" };
-    return (unsigned)k < 8 ? names[k] : "?";
+    return or_unknown(builtin_name(CK_B_DECAY, (int)k));
 }
 
 const char *nnx_exp_split_name(nnx_exp_split s)
@@ -220,14 +236,12 @@ const char *nnx_exp_split_name(nnx_exp_split s)
 
 const char *nnx_exp_logger_name(nnx_exp_logger l)
 {
-    static const char *const names[] = { "csv", "tensorboard", "mlflow" };
-    return (unsigned)l < 3 ? names[l] : "?";
+    return or_unknown(builtin_name(CK_B_LOGGER, (int)l));
 }
 
 const char *nnx_exp_search_name(nnx_exp_search_kind k)
 {
-    static const char *const names[] = { "none", "grid", "staged", "random" };
-    return (unsigned)k < 4 ? names[k] : "?";
+    return k == NNX_XSEARCH_NONE ? "none" : or_unknown(builtin_name(CK_B_SEARCH, (int)k));
 }
 
 char *nnx_exp_metric_ref_str(const nnx_experiment *e, nnx_exp_metric_ref r, char *buf, size_t size)

@@ -98,7 +98,7 @@ static void args(ck_buf *b, const char *name, const char *const *names, const do
 
 static void layer(ck_buf *b, const nnx_exp_layer *l)
 {
-    const char *name = nnx_exp_op_name(l->op);
+    const char *name = nnx_exp_layer_name(l);
     switch (l->op) {
     case NNX_XOP_DENSE:
         ck_buf_printf(b, "dense(%d, bias = %s)", l->u.dense.units, l->u.dense.bias ? "true" : "false");
@@ -122,19 +122,14 @@ static void layer(ck_buf *b, const nnx_exp_layer *l)
         args(b, name, n, v, 2);
         break;
     }
-    case NNX_XOP_LEAKY_RELU: {
-        static const char *const n[] = { "slope" };
-        args(b, name, n, &l->u.leaky_relu.slope, 1);
-        break;
-    }
-    case NNX_XOP_ELU: {
-        static const char *const n[] = { "alpha" };
-        args(b, name, n, &l->u.elu.alpha, 1);
-        break;
-    }
-    case NNX_XOP_SWISH: {
-        static const char *const n[] = { "beta" };
-        args(b, name, n, &l->u.swish.beta, 1);
+    case NNX_XOP_ACT: {             /* its catalog row names its parameter, if any */
+        const ck_builtin *row = ck_act_builtin(l->u.act.code);
+        if (row && row->nparams) {
+            const char *const n[] = { row->params[0].name };
+            args(b, name, n, &l->u.act.a, 1);
+        } else {
+            ck_buf_puts(b, name);
+        }
         break;
     }
     case NNX_XOP_LAYERNORM: {

@@ -27,7 +27,7 @@ static long volume(nnx_exp_shape s)
 bool ck_layer_shape(nnx_checker *c, nnx_exp_layer *l)
 {
     nnx_exp_shape in = l->in, out = in;
-    const char *name = nnx_exp_op_name(l->op);
+    const char *name = nnx_exp_layer_name(l);
     char text[64];
     ck_shape_text(in, text, sizeof text);
     if (in.rank == 0) {
@@ -145,9 +145,10 @@ static bool builtin_layer(nnx_checker *c, const ck_builtin *b, ck_val *call, nnx
         l->u.batchnorm.momentum = arg[0]->num;
         l->u.batchnorm.eps = arg[1]->num;
         break;
-    case NNX_XOP_LEAKY_RELU: l->u.leaky_relu.slope = arg[0]->num; break;
-    case NNX_XOP_ELU: l->u.elu.alpha = arg[0]->num; break;
-    case NNX_XOP_SWISH: l->u.swish.beta = arg[0]->num; break;
+    case NNX_XOP_ACT:           /* the runtime's activation of this name */
+        l->u.act.code = (int)nnx_act_info_named(b->name)->code;
+        l->u.act.a = b->nparams ? arg[0]->num : 0;
+        break;
     case NNX_XOP_LAYERNORM: l->u.layernorm.eps = arg[0]->num; break;
     default: break;
     }
@@ -212,7 +213,7 @@ static bool residual_end(nnx_checker *c, ck_layers *ls, size_t begin, nnx_exp_sh
         ck_shape_text(bl->out, o, sizeof o);
         nnx_diag *dg = ck_err(c, bl->loc, "%s changes the shape of a residual(project = false) block "
                               "from %s to %s, so its output cannot be added to the block's input",
-                              nnx_exp_op_name(bl->op), a, o);
+                              nnx_exp_layer_name(bl), a, o);
         ck_help(dg, "keep the shape inside the block, or drop `project = false` to put a %s on the skip path",
                 kind == NNX_PROJ_DENSE ? "dense projection" : "1×1 conv projection");
         e->out.rank = 0;
@@ -313,13 +314,14 @@ static bool one_layer(nnx_checker *c, const nnx_layer_node *ly, const ck_scope *
     }
     if (b)
         return builtin_layer(c, b, v, in, out);
-    const char *names[64];
-    size_t nn = ck_builtin_names(CK_B_LAYER, names, 64);
+    size_t nn;
+    const char **names = ck_builtin_names(&c->tmp, CK_B_LAYER, &nn);
     const char **nets;
     size_t nnets = ck_item_names(c, NNX_I_NETWORK, &nets);
     const char **all = ck_alloc(&c->tmp, (nn + nnets + 1) * sizeof *all);
     if (all) {
-        memcpy(all, names, nn * sizeof *all);
+        if (nn)
+            memcpy(all, names, nn * sizeof *all);
         if (nnets)
             memcpy(all + nn, nets, nnets * sizeof *all);
     }

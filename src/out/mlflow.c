@@ -14,9 +14,10 @@
 
 #include "nnx/mlflow.h"
 #include "nnx/rt/file.h"
+#include "out/mlflow_int.h"
 #include "out/utf8.h"
 
-#define PATH_CAP 4096
+#define PATH_CAP MLFLOW_PATH_CAP
 #define KEY_MAX 250  /* MLflow's MAX_ENTITY_KEY_LENGTH */
 
 struct nnx_mlflow_run {
@@ -158,187 +159,6 @@ int64_t nnx_mlflow_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* --- text buffers and YAML scalars ---------------------------------------- */
-
-/* A bounded text being built; `full` is set once something did not fit. */
-typedef struct text {
-    char s[3 * PATH_CAP + 4096];
-    size_t len;
-    int full;
-} text;
-
-__attribute__((format(printf, 2, 3)))
-static void text_add(text *t, const char *fmt, ...)
-{
-    if (t->full)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(t->s + t->len, sizeof t->s - t->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof t->s - t->len)
-        t->full = 1;
-    else
-        t->len += (size_t)n;
-}
-
-/* Would a YAML 1.1 reader (PyYAML) take this plain scalar as something other
- * than the same string, or not as a plain scalar at all?  Conservative: it
- * quotes some strings PyYAML would leave plain, never the other way round. */
-static int yaml_needs_quotes(const char *s)
-{
-    static const char *const words[] = {
-        "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"};
-    size_t n = strlen(s);
-    if (n == 0 || s[0] == ' ' || s[n - 1] == ' ' || s[n - 1] == ':')
-        return 1;
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-        size_t k = 0;
-        while (words[i][k] && tolower((unsigned char)s[k]) == words[i][k])
-            k++;
-        if (!words[i][k] && !s[k])
-            return 1;
-    }
-    /* Numbers in every YAML 1.1 form (0x1f, .inf, +1, 1_000, 12:30, 1e5)
-     * start with a digit, a sign or a dot: quote those, except lowercase hex
-     * with a letter other than 'e' (a run id), which no resolver takes for a
-     * number. */
-    int hex_id = strspn(s, "0123456789abcdef") == n && strpbrk(s, "abcdf");
-    if (!isalpha((unsigned char)s[0]) && s[0] != '/' && s[0] != '_' && !hex_id)
-        return 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c > 0x7e)  /* control, or non-ASCII: quote to be safe */
-            return 1;
-        if ((c == ':' && s[i + 1] == ' ') || (c == ' ' && s[i + 1] == '#'))
-            return 1;
-    }
-    return 0;
-}
-
-/* Append s as a YAML scalar: plain when safe, else single-quoted, else
- * (control characters) double-quoted with escapes. */
-static void yaml_scalar(text *t, const char *s)
-{
-    if (!yaml_needs_quotes(s)) {
-        text_add(t, "%s", s);
-        return;
-    }
-    int printable = 1;
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            printable = 0;
-    if (printable) {
-        text_add(t, "'");
-        for (const char *p = s; *p; p++)
-            text_add(t, *p == '\'' ? "''" : "%c", *p);
-        text_add(t, "'");
-        return;
-    }
-    text_add(t, "\"");
-    for (const char *p = s; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\')
-            text_add(t, "\\%c", c);
-        else if (c == '\n')
-            text_add(t, "\\n");
-        else if (c == '\t')
-            text_add(t, "\\t");
-        else if (c < 0x20 || c == 0x7f)
-            text_add(t, "\\x%02x", c);
-        else
-            text_add(t, "%c", c);
-    }
-    text_add(t, "\"");
-}
-
-static void yaml_field(text *t, const char *key, const char *value)
-{
-    text_add(t, "%s: ", key);
-    yaml_scalar(t, value);
-    text_add(t, "\n");
-}
-
-/* Decode the scalar in v (already joined into one line) into out[cap]. */
-static void yaml_unquote(const char *v, char *out, size_t cap)
-{
-    size_t o = 0;
-    if (*v == '\'') {
-        for (v++; *v && o + 1 < cap; v++) {
-            if (*v == '\'') {
-                if (v[1] != '\'')
-                    break;
-                v++;
-            }
-            out[o++] = *v;
-        }
-    } else if (*v == '"') {
-        static const char from[] = "nt\"\\/ r", to[] = "\n\t\"\\/ \r";
-        for (v++; *v && *v != '"' && o + 4 < cap; v++) {
-            if (*v != '\\' || !v[1]) {
-                out[o++] = *v;
-                continue;
-            }
-            v++;
-            const char *hit = strchr(from, *v);
-            int digits = *v == 'x' ? 2 : *v == 'u' ? 4 : *v == 'U' ? 8 : 0;
-            if (digits) {
-                char hex[9] = {0};
-                for (int i = 0; i < digits && isxdigit((unsigned char)v[1]); i++)
-                    hex[i] = *++v;
-                o += nnx_utf8_put(out + o, strtoul(hex, NULL, 16));
-            } else if (hit) {
-                out[o++] = to[hit - from];
-            } else {
-                out[o++] = *v;
-            }
-        }
-    } else if (strcmp(v, "null") && strcmp(v, "~")) {
-        for (; *v && o + 1 < cap; v++)
-            out[o++] = *v;
-    }
-    out[o] = '\0';
-}
-
-/* The value of top-level `key` in a block-style YAML mapping (as MLflow's
- * yaml.safe_dump writes it), continuation lines folded with single spaces,
- * unquoted into out[cap].  0 if found, -1 if not. */
-static int yaml_get(const char *doc, const char *key, char *out, size_t cap)
-{
-    size_t klen = strlen(key);
-    for (const char *line = doc; *line;) {
-        const char *eol = strchr(line, '\n');
-        if (!eol)
-            eol = line + strlen(line);
-        if (!strncmp(line, key, klen) && line[klen] == ':') {
-            char joined[3 * PATH_CAP];
-            size_t n = 0;
-            const char *p = line + klen + 1;
-            for (;;) {
-                while (p < eol && *p == ' ')
-                    p++;
-                if (n && n + 1 < sizeof joined)
-                    joined[n++] = ' ';
-                while (p < eol && n + 1 < sizeof joined)
-                    joined[n++] = *p++;
-                if (*eol != '\n' || eol[1] != ' ')
-                    break;
-                p = eol + 1;
-                eol = strchr(p, '\n');
-                if (!eol)
-                    eol = p + strlen(p);
-            }
-            while (n && joined[n - 1] == ' ')
-                n--;
-            joined[n] = '\0';
-            yaml_unquote(joined, out, cap);
-            return 0;
-        }
-        line = *eol ? eol + 1 : eol;
-    }
-    return -1;
-}
-
 /* --- URIs and keys --------------------------------------------------------- */
 
 static int hexval(int c)
@@ -370,12 +190,12 @@ static int percent_decode(const char *s, char *out, size_t cap)
  * everything but letters, digits, "_.-~/" percent-encoded. */
 static void file_uri(text *t, const char *path)
 {
-    text_add(t, "file://");
+    mlflow_text_add(t, "file://");
     for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
         if (isalnum(*p) || strchr("_.-~/", *p))
-            text_add(t, "%c", *p);
+            mlflow_text_add(t, "%c", *p);
         else
-            text_add(t, "%%%02X", *p);
+            mlflow_text_add(t, "%%%02X", *p);
     }
 }
 
@@ -492,13 +312,13 @@ static int write_experiment_meta(const char *root, const char *id,
     text *t = calloc(1, sizeof *t);
     if (!t)
         return nnx_rt_fail(err, "mlflow: out of memory");
-    text_add(t, "artifact_location: ");
+    mlflow_text_add(t, "artifact_location: ");
     file_uri(t, loc);
-    text_add(t, "\ncreation_time: %lld\n", (long long)ms);
-    yaml_field(t, "experiment_id", id);
-    text_add(t, "last_update_time: %lld\n", (long long)ms);
-    text_add(t, "lifecycle_stage: active\n");
-    yaml_field(t, "name", name);
+    mlflow_text_add(t, "\ncreation_time: %lld\n", (long long)ms);
+    mlflow_yaml_field(t, "experiment_id", id);
+    mlflow_text_add(t, "last_update_time: %lld\n", (long long)ms);
+    mlflow_text_add(t, "lifecycle_stage: active\n");
+    mlflow_yaml_field(t, "name", name);
     int rc = t->full ? nnx_rt_fail(err, "mlflow: experiment name too long")
                      : write_atomic(dir, meta, t->s, t->len, err);
     free(t);
@@ -560,14 +380,14 @@ static int find_experiment(const char *root, const char *name, char *id,
                    >= (int)sizeof meta
             || read_small(meta, doc, 4 * PATH_CAP) != 0)
             continue;
-        if (yaml_get(doc, "name", value, 3 * PATH_CAP) || strcmp(value, name))
+        if (mlflow_yaml_get(doc, "name", value, 3 * PATH_CAP) || strcmp(value, name))
             continue;
-        if (!yaml_get(doc, "lifecycle_stage", value, 3 * PATH_CAP)
+        if (!mlflow_yaml_get(doc, "lifecycle_stage", value, 3 * PATH_CAP)
             && strcmp(value, "active"))
             continue;
         found = 1;
         memcpy(id, e->d_name, strlen(e->d_name) + 1);  /* fits: checked above */
-        if (yaml_get(doc, "artifact_location", location, loc_cap))
+        if (mlflow_yaml_get(doc, "artifact_location", location, loc_cap))
             location[0] = '\0';
     }
     closedir(d);
@@ -652,21 +472,21 @@ static int write_run_meta(const nnx_mlflow_run *run, int status,
     text *t = calloc(1, sizeof *t);
     if (!t)
         return nnx_rt_fail(err, "mlflow: out of memory");
-    yaml_field(t, "artifact_uri", run->artifact_uri);
+    mlflow_yaml_field(t, "artifact_uri", run->artifact_uri);
     if (!ended)
-        text_add(t, "deleted_time: null\nend_time: null\n");
+        mlflow_text_add(t, "deleted_time: null\nend_time: null\n");
     else
-        text_add(t, "end_time: %lld\n", (long long)end_ms);
-    text_add(t, "entry_point_name: ''\n");
-    yaml_field(t, "experiment_id", run->exp_id);
-    text_add(t, "lifecycle_stage: active\n");
-    yaml_field(t, "run_id", run->run_id);
-    yaml_field(t, "run_name", run->run_name);
-    yaml_field(t, "run_uuid", run->run_id);
-    text_add(t, "source_name: ''\nsource_type: 4\nsource_version: ''\n");
-    text_add(t, "start_time: %lld\nstatus: %d\ntags: []\n",
+        mlflow_text_add(t, "end_time: %lld\n", (long long)end_ms);
+    mlflow_text_add(t, "entry_point_name: ''\n");
+    mlflow_yaml_field(t, "experiment_id", run->exp_id);
+    mlflow_text_add(t, "lifecycle_stage: active\n");
+    mlflow_yaml_field(t, "run_id", run->run_id);
+    mlflow_yaml_field(t, "run_name", run->run_name);
+    mlflow_yaml_field(t, "run_uuid", run->run_id);
+    mlflow_text_add(t, "source_name: ''\nsource_type: 4\nsource_version: ''\n");
+    mlflow_text_add(t, "start_time: %lld\nstatus: %d\ntags: []\n",
              (long long)run->start_ms, status);
-    yaml_field(t, "user_id", run->user);
+    mlflow_yaml_field(t, "user_id", run->user);
     int rc = t->full ? nnx_rt_fail(err, "mlflow: run metadata too long")
                      : write_atomic(run->run_dir, meta, t->s, t->len, err);
     free(t);
@@ -820,7 +640,7 @@ static int set_artifact_location(nnx_mlflow_run *run, const char *exp_location,
         size_t n = strlen(exp_location);
         while (n > 1 && exp_location[n - 1] == '/')
             n--;
-        text_add(t, "%.*s", (int)n, exp_location);
+        mlflow_text_add(t, "%.*s", (int)n, exp_location);
     } else {
         char loc[PATH_CAP];
         if (path_fmt(loc, err, "%s/%s", run->root, run->exp_id)) {
@@ -829,7 +649,7 @@ static int set_artifact_location(nnx_mlflow_run *run, const char *exp_location,
         }
         file_uri(t, loc);
     }
-    text_add(t, "/%s/artifacts", run->run_id);
+    mlflow_text_add(t, "/%s/artifacts", run->run_id);
     int rc = 0;
     if (t->full || t->len >= sizeof run->artifact_uri)
         rc = nnx_rt_fail(err, "mlflow: artifact location too long");

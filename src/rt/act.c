@@ -1,4 +1,4 @@
-/* act.c — elementwise activations and their derivatives.
+/* act.c — elementwise activations: each one's kernels and its row in the one activation table.
  *
  * sigmoid and swish, the ones on the hot path, use a branch-free exp that GCC
  * vectorises (Cephes' polynomial, about 2 ulp); the others call libm.  gelu is
@@ -42,39 +42,141 @@ static inline float sigmoid_vec(float x)
     return 1.0f / (1.0f + exp_vec(-x));
 }
 
+/* --- the kernels: y = f(x), and dx = dy·f'(x) from x and y ------------------ */
+
+#define FWD(fn) static void fn(const float *restrict x, float *restrict y, size_t m, float a)
+#define BWD(fn) static void fn(const float *restrict x, const float *restrict y, \
+                               const float *restrict dy, float *restrict dx, size_t m, float a)
+
+FWD(relu_fwd)
+{
+    (void)a;
+    for (size_t i = 0; i < m; i++)
+        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+BWD(relu_bwd)
+{
+    (void)y, (void)a;
+    for (size_t i = 0; i < m; i++)
+        dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+FWD(leaky_relu_fwd)
+{
+    for (size_t i = 0; i < m; i++)
+        y[i] = x[i] > 0.0f ? x[i] : a * x[i];
+}
+BWD(leaky_relu_bwd)
+{
+    (void)y;
+    for (size_t i = 0; i < m; i++)
+        dx[i] = x[i] > 0.0f ? dy[i] : a * dy[i];
+}
+
+FWD(elu_fwd)
+{
+    for (size_t i = 0; i < m; i++)
+        y[i] = x[i] > 0.0f ? x[i] : a * expm1f(x[i]);
+}
+BWD(elu_bwd)                    /* x < 0: f' = a·e^x = f + a */
+{
+    for (size_t i = 0; i < m; i++)
+        dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * (y[i] + a);
+}
+
+FWD(gelu_fwd)
+{
+    (void)a;
+    for (size_t i = 0; i < m; i++)
+        y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+}
+BWD(gelu_bwd)                   /* f' = Φ(x) + x·φ(x) */
+{
+    (void)y, (void)a;
+    for (size_t i = 0; i < m; i++) {
+        float cdf = 0.5f * (1.0f + erff(x[i] * 0.70710678118654752f));
+        float pdf = 0.39894228040143268f * expf(-0.5f * x[i] * x[i]);
+        dx[i] = dy[i] * (cdf + x[i] * pdf);
+    }
+}
+
+FWD(tanh_fwd)
+{
+    (void)a;
+    for (size_t i = 0; i < m; i++)
+        y[i] = tanhf(x[i]);
+}
+BWD(tanh_bwd)
+{
+    (void)x, (void)a;
+    for (size_t i = 0; i < m; i++)
+        dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+FWD(sigmoid_fwd)
+{
+    (void)a;
+    for (size_t i = 0; i < m; i++)
+        y[i] = sigmoid_vec(x[i]);
+}
+BWD(sigmoid_bwd)
+{
+    (void)x, (void)a;
+    for (size_t i = 0; i < m; i++)
+        dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+}
+
+FWD(swish_fwd)
+{
+    for (size_t i = 0; i < m; i++)
+        y[i] = x[i] * sigmoid_vec(a * x[i]);
+}
+BWD(swish_bwd)                  /* s = σ(ax): f' = s + a·x·s·(1 - s) */
+{
+    (void)y;
+    for (size_t i = 0; i < m; i++) {
+        float s = sigmoid_vec(a * x[i]);
+        dx[i] = dy[i] * s * (1.0f + a * x[i] * (1.0f - s));
+    }
+}
+
+/* --- the table ---------------------------------------------------------------- */
+
+/* Indexed by code.  A new activation is a new row at the end (its code the
+ * next enum value), never a reordering: the codes are stored in checkpoints.
+ * He: the relu family and swish (they zero or shrink half the inputs);
+ * Xavier: the saturating ones. */
+static const nnx_act_info acts[] = {
+    { NNX_ACT_RELU, "relu", NULL, NNX_ACT_PARAM_NONE, true, true, relu_fwd, relu_bwd },
+    { NNX_ACT_LEAKY_RELU, "leaky_relu", "slope", NNX_ACT_PARAM_ANY, true, true, leaky_relu_fwd, leaky_relu_bwd },
+    { NNX_ACT_ELU, "elu", "alpha", NNX_ACT_PARAM_POSITIVE, true, true, elu_fwd, elu_bwd },
+    { NNX_ACT_GELU, "gelu", NULL, NNX_ACT_PARAM_NONE, true, true, gelu_fwd, gelu_bwd },
+    { NNX_ACT_TANH, "tanh", NULL, NNX_ACT_PARAM_NONE, false, true, tanh_fwd, tanh_bwd },
+    { NNX_ACT_SIGMOID, "sigmoid", NULL, NNX_ACT_PARAM_NONE, false, true, sigmoid_fwd, sigmoid_bwd },
+    { NNX_ACT_SWISH, "swish", "beta", NNX_ACT_PARAM_ANY, true, true, swish_fwd, swish_bwd },
+};
+
+const nnx_act_info *nnx_act_info_of(unsigned code)
+{
+    return code < sizeof acts / sizeof acts[0] ? &acts[code] : NULL;
+}
+
+const nnx_act_info *nnx_act_info_named(const char *name)
+{
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++)
+        if (!strcmp(acts[i].name, name))
+            return &acts[i];
+    return NULL;
+}
+
+size_t nnx_act_count(void)
+{
+    return sizeof acts / sizeof acts[0];
+}
+
 void nnx_act_apply(const nnx_layer *L, const float *restrict x, float *restrict y, size_t m)
 {
-    const float a = L->info.a;
-    switch (L->info.act) {
-    case NNX_ACT_RELU:
-        for (size_t i = 0; i < m; i++)
-            y[i] = x[i] > 0.0f ? x[i] : 0.0f;
-        break;
-    case NNX_ACT_LEAKY_RELU:
-        for (size_t i = 0; i < m; i++)
-            y[i] = x[i] > 0.0f ? x[i] : a * x[i];
-        break;
-    case NNX_ACT_ELU:
-        for (size_t i = 0; i < m; i++)
-            y[i] = x[i] > 0.0f ? x[i] : a * expm1f(x[i]);
-        break;
-    case NNX_ACT_GELU:
-        for (size_t i = 0; i < m; i++)
-            y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
-        break;
-    case NNX_ACT_TANH:
-        for (size_t i = 0; i < m; i++)
-            y[i] = tanhf(x[i]);
-        break;
-    case NNX_ACT_SIGMOID:
-        for (size_t i = 0; i < m; i++)
-            y[i] = sigmoid_vec(x[i]);
-        break;
-    case NNX_ACT_SWISH:
-        for (size_t i = 0; i < m; i++)
-            y[i] = x[i] * sigmoid_vec(a * x[i]);
-        break;
-    }
+    acts[L->info.act].forward(x, y, m, L->info.a);
 }
 
 const float *nnx_act_forward(nnx_layer *L, const float *x, int n)
@@ -86,42 +188,7 @@ const float *nnx_act_forward(nnx_layer *L, const float *x, int n)
 void nnx_act_grad(const nnx_layer *L, const float *restrict x, const float *restrict y,
                   const float *restrict dy, float *restrict dx, size_t m)
 {
-    const float a = L->info.a;
-    switch (L->info.act) {
-    case NNX_ACT_RELU:
-        for (size_t i = 0; i < m; i++)
-            dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
-        break;
-    case NNX_ACT_LEAKY_RELU:
-        for (size_t i = 0; i < m; i++)
-            dx[i] = x[i] > 0.0f ? dy[i] : a * dy[i];
-        break;
-    case NNX_ACT_ELU:          /* x < 0: f' = a·e^x = f + a */
-        for (size_t i = 0; i < m; i++)
-            dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * (y[i] + a);
-        break;
-    case NNX_ACT_GELU:         /* f' = Φ(x) + x·φ(x) */
-        for (size_t i = 0; i < m; i++) {
-            float cdf = 0.5f * (1.0f + erff(x[i] * 0.70710678118654752f));
-            float pdf = 0.39894228040143268f * expf(-0.5f * x[i] * x[i]);
-            dx[i] = dy[i] * (cdf + x[i] * pdf);
-        }
-        break;
-    case NNX_ACT_TANH:
-        for (size_t i = 0; i < m; i++)
-            dx[i] = dy[i] * (1.0f - y[i] * y[i]);
-        break;
-    case NNX_ACT_SIGMOID:
-        for (size_t i = 0; i < m; i++)
-            dx[i] = dy[i] * y[i] * (1.0f - y[i]);
-        break;
-    case NNX_ACT_SWISH:        /* s = σ(ax): f' = s + a·x·s·(1 - s) */
-        for (size_t i = 0; i < m; i++) {
-            float s = sigmoid_vec(a * x[i]);
-            dx[i] = dy[i] * s * (1.0f + a * x[i] * (1.0f - s));
-        }
-        break;
-    }
+    acts[L->info.act].backward(x, y, dy, dx, m, L->info.a);
 }
 
 const float *nnx_act_backward(nnx_layer *L, const float *dy, float *dx, int n)

@@ -289,7 +289,7 @@ static int add_stored_layer(nnx_net *net, rbuf *b, int i, const char *path, nnx_
     case NNX_LAYER_DROPOUT:   rc = nnx_net_add_dropout(net, a, &lerr); break;
     case NNX_LAYER_BATCHNORM: rc = nnx_net_add_batchnorm(net, a, eps, &lerr); break;
     case NNX_LAYER_ACT:
-        if (act > NNX_ACT_SWISH)
+        if (!nnx_act_info_of(act))
             return nnx_rt_fail(err, "%s: layer %d: unknown activation %u", path, i + 1, act);
         rc = nnx_net_add_act(net, (enum nnx_act)act, a, &lerr);
         break;

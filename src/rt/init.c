@@ -7,9 +7,9 @@
 #include "rt/layer.h"
 
 /* True when the first activation after layer i (looking past layers that do
- * not change the scale much: norms, dropout, pools, flatten, residual marks) is of the
- * relu family or swish; false for tanh, sigmoid, another dense/conv or the
- * end of the network. */
+ * not change the scale much: norms, dropout, pools, flatten, residual marks) is
+ * one that wants He weights (its table row says); false for the others,
+ * another dense/conv or the end of the network. */
 static bool relu_like_after(const nnx_net *net, int i)
 {
     for (int j = i + 1; j < net->nlayers; j++) {
@@ -26,7 +26,7 @@ static bool relu_like_after(const nnx_net *net, int i)
         case NNX_LAYER_FLATTEN:
             continue;
         case NNX_LAYER_ACT:
-            return I->act != NNX_ACT_TANH && I->act != NNX_ACT_SIGMOID;
+            return nnx_act_info_of(I->act)->he_init;
         default:
             return false;
         }

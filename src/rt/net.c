@@ -13,13 +13,6 @@
 #define MAX_PARAMS  ((size_t)1 << 31)   /* floats in the whole parameter buffer */
 #define MAX_BATCH   (1 << 24)
 
-static const char *const act_names[] = {
-    [NNX_ACT_RELU] = "relu",       [NNX_ACT_LEAKY_RELU] = "leaky_relu",
-    [NNX_ACT_ELU] = "elu",         [NNX_ACT_GELU] = "gelu",
-    [NNX_ACT_TANH] = "tanh",       [NNX_ACT_SIGMOID] = "sigmoid",
-    [NNX_ACT_SWISH] = "swish",
-};
-
 nnx_net *nnx_net_new(int c, int h, int w, nnx_rt_error *err)
 {
     if (c < 1 || h < 1 || w < 1 || c > MAX_SIDE || h > MAX_SIDE || w > MAX_SIDE
@@ -252,17 +245,18 @@ int nnx_net_add_batchnorm(nnx_net *net, float momentum, float eps, nnx_rt_error 
 int nnx_net_add_act(nnx_net *net, enum nnx_act act, float a, nnx_rt_error *err)
 {
     nnx_layer L;
-    if ((unsigned)act > NNX_ACT_SWISH)
+    const nnx_act_info *A = nnx_act_info_of((unsigned)act);
+    if (!A)
         return nnx_rt_fail(err, "layer %d: unknown activation %d",
                            net ? net->nlayers + 1 : 0, (int)act);
-    if (start(net, &L, NNX_LAYER_ACT, act_names[act], err))
+    if (start(net, &L, NNX_LAYER_ACT, A->name, err))
         return -1;
     if (!isfinite(a))
         return nnx_rt_fail(err, "layer %d (%s): parameter %g is not finite",
-                           net->nlayers + 1, act_names[act], (double)a);
-    if (act == NNX_ACT_ELU && !(a > 0.0f))
-        return nnx_rt_fail(err, "layer %d (elu): alpha must be positive, not %g",
-                           net->nlayers + 1, (double)a);
+                           net->nlayers + 1, A->name, (double)a);
+    if (A->param == NNX_ACT_PARAM_POSITIVE && !(a > 0.0f))
+        return nnx_rt_fail(err, "layer %d (%s): %s must be positive, not %g",
+                           net->nlayers + 1, A->name, A->param_name, (double)a);
     L.info.act = act;
     L.info.a = a;
     return push(net, &L, err);
@@ -556,7 +550,8 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
     /* A batch norm followed by an activation runs as one pass (norm.c). */
     for (int i = 0; i + 1 < net->nlayers; i++)
         if (net->layers[i].info.kind == NNX_LAYER_BATCHNORM
-            && net->layers[i + 1].info.kind == NNX_LAYER_ACT)
+            && net->layers[i + 1].info.kind == NNX_LAYER_ACT
+            && nnx_act_info_of(net->layers[i + 1].info.act)->fuses_with_batchnorm)
             net->layers[i].fused = net->layers[i + 1].fused = true;
     size_t np = net->nparams ? net->nparams : 1, ns = net->nstate ? net->nstate : 1;
     net->params = calloc(np, sizeof(float));

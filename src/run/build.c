@@ -28,14 +28,8 @@ static int add_layer(nnx_net *net, const nnx_exp_layer *layers, size_t i, nnx_rt
     case NNX_XOP_DROPOUT:   return nnx_net_add_dropout(net, (float)l->u.dropout.p, err);
     case NNX_XOP_BATCHNORM: return nnx_net_add_batchnorm(net, (float)l->u.batchnorm.momentum,
                                                          (float)l->u.batchnorm.eps, err);
-    case NNX_XOP_RELU:      return nnx_net_add_act(net, NNX_ACT_RELU, 0, err);
-    case NNX_XOP_LEAKY_RELU:return nnx_net_add_act(net, NNX_ACT_LEAKY_RELU,
-                                                   (float)l->u.leaky_relu.slope, err);
-    case NNX_XOP_ELU:       return nnx_net_add_act(net, NNX_ACT_ELU, (float)l->u.elu.alpha, err);
-    case NNX_XOP_GELU:      return nnx_net_add_act(net, NNX_ACT_GELU, 0, err);
-    case NNX_XOP_TANH:      return nnx_net_add_act(net, NNX_ACT_TANH, 0, err);
-    case NNX_XOP_SIGMOID:   return nnx_net_add_act(net, NNX_ACT_SIGMOID, 0, err);
-    case NNX_XOP_SWISH:     return nnx_net_add_act(net, NNX_ACT_SWISH, (float)l->u.swish.beta, err);
+    case NNX_XOP_ACT:       return nnx_net_add_act(net, (enum nnx_act)l->u.act.code,
+                                                   (float)l->u.act.a, err);
     case NNX_XOP_LAYERNORM: return nnx_net_add_layernorm(net, (float)l->u.layernorm.eps, err);
     case NNX_XOP_GLOBAL_AVGPOOL: return nnx_net_add_global_avgpool(net, err);
     case NNX_XOP_RESIDUAL:  return nnx_net_begin_residual(net, err);
@@ -66,7 +60,7 @@ nnx_net *nnx_run_build_net(const nnx_experiment *e, int32_t features, int max_ba
         nnx_rt_error lerr;
         if (add_layer(net, e->net.layers, i, &lerr) < 0) {
             nnx_rt_fail(err, "network '%s', layer %zu (%s): %s", e->net.name, i + 1,
-                        nnx_exp_op_name(e->net.layers[i].op), lerr.msg);
+                        nnx_exp_layer_name(&e->net.layers[i]), lerr.msg);
             nnx_net_free(net);
             return NULL;
         }

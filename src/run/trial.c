@@ -283,56 +283,6 @@ static bool refers_train(const nnx_exp_metric_ref *ref, size_t m)
     return ref->split == NNX_XSPLIT_TRAIN && ref->metric == m && m != 0;
 }
 
-static bool add_name(char **names, size_t *n, const char *text)
-{
-    names[*n] = malloc(strlen(text) + 1);
-    if (!names[*n])
-        return false;
-    strcpy(names[(*n)++], text);
-    return true;
-}
-
-int nnx_trial_columns(trial *t, nnx_rt_error *err)
-{
-    const nnx_experiment *e = t->e;
-    size_t nm = e->nmetrics, n = 0;
-    char **names = calloc(2 * nm + 4, sizeof *names);
-    char buf[256];
-    if (!names)
-        return nnx_rt_fail(err, "out of memory");
-    bool ok = add_name(names, &n, "epoch") && add_name(names, &n, "lr") &&
-              add_name(names, &n, "train.loss");
-    t->col_valid0 = -1;
-    if (t->data.has[NNX_XSPLIT_VALID]) {
-        t->col_valid0 = (int)n;
-        for (size_t m = 0; ok && m < nm; m++) {
-            snprintf(buf, sizeof buf, "valid.%s", e->metrics[m].name);
-            ok = add_name(names, &n, buf);
-        }
-    }
-    t->col_train0 = (int)n;
-    for (size_t m = 1; ok && m < nm; m++)
-        if (t->need_train[m]) {
-            snprintf(buf, sizeof buf, "train.%s", e->metrics[m].name);
-            ok = add_name(names, &n, buf);
-        }
-    ok = ok && add_name(names, &n, "seconds");
-    char *path = ok ? nnx_path_join(t->r->dir, "metrics.csv") : NULL;
-    int rc = !path ? nnx_rt_fail(err, "out of memory")
-           : t->first_epoch > 1
-               ? nnx_metrics_log_resume(&t->mlog, path, (const char *const *)names, n,
-                                        t->first_epoch - 1, err)
-               : nnx_metrics_log_open(&t->mlog, path, (const char *const *)names, n, err);
-    free(path);
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    return rc;
-}
-
-/* A CSV file's classes are known only once it is loaded (nnx check reads its
- * header row): a network that gives fewer outputs is reported at its last
- * layer, as the checker reports it for IDX and synthetic data. */
 static int classes_fit(const trial *t, const nnx_dataset *train, nnx_rt_error *err)
 {
     const nnx_experiment *e = t->e;
@@ -452,172 +402,7 @@ static int setup(trial *t, nnx_rt_error *err)
     return 0;
 }
 
-char *nnx_trial_experiment_text(const nnx_experiment *e)
-{
-    nnx_experiment one = *e;            /* shallow: only read, never freed */
-    one.search.kind = NNX_XSEARCH_NONE;
-    one.nensemble = 0;
-    return nnx_experiment_write(&one);
-}
-
-/* The run directory and its first files. */
-static int open_outputs(trial *t, nnx_rt_error *err)
-{
-    const nnx_experiment *e = t->e;
-    if (t->o->dir) {
-        if (nnx_mkdirs(t->o->dir, err) < 0)
-            return -1;
-        t->r->dir = malloc(strlen(t->o->dir) + 1);
-        if (!t->r->dir)
-            return nnx_rt_fail(err, "out of memory");
-        strcpy(t->r->dir, t->o->dir);
-    } else if (nnx_rundir_create(t->o->out_dir ? t->o->out_dir : "runs", e->name, &t->r->dir,
-                                 err) < 0) {
-        return -1;
-    }
-    const char *dir = t->r->dir;
-    char *text = nnx_trial_experiment_text(e);
-    char *path = nnx_path_join(dir, "experiment.nnx");
-    /* from here on a failure is a file of the new directory that could not be written */
-    t->r->retry = true;
-    int rc = text && path ? nnx_file_write(path, text, strlen(text), 0, err)
-                          : nnx_rt_fail(err, "out of memory writing experiment.nnx");
-    free(text);
-    free(path);
-    if (rc < 0 || nnx_trial_columns(t, err) < 0)
-        return -1;
-    path = nnx_path_join(dir, "steps.csv");
-    rc = path ? nnx_append_open(&t->steps, path, 1, err) : nnx_rt_fail(err, "out of memory");
-    free(path);
-    if (rc < 0)
-        return -1;
-    fputs("step,epoch,lr,loss,loss_sd\n", t->steps.f);
-    if (nnx_append_flush(&t->steps, err) < 0)
-        return -1;
-    t->r->retry = false;
-    return 0;
-}
-
-/* An optional logger failed: a warning, and it is not written to again. */
-static void logger_failed(trial *t, const char *what, const char *msg)
-{
-    char buf[700];
-    bool named = !strncmp(msg, what, strlen(what)) && msg[strlen(what)] == ':';
-    snprintf(buf, sizeof buf, "%s%s%s", named ? "" : what, named ? "" : ": ", msg);
-    nnx_trial_write_failed(t, false, buf);
-    if (!strcmp(what, "tensorboard") && t->tb) {
-        nnx_tb_close(t->tb, NULL);
-        t->tb = NULL;
-    }
-    if (!strcmp(what, "mlflow") && t->ml) {
-        nnx_mlflow_end(t->ml, NNX_MLFLOW_FAILED, nnx_mlflow_now_ms(), NULL);   /* if it still can */
-        nnx_mlflow_free(t->ml);
-        t->ml = NULL;
-    }
-}
-
-static void tb_check(trial *t, int rc, const nnx_rt_error *err)
-{
-    if (rc < 0)
-        logger_failed(t, "tensorboard", err->msg);
-}
-
-static void mlflow_check(trial *t, int rc, const nnx_rt_error *err)
-{
-    if (rc < 0)
-        logger_failed(t, "mlflow", err->msg);
-}
-
-/* TensorBoard and MLflow, when the experiment logs to them (a logger that
- * cannot start is a warning). */
-static int open_loggers(trial *t, nnx_rt_error *err)
-{
-    const nnx_experiment *e = t->e;
-    const char *dir = t->r->dir;
-    double wall = (double)time(NULL);
-    if (e->log[NNX_XLOG_TENSORBOARD]) {
-        t->tb = nnx_tb_open(dir, wall, NULL, err);
-        if (!t->tb)
-            logger_failed(t, "tensorboard", err->msg);
-    }
-    if (e->log[NNX_XLOG_MLFLOW]) {
-        const char *slash = strrchr(dir, '/');
-        nnx_mlflow_start_opts mo = {
-            .env_tracking_uri = t->o->mlflow_uri, .experiment = e->name,
-            .run_name = slash ? slash + 1 : dir,
-            .source_name = t->o->source ? t->o->source : e->file,
-            .start_ms = nnx_mlflow_now_ms(),
-        };
-        t->ml = nnx_mlflow_start(&mo, err);
-        if (!t->ml)
-            logger_failed(t, "mlflow", err->msg);
-    }
-    if (t->ml) {
-        nnx_provenance_mlflow_tags(t->o->provenance, t->ml);
-        if (t->o->mlflow_parent)
-            mlflow_check(t, nnx_mlflow_tag(t->ml, "mlflow.parentRunId", t->o->mlflow_parent, err), err);
-        /* every resolved setting (the model's layers one by one), the batch
-         * the run used, then searched values the settings do not name
-         * (network arguments such as model.p) */
-        char v[64];
-        size_t ns = 0;
-        nnx_exp_param *set = nnx_experiment_settings(e, &ns);
-        for (size_t i = 0; t->ml && i < ns; i++) {
-            const char *value = set[i].value;
-            if (!strcmp(set[i].path, "batch")) {
-                snprintf(v, sizeof v, "%d", (int)t->batch);
-                value = v;
-            }
-            mlflow_check(t, nnx_mlflow_param(t->ml, set[i].path, value, err), err);
-        }
-        for (size_t i = 0; t->ml && i < e->nparams; i++) {
-            bool named = false;
-            for (size_t k = 0; k < ns && !named; k++)
-                named = !strcmp(set[k].path, e->params[i].path);
-            if (!named)
-                mlflow_check(t, nnx_mlflow_param(t->ml, e->params[i].path, e->params[i].value, err), err);
-        }
-        nnx_exp_params_free(set, ns);
-    }
-    if (t->tb && e->nparams) {
-        const char **keys = malloc(e->nparams * sizeof *keys);
-        const char **vals = malloc(e->nparams * sizeof *vals);
-        if (keys && vals) {
-            for (size_t i = 0; i < e->nparams; i++)
-                keys[i] = e->params[i].path, vals[i] = e->params[i].value;
-            tb_check(t, nnx_tb_params(t->tb, keys, vals, e->nparams, 0, wall, err), err);
-        }
-        free(keys);
-        free(vals);
-    }
-    return 0;
-}
-
 /* --- the epoch's row ------------------------------------------------------------- */
-
-static void log_scalars(trial *t, const double *vals, const bool *set)
-{
-    double wall = (double)time(NULL);
-    int64_t ms = nnx_mlflow_now_ms();
-    nnx_rt_error err = { { 0 } };
-    for (size_t c = 1; c < t->mlog.ncols; c++) {
-        if (!set[c] || !isfinite(vals[c]))
-            continue;
-        const char *name = t->mlog.names[c];
-        if (t->tb) {
-            char tag[128];
-            snprintf(tag, sizeof tag, "%s", name);
-            char *dot = strchr(tag, '.');
-            if (dot)
-                *dot = '/';
-            tb_check(t, nnx_tb_scalar(t->tb, tag, t->epoch, vals[c], wall, &err), &err);
-        }
-        if (t->ml)
-            mlflow_check(t, nnx_mlflow_metric(t->ml, name, vals[c], ms, t->epoch, &err), &err);
-    }
-    if (t->tb)
-        tb_check(t, nnx_tb_flush(t->tb, &err), &err);
-}
 
 /* Write the epoch's metrics.csv row (NaN train loss for a blown-up epoch). */
 static int write_row(trial *t, double lr, double train_loss, bool train_set, double seconds,
@@ -665,7 +450,7 @@ static int write_row(trial *t, double lr, double train_loss, bool train_set, dou
         if (!set[i])
             vals[i] = NAN;
     if (rc == 0) {
-        log_scalars(t, vals, set);
+        nnx_trial_log_scalars(t, vals, set);
         if (t->cb && t->cb->epoch) {
             nnx_run_epoch ev = {
                 .epoch = t->epoch, .columns = (const char *const *)t->mlog.names,
@@ -1066,33 +851,7 @@ static void finish(trial *t, double t_start)
     } else {
         nnx_trial_drop_state(t);
     }
-    if (t->tb && r->select_epoch > 0) {
-        /* the test metrics are the selected weights': log them at the selected
-         * epoch's step, and say so */
-        int64_t step = r->select_epoch;
-        bool any = false;
-        for (size_t i = 0; t->tb && i < r->nmetrics; i++)
-            if (!strncmp(r->metric_names[i], "test.", 5)) {
-                snprintf(name, sizeof name, "test/%s", r->metric_names[i] + 5);
-                tb_check(t, nnx_tb_scalar(t->tb, name, step, r->metric_values[i],
-                                          (double)time(NULL), &err), &err);
-                any = true;
-            }
-        if (any && t->tb) {
-            char text[160];
-            snprintf(text, sizeof text, "test/* are the metrics of the weights of epoch %d, selected by %s(%s), "
-                     "logged at step %d", r->select_epoch, r->select_max ? "max" : "min", r->select_name,
-                     r->select_epoch);
-            tb_check(t, nnx_tb_text(t->tb, "test/selected_epoch", step, text, (double)time(NULL), &err),
-                     &err);
-        }
-    }
-    if (t->tb) {
-        int rc = nnx_tb_close(t->tb, &err);
-        t->tb = NULL;
-        if (rc < 0)
-            logger_failed(t, "tensorboard", err.msg);
-    }
+    nnx_trial_tb_finish(t);
 
     if (!r->message)
         set_message(r, "%s", "");
@@ -1106,30 +865,7 @@ static void finish(trial *t, double t_start)
         }
         r->report = report;
     }
-    if (t->ml) {
-        int64_t ms = nnx_mlflow_now_ms();
-        for (size_t i = 0; t->ml && i < r->nmetrics; i++)
-            if (!strncmp(r->metric_names[i], "test.", 5))
-                mlflow_check(t, nnx_mlflow_metric(t->ml, r->metric_names[i], r->metric_values[i], ms,
-                                                  r->select_epoch > 0 ? r->select_epoch : r->epochs_run,
-                                                  &err), &err);
-        if (t->ml && r->select_epoch > 0) {
-            char ep[16];
-            snprintf(ep, sizeof ep, "%d", r->select_epoch);
-            mlflow_check(t, nnx_mlflow_tag(t->ml, "nnx.selected_epoch", ep, &err), &err);
-        }
-        if (t->ml)
-            mlflow_check(t, nnx_mlflow_tag(t->ml, "nnx.status", nnx_run_status_name(r->status),
-                                           &err), &err);
-        if (t->ml)
-            mlflow_check(t, nnx_mlflow_artifacts(t->ml, r->dir, &err), &err);
-        nnx_mlflow_status st = r->status == NNX_RUN_COMPLETED || r->status == NNX_RUN_STOPPED
-                                   ? NNX_MLFLOW_FINISHED
-                               : r->status == NNX_RUN_INTERRUPTED || r->status == NNX_RUN_PRUNED ? NNX_MLFLOW_KILLED
-                                                                  : NNX_MLFLOW_FAILED;
-        if (t->ml)
-            mlflow_check(t, nnx_mlflow_end(t->ml, st, nnx_mlflow_now_ms(), &err), &err);
-    }
+    nnx_trial_mlflow_finish(t);
     /* warnings that came after it: summary.json again, so that it lists them */
     if (t->summary_warnings >= 0 && (size_t)t->summary_warnings != r->nwarnings)
         save_summary(t);
@@ -1192,8 +928,8 @@ int nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result
     nnx_blas_set_threads(1);
     double t_start = nnx_clock_seconds();
     if (setup(&t, &err) < 0 ||
-        (o->resume_dir ? nnx_trial_resume(&t, &err) : open_outputs(&t, &err)) < 0 ||
-        open_loggers(&t, &err) < 0 ||
+        (o->resume_dir ? nnx_trial_resume(&t, &err) : nnx_trial_open_outputs(&t, &err)) < 0 ||
+        nnx_trial_open_loggers(&t, &err) < 0 ||
         (r->retry = nnx_run_model_write(r->dir, e, &t.data, t.k, nnx_net_max_batch(t.net), &err) < 0) ||
         (r->retry = start_summary(&t, &err) < 0)) {
         r->status = NNX_RUN_FAILED;

@@ -1,4 +1,4 @@
-/* trial_int.h — the state of one trial, shared by trial.c (the loop) and resume.c (not public). */
+/* trial_int.h — the state of one trial, shared by trial.c (the loop), trial_files.c (its new run directory), trial_log.c (its loggers) and resume.c (not public). */
 #ifndef NNX_TRIAL_INT_H
 #define NNX_TRIAL_INT_H
 
@@ -83,13 +83,28 @@ void nnx_trial_put_step(FILE *f, long long step, int epoch, double lr, double lo
 bool nnx_trial_keep_step(trial *t, double loss, double epoch, double lr, double loss_sd);
 
 /* The metrics.csv columns (and t->col_*), opening the file: fresh, or kept
- * up to epoch first_epoch - 1 when resuming.  In trial.c. */
+ * up to epoch first_epoch - 1 when resuming.  In trial_files.c. */
 int  nnx_trial_columns(trial *t, nnx_rt_error *err);
 
 /* The text of a run's experiment.nnx: the experiment without its search or
  * ensemble, so that `nnx run` on a trial's (or member's) file trains that
- * trial again, not the whole search.  New string, or NULL.  In trial.c. */
+ * trial again, not the whole search.  New string, or NULL.  In trial_files.c. */
 char *nnx_trial_experiment_text(const nnx_experiment *e);
+/* A new run directory (o->dir, or a fresh one under o->out_dir) and its
+ * first files: experiment.nnx, metrics.csv's header, steps.csv's.  In
+ * trial_files.c. */
+int  nnx_trial_open_outputs(trial *t, nnx_rt_error *err);
+
+/* trial_log.c: TensorBoard and MLflow, when the experiment logs to them.  A
+ * logger that fails becomes a warning (nnx_trial_write_failed) and is not
+ * written to again; none of these fails the run. */
+int  nnx_trial_open_loggers(trial *t, nnx_rt_error *err);
+/* An epoch's metrics.csv row: vals[c] where set[c], for each column c > 0. */
+void nnx_trial_log_scalars(trial *t, const double *vals, const bool *set);
+/* At the end: the test metrics at the selected epoch's step, then close
+ * TensorBoard (before summary.json), and end the MLflow run (after it). */
+void nnx_trial_tb_finish(trial *t);
+void nnx_trial_mlflow_finish(trial *t);
 
 /* resume.c: continue a run directory (o->resume_dir) instead of making one,
  * and save what a resume needs after each epoch (DIR/resume.state). */

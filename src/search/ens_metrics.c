@@ -87,30 +87,18 @@ static double prob_loss(const nnx_probs *p, double smoothing)
     return p->rows ? sum / p->rows : NAN;
 }
 
-/* A built-in metric of the averaged probabilities; NaN when it does not apply. */
+/* A built-in metric of the averaged probabilities; NaN when it does not apply
+ * (its table row says whether it reads averaged probabilities). */
 static double builtin_metric(const nnx_exp_metric *m, const nnx_probs *p, double smoothing)
 {
-    double v = NAN;
-    nnx_prf prf;
-    int32_t skipped;
     if (p->rows == 0)
         return NAN;
-    switch (m->kind) {
-    case NNX_XMETRIC_LOSS:
+    if (m->kind == NNX_XMETRIC_LOSS)
         return prob_loss(p, smoothing);
-    case NNX_XMETRIC_ACCURACY:
-        return nnx_accuracy(p->labels, p->p, p->rows, p->cols, &v, NULL) < 0 ? NAN : v;
-    case NNX_XMETRIC_AUC:
-        return nnx_auc(p->labels, p->p, p->rows, p->cols, &v, &skipped, NULL) < 0 ? NAN : v;
-    case NNX_XMETRIC_F1:
-    case NNX_XMETRIC_PRECISION:
-    case NNX_XMETRIC_RECALL:
-        if (nnx_macro_prf(p->labels, p->p, p->rows, p->cols, &prf, NULL) < 0)
-            return NAN;
-        return m->kind == NNX_XMETRIC_F1 ? prf.f1 : m->kind == NNX_XMETRIC_PRECISION ? prf.precision : prf.recall;
-    default:
-        return NAN;     /* mse, mae (regression) are not recomputed */
-    }
+    if (m->kind != NNX_XMETRIC_BUILTIN || !m->builtin->on_averaged_probs)
+        return NAN;
+    nnx_metric_data d = { p->labels, NULL, p->p, p->rows, p->cols };
+    return m->builtin->score(&d);
 }
 
 /* Metric `m` of the averaged probabilities; NaN when it does not apply.

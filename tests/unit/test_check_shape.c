@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "check_fixture.h"
+#include "nnx/rt/net.h"
 
 #define IMG "data img { train = blobs(n = 100, classes = 10, features = 784)  shape = [1, 28, 28] }\n"
 
@@ -86,8 +87,9 @@ static void repeat_and_subnetworks(void **state)
     assert_int_equal(e->net.layers[0].op, NNX_XOP_DENSE);
     assert_int_equal(e->net.layers[0].u.dense.units, 8);
     assert_int_equal(e->net.layers[3].op, NNX_XOP_DENSE);
-    assert_int_equal(e->net.layers[5].op, NNX_XOP_SWISH);
-    assert_true(e->net.layers[5].u.swish.beta == 1);
+    assert_int_equal(e->net.layers[5].op, NNX_XOP_ACT);
+    assert_int_equal(e->net.layers[5].u.act.code, NNX_ACT_SWISH);
+    assert_true(e->net.layers[5].u.act.a == 1);
     assert_int_equal(e->net.layers[6].u.dense.units, 3);
     /* every layer keeps where it was written */
     assert_non_null(e->net.layers[0].loc.src);
@@ -103,11 +105,18 @@ static void activation_parameters(void **state)
                                "n(act = swish(beta = 2))");
     if (!e)
         fail_msg("%s", fx_msgs(&f.d));
-    assert_int_equal(e->net.layers[1].op, NNX_XOP_SWISH);
-    assert_true(e->net.layers[1].u.swish.beta == 2);
-    assert_true(e->net.layers[2].u.leaky_relu.slope == 0.01);
-    assert_true(e->net.layers[3].u.elu.alpha == 0.5);
-    assert_int_equal(e->net.layers[6].op, NNX_XOP_SIGMOID);
+    assert_int_equal(e->net.layers[1].op, NNX_XOP_ACT);
+    assert_int_equal(e->net.layers[1].u.act.code, NNX_ACT_SWISH);
+    assert_true(e->net.layers[1].u.act.a == 2);
+    assert_int_equal(e->net.layers[2].u.act.code, NNX_ACT_LEAKY_RELU);
+    assert_true(e->net.layers[2].u.act.a == 0.01);
+    assert_int_equal(e->net.layers[3].u.act.code, NNX_ACT_ELU);
+    assert_true(e->net.layers[3].u.act.a == 0.5);
+    assert_int_equal(e->net.layers[4].u.act.code, NNX_ACT_GELU);
+    assert_true(e->net.layers[4].u.act.a == 0);
+    assert_int_equal(e->net.layers[6].op, NNX_XOP_ACT);
+    assert_int_equal(e->net.layers[6].u.act.code, NNX_ACT_SIGMOID);
+    assert_string_equal(nnx_exp_layer_name(&e->net.layers[6]), "sigmoid");
     fx_done(&f);
 }
 
@@ -177,7 +186,8 @@ static void residual_layers(void **state)
     assert_int_equal(L[7].op, NNX_XOP_RESIDUAL_END);
     assert_int_equal(L[7].u.residual_end.begin, 1);
     assert_int_equal(L[7].u.residual_end.proj, NNX_XPROJ_IDENTITY);
-    assert_int_equal(L[8].op, NNX_XOP_SWISH);
+    assert_int_equal(L[8].op, NNX_XOP_ACT);
+    assert_int_equal(L[8].u.act.code, NNX_ACT_SWISH);
     assert_int_equal(L[23].op, NNX_XOP_RESIDUAL_END);           /* block(16, s = 2) */
     assert_int_equal(L[23].u.residual_end.begin, 17);
     assert_int_equal(L[23].u.residual_end.proj, NNX_XPROJ_CONV);

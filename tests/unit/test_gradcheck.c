@@ -247,6 +247,16 @@ static void act_tanh(void **s)       { (void)s; act_case(NNX_ACT_TANH, 0, 1e-2);
 static void act_sigmoid(void **s)    { (void)s; act_case(NNX_ACT_SIGMOID, 0, 1e-2); }
 static void act_swish(void **s)      { (void)s; act_case(NNX_ACT_SWISH, 1.0f, 1e-2); }
 static void act_swish_beta(void **s) { (void)s; act_case(NNX_ACT_SWISH, 1.7f, 1e-2); }
+/* Every row of the activation table, so that a new activation is checked
+ * the day it is added. */
+static void act_every_row(void **s)
+{
+    (void)s;
+    for (size_t i = 0; i < nnx_act_count(); i++) {
+        const nnx_act_info *A = nnx_act_info_of((unsigned)i);
+        act_case(A->code, A->param == NNX_ACT_PARAM_NONE ? 0 : 0.7f, 1e-3);
+    }
+}
 
 /* --- batch norm and dropout ------------------------------------------------ */
 
@@ -916,6 +926,7 @@ int main(void)
         cmocka_unit_test(act_sigmoid),
         cmocka_unit_test(act_swish),
         cmocka_unit_test(act_swish_beta),
+        cmocka_unit_test(act_every_row),
         cmocka_unit_test(batchnorm_dense_train),
         cmocka_unit_test(batchnorm_dense_eval),
         cmocka_unit_test(batchnorm_conv_train),

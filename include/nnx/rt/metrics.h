@@ -15,6 +15,7 @@
 #ifndef NNX_RT_METRICS_H
 #define NNX_RT_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,5 +70,40 @@ int nnx_macro_prf(const int32_t *y, const float *p, int32_t n, int32_t k,
  * and of |pred - target|, accumulated in double.  m > 0. */
 double nnx_mse(const float *pred, const float *target, size_t m);
 double nnx_mae(const float *pred, const float *target, size_t m);
+
+/* --- the table of built-in metrics (metric_table.c) --------------------------- */
+
+/* What a metric scores against. */
+enum nnx_metric_task {
+    NNX_METRIC_CLASS = 1,     /* class labels */
+    NNX_METRIC_REGR = 2       /* real targets */
+};
+
+/* One split's predictions: n rows of k floats p, with class labels y (NULL
+ * for a regression) or real targets t (NULL for a classification). */
+typedef struct nnx_metric_data {
+    const int32_t *y;
+    const float *t;
+    const float *p;
+    int32_t n, k;
+} nnx_metric_data;
+
+/* One metric, one row of the table.  Adding a metric is its row there (and
+ * its function, here or in its own file); the language finds it by name. */
+typedef struct nnx_metric_info {
+    const char *name;           /* as the experiment names it and metrics.csv heads it */
+    bool maximize;              /* higher is better */
+    unsigned task;              /* NNX_METRIC_* bits it applies to */
+    bool on_averaged_probs;     /* meaningful on an ensemble's averaged probabilities */
+    /* The metric of d; NaN when it does not apply (no labels, no class in
+     * y, a width it cannot read). */
+    double (*score)(const nnx_metric_data *d);
+} nnx_metric_info;
+
+/* The metric named `name`, or NULL. */
+const nnx_metric_info *nnx_metric_named(const char *name);
+/* Row i of the table (i < nnx_metric_count()). */
+const nnx_metric_info *nnx_metric_at(size_t i);
+size_t nnx_metric_count(void);
 
 #endif

@@ -136,7 +136,40 @@ enum nnx_act {
     NNX_ACT_TANH,
     NNX_ACT_SIGMOID,
     NNX_ACT_SWISH         /* a = beta: x·sigmoid(beta·x) */
+    /* Appended later: the numbers are stored in checkpoints, never reorder. */
 };
+
+/* What an activation's parameter `a` may be. */
+enum nnx_act_param {
+    NNX_ACT_PARAM_NONE,       /* it has none (a is ignored) */
+    NNX_ACT_PARAM_ANY,        /* any finite number */
+    NNX_ACT_PARAM_POSITIVE    /* a finite number > 0 */
+};
+
+/* One activation: everything the runtime knows of it, one row of the table
+ * in act.c.  Adding an activation is a code at the end of enum nnx_act, its
+ * two kernels and its row there (the language names it in its catalog). */
+typedef struct nnx_act_info {
+    enum nnx_act code;          /* == its index; stored in checkpoints */
+    const char *name;           /* the layer's name in nnx_layer_info and reports */
+    const char *param_name;     /* what `a` is ("slope", "alpha", "beta"), or NULL */
+    enum nnx_act_param param;
+    bool he_init;               /* a dense/conv before it draws He weights (else Xavier) */
+    bool fuses_with_batchnorm;  /* a batch norm before it runs both in one pass */
+    /* y = f(x) over m values */
+    void (*forward)(const float *restrict x, float *restrict y, size_t m, float a);
+    /* dx = dy·f'(x), from the forward's input x and output y */
+    void (*backward)(const float *restrict x, const float *restrict y, const float *restrict dy,
+                     float *restrict dx, size_t m, float a);
+} nnx_act_info;
+
+/* The activation stored as `code`, or NULL when there is none (an unknown
+ * code in a file). */
+const nnx_act_info *nnx_act_info_of(unsigned code);
+/* The activation named `name`, or NULL. */
+const nnx_act_info *nnx_act_info_named(const char *name);
+/* How many activations there are (codes 0 .. count-1). */
+size_t nnx_act_count(void);
 
 /* What one layer is, where it sits in the flat buffers, and its shapes. */
 typedef struct nnx_layer_info {

@@ -1,4 +1,4 @@
-/* sched.c — nnx_search_run: the trials of a search or an ensemble, run in worker processes, stage by stage. */
+/* workers.c — nnx_search_run: the trials of a search or an ensemble, run in worker processes, stage by stage. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-/* sched.c — learning-rate schedules: linear warmup times a decay, and plateau reduction. */
+/* lr_schedule.c — learning-rate schedules: linear warmup times a decay, and plateau reduction. */
 #include <math.h>
 
 #include "nnx/rt/sched.h"
