@@ -19,7 +19,7 @@ CC      ?= cc
 OPT     ?= -O2 -march=native -fno-math-errno -fvect-cost-model=dynamic
 PKGS    := gcc libc6-dev flex bison liblua5.4-dev libcmocka-dev libopenblas-dev zlib1g-dev pkg-config
 DATA_PKGS  := dataset-fashion-mnist
-BENCH_PKGS := python3-torch python3-numpy libjemalloc2
+BENCH_PKGS := python3-torch python3-numpy libjemalloc2 time
 FUZZ_PKGS  := clang
 
 WARN    := -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L
@@ -90,7 +90,7 @@ fuzz: deps fuzz-deps data-deps
 fuzz-build: $(FUZZ:%=$(BUILD)/fuzz/fuzz_%)
 
 fmt: all
-	./nnx fmt -w examples/*.nnx examples/*/*.nnx stdlib/std/*.nnx bench/bench.nnx
+	./nnx fmt -w examples/*.nnx examples/*/*.nnx stdlib/std/*.nnx bench/bench.nnx bench/lr_find.nnx bench/staged_grid.nnx
 
 clean:
 	rm -rf $(BUILD) nnx

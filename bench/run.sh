@@ -26,6 +26,7 @@
 #                          round kept (default 1; on a shared machine the load
 #                          changes within minutes)
 #   NNX_BENCH_MODELS       "mlp cnn" (default), or one of them
+#   NNX_BENCH_DATA_LOAD    0: skip bench/data_load.sh (the data cache; a 4 GB table)
 #   NNX_BENCH_PRUNE        0: skip bench/prune.sh (a 27-draw search, with and without
 #                          prune = halving; its own settings are in that file)
 #   NNX_BENCH_CORETYPE     OpenBLAS kernels for BOTH nnx and PyTorch, exported as
@@ -162,4 +163,12 @@ NNX_BENCH_DATA=$data sh "$root/bench/infer.sh"
 if [ "${NNX_BENCH_PRUNE:-1}" != 0 ]; then
     echo
     sh "$root/bench/prune.sh"
+fi
+
+# Loading tables: the parsed-data cache (first load against cached) and one
+# epoch on a memory-mapped 4 GB .npy table (NNX_BENCH_DATA_LOAD=0 skips it;
+# its own settings are in that file)
+if [ "${NNX_BENCH_DATA_LOAD:-1}" != 0 ]; then
+    echo
+    sh "$root/bench/data_load.sh"
 fi

@@ -12,6 +12,8 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 passed=0 failed=0 failures=""
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
+# The parsed-data cache of every run below: never the user's own (~/.cache/nnx).
+export NNX_CACHE="$log/cache"
 
 check() {  # name command...
     name=$1; shift

@@ -58,12 +58,22 @@ nnx_experiment *nnx_check_experiment_from(nnx_checker *c, const char *name,
                                           const nnx_override *ov, const char *const *origins,
                                           size_t nov, nnx_diags *d);
 
+/* `nnx data FILE NAME` on a data block: an experiment holding only data
+ * block `name`, compiled (its files' headers checked), named after it, with
+ * class targets (loss cross_entropy) and seed 0; the caller frees it with
+ * nnx_experiment_free.  NULL without a word when `name` is not a data
+ * block, or after adding errors to d when it does not check. */
+nnx_experiment *nnx_check_data_block(nnx_checker *c, const char *name, nnx_diags *d);
+
 /* `nnx check`: check every experiment of the program (each with the
  * overrides applied, as nnx_check_experiment does), every value of its
  * searches, and the data blocks and networks no experiment uses.  Returns
  * the number of experiments checked; the result is good when d->nerrors
  * did not grow. */
 size_t nnx_check_program(nnx_checker *c, const nnx_override *ov, size_t nov, nnx_diags *d);
+/* The same, with origins as nnx_check_experiment_from takes them. */
+size_t nnx_check_program_from(nnx_checker *c, const nnx_override *ov, const char *const *origins,
+                              size_t nov, nnx_diags *d);
 
 /* Split a `--set` argument "path=value" at its first '='.  The override
  * points into `arg`.  False when there is no '=' or the path is empty. */

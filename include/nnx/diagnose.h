@@ -86,6 +86,7 @@
 #define NNX_DIAG_STUCK_FRAC         0.9
 #define NNX_DIAG_TINY_LR            1e-4
 #define NNX_DIAG_SLOW_LEVEL         0.6
+#define NNX_DIAG_NEAR_CHANCE        0.8   /* x the reference: barely learned yet */
 #define NNX_DIAG_SLOW_DROP          0.02  /* of the level per epoch */
 #define NNX_DIAG_IMPROVE_DROP       0.01
 #define NNX_DIAG_IMPROVE_R2         0.8
@@ -114,6 +115,7 @@
 #define NNX_DIAG_FLAT_DROP          0.01
 #define NNX_DIAG_UNDERFIT_FRAC      0.5
 #define NNX_DIAG_UNDERFIT_CLOSE     0.2
+#define NNX_DIAG_UNDERFIT_LINEAR    4.0   /* x a linear model's parameters: big enough */
 #define NNX_DIAG_LOSS_RISE          0.05
 #define NNX_DIAG_METRIC_MIN_GAIN    0.002
 
@@ -149,6 +151,8 @@ typedef struct nnx_diag_setup {
     double      dropout;       /* the largest dropout p in the network (0 = none) */
     double      weight_decay;  /* optimizer.weight_decay (0 = none) */
     long        parameters;    /* trainable values of the network */
+    long        features;      /* input values per row (0 = not recorded) */
+    int         classes;       /* classes of the labels (0 = not recorded or regression) */
     int         epochs;        /* epochs asked for */
     double      prior_loss;    /* loss of predicting the train class frequencies */
 } nnx_diag_setup;

@@ -174,6 +174,9 @@ typedef struct nnx_run_opts {
      * a search loads them once, before forking its workers.  Borrowed and
      * only read; NULL: the trial loads its own. */
     const struct nnx_run_data *data;
+    /* The parsed-data cache directory for the CSV files the trial loads
+     * itself (not `data`), or NULL: parse them (--no-cache). */
+    const char *data_cache;
     /* Where the experiment's files stand in git (provenance.h), collected
      * once by the caller: summary.json's "git", source.diff, MLflow's
      * mlflow.source.git.* tags.  Borrowed; NULL: not recorded. */
@@ -246,9 +249,13 @@ int32_t nnx_run_auto_batch(int32_t rows);
 
 /* Smith's lr range test (nnx/rt/lr_range.h) on the experiment's own data,
  * network, optimizer, loss and batch (`auto` resolved, written to *batch),
- * with a fresh network seeded by e->seed; nothing is written to disk.  0, or
- * -1 with err (data that does not load, a network that does not fit it). */
-int nnx_run_lr_find(const nnx_experiment *e, int threads, const nnx_lr_range_conf *conf,
+ * with a fresh network seeded by e->seed; nothing is written to disk but
+ * the parsed-data cache in cache_dir (NULL: none), whose warnings (a stale
+ * entry parsed again, one not written) go to cache_warning (nwarning bytes;
+ * "" when none).  0, or -1 with err (data that does not load, a network that
+ * does not fit it). */
+int nnx_run_lr_find(const nnx_experiment *e, const char *cache_dir, char *cache_warning,
+                    size_t nwarning, int threads, const nnx_lr_range_conf *conf,
                     nnx_lr_range *out, int32_t *batch, nnx_rt_error *err);
 
 /* The value of metric `name` ("test.accuracy") in a result, NaN if absent. */
@@ -262,5 +269,42 @@ double nnx_run_result_metric(const nnx_run_result *r, const char *name);
  * error, with its traceback cut to fit). */
 int nnx_run_measure(const nnx_experiment *e, const char *lua_stdlib, const nnx_dataset *ds,
                     const float *p, int k, double loss, double *values, nnx_rt_error *err);
+
+/* --- nnx data: an experiment's data as it loads ------------------------------- */
+
+/* One feature over the train rows as loaded (before normalisation). */
+typedef struct nnx_data_feature {
+    char   *name;           /* the feature's name, or NULL (unnamed: IDX pixels, .npy) */
+    double  min, mean, max;
+    /* cells of the file column this feature comes from that were missing
+     * (filled as `missing = ...` says), counted on the column's first
+     * feature; -1 on the others (a one-hot's later categories, an indicator) */
+    int64_t missing;
+} nnx_data_feature;
+
+/* Ownership: the report owns every array and string. */
+typedef struct nnx_data_report {
+    double  seconds;                    /* loading, splitting and checking the data */
+    int     cache_hits, cache_writes;   /* CSV files served from / written to the cache */
+    char    cache_warning[512];         /* a stale or corrupt entry, a failed write, or "" */
+    char    note[512];                  /* what loading met (unseen categories, filled cells) */
+    int32_t rows[NNX_XSPLIT_COUNT];     /* 0: no such split */
+    int32_t features;
+    int32_t shape[3];                   /* C, H, W when has_shape */
+    bool    has_shape;
+    nnx_target_kind kind;               /* of the train split */
+    int32_t classes;
+    char  **class_names;                /* classes label texts */
+    int32_t *class_counts;              /* [c * NNX_XSPLIT_COUNT + split] */
+    double  target_min, target_mean, target_max;   /* kind REAL: over train */
+    nnx_data_feature *feature;          /* features of them */
+} nnx_data_report;
+
+/* Load e's data as a run would (CSV files through the cache in cache_dir,
+ * NULL: none), but without normalising, and describe it.  0, or -1 with
+ * err naming the file and the place (a bad cell: file:line and column). */
+int  nnx_run_data_report(const nnx_experiment *e, const char *cache_dir, nnx_data_report *out,
+                         nnx_rt_error *err);
+void nnx_data_report_free(nnx_data_report *r);
 
 #endif

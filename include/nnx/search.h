@@ -331,11 +331,15 @@ typedef struct nnx_search_trainer_opts {
     const char *lua_stdlib;                 /* hooks' `require "nnx.*"` directory, or NULL */
     const struct nnx_provenance *provenance;/* every trial's "git" (run.h), or NULL */
     const char *mlflow_parent;              /* the search's MLflow run id, or NULL */
+    const char *data_cache;                 /* the parsed-data cache directory, or NULL */
 } nnx_search_trainer_opts;
 
 nnx_search_trainer *nnx_search_trainer_new(const nnx_experiment *base, const nnx_search_trainer_opts *o,
                                            nnx_rt_error *err);
 void nnx_search_trainer_free(nnx_search_trainer *tr);
+/* What the parsed-data cache could not do while the data loaded (a stale
+ * or corrupt entry parsed again, an entry not written), or "". */
+const char *nnx_search_trainer_cache_warning(const nnx_search_trainer *tr);
 /* Rows of each split loaded (nnx_exp_split order; 0 = absent). */
 void nnx_search_trainer_rows(const nnx_search_trainer *tr, int32_t rows[NNX_XSPLIT_COUNT]);
 

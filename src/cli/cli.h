@@ -7,9 +7,9 @@
 #ifndef NNX_CLI_H
 #define NNX_CLI_H
 
-#include <stddef.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "nnx/model.h"
 
@@ -27,6 +27,7 @@ int cmd_report(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_lr_find(int argc, char **argv);
+int cmd_data(int argc, char **argv);
 
 /* --- shared by the commands that take FILE [NAME] [--set path=value]... --- */
 
@@ -50,6 +51,22 @@ typedef struct cli_from {
 int  cli_from_search(const char *cmd, const char *dir, struct nnx_override *sets, size_t *nsets,
                      size_t max, cli_from *from);
 void cli_from_free(cli_from *from);
+
+/* --from DIR or --from=DIR at argv[*i]: 1 (dir set, *i past it), 0 when
+ * argv[*i] is another argument, -1 after printing "nnx CMD: ...". */
+int  cli_from_flag(const char *cmd, int argc, char **argv, int *i, const char **dir);
+
+/* The overrides a command checks with: the winning values of the search in
+ * `dir` (none when dir is NULL), then the --set flags, so a flag can change
+ * a winning value.  all and origins hold 2 * CLI_MAX_SETS entries;
+ * origins[k] is from->origin for a winning value and NULL for a flag.
+ * -1 after printing (see cli_from_search); from is then freed. */
+int  cli_from_merge(const char *cmd, const char *dir, const struct nnx_override *sets, size_t nsets,
+                    struct nnx_override *all, const char **origins, size_t *nall, cli_from *from);
+
+/* "from        DIR: the winner NAME, path=value ...": what --from applied
+ * (all: as cli_from_merge filled it). */
+void cli_from_say(FILE *f, const char *dir, const cli_from *from, const struct nnx_override *all);
 
 /* A program loaded and one experiment of it checked.  Owns all three. */
 typedef struct cli_loaded {
@@ -88,6 +105,12 @@ int cli_set_flag(const char *cmd, int argc, char **argv, int *i, struct nnx_over
 /* Print "nnx CMD: unknown option 'ARG'", with the one of `known` it most
  * plausibly means ("did you mean '--out'?"). */
 void cli_unknown_flag(const char *cmd, const char *arg, const char *const *known, size_t n);
+
+/* The parsed-data cache directory of the commands that load data (run,
+ * lr-find, data): NULL with no_cache (--no-cache), else $NNX_CACHE, else
+ * $XDG_CACHE_HOME/nnx, else $HOME/.cache/nnx (NULL when neither is set).
+ * malloc'd. */
+char *cli_data_cache_dir(bool no_cache);
 
 /* After a report/diagnose error on DIR: if DIR holds run directories (runs/), name them. */
 void cli_hint_rundirs(const char *cmd, const char *dir);

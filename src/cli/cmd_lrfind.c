@@ -16,11 +16,12 @@ enum { CHART_W = 64, CHART_H = 14 };
 static int usage(FILE *f, int status)
 {
     fprintf(f,
-            "usage: nnx lr-find FILE [NAME] [--set path=value]... [--steps N] [-j N] [--out DIR]\n"
+            "usage: nnx lr-find FILE [NAME] [--from DIR] [--set path=value]... [--steps N] [-j N]\n"
+            "                   [--out DIR] [--no-cache]\n"
             "  Smith's learning-rate range test on experiment NAME: train a fresh network for N\n"
             "  steps (default 300) with the lr growing exponentially from 1e-7 to 10, stop where\n"
-            "  the smoothed loss diverges, and propose an lr: the lowest point / 10 (the\n"
-            "  steepest fall is shown too).  Writes DIR/lr-find-NAME/ (default runs/):\n"
+            "  the smoothed loss diverges, and propose an lr: the middle, on a log scale, of\n"
+            "  the steepest fall and the lowest point / 10.  Writes DIR/lr-find-NAME/ (default runs/):\n"
             "  lr_find.csv and report.html\n"
             "exit status: 0 an lr proposed, 1 the loss never fell, 2 bad input\n");
     return status;
@@ -73,20 +74,24 @@ static void print_chart(const nnx_lr_range *r)
 
 int cmd_lr_find(int argc, char **argv)
 {
-    const char *file = NULL, *name = NULL, *out_dir = "runs";
+    const char *file = NULL, *name = NULL, *out_dir = "runs", *from_dir = NULL;
     nnx_override sets[CLI_MAX_SETS];
     size_t nsets = 0;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int threads = cores < 1 ? 1 : cores > 256 ? 256 : (int)cores;
     nnx_lr_range_conf conf = { 0 };
+    bool no_cache = false;
     int set;
     for (int i = 1; i < argc; i++) {
         char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return usage(stdout, EXIT_OK);
-        if ((set = cli_set_flag("lr-find", argc, argv, &i, sets, &nsets)) != 0) {
+        if ((set = cli_set_flag("lr-find", argc, argv, &i, sets, &nsets)) != 0 ||
+            (set = cli_from_flag("lr-find", argc, argv, &i, &from_dir)) != 0) {
             if (set < 0)
                 return EXIT_BAD_INPUT;
+        } else if (!strcmp(a, "--no-cache")) {
+            no_cache = true;
         } else if (!strcmp(a, "--steps") || !strcmp(a, "-j")) {
             const char *n = i + 1 < argc ? argv[++i] : NULL;
             char *end;
@@ -108,7 +113,8 @@ int cmd_lr_find(int argc, char **argv)
                 return EXIT_BAD_INPUT;
             }
         } else if (a[0] == '-' && a[1]) {
-            static const char *const known[] = { "--set", "--steps", "-j", "--out", "--help" };
+            static const char *const known[] = { "--set", "--from", "--steps", "-j", "--out",
+                                                 "--help", "--no-cache" };
             cli_unknown_flag("lr-find", a, known, sizeof known / sizeof *known);
             return usage(stderr, EXIT_BAD_INPUT);
         } else if (!file) {
@@ -122,19 +128,37 @@ int cmd_lr_find(int argc, char **argv)
     }
     if (!file)
         return usage(stderr, EXIT_BAD_INPUT);
-    cli_loaded loaded;
-    nnx_experiment *e = cli_load_experiment("lr-find", file, name, sets, NULL, nsets, &loaded);
-    if (!e)
+    cli_from from;
+    nnx_override all[2 * CLI_MAX_SETS];
+    const char *origins[2 * CLI_MAX_SETS];
+    size_t nall;
+    if (cli_from_merge("lr-find", from_dir, sets, nsets, all, origins, &nall, &from) < 0)
         return EXIT_BAD_INPUT;
+    cli_loaded loaded;
+    nnx_experiment *e = cli_load_experiment("lr-find", file, name, all, origins, nall, &loaded);
+    if (!e) {
+        cli_from_free(&from);
+        return EXIT_BAD_INPUT;
+    }
+    if (from_dir)
+        cli_from_say(stdout, from_dir, &from, all);
     if (e->search.kind != NNX_XSEARCH_NONE || e->nensemble)
         printf("note        the %s of %s is left out: the test trains the experiment's own values\n",
                e->nensemble ? "ensemble" : "search", e->name);
     nnx_lr_range r;
     int32_t batch = 0;
     nnx_rt_error err = { { 0 } };
-    if (nnx_run_lr_find(e, threads, &conf, &r, &batch, &err) < 0) {
+    char *data_cache = cli_data_cache_dir(no_cache);
+    char warning[512] = "";
+    int found = nnx_run_lr_find(e, data_cache, warning, sizeof warning, threads, &conf, &r, &batch,
+                                &err);
+    free(data_cache);
+    if (warning[0])
+        fprintf(stderr, "nnx lr-find: warning: data cache: %s\n", warning);
+    if (found < 0) {
         fprintf(stderr, "nnx lr-find: %s\nnothing was trained\n", err.msg);
         cli_loaded_free(&loaded);
+        cli_from_free(&from);
         return EXIT_BAD_INPUT;
     }
     printf("experiment  %s: %zu steps of batch %d, lr %.3g -> %.3g%s\n", e->name, r.n, batch,
@@ -145,8 +169,10 @@ int cmd_lr_find(int argc, char **argv)
     if (isfinite(r.lr_proposed)) {
         printf("lowest      smoothed loss %.4g at lr %.3g\n", r.smooth[r.min_at], r.lr_min_loss);
         printf("steepest    fall at lr %.3g\n", r.lr_steepest);
-        printf("proposed    lr %.2g (the lowest point / 10)\n", r.lr_proposed);
-        printf("            nnx run %s %s --set optimizer.lr=%.2g\n", file, e->name, r.lr_proposed);
+        printf("proposed    lr %.2g (the middle, on a log scale, of the steepest fall %.2g and the\n"
+               "            lowest point / 10, %.2g)\n", r.lr_proposed, r.lr_steepest, r.lr_min_loss / 10);
+        printf("            nnx run %s %s%s%s --set optimizer.lr=%.2g\n", file, e->name,
+               from_dir ? " --from " : "", from_dir ? from_dir : "", r.lr_proposed);
     } else {
         printf("proposed    none: the loss did not fall before it diverged (look at the data, the\n"
                "            labels and the network before the lr)\n");
@@ -172,5 +198,6 @@ int cmd_lr_find(int argc, char **argv)
     free(dir);
     nnx_lr_range_free(&r);
     cli_loaded_free(&loaded);
+    cli_from_free(&from);
     return status;
 }

@@ -1,4 +1,4 @@
-/* cmd_plan.c — `nnx plan FILE [NAME] [--set path=value]...`: list the trials an experiment will run. */
+/* cmd_plan.c — `nnx plan FILE [NAME] [--from DIR] [--set path=value]...`: list the trials an experiment will run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,9 +67,10 @@ static void print_plan(const nnx_experiment *e, const nnx_plan *p)
     }
 }
 
-static int plan_one(nnx_checker *c, const char *name, const nnx_override *ov, size_t nov, nnx_diags *d)
+static int plan_one(nnx_checker *c, const char *name, const nnx_override *ov, const char *const *origins,
+                    size_t nov, nnx_diags *d)
 {
-    nnx_experiment *e = nnx_check_experiment(c, name, ov, nov, d);
+    nnx_experiment *e = nnx_check_experiment_from(c, name, ov, origins, nov, d);
     if (!e)
         return EXIT_BAD_INPUT;
     char *err = NULL;
@@ -88,22 +89,24 @@ static int plan_one(nnx_checker *c, const char *name, const nnx_override *ov, si
 
 int cmd_plan(int argc, char **argv)
 {
-    const char *file = NULL, *name = NULL;
-    nnx_override ov[CLI_MAX_SETS];
-    size_t nov = 0;
+    const char *file = NULL, *name = NULL, *from_dir = NULL;
+    nnx_override sets[CLI_MAX_SETS];
+    size_t nsets = 0;
     int set;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: nnx plan FILE [NAME] [--set path=value]...\n"
-                   "  list the trials of an experiment's search or ensemble (all experiments without NAME)\n");
+            printf("usage: nnx plan FILE [NAME] [--from DIR] [--set path=value]...\n"
+                   "  list the trials of an experiment's search or ensemble (all experiments without NAME)\n"
+                   "  --from DIR   with the winning values of the search in DIR first, as nnx run --from\n");
             return EXIT_OK;
         }
-        if ((set = cli_set_flag("plan", argc, argv, &i, ov, &nov)) != 0) {
+        if ((set = cli_set_flag("plan", argc, argv, &i, sets, &nsets)) != 0 ||
+            (set = cli_from_flag("plan", argc, argv, &i, &from_dir)) != 0) {
             if (set < 0)
                 return EXIT_BAD_INPUT;
         } else if (argv[i][0] == '-') {
-            static const char *const known[] = { "--set", "--help" };
-            cli_unknown_flag("plan", argv[i], known, 2);
+            static const char *const known[] = { "--set", "--from", "--help" };
+            cli_unknown_flag("plan", argv[i], known, 3);
             return EXIT_BAD_INPUT;
         } else if (!file)
             file = argv[i];
@@ -115,9 +118,17 @@ int cmd_plan(int argc, char **argv)
         }
     }
     if (!file) {
-        fprintf(stderr, "usage: nnx plan FILE [NAME] [--set path=value]...\n");
+        fprintf(stderr, "usage: nnx plan FILE [NAME] [--from DIR] [--set path=value]...\n");
         return EXIT_BAD_INPUT;
     }
+    cli_from from;
+    nnx_override ov[2 * CLI_MAX_SETS];
+    const char *origins[2 * CLI_MAX_SETS];
+    size_t nov;
+    if (cli_from_merge("plan", from_dir, sets, nsets, ov, origins, &nov, &from) < 0)
+        return EXIT_BAD_INPUT;
+    if (from_dir)
+        cli_from_say(stdout, from_dir, &from, ov);
     bool color = isatty(fileno(stderr));
     nnx_diags d = { 0 };
     nnx_program *p = nnx_program_load(file, NULL, &d);
@@ -126,17 +137,17 @@ int cmd_plan(int argc, char **argv)
     if (!c)
         status = EXIT_BAD_INPUT;
     else if (name)
-        status = plan_one(c, name, ov, nov, &d);
+        status = plan_one(c, name, ov, origins, nov, &d);
     else {
         /* every experiment of the file, in order */
         size_t count = 0;
         for (size_t i = 0; i < p->files[0]->nitems; i++)
             count += p->files[0]->items[i]->kind == NNX_I_EXPERIMENT;
         if (count <= 1)
-            status = plan_one(c, NULL, ov, nov, &d);
+            status = plan_one(c, NULL, ov, origins, nov, &d);
         for (size_t i = 0; count > 1 && i < p->files[0]->nitems; i++) {
             const nnx_item *it = p->files[0]->items[i];
-            if (it->kind == NNX_I_EXPERIMENT && plan_one(c, it->name, ov, nov, &d) != EXIT_OK)
+            if (it->kind == NNX_I_EXPERIMENT && plan_one(c, it->name, ov, origins, nov, &d) != EXIT_OK)
                 status = EXIT_BAD_INPUT;
         }
     }
@@ -146,5 +157,6 @@ int cmd_plan(int argc, char **argv)
     nnx_checker_free(c);
     nnx_program_free(p);
     nnx_diags_free(&d);
+    cli_from_free(&from);
     return status;
 }

@@ -20,9 +20,13 @@
 enum { MAX_SBATCH_ARGS = 32, EXIT_SIGTERM = 143 };
 
 typedef struct submit {
-    const char *file, *name, *out_dir, *partition, *time, *mem;
-    nnx_override sets[CLI_MAX_SETS];
+    const char *file, *name, *out_dir, *partition, *time, *mem, *from_dir;
+    nnx_override flags[CLI_MAX_SETS];               /* the --set flags */
+    size_t nflags;
+    nnx_override sets[2 * CLI_MAX_SETS];            /* --from's winning values, then the flags */
+    const char *origins[2 * CLI_MAX_SETS];
     size_t nsets;
+    cli_from from;
     const char *sbatch_args[MAX_SBATCH_ARGS];
     size_t nsbatch_args;
     int  cpus, max_parallel;
@@ -38,8 +42,8 @@ static int usage(FILE *f, int status)
 {
     fprintf(f,
             "usage: nnx submit FILE [NAME] [--partition P] [--time T] [--cpus-per-trial N] [--mem M]\n"
-            "                  [--max-parallel K] [--sbatch-arg ARG]... [--set path=value]... [--out DIR]\n"
-            "                  [--dry-run] [--wait]\n"
+            "                  [--max-parallel K] [--sbatch-arg ARG]... [--from DIR] [--set path=value]...\n"
+            "                  [--out DIR] [--dry-run] [--wait]\n"
             "  submit the trials of a search or ensemble to Slurm, one job array per search (a staged\n"
             "  search: per stage; a pruned search: per rung; each submitted by a small job after the\n"
             "  one before, which for a rung decides which trials go on), each task\n"
@@ -52,6 +56,8 @@ static int usage(FILE *f, int status)
             "  --mem M             memory per trial (sbatch --mem)\n"
             "  --max-parallel K    at most K trials at once (--array=...%%K)\n"
             "  --sbatch-arg ARG    one more #SBATCH line, e.g. --sbatch-arg=--qos=long (repeatable)\n"
+            "  --from DIR          start from the winning values of the search in DIR, as nnx run\n"
+            "                      --from does; the jobs get them as --set flags\n"
             "  --dry-run           print the scripts, submit nothing\n"
             "  --wait              wait until the whole search has ended; exit as nnx run would\n"
             "  --after-stage S     (the scripts' own) submit the next stage (a pruned search: rung) only\n"
@@ -505,7 +511,9 @@ static int parse(submit *s, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int set = cli_set_flag("submit", argc, argv, &i, s->sets, &s->nsets);   /* as run reads it */
+        int set = cli_set_flag("submit", argc, argv, &i, s->flags, &s->nflags);   /* as run reads it */
+        if (set == 0)
+            set = cli_from_flag("submit", argc, argv, &i, &s->from_dir);
         if (set < 0)
             return EXIT_BAD_INPUT;
         if (set > 0)
@@ -537,8 +545,8 @@ static int parse(submit *s, int argc, char **argv)
             else if (a[0] == '-' && a[1]) {
                 static const char *const known[] = { "--partition", "--time", "--cpus-per-trial",
                                                      "--mem", "--max-parallel", "--sbatch-arg", "--out",
-                                                     "--set", "--after-stage", "--dry-run", "--wait",
-                                                     "--help" };
+                                                     "--set", "--from", "--after-stage", "--dry-run",
+                                                     "--wait", "--help" };
                 cli_unknown_flag("submit", a, known, sizeof known / sizeof *known);
                 return usage(stderr, EXIT_BAD_INPUT);
             } else if (!s->file)
@@ -604,12 +612,16 @@ int cmd_submit(int argc, char **argv)
         return EXIT_BAD_INPUT;
     }
     s.self[len] = 0;
+    if (cli_from_merge("submit", s.from_dir, s.flags, s.nflags, s.sets, s.origins, &s.nsets, &s.from) < 0)
+        return EXIT_BAD_INPUT;
+    if (s.from_dir)
+        cli_from_say(stdout, s.from_dir, &s.from, s.sets);
 
     bool color = isatty(fileno(stderr));
     nnx_diags d = { 0 };
     nnx_program *p = nnx_program_load(s.file, NULL, &d);
     nnx_checker *c = p && d.nerrors == 0 ? nnx_checker_new(p) : NULL;
-    nnx_experiment *e = c ? nnx_check_experiment(c, s.name, s.sets, s.nsets, &d) : NULL;
+    nnx_experiment *e = c ? nnx_check_experiment_from(c, s.name, s.sets, s.origins, s.nsets, &d) : NULL;
     nnx_diags_print(&d, stderr, color);
     nnx_diags_free(&d);
     nnx_search_result r = { 0 };
@@ -693,5 +705,6 @@ done:
     nnx_experiment_free(e);
     nnx_checker_free(c);
     nnx_program_free(p);
+    cli_from_free(&s.from);
     return status;
 }

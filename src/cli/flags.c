@@ -1,10 +1,12 @@
-/* flags.c — what the commands share in reading their flags: `--set path=value`, and an unknown flag told with the one meant. */
+/* flags.c — what the commands share in reading their flags: `--set path=value`, an unknown flag told with the one meant, the data cache's directory. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "nnx/check.h"
 #include "nnx/diag.h"
+#include "nnx/rt/file.h"
 
 void cli_unknown_flag(const char *cmd, const char *arg, const char *const *known, size_t n)
 {
@@ -43,5 +45,34 @@ int cli_set_flag(const char *cmd, int argc, char **argv, int *i, struct nnx_over
         return -1;
     }
     ++*nsets;
+    return 1;
+}
+
+char *cli_data_cache_dir(bool no_cache)
+{
+    if (no_cache)
+        return NULL;
+    const char *env = getenv("NNX_CACHE");
+    if (env && *env)
+        return strdup(env);
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    if (xdg && xdg[0] == '/')           /* the XDG spec: a relative value is ignored */
+        return nnx_path_join(xdg, "nnx");
+    const char *home = getenv("HOME");
+    if (home && *home)
+        return nnx_path_join(home, ".cache/nnx");
+    return NULL;
+}
+
+int cli_from_flag(const char *cmd, int argc, char **argv, int *i, const char **dir)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--from") && strncmp(a, "--from=", 7))
+        return 0;
+    *dir = a[6] == '=' ? a + 7 : (*i + 1 < argc ? argv[++*i] : NULL);
+    if (!*dir || !**dir) {
+        fprintf(stderr, "nnx %s: --from needs a search directory (as `nnx run` wrote it)\n", cmd);
+        return -1;
+    }
     return 1;
 }

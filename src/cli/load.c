@@ -118,3 +118,27 @@ void cli_from_free(cli_from *from)
     nnx_json_free(from->summary);
     memset(from, 0, sizeof *from);
 }
+
+int cli_from_merge(const char *cmd, const char *dir, const nnx_override *sets, size_t nsets,
+                   nnx_override *all, const char **origins, size_t *nall, cli_from *from)
+{
+    memset(from, 0, sizeof *from);
+    *nall = 0;
+    if (dir && cli_from_search(cmd, dir, all, nall, CLI_MAX_SETS, from) < 0)
+        return -1;
+    for (size_t i = 0; i < *nall; i++)
+        origins[i] = from->origin;
+    for (size_t i = 0; i < nsets; i++) {
+        origins[*nall] = NULL;
+        all[(*nall)++] = sets[i];
+    }
+    return 0;
+}
+
+void cli_from_say(FILE *f, const char *dir, const cli_from *from, const nnx_override *all)
+{
+    fprintf(f, "from        %s: the winner %s,", dir, from->winner);
+    for (size_t i = 0; i < from->ntexts; i++)
+        fprintf(f, " %s=%s", all[i].path, all[i].value);
+    fprintf(f, "\n");
+}

@@ -415,7 +415,7 @@ int cli_run_search(const cli_search_args *a)
     nnx_mlflow_run *parent = mlflow_parent(a, dirname, v.ensemble);
     nnx_search_trainer_opts to = { .source = a->file, .interrupt = a->interrupt,
                                    .mlflow_uri = getenv("MLFLOW_TRACKING_URI"), .lua_stdlib = a->lua_stdlib,
-                                   .provenance = a->provenance,
+                                   .provenance = a->provenance, .data_cache = a->data_cache,
                                    .mlflow_parent = parent ? nnx_mlflow_run_id(parent) : NULL };
     nnx_search_trainer *tr = nnx_search_trainer_new(e, &to, &err);
     if (!tr) {
@@ -426,6 +426,8 @@ int cli_run_search(const cli_search_args *a)
     }
     int32_t rows[NNX_XSPLIT_COUNT];
     nnx_search_trainer_rows(tr, rows);
+    if (*nnx_search_trainer_cache_warning(tr))
+        fprintf(stderr, "nnx run: warning: data cache: %s\n", nnx_search_trainer_cache_warning(tr));
     fprintf(o, "data        %s loaded once in %.1f s: train %d, valid %d, test %d rows\n\n", e->data.name,
             nnx_clock_seconds() - t, (int)rows[NNX_XSPLIT_TRAIN], (int)rows[NNX_XSPLIT_VALID], (int)rows[NNX_XSPLIT_TEST]);
     fflush(o);

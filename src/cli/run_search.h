@@ -24,6 +24,7 @@ typedef struct cli_search_args {
     bool quiet;
     const volatile sig_atomic_t *interrupt;
     const char *lua_stdlib;         /* for `require "nnx.*"` in hooks, or NULL */
+    const char *data_cache;         /* the parsed-data cache directory, or NULL */
     const char *only;               /* --trial: train this one trial here (nnx_search_opts.only) */
     int  threads;                   /* --trial: the trial's threads */
     const struct nnx_provenance *provenance;   /* the files' git state, or NULL */

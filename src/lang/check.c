@@ -853,6 +853,29 @@ static nnx_experiment *check_one(nnx_checker *c, const char *name, const nnx_ove
     return e;
 }
 
+nnx_experiment *nnx_check_data_block(nnx_checker *c, const char *name, nnx_diags *d)
+{
+    long idx = ck_name_index(c, name);
+    if (idx < 0 || c->prog->names[idx]->kind != NNX_I_DATA)
+        return NULL;
+    c->d = d;
+    c->nerr = 0;
+    ck_arena_free(&c->tmp);
+    nnx_diag *first = d->tail;
+    const nnx_item *it = c->prog->names[idx];
+    const nnx_exp_data *data = ck_data(c, it);
+    nnx_experiment *e = data ? calloc(1, sizeof *e) : NULL;
+    if (e) {
+        ck_data_copy(&e->data, data);
+        e->name = ck_mstrdup(name);
+        e->loss.kind = NNX_XLOSS_CROSS_ENTROPY;
+        if (it->name_loc.src && it->name_loc.src->path)
+            e->file = ck_mstrdup(it->name_loc.src->path);
+    }
+    ck_sort_diags(c->prog, d, first);
+    return e;
+}
+
 /* Networks no experiment uses: check their layers with default arguments. */
 static void check_unused_network(nnx_checker *c, const nnx_item *net)
 {
@@ -868,6 +891,12 @@ static void check_unused_network(nnx_checker *c, const nnx_item *net)
 
 size_t nnx_check_program(nnx_checker *c, const nnx_override *ov, size_t nov, nnx_diags *d)
 {
+    return nnx_check_program_from(c, ov, NULL, nov, d);
+}
+
+size_t nnx_check_program_from(nnx_checker *c, const nnx_override *ov, const char *const *origins,
+                              size_t nov, nnx_diags *d)
+{
     nnx_diag *before = d->tail;
     size_t n = 0;
     const nnx_program *p = c->prog;
@@ -880,7 +909,7 @@ size_t nnx_check_program(nnx_checker *c, const nnx_override *ov, size_t nov, nnx
             if (ck_name_index(c, it->name) < 0 || c->prog->names[ck_name_index(c, it->name)] != it)
                 continue;   /* a duplicate name: resolve reported it */
             nnx_diag *last = d->tail;
-            nnx_experiment *e = nnx_check_experiment(c, it->name, ov, nov, d);
+            nnx_experiment *e = nnx_check_experiment_from(c, it->name, ov, origins, nov, d);
             if (nov)
                 nnx_diags_drop_repeats(d, last);
             if (e && used) {

@@ -140,8 +140,14 @@ bool ck_compile_search(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool che
                 }
             }
         } else {
-            ck_err(c, vals->loc, "search values must be a list, uniform(a, b), loguniform(a, b) or choice([...]), got %s",
-                   ck_vkind_name(vals->kind));
+            nnx_diag *dg = ck_err(c, vals->loc, "search values must be a list, uniform(a, b), loguniform(a, b) or "
+                                  "choice([...]), got %s", ck_vkind_name(vals->kind));
+            long idx = vals->kind == CK_CALL ? ck_name_index(c, vals->s) : -1;
+            if (dg && idx >= 0 && ck_builtin_find(vals->s, CK_B_HELPER)) {
+                ck_help(dg, "'%s' here is a network, which hides the %s() function; rename the network",
+                        vals->s, vals->s);
+                ck_note_always(c, c->prog->names[idx]->name_loc, "the network '%s' is defined here", vals->s);
+            }
             ok = false;
             continue;
         }

@@ -305,7 +305,11 @@ ck_val *ck_eval(nnx_checker *c, ck_arena *a, const nnx_expr *e, const ck_scope *
         }
         if (!ok)
             return NULL;
-        const ck_builtin *b = idx < 0 ? ck_builtin_find(name, CK_B_HELPER) : NULL;
+        /* only a network is called like a function: an experiment or data
+         * block that shares a helper's name (`experiment decades`) leaves
+         * the helper callable */
+        bool network = idx >= 0 && c->prog->names[idx]->kind == NNX_I_NETWORK;
+        const ck_builtin *b = network ? NULL : ck_builtin_find(name, CK_B_HELPER);
         return b ? helper(c, a, b, v) : v;
     }
     case NNX_E_UNARY: {

@@ -688,6 +688,8 @@ int nnx_model_evaluate(nnx_model *m, const nnx_dataset *ds, float *probs, double
     /* One network: normalise a copy and evaluate it as the run did. */
     member *mb = &m->members[0];
     nnx_dataset copy = *ds;
+    copy.map = NULL;            /* the copy is malloc'd: normalised in place */
+    copy.norm_shift = copy.norm_scale = NULL;
     copy.x = malloc((size_t)ds->n * (size_t)ds->d * sizeof *copy.x);
     if (!copy.x)
         return nnx_rt_fail(err, "out of memory for %d rows", (int)ds->n);

@@ -457,7 +457,9 @@ static bool rule_still_falling(const nnx_curves *c, nnx_findings *out)
     size_t mid = from + (n - from - 1) / 2;
     linfit early = fit_line(c->train_loss, from, mid + 1), late = fit_line(c->train_loss, mid, n);
     bool linear = early.slope < 0 && late.slope / early.slope >= 0.6;
-    bool high = isfinite(ref) && tend >= NNX_DIAG_SLOW_LEVEL * ref;
+    /* near chance after all its epochs: the lr, not the length, holds it back
+     * (a run that has come well down from chance and still falls was only cut short) */
+    bool high = isfinite(ref) && tend >= NNX_DIAG_NEAR_CHANCE * ref;
     bool slow = creeping || (linear && tdrop < NNX_DIAG_SLOW_DROP);
     const char *name = use_valid ? "valid" : "train";
     char cmd[320] = "", cmd2[320] = "", lrtext[96] = "";
@@ -789,6 +791,11 @@ static void rule_underfitting(const nnx_curves *c, nnx_findings *out)
     if (c->setup.parameters > 0 && c->setup.train_rows > 0 &&
         c->setup.parameters >= c->setup.train_rows)
         return;   /* it could memorise its rows: a high plateau is the data's noise floor */
+    /* several linear models' worth of parameters is not small for the
+     * problem: a high plateau there is the data's noise floor too */
+    if (c->setup.parameters > 0 && c->setup.features > 0 && c->setup.classes >= 2 &&
+        c->setup.parameters >= NNX_DIAG_UNDERFIT_LINEAR * (double)(c->setup.features + 1) * c->setup.classes)
+        return;
     double t = c->train_loss[n - 1];
     double v = c->valid_loss ? c->valid_loss[n - 1] : NAN;
     double frac = t / ref, level = mean_of(c->train_loss, from, n);

@@ -85,7 +85,8 @@ static void fill_html(FILE *out, const nnx_lr_find_info *info, const nnx_lr_rang
     svg_chart_write(out, &c);
     fputs("</div>\n", out);
     if (isfinite(r->lr_proposed)) {
-        fprintf(out, "<table class=\"facts\">\n<tr><td>proposed lr (lowest / 10)</td><td>%.3g</td></tr>\n"
+        fprintf(out, "<table class=\"facts\">\n<tr><td>proposed lr (the middle, on a log scale, of the "
+                "steepest fall and the lowest point / 10)</td><td>%.3g</td></tr>\n"
                 "<tr><td>steepest fall</td><td>%.3g</td></tr>\n<tr><td>lowest smoothed loss</td>"
                 "<td>%.4g at lr %.3g</td></tr>\n</table>\n", r->lr_proposed, r->lr_steepest,
                 r->smooth[r->min_at], r->lr_min_loss);

@@ -150,7 +150,8 @@ static void read_setup(const nnx_json *s, nnx_diag_setup *out)
         .train_rows = (long)setup_number(j, "train_rows"),
         .dropout = setup_number(j, "dropout"), .weight_decay = setup_number(j, "weight_decay"),
         .parameters = (long)setup_number(j, "parameters"), .epochs = (int)setup_number(j, "epochs"),
-        .prior_loss = setup_number(j, "prior_loss"),
+        .prior_loss = setup_number(j, "prior_loss"), .features = (long)setup_number(j, "features"),
+        .classes = (int)setup_number(j, "classes"),
     };
 }
 

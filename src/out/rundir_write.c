@@ -313,6 +313,10 @@ static void write_setup(nnx_json_writer *w, const nnx_diag_setup *s)
     nnx_json_key_int(w, "epochs", s->epochs);
     if (s->prior_loss > 0)
         nnx_json_key_number(w, "prior_loss", s->prior_loss);
+    if (s->features > 0)
+        nnx_json_key_number(w, "features", (double)s->features);
+    if (s->classes > 0)
+        nnx_json_key_int(w, "classes", s->classes);
     nnx_json_end_object(w);
 }
 

@@ -15,16 +15,36 @@ void nnx_epoch_order(int32_t *order, int32_t n, uint64_t seed, int32_t epoch)
     nnx_rng_shuffle(&r, order, (size_t)n);
 }
 
+/* Row r of ds into o: copied, or normalised on the way when ds says so. */
+static void read_row(const nnx_dataset *ds, int32_t r, float *o)
+{
+    size_t d = (size_t)ds->d;
+    const float *x = ds->x + (size_t)r * d;
+    if (!ds->norm_shift) {
+        memcpy(o, x, d * sizeof *o);
+        return;
+    }
+    const float *shift = ds->norm_shift, *scale = ds->norm_scale;
+    for (size_t j = 0; j < d; j++)
+        o[j] = (x[j] - shift[j]) * scale[j];
+}
+
 void nnx_gather(const nnx_dataset *ds, const int32_t *rows, int32_t m,
                 float *x_out, int32_t *y_out, float *t_out)
 {
     size_t d = (size_t)ds->d;
     for (int32_t i = 0; i < m; i++) {
         int32_t r = rows[i];
-        memcpy(x_out + (size_t)i * d, ds->x + (size_t)r * d, d * sizeof *x_out);
+        read_row(ds, r, x_out + (size_t)i * d);
         if (y_out && ds->y)
             y_out[i] = ds->y[r];
         if (t_out && ds->t)
             t_out[i] = ds->t[r];
     }
+}
+
+void nnx_gather_range(const nnx_dataset *ds, int32_t first, int32_t m, float *x_out)
+{
+    for (int32_t i = 0; i < m; i++)
+        read_row(ds, first + i, x_out + (size_t)i * (size_t)ds->d);
 }

@@ -1,11 +1,14 @@
 /* dataset.c — the nnx_dataset type: allocate, free, shape view, row subsets. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "nnx/rt/data.h"
 
-int nnx_dataset_alloc(nnx_dataset *out, int32_t n, int32_t d, nnx_target_kind kind,
-                      int32_t classes, nnx_rt_error *err)
+/* nnx_dataset_alloc, with x either calloc'd (map NULL) or the given
+ * features inside the given mapping. */
+static int alloc_set(nnx_dataset *out, int32_t n, int32_t d, nnx_target_kind kind,
+                     int32_t classes, void *map, size_t map_len, float *x, nnx_rt_error *err)
 {
     memset(out, 0, sizeof *out);
     if (n <= 0 || d <= 0)
@@ -15,12 +18,14 @@ int nnx_dataset_alloc(nnx_dataset *out, int32_t n, int32_t d, nnx_target_kind ki
         return nnx_rt_fail(err, "a classification data set needs at least 1 class");
     if ((size_t)n > SIZE_MAX / sizeof(float) / (size_t)d)
         return nnx_rt_fail(err, "data set of %d x %d is too large", (int)n, (int)d);
-    out->x = calloc((size_t)n * (size_t)d, sizeof *out->x);
+    out->x = map ? x : calloc((size_t)n * (size_t)d, sizeof *out->x);
     if (kind == NNX_TARGET_CLASS)
         out->y = calloc((size_t)n, sizeof *out->y);
     else if (kind == NNX_TARGET_REAL)
         out->t = calloc((size_t)n, sizeof *out->t);
     if (!out->x || (kind != NNX_TARGET_NONE && !out->y && !out->t)) {
+        if (map)
+            out->x = NULL;      /* the caller still owns the mapping */
         nnx_dataset_free(out);
         return nnx_rt_fail(err, "out of memory for a %d x %d data set", (int)n, (int)d);
     }
@@ -28,7 +33,22 @@ int nnx_dataset_alloc(nnx_dataset *out, int32_t n, int32_t d, nnx_target_kind ki
     out->d = d;
     out->kind = kind;
     out->classes = kind == NNX_TARGET_CLASS ? classes : 0;
+    out->map = map;
+    out->map_len = map_len;
     return 0;
+}
+
+int nnx_dataset_alloc(nnx_dataset *out, int32_t n, int32_t d, nnx_target_kind kind,
+                      int32_t classes, nnx_rt_error *err)
+{
+    return alloc_set(out, n, d, kind, classes, NULL, 0, NULL, err);
+}
+
+int nnx_dataset_alloc_mapped(nnx_dataset *out, int32_t n, int32_t d, nnx_target_kind kind,
+                             int32_t classes, void *map, size_t map_len, const float *x,
+                             nnx_rt_error *err)
+{
+    return alloc_set(out, n, d, kind, classes, map, map_len, (float *)x, err);
 }
 
 void nnx_dataset_free(nnx_dataset *ds)
@@ -46,7 +66,10 @@ void nnx_dataset_free(nnx_dataset *ds)
         free(ds->feature_names);
     }
     free(ds->source_row);
-    free(ds->x);
+    if (ds->map)
+        munmap(ds->map, ds->map_len);
+    else
+        free(ds->x);
     free(ds->y);
     free(ds->t);
     memset(ds, 0, sizeof *ds);

@@ -41,7 +41,7 @@ static int on_step(const nnx_train_progress *p, void *user)
     return 0;
 }
 
-/* The lowest point and the steepest fall (per decade of lr) before it. */
+/* The lowest point, the steepest fall (per decade of lr) before it, and the lr between them to propose. */
 static void read_curve(nnx_lr_range *r)
 {
     r->min_at = r->steep_at = -1;
@@ -66,7 +66,13 @@ static void read_curve(nnx_lr_range *r)
         return;
     r->lr_min_loss = r->lr[r->min_at];
     r->lr_steepest = r->lr[r->steep_at];
-    r->lr_proposed = r->lr_min_loss / 10;
+    /* Both rules of thumb miss on some curves (docs/diagnosis.md has the
+     * measurements): the lowest point / 10 is too large where the smoothed
+     * minimum lags far past the raw one (Fashion-MNIST, Adam), the steepest
+     * fall too small where the loss falls slowly over many decades (SGD).
+     * The middle of the two on a log scale trains within a point of the
+     * best of a decade grid on every example measured. */
+    r->lr_proposed = sqrt(r->lr_min_loss / 10 * r->lr_steepest);
 }
 
 int nnx_lr_range_test(const nnx_train_conf *base, const nnx_lr_range_conf *conf,

@@ -105,6 +105,11 @@ int nnx_norm_apply(const nnx_norm *nm, nnx_dataset *ds, nnx_rt_error *err)
                            (int)nm->d, (int)ds->d);
     if (nm->kind == NNX_NORM_NONE)
         return 0;
+    if (ds->map) {              /* read-only: normalised as its rows are gathered */
+        ds->norm_shift = nm->shift;
+        ds->norm_scale = nm->scale;
+        return 0;
+    }
     size_t d = (size_t)ds->d;
     const float *shift = nm->shift, *scale = nm->scale;
     for (size_t i = 0; i < (size_t)ds->n; i++) {

@@ -2,10 +2,15 @@
  * x is rows of features, a 3-D one rows of 1×H×W images, a 4-D one rows of
  * C×H×W; y is one label or target per row. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "nnx/rt/data.h"
 #include "nnx/rt/file.h"
@@ -141,23 +146,50 @@ int nnx_npy_probe(const char *path, nnx_npy_info *out, nnx_rt_error *err)
     return rc;
 }
 
-static unsigned char *read_npy(const char *path, nnx_npy_info *info, nnx_rt_error *err)
+/* The file mapped read-only (*len bytes) with its header parsed; NULL on failure. */
+static unsigned char *map_npy(const char *path, nnx_npy_info *info, size_t *len,
+                              nnx_rt_error *err)
 {
-    size_t len;
-    unsigned char *data = (unsigned char *)nnx_file_read(path, 0, &len, err);
-    if (data && parse_header(path, data, len, len, info, err) < 0) {
-        free(data);
+    const char *what = nnx_file_not_regular(path);
+    if (what) {
+        nnx_rt_fail(err, "%s: cannot read %s as a .npy file", path, what);
         return NULL;
     }
-    return data;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        nnx_rt_fail(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    void *m = MAP_FAILED;
+    if (fstat(fd, &st) < 0)
+        nnx_rt_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    else if (st.st_size < 10)
+        nnx_rt_fail(err, "%s: not a .npy file (no \\x93NUMPY magic)", path);
+    else if ((m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+        nnx_rt_fail(err, "%s: cannot map: %s", path, strerror(errno));
+    close(fd);
+    if (m == MAP_FAILED)
+        return NULL;
+    *len = (size_t)st.st_size;
+    if (parse_header(path, m, *len, *len, info, err) < 0) {
+        munmap(m, *len);
+        return NULL;
+    }
+    return m;
 }
 
+/* Features of type float32 at an aligned offset are read where they lie in
+ * the mapping (a table bigger than memory costs page cache, not memory);
+ * the others are converted into a malloc'd copy. */
 int nnx_load_npy(nnx_dataset *out, const char *x_path, const char *y_path, int real,
                  nnx_rt_error *err)
 {
     memset(out, 0, sizeof *out);
     nnx_npy_info xi, yi;
-    unsigned char *x = read_npy(x_path, &xi, err), *y = x ? read_npy(y_path, &yi, err) : NULL;
+    size_t xlen = 0, ylen = 0;
+    unsigned char *x = map_npy(x_path, &xi, &xlen, err);
+    unsigned char *y = x ? map_npy(y_path, &yi, &ylen, err) : NULL;
     int rc = x && y ? 0 : -1;
     if (rc == 0 && xi.ndim == 1)
         rc = nnx_rt_fail(err, "%s: x is 1-D (%lld values): it needs a row per sample, as (rows, "
@@ -172,6 +204,8 @@ int nnx_load_npy(nnx_dataset *out, const char *x_path, const char *y_path, int r
     size_t n = rc == 0 ? (size_t)xi.dims[0] : 0, d = n ? xi.count / n : 0;
     if (rc == 0 && (d == 0 || d > INT32_MAX))
         rc = nnx_rt_fail(err, "%s: %zu features per row", x_path, d);
+    if (rc == 0 && n > INT32_MAX)
+        rc = nnx_rt_fail(err, "%s: %zu rows, more than nnx takes (%d)", x_path, n, INT32_MAX);
     int64_t maxlab = -1;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         double v = value(y + yi.offset, yi.type, i);
@@ -183,19 +217,25 @@ int nnx_load_npy(nnx_dataset *out, const char *x_path, const char *y_path, int r
         else if (!real && (int64_t)v > maxlab)
             maxlab = (int64_t)v;
     }
-    if (rc == 0)
-        rc = nnx_dataset_alloc(out, (int32_t)n, (int32_t)d, real ? NNX_TARGET_REAL : NNX_TARGET_CLASS,
-                               real ? 0 : (int32_t)(maxlab + 1), err);
+    /* One pass over the values, in the mapping: every one a finite float. */
     for (size_t i = 0; rc == 0 && i < n * d; i++) {
         double v = value(x + xi.offset, xi.type, i);
-        if (!isfinite(v) || fabs(v) > 3.4e38) {
+        if (!isfinite(v) || fabs(v) > 3.4e38)
             rc = nnx_rt_fail(err, "%s: row %zu, value %zu is %g, not a finite float", x_path,
                              i / d, i % d, v);
-            nnx_dataset_free(out);
-        } else {
-            out->x[i] = (float)v;
-        }
     }
+    nnx_target_kind kind = real ? NNX_TARGET_REAL : NNX_TARGET_CLASS;
+    int32_t classes = real ? 0 : (int32_t)(maxlab + 1);
+    bool mapped = xi.type == NPY_F4 && xi.offset % sizeof(float) == 0;
+    if (rc == 0 && mapped)
+        rc = nnx_dataset_alloc_mapped(out, (int32_t)n, (int32_t)d, kind, classes, x, xlen,
+                                      (const float *)(const void *)(x + xi.offset), err);
+    else if (rc == 0)
+        rc = nnx_dataset_alloc(out, (int32_t)n, (int32_t)d, kind, classes, err);
+    if (rc == 0 && mapped)
+        x = NULL;                                   /* the set owns the mapping */
+    for (size_t i = 0; rc == 0 && x && i < n * d; i++)
+        out->x[i] = (float)value(x + xi.offset, xi.type, i);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         double v = value(y + yi.offset, yi.type, i);
         if (real)
@@ -211,7 +251,9 @@ int nnx_load_npy(nnx_dataset *out, const char *x_path, const char *y_path, int r
             rc = -1;
         }
     }
-    free(x);
-    free(y);
+    if (x)
+        munmap(x, xlen);
+    if (y)
+        munmap(y, ylen);
     return rc;
 }

@@ -201,7 +201,13 @@ int nnx_evaluate(nnx_net *net, enum nnx_loss_kind loss, float label_smoothing,
     double sum = 0;
     for (int32_t first = 0; first < ds->n; first += batch) {
         int32_t m = ds->n - first < batch ? ds->n - first : batch;
-        const float *out = nnx_net_forward(net, ds->x + (size_t)first * d, m, false);
+        const float *in = ds->x + (size_t)first * d;
+        if (ds->norm_shift) {   /* normalised on the way in, into the net's input */
+            float *xb = nnx_net_input(net);
+            nnx_gather_range(ds, first, m, xb);
+            in = xb;
+        }
+        const float *out = nnx_net_forward(net, in, m, false);
         if (!out)
             return nnx_rt_fail(err, "evaluate: forward failed at row %d", (int)first);
         float l = NAN;

@@ -137,10 +137,27 @@ static int load_unlabelled(nnx_dataset *out, const char *path, const nnx_csv_opt
     return rc;
 }
 
+/* A CSV source's parse, as the cache calls it. */
+typedef struct csv_parse {
+    const char *path;
+    const nnx_csv_opts *o;
+    bool unlabelled;
+} csv_parse;
+
+static int parse_csv(void *ctx, nnx_dataset *out, nnx_csv_encoding *enc, nnx_csv_stats *st,
+                     nnx_rt_error *err)
+{
+    const csv_parse *p = ctx;
+    if (p->unlabelled)
+        return load_unlabelled(out, p->path, p->o, enc, st, err);
+    return nnx_load_csv_encoded(out, p->path, p->o, enc, st, err);
+}
+
 /* enc: the train file's encoding, fitted here when s is the train source
  * (enc zeroed) and applied to the others. */
-static int load_source(const nnx_exp_source *s, bool real, nnx_dataset *out,
-                       nnx_csv_encoding *enc, nnx_csv_stats *st, nnx_rt_error *err)
+static int load_source(const nnx_exp_source *s, bool real, const char *cache_dir,
+                       nnx_dataset *out, nnx_csv_encoding *enc, nnx_csv_stats *st,
+                       nnx_run_cache_use *use, nnx_rt_error *err)
 {
     int32_t keep[256];
     if (s->nkeep > 256)
@@ -164,10 +181,12 @@ static int load_source(const nnx_exp_source *s, bool real, nnx_dataset *out,
         o.ncategorical = (int32_t)s->ncategorical;
         o.categorical_auto = s->categorical_auto;
         o.missing = (nnx_missing)s->missing;
-        if (s->label_index == NNX_EXP_NO_LABEL)
-            return load_unlabelled(out, s->path, &o, enc, st, err);
-        if (nnx_load_csv_encoded(out, s->path, &o, enc, st, err) < 0)
+        csv_parse p = { s->path, &o, s->label_index == NNX_EXP_NO_LABEL };
+        if (nnx_run_csv_cached(cache_dir, s->path, p.unlabelled ? "unlabelled" : "labelled", &o,
+                               enc, st, out, parse_csv, &p, use, err) < 0)
             return -1;
+        if (p.unlabelled)
+            return 0;
         if (s->nkeep && keep_csv_classes(out, s, err) < 0) {
             nnx_dataset_free(out);
             return -1;
@@ -320,7 +339,8 @@ static int check_splits_agree(const nnx_run_data *d, nnx_rt_error *err)
     return 0;
 }
 
-int nnx_run_data_load(const nnx_experiment *e, nnx_run_data *out, nnx_rt_error *err)
+int nnx_run_data_load(const nnx_experiment *e, const char *cache_dir, nnx_run_data *out,
+                      nnx_rt_error *err)
 {
     memset(out, 0, sizeof *out);
     bool real = e->loss.kind == NNX_XLOSS_MSE;
@@ -335,7 +355,8 @@ int nnx_run_data_load(const nnx_experiment *e, nnx_run_data *out, nnx_rt_error *
         if (src->kind == NNX_XSRC_NONE || src->kind == NNX_XSRC_SPLIT)
             continue;
         nnx_csv_stats st = {0};
-        if (load_source(src, real, &out->split[s], &out->enc, &st, err) < 0)
+        if (load_source(src, real, cache_dir, &out->split[s], &out->enc, &st, &out->cache,
+                        err) < 0)
             goto fail;
         size_t used = strlen(out->note);
         if (st.unseen)

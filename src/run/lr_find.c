@@ -1,4 +1,5 @@
 /* lr_find.c — the lr range test of an experiment: its data, network, optimizer and batch, a growing lr. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,13 +9,16 @@
 
 enum { EVAL_BATCH = 256 };
 
-int nnx_run_lr_find(const nnx_experiment *e, int threads, const nnx_lr_range_conf *conf,
+int nnx_run_lr_find(const nnx_experiment *e, const char *cache_dir, char *cache_warning,
+                    size_t nwarning, int threads, const nnx_lr_range_conf *conf,
                     nnx_lr_range *out, int32_t *batch, nnx_rt_error *err)
 {
     memset(out, 0, sizeof *out);
     nnx_run_data data;
-    if (nnx_run_data_load(e, &data, err) < 0)
+    if (nnx_run_data_load(e, cache_dir, &data, err) < 0)
         return -1;
+    if (nwarning)
+        snprintf(cache_warning, nwarning, "%s", data.cache.warning);
     const nnx_dataset *train = &data.split[NNX_XSPLIT_TRAIN];
     int32_t b = e->batch > 0 ? e->batch : nnx_run_auto_batch(train->n);
     if (b > train->n)

@@ -323,10 +323,13 @@ static int setup(trial *t, nnx_rt_error *err)
     if (t->o->data) {
         t->data = *t->o->data;
         t->data_borrowed = true;
-    } else if (nnx_run_data_load(e, &t->data, err) < 0) {
+    } else if (nnx_run_data_load(e, t->o->data_cache, &t->data, err) < 0) {
         return -1;
-    } else if (t->data.note[0]) {
-        note(t, "data: %s", t->data.note);
+    } else {
+        if (t->data.note[0])
+            note(t, "data: %s", t->data.note);
+        if (t->data.cache.warning[0])
+            note(t, "warning: data cache: %s", t->data.cache.warning);
     }
     if (nnx_run_hooks_open(&t->hooks, e, t->o->lua_stdlib, t->o->params, t->o->nparams,
                            lua_print, t) < 0) {
@@ -704,7 +707,8 @@ static nnx_diag_setup diag_setup(const trial *t)
         .lr = e->optim.lr, .batch = (int)t->batch,
         .train_rows = t->data.split[NNX_XSPLIT_TRAIN].n, .weight_decay = e->optim.weight_decay,
         .parameters = t->net ? (long)nnx_net_nparams(t->net) : 0, .epochs = e->epochs,
-        .prior_loss = prior_loss(t),
+        .prior_loss = prior_loss(t), .features = t->data.split[NNX_XSPLIT_TRAIN].d,
+        .classes = t->data.split[NNX_XSPLIT_TRAIN].classes,
     };
     for (int i = 0; t->net && i < nnx_net_nlayers(t->net); i++) {
         nnx_layer_info li;

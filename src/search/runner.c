@@ -27,7 +27,7 @@ nnx_search_trainer *nnx_search_trainer_new(const nnx_experiment *base, const nnx
     if (o)
         tr->o = *o;
     tr->ensemble = base->nensemble > 0 && base->search.kind == NNX_XSEARCH_NONE;
-    if (nnx_run_data_load(base, &tr->data, err) < 0) {
+    if (nnx_run_data_load(base, tr->o.data_cache, &tr->data, err) < 0) {
         free(tr);
         return NULL;
     }
@@ -40,6 +40,11 @@ void nnx_search_trainer_free(nnx_search_trainer *tr)
         return;
     nnx_run_data_free(&tr->data);
     free(tr);
+}
+
+const char *nnx_search_trainer_cache_warning(const nnx_search_trainer *tr)
+{
+    return tr->data.cache.warning;
 }
 
 void nnx_search_trainer_rows(const nnx_search_trainer *tr, int32_t rows[NNX_XSPLIT_COUNT])

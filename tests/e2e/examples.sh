@@ -1,6 +1,6 @@
 #!/bin/sh
 # examples.sh — every example and stdlib file checks and is in canonical
-# layout (`make fmt` keeps it so; bench/bench.nnx too), README.md shows the quickstart as it is,
+# layout (`make fmt` keeps it so; bench/bench.nnx, bench/lr_find.nnx and bench/staged_grid.nnx too), README.md shows the quickstart as it is,
 # the quickstart trains to the accuracy it promises, and the ResNet example's
 # network trains (on a small budget, below).  The Fashion-MNIST examples are trained in run_fashion.sh
 # (a short one) and measured by hand (README.md).
@@ -12,7 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-files="examples/*.nnx examples/*/*.nnx stdlib/std/*.nnx bench/bench.nnx"
+files="examples/*.nnx examples/*/*.nnx stdlib/std/*.nnx bench/bench.nnx bench/lr_find.nnx bench/staged_grid.nnx"
 # shellcheck disable=SC2086
 "$NNX" check $files >"$tmp/out" 2>&1 || { cat "$tmp/out"; fail "nnx check of the examples"; }
 # shellcheck disable=SC2086

@@ -33,6 +33,12 @@ experiment staged extends base {
         schedule.decay in [none, step(every = 1, gamma = 0.5)]
     }
 }
+experiment staged_keep extends base {     # the last stage may keep the value it starts from
+    search staged {
+        optimizer.lr in [1e-4, 3e-2]
+        schedule.decay in [step(every = 1, gamma = 0.01), none]
+    }
+}
 experiment ens extends base {
     ensemble { seeds = [1, 2, 3] }
 }
@@ -71,6 +77,16 @@ best1=$(awk -F, 'NR > 1 && $3 == "" && ($6 + 0 > b + 0 || b == "") { b = $6; v =
 awk -v a="$kept" -v b="$best1" 'BEGIN { exit !(a + 0 == b + 0) }' || fail "stage 1 kept $kept, the best was $best1"
 awk -F, -v k="$kept" 'NR > 1 && $3 != "" && $2 + 0 != k + 0 { exit 1 }' "$d/trials.csv" || fail "stage 2 did not use lr $kept"
 has "$d/summary.json" '"stages": \['
+
+# a stage keeps the value the point it starts from has (the base's `decay = none`) only
+# when its list names it; that trial is the previous stage's winner, reused, and it can win
+expect 0 "$tmp/out" "$nnx" run "$tmp/s.nnx" staged_keep --out "$tmp/k"
+d=$(rundir "$tmp/k")
+[ "$(nrows "$d/trials.csv")" = 3 ] || fail "staged_keep should train 2 + 1 trials"
+has "$tmp/out" "1 reused within the staged search"
+has "$tmp/out" "^stage 2 keeps schedule.decay = none (lr=0.03)"
+has "$d/summary.json" '"winner": "lr=0.03"'
+has "$tmp/out" "^winner      lr=0.03 .*the point the last stage kept"
 
 # ensemble: one member per seed and the averaged predictions' test metrics
 expect 0 "$tmp/out" "$nnx" run "$tmp/s.nnx" ens --out "$tmp/e" --quiet

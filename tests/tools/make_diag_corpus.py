@@ -3,15 +3,16 @@
 # usage (from the repository root, after `make`):
 #   python3 tests/tools/make_diag_corpus.py [--nnx ./nnx] [CASE...]
 #
-# Each row of tests/fixtures/diag/corpus.csv names an experiment, a seed and
-# the fault planted in it.  This script writes the generated CSV tables the
+# Each row of tests/fixtures/diag/corpus.csv (the runs the rules were tuned
+# on) and heldout.csv (runs made afterwards to measure them, never used to
+# tune) names an experiment, a seed and the fault planted in it.  This script writes the generated CSV tables the
 # experiments read (exps/data/, not committed), runs each case with
 # `nnx run FILE NAME --set seed=S`, and keeps the run's metrics.csv,
 # steps.csv and summary.json in tests/fixtures/diag/runs/CASE/, which
 # tests/unit/test_diag_corpus.c diagnoses.  Without CASE arguments every
 # case is rerun.  The runs train with -j 1, so the curves do not depend on
 # the machine's core count.
-import csv, gzip, math, os, random, shutil, struct, subprocess, sys, tempfile
+import csv, gzip, json, math, os, random, shutil, struct, subprocess, sys, tempfile
 
 ROOT = os.path.join("tests", "fixtures", "diag")
 EXPS = os.path.join(ROOT, "exps")
@@ -47,13 +48,43 @@ def write_wide(path, n=300, d=60, seed=12):
             out.writerow(["%.5f" % v for v in x] + [int(z > 0)])
 
 
-def write_fashion(path, n=3000):
-    """The first n rows of the Fashion-MNIST training set, pixels 0-255."""
+def write_noisy3(path, n=2400, d=8, seed=21):
+    """Three classes by a linear rule (the largest of three scores), 20% of the
+    labels redrawn at random: the held-out corpus's table at its noise floor."""
+    r = random.Random(seed)
+    w = [[r.gauss(0, 1) for _ in range(d)] for _ in range(3)]
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["x%d" % i for i in range(d)] + ["y"])
+        for _ in range(n):
+            x = [r.gauss(0, 1) for _ in range(d)]
+            score = [sum(a * b for a, b in zip(wk, x)) for wk in w]
+            y = score.index(max(score))
+            if r.random() < 0.2:
+                y = r.randrange(3)
+            out.writerow(["%.5f" % v for v in x] + [y])
+
+
+def write_wide2(path, n=250, d=80, seed=22):
+    """Few rows, many features, four that matter: the held-out overfitting table."""
+    r = random.Random(seed)
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["x%d" % i for i in range(d)] + ["y"])
+        for _ in range(n):
+            x = [r.gauss(0, 1) for _ in range(d)]
+            z = x[0] - 0.7 * x[1] + 0.5 * x[2] * x[3] + r.gauss(0, 0.7)
+            out.writerow(["%.5f" % v for v in x] + [int(z > 0)])
+
+
+def write_fashion(path, n=3000, first=0):
+    """n rows of the Fashion-MNIST training set from row `first`, pixels 0-255."""
     with gzip.open(os.path.join(FASHION, "train-images-idx3-ubyte.gz")) as f:
         magic, count, rows, cols = struct.unpack(">IIII", f.read(16))
+        f.read(first * rows * cols)
         pix = f.read(n * rows * cols)
     with gzip.open(os.path.join(FASHION, "train-labels-idx1-ubyte.gz")) as f:
-        f.read(8)
+        f.read(8 + first)
         labels = f.read(n)
     with open(path, "w", newline="") as f:
         out = csv.writer(f)
@@ -65,7 +96,9 @@ def write_fashion(path, n=3000):
 def make_data():
     os.makedirs(DATA, exist_ok=True)
     for name, fn in (("noisy_linear.csv", write_noisy_linear), ("wide.csv", write_wide),
-                     ("fashion_3k.csv", write_fashion)):
+                     ("fashion_3k.csv", write_fashion),
+                     ("fashion_3k_b.csv", lambda p: write_fashion(p, first=3000)),
+                     ("noisy3.csv", write_noisy3), ("wide2.csv", write_wide2)):
         p = os.path.join(DATA, name)
         if not os.path.exists(p):
             fn(p)
@@ -83,8 +116,16 @@ def run_case(nnx, row):
         (run,) = os.listdir(out)
         shutil.rmtree(dest, ignore_errors=True)
         os.makedirs(dest)
-        for f in ("metrics.csv", "steps.csv", "summary.json"):
+        for f in ("metrics.csv", "steps.csv"):
             shutil.copy(os.path.join(out, run, f), dest)
+        # summary.json without this machine's checkout: no "git", and the
+        # data paths its settings resolved relative to the repository
+        with open(os.path.join(out, run, "summary.json")) as f:
+            summary = json.loads(f.read().replace(os.getcwd() + "/", ""))
+        summary.pop("git", None)
+        with open(os.path.join(dest, "summary.json"), "w") as f:
+            json.dump(summary, f, indent=4)
+            f.write("\n")
     print("%-28s %s" % (row["case"], row["fault"]))
 
 
@@ -93,8 +134,10 @@ def main(argv):
     if argv[:1] == ["--nnx"]:
         nnx, argv = argv[1], argv[2:]
     make_data()
-    with open(os.path.join(ROOT, "corpus.csv")) as f:
-        rows = list(csv.DictReader(f))
+    rows = []
+    for corpus in ("corpus.csv", "heldout.csv"):
+        with open(os.path.join(ROOT, corpus)) as f:
+            rows += list(csv.DictReader(f))
     unknown = set(argv) - {r["case"] for r in rows}
     if unknown:
         sys.exit("no such case: " + ", ".join(sorted(unknown)))

@@ -332,6 +332,19 @@ static void high_close_losses_mean_underfitting(void **state)
     r.c.setup.parameters = 21;
     f = expect_rules(&r, (int[]){ NNX_RULE_UNDERFITTING, -1 });
     assert_non_null(strstr(find(&f, NNX_RULE_UNDERFITTING)->message, "21 parameters for 1200 rows"));
+    /* Four linear models' worth of parameters or more is not small for the
+     * problem: 387 for 8 features and 3 classes (108 = 4 x 9 x 3) ends at
+     * the noise floor; 1000 for 784 features and 10 classes is small. */
+    r.c.setup.parameters = 387;
+    r.c.setup.features = 8;
+    r.c.setup.classes = 3;
+    expect_rules(&r, (int[]){ -1 });
+    r.c.setup.parameters = 107;
+    expect_rules(&r, (int[]){ NNX_RULE_UNDERFITTING, -1 });
+    r.c.setup.parameters = 1000;
+    r.c.setup.features = 784;
+    r.c.setup.classes = 10;
+    expect_rules(&r, (int[]){ NNX_RULE_UNDERFITTING, -1 });
     /* Still falling: not underfitting (yet). */
     for (int t = 0; t < E; t++)
         r.train[t] = 2.2 - 0.02 * t, r.valid[t] = r.train[t] + 0.05;

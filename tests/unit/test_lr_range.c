@@ -71,11 +71,14 @@ static void range_test_reads_the_curve(void **state)
     /* SGD with momentum blows up before lr 10: the test stops there */
     assert_true(r.diverged);
     assert_true(r.n < 200);
-    /* the proposal: the lowest smoothed point / 10, the steepest fall before it */
+    /* the proposal: the middle on a log scale of the steepest fall (before
+     * the lowest smoothed point) and the lowest point / 10 */
     assert_true(r.min_at > 0 && r.steep_at > 0 && r.steep_at < r.min_at);
     for (size_t i = r.n / 10; i < r.n; i++)
         assert_true(r.smooth[i] >= r.smooth[r.min_at]);
-    assert_float_equal(r.lr_proposed, r.lr[r.min_at] / 10, 1e-15);
+    assert_float_equal(r.lr_min_loss, r.lr[r.min_at], 1e-15);
+    assert_float_equal(r.lr_steepest, r.lr[r.steep_at], 1e-15);
+    assert_float_equal(log(r.lr_proposed), 0.5 * (log(r.lr[r.min_at] / 10) + log(r.lr[r.steep_at])), 1e-12);
     assert_true(r.lr_proposed > 1e-3 && r.lr_proposed < 1);
     nnx_lr_range_free(&r);
     unmake(&s);

@@ -5,7 +5,9 @@
  * either an int32 class label in [0, classes) or a float regression value.
  *
  * Ownership: an nnx_dataset owns x, y, t, class_names, feature_names, source_row
- * and each name string.
+ * and each name string.  x is either malloc'd or lies in a read-only file
+ * mapping the set owns (map, map_len: a .npy file or a cache entry, for
+ * tables bigger than memory); never write through x of a mapped set.
  * Every function that fills an nnx_dataset (`out`) starts from whatever is in
  * it (ignored, not freed) and leaves it either complete or zeroed on failure,
  * so the caller frees exactly the sets that loaded.  nnx_dataset_free is safe
@@ -53,6 +55,16 @@ typedef struct nnx_dataset {
      * from, through every subset and split: source_row[i].  NULL when row i
      * is source row i.  Owned. */
     int32_t *source_row;
+    /* The read-only mapping x points into (munmap'd by nnx_dataset_free),
+     * or NULL when x is malloc'd.  Owned. */
+    void   *map;
+    size_t  map_len;
+    /* A normaliser applied as rows are read instead of in place (a mapped
+     * x cannot be written): every nnx_gather and nnx_evaluate reads row i
+     * as (x[i*d+j] - norm_shift[j]) * norm_scale[j], the same float
+     * operations nnx_norm_apply does in place.  NULL: x is read as it is.
+     * Borrowed from the nnx_norm that nnx_norm_apply was given. */
+    const float *norm_shift, *norm_scale;
 } nnx_dataset;
 
 /* Allocate an n×d set with room for targets of the given kind, all zero.
@@ -60,6 +72,12 @@ typedef struct nnx_dataset {
 int  nnx_dataset_alloc(nnx_dataset *out, int32_t n, int32_t d, nnx_target_kind kind,
                        int32_t classes, nnx_rt_error *err);
 void nnx_dataset_free(nnx_dataset *ds);
+/* The same with x the n*d floats at x inside a read-only mapping of
+ * map_len bytes at map, which the set takes over only on success (on
+ * failure the caller still owns and unmaps it).  Targets are allocated. */
+int  nnx_dataset_alloc_mapped(nnx_dataset *out, int32_t n, int32_t d, nnx_target_kind kind,
+                              int32_t classes, void *map, size_t map_len, const float *x,
+                              nnx_rt_error *err);
 
 /* Give each row a C×H×W view; fails unless c*h*w == ds->d. */
 int  nnx_dataset_set_shape(nnx_dataset *ds, int32_t c, int32_t h, int32_t w,
@@ -321,7 +339,9 @@ typedef struct nnx_norm {
 /* Fit on the training set only (statistics in double). */
 int  nnx_norm_fit(nnx_norm *nm, nnx_norm_kind kind, const nnx_dataset *train,
                   nnx_rt_error *err);
-/* Apply in place to any set with the same d (train, valid, test). */
+/* Apply in place to any set with the same d (train, valid, test); to a
+ * mapped set (ds->map) as rows are read: ds->norm_shift/norm_scale borrow
+ * nm's arrays, which must outlive ds. */
 int  nnx_norm_apply(const nnx_norm *nm, nnx_dataset *ds, nnx_rt_error *err);
 void nnx_norm_free(nnx_norm *nm);
 
@@ -332,10 +352,14 @@ void nnx_norm_free(nnx_norm *nm);
  * NNX_STREAM_SHUFFLE stream, so a resumed run sees the same order. */
 void nnx_epoch_order(int32_t *order, int32_t n, uint64_t seed, int32_t epoch);
 
-/* Copy rows[0..m) of ds into caller buffers: x_out (m*d floats), and y_out
+/* Copy rows[0..m) of ds into caller buffers (normalised when ds reads through
+ * norm_shift/norm_scale): x_out (m*d floats), and y_out
  * (m labels, kind CLASS) or t_out (m targets, kind REAL); the other target
  * pointer may be NULL.  No allocation: call it in the step loop. */
 void nnx_gather(const nnx_dataset *ds, const int32_t *rows, int32_t m,
                 float *x_out, int32_t *y_out, float *t_out);
+/* The features of rows first..first+m of ds into x_out (m*d floats), as
+ * nnx_gather reads them. */
+void nnx_gather_range(const nnx_dataset *ds, int32_t first, int32_t m, float *x_out);
 
 #endif

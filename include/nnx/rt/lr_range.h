@@ -11,7 +11,9 @@
  *   lr_min_loss   the lr at the lowest smoothed loss
  *   lr_steepest   the lr where the smoothed loss falls fastest per decade
  *                 (between the first 10% of the points and the lowest one)
- *   lr_proposed   lr_min_loss / 10, the value to train with
+ *   lr_proposed   the value to train with: sqrt(lr_steepest · lr_min_loss / 10),
+ *                 the middle on a log scale of the two usual rules (each
+ *                 alone misses on some curves; docs/diagnosis.md measures them)
  *
  * It changes the network's weights and the optimizer's state (build fresh
  * ones to train afterwards).  Ownership: the result owns its arrays

@@ -1,6 +1,6 @@
 # run_common.sh — helpers for the tests/e2e/run_*.sh scripts (sourced, not run on its own).
 #
-# Sets: root, nnx, nnx_san, tmp (removed at exit).  Functions:
+# Sets: root, nnx, nnx_san, tmp (removed at exit), NNX_CACHE ($tmp/cache).  Functions:
 #   fail MSG                     print and exit 1
 #   expect STATUS OUT CMD...     run CMD, require its exit status, keep its output in OUT
 #   has FILE TEXT                FILE contains TEXT
@@ -21,6 +21,8 @@ nnx=${NNX:-$root/nnx}
 nnx_san=${NNX_SAN:-$root/build/san/nnx}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# each script its own parsed-data cache, never the user's (~/.cache/nnx)
+export NNX_CACHE="$tmp/cache"
 me=$(basename "$0")
 
 fail() { echo "$me: $*" >&2; exit 1; }
