@@ -2,7 +2,8 @@
 # bench/prune.sh — what successive halving saves: the 27-draw random
 # Fashion-MNIST search of bench/prune.nnx (lr over six decades, batch,
 # width; 9 epochs) run whole and with prune = halving(min_epochs = 1,
-# eta = 3): epochs trained, seconds and the best valid accuracy side by side.
+# eta = 3) and with prune = hyperband(min_epochs = 1, eta = 3): epochs
+# trained, seconds and the best valid accuracy side by side.
 # The target: the pruned best within 0.5 point of the unpruned one,
 # with at most 40% of its epochs (the rung arithmetic gives 63 of 243).
 #
@@ -24,7 +25,7 @@ if [ -n "${NNX_BENCH_PRUNE_SUBSET:-}" ]; then
     pre=pair
     label="a SUBSET: classes 0 and 6 (T-shirt, shirt) of Fashion-MNIST"
 fi
-for e in ${pre}_random ${pre}_halving; do
+for e in ${pre}_random ${pre}_halving ${pre}_hyperband; do
     t0=$(date +%s.%N)
     NNX_STDLIB="$root/stdlib" "$root/nnx" run "$root/bench/prune.nnx" $e --out "$out" -j "$jobs" \
         >"$out/$e.txt" 2>&1 || { tail -20 "$out/$e.txt"; exit 1; }
@@ -32,11 +33,11 @@ for e in ${pre}_random ${pre}_halving; do
     awk -v e=$e -v a="$t0" -v b="$t1" "BEGIN { print e, b - a }" >>"$out/seconds.txt"
 done
 echo "prune bench on $label; -j $jobs; load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-printf '%-16s %8s %10s %16s\n' search epochs seconds "best valid.acc"
-for e in ${pre}_random ${pre}_halving; do
+printf '%-18s %8s %10s %16s\n' search epochs seconds "best valid.acc"
+for e in ${pre}_random ${pre}_halving ${pre}_hyperband; do
     d=$(ls -d "$out/$e"-*/)
     ep=$(sed -n 's/^  "epochs_trained": \([0-9]*\),$/\1/p' "$d/summary.json")
     best=$(sed -n 's/^  "winner_value": \([-0-9.e]*\),*$/\1/p' "$d/summary.json")
     s=$(sed -n "s/^$e //p" "$out/seconds.txt")
-    printf '%-16s %8s %10.1f %16s\n' "$e" "$ep" "$s" "$best"
+    printf '%-18s %8s %10.1f %16s\n' "$e" "$ep" "$s" "$best"
 done

@@ -29,6 +29,8 @@
 #   NNX_BENCH_DATA_LOAD    0: skip bench/data_load.sh (the data cache; a 4 GB table)
 #   NNX_BENCH_PRUNE        0: skip bench/prune.sh (a 27-draw search, with and without
 #                          prune = halving; its own settings are in that file)
+#   NNX_BENCH_TPE          0: skip bench/tpe.sh (search tpe against search random on
+#                          spirals, seeds 1-5; about a minute)
 #   NNX_BENCH_CORETYPE     OpenBLAS kernels for BOTH nnx and PyTorch, exported as
 #                          OPENBLAS_CORETYPE (e.g. Haswell, SkylakeX); "none"
 #                          unsets it so the library picks by itself.  Default:
@@ -101,6 +103,25 @@ while [ "$r" -le "$rounds" ]; do
     r=$((r + 1))
 done
 
+# A 12-trial grid search: two trials at once on one thread each (-j 2)
+# against one trial at a time on both threads (-j 1).
+echo
+# grid_time THREADS: wall seconds of the whole search
+grid_time() {
+    t0=$(date +%s.%N)
+    "$nnx" run "$root/bench/bench.nnx" bench_grid -j "$1" --quiet --out "$out/runs/grid-j$1" \
+        >/dev/null
+    echo "$t0 $(date +%s.%N)" | awk '{printf "%.1f", $2 - $1}'
+}
+rm -rf "$out/runs/grid-j1" "$out/runs/grid-j2"
+l1=$(load)
+g1=$(grid_time 1)
+l2=$(load)
+g2=$(grid_time 2)
+gx=$(echo "$g1 $g2" | awk '{printf "%.2f", $1 / $2}')
+echo "12-trial grid: -j 1 ${g1} s (load $l1), -j 2 ${g2} s (load $l2); -j 2 over -j 1: ${gx}x"
+
+
 # best FILE PATTERN: the smallest median_s_per_epoch (or bound_s_per_epoch)
 # of FILE's lines matching PATTERN
 best() {
@@ -119,6 +140,7 @@ awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN { if (l + 0 > n
     printf "NOT CLEAN: load average %s on %s cores; re-measure on a quiet machine\n", l, n }'
 printf '%-5s %12s %14s %14s %10s %12s\n' model "nnx s/epoch" "torch s/epoch" "sgemm s/epoch" \
     "torch/nnx" "nnx/sgemm"
+: > "$out/table.md"
 for m in $models; do
     a=$(best "$out/nnx.txt" "model=$m threads")
     b=$(best "$out/torch.txt" "model=$m best_s")
@@ -129,25 +151,43 @@ for m in $models; do
     echo "  nnx:   $(winner "$out/nnx.txt" "model=$m threads" "$a")"
     echo "  torch: $(winner "$out/torch.txt" "model=$m best_s" "$b")"
     echo "  sgemm: $(winner "$out/sgemm.txt" "model=$m threads" "$c")"
+    j=$(winner "$out/nnx.txt" "model=$m threads" "$a" | sed -n 's/.* threads=\([0-9]*\).*/\1/p')
+    tw=$(winner "$out/torch.txt" "model=$m best_s" "$b")
+    tt=$(echo "$tw" | sed -n 's/.* threads=\([0-9]*\).*/\1/p')
+    ta=$(echo "$tw" | sed -n 's/.* alloc=\([^ ]*\).*/\1/p')
+    case $m in
+        mlp) what="MLP 784-256-128-10, BN, swish, dropout" ;;
+        cnn) what="CNN 2 × (conv, BN, swish, maxpool), dense 128" ;;
+        *)   what=$m ;;
+    esac
+    printf '| %s | %s (`-j %s`) | %s (%s thread%s, %s) | %s | %sx | %sx |\n' "$what" "$a" "$j" \
+        "$b" "$tt" "$([ "$tt" = 1 ] || echo s)" "$ta" "$c" \
+        "$(echo "$a $b" | awk '{printf "%.2f", $2 / $1}')" \
+        "$(echo "$a $c" | awk '{printf "%.2f", $1 / $2}')" >> "$out/table.md"
 done
 
-# A 12-trial grid search: two trials at once on one thread each (-j 2)
-# against one trial at a time on both threads (-j 1).
+# The table for README.md (build/bench/readme_table.md), printed again at
+# the very end: one run, every ratio from the figures above it.
+{
+    echo "CPU: $(sed -n 's/^nnx cpu="\(.*\)" blas_core=.*/\1/p' "$out/sgemm.txt" | head -1)," \
+         "$(nproc) cores; OpenBLAS kernels" \
+         "$(sed -n 's/.* blas_core=\([^ ]*\).*/\1/p' "$out/sgemm.txt" | head -1) for nnx," \
+         "PyTorch and the sgemm bound; load average $(load) at the end" \
+         "$(awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" \
+            'BEGIN { if (l + 0 > n / 2) printf "(NOT CLEAN)" }')"
+    echo
+    echo "| model | nnx s/epoch | PyTorch s/epoch (expert settings) | sgemm bound s/epoch | PyTorch / nnx | nnx / sgemm |"
+    echo "|---|---|---|---|---|---|"
+    cat "$out/table.md"
+    echo
+    echo "| 12-trial grid (\`bench_grid\`) | \`-j 1\` | \`-j 2\` | \`-j 2\` over \`-j 1\` |"
+    echo "|---|---|---|---|"
+    echo "| wall seconds | $g1 | $g2 | ${gx}x |"
+} > "$out/readme_table.md"
 echo
-# grid_time THREADS: wall seconds of the whole search
-grid_time() {
-    t0=$(date +%s.%N)
-    "$nnx" run "$root/bench/bench.nnx" bench_grid -j "$1" --quiet --out "$out/runs/grid-j$1" \
-        >/dev/null
-    echo "$t0 $(date +%s.%N)" | awk '{printf "%.1f", $2 - $1}'
-}
-rm -rf "$out/runs/grid-j1" "$out/runs/grid-j2"
-l1=$(load)
-g1=$(grid_time 1)
-l2=$(load)
-g2=$(grid_time 2)
-echo "12-trial grid: -j 1 ${g1} s (load $l1), -j 2 ${g2} s (load $l2);" \
-     "-j 2 over -j 1: $(echo "$g1 $g2" | awk '{printf "%.2f", $1 / $2}')x"
+echo "README table (this run; printed again at the end):"
+echo
+cat "$out/readme_table.md"
 
 # The other two speed promises: the front end and the Lua metrics.
 echo
@@ -165,6 +205,12 @@ if [ "${NNX_BENCH_PRUNE:-1}" != 0 ]; then
     sh "$root/bench/prune.sh"
 fi
 
+# whether search tpe learns: against search random, five seeds (NNX_BENCH_TPE=0 skips it)
+if [ "${NNX_BENCH_TPE:-1}" != 0 ]; then
+    echo
+    sh "$root/bench/tpe.sh"
+fi
+
 # Loading tables: the parsed-data cache (first load against cached) and one
 # epoch on a memory-mapped 4 GB .npy table (NNX_BENCH_DATA_LOAD=0 skips it;
 # its own settings are in that file)
@@ -172,3 +218,8 @@ if [ "${NNX_BENCH_DATA_LOAD:-1}" != 0 ]; then
     echo
     sh "$root/bench/data_load.sh"
 fi
+
+echo
+echo "README table (this run; also in $out/readme_table.md):"
+echo
+cat "$out/readme_table.md"

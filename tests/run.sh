@@ -15,15 +15,20 @@ trap 'rm -rf "$log"' EXIT
 # The parsed-data cache of every run below: never the user's own (~/.cache/nnx).
 export NNX_CACHE="$log/cache"
 
+# One test may take this long (first runs install packages); past it the test is stopped
+# (SIGTERM, so its traps stop what it started; SIGKILL 30 s later) and counted as failed.
+limit=${NNX_TEST_LIMIT:-900}
+
 check() {  # name command...
     name=$1; shift
     start=$(date +%s)
-    if "$@" >"$log/out" 2>&1; then
+    if timeout -k 30 "$limit" "$@" >"$log/out" 2>&1; then
         passed=$((passed + 1))
         printf '  ok    %-40s %3ss\n' "$name" $(( $(date +%s) - start ))
     else
         failed=$((failed + 1)); failures="$failures $name"
         printf '  FAIL  %s\n' "$name"
+        [ $(( $(date +%s) - start )) -ge "$limit" ] && echo "        stopped after $limit s (NNX_TEST_LIMIT)"
         sed 's/^/        /' "$log/out" | tail -n 60
     fi
 }

@@ -272,7 +272,9 @@ typedef enum nnx_exp_search_kind {
     NNX_XSEARCH_NONE,
     NNX_XSEARCH_GRID,       /* cartesian product of the axes, first axis slowest */
     NNX_XSEARCH_STAGED,     /* one axis after another, each keeping the best value */
-    NNX_XSEARCH_RANDOM      /* `trials` seeded draws, one value per axis */
+    NNX_XSEARCH_RANDOM,     /* `trials` seeded draws, one value per axis */
+    NNX_XSEARCH_TPE         /* `startup` random draws, then the Tree-structured Parzen
+                               Estimator (nnx/tpe.h): trial k from trials 1..k-lag */
 } nnx_exp_search_kind;
 
 typedef enum nnx_exp_dist_kind {
@@ -293,13 +295,16 @@ typedef struct nnx_exp_axis {
 /* prune: how a grid or random search stops poor trials early. */
 typedef enum nnx_exp_prune_kind {
     NNX_XPRUNE_NONE,
-    NNX_XPRUNE_HALVING      /* successive halving: rungs of min_epochs·eta^i epochs */
+    NNX_XPRUNE_HALVING,     /* successive halving: rungs of min_epochs·eta^i epochs */
+    NNX_XPRUNE_MEDIAN,      /* the median stopping rule, from epoch `after` on */
+    NNX_XPRUNE_HYPERBAND    /* Hyperband: brackets of successive halving (nnx_plan_brackets) */
 } nnx_exp_prune_kind;
 
 typedef struct nnx_exp_prune {
     nnx_exp_prune_kind kind;
-    int min_epochs;         /* HALVING: the first rung's epochs, >= 1 */
-    int eta;                /* HALVING: 1/eta of a rung go on, eta times the epochs; >= 2 */
+    int min_epochs;         /* HALVING, HYPERBAND: the first rung's epochs, >= 1 */
+    int eta;                /* HALVING, HYPERBAND: 1/eta of a rung go on, eta times the epochs; >= 2 */
+    int after;              /* MEDIAN: the first epoch judged, >= 1 */
 } nnx_exp_prune;
 
 /* The most trials one search may ask for (nnx check refuses more). */
@@ -309,8 +314,10 @@ typedef struct nnx_exp_search {
     nnx_exp_search_kind kind;
     nnx_exp_axis *axes;     /* in the order written */
     size_t        naxes;
-    int           trials;   /* RANDOM */
-    uint64_t      seed;     /* RANDOM: the draws' seed */
+    int           trials;   /* RANDOM, TPE */
+    uint64_t      seed;     /* RANDOM, TPE: the draws' seed */
+    int           startup;  /* TPE: the first `startup` trials are random draws */
+    int           lag;      /* TPE: trial k is proposed from trials 1..k-lag, >= 1 */
 } nnx_exp_search;
 
 /* One applied override (a `--set` or a trial's value), as canonical text. */

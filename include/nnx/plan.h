@@ -11,6 +11,12 @@
  *                            with the search seed on stream NNX_STREAM_SEARCH;
  *                            lists and choice() uniformly, uniform(a, b) and
  *                            loguniform(a, b) continuously
+ *   tpe                      kind RANDOM: the first `startup` trials are the
+ *                            random search's draws with the same seed; the
+ *                            rest (from `proposed_from` on) hold random
+ *                            draws only as stand-ins that check the space:
+ *                            the search proposes them while it runs
+ *                            (nnx/tpe.h), trial k from trials 1..k-lag
  *   ensemble                 one trial per seed, overriding `seed`
  *   staged                   no trial list: stages, one per axis, in order.
  *                            nnx_plan_stage() builds the trials of stage k
@@ -52,6 +58,8 @@ typedef struct nnx_plan {
     nnx_plan_kind kind;
     nnx_trial    *trials;       /* every kind but STAGED */
     size_t        ntrials;
+    size_t        proposed_from;    /* TPE: trials from here on are proposed while the
+                                       search runs; ntrials otherwise */
     nnx_stage    *stages;       /* STAGED only */
     size_t        nstages;
 } nnx_plan;
@@ -69,6 +77,11 @@ void      nnx_plan_free(nnx_plan *p);
 nnx_trial *nnx_plan_stage(const nnx_plan *p, size_t k, const size_t *kept, size_t *n);
 void       nnx_trials_free(nnx_trial *t, size_t n);
 
+/* Trial `t` of a search with one value per axis of `s` (canonical text):
+ * named as the plan names its trials (the caller makes the name unique).
+ * False when out of memory (t then holds what was made: nnx_trials_free). */
+bool nnx_plan_trial(const nnx_exp_search *s, const char *const *values, nnx_trial *t);
+
 /* The rungs of a pruned search (prune = halving): rung i trains trials[i]
  * trials to epochs[i] epochs: min_epochs·eta^i while below the experiment's
  * epochs, then the experiment's epochs; trials[0] = ntrials and
@@ -77,5 +90,23 @@ void       nnx_trials_free(nnx_trial *t, size_t n);
 enum { NNX_PLAN_MAX_RUNGS = 64 };
 size_t nnx_plan_rungs(const nnx_experiment *e, size_t ntrials, int epochs[NNX_PLAN_MAX_RUNGS],
                       size_t trials[NNX_PLAN_MAX_RUNGS]);
+
+/* The brackets of prune = hyperband (Li et al. 2018).  With R the
+ * experiment's epochs, r = min_epochs and s_max the largest s with
+ * r·eta^s <= R, bracket s (s = s_max down to 0) starts n_s =
+ * ceil((s_max + 1) / (s + 1) · eta^s) trials at r·eta^(s_max − s) epochs
+ * and is successive halving from there (rungs as nnx_plan_rungs counts
+ * them).  The search's trials fill the brackets in proposal order, s_max
+ * first, round after round; the last bracket may hold fewer than n_s.
+ * Returns the number of brackets written (at most `max`); 0 when e is not
+ * pruned by hyperband. */
+typedef struct nnx_plan_bracket {
+    size_t first, ntrials;      /* its trials: [first, first + ntrials) in proposal order */
+    int    s;                   /* Hyperband's s: s_max for the most aggressive */
+    size_t nrungs;
+    int    epochs[NNX_PLAN_MAX_RUNGS];
+    size_t trials[NNX_PLAN_MAX_RUNGS];
+} nnx_plan_bracket;
+size_t nnx_plan_brackets(const nnx_experiment *e, size_t ntrials, nnx_plan_bracket *out, size_t max);
 
 #endif

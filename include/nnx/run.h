@@ -229,6 +229,10 @@ typedef struct nnx_run_result {
 int  nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result *r);
 void nnx_run_result_free(nnx_run_result *r);
 
+/* The epoch DIR/resume.state continues from (its last complete epoch);
+ * 0 when there is none or it cannot be read. */
+int  nnx_run_resume_epoch(const char *dir);
+
 /* True when the experiment's hooks file can only log — it mentions neither
  * `stop` nor `set_lr` and no lua.NAME metric is declared — so its results do
  * not depend on it (a run given hooks_log_only enforces that at run time).

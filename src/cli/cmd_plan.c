@@ -22,6 +22,28 @@ static const char *kind_text(nnx_plan_kind k)
     return "?";
 }
 
+/* prune = hyperband: each bracket's rungs, and the epochs against an unpruned search. */
+static void print_brackets(const nnx_experiment *e, size_t ntrials)
+{
+    nnx_plan_bracket *b = malloc((ntrials ? ntrials : 1) * sizeof *b);
+    size_t nb = b ? nnx_plan_brackets(e, ntrials, b, ntrials) : 0;
+    if (nb)
+        printf("pruned by Hyperband (min_epochs = %d, eta = %d): %zu bracket%s, each successive halving from its own "
+               "epochs\n", e->prune.min_epochs, e->prune.eta, nb, nb == 1 ? "" : "s");
+    long long total = 0;
+    for (size_t k = 0; k < nb; k++) {
+        printf("  bracket %zu (s = %d)  trials %zu..%zu\n", k + 1, b[k].s, b[k].first + 1, b[k].first + b[k].ntrials);
+        for (size_t r = 0; r < b[k].nrungs; r++) {
+            total += (long long)b[k].trials[r] * (b[k].epochs[r] - (r ? b[k].epochs[r - 1] : 0));
+            printf("    rung %zu  %5zu trial%s to epoch %d\n", r + 1, b[k].trials[r], b[k].trials[r] == 1 ? " " : "s",
+                   b[k].epochs[r]);
+        }
+    }
+    if (nb)
+        printf("epochs  at most %lld, against %lld without pruning\n", total, (long long)ntrials * e->epochs);
+    free(b);
+}
+
 static void print_plan(const nnx_experiment *e, const nnx_plan *p)
 {
     char sel[256];
@@ -41,11 +63,22 @@ static void print_plan(const nnx_experiment *e, const nnx_plan *p)
         }
         return;
     }
-    printf("experiment %s: %s, %zu trial%s", e->name, kind_text(p->kind), p->ntrials, p->ntrials == 1 ? "" : "s");
+    bool tpe = e->search.kind == NNX_XSEARCH_TPE;
+    printf("experiment %s: %s, %zu trial%s", e->name, tpe ? "tpe search" : kind_text(p->kind), p->ntrials,
+           p->ntrials == 1 ? "" : "s");
     if (p->kind == NNX_PLAN_GRID || p->kind == NNX_PLAN_RANDOM)
         printf(", best by %s(%s)", dir, sel);
     printf("\n");
     for (size_t i = 0; i < p->ntrials; i++) {
+        if (i == p->proposed_from) {
+            size_t lag = (size_t)e->search.lag;
+            printf("  %4zu..%zu  proposed while the search runs (tree-structured Parzen estimator): trial k from "
+                   "trials 1..k-%zu,\n        as of %s\n",
+                   i + 1, p->ntrials, lag,
+                   e->prune.kind == NNX_XPRUNE_HALVING || e->prune.kind == NNX_XPRUNE_HYPERBAND
+                       ? "the epochs of their first rung" : "their end");
+            break;
+        }
         const nnx_trial *t = &p->trials[i];
         printf(t->nov ? "  %4zu  %-40s" : "  %4zu  %s", i + 1, t->name);
         for (size_t j = 0; j < t->nov; j++)
@@ -65,6 +98,11 @@ static void print_plan(const nnx_experiment *e, const nnx_plan *p)
         }
         printf("epochs  at most %lld, against %lld without pruning\n", total, (long long)p->ntrials * e->epochs);
     }
+    print_brackets(e, p->ntrials);
+    if (e->prune.kind == NNX_XPRUNE_MEDIAN)
+        printf("pruned by the median rule (after = %d): from epoch %d on, a trial whose best %s so far is worse than\n"
+               "  the median of the trials before it (in this order) at that epoch stops there\n",
+               e->prune.after, e->prune.after, sel);
 }
 
 static int plan_one(nnx_checker *c, const char *name, const nnx_override *ov, const char *const *origins,

@@ -258,7 +258,7 @@ static size_t planned_trials(const nnx_experiment *e, size_t *stages)
     *stages = 0;
     if (s->kind == NNX_XSEARCH_NONE)
         return e->nensemble;
-    if (s->kind == NNX_XSEARCH_RANDOM)
+    if (s->kind == NNX_XSEARCH_RANDOM || s->kind == NNX_XSEARCH_TPE)
         return (size_t)s->trials;
     size_t n = s->kind == NNX_XSEARCH_GRID ? 1 : 0;
     for (size_t i = 0; i < s->naxes; i++)

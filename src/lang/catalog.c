@@ -137,6 +137,12 @@ static const ck_param p_split[] = {
     OPT("stratify", CK_T_BOOL, 1, ANY),
     NONE_("seed", CK_T_INT, GE0),           /* default: the experiment's seed */
 };
+static const ck_param p_tpe[] = {
+    OPT("trials", CK_T_INT, 10, GE1),
+    NONE_("seed", CK_T_INT, GE0),           /* default: the experiment's seed */
+    OPT("startup", CK_T_INT, 10, GE1),
+    OPT("lag", CK_T_INT, 2, GE1),
+};
 static const ck_param p_spirals[] = {
     OPT("n", CK_T_INT, 1000, GE1),
     OPT("classes", CK_T_INT, 3, GE2),
@@ -262,13 +268,16 @@ const ck_builtin ck_builtins[] = {
     { "grid", CK_B_SEARCH, NNX_XSEARCH_GRID, NOARGS, "every combination" },
     { "staged", CK_B_SEARCH, NNX_XSEARCH_STAGED, NOARGS, "one axis at a time, keeping the best" },
     { "random", CK_B_SEARCH, NNX_XSEARCH_RANDOM, N(p_random), "seeded random draws" },
+    { "tpe", CK_B_SEARCH, NNX_XSEARCH_TPE, N(p_tpe),
+      "random draws, then the Tree-structured Parzen Estimator: trial k from trials 1..k-lag" },
 
     { "none", CK_B_PRUNE, NNX_XPRUNE_NONE, NOARGS, "train every trial to the last epoch" },
     { "halving", CK_B_PRUNE, NNX_XPRUNE_HALVING, N(p_halving),
       "successive halving: the best 1/eta of each rung go on to eta times the epochs" },
-    /* not built: named so that the checker refuses them in words (check.c) */
-    { "median", CK_B_PRUNE, -1, N(p_median), "the median stopping rule (not built yet)" },
-    { "hyperband", CK_B_PRUNE, -2, N(p_halving), "Hyperband brackets (not built yet)" },
+    { "median", CK_B_PRUNE, NNX_XPRUNE_MEDIAN, N(p_median),
+      "the median rule: from epoch `after` on, stop a trial worse than the median of the earlier trials" },
+    { "hyperband", CK_B_PRUNE, NNX_XPRUNE_HYPERBAND, N(p_halving),
+      "Hyperband: brackets of successive halving, each starting at its own epochs" },
 
     { "csv", CK_B_LOGGER, NNX_XLOG_CSV, NOARGS, "metrics.csv in the run directory" },
     { "tensorboard", CK_B_LOGGER, NNX_XLOG_TENSORBOARD, NOARGS, "TensorBoard event files" },
@@ -352,8 +361,8 @@ const ck_key ck_exp_keys[] = {
     { "ensemble.seeds", CK_K_SCALAR, 0, { "seeds", CK_T_INT_OR_LIST, false, NAN, NULL, GE0, NULL },
       NULL, true, "train one member per seed (a count n means seeds 1..n)" },
     { "prune", CK_K_CALL, CK_B_PRUNE, { 0 }, "none", false,
-      "stop poor trials of a grid or random search early: halving(min_epochs, eta), or none" },
-    { "search", CK_K_SEARCH, 0, { 0 }, NULL, false, "search grid|staged|random(...) { path in values }" },
+      "stop poor trials of a grid, random or tpe search early: halving(min_epochs, eta), median(after), hyperband(min_epochs, eta), or none" },
+    { "search", CK_K_SEARCH, 0, { 0 }, NULL, false, "search grid|staged|random(...)|tpe(...) { path in values }" },
 };
 const size_t ck_nexp_keys = sizeof ck_exp_keys / sizeof ck_exp_keys[0];
 

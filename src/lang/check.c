@@ -503,14 +503,13 @@ static void compile_prune(nnx_checker *c, ck_merged *m, nnx_experiment *e, nnx_l
     const ck_builtin *b = ck_builtin_of(c, &v, CK_B_PRUNE, "prune", a);
     if (!b || b->code == NNX_XPRUNE_NONE)
         return;
-    if (b->code < 0) {
-        nnx_diag *dg = ck_err(c, loc, "prune = %s(...) is not built yet", b->name);
-        ck_help(dg, "prune = halving(min_epochs = 1, eta = 3) is; or prune = none");
-        return;
-    }
     e->prune.kind = (nnx_exp_prune_kind)b->code;
-    e->prune.min_epochs = (int)a[0]->num;
-    e->prune.eta = (int)a[1]->num;
+    if (b->code == NNX_XPRUNE_MEDIAN)
+        e->prune.after = (int)a[0]->num;
+    else {
+        e->prune.min_epochs = (int)a[0]->num;
+        e->prune.eta = (int)a[1]->num;
+    }
     *prune_loc = loc;
 }
 
@@ -520,8 +519,9 @@ static void check_prune_search(nnx_checker *c, const nnx_experiment *e, nnx_loc 
 {
     if (c->trial || e->prune.kind == NNX_XPRUNE_NONE)
         return;
-    if (e->search.kind != NNX_XSEARCH_GRID && e->search.kind != NNX_XSEARCH_RANDOM) {
-        nnx_diag *dg = ck_err(c, loc, "prune needs a grid or random search%s",
+    if (e->search.kind != NNX_XSEARCH_GRID && e->search.kind != NNX_XSEARCH_RANDOM &&
+        e->search.kind != NNX_XSEARCH_TPE) {
+        nnx_diag *dg = ck_err(c, loc, "prune needs a grid, random or tpe search%s",
                               e->search.kind == NNX_XSEARCH_STAGED ? ", not a staged one"
                               : e->nensemble ? ", not an ensemble" : "; this experiment has none");
         ck_help(dg, "add `search random(trials = N) { ... }` or `search grid { ... }`, or drop prune");

@@ -143,7 +143,7 @@ typedef enum ck_bkind {
     CK_B_SELECT,        /* max, min */
     CK_B_EARLY,         /* patience */
     CK_B_SEARCH,        /* grid, staged, random */
-    CK_B_PRUNE,         /* none, halving (median, hyperband: refused, not built) */
+    CK_B_PRUNE,         /* none, halving, median, hyperband */
     CK_B_LOGGER,        /* csv, tensorboard, mlflow */
     CK_B_COUNT
 } ck_bkind;

@@ -57,9 +57,13 @@ bool ck_compile_search(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool che
     if (!b)
         return false;
     s->kind = (nnx_exp_search_kind)b->code;
-    if (s->kind == NNX_XSEARCH_RANDOM) {
+    if (s->kind == NNX_XSEARCH_RANDOM || s->kind == NNX_XSEARCH_TPE) {
         s->trials = (int)a[0]->num;
         s->seed = a[1] ? (uint64_t)a[1]->num : e->seed;
+    }
+    if (s->kind == NNX_XSEARCH_TPE) {
+        s->startup = (int)a[2]->num;
+        s->lag = (int)a[3]->num;
     }
     if (!st->nbody) {
         ck_err(c, st->loc, "the search has no `path in values` lines");
@@ -112,7 +116,7 @@ bool ck_compile_search(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool che
                 }
                 items_v = da[0];
             } else {
-                if (s->kind != NNX_XSEARCH_RANDOM) {
+                if (s->kind != NNX_XSEARCH_RANDOM && s->kind != NNX_XSEARCH_TPE) {
                     nnx_diag *dg = ck_err(c, vals->loc, "%s() draws random values; a %s search needs a list", d->name,
                                           nnx_exp_search_name(s->kind));
                     ck_help(dg, "use a list such as decades(1e-5, 1e-1), or search random(trials = N)");
@@ -176,7 +180,7 @@ bool ck_compile_search(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool che
         if (c->nerr > before)
             ok = false;
     }
-    double total = s->kind == NNX_XSEARCH_RANDOM ? s->trials : 1;
+    double total = s->kind == NNX_XSEARCH_RANDOM || s->kind == NNX_XSEARCH_TPE ? s->trials : 1;
     for (size_t i = 0; s->kind == NNX_XSEARCH_GRID && i < s->naxes; i++)
         total *= (double)s->axes[i].nvalues;
     if (ok && total > NNX_EXP_MAX_TRIALS) {

@@ -160,10 +160,12 @@ bool nnx_experiment_equal(const nnx_experiment *a, const nnx_experiment *b)
         return false;
     if (a->prune.kind != b->prune.kind ||
         (a->prune.kind != NNX_XPRUNE_NONE &&
-         (a->prune.min_epochs != b->prune.min_epochs || a->prune.eta != b->prune.eta)))
+         (a->prune.min_epochs != b->prune.min_epochs || a->prune.eta != b->prune.eta ||
+          a->prune.after != b->prune.after)))
         return false;
     if (a->search.kind != b->search.kind || a->search.naxes != b->search.naxes ||
-        a->search.trials != b->search.trials || a->search.seed != b->search.seed)
+        a->search.trials != b->search.trials || a->search.seed != b->search.seed ||
+        a->search.startup != b->search.startup || a->search.lag != b->search.lag)
         return false;
     for (size_t i = 0; i < a->search.naxes; i++) {
         const nnx_exp_axis *x = &a->search.axes[i], *y = &b->search.axes[i];

@@ -232,6 +232,28 @@ static void decay(ck_buf *b, const nnx_experiment *e)
 }
 
 /* A search axis's values: [v1, v2] or uniform(lo, hi). */
+/* `halving(min_epochs = 1, eta = 3)`, `median(after = 3)`, ... */
+static void prune_text(ck_buf *b, const nnx_exp_prune *p)
+{
+    if (p->kind == NNX_XPRUNE_MEDIAN)
+        ck_buf_printf(b, "median(after = %d)", p->after);
+    else
+        ck_buf_printf(b, "%s(min_epochs = %d, eta = %d)", p->kind == NNX_XPRUNE_HALVING ? "halving" : "hyperband",
+                      p->min_epochs, p->eta);
+}
+
+/* `random(trials = 20, seed = 1)`, `tpe(...)`, `grid` */
+static void search_text(ck_buf *b, const nnx_exp_search *s)
+{
+    if (s->kind == NNX_XSEARCH_RANDOM)
+        ck_buf_printf(b, "random(trials = %d, seed = %llu)", s->trials, (unsigned long long)s->seed);
+    else if (s->kind == NNX_XSEARCH_TPE)
+        ck_buf_printf(b, "tpe(trials = %d, seed = %llu, startup = %d, lag = %d)", s->trials,
+                      (unsigned long long)s->seed, s->startup, s->lag);
+    else
+        ck_buf_puts(b, nnx_exp_search_name(s->kind));
+}
+
 static void axis_values(ck_buf *b, const nnx_exp_axis *ax)
 {
     if (ax->kind == NNX_XDIST_LIST) {
@@ -394,14 +416,14 @@ char *nnx_experiment_write(const nnx_experiment *e)
         if (net_args)
             ck_buf_puts(&b, "    # the search, as checked; it sets arguments of the network, which the\n"
                             "    # flattened network above no longer has (each trial's values are in its params)\n");
-        if (e->prune.kind == NNX_XPRUNE_HALVING)
-            ck_buf_printf(&b, "%sprune = halving(min_epochs = %d, eta = %d)\n", pre, e->prune.min_epochs,
-                          e->prune.eta);
-        if (s->kind == NNX_XSEARCH_RANDOM)
-            ck_buf_printf(&b, "%ssearch random(trials = %d, seed = %llu) {\n", pre, s->trials,
-                          (unsigned long long)s->seed);
-        else
-            ck_buf_printf(&b, "%ssearch %s {\n", pre, nnx_exp_search_name(s->kind));
+        if (e->prune.kind != NNX_XPRUNE_NONE) {
+            ck_buf_printf(&b, "%sprune = ", pre);
+            prune_text(&b, &e->prune);
+            ck_buf_puts(&b, "\n");
+        }
+        ck_buf_printf(&b, "%ssearch ", pre);
+        search_text(&b, s);
+        ck_buf_puts(&b, " {\n");
         for (size_t i = 0; i < s->naxes; i++) {
             const nnx_exp_axis *ax = &s->axes[i];
             ck_buf_printf(&b, "%s    %s in ", pre, ax->path);
@@ -544,13 +566,10 @@ nnx_exp_param *nnx_experiment_settings(const nnx_experiment *e, size_t *count)
     }
     const nnx_exp_search *s = &e->search;
     if (s->kind != NNX_XSEARCH_NONE) {
-        if (s->kind == NNX_XSEARCH_RANDOM)
-            ck_buf_printf(&b, "random(trials = %d, seed = %llu)", s->trials, (unsigned long long)s->seed);
-        else
-            ck_buf_puts(&b, nnx_exp_search_name(s->kind));
+        search_text(&b, s);
         put_setting(&l, "search", &b);
-        if (e->prune.kind == NNX_XPRUNE_HALVING) {
-            ck_buf_printf(&b, "halving(min_epochs = %d, eta = %d)", e->prune.min_epochs, e->prune.eta);
+        if (e->prune.kind != NNX_XPRUNE_NONE) {
+            prune_text(&b, &e->prune);
             put_setting(&l, "prune", &b);
         }
         for (size_t i = 0; i < s->naxes; i++) {

@@ -88,6 +88,18 @@ static bool trial_set(nnx_trial *t, const nnx_exp_axis *axes, size_t naxes, cons
     return t->name != NULL;
 }
 
+bool nnx_plan_trial(const nnx_exp_search *s, const char *const *values, nnx_trial *t)
+{
+    const char **paths = calloc(s->naxes + 1, sizeof *paths);
+    if (!paths)
+        return false;
+    for (size_t i = 0; i < s->naxes; i++)
+        paths[i] = s->axes[i].path;
+    bool ok = trial_set(t, s->axes, s->naxes, values, paths, s->naxes);
+    free(paths);
+    return ok;
+}
+
 void nnx_trials_free(nnx_trial *t, size_t n)
 {
     for (size_t i = 0; t && i < n; i++) {
@@ -213,7 +225,7 @@ nnx_plan *nnx_plan_make(const nnx_experiment *e, char **err)
             if (!trial_set(&p->trials[t], s->axes, na, vals, paths, na))
                 goto oom;
         }
-    } else if (s->kind == NNX_XSEARCH_RANDOM) {
+    } else if (s->kind == NNX_XSEARCH_RANDOM || s->kind == NNX_XSEARCH_TPE) {
         p->kind = NNX_PLAN_RANDOM;
         size_t n = (size_t)s->trials;
         p->trials = calloc(n ? n : 1, sizeof *p->trials);
@@ -273,6 +285,9 @@ nnx_plan *nnx_plan_make(const nnx_experiment *e, char **err)
     }
     free(paths);
     free(vals);
+    p->proposed_from = p->ntrials;
+    if (s->kind == NNX_XSEARCH_TPE && (size_t)s->startup < p->ntrials)
+        p->proposed_from = (size_t)s->startup;
     if (!unique_names(p->trials, p->ntrials)) {
         nnx_plan_free(p);
         return NULL;
@@ -321,22 +336,57 @@ nnx_trial *nnx_plan_stage(const nnx_plan *p, size_t k, const size_t *kept, size_
     return t;
 }
 
+/* Successive halving of `ntrials` trials from `first` epochs up to `last`. */
+static size_t rungs_from(long long first, int eta, int last, size_t ntrials, int *epochs, size_t *trials)
+{
+    size_t n = 0;
+    long long ep = first;
+    size_t count = ntrials;
+    while (n < NNX_PLAN_MAX_RUNGS) {
+        bool end = ep >= last || n == NNX_PLAN_MAX_RUNGS - 1;
+        epochs[n] = end ? last : (int)ep;
+        trials[n++] = count;
+        if (end)
+            break;
+        ep *= eta;
+        count = count / (size_t)eta ? count / (size_t)eta : 1;
+    }
+    return n;
+}
+
 size_t nnx_plan_rungs(const nnx_experiment *e, size_t ntrials, int epochs[NNX_PLAN_MAX_RUNGS],
                       size_t trials[NNX_PLAN_MAX_RUNGS])
 {
     if (e->prune.kind != NNX_XPRUNE_HALVING || !ntrials)
         return 0;
-    size_t n = 0;
-    long long ep = e->prune.min_epochs;
-    size_t count = ntrials;
-    while (n < NNX_PLAN_MAX_RUNGS) {
-        bool last = ep >= e->epochs || n == NNX_PLAN_MAX_RUNGS - 1;
-        epochs[n] = last ? e->epochs : (int)ep;
-        trials[n++] = count;
-        if (last)
-            break;
-        ep *= e->prune.eta;
-        count = count / (size_t)e->prune.eta ? count / (size_t)e->prune.eta : 1;
+    return rungs_from(e->prune.min_epochs, e->prune.eta, e->epochs, ntrials, epochs, trials);
+}
+
+size_t nnx_plan_brackets(const nnx_experiment *e, size_t ntrials, nnx_plan_bracket *out, size_t max)
+{
+    if (e->prune.kind != NNX_XPRUNE_HYPERBAND || !ntrials)
+        return 0;
+    long long r = e->prune.min_epochs, eta = e->prune.eta, R = e->epochs;
+    int smax = 0;
+    for (long long x = r * eta; x <= R && smax < 60; x *= eta)
+        smax++;
+    size_t nb = 0, at = 0;
+    while (at < ntrials && nb < max) {
+        for (int s = smax; s >= 0 && at < ntrials && nb < max; s--) {
+            double pow_s = 1;
+            long long start = r;
+            for (int i = 0; i < s; i++)
+                pow_s *= (double)eta;
+            for (int i = 0; i < smax - s; i++)
+                start *= eta;
+            size_t want = (size_t)ceil((double)(smax + 1) / (s + 1) * pow_s);
+            nnx_plan_bracket *b = &out[nb++];
+            b->first = at;
+            b->ntrials = want < ntrials - at ? want : ntrials - at;
+            b->s = s;
+            b->nrungs = rungs_from(start < R ? start : R, (int)eta, (int)R, b->ntrials, b->epochs, b->trials);
+            at += b->ntrials;
+        }
     }
-    return n;
+    return nb;
 }

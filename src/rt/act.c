@@ -2,8 +2,11 @@
  *
  * sigmoid and swish, the ones on the hot path, use a branch-free exp that GCC
  * vectorises (Cephes' polynomial, about 2 ulp); the others call libm.  gelu is
- * the exact erf form.  Backward recomputes what it needs from the forward
- * input (and output) rather than storing it.
+ * the exact erf form.  Backward takes what it needs from the forward input
+ * and output; swish's σ(a·x), which costs an exp, is kept by a training
+ * forward in the layer's workspace (its row's forward_keep and
+ * backward_kept) so backward reads it instead of computing it again (the
+ * same float, so the same bits).
  */
 #include <math.h>
 #include <stdint.h>
@@ -139,6 +142,24 @@ BWD(swish_bwd)                  /* s = σ(ax): f' = s + a·x·s·(1 - s) */
         dx[i] = dy[i] * s * (1.0f + a * x[i] * (1.0f - s));
     }
 }
+/* the same two, keeping s for backward instead of computing it again */
+static void swish_fwd_keep(const float *restrict x, float *restrict y, float *restrict keep,
+                           size_t m, float a)
+{
+    for (size_t i = 0; i < m; i++) {
+        float s = sigmoid_vec(a * x[i]);
+        keep[i] = s;
+        y[i] = x[i] * s;
+    }
+}
+static void swish_bwd_kept(const float *restrict x, const float *restrict kept,
+                           const float *restrict dy, float *restrict dx, size_t m, float a)
+{
+    for (size_t i = 0; i < m; i++) {
+        float s = kept[i];
+        dx[i] = dy[i] * s * (1.0f + a * x[i] * (1.0f - s));
+    }
+}
 
 /* --- the table ---------------------------------------------------------------- */
 
@@ -147,13 +168,14 @@ BWD(swish_bwd)                  /* s = σ(ax): f' = s + a·x·s·(1 - s) */
  * He: the relu family and swish (they zero or shrink half the inputs);
  * Xavier: the saturating ones. */
 static const nnx_act_info acts[] = {
-    { NNX_ACT_RELU, "relu", NULL, NNX_ACT_PARAM_NONE, true, true, relu_fwd, relu_bwd },
-    { NNX_ACT_LEAKY_RELU, "leaky_relu", "slope", NNX_ACT_PARAM_ANY, true, true, leaky_relu_fwd, leaky_relu_bwd },
-    { NNX_ACT_ELU, "elu", "alpha", NNX_ACT_PARAM_POSITIVE, true, true, elu_fwd, elu_bwd },
-    { NNX_ACT_GELU, "gelu", NULL, NNX_ACT_PARAM_NONE, true, true, gelu_fwd, gelu_bwd },
-    { NNX_ACT_TANH, "tanh", NULL, NNX_ACT_PARAM_NONE, false, true, tanh_fwd, tanh_bwd },
-    { NNX_ACT_SIGMOID, "sigmoid", NULL, NNX_ACT_PARAM_NONE, false, true, sigmoid_fwd, sigmoid_bwd },
-    { NNX_ACT_SWISH, "swish", "beta", NNX_ACT_PARAM_ANY, true, true, swish_fwd, swish_bwd },
+    { NNX_ACT_RELU, "relu", NULL, NNX_ACT_PARAM_NONE, true, true, relu_fwd, relu_bwd, NULL, NULL },
+    { NNX_ACT_LEAKY_RELU, "leaky_relu", "slope", NNX_ACT_PARAM_ANY, true, true, leaky_relu_fwd, leaky_relu_bwd, NULL, NULL },
+    { NNX_ACT_ELU, "elu", "alpha", NNX_ACT_PARAM_POSITIVE, true, true, elu_fwd, elu_bwd, NULL, NULL },
+    { NNX_ACT_GELU, "gelu", NULL, NNX_ACT_PARAM_NONE, true, true, gelu_fwd, gelu_bwd, NULL, NULL },
+    { NNX_ACT_TANH, "tanh", NULL, NNX_ACT_PARAM_NONE, false, true, tanh_fwd, tanh_bwd, NULL, NULL },
+    { NNX_ACT_SIGMOID, "sigmoid", NULL, NNX_ACT_PARAM_NONE, false, true, sigmoid_fwd, sigmoid_bwd, NULL, NULL },
+    { NNX_ACT_SWISH, "swish", "beta", NNX_ACT_PARAM_ANY, true, true, swish_fwd, swish_bwd,
+      swish_fwd_keep, swish_bwd_kept },
 };
 
 const nnx_act_info *nnx_act_info_of(unsigned code)
@@ -174,27 +196,48 @@ size_t nnx_act_count(void)
     return sizeof acts / sizeof acts[0];
 }
 
-void nnx_act_apply(const nnx_layer *L, const float *restrict x, float *restrict y, size_t m)
+size_t nnx_act_ws_floats(const nnx_layer *L, int max_batch)
 {
-    acts[L->info.act].forward(x, y, m, L->info.a);
+    return acts[L->info.act].forward_keep ? (size_t)max_batch * (size_t)L->out_size : 0;
+}
+
+float *nnx_act_kept(const nnx_layer *L, bool train, size_t off)
+{
+    return train && L->ws ? L->ws + off : NULL;
+}
+
+void nnx_act_apply(const nnx_layer *L, const float *restrict x, float *restrict y,
+                   float *restrict keep, size_t m)
+{
+    const nnx_act_info *A = &acts[L->info.act];
+    if (keep && A->forward_keep)
+        A->forward_keep(x, y, keep, m, L->info.a);
+    else
+        A->forward(x, y, m, L->info.a);
 }
 
 const float *nnx_act_forward(nnx_layer *L, const float *x, int n)
 {
-    nnx_act_apply(L, x, L->out, (size_t)n * L->out_size);
+    nnx_act_apply(L, x, L->out, nnx_act_kept(L, L->train, 0), (size_t)n * L->out_size);
     return L->out;
 }
 
 void nnx_act_grad(const nnx_layer *L, const float *restrict x, const float *restrict y,
-                  const float *restrict dy, float *restrict dx, size_t m)
+                  const float *restrict kept, const float *restrict dy, float *restrict dx,
+                  size_t m)
 {
-    acts[L->info.act].backward(x, y, dy, dx, m, L->info.a);
+    const nnx_act_info *A = &acts[L->info.act];
+    if (kept && A->backward_kept)
+        A->backward_kept(x, kept, dy, dx, m, L->info.a);
+    else
+        A->backward(x, y, dy, dx, m, L->info.a);
 }
 
 const float *nnx_act_backward(nnx_layer *L, const float *dy, float *dx, int n)
 {
     if (!dx)
         return NULL;
-    nnx_act_grad(L, L->x, L->y, dy, dx, (size_t)n * L->out_size);
+    nnx_act_grad(L, L->x, L->y, nnx_act_kept(L, L->train, 0), dy, dx,
+                 (size_t)n * L->out_size);
     return dx;
 }

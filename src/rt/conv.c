@@ -331,21 +331,20 @@ static void forward_unit(void *p, int u, int tid)
     long lo, hi;
     nnx_team_split(j->n, j->units, u, &lo, &hi);
     float *restrict y = L->out;
-    float beta = 0.0f;
-    if (L->info.bias) {
-        const float *b = L->w + (size_t)j->f * j->ckk;
-        for (int i = 0; i < j->f; i++) {
-            float *restrict row = y + (size_t)i * j->ncols;
-            const float v = b[i];
-            for (long c = lo * j->ohw; c < hi * j->ohw; c++)
-                row[c] = v;
-        }
-        beta = 1.0f;
-    }
+    const float *b = L->info.bias ? L->w + (size_t)j->f * j->ckk : NULL;
+    const float beta = b ? 1.0f : 0.0f;
     float *col = thread_col(j, tid);
     for (long s0 = lo; s0 < hi; s0 += j->chunk) {
         int m = hi - s0 < j->chunk ? (int)(hi - s0) : j->chunk;
         im2col(&j->g, j->x, col, (int)s0, m);
+        /* the bias under this chunk's outputs just before the product adds
+         * onto them, so they are still in cache when it does */
+        for (int i = 0; b && i < j->f; i++) {
+            float *restrict row = y + (size_t)i * j->ncols + (size_t)s0 * j->ohw;
+            const float v = b[i];
+            for (long c = 0; c < (long)m * j->ohw; c++)
+                row[c] = v;
+        }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->f, m * j->ohw, j->ckk,
                     1.0f, L->w, j->ckk, col, m * j->ohw, beta, y + (size_t)s0 * j->ohw,
                     j->ncols);

@@ -40,7 +40,11 @@ typedef struct nnx_layer {
     int in_size, out_size;          /* floats per sample */
     enum nnx_layout in_layout, out_layout;
     bool fused;                     /* batch norm + the activation after it, run
-                                       as one pass by norm.c (set by compile) */
+                                       as one pass by norm.c (set by compile);
+                                       on a pool after those two, the pass pools
+                                       too (the pool's forward is skipped) */
+    bool pools;                     /* a fused batch norm whose pass runs the
+                                       pool two layers on (set by compile) */
 
     /* Set by compile: slices of the net's buffers. */
     float *w, *gw, *st;             /* params, grads, state of this layer */
@@ -103,14 +107,24 @@ size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch);
 const float *nnx_conv_forward(nnx_layer *L, const float *x, int n);
 const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n);
 const float *nnx_pool_forward(nnx_layer *L, const float *x, int n);
+/* The pool's output (and argmax) for input planes [p0, p1) of x, plane p at
+ * x + p·H·W: the forward of a unit, and what a fused batch norm calls. */
+void nnx_pool_planes(const nnx_layer *L, const float *x, size_t p0, size_t p1);
 const float *nnx_pool_backward(nnx_layer *L, const float *dy, float *dx, int n);
 size_t nnx_batchnorm_ws_floats(const nnx_layer *L);
 const float *nnx_batchnorm_forward(nnx_layer *L, const float *x, int n, bool train);
 const float *nnx_batchnorm_backward(nnx_layer *L, const float *dy, float *dx, int n);
-/* An activation over any span: y = f(x), and dx = dy·f'(x) given x and y. */
-void nnx_act_apply(const nnx_layer *L, const float *x, float *y, size_t m);
-void nnx_act_grad(const nnx_layer *L, const float *x, const float *y, const float *dy,
-                  float *dx, size_t m);
+/* An activation over any span: y = f(x), and dx = dy·f'(x) given x and y.
+ * `keep` (NULL: none) receives what backward would otherwise recompute (for
+ * swish, σ(a·x)); `kept` (NULL: recompute) is it, back.  The act layer's
+ * workspace holds it for a training forward: nnx_act_kept(L, train, off)
+ * is the slice at float `off`, or NULL when there is none to keep or read
+ * (an evaluation forward keeps nothing). */
+size_t nnx_act_ws_floats(const nnx_layer *L, int max_batch);
+float *nnx_act_kept(const nnx_layer *L, bool train, size_t off);
+void nnx_act_apply(const nnx_layer *L, const float *x, float *y, float *keep, size_t m);
+void nnx_act_grad(const nnx_layer *L, const float *x, const float *y, const float *kept,
+                  const float *dy, float *dx, size_t m);
 const float *nnx_act_forward(nnx_layer *L, const float *x, int n);
 const float *nnx_act_backward(nnx_layer *L, const float *dy, float *dx, int n);
 const float *nnx_dropout_forward(nnx_layer *L, const float *x, int n, bool train, nnx_rng *rng);

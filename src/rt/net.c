@@ -553,6 +553,15 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
             && net->layers[i + 1].info.kind == NNX_LAYER_ACT
             && nnx_act_info_of(net->layers[i + 1].info.act)->fuses_with_batchnorm)
             net->layers[i].fused = net->layers[i + 1].fused = true;
+    /* ... and a pool right after them pools each plane in that pass (not
+     * after a flat batch norm: a pool needs planes). */
+    for (int i = 0; i + 2 < net->nlayers; i++) {
+        nnx_layer *B = &net->layers[i], *P = &net->layers[i + 2];
+        if (B->info.kind == NNX_LAYER_BATCHNORM && B->fused
+            && (P->info.kind == NNX_LAYER_MAXPOOL || P->info.kind == NNX_LAYER_AVGPOOL)
+            && !(B->in_layout == NNX_NCHW && B->info.in_h * B->info.in_w == 1))
+            B->pools = P->fused = true;
+    }
     size_t np = net->nparams ? net->nparams : 1, ns = net->nstate ? net->nstate : 1;
     net->params = calloc(np, sizeof(float));
     net->grads = calloc(np, sizeof(float));
@@ -602,7 +611,9 @@ const float *nnx_net_forward(nnx_net *net, const float *x, int n, bool train)
         case NNX_LAYER_DENSE:     cur = nnx_dense_forward(L, cur, n); break;
         case NNX_LAYER_CONV:      cur = nnx_conv_forward(L, cur, n); break;
         case NNX_LAYER_MAXPOOL:
-        case NNX_LAYER_AVGPOOL:   cur = nnx_pool_forward(L, cur, n); break;
+        case NNX_LAYER_AVGPOOL:   /* when fused, the batch norm before pooled */
+            cur = L->fused ? L->out : nnx_pool_forward(L, cur, n);
+            break;
         case NNX_LAYER_FLATTEN:   cur = nnx_flatten_forward(L, cur, n); break;
         case NNX_LAYER_DROPOUT:   cur = nnx_dropout_forward(L, cur, n, train, &net->dropout_rng); break;
         case NNX_LAYER_BATCHNORM: cur = nnx_batchnorm_forward(L, cur, n, train); break;
@@ -723,6 +734,7 @@ float *nnx_net_state(nnx_net *net)            { return net->state; }
 size_t nnx_net_nparams(const nnx_net *net)    { return net->nparams; }
 size_t nnx_net_nstate(const nnx_net *net)     { return net->nstate; }
 nnx_rng *nnx_net_dropout_rng(nnx_net *net)    { return &net->dropout_rng; }
+nnx_team *nnx_net_team(nnx_net *net)          { return net->team; }
 int nnx_net_nlayers(const nnx_net *net)       { return net->nlayers; }
 int nnx_net_max_batch(const nnx_net *net)     { return net->max_batch; }
 
@@ -741,6 +753,8 @@ size_t nnx_layer_ws_floats(const nnx_layer *L, int max_batch)
         return mb * (size_t)L->out_size;
     case NNX_LAYER_LAYERNORM:
         return nnx_layernorm_ws_floats(L, max_batch);
+    case NNX_LAYER_ACT:        /* what a training forward keeps for backward */
+        return nnx_act_ws_floats(L, max_batch);
     default:
         return 0;
     }

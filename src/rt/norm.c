@@ -19,10 +19,12 @@
  * Fused with the activation after it (L->fused, set by compile): forward
  * writes act(x·scale + shift) straight into the activation layer's output, a
  * plane or row at a time through a tile, so the normalised tensor never goes
- * to memory; backward gets d(loss)/d(act output), recomputes the normalised
- * values a tile at a time and takes the activation's derivative on the way.  Sums use 16 float lanes per plane (which GCC
- * vectorises) added into doubles per channel; the variance is taken around
- * the channel's first value, so a large mean does not cancel it away.
+ * to memory, and pools each plane at once when a pool follows (L->pools);
+ * backward gets d(loss)/d(act output), recomputes the normalised values a
+ * tile at a time and takes the activation's derivative on the way.  Sums use
+ * 16 float lanes per plane (which GCC vectorises) added into doubles per
+ * channel; the variance is taken around the channel's first value, so a
+ * large mean does not cancel it away.
  */
 #include <math.h>
 #include <string.h>
@@ -201,11 +203,13 @@ static void forward_fused(const nnx_layer *L, const bn_view *v, const float *res
         const int c = v->c;
         for (int r = 0; r < n; r++) {
             const float *restrict xr = x + (size_t)r * c;
+            size_t off = (size_t)r * c + c0;
             for (int f = c0; f < c1; f++)
                 z[f - c0] = xr[f] * scale[f] + shift[f];
-            nnx_act_apply(A, z, y + (size_t)r * c + c0, (size_t)(c1 - c0));
+            nnx_act_apply(A, z, y + off, nnx_act_kept(A, L->train, off), (size_t)(c1 - c0));
         }
     } else {
+        const nnx_layer *P = L->pools ? L + 2 : NULL;
         for (int ch = c0; ch < c1; ch++)
             for (int s = 0; s < n; s++) {
                 size_t off = s * v->ss + ch * v->cs;
@@ -213,7 +217,9 @@ static void forward_fused(const nnx_layer *L, const bn_view *v, const float *res
                 const float a = scale[ch], b = shift[ch];
                 for (int i = 0; i < v->hw; i++)
                     z[i] = xp[i] * a + b;
-                nnx_act_apply(A, z, y + off, (size_t)v->hw);
+                nnx_act_apply(A, z, y + off, nnx_act_kept(A, L->train, off), (size_t)v->hw);
+                if (P)          /* plane off / hw of the pool's input, still in L1 */
+                    nnx_pool_planes(P, y, off / (size_t)v->hw, off / (size_t)v->hw + 1);
             }
     }
 }
@@ -290,7 +296,8 @@ const float *nnx_batchnorm_forward(nnx_layer *L, const float *restrict x, int n,
 
 /* Fused backward, first pass over channels [c0, c1): dz = d(loss)/d(normalised)
  * from dy = d(loss)/d(act output), a tile at a time; Σ dz and Σ dz·(x - μ)
- * per channel; dz kept in dx when dx is wanted. */
+ * per channel; dz written straight into dx when dx is wanted (the tile
+ * otherwise). */
 static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *restrict dy,
                             float *restrict dx, int n, int c0, int c1, int tid)
 {
@@ -306,13 +313,13 @@ static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *r
             const float *restrict xr = x + off;
             for (int f = 0; f < w; f++)
                 z[f] = xr[f] * scale[c0 + f] + shift[c0 + f];
-            nnx_act_grad(A, z, y + off, dy + off, dz, (size_t)w);
+            float *d = dx ? dx + off : dz;
+            nnx_act_grad(A, z, y + off, nnx_act_kept(A, L->train, off), dy + off, d,
+                         (size_t)w);
             for (int f = 0; f < w; f++) {
-                sdy[c0 + f] += dz[f];
-                sdyx[c0 + f] += (double)dz[f] * (xr[f] - mean[c0 + f]);
+                sdy[c0 + f] += d[f];
+                sdyx[c0 + f] += (double)d[f] * (xr[f] - mean[c0 + f]);
             }
-            if (dx)
-                memcpy(dx + off, dz, (size_t)w * sizeof *dz);
         }
     } else {
         for (int ch = c0; ch < c1; ch++)
@@ -322,10 +329,10 @@ static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *r
                 const float a = scale[ch], b = shift[ch];
                 for (int i = 0; i < v->hw; i++)
                     z[i] = xp[i] * a + b;
-                nnx_act_grad(A, z, y + off, dy + off, dz, (size_t)v->hw);
-                plane_grad_sums(dz, xp, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
-                if (dx)
-                    memcpy(dx + off, dz, (size_t)v->hw * sizeof *dz);
+                float *d = dx ? dx + off : dz;
+                nnx_act_grad(A, z, y + off, nnx_act_kept(A, L->train, off), dy + off, d,
+                             (size_t)v->hw);
+                plane_grad_sums(d, xp, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
             }
     }
 }

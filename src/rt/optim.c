@@ -4,6 +4,11 @@
 #include <string.h>
 
 #include "nnx/rt/optim.h"
+#include "rt/team.h"
+
+/* nnx_optim_step_on's pieces: one per this many parameters, at most MAX_UNITS. */
+#define UNIT_PARAMS 32768
+#define MAX_UNITS   16
 
 void nnx_optim_conf_default(nnx_optim_conf *c, nnx_optim_kind kind)
 {
@@ -155,20 +160,56 @@ static void rmsprop_step(const nnx_optim *o, float *restrict p, const float *res
     }
 }
 
-void nnx_optim_step(nnx_optim *o, float *params, const float *grads, double lr)
+/* The update of parameters [lo, hi). */
+static void step_range(const nnx_optim *o, float *p, const float *g, size_t lo, size_t hi,
+                       double lr)
 {
+    float *m = o->m ? o->m + lo : NULL, *v = o->v ? o->v + lo : NULL;
     switch (o->conf.kind) {
     case NNX_OPTIM_SGD:
-        sgd_step(o, params, grads, o->m, o->n, (float)lr);
+        sgd_step(o, p + lo, g + lo, m, hi - lo, (float)lr);
         break;
     case NNX_OPTIM_ADAM:
     case NNX_OPTIM_ADAMW:
-        adam_step(o, params, grads, o->m, o->v, o->n, lr);
+        adam_step(o, p + lo, g + lo, m, v, hi - lo, lr);
         break;
     case NNX_OPTIM_RMSPROP:
-        rmsprop_step(o, params, grads, o->v, o->n, (float)lr);
+        rmsprop_step(o, p + lo, g + lo, v, hi - lo, (float)lr);
         break;
     }
+}
+
+void nnx_optim_step(nnx_optim *o, float *params, const float *grads, double lr)
+{
+    nnx_optim_step_on(o, params, grads, lr, NULL);
+}
+
+typedef struct step_job {
+    const nnx_optim *o;
+    float *p;
+    const float *g;
+    double lr;
+    int units;
+} step_job;
+
+static void step_unit(void *ctx, int u, int tid)
+{
+    (void)tid;
+    const step_job *j = ctx;
+    long lo, hi;
+    nnx_team_split((long)j->o->n, j->units, u, &lo, &hi);
+    step_range(j->o, j->p, j->g, (size_t)lo, (size_t)hi, j->lr);
+}
+
+void nnx_optim_step_on(nnx_optim *o, float *params, const float *grads, double lr,
+                       struct nnx_team *team)
+{
+    size_t units = o->n / UNIT_PARAMS;
+    step_job j = {
+        .o = o, .p = params, .g = grads, .lr = lr,
+        .units = units < 1 ? 1 : units > MAX_UNITS ? MAX_UNITS : (int)units,
+    };
+    nnx_team_run(team, j.units, step_unit, &j);
     o->t++;
 }
 

@@ -6,7 +6,10 @@
  * contiguous in either layout and the planes keep their order, so the layout
  * does not matter here.  Max pooling records the winning input offset within
  * its plane (L->idx) for backward; ties go to the first in row-major order.
- * A pass is one job of the net's team (team.h) over units of planes.
+ * A pass is one job of the net's team (team.h) over units of planes, or,
+ * after a batch norm fused with its activation (L->fused, set by compile),
+ * part of that pass: norm.c pools each plane the moment it is written, while
+ * it is still in L1 (nnx_pool_planes), and the pool's own forward is skipped.
  */
 #include <string.h>
 
@@ -62,17 +65,11 @@ static void unit_planes(const pool_job *j, int u, size_t *p0, size_t *p1)
     *p1 = (size_t)hi;
 }
 
-static void forward_unit(void *ctx, int u, int tid)
+void nnx_pool_planes(const nnx_layer *L, const float *restrict x, size_t p0, size_t p1)
 {
-    (void)tid;
-    const pool_job *j = ctx;
-    const nnx_layer *L = j->L;
-    const float *restrict x = j->x;
     const nnx_layer_info *I = &L->info;
     const int h = I->in_h, w = I->in_w, oh = I->out_h, ow = I->out_w;
     const int k = I->kernel, st = I->stride;
-    size_t p0, p1;
-    unit_planes(j, u, &p0, &p1);
     float *restrict y = L->out;
     if (I->kind == NNX_LAYER_MAXPOOL && k == 2 && st == 2) {
         maxpool_2x2(x, y, L->idx, p0, p1, h, w, oh, ow);
@@ -113,6 +110,15 @@ static void forward_unit(void *ctx, int u, int tid)
                 }
         }
     }
+}
+
+static void forward_unit(void *ctx, int u, int tid)
+{
+    (void)tid;
+    const pool_job *j = ctx;
+    size_t p0, p1;
+    unit_planes(j, u, &p0, &p1);
+    nnx_pool_planes(j->L, j->x, p0, p1);
 }
 
 const float *nnx_pool_forward(nnx_layer *L, const float *x, int n)

@@ -168,7 +168,7 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
                                (int)b + 1, (int)tr->batches, isnan(norm) ? "nan" : "infinite");
         }
         double lr = c->sched ? nnx_sched_lr_at(c->sched, tr->step) : c->optim->conf.lr;
-        nnx_optim_step(c->optim, params, grads, lr);
+        nnx_optim_step_on(c->optim, params, grads, lr, nnx_net_team(net));
         if (step_loss)
             step_loss[b] = loss;
         loss_sum += (double)loss * m;

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -329,4 +330,18 @@ done:
     free(buf);
     free(path);
     return rc;
+}
+
+int nnx_run_resume_epoch(const char *dir)
+{
+    char *path = nnx_path_join(dir, "resume.state");
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    free(path);
+    if (!f)
+        return 0;
+    state_head h;
+    bool ok = fread(&h, sizeof h, 1, f) == 1 && !memcmp(h.magic, STATE_MAGIC, 8) && h.version == 1 &&
+              h.epoch_done >= 1 && h.epoch_done < 1000000000;
+    fclose(f);
+    return ok ? (int)h.epoch_done : 0;
 }

@@ -637,7 +637,7 @@ static void train_loop(trial *t)
         nnx_trial_mark_epoch(t, ep);
         if (t->o->stop_after > 0 && ep >= t->o->stop_after && ep < e->epochs) {
             r->status = NNX_RUN_PRUNED;
-            set_message(r, "pruned after epoch %d (the end of its rung)", ep);
+            set_message(r, "pruned after epoch %d", ep);
             break;
         }
         if (t->o->interrupt && *t->o->interrupt && ep < e->epochs) {

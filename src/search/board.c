@@ -143,18 +143,32 @@ static void json_search(nnx_json_writer *w, const srch_board *b)
     for (size_t i = 0; i < b->nrows; i++)
         trained += b->rows[i]->epochs_run;
     nnx_json_key_int(w, "epochs_trained", trained);
-    if (b->prune && b->prune->kind == NNX_XPRUNE_HALVING) {
+    if (b->prune && b->prune->kind != NNX_XPRUNE_NONE) {
+        const nnx_exp_prune *p = b->prune;
         nnx_json_key(w, "prune");
         nnx_json_begin_object(w);
-        nnx_json_key_string(w, "rule", "halving");
-        nnx_json_key_int(w, "min_epochs", b->prune->min_epochs);
-        nnx_json_key_int(w, "eta", b->prune->eta);
+        nnx_json_key_string(w, "rule", p->kind == NNX_XPRUNE_HALVING ? "halving"
+                                       : p->kind == NNX_XPRUNE_MEDIAN ? "median" : "hyperband");
+        if (p->kind == NNX_XPRUNE_MEDIAN)
+            nnx_json_key_int(w, "after", p->after);
+        else {
+            nnx_json_key_int(w, "min_epochs", p->min_epochs);
+            nnx_json_key_int(w, "eta", p->eta);
+        }
         nnx_json_key_int(w, "epochs_unpruned", (long long)b->planned * b->epochs);
         nnx_json_key(w, "rung_epochs");
         nnx_json_begin_array(w);
         for (size_t k = 0; k < b->nrungs; k++)
             nnx_json_int(w, b->rung_epochs[k]);
         nnx_json_end_array(w);
+        nnx_json_end_object(w);
+    }
+    if (b->tpe) {
+        nnx_json_key(w, "tpe");
+        nnx_json_begin_object(w);
+        nnx_json_key_int(w, "startup", b->tpe->startup);
+        nnx_json_key_int(w, "lag", b->tpe->lag);
+        nnx_json_key_int(w, "seed", (long long)b->tpe->seed);
         nnx_json_end_object(w);
     }
     const nnx_search_row *win = b->nrows && srch_row_group(b->rows[0]) == 0 ? b->rows[0] : NULL;

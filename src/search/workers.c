@@ -18,6 +18,7 @@
 #include "nnx/run.h"
 #include "nnx/rundir.h"
 #include "nnx/select.h"
+#include "nnx/tpe.h"
 #include "search/search_int.h"
 
 typedef enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE } job_state;
@@ -41,6 +42,9 @@ typedef struct job {
     bool            trained;    /* opts.only: trained in this process (a pruned search: in one step only) */
     bool            passed;     /* opts.only: past the current step's epochs, in a later step (trained
                                    elsewhere now, or interrupted there): the step has it at its end */
+    bool            unproposed; /* tpe: its values are proposed once trials 0..index-lag have ended */
+    int             obs_epoch;  /* tpe: the epoch its value is observed at (its first rung's); 0: its row's */
+    int             cur;        /* median: the epochs its directory holds (resume.state's) */
     pid_t           pid;
     int             said;       /* RUNNING in a worker: the read end of its pipe, or -1 */
     nnx_search_row  row;        /* JOB_DONE */
@@ -102,8 +106,8 @@ static char *first_error(const nnx_diags *d)
     return strdup("the trial's settings do not check");
 }
 
-/* A new job for trial `t` (its name, values) checked on top of the --set flags. */
-static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stage, const char *number)
+/* An empty job: no trial yet (a tpe trial waiting for its proposal). */
+static job *job_blank(int stage, const char *number)
 {
     job *j = calloc(1, sizeof *j);
     if (!j)
@@ -111,12 +115,23 @@ static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stag
     j->row.value = NAN;
     j->said = -1;
     j->stage = stage;
-    j->name = strdup(dirname);
     j->number = strdup(number);
+    if (!j->number) {
+        free(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* Give job j trial `t` (its name, values), checked on top of the --set
+ * flags.  False when out of memory. */
+static bool job_fill(search *s, job *j, const nnx_trial *t, const char *dirname)
+{
+    j->name = strdup(dirname);
     j->dir = nnx_path_join(s->root, dirname);
     j->ov = calloc(t->nov ? t->nov : 1, sizeof *j->ov);
     nnx_override *all = calloc(s->nset + t->nov + 1, sizeof *all);
-    bool ok = j->name && j->number && j->dir && j->ov && all;
+    bool ok = j->name && j->dir && j->ov && all;
     for (size_t i = 0; ok && i < t->nov; i++) {
         char *p = strdup(t->ov[i].path), *v = strdup(t->ov[i].value);
         j->ov[i].path = p;
@@ -126,8 +141,7 @@ static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stag
     }
     if (!ok) {
         free(all);
-        job_free(j);
-        return NULL;
+        return false;
     }
     for (size_t i = 0; i < s->nset; i++)
         all[i] = s->set[i];
@@ -139,7 +153,14 @@ static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stag
         j->why = first_error(&d);
     nnx_diags_free(&d);
     free(all);
-    if (!j->e && !j->why) {
+    return j->e || j->why;
+}
+
+/* A new job for trial `t` (its name, values) checked on top of the --set flags. */
+static job *job_new(search *s, const nnx_trial *t, const char *dirname, int stage, const char *number)
+{
+    job *j = job_blank(stage, number);
+    if (j && !job_fill(s, j, t, dirname)) {
         job_free(j);
         return NULL;
     }
@@ -255,6 +276,7 @@ static int write_board(search *s, bool final)
         .planned = res->planned, .stages = res->stages, .nstages = res->nstages,
         .ens = res->kind == NNX_SEARCH_ENSEMBLE ? &res->ens : NULL, .message = res->message,
         .prune = &s->base->prune, .epochs = s->base->epochs, .rung_epochs = rung_epochs, .nrungs = nrungs,
+        .tpe = s->base->search.kind == NNX_XSEARCH_TPE ? &s->base->search : NULL,
         .warnings = res->warnings, .nwarnings = res->nwarnings,
         .provenance = s->o->provenance,
     };
@@ -320,6 +342,14 @@ static void run_one(search *s, job *j, nnx_rt_error *said)
         nnx_rt_fail(said, "%s (and %s)", msg, rerr.msg);
 }
 
+/* prune = median: a trial that ended its epochs waits to be judged; the
+ * search tells its caller only when the rule stops it or it ends. */
+static bool median_pause(const search *s, const job *j)
+{
+    return s->base->prune.kind == NNX_XPRUNE_MEDIAN && !strcmp(j->row.status, "pruned") &&
+           j->row.epochs_run < s->base->epochs;
+}
+
 /* Read the row a trial left.  `how` describes a worker that ended abnormally
  * (killed by a signal), or is NULL; `said` is what the worker could not
  * write, or "". */
@@ -352,7 +382,8 @@ static int collect(search *s, job *j, const char *how, const char *said)
         return -1;
     if (write_board(s, false) < 0)
         return -1;
-    emit(s, (nnx_search_event){ .kind = NNX_SEARCH_FINISHED, .row = &j->row });
+    if (!median_pause(s, j))
+        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_FINISHED, .row = &j->row });
     return 0;
 }
 
@@ -363,11 +394,14 @@ static bool interrupted(const search *s)
 
 static int start(search *s, job *j)
 {
+    /* prune = median: a trial going on after its pause is not news */
+    bool quiet = j->counted && s->base->prune.kind == NNX_XPRUNE_MEDIAN;
     s->res->ran += !j->counted;
     j->counted = true;
     j->state = JOB_RUNNING;
     if (!s->o->fork) {
-        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name, .cont = j->cont });
+        if (!quiet)
+            emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name, .cont = j->cont });
         nnx_rt_error said = { { 0 } };
         run_one(s, j, &said);
         return collect(s, j, NULL, said.msg);
@@ -393,7 +427,8 @@ static int start(search *s, job *j)
     close(fds[1]);
     j->said = fds[0];
     j->pid = pid;
-    emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name, .cont = j->cont });
+    if (!quiet)
+        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name, .cont = j->cont });
     return 0;
 }
 
@@ -610,6 +645,30 @@ static int train_selected(search *s, job *j)
 }
 
 static bool past_step(const job *j);
+static char *fresh_name(const search *s, const char *name);
+static bool value_in(const search *s, const char *dir, int ep, double *value, double *loss);
+
+/* --- tpe: proposing a trial's values ------------------------------------------ */
+
+/* Job j's value as its proposal observes it: at its first rung's epoch when
+ * it is pruned by rungs (what every trial reaches before any is promoted),
+ * else its row's; NaN when it has none (failed, diverged: the worst). */
+static double observed(const search *s, const job *j)
+{
+    double v = NAN, l;
+    if (j->obs_epoch > 0 && j->state == JOB_DONE) {
+        /* one that stopped on its own before that epoch: as of its end, for good */
+        int ep = j->row.epochs_run < j->obs_epoch ? j->row.epochs_run : j->obs_epoch;
+        return ep > 0 && value_in(s, j->dir, ep, &v, &l) ? v : NAN;
+    }
+    return j->state == JOB_DONE && srch_status_final(j->row.status) ? j->row.value : NAN;
+}
+
+/* Job j of a tpe search, waiting for its values: propose them from jobs
+ * 0..index-lag when all of those have ended (else 0: not yet), check the
+ * trial and prepare its directory (which may hold it ended: resume).
+ * 1 when proposed, -1 on error. */
+static int propose(search *s, job *j);
 
 /* Run jobs [from, to) of s->jobs: o->jobs at a time. */
 static int run_jobs(search *s, size_t from, size_t to)
@@ -633,7 +692,7 @@ static int run_jobs(search *s, size_t from, size_t to)
         return write_board(s, false);
     }
     for (size_t i = from; i < to; i++)
-        if (!s->jobs[i]->out && prepare(s, s->jobs[i]) < 0)
+        if (!s->jobs[i]->out && !s->jobs[i]->unproposed && prepare(s, s->jobs[i]) < 0)
             return -1;
     if (write_board(s, false) < 0)
         return -1;
@@ -649,6 +708,14 @@ static int run_jobs(search *s, size_t from, size_t to)
                 next++;
             if (next == to)
                 break;
+            if (s->jobs[next]->unproposed) {
+                int p = propose(s, s->jobs[next]);
+                if (p < 0)
+                    rc = -1;
+                if (p <= 0)
+                    break;      /* it waits for the trials before it */
+                continue;       /* prepared: queued, or ended before (resume) */
+            }
             rc = start(s, s->jobs[next]);
             running += s->jobs[next]->state == JOB_RUNNING;
         }
@@ -714,13 +781,20 @@ static bool past_step(const job *j)
     nnx_search_row_free(&row);
     return r == 0 && epochs_in(j->dir) >= j->stop_after;
 }
+static bool value_in(const search *s, const char *dir, int ep, double *value, double *loss);
 
 static bool value_at(const search *s, const job *j, int ep, double *value, double *loss)
 {
     if (!j->passed && (j->state != JOB_DONE || j->row.epochs_run < ep))
         return false;
+    return value_in(s, j->dir, ep, value, loss);
+}
+
+/* The same from the metrics.csv in `dir`, whatever the trial's state. */
+static bool value_in(const search *s, const char *dir, int ep, double *value, double *loss)
+{
     nnx_table t = { 0 };
-    bool ok = metrics_read(j->dir, &t);
+    bool ok = metrics_read(dir, &t);
     const double *epoch = ok ? nnx_table_column(&t, "epoch") : NULL;
     const double *v = ok ? nnx_table_column(&t, s->res->select) : NULL;
     const double *l = ok ? nnx_table_column(&t, "valid.loss") : NULL;
@@ -853,15 +927,228 @@ static int run_steps(search *s, const prune_step *st, size_t nsteps)
 /* Successive halving: every trial trains the first rung's epochs; the best
  * 1/eta of each rung continue from their resume.state to the next rung's
  * epochs; the rest keep status pruned. */
-static int run_halving(search *s)
+static int run_halving(search *s, size_t from, size_t to, const int *epochs, const size_t *counts, size_t nrungs)
 {
-    int epochs[NNX_PLAN_MAX_RUNGS];
-    size_t counts[NNX_PLAN_MAX_RUNGS];
-    size_t nrungs = nnx_plan_rungs(s->base, s->njobs, epochs, counts);
     prune_step st[NNX_PLAN_MAX_RUNGS];
-    for (size_t k = 0; k < nrungs; k++)
-        st[k] = (prune_step){ .from = (long)k - 1, .lo = 0, .hi = s->njobs, .keep = counts[k], .epochs = epochs[k] };
-    return run_steps(s, st, nrungs);
+    for (size_t k = 0; k < nrungs && k < NNX_PLAN_MAX_RUNGS; k++)
+        st[k] = (prune_step){ .from = (long)k - 1, .lo = from, .hi = to, .keep = counts[k], .epochs = epochs[k] };
+    return run_steps(s, st, nrungs < NNX_PLAN_MAX_RUNGS ? nrungs : NNX_PLAN_MAX_RUNGS);
+}
+
+/* --- tpe: the proposal --------------------------------------------------------- */
+
+static int propose(search *s, job *j)
+{
+    size_t lag = (size_t)s->base->search.lag;
+    size_t nobs = j->index >= lag ? j->index - lag + 1 : 0;
+    for (size_t m = 0; m < nobs; m++)
+        if (s->jobs[m]->state != JOB_DONE)
+            return 0;
+    const nnx_exp_search *x = &s->base->search;
+    nnx_tpe_obs *obs = calloc(nobs ? nobs : 1, sizeof *obs);
+    const char **texts = calloc(nobs * x->naxes + 1, sizeof *texts);
+    char **vals = calloc(x->naxes + 1, sizeof *vals);
+    int rc = obs && texts && vals ? 0 : nnx_rt_fail(s->err, "out of memory");
+    for (size_t m = 0; rc == 0 && m < nobs; m++) {
+        const job *o = s->jobs[m];
+        for (size_t a = 0; a < x->naxes; a++) {
+            texts[m * x->naxes + a] = "";
+            for (size_t i = 0; i < o->nov; i++)
+                if (!strcmp(o->ov[i].path, x->axes[a].path))
+                    texts[m * x->naxes + a] = o->ov[i].value;
+        }
+        obs[m] = (nnx_tpe_obs){ .values = &texts[m * x->naxes], .value = observed(s, o) };
+    }
+    if (rc == 0 && nnx_tpe_propose(x, s->res->select_max, obs, nobs, j->index, vals) < 0)
+        rc = nnx_rt_fail(s->err, "out of memory");
+    nnx_trial t = { 0 };
+    char *name = NULL;
+    if (rc == 0 && (!nnx_plan_trial(x, (const char *const *)vals, &t) || !(name = fresh_name(s, t.name)) ||
+                    !job_fill(s, j, &t, name)))
+        rc = nnx_rt_fail(s->err, "out of memory");
+    free(name);
+    free(t.name);
+    for (size_t i = 0; i < t.nov; i++) {
+        free((char *)t.ov[i].path);
+        free((char *)t.ov[i].value);
+    }
+    free(t.ov);
+    for (size_t a = 0; vals && a < x->naxes; a++)
+        free(vals[a]);
+    free(vals);
+    free(texts);
+    free(obs);
+    if (rc < 0)
+        return -1;
+    j->unproposed = false;
+    j->state = JOB_QUEUED;
+    return prepare(s, j) < 0 ? -1 : 1;
+}
+
+/* --- the median rule (prune = median) -------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median rule for job k at epoch ep: 1 stop, 0 go on, -1 not decided yet
+ * (an earlier trial has not reached ep and not ended), -2 out of memory.  The earlier trials
+ * are those before k in proposal order, each as of epoch ep (its best by
+ * select over epochs 1..ep); one that ended before ep does not count. */
+static int median_says(search *s, const job *k, int ep)
+{
+    for (size_t m = 0; m < k->index; m++) {     /* first without reading a file */
+        const job *o = s->jobs[m];
+        if (o->state != JOB_DONE && !(o->state == JOB_QUEUED && !o->unproposed && o->cur >= ep))
+            return -1;      /* running, or not yet at ep */
+    }
+    double mine, l;
+    if (!value_in(s, k->dir, ep, &mine, &l))
+        return 0;
+    double *v = malloc((k->index + 1) * sizeof *v);
+    if (!v)
+        return -2;
+    size_t n = 0;
+    for (size_t m = 0; m < k->index; m++) {
+        const job *o = s->jobs[m];
+        double x;
+        if (o->state == JOB_DONE) {
+            if (value_at(s, o, ep, &x, &l))
+                v[n++] = x;
+        } else if (value_in(s, o->dir, ep, &x, &l))     /* paused at or past ep */
+            v[n++] = x;
+    }
+    int stop = 0;
+    if (n) {
+        qsort(v, n, sizeof *v, cmp_double);
+        double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+        stop = s->res->select_max ? mine < med : mine > med;
+    }
+    free(v);
+    return stop;
+}
+
+/* A job that has ended for good: its row, as prepare reads a finished one. */
+static int settle(search *s, job *j)
+{
+    nnx_search_row_free(&j->row);
+    int r = nnx_search_row_read(j->dir, &j->row, s->err);
+    if (r < 0)
+        return -1;
+    j->state = JOB_DONE;
+    if (row_identity(s, j) < 0 || write_board(s, false) < 0)
+        return -1;
+    emit(s, (nnx_search_event){ .kind = NNX_SEARCH_FINISHED, .row = &j->row });
+    return 0;
+}
+
+/* Each trial trains `after` epochs, then one epoch at a time; before each
+ * further epoch the median rule judges it against the trials before it at
+ * that epoch, once each of them has reached the epoch or ended.  A trial
+ * between two epochs holds status pruned and its resume.state; one the
+ * rule stops keeps them.  Every decision reads only the run directories of
+ * earlier trials, so the order trials finish in changes nothing. */
+static int run_median(search *s)
+{
+    int after = s->base->prune.after, epochs = s->base->epochs;
+    for (size_t i = 0; i < s->njobs; i++) {
+        job *j = s->jobs[i];
+        if (j->unproposed)
+            continue;
+        if (prepare(s, j) < 0)
+            return -1;
+        j->cur = j->state == JOB_QUEUED && j->cont ? nnx_run_resume_epoch(j->dir) : 0;
+    }
+    if (write_board(s, false) < 0)
+        return -1;
+    int jobs = s->o->fork && s->o->jobs > 1 ? s->o->jobs : 1;
+    int rc = 0;
+    for (;;) {
+        /* a trial that ended its epochs pauses: queued again from its resume.state */
+        for (size_t i = 0; rc == 0 && i < s->njobs; i++) {
+            job *j = s->jobs[i];
+            if (j->state != JOB_DONE || strcmp(j->row.status, "pruned") || j->row.epochs_run >= epochs)
+                continue;
+            int reached = j->row.epochs_run;
+            if (reached <= j->cur)
+                continue;   /* judged and stopped there already */
+            j->stop_after = 0;
+            if (prepare(s, j) < 0)
+                rc = -1;
+            j->cur = reached;
+        }
+        int running = 0;
+        for (size_t i = 0; i < s->njobs; i++)
+            running += s->jobs[i]->state == JOB_RUNNING;
+        bool moved = false;
+        for (size_t i = 0; rc == 0 && i < s->njobs && running < jobs && !interrupted(s); i++) {
+            job *j = s->jobs[i];
+            if (j->unproposed) {
+                int p = propose(s, j);
+                if (p < 0)
+                    rc = -1;
+                if (p <= 0)
+                    break;      /* the later ones wait for it */
+                moved = true;
+                j->cur = j->state == JOB_QUEUED && j->cont ? nnx_run_resume_epoch(j->dir) : 0;
+            }
+            if (j->state != JOB_QUEUED)
+                continue;
+            int target = after;
+            if (j->cur >= after) {
+                int say = median_says(s, j, j->cur);
+                if (say == -2)
+                    rc = nnx_rt_fail(s->err, "out of memory");
+                if (say < 0)
+                    continue;
+                if (say > 0) {
+                    rc = settle(s, j);
+                    moved = true;
+                    continue;
+                }
+                target = j->cur + 1;
+            }
+            j->stop_after = target < epochs ? target : 0;
+            rc = start(s, j);
+            running += j->state == JOB_RUNNING;
+            moved = true;
+        }
+        if (rc < 0 || !running) {
+            if (rc == 0 && moved && !interrupted(s))
+                continue;   /* in-process trials, or rows settled: look again */
+            break;
+        }
+        int r = reap(s);
+        if (r < 0 && rc == 0)
+            rc = r;
+    }
+    for (size_t i = 0; i < s->njobs; i++)
+        if (s->jobs[i]->state != JOB_DONE)
+            s->res->interrupted = true;
+    return rc;
+}
+
+/* --- hyperband (prune = hyperband) ------------------------------------------------ */
+
+/* The brackets one after the other, each successive halving of its own
+ * trials from its own first epochs. */
+static int run_hyperband(search *s)
+{
+    size_t max = s->njobs ? s->njobs : 1;
+    nnx_plan_bracket *b = malloc(max * sizeof *b);
+    if (!b)
+        return nnx_rt_fail(s->err, "out of memory");
+    size_t nb = nnx_plan_brackets(s->base, s->njobs, b, max);
+    for (size_t k = 0; k < nb; k++)
+        for (size_t i = 0; i < b[k].ntrials; i++)
+            s->jobs[b[k].first + i]->obs_epoch = b[k].epochs[0];
+    int rc = 0;
+    for (size_t k = 0; rc == 0 && k < nb && !s->res->interrupted; k++)
+        rc = run_halving(s, b[k].first, b[k].first + b[k].ntrials, b[k].epochs, b[k].trials, b[k].nrungs);
+    free(b);
+    return rc;
 }
 
 /* --- search kinds ------------------------------------------------------------- */
@@ -874,15 +1161,31 @@ static int run_list(search *s)
         const char *dirname = p->kind == NNX_PLAN_ENSEMBLE && t->nov ? t->ov[0].value : t->name;
         char number[32];
         snprintf(number, sizeof number, "%zu", i + 1);
-        job *j = job_new(s, t, dirname, -1, number);
+        bool later = i >= p->proposed_from;     /* tpe: proposed while the search runs */
+        job *j = later ? job_blank(-1, number) : job_new(s, t, dirname, -1, number);
+        if (j)
+            j->unproposed = later;
         if (!j || !add_job(s, j)) {
             job_free(j);
             return nnx_rt_fail(s->err, "out of memory");
         }
     }
     s->res->planned = p->ntrials;
-    if (s->base->prune.kind == NNX_XPRUNE_HALVING && p->kind != NNX_PLAN_ENSEMBLE)
-        return run_halving(s);
+    if (p->kind == NNX_PLAN_ENSEMBLE)
+        return run_jobs(s, 0, s->njobs);
+    switch (s->base->prune.kind) {
+    case NNX_XPRUNE_HALVING: {
+        int epochs[NNX_PLAN_MAX_RUNGS];
+        size_t counts[NNX_PLAN_MAX_RUNGS];
+        size_t nrungs = nnx_plan_rungs(s->base, s->njobs, epochs, counts);
+        for (size_t i = 0; i < s->njobs; i++)
+            s->jobs[i]->obs_epoch = epochs[0];
+        return run_halving(s, 0, s->njobs, epochs, counts, nrungs);
+    }
+    case NNX_XPRUNE_MEDIAN: return run_median(s);
+    case NNX_XPRUNE_HYPERBAND: return run_hyperband(s);
+    case NNX_XPRUNE_NONE: break;
+    }
     return run_jobs(s, 0, s->njobs);
 }
 
@@ -903,7 +1206,7 @@ static char *fresh_name(const search *s, const char *name)
     for (int k = 2;; k++) {
         bool used = false;
         for (size_t i = 0; i < s->njobs && !used; i++)
-            used = !strcmp(s->jobs[i]->name, buf);
+            used = s->jobs[i]->name && !strcmp(s->jobs[i]->name, buf);
         if (!used)
             return strdup(buf);
         snprintf(buf, sizeof buf, "%s_%d", name, k);
@@ -1329,6 +1632,16 @@ static int search_run(nnx_checker *c, const char *name, const nnx_override *set,
         rc = set_paths(&s);
     if (rc == 0)
         rc = open_dir(&s);
+    /* halving runs rung by rung under --trial (run_steps); these decide in one process */
+    if (rc == 0 && o->only && base->prune.kind != NNX_XPRUNE_NONE && base->prune.kind != NNX_XPRUNE_HALVING)
+        rc = nnx_rt_fail(err, "%s prunes its trials (prune = %s): which go on is decided in one process, "
+                         "so run it whole with nnx run (-j N); nnx run --trial and nnx submit "
+                         "take prune = halving, not this rule yet", base->name,
+                         base->prune.kind == NNX_XPRUNE_MEDIAN ? "median" : "hyperband");
+    if (rc == 0 && o->only && base->search.kind == NNX_XSEARCH_TPE)
+        rc = nnx_rt_fail(err, "%s is a tpe search: each trial is proposed from the trials before it, in one "
+                         "process, so run it whole with nnx run (-j N); nnx run --trial and nnx submit "
+                         "do not take a tpe search yet", base->name);
     if (rc == 0 && o->only && o->only[0] && res->kind == NNX_SEARCH_STAGED &&
         strspn(o->only, "0123456789") == strlen(o->only))
         rc = nnx_rt_fail(err, "trial %s: a staged search numbers its trials STAGE.NUMBER, e.g. 1.%s "

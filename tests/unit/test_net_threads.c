@@ -1,8 +1,10 @@
 /* test_net_threads.c — a network on several threads computes the same bits as
  * on one: outputs, every gradient, the input gradient, running statistics
- * and the weights after Adam steps, for a CNN and an MLP like the
- * benchmark's, at batch sizes that cut into uneven units, also when the
- * thread count changes between steps; and the thread setting's errors. */
+ * and the weights after Adam steps (the step on the net's threads too), for
+ * a CNN and an MLP like the benchmark's, at batch sizes that cut into uneven
+ * units, also when the thread count changes between steps; the passes that
+ * compile fuses (batch norm + activation + pool) give the bits of the
+ * layers run one by one; and the thread setting's errors. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,7 +22,9 @@ static void ok(int rc, const nnx_rt_error *err)
         fail_msg("%s", err->msg);
 }
 
-enum { CNN, MLP, POINTWISE, WIDE };   /* WIDE: dense products cut into units */
+/* WIDE: dense products cut into units; UNFUSED: CNN with dropout(0), an
+ * identity, between batch norm, activation and pool, so nothing is fused */
+enum { CNN, MLP, POINTWISE, WIDE, UNFUSED };
 
 static nnx_net *build(int kind, int threads, int max_batch)
 {
@@ -40,15 +44,24 @@ static nnx_net *build(int kind, int threads, int max_batch)
         ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
         ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
     } else {
+        const bool cut = kind == UNFUSED;
         ok(nnx_net_add_conv(net, 6, 3, 1, 1, true, &err), &err);
         ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+        if (cut)
+            ok(nnx_net_add_dropout(net, 0.0f, &err), &err);
         ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+        if (cut)
+            ok(nnx_net_add_dropout(net, 0.0f, &err), &err);
         ok(nnx_net_add_maxpool(net, 2, 2, &err), &err);
         if (kind == POINTWISE)
             ok(nnx_net_add_conv(net, 5, 1, 1, 0, false, &err), &err);
         ok(nnx_net_add_conv(net, 8, 3, 1, 1, true, &err), &err);
         ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+        if (cut)
+            ok(nnx_net_add_dropout(net, 0.0f, &err), &err);
         ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+        if (cut)
+            ok(nnx_net_add_dropout(net, 0.0f, &err), &err);
         ok(nnx_net_add_avgpool(net, 2, 2, &err), &err);
         ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);   /* unfused */
         ok(nnx_net_add_flatten(net, &err), &err);
@@ -117,7 +130,8 @@ static trace train(int kind, int threads, const int *sizes, int steps, int later
         assert_int_equal(nnx_net_backward(net, nnx_net_dlogits(net)), 0);
         keep(&t, nnx_net_grads(net), nnx_net_nparams(net));
         keep(&t, nnx_net_dinput(net), (size_t)n * in);
-        nnx_optim_step(&opt, nnx_net_params(net), nnx_net_grads(net), 1e-2);
+        nnx_optim_step_on(&opt, nnx_net_params(net), nnx_net_grads(net), 1e-2,
+                          nnx_net_team(net));
     }
     keep(&t, nnx_net_params(net), nnx_net_nparams(net));
     keep(&t, nnx_net_state(net), nnx_net_nstate(net));
@@ -148,6 +162,25 @@ static void same_bits_on_1_2_and_3_threads(int kind)
         free(many.v);
     }
     free(one.v);
+}
+
+/* The same trace, bit for bit, with the fused passes as without them. */
+static void fused_same_bits(void **state)
+{
+    (void)state;
+    static const int sizes[] = {37, 64, 5, 1, 64, 23};
+    const int steps = (int)(sizeof sizes / sizeof *sizes);
+    for (int threads = 1; threads <= 2; threads++) {
+        trace fused = train(CNN, threads, sizes, steps, 0);
+        trace apart = train(UNFUSED, threads, sizes, steps, 0);
+        assert_int_equal(fused.n, apart.n);
+        for (size_t i = 0; i < fused.n; i++)
+            if (memcmp(&fused.v[i], &apart.v[i], sizeof(float)) != 0)
+                fail_msg("%d thread(s): value %zu of the trace is %.9g fused, %.9g apart",
+                         threads, i, (double)fused.v[i], (double)apart.v[i]);
+        free(fused.v);
+        free(apart.v);
+    }
 }
 
 static void cnn_same_bits(void **s)       { (void)s; same_bits_on_1_2_and_3_threads(CNN); }
@@ -196,6 +229,7 @@ int main(void)
         cmocka_unit_test(mlp_same_bits),
         cmocka_unit_test(pointwise_same_bits),
         cmocka_unit_test(wide_same_bits),
+        cmocka_unit_test(fused_same_bits),
         cmocka_unit_test(threads_change_between_steps),
         cmocka_unit_test(thread_setting_errors),
     };

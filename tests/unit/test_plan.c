@@ -190,6 +190,71 @@ static void halving_rungs(void **state)
     fx_done(&f);
 }
 
+/* The brackets of prune = hyperband (Li et al. 2018) for 9 epochs, min_epochs
+ * 1, eta 3: s_max = 2; bracket s = 2 starts ceil(3/3 * 9) = 9 trials at 1
+ * epoch (9, 3, 1 at 1, 3, 9), s = 1 ceil(3/2 * 3) = 5 at 3 (5, 1 at 3, 9),
+ * s = 0 3 at 9: 17 trials a round; 27 trials fill a second round's first
+ * bracket and one trial of its second. */
+static void hyperband_brackets(void **state)
+{
+    (void)state;
+    fx f;
+    nnx_plan *p = plan_of(&f, "epochs = 9\nprune = hyperband(min_epochs = 1, eta = 3)\n"
+                              "search random(trials = 27) { model.p in uniform(0, 0.5) }");
+    nnx_plan_bracket b[8];
+    assert_int_equal(nnx_plan_brackets(f.e, p->ntrials, b, 8), 5);
+    assert_int_equal(b[0].s, 2);
+    assert_int_equal(b[0].first, 0);
+    assert_int_equal(b[0].ntrials, 9);
+    assert_int_equal(b[0].nrungs, 3);
+    assert_int_equal(b[0].epochs[0], 1);
+    assert_int_equal(b[0].epochs[2], 9);
+    assert_int_equal(b[0].trials[1], 3);
+    assert_int_equal(b[0].trials[2], 1);
+    assert_int_equal(b[1].s, 1);
+    assert_int_equal(b[1].first, 9);
+    assert_int_equal(b[1].ntrials, 5);
+    assert_int_equal(b[1].nrungs, 2);
+    assert_int_equal(b[1].epochs[0], 3);
+    assert_int_equal(b[1].trials[1], 1);
+    assert_int_equal(b[2].s, 0);
+    assert_int_equal(b[2].ntrials, 3);
+    assert_int_equal(b[2].nrungs, 1);
+    assert_int_equal(b[2].epochs[0], 9);
+    assert_int_equal(b[3].first, 17);
+    assert_int_equal(b[3].ntrials, 9);
+    assert_int_equal(b[4].first, 26);
+    assert_int_equal(b[4].ntrials, 1);      /* the last bracket holds what is left */
+    assert_int_equal(b[4].epochs[0], 3);
+    nnx_experiment e = *f.e;
+    e.prune.kind = NNX_XPRUNE_HALVING;
+    assert_int_equal(nnx_plan_brackets(&e, 27, b, 8), 0);
+    nnx_plan_free(p);
+    fx_done(&f);
+}
+
+/* tpe: the first `startup` trials are the random search's draws with the
+ * same seed; the rest are proposed while the search runs. */
+static void tpe_startup(void **state)
+{
+    (void)state;
+    fx f, g;
+    nnx_plan *p = plan_of(&f, "search tpe(trials = 12, seed = 4, startup = 5) { optimizer.lr in loguniform(1e-4, 1) }");
+    nnx_plan *q = plan_of(&g, "search random(trials = 12, seed = 4) { optimizer.lr in loguniform(1e-4, 1) }");
+    assert_int_equal(p->kind, NNX_PLAN_RANDOM);
+    assert_int_equal(p->ntrials, 12);
+    assert_int_equal(p->proposed_from, 5);
+    assert_int_equal(q->proposed_from, 12);
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(p->trials[i].name, q->trials[i].name);
+    assert_int_equal(f.e->search.lag, 2);
+    assert_int_equal(f.e->search.startup, 5);
+    nnx_plan_free(p);
+    nnx_plan_free(q);
+    fx_done(&f);
+    fx_done(&g);
+}
+
 static void ensemble(void **state)
 {
     (void)state;
@@ -279,7 +344,7 @@ int main(void)
         cmocka_unit_test(same_last_part),
         cmocka_unit_test(random_search),
         cmocka_unit_test(random_seed_defaults_to_experiment_seed),
-        cmocka_unit_test(halving_rungs),
+        cmocka_unit_test(halving_rungs), cmocka_unit_test(hyperband_brackets), cmocka_unit_test(tpe_startup),
         cmocka_unit_test(ensemble),
         cmocka_unit_test(staged),
         cmocka_unit_test(too_many_trials),

@@ -161,6 +161,13 @@ typedef struct nnx_act_info {
     /* dx = dy·f'(x), from the forward's input x and output y */
     void (*backward)(const float *restrict x, const float *restrict y, const float *restrict dy,
                      float *restrict dx, size_t m, float a);
+    /* Optional (NULL: none): forward also keeping in keep[0..m) what backward
+     * would compute again (swish: σ(a·x)), and the backward that reads it
+     * back; a training forward keeps it in the layer's workspace. */
+    void (*forward_keep)(const float *restrict x, float *restrict y, float *restrict keep,
+                         size_t m, float a);
+    void (*backward_kept)(const float *restrict x, const float *restrict kept,
+                          const float *restrict dy, float *restrict dx, size_t m, float a);
 } nnx_act_info;
 
 /* The activation stored as `code`, or NULL when there is none (an unknown
@@ -299,6 +306,11 @@ size_t nnx_net_nstate(const nnx_net *net);
 /* The dropout generator (NNX_STREAM_DROPOUT of the seed).  Saving and
  * restoring it repeats the same masks (used by gradient checks and resumes). */
 nnx_rng *nnx_net_dropout_rng(nnx_net *net);
+
+/* The network's worker threads (NULL on one thread), borrowed, for passes
+ * of the runtime's own that run beside the network's (the optimizer step). */
+struct nnx_team;
+struct nnx_team *nnx_net_team(nnx_net *net);
 
 /* Snapshots: nnx_net_snapshot_size floats hold params then state.  The caller
  * owns the buffer; take and restore are plain copies (for keeping the best

@@ -67,6 +67,14 @@ void nnx_optim_reset(nnx_optim *o);
 /* One update of params[0..n) from grads[0..n) with learning rate lr. */
 void nnx_optim_step(nnx_optim *o, float *params, const float *grads, double lr);
 
+/* The same update shared by a team of threads (nnx_net_team; NULL = the
+ * caller alone).  Every formula above is elementwise, and the array is cut
+ * into pieces by its length alone, so the bits are those of nnx_optim_step
+ * on any thread count. */
+struct nnx_team;
+void nnx_optim_step_on(nnx_optim *o, float *params, const float *grads, double lr,
+                       struct nnx_team *team);
+
 /* The global L2 norm of g[0..n) (accumulated in double). */
 double nnx_grad_norm(const float *g, size_t n);
 

@@ -35,7 +35,8 @@ trap 'slurm_stop' EXIT
 trap 'exit 1' INT TERM
 slurm_log() { for f in "$slurm_dir"/*.log; do echo "== $f"; tail -n 30 "$f"; done >&2; }
 
-# non-default ports, different for each test process
+# non-default ports, different for each test process; every address is 127.0.0.1, so a machine
+# whose hostname is not in /etc/hosts (a fresh container, a chroot) still reaches its own daemons
 port=$((20000 + $$ % 20000))
 host=$(hostname -s)
 mem=$(slurmd -C | sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p')
@@ -44,7 +45,7 @@ chmod 400 "$slurm_dir/munge.key"
 mkdir -p "$slurm_dir/state" "$slurm_dir/spool"
 cat >"$slurm_dir/slurm.conf" <<CONF
 ClusterName=nnxtest
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=$port
 SlurmdPort=$((port + 1))
 SlurmUser=root
@@ -71,7 +72,7 @@ SchedulerParameters=sched_interval=1
 MinJobAge=600
 KillWait=30
 InactiveLimit=0
-NodeName=$host CPUs=2 RealMemory=$mem State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=2 RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$slurm_dir/slurm.conf"
