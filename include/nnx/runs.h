@@ -30,7 +30,8 @@ typedef struct nnx_runs_entry {
     double  select_value;       /* NaN when none */
     int     epoch;              /* the selected epoch; 0 = none */
     int     epochs;             /* epochs run; 0 = unknown */
-    double  seconds;            /* total_seconds; NaN = unknown */
+    double  seconds;            /* total_seconds (a search: its trials' summed, trials.csv; an
+                                   ensemble: its members'); NaN = unknown */
     const nnx_json *metrics;    /* the "metrics" object (search: the winner's; ensemble:
                                    "ensemble"."metrics"), or NULL */
     const nnx_json *git;        /* the "git" object, or NULL (recorded before nnx did) */

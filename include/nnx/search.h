@@ -129,6 +129,7 @@ typedef enum nnx_search_event_kind {
 typedef struct nnx_search_event {
     nnx_search_event_kind kind;
     const char *trial;          /* STARTED, REUSED: the trial's name */
+    bool cont;                  /* STARTED: it continues from its resume.state (interrupted, or promoted by a rung) */
     const nnx_search_row *row;  /* FINISHED, RESUMED, REUSED, STAGE_DONE (NULL: none) */
     size_t stage;               /* STAGE_DONE, and the current stage of a staged search */
     const char *path, *value;   /* STAGE_DONE: the stage's path and kept value */
@@ -242,9 +243,14 @@ typedef struct nnx_search_result {
     nnx_search_only_outcome only;
     char   *only_name;          /* the trial named (REUSED: the earlier trial), or NULL */
     char   *only_holder;        /* HELD: "host pid" of its lock */
+    char    only_status[16];    /* RAN, ENDED: the status it ended with here ("" if it did not) */
     nnx_search_pending *pending;    /* the open list's trials that have not ended */
     size_t  npending;
     size_t  open_stage;         /* staged: the 0-based stage of `pending` (nstages: all ended) */
+    /* a pruned search: its steps (halving: the rungs), each a set of trials
+     * trained to an epoch, one after the other; with opts.only, open_step is
+     * the 0-based step of `pending` (nsteps: all ended) */
+    size_t  nsteps, open_step;
 } nnx_search_result;
 
 /* Run the search (or ensemble) of `base`, the experiment `name` of the

@@ -255,12 +255,25 @@ int cmd_status(int argc, char **argv)
         if (stages && stages->n)
             printf("stages      %zu begun; the last: %s\n", stages->n,
                    nnx_json_as_string(nnx_json_get(nnx_json_at(stages, stages->n - 1), "param"), "?"));
+        /* a pruned search: how many trials have reached each rung's epoch so far */
+        const nnx_json *rungs = nnx_json_get(nnx_json_get(sum, "prune"), "rung_epochs");
+        if (rungs && rungs->type == NNX_JSON_ARRAY && rungs->n) {
+            printf("rungs       ");
+            for (size_t k = 0; k < rungs->n; k++) {
+                int ep = (int)nnx_json_as_number(nnx_json_at(rungs, k));
+                size_t reached = 0;
+                for (size_t i = 0; i < n; i++)
+                    reached += e[i].epochs >= ep;
+                printf("%s%zu at epoch %d", k ? ", " : "", reached, ep);
+            }
+            printf(" (trials that have reached each rung; a pruned trial may still go on)\n");
+        }
         if (!njobs)
             printf("slurm       no job submitted with nnx submit\n");
         else {
             printf("slurm       job%s", njobs == 1 ? "" : "s");
             for (size_t k = 0; k < njobs; k++)
-                printf(" %ld%s", jobs[k].id, !strcmp(jobs[k].kind, "chain") ? " (next stage)" : "");
+                printf(" %ld%s", jobs[k].id, strcmp(jobs[k].kind, "chain") ? "" : rungs ? " (next rung)" : " (next stage)");
             printf("; %s; %s\n", asked ? "squeue" : why,
                    accounting ? "sacct" : "no accounting (sacct): a task gone from squeue shows its trial's files");
         }

@@ -45,7 +45,8 @@ static int usage(FILE *f, int status)
             "                  [--max-parallel K] [--sbatch-arg ARG]... [--from DIR] [--set path=value]...\n"
             "                  [--out DIR] [--dry-run] [--wait]\n"
             "  submit the trials of a search or ensemble to Slurm, one job array per search (a staged\n"
-            "  search: per stage, each stage submitted by a small job after the one before), each task\n"
+            "  search: per stage; a pruned search: per rung; each submitted by a small job after the\n"
+            "  one before, which for a rung decides which trials go on), each task\n"
             "  running `nnx run FILE NAME --trial N` into the search directory under DIR (default runs/),\n"
             "  which must be on a file system every node shares, like the data files\n"
             "  --partition P       the partition (default: Slurm's)\n"
@@ -59,7 +60,8 @@ static int usage(FILE *f, int status)
             "                      --from does; the jobs get them as --set flags\n"
             "  --dry-run           print the scripts, submit nothing\n"
             "  --wait              wait until the whole search has ended; exit as nnx run would\n"
-            "  --after-stage S     (the scripts' own) submit the next stage only once stage S has ended\n"
+            "  --after-stage S     (the scripts' own) submit the next stage (a pruned search: rung) only\n"
+            "                      once stage (rung) S has ended\n"
             "submitting again submits only the trials that have not ended (interrupted ones continue)\n"
             "exit status: 0 submitted (--wait: a trial gave a value), 1 none did, 2 bad input or no Slurm,\n"
             "  143 (--wait) some trials did not end (cancelled, timed out)\n");
@@ -134,14 +136,18 @@ static void put_array(nnx_buf *b, const long *ids, size_t n, int max_parallel)
         nnx_buf_printf(b, "%%%d", max_parallel);
 }
 
+/* A staged search's stage or a pruned search's rung, 1-based; 0 for neither. */
 static char *trials_script(const submit *s, const char *what, int stage, const long *ids, size_t n)
 {
+    bool rung = s->e->prune.kind != NNX_XPRUNE_NONE;
     nnx_buf b = { 0 };
     nnx_buf_printf(&b, "#!/bin/sh\n# nnx submit: %s of experiment %s (%s), one Slurm array task per trial;\n"
                    "# the task id is the trial's number as `nnx plan` prints it%s.\n",
-                   what, s->e->name, s->file, stage ? " within the stage" : "");
+                   what, s->e->name, s->file, stage && !rung ? " within the stage" : "");
     char log[64];
-    if (stage)
+    if (rung)
+        snprintf(log, sizeof log, "rung%d_%%A_%%a.out", stage);
+    else if (stage)
         snprintf(log, sizeof log, "stage%d_%%A_%%a.out", stage);
     else
         snprintf(log, sizeof log, "trials_%%A_%%a.out");
@@ -158,7 +164,7 @@ static char *trials_script(const submit *s, const char *what, int stage, const l
     put_quoted(&b, s->cwd);
     nnx_buf_put(&b, " || exit 2\nexec ", 16);
     char tail[64];
-    if (stage)
+    if (stage && !rung)
         snprintf(tail, sizeof tail, " --trial %d.$SLURM_ARRAY_TASK_ID", stage);
     else
         snprintf(tail, sizeof tail, " --trial $SLURM_ARRAY_TASK_ID");
@@ -168,12 +174,19 @@ static char *trials_script(const submit *s, const char *what, int stage, const l
 
 static char *chain_script(const submit *s, int stage, const char *after)
 {
+    bool rung = s->e->prune.kind != NNX_XPRUNE_NONE;
     nnx_buf b = { 0 };
-    nnx_buf_printf(&b, "#!/bin/sh\n# nnx submit: after stage %d of the staged search %s (%s) has ended, read its\n"
-                   "# winner and submit the next stage (and a job like this one after it).\n", stage, s->e->name,
-                   s->file);
+    if (rung)
+        nnx_buf_printf(&b, "#!/bin/sh\n# nnx submit: after rung %d of the pruned search %s (%s) has ended, decide\n"
+                       "# which of its trials go on (the best by select at the rung's epoch, as nnx run decides)\n"
+                       "# and submit them as rung %d, continuing from their checkpoints (and a job like this one\n"
+                       "# after it).\n", stage, s->e->name, s->file, stage + 1);
+    else
+        nnx_buf_printf(&b, "#!/bin/sh\n# nnx submit: after stage %d of the staged search %s (%s) has ended, read its\n"
+                       "# winner and submit the next stage (and a job like this one after it).\n", stage, s->e->name,
+                       s->file);
     char log[64];
-    snprintf(log, sizeof log, "stage%d-next_%%j.out", stage);
+    snprintf(log, sizeof log, "%s%d-next_%%j.out", rung ? "rung" : "stage", stage);
     put_common(&b, s, log);
     nnx_buf_printf(&b, "#SBATCH --dependency=afterany:%s\n", after);
     nnx_buf_put(&b, "cd ", 3);
@@ -287,8 +300,10 @@ static int read_state(submit *s, nnx_checker *c, bool look, nnx_search_result *r
     return rc;
 }
 
-/* Is trial `number` ("3", staged "2.3") queued or running in one of our jobs? */
-static bool in_queue(const char *number, const slurm_job *jobs, size_t njobs, const slurm_task *tasks, size_t nt)
+/* Is trial `number` ("3", staged "2.3") queued or running in one of our jobs?
+ * A pruned search: in the array of any rung. */
+static bool in_queue(const char *number, bool pruned, const slurm_job *jobs, size_t njobs, const slurm_task *tasks,
+                     size_t nt)
 {
     int stage = 0;
     long n;
@@ -300,7 +315,7 @@ static bool in_queue(const char *number, const slurm_job *jobs, size_t njobs, co
         n = atol(number);
     for (size_t i = 0; i < nt; i++)
         for (size_t k = 0; k < njobs; k++)
-            if (jobs[k].id == tasks[i].job && !strcmp(jobs[k].kind, "trials") && jobs[k].stage == stage &&
+            if (jobs[k].id == tasks[i].job && !strcmp(jobs[k].kind, "trials") && (pruned || jobs[k].stage == stage) &&
                 tasks[i].task == n)
                 return true;
     return false;
@@ -320,8 +335,10 @@ static bool chain_queued(int stage, const slurm_job *jobs, size_t njobs, const s
 static int submit_open(submit *s, const nnx_search_result *r, int *submitted)
 {
     *submitted = 0;
-    bool staged = r->kind == NNX_SEARCH_STAGED;
-    int stage = staged ? (int)r->open_stage + 1 : 0;
+    bool staged = r->kind == NNX_SEARCH_STAGED, pruned = r->nsteps > 0;
+    /* the stage of a staged search, the rung of a pruned one: one array, and a chain job after it */
+    int stage = staged ? (int)r->open_stage + 1 : pruned ? (int)r->open_step + 1 : 0;
+    size_t nstages = staged ? s->e->search.naxes : r->nsteps;
     size_t njobs = 0, nt = 0;
     slurm_job *jobs = s->dry_run ? NULL : slurm_jobs_read(s->dir, &njobs);
     slurm_task *tasks = NULL;
@@ -336,7 +353,7 @@ static int submit_open(submit *s, const nnx_search_result *r, int *submitted)
     size_t n = 0, queued = 0, running = 0;
     for (size_t i = 0; ids && names && i < r->npending; i++) {
         const nnx_search_pending *p = &r->pending[i];
-        if (in_queue(p->number, jobs, njobs, tasks, nt))
+        if (in_queue(p->number, pruned, jobs, njobs, tasks, nt))
             queued++;
         else if (!strcmp(p->state, "running"))
             running++;      /* held by a live process outside Slurm's queue (nnx run --trial) */
@@ -354,13 +371,16 @@ static int submit_open(submit *s, const nnx_search_result *r, int *submitted)
     if (staged)
         snprintf(what, sizeof what, "stage %d (%s), trials %zu of %zu", stage, r->stages[stage - 1].path, n,
                  r->stages[stage - 1].ntrials);
+    else if (pruned)
+        snprintf(what, sizeof what, "rung %d of %zu, %zu trial%s (pruned %s search)", stage, r->nsteps, n,
+                 n == 1 ? "" : "s", r->kind == NNX_SEARCH_GRID ? "grid" : "random");
     else
         snprintf(what, sizeof what, "%s, %zu of %zu trials", r->kind == NNX_SEARCH_GRID ? "grid search"
                  : r->kind == NNX_SEARCH_RANDOM ? "random search" : "ensemble", n, r->planned);
     char *script = status == EXIT_OK && n ? trials_script(s, what, stage, ids, n) : NULL;
     char name[32];
-    if (staged)
-        snprintf(name, sizeof name, "stage%d", stage);
+    if (staged || pruned)
+        snprintf(name, sizeof name, "%s%d", staged ? "stage" : "rung", stage);
     else
         snprintf(name, sizeof name, "%s", r->kind == NNX_SEARCH_GRID ? "grid"
                  : r->kind == NNX_SEARCH_RANDOM ? "random" : "ensemble");
@@ -390,8 +410,8 @@ static int submit_open(submit *s, const nnx_search_result *r, int *submitted)
         }
     }
     free(script);
-    /* a staged search: the job that submits the next stage once this one has ended */
-    bool more = staged && (size_t)stage < s->e->search.naxes && !(n == 0 && chain_queued(stage, jobs, njobs, tasks, nt));
+    /* the job that submits the next stage (rung) once this one has ended */
+    bool more = (staged || pruned) && (size_t)stage < nstages && !(n == 0 && chain_queued(stage, jobs, njobs, tasks, nt));
     if (status == EXIT_OK && more && (n || queued)) {
         long after = job;
         for (size_t k = 0; !after && k < njobs; k++)
@@ -400,7 +420,7 @@ static int submit_open(submit *s, const nnx_search_result *r, int *submitted)
         char after_id[32];
         snprintf(after_id, sizeof after_id, after > 0 ? "%ld" : "JOB", after);
         char *chain = chain_script(s, stage, after_id);
-        snprintf(name, sizeof name, "stage%d-next", stage);
+        snprintf(name, sizeof name, "%s%d-next", staged ? "stage" : "rung", stage);
         if (!chain)
             status = EXIT_BAD_INPUT;
         else if (s->dry_run)
@@ -414,9 +434,13 @@ static int submit_open(submit *s, const nnx_search_result *r, int *submitted)
                     scancel(job);
                 if (cj > 0)
                     scancel(cj);
-                fprintf(stderr, "nnx submit: the job after stage %d could not be submitted%s\n", stage,
-                        job > 0 ? "; the stage's job was cancelled" : "");
+                fprintf(stderr, "nnx submit: the job after %s %d could not be submitted%s\n",
+                        staged ? "stage" : "rung", stage, job > 0 ? "; its array job was cancelled" : "");
                 status = EXIT_BAD_INPUT;
+            } else if (pruned) {
+                printf("submitted   job %ld: after job %ld ends, decides which trials of rung %d go on and submits "
+                       "them as rung %d\n", cj, after, stage, stage + 1);
+                (*submitted)++;
             } else {
                 printf("submitted   job %ld: after job %ld ends, reads stage %d's winner and submits stage %d\n", cj,
                        after, stage, stage + 1);
@@ -444,7 +468,11 @@ static int wait_jobs(const submit *s)
         bool ok = slurm_queue(jobs, njobs, &tasks, &nt, why, sizeof why);
         free(jobs);
         free(tasks);
-        if (ok && nt == 0)
+        /* a chain job records the array it submits before it ends: when squeue no longer
+         * lists it, the record read again names that array */
+        size_t again = 0;
+        free(slurm_jobs_read(s->dir, &again));
+        if (ok && nt == 0 && again == njobs)
             return EXIT_OK;
         if (!ok && ++failures >= 30) {
             fprintf(stderr, "nnx submit --wait: %s\n", why);
@@ -641,10 +669,13 @@ int cmd_submit(int argc, char **argv)
     printf("experiment  %s: %s%s\ndirectory   %s (must be on a file system every node shares)\n", e->name,
            r.kind == NNX_SEARCH_ENSEMBLE ? "ensemble" : nnx_exp_search_name(e->search.kind),
            r.kind == NNX_SEARCH_ENSEMBLE ? "" : " search", s.dir);
-    if (s.after_stage && r.kind == NNX_SEARCH_STAGED && r.open_stage + 1 == (size_t)s.after_stage) {
-        printf("stage %d has %zu trial%s that did not end (cancelled, timed out, failed to start): the next stage "
-               "is not submitted; `nnx submit` again resubmits them\n", s.after_stage, r.npending,
-               r.npending == 1 ? "" : "s");
+    bool open_is_after = r.kind == NNX_SEARCH_STAGED ? r.open_stage + 1 == (size_t)s.after_stage
+                       : r.nsteps && r.open_step + 1 == (size_t)s.after_stage;
+    if (s.after_stage && open_is_after) {
+        const char *what = r.kind == NNX_SEARCH_STAGED ? "stage" : "rung";
+        printf("%s %d has %zu trial%s that did not end (cancelled, timed out, failed to start): the next %s "
+               "is not submitted; `nnx submit` again resubmits them\n", what, s.after_stage, r.npending,
+               r.npending == 1 ? "" : "s", what);
         status = EXIT_RUN_FAILED;
         goto done;
     }
@@ -662,7 +693,8 @@ int cmd_submit(int argc, char **argv)
     if ((status = wait_jobs(&s)) != EXIT_OK)
         goto done;
     nnx_search_result_free(&r);
-    if (read_state(&s, c, false, &r) < 0) {
+    /* read only: the trials' own processes wrote the board last (with the git provenance nnx run records) */
+    if (read_state(&s, c, true, &r) < 0) {
         status = EXIT_BAD_INPUT;
         goto done;
     }

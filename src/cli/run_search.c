@@ -137,7 +137,8 @@ static void on_event(void *user, const nnx_search_event *ev)
     case NNX_SEARCH_STARTED:
         note_start(v, ev->trial);
         if (!v->tty && !v->quiet)
-            fprintf(v->out, "  start %s\n", ev->trial);
+            fprintf(v->out, "  %s %s%s\n", ev->cont ? "continue" : "start", ev->trial,
+                    ev->cont ? " (from its resume.state)" : "");
         break;
     case NNX_SEARCH_FINISHED:
         note_end(v, ev->row->name);
@@ -316,17 +317,21 @@ static int only_outcome(FILE *o, const nnx_search_result *r, int signalled)
     for (size_t i = 0; r->only_name && i < r->nrows; i++)
         if (!strcmp(r->rows[i].name, r->only_name))
             row = &r->rows[i];
+    /* as the trial ended here: a pruned search may have gone on to its next rung since */
+    const char *st = r->only_status[0] ? r->only_status : row ? row->status : NULL;
     switch (r->only) {
     case NNX_ONLY_RAN:
-        if (!row || !strcmp(row->status, "interrupted")) {
+        if (!st || !strcmp(st, "interrupted")) {
             fprintf(o, "trial       %s interrupted: the same command continues it from its last complete epoch\n",
                     r->only_name);
             return signalled;
         }
-        fprintf(o, "trial       %s %s\n", r->only_name, row->status);
-        return !strcmp(row->status, "completed") || !strcmp(row->status, "stopped") ? EXIT_OK : EXIT_RUN_FAILED;
+        fprintf(o, "trial       %s %s\n", r->only_name, st);
+        /* pruned: it ended its rung as planned */
+        return !strcmp(st, "completed") || !strcmp(st, "stopped") || !strcmp(st, "pruned") ? EXIT_OK
+               : EXIT_RUN_FAILED;
     case NNX_ONLY_ENDED:
-        fprintf(o, "trial       %s had ended (%s): nothing to train\n", r->only_name, row ? row->status : "?");
+        fprintf(o, "trial       %s had ended (%s): nothing to train\n", r->only_name, st ? st : "?");
         return EXIT_OK;
     case NNX_ONLY_HELD:
         fprintf(o, "trial       %s is held by process %s (its lock file %s/.locks/%s): skipped\n", r->only_name,

@@ -6,6 +6,7 @@
 #include "nnx/report.h"
 #include "out/report_html.h"
 #include "out/report_model.h"
+#include "out/report_search.h"
 #include "out/svg_chart.h"
 
 const char report_page_css[] =
@@ -586,6 +587,7 @@ static void search_body(FILE *out, const nnx_rundir *d)
         fputs("</td></tr>\n", out);
     }
     fputs("</table>\n", out);
+    report_search_overview(out, d, win);
 
     /* the selected metric against each searched parameter */
     if (d->metric_col >= 0 && d->nparams) {
@@ -683,7 +685,7 @@ static void search_body(FILE *out, const nnx_rundir *d)
 
     /* every trial's valid loss, best trials first */
     svg_chart all = { .title = "valid.loss", .xlabel = "epoch", .integer_x = true, .width = 1060, .height = 320 };
-    for (size_t k = 0; k < t->nrows && k < d->nchildren; k++) {
+    for (size_t k = 0; k < t->nrows && k < d->nchildren && k < SVG_MAX_SERIES; k++) {   /* a legend that fits */
         const nnx_run *run = &d->children[order[k]];
         const double *e = nnx_table_column(&run->metrics, "epoch");
         const double *v = nnx_table_column(&run->metrics, "valid.loss");
@@ -694,6 +696,7 @@ static void search_body(FILE *out, const nnx_rundir *d)
         fputs("<h2>Valid loss of every trial</h2>\n", out);
         svg_chart_write(out, &all);
     }
+    report_search_rungs(out, d, order);
 
     if (win >= 0 && (size_t)win < d->nchildren) {
         fputs("<h2>Winner: ", out);
@@ -771,7 +774,7 @@ static void ensemble_body(FILE *out, const nnx_rundir *d)
     char labels[SVG_MAX_SERIES][40];
     svg_chart lc = { .title = "loss of every member (train dashed)", .xlabel = "epoch", .integer_x = true };
     svg_chart mc = { .title = d->select_metric, .xlabel = "epoch", .integer_x = true };
-    for (size_t i = 0; i < d->nchildren; i++) {
+    for (size_t i = 0; i < d->nchildren && i < SVG_MAX_SERIES; i++) {     /* a legend that fits */
         const nnx_run *run = &d->children[i];
         const double *e = nnx_table_column(&run->metrics, "epoch");
         if (!run->has_metrics || !e)

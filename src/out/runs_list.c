@@ -9,6 +9,7 @@
 
 #include "nnx/provenance.h"
 #include "nnx/rt/file.h"
+#include "nnx/rundir.h"
 #include "nnx/runs.h"
 
 enum { MAX_DEPTH = 4, MAX_SUMMARY = 16 << 20 };
@@ -66,6 +67,50 @@ static void run_fields(nnx_runs_entry *e, const nnx_json *s)
     e->metrics = nnx_json_get(s, "metrics");
 }
 
+/* A search's total time: the seconds of its trials (trials.csv), summed; NaN when none is known. */
+static double search_seconds(const char *dir)
+{
+    char *path = nnx_path_join(dir, "trials.csv");
+    nnx_table t = { 0 };
+    nnx_rt_error err;
+    double sum = NAN;
+    if (path && nnx_table_read(path, &t, &err) == 0) {
+        const double *sec = nnx_table_column(&t, "seconds");
+        for (size_t i = 0; sec && i < t.nrows; i++)
+            if (isfinite(sec[i]))
+                sum = isnan(sum) ? sec[i] : sum + sec[i];
+        nnx_table_free(&t);
+    }
+    free(path);
+    return sum;
+}
+
+/* An ensemble's total time: its members' total_seconds, summed; NaN when none is known. */
+static double members_seconds(const char *dir, const nnx_json *seeds)
+{
+    double sum = NAN;
+    for (size_t i = 0; seeds && seeds->type == NNX_JSON_ARRAY && i < seeds->n; i++) {
+        const nnx_json *sd = nnx_json_at(seeds, i);
+        char seed[64];
+        if (sd->type == NNX_JSON_NUMBER)
+            snprintf(seed, sizeof seed, "%.17g", nnx_json_as_number(sd));
+        else
+            snprintf(seed, sizeof seed, "%s", nnx_json_as_string(sd, ""));
+        if (!seed[0] || strchr(seed, '/') || !strcmp(seed, ".."))
+            continue;
+        char sub[96];
+        snprintf(sub, sizeof sub, "members/%s/summary.json", seed);
+        char *path = nnx_path_join(dir, sub);
+        nnx_json *m = path ? read_json(path, NULL) : NULL;
+        double x = nnx_json_as_number(nnx_json_get(nnx_json_get(m, "timing"), "total_seconds"));
+        if (isfinite(x))
+            sum = isnan(sum) ? x : sum + x;
+        nnx_json_free(m);
+        free(path);
+    }
+    return sum;
+}
+
 static int add_entry(nnx_runs *r, const char *dir, const char *summary_path, double when)
 {
     nnx_rt_error err = { { 0 } };
@@ -118,6 +163,7 @@ static int add_entry(nnx_runs *r, const char *dir, const char *summary_path, dou
         if (e->winner)
             run_fields(e, e->winner);
         e->select_value = nnx_json_as_number(nnx_json_get(s, "winner_value"));
+        e->seconds = search_seconds(dir);     /* every trial's, not the winner's */
     } else if (!strcmp(kind, "ensemble")) {
         e->kind = "ensemble";
         const nnx_json *m = nnx_json_get(s, "members");
@@ -132,6 +178,7 @@ static int add_entry(nnx_runs *r, const char *dir, const char *summary_path, dou
         snprintf(e->status, sizeof e->status, "%d/%d members", ok, seeds > n ? seeds : n);
         e->metrics = nnx_json_get(nnx_json_get(s, "ensemble"), "metrics");
         e->select_value = nnx_json_as_number(nnx_json_get(e->metrics, e->select));
+        e->seconds = members_seconds(dir, sd);
     } else {
         e->kind = "run";
         snprintf(e->status, sizeof e->status, "%s", nnx_json_as_string(nnx_json_get(s, "status"), "unknown"));

@@ -31,7 +31,7 @@ void html_escape(FILE *out, const char *s)
 svg_series *svg_chart_add(svg_chart *c, const char *name, const double *x, const double *y,
                           size_t n, int color)
 {
-    if (c->nseries >= SVG_MAX_SERIES)
+    if (c->nseries >= SVG_MAX_LINES)
         return NULL;
     svg_series *s = &c->series[c->nseries++];
     memset(s, 0, sizeof *s);
@@ -137,12 +137,12 @@ void svg_chart_write(FILE *out, const svg_chart *c)
 
     /* The legend flows after the title, wrapping into more rows above the
      * plot, so it never covers data or marks.  Widths are estimates. */
-    double lx[SVG_MAX_SERIES], ly[SVG_MAX_SERIES];
+    double lx[SVG_MAX_LINES], ly[SVG_MAX_LINES];
     double flow_x = left + 7.5 * (double)strlen(c->title ? c->title : "") + 24, flow_y = 17;
     for (size_t k = 0; k < c->nseries; k++) {
         const char *name = c->series[k].name;
         double width = 6.4 * (double)strlen(name ? name : "") + 26;
-        if (!name || !name[0]) {
+        if (!name || !name[0] || c->series[k].nolegend) {
             lx[k] = -1;
             continue;
         }

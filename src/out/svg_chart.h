@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-enum { SVG_MAX_SERIES = 24, SVG_MAX_MARKS = 4 };
+/* SVG_MAX_SERIES: the most series a page names in one legend (a comparison's
+ * runs); SVG_MAX_LINES: the most a chart holds (lines left out of the legend). */
+enum { SVG_MAX_SERIES = 24, SVG_MAX_LINES = 64, SVG_MAX_MARKS = 4 };
 
 typedef struct svg_series {
     const char   *name;         /* legend text */
@@ -24,6 +26,7 @@ typedef struct svg_series {
     bool          dashed;
     bool          scatter;      /* circles, no line */
     bool          faint;        /* thin and light (raw step losses) */
+    bool          nolegend;     /* drawn, but not named in the legend (a series with n = 0 names a group) */
 } svg_series;
 
 typedef struct svg_mark {       /* a vertical line at x with a label */
@@ -40,7 +43,7 @@ typedef struct svg_chart {
     bool        integer_x;      /* x ticks on whole numbers only (epochs) */
     const char *const *xcats;   /* categorical x: x values are 0..ncats-1 */
     size_t      ncats;
-    svg_series  series[SVG_MAX_SERIES];
+    svg_series  series[SVG_MAX_LINES];
     size_t      nseries;
     svg_mark    marks[SVG_MAX_MARKS];
     size_t      nmarks;

@@ -156,6 +156,11 @@ static void json_search(nnx_json_writer *w, const srch_board *b)
             nnx_json_key_int(w, "eta", p->eta);
         }
         nnx_json_key_int(w, "epochs_unpruned", (long long)b->planned * b->epochs);
+        nnx_json_key(w, "rung_epochs");
+        nnx_json_begin_array(w);
+        for (size_t k = 0; k < b->nrungs; k++)
+            nnx_json_int(w, b->rung_epochs[k]);
+        nnx_json_end_array(w);
         nnx_json_end_object(w);
     }
     if (b->tpe) {

@@ -61,6 +61,8 @@ typedef struct srch_board {
     const char *message;
     const nnx_exp_prune *prune;         /* search: kind NONE unless it prunes */
     int epochs;                         /* the experiment's epochs (a trial's most) */
+    const int *rung_epochs;             /* prune: the epoch each rung trains to, in order */
+    size_t nrungs;
     const nnx_exp_search *tpe;          /* a tpe search (its startup, lag, seed), or NULL */
     char *const *warnings;              /* optional outputs that failed (the report) */
     size_t nwarnings;

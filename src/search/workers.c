@@ -39,6 +39,9 @@ typedef struct job {
     int             stop_after; /* prune: end after this epoch (the rung's); 0: all */
     bool            out;        /* prune: not in the current rung */
     bool            counted;    /* in res->ran or res->resumed already */
+    bool            trained;    /* opts.only: trained in this process (a pruned search: in one step only) */
+    bool            passed;     /* opts.only: past the current step's epochs, in a later step (trained
+                                   elsewhere now, or interrupted there): the step has it at its end */
     bool            unproposed; /* tpe: its values are proposed once trials 0..index-lag have ended */
     int             obs_epoch;  /* tpe: the epoch its value is observed at (its first rung's); 0: its row's */
     int             cur;        /* median: the epochs its directory holds (resume.state's) */
@@ -64,6 +67,8 @@ typedef struct search {
     size_t                   stage;     /* the current stage */
     int                      lock_fd;   /* DIR/.nnx-lock, write-locked while we run; -1 */
     bool                     open;      /* opts.only: a list or stage has trials that have not ended */
+    bool                     defer;     /* opts.only: the board waits for board_locked() */
+    bool                     rescan;    /* board_locked()'s own pass: the directory is locked already */
     nnx_rt_error            *err;
 } search;
 
@@ -234,7 +239,7 @@ static nnx_search_row *ranked_rows(const search *s, size_t *n)
 
 static int write_board(search *s, bool final)
 {
-    if (s->o->look)
+    if (s->o->look || s->defer)
         return 0;
     final = final && !s->open;      /* opts.only: the ensemble's average waits for every member */
     size_t n;
@@ -255,6 +260,9 @@ static int write_board(search *s, bool final)
             dirs[d++] = s->jobs[i]->dir;
     int rc = 0;
     nnx_search_result *res = s->res;
+    int rung_epochs[NNX_PLAN_MAX_RUNGS];
+    size_t rung_trials[NNX_PLAN_MAX_RUNGS];
+    size_t nrungs = res->kind == NNX_SEARCH_ENSEMBLE ? 0 : nnx_plan_rungs(s->base, s->njobs, rung_epochs, rung_trials);
     if (res->kind == NNX_SEARCH_ENSEMBLE) {
         srch_ensemble_stats_free(&res->ens);
         rc = srch_ensemble_stats(final && !res->interrupted ? s->base : NULL, s->o->lua_stdlib, ptrs, dirs, n, &res->ens,
@@ -267,7 +275,7 @@ static int write_board(search *s, bool final)
         .paths = res->paths, .nparams = res->nparams, .rows = ptrs, .nrows = n,
         .planned = res->planned, .stages = res->stages, .nstages = res->nstages,
         .ens = res->kind == NNX_SEARCH_ENSEMBLE ? &res->ens : NULL, .message = res->message,
-        .prune = &s->base->prune, .epochs = s->base->epochs,
+        .prune = &s->base->prune, .epochs = s->base->epochs, .rung_epochs = rung_epochs, .nrungs = nrungs,
         .tpe = s->base->search.kind == NNX_XSEARCH_TPE ? &s->base->search : NULL,
         .warnings = res->warnings, .nwarnings = res->nwarnings,
         .provenance = s->o->provenance,
@@ -393,7 +401,7 @@ static int start(search *s, job *j)
     j->state = JOB_RUNNING;
     if (!s->o->fork) {
         if (!quiet)
-            emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
+            emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name, .cont = j->cont });
         nnx_rt_error said = { { 0 } };
         run_one(s, j, &said);
         return collect(s, j, NULL, said.msg);
@@ -420,7 +428,7 @@ static int start(search *s, job *j)
     j->said = fds[0];
     j->pid = pid;
     if (!quiet)
-        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
+        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name, .cont = j->cont });
     return 0;
 }
 
@@ -570,19 +578,24 @@ static int add_pending(search *s, const job *j)
 }
 
 /* A trial this process does not train: read its row if it has ended, never
- * touch its directory. */
+ * touch its directory.  A pruned search: a trial pruned short of the current
+ * step's epochs has not ended it; one not in the step (j->out) is only read. */
 static int look_at(search *s, job *j)
 {
     nnx_rt_error rerr = { { 0 } };
     int r = nnx_search_row_read(j->dir, &j->row, &rerr);
-    if (r == 1) {
+    if (r == 1 && (j->out || !pruned_short(j))) {
         j->state = JOB_DONE;
         j->row.resumed = true;
-        s->res->resumed++;
+        s->res->resumed += !j->counted;     /* once, though a pruned search reads it each step */
+        j->counted = true;
         return row_identity(s, j);
     }
     nnx_search_row_free(&j->row);
+    j->row.value = NAN;
     j->state = JOB_QUEUED;
+    if (j->out)
+        return 0;
     s->open = true;
     return add_pending(s, j);
 }
@@ -614,13 +627,15 @@ static int train_selected(search *s, job *j)
     int rc = prepare(s, j);
     if (rc == 0 && j->state == JOB_QUEUED) {
         res->ran++;
+        j->trained = true;
         j->state = JOB_RUNNING;
-        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name });
+        emit(s, (nnx_search_event){ .kind = NNX_SEARCH_STARTED, .trial = j->name, .cont = j->cont });
         nnx_rt_error said = { { 0 } };
         run_one(s, j, &said);
         rc = collect(s, j, NULL, said.msg);
     }
     res->only = j->row.resumed ? NNX_ONLY_ENDED : NNX_ONLY_RAN;
+    snprintf(res->only_status, sizeof res->only_status, "%s", j->state == JOB_DONE ? j->row.status : "");
     srch_lock_release(s->o->dir, j->name);
     if (rc == 0 && j->state != JOB_DONE) {
         s->open = true;
@@ -629,6 +644,7 @@ static int train_selected(search *s, job *j)
     return rc;
 }
 
+static bool past_step(const job *j);
 static char *fresh_name(const search *s, const char *name);
 static bool value_in(const search *s, const char *dir, int ep, double *value, double *loss);
 
@@ -659,7 +675,17 @@ static int run_jobs(search *s, size_t from, size_t to)
 {
     if (s->o->only) {
         for (size_t i = from; i < to; i++) {
-            int rc = is_selected(s, s->jobs[i]) ? train_selected(s, s->jobs[i]) : look_at(s, s->jobs[i]);
+            job *j = s->jobs[i];
+            /* a pruned search passes here once a step: each trial read afresh; this
+             * process trains its trial in one step at most (under Slurm, a step's array) */
+            nnx_search_row_free(&j->row);
+            j->row.value = NAN;
+            j->state = JOB_QUEUED;
+            j->passed = !j->out && past_step(j);
+            if (j->passed)
+                continue;
+            bool mine = is_selected(s, j) && !j->out && !j->trained;
+            int rc = mine ? train_selected(s, j) : look_at(s, j);
             if (rc < 0)
                 return -1;
         }
@@ -700,7 +726,7 @@ static int run_jobs(search *s, size_t from, size_t to)
             rc = r;
     }
     for (size_t i = from; i < to; i++)
-        if (s->jobs[i]->state == JOB_QUEUED)
+        if (s->jobs[i]->state == JOB_QUEUED && !s->jobs[i]->out)
             s->res->interrupted = true;
     return rc;
 }
@@ -712,11 +738,54 @@ static int run_jobs(search *s, size_t from, size_t to)
  * that epoch, read from its metrics.csv, so that a rung is decided the same
  * whether the trial has gone further since (a resumed search) or not.
  * False when it did not reach `ep` with a finite value. */
+/* The complete rows of DIR/metrics.csv: another process may be appending
+ * to it (a trial trained on in a later step), so a last line without its
+ * newline is left out. */
+static bool metrics_read(const char *dir, nnx_table *t)
+{
+    char *path = nnx_path_join(dir, "metrics.csv");
+    size_t len = 0;
+    nnx_rt_error err;
+    char *text = path ? nnx_file_read(path, 0, &len, &err) : NULL;
+    while (text && len && text[len - 1] != '\n')
+        len--;
+    bool ok = text && nnx_table_parse(text, len, path, t, &err) == 0;
+    free(text);
+    free(path);
+    return ok;
+}
+
+/* The last epoch DIR/metrics.csv has whole, 0 when none. */
+static int epochs_in(const char *dir)
+{
+    nnx_table t = { 0 };
+    int n = 0;
+    if (metrics_read(dir, &t)) {
+        const double *epoch = nnx_table_column(&t, "epoch");
+        n = epoch && t.nrows && isfinite(epoch[t.nrows - 1]) ? (int)epoch[t.nrows - 1] : 0;
+        nnx_table_free(&t);
+    }
+    return n;
+}
+
+/* opts.only: job j, a member of a step that ends at j->stop_after, has gone
+ * past it without a final summary: it trains in a later step now (another
+ * process continued it), or was interrupted there. */
+static bool past_step(const job *j)
+{
+    if (j->stop_after <= 0)
+        return false;
+    nnx_search_row row = { .value = NAN };
+    nnx_rt_error err;
+    int r = nnx_search_row_read(j->dir, &row, &err);
+    nnx_search_row_free(&row);
+    return r == 0 && epochs_in(j->dir) >= j->stop_after;
+}
 static bool value_in(const search *s, const char *dir, int ep, double *value, double *loss);
 
 static bool value_at(const search *s, const job *j, int ep, double *value, double *loss)
 {
-    if (j->state != JOB_DONE || j->row.epochs_run < ep)
+    if (!j->passed && (j->state != JOB_DONE || j->row.epochs_run < ep))
         return false;
     return value_in(s, j->dir, ep, value, loss);
 }
@@ -724,11 +793,8 @@ static bool value_at(const search *s, const job *j, int ep, double *value, doubl
 /* The same from the metrics.csv in `dir`, whatever the trial's state. */
 static bool value_in(const search *s, const char *dir, int ep, double *value, double *loss)
 {
-    char *path = nnx_path_join(dir, "metrics.csv");
     nnx_table t = { 0 };
-    nnx_rt_error err;
-    bool ok = path && nnx_table_read(path, &t, &err) == 0;
-    free(path);
+    bool ok = metrics_read(dir, &t);
     const double *epoch = ok ? nnx_table_column(&t, "epoch") : NULL;
     const double *v = ok ? nnx_table_column(&t, s->res->select) : NULL;
     const double *l = ok ? nnx_table_column(&t, "valid.loss") : NULL;
@@ -782,46 +848,91 @@ static int rung_best(search *s, job **members, size_t n, int ep, size_t keep, bo
     return 0;
 }
 
-/* Every trial trains the first rung's epochs; the best 1/eta of each rung
- * (decided only once all of it has ended, so the jobs count changes
- * nothing) continue from their resume.state to the next rung's epochs; the
- * rest keep status pruned. */
+/* --- pruned searches: a plan of steps ------------------------------------------ */
+
+/* One step of a pruned search: its trials train to `epochs` (from their
+ * checkpoint when they trained before).  They are the plan's trials [lo, hi)
+ * when `from` < 0 (the first rung of a bracket), else the best `keep` of the
+ * trials of step `from`, judged at that step's epochs.  The steps run in
+ * order, a step only once every trial of the one before has ended, so the
+ * jobs count (or Slurm's order of finishing) changes nothing.  Successive
+ * halving is one chain of steps (its rungs); Hyperband's brackets are more
+ * chains one after the other, each starting from its own trials; under
+ * `nnx submit` each step is one array job that depends on the one before. */
+typedef struct prune_step {
+    long   from;
+    size_t lo, hi, keep;
+    int    epochs;
+} prune_step;
+
+/* Mark in `out` the best st->keep of the trials marked in `prev` (step
+ * st->from, trained to `ep`). */
+static int step_best(search *s, const bool *prev, int ep, size_t keep, bool *out)
+{
+    size_t nj = s->njobs, n = 0;
+    job **members = malloc((nj ? nj : 1) * sizeof *members);
+    bool *mark = calloc(nj ? nj : 1, sizeof *mark);
+    int rc = members && mark ? 0 : nnx_rt_fail(s->err, "out of memory");
+    for (size_t i = 0; rc == 0 && i < nj; i++)
+        if (prev[i])
+            members[n++] = s->jobs[i];
+    if (rc == 0)
+        rc = rung_best(s, members, n, ep, keep, mark);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (mark[i])
+            out[members[i]->index] = true;
+    free(members);
+    free(mark);
+    return rc;
+}
+
+/* Run the steps in order.  With opts.only: as far as the steps have ended
+ * (res->open_step: the step whose trials are pending). */
+static int run_steps(search *s, const prune_step *st, size_t nsteps)
+{
+    size_t nj = s->njobs;
+    bool *in = calloc(nsteps && nj ? nsteps * nj : 1, sizeof *in);
+    if (!in)
+        return nnx_rt_fail(s->err, "out of memory");
+    s->res->nsteps = nsteps;
+    s->res->open_step = nsteps;
+    int rc = 0;
+    for (size_t k = 0; rc == 0 && k < nsteps; k++) {
+        bool *mk = in + k * nj;
+        if (st[k].from < 0)
+            for (size_t i = st[k].lo; i < st[k].hi && i < nj; i++)
+                mk[i] = true;
+        else
+            rc = step_best(s, in + (size_t)st[k].from * nj, st[st[k].from].epochs, st[k].keep, mk);
+        for (size_t i = 0; rc == 0 && i < nj; i++) {
+            s->jobs[i]->out = !mk[i];
+            if (mk[i])
+                s->jobs[i]->stop_after = st[k].epochs < s->base->epochs ? st[k].epochs : 0;
+        }
+        if (rc == 0)
+            rc = run_jobs(s, 0, nj);
+        if (rc < 0 || s->res->interrupted)
+            break;
+        if (s->open) {
+            s->res->open_step = k;      /* opts.only: the later steps wait for this one */
+            break;
+        }
+    }
+    for (size_t i = 0; i < nj; i++)
+        s->jobs[i]->out = false;
+    free(in);
+    return rc;
+}
+
+/* Successive halving: every trial trains the first rung's epochs; the best
+ * 1/eta of each rung continue from their resume.state to the next rung's
+ * epochs; the rest keep status pruned. */
 static int run_halving(search *s, size_t from, size_t to, const int *epochs, const size_t *counts, size_t nrungs)
 {
-    job **members = malloc((s->njobs ? s->njobs : 1) * sizeof *members);
-    bool *keep = calloc(s->njobs ? s->njobs : 1, sizeof *keep);
-    if (!members || !keep) {
-        free(members);
-        free(keep);
-        return nnx_rt_fail(s->err, "out of memory");
-    }
-    size_t n = to - from;
-    for (size_t i = 0; i < n; i++)
-        members[i] = s->jobs[from + i];
-    int rc = 0;
-    for (size_t k = 0; rc == 0 && k < nrungs; k++) {
-        for (size_t i = from; i < to; i++)
-            s->jobs[i]->out = true;
-        for (size_t i = 0; i < n; i++) {
-            members[i]->out = false;
-            members[i]->stop_after = epochs[k] < s->base->epochs ? epochs[k] : 0;
-        }
-        rc = run_jobs(s, from, to);
-        if (rc < 0 || s->res->interrupted || k + 1 == nrungs)
-            break;
-        memset(keep, 0, s->njobs * sizeof *keep);
-        rc = rung_best(s, members, n, epochs[k], counts[k + 1], keep);
-        size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (keep[i])
-                members[m++] = members[i];
-        n = m;
-    }
-    for (size_t i = 0; i < s->njobs; i++)
-        s->jobs[i]->out = false;
-    free(members);
-    free(keep);
-    return rc;
+    prune_step st[NNX_PLAN_MAX_RUNGS];
+    for (size_t k = 0; k < nrungs && k < NNX_PLAN_MAX_RUNGS; k++)
+        st[k] = (prune_step){ .from = (long)k - 1, .lo = from, .hi = to, .keep = counts[k], .epochs = epochs[k] };
+    return run_steps(s, st, nrungs < NNX_PLAN_MAX_RUNGS ? nrungs : NNX_PLAN_MAX_RUNGS);
 }
 
 /* --- tpe: the proposal --------------------------------------------------------- */
@@ -1321,7 +1432,7 @@ static int open_dir(search *s)
             return nnx_rt_fail(s->err, "out of memory");
         return 0;   /* a directory not made yet: no trial has ended */
     }
-    if (nnx_mkdirs(s->o->dir, s->err) < 0 || lock_dir(s) < 0)
+    if (nnx_mkdirs(s->o->dir, s->err) < 0 || (!s->rescan && lock_dir(s) < 0))
         return -1;
     char *text = nnx_experiment_write(s->base);
     char *settings = settings_text(s->base);
@@ -1418,17 +1529,82 @@ static int write_report(search *s)
     return write_board(s, true);
 }
 
+static int search_run(nnx_checker *c, const char *name, const nnx_override *set, size_t nset,
+                      const nnx_experiment *base, const nnx_search_opts *o,
+                      nnx_search_result *res, nnx_diags *d, nnx_rt_error *err, bool rescan);
+
+/* One of many processes sharing the directory (opts.only: one that trained
+ * its trial, or nnx submit reading it) writes the board: under DIR/.board-lock (held exclusively, waited for) from every trial's
+ * summary.json read afresh there.  Each process writes its trial's summary
+ * before it takes the lock, so the last board written lists every trial
+ * that has ended, however the processes' ends interleave; the files are
+ * replaced whole (rename).  The result becomes the fresh reading, with what
+ * this process did with its trial kept. */
+static int board_locked(nnx_checker *c, const char *name, const nnx_override *set, size_t nset,
+                        const nnx_experiment *base, const nnx_search_opts *o, nnx_search_result *res,
+                        nnx_rt_error *err)
+{
+    char *path = nnx_path_join(o->dir, ".board-lock");
+    if (!path)
+        return nnx_rt_fail(err, "out of memory");
+    int fd = open(path, O_RDWR | O_CREAT, 0644);
+    free(path);
+    if (fd < 0)
+        return nnx_rt_fail(err, "cannot lock %s/.board-lock: %s", o->dir, strerror(errno));
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    while (fcntl(fd, F_SETLKW, &fl) != 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno == ENOLCK)
+            break;      /* a network file system without record locks: written unlocked */
+        int e = errno;
+        close(fd);
+        return nnx_rt_fail(err, "cannot lock %s/.board-lock: %s", o->dir, strerror(e));
+    }
+    nnx_search_opts o2 = *o;
+    o2.only = "";
+    o2.event = NULL;
+    nnx_search_result fresh;
+    int rc = search_run(c, name, set, nset, base, &o2, &fresh, NULL, err, true);
+    close(fd);      /* drops the lock */
+    if (rc < 0) {
+        nnx_search_result_free(&fresh);
+        return -1;
+    }
+    nnx_search_result mine = *res;
+    *res = fresh;
+    res->only = mine.only;
+    res->only_name = mine.only_name;
+    res->only_holder = mine.only_holder;
+    res->ran = mine.ran;
+    res->resumed = mine.resumed;        /* the others that had ended, as this process found them */
+    memcpy(res->only_status, mine.only_status, sizeof res->only_status);
+    res->interrupted = mine.interrupted;
+    res->write_failed = res->write_failed || mine.write_failed;
+    mine.only_name = mine.only_holder = NULL;
+    nnx_search_result_free(&mine);
+    return 0;
+}
+
 int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, size_t nset,
                    const nnx_experiment *base, const nnx_search_opts *o,
                    nnx_search_result *res, nnx_diags *d, nnx_rt_error *err)
+{
+    return search_run(c, name, set, nset, base, o, res, d, err, false);
+}
+
+static int search_run(nnx_checker *c, const char *name, const nnx_override *set, size_t nset,
+                      const nnx_experiment *base, const nnx_search_opts *o,
+                      nnx_search_result *res, nnx_diags *d, nnx_rt_error *err, bool rescan)
 {
     memset(res, 0, sizeof *res);
     res->winner = -1;
     if (!o->dir || (!o->run && !(o->only && !o->only[0])))
         return nnx_rt_fail(err, "a search needs a directory and a trial runner");
     char *perr = NULL;
+    bool shared = o->only && !o->look && !rescan;   /* many processes: the board under .board-lock */
     search s = { .c = c, .name = name, .set = set, .nset = nset, .base = base, .o = o, .res = res,
-                 .lock_fd = -1, .err = err };
+                 .lock_fd = -1, .err = err, .defer = shared, .rescan = rescan };
     s.plan = nnx_plan_make(base, &perr);
     if (!s.plan) {
         nnx_rt_fail(err, "%s: %s", base->name, perr ? perr : "out of memory");
@@ -1456,12 +1632,12 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
         rc = set_paths(&s);
     if (rc == 0)
         rc = open_dir(&s);
-    if (rc == 0 && o->only && base->prune.kind != NNX_XPRUNE_NONE)
+    /* halving runs rung by rung under --trial (run_steps); these decide in one process */
+    if (rc == 0 && o->only && base->prune.kind != NNX_XPRUNE_NONE && base->prune.kind != NNX_XPRUNE_HALVING)
         rc = nnx_rt_fail(err, "%s prunes its trials (prune = %s): which go on is decided in one process, "
                          "so run it whole with nnx run (-j N); nnx run --trial and nnx submit "
-                         "do not take a pruned search yet", base->name,
-                         base->prune.kind == NNX_XPRUNE_HALVING ? "halving"
-                         : base->prune.kind == NNX_XPRUNE_MEDIAN ? "median" : "hyperband");
+                         "take prune = halving, not this rule yet", base->name,
+                         base->prune.kind == NNX_XPRUNE_MEDIAN ? "median" : "hyperband");
     if (rc == 0 && o->only && base->search.kind == NNX_XSEARCH_TPE)
         rc = nnx_rt_fail(err, "%s is a tpe search: each trial is proposed from the trials before it, in one "
                          "process, so run it whole with nnx run (-j N); nnx run --trial and nnx submit "
@@ -1482,7 +1658,7 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
     }
     if (rc == 0)
         rc = write_board(&s, true);
-    if (rc == 0 && o->report)
+    if (rc == 0 && o->report && !shared)
         rc = write_report(&s);
     if (rc == 0)
         rc = take_rows(&s);
@@ -1490,6 +1666,8 @@ int nnx_search_run(nnx_checker *c, const char *name, const nnx_override *set, si
         job_free(s.jobs[i]);
     free(s.jobs);
     free(s.root);
+    if (rc == 0 && shared)
+        rc = board_locked(c, name, set, nset, base, o, res, err);
     if (s.lock_fd >= 0)
         close(s.lock_fd);   /* drops the lock */
     nnx_plan_free(s.plan);

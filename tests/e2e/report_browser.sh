@@ -1,5 +1,5 @@
 #!/bin/sh
-# report_browser.sh — a real browser (headless Chromium) loads a search report and a comparison of three runs: the SVG paths (every run's curves), leaderboard and settings table are in its DOM, and both render.
+# report_browser.sh — a real browser (headless Chromium) loads a search report and a comparison of three runs: the SVG paths (every run's curves), leaderboard and settings table are in its DOM, and both render; the search's parallel coordinates and parameter importance (known values), and a pruned search's curves coloured by the rung where each trial stopped.
 set -u
 root=${NNX_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 nnx=${NNX:-$root/nnx}
@@ -32,6 +32,16 @@ grep -q '<table class="leaderboard">' "$tmp/dom.html" || fail "no leaderboard ta
 rows=$(sed -n '/<table class="leaderboard">/,/<\/table>/p' "$tmp/dom.html" | grep -o '<tr' | wc -l)
 [ "$rows" = 10 ] || fail "the leaderboard has $rows rows, expected 10 (header + 9 trials)"
 grep -q '<g data-series="trials"' "$tmp/dom.html" || fail "no scatter of the metric against the parameters"
+
+# parallel coordinates: an axis per parameter and one for valid.auc, a line per trial
+grep -q '<svg class="chart parcoords"[^>]* data-axes="3"' "$tmp/dom.html" || fail "no parallel coordinates with 3 axes"
+[ "$(grep -o '<path class="pc" data-trial="' "$tmp/dom.html" | wc -l)" = 9 ] || fail "parallel coordinates: not one line per trial"
+for a in optimizer.lr batch valid.auc; do grep -q "<g data-axis=\"$a\">" "$tmp/dom.html" || fail "no parallel axis $a"; done
+# parameter importance, eta squared of the 8 valid.auc values grouped by lr (4 groups) and by
+# batch (2), worked out by hand from trials.csv: 0.999 and 0.0002293; it says what it is
+grep -q 'data-param="optimizer.lr" data-importance="0.999"' "$tmp/dom.html" || fail "importance of lr is not 0.999"
+grep -q 'data-param="batch" data-importance="0.0002293"' "$tmp/dom.html" || fail "importance of batch is not 0.0002293"
+grep -q 'not fANOVA' "$tmp/dom.html" || fail "the importance chart does not say how it is estimated"
 
 run_browser --screenshot="$tmp/shot.png" >/dev/null 2>"$tmp/shot.err" || { cat "$tmp/shot.err" >&2; fail "chromium --screenshot failed"; }
 [ -s "$tmp/shot.png" ] || fail "no screenshot written"
@@ -71,6 +81,42 @@ grep -q '<td class="base" title="the base experiment.s value">3</td>' "$tmp/sdom
     fail "a stage-1 trial's epochs do not show the base value 3"
 sed -n '/<table class="leaderboard">/,/<\/table>/p' "$tmp/sdom.html" | grep -q '<td>–</td>' &&
     fail "the leaderboard still shows – for a value a stage did not set"
+
+# A pruned search (9 trials to epoch 1, 3 to epoch 3): each trial's curve coloured by the rung
+# where it stopped, the legend counting them; importance judged at the first rung's epoch
+cat >"$tmp/pruned.nnx" <<'NNX'
+data toy {
+    train = spirals(n = 300, classes = 3, noise = 0.2, seed = 7)
+    valid = split(train, 0.25)
+}
+network net(width = 8) { dense(width) swish dense(3) }
+experiment pr {
+    data = toy
+    model = net
+    optimizer = adam(lr = 1e-2)
+    epochs = 3
+    metrics = [accuracy]
+    select = max(valid.accuracy)
+    prune = halving(min_epochs = 1, eta = 3)
+    search random(trials = 9, seed = 2) { optimizer.lr in loguniform(1e-3, 1)  model.width in [4, 16] }
+}
+NNX
+"$nnx" run "$tmp/pruned.nnx" --quiet --out "$tmp/pruned" >/dev/null 2>&1 || fail "the pruned search failed"
+set -- "$tmp"/pruned/pr-*
+page=$1/report.html
+run_browser --dump-dom >"$tmp/pdom.html" 2>"$tmp/pdom.err" || { cat "$tmp/pdom.err" >&2; fail "chromium --dump-dom (pruned) failed"; }
+sed -n '/<h2>Curves by the rung/,/<\/svg>/p' "$tmp/pdom.html" >"$tmp/rungs.html"
+has_rung() { grep -q "$1" "$tmp/rungs.html" || fail "the rung chart lacks: $1"; }
+has_rung 'pruned at rung 1 (epoch 1): 6'
+has_rung 'trained to the end (epoch 3): 3'
+# every trial drawn in its rung's colour: epochs_run 1 the first, 3 the second
+tail -n +2 "$1/trials.csv" | while IFS=, read -r name lr width status epoch run rest; do
+    [ "$run" = 1 ] && c='#1f77b4' || c='#d62728'
+    grep -q "<path data-series=\"$name\" fill=\"none\" stroke=\"$c\"" "$tmp/rungs.html" ||
+        fail "trial $name (epochs_run $run) is not drawn in $c"
+done || exit 1
+grep -q 'at epoch 1 (the first rung, which every trial reached)' "$tmp/pdom.html" ||
+    fail "the pruned search's importance does not say it is judged at the first rung"
 
 # The comparison page of three runs (lr 1e-2, 3e-2, 1e-1): every run's curve in every chart, the lr row
 # highlighted as differing, a diagnosis per run.

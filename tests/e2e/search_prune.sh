@@ -46,8 +46,8 @@ expect 2 "$tmp/e4" "$nnx" plan "$tmp/exp.nnx" hyper
 has "$tmp/e4" "exp.nnx:18:"
 expect 2 "$tmp/e5" "$nnx" plan "$tmp/exp.nnx" eta1
 has "$tmp/e5" "eta"
-expect 2 "$tmp/e6" "$nnx" run "$tmp/exp.nnx" rs --trial 1 --out "$tmp/t"
-has "$tmp/e6" "do not take a pruned search yet"
+expect 2 "$tmp/e6" "$nnx" run "$tmp/exp.nnx" rs --trial 10 --out "$tmp/t"
+has "$tmp/e6" "no trial '10' in rs"
 
 # -j 1 and -j 2: the same trials, statuses, epochs and values (seconds aside)
 expect 0 "$tmp/o1" "$nnx" run "$tmp/exp.nnx" rs --out "$tmp/j1" -j 1
@@ -65,6 +65,8 @@ has "$tmp/o1" "epochs      39 trained, of 243 without pruning"
 has "$d1/summary.json" '"epochs_trained": 39'
 has "$d1/summary.json" '"epochs_unpruned": 243'
 has "$tmp/o1" "pruned at 3"
+# the 3 + 1 + 1 promotions continue from their checkpoints, none starts over
+[ "$(grep -c '^  continue .* (from its resume.state)$' "$tmp/o1")" = 5 ] || { cat "$tmp/o1" >&2; fail "not 5 promotions continued"; }
 # each trial says its place in proposal order, 1..9
 [ "$(cat "$d1"/trials/*/summary.json | sed -n 's/^  "trial_index": \([0-9]*\),$/\1/p' | sort -n | tr '\n' ' ')" = "1 2 3 4 5 6 7 8 9 " ] ||
     fail "trial_index is not 1..9 over the trials"

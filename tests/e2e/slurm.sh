@@ -1,7 +1,8 @@
 #!/bin/sh
 # slurm.sh — nnx submit, nnx status and nnx run --trial against a real one-node Slurm
 # (slurmctld, slurmd and munged started here, stopped by pid at the end).  A 6-trial grid and
-# a 3-stage staged search submitted with --wait give the trials.csv of `nnx run -j 2`; scancel
+# a 3-stage staged search submitted with --wait give the trials.csv of `nnx run -j 2`, a pruned
+# search (one array job per rung) the trials.csv and summary.json of `nnx run -j 1`; scancel
 # of one array task mid-trial, then nnx submit again, trains only that trial and continues it
 # from its last epoch; no sbatch on PATH, a partition Slurm lacks and a search directory that
 # cannot be written are refused with exit 2 and nothing submitted.
@@ -37,6 +38,11 @@ experiment staged extends grid {
         model.p      in [0, 0.2]
         batch        in [16, 32]
     }
+}
+experiment pruned extends grid {
+    epochs = 9
+    prune = halving(min_epochs = 1, eta = 3)
+    search random(trials = 9, seed = 3) { optimizer.lr in loguniform(1e-4, 1)  model.p in [0, 0.2] }
 }
 experiment long extends grid {
     epochs = 1500
@@ -88,6 +94,43 @@ has st1 "best        $(json_str ref/grid-*/summary.json winner)"
 # submitting an ended search again submits nothing
 expect 0 o6 "$nnx" submit g.nnx grid --out sl
 has o6 "the search has ended: nothing to submit"
+
+# a pruned search (halving, rungs of 9, 3 and 1 trials to epochs 1, 3 and 9): one array job
+# per rung, each submitted by a job after the rung before that decides which trials go on; the
+# promoted trials continue from their checkpoints; trials.csv (seconds aside) and summary.json
+# are those of nnx run -j 1, byte for byte
+expect 0 o9 "$nnx" submit g.nnx pruned --out pd --dry-run
+has o9 "rung 1 of 3, 9 trials (pruned random search)"
+has o9 "#SBATCH --array=1-9"
+has o9 "after rung 1 of the pruned search pruned"
+expect 0 ref_p.out "$nnx" run g.nnx pruned --out ref -j 1
+expect 0 sub_p.out "$nnx" submit g.nnx pruned --out sl --max-parallel 2 --wait
+has sub_p.out "rung 1 of 3, 9 trials (pruned random search) (--array=1-9%2)"
+has sub_p.out "decides which trials of rung 1 go on and submits them as rung 2"
+strip ref/pruned-*/trials.csv >a.csv
+strip sl/pruned-*/trials.csv >b.csv
+cmp -s a.csv b.csv || { diff a.csv b.csv >&2; cat sub_p.out >&2; fail "the pruned search through Slurm differs from nnx run -j 1"; }
+cmp -s ref/pruned-*/summary.json sl/pruned-*/summary.json ||
+    { diff ref/pruned-*/summary.json sl/pruned-*/summary.json >&2; fail "pruned: summary.json differs"; }
+p=$(echo sl/pruned-*)
+for k in 1 2 3; do [ -s "$p/slurm/rung$k.sbatch" ] || fail "rung $k was not submitted as its own job"; done
+has "$p/slurm/rung2.sbatch" "rung 2 of 3, 3 trials"
+has "$p/slurm/rung3.sbatch" "rung 3 of 3, 1 trial "
+n3=$(sed -n 's/^#SBATCH --array=\([0-9]*\)%2$/\1/p' "$p/slurm/rung3.sbatch")
+[ -n "$n3" ] || fail "rung 3's array: $(grep array "$p/slurm/rung3.sbatch")"
+grep -q "^#SBATCH --dependency=afterany:[0-9]*$" "$p/slurm/rung1-next.sbatch" || fail "rung 2 does not wait for rung 1"
+win=$(json_str "$p/summary.json" winner)
+cut -d, -f1-5 ref/pruned-*/trials/"$win"/metrics.csv >m1.csv
+cut -d, -f1-5 "$p/trials/$win/metrics.csv" >m2.csv
+cmp -s m1.csv m2.csv || { diff m1.csv m2.csv >&2; fail "the winner's epochs differ from nnx run -j 1's"; }
+# the rung-3 task continued the winner from its checkpoint to its end
+has "$p"/slurm/logs/rung3_*_"$n3".out "trial       $win completed"
+has "$p"/slurm/logs/rung3_*_"$n3".out "  continue $win (from its resume.state)"
+[ "$(cat "$p"/slurm/logs/rung2_*.out | grep -c '^  continue ')" = 3 ] || fail "rung 2's 3 trials did not continue from their checkpoints"
+expect 0 st5 "$nnx" status "$p"
+has st5 "9 ended"
+has st5 "rungs       9 at epoch 1, 3 at epoch 3, 1 at epoch 9"
+has st5 "(next rung)"
 
 # scancel of one array task mid-trial: SIGTERM, the trial leaves resume.state; nnx submit
 # again submits only that trial and continues it from its last epoch
