@@ -400,6 +400,24 @@ static long find_label_column(const csv_table *t, const nnx_csv_opts *o, size_t 
     return idx;
 }
 
+/* Whether a label value can be a class id: a whole number a class index
+ * holds.  Anything else makes an automatic target a regression one. */
+static bool class_id(double v)
+{
+    return v == floor(v) && fabs(v) <= 2e9;
+}
+
+/* The kind of target the labels make: any text or a declared regression
+ * is read as asked; otherwise labels that are all numbers, one of them not
+ * a class id, make an automatic target real. */
+static nnx_target_kind label_kind(const nnx_csv_opts *o, bool any_text, bool any_fraction)
+{
+    if (o->target == NNX_CSV_TARGET_REAL
+        || (o->target == NNX_CSV_TARGET_AUTO && !any_text && any_fraction))
+        return NNX_TARGET_REAL;
+    return NNX_TARGET_CLASS;
+}
+
 /* The label cells are all numbers (v filled), or not (v untouched past the first text). */
 static int build_dataset(nnx_dataset *out, const csv_table *t, const nnx_csv_opts *o,
                          nnx_csv_encoding *enc, nnx_csv_stats *stats, nnx_rt_error *err)
@@ -447,14 +465,11 @@ static int build_dataset(nnx_dataset *out, const csv_table *t, const nnx_csv_opt
         if (parse_number(lab[i], &val[i]) < 0) {
             if (first_text == n)
                 first_text = i;
-        } else if ((val[i] != floor(val[i]) || fabs(val[i]) > 2e9) && first_fraction == n) {
+        } else if (!class_id(val[i]) && first_fraction == n) {
             first_fraction = i;
         }
     }
-    nnx_target_kind kind = NNX_TARGET_CLASS;
-    if (o->target == NNX_CSV_TARGET_REAL || (o->target == NNX_CSV_TARGET_AUTO
-                                             && first_text == n && first_fraction < n))
-        kind = NNX_TARGET_REAL;
+    nnx_target_kind kind = label_kind(o, first_text < n, first_fraction < n);
     if (kind == NNX_TARGET_REAL && first_text < n) {
         nnx_rt_fail(err, "%s:%d: %s: regression target \"%s\" is not a number", t->path,
                     (int)t->line[r0 + first_text],
@@ -545,14 +560,11 @@ static int fast_labels(nnx_dataset *out, char **lab, const double *val, size_t n
         if (isnan(val[i])) {
             if (first_text == n)
                 first_text = i;
-        } else if ((val[i] != floor(val[i]) || fabs(val[i]) > 2e9) && first_fraction == n) {
+        } else if (!class_id(val[i]) && first_fraction == n) {
             first_fraction = i;
         }
     }
-    nnx_target_kind kind = NNX_TARGET_CLASS;
-    if (o->target == NNX_CSV_TARGET_REAL || (o->target == NNX_CSV_TARGET_AUTO
-                                             && first_text == n && first_fraction < n))
-        kind = NNX_TARGET_REAL;
+    nnx_target_kind kind = label_kind(o, first_text < n, first_fraction < n);
     if ((kind == NNX_TARGET_REAL && first_text < n)
         || (kind == NNX_TARGET_CLASS && first_text == n && first_fraction < n))
         return NNX_SCAN_GENERAL;
