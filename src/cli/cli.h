@@ -55,6 +55,9 @@ void cli_from_free(cli_from *from);
 /* --from DIR or --from=DIR at argv[*i]: 1 (dir set, *i past it), 0 when
  * argv[*i] is another argument, -1 after printing "nnx CMD: ...". */
 int  cli_from_flag(const char *cmd, int argc, char **argv, int *i, const char **dir);
+/* A positional argument of `nnx CMD FILE [NAME]`: the first is FILE, the
+ * second NAME; a third is told on stderr and gives -1. */
+int  cli_file_and_name(const char *cmd, const char *arg, const char **file, const char **name);
 
 /* The overrides a command checks with: the winning values of the search in
  * `dir` (none when dir is NULL), then the --set flags, so a flag can change

@@ -237,12 +237,7 @@ int cmd_data(int argc, char **argv)
             static const char *const known[] = { "--json", "--no-cache", "--help" };
             cli_unknown_flag("data", a, known, sizeof known / sizeof *known);
             return usage(stderr, EXIT_BAD_INPUT);
-        } else if (!file) {
-            file = a;
-        } else if (!name) {
-            name = a;
-        } else {
-            fprintf(stderr, "nnx data: unexpected argument '%s'\n", a);
+        } else if (cli_file_and_name("data", a, &file, &name) < 0) {
             return usage(stderr, EXIT_BAD_INPUT);
         }
     }

@@ -117,12 +117,7 @@ int cmd_lr_find(int argc, char **argv)
                                                  "--help", "--no-cache" };
             cli_unknown_flag("lr-find", a, known, sizeof known / sizeof *known);
             return usage(stderr, EXIT_BAD_INPUT);
-        } else if (!file) {
-            file = a;
-        } else if (!name) {
-            name = a;
-        } else {
-            fprintf(stderr, "nnx lr-find: unexpected argument '%s'\n", a);
+        } else if (cli_file_and_name("lr-find", a, &file, &name) < 0) {
             return usage(stderr, EXIT_BAD_INPUT);
         }
     }

@@ -76,3 +76,16 @@ int cli_from_flag(const char *cmd, int argc, char **argv, int *i, const char **d
     }
     return 1;
 }
+
+int cli_file_and_name(const char *cmd, const char *arg, const char **file, const char **name)
+{
+    if (!*file) {
+        *file = arg;
+    } else if (!*name) {
+        *name = arg;
+    } else {
+        fprintf(stderr, "nnx %s: unexpected argument '%s'\n", cmd, arg);
+        return -1;
+    }
+    return 0;
+}
