@@ -1,14 +1,14 @@
-/* csv.c — load a CSV table (numeric features, one label column) into a data set. */
+/* csv.c — load a CSV table (feature columns, one label column) into a data set, through the one reader (csv_scan.c). */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "nnx/rt/clock.h"
 #include "nnx/rt/data.h"
-#include "nnx/rt/file.h"
 #include "rt/csv_int.h"
 #include "rt/csv_scan.h"
 
@@ -25,210 +25,9 @@ void nnx_csv_opts_default(nnx_csv_opts *o)
     o->missing = NNX_MISSING_ERROR;
 }
 
-/* The file split into records of NUL-terminated fields (pointing into buf). */
-typedef struct csv_table {
-    const char *path;
-    char   *buf;          /* the whole file, modified in place; owned */
-    char  **field;        /* every field of every record, in order; owned */
-    size_t  nfield, capfield;
-    size_t *first;        /* index in field[] of each record's first field; owned */
-    int32_t *line;        /* 1-based line where each record starts; owned */
-    size_t  nrec, caprec;
-} csv_table;
-
-static void table_free(csv_table *t)
+static int bad_delimiter(char d)
 {
-    free(t->buf);
-    free(t->field);
-    free(t->first);
-    free(t->line);
-}
-
-static int read_file(csv_table *t, nnx_rt_error *err)
-{
-    size_t len;
-    const char *what = nnx_file_not_regular(t->path);
-    if (what)   /* a FIFO or /dev/zero may never end */
-        return nnx_rt_fail(err, "%s: not a regular file (%s): data is read only from regular files "
-                           "(or a gzip of one)", t->path, what);
-    char *buf = nnx_file_read(t->path, 0, &len, err);
-    if (!buf)
-        return -1;
-    if (memchr(buf, '\0', len)) {
-        free(buf);
-        return nnx_rt_fail(err, "%s: not a text file (contains a NUL byte)", t->path);
-    }
-    t->buf = buf;
-    return 0;
-}
-
-static int push_field(csv_table *t, char *f)
-{
-    if (t->nfield == t->capfield) {
-        size_t cap = t->capfield ? t->capfield * 2 : 1024;
-        char **nf = realloc(t->field, cap * sizeof *nf);
-        if (!nf)
-            return -1;
-        t->field = nf;
-        t->capfield = cap;
-    }
-    t->field[t->nfield++] = f;
-    return 0;
-}
-
-static int push_record(csv_table *t, int32_t line)
-{
-    if (t->nrec == t->caprec) {
-        size_t cap = t->caprec ? t->caprec * 2 : 256;
-        size_t *nf = realloc(t->first, cap * sizeof *nf);
-        if (!nf)
-            return -1;
-        t->first = nf;
-        int32_t *nl = realloc(t->line, cap * sizeof *nl);
-        if (!nl)
-            return -1;
-        t->line = nl;
-        t->caprec = cap;
-    }
-    t->first[t->nrec] = t->nfield;
-    t->line[t->nrec++] = line;
-    return 0;
-}
-
-static int is_blank(char c, char delim)
-{
-    return (c == ' ' || c == '\t') && c != delim;
-}
-
-/* Split t->buf into records and fields (quotes: RFC 4180). */
-static int tokenize(csv_table *t, char delim, nnx_rt_error *err)
-{
-    char *p = t->buf;
-    int32_t line = 1;
-    if ((unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb && (unsigned char)p[2] == 0xbf)
-        p += 3;  /* UTF-8 byte-order mark */
-    while (*p) {
-        char *q = p;
-        while (is_blank(*q, delim))
-            q++;
-        if (*q == '\n' || *q == '\r' || *q == '\0') {  /* blank line */
-            p = q;
-            if (*p == '\r')
-                p++;
-            if (*p == '\n')
-                p++;
-            line++;
-            continue;
-        }
-        if (push_record(t, line) < 0)
-            return nnx_rt_fail(err, "%s: out of memory", t->path);
-        for (;;) {
-            while (is_blank(*p, delim))
-                p++;
-            char *start = p, c;
-            if (*p == '"') {
-                int32_t qline = line;
-                char *w = ++p;
-                start = w;
-                for (;;) {
-                    if (*p == '\0')
-                        return nnx_rt_fail(err, "%s:%d: quoted field is never closed",
-                                           t->path, (int)qline);
-                    if (*p == '"') {
-                        if (p[1] != '"') {
-                            p++;
-                            break;
-                        }
-                        p++;
-                    }
-                    if (*p == '\n')
-                        line++;
-                    *w++ = *p++;
-                }
-                *w = '\0';  /* w < p: the closing quote is behind us */
-                while (is_blank(*p, delim))
-                    p++;
-                c = *p;
-                if (c != delim && c != '\n' && c != '\r' && c != '\0')
-                    return nnx_rt_fail(err, "%s:%d: text after a closing quote",
-                                       t->path, (int)line);
-            } else {
-                while (*p != delim && *p != '\n' && *p != '\r' && *p != '\0')
-                    p++;
-                c = *p;
-                char *end = p;
-                while (end > start && is_blank(end[-1], delim))
-                    end--;
-                *end = '\0';
-            }
-            if (push_field(t, start) < 0)
-                return nnx_rt_fail(err, "%s: out of memory", t->path);
-            if (c == delim) {
-                p++;
-                continue;
-            }
-            if (c == '\r')
-                p++;
-            else if (c == '\n')
-                p++;
-            if (c == '\r' && *p == '\n')
-                p++;
-            if (c != '\0')
-                line++;
-            break;
-        }
-    }
-    return 0;
-}
-
-/* "column 3 ("age")" or "column 3": 1-based, with the header name if any. */
-static const char *column_name(const csv_table *t, int header, size_t col, char *buf, size_t len)
-{
-    if (header)
-        snprintf(buf, len, "column %zu (\"%s\")", col + 1, t->field[col]);
-    else
-        snprintf(buf, len, "column %zu", col + 1);
-    return buf;
-}
-
-/* The data rows of t after r0 header records, for csv_encode.c. */
-static nnx_csv_rows rows_of(const csv_table *t, size_t r0, size_t ncol, int header)
-{
-    return (nnx_csv_rows){ .path = t->path, .field = t->field, .first = t->first,
-                           .line = t->line, .r0 = r0, .n = t->nrec - r0, .ncol = ncol,
-                           .header = header };
-}
-
-const char *nnx_csv_column_name(const nnx_csv_rows *r, size_t col, char *buf, size_t len)
-{
-    if (r->header)
-        snprintf(buf, len, "column %zu (\"%s\")", col + 1, r->field[r->first[0] + col]);
-    else
-        snprintf(buf, len, "column %zu", col + 1);
-    return buf;
-}
-
-int nnx_csv_parse_number(const char *s, double *v)
-{
-    char *end;
-    if (!*s)
-        return -1;
-    errno = 0;
-    *v = strtod(s, &end);
-    return *end || !isfinite(*v) ? -1 : 0;
-}
-
-/* Parse a whole field as a finite number. */
-static int parse_number(const char *s, double *v)
-{
-    if (!*s)
-        return -1;
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    if (*end || !isfinite(*v))
-        return -1;
-    return 0;
+    return d == '"' || d == '\n' || d == '\r' || d == '\0';
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -345,37 +144,21 @@ static int labels_from_integers(nnx_dataset *ds, const double *v, const char *pa
     return rc;
 }
 
-/* Fit (enc zeroed) or find (enc given) the encoding of every column of t
- * but the label column lc, and encode the rows into out->x, naming the
- * features; out must be allocated with enc->features features, so this
- * runs in two calls: fit (x NULL), then apply. */
-static int encode_features(const nnx_csv_rows *r, long lc, const nnx_csv_opts *o,
-                           nnx_csv_encoding *enc, int32_t *cols, nnx_rt_error *err)
-{
-    if (enc->cols)
-        return nnx_csv_match(r, enc, lc, cols, err);
-    int32_t n = 0;
-    for (size_t c = 0; c < r->ncol; c++)
-        if ((long)c != lc)
-            cols[n++] = (int32_t)c;
-    return nnx_csv_fit(r, cols, n, o, enc, err);
-}
-
 /* Which column holds the label; -1 with err when there is none. */
-static long find_label_column(const csv_table *t, const nnx_csv_opts *o, size_t ncol,
+static long find_label_column(const nnx_csv_head *h, const nnx_csv_opts *o, const char *path,
                               nnx_rt_error *err)
 {
+    size_t ncol = h->ncol;
     if (o->label_name) {
         if (!o->header)
             return nnx_rt_fail(err, "%s: label column \"%s\" is named but the file has "
-                               "no header row", t->path, o->label_name);
+                               "no header row", path, o->label_name);
         long found = -1;
         for (size_t c = 0; c < ncol; c++)
-            if (strcmp(t->field[c], o->label_name) == 0) {
+            if (strcmp(h->field[c], o->label_name) == 0) {
                 if (found >= 0)
                     return nnx_rt_fail(err, "%s:%d: two columns are named \"%s\" (%ld and %zu)",
-                                       t->path, (int)t->line[0], o->label_name,
-                                       found + 1, c + 1);
+                                       path, h->line, o->label_name, found + 1, c + 1);
                 found = (long)c;
             }
         if (found < 0) {
@@ -383,28 +166,21 @@ static long find_label_column(const csv_table *t, const nnx_csv_opts *o, size_t 
             size_t used = 0;
             for (size_t c = 0; c < ncol && used < sizeof names - 8; c++) {
                 int w = snprintf(names + used, sizeof names - used, "%s\"%s\"",
-                                 c ? ", " : "", t->field[c]);
+                                 c ? ", " : "", h->field[c]);
                 used += w > 0 ? (size_t)w : 0;
             }
             if (used >= sizeof names - 8)
                 strcpy(names + sizeof names - 8, ", ...");
             return nnx_rt_fail(err, "%s:%d: no label column \"%s\" (the columns are %s)",
-                               t->path, (int)t->line[0], o->label_name, names);
+                               path, h->line, o->label_name, names);
         }
         return found;
     }
     long idx = o->label_index < 0 ? (long)ncol + o->label_index : o->label_index;
     if (idx < 0 || idx >= (long)ncol)
         return nnx_rt_fail(err, "%s: no label column %d: the file has %zu columns (0..%zu)",
-                           t->path, (int)o->label_index, ncol, ncol - 1);
+                           path, (int)o->label_index, ncol, ncol - 1);
     return idx;
-}
-
-/* Whether a label value can be a class id: a whole number a class index
- * holds.  Anything else makes an automatic target a regression one. */
-static bool class_id(double v)
-{
-    return v == floor(v) && fabs(v) <= 2e9;
 }
 
 /* The kind of target the labels make: any text or a declared regression
@@ -418,124 +194,182 @@ static nnx_target_kind label_kind(const nnx_csv_opts *o, bool any_text, bool any
     return NNX_TARGET_CLASS;
 }
 
-/* The label cells are all numbers (v filled), or not (v untouched past the first text). */
-static int build_dataset(nnx_dataset *out, const csv_table *t, const nnx_csv_opts *o,
-                         nnx_csv_encoding *enc, nnx_csv_stats *stats, nnx_rt_error *err)
-{
-    size_t ncol = t->nrec ? (t->nrec > 1 ? t->first[1] : t->nfield) - t->first[0] : 0;
-    size_t r0 = o->header ? 1 : 0;
-    if (t->nrec == 0)
-        return nnx_rt_fail(err, "%s: empty file", t->path);
-    if (t->nrec <= r0)
-        return nnx_rt_fail(err, "%s: a header row but no data rows", t->path);
-    for (size_t r = 0; r < t->nrec; r++) {
-        size_t end = r + 1 < t->nrec ? t->first[r + 1] : t->nfield;
-        if (end - t->first[r] != ncol)
-            return nnx_rt_fail(err, "%s:%d: ragged row: %zu fields, expected %zu (as on line %d)",
-                               t->path, (int)t->line[r], end - t->first[r], ncol,
-                               (int)t->line[0]);
-    }
-    long lc = find_label_column(t, o, ncol, err);
-    if (lc < 0)
-        return -1;
-    if (ncol < 2)
-        return nnx_rt_fail(err, "%s: only the label column: no features", t->path);
-    size_t n = t->nrec - r0, d = ncol - 1;
-    if (n > INT32_MAX || d > INT32_MAX || n * d > SIZE_MAX / sizeof(float))
-        return nnx_rt_fail(err, "%s: too large (%zu rows of %zu features)", t->path, n, d);
+/* What to read: the feature columns cols[0..ncols) (as enc's columns when
+ * enc->cols is set, else fitted into enc), the label column lc (-1: none),
+ * from path or from text[0..len) when text is set. */
+typedef struct table_req {
+    const char         *path;
+    const char         *text;
+    size_t              len;
+    const nnx_csv_opts *o;
+    const nnx_csv_head *head;
+    const int32_t      *cols;
+    int32_t             ncols;
+    long                lc;
+    const nnx_csv_tuning *tune;
+} table_req;
 
-    /* Labels first: they decide the kind. */
-    char **lab = malloc(n * sizeof *lab);
-    double *val = malloc(n * sizeof *val);
-    if (!lab || !val) {
-        free(lab);
-        free(val);
-        return nnx_rt_fail(err, "%s: out of memory", t->path);
-    }
-    size_t first_text = n, first_fraction = n;
-    char where[300];
-    int rc = -1;
-    for (size_t i = 0; i < n; i++) {
-        lab[i] = t->field[t->first[r0 + i] + (size_t)lc];
-        if (!*lab[i]) {
-            nnx_rt_fail(err, "%s:%d: %s: empty label", t->path, (int)t->line[r0 + i],
-                        column_name(t, o->header, (size_t)lc, where, sizeof where));
-            goto done;
+/* Read the table into s (x: enc->features per row), fitting enc (when
+ * fit) or applying it.  0, or -1 with err (s and a fitted enc freed). */
+static int read_table(const table_req *q, nnx_csv_scan *s, nnx_csv_encoding *enc, int fit,
+                      nnx_csv_stats *st, nnx_rt_error *err)
+{
+    const nnx_csv_head *h = q->head;
+    size_t ncol = h->ncol;
+    const nnx_csv_opts *o = q->o;
+    memset(s, 0, sizeof *s);
+    if (fit && nnx_csv_check_named(h, o->header, q->cols, q->ncols, o, q->path, err) < 0)
+        return -1;
+    uint8_t *kind = calloc(ncol, sizeof *kind);
+    int32_t *slot = calloc(ncol, sizeof *slot);
+    int rc = kind && slot ? 0 : nnx_rt_fail(err, "%s: out of memory", q->path);
+    for (int32_t j = 0; rc == 0 && j < q->ncols; j++) {
+        size_t c = (size_t)q->cols[j];
+        if (c >= ncol) {
+            rc = nnx_rt_fail(err, "%s: no column %zu: the file has %zu", q->path, c + 1, ncol);
+            break;
         }
-        if (parse_number(lab[i], &val[i]) < 0) {
-            if (first_text == n)
-                first_text = i;
-        } else if (!class_id(val[i]) && first_fraction == n) {
-            first_fraction = i;
+        if (kind[c] != NNX_COL_SKIP || (long)c == q->lc) {
+            rc = nnx_rt_fail(err, "%s: column %zu is read twice", q->path, c + 1);
+            break;
         }
+        int cat = fit ? nnx_csv_named_categorical(h, o->header, c, o) : enc->cols[j].categorical;
+        kind[c] = cat ? NNX_COL_CAT : NNX_COL_NUM;
+        slot[c] = j;
     }
-    nnx_target_kind kind = label_kind(o, first_text < n, first_fraction < n);
-    if (kind == NNX_TARGET_REAL && first_text < n) {
-        nnx_rt_fail(err, "%s:%d: %s: regression target \"%s\" is not a number", t->path,
-                    (int)t->line[r0 + first_text],
-                    column_name(t, o->header, (size_t)lc, where, sizeof where), lab[first_text]);
-        goto done;
-    }
-    if (kind == NNX_TARGET_CLASS && first_text == n && first_fraction < n) {
-        nnx_rt_fail(err, "%s:%d: %s: class label %s is not an integer", t->path,
-                    (int)t->line[r0 + first_fraction],
-                    column_name(t, o->header, (size_t)lc, where, sizeof where),
-                    lab[first_fraction]);
-        goto done;
-    }
-    nnx_csv_rows rows = rows_of(t, r0, ncol, o->header);
-    int32_t *cols = malloc(ncol * sizeof *cols);
-    if (!cols) {
-        nnx_rt_fail(err, "%s: out of memory", t->path);
-        goto done;
-    }
-    bool fitted = !enc->cols;
-    if (encode_features(&rows, lc, o, enc, cols, err) < 0 ||
-        nnx_dataset_alloc(out, (int32_t)n, enc->features, kind, 1, err) < 0) {
-        free(cols);
-        if (fitted)
-            nnx_csv_encoding_free(enc);
-        goto done;
-    }
-    rc = nnx_csv_apply(&rows, cols, enc, out->x, stats, err);
-    free(cols);
+    if (rc == 0 && q->lc >= (long)ncol)
+        rc = nnx_rt_fail(err, "%s: no label column %ld", q->path, q->lc + 1);
+    if (rc == 0 && q->lc >= 0)
+        kind[q->lc] = NNX_COL_LABEL;
+    nnx_missing missing = fit ? o->missing : enc->missing;
+    *s = (nnx_csv_scan){
+        .path = q->path, .delim = o->delimiter, .header = o->header, .head = h, .kind = kind,
+        .slot = slot, .d = (size_t)q->ncols, .missing_ok = missing != NNX_MISSING_ERROR,
+        .text_ok = fit && o->categorical_auto,
+        .keep_double = fit && (o->missing == NNX_MISSING_MEAN || o->missing == NNX_MISSING_MEDIAN),
+        .threads = q->tune ? q->tune->threads : 0,
+        .block = q->tune ? q->tune->block : 0, .mem = q->text, .mem_len = q->len,
+    };
     if (rc == 0)
-        rc = nnx_csv_feature_names(enc, &out->feature_names, t->path, err);
+        rc = nnx_csv_scan_run(s, err);
+    if (rc == 0 && s->text_ok) {
+        /* categorical = auto: the number columns that held text, again as categories */
+        int again = 0;
+        for (size_t c = 0; c < ncol; c++) {
+            again |= s->has_text[c] != 0;   /* and a number beyond float: its error */
+            if (kind[c] == NNX_COL_NUM && (s->has_text[c] & 1))
+                kind[c] = NNX_COL_CAT;
+        }
+        if (again) {
+            nnx_csv_scan_free(s);
+            s->text_ok = 0;
+            rc = nnx_csv_scan_run(s, err);
+        }
+    }
+    if (rc == 0 && s->n == 0)
+        rc = o->header ? nnx_rt_fail(err, "%s: a header row but no data rows", q->path)
+                       : nnx_rt_fail(err, "%s: empty file", q->path);
+    int fitted = 0;
+    if (rc == 0 && fit) {
+        rc = nnx_csv_fit(s, q->cols, q->ncols, o, enc, err);
+        fitted = rc == 0;
+    }
+    if (rc == 0)
+        rc = nnx_csv_expand(s, q->cols, enc, st, err);
     if (rc < 0) {
+        nnx_csv_scan_free(s);
         if (fitted)
             nnx_csv_encoding_free(enc);
-        goto fail;
     }
-    rc = -1;
-    if (kind == NNX_TARGET_REAL) {
-        for (size_t i = 0; i < n; i++)
-            out->t[i] = (float)val[i];
-    } else if (first_text < n) {
-        if (labels_from_text(out, lab, t->path, err) < 0)
-            goto fail;
-    } else if (labels_from_integers(out, val, t->path, err) < 0) {
-        goto fail;
-    }
-    rc = 0;
-    goto done;
-fail:
-    nnx_dataset_free(out);
-done:
-    free(lab);
-    free(val);
+    /* kind and slot are read by the fitting and expanding only */
+    s->kind = NULL;
+    s->slot = NULL;
+    free(kind);
+    free(slot);
     return rc;
 }
 
-static int open_table(csv_table *t, const nnx_csv_opts *opts, nnx_rt_error *err)
+/* The labels the reader kept (s->lab, s->val) into out, whose x is set. */
+static int set_labels(nnx_dataset *out, const nnx_csv_scan *s, const nnx_csv_opts *o, long lc,
+                      nnx_rt_error *err)
 {
-    if (opts->delimiter == '"' || opts->delimiter == '\n' || opts->delimiter == '\r'
-        || opts->delimiter == '\0')
-        return nnx_rt_fail(err, "%s: bad delimiter", t->path);
-    if (read_file(t, err) < 0 || tokenize(t, opts->delimiter, err) < 0)
+    size_t n = s->n;
+    char where[300];
+    nnx_target_kind kind = label_kind(o, s->first_text >= 0, s->first_fraction >= 0);
+    if (kind == NNX_TARGET_REAL && s->first_text >= 0)
+        return nnx_rt_fail(err, "%s:%d: %s: regression target \"%s\" is not a number", s->path,
+                           s->text_line, nnx_csv_col_name(s->head, o->header, (size_t)lc, where,
+                                                          sizeof where),
+                           s->lab[s->first_text]);
+    if (kind == NNX_TARGET_CLASS && s->first_text < 0 && s->first_fraction >= 0)
+        return nnx_rt_fail(err, "%s:%d: %s: class label %s is not an integer", s->path,
+                           s->fraction_line, nnx_csv_col_name(s->head, o->header, (size_t)lc,
+                                                              where, sizeof where),
+                           s->lab[s->first_fraction]);
+    out->kind = kind;
+    if (kind == NNX_TARGET_REAL) {
+        if (!(out->t = malloc(n * sizeof *out->t)))
+            return nnx_rt_fail(err, "%s: out of memory", s->path);
+        for (size_t i = 0; i < n; i++)
+            out->t[i] = (float)s->val[i];
+        return 0;
+    }
+    if (!(out->y = malloc(n * sizeof *out->y)))
+        return nnx_rt_fail(err, "%s: out of memory", s->path);
+    return s->first_text >= 0 ? labels_from_text(out, s->lab, s->path, err)
+                              : labels_from_integers(out, s->val, s->path, err);
+}
+
+/* The table of path (or of text[0..len)) with its label column. */
+static int load_labelled(nnx_dataset *out, const char *path, const char *text, size_t len,
+                         const nnx_csv_opts *o, nnx_csv_encoding *enc, nnx_csv_stats *stats,
+                         const nnx_csv_tuning *tune, nnx_rt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (bad_delimiter(o->delimiter))
+        return nnx_rt_fail(err, "%s: bad delimiter", path);
+    nnx_csv_head h;
+    if ((text ? nnx_csv_head_parse(&h, text, len, o->delimiter, path, err)
+              : nnx_csv_head_read(&h, path, o->delimiter, err)) < 0)
         return -1;
-    if (t->nrec == 0)
-        return nnx_rt_fail(err, "%s: empty file", t->path);
-    return 0;
+    int32_t *cols = malloc(h.ncol * sizeof *cols);
+    long lc = find_label_column(&h, o, path, err);
+    int rc = lc < 0 ? -1 : 0;
+    if (rc == 0 && !cols)
+        rc = nnx_rt_fail(err, "%s: out of memory", path);
+    if (rc == 0 && h.ncol < 2)
+        rc = nnx_rt_fail(err, "%s: only the label column: no features", path);
+    int fit = !enc->cols;
+    int32_t ncols = 0;
+    if (rc == 0 && fit) {
+        for (size_t c = 0; c < h.ncol; c++)
+            if ((long)c != lc)
+                cols[ncols++] = (int32_t)c;
+    } else if (rc == 0) {
+        ncols = enc->ncols;
+        rc = nnx_csv_match(&h, o->header, enc, lc, cols, path, err);
+    }
+    nnx_csv_scan s = { 0 };
+    table_req q = { path, text, len, o, &h, cols, ncols, lc, tune };
+    if (rc == 0)
+        rc = read_table(&q, &s, enc, fit, stats, err);
+    if (rc == 0) {
+        out->x = s.x;
+        s.x = NULL;
+        out->n = (int32_t)s.n;
+        out->d = enc->features;
+        if (set_labels(out, &s, o, lc, err) < 0
+            || nnx_csv_feature_names(enc, &out->feature_names, path, err) < 0) {
+            rc = -1;
+            nnx_dataset_free(out);
+            if (fit)
+                nnx_csv_encoding_free(enc);
+        }
+        nnx_csv_scan_free(&s);
+    }
+    free(cols);
+    nnx_csv_head_free(&h);
+    return rc;
 }
 
 int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
@@ -547,127 +381,6 @@ int nnx_load_csv(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
     return rc;
 }
 
-/* The labels of a fast read (lab, val: NaN where not a number) into out,
- * whose x is set: NNX_SCAN_DONE, NNX_SCAN_GENERAL when build_dataset would
- * report an error about them, or -1 with err. */
-static int fast_labels(nnx_dataset *out, char **lab, const double *val, size_t n,
-                       const nnx_csv_opts *o, const char *path, nnx_rt_error *err)
-{
-    if (n == 0)
-        return NNX_SCAN_GENERAL;
-    size_t first_text = n, first_fraction = n;
-    for (size_t i = 0; i < n; i++) {
-        if (isnan(val[i])) {
-            if (first_text == n)
-                first_text = i;
-        } else if (!class_id(val[i]) && first_fraction == n) {
-            first_fraction = i;
-        }
-    }
-    nnx_target_kind kind = label_kind(o, first_text < n, first_fraction < n);
-    if ((kind == NNX_TARGET_REAL && first_text < n)
-        || (kind == NNX_TARGET_CLASS && first_text == n && first_fraction < n))
-        return NNX_SCAN_GENERAL;
-    out->kind = kind;
-    if (kind == NNX_TARGET_REAL) {
-        if (!(out->t = malloc(n * sizeof *out->t)))
-            return nnx_rt_fail(err, "%s: out of memory", path);
-        for (size_t i = 0; i < n; i++)
-            out->t[i] = (float)val[i];
-        return NNX_SCAN_DONE;
-    }
-    if (!(out->y = malloc(n * sizeof *out->y)))
-        return nnx_rt_fail(err, "%s: out of memory", path);
-    int rc = first_text < n ? labels_from_text(out, lab, path, err)
-                            : labels_from_integers(out, val, path, err);
-    return rc < 0 ? -1 : NNX_SCAN_DONE;
-}
-
-/* The first record of m (blank lines before it skipped) tokenized into h by
- * the general tokenizer, *end past its line end: 0, or NNX_SCAN_GENERAL
- * when quote parity cannot delimit it (h then freed by the caller). */
-static int first_record_table(const nnx_csv_map *m, char delim, csv_table *h, size_t *end)
-{
-    nnx_rt_error quiet;
-    if (nnx_csv_first_record(m, delim, end) != 0 || !(h->buf = malloc(*end + 1)))
-        return NNX_SCAN_GENERAL;
-    memcpy(h->buf, m->text, *end);
-    h->buf[*end] = '\0';
-    if (tokenize(h, delim, &quiet) < 0 || h->nrec != 1)
-        return NNX_SCAN_GENERAL;
-    return 0;
-}
-
-/* The fast reader (csv_scan.h) for a table whose encoding is plain: every
- * feature a number column.  NNX_SCAN_DONE with out and (when fitted here)
- * enc filled; NNX_SCAN_GENERAL with both untouched, for the general reader;
- * -1 with err when memory or threads run out. */
-static int load_fast(nnx_dataset *out, const char *path, const nnx_csv_opts *o,
-                     nnx_csv_encoding *enc, const nnx_csv_tuning *tune, nnx_rt_error *err)
-{
-    if (o->ncategorical || (!enc->cols && o->missing != NNX_MISSING_ERROR)
-        || (enc->cols && !nnx_csv_encoding_is_plain(enc)) || o->delimiter == '"'
-        || o->delimiter == '\n' || o->delimiter == '\r' || o->delimiter == '\0')
-        return NNX_SCAN_GENERAL;
-    nnx_csv_map m;
-    if (nnx_csv_map_open(&m, path) != 0)
-        return NNX_SCAN_GENERAL;
-    size_t hend;
-    csv_table h = {.path = path};
-    nnx_rt_error quiet;
-    int rc = NNX_SCAN_GENERAL;
-    if (first_record_table(&m, o->delimiter, &h, &hend) != 0)
-        goto done;
-    size_t ncol = h.nfield;
-    long lc = ncol >= 2 ? find_label_column(&h, o, ncol, &quiet) : -1;
-    if (lc < 0)
-        goto done;
-    nnx_csv_rows rows = rows_of(&h, o->header ? 1 : 0, ncol, o->header);
-    rows.n = 0;   /* fitted on no rows: the columns and names, nothing else */
-    int32_t *cols = malloc(ncol * sizeof *cols), *feature_of = malloc(ncol * sizeof *feature_of);
-    int fitted = !enc->cols;
-    if (!cols || !feature_of || encode_features(&rows, lc, o, enc, cols, &quiet) < 0
-        || !nnx_csv_encoding_is_plain(enc)) {
-        if (fitted)
-            nnx_csv_encoding_free(enc);
-        free(cols);
-        free(feature_of);
-        goto done;
-    }
-    for (size_t c = 0; c < ncol; c++)
-        feature_of[c] = NNX_SCAN_SKIP;
-    for (int32_t k = 0; k < enc->ncols; k++)
-        feature_of[cols[k]] = k;
-    feature_of[lc] = NNX_SCAN_LABEL;
-    free(cols);
-    nnx_csv_scan s = {
-        .delim = o->delimiter, .body = o->header ? hend : m.start, .ncol = ncol,
-        .feature_of = feature_of, .d = (size_t)enc->features, .has_label = 1,
-        .threads = tune ? tune->threads : 0, .block = tune ? tune->block : 0,
-    };
-    rc = nnx_csv_scan_run(&s, &m, path, err);
-    free(feature_of);
-    if (rc == NNX_SCAN_DONE) {
-        memset(out, 0, sizeof *out);
-        out->x = s.x;
-        s.x = NULL;
-        out->n = (int32_t)s.n;
-        out->d = enc->features;
-        rc = fast_labels(out, s.lab, s.val, s.n, o, path, err);
-        if (rc == NNX_SCAN_DONE && nnx_csv_feature_names(enc, &out->feature_names, path, err) < 0)
-            rc = -1;
-        if (rc != NNX_SCAN_DONE)
-            nnx_dataset_free(out);
-    }
-    nnx_csv_scan_free(&s);
-    if (rc != NNX_SCAN_DONE && fitted)
-        nnx_csv_encoding_free(enc);
-done:
-    table_free(&h);
-    nnx_csv_unmap(&m);
-    return rc;
-}
-
 int nnx_load_csv_encoded(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
                          nnx_csv_encoding *enc, nnx_csv_stats *stats, nnx_rt_error *err)
 {
@@ -675,30 +388,15 @@ int nnx_load_csv_encoded(nnx_dataset *out, const char *path, const nnx_csv_opts 
 }
 
 int nnx_csv_load_tuned(nnx_dataset *out, const char *path, const nnx_csv_opts *opts,
-                       nnx_csv_encoding *enc, nnx_csv_stats *stats, nnx_csv_tuning *tune,
+                       nnx_csv_encoding *enc, nnx_csv_stats *stats, const nnx_csv_tuning *tune,
                        nnx_rt_error *err)
 {
-    memset(out, 0, sizeof *out);
     nnx_csv_opts def;
     if (!opts) {
         nnx_csv_opts_default(&def);
         opts = &def;
     }
-    if (tune)
-        tune->was_fast = 0;
-    if (!tune || !tune->general_only) {
-        int fast = load_fast(out, path, opts, enc, tune, err);
-        if (tune)
-            tune->was_fast = fast == NNX_SCAN_DONE;
-        if (fast != NNX_SCAN_GENERAL)
-            return fast;
-    }
-    csv_table t = {.path = path};
-    int rc = open_table(&t, opts, err);
-    if (rc == 0)
-        rc = build_dataset(out, &t, opts, enc, stats, err);
-    table_free(&t);
-    return rc;
+    return load_labelled(out, path, NULL, 0, opts, enc, stats, tune, err);
 }
 
 int nnx_csv_header(const char *path, const nnx_csv_opts *opts, char ***names, size_t *n,
@@ -711,132 +409,19 @@ int nnx_csv_header(const char *path, const nnx_csv_opts *opts, char ***names, si
         nnx_csv_opts_default(&def);
         opts = &def;
     }
-    /* The first record alone when it can be found without the rest (a
-     * header of a table of gigabytes); else the whole file, whose errors
-     * are then reported as nnx_load_csv reports them. */
-    csv_table t = {.path = path};
-    nnx_csv_map m;
-    size_t hend;
-    int rc = -1;
-    if (opts->delimiter != '"' && opts->delimiter != '\n' && opts->delimiter != '\r'
-        && opts->delimiter != '\0' && nnx_csv_map_open(&m, path) == 0) {
-        if (first_record_table(&m, opts->delimiter, &t, &hend) == 0)
-            rc = 0;
-        nnx_csv_unmap(&m);
-        if (rc < 0) {
-            table_free(&t);
-            t = (csv_table){.path = path};
-        }
+    if (bad_delimiter(opts->delimiter))
+        return nnx_rt_fail(err, "%s: bad delimiter", path);
+    nnx_csv_head h;
+    if (nnx_csv_head_read(&h, path, opts->delimiter, err) < 0)
+        return -1;
+    *names = h.field;   /* the head's fields, taken */
+    *n = h.ncol;
+    char **grown = realloc(h.field, (h.ncol + 1) * sizeof *grown);
+    if (grown) {
+        grown[h.ncol] = NULL;
+        *names = grown;
     }
-    if (rc < 0)
-        rc = open_table(&t, opts, err);
-    size_t ncol = rc == 0 ? (t.nrec > 1 ? t.first[1] : t.nfield) - t.first[0] : 0;
-    char **v = rc == 0 ? calloc(ncol + 1, sizeof *v) : NULL;
-    if (rc == 0 && !v)
-        rc = nnx_rt_fail(err, "%s: out of memory", path);
-    for (size_t c = 0; rc == 0 && c < ncol; c++)
-        if (!(v[c] = strdup(t.field[c])))
-            rc = nnx_rt_fail(err, "%s: out of memory", path);
-    if (rc == 0) {
-        *names = v;
-        *n = ncol;
-    } else if (v) {
-        for (size_t c = 0; c < ncol; c++)
-            free(v[c]);
-        free(v);
-    }
-    table_free(&t);
-    return rc;
-}
-
-/* load_columns by the fast reader when every chosen column is a plain
- * number column: NNX_SCAN_DONE with out and *labels filled, NNX_SCAN_GENERAL
- * (nothing kept) for the general reader, or -1 with err. */
-static int load_columns_fast(nnx_dataset *out, const char *path, const nnx_csv_opts *o,
-                             const int32_t *cols, int32_t ncols, const nnx_csv_encoding *enc,
-                             int32_t label_col, char ***labels, nnx_rt_error *err)
-{
-    if ((enc && !nnx_csv_encoding_is_plain(enc)) || ncols <= 0 || o->delimiter == '"'
-        || o->delimiter == '\n' || o->delimiter == '\r' || o->delimiter == '\0')
-        return NNX_SCAN_GENERAL;
-    nnx_csv_map m;
-    if (nnx_csv_map_open(&m, path) != 0)
-        return NNX_SCAN_GENERAL;
-    size_t hend;
-    csv_table h = {.path = path};
-    nnx_rt_error quiet;
-    nnx_csv_encoding plain = {0};
-    int32_t *feature_of = NULL;
-    int rc = NNX_SCAN_GENERAL;
-    if (first_record_table(&m, o->delimiter, &h, &hend) != 0)
-        goto done;
-    size_t ncol = h.nfield;
-    if (label_col >= (int32_t)ncol || !(feature_of = malloc(ncol * sizeof *feature_of)))
-        goto done;
-    for (size_t c = 0; c < ncol; c++)
-        feature_of[c] = NNX_SCAN_SKIP;
-    for (int32_t j = 0; j < ncols; j++) {
-        if (cols[j] < 0 || (size_t)cols[j] >= ncol || feature_of[cols[j]] != NNX_SCAN_SKIP)
-            goto done;   /* a column the file lacks, or one read twice */
-        feature_of[cols[j]] = j;
-    }
-    if (label_col >= 0) {
-        if (feature_of[label_col] != NNX_SCAN_SKIP)
-            goto done;
-        feature_of[label_col] = NNX_SCAN_LABEL;
-    }
-    if (!enc) {
-        nnx_csv_opts numbers = *o;
-        numbers.ncategorical = 0;
-        numbers.categorical_auto = 0;
-        numbers.missing = NNX_MISSING_ERROR;
-        nnx_csv_rows rows = rows_of(&h, o->header ? 1 : 0, ncol, o->header);
-        rows.n = 0;   /* the names alone */
-        if (nnx_csv_fit(&rows, cols, ncols, &numbers, &plain, &quiet) < 0)
-            goto done;
-        enc = &plain;
-    }
-    if (enc->features != ncols)
-        goto done;
-    nnx_csv_scan s = {
-        .delim = o->delimiter, .body = o->header ? hend : m.start, .ncol = ncol,
-        .feature_of = feature_of, .d = (size_t)ncols, .has_label = label_col >= 0,
-    };
-    rc = nnx_csv_scan_run(&s, &m, path, err);
-    if (rc == NNX_SCAN_DONE) {
-        memset(out, 0, sizeof *out);
-        out->x = s.x;
-        s.x = NULL;
-        out->n = (int32_t)s.n;
-        out->d = ncols;
-        out->kind = NNX_TARGET_NONE;
-        if (o->header && nnx_csv_feature_names(enc, &out->feature_names, path, err) < 0)
-            rc = -1;
-        char **lab = NULL;
-        if (rc == NNX_SCAN_DONE && label_col >= 0) {
-            lab = calloc(s.n, sizeof *lab);
-            for (size_t i = 0; lab && i < s.n; i++)
-                if (!(lab[i] = strdup(s.lab[i]))) {
-                    for (size_t k = 0; k < i; k++)
-                        free(lab[k]);
-                    free(lab);
-                    lab = NULL;
-                }
-            if (!lab)
-                rc = nnx_rt_fail(err, "%s: out of memory", path);
-        }
-        if (rc == NNX_SCAN_DONE)
-            *labels = lab;
-        else
-            nnx_dataset_free(out);
-    }
-    nnx_csv_scan_free(&s);
-done:
-    nnx_csv_encoding_free(&plain);
-    free(feature_of);
-    table_free(&h);
-    nnx_csv_unmap(&m);
-    return rc;
+    return 0;
 }
 
 /* nnx_load_csv_columns(_encoded): with enc NULL, every chosen column is read
@@ -853,63 +438,49 @@ static int load_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *
         nnx_csv_opts_default(&def);
         opts = &def;
     }
-    int fast = load_columns_fast(out, path, opts, cols, ncols, enc, label_col, labels, err);
-    if (fast != NNX_SCAN_GENERAL)
-        return fast;
-    csv_table t = {.path = path};
-    int rc = open_table(&t, opts, err);
-    size_t ncol = rc == 0 ? (t.nrec > 1 ? t.first[1] : t.nfield) - t.first[0] : 0;
-    size_t r0 = opts->header ? 1 : 0, n = t.nrec > r0 ? t.nrec - r0 : 0;
-    if (rc == 0 && n == 0)
-        rc = nnx_rt_fail(err, "%s: a header row but no data rows", path);
-    for (size_t r = 0; rc == 0 && r < t.nrec; r++) {
-        size_t end = r + 1 < t.nrec ? t.first[r + 1] : t.nfield;
-        if (end - t.first[r] != ncol)
-            rc = nnx_rt_fail(err, "%s:%d: ragged row: %zu fields, expected %zu (as on line %d)",
-                             path, (int)t.line[r], end - t.first[r], ncol, (int)t.line[0]);
-    }
-    for (int32_t j = 0; rc == 0 && j < ncols; j++)
-        if (cols[j] < 0 || (size_t)cols[j] >= ncol)
-            rc = nnx_rt_fail(err, "%s: no column %d: the file has %zu", path, (int)cols[j] + 1,
-                             ncol);
-    if (rc == 0 && (label_col >= (int32_t)ncol || n > INT32_MAX))
-        rc = nnx_rt_fail(err, "%s: no label column %d", path, (int)label_col + 1);
-    nnx_csv_rows rows = rows_of(&t, r0, ncol, opts->header);
+    if (bad_delimiter(opts->delimiter))
+        return nnx_rt_fail(err, "%s: bad delimiter", path);
+    nnx_csv_head h;
+    if (nnx_csv_head_read(&h, path, opts->delimiter, err) < 0)
+        return -1;
+    nnx_csv_opts numbers = *opts;
+    numbers.ncategorical = 0;
+    numbers.categorical_auto = 0;
+    numbers.missing = NNX_MISSING_ERROR;
     nnx_csv_encoding plain = {0};
-    if (rc == 0 && !enc) {
-        nnx_csv_opts numbers = *opts;
-        numbers.ncategorical = 0;
-        numbers.categorical_auto = 0;
-        numbers.missing = NNX_MISSING_ERROR;
-        rc = nnx_csv_fit(&rows, cols, ncols, &numbers, &plain, err);
-        enc = &plain;
-    }
-    if (rc == 0)
-        rc = nnx_dataset_alloc(out, (int32_t)n, enc->features, NNX_TARGET_NONE, 0, err);
-    if (rc == 0)
-        rc = nnx_csv_apply(&rows, cols, enc, out->x, stats, err);
-    if (rc == 0 && opts->header)
-        rc = nnx_csv_feature_names(enc, &out->feature_names, path, err);
-    nnx_csv_encoding_free(&plain);
-    char **lab = NULL;
-    if (rc == 0 && label_col >= 0) {
-        lab = calloc(n, sizeof *lab);
-        if (!lab)
-            rc = nnx_rt_fail(err, "%s: out of memory", path);
-        for (size_t i = 0; rc == 0 && i < n; i++)
-            if (!(lab[i] = strdup(t.field[t.first[r0 + i] + (size_t)label_col])))
+    nnx_csv_encoding *use = enc ? (nnx_csv_encoding *)enc : &plain;
+    nnx_csv_scan s;
+    table_req q = { path, NULL, 0, enc ? opts : &numbers, &h, cols, ncols, label_col, NULL };
+    int rc = read_table(&q, &s, use, !enc, stats, err);
+    if (rc == 0) {
+        out->x = s.x;
+        s.x = NULL;
+        out->n = (int32_t)s.n;
+        out->d = use->features;
+        out->kind = NNX_TARGET_NONE;
+        if (opts->header)
+            rc = nnx_csv_feature_names(use, &out->feature_names, path, err);
+        char **lab = NULL;
+        if (rc == 0 && label_col >= 0) {
+            lab = calloc(s.n ? s.n : 1, sizeof *lab);
+            for (size_t i = 0; lab && i < s.n; i++)
+                if (!(lab[i] = strdup(s.lab[i]))) {
+                    for (size_t k = 0; k < i; k++)
+                        free(lab[k]);
+                    free(lab);
+                    lab = NULL;
+                }
+            if (!lab)
                 rc = nnx_rt_fail(err, "%s: out of memory", path);
-        if (rc < 0 && lab) {
-            for (size_t i = 0; i < n; i++)
-                free(lab[i]);
-            free(lab);
-            lab = NULL;
         }
+        if (rc == 0)
+            *labels = lab;
+        else
+            nnx_dataset_free(out);
+        nnx_csv_scan_free(&s);
     }
-    if (rc < 0)
-        nnx_dataset_free(out);
-    *labels = lab;
-    table_free(&t);
+    nnx_csv_encoding_free(&plain);
+    nnx_csv_head_free(&h);
     return rc;
 }
 
@@ -931,70 +502,80 @@ int nnx_load_csv_columns_encoded(nnx_dataset *out, const char *path, const nnx_c
 
 /* --- what nnx check reads ahead ---------------------------------------------- */
 
-/* Every field of record 0 is a number. */
-static int first_record_numeric(const csv_table *t, size_t ncol)
+/* Every field of the first record is a number. */
+static int head_numeric(const nnx_csv_head *h)
 {
     double v;
-    for (size_t c = 0; c < ncol; c++)
-        if (parse_number(t->field[t->first[0] + c], &v) < 0)
+    for (size_t c = 0; c < h->ncol; c++) {
+        char *end;
+        errno = 0;
+        v = strtod(h->field[c], &end);
+        if (!*h->field[c] || *end || !isfinite(v))
             return 0;
+    }
     return 1;
 }
 
-/* The first max bytes of path, cut after the last line end when the file
- * goes on (*more set); the lines of the rest are counted into *lines for at
- * most `seconds` (*counted says whether it got to the end). */
+/* The first max bytes of path (inflated when it is gzip), cut after the
+ * last line end when the file goes on (*more set); the lines of the rest
+ * are counted into *lines for at most `seconds` (*counted says whether it
+ * got to the end). */
 static char *read_head(const char *path, size_t max, size_t *lenp, int *more, int64_t *lines,
                        int *counted, double seconds, nnx_rt_error *err)
 {
-    FILE *f = fopen(path, "rb");
+    if (max > (1u << 30))
+        max = 1u << 30;
+    gzFile f = gzopen(path, "rb");
     if (!f) {
         nnx_rt_fail(err, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     char *buf = malloc(max + 1);
     if (!buf) {
-        fclose(f);
+        gzclose(f);
         nnx_rt_fail(err, "%s: out of memory", path);
         return NULL;
     }
-    size_t len = fread(buf, 1, max, f);
-    *more = len == max && fgetc(f) != EOF;
+    int got = gzread(f, buf, (unsigned)max);
+    size_t len = got > 0 ? (size_t)got : 0;
+    int next = got >= 0 && len == max ? gzgetc(f) : -1;
+    int bad = got < 0;
+    *more = next != -1;
     *lines = 0;
     *counted = !*more;
     if (*more) {
         size_t cut = len;
         while (cut > 0 && buf[cut - 1] != '\n')
             cut--;
-        if (cut > 0)
+        int last = next;
+        if (cut > 0) {   /* the cut-off lines count with the rest */
+            for (size_t i = cut; i < len; i++)
+                *lines += buf[i] == '\n';
             len = cut;
-        /* count the rest's lines (from the cut on) within the time */
-        char *chunk = malloc(1 << 16);
-        if (chunk && fseek(f, (long)len, SEEK_SET) == 0) {
-            double t0 = nnx_clock_seconds();
-            size_t got;
-            int last = '\n';
-            while ((got = fread(chunk, 1, 1 << 16, f)) > 0) {
-                for (const char *p = chunk; (p = memchr(p, '\n', got - (size_t)(p - chunk)));
-                     p++)
-                    ++*lines;
-                last = chunk[got - 1];
-                if (nnx_clock_seconds() - t0 > seconds)
-                    break;
-            }
-            *counted = feof(f) != 0;
-            if (*counted && last != '\n')
-                ++*lines;
         }
+        *lines += next == '\n';
+        char *chunk = malloc(1 << 16);
+        double t0 = nnx_clock_seconds();
+        int n;
+        while (chunk && (n = gzread(f, chunk, 1 << 16)) > 0) {
+            for (const char *p = chunk; (p = memchr(p, '\n', (size_t)n - (size_t)(p - chunk)));
+                 p++)
+                ++*lines;
+            last = (unsigned char)chunk[n - 1];
+            if (nnx_clock_seconds() - t0 > seconds)
+                break;
+        }
+        *counted = chunk && gzeof(f);
+        if (*counted && last != '\n')
+            ++*lines;
         free(chunk);
     }
-    if (ferror(f)) {
-        fclose(f);
+    gzclose(f);
+    if (bad) {
         free(buf);
         nnx_rt_fail(err, "%s: read error", path);
         return NULL;
     }
-    fclose(f);
     buf[len] = '\0';
     *lenp = len;
     return buf;
@@ -1005,57 +586,51 @@ int nnx_csv_probe_file(const char *path, const nnx_csv_opts *opts, size_t max_by
 {
     memset(out, 0, sizeof *out);
     nnx_csv_opts o = *opts;
-    if (o.delimiter == '"' || o.delimiter == '\n' || o.delimiter == '\r' || o.delimiter == '\0')
+    if (bad_delimiter(o.delimiter))
         return nnx_rt_fail(err, "%s: bad delimiter", path);
-    csv_table t = {.path = path};
     int more;
     int64_t rest;
     size_t len;
-    t.buf = read_head(path, max_bytes, &len, &more, &rest, &out->counted, seconds, err);
-    if (!t.buf)
+    char *buf = read_head(path, max_bytes, &len, &more, &rest, &out->counted, seconds, err);
+    if (!buf)
         return -1;
-    int rc = strlen(t.buf) < len ? nnx_rt_fail(err, "%s: not a text file (contains a NUL byte)",
-                                               path)
-                                 : tokenize(&t, o.delimiter, err);
-    if (rc == 0 && t.nrec == 0)
-        rc = nnx_rt_fail(err, "%s: empty file", path);
-    size_t ncol = rc == 0 ? (t.nrec > 1 ? t.first[1] : t.nfield) - t.first[0] : 0;
+    nnx_csv_head h = { 0 };
+    int rc = strlen(buf) < len ? nnx_rt_fail(err, "%s: not a text file (contains a NUL byte)",
+                                             path)
+                               : nnx_csv_head_parse(&h, buf, len, o.delimiter, path, err);
     if (rc == 0 && o.header < 0) {
-        out->header_detected = t.nrec > 1 && first_record_numeric(&t, ncol);
+        /* a header unless it is all numbers and another record follows */
+        size_t p = h.body;
+        while (p < len && (buf[p] == ' ' || buf[p] == '\t' || buf[p] == '\r' || buf[p] == '\n'))
+            p++;
+        out->header_detected = p < len && head_numeric(&h);
         o.header = !out->header_detected;
     }
     out->header = o.header;
-    out->ncol = ncol;
-    size_t r0 = o.header ? 1 : 0;
-    if (rc == 0 && t.nrec <= r0)
-        rc = nnx_rt_fail(err, "%s: a header row but no data rows", path);
-    for (size_t r = 0; rc == 0 && r < t.nrec; r++) {
-        size_t end = r + 1 < t.nrec ? t.first[r + 1] : t.nfield;
-        if (end - t.first[r] != ncol)
-            rc = nnx_rt_fail(err, "%s:%d: ragged row: %zu fields, expected %zu (as on line %d)",
-                             path, (int)t.line[r], end - t.first[r], ncol, (int)t.line[0]);
-    }
+    out->ncol = h.ncol;
     long lc = -1;
     if (rc == 0 && o.label_index != NNX_CSV_NO_LABEL) {
-        lc = find_label_column(&t, &o, ncol, err);
+        lc = find_label_column(&h, &o, path, err);
         if (lc < 0)
             rc = -1;
     }
     out->label_col = lc;
-    int32_t *cols = rc == 0 ? malloc((ncol ? ncol : 1) * sizeof *cols) : NULL;
+    int32_t *cols = rc == 0 ? malloc((h.ncol ? h.ncol : 1) * sizeof *cols) : NULL;
     if (rc == 0 && !cols)
         rc = nnx_rt_fail(err, "%s: out of memory", path);
-    if (rc == 0) {
-        nnx_csv_rows rows = rows_of(&t, r0, ncol, o.header);
-        rc = encode_features(&rows, lc, &o, &out->enc, cols, err);
+    int32_t ncols = 0;
+    for (size_t c = 0; rc == 0 && c < h.ncol; c++)
+        if ((long)c != lc)
+            cols[ncols++] = (int32_t)c;
+    nnx_csv_scan s;
+    table_req q = { path, buf, len, &o, &h, cols, ncols, lc, NULL };
+    if (rc == 0 && (rc = read_table(&q, &s, &out->enc, 1, NULL, err)) == 0) {
+        out->complete = !more;
+        out->rows = (int64_t)s.n + rest;
+        nnx_csv_scan_free(&s);
     }
     free(cols);
-    if (rc == 0) {
-        out->complete = !more;
-        out->rows = (int64_t)(t.nrec - r0) + rest;
-    }
-    table_free(&t);
-    if (rc < 0)
-        nnx_csv_encoding_free(&out->enc);
+    nnx_csv_head_free(&h);
+    free(buf);
     return rc;
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "rt/csv_int.h"
 
@@ -34,16 +33,42 @@ int nnx_csv_encoding_is_plain(const nnx_csv_encoding *enc)
     return 1;
 }
 
-/* An empty cell, NA, N/A, NaN (any case) or "?". */
-static int is_missing(const char *s)
-{
-    return !*s || !strcmp(s, "?") || !strcasecmp(s, "na") || !strcasecmp(s, "n/a")
-        || !strcasecmp(s, "nan");
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int nnx_csv_named_categorical(const nnx_csv_head *h, int header, size_t c,
+                              const nnx_csv_opts *o)
+{
+    if (!header)
+        return 0;
+    for (int32_t k = 0; k < o->ncategorical; k++)
+        if (!strcmp(o->categorical[k], h->field[c]))
+            return 1;
+    return 0;
+}
+
+int nnx_csv_check_named(const nnx_csv_head *h, int header, const int32_t *cols, int32_t ncols,
+                        const nnx_csv_opts *o, const char *path, nnx_rt_error *err)
+{
+    if (o->ncategorical && !header)
+        return nnx_rt_fail(err, "%s: categorical = [...] names columns, but the file has no "
+                           "header row (categorical = auto finds the text columns)", path);
+    for (int32_t k = 0; k < o->ncategorical; k++) {
+        int found = 0;
+        for (int32_t j = 0; j < ncols && !found; j++)
+            found = !strcmp(o->categorical[k], h->field[cols[j]]);
+        if (found)
+            continue;
+        for (size_t c = 0; c < h->ncol; c++)
+            if (!strcmp(o->categorical[k], h->field[c]))
+                return nnx_rt_fail(err, "%s: categorical column \"%s\" is the label column",
+                                   path, o->categorical[k]);
+        return nnx_rt_fail(err, "%s:%d: categorical column \"%s\" is not in the header", path,
+                           h->line, o->categorical[k]);
+    }
+    return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -52,160 +77,44 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static const char *missing_hint(void)
+/* The fill value of number slot j: the mean or median of its cells as read
+ * (s->dx; NaN: missing), summed in row order. */
+static void fill_value(const nnx_csv_scan *s, size_t j, nnx_missing missing, float *fill,
+                       double *tmp)
 {
-    return "set missing = mean, median or zero in csv(...) to fill such cells";
-}
-
-/* The error for a missing cell under NNX_MISSING_ERROR. */
-static int missing_error(const nnx_csv_rows *r, size_t i, size_t c, nnx_rt_error *err)
-{
-    char where[300];
-    const char *cell = nnx_csv_cell(r, i, c);
-    nnx_csv_column_name(r, c, where, sizeof where);
-    if (*cell)
-        return nnx_rt_fail(err, "%s:%d: %s: \"%s\" is a missing value; %s", r->path,
-                           (int)r->line[r->r0 + i], where, cell, missing_hint());
-    return nnx_rt_fail(err, "%s:%d: %s: empty cell; %s", r->path, (int)r->line[r->r0 + i],
-                       where, missing_hint());
-}
-
-/* The error for text in a number column. */
-static int text_error(const nnx_csv_rows *r, size_t i, size_t c, nnx_rt_error *err)
-{
-    char where[300];
-    const char *cell = nnx_csv_cell(r, i, c);
-    nnx_csv_column_name(r, c, where, sizeof where);
-    if (r->header)
-        return nnx_rt_fail(err, "%s:%d: %s: \"%s\" is not a number; add categorical = [\"%s\"] "
-                           "to csv(...) to one-hot encode the column", r->path,
-                           (int)r->line[r->r0 + i], where, cell, r->field[r->first[0] + c]);
-    return nnx_rt_fail(err, "%s:%d: %s: \"%s\" is not a number; categorical = auto in csv(...) "
-                       "one-hot encodes the text columns", r->path, (int)r->line[r->r0 + i],
-                       where, cell);
-}
-
-/* The sorted distinct non-missing cells of column c. */
-static int fit_categories(const nnx_csv_rows *r, size_t c, nnx_csv_column *col,
-                          nnx_rt_error *err)
-{
-    const char **v = malloc((r->n ? r->n : 1) * sizeof *v);
-    if (!v)
-        return nnx_rt_fail(err, "%s: out of memory", r->path);
     size_t m = 0;
-    for (size_t i = 0; i < r->n; i++)
-        if (!is_missing(nnx_csv_cell(r, i, c)))
-            v[m++] = nnx_csv_cell(r, i, c);
-    qsort(v, m, sizeof *v, cmp_str);
-    size_t k = 0;
-    for (size_t i = 0; i < m; i++)
-        if (k == 0 || strcmp(v[i], v[k - 1]))
-            v[k++] = v[i];
-    int rc = 0;
-    if (k > INT32_MAX / 2)
-        rc = nnx_rt_fail(err, "%s: column %zu has %zu categories", r->path, c + 1, k);
-    col->categories = rc == 0 ? calloc(k ? k : 1, sizeof *col->categories) : NULL;
-    if (rc == 0 && !col->categories)
-        rc = nnx_rt_fail(err, "%s: out of memory", r->path);
-    for (size_t i = 0; rc == 0 && i < k; i++)
-        if (!(col->categories[i] = strdup(v[i])))
-            rc = nnx_rt_fail(err, "%s: out of memory", r->path);
-    if (rc == 0)
-        col->ncategories = (int32_t)k;
-    free(v);
-    return rc;
-}
-
-/* A number column: check every cell, then the fill value of the policy. */
-static int fit_numbers(const nnx_csv_rows *r, size_t c, nnx_missing missing, nnx_csv_column *col,
-                       nnx_rt_error *err)
-{
-    double *v = malloc((r->n ? r->n : 1) * sizeof *v);
-    if (!v)
-        return nnx_rt_fail(err, "%s: out of memory", r->path);
-    size_t m = 0;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < r->n; i++) {
-        const char *cell = nnx_csv_cell(r, i, c);
-        double x;
-        if (is_missing(cell)) {
-            if (missing == NNX_MISSING_ERROR)
-                rc = missing_error(r, i, c, err);
-            col->indicator = 1;
-        } else if (nnx_csv_parse_number(cell, &x) < 0 || x > 3.4e38 || x < -3.4e38) {
-            rc = text_error(r, i, c, err);
-        } else {
-            v[m++] = x;
+    double sum = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        double v = s->dx[i * s->d + j];
+        if (v == v) {
+            sum += v;
+            tmp[m++] = v;
         }
     }
-    if (rc == 0 && m && missing == NNX_MISSING_MEAN) {
-        double s = 0;
-        for (size_t i = 0; i < m; i++)
-            s += v[i];
-        col->fill = (float)(s / (double)m);
-    } else if (rc == 0 && m && missing == NNX_MISSING_MEDIAN) {
-        qsort(v, m, sizeof *v, cmp_double);
-        col->fill = (float)(m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2);
+    if (m == 0)
+        return;
+    if (missing == NNX_MISSING_MEAN) {
+        *fill = (float)(sum / (double)m);
+    } else {
+        qsort(tmp, m, sizeof *tmp, cmp_double);
+        *fill = (float)(m % 2 ? tmp[m / 2] : (tmp[m / 2 - 1] + tmp[m / 2]) / 2);
     }
-    free(v);
-    return rc;
 }
 
-/* Is column c named in opts->categorical? */
-static int named_categorical(const nnx_csv_rows *r, size_t c, const nnx_csv_opts *o)
-{
-    if (!r->header)
-        return 0;
-    for (int32_t k = 0; k < o->ncategorical; k++)
-        if (!strcmp(o->categorical[k], r->field[r->first[0] + c]))
-            return 1;
-    return 0;
-}
-
-/* Does column c hold a cell that is neither missing nor a number? */
-static int has_text(const nnx_csv_rows *r, size_t c)
-{
-    double x;
-    for (size_t i = 0; i < r->n; i++) {
-        const char *cell = nnx_csv_cell(r, i, c);
-        if (!is_missing(cell) && nnx_csv_parse_number(cell, &x) < 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* categorical = [...] names columns the file has, none of them the label. */
-static int check_named(const nnx_csv_rows *r, const int32_t *cols, int32_t ncols,
-                       const nnx_csv_opts *o, nnx_rt_error *err)
-{
-    if (o->ncategorical && !r->header)
-        return nnx_rt_fail(err, "%s: categorical = [...] names columns, but the file has no "
-                           "header row (categorical = auto finds the text columns)", r->path);
-    for (int32_t k = 0; k < o->ncategorical; k++) {
-        int found = 0;
-        for (int32_t j = 0; j < ncols && !found; j++)
-            found = !strcmp(o->categorical[k], r->field[r->first[0] + (size_t)cols[j]]);
-        if (found)
-            continue;
-        for (size_t c = 0; c < r->ncol; c++)
-            if (!strcmp(o->categorical[k], r->field[r->first[0] + c]))
-                return nnx_rt_fail(err, "%s: categorical column \"%s\" is the label column",
-                                   r->path, o->categorical[k]);
-        return nnx_rt_fail(err, "%s:%d: categorical column \"%s\" is not in the header",
-                           r->path, (int)r->line[0], o->categorical[k]);
-    }
-    return 0;
-}
-
-int nnx_csv_fit(const nnx_csv_rows *r, const int32_t *cols, int32_t ncols,
+int nnx_csv_fit(const nnx_csv_scan *s, const int32_t *cols, int32_t ncols,
                 const nnx_csv_opts *o, nnx_csv_encoding *enc, nnx_rt_error *err)
 {
     memset(enc, 0, sizeof *enc);
-    if (check_named(r, cols, ncols, o, err) < 0)
-        return -1;
+    const char *path = s->path;
     enc->cols = calloc(ncols > 0 ? (size_t)ncols : 1, sizeof *enc->cols);
-    if (!enc->cols)
-        return nnx_rt_fail(err, "%s: out of memory", r->path);
+    int stats = o->missing == NNX_MISSING_MEAN || o->missing == NNX_MISSING_MEDIAN;
+    double *tmp = stats ? malloc((s->n ? s->n : 1) * sizeof *tmp) : NULL;
+    if (!enc->cols || (stats && (!tmp || !s->dx))) {
+        free(tmp);
+        free(enc->cols);
+        enc->cols = NULL;
+        return nnx_rt_fail(err, "%s: out of memory", path);
+    }
     enc->ncols = ncols;
     enc->missing = o->missing;
     int64_t width = 0;
@@ -214,28 +123,33 @@ int nnx_csv_fit(const nnx_csv_rows *r, const int32_t *cols, int32_t ncols,
         nnx_csv_column *col = &enc->cols[j];
         size_t c = (size_t)cols[j];
         col->index = cols[j];
-        if (r->header && !(col->name = strdup(r->field[r->first[0] + c]))) {
-            rc = nnx_rt_fail(err, "%s: out of memory", r->path);
+        if (s->header && !(col->name = strdup(s->head->field[c]))) {
+            rc = nnx_rt_fail(err, "%s: out of memory", path);
             break;
         }
-        col->categorical = named_categorical(r, c, o) || (o->categorical_auto && has_text(r, c));
+        col->categorical = s->kind[c] == NNX_COL_CAT;
+        col->indicator = s->has_missing[c];
         if (col->categorical) {
-            rc = fit_categories(r, c, col, err);
-            for (size_t i = 0; rc == 0 && i < r->n; i++)
-                if (is_missing(nnx_csv_cell(r, i, c))) {
-                    if (o->missing == NNX_MISSING_ERROR)
-                        rc = missing_error(r, i, c, err);
-                    col->indicator = 1;
-                }
+            const nnx_csv_cats *ct = &s->cat[c];
+            col->categories = calloc(ct->n ? (size_t)ct->n : 1, sizeof *col->categories);
+            if (!col->categories)
+                rc = nnx_rt_fail(err, "%s: out of memory", path);
+            for (int32_t k = 0; rc == 0 && k < ct->n; k++)
+                if (!(col->categories[k] = strdup(ct->v[k])))
+                    rc = nnx_rt_fail(err, "%s: out of memory", path);
+            if (rc == 0)
+                col->ncategories = ct->n;
             width += col->ncategories;
         } else {
-            rc = fit_numbers(r, c, o->missing, col, err);
+            if (stats)
+                fill_value(s, (size_t)j, o->missing, &col->fill, tmp);
             width += 1;
         }
         width += col->indicator;
     }
+    free(tmp);
     if (rc == 0 && width > INT32_MAX / 2)
-        rc = nnx_rt_fail(err, "%s: the encoded rows would have %lld features", r->path,
+        rc = nnx_rt_fail(err, "%s: the encoded rows would have %lld features", path,
                          (long long)width);
     if (rc < 0) {
         nnx_csv_encoding_free(enc);
@@ -245,76 +159,148 @@ int nnx_csv_fit(const nnx_csv_rows *r, const int32_t *cols, int32_t ncols,
     return 0;
 }
 
-int nnx_csv_match(const nnx_csv_rows *r, const nnx_csv_encoding *enc, long label_col,
-                  int32_t *cols, nnx_rt_error *err)
+int nnx_csv_match(const nnx_csv_head *h, int header, const nnx_csv_encoding *enc,
+                  long label_col, int32_t *cols, const char *path, nnx_rt_error *err)
 {
-    int named = r->header && enc->ncols > 0 && enc->cols[0].name;
+    int named = header && enc->ncols > 0 && enc->cols[0].name;
     if (named) {
         for (int32_t j = 0; j < enc->ncols; j++) {
             cols[j] = -1;
-            for (size_t c = 0; c < r->ncol && cols[j] < 0; c++)
-                if ((long)c != label_col && !strcmp(enc->cols[j].name, r->field[r->first[0] + c]))
+            for (size_t c = 0; c < h->ncol && cols[j] < 0; c++)
+                if ((long)c != label_col && !strcmp(enc->cols[j].name, h->field[c]))
                     cols[j] = (int32_t)c;
             if (cols[j] < 0)
-                return nnx_rt_fail(err, "%s: no column \"%s\", which the train data has",
-                                   r->path, enc->cols[j].name);
+                return nnx_rt_fail(err, "%s: no column \"%s\", which the train data has", path,
+                                   enc->cols[j].name);
         }
         return 0;
     }
     int32_t j = 0;
-    for (size_t c = 0; c < r->ncol && j < enc->ncols; c++)
+    for (size_t c = 0; c < h->ncol && j < enc->ncols; c++)
         if ((long)c != label_col)
             cols[j++] = (int32_t)c;
-    size_t have = r->ncol - (label_col >= 0 ? 1 : 0);
+    size_t have = h->ncol - (label_col >= 0 ? 1 : 0);
     if (have != (size_t)enc->ncols)
-        return nnx_rt_fail(err, "%s: %zu feature columns, the train data has %d", r->path, have,
+        return nnx_rt_fail(err, "%s: %zu feature columns, the train data has %d", path, have,
                            (int)enc->ncols);
     return 0;
 }
 
-int nnx_csv_apply(const nnx_csv_rows *r, const int32_t *cols, const nnx_csv_encoding *enc,
-                  float *x, nnx_csv_stats *st, nnx_rt_error *err)
+/* Write the slots of one row (src) as enc's features (dst). */
+static void expand_row(const float *src, float *dst, const nnx_csv_encoding *enc,
+                       int32_t *const *map, int64_t *unseen, int64_t *imputed)
 {
-    const size_t d = (size_t)enc->features;
-    for (size_t i = 0; i < r->n; i++) {
-        float *row = x + i * d;
-        size_t f = 0;
-        for (int32_t j = 0; j < enc->ncols; j++) {
-            const nnx_csv_column *col = &enc->cols[j];
-            size_t c = (size_t)cols[j];
-            const char *cell = nnx_csv_cell(r, i, c);
-            int miss = is_missing(cell);
-            if (miss && enc->missing == NNX_MISSING_ERROR)
-                return missing_error(r, i, c, err);
-            if (miss && st)
-                st->imputed++;
-            if (col->categorical) {
-                for (int32_t k = 0; k < col->ncategories; k++)
-                    row[f + (size_t)k] = 0.0f;
-                if (!miss) {
-                    char **hit = bsearch(&cell, col->categories, (size_t)col->ncategories,
-                                         sizeof *col->categories, cmp_str);
-                    if (hit) {
-                        row[f + (size_t)(hit - col->categories)] = 1.0f;
-                    } else if (st && st->unseen++ == 0) {
-                        char where[300];
-                        snprintf(st->example, sizeof st->example, "line %d, %s: \"%.40s\"",
-                                 (int)r->line[r->r0 + i],
-                                 nnx_csv_column_name(r, c, where, sizeof where), cell);
-                    }
-                }
-                f += (size_t)col->ncategories;
-            } else {
-                double v = col->fill;
-                if (!miss && (nnx_csv_parse_number(cell, &v) < 0 || v > 3.4e38 || v < -3.4e38))
-                    return text_error(r, i, c, err);
-                row[f++] = (float)v;
+    size_t f = 0;
+    for (int32_t j = 0; j < enc->ncols; j++) {
+        const nnx_csv_column *col = &enc->cols[j];
+        int miss;
+        if (col->categorical) {
+            int32_t code;
+            memcpy(&code, &src[j], sizeof code);
+            miss = code < 0;
+            for (int32_t k = 0; k < col->ncategories; k++)
+                dst[f + (size_t)k] = 0.0f;
+            if (!miss) {
+                int32_t to = map[j][code];
+                if (to >= 0)
+                    dst[f + (size_t)to] = 1.0f;
+                else
+                    ++*unseen;
             }
-            if (col->indicator)
-                row[f++] = miss ? 1.0f : 0.0f;
+            f += (size_t)col->ncategories;
+        } else {
+            float v = src[j];
+            miss = v != v;
+            dst[f++] = miss ? col->fill : v;
+        }
+        *imputed += miss;
+        if (col->indicator)
+            dst[f++] = miss ? 1.0f : 0.0f;
+    }
+}
+
+int nnx_csv_expand(nnx_csv_scan *s, const int32_t *cols, const nnx_csv_encoding *enc,
+                   nnx_csv_stats *st, nnx_rt_error *err)
+{
+    const size_t n = s->n, C = (size_t)enc->ncols, F = (size_t)enc->features;
+    int same = C == F;
+    for (size_t j = 0; j < C; j++)
+        same &= !enc->cols[j].categorical && !enc->cols[j].indicator
+                && !s->has_missing[cols[j]];
+    if (same)
+        return 0;
+    /* each scan category's place among enc's (-1: train never had it) */
+    int32_t **map = calloc(C ? C : 1, sizeof *map);
+    float *tmp = malloc((C ? C : 1) * sizeof *tmp);
+    int rc = map && tmp ? 0 : nnx_rt_fail(err, "%s: out of memory", s->path);
+    int64_t first_row = -1;
+    size_t first_j = 0;
+    int32_t first_k = 0;
+    for (size_t j = 0; rc == 0 && j < C; j++) {
+        if (!enc->cols[j].categorical)
+            continue;
+        const nnx_csv_column *col = &enc->cols[j];
+        const nnx_csv_cats *ct = &s->cat[cols[j]];
+        if (!(map[j] = malloc((ct->n ? (size_t)ct->n : 1) * sizeof **map))) {
+            rc = nnx_rt_fail(err, "%s: out of memory", s->path);
+            break;
+        }
+        for (int32_t k = 0; k < ct->n; k++) {
+            char **hit = bsearch(&ct->v[k], col->categories, (size_t)col->ncategories,
+                                 sizeof *col->categories, cmp_str);
+            map[j][k] = hit ? (int32_t)(hit - col->categories) : -1;
+            if (!hit && (first_row < 0 || ct->row[k] < first_row)) {
+                first_row = ct->row[k];
+                first_j = j;
+                first_k = k;
+            }
         }
     }
-    return 0;
+    if (rc == 0 && F > C) {
+        if (n > SIZE_MAX / sizeof(float) / F) {
+            rc = nnx_rt_fail(err, "%s: too large (%zu rows of %zu features)", s->path, n, F);
+        } else {
+            float *x = realloc(s->x, (n ? n : 1) * F * sizeof *x);
+            if (!x)
+                rc = nnx_rt_fail(err, "%s: out of memory for %zu rows of %zu features", s->path,
+                                 n, F);
+            else
+                s->x = x;
+        }
+    }
+    int64_t unseen = 0, imputed = 0;
+    if (rc == 0) {
+        /* rows move only away from the rows still to be read: from the
+         * last one back when they grow, from the first on when they shrink */
+        for (size_t k = 0; k < n; k++) {
+            size_t i = F > C ? n - 1 - k : k;
+            memcpy(tmp, s->x + i * C, C * sizeof *tmp);
+            expand_row(tmp, s->x + i * F, enc, map, &unseen, &imputed);
+        }
+        if (F < C) {
+            float *x = realloc(s->x, (n ? n : 1) * (F ? F : 1) * sizeof *x);
+            if (x)
+                s->x = x;
+        }
+        s->d = F;
+    }
+    if (rc == 0 && st) {
+        st->imputed += imputed;
+        if (unseen && st->unseen == 0) {
+            char where[300];
+            size_t c = (size_t)cols[first_j];
+            snprintf(st->example, sizeof st->example, "line %d, %s: \"%.40s\"",
+                     s->cat[c].line[first_k],
+                     nnx_csv_col_name(s->head, s->header, c, where, sizeof where),
+                     s->cat[c].v[first_k]);
+        }
+        st->unseen += unseen;
+    }
+    for (size_t j = 0; map && j < C; j++)
+        free(map[j]);
+    free(map);
+    free(tmp);
+    return rc;
 }
 
 int nnx_csv_feature_names(const nnx_csv_encoding *enc, char ***names, const char *path,
