@@ -207,7 +207,30 @@ typedef struct table_req {
     int32_t             ncols;
     long                lc;
     const nnx_csv_tuning *tune;
+    int                 classify;  /* the label column decides the target kind */
 } table_req;
+
+static int label_error(const nnx_csv_scan *s, const nnx_csv_opts *o, long lc,
+                       nnx_rt_error *err);
+
+/* The first bad cell in the old reader's order: an empty label, a label
+ * that does not fit the target, then (fitting) the lowest column's first
+ * bad cell, or (applying) the first row's.  0 when no cell is bad. */
+static int cell_errors(const table_req *q, const nnx_csv_scan *s, int fit, nnx_rt_error *err)
+{
+    if (!s->col_err)
+        return 0;
+    if (q->lc >= 0 && s->col_err[q->lc].kind)
+        return nnx_csv_cell_error(s, (size_t)q->lc, err);
+    if (q->classify && label_error(s, q->o, q->lc, err) < 0)
+        return -1;
+    if (!fit)
+        return s->bad_col >= 0 ? nnx_csv_cell_error(s, (size_t)s->bad_col, err) : 0;
+    for (int32_t j = 0; j < q->ncols; j++)
+        if (s->col_err[q->cols[j]].kind)
+            return nnx_csv_cell_error(s, (size_t)q->cols[j], err);
+    return 0;
+}
 
 /* Read the table into s (x: enc->features per row), fitting enc (when
  * fit) or applying it.  0, or -1 with err (s and a fitted enc freed). */
@@ -266,6 +289,8 @@ static int read_table(const table_req *q, nnx_csv_scan *s, nnx_csv_encoding *enc
             rc = nnx_csv_scan_run(s, err);
         }
     }
+    if (rc == 0)
+        rc = cell_errors(q, s, fit, err);
     if (rc == 0 && s->n == 0)
         rc = o->header ? nnx_rt_fail(err, "%s: a header row but no data rows", q->path)
                        : nnx_rt_fail(err, "%s: empty file", q->path);
@@ -289,11 +314,10 @@ static int read_table(const table_req *q, nnx_csv_scan *s, nnx_csv_encoding *enc
     return rc;
 }
 
-/* The labels the reader kept (s->lab, s->val) into out, whose x is set. */
-static int set_labels(nnx_dataset *out, const nnx_csv_scan *s, const nnx_csv_opts *o, long lc,
-                      nnx_rt_error *err)
+/* A label that does not fit the target kind: -1 with err, else 0. */
+static int label_error(const nnx_csv_scan *s, const nnx_csv_opts *o, long lc,
+                       nnx_rt_error *err)
 {
-    size_t n = s->n;
     char where[300];
     nnx_target_kind kind = label_kind(o, s->first_text >= 0, s->first_fraction >= 0);
     if (kind == NNX_TARGET_REAL && s->first_text >= 0)
@@ -306,6 +330,17 @@ static int set_labels(nnx_dataset *out, const nnx_csv_scan *s, const nnx_csv_opt
                            s->fraction_line, nnx_csv_col_name(s->head, o->header, (size_t)lc,
                                                               where, sizeof where),
                            s->lab[s->first_fraction]);
+    return 0;
+}
+
+/* The labels the reader kept (s->lab, s->val) into out, whose x is set. */
+static int set_labels(nnx_dataset *out, const nnx_csv_scan *s, const nnx_csv_opts *o, long lc,
+                      nnx_rt_error *err)
+{
+    size_t n = s->n;
+    nnx_target_kind kind = label_kind(o, s->first_text >= 0, s->first_fraction >= 0);
+    if (label_error(s, o, lc, err) < 0)
+        return -1;
     out->kind = kind;
     if (kind == NNX_TARGET_REAL) {
         if (!(out->t = malloc(n * sizeof *out->t)))
@@ -350,7 +385,7 @@ static int load_labelled(nnx_dataset *out, const char *path, const char *text, s
         rc = nnx_csv_match(&h, o->header, enc, lc, cols, path, err);
     }
     nnx_csv_scan s = { 0 };
-    table_req q = { path, text, len, o, &h, cols, ncols, lc, tune };
+    table_req q = { path, text, len, o, &h, cols, ncols, lc, tune, 1 };
     if (rc == 0)
         rc = read_table(&q, &s, enc, fit, stats, err);
     if (rc == 0) {
@@ -450,7 +485,7 @@ static int load_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *
     nnx_csv_encoding plain = {0};
     nnx_csv_encoding *use = enc ? (nnx_csv_encoding *)enc : &plain;
     nnx_csv_scan s;
-    table_req q = { path, NULL, 0, enc ? opts : &numbers, &h, cols, ncols, label_col, NULL };
+    table_req q = { path, NULL, 0, enc ? opts : &numbers, &h, cols, ncols, label_col, NULL, 0 };
     int rc = read_table(&q, &s, use, !enc, stats, err);
     if (rc == 0) {
         out->x = s.x;
@@ -623,7 +658,7 @@ int nnx_csv_probe_file(const char *path, const nnx_csv_opts *opts, size_t max_by
         if ((long)c != lc)
             cols[ncols++] = (int32_t)c;
     nnx_csv_scan s;
-    table_req q = { path, buf, len, &o, &h, cols, ncols, lc, NULL };
+    table_req q = { path, buf, len, &o, &h, cols, ncols, lc, NULL, 0 };
     if (rc == 0 && (rc = read_table(&q, &s, &out->enc, 1, NULL, err)) == 0) {
         out->complete = !more;
         out->rows = (int64_t)s.n + rest;

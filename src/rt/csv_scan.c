@@ -565,6 +565,9 @@ typedef struct block {
     char     err_cell[128];
     char    *scratch;
     size_t   scap;
+    nnx_csv_cell_err *cerr;  /* per column: its first bad cell (local row, line) */
+    int64_t  bad_row;        /* the first row with a bad feature cell (-1: none), */
+    size_t   bad_col;        /* and its bad cell of the lowest slot */
 } block;
 
 static void block_free(block *b)
@@ -574,14 +577,15 @@ static void block_free(block *b)
         if (b->x)
             munmap(b->x, b->xbytes);   /* see chunk_alloc */
         free(b->val);
-        free(b->loff);
         free(b->dx);
     }
+    free(b->loff);   /* always the block's own */
     free(b->text);
     dict_free(&b->dict);
     free(b->has_missing);
     free(b->has_text);
     free(b->scratch);
+    free(b->cerr);
 }
 
 typedef struct job {
@@ -639,6 +643,30 @@ static int fail_at(block *b, int e, int line, size_t col, const char *cell, size
     return -1;
 }
 
+/* A bad cell of local row r: kept when it is its column's first, or the
+ * first of the block's rows (lowest slot within the row). */
+static void bad_cell(const nnx_csv_scan *s, block *b, int kind, int line, size_t col,
+                     const char *cell, size_t len, size_t r)
+{
+    nnx_csv_cell_err *e = &b->cerr[col];
+    if (!e->kind) {
+        e->kind = kind;
+        e->line = line;
+        e->row = (int64_t)r;
+        if (len > sizeof e->cell - 1)
+            len = sizeof e->cell - 1;
+        if (cell)
+            memcpy(e->cell, cell, len);
+        e->cell[cell ? len : 0] = '\0';
+    }
+    if (s->kind[col] == NNX_COL_LABEL)
+        return;
+    if (b->bad_row < 0 || (b->bad_row == (int64_t)r && s->slot[col] < s->slot[b->bad_col])) {
+        b->bad_row = (int64_t)r;
+        b->bad_col = col;
+    }
+}
+
 /* Parse the record at *pp (outside quotes, at a non-blank byte) into local
  * row r on local line *line; *pp moves past its line end.  0, or -1 with
  * the block's error set. */
@@ -650,10 +678,9 @@ static int parse_record(job *j, const view *v, block *b, size_t *pp, size_t r, i
     float *row = b->x + r * s->d;
     double *drow = b->dx ? b->dx + r * s->d : NULL;
     size_t p = *pp, col = 0;
-    int rline = *line, lines = 0, pending = 0;
+    int rline = *line, lines = 0;
     for (;;) {
-        /* after a bad cell the rest is walked only: a ragged row says so first */
-        int k = col < j->s->head->ncol && !pending ? s->kind[col] : NNX_COL_SKIP;
+        int k = col < j->s->head->ncol ? s->kind[col] : NNX_COL_SKIP;
         if (k == NNX_COL_NUM) {
             size_t q0 = p;
             while (q0 < len && blank(v, t[q0]))
@@ -694,7 +721,9 @@ static int parse_record(job *j, const view *v, block *b, size_t *pp, size_t r, i
         if (k == NNX_COL_LABEL) {
             double x;
             if (clen == 0) {
-                pending = fail_at(b, E_EMPTY_LABEL, rline, col, NULL, 0);
+                bad_cell(s, b, NNX_CSV_EMPTY_LABEL, rline, col, NULL, 0, r);
+                b->val[r] = NAN;
+                b->loff[r] = 0;
                 goto next_field;
             }
             int num = nnx_num_parse(cell, clen, &x) == 0 && isfinite(x);
@@ -711,11 +740,6 @@ static int parse_record(job *j, const view *v, block *b, size_t *pp, size_t r, i
             goto next_field;
         }
         if (nnx_csv_is_missing(cell, clen)) {
-            if (!s->missing_ok) {
-                pending = fail_at(b, E_MISSING, rline, col, cell, clen);
-                goto next_field;
-            }
-            b->has_missing[col] = 1;
             if (k == NNX_COL_NUM) {
                 row[s->slot[col]] = NAN;
                 if (drow)
@@ -724,6 +748,10 @@ static int parse_record(job *j, const view *v, block *b, size_t *pp, size_t r, i
                 int32_t code = -1;
                 memcpy(&row[s->slot[col]], &code, sizeof code);
             }
+            if (!s->missing_ok)
+                bad_cell(s, b, NNX_CSV_MISSING_CELL, rline, col, cell, clen, r);
+            else
+                b->has_missing[col] = 1;
             goto next_field;
         }
         if (k == NNX_COL_NUM) {
@@ -739,7 +767,7 @@ static int parse_record(job *j, const view *v, block *b, size_t *pp, size_t r, i
                 if (drow)
                     drow[s->slot[col]] = NAN;
             } else {
-                pending = fail_at(b, E_NOT_NUMBER, rline, col, cell, clen);
+                bad_cell(s, b, NNX_CSV_TEXT_CELL, rline, col, cell, clen, r);
             }
             goto next_field;
         }
@@ -762,8 +790,6 @@ static int parse_record(job *j, const view *v, block *b, size_t *pp, size_t r, i
         b->err_nf = col;
         return fail_at(b, E_RAGGED, rline, col, NULL, 0);
     }
-    if (pending)
-        return -1;
     *line += lines;
     *pp = p;
     return 0;
@@ -920,9 +946,11 @@ static size_t first_start(const view *v, size_t body, const block *b)
 static int block_scratch(block *b, size_t ncol)
 {
     b->first_text = b->first_fraction = -1;
+    b->bad_row = -1;
     b->has_missing = calloc(ncol ? ncol : 1, 1);
     b->has_text = calloc(ncol ? ncol : 1, 1);
-    return b->has_missing && b->has_text ? 0 : -1;
+    b->cerr = calloc(ncol ? ncol : 1, sizeof *b->cerr);
+    return b->has_missing && b->has_text && b->cerr ? 0 : -1;
 }
 
 /* Parse b's b->n records of v from p (its first record start, or where
@@ -989,6 +1017,8 @@ void nnx_csv_scan_free(nnx_csv_scan *s)
     free(s->text);
     free(s->has_missing);
     free(s->has_text);
+    free(s->col_err);
+    s->col_err = NULL;
     for (size_t c = 0; s->cat && c < s->head->ncol; c++) {
         for (int32_t k = 0; k < s->cat[c].n; k++)
             free(s->cat[c].v[k]);
@@ -1013,20 +1043,18 @@ static int online_threads(void)
     return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
-/* The error of block b, whose first line is line0. */
-static int block_error(const nnx_csv_scan *s, const block *b, int line0, nnx_rt_error *err)
+/* The message of an error of kind e (E_*) on line, column col. */
+static int format_error(const nnx_csv_scan *s, int e, int line, size_t col, size_t nf,
+                        const char *cell, nnx_rt_error *err)
 {
-    char where[300];
-    int line = line0 + b->err_line;
+    char where[300] = "";
     const char *path = s->path;
-    size_t col = b->err_col;
-    if (b->err != E_RAGGED && b->err != E_UNCLOSED && b->err != E_AFTER_QUOTE && b->err != E_NUL
-        && b->err != E_MEMORY)
+    if (e == E_EMPTY_LABEL || e == E_MISSING || e == E_NOT_NUMBER)
         nnx_csv_col_name(s->head, s->header, col, where, sizeof where);
-    switch (b->err) {
+    switch (e) {
     case E_RAGGED:
         return nnx_rt_fail(err, "%s:%d: ragged row: %zu fields, expected %zu (as on line %d)",
-                           path, line, b->err_nf, s->head->ncol, s->head->line);
+                           path, line, nf, s->head->ncol, s->head->line);
     case E_UNCLOSED:
         return nnx_rt_fail(err, "%s:%d: quoted field is never closed", path, line);
     case E_AFTER_QUOTE:
@@ -1036,23 +1064,36 @@ static int block_error(const nnx_csv_scan *s, const block *b, int line0, nnx_rt_
     case E_EMPTY_LABEL:
         return nnx_rt_fail(err, "%s:%d: %s: empty label", path, line, where);
     case E_MISSING:
-        if (b->err_cell[0])
+        if (cell[0])
             return nnx_rt_fail(err, "%s:%d: %s: \"%s\" is a missing value; set missing = mean, "
                                "median or zero in csv(...) to fill such cells", path, line, where,
-                               b->err_cell);
+                               cell);
         return nnx_rt_fail(err, "%s:%d: %s: empty cell; set missing = mean, median or zero in "
                            "csv(...) to fill such cells", path, line, where);
     case E_NOT_NUMBER:
         if (s->header)
             return nnx_rt_fail(err, "%s:%d: %s: \"%s\" is not a number; add categorical = "
                                "[\"%s\"] to csv(...) to one-hot encode the column", path, line,
-                               where, b->err_cell, s->head->field[col]);
+                               where, cell, s->head->field[col]);
         return nnx_rt_fail(err, "%s:%d: %s: \"%s\" is not a number; categorical = auto in "
-                           "csv(...) one-hot encodes the text columns", path, line, where,
-                           b->err_cell);
+                           "csv(...) one-hot encodes the text columns", path, line, where, cell);
     default:
         return nnx_rt_fail(err, "%s: out of memory", path);
     }
+}
+
+/* The error of block b, whose first line is line0. */
+static int block_error(const nnx_csv_scan *s, const block *b, int line0, nnx_rt_error *err)
+{
+    return format_error(s, b->err, line0 + b->err_line, b->err_col, b->err_nf, b->err_cell, err);
+}
+
+int nnx_csv_cell_error(const nnx_csv_scan *s, size_t col, nnx_rt_error *err)
+{
+    const nnx_csv_cell_err *e = &s->col_err[col];
+    int kind = e->kind == NNX_CSV_MISSING_CELL ? E_MISSING
+             : e->kind == NNX_CSV_TEXT_CELL    ? E_NOT_NUMBER : E_EMPTY_LABEL;
+    return format_error(s, kind, e->line, col, 0, e->cell, err);
 }
 
 typedef struct cat_ref {
@@ -1080,6 +1121,7 @@ static int finish(job *j, const int *line0, nnx_rt_error *err)
     nnx_csv_scan *s = j->s;
     size_t ncol = s->head->ncol;
     s->first_text = s->first_fraction = -1;
+    s->bad_col = -1;
     s->has_missing = calloc(ncol, 1);
     s->has_text = calloc(ncol, 1);
     s->cat = calloc(ncol, sizeof *s->cat);
@@ -1101,6 +1143,19 @@ static int finish(job *j, const int *line0, nnx_rt_error *err)
             s->first_fraction = (int64_t)b->row0 + b->first_fraction;
             s->fraction_line = line0[k] + b->fraction_line;
         }
+        for (size_t c = 0; c < ncol; c++) {
+            if (!b->cerr[c].kind)
+                continue;
+            if (!s->col_err && !(s->col_err = calloc(ncol, sizeof *s->col_err)))
+                return nnx_rt_fail(err, "%s: out of memory", s->path);
+            if (!s->col_err[c].kind) {
+                s->col_err[c] = b->cerr[c];
+                s->col_err[c].line += line0[k];
+                s->col_err[c].row += (int64_t)b->row0;
+            }
+        }
+        if (s->bad_col < 0 && b->bad_row >= 0)
+            s->bad_col = (long)b->bad_col;
     }
     /* categories */
     size_t total = 0;
@@ -1163,7 +1218,7 @@ static int finish(job *j, const int *line0, nnx_rt_error *err)
                         float *cell = &b->x[r * s->d + (size_t)s->slot[c]];
                         int32_t code;
                         memcpy(&code, cell, sizeof code);
-                        if (code >= 0) {
+                        if (code >= 0 && (size_t)code < b->dict.n) {
                             code = map[k][code];
                             memcpy(cell, &code, sizeof code);
                         }

@@ -61,6 +61,16 @@ typedef struct nnx_csv_cats {
     int32_t *line;   /* owned */
 } nnx_csv_cats;
 
+/* A bad cell: a missing one (NNX_CSV_MISSING_CELL), text in a number column
+ * (NNX_CSV_TEXT_CELL) or an empty label (NNX_CSV_EMPTY_LABEL); 0: none. */
+enum { NNX_CSV_MISSING_CELL = 1, NNX_CSV_TEXT_CELL, NNX_CSV_EMPTY_LABEL };
+typedef struct nnx_csv_cell_err {
+    int     kind;
+    int     line;
+    int64_t row;
+    char    cell[128];
+} nnx_csv_cell_err;
+
 typedef struct nnx_csv_scan {
     /* in */
     const char    *path;
@@ -91,11 +101,20 @@ typedef struct nnx_csv_scan {
     int64_t  first_text, first_fraction;  /* label rows (-1: none): a text label, */
     int      text_line, fraction_line;    /* a number label that is not a class id */
     int      gz;           /* the file was gzip */
+    /* Bad cells do not stop the reading (the caller reports the one that
+     * comes first in its order): per column the first bad cell (NULL: none
+     * in the file), and the first bad feature cell in row order, the lowest
+     * slot first within the row (bad_col; -1: none). */
+    nnx_csv_cell_err *col_err;
+    long     bad_col;
 } nnx_csv_scan;
 
 /* Read every data record: 0, or -1 with err. */
 int  nnx_csv_scan_run(nnx_csv_scan *s, nnx_rt_error *err);
 void nnx_csv_scan_free(nnx_csv_scan *s);
+
+/* The error of column col's first bad cell (s->col_err[col]): -1. */
+int  nnx_csv_cell_error(const nnx_csv_scan *s, size_t col, nnx_rt_error *err);
 
 /* A label value that can be a class id: a whole number a class index holds. */
 int  nnx_csv_class_id(double v);
