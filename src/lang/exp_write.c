@@ -96,50 +96,29 @@ static void args(ck_buf *b, const char *name, const char *const *names, const do
     ck_buf_puts(b, ")");
 }
 
+/* A layer as its catalog row spells it: the required arguments (and those
+ * marked CK_R_POSITIONAL) by position, the others by name; a bare name when
+ * it has none. */
 static void layer(ck_buf *b, const nnx_exp_layer *l)
 {
-    const char *name = nnx_exp_layer_name(l);
-    switch (l->op) {
-    case NNX_XOP_DENSE:
-        ck_buf_printf(b, "dense(%d, bias = %s)", l->u.dense.units, l->u.dense.bias ? "true" : "false");
-        break;
-    case NNX_XOP_CONV:
-        ck_buf_printf(b, "conv(%d, %d, stride = %d, pad = %d)", l->u.conv.filters, l->u.conv.kernel,
-                      l->u.conv.stride, l->u.conv.pad);
-        break;
-    case NNX_XOP_MAXPOOL:
-    case NNX_XOP_AVGPOOL:
-        ck_buf_printf(b, "%s(%d, stride = %d)", name, l->u.pool.size, l->u.pool.stride);
-        break;
-    case NNX_XOP_DROPOUT:
-        ck_buf_puts(b, "dropout(");
-        num(b, l->u.dropout.p);
-        ck_buf_puts(b, ")");
-        break;
-    case NNX_XOP_BATCHNORM: {
-        static const char *const n[] = { "momentum", "eps" };
-        double v[] = { l->u.batchnorm.momentum, l->u.batchnorm.eps };
-        args(b, name, n, v, 2);
-        break;
+    const ck_builtin *row = ck_layer_builtin(l);
+    ck_buf_puts(b, nnx_exp_layer_name(l));
+    if (!row || row->nparams == 0)
+        return;
+    ck_buf_puts(b, "(");
+    for (size_t j = 0; j < row->nparams && j < NNX_LAYER_MAX_ARGS; j++) {
+        const ck_param *p = &row->params[j];
+        ck_buf_puts(b, j ? ", " : "");
+        if (!p->required && !(p->range & CK_R_POSITIONAL))
+            ck_buf_printf(b, "%s = ", p->name);
+        if (p->ty == CK_T_BOOL)
+            ck_buf_puts(b, l->arg[j] ? "true" : "false");
+        else if (p->ty == CK_T_INT)
+            ck_buf_printf(b, "%d", (int)l->arg[j]);
+        else
+            num(b, l->arg[j]);
     }
-    case NNX_XOP_ACT: {             /* its catalog row names its parameter, if any */
-        const ck_builtin *row = ck_act_builtin(l->u.act.code);
-        if (row && row->nparams) {
-            const char *const n[] = { row->params[0].name };
-            args(b, name, n, &l->u.act.a, 1);
-        } else {
-            ck_buf_puts(b, name);
-        }
-        break;
-    }
-    case NNX_XOP_LAYERNORM: {
-        static const char *const n[] = { "eps" };
-        args(b, name, n, &l->u.layernorm.eps, 1);
-        break;
-    }
-    default:
-        ck_buf_puts(b, name);
-    }
+    ck_buf_puts(b, ")");
 }
 
 static void ref(ck_buf *b, const nnx_experiment *e, nnx_exp_metric_ref r)
@@ -342,21 +321,21 @@ char *nnx_experiment_write(const nnx_experiment *e)
         const nnx_exp_layer *l = &e->net.layers[i];
         char shape[64];
         ck_shape_text(l->out, shape, sizeof shape);
-        if (l->op == NNX_XOP_RESIDUAL_END)
+        if (l->op == NNX_LAYER_RESIDUAL_ADD)
             depth--;
         for (int k = 0; k < depth; k++)
             ck_buf_puts(&b, "    ");
-        if (l->op == NNX_XOP_RESIDUAL) {
+        if (l->op == NNX_LAYER_RESIDUAL) {
             ck_buf_printf(&b, "residual(project = %s) {    # input %s\n",
-                          l->u.residual.project ? "true" : "false", shape);
+                          l->arg[0] ? "true" : "false", shape);
             depth++;
             continue;
         }
-        if (l->op == NNX_XOP_RESIDUAL_END) {
+        if (l->op == NNX_LAYER_RESIDUAL_ADD) {
             ck_buf_printf(&b, "}    # -> %s", shape);
-            if (l->u.residual_end.proj == NNX_XPROJ_CONV)
-                ck_buf_printf(&b, ", skip: 1×1 conv projection, stride %d", l->u.residual_end.stride);
-            else if (l->u.residual_end.proj == NNX_XPROJ_DENSE)
+            if (l->end.proj == NNX_XPROJ_CONV)
+                ck_buf_printf(&b, ", skip: 1×1 conv projection, stride %d", l->end.stride);
+            else if (l->end.proj == NNX_XPROJ_DENSE)
                 ck_buf_puts(&b, ", skip: dense projection");
             ck_buf_puts(&b, "\n");
             continue;

@@ -14,30 +14,18 @@ enum nnx_loss_kind nnx_run_loss_kind(nnx_exp_loss_kind k)
     return NNX_LOSS_CROSS_ENTROPY;
 }
 
-/* Add layers[i] of a compiled network. */
+/* Add layers[i] of a compiled network: its arguments, in the catalog's
+ * order, are the fields its layer kind's row names. */
 static int add_layer(nnx_net *net, const nnx_exp_layer *layers, size_t i, nnx_rt_error *err)
 {
     const nnx_exp_layer *l = &layers[i];
-    switch (l->op) {
-    case NNX_XOP_DENSE:     return nnx_net_add_dense(net, l->u.dense.units, l->u.dense.bias, err);
-    case NNX_XOP_CONV:      return nnx_net_add_conv(net, l->u.conv.filters, l->u.conv.kernel,
-                                                    l->u.conv.stride, l->u.conv.pad, true, err);
-    case NNX_XOP_MAXPOOL:   return nnx_net_add_maxpool(net, l->u.pool.size, l->u.pool.stride, err);
-    case NNX_XOP_AVGPOOL:   return nnx_net_add_avgpool(net, l->u.pool.size, l->u.pool.stride, err);
-    case NNX_XOP_FLATTEN:   return nnx_net_add_flatten(net, err);
-    case NNX_XOP_DROPOUT:   return nnx_net_add_dropout(net, (float)l->u.dropout.p, err);
-    case NNX_XOP_BATCHNORM: return nnx_net_add_batchnorm(net, (float)l->u.batchnorm.momentum,
-                                                         (float)l->u.batchnorm.eps, err);
-    case NNX_XOP_ACT:       return nnx_net_add_act(net, (enum nnx_act)l->u.act.code,
-                                                   (float)l->u.act.a, err);
-    case NNX_XOP_LAYERNORM: return nnx_net_add_layernorm(net, (float)l->u.layernorm.eps, err);
-    case NNX_XOP_GLOBAL_AVGPOOL: return nnx_net_add_global_avgpool(net, err);
-    case NNX_XOP_RESIDUAL:  return nnx_net_begin_residual(net, err);
-    case NNX_XOP_RESIDUAL_END:
-        return nnx_net_end_residual(net, layers[l->u.residual_end.begin].u.residual.project, err);
-    case NNX_XOP_COUNT:     break;
-    }
-    return nnx_rt_fail(err, "unknown layer kind %d", (int)l->op);
+    const nnx_layer_kind_info *K = nnx_layer_kind_of((unsigned)l->op);
+    if (!K)
+        return nnx_rt_fail(err, "unknown layer kind %d", (int)l->op);
+    nnx_layer_spec s = { .bias = true, .act = (enum nnx_act)l->act };  /* conv has no bias argument */
+    for (int j = 0; j < NNX_LAYER_MAX_ARGS; j++)
+        nnx_layer_spec_set(&s, K->args[j].field, l->arg[j]);
+    return nnx_net_add(net, l->op, &s, err);
 }
 
 nnx_net *nnx_run_build_net(const nnx_experiment *e, int32_t features, int max_batch,

@@ -56,8 +56,8 @@ static void baseline_compiles(void **state)
     assert_false(e->early_stop.on.maximize);
     assert_true(e->log[NNX_XLOG_CSV] && e->log[NNX_XLOG_TENSORBOARD] && !e->log[NNX_XLOG_MLFLOW]);
     assert_int_equal(e->net.nlayers, 9);
-    assert_int_equal(e->net.layers[4].u.dense.units, 128);
-    assert_true(e->net.layers[3].u.dropout.p == 0.2);
+    assert_int_equal(e->net.layers[4].arg[0], 128);
+    assert_true(e->net.layers[3].arg[0] == 0.2);
     fx_done(&f);
 }
 
@@ -335,7 +335,7 @@ static void overrides(void **state)
         fail_msg("%s", fx_msgs(&f.d));
     assert_true(e->optim.lr == 3e-4);
     assert_true(e->optim.beta1 == 0.8);
-    assert_int_equal(e->net.layers[0].u.dense.units, 32);
+    assert_int_equal(e->net.layers[0].arg[0], 32);
     assert_int_equal(e->schedule.decay, NNX_XDECAY_COSINE);
     assert_true(e->schedule.min_lr == 1e-6);
     assert_int_equal(e->nparams, 3);

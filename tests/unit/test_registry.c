@@ -74,7 +74,7 @@ static void activation_backward_is_the_derivative(void **state)
     }
 }
 
-/* Every runtime activation has exactly one catalog row (code NNX_XOP_ACT)
+/* Every runtime activation has exactly one catalog row (code NNX_LAYER_ACT)
  * and every such row names a runtime activation; its arguments agree with
  * the parameter the runtime takes. */
 static void catalog_names_every_activation(void **state)
@@ -83,7 +83,7 @@ static void catalog_names_every_activation(void **state)
     size_t rows = 0;
     for (size_t i = 0; i < ck_nbuiltins; i++) {
         const ck_builtin *b = &ck_builtins[i];
-        if (b->kind != CK_B_LAYER || b->code != NNX_XOP_ACT)
+        if (b->kind != CK_B_LAYER || b->code != NNX_LAYER_ACT)
             continue;
         rows++;
         const nnx_act_info *A = nnx_act_info_named(b->name);
@@ -124,7 +124,7 @@ static void layer_kinds_are_stable(void **state)
 static void experiment_names_come_from_the_catalog(void **state)
 {
     (void)state;
-    for (int op = 0; op < NNX_XOP_COUNT; op++)
+    for (int op = 0; op < (int)nnx_layer_kind_count(); op++)
         assert_string_not_equal(nnx_exp_op_name((nnx_exp_op)op), "?");
     for (int k = NNX_XLOSS_CROSS_ENTROPY; k <= NNX_XLOSS_MSE; k++)
         assert_non_null(ck_builtin_find(nnx_exp_loss_name((nnx_exp_loss_kind)k), CK_B_LOSS));
@@ -139,7 +139,7 @@ static void experiment_names_come_from_the_catalog(void **state)
     /* and each catalog row's code names it back */
     for (size_t i = 0; i < ck_nbuiltins; i++) {
         const ck_builtin *b = &ck_builtins[i];
-        const char *n = b->kind == CK_B_LAYER && b->code != NNX_XOP_ACT ? nnx_exp_op_name((nnx_exp_op)b->code)
+        const char *n = b->kind == CK_B_LAYER && b->code != NNX_LAYER_ACT ? nnx_exp_op_name((nnx_exp_op)b->code)
                       : b->kind == CK_B_LOSS ? nnx_exp_loss_name((nnx_exp_loss_kind)b->code)
                       : b->kind == CK_B_OPTIM ? nnx_exp_optim_name((nnx_exp_optim_kind)b->code)
                       : b->kind == CK_B_DECAY ? nnx_exp_decay_name((nnx_exp_decay_kind)b->code)
