@@ -7,7 +7,7 @@
  * inlined) each with its input and output shape, file paths are absolute.
  * The interpreter, the planner and the loggers read this struct and never
  * the syntax tree.  Of the runtime it knows only the tables it shares (layer
- * kinds, activations, metrics: nnx/rt/net.h, nnx/rt/metrics.h); the
+ * kinds, activations, optimizers, metrics: nnx/rt/net.h, optim.h, metrics.h); the
  * interpreter maps each field onto the runtime's own calls.
  *
  * Conventions
@@ -38,6 +38,7 @@
 
 #include "nnx/diag.h"
 #include "nnx/rt/net.h"
+#include "nnx/rt/optim.h"
 
 /* --- shapes and layers --------------------------------------------------- */
 
@@ -182,22 +183,12 @@ typedef struct nnx_exp_loss {
     double label_smoothing;     /* cross_entropy only; 0 = off */
 } nnx_exp_loss;
 
-typedef enum nnx_exp_optim_kind {
-    NNX_XOPT_SGD,
-    NNX_XOPT_ADAM,
-    NNX_XOPT_ADAMW,             /* decoupled weight decay */
-    NNX_XOPT_RMSPROP
-} nnx_exp_optim_kind;
-
-typedef struct nnx_exp_optim {
-    nnx_exp_optim_kind kind;
-    double lr;
-    double momentum;            /* sgd */
-    bool   nesterov;            /* sgd */
-    double weight_decay;        /* all; L2 added to the gradient except adamw */
-    double beta1, beta2, eps;   /* adam, adamw (eps also rmsprop) */
-    double alpha;               /* rmsprop smoothing */
-} nnx_exp_optim;
+/* The optimizer is the runtime's configuration (nnx/rt/optim.h): its kind is
+ * a row of the runtime's optimizer table, the arguments its catalog row
+ * lists are set, and every other field keeps the runtime's default
+ * (nnx_optim_conf_default). */
+typedef nnx_optim_kind nnx_exp_optim_kind;
+typedef nnx_optim_conf nnx_exp_optim;
 
 typedef enum nnx_exp_metric_kind {
     NNX_XMETRIC_LOSS,           /* the training loss, as the loop measures it */

@@ -231,10 +231,10 @@ const ck_builtin ck_builtins[] = {
     { "binary_cross_entropy", CK_B_LOSS, NNX_XLOSS_BCE, NOARGS, "sigmoid cross-entropy, one output, two classes" },
     { "mse", CK_B_LOSS, NNX_XLOSS_MSE, NOARGS, "mean squared error, one output, a numeric label" },
 
-    { "sgd", CK_B_OPTIM, NNX_XOPT_SGD, N(p_sgd), "stochastic gradient descent with momentum" },
-    { "adam", CK_B_OPTIM, NNX_XOPT_ADAM, N(p_adam), "Adam; weight_decay is L2 added to the gradient" },
-    { "adamw", CK_B_OPTIM, NNX_XOPT_ADAMW, N(p_adamw), "Adam with decoupled weight decay" },
-    { "rmsprop", CK_B_OPTIM, NNX_XOPT_RMSPROP, N(p_rmsprop), "RMSprop" },
+    { "sgd", CK_B_OPTIM, NNX_OPTIM_SGD, N(p_sgd), "stochastic gradient descent with momentum" },
+    { "adam", CK_B_OPTIM, NNX_OPTIM_ADAM, N(p_adam), "Adam; weight_decay is L2 added to the gradient" },
+    { "adamw", CK_B_OPTIM, NNX_OPTIM_ADAMW, N(p_adamw), "Adam with decoupled weight decay" },
+    { "rmsprop", CK_B_OPTIM, NNX_OPTIM_RMSPROP, N(p_rmsprop), "RMSprop" },
 
     { "none", CK_B_DECAY, NNX_XDECAY_NONE, NOARGS, "constant learning rate" },
     { "cosine", CK_B_DECAY, NNX_XDECAY_COSINE, N(p_cosine), "cosine from lr to min_lr" },

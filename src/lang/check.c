@@ -396,31 +396,19 @@ static bool compile_optim(nnx_checker *c, ck_merged *m, nnx_experiment *e)
     const ck_builtin *b = ck_builtin_of(c, &v, CK_B_OPTIM, "optimizer", a);
     if (!b)
         return false;
+    /* the runtime's defaults, then each argument its row names */
     nnx_exp_optim *o = &e->optim;
-    o->kind = (nnx_exp_optim_kind)b->code;
-    o->lr = a[0]->num;
-    switch (o->kind) {
-    case NNX_XOPT_SGD:
-        o->momentum = a[1]->num;
-        o->nesterov = a[2]->boolean;
-        o->weight_decay = a[3]->num;
-        if (o->nesterov && o->momentum == 0) {
-            ck_err(c, a[2]->loc, "sgd: nesterov needs momentum > 0");
-            return false;
-        }
-        break;
-    case NNX_XOPT_ADAM:
-    case NNX_XOPT_ADAMW:
-        o->beta1 = a[1]->num;
-        o->beta2 = a[2]->num;
-        o->eps = a[3]->num;
-        o->weight_decay = a[4]->num;
-        break;
-    case NNX_XOPT_RMSPROP:
-        o->alpha = a[1]->num;
-        o->eps = a[2]->num;
-        o->weight_decay = a[3]->num;
-        break;
+    const nnx_optim_info *row = nnx_optim_info_of((unsigned)b->code);
+    nnx_optim_conf_default(o, row->code);
+    const ck_val *nesterov = NULL;
+    for (size_t j = 0; j < b->nparams && j < NNX_OPTIM_MAX_ARGS; j++) {
+        nnx_optim_conf_set(o, row->args[j].field, a[j]->kind == CK_BOOL ? a[j]->boolean : a[j]->num);
+        if (row->args[j].field == NNX_OF_NESTEROV)
+            nesterov = a[j];
+    }
+    if (o->nesterov && o->momentum == 0) {
+        ck_err(c, nesterov->loc, "sgd: nesterov needs momentum > 0");
+        return false;
     }
     return true;
 }

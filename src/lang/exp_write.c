@@ -127,33 +127,25 @@ static void ref(ck_buf *b, const nnx_experiment *e, nnx_exp_metric_ref r)
     ck_buf_puts(b, nnx_exp_metric_ref_str(e, r, tmp, sizeof tmp));
 }
 
+/* An optimizer argument's value as text. */
+static void optim_value(ck_buf *b, const nnx_exp_optim *o, enum nnx_optim_field f)
+{
+    if (f == NNX_OF_NESTEROV)
+        ck_buf_puts(b, o->nesterov ? "true" : "false");
+    else
+        num(b, nnx_optim_conf_get(o, f));
+}
+
+/* sgd(lr = 0.1, momentum = 0.9, ...): every argument of its row, by name. */
 static void optimizer(ck_buf *b, const nnx_exp_optim *o)
 {
-    const char *name = nnx_exp_optim_name(o->kind);
-    switch (o->kind) {
-    case NNX_XOPT_SGD:
-        ck_buf_puts(b, "sgd(lr = ");
-        num(b, o->lr);
-        ck_buf_puts(b, ", momentum = ");
-        num(b, o->momentum);
-        ck_buf_printf(b, ", nesterov = %s, weight_decay = ", o->nesterov ? "true" : "false");
-        num(b, o->weight_decay);
-        ck_buf_puts(b, ")");
-        break;
-    case NNX_XOPT_ADAM:
-    case NNX_XOPT_ADAMW: {
-        static const char *const n[] = { "lr", "beta1", "beta2", "eps", "weight_decay" };
-        double v[] = { o->lr, o->beta1, o->beta2, o->eps, o->weight_decay };
-        args(b, name, n, v, 5);
-        break;
+    const nnx_optim_info *row = nnx_optim_info_of((unsigned)o->kind);
+    ck_buf_printf(b, "%s(", nnx_exp_optim_name(o->kind));
+    for (int j = 0; row && j < NNX_OPTIM_MAX_ARGS && row->args[j].field != NNX_OF_NONE; j++) {
+        ck_buf_printf(b, "%s%s = ", j ? ", " : "", row->args[j].name);
+        optim_value(b, o, row->args[j].field);
     }
-    case NNX_XOPT_RMSPROP: {
-        static const char *const n[] = { "lr", "alpha", "eps", "weight_decay" };
-        double v[] = { o->lr, o->alpha, o->eps, o->weight_decay };
-        args(b, name, n, v, 4);
-        break;
-    }
-    }
+    ck_buf_puts(b, ")");
 }
 
 static void decay(ck_buf *b, const nnx_experiment *e)
@@ -507,20 +499,12 @@ nnx_exp_param *nnx_experiment_settings(const nnx_experiment *e, size_t *count)
         put_num(&l, "loss.label_smoothing", e->loss.label_smoothing);
     const nnx_exp_optim *o = &e->optim;
     put_text(&l, "optimizer", nnx_exp_optim_name(o->kind));
-    put_num(&l, "optimizer.lr", o->lr);
-    if (o->kind == NNX_XOPT_SGD) {
-        put_num(&l, "optimizer.momentum", o->momentum);
-        put_text(&l, "optimizer.nesterov", o->nesterov ? "true" : "false");
+    const nnx_optim_info *orow = nnx_optim_info_of((unsigned)o->kind);
+    for (int j = 0; orow && j < NNX_OPTIM_MAX_ARGS && orow->args[j].field != NNX_OF_NONE; j++) {
+        optim_value(&b, o, orow->args[j].field);
+        snprintf(path, sizeof path, "optimizer.%s", orow->args[j].name);
+        put_setting(&l, path, &b);
     }
-    if (o->kind == NNX_XOPT_ADAM || o->kind == NNX_XOPT_ADAMW) {
-        put_num(&l, "optimizer.beta1", o->beta1);
-        put_num(&l, "optimizer.beta2", o->beta2);
-    }
-    if (o->kind == NNX_XOPT_RMSPROP)
-        put_num(&l, "optimizer.alpha", o->alpha);
-    if (o->kind != NNX_XOPT_SGD)
-        put_num(&l, "optimizer.eps", o->eps);
-    put_num(&l, "optimizer.weight_decay", o->weight_decay);
     put_num(&l, "schedule.warmup", e->schedule.warmup);
     decay(&b, e);
     put_setting(&l, "schedule.decay", &b);

@@ -62,24 +62,7 @@ nnx_net *nnx_run_build_net(const nnx_experiment *e, int32_t features, int max_ba
 
 void nnx_run_optim_conf(const nnx_experiment *e, nnx_optim_conf *c)
 {
-    static const nnx_optim_kind kinds[] = {
-        [NNX_XOPT_SGD] = NNX_OPTIM_SGD, [NNX_XOPT_ADAM] = NNX_OPTIM_ADAM,
-        [NNX_XOPT_ADAMW] = NNX_OPTIM_ADAMW, [NNX_XOPT_RMSPROP] = NNX_OPTIM_RMSPROP,
-    };
-    const nnx_exp_optim *o = &e->optim;
-    nnx_optim_conf_default(c, kinds[o->kind]);
-    c->lr = o->lr;
-    c->weight_decay = o->weight_decay;
-    c->momentum = o->momentum;
-    c->nesterov = o->nesterov;
-    if (o->kind == NNX_XOPT_ADAM || o->kind == NNX_XOPT_ADAMW) {
-        c->beta1 = o->beta1;
-        c->beta2 = o->beta2;
-    }
-    if (o->kind != NNX_XOPT_SGD && o->eps > 0)
-        c->eps = o->eps;
-    if (o->kind == NNX_XOPT_RMSPROP)
-        c->alpha = o->alpha;
+    *c = e->optim;      /* the checker filled the runtime's configuration */
 }
 
 int nnx_run_sched(const nnx_experiment *e, int64_t batches, nnx_sched *s, nnx_rt_error *err)

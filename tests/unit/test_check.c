@@ -38,7 +38,7 @@ static void baseline_compiles(void **state)
     assert_int_equal(e->data.split[NNX_XSPLIT_VALID].kind, NNX_XSRC_SPLIT);
     assert_true(e->data.split[NNX_XSPLIT_VALID].fraction == 0.1);
     assert_int_equal(e->data.normalize, NNX_XNORM_STANDARD);
-    assert_int_equal(e->optim.kind, NNX_XOPT_ADAM);
+    assert_int_equal(e->optim.kind, NNX_OPTIM_ADAM);
     assert_true(e->optim.lr == 1e-3 && e->optim.beta1 == 0.9 && e->optim.beta2 == 0.999 && e->optim.eps == 1e-8);
     assert_int_equal(e->schedule.decay, NNX_XDECAY_COSINE);
     assert_true(e->schedule.min_lr == 1e-5 && e->schedule.warmup == 1);
@@ -69,7 +69,7 @@ static void defaults_filled(void **state)
     if (!e)
         fail_msg("%s", fx_msgs(&f.d));
     assert_int_equal(e->loss.kind, NNX_XLOSS_CROSS_ENTROPY);
-    assert_int_equal(e->optim.kind, NNX_XOPT_ADAM);
+    assert_int_equal(e->optim.kind, NNX_OPTIM_ADAM);
     assert_true(e->optim.lr == 1e-3);
     assert_int_equal(e->schedule.decay, NNX_XDECAY_NONE);
     assert_int_equal(e->epochs, 10);

@@ -88,7 +88,7 @@ static void replacing_drops_earlier_overrides(void **state)
     nnx_experiment *e = fx_check(&f, src, "kid");
     if (!e)
         fail_msg("%s", fx_msgs(&f.d));
-    assert_int_equal(e->optim.kind, NNX_XOPT_SGD);
+    assert_int_equal(e->optim.kind, NNX_OPTIM_SGD);
     assert_true(e->optim.lr == 0.1);
     assert_int_equal(e->nmetrics, 2);
     assert_string_equal(e->metrics[1].name, "f1");

@@ -316,6 +316,43 @@ static void checker_and_runtime_build_every_layer_alike(void **state)
     }
 }
 
+/* Every optimizer: its code is its index, its name unique, and the catalog
+ * row of the same code has its name and lists its arguments in its order
+ * (the checker sets the fields by that order); every catalog optimizer has
+ * a row.  (No file stores an optimizer's code; the order is kept anyway.) */
+static void optimizers_agree_with_the_catalog(void **state)
+{
+    (void)state;
+    static const char *const stored[] = { "sgd", "adam", "adamw", "rmsprop" };
+    assert_true(nnx_optim_count() >= sizeof stored / sizeof stored[0]);
+    for (size_t i = 0; i < sizeof stored / sizeof stored[0]; i++)
+        assert_string_equal(nnx_optim_info_of((unsigned)i)->name, stored[i]);
+    assert_null(nnx_optim_info_of((unsigned)nnx_optim_count()));
+    for (size_t i = 0; i < nnx_optim_count(); i++) {
+        const nnx_optim_info *o = nnx_optim_info_of((unsigned)i);
+        assert_int_equal(o->code, (int)i);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(nnx_optim_info_of((unsigned)j)->name, o->name))
+                fail_msg("two optimizers are named '%s'", o->name);
+        const ck_builtin *b = ck_builtin_find(o->name, CK_B_OPTIM);
+        if (!b || b->code != (int)o->code)
+            fail_msg("optimizer '%s' has no catalog row of its name and code", o->name);
+        size_t n = 0;
+        while (n < NNX_OPTIM_MAX_ARGS && o->args[n].field != NNX_OF_NONE)
+            n++;
+        if (n != b->nparams)
+            fail_msg("optimizer '%s': the catalog lists %zu arguments, its row %zu", o->name,
+                     b->nparams, n);
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(o->args[j].name, b->params[j].name))
+                fail_msg("optimizer '%s': argument %zu is '%s' in the catalog, '%s' in its row",
+                         o->name, j + 1, b->params[j].name, o->args[j].name);
+    }
+    for (size_t i = 0; i < ck_nbuiltins; i++)
+        if (ck_builtins[i].kind == CK_B_OPTIM && !nnx_optim_info_of((unsigned)ck_builtins[i].code))
+            fail_msg("catalog optimizer '%s' has no row", ck_builtins[i].name);
+}
+
 /* Each compiled experiment enum value has its name in the catalog (the name
  * functions read it: no list matched by position). */
 static void experiment_names_come_from_the_catalog(void **state)
@@ -325,7 +362,7 @@ static void experiment_names_come_from_the_catalog(void **state)
         assert_string_not_equal(nnx_exp_op_name((nnx_exp_op)op), "?");
     for (int k = NNX_XLOSS_CROSS_ENTROPY; k <= NNX_XLOSS_MSE; k++)
         assert_non_null(ck_builtin_find(nnx_exp_loss_name((nnx_exp_loss_kind)k), CK_B_LOSS));
-    for (int k = NNX_XOPT_SGD; k <= NNX_XOPT_RMSPROP; k++)
+    for (int k = 0; k < (int)nnx_optim_count(); k++)
         assert_non_null(ck_builtin_find(nnx_exp_optim_name((nnx_exp_optim_kind)k), CK_B_OPTIM));
     for (int k = NNX_XDECAY_NONE; k <= NNX_XDECAY_PLATEAU; k++)
         assert_non_null(ck_builtin_find(nnx_exp_decay_name((nnx_exp_decay_kind)k), CK_B_DECAY));
@@ -401,6 +438,7 @@ int main(void)
         cmocka_unit_test(layer_kind_rows_are_complete),
         cmocka_unit_test(catalog_and_layer_kinds_agree),
         cmocka_unit_test(checker_and_runtime_build_every_layer_alike),
+        cmocka_unit_test(optimizers_agree_with_the_catalog),
         cmocka_unit_test(experiment_names_come_from_the_catalog),
         cmocka_unit_test(metric_rows_are_complete),
         cmocka_unit_test(metrics_score_their_task),
