@@ -7,7 +7,8 @@
  * inlined) each with its input and output shape, file paths are absolute.
  * The interpreter, the planner and the loggers read this struct and never
  * the syntax tree.  Of the runtime it knows only the tables it shares (layer
- * kinds, activations, optimizers, metrics: nnx/rt/net.h, optim.h, metrics.h); the
+ * kinds, activations, optimizers, decays, metrics: nnx/rt/net.h, optim.h, sched.h,
+ * metrics.h); the
  * interpreter maps each field onto the runtime's own calls.
  *
  * Conventions
@@ -39,6 +40,7 @@
 #include "nnx/diag.h"
 #include "nnx/rt/net.h"
 #include "nnx/rt/optim.h"
+#include "nnx/rt/sched.h"
 
 /* --- shapes and layers --------------------------------------------------- */
 
@@ -212,16 +214,8 @@ typedef struct nnx_exp_metric_ref {
     bool          maximize;     /* the direction used here */
 } nnx_exp_metric_ref;
 
-typedef enum nnx_exp_decay_kind {
-    NNX_XDECAY_NONE,
-    NNX_XDECAY_COSINE,
-    NNX_XDECAY_STEP,
-    NNX_XDECAY_MULTISTEP,
-    NNX_XDECAY_EXP,
-    NNX_XDECAY_POLY,
-    NNX_XDECAY_LINEAR,
-    NNX_XDECAY_PLATEAU
-} nnx_exp_decay_kind;
+/* A decay is a row of the runtime's decay table (nnx/rt/sched.h). */
+typedef nnx_decay_kind nnx_exp_decay_kind;
 
 typedef struct nnx_exp_schedule {
     double             warmup;      /* epochs, fractions allowed; 0 = none; linear from 0 */
@@ -236,6 +230,12 @@ typedef struct nnx_exp_schedule {
     double  factor;                 /* plateau */
     nnx_exp_metric_ref on;          /* plateau: the monitored metric */
 } nnx_exp_schedule;
+
+/* A number argument of a decay (min_lr, gamma, every, power, patience,
+ * factor), as the decay's row names it; AT, ON and NONE are not numbers:
+ * get gives NAN, set does nothing. */
+double nnx_exp_schedule_get(const nnx_exp_schedule *s, enum nnx_sched_field f);
+void   nnx_exp_schedule_set(nnx_exp_schedule *s, enum nnx_sched_field f, double v);
 
 typedef struct nnx_exp_early_stop {
     bool               enabled;

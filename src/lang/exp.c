@@ -1,5 +1,6 @@
 /* exp.c — the compiled experiment: freeing, comparing, and the language names of its enums. */
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,6 +207,37 @@ const char *nnx_exp_layer_name(const nnx_exp_layer *l)
 const char *nnx_exp_loss_name(nnx_exp_loss_kind k)
 {
     return or_unknown(builtin_name(CK_B_LOSS, (int)k));
+}
+
+double nnx_exp_schedule_get(const nnx_exp_schedule *s, enum nnx_sched_field f)
+{
+    switch (f) {
+    case NNX_SF_MIN_LR:   return s->min_lr;
+    case NNX_SF_GAMMA:    return s->gamma;
+    case NNX_SF_EVERY:    return s->every;
+    case NNX_SF_POWER:    return s->power;
+    case NNX_SF_PATIENCE: return s->patience;
+    case NNX_SF_FACTOR:   return s->factor;
+    case NNX_SF_AT:
+    case NNX_SF_ON:
+    case NNX_SF_NONE:     break;
+    }
+    return NAN;
+}
+
+void nnx_exp_schedule_set(nnx_exp_schedule *s, enum nnx_sched_field f, double v)
+{
+    switch (f) {
+    case NNX_SF_MIN_LR:   s->min_lr = v; break;
+    case NNX_SF_GAMMA:    s->gamma = v; break;
+    case NNX_SF_EVERY:    s->every = v; break;
+    case NNX_SF_POWER:    s->power = v; break;
+    case NNX_SF_PATIENCE: s->patience = (int)v; break;
+    case NNX_SF_FACTOR:   s->factor = v; break;
+    case NNX_SF_AT:
+    case NNX_SF_ON:
+    case NNX_SF_NONE:     break;
+    }
 }
 
 const char *nnx_exp_optim_name(nnx_exp_optim_kind k)

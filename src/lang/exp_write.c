@@ -85,17 +85,6 @@ static void source(ck_buf *b, const nnx_exp_source *s)
     }
 }
 
-/* name(k1 = v1, k2 = v2, ...) */
-static void args(ck_buf *b, const char *name, const char *const *names, const double *vals, size_t n)
-{
-    ck_buf_printf(b, "%s(", name);
-    for (size_t i = 0; i < n; i++) {
-        ck_buf_printf(b, "%s%s = ", i ? ", " : "", names[i]);
-        num(b, vals[i]);
-    }
-    ck_buf_puts(b, ")");
-}
-
 /* A layer as its catalog row spells it: the required arguments (and those
  * marked CK_R_POSITIONAL) by position, the others by name; a bare name when
  * it has none. */
@@ -148,58 +137,38 @@ static void optimizer(ck_buf *b, const nnx_exp_optim *o)
     ck_buf_puts(b, ")");
 }
 
+/* cosine(min_lr = 0), multistep(at = [5, 10], gamma = 0.1), ...: every
+ * argument of its row, by name; none as a bare name. */
 static void decay(ck_buf *b, const nnx_experiment *e)
 {
     const nnx_exp_schedule *s = &e->schedule;
-    const char *name = nnx_exp_decay_name(s->decay);
-    switch (s->decay) {
-    case NNX_XDECAY_NONE:
-        ck_buf_puts(b, "none");
-        break;
-    case NNX_XDECAY_COSINE:
-    case NNX_XDECAY_LINEAR: {
-        static const char *const n[] = { "min_lr" };
-        args(b, name, n, &s->min_lr, 1);
-        break;
-    }
-    case NNX_XDECAY_STEP: {
-        static const char *const n[] = { "every", "gamma" };
-        double v[] = { s->every, s->gamma };
-        args(b, name, n, v, 2);
-        break;
-    }
-    case NNX_XDECAY_MULTISTEP:
-        ck_buf_puts(b, "multistep(at = [");
-        for (size_t i = 0; i < s->nat; i++) {
-            if (i)
-                ck_buf_puts(b, ", ");
-            num(b, s->at[i]);
+    const nnx_decay_info *row = nnx_decay_info_of((unsigned)s->decay);
+    ck_buf_puts(b, nnx_exp_decay_name(s->decay));
+    if (!row || row->args[0].field == NNX_SF_NONE)
+        return;
+    ck_buf_puts(b, "(");
+    for (int j = 0; j < NNX_DECAY_MAX_ARGS && row->args[j].field != NNX_SF_NONE; j++) {
+        ck_buf_printf(b, "%s%s = ", j ? ", " : "", row->args[j].name);
+        switch (row->args[j].field) {
+        case NNX_SF_AT:
+            ck_buf_puts(b, "[");
+            for (size_t i = 0; i < s->nat; i++) {
+                ck_buf_puts(b, i ? ", " : "");
+                num(b, s->at[i]);
+            }
+            ck_buf_puts(b, "]");
+            break;
+        case NNX_SF_ON:
+            ref(b, e, s->on);
+            break;
+        case NNX_SF_PATIENCE:
+            ck_buf_printf(b, "%d", s->patience);
+            break;
+        default:
+            num(b, nnx_exp_schedule_get(s, row->args[j].field));
         }
-        ck_buf_puts(b, "], gamma = ");
-        num(b, s->gamma);
-        ck_buf_puts(b, ")");
-        break;
-    case NNX_XDECAY_EXP: {
-        static const char *const n[] = { "gamma" };
-        args(b, name, n, &s->gamma, 1);
-        break;
     }
-    case NNX_XDECAY_POLY: {
-        static const char *const n[] = { "power", "min_lr" };
-        double v[] = { s->power, s->min_lr };
-        args(b, name, n, v, 2);
-        break;
-    }
-    case NNX_XDECAY_PLATEAU:
-        ck_buf_printf(b, "plateau(patience = %d, factor = ", s->patience);
-        num(b, s->factor);
-        ck_buf_puts(b, ", on = ");
-        ref(b, e, s->on);
-        ck_buf_puts(b, ", min_lr = ");
-        num(b, s->min_lr);
-        ck_buf_puts(b, ")");
-        break;
-    }
+    ck_buf_puts(b, ")");
 }
 
 /* A search axis's values: [v1, v2] or uniform(lo, hi). */

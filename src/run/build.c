@@ -65,50 +65,32 @@ void nnx_run_optim_conf(const nnx_experiment *e, nnx_optim_conf *c)
     *c = e->optim;      /* the checker filled the runtime's configuration */
 }
 
+/* The runtime's schedule: each argument of the decay's row into its field. */
 int nnx_run_sched(const nnx_experiment *e, int64_t batches, nnx_sched *s, nnx_rt_error *err)
 {
-    static const nnx_decay_kind kinds[] = {
-        [NNX_XDECAY_NONE] = NNX_DECAY_NONE,       [NNX_XDECAY_COSINE] = NNX_DECAY_COSINE,
-        [NNX_XDECAY_STEP] = NNX_DECAY_STEP,       [NNX_XDECAY_MULTISTEP] = NNX_DECAY_MULTISTEP,
-        [NNX_XDECAY_EXP] = NNX_DECAY_EXP,         [NNX_XDECAY_POLY] = NNX_DECAY_POLY,
-        [NNX_XDECAY_LINEAR] = NNX_DECAY_LINEAR,   [NNX_XDECAY_PLATEAU] = NNX_DECAY_PLATEAU,
-    };
     const nnx_exp_schedule *x = &e->schedule;
     nnx_sched_init(s, e->optim.lr, batches, e->epochs);
     s->warmup_epochs = x->warmup;
-    s->decay = kinds[x->decay];
-    switch (x->decay) {
-    case NNX_XDECAY_COSINE: case NNX_XDECAY_LINEAR:
-        s->min_lr = x->min_lr;
-        break;
-    case NNX_XDECAY_POLY:
-        s->min_lr = x->min_lr;
-        s->power = x->power;
-        break;
-    case NNX_XDECAY_STEP:
-        s->every = x->every;
-        s->gamma = x->gamma;
-        break;
-    case NNX_XDECAY_MULTISTEP:
-        if (x->nat > NNX_SCHED_MAX_MILESTONES)
-            return nnx_rt_fail(err, "multistep: at most %d milestones (got %zu)",
-                               NNX_SCHED_MAX_MILESTONES, x->nat);
-        for (size_t i = 0; i < x->nat; i++)
-            s->at[i] = x->at[i];
-        s->n_at = (int32_t)x->nat;
-        s->gamma = x->gamma;
-        break;
-    case NNX_XDECAY_EXP:
-        s->gamma = x->gamma;
-        break;
-    case NNX_XDECAY_PLATEAU:
-        s->min_lr = x->min_lr;
-        s->patience = x->patience;
-        s->factor = x->factor;
-        s->mode = x->on.maximize ? NNX_PLATEAU_MAX : NNX_PLATEAU_MIN;
-        break;
-    case NNX_XDECAY_NONE:
-        break;
+    s->decay = x->decay;
+    const nnx_decay_info *row = nnx_decay_info_of((unsigned)x->decay);
+    if (!row)
+        return nnx_rt_fail(err, "unknown decay %d", (int)x->decay);
+    for (int j = 0; j < NNX_DECAY_MAX_ARGS; j++) {
+        switch (row->args[j].field) {
+        case NNX_SF_AT:
+            if (x->nat > NNX_SCHED_MAX_MILESTONES)
+                return nnx_rt_fail(err, "%s: at most %d milestones (got %zu)", row->name,
+                                   NNX_SCHED_MAX_MILESTONES, x->nat);
+            for (size_t i = 0; i < x->nat; i++)
+                s->at[i] = x->at[i];
+            s->n_at = (int32_t)x->nat;
+            break;
+        case NNX_SF_ON:
+            s->mode = x->on.maximize ? NNX_PLATEAU_MAX : NNX_PLATEAU_MIN;
+            break;
+        default:
+            nnx_sched_set(s, row->args[j].field, nnx_exp_schedule_get(x, row->args[j].field));
+        }
     }
     return nnx_sched_check(s, err);
 }

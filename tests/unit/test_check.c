@@ -40,7 +40,7 @@ static void baseline_compiles(void **state)
     assert_int_equal(e->data.normalize, NNX_XNORM_STANDARD);
     assert_int_equal(e->optim.kind, NNX_OPTIM_ADAM);
     assert_true(e->optim.lr == 1e-3 && e->optim.beta1 == 0.9 && e->optim.beta2 == 0.999 && e->optim.eps == 1e-8);
-    assert_int_equal(e->schedule.decay, NNX_XDECAY_COSINE);
+    assert_int_equal(e->schedule.decay, NNX_DECAY_COSINE);
     assert_true(e->schedule.min_lr == 1e-5 && e->schedule.warmup == 1);
     assert_int_equal(e->epochs, 20);
     assert_int_equal(e->batch, 128);
@@ -71,7 +71,7 @@ static void defaults_filled(void **state)
     assert_int_equal(e->loss.kind, NNX_XLOSS_CROSS_ENTROPY);
     assert_int_equal(e->optim.kind, NNX_OPTIM_ADAM);
     assert_true(e->optim.lr == 1e-3);
-    assert_int_equal(e->schedule.decay, NNX_XDECAY_NONE);
+    assert_int_equal(e->schedule.decay, NNX_DECAY_NONE);
     assert_int_equal(e->epochs, 10);
     assert_int_equal(e->batch, 0);
     assert_int_equal(e->seed, 1);
@@ -336,7 +336,7 @@ static void overrides(void **state)
     assert_true(e->optim.lr == 3e-4);
     assert_true(e->optim.beta1 == 0.8);
     assert_int_equal(e->net.layers[0].arg[0], 32);
-    assert_int_equal(e->schedule.decay, NNX_XDECAY_COSINE);
+    assert_int_equal(e->schedule.decay, NNX_DECAY_COSINE);
     assert_true(e->schedule.min_lr == 1e-6);
     assert_int_equal(e->nparams, 3);
     assert_string_equal(e->params[0].value, "0.0003");

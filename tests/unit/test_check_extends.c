@@ -43,7 +43,7 @@ static void dotted_override_keeps_other_arguments(void **state)
     assert_true(e->optim.beta1 == 0.8);
     assert_int_equal(e->net.layers[0].arg[0], 8);
     assert_true(e->net.layers[2].arg[0] == 0.4);
-    assert_int_equal(e->schedule.decay, NNX_XDECAY_COSINE);
+    assert_int_equal(e->schedule.decay, NNX_DECAY_COSINE);
     assert_true(e->schedule.min_lr == 1e-6);
     fx_done(&f);
 }
@@ -55,7 +55,7 @@ static void block_is_dotted(void **state)
     nnx_experiment *a = child(&f, "optimizer { lr = 5e-3  eps = 1e-6 }\nschedule { warmup = 2 }");
     nnx_experiment *b = child(&g, "optimizer.lr = 5e-3\noptimizer.eps = 1e-6\nschedule.warmup = 2");
     assert_true(a->optim.lr == 5e-3 && a->optim.eps == 1e-6 && a->schedule.warmup == 2);
-    assert_true(a->schedule.decay == NNX_XDECAY_COSINE);
+    assert_true(a->schedule.decay == NNX_DECAY_COSINE);
     assert_true(nnx_experiment_equal(a, b));
     fx_done(&g);
     fx_done(&f);

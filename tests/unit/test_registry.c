@@ -353,6 +353,49 @@ static void optimizers_agree_with_the_catalog(void **state)
             fail_msg("catalog optimizer '%s' has no row", ck_builtins[i].name);
 }
 
+/* Every decay likewise: code == index, a unique name, and the catalog row of
+ * its code has its name and its arguments in its order; every catalog decay
+ * has a row. */
+static void decays_agree_with_the_catalog(void **state)
+{
+    (void)state;
+    static const char *const stored[] = {
+        "none", "cosine", "step", "multistep", "exp", "poly", "linear", "plateau",
+    };
+    assert_true(nnx_decay_count() >= sizeof stored / sizeof stored[0]);
+    for (size_t i = 0; i < sizeof stored / sizeof stored[0]; i++)
+        assert_string_equal(nnx_decay_info_of((unsigned)i)->name, stored[i]);
+    assert_null(nnx_decay_info_of((unsigned)nnx_decay_count()));
+    for (size_t i = 0; i < nnx_decay_count(); i++) {
+        const nnx_decay_info *d = nnx_decay_info_of((unsigned)i);
+        assert_int_equal(d->code, (int)i);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(nnx_decay_info_of((unsigned)j)->name, d->name))
+                fail_msg("two decays are named '%s'", d->name);
+        const ck_builtin *b = ck_builtin_find(d->name, CK_B_DECAY);
+        if (!b || b->code != (int)d->code)
+            fail_msg("decay '%s' has no catalog row of its name and code", d->name);
+        size_t n = 0;
+        while (n < NNX_DECAY_MAX_ARGS && d->args[n].field != NNX_SF_NONE)
+            n++;
+        if (n != b->nparams)
+            fail_msg("decay '%s': the catalog lists %zu arguments, its row %zu", d->name, b->nparams, n);
+        for (size_t j = 0; j < n; j++) {
+            if (strcmp(d->args[j].name, b->params[j].name))
+                fail_msg("decay '%s': argument %zu is '%s' in the catalog, '%s' in its row", d->name,
+                         j + 1, b->params[j].name, d->args[j].name);
+            /* a list and a metric are read as such, every other argument as a number */
+            const enum nnx_sched_field f = d->args[j].field;
+            const ck_ty ty = b->params[j].ty;
+            if ((f == NNX_SF_AT) != (ty == CK_T_NUM_LIST) || (f == NNX_SF_ON) != (ty == CK_T_METRIC))
+                fail_msg("decay '%s': argument '%s' has the wrong kind of field", d->name, d->args[j].name);
+        }
+    }
+    for (size_t i = 0; i < ck_nbuiltins; i++)
+        if (ck_builtins[i].kind == CK_B_DECAY && !nnx_decay_info_of((unsigned)ck_builtins[i].code))
+            fail_msg("catalog decay '%s' has no row", ck_builtins[i].name);
+}
+
 /* Each compiled experiment enum value has its name in the catalog (the name
  * functions read it: no list matched by position). */
 static void experiment_names_come_from_the_catalog(void **state)
@@ -364,7 +407,7 @@ static void experiment_names_come_from_the_catalog(void **state)
         assert_non_null(ck_builtin_find(nnx_exp_loss_name((nnx_exp_loss_kind)k), CK_B_LOSS));
     for (int k = 0; k < (int)nnx_optim_count(); k++)
         assert_non_null(ck_builtin_find(nnx_exp_optim_name((nnx_exp_optim_kind)k), CK_B_OPTIM));
-    for (int k = NNX_XDECAY_NONE; k <= NNX_XDECAY_PLATEAU; k++)
+    for (int k = 0; k < (int)nnx_decay_count(); k++)
         assert_non_null(ck_builtin_find(nnx_exp_decay_name((nnx_exp_decay_kind)k), CK_B_DECAY));
     for (int k = 0; k < NNX_XLOG_COUNT; k++)
         assert_non_null(ck_builtin_find(nnx_exp_logger_name((nnx_exp_logger)k), CK_B_LOGGER));
@@ -439,6 +482,7 @@ int main(void)
         cmocka_unit_test(catalog_and_layer_kinds_agree),
         cmocka_unit_test(checker_and_runtime_build_every_layer_alike),
         cmocka_unit_test(optimizers_agree_with_the_catalog),
+        cmocka_unit_test(decays_agree_with_the_catalog),
         cmocka_unit_test(experiment_names_come_from_the_catalog),
         cmocka_unit_test(metric_rows_are_complete),
         cmocka_unit_test(metrics_score_their_task),
