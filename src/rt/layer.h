@@ -93,6 +93,15 @@ struct nnx_net {
 };
 
 
+/* A layer kind's add (its nnx_net_add_*): start a record of `kind` reading
+ * the net's current output (the shape in = out, the layout kept), fill in
+ * its output shape, layout and parameter and state counts, then push it.
+ * Both return 0, or -1 with err (a compiled net, a shape too large); the
+ * net is unchanged until push succeeds. */
+int nnx_layer_start(nnx_net *net, nnx_layer *L, enum nnx_layer_kind kind, const char *name,
+                    nnx_rt_error *err);
+int nnx_layer_push(nnx_net *net, nnx_layer *L, nnx_rt_error *err);
+
 /* Each forward reads x (n rows, layout L->in_layout) and returns its output:
  * L->out, or x itself when the layer is the identity for this call.  Each
  * backward reads dy (layout L->out_layout), writes the parameter gradients

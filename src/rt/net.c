@@ -114,6 +114,17 @@ static int push(nnx_net *net, nnx_layer *L, nnx_rt_error *err)
     return 0;
 }
 
+int nnx_layer_start(nnx_net *net, nnx_layer *L, enum nnx_layer_kind kind, const char *name,
+                    nnx_rt_error *err)
+{
+    return start(net, L, kind, name, err);
+}
+
+int nnx_layer_push(nnx_net *net, nnx_layer *L, nnx_rt_error *err)
+{
+    return push(net, L, err);
+}
+
 int nnx_net_add_dense(nnx_net *net, int units, bool bias, nnx_rt_error *err)
 {
     nnx_layer L;
