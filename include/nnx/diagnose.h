@@ -77,7 +77,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/rt/error.h"
 
 #define NNX_DIAG_EXPLODE_FACTOR     4.0   /* epoch train loss x lowest so far */

@@ -28,7 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/rt/error.h"
 
 typedef enum nnx_prov_state {

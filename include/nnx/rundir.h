@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #include "nnx/diagnose.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/rt/error.h"
 #include "nnx/rt/file.h"
 

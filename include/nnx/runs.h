@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/rt/error.h"
 
 typedef struct nnx_runs_entry {

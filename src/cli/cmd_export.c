@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/onnx.h"
 #include "nnx/rt/file.h"
 

@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/slurm.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/rt/file.h"
 #include "nnx/search.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/model.h"
 #include "nnx/rt.h"
 #include "nnx/rt/file.h"

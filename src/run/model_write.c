@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/model.h"
 #include "nnx/rt/file.h"
 #include "run/run_int.h"

@@ -10,6 +10,7 @@
 #include "nnx/provenance.h"
 #include "nnx/report.h"
 #include "nnx/rt/clock.h"
+#include "nnx/util/sha256.h"
 #include "run/trial_int.h"
 
 enum { EVAL_BATCH = 256 };

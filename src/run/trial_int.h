@@ -8,7 +8,7 @@
 #include "nnx/rt.h"
 #include "nnx/run.h"
 #include "nnx/tfevents.h"
-#include "out/rundir_write.h"
+#include "rundir/rundir_write.h"
 #include "run/run_int.h"
 
 /* Everything one trial holds.  Owns every pointer below except e, o, r. */

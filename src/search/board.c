@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "nnx/select.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/provenance.h"
 #include "nnx/rt/buf.h"
 #include "search/search_int.h"

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "nnx/rt/file.h"
-#include "out_tmpdir.h"
+#include "tmpdir.h"
 
 /* How many entries dir holds besides . and .. */
 static int entries(const char *dir)

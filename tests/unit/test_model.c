@@ -15,7 +15,7 @@
 #include "nnx/model.h"
 #include "nnx/rt.h"
 #include "nnx/rt/file.h"
-#include "out_tmpdir.h"
+#include "tmpdir.h"
 
 enum { D = 3, K = 3 };
 

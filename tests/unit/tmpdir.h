@@ -1,6 +1,6 @@
-/* out_tmpdir.h — fresh temporary directories for the src/out tests, removed after. */
-#ifndef NNX_TEST_OUT_TMPDIR_H
-#define NNX_TEST_OUT_TMPDIR_H
+/* tmpdir.h — fresh temporary directories for the tests that write files, removed after. */
+#ifndef NNX_TEST_TMPDIR_H
+#define NNX_TEST_TMPDIR_H
 
 #include <dirent.h>
 #include <stdio.h>

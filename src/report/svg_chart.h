@@ -1,12 +1,12 @@
-/* svg_chart.h — draw one line or scatter chart as inline SVG (internal to src/out).
+/* svg_chart.h — draw one line or scatter chart as inline SVG (internal to src/report).
  *
  * A chart borrows everything it points at; svg_chart_write only reads it.
  * Each series becomes one <path data-series="NAME"> (lines) or a <g
  * data-series="NAME"> of circles (scatter), so tests and readers can find
  * them; NaN values break a line instead of drawing through it.
  */
-#ifndef NNX_OUT_SVG_CHART_H
-#define NNX_OUT_SVG_CHART_H
+#ifndef NNX_REPORT_SVG_CHART_H
+#define NNX_REPORT_SVG_CHART_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -9,8 +9,8 @@
  * Errors: a failed allocation sets `oom` and every later write is ignored;
  * check nnx_pb_ok once after building a message.
  */
-#ifndef NNX_OUT_PB_H
-#define NNX_OUT_PB_H
+#ifndef NNX_UTIL_PB_H
+#define NNX_UTIL_PB_H
 
 #include <stddef.h>
 #include <stdint.h>

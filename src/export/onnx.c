@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/onnx.h"
 #include "nnx/rt/file.h"
-#include "out/pb.h"
+#include "nnx/util/pb.h"
 
 /* Field numbers, from onnx/onnx.proto. */
 enum {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "nnx/report.h"
-#include "out/report_model.h"
+#include "report/report_model.h"
 
 /* The mean of the finite values of bucket c (of cols) of v, or NaN. */
 static double bucket_mean(const double *v, size_t n, size_t cols, size_t c)

@@ -1,6 +1,6 @@
-/* report_search.h — a search report's overview charts (report_search.c; internal to src/out). */
-#ifndef NNX_OUT_REPORT_SEARCH_H
-#define NNX_OUT_REPORT_SEARCH_H
+/* report_search.h — a search report's overview charts (report_search.c; internal to src/report). */
+#ifndef NNX_REPORT_SEARCH_H
+#define NNX_REPORT_SEARCH_H
 
 #include <stdio.h>
 

@@ -7,11 +7,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/provenance.h"
 #include "nnx/rundir.h"
 #include "nnx/rt/file.h"
-#include "out/rundir_write.h"
+#include "rundir/rundir_write.h"
 
 #define NNX_VERSION_STRING "0.1.0"
 

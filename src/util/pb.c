@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "out/pb.h"
+#include "nnx/util/pb.h"
 
 void nnx_pb_init(nnx_pb *pb)
 {

@@ -7,9 +7,9 @@
 #include "nnx/compare.h"
 #include "nnx/report.h"
 #include "nnx/rt/file.h"
-#include "out/report_html.h"
-#include "out/report_model.h"
-#include "out/svg_chart.h"
+#include "report/report_html.h"
+#include "report/report_model.h"
+#include "report/svg_chart.h"
 
 enum { MAX_CHARTS = 48 };
 

@@ -1,6 +1,6 @@
-/* report_html.h — pieces of the HTML report that the comparison page shares (internal to src/out). */
-#ifndef NNX_OUT_REPORT_HTML_H
-#define NNX_OUT_REPORT_HTML_H
+/* report_html.h — pieces of the HTML report that the comparison page shares (internal to src/report). */
+#ifndef NNX_REPORT_HTML_H
+#define NNX_REPORT_HTML_H
 
 #include <stddef.h>
 #include <stdio.h>

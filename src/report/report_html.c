@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "nnx/report.h"
-#include "out/report_html.h"
-#include "out/report_model.h"
-#include "out/report_search.h"
-#include "out/svg_chart.h"
+#include "report/report_html.h"
+#include "report/report_model.h"
+#include "report/report_search.h"
+#include "report/svg_chart.h"
 
 const char report_page_css[] =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;margin:0;"

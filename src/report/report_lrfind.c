@@ -6,9 +6,9 @@
 
 #include "nnx/report.h"
 #include "nnx/rt/file.h"
-#include "out/report_model.h"
-#include "out/rundir_write.h"
-#include "out/svg_chart.h"
+#include "report/report_model.h"
+#include "rundir/rundir_write.h"
+#include "report/svg_chart.h"
 
 /* Write what `fill` prints to dir/name, atomically. */
 static int write_file(const char *dir, const char *name, const nnx_lr_find_info *info,

@@ -1,6 +1,6 @@
 /* crc32c.h — CRC-32C (Castagnoli) and the masked form TFRecord stores. */
-#ifndef NNX_OUT_CRC32C_H
-#define NNX_OUT_CRC32C_H
+#ifndef NNX_UTIL_CRC32C_H
+#define NNX_UTIL_CRC32C_H
 
 #include <stddef.h>
 #include <stdint.h>

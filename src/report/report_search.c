@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "out/report_html.h"
-#include "out/report_model.h"
-#include "out/report_search.h"
-#include "out/svg_chart.h"
+#include "report/report_html.h"
+#include "report/report_model.h"
+#include "report/report_search.h"
+#include "report/svg_chart.h"
 
 /* One searched parameter as an axis: numbers (linear or log), or categories
  * in the order they first appear. */

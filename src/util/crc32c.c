@@ -1,5 +1,5 @@
 /* crc32c.c — CRC-32C, one table lookup per byte, and TFRecord's mask. */
-#include "out/crc32c.h"
+#include "nnx/util/crc32c.h"
 
 /* crc32c_table[i] = CRC of the byte i alone, reflected polynomial 0x82F63B78. */
 static const uint32_t crc32c_table[256] = {

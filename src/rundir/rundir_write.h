@@ -28,11 +28,6 @@
  * *path receives the new directory (the caller frees it). */
 int nnx_rundir_create(const char *out_dir, const char *name, char **path, nnx_rt_error *err);
 
-/* The SHA-256 of a file as 64 lowercase hex digits. */
-int nnx_sha256_file(const char *path, char hex[65], nnx_rt_error *err);
-/* The SHA-256 of a buffer, as raw bytes. */
-void nnx_sha256(const void *data, size_t len, uint8_t out[32]);
-
 /* A CSV number as the run directory writes it: %.9g, "nan", "inf", "-inf". */
 void nnx_csv_put_number(FILE *f, double v);
 

@@ -14,8 +14,8 @@
 
 #include "nnx/mlflow.h"
 #include "nnx/rt/file.h"
-#include "out/mlflow_int.h"
-#include "out/utf8.h"
+#include "log/mlflow_int.h"
+#include "nnx/util/utf8.h"
 
 #define PATH_CAP MLFLOW_PATH_CAP
 #define KEY_MAX 250  /* MLflow's MAX_ENTITY_KEY_LENGTH */

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/rt/file.h"
-#include "out/utf8.h"
+#include "nnx/util/utf8.h"
 
 /* ---- writer ---------------------------------------------------------- */
 

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "out/svg_chart.h"
+#include "report/svg_chart.h"
 
 static const char *const palette[] = {
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",

@@ -16,8 +16,8 @@
  * key and string below it; pointers into the tree (nnx_json_get, ...) are
  * borrowed and die with the root.
  */
-#ifndef NNX_JSON_H
-#define NNX_JSON_H
+#ifndef NNX_UTIL_JSON_H
+#define NNX_UTIL_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>

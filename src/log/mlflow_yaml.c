@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "out/mlflow_int.h"
-#include "out/utf8.h"
+#include "log/mlflow_int.h"
+#include "nnx/util/utf8.h"
 
 void mlflow_text_add(text *t, const char *fmt, ...)
 {

@@ -1,5 +1,5 @@
 /* utf8.c — the UTF-8 bytes of a code point. */
-#include "out/utf8.h"
+#include "nnx/util/utf8.h"
 
 size_t nnx_utf8_put(char *out, unsigned long cp)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "nnx/select.h"
-#include "out/report_model.h"
+#include "report/report_model.h"
 
 bool report_is_metric_column(const char *name)
 {

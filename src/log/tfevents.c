@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "nnx/tfevents.h"
-#include "out/crc32c.h"
-#include "out/pb.h"
+#include "nnx/util/crc32c.h"
+#include "nnx/util/pb.h"
 
 /* Field numbers, from tensorboard/compat/proto/{event,summary,tensor}.proto. */
 enum {

@@ -1,6 +1,6 @@
 /* utf8.h — the UTF-8 bytes of a code point, for the readers that decode \u escapes (JSON, YAML). */
-#ifndef NNX_OUT_UTF8_H
-#define NNX_OUT_UTF8_H
+#ifndef NNX_UTIL_UTF8_H
+#define NNX_UTIL_UTF8_H
 
 #include <stddef.h>
 

@@ -1,6 +1,6 @@
-/* report_model.h — what a report shows, computed once for the HTML and the text forms (internal to src/out). */
-#ifndef NNX_OUT_REPORT_MODEL_H
-#define NNX_OUT_REPORT_MODEL_H
+/* report_model.h — what a report shows, computed once for the HTML and the text forms (internal to src/report). */
+#ifndef NNX_REPORT_MODEL_H
+#define NNX_REPORT_MODEL_H
 
 #include <stdbool.h>
 #include <stddef.h>
