@@ -7,7 +7,7 @@
 #ifndef NNX_RT_H
 #define NNX_RT_H
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 #include "nnx/rt/rng.h"
 #include "nnx/rt/data.h"
 #include "nnx/rt/metrics.h"

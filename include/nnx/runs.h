@@ -17,7 +17,7 @@
 #include <stddef.h>
 
 #include "nnx/util/json.h"
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 typedef struct nnx_runs_entry {
     char   *path;               /* the directory */

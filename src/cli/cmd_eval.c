@@ -9,7 +9,7 @@
 #include "nnx/check.h"
 #include "nnx/util/json.h"
 #include "nnx/resolve.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "nnx/run.h"
 
 static int usage_error(const char *msg, const char *arg)

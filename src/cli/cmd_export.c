@@ -6,7 +6,7 @@
 #include "cli/cli.h"
 #include "nnx/util/json.h"
 #include "nnx/onnx.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 
 static const char USAGE[] = "usage: nnx export RUN -o FILE.onnx\n";
 

@@ -6,7 +6,7 @@
 
 #include "nnx/util/json.h"
 #include "nnx/onnx.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "nnx/util/pb.h"
 
 /* Field numbers, from onnx/onnx.proto. */

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "nnx/mlflow.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "log/mlflow_int.h"
 #include "nnx/util/utf8.h"
 

@@ -9,7 +9,7 @@
 #include "nnx/util/json.h"
 #include "nnx/model.h"
 #include "nnx/rt.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 
 /* One run's network and the normalisation fitted on its train split. */
 typedef struct member {

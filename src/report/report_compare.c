@@ -6,7 +6,7 @@
 
 #include "nnx/compare.h"
 #include "nnx/report.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "report/report_html.h"
 #include "report/report_model.h"
 #include "report/svg_chart.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "nnx/report.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "report/report_model.h"
 #include "rundir/rundir_write.h"
 #include "report/svg_chart.h"

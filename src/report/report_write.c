@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include "nnx/report.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 
 /* Write the report of `d` to a temporary file beside `path`, then rename it
  * over `path`, so a reader never sees half a page. */

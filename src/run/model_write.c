@@ -5,7 +5,7 @@
 
 #include "nnx/util/json.h"
 #include "nnx/model.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "run/run_int.h"
 
 static const char *loss_name(nnx_exp_loss_kind k)

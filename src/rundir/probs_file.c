@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "nnx/probs.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 
 enum { HEADER = 16, VERSION = 1 };
 

@@ -10,7 +10,7 @@
 #include "nnx/util/json.h"
 #include "nnx/provenance.h"
 #include "nnx/rundir.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "rundir/rundir_write.h"
 
 #define NNX_VERSION_STRING "0.1.0"

@@ -1,10 +1,10 @@
 /* rundir_write.h — writing a run directory: the directory, whole files atomically, metrics.csv, summary.json.
  *
  * docs/run-directory.md describes the files.  Whole files are written to
- * PATH.tmp and renamed over PATH (nnx_file_write in nnx/rt/file.h);
+ * PATH.tmp and renamed over PATH (nnx_file_write in nnx/util/file.h);
  * metrics.csv is appended and flushed one row at a time (rewritten whole,
  * atomically, when a column is added); a row that cannot be written is cut
- * off again (nnx_append in nnx/rt/file.h).
+ * off again (nnx_append in nnx/util/file.h).
  *
  * Ownership: an nnx_metrics_log owns its path, FILE, column names and the
  * rows it keeps (for a rewrite); nnx_metrics_log_close frees them.
@@ -20,8 +20,8 @@
 #include "nnx/diagnose.h"
 #include "nnx/exp.h"
 #include "nnx/run.h"
-#include "nnx/rt/error.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/error.h"
+#include "nnx/util/file.h"
 
 /* Make out_dir (with parents) and a new directory <out_dir>/<name>-<6 hex>
  * in it, the hex from the time and the process id (retried on a clash).

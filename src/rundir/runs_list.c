@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "nnx/provenance.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "nnx/rundir.h"
 #include "nnx/runs.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "nnx/util/json.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "nnx/util/utf8.h"
 
 /* ---- writer ---------------------------------------------------------- */

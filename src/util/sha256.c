@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "nnx/util/sha256.h"
 
 static const uint32_t K[64] = {

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "tmpdir.h"
 
 /* How many entries dir holds besides . and .. */

@@ -14,7 +14,7 @@
 
 #include "nnx/model.h"
 #include "nnx/rt.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "tmpdir.h"
 
 enum { D = 3, K = 3 };

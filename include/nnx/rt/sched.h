@@ -39,7 +39,7 @@
 
 #include <stdint.h>
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 typedef enum nnx_decay_kind {
     NNX_DECAY_NONE = 0,

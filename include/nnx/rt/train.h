@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #include "nnx/rt/data.h"
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 #include "nnx/rt/loss.h"
 #include "nnx/rt/net.h"
 #include "nnx/rt/optim.h"

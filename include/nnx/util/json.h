@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 /* ---- writer ---------------------------------------------------------- */
 

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 /* The SHA-256 of a file as 64 lowercase hex digits. */
 int nnx_sha256_file(const char *path, char hex[65], nnx_rt_error *err);

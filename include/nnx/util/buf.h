@@ -4,8 +4,8 @@
  * every addition (an addition after a failed allocation is dropped).
  * Ownership: the buffer owns s; the user frees it (free(b.s)) or takes it.
  */
-#ifndef NNX_RT_BUF_H
-#define NNX_RT_BUF_H
+#ifndef NNX_UTIL_BUF_H
+#define NNX_UTIL_BUF_H
 
 #include <stdarg.h>
 #include <stdbool.h>

@@ -17,13 +17,13 @@
  * Ownership: an nnx_file_out owns its FILE and both names from
  * nnx_file_begin until nnx_file_commit or nnx_file_abort, which free them.
  */
-#ifndef NNX_RT_FILE_H
-#define NNX_RT_FILE_H
+#ifndef NNX_UTIL_FILE_H
+#define NNX_UTIL_FILE_H
 
 #include <stddef.h>
 #include <stdio.h>
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 enum {
     NNX_FILE_UNIQUE = 1,   /* the temporary is BASE.tmp.XXXXXX (else BASE.tmp) */

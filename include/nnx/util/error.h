@@ -1,11 +1,12 @@
-/* error.h — how the runtime reports failure: a message, returned, never printed.
+/* error.h — how library code reports failure: a message, returned, never printed.
  *
- * Every runtime function that can fail takes an `nnx_rt_error *` (which may be
- * NULL) as its last argument and returns 0 on success, -1 on failure after
+ * Every function of the runtime and of the utilities that can fail takes an
+ * `nnx_rt_error *` (which may be NULL; the name is the runtime's, where it
+ * began) as its last argument and returns 0 on success, -1 on failure after
  * filling the message.  The caller decides where the message goes.
  */
-#ifndef NNX_RT_ERROR_H
-#define NNX_RT_ERROR_H
+#ifndef NNX_UTIL_ERROR_H
+#define NNX_UTIL_ERROR_H
 
 typedef struct nnx_rt_error {
     char msg[512];

@@ -2,7 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 int nnx_rt_fail(nnx_rt_error *err, const char *fmt, ...)
 {

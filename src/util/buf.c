@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnx/rt/buf.h"
+#include "nnx/util/buf.h"
 
 /* Room for `more` bytes and a NUL; false (and oom) when it cannot be had. */
 static bool reserve(nnx_buf *b, size_t more)

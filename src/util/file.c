@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 
 static void release(nnx_file_out *out)
 {
