@@ -11,7 +11,7 @@
 #include "nnx/rt/rng.h"
 #include "nnx/rt/data.h"
 #include "nnx/rt/metrics.h"
-#include "nnx/rt/sched.h"
+#include "nnx/rt/lr_schedule.h"
 #include "nnx/rt/optim.h"
 #include "nnx/rt/net.h"
 #include "nnx/rt/loss.h"

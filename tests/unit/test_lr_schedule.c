@@ -1,4 +1,4 @@
-/* test_sched.c — known learning rates at chosen steps for every warmup and decay. */
+/* test_lr_schedule.c — known learning rates at chosen steps for every warmup and decay. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "nnx/rt/sched.h"
+#include "nnx/rt/lr_schedule.h"
 
 /* base 0.1, 10 steps per epoch, 10 epochs: 100 steps. */
 static nnx_sched make(nnx_decay_kind decay)

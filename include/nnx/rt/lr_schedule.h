@@ -1,4 +1,4 @@
-/* sched.h — the learning rate at each optimizer step: warmup composed with a decay.
+/* lr_schedule.h — the learning rate at each optimizer step: warmup composed with a decay.
  *
  *   lr(step) = base_lr · warmup(step) · decay(step) · scale
  *
@@ -34,8 +34,8 @@
  * Usage: nnx_sched_init, set the decay fields, nnx_sched_check, then
  * nnx_sched_lr_at per step.  The struct owns nothing.
  */
-#ifndef NNX_RT_SCHED_H
-#define NNX_RT_SCHED_H
+#ifndef NNX_RT_LR_SCHEDULE_H
+#define NNX_RT_LR_SCHEDULE_H
 
 #include <stdint.h>
 
