@@ -14,13 +14,6 @@
 
 enum { EVAL_BATCH = 256 };
 
-const char *nnx_run_status_name(nnx_run_status s)
-{
-    static const char *const names[] = { "completed", "stopped", "diverged", "interrupted",
-                                         "failed", "running", "pruned" };
-    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "failed";
-}
-
 int32_t nnx_run_auto_batch(int32_t rows)
 {
     int32_t b = (int32_t)lround(sqrt(rows > 0 ? (double)rows : 1.0));

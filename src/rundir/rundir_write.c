@@ -286,6 +286,14 @@ void nnx_metrics_log_close(nnx_metrics_log *l)
 
 /* --- summary.json ------------------------------------------------------------- */
 
+/* The words summary.json (and the readers of run directories) use for a run's status. */
+const char *nnx_run_status_name(nnx_run_status s)
+{
+    static const char *const names[] = { "completed", "stopped", "diverged", "interrupted",
+                                         "failed", "running", "pruned" };
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "failed";
+}
+
 /* A parameter's canonical text as a JSON number when it is one. */
 static void put_param_value(nnx_json_writer *w, const char *text)
 {
