@@ -7,7 +7,7 @@
  * inlined) each with its input and output shape, file paths are absolute.
  * The interpreter, the planner and the loggers read this struct and never
  * the syntax tree.  Of the runtime it knows only the tables it shares (layer
- * kinds, activations, optimizers, decays, metrics: nnx/rt/net.h, optim.h, sched.h,
+ * kinds, activations, optimizers, decays, metrics: nnx/rt/net.h, optim.h, lr_schedule.h,
  * metrics.h); the
  * interpreter maps each field onto the runtime's own calls.
  *
@@ -40,7 +40,7 @@
 #include "nnx/diag.h"
 #include "nnx/rt/net.h"
 #include "nnx/rt/optim.h"
-#include "nnx/rt/sched.h"
+#include "nnx/rt/lr_schedule.h"
 
 /* --- shapes and layers --------------------------------------------------- */
 
@@ -214,7 +214,7 @@ typedef struct nnx_exp_metric_ref {
     bool          maximize;     /* the direction used here */
 } nnx_exp_metric_ref;
 
-/* A decay is a row of the runtime's decay table (nnx/rt/sched.h). */
+/* A decay is a row of the runtime's decay table (nnx/rt/lr_schedule.h). */
 typedef nnx_decay_kind nnx_exp_decay_kind;
 
 typedef struct nnx_exp_schedule {

@@ -1,5 +1,5 @@
 /* decay_table.c — the one table of learning-rate decays: each one's name and its arguments as fields of nnx_sched. */
-#include "nnx/rt/sched.h"
+#include "nnx/rt/lr_schedule.h"
 
 #define ARG(n, f) { n, NNX_SF_##f }
 
