@@ -100,7 +100,7 @@ enum nnx_sched_field {
 /* One decay, one row of the table in decay_table.c: its name and its
  * arguments in the language's order (the catalog row of the same name has
  * these parameters; test_registry holds the two together).  Its rule is
- * nnx_sched_lr's case for `code`. */
+ * nnx_sched_lr_at's case for `code`. */
 typedef struct nnx_decay_info {
     nnx_decay_kind code;        /* == its index */
     const char *name;
