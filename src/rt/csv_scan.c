@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "rt/csv_scan.h"
 #include "rt/num_parse.h"
 #include "rt/team.h"

@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 #include "nnx/rt/data.h"
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 enum { NNX_COL_SKIP = 0, NNX_COL_NUM, NNX_COL_CAT, NNX_COL_LABEL };
 

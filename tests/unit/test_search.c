@@ -14,13 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/check.h"
 #include "nnx/plan.h"
 #include "nnx/resolve.h"
 #include "nnx/rundir.h"
 #include "nnx/search.h"
-#include "out_tmpdir.h"
+#include "tmpdir.h"
 
 static const char *const program_text =
     "data toy { train = spirals(n = 300, classes = 3, noise = 0.2, seed = 7)\n"
@@ -79,7 +79,7 @@ static double synth_accuracy(const nnx_experiment *e)
 {
     double d = log10(e->optim.lr) + 3;
     return 0.9 - 0.05 * d * d - 0.02 * fabs((double)e->batch - 64) / 32 + 0.005 * e->epochs -
-           0.01 * e->net.layers[2].u.dropout.p;
+           0.01 * e->net.layers[2].arg[0];
 }
 
 static void sleep_ms(int ms)
