@@ -6,8 +6,9 @@
 #   make run      ... and train examples/fashion_mlp.nnx on Fashion-MNIST
 #   make bench    nnx run against PyTorch (expert settings) and the sgemm bound,
 #                 then bench-load
-#   make bench-load  loading alone: a 1M x 30 CSV table against pandas, and
-#                 Fashion-MNIST against gzip -dc (bench/load.sh)
+#   make bench-load  loading alone (bench/load.sh): a 1M x 30 CSV table, nnx's
+#                 first, gzip and cached loads against pandas with peak RSS,
+#                 Fashion-MNIST against gzip -dc, one epoch on a mapped 4 GB npy
 #   make fmt      rewrite examples/ and stdlib/ in nnx's canonical layout
 #   make fuzz     run each libFuzzer target FUZZ_SECONDS (60) from its corpus
 #                 (clang; build/fuzz/, apart from the gcc build); see docs/fuzzing.md

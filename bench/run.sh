@@ -26,7 +26,6 @@
 #                          round kept (default 1; on a shared machine the load
 #                          changes within minutes)
 #   NNX_BENCH_MODELS       "mlp cnn" (default), or one of them
-#   NNX_BENCH_DATA_LOAD    0: skip bench/data_load.sh (the data cache; a 4 GB table)
 #   NNX_BENCH_PRUNE        0: skip bench/prune.sh (a 27-draw search, with and without
 #                          prune = halving; its own settings are in that file)
 #   NNX_BENCH_TPE          0: skip bench/tpe.sh (search tpe against search random on
@@ -211,13 +210,6 @@ if [ "${NNX_BENCH_TPE:-1}" != 0 ]; then
     sh "$root/bench/tpe.sh"
 fi
 
-# Loading tables: the parsed-data cache (first load against cached) and one
-# epoch on a memory-mapped 4 GB .npy table (NNX_BENCH_DATA_LOAD=0 skips it;
-# its own settings are in that file)
-if [ "${NNX_BENCH_DATA_LOAD:-1}" != 0 ]; then
-    echo
-    sh "$root/bench/data_load.sh"
-fi
 
 echo
 echo "README table (this run; also in $out/readme_table.md):"
