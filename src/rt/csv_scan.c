@@ -1287,13 +1287,13 @@ static int block_lines(job *j, int **line0p, nnx_rt_error *err)
 }
 
 /* Allocate the full outputs for rows rows. */
-static int alloc_outputs(nnx_csv_scan *s, size_t rows, nnx_rt_error *err)
+static int alloc_outputs(nnx_csv_scan *s, size_t rows, int prefault, nnx_rt_error *err)
 {
     size_t d = s->d ? s->d : 1;
     if (rows > INT32_MAX || rows > SIZE_MAX / sizeof(float) / d)
         return nnx_rt_fail(err, "%s: too large (%zu rows of %zu features)", s->path, rows, s->d);
     s->x = malloc((rows ? rows : 1) * d * sizeof *s->x);
-    if (s->x)
+    if (s->x && prefault)   /* not for a join: the chunks go as its pages come */
         nnx_table_prefault(s->x, rows * d * sizeof *s->x);
     if (s->keep_double && !(s->dx = malloc((rows ? rows : 1) * d * sizeof *s->dx)))
         return nnx_rt_fail(err, "%s: out of memory for %zu rows of %zu features", s->path, rows,
@@ -1395,7 +1395,7 @@ static int run_mapped(nnx_csv_scan *s, const char *text, size_t len, size_t body
             state ^= (int)(j.blk[k]->quotes & 1);
         }
     }
-    if (alloc_outputs(s, rows, err) < 0)
+    if (alloc_outputs(s, rows, 1, err) < 0)
         goto done;
     for (size_t k = 0; k < nblk; k++) {
         block *b = j.blk[k];
@@ -1700,7 +1700,7 @@ static int run_gzip(nnx_csv_scan *s, source *src, size_t bs, nnx_rt_error *err)
         j.blk[k]->row0 = rows;
         rows += j.blk[k]->n;
     }
-    if (finish(&j, line0, err) < 0 || alloc_outputs(s, rows, err) < 0)
+    if (finish(&j, line0, err) < 0 || alloc_outputs(s, rows, 0, err) < 0)
         goto done;
     for (size_t k = 0; k < j.nblk; k++) {
         block *b = j.blk[k];
