@@ -89,7 +89,7 @@ export NNX_CACHE="$out/cache"
 rm -rf "$NNX_CACHE"
 "$nnx" data "$out/table.nnx" --json >"$out/first.json"
 grep -q '"written": 1' "$out/first.json" || { echo "load.sh: the first load was not cached" >&2; exit 1; }
-run "$nnx" data "$out/table.nnx" --json; ca_s=$secs; ca_rss=$rss; ca_cpu=$cpu; ca_la=$la
+run "$nnx" data "$out/table.nnx" --json; ca_s=$(printf "%.3f" "$secs"); ca_rss=$rss; ca_cpu=$cpu; ca_la=$la
 grep -q '"served": 1' "$out/line" || { echo "load.sh: the cache did not serve" >&2; exit 1; }
 rm -rf "$NNX_CACHE"
 rows=$(echo "$nnx_what" | sed -n 's/.*rows=\([0-9]*\).*/\1/p')
