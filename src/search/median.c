@@ -56,6 +56,39 @@ static int median_says(search *s, const job *k, int ep)
     return stop;
 }
 
+/* opts.only: does trial j, a member of the step that trained to epoch d,
+ * go on past d?  Not when it ended there on its own (completed, stopped,
+ * diverged, failed) or before; else the median rule decides from the run
+ * directories: j's value as of d against those of the trials before it
+ * that reached d (every one has reached d or ended before it, the step
+ * having ended).  1 go on, 0 not, -1 out of memory. */
+int srch_median_goes_on(search *s, const job *j, int d)
+{
+    if (!j->passed && (j->state != JOB_DONE || strcmp(j->row.status, "pruned") != 0 || j->row.epochs_run < d))
+        return 0;
+    double mine, l;
+    if (!srch_value_in(s, j->dir, d, &mine, &l))
+        return 1;
+    double *v = malloc((j->index + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    size_t n = 0;
+    for (size_t m = 0; m < j->index; m++) {
+        const job *o = s->jobs[m];
+        double x;
+        if (!o->unproposed && srch_epochs_in(o->dir) >= d && srch_value_in(s, o->dir, d, &x, &l))
+            v[n++] = x;
+    }
+    int stop = 0;
+    if (n) {
+        qsort(v, n, sizeof *v, cmp_double);
+        double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+        stop = s->res->select_max ? mine < med : mine > med;
+    }
+    free(v);
+    return !stop;
+}
+
 /* A job that has ended for good: its row, as prepare reads a finished one. */
 static int settle(search *s, job *j)
 {
@@ -78,6 +111,8 @@ static int settle(search *s, job *j)
  * earlier trials, so the order trials finish in changes nothing. */
 int srch_run_median(search *s)
 {
+    if (s->o->only)
+        return srch_run_median_steps(s);
     int after = s->base->prune.after, epochs = s->base->epochs;
     for (size_t i = 0; i < s->njobs; i++) {
         job *j = s->jobs[i];

@@ -134,8 +134,20 @@ static bool past_step(const job *j)
  * others read as they are. */
 int srch_only_run(search *s, size_t from, size_t to)
 {
+    bool proposing = true;
     for (size_t i = from; i < to; i++) {
         job *j = s->jobs[i];
+        if (j->unproposed) {
+            /* tpe: proposed here as nnx run proposes it, once trials 0..index-lag have ended */
+            int p = proposing ? srch_propose_values(s, j) : 0;
+            if (p < 0)
+                return -1;
+            if (p == 0) {
+                proposing = false;      /* the later ones wait for it */
+                s->open = s->open || !j->out;
+                continue;
+            }
+        }
         /* a pruned search passes here once a step: each trial read afresh; this
          * process trains its trial in one step at most (under Slurm, a step's array) */
         nnx_search_row_free(&j->row);

@@ -20,7 +20,7 @@ static double observed(const search *s, const job *j)
     return j->state == JOB_DONE && srch_status_final(j->row.status) ? j->row.value : NAN;
 }
 
-int srch_propose(search *s, job *j)
+int srch_propose_values(search *s, job *j)
 {
     size_t lag = (size_t)s->base->search.lag;
     size_t nobs = j->index >= lag ? j->index - lag + 1 : 0;
@@ -65,5 +65,11 @@ int srch_propose(search *s, job *j)
         return -1;
     j->unproposed = false;
     j->state = JOB_QUEUED;
-    return srch_prepare(s, j) < 0 ? -1 : 1;
+    return 1;
+}
+
+int srch_propose(search *s, job *j)
+{
+    int p = srch_propose_values(s, j);
+    return p <= 0 ? p : srch_prepare(s, j) < 0 ? -1 : 1;
 }

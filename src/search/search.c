@@ -101,12 +101,14 @@ static int run_list(search *s)
         size_t nrungs = nnx_plan_rungs(s->base, s->njobs, epochs, counts);
         for (size_t i = 0; i < s->njobs; i++)
             s->jobs[i]->obs_epoch = epochs[0];
-        return srch_run_halving(s, 0, s->njobs, epochs, counts, nrungs);
+        return srch_run_halving(s, epochs, counts, nrungs);
     }
     case NNX_XPRUNE_MEDIAN: return srch_run_median(s);
     case NNX_XPRUNE_HYPERBAND: return srch_run_hyperband(s);
     case NNX_XPRUNE_NONE: break;
     }
+    if (s->o->only && s->base->search.kind == NNX_XSEARCH_TPE)
+        return srch_run_waves(s);
     return srch_run_jobs(s, 0, s->njobs);
 }
 
@@ -213,16 +215,6 @@ static int search_run(nnx_checker *c, const char *name, const nnx_override *set,
         rc = set_paths(&s);
     if (rc == 0)
         rc = srch_open_dir(&s);
-    /* halving runs rung by rung under --trial (run_steps); these decide in one process */
-    if (rc == 0 && o->only && base->prune.kind != NNX_XPRUNE_NONE && base->prune.kind != NNX_XPRUNE_HALVING)
-        rc = nnx_rt_fail(err, "%s prunes its trials (prune = %s): which go on is decided in one process, "
-                         "so run it whole with nnx run (-j N); nnx run --trial and nnx submit "
-                         "take prune = halving, not this rule yet", base->name,
-                         base->prune.kind == NNX_XPRUNE_MEDIAN ? "median" : "hyperband");
-    if (rc == 0 && o->only && base->search.kind == NNX_XSEARCH_TPE)
-        rc = nnx_rt_fail(err, "%s is a tpe search: each trial is proposed from the trials before it, in one "
-                         "process, so run it whole with nnx run (-j N); nnx run --trial and nnx submit "
-                         "do not take a tpe search yet", base->name);
     if (rc == 0 && o->only && o->only[0] && res->kind == NNX_SEARCH_STAGED &&
         strspn(o->only, "0123456789") == strlen(o->only))
         rc = nnx_rt_fail(err, "trial %s: a staged search numbers its trials STAGE.NUMBER, e.g. 1.%s "

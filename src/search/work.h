@@ -134,9 +134,17 @@ bool srch_value_at(const search *s, const job *j, int ep, double *value, double 
 bool srch_value_in(const search *s, const char *dir, int ep, double *value, double *loss);
 
 /* --- rungs.c, median.c, propose.c, staged.c --- */
-int  srch_run_halving(search *s, size_t from, size_t to, const int *epochs, const size_t *counts, size_t nrungs);
+int  srch_run_halving(search *s, const int *epochs, const size_t *counts, size_t nrungs);
 int  srch_run_hyperband(search *s);
+/* opts.only: a tpe search that does not prune, in waves of trials that can
+ * be proposed together (each an array job under nnx submit). */
+int  srch_run_waves(search *s);
 int  srch_run_median(search *s);
+/* opts.only, prune = median: the rule as steps of one epoch each. */
+int  srch_run_median_steps(search *s);
+/* opts.only: does trial j, in the step that trained to epoch d, go on past
+ * it by the median rule?  1 yes, 0 no, -1 out of memory. */
+int  srch_median_goes_on(search *s, const job *j, int d);
 /* prune = median: a trial that ended its epochs waits to be judged. */
 bool srch_median_pause(const search *s, const job *j);
 /* Job j of a tpe search, waiting for its values: propose them from jobs
@@ -144,6 +152,8 @@ bool srch_median_pause(const search *s, const job *j);
  * trial and prepare its directory (which may hold it ended: resume).
  * 1 when proposed, -1 on error. */
 int  srch_propose(search *s, job *j);
+/* The same without preparing its directory (opts.only: it may be another process's). */
+int  srch_propose_values(search *s, job *j);
 int  srch_run_staged(search *s);
 
 /* --- search_dir.c --- */

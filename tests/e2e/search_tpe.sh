@@ -1,7 +1,7 @@
 #!/bin/sh
 # search_tpe.sh — search tpe(...) with prune = halving, median and hyperband: nnx plan
 # shows what is proposed and the brackets; -j 1 and -j 2 give the same trials.csv; a
-# kill -9 mid-rung and --resume give it again; every trial the median rule stopped
+# kill -9 mid-rung and --resume give it again, and so does one process per trial (--trial); every trial the median rule stopped
 # (and none it let go on) was worse than the median of the trials before it at that
 # epoch, recomputed here from their metrics.csv; mistakes are refused at their place.
 . "$(dirname "$0")/lib/run_common.sh"
@@ -49,8 +49,6 @@ expect 2 "$tmp/e4" "$nnx" plan "$tmp/exp.nnx" bad4
 has "$tmp/e4" "exp.nnx:18:55: error: tpe has no argument 'ahead'"
 expect 2 "$tmp/e5" "$nnx" plan "$tmp/exp.nnx" bad5
 has "$tmp/e5" "exp.nnx:19:40: error: prune needs a grid, random or tpe search, not a staged one"
-expect 2 "$tmp/e6" "$nnx" run "$tmp/exp.nnx" base --trial 1 --out "$tmp/t"
-has "$tmp/e6" "do not take a tpe search yet"
 
 # -j 1 and -j 2: the same trials.csv (the last column, seconds, aside)
 same() {    # EXPERIMENT: run it with -j 1 and -j 2, keep the -j 1 table in $tmp/EXPERIMENT.csv
@@ -130,4 +128,29 @@ kill_resume() {     # EXPERIMENT EPOCH: kill once a metrics.csv has row EPOCH; c
 }
 kill_resume halving 2
 kill_resume median 4
+# one trial per process (nnx run --trial, as the tasks of nnx submit run them): nnx submit
+# --dry-run says which trials the open step holds (a wave of tpe proposals, a rung, an epoch
+# of the median rule); running them, again and again, gives the trials.csv of -j 1
+by_trial() {    # EXPERIMENT
+    r=0
+    while :; do
+        r=$((r + 1))
+        [ $r -le 60 ] || fail "$1: --trial: the search did not end in 60 steps"
+        expect 0 "$tmp/$1.dry" "$nnx" submit "$tmp/exp.nnx" "$1" --out "$tmp/$1.t" --dry-run
+        grep -q "the search has ended" "$tmp/$1.dry" && break
+        has "$tmp/$1.dry" "step [0-9]* of [0-9]*, [0-9]* trials* (pruned tpe search)"
+        for n in $(sed -n 's/^#SBATCH --array=//p' "$tmp/$1.dry" | tr ',' ' '); do
+            for m in $(seq "${n%-*}" "${n#*-}"); do
+                expect 0 "$tmp/$1.tr" "$nnx" run "$tmp/exp.nnx" "$1" --trial "$m" --out "$tmp/$1.t"
+            done
+        done
+    done
+    sed 's/,[^,]*$//' "$(rundir "$tmp/$1.t")/trials.csv" >"$tmp/$1.c4"
+    cmp -s "$tmp/$1.csv" "$tmp/$1.c4" || { diff "$tmp/$1.csv" "$tmp/$1.c4" >&2; fail "$1: --trial and -j 1 differ"; }
+    cmp -s "$(rundir "$tmp/$1.j1")/summary.json" "$(rundir "$tmp/$1.t")/summary.json" ||
+        fail "$1: --trial and -j 1 give another summary.json"
+}
+by_trial halving
+by_trial median
+by_trial hyper
 echo "search_tpe: ok"

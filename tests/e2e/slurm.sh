@@ -2,7 +2,8 @@
 # slurm.sh — nnx submit, nnx status and nnx run --trial against a real one-node Slurm
 # (slurmctld, slurmd and munged started here, stopped by pid at the end).  A 6-trial grid and
 # a 3-stage staged search submitted with --wait give the trials.csv of `nnx run -j 2`, a pruned
-# search (one array job per rung) the trials.csv and summary.json of `nnx run -j 1`; scancel
+# search (one array job per rung), a pruned tpe search (one per wave of proposals, then per
+# rung) and a hyperband search the trials.csv and summary.json of `nnx run -j 1`; scancel
 # of one array task mid-trial, then nnx submit again, trains only that trial and continues it
 # from its last epoch; no sbatch on PATH, a partition Slurm lacks and a search directory that
 # cannot be written are refused with exit 2 and nothing submitted.
@@ -43,6 +44,13 @@ experiment pruned extends grid {
     epochs = 9
     prune = halving(min_epochs = 1, eta = 3)
     search random(trials = 9, seed = 3) { optimizer.lr in loguniform(1e-4, 1)  model.p in [0, 0.2] }
+}
+experiment tpeh extends pruned {
+    search tpe(trials = 8, seed = 3, startup = 3) { optimizer.lr in loguniform(1e-4, 1)  model.p in [0, 0.2] }
+}
+experiment hyper extends pruned {
+    prune = hyperband(min_epochs = 1, eta = 3)
+    search random(trials = 12, seed = 5) { optimizer.lr in loguniform(1e-4, 1)  model.p in [0, 0.2] }
 }
 experiment long extends grid {
     epochs = 1500
@@ -131,6 +139,25 @@ expect 0 st5 "$nnx" status "$p"
 has st5 "9 ended"
 has st5 "rungs       9 at epoch 1, 3 at epoch 3, 1 at epoch 9"
 has st5 "(next rung)"
+
+# a tpe search pruned by halving (waves of trials proposed together, each wave one array job,
+# then the rungs) and a hyperband search (its brackets' rungs, one array job each, one after
+# the other): trials.csv (seconds aside) and summary.json are those of nnx run -j 1
+for x in tpeh hyper; do
+    expect 0 "ref_$x.out" "$nnx" run g.nnx $x --out ref -j 1
+    expect 0 "sub_$x.out" "$nnx" submit g.nnx $x --out sl --max-parallel 2 --wait
+    strip ref/$x-*/trials.csv >a.csv
+    strip sl/$x-*/trials.csv >b.csv
+    cmp -s a.csv b.csv || { diff a.csv b.csv >&2; cat "sub_$x.out" >&2; fail "$x through Slurm differs from nnx run -j 1"; }
+    cmp -s ref/$x-*/summary.json sl/$x-*/summary.json ||
+        { diff ref/$x-*/summary.json sl/$x-*/summary.json >&2; fail "$x: summary.json differs"; }
+done
+has sub_tpeh.out "step 1 of 6, 3 trials (pruned tpe search) (--array=1-3%2)"
+has sub_tpeh.out "decides the trials of step 2 and submits them"
+has sub_hyper.out "rung 1 of 5, 9 trials (pruned random search) (--array=1-9%2)"
+has sl/tpeh-*/slurm/step2.sbatch "step 2 of 6, 2 trials"
+has sl/hyper-*/slurm/rung4.sbatch "rung 4 of 5, 3 trials"
+ls sl/hyper-*/slurm/rung5.sbatch >/dev/null || fail "hyperband's last rung was never submitted"
 
 # scancel of one array task mid-trial: SIGTERM, the trial leaves resume.state; nnx submit
 # again submits only that trial and continues it from its last epoch
