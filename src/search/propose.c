@@ -29,10 +29,12 @@ int srch_propose_values(search *s, job *j)
             return 0;
     const nnx_exp_search *x = &s->base->search;
     nnx_tpe_obs *obs = calloc(nobs ? nobs : 1, sizeof *obs);
-    const char **texts = calloc(nobs * x->naxes + 1, sizeof *texts);
+    /* every trial before j: the observed ones, and the ones proposed since (not again) */
+    const char **texts = calloc(j->index * x->naxes + 1, sizeof *texts);
+    const char *const **tried = calloc(j->index + 1, sizeof *tried);
     char **vals = calloc(x->naxes + 1, sizeof *vals);
-    int rc = obs && texts && vals ? 0 : nnx_rt_fail(s->err, "out of memory");
-    for (size_t m = 0; rc == 0 && m < nobs; m++) {
+    int rc = obs && texts && tried && vals ? 0 : nnx_rt_fail(s->err, "out of memory");
+    for (size_t m = 0; rc == 0 && m < j->index; m++) {
         const job *o = s->jobs[m];
         for (size_t a = 0; a < x->naxes; a++) {
             texts[m * x->naxes + a] = "";
@@ -40,9 +42,11 @@ int srch_propose_values(search *s, job *j)
                 if (!strcmp(o->ov[i].path, x->axes[a].path))
                     texts[m * x->naxes + a] = o->ov[i].value;
         }
-        obs[m] = (nnx_tpe_obs){ .values = &texts[m * x->naxes], .value = observed(s, o) };
+        tried[m] = &texts[m * x->naxes];
+        if (m < nobs)
+            obs[m] = (nnx_tpe_obs){ .values = &texts[m * x->naxes], .value = observed(s, o) };
     }
-    if (rc == 0 && nnx_tpe_propose(x, s->res->select_max, obs, nobs, j->index, vals) < 0)
+    if (rc == 0 && nnx_tpe_propose(x, s->res->select_max, obs, nobs, tried, j->index, j->index, vals) < 0)
         rc = nnx_rt_fail(s->err, "out of memory");
     nnx_trial t = { 0 };
     char *name = NULL;
@@ -60,6 +64,7 @@ int srch_propose_values(search *s, job *j)
         free(vals[a]);
     free(vals);
     free(texts);
+    free(tried);
     free(obs);
     if (rc < 0)
         return -1;

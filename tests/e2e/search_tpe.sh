@@ -26,6 +26,10 @@ experiment bad2 extends base { prune = median(after = 0) }
 experiment bad3 extends base { prune = hyperband(eta = 1) }
 experiment bad4 extends base { search tpe(trials = 5, ahead = 1) { optimizer.lr in loguniform(1e-4, 1) } }
 experiment bad5 extends base { prune = median  search staged { optimizer.lr in [1e-3, 1e-2] } }
+experiment lists extends base {
+    epochs = 2
+    search tpe(trials = 9, seed = 3, startup = 3) { optimizer.lr in [1e-3, 1e-2, 1e-1]  model.width in [4, 16, 32] }
+}
 NNX
 
 # the plan: 5 random draws, then 6 trials proposed as the search runs; the brackets
@@ -128,6 +132,15 @@ kill_resume() {     # EXPERIMENT EPOCH: kill once a metrics.csv has row EPOCH; c
 }
 kill_resume halving 2
 kill_resume median 4
+# lists only, 9 points and 9 trials: no proposal repeats a point tried before it (a repeat
+# would be named like the first with _2); the random startup draws may repeat one
+expect 0 "$tmp/lists.o" "$nnx" run "$tmp/exp.nnx" lists --out "$tmp/lists" -j 2
+for t in "$(rundir "$tmp/lists")"/trials/*/; do
+    k=$(sed -n 's/^  "trial_index": \([0-9]*\),$/\1/p' "$t/summary.json")
+    [ "$k" -gt 3 ] && case $(basename "$t") in *_[0-9]) fail "tpe proposed trial $k at a point tried before: $t";; esac
+done
+[ "$(ls "$(rundir "$tmp/lists")/trials" | grep -c '_[0-9]$')" -le 1 ] || fail "lists: more than one repeated point"
+
 # one trial per process (nnx run --trial, as the tasks of nnx submit run them): nnx submit
 # --dry-run says which trials the open step holds (a wave of tpe proposals, a rung, an epoch
 # of the median rule); running them, again and again, gives the trials.csv of -j 1
