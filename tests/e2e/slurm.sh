@@ -5,7 +5,8 @@
 # search (one array job per rung), a pruned tpe search (one per wave of proposals, then per
 # rung) and a hyperband search the trials.csv and summary.json of `nnx run -j 1`; scancel
 # of one array task mid-trial, then nnx submit again, trains only that trial and continues it
-# from its last epoch; no sbatch on PATH, a partition Slurm lacks and a search directory that
+# from its last epoch (nnx status reads sacct when Slurm keeps accounting, else the trial's
+# files); no sbatch on PATH, a partition Slurm lacks and a search directory that
 # cannot be written are refused with exit 2 and nothing submitted.
 . "$(dirname "$0")/lib/run_common.sh"
 [ "$(id -u)" = 0 ] || fail "needs root: it starts slurmd, which runs the jobs (make test runs as root)"
@@ -187,6 +188,26 @@ done
 expect 0 st3 "$nnx" status "$d"
 has st3 "1 ended (0 failed or diverged), 0 running, 0 queued, 1 interrupted"
 has st3 "lr=0.001 *interrupted .*${job}_1"
+# status asks sacct for the tasks gone from squeue; this cluster keeps no accounting
+# (accounting_storage/none): then a trial's files say what became of it
+if sacct -n -X -P -o JobID,State -j "$job" >sacct.out 2>&1 && ! grep -q disabled sacct.out; then
+    has st3 "; squeue; sacct$"
+else
+    has st3 "; squeue; no accounting (sacct): a task gone from squeue shows its trial's files"
+fi
+# a Slurm that keeps accounting: sacct's own format (JobID 12_1, State "CANCELLED by 0") read
+# for each task, here from a sacct that answers for these two jobs as Slurm's does
+mkdir acct
+cat >acct/sacct <<EOF
+#!/bin/sh
+case "\$*" in *"-j $job"*) ;; *) echo "sacct: unexpected \$*" >&2; exit 1;; esac
+printf '%s\n' '${job}_1|CANCELLED by 0' '${job}_2|COMPLETED'
+EOF
+chmod +x acct/sacct
+expect 0 st3b env PATH="$PWD/acct:$PATH" "$nnx" status "$d"
+has st3b "; squeue; sacct$"
+has st3b "lr=0.001 *interrupted .*${job}_1 CANCELLED"
+has st3b "lr=0.01 *completed .*${job}_2 COMPLETED"
 cp "$d/trials/lr=0.001/metrics.csv" before.csv
 cp "$d/trials/lr=0.01/summary.json" other.json
 expect 0 o8 "$nnx" submit g.nnx long --out lo --wait
