@@ -153,7 +153,9 @@ int srch_only_run(search *s, size_t from, size_t to)
         nnx_search_row_free(&j->row);
         j->row.value = NAN;
         j->state = JOB_QUEUED;
-        j->passed = !j->out && past_step(j);
+        /* (one not in this step: past the step it was last in, which a tpe proposal
+         * counts as ended: it observes the trial at its first rung's epochs) */
+        j->passed = past_step(j);
         if (j->passed)
             continue;
         bool mine = srch_is_selected(s, j) && !j->out && !j->trained;

@@ -12,9 +12,9 @@
 static double observed(const search *s, const job *j)
 {
     double v = NAN, l;
-    if (j->obs_epoch > 0 && j->state == JOB_DONE) {
+    if (j->obs_epoch > 0 && (j->state == JOB_DONE || j->passed)) {
         /* one that stopped on its own before that epoch: as of its end, for good */
-        int ep = j->row.epochs_run < j->obs_epoch ? j->row.epochs_run : j->obs_epoch;
+        int ep = !j->passed && j->row.epochs_run < j->obs_epoch ? j->row.epochs_run : j->obs_epoch;
         return ep > 0 && srch_value_in(s, j->dir, ep, &v, &l) ? v : NAN;
     }
     return j->state == JOB_DONE && srch_status_final(j->row.status) ? j->row.value : NAN;
@@ -25,8 +25,8 @@ int srch_propose_values(search *s, job *j)
     size_t lag = (size_t)s->base->search.lag;
     size_t nobs = j->index >= lag ? j->index - lag + 1 : 0;
     for (size_t m = 0; m < nobs; m++)
-        if (s->jobs[m]->state != JOB_DONE)
-            return 0;
+        if (s->jobs[m]->state != JOB_DONE && !(s->jobs[m]->passed && s->jobs[m]->obs_epoch > 0))
+            return 0;       /* opts.only: one passed is past its first rung, where it is observed */
     const nnx_exp_search *x = &s->base->search;
     nnx_tpe_obs *obs = calloc(nobs ? nobs : 1, sizeof *obs);
     /* every trial before j: the observed ones, and the ones proposed since (not again) */

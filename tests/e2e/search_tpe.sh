@@ -143,7 +143,7 @@ done
 
 # one trial per process (nnx run --trial, as the tasks of nnx submit run them): nnx submit
 # --dry-run says which trials the open step holds (a wave of tpe proposals, a rung, an epoch
-# of the median rule); running them, again and again, gives the trials.csv of -j 1
+# of the median rule); running them (at once), again and again, gives the trials.csv of -j 1
 by_trial() {    # EXPERIMENT
     r=0
     while :; do
@@ -152,11 +152,15 @@ by_trial() {    # EXPERIMENT
         expect 0 "$tmp/$1.dry" "$nnx" submit "$tmp/exp.nnx" "$1" --out "$tmp/$1.t" --dry-run
         grep -q "the search has ended" "$tmp/$1.dry" && break
         has "$tmp/$1.dry" "step [0-9]* of [0-9]*, [0-9]* trials* (pruned tpe search)"
+        # the step's trials at once, as an array job runs them
+        pids=
         for n in $(sed -n 's/^#SBATCH --array=//p' "$tmp/$1.dry" | tr ',' ' '); do
             for m in $(seq "${n%-*}" "${n#*-}"); do
-                expect 0 "$tmp/$1.tr" "$nnx" run "$tmp/exp.nnx" "$1" --trial "$m" --out "$tmp/$1.t"
+                "$nnx" run "$tmp/exp.nnx" "$1" --trial "$m" --out "$tmp/$1.t" >"$tmp/$1.tr$m" 2>&1 &
+                pids="$pids $!"
             done
         done
+        for p in $pids; do wait "$p" || { cat "$tmp/$1".tr* >&2; fail "$1: a --trial process failed"; }; done
     done
     sed 's/,[^,]*$//' "$(rundir "$tmp/$1.t")/trials.csv" >"$tmp/$1.c4"
     cmp -s "$tmp/$1.csv" "$tmp/$1.c4" || { diff "$tmp/$1.csv" "$tmp/$1.c4" >&2; fail "$1: --trial and -j 1 differ"; }
