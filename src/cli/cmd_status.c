@@ -257,6 +257,9 @@ int cmd_status(int argc, char **argv)
                    nnx_json_as_string(nnx_json_get(nnx_json_at(stages, stages->n - 1), "param"), "?"));
         /* a pruned search: how many trials have reached each rung's epoch so far */
         const nnx_json *rungs = nnx_json_get(nnx_json_get(sum, "prune"), "rung_epochs");
+        /* nnx submit's unit: a tpe search and the median rule go in steps, halving and hyperband in rungs */
+        bool steps = !strcmp(nnx_json_as_string(nnx_json_get(sum, "search"), ""), "tpe") ||
+                     !strcmp(nnx_json_as_string(nnx_json_get(nnx_json_get(sum, "prune"), "rule"), ""), "median");
         if (rungs && rungs->type == NNX_JSON_ARRAY && rungs->n) {
             printf("rungs       ");
             for (size_t k = 0; k < rungs->n; k++) {
@@ -273,7 +276,8 @@ int cmd_status(int argc, char **argv)
         else {
             printf("slurm       job%s", njobs == 1 ? "" : "s");
             for (size_t k = 0; k < njobs; k++)
-                printf(" %ld%s", jobs[k].id, strcmp(jobs[k].kind, "chain") ? "" : rungs ? " (next rung)" : " (next stage)");
+                printf(" %ld%s", jobs[k].id, strcmp(jobs[k].kind, "chain") ? "" : steps ? " (next step)"
+                       : rungs ? " (next rung)" : " (next stage)");
             printf("; %s; %s\n", asked ? "squeue" : why,
                    accounting ? "sacct" : "no accounting (sacct): a task gone from squeue shows its trial's files");
         }

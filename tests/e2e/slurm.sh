@@ -159,6 +159,9 @@ has sub_hyper.out "rung 1 of 5, 9 trials (pruned random search) (--array=1-9%2)"
 has sl/tpeh-*/slurm/step2.sbatch "step 2 of 6, 2 trials"
 has sl/hyper-*/slurm/rung4.sbatch "rung 4 of 5, 3 trials"
 ls sl/hyper-*/slurm/rung5.sbatch >/dev/null || fail "hyperband's last rung was never submitted"
+expect 0 st6 "$nnx" status sl/tpeh-*
+has st6 "8 ended"
+has st6 " (next step)"
 
 # scancel of one array task mid-trial: SIGTERM, the trial leaves resume.state; nnx submit
 # again submits only that trial and continues it from its last epoch
