@@ -250,7 +250,12 @@ int cmd_status(int argc, char **argv)
             printf("%.0f planned%s: ", planned,
                    !strcmp(nnx_json_as_string(nnx_json_get(sum, "search"), ""), "staged") ? " in the stages begun" : "");
         printf("%zu ended (%zu failed or diverged), %zu running, %zu queued, %zu interrupted, %zu not started or "
-               "killed\n", ended, failed, running, queued, interrupted, other);
+               "killed", ended, failed, running, queued, interrupted, other);
+        /* the rest: no directory and no Slurm task yet (a tpe trial not proposed yet, one of a later step) */
+        if (isfinite(planned) && planned > (double)n &&
+            strcmp(nnx_json_as_string(nnx_json_get(sum, "search"), ""), "staged") != 0)
+            printf(", %.0f not begun", planned - (double)n);
+        putchar('\n');
         const nnx_json *stages = nnx_json_get(sum, "stages");
         if (stages && stages->n)
             printf("stages      %zu begun; the last: %s\n", stages->n,

@@ -151,6 +151,10 @@ by_trial() {    # EXPERIMENT
         [ $r -le 60 ] || fail "$1: --trial: the search did not end in 60 steps"
         expect 0 "$tmp/$1.dry" "$nnx" submit "$tmp/exp.nnx" "$1" --out "$tmp/$1.t" --dry-run
         grep -q "the search has ended" "$tmp/$1.dry" && break
+        if [ $r = 2 ]; then     # the first wave (the 5 random draws) has ended, the rest not proposed
+            expect 0 "$tmp/$1.st" "$nnx" status "$(rundir "$tmp/$1.t")"
+            has "$tmp/$1.st" "12 planned: 5 ended (0 failed or diverged), 0 running, .*, 7 not begun"
+        fi
         has "$tmp/$1.dry" "step [0-9]* of [0-9]*, [0-9]* trials* (pruned tpe search)"
         # the step's trials at once, as an array job runs them
         pids=
