@@ -3,7 +3,8 @@
 # (slurmctld, slurmd and munged started here, stopped by pid at the end).  A 6-trial grid and
 # a 3-stage staged search submitted with --wait give the trials.csv of `nnx run -j 2`, a pruned
 # search (one array job per rung), a pruned tpe search (one per wave of proposals, then per
-# rung) and a hyperband search the trials.csv and summary.json of `nnx run -j 1`; scancel
+# rung), a hyperband search and the median rule (one array job per epoch from `after`) the
+# trials.csv and summary.json of `nnx run -j 1`; scancel
 # of one array task mid-trial, then nnx submit again, trains only that trial and continues it
 # from its last epoch (nnx status reads sacct when Slurm keeps accounting, else the trial's
 # files); no sbatch on PATH, a partition Slurm lacks and a search directory that
@@ -52,6 +53,11 @@ experiment tpeh extends pruned {
 experiment hyper extends pruned {
     prune = hyperband(min_epochs = 1, eta = 3)
     search random(trials = 12, seed = 5) { optimizer.lr in loguniform(1e-4, 1)  model.p in [0, 0.2] }
+}
+experiment med extends pruned {
+    epochs = 4
+    prune = median(after = 2)
+    search random(trials = 6, seed = 4) { optimizer.lr in loguniform(1e-4, 1)  model.p in [0, 0.2] }
 }
 experiment long extends grid {
     epochs = 1500
@@ -142,9 +148,10 @@ has st5 "rungs       9 at epoch 1, 3 at epoch 3, 1 at epoch 9"
 has st5 "(next rung)"
 
 # a tpe search pruned by halving (waves of trials proposed together, each wave one array job,
-# then the rungs) and a hyperband search (its brackets' rungs, one array job each, one after
-# the other): trials.csv (seconds aside) and summary.json are those of nnx run -j 1
-for x in tpeh hyper; do
+# then the rungs), a hyperband search (its brackets' rungs, one array job each, one after
+# the other) and the median rule (an array job per epoch from `after` on, each decided from
+# the step before): trials.csv (seconds aside) and summary.json are those of nnx run -j 1
+for x in tpeh hyper med; do
     expect 0 "ref_$x.out" "$nnx" run g.nnx $x --out ref -j 1
     expect 0 "sub_$x.out" "$nnx" submit g.nnx $x --out sl --max-parallel 2 --wait
     strip ref/$x-*/trials.csv >a.csv
@@ -158,6 +165,8 @@ has sub_tpeh.out "decides the trials of step 2 and submits them"
 has sub_hyper.out "rung 1 of 5, 9 trials (pruned random search) (--array=1-9%2)"
 has sl/tpeh-*/slurm/step2.sbatch "step 2 of 6, 2 trials"
 has sl/hyper-*/slurm/rung4.sbatch "rung 4 of 5, 3 trials"
+has sub_med.out "step 1 of 3, 6 trials (pruned random search)"
+grep -q ',pruned,' b.csv || fail "med: the median rule stopped no trial"
 ls sl/hyper-*/slurm/rung5.sbatch >/dev/null || fail "hyperband's last rung was never submitted"
 expect 0 st6 "$nnx" status sl/tpeh-*
 has st6 "8 ended"
