@@ -19,6 +19,16 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The rule itself: `mine` is worse than the median of v[0..n) (none: not). */
+static bool below_median(const search *s, double mine, double *v, size_t n)
+{
+    if (!n)
+        return false;
+    qsort(v, n, sizeof *v, cmp_double);
+    double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    return s->res->select_max ? mine < med : mine > med;
+}
+
 /* The median rule for job k at epoch ep: 1 stop, 0 go on, -1 not decided yet
  * (an earlier trial has not reached ep and not ended), -2 out of memory.  The earlier trials
  * are those before k in proposal order, each as of epoch ep (its best by
@@ -46,12 +56,7 @@ static int median_says(search *s, const job *k, int ep)
         } else if (srch_value_in(s, o->dir, ep, &x, &l))     /* paused at or past ep */
             v[n++] = x;
     }
-    int stop = 0;
-    if (n) {
-        qsort(v, n, sizeof *v, cmp_double);
-        double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-        stop = s->res->select_max ? mine < med : mine > med;
-    }
+    int stop = below_median(s, mine, v, n);
     free(v);
     return stop;
 }
@@ -79,12 +84,7 @@ int srch_median_goes_on(search *s, const job *j, int d)
         if (!o->unproposed && srch_epochs_in(o->dir) >= d && srch_value_in(s, o->dir, d, &x, &l))
             v[n++] = x;
     }
-    int stop = 0;
-    if (n) {
-        qsort(v, n, sizeof *v, cmp_double);
-        double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-        stop = s->res->select_max ? mine < med : mine > med;
-    }
+    bool stop = below_median(s, mine, v, n);
     free(v);
     return !stop;
 }
