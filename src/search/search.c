@@ -225,6 +225,11 @@ static int search_run(nnx_checker *c, const char *name, const nnx_override *set,
         if (res->kind == NNX_SEARCH_STAGED && res->open_stage < res->nstages)
             rc = nnx_rt_fail(err, "no trial '%s' among the stages so far: stage %zu has trials that have not ended, "
                              "and a later stage's trials depend on its winner", o->only, res->open_stage + 1);
+        else if (res->nsteps && res->open_step < res->nsteps && strspn(o->only, "0123456789") == strlen(o->only) &&
+                 strtoul(o->only, NULL, 10) >= 1 && strtoul(o->only, NULL, 10) <= res->planned)
+            rc = nnx_rt_fail(err, "trial %s is not in step %zu of %zu, the first whose trials have not all ended: "
+                             "a later step's trials are proposed (tpe) or go on (prune) once it has ended "
+                             "(nnx submit --dry-run shows the open step)", o->only, res->open_step + 1, res->nsteps);
         else
             rc = nnx_rt_fail(err, "no trial '%s' in %s (nnx plan lists the trials by number and name)", o->only,
                              base->name);

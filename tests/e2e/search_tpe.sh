@@ -169,6 +169,8 @@ by_trial() {    # EXPERIMENT
     cmp -s "$(rundir "$tmp/$1.j1")/summary.json" "$(rundir "$tmp/$1.t")/summary.json" ||
         fail "$1: --trial and -j 1 give another summary.json"
 }
+expect 2 "$tmp/e6" "$nnx" run "$tmp/exp.nnx" halving --trial 12 --out "$tmp/early"
+has "$tmp/e6" "trial 12 is not in step 1 of 7, the first whose trials have not all ended"
 by_trial halving
 by_trial median
 by_trial hyper
