@@ -1,4 +1,5 @@
 /* median.c — the median rule (prune = median): each trial judged epoch by epoch against the trials before it. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,13 +62,27 @@ static int median_says(search *s, const job *k, int ep)
     return stop;
 }
 
+/* opts.only: each trial's value as of epoch d (at[m]), NaN for one that
+ * did not reach d with a value; read once for all the trials of a step.
+ * False when out of memory. */
+double *srch_median_values(search *s, int d)
+{
+    double *at = malloc((s->njobs ? s->njobs : 1) * sizeof *at);
+    for (size_t m = 0; at && m < s->njobs; m++) {
+        const job *o = s->jobs[m];
+        double x, l;
+        at[m] = !o->unproposed && srch_epochs_in(o->dir) >= d && srch_value_in(s, o->dir, d, &x, &l) ? x : NAN;
+    }
+    return at;
+}
+
 /* opts.only: does trial j, a member of the step that trained to epoch d,
  * go on past d?  Not when it ended there on its own (completed, stopped,
  * diverged, failed) or before; else the median rule decides from the run
- * directories: j's value as of d against those of the trials before it
- * that reached d (every one has reached d or ended before it, the step
- * having ended).  1 go on, 0 not, -1 out of memory. */
-int srch_median_goes_on(search *s, const job *j, int d)
+ * directories (`at`, srch_median_values): j's value as of d against those
+ * of the trials before it that reached d (every one has reached d or ended
+ * before it, the step having ended).  1 go on, 0 not, -1 out of memory. */
+int srch_median_goes_on(search *s, const job *j, int d, const double *at)
 {
     if (!j->passed && (j->state != JOB_DONE || strcmp(j->row.status, "pruned") != 0 || j->row.epochs_run < d))
         return 0;
@@ -78,12 +93,9 @@ int srch_median_goes_on(search *s, const job *j, int d)
     if (!v)
         return -1;
     size_t n = 0;
-    for (size_t m = 0; m < j->index; m++) {
-        const job *o = s->jobs[m];
-        double x;
-        if (!o->unproposed && srch_epochs_in(o->dir) >= d && srch_value_in(s, o->dir, d, &x, &l))
-            v[n++] = x;
-    }
+    for (size_t m = 0; m < j->index; m++)
+        if (isfinite(at[m]))
+            v[n++] = at[m];
     bool stop = below_median(s, mine, v, n);
     free(v);
     return !stop;

@@ -152,13 +152,13 @@ static int step_members(search *s, const prune_step *st, size_t k, bool *in)
     }
     const bool *prev = in + (size_t)st[k].from * nj;
     if (st[k].median) {
-        for (size_t i = 0; i < nj; i++) {
-            int go = prev[i] ? srch_median_goes_on(s, s->jobs[i], st[st[k].from].epochs) : 0;
-            if (go < 0)
-                return nnx_rt_fail(s->err, "out of memory");
-            mk[i] = go;
-        }
-        return 0;
+        int d = st[st[k].from].epochs;
+        double *at = srch_median_values(s, d);
+        int go = at ? 0 : -1;
+        for (size_t i = 0; go >= 0 && i < nj; i++)
+            mk[i] = (go = prev[i] ? srch_median_goes_on(s, s->jobs[i], d, at) : 0) > 0;
+        free(at);
+        return go < 0 ? nnx_rt_fail(s->err, "out of memory") : 0;
     }
     bool *rung = malloc((nj ? nj : 1) * sizeof *rung);
     if (!rung)

@@ -142,9 +142,13 @@ int  srch_run_waves(search *s);
 int  srch_run_median(search *s);
 /* opts.only, prune = median: the rule as steps of one epoch each. */
 int  srch_run_median_steps(search *s);
+/* opts.only: every trial's value as of epoch d, NaN where it has none
+ * there (malloc'd; NULL when out of memory). */
+double *srch_median_values(search *s, int d);
 /* opts.only: does trial j, in the step that trained to epoch d, go on past
- * it by the median rule?  1 yes, 0 no, -1 out of memory. */
-int  srch_median_goes_on(search *s, const job *j, int d);
+ * it by the median rule (`at` from srch_median_values)?  1 yes, 0 no, -1
+ * out of memory. */
+int  srch_median_goes_on(search *s, const job *j, int d, const double *at);
 /* prune = median: a trial that ended its epochs waits to be judged. */
 bool srch_median_pause(const search *s, const job *j);
 /* Job j of a tpe search, waiting for its values: propose them from jobs
