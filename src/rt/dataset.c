@@ -157,6 +157,19 @@ void nnx_dataset_class_counts(const nnx_dataset *ds, int32_t *counts)
         counts[ds->y[i]]++;
 }
 
+void nnx_table_hugepages(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t a = ((uintptr_t)p + huge - 1) / huge * huge, b = ((uintptr_t)p + bytes) / huge * huge;
+    if (b > a)
+        madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
 void nnx_table_prefault(void *p, size_t bytes)
 {
 #ifdef MADV_POPULATE_WRITE
