@@ -132,6 +132,6 @@ nnx_model *cli_model_open(const char *cmd, const char *run, int threads);
  * the model does not read are noted once on stderr).  0, or -1 after
  * printing why. */
 int cli_model_rows(const char *cmd, const nnx_model *m, const char *data, const char *labels,
-                   bool want_labels, nnx_dataset *out);
+                   bool want_labels, bool no_cache, nnx_dataset *out);
 
 #endif

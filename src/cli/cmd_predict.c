@@ -10,7 +10,7 @@
 static int usage_error(const char *msg, const char *arg)
 {
     fprintf(stderr, "nnx predict: %s%s%s\n"
-            "usage: nnx predict RUN DATA [-o FILE] [--probs] [-j N]\n", msg, arg ? " " : "",
+            "usage: nnx predict RUN DATA [-o FILE] [--probs] [-j N] [--no-cache]\n", msg, arg ? " " : "",
             arg ? arg : "");
     return EXIT_BAD_INPUT;
 }
@@ -46,12 +46,14 @@ static void write_rows(nnx_buf *b, const nnx_model *m, const float *p, int32_t n
 int cmd_predict(int argc, char **argv)
 {
     const char *run = NULL, *data = NULL, *out = NULL;
-    bool probs = false;
+    bool probs = false, no_cache = false;
     int threads = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--probs"))
             probs = true;
+        else if (!strcmp(a, "--no-cache"))
+            no_cache = true;
         else if (!strcmp(a, "-o") || !strcmp(a, "-j")) {
             if (i + 1 >= argc)
                 return usage_error(a, "needs a value");
@@ -66,18 +68,20 @@ int cmd_predict(int argc, char **argv)
                 threads = (int)j;
             }
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: nnx predict RUN DATA [-o FILE] [--probs] [-j N]\n\n"
+            printf("usage: nnx predict RUN DATA [-o FILE] [--probs] [-j N] [--no-cache]\n\n"
                    "RUN is a run, search (its winner) or ensemble (the members' mean) directory;\n"
                    "DATA a CSV file with the training file's feature columns (by name, in any\n"
                    "order; a label column is ignored), an IDX images file (gzip or plain) or a\n"
                    "NumPy .npy array of rows, as the npy(...) data source reads it.\n"
                    "Writes CSV: the predicted class (or value), and with --probs one\n"
-                   "probability column per class, to stdout or FILE.\n");
+                   "probability column per class, to stdout or FILE.\n"
+                   "A CSV or IDX file goes through the data cache as nnx run's do\n"
+                   "($NNX_CACHE, default ~/.cache/nnx); --no-cache parses it again.\n");
             return EXIT_OK;
         } else if (a[0] == '-' && a[1]) {
-            static const char *const known[] = { "--probs", "-o", "-j", "--help" };
+            static const char *const known[] = { "--probs", "-o", "-j", "--help", "--no-cache" };
             cli_unknown_flag("predict", a, known, sizeof known / sizeof *known);
-            fprintf(stderr, "usage: nnx predict RUN DATA [-o FILE] [--probs] [-j N]\n");
+            fprintf(stderr, "usage: nnx predict RUN DATA [-o FILE] [--probs] [-j N] [--no-cache]\n");
             return EXIT_BAD_INPUT;
         }
         else if (!run)
@@ -94,7 +98,7 @@ int cmd_predict(int argc, char **argv)
     if (!m)
         return EXIT_BAD_INPUT;
     nnx_dataset rows;
-    if (cli_model_rows("predict", m, data, NULL, false, &rows) < 0) {
+    if (cli_model_rows("predict", m, data, NULL, false, no_cache, &rows) < 0) {
         nnx_model_free(m);
         return EXIT_BAD_INPUT;
     }
