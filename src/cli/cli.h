@@ -27,6 +27,7 @@ int cmd_report(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_lr_find(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 
 /* --- shared by the commands that take FILE [NAME] [--set path=value]... --- */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,7 +71,11 @@ static void read_sources(nnx_tabcache_entry *e, const char *key)
 static int by_last_use(const void *a, const void *b)
 {
     const nnx_tabcache_entry *x = a, *y = b;
-    return x->last_use < y->last_use ? 1 : x->last_use > y->last_use ? -1 : strcmp(x->path, y->path);
+    if (x->last_use != y->last_use)
+        return x->last_use < y->last_use ? 1 : -1;
+    if (x->last_use_nsec != y->last_use_nsec)
+        return x->last_use_nsec < y->last_use_nsec ? 1 : -1;
+    return strcmp(x->path, y->path);
 }
 
 void nnx_tabcache_list_free(nnx_tabcache_entry *e, size_t n)
@@ -123,6 +128,7 @@ static int scan(const char *dir, bool keys, nnx_tabcache_entry **out, size_t *n,
         }
         e->bytes = (unsigned long long)st.st_size;
         e->last_use = (long long)st.st_mtim.tv_sec;
+        e->last_use_nsec = st.st_mtim.tv_nsec;
         if (!keys)
             continue;
         char *key = NULL;
@@ -174,5 +180,56 @@ int nnx_tabcache_trim(const char *dir, unsigned long long max, const char *keep,
         total -= v[i].bytes;
     }
     nnx_tabcache_list_free(v, n);
+    return rc;
+}
+
+/* A writer's temporary (NAME.nnxtab.tmp.XXXXXX) left by a crash. */
+static bool is_temporary(const char *name)
+{
+    const char *t = strstr(name, NNX_TABCACHE_EXT ".tmp.");
+    return t && t != name;
+}
+
+int nnx_tabcache_clean(const char *dir, long long unused_for, size_t *removed,
+                       unsigned long long *bytes, nnx_rt_error *err)
+{
+    *removed = 0;
+    *bytes = 0;
+    nnx_tabcache_entry *v;
+    size_t n;
+    if (scan(dir, unused_for != 0, &v, &n, err) < 0)
+        return -1;
+    long long now = (long long)time(NULL);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const nnx_tabcache_entry *e = &v[i];
+        bool go = unused_for == 0 || e->orphan || e->stale || e->broken ||
+                  (unused_for > 0 && now - e->last_use >= unused_for);
+        if (!go)
+            continue;
+        if (unlink(e->path) < 0 && errno != ENOENT)
+            rc = nnx_rt_fail(err, "%s: cannot remove: %s", e->path, strerror(errno));
+        else {
+            ++*removed;
+            *bytes += e->bytes;
+        }
+    }
+    nnx_tabcache_list_free(v, n);
+    DIR *d = rc == 0 ? opendir(dir) : NULL;
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {   /* temporaries: all, or those a day old */
+        if (!is_temporary(de->d_name))
+            continue;
+        char *p = nnx_path_join(dir, de->d_name);
+        struct stat st;
+        if (p && stat(p, &st) == 0 && (unused_for == 0 || now - st.st_mtim.tv_sec > 86400) &&
+            unlink(p) == 0) {
+            ++*removed;
+            *bytes += (unsigned long long)st.st_size;
+        }
+        free(p);
+    }
+    if (d)
+        closedir(d);
     return rc;
 }

@@ -108,6 +108,7 @@ typedef struct nnx_tabcache_entry {
     char  *path;                /* DIR/NAME */
     unsigned long long bytes;
     long long last_use;         /* seconds since the epoch */
+    long   last_use_nsec;       /* and nanoseconds (the order of use) */
     char **sources;             /* the files it was made from, nsources of them */
     int    nsources;
     bool   orphan;              /* a source file no longer exists */
@@ -126,5 +127,13 @@ void nnx_tabcache_list_free(nnx_tabcache_entry *e, size_t n);
  * directory's or a removal's. */
 int  nnx_tabcache_trim(const char *dir, unsigned long long max, const char *keep,
                        nnx_rt_error *err);
+
+/* Remove from dir the entries that can never serve again (a source gone or
+ * changed, an entry that does not read) and writers' temporaries a day old:
+ * with unused_for < 0 those alone, with unused_for > 0 also the entries not
+ * used for that many seconds; unused_for == 0: every entry and temporary.  *removed and *bytes: what
+ * went.  Errors: the directory's or a removal's. */
+int  nnx_tabcache_clean(const char *dir, long long unused_for, size_t *removed,
+                        unsigned long long *bytes, nnx_rt_error *err);
 
 #endif
