@@ -22,6 +22,8 @@ static int alloc_set(nnx_dataset *out, int32_t n, int32_t d, nnx_target_kind kin
     if ((size_t)n > SIZE_MAX / sizeof(float) / (size_t)d)
         return nnx_rt_fail(err, "data set of %d x %d is too large", (int)n, (int)d);
     out->x = map ? x : calloc((size_t)n * (size_t)d, sizeof *out->x);
+    if (!map && out->x)     /* calloc's large blocks are fresh pages, not yet touched */
+        nnx_table_hugepages(out->x, (size_t)n * (size_t)d * sizeof *out->x);
     if (kind == NNX_TARGET_CLASS)
         out->y = calloc((size_t)n, sizeof *out->y);
     else if (kind == NNX_TARGET_REAL)
