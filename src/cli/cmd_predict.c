@@ -1,4 +1,5 @@
 /* cmd_predict.c — `nnx predict RUN DATA [-o FILE] [--probs]`: a trained model's predictions for new rows, as CSV. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,9 @@ int cmd_predict(int argc, char **argv)
                    "Writes CSV: the predicted class (or value), and with --probs one\n"
                    "probability column per class, to stdout or FILE.\n"
                    "A CSV or IDX file goes through the data cache as nnx run's do\n"
-                   "($NNX_CACHE, default ~/.cache/nnx); --no-cache parses it again.\n");
+                   "($NNX_CACHE, default ~/.cache/nnx); --no-cache parses it again.\n"
+                   "exit status: 0 written, 1 the output could not be written (FILE is\n"
+                   "left as it was), 2 bad input (the run, the data, a flag)\n");
             return EXIT_OK;
         } else if (a[0] == '-' && a[1]) {
             static const char *const known[] = { "--probs", "-o", "-j", "--help", "--no-cache" };
@@ -112,15 +115,21 @@ int cmd_predict(int argc, char **argv)
         if (b.oom)
             rc = nnx_rt_fail(&err, "out of memory for the output");
     }
-    if (rc == 0 && out)
-        rc = nnx_file_write(out, b.s, b.len, 0, &err);
-    else if (rc == 0 && (fwrite(b.s, 1, b.len, stdout) != b.len || fflush(stdout) != 0))
-        rc = nnx_rt_fail(&err, "stdout: write error");
     if (rc < 0)
+        fprintf(stderr, "nnx predict: %s\n", err.msg);
+    /* the output cannot be written (a full disk, a directory): the input was
+     * fine, the command failed; FILE is left as it was (or, for a device, as
+     * far as it took the bytes) */
+    int wrc = 0;
+    if (rc == 0 && out)
+        wrc = nnx_file_write(out, b.s, b.len, 0, &err);
+    else if (rc == 0 && (fwrite(b.s, 1, b.len, stdout) != b.len || fflush(stdout) != 0))
+        wrc = nnx_rt_fail(&err, "stdout: cannot write: %s", strerror(errno));
+    if (wrc < 0)
         fprintf(stderr, "nnx predict: %s\n", err.msg);
     free(b.s);
     free(p);
     nnx_dataset_free(&rows);
     nnx_model_free(m);
-    return rc < 0 ? EXIT_BAD_INPUT : EXIT_OK;
+    return rc < 0 ? EXIT_BAD_INPUT : wrc < 0 ? EXIT_RUN_FAILED : EXIT_OK;
 }
