@@ -83,9 +83,12 @@ int cmd_cache(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
         return usage(stdout, EXIT_OK);
-    if (argc < 2 || (strcmp(argv[1], "list") && strcmp(argv[1], "clean"))) {
-        fprintf(stderr, "nnx cache: %s%s%s\n", argc < 2 ? "missing a subcommand (list or clean)"
-                : "unknown subcommand '", argc < 2 ? "" : argv[1], argc < 2 ? "" : "': list or clean");
+    if (argc < 2) {
+        fprintf(stderr, "nnx cache: missing a subcommand (list or clean)\n");
+        return usage(stderr, EXIT_BAD_INPUT);
+    }
+    if (strcmp(argv[1], "list") && strcmp(argv[1], "clean")) {
+        fprintf(stderr, "nnx cache: unknown subcommand '%s': list or clean\n", argv[1]);
         return usage(stderr, EXIT_BAD_INPUT);
     }
     bool clean = !strcmp(argv[1], "clean"), all = false;

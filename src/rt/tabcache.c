@@ -219,7 +219,9 @@ static char *get_str(cursor *c)
     return r;
 }
 
-static char **get_strs(cursor *c, int32_t count)
+/* count strings, or NULL for a NULL array; with names, a NULL string in
+ * the array (which no loader writes: every class has a name) is bad. */
+static char **get_strs(cursor *c, int32_t count, bool names)
 {
     if (!get_u32(c) || c->bad)
         return NULL;
@@ -227,7 +229,8 @@ static char **get_strs(cursor *c, int32_t count)
     if (!s)
         c->bad = true;
     for (int32_t i = 0; s && i < count && !c->bad; i++)
-        s[i] = get_str(c);
+        if (!(s[i] = get_str(c)) && names)
+            c->bad = true;
     return s;
 }
 
@@ -262,7 +265,8 @@ static void get_enc(cursor *c, nnx_csv_encoding *enc)
         }
         col->ncategories = ncat;
         for (int32_t k = 0; k < ncat && !c->bad; k++)
-            col->categories[k] = get_str(c);
+            if (!(col->categories[k] = get_str(c)))
+                c->bad = true;      /* a category always has its text */
         col->indicator = (int)get_u32(c);
         take(c, &col->fill, sizeof col->fill);
     }
@@ -278,8 +282,8 @@ static int get_meta(cursor *c, const header *h, nnx_dataset *out, nnx_csv_encodi
         take(c, out->y, n * sizeof *out->y);
     if (out->t)
         take(c, out->t, n * sizeof *out->t);
-    out->class_names = get_strs(c, out->classes);
-    out->feature_names = get_strs(c, out->d);
+    out->class_names = get_strs(c, out->classes, true);
+    out->feature_names = get_strs(c, out->d, false);
     if (get_u32(c) && !c->bad) {
         if (!(out->source_row = malloc(n * sizeof *out->source_row)))
             c->bad = true;

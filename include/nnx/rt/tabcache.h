@@ -131,8 +131,8 @@ int  nnx_tabcache_trim(const char *dir, unsigned long long max, const char *keep
 /* Remove from dir the entries that can never serve again (a source gone or
  * changed, an entry that does not read) and writers' temporaries a day old:
  * with unused_for < 0 those alone, with unused_for > 0 also the entries not
- * used for that many seconds; unused_for == 0: every entry and temporary.  *removed and *bytes: what
- * went.  Errors: the directory's or a removal's. */
+ * used for that many seconds; unused_for == 0: every entry and temporary.
+ * *removed and *bytes: what went.  Errors: the directory's or a removal's. */
 int  nnx_tabcache_clean(const char *dir, long long unused_for, size_t *removed,
                         unsigned long long *bytes, nnx_rt_error *err);
 
