@@ -25,10 +25,15 @@ static bool is_entry(const char *name)
 }
 
 /* The source paths of a key ("path=LEN:PATH" lines after the first), and
- * whether each is gone or changed: the state lines after "--" give each
+ * whether the entry is stale (another loader version made it) or a source
+ * is gone or changed: the state lines after "--" give each
  * source's size, mtime, device and inode in the same order. */
 static void read_sources(nnx_tabcache_entry *e, const char *key)
 {
+    char first[40];
+    snprintf(first, sizeof first, "nnx parsed table %d\n", NNX_TABCACHE_LOADER_VERSION);
+    if (strncmp(key, first, strlen(first)))
+        e->stale = true;                    /* made by another version of nnx */
     const char *p = strchr(key, '\n');        /* the paths follow the version line */
     while (p && !strncmp(p, "\npath=", 6)) {
         char *end;

@@ -12,10 +12,6 @@
 #include "nnx/rt/file.h"
 #include "nnx/rt/tabcache.h"
 
-/* Bump when a loader change makes the same file and options give another
- * table: every older entry then no longer matches its key. */
-#define LOADER_VERSION 2
-
 void nnx_tabcache_key_str(nnx_buf *b, const char *what, const char *s)
 {
     if (s)
@@ -112,7 +108,7 @@ int nnx_tabcache_load(const char *dir, const char *const *paths, int npaths, con
     if (!dir || npaths < 1 || npaths > MAX_SOURCES)
         return parse(ctx, out, enc, st, err);
     nnx_buf id = {0}, key = {0};
-    nnx_buf_printf(&id, "nnx parsed table %d\n", LOADER_VERSION);
+    nnx_buf_printf(&id, "nnx parsed table %d\n", NNX_TABCACHE_LOADER_VERSION);
     for (int i = 0; i < npaths; i++) {
         if (stat(paths[i], &before[i]) < 0 || !S_ISREG(before[i].st_mode) ||
             !realpath(paths[i], real)) {

@@ -62,6 +62,11 @@ int nnx_tabcache_read_key(const char *path, char **key, unsigned long long *byte
 
 #define NNX_TABCACHE_EXT ".nnxtab"
 
+/* The first line of every key: "nnx parsed table VERSION".  Bump it when a
+ * loader change makes the same file and options give another table: every
+ * older entry then no longer matches its key (and is listed as stale). */
+#define NNX_TABCACHE_LOADER_VERSION 2
+
 /* What the cache did during one load (or several). */
 typedef struct nnx_tabcache_use {
     int  hits;                  /* loads served from an entry */
