@@ -7,9 +7,9 @@
 
 #include "nnx/diag.h"
 #include "nnx/model.h"
-#include "nnx/rt/buf.h"
 #include "nnx/rt/data.h"
 #include "nnx/rt/tabcache.h"
+#include "nnx/util/buf.h"
 
 void nnx_model_csv_notes_free(nnx_model_csv_notes *notes)
 {

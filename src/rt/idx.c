@@ -13,7 +13,7 @@
 #endif
 
 #include "nnx/rt/data.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 
 /* An IDX file being read: gzip inflated by zlib straight into the caller's
  * memory (no buffer of gzio's between, no copy), or plain bytes read as they

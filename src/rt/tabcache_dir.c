@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nnx/rt/file.h"
 #include "nnx/rt/tabcache.h"
+#include "nnx/util/file.h"
 
 void nnx_tabcache_touch(const char *path)
 {

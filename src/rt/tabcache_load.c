@@ -8,9 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "nnx/rt/buf.h"
-#include "nnx/rt/file.h"
 #include "nnx/rt/tabcache.h"
+#include "nnx/util/buf.h"
+#include "nnx/util/file.h"
 
 void nnx_tabcache_key_str(nnx_buf *b, const char *what, const char *s)
 {

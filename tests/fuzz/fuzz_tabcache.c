@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnx/rt/file.h"
 #include "nnx/rt/tabcache.h"
+#include "nnx/util/file.h"
 
 #include "fuzz_io.h"
 

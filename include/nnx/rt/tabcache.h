@@ -19,8 +19,8 @@
 #define NNX_RT_TABCACHE_H
 
 #include "nnx/rt/data.h"
-#include "nnx/rt/buf.h"
-#include "nnx/rt/error.h"
+#include "nnx/util/buf.h"
+#include "nnx/util/error.h"
 
 /* Write an entry to path through a unique temporary and a rename (a reader
  * never sees half of one; several writers may race, the last rename wins),
