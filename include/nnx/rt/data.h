@@ -84,6 +84,10 @@ int  nnx_dataset_alloc_mapped(nnx_dataset *out, int32_t n, int32_t d, nnx_target
  * 4 KB as the rows are written.  Advice only: changes no byte; nothing
  * happens where the system does not offer it. */
 void nnx_table_prefault(void *p, size_t bytes);
+/* Ask for transparent huge pages for the 2 MB-aligned part of p[0..bytes)
+ * (before it is first written): a table written once and read in full
+ * costs a TLB miss per 4 KB page otherwise. */
+void nnx_table_hugepages(void *p, size_t bytes);
 
 /* Give each row a C×H×W view; fails unless c*h*w == ds->d. */
 int  nnx_dataset_set_shape(nnx_dataset *ds, int32_t c, int32_t h, int32_t w,
