@@ -91,15 +91,33 @@ const float *nnx_dropout_forward(nnx_layer *L, const float *restrict x, int n, b
     return L->out;
 }
 
+typedef struct drop_back_job {
+    const float *dy, *mask;
+    float *dx;
+    size_t m;
+} drop_back_job;
+
+/* dx = dy·mask over block b, on the net's threads like the forward's blocks. */
+static void backward_block(void *p, int b, int tid)
+{
+    (void)tid;
+    const drop_back_job *j = p;
+    size_t lo = (size_t)b * BLOCK_FLOATS, hi = lo + BLOCK_FLOATS;
+    if (hi > j->m)
+        hi = j->m;
+    const float *restrict dy = j->dy, *restrict mask = j->mask;
+    float *restrict dx = j->dx;
+    for (size_t i = lo; i < hi; i++)
+        dx[i] = dy[i] * mask[i];
+}
+
 const float *nnx_dropout_backward(nnx_layer *L, const float *restrict dy, float *restrict dx, int n)
 {
     if (!dx)
         return NULL;
     if (!L->train || L->info.a == 0.0f)
         return dy;
-    const size_t m = (size_t)n * L->out_size;
-    const float *restrict mask = L->ws;
-    for (size_t i = 0; i < m; i++)
-        dx[i] = dy[i] * mask[i];
+    drop_back_job j = {.dy = dy, .mask = L->ws, .dx = dx, .m = (size_t)n * L->out_size};
+    nnx_team_run(L->team, (int)((j.m + BLOCK_FLOATS - 1) / BLOCK_FLOATS), backward_block, &j);
     return dx;
 }
