@@ -306,10 +306,22 @@ static int wino_chunk(const nnx_layer *L, int max_batch)
     return m < (size_t)max_batch ? (int)m : max_batch;
 }
 
+/* A thread's scratch beside V and M: for the input transform, a plane
+ * inside a zero border, its even and its odd columns apart (2 × (2·th + 2)
+ * rows of tw + 1), and 8 rows of tw + 1; for the output transform, 12
+ * rows of a plane's th·tw tiles. */
+static size_t wino_scratch_floats(int h, int w)
+{
+    size_t th = (size_t)(h + 1) / 2, tw = (size_t)(w + 1) / 2;
+    size_t in = 2 * (2 * th + 2) * (tw + 1) + 8 * (tw + 1), out = 12 * th * tw;
+    return in > out ? in : out;
+}
+
 static size_t wino_thread_floats(const nnx_layer *L, int max_batch)
 {
     return 16 * (size_t)(L->info.in_c + L->info.units) * (size_t)wino_tiles(L)
-         * (size_t)wino_chunk(L, max_batch);
+         * (size_t)wino_chunk(L, max_batch)
+         + wino_scratch_floats(L->info.in_h, L->info.in_w);
 }
 
 /* U[ξ][o][i] = (G·g·Gᵀ)[ξ] of the 3×3 kernel joining input channel i to
@@ -352,75 +364,109 @@ typedef struct wino_side {
 } wino_side;
 
 /* V[ξ][c][t] = (Bᵀ·d·B)[ξ] of every 4×4 input tile d of samples s0 ..
- * s0+m-1 (t counts the chunk's tiles, sample by sample, row by row). */
-static void wino_inputs(const wino_side *sd, int h, int w, int s0, int m, float *restrict V)
+ * s0+m-1 (t counts the chunk's tiles, sample by sample, row by row).  Each
+ * plane is copied inside a zero border (whose cells no plane writes), its
+ * even and odd columns apart, so that no tile tests its edges and a tile's
+ * four columns are the same element of four unit-stride rows; then per row
+ * of tiles, Bᵀ down the 4 rows and B across the columns. */
+static void wino_inputs(const wino_side *sd, int h, int w, int s0, int m, float *restrict V,
+                        float *restrict pd)
 {
-    const int th = (h + 1) / 2, tw = (w + 1) / 2;
+    const int th = (h + 1) / 2, tw = (w + 1) / 2, kw = tw + 1, ph = 2 * th + 2;
     const size_t T = (size_t)m * th * tw, mat = (size_t)sd->cin * T;
+    float *restrict even = pd, *restrict odd = pd + (size_t)ph * kw;
+    float *restrict e = odd + (size_t)ph * kw;          /* 4 even rows, then 4 odd */
+    for (size_t i = 0; i < 2 * (size_t)ph * kw; i++)
+        pd[i] = 0.0f;
     for (int c = 0; c < sd->cin; c++)
         for (int s = 0; s < m; s++) {
             const float *restrict p = sd->in + (size_t)(s0 + s) * sd->in_ss + (size_t)c * sd->in_cs;
+            for (int r = 0; r < h; r++) {           /* padded column j + 1 */
+                float *restrict er = even + (size_t)(r + 1) * kw, *restrict od = odd + (size_t)(r + 1) * kw;
+                const float *restrict pr = p + (size_t)r * w;
+                for (int j = 0; j + 1 < w; j += 2) {
+                    od[j / 2] = pr[j];
+                    er[j / 2 + 1] = pr[j + 1];
+                }
+                if (w % 2)
+                    od[w / 2] = pr[w - 1];
+            }
             float *restrict v = V + (size_t)c * T + (size_t)s * th * tw;
-            for (int ty = 0; ty < th; ty++)
-                for (int tx = 0; tx < tw; tx++) {
-                    float d[4][4];
-                    const int r0 = 2 * ty - 1, c0 = 2 * tx - 1;
-                    for (int a = 0; a < 4; a++)
-                        for (int b = 0; b < 4; b++) {
-                            int r = r0 + a, cc = c0 + b;
-                            d[a][b] = r >= 0 && r < h && cc >= 0 && cc < w ? p[r * w + cc] : 0.0f;
-                        }
-                    float t[4][4];                   /* Bᵀ·d */
-                    for (int b = 0; b < 4; b++) {
-                        t[0][b] = d[0][b] - d[2][b];
-                        t[1][b] = d[1][b] + d[2][b];
-                        t[2][b] = d[2][b] - d[1][b];
-                        t[3][b] = d[1][b] - d[3][b];
-                    }
-                    const size_t at = (size_t)ty * tw + tx;
-                    for (int a = 0; a < 4; a++) {    /* (Bᵀ·d)·B */
-                        float *restrict row = v + (size_t)(a * 4) * mat + at;
-                        row[0] = t[a][0] - t[a][2];
-                        row[mat] = t[a][1] + t[a][2];
-                        row[2 * mat] = t[a][2] - t[a][1];
-                        row[3 * mat] = t[a][1] - t[a][3];
+            for (int ty = 0; ty < th; ty++) {
+                for (int half = 0; half < 2; half++) {  /* Bᵀ·d, even then odd columns */
+                    const float *restrict d0 = (half ? odd : even) + (size_t)(2 * ty) * kw,
+                                          *restrict d1 = d0 + kw, *restrict d2 = d1 + kw,
+                                          *restrict d3 = d2 + kw;
+                    float *restrict eh = e + (size_t)(4 * half) * kw;
+                    for (int k = 0; k < kw; k++) {
+                        eh[k] = d0[k] - d2[k];
+                        eh[kw + k] = d1[k] + d2[k];
+                        eh[2 * kw + k] = d2[k] - d1[k];
+                        eh[3 * kw + k] = d1[k] - d3[k];
                     }
                 }
+                float *restrict row = v + (size_t)ty * tw;
+                for (int a = 0; a < 4; a++) {           /* (Bᵀ·d)·B */
+                    const float *restrict ev = e + (size_t)a * kw, *restrict ov = e + (size_t)(4 + a) * kw;
+                    float *restrict v0 = row + (size_t)(4 * a) * mat, *restrict v1 = v0 + mat,
+                          *restrict v2 = v1 + mat, *restrict v3 = v2 + mat;
+                    for (int tx = 0; tx < tw; tx++) {   /* columns 2tx .. 2tx+3 */
+                        v0[tx] = ev[tx] - ev[tx + 1];
+                        v1[tx] = ov[tx] + ev[tx + 1];
+                        v2[tx] = ev[tx + 1] - ov[tx];
+                        v3[tx] = ov[tx] - ov[tx + 1];
+                    }
+                }
+            }
         }
 }
 
 /* Every output tile of samples s0 .. s0+m-1 from M[ξ][o][t]: Aᵀ·M·A, plus
- * bias[o] when bias is not NULL, written over the output planes. */
+ * bias[o] when bias is not NULL, written over the output planes.  Per
+ * plane, Aᵀ and A over all its tiles at once (loops GCC vectorises) into
+ * the four outputs of each tile (y: top left, top right, bottom left,
+ * bottom right), then laid out as 2×2 squares. */
 static void wino_outputs(const wino_side *sd, int h, int w, int s0, int m,
-                         const float *restrict M, const float *bias)
+                         const float *restrict M, const float *bias, float *restrict rows)
 {
-    const int th = (h + 1) / 2, tw = (w + 1) / 2;
-    const size_t T = (size_t)m * th * tw, mat = (size_t)sd->cout * T;
+    const int th = (h + 1) / 2, tw = (w + 1) / 2, P = th * tw;
+    const size_t T = (size_t)m * P, mat = (size_t)sd->cout * T;
+    float *restrict r0 = rows, *restrict r1 = rows + 4 * (size_t)P;     /* [4][P] each */
+    float *restrict y = rows + 8 * (size_t)P;                           /* [4][P] */
     for (int o = 0; o < sd->cout; o++) {
         const float b0 = bias ? bias[o] : 0.0f;
         for (int s = 0; s < m; s++) {
             float *restrict p = sd->out + (size_t)(s0 + s) * sd->out_ss + (size_t)o * sd->out_cs;
-            const float *restrict mt = M + (size_t)o * T + (size_t)s * th * tw;
+            const float *restrict mt = M + (size_t)o * T + (size_t)s * P;
+            for (int b = 0; b < 4; b++) {               /* Aᵀ·M */
+                const float *restrict q0 = mt + (size_t)b * mat, *restrict q1 = q0 + 4 * mat,
+                                      *restrict q2 = q1 + 4 * mat, *restrict q3 = q2 + 4 * mat;
+                float *restrict a0 = r0 + (size_t)b * P, *restrict a1 = r1 + (size_t)b * P;
+                for (int t = 0; t < P; t++) {
+                    a0[t] = q0[t] + q1[t] + q2[t];
+                    a1[t] = q1[t] - q2[t] - q3[t];
+                }
+            }
+            for (int a = 0; a < 2; a++) {               /* (Aᵀ·M)·A */
+                const float *restrict x0 = a ? r1 : r0, *restrict x1 = x0 + P,
+                                      *restrict x2 = x1 + P, *restrict x3 = x2 + P;
+                float *restrict left = y + (size_t)(2 * a) * P, *restrict right = left + P;
+                for (int t = 0; t < P; t++) {
+                    left[t] = x0[t] + x1[t] + x2[t] + b0;
+                    right[t] = x1[t] - x2[t] - x3[t] + b0;
+                }
+            }
             for (int ty = 0; ty < th; ty++)
-                for (int tx = 0; tx < tw; tx++) {
-                    const size_t at = (size_t)ty * tw + tx;
-                    float q[4][4];
-                    for (int x = 0; x < 16; x++)
-                        q[x / 4][x % 4] = mt[(size_t)x * mat + at];
-                    float r[2][4];                   /* Aᵀ·M */
-                    for (int b = 0; b < 4; b++) {
-                        r[0][b] = q[0][b] + q[1][b] + q[2][b];
-                        r[1][b] = q[1][b] - q[2][b] - q[3][b];
+                for (int a = 0; a < 2 && 2 * ty + a < h; a++) {
+                    const float *restrict l = y + (size_t)(2 * a) * P + (size_t)ty * tw,
+                                          *restrict rt = l + P;
+                    float *restrict d = p + (size_t)(2 * ty + a) * w;
+                    for (int tx = 0; tx < w / 2; tx++) {
+                        d[2 * tx] = l[tx];
+                        d[2 * tx + 1] = rt[tx];
                     }
-                    for (int a = 0; a < 2; a++) {    /* (Aᵀ·M)·A */
-                        int row = 2 * ty + a;
-                        if (row >= h)
-                            break;
-                        float *restrict dst = p + (size_t)row * w + 2 * tx;
-                        dst[0] = r[a][0] + r[a][1] + r[a][2] + b0;
-                        if (2 * tx + 1 < w)
-                            dst[1] = r[a][1] - r[a][2] - r[a][3] + b0;
-                    }
+                    if (w % 2)
+                        d[w - 1] = l[tw - 1];
                 }
         }
     }
@@ -433,13 +479,14 @@ static void wino_chunk_run(const wino_side *sd, const float *U, int h, int w, in
 {
     const size_t T = (size_t)m * ((h + 1) / 2) * ((w + 1) / 2);
     float *M = V + 16 * (size_t)sd->cin * T;
-    wino_inputs(sd, h, w, s0, m, V);
+    float *scratch = M + 16 * (size_t)sd->cout * T;
+    wino_inputs(sd, h, w, s0, m, V, scratch);
     for (int x = 0; x < 16; x++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, sd->cout, (int)T, sd->cin,
                     1.0f, U + (size_t)x * sd->cout * sd->cin, sd->cin,
                     V + (size_t)x * sd->cin * T, (int)T, 0.0f, M + (size_t)x * sd->cout * T,
                     (int)T);
-    wino_outputs(sd, h, w, s0, m, M, bias);
+    wino_outputs(sd, h, w, s0, m, M, bias, scratch);
 }
 
 /* Samples per chunk: as many as keep the column matrix near CHUNK_BYTES. */
