@@ -47,13 +47,19 @@ static inline void step_lanes(uint64_t *restrict s0, uint64_t *restrict s1, floa
     }
 }
 
+/* The floats [*lo, *hi) of block b of m. */
+static void block_span(int b, size_t m, size_t *lo, size_t *hi)
+{
+    *lo = (size_t)b * BLOCK_FLOATS;
+    *hi = *lo + BLOCK_FLOATS < m ? *lo + BLOCK_FLOATS : m;
+}
+
 static void forward_block(void *p, int b, int tid)
 {
     (void)tid;
     const drop_job *j = p;
-    size_t lo = (size_t)b * BLOCK_FLOATS, hi = lo + BLOCK_FLOATS;
-    if (hi > j->m)
-        hi = j->m;
+    size_t lo, hi;
+    block_span(b, j->m, &lo, &hi);
     uint64_t s0[LANES], s1[LANES];
     for (int l = 0; l < LANES; l++) {
         nnx_rng r;
@@ -102,9 +108,8 @@ static void backward_block(void *p, int b, int tid)
 {
     (void)tid;
     const drop_back_job *j = p;
-    size_t lo = (size_t)b * BLOCK_FLOATS, hi = lo + BLOCK_FLOATS;
-    if (hi > j->m)
-        hi = j->m;
+    size_t lo, hi;
+    block_span(b, j->m, &lo, &hi);
     const float *restrict dy = j->dy, *restrict mask = j->mask;
     float *restrict dx = j->dx;
     for (size_t i = lo; i < hi; i++)
