@@ -150,7 +150,8 @@ while [ "$r" -le "$rounds" ]; do
         others_since "$m0"
     done
     m0=$(cpu_mark)
-    "$sgemm_bound" all | sed "s/\$/ load=$(load | tr ' ' ,)/" | tee -a "$out/sgemm.txt" \
+    case $models in mlp | cnn) which=$models ;; *) which=all ;; esac
+    "$sgemm_bound" "$which" | sed "s/\$/ load=$(load | tr ' ' ,)/" | tee -a "$out/sgemm.txt" \
         | sed 's/^/  /'
     others_since "$m0"
     r=$((r + 1))
