@@ -63,7 +63,7 @@ static void grid(void **state)
         fail_msg("%s", fx_msgs(&f.d));
     assert_true(t->optim.lr == 0.1);
     assert_int_equal(t->batch, 256);
-    assert_true(t->net.layers[2].u.dropout.p == 0.5);
+    assert_true(t->net.layers[2].arg[0] == 0.5);
     nnx_experiment_free(t);
     nnx_plan_free(p);
     fx_done(&f);
