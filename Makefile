@@ -32,7 +32,7 @@ LIBS     = $(shell pkg-config --libs lua5.4 openblas zlib) -lm
 TESTLIBS = $(shell pkg-config --libs cmocka)
 SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC := $(wildcard src/lang/*.c src/plan/*.c src/run/*.c src/search/*.c src/rt/*.c src/lua/*.c src/out/*.c src/model/*.c src/prov/*.c)
+LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
 TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 # A fuzz target tests/fuzz/fuzz_NAME.c is fuzzed by `make fuzz` and its

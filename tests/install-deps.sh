@@ -17,7 +17,11 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "nnx: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null || { echo "nnx: apt-get update failed" >&2; exit 1; }
+# A fresh machine often has apt busy already (unattended upgrades, another
+# install): wait for its lock instead of failing at once.
+lock="-o DPkg::Lock::Timeout=600"
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+apt-get $lock update -qq >/dev/null || { echo "nnx: apt-get update failed" >&2; exit 1; }
+# shellcheck disable=SC2086
+apt-get $lock install -y -qq --no-install-recommends $missing >/dev/null ||
     { echo "nnx: apt-get install$missing failed" >&2; exit 1; }

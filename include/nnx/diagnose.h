@@ -77,8 +77,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "nnx/json.h"
-#include "nnx/rt/error.h"
+#include "nnx/util/json.h"
+#include "nnx/util/error.h"
 
 #define NNX_DIAG_EXPLODE_FACTOR     4.0   /* epoch train loss x lowest so far */
 #define NNX_DIAG_STEP_EXPLODE       10.0  /* one step's loss x the reference */

@@ -48,7 +48,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 /* MLflow's RunStatus numbers, as stored in a run's meta.yaml. */
 typedef enum nnx_mlflow_status {

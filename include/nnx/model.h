@@ -46,7 +46,7 @@
 #include <stdint.h>
 
 #include "nnx/rt/data.h"
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 /* model.json's "format" and "version" (the version grows when a field's
  * meaning changes; new fields may be added without it). */

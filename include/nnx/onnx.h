@@ -44,7 +44,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 #include "nnx/rt/net.h"
 
 #define NNX_ONNX_OPSET 17

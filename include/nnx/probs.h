@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 typedef struct nnx_probs {
     int32_t  rows, cols;

@@ -28,8 +28,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "nnx/json.h"
-#include "nnx/rt/error.h"
+#include "nnx/util/json.h"
+#include "nnx/util/error.h"
 
 typedef enum nnx_prov_state {
     NNX_PROV_NONE,          /* not collected (the struct is zeroed) */

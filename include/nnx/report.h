@@ -20,7 +20,7 @@
 #include <stdio.h>
 
 #include "nnx/exp.h"
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 #include "nnx/rt/lr_range.h"
 #include "nnx/rundir.h"
 

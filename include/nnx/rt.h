@@ -7,11 +7,11 @@
 #ifndef NNX_RT_H
 #define NNX_RT_H
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 #include "nnx/rt/rng.h"
 #include "nnx/rt/data.h"
 #include "nnx/rt/metrics.h"
-#include "nnx/rt/sched.h"
+#include "nnx/rt/lr_schedule.h"
 #include "nnx/rt/optim.h"
 #include "nnx/rt/net.h"
 #include "nnx/rt/loss.h"

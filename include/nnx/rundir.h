@@ -16,9 +16,9 @@
 #include <stddef.h>
 
 #include "nnx/diagnose.h"
-#include "nnx/json.h"
-#include "nnx/rt/error.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/json.h"
+#include "nnx/util/error.h"
+#include "nnx/util/file.h"
 
 /* A CSV file with a header row.  Stored by column, so a column is one
  * contiguous array of numbers (what nnx_curves wants). */

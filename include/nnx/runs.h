@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "nnx/json.h"
-#include "nnx/rt/error.h"
+#include "nnx/util/json.h"
+#include "nnx/util/error.h"
 
 typedef struct nnx_runs_entry {
     char   *path;               /* the directory */

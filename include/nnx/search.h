@@ -55,7 +55,7 @@
 
 #include "nnx/exp.h"
 #include "nnx/probs.h"
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 /* The checker's types (nnx/check.h, which cannot be included beside the
  * runtime's headers: both define enum nnx_layer_kind). */

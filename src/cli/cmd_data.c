@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 #include "nnx/check.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/resolve.h"
 #include "nnx/run.h"
 

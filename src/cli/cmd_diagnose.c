@@ -5,7 +5,7 @@
 
 #include "cli/cli.h"
 #include "nnx/diagnose.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/rundir.h"
 
 /* Print text wrapped at 78 columns, each line indented. */

@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 #include "cli/compare_side.h"
 #include "nnx/compare.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 
 static int usage(FILE *f, int status)
 {

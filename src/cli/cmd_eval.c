@@ -7,9 +7,9 @@
 
 #include "cli/cli.h"
 #include "nnx/check.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/resolve.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "nnx/run.h"
 
 static int usage_error(const char *msg, const char *arg)

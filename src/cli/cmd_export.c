@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/onnx.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 
 static const char USAGE[] = "usage: nnx export RUN -o FILE.onnx\n";
 

@@ -11,7 +11,7 @@
 #include "nnx/ast.h"
 #include "nnx/diag.h"
 #include "nnx/fmt.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 
 enum fmt_mode { FMT_PRINT, FMT_WRITE, FMT_CHECK };
 

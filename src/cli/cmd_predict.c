@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "nnx/rt/buf.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/buf.h"
+#include "nnx/util/file.h"
 
 static int usage_error(const char *msg, const char *arg)
 {

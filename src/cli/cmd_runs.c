@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/runs.h"
 
 enum { MAX_TESTS = 16 };

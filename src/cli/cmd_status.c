@@ -7,8 +7,8 @@
 
 #include "cli/cli.h"
 #include "cli/slurm.h"
-#include "nnx/json.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/json.h"
+#include "nnx/util/file.h"
 #include "nnx/search.h"
 
 /* One trial as status shows it. */

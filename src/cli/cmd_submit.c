@@ -13,8 +13,8 @@
 #include "nnx/check.h"
 #include "nnx/exp.h"
 #include "nnx/resolve.h"
-#include "nnx/rt/buf.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/buf.h"
+#include "nnx/util/file.h"
 #include "nnx/search.h"
 
 enum { MAX_SBATCH_ARGS = 32, EXIT_SIGTERM = 143 };

@@ -10,7 +10,7 @@
 #include "cli/compare_side.h"
 #include "nnx/check.h"
 #include "nnx/resolve.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 
 /* Check `file`'s only experiment and keep its settings. */
 static int load_experiment(const char *cmd, const char *file, const char *what, cli_side *s)

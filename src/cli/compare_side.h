@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "nnx/exp.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/provenance.h"
 
 typedef struct cli_side {

@@ -6,7 +6,7 @@
 #include "cli/cli.h"
 #include "nnx/check.h"
 #include "nnx/diag.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 
 void cli_unknown_flag(const char *cmd, const char *arg, const char *const *known, size_t n)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "nnx/check.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/rundir.h"
 #include "nnx/exp.h"
 #include "nnx/resolve.h"

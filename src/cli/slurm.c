@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "cli/slurm.h"
-#include "nnx/rt/buf.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/buf.h"
+#include "nnx/util/file.h"
 
 char *slurm_which(const char *prog)
 {

@@ -17,7 +17,7 @@
 #include "nnx/diag.h"
 #include "nnx/exp.h"
 #include "nnx/resolve.h"
-#include "nnx/rt/buf.h"
+#include "nnx/util/buf.h"
 #include "nnx/rt/metrics.h"
 
 /* --- arena: many small allocations freed at once ---------------------------- */

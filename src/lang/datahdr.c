@@ -11,7 +11,7 @@
 #include <zlib.h>
 
 #include "lang/check_int.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 
 enum { HDR_IDX, HDR_CSV };
 enum { MAX_LABELS = 100000000, MAX_CSV_LINE = 1 << 20 };

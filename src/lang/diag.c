@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "nnx/diag.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 
 /* --- sources -------------------------------------------------------------- */
 

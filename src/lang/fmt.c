@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "nnx/fmt.h"
-#include "nnx/rt/buf.h"
+#include "nnx/util/buf.h"
 
 enum { WIDTH = 88, INDENT = 4 };
 

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/model.h"
 #include "nnx/rt.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 
 /* One run's network and the normalisation fitted on its train split. */
 typedef struct member {

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nnx/rt/buf.h"
+#include "nnx/util/buf.h"
 #include "prov/git_cmd.h"
 
 extern char **environ;

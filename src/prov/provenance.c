@@ -10,8 +10,8 @@
 
 #include "nnx/mlflow.h"
 #include "nnx/provenance.h"
-#include "nnx/rt/buf.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/buf.h"
+#include "nnx/util/file.h"
 #include "prov/git_cmd.h"
 
 #define DIFF_NAME "source.diff"

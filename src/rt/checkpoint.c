@@ -14,7 +14,7 @@
 #include <zlib.h>
 
 #include "nnx/rt/checkpoint.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "rt/layer.h"
 
 static const char MAGIC[8] = {'N', 'N', 'X', 'C', 'K', 'P', 'T', '1'};

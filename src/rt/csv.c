@@ -8,7 +8,7 @@
 
 #include "nnx/rt/clock.h"
 #include "nnx/rt/data.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "rt/csv_int.h"
 #include "rt/csv_scan.h"
 

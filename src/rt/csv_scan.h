@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 typedef struct nnx_csv_map {
     const char *text;   /* the file's bytes, read-only */

@@ -7,7 +7,7 @@
 #include <zlib.h>
 
 #include "nnx/rt/data.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 
 /* Read len bytes into buf, the part of the `total` bytes of `what` after
  * `before` of them; -1 with err on a short read (which names the bytes

@@ -1,7 +1,7 @@
 /* lr_schedule.c — learning-rate schedules: linear warmup times a decay, and plateau reduction. */
 #include <math.h>
 
-#include "nnx/rt/sched.h"
+#include "nnx/rt/lr_schedule.h"
 
 /* Guards floor() and >= on epoch counts against rounding (e.g. 0.1 · 10 steps). */
 #define EPOCH_EPS 1e-9

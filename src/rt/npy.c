@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "nnx/rt/data.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 
 enum npy_type { NPY_F4, NPY_F8, NPY_U1, NPY_I8, NPY_I4 };
 

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nnx/rt/buf.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/buf.h"
+#include "nnx/util/file.h"
 #include "nnx/rt/tabcache.h"
 
 #define MAGIC       "NNXTAB01"

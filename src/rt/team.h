@@ -17,7 +17,7 @@
 #ifndef NNX_RT_TEAM_H
 #define NNX_RT_TEAM_H
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 typedef struct nnx_team nnx_team;
 typedef void (*nnx_team_fn)(void *ctx, int unit, int tid);

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "nnx/run.h"
 
 bool nnx_run_hooks_log_only(const nnx_experiment *e)

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/model.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "run/run_int.h"
 
 static const char *loss_name(nnx_exp_loss_kind k)

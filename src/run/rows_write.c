@@ -5,8 +5,8 @@
 
 #include "nnx/probs.h"
 #include "nnx/rt.h"
-#include "nnx/rt/buf.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/buf.h"
+#include "nnx/util/file.h"
 #include "run/run_int.h"
 
 /* DIR/probs_SPLIT.f32 for one split. */

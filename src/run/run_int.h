@@ -17,7 +17,7 @@
 #include "nnx/rt/data.h"
 #include "nnx/rt/loss.h"
 #include "nnx/rt/optim.h"
-#include "nnx/rt/sched.h"
+#include "nnx/rt/lr_schedule.h"
 
 /* The network stays opaque here; files that build or train it include
  * nnx/rt.h themselves. */

@@ -14,13 +14,6 @@
 
 enum { EVAL_BATCH = 256 };
 
-const char *nnx_run_status_name(nnx_run_status s)
-{
-    static const char *const names[] = { "completed", "stopped", "diverged", "interrupted",
-                                         "failed", "running", "pruned" };
-    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "failed";
-}
-
 int32_t nnx_run_auto_batch(int32_t rows)
 {
     int32_t b = (int32_t)lround(sqrt(rows > 0 ? (double)rows : 1.0));
@@ -672,94 +665,6 @@ static int add_metric(nnx_run_result *r, const char *name, double v)
     return 0;
 }
 
-static double chance_loss(const trial *t)
-{
-    if (t->loss == NNX_LOSS_CROSS_ENTROPY && t->k >= 2)
-        return log((double)t->k);
-    if (t->loss == NNX_LOSS_BINARY_CROSS_ENTROPY)
-        return log(2.0);
-    return NAN;
-}
-
-/* The loss of predicting the train split's class frequencies (the level a
- * network that learned nothing but the priors settles at); NaN for mse. */
-static double prior_loss(const trial *t)
-{
-    const nnx_dataset *ds = &t->data.split[NNX_XSPLIT_TRAIN];
-    if (t->loss == NNX_LOSS_MSE || !ds->y || ds->n <= 0 || ds->classes < 2)
-        return NAN;
-    double h = 0;
-    for (int32_t c = 0; c < ds->classes; c++) {
-        int32_t m = 0;
-        for (int32_t i = 0; i < ds->n; i++)
-            m += ds->y[i] == c;
-        if (m)
-            h -= (double)m / ds->n * log((double)m / ds->n);
-    }
-    return h;
-}
-
-/* What the diagnosis should know of the experiment (see diagnose.h). */
-static nnx_diag_setup diag_setup(const trial *t)
-{
-    const nnx_experiment *e = t->e;
-    nnx_diag_setup s = {
-        .known = true, .source = t->o->source ? t->o->source : e->file, .experiment = e->name,
-        .lr = e->optim.lr, .batch = (int)t->batch,
-        .train_rows = t->data.split[NNX_XSPLIT_TRAIN].n, .weight_decay = e->optim.weight_decay,
-        .parameters = t->net ? (long)nnx_net_nparams(t->net) : 0, .epochs = e->epochs,
-        .prior_loss = prior_loss(t), .features = t->data.split[NNX_XSPLIT_TRAIN].d,
-        .classes = t->data.split[NNX_XSPLIT_TRAIN].classes,
-    };
-    for (int i = 0; t->net && i < nnx_net_nlayers(t->net); i++) {
-        nnx_layer_info li;
-        if (nnx_net_layer_info(t->net, i, &li) == 0 && li.kind == NNX_LAYER_DROPOUT &&
-            li.a > s.dropout)
-            s.dropout = li.a;
-    }
-    return s;
-}
-
-/* summary.json from what the run knows now (atomically). */
-static int write_summary(trial *t, nnx_rt_error *err);
-
-/* The final summary.json.  When it cannot be written the run has failed,
- * though the file cannot say so (it still says "running"): the status and
- * the exit status do. */
-static void save_summary(trial *t)
-{
-    nnx_rt_error err = { { 0 } };
-    if (write_summary(t, &err) < 0) {
-        nnx_trial_write_failed(t, true, err.msg);
-        return;
-    }
-    t->summary_warnings = (int)t->r->nwarnings;
-}
-
-static int write_summary(trial *t, nnx_rt_error *err)
-{
-    const nnx_experiment *e = t->e;
-    nnx_summary_info info = {
-        .experiment = e->name, .source = t->o->source ? t->o->source : e->file,
-        .seed = e->seed, .params = t->o->params, .nparams = t->o->nparams,
-        .chance_loss = chance_loss(t),
-        .class_names = t->data.split[NNX_XSPLIT_TRAIN].class_names,
-        .nclasses = (size_t)t->data.split[NNX_XSPLIT_TRAIN].classes,
-        .trial_index = t->o->trial_index,
-        .provenance = t->o->provenance,
-    };
-    nnx_diag_setup setup = diag_setup(t);
-    info.setup = &setup;
-    char sha[65];
-    if (info.source && nnx_sha256_file(info.source, sha, NULL) == 0)
-        info.source_sha256 = sha;
-    nnx_exp_param *settings = nnx_experiment_settings(e, &info.nsettings);
-    info.settings = settings;
-    int rc = nnx_summary_write(t->r->dir, &info, t->r, err);
-    nnx_exp_params_free(settings, info.nsettings);
-    return rc;
-}
-
 static void finish(trial *t, double t_start)
 {
     const nnx_experiment *e = t->e;
@@ -839,7 +744,7 @@ static void finish(trial *t, double t_start)
             .lr = t->ep_lr, .select_metric = r->select_name, .select_max = r->select_max,
             .select_values = t->ep_select, .steps = t->nsteps, .step_loss = t->step_loss,
             .step_epoch = t->step_epoch, .step_lr = t->step_lr, .step_loss_sd = t->step_sd,
-            .chance_loss = chance_loss(t), .setup = diag_setup(t),
+            .chance_loss = nnx_trial_chance_loss(t), .setup = nnx_trial_diag_setup(t),
             .diverged = r->status == NNX_RUN_DIVERGED,
             .diverged_epoch = r->status == NNX_RUN_DIVERGED ? r->epochs_run : 0,
         };
@@ -860,7 +765,7 @@ static void finish(trial *t, double t_start)
 
     if (!r->message)
         set_message(r, "%s", "");
-    save_summary(t);
+    nnx_trial_save_summary(t);
     if (t->o->report && r->dir) {
         char *report = NULL;
         if (nnx_report_write(r->dir, NULL, false, &report, &err) < 0) {
@@ -873,7 +778,7 @@ static void finish(trial *t, double t_start)
     nnx_trial_mlflow_finish(t);
     /* warnings that came after it: summary.json again, so that it lists them */
     if (t->summary_warnings >= 0 && (size_t)t->summary_warnings != r->nwarnings)
-        save_summary(t);
+        nnx_trial_save_summary(t);
 }
 
 static void trial_free(trial *t)
@@ -906,19 +811,6 @@ static void trial_free(trial *t)
     free(t->step_sd);
 }
 
-/* summary.json says "running" until the run ends, so a run killed outright
- * still names its experiment, status and select metric. */
-static int start_summary(trial *t, nnx_rt_error *err)
-{
-    if (nnx_provenance_save_diff(t->o->provenance, t->r->dir, err) < 0)
-        return -1;
-    nnx_run_status was = t->r->status;
-    t->r->status = NNX_RUN_RUNNING;
-    int rc = write_summary(t, err);
-    t->r->status = was;
-    return rc;
-}
-
 int nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -936,7 +828,7 @@ int nnx_run_trial(const nnx_experiment *e, const nnx_run_opts *o, nnx_run_result
         (o->resume_dir ? nnx_trial_resume(&t, &err) : nnx_trial_open_outputs(&t, &err)) < 0 ||
         nnx_trial_open_loggers(&t, &err) < 0 ||
         (r->retry = nnx_run_model_write(r->dir, e, &t.data, t.k, nnx_net_max_batch(t.net), &err) < 0) ||
-        (r->retry = start_summary(&t, &err) < 0)) {
+        (r->retry = nnx_trial_start_summary(&t, &err) < 0)) {
         r->status = NNX_RUN_FAILED;
         set_message(r, "%s", t.lua_failed ? t.hooks.error : err.msg);
         trial_free(&t);

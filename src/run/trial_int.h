@@ -1,4 +1,4 @@
-/* trial_int.h — the state of one trial, shared by trial.c (the loop), trial_files.c (its new run directory), trial_log.c (its loggers) and resume.c (not public). */
+/* trial_int.h — the state of one trial, shared by trial.c (the loop), trial_files.c (its new run directory), trial_summary.c (its summary.json), trial_log.c (its loggers) and resume.c (not public). */
 #ifndef NNX_TRIAL_INT_H
 #define NNX_TRIAL_INT_H
 
@@ -8,7 +8,7 @@
 #include "nnx/rt.h"
 #include "nnx/run.h"
 #include "nnx/tfevents.h"
-#include "out/rundir_write.h"
+#include "rundir/rundir_write.h"
 #include "run/run_int.h"
 
 /* Everything one trial holds.  Owns every pointer below except e, o, r. */
@@ -94,6 +94,20 @@ char *nnx_trial_experiment_text(const nnx_experiment *e);
  * first files: experiment.nnx, metrics.csv's header, steps.csv's.  In
  * trial_files.c. */
 int  nnx_trial_open_outputs(trial *t, nnx_rt_error *err);
+
+/* trial_summary.c: summary.json says "running" from the start, so a run
+ * killed outright still names its experiment, status and select metric
+ * (after saving the provenance's diff beside it). */
+int  nnx_trial_start_summary(trial *t, nnx_rt_error *err);
+/* The final summary.json.  When it cannot be written the run has failed,
+ * though the file cannot say so (it still says "running"): the status and
+ * the exit status do (nnx_trial_write_failed). */
+void nnx_trial_save_summary(trial *t);
+/* The loss of a network that knows nothing (log k for k classes, log 2 for
+ * binary cross-entropy); NaN for mse. */
+double nnx_trial_chance_loss(const trial *t);
+/* What the diagnosis should know of the experiment (see diagnose.h). */
+nnx_diag_setup nnx_trial_diag_setup(const trial *t);
 
 /* trial_log.c: TensorBoard and MLflow, when the experiment logs to them.  A
  * logger that fails becomes a warning (nnx_trial_write_failed) and is not

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "nnx/select.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/provenance.h"
-#include "nnx/rt/buf.h"
+#include "nnx/util/buf.h"
 #include "search/search_int.h"
 
 /* One CSV cell, quoted when it holds a comma, a quote or a line break. */

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "nnx/select.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/rundir.h"
 #include "search/search_int.h"
 

@@ -16,11 +16,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "nnx/rt/error.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/error.h"
+#include "nnx/util/file.h"
 #include "nnx/search.h"
 
-/* Paths are joined by nnx_path_join and made by nnx_mkdirs (nnx/rt/file.h). */
+/* Paths are joined by nnx_path_join and made by nnx_mkdirs (nnx/util/file.h). */
 
 /* Remove path and everything below it (symlinks are removed, not followed).
  * A missing path is not an error. */

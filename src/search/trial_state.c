@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "search/search_int.h"
 
 const char *nnx_trial_state_name(nnx_trial_state s)

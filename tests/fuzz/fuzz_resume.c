@@ -19,7 +19,7 @@
 
 #include "nnx/check.h"
 #include "nnx/resolve.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "nnx/run.h"
 
 #include "fuzz_io.h"

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "nnx/diagnose.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/report.h"
 #include "nnx/rundir.h"
 

@@ -16,7 +16,7 @@
 #include <zlib.h>
 
 #include "nnx/rt/checkpoint.h"
-#include "nnx/rt/file.h"
+#include "nnx/util/file.h"
 #include "nnx/rt/net.h"
 
 #include "fuzz_io.h"

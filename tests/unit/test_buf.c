@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnx/rt/buf.h"
+#include "nnx/util/buf.h"
 
 static void text_lands_in_order(void **state)
 {

@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nnx/rt/file.h"
-#include "out_tmpdir.h"
+#include "nnx/util/file.h"
+#include "tmpdir.h"
 
 /* How many entries dir holds besides . and .. */
 static int entries(const char *dir)

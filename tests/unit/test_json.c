@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/rt/rng.h"
 
 static char *write_sample(int indent)

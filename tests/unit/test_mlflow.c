@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 
 #include "nnx/mlflow.h"
-#include "out_tmpdir.h"
+#include "tmpdir.h"
 
 typedef struct fixture {
     char *dir;                 /* a fresh temporary directory */

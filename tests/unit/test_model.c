@@ -14,8 +14,8 @@
 
 #include "nnx/model.h"
 #include "nnx/rt.h"
-#include "nnx/rt/file.h"
-#include "out_tmpdir.h"
+#include "nnx/util/file.h"
+#include "tmpdir.h"
 
 enum { D = 3, K = 3 };
 

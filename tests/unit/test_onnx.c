@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "nnx/onnx.h"
-#include "out/pb.h"
+#include "nnx/util/pb.h"
 
 static void floats_are_packed_little_endian(void **state)
 {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "nnx/report.h"
-#include "out/svg_chart.h"
+#include "report/svg_chart.h"
 
 static const char *fixture(const char *name)
 {

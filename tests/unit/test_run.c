@@ -13,8 +13,9 @@
 #include "nnx/resolve.h"
 #include "nnx/run.h"
 #include "nnx/rundir.h"
-#include "out/rundir_write.h"
-#include "out_tmpdir.h"
+#include "nnx/util/sha256.h"
+#include "rundir/rundir_write.h"
+#include "tmpdir.h"
 
 static const char *const SPIRALS =
     "data toy {\n"

@@ -14,13 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/check.h"
 #include "nnx/plan.h"
 #include "nnx/resolve.h"
 #include "nnx/rundir.h"
 #include "nnx/search.h"
-#include "out_tmpdir.h"
+#include "tmpdir.h"
 
 static const char *const program_text =
     "data toy { train = spirals(n = 300, classes = 3, noise = 0.2, seed = 7)\n"

@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "nnx/check.h"
-#include "nnx/json.h"
+#include "nnx/util/json.h"
 #include "nnx/resolve.h"
 #include "nnx/rundir.h"
 #include "nnx/search.h"
-#include "out_tmpdir.h"
+#include "tmpdir.h"
 
 static void write_bytes(const char *path, const void *b, size_t n)
 {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "search/search_int.h"
-#include "out_tmpdir.h"
+#include "tmpdir.h"
 
 static char *lock_file(const char *dir, const char *name)
 {

@@ -11,7 +11,7 @@
 
 #include "nnx/rt/data.h"
 #include "nnx/rt/tabcache.h"
-#include "out_tmpdir.h"
+#include "tmpdir.h"
 
 /* 7 rows of 3 features with odd values, labels, names and an encoding. */
 static void table(nnx_dataset *ds, nnx_csv_encoding *enc)

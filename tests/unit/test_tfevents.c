@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "nnx/tfevents.h"
-#include "out/crc32c.h"
-#include "out/pb.h"
-#include "out_tmpdir.h"
+#include "nnx/util/crc32c.h"
+#include "nnx/util/pb.h"
+#include "tmpdir.h"
 
 /* --- CRC-32C ------------------------------------------------------------ */
 

@@ -12,7 +12,7 @@
 #ifndef NNX_RT_CHECKPOINT_H
 #define NNX_RT_CHECKPOINT_H
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 #include "nnx/rt/net.h"
 
 #define NNX_CHECKPOINT_VERSION 1

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 #include "nnx/rt/rng.h"
 
 typedef enum nnx_target_kind {

@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 enum nnx_loss_kind {
     NNX_LOSS_CROSS_ENTROPY,

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 /* The class a row of k predictions stands for, as every metric here reads
  * it: the largest (the first on a tie), or row[0] >= 0.5 when k == 1. */

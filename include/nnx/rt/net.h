@@ -99,7 +99,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 #include "nnx/rt/rng.h"
 
 typedef struct nnx_net nnx_net;

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 typedef enum nnx_optim_kind {
     NNX_OPTIM_SGD = 0,

@@ -19,7 +19,7 @@
 #define NNX_RT_TABCACHE_H
 
 #include "nnx/rt/data.h"
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 
 /* Write an entry to path through a unique temporary and a rename (a reader
  * never sees half of one; several writers may race, the last rename wins),

@@ -29,11 +29,11 @@
 #include <stdint.h>
 
 #include "nnx/rt/data.h"
-#include "nnx/rt/error.h"
+#include "nnx/util/error.h"
 #include "nnx/rt/loss.h"
 #include "nnx/rt/net.h"
 #include "nnx/rt/optim.h"
-#include "nnx/rt/sched.h"
+#include "nnx/rt/lr_schedule.h"
 
 /* What the per-batch callback sees, after the optimizer step. */
 typedef struct nnx_train_progress {
