@@ -6,8 +6,10 @@
  * network is flattened into concrete layers (repeat expanded, sub-networks
  * inlined) each with its input and output shape, file paths are absolute.
  * The interpreter, the planner and the loggers read this struct and never
- * the syntax tree.  It knows nothing of the runtime: the interpreter maps
- * each field onto the runtime's own calls.
+ * the syntax tree.  Of the runtime it knows only the tables it shares (layer
+ * kinds, activations, optimizers, decays, metrics: nnx/rt/net.h, optim.h, lr_schedule.h,
+ * metrics.h); the
+ * interpreter maps each field onto the runtime's own calls.
  *
  * Conventions
  *   - Names here are prefixed nnx_exp_ / NNX_X... so that they never clash
@@ -36,6 +38,9 @@
 #include <stdint.h>
 
 #include "nnx/diag.h"
+#include "nnx/rt/net.h"
+#include "nnx/rt/optim.h"
+#include "nnx/rt/lr_schedule.h"
 
 /* --- shapes and layers --------------------------------------------------- */
 
@@ -45,46 +50,36 @@ typedef struct nnx_exp_shape {
     int d[3];
 } nnx_exp_shape;
 
-typedef enum nnx_exp_op {
-    NNX_XOP_DENSE,
-    NNX_XOP_CONV,
-    NNX_XOP_MAXPOOL,
-    NNX_XOP_AVGPOOL,
-    NNX_XOP_FLATTEN,
-    NNX_XOP_DROPOUT,
-    NNX_XOP_BATCHNORM,
-    NNX_XOP_ACT,            /* every activation: u.act says which */
-    NNX_XOP_LAYERNORM,
-    NNX_XOP_GLOBAL_AVGPOOL,
-    NNX_XOP_RESIDUAL,       /* a residual block begins: its input is kept */
-    NNX_XOP_RESIDUAL_END,   /* ... and ends: output = body + skip(input) */
-    NNX_XOP_COUNT
-} nnx_exp_op;
+/* A layer's kind is the runtime's (enum nnx_layer_kind, nnx/rt/net.h): one
+ * table of layer kinds (src/rt/layer_kinds.c) for the checker, this struct
+ * and the runtime.  A residual block is two layers: NNX_LAYER_RESIDUAL (its
+ * input is kept) and NNX_LAYER_RESIDUAL_ADD (output = body + skip(input)). */
+typedef enum nnx_layer_kind nnx_exp_op;
 
-/* The skip path of a residual block (RESIDUAL_END). */
+/* The skip path of a residual block (RESIDUAL_ADD). */
 typedef enum nnx_exp_proj {
     NNX_XPROJ_IDENTITY,     /* the body keeps the shape */
     NNX_XPROJ_CONV,         /* 1×1 conv with `stride`, to the body's C'×H'×W' */
     NNX_XPROJ_DENSE         /* dense reading the input flat, to the body's size */
 } nnx_exp_proj;
 
-/* One concrete layer.  Only the member of `u` named by `op` is meaningful. */
+/* One concrete layer. */
 typedef struct nnx_exp_layer {
     nnx_exp_op op;
-    union {
-        struct { int units; bool bias; } dense;                   /* a C×H×W input is read flat */
-        struct { int filters, kernel, stride, pad; } conv;        /* square kernel, zero padding */
-        struct { int size, stride; } pool;                        /* MAXPOOL, AVGPOOL (avgpool: stride = size) */
-        struct { double p; } dropout;                             /* 0 <= p < 1 */
-        struct { double momentum, eps; } batchnorm;               /* PyTorch meaning of momentum */
-        struct { int code; double a; } act;                      /* code: the runtime's enum nnx_act
-                                                                     (nnx/rt/net.h); a: its one
-                                                                     parameter, 0 when it has none */
-        struct { double eps; } layernorm;                         /* per sample over C×H×W */
-        struct { bool project; } residual;                        /* false: a shape change is an error */
-        struct { size_t begin; nnx_exp_proj proj; int stride; } residual_end;  /* begin: index of
-                                                                     its RESIDUAL layer */
-    } u;
+    /* Its arguments in the order of its catalog row's parameters (which its
+     * runtime row's `args` map onto nnx_layer_spec), every one filled in: a
+     * flag is 0 or 1, a pool's stride defaults to its size.  The rest are 0.
+     * dense(units, bias), conv(filters, kernel, stride, pad), maxpool and
+     * avgpool(size, stride), dropout(p), batchnorm(momentum, eps),
+     * layernorm(eps), an activation's parameter (slope, alpha, beta) if it
+     * has one; residual(project), and its RESIDUAL_ADD the same. */
+    double arg[NNX_LAYER_MAX_ARGS];
+    int act;                /* NNX_LAYER_ACT: the runtime's enum nnx_act */
+    struct {                /* RESIDUAL_ADD */
+        size_t begin;       /* the index of its RESIDUAL layer */
+        nnx_exp_proj proj;
+        int stride;
+    } end;
     nnx_exp_shape in, out;
     nnx_loc loc;        /* the layer as written (inside its network) */
 } nnx_exp_layer;
@@ -190,22 +185,12 @@ typedef struct nnx_exp_loss {
     double label_smoothing;     /* cross_entropy only; 0 = off */
 } nnx_exp_loss;
 
-typedef enum nnx_exp_optim_kind {
-    NNX_XOPT_SGD,
-    NNX_XOPT_ADAM,
-    NNX_XOPT_ADAMW,             /* decoupled weight decay */
-    NNX_XOPT_RMSPROP
-} nnx_exp_optim_kind;
-
-typedef struct nnx_exp_optim {
-    nnx_exp_optim_kind kind;
-    double lr;
-    double momentum;            /* sgd */
-    bool   nesterov;            /* sgd */
-    double weight_decay;        /* all; L2 added to the gradient except adamw */
-    double beta1, beta2, eps;   /* adam, adamw (eps also rmsprop) */
-    double alpha;               /* rmsprop smoothing */
-} nnx_exp_optim;
+/* The optimizer is the runtime's configuration (nnx/rt/optim.h): its kind is
+ * a row of the runtime's optimizer table, the arguments its catalog row
+ * lists are set, and every other field keeps the runtime's default
+ * (nnx_optim_conf_default). */
+typedef nnx_optim_kind nnx_exp_optim_kind;
+typedef nnx_optim_conf nnx_exp_optim;
 
 typedef enum nnx_exp_metric_kind {
     NNX_XMETRIC_LOSS,           /* the training loss, as the loop measures it */
@@ -229,16 +214,8 @@ typedef struct nnx_exp_metric_ref {
     bool          maximize;     /* the direction used here */
 } nnx_exp_metric_ref;
 
-typedef enum nnx_exp_decay_kind {
-    NNX_XDECAY_NONE,
-    NNX_XDECAY_COSINE,
-    NNX_XDECAY_STEP,
-    NNX_XDECAY_MULTISTEP,
-    NNX_XDECAY_EXP,
-    NNX_XDECAY_POLY,
-    NNX_XDECAY_LINEAR,
-    NNX_XDECAY_PLATEAU
-} nnx_exp_decay_kind;
+/* A decay is a row of the runtime's decay table (nnx/rt/lr_schedule.h). */
+typedef nnx_decay_kind nnx_exp_decay_kind;
 
 typedef struct nnx_exp_schedule {
     double             warmup;      /* epochs, fractions allowed; 0 = none; linear from 0 */
@@ -253,6 +230,12 @@ typedef struct nnx_exp_schedule {
     double  factor;                 /* plateau */
     nnx_exp_metric_ref on;          /* plateau: the monitored metric */
 } nnx_exp_schedule;
+
+/* A number argument of a decay (min_lr, gamma, every, power, patience,
+ * factor), as the decay's row names it; AT, ON and NONE are not numbers:
+ * get gives NAN, set does nothing. */
+double nnx_exp_schedule_get(const nnx_exp_schedule *s, enum nnx_sched_field f);
+void   nnx_exp_schedule_set(nnx_exp_schedule *s, enum nnx_sched_field f, double v);
 
 typedef struct nnx_exp_early_stop {
     bool               enabled;
@@ -392,7 +375,7 @@ bool nnx_experiment_equal(const nnx_experiment *a, const nnx_experiment *b);
 
 /* Names as the language spells them ("dense", "adam", "cosine", "valid",
  * "auc", "csv", "grid", ...). */
-const char *nnx_exp_op_name(nnx_exp_op op);     /* NNX_XOP_ACT: "activation" */
+const char *nnx_exp_op_name(nnx_exp_op op);     /* NNX_LAYER_ACT: "activation" */
 /* The layer's name as written: its op's, or its activation's ("swish"). */
 const char *nnx_exp_layer_name(const nnx_exp_layer *l);
 const char *nnx_exp_loss_name(nnx_exp_loss_kind k);

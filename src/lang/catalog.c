@@ -3,7 +3,7 @@
  * The checker, the docs, `nnx check` suggestions and the experiment's name
  * functions (exp.c) all read these tables; adding a layer, an optimizer or a
  * key is one entry here plus its meaning in the runtime.  An activation's
- * row (code NNX_XOP_ACT) has the name of a row of the runtime's activation
+ * row (code NNX_LAYER_ACT) has the name of a row of the runtime's activation
  * table (nnx/rt/net.h, src/rt/act.c), which holds its kernels, init rule and
  * checkpoint code; the checker maps the one onto the other by that name.
  */
@@ -44,9 +44,10 @@ static const ck_param p_conv[] = {
 };
 static const ck_param p_pool[] = {
     REQ("size", CK_T_INT, GE1),
-    NONE_("stride", CK_T_INT, GE1),         /* default: size */
+    NONE_("stride", CK_T_INT, GE1),         /* default: size (a layer's optional argument
+                                               without a default is its first's: shape.c) */
 };
-static const ck_param p_dropout[] = { OPT("p", CK_T_NUM, 0.5, FRAC01) };
+static const ck_param p_dropout[] = { OPT("p", CK_T_NUM, 0.5, (CK_R_LO | CK_R_HI | CK_R_HI_OPEN | CK_R_POSITIONAL), 0, 1) };
 static const ck_param p_batchnorm[] = {
     OPT("momentum", CK_T_NUM, 0.1, HALF01),
     OPT("eps", CK_T_NUM, 1e-5, GT0),
@@ -208,41 +209,41 @@ static const ck_param p_random[] = {
 };
 
 const ck_builtin ck_builtins[] = {
-    { "dense", CK_B_LAYER, NNX_XOP_DENSE, N(p_dense), "fully connected layer; reads a C×H×W input flat" },
-    { "conv", CK_B_LAYER, NNX_XOP_CONV, N(p_conv), "2-D convolution, square kernel, zero padding" },
-    { "maxpool", CK_B_LAYER, NNX_XOP_MAXPOOL, N(p_pool), "max pooling; stride defaults to size" },
-    { "avgpool", CK_B_LAYER, NNX_XOP_AVGPOOL, N(p_pool), "average pooling; stride defaults to size" },
-    { "flatten", CK_B_LAYER, NNX_XOP_FLATTEN, NOARGS, "C×H×W to a flat vector" },
-    { "dropout", CK_B_LAYER, NNX_XOP_DROPOUT, N(p_dropout), "zeroes each input with probability p while training" },
-    { "batchnorm", CK_B_LAYER, NNX_XOP_BATCHNORM, N(p_batchnorm), "batch normalization (per feature or per channel)" },
-    { "relu", CK_B_LAYER, NNX_XOP_ACT, NOARGS, "max(0, x)" },
-    { "leaky_relu", CK_B_LAYER, NNX_XOP_ACT, N(p_leaky), "x, or slope·x below 0" },
-    { "elu", CK_B_LAYER, NNX_XOP_ACT, N(p_elu), "x, or alpha·(e^x − 1) below 0" },
-    { "gelu", CK_B_LAYER, NNX_XOP_ACT, NOARGS, "x·Φ(x)" },
-    { "tanh", CK_B_LAYER, NNX_XOP_ACT, NOARGS, "hyperbolic tangent" },
-    { "sigmoid", CK_B_LAYER, NNX_XOP_ACT, NOARGS, "1 / (1 + e^−x)" },
-    { "swish", CK_B_LAYER, NNX_XOP_ACT, N(p_swish), "x·sigmoid(beta·x)" },
-    { "layernorm", CK_B_LAYER, NNX_XOP_LAYERNORM, N(p_layernorm), "layer normalization per row (over C×H×W)" },
-    { "global_avgpool", CK_B_LAYER, NNX_XOP_GLOBAL_AVGPOOL, NOARGS, "C×H×W to C: the mean of each channel" },
-    { "residual", CK_B_LAYER, NNX_XOP_RESIDUAL, N(p_residual), "residual { layers }: input + layers(input)" },
+    { "dense", CK_B_LAYER, NNX_LAYER_DENSE, N(p_dense), "fully connected layer; reads a C×H×W input flat" },
+    { "conv", CK_B_LAYER, NNX_LAYER_CONV, N(p_conv), "2-D convolution, square kernel, zero padding" },
+    { "maxpool", CK_B_LAYER, NNX_LAYER_MAXPOOL, N(p_pool), "max pooling; stride defaults to size" },
+    { "avgpool", CK_B_LAYER, NNX_LAYER_AVGPOOL, N(p_pool), "average pooling; stride defaults to size" },
+    { "flatten", CK_B_LAYER, NNX_LAYER_FLATTEN, NOARGS, "C×H×W to a flat vector" },
+    { "dropout", CK_B_LAYER, NNX_LAYER_DROPOUT, N(p_dropout), "zeroes each input with probability p while training" },
+    { "batchnorm", CK_B_LAYER, NNX_LAYER_BATCHNORM, N(p_batchnorm), "batch normalization (per feature or per channel)" },
+    { "relu", CK_B_LAYER, NNX_LAYER_ACT, NOARGS, "max(0, x)" },
+    { "leaky_relu", CK_B_LAYER, NNX_LAYER_ACT, N(p_leaky), "x, or slope·x below 0" },
+    { "elu", CK_B_LAYER, NNX_LAYER_ACT, N(p_elu), "x, or alpha·(e^x − 1) below 0" },
+    { "gelu", CK_B_LAYER, NNX_LAYER_ACT, NOARGS, "x·Φ(x)" },
+    { "tanh", CK_B_LAYER, NNX_LAYER_ACT, NOARGS, "hyperbolic tangent" },
+    { "sigmoid", CK_B_LAYER, NNX_LAYER_ACT, NOARGS, "1 / (1 + e^−x)" },
+    { "swish", CK_B_LAYER, NNX_LAYER_ACT, N(p_swish), "x·sigmoid(beta·x)" },
+    { "layernorm", CK_B_LAYER, NNX_LAYER_LAYERNORM, N(p_layernorm), "layer normalization per row (over C×H×W)" },
+    { "global_avgpool", CK_B_LAYER, NNX_LAYER_GLOBAL_AVGPOOL, NOARGS, "C×H×W to C: the mean of each channel" },
+    { "residual", CK_B_LAYER, NNX_LAYER_RESIDUAL, N(p_residual), "residual { layers }: input + layers(input)" },
 
     { "cross_entropy", CK_B_LOSS, NNX_XLOSS_CROSS_ENTROPY, N(p_ce), "softmax cross-entropy over the classes" },
     { "binary_cross_entropy", CK_B_LOSS, NNX_XLOSS_BCE, NOARGS, "sigmoid cross-entropy, one output, two classes" },
     { "mse", CK_B_LOSS, NNX_XLOSS_MSE, NOARGS, "mean squared error, one output, a numeric label" },
 
-    { "sgd", CK_B_OPTIM, NNX_XOPT_SGD, N(p_sgd), "stochastic gradient descent with momentum" },
-    { "adam", CK_B_OPTIM, NNX_XOPT_ADAM, N(p_adam), "Adam; weight_decay is L2 added to the gradient" },
-    { "adamw", CK_B_OPTIM, NNX_XOPT_ADAMW, N(p_adamw), "Adam with decoupled weight decay" },
-    { "rmsprop", CK_B_OPTIM, NNX_XOPT_RMSPROP, N(p_rmsprop), "RMSprop" },
+    { "sgd", CK_B_OPTIM, NNX_OPTIM_SGD, N(p_sgd), "stochastic gradient descent with momentum" },
+    { "adam", CK_B_OPTIM, NNX_OPTIM_ADAM, N(p_adam), "Adam; weight_decay is L2 added to the gradient" },
+    { "adamw", CK_B_OPTIM, NNX_OPTIM_ADAMW, N(p_adamw), "Adam with decoupled weight decay" },
+    { "rmsprop", CK_B_OPTIM, NNX_OPTIM_RMSPROP, N(p_rmsprop), "RMSprop" },
 
-    { "none", CK_B_DECAY, NNX_XDECAY_NONE, NOARGS, "constant learning rate" },
-    { "cosine", CK_B_DECAY, NNX_XDECAY_COSINE, N(p_cosine), "cosine from lr to min_lr" },
-    { "step", CK_B_DECAY, NNX_XDECAY_STEP, N(p_step), "multiply by gamma every `every` epochs" },
-    { "multistep", CK_B_DECAY, NNX_XDECAY_MULTISTEP, N(p_multistep), "multiply by gamma at each epoch in `at`" },
-    { "exp", CK_B_DECAY, NNX_XDECAY_EXP, N(p_exp), "multiply by gamma per epoch, continuously" },
-    { "poly", CK_B_DECAY, NNX_XDECAY_POLY, N(p_poly), "polynomial from lr to min_lr" },
-    { "linear", CK_B_DECAY, NNX_XDECAY_LINEAR, N(p_linear), "straight line from lr to min_lr" },
-    { "plateau", CK_B_DECAY, NNX_XDECAY_PLATEAU, N(p_plateau), "multiply by factor when `on` stops improving" },
+    { "none", CK_B_DECAY, NNX_DECAY_NONE, NOARGS, "constant learning rate" },
+    { "cosine", CK_B_DECAY, NNX_DECAY_COSINE, N(p_cosine), "cosine from lr to min_lr" },
+    { "step", CK_B_DECAY, NNX_DECAY_STEP, N(p_step), "multiply by gamma every `every` epochs" },
+    { "multistep", CK_B_DECAY, NNX_DECAY_MULTISTEP, N(p_multistep), "multiply by gamma at each epoch in `at`" },
+    { "exp", CK_B_DECAY, NNX_DECAY_EXP, N(p_exp), "multiply by gamma per epoch, continuously" },
+    { "poly", CK_B_DECAY, NNX_DECAY_POLY, N(p_poly), "polynomial from lr to min_lr" },
+    { "linear", CK_B_DECAY, NNX_DECAY_LINEAR, N(p_linear), "straight line from lr to min_lr" },
+    { "plateau", CK_B_DECAY, NNX_DECAY_PLATEAU, N(p_plateau), "multiply by factor when `on` stops improving" },
 
     { "idx", CK_B_SOURCE, NNX_XSRC_IDX, N(p_idx), "IDX image and label files (gzip or plain)" },
     { "csv", CK_B_SOURCE, NNX_XSRC_CSV, N(p_csv), "a CSV table; every column but the label is a feature" },
@@ -419,6 +420,16 @@ const ck_builtin *ck_act_builtin(int code)
 {
     const nnx_act_info *a = nnx_act_info_of((unsigned)code);
     return a ? ck_builtin_find(a->name, CK_B_LAYER) : NULL;
+}
+
+const ck_builtin *ck_layer_builtin(const nnx_exp_layer *l)
+{
+    if (l->op == NNX_LAYER_ACT)
+        return ck_act_builtin(l->act);
+    for (size_t i = 0; i < ck_nbuiltins; i++)
+        if (ck_builtins[i].kind == CK_B_LAYER && ck_builtins[i].code == (int)l->op)
+            return &ck_builtins[i];
+    return NULL;
 }
 
 const char *ck_bkind_noun(ck_bkind k)

@@ -396,31 +396,19 @@ static bool compile_optim(nnx_checker *c, ck_merged *m, nnx_experiment *e)
     const ck_builtin *b = ck_builtin_of(c, &v, CK_B_OPTIM, "optimizer", a);
     if (!b)
         return false;
+    /* the runtime's defaults, then each argument its row names */
     nnx_exp_optim *o = &e->optim;
-    o->kind = (nnx_exp_optim_kind)b->code;
-    o->lr = a[0]->num;
-    switch (o->kind) {
-    case NNX_XOPT_SGD:
-        o->momentum = a[1]->num;
-        o->nesterov = a[2]->boolean;
-        o->weight_decay = a[3]->num;
-        if (o->nesterov && o->momentum == 0) {
-            ck_err(c, a[2]->loc, "sgd: nesterov needs momentum > 0");
-            return false;
-        }
-        break;
-    case NNX_XOPT_ADAM:
-    case NNX_XOPT_ADAMW:
-        o->beta1 = a[1]->num;
-        o->beta2 = a[2]->num;
-        o->eps = a[3]->num;
-        o->weight_decay = a[4]->num;
-        break;
-    case NNX_XOPT_RMSPROP:
-        o->alpha = a[1]->num;
-        o->eps = a[2]->num;
-        o->weight_decay = a[3]->num;
-        break;
+    const nnx_optim_info *row = nnx_optim_info_of((unsigned)b->code);
+    nnx_optim_conf_default(o, row->code);
+    const ck_val *nesterov = NULL;
+    for (size_t j = 0; j < b->nparams && j < NNX_OPTIM_MAX_ARGS; j++) {
+        nnx_optim_conf_set(o, row->args[j].field, a[j]->kind == CK_BOOL ? a[j]->boolean : a[j]->num);
+        if (row->args[j].field == NNX_OF_NESTEROV)
+            nesterov = a[j];
+    }
+    if (o->nesterov && o->momentum == 0) {
+        ck_err(c, nesterov->loc, "sgd: nesterov needs momentum > 0");
+        return false;
     }
     return true;
 }
@@ -437,49 +425,41 @@ static bool compile_decay(nnx_checker *c, ck_merged *m, nnx_experiment *e, bool 
     const ck_builtin *b = ck_builtin_of(c, &v, CK_B_DECAY, "schedule.decay", a);
     if (!b)
         return false;
+    /* each argument into the field its row names; the milestones and the
+     * monitored metric are checked here */
     nnx_exp_schedule *s = &e->schedule;
     s->decay = (nnx_exp_decay_kind)b->code;
-    switch (s->decay) {
-    case NNX_XDECAY_NONE: break;
-    case NNX_XDECAY_COSINE:
-    case NNX_XDECAY_LINEAR: s->min_lr = a[0]->num; break;
-    case NNX_XDECAY_STEP:
-        s->every = a[0]->num;
-        s->gamma = a[1]->num;
-        break;
-    case NNX_XDECAY_MULTISTEP:
-        s->gamma = a[1]->num;
-        s->nat = a[0]->n;
-        if (!s->nat) {
-            ck_err(c, a[0]->loc, "multistep: at must list at least one epoch");
-            return false;
-        }
-        s->at = malloc(s->nat * sizeof *s->at);
-        if (!s->at)
-            return false;
-        if (s->nat > MAX_MILESTONES) {
-            ck_err(c, a[0]->loc, "multistep: at lists %zu epochs, at most %d", s->nat, MAX_MILESTONES);
-            return false;
-        }
-        for (size_t i = 0; i < s->nat; i++) {
-            s->at[i] = a[0]->items[i]->num;
-            if (i && s->at[i] <= s->at[i - 1]) {
-                ck_err(c, a[0]->items[i]->loc, "multistep: the epochs in `at` must increase");
+    const nnx_decay_info *row = nnx_decay_info_of((unsigned)b->code);
+    for (size_t j = 0; j < b->nparams && j < NNX_DECAY_MAX_ARGS; j++) {
+        const ck_val *x = a[j];
+        switch (row->args[j].field) {
+        case NNX_SF_AT:
+            s->nat = x->n;
+            if (!s->nat) {
+                ck_err(c, x->loc, "%s: at must list at least one epoch", b->name);
                 return false;
             }
+            s->at = malloc(s->nat * sizeof *s->at);
+            if (!s->at)
+                return false;
+            if (s->nat > MAX_MILESTONES) {
+                ck_err(c, x->loc, "%s: at lists %zu epochs, at most %d", b->name, s->nat, MAX_MILESTONES);
+                return false;
+            }
+            for (size_t i = 0; i < s->nat; i++) {
+                s->at[i] = x->items[i]->num;
+                if (i && s->at[i] <= s->at[i - 1]) {
+                    ck_err(c, x->items[i]->loc, "%s: the epochs in `at` must increase", b->name);
+                    return false;
+                }
+            }
+            break;
+        case NNX_SF_ON:
+            *plateau_on = x;
+            break;
+        default:
+            nnx_exp_schedule_set(s, row->args[j].field, x->num);
         }
-        break;
-    case NNX_XDECAY_EXP: s->gamma = a[0]->num; break;
-    case NNX_XDECAY_POLY:
-        s->power = a[0]->num;
-        s->min_lr = a[1]->num;
-        break;
-    case NNX_XDECAY_PLATEAU:
-        s->patience = (int)a[0]->num;
-        s->factor = a[1]->num;
-        *plateau_on = a[2];
-        s->min_lr = a[3]->num;
-        break;
     }
     if (optim_ok && s->min_lr > e->optim.lr) {
         ck_err(c, v->loc, "%s: min_lr (%g) is above the optimizer's lr (%g) in experiment '%s'", b->name, s->min_lr,

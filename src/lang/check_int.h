@@ -117,7 +117,10 @@ enum {                  /* range flags */
     CK_R_LO = 1,        /* has a lower bound */
     CK_R_LO_OPEN = 2,   /* ... excluded */
     CK_R_HI = 4,
-    CK_R_HI_OPEN = 8
+    CK_R_HI_OPEN = 8,
+    CK_R_POSITIONAL = 16    /* not a range: a layer's canonical text gives this
+                               optional argument by position, as it does the
+                               required ones (dropout(0.5)) */
 };
 
 typedef struct ck_param {
@@ -157,8 +160,11 @@ typedef struct ck_builtin {
     const char     *summary;    /* one line for docs and help */
 } ck_builtin;
 /* The catalog row of the runtime's activation `code` (enum nnx_act), or NULL.
- * An activation's row has code NNX_XOP_ACT and the runtime's name for it. */
+ * An activation's row has code NNX_LAYER_ACT and the runtime's name for it. */
 const ck_builtin *ck_act_builtin(int code);
+/* The catalog row of a compiled layer (its activation's, for NNX_LAYER_ACT),
+ * or NULL for a residual block's end, which has none of its own. */
+const ck_builtin *ck_layer_builtin(const nnx_exp_layer *l);
 
 /* A key of an experiment or data block. */
 typedef enum ck_kclass {

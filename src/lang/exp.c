@@ -1,5 +1,6 @@
 /* exp.c — the compiled experiment: freeing, comparing, and the language names of its enums. */
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,29 +82,16 @@ static bool source_eq(const nnx_exp_source *a, const nnx_exp_source *b)
     return false;
 }
 
+/* Every kind's arguments are in arg[] (the unused ones 0), so one
+ * comparison serves them all. */
 static bool layer_eq(const nnx_exp_layer *a, const nnx_exp_layer *b)
 {
-    if (a->op != b->op || !shape_eq(a->in, b->in) || !shape_eq(a->out, b->out))
+    if (a->op != b->op || !shape_eq(a->in, b->in) || !shape_eq(a->out, b->out) || a->act != b->act)
         return false;
-    switch (a->op) {
-    case NNX_XOP_DENSE: return a->u.dense.units == b->u.dense.units && a->u.dense.bias == b->u.dense.bias;
-    case NNX_XOP_CONV:
-        return a->u.conv.filters == b->u.conv.filters && a->u.conv.kernel == b->u.conv.kernel &&
-               a->u.conv.stride == b->u.conv.stride && a->u.conv.pad == b->u.conv.pad;
-    case NNX_XOP_MAXPOOL:
-    case NNX_XOP_AVGPOOL: return a->u.pool.size == b->u.pool.size && a->u.pool.stride == b->u.pool.stride;
-    case NNX_XOP_DROPOUT: return a->u.dropout.p == b->u.dropout.p;
-    case NNX_XOP_BATCHNORM:
-        return a->u.batchnorm.momentum == b->u.batchnorm.momentum && a->u.batchnorm.eps == b->u.batchnorm.eps;
-    case NNX_XOP_ACT: return a->u.act.code == b->u.act.code && a->u.act.a == b->u.act.a;
-    case NNX_XOP_LAYERNORM: return a->u.layernorm.eps == b->u.layernorm.eps;
-    case NNX_XOP_RESIDUAL: return a->u.residual.project == b->u.residual.project;
-    case NNX_XOP_RESIDUAL_END:
-        return a->u.residual_end.begin == b->u.residual_end.begin &&
-               a->u.residual_end.proj == b->u.residual_end.proj &&
-               a->u.residual_end.stride == b->u.residual_end.stride;
-    default: return true;
-    }
+    for (int j = 0; j < NNX_LAYER_MAX_ARGS; j++)
+        if (a->arg[j] != b->arg[j])
+            return false;
+    return a->end.begin == b->end.begin && a->end.proj == b->end.proj && a->end.stride == b->end.stride;
 }
 
 static bool ref_eq(nnx_exp_metric_ref a, nnx_exp_metric_ref b)
@@ -201,24 +189,55 @@ static const char *or_unknown(const char *name)
 
 const char *nnx_exp_op_name(nnx_exp_op op)
 {
-    if (op == NNX_XOP_ACT)
+    if (op == NNX_LAYER_ACT)
         return "activation";
-    if (op == NNX_XOP_RESIDUAL_END)
+    if (op == NNX_LAYER_RESIDUAL_ADD)
         return "residual_end";
     return or_unknown(builtin_name(CK_B_LAYER, (int)op));
 }
 
 const char *nnx_exp_layer_name(const nnx_exp_layer *l)
 {
-    if (l->op != NNX_XOP_ACT)
+    if (l->op != NNX_LAYER_ACT)
         return nnx_exp_op_name(l->op);
-    const ck_builtin *row = ck_act_builtin(l->u.act.code);
+    const ck_builtin *row = ck_act_builtin(l->act);
     return row ? row->name : "?";
 }
 
 const char *nnx_exp_loss_name(nnx_exp_loss_kind k)
 {
     return or_unknown(builtin_name(CK_B_LOSS, (int)k));
+}
+
+double nnx_exp_schedule_get(const nnx_exp_schedule *s, enum nnx_sched_field f)
+{
+    switch (f) {
+    case NNX_SF_MIN_LR:   return s->min_lr;
+    case NNX_SF_GAMMA:    return s->gamma;
+    case NNX_SF_EVERY:    return s->every;
+    case NNX_SF_POWER:    return s->power;
+    case NNX_SF_PATIENCE: return s->patience;
+    case NNX_SF_FACTOR:   return s->factor;
+    case NNX_SF_AT:
+    case NNX_SF_ON:
+    case NNX_SF_NONE:     break;
+    }
+    return NAN;
+}
+
+void nnx_exp_schedule_set(nnx_exp_schedule *s, enum nnx_sched_field f, double v)
+{
+    switch (f) {
+    case NNX_SF_MIN_LR:   s->min_lr = v; break;
+    case NNX_SF_GAMMA:    s->gamma = v; break;
+    case NNX_SF_EVERY:    s->every = v; break;
+    case NNX_SF_POWER:    s->power = v; break;
+    case NNX_SF_PATIENCE: s->patience = (int)v; break;
+    case NNX_SF_FACTOR:   s->factor = v; break;
+    case NNX_SF_AT:
+    case NNX_SF_ON:
+    case NNX_SF_NONE:     break;
+    }
 }
 
 const char *nnx_exp_optim_name(nnx_exp_optim_kind k)

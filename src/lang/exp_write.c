@@ -85,61 +85,29 @@ static void source(ck_buf *b, const nnx_exp_source *s)
     }
 }
 
-/* name(k1 = v1, k2 = v2, ...) */
-static void args(ck_buf *b, const char *name, const char *const *names, const double *vals, size_t n)
-{
-    ck_buf_printf(b, "%s(", name);
-    for (size_t i = 0; i < n; i++) {
-        ck_buf_printf(b, "%s%s = ", i ? ", " : "", names[i]);
-        num(b, vals[i]);
-    }
-    ck_buf_puts(b, ")");
-}
-
+/* A layer as its catalog row spells it: the required arguments (and those
+ * marked CK_R_POSITIONAL) by position, the others by name; a bare name when
+ * it has none. */
 static void layer(ck_buf *b, const nnx_exp_layer *l)
 {
-    const char *name = nnx_exp_layer_name(l);
-    switch (l->op) {
-    case NNX_XOP_DENSE:
-        ck_buf_printf(b, "dense(%d, bias = %s)", l->u.dense.units, l->u.dense.bias ? "true" : "false");
-        break;
-    case NNX_XOP_CONV:
-        ck_buf_printf(b, "conv(%d, %d, stride = %d, pad = %d)", l->u.conv.filters, l->u.conv.kernel,
-                      l->u.conv.stride, l->u.conv.pad);
-        break;
-    case NNX_XOP_MAXPOOL:
-    case NNX_XOP_AVGPOOL:
-        ck_buf_printf(b, "%s(%d, stride = %d)", name, l->u.pool.size, l->u.pool.stride);
-        break;
-    case NNX_XOP_DROPOUT:
-        ck_buf_puts(b, "dropout(");
-        num(b, l->u.dropout.p);
-        ck_buf_puts(b, ")");
-        break;
-    case NNX_XOP_BATCHNORM: {
-        static const char *const n[] = { "momentum", "eps" };
-        double v[] = { l->u.batchnorm.momentum, l->u.batchnorm.eps };
-        args(b, name, n, v, 2);
-        break;
+    const ck_builtin *row = ck_layer_builtin(l);
+    ck_buf_puts(b, nnx_exp_layer_name(l));
+    if (!row || row->nparams == 0)
+        return;
+    ck_buf_puts(b, "(");
+    for (size_t j = 0; j < row->nparams && j < NNX_LAYER_MAX_ARGS; j++) {
+        const ck_param *p = &row->params[j];
+        ck_buf_puts(b, j ? ", " : "");
+        if (!p->required && !(p->range & CK_R_POSITIONAL))
+            ck_buf_printf(b, "%s = ", p->name);
+        if (p->ty == CK_T_BOOL)
+            ck_buf_puts(b, l->arg[j] ? "true" : "false");
+        else if (p->ty == CK_T_INT)
+            ck_buf_printf(b, "%d", (int)l->arg[j]);
+        else
+            num(b, l->arg[j]);
     }
-    case NNX_XOP_ACT: {             /* its catalog row names its parameter, if any */
-        const ck_builtin *row = ck_act_builtin(l->u.act.code);
-        if (row && row->nparams) {
-            const char *const n[] = { row->params[0].name };
-            args(b, name, n, &l->u.act.a, 1);
-        } else {
-            ck_buf_puts(b, name);
-        }
-        break;
-    }
-    case NNX_XOP_LAYERNORM: {
-        static const char *const n[] = { "eps" };
-        args(b, name, n, &l->u.layernorm.eps, 1);
-        break;
-    }
-    default:
-        ck_buf_puts(b, name);
-    }
+    ck_buf_puts(b, ")");
 }
 
 static void ref(ck_buf *b, const nnx_experiment *e, nnx_exp_metric_ref r)
@@ -148,87 +116,59 @@ static void ref(ck_buf *b, const nnx_experiment *e, nnx_exp_metric_ref r)
     ck_buf_puts(b, nnx_exp_metric_ref_str(e, r, tmp, sizeof tmp));
 }
 
-static void optimizer(ck_buf *b, const nnx_exp_optim *o)
+/* An optimizer argument's value as text. */
+static void optim_value(ck_buf *b, const nnx_exp_optim *o, enum nnx_optim_field f)
 {
-    const char *name = nnx_exp_optim_name(o->kind);
-    switch (o->kind) {
-    case NNX_XOPT_SGD:
-        ck_buf_puts(b, "sgd(lr = ");
-        num(b, o->lr);
-        ck_buf_puts(b, ", momentum = ");
-        num(b, o->momentum);
-        ck_buf_printf(b, ", nesterov = %s, weight_decay = ", o->nesterov ? "true" : "false");
-        num(b, o->weight_decay);
-        ck_buf_puts(b, ")");
-        break;
-    case NNX_XOPT_ADAM:
-    case NNX_XOPT_ADAMW: {
-        static const char *const n[] = { "lr", "beta1", "beta2", "eps", "weight_decay" };
-        double v[] = { o->lr, o->beta1, o->beta2, o->eps, o->weight_decay };
-        args(b, name, n, v, 5);
-        break;
-    }
-    case NNX_XOPT_RMSPROP: {
-        static const char *const n[] = { "lr", "alpha", "eps", "weight_decay" };
-        double v[] = { o->lr, o->alpha, o->eps, o->weight_decay };
-        args(b, name, n, v, 4);
-        break;
-    }
-    }
+    if (f == NNX_OF_NESTEROV)
+        ck_buf_puts(b, o->nesterov ? "true" : "false");
+    else
+        num(b, nnx_optim_conf_get(o, f));
 }
 
+/* sgd(lr = 0.1, momentum = 0.9, ...): every argument of its row, by name. */
+static void optimizer(ck_buf *b, const nnx_exp_optim *o)
+{
+    const nnx_optim_info *row = nnx_optim_info_of((unsigned)o->kind);
+    ck_buf_printf(b, "%s(", nnx_exp_optim_name(o->kind));
+    for (int j = 0; row && j < NNX_OPTIM_MAX_ARGS && row->args[j].field != NNX_OF_NONE; j++) {
+        ck_buf_printf(b, "%s%s = ", j ? ", " : "", row->args[j].name);
+        optim_value(b, o, row->args[j].field);
+    }
+    ck_buf_puts(b, ")");
+}
+
+/* cosine(min_lr = 0), multistep(at = [5, 10], gamma = 0.1), ...: every
+ * argument of its row, by name; none as a bare name. */
 static void decay(ck_buf *b, const nnx_experiment *e)
 {
     const nnx_exp_schedule *s = &e->schedule;
-    const char *name = nnx_exp_decay_name(s->decay);
-    switch (s->decay) {
-    case NNX_XDECAY_NONE:
-        ck_buf_puts(b, "none");
-        break;
-    case NNX_XDECAY_COSINE:
-    case NNX_XDECAY_LINEAR: {
-        static const char *const n[] = { "min_lr" };
-        args(b, name, n, &s->min_lr, 1);
-        break;
-    }
-    case NNX_XDECAY_STEP: {
-        static const char *const n[] = { "every", "gamma" };
-        double v[] = { s->every, s->gamma };
-        args(b, name, n, v, 2);
-        break;
-    }
-    case NNX_XDECAY_MULTISTEP:
-        ck_buf_puts(b, "multistep(at = [");
-        for (size_t i = 0; i < s->nat; i++) {
-            if (i)
-                ck_buf_puts(b, ", ");
-            num(b, s->at[i]);
+    const nnx_decay_info *row = nnx_decay_info_of((unsigned)s->decay);
+    ck_buf_puts(b, nnx_exp_decay_name(s->decay));
+    if (!row || row->args[0].field == NNX_SF_NONE)
+        return;
+    ck_buf_puts(b, "(");
+    for (int j = 0; j < NNX_DECAY_MAX_ARGS && row->args[j].field != NNX_SF_NONE; j++) {
+        ck_buf_printf(b, "%s%s = ", j ? ", " : "", row->args[j].name);
+        switch (row->args[j].field) {
+        case NNX_SF_AT:
+            ck_buf_puts(b, "[");
+            for (size_t i = 0; i < s->nat; i++) {
+                ck_buf_puts(b, i ? ", " : "");
+                num(b, s->at[i]);
+            }
+            ck_buf_puts(b, "]");
+            break;
+        case NNX_SF_ON:
+            ref(b, e, s->on);
+            break;
+        case NNX_SF_PATIENCE:
+            ck_buf_printf(b, "%d", s->patience);
+            break;
+        default:
+            num(b, nnx_exp_schedule_get(s, row->args[j].field));
         }
-        ck_buf_puts(b, "], gamma = ");
-        num(b, s->gamma);
-        ck_buf_puts(b, ")");
-        break;
-    case NNX_XDECAY_EXP: {
-        static const char *const n[] = { "gamma" };
-        args(b, name, n, &s->gamma, 1);
-        break;
     }
-    case NNX_XDECAY_POLY: {
-        static const char *const n[] = { "power", "min_lr" };
-        double v[] = { s->power, s->min_lr };
-        args(b, name, n, v, 2);
-        break;
-    }
-    case NNX_XDECAY_PLATEAU:
-        ck_buf_printf(b, "plateau(patience = %d, factor = ", s->patience);
-        num(b, s->factor);
-        ck_buf_puts(b, ", on = ");
-        ref(b, e, s->on);
-        ck_buf_puts(b, ", min_lr = ");
-        num(b, s->min_lr);
-        ck_buf_puts(b, ")");
-        break;
-    }
+    ck_buf_puts(b, ")");
 }
 
 /* A search axis's values: [v1, v2] or uniform(lo, hi). */
@@ -342,21 +282,21 @@ char *nnx_experiment_write(const nnx_experiment *e)
         const nnx_exp_layer *l = &e->net.layers[i];
         char shape[64];
         ck_shape_text(l->out, shape, sizeof shape);
-        if (l->op == NNX_XOP_RESIDUAL_END)
+        if (l->op == NNX_LAYER_RESIDUAL_ADD)
             depth--;
         for (int k = 0; k < depth; k++)
             ck_buf_puts(&b, "    ");
-        if (l->op == NNX_XOP_RESIDUAL) {
+        if (l->op == NNX_LAYER_RESIDUAL) {
             ck_buf_printf(&b, "residual(project = %s) {    # input %s\n",
-                          l->u.residual.project ? "true" : "false", shape);
+                          l->arg[0] ? "true" : "false", shape);
             depth++;
             continue;
         }
-        if (l->op == NNX_XOP_RESIDUAL_END) {
+        if (l->op == NNX_LAYER_RESIDUAL_ADD) {
             ck_buf_printf(&b, "}    # -> %s", shape);
-            if (l->u.residual_end.proj == NNX_XPROJ_CONV)
-                ck_buf_printf(&b, ", skip: 1×1 conv projection, stride %d", l->u.residual_end.stride);
-            else if (l->u.residual_end.proj == NNX_XPROJ_DENSE)
+            if (l->end.proj == NNX_XPROJ_CONV)
+                ck_buf_printf(&b, ", skip: 1×1 conv projection, stride %d", l->end.stride);
+            else if (l->end.proj == NNX_XPROJ_DENSE)
                 ck_buf_puts(&b, ", skip: dense projection");
             ck_buf_puts(&b, "\n");
             continue;
@@ -528,20 +468,12 @@ nnx_exp_param *nnx_experiment_settings(const nnx_experiment *e, size_t *count)
         put_num(&l, "loss.label_smoothing", e->loss.label_smoothing);
     const nnx_exp_optim *o = &e->optim;
     put_text(&l, "optimizer", nnx_exp_optim_name(o->kind));
-    put_num(&l, "optimizer.lr", o->lr);
-    if (o->kind == NNX_XOPT_SGD) {
-        put_num(&l, "optimizer.momentum", o->momentum);
-        put_text(&l, "optimizer.nesterov", o->nesterov ? "true" : "false");
+    const nnx_optim_info *orow = nnx_optim_info_of((unsigned)o->kind);
+    for (int j = 0; orow && j < NNX_OPTIM_MAX_ARGS && orow->args[j].field != NNX_OF_NONE; j++) {
+        optim_value(&b, o, orow->args[j].field);
+        snprintf(path, sizeof path, "optimizer.%s", orow->args[j].name);
+        put_setting(&l, path, &b);
     }
-    if (o->kind == NNX_XOPT_ADAM || o->kind == NNX_XOPT_ADAMW) {
-        put_num(&l, "optimizer.beta1", o->beta1);
-        put_num(&l, "optimizer.beta2", o->beta2);
-    }
-    if (o->kind == NNX_XOPT_RMSPROP)
-        put_num(&l, "optimizer.alpha", o->alpha);
-    if (o->kind != NNX_XOPT_SGD)
-        put_num(&l, "optimizer.eps", o->eps);
-    put_num(&l, "optimizer.weight_decay", o->weight_decay);
     put_num(&l, "schedule.warmup", e->schedule.warmup);
     decay(&b, e);
     put_setting(&l, "schedule.decay", &b);

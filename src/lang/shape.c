@@ -35,13 +35,13 @@ bool ck_layer_shape(nnx_checker *c, nnx_exp_layer *l)
         return true;
     }
     switch (l->op) {
-    case NNX_XOP_DENSE:
-        out = (nnx_exp_shape){ 1, { l->u.dense.units, 0, 0 } };
+    case NNX_LAYER_DENSE:
+        out = (nnx_exp_shape){ 1, { (int)l->arg[0], 0, 0 } };
         break;
-    case NNX_XOP_FLATTEN:
+    case NNX_LAYER_FLATTEN:
         out = (nnx_exp_shape){ 1, { (int)volume(in), 0, 0 } };
         break;
-    case NNX_XOP_GLOBAL_AVGPOOL:
+    case NNX_LAYER_GLOBAL_AVGPOOL:
         if (in.rank != 3) {
             nnx_diag *dg = ck_err(c, l->loc, "global_avgpool needs a C×H×W input, but its input is flat (%s)", text);
             ck_help(dg, "it averages each channel of a conv layer's output; this input has no channels");
@@ -50,10 +50,10 @@ bool ck_layer_shape(nnx_checker *c, nnx_exp_layer *l)
         }
         out = (nnx_exp_shape){ 1, { in.d[0], 0, 0 } };
         break;
-    case NNX_XOP_CONV:
-    case NNX_XOP_MAXPOOL:
-    case NNX_XOP_AVGPOOL: {
-        bool conv = l->op == NNX_XOP_CONV;
+    case NNX_LAYER_CONV:
+    case NNX_LAYER_MAXPOOL:
+    case NNX_LAYER_AVGPOOL: {
+        bool conv = l->op == NNX_LAYER_CONV;
         if (in.rank != 3) {
             nnx_diag *dg = ck_err(c, l->loc, "%s needs a C×H×W input, but its input is flat (%s)", name, text);
             ck_help(dg, conv ? "give the data block a `shape = [C, H, W]` whose product is %d"
@@ -62,9 +62,10 @@ bool ck_layer_shape(nnx_checker *c, nnx_exp_layer *l)
             l->out.rank = 0;
             return false;
         }
-        int k = conv ? l->u.conv.kernel : l->u.pool.size;
-        int st = conv ? l->u.conv.stride : l->u.pool.stride;
-        int pad = conv ? l->u.conv.pad : 0;
+        /* conv(filters, kernel, stride, pad), pool(size, stride) */
+        int k = (int)(conv ? l->arg[1] : l->arg[0]);
+        int st = (int)(conv ? l->arg[2] : l->arg[1]);
+        int pad = conv ? (int)l->arg[3] : 0;
         int h = in.d[1] + 2 * pad, w = in.d[2] + 2 * pad;
         if (h < k || w < k) {
             if (conv)
@@ -74,7 +75,7 @@ bool ck_layer_shape(nnx_checker *c, nnx_exp_layer *l)
             l->out.rank = 0;
             return false;
         }
-        out = (nnx_exp_shape){ 3, { conv ? l->u.conv.filters : in.d[0], (h - k) / st + 1, (w - k) / st + 1 } };
+        out = (nnx_exp_shape){ 3, { conv ? (int)l->arg[0] : in.d[0], (h - k) / st + 1, (w - k) / st + 1 } };
         break;
     }
     default:
@@ -124,34 +125,14 @@ static bool builtin_layer(nnx_checker *c, const ck_builtin *b, ck_val *call, nnx
     l->op = (nnx_exp_op)b->code;
     l->loc = call->loc;
     l->in = in;
-    switch (l->op) {
-    case NNX_XOP_DENSE:
-        l->u.dense.units = (int)arg[0]->num;
-        l->u.dense.bias = arg[1]->boolean;
-        break;
-    case NNX_XOP_CONV:
-        l->u.conv.filters = (int)arg[0]->num;
-        l->u.conv.kernel = (int)arg[1]->num;
-        l->u.conv.stride = (int)arg[2]->num;
-        l->u.conv.pad = (int)arg[3]->num;
-        break;
-    case NNX_XOP_MAXPOOL:
-    case NNX_XOP_AVGPOOL:
-        l->u.pool.size = (int)arg[0]->num;
-        l->u.pool.stride = arg[1] ? (int)arg[1]->num : l->u.pool.size;
-        break;
-    case NNX_XOP_DROPOUT: l->u.dropout.p = arg[0]->num; break;
-    case NNX_XOP_BATCHNORM:
-        l->u.batchnorm.momentum = arg[0]->num;
-        l->u.batchnorm.eps = arg[1]->num;
-        break;
-    case NNX_XOP_ACT:           /* the runtime's activation of this name */
-        l->u.act.code = (int)nnx_act_info_named(b->name)->code;
-        l->u.act.a = b->nparams ? arg[0]->num : 0;
-        break;
-    case NNX_XOP_LAYERNORM: l->u.layernorm.eps = arg[0]->num; break;
-    default: break;
+    /* its arguments in the catalog's order; an optional one without a
+     * default takes the first one's value (a pool's stride: its size) */
+    for (size_t j = 0; j < b->nparams && j < NNX_LAYER_MAX_ARGS; j++) {
+        const ck_val *v = arg[j] ? arg[j] : arg[0];
+        l->arg[j] = v->kind == CK_BOOL ? v->boolean : v->num;
     }
+    if (l->op == NNX_LAYER_ACT)     /* the runtime's activation of this name */
+        l->act = (int)nnx_act_info_named(b->name)->code;
     return ck_layer_shape(c, l);
 }
 
@@ -183,15 +164,16 @@ static bool walk(nnx_checker *c, nnx_layer_node *const *body, size_t n, const ck
 static bool residual_end(nnx_checker *c, ck_layers *ls, size_t begin, nnx_exp_shape in,
                          nnx_exp_shape body, nnx_loc loc)
 {
-    bool project = ls->v[begin].u.residual.project;
+    double project = ls->v[begin].arg[0];
     nnx_exp_layer *e = push(ls);
     if (!e)
         return false;
-    e->op = NNX_XOP_RESIDUAL_END;
+    e->op = NNX_LAYER_RESIDUAL_ADD;
     e->loc = loc;
     e->in = e->out = body;
-    e->u.residual_end.begin = begin;
-    e->u.residual_end.stride = 1;
+    e->arg[0] = project;
+    e->end.begin = begin;
+    e->end.stride = 1;
     if (in.rank == 0 || body.rank == 0)
         return true;
     int ic, ih, iw, oc, oh, ow, stride;
@@ -226,8 +208,8 @@ static bool residual_end(nnx_checker *c, ck_layers *ls, size_t begin, nnx_exp_sh
         e->out.rank = 0;
         return false;
     }
-    e->u.residual_end.proj = kind == NNX_PROJ_CONV ? NNX_XPROJ_CONV : NNX_XPROJ_DENSE;
-    e->u.residual_end.stride = stride;
+    e->end.proj = kind == NNX_PROJ_CONV ? NNX_XPROJ_CONV : NNX_XPROJ_DENSE;
+    e->end.stride = stride;
     if (kind == NNX_PROJ_CONV)
         ck_note(c, loc, "residual: the block turns %s into %s, so the skip path gets a 1×1 conv "
                 "projection (%d filters, stride %d)", a, b, oc, stride);
@@ -251,7 +233,7 @@ static bool block_layer(nnx_checker *c, const nnx_layer_node *ly, const ck_scope
         v = ck_val_as_call(&c->tmp, v);
         b = ck_builtin_find(v->s, CK_B_LAYER);
     }
-    if (!b || b->code != NNX_XOP_RESIDUAL) {
+    if (!b || b->code != NNX_LAYER_RESIDUAL) {
         nnx_diag *dg = v->kind == CK_CALL
             ? ck_err(c, name_loc, "'%s' does not take a block of layers", v->s)
             : ck_err(c, name_loc, "expected a layer that takes a block of layers, got %s",
@@ -275,10 +257,10 @@ static bool block_layer(nnx_checker *c, const nnx_layer_node *ly, const ck_scope
     nnx_exp_layer *l = push(out);
     if (!l)
         return false;
-    l->op = NNX_XOP_RESIDUAL;
+    l->op = NNX_LAYER_RESIDUAL;
     l->loc = v->loc;
     l->in = l->out = in;
-    l->u.residual.project = arg[0]->boolean;
+    l->arg[0] = arg[0]->boolean;
     bool ok = walk(c, ly->body, ly->nbody, sc, in, out, out->n);
     nnx_exp_shape body = last_shape(out, in, begin + 1);
     if (!ok)
@@ -307,7 +289,7 @@ static bool one_layer(nnx_checker *c, const nnx_layer_node *ly, const ck_scope *
     const nnx_item *net = idx >= 0 && c->prog->names[idx]->kind == NNX_I_NETWORK ? c->prog->names[idx] : NULL;
     if (net)
         return ck_instantiate(c, net, v, in, out);
-    if (b && b->code == NNX_XOP_RESIDUAL) {
+    if (b && b->code == NNX_LAYER_RESIDUAL) {
         nnx_diag *dg = ck_err(c, name_loc, "residual needs the layers it wraps in braces");
         ck_help(dg, "write residual { layers }, e.g. residual { dense(64) swish }");
         return false;

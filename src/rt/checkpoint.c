@@ -102,7 +102,7 @@ int nnx_net_save(const nnx_net *net, const char *path, nnx_rt_error *err)
     for (int i = 0; i < net->nlayers; i++) {
         const nnx_layer_info *I = &net->layers[i].info;
         put32(&b, (uint32_t)I->kind);
-        put32(&b, I->kind == NNX_LAYER_ACT ? (uint32_t)I->act : 0);
+        put32(&b, (uint32_t)I->act);     /* 0 but for an activation */
         put32(&b, (uint32_t)I->units);
         put32(&b, (uint32_t)I->kernel);
         put32(&b, (uint32_t)I->stride);
@@ -133,15 +133,18 @@ int nnx_net_save(const nnx_net *net, const char *path, nnx_rt_error *err)
 
 static const char *kind_name(uint32_t kind)
 {
-    static const char *const names[] = {
-        [NNX_LAYER_DENSE] = "dense",     [NNX_LAYER_CONV] = "conv",
-        [NNX_LAYER_MAXPOOL] = "maxpool", [NNX_LAYER_AVGPOOL] = "avgpool",
-        [NNX_LAYER_FLATTEN] = "flatten", [NNX_LAYER_DROPOUT] = "dropout",
-        [NNX_LAYER_BATCHNORM] = "batchnorm", [NNX_LAYER_ACT] = "activation",
-        [NNX_LAYER_LAYERNORM] = "layernorm", [NNX_LAYER_GLOBAL_AVGPOOL] = "global_avgpool",
-        [NNX_LAYER_RESIDUAL] = "residual", [NNX_LAYER_RESIDUAL_ADD] = "a residual add",
-    };
-    return kind <= NNX_LAYER_RESIDUAL_ADD ? names[kind] : "an unknown layer";
+    const nnx_layer_kind_info *K = nnx_layer_kind_of(kind);
+    return K ? K->name : "an unknown layer";
+}
+
+/* What a kind calls its units: the name of the argument that sets them
+ * (conv: "filters"), else "units". */
+static const char *units_name(const nnx_layer_kind_info *K)
+{
+    for (int j = 0; K && j < NNX_LAYER_MAX_ARGS; j++)
+        if (K->args[j].field == NNX_LF_UNITS && K->args[j].name)
+            return K->args[j].name;
+    return "units";
 }
 
 /* Compare one stored layer with the network's; 0 or -1 with the difference. */
@@ -159,13 +162,15 @@ static int match_layer(rbuf *b, int i, const nnx_layer_info *I, const char *path
     if (kind != (uint32_t)I->kind)
         return nnx_rt_fail(err, "%s: layer %d is %s in the file, %s in the network",
                            path, at, kind_name(kind), kind_name(I->kind));
-    if (kind == NNX_LAYER_ACT && act != (uint32_t)I->act)
+    const nnx_layer_kind_info *K = nnx_layer_kind_of(kind);
+    const unsigned match = K ? K->match : 0;
+    if ((match & NNX_MATCH_ACT) && act != (uint32_t)I->act)
         return nnx_rt_fail(err, "%s: layer %d is a different activation in the file than "
                            "%s in the network", path, at, I->name);
     if (units != I->units)
         return nnx_rt_fail(err, "%s: layer %d: %s has %d %s in the file, %d in the network",
                            path, at, I->name, (int)units,
-                           kind == NNX_LAYER_CONV ? "filters" : "units", I->units);
+                           units_name(K), I->units);
     if (kernel != I->kernel || stride != I->stride || pad != I->pad)
         return nnx_rt_fail(err, "%s: layer %d: %s has size %d stride %d pad %d in the file, "
                            "size %d stride %d pad %d in the network", path, at, I->name,
@@ -174,10 +179,10 @@ static int match_layer(rbuf *b, int i, const nnx_layer_info *I, const char *path
         return nnx_rt_fail(err, "%s: layer %d: %s %s a bias in the file but %s in the network",
                            path, at, I->name, bias ? "has" : "has no",
                            I->bias ? "has one" : "not");
-    if (kind == NNX_LAYER_ACT && a != I->a)
+    if ((match & NNX_MATCH_A) && a != I->a)
         return nnx_rt_fail(err, "%s: layer %d: %s has parameter %g in the file, %g in the network",
                            path, at, I->name, (double)a, (double)I->a);
-    if ((kind == NNX_LAYER_BATCHNORM || kind == NNX_LAYER_LAYERNORM) && eps != I->eps)
+    if ((match & NNX_MATCH_EPS) && eps != I->eps)
         return nnx_rt_fail(err, "%s: layer %d: %s has eps %g in the file, %g in the network",
                            path, at, I->name, (double)eps, (double)I->eps);
     if (oc != I->out_c || oh != I->out_h || ow != I->out_w)
@@ -273,36 +278,25 @@ out:
 static int add_stored_layer(nnx_net *net, rbuf *b, int i, const char *path, nnx_rt_error *err)
 {
     uint32_t kind = get32(b), act = get32(b);
-    int units = (int)(int32_t)get32(b), kernel = (int)(int32_t)get32(b);
-    int stride = (int)(int32_t)get32(b), pad = (int)(int32_t)get32(b);
-    bool bias = get32(b) != 0;
-    float a = getf(b), eps = getf(b);
+    nnx_layer_spec sp = {0};
+    sp.units = (int)(int32_t)get32(b);
+    sp.kernel = (int)(int32_t)get32(b);
+    sp.stride = (int)(int32_t)get32(b);
+    sp.pad = (int)(int32_t)get32(b);
+    sp.bias = get32(b) != 0;
+    sp.a = getf(b);
+    sp.eps = getf(b);
+    sp.act = (enum nnx_act)act;
+    sp.project = true;                  /* a residual add's projection follows from the
+                                           shapes; the load checks it is the file's */
     b->at += 3 * 4 + 2 * 8;             /* output shape and counts: checked by the load */
-    nnx_rt_error lerr;
-    int rc;
-    switch (kind) {
-    case NNX_LAYER_DENSE:     rc = nnx_net_add_dense(net, units, bias, &lerr); break;
-    case NNX_LAYER_CONV:      rc = nnx_net_add_conv(net, units, kernel, stride, pad, bias, &lerr); break;
-    case NNX_LAYER_MAXPOOL:   rc = nnx_net_add_maxpool(net, kernel, stride, &lerr); break;
-    case NNX_LAYER_AVGPOOL:   rc = nnx_net_add_avgpool(net, kernel, stride, &lerr); break;
-    case NNX_LAYER_FLATTEN:   rc = nnx_net_add_flatten(net, &lerr); break;
-    case NNX_LAYER_DROPOUT:   rc = nnx_net_add_dropout(net, a, &lerr); break;
-    case NNX_LAYER_BATCHNORM: rc = nnx_net_add_batchnorm(net, a, eps, &lerr); break;
-    case NNX_LAYER_ACT:
-        if (!nnx_act_info_of(act))
-            return nnx_rt_fail(err, "%s: layer %d: unknown activation %u", path, i + 1, act);
-        rc = nnx_net_add_act(net, (enum nnx_act)act, a, &lerr);
-        break;
-    case NNX_LAYER_LAYERNORM: rc = nnx_net_add_layernorm(net, eps, &lerr); break;
-    case NNX_LAYER_GLOBAL_AVGPOOL: rc = nnx_net_add_global_avgpool(net, &lerr); break;
-    case NNX_LAYER_RESIDUAL:  rc = nnx_net_begin_residual(net, &lerr); break;
-    case NNX_LAYER_RESIDUAL_ADD:   /* the projection follows from the shapes; the load
-                                      checks it is the one the file has */
-        rc = nnx_net_end_residual(net, true, &lerr);
-        break;
-    default:
+    const nnx_layer_kind_info *K = nnx_layer_kind_of(kind);
+    if (!K)
         return nnx_rt_fail(err, "%s: layer %d: unknown layer kind %u", path, i + 1, kind);
-    }
+    if ((K->match & NNX_MATCH_ACT) && !nnx_act_info_of(act))
+        return nnx_rt_fail(err, "%s: layer %d: unknown activation %u", path, i + 1, act);
+    nnx_rt_error lerr;
+    int rc = K->add(net, &sp, &lerr);
     if (rc < 0)
         return nnx_rt_fail(err, "%s: layer %d: %s", path, i + 1, lerr.msg);
     return 0;

@@ -92,8 +92,15 @@ struct nnx_net {
     nnx_team *team;                 /* owned: started by compile when threads > 1 */
 };
 
-/* Floats of workspace each kind needs for max_batch rows (0 if none). */
-size_t nnx_layer_ws_floats(const nnx_layer *L, int max_batch);
+
+/* A layer kind's add (its nnx_net_add_*): start a record of `kind` reading
+ * the net's current output (the shape in = out, the layout kept), fill in
+ * its output shape, layout and parameter and state counts, then push it.
+ * Both return 0, or -1 with err (a compiled net, a shape too large); the
+ * net is unchanged until push succeeds. */
+int nnx_layer_start(nnx_net *net, nnx_layer *L, enum nnx_layer_kind kind, const char *name,
+                    nnx_rt_error *err);
+int nnx_layer_push(nnx_net *net, nnx_layer *L, nnx_rt_error *err);
 
 /* Each forward reads x (n rows, layout L->in_layout) and returns its output:
  * L->out, or x itself when the layer is the identity for this call.  Each
@@ -179,7 +186,12 @@ static inline double nnx_sum_floats(const float *restrict p, size_t len)
     return t;
 }
 
-/* Initialise the weights of every layer from rng (see net.h for the rule). */
+/* Initialise the weights of every layer from rng (see net.h for the rule):
+ * each layer kind's row names its rule (init.c), given the layer's index i. */
 void nnx_net_init_weights(nnx_net *net, nnx_rng *rng);
+void nnx_init_linear(const nnx_net *net, int i, nnx_layer *L, nnx_rng *rng);      /* dense, conv */
+void nnx_init_projection(const nnx_net *net, int i, nnx_layer *L, nnx_rng *rng);  /* residual add */
+void nnx_init_batchnorm(const nnx_net *net, int i, nnx_layer *L, nnx_rng *rng);
+void nnx_init_layernorm(const nnx_net *net, int i, nnx_layer *L, nnx_rng *rng);
 
 #endif

@@ -114,6 +114,17 @@ static int push(nnx_net *net, nnx_layer *L, nnx_rt_error *err)
     return 0;
 }
 
+int nnx_layer_start(nnx_net *net, nnx_layer *L, enum nnx_layer_kind kind, const char *name,
+                    nnx_rt_error *err)
+{
+    return start(net, L, kind, name, err);
+}
+
+int nnx_layer_push(nnx_net *net, nnx_layer *L, nnx_rt_error *err)
+{
+    return push(net, L, err);
+}
+
 int nnx_net_add_dense(nnx_net *net, int units, bool bias, nnx_rt_error *err)
 {
     nnx_layer L;
@@ -403,6 +414,13 @@ static void *carve(carver *cv, size_t bytes)
     return cv->base ? cv->base + at : NULL;
 }
 
+/* Floats of workspace layer L needs for the net's max_batch rows (its row's rule). */
+static size_t ws_floats(const nnx_net *net, const nnx_layer *L)
+{
+    const nnx_layer_kind_info *K = nnx_layer_kind_of(L->info.kind);
+    return K->ws_floats ? K->ws_floats(net, L, net->max_batch) : 0;
+}
+
 static void lay_out(nnx_net *net, carver *cv)
 {
     size_t mb = (size_t)net->max_batch;
@@ -420,15 +438,13 @@ static void lay_out(nnx_net *net, carver *cv)
                     || (L->info.kind == NNX_LAYER_BATCHNORM && L->fused)
                     || L->info.kind == NNX_LAYER_RESIDUAL;
         L->out = aliases ? NULL : carve(cv, mb * o * sizeof(float));
-        size_t ws = L->info.kind == NNX_LAYER_RESIDUAL_ADD
-                  ? nnx_residual_ws_floats(L, &net->layers[L->info.pair], net->max_batch)
-                  : nnx_layer_ws_floats(L, net->max_batch);
+        size_t ws = ws_floats(net, L);
         L->ws = ws ? carve(cv, ws * sizeof(float)) : NULL;
         L->idx = L->info.kind == NNX_LAYER_MAXPOOL ? carve(cv, mb * o * sizeof(int32_t)) : NULL;
         if (L->proj) {
             nnx_layer *P = L->proj;
             P->out = carve(cv, mb * (size_t)P->out_size * sizeof(float));
-            size_t pws = nnx_layer_ws_floats(P, net->max_batch);
+            size_t pws = ws_floats(net, P);
             P->ws = pws ? carve(cv, pws * sizeof(float)) : NULL;
         }
     }
@@ -607,26 +623,7 @@ const float *nnx_net_forward(nnx_net *net, const float *x, int n, bool train)
         nnx_layer *L = &net->layers[i];
         L->x = cur;
         L->train = train;
-        switch (L->info.kind) {
-        case NNX_LAYER_DENSE:     cur = nnx_dense_forward(L, cur, n); break;
-        case NNX_LAYER_CONV:      cur = nnx_conv_forward(L, cur, n); break;
-        case NNX_LAYER_MAXPOOL:
-        case NNX_LAYER_AVGPOOL:   /* when fused, the batch norm before pooled */
-            cur = L->fused ? L->out : nnx_pool_forward(L, cur, n);
-            break;
-        case NNX_LAYER_FLATTEN:   cur = nnx_flatten_forward(L, cur, n); break;
-        case NNX_LAYER_DROPOUT:   cur = nnx_dropout_forward(L, cur, n, train, &net->dropout_rng); break;
-        case NNX_LAYER_BATCHNORM: cur = nnx_batchnorm_forward(L, cur, n, train); break;
-        case NNX_LAYER_ACT:       /* when fused, the batch norm before wrote it */
-            cur = L->fused ? L->out : nnx_act_forward(L, cur, n);
-            break;
-        case NNX_LAYER_LAYERNORM: cur = nnx_layernorm_forward(L, cur, n); break;
-        case NNX_LAYER_GLOBAL_AVGPOOL: cur = nnx_gap_forward(L, cur, n); break;
-        case NNX_LAYER_RESIDUAL:  break;            /* its x is the block's input */
-        case NNX_LAYER_RESIDUAL_ADD:
-            cur = nnx_residual_forward(L, &net->layers[L->info.pair], cur, n);
-            break;
-        }
+        cur = nnx_layer_kind_of(L->info.kind)->forward(net, L, cur, n);
         L->y = cur;
     }
     net->last_n = n;
@@ -656,27 +653,7 @@ int nnx_net_backward(nnx_net *net, const float *dlogits)
         nnx_layer *L = &net->layers[i];
         float *dx = i > stop ? (dy == net->grad[0] ? net->grad[1] : net->grad[0])
                              : net->dinput;
-        switch (L->info.kind) {
-        case NNX_LAYER_DENSE:     dy = nnx_dense_backward(L, dy, dx, n); break;
-        case NNX_LAYER_CONV:      dy = nnx_conv_backward(L, dy, dx, n); break;
-        case NNX_LAYER_MAXPOOL:
-        case NNX_LAYER_AVGPOOL:   dy = nnx_pool_backward(L, dy, dx, n); break;
-        case NNX_LAYER_FLATTEN:   dy = nnx_flatten_backward(L, dy, dx, n); break;
-        case NNX_LAYER_DROPOUT:   dy = nnx_dropout_backward(L, dy, dx, n); break;
-        case NNX_LAYER_BATCHNORM: dy = nnx_batchnorm_backward(L, dy, dx, n); break;
-        case NNX_LAYER_ACT:       /* when fused, the batch norm before does it */
-            if (!L->fused)
-                dy = nnx_act_backward(L, dy, dx, n);
-            break;
-        case NNX_LAYER_LAYERNORM: dy = nnx_layernorm_backward(L, dy, dx, n); break;
-        case NNX_LAYER_GLOBAL_AVGPOOL: dy = nnx_gap_backward(L, dy, dx, n); break;
-        case NNX_LAYER_RESIDUAL:
-            dy = nnx_residual_begin_backward(L, &net->layers[L->info.pair], dy, dx, n);
-            break;
-        case NNX_LAYER_RESIDUAL_ADD:
-            dy = nnx_residual_backward(L, &net->layers[L->info.pair], dy, dx, n);
-            break;
-        }
+        dy = nnx_layer_kind_of(L->info.kind)->backward(net, L, dy, dx, n);
     }
     net->last_dinput = net->want_dinput ? dy : NULL;
     return 0;
@@ -738,28 +715,6 @@ nnx_team *nnx_net_team(nnx_net *net)          { return net->team; }
 int nnx_net_nlayers(const nnx_net *net)       { return net->nlayers; }
 int nnx_net_max_batch(const nnx_net *net)     { return net->max_batch; }
 
-size_t nnx_layer_ws_floats(const nnx_layer *L, int max_batch)
-{
-    size_t mb = (size_t)max_batch;
-    const nnx_layer_info *I = &L->info;
-    switch (I->kind) {
-    case NNX_LAYER_DENSE:      /* NCHW copy of a CNHW input */
-        return L->in_layout == NNX_CNHW ? mb * (size_t)L->in_size : 0;
-    case NNX_LAYER_CONV:       /* im2col matrix of one chunk of samples */
-        return nnx_conv_ws_floats(L, max_batch);
-    case NNX_LAYER_BATCHNORM:
-        return nnx_batchnorm_ws_floats(L);
-    case NNX_LAYER_DROPOUT:    /* the mask, already scaled */
-        return mb * (size_t)L->out_size;
-    case NNX_LAYER_LAYERNORM:
-        return nnx_layernorm_ws_floats(L, max_batch);
-    case NNX_LAYER_ACT:        /* what a training forward keeps for backward */
-        return nnx_act_ws_floats(L, max_batch);
-    default:
-        return 0;
-    }
-}
-
 size_t nnx_net_snapshot_size(const nnx_net *net)
 {
     return net->nparams + net->nstate;
@@ -812,17 +767,10 @@ double nnx_net_train_flops(const nnx_net *net, int n)
 {
     double total = 0;
     for (int i = 0; i < net->nlayers; i++) {
-        const nnx_layer_info *I = &net->layers[i].info;
-        double macs;
-        if (I->kind == NNX_LAYER_DENSE)
-            macs = (double)I->units * I->in_c * I->in_h * I->in_w;
-        else if (I->kind == NNX_LAYER_CONV)
-            macs = (double)I->units * I->in_c * I->kernel * I->kernel * I->out_h * I->out_w;
-        else if (I->kind == NNX_LAYER_RESIDUAL_ADD && net->layers[i].proj)
-            macs = I->kernel ? (double)I->units * I->in_h * I->in_w * net->layers[i].proj->info.in_c
-                             : (double)I->units * net->layers[i].proj->in_size;
-        else
+        const nnx_layer_kind_info *K = nnx_layer_kind_of(net->layers[i].info.kind);
+        if (!K->macs)
             continue;
+        double macs = K->macs(&net->layers[i]);
         /* forward, weight gradient, and input gradient unless nothing needs it */
         int passes = (i > net->first_param || net->want_dinput) ? 3 : 2;
         total += 2.0 * macs * n * passes;

@@ -14,30 +14,18 @@ enum nnx_loss_kind nnx_run_loss_kind(nnx_exp_loss_kind k)
     return NNX_LOSS_CROSS_ENTROPY;
 }
 
-/* Add layers[i] of a compiled network. */
+/* Add layers[i] of a compiled network: its arguments, in the catalog's
+ * order, are the fields its layer kind's row names. */
 static int add_layer(nnx_net *net, const nnx_exp_layer *layers, size_t i, nnx_rt_error *err)
 {
     const nnx_exp_layer *l = &layers[i];
-    switch (l->op) {
-    case NNX_XOP_DENSE:     return nnx_net_add_dense(net, l->u.dense.units, l->u.dense.bias, err);
-    case NNX_XOP_CONV:      return nnx_net_add_conv(net, l->u.conv.filters, l->u.conv.kernel,
-                                                    l->u.conv.stride, l->u.conv.pad, true, err);
-    case NNX_XOP_MAXPOOL:   return nnx_net_add_maxpool(net, l->u.pool.size, l->u.pool.stride, err);
-    case NNX_XOP_AVGPOOL:   return nnx_net_add_avgpool(net, l->u.pool.size, l->u.pool.stride, err);
-    case NNX_XOP_FLATTEN:   return nnx_net_add_flatten(net, err);
-    case NNX_XOP_DROPOUT:   return nnx_net_add_dropout(net, (float)l->u.dropout.p, err);
-    case NNX_XOP_BATCHNORM: return nnx_net_add_batchnorm(net, (float)l->u.batchnorm.momentum,
-                                                         (float)l->u.batchnorm.eps, err);
-    case NNX_XOP_ACT:       return nnx_net_add_act(net, (enum nnx_act)l->u.act.code,
-                                                   (float)l->u.act.a, err);
-    case NNX_XOP_LAYERNORM: return nnx_net_add_layernorm(net, (float)l->u.layernorm.eps, err);
-    case NNX_XOP_GLOBAL_AVGPOOL: return nnx_net_add_global_avgpool(net, err);
-    case NNX_XOP_RESIDUAL:  return nnx_net_begin_residual(net, err);
-    case NNX_XOP_RESIDUAL_END:
-        return nnx_net_end_residual(net, layers[l->u.residual_end.begin].u.residual.project, err);
-    case NNX_XOP_COUNT:     break;
-    }
-    return nnx_rt_fail(err, "unknown layer kind %d", (int)l->op);
+    const nnx_layer_kind_info *K = nnx_layer_kind_of((unsigned)l->op);
+    if (!K)
+        return nnx_rt_fail(err, "unknown layer kind %d", (int)l->op);
+    nnx_layer_spec s = { .bias = true, .act = (enum nnx_act)l->act };  /* conv has no bias argument */
+    for (int j = 0; j < NNX_LAYER_MAX_ARGS; j++)
+        nnx_layer_spec_set(&s, K->args[j].field, l->arg[j]);
+    return nnx_net_add(net, l->op, &s, err);
 }
 
 nnx_net *nnx_run_build_net(const nnx_experiment *e, int32_t features, int max_batch,
@@ -74,70 +62,35 @@ nnx_net *nnx_run_build_net(const nnx_experiment *e, int32_t features, int max_ba
 
 void nnx_run_optim_conf(const nnx_experiment *e, nnx_optim_conf *c)
 {
-    static const nnx_optim_kind kinds[] = {
-        [NNX_XOPT_SGD] = NNX_OPTIM_SGD, [NNX_XOPT_ADAM] = NNX_OPTIM_ADAM,
-        [NNX_XOPT_ADAMW] = NNX_OPTIM_ADAMW, [NNX_XOPT_RMSPROP] = NNX_OPTIM_RMSPROP,
-    };
-    const nnx_exp_optim *o = &e->optim;
-    nnx_optim_conf_default(c, kinds[o->kind]);
-    c->lr = o->lr;
-    c->weight_decay = o->weight_decay;
-    c->momentum = o->momentum;
-    c->nesterov = o->nesterov;
-    if (o->kind == NNX_XOPT_ADAM || o->kind == NNX_XOPT_ADAMW) {
-        c->beta1 = o->beta1;
-        c->beta2 = o->beta2;
-    }
-    if (o->kind != NNX_XOPT_SGD && o->eps > 0)
-        c->eps = o->eps;
-    if (o->kind == NNX_XOPT_RMSPROP)
-        c->alpha = o->alpha;
+    *c = e->optim;      /* the checker filled the runtime's configuration */
 }
 
+/* The runtime's schedule: each argument of the decay's row into its field. */
 int nnx_run_sched(const nnx_experiment *e, int64_t batches, nnx_sched *s, nnx_rt_error *err)
 {
-    static const nnx_decay_kind kinds[] = {
-        [NNX_XDECAY_NONE] = NNX_DECAY_NONE,       [NNX_XDECAY_COSINE] = NNX_DECAY_COSINE,
-        [NNX_XDECAY_STEP] = NNX_DECAY_STEP,       [NNX_XDECAY_MULTISTEP] = NNX_DECAY_MULTISTEP,
-        [NNX_XDECAY_EXP] = NNX_DECAY_EXP,         [NNX_XDECAY_POLY] = NNX_DECAY_POLY,
-        [NNX_XDECAY_LINEAR] = NNX_DECAY_LINEAR,   [NNX_XDECAY_PLATEAU] = NNX_DECAY_PLATEAU,
-    };
     const nnx_exp_schedule *x = &e->schedule;
     nnx_sched_init(s, e->optim.lr, batches, e->epochs);
     s->warmup_epochs = x->warmup;
-    s->decay = kinds[x->decay];
-    switch (x->decay) {
-    case NNX_XDECAY_COSINE: case NNX_XDECAY_LINEAR:
-        s->min_lr = x->min_lr;
-        break;
-    case NNX_XDECAY_POLY:
-        s->min_lr = x->min_lr;
-        s->power = x->power;
-        break;
-    case NNX_XDECAY_STEP:
-        s->every = x->every;
-        s->gamma = x->gamma;
-        break;
-    case NNX_XDECAY_MULTISTEP:
-        if (x->nat > NNX_SCHED_MAX_MILESTONES)
-            return nnx_rt_fail(err, "multistep: at most %d milestones (got %zu)",
-                               NNX_SCHED_MAX_MILESTONES, x->nat);
-        for (size_t i = 0; i < x->nat; i++)
-            s->at[i] = x->at[i];
-        s->n_at = (int32_t)x->nat;
-        s->gamma = x->gamma;
-        break;
-    case NNX_XDECAY_EXP:
-        s->gamma = x->gamma;
-        break;
-    case NNX_XDECAY_PLATEAU:
-        s->min_lr = x->min_lr;
-        s->patience = x->patience;
-        s->factor = x->factor;
-        s->mode = x->on.maximize ? NNX_PLATEAU_MAX : NNX_PLATEAU_MIN;
-        break;
-    case NNX_XDECAY_NONE:
-        break;
+    s->decay = x->decay;
+    const nnx_decay_info *row = nnx_decay_info_of((unsigned)x->decay);
+    if (!row)
+        return nnx_rt_fail(err, "unknown decay %d", (int)x->decay);
+    for (int j = 0; j < NNX_DECAY_MAX_ARGS; j++) {
+        switch (row->args[j].field) {
+        case NNX_SF_AT:
+            if (x->nat > NNX_SCHED_MAX_MILESTONES)
+                return nnx_rt_fail(err, "%s: at most %d milestones (got %zu)", row->name,
+                                   NNX_SCHED_MAX_MILESTONES, x->nat);
+            for (size_t i = 0; i < x->nat; i++)
+                s->at[i] = x->at[i];
+            s->n_at = (int32_t)x->nat;
+            break;
+        case NNX_SF_ON:
+            s->mode = x->on.maximize ? NNX_PLATEAU_MAX : NNX_PLATEAU_MIN;
+            break;
+        default:
+            nnx_sched_set(s, row->args[j].field, nnx_exp_schedule_get(x, row->args[j].field));
+        }
     }
     return nnx_sched_check(s, err);
 }

@@ -371,7 +371,7 @@ static int setup(trial *t, nnx_rt_error *err)
     for (size_t m = 1; m < e->nmetrics; m++)
         t->need_train[m] = refers_train(&e->select, m) ||
                            (e->early_stop.enabled && refers_train(&e->early_stop.on, m)) ||
-                           (e->schedule.decay == NNX_XDECAY_PLATEAU &&
+                           (e->schedule.decay == NNX_DECAY_PLATEAU &&
                             refers_train(&e->schedule.on, m));
     bool any_train = false;
     for (size_t m = 1; m < e->nmetrics; m++)
@@ -602,7 +602,7 @@ static void train_loop(trial *t)
             break;
         }
 
-        if (e->schedule.decay == NNX_XDECAY_PLATEAU) {
+        if (e->schedule.decay == NNX_DECAY_PLATEAU) {
             double before = nnx_sched_lr_at(&t->sched, t->tr.step);
             if (nnx_sched_plateau_epoch(&t->sched, ref_value(t, e->schedule.on)))
                 note(t, "plateau: lr %.3g -> %.3g after epoch %d", before,

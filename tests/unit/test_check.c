@@ -38,9 +38,9 @@ static void baseline_compiles(void **state)
     assert_int_equal(e->data.split[NNX_XSPLIT_VALID].kind, NNX_XSRC_SPLIT);
     assert_true(e->data.split[NNX_XSPLIT_VALID].fraction == 0.1);
     assert_int_equal(e->data.normalize, NNX_XNORM_STANDARD);
-    assert_int_equal(e->optim.kind, NNX_XOPT_ADAM);
+    assert_int_equal(e->optim.kind, NNX_OPTIM_ADAM);
     assert_true(e->optim.lr == 1e-3 && e->optim.beta1 == 0.9 && e->optim.beta2 == 0.999 && e->optim.eps == 1e-8);
-    assert_int_equal(e->schedule.decay, NNX_XDECAY_COSINE);
+    assert_int_equal(e->schedule.decay, NNX_DECAY_COSINE);
     assert_true(e->schedule.min_lr == 1e-5 && e->schedule.warmup == 1);
     assert_int_equal(e->epochs, 20);
     assert_int_equal(e->batch, 128);
@@ -56,8 +56,8 @@ static void baseline_compiles(void **state)
     assert_false(e->early_stop.on.maximize);
     assert_true(e->log[NNX_XLOG_CSV] && e->log[NNX_XLOG_TENSORBOARD] && !e->log[NNX_XLOG_MLFLOW]);
     assert_int_equal(e->net.nlayers, 9);
-    assert_int_equal(e->net.layers[4].u.dense.units, 128);
-    assert_true(e->net.layers[3].u.dropout.p == 0.2);
+    assert_int_equal(e->net.layers[4].arg[0], 128);
+    assert_true(e->net.layers[3].arg[0] == 0.2);
     fx_done(&f);
 }
 
@@ -69,9 +69,9 @@ static void defaults_filled(void **state)
     if (!e)
         fail_msg("%s", fx_msgs(&f.d));
     assert_int_equal(e->loss.kind, NNX_XLOSS_CROSS_ENTROPY);
-    assert_int_equal(e->optim.kind, NNX_XOPT_ADAM);
+    assert_int_equal(e->optim.kind, NNX_OPTIM_ADAM);
     assert_true(e->optim.lr == 1e-3);
-    assert_int_equal(e->schedule.decay, NNX_XDECAY_NONE);
+    assert_int_equal(e->schedule.decay, NNX_DECAY_NONE);
     assert_int_equal(e->epochs, 10);
     assert_int_equal(e->batch, 0);
     assert_int_equal(e->seed, 1);
@@ -335,8 +335,8 @@ static void overrides(void **state)
         fail_msg("%s", fx_msgs(&f.d));
     assert_true(e->optim.lr == 3e-4);
     assert_true(e->optim.beta1 == 0.8);
-    assert_int_equal(e->net.layers[0].u.dense.units, 32);
-    assert_int_equal(e->schedule.decay, NNX_XDECAY_COSINE);
+    assert_int_equal(e->net.layers[0].arg[0], 32);
+    assert_int_equal(e->schedule.decay, NNX_DECAY_COSINE);
     assert_true(e->schedule.min_lr == 1e-6);
     assert_int_equal(e->nparams, 3);
     assert_string_equal(e->params[0].value, "0.0003");

@@ -28,7 +28,7 @@ static void inherits_everything(void **state)
     nnx_experiment *e = child(&f, "");
     assert_string_equal(e->name, "kid");
     assert_true(e->optim.lr == 1e-3 && e->optim.beta1 == 0.8);
-    assert_int_equal(e->net.layers[0].u.dense.units, 8);
+    assert_int_equal(e->net.layers[0].arg[0], 8);
     assert_true(e->schedule.warmup == 1);
     assert_int_equal(e->nmetrics, 2);
     fx_done(&f);
@@ -41,9 +41,9 @@ static void dotted_override_keeps_other_arguments(void **state)
     nnx_experiment *e = child(&f, "optimizer.lr = 3e-3\nmodel.p = 0.4\nschedule.decay.min_lr = 1e-6");
     assert_true(e->optim.lr == 3e-3);
     assert_true(e->optim.beta1 == 0.8);
-    assert_int_equal(e->net.layers[0].u.dense.units, 8);
-    assert_true(e->net.layers[2].u.dropout.p == 0.4);
-    assert_int_equal(e->schedule.decay, NNX_XDECAY_COSINE);
+    assert_int_equal(e->net.layers[0].arg[0], 8);
+    assert_true(e->net.layers[2].arg[0] == 0.4);
+    assert_int_equal(e->schedule.decay, NNX_DECAY_COSINE);
     assert_true(e->schedule.min_lr == 1e-6);
     fx_done(&f);
 }
@@ -55,7 +55,7 @@ static void block_is_dotted(void **state)
     nnx_experiment *a = child(&f, "optimizer { lr = 5e-3  eps = 1e-6 }\nschedule { warmup = 2 }");
     nnx_experiment *b = child(&g, "optimizer.lr = 5e-3\noptimizer.eps = 1e-6\nschedule.warmup = 2");
     assert_true(a->optim.lr == 5e-3 && a->optim.eps == 1e-6 && a->schedule.warmup == 2);
-    assert_true(a->schedule.decay == NNX_XDECAY_COSINE);
+    assert_true(a->schedule.decay == NNX_DECAY_COSINE);
     assert_true(nnx_experiment_equal(a, b));
     fx_done(&g);
     fx_done(&f);
@@ -88,7 +88,7 @@ static void replacing_drops_earlier_overrides(void **state)
     nnx_experiment *e = fx_check(&f, src, "kid");
     if (!e)
         fail_msg("%s", fx_msgs(&f.d));
-    assert_int_equal(e->optim.kind, NNX_XOPT_SGD);
+    assert_int_equal(e->optim.kind, NNX_OPTIM_SGD);
     assert_true(e->optim.lr == 0.1);
     assert_int_equal(e->nmetrics, 2);
     assert_string_equal(e->metrics[1].name, "f1");
@@ -120,7 +120,7 @@ static void override_of_bare_name(void **state)
     nnx_experiment *e = fx_check(&f, src, "b");
     if (!e)
         fail_msg("%s", fx_msgs(&f.d));
-    assert_int_equal(e->net.layers[0].u.dense.units, 4);
+    assert_int_equal(e->net.layers[0].arg[0], 4);
     assert_true(e->loss.label_smoothing == 0.1);
     fx_done(&f);
 }

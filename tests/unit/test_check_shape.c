@@ -41,12 +41,12 @@ static void cnn_shapes(void **state)
         fail_msg("%s", fx_msgs(&f.d));
     assert_int_equal(e->net.nlayers, 13);
     assert_shape(e->net.in, 3, 1, 28, 28);
-    assert_int_equal(e->net.layers[0].op, NNX_XOP_CONV);
-    assert_int_equal(e->net.layers[0].u.conv.pad, 1);
-    assert_int_equal(e->net.layers[0].u.conv.stride, 1);
+    assert_int_equal(e->net.layers[0].op, NNX_LAYER_CONV);
+    assert_int_equal(e->net.layers[0].arg[3], 1);
+    assert_int_equal(e->net.layers[0].arg[2], 1);
     assert_shape(e->net.layers[0].out, 3, 32, 28, 28);
     assert_shape(e->net.layers[1].out, 3, 32, 28, 28);      /* batchnorm per channel */
-    assert_int_equal(e->net.layers[3].u.pool.stride, 2);
+    assert_int_equal(e->net.layers[3].arg[1], 2);
     assert_shape(e->net.layers[3].out, 3, 32, 14, 14);
     assert_shape(e->net.layers[7].out, 3, 64, 7, 7);
     assert_shape(e->net.layers[8].out, 1, 3136, 0, 0);
@@ -84,13 +84,13 @@ static void repeat_and_subnetworks(void **state)
         fail_msg("%s", fx_msgs(&f.d));
     assert_string_equal(e->net.name, "deep");
     assert_int_equal(e->net.nlayers, 7);
-    assert_int_equal(e->net.layers[0].op, NNX_XOP_DENSE);
-    assert_int_equal(e->net.layers[0].u.dense.units, 8);
-    assert_int_equal(e->net.layers[3].op, NNX_XOP_DENSE);
-    assert_int_equal(e->net.layers[5].op, NNX_XOP_ACT);
-    assert_int_equal(e->net.layers[5].u.act.code, NNX_ACT_SWISH);
-    assert_true(e->net.layers[5].u.act.a == 1);
-    assert_int_equal(e->net.layers[6].u.dense.units, 3);
+    assert_int_equal(e->net.layers[0].op, NNX_LAYER_DENSE);
+    assert_int_equal(e->net.layers[0].arg[0], 8);
+    assert_int_equal(e->net.layers[3].op, NNX_LAYER_DENSE);
+    assert_int_equal(e->net.layers[5].op, NNX_LAYER_ACT);
+    assert_int_equal(e->net.layers[5].act, NNX_ACT_SWISH);
+    assert_true(e->net.layers[5].arg[0] == 1);
+    assert_int_equal(e->net.layers[6].arg[0], 3);
     /* every layer keeps where it was written */
     assert_non_null(e->net.layers[0].loc.src);
     assert_true(e->net.layers[0].loc.begin < e->net.layers[6].loc.begin);
@@ -105,17 +105,17 @@ static void activation_parameters(void **state)
                                "n(act = swish(beta = 2))");
     if (!e)
         fail_msg("%s", fx_msgs(&f.d));
-    assert_int_equal(e->net.layers[1].op, NNX_XOP_ACT);
-    assert_int_equal(e->net.layers[1].u.act.code, NNX_ACT_SWISH);
-    assert_true(e->net.layers[1].u.act.a == 2);
-    assert_int_equal(e->net.layers[2].u.act.code, NNX_ACT_LEAKY_RELU);
-    assert_true(e->net.layers[2].u.act.a == 0.01);
-    assert_int_equal(e->net.layers[3].u.act.code, NNX_ACT_ELU);
-    assert_true(e->net.layers[3].u.act.a == 0.5);
-    assert_int_equal(e->net.layers[4].u.act.code, NNX_ACT_GELU);
-    assert_true(e->net.layers[4].u.act.a == 0);
-    assert_int_equal(e->net.layers[6].op, NNX_XOP_ACT);
-    assert_int_equal(e->net.layers[6].u.act.code, NNX_ACT_SIGMOID);
+    assert_int_equal(e->net.layers[1].op, NNX_LAYER_ACT);
+    assert_int_equal(e->net.layers[1].act, NNX_ACT_SWISH);
+    assert_true(e->net.layers[1].arg[0] == 2);
+    assert_int_equal(e->net.layers[2].act, NNX_ACT_LEAKY_RELU);
+    assert_true(e->net.layers[2].arg[0] == 0.01);
+    assert_int_equal(e->net.layers[3].act, NNX_ACT_ELU);
+    assert_true(e->net.layers[3].arg[0] == 0.5);
+    assert_int_equal(e->net.layers[4].act, NNX_ACT_GELU);
+    assert_true(e->net.layers[4].arg[0] == 0);
+    assert_int_equal(e->net.layers[6].op, NNX_LAYER_ACT);
+    assert_int_equal(e->net.layers[6].act, NNX_ACT_SIGMOID);
     assert_string_equal(nnx_exp_layer_name(&e->net.layers[6]), "sigmoid");
     fx_done(&f);
 }
@@ -181,26 +181,26 @@ static void residual_layers(void **state)
     /* conv, 3 × (7 + swish), residual layernorm end, gap, residual dense end, dense */
     assert_int_equal(e->net.nlayers, 1 + 3 * 8 + 3 + 1 + 3 + 1);
     const nnx_exp_layer *L = e->net.layers;
-    assert_int_equal(L[1].op, NNX_XOP_RESIDUAL);
-    assert_true(L[1].u.residual.project);
-    assert_int_equal(L[7].op, NNX_XOP_RESIDUAL_END);
-    assert_int_equal(L[7].u.residual_end.begin, 1);
-    assert_int_equal(L[7].u.residual_end.proj, NNX_XPROJ_IDENTITY);
-    assert_int_equal(L[8].op, NNX_XOP_ACT);
-    assert_int_equal(L[8].u.act.code, NNX_ACT_SWISH);
-    assert_int_equal(L[23].op, NNX_XOP_RESIDUAL_END);           /* block(16, s = 2) */
-    assert_int_equal(L[23].u.residual_end.begin, 17);
-    assert_int_equal(L[23].u.residual_end.proj, NNX_XPROJ_CONV);
-    assert_int_equal(L[23].u.residual_end.stride, 2);
+    assert_int_equal(L[1].op, NNX_LAYER_RESIDUAL);
+    assert_true(L[1].arg[0]);
+    assert_int_equal(L[7].op, NNX_LAYER_RESIDUAL_ADD);
+    assert_int_equal(L[7].end.begin, 1);
+    assert_int_equal(L[7].end.proj, NNX_XPROJ_IDENTITY);
+    assert_int_equal(L[8].op, NNX_LAYER_ACT);
+    assert_int_equal(L[8].act, NNX_ACT_SWISH);
+    assert_int_equal(L[23].op, NNX_LAYER_RESIDUAL_ADD);           /* block(16, s = 2) */
+    assert_int_equal(L[23].end.begin, 17);
+    assert_int_equal(L[23].end.proj, NNX_XPROJ_CONV);
+    assert_int_equal(L[23].end.stride, 2);
     assert_shape(L[17].in, 3, 8, 28, 28);
     assert_shape(L[23].out, 3, 16, 14, 14);
-    assert_int_equal(L[25].op, NNX_XOP_RESIDUAL);
-    assert_false(L[25].u.residual.project);
-    assert_int_equal(L[26].op, NNX_XOP_LAYERNORM);
-    assert_true(L[26].u.layernorm.eps == 1e-3);
-    assert_int_equal(L[28].op, NNX_XOP_GLOBAL_AVGPOOL);
+    assert_int_equal(L[25].op, NNX_LAYER_RESIDUAL);
+    assert_false(L[25].arg[0]);
+    assert_int_equal(L[26].op, NNX_LAYER_LAYERNORM);
+    assert_true(L[26].arg[0] == 1e-3);
+    assert_int_equal(L[28].op, NNX_LAYER_GLOBAL_AVGPOOL);
     assert_shape(L[28].out, 1, 16, 0, 0);
-    assert_int_equal(L[31].u.residual_end.proj, NNX_XPROJ_DENSE);
+    assert_int_equal(L[31].end.proj, NNX_XPROJ_DENSE);
     assert_shape(L[31].out, 1, 32, 0, 0);
     assert_shape(e->net.out, 1, 10, 0, 0);
     fx_done(&f);

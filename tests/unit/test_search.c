@@ -79,7 +79,7 @@ static double synth_accuracy(const nnx_experiment *e)
 {
     double d = log10(e->optim.lr) + 3;
     return 0.9 - 0.05 * d * d - 0.02 * fabs((double)e->batch - 64) / 32 + 0.005 * e->epochs -
-           0.01 * e->net.layers[2].u.dropout.p;
+           0.01 * e->net.layers[2].arg[0];
 }
 
 static void sleep_ms(int ms)

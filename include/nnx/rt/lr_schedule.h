@@ -37,6 +37,7 @@
 #ifndef NNX_RT_LR_SCHEDULE_H
 #define NNX_RT_LR_SCHEDULE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nnx/util/error.h"
@@ -85,6 +86,35 @@ typedef struct nnx_sched {
     double  plateau_best;        /* best monitored value so far (NaN before the first) */
     int32_t plateau_bad;         /* epochs since the best */
 } nnx_sched;
+
+/* A decay's argument, as its row names it: a field of nnx_sched, or AT (the
+ * milestones at[] and n_at) or ON (the monitored metric, which sets mode). */
+enum nnx_sched_field {
+    NNX_SF_NONE,            /* no argument (ends a row's list) */
+    NNX_SF_MIN_LR, NNX_SF_GAMMA, NNX_SF_EVERY, NNX_SF_POWER, NNX_SF_PATIENCE, NNX_SF_FACTOR,
+    NNX_SF_AT, NNX_SF_ON
+};
+
+#define NNX_DECAY_MAX_ARGS 4
+
+/* One decay, one row of the table in decay_table.c: its name and its
+ * arguments in the language's order (the catalog row of the same name has
+ * these parameters; test_registry holds the two together).  Its rule is
+ * nnx_sched_lr_at's case for `code`. */
+typedef struct nnx_decay_info {
+    nnx_decay_kind code;        /* == its index */
+    const char *name;
+    struct {
+        const char *name;
+        enum nnx_sched_field field;
+    } args[NNX_DECAY_MAX_ARGS]; /* then NONE */
+} nnx_decay_info;
+
+const nnx_decay_info *nnx_decay_info_of(unsigned code);    /* NULL: no such decay */
+size_t nnx_decay_count(void);
+/* Set the number field f of s (patience: (int32_t)v); AT, ON and NONE are
+ * not numbers and are left alone. */
+void nnx_sched_set(nnx_sched *s, enum nnx_sched_field f, double v);
 
 /* Defaults: no warmup, decay NONE, gamma 0.1, every 1, power 1, min_lr 0,
  * patience 10, factor 0.1, mode MIN, threshold 1e-4, scale 1. */

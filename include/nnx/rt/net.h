@@ -178,6 +178,79 @@ const nnx_act_info *nnx_act_info_named(const char *name);
 /* How many activations there are (codes 0 .. count-1). */
 size_t nnx_act_count(void);
 
+/* --- the layer kinds ------------------------------------------------------- */
+
+/* What a layer is built from: the arguments of nnx_net_add, and what a
+ * weights file stores of each layer (checkpoint.c).  Each kind reads the
+ * fields its row's `args` name and ignores the others. */
+typedef struct nnx_layer_spec {
+    int units;              /* dense units, conv filters */
+    int kernel, stride, pad;    /* conv; pools (kernel = the window's size) */
+    bool bias;              /* dense (conv always has one) */
+    enum nnx_act act;       /* NNX_LAYER_ACT */
+    float a;                /* an activation's parameter, dropout p, batchnorm momentum */
+    float eps;              /* batchnorm, layernorm */
+    bool project;           /* a residual add: project the skip path when the shape changes */
+} nnx_layer_spec;
+
+/* A field of nnx_layer_spec, as a row's argument names it. */
+enum nnx_layer_field {
+    NNX_LF_NONE,            /* no argument (ends a row's list) */
+    NNX_LF_UNITS, NNX_LF_KERNEL, NNX_LF_STRIDE, NNX_LF_PAD, NNX_LF_BIAS,
+    NNX_LF_A, NNX_LF_EPS, NNX_LF_PROJECT
+};
+
+#define NNX_LAYER_MAX_ARGS 4
+
+/* Set field f of s to v (an integer field takes (int)v, a flag v != 0). */
+void nnx_layer_spec_set(nnx_layer_spec *s, enum nnx_layer_field f, double v);
+
+/* What a weights file's layer record must match besides its kind, units,
+ * window, bias, output shape and counts (nnx_net_load). */
+enum { NNX_MATCH_ACT = 1, NNX_MATCH_A = 2, NNX_MATCH_EPS = 4 };
+
+struct nnx_layer;           /* the network's record of a layer (src/rt/layer.h) */
+
+/* One layer kind: everything the runtime knows of it, one row of the table
+ * in layer_kinds.c.  The language's catalog has a row of the same name
+ * (activations: one per row of the activation table) whose parameters are
+ * `args`, in order; test_registry holds the two together. */
+typedef struct nnx_layer_kind_info {
+    enum nnx_layer_kind code;   /* == its index; stored in checkpoints */
+    const char *name;           /* "dense", ...; a weights file's messages say it */
+    struct {
+        const char *name;       /* the catalog's parameter name (NULL for an
+                                   activation's: its own row names it) */
+        enum nnx_layer_field field;
+    } args[NNX_LAYER_MAX_ARGS]; /* the language's arguments in order, then NONE */
+    unsigned match;             /* NNX_MATCH_*: what loading weights also compares */
+    bool keeps_scale;           /* init looks past it for the next activation
+                                   (norms, dropout, pools, flatten, residual marks) */
+    /* Append one to net (shape rule, argument checks, parameter count). */
+    int (*add)(nnx_net *net, const nnx_layer_spec *s, nnx_rt_error *err);
+    /* The passes (see src/rt/layer.h): forward reads x (L->train says the
+     * mode) and returns the output; backward returns d(loss)/d(x). */
+    const float *(*forward)(nnx_net *net, struct nnx_layer *L, const float *x, int n);
+    const float *(*backward)(nnx_net *net, struct nnx_layer *L, const float *dy, float *dx,
+                             int n);
+    /* Optional (NULL: none): floats of workspace for max_batch rows; the
+     * initial parameters and state of layer i; multiply-adds of one sample's
+     * forward (nnx_net_train_flops). */
+    size_t (*ws_floats)(const nnx_net *net, const struct nnx_layer *L, int max_batch);
+    void (*init)(const nnx_net *net, int i, struct nnx_layer *L, nnx_rng *rng);
+    double (*macs)(const struct nnx_layer *L);
+} nnx_layer_kind_info;
+
+/* The layer kind stored as `code`, or NULL when there is none. */
+const nnx_layer_kind_info *nnx_layer_kind_of(unsigned code);
+/* How many layer kinds there are (codes 0 .. count-1). */
+size_t nnx_layer_kind_count(void);
+
+/* Append a layer of `kind` built from s: its row's add.  -1 with err for a
+ * kind that does not exist. */
+int nnx_net_add(nnx_net *net, enum nnx_layer_kind kind, const nnx_layer_spec *s,
+                nnx_rt_error *err);
+
 /* What one layer is, where it sits in the flat buffers, and its shapes. */
 typedef struct nnx_layer_info {
     enum nnx_layer_kind kind;

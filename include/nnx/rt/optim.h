@@ -45,6 +45,34 @@ typedef struct nnx_optim_conf {
     double alpha;           /* RMSPROP smoothing: in [0, 1) */
 } nnx_optim_conf;
 
+/* A field of nnx_optim_conf, as an optimizer's row names its arguments. */
+enum nnx_optim_field {
+    NNX_OF_NONE,            /* no argument (ends a row's list) */
+    NNX_OF_LR, NNX_OF_MOMENTUM, NNX_OF_NESTEROV, NNX_OF_WEIGHT_DECAY,
+    NNX_OF_BETA1, NNX_OF_BETA2, NNX_OF_EPS, NNX_OF_ALPHA
+};
+
+#define NNX_OPTIM_MAX_ARGS 6
+
+/* One optimizer, one row of the table in optim_table.c: its name and its
+ * arguments in the language's order (the catalog row of the same name has
+ * these parameters; test_registry holds the two together).  Its update is
+ * nnx_optim_step's case for `code`. */
+typedef struct nnx_optim_info {
+    nnx_optim_kind code;        /* == its index */
+    const char *name;
+    struct {
+        const char *name;
+        enum nnx_optim_field field;
+    } args[NNX_OPTIM_MAX_ARGS]; /* then NONE */
+} nnx_optim_info;
+
+const nnx_optim_info *nnx_optim_info_of(unsigned code);    /* NULL: no such kind */
+size_t nnx_optim_count(void);
+/* Set or read field f of c (nesterov: 0 or 1). */
+void   nnx_optim_conf_set(nnx_optim_conf *c, enum nnx_optim_field f, double v);
+double nnx_optim_conf_get(const nnx_optim_conf *c, enum nnx_optim_field f);
+
 /* PyTorch's defaults for kind: lr 1e-3 (1e-2 for RMSPROP), beta1 0.9,
  * beta2 0.999, eps 1e-8, alpha 0.99, momentum 0, weight_decay 0 (1e-2 for
  * ADAMW, as torch.optim.AdamW). */
