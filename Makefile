@@ -5,7 +5,8 @@
 #                 every end-to-end script; prints "tests: N passed, M failed"
 #   make run      ... and train examples/fashion_mlp.nnx on Fashion-MNIST
 #   make bench    nnx run against PyTorch (expert settings) and the sgemm bound,
-#                 then bench-load
+#                 a few minutes; NNX_BENCH_FULL=1 adds the long parts (grid -j,
+#                 inference, prune, tpe, bench-load; bench/run.sh)
 #   make bench-load  loading alone (bench/load.sh): a 1M x 30 CSV table, nnx's
 #                 first, gzip and cached loads against pandas with peak RSS,
 #                 Fashion-MNIST against gzip -dc, one epoch on a mapped 4 GB npy
@@ -89,7 +90,7 @@ run: deps data-deps
 bench: deps data-deps bench-deps load-bench-deps
 	@$(MAKE) --no-print-directory build $(BUILD)/rel/bench/load_data
 	@sh bench/run.sh
-	@sh bench/load.sh
+	@if [ "$${NNX_BENCH_LOAD:-$${NNX_BENCH_FULL:-0}}" != 0 ]; then sh bench/load.sh; fi
 
 bench-load: deps data-deps load-bench-deps
 	@$(MAKE) --no-print-directory $(BUILD)/rel/bench/load_data

@@ -1,7 +1,6 @@
-"""gen_tables.py — the deterministic tables bench/data_load.sh loads (NumPy, seeded).
+"""gen_tables.py — the deterministic npy tables bench/load.sh trains on (NumPy, seeded;
+its CSV table comes from gen_table.py).
 
-  python3 gen_tables.py csv OUT.csv ROWS      ROWS x 30 float columns and an int label,
-                                              written by np.savetxt (fmt %.6f), a header row
   python3 gen_tables.py npy DIR ROWS FEATURES DIR/big_x.npy (ROWS x FEATURES float32, written
                                               through a memory map in blocks: never whole in
                                               memory), DIR/big_y.npy, and a 10,000-row
@@ -19,19 +18,6 @@ def rows_of(rng, n, d):
     x = rng.standard_normal((n, d), dtype=np.float32)
     y = (x[:, :3].sum(axis=1) + 0.3 * rng.standard_normal(n, dtype=np.float32) > 0)
     return x, y.astype(np.int32)
-
-
-def write_csv(path, n):
-    rng = np.random.default_rng(20)
-    d = 30
-    header = ",".join([f"f{j}" for j in range(d)] + ["label"])
-    with open(path, "w") as f:
-        f.write(header + "\n")
-        block = 100_000
-        for start in range(0, n, block):
-            m = min(block, n - start)
-            x, y = rows_of(rng, m, d)
-            np.savetxt(f, np.column_stack([x, y]), fmt=["%.6f"] * d + ["%d"], delimiter=",")
 
 
 def write_npy(out, n, d):
@@ -53,7 +39,6 @@ def write_npy(out, n, d):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "csv":
-        write_csv(sys.argv[2], int(sys.argv[3]))
-    else:
-        write_npy(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    if sys.argv[1] != "npy":
+        sys.exit("usage: gen_tables.py npy DIR ROWS FEATURES")
+    write_npy(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))

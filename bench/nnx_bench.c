@@ -16,6 +16,11 @@
  * threads is the one-thread time over T (perfect scaling), or the BLAS's own
  * T threads where they are faster.  Printed: the CPU model, OpenBLAS's
  * kernels, and one "key=value ..." line per model for bench/run.sh.
+ *
+ * The bound counts every conv layer's products as im2col's; nnx computes
+ * the forward and input gradient of a 3×3 stride-1 conv of 8+ channels each
+ * way (the CNN's second) by Winograd F(2×2, 3×3), with fewer multiply-adds
+ * (src/rt/conv.c), so on that layer it can go below this bound.
  */
 #include <cblas.h>
 #include <stdio.h>

@@ -31,7 +31,7 @@ int main(int argc, char **argv)
         return 1;
     }
     nnx_dataset rows;
-    if (nnx_model_read_idx(m, argv[2], NULL, &rows, &err) < 0) {
+    if (nnx_model_read_idx(m, argv[2], NULL, &rows, NULL, NULL, &err) < 0) {
         fprintf(stderr, "nnx_infer: %s\n", err.msg);
         nnx_model_free(m);
         return 1;

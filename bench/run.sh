@@ -12,8 +12,23 @@
 # or a tuned glibc malloc, a warm-up, timed windows; every allocator and
 # thread setting tried, the winner printed.  bench/nnx_bench.c gives the
 # sgemm-bound time: the same products at plain cblas_sgemm speed.
-# Then a 12-trial grid search timed with -j 1 and -j 2, and inference
-# throughput against PyTorch and ONNX Runtime (bench/infer.sh).
+# By default that is all (a few minutes: nnx, PyTorch's short sweep and the
+# sgemm bound for both models, and the table of ratios).  The long parts are
+# opt-in; NNX_BENCH_FULL=1 turns every one on (the README's full table:
+# `NNX_BENCH_FULL=1 make bench`, about half an hour on 2 cores):
+#   NNX_BENCH_GRID=1       a 12-trial grid search timed with -j 1 and -j 2
+#   NNX_BENCH_EXTRAS=1     `nnx check` on 1,000 experiments and the Lua metric cost
+#   NNX_BENCH_INFER=1      inference throughput against PyTorch and ONNX Runtime
+#                          (bench/infer.sh)
+#   NNX_BENCH_PRUNE=1      bench/prune.sh (a 27-draw search, with and without
+#                          prune = halving; its own settings are in that file)
+#   NNX_BENCH_TPE=1        bench/tpe.sh (search tpe against search random on
+#                          spirals, seeds 1-5; about a minute)
+#   NNX_BENCH_LOAD=1       (make bench) bench/load.sh afterwards, as `make bench-load`
+#   NNX_BENCH_TORCH_SWEEP  "short" (default): PyTorch tries each allocator with 1
+#                          and 2 threads, OPENBLAS_NUM_THREADS set to match;
+#                          "full" (the default under NNX_BENCH_FULL=1) also
+#                          with OPENBLAS_NUM_THREADS unset
 #
 # Environment:
 #   NNX_BENCH_DATA         Fashion-MNIST directory (default /usr/share/datasets/fashion-mnist)
@@ -26,10 +41,6 @@
 #                          round kept (default 1; on a shared machine the load
 #                          changes within minutes)
 #   NNX_BENCH_MODELS       "mlp cnn" (default), or one of them
-#   NNX_BENCH_PRUNE        0: skip bench/prune.sh (a 27-draw search, with and without
-#                          prune = halving; its own settings are in that file)
-#   NNX_BENCH_TPE          0: skip bench/tpe.sh (search tpe against search random on
-#                          spirals, seeds 1-5; about a minute)
 #   NNX_BENCH_CORETYPE     OpenBLAS kernels for BOTH nnx and PyTorch, exported as
 #                          OPENBLAS_CORETYPE (e.g. Haswell, SkylakeX); "none"
 #                          unsets it so the library picks by itself.  Default:
@@ -38,8 +49,16 @@
 # Both sides always run with the same OPENBLAS_CORETYPE, so the ratio
 # compares the two runtimes, not two BLAS kernels; the table says which
 # kernels ran.  (PyTorch's convolutions use its own oneDNN, which picks its
-# instructions by itself.)  The machine's load average is printed beside
-# every figure: numbers taken on a busy machine are not clean.
+# instructions by itself.)
+#
+# Quiet or not.  While each side runs, the script counts the CPU time the
+# whole machine spent (/proc/stat) and the time its own children spent
+# (their user and system time, /proc/PID/stat): the difference, over the
+# wall time, is how many cores OTHER processes kept busy.  The load average
+# cannot say that, since the bench's own two threads raise it to about 2 on
+# a 2-core machine.  Every side prints its figure, and the table is marked
+# NOT CLEAN when other processes used more than a tenth of the cores during
+# any side.
 set -e
 root=$(cd "$(dirname "$0")/.." && pwd)
 data=${NNX_BENCH_DATA:-/usr/share/datasets/fashion-mnist}
@@ -49,6 +68,14 @@ rounds=${NNX_BENCH_ROUNDS:-1}
 models=${NNX_BENCH_MODELS:-mlp cnn}
 out=$root/build/bench
 nnx=$root/nnx
+full=${NNX_BENCH_FULL:-0}
+# on PART: is the opt-in part NNX_BENCH_PART asked for (default: NNX_BENCH_FULL)?
+on() { eval "v=\${NNX_BENCH_$1:-$full}"; [ "$v" != 0 ]; }
+if [ -z "${NNX_BENCH_TORCH_SWEEP:-}" ]; then
+    NNX_BENCH_TORCH_SWEEP=short
+    [ "$full" != 0 ] && NNX_BENCH_TORCH_SWEEP=full
+fi
+export NNX_BENCH_TORCH_SWEEP
 mkdir -p "$out"
 case ${NNX_BENCH_CORETYPE:-} in
     "")   ;;
@@ -61,6 +88,26 @@ make -C "$root" --no-print-directory nnx build/rel/bench/nnx_bench >/dev/null
 sgemm_bound=$root/build/rel/bench/nnx_bench
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# cpu_mark: "BUSY OWN WALL": the CPU ticks the machine spent on all cores
+# (user, nice, system, irq, softirq, steal: /proc/stat), those of this
+# script and its finished children (/proc/$$/stat: utime, stime, cutime,
+# cstime) and the wall clock in seconds
+cpu_mark() {
+    echo "$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat)" \
+         "$(sed 's/^.*) //' "/proc/$$/stat" | awk '{ print $12 + $13 + $14 + $15 }')" \
+         "$(date +%s.%N)"
+}
+hz=$(getconf CLK_TCK)
+worst=0
+# others_since MARK: the cores other processes kept busy, on average, since
+# MARK (never below 0), printed; the most of them is kept in $worst
+others_since() {
+    o=$(echo "$1 $(cpu_mark)" | awk -v hz="$hz" '{ w = $6 - $3
+        o = w > 0 ? (($4 - $1) - ($5 - $2)) / hz / w : 0; printf "%.2f", o < 0 ? 0 : o }')
+    worst=$(echo "$worst $o" | awk '{ print ($2 > $1 ? $2 : $1) }')
+    echo "  (other processes meanwhile: $o of $(nproc) cores)"
+}
 
 # nnx_time MODEL THREADS EPOCHS: one `nnx run`, a "key=value" line of its
 # seconds per epoch (epochs 2.. of metrics.csv: minimum and median)
@@ -92,19 +139,25 @@ while [ "$r" -le "$rounds" ]; do
         e=$epochs_mlp
         [ "$m" = cnn ] && e=$epochs_cnn
         for j in 1 2; do
+            m0=$(cpu_mark)
             nnx_time "$m" "$j" "$e" | tee -a "$out/nnx.txt" | sed 's/^/  /'
+            others_since "$m0"
         done
+        m0=$(cpu_mark)
         /usr/bin/python3 "$root/bench/torch_bench.py" "$data" "$m" \
             | sed "s/\$/ load=$(load | tr ' ' ,)/" | tee -a "$out/torch.txt" | sed 's/^/  /'
+        others_since "$m0"
     done
-    "$sgemm_bound" all | sed "s/\$/ load=$(load | tr ' ' ,)/" | tee -a "$out/sgemm.txt" \
+    m0=$(cpu_mark)
+    case $models in mlp | cnn) which=$models ;; *) which=all ;; esac
+    "$sgemm_bound" "$which" | sed "s/\$/ load=$(load | tr ' ' ,)/" | tee -a "$out/sgemm.txt" \
         | sed 's/^/  /'
+    others_since "$m0"
     r=$((r + 1))
 done
 
-# A 12-trial grid search: two trials at once on one thread each (-j 2)
-# against one trial at a time on both threads (-j 1).
-echo
+# A 12-trial grid search (NNX_BENCH_GRID=1): two trials at once on one
+# thread each (-j 2) against one trial at a time on both threads (-j 1).
 # grid_time THREADS: wall seconds of the whole search
 grid_time() {
     t0=$(date +%s.%N)
@@ -112,14 +165,18 @@ grid_time() {
         >/dev/null
     echo "$t0 $(date +%s.%N)" | awk '{printf "%.1f", $2 - $1}'
 }
-rm -rf "$out/runs/grid-j1" "$out/runs/grid-j2"
-l1=$(load)
-g1=$(grid_time 1)
-l2=$(load)
-g2=$(grid_time 2)
-gx=$(echo "$g1 $g2" | awk '{printf "%.2f", $1 / $2}')
-echo "12-trial grid: -j 1 ${g1} s (load $l1), -j 2 ${g2} s (load $l2); -j 2 over -j 1: ${gx}x"
-
+if on GRID; then
+    echo
+    rm -rf "$out/runs/grid-j1" "$out/runs/grid-j2"
+    m0=$(cpu_mark)
+    g1=$(grid_time 1)
+    others_since "$m0"
+    m0=$(cpu_mark)
+    g2=$(grid_time 2)
+    others_since "$m0"
+    gx=$(echo "$g1 $g2" | awk '{printf "%.2f", $1 / $2}')
+    echo "12-trial grid: -j 1 ${g1} s, -j 2 ${g2} s; -j 2 over -j 1: ${gx}x"
+fi
 
 # best FILE PATTERN: the smallest median_s_per_epoch (or bound_s_per_epoch)
 # of FILE's lines matching PATTERN
@@ -134,9 +191,12 @@ echo
 echo "CPU: $(sed -n 's/^nnx cpu="\(.*\)" blas_core=.*/\1/p' "$out/sgemm.txt" | head -1);" \
      "OpenBLAS kernels: $(sed -n 's/.*blas_core=\([^ ]*\).*/\1/p' "$out/sgemm.txt" | head -1)" \
      "(OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} for nnx, PyTorch and sgemm);" \
-     "load average at the end $(load) on $(nproc) cores"
-awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN { if (l + 0 > n / 2)
-    printf "NOT CLEAN: load average %s on %s cores; re-measure on a quiet machine\n", l, n }'
+     "other processes used at most $worst of $(nproc) cores while a side ran"
+# noisy: other processes kept more than a tenth of the cores busy during a side
+noisy() { echo "$worst $(nproc)" | awk '{ exit !($1 > $2 / 10) }'; }
+if noisy; then
+    echo "NOT CLEAN: other processes used $worst of $(nproc) cores; re-measure on a quiet machine"
+fi
 printf '%-5s %12s %14s %14s %10s %12s\n' model "nnx s/epoch" "torch s/epoch" "sgemm s/epoch" \
     "torch/nnx" "nnx/sgemm"
 : > "$out/table.md"
@@ -171,41 +231,48 @@ done
     echo "CPU: $(sed -n 's/^nnx cpu="\(.*\)" blas_core=.*/\1/p' "$out/sgemm.txt" | head -1)," \
          "$(nproc) cores; OpenBLAS kernels" \
          "$(sed -n 's/.* blas_core=\([^ ]*\).*/\1/p' "$out/sgemm.txt" | head -1) for nnx," \
-         "PyTorch and the sgemm bound; load average $(load) at the end" \
-         "$(awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" \
-            'BEGIN { if (l + 0 > n / 2) printf "(NOT CLEAN)" }')"
+         "PyTorch and the sgemm bound; other processes used at most $worst cores" \
+         "while a side ran$(noisy && echo ' (NOT CLEAN)')"
     echo
     echo "| model | nnx s/epoch | PyTorch s/epoch (expert settings) | sgemm bound s/epoch | PyTorch / nnx | nnx / sgemm |"
     echo "|---|---|---|---|---|---|"
     cat "$out/table.md"
-    echo
-    echo "| 12-trial grid (\`bench_grid\`) | \`-j 1\` | \`-j 2\` | \`-j 2\` over \`-j 1\` |"
-    echo "|---|---|---|---|"
-    echo "| wall seconds | $g1 | $g2 | ${gx}x |"
+    if on GRID; then
+        echo
+        echo "| 12-trial grid (\`bench_grid\`) | \`-j 1\` | \`-j 2\` | \`-j 2\` over \`-j 1\` |"
+        echo "|---|---|---|---|"
+        echo "| wall seconds | $g1 | $g2 | ${gx}x |"
+    fi
 } > "$out/readme_table.md"
 echo
 echo "README table (this run; printed again at the end):"
 echo
 cat "$out/readme_table.md"
 
-# The other two speed promises: the front end and the Lua metrics.
-echo
-sh "$root/bench/check_1000.sh" "$root/nnx"
-make -C "$root" --no-print-directory build/rel/bench/lua_metric >/dev/null
-NNX_ROOT=$root "$root/build/rel/bench/lua_metric" | sed 's/^/lua metric: /'
+# The other two speed promises: the front end and the Lua metrics
+# (NNX_BENCH_EXTRAS=1).
+if on EXTRAS; then
+    echo
+    sh "$root/bench/check_1000.sh" "$root/nnx"
+    make -C "$root" --no-print-directory build/rel/bench/lua_metric >/dev/null
+    NNX_ROOT=$root "$root/build/rel/bench/lua_metric" | sed 's/^/lua metric: /'
+fi
 
-# Inference: nnx predict and model.h against PyTorch and ONNX Runtime.
-echo
-NNX_BENCH_DATA=$data sh "$root/bench/infer.sh"
+# Inference: nnx predict and model.h against PyTorch and ONNX Runtime
+# (NNX_BENCH_INFER=1).
+if on INFER; then
+    echo
+    NNX_BENCH_DATA=$data sh "$root/bench/infer.sh"
+fi
 
-# what prune = halving saves on a 27-draw search (NNX_BENCH_PRUNE=0 skips it)
-if [ "${NNX_BENCH_PRUNE:-1}" != 0 ]; then
+# what prune = halving saves on a 27-draw search (NNX_BENCH_PRUNE=1)
+if on PRUNE; then
     echo
     sh "$root/bench/prune.sh"
 fi
 
-# whether search tpe learns: against search random, five seeds (NNX_BENCH_TPE=0 skips it)
-if [ "${NNX_BENCH_TPE:-1}" != 0 ]; then
+# whether search tpe learns: against search random, five seeds (NNX_BENCH_TPE=1)
+if on TPE; then
     echo
     sh "$root/bench/tpe.sh"
 fi

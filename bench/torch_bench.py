@@ -25,8 +25,9 @@ PyTorch at its fastest:
     per-batch time times the batches of an epoch plus the validation time.
     The minimum and the median over the windows are printed;
   - every configuration (allocator x torch threads 1, 2 x
-    OPENBLAS_NUM_THREADS = torch's threads or unset) in its own process, the
-    fastest median kept and its configuration printed.
+    OPENBLAS_NUM_THREADS = torch's threads, or unset too under
+    NNX_BENCH_TORCH_SWEEP=full) in its own process, the fastest median kept
+    and its configuration printed.
 
 Output lines are "key=value ..." for bench/run.sh.
 
@@ -35,7 +36,9 @@ Environment: NNX_BENCH_WINDOWS (timed windows, default 5),
 NNX_BENCH_TORCH_BATCHES_MLP / _CNN (batches per window, default 100 / 30),
 NNX_BENCH_BUDGET (seconds after which a window's training stops and is
 scaled to its batches, default 10: an oversubscribed configuration, two
-threads on a busy machine, cannot stall the benchmark).
+threads on a busy machine, cannot stall the benchmark),
+NNX_BENCH_TORCH_SWEEP ("short", the default: OPENBLAS_NUM_THREADS always
+set to torch's threads, 4 configurations; "full": also unset, 8).
 """
 import glob
 import gzip
@@ -189,6 +192,9 @@ def main():
     which = sys.argv[2] if len(sys.argv) > 2 else "all"
     windows = os.environ.get("NNX_BENCH_WINDOWS", "5")
     budget = os.environ.get("NNX_BENCH_BUDGET", "10")
+    sweep = os.environ.get("NNX_BENCH_TORCH_SWEEP", "short")
+    if sweep not in ("short", "full"):
+        sys.exit(f"torch_bench.py: NNX_BENCH_TORCH_SWEEP is short or full, not {sweep!r}")
     for name in ("mlp", "cnn"):
         if which not in ("all", name):
             continue
@@ -197,7 +203,7 @@ def main():
         best = None
         for alloc, extra in allocators():
             for threads in (1, 2):
-                for blas in (str(threads), None):
+                for blas in (str(threads), None) if sweep == "full" else (str(threads),):
                     env = dict(os.environ)
                     for k in ("OPENBLAS_NUM_THREADS", "LD_PRELOAD", *GLIBC_TUNED):
                         env.pop(k, None)

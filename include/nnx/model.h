@@ -46,6 +46,7 @@
 #include <stdint.h>
 
 #include "nnx/rt/data.h"
+#include "nnx/rt/tabcache.h"
 #include "nnx/util/error.h"
 
 /* model.json's "format" and "version" (the version grows when a field's
@@ -161,15 +162,21 @@ void nnx_model_csv_notes_free(nnx_model_csv_notes *notes);
  * numbers for regression); without, the label column (if present) is
  * skipped and out is unlabelled (kind NONE).  Errors: a missing column,
  * named, with the closest column of the file when one is close; a cell that
- * is not a number (file:line, column); a ragged row. */
+ * is not a number (file:line, column); a ragged row.  The load goes through
+ * the parsed-data cache in cache_dir (NULL: none; see nnx/rt/tabcache.h),
+ * keyed by the file, the columns read and the model's encoding and classes;
+ * use (may be NULL) counts what the cache did and its warnings. */
 int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_dataset *out,
-                       nnx_model_csv_notes *notes, nnx_rt_error *err);
+                       nnx_model_csv_notes *notes, const char *cache_dir, nnx_tabcache_use *use,
+                       nnx_rt_error *err);
 
 /* Rows for the model from an IDX images file (gzip or plain), and its labels
  * file when labels_path is not NULL (classes by the model's class names).
- * Images of another size than the model's input are an error. */
+ * Images of another size than the model's input are an error.  Through the
+ * cache in cache_dir as nnx_model_read_csv. */
 int nnx_model_read_idx(const nnx_model *m, const char *images_path, const char *labels_path,
-                       nnx_dataset *out, nnx_rt_error *err);
+                       nnx_dataset *out, const char *cache_dir, nnx_tabcache_use *use,
+                       nnx_rt_error *err);
 
 /* Rows for the model from a NumPy .npy file of features (as the npy(...)
  * data source reads it: (n, d), (n, H, W) or (n, C, H, W)), and a .npy file

@@ -289,7 +289,7 @@ typedef struct nnx_data_feature {
 /* Ownership: the report owns every array and string. */
 typedef struct nnx_data_report {
     double  seconds;                    /* loading, splitting and checking the data */
-    int     cache_hits, cache_writes;   /* CSV files served from / written to the cache */
+    int     cache_hits, cache_writes;   /* CSV and IDX loads served from / written to the cache */
     char    cache_warning[512];         /* a stale or corrupt entry, a failed write, or "" */
     char    note[512];                  /* what loading met (unseen categories, filled cells) */
     int32_t rows[NNX_XSPLIT_COUNT];     /* 0: no such split */

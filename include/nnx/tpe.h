@@ -37,6 +37,7 @@
 
 enum {
     NNX_STREAM_TPE = 1 << 20,   /* + the trial's 0-based index */
+    NNX_STREAM_TPE_WIDE = 1 << 21,  /* + the index: fallback draws over the whole range (below) */
     NNX_TPE_CANDIDATES = 24
 };
 
@@ -64,8 +65,16 @@ typedef struct nnx_tpe_obs {
 
 /* Propose trial k's values (0-based k) for the axes of `s` from `obs`:
  * out[i] receives a malloc'd canonical text per axis (numbers as %.4g, as
- * random draws are written).  0, or -1 out of memory. */
-int nnx_tpe_propose(const nnx_exp_search *s, bool maximize, const nnx_tpe_obs *obs, size_t nobs, size_t k,
-                    char **out);
+ * random draws are written).  A point tried before (tried[t], t < ntried:
+ * each s->naxes texts, every trial proposed before k, observed or not) is
+ * not proposed again while another is left: the candidates of each axis
+ * ranked by log l − log g, the point with the least summed shortfall from
+ * each axis's best that no trial has tried; then (fallback) the list values
+ * never drawn, and 24 draws over a number's whole range on the stream
+ * NNX_STREAM_TPE_WIDE + k.  When every one of those points was tried (a
+ * list search with more trials than points), the best again.  0, or -1
+ * out of memory. */
+int nnx_tpe_propose(const nnx_exp_search *s, bool maximize, const nnx_tpe_obs *obs, size_t nobs,
+                    const char *const *const *tried, size_t ntried, size_t k, char **out);
 
 #endif

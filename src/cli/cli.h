@@ -27,6 +27,7 @@ int cmd_report(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_lr_find(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 
 /* --- shared by the commands that take FILE [NAME] [--set path=value]... --- */
@@ -132,6 +133,6 @@ nnx_model *cli_model_open(const char *cmd, const char *run, int threads);
  * the model does not read are noted once on stderr).  0, or -1 after
  * printing why. */
 int cli_model_rows(const char *cmd, const nnx_model *m, const char *data, const char *labels,
-                   bool want_labels, nnx_dataset *out);
+                   bool want_labels, bool no_cache, nnx_dataset *out);
 
 #endif

@@ -23,8 +23,9 @@ static int usage(FILE *f, int status)
             "  min/mean/max and missing cells over the train rows (before normalisation), how\n"
             "  long loading took and whether the data cache served it\n"
             "  --json       the same as one JSON object\n"
-            "  --no-cache   parse the CSV files again instead of mapping what an earlier load\n"
-            "               cached ($NNX_CACHE, default ~/.cache/nnx), and cache nothing\n"
+            "  --no-cache   parse the CSV and IDX files again instead of mapping what an\n"
+            "               earlier load cached ($NNX_CACHE, default ~/.cache/nnx), and\n"
+            "               cache nothing\n"
             "exit status: 0 loaded, 2 bad input (the file, its data, a flag)\n");
     return status;
 }
@@ -77,13 +78,13 @@ static const char *cache_line(const nnx_data_report *r, const char *dir, char *b
     if (!dir)
         snprintf(buf, n, "off (--no-cache, or no cache directory)");
     else if (r->cache_hits && !r->cache_writes)
-        snprintf(buf, n, "served %d CSV file%s from %s", r->cache_hits,
+        snprintf(buf, n, "served %d file%s from %s", r->cache_hits,
                  r->cache_hits == 1 ? "" : "s", dir);
     else if (r->cache_hits || r->cache_writes)
-        snprintf(buf, n, "served %d, parsed and cached %d CSV file%s in %s", r->cache_hits,
+        snprintf(buf, n, "served %d, parsed and cached %d file%s in %s", r->cache_hits,
                  r->cache_writes, r->cache_writes == 1 ? "" : "s", dir);
     else
-        snprintf(buf, n, "not used (no CSV file%s)", r->cache_warning[0] ? " cached" : "");
+        snprintf(buf, n, "not used (no CSV or IDX file%s)", r->cache_warning[0] ? " cached" : "");
     return buf;
 }
 

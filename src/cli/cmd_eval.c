@@ -15,7 +15,7 @@
 static int usage_error(const char *msg, const char *arg)
 {
     fprintf(stderr, "nnx eval: %s%s%s\n"
-            "usage: nnx eval RUN DATA [LABELS] [--json] [-j N]\n", msg, arg ? " " : "",
+            "usage: nnx eval RUN DATA [LABELS] [--json] [-j N] [--no-cache]\n", msg, arg ? " " : "",
             arg ? arg : "");
     return EXIT_BAD_INPUT;
 }
@@ -42,12 +42,14 @@ static nnx_experiment *load_experiment(const char *dir, nnx_program **prog, nnx_
 int cmd_eval(int argc, char **argv)
 {
     const char *run = NULL, *data = NULL, *labels = NULL;
-    bool json = false;
+    bool json = false, no_cache = false;
     int threads = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--json"))
             json = true;
+        else if (!strcmp(a, "--no-cache"))
+            no_cache = true;
         else if (!strcmp(a, "-j")) {
             char *end;
             long j = i + 1 < argc ? strtol(argv[++i], &end, 10) : 0;
@@ -55,18 +57,19 @@ int cmd_eval(int argc, char **argv)
                 return usage_error("-j needs a number of threads from 1 to 64", NULL);
             threads = (int)j;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: nnx eval RUN DATA [LABELS] [--json] [-j N]\n\n"
+            printf("usage: nnx eval RUN DATA [LABELS] [--json] [-j N] [--no-cache]\n\n"
                    "RUN is a run, search (its winner) or ensemble (the members' mean) directory;\n"
                    "DATA a CSV file with the training file's columns, its label column included,\n"
                    "an IDX images file followed by its LABELS file, or a .npy array of rows\n"
                    "followed by the .npy array of their labels.  Prints every metric the\n"
                    "run's experiment declares (Lua metrics too) as test.NAME, like the test line\n"
-                   "of nnx run; --json prints them as JSON.\n");
+                   "of nnx run; --json prints them as JSON.  A CSV or IDX file goes through\n"
+                   "the data cache as nnx run's do; --no-cache parses it again.\n");
             return EXIT_OK;
         } else if (a[0] == '-' && a[1]) {
-            static const char *const known[] = { "--json", "-j", "--help" };
+            static const char *const known[] = { "--json", "-j", "--help", "--no-cache" };
             cli_unknown_flag("eval", a, known, sizeof known / sizeof *known);
-            fprintf(stderr, "usage: nnx eval RUN DATA [LABELS] [--json] [-j N]\n");
+            fprintf(stderr, "usage: nnx eval RUN DATA [LABELS] [--json] [-j N] [--no-cache]\n");
             return EXIT_BAD_INPUT;
         }
         else if (!run)
@@ -92,7 +95,7 @@ int cmd_eval(int argc, char **argv)
     float *p = NULL;
     double *values = NULL;
     int status = EXIT_BAD_INPUT;
-    if (cli_model_rows("eval", m, data, labels, true, &rows) < 0)
+    if (cli_model_rows("eval", m, data, labels, true, no_cache, &rows) < 0)
         goto out;
     e = load_experiment(nnx_model_member_dir(m, 0), &prog, &chk, &d);
     if (!e)

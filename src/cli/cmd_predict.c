@@ -1,4 +1,5 @@
 /* cmd_predict.c — `nnx predict RUN DATA [-o FILE] [--probs]`: a trained model's predictions for new rows, as CSV. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 static int usage_error(const char *msg, const char *arg)
 {
     fprintf(stderr, "nnx predict: %s%s%s\n"
-            "usage: nnx predict RUN DATA [-o FILE] [--probs] [-j N]\n", msg, arg ? " " : "",
+            "usage: nnx predict RUN DATA [-o FILE] [--probs] [-j N] [--no-cache]\n", msg, arg ? " " : "",
             arg ? arg : "");
     return EXIT_BAD_INPUT;
 }
@@ -46,12 +47,14 @@ static void write_rows(nnx_buf *b, const nnx_model *m, const float *p, int32_t n
 int cmd_predict(int argc, char **argv)
 {
     const char *run = NULL, *data = NULL, *out = NULL;
-    bool probs = false;
+    bool probs = false, no_cache = false;
     int threads = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--probs"))
             probs = true;
+        else if (!strcmp(a, "--no-cache"))
+            no_cache = true;
         else if (!strcmp(a, "-o") || !strcmp(a, "-j")) {
             if (i + 1 >= argc)
                 return usage_error(a, "needs a value");
@@ -66,18 +69,22 @@ int cmd_predict(int argc, char **argv)
                 threads = (int)j;
             }
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: nnx predict RUN DATA [-o FILE] [--probs] [-j N]\n\n"
+            printf("usage: nnx predict RUN DATA [-o FILE] [--probs] [-j N] [--no-cache]\n\n"
                    "RUN is a run, search (its winner) or ensemble (the members' mean) directory;\n"
                    "DATA a CSV file with the training file's feature columns (by name, in any\n"
                    "order; a label column is ignored), an IDX images file (gzip or plain) or a\n"
                    "NumPy .npy array of rows, as the npy(...) data source reads it.\n"
                    "Writes CSV: the predicted class (or value), and with --probs one\n"
-                   "probability column per class, to stdout or FILE.\n");
+                   "probability column per class, to stdout or FILE.\n"
+                   "A CSV or IDX file goes through the data cache as nnx run's do\n"
+                   "($NNX_CACHE, default ~/.cache/nnx); --no-cache parses it again.\n"
+                   "exit status: 0 written, 1 the output could not be written (FILE is\n"
+                   "left as it was), 2 bad input (the run, the data, a flag)\n");
             return EXIT_OK;
         } else if (a[0] == '-' && a[1]) {
-            static const char *const known[] = { "--probs", "-o", "-j", "--help" };
+            static const char *const known[] = { "--probs", "-o", "-j", "--help", "--no-cache" };
             cli_unknown_flag("predict", a, known, sizeof known / sizeof *known);
-            fprintf(stderr, "usage: nnx predict RUN DATA [-o FILE] [--probs] [-j N]\n");
+            fprintf(stderr, "usage: nnx predict RUN DATA [-o FILE] [--probs] [-j N] [--no-cache]\n");
             return EXIT_BAD_INPUT;
         }
         else if (!run)
@@ -94,7 +101,7 @@ int cmd_predict(int argc, char **argv)
     if (!m)
         return EXIT_BAD_INPUT;
     nnx_dataset rows;
-    if (cli_model_rows("predict", m, data, NULL, false, &rows) < 0) {
+    if (cli_model_rows("predict", m, data, NULL, false, no_cache, &rows) < 0) {
         nnx_model_free(m);
         return EXIT_BAD_INPUT;
     }
@@ -108,15 +115,21 @@ int cmd_predict(int argc, char **argv)
         if (b.oom)
             rc = nnx_rt_fail(&err, "out of memory for the output");
     }
-    if (rc == 0 && out)
-        rc = nnx_file_write(out, b.s, b.len, 0, &err);
-    else if (rc == 0 && (fwrite(b.s, 1, b.len, stdout) != b.len || fflush(stdout) != 0))
-        rc = nnx_rt_fail(&err, "stdout: write error");
     if (rc < 0)
+        fprintf(stderr, "nnx predict: %s\n", err.msg);
+    /* the output cannot be written (a full disk, a directory): the input was
+     * fine, the command failed; FILE is left as it was (or, for a device, as
+     * far as it took the bytes) */
+    int wrc = 0;
+    if (rc == 0 && out)
+        wrc = nnx_file_write(out, b.s, b.len, 0, &err);
+    else if (rc == 0 && (fwrite(b.s, 1, b.len, stdout) != b.len || fflush(stdout) != 0))
+        wrc = nnx_rt_fail(&err, "stdout: cannot write: %s", strerror(errno));
+    if (wrc < 0)
         fprintf(stderr, "nnx predict: %s\n", err.msg);
     free(b.s);
     free(p);
     nnx_dataset_free(&rows);
     nnx_model_free(m);
-    return rc < 0 ? EXIT_BAD_INPUT : EXIT_OK;
+    return rc < 0 ? EXIT_BAD_INPUT : wrc < 0 ? EXIT_RUN_FAILED : EXIT_OK;
 }

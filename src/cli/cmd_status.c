@@ -250,13 +250,21 @@ int cmd_status(int argc, char **argv)
             printf("%.0f planned%s: ", planned,
                    !strcmp(nnx_json_as_string(nnx_json_get(sum, "search"), ""), "staged") ? " in the stages begun" : "");
         printf("%zu ended (%zu failed or diverged), %zu running, %zu queued, %zu interrupted, %zu not started or "
-               "killed\n", ended, failed, running, queued, interrupted, other);
+               "killed", ended, failed, running, queued, interrupted, other);
+        /* the rest: no directory and no Slurm task yet (a tpe trial not proposed yet, one of a later step) */
+        if (isfinite(planned) && planned > (double)n &&
+            strcmp(nnx_json_as_string(nnx_json_get(sum, "search"), ""), "staged") != 0)
+            printf(", %.0f not begun", planned - (double)n);
+        putchar('\n');
         const nnx_json *stages = nnx_json_get(sum, "stages");
         if (stages && stages->n)
             printf("stages      %zu begun; the last: %s\n", stages->n,
                    nnx_json_as_string(nnx_json_get(nnx_json_at(stages, stages->n - 1), "param"), "?"));
         /* a pruned search: how many trials have reached each rung's epoch so far */
         const nnx_json *rungs = nnx_json_get(nnx_json_get(sum, "prune"), "rung_epochs");
+        /* nnx submit's unit: a tpe search and the median rule go in steps, halving and hyperband in rungs */
+        bool steps = !strcmp(nnx_json_as_string(nnx_json_get(sum, "search"), ""), "tpe") ||
+                     !strcmp(nnx_json_as_string(nnx_json_get(nnx_json_get(sum, "prune"), "rule"), ""), "median");
         if (rungs && rungs->type == NNX_JSON_ARRAY && rungs->n) {
             printf("rungs       ");
             for (size_t k = 0; k < rungs->n; k++) {
@@ -273,7 +281,8 @@ int cmd_status(int argc, char **argv)
         else {
             printf("slurm       job%s", njobs == 1 ? "" : "s");
             for (size_t k = 0; k < njobs; k++)
-                printf(" %ld%s", jobs[k].id, strcmp(jobs[k].kind, "chain") ? "" : rungs ? " (next rung)" : " (next stage)");
+                printf(" %ld%s", jobs[k].id, strcmp(jobs[k].kind, "chain") ? "" : steps ? " (next step)"
+                       : rungs ? " (next rung)" : " (next stage)");
             printf("; %s; %s\n", asked ? "squeue" : why,
                    accounting ? "sacct" : "no accounting (sacct): a task gone from squeue shows its trial's files");
         }

@@ -34,6 +34,8 @@ typedef struct submit {
     int  after_stage;           /* --after-stage K: the chain job that follows stage K */
     /* found out */
     const nnx_experiment *e;
+    const char *unit;           /* one array job each: "stage", "rung" (halving, hyperband), "step" (tpe's
+                                   waves, the median rule's epochs), or NULL (one array for the search) */
     char *dir;                  /* the search directory */
     char cwd[PATH_MAX], self[PATH_MAX];
 } submit;
@@ -45,8 +47,9 @@ static int usage(FILE *f, int status)
             "                  [--max-parallel K] [--sbatch-arg ARG]... [--from DIR] [--set path=value]...\n"
             "                  [--out DIR] [--dry-run] [--wait]\n"
             "  submit the trials of a search or ensemble to Slurm, one job array per search (a staged\n"
-            "  search: per stage; a pruned search: per rung; each submitted by a small job after the\n"
-            "  one before, which for a rung decides which trials go on), each task\n"
+            "  search: per stage; a pruned search: per rung; a tpe search or the median rule: per step\n"
+            "  of trials that can be decided together; each submitted by a small job after the one\n"
+            "  before, which decides which trials go on or proposes them), each task\n"
             "  running `nnx run FILE NAME --trial N` into the search directory under DIR (default runs/),\n"
             "  which must be on a file system every node shares, like the data files\n"
             "  --partition P       the partition (default: Slurm's)\n"
@@ -60,8 +63,8 @@ static int usage(FILE *f, int status)
             "                      --from does; the jobs get them as --set flags\n"
             "  --dry-run           print the scripts, submit nothing\n"
             "  --wait              wait until the whole search has ended; exit as nnx run would\n"
-            "  --after-stage S     (the scripts' own) submit the next stage (a pruned search: rung) only\n"
-            "                      once stage (rung) S has ended\n"
+            "  --after-stage S     (the scripts' own) submit the next stage (rung, step) only once\n"
+            "                      stage (rung, step) S has ended\n"
             "submitting again submits only the trials that have not ended (interrupted ones continue)\n"
             "exit status: 0 submitted (--wait: a trial gave a value), 1 none did, 2 bad input or no Slurm,\n"
             "  143 (--wait) some trials did not end (cancelled, timed out)\n");
@@ -136,17 +139,17 @@ static void put_array(nnx_buf *b, const long *ids, size_t n, int max_parallel)
         nnx_buf_printf(b, "%%%d", max_parallel);
 }
 
-/* A staged search's stage or a pruned search's rung, 1-based; 0 for neither. */
+/* A staged search's stage or a pruned search's rung (step), 1-based; 0 for neither. */
 static char *trials_script(const submit *s, const char *what, int stage, const long *ids, size_t n)
 {
-    bool rung = s->e->prune.kind != NNX_XPRUNE_NONE;
+    bool rung = s->unit && strcmp(s->unit, "stage") != 0;
     nnx_buf b = { 0 };
     nnx_buf_printf(&b, "#!/bin/sh\n# nnx submit: %s of experiment %s (%s), one Slurm array task per trial;\n"
                    "# the task id is the trial's number as `nnx plan` prints it%s.\n",
                    what, s->e->name, s->file, stage && !rung ? " within the stage" : "");
     char log[64];
     if (rung)
-        snprintf(log, sizeof log, "rung%d_%%A_%%a.out", stage);
+        snprintf(log, sizeof log, "%s%d_%%A_%%a.out", s->unit, stage);
     else if (stage)
         snprintf(log, sizeof log, "stage%d_%%A_%%a.out", stage);
     else
@@ -174,19 +177,24 @@ static char *trials_script(const submit *s, const char *what, int stage, const l
 
 static char *chain_script(const submit *s, int stage, const char *after)
 {
-    bool rung = s->e->prune.kind != NNX_XPRUNE_NONE;
+    bool rung = !strcmp(s->unit, "rung"), step = !strcmp(s->unit, "step");
     nnx_buf b = { 0 };
     if (rung)
         nnx_buf_printf(&b, "#!/bin/sh\n# nnx submit: after rung %d of the pruned search %s (%s) has ended, decide\n"
                        "# which of its trials go on (the best by select at the rung's epoch, as nnx run decides)\n"
                        "# and submit them as rung %d, continuing from their checkpoints (and a job like this one\n"
                        "# after it).\n", stage, s->e->name, s->file, stage + 1);
+    else if (step)
+        nnx_buf_printf(&b, "#!/bin/sh\n# nnx submit: after step %d of the search %s (%s) has ended, decide the trials\n"
+                       "# of step %d as nnx run decides them (tpe: propose them from the trials that have ended;\n"
+                       "# a pruned search: which go on, from their checkpoints) and submit them (and a job like\n"
+                       "# this one after it).\n", stage, s->e->name, s->file, stage + 1);
     else
         nnx_buf_printf(&b, "#!/bin/sh\n# nnx submit: after stage %d of the staged search %s (%s) has ended, read its\n"
                        "# winner and submit the next stage (and a job like this one after it).\n", stage, s->e->name,
                        s->file);
     char log[64];
-    snprintf(log, sizeof log, "%s%d-next_%%j.out", rung ? "rung" : "stage", stage);
+    snprintf(log, sizeof log, "%s%d-next_%%j.out", s->unit, stage);
     put_common(&b, s, log);
     nnx_buf_printf(&b, "#SBATCH --dependency=afterany:%s\n", after);
     nnx_buf_put(&b, "cd ", 3);
@@ -372,15 +380,16 @@ static int submit_open(submit *s, const nnx_search_result *r, int *submitted)
         snprintf(what, sizeof what, "stage %d (%s), trials %zu of %zu", stage, r->stages[stage - 1].path, n,
                  r->stages[stage - 1].ntrials);
     else if (pruned)
-        snprintf(what, sizeof what, "rung %d of %zu, %zu trial%s (pruned %s search)", stage, r->nsteps, n,
-                 n == 1 ? "" : "s", r->kind == NNX_SEARCH_GRID ? "grid" : "random");
+        snprintf(what, sizeof what, "%s %d of %zu, %zu trial%s (%s%s search)", s->unit, stage, r->nsteps, n,
+                 n == 1 ? "" : "s", s->e->prune.kind != NNX_XPRUNE_NONE ? "pruned " : "",
+                 nnx_exp_search_name(s->e->search.kind));
     else
         snprintf(what, sizeof what, "%s, %zu of %zu trials", r->kind == NNX_SEARCH_GRID ? "grid search"
                  : r->kind == NNX_SEARCH_RANDOM ? "random search" : "ensemble", n, r->planned);
     char *script = status == EXIT_OK && n ? trials_script(s, what, stage, ids, n) : NULL;
     char name[32];
     if (staged || pruned)
-        snprintf(name, sizeof name, "%s%d", staged ? "stage" : "rung", stage);
+        snprintf(name, sizeof name, "%s%d", s->unit, stage);
     else
         snprintf(name, sizeof name, "%s", r->kind == NNX_SEARCH_GRID ? "grid"
                  : r->kind == NNX_SEARCH_RANDOM ? "random" : "ensemble");
@@ -420,7 +429,7 @@ static int submit_open(submit *s, const nnx_search_result *r, int *submitted)
         char after_id[32];
         snprintf(after_id, sizeof after_id, after > 0 ? "%ld" : "JOB", after);
         char *chain = chain_script(s, stage, after_id);
-        snprintf(name, sizeof name, "%s%d-next", staged ? "stage" : "rung", stage);
+        snprintf(name, sizeof name, "%s%d-next", s->unit, stage);
         if (!chain)
             status = EXIT_BAD_INPUT;
         else if (s->dry_run)
@@ -435,11 +444,15 @@ static int submit_open(submit *s, const nnx_search_result *r, int *submitted)
                 if (cj > 0)
                     scancel(cj);
                 fprintf(stderr, "nnx submit: the job after %s %d could not be submitted%s\n",
-                        staged ? "stage" : "rung", stage, job > 0 ? "; its array job was cancelled" : "");
+                        s->unit, stage, job > 0 ? "; its array job was cancelled" : "");
                 status = EXIT_BAD_INPUT;
-            } else if (pruned) {
+            } else if (!strcmp(s->unit, "rung")) {
                 printf("submitted   job %ld: after job %ld ends, decides which trials of rung %d go on and submits "
                        "them as rung %d\n", cj, after, stage, stage + 1);
+                (*submitted)++;
+            } else if (pruned) {
+                printf("submitted   job %ld: after job %ld ends, decides the trials of step %d and submits them\n",
+                       cj, after, stage + 1);
                 (*submitted)++;
             } else {
                 printf("submitted   job %ld: after job %ld ends, reads stage %d's winner and submits stage %d\n", cj,
@@ -631,6 +644,9 @@ int cmd_submit(int argc, char **argv)
         goto done;
     }
     s.e = e;
+    s.unit = e->search.kind == NNX_XSEARCH_STAGED ? "stage"
+           : e->search.kind == NNX_XSEARCH_TPE || e->prune.kind == NNX_XPRUNE_MEDIAN ? "step"
+           : e->prune.kind != NNX_XPRUNE_NONE ? "rung" : NULL;
     if (e->search.kind == NNX_XSEARCH_NONE && !e->nensemble) {
         fprintf(stderr, "nnx submit: experiment '%s' has no search and no ensemble: train it with nnx run, "
                 "or in one Slurm job (sbatch --wrap 'nnx run %s')\n", e->name, s.file);
@@ -672,7 +688,7 @@ int cmd_submit(int argc, char **argv)
     bool open_is_after = r.kind == NNX_SEARCH_STAGED ? r.open_stage + 1 == (size_t)s.after_stage
                        : r.nsteps && r.open_step + 1 == (size_t)s.after_stage;
     if (s.after_stage && open_is_after) {
-        const char *what = r.kind == NNX_SEARCH_STAGED ? "stage" : "rung";
+        const char *what = s.unit;
         printf("%s %d has %zu trial%s that did not end (cancelled, timed out, failed to start): the next %s "
                "is not submitted; `nnx submit` again resubmits them\n", what, s.after_stage, r.npending,
                r.npending == 1 ? "" : "s", what);

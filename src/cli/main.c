@@ -19,6 +19,7 @@ static const struct command {
     { "plan",  cmd_plan,  "plan FILE [NAME] [--set path=value]  list the trials a search will run" },
     { "report", cmd_report, "report DIR [--text] [-o FILE]      HTML (or text) report of a run, search or ensemble" },
     { "data",  cmd_data,  "data FILE [NAME] [--json]           a data block's rows, classes and columns, load time, cache" },
+    { "cache", cmd_cache, "cache list | clean [--all | --older D]  the data cache: its entries; remove them" },
     { "lr-find", cmd_lr_find, "lr-find FILE [NAME] [--set p=v]...  the lr range test: a curve and the lr to use" },
     { "diagnose", cmd_diagnose, "diagnose DIR [--json]              the loss-curve diagnosis of a run" },
     { "predict", cmd_predict, "predict RUN DATA [-o FILE] [--probs]  a trained model's predictions for new rows" },

@@ -31,9 +31,11 @@ nnx_model *cli_model_open(const char *cmd, const char *run, int threads)
 }
 
 int cli_model_rows(const char *cmd, const nnx_model *m, const char *data, const char *labels,
-                   bool want_labels, nnx_dataset *out)
+                   bool want_labels, bool no_cache, nnx_dataset *out)
 {
     nnx_rt_error err = { { 0 } };
+    char *cache_dir = cli_data_cache_dir(no_cache);
+    nnx_tabcache_use use = { 0 };
     int npy = nnx_model_is_npy(data, &err);
     int idx = npy == 0 ? nnx_model_is_idx(data, &err) : -1;
     int rc = npy == 1 ? 0 : idx;
@@ -41,6 +43,7 @@ int cli_model_rows(const char *cmd, const nnx_model *m, const char *data, const 
         if (want_labels && !labels) {
             fprintf(stderr, "nnx %s: %s is a .npy array of features: give the .npy file of its "
                     "labels too (nnx %s RUN X.npy Y.npy)\n", cmd, data, cmd);
+            free(cache_dir);
             return -1;
         }
         rc = nnx_model_read_npy(m, data, want_labels ? labels : NULL, out, &err);
@@ -48,17 +51,19 @@ int cli_model_rows(const char *cmd, const nnx_model *m, const char *data, const 
         if (want_labels && !labels) {
             fprintf(stderr, "nnx %s: %s is an IDX images file: give its labels file too "
                     "(nnx %s RUN IMAGES LABELS)\n", cmd, data, cmd);
+            free(cache_dir);
             return -1;
         }
-        rc = nnx_model_read_idx(m, data, want_labels ? labels : NULL, out, &err);
+        rc = nnx_model_read_idx(m, data, want_labels ? labels : NULL, out, cache_dir, &use, &err);
     } else if (idx == 0) {
         if (labels) {
             fprintf(stderr, "nnx %s: %s is a CSV file, which holds its labels: a labels file "
                     "(%s) goes with IDX images or .npy arrays only\n", cmd, data, labels);
+            free(cache_dir);
             return -1;
         }
         nnx_model_csv_notes notes;
-        rc = nnx_model_read_csv(m, data, want_labels, out, &notes, &err);
+        rc = nnx_model_read_csv(m, data, want_labels, out, &notes, cache_dir, &use, &err);
         if (rc == 0 && notes.nignored) {
             fprintf(stderr, "note: %s: %zu column%s the model does not read, ignored:", data,
                     notes.nignored, notes.nignored == 1 ? "" : "s");
@@ -76,7 +81,10 @@ int cli_model_rows(const char *cmd, const nnx_model *m, const char *data, const 
                     (long long)notes.stats.imputed, notes.stats.imputed == 1 ? "" : "s");
         nnx_model_csv_notes_free(&notes);
     }
+    if (use.warning[0])
+        fprintf(stderr, "nnx %s: warning: data cache: %s\n", cmd, use.warning);
     if (rc < 0)
         fprintf(stderr, "nnx %s: %s\n", cmd, err.msg);
+    free(cache_dir);
     return rc;
 }

@@ -536,10 +536,15 @@ nnx_experiment *ck_compile(nnx_checker *c, const nnx_item *exp, ck_merged *m, bo
             else
                 ck_err_suggest(c, dv->loc, dv->s, names, nn, "unknown data '%s'", dv->s);
         } else {
-            const nnx_exp_data *d = ck_data(c, c->prog->names[idx]);
-            if (d) {
-                ck_data_copy(&e->data, d);
-                data_ok = true;
+            const ck_slot *ds = slot(m, "data");
+            if (ds->nargs)
+                data_ok = ck_data_with(c, c->prog->names[idx], ds->args, ds->nargs, &e->data);
+            else {
+                const nnx_exp_data *d = ck_data(c, c->prog->names[idx]);
+                if (d) {
+                    ck_data_copy(&e->data, d);
+                    data_ok = true;
+                }
             }
         }
     }

@@ -474,7 +474,10 @@ static void line_of(nnx_loc loc, int *line)
         nnx_loc_linecol(loc.src, loc.begin, line, &col);
 }
 
-static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
+/* Compile data block `it`, then the keys `ov` (an experiment's
+ * `data.KEY = value` lines and --set flags) as lines after its own. */
+static bool compile_data(nnx_checker *c, const nnx_item *it, const ck_argov *ov, size_t nov,
+                         nnx_exp_data *out)
 {
     ck_arena *a = &c->tmp;
     const ck_val *vals[8] = { 0 };
@@ -567,6 +570,19 @@ static bool compile_data(nnx_checker *c, const nnx_item *it, nnx_exp_data *out)
             if (!again)
                 set[nset++] = k->name;
         }
+    }
+    for (size_t i = 0; i < nov; i++) {
+        const ck_key *k = ck_key_find(ck_data_keys, ck_ndata_keys, ov[i].name);
+        ck_val *v = !k ? NULL : ov[i].val ? ov[i].val : ck_eval(c, a, ov[i].expr, NULL);
+        if (!v) {
+            ok = false;
+            continue;
+        }
+        size_t ki = (size_t)(k - ck_data_keys);
+        where[ki] = ov[i].loc;
+        if (!vals[ki])
+            set[nset++] = k->name;
+        vals[ki] = v;
     }
     memset(out, 0, sizeof *out);
     out->name = ck_mstrdup(it->name);
@@ -724,7 +740,7 @@ const nnx_exp_data *ck_data(nnx_checker *c, const nnx_item *it)
     nnx_exp_data *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
-    bool ok = compile_data(c, it, d);
+    bool ok = compile_data(c, it, NULL, 0, d);
     c->data_state[idx] = ok ? 2 : 3;
     if (!ok) {
         ck_data_free(d);
@@ -733,4 +749,15 @@ const nnx_exp_data *ck_data(nnx_checker *c, const nnx_item *it)
     }
     c->data[idx] = d;
     return d;
+}
+
+bool ck_data_with(nnx_checker *c, const nnx_item *it, const ck_argov *ov, size_t nov, nnx_exp_data *out)
+{
+    if (!ck_data(c, it))
+        return false;       /* the block's own errors, reported once */
+    if (!compile_data(c, it, ov, nov, out)) {
+        ck_data_free(out);
+        return false;
+    }
+    return true;
 }

@@ -322,6 +322,12 @@ const char *ck_hdr_col(const ck_datahdr *h, int i);   /* NULL without header */
 
 /* The compiled data block `name` (cached); NULL when it has errors. */
 const nnx_exp_data *ck_data(nnx_checker *c, const nnx_item *it);
+/* The data block `it` with keys `ov` (`data.KEY = value` settings of an
+ * experiment) applied after its own lines, into *out (the caller frees it
+ * with ck_data_free).  False after errors. */
+struct ck_argov;
+bool ck_data_with(nnx_checker *c, const nnx_item *it, const struct ck_argov *ov, size_t nov,
+                  nnx_exp_data *out);
 /* An absolute path for `path` written in the file of `loc`. */
 char *ck_resolve_path(ck_arena *a, nnx_loc loc, const char *path);
 void  ck_data_copy(nnx_exp_data *dst, const nnx_exp_data *src);   /* deep, malloc */

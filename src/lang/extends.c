@@ -34,6 +34,36 @@ static int line_of(nnx_loc loc)
     return line;
 }
 
+/* The data key named by parts[0..n-1] ("augment", "shift"), or NULL after
+ * an error at `loc`. */
+static const char *data_key(nnx_checker *c, const char *const *parts, nnx_loc loc, size_t n)
+{
+    const char *name = parts[0];
+    for (size_t i = 1; i < n && name; i++)
+        name = ck_sprintf(&c->tmp, "%s.%s", name, parts[i]);
+    if (!name)
+        return NULL;
+    const ck_key *k = ck_key_find(ck_data_keys, ck_ndata_keys, name);
+    if (k)
+        return k->name;
+    const char *names[16];
+    size_t nn = 0;
+    for (size_t i = 0; i < ck_ndata_keys && nn < 16; i++)
+        names[nn++] = ck_data_keys[i].name;
+    nnx_diag *dg = ck_err(c, loc, "unknown data key 'data.%s'", name);
+    const char *s = nnx_suggest(name, names, nn);
+    if (s)
+        ck_help(dg, "did you mean 'data.%s'?", s);
+    else {
+        ck_buf l = { 0 };
+        for (size_t i = 0; i < nn; i++)
+            ck_buf_printf(&l, "%s%s", i ? ", " : "", names[i]);
+        ck_help(dg, "a data block's keys are: %s", l.s ? l.s : "");
+        free(l.s);
+    }
+    return NULL;
+}
+
 static bool apply_set(nnx_checker *c, ck_merged *m, const char *const *parts, const nnx_loc *locs, size_t n,
                       nnx_stmt_kind kind, const nnx_expr *expr, ck_val *val, nnx_loc loc, const void *owner)
 {
@@ -137,20 +167,27 @@ static bool apply_set(nnx_checker *c, ck_merged *m, const char *const *parts, co
         s->nappends = 0;
         return true;
     }
-    if (rest > 1) {
+    const char *arg = parts[k];
+    if (key->kclass == CK_K_DATA) {
+        /* `data.augment.shift = 1`: one key of the experiment's data block,
+         * kept with the slot like an argument and applied by ck_compile */
+        arg = data_key(c, parts + k, locs[k], rest);
+        if (!arg)
+            return false;
+    } else if (rest > 1) {
         ck_err(c, locs[k + 1], "cannot set '%s' inside argument '%s' of %s", parts[k + 1], parts[k], key->name);
         return false;
     }
     if (kind == NNX_S_APPEND) {
-        ck_err(c, loc, "'+=' appends to a list key, not to the argument '%s.%s'", key->name, parts[k]);
+        ck_err(c, loc, "'+=' appends to a list key, not to the %s '%s.%s'",
+               key->kclass == CK_K_DATA ? "data key" : "argument", key->name, arg);
         return false;
     }
     if (key->kclass != CK_K_CALL && key->kclass != CK_K_MODEL && key->kclass != CK_K_EARLY &&
-        key->kclass != CK_K_SELECT) {
+        key->kclass != CK_K_SELECT && key->kclass != CK_K_DATA) {
         ck_err(c, locs[k], "'%s' is not a call: it has no argument '%s'", key->name, parts[k]);
         return false;
     }
-    const char *arg = parts[k];
     for (size_t i = 0; i < s->nargs; i++)
         if (!strcmp(s->args[i].name, arg)) {
             if (owner && s->args[i].owner == owner) {
@@ -356,7 +393,7 @@ ck_val *ck_slot_value(nnx_checker *c, ck_slot *s, bool *failed)
         }
     } else
         v = default_value(c, s->key, ck_noloc());
-    if (s->nargs) {
+    if (s->nargs && s->key->kclass != CK_K_DATA) {    /* data keys: ck_compile */
         if (!v) {
             ck_err(c, s->args[0].loc, "'%s.%s' sets an argument, but '%s' is not set", s->key->name,
                    s->args[0].name, s->key->name);

@@ -397,10 +397,8 @@ static int load_run(nnx_model *m, const char *dir, nnx_rt_error *err)
         rc = -1;
         goto out;
     }
-    mb->batch = batch;
     mb->dir = dup_str(dir);
-    mb->buf = malloc((size_t)batch * (size_t)m->features * sizeof *mb->buf);
-    if (!mb->dir || !mb->buf) {
+    if (!mb->dir) {
         rc = nnx_rt_fail(err, "out of memory");
         goto member_fail;
     }
@@ -417,6 +415,12 @@ static int load_run(nnx_model *m, const char *dir, nnx_rt_error *err)
         rc = nnx_rt_fail(err, "%s: the network takes %d features and gives %d outputs; "
                          "model.json says %d and %d", wpath, nnx_net_in_size(mb->net),
                          nnx_net_out_size(mb->net), (int)m->features, m->outputs);
+        goto member_fail;
+    }
+    mb->batch = nnx_net_max_batch(mb->net);   /* eval_batch, or less (nnx_net_open's bound) */
+    mb->buf = malloc((size_t)mb->batch * (size_t)m->features * sizeof *mb->buf);
+    if (!mb->buf) {
+        rc = nnx_rt_fail(err, "out of memory");
         goto member_fail;
     }
     m->nmembers++;

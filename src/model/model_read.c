@@ -8,6 +8,8 @@
 #include "nnx/diag.h"
 #include "nnx/model.h"
 #include "nnx/rt/data.h"
+#include "nnx/rt/tabcache.h"
+#include "nnx/util/buf.h"
 
 void nnx_model_csv_notes_free(nnx_model_csv_notes *notes)
 {
@@ -129,8 +131,41 @@ static int missing_column(const nnx_model *m, const char *path, const char *want
     return rc;
 }
 
+/* A model's CSV read as the cache sees it: the columns loaded (encoded as
+ * in training) and, with a label column, the targets set. */
+typedef struct model_csv {
+    const nnx_model *m;
+    const char *path;
+    const nnx_csv_opts *o;
+    const int32_t *cols;
+    int32_t d;
+    long label_col;                 /* -1: unlabelled */
+    const nnx_csv_encoding *enc;    /* NULL: plain numbers */
+} model_csv;
+
+static int parse_model_csv(void *ctx, nnx_dataset *out, nnx_csv_encoding *unused,
+                           nnx_csv_stats *st, nnx_rt_error *err)
+{
+    (void)unused;
+    const model_csv *p = ctx;
+    char **lab = NULL;
+    int rc = p->enc ? nnx_load_csv_columns_encoded(out, p->path, p->o, p->cols, p->enc,
+                                                   (int32_t)p->label_col, &lab, st, err)
+                    : nnx_load_csv_columns(out, p->path, p->o, p->cols, p->d,
+                                           (int32_t)p->label_col, &lab, err);
+    size_t nlab = rc == 0 ? (size_t)out->n : 0;
+    if (rc == 0 && p->label_col >= 0 &&
+        set_targets(p->m, out, lab, p->path, p->label_col, err) < 0) {
+        nnx_dataset_free(out);
+        rc = -1;
+    }
+    free_strings(lab, nlab);
+    return rc;
+}
+
 int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_dataset *out,
-                       nnx_model_csv_notes *notes, nnx_rt_error *err)
+                       nnx_model_csv_notes *notes, const char *cache_dir, nnx_tabcache_use *use,
+                       nnx_rt_error *err)
 {
     memset(out, 0, sizeof *out);
     if (notes)
@@ -147,7 +182,6 @@ int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_da
     int32_t d = enc ? enc->ncols : nnx_model_features(m);     /* the columns to find */
     int32_t *cols = malloc((size_t)d * sizeof *cols);
     bool *used = calloc(ncol + 1, sizeof *used);
-    char **lab = NULL;
     int rc = cols && used ? 0 : nnx_rt_fail(err, "%s: out of memory", path);
     const char *label = nnx_model_label_column(m);
     bool named = nnx_model_feature_name(m, 0) != NULL && o.header;
@@ -204,19 +238,25 @@ int nnx_model_read_csv(const nnx_model *m, const char *path, bool labels, nnx_da
                 notes->nignored++;
             }
     nnx_csv_stats st = {0};
-    if (rc == 0 && enc)
-        rc = nnx_load_csv_columns_encoded(out, path, &o, cols, enc, labels ? (int32_t)lc : -1,
-                                          &lab, &st, err);
-    else if (rc == 0)
-        rc = nnx_load_csv_columns(out, path, &o, cols, d, labels ? (int32_t)lc : -1, &lab, err);
+    if (rc == 0) {
+        model_csv p = { m, path, &o, cols, d, labels ? lc : -1, enc };
+        nnx_buf key = {0};
+        nnx_buf_printf(&key, "kind=csv for a model, %s, task %d\n", labels ? "labelled"
+                       : "unlabelled", (int)nnx_model_task_of(m));
+        nnx_tabcache_key_csv(&key, &o, enc);
+        for (int32_t j = 0; j < d; j++)
+            nnx_buf_printf(&key, "column %d\n", (int)cols[j]);
+        nnx_buf_printf(&key, "label column %ld\n", p.label_col);
+        for (int32_t c = 0; labels && c < nnx_model_classes(m); c++)
+            nnx_tabcache_key_str(&key, "class", nnx_model_class_name(m, c));
+        const char *paths[1] = { path };
+        rc = key.oom ? parse_model_csv(&p, out, NULL, &st, err)
+                     : nnx_tabcache_load(cache_dir, paths, 1, key.s, NULL, &st, out,
+                                         parse_model_csv, &p, use, err);
+        free(key.s);
+    }
     if (rc == 0 && notes)
         notes->stats = st;
-    size_t nlab = rc == 0 ? (size_t)out->n : 0;
-    if (rc == 0 && labels && set_targets(m, out, lab, path, lc, err) < 0) {
-        nnx_dataset_free(out);
-        rc = -1;
-    }
-    free_strings(lab, nlab);
     if (rc < 0 && notes)
         nnx_model_csv_notes_free(notes);
     free_strings(header, ncol);
@@ -302,10 +342,10 @@ static int check_input(const nnx_model *m, nnx_dataset *out, const char *path, n
 }
 
 int nnx_model_read_idx(const nnx_model *m, const char *images_path, const char *labels_path,
-                       nnx_dataset *out, nnx_rt_error *err)
+                       nnx_dataset *out, const char *cache_dir, nnx_tabcache_use *use,
+                       nnx_rt_error *err)
 {
-    int rc = labels_path ? nnx_load_idx(out, images_path, labels_path, NULL, 0, err)
-                         : nnx_load_idx_images(out, images_path, err);
+    int rc = nnx_tabcache_load_idx(cache_dir, images_path, labels_path, NULL, 0, out, use, err);
     if (rc < 0 || check_input(m, out, images_path, err) < 0)
         return -1;
     return labels_path ? map_labels(m, out, labels_path, err) : 0;

@@ -88,6 +88,19 @@ static bool trial_set(nnx_trial *t, const nnx_exp_axis *axes, size_t naxes, cons
     return t->name != NULL;
 }
 
+/* Is the point `vals` (one value per axis) that of one of trials[0..n)? */
+static bool drawn_before(const nnx_trial *trials, size_t n, const char *const *vals, size_t na)
+{
+    for (size_t t = 0; t < n; t++) {
+        bool same = trials[t].nov == na;
+        for (size_t i = 0; same && i < na; i++)
+            same = !strcmp(trials[t].ov[i].value, vals[i]);
+        if (same)
+            return true;
+    }
+    return false;
+}
+
 bool nnx_plan_trial(const nnx_exp_search *s, const char *const *values, nnx_trial *t)
 {
     const char **paths = calloc(s->naxes + 1, sizeof *paths);
@@ -237,19 +250,25 @@ nnx_plan *nnx_plan_make(const nnx_experiment *e, char **err)
         if (!drawn)
             goto oom;
         for (size_t t = 0; t < n; t++) {
-            for (size_t i = 0; i < na; i++) {
-                const nnx_exp_axis *ax = &s->axes[i];
-                free(drawn[i]);
-                drawn[i] = NULL;
-                if (ax->kind == NNX_XDIST_LIST) {
-                    vals[i] = ax->values[nnx_rng_below(&rng, ax->nvalues)];
-                    continue;
+            /* a tpe search's random startup draws: a point drawn before is drawn again
+             * (at most 64 times: a list space smaller than the draws keeps a repeat) */
+            for (int again = 0; again < 64; again++) {
+                for (size_t i = 0; i < na; i++) {
+                    const nnx_exp_axis *ax = &s->axes[i];
+                    free(drawn[i]);
+                    drawn[i] = NULL;
+                    if (ax->kind == NNX_XDIST_LIST) {
+                        vals[i] = ax->values[nnx_rng_below(&rng, ax->nvalues)];
+                        continue;
+                    }
+                    double u = nnx_rng_uniform(&rng);
+                    double x = ax->kind == NNX_XDIST_UNIFORM ? ax->lo + (ax->hi - ax->lo) * u
+                                                             : exp(log(ax->lo) + (log(ax->hi) - log(ax->lo)) * u);
+                    drawn[i] = draw_text(x);
+                    vals[i] = drawn[i];
                 }
-                double u = nnx_rng_uniform(&rng);
-                double x = ax->kind == NNX_XDIST_UNIFORM ? ax->lo + (ax->hi - ax->lo) * u
-                                                         : exp(log(ax->lo) + (log(ax->hi) - log(ax->lo)) * u);
-                drawn[i] = draw_text(x);
-                vals[i] = drawn[i];
+                if (s->kind != NNX_XSEARCH_TPE || t >= (size_t)s->startup || !drawn_before(p->trials, t, vals, na))
+                    break;
             }
             p->ntrials++;
             bool ok = vals[0] || !na ? trial_set(&p->trials[t], s->axes, na, vals, paths, na) : false;

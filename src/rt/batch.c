@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "nnx/rt/data.h"
+#include "rt/team.h"
 
 void nnx_epoch_order(int32_t *order, int32_t n, uint64_t seed, int32_t epoch)
 {
@@ -41,6 +42,40 @@ void nnx_gather(const nnx_dataset *ds, const int32_t *rows, int32_t m,
         if (t_out && ds->t)
             t_out[i] = ds->t[r];
     }
+}
+
+#define GATHER_UNIT_FLOATS 16384    /* a unit of nnx_gather_on: about 64 KB of rows */
+
+typedef struct gather_job {
+    const nnx_dataset *ds;
+    const int32_t *rows;
+    int32_t m;
+    float *x;
+    int32_t *y;
+    float *t;
+    int units;
+} gather_job;
+
+static void gather_unit(void *p, int u, int tid)
+{
+    (void)tid;
+    const gather_job *j = p;
+    long lo, hi;
+    nnx_team_split(j->m, j->units, u, &lo, &hi);
+    size_t d = (size_t)j->ds->d;
+    nnx_gather(j->ds, j->rows + lo, (int32_t)(hi - lo), j->x + (size_t)lo * d,
+               j->y ? j->y + lo : NULL, j->t ? j->t + lo : NULL);
+}
+
+void nnx_gather_on(const nnx_dataset *ds, const int32_t *rows, int32_t m,
+                   float *x_out, int32_t *y_out, float *t_out, struct nnx_team *team)
+{
+    size_t floats = (size_t)m * (size_t)ds->d, units = floats / GATHER_UNIT_FLOATS;
+    gather_job j = {
+        .ds = ds, .rows = rows, .m = m, .x = x_out, .y = y_out, .t = t_out,
+        .units = units < 1 ? 1 : units > (size_t)m ? (int)m : units > 16 ? 16 : (int)units,
+    };
+    nnx_team_run(team, j.units, gather_unit, &j);
 }
 
 void nnx_gather_range(const nnx_dataset *ds, int32_t first, int32_t m, float *x_out)

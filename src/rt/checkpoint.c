@@ -302,6 +302,28 @@ static int add_stored_layer(nnx_net *net, rbuf *b, int i, const char *path, nnx_
     return 0;
 }
 
+/* Bounds on what compiling a network read from a file allocates besides
+ * its parameters (which the file's length bounds): every layer's outputs
+ * and their gradients, for each row of a batch.  A corrupt or hostile
+ * header can announce, in a few hundred bytes, layers whose activations
+ * need gigabytes: a network needing more than OPEN_ROW_BYTES a row (plus
+ * OPEN_ROW_PER_BYTE for each byte of the file) is refused as corrupt, and
+ * the batch is lowered until it fits OPEN_BATCH_BYTES (the caller reads
+ * nnx_net_max_batch: predictions are the same in smaller batches). */
+#define OPEN_ROW_BYTES    ((uint64_t)256 << 20)
+#define OPEN_ROW_PER_BYTE 64u
+#define OPEN_BATCH_BYTES  ((uint64_t)1 << 30)
+
+/* The activation bytes of one row: each layer's outputs and their
+ * gradients, with the input. */
+static uint64_t row_bytes(const nnx_net *net)
+{
+    uint64_t floats = (uint64_t)nnx_net_in_size(net);
+    for (int i = 0; i < net->nlayers; i++)
+        floats += 2 * (uint64_t)net->layers[i].out_size;
+    return floats * sizeof(float);
+}
+
 nnx_net *nnx_net_open(const char *path, int max_batch, nnx_rt_error *err)
 {
     size_t len = 0;
@@ -341,6 +363,12 @@ nnx_net *nnx_net_open(const char *path, int max_batch, nnx_rt_error *err)
         rc = nnx_rt_fail(err, "%s: %s%zu bytes, a checkpoint of its %u layers has %zu", path,
                          len < file_size(net) ? "truncated: " : "trailing data: ", len, nl,
                          file_size(net));
+    uint64_t row = rc == 0 ? row_bytes(net) : 0;
+    if (rc == 0 && row > OPEN_ROW_BYTES + OPEN_ROW_PER_BYTE * (uint64_t)len)
+        rc = nnx_rt_fail(err, "%s: corrupt: its %u layers would need %.1f GB of activations "
+                         "a row, from a file of %zu bytes", path, nl, (double)row / 1e9, len);
+    if (rc == 0 && (uint64_t)max_batch * row > OPEN_BATCH_BYTES)
+        max_batch = row >= OPEN_BATCH_BYTES ? 1 : (int)(OPEN_BATCH_BYTES / row);
     if (rc == 0 && nnx_net_compile(net, max_batch, 0, &nerr) < 0)
         rc = nnx_rt_fail(err, "%s: %s", path, nerr.msg);
     if (rc == 0)

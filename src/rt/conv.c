@@ -19,9 +19,23 @@
  * A 1×1 convolution with stride 1 and no padding on a CNHW input uses the
  * input itself as the column matrix, whole batch at once, on one thread.
  *
+ * Winograd.  A 3×3, stride-1, pad-1 convolution between layers of at least
+ * WINO_MIN_CHANNELS channels each way computes its output, and its input
+ * gradient (the same kind of convolution, filters turned 180° and their two
+ * channel axes swapped), as Winograd's F(2×2, 3×3): each 4×4 input tile (a
+ * 2×2 output tile and its border) is transformed to V = Bᵀ·d·B, each filter
+ * to U = G·g·Gᵀ, the 16 positions of the tiles multiplied as 16 products
+ * M[ξ] = U[ξ]·V[ξ] (cblas_sgemm, out channels × in channels times in
+ * channels × tiles of a chunk of samples), and each tile of M turned back
+ * by Aᵀ·M·A: 16 multiply-adds per 2×2 outputs and channel instead of 36.
+ * Its results differ from im2col's by rounding (transforms of 0.5 and ±1;
+ * tests/unit/test_net.c holds it to a direct convolution within 1e-5 of
+ * the output's scale).  The weight gradient keeps im2col.
+ *
  * Workspace (nnx_conv_ws_floats): one column matrix per thread, then (when
  * a batch can have more than one unit) MAX_UNITS partial gradients of
- * F·C·k·k floats.
+ * F·C·k·k floats; then, for Winograd, the 16 transformed filter matrices
+ * and per thread a chunk's V and M.
  */
 #include <cblas.h>
 #include <string.h>
@@ -261,6 +275,220 @@ static void col2im(const geom *g, float *restrict col, float *restrict dx, int s
         }
 }
 
+/* --- Winograd F(2×2, 3×3) ------------------------------------------------ */
+
+#define WINO_MIN_CHANNELS 8
+#define WINO_CHUNK_BYTES  (2048 * 1024)   /* V and M of a chunk, per thread */
+
+static bool is_winograd(const nnx_layer *L)
+{
+    const nnx_layer_info *li = &L->info;
+    return li->kernel == 3 && li->stride == 1 && li->pad == 1
+        && li->in_c >= WINO_MIN_CHANNELS && li->units >= WINO_MIN_CHANNELS;
+}
+
+/* 2×2 output tiles of a plane (the last row and column of tiles may hang
+ * over an odd edge). */
+static int wino_tiles(const nnx_layer *L)
+{
+    return ((L->info.out_h + 1) / 2) * ((L->info.out_w + 1) / 2);
+}
+
+/* Samples per Winograd chunk: V and M (16 × (C + F) × tiles each) near
+ * WINO_CHUNK_BYTES. */
+static int wino_chunk(const nnx_layer *L, int max_batch)
+{
+    size_t per = 16 * (size_t)(L->info.in_c + L->info.units) * (size_t)wino_tiles(L)
+               * sizeof(float);
+    size_t m = WINO_CHUNK_BYTES / per;
+    if (m < 1)
+        m = 1;
+    return m < (size_t)max_batch ? (int)m : max_batch;
+}
+
+/* A thread's scratch beside V and M: for the input transform, a plane
+ * inside a zero border, its even and its odd columns apart (2 × (2·th + 2)
+ * rows of tw + 1), and 8 rows of tw + 1; for the output transform, 12
+ * rows of a plane's th·tw tiles. */
+static size_t wino_scratch_floats(int h, int w)
+{
+    size_t th = (size_t)(h + 1) / 2, tw = (size_t)(w + 1) / 2;
+    size_t in = 2 * (2 * th + 2) * (tw + 1) + 8 * (tw + 1), out = 12 * th * tw;
+    return in > out ? in : out;
+}
+
+static size_t wino_thread_floats(const nnx_layer *L, int max_batch)
+{
+    return 16 * (size_t)(L->info.in_c + L->info.units) * (size_t)wino_tiles(L)
+         * (size_t)wino_chunk(L, max_batch)
+         + wino_scratch_floats(L->info.in_h, L->info.in_w);
+}
+
+/* U[ξ][o][i] = (G·g·Gᵀ)[ξ] of the 3×3 kernel joining input channel i to
+ * output channel o: forward, W[o][i]; for the input gradient (`back`),
+ * W[i][o] turned 180°.  U holds 16 matrices of `out` × `in`. */
+static void wino_filters(const float *restrict w, float *restrict U, int out, int in, bool back)
+{
+    const size_t mat = (size_t)out * in;
+    for (int o = 0; o < out; o++)
+        for (int i = 0; i < in; i++) {
+            const float *k = back ? w + ((size_t)i * out + o) * 9 : w + ((size_t)o * in + i) * 9;
+            float g[9];
+            for (int t = 0; t < 9; t++)
+                g[t] = back ? k[8 - t] : k[t];
+            float r[4][3];                           /* G·g */
+            for (int c = 0; c < 3; c++) {
+                r[0][c] = g[c];
+                r[1][c] = 0.5f * (g[c] + g[3 + c] + g[6 + c]);
+                r[2][c] = 0.5f * (g[c] - g[3 + c] + g[6 + c]);
+                r[3][c] = g[6 + c];
+            }
+            for (int a = 0; a < 4; a++) {            /* (G·g)·Gᵀ */
+                float u[4] = {
+                    r[a][0], 0.5f * (r[a][0] + r[a][1] + r[a][2]),
+                    0.5f * (r[a][0] - r[a][1] + r[a][2]), r[a][2],
+                };
+                for (int b = 0; b < 4; b++)
+                    U[(size_t)(a * 4 + b) * mat + (size_t)o * in + i] = u[b];
+            }
+        }
+}
+
+/* Planes of one side of a Winograd convolution: plane (sample s, channel c)
+ * at base + s·ss + c·cs, each h × w. */
+typedef struct wino_side {
+    const float *in;
+    float *out;
+    size_t in_ss, in_cs, out_ss, out_cs;
+    int cin, cout;
+} wino_side;
+
+/* V[ξ][c][t] = (Bᵀ·d·B)[ξ] of every 4×4 input tile d of samples s0 ..
+ * s0+m-1 (t counts the chunk's tiles, sample by sample, row by row).  Each
+ * plane is copied inside a zero border (whose cells no plane writes), its
+ * even and odd columns apart, so that no tile tests its edges and a tile's
+ * four columns are the same element of four unit-stride rows; then per row
+ * of tiles, Bᵀ down the 4 rows and B across the columns. */
+static void wino_inputs(const wino_side *sd, int h, int w, int s0, int m, float *restrict V,
+                        float *restrict pd)
+{
+    const int th = (h + 1) / 2, tw = (w + 1) / 2, kw = tw + 1, ph = 2 * th + 2;
+    const size_t T = (size_t)m * th * tw, mat = (size_t)sd->cin * T;
+    float *restrict even = pd, *restrict odd = pd + (size_t)ph * kw;
+    float *restrict e = odd + (size_t)ph * kw;          /* 4 even rows, then 4 odd */
+    for (size_t i = 0; i < 2 * (size_t)ph * kw; i++)
+        pd[i] = 0.0f;
+    for (int c = 0; c < sd->cin; c++)
+        for (int s = 0; s < m; s++) {
+            const float *restrict p = sd->in + (size_t)(s0 + s) * sd->in_ss + (size_t)c * sd->in_cs;
+            for (int r = 0; r < h; r++) {           /* padded column j + 1 */
+                float *restrict er = even + (size_t)(r + 1) * kw, *restrict od = odd + (size_t)(r + 1) * kw;
+                const float *restrict pr = p + (size_t)r * w;
+                for (int j = 0; j + 1 < w; j += 2) {
+                    od[j / 2] = pr[j];
+                    er[j / 2 + 1] = pr[j + 1];
+                }
+                if (w % 2)
+                    od[w / 2] = pr[w - 1];
+            }
+            float *restrict v = V + (size_t)c * T + (size_t)s * th * tw;
+            for (int ty = 0; ty < th; ty++) {
+                for (int half = 0; half < 2; half++) {  /* Bᵀ·d, even then odd columns */
+                    const float *restrict d0 = (half ? odd : even) + (size_t)(2 * ty) * kw,
+                                          *restrict d1 = d0 + kw, *restrict d2 = d1 + kw,
+                                          *restrict d3 = d2 + kw;
+                    float *restrict eh = e + (size_t)(4 * half) * kw;
+                    for (int k = 0; k < kw; k++) {
+                        eh[k] = d0[k] - d2[k];
+                        eh[kw + k] = d1[k] + d2[k];
+                        eh[2 * kw + k] = d2[k] - d1[k];
+                        eh[3 * kw + k] = d1[k] - d3[k];
+                    }
+                }
+                float *restrict row = v + (size_t)ty * tw;
+                for (int a = 0; a < 4; a++) {           /* (Bᵀ·d)·B */
+                    const float *restrict ev = e + (size_t)a * kw, *restrict ov = e + (size_t)(4 + a) * kw;
+                    float *restrict v0 = row + (size_t)(4 * a) * mat, *restrict v1 = v0 + mat,
+                          *restrict v2 = v1 + mat, *restrict v3 = v2 + mat;
+                    for (int tx = 0; tx < tw; tx++) {   /* columns 2tx .. 2tx+3 */
+                        v0[tx] = ev[tx] - ev[tx + 1];
+                        v1[tx] = ov[tx] + ev[tx + 1];
+                        v2[tx] = ev[tx + 1] - ov[tx];
+                        v3[tx] = ov[tx] - ov[tx + 1];
+                    }
+                }
+            }
+        }
+}
+
+/* Every output tile of samples s0 .. s0+m-1 from M[ξ][o][t]: Aᵀ·M·A, plus
+ * bias[o] when bias is not NULL, written over the output planes.  Per
+ * plane, Aᵀ and A over all its tiles at once (loops GCC vectorises) into
+ * the four outputs of each tile (y: top left, top right, bottom left,
+ * bottom right), then laid out as 2×2 squares. */
+static void wino_outputs(const wino_side *sd, int h, int w, int s0, int m,
+                         const float *restrict M, const float *bias, float *restrict rows)
+{
+    const int th = (h + 1) / 2, tw = (w + 1) / 2, P = th * tw;
+    const size_t T = (size_t)m * P, mat = (size_t)sd->cout * T;
+    float *restrict r0 = rows, *restrict r1 = rows + 4 * (size_t)P;     /* [4][P] each */
+    float *restrict y = rows + 8 * (size_t)P;                           /* [4][P] */
+    for (int o = 0; o < sd->cout; o++) {
+        const float b0 = bias ? bias[o] : 0.0f;
+        for (int s = 0; s < m; s++) {
+            float *restrict p = sd->out + (size_t)(s0 + s) * sd->out_ss + (size_t)o * sd->out_cs;
+            const float *restrict mt = M + (size_t)o * T + (size_t)s * P;
+            for (int b = 0; b < 4; b++) {               /* Aᵀ·M */
+                const float *restrict q0 = mt + (size_t)b * mat, *restrict q1 = q0 + 4 * mat,
+                                      *restrict q2 = q1 + 4 * mat, *restrict q3 = q2 + 4 * mat;
+                float *restrict a0 = r0 + (size_t)b * P, *restrict a1 = r1 + (size_t)b * P;
+                for (int t = 0; t < P; t++) {
+                    a0[t] = q0[t] + q1[t] + q2[t];
+                    a1[t] = q1[t] - q2[t] - q3[t];
+                }
+            }
+            for (int a = 0; a < 2; a++) {               /* (Aᵀ·M)·A */
+                const float *restrict x0 = a ? r1 : r0, *restrict x1 = x0 + P,
+                                      *restrict x2 = x1 + P, *restrict x3 = x2 + P;
+                float *restrict left = y + (size_t)(2 * a) * P, *restrict right = left + P;
+                for (int t = 0; t < P; t++) {
+                    left[t] = x0[t] + x1[t] + x2[t] + b0;
+                    right[t] = x1[t] - x2[t] - x3[t] + b0;
+                }
+            }
+            for (int ty = 0; ty < th; ty++)
+                for (int a = 0; a < 2 && 2 * ty + a < h; a++) {
+                    const float *restrict l = y + (size_t)(2 * a) * P + (size_t)ty * tw,
+                                          *restrict rt = l + P;
+                    float *restrict d = p + (size_t)(2 * ty + a) * w;
+                    for (int tx = 0; tx < w / 2; tx++) {
+                        d[2 * tx] = l[tx];
+                        d[2 * tx + 1] = rt[tx];
+                    }
+                    if (w % 2)
+                        d[w - 1] = l[tw - 1];
+                }
+        }
+    }
+}
+
+/* Samples s0 .. s0+m-1 of one side through the 16 products, in the
+ * thread's V and M. */
+static void wino_chunk_run(const wino_side *sd, const float *U, int h, int w, int s0, int m,
+                           float *V, const float *bias)
+{
+    const size_t T = (size_t)m * ((h + 1) / 2) * ((w + 1) / 2);
+    float *M = V + 16 * (size_t)sd->cin * T;
+    float *scratch = M + 16 * (size_t)sd->cout * T;
+    wino_inputs(sd, h, w, s0, m, V, scratch);
+    for (int x = 0; x < 16; x++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, sd->cout, (int)T, sd->cin,
+                    1.0f, U + (size_t)x * sd->cout * sd->cin, sd->cin,
+                    V + (size_t)x * sd->cin * T, (int)T, 0.0f, M + (size_t)x * sd->cout * T,
+                    (int)T);
+    wino_outputs(sd, h, w, s0, m, M, bias, scratch);
+}
+
 /* Samples per chunk: as many as keep the column matrix near CHUNK_BYTES. */
 static int chunk_samples(const nnx_layer *L, int max_batch)
 {
@@ -298,7 +526,9 @@ size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch)
         return 0;
     size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
     return threads * col_floats(L, max_batch)
-         + (nunits(max_batch) > 1 ? MAX_UNITS * wgrad_floats(L) : 0);
+         + (nunits(max_batch) > 1 ? MAX_UNITS * wgrad_floats(L) : 0)
+         + (is_winograd(L) ? 16 * (size_t)L->info.units * L->info.in_c
+                             + threads * wino_thread_floats(L, max_batch) : 0);
 }
 
 /* What one pass over the units reads and writes. */
@@ -324,10 +554,50 @@ static float *unit_wgrad(const conv_job *j, int u)
          + (size_t)u * wgrad_floats(j->L);
 }
 
+/* Winograd's transformed filters, then each thread's V and M. */
+static float *wino_U(const nnx_layer *L)
+{
+    size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
+    return L->ws + threads * col_floats(L, L->max_batch)
+         + (nunits(L->max_batch) > 1 ? MAX_UNITS * wgrad_floats(L) : 0);
+}
+
+static float *wino_thread(const nnx_layer *L, int tid)
+{
+    return wino_U(L) + 16 * (size_t)L->info.units * L->info.in_c
+         + (size_t)tid * wino_thread_floats(L, L->max_batch);
+}
+
+/* Forward (or, `back`, the input gradient) of a unit's samples by Winograd,
+ * chunk by chunk. */
+static void wino_unit(const conv_job *j, int u, int tid, bool back)
+{
+    const nnx_layer *L = j->L;
+    long lo, hi;
+    nnx_team_split(j->n, j->units, u, &lo, &hi);
+    const size_t yss = (size_t)j->ohw, ycs = (size_t)j->ncols;     /* CNHW */
+    wino_side sd = back
+        ? (wino_side){.in = j->dy, .out = j->dx, .in_ss = yss, .in_cs = ycs,
+                      .out_ss = j->g.ss, .out_cs = j->g.cs, .cin = j->f, .cout = j->g.c}
+        : (wino_side){.in = j->x, .out = L->out, .in_ss = j->g.ss, .in_cs = j->g.cs,
+                      .out_ss = yss, .out_cs = ycs, .cin = j->g.c, .cout = j->f};
+    const float *bias = !back && L->info.bias ? L->w + (size_t)j->f * j->ckk : NULL;
+    const int chunk = wino_chunk(L, L->max_batch);
+    float *V = wino_thread(L, tid);
+    for (long s0 = lo; s0 < hi; s0 += chunk) {
+        int m = hi - s0 < chunk ? (int)(hi - s0) : chunk;
+        wino_chunk_run(&sd, wino_U(L), j->g.h, j->g.w, (int)s0, m, V, bias);
+    }
+}
+
 static void forward_unit(void *p, int u, int tid)
 {
     const conv_job *j = p;
     nnx_layer *L = j->L;
+    if (is_winograd(L)) {
+        wino_unit(j, u, tid, false);
+        return;
+    }
     long lo, hi;
     nnx_team_split(j->n, j->units, u, &lo, &hi);
     float *restrict y = L->out;
@@ -378,6 +648,8 @@ const float *nnx_conv_forward(nnx_layer *L, const float *x, int n)
     }
     j.chunk = chunk_samples(L, n);
     j.units = nunits(n);
+    if (is_winograd(L))
+        wino_filters(L->w, wino_U(L), j.f, j.g.c, false);
     nnx_team_run(L->team, j.units, forward_unit, &j);
     return y;
 }
@@ -395,12 +667,14 @@ static void backward_unit(void *p, int u, int tid)
         im2col(&j->g, L->x, col, (int)s0, m);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->f, j->ckk, m * j->ohw,
                     1.0f, dyc, j->ncols, col, m * j->ohw, s0 > lo ? 1.0f : 0.0f, dw, j->ckk);
-        if (!j->dx)
+        if (!j->dx || is_winograd(L))
             continue;
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, j->ckk, m * j->ohw, j->f,
                     1.0f, L->w, j->ckk, dyc, j->ncols, 0.0f, col, m * j->ohw);
         col2im(&j->g, col, j->dx, (int)s0, m);
     }
+    if (j->dx && is_winograd(L))
+        wino_unit(j, u, tid, true);
 }
 
 /* Reduction unit u of the weight gradient: its slice of dW as the sum of the
@@ -456,6 +730,8 @@ const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n)
     }
     j.chunk = chunk_samples(L, n);
     j.units = nunits(n);
+    if (dx && is_winograd(L))
+        wino_filters(L->w, wino_U(L), j.g.c, j.f, true);
     nnx_team_run(L->team, j.units, backward_unit, &j);
     nnx_team_run(L->team, MAX_UNITS, reduce_unit, &j);
     return dx;

@@ -22,6 +22,8 @@ static int alloc_set(nnx_dataset *out, int32_t n, int32_t d, nnx_target_kind kin
     if ((size_t)n > SIZE_MAX / sizeof(float) / (size_t)d)
         return nnx_rt_fail(err, "data set of %d x %d is too large", (int)n, (int)d);
     out->x = map ? x : calloc((size_t)n * (size_t)d, sizeof *out->x);
+    if (!map && out->x)     /* calloc's large blocks are fresh pages, not yet touched */
+        nnx_table_hugepages(out->x, (size_t)n * (size_t)d * sizeof *out->x);
     if (kind == NNX_TARGET_CLASS)
         out->y = calloc((size_t)n, sizeof *out->y);
     else if (kind == NNX_TARGET_REAL)
@@ -155,6 +157,19 @@ void nnx_dataset_class_counts(const nnx_dataset *ds, int32_t *counts)
         return;
     for (int32_t i = 0; i < ds->n; i++)
         counts[ds->y[i]]++;
+}
+
+void nnx_table_hugepages(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t a = ((uintptr_t)p + huge - 1) / huge * huge, b = ((uintptr_t)p + bytes) / huge * huge;
+    if (b > a)
+        madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
 }
 
 void nnx_table_prefault(void *p, size_t bytes)

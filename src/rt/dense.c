@@ -12,7 +12,6 @@
  * thread count.
  */
 #include <cblas.h>
-#include <string.h>
 
 #include "rt/layer.h"
 #include "rt/team.h"
@@ -47,7 +46,8 @@ typedef struct dense_job {
     int n, in, u, units;
 } dense_job;
 
-/* y[:, lo:hi] = x · W[lo:hi]ᵀ (+ b[lo:hi], already in y). */
+/* y[:, lo:hi] = x · W[lo:hi]ᵀ (+ b[lo:hi], laid under the unit's columns
+ * first, so the product adds onto them while they are in this core's cache). */
 static void forward_unit(void *p, int unit, int tid)
 {
     (void)tid;
@@ -56,6 +56,14 @@ static void forward_unit(void *p, int unit, int tid)
     unit_span(j->u, j->units, unit, &lo, &hi);
     if (hi <= lo)
         return;
+    if (j->L->info.bias) {
+        const float *restrict b = j->L->w + (size_t)j->u * j->in + lo;
+        for (int r = 0; r < j->n; r++) {
+            float *restrict yr = j->L->out + (size_t)r * j->u + lo;
+            for (int k = 0; k < hi - lo; k++)
+                yr[k] = b[k];
+        }
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->n, hi - lo, j->in,
                 1.0f, j->x, j->in, j->L->w + (size_t)lo * j->in, j->in,
                 j->L->info.bias ? 1.0f : 0.0f, j->L->out + lo, j->u);
@@ -68,29 +76,36 @@ const float *nnx_dense_forward(nnx_layer *L, const float *x, int n)
         nnx_cnhw_to_nchw(x, L->ws, n, L->info.in_c, L->info.in_h * L->info.in_w);
         x = L->ws;
     }
-    float *restrict y = L->out;
-    if (L->info.bias) {
-        const float *restrict b = L->w + (size_t)u * in;
-        for (int r = 0; r < n; r++)
-            memcpy(y + (size_t)r * u, b, (size_t)u * sizeof(float));
-    }
     dense_job j = {.L = L, .x = x, .n = n, .in = in, .u = u};
     j.units = nunits(n, u, in, u);
     nnx_team_run(L->team, j.units, forward_unit, &j);
-    return y;
+    return L->out;
 }
 
-/* dW[:, lo:hi] = dyᵀ · x[:, lo:hi] and dx[:, lo:hi] = dy · W[:, lo:hi]. */
+/* dW[:, lo:hi] = dyᵀ · x[:, lo:hi], and the unit's share of the bias
+ * gradient db = Σ_rows dy (a split of the units, summed row by row as one
+ * thread would); dx[:, lo:hi] = dy · W[:, lo:hi]. */
 static void wgrad_unit(void *p, int unit, int tid)
 {
     (void)tid;
     const dense_job *j = p;
     int lo, hi;
     unit_span(j->in, j->units, unit, &lo, &hi);
-    if (hi <= lo)
+    if (hi > lo)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, j->u, hi - lo, j->n,
+                    1.0f, j->dy, j->u, j->x + lo, j->in, 0.0f, j->L->gw + lo, j->in);
+    if (!j->L->info.bias)
         return;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, j->u, hi - lo, j->n,
-                1.0f, j->dy, j->u, j->x + lo, j->in, 0.0f, j->L->gw + lo, j->in);
+    long k0, k1;
+    nnx_team_split(j->u, j->units, unit, &k0, &k1);
+    float *restrict db = j->L->gw + (size_t)j->u * j->in;
+    for (long k = k0; k < k1; k++)
+        db[k] = 0.0f;
+    for (int r = 0; r < j->n; r++) {
+        const float *restrict row = j->dy + (size_t)r * j->u;
+        for (long k = k0; k < k1; k++)
+            db[k] += row[k];
+    }
 }
 
 static void dinput_unit(void *p, int unit, int tid)
@@ -115,15 +130,6 @@ const float *nnx_dense_backward(nnx_layer *L, const float *dy, float *dx, int n)
     /* dW[u][in] = dyᵀ · x */
     j.units = nunits(u, in, n, in);
     nnx_team_run(L->team, j.units, wgrad_unit, &j);
-    if (L->info.bias) {
-        float *restrict db = L->gw + (size_t)u * in;
-        memset(db, 0, (size_t)u * sizeof(float));
-        for (int r = 0; r < n; r++) {
-            const float *restrict row = dy + (size_t)r * u;
-            for (int k = 0; k < u; k++)
-                db[k] += row[k];
-        }
-    }
     if (!dx)
         return NULL;
     /* dx[n][in] = dy · W, sample-major; a CNHW input wants it transposed back

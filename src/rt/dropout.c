@@ -47,13 +47,19 @@ static inline void step_lanes(uint64_t *restrict s0, uint64_t *restrict s1, floa
     }
 }
 
+/* The floats [*lo, *hi) of block b of m. */
+static void block_span(int b, size_t m, size_t *lo, size_t *hi)
+{
+    *lo = (size_t)b * BLOCK_FLOATS;
+    *hi = *lo + BLOCK_FLOATS < m ? *lo + BLOCK_FLOATS : m;
+}
+
 static void forward_block(void *p, int b, int tid)
 {
     (void)tid;
     const drop_job *j = p;
-    size_t lo = (size_t)b * BLOCK_FLOATS, hi = lo + BLOCK_FLOATS;
-    if (hi > j->m)
-        hi = j->m;
+    size_t lo, hi;
+    block_span(b, j->m, &lo, &hi);
     uint64_t s0[LANES], s1[LANES];
     for (int l = 0; l < LANES; l++) {
         nnx_rng r;
@@ -91,15 +97,32 @@ const float *nnx_dropout_forward(nnx_layer *L, const float *restrict x, int n, b
     return L->out;
 }
 
+typedef struct drop_back_job {
+    const float *dy, *mask;
+    float *dx;
+    size_t m;
+} drop_back_job;
+
+/* dx = dy·mask over block b, on the net's threads like the forward's blocks. */
+static void backward_block(void *p, int b, int tid)
+{
+    (void)tid;
+    const drop_back_job *j = p;
+    size_t lo, hi;
+    block_span(b, j->m, &lo, &hi);
+    const float *restrict dy = j->dy, *restrict mask = j->mask;
+    float *restrict dx = j->dx;
+    for (size_t i = lo; i < hi; i++)
+        dx[i] = dy[i] * mask[i];
+}
+
 const float *nnx_dropout_backward(nnx_layer *L, const float *restrict dy, float *restrict dx, int n)
 {
     if (!dx)
         return NULL;
     if (!L->train || L->info.a == 0.0f)
         return dy;
-    const size_t m = (size_t)n * L->out_size;
-    const float *restrict mask = L->ws;
-    for (size_t i = 0; i < m; i++)
-        dx[i] = dy[i] * mask[i];
+    drop_back_job j = {.dy = dy, .mask = L->ws, .dx = dx, .m = (size_t)n * L->out_size};
+    nnx_team_run(L->team, (int)((j.m + BLOCK_FLOATS - 1) / BLOCK_FLOATS), backward_block, &j);
     return dx;
 }

@@ -1,51 +1,189 @@
 /* idx.c — load IDX image/label files (MNIST format), gzip or plain, into a data set. */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 #include "nnx/rt/data.h"
 #include "nnx/util/file.h"
 
-/* Read len bytes into buf, the part of the `total` bytes of `what` after
- * `before` of them; -1 with err on a short read (which names the bytes
- * needed and found of the total) or a zlib error. */
-static int read_part(gzFile f, const char *path, unsigned char *buf, size_t len, size_t before,
-                     size_t total, const char *what, nnx_rt_error *err)
+/* An IDX file being read: gzip inflated by zlib straight into the caller's
+ * memory (no buffer of gzio's between, no copy), or plain bytes read as they
+ * lie.  Several gzip members are read as one stream; bytes after the last
+ * member that are not another member are ignored, as gzip -dc does. */
+typedef struct idx_file {
+    FILE *f;
+    const char *path;
+    bool gz, zinit, ended;    /* gzip; inflateInit2 done; the data is over */
+    z_stream z;
+    size_t plain_at, plain_len;   /* plain: bytes of in[] not yet handed out */
+    uint64_t size_hint;           /* the decompressed length as the file tells it, 0: unknown */
+    uint64_t file_size;           /* the bytes on disk */
+    unsigned char in[1 << 16];
+} idx_file;
+
+/* Fill r->in after the avail_in bytes left at next_in: the count added, 0 at
+ * the end of the file, -1 with err on a read error. */
+static int fill_in(idx_file *r, nnx_rt_error *err)
 {
-    size_t got = 0;
-    while (got < len) {
-        size_t chunk = len - got;
-        if (chunk > (1u << 30))
-            chunk = 1u << 30;
-        int r = gzread(f, buf + got, (unsigned)chunk);
-        if (r < 0) {
-            int zerr;
-            const char *msg = gzerror(f, &zerr);
-            return nnx_rt_fail(err, "%s: cannot read %s: %s", path, what, msg);
-        }
-        if (r == 0)
-            return nnx_rt_fail(err, "%s: file is truncated: %s needs %zu bytes, found %zu",
-                               path, what, total, before + got);
-        got += (size_t)r;
+    size_t keep = r->z.avail_in;
+    if (keep)
+        memmove(r->in, r->z.next_in, keep);
+    size_t n = fread(r->in + keep, 1, sizeof r->in - keep, r->f);
+    if (n == 0 && ferror(r->f))
+        return nnx_rt_fail(err, "%s: cannot read: %s", r->path, strerror(errno));
+    r->z.next_in = r->in;
+    r->z.avail_in = (uInt)(keep + n);
+    return n > 0;
+}
+
+/* After a member's end: another member follows (inflate reset for it), or
+ * the data is over. */
+static int next_member(idx_file *r, nnx_rt_error *err)
+{
+    while (r->z.avail_in < 2) {
+        int got = fill_in(r, err);
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            break;
     }
+    if (r->z.avail_in >= 2 && r->z.next_in[0] == 0x1f && r->z.next_in[1] == 0x8b)
+        return inflateReset(&r->z) == Z_OK ? 0 : nnx_rt_fail(err, "%s: zlib: reset failed",
+                                                               r->path);
+    r->ended = true;
     return 0;
 }
 
-/* read_part into buf[from..to). */
-static int read_into(gzFile f, const char *path, unsigned char *buf, size_t from, size_t to,
-                     size_t total, const char *what, nnx_rt_error *err)
+/* Read up to len bytes into dst: the count (less than len only at the end of
+ * the data, a gzip stream cut short included), or -1 with err. */
+static long long idx_read(idx_file *r, unsigned char *dst, size_t len, nnx_rt_error *err)
 {
-    return read_part(f, path, buf + from, to - from, from, total, what, err);
+    size_t got = 0;
+    if (!r->gz) {
+        size_t first = r->plain_len - r->plain_at < len ? r->plain_len - r->plain_at : len;
+        memcpy(dst, r->in + r->plain_at, first);
+        r->plain_at += first;
+        got = first;
+        if (got < len) {
+            got += fread(dst + got, 1, len - got, r->f);
+            if (got < len && ferror(r->f))
+                return nnx_rt_fail(err, "%s: cannot read: %s", r->path, strerror(errno));
+        }
+        return (long long)got;
+    }
+    while (got < len && !r->ended) {
+        if (r->z.avail_in == 0) {
+            int more = fill_in(r, err);
+            if (more < 0)
+                return -1;
+            if (more == 0)      /* the stream is cut short: what came is all there is */
+                break;
+        }
+        size_t want = len - got < (1u << 30) ? len - got : (1u << 30);
+        r->z.next_out = dst + got;
+        r->z.avail_out = (uInt)want;
+        int zr = inflate(&r->z, Z_NO_FLUSH);
+        got += want - r->z.avail_out;
+        if (zr == Z_STREAM_END) {
+            if (next_member(r, err) < 0)
+                return -1;
+        } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+            return nnx_rt_fail(err, "%s: not valid gzip data (%s)", r->path,
+                               r->z.msg ? r->z.msg : zError(zr));
+        }
+    }
+    return (long long)got;
+}
+
+/* Open path for reading (gzip or plain, told by its first two bytes). */
+static idx_file *idx_open(const char *path, nnx_rt_error *err)
+{
+    const char *what = nnx_file_not_regular(path);
+    if (what) { /* a FIFO or /dev/zero may never end */
+        nnx_rt_fail(err, "%s: not a regular file (%s): data is read only from regular files "
+                    "(or a gzip of one)", path, what);
+        return NULL;
+    }
+    idx_file *r = calloc(1, sizeof *r);
+    if (!r) {
+        nnx_rt_fail(err, "%s: out of memory", path);
+        return NULL;
+    }
+    r->path = path;
+    errno = 0;
+    if (!(r->f = fopen(path, "rb"))) {
+        nnx_rt_fail(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+        free(r);
+        return NULL;
+    }
+    struct stat st;
+    int got = fstat(fileno(r->f), &st) == 0 ? fill_in(r, err) : nnx_rt_fail(err, "%s: cannot "
+                                                                              "stat", path);
+    if (got < 0) {
+        fclose(r->f);
+        free(r);
+        return NULL;
+    }
+    r->file_size = (uint64_t)st.st_size;
+    r->gz = r->z.avail_in >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b;
+    if (!r->gz) {
+        r->plain_len = r->z.avail_in;
+        r->z.avail_in = 0;
+        r->size_hint = (uint64_t)st.st_size;
+        return r;
+    }
+    unsigned char isize[4];   /* the last member's length mod 2^32: a hint, checked as read */
+    if (st.st_size >= 18 && pread(fileno(r->f), isize, 4, st.st_size - 4) == 4)
+        r->size_hint = (uint64_t)isize[0] | (uint64_t)isize[1] << 8 | (uint64_t)isize[2] << 16
+                     | (uint64_t)isize[3] << 24;
+    if (inflateInit2(&r->z, 15 + 16) != Z_OK) {
+        nnx_rt_fail(err, "%s: out of memory", path);
+        fclose(r->f);
+        free(r);
+        return NULL;
+    }
+    r->zinit = true;
+    return r;
+}
+
+static void idx_close(idx_file *r)
+{
+    if (!r)
+        return;
+    if (r->zinit)
+        inflateEnd(&r->z);
+    fclose(r->f);
+    free(r);
+}
+
+/* Read len bytes into buf, the part of the `total` bytes of `what` after
+ * `before` of them; -1 with err on a short read (which names the bytes
+ * needed and found of the total) or a read error. */
+static int read_part(idx_file *f, unsigned char *buf, size_t len, size_t before, size_t total,
+                     const char *what, nnx_rt_error *err)
+{
+    long long got = idx_read(f, buf, len, err);
+    if (got < 0)
+        return -1;
+    if ((size_t)got < len)
+        return nnx_rt_fail(err, "%s: file is truncated: %s needs %zu bytes, found %zu",
+                           f->path, what, total, before + (size_t)got);
+    return 0;
 }
 
 /* Read exactly len bytes into buf. */
-static int read_exact(gzFile f, const char *path, void *buf, size_t len, const char *what,
-                      nnx_rt_error *err)
+static int read_exact(idx_file *f, void *buf, size_t len, const char *what, nnx_rt_error *err)
 {
-    return read_into(f, path, buf, 0, len, len, what, err);
+    return read_part(f, buf, len, 0, len, what, err);
 }
 
 /* Read exactly len bytes into a new buffer (the caller frees it), or NULL
@@ -53,8 +191,7 @@ static int read_exact(gzFile f, const char *path, void *buf, size_t len, const c
  * a header that announces more than the file holds costs the memory of what
  * is there (and 64 MB at most besides), not of what it announces; a file of
  * Fashion-MNIST's size is still read into one allocation. */
-static unsigned char *read_new(gzFile f, const char *path, size_t len, const char *what,
-                               nnx_rt_error *err)
+static unsigned char *read_new(idx_file *f, size_t len, const char *what, nnx_rt_error *err)
 {
     const size_t first = (size_t)64 << 20;
     unsigned char *buf = NULL;
@@ -64,11 +201,11 @@ static unsigned char *read_new(gzFile f, const char *path, size_t len, const cha
         unsigned char *more = realloc(buf, next ? next : 1);
         if (!more) {
             free(buf);
-            nnx_rt_fail(err, "%s: out of memory for %s (%zu bytes)", path, what, len);
+            nnx_rt_fail(err, "%s: out of memory for %s (%zu bytes)", f->path, what, len);
             return NULL;
         }
         buf = more;
-        if (read_into(f, path, buf, cap, next, len, what, err) < 0) {
+        if (read_part(f, buf + cap, next - cap, cap, len, what, err) < 0) {
             free(buf);
             return NULL;
         }
@@ -83,23 +220,13 @@ static uint32_t be32(const unsigned char *b)
 }
 
 /* Open path, check the magic for ndims unsigned-byte dimensions, read dims. */
-static gzFile open_idx(const char *path, int ndims, uint32_t *dims, nnx_rt_error *err)
+static idx_file *open_idx(const char *path, int ndims, uint32_t *dims, nnx_rt_error *err)
 {
-    const char *what = nnx_file_not_regular(path);
-    if (what) { /* a FIFO or /dev/zero may never end */
-        nnx_rt_fail(err, "%s: not a regular file (%s): data is read only from regular files "
-                    "(or a gzip of one)", path, what);
+    idx_file *f = idx_open(path, err);
+    if (!f)
         return NULL;
-    }
-    errno = 0;
-    gzFile f = gzopen(path, "rb");
-    if (!f) {
-        nnx_rt_fail(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
-        return NULL;
-    }
-    gzbuffer(f, 1u << 20);
     unsigned char head[4 + 4 * 3];
-    if (read_exact(f, path, head, 4, "the header", err) < 0)
+    if (read_exact(f, head, 4, "the header", err) < 0)
         goto fail;
     uint32_t magic = be32(head);
     if (magic >> 16 != 0 || (magic >> 8 & 0xff) != 0x08 || (magic & 0xff) != (uint32_t)ndims) {
@@ -108,7 +235,7 @@ static gzFile open_idx(const char *path, int ndims, uint32_t *dims, nnx_rt_error
                     (unsigned)magic, 0x800u | (unsigned)ndims);
         goto fail;
     }
-    if (read_exact(f, path, head + 4, 4 * (size_t)ndims, "the header", err) < 0)
+    if (read_exact(f, head + 4, 4 * (size_t)ndims, "the header", err) < 0)
         goto fail;
     for (int i = 0; i < ndims; i++) {
         dims[i] = be32(head + 4 + 4 * i);
@@ -119,18 +246,20 @@ static gzFile open_idx(const char *path, int ndims, uint32_t *dims, nnx_rt_error
     }
     return f;
 fail:
-    gzclose(f);
+    idx_close(f);
     return NULL;
 }
 
 /* Fail unless f is at its end. */
-static int expect_end(gzFile f, const char *path, nnx_rt_error *err)
+static int expect_end(idx_file *f, nnx_rt_error *err)
 {
     unsigned char extra;
-    int r = gzread(f, &extra, 1);
-    if (r != 0)
-        return nnx_rt_fail(err, "%s: %s after the data the header announces", path,
-                           r > 0 ? "unexpected bytes" : "read error");
+    long long r = idx_read(f, &extra, 1, err);
+    if (r < 0)
+        return -1;
+    if (r > 0)
+        return nnx_rt_fail(err, "%s: unexpected bytes after the data the header announces",
+                           f->path);
     return 0;
 }
 
@@ -138,17 +267,59 @@ static int expect_end(gzFile f, const char *path, nnx_rt_error *err)
 static unsigned char *read_labels(const char *path, uint32_t *n, nnx_rt_error *err)
 {
     uint32_t dims[1];
-    gzFile f = open_idx(path, 1, dims, err);
+    idx_file *f = open_idx(path, 1, dims, err);
     if (!f)
         return NULL;
-    unsigned char *lab = read_new(f, path, dims[0], "the labels", err);
-    if (lab && expect_end(f, path, err) < 0) {
+    unsigned char *lab = read_new(f, dims[0], "the labels", err);
+    if (lab && expect_end(f, err) < 0) {
         free(lab);
         lab = NULL;
     }
-    gzclose(f);
+    idx_close(f);
     *n = dims[0];
     return lab;
+}
+
+/* Whether the file says, before its data is read, that it holds `len`
+ * decompressed bytes: a plain file of that size, or a gzip whose trailer
+ * (the length mod 2^32) agrees, within deflate's largest ratio (1032:1) of
+ * its size on disk.  Only a hint for sizing memory once: the reads still
+ * check every byte is there. */
+static bool holds(const idx_file *f, uint64_t len)
+{
+    if (!f->gz)
+        return f->size_hint == len;
+    return f->size_hint == (len & 0xffffffffu) && len / 1032 <= f->file_size;
+}
+
+/* dst[j] = src[j] / 255 (exactly as torchvision's ToTensor divides) for n
+ * pixels.  With AVX2 the floats bypass the cache (streaming stores): the
+ * table is far larger than the cache, and a store that first reads its
+ * line (as a plain one does) doubles the memory traffic that bounds this
+ * loop.  The caller fences once after the last (pixels_done). */
+static void pixels_to_unit(float *dst, const unsigned char *src, size_t n)
+{
+    size_t j = 0;
+#ifdef __AVX2__
+    for (; j < n && ((uintptr_t)(dst + j) & 31); j++)
+        dst[j] = (float)src[j] / 255.0f;
+    const __m256 scale = _mm256_set1_ps(255.0f);
+    for (; j + 8 <= n; j += 8) {
+        __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)(src + j));
+        __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+        _mm256_stream_ps(dst + j, _mm256_div_ps(f, scale));
+    }
+#endif
+    for (; j < n; j++)
+        dst[j] = (float)src[j] / 255.0f;
+}
+
+/* Make pixels_to_unit's streaming stores visible before the table is read. */
+static void pixels_done(void)
+{
+#ifdef __AVX2__
+    _mm_sfence();
+#endif
 }
 
 /* Class of each label byte under the filter: -1 = dropped. */
@@ -183,19 +354,22 @@ static int name_kept_classes(nnx_dataset *ds, const int32_t *keep, int32_t nkeep
     return 0;
 }
 
-/* The pixels of an images file, inflated in chunks and converted as they
- * come (byte / 255, exactly as torchvision's ToTensor divides) straight into
- * the rows of a float table: row i of the file goes to the next row of x
- * when kept[i] (kept NULL: every row).  x grows with the bytes read (16 MB of
- * floats, then doubling; glibc moves a large block's pages, not its bytes),
- * so a header that announces more than the file holds costs the memory of
- * what is there, not of what it announces.  With kept, the file must hold
- * nrows images (labels_path has that many labels).  NULL with err. */
+/* The pixels of an images file, inflated a window at a time (small enough
+ * to stay in the core's cache) and converted from there (byte / 255,
+ * exactly as torchvision's ToTensor divides) straight into the rows of a
+ * float table: one pass over memory, no copy of the file.  Row i of the
+ * file goes to the next row of x when kept[i] (kept NULL: every row).  x is
+ * allocated once when the file's size (or gzip trailer) agrees with its
+ * header; otherwise it grows with the bytes read (16 MB of floats, then
+ * doubling; glibc moves a large block's pages, not its bytes), so a header
+ * that announces more than the file holds costs the memory of what is
+ * there, not of what it announces.  With kept, the file must hold nrows
+ * images (labels_path has that many labels).  NULL with err. */
 static float *read_images(const char *path, uint32_t dims[3], const unsigned char *kept,
                           size_t nrows, size_t nkept, const char *labels_path,
                           nnx_rt_error *err)
 {
-    gzFile f = open_idx(path, 3, dims, err);
+    idx_file *f = open_idx(path, 3, dims, err);
     if (!f)
         return NULL;
     float *x = NULL;
@@ -213,23 +387,24 @@ static float *read_images(const char *path, uint32_t dims[3], const unsigned cha
     }
     const size_t d = (size_t)dims[1] * dims[2], total = (size_t)dims[0] * d;
     const size_t need = (kept ? nkept : dims[0]) * d;   /* floats */
-    const size_t chunk_bytes = (size_t)1 << 20;
+    const size_t chunk_bytes = (size_t)256 << 10;
     chunk = malloc(chunk_bytes);
     if (!chunk) {
         nnx_rt_fail(err, "%s: out of memory", path);
         goto fail;
     }
     size_t got = 0, cap = 0, out = 0;   /* bytes read; floats allocated, written */
+    size_t first = holds(f, 16 + (uint64_t)total) ? need : (size_t)4 << 20;
     while (got < total) {
         size_t want = total - got < chunk_bytes ? total - got : chunk_bytes;
-        if (read_part(f, path, chunk, want, got, total, "the pixels", err) < 0)
+        if (read_part(f, chunk, want, got, total, "the pixels", err) < 0)
             goto fail;
         for (size_t k = 0; k < want;) {
             size_t pos = got + k, row = pos / d, col = pos % d;
             size_t seg = d - col < want - k ? d - col : want - k;
             if (!kept || kept[row]) {
                 if (out + seg > cap) {
-                    size_t more = cap ? 2 * cap : (size_t)4 << 20;
+                    size_t more = cap ? 2 * cap : first;
                     if (more > need)
                         more = need;
                     float *bigger = realloc(x, more * sizeof *x);
@@ -238,20 +413,19 @@ static float *read_images(const char *path, uint32_t dims[3], const unsigned cha
                         goto fail;
                     }
                     x = bigger;
+                    nnx_table_hugepages(x + cap, (more - cap) * sizeof *x);
                     nnx_table_prefault(x + cap, (more - cap) * sizeof *x);
                     cap = more;
                 }
-                const unsigned char *src = chunk + k;
-                float *dst = x + out;
-                for (size_t j = 0; j < seg; j++)   /* vectorised; exact as the division is */
-                    dst[j] = (float)src[j] / 255.0f;
+                pixels_to_unit(x + out, chunk + k, seg);
                 out += seg;
             }
             k += seg;
         }
         got += want;
     }
-    if (expect_end(f, path, err) < 0)
+    pixels_done();
+    if (expect_end(f, err) < 0)
         goto fail;
     if (out == 0) {   /* nothing kept: the caller says why */
         free(x);
@@ -262,12 +436,12 @@ static float *read_images(const char *path, uint32_t dims[3], const unsigned cha
         }
     }
     free(chunk);
-    gzclose(f);
+    idx_close(f);
     return x;
 fail:
     free(chunk);
     free(x);
-    gzclose(f);
+    idx_close(f);
     return NULL;
 }
 

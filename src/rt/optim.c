@@ -213,8 +213,9 @@ void nnx_optim_step_on(nnx_optim *o, float *params, const float *grads, double l
     o->t++;
 }
 
-/* Σ g² in 8 double lanes (so GCC vectorises it), added up in lane order. */
-double nnx_grad_norm(const float *restrict g, size_t n)
+/* Σ g² over n floats in 8 double lanes (so GCC vectorises it), added up in
+ * lane order. */
+static double sum_squares(const float *restrict g, size_t n)
 {
     double lane[8] = {0};
     size_t i = 0;
@@ -226,12 +227,53 @@ double nnx_grad_norm(const float *restrict g, size_t n)
         s += (double)g[i] * g[i];
     for (int j = 0; j < 8; j++)
         s += lane[j];
+    return s;
+}
+
+typedef struct norm_job {
+    const float *g;
+    size_t n;
+    int units;
+    double part[MAX_UNITS];
+} norm_job;
+
+static void norm_unit(void *ctx, int u, int tid)
+{
+    (void)tid;
+    norm_job *j = ctx;
+    long lo, hi;
+    nnx_team_split((long)j->n, j->units, u, &lo, &hi);
+    j->part[u] = sum_squares(j->g + lo, (size_t)(hi - lo));
+}
+
+/* The pieces' sums of squares, cut like the optimizer step's (by n alone),
+ * added in piece order: the same bits on any thread count. */
+double nnx_grad_norm_on(const float *g, size_t n, struct nnx_team *team)
+{
+    size_t units = n / UNIT_PARAMS;
+    norm_job j = {
+        .g = g, .n = n, .units = units < 1 ? 1 : units > MAX_UNITS ? MAX_UNITS : (int)units,
+    };
+    nnx_team_run(team, j.units, norm_unit, &j);
+    double s = 0;
+    for (int u = 0; u < j.units; u++)
+        s += j.part[u];
     return sqrt(s);
+}
+
+double nnx_grad_norm(const float *g, size_t n)
+{
+    return nnx_grad_norm_on(g, n, NULL);
 }
 
 double nnx_clip_grad_norm(float *g, size_t n, double max_norm)
 {
-    double norm = nnx_grad_norm(g, n);
+    return nnx_clip_grad_norm_on(g, n, max_norm, NULL);
+}
+
+double nnx_clip_grad_norm_on(float *g, size_t n, double max_norm, struct nnx_team *team)
+{
+    double norm = nnx_grad_norm_on(g, n, team);
     if (!isfinite(norm) || !(norm > max_norm))
         return norm;
     const float coef = (float)(max_norm / (norm + 1e-6));

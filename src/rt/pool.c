@@ -142,23 +142,17 @@ static void backward_unit(void *ctx, int u, int tid)
     size_t p0, p1;
     unit_planes(j, u, &p0, &p1);
     if (I->kind == NNX_LAYER_MAXPOOL && k == st) {
-        /* Windows tile the plane without overlap: each input gets its
-         * gradient or 0 in one write; only a ragged border needs zeroing. */
+        /* Windows tile the plane without overlap: zero the unit's planes in
+         * one call (not a call per row: rows are tens of floats), then each
+         * window's winner gets its gradient. */
         const int32_t *restrict idx = L->idx;
+        memset(dx + p0 * h * w, 0, (p1 - p0) * h * w * sizeof *dx);
         for (size_t p = p0; p < p1; p++) {
             float *restrict d = dx + p * h * w;
             const float *restrict g = dy + p * oh * ow;
             const int32_t *restrict arg = idx + p * oh * ow;
-            for (int i = 0; i < oh; i++) {
-                for (int a = 0; a < k; a++) {
-                    float *restrict row = d + (size_t)(i * k + a) * w;
-                    memset(row, 0, (size_t)w * sizeof *row);
-                }
-                for (int j = 0; j < ow; j++)
-                    d[arg[i * ow + j]] = g[i * ow + j];
-            }
-            if (oh * k < h)
-                memset(d + (size_t)oh * k * w, 0, (size_t)(h - oh * k) * w * sizeof *d);
+            for (int i = 0; i < oh * ow; i++)
+                d[arg[i]] = g[i];
         }
         return;
     }

@@ -219,7 +219,9 @@ static char *get_str(cursor *c)
     return r;
 }
 
-static char **get_strs(cursor *c, int32_t count)
+/* count strings, or NULL for a NULL array; with names, a NULL string in
+ * the array (which no loader writes: every class has a name) is bad. */
+static char **get_strs(cursor *c, int32_t count, bool names)
 {
     if (!get_u32(c) || c->bad)
         return NULL;
@@ -227,7 +229,8 @@ static char **get_strs(cursor *c, int32_t count)
     if (!s)
         c->bad = true;
     for (int32_t i = 0; s && i < count && !c->bad; i++)
-        s[i] = get_str(c);
+        if (!(s[i] = get_str(c)) && names)
+            c->bad = true;
     return s;
 }
 
@@ -262,7 +265,8 @@ static void get_enc(cursor *c, nnx_csv_encoding *enc)
         }
         col->ncategories = ncat;
         for (int32_t k = 0; k < ncat && !c->bad; k++)
-            col->categories[k] = get_str(c);
+            if (!(col->categories[k] = get_str(c)))
+                c->bad = true;      /* a category always has its text */
         col->indicator = (int)get_u32(c);
         take(c, &col->fill, sizeof col->fill);
     }
@@ -278,8 +282,8 @@ static int get_meta(cursor *c, const header *h, nnx_dataset *out, nnx_csv_encodi
         take(c, out->y, n * sizeof *out->y);
     if (out->t)
         take(c, out->t, n * sizeof *out->t);
-    out->class_names = get_strs(c, out->classes);
-    out->feature_names = get_strs(c, out->d);
+    out->class_names = get_strs(c, out->classes, true);
+    out->feature_names = get_strs(c, out->d, false);
     if (get_u32(c) && !c->bad) {
         if (!(out->source_row = malloc(n * sizeof *out->source_row)))
             c->bad = true;
@@ -391,4 +395,58 @@ int nnx_tabcache_read(const char *path, const char *key, nnx_dataset *out,
         return nnx_rt_fail(err, "%s: metadata that does not read", path);
     }
     return 1;
+}
+
+int nnx_tabcache_read_key(const char *path, char **key, unsigned long long *bytes,
+                          nnx_rt_error *err)
+{
+    *key = NULL;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return nnx_rt_fail(err, "cannot open: %s", strerror(errno));
+    struct stat st;
+    header h;
+    int rc = -1;
+    unsigned char *meta = NULL;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        nnx_rt_fail(err, "not a regular file");
+        goto done;
+    }
+    *bytes = (unsigned long long)st.st_size;
+    ssize_t got = pread(fd, &h, sizeof h, 0);
+    if (got != (ssize_t)sizeof h || memcmp(h.magic, MAGIC, 8) != 0) {
+        nnx_rt_fail(err, "%s", got >= 8 && memcmp(h.magic, MAGIC, 8) != 0
+                    ? "not a cache entry (bad magic)" : "truncated: no whole header");
+        goto done;
+    }
+    if (h.header_sum != nnx_tabcache_hash(&h, offsetof(header, header_sum)) ||
+        h.endian != ENDIAN_MARK) {
+        nnx_rt_fail(err, "bad header checksum");
+        goto done;
+    }
+    if (h.file_size != (uint64_t)st.st_size) {
+        nnx_rt_fail(err, "truncated: %lld of %llu bytes", (long long)st.st_size,
+                    (unsigned long long)h.file_size);
+        goto done;
+    }
+    if (!header_sane(&h, (uint64_t)st.st_size)) {
+        nnx_rt_fail(err, "a header that does not add up");
+        goto done;
+    }
+    if (!(meta = malloc(h.meta_len ? h.meta_len : 1))) {
+        nnx_rt_fail(err, "out of memory");
+        goto done;
+    }
+    if (pread(fd, meta, h.meta_len, (off_t)h.meta_off) != (ssize_t)h.meta_len ||
+        nnx_tabcache_hash(meta, h.meta_len) != h.meta_sum) {
+        nnx_rt_fail(err, "bad checksum");
+        goto done;
+    }
+    cursor c = { meta, meta + h.meta_len, false };
+    *key = get_str(&c);
+    rc = *key && !c.bad ? 0 : nnx_rt_fail(err, "metadata that does not read");
+done:
+    free(meta);
+    close(fd);
+    return rc;
 }

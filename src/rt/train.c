@@ -150,7 +150,7 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
         int32_t m = ds->n - first < c->batch ? ds->n - first : c->batch;
         /* Straight into the net's input buffer: forward then copies nothing. */
         float *xb = nnx_net_input(net);
-        nnx_gather(ds, tr->order + first, m, xb, tr->yb, tr->tb);
+        nnx_gather_on(ds, tr->order + first, m, xb, tr->yb, tr->tb, nnx_net_team(net));
         if (tr->aug)
             nnx_augment_batch(&c->augment, xb, m, ds->shape[0], ds->shape[1], ds->shape[2],
                               c->seed, epoch, b, tr->aug);
@@ -174,8 +174,9 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
         if (nnx_net_backward(net, dlogits) < 0)
             return nnx_rt_fail(err, "epoch %d, batch %d: backward failed", (int)epoch + 1,
                                (int)b + 1);
-        double norm = c->clip_norm > 0 ? nnx_clip_grad_norm(grads, np, c->clip_norm)
-                                       : nnx_grad_norm(grads, np);
+        double norm = c->clip_norm > 0
+                    ? nnx_clip_grad_norm_on(grads, np, c->clip_norm, nnx_net_team(net))
+                    : nnx_grad_norm_on(grads, np, nnx_net_team(net));
         if (!isfinite(norm)) {
             res->diverged = 1;
             res->mean_loss = rows_done ? loss_sum / (double)rows_done : NAN;

@@ -166,7 +166,8 @@ static int load_source(const nnx_exp_source *s, bool real, const char *cache_dir
         keep[i] = s->keep[i];
     switch (s->kind) {
     case NNX_XSRC_IDX:
-        if (nnx_load_idx(out, s->images, s->labels, keep, (int32_t)s->nkeep, err) < 0)
+        if (nnx_tabcache_load_idx(cache_dir, s->images, s->labels, keep, (int32_t)s->nkeep, out,
+                                  use, err) < 0)
             return -1;
         break;
     case NNX_XSRC_CSV: {
@@ -182,8 +183,15 @@ static int load_source(const nnx_exp_source *s, bool real, const char *cache_dir
         o.categorical_auto = s->categorical_auto;
         o.missing = (nnx_missing)s->missing;
         csv_parse p = { s->path, &o, s->label_index == NNX_EXP_NO_LABEL };
-        if (nnx_run_csv_cached(cache_dir, s->path, p.unlabelled ? "unlabelled" : "labelled", &o,
-                               enc, st, out, parse_csv, &p, use, err) < 0)
+        const char *paths[1] = { s->path };
+        nnx_buf key = {0};
+        nnx_buf_printf(&key, "kind=csv %s\n", p.unlabelled ? "unlabelled" : "labelled");
+        nnx_tabcache_key_csv(&key, &o, enc);
+        int rc = key.oom ? parse_csv(&p, out, enc, st, err)
+                         : nnx_tabcache_load(cache_dir, paths, 1, key.s, enc, st, out, parse_csv,
+                                             &p, use, err);
+        free(key.s);
+        if (rc < 0)
             return -1;
         if (p.unlabelled)
             return 0;

@@ -18,6 +18,7 @@
 #include "nnx/rt/loss.h"
 #include "nnx/rt/optim.h"
 #include "nnx/rt/lr_schedule.h"
+#include "nnx/rt/tabcache.h"
 
 /* The network stays opaque here; files that build or train it include
  * nnx/rt.h themselves. */
@@ -53,11 +54,7 @@ int  nnx_run_hooks_metric(nnx_run_hooks *k, const char *name, const nnx_dataset 
                           const float *p, int kout, double *out);
 
 /* What the parsed-data cache did while one experiment's data loaded. */
-typedef struct nnx_run_cache_use {
-    int  hits;                  /* sources served from an entry */
-    int  writes;                /* sources parsed and written to an entry */
-    char warning[512];          /* entries that could not be used or written, or "" */
-} nnx_run_cache_use;
+typedef nnx_tabcache_use nnx_run_cache_use;
 
 /* The three splits in memory.  Owns every present set and the normaliser. */
 typedef struct nnx_run_data {
@@ -72,29 +69,12 @@ typedef struct nnx_run_data {
 } nnx_run_data;
 
 /* Load, split and normalise the data of `e` (seeded by e->seed), its CSV
- * files through the parsed-data cache in cache_dir (NULL: none).  Class
+ * and IDX files through the parsed-data cache in cache_dir (NULL: none).  Class
  * targets for the classification losses, real targets for mse.  0, or -1
  * with err naming the file and the reason (and `out` zeroed). */
 int  nnx_run_data_load(const nnx_experiment *e, const char *cache_dir, nnx_run_data *out,
                        nnx_rt_error *err);
 void nnx_run_data_free(nnx_run_data *d);
-
-/* A CSV parse as the cache sees it: fill out (and enc when it is zeroed:
- * the encoding fitted; st: what applying one met). */
-typedef int (*nnx_run_parse_fn)(void *ctx, nnx_dataset *out, nnx_csv_encoding *enc,
-                                nnx_csv_stats *st, nnx_rt_error *err);
-
-/* parse(ctx, ...) through the cache in dir (NULL: no cache): an entry made
- * from the same file (path, size, mtime, inode), mode and options (o, and
- * enc when it is applied rather than fitted) serves out, enc (when fitted)
- * and st from its mapping; else the parse runs and its result is written
- * to an entry.  An entry that is stale or corrupt is parsed again and
- * replaced, a write that fails leaves the load as it is: either adds to
- * use->warning, neither fails the load.  Errors: the parse's. */
-int nnx_run_csv_cached(const char *dir, const char *path, const char *mode,
-                       const nnx_csv_opts *o, nnx_csv_encoding *enc, nnx_csv_stats *st,
-                       nnx_dataset *out, nnx_run_parse_fn parse, void *ctx,
-                       nnx_run_cache_use *use, nnx_rt_error *err);
 
 enum nnx_loss_kind nnx_run_loss_kind(nnx_exp_loss_kind k);
 

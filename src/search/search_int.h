@@ -3,7 +3,7 @@
  *   fs.c        exists, rm -rf
  *   row.c       a trial's row read back from its summary.json; ranking
  *   board.c     trials.csv and summary.json of a search or an ensemble
- *   workers.c   nnx_search_run: the trial queue, worker processes, stages
+ *   search.c ... staged.c  nnx_search_run and its parts (work.h lists them)
  *   probs.c     saved probabilities and their ensemble average
  *   ens_metrics.c  the declared metrics of averaged probabilities
  *   lr_reading.c   the one-line reading of an lr search

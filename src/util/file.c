@@ -1,4 +1,5 @@
 /* file.c — files and paths: whole files written through a temporary and a rename, appended rows, whole files read into memory; path joining; mkdir -p. */
+#define _XOPEN_SOURCE 700       /* realpath(): POSIX, but an XSI part of it */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -19,6 +20,31 @@ int nnx_file_begin(nnx_file_out *out, const char *path, const char *tmp_base, in
                    nnx_rt_error *err)
 {
     *out = (nnx_file_out){ .flags = flags };
+    struct stat st, lst;
+    bool exists = stat(path, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode))
+        return nnx_rt_fail(err, "%s: cannot write: it is a directory", path);
+    /* A device or a pipe (/dev/full), and a link under /dev or /proc
+     * (/dev/stdout: to a pipe, or to the shell's own file), is written where
+     * it is: a rename would replace it, or the link, with a file.  A link
+     * elsewhere to a regular file: the file it names is replaced, the link
+     * kept. */
+    bool link = exists && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
+    bool dev = link && (!strncmp(path, "/dev/", 5) || !strncmp(path, "/proc/", 6));
+    char *real = link && S_ISREG(st.st_mode) && !dev ? realpath(path, NULL) : NULL;
+    if (exists && (!S_ISREG(st.st_mode) || dev || (link && !real))) {
+        if (!(out->path = strdup(path)) || !(out->f = fopen(path, "wb"))) {
+            int e = out->path ? errno : ENOMEM;
+            release(out);
+            return nnx_rt_fail(err, "%s: cannot write: %s", path, strerror(e));
+        }
+        return 0;
+    }
+    if (real) {
+        int rc = nnx_file_begin(out, real, tmp_base, flags, err);
+        free(real);
+        return rc;
+    }
     const char *base = tmp_base ? tmp_base : path;
     const char *suffix = flags & NNX_FILE_UNIQUE ? ".tmp.XXXXXX" : ".tmp";
     size_t nb = strlen(base), ns = strlen(suffix), np = strlen(path);
@@ -66,10 +92,10 @@ int nnx_file_commit(nnx_file_out *out, nnx_rt_error *err)
     int rc = 0;
     if (!good)
         rc = nnx_rt_fail(err, "%s: cannot write: %s", out->path, strerror(e));
-    else if (rename(out->tmp, out->path) != 0)
+    else if (out->tmp && rename(out->tmp, out->path) != 0)
         rc = nnx_rt_fail(err, "%s: cannot rename to %s: %s", out->tmp, out->path,
                          strerror(errno));
-    if (rc)
+    if (rc && out->tmp)
         unlink(out->tmp);
     release(out);
     return rc;
@@ -79,7 +105,8 @@ void nnx_file_abort(nnx_file_out *out)
 {
     if (out->f) {
         fclose(out->f);
-        unlink(out->tmp);
+        if (out->tmp)
+            unlink(out->tmp);
     }
     release(out);
 }

@@ -57,10 +57,10 @@ cmp -s n1 n3 || fail "--no-cache trained to other numbers"
 sed 's/^20,/21,/' train.csv >t && mv t train.csv
 expect 0 d2 "$nnx" data shop.nnx
 has d2 "warning: data cache: the cache entry of .*/train.csv is stale"
-has d2 "served 0, parsed and cached 2 CSV files"
+has d2 "served 0, parsed and cached 2 files"
 expect 0 d3 "$nnx" data shop.nnx
 grep -q warning d3 && fail "a warning after the entry was rebuilt: $(cat d3)"
-has d3 "served 2 CSV files from"
+has d3 "served 2 files from"
 [ "$(entries)" = 3 ] || fail "a stale entry was not replaced: $(entries) entries"
 # a changed file with the same size and mtime is still told by its inode
 cp -p train.csv t && mv t train.csv
@@ -75,7 +75,7 @@ expect 0 d4 "$nnx_san" data shop.nnx
 has d4 "cannot be used (.*truncated: "
 has d4 "parsed again"
 expect 0 d5 "$nnx" data shop.nnx
-has d5 "served 2 CSV files from"
+has d5 "served 2 files from"
 # a flipped byte in the table (the end of the file): a bad checksum, rebuilt
 for e in "$NNX_CACHE"/*.nnxtab; do
     size=$(wc -c <"$e")
@@ -149,7 +149,8 @@ NNX
     awk -F, 'END { exit !($5 > 0.6) }' np32.csv || fail "the mapped table did not train: $(cat np32.csv)"
 fi
 
-# nnx data on Fashion-MNIST (IDX: not cached): the splits, 10 balanced classes
+# nnx data on Fashion-MNIST (IDX, cached as CSV is): the splits, 10 balanced
+# classes; parsed and cached (train and test), then served with the same numbers
 fashion=${NNX_DATA:-/usr/share/datasets/fashion-mnist}
 if [ -f "$fashion/train-images-idx3-ubyte.gz" ]; then
     printf 'import "std/fashion.nnx"\n' >f.nnx
@@ -160,10 +161,57 @@ r = json.load(open(sys.argv[1]))
 assert r["rows"] == {"train": 54000, "valid": 6000, "test": 10000}, r["rows"]
 assert r["features"] == 784 and len(r["columns"]) == 784
 assert [c["train"] for c in r["classes"]] == [5400] * 10
-assert r["cache"]["served"] == 0 and r["cache"]["written"] == 0
+assert r["cache"]["served"] == 0 and r["cache"]["written"] == 2, r["cache"]
 assert all(0 <= c["min"] <= c["mean"] <= c["max"] <= 1 and c["missing"] == 0 for c in r["columns"])
 ' f1 || fail "nnx data on Fashion-MNIST: $(head -c 2000 f1)"
+    expect 0 f2 "$nnx" data f.nnx fashion --json
+    python3 -c '
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert b["cache"]["served"] == 2 and b["cache"]["written"] == 0, b["cache"]
+for k in ("rows", "features", "classes", "columns"):
+    assert a[k] == b[k], k
+' f1 f2 || fail "nnx data on Fashion-MNIST from the cache: $(head -c 600 f2)"
 fi
+
+# IDX through the cache: a first load writes an entry, the next is served;
+# a changed labels file makes it stale (told, parsed again), a truncated
+# entry is told and rebuilt; the cached load gives the run the same numbers
+be32() { printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) \
+                                                $(($1 >> 8 & 255)) $(($1 & 255)))"; }
+{ printf '\000\000\010\003'; be32 60; be32 4; be32 4; head -c 960 /dev/urandom; } | gzip -c >im.gz
+labels() { { printf '\000\000\010\001'; be32 60; i=0
+             while [ $i -lt 60 ]; do printf "\\00$(( (i + $1) % 3 ))"; i=$((i + 1)); done; } >lab.idx; }
+labels 0
+cat >img.nnx <<'NNX'
+data img { train = idx("im.gz", "lab.idx")  valid = split(train, 0.25)  shape = [1, 4, 4] }
+network net { flatten dense(3) }
+experiment pix { data = img  model = net  optimizer = adam(lr = 0.01)  epochs = 2  batch = 10
+                 metrics = [accuracy]  select = max(valid.accuracy) }
+NNX
+export NNX_CACHE="$tmp/idxcache"
+expect 0 i1 "$nnx" data img.nnx --json
+has i1 '"written": 1'
+expect 0 i2 "$nnx_san" run img.nnx --out ri1 -q
+grep -q "warning" i2 && fail "a warning on a cached IDX load: $(cat i2)"
+expect 0 i3 "$nnx" data img.nnx
+has i3 "served 1 file from"
+expect 0 i4 "$nnx" run img.nnx --out ri2 -q --no-cache
+numbers ri1 >ni1; numbers ri2 >ni2
+cmp -s ni1 ni2 || { diff ni1 ni2 >&2; fail "a cached IDX load trained to other numbers than a parse"; }
+labels 1
+expect 0 i5 "$nnx" data img.nnx
+has i5 "warning: data cache: the cache entry of .*im.gz is stale"
+has i5 "served 0, parsed and cached 1 file"
+for e in "$NNX_CACHE"/*.nnxtab; do
+    size=$(wc -c <"$e"); head -c $((size - 100)) "$e" >t && mv t "$e"
+done
+expect 0 i6 "$nnx_san" data img.nnx
+has i6 "cannot be used (.*truncated: "
+expect 0 i7 "$nnx" data img.nnx
+has i7 "served 1 file from"
+grep -q warning i7 && fail "a warning after the IDX entry was rebuilt: $(cat i7)"
+export NNX_CACHE="$tmp/cache"
 
 # bad input: a bad cell names file, line and column; an unknown name; a flag
 printf 'a,b,label\n1,2,x\n3,oops,y\n' >bad.csv

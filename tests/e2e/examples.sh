@@ -34,9 +34,13 @@ echo "quickstart valid.accuracy $acc"
 # examples/fashion_resnet.nnx: `nnx check --verbose` names its two projections,
 # and its network trains: 2 epochs on the two classes most alike, T-shirt/top
 # and Shirt (12,000 rows, to keep the suite quick; the full run is measured by
-# hand, see README.md), with the example's augmentation, reach a test accuracy
-# of at least 0.80 (0.8365 measured; 0.8695 without the augmentation, which
-# slows the first epochs; chance is 0.5).
+# hand, see README.md), with the example's settings and augmentation, reach a
+# test accuracy of at least 0.84.  Measured: 0.874 with seed 1, the seed this
+# test runs (it repeats bit for bit, whatever -j), and 0.8645 with seed 2.
+# The floor sits more than that spread below the worse of them: room for a
+# kernel change that rounds differently (which moves a run as much as
+# another seed does), none for a network that stopped learning (chance is
+# 0.5; the example's earlier settings gave 0.848 to 0.858).
 "$NNX" check --verbose examples/fashion_resnet.nnx >"$tmp/out" 2>&1 || { cat "$tmp/out"; fail "nnx check --verbose"; }
 [ "$(grep -c 'note: residual: .* 1×1 conv projection' "$tmp/out")" = 2 ] ||
     { cat "$tmp/out"; fail "nnx check --verbose does not note the resnet's two projections"; }
@@ -54,7 +58,7 @@ data tops {
     normalize = standard
     shape = [1, 28, 28]
     augment.flip  = true    # as fashion_aug
-    augment.shift = 2
+    augment.shift = 1
 }
 experiment resnet2 extends fashion_resnet { data = tops  model = resnet(classes = 2)  epochs = 2 }
 EOF2
@@ -63,5 +67,5 @@ EOF2
 summary=$(ls "$tmp"/runs/resnet2-*/summary.json)
 acc=$(sed -n 's/^    "test.accuracy": \([0-9.e-]*\),*$/\1/p' "$summary")
 [ -n "$acc" ] || fail "no test.accuracy in $summary"
-awk -v a="$acc" 'BEGIN { exit !(a >= 0.80) }' || fail "resnet test accuracy $acc < 0.80 after 2 epochs on 2 classes"
+awk -v a="$acc" 'BEGIN { exit !(a >= 0.84) }' || fail "resnet test accuracy $acc < 0.84 after 2 epochs on 2 classes"
 echo "fashion_resnet (2 epochs, T-shirt vs Shirt) test.accuracy $acc"

@@ -3,7 +3,9 @@
 # leaves no output file (an existing one keeps its contents): a CSV missing a column (named,
 # with a likely misspelling), a non-number or empty cell (file:line, column), a ragged row,
 # images of the wrong size, a run without weights (saying the run's status), a wrong RUN, a
-# label the model does not know, flags.  Extra columns are ignored and noted once.
+# label the model does not know, flags.  Extra columns are ignored and noted once.  An output
+# that cannot be written (a full device, a directory, no such directory) is exit 1 and
+# leaves nothing behind.
 . "$(dirname "$0")/lib/run_common.sh"
 
 awk 'BEGIN { srand(3); split("cat dog", n, " "); print "height,weight,kind" > "'"$tmp"'/train.csv"
@@ -124,5 +126,33 @@ p usage 'missing DATA' "$nnx_san" predict "$d"
 p usage "unknown option '--prob' (did you mean '--probs'?)" "$nnx_san" predict "$d" "$tmp/extra.csv" --prob
 p usage 'extra argument' "$nnx_san" eval "$d" a b c
 p usage '-o needs a value' "$nnx_san" predict "$d" "$tmp/extra.csv" -o
-p out-dir 'nnx predict: .*no/such/out.csv' "$nnx_san" predict "$d" "$tmp/extra.csv" -o "$tmp/no/such/out.csv"
+
+# the output cannot be written: exit 1 (the input was fine), a clear message,
+# no file (or temporary) left behind, a device left a device
+expect 1 "$tmp/err" "$nnx_san" predict "$d" "$tmp/extra.csv" -o "$tmp/no/such/out.csv"
+has "$tmp/err" "nnx predict: .*no/such/out.csv.tmp: cannot create: No such file or directory"
+expect 1 "$tmp/err" "$nnx_san" predict "$d" "$tmp/extra.csv" -o /dev/full
+has "$tmp/err" "^nnx predict: /dev/full: cannot write: No space left on device$"
+[ -c /dev/full ] || fail "predict -o /dev/full replaced the device"
+ls /dev/full.tmp* >/dev/null 2>&1 && fail "predict -o /dev/full left a temporary in /dev"
+mkdir "$tmp/outdir"
+expect 1 "$tmp/err" "$nnx_san" predict "$d" "$tmp/extra.csv" -o "$tmp/outdir"
+has "$tmp/err" "^nnx predict: .*outdir: cannot write: it is a directory$"
+[ -z "$(ls "$tmp/outdir")" ] || fail "predict -o DIR wrote into it"
+ls -d "$tmp"/outdir.tmp* >/dev/null 2>&1 && fail "predict -o DIR left a temporary"
+"$nnx_san" predict "$d" "$tmp/extra.csv" >/dev/full 2>"$tmp/err"
+[ $? = 1 ] || fail "predict >/dev/full: exit $?, expected 1"
+has "$tmp/err" "^nnx predict: stdout: cannot write: No space left on device$"
+# a device that takes the bytes is written in place
+rows=$("$nnx_san" predict "$d" "$tmp/extra.csv" -o /dev/stdout 2>/dev/null | grep -c '^\(cat\|dog\)$')
+[ "$rows" = 2 ] || fail "predict -o /dev/stdout (a pipe): $rows predictions, expected 2"
+"$nnx_san" predict "$d" "$tmp/extra.csv" -o /dev/stdout >"$tmp/so" 2>/dev/null ||
+    fail "predict -o /dev/stdout (a file) failed"
+[ -L /dev/stdout ] || fail "predict -o /dev/stdout replaced the link with a file"
+[ "$(grep -c '^\(cat\|dog\)$' "$tmp/so")" = 2 ] || fail "predict -o /dev/stdout (a file): $(cat "$tmp/so")"
+# a link to a file: the file is replaced, the link stays
+echo old >"$tmp/real.csv"
+ln -s real.csv "$tmp/link.csv"
+expect 0 "$tmp/out" "$nnx_san" predict "$d" "$tmp/extra.csv" -o "$tmp/link.csv"
+[ -L "$tmp/link.csv" ] && [ "$(nrows "$tmp/real.csv")" = 2 ] || fail "predict -o LINK: the link or its file is wrong"
 echo "predict_errors: ok"

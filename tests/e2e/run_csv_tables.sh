@@ -44,6 +44,11 @@ loss=$(sed -n 's/^    "test.loss": \([0-9.e-]*\),*$/\1/p' "$d/summary.json")
 awk -v a="$acc" 'BEGIN { exit !(a >= 0.9) }' || fail "test accuracy $acc < 0.9: the colour was not learnt"
 has "$d/model.json" '"encode": "onehot"'
 has "$d/model.json" '"indicator": true'
+# the categories train has, sorted (not in the order the rows bring them;
+# Lima, only in the test file, is not one)
+tr -d ' \n' <"$d/model.json" >"$tmp/model1"
+has "$tmp/model1" '"name":"color","encode":"onehot","categories":\["blue","green","red"\]'
+has "$tmp/model1" '"name":"city","encode":"onehot","categories":\["NYC","Oslo","Paris","Rome"\]'
 has "$d/experiment.nnx" 'categorical = \["color", "city"\], missing = mean'
 
 # nnx eval on the test file gives the run's own test loss; predict notes Lima

@@ -1,7 +1,7 @@
 #!/bin/sh
 # search_tpe.sh — search tpe(...) with prune = halving, median and hyperband: nnx plan
 # shows what is proposed and the brackets; -j 1 and -j 2 give the same trials.csv; a
-# kill -9 mid-rung and --resume give it again; every trial the median rule stopped
+# kill -9 mid-rung and --resume give it again, and so does one process per trial (--trial); every trial the median rule stopped
 # (and none it let go on) was worse than the median of the trials before it at that
 # epoch, recomputed here from their metrics.csv; mistakes are refused at their place.
 . "$(dirname "$0")/lib/run_common.sh"
@@ -26,6 +26,10 @@ experiment bad2 extends base { prune = median(after = 0) }
 experiment bad3 extends base { prune = hyperband(eta = 1) }
 experiment bad4 extends base { search tpe(trials = 5, ahead = 1) { optimizer.lr in loguniform(1e-4, 1) } }
 experiment bad5 extends base { prune = median  search staged { optimizer.lr in [1e-3, 1e-2] } }
+experiment lists extends base {
+    epochs = 2
+    search tpe(trials = 9, seed = 3, startup = 3) { optimizer.lr in [1e-3, 1e-2, 1e-1]  model.width in [4, 16, 32] }
+}
 NNX
 
 # the plan: 5 random draws, then 6 trials proposed as the search runs; the brackets
@@ -49,8 +53,6 @@ expect 2 "$tmp/e4" "$nnx" plan "$tmp/exp.nnx" bad4
 has "$tmp/e4" "exp.nnx:18:55: error: tpe has no argument 'ahead'"
 expect 2 "$tmp/e5" "$nnx" plan "$tmp/exp.nnx" bad5
 has "$tmp/e5" "exp.nnx:19:40: error: prune needs a grid, random or tpe search, not a staged one"
-expect 2 "$tmp/e6" "$nnx" run "$tmp/exp.nnx" base --trial 1 --out "$tmp/t"
-has "$tmp/e6" "do not take a tpe search yet"
 
 # -j 1 and -j 2: the same trials.csv (the last column, seconds, aside)
 same() {    # EXPERIMENT: run it with -j 1 and -j 2, keep the -j 1 table in $tmp/EXPERIMENT.csv
@@ -130,4 +132,46 @@ kill_resume() {     # EXPERIMENT EPOCH: kill once a metrics.csv has row EPOCH; c
 }
 kill_resume halving 2
 kill_resume median 4
+# lists only, 9 points and 9 trials: neither a random startup draw nor a proposal repeats a
+# point tried before it (a repeat would be named like the first with _2): all 9 are tried
+expect 0 "$tmp/lists.o" "$nnx" run "$tmp/exp.nnx" lists --out "$tmp/lists" -j 2
+[ "$(ls "$(rundir "$tmp/lists")/trials" | grep -c '_[0-9]$')" = 0 ] ||
+    fail "lists: a point was tried twice: $(ls "$(rundir "$tmp/lists")/trials")"
+[ "$(ls "$(rundir "$tmp/lists")/trials" | wc -l)" = 9 ] || fail "lists: expected 9 trials"
+
+# one trial per process (nnx run --trial, as the tasks of nnx submit run them): nnx submit
+# --dry-run says which trials the open step holds (a wave of tpe proposals, a rung, an epoch
+# of the median rule); running them (at once), again and again, gives the trials.csv of -j 1
+by_trial() {    # EXPERIMENT
+    r=0
+    while :; do
+        r=$((r + 1))
+        [ $r -le 60 ] || fail "$1: --trial: the search did not end in 60 steps"
+        expect 0 "$tmp/$1.dry" "$nnx" submit "$tmp/exp.nnx" "$1" --out "$tmp/$1.t" --dry-run
+        grep -q "the search has ended" "$tmp/$1.dry" && break
+        if [ $r = 2 ]; then     # the first wave (the 5 random draws) has ended, the rest not proposed
+            expect 0 "$tmp/$1.st" "$nnx" status "$(rundir "$tmp/$1.t")"
+            has "$tmp/$1.st" "12 planned: 5 ended (0 failed or diverged), 0 running, .*, 7 not begun"
+        fi
+        has "$tmp/$1.dry" "step [0-9]* of [0-9]*, [0-9]* trials* (pruned tpe search)"
+        # the step's trials at once, as an array job runs them
+        pids=
+        for n in $(sed -n 's/^#SBATCH --array=//p' "$tmp/$1.dry" | tr ',' ' '); do
+            for m in $(seq "${n%-*}" "${n#*-}"); do
+                "$nnx" run "$tmp/exp.nnx" "$1" --trial "$m" --out "$tmp/$1.t" >"$tmp/$1.tr$m" 2>&1 &
+                pids="$pids $!"
+            done
+        done
+        for p in $pids; do wait "$p" || { cat "$tmp/$1".tr* >&2; fail "$1: a --trial process failed"; }; done
+    done
+    sed 's/,[^,]*$//' "$(rundir "$tmp/$1.t")/trials.csv" >"$tmp/$1.c4"
+    cmp -s "$tmp/$1.csv" "$tmp/$1.c4" || { diff "$tmp/$1.csv" "$tmp/$1.c4" >&2; fail "$1: --trial and -j 1 differ"; }
+    cmp -s "$(rundir "$tmp/$1.j1")/summary.json" "$(rundir "$tmp/$1.t")/summary.json" ||
+        fail "$1: --trial and -j 1 give another summary.json"
+}
+expect 2 "$tmp/e6" "$nnx" run "$tmp/exp.nnx" halving --trial 12 --out "$tmp/early"
+has "$tmp/e6" "trial 12 is not in step 1 of 7, the first whose trials have not all ended"
+by_trial halving
+by_trial median
+by_trial hyper
 echo "search_tpe: ok"

@@ -2,9 +2,12 @@
 # slurm.sh — nnx submit, nnx status and nnx run --trial against a real one-node Slurm
 # (slurmctld, slurmd and munged started here, stopped by pid at the end).  A 6-trial grid and
 # a 3-stage staged search submitted with --wait give the trials.csv of `nnx run -j 2`, a pruned
-# search (one array job per rung) the trials.csv and summary.json of `nnx run -j 1`; scancel
+# search (one array job per rung), a pruned tpe search (one per wave of proposals, then per
+# rung), a hyperband search and the median rule (one array job per epoch from `after`) the
+# trials.csv and summary.json of `nnx run -j 1`; scancel
 # of one array task mid-trial, then nnx submit again, trains only that trial and continues it
-# from its last epoch; no sbatch on PATH, a partition Slurm lacks and a search directory that
+# from its last epoch (nnx status reads sacct when Slurm keeps accounting, else the trial's
+# files); no sbatch on PATH, a partition Slurm lacks and a search directory that
 # cannot be written are refused with exit 2 and nothing submitted.
 . "$(dirname "$0")/lib/run_common.sh"
 [ "$(id -u)" = 0 ] || fail "needs root: it starts slurmd, which runs the jobs (make test runs as root)"
@@ -43,6 +46,18 @@ experiment pruned extends grid {
     epochs = 9
     prune = halving(min_epochs = 1, eta = 3)
     search random(trials = 9, seed = 3) { optimizer.lr in loguniform(1e-4, 1)  model.p in [0, 0.2] }
+}
+experiment tpeh extends pruned {
+    search tpe(trials = 8, seed = 3, startup = 3) { optimizer.lr in loguniform(1e-4, 1)  model.p in [0, 0.2] }
+}
+experiment hyper extends pruned {
+    prune = hyperband(min_epochs = 1, eta = 3)
+    search random(trials = 12, seed = 5) { optimizer.lr in loguniform(1e-4, 1)  model.p in [0, 0.2] }
+}
+experiment med extends pruned {
+    epochs = 4
+    prune = median(after = 2)
+    search random(trials = 6, seed = 4) { optimizer.lr in loguniform(1e-4, 1)  model.p in [0, 0.2] }
 }
 experiment long extends grid {
     epochs = 1500
@@ -132,6 +147,31 @@ has st5 "9 ended"
 has st5 "rungs       9 at epoch 1, 3 at epoch 3, 1 at epoch 9"
 has st5 "(next rung)"
 
+# a tpe search pruned by halving (waves of trials proposed together, each wave one array job,
+# then the rungs), a hyperband search (its brackets' rungs, one array job each, one after
+# the other) and the median rule (an array job per epoch from `after` on, each decided from
+# the step before): trials.csv (seconds aside) and summary.json are those of nnx run -j 1
+for x in tpeh hyper med; do
+    expect 0 "ref_$x.out" "$nnx" run g.nnx $x --out ref -j 1
+    expect 0 "sub_$x.out" "$nnx" submit g.nnx $x --out sl --max-parallel 2 --wait
+    strip ref/$x-*/trials.csv >a.csv
+    strip sl/$x-*/trials.csv >b.csv
+    cmp -s a.csv b.csv || { diff a.csv b.csv >&2; cat "sub_$x.out" >&2; fail "$x through Slurm differs from nnx run -j 1"; }
+    cmp -s ref/$x-*/summary.json sl/$x-*/summary.json ||
+        { diff ref/$x-*/summary.json sl/$x-*/summary.json >&2; fail "$x: summary.json differs"; }
+done
+has sub_tpeh.out "step 1 of 6, 3 trials (pruned tpe search) (--array=1-3%2)"
+has sub_tpeh.out "decides the trials of step 2 and submits them"
+has sub_hyper.out "rung 1 of 5, 9 trials (pruned random search) (--array=1-9%2)"
+has sl/tpeh-*/slurm/step2.sbatch "step 2 of 6, 2 trials"
+has sl/hyper-*/slurm/rung4.sbatch "rung 4 of 5, 3 trials"
+has sub_med.out "step 1 of 3, 6 trials (pruned random search)"
+grep -q ',pruned,' b.csv || fail "med: the median rule stopped no trial"
+ls sl/hyper-*/slurm/rung5.sbatch >/dev/null || fail "hyperband's last rung was never submitted"
+expect 0 st6 "$nnx" status sl/tpeh-*
+has st6 "8 ended"
+has st6 " (next step)"
+
 # scancel of one array task mid-trial: SIGTERM, the trial leaves resume.state; nnx submit
 # again submits only that trial and continues it from its last epoch
 expect 0 o7 "$nnx" submit g.nnx long --out lo
@@ -160,6 +200,26 @@ done
 expect 0 st3 "$nnx" status "$d"
 has st3 "1 ended (0 failed or diverged), 0 running, 0 queued, 1 interrupted"
 has st3 "lr=0.001 *interrupted .*${job}_1"
+# status asks sacct for the tasks gone from squeue; this cluster keeps no accounting
+# (accounting_storage/none): then a trial's files say what became of it
+if sacct -n -X -P -o JobID,State -j "$job" >sacct.out 2>&1 && ! grep -q disabled sacct.out; then
+    has st3 "; squeue; sacct$"
+else
+    has st3 "; squeue; no accounting (sacct): a task gone from squeue shows its trial's files"
+fi
+# a Slurm that keeps accounting: sacct's own format (JobID 12_1, State "CANCELLED by 0") read
+# for each task, here from a sacct that answers for these two jobs as Slurm's does
+mkdir acct
+cat >acct/sacct <<EOF
+#!/bin/sh
+case "\$*" in *"-j $job"*) ;; *) echo "sacct: unexpected \$*" >&2; exit 1;; esac
+printf '%s\n' '${job}_1|CANCELLED by 0' '${job}_2|COMPLETED'
+EOF
+chmod +x acct/sacct
+expect 0 st3b env PATH="$PWD/acct:$PATH" "$nnx" status "$d"
+has st3b "; squeue; sacct$"
+has st3b "lr=0.001 *interrupted .*${job}_1 CANCELLED"
+has st3b "lr=0.01 *completed .*${job}_2 COMPLETED"
 cp "$d/trials/lr=0.001/metrics.csv" before.csv
 cp "$d/trials/lr=0.01/summary.json" other.json
 expect 0 o8 "$nnx" submit g.nnx long --out lo --wait

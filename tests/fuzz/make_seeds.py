@@ -128,3 +128,29 @@ print(collectgarbage("count"), ok, ("a"):rep(50):find(".-.-b"))
 setmetatable({}, { __index = function() return 1 end })
 load("return 1")()
 """)
+
+
+# npy: flags (bit 0 labels follow, bit 1 real targets), u16 features length, features, labels
+def npy(descr, shape, payload, fortran=False):
+    head = "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (
+        descr, "True" if fortran else "False", repr(tuple(shape)))
+    head += " " * (63 - len(head) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(head)) + head.encode() + payload
+
+
+def npy_input(flags, x, y=b""):
+    return bytes([flags]) + struct.pack("<H", len(x)) + x + y
+
+
+f4 = npy("<f4", (3, 2), struct.pack("<6f", 0, 1.5, -2, 3, 4e10, -0.0))
+put("npy", "f4_alone", npy_input(0, f4))
+put("npy", "f4_i8", npy_input(1, f4, npy("<i8", (3,), struct.pack("<3q", 0, 2, 1))))
+put("npy", "f8_real", npy_input(3, npy("<f8", (2, 2), struct.pack("<4d", 1, 2, 3, 4)),
+                                 npy("<f4", (2,), struct.pack("<2f", 0.5, -1))))
+put("npy", "u1_images", npy_input(1, npy("|u1", (2, 2, 3), bytes(range(12))),
+                                   npy("|u1", (2,), b"\x00\x09")))
+put("npy", "chw", npy_input(0, npy("<f4", (1, 2, 2, 2), struct.pack("<8f", *range(8)))))
+put("npy", "big_endian", npy_input(0, npy(">f4", (2, 1), struct.pack(">2f", 1, 2))))
+put("npy", "fortran", npy_input(0, npy("<f4", (2, 3), struct.pack("<6f", *range(6)), True)))
+put("npy", "v2_header", npy_input(0, b"\x93NUMPY\x02\x00" + struct.pack("<I", 64) +
+                                  f4[10:74] + f4[74:]))

@@ -1,4 +1,4 @@
-/* test_check_extends.c — extends chains: replacing, dotted argument overrides, +=, blocks, resets, order. */
+/* test_check_extends.c — extends chains: replacing, dotted argument overrides, +=, blocks, resets, order, data keys. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -156,6 +156,41 @@ static void dotted_override_needs_a_call(void **state)
     fx_done(&f);
 }
 
+static void data_keys_apply_to_one_experiment(void **state)
+{
+    (void)state;
+    fx f;
+    /* a's `data.KEY` lines change its copy of the block; b, checked next by
+     * the same checker, sees the block as written */
+    const char *src = TOY "experiment a { data = toy  model = net  data.normalize = minmax\n"
+                          "  data.valid = split(train, 0.5) }\n"
+                          "experiment b { data = toy  model = net }\n"
+                          "experiment c extends a { data = toy }\n";
+    nnx_experiment *a = fx_check(&f, src, "a");
+    if (!a)
+        fail_msg("%s", fx_msgs(&f.d));
+    assert_int_equal(a->data.normalize, NNX_XNORM_MINMAX);
+    assert_true(a->data.split[NNX_XSPLIT_VALID].fraction == 0.5);
+    nnx_experiment *b = nnx_check_experiment(f.c, "b", NULL, 0, &f.d);
+    assert_non_null(b);
+    assert_int_equal(b->data.normalize, NNX_XNORM_NONE);
+    assert_true(b->data.split[NNX_XSPLIT_VALID].fraction == 0.2);
+    /* `data = name` forgets the earlier data.KEY lines */
+    nnx_experiment *c = nnx_check_experiment(f.c, "c", NULL, 0, &f.d);
+    assert_non_null(c);
+    assert_int_equal(c->data.normalize, NNX_XNORM_NONE);
+    /* --set data.KEY=value applies last, over the experiment's own line */
+    nnx_override ov = { "data.normalize", "standard" };
+    nnx_experiment *d = nnx_check_experiment(f.c, "a", &ov, 1, &f.d);
+    assert_non_null(d);
+    assert_int_equal(d->data.normalize, NNX_XNORM_STANDARD);
+    assert_true(d->data.split[NNX_XSPLIT_VALID].fraction == 0.5);
+    nnx_experiment_free(b);
+    nnx_experiment_free(c);
+    nnx_experiment_free(d);
+    fx_done(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +203,7 @@ int main(void)
         cmocka_unit_test(override_of_bare_name),
         cmocka_unit_test(errors_in_the_base_are_reported),
         cmocka_unit_test(dotted_override_needs_a_call),
+        cmocka_unit_test(data_keys_apply_to_one_experiment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -377,6 +377,41 @@ static void open_rebuilds_the_network_from_the_file(void **state)
     nnx_net_free(a);
 }
 
+/* A header can announce, in a few hundred bytes, layers whose activations
+ * need gigabytes (the input's height and width, which no parameter count
+ * depends on): nnx_net_open refuses it as corrupt before compiling
+ * allocates anything; a real network with large activations opens, with a
+ * batch lowered until its activations fit 1 GB. */
+static void open_bounds_the_activations(void **state)
+{
+    fixture *f = *state;
+    nnx_rt_error err;
+    nnx_net *a = nnx_net_new(1, 256, 256, &err);
+    assert_non_null(a);
+    ok(nnx_net_add_conv(a, 8, 1, 1, 0, true, &err), &err);
+    ok(nnx_net_compile(a, 1, 1, &err), &err);
+    ok(nnx_net_save(a, f->path, &err), &err);
+    nnx_net_free(a);
+    /* (1 + 2 * 8) * 65536 floats = 4.5 MB a row: 1000 rows lowered to 240 */
+    nnx_net *b = nnx_net_open(f->path, 1000, &err);
+    if (!b)
+        fail_msg("%s", err.msg);
+    assert_int_equal(nnx_net_max_batch(b), (int)((1u << 30) / (17u * 65536 * 4)));
+    nnx_net_free(b);
+    /* height and width 4096 (bytes 16..23 of the header, little-endian):
+     * 1.1 GB a row from a file of a few hundred bytes */
+    FILE *fp = fopen(f->path, "r+b");
+    assert_non_null(fp);
+    const unsigned char side[4] = { 0x00, 0x10, 0x00, 0x00 };
+    fseek(fp, 16, SEEK_SET);
+    fwrite(side, 1, 4, fp);
+    fwrite(side, 1, 4, fp);
+    fclose(fp);
+    assert_null(nnx_net_open(f->path, 4, &err));
+    if (!strstr(err.msg, "corrupt: its 1 layers would need"))
+        fail_msg("%s", err.msg);
+}
+
 /* Found by fuzzing: a short file listing a huge layer made nnx_net_open
  * allocate and initialise every parameter before finding the file too
  * short.  The size is checked from the layer list, before compiling. */
@@ -418,6 +453,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(truncated_or_corrupt_file_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(open_rebuilds_the_network_from_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(open_checks_the_size_before_building, setup, teardown),
+        cmocka_unit_test_setup_teardown(open_bounds_the_activations, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,6 +116,72 @@ static void loads_plain_and_gzip(void **state)
     }
 }
 
+/* Append bytes to path (a second gzip member, or bytes after the last). */
+static void append_file(const char *path, const unsigned char *b, size_t len, int gz)
+{
+    if (gz) {
+        gzFile f = gzopen(path, "ab");
+        assert_non_null(f);
+        assert_int_equal(gzwrite(f, b, (unsigned)len), (int)len);
+        gzclose(f);
+    } else {
+        FILE *f = fopen(path, "ab");
+        assert_non_null(f);
+        assert_int_equal(fwrite(b, 1, len, f), len);
+        fclose(f);
+    }
+}
+
+/* Every byte value converts exactly as (float)b / 255 does (the vector path
+ * included: 300 pixels, some of them before an aligned start); a gzip in two
+ * members reads as one stream, bytes after the last member are ignored (as
+ * gzip -dc does); damaged deflate data and a stream cut short are told. */
+static void gzip_members_exact_pixels_and_damage(void **state)
+{
+    fixture *f = *state;
+    enum { N = 3, SIDE = 10 };
+    unsigned char im[16 + N * SIDE * SIDE], lab[8 + N] = {0};
+    put_be32(im, 0x803);
+    put_be32(im + 4, N);
+    put_be32(im + 8, SIDE);
+    put_be32(im + 12, SIDE);
+    for (int i = 0; i < N * SIDE * SIDE; i++)
+        im[16 + i] = (unsigned char)(i * 7 + 3);
+    put_be32(lab, 0x801);
+    put_be32(lab + 4, N);
+    const char *img = tmp_path(f, "m.gz"), *labp = tmp_path(f, "ml.gz");
+    write_file(img, im, 16 + 50, 1);
+    append_file(img, im + 16 + 50, sizeof im - 16 - 50, 1);
+    append_file(img, (const unsigned char *)"trailing", 8, 0);
+    write_file(labp, lab, sizeof lab, 1);
+    nnx_dataset ds;
+    nnx_rt_error err = {{0}};
+    assert_int_equal(nnx_load_idx(&ds, img, labp, NULL, 0, &err), 0);
+    for (int i = 0; i < N * SIDE * SIDE; i++) {
+        float want = (float)im[16 + i] / 255.0f;
+        assert_memory_equal(&ds.x[i], &want, sizeof want);
+    }
+    nnx_dataset_free(&ds);
+
+    /* damage the deflate data of a one-member copy, then cut it short */
+    const char *bad = tmp_path(f, "bad.gz");
+    write_file(bad, im, sizeof im, 1);
+    FILE *fp = fopen(bad, "rb");
+    unsigned char z[1024];
+    size_t zn = fread(z, 1, sizeof z, fp);
+    fclose(fp);
+    assert_true(zn > 40);
+    unsigned char broken[1024];
+    memcpy(broken, z, zn);
+    memset(broken + 12, 0xff, 8);
+    write_file(bad, broken, zn, 0);
+    assert_int_equal(nnx_load_idx(&ds, bad, labp, NULL, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "bad.gz: "));
+    write_file(bad, z, zn / 2, 0);
+    assert_int_equal(nnx_load_idx(&ds, bad, labp, NULL, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "bad.gz: file is truncated"));
+}
+
 static void class_filter_relabels_in_given_order(void **state)
 {
     fixture *f = *state;
@@ -299,6 +365,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(loads_plain_and_gzip, setup, teardown),
+        cmocka_unit_test_setup_teardown(gzip_members_exact_pixels_and_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(class_filter_relabels_in_given_order, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_files_are_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(header_claims_cost_no_memory, setup, teardown),

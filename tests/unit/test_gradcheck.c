@@ -432,6 +432,19 @@ static void conv_3x3_stride2(void **s)   { (void)s; conv_case(2, 7, 3, 3, 2, 0, 
 static void conv_2x2_stride2_pad(void **s) { (void)s; conv_case(1, 5, 2, 2, 2, 1, false); }
 static void conv_5x5_stride3_pad2(void **s) { (void)s; conv_case(3, 6, 2, 5, 3, 2, true); }
 
+/* Winograd F(2×2, 3×3): 8 channels and more each way (conv.c); the second
+ * reads the channel-major layout, its input gradient goes back through the
+ * first; odd sides leave half tiles. */
+static void conv_winograd_stack(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(8, 5, 3);
+    ok(nnx_net_add_conv(net, 9, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_conv(net, 8, 3, 1, 1, false, &err), &err);
+    finish(net, 3, true, 1e-2, NULL);
+}
+
 static void conv_stack_pointwise(void **state)
 {
     (void)state;   /* second conv reads the channel-major layout, 1×1 path */
@@ -941,6 +954,7 @@ int main(void)
         cmocka_unit_test(conv_3x3_stride2),
         cmocka_unit_test(conv_2x2_stride2_pad),
         cmocka_unit_test(conv_5x5_stride3_pad2),
+        cmocka_unit_test(conv_winograd_stack),
         cmocka_unit_test(conv_stack_pointwise),
         cmocka_unit_test(maxpool_2),
         cmocka_unit_test(maxpool_3_overlapping),

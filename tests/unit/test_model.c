@@ -165,7 +165,7 @@ static void reads_csv_columns_by_name(void **state)
     char *csv = nnx_path_join(dir, "new.csv");
     nnx_dataset ds;
     nnx_model_csv_notes notes;
-    assert_int_equal(nnx_model_read_csv(m, csv, false, &ds, &notes, &err), 0);
+    assert_int_equal(nnx_model_read_csv(m, csv, false, &ds, &notes, NULL, NULL, &err), 0);
     assert_int_equal(ds.n, 2);
     assert_int_equal(ds.kind, NNX_TARGET_NONE);
     assert_memory_equal(ds.x, ROWS, 2 * D * sizeof(float));
@@ -173,7 +173,7 @@ static void reads_csv_columns_by_name(void **state)
     assert_string_equal(notes.ignored[0], "note");
     nnx_model_csv_notes_free(&notes);
     nnx_dataset_free(&ds);
-    assert_int_equal(nnx_model_read_csv(m, csv, true, &ds, NULL, &err), 0);
+    assert_int_equal(nnx_model_read_csv(m, csv, true, &ds, NULL, NULL, NULL, &err), 0);
     assert_int_equal(ds.kind, NNX_TARGET_CLASS);
     assert_int_equal(ds.y[0], 1);
     assert_int_equal(ds.y[1], 2);
@@ -184,15 +184,15 @@ static void reads_csv_columns_by_name(void **state)
     nnx_dataset_free(&ds);
 
     put_file(dir, "new.csv", "heigth,age,weight\n3,1,2\n");
-    assert_int_equal(nnx_model_read_csv(m, csv, false, &ds, NULL, &err), -1);
+    assert_int_equal(nnx_model_read_csv(m, csv, false, &ds, NULL, NULL, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "no column \"height\""));
     assert_non_null(strstr(err.msg, "column \"heigth\" is not one of the model's: did you mean "
                                     "\"height\"?"));
     put_file(dir, "new.csv", "height,age,weight\n3,1,2\n3,one,2\n");
-    assert_int_equal(nnx_model_read_csv(m, csv, false, &ds, NULL, &err), -1);
+    assert_int_equal(nnx_model_read_csv(m, csv, false, &ds, NULL, NULL, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "new.csv:3: column 2 (\"age\"): \"one\" is not a number"));
     put_file(dir, "new.csv", "height,age,weight,kind\n3,1,2,fox\n");
-    assert_int_equal(nnx_model_read_csv(m, csv, true, &ds, NULL, &err), -1);
+    assert_int_equal(nnx_model_read_csv(m, csv, true, &ds, NULL, NULL, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "\"fox\" is not a class of the model (cat, dog, eel)"));
     free(csv);
     nnx_model_free(m);

@@ -197,7 +197,7 @@ static void conv_known_values(void **state)
     nnx_net_free(net);
 }
 
-/* A direct convolution in double, for comparing the im2col path against: y,
+/* A direct convolution in double, for comparing the im2col and Winograd paths against: y,
  * and for upstream gradient dy, dW, db and dx (all per the NCHW layout). */
 typedef struct conv_case {
     int n, c, h, w, f, k, stride, pad;
@@ -263,6 +263,13 @@ static void conv_matches_direct_convolution_in_chunks(void **state)
         {5, 2, 2, 1, 2, 5, 1, 2},
         {4, 1, 1, 1, 2, 3, 1, 1},
         {40, 32, 14, 14, 8, 3, 1, 1},  /* several units of samples */
+        /* Winograd F(2×2, 3×3) (3×3, stride 1, pad 1, >= 8 channels each
+         * way; conv.c): odd sides leave half tiles, a 1-pixel plane, input
+         * and filter counts apart, dx through the turned filters */
+        {5, 8, 7, 9, 12, 3, 1, 1},
+        {3, 16, 1, 1, 8, 3, 1, 1},
+        {2, 9, 2, 3, 8, 3, 1, 1},
+        {7, 12, 28, 28, 10, 3, 1, 1},
     };
     for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
         const conv_case *cc = &cases[t];

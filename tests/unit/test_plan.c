@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "check_fixture.h"
@@ -255,6 +256,32 @@ static void tpe_startup(void **state)
     fx_done(&g);
 }
 
+/* tpe: the startup draws of a list space do not repeat a point while
+ * another is left (random search's draws may); 4 draws of 2 x 2 points are
+ * the 4 points. */
+static void tpe_startup_distinct(void **state)
+{
+    (void)state;
+    fx f, g;
+    const char *space = "{ optimizer.lr in [1e-3, 1e-2]  batch in [16, 32] }";
+    char body[256];
+    snprintf(body, sizeof body, "search tpe(trials = 4, seed = 2, startup = 4) %s", space);
+    nnx_plan *p = plan_of(&f, body);
+    snprintf(body, sizeof body, "search random(trials = 4, seed = 2) %s", space);
+    nnx_plan *q = plan_of(&g, body);
+    size_t repeats = 0;     /* a repeated point is named as the first, with _2 */
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < i; j++) {
+            assert_false(!strncmp(p->trials[i].name, p->trials[j].name, strlen(p->trials[j].name)));
+            repeats += !strncmp(q->trials[i].name, q->trials[j].name, strlen(q->trials[j].name));
+        }
+    assert_true(repeats > 0);     /* the random draws of this seed do repeat one: the case is tested */
+    nnx_plan_free(p);
+    nnx_plan_free(q);
+    fx_done(&f);
+    fx_done(&g);
+}
+
 static void ensemble(void **state)
 {
     (void)state;
@@ -345,6 +372,7 @@ int main(void)
         cmocka_unit_test(random_search),
         cmocka_unit_test(random_seed_defaults_to_experiment_seed),
         cmocka_unit_test(halving_rungs), cmocka_unit_test(hyperband_brackets), cmocka_unit_test(tpe_startup),
+        cmocka_unit_test(tpe_startup_distinct),
         cmocka_unit_test(ensemble),
         cmocka_unit_test(staged),
         cmocka_unit_test(too_many_trials),

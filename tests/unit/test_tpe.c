@@ -96,7 +96,7 @@ static void propose_list(void **state)
         obs[i] = (nnx_tpe_obs){ .values = i == 6 ? &b : &a, .value = i == 6 ? 0.9 : 0.1 * (i % 5) };
     for (size_t k = 10; k < 14; k++) {
         char *out[1];
-        assert_int_equal(nnx_tpe_propose(&s, true, obs, 10, k, out), 0);
+        assert_int_equal(nnx_tpe_propose(&s, true, obs, 10, NULL, 0, k, out), 0);
         assert_string_equal(out[0], "b");
         free(out[0]);
     }
@@ -104,7 +104,7 @@ static void propose_list(void **state)
     for (int i = 0; i < 10; i++)
         obs[i].value = -obs[i].value;
     char *out[1];
-    assert_int_equal(nnx_tpe_propose(&s, false, obs, 10, 10, out), 0);
+    assert_int_equal(nnx_tpe_propose(&s, false, obs, 10, NULL, 0, 10, out), 0);
     assert_string_equal(out[0], "b");
     free(out[0]);
 }
@@ -129,8 +129,8 @@ static void propose_number(void **state)
     obs[19].value = NAN;
     for (size_t k = 20; k < 30; k++) {
         char *out[1], *again[1];
-        assert_int_equal(nnx_tpe_propose(&s, true, obs, 20, k, out), 0);
-        assert_int_equal(nnx_tpe_propose(&s, true, obs, 20, k, again), 0);
+        assert_int_equal(nnx_tpe_propose(&s, true, obs, 20, NULL, 0, k, out), 0);
+        assert_int_equal(nnx_tpe_propose(&s, true, obs, 20, NULL, 0, k, again), 0);
         assert_string_equal(out[0], again[0]);
         double lr = strtod(out[0], NULL);
         assert_true(lr >= 1e-3 && lr <= 1e-1);
@@ -147,9 +147,78 @@ static void propose_number(void **state)
         obs[i].value = -fabs(p - 0.4);
     }
     char *out[1];
-    assert_int_equal(nnx_tpe_propose(&s, true, obs, 20, 20, out), 0);
+    assert_int_equal(nnx_tpe_propose(&s, true, obs, 20, NULL, 0, 20, out), 0);
     double p = strtod(out[0], NULL);
     assert_true(p >= 0.3 && p <= 0.5);
+    free(out[0]);
+}
+
+/* A point tried before is not proposed again while another is left.  Two
+ * list axes (2 x 2 points): the good trials all chose (b, y), so TPE's
+ * choice is (b, y); once (b, y) is tried (observed, or proposed since and
+ * not yet observed) the next best untried point comes, the same for the
+ * same inputs; when all four are tried, (b, y) again.  A quantised number:
+ * uniform(1, 1.001) has two texts at %.4g, "1" and "1.001": with "1" tried
+ * the proposal is "1.001", though the good trials sit at 1. */
+static void propose_untried(void **state)
+{
+    (void)state;
+    char *v1[] = { "a", "b" }, *v2[] = { "x", "y" };
+    nnx_exp_axis ax[2] = { { .path = "p", .kind = NNX_XDIST_LIST, .values = v1, .nvalues = 2 },
+                           { .path = "q", .kind = NNX_XDIST_LIST, .values = v2, .nvalues = 2 } };
+    nnx_exp_search s = { .kind = NNX_XSEARCH_TPE, .axes = ax, .naxes = 2, .seed = 5 };
+    const char *by[] = { "b", "y" }, *ax_[] = { "a", "x" }, *ay[] = { "a", "y" }, *bx[] = { "b", "x" };
+    nnx_tpe_obs obs[8];
+    for (int i = 0; i < 8; i++)
+        obs[i] = (nnx_tpe_obs){ .values = i < 2 ? by : ax_, .value = i < 2 ? 0.9 : 0.1 };
+    const char *const *tried[8];
+    for (int i = 0; i < 8; i++)
+        tried[i] = obs[i].values;
+    char *out[2], *again[2];
+    assert_int_equal(nnx_tpe_propose(&s, true, obs, 8, NULL, 0, 8, out), 0);
+    assert_string_equal(out[0], "b");       /* nothing tried: TPE's own choice */
+    assert_string_equal(out[1], "y");
+    free(out[0]);
+    free(out[1]);
+    assert_int_equal(nnx_tpe_propose(&s, true, obs, 8, tried, 8, 8, out), 0);
+    assert_int_equal(nnx_tpe_propose(&s, true, obs, 8, tried, 8, 8, again), 0);
+    assert_false(!strcmp(out[0], "b") && !strcmp(out[1], "y"));
+    assert_false(!strcmp(out[0], "a") && !strcmp(out[1], "x"));
+    assert_string_equal(out[0], again[0]);
+    assert_string_equal(out[1], again[1]);
+    bool first_by = !strcmp(out[0], "b");  /* (b, x) or (a, y): the one with the smaller shortfall */
+    for (int k = 0; k < 2; k++) {
+        free(out[k]);
+        free(again[k]);
+    }
+    /* the one proposed since, not yet observed, counts as tried too */
+    const char *const *more[10] = { by, ax_, ax_, ax_, ax_, ax_, ax_, ax_, first_by ? bx : ay };
+    assert_int_equal(nnx_tpe_propose(&s, true, obs, 8, more, 9, 9, out), 0);
+    assert_string_equal(out[0], first_by ? "a" : "b");
+    assert_string_equal(out[1], first_by ? "y" : "x");
+    free(out[0]);
+    free(out[1]);
+    more[9] = first_by ? ay : bx;
+    assert_int_equal(nnx_tpe_propose(&s, true, obs, 8, more, 10, 10, out), 0);
+    assert_string_equal(out[0], "b");       /* every point tried: the best again */
+    assert_string_equal(out[1], "y");
+    free(out[0]);
+    free(out[1]);
+
+    nnx_exp_axis q = { .path = "r", .kind = NNX_XDIST_UNIFORM, .lo = 1, .hi = 1.001 };
+    nnx_exp_search sq = { .kind = NNX_XSEARCH_TPE, .axes = &q, .naxes = 1, .seed = 3 };
+    const char *one = "1", *top = "1.001";
+    nnx_tpe_obs qo[6];
+    const char *const *qt[6];
+    for (int i = 0; i < 6; i++) {
+        qo[i] = (nnx_tpe_obs){ .values = i < 5 ? &one : &top, .value = i < 5 ? 0.9 : 0.1 };
+        qt[i] = qo[i].values;
+    }
+    assert_int_equal(nnx_tpe_propose(&sq, true, qo, 6, NULL, 0, 6, out), 0);
+    assert_string_equal(out[0], "1");
+    free(out[0]);
+    assert_int_equal(nnx_tpe_propose(&sq, true, qo, 5, qt, 5, 6, out), 0);
+    assert_string_equal(out[0], "1.001");
     free(out[0]);
 }
 
@@ -158,6 +227,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parzen_components), cmocka_unit_test(parzen_logpdf), cmocka_unit_test(good_count),
         cmocka_unit_test(propose_list), cmocka_unit_test(propose_number),
+        cmocka_unit_test(propose_untried),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,7 +26,10 @@ int nnx_net_load(nnx_net *net, const char *path, nnx_rt_error *err);
  * and state.  Nothing but the file is needed (no experiment).  The caller
  * owns the result (nnx_net_free); NULL with err for a file that is not a
  * checkpoint, is truncated or corrupt, or lists a layer this runtime cannot
- * build. */
+ * build.  What compiling allocates is bounded: a network whose activations
+ * would need more than 256 MB a row (and 64 bytes more for each byte of the
+ * file) is refused as corrupt, and max_batch is lowered until a batch's
+ * activations fit 1 GB (nnx_net_max_batch tells the batch compiled for). */
 nnx_net *nnx_net_open(const char *path, int max_batch, nnx_rt_error *err);
 
 #endif

@@ -84,6 +84,10 @@ int  nnx_dataset_alloc_mapped(nnx_dataset *out, int32_t n, int32_t d, nnx_target
  * 4 KB as the rows are written.  Advice only: changes no byte; nothing
  * happens where the system does not offer it. */
 void nnx_table_prefault(void *p, size_t bytes);
+/* Ask for transparent huge pages for the 2 MB-aligned part of p[0..bytes)
+ * (before it is first written): a table written once and read in full
+ * costs a TLB miss per 4 KB page otherwise. */
+void nnx_table_hugepages(void *p, size_t bytes);
 
 /* Give each row a C×H×W view; fails unless c*h*w == ds->d. */
 int  nnx_dataset_set_shape(nnx_dataset *ds, int32_t c, int32_t h, int32_t w,
@@ -379,6 +383,11 @@ void nnx_augment_batch(const nnx_augment *a, float *x, int32_t m, int32_t c, int
  * pointer may be NULL.  No allocation: call it in the step loop. */
 void nnx_gather(const nnx_dataset *ds, const int32_t *rows, int32_t m,
                 float *x_out, int32_t *y_out, float *t_out);
+/* The same, the rows shared by a team of threads (nnx_net_team; NULL = the
+ * caller alone): each row is copied the same way by whichever thread. */
+struct nnx_team;
+void nnx_gather_on(const nnx_dataset *ds, const int32_t *rows, int32_t m,
+                   float *x_out, int32_t *y_out, float *t_out, struct nnx_team *team);
 /* The features of rows first..first+m of ds into x_out (m*d floats), as
  * nnx_gather reads them. */
 void nnx_gather_range(const nnx_dataset *ds, int32_t first, int32_t m, float *x_out);

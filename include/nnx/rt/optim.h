@@ -103,12 +103,16 @@ struct nnx_team;
 void nnx_optim_step_on(nnx_optim *o, float *params, const float *grads, double lr,
                        struct nnx_team *team);
 
-/* The global L2 norm of g[0..n) (accumulated in double). */
+/* The global L2 norm of g[0..n) (accumulated in double), and the same
+ * shared by a team (pieces cut by n alone and added in order: the same bits
+ * on any thread count). */
 double nnx_grad_norm(const float *g, size_t n);
+double nnx_grad_norm_on(const float *g, size_t n, struct nnx_team *team);
 
 /* torch.nn.utils.clip_grad_norm_: when the norm exceeds max_norm (> 0), scale
  * g by max_norm / (norm + 1e-6).  Returns the norm before clipping (NaN or
  * inf leaves g untouched, so the caller can see it). */
 double nnx_clip_grad_norm(float *g, size_t n, double max_norm);
+double nnx_clip_grad_norm_on(float *g, size_t n, double max_norm, struct nnx_team *team);
 
 #endif

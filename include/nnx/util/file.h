@@ -12,7 +12,11 @@
  *           writers may replace at once.
  *
  * BASE is the path itself, or a caller's base (for a temporary that must
- * live in another directory of the same file system).
+ * live in another directory of the same file system).  A path that is a
+ * device or a pipe (/dev/full), or a symbolic link under /dev or /proc
+ * (/dev/stdout), is written in place (tmp NULL: a rename would replace it);
+ * another link to a regular file has the file it names replaced (the link
+ * stays); a directory is an error.
  *
  * Ownership: an nnx_file_out owns its FILE and both names from
  * nnx_file_begin until nnx_file_commit or nnx_file_abort, which free them.
@@ -39,7 +43,8 @@ typedef struct nnx_file_out {
 } nnx_file_out;
 
 /* Create the temporary for `path`, named after tmp_base (NULL: after path).
- * Errors: "out of memory", "TMP: cannot create: REASON". */
+ * Errors: "out of memory", "TMP: cannot create: REASON", "PATH: cannot
+ * write: it is a directory". */
 int  nnx_file_begin(nnx_file_out *out, const char *path, const char *tmp_base, int flags,
                     nnx_rt_error *err);
 /* Flush (and fsync with NNX_FILE_SYNC), close and rename the temporary
