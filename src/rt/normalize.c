@@ -42,27 +42,28 @@ int nnx_norm_fit(nnx_norm *nm, nnx_norm_kind kind, const nnx_dataset *train,
     const float *x = train->x;
     const double count = (double)n * (double)w;
     /* Row-major passes (a[g], b[g] accumulate), so the data is read in order. */
-    if (kind == NNX_NORM_STANDARD) {   /* two passes: mean, then squared deviations */
-        for (size_t i = 0; i < n; i++)
+    if (kind == NNX_NORM_STANDARD) {
+        /* One pass over the table (a mapped table bigger than memory is read
+         * once): each row's w values of a group give a block mean and sum of
+         * squared deviations, merged into the group's running pair (Chan,
+         * Golub and LeVeque's update), a[g] the mean and b[g] the sum. */
+        for (size_t i = 0; i < n; i++) {
+            double seen = (double)i * (double)w, all = seen + (double)w;
             for (size_t g = 0; g < groups; g++) {
                 const float *v = x + i * d + g * w;
-                double sum = 0;
+                double sum = 0, sq = 0;
                 for (size_t t = 0; t < w; t++)
                     sum += v[t];
-                a[g] += sum;
-            }
-        for (size_t g = 0; g < groups; g++)
-            a[g] /= count;
-        for (size_t i = 0; i < n; i++)
-            for (size_t g = 0; g < groups; g++) {
-                const float *v = x + i * d + g * w;
-                double sq = 0;
+                double mean = sum / (double)w;
                 for (size_t t = 0; t < w; t++) {
-                    double dev = v[t] - a[g];
+                    double dev = v[t] - mean;
                     sq += dev * dev;
                 }
-                b[g] += sq;
+                double delta = mean - a[g];
+                a[g] += delta * (double)w / all;
+                b[g] += sq + delta * delta * seen * (double)w / all;
             }
+        }
         for (size_t g = 0; g < groups; g++) {
             double sd = sqrt(b[g] / count);
             b[g] = sd > 1e-12 * fmax(1.0, fabs(a[g])) ? 1.0 / sd : 1.0;

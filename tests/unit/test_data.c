@@ -253,6 +253,26 @@ static void normalise_fits_on_train_only(void **state)
     nnx_dataset_free(&va);
 }
 
+/* The statistics come from one pass over the rows (a merged running mean and
+ * sum of squares); far from zero that must not lose the spread as a naive
+ * sum of squares minus the squared sum would. */
+static void normalise_one_pass_keeps_a_small_spread(void **state)
+{
+    (void)state;
+    nnx_dataset ds;
+    nnx_norm nm;
+    nnx_rt_error err;
+    int n = 1000;
+    assert_int_equal(nnx_dataset_alloc(&ds, n, 1, NNX_TARGET_CLASS, 2, NULL), 0);
+    for (int i = 0; i < n; i++)
+        ds.x[i] = 1e6f + (float)(i % 2);   /* mean 1e6 + 0.5, std 0.5 */
+    assert_int_equal(nnx_norm_fit(&nm, NNX_NORM_STANDARD, &ds, &err), 0);
+    assert_float_equal(nm.shift[0], 1e6 + 0.5, 1e-3);
+    assert_float_equal(nm.scale[0], 2.0, 1e-9);
+    nnx_norm_free(&nm);
+    nnx_dataset_free(&ds);
+}
+
 /* With a C×H×W shape the statistics are per channel (over rows and positions). */
 static void normalise_images_per_channel(void **state)
 {
@@ -325,6 +345,7 @@ int main(void)
         cmocka_unit_test(split_stratified_and_plain),
         cmocka_unit_test(normalise_fits_on_train_only),
         cmocka_unit_test(normalise_images_per_channel),
+        cmocka_unit_test(normalise_one_pass_keeps_a_small_spread),
         cmocka_unit_test(epoch_order_and_gather),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
