@@ -434,20 +434,27 @@ int nnx_csv_load_tuned(nnx_dataset *out, const char *path, const nnx_csv_opts *o
     return load_labelled(out, path, NULL, 0, opts, enc, stats, tune, err);
 }
 
+/* The options in force (*opts, or the defaults in *def) and the file's head. */
+static int open_head(const char *path, const nnx_csv_opts **opts, nnx_csv_opts *def,
+                     nnx_csv_head *h, nnx_rt_error *err)
+{
+    if (!*opts) {
+        nnx_csv_opts_default(def);
+        *opts = def;
+    }
+    if (bad_delimiter((*opts)->delimiter))
+        return nnx_rt_fail(err, "%s: bad delimiter", path);
+    return nnx_csv_head_read(h, path, (*opts)->delimiter, err);
+}
+
 int nnx_csv_header(const char *path, const nnx_csv_opts *opts, char ***names, size_t *n,
                    nnx_rt_error *err)
 {
     *names = NULL;
     *n = 0;
     nnx_csv_opts def;
-    if (!opts) {
-        nnx_csv_opts_default(&def);
-        opts = &def;
-    }
-    if (bad_delimiter(opts->delimiter))
-        return nnx_rt_fail(err, "%s: bad delimiter", path);
     nnx_csv_head h;
-    if (nnx_csv_head_read(&h, path, opts->delimiter, err) < 0)
+    if (open_head(path, &opts, &def, &h, err) < 0)
         return -1;
     *names = h.field;   /* the head's fields, taken */
     *n = h.ncol;
@@ -469,14 +476,8 @@ static int load_columns(nnx_dataset *out, const char *path, const nnx_csv_opts *
     memset(out, 0, sizeof *out);
     *labels = NULL;
     nnx_csv_opts def;
-    if (!opts) {
-        nnx_csv_opts_default(&def);
-        opts = &def;
-    }
-    if (bad_delimiter(opts->delimiter))
-        return nnx_rt_fail(err, "%s: bad delimiter", path);
     nnx_csv_head h;
-    if (nnx_csv_head_read(&h, path, opts->delimiter, err) < 0)
+    if (open_head(path, &opts, &def, &h, err) < 0)
         return -1;
     nnx_csv_opts numbers = *opts;
     numbers.ncategorical = 0;

@@ -1008,6 +1008,19 @@ static void parse_block(void *ctx, int unit, int tid)
 
 /* --- results ------------------------------------------------------------------------ */
 
+/* No results: what a scan starts from and what freeing leaves. */
+static void clear_results(nnx_csv_scan *s)
+{
+    s->x = NULL;
+    s->dx = NULL;
+    s->val = NULL;
+    s->lab = NULL;
+    s->text = NULL;
+    s->has_missing = s->has_text = NULL;
+    s->cat = NULL;
+    s->n = 0;
+}
+
 void nnx_csv_scan_free(nnx_csv_scan *s)
 {
     free(s->x);
@@ -1027,14 +1040,7 @@ void nnx_csv_scan_free(nnx_csv_scan *s)
         free(s->cat[c].line);
     }
     free(s->cat);
-    s->x = NULL;
-    s->dx = NULL;
-    s->val = NULL;
-    s->lab = NULL;
-    s->text = NULL;
-    s->has_missing = s->has_text = NULL;
-    s->cat = NULL;
-    s->n = 0;
+    clear_results(s);
 }
 
 static int online_threads(void)
@@ -1731,14 +1737,7 @@ done:
 
 int nnx_csv_scan_run(nnx_csv_scan *s, nnx_rt_error *err)
 {
-    s->n = 0;
-    s->x = NULL;
-    s->dx = NULL;
-    s->val = NULL;
-    s->lab = NULL;
-    s->text = NULL;
-    s->has_missing = s->has_text = NULL;
-    s->cat = NULL;
+    clear_results(s);
     s->gz = 0;
     size_t bs = s->block ? s->block : DEFAULT_BLOCK;
     if (s->mem) {
