@@ -306,14 +306,13 @@ static int wino_chunk(const nnx_layer *L, int max_batch)
     return m < (size_t)max_batch ? (int)m : max_batch;
 }
 
-/* A thread's scratch beside V and M: for the input transform, a plane
- * inside a zero border, its even and its odd columns apart (2 × (2·th + 2)
- * rows of tw + 1), and 8 rows of tw + 1; for the output transform, 12
- * rows of a plane's th·tw tiles. */
+/* A thread's scratch beside V and M: for the input transform, a plane's
+ * eight phase arrays of (th + 1) × tw (see wino_inputs); for the output
+ * transform, 4 rows of a plane's th·tw tiles. */
 static size_t wino_scratch_floats(int h, int w)
 {
     size_t th = (size_t)(h + 1) / 2, tw = (size_t)(w + 1) / 2;
-    size_t in = 2 * (2 * th + 2) * (tw + 1) + 8 * (tw + 1), out = 12 * th * tw;
+    size_t in = 8 * (th + 1) * tw, out = 4 * th * tw;
     return in > out ? in : out;
 }
 
@@ -363,99 +362,130 @@ typedef struct wino_side {
     int cin, cout;
 } wino_side;
 
+/* The 16 rows of V for the P tiles of one plane from its eight phase arrays
+ * (ph: the four column phases of the even rows, then of the odd rows, `len`
+ * floats each; see wino_inputs): Bᵀ down each tile's 4 rows, then B across
+ * its 4 columns, tile q written at v[ξ·mat + q]. */
+static void wino_tile_rows(const float *restrict ph, size_t len, int tw, int P,
+                           float *restrict v, size_t mat)
+{
+    const float *ev0 = ph, *ev1 = ev0 + len, *ev2 = ev1 + len, *ev3 = ev2 + len;
+    const float *od0 = ev3 + len, *od1 = od0 + len, *od2 = od1 + len, *od3 = od2 + len;
+    /* Bᵀ·d for column phase j: rows a = 0..3 into e<a><j> */
+#define WINO_BT(j)                                                               \
+    const float r0##j = ev##j[q], r1##j = od##j[q],                              \
+                r2##j = ev##j[q + tw], r3##j = od##j[q + tw];                    \
+    const float e0##j = r0##j - r2##j, e1##j = r1##j + r2##j,                    \
+                e2##j = r2##j - r1##j, e3##j = r1##j - r3##j
+    /* (Bᵀ·d)·B for row a: V rows 4a .. 4a+3 */
+#define WINO_B(a)                                                                \
+    v[(size_t)(4 * a) * mat + q] = e##a##0 - e##a##2;                           \
+    v[(size_t)(4 * a + 1) * mat + q] = e##a##1 + e##a##2;                       \
+    v[(size_t)(4 * a + 2) * mat + q] = e##a##2 - e##a##1;                       \
+    v[(size_t)(4 * a + 3) * mat + q] = e##a##1 - e##a##3
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC ivdep
+#endif
+    for (int q = 0; q < P; q++) {
+        WINO_BT(0);
+        WINO_BT(1);
+        WINO_BT(2);
+        WINO_BT(3);
+        WINO_B(0);
+        WINO_B(1);
+        WINO_B(2);
+        WINO_B(3);
+    }
+#undef WINO_BT
+#undef WINO_B
+}
+
 /* V[ξ][c][t] = (Bᵀ·d·B)[ξ] of every 4×4 input tile d of samples s0 ..
- * s0+m-1 (t counts the chunk's tiles, sample by sample, row by row).  Each
- * plane is copied inside a zero border (whose cells no plane writes), its
- * even and odd columns apart, so that no tile tests its edges and a tile's
- * four columns are the same element of four unit-stride rows; then per row
- * of tiles, Bᵀ down the 4 rows and B across the columns. */
+ * s0+m-1 (t counts the chunk's tiles, sample by sample, row by row).
+ *
+ * A tile (ty, tx) reads input rows 2ty-1 .. 2ty+2 and columns 2tx-1 ..
+ * 2tx+2 of the plane inside a zero border.  Each plane is first copied into
+ * eight phase arrays: for column phase j (column 2tx-1+j of tile tx) and
+ * row parity (bordered row 2ty' or 2ty'+1), an array of (th + 1) rows of
+ * tw, element [ty'][tx].  Tile q = ty·tw + tx then finds its four rows of
+ * phase j at q in the even and odd arrays and at q + tw in both, so Bᵀ down
+ * the rows and B across the columns are one pass over the plane's tiles,
+ * each array read at unit stride and each of V's 16 rows written so
+ * (loops GCC vectorises, where the tiles of one row, 7 for a 14-wide plane,
+ * are shorter than a vector).  Cells of the border are zeroed once a call;
+ * the copy never writes them. */
 static void wino_inputs(const wino_side *sd, int h, int w, int s0, int m, float *restrict V,
                         float *restrict pd)
 {
-    const int th = (h + 1) / 2, tw = (w + 1) / 2, kw = tw + 1, ph = 2 * th + 2;
-    const size_t T = (size_t)m * th * tw, mat = (size_t)sd->cin * T;
-    float *restrict even = pd, *restrict odd = pd + (size_t)ph * kw;
-    float *restrict e = odd + (size_t)ph * kw;          /* 4 even rows, then 4 odd */
-    for (size_t i = 0; i < 2 * (size_t)ph * kw; i++)
+    const int th = (h + 1) / 2, tw = (w + 1) / 2, P = th * tw;
+    const size_t T = (size_t)m * P, mat = (size_t)sd->cin * T, len = (size_t)(th + 1) * tw;
+    for (size_t i = 0; i < 8 * len; i++)
         pd[i] = 0.0f;
     for (int c = 0; c < sd->cin; c++)
         for (int s = 0; s < m; s++) {
             const float *restrict p = sd->in + (size_t)(s0 + s) * sd->in_ss + (size_t)c * sd->in_cs;
-            for (int r = 0; r < h; r++) {           /* padded column j + 1 */
-                float *restrict er = even + (size_t)(r + 1) * kw, *restrict od = odd + (size_t)(r + 1) * kw;
-                const float *restrict pr = p + (size_t)r * w;
-                for (int j = 0; j + 1 < w; j += 2) {
-                    od[j / 2] = pr[j];
-                    er[j / 2 + 1] = pr[j + 1];
+            for (int i = 0; i < h; i++) {           /* bordered row i + 1 */
+                float *restrict j0 = pd + (size_t)(((i + 1) & 1) * 4) * len
+                                        + (size_t)((i + 1) >> 1) * tw;
+                float *restrict j1 = j0 + len, *restrict j2 = j1 + len, *restrict j3 = j2 + len;
+                const float *restrict pr = p + (size_t)i * w;
+                for (int tx = 0; tx < w / 2; tx++) {
+                    j1[tx] = pr[2 * tx];
+                    j2[tx] = pr[2 * tx + 1];
                 }
                 if (w % 2)
-                    od[w / 2] = pr[w - 1];
+                    j1[tw - 1] = pr[w - 1];
+                for (int tx = 1; tx < tw; tx++)
+                    j0[tx] = pr[2 * tx - 1];
+                for (int tx = 0; tx + 1 < tw; tx++)
+                    j3[tx] = pr[2 * tx + 2];
             }
-            float *restrict v = V + (size_t)c * T + (size_t)s * th * tw;
-            for (int ty = 0; ty < th; ty++) {
-                for (int half = 0; half < 2; half++) {  /* Bᵀ·d, even then odd columns */
-                    const float *restrict d0 = (half ? odd : even) + (size_t)(2 * ty) * kw,
-                                          *restrict d1 = d0 + kw, *restrict d2 = d1 + kw,
-                                          *restrict d3 = d2 + kw;
-                    float *restrict eh = e + (size_t)(4 * half) * kw;
-                    for (int k = 0; k < kw; k++) {
-                        eh[k] = d0[k] - d2[k];
-                        eh[kw + k] = d1[k] + d2[k];
-                        eh[2 * kw + k] = d2[k] - d1[k];
-                        eh[3 * kw + k] = d1[k] - d3[k];
-                    }
-                }
-                float *restrict row = v + (size_t)ty * tw;
-                for (int a = 0; a < 4; a++) {           /* (Bᵀ·d)·B */
-                    const float *restrict ev = e + (size_t)a * kw, *restrict ov = e + (size_t)(4 + a) * kw;
-                    float *restrict v0 = row + (size_t)(4 * a) * mat, *restrict v1 = v0 + mat,
-                          *restrict v2 = v1 + mat, *restrict v3 = v2 + mat;
-                    for (int tx = 0; tx < tw; tx++) {   /* columns 2tx .. 2tx+3 */
-                        v0[tx] = ev[tx] - ev[tx + 1];
-                        v1[tx] = ov[tx] + ev[tx + 1];
-                        v2[tx] = ev[tx + 1] - ov[tx];
-                        v3[tx] = ov[tx] - ov[tx + 1];
-                    }
-                }
-            }
+            wino_tile_rows(pd, len, tw, P, V + (size_t)c * T + (size_t)s * P, mat);
         }
 }
 
+/* The four outputs of each of a plane's P tiles from its 16 rows of M
+ * (tile q at m[ξ·mat + q]): Aᵀ down the tile's rows, A across, plus b0,
+ * into y[0..3][q] (top left, top right, bottom left, bottom right). */
+static void wino_tile_out(const float *restrict m, size_t mat, int P, float b0,
+                          float *restrict y)
+{
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC ivdep
+#endif
+    for (int q = 0; q < P; q++) {
+        /* Aᵀ·M for column b: r0<b>, r1<b> */
+#define WINO_AT(b)                                                               \
+        const float k0##b = m[(size_t)b * mat + q], k1##b = m[(size_t)(4 + b) * mat + q], \
+                    k2##b = m[(size_t)(8 + b) * mat + q],                        \
+                    k3##b = m[(size_t)(12 + b) * mat + q];                       \
+        const float r0##b = k0##b + k1##b + k2##b, r1##b = k1##b - k2##b - k3##b
+        WINO_AT(0);
+        WINO_AT(1);
+        WINO_AT(2);
+        WINO_AT(3);
+#undef WINO_AT
+        y[q] = r00 + r01 + r02 + b0;            /* (Aᵀ·M)·A */
+        y[P + q] = r01 - r02 - r03 + b0;
+        y[2 * P + q] = r10 + r11 + r12 + b0;
+        y[3 * P + q] = r11 - r12 - r13 + b0;
+    }
+}
+
 /* Every output tile of samples s0 .. s0+m-1 from M[ξ][o][t]: Aᵀ·M·A, plus
- * bias[o] when bias is not NULL, written over the output planes.  Per
- * plane, Aᵀ and A over all its tiles at once (loops GCC vectorises) into
- * the four outputs of each tile (y: top left, top right, bottom left,
- * bottom right), then laid out as 2×2 squares. */
+ * bias[o] when bias is not NULL, written over the output planes: per plane,
+ * its tiles' four outputs in four rows (wino_tile_out), then laid out as
+ * 2×2 squares. */
 static void wino_outputs(const wino_side *sd, int h, int w, int s0, int m,
-                         const float *restrict M, const float *bias, float *restrict rows)
+                         const float *restrict M, const float *bias, float *restrict y)
 {
     const int th = (h + 1) / 2, tw = (w + 1) / 2, P = th * tw;
     const size_t T = (size_t)m * P, mat = (size_t)sd->cout * T;
-    float *restrict r0 = rows, *restrict r1 = rows + 4 * (size_t)P;     /* [4][P] each */
-    float *restrict y = rows + 8 * (size_t)P;                           /* [4][P] */
     for (int o = 0; o < sd->cout; o++) {
         const float b0 = bias ? bias[o] : 0.0f;
         for (int s = 0; s < m; s++) {
             float *restrict p = sd->out + (size_t)(s0 + s) * sd->out_ss + (size_t)o * sd->out_cs;
-            const float *restrict mt = M + (size_t)o * T + (size_t)s * P;
-            for (int b = 0; b < 4; b++) {               /* Aᵀ·M */
-                const float *restrict q0 = mt + (size_t)b * mat, *restrict q1 = q0 + 4 * mat,
-                                      *restrict q2 = q1 + 4 * mat, *restrict q3 = q2 + 4 * mat;
-                float *restrict a0 = r0 + (size_t)b * P, *restrict a1 = r1 + (size_t)b * P;
-                for (int t = 0; t < P; t++) {
-                    a0[t] = q0[t] + q1[t] + q2[t];
-                    a1[t] = q1[t] - q2[t] - q3[t];
-                }
-            }
-            for (int a = 0; a < 2; a++) {               /* (Aᵀ·M)·A */
-                const float *restrict x0 = a ? r1 : r0, *restrict x1 = x0 + P,
-                                      *restrict x2 = x1 + P, *restrict x3 = x2 + P;
-                float *restrict left = y + (size_t)(2 * a) * P, *restrict right = left + P;
-                for (int t = 0; t < P; t++) {
-                    left[t] = x0[t] + x1[t] + x2[t] + b0;
-                    right[t] = x1[t] - x2[t] - x3[t] + b0;
-                }
-            }
+            wino_tile_out(M + (size_t)o * T + (size_t)s * P, mat, P, b0, y);
             for (int ty = 0; ty < th; ty++)
                 for (int a = 0; a < 2 && 2 * ty + a < h; a++) {
                     const float *restrict l = y + (size_t)(2 * a) * P + (size_t)ty * tw,
