@@ -30,12 +30,15 @@
  * by Aᵀ·M·A: 16 multiply-adds per 2×2 outputs and channel instead of 36.
  * Its results differ from im2col's by rounding (transforms of 0.5 and ±1;
  * tests/unit/test_net.c holds it to a direct convolution within 1e-5 of
- * the output's scale).  The weight gradient keeps im2col.
+ * the output's scale).  The weight gradient goes through the same tiles
+ * (see wino_wgrad_taps): each unit sums dU = (A·dY·Aᵀ)·Vᵀ over its tiles
+ * in 16 products, and the reduction turns the units' sum into dW = Gᵀ·dU·G.
  *
- * Workspace (nnx_conv_ws_floats): one column matrix per thread, then (when
- * a batch can have more than one unit) MAX_UNITS partial gradients of
- * F·C·k·k floats; then, for Winograd, the 16 transformed filter matrices
- * and per thread a chunk's V and M.
+ * Workspace (nnx_conv_ws_floats): one column matrix per thread (none for
+ * Winograd), then (when a batch can have more than one unit, or for
+ * Winograd) MAX_UNITS partial gradients of F·C·k·k floats (Winograd: dU's
+ * 16·F·C); then, for Winograd, the 16 transformed filter matrices and per
+ * thread a chunk's V and M.
  */
 #include <cblas.h>
 #include <string.h>
@@ -502,6 +505,99 @@ static void wino_outputs(const wino_side *sd, int h, int w, int s0, int m,
     }
 }
 
+/* The weight gradient by Winograd.  With M_t = Σ_i U[i] ⊙ V_t[i] and each
+ * output tile Y_t = Aᵀ·M_t·A, the gradient of a tile's M is A·dY_t·Aᵀ
+ * (dY_t its 2×2 output gradients, 0 where the tile hangs over an odd edge),
+ * so dU[ξ][o][i] = Σ_t (A·dY_t[o]·Aᵀ)[ξ] · V_t[i][ξ], 16 products of F × tiles
+ * times tiles × C, and dW[o][i] = Gᵀ·dU[o][i]·G.
+ *
+ * The 16 rows of A·dY·Aᵀ for the P tiles of one output-gradient plane from
+ * its four phase arrays (row parity × column parity, P floats each: ph[2r +
+ * c][q] is dY at row 2ty + r, column 2tx + c of tile q = ty·tw + tx). */
+static void wino_grad_tile_rows(const float *restrict ph, int P, float *restrict v, size_t mat)
+{
+    const float *d00 = ph, *d01 = d00 + P, *d10 = d01 + P, *d11 = d10 + P;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC ivdep
+#endif
+    for (int q = 0; q < P; q++) {
+        /* A·dY: rows a = 0..3 of the tile's two columns */
+        const float r00 = d00[q], r01 = d01[q];
+        const float r10 = d00[q] + d10[q], r11 = d01[q] + d11[q];
+        const float r20 = d00[q] - d10[q], r21 = d01[q] - d11[q];
+        const float r30 = -d10[q], r31 = -d11[q];
+        /* (A·dY)·Aᵀ for row a: V rows 4a .. 4a+3 */
+#define WINO_AT_ROW(a)                                                           \
+        v[(size_t)(4 * a) * mat + q] = r##a##0;                                  \
+        v[(size_t)(4 * a + 1) * mat + q] = r##a##0 + r##a##1;                    \
+        v[(size_t)(4 * a + 2) * mat + q] = r##a##0 - r##a##1;                    \
+        v[(size_t)(4 * a + 3) * mat + q] = -r##a##1
+        WINO_AT_ROW(0);
+        WINO_AT_ROW(1);
+        WINO_AT_ROW(2);
+        WINO_AT_ROW(3);
+#undef WINO_AT_ROW
+    }
+}
+
+/* G[ξ][o][t] = (A·dY·Aᵀ)[ξ] of every output-gradient tile of samples s0 ..
+ * s0+m-1 (planes oh × ow at base + s·ss + o·cs, t ordered as wino_inputs
+ * orders V's), through the four phase arrays in pd (cells past an odd edge
+ * zeroed once a call, never written). */
+static void wino_grad_tiles(const float *dy, size_t ss, size_t cs, int f, int h, int w, int s0,
+                            int m, float *restrict G, float *restrict pd)
+{
+    const int th = (h + 1) / 2, tw = (w + 1) / 2, P = th * tw;
+    const size_t T = (size_t)m * P, mat = (size_t)f * T;
+    for (size_t i = 0; i < 4 * (size_t)P; i++)
+        pd[i] = 0.0f;
+    for (int o = 0; o < f; o++)
+        for (int s = 0; s < m; s++) {
+            const float *restrict p = dy + (size_t)(s0 + s) * ss + (size_t)o * cs;
+            for (int i = 0; i < h; i++) {
+                float *restrict c0 = pd + (size_t)(2 * (i & 1)) * P + (size_t)(i >> 1) * tw,
+                                *restrict c1 = c0 + P;
+                const float *restrict pr = p + (size_t)i * w;
+                for (int tx = 0; tx < w / 2; tx++) {
+                    c0[tx] = pr[2 * tx];
+                    c1[tx] = pr[2 * tx + 1];
+                }
+                if (w % 2)
+                    c0[tw - 1] = pr[w - 1];
+            }
+            wino_grad_tile_rows(pd, P, G + (size_t)o * T + (size_t)s * P, mat);
+        }
+}
+
+/* dW[o][i] (3×3, at dw + (o·in + i)·9) = Gᵀ·dU·G of the 4×4 dU[ξ][o][i] =
+ * the sum over `parts` partials, each 16 matrices of out × in. */
+static void wino_wgrad_taps(const float *const *part, int parts, int out, int in, long lo,
+                            long hi, float *restrict dw)
+{
+    const size_t mat = (size_t)out * in;
+    for (long k = lo; k < hi; k++) {            /* k = o·in + i */
+        float u[16];
+        for (int x = 0; x < 16; x++) {
+            float sum = part[0][(size_t)x * mat + (size_t)k];
+            for (int p = 1; p < parts; p++)
+                sum += part[p][(size_t)x * mat + (size_t)k];
+            u[x] = sum;
+        }
+        float r[3][4];                          /* Gᵀ·dU */
+        for (int b = 0; b < 4; b++) {
+            r[0][b] = u[b] + 0.5f * (u[4 + b] + u[8 + b]);
+            r[1][b] = 0.5f * (u[4 + b] - u[8 + b]);
+            r[2][b] = 0.5f * (u[4 + b] + u[8 + b]) + u[12 + b];
+        }
+        float *restrict g = dw + (size_t)k * 9;
+        for (int a = 0; a < 3; a++) {           /* (Gᵀ·dU)·G */
+            g[3 * a] = r[a][0] + 0.5f * (r[a][1] + r[a][2]);
+            g[3 * a + 1] = 0.5f * (r[a][1] - r[a][2]);
+            g[3 * a + 2] = 0.5f * (r[a][1] + r[a][2]) + r[a][3];
+        }
+    }
+}
+
 /* Samples s0 .. s0+m-1 of one side through the 16 products, in the
  * thread's V and M. */
 static void wino_chunk_run(const wino_side *sd, const float *U, int h, int w, int s0, int m,
@@ -538,16 +634,30 @@ static int nunits(int n)
     return u < 1 ? 1 : u > MAX_UNITS ? MAX_UNITS : u;
 }
 
+/* A Winograd layer makes no column matrix: its weight gradient too goes
+ * through the transforms. */
 static size_t col_floats(const nnx_layer *L, int max_batch)
 {
     const nnx_layer_info *li = &L->info;
+    if (is_winograd(L))
+        return 0;
     return (size_t)li->in_c * li->kernel * li->kernel * li->out_h * li->out_w
          * (size_t)chunk_samples(L, max_batch);
 }
 
+/* A unit's partial weight gradient: dW itself, or for Winograd the 16
+ * matrices of dU (wino_wgrad_taps). */
 static size_t wgrad_floats(const nnx_layer *L)
 {
-    return (size_t)L->info.units * L->info.in_c * L->info.kernel * L->info.kernel;
+    size_t fc = (size_t)L->info.units * L->info.in_c;
+    return is_winograd(L) ? 16 * fc : fc * L->info.kernel * L->info.kernel;
+}
+
+/* Partial gradients the workspace holds: one per unit, unless a batch is
+ * always one unit whose dW goes straight into the gradient. */
+static size_t partials(const nnx_layer *L, int max_batch)
+{
+    return nunits(max_batch) > 1 || is_winograd(L) ? MAX_UNITS : 0;
 }
 
 size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch)
@@ -556,7 +666,7 @@ size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch)
         return 0;
     size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
     return threads * col_floats(L, max_batch)
-         + (nunits(max_batch) > 1 ? MAX_UNITS * wgrad_floats(L) : 0)
+         + partials(L, max_batch) * wgrad_floats(L)
          + (is_winograd(L) ? 16 * (size_t)L->info.units * L->info.in_c
                              + threads * wino_thread_floats(L, max_batch) : 0);
 }
@@ -577,7 +687,7 @@ static float *thread_col(const conv_job *j, int tid)
 
 static float *unit_wgrad(const conv_job *j, int u)
 {
-    if (j->units == 1)
+    if (j->units == 1 && !is_winograd(j->L))      /* dW straight into the gradient */
         return j->L->gw;
     return j->L->ws + (size_t)(j->L->threads > 1 ? j->L->threads : 1)
                           * col_floats(j->L, j->L->max_batch)
@@ -589,7 +699,7 @@ static float *wino_U(const nnx_layer *L)
 {
     size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
     return L->ws + threads * col_floats(L, L->max_batch)
-         + (nunits(L->max_batch) > 1 ? MAX_UNITS * wgrad_floats(L) : 0);
+         + partials(L, L->max_batch) * wgrad_floats(L);
 }
 
 static float *wino_thread(const nnx_layer *L, int tid)
@@ -684,27 +794,55 @@ const float *nnx_conv_forward(nnx_layer *L, const float *x, int n)
     return y;
 }
 
+/* The dU partial of samples [lo, hi) by Winograd, chunk by chunk in the
+ * thread's V (the input's tiles) and M (the output gradient's). */
+static void wino_wgrad_unit(const conv_job *j, long lo, long hi, int tid, float *dU)
+{
+    const nnx_layer *L = j->L;
+    const wino_side sd = {.in = L->x, .in_ss = j->g.ss, .in_cs = j->g.cs, .cin = j->g.c};
+    const int chunk = wino_chunk(L, L->max_batch), c = j->g.c, f = j->f;
+    const int P = ((j->g.oh + 1) / 2) * ((j->g.ow + 1) / 2);
+    float *V = wino_thread(L, tid);
+    for (long s0 = lo; s0 < hi; s0 += chunk) {
+        int m = hi - s0 < chunk ? (int)(hi - s0) : chunk;
+        const size_t T = (size_t)m * P;
+        float *G = V + 16 * (size_t)c * T, *scratch = G + 16 * (size_t)f * T;
+        wino_inputs(&sd, j->g.h, j->g.w, (int)s0, m, V, scratch);
+        wino_grad_tiles(j->dy, (size_t)j->ohw, (size_t)j->ncols, f, j->g.oh, j->g.ow, (int)s0,
+                        m, G, scratch);
+        for (int x = 0; x < 16; x++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, f, c, (int)T, 1.0f,
+                        G + (size_t)x * f * T, (int)T, V + (size_t)x * c * T, (int)T,
+                        s0 > lo ? 1.0f : 0.0f, dU + (size_t)x * f * c, c);
+    }
+}
+
 static void backward_unit(void *p, int u, int tid)
 {
     const conv_job *j = p;
     nnx_layer *L = j->L;
     long lo, hi;
     nnx_team_split(j->n, j->units, u, &lo, &hi);
-    float *col = thread_col(j, tid), *dw = unit_wgrad(j, u);
+    float *dw = unit_wgrad(j, u);
+    if (is_winograd(L)) {
+        wino_wgrad_unit(j, lo, hi, tid, dw);
+        if (j->dx)
+            wino_unit(j, u, tid, true);
+        return;
+    }
+    float *col = thread_col(j, tid);
     for (long s0 = lo; s0 < hi; s0 += j->chunk) {
         int m = hi - s0 < j->chunk ? (int)(hi - s0) : j->chunk;
         const float *dyc = j->dy + (size_t)s0 * j->ohw;
         im2col(&j->g, L->x, col, (int)s0, m);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->f, j->ckk, m * j->ohw,
                     1.0f, dyc, j->ncols, col, m * j->ohw, s0 > lo ? 1.0f : 0.0f, dw, j->ckk);
-        if (!j->dx || is_winograd(L))
+        if (!j->dx)
             continue;
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, j->ckk, m * j->ohw, j->f,
                     1.0f, L->w, j->ckk, dyc, j->ncols, 0.0f, col, m * j->ohw);
         col2im(&j->g, col, j->dx, (int)s0, m);
     }
-    if (j->dx && is_winograd(L))
-        wino_unit(j, u, tid, true);
 }
 
 /* Reduction unit u of the weight gradient: its slice of dW as the sum of the
@@ -714,7 +852,14 @@ static void reduce_unit(void *p, int u, int tid)
     (void)tid;
     const conv_job *j = p;
     nnx_layer *L = j->L;
-    if (j->units > 1) {
+    if (is_winograd(L)) {
+        long lo, hi;
+        nnx_team_split((long)j->f * j->g.c, MAX_UNITS, u, &lo, &hi);
+        const float *part[MAX_UNITS];
+        for (int k = 0; k < j->units; k++)
+            part[k] = unit_wgrad(j, k);
+        wino_wgrad_taps(part, j->units, j->f, j->g.c, lo, hi, L->gw);
+    } else if (j->units > 1) {
         long lo, hi;
         nnx_team_split((long)j->f * j->ckk, MAX_UNITS, u, &lo, &hi);
         float *restrict dw = L->gw;
