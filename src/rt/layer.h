@@ -117,6 +117,15 @@ const float *nnx_pool_forward(nnx_layer *L, const float *x, int n);
 /* The pool's output (and argmax) for input planes [p0, p1) of x, plane p at
  * x + p·H·W: the forward of a unit, and what a fused batch norm calls. */
 void nnx_pool_planes(const nnx_layer *L, const float *x, size_t p0, size_t p1);
+/* A fused max pool whose windows tile the plane (size = stride) leaves its
+ * backward to the batch norm's pass too: its own backward passes the
+ * gradient of its output on, and the batch norm expands each plane of it
+ * in L1 (nnx_pool_grad_plane) instead of reading a whole input-sized
+ * gradient that is mostly zeros. */
+bool nnx_pool_grad_fused(const nnx_layer *L);
+/* d(loss)/d(input plane p) of such a pool, from dy (the gradient of its
+ * output), into out (H·W floats). */
+void nnx_pool_grad_plane(const nnx_layer *L, const float *dy, size_t p, float *out);
 const float *nnx_pool_backward(nnx_layer *L, const float *dy, float *dx, int n);
 size_t nnx_batchnorm_ws_floats(const nnx_layer *L);
 const float *nnx_batchnorm_forward(nnx_layer *L, const float *x, int n, bool train);

@@ -21,7 +21,10 @@
  * plane or row at a time through a tile, so the normalised tensor never goes
  * to memory, and pools each plane at once when a pool follows (L->pools);
  * backward gets d(loss)/d(act output), recomputes the normalised values a
- * tile at a time and takes the activation's derivative on the way.  Sums use
+ * tile at a time and takes the activation's derivative on the way (after a
+ * max pool whose windows do not overlap, it gets d(loss)/d(pool output)
+ * instead and expands each plane of it into a tile first, so the input-sized
+ * gradient of the pool, mostly zeros, is never written or read).  Sums use
  * 16 float lanes per plane (which GCC vectorises) added into doubles per
  * channel; the variance is taken around the channel's first value, so a
  * large mean does not cancel it away.
@@ -88,7 +91,8 @@ typedef struct bn_view {
     bool flat;                    /* NCHW with hw == 1: rows of features */
     float *mean, *inv_std, *scale, *shift, *coef;
     double *acc1, *acc2;
-    float *tiles;                 /* fused: per thread, z then dz, `tile` each */
+    float *tiles;                 /* fused: per thread, z, dz and the pool's dy,
+                                     `tile` each */
     size_t tile;                  /* one row (flat) or one plane */
 } bn_view;
 
@@ -99,7 +103,7 @@ size_t nnx_batchnorm_ws_floats(const nnx_layer *L)
     size_t c = (size_t)L->info.in_c, hw = (size_t)L->info.in_h * L->info.in_w;
     size_t tile = (L->in_layout == NNX_NCHW && hw == 1) ? c : hw;
     size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
-    return 10 * c + (L->fused ? 2 * tile * threads : 0);
+    return 10 * c + (L->fused ? 3 * tile * threads : 0);
 }
 
 static bn_view view(nnx_layer *L, int n)
@@ -197,7 +201,7 @@ static void forward_fused(const nnx_layer *L, const bn_view *v, const float *res
                           int c0, int c1, int tid)
 {
     const nnx_layer *A = L + 1;
-    float *restrict y = A->out, *restrict z = v->tiles + 2 * v->tile * (size_t)tid;
+    float *restrict y = A->out, *restrict z = v->tiles + 3 * v->tile * (size_t)tid;
     const float *restrict scale = v->scale, *restrict shift = v->shift;
     if (v->flat) {
         const int c = v->c;
@@ -305,7 +309,11 @@ static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *r
     const float *restrict x = L->x, *restrict y = A->y;
     const float *restrict scale = v->scale, *restrict shift = v->shift, *restrict mean = v->mean;
     double *restrict sdy = v->acc1, *restrict sdyx = v->acc2;
-    float *restrict z = v->tiles + 2 * v->tile * (size_t)tid, *restrict dz = z + v->tile;
+    float *restrict z = v->tiles + 3 * v->tile * (size_t)tid, *restrict dz = z + v->tile,
+                    *restrict pg = dz + v->tile;
+    /* the pool after the activation left its backward to this pass: dy is
+     * the gradient of the pool's output, expanded a plane at a time */
+    const nnx_layer *P = L->pools && nnx_pool_grad_fused(L + 2) ? L + 2 : NULL;
     if (v->flat) {
         const int c = v->c, w = c1 - c0;
         for (int r = 0; r < n; r++) {
@@ -330,7 +338,12 @@ static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *r
                 for (int i = 0; i < v->hw; i++)
                     z[i] = xp[i] * a + b;
                 float *d = dx ? dx + off : dz;
-                nnx_act_grad(A, z, y + off, nnx_act_kept(A, L->train, off), dy + off, d,
+                const float *g = dy + off;
+                if (P) {
+                    nnx_pool_grad_plane(P, dy, off / (size_t)v->hw, pg);
+                    g = pg;
+                }
+                nnx_act_grad(A, z, y + off, nnx_act_kept(A, L->train, off), g, d,
                              (size_t)v->hw);
                 plane_grad_sums(d, xp, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
             }

@@ -9,7 +9,9 @@
  * A pass is one job of the net's team (team.h) over units of planes, or,
  * after a batch norm fused with its activation (L->fused, set by compile),
  * part of that pass: norm.c pools each plane the moment it is written, while
- * it is still in L1 (nnx_pool_planes), and the pool's own forward is skipped.
+ * it is still in L1 (nnx_pool_planes), and the pool's own forward is skipped;
+ * a max pool whose windows do not overlap is undone plane by plane in the
+ * batch norm's backward the same way (nnx_pool_grad_plane).
  */
 #include <string.h>
 
@@ -182,8 +184,27 @@ static void backward_unit(void *ctx, int u, int tid)
     }
 }
 
+bool nnx_pool_grad_fused(const nnx_layer *L)
+{
+    return L->fused && L->info.kind == NNX_LAYER_MAXPOOL && L->info.kernel == L->info.stride;
+}
+
+void nnx_pool_grad_plane(const nnx_layer *L, const float *restrict dy, size_t p,
+                         float *restrict out)
+{
+    const nnx_layer_info *I = &L->info;
+    const int hw = I->in_h * I->in_w, ohw = I->out_h * I->out_w;
+    const float *restrict g = dy + p * ohw;
+    const int32_t *restrict arg = L->idx + p * ohw;
+    memset(out, 0, (size_t)hw * sizeof *out);
+    for (int i = 0; i < ohw; i++)
+        out[arg[i]] = g[i];
+}
+
 const float *nnx_pool_backward(nnx_layer *L, const float *dy, float *dx, int n)
 {
+    if (nnx_pool_grad_fused(L))
+        return dy;
     if (!dx)
         return NULL;
     pool_job j = {.L = L, .dy = dy, .dx = dx, .planes = (size_t)n * L->info.in_c};
