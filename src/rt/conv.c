@@ -309,13 +309,32 @@ static int wino_chunk(const nnx_layer *L, int max_batch)
     return m < (size_t)max_batch ? (int)m : max_batch;
 }
 
-/* A thread's scratch beside V and M: for the input transform, a plane's
- * eight phase arrays of (th + 1) × tw (see wino_inputs); for the output
- * transform, 4 rows of a plane's th·tw tiles. */
+/* The input transform computes a row of tiles a vector of WINO_LANES at a
+ * time, past the row's end (see wino_inputs): each of V's 16 matrices has
+ * WINO_PAD floats after it for the last row's excess to land in, and each
+ * phase array as many for its reads. */
+#define WINO_LANES 8
+#define WINO_PAD   WINO_LANES
+
+/* Floats from one of V's 16 matrices to the next, for `cin` channels of T
+ * tiles. */
+static size_t wino_vmat(int cin, size_t T)
+{
+    return (size_t)cin * T + WINO_PAD;
+}
+
+/* A phase array of the input transform: th + 1 rows of tw + 1, and WINO_PAD. */
+static size_t wino_phase_floats(int h, int w)
+{
+    return (size_t)((h + 1) / 2 + 1) * (size_t)((w + 1) / 2 + 1) + WINO_PAD;
+}
+
+/* A thread's scratch beside V and M: for the input transform, a plane's four
+ * phase arrays (see wino_inputs); for the output transform and the output
+ * gradient's, 4 rows of a plane's th·tw tiles. */
 static size_t wino_scratch_floats(int h, int w)
 {
-    size_t th = (size_t)(h + 1) / 2, tw = (size_t)(w + 1) / 2;
-    size_t in = 8 * (th + 1) * tw, out = 4 * th * tw;
+    size_t in = 4 * wino_phase_floats(h, w), out = 4 * (size_t)((h + 1) / 2) * ((w + 1) / 2);
     return in > out ? in : out;
 }
 
@@ -323,7 +342,7 @@ static size_t wino_thread_floats(const nnx_layer *L, int max_batch)
 {
     return 16 * (size_t)(L->info.in_c + L->info.units) * (size_t)wino_tiles(L)
          * (size_t)wino_chunk(L, max_batch)
-         + wino_scratch_floats(L->info.in_h, L->info.in_w);
+         + 16 * (size_t)WINO_PAD + wino_scratch_floats(L->info.in_h, L->info.in_w);
 }
 
 /* U[ξ][o][i] = (G·g·Gᵀ)[ξ] of the 3×3 kernel joining input channel i to
@@ -365,85 +384,81 @@ typedef struct wino_side {
     int cin, cout;
 } wino_side;
 
-/* The 16 rows of V for the P tiles of one plane from its eight phase arrays
- * (ph: the four column phases of the even rows, then of the odd rows, `len`
- * floats each; see wino_inputs): Bᵀ down each tile's 4 rows, then B across
- * its 4 columns, tile q written at v[ξ·mat + q]. */
-static void wino_tile_rows(const float *restrict ph, size_t len, int tw, int P,
-                           float *restrict v, size_t mat)
-{
-    const float *ev0 = ph, *ev1 = ev0 + len, *ev2 = ev1 + len, *ev3 = ev2 + len;
-    const float *od0 = ev3 + len, *od1 = od0 + len, *od2 = od1 + len, *od3 = od2 + len;
-    /* Bᵀ·d for column phase j: rows a = 0..3 into e<a><j> */
-#define WINO_BT(j)                                                               \
-    const float r0##j = ev##j[q], r1##j = od##j[q],                              \
-                r2##j = ev##j[q + tw], r3##j = od##j[q + tw];                    \
-    const float e0##j = r0##j - r2##j, e1##j = r1##j + r2##j,                    \
-                e2##j = r2##j - r1##j, e3##j = r1##j - r3##j
-    /* (Bᵀ·d)·B for row a: V rows 4a .. 4a+3 */
-#define WINO_B(a)                                                                \
-    v[(size_t)(4 * a) * mat + q] = e##a##0 - e##a##2;                           \
-    v[(size_t)(4 * a + 1) * mat + q] = e##a##1 + e##a##2;                       \
-    v[(size_t)(4 * a + 2) * mat + q] = e##a##2 - e##a##1;                       \
-    v[(size_t)(4 * a + 3) * mat + q] = e##a##1 - e##a##3
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC ivdep
-#endif
-    for (int q = 0; q < P; q++) {
-        WINO_BT(0);
-        WINO_BT(1);
-        WINO_BT(2);
-        WINO_BT(3);
-        WINO_B(0);
-        WINO_B(1);
-        WINO_B(2);
-        WINO_B(3);
-    }
-#undef WINO_BT
-#undef WINO_B
-}
-
 /* V[ξ][c][t] = (Bᵀ·d·B)[ξ] of every 4×4 input tile d of samples s0 ..
- * s0+m-1 (t counts the chunk's tiles, sample by sample, row by row).
+ * s0+m-1 (t counts the chunk's tiles, sample by sample, row by row; V's
+ * matrices vmat floats apart, wino_vmat).
  *
- * A tile (ty, tx) reads input rows 2ty-1 .. 2ty+2 and columns 2tx-1 ..
- * 2tx+2 of the plane inside a zero border.  Each plane is first copied into
- * eight phase arrays: for column phase j (column 2tx-1+j of tile tx) and
- * row parity (bordered row 2ty' or 2ty'+1), an array of (th + 1) rows of
- * tw, element [ty'][tx].  Tile q = ty·tw + tx then finds its four rows of
- * phase j at q in the even and odd arrays and at q + tw in both, so Bᵀ down
- * the rows and B across the columns are one pass over the plane's tiles,
- * each array read at unit stride and each of V's 16 rows written so
- * (loops GCC vectorises, where the tiles of one row, 7 for a 14-wide plane,
- * are shorter than a vector).  Cells of the border are zeroed once a call;
- * the copy never writes them. */
+ * A tile (ty, tx) reads rows 2ty .. 2ty+3 and columns 2tx .. 2tx+3 of the
+ * plane inside a zero border of one.  Each plane is first copied into four
+ * phase arrays, by the parity of the bordered row and of the bordered
+ * column: row r of parity r % 2 is row r / 2 of its arrays, tw + 1 wide, and
+ * column 2k + b is element k of the array for b.  A tile's four columns are
+ * then elements tx and tx + 1 of the two arrays, and its four rows rows ty
+ * and ty + 1 of the two parities, so Bᵀ down the rows and B across the
+ * columns are one pass over a row of tiles with unit-stride loads and
+ * stores: a pass GCC vectorises, and which runs on to a multiple of
+ * WINO_LANES tiles (7 tiles of a 14-wide plane make one vector, not 7
+ * scalars).  The excess lands on the next row of tiles, or the next plane's,
+ * which are written after it, and after the chunk's last plane in the
+ * WINO_PAD floats behind each matrix.  The border cells are zeroed once a
+ * call and the copy never writes them. */
 static void wino_inputs(const wino_side *sd, int h, int w, int s0, int m, float *restrict V,
-                        float *restrict pd)
+                        size_t vmat, float *restrict pd)
 {
     const int th = (h + 1) / 2, tw = (w + 1) / 2, P = th * tw;
-    const size_t T = (size_t)m * P, mat = (size_t)sd->cin * T, len = (size_t)(th + 1) * tw;
-    for (size_t i = 0; i < 8 * len; i++)
+    const int rs = tw + 1, lanes = (tw + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
+    const size_t T = (size_t)m * P, len = wino_phase_floats(h, w);
+    for (size_t i = 0; i < 4 * len; i++)
         pd[i] = 0.0f;
+    /* even bordered rows: even columns, odd; odd rows: even, odd */
+    const float *ee = pd, *eo = pd + len, *oe = pd + 2 * len, *oo = pd + 3 * len;
     for (int c = 0; c < sd->cin; c++)
         for (int s = 0; s < m; s++) {
             const float *restrict p = sd->in + (size_t)(s0 + s) * sd->in_ss + (size_t)c * sd->in_cs;
-            for (int i = 0; i < h; i++) {           /* bordered row i + 1 */
-                float *restrict j0 = pd + (size_t)(((i + 1) & 1) * 4) * len
-                                        + (size_t)((i + 1) >> 1) * tw;
-                float *restrict j1 = j0 + len, *restrict j2 = j1 + len, *restrict j3 = j2 + len;
+            for (int i = 0; i < h; i++) {           /* bordered row i + 1, column j + 1 */
+                float *restrict even = pd + (size_t)(((i + 1) & 1) * 2) * len
+                                          + (size_t)((i + 1) >> 1) * rs;
+                float *restrict odd = even + len;
                 const float *restrict pr = p + (size_t)i * w;
-                for (int tx = 0; tx < w / 2; tx++) {
-                    j1[tx] = pr[2 * tx];
-                    j2[tx] = pr[2 * tx + 1];
+                for (int k = 0; k < w / 2; k++) {
+                    odd[k] = pr[2 * k];
+                    even[k + 1] = pr[2 * k + 1];
                 }
                 if (w % 2)
-                    j1[tw - 1] = pr[w - 1];
-                for (int tx = 1; tx < tw; tx++)
-                    j0[tx] = pr[2 * tx - 1];
-                for (int tx = 0; tx + 1 < tw; tx++)
-                    j3[tx] = pr[2 * tx + 2];
+                    odd[w / 2] = pr[w - 1];
             }
-            wino_tile_rows(pd, len, tw, P, V + (size_t)c * T + (size_t)s * P, mat);
+            float *restrict v = V + (size_t)c * T + (size_t)s * P;
+            for (int ty = 0; ty < th; ty++) {
+                const size_t r = (size_t)ty * rs;
+                const float *e0 = ee + r, *o0 = eo + r, *e1 = oe + r, *o1 = oo + r;
+                const float *e2 = e0 + rs, *o2 = o0 + rs, *e3 = e1 + rs, *o3 = o1 + rs;
+                float *restrict q = v + (size_t)ty * tw;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC ivdep
+#endif
+                for (int tx = 0; tx < lanes; tx++) {
+                    /* Bᵀ·d for the tile's column j (rows 2ty .. 2ty+3): x<a><j> */
+#define WINO_BT(j, d0, d1, d2, d3)                                               \
+                    const float x0##j = (d0) - (d2), x1##j = (d1) + (d2),        \
+                                x2##j = (d2) - (d1), x3##j = (d1) - (d3)
+                    WINO_BT(0, e0[tx], e1[tx], e2[tx], e3[tx]);
+                    WINO_BT(1, o0[tx], o1[tx], o2[tx], o3[tx]);
+                    WINO_BT(2, e0[tx + 1], e1[tx + 1], e2[tx + 1], e3[tx + 1]);
+                    WINO_BT(3, o0[tx + 1], o1[tx + 1], o2[tx + 1], o3[tx + 1]);
+#undef WINO_BT
+                    /* (Bᵀ·d)·B for row a: V rows 4a .. 4a+3 */
+#define WINO_B(a)                                                                \
+                    q[(size_t)(4 * a) * vmat + tx] = x##a##0 - x##a##2;          \
+                    q[(size_t)(4 * a + 1) * vmat + tx] = x##a##1 + x##a##2;      \
+                    q[(size_t)(4 * a + 2) * vmat + tx] = x##a##2 - x##a##1;      \
+                    q[(size_t)(4 * a + 3) * vmat + tx] = x##a##1 - x##a##3
+                    WINO_B(0);
+                    WINO_B(1);
+                    WINO_B(2);
+                    WINO_B(3);
+#undef WINO_B
+                }
+            }
         }
 }
 
@@ -603,14 +618,14 @@ static void wino_wgrad_taps(const float *const *part, int parts, int out, int in
 static void wino_chunk_run(const wino_side *sd, const float *U, int h, int w, int s0, int m,
                            float *V, const float *bias)
 {
-    const size_t T = (size_t)m * ((h + 1) / 2) * ((w + 1) / 2);
-    float *M = V + 16 * (size_t)sd->cin * T;
+    const size_t T = (size_t)m * ((h + 1) / 2) * ((w + 1) / 2), vmat = wino_vmat(sd->cin, T);
+    float *M = V + 16 * vmat;
     float *scratch = M + 16 * (size_t)sd->cout * T;
-    wino_inputs(sd, h, w, s0, m, V, scratch);
+    wino_inputs(sd, h, w, s0, m, V, vmat, scratch);
     for (int x = 0; x < 16; x++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, sd->cout, (int)T, sd->cin,
                     1.0f, U + (size_t)x * sd->cout * sd->cin, sd->cin,
-                    V + (size_t)x * sd->cin * T, (int)T, 0.0f, M + (size_t)x * sd->cout * T,
+                    V + (size_t)x * vmat, (int)T, 0.0f, M + (size_t)x * sd->cout * T,
                     (int)T);
     wino_outputs(sd, h, w, s0, m, M, bias, scratch);
 }
@@ -805,14 +820,14 @@ static void wino_wgrad_unit(const conv_job *j, long lo, long hi, int tid, float 
     float *V = wino_thread(L, tid);
     for (long s0 = lo; s0 < hi; s0 += chunk) {
         int m = hi - s0 < chunk ? (int)(hi - s0) : chunk;
-        const size_t T = (size_t)m * P;
-        float *G = V + 16 * (size_t)c * T, *scratch = G + 16 * (size_t)f * T;
-        wino_inputs(&sd, j->g.h, j->g.w, (int)s0, m, V, scratch);
+        const size_t T = (size_t)m * P, vmat = wino_vmat(c, T);
+        float *G = V + 16 * vmat, *scratch = G + 16 * (size_t)f * T;
+        wino_inputs(&sd, j->g.h, j->g.w, (int)s0, m, V, vmat, scratch);
         wino_grad_tiles(j->dy, (size_t)j->ohw, (size_t)j->ncols, f, j->g.oh, j->g.ow, (int)s0,
                         m, G, scratch);
         for (int x = 0; x < 16; x++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, f, c, (int)T, 1.0f,
-                        G + (size_t)x * f * T, (int)T, V + (size_t)x * c * T, (int)T,
+                        G + (size_t)x * f * T, (int)T, V + (size_t)x * vmat, (int)T,
                         s0 > lo ? 1.0f : 0.0f, dU + (size_t)x * f * c, c);
     }
 }
