@@ -309,10 +309,11 @@ static int wino_chunk(const nnx_layer *L, int max_batch)
     return m < (size_t)max_batch ? (int)m : max_batch;
 }
 
-/* The input transform computes a row of tiles a vector of WINO_LANES at a
- * time, past the row's end (see wino_inputs): each of V's 16 matrices has
- * WINO_PAD floats after it for the last row's excess to land in, and each
- * phase array as many for its reads. */
+/* The input transforms compute WINO_LANES tiles at a time, past the end of
+ * a row of tiles (the input's, wino_inputs) or of a plane's tiles (the
+ * output gradient's, wino_grad_tiles): each of the 16 matrices they write
+ * has WINO_PAD floats after it for the excess to land in, and each array
+ * they read as many for its reads. */
 #define WINO_LANES 8
 #define WINO_PAD   WINO_LANES
 
@@ -329,20 +330,30 @@ static size_t wino_phase_floats(int h, int w)
     return (size_t)((h + 1) / 2 + 1) * (size_t)((w + 1) / 2 + 1) + WINO_PAD;
 }
 
+/* Tiles a transform that runs on past P computes: P up to WINO_LANES. */
+static int wino_lanes(int P)
+{
+    return (P + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
+}
+
 /* A thread's scratch beside V and M: for the input transform, a plane's four
- * phase arrays (see wino_inputs); for the output transform and the output
- * gradient's, 4 rows of a plane's th·tw tiles. */
+ * phase arrays (see wino_inputs); for the output gradient's, four of a
+ * plane's th·tw tiles and WINO_PAD; for the output transform, 4 rows of
+ * th·tw. */
 static size_t wino_scratch_floats(int h, int w)
 {
-    size_t in = 4 * wino_phase_floats(h, w), out = 4 * (size_t)((h + 1) / 2) * ((w + 1) / 2);
+    size_t in = 4 * wino_phase_floats(h, w);
+    size_t out = 4 * ((size_t)((h + 1) / 2) * ((w + 1) / 2) + WINO_PAD);
     return in > out ? in : out;
 }
 
+/* A thread's V and M (or, for the weight gradient, V and G), each of 16
+ * matrices with their padding, then its scratch. */
 static size_t wino_thread_floats(const nnx_layer *L, int max_batch)
 {
     return 16 * (size_t)(L->info.in_c + L->info.units) * (size_t)wino_tiles(L)
          * (size_t)wino_chunk(L, max_batch)
-         + 16 * (size_t)WINO_PAD + wino_scratch_floats(L->info.in_h, L->info.in_w);
+         + 32 * (size_t)WINO_PAD + wino_scratch_floats(L->info.in_h, L->info.in_w);
 }
 
 /* U[ξ][o][i] = (G·g·Gᵀ)[ξ] of the 3×3 kernel joining input channel i to
@@ -527,15 +538,19 @@ static void wino_outputs(const wino_side *sd, int h, int w, int s0, int m,
  * times tiles × C, and dW[o][i] = Gᵀ·dU[o][i]·G.
  *
  * The 16 rows of A·dY·Aᵀ for the P tiles of one output-gradient plane from
- * its four phase arrays (row parity × column parity, P floats each: ph[2r +
- * c][q] is dY at row 2ty + r, column 2tx + c of tile q = ty·tw + tx). */
+ * its four phase arrays (row parity × column parity, P floats and WINO_PAD
+ * each: array 2r + c at q is dY at row 2ty + r, column 2tx + c of tile q =
+ * ty·tw + tx), written at v[ξ·mat + q], running on to wino_lanes(P) tiles
+ * (the excess lands on the next plane's, written after it, or in the
+ * padding behind the matrix). */
 static void wino_grad_tile_rows(const float *restrict ph, int P, float *restrict v, size_t mat)
 {
-    const float *d00 = ph, *d01 = d00 + P, *d10 = d01 + P, *d11 = d10 + P;
+    const int len = P + WINO_PAD, lanes = wino_lanes(P);
+    const float *d00 = ph, *d01 = d00 + len, *d10 = d01 + len, *d11 = d10 + len;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC ivdep
 #endif
-    for (int q = 0; q < P; q++) {
+    for (int q = 0; q < lanes; q++) {
         /* A·dY: rows a = 0..3 of the tile's two columns */
         const float r00 = d00[q], r01 = d01[q];
         const float r10 = d00[q] + d10[q], r11 = d01[q] + d11[q];
@@ -557,21 +572,22 @@ static void wino_grad_tile_rows(const float *restrict ph, int P, float *restrict
 
 /* G[ξ][o][t] = (A·dY·Aᵀ)[ξ] of every output-gradient tile of samples s0 ..
  * s0+m-1 (planes oh × ow at base + s·ss + o·cs, t ordered as wino_inputs
- * orders V's), through the four phase arrays in pd (cells past an odd edge
- * zeroed once a call, never written). */
+ * orders V's; G's matrices gmat floats apart, wino_vmat), through the four
+ * phase arrays in pd (cells past an odd edge zeroed once a call, never
+ * written). */
 static void wino_grad_tiles(const float *dy, size_t ss, size_t cs, int f, int h, int w, int s0,
-                            int m, float *restrict G, float *restrict pd)
+                            int m, float *restrict G, size_t gmat, float *restrict pd)
 {
-    const int th = (h + 1) / 2, tw = (w + 1) / 2, P = th * tw;
-    const size_t T = (size_t)m * P, mat = (size_t)f * T;
-    for (size_t i = 0; i < 4 * (size_t)P; i++)
+    const int th = (h + 1) / 2, tw = (w + 1) / 2, P = th * tw, len = P + WINO_PAD;
+    const size_t T = (size_t)m * P;
+    for (size_t i = 0; i < 4 * (size_t)len; i++)
         pd[i] = 0.0f;
     for (int o = 0; o < f; o++)
         for (int s = 0; s < m; s++) {
             const float *restrict p = dy + (size_t)(s0 + s) * ss + (size_t)o * cs;
             for (int i = 0; i < h; i++) {
-                float *restrict c0 = pd + (size_t)(2 * (i & 1)) * P + (size_t)(i >> 1) * tw,
-                                *restrict c1 = c0 + P;
+                float *restrict c0 = pd + (size_t)(2 * (i & 1)) * len + (size_t)(i >> 1) * tw,
+                                *restrict c1 = c0 + len;
                 const float *restrict pr = p + (size_t)i * w;
                 for (int tx = 0; tx < w / 2; tx++) {
                     c0[tx] = pr[2 * tx];
@@ -580,7 +596,7 @@ static void wino_grad_tiles(const float *dy, size_t ss, size_t cs, int f, int h,
                 if (w % 2)
                     c0[tw - 1] = pr[w - 1];
             }
-            wino_grad_tile_rows(pd, P, G + (size_t)o * T + (size_t)s * P, mat);
+            wino_grad_tile_rows(pd, P, G + (size_t)o * T + (size_t)s * P, gmat);
         }
 }
 
@@ -821,13 +837,14 @@ static void wino_wgrad_unit(const conv_job *j, long lo, long hi, int tid, float 
     for (long s0 = lo; s0 < hi; s0 += chunk) {
         int m = hi - s0 < chunk ? (int)(hi - s0) : chunk;
         const size_t T = (size_t)m * P, vmat = wino_vmat(c, T);
-        float *G = V + 16 * vmat, *scratch = G + 16 * (size_t)f * T;
+        const size_t gmat = wino_vmat(f, T);
+        float *G = V + 16 * vmat, *scratch = G + 16 * gmat;
         wino_inputs(&sd, j->g.h, j->g.w, (int)s0, m, V, vmat, scratch);
         wino_grad_tiles(j->dy, (size_t)j->ohw, (size_t)j->ncols, f, j->g.oh, j->g.ow, (int)s0,
-                        m, G, scratch);
+                        m, G, gmat, scratch);
         for (int x = 0; x < 16; x++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, f, c, (int)T, 1.0f,
-                        G + (size_t)x * f * T, (int)T, V + (size_t)x * vmat, (int)T,
+                        G + (size_t)x * gmat, (int)T, V + (size_t)x * vmat, (int)T,
                         s0 > lo ? 1.0f : 0.0f, dU + (size_t)x * f * c, c);
     }
 }
