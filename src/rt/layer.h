@@ -127,7 +127,7 @@ bool nnx_pool_grad_fused(const nnx_layer *L);
  * output), into out (H·W floats). */
 void nnx_pool_grad_plane(const nnx_layer *L, const float *dy, size_t p, float *out);
 const float *nnx_pool_backward(nnx_layer *L, const float *dy, float *dx, int n);
-size_t nnx_batchnorm_ws_floats(const nnx_layer *L);
+size_t nnx_batchnorm_ws_floats(const nnx_layer *L, int max_batch);
 const float *nnx_batchnorm_forward(nnx_layer *L, const float *x, int n, bool train);
 const float *nnx_batchnorm_backward(nnx_layer *L, const float *dy, float *dx, int n);
 /* An activation over any span: y = f(x), and dx = dy·f'(x) given x and y.

@@ -88,7 +88,7 @@ BWD(residual_add_bwd) { return nnx_residual_backward(L, &net->layers[L->info.pai
 WS(dense_ws)     { (void)net; return L->in_layout == NNX_CNHW ? (size_t)max_batch * (size_t)L->in_size : 0; }
 WS(conv_ws)      { (void)net; return nnx_conv_ws_floats(L, max_batch); }
 WS(dropout_ws)   { (void)net; return (size_t)max_batch * (size_t)L->out_size; }  /* the scaled mask */
-WS(batchnorm_ws) { (void)net; (void)max_batch; return nnx_batchnorm_ws_floats(L); }
+WS(batchnorm_ws) { (void)net; return nnx_batchnorm_ws_floats(L, max_batch); }
 WS(act_ws)       { (void)net; return nnx_act_ws_floats(L, max_batch); }
 WS(layernorm_ws) { (void)net; return nnx_layernorm_ws_floats(L, max_batch); }
 WS(residual_add_ws)

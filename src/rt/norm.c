@@ -8,18 +8,22 @@
  * Workspace (L->ws, see nnx_batchnorm_ws_floats): mean[C] and inv_std[C]
  * used by the last forward, scale[C] and shift[C] (y = x·scale + shift;
  * backward reuses them and coef[C] for dx = scale·dy + shift·x + coef), then
- * two double accumulators[C] for the sums, then (fused only) two tiles per
- * thread.
+ * two double accumulators[C] for the sums, then (fused only) three tiles
+ * per thread (a plane each; flat, a unit's rows), then (fused and flat) a
+ * batch of d(loss)/d(normalised) for when there is no dx to hold it.
  *
  * Threads.  Every channel (feature, on a flat input) is computed on its own,
  * start to finish, so a pass is one job of the net's team (team.h) over
  * units of channels; a unit's numbers do not depend on which thread runs it
- * or how many there are.
+ * or how many there are.  Fused on a flat input, the elementwise part (the
+ * activation, and its derivative) is a pass of its own over units of rows,
+ * each a contiguous block the activation takes in one call; the sums then
+ * run over units of features as before, in the same order.
  *
  * Fused with the activation after it (L->fused, set by compile): forward
  * writes act(x·scale + shift) straight into the activation layer's output, a
- * plane or row at a time through a tile, so the normalised tensor never goes
- * to memory, and pools each plane at once when a pool follows (L->pools);
+ * plane or a unit's rows at a time through a tile, so the normalised tensor
+ * never goes to memory, and pools each plane at once when a pool follows (L->pools);
  * backward gets d(loss)/d(act output), recomputes the normalised values a
  * tile at a time and takes the activation's derivative on the way (after a
  * max pool whose windows do not overlap, it gets d(loss)/d(pool output)
@@ -93,17 +97,28 @@ typedef struct bn_view {
     double *acc1, *acc2;
     float *tiles;                 /* fused: per thread, z, dz and the pool's dy,
                                      `tile` each */
-    size_t tile;                  /* one row (flat) or one plane */
+    size_t tile;                  /* a unit's rows (flat) or one plane */
+    float *dbuf;                  /* fused, flat: d(loss)/d(normalised) of the
+                                     batch when there is no dx to hold it */
 } bn_view;
 
 #define MAX_UNITS 16
 
-size_t nnx_batchnorm_ws_floats(const nnx_layer *L)
+/* Rows a unit of rows gets at most (flat and fused; see forward_rows_unit). */
+static size_t unit_rows_max(int max_batch)
+{
+    return max_batch > MAX_UNITS ? (size_t)(max_batch + MAX_UNITS - 1) / MAX_UNITS : 1;
+}
+
+size_t nnx_batchnorm_ws_floats(const nnx_layer *L, int max_batch)
 {
     size_t c = (size_t)L->info.in_c, hw = (size_t)L->info.in_h * L->info.in_w;
-    size_t tile = (L->in_layout == NNX_NCHW && hw == 1) ? c : hw;
+    bool flat = L->in_layout == NNX_NCHW && hw == 1;
+    size_t tile = flat ? unit_rows_max(max_batch) * c : hw;
     size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
-    return 10 * c + (L->fused ? 3 * tile * threads : 0);
+    if (!L->fused)
+        return 10 * c;
+    return 10 * c + 3 * tile * threads + (flat ? (size_t)max_batch * c : 0);
 }
 
 static bn_view view(nnx_layer *L, int n)
@@ -121,18 +136,22 @@ static bn_view view(nnx_layer *L, int n)
     v.coef = L->ws + 4 * v.c;
     v.acc1 = (double *)(void *)(L->ws + 6 * v.c);   /* 8-byte aligned */
     v.acc2 = v.acc1 + v.c;
-    v.tile = v.flat ? (size_t)v.c : (size_t)v.hw;
+    v.tile = v.flat ? unit_rows_max(L->max_batch) * (size_t)v.c : (size_t)v.hw;
     v.tiles = L->fused ? L->ws + 10 * v.c : NULL;
+    size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
+    v.dbuf = L->fused && v.flat ? v.tiles + 3 * v.tile * threads : NULL;
     return v;
 }
 
-/* One pass over units of channels. */
+/* One pass over units of channels (or, flat and fused, of rows). */
 typedef struct bn_job {
     nnx_layer *L;
     bn_view v;
     int n, units;
     const float *x, *dy;
     float *dx;
+    float *d;                     /* flat, fused backward: where the rows pass
+                                     leaves d(loss)/d(normalised) */
     bool train;
 } bn_job;
 
@@ -195,37 +214,26 @@ static void affine(const bn_view *v, const float *gamma, const float *beta, int 
     }
 }
 
-/* y = act(x·scale + shift) of channels [c0, c1) into the activation layer's
- * output (L + 1), through thread tid's tile. */
+/* y = act(x·scale + shift) of channels [c0, c1) of C×H×W planes into the
+ * activation layer's output (L + 1), through thread tid's tile. */
 static void forward_fused(const nnx_layer *L, const bn_view *v, const float *restrict x, int n,
                           int c0, int c1, int tid)
 {
     const nnx_layer *A = L + 1;
     float *restrict y = A->out, *restrict z = v->tiles + 3 * v->tile * (size_t)tid;
-    const float *restrict scale = v->scale, *restrict shift = v->shift;
-    if (v->flat) {
-        const int c = v->c;
-        for (int r = 0; r < n; r++) {
-            const float *restrict xr = x + (size_t)r * c;
-            size_t off = (size_t)r * c + c0;
-            for (int f = c0; f < c1; f++)
-                z[f - c0] = xr[f] * scale[f] + shift[f];
-            nnx_act_apply(A, z, y + off, nnx_act_kept(A, L->train, off), (size_t)(c1 - c0));
+    const float *restrict shift = v->shift, *restrict scale = v->scale;
+    const nnx_layer *P = L->pools ? L + 2 : NULL;
+    for (int ch = c0; ch < c1; ch++)
+        for (int s = 0; s < n; s++) {
+            size_t off = s * v->ss + ch * v->cs;
+            const float *restrict xp = x + off;
+            const float a = scale[ch], b = shift[ch];
+            for (int i = 0; i < v->hw; i++)
+                z[i] = xp[i] * a + b;
+            nnx_act_apply(A, z, y + off, nnx_act_kept(A, L->train, off), (size_t)v->hw);
+            if (P)          /* plane off / hw of the pool's input, still in L1 */
+                nnx_pool_planes(P, y, off / (size_t)v->hw, off / (size_t)v->hw + 1);
         }
-    } else {
-        const nnx_layer *P = L->pools ? L + 2 : NULL;
-        for (int ch = c0; ch < c1; ch++)
-            for (int s = 0; s < n; s++) {
-                size_t off = s * v->ss + ch * v->cs;
-                const float *restrict xp = x + off;
-                const float a = scale[ch], b = shift[ch];
-                for (int i = 0; i < v->hw; i++)
-                    z[i] = xp[i] * a + b;
-                nnx_act_apply(A, z, y + off, nnx_act_kept(A, L->train, off), (size_t)v->hw);
-                if (P)          /* plane off / hw of the pool's input, still in L1 */
-                    nnx_pool_planes(P, y, off / (size_t)v->hw, off / (size_t)v->hw + 1);
-            }
-    }
 }
 
 /* y = x·scale + shift of channels [c0, c1). */
@@ -284,10 +292,54 @@ static void forward_unit(void *p, int u, int tid)
         }
     }
     affine(v, gamma, beta, c0, c1);
-    if (L->fused)
-        forward_fused(L, v, j->x, j->n, c0, c1, tid);
-    else
+    if (!L->fused)
         forward_plain(L, v, j->x, j->n, c0, c1);
+    else if (!v->flat)
+        forward_fused(L, v, j->x, j->n, c0, c1, tid);
+}
+
+/* Flat and fused, the pass after the statistics: the normalised values of
+ * a unit's rows (a contiguous block) into thread tid's tile, then through
+ * the activation in one call, rather than a call a row for each unit of
+ * features (a unit of 8 features makes calls of 8 values). */
+static int row_units(int n)
+{
+    return n < MAX_UNITS ? n : MAX_UNITS;
+}
+
+static void unit_rows(const bn_job *j, int u, int *r0, int *r1)
+{
+    long lo, hi;
+    nnx_team_split(j->n, j->units, u, &lo, &hi);
+    *r0 = (int)lo;
+    *r1 = (int)hi;
+}
+
+/* z = x·scale + shift of rows [r0, r1) into z, row r at z + (r - r0)·c. */
+static void normalise_rows(const bn_view *v, const float *restrict x, int r0, int r1,
+                           float *restrict z)
+{
+    const int c = v->c;
+    const float *restrict scale = v->scale, *restrict shift = v->shift;
+    for (int r = r0; r < r1; r++) {
+        const float *restrict xr = x + (size_t)r * c;
+        float *restrict zr = z + (size_t)(r - r0) * c;
+        for (int f = 0; f < c; f++)
+            zr[f] = xr[f] * scale[f] + shift[f];
+    }
+}
+
+static void forward_rows_unit(void *p, int u, int tid)
+{
+    const bn_job *j = p;
+    const nnx_layer *L = j->L, *A = L + 1;
+    int r0, r1;
+    unit_rows(j, u, &r0, &r1);
+    float *z = j->v.tiles + 3 * j->v.tile * (size_t)tid;
+    normalise_rows(&j->v, j->x, r0, r1, z);
+    size_t off = (size_t)r0 * j->v.c;
+    nnx_act_apply(A, z, A->out + off, nnx_act_kept(A, L->train, off),
+                  (size_t)(r1 - r0) * j->v.c);
 }
 
 const float *nnx_batchnorm_forward(nnx_layer *L, const float *restrict x, int n, bool train)
@@ -295,13 +347,17 @@ const float *nnx_batchnorm_forward(nnx_layer *L, const float *restrict x, int n,
     bn_job j = {.L = L, .v = view(L, n), .n = n, .x = x, .train = train};
     j.units = nunits(&j.v);
     nnx_team_run(L->team, j.units, forward_unit, &j);
+    if (L->fused && j.v.flat) {
+        j.units = row_units(n);
+        nnx_team_run(L->team, j.units, forward_rows_unit, &j);
+    }
     return L->fused ? (L + 1)->out : L->out;
 }
 
-/* Fused backward, first pass over channels [c0, c1): dz = d(loss)/d(normalised)
- * from dy = d(loss)/d(act output), a tile at a time; Σ dz and Σ dz·(x - μ)
- * per channel; dz written straight into dx when dx is wanted (the tile
- * otherwise). */
+/* Fused backward of C×H×W planes, first pass over channels [c0, c1): dz =
+ * d(loss)/d(normalised) from dy = d(loss)/d(act output), a tile at a time;
+ * Σ dz and Σ dz·(x - μ) per channel; dz written straight into dx when dx is
+ * wanted (the tile otherwise). */
 static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *restrict dy,
                             float *restrict dx, int n, int c0, int c1, int tid)
 {
@@ -314,40 +370,23 @@ static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *r
     /* the pool after the activation left its backward to this pass: dy is
      * the gradient of the pool's output, expanded a plane at a time */
     const nnx_layer *P = L->pools && nnx_pool_grad_fused(L + 2) ? L + 2 : NULL;
-    if (v->flat) {
-        const int c = v->c, w = c1 - c0;
-        for (int r = 0; r < n; r++) {
-            size_t off = (size_t)r * c + c0;
-            const float *restrict xr = x + off;
-            for (int f = 0; f < w; f++)
-                z[f] = xr[f] * scale[c0 + f] + shift[c0 + f];
+    for (int ch = c0; ch < c1; ch++)
+        for (int s = 0; s < n; s++) {
+            size_t off = s * v->ss + ch * v->cs;
+            const float *restrict xp = x + off;
+            const float a = scale[ch], b = shift[ch];
+            for (int i = 0; i < v->hw; i++)
+                z[i] = xp[i] * a + b;
             float *d = dx ? dx + off : dz;
-            nnx_act_grad(A, z, y + off, nnx_act_kept(A, L->train, off), dy + off, d,
-                         (size_t)w);
-            for (int f = 0; f < w; f++) {
-                sdy[c0 + f] += d[f];
-                sdyx[c0 + f] += (double)d[f] * (xr[f] - mean[c0 + f]);
+            const float *g = dy + off;
+            if (P) {
+                nnx_pool_grad_plane(P, dy, off / (size_t)v->hw, pg);
+                g = pg;
             }
+            nnx_act_grad(A, z, y + off, nnx_act_kept(A, L->train, off), g, d,
+                         (size_t)v->hw);
+            plane_grad_sums(d, xp, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
         }
-    } else {
-        for (int ch = c0; ch < c1; ch++)
-            for (int s = 0; s < n; s++) {
-                size_t off = s * v->ss + ch * v->cs;
-                const float *restrict xp = x + off;
-                const float a = scale[ch], b = shift[ch];
-                for (int i = 0; i < v->hw; i++)
-                    z[i] = xp[i] * a + b;
-                float *d = dx ? dx + off : dz;
-                const float *g = dy + off;
-                if (P) {
-                    nnx_pool_grad_plane(P, dy, off / (size_t)v->hw, pg);
-                    g = pg;
-                }
-                nnx_act_grad(A, z, y + off, nnx_act_kept(A, L->train, off), g, d,
-                             (size_t)v->hw);
-                plane_grad_sums(d, xp, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
-            }
-    }
 }
 
 /* d = a·g + b·x + c, out of place and in place (d is g). */
@@ -382,13 +421,13 @@ static void backward_unit(void *p, int u, int tid)
     float *dx = j->dx;
     for (int ch = c0; ch < c1; ch++)
         sdy[ch] = sdyx[ch] = 0;
-    if (L->fused) {
+    if (L->fused && !v->flat) {
         /* d(loss)/d(normalised) goes to dx; the pass below then reads it
          * from there, in place. */
         affine(v, gamma, L->w + c, c0, c1);
         grad_sums_fused(L, v, dy, dx, n, c0, c1, tid);
         dy = dx;
-    } else if (v->flat) {
+    } else if (v->flat) {   /* (fused: dy is what backward_rows_unit left) */
         for (int r = 0; r < n; r++) {
             const float *restrict g = dy + (size_t)r * c, *restrict xr = x + (size_t)r * c;
             for (int f = c0; f < c1; f++) {
@@ -446,9 +485,33 @@ static void backward_unit(void *p, int u, int tid)
     }
 }
 
+/* Flat and fused, the pass before the sums: d(loss)/d(normalised) of a
+ * unit's rows, the normalised values made again in thread tid's tile and
+ * the activation's derivative taken in one call, into j->d (dx, or the
+ * workspace when there is no dx). */
+static void backward_rows_unit(void *p, int u, int tid)
+{
+    const bn_job *j = p;
+    const nnx_layer *L = j->L, *A = L + 1;
+    int r0, r1;
+    unit_rows(j, u, &r0, &r1);
+    float *z = j->v.tiles + 3 * j->v.tile * (size_t)tid;
+    normalise_rows(&j->v, L->x, r0, r1, z);
+    size_t off = (size_t)r0 * j->v.c;
+    nnx_act_grad(A, z, A->y + off, nnx_act_kept(A, L->train, off), j->dy + off, j->d + off,
+                 (size_t)(r1 - r0) * j->v.c);
+}
+
 const float *nnx_batchnorm_backward(nnx_layer *L, const float *dy, float *dx, int n)
 {
     bn_job j = {.L = L, .v = view(L, n), .n = n, .dy = dy, .dx = dx};
+    if (L->fused && j.v.flat) {
+        affine(&j.v, L->w, L->w + j.v.c, 0, j.v.c);
+        j.d = dx ? dx : j.v.dbuf;
+        j.units = row_units(n);
+        nnx_team_run(L->team, j.units, backward_rows_unit, &j);
+        j.dy = j.d;             /* the pass below sums it, and scales dx in place */
+    }
     j.units = nunits(&j.v);
     nnx_team_run(L->team, j.units, backward_unit, &j);
     return dx;

@@ -282,6 +282,27 @@ static void batchnorm_dense_train(void **state)
     nnx_net_free(net);
 }
 
+/* A flat batch norm fused with its activation runs the activation over
+ * units of rows (norm.c): 37 rows make units of 2 and 3; as the first layer
+ * it has no dx, so its d(loss)/d(normalised) goes to its workspace. */
+static void batchnorm_flat_first_many_rows(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = start(5, 1, 1);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    ok(nnx_net_compile(net, 37, 5, &err), &err);
+    float *p = nnx_net_params(net);
+    for (int i = 0; i < 5; i++) {
+        p[i] = 0.5f + 0.3f * i;
+        p[5 + i] = 0.2f * i - 0.3f;
+    }
+    check_net(net, 37, true, 1e-2, NULL);
+    nnx_net_free(net);
+}
+
 static void batchnorm_dense_eval(void **state)
 {
     (void)state;
@@ -942,6 +963,7 @@ int main(void)
         cmocka_unit_test(act_every_row),
         cmocka_unit_test(batchnorm_dense_train),
         cmocka_unit_test(batchnorm_dense_eval),
+        cmocka_unit_test(batchnorm_flat_first_many_rows),
         cmocka_unit_test(batchnorm_conv_train),
         cmocka_unit_test(batchnorm_conv_eval),
         cmocka_unit_test(batchnorm_on_image_input),
