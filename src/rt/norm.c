@@ -236,31 +236,21 @@ static void forward_fused(const nnx_layer *L, const bn_view *v, const float *res
         }
 }
 
-/* y = x·scale + shift of channels [c0, c1). */
+/* y = x·scale + shift of channels [c0, c1) of C×H×W planes. */
 static void forward_plain(const nnx_layer *L, const bn_view *v, const float *restrict x, int n,
                           int c0, int c1)
 {
     float *restrict y = L->out;
     const float *restrict scale = v->scale, *restrict shift = v->shift;
-    if (v->flat) {
-        const int c = v->c;
-        for (int r = 0; r < n; r++) {
-            const float *restrict xr = x + (size_t)r * c;
-            float *restrict yr = y + (size_t)r * c;
-            for (int f = c0; f < c1; f++)
-                yr[f] = xr[f] * scale[f] + shift[f];
+    for (int ch = c0; ch < c1; ch++)
+        for (int s = 0; s < n; s++) {
+            size_t off = s * v->ss + ch * v->cs;
+            const float *restrict xp = x + off;
+            float *restrict yp = y + off;
+            const float a = scale[ch], b = shift[ch];
+            for (int i = 0; i < v->hw; i++)
+                yp[i] = xp[i] * a + b;
         }
-    } else {
-        for (int ch = c0; ch < c1; ch++)
-            for (int s = 0; s < n; s++) {
-                size_t off = s * v->ss + ch * v->cs;
-                const float *restrict xp = x + off;
-                float *restrict yp = y + off;
-                const float a = scale[ch], b = shift[ch];
-                for (int i = 0; i < v->hw; i++)
-                    yp[i] = xp[i] * a + b;
-            }
-    }
 }
 
 static void forward_unit(void *p, int u, int tid)
@@ -292,16 +282,18 @@ static void forward_unit(void *p, int u, int tid)
         }
     }
     affine(v, gamma, beta, c0, c1);
-    if (!L->fused)
-        forward_plain(L, v, j->x, j->n, c0, c1);
-    else if (!v->flat)
+    if (v->flat)                /* the values themselves: forward_rows_unit */
+        return;
+    if (L->fused)
         forward_fused(L, v, j->x, j->n, c0, c1, tid);
+    else
+        forward_plain(L, v, j->x, j->n, c0, c1);
 }
 
-/* Flat and fused, the pass after the statistics: the normalised values of
- * a unit's rows (a contiguous block) into thread tid's tile, then through
- * the activation in one call, rather than a call a row for each unit of
- * features (a unit of 8 features makes calls of 8 values). */
+/* Flat, the pass after the statistics: the normalised values of a unit's
+ * rows (a contiguous block, whole rows, so the loops run over every feature
+ * of a row rather than over a unit's 8 or 16), into the output, or, fused,
+ * into thread tid's tile and then through the activation in one call. */
 static int row_units(int n)
 {
     return n < MAX_UNITS ? n : MAX_UNITS;
@@ -335,9 +327,13 @@ static void forward_rows_unit(void *p, int u, int tid)
     const nnx_layer *L = j->L, *A = L + 1;
     int r0, r1;
     unit_rows(j, u, &r0, &r1);
+    size_t off = (size_t)r0 * j->v.c;
+    if (!L->fused) {
+        normalise_rows(&j->v, j->x, r0, r1, L->out + off);
+        return;
+    }
     float *z = j->v.tiles + 3 * j->v.tile * (size_t)tid;
     normalise_rows(&j->v, j->x, r0, r1, z);
-    size_t off = (size_t)r0 * j->v.c;
     nnx_act_apply(A, z, A->out + off, nnx_act_kept(A, L->train, off),
                   (size_t)(r1 - r0) * j->v.c);
 }
@@ -347,7 +343,7 @@ const float *nnx_batchnorm_forward(nnx_layer *L, const float *restrict x, int n,
     bn_job j = {.L = L, .v = view(L, n), .n = n, .x = x, .train = train};
     j.units = nunits(&j.v);
     nnx_team_run(L->team, j.units, forward_unit, &j);
-    if (L->fused && j.v.flat) {
+    if (j.v.flat) {
         j.units = row_units(n);
         nnx_team_run(L->team, j.units, forward_rows_unit, &j);
     }
@@ -460,28 +456,53 @@ static void backward_unit(void *p, int u, int tid)
         B[ch] = (float)b;
         C[ch] = (float)cc;
     }
-    if (!dx)
+    if (!dx || v->flat)         /* flat: dx_rows_unit */
         return;
-    if (v->flat) {
-        for (int r = 0; r < n; r++) {
-            size_t off = (size_t)r * c;
+    for (int ch = c0; ch < c1; ch++)
+        for (int s = 0; s < n; s++) {
+            size_t off = s * v->ss + ch * v->cs;
+            const float a = A[ch], b = B[ch], cc = C[ch];
             if (dy == dx)
-                for (int f = c0; f < c1; f++)
-                    dx[off + f] = A[f] * dx[off + f] + B[f] * x[off + f] + C[f];
+                scale_in_place(dx + off, x + off, v->hw, a, b, cc);
             else
-                for (int f = c0; f < c1; f++)
-                    dx[off + f] = A[f] * dy[off + f] + B[f] * x[off + f] + C[f];
+                scale_into(dx + off, dy + off, x + off, v->hw, a, b, cc);
         }
-    } else {
-        for (int ch = c0; ch < c1; ch++)
-            for (int s = 0; s < n; s++) {
-                size_t off = s * v->ss + ch * v->cs;
-                const float a = A[ch], b = B[ch], cc = C[ch];
-                if (dy == dx)
-                    scale_in_place(dx + off, x + off, v->hw, a, b, cc);
-                else
-                    scale_into(dx + off, dy + off, x + off, v->hw, a, b, cc);
-            }
+}
+
+/* d = a·g + b·x + c over a row of features, a, b and c per feature, out of
+ * place and in place (d is g). */
+static void row_affine_into(float *restrict d, const float *restrict g, const float *restrict x,
+                            const float *restrict a, const float *restrict b,
+                            const float *restrict c, int len)
+{
+    for (int i = 0; i < len; i++)
+        d[i] = a[i] * g[i] + b[i] * x[i] + c[i];
+}
+
+static void row_affine_in_place(float *restrict d, const float *restrict x,
+                                const float *restrict a, const float *restrict b,
+                                const float *restrict c, int len)
+{
+    for (int i = 0; i < len; i++)
+        d[i] = a[i] * d[i] + b[i] * x[i] + c[i];
+}
+
+/* Flat, the pass after the sums: dx = A·dy + B·x + C of a unit's rows. */
+static void dx_rows_unit(void *p, int u, int tid)
+{
+    (void)tid;
+    const bn_job *j = p;
+    const bn_view *v = &j->v;
+    const int c = v->c;
+    int r0, r1;
+    unit_rows(j, u, &r0, &r1);
+    for (int r = r0; r < r1; r++) {
+        size_t off = (size_t)r * c;
+        if (j->dy == j->dx)
+            row_affine_in_place(j->dx + off, j->L->x + off, v->scale, v->shift, v->coef, c);
+        else
+            row_affine_into(j->dx + off, j->dy + off, j->L->x + off, v->scale, v->shift,
+                            v->coef, c);
     }
 }
 
@@ -514,5 +535,9 @@ const float *nnx_batchnorm_backward(nnx_layer *L, const float *dy, float *dx, in
     }
     j.units = nunits(&j.v);
     nnx_team_run(L->team, j.units, backward_unit, &j);
+    if (j.v.flat && dx) {
+        j.units = row_units(n);
+        nnx_team_run(L->team, j.units, dx_rows_unit, &j);
+    }
     return dx;
 }
