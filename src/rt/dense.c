@@ -7,9 +7,15 @@
  * Threads.  A large product is cut into units along the side that leaves
  * the smaller operand to be read by every unit: y by columns (units of W's
  * rows), dW and dx by columns of `in` (every unit reads all of dy).  The
- * number of units depends on the shapes alone, and each unit's product is
- * the same whichever thread runs it, so the results do not depend on the
- * thread count.
+ * shapes set how many units a product may have (each at least UNIT_FLOPS)
+ * and the thread count caps it: every unit packs the operand they share
+ * again, so on two threads two units are faster than four.  Cutting a
+ * product into columns does not change a bit of any column: the BLAS
+ * computes an output element the same way whatever range of columns a call
+ * covers, and every unit of a cut product is large enough for its blocked
+ * path (OpenBLAS takes products under 10⁶ multiply-adds down another), so
+ * the results do not depend on the thread count (test_net_threads holds
+ * the bits on 1, 2 and 3 threads).
  */
 #include <cblas.h>
 
@@ -20,11 +26,15 @@
 #define UNIT_FLOPS 4e6     /* a product is cut into one unit per this many flops */
 #define ALIGN      16       /* unit edges fall on multiples of this many columns */
 
-/* Units for a product of m·n·k multiply-adds cut along a side of `side`. */
-static int nunits(double m, double n, double k, int side)
+/* Units for a product of m·n·k multiply-adds cut along a side of `side`,
+ * on L's threads. */
+static int nunits(const nnx_layer *L, double m, double n, double k, int side)
 {
     double u = 2.0 * m * n * k / UNIT_FLOPS;
     int units = u < 1 ? 1 : u > MAX_UNITS ? MAX_UNITS : (int)u;
+    int threads = nnx_team_size(L->team);
+    if (units > threads)
+        units = threads;
     while (units > 1 && side / units < ALIGN)
         units--;
     return units;
@@ -77,7 +87,7 @@ const float *nnx_dense_forward(nnx_layer *L, const float *x, int n)
         x = L->ws;
     }
     dense_job j = {.L = L, .x = x, .n = n, .in = in, .u = u};
-    j.units = nunits(n, u, in, u);
+    j.units = nunits(L, n, u, in, u);
     nnx_team_run(L->team, j.units, forward_unit, &j);
     return L->out;
 }
@@ -128,14 +138,14 @@ const float *nnx_dense_backward(nnx_layer *L, const float *dy, float *dx, int n)
         .u = u,
     };
     /* dW[u][in] = dyᵀ · x */
-    j.units = nunits(u, in, n, in);
+    j.units = nunits(L, u, in, n, in);
     nnx_team_run(L->team, j.units, wgrad_unit, &j);
     if (!dx)
         return NULL;
     /* dx[n][in] = dy · W, sample-major; a CNHW input wants it transposed back
      * (the NCHW copy of x in L->ws is no longer needed, so it holds dx first). */
     j.dx = L->in_layout == NNX_CNHW ? L->ws : dx;
-    j.units = nunits(n, in, u, in);
+    j.units = nunits(L, n, in, u, in);
     nnx_team_run(L->team, j.units, dinput_unit, &j);
     if (L->in_layout == NNX_CNHW)
         nnx_nchw_to_cnhw(L->ws, dx, n, L->info.in_c, L->info.in_h * L->info.in_w);

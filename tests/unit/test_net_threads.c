@@ -22,20 +22,32 @@ static void ok(int rc, const nnx_rt_error *err)
         fail_msg("%s", err->msg);
 }
 
-/* WIDE: dense products cut into units; UNFUSED: CNN with dropout(0), an
- * identity, between batch norm, activation and pool, so nothing is fused */
-enum { CNN, MLP, POINTWISE, WIDE, UNFUSED };
+/* WIDE: dense products cut into units (as many as the threads, up to what
+ * their size allows); BENCH: the benchmark's MLP, 784-256-128, whose
+ * products are cut too; UNFUSED: CNN with dropout(0), an identity, between
+ * batch norm, activation and pool, so nothing is fused */
+enum { CNN, MLP, POINTWISE, WIDE, UNFUSED, BENCH };
 
 static nnx_net *build(int kind, int threads, int max_batch)
 {
     nnx_rt_error err;
-    nnx_net *net = kind == MLP    ? nnx_net_new(1, 10, 10, &err)
-                 : kind == WIDE ? nnx_net_new(1, 30, 40, &err)
-                                : nnx_net_new(2, 12, 12, &err);
+    nnx_net *net = kind == MLP     ? nnx_net_new(1, 10, 10, &err)
+                 : kind == WIDE  ? nnx_net_new(1, 30, 40, &err)
+                 : kind == BENCH ? nnx_net_new(1, 28, 28, &err)
+                                 : nnx_net_new(2, 12, 12, &err);
     assert_non_null(net);
     ok(nnx_net_set_threads(net, threads, &err), &err);
     ok(nnx_net_want_dinput(net, true, &err), &err);
-    if (kind == MLP || kind == WIDE) {
+    if (kind == BENCH) {
+        ok(nnx_net_add_dense(net, 256, true, &err), &err);
+        ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+        ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+        ok(nnx_net_add_dropout(net, 0.2f, &err), &err);
+        ok(nnx_net_add_dense(net, 128, true, &err), &err);
+        ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+        ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+        ok(nnx_net_add_dropout(net, 0.2f, &err), &err);
+    } else if (kind == MLP || kind == WIDE) {
         ok(nnx_net_add_dense(net, kind == WIDE ? 320 : 40, true, &err), &err);
         ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
         ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
@@ -187,6 +199,7 @@ static void cnn_same_bits(void **s)       { (void)s; same_bits_on_1_2_and_3_thre
 static void mlp_same_bits(void **s)       { (void)s; same_bits_on_1_2_and_3_threads(MLP); }
 static void pointwise_same_bits(void **s) { (void)s; same_bits_on_1_2_and_3_threads(POINTWISE); }
 static void wide_same_bits(void **s)      { (void)s; same_bits_on_1_2_and_3_threads(WIDE); }
+static void bench_mlp_same_bits(void **s) { (void)s; same_bits_on_1_2_and_3_threads(BENCH); }
 
 /* Changing the thread count reallocates the activations: a backward that
  * follows it without a forward is refused. */
@@ -229,6 +242,7 @@ int main(void)
         cmocka_unit_test(mlp_same_bits),
         cmocka_unit_test(pointwise_same_bits),
         cmocka_unit_test(wide_same_bits),
+        cmocka_unit_test(bench_mlp_same_bits),
         cmocka_unit_test(fused_same_bits),
         cmocka_unit_test(threads_change_between_steps),
         cmocka_unit_test(thread_setting_errors),
