@@ -214,6 +214,13 @@ static void affine(const bn_view *v, const float *gamma, const float *beta, int 
     }
 }
 
+/* z = x·a + b over one plane of len floats. */
+static void normalise_plane(const float *restrict x, float *restrict z, int len, float a, float b)
+{
+    for (int i = 0; i < len; i++)
+        z[i] = x[i] * a + b;
+}
+
 /* y = act(x·scale + shift) of channels [c0, c1) of C×H×W planes into the
  * activation layer's output (L + 1), through thread tid's tile. */
 static void forward_fused(const nnx_layer *L, const bn_view *v, const float *restrict x, int n,
@@ -226,10 +233,7 @@ static void forward_fused(const nnx_layer *L, const bn_view *v, const float *res
     for (int ch = c0; ch < c1; ch++)
         for (int s = 0; s < n; s++) {
             size_t off = s * v->ss + ch * v->cs;
-            const float *restrict xp = x + off;
-            const float a = scale[ch], b = shift[ch];
-            for (int i = 0; i < v->hw; i++)
-                z[i] = xp[i] * a + b;
+            normalise_plane(x + off, z, v->hw, scale[ch], shift[ch]);
             nnx_act_apply(A, z, y + off, nnx_act_kept(A, L->train, off), (size_t)v->hw);
             if (P)          /* plane off / hw of the pool's input, still in L1 */
                 nnx_pool_planes(P, y, off / (size_t)v->hw, off / (size_t)v->hw + 1);
@@ -370,9 +374,7 @@ static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *r
         for (int s = 0; s < n; s++) {
             size_t off = s * v->ss + ch * v->cs;
             const float *restrict xp = x + off;
-            const float a = scale[ch], b = shift[ch];
-            for (int i = 0; i < v->hw; i++)
-                z[i] = xp[i] * a + b;
+            normalise_plane(xp, z, v->hw, scale[ch], shift[ch]);
             float *d = dx ? dx + off : dz;
             const float *g = dy + off;
             if (P) {
