@@ -104,7 +104,9 @@ typedef struct bn_view {
 
 #define MAX_UNITS 16
 
-/* Rows a unit of rows gets at most (flat and fused; see forward_rows_unit). */
+/* Rows a flat, fused layer's tile holds: what a unit of rows gets at most
+ * when there are MAX_UNITS (a unit with more, on one thread, takes its rows
+ * a tile at a time; see forward_rows_unit). */
 static size_t unit_rows_max(int max_batch)
 {
     return max_batch > MAX_UNITS ? (size_t)(max_batch + MAX_UNITS - 1) / MAX_UNITS : 1;
@@ -328,6 +330,14 @@ static void unit_rows(const bn_job *j, int u, int *r0, int *r1)
     *r1 = (int)hi;
 }
 
+/* The end of the block of rows from b0 that a thread's tile holds (a unit
+ * of rows may have more: every row, when the layer runs on one thread). */
+static int block_end(const bn_view *v, int b0, int r1)
+{
+    int rows = (int)(v->tile / (size_t)v->c);
+    return r1 - b0 < rows ? r1 : b0 + rows;
+}
+
 /* z = x·scale + shift of rows [r0, r1) into z, row r at z + (r - r0)·c. */
 static void normalise_rows(const bn_view *v, const float *restrict x, int r0, int r1,
                            float *restrict z)
@@ -348,15 +358,18 @@ static void forward_rows_unit(void *p, int u, int tid)
     const nnx_layer *L = j->L, *A = L + 1;
     int r0, r1;
     unit_rows(j, u, &r0, &r1);
-    size_t off = (size_t)r0 * j->v.c;
     if (!L->fused) {
-        normalise_rows(&j->v, j->x, r0, r1, L->out + off);
+        normalise_rows(&j->v, j->x, r0, r1, L->out + (size_t)r0 * j->v.c);
         return;
     }
     float *z = j->v.tiles + 3 * j->v.tile * (size_t)tid;
-    normalise_rows(&j->v, j->x, r0, r1, z);
-    nnx_act_apply(A, z, A->out + off, nnx_act_kept(A, L->train, off),
-                  (size_t)(r1 - r0) * j->v.c);
+    for (int b0 = r0, b1; b0 < r1; b0 = b1) {
+        b1 = block_end(&j->v, b0, r1);
+        size_t off = (size_t)b0 * j->v.c;
+        normalise_rows(&j->v, j->x, b0, b1, z);
+        nnx_act_apply(A, z, A->out + off, nnx_act_kept(A, L->train, off),
+                      (size_t)(b1 - b0) * j->v.c);
+    }
 }
 
 const float *nnx_batchnorm_forward(nnx_layer *L, const float *restrict x, int n, bool train)
@@ -536,10 +549,13 @@ static void backward_rows_unit(void *p, int u, int tid)
     int r0, r1;
     unit_rows(j, u, &r0, &r1);
     float *z = j->v.tiles + 3 * j->v.tile * (size_t)tid;
-    normalise_rows(&j->v, L->x, r0, r1, z);
-    size_t off = (size_t)r0 * j->v.c;
-    nnx_act_grad(A, z, A->y + off, nnx_act_kept(A, L->train, off), j->dy + off, j->d + off,
-                 (size_t)(r1 - r0) * j->v.c);
+    for (int b0 = r0, b1; b0 < r1; b0 = b1) {
+        b1 = block_end(&j->v, b0, r1);
+        size_t off = (size_t)b0 * j->v.c;
+        normalise_rows(&j->v, L->x, b0, b1, z);
+        nnx_act_grad(A, z, A->y + off, nnx_act_kept(A, L->train, off), j->dy + off,
+                     j->d + off, (size_t)(b1 - b0) * j->v.c);
+    }
 }
 
 const float *nnx_batchnorm_backward(nnx_layer *L, const float *dy, float *dx, int n)

@@ -283,24 +283,56 @@ static void batchnorm_dense_train(void **state)
 }
 
 /* A flat batch norm fused with its activation runs the activation over
- * units of rows (norm.c): 37 rows make units of 2 and 3; as the first layer
- * it has no dx, so its d(loss)/d(normalised) goes to its workspace. */
-static void batchnorm_flat_first_many_rows(void **state)
+ * units of rows (norm.c): 37 rows make units of 2 and 3, or, this small,
+ * one unit of every row, taken in blocks the size of its tile. */
+static nnx_net *flat_first(bool dinput, int n)
 {
-    (void)state;
     nnx_rt_error err;
-    nnx_net *net = start(5, 1, 1);
+    nnx_net *net = nnx_net_new(5, 1, 1, &err);
+    assert_non_null(net);
+    ok(nnx_net_want_dinput(net, dinput, &err), &err);
     ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
     ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
     ok(nnx_net_add_dense(net, 3, true, &err), &err);
-    ok(nnx_net_compile(net, 37, 5, &err), &err);
+    ok(nnx_net_compile(net, n, 5, &err), &err);
     float *p = nnx_net_params(net);
     for (int i = 0; i < 5; i++) {
         p[i] = 0.5f + 0.3f * i;
         p[5 + i] = 0.2f * i - 0.3f;
     }
+    return net;
+}
+
+static void batchnorm_flat_first_many_rows(void **state)
+{
+    (void)state;
+    nnx_net *net = flat_first(true, 37);
     check_net(net, 37, true, 1e-2, NULL);
     nnx_net_free(net);
+}
+
+/* The same first batch norm without an input gradient: d(loss)/d(normalised)
+ * has no dx to go to and goes to the batch norm's workspace; the parameter
+ * gradients must be the bits of the net that has dx. */
+static void batchnorm_flat_first_without_dinput(void **state)
+{
+    (void)state;
+    const int n = 37;
+    nnx_net *a = flat_first(true, n), *b = flat_first(false, n);
+    float x[37 * 5], r[37 * 3];
+    for (int i = 0; i < n * 5; i++)
+        x[i] = sinf(0.37f * (float)i);
+    for (int i = 0; i < n * 3; i++)
+        r[i] = cosf(0.11f * (float)i);
+    assert_non_null(nnx_net_forward(a, x, n, true));
+    assert_non_null(nnx_net_forward(b, x, n, true));
+    assert_int_equal(nnx_net_backward(a, r), 0);
+    assert_int_equal(nnx_net_backward(b, r), 0);
+    assert_null(nnx_net_dinput(b));
+    size_t np = nnx_net_nparams(a);
+    assert_int_equal(memcmp(nnx_net_grads(a), nnx_net_grads(b), np * sizeof(float)), 0);
+    nnx_net_free(a);
+    nnx_net_free(b);
 }
 
 static void batchnorm_dense_eval(void **state)
@@ -964,6 +996,7 @@ int main(void)
         cmocka_unit_test(batchnorm_dense_train),
         cmocka_unit_test(batchnorm_dense_eval),
         cmocka_unit_test(batchnorm_flat_first_many_rows),
+        cmocka_unit_test(batchnorm_flat_first_without_dinput),
         cmocka_unit_test(batchnorm_conv_train),
         cmocka_unit_test(batchnorm_conv_eval),
         cmocka_unit_test(batchnorm_on_image_input),
