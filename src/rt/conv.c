@@ -330,10 +330,23 @@ static size_t wino_phase_floats(int h, int w)
     return (size_t)((h + 1) / 2 + 1) * (size_t)((w + 1) / 2 + 1) + WINO_PAD;
 }
 
-/* Tiles a transform that runs on past P computes: P up to WINO_LANES. */
-static int wino_lanes(int P)
+/* Tiles a transform that runs on past n tiles computes: n rounded up to a
+ * multiple of WINO_LANES. */
+static int wino_lanes(int n)
 {
-    return (P + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
+    return (n + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
+}
+
+/* Row pr of w floats apart: its even elements to ev[0 .. (w+1)/2), its odd
+ * ones to od[0 .. w/2). */
+static void split_row(const float *restrict pr, int w, float *restrict ev, float *restrict od)
+{
+    for (int k = 0; k < w / 2; k++) {
+        ev[k] = pr[2 * k];
+        od[k] = pr[2 * k + 1];
+    }
+    if (w % 2)
+        ev[w / 2] = pr[w - 1];
 }
 
 /* A thread's scratch beside V and M: for the input transform, a plane's four
@@ -417,7 +430,7 @@ static void wino_inputs(const wino_side *sd, int h, int w, int s0, int m, float 
                         size_t vmat, float *restrict pd)
 {
     const int th = (h + 1) / 2, tw = (w + 1) / 2, P = th * tw;
-    const int rs = tw + 1, lanes = (tw + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
+    const int rs = tw + 1, lanes = wino_lanes(tw);
     const size_t T = (size_t)m * P, len = wino_phase_floats(h, w);
     for (size_t i = 0; i < 4 * len; i++)
         pd[i] = 0.0f;
@@ -426,17 +439,12 @@ static void wino_inputs(const wino_side *sd, int h, int w, int s0, int m, float 
     for (int c = 0; c < sd->cin; c++)
         for (int s = 0; s < m; s++) {
             const float *restrict p = sd->in + (size_t)(s0 + s) * sd->in_ss + (size_t)c * sd->in_cs;
-            for (int i = 0; i < h; i++) {           /* bordered row i + 1, column j + 1 */
-                float *restrict even = pd + (size_t)(((i + 1) & 1) * 2) * len
-                                          + (size_t)((i + 1) >> 1) * rs;
-                float *restrict odd = even + len;
-                const float *restrict pr = p + (size_t)i * w;
-                for (int k = 0; k < w / 2; k++) {
-                    odd[k] = pr[2 * k];
-                    even[k + 1] = pr[2 * k + 1];
-                }
-                if (w % 2)
-                    odd[w / 2] = pr[w - 1];
+            for (int i = 0; i < h; i++) {           /* bordered row i + 1 */
+                float *even = pd + (size_t)(((i + 1) & 1) * 2) * len
+                                 + (size_t)((i + 1) >> 1) * rs;
+                /* input column j is bordered column j + 1: even input columns
+                 * go to the odd array, odd ones to the even array from 1 */
+                split_row(p + (size_t)i * w, w, even + len, even + 1);
             }
             float *restrict v = V + (size_t)c * T + (size_t)s * P;
             for (int ty = 0; ty < th; ty++) {
@@ -586,15 +594,8 @@ static void wino_grad_tiles(const float *dy, size_t ss, size_t cs, int f, int h,
         for (int s = 0; s < m; s++) {
             const float *restrict p = dy + (size_t)(s0 + s) * ss + (size_t)o * cs;
             for (int i = 0; i < h; i++) {
-                float *restrict c0 = pd + (size_t)(2 * (i & 1)) * len + (size_t)(i >> 1) * tw,
-                                *restrict c1 = c0 + len;
-                const float *restrict pr = p + (size_t)i * w;
-                for (int tx = 0; tx < w / 2; tx++) {
-                    c0[tx] = pr[2 * tx];
-                    c1[tx] = pr[2 * tx + 1];
-                }
-                if (w % 2)
-                    c0[tw - 1] = pr[w - 1];
+                float *c0 = pd + (size_t)(2 * (i & 1)) * len + (size_t)(i >> 1) * tw;
+                split_row(p + (size_t)i * w, w, c0, c0 + len);
             }
             wino_grad_tile_rows(pd, P, G + (size_t)o * T + (size_t)s * P, gmat);
         }

@@ -107,7 +107,7 @@ typedef struct bn_view {
 /* Rows a flat, fused layer's tile holds: what a unit of rows gets at most
  * when there are MAX_UNITS (a unit with more, on one thread, takes its rows
  * a tile at a time; see forward_rows_unit). */
-static size_t unit_rows_max(int max_batch)
+static size_t tile_rows(int max_batch)
 {
     return max_batch > MAX_UNITS ? (size_t)(max_batch + MAX_UNITS - 1) / MAX_UNITS : 1;
 }
@@ -116,7 +116,7 @@ size_t nnx_batchnorm_ws_floats(const nnx_layer *L, int max_batch)
 {
     size_t c = (size_t)L->info.in_c, hw = (size_t)L->info.in_h * L->info.in_w;
     bool flat = L->in_layout == NNX_NCHW && hw == 1;
-    size_t tile = flat ? unit_rows_max(max_batch) * c : hw;
+    size_t tile = flat ? tile_rows(max_batch) * c : hw;
     size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
     if (!L->fused)
         return 10 * c;
@@ -138,7 +138,7 @@ static bn_view view(nnx_layer *L, int n)
     v.coef = L->ws + 4 * v.c;
     v.acc1 = (double *)(void *)(L->ws + 6 * v.c);   /* 8-byte aligned */
     v.acc2 = v.acc1 + v.c;
-    v.tile = v.flat ? unit_rows_max(L->max_batch) * (size_t)v.c : (size_t)v.hw;
+    v.tile = v.flat ? tile_rows(L->max_batch) * (size_t)v.c : (size_t)v.hw;
     v.tiles = L->fused ? L->ws + 10 * v.c : NULL;
     size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
     v.dbuf = L->fused && v.flat ? v.tiles + 3 * v.tile * threads : NULL;
