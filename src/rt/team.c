@@ -1,21 +1,42 @@
-/* team.c — a network's worker threads (see team.h): jobs published under a
- * mutex, units claimed from one atomic counter tagged with the job's
- * generation, so a worker that wakes late cannot take a unit of a newer job.
+/* team.c — a network's worker threads (see team.h).
+ *
+ * The hot path takes no lock.  A job is published in one of two slots (by
+ * its generation's parity) and then announced by storing its generation in
+ * `published`; units are claimed from one atomic counter tagged with the
+ * generation, so a worker that reads a slot late, even while a newer job
+ * rewrites it, cannot take a unit of the wrong job: its claim carries the
+ * old tag and fails.  (A slot is rewritten two jobs later, after the
+ * counter has moved on; the slot's fields are release-stored and
+ * acquire-loaded, so a worker that sees a newer job's field also sees the
+ * counter's newer tag.)
+ *
+ * The mutex and condition variables are for sleeping only: a worker that
+ * has polled long enough without a job sleeps on `wake`, and a caller whose
+ * workers take long sleeps on `finished`.  Each side says it is going to
+ * sleep (`sleepers`, `waiting`) before it checks once more, and the other
+ * side looks at that flag after its own store, so (both sequentially
+ * consistent) one of the two always sees the other: nobody sleeps through
+ * the store that should wake it, and nobody takes the mutex when nobody
+ * sleeps.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "rt/team.h"
 
-/* Polls (a pause each, tens of nanoseconds) before sleeping on a condition
- * variable: the caller waiting for the workers' last units, and a worker
- * waiting for the next job (a network's jobs follow each other within
- * microseconds, far sooner than a sleeping thread is woken). */
-#define SPIN_POLLS   4000
-#define WORKER_POLLS 8000
+/* How long a thread polls before it sleeps on a condition variable: the
+ * caller waiting for the workers' last units, and a worker waiting for the
+ * next job.  A training step's jobs follow each other within microseconds,
+ * and its serial stretches (the loss, say) last tens to hundreds; a thread
+ * put to sleep costs the other a futex call and itself tens of microseconds
+ * to wake, so both poll for a millisecond (a pause is 10 to 140 ns, by the
+ * CPU: the limit is in time, read every POLL_BATCH pauses). */
+#define SPIN_NS    1000000L
+#define POLL_BATCH 64
 
 static inline void cpu_relax(void)
 {
@@ -24,24 +45,52 @@ static inline void cpu_relax(void)
 #endif
 }
 
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Poll until done(arg) or SPIN_NS have passed; done(arg)'s last answer. */
+static bool spin_until(bool (*done)(void *), void *arg)
+{
+    long long end = 0;
+    for (;;) {
+        for (int i = 0; i < POLL_BATCH; i++) {
+            if (done(arg))
+                return true;
+            cpu_relax();
+        }
+        long long t = now_ns();
+        if (end == 0)
+            end = t + SPIN_NS;
+        else if (t >= end)
+            return done(arg);
+    }
+}
+
+typedef struct job_slot {
+    _Atomic(nnx_team_fn) fn;
+    _Atomic(void *) ctx;
+    _Atomic int nunits;
+} job_slot;
+
 struct nnx_team {
     int size;                       /* threads counting the caller */
     pthread_t *workers;             /* owned: size - 1 of them */
     int started;                    /* workers actually running */
-    pthread_mutex_t mu;
-    pthread_cond_t wake;            /* a new job, or quit */
-    pthread_cond_t finished;        /* the last unit of the job is done */
-    /* The current job: written under mu by the caller, read under mu by the
-     * workers when they see a new generation. */
-    uint32_t gen;
-    nnx_team_fn fn;
-    void *ctx;
-    int nunits;
-    bool quit;
-    int sleepers;                   /* workers waiting on `wake` */
-    _Atomic uint32_t published;     /* gen, for workers polling without mu */
+    uint32_t gen;                   /* the caller's last job */
+    job_slot slot[2];               /* job gen is in slot[gen & 1] */
+    _Atomic uint32_t published;     /* the newest job's gen */
     _Atomic uint64_t next;          /* gen << 32 | next unit to hand out */
     _Atomic int done;               /* units finished in the current job */
+    _Atomic bool quit;
+    pthread_mutex_t mu;             /* for sleeping only */
+    pthread_cond_t wake;            /* a new job, or quit */
+    pthread_cond_t finished;        /* the last unit of the job is done */
+    _Atomic int sleepers;           /* workers asleep (or about to be) on `wake` */
+    _Atomic bool waiting;           /* the caller asleep (or about to be) on `finished` */
 };
 
 typedef struct worker_arg {
@@ -59,12 +108,46 @@ static void work(nnx_team *t, uint32_t gen, nnx_team_fn fn, void *ctx, int nunit
         if (!atomic_compare_exchange_weak(&t->next, &v, v + 1))
             continue;
         fn(ctx, (int)(uint32_t)v, tid);
-        if (atomic_fetch_add(&t->done, 1) + 1 == nunits && tid != 0) {
+        if (atomic_fetch_add(&t->done, 1) + 1 == nunits && tid != 0 &&
+            atomic_load(&t->waiting)) {
             pthread_mutex_lock(&t->mu);
             pthread_cond_signal(&t->finished);
             pthread_mutex_unlock(&t->mu);
         }
     }
+}
+
+typedef struct watch {
+    nnx_team *t;
+    uint32_t seen;
+    int nunits;
+} watch;
+
+static bool job_or_quit(void *p)
+{
+    const watch *w = p;
+    return atomic_load(&w->t->published) != w->seen || atomic_load(&w->t->quit);
+}
+
+static bool job_done(void *p)
+{
+    const watch *w = p;
+    return atomic_load(&w->t->done) >= w->nunits;
+}
+
+/* Wait until a job newer than `seen` is published (or quit); its gen. */
+static uint32_t next_job(nnx_team *t, uint32_t seen)
+{
+    if (spin_until(job_or_quit, &(watch){.t = t, .seen = seen}))
+        return atomic_load(&t->published);
+    pthread_mutex_lock(&t->mu);
+    atomic_fetch_add(&t->sleepers, 1);
+    uint32_t g;
+    while ((g = atomic_load(&t->published)) == seen && !atomic_load(&t->quit))
+        pthread_cond_wait(&t->wake, &t->mu);
+    atomic_fetch_sub(&t->sleepers, 1);
+    pthread_mutex_unlock(&t->mu);
+    return g;
 }
 
 static void *worker_main(void *p)
@@ -75,25 +158,15 @@ static void *worker_main(void *p)
     free(a);
     uint32_t seen = 0;
     for (;;) {
-        for (int i = 0; i < WORKER_POLLS && atomic_load(&t->published) == seen; i++)
-            cpu_relax();
-        pthread_mutex_lock(&t->mu);
-        while (!t->quit && t->gen == seen) {
-            t->sleepers++;
-            pthread_cond_wait(&t->wake, &t->mu);
-            t->sleepers--;
-        }
-        if (t->quit)
-            break;
-        seen = t->gen;
-        nnx_team_fn fn = t->fn;
-        void *ctx = t->ctx;
-        int nunits = t->nunits;
-        pthread_mutex_unlock(&t->mu);
+        seen = next_job(t, seen);
+        if (atomic_load(&t->quit))
+            return NULL;
+        const job_slot *s = &t->slot[seen & 1];
+        nnx_team_fn fn = atomic_load_explicit(&s->fn, memory_order_acquire);
+        void *ctx = atomic_load_explicit(&s->ctx, memory_order_acquire);
+        int nunits = atomic_load_explicit(&s->nunits, memory_order_acquire);
         work(t, seen, fn, ctx, nunits, tid);
     }
-    pthread_mutex_unlock(&t->mu);
-    return NULL;
 }
 
 nnx_team *nnx_team_new(int threads, nnx_rt_error *err)
@@ -134,9 +207,8 @@ void nnx_team_free(nnx_team *t)
 {
     if (!t)
         return;
+    atomic_store(&t->quit, true);
     pthread_mutex_lock(&t->mu);
-    t->quit = true;
-    atomic_store(&t->published, t->gen + 1);    /* stop the polling */
     pthread_cond_broadcast(&t->wake);
     pthread_mutex_unlock(&t->mu);
     for (int i = 0; i < t->started; i++)
@@ -160,27 +232,29 @@ void nnx_team_run(nnx_team *t, int nunits, nnx_team_fn fn, void *ctx)
             fn(ctx, u, 0);
         return;
     }
-    pthread_mutex_lock(&t->mu);
     uint32_t gen = ++t->gen;
     if (gen == 0)                   /* 0 is "no job seen yet" for a worker */
         gen = ++t->gen;
-    t->fn = fn;
-    t->ctx = ctx;
-    t->nunits = nunits;
+    job_slot *s = &t->slot[gen & 1];
+    atomic_store_explicit(&s->fn, fn, memory_order_release);
+    atomic_store_explicit(&s->ctx, ctx, memory_order_release);
+    atomic_store_explicit(&s->nunits, nunits, memory_order_release);
     atomic_store(&t->done, 0);
     atomic_store(&t->next, (uint64_t)gen << 32);
     atomic_store(&t->published, gen);
-    if (t->sleepers)
+    if (atomic_load(&t->sleepers)) {
+        pthread_mutex_lock(&t->mu);
         pthread_cond_broadcast(&t->wake);
-    pthread_mutex_unlock(&t->mu);
+        pthread_mutex_unlock(&t->mu);
+    }
 
     work(t, gen, fn, ctx, nunits, 0);
-    for (int i = 0; i < SPIN_POLLS && atomic_load(&t->done) < nunits; i++)
-        cpu_relax();
-    if (atomic_load(&t->done) < nunits) {
+    if (!spin_until(job_done, &(watch){.t = t, .nunits = nunits})) {
         pthread_mutex_lock(&t->mu);
+        atomic_store(&t->waiting, true);
         while (atomic_load(&t->done) < nunits)
             pthread_cond_wait(&t->finished, &t->mu);
+        atomic_store(&t->waiting, false);
         pthread_mutex_unlock(&t->mu);
     }
 }
