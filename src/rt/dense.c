@@ -2,7 +2,9 @@
  *
  * Every product is cblas_sgemm over the whole batch with the transposes
  * folded into the call, so nothing is copied except a CNHW input, which is
- * turned sample-major first (into L->ws) because dense reads a sample flat.
+ * turned sample-major first (into the first half of L->ws) because dense
+ * reads a sample flat; its input gradient is made sample-major in the
+ * second half and turned back.
  *
  * Threads.  A large product is cut into units along the side that leaves
  * the smaller operand to be read by every unit: y by columns (units of W's
@@ -27,12 +29,12 @@
 #define ALIGN      16       /* unit edges fall on multiples of this many columns */
 
 /* Units for a product of m·n·k multiply-adds cut along a side of `side`,
- * on L's threads. */
-static int nunits(const nnx_layer *L, double m, double n, double k, int side)
+ * on `threads` of L's threads. */
+static int nunits(const nnx_layer *L, double m, double n, double k, int side, int threads)
 {
+    (void)L;
     double u = 2.0 * m * n * k / UNIT_FLOPS;
     int units = u < 1 ? 1 : u > MAX_UNITS ? MAX_UNITS : (int)u;
-    int threads = nnx_team_size(L->team);
     if (units > threads)
         units = threads;
     while (units > 1 && side / units < ALIGN)
@@ -87,7 +89,7 @@ const float *nnx_dense_forward(nnx_layer *L, const float *x, int n)
         x = L->ws;
     }
     dense_job j = {.L = L, .x = x, .n = n, .in = in, .u = u};
-    j.units = nunits(L, n, u, in, u);
+    j.units = nunits(L, n, u, in, u, nnx_team_size(L->team));
     nnx_team_run(L->team, j.units, forward_unit, &j);
     return L->out;
 }
@@ -130,6 +132,23 @@ static void dinput_unit(void *p, int unit, int tid)
                 1.0f, j->dy, j->u, j->L->w + lo, j->in, 0.0f, j->dx + lo, j->in);
 }
 
+/* The backward pass as one job: the weight gradient's units, then the input
+ * gradient's (when there is one), so two products that are each too small
+ * to cut in two run side by side instead of one cut product after the
+ * other. */
+typedef struct grad_job {
+    dense_job w, x;         /* x.units is 0 without dx */
+} grad_job;
+
+static void grad_unit(void *p, int unit, int tid)
+{
+    grad_job *g = p;
+    if (unit < g->w.units)
+        wgrad_unit(&g->w, unit, tid);
+    else
+        dinput_unit(&g->x, unit - g->w.units, tid);
+}
+
 const float *nnx_dense_backward(nnx_layer *L, const float *dy, float *dx, int n)
 {
     const int in = L->in_size, u = L->info.units;
@@ -137,17 +156,23 @@ const float *nnx_dense_backward(nnx_layer *L, const float *dy, float *dx, int n)
         .L = L, .x = L->in_layout == NNX_CNHW ? L->ws : L->x, .dy = dy, .n = n, .in = in,
         .u = u,
     };
-    /* dW[u][in] = dyᵀ · x */
-    j.units = nunits(L, u, in, n, in);
-    nnx_team_run(L->team, j.units, wgrad_unit, &j);
-    if (!dx)
-        return NULL;
-    /* dx[n][in] = dy · W, sample-major; a CNHW input wants it transposed back
-     * (the NCHW copy of x in L->ws is no longer needed, so it holds dx first). */
-    j.dx = L->in_layout == NNX_CNHW ? L->ws : dx;
-    j.units = nunits(L, n, in, u, in);
-    nnx_team_run(L->team, j.units, dinput_unit, &j);
-    if (L->in_layout == NNX_CNHW)
-        nnx_nchw_to_cnhw(L->ws, dx, n, L->info.in_c, L->info.in_h * L->info.in_w);
+    /* dW[u][in] = dyᵀ · x and dx[n][in] = dy · W, sample-major; a CNHW input
+     * wants dx transposed back (the NCHW copy of x in L->ws is still read by
+     * dW, so dx goes to the second half of L->ws first). */
+    grad_job g = {.w = j, .x = j};
+    int threads = nnx_team_size(L->team);
+    if (dx) {
+        /* The team's threads shared by the two products in proportion to
+         * their work (equal here: both are n·u·in), each product at least one. */
+        int share = threads / 2 > 1 ? threads / 2 : 1;
+        g.w.units = nunits(L, u, in, n, in, share);
+        g.x.units = nunits(L, n, in, u, in, threads - share > 1 ? threads - share : 1);
+        g.x.dx = L->in_layout == NNX_CNHW ? L->ws + (size_t)L->max_batch * in : dx;
+    } else {
+        g.w.units = nunits(L, u, in, n, in, threads);
+    }
+    nnx_team_run(L->team, g.w.units + g.x.units, grad_unit, &g);
+    if (dx && L->in_layout == NNX_CNHW)
+        nnx_nchw_to_cnhw(L->ws + (size_t)L->max_batch * in, dx, n, L->info.in_c, L->info.in_h * L->info.in_w);
     return dx;
 }
