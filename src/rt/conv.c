@@ -692,10 +692,17 @@ static size_t partials(const nnx_layer *L, int max_batch)
     return nunits(max_batch) > 1 || is_winograd(L) ? MAX_UNITS : 0;
 }
 
-size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch)
+/* A convolution of few taps (conv_direct.c) computes its output and weight
+ * gradient directly; conv.c keeps its input gradient.  Not for the kinds
+ * that have their own way. */
+static bool is_direct(const nnx_layer *L)
 {
-    if (is_pointwise(L))
-        return 0;
+    return !is_pointwise(L) && !is_winograd(L) && nnx_conv_is_direct(L);
+}
+
+/* conv.c's own workspace: the column matrices, partials and Winograd's. */
+static size_t own_ws_floats(const nnx_layer *L, int max_batch)
+{
     size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
     return threads * col_floats(L, max_batch)
          + partials(L, max_batch) * wgrad_floats(L)
@@ -703,11 +710,25 @@ size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch)
                              + threads * wino_thread_floats(L, max_batch) : 0);
 }
 
+size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch)
+{
+    if (is_pointwise(L))
+        return 0;
+    return own_ws_floats(L, max_batch)
+         + (is_direct(L) ? nnx_conv_direct_ws_floats(L, max_batch) : 0);
+}
+
+static float *direct_ws(const nnx_layer *L)
+{
+    return L->ws + own_ws_floats(L, L->max_batch);
+}
+
 /* What one pass over the units reads and writes. */
 typedef struct conv_job {
     nnx_layer *L;
     geom g;
     int n, f, ckk, ohw, ncols, chunk, units;
+    bool dx_only;                   /* backward: the weight gradient is done */
     const float *x, *dy;
     float *dx;
 } conv_job;
@@ -818,6 +839,10 @@ const float *nnx_conv_forward(nnx_layer *L, const float *x, int n)
                     1.0f, L->w, j.ckk, x, j.ncols, beta, y, j.ncols);
         return y;
     }
+    if (is_direct(L)) {
+        nnx_conv_direct_forward(L, x, n, j.g.ss, j.g.cs, direct_ws(L));
+        return y;
+    }
     j.chunk = chunk_samples(L, n);
     j.units = nunits(n);
     if (is_winograd(L))
@@ -867,9 +892,12 @@ static void backward_unit(void *p, int u, int tid)
     for (long s0 = lo; s0 < hi; s0 += j->chunk) {
         int m = hi - s0 < j->chunk ? (int)(hi - s0) : j->chunk;
         const float *dyc = j->dy + (size_t)s0 * j->ohw;
-        im2col(&j->g, L->x, col, (int)s0, m);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->f, j->ckk, m * j->ohw,
-                    1.0f, dyc, j->ncols, col, m * j->ohw, s0 > lo ? 1.0f : 0.0f, dw, j->ckk);
+        if (!j->dx_only) {
+            im2col(&j->g, L->x, col, (int)s0, m);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->f, j->ckk, m * j->ohw,
+                        1.0f, dyc, j->ncols, col, m * j->ohw, s0 > lo ? 1.0f : 0.0f, dw,
+                        j->ckk);
+        }
         if (!j->dx)
             continue;
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, j->ckk, m * j->ohw, j->f,
@@ -938,6 +966,14 @@ const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n)
     }
     j.chunk = chunk_samples(L, n);
     j.units = nunits(n);
+    if (is_direct(L)) {
+        nnx_conv_direct_wgrad(L, dy, n, direct_ws(L));
+        if (!dx)
+            return NULL;
+        j.dx_only = true;
+        nnx_team_run(L->team, j.units, backward_unit, &j);
+        return dx;
+    }
     if (dx && is_winograd(L))
         wino_filters(L->w, wino_U(L), j.g.c, j.f, true);
     nnx_team_run(L->team, j.units, backward_unit, &j);

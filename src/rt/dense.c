@@ -173,6 +173,7 @@ const float *nnx_dense_backward(nnx_layer *L, const float *dy, float *dx, int n)
     }
     nnx_team_run(L->team, g.w.units + g.x.units, grad_unit, &g);
     if (dx && L->in_layout == NNX_CNHW)
-        nnx_nchw_to_cnhw(L->ws + (size_t)L->max_batch * in, dx, n, L->info.in_c, L->info.in_h * L->info.in_w);
+        nnx_nchw_to_cnhw(L->ws + (size_t)L->max_batch * in, dx, n, L->info.in_c,
+                         L->info.in_h * L->info.in_w);
     return dx;
 }

@@ -113,6 +113,14 @@ const float *nnx_dense_backward(nnx_layer *L, const float *dy, float *dx, int n)
 size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch);
 const float *nnx_conv_forward(nnx_layer *L, const float *x, int n);
 const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n);
+
+/* conv_direct.c: a stride-1 convolution of few taps, without im2col (conv.c
+ * calls these; ws is the part of L->ws after conv.c's own). */
+bool   nnx_conv_is_direct(const nnx_layer *L);
+size_t nnx_conv_direct_ws_floats(const nnx_layer *L, int max_batch);
+void   nnx_conv_direct_forward(nnx_layer *L, const float *x, int n, size_t ss, size_t cs,
+                               float *ws);
+void   nnx_conv_direct_wgrad(nnx_layer *L, const float *dy, int n, float *ws);
 const float *nnx_pool_forward(nnx_layer *L, const float *x, int n);
 /* The pool's output (and argmax) for input planes [p0, p1) of x, plane p at
  * x + p·H·W: the forward of a unit, and what a fused batch norm calls. */

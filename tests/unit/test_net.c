@@ -270,6 +270,13 @@ static void conv_matches_direct_convolution_in_chunks(void **state)
         {3, 16, 1, 1, 8, 3, 1, 1},
         {2, 9, 2, 3, 8, 3, 1, 1},
         {7, 12, 28, 28, 10, 3, 1, 1},
+        /* direct (stride 1, in channels × k × k <= 27; conv_direct.c): the
+         * bench CNN's first layer, 25 taps (two groups of 9 and one of 7),
+         * an even kernel without padding and filter counts that leave the
+         * kernels' groups of 4 and 2 part empty */
+        {20, 1, 28, 28, 32, 3, 1, 1},
+        {6, 1, 9, 7, 5, 5, 1, 2},
+        {3, 3, 10, 12, 7, 2, 1, 0},
     };
     for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
         const conv_case *cc = &cases[t];

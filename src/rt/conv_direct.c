@@ -1,0 +1,371 @@
+/* conv_direct.c — a stride-1 convolution with few taps (in channels × k × k
+ * at most DIRECT_MAX_TAPS, a first layer on grey or colour images) computed
+ * directly, without im2col.
+ *
+ * Such a layer's im2col matrix has a handful of rows and a column per output
+ * pixel: building it copies the input k·k times, and the BLAS runs the
+ * product (a few multiply-adds per output) far below its speed.  Here each
+ * sample's planes are copied once, zero-padded, into rows of Wp = W + 2·pad,
+ * and the output is computed in the same padded-width coordinates: output
+ * (oy, ox) sits at q = oy·Wp + ox, and tap (c, ki, kj) reads the padded plane
+ * at q + ki·Wp + kj, the same shift for every q.  So a tap is one contiguous
+ * multiply-add over the plane, DIRECT_LANES outputs at a time with every tap
+ * added while they are in registers; the Wp - OW columns of each row past
+ * the output's edge are computed and dropped.
+ *
+ * The weight gradient is the same shifted products the other way round,
+ * dW[f][tap] = Σ over samples and q of dY'[q] · padded[q + shift], dY' the
+ * output gradient laid in the padded-width coordinates with zeros in the
+ * dropped columns.  A unit is WG_F filters, summing every sample in order
+ * (a sample in float lanes, the batch in double), so its bits do not depend
+ * on the thread count; the bias gradient comes from the same pass.  The padded planes the forward
+ * made are kept for it (the backward of a layer follows its last forward).
+ *
+ * The input gradient, when one is wanted, stays with conv.c (col2im).
+ *
+ * Workspace (after conv.c's own): the padded planes of max_batch samples,
+ * then per thread FWD_F padded-width planes (the forward's outputs, the
+ * backward's dY').
+ */
+#include <string.h>
+
+#include "rt/layer.h"
+#include "rt/team.h"
+
+#define DIRECT_MAX_TAPS 27
+#define UNIT_SAMPLES    4       /* a forward unit's samples */
+
+/* VL floats as one value, in a register: a GNU C vector (GCC and Clang),
+ * of an AVX register's 8 floats where the target has AVX, else SSE's 4 (a
+ * wider one would change how such functions pass it); loaded and stored
+ * with memcpy, so that any float address will do. */
+#if defined(__AVX__)
+#define VL 8
+#else
+#define VL 4
+#endif
+typedef float vecf __attribute__((vector_size(VL * sizeof(float))));
+
+static inline vecf loadv(const float *p)
+{
+    vecf v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void storev(float *p, vecf v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline vecf splat(float x)
+{
+    return (vecf){0} + x;
+}
+
+/* The forward computes FWD_F filters at once over FWD_Q vectors of outputs
+ * (16 vectors in registers, each input vector loaded once for the four);
+ * the weight gradient WG_F filters at once, each against up to WG_T taps
+ * (18 sums in registers). */
+#define FWD_F 4
+#define FWD_Q 4
+#define WG_F  2
+#define WG_T  9
+#define DIRECT_LANES (FWD_Q * VL)
+
+typedef struct dgeom {
+    int c, h, w, k, pad, oh, ow, f;
+    int hp, wp;                 /* padded plane */
+    size_t plane;               /* floats a padded plane takes (with its slack) */
+    size_t qn;                  /* padded-width output floats, to DIRECT_LANES */
+} dgeom;
+
+static dgeom dgeometry(const nnx_layer *L)
+{
+    const nnx_layer_info *li = &L->info;
+    dgeom g = {
+        .c = li->in_c, .h = li->in_h, .w = li->in_w, .k = li->kernel, .pad = li->pad,
+        .oh = li->out_h, .ow = li->out_w, .f = li->units,
+    };
+    g.hp = g.h + 2 * g.pad;
+    g.wp = g.w + 2 * g.pad;
+    size_t q = (size_t)g.oh * g.wp;
+    g.qn = (q + DIRECT_LANES - 1) / DIRECT_LANES * DIRECT_LANES;
+    /* the last lane block reads up to qn - 1 + (k-1)·Wp + k-1 */
+    g.plane = g.qn + (size_t)(g.k - 1) * g.wp + (size_t)g.k;
+    return g;
+}
+
+bool nnx_conv_is_direct(const nnx_layer *L)
+{
+    const nnx_layer_info *li = &L->info;
+    return li->stride == 1 && li->kernel > 1
+        && li->in_c * li->kernel * li->kernel <= DIRECT_MAX_TAPS
+        && li->out_h == li->in_h + 2 * li->pad - li->kernel + 1
+        && li->out_w == li->in_w + 2 * li->pad - li->kernel + 1;
+}
+
+/* Where each tap (c, ki, kj), in the filter's order, reads: its shift from q. */
+static int tap_shifts(const dgeom *g, size_t *shift)
+{
+    int t = 0;
+    for (int c = 0; c < g->c; c++)
+        for (int ki = 0; ki < g->k; ki++)
+            for (int kj = 0; kj < g->k; kj++)
+                shift[t++] = (size_t)c * g->plane + (size_t)ki * g->wp + (size_t)kj;
+    return t;
+}
+
+/* A thread's scratch: the forward's FWD_F output planes, or the backward's
+ * WG_F planes of dY'. */
+static size_t scratch_floats(const dgeom *g)
+{
+    return (size_t)(FWD_F > WG_F ? FWD_F : WG_F) * g->qn;
+}
+
+size_t nnx_conv_direct_ws_floats(const nnx_layer *L, int max_batch)
+{
+    dgeom g = dgeometry(L);
+    size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
+    return (size_t)max_batch * g.c * g.plane + threads * scratch_floats(&g);
+}
+
+static float *padded(float *ws, const dgeom *g, int s)
+{
+    return ws + (size_t)s * g->c * g->plane;
+}
+
+static float *thread_scratch(const nnx_layer *L, float *ws, const dgeom *g, int tid)
+{
+    return ws + (size_t)L->max_batch * g->c * g->plane + (size_t)tid * scratch_floats(g);
+}
+
+/* Rows are tens of floats: vector moves, not a call to memcpy (which GCC
+ * makes of a plain copy loop). */
+static inline void copy_row(float *restrict dst, const float *restrict src, int w)
+{
+    int i = 0;
+    for (; i + VL <= w; i += VL)
+        storev(dst + i, loadv(src + i));
+    for (; i + 4 <= w; i += 4) {
+        float a = src[i], b = src[i + 1], c = src[i + 2], e = src[i + 3];
+        dst[i] = a;
+        dst[i + 1] = b;
+        dst[i + 2] = c;
+        dst[i + 3] = e;
+    }
+    for (; i < w; i++)
+        dst[i] = src[i];
+}
+
+typedef struct direct_job {
+    nnx_layer *L;
+    dgeom g;
+    float *ws;
+    const float *x, *dy;
+    size_t ss, cs;              /* input sample and channel strides */
+    int n, units;
+} direct_job;
+
+/* Sample s's planes, zero-padded, into its slot. */
+static void pad_sample(const direct_job *j, int s)
+{
+    const dgeom *g = &j->g;
+    for (int c = 0; c < g->c; c++) {
+        float *restrict p = padded(j->ws, g, s) + (size_t)c * g->plane;
+        const float *restrict src = j->x + (size_t)s * j->ss + (size_t)c * j->cs;
+        memset(p, 0, g->plane * sizeof *p);
+        for (int y = 0; y < g->h; y++)
+            copy_row(p + (size_t)(y + g->pad) * g->wp + g->pad, src + (size_t)y * g->w, g->w);
+    }
+}
+
+/* FWD_F filters (weights wf[i·taps + t], biases b[i]) over one sample's
+ * padded planes: o[i·qn + q] for q < qn.  Sixteen named sums (GCC keeps an
+ * array of vectors in memory, not registers). */
+#define FWD_ROW(i)                                                             \
+    do {                                                                       \
+        const vecf w = splat(wf[(i) * taps + t]);                             \
+        a##i##0 += w * x0;                                                     \
+        a##i##1 += w * x1;                                                     \
+        a##i##2 += w * x2;                                                     \
+        a##i##3 += w * x3;                                                     \
+    } while (0)
+#define FWD_INIT(i)                                                            \
+    vecf a##i##0 = splat(b[i]), a##i##1 = a##i##0, a##i##2 = a##i##0, a##i##3 = a##i##0
+#define FWD_STORE(i)                                                           \
+    do {                                                                       \
+        float *oi = o + (size_t)(i) * g->qn + q0;                              \
+        storev(oi, a##i##0);                                                   \
+        storev(oi + VL, a##i##1);                                              \
+        storev(oi + 2 * VL, a##i##2);                                          \
+        storev(oi + 3 * VL, a##i##3);                                          \
+    } while (0)
+
+static void filters_plane(const dgeom *g, const float *pad, const size_t *shift, int taps,
+                          const float *wf, const float *b, float *o)
+{
+    for (size_t q0 = 0; q0 < g->qn; q0 += DIRECT_LANES) {
+        FWD_INIT(0);
+        FWD_INIT(1);
+        FWD_INIT(2);
+        FWD_INIT(3);
+        for (int t = 0; t < taps; t++) {
+            const float *src = pad + shift[t] + q0;
+            const vecf x0 = loadv(src), x1 = loadv(src + VL), x2 = loadv(src + 2 * VL),
+                       x3 = loadv(src + 3 * VL);
+            FWD_ROW(0);
+            FWD_ROW(1);
+            FWD_ROW(2);
+            FWD_ROW(3);
+        }
+        FWD_STORE(0);
+        FWD_STORE(1);
+        FWD_STORE(2);
+        FWD_STORE(3);
+    }
+}
+
+static void forward_unit(void *p, int u, int tid)
+{
+    const direct_job *j = p;
+    const nnx_layer *L = j->L;
+    const dgeom *g = &j->g;
+    const int ohw = g->oh * g->ow;
+    const size_t ncols = (size_t)j->n * ohw;
+    size_t shift[DIRECT_MAX_TAPS];
+    const int taps = tap_shifts(g, shift);
+    const float *bias = L->info.bias ? L->w + (size_t)g->f * taps : NULL;
+    float *o = thread_scratch(L, j->ws, g, tid);
+    long lo, hi;
+    nnx_team_split(j->n, j->units, u, &lo, &hi);
+    for (long s = lo; s < hi; s++) {
+        pad_sample(j, (int)s);
+        const float *pad = padded(j->ws, g, (int)s);
+        for (int f0 = 0; f0 < g->f; f0 += FWD_F) {
+            const int nf = g->f - f0 < FWD_F ? g->f - f0 : FWD_F;
+            float wf[FWD_F * DIRECT_MAX_TAPS] = {0}, b[FWD_F] = {0};
+            memcpy(wf, L->w + (size_t)f0 * taps, (size_t)nf * taps * sizeof *wf);
+            for (int i = 0; bias && i < nf; i++)
+                b[i] = bias[f0 + i];
+            filters_plane(g, pad, shift, taps, wf, b, o);
+            for (int i = 0; i < nf; i++) {
+                float *restrict y = L->out + (size_t)(f0 + i) * ncols + (size_t)s * ohw;
+                const float *restrict oi = o + (size_t)i * g->qn;
+                for (int oy = 0; oy < g->oh; oy++)
+                    copy_row(y + (size_t)oy * g->ow, oi + (size_t)oy * g->wp, g->ow);
+            }
+        }
+    }
+}
+
+void nnx_conv_direct_forward(nnx_layer *L, const float *x, int n, size_t ss, size_t cs,
+                             float *ws)
+{
+    direct_job j = {.L = L, .g = dgeometry(L), .ws = ws, .x = x, .ss = ss, .cs = cs, .n = n};
+    j.units = (n + UNIT_SAMPLES - 1) / UNIT_SAMPLES;
+    nnx_team_run(L->team, j.units, forward_unit, &j);
+}
+
+/* Σ over q < qn of d_i[q] · src_t[q] for WG_F = 2 planes of dY' (d, qn
+ * apart) and WG_T = 9 taps (src + shift[t]; a group of fewer taps repeats
+ * shift 0 and drops those sums), added to sum[i][t] lane by lane.  Eighteen
+ * named sums, as in filters_plane. */
+#define WG_TAP(t)                                                              \
+    do {                                                                       \
+        const vecf x = loadv(src + sh[t] + q);                                 \
+        s0##t += d0 * x;                                                       \
+        s1##t += d1 * x;                                                       \
+    } while (0)
+#define WG_ADD(i, t)                                                           \
+    do {                                                                       \
+        for (int l = 0; l < VL; l++)                                           \
+            sum[i][t][l] += s##i##t[l];                                        \
+    } while (0)
+
+static void wgrad_taps(const dgeom *g, const float *d, const float *src, const size_t *shift,
+                       int nt, double sum[WG_F][WG_T][VL])
+{
+    size_t sh[WG_T];
+    for (int t = 0; t < WG_T; t++)
+        sh[t] = t < nt ? shift[t] : 0;
+    const vecf z = splat(0.0f);
+    vecf s00 = z, s01 = z, s02 = z, s03 = z, s04 = z, s05 = z, s06 = z, s07 = z, s08 = z;
+    vecf s10 = z, s11 = z, s12 = z, s13 = z, s14 = z, s15 = z, s16 = z, s17 = z, s18 = z;
+    const float *d1p = d + g->qn;
+    for (size_t q = 0; q < g->qn; q += VL) {
+        const vecf d0 = loadv(d + q), d1 = loadv(d1p + q);
+        WG_TAP(0);
+        WG_TAP(1);
+        WG_TAP(2);
+        WG_TAP(3);
+        WG_TAP(4);
+        WG_TAP(5);
+        WG_TAP(6);
+        WG_TAP(7);
+        WG_TAP(8);
+    }
+    WG_ADD(0, 0); WG_ADD(0, 1); WG_ADD(0, 2); WG_ADD(0, 3); WG_ADD(0, 4);
+    WG_ADD(0, 5); WG_ADD(0, 6); WG_ADD(0, 7); WG_ADD(0, 8);
+    WG_ADD(1, 0); WG_ADD(1, 1); WG_ADD(1, 2); WG_ADD(1, 3); WG_ADD(1, 4);
+    WG_ADD(1, 5); WG_ADD(1, 6); WG_ADD(1, 7); WG_ADD(1, 8);
+}
+
+/* Filters [u·WG_F, +WG_F)'s weight and bias gradients over the batch: each
+ * sample's sums in float lanes, added into the batch's in double. */
+static void wgrad_unit(void *p, int u, int tid)
+{
+    const direct_job *j = p;
+    nnx_layer *L = j->L;
+    const dgeom *g = &j->g;
+    const int ohw = g->oh * g->ow, f0 = u * WG_F;
+    const int nf = g->f - f0 < WG_F ? g->f - f0 : WG_F;
+    const size_t ncols = (size_t)j->n * ohw;
+    size_t shift[DIRECT_MAX_TAPS];
+    const int taps = tap_shifts(g, shift);
+    double sum[(DIRECT_MAX_TAPS + WG_T - 1) / WG_T][WG_F][WG_T][VL], bsum[WG_F][VL];
+    memset(sum, 0, sizeof sum);
+    memset(bsum, 0, sizeof bsum);
+    float *restrict d = thread_scratch(L, j->ws, g, tid);
+    memset(d, 0, WG_F * g->qn * sizeof *d);         /* dropped columns, missing filters: 0 */
+    for (int s = 0; s < j->n; s++) {
+        for (int i = 0; i < nf; i++) {
+            const float *restrict dy = j->dy + (size_t)(f0 + i) * ncols + (size_t)s * ohw;
+            float *restrict di = d + (size_t)i * g->qn;
+            for (int oy = 0; oy < g->oh; oy++)
+                copy_row(di + (size_t)oy * g->wp, dy + (size_t)oy * g->ow, g->ow);
+        }
+        const float *pad = padded(j->ws, g, s);
+        for (int t0 = 0; t0 < taps; t0 += WG_T)
+            wgrad_taps(g, d, pad, shift + t0, taps - t0 < WG_T ? taps - t0 : WG_T,
+                       sum[t0 / WG_T]);
+        for (int i = 0; i < nf; i++) {
+            vecf b = splat(0.0f);
+            for (size_t q = 0; q < g->qn; q += VL)
+                b += loadv(d + (size_t)i * g->qn + q);
+            for (int l = 0; l < VL; l++)
+                bsum[i][l] += b[l];
+        }
+    }
+    for (int i = 0; i < nf; i++) {
+        float *dw = L->gw + (size_t)(f0 + i) * taps;
+        for (int t = 0; t < taps; t++) {
+            double v = 0;
+            for (int l = 0; l < VL; l++)
+                v += sum[t / WG_T][i][t % WG_T][l];
+            dw[t] = (float)v;
+        }
+        if (L->info.bias) {
+            double v = 0;
+            for (int l = 0; l < VL; l++)
+                v += bsum[i][l];
+            L->gw[(size_t)g->f * taps + f0 + i] = (float)v;
+        }
+    }
+}
+
+void nnx_conv_direct_wgrad(nnx_layer *L, const float *dy, int n, float *ws)
+{
+    direct_job j = {.L = L, .g = dgeometry(L), .ws = ws, .dy = dy, .n = n};
+    nnx_team_run(L->team, (j.g.f + WG_F - 1) / WG_F, wgrad_unit, &j);
+}
