@@ -723,6 +723,16 @@ static float *direct_ws(const nnx_layer *L)
     return L->ws + own_ws_floats(L, L->max_batch);
 }
 
+bool nnx_conv_runs_direct(const nnx_layer *L)
+{
+    return is_direct(L);
+}
+
+void nnx_conv_batch_moments(const nnx_layer *L, int n, int c0, int c1, float *mean, float *var)
+{
+    nnx_conv_direct_moments(L, n, direct_ws(L), c0, c1, mean, var);
+}
+
 /* What one pass over the units reads and writes. */
 typedef struct conv_job {
     nnx_layer *L;

@@ -123,11 +123,31 @@ static size_t scratch_floats(const dgeom *g)
     return (size_t)(FWD_F > WG_F ? FWD_F : WG_F) * g->qn;
 }
 
+static int forward_units(int n)
+{
+    return (n + UNIT_SAMPLES - 1) / UNIT_SAMPLES;
+}
+
+/* Floats before the moments (kept even, so the doubles are aligned). */
+static size_t moments_off(const nnx_layer *L, const dgeom *g, int max_batch)
+{
+    size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
+    size_t off = (size_t)max_batch * g->c * g->plane + threads * scratch_floats(g);
+    return (off + 1) / 2 * 2;
+}
+
 size_t nnx_conv_direct_ws_floats(const nnx_layer *L, int max_batch)
 {
     dgeom g = dgeometry(L);
-    size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
-    return (size_t)max_batch * g.c * g.plane + threads * scratch_floats(&g);
+    size_t moments = L->moments ? 2 * 3 * (size_t)forward_units(max_batch) * g.f : 0;
+    return moments_off(L, &g, max_batch) + moments;
+}
+
+/* A forward unit's sums of filter f: pivot, Σ(y - pivot), Σ(y - pivot)². */
+static double *unit_moments(const nnx_layer *L, const float *ws, const dgeom *g, int u, int f)
+{
+    double *m = (double *)(void *)((float *)ws + moments_off(L, g, L->max_batch));
+    return m + 3 * ((size_t)u * g->f + f);
 }
 
 static float *padded(float *ws, const dgeom *g, int s)
@@ -226,6 +246,40 @@ static void filters_plane(const dgeom *g, const float *pad, const size_t *shift,
     }
 }
 
+/* Add one output plane (padded-width o) to a unit's sums m of its filter
+ * (the first plane, `first`, sets the pivot: its first value): a plane's
+ * sums in float lanes, added into the doubles. */
+static void plane_moments(const dgeom *g, const float *restrict o, bool first, double *m)
+{
+    if (first)
+        m[0] = o[0], m[1] = m[2] = 0;
+    const float k = (float)m[0];
+    const vecf kv = splat(k);
+    vecf a = splat(0.0f), b = a;
+    float ta = 0, tb = 0;
+    for (int oy = 0; oy < g->oh; oy++) {
+        const float *restrict row = o + (size_t)oy * g->wp;
+        int x = 0;
+        for (; x + VL <= g->ow; x += VL) {
+            const vecf d = loadv(row + x) - kv;
+            a += d;
+            b += d * d;
+        }
+        for (; x < g->ow; x++) {
+            const float d = row[x] - k;
+            ta += d;
+            tb += d * d;
+        }
+    }
+    double s1 = ta, s2 = tb;
+    for (int l = 0; l < VL; l++) {
+        s1 += a[l];
+        s2 += b[l];
+    }
+    m[1] += s1;
+    m[2] += s2;
+}
+
 static void forward_unit(void *p, int u, int tid)
 {
     const direct_job *j = p;
@@ -237,6 +291,7 @@ static void forward_unit(void *p, int u, int tid)
     const int taps = tap_shifts(g, shift);
     const float *bias = L->info.bias ? L->w + (size_t)g->f * taps : NULL;
     float *o = thread_scratch(L, j->ws, g, tid);
+    const bool sums = L->moments && L->train;
     long lo, hi;
     nnx_team_split(j->n, j->units, u, &lo, &hi);
     for (long s = lo; s < hi; s++) {
@@ -254,6 +309,8 @@ static void forward_unit(void *p, int u, int tid)
                 const float *restrict oi = o + (size_t)i * g->qn;
                 for (int oy = 0; oy < g->oh; oy++)
                     copy_row(y + (size_t)oy * g->ow, oi + (size_t)oy * g->wp, g->ow);
+                if (sums)
+                    plane_moments(g, oi, s == lo, unit_moments(L, j->ws, g, u, f0 + i));
             }
         }
     }
@@ -263,8 +320,34 @@ void nnx_conv_direct_forward(nnx_layer *L, const float *x, int n, size_t ss, siz
                              float *ws)
 {
     direct_job j = {.L = L, .g = dgeometry(L), .ws = ws, .x = x, .ss = ss, .cs = cs, .n = n};
-    j.units = (n + UNIT_SAMPLES - 1) / UNIT_SAMPLES;
+    j.units = forward_units(n);
     nnx_team_run(L->team, j.units, forward_unit, &j);
+}
+
+/* The units' sums merged in unit order (Chan et al.'s pairwise update of
+ * the count, mean and sum of squared deviations), so the numbers depend on
+ * the batch alone. */
+void nnx_conv_direct_moments(const nnx_layer *L, int n, const float *ws, int c0, int c1,
+                             float *mean, float *var)
+{
+    const dgeom g = dgeometry(L);
+    const int units = forward_units(n), ohw = g.oh * g.ow;
+    for (int f = c0; f < c1; f++) {
+        double cnt = 0, mu = 0, m2 = 0;
+        for (int u = 0; u < units; u++) {
+            long lo, hi;
+            nnx_team_split(n, units, u, &lo, &hi);
+            const double *m = unit_moments(L, ws, &g, u, f);
+            const double nb = (double)(hi - lo) * ohw;
+            const double mb = m[0] + m[1] / nb, m2b = m[2] - m[1] * m[1] / nb;
+            const double d = mb - mu, tot = cnt + nb;
+            mu += d * nb / tot;
+            m2 += m2b + d * d * cnt * nb / tot;
+            cnt = tot;
+        }
+        mean[f] = (float)mu;
+        var[f] = (float)(m2 > 0 ? m2 / cnt : 0);
+    }
 }
 
 /* Σ over q < qn of d_i[q] · src_t[q] for WG_F = 2 planes of dY' (d, qn

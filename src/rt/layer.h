@@ -43,6 +43,11 @@ typedef struct nnx_layer {
                                        as one pass by norm.c (set by compile);
                                        on a pool after those two, the pass pools
                                        too (the pool's forward is skipped) */
+    bool moments;                   /* a direct convolution (conv_direct.c) whose
+                                       training forward also sums its output for
+                                       the batch norm after it, and that batch
+                                       norm, which merges those sums instead of
+                                       reading the output again (set by compile) */
     bool pools;                     /* a fused batch norm whose pass runs the
                                        pool two layers on (set by compile) */
 
@@ -117,10 +122,18 @@ const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n);
 /* conv_direct.c: a stride-1 convolution of few taps, without im2col (conv.c
  * calls these; ws is the part of L->ws after conv.c's own). */
 bool   nnx_conv_is_direct(const nnx_layer *L);
+bool   nnx_conv_runs_direct(const nnx_layer *L);            /* conv.c: it takes that path */
 size_t nnx_conv_direct_ws_floats(const nnx_layer *L, int max_batch);
 void   nnx_conv_direct_forward(nnx_layer *L, const float *x, int n, size_t ss, size_t cs,
                                float *ws);
 void   nnx_conv_direct_wgrad(nnx_layer *L, const float *dy, int n, float *ws);
+void   nnx_conv_direct_moments(const nnx_layer *L, int n, const float *ws, int c0, int c1,
+                               float *mean, float *var);
+
+/* The batch mean and biased variance of filters [c0, c1) of the last
+ * training forward of a layer with `moments` set (conv.c). */
+void nnx_conv_batch_moments(const nnx_layer *L, int n, int c0, int c1, float *mean,
+                            float *var);
 const float *nnx_pool_forward(nnx_layer *L, const float *x, int n);
 /* The pool's output (and argmax) for input planes [p0, p1) of x, plane p at
  * x + p·H·W: the forward of a unit, and what a fused batch norm calls. */

@@ -578,6 +578,14 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
             && !(B->in_layout == NNX_NCHW && B->info.in_h * B->info.in_w == 1))
             B->pools = P->fused = true;
     }
+    /* ... and a batch norm right after a direct convolution takes its batch
+     * statistics from sums the convolution made as it wrote its output. */
+    for (int i = 0; i + 1 < net->nlayers; i++) {
+        nnx_layer *C = &net->layers[i], *B = &net->layers[i + 1];
+        if (C->info.kind == NNX_LAYER_CONV && nnx_conv_runs_direct(C)
+            && B->info.kind == NNX_LAYER_BATCHNORM)
+            C->moments = B->moments = true;
+    }
     size_t np = net->nparams ? net->nparams : 1, ns = net->nstate ? net->nstate : 1;
     net->params = calloc(np, sizeof(float));
     net->grads = calloc(np, sizeof(float));

@@ -31,7 +31,9 @@
  * gradient of the pool, mostly zeros, is never written or read).  Sums use
  * 16 float lanes per plane (which GCC vectorises) added into doubles per
  * channel; the variance is taken around the channel's first value, so a
- * large mean does not cancel it away.
+ * large mean does not cancel it away.  After a direct convolution (L->moments)
+ * the training forward skips that pass over its input: the convolution
+ * summed each unit of samples around its own first value as it wrote them.
  */
 #include <math.h>
 #include <string.h>
@@ -286,7 +288,10 @@ static void forward_unit(void *p, int u, int tid)
     float *run_mean = L->st, *run_var = L->st + c;
     const float eps = L->info.eps;
     if (j->train) {
-        batch_moments(v, j->x, j->n, c0, c1);
+        if (L->moments)         /* summed by the convolution before (conv_direct.c) */
+            nnx_conv_batch_moments(L - 1, j->n, c0, c1, v->mean, v->inv_std);
+        else
+            batch_moments(v, j->x, j->n, c0, c1);
         const float mom = L->info.a;
         const double m = (double)j->n * v->hw;
         const double unbias = m > 1 ? m / (m - 1) : 1.0;

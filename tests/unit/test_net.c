@@ -502,6 +502,63 @@ static void batchnorm_train_normalises_and_updates_running(void **state)
     nnx_net_free(net);
 }
 
+/* After a direct convolution (few taps, conv_direct.c) batch norm takes the
+ * batch statistics from sums the convolution made per unit of samples as
+ * it wrote its output: against the same convolution alone and the
+ * statistics in double, with outputs around 1000 (a sum not taken around
+ * a pivot would lose them), samples whose means differ (so the units' do)
+ * and a batch whose units differ in size. */
+static void batchnorm_after_direct_conv_matches_the_batch(void **state)
+{
+    (void)state;
+    enum { N = 10, C = 5, H = 6, W = 7 };
+    nnx_rt_error err;
+    nnx_net *both = nnx_net_new(1, H, W, &err), *conv = nnx_net_new(1, H, W, &err);
+    ok(nnx_net_add_conv(both, C, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_batchnorm(both, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_conv(conv, C, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_set_threads(both, 2, &err), &err);
+    ok(nnx_net_compile(both, N, 3, &err), &err);
+    ok(nnx_net_compile(conv, N, 3, &err), &err);
+    float *p = nnx_net_params(both);
+    for (int f = 0; f < C; f++)
+        p[9 * C + f] = 1000.0f + (float)f;                  /* conv biases */
+    memcpy(nnx_net_params(conv), p, 10 * C * sizeof *p);
+    float x[N * H * W];
+    for (int i = 0; i < N * H * W; i++)
+        x[i] = sinf(0.37f * (float)i) + 0.5f * (float)(i / (H * W));
+    const float *z = nnx_net_forward(conv, x, N, true);
+    double mean[C] = {0}, var[C] = {0};
+    for (int f = 0; f < C; f++) {
+        for (int s = 0; s < N; s++)
+            for (int i = 0; i < H * W; i++)
+                mean[f] += z[(s * C + f) * H * W + i];
+        mean[f] /= N * H * W;
+        for (int s = 0; s < N; s++)
+            for (int i = 0; i < H * W; i++) {
+                double d = z[(s * C + f) * H * W + i] - mean[f];
+                var[f] += d * d;
+            }
+        var[f] /= N * H * W;
+    }
+    const float *y = nnx_net_forward(both, x, N, true);
+    for (int s = 0; s < N; s++)
+        for (int f = 0; f < C; f++)
+            for (int i = 0; i < H * W; i++) {
+                int at = (s * C + f) * H * W + i;
+                assert_float_equal(y[at], (z[at] - mean[f]) / sqrt(var[f] + 1e-5), 2e-3);
+            }
+    nnx_layer_info bn;
+    assert_int_equal(nnx_net_layer_info(both, 1, &bn), 0);
+    const float *st = nnx_net_state(both) + bn.state_off;
+    for (int f = 0; f < C; f++) {
+        assert_float_equal(st[f], 0.1 * mean[f], 1e-4);
+        assert_float_equal(st[C + f], 0.9 + 0.1 * var[f] * (N * H * W) / (N * H * W - 1), 1e-5);
+    }
+    nnx_net_free(both);
+    nnx_net_free(conv);
+}
+
 static void batchnorm_eval_uses_running_statistics(void **state)
 {
     (void)state;
@@ -875,6 +932,7 @@ int main(void)
         cmocka_unit_test(activations_known_values),
         cmocka_unit_test(activations_pass_nan_through),
         cmocka_unit_test(batchnorm_train_normalises_and_updates_running),
+        cmocka_unit_test(batchnorm_after_direct_conv_matches_the_batch),
         cmocka_unit_test(batchnorm_eval_uses_running_statistics),
         cmocka_unit_test(dropout_eval_is_identity_train_keeps_scale),
         cmocka_unit_test(init_he_and_xavier),
