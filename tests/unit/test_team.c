@@ -1,7 +1,9 @@
 /* test_team.c — the runtime's worker team (src/rt/team.h): every unit of
  * every job runs exactly once, on a valid thread id, for teams of 1 to 4
- * threads and jobs of fewer units than threads; the workers really run
- * units beside the caller; nnx_team_split covers a range exactly. */
+ * threads and jobs of fewer units than threads, also when the threads have
+ * gone to sleep between jobs or while waiting for a slow unit; the workers
+ * really run units beside the caller; nnx_team_split covers a range
+ * exactly. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -101,6 +103,71 @@ static void workers_run_beside_the_caller(void **state)
     nnx_team_free(team);
 }
 
+static void pause_ms(int ms)
+{
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Unit 0 waits until a unit has started on another thread, and a worker's
+ * unit takes 3 ms: longer than the caller polls for the last unit
+ * (team.c's SPIN_NS, 1 ms), so the caller, done with unit 0 (it takes unit
+ * 0 when the workers were asleep), sleeps and must be woken. */
+typedef struct slow_job {
+    count_job count;
+    _Atomic int started_by;      /* tid + 1 of the first unit but 0 to start */
+} slow_job;
+
+static void slow_worker_unit(void *p, int unit, int tid)
+{
+    slow_job *j = p;
+    count_unit(&j->count, unit, tid);
+    if (unit != 0) {
+        int none = 0;
+        atomic_compare_exchange_strong(&j->started_by, &none, tid + 1);
+        if (tid != 0)
+            pause_ms(3);
+        return;
+    }
+    double end = seconds() + 10.0;
+    while (seconds() < end) {
+        int by = atomic_load(&j->started_by);
+        if (by != 0 && by != tid + 1)
+            return;
+    }
+}
+
+/* Jobs 3 ms apart, longer than a worker polls for the next one, so every
+ * job finds the workers asleep and must wake them. */
+static void jobs_wake_sleeping_threads(void **state)
+{
+    (void)state;
+    for (int threads = 2; threads <= 3; threads++) {
+        nnx_rt_error err;
+        nnx_team *team = nnx_team_new(threads, &err);
+        assert_non_null(team);
+        for (int job = 0; job < 20; job++) {
+            int nunits = 2 + job % 5;
+            slow_job j = {.count.threads = threads};
+            for (int u = 0; u < MAX_JOB_UNITS; u++)
+                atomic_init(&j.count.runs[u], 0);
+            atomic_init(&j.count.bad_tid, 0);
+            atomic_init(&j.started_by, 0);
+            pause_ms(3);
+            if (job % 2)
+                nnx_team_run(team, nunits, slow_worker_unit, &j);
+            else
+                nnx_team_run(team, nunits, count_unit, &j.count);
+            for (int u = 0; u < MAX_JOB_UNITS; u++)
+                if (atomic_load(&j.count.runs[u]) != (u < nunits))
+                    fail_msg("%d threads, job %d: unit %d ran %d times", threads, job, u,
+                             atomic_load(&j.count.runs[u]));
+            assert_int_equal(atomic_load(&j.count.bad_tid), 0);
+        }
+        nnx_team_free(team);
+    }
+}
+
 static void split_covers_the_range(void **state)
 {
     (void)state;
@@ -123,6 +190,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_unit_runs_once),
         cmocka_unit_test(workers_run_beside_the_caller),
+        cmocka_unit_test(jobs_wake_sleeping_threads),
         cmocka_unit_test(split_covers_the_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
