@@ -20,27 +20,48 @@
 
 #define MAX_UNITS 16
 
+/* One output row of a 2×2, stride-2 max pool: outputs [0, n) from input
+ * rows r0 and r1 (the winner's offset in the plane: base + its column, + w
+ * on the lower row); ties go to the first in row-major order.  Arithmetic
+ * on 0/1, so it vectorises. */
+static inline void maxpool_2x2_row(const float *restrict r0, const float *restrict r1,
+                                   float *restrict o, int32_t *restrict g, int n, int base,
+                                   int w)
+{
+    for (int j = 0; j < n; j++) {
+        float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+        int top = b > a, bot = d > c;
+        float mt = top ? b : a, mb = bot ? d : c;
+        int lower = mb > mt;
+        o[j] = lower ? mb : mt;
+        g[j] = base + 2 * j + top + lower * (w + bot - top);
+    }
+}
+
+/* Outputs a row computes at once past its end (POOL_LANES, a multiple of
+ * the vector width): a row but the plane's last is computed to ow rounded
+ * up to this, running on into the next row's outputs (written after it)
+ * and reading on into its next input row (inside the plane), so the loop
+ * has no scalar tail; the last row stops at ow. */
+#define POOL_LANES 8
+
 /* The common case, 2×2 windows with stride 2, without the inner loops. */
 static void maxpool_2x2(const float *restrict x, float *restrict y, int32_t *restrict idx,
                         size_t p0, size_t p1, int h, int w, int oh, int ow)
 {
+    const int wide = (ow + POOL_LANES - 1) / POOL_LANES * POOL_LANES;
+    /* running on stays inside the plane: 2·wide input columns from row 2i
+     * end before row 2i + 3 (i < oh - 1), and wide outputs of row i before
+     * row i + 2 */
+    const bool run_on = 2 * wide <= 2 * w && wide <= 2 * ow && h >= 2 * oh;
     for (size_t p = p0; p < p1; p++) {
         const float *restrict in = x + p * h * w;
         float *restrict out = y + p * oh * ow;
         int32_t *restrict arg = idx + p * oh * ow;
         for (int i = 0; i < oh; i++) {
-            const float *restrict r0 = in + 2 * i * w, *restrict r1 = r0 + w;
-            const int base = 2 * i * w;
-            float *restrict o = out + i * ow;
-            int32_t *restrict g = arg + i * ow;
-            for (int j = 0; j < ow; j++) {   /* arithmetic on 0/1, so it vectorises */
-                float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
-                int top = b > a, bot = d > c;
-                float mt = top ? b : a, mb = bot ? d : c;
-                int lower = mb > mt;
-                o[j] = lower ? mb : mt;
-                g[j] = base + 2 * j + top + lower * (w + bot - top);
-            }
+            const float *restrict r0 = in + 2 * i * w;
+            maxpool_2x2_row(r0, r0 + w, out + i * ow, arg + i * ow,
+                            run_on && i < oh - 1 ? wide : ow, 2 * i * w, w);
         }
     }
 }
