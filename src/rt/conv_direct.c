@@ -294,16 +294,16 @@ static void forward_unit(void *p, int u, int tid)
     const bool sums = L->moments && L->train;
     long lo, hi;
     nnx_team_split(j->n, j->units, u, &lo, &hi);
-    for (long s = lo; s < hi; s++) {
+    for (long s = lo; s < hi; s++)
         pad_sample(j, (int)s);
-        const float *pad = padded(j->ws, g, (int)s);
-        for (int f0 = 0; f0 < g->f; f0 += FWD_F) {
-            const int nf = g->f - f0 < FWD_F ? g->f - f0 : FWD_F;
-            float wf[FWD_F * DIRECT_MAX_TAPS] = {0}, b[FWD_F] = {0};
-            memcpy(wf, L->w + (size_t)f0 * taps, (size_t)nf * taps * sizeof *wf);
-            for (int i = 0; bias && i < nf; i++)
-                b[i] = bias[f0 + i];
-            filters_plane(g, pad, shift, taps, wf, b, o);
+    for (int f0 = 0; f0 < g->f; f0 += FWD_F) {     /* a group's weights set up once */
+        const int nf = g->f - f0 < FWD_F ? g->f - f0 : FWD_F;
+        float wf[FWD_F * DIRECT_MAX_TAPS] = {0}, b[FWD_F] = {0};
+        memcpy(wf, L->w + (size_t)f0 * taps, (size_t)nf * taps * sizeof *wf);
+        for (int i = 0; bias && i < nf; i++)
+            b[i] = bias[f0 + i];
+        for (long s = lo; s < hi; s++) {
+            filters_plane(g, padded(j->ws, g, (int)s), shift, taps, wf, b, o);
             for (int i = 0; i < nf; i++) {
                 float *restrict y = L->out + (size_t)(f0 + i) * ncols + (size_t)s * ohw;
                 const float *restrict oi = o + (size_t)i * g->qn;
