@@ -349,6 +349,23 @@ static void split_row(const float *restrict pr, int w, float *restrict ev, float
         ev[w / 2] = pr[w - 1];
 }
 
+/* n even elements of pr to ev, n odd ones to od: split_row over a count the
+ * vector width divides, for rows that may run on past their end (n is
+ * rounded up; the callers say where the excess lands). */
+static void split_wide(const float *restrict pr, int n, float *restrict ev, float *restrict od)
+{
+    for (int k = 0; k < n; k++) {
+        ev[k] = pr[2 * k];
+        od[k] = pr[2 * k + 1];
+    }
+}
+
+/* An even row's half rounded up to WINO_LANES, for split_wide. */
+static int split_lanes(int w)
+{
+    return wino_lanes(w / 2);
+}
+
 /* A thread's scratch beside V and M: for the input transform, a plane's four
  * phase arrays (see wino_inputs); for the output gradient's, four of a
  * plane's th·tw tiles and WINO_PAD; for the output transform, 4 rows of
@@ -434,6 +451,13 @@ static void wino_inputs(const wino_side *sd, int h, int w, int s0, int m, float 
     const size_t T = (size_t)m * P, len = wino_phase_floats(h, w);
     for (size_t i = 0; i < 4 * len; i++)
         pd[i] = 0.0f;
+    /* An even row but the plane's last is split split_lanes(w) wide, running
+     * on (when that is at most a bordered row, rs) by one value: onto the
+     * odd array's right border, and from the even array's onto the next
+     * row's left border, both set to 0 again after the plane; it reads on
+     * into the next input row. */
+    const int wide = split_lanes(w), rows = (h + 1) / 2 + 1;
+    const bool run_on = w % 2 == 0 && wide <= rs && wide <= w;
     /* even bordered rows: even columns, odd; odd rows: even, odd */
     const float *ee = pd, *eo = pd + len, *oe = pd + 2 * len, *oo = pd + 3 * len;
     for (int c = 0; c < sd->cin; c++)
@@ -444,8 +468,16 @@ static void wino_inputs(const wino_side *sd, int h, int w, int s0, int m, float 
                                  + (size_t)((i + 1) >> 1) * rs;
                 /* input column j is bordered column j + 1: even input columns
                  * go to the odd array, odd ones to the even array from 1 */
-                split_row(p + (size_t)i * w, w, even + len, even + 1);
+                if (run_on && i < h - 1)
+                    split_wide(p + (size_t)i * w, wide, even + len, even + 1);
+                else
+                    split_row(p + (size_t)i * w, w, even + len, even + 1);
             }
+            if (run_on && wide > w / 2)             /* the borders run over */
+                for (int r = 0; r < rows; r++) {
+                    pd[(size_t)r * rs] = pd[2 * len + (size_t)r * rs] = 0.0f;
+                    pd[len + (size_t)r * rs + w / 2] = pd[3 * len + (size_t)r * rs + w / 2] = 0.0f;
+                }
             float *restrict v = V + (size_t)c * T + (size_t)s * P;
             for (int ty = 0; ty < th; ty++) {
                 const size_t r = (size_t)ty * rs;
@@ -590,12 +622,20 @@ static void wino_grad_tiles(const float *dy, size_t ss, size_t cs, int f, int h,
     const size_t T = (size_t)m * P;
     for (size_t i = 0; i < 4 * (size_t)len; i++)
         pd[i] = 0.0f;
+    /* On an even plane, a row but the last is split split_lanes(w) wide: the
+     * excess lands on the next row of its array, written after it, or (from
+     * the last) in WINO_PAD; it reads on into the next input row. */
+    const int wide = split_lanes(w);
+    const bool run_on = w % 2 == 0 && h % 2 == 0 && wide <= w;
     for (int o = 0; o < f; o++)
         for (int s = 0; s < m; s++) {
             const float *restrict p = dy + (size_t)(s0 + s) * ss + (size_t)o * cs;
             for (int i = 0; i < h; i++) {
                 float *c0 = pd + (size_t)(2 * (i & 1)) * len + (size_t)(i >> 1) * tw;
-                split_row(p + (size_t)i * w, w, c0, c0 + len);
+                if (run_on && i < h - 1)
+                    split_wide(p + (size_t)i * w, wide, c0, c0 + len);
+                else
+                    split_row(p + (size_t)i * w, w, c0, c0 + len);
             }
             wino_grad_tile_rows(pd, P, G + (size_t)o * T + (size_t)s * P, gmat);
         }

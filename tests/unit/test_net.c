@@ -270,6 +270,7 @@ static void conv_matches_direct_convolution_in_chunks(void **state)
         {3, 16, 1, 1, 8, 3, 1, 1},
         {2, 9, 2, 3, 8, 3, 1, 1},
         {7, 12, 28, 28, 10, 3, 1, 1},
+        {3, 8, 9, 14, 9, 3, 1, 1},     /* even rows split wide, an odd height */
         /* direct (stride 1, in channels × k × k <= 27; conv_direct.c): the
          * bench CNN's first layer, 25 taps (two groups of 9 and one of 7),
          * an even kernel without padding and filter counts that leave the
