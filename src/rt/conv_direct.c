@@ -160,22 +160,28 @@ static float *thread_scratch(const nnx_layer *L, float *ws, const dgeom *g, int 
     return ws + (size_t)L->max_batch * g->c * g->plane + (size_t)tid * scratch_floats(g);
 }
 
-/* Rows are tens of floats: vector moves, not a call to memcpy (which GCC
- * makes of a plain copy loop). */
+/* Rows are tens of floats: vector moves and at most three single ones, no
+ * loop GCC could turn into a call to memmove (it does so with any plain
+ * copy loop, and the call costs more than the copy). */
+typedef float vec4 __attribute__((vector_size(4 * sizeof(float))));
+
 static inline void copy_row(float *restrict dst, const float *restrict src, int w)
 {
     int i = 0;
     for (; i + VL <= w; i += VL)
         storev(dst + i, loadv(src + i));
-    for (; i + 4 <= w; i += 4) {
-        float a = src[i], b = src[i + 1], c = src[i + 2], e = src[i + 3];
-        dst[i] = a;
-        dst[i + 1] = b;
-        dst[i + 2] = c;
-        dst[i + 3] = e;
+    if (VL > 4 && i + 4 <= w) {
+        vec4 v;
+        memcpy(&v, src + i, sizeof v);
+        memcpy(dst + i, &v, sizeof v);
+        i += 4;
     }
-    for (; i < w; i++)
+    if (i < w)
         dst[i] = src[i];
+    if (i + 1 < w)
+        dst[i + 1] = src[i + 1];
+    if (i + 2 < w)
+        dst[i + 2] = src[i + 2];
 }
 
 typedef struct direct_job {

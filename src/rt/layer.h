@@ -28,9 +28,14 @@
 
 /* The build is -O2, whose "very cheap" vectoriser skips every loop whose trip
  * count is not known; the runtime's loops run over n·C·H·W elements, so its
- * files ask GCC for the usual cost model, and for fused multiply-adds. */
+ * files ask GCC for the usual cost model, and for fused multiply-adds.  And
+ * they keep their copy loops: GCC turns any loop that only copies (even one
+ * of vector moves) into a call to memmove, which on the rows and planes of
+ * tens of floats these files copy costs more than the copy (4% of the bench
+ * CNN's time was in such calls). */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("vect-cost-model=dynamic", "fp-contract=fast")
+#pragma GCC optimize("vect-cost-model=dynamic", "fp-contract=fast", \
+                     "no-tree-loop-distribute-patterns")
 #endif
 
 enum nnx_layout { NNX_NCHW, NNX_CNHW };
