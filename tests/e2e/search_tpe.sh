@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib/run_common.sh"
 
 cat >"$tmp/exp.nnx" <<'NNX'
-data toy { train = spirals(n = 3000, classes = 3, noise = 0.2, seed = 7)
+data toy { train = spirals(n = 15000, classes = 3, noise = 0.2, seed = 7)
            valid = split(train, 0.2) }
 network net(width = 16) { dense(width) swish dense(width) swish dense(3) }
 experiment base {
