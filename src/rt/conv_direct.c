@@ -27,6 +27,7 @@
  * then per thread FWD_F padded-width planes (the forward's outputs, the
  * backward's dY').
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "rt/layer.h"
@@ -75,7 +76,7 @@ static inline vecf splat(float x)
 
 typedef struct dgeom {
     int c, h, w, k, pad, oh, ow, f;
-    int hp, wp;                 /* padded plane */
+    int wp;                     /* a padded row */
     size_t plane;               /* floats a padded plane takes (with its slack) */
     size_t qn;                  /* padded-width output floats, to DIRECT_LANES */
 } dgeom;
@@ -87,7 +88,6 @@ static dgeom dgeometry(const nnx_layer *L)
         .c = li->in_c, .h = li->in_h, .w = li->in_w, .k = li->kernel, .pad = li->pad,
         .oh = li->out_h, .ow = li->out_w, .f = li->units,
     };
-    g.hp = g.h + 2 * g.pad;
     g.wp = g.w + 2 * g.pad;
     size_t q = (size_t)g.oh * g.wp;
     g.qn = (q + DIRECT_LANES - 1) / DIRECT_LANES * DIRECT_LANES;
@@ -128,25 +128,26 @@ static int forward_units(int n)
     return (n + UNIT_SAMPLES - 1) / UNIT_SAMPLES;
 }
 
-/* Floats before the moments (kept even, so the doubles are aligned). */
+/* Floats before the moments. */
 static size_t moments_off(const nnx_layer *L, const dgeom *g, int max_batch)
 {
     size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
-    size_t off = (size_t)max_batch * g->c * g->plane + threads * scratch_floats(g);
-    return (off + 1) / 2 * 2;
+    return (size_t)max_batch * g->c * g->plane + threads * scratch_floats(g);
 }
 
 size_t nnx_conv_direct_ws_floats(const nnx_layer *L, int max_batch)
 {
     dgeom g = dgeometry(L);
-    size_t moments = L->moments ? 2 * 3 * (size_t)forward_units(max_batch) * g.f : 0;
+    /* the moments are doubles, at the next 8-byte boundary (one float more) */
+    size_t moments = L->moments ? 2 * 3 * (size_t)forward_units(max_batch) * g.f + 1 : 0;
     return moments_off(L, &g, max_batch) + moments;
 }
 
 /* A forward unit's sums of filter f: pivot, Σ(y - pivot), Σ(y - pivot)². */
 static double *unit_moments(const nnx_layer *L, const float *ws, const dgeom *g, int u, int f)
 {
-    double *m = (double *)(void *)((float *)ws + moments_off(L, g, L->max_batch));
+    uintptr_t at = (uintptr_t)(ws + moments_off(L, g, L->max_batch));
+    double *m = (double *)(at + (-at & (sizeof(double) - 1)));
     return m + 3 * ((size_t)u * g->f + f);
 }
 
