@@ -30,6 +30,24 @@ static void count_unit(void *p, int unit, int tid)
         atomic_fetch_add(&j->bad_tid, 1);
 }
 
+static void count_start(count_job *j, int threads)
+{
+    j->threads = threads;
+    for (int u = 0; u < MAX_JOB_UNITS; u++)
+        atomic_init(&j->runs[u], 0);
+    atomic_init(&j->bad_tid, 0);
+}
+
+/* Units [0, nunits) ran once each, no other unit ran, every tid was valid. */
+static void count_check(count_job *j, int nunits, int job)
+{
+    for (int u = 0; u < MAX_JOB_UNITS; u++)
+        if (atomic_load(&j->runs[u]) != (u < nunits))
+            fail_msg("%d threads, job %d: unit %d ran %d times", j->threads, job, u,
+                     atomic_load(&j->runs[u]));
+    assert_int_equal(atomic_load(&j->bad_tid), 0);
+}
+
 static void every_unit_runs_once(void **state)
 {
     (void)state;
@@ -40,16 +58,10 @@ static void every_unit_runs_once(void **state)
         assert_int_equal(nnx_team_size(team), threads);
         for (int job = 0; job < 3000; job++) {
             int nunits = 1 + job % 37;           /* 1 .. 37: fewer and more than threads */
-            count_job j = {.threads = threads};
-            for (int u = 0; u < MAX_JOB_UNITS; u++)
-                atomic_init(&j.runs[u], 0);
-            atomic_init(&j.bad_tid, 0);
+            count_job j;
+            count_start(&j, threads);
             nnx_team_run(team, nunits, count_unit, &j);
-            for (int u = 0; u < MAX_JOB_UNITS; u++)
-                if (atomic_load(&j.runs[u]) != (u < nunits))
-                    fail_msg("%d threads, job %d: unit %d ran %d times", threads, job, u,
-                             atomic_load(&j.runs[u]));
-            assert_int_equal(atomic_load(&j.bad_tid), 0);
+            count_check(&j, nunits, job);
         }
         nnx_team_free(team);
     }
@@ -148,21 +160,15 @@ static void jobs_wake_sleeping_threads(void **state)
         assert_non_null(team);
         for (int job = 0; job < 20; job++) {
             int nunits = 2 + job % 5;
-            slow_job j = {.count.threads = threads};
-            for (int u = 0; u < MAX_JOB_UNITS; u++)
-                atomic_init(&j.count.runs[u], 0);
-            atomic_init(&j.count.bad_tid, 0);
+            slow_job j;
+            count_start(&j.count, threads);
             atomic_init(&j.started_by, 0);
             pause_ms(3);
             if (job % 2)
                 nnx_team_run(team, nunits, slow_worker_unit, &j);
             else
                 nnx_team_run(team, nunits, count_unit, &j.count);
-            for (int u = 0; u < MAX_JOB_UNITS; u++)
-                if (atomic_load(&j.count.runs[u]) != (u < nunits))
-                    fail_msg("%d threads, job %d: unit %d ran %d times", threads, job, u,
-                             atomic_load(&j.count.runs[u]));
-            assert_int_equal(atomic_load(&j.count.bad_tid), 0);
+            count_check(&j.count, nunits, job);
         }
         nnx_team_free(team);
     }
