@@ -96,6 +96,9 @@ static dgeom dgeometry(const nnx_layer *L)
     return g;
 }
 
+/* A pointwise (1×1) convolution and a Winograd one (3×3 from 8 channels or
+ * more: 72 taps and up) have their own paths in conv.c; the bounds here
+ * leave both out. */
 bool nnx_conv_is_direct(const nnx_layer *L)
 {
     const nnx_layer_info *li = &L->info;
@@ -161,30 +164,6 @@ static float *thread_scratch(const nnx_layer *L, float *ws, const dgeom *g, int 
     return ws + (size_t)L->max_batch * g->c * g->plane + (size_t)tid * scratch_floats(g);
 }
 
-/* Rows are tens of floats: vector moves and at most three single ones, no
- * loop GCC could turn into a call to memmove (it does so with any plain
- * copy loop, and the call costs more than the copy). */
-typedef float vec4 __attribute__((vector_size(4 * sizeof(float))));
-
-static inline void copy_row(float *restrict dst, const float *restrict src, int w)
-{
-    int i = 0;
-    for (; i + VL <= w; i += VL)
-        storev(dst + i, loadv(src + i));
-    if (VL > 4 && i + 4 <= w) {
-        vec4 v;
-        memcpy(&v, src + i, sizeof v);
-        memcpy(dst + i, &v, sizeof v);
-        i += 4;
-    }
-    if (i < w)
-        dst[i] = src[i];
-    if (i + 1 < w)
-        dst[i + 1] = src[i + 1];
-    if (i + 2 < w)
-        dst[i + 2] = src[i + 2];
-}
-
 typedef struct direct_job {
     nnx_layer *L;
     dgeom g;
@@ -203,7 +182,8 @@ static void pad_sample(const direct_job *j, int s)
         const float *restrict src = j->x + (size_t)s * j->ss + (size_t)c * j->cs;
         memset(p, 0, g->plane * sizeof *p);
         for (int y = 0; y < g->h; y++)
-            copy_row(p + (size_t)(y + g->pad) * g->wp + g->pad, src + (size_t)y * g->w, g->w);
+            nnx_copy_floats(p + (size_t)(y + g->pad) * g->wp + g->pad, src + (size_t)y * g->w,
+                            (size_t)g->w);
     }
 }
 
@@ -315,7 +295,7 @@ static void forward_unit(void *p, int u, int tid)
                 float *restrict y = L->out + (size_t)(f0 + i) * ncols + (size_t)s * ohw;
                 const float *restrict oi = o + (size_t)i * g->qn;
                 for (int oy = 0; oy < g->oh; oy++)
-                    copy_row(y + (size_t)oy * g->ow, oi + (size_t)oy * g->wp, g->ow);
+                    nnx_copy_floats(y + (size_t)oy * g->ow, oi + (size_t)oy * g->wp, (size_t)g->ow);
                 if (sums)
                     plane_moments(g, oi, s == lo, unit_moments(L, j->ws, g, u, f0 + i));
             }
@@ -423,7 +403,7 @@ static void wgrad_unit(void *p, int u, int tid)
             const float *restrict dy = j->dy + (size_t)(f0 + i) * ncols + (size_t)s * ohw;
             float *restrict di = d + (size_t)i * g->qn;
             for (int oy = 0; oy < g->oh; oy++)
-                copy_row(di + (size_t)oy * g->wp, dy + (size_t)oy * g->ow, g->ow);
+                nnx_copy_floats(di + (size_t)oy * g->wp, dy + (size_t)oy * g->ow, (size_t)g->ow);
         }
         const float *pad = padded(j->ws, g, s);
         for (int t0 = 0; t0 < taps; t0 += WG_T)

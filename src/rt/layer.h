@@ -127,7 +127,6 @@ const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n);
 /* conv_direct.c: a stride-1 convolution of few taps, without im2col (conv.c
  * calls these; ws is the part of L->ws after conv.c's own). */
 bool   nnx_conv_is_direct(const nnx_layer *L);
-bool   nnx_conv_runs_direct(const nnx_layer *L);            /* conv.c: it takes that path */
 size_t nnx_conv_direct_ws_floats(const nnx_layer *L, int max_batch);
 void   nnx_conv_direct_forward(nnx_layer *L, const float *x, int n, size_t ss, size_t cs,
                                float *ws);
@@ -202,6 +201,15 @@ static inline size_t nnx_chan_stride(enum nnx_layout lay, int n, int c, int hw)
 {
     (void)c;
     return lay == NNX_NCHW ? (size_t)hw : (size_t)n * hw;
+}
+
+/* n floats from src to dst, as a loop: the pragma above keeps it one (a call
+ * to memmove costs more than a copy of the tens of floats of a row or a
+ * plane). */
+static inline void nnx_copy_floats(float *restrict dst, const float *restrict src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
 }
 
 /* Σ p[i] over len floats, in 16 float lanes (so GCC vectorises it) added up

@@ -582,7 +582,7 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
      * statistics from sums the convolution made as it wrote its output. */
     for (int i = 0; i + 1 < net->nlayers; i++) {
         nnx_layer *C = &net->layers[i], *B = &net->layers[i + 1];
-        if (C->info.kind == NNX_LAYER_CONV && nnx_conv_runs_direct(C)
+        if (C->info.kind == NNX_LAYER_CONV && nnx_conv_is_direct(C)
             && B->info.kind == NNX_LAYER_BATCHNORM)
             C->moments = B->moments = true;
     }
@@ -687,25 +687,20 @@ const float *nnx_flatten_backward(nnx_layer *L, const float *dy, float *dx, int 
     return dx;
 }
 
-/* Planes are short (tens of floats): a plain loop beats a call to memcpy. */
-static void copy_plane(float *restrict dst, const float *restrict src, int hw)
-{
-    for (int i = 0; i < hw; i++)
-        dst[i] = src[i];
-}
-
 void nnx_cnhw_to_nchw(const float *restrict src, float *restrict dst, int n, int c, int hw)
 {
     for (int s = 0; s < n; s++)
         for (int ch = 0; ch < c; ch++)
-            copy_plane(dst + ((size_t)s * c + ch) * hw, src + ((size_t)ch * n + s) * hw, hw);
+            nnx_copy_floats(dst + ((size_t)s * c + ch) * hw, src + ((size_t)ch * n + s) * hw,
+                            (size_t)hw);
 }
 
 void nnx_nchw_to_cnhw(const float *restrict src, float *restrict dst, int n, int c, int hw)
 {
     for (int s = 0; s < n; s++)
         for (int ch = 0; ch < c; ch++)
-            copy_plane(dst + ((size_t)ch * n + s) * hw, src + ((size_t)s * c + ch) * hw, hw);
+            nnx_copy_floats(dst + ((size_t)ch * n + s) * hw, src + ((size_t)s * c + ch) * hw,
+                            (size_t)hw);
 }
 
 /* --- queries --------------------------------------------------------------- */
