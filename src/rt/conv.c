@@ -337,27 +337,24 @@ static int wino_lanes(int n)
     return (n + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
 }
 
-/* Row pr of w floats apart: its even elements to ev[0 .. (w+1)/2), its odd
- * ones to od[0 .. w/2). */
-static void split_row(const float *restrict pr, int w, float *restrict ev, float *restrict od)
-{
-    for (int k = 0; k < w / 2; k++) {
-        ev[k] = pr[2 * k];
-        od[k] = pr[2 * k + 1];
-    }
-    if (w % 2)
-        ev[w / 2] = pr[w - 1];
-}
-
-/* n even elements of pr to ev, n odd ones to od: split_row over a count the
- * vector width divides, for rows that may run on past their end (n is
- * rounded up; the callers say where the excess lands). */
+/* n even elements of pr to ev, n odd ones to od.  split_wide is also called
+ * with n rounded up to the vector width, on rows that may run on past their
+ * end (the callers say where the excess lands). */
 static void split_wide(const float *restrict pr, int n, float *restrict ev, float *restrict od)
 {
     for (int k = 0; k < n; k++) {
         ev[k] = pr[2 * k];
         od[k] = pr[2 * k + 1];
     }
+}
+
+/* Row pr of w floats apart: its even elements to ev[0 .. (w+1)/2), its odd
+ * ones to od[0 .. w/2). */
+static void split_row(const float *restrict pr, int w, float *restrict ev, float *restrict od)
+{
+    split_wide(pr, w / 2, ev, od);
+    if (w % 2)
+        ev[w / 2] = pr[w - 1];
 }
 
 /* An even row's half rounded up to WINO_LANES, for split_wide. */
@@ -726,18 +723,13 @@ static size_t wgrad_floats(const nnx_layer *L)
 }
 
 /* Partial gradients the workspace holds: one per unit, unless a batch is
- * always one unit whose dW goes straight into the gradient. */
+ * always one unit whose dW goes straight into the gradient, or the layer
+ * is direct (conv_direct.c makes its dW). */
 static size_t partials(const nnx_layer *L, int max_batch)
 {
-    return nunits(max_batch) > 1 || is_winograd(L) ? MAX_UNITS : 0;
-}
-
-/* A convolution of few taps (conv_direct.c) computes its output and weight
- * gradient directly; conv.c keeps its input gradient.  Not for the kinds
- * that have their own way. */
-static bool is_direct(const nnx_layer *L)
-{
-    return !is_pointwise(L) && !is_winograd(L) && nnx_conv_is_direct(L);
+    if (is_winograd(L))
+        return MAX_UNITS;
+    return nunits(max_batch) > 1 && !nnx_conv_is_direct(L) ? MAX_UNITS : 0;
 }
 
 /* conv.c's own workspace: the column matrices, partials and Winograd's. */
@@ -755,17 +747,12 @@ size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch)
     if (is_pointwise(L))
         return 0;
     return own_ws_floats(L, max_batch)
-         + (is_direct(L) ? nnx_conv_direct_ws_floats(L, max_batch) : 0);
+         + (nnx_conv_is_direct(L) ? nnx_conv_direct_ws_floats(L, max_batch) : 0);
 }
 
 static float *direct_ws(const nnx_layer *L)
 {
     return L->ws + own_ws_floats(L, L->max_batch);
-}
-
-bool nnx_conv_runs_direct(const nnx_layer *L)
-{
-    return is_direct(L);
 }
 
 void nnx_conv_batch_moments(const nnx_layer *L, int n, int c0, int c1, float *mean, float *var)
@@ -889,7 +876,7 @@ const float *nnx_conv_forward(nnx_layer *L, const float *x, int n)
                     1.0f, L->w, j.ckk, x, j.ncols, beta, y, j.ncols);
         return y;
     }
-    if (is_direct(L)) {
+    if (nnx_conv_is_direct(L)) {
         nnx_conv_direct_forward(L, x, n, j.g.ss, j.g.cs, direct_ws(L));
         return y;
     }
@@ -1016,7 +1003,7 @@ const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n)
     }
     j.chunk = chunk_samples(L, n);
     j.units = nunits(n);
-    if (is_direct(L)) {
+    if (nnx_conv_is_direct(L)) {
         nnx_conv_direct_wgrad(L, dy, n, direct_ws(L));
         if (!dx)
             return NULL;

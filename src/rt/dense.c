@@ -29,10 +29,9 @@
 #define ALIGN      16       /* unit edges fall on multiples of this many columns */
 
 /* Units for a product of m·n·k multiply-adds cut along a side of `side`,
- * on `threads` of L's threads. */
-static int nunits(const nnx_layer *L, double m, double n, double k, int side, int threads)
+ * on `threads` threads. */
+static int nunits(double m, double n, double k, int side, int threads)
 {
-    (void)L;
     double u = 2.0 * m * n * k / UNIT_FLOPS;
     int units = u < 1 ? 1 : u > MAX_UNITS ? MAX_UNITS : (int)u;
     if (units > threads)
@@ -89,7 +88,7 @@ const float *nnx_dense_forward(nnx_layer *L, const float *x, int n)
         x = L->ws;
     }
     dense_job j = {.L = L, .x = x, .n = n, .in = in, .u = u};
-    j.units = nunits(L, n, u, in, u, nnx_team_size(L->team));
+    j.units = nunits(n, u, in, u, nnx_team_size(L->team));
     nnx_team_run(L->team, j.units, forward_unit, &j);
     return L->out;
 }
@@ -165,11 +164,11 @@ const float *nnx_dense_backward(nnx_layer *L, const float *dy, float *dx, int n)
         /* The team's threads shared by the two products in proportion to
          * their work (equal here: both are n·u·in), each product at least one. */
         int share = threads / 2 > 1 ? threads / 2 : 1;
-        g.w.units = nunits(L, u, in, n, in, share);
-        g.x.units = nunits(L, n, in, u, in, threads - share > 1 ? threads - share : 1);
+        g.w.units = nunits(u, in, n, in, share);
+        g.x.units = nunits(n, in, u, in, threads - share > 1 ? threads - share : 1);
         g.x.dx = L->in_layout == NNX_CNHW ? L->ws + (size_t)L->max_batch * in : dx;
     } else {
-        g.w.units = nunits(L, u, in, n, in, threads);
+        g.w.units = nunits(u, in, n, in, threads);
     }
     nnx_team_run(L->team, g.w.units + g.x.units, grad_unit, &g);
     if (dx && L->in_layout == NNX_CNHW)

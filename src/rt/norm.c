@@ -268,11 +268,7 @@ static void forward_plain(const nnx_layer *L, const bn_view *v, const float *res
     for (int ch = c0; ch < c1; ch++)
         for (int s = 0; s < n; s++) {
             size_t off = s * v->ss + ch * v->cs;
-            const float *restrict xp = x + off;
-            float *restrict yp = y + off;
-            const float a = scale[ch], b = shift[ch];
-            for (int i = 0; i < v->hw; i++)
-                yp[i] = xp[i] * a + b;
+            normalise_plane(x + off, y + off, v->hw, scale[ch], shift[ch]);
         }
 }
 

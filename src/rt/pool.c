@@ -50,10 +50,11 @@ static void maxpool_2x2(const float *restrict x, float *restrict y, int32_t *res
                         size_t p0, size_t p1, int h, int w, int oh, int ow)
 {
     const int wide = (ow + POOL_LANES - 1) / POOL_LANES * POOL_LANES;
-    /* running on stays inside the plane: 2·wide input columns from row 2i
-     * end before row 2i + 3 (i < oh - 1), and wide outputs of row i before
-     * row i + 2 */
-    const bool run_on = 2 * wide <= 2 * w && wide <= 2 * ow && h >= 2 * oh;
+    /* running on stays inside the plane when wide <= 2·ow (and so 2·wide <=
+     * 2·w): the wide outputs of row i end before row i + 2, and the 2·wide
+     * input columns from row 2i + 1 before row 2i + 3 (i < oh - 1, and
+     * 2·oh <= h) */
+    const bool run_on = wide <= 2 * ow;
     for (size_t p = p0; p < p1; p++) {
         const float *restrict in = x + p * h * w;
         float *restrict out = y + p * oh * ow;
