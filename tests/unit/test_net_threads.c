@@ -28,6 +28,17 @@ static void ok(int rc, const nnx_rt_error *err)
  * batch norm, activation and pool, so nothing is fused */
 enum { CNN, MLP, POINTWISE, WIDE, UNFUSED, BENCH };
 
+/* dense(units), batch norm, swish and, when `drop`, dropout(0.2) */
+static void dense_block(nnx_net *net, int units, bool drop)
+{
+    nnx_rt_error err;
+    ok(nnx_net_add_dense(net, units, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+    if (drop)
+        ok(nnx_net_add_dropout(net, 0.2f, &err), &err);
+}
+
 static nnx_net *build(int kind, int threads, int max_batch)
 {
     nnx_rt_error err;
@@ -39,22 +50,11 @@ static nnx_net *build(int kind, int threads, int max_batch)
     ok(nnx_net_set_threads(net, threads, &err), &err);
     ok(nnx_net_want_dinput(net, true, &err), &err);
     if (kind == BENCH) {
-        ok(nnx_net_add_dense(net, 256, true, &err), &err);
-        ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
-        ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
-        ok(nnx_net_add_dropout(net, 0.2f, &err), &err);
-        ok(nnx_net_add_dense(net, 128, true, &err), &err);
-        ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
-        ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
-        ok(nnx_net_add_dropout(net, 0.2f, &err), &err);
+        dense_block(net, 256, true);
+        dense_block(net, 128, true);
     } else if (kind == MLP || kind == WIDE) {
-        ok(nnx_net_add_dense(net, kind == WIDE ? 320 : 40, true, &err), &err);
-        ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
-        ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
-        ok(nnx_net_add_dropout(net, 0.2f, &err), &err);
-        ok(nnx_net_add_dense(net, 24, true, &err), &err);
-        ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
-        ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+        dense_block(net, kind == WIDE ? 320 : 40, true);
+        dense_block(net, 24, false);
     } else {
         const bool cut = kind == UNFUSED;
         ok(nnx_net_add_conv(net, 6, 3, 1, 1, true, &err), &err);

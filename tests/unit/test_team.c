@@ -48,14 +48,21 @@ static void count_check(count_job *j, int nunits, int job)
     assert_int_equal(atomic_load(&j->bad_tid), 0);
 }
 
+/* A team of `threads`, which it says it has. */
+static nnx_team *new_team(int threads)
+{
+    nnx_rt_error err;
+    nnx_team *team = nnx_team_new(threads, &err);
+    assert_non_null(team);
+    assert_int_equal(nnx_team_size(team), threads);
+    return team;
+}
+
 static void every_unit_runs_once(void **state)
 {
     (void)state;
     for (int threads = 1; threads <= 4; threads++) {
-        nnx_rt_error err;
-        nnx_team *team = nnx_team_new(threads, &err);
-        assert_non_null(team);
-        assert_int_equal(nnx_team_size(team), threads);
+        nnx_team *team = new_team(threads);
         for (int job = 0; job < 3000; job++) {
             int nunits = 1 + job % 37;           /* 1 .. 37: fewer and more than threads */
             count_job j;
@@ -104,9 +111,7 @@ static void meet_unit(void *p, int unit, int tid)
 static void workers_run_beside_the_caller(void **state)
 {
     (void)state;
-    nnx_rt_error err;
-    nnx_team *team = nnx_team_new(2, &err);
-    assert_non_null(team);
+    nnx_team *team = new_team(2);
     meet_job j;
     atomic_init(&j.other_tid, -1);
     atomic_init(&j.met, 0);
@@ -155,9 +160,7 @@ static void jobs_wake_sleeping_threads(void **state)
 {
     (void)state;
     for (int threads = 2; threads <= 3; threads++) {
-        nnx_rt_error err;
-        nnx_team *team = nnx_team_new(threads, &err);
-        assert_non_null(team);
+        nnx_team *team = new_team(threads);
         for (int job = 0; job < 20; job++) {
             int nunits = 2 + job % 5;
             slow_job j;
