@@ -166,15 +166,16 @@ static void swish_bwd_kept(const float *restrict x, const float *restrict kept,
 /* Indexed by code.  A new activation is a new row at the end (its code the
  * next enum value), never a reordering: the codes are stored in checkpoints.
  * He: the relu family and swish (they zero or shrink half the inputs);
- * Xavier: the saturating ones. */
+ * Xavier: the saturating ones.  The flag after fusion: whether backward
+ * reads y (elu, tanh and sigmoid take f' from f). */
 static const nnx_act_info acts[] = {
-    { NNX_ACT_RELU, "relu", NULL, NNX_ACT_PARAM_NONE, true, true, relu_fwd, relu_bwd, NULL, NULL },
-    { NNX_ACT_LEAKY_RELU, "leaky_relu", "slope", NNX_ACT_PARAM_ANY, true, true, leaky_relu_fwd, leaky_relu_bwd, NULL, NULL },
-    { NNX_ACT_ELU, "elu", "alpha", NNX_ACT_PARAM_POSITIVE, true, true, elu_fwd, elu_bwd, NULL, NULL },
-    { NNX_ACT_GELU, "gelu", NULL, NNX_ACT_PARAM_NONE, true, true, gelu_fwd, gelu_bwd, NULL, NULL },
-    { NNX_ACT_TANH, "tanh", NULL, NNX_ACT_PARAM_NONE, false, true, tanh_fwd, tanh_bwd, NULL, NULL },
-    { NNX_ACT_SIGMOID, "sigmoid", NULL, NNX_ACT_PARAM_NONE, false, true, sigmoid_fwd, sigmoid_bwd, NULL, NULL },
-    { NNX_ACT_SWISH, "swish", "beta", NNX_ACT_PARAM_ANY, true, true, swish_fwd, swish_bwd,
+    { NNX_ACT_RELU, "relu", NULL, NNX_ACT_PARAM_NONE, true, true, false, relu_fwd, relu_bwd, NULL, NULL },
+    { NNX_ACT_LEAKY_RELU, "leaky_relu", "slope", NNX_ACT_PARAM_ANY, true, true, false, leaky_relu_fwd, leaky_relu_bwd, NULL, NULL },
+    { NNX_ACT_ELU, "elu", "alpha", NNX_ACT_PARAM_POSITIVE, true, true, true, elu_fwd, elu_bwd, NULL, NULL },
+    { NNX_ACT_GELU, "gelu", NULL, NNX_ACT_PARAM_NONE, true, true, false, gelu_fwd, gelu_bwd, NULL, NULL },
+    { NNX_ACT_TANH, "tanh", NULL, NNX_ACT_PARAM_NONE, false, true, true, tanh_fwd, tanh_bwd, NULL, NULL },
+    { NNX_ACT_SIGMOID, "sigmoid", NULL, NNX_ACT_PARAM_NONE, false, true, true, sigmoid_fwd, sigmoid_bwd, NULL, NULL },
+    { NNX_ACT_SWISH, "swish", "beta", NNX_ACT_PARAM_ANY, true, true, false, swish_fwd, swish_bwd,
       swish_fwd_keep, swish_bwd_kept },
 };
 

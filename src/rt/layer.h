@@ -55,6 +55,11 @@ typedef struct nnx_layer {
                                        reading the output again (set by compile) */
     bool pools;                     /* a fused batch norm whose pass runs the
                                        pool two layers on (set by compile) */
+    bool unstored;                  /* a fused activation with a fused pool after
+                                       it and a backward that does not read its
+                                       output: the pass keeps each output plane
+                                       in its tile only, for the pool (no out
+                                       buffer; set by compile) */
 
     /* Set by compile: slices of the net's buffers. */
     float *w, *gw, *st;             /* params, grads, state of this layer */
@@ -139,8 +144,8 @@ void   nnx_conv_direct_moments(const nnx_layer *L, int n, const float *ws, int c
 void nnx_conv_batch_moments(const nnx_layer *L, int n, int c0, int c1, float *mean,
                             float *var);
 const float *nnx_pool_forward(nnx_layer *L, const float *x, int n);
-/* The pool's output (and argmax) for input planes [p0, p1) of x, plane p at
- * x + p·H·W: the forward of a unit, and what a fused batch norm calls. */
+/* The pool's output (and argmax) for input planes [p0, p1), plane p at
+ * x + (p - p0)·H·W: the forward of a unit, and what a fused batch norm calls. */
 void nnx_pool_planes(const nnx_layer *L, const float *x, size_t p0, size_t p1);
 /* A fused max pool whose windows tile the plane (size = stride) leaves its
  * backward to the batch norm's pass too: its own backward passes the

@@ -432,10 +432,11 @@ static void lay_out(nnx_net *net, carver *cv)
         size_t o = (size_t)L->out_size;
         if (o > widest)
             widest = o;
-        /* No buffer of its own for flatten of NCHW (a view) or a batch norm
-         * fused with its activation (it writes the activation's output). */
+        /* No buffer of its own for flatten of NCHW (a view), a batch norm
+         * fused with its activation (it writes the activation's output) or
+         * an activation whose output is not stored. */
         bool aliases = (L->info.kind == NNX_LAYER_FLATTEN && L->in_layout == NNX_NCHW)
-                    || (L->info.kind == NNX_LAYER_BATCHNORM && L->fused)
+                    || (L->info.kind == NNX_LAYER_BATCHNORM && L->fused) || L->unstored
                     || L->info.kind == NNX_LAYER_RESIDUAL;
         L->out = aliases ? NULL : carve(cv, mb * o * sizeof(float));
         size_t ws = ws_floats(net, L);
@@ -577,6 +578,13 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
             && (P->info.kind == NNX_LAYER_MAXPOOL || P->info.kind == NNX_LAYER_AVGPOOL)
             && !(B->in_layout == NNX_NCHW && B->info.in_h * B->info.in_w == 1))
             B->pools = P->fused = true;
+    }
+    /* ... where the activation's output then lives in that pass alone,
+     * unless its backward reads it. */
+    for (int i = 0; i + 1 < net->nlayers; i++) {
+        nnx_layer *B = &net->layers[i], *A = &net->layers[i + 1];
+        if (B->pools && !nnx_act_info_of(A->info.act)->backward_reads_y)
+            A->unstored = true;
     }
     /* ... and a batch norm right after a direct convolution takes its batch
      * statistics from sums the convolution made as it wrote its output. */

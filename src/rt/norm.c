@@ -241,19 +241,21 @@ static void normalise_plane(const float *restrict x, float *restrict z, int len,
 }
 
 /* y = act(x·scale + shift) of channels [c0, c1) of C×H×W planes into the
- * activation layer's output (L + 1), through thread tid's tile. */
+ * activation layer's output (L + 1), or, unstored, into the second of
+ * thread tid's tiles, through the first. */
 static void forward_fused(const nnx_layer *L, const bn_view *v, const float *restrict x, int n,
                           int c0, int c1, int tid)
 {
     const nnx_layer *A = L + 1;
-    float *restrict y = A->out, *restrict z = v->tiles + 3 * v->tile * (size_t)tid;
+    float *restrict z = v->tiles + 3 * v->tile * (size_t)tid;
     const float *restrict shift = v->shift, *restrict scale = v->scale;
     const nnx_layer *P = L->pools ? L + 2 : NULL;
     for (int ch = c0; ch < c1; ch++)
         for (int s = 0; s < n; s++) {
             size_t off = s * v->ss + ch * v->cs;
+            float *y = A->unstored ? z + v->tile : A->out + off;
             normalise_plane(x + off, z, v->hw, scale[ch], shift[ch]);
-            nnx_act_apply(A, z, y + off, nnx_act_kept(A, L->train, off), (size_t)v->hw);
+            nnx_act_apply(A, z, y, nnx_act_kept(A, L->train, off), (size_t)v->hw);
             if (P)          /* plane off / hw of the pool's input, still in L1 */
                 nnx_pool_planes(P, y, off / (size_t)v->hw, off / (size_t)v->hw + 1);
         }
@@ -412,7 +414,7 @@ static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *r
                 nnx_pool_grad_plane(P, dy, off / (size_t)v->hw, pg);
                 g = pg;
             }
-            nnx_act_grad(A, z, y + off, nnx_act_kept(A, L->train, off), g, d,
+            nnx_act_grad(A, z, y ? y + off : NULL, nnx_act_kept(A, L->train, off), g, d,
                          (size_t)v->hw);
             plane_grad_sums(d, xp, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
         }

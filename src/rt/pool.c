@@ -56,7 +56,7 @@ static void maxpool_2x2(const float *restrict x, float *restrict y, int32_t *res
      * 2·oh <= h) */
     const bool run_on = wide <= 2 * ow;
     for (size_t p = p0; p < p1; p++) {
-        const float *restrict in = x + p * h * w;
+        const float *restrict in = x + (p - p0) * h * w;
         float *restrict out = y + p * oh * ow;
         int32_t *restrict arg = idx + p * oh * ow;
         for (int i = 0; i < oh; i++) {
@@ -100,7 +100,7 @@ void nnx_pool_planes(const nnx_layer *L, const float *restrict x, size_t p0, siz
     } else if (I->kind == NNX_LAYER_MAXPOOL) {
         int32_t *restrict idx = L->idx;
         for (size_t p = p0; p < p1; p++) {
-            const float *restrict in = x + p * h * w;
+            const float *restrict in = x + (p - p0) * h * w;
             float *restrict out = y + p * oh * ow;
             int32_t *restrict arg = idx + p * oh * ow;
             for (int i = 0; i < oh; i++)
@@ -122,7 +122,7 @@ void nnx_pool_planes(const nnx_layer *L, const float *restrict x, size_t p0, siz
     } else {
         const float inv = 1.0f / (float)(k * k);
         for (size_t p = p0; p < p1; p++) {
-            const float *restrict in = x + p * h * w;
+            const float *restrict in = x + (p - p0) * h * w;
             float *restrict out = y + p * oh * ow;
             for (int i = 0; i < oh; i++)
                 for (int j = 0; j < ow; j++) {
@@ -142,7 +142,7 @@ static void forward_unit(void *ctx, int u, int tid)
     const pool_job *j = ctx;
     size_t p0, p1;
     unit_planes(j, u, &p0, &p1);
-    nnx_pool_planes(j->L, j->x, p0, p1);
+    nnx_pool_planes(j->L, j->x + p0 * j->L->info.in_h * j->L->info.in_w, p0, p1);
 }
 
 const float *nnx_pool_forward(nnx_layer *L, const float *x, int n)

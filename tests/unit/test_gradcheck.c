@@ -422,6 +422,25 @@ static void batchnorm_conv_unfused_train(void **state)
     finish(net, 3, true, 1e-2, NULL);
 }
 
+/* A batch norm, its activation and a pool run as one pass: the activation's
+ * output is kept when its backward reads it (tanh) and lives only in the
+ * pass otherwise (gelu; swish in cnn_like_the_benchmark). */
+static void batchnorm_act_pool_case(enum nnx_act act, bool maxpool)
+{
+    nnx_rt_error err;
+    nnx_net *net = start(2, 6, 6);
+    ok(nnx_net_add_conv(net, 3, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, act, 0, &err), &err);
+    ok(maxpool ? nnx_net_add_maxpool(net, 2, 2, &err) : nnx_net_add_avgpool(net, 2, 2, &err),
+       &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    finish(net, 3, true, 1e-2, NULL);
+}
+
+static void batchnorm_tanh_maxpool(void **s) { (void)s; batchnorm_act_pool_case(NNX_ACT_TANH, true); }
+static void batchnorm_gelu_avgpool(void **s) { (void)s; batchnorm_act_pool_case(NNX_ACT_GELU, false); }
+
 static void batchnorm_fused_eval(void **state)
 {
     (void)state;
@@ -1003,6 +1022,8 @@ int main(void)
         cmocka_unit_test(batchnorm_unfused_train),
         cmocka_unit_test(batchnorm_conv_unfused_train),
         cmocka_unit_test(batchnorm_fused_eval),
+        cmocka_unit_test(batchnorm_tanh_maxpool),
+        cmocka_unit_test(batchnorm_gelu_avgpool),
         cmocka_unit_test(dropout_fixed_mask),
         cmocka_unit_test(dropout_eval),
         cmocka_unit_test(conv_3x3_pad1),

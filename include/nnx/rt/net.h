@@ -156,6 +156,7 @@ typedef struct nnx_act_info {
     enum nnx_act_param param;
     bool he_init;               /* a dense/conv before it draws He weights (else Xavier) */
     bool fuses_with_batchnorm;  /* a batch norm before it runs both in one pass */
+    bool backward_reads_y;      /* backward reads the forward's output y (else x alone) */
     /* y = f(x) over m values */
     void (*forward)(const float *restrict x, float *restrict y, size_t m, float a);
     /* dx = dy·f'(x), from the forward's input x and output y */
