@@ -13,8 +13,12 @@ static int check_size(const char *what, int n, int k, nnx_rt_error *err)
     return 0;
 }
 
-int nnx_loss_cross_entropy(const float *out, const int32_t *labels, int n, int k,
-                           float smoothing, float *loss, float *dout, nnx_rt_error *err)
+/* Cross entropy, and when sd is not NULL the row losses' standard deviation
+ * (nnx_loss_row_sd's, from the same row terms as the mean: Welford over the
+ * rows in order). */
+static int cross_entropy(const float *out, const int32_t *labels, int n, int k,
+                         float smoothing, float *loss, float *dout, double *sd,
+                         nnx_rt_error *err)
 {
     if (check_size("cross entropy", n, k, err))
         return -1;
@@ -28,7 +32,7 @@ int nnx_loss_cross_entropy(const float *out, const int32_t *labels, int n, int k
                                r, (int)labels[r], k);
     const double on = 1.0 - smoothing, off = (double)smoothing / k;
     const float inv_n = 1.0f / (float)n;
-    double total = 0;
+    double total = 0, mean = 0, m2 = 0;
     for (int r = 0; r < n; r++) {
         const float *z = out + (size_t)r * k;
         float m = z[0];
@@ -41,7 +45,11 @@ int nnx_loss_cross_entropy(const float *out, const int32_t *labels, int n, int k
         }
         double lse = m + log(sum);
         /* -Σ t·log p with t = on·onehot + off, and Σ t = 1 */
-        total += lse - on * z[labels[r]] - off * zsum;
+        const double row = lse - on * z[labels[r]] - off * zsum;
+        total += row;
+        const double dev = row - mean;
+        mean += dev / (r + 1);
+        m2 += dev * (row - mean);
         if (dout) {
             float *d = dout + (size_t)r * k;
             for (int j = 0; j < k; j++) {
@@ -52,7 +60,15 @@ int nnx_loss_cross_entropy(const float *out, const int32_t *labels, int n, int k
         }
     }
     *loss = (float)(total / n);
+    if (sd)
+        *sd = n > 1 ? sqrt(m2 / (n - 1)) : NAN;
     return 0;
+}
+
+int nnx_loss_cross_entropy(const float *out, const int32_t *labels, int n, int k,
+                           float smoothing, float *loss, float *dout, nnx_rt_error *err)
+{
+    return cross_entropy(out, labels, n, k, smoothing, loss, dout, NULL, err);
 }
 
 int nnx_loss_binary_cross_entropy(const float *out, const int32_t *labels, int n,
@@ -150,6 +166,18 @@ static double row_loss(enum nnx_loss_kind kind, const float *out, const int32_t 
     }
     }
     return NAN;
+}
+
+int nnx_loss_compute_sd(enum nnx_loss_kind kind, const float *out, const int32_t *labels,
+                        const float *targets, int n, int k, float smoothing, float *loss,
+                        float *dout, double *sd, nnx_rt_error *err)
+{
+    if (kind == NNX_LOSS_CROSS_ENTROPY && labels)
+        return cross_entropy(out, labels, n, k, smoothing, loss, dout, sd, err);
+    if (nnx_loss_compute(kind, out, labels, targets, n, k, smoothing, loss, dout, err) < 0)
+        return -1;
+    *sd = nnx_loss_row_sd(kind, out, labels, targets, n, k, smoothing);
+    return 0;
 }
 
 double nnx_loss_row_sd(enum nnx_loss_kind kind, const float *out, const int32_t *labels,

@@ -159,8 +159,9 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
             return nnx_rt_fail(err, "epoch %d, batch %d: forward failed", (int)epoch + 1,
                                (int)b + 1);
         float loss;
-        if (nnx_loss_compute(c->loss, out, tr->yb, tr->tb, m, k, c->label_smoothing, &loss,
-                             dlogits, err) < 0)
+        double loss_sd;
+        if (nnx_loss_compute_sd(c->loss, out, tr->yb, tr->tb, m, k, c->label_smoothing, &loss,
+                                dlogits, &loss_sd, err) < 0)
             return -1;
         if (!isfinite(loss)) {
             res->diverged = 1;
@@ -170,7 +171,6 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
                                (int)tr->batches, loss_name(c->loss),
                                isnan(loss) ? "nan" : "infinite");
         }
-        double loss_sd = nnx_loss_row_sd(c->loss, out, tr->yb, tr->tb, m, k, c->label_smoothing);
         if (nnx_net_backward(net, dlogits) < 0)
             return nnx_rt_fail(err, "epoch %d, batch %d: backward failed", (int)epoch + 1,
                                (int)b + 1);

@@ -113,6 +113,44 @@ static void row_sd_known_values(void **state)
     assert_true(isnan(nnx_loss_row_sd(NNX_LOSS_BINARY_CROSS_ENTROPY, z, yb, NULL, 1, 1, 0)));
 }
 
+/* nnx_loss_compute_sd gives what nnx_loss_compute and nnx_loss_row_sd give,
+ * to the bit: the mean, the gradient and the spread, for each loss. */
+static void compute_sd_is_compute_and_row_sd(void **state)
+{
+    (void)state;
+    enum { N = 7, K = 3 };
+    float out[N * K], t[N * K];
+    int32_t y[N], y01[N];
+    for (int i = 0; i < N * K; i++) {
+        out[i] = (float)((i * 37) % 11) * 0.4f - 2.0f;
+        t[i] = (float)((i * 5) % 7) * 0.3f;
+    }
+    for (int r = 0; r < N; r++) {
+        y[r] = (r * 2) % K;
+        y01[r] = r % 2;
+    }
+    const struct { enum nnx_loss_kind kind; int k; const int32_t *y; float smooth; } cases[] = {
+        {NNX_LOSS_CROSS_ENTROPY, K, y, 0}, {NNX_LOSS_CROSS_ENTROPY, K, y, 0.1f},
+        {NNX_LOSS_BINARY_CROSS_ENTROPY, 1, y01, 0}, {NNX_LOSS_MSE, K, NULL, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        float l1, l2, d1[N * K], d2[N * K];
+        double sd;
+        const float *tg = cases[c].y ? NULL : t;
+        assert_int_equal(nnx_loss_compute(cases[c].kind, out, cases[c].y, tg, N, cases[c].k,
+                                          cases[c].smooth, &l1, d1, NULL), 0);
+        assert_int_equal(nnx_loss_compute_sd(cases[c].kind, out, cases[c].y, tg, N,
+                                             cases[c].k, cases[c].smooth, &l2, d2, &sd, NULL),
+                         0);
+        assert_memory_equal(&l1, &l2, sizeof l1);
+        assert_memory_equal(d1, d2, sizeof(float) * N * cases[c].k);
+        double want = nnx_loss_row_sd(cases[c].kind, out, cases[c].y, tg, N, cases[c].k,
+                                      cases[c].smooth);
+        assert_memory_equal(&sd, &want, sizeof sd);
+        assert_true(sd > 0);
+    }
+}
+
 static void bad_labels_are_errors(void **state)
 {
     (void)state;
@@ -146,6 +184,7 @@ int main(void)
         cmocka_unit_test(binary_cross_entropy_known_values),
         cmocka_unit_test(mse_known_values),
         cmocka_unit_test(row_sd_known_values),
+        cmocka_unit_test(compute_sd_is_compute_and_row_sd),
         cmocka_unit_test(bad_labels_are_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

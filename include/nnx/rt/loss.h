@@ -47,6 +47,12 @@ int nnx_loss_compute(enum nnx_loss_kind kind, const float *out, const int32_t *l
 double nnx_loss_row_sd(enum nnx_loss_kind kind, const float *out, const int32_t *labels,
                        const float *targets, int n, int k, float smoothing);
 
+/* nnx_loss_compute and nnx_loss_row_sd of the same batch (*sd), in one pass
+ * where the loss allows (cross entropy), with the same results. */
+int nnx_loss_compute_sd(enum nnx_loss_kind kind, const float *out, const int32_t *labels,
+                        const float *targets, int n, int k, float smoothing, float *loss,
+                        float *dout, double *sd, nnx_rt_error *err);
+
 /* The prediction a metric reads: softmax probabilities (cross entropy),
  * sigmoid probability of class 1 (binary CE, k = 1) or the output itself
  * (mse).  Writes n × k floats to probs (may alias out). */
