@@ -33,7 +33,8 @@ cp "$data/t10k-images-idx3-ubyte.gz" "$out/mlp_rows.gz"
 # best KEY FILE: the largest rows_per_s of the lines in FILE, with the line
 best() { awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^rows_per_s=/) print substr($i, 12), $0 }' "$1" | sort -gr | head -1; }
 
-echo "inference: load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores at the start"
+. "$root/bench/quiet.sh"
+mark=$(cpu_mark)
 for m in mlp cnn; do
     rows="$out/${m}_rows.gz"
     n=$(( $(gzip -dc "$rows" | wc -c) / 784 ))
@@ -63,9 +64,9 @@ for m in mlp cnn; do
     for f in predict nnx torch ort; do sed "s/^/  $m: /" "$out/$m.$f"; done
 done
 
+others "$mark"
 echo
-echo "inference, rows/s (the best setting of each; load average $(cut -d' ' -f1-3 /proc/loadavg)" \
-     "on $(nproc) cores at the end: numbers from a loaded machine are not clean)"
+echo "inference, rows/s (the best setting of each; $(verdict "$others") over the whole run)"
 printf '%-5s %6s %12s %12s %12s %12s %10s %10s\n' model rows "nnx predict" "nnx model.h" PyTorch \
     "ONNX Runtime" "vs torch" "vs ORT"
 for m in mlp cnn; do

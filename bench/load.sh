@@ -21,10 +21,10 @@
 # at least 2x faster than pandas, cached at least 10x faster than the first,
 # nnx's peak RSS at most 1.3x the float32 table plus its baseline.
 #
-# The load average is read before anything of this bench starts, and again
-# between runs (never while one runs, whose own threads would count): when
-# the load before a run exceeds half the cores, its figures are marked NOT
-# CLEAN.  NNX_BENCH_ROUNDS (default 3): rounds, each side's fastest kept.
+# While each side runs, the cores other processes kept busy are counted
+# (bench/quiet.sh): a side during which they used more than a tenth of the
+# cores is marked NOT CLEAN.  NNX_BENCH_ROUNDS (default 3): rounds, each
+# side's fastest kept.
 set -e
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/bench-load
@@ -35,10 +35,7 @@ rounds=${NNX_BENCH_ROUNDS:-3}
 cores=$(nproc)
 big_rows=${NNX_BENCH_BIG_ROWS:-2000000}
 mkdir -p "$out"
-loadavg() { cut -d' ' -f1 /proc/loadavg; }
-# "NOT CLEAN" when the load average L (read between runs) is over half the cores
-clean() { awk -v l="$1" -v n="$cores" 'BEGIN { if (l + 0 > n / 2) printf "NOT CLEAN (load %s)", l; else printf "clean (load %s)", l }'; }
-before=$(loadavg)
+. "$root/bench/quiet.sh"
 table=$out/table_1m_30.csv
 if [ ! -s "$table" ]; then
     echo "generating $table (NumPy savetxt, once) ..."
@@ -48,15 +45,13 @@ fi
 [ -s "$table.gz" ] || gzip -1 -c "$table" > "$table.gz"
 
 # run CMD...: fills $secs, $rss (KB), $cpu (user + system seconds) with the
-# fastest of $rounds runs, and $la with the highest load average read just
-# before one of them.
+# fastest of $rounds runs, and $la with the cores other processes used
+# meanwhile.
 run() {
     best=""
-    la=0
+    mark=$(cpu_mark)
     i=0
     while [ "$i" -lt "$rounds" ]; do
-        l=$(loadavg)
-        la=$(echo "$l $la" | awk '{ print ($1 > $2 ? $1 : $2) }')
         /usr/bin/time -f '%M %U %S' -o "$out/rss" "$@" > "$out/line" 2> "$out/err" ||
             { echo "load.sh: $* failed:" >&2; cat "$out/err" >&2; exit 1; }
         s=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p;s/^  "load_seconds": \([0-9.e+-]*\),*$/\1/p' "$out/line" | head -1)
@@ -71,11 +66,12 @@ run() {
         i=$((i + 1))
     done
     secs=$best
+    others "$mark"
+    la=$others
 }
 
 mb() { echo "scale=0; $1 / 1024" | bc; }
 
-echo "load average before the bench: $before on $cores processors: $(clean "$before")"
 run "$load" none;                     nnx_base=$rss
 run /usr/bin/python3 "$root/bench/pandas_load.py" none; pd_base=$rss
 run "$load" csv "$table";             nnx_s=$secs; nnx_rss=$rss; nnx_cpu=$cpu; nnx_what=$what; nnx_la=$la
@@ -97,11 +93,11 @@ feat=$(echo "$nnx_what" | sed -n 's/.*features=\([0-9]*\).*/\1/p')
 table_kb=$(( rows * feat * 4 / 1024 ))
 echo
 echo "table: $(du -m "$table" | cut -f1) MB of CSV ($(du -m "$table.gz" | cut -f1) MB gzip), $rows rows x $feat features + label; float32 table $(mb $table_kb) MB"
-printf '%-32s %8s %14s %12s %12s  %s\n' "" seconds "process CPU s" "peak RSS MB" "baseline MB" "load"
-printf '%-32s %8s %14s %12s %12s  %s\n' "nnx first load ($cores threads)" "$nnx_s" "$nnx_cpu" "$(mb $nnx_rss)" "$(mb $nnx_base)" "$(clean "$nnx_la")"
-printf '%-32s %8s %14s %12s %12s  %s\n' "nnx first load, .csv.gz" "$gz_s" "$gz_cpu" "$(mb $gz_rss)" "$(mb $nnx_base)" "$(clean "$gz_la")"
-printf '%-32s %8s %14s %12s %12s  %s\n' "nnx cached load (nnx data)" "$ca_s" "$ca_cpu" "$(mb $ca_rss)" "" "$(clean "$ca_la")"
-printf '%-32s %8s %14s %12s %12s  %s\n' "pandas read_csv(float32), C" "$pd_s" "$pd_cpu" "$(mb $pd_rss)" "$(mb $pd_base)" "$(clean "$pd_la")"
+printf '%-32s %8s %14s %12s %12s  %s\n' "" seconds "process CPU s" "peak RSS MB" "baseline MB" "quiet"
+printf '%-32s %8s %14s %12s %12s  %s\n' "nnx first load ($cores threads)" "$nnx_s" "$nnx_cpu" "$(mb $nnx_rss)" "$(mb $nnx_base)" "$(verdict "$nnx_la")"
+printf '%-32s %8s %14s %12s %12s  %s\n' "nnx first load, .csv.gz" "$gz_s" "$gz_cpu" "$(mb $gz_rss)" "$(mb $nnx_base)" "$(verdict "$gz_la")"
+printf '%-32s %8s %14s %12s %12s  %s\n' "nnx cached load (nnx data)" "$ca_s" "$ca_cpu" "$(mb $ca_rss)" "" "$(verdict "$ca_la")"
+printf '%-32s %8s %14s %12s %12s  %s\n' "pandas read_csv(float32), C" "$pd_s" "$pd_cpu" "$(mb $pd_rss)" "$(mb $pd_base)" "$(verdict "$pd_la")"
 echo "speed: nnx first load $(echo "scale=2; $pd_s / $nnx_s" | bc)x pandas (target >= 2); in CPU seconds $(echo "scale=2; $pd_cpu / $nnx_cpu" | bc)x"
 echo "cache: cached load $(echo "scale=1; $nnx_s / $ca_s" | bc)x faster than the first (target >= 10)"
 echo "memory: nnx peak $(mb $nnx_rss) MB = baseline $(mb $nnx_base) + $(echo "scale=2; ($nnx_rss - $nnx_base) / $table_kb" | bc) x the float32 table (target <= 1.3); gzip $(echo "scale=2; ($gz_rss - $nnx_base) / $table_kb" | bc) x"
@@ -111,6 +107,7 @@ if [ -f "$data/train-images-idx3-ubyte.gz" ]; then
     lab=$data/train-labels-idx1-ubyte.gz
     run "$load" idx "$img" "$lab"; idx_s=$secs; idx_rss=$rss; idx_cpu=$cpu; idx_la=$la
     best=""
+    mark=$(cpu_mark)
     i=0
     while [ "$i" -lt "$rounds" ]; do
         t0=$(date +%s.%N)
@@ -120,8 +117,9 @@ if [ -f "$data/train-images-idx3-ubyte.gz" ]; then
         if [ -z "$best" ] || [ "$(echo "$s < $best" | bc)" = 1 ]; then best=$s; fi
         i=$((i + 1))
     done
+    others "$mark"
     echo
-    echo "Fashion-MNIST train (gzip IDX), $(clean "$idx_la")"
+    echo "Fashion-MNIST train (gzip IDX): nnx $(verdict "$idx_la"); gzip $(verdict "$others")"
     printf '%-34s %8s s  (process CPU %s s, peak RSS %s MB)\n' "nnx_load_idx" "$idx_s" "$idx_cpu" "$(mb $idx_rss)"
     printf '%-34s %8.3f s\n' "gzip -dc of the same files" "$best"
 fi
@@ -145,7 +143,7 @@ experiment one_epoch {
     metrics = [accuracy]  select = max(valid.accuracy)
 }
 NNX
-la=$(loadavg)
+mark=$(cpu_mark)
 t0=$(date +%s.%N)
 "$nnx" run "$big/big.nnx" --out "$big/runs" -q -j 1 >"$big/out" 2>&1 &
 pid=$!
@@ -157,8 +155,9 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait "$pid" || { cat "$big/out" >&2; echo "load.sh: the 4 GB run failed" >&2; exit 1; }
 t1=$(date +%s.%N)
+others "$mark"
 acc=$(sed -n 's/^    "valid.accuracy": \([0-9.e-]*\),*$/\1/p' "$big"/runs/*/summary.json | head -1)
 gb=$(du -m "$big/big_x.npy" | cut -f1)
-echo "one epoch on a mapped ${gb} MB .npy table ($big_rows x 512 float32; load average $la):"
+echo "one epoch on a mapped ${gb} MB .npy table ($big_rows x 512 float32; $(verdict "$others")):"
 echo "$peak $t0 $t1 $acc" | awk '{ printf "  peak RssAnon %.0f MB (target < 300 MB: %s), %.0f s, valid.accuracy %s\n",
     $1 / 1024, ($1 / 1024 < 300 ? "met" : "NOT met"), $3 - $2, $4 }'

@@ -51,14 +51,10 @@
 # kernels ran.  (PyTorch's convolutions use its own oneDNN, which picks its
 # instructions by itself.)
 #
-# Quiet or not.  While each side runs, the script counts the CPU time the
-# whole machine spent (/proc/stat) and the time its own children spent
-# (their user and system time, /proc/PID/stat): the difference, over the
-# wall time, is how many cores OTHER processes kept busy.  The load average
-# cannot say that, since the bench's own two threads raise it to about 2 on
-# a 2-core machine.  Every side prints its figure, and the table is marked
-# NOT CLEAN when other processes used more than a tenth of the cores during
-# any side.
+# Quiet or not (bench/quiet.sh).  While each side runs, the script counts
+# the cores OTHER processes kept busy; every side prints its figure, and the
+# table is marked NOT CLEAN when other processes used more than a tenth of
+# the cores during any side.
 set -e
 root=$(cd "$(dirname "$0")/.." && pwd)
 data=${NNX_BENCH_DATA:-/usr/share/datasets/fashion-mnist}
@@ -89,24 +85,11 @@ sgemm_bound=$root/build/rel/bench/nnx_bench
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# cpu_mark: "BUSY OWN WALL": the CPU ticks the machine spent on all cores
-# (user, nice, system, irq, softirq, steal: /proc/stat), those of this
-# script and its finished children (/proc/$$/stat: utime, stime, cutime,
-# cstime) and the wall clock in seconds
-cpu_mark() {
-    echo "$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat)" \
-         "$(sed 's/^.*) //' "/proc/$$/stat" | awk '{ print $12 + $13 + $14 + $15 }')" \
-         "$(date +%s.%N)"
-}
-hz=$(getconf CLK_TCK)
-worst=0
-# others_since MARK: the cores other processes kept busy, on average, since
-# MARK (never below 0), printed; the most of them is kept in $worst
+. "$root/bench/quiet.sh"
+# others_since MARK: others, printed
 others_since() {
-    o=$(echo "$1 $(cpu_mark)" | awk -v hz="$hz" '{ w = $6 - $3
-        o = w > 0 ? (($4 - $1) - ($5 - $2)) / hz / w : 0; printf "%.2f", o < 0 ? 0 : o }')
-    worst=$(echo "$worst $o" | awk '{ print ($2 > $1 ? $2 : $1) }')
-    echo "  (other processes meanwhile: $o of $(nproc) cores)"
+    others "$1"
+    echo "  (other processes meanwhile: $others of $(nproc) cores)"
 }
 
 # nnx_time MODEL THREADS EPOCHS: one `nnx run`, a "key=value" line of its
@@ -192,8 +175,6 @@ echo "CPU: $(sed -n 's/^nnx cpu="\(.*\)" blas_core=.*/\1/p' "$out/sgemm.txt" | h
      "OpenBLAS kernels: $(sed -n 's/.*blas_core=\([^ ]*\).*/\1/p' "$out/sgemm.txt" | head -1)" \
      "(OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} for nnx, PyTorch and sgemm);" \
      "other processes used at most $worst of $(nproc) cores while a side ran"
-# noisy: other processes kept more than a tenth of the cores busy during a side
-noisy() { echo "$worst $(nproc)" | awk '{ exit !($1 > $2 / 10) }'; }
 if noisy; then
     echo "NOT CLEAN: other processes used $worst of $(nproc) cores; re-measure on a quiet machine"
 fi
