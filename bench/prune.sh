@@ -25,6 +25,8 @@ if [ -n "${NNX_BENCH_PRUNE_SUBSET:-}" ]; then
     pre=pair
     label="a SUBSET: classes 0 and 6 (T-shirt, shirt) of Fashion-MNIST"
 fi
+. "$root/bench/quiet.sh"
+mark=$(cpu_mark)
 for e in ${pre}_random ${pre}_halving ${pre}_hyperband; do
     t0=$(date +%s.%N)
     NNX_STDLIB="$root/stdlib" "$root/nnx" run "$root/bench/prune.nnx" $e --out "$out" -j "$jobs" \
@@ -32,7 +34,8 @@ for e in ${pre}_random ${pre}_halving ${pre}_hyperband; do
     t1=$(date +%s.%N)
     awk -v e=$e -v a="$t0" -v b="$t1" "BEGIN { print e, b - a }" >>"$out/seconds.txt"
 done
-echo "prune bench on $label; -j $jobs; load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+others "$mark"
+echo "prune bench on $label; -j $jobs; $(verdict "$others") over the three searches"
 printf '%-18s %8s %10s %16s\n' search epochs seconds "best valid.acc"
 for e in ${pre}_random ${pre}_halving ${pre}_hyperband; do
     d=$(ls -d "$out/$e"-*/)
