@@ -14,13 +14,30 @@
 
 #include "rt/layer.h"
 
-/* e^x for x in [-80, 80] (clamped there, so that 1/(1+e^x) stays a normal
- * float): round x/ln2 to k, a degree-6 polynomial on the remainder, then add
- * k to the exponent bits. */
-static inline float exp_vec(float x)
+/* The bounds exp_vec clamps to, [-80, 80] (so that 1/(1+e^x) stays a
+ * normal float), as values the compiler cannot see: given the constants
+ * themselves, GCC works out a clamped lane's result at compile time and
+ * runs the whole polynomial under masks to blend those in, a quarter
+ * slower than a min and a max.  A kernel declares them once (EXP_BOUNDS),
+ * before its loop; an empty asm hides their values. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define OPAQUE(v) __asm__("" : "+x"(v))
+#elif defined(__GNUC__)
+#define OPAQUE(v) __asm__("" : "+g"(v))
+#else
+#define OPAQUE(v) ((void)0)
+#endif
+#define EXP_BOUNDS                                                             \
+    float lo = -80.0f, hi = 80.0f;                                             \
+    OPAQUE(lo);                                                                \
+    OPAQUE(hi)
+
+/* e^x for x clamped to [lo, hi]: round x/ln2 to k, a degree-6 polynomial on
+ * the remainder, then add k to the exponent bits. */
+static inline float exp_vec(float x, float lo, float hi)
 {
-    x = x < -80.0f ? -80.0f : x;
-    x = x > 80.0f ? 80.0f : x;
+    x = x < lo ? lo : x;
+    x = x > hi ? hi : x;
     float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  /* round */
     float f = x - k * 0.693359375f + k * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
@@ -35,14 +52,14 @@ static inline float exp_vec(float x)
     k = k == k ? k : 0.0f;
     int32_t bits;
     memcpy(&bits, &p, sizeof bits);
-    bits += (int32_t)k * (1 << 23);
+    bits += (int32_t)((uint32_t)(int32_t)k << 23);     /* k·2^23: a shift, not a multiply */
     memcpy(&p, &bits, sizeof p);
     return p;
 }
 
-static inline float sigmoid_vec(float x)
+static inline float sigmoid_vec(float x, float lo, float hi)
 {
-    return 1.0f / (1.0f + exp_vec(-x));
+    return 1.0f / (1.0f + exp_vec(-x, lo, hi));
 }
 
 /* --- the kernels: y = f(x), and dx = dy·f'(x) from x and y ------------------ */
@@ -118,9 +135,10 @@ BWD(tanh_bwd)
 
 FWD(sigmoid_fwd)
 {
+    EXP_BOUNDS;
     (void)a;
     for (size_t i = 0; i < m; i++)
-        y[i] = sigmoid_vec(x[i]);
+        y[i] = sigmoid_vec(x[i], lo, hi);
 }
 BWD(sigmoid_bwd)
 {
@@ -131,14 +149,16 @@ BWD(sigmoid_bwd)
 
 FWD(swish_fwd)
 {
+    EXP_BOUNDS;
     for (size_t i = 0; i < m; i++)
-        y[i] = x[i] * sigmoid_vec(a * x[i]);
+        y[i] = x[i] * sigmoid_vec(a * x[i], lo, hi);
 }
 BWD(swish_bwd)                  /* s = σ(ax): f' = s + a·x·s·(1 - s) */
 {
     (void)y;
+    EXP_BOUNDS;
     for (size_t i = 0; i < m; i++) {
-        float s = sigmoid_vec(a * x[i]);
+        float s = sigmoid_vec(a * x[i], lo, hi);
         dx[i] = dy[i] * s * (1.0f + a * x[i] * (1.0f - s));
     }
 }
@@ -146,8 +166,9 @@ BWD(swish_bwd)                  /* s = σ(ax): f' = s + a·x·s·(1 - s) */
 static void swish_fwd_keep(const float *restrict x, float *restrict y, float *restrict keep,
                            size_t m, float a)
 {
+    EXP_BOUNDS;
     for (size_t i = 0; i < m; i++) {
-        float s = sigmoid_vec(a * x[i]);
+        float s = sigmoid_vec(a * x[i], lo, hi);
         keep[i] = s;
         y[i] = x[i] * s;
     }

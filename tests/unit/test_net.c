@@ -451,6 +451,32 @@ static void activations_known_values(void **state)
     }
 }
 
+/* sigmoid's exp clamps its argument to [-80, 80]: within a few ulp of the
+ * exact value inside, 1/(1 + e^80) below, exactly 1 above (and swish, x
+ * times it, the same); every 256th x of [-100, 100]. */
+static void sigmoid_is_accurate_to_its_clamp(void **state)
+{
+    (void)state;
+    enum { N = 256 };
+    float x[N];
+    for (int i = 0; i < N; i++)
+        x[i] = -100.0f + 200.0f * (float)i / (N - 1);
+    for (int act = NNX_ACT_SIGMOID; act <= NNX_ACT_SWISH; act++) {
+        nnx_rt_error err;
+        nnx_net *net = nnx_net_new(N, 1, 1, &err);
+        ok(nnx_net_add_act(net, (enum nnx_act)act, 1.0f, &err), &err);
+        ok(nnx_net_compile(net, 1, 1, &err), &err);
+        const float *y = nnx_net_forward(net, x, 1, false);
+        for (int i = 0; i < N; i++) {
+            double v = x[i], s = 1 / (1 + exp(-(v < -80 ? -80 : v > 80 ? 80 : v)));
+            double want = act == NNX_ACT_SWISH ? v * s : s;
+            if (fabs(y[i] - want) > 5e-7 * fabs(want))
+                fail_msg("act %d at %.9g: %.9g, want %.9g", act, v, (double)y[i], want);
+        }
+        nnx_net_free(net);
+    }
+}
+
 /* Found by fuzzing resume.state: NaN weights (a diverged run) reached the
  * sigmoid/swish exp with a NaN, converted to int (undefined behaviour).
  * Every activation takes NaN and infinities forward and backward without
@@ -931,6 +957,7 @@ int main(void)
         cmocka_unit_test(dense_matches_direct_product_in_units),
         cmocka_unit_test(pools_known_values),
         cmocka_unit_test(activations_known_values),
+        cmocka_unit_test(sigmoid_is_accurate_to_its_clamp),
         cmocka_unit_test(activations_pass_nan_through),
         cmocka_unit_test(batchnorm_train_normalises_and_updates_running),
         cmocka_unit_test(batchnorm_after_direct_conv_matches_the_batch),
