@@ -451,6 +451,34 @@ static void activations_known_values(void **state)
     }
 }
 
+/* Each activation's backward_reads_y says what its backward reads: given a
+ * y of NaNs, a backward flagged as not reading y gives the same dx to the
+ * bit, and one flagged as reading it gives NaN (a fused batch norm, act and
+ * pool stores no y for the first kind). */
+static void act_backward_reads_y_as_flagged(void **state)
+{
+    (void)state;
+    enum { N = 8 };
+    const float x[N] = {-3, -1, -0.25f, 0.1f, 0.5f, 1, 2, 4};
+    float y[N], ynan[N], dy[N], d1[N], d2[N];
+    for (int i = 0; i < N; i++) {
+        ynan[i] = NAN;
+        dy[i] = 0.5f + 0.25f * (float)i;
+    }
+    for (size_t a = 0; a < nnx_act_count(); a++) {
+        const nnx_act_info *A = nnx_act_info_of((unsigned)a);
+        A->forward(x, y, N, 0.7f);
+        A->backward(x, y, dy, d1, N, 0.7f);
+        A->backward(x, ynan, dy, d2, N, 0.7f);
+        bool nan = false;
+        for (int i = 0; i < N; i++)
+            nan = nan || isnan(d2[i]);
+        if (A->backward_reads_y ? !nan : memcmp(d1, d2, sizeof d1) != 0)
+            fail_msg("%s: backward_reads_y is %d, but a NaN y %s", A->name,
+                     (int)A->backward_reads_y, nan ? "reaches dx" : "does not reach dx");
+    }
+}
+
 /* sigmoid's exp clamps its argument to [-80, 80]: within a few ulp of the
  * exact value inside, 1/(1 + e^80) below, exactly 1 above (and swish, x
  * times it, the same); every 256th x of [-100, 100]. */
@@ -957,6 +985,7 @@ int main(void)
         cmocka_unit_test(dense_matches_direct_product_in_units),
         cmocka_unit_test(pools_known_values),
         cmocka_unit_test(activations_known_values),
+        cmocka_unit_test(act_backward_reads_y_as_flagged),
         cmocka_unit_test(sigmoid_is_accurate_to_its_clamp),
         cmocka_unit_test(activations_pass_nan_through),
         cmocka_unit_test(batchnorm_train_normalises_and_updates_running),
