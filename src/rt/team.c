@@ -98,17 +98,33 @@ typedef struct worker_arg {
     int tid;
 } worker_arg;
 
-/* Claim and run units of job `gen` until none is left. */
+/* Claim and run units of job `gen` until none is left.  A thread's first
+ * claim takes a block, its share of the units (of those left, if it comes
+ * late), and later claims one unit each: so on two threads the caller,
+ * which claims first, runs a job's first half and the worker its second
+ * half, job after job (a pass over an array finds in this core's cache
+ * what the last pass over the same part left there), and the claims do not
+ * bounce the counter's cache line between the cores unit by unit. */
 static void work(nnx_team *t, uint32_t gen, nnx_team_fn fn, void *ctx, int nunits, int tid)
 {
+    bool first = true;
     for (;;) {
         uint64_t v = atomic_load(&t->next);
-        if ((uint32_t)(v >> 32) != gen || (int)(uint32_t)v >= nunits)
+        int u = (int)(uint32_t)v;
+        if ((uint32_t)(v >> 32) != gen || u >= nunits)
             return;
-        if (!atomic_compare_exchange_weak(&t->next, &v, v + 1))
+        int k = 1;
+        if (first) {
+            int share = nunits / t->size, left = (nunits - u + t->size - 1) / t->size;
+            k = share < left ? share : left;
+            k = k < 1 ? 1 : k;
+        }
+        if (!atomic_compare_exchange_weak(&t->next, &v, v + (uint64_t)k))
             continue;
-        fn(ctx, (int)(uint32_t)v, tid);
-        if (atomic_fetch_add(&t->done, 1) + 1 == nunits && tid != 0 &&
+        first = false;
+        for (int i = 0; i < k; i++)
+            fn(ctx, u + i, tid);
+        if (atomic_fetch_add(&t->done, k) + k == nunits && tid != 0 &&
             atomic_load(&t->waiting)) {
             pthread_mutex_lock(&t->mu);
             pthread_cond_signal(&t->finished);

@@ -2,8 +2,11 @@
  * the calling thread and the team's workers together.
  *
  * A job is fn(ctx, unit, tid) for every unit in [0, nunits).  Units are
- * handed out one at a time from a shared counter, so a worker that the
- * system does not schedule holds nothing up: the caller takes its units.
+ * handed out from a shared counter: a thread's first claim in a job takes
+ * its share of the units as a block (on two threads the caller, first,
+ * gets the first half), and later claims take one unit each.  So a worker
+ * that the system does not schedule holds up only the units it has
+ * claimed: the caller takes the rest.
  * `tid` (0 = the caller, 1 .. size-1 = workers) only says whose scratch
  * memory to use; which thread runs a unit must not change what it computes.
  * That is how the runtime stays deterministic whatever the thread count: the
