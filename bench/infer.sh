@@ -22,6 +22,9 @@ mkdir -p "$out/fm"
 make -C "$root" --no-print-directory nnx build/rel/bench/nnx_infer >/dev/null
 sh "$root/tests/tools/ort_install.sh" "$ort"
 export NNX_ORT="$ort"
+# the data cache of this run alone: the files under $out are written anew
+# each run, so entries for them in the user's cache would only go stale
+export NNX_CACHE="$out/cache"
 
 cut_idx() { sh "$root/tests/tools/idx_head.sh" "$1" "$2" "$3"; }
 cut_idx "$data/train-images-idx3-ubyte.gz" "$out/fm/train-images-idx3-ubyte.gz" 2000
