@@ -81,6 +81,7 @@
 #include "nnx/exp.h"
 #include "nnx/rt/lr_range.h"
 #include "nnx/rt/data.h"
+#include "nnx/rt/train.h"
 
 typedef enum nnx_run_status {
     NNX_RUN_COMPLETED,      /* every epoch ran */
@@ -187,7 +188,23 @@ typedef struct nnx_run_opts {
     /* The hooks are left out of the run's identity (a search's directory
      * name) because they only log: run:stop and run:set_lr fail the trial. */
     bool        hooks_log_only;
+    /* Time each layer and each part of every training step (r->profile). */
+    bool        profile;
 } nnx_run_opts;
+
+/* Where a profiled run's training steps went: milliseconds per step, the
+ * mean over every step it took. */
+typedef struct nnx_run_profile_layer {
+    char   name[40];            /* "3 dense 256", "5 conv 32x28x28": index, kind, output */
+    double forward_ms, backward_ms;
+} nnx_run_profile_layer;
+
+typedef struct nnx_run_profile {
+    nnx_run_profile_layer *layers;      /* owned */
+    size_t nlayers;
+    double phase_ms[NNX_TRAIN_PHASES];  /* gather, forward, loss, backward, norm, optimizer */
+    long   steps;
+} nnx_run_profile;
 
 typedef struct nnx_run_result {
     nnx_run_status status;
@@ -217,6 +234,7 @@ typedef struct nnx_run_result {
      * the selected weights, as nnx_evaluate gives them; owned. */
     float  *test_probs;
     int32_t test_n, test_k;
+    nnx_run_profile profile;    /* opts.profile and a step taken; else empty */
 } nnx_run_result;
 
 /* Run one trial.  Returns 0 when training started (the outcome is in

@@ -105,6 +105,9 @@ struct nnx_net {
     nnx_rng dropout_rng;
     int threads;                    /* nnx_net_set_threads, >= 1 */
     nnx_team *team;                 /* owned: started by compile when threads > 1 */
+    double *profile;                /* owned, or NULL: per layer, forward and
+                                       backward seconds (nnx_net_set_profile) */
+    long profile_steps;
 };
 
 

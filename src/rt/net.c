@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nnx/rt/clock.h"
 #include "nnx/rt/net.h"
 #include "rt/layer.h"
 
@@ -43,6 +44,7 @@ void nnx_net_free(nnx_net *net)
     free(net->grads);
     free(net->state);
     free(net->arena);
+    free(net->profile);
     nnx_team_free(net->team);
     free(net);
 }
@@ -635,11 +637,15 @@ const float *nnx_net_forward(nnx_net *net, const float *x, int n, bool train)
     if (x != net->input)
         memcpy(net->input, x, (size_t)n * nnx_net_in_size(net) * sizeof(float));
     const float *cur = net->input;
+    double *prof = train ? net->profile : NULL;
     for (int i = 0; i < net->nlayers; i++) {
         nnx_layer *L = &net->layers[i];
         L->x = cur;
         L->train = train;
+        double t0 = prof ? nnx_clock_seconds() : 0;
         cur = nnx_layer_kind_of(L->info.kind)->forward(net, L, cur, n);
+        if (prof)
+            prof[2 * i] += nnx_clock_seconds() - t0;
         L->y = cur;
     }
     net->last_n = n;
@@ -665,14 +671,46 @@ int nnx_net_backward(nnx_net *net, const float *dlogits)
     }
     /* Only as far down as a layer with parameters (or the input, if wanted). */
     int stop = net->want_dinput ? 0 : net->first_param;
+    double *prof = net->profile;
     for (int i = net->nlayers - 1; i >= stop; i--) {
         nnx_layer *L = &net->layers[i];
         float *dx = i > stop ? (dy == net->grad[0] ? net->grad[1] : net->grad[0])
                              : net->dinput;
+        double t0 = prof ? nnx_clock_seconds() : 0;
         dy = nnx_layer_kind_of(L->info.kind)->backward(net, L, dy, dx, n);
+        if (prof)
+            prof[2 * i + 1] += nnx_clock_seconds() - t0;
     }
+    net->profile_steps += prof != NULL;
     net->last_dinput = net->want_dinput ? dy : NULL;
     return 0;
+}
+
+/* --- profiling -------------------------------------------------------------- */
+
+int nnx_net_set_profile(nnx_net *net, bool on, nnx_rt_error *err)
+{
+    if (!net)
+        return nnx_rt_fail(err, "no network");
+    free(net->profile);
+    net->profile = NULL;
+    net->profile_steps = 0;
+    if (on && net->nlayers > 0
+        && !(net->profile = calloc(2 * (size_t)net->nlayers, sizeof *net->profile)))
+        return nnx_rt_fail(err, "out of memory for the profile of %d layers", net->nlayers);
+    return 0;
+}
+
+void nnx_net_profile(const nnx_net *net, int i, double *forward_s, double *backward_s)
+{
+    bool have = net && net->profile && i >= 0 && i < net->nlayers;
+    *forward_s = have ? net->profile[2 * i] : 0;
+    *backward_s = have ? net->profile[2 * i + 1] : 0;
+}
+
+long nnx_net_profile_steps(const nnx_net *net)
+{
+    return net ? net->profile_steps : 0;
 }
 
 /* --- flatten: a view on NCHW, a transpose on CNHW --------------------------- */

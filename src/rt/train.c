@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nnx/rt/clock.h"
 #include "nnx/rt/train.h"
 
 int32_t nnx_batches_per_epoch(int32_t n, int32_t batch, int drop_last)
@@ -130,6 +131,24 @@ void nnx_trainer_free(nnx_trainer *tr)
     memset(tr, 0, sizeof *tr);
 }
 
+const char *nnx_train_phase_name(enum nnx_train_phase p)
+{
+    static const char *const names[NNX_TRAIN_PHASES] = {
+        "gather", "forward", "loss", "backward", "norm", "optimizer",
+    };
+    return (unsigned)p < NNX_TRAIN_PHASES ? names[p] : "?";
+}
+
+/* Profiling: the seconds since *t into phase p, and *t on to now. */
+static void lap(nnx_trainer *tr, enum nnx_train_phase p, double *t)
+{
+    if (!tr->profile)
+        return;
+    double now = nnx_clock_seconds();
+    tr->phase_s[p] += now - *t;
+    *t = now;
+}
+
 int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
                     nnx_epoch_result *res, nnx_rt_error *err)
 {
@@ -149,12 +168,15 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
         int32_t first = b * c->batch;
         int32_t m = ds->n - first < c->batch ? ds->n - first : c->batch;
         /* Straight into the net's input buffer: forward then copies nothing. */
+        double t = tr->profile ? nnx_clock_seconds() : 0;
         float *xb = nnx_net_input(net);
         nnx_gather_on(ds, tr->order + first, m, xb, tr->yb, tr->tb, nnx_net_team(net));
         if (tr->aug)
             nnx_augment_batch(&c->augment, xb, m, ds->shape[0], ds->shape[1], ds->shape[2],
                               c->seed, epoch, b, tr->aug);
+        lap(tr, NNX_PHASE_GATHER, &t);
         const float *out = nnx_net_forward(net, xb, m, true);
+        lap(tr, NNX_PHASE_FORWARD, &t);
         if (!out)
             return nnx_rt_fail(err, "epoch %d, batch %d: forward failed", (int)epoch + 1,
                                (int)b + 1);
@@ -163,6 +185,7 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
         if (nnx_loss_compute_sd(c->loss, out, tr->yb, tr->tb, m, k, c->label_smoothing, &loss,
                                 dlogits, &loss_sd, err) < 0)
             return -1;
+        lap(tr, NNX_PHASE_LOSS, &t);
         if (!isfinite(loss)) {
             res->diverged = 1;
             res->mean_loss = rows_done ? loss_sum / (double)rows_done : NAN;
@@ -174,6 +197,7 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
         if (nnx_net_backward(net, dlogits) < 0)
             return nnx_rt_fail(err, "epoch %d, batch %d: backward failed", (int)epoch + 1,
                                (int)b + 1);
+        lap(tr, NNX_PHASE_BACKWARD, &t);
         double norm = c->clip_norm > 0
                     ? nnx_clip_grad_norm_on(grads, np, c->clip_norm, nnx_net_team(net))
                     : nnx_grad_norm_on(grads, np, nnx_net_team(net));
@@ -184,8 +208,10 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
                                "norm is %s", (int)epoch + 1, (long long)tr->step + 1,
                                (int)b + 1, (int)tr->batches, isnan(norm) ? "nan" : "infinite");
         }
+        lap(tr, NNX_PHASE_NORM, &t);
         double lr = c->sched ? nnx_sched_lr_at(c->sched, tr->step) : c->optim->conf.lr;
         nnx_optim_step_on(c->optim, params, grads, lr, nnx_net_team(net));
+        lap(tr, NNX_PHASE_OPTIMIZER, &t);
         if (step_loss)
             step_loss[b] = loss;
         loss_sum += (double)loss * m;

@@ -361,6 +361,11 @@ static int setup(trial *t, nnx_rt_error *err)
     if (nnx_trainer_init(&t->tr, &tc, err) < 0)
         return -1;
     t->tr_ready = true;
+    if (t->o->profile) {
+        if (nnx_net_set_profile(t->net, true, err) < 0)
+            return -1;
+        t->tr.profile = true;
+    }
     /* the valid and test sets must fit the network too (nnx_evaluate checks) */
     for (int s = 1; s < NNX_XSPLIT_COUNT; s++)
         if (t->data.has[s] && t->data.split[s].d != train->d)
@@ -665,6 +670,33 @@ static int add_metric(nnx_run_result *r, const char *name, double v)
     return 0;
 }
 
+/* The net's and the trainer's timings, per step taken (none: left empty). */
+static void take_profile(const trial *t, nnx_run_profile *p)
+{
+    long steps = nnx_net_profile_steps(t->net);
+    int n = nnx_net_nlayers(t->net);
+    if (steps < 1 || !(p->layers = calloc((size_t)n, sizeof *p->layers)))
+        return;
+    const double per = 1e3 / (double)steps;
+    for (int i = 0; i < n; i++) {
+        nnx_layer_info li;
+        nnx_net_layer_info(t->net, i, &li);
+        nnx_run_profile_layer *l = &p->layers[i];
+        if (li.out_h * li.out_w > 1)
+            snprintf(l->name, sizeof l->name, "%d %s %dx%dx%d", i + 1, li.name, li.out_c,
+                     li.out_h, li.out_w);
+        else
+            snprintf(l->name, sizeof l->name, "%d %s %d", i + 1, li.name, li.out_c);
+        nnx_net_profile(t->net, i, &l->forward_ms, &l->backward_ms);
+        l->forward_ms *= per;
+        l->backward_ms *= per;
+    }
+    p->nlayers = (size_t)n;
+    for (int k = 0; k < NNX_TRAIN_PHASES; k++)
+        p->phase_ms[k] = t->tr.phase_s[k] * per;
+    p->steps = steps;
+}
+
 static void finish(trial *t, double t_start)
 {
     const nnx_experiment *e = t->e;
@@ -726,6 +758,8 @@ static void finish(trial *t, double t_start)
         nnx_run_hooks_clear_logs(&t->hooks);
     }
     r->total_seconds = nnx_clock_seconds() - t_start;
+    if (t->o->profile)
+        take_profile(t, &r->profile);
     int done = 0;
     double sum = 0;
     for (size_t i = 0; i < t->mlog.nrows; i++) {
@@ -867,6 +901,7 @@ void nnx_run_result_free(nnx_run_result *r)
     free(r->metric_names);
     free(r->metric_values);
     free(r->test_probs);
+    free(r->profile.layers);
     memset(r, 0, sizeof *r);
 }
 

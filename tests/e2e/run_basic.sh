@@ -103,7 +103,31 @@ expect 0 "$tmp/out" "$nnx" run "$tmp/spir.nnx" --set batch=auto --set epochs=2 -
 has "$tmp/out" "batch 27 (auto"            # 720 train rows
 has "$(rundir "$tmp/g")/summary.json" '"batch": 27'
 
-# 7. the sanitized binary on a short run (leaks, overflows)
+# 7. --profile: ms per training step of every layer and every part of the step, the numbers
+# of the run unchanged; not on a search
+expect 0 "$tmp/out" "$nnx" run "$tmp/spir.nnx" --set epochs=2 --out "$tmp/p" --quiet --profile
+has "$tmp/out" "profile     microseconds per training step, the mean of 46 steps"   # 720 rows / 32, twice
+has "$tmp/out" "  1 dense 32 "
+has "$tmp/out" "  6 dense 3 "
+has "$tmp/out" "  step: gather "
+awk '/^  [0-9]+ [a-z]/ { n++; f += $4; b += $5; if ($4 < 0 || $5 < 0) bad = 1 }
+     END { exit bad || n != 6 || f <= 0 || b <= 0 }' "$tmp/out" ||
+    { cat "$tmp/out" >&2; fail "the layers' times are not 6 rows of positive sums"; }
+awk '/^  step:/ { seen = 1; t = $0; sub(/.*\(/, "", t); sub(/ in all\).*/, "", t); if (t + 0 <= 0) bad = 1 }
+     END { exit bad || !seen }' "$tmp/out" || fail "the step's parts add up to nothing"
+cut -d, -f1-6 "$(rundir "$tmp/p")/metrics.csv" >"$tmp/mp"
+expect 0 "$tmp/out2" "$nnx" run "$tmp/spir.nnx" --set epochs=2 --out "$tmp/p2" --quiet
+cut -d, -f1-6 "$(rundir "$tmp/p2")/metrics.csv" >"$tmp/mp2"
+cmp -s "$tmp/mp" "$tmp/mp2" || fail "--profile changed the run's numbers"
+cat >"$tmp/grid.nnx" <<'NNX'
+import "spir.nnx"
+experiment g extends spir { search grid { optimizer.lr in [1e-2, 1e-3] } }
+NNX
+expect 2 "$tmp/out" "$nnx" run "$tmp/grid.nnx" g --profile --out "$tmp/pg"
+has "$tmp/out" "--profile times a single run; experiment 'g' has a search"
+[ -e "$tmp/pg" ] && fail "--profile on a search made a directory"
+
+# 8. the sanitized binary on a short run (leaks, overflows)
 if [ -x "$nnx_san" ]; then
     expect 0 "$tmp/out" "$nnx_san" run "$tmp/spir.nnx" --set epochs=2 --out "$tmp/h" --verbose
     has "$tmp/out" "status      completed"

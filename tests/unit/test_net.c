@@ -451,6 +451,58 @@ static void activations_known_values(void **state)
     }
 }
 
+/* Profiling times training forwards and backwards per layer, counts the
+ * backward passes, leaves evaluation out, and starts from zero when turned
+ * on again; off, every figure is 0. */
+static void profile_times_training_passes(void **state)
+{
+    (void)state;
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(64, 1, 1, &err);
+    ok(nnx_net_add_dense(net, 256, true, &err), &err);
+    ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+    ok(nnx_net_add_dense(net, 4, true, &err), &err);
+    ok(nnx_net_compile(net, 32, 1, &err), &err);
+    float x[32 * 64];
+    for (int i = 0; i < 32 * 64; i++)
+        x[i] = (float)(i % 13) * 0.1f;
+    double f, b;
+    nnx_net_profile(net, 0, &f, &b);
+    assert_true(f == 0 && b == 0 && nnx_net_profile_steps(net) == 0);
+    ok(nnx_net_set_profile(net, true, &err), &err);
+    for (int step = 0; step < 3; step++) {
+        assert_non_null(nnx_net_forward(net, x, 32, true));
+        float *d = nnx_net_dlogits(net);
+        for (int i = 0; i < 32 * 4; i++)
+            d[i] = 0.01f;
+        assert_int_equal(nnx_net_backward(net, d), 0);
+    }
+    assert_int_equal(nnx_net_profile_steps(net), 3);
+    double fsum = 0, bsum = 0;
+    for (int i = 0; i < 3; i++) {
+        nnx_net_profile(net, i, &f, &b);
+        assert_true(f >= 0 && b >= 0);
+        fsum += f;
+        bsum += b;
+    }
+    assert_true(fsum > 0 && bsum > 0);
+    nnx_net_profile(net, 0, &f, &b);
+    assert_non_null(nnx_net_forward(net, x, 32, false));          /* evaluation: not timed */
+    double f2, b2;
+    nnx_net_profile(net, 0, &f2, &b2);
+    assert_true(f2 == f && b2 == b);
+    nnx_net_profile(net, 3, &f2, &b2);                             /* no such layer */
+    assert_true(f2 == 0 && b2 == 0);
+    ok(nnx_net_set_profile(net, true, &err), &err);                /* again: from zero */
+    nnx_net_profile(net, 0, &f, &b);
+    assert_true(f == 0 && b == 0 && nnx_net_profile_steps(net) == 0);
+    ok(nnx_net_set_profile(net, false, &err), &err);
+    assert_non_null(nnx_net_forward(net, x, 32, true));
+    nnx_net_profile(net, 0, &f, &b);
+    assert_true(f == 0 && b == 0);
+    nnx_net_free(net);
+}
+
 /* Each activation's backward_reads_y says what its backward reads: given a
  * y of NaNs, a backward flagged as not reading y gives the same dx to the
  * bit, and one flagged as reading it gives NaN (a fused batch norm, act and
@@ -985,6 +1037,7 @@ int main(void)
         cmocka_unit_test(dense_matches_direct_product_in_units),
         cmocka_unit_test(pools_known_values),
         cmocka_unit_test(activations_known_values),
+        cmocka_unit_test(profile_times_training_passes),
         cmocka_unit_test(act_backward_reads_y_as_flagged),
         cmocka_unit_test(sigmoid_is_accurate_to_its_clamp),
         cmocka_unit_test(activations_pass_nan_through),

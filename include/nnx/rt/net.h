@@ -369,6 +369,20 @@ float *nnx_net_dlogits(nnx_net *net);
  * nnx_net_want_dinput was set. */
 const float *nnx_net_dinput(const nnx_net *net);
 
+/* --- profiling -------------------------------------------------------------- */
+
+/* With profiling on, each layer's training forwards and its backwards are
+ * timed (two clock reads per layer and pass, so off by default): the
+ * seconds summed since profiling was turned on, per layer, and the number
+ * of backward passes they span.  Turning it on (again) starts from zero.
+ * 0, or -1 with err when there is no memory for the sums. */
+int nnx_net_set_profile(nnx_net *net, bool on, nnx_rt_error *err);
+/* Layer i's summed forward and backward seconds; 0 when profiling is off or
+ * i is out of range. */
+void nnx_net_profile(const nnx_net *net, int i, double *forward_s, double *backward_s);
+/* The backward passes timed so far. */
+long nnx_net_profile_steps(const nnx_net *net);
+
 /* --- the flat buffers ----------------------------------------------------- */
 
 float *nnx_net_params(nnx_net *net);

@@ -72,8 +72,25 @@ typedef struct nnx_train_conf {
     void    *user;               /* passed to on_batch */
 } nnx_train_conf;
 
+/* The parts of a training step a profiling trainer times (nnx_trainer's
+ * profile), in order. */
+enum nnx_train_phase {
+    NNX_PHASE_GATHER,            /* the batch into the net's input (and augmented) */
+    NNX_PHASE_FORWARD,
+    NNX_PHASE_LOSS,              /* the loss, its gradient and its rows' spread */
+    NNX_PHASE_BACKWARD,
+    NNX_PHASE_NORM,              /* the gradient norm (and clipping) */
+    NNX_PHASE_OPTIMIZER,
+    NNX_TRAIN_PHASES
+};
+/* "gather", "forward", ... */
+const char *nnx_train_phase_name(enum nnx_train_phase p);
+
 typedef struct nnx_trainer {
     nnx_train_conf c;
+    bool     profile;            /* time each step's phases into phase_s (seconds
+                                    summed over the steps taken) */
+    double   phase_s[NNX_TRAIN_PHASES];
     int32_t  batches;            /* steps per epoch */
     int64_t  step;               /* optimizer steps taken so far (global); set it
                                     to epoch·batches to resume at an epoch */
