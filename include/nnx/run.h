@@ -203,7 +203,7 @@ typedef struct nnx_run_profile {
     nnx_run_profile_layer *layers;      /* owned */
     size_t nlayers;
     double phase_ms[NNX_TRAIN_PHASES];  /* gather, forward, loss, backward, norm, optimizer */
-    long   steps;
+    long   steps;               /* steps timed (> 0 with no layers: out of memory) */
 } nnx_run_profile;
 
 typedef struct nnx_run_result {

@@ -675,6 +675,7 @@ static void take_profile(const trial *t, nnx_run_profile *p)
 {
     long steps = nnx_net_profile_steps(t->net);
     int n = nnx_net_nlayers(t->net);
+    p->steps = steps;           /* with no layers: none taken, or no memory to say */
     if (steps < 1 || !(p->layers = calloc((size_t)n, sizeof *p->layers)))
         return;
     const double per = 1e3 / (double)steps;
@@ -694,7 +695,6 @@ static void take_profile(const trial *t, nnx_run_profile *p)
     p->nlayers = (size_t)n;
     for (int k = 0; k < NNX_TRAIN_PHASES; k++)
         p->phase_ms[k] = t->tr.phase_s[k] * per;
-    p->steps = steps;
 }
 
 static void finish(trial *t, double t_start)
