@@ -24,8 +24,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "nnx/rt/clock.h"
 #include "rt/team.h"
 
 /* How long a thread polls before it sleeps on a condition variable: the
@@ -35,8 +35,8 @@
  * put to sleep costs the other a futex call and itself tens of microseconds
  * to wake, so both poll for a millisecond (a pause is 10 to 140 ns, by the
  * CPU: the limit is in time, read every POLL_BATCH pauses). */
-#define SPIN_NS    1000000L
-#define POLL_BATCH 64
+#define SPIN_SECONDS 1e-3
+#define POLL_BATCH   64
 
 static inline void cpu_relax(void)
 {
@@ -45,26 +45,19 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* Poll until done(arg) or SPIN_NS have passed; done(arg)'s last answer. */
+/* Poll until done(arg) or SPIN_SECONDS have passed; done(arg)'s last answer. */
 static bool spin_until(bool (*done)(void *), void *arg)
 {
-    long long end = 0;
+    double end = 0;
     for (;;) {
         for (int i = 0; i < POLL_BATCH; i++) {
             if (done(arg))
                 return true;
             cpu_relax();
         }
-        long long t = now_ns();
+        double t = nnx_clock_seconds();
         if (end == 0)
-            end = t + SPIN_NS;
+            end = t + SPIN_SECONDS;
         else if (t >= end)
             return done(arg);
     }

@@ -128,7 +128,7 @@ static void pause_ms(int ms)
 
 /* Unit 0 waits until a unit has started on another thread, and a worker's
  * unit takes 3 ms: longer than the caller polls for the last unit
- * (team.c's SPIN_NS, 1 ms), so the caller, done with unit 0 (it takes unit
+ * (team.c's SPIN_SECONDS, 1 ms), so the caller, done with unit 0 (it takes unit
  * 0 when the workers were asleep), sleeps and must be woken. */
 typedef struct slow_job {
     count_job count;
