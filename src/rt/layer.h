@@ -43,7 +43,8 @@ enum nnx_layout { NNX_NCHW, NNX_CNHW };
 typedef struct nnx_layer {
     nnx_layer_info info;
     int in_size, out_size;          /* floats per sample */
-    enum nnx_layout in_layout, out_layout;
+    enum nnx_layout in_layout, out_layout;  /* differ only on a pool before a
+                                       flatten: CNHW in, NCHW out (compile) */
     bool fused;                     /* batch norm + the activation after it, run
                                        as one pass by norm.c (set by compile);
                                        on a pool after those two, the pass pools
@@ -147,18 +148,19 @@ void   nnx_conv_direct_moments(const nnx_layer *L, int n, const float *ws, int c
 void nnx_conv_batch_moments(const nnx_layer *L, int n, int c0, int c1, float *mean,
                             float *var);
 const float *nnx_pool_forward(nnx_layer *L, const float *x, int n);
-/* The pool's output (and argmax) for input planes [p0, p1), plane p at
- * x + (p - p0)·H·W: the forward of a unit, and what a fused batch norm calls. */
-void nnx_pool_planes(const nnx_layer *L, const float *x, size_t p0, size_t p1);
+/* The pool's output (and argmax) for input planes [p0, p1) of a batch of n,
+ * plane p at x + (p - p0)·H·W: the forward of a unit, and what a fused batch
+ * norm calls. */
+void nnx_pool_planes(const nnx_layer *L, const float *x, size_t p0, size_t p1, int n);
 /* A fused max pool whose windows tile the plane (size = stride) leaves its
  * backward to the batch norm's pass too: its own backward passes the
  * gradient of its output on, and the batch norm expands each plane of it
  * in L1 (nnx_pool_grad_plane) instead of reading a whole input-sized
  * gradient that is mostly zeros. */
 bool nnx_pool_grad_fused(const nnx_layer *L);
-/* d(loss)/d(input plane p) of such a pool, from dy (the gradient of its
- * output), into out (H·W floats). */
-void nnx_pool_grad_plane(const nnx_layer *L, const float *dy, size_t p, float *out);
+/* d(loss)/d(input plane p) of such a pool in a batch of n, from dy (the
+ * gradient of its output), into out (H·W floats). */
+void nnx_pool_grad_plane(const nnx_layer *L, const float *dy, size_t p, int n, float *out);
 const float *nnx_pool_backward(nnx_layer *L, const float *dy, float *dx, int n);
 size_t nnx_batchnorm_ws_floats(const nnx_layer *L, int max_batch);
 const float *nnx_batchnorm_forward(nnx_layer *L, const float *x, int n, bool train);

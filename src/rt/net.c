@@ -596,6 +596,14 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
             && B->info.kind == NNX_LAYER_BATCHNORM)
             C->moments = B->moments = true;
     }
+    /* A pool right before a flatten writes its CNHW input's planes out
+     * sample-major, so the flatten is a view, not a transpose (pool.c). */
+    for (int i = 0; i + 1 < net->nlayers; i++) {
+        nnx_layer *P = &net->layers[i], *F = &net->layers[i + 1];
+        if ((P->info.kind == NNX_LAYER_MAXPOOL || P->info.kind == NNX_LAYER_AVGPOOL)
+            && P->in_layout == NNX_CNHW && F->info.kind == NNX_LAYER_FLATTEN)
+            P->out_layout = F->in_layout = NNX_NCHW;
+    }
     size_t np = net->nparams ? net->nparams : 1, ns = net->nstate ? net->nstate : 1;
     net->params = calloc(np, sizeof(float));
     net->grads = calloc(np, sizeof(float));

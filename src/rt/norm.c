@@ -257,7 +257,7 @@ static void forward_fused(const nnx_layer *L, const bn_view *v, const float *res
             normalise_plane(x + off, z, v->hw, scale[ch], shift[ch]);
             nnx_act_apply(A, z, y, nnx_act_kept(A, L->train, off), (size_t)v->hw);
             if (P)          /* plane off / hw of the pool's input, still in L1 */
-                nnx_pool_planes(P, y, off / (size_t)v->hw, off / (size_t)v->hw + 1);
+                nnx_pool_planes(P, y, off / (size_t)v->hw, off / (size_t)v->hw + 1, n);
         }
 }
 
@@ -411,7 +411,7 @@ static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *r
             float *d = dx ? dx + off : dz;
             const float *g = dy + off;
             if (P) {
-                nnx_pool_grad_plane(P, dy, off / (size_t)v->hw, pg);
+                nnx_pool_grad_plane(P, dy, off / (size_t)v->hw, n, pg);
                 g = pg;
             }
             nnx_act_grad(A, z, y ? y + off : NULL, nnx_act_kept(A, L->train, off), g, d,

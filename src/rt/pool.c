@@ -4,7 +4,10 @@
  *
  * Both work plane by plane: each (sample, channel) plane of H·W floats is
  * contiguous in either layout and the planes keep their order, so the layout
- * does not matter here.  Max pooling records the winning input offset within
+ * does not matter here, but for one case: a pool right before a flatten
+ * takes a CNHW input to an NCHW output (set by compile), so that the flatten
+ * is a view instead of a transpose of the batch; out_plane says where each
+ * plane's output goes.  Max pooling records the winning input offset within
  * its plane (L->idx) for backward; ties go to the first in row-major order.
  * A pass is one job of the net's team (team.h) over units of planes, or,
  * after a batch norm fused with its activation (L->fused, set by compile),
@@ -45,10 +48,21 @@ static inline void maxpool_2x2_row(const float *restrict r0, const float *restri
  * has no scalar tail; the last row stops at ow. */
 #define POOL_LANES 8
 
-/* The common case, 2×2 windows with stride 2, without the inner loops. */
-static void maxpool_2x2(const float *restrict x, float *restrict y, int32_t *restrict idx,
-                        size_t p0, size_t p1, int h, int w, int oh, int ow)
+/* The output plane of input plane p of a batch of n: p itself, or, when
+ * the pool turns CNHW into NCHW, the same (sample, channel) in NCHW. */
+static inline size_t out_plane(const nnx_layer *L, size_t p, int n)
 {
+    if (L->in_layout == L->out_layout)
+        return p;
+    return (p % (size_t)n) * (size_t)L->info.in_c + p / (size_t)n;
+}
+
+/* The common case, 2×2 windows with stride 2, without the inner loops. */
+static void maxpool_2x2(const nnx_layer *L, const float *restrict x, size_t p0, size_t p1,
+                        int n)
+{
+    const nnx_layer_info *I = &L->info;
+    const int h = I->in_h, w = I->in_w, oh = I->out_h, ow = I->out_w;
     const int wide = (ow + POOL_LANES - 1) / POOL_LANES * POOL_LANES;
     /* running on stays inside the plane when wide <= 2·ow (and so 2·wide <=
      * 2·w): the wide outputs of row i end before row i + 2, and the 2·wide
@@ -57,8 +71,8 @@ static void maxpool_2x2(const float *restrict x, float *restrict y, int32_t *res
     const bool run_on = wide <= 2 * ow;
     for (size_t p = p0; p < p1; p++) {
         const float *restrict in = x + (p - p0) * h * w;
-        float *restrict out = y + p * oh * ow;
-        int32_t *restrict arg = idx + p * oh * ow;
+        float *restrict out = L->out + out_plane(L, p, n) * oh * ow;
+        int32_t *restrict arg = L->idx + p * oh * ow;
         for (int i = 0; i < oh; i++) {
             const float *restrict r0 = in + 2 * i * w;
             maxpool_2x2_row(r0, r0 + w, out + i * ow, arg + i * ow,
@@ -89,19 +103,20 @@ static void unit_planes(const pool_job *j, int u, size_t *p0, size_t *p1)
     *p1 = (size_t)hi;
 }
 
-void nnx_pool_planes(const nnx_layer *L, const float *restrict x, size_t p0, size_t p1)
+void nnx_pool_planes(const nnx_layer *L, const float *restrict x, size_t p0, size_t p1,
+                     int n)
 {
     const nnx_layer_info *I = &L->info;
     const int h = I->in_h, w = I->in_w, oh = I->out_h, ow = I->out_w;
     const int k = I->kernel, st = I->stride;
     float *restrict y = L->out;
     if (I->kind == NNX_LAYER_MAXPOOL && k == 2 && st == 2) {
-        maxpool_2x2(x, y, L->idx, p0, p1, h, w, oh, ow);
+        maxpool_2x2(L, x, p0, p1, n);
     } else if (I->kind == NNX_LAYER_MAXPOOL) {
         int32_t *restrict idx = L->idx;
         for (size_t p = p0; p < p1; p++) {
             const float *restrict in = x + (p - p0) * h * w;
-            float *restrict out = y + p * oh * ow;
+            float *restrict out = y + out_plane(L, p, n) * oh * ow;
             int32_t *restrict arg = idx + p * oh * ow;
             for (int i = 0; i < oh; i++)
                 for (int j = 0; j < ow; j++) {
@@ -123,7 +138,7 @@ void nnx_pool_planes(const nnx_layer *L, const float *restrict x, size_t p0, siz
         const float inv = 1.0f / (float)(k * k);
         for (size_t p = p0; p < p1; p++) {
             const float *restrict in = x + (p - p0) * h * w;
-            float *restrict out = y + p * oh * ow;
+            float *restrict out = y + out_plane(L, p, n) * oh * ow;
             for (int i = 0; i < oh; i++)
                 for (int j = 0; j < ow; j++) {
                     float sum = 0.0f;
@@ -142,7 +157,8 @@ static void forward_unit(void *ctx, int u, int tid)
     const pool_job *j = ctx;
     size_t p0, p1;
     unit_planes(j, u, &p0, &p1);
-    nnx_pool_planes(j->L, j->x + p0 * j->L->info.in_h * j->L->info.in_w, p0, p1);
+    nnx_pool_planes(j->L, j->x + p0 * j->L->info.in_h * j->L->info.in_w, p0, p1,
+                    (int)(j->planes / (size_t)j->L->info.in_c));
 }
 
 const float *nnx_pool_forward(nnx_layer *L, const float *x, int n)
@@ -163,6 +179,7 @@ static void backward_unit(void *ctx, int u, int tid)
     const nnx_layer_info *I = &L->info;
     const int h = I->in_h, w = I->in_w, oh = I->out_h, ow = I->out_w;
     const int k = I->kernel, st = I->stride;
+    const int n = (int)(j->planes / (size_t)I->in_c);
     size_t p0, p1;
     unit_planes(j, u, &p0, &p1);
     if (I->kind == NNX_LAYER_MAXPOOL && k == st) {
@@ -173,7 +190,7 @@ static void backward_unit(void *ctx, int u, int tid)
         memset(dx + p0 * h * w, 0, (p1 - p0) * h * w * sizeof *dx);
         for (size_t p = p0; p < p1; p++) {
             float *restrict d = dx + p * h * w;
-            const float *restrict g = dy + p * oh * ow;
+            const float *restrict g = dy + out_plane(L, p, n) * oh * ow;
             const int32_t *restrict arg = idx + p * oh * ow;
             for (int i = 0; i < oh * ow; i++)
                 d[arg[i]] = g[i];
@@ -185,7 +202,7 @@ static void backward_unit(void *ctx, int u, int tid)
         const int32_t *restrict idx = L->idx;
         for (size_t p = p0; p < p1; p++) {
             float *restrict d = dx + p * h * w;
-            const float *restrict g = dy + p * oh * ow;
+            const float *restrict g = dy + out_plane(L, p, n) * oh * ow;
             const int32_t *restrict arg = idx + p * oh * ow;
             for (int o = 0; o < oh * ow; o++)
                 d[arg[o]] += g[o];
@@ -194,7 +211,7 @@ static void backward_unit(void *ctx, int u, int tid)
         const float inv = 1.0f / (float)(k * k);
         for (size_t p = p0; p < p1; p++) {
             float *restrict d = dx + p * h * w;
-            const float *restrict g = dy + p * oh * ow;
+            const float *restrict g = dy + out_plane(L, p, n) * oh * ow;
             for (int i = 0; i < oh; i++)
                 for (int j = 0; j < ow; j++) {
                     const float v = g[i * ow + j] * inv;
@@ -211,12 +228,12 @@ bool nnx_pool_grad_fused(const nnx_layer *L)
     return L->fused && L->info.kind == NNX_LAYER_MAXPOOL && L->info.kernel == L->info.stride;
 }
 
-void nnx_pool_grad_plane(const nnx_layer *L, const float *restrict dy, size_t p,
+void nnx_pool_grad_plane(const nnx_layer *L, const float *restrict dy, size_t p, int n,
                          float *restrict out)
 {
     const nnx_layer_info *I = &L->info;
     const int hw = I->in_h * I->in_w, ohw = I->out_h * I->out_w;
-    const float *restrict g = dy + p * ohw;
+    const float *restrict g = dy + out_plane(L, p, n) * ohw;
     const int32_t *restrict arg = L->idx + p * ohw;
     memset(out, 0, (size_t)hw * sizeof *out);
     for (int i = 0; i < ohw; i++)

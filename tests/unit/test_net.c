@@ -168,6 +168,74 @@ static void dense_known_values(void **state)
     nnx_net_free(net);
 }
 
+/* A pool right before a flatten writes its output sample-major, so that
+ * the flatten is a view (net.c, pool.c): the same net with a dropout(0)
+ * between them (the identity, which keeps the pool's channel-major output
+ * and the flatten's transpose) gives the same bits forward and backward,
+ * for each kind of pool, run by itself or inside a batch norm's pass. */
+enum pool_case { MAX2, MAX3_OVERLAP, AVG2, BN_MAX2, BN_AVG3 };
+
+static nnx_net *pool_flatten_net(enum pool_case pc, bool gap, int threads)
+{
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(2, 7, 7, &err);
+    assert_non_null(net);
+    ok(nnx_net_set_threads(net, threads, &err), &err);
+    ok(nnx_net_add_conv(net, 5, 3, 1, 1, true, &err), &err);
+    if (pc == BN_MAX2 || pc == BN_AVG3) {
+        ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+        ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+    }
+    if (pc == MAX2 || pc == BN_MAX2)
+        ok(nnx_net_add_maxpool(net, 2, 2, &err), &err);
+    else if (pc == MAX3_OVERLAP)
+        ok(nnx_net_add_maxpool(net, 3, 2, &err), &err);
+    else if (pc == AVG2)
+        ok(nnx_net_add_avgpool(net, 2, 2, &err), &err);
+    else
+        ok(nnx_net_add_avgpool(net, 3, 1, &err), &err);
+    if (gap)
+        ok(nnx_net_add_dropout(net, 0.0f, &err), &err);
+    ok(nnx_net_add_flatten(net, &err), &err);
+    ok(nnx_net_add_dense(net, 4, true, &err), &err);
+    ok(nnx_net_want_dinput(net, true, &err), &err);
+    ok(nnx_net_compile(net, 6, 11, &err), &err);
+    return net;
+}
+
+static void pool_before_flatten_writes_sample_major(void **state)
+{
+    (void)state;
+    enum { N = 6, IN = 2 * 7 * 7 };
+    float x[N * IN], dy[N * 4];
+    for (int i = 0; i < N * IN; i++)
+        x[i] = sinf(0.37f * (float)i) + 0.1f * (float)(i % 5);
+    for (int i = 0; i < N * 4; i++)
+        dy[i] = cosf(0.21f * (float)i);
+    for (int pc = MAX2; pc <= BN_AVG3; pc++)
+        for (int threads = 1; threads <= 2; threads++) {
+            nnx_net *a = pool_flatten_net((enum pool_case)pc, false, threads);
+            nnx_net *b = pool_flatten_net((enum pool_case)pc, true, threads);
+            assert_int_equal(nnx_net_nparams(a), nnx_net_nparams(b));
+            assert_memory_equal(nnx_net_params(a), nnx_net_params(b),
+                                nnx_net_nparams(a) * sizeof(float));
+            for (int train = 0; train <= 1; train++) {
+                const float *ya = nnx_net_forward(a, x, N, train);
+                const float *yb = nnx_net_forward(b, x, N, train);
+                assert_non_null(ya);
+                assert_non_null(yb);
+                assert_memory_equal(ya, yb, sizeof(float) * N * 4);
+            }
+            assert_int_equal(nnx_net_backward(a, dy), 0);
+            assert_int_equal(nnx_net_backward(b, dy), 0);
+            assert_memory_equal(nnx_net_grads(a), nnx_net_grads(b),
+                                nnx_net_nparams(a) * sizeof(float));
+            assert_memory_equal(nnx_net_dinput(a), nnx_net_dinput(b), sizeof x);
+            nnx_net_free(a);
+            nnx_net_free(b);
+        }
+}
+
 static void conv_known_values(void **state)
 {
     (void)state;
@@ -1033,6 +1101,7 @@ int main(void)
         cmocka_unit_test(impossible_shapes_are_errors),
         cmocka_unit_test(dense_known_values),
         cmocka_unit_test(conv_known_values),
+        cmocka_unit_test(pool_before_flatten_writes_sample_major),
         cmocka_unit_test(conv_matches_direct_convolution_in_chunks),
         cmocka_unit_test(dense_matches_direct_product_in_units),
         cmocka_unit_test(pools_known_values),
