@@ -250,8 +250,14 @@ static void forward_fused(const nnx_layer *L, const bn_view *v, const float *res
     float *restrict z = v->tiles + 3 * v->tile * (size_t)tid;
     const float *restrict shift = v->shift, *restrict scale = v->scale;
     const nnx_layer *P = L->pools ? L + 2 : NULL;
-    for (int ch = c0; ch < c1; ch++)
-        for (int s = 0; s < n; s++) {
+    /* Planes channel by channel, or, when the pool writes its output
+     * sample-major (before a flatten), sample by sample, so that its writes
+     * run on from one plane to the next instead of jumping a sample apart. */
+    const bool by_sample = P && P->out_layout != P->in_layout;
+    const int outer = by_sample ? n : c1 - c0, inner = by_sample ? c1 - c0 : n;
+    for (int a = 0; a < outer; a++)
+        for (int b = 0; b < inner; b++) {
+            const int s = by_sample ? a : b, ch = c0 + (by_sample ? b : a);
             size_t off = s * v->ss + ch * v->cs;
             float *y = A->unstored ? z + v->tile : A->out + off;
             normalise_plane(x + off, z, v->hw, scale[ch], shift[ch]);
