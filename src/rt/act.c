@@ -6,7 +6,8 @@
  * and output; swish's σ(a·x), which costs an exp, is kept by a training
  * forward in the layer's workspace (its row's forward_keep and
  * backward_kept) so backward reads it instead of computing it again (the
- * same float, so the same bits).
+ * same float, so the same bits), when a batch's worth fits in cache
+ * (nnx_act_ws_floats).
  */
 #include <math.h>
 #include <stdint.h>
@@ -218,9 +219,19 @@ size_t nnx_act_count(void)
     return sizeof acts / sizeof acts[0];
 }
 
+/* Keeping what backward would compute again (swish's σ) saves an exp a
+ * value, and costs writing the batch's σ and reading it back: worth it while
+ * that array stays in cache, not once it goes to memory.  On the bench nets
+ * (2 threads, 2 MB of L2 a core) the MLP's 128 × 256 (128 KB) took 9 us less
+ * a step in backward with it, and the CNN's two arrays (12.8 and 6.4 MB)
+ * 0.75 ms less a step without.  The bits are the same either way. */
+#define KEEP_MAX_BYTES (1u << 20)
+
 size_t nnx_act_ws_floats(const nnx_layer *L, int max_batch)
 {
-    return acts[L->info.act].forward_keep ? (size_t)max_batch * (size_t)L->out_size : 0;
+    const size_t floats = (size_t)max_batch * (size_t)L->out_size;
+    return acts[L->info.act].forward_keep && floats <= KEEP_MAX_BYTES / sizeof(float) ? floats
+                                                                                       : 0;
 }
 
 float *nnx_act_kept(const nnx_layer *L, bool train, size_t off)

@@ -168,9 +168,10 @@ const float *nnx_batchnorm_backward(nnx_layer *L, const float *dy, float *dx, in
 /* An activation over any span: y = f(x), and dx = dy·f'(x) given x and y.
  * `keep` (NULL: none) receives what backward would otherwise recompute (for
  * swish, σ(a·x)); `kept` (NULL: recompute) is it, back.  The act layer's
- * workspace holds it for a training forward: nnx_act_kept(L, train, off)
- * is the slice at float `off`, or NULL when there is none to keep or read
- * (an evaluation forward keeps nothing). */
+ * workspace holds it for a training forward when the batch's worth fits
+ * in cache (act.c, KEEP_MAX_BYTES): nnx_act_kept(L, train, off) is the
+ * slice at float `off`, or NULL when there is none to keep or read (an
+ * evaluation forward keeps nothing). */
 size_t nnx_act_ws_floats(const nnx_layer *L, int max_batch);
 float *nnx_act_kept(const nnx_layer *L, bool train, size_t off);
 void nnx_act_apply(const nnx_layer *L, const float *x, float *y, float *keep, size_t m);

@@ -236,6 +236,66 @@ static void pool_before_flatten_writes_sample_major(void **state)
         }
 }
 
+/* Swish keeps σ for backward while a batch's worth fits in cache (1 MB,
+ * act.c) and computes it again otherwise: a net compiled for batches of
+ * 128 keeps it (128 × 2048 floats), the same net for 256 does not, and the
+ * two give the same bits on the same rows; likewise after a convolution,
+ * batch norm and a pool (16 × 16×32×32 floats against 32 ×). */
+static nnx_net *swish_net(bool conv, int max_batch)
+{
+    nnx_rt_error err;
+    nnx_net *net = conv ? nnx_net_new(1, 32, 32, &err) : nnx_net_new(6, 1, 1, &err);
+    assert_non_null(net);
+    if (conv) {
+        ok(nnx_net_add_conv(net, 16, 3, 1, 1, true, &err), &err);
+        ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+        ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+        ok(nnx_net_add_maxpool(net, 2, 2, &err), &err);
+        ok(nnx_net_add_flatten(net, &err), &err);
+    } else {
+        ok(nnx_net_add_dense(net, 2048, true, &err), &err);
+        ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+        ok(nnx_net_add_dense(net, 64, true, &err), &err);
+        ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+        ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+    }
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    ok(nnx_net_want_dinput(net, true, &err), &err);
+    ok(nnx_net_compile(net, max_batch, 3, &err), &err);
+    return net;
+}
+
+static void swish_keeps_sigma_while_it_fits(void **state)
+{
+    (void)state;
+    enum { N = 5 };
+    for (int conv = 0; conv <= 1; conv++) {
+        nnx_net *keep = swish_net(conv, conv ? 16 : 128);
+        nnx_net *again = swish_net(conv, conv ? 32 : 256);
+        const size_t in = (size_t)nnx_net_in_size(keep), np = nnx_net_nparams(keep);
+        float *x = malloc(N * in * sizeof *x);
+        assert_non_null(x);
+        for (size_t i = 0; i < N * in; i++)
+            x[i] = 2.0f * sinf(0.13f * (float)i);
+        float dy[N * 3];
+        for (int i = 0; i < N * 3; i++)
+            dy[i] = cosf((float)i);
+        assert_memory_equal(nnx_net_params(keep), nnx_net_params(again), np * sizeof(float));
+        const float *a = nnx_net_forward(keep, x, N, true);
+        const float *b = nnx_net_forward(again, x, N, true);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_memory_equal(a, b, sizeof dy);
+        assert_int_equal(nnx_net_backward(keep, dy), 0);
+        assert_int_equal(nnx_net_backward(again, dy), 0);
+        assert_memory_equal(nnx_net_grads(keep), nnx_net_grads(again), np * sizeof(float));
+        assert_memory_equal(nnx_net_dinput(keep), nnx_net_dinput(again), N * in * sizeof(float));
+        free(x);
+        nnx_net_free(keep);
+        nnx_net_free(again);
+    }
+}
+
 static void conv_known_values(void **state)
 {
     (void)state;
@@ -1102,6 +1162,7 @@ int main(void)
         cmocka_unit_test(dense_known_values),
         cmocka_unit_test(conv_known_values),
         cmocka_unit_test(pool_before_flatten_writes_sample_major),
+        cmocka_unit_test(swish_keeps_sigma_while_it_fits),
         cmocka_unit_test(conv_matches_direct_convolution_in_chunks),
         cmocka_unit_test(dense_matches_direct_product_in_units),
         cmocka_unit_test(pools_known_values),
