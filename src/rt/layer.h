@@ -161,6 +161,11 @@ bool nnx_pool_grad_fused(const nnx_layer *L);
 /* d(loss)/d(input plane p) of such a pool in a batch of n, from dy (the
  * gradient of its output), into out (H·W floats). */
 void nnx_pool_grad_plane(const nnx_layer *L, const float *dy, size_t p, int n, float *out);
+/* The same pool's out_h·out_w winners of input plane p: their offsets in
+ * the plane (*arg) and their gradients (returned); every other value of the
+ * plane gets none. */
+const float *nnx_pool_winners(const nnx_layer *L, const float *dy, size_t p, int n,
+                              const int32_t **arg);
 const float *nnx_pool_backward(nnx_layer *L, const float *dy, float *dx, int n);
 size_t nnx_batchnorm_ws_floats(const nnx_layer *L, int max_batch);
 const float *nnx_batchnorm_forward(nnx_layer *L, const float *x, int n, bool train);

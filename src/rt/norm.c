@@ -27,8 +27,8 @@
  * backward gets d(loss)/d(act output), recomputes the normalised values a
  * tile at a time and takes the activation's derivative on the way (after a
  * max pool whose windows do not overlap, it gets d(loss)/d(pool output)
- * instead and expands each plane of it into a tile first, so the input-sized
- * gradient of the pool, mostly zeros, is never written or read).  Sums use
+ * instead, so the input-sized gradient of the pool, mostly zeros, is never
+ * written or read, and takes the derivative at the pool's winners alone).  Sums use
  * 16 float lanes per plane (which GCC vectorises) added into doubles per
  * channel; the variance is taken around the channel's first value, so a
  * large mean does not cancel it away.  After a direct convolution (L->moments)
@@ -402,6 +402,39 @@ const float *nnx_batchnorm_forward(nnx_layer *L, const float *restrict x, int n,
     return L->fused ? (L + 1)->out : L->out;
 }
 
+/* d(loss)/d(normalised) of one plane (at `off`, input xp) under a max pool
+ * whose windows tile it: only the pool's winners get a gradient, so the
+ * activation's derivative (an exp, for swish) is taken at those alone, a
+ * quarter of the plane for 2×2 windows, on copies packed into `pack` (four
+ * arrays of the winners' count: normalised input, output, kept values, and
+ * the result), which is then spread over a zeroed plane d.  At the winners
+ * the same kernel gets the same floats as over the whole plane; elsewhere d
+ * is 0 where the whole-plane pass made 0·f' (a zero, of f''s sign, which the
+ * sums and the scaling that follow cannot tell apart). */
+static void winners_grad(const nnx_layer *A, const nnx_layer *P, const bn_view *v,
+                         const float *dy, const float *restrict xp, const float *restrict y,
+                         const float *restrict kept, size_t off, int n, float a, float b,
+                         float *restrict pack, float *restrict d)
+{
+    const int32_t *arg;
+    const float *g = nnx_pool_winners(P, dy, off / (size_t)v->hw, n, &arg);
+    const size_t k = (size_t)P->info.out_h * (size_t)P->info.out_w;
+    float *restrict zw = pack, *restrict yw = pack + k, *restrict kw = pack + 2 * k,
+                    *restrict dw = pack + 3 * k;
+    for (size_t i = 0; i < k; i++)
+        zw[i] = xp[arg[i]] * a + b;
+    if (y)
+        for (size_t i = 0; i < k; i++)
+            yw[i] = y[arg[i]];
+    if (kept)
+        for (size_t i = 0; i < k; i++)
+            kw[i] = kept[arg[i]];
+    nnx_act_grad(A, zw, y ? yw : NULL, kept ? kw : NULL, g, dw, k);
+    memset(d, 0, (size_t)v->hw * sizeof *d);
+    for (size_t i = 0; i < k; i++)
+        d[arg[i]] = dw[i];
+}
+
 /* Fused backward of C×H×W planes, first pass over channels [c0, c1): dz =
  * d(loss)/d(normalised) from dy = d(loss)/d(act output), a tile at a time;
  * Σ dz and Σ dz·(x - μ) per channel; dz written straight into dx when dx is
@@ -418,19 +451,25 @@ static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *r
     /* the pool after the activation left its backward to this pass: dy is
      * the gradient of the pool's output, expanded a plane at a time */
     const nnx_layer *P = L->pools && nnx_pool_grad_fused(L + 2) ? L + 2 : NULL;
+    const size_t won = P ? (size_t)P->info.out_h * (size_t)P->info.out_w : 0;
     for (int ch = c0; ch < c1; ch++)
         for (int s = 0; s < n; s++) {
             size_t off = s * v->ss + ch * v->cs;
             const float *restrict xp = x + off;
-            normalise_plane(xp, z, v->hw, scale[ch], shift[ch]);
             float *d = dx ? dx + off : dz;
-            const float *g = dy + off;
-            if (P) {
-                nnx_pool_grad_plane(P, dy, off / (size_t)v->hw, n, pg);
-                g = pg;
+            const float *kept = nnx_act_kept(A, L->train, off);
+            if (P && 4 * won <= v->tile) {
+                winners_grad(A, P, v, dy, xp, y ? y + off : NULL, kept, off, n, scale[ch],
+                             shift[ch], pg, d);
+            } else {
+                const float *g = dy + off;
+                if (P) {
+                    nnx_pool_grad_plane(P, dy, off / (size_t)v->hw, n, pg);
+                    g = pg;
+                }
+                normalise_plane(xp, z, v->hw, scale[ch], shift[ch]);
+                nnx_act_grad(A, z, y ? y + off : NULL, kept, g, d, (size_t)v->hw);
             }
-            nnx_act_grad(A, z, y ? y + off : NULL, nnx_act_kept(A, L->train, off), g, d,
-                         (size_t)v->hw);
             plane_grad_sums(d, xp, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
         }
 }

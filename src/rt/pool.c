@@ -228,13 +228,21 @@ bool nnx_pool_grad_fused(const nnx_layer *L)
     return L->fused && L->info.kind == NNX_LAYER_MAXPOOL && L->info.kernel == L->info.stride;
 }
 
+const float *nnx_pool_winners(const nnx_layer *L, const float *dy, size_t p, int n,
+                              const int32_t **arg)
+{
+    const size_t ohw = (size_t)L->info.out_h * (size_t)L->info.out_w;
+    *arg = L->idx + p * ohw;
+    return dy + out_plane(L, p, n) * ohw;
+}
+
 void nnx_pool_grad_plane(const nnx_layer *L, const float *restrict dy, size_t p, int n,
                          float *restrict out)
 {
     const nnx_layer_info *I = &L->info;
     const int hw = I->in_h * I->in_w, ohw = I->out_h * I->out_w;
-    const float *restrict g = dy + out_plane(L, p, n) * ohw;
-    const int32_t *restrict arg = L->idx + p * ohw;
+    const int32_t *arg;
+    const float *restrict g = nnx_pool_winners(L, dy, p, n, &arg);
     memset(out, 0, (size_t)hw * sizeof *out);
     for (int i = 0; i < ohw; i++)
         out[arg[i]] = g[i];

@@ -296,6 +296,59 @@ static void swish_keeps_sigma_while_it_fits(void **state)
     }
 }
 
+/* Batch norm + activation + a 2×2 max pool, fused: backward takes the
+ * activation's derivative at the pool's winners only (norm.c).  The same
+ * net with a dropout(0) between activation and pool (which leaves the pool
+ * its own backward and the activation its whole-plane one) gives the same
+ * gradients: for an activation that keeps σ (swish, batches of 8 of
+ * 8×16×16), one that computes it again (swish, batches of 128), and ones
+ * whose backward reads their output (tanh) or input only (gelu). */
+static nnx_net *winners_net(enum nnx_act act, int max_batch, bool gap)
+{
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(1, 16, 16, &err);
+    assert_non_null(net);
+    ok(nnx_net_set_threads(net, 2, &err), &err);
+    ok(nnx_net_add_conv(net, 8, 3, 1, 1, true, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    ok(nnx_net_add_act(net, act, 1.0f, &err), &err);
+    if (gap)
+        ok(nnx_net_add_dropout(net, 0.0f, &err), &err);
+    ok(nnx_net_add_maxpool(net, 2, 2, &err), &err);
+    ok(nnx_net_add_flatten(net, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    ok(nnx_net_want_dinput(net, true, &err), &err);
+    ok(nnx_net_compile(net, max_batch, 4, &err), &err);
+    return net;
+}
+
+static void pool_gradient_taken_at_winners(void **state)
+{
+    (void)state;
+    enum { N = 6, IN = 16 * 16 };
+    static const struct { enum nnx_act act; int max_batch; } cases[] = {
+        {NNX_ACT_SWISH, 8}, {NNX_ACT_SWISH, 128}, {NNX_ACT_TANH, 8}, {NNX_ACT_GELU, 8},
+    };
+    float x[N * IN], dy[N * 3];
+    for (int i = 0; i < N * IN; i++)
+        x[i] = sinf(0.71f * (float)i) + 0.3f * cosf(0.05f * (float)i);
+    for (int i = 0; i < N * 3; i++)
+        dy[i] = 0.5f - (float)(i % 4);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        nnx_net *a = winners_net(cases[c].act, cases[c].max_batch, false);
+        nnx_net *b = winners_net(cases[c].act, cases[c].max_batch, true);
+        const size_t np = nnx_net_nparams(a);
+        assert_non_null(nnx_net_forward(a, x, N, true));
+        assert_non_null(nnx_net_forward(b, x, N, true));
+        assert_int_equal(nnx_net_backward(a, dy), 0);
+        assert_int_equal(nnx_net_backward(b, dy), 0);
+        assert_memory_equal(nnx_net_grads(a), nnx_net_grads(b), np * sizeof(float));
+        assert_memory_equal(nnx_net_dinput(a), nnx_net_dinput(b), sizeof x);
+        nnx_net_free(a);
+        nnx_net_free(b);
+    }
+}
+
 static void conv_known_values(void **state)
 {
     (void)state;
@@ -1163,6 +1216,7 @@ int main(void)
         cmocka_unit_test(conv_known_values),
         cmocka_unit_test(pool_before_flatten_writes_sample_major),
         cmocka_unit_test(swish_keeps_sigma_while_it_fits),
+        cmocka_unit_test(pool_gradient_taken_at_winners),
         cmocka_unit_test(conv_matches_direct_convolution_in_chunks),
         cmocka_unit_test(dense_matches_direct_product_in_units),
         cmocka_unit_test(pools_known_values),
