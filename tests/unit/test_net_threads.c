@@ -25,8 +25,11 @@ static void ok(int rc, const nnx_rt_error *err)
 /* WIDE: dense products cut into units (as many as the threads, up to what
  * their size allows); BENCH: the benchmark's MLP, 784-256-128, whose
  * products are cut too; UNFUSED: CNN with dropout(0), an identity, between
- * batch norm, activation and pool, so nothing is fused */
-enum { CNN, MLP, POINTWISE, WIDE, UNFUSED, BENCH };
+ * batch norm, activation and pool, so nothing is fused; BENCH_CNN: the
+ * benchmark's CNN in small, two blocks of conv (the second by Winograd),
+ * batch norm, swish and max pool (the derivative at the pool's winners),
+ * the second pool writing sample-major for the flatten, then dropout */
+enum { CNN, MLP, POINTWISE, WIDE, UNFUSED, BENCH, BENCH_CNN };
 
 /* dense(units), batch norm, swish and, when `drop`, dropout(0.2) */
 static void dense_block(nnx_net *net, int units, bool drop)
@@ -52,6 +55,15 @@ static nnx_net *build(int kind, int threads, int max_batch)
     if (kind == BENCH) {
         dense_block(net, 256, true);
         dense_block(net, 128, true);
+    } else if (kind == BENCH_CNN) {
+        for (int b = 0; b < 2; b++) {
+            ok(nnx_net_add_conv(net, 8, 3, 1, 1, true, &err), &err);
+            ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+            ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+            ok(nnx_net_add_maxpool(net, 2, 2, &err), &err);
+        }
+        ok(nnx_net_add_flatten(net, &err), &err);
+        ok(nnx_net_add_dropout(net, 0.3f, &err), &err);
     } else if (kind == MLP || kind == WIDE) {
         dense_block(net, kind == WIDE ? 320 : 40, true);
         dense_block(net, 24, false);
@@ -200,6 +212,7 @@ static void mlp_same_bits(void **s)       { (void)s; same_bits_on_1_2_and_3_thre
 static void pointwise_same_bits(void **s) { (void)s; same_bits_on_1_2_and_3_threads(POINTWISE); }
 static void wide_same_bits(void **s)      { (void)s; same_bits_on_1_2_and_3_threads(WIDE); }
 static void bench_mlp_same_bits(void **s) { (void)s; same_bits_on_1_2_and_3_threads(BENCH); }
+static void bench_cnn_same_bits(void **s) { (void)s; same_bits_on_1_2_and_3_threads(BENCH_CNN); }
 
 /* Changing the thread count reallocates the activations: a backward that
  * follows it without a forward is refused. */
@@ -243,6 +256,7 @@ int main(void)
         cmocka_unit_test(pointwise_same_bits),
         cmocka_unit_test(wide_same_bits),
         cmocka_unit_test(bench_mlp_same_bits),
+        cmocka_unit_test(bench_cnn_same_bits),
         cmocka_unit_test(fused_same_bits),
         cmocka_unit_test(threads_change_between_steps),
         cmocka_unit_test(thread_setting_errors),
