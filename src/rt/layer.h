@@ -154,9 +154,10 @@ const float *nnx_pool_forward(nnx_layer *L, const float *x, int n);
 void nnx_pool_planes(const nnx_layer *L, const float *x, size_t p0, size_t p1, int n);
 /* A fused max pool whose windows tile the plane (size = stride) leaves its
  * backward to the batch norm's pass too: its own backward passes the
- * gradient of its output on, and the batch norm expands each plane of it
- * in L1 (nnx_pool_grad_plane) instead of reading a whole input-sized
- * gradient that is mostly zeros. */
+ * gradient of its output on, and the batch norm takes the activation's
+ * derivative at the pool's winners (nnx_pool_winners) or expands each plane
+ * of that gradient in L1 (nnx_pool_grad_plane), instead of reading a whole
+ * input-sized gradient that is mostly zeros. */
 bool nnx_pool_grad_fused(const nnx_layer *L);
 /* d(loss)/d(input plane p) of such a pool in a batch of n, from dy (the
  * gradient of its output), into out (H·W floats). */

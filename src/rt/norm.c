@@ -28,8 +28,8 @@
  * tile at a time and takes the activation's derivative on the way (after a
  * max pool whose windows do not overlap, it gets d(loss)/d(pool output)
  * instead, so the input-sized gradient of the pool, mostly zeros, is never
- * written or read, and takes the derivative at the pool's winners alone).  Sums use
- * 16 float lanes per plane (which GCC vectorises) added into doubles per
+ * written or read, and takes the derivative at the pool's winners alone).
+ * Sums use 16 float lanes per plane (which GCC vectorises) added into doubles per
  * channel; the variance is taken around the channel's first value, so a
  * large mean does not cancel it away.  After a direct convolution (L->moments)
  * the training forward skips that pass over its input: the convolution
@@ -449,7 +449,9 @@ static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *r
     float *restrict z = v->tiles + 3 * v->tile * (size_t)tid, *restrict dz = z + v->tile,
                     *restrict pg = dz + v->tile;
     /* the pool after the activation left its backward to this pass: dy is
-     * the gradient of the pool's output, expanded a plane at a time */
+     * the gradient of the pool's output, taken at its winners (winners_grad)
+     * or, when their packed arrays would not fit a tile, expanded a plane
+     * at a time */
     const nnx_layer *P = L->pools && nnx_pool_grad_fused(L + 2) ? L + 2 : NULL;
     const size_t won = P ? (size_t)P->info.out_h * (size_t)P->info.out_w : 0;
     for (int ch = c0; ch < c1; ch++)
