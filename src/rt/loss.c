@@ -13,9 +13,28 @@ static int check_size(const char *what, int n, int k, nnx_rt_error *err)
     return 0;
 }
 
+/* The rows' losses, one at a time: Welford's running mean and sum of
+ * squared deviations, for their standard deviation. */
+typedef struct spread {
+    double mean, m2;
+    int n;
+} spread;
+
+static void spread_add(spread *s, double x)
+{
+    s->n++;
+    const double d = x - s->mean;
+    s->mean += d / s->n;
+    s->m2 += d * (x - s->mean);
+}
+
+static double spread_sd(const spread *s)
+{
+    return s->n > 1 ? sqrt(s->m2 / (s->n - 1)) : NAN;
+}
+
 /* Cross entropy, and when sd is not NULL the row losses' standard deviation
- * (nnx_loss_row_sd's, from the same row terms as the mean: Welford over the
- * rows in order). */
+ * (nnx_loss_row_sd's, from the same row terms as the mean). */
 static int cross_entropy(const float *out, const int32_t *labels, int n, int k,
                          float smoothing, float *loss, float *dout, double *sd,
                          nnx_rt_error *err)
@@ -32,7 +51,8 @@ static int cross_entropy(const float *out, const int32_t *labels, int n, int k,
                                r, (int)labels[r], k);
     const double on = 1.0 - smoothing, off = (double)smoothing / k;
     const float inv_n = 1.0f / (float)n;
-    double total = 0, mean = 0, m2 = 0;
+    double total = 0;
+    spread rows = {0};
     for (int r = 0; r < n; r++) {
         const float *z = out + (size_t)r * k;
         float m = z[0];
@@ -47,9 +67,7 @@ static int cross_entropy(const float *out, const int32_t *labels, int n, int k,
         /* -Σ t·log p with t = on·onehot + off, and Σ t = 1 */
         const double row = lse - on * z[labels[r]] - off * zsum;
         total += row;
-        const double dev = row - mean;
-        mean += dev / (r + 1);
-        m2 += dev * (row - mean);
+        spread_add(&rows, row);
         if (dout) {
             float *d = dout + (size_t)r * k;
             for (int j = 0; j < k; j++) {
@@ -61,7 +79,7 @@ static int cross_entropy(const float *out, const int32_t *labels, int n, int k,
     }
     *loss = (float)(total / n);
     if (sd)
-        *sd = n > 1 ? sqrt(m2 / (n - 1)) : NAN;
+        *sd = spread_sd(&rows);
     return 0;
 }
 
@@ -185,14 +203,10 @@ double nnx_loss_row_sd(enum nnx_loss_kind kind, const float *out, const int32_t 
 {
     if (n < 2 || k < 1)
         return NAN;
-    double mean = 0, m2 = 0;   /* Welford */
-    for (int r = 0; r < n; r++) {
-        double x = row_loss(kind, out, labels, targets, r, k, smoothing);
-        double d = x - mean;
-        mean += d / (r + 1);
-        m2 += d * (x - mean);
-    }
-    return sqrt(m2 / (n - 1));
+    spread rows = {0};
+    for (int r = 0; r < n; r++)
+        spread_add(&rows, row_loss(kind, out, labels, targets, r, k, smoothing));
+    return spread_sd(&rows);
 }
 
 void nnx_loss_probs(enum nnx_loss_kind kind, const float *out, int n, int k, float *probs)
