@@ -309,11 +309,10 @@ static int wino_chunk(const nnx_layer *L, int max_batch)
     return m < (size_t)max_batch ? (int)m : max_batch;
 }
 
-/* The input transforms compute WINO_LANES tiles at a time, past the end of
- * a row of tiles (the input's, wino_inputs) or of a plane's tiles (the
- * output gradient's, wino_grad_tiles): each of the 16 matrices they write
- * has WINO_PAD floats after it for the excess to land in, and each array
- * they read as many for its reads. */
+/* The transforms compute WINO_LANES tiles at a time, past the end of a row
+ * of tiles: each of the 16 matrices the input transforms (wino_inputs,
+ * wino_grad_tiles) write has WINO_PAD floats after it for the excess of its
+ * last row to land in. */
 #define WINO_LANES 8
 #define WINO_PAD   WINO_LANES
 
@@ -324,12 +323,6 @@ static size_t wino_vmat(int cin, size_t T)
     return (size_t)cin * T + WINO_PAD;
 }
 
-/* A phase array of the input transform: th + 1 rows of tw + 1, and WINO_PAD. */
-static size_t wino_phase_floats(int h, int w)
-{
-    return (size_t)((h + 1) / 2 + 1) * (size_t)((w + 1) / 2 + 1) + WINO_PAD;
-}
-
 /* Tiles a transform that runs on past n tiles computes: n rounded up to a
  * multiple of WINO_LANES. */
 static int wino_lanes(int n)
@@ -337,50 +330,28 @@ static int wino_lanes(int n)
     return (n + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
 }
 
-/* n even elements of pr to ev, n odd ones to od.  split_wide is also called
- * with n rounded up to the vector width, on rows that may run on past their
- * end (the callers say where the excess lands). */
-static void split_wide(const float *restrict pr, int n, float *restrict ev, float *restrict od)
+/* Floats from one row of the input transform's bordered copy of a plane to
+ * the next (wino_inputs): the plane's row with a zero column each side, and
+ * as many more as the last block of WINO_LANES tiles reads (2 + 2·lanes). */
+static size_t wino_row_floats(int w)
 {
-    for (int k = 0; k < n; k++) {
-        ev[k] = pr[2 * k];
-        od[k] = pr[2 * k + 1];
-    }
+    return 2 * (size_t)wino_lanes((w + 1) / 2) + 2;
 }
 
-/* Row pr of w floats apart: its even elements to ev[0 .. (w+1)/2), its odd
- * ones to od[0 .. w/2). */
-static void split_row(const float *restrict pr, int w, float *restrict ev, float *restrict od)
+/* The bordered copy: 2·th + 2 rows (a zero row above, one or two below),
+ * and a vector's worth behind them for the copy's run-on zeroing. */
+static size_t wino_bordered_floats(int h, int w)
 {
-    split_wide(pr, w / 2, ev, od);
-    if (w % 2)
-        ev[w / 2] = pr[w - 1];
-}
-
-/* An even row's half rounded up to WINO_LANES, for split_wide. */
-static int split_lanes(int w)
-{
-    return wino_lanes(w / 2);
-}
-
-/* A thread's scratch beside V and M: for the input transform, a plane's four
- * phase arrays (see wino_inputs); for the output gradient's, four of a
- * plane's th·tw tiles and WINO_PAD; for the output transform, 4 rows of
- * th·tw. */
-static size_t wino_scratch_floats(int h, int w)
-{
-    size_t in = 4 * wino_phase_floats(h, w);
-    size_t out = 4 * ((size_t)((h + 1) / 2) * ((w + 1) / 2) + WINO_PAD);
-    return in > out ? in : out;
+    return (size_t)(2 * ((h + 1) / 2) + 2) * wino_row_floats(w) + WINO_LANES;
 }
 
 /* A thread's V and M (or, for the weight gradient, V and G), each of 16
- * matrices with their padding, then its scratch. */
+ * matrices with their padding, then the input transform's bordered copy. */
 static size_t wino_thread_floats(const nnx_layer *L, int max_batch)
 {
     return 16 * (size_t)(L->info.in_c + L->info.units) * (size_t)wino_tiles(L)
          * (size_t)wino_chunk(L, max_batch)
-         + 32 * (size_t)WINO_PAD + wino_scratch_floats(L->info.in_h, L->info.in_w);
+         + 32 * (size_t)WINO_PAD + wino_bordered_floats(L->info.in_h, L->info.in_w);
 }
 
 /* U[ξ][o][i] = (G·g·Gᵀ)[ξ] of the 3×3 kernel joining input channel i to
@@ -422,147 +393,186 @@ typedef struct wino_side {
     int cin, cout;
 } wino_side;
 
+/* WINO_LANES floats as one value, in a register: a GNU C vector (GCC 12 and
+ * Clang have __builtin_shufflevector), loaded and stored with memcpy, so
+ * that any float address will do, and passed by address (by value, a
+ * vector wider than the target's registers would change how functions
+ * pass it). */
+typedef float wino_vec __attribute__((vector_size(WINO_LANES * sizeof(float))));
+_Static_assert(WINO_LANES == 8, "the transforms' shuffles pick from 8-float vectors");
+
+static inline void wino_load(wino_vec *v, const float *p)
+{
+    memcpy(v, p, sizeof *v);
+}
+
+#define WINO_STORE(p, value)                                                     \
+    do {                                                                         \
+        const wino_vec wino_v_ = (value);                                        \
+        memcpy((p), &wino_v_, sizeof wino_v_);                                   \
+    } while (0)
+
+/* Columns 2l + b (b = 0 .. 3) of a bordered row r for the block's
+ * WINO_LANES tiles l: the even and odd elements of r[0 .. 16) and of
+ * r[2 .. 18). */
+static inline void wino_row_taps(const float *r, wino_vec col[4])
+{
+    wino_vec lo, hi, lo2, hi2;
+    wino_load(&lo, r);
+    wino_load(&hi, r + 8);
+    wino_load(&lo2, r + 2);
+    wino_load(&hi2, r + 10);
+    col[0] = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
+    col[1] = __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15);
+    col[2] = __builtin_shufflevector(lo2, hi2, 0, 2, 4, 6, 8, 10, 12, 14);
+    col[3] = __builtin_shufflevector(lo2, hi2, 1, 3, 5, 7, 9, 11, 13, 15);
+}
+
 /* V[ξ][c][t] = (Bᵀ·d·B)[ξ] of every 4×4 input tile d of samples s0 ..
  * s0+m-1 (t counts the chunk's tiles, sample by sample, row by row; V's
  * matrices vmat floats apart, wino_vmat).
  *
  * A tile (ty, tx) reads rows 2ty .. 2ty+3 and columns 2tx .. 2tx+3 of the
- * plane inside a zero border of one.  Each plane is first copied into four
- * phase arrays, by the parity of the bordered row and of the bordered
- * column: row r of parity r % 2 is row r / 2 of its arrays, tw + 1 wide, and
- * column 2k + b is element k of the array for b.  A tile's four columns are
- * then elements tx and tx + 1 of the two arrays, and its four rows rows ty
- * and ty + 1 of the two parities, so Bᵀ down the rows and B across the
- * columns are one pass over a row of tiles with unit-stride loads and
- * stores: a pass GCC vectorises, and which runs on to a multiple of
- * WINO_LANES tiles (7 tiles of a 14-wide plane make one vector, not 7
- * scalars).  The excess lands on the next row of tiles, or the next plane's,
- * which are written after it, and after the chunk's last plane in the
- * WINO_PAD floats behind each matrix.  The border cells are zeroed once a
- * call and the copy never writes them. */
+ * plane inside a zero border of one.  Each plane is first copied into pd
+ * with that border (rows wino_row_floats apart; the border and the columns
+ * past it are zeroed once a call, and the copy leaves them zero).  Then, for
+ * a block of WINO_LANES tiles of a row of tiles, column b of every tile of
+ * the block in a bordered row is one vector: the row's elements 2tx + b,
+ * made by shuffles from four loads (wino_row_taps).  A bordered row serves
+ * two rows of tiles, so each is read once, and Bᵀ down the rows and B
+ * across the columns are 32 vector additions and 16 stores per block.  The
+ * last block of a row of tiles runs on past the row's end (7 tiles of a
+ * 14-wide plane make one vector, not 7 scalars): the excess lands on the
+ * next row of tiles, or the next plane's, which are written after it (the
+ * blocks go from last to first, so a row's first block, written last,
+ * overwrites what the row before ran on to), and after the chunk's last
+ * plane in the WINO_PAD floats behind each matrix.  Each sum is the one the
+ * transform's formula makes, in the same order, whatever the vector width. */
 static void wino_inputs(const wino_side *sd, int h, int w, int s0, int m, float *restrict V,
                         size_t vmat, float *restrict pd)
 {
     const int th = (h + 1) / 2, tw = (w + 1) / 2, P = th * tw;
-    const int rs = tw + 1, lanes = wino_lanes(tw);
-    const size_t T = (size_t)m * P, len = wino_phase_floats(h, w);
-    for (size_t i = 0; i < 4 * len; i++)
+    const int blocks = wino_lanes(tw) / WINO_LANES;
+    const size_t T = (size_t)m * P, rs = wino_row_floats(w);
+    for (size_t i = 0; i < wino_bordered_floats(h, w); i++)
         pd[i] = 0.0f;
-    /* An even row but the plane's last is split split_lanes(w) wide, running
-     * on (when that is at most a bordered row, rs) by one value: onto the
-     * odd array's right border, and from the even array's onto the next
-     * row's left border, both set to 0 again after the plane; it reads on
-     * into the next input row. */
-    const int wide = split_lanes(w), rows = (h + 1) / 2 + 1;
-    const bool run_on = w % 2 == 0 && wide <= rs && wide <= w;
-    /* even bordered rows: even columns, odd; odd rows: even, odd */
-    const float *ee = pd, *eo = pd + len, *oe = pd + 2 * len, *oo = pd + 3 * len;
+    /* A row but the plane's last is copied in whole vectors, wv floats,
+     * reading on into the next row, when that holds them; what lands past
+     * the row's end is zeroed again by a vector of zeros, which runs on
+     * into the next bordered row's left border and first columns: the next
+     * row's copy writes those after it. */
+    const int wv = (w + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
+    const bool run_on = wv - w <= w;
+    const wino_vec zero = {0};
     for (int c = 0; c < sd->cin; c++)
         for (int s = 0; s < m; s++) {
             const float *restrict p = sd->in + (size_t)(s0 + s) * sd->in_ss + (size_t)c * sd->in_cs;
-            for (int i = 0; i < h; i++) {           /* bordered row i + 1 */
-                float *even = pd + (size_t)(((i + 1) & 1) * 2) * len
-                                 + (size_t)((i + 1) >> 1) * rs;
-                /* input column j is bordered column j + 1: even input columns
-                 * go to the odd array, odd ones to the even array from 1 */
-                if (run_on && i < h - 1)
-                    split_wide(p + (size_t)i * w, wide, even + len, even + 1);
-                else
-                    split_row(p + (size_t)i * w, w, even + len, even + 1);
-            }
-            if (run_on && wide > w / 2)             /* the borders run over */
-                for (int r = 0; r < rows; r++) {
-                    pd[(size_t)r * rs] = pd[2 * len + (size_t)r * rs] = 0.0f;
-                    pd[len + (size_t)r * rs + w / 2] = pd[3 * len + (size_t)r * rs + w / 2] = 0.0f;
+            for (int i = 0; i < h; i++) {
+                float *restrict d = pd + (size_t)(i + 1) * rs + 1;
+                const float *restrict src = p + (size_t)i * w;
+                if (run_on && i < h - 1) {
+                    for (int j = 0; j < wv; j += WINO_LANES)
+                        memcpy(d + j, src + j, sizeof(wino_vec));
+                    memcpy(d + w, &zero, sizeof zero);
+                } else {
+                    for (int j = 0; j < w; j++)
+                        d[j] = src[j];
                 }
+            }
             float *restrict v = V + (size_t)c * T + (size_t)s * P;
-            for (int ty = 0; ty < th; ty++) {
-                const size_t r = (size_t)ty * rs;
-                const float *e0 = ee + r, *o0 = eo + r, *e1 = oe + r, *o1 = oo + r;
-                const float *e2 = e0 + rs, *o2 = o0 + rs, *e3 = e1 + rs, *o3 = o1 + rs;
-                float *restrict q = v + (size_t)ty * tw;
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC ivdep
-#endif
-                for (int tx = 0; tx < lanes; tx++) {
-                    /* Bᵀ·d for the tile's column j (rows 2ty .. 2ty+3): x<a><j> */
-#define WINO_BT(j, d0, d1, d2, d3)                                               \
-                    const float x0##j = (d0) - (d2), x1##j = (d1) + (d2),        \
-                                x2##j = (d2) - (d1), x3##j = (d1) - (d3)
-                    WINO_BT(0, e0[tx], e1[tx], e2[tx], e3[tx]);
-                    WINO_BT(1, o0[tx], o1[tx], o2[tx], o3[tx]);
-                    WINO_BT(2, e0[tx + 1], e1[tx + 1], e2[tx + 1], e3[tx + 1]);
-                    WINO_BT(3, o0[tx + 1], o1[tx + 1], o2[tx + 1], o3[tx + 1]);
+            for (int b = blocks - 1; b >= 0; b--) {
+                const float *r = pd + (size_t)(2 * WINO_LANES * b);
+                float *restrict q = v + (size_t)(WINO_LANES * b);
+                wino_vec d0[4], d1[4], d2[4], d3[4];     /* rows 2ty .. 2ty+3 */
+                wino_row_taps(r, d0);
+                wino_row_taps(r + rs, d1);
+                for (int ty = 0; ty < th; ty++, q += tw) {
+                    wino_row_taps(r + (size_t)(2 * ty + 2) * rs, d2);
+                    wino_row_taps(r + (size_t)(2 * ty + 3) * rs, d3);
+                    /* Bᵀ·d for the tiles' column j: x<a><j> */
+#define WINO_BT(j)                                                               \
+                    const wino_vec x0##j = d0[j] - d2[j], x1##j = d1[j] + d2[j], \
+                                   x2##j = d2[j] - d1[j], x3##j = d1[j] - d3[j]
+                    WINO_BT(0);
+                    WINO_BT(1);
+                    WINO_BT(2);
+                    WINO_BT(3);
 #undef WINO_BT
                     /* (Bᵀ·d)·B for row a: V rows 4a .. 4a+3 */
 #define WINO_B(a)                                                                \
-                    q[(size_t)(4 * a) * vmat + tx] = x##a##0 - x##a##2;          \
-                    q[(size_t)(4 * a + 1) * vmat + tx] = x##a##1 + x##a##2;      \
-                    q[(size_t)(4 * a + 2) * vmat + tx] = x##a##2 - x##a##1;      \
-                    q[(size_t)(4 * a + 3) * vmat + tx] = x##a##1 - x##a##3
+                    WINO_STORE(q + (size_t)(4 * a) * vmat, x##a##0 - x##a##2);     \
+                    WINO_STORE(q + (size_t)(4 * a + 1) * vmat, x##a##1 + x##a##2); \
+                    WINO_STORE(q + (size_t)(4 * a + 2) * vmat, x##a##2 - x##a##1); \
+                    WINO_STORE(q + (size_t)(4 * a + 3) * vmat, x##a##1 - x##a##3)
                     WINO_B(0);
                     WINO_B(1);
                     WINO_B(2);
                     WINO_B(3);
 #undef WINO_B
+                    memcpy(d0, d2, sizeof d0);
+                    memcpy(d1, d3, sizeof d1);
                 }
             }
         }
 }
 
-/* The four outputs of each of a plane's P tiles from its 16 rows of M
- * (tile q at m[ξ·mat + q]): Aᵀ down the tile's rows, A across, plus b0,
- * into y[0..3][q] (top left, top right, bottom left, bottom right). */
-static void wino_tile_out(const float *restrict m, size_t mat, int P, float b0,
-                          float *restrict y)
-{
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC ivdep
-#endif
-    for (int q = 0; q < P; q++) {
-        /* Aᵀ·M for column b: r0<b>, r1<b> */
-#define WINO_AT(b)                                                               \
-        const float k0##b = m[(size_t)b * mat + q], k1##b = m[(size_t)(4 + b) * mat + q], \
-                    k2##b = m[(size_t)(8 + b) * mat + q],                        \
-                    k3##b = m[(size_t)(12 + b) * mat + q];                       \
-        const float r0##b = k0##b + k1##b + k2##b, r1##b = k1##b - k2##b - k3##b
-        WINO_AT(0);
-        WINO_AT(1);
-        WINO_AT(2);
-        WINO_AT(3);
-#undef WINO_AT
-        y[q] = r00 + r01 + r02 + b0;            /* (Aᵀ·M)·A */
-        y[P + q] = r01 - r02 - r03 + b0;
-        y[2 * P + q] = r10 + r11 + r12 + b0;
-        y[3 * P + q] = r11 - r12 - r13 + b0;
-    }
-}
-
 /* Every output tile of samples s0 .. s0+m-1 from M[ξ][o][t]: Aᵀ·M·A, plus
- * bias[o] when bias is not NULL, written over the output planes: per plane,
- * its tiles' four outputs in four rows (wino_tile_out), then laid out as
- * 2×2 squares. */
+ * bias[o] when bias is not NULL, written over the output planes.  For a
+ * block of WINO_LANES tiles of a row of tiles, Aᵀ down the tiles' rows and
+ * A across make the tiles' four outputs as four vectors, which shuffles
+ * interleave into the two output rows.  A row's last block runs on past
+ * the row's end onto rows of the plane written after it (the blocks go from
+ * last to first); a store that would run on past the plane's end goes
+ * through a copy that writes the row's floats only. */
 static void wino_outputs(const wino_side *sd, int h, int w, int s0, int m,
-                         const float *restrict M, const float *bias, float *restrict y)
+                         const float *restrict M, const float *bias)
 {
     const int th = (h + 1) / 2, tw = (w + 1) / 2, P = th * tw;
+    const int blocks = wino_lanes(tw) / WINO_LANES;
     const size_t T = (size_t)m * P, mat = (size_t)sd->cout * T;
+    const long plane = (long)h * w;
     for (int o = 0; o < sd->cout; o++) {
-        const float b0 = bias ? bias[o] : 0.0f;
+        const wino_vec b0 = (wino_vec){0} + (bias ? bias[o] : 0.0f);
         for (int s = 0; s < m; s++) {
             float *restrict p = sd->out + (size_t)(s0 + s) * sd->out_ss + (size_t)o * sd->out_cs;
-            wino_tile_out(M + (size_t)o * T + (size_t)s * P, mat, P, b0, y);
+            const float *mo = M + (size_t)o * T + (size_t)s * P;
             for (int ty = 0; ty < th; ty++)
-                for (int a = 0; a < 2 && 2 * ty + a < h; a++) {
-                    const float *restrict l = y + (size_t)(2 * a) * P + (size_t)ty * tw,
-                                          *restrict rt = l + P;
-                    float *restrict d = p + (size_t)(2 * ty + a) * w;
-                    for (int tx = 0; tx < w / 2; tx++) {
-                        d[2 * tx] = l[tx];
-                        d[2 * tx + 1] = rt[tx];
+                for (int b = blocks - 1; b >= 0; b--) {
+                    const float *mt = mo + (size_t)ty * tw + (size_t)(WINO_LANES * b);
+                    wino_vec k[16];                 /* the tiles' M, position by position */
+                    for (int x = 0; x < 16; x++)
+                        wino_load(&k[x], mt + (size_t)x * mat);
+                    /* Aᵀ·M for column j: r0<j>, r1<j> */
+#define WINO_AT(j)                                                               \
+                    const wino_vec r0##j = k[j] + k[4 + j] + k[8 + j],           \
+                                   r1##j = k[4 + j] - k[8 + j] - k[12 + j]
+                    WINO_AT(0);
+                    WINO_AT(1);
+                    WINO_AT(2);
+                    WINO_AT(3);
+#undef WINO_AT
+                    /* (Aᵀ·M)·A: the tiles' left and right outputs of rows 0, 1 */
+                    const wino_vec y[2][2] = {
+                        {r00 + r01 + r02 + b0, r01 - r02 - r03 + b0},
+                        {r10 + r11 + r12 + b0, r11 - r12 - r13 + b0},
+                    };
+                    for (int a = 0; a < 2 && 2 * ty + a < h; a++) {
+                        const wino_vec lo = __builtin_shufflevector(y[a][0], y[a][1], 0, 8, 1,
+                                                                    9, 2, 10, 3, 11);
+                        const wino_vec hi = __builtin_shufflevector(y[a][0], y[a][1], 4, 12, 5,
+                                                                    13, 6, 14, 7, 15);
+                        const long at = (long)(2 * ty + a) * w + 2L * WINO_LANES * b;
+                        if (at + 2 * WINO_LANES <= plane) {
+                            WINO_STORE(p + at, lo);
+                            WINO_STORE(p + at + WINO_LANES, hi);
+                        } else {
+                            float row[2 * WINO_LANES];
+                            WINO_STORE(row, lo);
+                            WINO_STORE(row + WINO_LANES, hi);
+                            for (long j = 0; j < 2 * WINO_LANES && at + j < plane; j++)
+                                p[at + j] = row[j];
+                        }
                     }
-                    if (w % 2)
-                        d[w - 1] = l[tw - 1];
                 }
         }
     }
@@ -574,67 +584,80 @@ static void wino_outputs(const wino_side *sd, int h, int w, int s0, int m,
  * so dU[ξ][o][i] = Σ_t (A·dY_t[o]·Aᵀ)[ξ] · V_t[i][ξ], 16 products of F × tiles
  * times tiles × C, and dW[o][i] = Gᵀ·dU[o][i]·G.
  *
- * The 16 rows of A·dY·Aᵀ for the P tiles of one output-gradient plane from
- * its four phase arrays (row parity × column parity, P floats and WINO_PAD
- * each: array 2r + c at q is dY at row 2ty + r, column 2tx + c of tile q =
- * ty·tw + tx), written at v[ξ·mat + q], running on to wino_lanes(P) tiles
- * (the excess lands on the next plane's, written after it, or in the
- * padding behind the matrix). */
-static void wino_grad_tile_rows(const float *restrict ph, int P, float *restrict v, size_t mat)
+ * The tiles of the output gradient are its plane cut into 2×2 squares: for
+ * a block of WINO_LANES tiles of a row of tiles, dY's even and odd columns
+ * of the tiles' two rows are four vectors, made by shuffles from loads of
+ * the rows. */
+
+/* Elements 2l and 2l + 1 of r[0 .. 2·WINO_LANES) (lanes past `n` of them
+ * zero, n >= 1): the even and odd columns of a block of tiles. */
+static inline void wino_grad_cols(const float *r, int n, wino_vec *ev, wino_vec *od)
 {
-    const int len = P + WINO_PAD, lanes = wino_lanes(P);
-    const float *d00 = ph, *d01 = d00 + len, *d10 = d01 + len, *d11 = d10 + len;
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC ivdep
-#endif
-    for (int q = 0; q < lanes; q++) {
-        /* A·dY: rows a = 0..3 of the tile's two columns */
-        const float r00 = d00[q], r01 = d01[q];
-        const float r10 = d00[q] + d10[q], r11 = d01[q] + d11[q];
-        const float r20 = d00[q] - d10[q], r21 = d01[q] - d11[q];
-        const float r30 = -d10[q], r31 = -d11[q];
-        /* (A·dY)·Aᵀ for row a: V rows 4a .. 4a+3 */
-#define WINO_AT_ROW(a)                                                           \
-        v[(size_t)(4 * a) * mat + q] = r##a##0;                                  \
-        v[(size_t)(4 * a + 1) * mat + q] = r##a##0 + r##a##1;                    \
-        v[(size_t)(4 * a + 2) * mat + q] = r##a##0 - r##a##1;                    \
-        v[(size_t)(4 * a + 3) * mat + q] = -r##a##1
-        WINO_AT_ROW(0);
-        WINO_AT_ROW(1);
-        WINO_AT_ROW(2);
-        WINO_AT_ROW(3);
-#undef WINO_AT_ROW
+    wino_vec lo, hi;
+    if (n >= 2 * WINO_LANES) {
+        wino_load(&lo, r);
+        wino_load(&hi, r + WINO_LANES);
+    } else {
+        float row[2 * WINO_LANES] = {0};
+        memcpy(row, r, (size_t)n * sizeof *r);
+        wino_load(&lo, row);
+        wino_load(&hi, row + WINO_LANES);
     }
+    *ev = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
+    *od = __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15);
 }
 
 /* G[ξ][o][t] = (A·dY·Aᵀ)[ξ] of every output-gradient tile of samples s0 ..
- * s0+m-1 (planes oh × ow at base + s·ss + o·cs, t ordered as wino_inputs
- * orders V's; G's matrices gmat floats apart, wino_vmat), through the four
- * phase arrays in pd (cells past an odd edge zeroed once a call, never
- * written). */
+ * s0+m-1 (planes h × w at dy + s·ss + o·cs, t ordered as wino_inputs
+ * orders V's; G's matrices gmat floats apart, wino_vmat).  A block reads
+ * 2·WINO_LANES floats of a row: on past the row's end (its excess tiles
+ * land as wino_inputs' do) where the row's floats are followed by more of
+ * the plane and the row's width is even; else only the row's floats, the
+ * rest zero (the cells past an odd edge are 0 in dY's tiles). */
 static void wino_grad_tiles(const float *dy, size_t ss, size_t cs, int f, int h, int w, int s0,
-                            int m, float *restrict G, size_t gmat, float *restrict pd)
+                            int m, float *restrict G, size_t gmat)
 {
-    const int th = (h + 1) / 2, tw = (w + 1) / 2, P = th * tw, len = P + WINO_PAD;
+    const int th = (h + 1) / 2, tw = (w + 1) / 2, P = th * tw;
+    const int blocks = wino_lanes(tw) / WINO_LANES;
     const size_t T = (size_t)m * P;
-    for (size_t i = 0; i < 4 * (size_t)len; i++)
-        pd[i] = 0.0f;
-    /* On an even plane, a row but the last is split split_lanes(w) wide: the
-     * excess lands on the next row of its array, written after it, or (from
-     * the last) in WINO_PAD; it reads on into the next input row. */
-    const int wide = split_lanes(w);
-    const bool run_on = w % 2 == 0 && h % 2 == 0 && wide <= w;
+    const long plane = (long)h * w;
+    const wino_vec zero = {0};
     for (int o = 0; o < f; o++)
         for (int s = 0; s < m; s++) {
             const float *restrict p = dy + (size_t)(s0 + s) * ss + (size_t)o * cs;
-            for (int i = 0; i < h; i++) {
-                float *c0 = pd + (size_t)(2 * (i & 1)) * len + (size_t)(i >> 1) * tw;
-                if (run_on && i < h - 1)
-                    split_wide(p + (size_t)i * w, wide, c0, c0 + len);
-                else
-                    split_row(p + (size_t)i * w, w, c0, c0 + len);
-            }
-            wino_grad_tile_rows(pd, P, G + (size_t)o * T + (size_t)s * P, gmat);
+            float *restrict v = G + (size_t)o * T + (size_t)s * P;
+            for (int b = blocks - 1; b >= 0; b--)
+                for (int ty = 0; ty < th; ty++) {
+                    wino_vec d[2][2];               /* rows 2ty, 2ty+1: even, odd columns */
+                    for (int a = 0; a < 2; a++) {
+                        const long at = (long)(2 * ty + a) * w + 2L * WINO_LANES * b;
+                        const int n = w - 2 * WINO_LANES * b;
+                        if (2 * ty + a >= h)
+                            d[a][0] = d[a][1] = zero;
+                        else if (w % 2 == 0 && at + 2 * WINO_LANES <= plane)
+                            wino_grad_cols(p + at, 2 * WINO_LANES, &d[a][0], &d[a][1]);
+                        else
+                            wino_grad_cols(p + at, n < 2 * WINO_LANES ? n : 2 * WINO_LANES,
+                                           &d[a][0], &d[a][1]);
+                    }
+                    /* A·dY: rows a = 0..3 of the tiles' two columns */
+                    const wino_vec r00 = d[0][0], r01 = d[0][1];
+                    const wino_vec r10 = d[0][0] + d[1][0], r11 = d[0][1] + d[1][1];
+                    const wino_vec r20 = d[0][0] - d[1][0], r21 = d[0][1] - d[1][1];
+                    const wino_vec r30 = -d[1][0], r31 = -d[1][1];
+                    float *restrict q = v + (size_t)ty * tw + (size_t)(WINO_LANES * b);
+                    /* (A·dY)·Aᵀ for row a: G rows 4a .. 4a+3 */
+#define WINO_AT_ROW(a)                                                           \
+                    WINO_STORE(q + (size_t)(4 * a) * gmat, r##a##0);             \
+                    WINO_STORE(q + (size_t)(4 * a + 1) * gmat, r##a##0 + r##a##1); \
+                    WINO_STORE(q + (size_t)(4 * a + 2) * gmat, r##a##0 - r##a##1); \
+                    WINO_STORE(q + (size_t)(4 * a + 3) * gmat, -r##a##1)
+                    WINO_AT_ROW(0);
+                    WINO_AT_ROW(1);
+                    WINO_AT_ROW(2);
+                    WINO_AT_ROW(3);
+#undef WINO_AT_ROW
+                }
         }
 }
 
@@ -681,7 +704,7 @@ static void wino_chunk_run(const wino_side *sd, const float *U, int h, int w, in
                     1.0f, U + (size_t)x * sd->cout * sd->cin, sd->cin,
                     V + (size_t)x * vmat, (int)T, 0.0f, M + (size_t)x * sd->cout * T,
                     (int)T);
-    wino_outputs(sd, h, w, s0, m, M, bias, scratch);
+    wino_outputs(sd, h, w, s0, m, M, bias);
 }
 
 /* Samples per chunk: as many as keep the column matrix near CHUNK_BYTES. */
@@ -904,7 +927,7 @@ static void wino_wgrad_unit(const conv_job *j, long lo, long hi, int tid, float 
         float *G = V + 16 * vmat, *scratch = G + 16 * gmat;
         wino_inputs(&sd, j->g.h, j->g.w, (int)s0, m, V, vmat, scratch);
         wino_grad_tiles(j->dy, (size_t)j->ohw, (size_t)j->ncols, f, j->g.oh, j->g.ow, (int)s0,
-                        m, G, gmat, scratch);
+                        m, G, gmat);
         for (int x = 0; x < 16; x++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, f, c, (int)T, 1.0f,
                         G + (size_t)x * gmat, (int)T, V + (size_t)x * vmat, (int)T,

@@ -441,7 +441,8 @@ static void conv_matches_direct_convolution_in_chunks(void **state)
         {3, 16, 1, 1, 8, 3, 1, 1},
         {2, 9, 2, 3, 8, 3, 1, 1},
         {7, 12, 28, 28, 10, 3, 1, 1},
-        {3, 8, 9, 14, 9, 3, 1, 1},     /* even rows split wide, an odd height */
+        {3, 8, 9, 14, 9, 3, 1, 1},     /* rows read on past their end, an odd height */
+        {3, 8, 5, 33, 8, 3, 1, 1},     /* three blocks of 8 tiles a row, the last part empty */
         /* direct (stride 1, in channels × k × k <= 27; conv_direct.c): the
          * bench CNN's first layer, 25 taps (two groups of 9 and one of 7),
          * an even kernel without padding and filter counts that leave the
