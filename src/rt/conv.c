@@ -783,6 +783,21 @@ void nnx_conv_batch_moments(const nnx_layer *L, int n, int c0, int c1, float *me
     nnx_conv_direct_moments(L, n, direct_ws(L), c0, c1, mean, var);
 }
 
+void nnx_conv_wgrad_begin(const nnx_layer *L, int tid)
+{
+    nnx_conv_direct_wgrad_begin(L, direct_ws(L), tid);
+}
+
+void nnx_conv_wgrad_plane(const nnx_layer *L, int s, const float *dy, int tid)
+{
+    nnx_conv_direct_wgrad_plane(L, direct_ws(L), s, dy, tid);
+}
+
+void nnx_conv_wgrad_end(nnx_layer *L, int f, int tid)
+{
+    nnx_conv_direct_wgrad_end(L, direct_ws(L), f, tid);
+}
+
 /* What one pass over the units reads and writes. */
 typedef struct conv_job {
     nnx_layer *L;
@@ -1027,6 +1042,8 @@ const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n)
     j.chunk = chunk_samples(L, n);
     j.units = nunits(n);
     if (nnx_conv_is_direct(L)) {
+        if (L->wgrad_fused)         /* the batch norm's backward made it */
+            return NULL;
         nnx_conv_direct_wgrad(L, dy, n, direct_ws(L));
         if (!dx)
             return NULL;

@@ -70,7 +70,7 @@ static inline vecf splat(float x)
  * (18 sums in registers). */
 #define FWD_F 4
 #define FWD_Q 4
-#define WG_F  2
+#define WG_F  2                 /* wgrad_taps's two planes */
 #define WG_T  9
 #define DIRECT_LANES (FWD_Q * VL)
 
@@ -119,11 +119,26 @@ static int tap_shifts(const dgeom *g, size_t *shift)
     return t;
 }
 
+/* Groups of WG_T taps a filter's weight gradient sums in. */
+#define WG_GROUPS ((DIRECT_MAX_TAPS + WG_T - 1) / WG_T)
+
+/* One filter's weight and bias gradient sums over the batch, in double
+ * lanes: what wgrad_unit keeps for each of its filters, and what a batch
+ * norm that makes the gradient (wgrad_fused) keeps per thread. */
+typedef struct wgrad_sums {
+    double taps[WG_GROUPS][WG_T][VL];
+    double bias[VL];
+} wgrad_sums;
+
 /* A thread's scratch: the forward's FWD_F output planes, or the backward's
- * WG_F planes of dY'. */
+ * WG_F planes of dY'; or, for a weight gradient the batch norm after the
+ * layer makes, one plane of dY' and its filter's sums (at a double's
+ * boundary, one float more). */
 static size_t scratch_floats(const dgeom *g)
 {
-    return (size_t)(FWD_F > WG_F ? FWD_F : WG_F) * g->qn;
+    size_t planes = (size_t)(FWD_F > WG_F ? FWD_F : WG_F) * g->qn;
+    size_t fused = g->qn + sizeof(wgrad_sums) / sizeof(float) + 1;
+    return planes > fused ? planes : fused;
 }
 
 static int forward_units(int n)
@@ -350,11 +365,11 @@ void nnx_conv_direct_moments(const nnx_layer *L, int n, const float *ws, int c0,
 #define WG_ADD(i, t)                                                           \
     do {                                                                       \
         for (int l = 0; l < VL; l++)                                           \
-            sum[i][t][l] += s##i##t[l];                                        \
+            sum##i[t][l] += s##i##t[l];                                        \
     } while (0)
 
 static void wgrad_taps(const dgeom *g, const float *d, const float *src, const size_t *shift,
-                       int nt, double sum[WG_F][WG_T][VL])
+                       int nt, double sum0[WG_T][VL], double sum1[WG_T][VL])
 {
     size_t sh[WG_T];
     for (int t = 0; t < WG_T; t++)
@@ -381,6 +396,24 @@ static void wgrad_taps(const dgeom *g, const float *d, const float *src, const s
     WG_ADD(1, 5); WG_ADD(1, 6); WG_ADD(1, 7); WG_ADD(1, 8);
 }
 
+/* Filter f's weight and bias gradients from its sums. */
+static void wgrad_write(nnx_layer *L, const dgeom *g, int taps, int f, const wgrad_sums *sums)
+{
+    float *dw = L->gw + (size_t)f * taps;
+    for (int t = 0; t < taps; t++) {
+        double v = 0;
+        for (int l = 0; l < VL; l++)
+            v += sums->taps[t / WG_T][t % WG_T][l];
+        dw[t] = (float)v;
+    }
+    if (L->info.bias) {
+        double v = 0;
+        for (int l = 0; l < VL; l++)
+            v += sums->bias[l];
+        L->gw[(size_t)g->f * taps + f] = (float)v;
+    }
+}
+
 /* Filters [u·WG_F, +WG_F)'s weight and bias gradients over the batch: each
  * sample's sums in float lanes, added into the batch's in double. */
 static void wgrad_unit(void *p, int u, int tid)
@@ -393,9 +426,8 @@ static void wgrad_unit(void *p, int u, int tid)
     const size_t ncols = (size_t)j->n * ohw;
     size_t shift[DIRECT_MAX_TAPS];
     const int taps = tap_shifts(g, shift);
-    double sum[(DIRECT_MAX_TAPS + WG_T - 1) / WG_T][WG_F][WG_T][VL], bsum[WG_F][VL];
-    memset(sum, 0, sizeof sum);
-    memset(bsum, 0, sizeof bsum);
+    wgrad_sums sums[WG_F];
+    memset(sums, 0, sizeof sums);
     float *restrict d = thread_scratch(L, j->ws, g, tid);
     memset(d, 0, WG_F * g->qn * sizeof *d);         /* dropped columns, missing filters: 0 */
     for (int s = 0; s < j->n; s++) {
@@ -408,30 +440,104 @@ static void wgrad_unit(void *p, int u, int tid)
         const float *pad = padded(j->ws, g, s);
         for (int t0 = 0; t0 < taps; t0 += WG_T)
             wgrad_taps(g, d, pad, shift + t0, taps - t0 < WG_T ? taps - t0 : WG_T,
-                       sum[t0 / WG_T]);
+                       sums[0].taps[t0 / WG_T], sums[1].taps[t0 / WG_T]);
         for (int i = 0; i < nf; i++) {
             vecf b = splat(0.0f);
             for (size_t q = 0; q < g->qn; q += VL)
                 b += loadv(d + (size_t)i * g->qn + q);
             for (int l = 0; l < VL; l++)
-                bsum[i][l] += b[l];
+                sums[i].bias[l] += b[l];
         }
     }
-    for (int i = 0; i < nf; i++) {
-        float *dw = L->gw + (size_t)(f0 + i) * taps;
-        for (int t = 0; t < taps; t++) {
-            double v = 0;
-            for (int l = 0; l < VL; l++)
-                v += sum[t / WG_T][i][t % WG_T][l];
-            dw[t] = (float)v;
-        }
-        if (L->info.bias) {
-            double v = 0;
-            for (int l = 0; l < VL; l++)
-                v += bsum[i][l];
-            L->gw[(size_t)g->f * taps + f0 + i] = (float)v;
-        }
+    for (int i = 0; i < nf; i++)
+        wgrad_write(L, g, taps, f0 + i, &sums[i]);
+}
+
+/* wgrad_taps for one plane of dY' (the layer's weight gradient made a
+ * filter at a time by the batch norm after it): each filter's sums are the
+ * same floats either way. */
+#define WG1_TAP(t)                                                             \
+    do {                                                                       \
+        s##t += d0 * loadv(src + sh[t] + q);                                   \
+    } while (0)
+#define WG1_ADD(t)                                                             \
+    do {                                                                       \
+        for (int l = 0; l < VL; l++)                                           \
+            sum[t][l] += s##t[l];                                              \
+    } while (0)
+
+static void wgrad_taps1(const dgeom *g, const float *d, const float *src, const size_t *shift,
+                        int nt, double sum[WG_T][VL])
+{
+    size_t sh[WG_T];
+    for (int t = 0; t < WG_T; t++)
+        sh[t] = t < nt ? shift[t] : 0;
+    const vecf z = splat(0.0f);
+    vecf s0 = z, s1 = z, s2 = z, s3 = z, s4 = z, s5 = z, s6 = z, s7 = z, s8 = z;
+    for (size_t q = 0; q < g->qn; q += VL) {
+        const vecf d0 = loadv(d + q);
+        WG1_TAP(0);
+        WG1_TAP(1);
+        WG1_TAP(2);
+        WG1_TAP(3);
+        WG1_TAP(4);
+        WG1_TAP(5);
+        WG1_TAP(6);
+        WG1_TAP(7);
+        WG1_TAP(8);
     }
+    WG1_ADD(0); WG1_ADD(1); WG1_ADD(2); WG1_ADD(3); WG1_ADD(4);
+    WG1_ADD(5); WG1_ADD(6); WG1_ADD(7); WG1_ADD(8);
+}
+
+/* The thread's plane of dY' and sums, for the fused weight gradient. */
+static wgrad_sums *fused_sums(const nnx_layer *L, float *ws, const dgeom *g, int tid,
+                              float **d)
+{
+    *d = thread_scratch(L, ws, g, tid);
+    uintptr_t at = (uintptr_t)(*d + g->qn);
+    return (wgrad_sums *)(at + (-at & (sizeof(double) - 1)));
+}
+
+void nnx_conv_direct_wgrad_begin(const nnx_layer *L, float *ws, int tid)
+{
+    const dgeom g = dgeometry(L);
+    float *d;
+    wgrad_sums *sums = fused_sums(L, ws, &g, tid, &d);
+    memset(d, 0, g.qn * sizeof *d);             /* dropped columns: 0 */
+    memset(sums, 0, sizeof *sums);
+}
+
+/* Sample s's plane of the filter's output gradient (oh × ow at dy) into the
+ * thread's sums: what wgrad_unit adds for the sample, in the same order. */
+void nnx_conv_direct_wgrad_plane(const nnx_layer *L, float *ws, int s, const float *dy,
+                                 int tid)
+{
+    const dgeom g = dgeometry(L);
+    size_t shift[DIRECT_MAX_TAPS];
+    const int taps = tap_shifts(&g, shift);
+    float *d;
+    wgrad_sums *sums = fused_sums(L, ws, &g, tid, &d);
+    for (int oy = 0; oy < g.oh; oy++)
+        nnx_copy_floats(d + (size_t)oy * g.wp, dy + (size_t)oy * g.ow, (size_t)g.ow);
+    const float *pad = padded(ws, &g, s);
+    for (int t0 = 0; t0 < taps; t0 += WG_T)
+        wgrad_taps1(&g, d, pad, shift + t0, taps - t0 < WG_T ? taps - t0 : WG_T,
+                    sums->taps[t0 / WG_T]);
+    vecf b = splat(0.0f);
+    for (size_t q = 0; q < g.qn; q += VL)
+        b += loadv(d + q);
+    for (int l = 0; l < VL; l++)
+        sums->bias[l] += b[l];
+}
+
+void nnx_conv_direct_wgrad_end(nnx_layer *L, float *ws, int f, int tid)
+{
+    const dgeom g = dgeometry(L);
+    size_t shift[DIRECT_MAX_TAPS];
+    const int taps = tap_shifts(&g, shift);
+    float *d;
+    wgrad_write(L, &g, taps, f, fused_sums(L, ws, &g, tid, &d));
 }
 
 void nnx_conv_direct_wgrad(nnx_layer *L, const float *dy, int n, float *ws)

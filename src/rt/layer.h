@@ -54,6 +54,13 @@ typedef struct nnx_layer {
                                        the batch norm after it, and that batch
                                        norm, which merges those sums instead of
                                        reading the output again (set by compile) */
+    bool wgrad_fused;               /* a direct convolution that wants no input
+                                       gradient, whose weight gradient the batch
+                                       norm after it makes in its backward, plane
+                                       by plane as it makes the convolution's
+                                       output gradient (which it then does not
+                                       store), and that batch norm (set by
+                                       compile) */
     bool pools;                     /* a fused batch norm whose pass runs the
                                        pool two layers on (set by compile) */
     bool unstored;                  /* a fused activation with a fused pool after
@@ -142,11 +149,22 @@ void   nnx_conv_direct_forward(nnx_layer *L, const float *x, int n, size_t ss, s
 void   nnx_conv_direct_wgrad(nnx_layer *L, const float *dy, int n, float *ws);
 void   nnx_conv_direct_moments(const nnx_layer *L, int n, const float *ws, int c0, int c1,
                                float *mean, float *var);
+void   nnx_conv_direct_wgrad_begin(const nnx_layer *L, float *ws, int tid);
+void   nnx_conv_direct_wgrad_plane(const nnx_layer *L, float *ws, int s, const float *dy,
+                                   int tid);
+void   nnx_conv_direct_wgrad_end(nnx_layer *L, float *ws, int f, int tid);
 
 /* The batch mean and biased variance of filters [c0, c1) of the last
  * training forward of a layer with `moments` set (conv.c). */
 void nnx_conv_batch_moments(const nnx_layer *L, int n, int c0, int c1, float *mean,
                             float *var);
+/* The weight and bias gradients of filter f of a layer with `wgrad_fused`
+ * set, made on thread tid from the filter's output-gradient planes (oh × ow
+ * floats at dy) of samples 0 .. n-1 in order: begin, a plane a sample, end.
+ * The same bits as the layer's own backward. */
+void nnx_conv_wgrad_begin(const nnx_layer *L, int tid);
+void nnx_conv_wgrad_plane(const nnx_layer *L, int s, const float *dy, int tid);
+void nnx_conv_wgrad_end(nnx_layer *L, int f, int tid);
 const float *nnx_pool_forward(nnx_layer *L, const float *x, int n);
 /* The pool's output (and argmax) for input planes [p0, p1) of a batch of n,
  * plane p at x + (p - p0)·H·W: the forward of a unit, and what a fused batch

@@ -596,6 +596,19 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
             && B->info.kind == NNX_LAYER_BATCHNORM)
             C->moments = B->moments = true;
     }
+    /* ... and, when the convolution wants no input gradient (the first
+     * layer with parameters, the input's gradient not wanted), makes the
+     * convolution's weight gradient in its backward, from each plane of the
+     * gradient it would have written for the convolution, which it then
+     * never writes. */
+    for (int i = 0; i + 1 < net->nlayers && !net->want_dinput; i++) {
+        nnx_layer *C = &net->layers[i];
+        if (C->info.nparams) {
+            if (C->moments)
+                C->wgrad_fused = net->layers[i + 1].wgrad_fused = true;
+            break;
+        }
+    }
     /* A pool right before a flatten writes its CNHW input's planes out
      * sample-major, so the flatten is a view, not a transpose (pool.c). */
     for (int i = 0; i + 1 < net->nlayers; i++) {

@@ -102,6 +102,8 @@ typedef struct bn_view {
     size_t tile;                  /* a unit's rows (flat) or one plane */
     float *dbuf;                  /* fused, flat: d(loss)/d(normalised) of the
                                      batch when there is no dx to hold it */
+    float *chans;                 /* wgrad_fused: per thread, a channel's planes
+                                     of d(loss)/d(x), max_batch × H × W */
 } bn_view;
 
 #define MAX_UNITS 16
@@ -120,9 +122,10 @@ size_t nnx_batchnorm_ws_floats(const nnx_layer *L, int max_batch)
     bool flat = L->in_layout == NNX_NCHW && hw == 1;
     size_t tile = flat ? tile_rows(max_batch) * c : hw;
     size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
+    size_t chans = L->wgrad_fused ? threads * (size_t)max_batch * hw : 0;
     if (!L->fused)
-        return 10 * c;
-    return 10 * c + 3 * tile * threads + (flat ? (size_t)max_batch * c : 0);
+        return 10 * c + chans;
+    return 10 * c + 3 * tile * threads + (flat ? (size_t)max_batch * c : 0) + chans;
 }
 
 static bn_view view(nnx_layer *L, int n)
@@ -144,6 +147,9 @@ static bn_view view(nnx_layer *L, int n)
     v.tiles = L->fused ? L->ws + 10 * v.c : NULL;
     size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
     v.dbuf = L->fused && v.flat ? v.tiles + 3 * v.tile * threads : NULL;
+    v.chans = L->wgrad_fused ? L->ws + nnx_batchnorm_ws_floats(L, L->max_batch)
+                                   - threads * (size_t)L->max_batch * v.hw
+                             : NULL;
     return v;
 }
 
@@ -438,9 +444,10 @@ static void winners_grad(const nnx_layer *A, const nnx_layer *P, const bn_view *
 /* Fused backward of C×H×W planes, first pass over channels [c0, c1): dz =
  * d(loss)/d(normalised) from dy = d(loss)/d(act output), a tile at a time;
  * Σ dz and Σ dz·(x - μ) per channel; dz written straight into dx when dx is
- * wanted (the tile otherwise). */
+ * wanted, else into chan (sample s's plane at chan + s·H·W), else the tile. */
 static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *restrict dy,
-                            float *restrict dx, int n, int c0, int c1, int tid)
+                            float *restrict dx, float *restrict chan, int n, int c0, int c1,
+                            int tid)
 {
     const nnx_layer *A = L + 1;
     const float *restrict x = L->x, *restrict y = A->y;
@@ -458,7 +465,7 @@ static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *r
         for (int s = 0; s < n; s++) {
             size_t off = s * v->ss + ch * v->cs;
             const float *restrict xp = x + off;
-            float *d = dx ? dx + off : dz;
+            float *d = dx ? dx + off : chan ? chan + (size_t)s * v->hw : dz;
             const float *kept = nnx_act_kept(A, L->train, off);
             if (P && 4 * won <= v->tile) {
                 winners_grad(A, P, v, dy, xp, y ? y + off : NULL, kept, off, n, scale[ch],
@@ -491,6 +498,67 @@ static void scale_in_place(float *restrict d, const float *restrict x, int len,
         d[i] = a * d[i] + b * x[i] + c;
 }
 
+/* dγ = Σ dy·x̂ and dβ = Σ dy of channels [c0, c1) from their sums; and dx =
+ * A·dy + B·x + C per channel, where in training A = γ/σ, B = -A·dγ/(m·σ),
+ * C = -A·dβ/m - B·μ (the batch statistics depend on x); in eval only A. */
+static void coefficients(nnx_layer *L, const bn_view *v, int n, int c0, int c1)
+{
+    const int c = v->c;
+    const float *gamma = L->w, *restrict mean = v->mean;
+    float *dgamma = L->gw, *dbeta = L->gw + c;
+    const double m = (double)n * v->hw;
+    float *restrict A = v->scale, *restrict B = v->shift, *restrict C = v->coef;
+    for (int ch = c0; ch < c1; ch++) {
+        double is = v->inv_std[ch];
+        double dg = v->acc2[ch] * is, db = v->acc1[ch];
+        dgamma[ch] = (float)dg;
+        dbeta[ch] = (float)db;
+        double a = gamma[ch] * is;
+        double b = L->train ? -a * dg * is / m : 0.0;
+        double cc = L->train ? -a * db / m - b * mean[ch] : 0.0;
+        A[ch] = (float)a;
+        B[ch] = (float)b;
+        C[ch] = (float)cc;
+    }
+}
+
+/* Backward of channel ch of a batch norm over planes with wgrad_fused: the
+ * gradient of its input, plane by plane in the thread's channel buffer,
+ * goes into the weight gradient of the convolution before it (filter ch)
+ * instead of into a dx that nothing else would read. */
+static void channel_into_wgrad(const bn_job *j, int ch, int tid)
+{
+    nnx_layer *L = j->L;
+    const bn_view *v = &j->v;
+    const int n = j->n;
+    const float *restrict x = L->x;
+    float *restrict chan = v->chans + (size_t)tid * (size_t)L->max_batch * v->hw;
+    v->acc1[ch] = v->acc2[ch] = 0;
+    if (L->fused) {
+        affine(v, L->w, L->w + v->c, ch, ch + 1);
+        grad_sums_fused(L, v, j->dy, NULL, chan, n, ch, ch + 1, tid);
+    } else {
+        for (int s = 0; s < n; s++) {
+            size_t off = s * v->ss + ch * v->cs;
+            plane_grad_sums(j->dy + off, x + off, (size_t)v->hw, v->mean[ch], &v->acc1[ch],
+                            &v->acc2[ch]);
+        }
+    }
+    coefficients(L, v, n, ch, ch + 1);
+    const float a = v->scale[ch], b = v->shift[ch], cc = v->coef[ch];
+    nnx_conv_wgrad_begin(L - 1, tid);
+    for (int s = 0; s < n; s++) {
+        size_t off = s * v->ss + ch * v->cs;
+        float *d = chan + (size_t)s * v->hw;
+        if (L->fused)
+            scale_in_place(d, x + off, v->hw, a, b, cc);
+        else
+            scale_into(d, j->dy + off, x + off, v->hw, a, b, cc);
+        nnx_conv_wgrad_plane(L - 1, s, d, tid);
+    }
+    nnx_conv_wgrad_end(L - 1, ch, tid);
+}
+
 static void backward_unit(void *p, int u, int tid)
 {
     const bn_job *j = p;
@@ -498,10 +566,14 @@ static void backward_unit(void *p, int u, int tid)
     const bn_view *v = &j->v;
     int c0, c1;
     unit_channels(j, u, &c0, &c1);
+    if (L->wgrad_fused) {
+        for (int ch = c0; ch < c1; ch++)
+            channel_into_wgrad(j, ch, tid);
+        return;
+    }
     const int c = v->c, n = j->n;
     const float *restrict x = L->x;
     const float *gamma = L->w;
-    float *dgamma = L->gw, *dbeta = L->gw + c;
     double *restrict sdy = v->acc1, *restrict sdyx = v->acc2;
     const float *restrict mean = v->mean;
     const float *dy = j->dy;
@@ -512,7 +584,7 @@ static void backward_unit(void *p, int u, int tid)
         /* d(loss)/d(normalised) goes to dx; the pass below then reads it
          * from there, in place. */
         affine(v, gamma, L->w + c, c0, c1);
-        grad_sums_fused(L, v, dy, dx, n, c0, c1, tid);
+        grad_sums_fused(L, v, dy, dx, NULL, n, c0, c1, tid);
         dy = dx;
     } else if (v->flat) {   /* (fused: dy is what backward_rows_unit left) */
         for (int r = 0; r < n; r++) {
@@ -529,24 +601,8 @@ static void backward_unit(void *p, int u, int tid)
                 plane_grad_sums(dy + off, x + off, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
             }
     }
-    /* dγ = Σ dy·x̂, dβ = Σ dy.  dx = A·dy + B·x + C per channel, where in
-     * training A = γ/σ, B = -A·dγ/(m·σ), C = -A·dβ/m - B·μ (the batch
-     * statistics depend on x); in eval only A. */
-    const double m = (double)n * v->hw;
-    float *restrict A = v->scale, *restrict B = v->shift;
-    float *restrict C = v->coef;
-    for (int ch = c0; ch < c1; ch++) {
-        double is = v->inv_std[ch];
-        double dg = sdyx[ch] * is, db = sdy[ch];
-        dgamma[ch] = (float)dg;
-        dbeta[ch] = (float)db;
-        double a = gamma[ch] * is;
-        double b = L->train ? -a * dg * is / m : 0.0;
-        double cc = L->train ? -a * db / m - b * mean[ch] : 0.0;
-        A[ch] = (float)a;
-        B[ch] = (float)b;
-        C[ch] = (float)cc;
-    }
+    coefficients(L, v, n, c0, c1);
+    const float *restrict A = v->scale, *restrict B = v->shift, *restrict C = v->coef;
     if (!dx || v->flat)         /* flat: dx_rows_unit */
         return;
     for (int ch = c0; ch < c1; ch++)
