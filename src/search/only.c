@@ -49,13 +49,12 @@ static int add_pending(search *s, const job *j)
     return ok ? 0 : nnx_rt_fail(s->err, "out of memory");
 }
 
-/* A trial this process does not train: read its row if it has ended, never
- * touch its directory.  A pruned search: a trial pruned short of the current
- * step's epochs has not ended it; one not in the step (j->out) is only read. */
-static int look_at(search *s, job *j)
+/* A trial this process does not train, whose row (j->row) nnx_search_row_read
+ * gave r (1: it has ended): never touch its directory.  A pruned search: a
+ * trial pruned short of the current step's epochs has not ended it; one not
+ * in the step (j->out) is only read. */
+static int look_at_row(search *s, job *j, int r)
 {
-    nnx_rt_error rerr = { { 0 } };
-    int r = nnx_search_row_read(j->dir, &j->row, &rerr);
     if (r == 1 && (j->out || !srch_pruned_short(j))) {
         j->state = JOB_DONE;
         j->row.resumed = true;
@@ -70,6 +69,13 @@ static int look_at(search *s, job *j)
         return 0;
     s->open = true;
     return add_pending(s, j);
+}
+
+/* The same, its row read now. */
+static int look_at(search *s, job *j)
+{
+    nnx_rt_error rerr = { { 0 } };
+    return look_at_row(s, j, nnx_search_row_read(j->dir, &j->row, &rerr));
 }
 
 /* The selected trial: under its lock, prepared as a worker's, trained here. */
@@ -117,17 +123,17 @@ static int train_selected(search *s, job *j)
 }
 
 /* opts.only: job j, a member of a step that ends at j->stop_after, has gone
- * past it without a final summary: it trains in a later step now (another
- * process continued it), or was interrupted there. */
-static bool past_step(const job *j)
+ * past it without a final summary (r, what reading its row gave: 0, none):
+ * it trains in a later step now (another process continued it), or was
+ * interrupted there.  One reading of the row decides this and whether the
+ * trial has ended (look_at_row): read twice, a process continuing the trial
+ * could write its "running" summary between the two, and the trial would
+ * seem neither past the step nor ended in it, holding the step open. */
+static bool past_step(const job *j, int r)
 {
-    if (j->stop_after <= 0)
+    if (j->stop_after <= 0 || r != 0)
         return false;
-    nnx_search_row row = { .value = NAN };
-    nnx_rt_error err;
-    int r = nnx_search_row_read(j->dir, &row, &err);
-    nnx_search_row_free(&row);
-    return r == 0 && srch_epochs_in(j->dir) >= j->stop_after;
+    return srch_epochs_in(j->dir) >= j->stop_after;
 }
 
 /* opts.only: jobs [from, to) — the selected one trained here (once), the
@@ -153,13 +159,19 @@ int srch_only_run(search *s, size_t from, size_t to)
         nnx_search_row_free(&j->row);
         j->row.value = NAN;
         j->state = JOB_QUEUED;
+        nnx_rt_error rerr = { { 0 } };
+        int r = nnx_search_row_read(j->dir, &j->row, &rerr);
         /* (one not in this step: past the step it was last in, which a tpe proposal
          * counts as ended: it observes the trial at its first rung's epochs) */
-        j->passed = past_step(j);
+        j->passed = past_step(j, r);
+        bool mine = !j->passed && srch_is_selected(s, j) && !j->out && !j->trained;
+        if (j->passed || mine) {
+            nnx_search_row_free(&j->row);
+            j->row.value = NAN;
+        }
         if (j->passed)
             continue;
-        bool mine = srch_is_selected(s, j) && !j->out && !j->trained;
-        int rc = mine ? train_selected(s, j) : look_at(s, j);
+        int rc = mine ? train_selected(s, j) : look_at_row(s, j, r);
         if (rc < 0)
             return -1;
     }
