@@ -20,6 +20,11 @@
  * (a sample in float lanes, the batch in double), so its bits do not depend
  * on the thread count; the bias gradient comes from the same pass.  The padded planes the forward
  * made are kept for it (the backward of a layer follows its last forward).
+ * When the batch norm after the layer makes the weight gradient
+ * (wgrad_fused: the layer wants no input gradient), it does so a filter at
+ * a time, a sample's plane of dY at a time (nnx_conv_direct_wgrad_begin,
+ * _plane, _end), with each filter's sums in the same lanes and order as
+ * here, so the same bits.
  *
  * The input gradient, when one is wanted, stays with conv.c (col2im).
  *

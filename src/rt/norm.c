@@ -10,7 +10,8 @@
  * backward reuses them and coef[C] for dx = scale·dy + shift·x + coef), then
  * two double accumulators[C] for the sums, then (fused only) three tiles
  * per thread (a plane each; flat, a unit's rows), then (fused and flat) a
- * batch of d(loss)/d(normalised) for when there is no dx to hold it.
+ * batch of d(loss)/d(normalised) for when there is no dx to hold it, then
+ * (L->wgrad_fused) a channel's planes of a batch per thread.
  *
  * Threads.  Every channel (feature, on a flat input) is computed on its own,
  * start to finish, so a pass is one job of the net's team (team.h) over
@@ -34,6 +35,13 @@
  * large mean does not cancel it away.  After a direct convolution (L->moments)
  * the training forward skips that pass over its input: the convolution
  * summed each unit of samples around its own first value as it wrote them.
+ * When that convolution is the net's first layer with parameters and the
+ * input's gradient is not wanted (L->wgrad_fused), backward goes a channel
+ * at a time, start to finish, leaving the channel's d(loss)/d(x) in the
+ * thread's channel buffer (it stays in L2) and handing each plane to the
+ * convolution for its weight gradient (nnx_conv_wgrad_plane): the batch's
+ * d(loss)/d(x), which only that weight gradient would read, is never
+ * written.
  */
 #include <math.h>
 #include <string.h>
