@@ -3,8 +3,9 @@
 # do) leave a whole leaderboard: trials.csv and summary.json list every trial that ended, each
 # written under the search's board lock from every trial's summary.json read afresh.  Eight
 # trials started at once, three rounds; each round's files equal those of `nnx run -j 2`.
-# A pruned search by --trial processes, rung by rung, under ASan: the files of -j 1; one
-# interrupted by SIGTERM in rung 2 and continued, likewise.  nnx runs
+# A pruned search by --trial processes, rung by rung, under ASan: the files of -j 1; then its
+# two rounds 300 times with the release binary (NNX_RACE_ROUNDS), rung 2 continuing its 2
+# trials each time; one interrupted by SIGTERM in rung 2 and continued, likewise.  nnx runs
 # gives a search's time as its trials' seconds summed.
 . "$(dirname "$0")/lib/run_common.sh"
 
@@ -64,6 +65,23 @@ strip "$d/trials.csv" >"$tmp/b.csv"
 cmp -s "$tmp/a.csv" "$tmp/b.csv" || { diff "$tmp/a.csv" "$tmp/b.csv" >&2; fail "the pruned search by --trial differs from -j 1"; }
 cmp -s "$pref/summary.json" "$d/summary.json" ||
     { diff "$pref/summary.json" "$d/summary.json" >&2; fail "the pruned search's summary.json differs from -j 1's"; }
+# the same two rounds many times over (the release binary, a few ms a round): a process of
+# rung 2 that reads a trial's summary.json while the process continuing that trial rewrites
+# it must still see rung 1 as ended (one reading of the row decides; reading it twice left
+# rung 1 looking open, and a kept trial not continued, in about 1 of 300 rounds)
+for k in $(seq 1 "${NNX_RACE_ROUNDS:-300}"); do
+    rm -rf "$tmp/q"
+    for round in 1 2; do
+        pids=""
+        for t in 1 2 3 4; do
+            "$nnx" run "$tmp/g.nnx" pr --out "$tmp/q" --trial $t -j 1 >"$tmp/q$round.$t" 2>&1 &
+            pids="$pids $!"
+        done
+        for p in $pids; do wait "$p" || fail "stress round $k.$round: a trial process failed: $(cat "$tmp"/q$round.*)"; done
+    done
+    [ "$(cat "$tmp"/q2.* | grep -c '^  continue ')" = 2 ] ||
+        fail "stress round $k: rung 2 did not continue its 2 trials: $(cat "$tmp"/q2.*)"
+done
 
 # SIGTERM to a trial continuing in rung 2 (as scancel does): interrupted; nnx submit would
 # resubmit only it; again, it continues from its last epoch, and the search is -j 1's
