@@ -357,10 +357,11 @@ static size_t wino_thread_floats(const nnx_layer *L, int max_batch)
 /* U[ξ][o][i] = (G·g·Gᵀ)[ξ] of the 3×3 kernel joining input channel i to
  * output channel o: forward, W[o][i]; for the input gradient (`back`),
  * W[i][o] turned 180°.  U holds 16 matrices of `out` × `in`. */
-static void wino_filters(const float *restrict w, float *restrict U, int out, int in, bool back)
+static void wino_filters(const float *restrict w, float *restrict U, int out, int in, bool back,
+                         long o0, long o1)
 {
     const size_t mat = (size_t)out * in;
-    for (int o = 0; o < out; o++)
+    for (int o = (int)o0; o < (int)o1; o++)
         for (int i = 0; i < in; i++) {
             const float *k = back ? w + ((size_t)i * out + o) * 9 : w + ((size_t)o * in + i) * 9;
             float g[9];
@@ -858,6 +859,30 @@ static void wino_unit(const conv_job *j, int u, int tid, bool back)
     }
 }
 
+/* wino_filters over units of output channels on the layer's threads (the
+ * same floats: each U entry is one filter's). */
+typedef struct filters_job {
+    const nnx_layer *L;
+    int out, in, units;
+    bool back;
+} filters_job;
+
+static void filters_unit(void *p, int u, int tid)
+{
+    (void)tid;
+    const filters_job *j = p;
+    long lo, hi;
+    nnx_team_split(j->out, j->units, u, &lo, &hi);
+    wino_filters(j->L->w, wino_U(j->L), j->out, j->in, j->back, lo, hi);
+}
+
+static void wino_filters_on_team(const nnx_layer *L, int out, int in, bool back)
+{
+    filters_job j = {.L = L, .out = out, .in = in, .units = out < MAX_UNITS ? out : MAX_UNITS,
+                     .back = back};
+    nnx_team_run(L->team, j.units, filters_unit, &j);
+}
+
 static void forward_unit(void *p, int u, int tid)
 {
     const conv_job *j = p;
@@ -921,7 +946,7 @@ const float *nnx_conv_forward(nnx_layer *L, const float *x, int n)
     j.chunk = chunk_samples(L, n);
     j.units = nunits(n);
     if (is_winograd(L))
-        wino_filters(L->w, wino_U(L), j.f, j.g.c, false);
+        wino_filters_on_team(L, j.f, j.g.c, false);
     nnx_team_run(L->team, j.units, forward_unit, &j);
     return y;
 }
@@ -1052,7 +1077,7 @@ const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n)
         return dx;
     }
     if (dx && is_winograd(L))
-        wino_filters(L->w, wino_U(L), j.g.c, j.f, true);
+        wino_filters_on_team(L, j.g.c, j.f, true);
     nnx_team_run(L->team, j.units, backward_unit, &j);
     nnx_team_run(L->team, MAX_UNITS, reduce_unit, &j);
     return dx;
