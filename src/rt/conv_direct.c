@@ -253,11 +253,18 @@ static void filters_plane(const dgeom *g, const float *pad, const size_t *shift,
     }
 }
 
-/* Add one output plane (padded-width o) to a unit's sums m of its filter
- * (the first plane, `first`, sets the pivot: its first value): a plane's
- * sums in float lanes, added into the doubles. */
-static void plane_moments(const dgeom *g, const float *restrict o, bool first, double *m)
+/* Copy one output plane (padded-width o) to y, and, when m is not NULL,
+ * add it to a unit's sums m of its filter as it goes (the first plane,
+ * `first`, sets the pivot: its first value): a plane's sums in float lanes,
+ * added into the doubles. */
+static void plane_out(const dgeom *g, const float *restrict o, float *restrict y, bool first,
+                      double *m)
 {
+    if (!m) {
+        for (int oy = 0; oy < g->oh; oy++)
+            nnx_copy_floats(y + (size_t)oy * g->ow, o + (size_t)oy * g->wp, (size_t)g->ow);
+        return;
+    }
     if (first)
         m[0] = o[0], m[1] = m[2] = 0;
     const float k = (float)m[0];
@@ -266,13 +273,17 @@ static void plane_moments(const dgeom *g, const float *restrict o, bool first, d
     float ta = 0, tb = 0;
     for (int oy = 0; oy < g->oh; oy++) {
         const float *restrict row = o + (size_t)oy * g->wp;
+        float *restrict yr = y + (size_t)oy * g->ow;
         int x = 0;
         for (; x + VL <= g->ow; x += VL) {
-            const vecf d = loadv(row + x) - kv;
+            const vecf v = loadv(row + x);
+            storev(yr + x, v);
+            const vecf d = v - kv;
             a += d;
             b += d * d;
         }
         for (; x < g->ow; x++) {
+            yr[x] = row[x];
             const float d = row[x] - k;
             ta += d;
             tb += d * d;
@@ -312,12 +323,9 @@ static void forward_unit(void *p, int u, int tid)
         for (long s = lo; s < hi; s++) {
             filters_plane(g, padded(j->ws, g, (int)s), shift, taps, wf, b, o);
             for (int i = 0; i < nf; i++) {
-                float *restrict y = L->out + (size_t)(f0 + i) * ncols + (size_t)s * ohw;
-                const float *restrict oi = o + (size_t)i * g->qn;
-                for (int oy = 0; oy < g->oh; oy++)
-                    nnx_copy_floats(y + (size_t)oy * g->ow, oi + (size_t)oy * g->wp, (size_t)g->ow);
-                if (sums)
-                    plane_moments(g, oi, s == lo, unit_moments(L, j->ws, g, u, f0 + i));
+                plane_out(g, o + (size_t)i * g->qn,
+                          L->out + (size_t)(f0 + i) * ncols + (size_t)s * ohw, s == lo,
+                          sums ? unit_moments(L, j->ws, g, u, f0 + i) : NULL);
             }
         }
     }
