@@ -50,15 +50,24 @@ experiment pr extends grid {
 NNX
 expect 0 "$tmp/pref.out" "$nnx_san" run "$tmp/g.nnx" pr --out "$tmp/pref" -j 1 --quiet
 pref=$(rundir "$tmp/pref")
-for round in 1 2; do
-    pids=""
-    for t in 1 2 3 4; do
-        "$nnx_san" run "$tmp/g.nnx" pr --out "$tmp/p" --trial $t -j 1 >"$tmp/p$round.$t" 2>&1 &
-        pids="$pids $!"
+# pruned_rounds BIN NAME WHAT: the pruned search's two rounds by BIN into $tmp/NAME, each
+# round's 4 trial processes at once (outputs $tmp/NAME<round>.<trial>); rung 2 must
+# continue its 2 trials
+pruned_rounds() {
+    for round in 1 2; do
+        pids=""
+        for t in 1 2 3 4; do
+            "$1" run "$tmp/g.nnx" pr --out "$tmp/$2" --trial $t -j 1 >"$tmp/$2$round.$t" 2>&1 &
+            pids="$pids $!"
+        done
+        for p in $pids; do
+            wait "$p" || fail "$3, round $round: a trial process failed: $(cat "$tmp/$2$round".*)"
+        done
     done
-    for p in $pids; do wait "$p" || fail "pruned round $round: a trial process failed: $(cat "$tmp"/p$round.*)"; done
-done
-[ "$(cat "$tmp"/p2.* | grep -c '^  continue ')" = 2 ] || fail "rung 2 did not continue its 2 trials: $(cat "$tmp"/p2.*)"
+    [ "$(cat "$tmp/$2"2.* | grep -c '^  continue ')" = 2 ] ||
+        fail "$3: rung 2 did not continue its 2 trials: $(cat "$tmp/$2"2.*)"
+}
+pruned_rounds "$nnx_san" p "pruned search"
 d=$(rundir "$tmp/p")
 strip "$pref/trials.csv" >"$tmp/a.csv"
 strip "$d/trials.csv" >"$tmp/b.csv"
@@ -71,16 +80,7 @@ cmp -s "$pref/summary.json" "$d/summary.json" ||
 # rung 1 looking open, and a kept trial not continued, in about 1 of 300 rounds)
 for k in $(seq 1 "${NNX_RACE_ROUNDS:-300}"); do
     rm -rf "$tmp/q"
-    for round in 1 2; do
-        pids=""
-        for t in 1 2 3 4; do
-            "$nnx" run "$tmp/g.nnx" pr --out "$tmp/q" --trial $t -j 1 >"$tmp/q$round.$t" 2>&1 &
-            pids="$pids $!"
-        done
-        for p in $pids; do wait "$p" || fail "stress round $k.$round: a trial process failed: $(cat "$tmp"/q$round.*)"; done
-    done
-    [ "$(cat "$tmp"/q2.* | grep -c '^  continue ')" = 2 ] ||
-        fail "stress round $k: rung 2 did not continue its 2 trials: $(cat "$tmp"/q2.*)"
+    pruned_rounds "$nnx" q "stress run $k"
 done
 
 # SIGTERM to a trial continuing in rung 2 (as scancel does): interrupted; nnx submit would
