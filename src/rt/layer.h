@@ -185,6 +185,9 @@ void nnx_pool_grad_plane(const nnx_layer *L, const float *dy, size_t p, int n, f
  * plane gets none. */
 const float *nnx_pool_winners(const nnx_layer *L, const float *dy, size_t p, int n,
                               const int32_t **arg);
+/* Input plane p's gradient under such a pool (H·W floats into out): zero
+ * but at the winners, which get g (out_h·out_w values, in window order). */
+void nnx_pool_spread(const nnx_layer *L, size_t p, const float *g, float *out);
 const float *nnx_pool_backward(nnx_layer *L, const float *dy, float *dx, int n);
 size_t nnx_batchnorm_ws_floats(const nnx_layer *L, int max_batch);
 const float *nnx_batchnorm_forward(nnx_layer *L, const float *x, int n, bool train);

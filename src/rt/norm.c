@@ -444,9 +444,7 @@ static void winners_grad(const nnx_layer *A, const nnx_layer *P, const bn_view *
         for (size_t i = 0; i < k; i++)
             kw[i] = kept[arg[i]];
     nnx_act_grad(A, zw, y ? yw : NULL, kept ? kw : NULL, g, dw, k);
-    memset(d, 0, (size_t)v->hw * sizeof *d);
-    for (size_t i = 0; i < k; i++)
-        d[arg[i]] = dw[i];
+    nnx_pool_spread(P, off / (size_t)v->hw, dw, d);
 }
 
 /* Fused backward of C×H×W planes, first pass over channels [c0, c1): dz =

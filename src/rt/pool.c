@@ -183,18 +183,8 @@ static void backward_unit(void *ctx, int u, int tid)
     size_t p0, p1;
     unit_planes(j, u, &p0, &p1);
     if (I->kind == NNX_LAYER_MAXPOOL && k == st) {
-        /* Windows tile the plane without overlap: zero the unit's planes in
-         * one call (not a call per row: rows are tens of floats), then each
-         * window's winner gets its gradient. */
-        const int32_t *restrict idx = L->idx;
-        memset(dx + p0 * h * w, 0, (p1 - p0) * h * w * sizeof *dx);
-        for (size_t p = p0; p < p1; p++) {
-            float *restrict d = dx + p * h * w;
-            const float *restrict g = dy + out_plane(L, p, n) * oh * ow;
-            const int32_t *restrict arg = idx + p * oh * ow;
-            for (int i = 0; i < oh * ow; i++)
-                d[arg[i]] = g[i];
-        }
+        for (size_t p = p0; p < p1; p++)
+            nnx_pool_spread(L, p, dy + out_plane(L, p, n) * oh * ow, dx + p * h * w);
         return;
     }
     memset(dx + p0 * h * w, 0, (p1 - p0) * h * w * sizeof *dx);
@@ -236,16 +226,21 @@ const float *nnx_pool_winners(const nnx_layer *L, const float *dy, size_t p, int
     return dy + out_plane(L, p, n) * ohw;
 }
 
-void nnx_pool_grad_plane(const nnx_layer *L, const float *restrict dy, size_t p, int n,
-                         float *restrict out)
+void nnx_pool_spread(const nnx_layer *L, size_t p, const float *restrict g,
+                     float *restrict out)
 {
     const nnx_layer_info *I = &L->info;
     const int hw = I->in_h * I->in_w, ohw = I->out_h * I->out_w;
-    const int32_t *arg;
-    const float *restrict g = nnx_pool_winners(L, dy, p, n, &arg);
-    memset(out, 0, (size_t)hw * sizeof *out);
+    const int32_t *restrict arg = L->idx + p * (size_t)ohw;
+    memset(out, 0, (size_t)hw * sizeof *out);       /* a plane: one call, not one a row */
     for (int i = 0; i < ohw; i++)
         out[arg[i]] = g[i];
+}
+
+void nnx_pool_grad_plane(const nnx_layer *L, const float *dy, size_t p, int n, float *out)
+{
+    const int32_t *arg;
+    nnx_pool_spread(L, p, nnx_pool_winners(L, dy, p, n, &arg), out);
 }
 
 const float *nnx_pool_backward(nnx_layer *L, const float *dy, float *dx, int n)
