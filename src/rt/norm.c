@@ -528,6 +528,50 @@ static void coefficients(nnx_layer *L, const bn_view *v, int n, int c0, int c1)
     }
 }
 
+/* The first pass of backward over channels [c0, c1): Σ dz and Σ dz·(x - μ)
+ * per channel, dz being d(loss)/d(normalised).  Fused over planes, the pass
+ * makes dz from dy (grad_sums_fused: into dx when given, else into chan,
+ * else a tile); otherwise dz is dy (flat and fused: what
+ * backward_rows_unit left). */
+static void grad_sums(const bn_job *j, int c0, int c1, float *dx, float *chan, int tid)
+{
+    nnx_layer *L = j->L;
+    const bn_view *v = &j->v;
+    const int c = v->c, n = j->n;
+    const float *restrict x = L->x, *restrict dy = j->dy, *restrict mean = v->mean;
+    double *restrict sdy = v->acc1, *restrict sdyx = v->acc2;
+    for (int ch = c0; ch < c1; ch++)
+        sdy[ch] = sdyx[ch] = 0;
+    if (L->fused && !v->flat) {
+        affine(v, L->w, L->w + c, c0, c1);
+        grad_sums_fused(L, v, dy, dx, chan, n, c0, c1, tid);
+    } else if (v->flat) {
+        for (int r = 0; r < n; r++) {
+            const float *restrict g = dy + (size_t)r * c, *restrict xr = x + (size_t)r * c;
+            for (int f = c0; f < c1; f++) {
+                sdy[f] += g[f];
+                sdyx[f] += (double)g[f] * (xr[f] - mean[f]);
+            }
+        }
+    } else {
+        for (int ch = c0; ch < c1; ch++)
+            for (int s = 0; s < n; s++) {
+                size_t off = s * v->ss + ch * v->cs;
+                plane_grad_sums(dy + off, x + off, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
+            }
+    }
+}
+
+/* A plane of dx = a·dz + b·x + c into d, in place when dz is d. */
+static void scale_plane(float *d, const float *dz, const float *x, int len, float a, float b,
+                        float c)
+{
+    if (dz == d)
+        scale_in_place(d, x, len, a, b, c);
+    else
+        scale_into(d, dz, x, len, a, b, c);
+}
+
 /* Backward of channel ch of a batch norm over planes with wgrad_fused: the
  * gradient of its input, plane by plane in the thread's channel buffer,
  * goes into the weight gradient of the convolution before it (filter ch)
@@ -537,29 +581,15 @@ static void channel_into_wgrad(const bn_job *j, int ch, int tid)
     nnx_layer *L = j->L;
     const bn_view *v = &j->v;
     const int n = j->n;
-    const float *restrict x = L->x;
-    float *restrict chan = v->chans + (size_t)tid * (size_t)L->max_batch * v->hw;
-    v->acc1[ch] = v->acc2[ch] = 0;
-    if (L->fused) {
-        affine(v, L->w, L->w + v->c, ch, ch + 1);
-        grad_sums_fused(L, v, j->dy, NULL, chan, n, ch, ch + 1, tid);
-    } else {
-        for (int s = 0; s < n; s++) {
-            size_t off = s * v->ss + ch * v->cs;
-            plane_grad_sums(j->dy + off, x + off, (size_t)v->hw, v->mean[ch], &v->acc1[ch],
-                            &v->acc2[ch]);
-        }
-    }
+    float *chan = v->chans + (size_t)tid * (size_t)L->max_batch * v->hw;
+    grad_sums(j, ch, ch + 1, NULL, chan, tid);
     coefficients(L, v, n, ch, ch + 1);
-    const float a = v->scale[ch], b = v->shift[ch], cc = v->coef[ch];
     nnx_conv_wgrad_begin(L - 1, tid);
     for (int s = 0; s < n; s++) {
         size_t off = s * v->ss + ch * v->cs;
         float *d = chan + (size_t)s * v->hw;
-        if (L->fused)
-            scale_in_place(d, x + off, v->hw, a, b, cc);
-        else
-            scale_into(d, j->dy + off, x + off, v->hw, a, b, cc);
+        scale_plane(d, L->fused ? d : j->dy + off, L->x + off, v->hw, v->scale[ch],
+                    v->shift[ch], v->coef[ch]);
         nnx_conv_wgrad_plane(L - 1, s, d, tid);
     }
     nnx_conv_wgrad_end(L - 1, ch, tid);
@@ -577,48 +607,18 @@ static void backward_unit(void *p, int u, int tid)
             channel_into_wgrad(j, ch, tid);
         return;
     }
-    const int c = v->c, n = j->n;
-    const float *restrict x = L->x;
-    const float *gamma = L->w;
-    double *restrict sdy = v->acc1, *restrict sdyx = v->acc2;
-    const float *restrict mean = v->mean;
-    const float *dy = j->dy;
     float *dx = j->dx;
-    for (int ch = c0; ch < c1; ch++)
-        sdy[ch] = sdyx[ch] = 0;
-    if (L->fused && !v->flat) {
-        /* d(loss)/d(normalised) goes to dx; the pass below then reads it
-         * from there, in place. */
-        affine(v, gamma, L->w + c, c0, c1);
-        grad_sums_fused(L, v, dy, dx, NULL, n, c0, c1, tid);
-        dy = dx;
-    } else if (v->flat) {   /* (fused: dy is what backward_rows_unit left) */
-        for (int r = 0; r < n; r++) {
-            const float *restrict g = dy + (size_t)r * c, *restrict xr = x + (size_t)r * c;
-            for (int f = c0; f < c1; f++) {
-                sdy[f] += g[f];
-                sdyx[f] += (double)g[f] * (xr[f] - mean[f]);
-            }
-        }
-    } else {
-        for (int ch = c0; ch < c1; ch++)
-            for (int s = 0; s < n; s++) {
-                size_t off = s * v->ss + ch * v->cs;
-                plane_grad_sums(dy + off, x + off, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
-            }
-    }
-    coefficients(L, v, n, c0, c1);
-    const float *restrict A = v->scale, *restrict B = v->shift, *restrict C = v->coef;
+    grad_sums(j, c0, c1, dx, NULL, tid);
+    coefficients(L, v, j->n, c0, c1);
     if (!dx || v->flat)         /* flat: dx_rows_unit */
         return;
+    /* fused, d(loss)/d(normalised) is in dx, and this pass scales it there */
+    const float *dz = L->fused ? dx : j->dy;
     for (int ch = c0; ch < c1; ch++)
-        for (int s = 0; s < n; s++) {
+        for (int s = 0; s < j->n; s++) {
             size_t off = s * v->ss + ch * v->cs;
-            const float a = A[ch], b = B[ch], cc = C[ch];
-            if (dy == dx)
-                scale_in_place(dx + off, x + off, v->hw, a, b, cc);
-            else
-                scale_into(dx + off, dy + off, x + off, v->hw, a, b, cc);
+            scale_plane(dx + off, dz + off, L->x + off, v->hw, v->scale[ch], v->shift[ch],
+                        v->coef[ch]);
         }
 }
 
