@@ -427,6 +427,24 @@ static void wgrad_write(nnx_layer *L, const dgeom *g, int taps, int f, const wgr
     }
 }
 
+/* An output-gradient plane (oh × ow at dy) into d in padded-width rows (the
+ * dropped columns stay as they are: 0). */
+static void dy_padded(const dgeom *g, const float *restrict dy, float *restrict d)
+{
+    for (int oy = 0; oy < g->oh; oy++)
+        nnx_copy_floats(d + (size_t)oy * g->wp, dy + (size_t)oy * g->ow, (size_t)g->ow);
+}
+
+/* A padded-width plane of dY' summed in float lanes, added into bias. */
+static void bias_add(const dgeom *g, const float *d, double bias[VL])
+{
+    vecf b = splat(0.0f);
+    for (size_t q = 0; q < g->qn; q += VL)
+        b += loadv(d + q);
+    for (int l = 0; l < VL; l++)
+        bias[l] += b[l];
+}
+
 /* Filters [u·WG_F, +WG_F)'s weight and bias gradients over the batch: each
  * sample's sums in float lanes, added into the batch's in double. */
 static void wgrad_unit(void *p, int u, int tid)
@@ -444,23 +462,15 @@ static void wgrad_unit(void *p, int u, int tid)
     float *restrict d = thread_scratch(L, j->ws, g, tid);
     memset(d, 0, WG_F * g->qn * sizeof *d);         /* dropped columns, missing filters: 0 */
     for (int s = 0; s < j->n; s++) {
-        for (int i = 0; i < nf; i++) {
-            const float *restrict dy = j->dy + (size_t)(f0 + i) * ncols + (size_t)s * ohw;
-            float *restrict di = d + (size_t)i * g->qn;
-            for (int oy = 0; oy < g->oh; oy++)
-                nnx_copy_floats(di + (size_t)oy * g->wp, dy + (size_t)oy * g->ow, (size_t)g->ow);
-        }
+        for (int i = 0; i < nf; i++)
+            dy_padded(g, j->dy + (size_t)(f0 + i) * ncols + (size_t)s * ohw,
+                      d + (size_t)i * g->qn);
         const float *pad = padded(j->ws, g, s);
         for (int t0 = 0; t0 < taps; t0 += WG_T)
             wgrad_taps(g, d, pad, shift + t0, taps - t0 < WG_T ? taps - t0 : WG_T,
                        sums[0].taps[t0 / WG_T], sums[1].taps[t0 / WG_T]);
-        for (int i = 0; i < nf; i++) {
-            vecf b = splat(0.0f);
-            for (size_t q = 0; q < g->qn; q += VL)
-                b += loadv(d + (size_t)i * g->qn + q);
-            for (int l = 0; l < VL; l++)
-                sums[i].bias[l] += b[l];
-        }
+        for (int i = 0; i < nf; i++)
+            bias_add(g, d + (size_t)i * g->qn, sums[i].bias);
     }
     for (int i = 0; i < nf; i++)
         wgrad_write(L, g, taps, f0 + i, &sums[i]);
@@ -531,26 +541,19 @@ void nnx_conv_direct_wgrad_plane(const nnx_layer *L, float *ws, int s, const flo
     const int taps = tap_shifts(&g, shift);
     float *d;
     wgrad_sums *sums = fused_sums(L, ws, &g, tid, &d);
-    for (int oy = 0; oy < g.oh; oy++)
-        nnx_copy_floats(d + (size_t)oy * g.wp, dy + (size_t)oy * g.ow, (size_t)g.ow);
+    dy_padded(&g, dy, d);
     const float *pad = padded(ws, &g, s);
     for (int t0 = 0; t0 < taps; t0 += WG_T)
         wgrad_taps1(&g, d, pad, shift + t0, taps - t0 < WG_T ? taps - t0 : WG_T,
                     sums->taps[t0 / WG_T]);
-    vecf b = splat(0.0f);
-    for (size_t q = 0; q < g.qn; q += VL)
-        b += loadv(d + q);
-    for (int l = 0; l < VL; l++)
-        sums->bias[l] += b[l];
+    bias_add(&g, d, sums->bias);
 }
 
 void nnx_conv_direct_wgrad_end(nnx_layer *L, float *ws, int f, int tid)
 {
     const dgeom g = dgeometry(L);
-    size_t shift[DIRECT_MAX_TAPS];
-    const int taps = tap_shifts(&g, shift);
     float *d;
-    wgrad_write(L, &g, taps, f, fused_sums(L, ws, &g, tid, &d));
+    wgrad_write(L, &g, g.c * g.k * g.k, f, fused_sums(L, ws, &g, tid, &d));
 }
 
 void nnx_conv_direct_wgrad(nnx_layer *L, const float *dy, int n, float *ws)
