@@ -784,6 +784,11 @@ void nnx_conv_batch_moments(const nnx_layer *L, int n, int c0, int c1, float *me
     nnx_conv_direct_moments(L, n, direct_ws(L), c0, c1, mean, var);
 }
 
+void nnx_conv_wgrad_prepare(const nnx_layer *L, int n)
+{
+    nnx_conv_direct_wgrad_prepare(L, direct_ws(L), n);
+}
+
 void nnx_conv_wgrad_begin(const nnx_layer *L, int tid)
 {
     nnx_conv_direct_wgrad_begin(L, direct_ws(L), tid);
@@ -794,9 +799,9 @@ void nnx_conv_wgrad_plane(const nnx_layer *L, int s, const float *dy, int tid)
     nnx_conv_direct_wgrad_plane(L, direct_ws(L), s, dy, tid);
 }
 
-void nnx_conv_wgrad_end(nnx_layer *L, int f, int tid)
+void nnx_conv_wgrad_end(nnx_layer *L, int f, int tid, double a, double b, double c)
 {
-    nnx_conv_direct_wgrad_end(L, direct_ws(L), f, tid);
+    nnx_conv_direct_wgrad_end(L, direct_ws(L), f, tid, a, b, c);
 }
 
 /* What one pass over the units reads and writes. */

@@ -22,15 +22,23 @@
  * made are kept for it (the backward of a layer follows its last forward).
  * When the batch norm after the layer makes the weight gradient
  * (wgrad_fused: the layer wants no input gradient), it does so a filter at
- * a time, a sample's plane of dY at a time (nnx_conv_direct_wgrad_begin,
- * _plane, _end), with each filter's sums in the same lanes and order as
- * here, so the same bits.
+ * a time, a sample's plane at a time (nnx_conv_direct_wgrad_begin, _plane,
+ * _end), and without ever making dY: the batch norm's backward is
+ * dY = a·dZ + b·Y + c per filter, so dW[t] = a·Σ dZ·I_t + b·Σ Y·I_t +
+ * c·Σ I_t, I_t the input tap t reads.  Σ dZ·I_t is summed here as dY is
+ * above; Σ Y·I_t = Σ_a W[a]·G[a][t] + bias·Σ I_t, from the Gram matrix G of
+ * the taps' inputs (G[a][t] = Σ I_a·I_t), which the training forward sums
+ * per sample while the padded sample is in L1 (sample_gram) and prepare
+ * adds over the batch in sample order.  So the batch norm reads neither Y
+ * nor dY in memory; the gradient agrees with the layer's own backward to
+ * float rounding, not to the bit.
  *
  * The input gradient, when one is wanted, stays with conv.c (col2im).
  *
  * Workspace (after conv.c's own): the padded planes of max_batch samples,
  * then per thread FWD_F padded-width planes (the forward's outputs, the
- * backward's dY').
+ * backward's dY'), then in doubles the forward units' moments (moments)
+ * and the Gram records (wgrad_fused).
  */
 #include <stdint.h>
 #include <string.h>
@@ -158,20 +166,54 @@ static size_t moments_off(const nnx_layer *L, const dgeom *g, int max_batch)
     return (size_t)max_batch * g->c * g->plane + threads * scratch_floats(g);
 }
 
+static int ntaps(const dgeom *g)
+{
+    return g->c * g->k * g->k;
+}
+
+/* Doubles of one Gram record (wgrad_fused): the taps' products G[a][t] =
+ * Σ_q I_a[q]·I_t[q] and sums s[t] = Σ_q I_t[q] of one sample (or, with the
+ * count m in front, of the batch), I_t the input plane tap t reads at each
+ * output q. */
+static size_t gram_doubles(const dgeom *g)
+{
+    return (size_t)ntaps(g) * ntaps(g) + ntaps(g);
+}
+
+/* Doubles after the forward's scratch: the units' moments, then (wgrad_fused)
+ * each sample's Gram record and the batch's (m, G, s). */
+static size_t doubles(const nnx_layer *L, const dgeom *g, int max_batch)
+{
+    size_t moments = L->moments ? 3 * (size_t)forward_units(max_batch) * g->f : 0;
+    size_t gram = L->wgrad_fused ? ((size_t)max_batch + 1) * gram_doubles(g) + 1 : 0;
+    return moments + gram;
+}
+
 size_t nnx_conv_direct_ws_floats(const nnx_layer *L, int max_batch)
 {
     dgeom g = dgeometry(L);
-    /* the moments are doubles, at the next 8-byte boundary (one float more) */
-    size_t moments = L->moments ? 2 * 3 * (size_t)forward_units(max_batch) * g.f + 1 : 0;
-    return moments_off(L, &g, max_batch) + moments;
+    /* doubles, at the next 8-byte boundary (one float more) */
+    size_t d = doubles(L, &g, max_batch);
+    return moments_off(L, &g, max_batch) + (d ? 2 * d + 1 : 0);
+}
+
+static double *doubles_at(const nnx_layer *L, const float *ws, const dgeom *g)
+{
+    uintptr_t at = (uintptr_t)(ws + moments_off(L, g, L->max_batch));
+    return (double *)(at + (-at & (sizeof(double) - 1)));
 }
 
 /* A forward unit's sums of filter f: pivot, Σ(y - pivot), Σ(y - pivot)². */
 static double *unit_moments(const nnx_layer *L, const float *ws, const dgeom *g, int u, int f)
 {
-    uintptr_t at = (uintptr_t)(ws + moments_off(L, g, L->max_batch));
-    double *m = (double *)(at + (-at & (sizeof(double) - 1)));
-    return m + 3 * ((size_t)u * g->f + f);
+    return doubles_at(L, ws, g) + 3 * ((size_t)u * g->f + f);
+}
+
+/* Sample s's Gram record, or (s = max_batch) the batch's, after its count. */
+static double *gram_at(const nnx_layer *L, const float *ws, const dgeom *g, int s)
+{
+    size_t moments = L->moments ? 3 * (size_t)forward_units(L->max_batch) * g->f : 0;
+    return doubles_at(L, ws, g) + moments + (size_t)s * gram_doubles(g);
 }
 
 static float *padded(float *ws, const dgeom *g, int s)
@@ -298,6 +340,9 @@ static void plane_out(const dgeom *g, const float *restrict o, float *restrict y
     m[2] += s2;
 }
 
+static void sample_gram(const dgeom *g, const float *pad, const size_t *shift, float *u,
+                        double *rec);
+
 static void forward_unit(void *p, int u, int tid)
 {
     const direct_job *j = p;
@@ -312,8 +357,11 @@ static void forward_unit(void *p, int u, int tid)
     const bool sums = L->moments && L->train;
     long lo, hi;
     nnx_team_split(j->n, j->units, u, &lo, &hi);
-    for (long s = lo; s < hi; s++)
+    for (long s = lo; s < hi; s++) {
         pad_sample(j, (int)s);
+        if (L->wgrad_fused && L->train)
+            sample_gram(g, padded(j->ws, g, (int)s), shift, o, gram_at(L, j->ws, g, (int)s));
+    }
     for (int f0 = 0; f0 < g->f; f0 += FWD_F) {     /* a group's weights set up once */
         const int nf = g->f - f0 < FWD_F ? g->f - f0 : FWD_F;
         float wf[FWD_F * DIRECT_MAX_TAPS] = {0}, b[FWD_F] = {0};
@@ -513,6 +561,61 @@ static void wgrad_taps1(const dgeom *g, const float *d, const float *src, const 
     WG1_ADD(5); WG1_ADD(6); WG1_ADD(7); WG1_ADD(8);
 }
 
+/* Sample pad's Gram record (see gram_doubles) into rec: taps a and a + 1
+ * at a time, their inputs I_a laid in padded-width rows in u's two planes
+ * (the dropped columns 0) and summed against every tap's input as
+ * wgrad_taps sums two planes of dY'. */
+static void sample_gram(const dgeom *g, const float *pad, const size_t *shift, float *u,
+                        double *rec)
+{
+    const int taps = ntaps(g);
+    memset(u, 0, WG_F * g->qn * sizeof *u);
+    for (int a = 0; a < taps; a += WG_F) {      /* taps a and a + 1 as wgrad's two planes */
+        const int na = taps - a < WG_F ? taps - a : WG_F;
+        for (int i = 0; i < WG_F; i++) {        /* a lone last tap read twice */
+            const size_t sh = shift[a + (i < na ? i : 0)];
+            for (int oy = 0; oy < g->oh; oy++)
+                nnx_copy_floats(u + i * g->qn + (size_t)oy * g->wp, pad + sh + (size_t)oy * g->wp,
+                                (size_t)g->ow);
+        }
+        wgrad_sums acc[WG_F];
+        memset(acc, 0, sizeof acc);
+        for (int t0 = 0; t0 < taps; t0 += WG_T)
+            wgrad_taps(g, u, pad, shift + t0, taps - t0 < WG_T ? taps - t0 : WG_T,
+                       acc[0].taps[t0 / WG_T], acc[1].taps[t0 / WG_T]);
+        for (int i = 0; i < na; i++) {
+            bias_add(g, u + i * g->qn, acc[i].bias);
+            for (int t = 0; t < taps; t++) {
+                double v = 0;
+                for (int l = 0; l < VL; l++)
+                    v += acc[i].taps[t / WG_T][t % WG_T][l];
+                rec[(size_t)(a + i) * taps + t] = v;
+            }
+            double v = 0;
+            for (int l = 0; l < VL; l++)
+                v += acc[i].bias[l];
+            rec[(size_t)taps * taps + a + i] = v;
+        }
+    }
+}
+
+void nnx_conv_direct_wgrad_prepare(const nnx_layer *L, float *ws, int n)
+{
+    const dgeom g = dgeometry(L);
+    const size_t len = gram_doubles(&g);
+    double *batch = gram_at(L, ws, &g, L->max_batch);
+    memset(batch, 0, (len + 1) * sizeof *batch);
+    if (!L->train)              /* no Gram records; a backward after an evaluation
+                                   forward has no b and c terms (norm.c) */
+        return;
+    batch[0] = (double)n * g.oh * g.ow;
+    for (int s = 0; s < n; s++) {
+        const double *rec = gram_at(L, ws, &g, s);
+        for (size_t i = 0; i < len; i++)
+            batch[1 + i] += rec[i];
+    }
+}
+
 /* The thread's plane of dY' and sums, for the fused weight gradient. */
 static wgrad_sums *fused_sums(const nnx_layer *L, float *ws, const dgeom *g, int tid,
                               float **d)
@@ -549,11 +652,35 @@ void nnx_conv_direct_wgrad_plane(const nnx_layer *L, float *ws, int s, const flo
     bias_add(&g, d, sums->bias);
 }
 
-void nnx_conv_direct_wgrad_end(nnx_layer *L, float *ws, int f, int tid)
+void nnx_conv_direct_wgrad_end(nnx_layer *L, float *ws, int f, int tid, double a, double b,
+                               double c)
 {
     const dgeom g = dgeometry(L);
+    const int taps = ntaps(&g);
     float *d;
-    wgrad_write(L, &g, g.c * g.k * g.k, f, fused_sums(L, ws, &g, tid, &d));
+    const wgrad_sums *sums = fused_sums(L, ws, &g, tid, &d);
+    const double *batch = gram_at(L, ws, &g, L->max_batch);
+    const double m = batch[0], *G = batch + 1, *s = G + (size_t)taps * taps;
+    const float *w = L->w + (size_t)f * taps;
+    const double bias = L->info.bias ? L->w[(size_t)g.f * taps + f] : 0.0;
+    /* Σ x·I_t = Σ_a w[a]·G[a][t] + bias·s[t], and Σ x = Σ_a w[a]·s[a] + bias·m */
+    float *dw = L->gw + (size_t)f * taps;
+    double sx = bias * m;
+    for (int t = 0; t < taps; t++) {
+        double dz = 0, xi = bias * s[t];
+        for (int l = 0; l < VL; l++)
+            dz += sums->taps[t / WG_T][t % WG_T][l];
+        for (int i = 0; i < taps; i++)
+            xi += w[i] * G[(size_t)i * taps + t];
+        dw[t] = (float)(a * dz + b * xi + c * s[t]);
+        sx += w[t] * s[t];
+    }
+    if (L->info.bias) {
+        double dz = 0;
+        for (int l = 0; l < VL; l++)
+            dz += sums->bias[l];
+        L->gw[(size_t)g.f * taps + f] = (float)(a * dz + b * sx + c * m);
+    }
 }
 
 void nnx_conv_direct_wgrad(nnx_layer *L, const float *dy, int n, float *ws)

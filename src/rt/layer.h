@@ -149,22 +149,28 @@ void   nnx_conv_direct_forward(nnx_layer *L, const float *x, int n, size_t ss, s
 void   nnx_conv_direct_wgrad(nnx_layer *L, const float *dy, int n, float *ws);
 void   nnx_conv_direct_moments(const nnx_layer *L, int n, const float *ws, int c0, int c1,
                                float *mean, float *var);
+void   nnx_conv_direct_wgrad_prepare(const nnx_layer *L, float *ws, int n);
 void   nnx_conv_direct_wgrad_begin(const nnx_layer *L, float *ws, int tid);
 void   nnx_conv_direct_wgrad_plane(const nnx_layer *L, float *ws, int s, const float *dy,
                                    int tid);
-void   nnx_conv_direct_wgrad_end(nnx_layer *L, float *ws, int f, int tid);
+void   nnx_conv_direct_wgrad_end(nnx_layer *L, float *ws, int f, int tid, double a, double b,
+                                 double c);
 
 /* The batch mean and biased variance of filters [c0, c1) of the last
  * training forward of a layer with `moments` set (conv.c). */
 void nnx_conv_batch_moments(const nnx_layer *L, int n, int c0, int c1, float *mean,
                             float *var);
 /* The weight and bias gradients of filter f of a layer with `wgrad_fused`
- * set, made on thread tid from the filter's output-gradient planes (oh × ow
- * floats at dy) of samples 0 .. n-1 in order: begin, a plane a sample, end.
- * The same bits as the layer's own backward. */
+ * set, whose output gradient is a·dz + b·y + c (y its output, as a batch
+ * norm's backward has it): made on thread tid from the filter's planes of
+ * dz (oh × ow floats) of samples 0 .. n-1 in order: begin, a plane a
+ * sample, end with a, b and c.  The y terms come from the products of the
+ * layer's inputs its last training forward kept (one record a sample),
+ * summed once a backward by prepare, before any filter's begin. */
+void nnx_conv_wgrad_prepare(const nnx_layer *L, int n);
 void nnx_conv_wgrad_begin(const nnx_layer *L, int tid);
-void nnx_conv_wgrad_plane(const nnx_layer *L, int s, const float *dy, int tid);
-void nnx_conv_wgrad_end(nnx_layer *L, int f, int tid);
+void nnx_conv_wgrad_plane(const nnx_layer *L, int s, const float *dz, int tid);
+void nnx_conv_wgrad_end(nnx_layer *L, int f, int tid, double a, double b, double c);
 const float *nnx_pool_forward(nnx_layer *L, const float *x, int n);
 /* The pool's output (and argmax) for input planes [p0, p1) of a batch of n,
  * plane p at x + (p - p0)·H·W: the forward of a unit, and what a fused batch
@@ -185,6 +191,8 @@ void nnx_pool_grad_plane(const nnx_layer *L, const float *dy, size_t p, int n, f
  * plane gets none. */
 const float *nnx_pool_winners(const nnx_layer *L, const float *dy, size_t p, int n,
                               const int32_t **arg);
+/* The offsets of input plane p's winners in the last forward (any max pool). */
+const int32_t *nnx_pool_args(const nnx_layer *L, size_t p);
 /* Input plane p's gradient under such a pool (H·W floats into out): zero
  * but at the winners, which get g (out_h·out_w values, in window order). */
 void nnx_pool_spread(const nnx_layer *L, size_t p, const float *g, float *out);

@@ -10,8 +10,9 @@
  * backward reuses them and coef[C] for dx = scale·dy + shift·x + coef), then
  * two double accumulators[C] for the sums, then (fused only) three tiles
  * per thread (a plane each; flat, a unit's rows), then (fused and flat) a
- * batch of d(loss)/d(normalised) for when there is no dx to hold it, then
- * (L->wgrad_fused) a channel's planes of a batch per thread.
+ * batch of d(loss)/d(normalised) for when there is no dx to hold it, or
+ * (fused over planes, L->wgrad_fused, under a pool of winners) x at the
+ * pool's winners, which the training forward keeps for the backward.
  *
  * Threads.  Every channel (feature, on a flat input) is computed on its own,
  * start to finish, so a pass is one job of the net's team (team.h) over
@@ -37,11 +38,13 @@
  * summed each unit of samples around its own first value as it wrote them.
  * When that convolution is the net's first layer with parameters and the
  * input's gradient is not wanted (L->wgrad_fused), backward goes a channel
- * at a time, start to finish, leaving the channel's d(loss)/d(x) in the
- * thread's channel buffer (it stays in L2) and handing each plane to the
- * convolution for its weight gradient (nnx_conv_wgrad_plane): the batch's
- * d(loss)/d(x), which only that weight gradient would read, is never
- * written.
+ * at a time in one pass: each plane's d(loss)/d(normalised) goes from a
+ * tile to the convolution (nnx_conv_wgrad_plane) as the channel's sums are
+ * taken, and then the coefficients of dx = scale·dz + shift·x + coef
+ * (nnx_conv_wgrad_end), from which the convolution makes its weight
+ * gradient (conv_direct.c): the batch's d(loss)/d(x), which only that
+ * weight gradient would read, is never made, and x is read only at the
+ * pool's winners, which the forward kept.
  */
 #include <math.h>
 #include <string.h>
@@ -110,8 +113,8 @@ typedef struct bn_view {
     size_t tile;                  /* a unit's rows (flat) or one plane */
     float *dbuf;                  /* fused, flat: d(loss)/d(normalised) of the
                                      batch when there is no dx to hold it */
-    float *chans;                 /* wgrad_fused: per thread, a channel's planes
-                                     of d(loss)/d(x), max_batch × H × W */
+    float *xwin;                  /* wgrad_fused under a winners pool: x at the
+                                     pool's winners, a plane's after another */
 } bn_view;
 
 #define MAX_UNITS 16
@@ -124,16 +127,35 @@ static size_t tile_rows(int max_batch)
     return max_batch > MAX_UNITS ? (size_t)(max_batch + MAX_UNITS - 1) / MAX_UNITS : 1;
 }
 
+/* The max pool after a fused batch norm over planes (tile: a plane) whose
+ * backward the batch norm takes at the pool's winners alone, their values
+ * packed four arrays to a tile (winners_grad), or NULL. */
+static const nnx_layer *winners_pool(const nnx_layer *L, size_t tile)
+{
+    const nnx_layer *P = L + 2;
+    if (!L->pools || !nnx_pool_grad_fused(P))
+        return NULL;
+    return 4 * (size_t)P->info.out_h * (size_t)P->info.out_w <= tile ? P : NULL;
+}
+
+/* Floats of the x values at the winners the training forward keeps for a
+ * wgrad_fused backward (a winners pool's output size). */
+static size_t xwin_floats(const nnx_layer *L, int max_batch, size_t hw)
+{
+    const nnx_layer *P = L->wgrad_fused && L->fused ? winners_pool(L, hw) : NULL;
+    return P ? (size_t)max_batch * (size_t)P->out_size : 0;
+}
+
 size_t nnx_batchnorm_ws_floats(const nnx_layer *L, int max_batch)
 {
     size_t c = (size_t)L->info.in_c, hw = (size_t)L->info.in_h * L->info.in_w;
     bool flat = L->in_layout == NNX_NCHW && hw == 1;
     size_t tile = flat ? tile_rows(max_batch) * c : hw;
     size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
-    size_t chans = L->wgrad_fused ? threads * (size_t)max_batch * hw : 0;
     if (!L->fused)
-        return 10 * c + chans;
-    return 10 * c + 3 * tile * threads + (flat ? (size_t)max_batch * c : 0) + chans;
+        return 10 * c;
+    return 10 * c + 3 * tile * threads + (flat ? (size_t)max_batch * c : 0)
+         + (flat ? 0 : xwin_floats(L, max_batch, hw));
 }
 
 static bn_view view(nnx_layer *L, int n)
@@ -155,9 +177,8 @@ static bn_view view(nnx_layer *L, int n)
     v.tiles = L->fused ? L->ws + 10 * v.c : NULL;
     size_t threads = (size_t)(L->threads > 1 ? L->threads : 1);
     v.dbuf = L->fused && v.flat ? v.tiles + 3 * v.tile * threads : NULL;
-    v.chans = L->wgrad_fused ? L->ws + nnx_batchnorm_ws_floats(L, L->max_batch)
-                                   - threads * (size_t)L->max_batch * v.hw
-                             : NULL;
+    v.xwin = !v.flat && xwin_floats(L, L->max_batch, (size_t)v.hw)
+           ? v.tiles + 3 * v.tile * threads : NULL;
     return v;
 }
 
@@ -278,15 +299,26 @@ static void forward_fused(const nnx_layer *L, const bn_view *v, const float *res
      * run on from one plane to the next instead of jumping a sample apart. */
     const bool by_sample = P && P->out_layout != P->in_layout;
     const int outer = by_sample ? n : c1 - c0, inner = by_sample ? c1 - c0 : n;
+    /* a backward that makes the convolution's weight gradient reads x at
+     * the winners alone: kept here, while the plane is in L1 */
+    const size_t won = P ? (size_t)P->info.out_h * (size_t)P->info.out_w : 0;
+    float *restrict xwin = L->train ? v->xwin : NULL;
     for (int a = 0; a < outer; a++)
         for (int b = 0; b < inner; b++) {
             const int s = by_sample ? a : b, ch = c0 + (by_sample ? b : a);
-            size_t off = s * v->ss + ch * v->cs;
+            size_t off = s * v->ss + ch * v->cs, p = off / (size_t)v->hw;
             float *y = A->unstored ? z + v->tile : A->out + off;
             normalise_plane(x + off, z, v->hw, scale[ch], shift[ch]);
             nnx_act_apply(A, z, y, nnx_act_kept(A, L->train, off), (size_t)v->hw);
-            if (P)          /* plane off / hw of the pool's input, still in L1 */
-                nnx_pool_planes(P, y, off / (size_t)v->hw, off / (size_t)v->hw + 1, n);
+            if (!P)
+                continue;
+            nnx_pool_planes(P, y, p, p + 1, n);     /* plane p of the pool's input */
+            if (xwin) {
+                const int32_t *restrict arg = nnx_pool_args(P, p);
+                const float *restrict xp = x + off;
+                for (size_t i = 0; i < won; i++)
+                    xwin[p * won + i] = xp[arg[i]];
+            }
         }
 }
 
@@ -416,27 +448,36 @@ const float *nnx_batchnorm_forward(nnx_layer *L, const float *restrict x, int n,
     return L->fused ? (L + 1)->out : L->out;
 }
 
-/* d(loss)/d(normalised) of one plane (at `off`, input xp) under a max pool
- * whose windows tile it: only the pool's winners get a gradient, so the
+/* d(loss)/d(normalised) of plane p (input xp) under a max pool whose
+ * windows tile it, into d: only the pool's winners get a gradient, so the
  * activation's derivative (an exp, for swish) is taken at those alone, a
  * quarter of the plane for 2×2 windows, on copies packed into `pack` (four
  * arrays of the winners' count: normalised input, output, kept values, and
- * the result), which is then spread over a zeroed plane d.  At the winners
- * the same kernel gets the same floats as over the whole plane; elsewhere d
- * is 0 where the whole-plane pass made 0·f' (a zero, of f''s sign, which the
- * sums and the scaling that follow cannot tell apart). */
+ * the result), which is then spread over the zeroed plane d.  At the winners
+ * the kernel gets the same floats as over the whole plane; elsewhere d is 0
+ * where the whole-plane pass made 0·f' (a zero, of f''s sign, which the
+ * sums and the scaling that follow cannot tell apart).  The channel's sums
+ * (Σ dz, Σ dz·(x - μ)) are taken over the whole plane, in the order of a
+ * pass without the pool, or, when the forward kept x at the winners in xw
+ * (the backward makes the convolution's weight gradient and never reads x),
+ * over the packed winners, the rest of the plane adding nothing to them. */
 static void winners_grad(const nnx_layer *A, const nnx_layer *P, const bn_view *v,
-                         const float *dy, const float *restrict xp, const float *restrict y,
-                         const float *restrict kept, size_t off, int n, float a, float b,
-                         float *restrict pack, float *restrict d)
+                         const float *dy, const float *restrict xp, const float *restrict xw,
+                         const float *restrict y, const float *restrict kept, size_t p, int n,
+                         int ch, float *restrict pack, float *restrict d)
 {
     const int32_t *arg;
-    const float *g = nnx_pool_winners(P, dy, off / (size_t)v->hw, n, &arg);
+    const float *g = nnx_pool_winners(P, dy, p, n, &arg);
     const size_t k = (size_t)P->info.out_h * (size_t)P->info.out_w;
+    const float a = v->scale[ch], b = v->shift[ch];
     float *restrict zw = pack, *restrict yw = pack + k, *restrict kw = pack + 2 * k,
                     *restrict dw = pack + 3 * k;
-    for (size_t i = 0; i < k; i++)
-        zw[i] = xp[arg[i]] * a + b;
+    if (xw)
+        for (size_t i = 0; i < k; i++)
+            zw[i] = xw[i] * a + b;
+    else
+        for (size_t i = 0; i < k; i++)
+            zw[i] = xp[arg[i]] * a + b;
     if (y)
         for (size_t i = 0; i < k; i++)
             yw[i] = y[arg[i]];
@@ -444,48 +485,57 @@ static void winners_grad(const nnx_layer *A, const nnx_layer *P, const bn_view *
         for (size_t i = 0; i < k; i++)
             kw[i] = kept[arg[i]];
     nnx_act_grad(A, zw, y ? yw : NULL, kept ? kw : NULL, g, dw, k);
-    nnx_pool_spread(P, off / (size_t)v->hw, dw, d);
+    nnx_pool_spread(P, p, dw, d);
+    if (xw)
+        plane_grad_sums(dw, xw, k, v->mean[ch], &v->acc1[ch], &v->acc2[ch]);
+    else
+        plane_grad_sums(d, xp, (size_t)v->hw, v->mean[ch], &v->acc1[ch], &v->acc2[ch]);
 }
 
-/* Fused backward of C×H×W planes, first pass over channels [c0, c1): dz =
- * d(loss)/d(normalised) from dy = d(loss)/d(act output), a tile at a time;
- * Σ dz and Σ dz·(x - μ) per channel; dz written straight into dx when dx is
- * wanted, else into chan (sample s's plane at chan + s·H·W), else the tile. */
-static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *restrict dy,
-                            float *restrict dx, float *restrict chan, int n, int c0, int c1,
-                            int tid)
+/* Fused backward of the plane at `off` (sample s, channel ch) of C×H×W
+ * planes: dz = d(loss)/d(normalised) into d from dy = d(loss)/d(act
+ * output), through thread tid's tiles, and Σ dz and Σ dz·(x - μ) added to
+ * the channel's sums. */
+static void fused_plane(const nnx_layer *L, const bn_view *v, const float *dy, size_t off,
+                        int n, int ch, int tid, float *d)
 {
     const nnx_layer *A = L + 1;
-    const float *restrict x = L->x, *restrict y = A->y;
-    const float *restrict scale = v->scale, *restrict shift = v->shift, *restrict mean = v->mean;
-    double *restrict sdy = v->acc1, *restrict sdyx = v->acc2;
-    float *restrict z = v->tiles + 3 * v->tile * (size_t)tid, *restrict dz = z + v->tile,
-                    *restrict pg = dz + v->tile;
+    const float *restrict xp = L->x + off, *y = A->y ? A->y + off : NULL;
+    float *restrict z = v->tiles + 3 * v->tile * (size_t)tid, *restrict pg = z + 2 * v->tile;
+    const float *kept = nnx_act_kept(A, L->train, off);
+    const size_t p = off / (size_t)v->hw;
     /* the pool after the activation left its backward to this pass: dy is
-     * the gradient of the pool's output, taken at its winners (winners_grad)
-     * or, when their packed arrays would not fit a tile, expanded a plane
-     * at a time */
-    const nnx_layer *P = L->pools && nnx_pool_grad_fused(L + 2) ? L + 2 : NULL;
-    const size_t won = P ? (size_t)P->info.out_h * (size_t)P->info.out_w : 0;
+     * the gradient of the pool's output, taken at its winners or, when their
+     * packed arrays would not fit a tile, expanded a plane at a time */
+    const nnx_layer *W = winners_pool(L, v->tile);
+    if (W) {
+        const float *xw = v->xwin && L->train ? v->xwin + p * (size_t)W->info.out_h
+                                                              * (size_t)W->info.out_w
+                                              : NULL;
+        winners_grad(A, W, v, dy, xp, xw, y, kept, p, n, ch, pg, d);
+        return;
+    }
+    const float *g = dy + off;
+    if (L->pools && nnx_pool_grad_fused(L + 2)) {
+        nnx_pool_grad_plane(L + 2, dy, p, n, pg);
+        g = pg;
+    }
+    normalise_plane(xp, z, v->hw, v->scale[ch], v->shift[ch]);
+    nnx_act_grad(A, z, y, kept, g, d, (size_t)v->hw);
+    plane_grad_sums(d, xp, (size_t)v->hw, v->mean[ch], &v->acc1[ch], &v->acc2[ch]);
+}
+
+/* Fused backward of C×H×W planes, first pass over channels [c0, c1): each
+ * plane's dz (fused_plane) straight into dx when dx is wanted, else into
+ * the thread's dz tile. */
+static void grad_sums_fused(const nnx_layer *L, const bn_view *v, const float *dy,
+                            float *dx, int n, int c0, int c1, int tid)
+{
+    float *dz = v->tiles + 3 * v->tile * (size_t)tid + v->tile;
     for (int ch = c0; ch < c1; ch++)
         for (int s = 0; s < n; s++) {
             size_t off = s * v->ss + ch * v->cs;
-            const float *restrict xp = x + off;
-            float *d = dx ? dx + off : chan ? chan + (size_t)s * v->hw : dz;
-            const float *kept = nnx_act_kept(A, L->train, off);
-            if (P && 4 * won <= v->tile) {
-                winners_grad(A, P, v, dy, xp, y ? y + off : NULL, kept, off, n, scale[ch],
-                             shift[ch], pg, d);
-            } else {
-                const float *g = dy + off;
-                if (P) {
-                    nnx_pool_grad_plane(P, dy, off / (size_t)v->hw, n, pg);
-                    g = pg;
-                }
-                normalise_plane(xp, z, v->hw, scale[ch], shift[ch]);
-                nnx_act_grad(A, z, y ? y + off : NULL, kept, g, d, (size_t)v->hw);
-            }
-            plane_grad_sums(d, xp, (size_t)v->hw, mean[ch], &sdy[ch], &sdyx[ch]);
+            fused_plane(L, v, dy, off, n, ch, tid, dx ? dx + off : dz);
         }
 }
 
@@ -530,10 +580,9 @@ static void coefficients(nnx_layer *L, const bn_view *v, int n, int c0, int c1)
 
 /* The first pass of backward over channels [c0, c1): Σ dz and Σ dz·(x - μ)
  * per channel, dz being d(loss)/d(normalised).  Fused over planes, the pass
- * makes dz from dy (grad_sums_fused: into dx when given, else into chan,
- * else a tile); otherwise dz is dy (flat and fused: what
- * backward_rows_unit left). */
-static void grad_sums(const bn_job *j, int c0, int c1, float *dx, float *chan, int tid)
+ * makes dz from dy (grad_sums_fused: into dx when given, else a tile);
+ * otherwise dz is dy (flat and fused: what backward_rows_unit left). */
+static void grad_sums(const bn_job *j, int c0, int c1, float *dx, int tid)
 {
     nnx_layer *L = j->L;
     const bn_view *v = &j->v;
@@ -544,7 +593,7 @@ static void grad_sums(const bn_job *j, int c0, int c1, float *dx, float *chan, i
         sdy[ch] = sdyx[ch] = 0;
     if (L->fused && !v->flat) {
         affine(v, L->w, L->w + c, c0, c1);
-        grad_sums_fused(L, v, dy, dx, chan, n, c0, c1, tid);
+        grad_sums_fused(L, v, dy, dx, n, c0, c1, tid);
     } else if (v->flat) {
         for (int r = 0; r < n; r++) {
             const float *restrict g = dy + (size_t)r * c, *restrict xr = x + (size_t)r * c;
@@ -572,27 +621,33 @@ static void scale_plane(float *d, const float *dz, const float *x, int len, floa
         scale_into(d, dz, x, len, a, b, c);
 }
 
-/* Backward of channel ch of a batch norm over planes with wgrad_fused: the
- * gradient of its input, plane by plane in the thread's channel buffer,
- * goes into the weight gradient of the convolution before it (filter ch)
- * instead of into a dx that nothing else would read. */
+/* Backward of channel ch of a batch norm over planes with wgrad_fused, in
+ * one pass: the convolution before it (filter ch) gets each plane of dz as
+ * it is made, and then the coefficients of dx = a·dz + b·x + c, from which
+ * it makes its weight gradient; dx itself, which nothing else would read,
+ * is never made. */
 static void channel_into_wgrad(const bn_job *j, int ch, int tid)
 {
     nnx_layer *L = j->L;
     const bn_view *v = &j->v;
     const int n = j->n;
-    float *chan = v->chans + (size_t)tid * (size_t)L->max_batch * v->hw;
-    grad_sums(j, ch, ch + 1, NULL, chan, tid);
-    coefficients(L, v, n, ch, ch + 1);
+    v->acc1[ch] = v->acc2[ch] = 0;
+    if (L->fused)
+        affine(v, L->w, L->w + v->c, ch, ch + 1);
+    float *tile = L->fused ? v->tiles + 3 * v->tile * (size_t)tid + v->tile : NULL;
     nnx_conv_wgrad_begin(L - 1, tid);
     for (int s = 0; s < n; s++) {
         size_t off = s * v->ss + ch * v->cs;
-        float *d = chan + (size_t)s * v->hw;
-        scale_plane(d, L->fused ? d : j->dy + off, L->x + off, v->hw, v->scale[ch],
-                    v->shift[ch], v->coef[ch]);
-        nnx_conv_wgrad_plane(L - 1, s, d, tid);
+        const float *dz = j->dy + off;
+        if (L->fused)
+            fused_plane(L, v, j->dy, off, n, ch, tid, tile), dz = tile;
+        else
+            plane_grad_sums(dz, L->x + off, (size_t)v->hw, v->mean[ch], &v->acc1[ch],
+                            &v->acc2[ch]);
+        nnx_conv_wgrad_plane(L - 1, s, dz, tid);
     }
-    nnx_conv_wgrad_end(L - 1, ch, tid);
+    coefficients(L, v, n, ch, ch + 1);
+    nnx_conv_wgrad_end(L - 1, ch, tid, v->scale[ch], v->shift[ch], v->coef[ch]);
 }
 
 static void backward_unit(void *p, int u, int tid)
@@ -608,7 +663,7 @@ static void backward_unit(void *p, int u, int tid)
         return;
     }
     float *dx = j->dx;
-    grad_sums(j, c0, c1, dx, NULL, tid);
+    grad_sums(j, c0, c1, dx, tid);
     coefficients(L, v, j->n, c0, c1);
     if (!dx || v->flat)         /* flat: dx_rows_unit */
         return;
@@ -689,6 +744,8 @@ const float *nnx_batchnorm_backward(nnx_layer *L, const float *dy, float *dx, in
         nnx_team_run(L->team, j.units, backward_rows_unit, &j);
         j.dy = j.d;             /* the pass below sums it, and scales dx in place */
     }
+    if (L->wgrad_fused)
+        nnx_conv_wgrad_prepare(L - 1, n);
     j.units = nunits(&j.v, n, true);
     nnx_team_run(L->team, j.units, backward_unit, &j);
     if (j.v.flat && dx) {

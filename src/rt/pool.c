@@ -218,12 +218,16 @@ bool nnx_pool_grad_fused(const nnx_layer *L)
     return L->fused && L->info.kind == NNX_LAYER_MAXPOOL && L->info.kernel == L->info.stride;
 }
 
+const int32_t *nnx_pool_args(const nnx_layer *L, size_t p)
+{
+    return L->idx + p * (size_t)L->info.out_h * (size_t)L->info.out_w;
+}
+
 const float *nnx_pool_winners(const nnx_layer *L, const float *dy, size_t p, int n,
                               const int32_t **arg)
 {
-    const size_t ohw = (size_t)L->info.out_h * (size_t)L->info.out_w;
-    *arg = L->idx + p * ohw;
-    return dy + out_plane(L, p, n) * ohw;
+    *arg = nnx_pool_args(L, p);
+    return dy + out_plane(L, p, n) * (size_t)L->info.out_h * (size_t)L->info.out_w;
 }
 
 void nnx_pool_spread(const nnx_layer *L, size_t p, const float *restrict g,

@@ -119,9 +119,11 @@ static double numeric(gc *g, float *v)
     return a;
 }
 
-/* Check d(L)/d(params) and d(L)/d(x) of net (compiled with want_dinput) on n
- * rows of x (filled by the caller or randomly in [-1, 1]). */
-static void check_net(nnx_net *net, int n, bool train, double eps, const float *xin)
+/* Check d(L)/d(params) and, when `dinput` (the net compiled with
+ * want_dinput), d(L)/d(x) of net on n rows of x (filled by the caller or
+ * randomly in [-1, 1]). */
+static void check_grads(nnx_net *net, int n, bool train, double eps, const float *xin,
+                        bool dinput)
 {
     gc g = {.net = net, .n = n, .train = train, .eps = eps};
     size_t in = (size_t)n * nnx_net_in_size(net), out = (size_t)n * nnx_net_out_size(net);
@@ -146,22 +148,32 @@ static void check_net(nnx_net *net, int n, bool train, double eps, const float *
     assert_non_null(gx);
     assert_non_null(num);
     memcpy(ga, nnx_net_grads(net), np * sizeof *ga);
-    assert_non_null(nnx_net_dinput(net));
-    memcpy(gx, nnx_net_dinput(net), in * sizeof *gx);
+    if (dinput) {
+        assert_non_null(nnx_net_dinput(net));
+        memcpy(gx, nnx_net_dinput(net), in * sizeof *gx);
+    } else {
+        assert_null(nnx_net_dinput(net));
+    }
 
     float *p = nnx_net_params(net);
     for (size_t i = 0; i < np; i++)
         num[i] = numeric(&g, &p[i]);
     if (np)
         compare("d/dparams", ga, num, np);
-    for (size_t i = 0; i < in; i++)
+    for (size_t i = 0; dinput && i < in; i++)
         num[i] = numeric(&g, &g.x[i]);
-    compare("d/dinput", gx, num, in);
+    if (dinput)
+        compare("d/dinput", gx, num, in);
     free(g.x);
     free(g.r);
     free(ga);
     free(gx);
     free(num);
+}
+
+static void check_net(nnx_net *net, int n, bool train, double eps, const float *xin)
+{
+    check_grads(net, n, train, eps, xin, true);
 }
 
 static void ok(int rc, const nnx_rt_error *err)
@@ -466,6 +478,63 @@ static void batchnorm_fused_eval(void **state)
     check_net(net, 3, false, 1e-2, NULL);
     nnx_net_free(net);
 }
+
+/* A direct convolution as the first layer, the input's gradient not
+ * wanted, and a batch norm after it: the batch norm's backward makes the
+ * convolution's weight gradient, from the Gram of the convolution's input
+ * taps rather than from its output gradient (conv_direct.c, norm.c), with
+ * the activation and pool fused or no activation at all, under a pool of
+ * winners (the forward keeping x at them) or an overlapping pool, over 9 or
+ * 27 taps, on one thread or two, after a training or an evaluation
+ * forward. */
+enum wgrad_case { W_SWISH_MAX2, W_PLAIN, W_TANH_MAX3, W_RGB_SWISH };
+
+static void wgrad_fused_case(enum wgrad_case wc, int threads, bool train)
+{
+    nnx_rt_error err;
+    nnx_net *net = nnx_net_new(wc == W_RGB_SWISH ? 3 : 1, 6, 6, &err);
+    assert_non_null(net);
+    ok(nnx_net_set_threads(net, threads, &err), &err);
+    ok(nnx_net_add_conv(net, 3, 3, 1, 1, wc != W_PLAIN, &err), &err);
+    ok(nnx_net_add_batchnorm(net, 0.1f, 1e-5f, &err), &err);
+    if (wc == W_TANH_MAX3)
+        ok(nnx_net_add_act(net, NNX_ACT_TANH, 0, &err), &err);
+    else if (wc != W_PLAIN)
+        ok(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, &err), &err);
+    if (wc == W_SWISH_MAX2 || wc == W_TANH_MAX3)
+        ok(nnx_net_add_maxpool(net, wc == W_TANH_MAX3 ? 3 : 2, 2, &err), &err);
+    ok(nnx_net_add_dense(net, 3, true, &err), &err);
+    ok(nnx_net_compile(net, 4, 5, &err), &err);
+    if (!train) {
+        nnx_layer_info li;
+        nnx_net_layer_info(net, 1, &li);
+        float *st = nnx_net_state(net) + li.state_off;
+        for (size_t i = 0; i < li.nstate / 2; i++) {
+            st[i] = 0.2f * (float)i - 0.1f;
+            st[li.nstate / 2 + i] = 0.6f + 0.1f * (float)i;
+        }
+    }
+    check_grads(net, 4, train, 1e-3, NULL, false);
+    nnx_net_free(net);
+}
+
+static void wgrad_fused_swish_maxpool(void **state)
+{
+    (void)state;
+    wgrad_fused_case(W_SWISH_MAX2, 2, false);
+    wgrad_fused_case(W_SWISH_MAX2, 2, true);
+    wgrad_fused_case(W_SWISH_MAX2, 1, true);
+}
+
+static void wgrad_fused_plain(void **state)
+{
+    (void)state;
+    wgrad_fused_case(W_PLAIN, 2, true);
+    wgrad_fused_case(W_PLAIN, 1, false);
+}
+
+static void wgrad_fused_overlapping_pool(void **s) { (void)s; wgrad_fused_case(W_TANH_MAX3, 2, true); }
+static void wgrad_fused_27_taps(void **s)          { (void)s; wgrad_fused_case(W_RGB_SWISH, 2, true); }
 
 static void dropout_fixed_mask(void **state)
 {
@@ -1022,6 +1091,10 @@ int main(void)
         cmocka_unit_test(batchnorm_unfused_train),
         cmocka_unit_test(batchnorm_conv_unfused_train),
         cmocka_unit_test(batchnorm_fused_eval),
+        cmocka_unit_test(wgrad_fused_swish_maxpool),
+        cmocka_unit_test(wgrad_fused_plain),
+        cmocka_unit_test(wgrad_fused_overlapping_pool),
+        cmocka_unit_test(wgrad_fused_27_taps),
         cmocka_unit_test(batchnorm_tanh_maxpool),
         cmocka_unit_test(batchnorm_gelu_avgpool),
         cmocka_unit_test(dropout_fixed_mask),
