@@ -56,11 +56,12 @@ typedef struct nnx_layer {
                                        reading the output again (set by compile) */
     bool wgrad_fused;               /* a direct convolution that wants no input
                                        gradient, whose weight gradient the batch
-                                       norm after it makes in its backward, plane
-                                       by plane as it makes the convolution's
-                                       output gradient (which it then does not
-                                       store), and that batch norm (set by
-                                       compile) */
+                                       norm after it makes in its one backward
+                                       pass, from the gradient of its normalised
+                                       values and the Gram of the convolution's
+                                       inputs, never making the convolution's
+                                       output gradient, and that batch norm (set
+                                       by compile) */
     bool pools;                     /* a fused batch norm whose pass runs the
                                        pool two layers on (set by compile) */
     bool unstored;                  /* a fused activation with a fused pool after

@@ -598,9 +598,9 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
     }
     /* ... and, when the convolution wants no input gradient (the first
      * layer with parameters, the input's gradient not wanted), makes the
-     * convolution's weight gradient in its backward, from each plane of the
-     * gradient it would have written for the convolution, which it then
-     * never writes. */
+     * convolution's weight gradient in its backward without ever making the
+     * gradient it would have handed the convolution (norm.c,
+     * conv_direct.c). */
     for (int i = 0; i + 1 < net->nlayers && !net->want_dinput; i++) {
         nnx_layer *C = &net->layers[i];
         if (C->info.nparams) {
