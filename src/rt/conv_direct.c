@@ -180,13 +180,18 @@ static size_t gram_doubles(const dgeom *g)
     return (size_t)ntaps(g) * ntaps(g) + ntaps(g);
 }
 
+/* Doubles of the forward units' moments (see unit_moments). */
+static size_t moments_doubles(const nnx_layer *L, const dgeom *g, int max_batch)
+{
+    return L->moments ? 3 * (size_t)forward_units(max_batch) * g->f : 0;
+}
+
 /* Doubles after the forward's scratch: the units' moments, then (wgrad_fused)
  * each sample's Gram record and the batch's (m, G, s). */
 static size_t doubles(const nnx_layer *L, const dgeom *g, int max_batch)
 {
-    size_t moments = L->moments ? 3 * (size_t)forward_units(max_batch) * g->f : 0;
     size_t gram = L->wgrad_fused ? ((size_t)max_batch + 1) * gram_doubles(g) + 1 : 0;
-    return moments + gram;
+    return moments_doubles(L, g, max_batch) + gram;
 }
 
 size_t nnx_conv_direct_ws_floats(const nnx_layer *L, int max_batch)
@@ -212,8 +217,8 @@ static double *unit_moments(const nnx_layer *L, const float *ws, const dgeom *g,
 /* Sample s's Gram record, or (s = max_batch) the batch's, after its count. */
 static double *gram_at(const nnx_layer *L, const float *ws, const dgeom *g, int s)
 {
-    size_t moments = L->moments ? 3 * (size_t)forward_units(L->max_batch) * g->f : 0;
-    return doubles_at(L, ws, g) + moments + (size_t)s * gram_doubles(g);
+    return doubles_at(L, ws, g) + moments_doubles(L, g, L->max_batch)
+         + (size_t)s * gram_doubles(g);
 }
 
 static float *padded(float *ws, const dgeom *g, int s)
@@ -457,22 +462,29 @@ static void wgrad_taps(const dgeom *g, const float *d, const float *src, const s
     WG_ADD(1, 5); WG_ADD(1, 6); WG_ADD(1, 7); WG_ADD(1, 8);
 }
 
+/* A sum's lanes added, in lane order. */
+static double lanes(const double v[VL])
+{
+    double s = 0;
+    for (int l = 0; l < VL; l++)
+        s += v[l];
+    return s;
+}
+
+/* Tap t's sum in a filter's sums. */
+static double tap_sum(const wgrad_sums *sums, int t)
+{
+    return lanes(sums->taps[t / WG_T][t % WG_T]);
+}
+
 /* Filter f's weight and bias gradients from its sums. */
 static void wgrad_write(nnx_layer *L, const dgeom *g, int taps, int f, const wgrad_sums *sums)
 {
     float *dw = L->gw + (size_t)f * taps;
-    for (int t = 0; t < taps; t++) {
-        double v = 0;
-        for (int l = 0; l < VL; l++)
-            v += sums->taps[t / WG_T][t % WG_T][l];
-        dw[t] = (float)v;
-    }
-    if (L->info.bias) {
-        double v = 0;
-        for (int l = 0; l < VL; l++)
-            v += sums->bias[l];
-        L->gw[(size_t)g->f * taps + f] = (float)v;
-    }
+    for (int t = 0; t < taps; t++)
+        dw[t] = (float)tap_sum(sums, t);
+    if (L->info.bias)
+        L->gw[(size_t)g->f * taps + f] = (float)lanes(sums->bias);
 }
 
 /* An output-gradient plane (oh × ow at dy) into d in padded-width rows (the
@@ -585,16 +597,9 @@ static void sample_gram(const dgeom *g, const float *pad, const size_t *shift, f
                        acc[0].taps[t0 / WG_T], acc[1].taps[t0 / WG_T]);
         for (int i = 0; i < na; i++) {
             bias_add(g, u + i * g->qn, acc[i].bias);
-            for (int t = 0; t < taps; t++) {
-                double v = 0;
-                for (int l = 0; l < VL; l++)
-                    v += acc[i].taps[t / WG_T][t % WG_T][l];
-                rec[(size_t)(a + i) * taps + t] = v;
-            }
-            double v = 0;
-            for (int l = 0; l < VL; l++)
-                v += acc[i].bias[l];
-            rec[(size_t)taps * taps + a + i] = v;
+            for (int t = 0; t < taps; t++)
+                rec[(size_t)(a + i) * taps + t] = tap_sum(&acc[i], t);
+            rec[(size_t)taps * taps + a + i] = lanes(acc[i].bias);
         }
     }
 }
@@ -667,20 +672,14 @@ void nnx_conv_direct_wgrad_end(nnx_layer *L, float *ws, int f, int tid, double a
     float *dw = L->gw + (size_t)f * taps;
     double sx = bias * m;
     for (int t = 0; t < taps; t++) {
-        double dz = 0, xi = bias * s[t];
-        for (int l = 0; l < VL; l++)
-            dz += sums->taps[t / WG_T][t % WG_T][l];
+        double xi = bias * s[t];
         for (int i = 0; i < taps; i++)
             xi += w[i] * G[(size_t)i * taps + t];
-        dw[t] = (float)(a * dz + b * xi + c * s[t]);
+        dw[t] = (float)(a * tap_sum(sums, t) + b * xi + c * s[t]);
         sx += w[t] * s[t];
     }
-    if (L->info.bias) {
-        double dz = 0;
-        for (int l = 0; l < VL; l++)
-            dz += sums->bias[l];
-        L->gw[(size_t)g.f * taps + f] = (float)(a * dz + b * sx + c * m);
-    }
+    if (L->info.bias)
+        L->gw[(size_t)g.f * taps + f] = (float)(a * lanes(sums->bias) + b * sx + c * m);
 }
 
 void nnx_conv_direct_wgrad(nnx_layer *L, const float *dy, int n, float *ws)

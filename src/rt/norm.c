@@ -146,6 +146,12 @@ static size_t xwin_floats(const nnx_layer *L, int max_batch, size_t hw)
     return P ? (size_t)max_batch * (size_t)P->out_size : 0;
 }
 
+/* Where plane p's x at the winners of pool P is kept (v->xwin set). */
+static float *winners_x(const bn_view *v, const nnx_layer *P, size_t p)
+{
+    return v->xwin + p * (size_t)P->info.out_h * (size_t)P->info.out_w;
+}
+
 size_t nnx_batchnorm_ws_floats(const nnx_layer *L, int max_batch)
 {
     size_t c = (size_t)L->info.in_c, hw = (size_t)L->info.in_h * L->info.in_w;
@@ -302,7 +308,7 @@ static void forward_fused(const nnx_layer *L, const bn_view *v, const float *res
     /* a backward that makes the convolution's weight gradient reads x at
      * the winners alone: kept here, while the plane is in L1 */
     const size_t won = P ? (size_t)P->info.out_h * (size_t)P->info.out_w : 0;
-    float *restrict xwin = L->train ? v->xwin : NULL;
+    const bool keep = L->train && v->xwin;
     for (int a = 0; a < outer; a++)
         for (int b = 0; b < inner; b++) {
             const int s = by_sample ? a : b, ch = c0 + (by_sample ? b : a);
@@ -313,11 +319,12 @@ static void forward_fused(const nnx_layer *L, const bn_view *v, const float *res
             if (!P)
                 continue;
             nnx_pool_planes(P, y, p, p + 1, n);     /* plane p of the pool's input */
-            if (xwin) {
+            if (keep) {
                 const int32_t *restrict arg = nnx_pool_args(P, p);
                 const float *restrict xp = x + off;
+                float *restrict xw = winners_x(v, P, p);
                 for (size_t i = 0; i < won; i++)
-                    xwin[p * won + i] = xp[arg[i]];
+                    xw[i] = xp[arg[i]];
             }
         }
 }
@@ -509,9 +516,7 @@ static void fused_plane(const nnx_layer *L, const bn_view *v, const float *dy, s
      * packed arrays would not fit a tile, expanded a plane at a time */
     const nnx_layer *W = winners_pool(L, v->tile);
     if (W) {
-        const float *xw = v->xwin && L->train ? v->xwin + p * (size_t)W->info.out_h
-                                                              * (size_t)W->info.out_w
-                                              : NULL;
+        const float *xw = v->xwin && L->train ? winners_x(v, W, p) : NULL;
         winners_grad(A, W, v, dy, xp, xw, y, kept, p, n, ch, pg, d);
         return;
     }

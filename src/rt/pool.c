@@ -235,7 +235,7 @@ void nnx_pool_spread(const nnx_layer *L, size_t p, const float *restrict g,
 {
     const nnx_layer_info *I = &L->info;
     const int hw = I->in_h * I->in_w, ohw = I->out_h * I->out_w;
-    const int32_t *restrict arg = L->idx + p * (size_t)ohw;
+    const int32_t *restrict arg = nnx_pool_args(L, p);
     memset(out, 0, (size_t)hw * sizeof *out);       /* a plane: one call, not one a row */
     for (int i = 0; i < ohw; i++)
         out[arg[i]] = g[i];
