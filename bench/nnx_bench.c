@@ -14,8 +14,14 @@
  * products over the validation rows.  Each shape is timed on one BLAS
  * thread, the fastest of repeated calls over about 0.2 s; the bound on T
  * threads is the one-thread time over T (perfect scaling), or the BLAS's own
- * T threads where they are faster.  Printed: the CPU model, OpenBLAS's
- * kernels, and one "key=value ..." line per model for bench/run.sh.
+ * T threads where they are faster.  That is stricter than the sgemm rate on
+ * T cores: a product cut in T parts runs each part slower than the whole on
+ * one thread (each part packs the shared operand again), and OpenBLAS's own
+ * T threads scale imperfectly too.  So each line also gives the time of the
+ * products made by the BLAS's own T threads at each shape (blas_s_per_epoch:
+ * the sgemm rate these shapes get on T cores, the measure of issue #15).
+ * Printed: the CPU model, OpenBLAS's kernels, and one "key=value ..." line
+ * per model for bench/run.sh.
  *
  * The bound counts every conv layer's products as im2col's; nnx computes
  * the forward and input gradient of a 3×3 stride-1 conv of 8+ channels each
@@ -122,8 +128,10 @@ static double best_time(int conv, int units, int in, int ohw, int dx, int i, int
     return best;
 }
 
-/* Seconds of one epoch's products on `threads` threads. */
-static double bound(int cnn, int train_rows, int valid_rows, int threads, double *gflop)
+/* Seconds of one epoch's products on `threads` threads: the bound, and in
+ * *blas the time with the BLAS's own threads at every shape. */
+static double bound(int cnn, int train_rows, int valid_rows, int threads, double *gflop,
+                    double *blas)
 {
     /* conv?, needs dx?, units, in (in_c*k*k), out pixels */
     static const int mlp[][5] = {{0, 0, 256, 784, 1}, {0, 1, 128, 256, 1}, {0, 1, 10, 128, 1}};
@@ -144,6 +152,7 @@ static double bound(int cnn, int train_rows, int valid_rows, int threads, double
             flop += 2.0 * BATCH * d[l][4] * d[l][2] * (double)d[l][3] * per_epoch;
         }
     *gflop = flop / 1e9;
+    *blas = threads > 1 ? many : one;
     double s = one / threads;
     return threads > 1 && many < s ? many : s;
 }
@@ -186,10 +195,11 @@ int main(int argc, char **argv)
         if (strcmp(which, "all") != 0 && strcmp(which, name) != 0)
             continue;
         for (int threads = 1; threads <= 2; threads++) {
-            double gflop = 0;
-            double s = bound(cnn, train_rows, valid_rows, threads, &gflop);
+            double gflop = 0, blas = 0;
+            double s = bound(cnn, train_rows, valid_rows, threads, &gflop, &blas);
             printf("sgemm model=%s threads=%d bound_s_per_epoch=%.3f gflop_per_epoch=%.1f "
-                   "gflops=%.1f\n", name, threads, s, gflop, gflop / s);
+                   "gflops=%.1f blas_s_per_epoch=%.3f blas_gflops=%.1f\n", name, threads, s,
+                   gflop, gflop / s, blas, gflop / blas);
             fflush(stdout);
         }
     }

@@ -11,7 +11,10 @@
 # settings: the inputs standardised once in one contiguous tensor, jemalloc
 # or a tuned glibc malloc, a warm-up, timed windows; every allocator and
 # thread setting tried, the winner printed.  bench/nnx_bench.c gives the
-# sgemm-bound time: the same products at plain cblas_sgemm speed.
+# sgemm-bound time: the same products at plain cblas_sgemm speed, two ways:
+# the bound (one thread's rate at each shape, times the threads: perfect
+# scaling) and the sgemm rate on the machine's cores (OpenBLAS's own
+# threads at each shape).
 # By default that is all (a few minutes: nnx, PyTorch's short sweep and the
 # sgemm bound for both models, and the table of ratios).  The long parts are
 # opt-in; NNX_BENCH_FULL=1 turns every one on (the README's full table:
@@ -167,6 +170,11 @@ best() {
     grep -- "$2" "$1" | tr ' ' '\n' | sed -n 's/^\(median\|bound\|best\)_s_per_epoch=//p' \
         | sort -g | head -1
 }
+# blas FILE PATTERN: the smallest blas_s_per_epoch (the products at the
+# BLAS's own threads, the sgemm rate on this machine's cores)
+blas() {
+    grep -- "$2" "$1" | tr ' ' '\n' | sed -n 's/^blas_s_per_epoch=//p' | sort -g | head -1
+}
 # the winning line of FILE for PATTERN
 winner() { grep -- "$2" "$1" | grep -- "_s_per_epoch=$3 " | head -1; }
 
@@ -178,16 +186,18 @@ echo "CPU: $(sed -n 's/^nnx cpu="\(.*\)" blas_core=.*/\1/p' "$out/sgemm.txt" | h
 if noisy; then
     echo "NOT CLEAN: other processes used $worst of $(nproc) cores; re-measure on a quiet machine"
 fi
-printf '%-5s %12s %14s %14s %10s %12s\n' model "nnx s/epoch" "torch s/epoch" "sgemm s/epoch" \
-    "torch/nnx" "nnx/sgemm"
+printf '%-5s %12s %14s %14s %14s %10s %12s %12s\n' model "nnx s/epoch" "torch s/epoch" \
+    "sgemm s/epoch" "blas s/epoch" "torch/nnx" "nnx/sgemm" "nnx/blas"
 : > "$out/table.md"
 for m in $models; do
     a=$(best "$out/nnx.txt" "model=$m threads")
     b=$(best "$out/torch.txt" "model=$m best_s")
     c=$(best "$out/sgemm.txt" "model=$m threads")
-    printf '%-5s %12s %14s %14s %9sx %11sx\n' $m "$a" "$b" "$c" \
+    d=$(blas "$out/sgemm.txt" "model=$m threads")
+    printf '%-5s %12s %14s %14s %14s %9sx %11sx %11sx\n' $m "$a" "$b" "$c" "$d" \
         "$(echo "$a $b" | awk '{printf "%.2f", $2 / $1}')" \
-        "$(echo "$a $c" | awk '{printf "%.2f", $1 / $2}')"
+        "$(echo "$a $c" | awk '{printf "%.2f", $1 / $2}')" \
+        "$(echo "$a $d" | awk '{printf "%.2f", $1 / $2}')"
     echo "  nnx:   $(winner "$out/nnx.txt" "model=$m threads" "$a")"
     echo "  torch: $(winner "$out/torch.txt" "model=$m best_s" "$b")"
     echo "  sgemm: $(winner "$out/sgemm.txt" "model=$m threads" "$c")"
@@ -200,10 +210,11 @@ for m in $models; do
         cnn) what="CNN 2 × (conv, BN, swish, maxpool), dense 128" ;;
         *)   what=$m ;;
     esac
-    printf '| %s | %s (`-j %s`) | %s (%s thread%s, %s) | %s | %sx | %sx |\n' "$what" "$a" "$j" \
-        "$b" "$tt" "$([ "$tt" = 1 ] || echo s)" "$ta" "$c" \
+    printf '| %s | %s (`-j %s`) | %s (%s thread%s, %s) | %s | %s | %sx | %sx | %sx |\n' "$what" \
+        "$a" "$j" "$b" "$tt" "$([ "$tt" = 1 ] || echo s)" "$ta" "$c" "$d" \
         "$(echo "$a $b" | awk '{printf "%.2f", $2 / $1}')" \
-        "$(echo "$a $c" | awk '{printf "%.2f", $1 / $2}')" >> "$out/table.md"
+        "$(echo "$a $c" | awk '{printf "%.2f", $1 / $2}')" \
+        "$(echo "$a $d" | awk '{printf "%.2f", $1 / $2}')" >> "$out/table.md"
 done
 
 # The table for README.md (build/bench/readme_table.md), printed again at
@@ -215,8 +226,8 @@ done
          "PyTorch and the sgemm bound; other processes used at most $worst cores" \
          "while a side ran$(noisy && echo ' (NOT CLEAN)')"
     echo
-    echo "| model | nnx s/epoch | PyTorch s/epoch (expert settings) | sgemm bound s/epoch | PyTorch / nnx | nnx / sgemm |"
-    echo "|---|---|---|---|---|---|"
+    echo "| model | nnx s/epoch | PyTorch s/epoch (expert settings) | sgemm bound s/epoch | sgemm on $(nproc) cores s/epoch | PyTorch / nnx | nnx / bound | nnx / sgemm on $(nproc) cores |"
+    echo "|---|---|---|---|---|---|---|---|"
     cat "$out/table.md"
     if on GRID; then
         echo
