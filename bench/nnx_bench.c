@@ -19,7 +19,8 @@
  * one thread (each part packs the shared operand again), and OpenBLAS's own
  * T threads scale imperfectly too.  So each line also gives the time of the
  * products made by the BLAS's own T threads at each shape (blas_s_per_epoch:
- * the sgemm rate these shapes get on T cores, the measure of issue #15).
+ * the sgemm rate these shapes get on T cores, the measure the goals of
+ * README.md's benchmark were set in).
  * Printed: the CPU model, OpenBLAS's kernels, and one "key=value ..." line
  * per model for bench/run.sh.
  *

@@ -226,7 +226,7 @@ done
          "PyTorch and the sgemm bound; other processes used at most $worst cores" \
          "while a side ran$(noisy && echo ' (NOT CLEAN)')"
     echo
-    echo "| model | nnx s/epoch | PyTorch s/epoch (expert settings) | sgemm bound s/epoch | sgemm on $(nproc) cores s/epoch | PyTorch / nnx | nnx / bound | nnx / sgemm on $(nproc) cores |"
+    echo "| model | nnx s/epoch | PyTorch s/epoch (expert settings) | sgemm bound s/epoch | sgemm on 2 cores s/epoch | PyTorch / nnx | nnx / bound | nnx / sgemm on 2 cores |"
     echo "|---|---|---|---|---|---|---|---|"
     cat "$out/table.md"
     if on GRID; then
