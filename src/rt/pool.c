@@ -189,11 +189,10 @@ static void backward_unit(void *ctx, int u, int tid)
     }
     memset(dx + p0 * h * w, 0, (p1 - p0) * h * w * sizeof *dx);
     if (I->kind == NNX_LAYER_MAXPOOL) {
-        const int32_t *restrict idx = L->idx;
         for (size_t p = p0; p < p1; p++) {
             float *restrict d = dx + p * h * w;
             const float *restrict g = dy + out_plane(L, p, n) * oh * ow;
-            const int32_t *restrict arg = idx + p * oh * ow;
+            const int32_t *restrict arg = nnx_pool_args(L, p);
             for (int o = 0; o < oh * ow; o++)
                 d[arg[o]] += g[o];
         }
