@@ -164,16 +164,12 @@ if on GRID; then
     echo "12-trial grid: -j 1 ${g1} s, -j 2 ${g2} s; -j 2 over -j 1: ${gx}x"
 fi
 
-# best FILE PATTERN: the smallest median_s_per_epoch (or bound_s_per_epoch)
-# of FILE's lines matching PATTERN
+# best FILE PATTERN [KEY]: the smallest KEY_s_per_epoch of FILE's lines
+# matching PATTERN; KEY by default median, bound or best (blas: the
+# products at the BLAS's own threads, the sgemm rate on two cores)
 best() {
-    grep -- "$2" "$1" | tr ' ' '\n' | sed -n 's/^\(median\|bound\|best\)_s_per_epoch=//p' \
+    grep -- "$2" "$1" | tr ' ' '\n' | sed -n "s/^\(${3:-median\|bound\|best}\)_s_per_epoch=//p" \
         | sort -g | head -1
-}
-# blas FILE PATTERN: the smallest blas_s_per_epoch (the products at the
-# BLAS's own threads, the sgemm rate on this machine's cores)
-blas() {
-    grep -- "$2" "$1" | tr ' ' '\n' | sed -n 's/^blas_s_per_epoch=//p' | sort -g | head -1
 }
 # the winning line of FILE for PATTERN
 winner() { grep -- "$2" "$1" | grep -- "_s_per_epoch=$3 " | head -1; }
@@ -193,7 +189,7 @@ for m in $models; do
     a=$(best "$out/nnx.txt" "model=$m threads")
     b=$(best "$out/torch.txt" "model=$m best_s")
     c=$(best "$out/sgemm.txt" "model=$m threads")
-    d=$(blas "$out/sgemm.txt" "model=$m threads")
+    d=$(best "$out/sgemm.txt" "model=$m threads" blas)
     printf '%-5s %12s %14s %14s %14s %9sx %11sx %11sx\n' $m "$a" "$b" "$c" "$d" \
         "$(echo "$a $b" | awk '{printf "%.2f", $2 / $1}')" \
         "$(echo "$a $c" | awk '{printf "%.2f", $1 / $2}')" \
