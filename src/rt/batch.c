@@ -78,6 +78,41 @@ void nnx_gather_on(const nnx_dataset *ds, const int32_t *rows, int32_t m,
     nnx_team_run(team, j.units, gather_unit, &j);
 }
 
+#define AHEAD_UNIT_FLOATS 1024     /* a unit of nnx_gather_start: a row, or rows of 4 KB */
+
+static void ahead_unit(void *p, int u, int tid)
+{
+    (void)tid;
+    const nnx_gather_ahead *g = p;
+    int32_t lo = u * g->unit_rows, hi = lo + g->unit_rows < g->m ? lo + g->unit_rows : g->m;
+    size_t d = (size_t)g->ds->d;
+    for (int32_t i = lo; i < hi; i++)
+        read_row(g->ds, g->rows[i], g->x + (size_t)i * d);
+}
+
+void nnx_gather_start(nnx_gather_ahead *g, const nnx_dataset *ds, const int32_t *rows,
+                      int32_t m, float *x_out, int32_t *y_out, float *t_out,
+                      struct nnx_team *team)
+{
+    int32_t per = ds->d >= AHEAD_UNIT_FLOATS ? 1 : AHEAD_UNIT_FLOATS / ds->d;
+    *g = (nnx_gather_ahead){
+        .ds = ds, .rows = rows, .m = m, .unit_rows = per, .x = x_out, .y = y_out, .t = t_out,
+        .team = team,
+    };
+    nnx_team_background(team, (m + per - 1) / per, ahead_unit, g);
+}
+
+void nnx_gather_finish(nnx_gather_ahead *g)
+{
+    nnx_team_background_wait(g->team);
+    for (int32_t i = 0; i < g->m; i++) {
+        if (g->y && g->ds->y)
+            g->y[i] = g->ds->y[g->rows[i]];
+        if (g->t && g->ds->t)
+            g->t[i] = g->ds->t[g->rows[i]];
+    }
+}
+
 void nnx_gather_range(const nnx_dataset *ds, int32_t first, int32_t m, float *x_out)
 {
     for (int32_t i = 0; i < m; i++)

@@ -657,7 +657,14 @@ const float *nnx_net_forward(nnx_net *net, const float *x, int n, bool train)
         return NULL;
     if (x != net->input)
         memcpy(net->input, x, (size_t)n * nnx_net_in_size(net) * sizeof(float));
-    const float *cur = net->input;
+    return nnx_net_forward_kept(net, net->input, n, train);
+}
+
+const float *nnx_net_forward_kept(nnx_net *net, const float *x, int n, bool train)
+{
+    if (!net || !net->compiled || !x || n < 1 || n > net->max_batch)
+        return NULL;
+    const float *cur = x;
     double *prof = train ? net->profile : NULL;
     for (int i = 0; i < net->nlayers; i++) {
         nnx_layer *L = &net->layers[i];

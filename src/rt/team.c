@@ -10,6 +10,10 @@
  * acquire-loaded, so a worker that sees a newer job's field also sees the
  * counter's newer tag.)
  *
+ * Background work (team.h) has its fields and a counter of its own, tagged
+ * with its generation the same way, so a worker between two jobs claims its
+ * units one at a time without ever running a unit of a finished one.
+ *
  * The mutex and condition variables are for sleeping only: a worker that
  * has polled long enough without a job sleeps on `wake`, and a caller whose
  * workers take long sleeps on `finished`.  Each side says it is going to
@@ -84,6 +88,15 @@ struct nnx_team {
     pthread_cond_t finished;        /* the last unit of the job is done */
     _Atomic int sleepers;           /* workers asleep (or about to be) on `wake` */
     _Atomic bool waiting;           /* the caller asleep (or about to be) on `finished` */
+    /* Background work, published as a job is: fields, then its counter. */
+    _Atomic(nnx_team_fn) bg_fn;
+    _Atomic(void *) bg_ctx;
+    _Atomic int bg_nunits;
+    _Atomic uint32_t bg_tag;        /* the generation these fields are of */
+    _Atomic uint64_t bg_next;       /* bg_gen << 32 | next unit to hand out */
+    _Atomic int bg_done;            /* its units finished */
+    uint32_t bg_gen;                /* the caller's last background job */
+    bool bg_open;                   /* started and not yet waited for (caller) */
 };
 
 typedef struct worker_arg {
@@ -144,11 +157,49 @@ static bool job_done(void *p)
     return atomic_load(&w->t->done) >= w->nunits;
 }
 
-/* Wait until a job newer than `seen` is published (or quit); its gen. */
-static uint32_t next_job(nnx_team *t, uint32_t seen)
+/* Claim and run one unit of the background job, if one is left: true if
+ * this thread ran one.  Fields read while the caller publishes a newer job
+ * do not carry the counter's tag, and a counter read before it fails the
+ * claim, so no unit of one job runs with another's fields. */
+static bool background_unit(nnx_team *t, int tid)
 {
-    if (spin_until(job_or_quit, &(watch){.t = t, .seen = seen}))
-        return atomic_load(&t->published);
+    uint64_t v = atomic_load(&t->bg_next);
+    nnx_team_fn fn = atomic_load_explicit(&t->bg_fn, memory_order_acquire);
+    void *ctx = atomic_load_explicit(&t->bg_ctx, memory_order_acquire);
+    int nunits = atomic_load_explicit(&t->bg_nunits, memory_order_acquire);
+    uint32_t tag = atomic_load_explicit(&t->bg_tag, memory_order_acquire);
+    int u = (int)(uint32_t)v;
+    if (tag != (uint32_t)(v >> 32) || u >= nunits || !atomic_compare_exchange_strong(&t->bg_next, &v, v + 1))
+        return false;
+    fn(ctx, u, tid);
+    atomic_fetch_add(&t->bg_done, 1);
+    return true;
+}
+
+static bool background_left(const nnx_team *t)
+{
+    return (int)(uint32_t)atomic_load(&t->bg_next) < atomic_load(&t->bg_nunits);
+}
+
+/* Background work waits for the last job to be whole: a worker that has
+ * finished its share would otherwise slow the caller's (the memory the
+ * background reads is the products' too). */
+static bool job_quit_or_background(void *p)
+{
+    const watch *w = p;
+    return job_or_quit(p) || (background_left(w->t) && atomic_load(&w->t->done) >= w->nunits);
+}
+
+/* Wait until a job newer than `seen` is published (or quit), running units
+ * of the background job meanwhile; the job's gen. */
+static uint32_t next_job(nnx_team *t, uint32_t seen, int nunits, int tid)
+{
+    watch w = {.t = t, .seen = seen, .nunits = nunits};
+    while (spin_until(job_quit_or_background, &w)) {
+        if (job_or_quit(&w))
+            return atomic_load(&t->published);
+        background_unit(t, tid);
+    }
     pthread_mutex_lock(&t->mu);
     atomic_fetch_add(&t->sleepers, 1);
     uint32_t g;
@@ -166,14 +217,15 @@ static void *worker_main(void *p)
     int tid = a->tid;
     free(a);
     uint32_t seen = 0;
+    int nunits = 0;
     for (;;) {
-        seen = next_job(t, seen);
+        seen = next_job(t, seen, nunits, tid);
         if (atomic_load(&t->quit))
             return NULL;
         const job_slot *s = &t->slot[seen & 1];
         nnx_team_fn fn = atomic_load_explicit(&s->fn, memory_order_acquire);
         void *ctx = atomic_load_explicit(&s->ctx, memory_order_acquire);
-        int nunits = atomic_load_explicit(&s->nunits, memory_order_acquire);
+        nunits = atomic_load_explicit(&s->nunits, memory_order_acquire);
         work(t, seen, fn, ctx, nunits, tid);
     }
 }
@@ -216,6 +268,7 @@ void nnx_team_free(nnx_team *t)
 {
     if (!t)
         return;
+    nnx_team_background_wait(t);
     atomic_store(&t->quit, true);
     pthread_mutex_lock(&t->mu);
     pthread_cond_broadcast(&t->wake);
@@ -266,4 +319,35 @@ void nnx_team_run(nnx_team *t, int nunits, nnx_team_fn fn, void *ctx)
         atomic_store(&t->waiting, false);
         pthread_mutex_unlock(&t->mu);
     }
+}
+
+void nnx_team_background(nnx_team *t, int nunits, nnx_team_fn fn, void *ctx)
+{
+    if (!t || t->size == 1 || t->started < t->size - 1) {
+        for (int u = 0; u < nunits; u++)
+            fn(ctx, u, 0);
+        return;
+    }
+    nnx_team_background_wait(t);
+    uint32_t gen = ++t->bg_gen;
+    atomic_store_explicit(&t->bg_fn, fn, memory_order_release);
+    atomic_store_explicit(&t->bg_ctx, ctx, memory_order_release);
+    atomic_store_explicit(&t->bg_nunits, nunits, memory_order_release);
+    atomic_store_explicit(&t->bg_tag, gen, memory_order_release);
+    atomic_store(&t->bg_done, 0);
+    atomic_store(&t->bg_next, (uint64_t)gen << 32);
+    t->bg_open = true;
+}
+
+void nnx_team_background_wait(nnx_team *t)
+{
+    if (!t || !t->bg_open)
+        return;
+    while (background_unit(t, 0))
+        ;
+    /* The units a worker claimed last take a microsecond or two. */
+    int nunits = atomic_load(&t->bg_nunits);
+    while (atomic_load(&t->bg_done) < nunits)
+        cpu_relax();
+    t->bg_open = false;
 }

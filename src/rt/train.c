@@ -103,6 +103,9 @@ int nnx_trainer_init(nnx_trainer *tr, const nnx_train_conf *conf, nnx_rt_error *
     }
     size_t b = (size_t)conf->batch;
     tr->order = malloc((size_t)conf->train->n * sizeof *tr->order);
+    /* 64-byte aligned, as the net's own buffers are */
+    size_t xbytes = b * (size_t)conf->train->d * sizeof *tr->xb;
+    tr->xb = aligned_alloc(64, (xbytes + 63) & ~(size_t)63);
     if (conf->train->kind == NNX_TARGET_CLASS)
         tr->yb = malloc(b * sizeof *tr->yb);
     else
@@ -110,13 +113,22 @@ int nnx_trainer_init(nnx_trainer *tr, const nnx_train_conf *conf, nnx_rt_error *
     if (au->flip || au->shift > 0)
         tr->aug = malloc((size_t)conf->train->shape[1] * (size_t)conf->train->shape[2] *
                          sizeof *tr->aug);
-    if (!tr->order || (!tr->yb && !tr->tb) || ((au->flip || au->shift > 0) && !tr->aug)) {
+    if (!tr->order || !tr->xb || (!tr->yb && !tr->tb) || ((au->flip || au->shift > 0) && !tr->aug)) {
         nnx_trainer_free(tr);
         return nnx_rt_fail(err, "trainer: out of memory for batches of %d", (int)conf->batch);
     }
     tr->c = *conf;
     tr->batches = batches;
     return 0;
+}
+
+/* Wait for the next batch's gather, if one is under way; rc. */
+static int settle(nnx_trainer *tr, int rc)
+{
+    if (tr->gathering)
+        nnx_gather_finish(&tr->ahead);
+    tr->gathering = false;
+    return rc;
 }
 
 void nnx_trainer_free(nnx_trainer *tr)
@@ -167,36 +179,47 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
     for (int32_t b = 0; b < tr->batches; b++) {
         int32_t first = b * c->batch;
         int32_t m = ds->n - first < c->batch ? ds->n - first : c->batch;
-        /* Straight into the net's input buffer: forward then copies nothing. */
+        /* Straight into a buffer the net reads in place: forward copies
+         * nothing.  The first batch of an epoch is gathered here, by the
+         * team; the others were gathered during the step before. */
         double t = tr->profile ? nnx_clock_seconds() : 0;
-        float *xb = nnx_net_input(net);
-        nnx_gather_on(ds, tr->order + first, m, xb, tr->yb, tr->tb, nnx_net_team(net));
+        float *xb = b % 2 == 0 ? nnx_net_input(net) : tr->xb;
+        if (b == 0)
+            nnx_gather_on(ds, tr->order + first, m, xb, tr->yb, tr->tb, nnx_net_team(net));
         if (tr->aug)
             nnx_augment_batch(&c->augment, xb, m, ds->shape[0], ds->shape[1], ds->shape[2],
                               c->seed, epoch, b, tr->aug);
+        if (b + 1 < tr->batches) {
+            int32_t next = first + c->batch;
+            float *xn = b % 2 == 0 ? tr->xb : nnx_net_input(net);
+            nnx_gather_start(&tr->ahead, ds, tr->order + next,
+                             ds->n - next < c->batch ? ds->n - next : c->batch, xn, tr->yb,
+                             tr->tb, nnx_net_team(net));
+            tr->gathering = true;
+        }
         lap(tr, NNX_PHASE_GATHER, &t);
-        const float *out = nnx_net_forward(net, xb, m, true);
+        const float *out = nnx_net_forward_kept(net, xb, m, true);
         lap(tr, NNX_PHASE_FORWARD, &t);
         if (!out)
-            return nnx_rt_fail(err, "epoch %d, batch %d: forward failed", (int)epoch + 1,
-                               (int)b + 1);
+            return settle(tr, nnx_rt_fail(err, "epoch %d, batch %d: forward failed",
+                                          (int)epoch + 1, (int)b + 1));
         float loss;
         double loss_sd;
         if (nnx_loss_compute_sd(c->loss, out, tr->yb, tr->tb, m, k, c->label_smoothing, &loss,
                                 dlogits, &loss_sd, err) < 0)
-            return -1;
+            return settle(tr, -1);
         lap(tr, NNX_PHASE_LOSS, &t);
         if (!isfinite(loss)) {
             res->diverged = 1;
             res->mean_loss = rows_done ? loss_sum / (double)rows_done : NAN;
-            return nnx_rt_fail(err, "epoch %d, step %lld (batch %d of %d): %s loss is %s",
-                               (int)epoch + 1, (long long)tr->step + 1, (int)b + 1,
-                               (int)tr->batches, loss_name(c->loss),
-                               isnan(loss) ? "nan" : "infinite");
+            return settle(tr, nnx_rt_fail(err, "epoch %d, step %lld (batch %d of %d): %s loss "
+                                          "is %s", (int)epoch + 1, (long long)tr->step + 1,
+                                          (int)b + 1, (int)tr->batches, loss_name(c->loss),
+                                          isnan(loss) ? "nan" : "infinite"));
         }
         if (nnx_net_backward(net, dlogits) < 0)
-            return nnx_rt_fail(err, "epoch %d, batch %d: backward failed", (int)epoch + 1,
-                               (int)b + 1);
+            return settle(tr, nnx_rt_fail(err, "epoch %d, batch %d: backward failed",
+                                          (int)epoch + 1, (int)b + 1));
         lap(tr, NNX_PHASE_BACKWARD, &t);
         double norm = c->clip_norm > 0
                     ? nnx_clip_grad_norm_on(grads, np, c->clip_norm, nnx_net_team(net))
@@ -204,14 +227,17 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
         if (!isfinite(norm)) {
             res->diverged = 1;
             res->mean_loss = rows_done ? loss_sum / (double)rows_done : NAN;
-            return nnx_rt_fail(err, "epoch %d, step %lld (batch %d of %d): the gradient "
-                               "norm is %s", (int)epoch + 1, (long long)tr->step + 1,
-                               (int)b + 1, (int)tr->batches, isnan(norm) ? "nan" : "infinite");
+            return settle(tr, nnx_rt_fail(err, "epoch %d, step %lld (batch %d of %d): the "
+                                          "gradient norm is %s", (int)epoch + 1,
+                                          (long long)tr->step + 1, (int)b + 1,
+                                          (int)tr->batches, isnan(norm) ? "nan" : "infinite"));
         }
         lap(tr, NNX_PHASE_NORM, &t);
         double lr = c->sched ? nnx_sched_lr_at(c->sched, tr->step) : c->optim->conf.lr;
         nnx_optim_step_on(c->optim, params, grads, lr, nnx_net_team(net));
         lap(tr, NNX_PHASE_OPTIMIZER, &t);
+        settle(tr, 0);                  /* the next batch is whole, its labels in yb */
+        lap(tr, NNX_PHASE_GATHER, &t);
         if (step_loss)
             step_loss[b] = loss;
         loss_sum += (double)loss * m;

@@ -2,8 +2,9 @@
  * every job runs exactly once, on a valid thread id, for teams of 1 to 4
  * threads and jobs of fewer units than threads, also when the threads have
  * gone to sleep between jobs or while waiting for a slow unit; the workers
- * really run units beside the caller; nnx_team_split covers a range
- * exactly. */
+ * really run units beside the caller; background work runs each unit once,
+ * on the workers between jobs, and is over when its wait returns;
+ * nnx_team_split covers a range exactly. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -177,6 +178,77 @@ static void jobs_wake_sleeping_threads(void **state)
     }
 }
 
+/* Background work (nnx_team_background): every unit runs once, jobs
+ * meanwhile run as ever, and none runs after the wait has returned. */
+static void background_units_run_once(void **state)
+{
+    (void)state;
+    for (int threads = 1; threads <= 4; threads++) {
+        nnx_team *team = new_team(threads);
+        for (int round = 0; round < 1000; round++) {
+            int nb = 1 + round % 37, nj = 1 + (round * 7) % 23;
+            count_job bg, job;
+            count_start(&bg, threads);
+            nnx_team_background(team, nb, count_unit, &bg);
+            for (int k = 0; k < round % 3; k++) {
+                count_start(&job, threads);
+                nnx_team_run(team, nj, count_unit, &job);
+                count_check(&job, nj, round);
+            }
+            nnx_team_background_wait(team);
+            count_check(&bg, nb, round);
+            count_start(&job, threads);
+            nnx_team_run(team, nj, count_unit, &job);
+            count_check(&bg, nb, round);
+        }
+        nnx_team_background_wait(team);     /* none open: returns at once */
+        nnx_team_free(team);
+    }
+    count_job bg;                           /* no team: the units run at once */
+    count_start(&bg, 1);
+    nnx_team_background(NULL, 5, count_unit, &bg);
+    count_check(&bg, 5, 0);
+    nnx_team_background_wait(NULL);
+}
+
+/* A worker that has finished a job takes background units while the
+ * caller does something else: some unit runs on a thread other than the
+ * caller's before the caller waits.  (Tried up to 100 times, in case the
+ * system keeps the worker off a core for a whole try.) */
+typedef struct where_job {
+    _Atomic int on_worker;
+} where_job;
+
+static void where_unit(void *p, int unit, int tid)
+{
+    (void)unit;
+    where_job *j = p;
+    if (tid != 0)
+        atomic_store(&j->on_worker, 1);
+}
+
+static void background_runs_on_workers(void **state)
+{
+    (void)state;
+    nnx_team *team = new_team(2);
+    bool seen = false;
+    for (int attempt = 0; attempt < 100 && !seen; attempt++) {
+        count_job job;
+        count_start(&job, 2);
+        nnx_team_run(team, 2, count_unit, &job);       /* the worker is awake */
+        where_job j;
+        atomic_init(&j.on_worker, 0);
+        nnx_team_background(team, 4, where_unit, &j);
+        double end = seconds() + 0.1;
+        while (seconds() < end && !atomic_load(&j.on_worker))
+            ;
+        seen = atomic_load(&j.on_worker);
+        nnx_team_background_wait(team);
+    }
+    assert_true(seen);
+    nnx_team_free(team);
+}
+
 static void split_covers_the_range(void **state)
 {
     (void)state;
@@ -200,6 +272,8 @@ int main(void)
         cmocka_unit_test(every_unit_runs_once),
         cmocka_unit_test(workers_run_beside_the_caller),
         cmocka_unit_test(jobs_wake_sleeping_threads),
+        cmocka_unit_test(background_units_run_once),
+        cmocka_unit_test(background_runs_on_workers),
         cmocka_unit_test(split_covers_the_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -252,6 +252,75 @@ static void evaluate_writes_probabilities(void **state)
     run_free(&r);
 }
 
+/* The next batch is gathered by the team's idle workers while a step runs
+ * (nnx_gather_start): rows of 1,030 features, a row a unit, batches of 24
+ * over 100 rows (the last one short), on 1 thread (gathered at once) and on
+ * 2 and 3: the same weights after two epochs, and the same batch as
+ * nnx_gather makes. */
+static void train_on_threads(nnx_dataset *ds, int threads, float *params_out)
+{
+    nnx_rt_error e = {{0}};
+    nnx_net *net = nnx_net_new(1030, 1, 1, &e);
+    assert_non_null(net);
+    OK(nnx_net_add_dense(net, 16, true, err));
+    OK(nnx_net_add_act(net, NNX_ACT_SWISH, 1.0f, err));
+    OK(nnx_net_add_dense(net, 3, true, err));
+    OK(nnx_net_compile(net, 24, 5, err));
+    OK(nnx_net_set_threads(net, threads, err));
+    nnx_optim_conf oc;
+    nnx_optim_conf_default(&oc, NNX_OPTIM_ADAM);
+    nnx_optim opt;
+    OK(nnx_optim_init(&opt, &oc, nnx_net_nparams(net), err));
+    nnx_train_conf c = {
+        .net = net, .optim = &opt, .train = ds, .loss = NNX_LOSS_CROSS_ENTROPY, .batch = 24,
+        .seed = 9,
+    };
+    nnx_trainer tr;
+    OK(nnx_trainer_init(&tr, &c, err));
+    nnx_epoch_result res;
+    for (int32_t ep = 0; ep < 2; ep++) {
+        OK(nnx_train_epoch(&tr, ep, NULL, &res, err));
+        assert_int_equal(res.steps, 5);
+    }
+    memcpy(params_out, nnx_net_params(net), nnx_net_nparams(net) * sizeof(float));
+
+    /* The gather itself, on this net's team, against nnx_gather. */
+    int32_t rows[24];
+    for (int i = 0; i < 24; i++)
+        rows[i] = (i * 37 + 11) % ds->n;
+    float *a = malloc(sizeof(float) * 24 * 1030), *b = malloc(sizeof(float) * 24 * 1030);
+    int32_t ya[24], yb[24];
+    memset(a, 0, sizeof(float) * 24 * 1030);
+    nnx_gather(ds, rows, 24, b, yb, NULL);
+    nnx_gather_ahead g;
+    nnx_gather_start(&g, ds, rows, 24, a, ya, NULL, nnx_net_team(net));
+    nnx_gather_finish(&g);
+    assert_int_equal(memcmp(a, b, sizeof(float) * 24 * 1030), 0);
+    assert_int_equal(memcmp(ya, yb, sizeof ya), 0);
+    free(a);
+    free(b);
+    nnx_trainer_free(&tr);
+    nnx_optim_free(&opt);
+    nnx_net_free(net);
+}
+
+static void next_batch_gathered_ahead(void **state)
+{
+    (void)state;
+    nnx_dataset ds;
+    OK(nnx_make_blobs(&ds, 100, 3, 1030, 2.0, 13, err));
+    enum { NP = 1030 * 16 + 16 + 16 * 3 + 3 };
+    float *p1 = malloc(sizeof(float) * NP), *pn = malloc(sizeof(float) * NP);
+    train_on_threads(&ds, 1, p1);
+    for (int threads = 2; threads <= 3; threads++) {
+        train_on_threads(&ds, threads, pn);
+        assert_int_equal(memcmp(p1, pn, sizeof(float) * NP), 0);
+    }
+    free(p1);
+    free(pn);
+    nnx_dataset_free(&ds);
+}
+
 /* Binary cross entropy on two blobs (one output), and MSE on a linear target. */
 static void binary_and_regression_tasks(void **state)
 {
@@ -363,6 +432,7 @@ int main(void)
         cmocka_unit_test(callback_stops_after_the_batch),
         cmocka_unit_test(nan_loss_is_reported_before_the_step),
         cmocka_unit_test(evaluate_writes_probabilities),
+        cmocka_unit_test(next_batch_gathered_ahead),
         cmocka_unit_test(binary_and_regression_tasks),
         cmocka_unit_test(configuration_errors),
     };

@@ -388,6 +388,26 @@ void nnx_gather(const nnx_dataset *ds, const int32_t *rows, int32_t m,
 struct nnx_team;
 void nnx_gather_on(const nnx_dataset *ds, const int32_t *rows, int32_t m,
                    float *x_out, int32_t *y_out, float *t_out, struct nnx_team *team);
+/* Gathering a batch while the caller trains on another: nnx_gather_start
+ * hands the rows' features to the team's idle workers as background work
+ * (a few kilobytes a unit), nnx_gather_finish copies what they have not
+ * taken, then the targets, and returns when the buffers hold what
+ * nnx_gather would have put there.  Until then x_out is the workers' and
+ * *g, which holds the job, must stay where it is; y_out and t_out are
+ * written by finish alone.  A NULL team gathers it all at start. */
+typedef struct nnx_gather_ahead {
+    const nnx_dataset *ds;
+    const int32_t *rows;
+    int32_t m, unit_rows;
+    float *x;
+    int32_t *y;
+    float *t;
+    struct nnx_team *team;
+} nnx_gather_ahead;
+void nnx_gather_start(nnx_gather_ahead *g, const nnx_dataset *ds, const int32_t *rows,
+                      int32_t m, float *x_out, int32_t *y_out, float *t_out,
+                      struct nnx_team *team);
+void nnx_gather_finish(nnx_gather_ahead *g);
 /* The features of rows first..first+m of ds into x_out (m*d floats), as
  * nnx_gather reads them. */
 void nnx_gather_range(const nnx_dataset *ds, int32_t first, int32_t m, float *x_out);

@@ -30,7 +30,8 @@
  * Ownership.  The nnx_net owns every buffer it hands out; the pointers stay
  * valid until nnx_net_free and are only meaningful after nnx_net_compile.
  * Data passed in (inputs, dlogits) is borrowed for the call only: forward
- * copies its input (unless it already is nnx_net_input(net)).
+ * copies its input (unless it already is nnx_net_input(net), or the caller
+ * keeps it until the backward: nnx_net_forward_kept).
  *
  * Tensors are row-major with the batch first: a batch of n samples of
  * shape C×H×W is n·C·H·W floats, sample-major, then channel, row, column.
@@ -349,6 +350,11 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
  * Training mode updates the batch-norm running statistics and draws dropout
  * masks. */
 const float *nnx_net_forward(nnx_net *net, const float *x, int n, bool train);
+/* The same without the copy: x is read where it is, by this forward and by
+ * the backward after it, and must not change until that backward is done
+ * (a trainer that gathers the next batch into a buffer of its own while
+ * the net trains on this one). */
+const float *nnx_net_forward_kept(nnx_net *net, const float *x, int n, bool train);
 
 /* Back-propagate d(loss)/d(output) (n × output size floats, n of the last
  * forward) through the last forward pass, in the mode it ran in (batch norm

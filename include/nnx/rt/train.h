@@ -96,8 +96,13 @@ typedef struct nnx_trainer {
                                     to epoch·batches to resume at an epoch */
     /* owned */
     int32_t *order;              /* train->n row indices */
-    float   *xb;                 /* unused, NULL: batches are gathered straight
-                                    into nnx_net_input(net) */
+    float   *xb;                 /* batch × d: the second batch buffer.  Even
+                                    steps train on nnx_net_input(net), odd
+                                    ones on this; while one trains, the
+                                    team's idle workers gather the next
+                                    batch into the other (nnx_gather_start) */
+    nnx_gather_ahead ahead;      /* that gather, between start and finish */
+    bool     gathering;
     int32_t *yb;                 /* batch labels (classification) */
     float   *tb;                 /* batch targets (regression) */
     float   *aug;                /* H*W floats for nnx_augment_batch, or NULL */
