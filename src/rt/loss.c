@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "nnx/rt/loss.h"
+#include "rt/team.h"
 
 static int check_size(const char *what, int n, int k, nnx_rt_error *err)
 {
@@ -33,11 +34,59 @@ static double spread_sd(const spread *s)
     return s->n > 1 ? sqrt(s->m2 / (s->n - 1)) : NAN;
 }
 
+/* One row of cross entropy: its loss -Σ t·log p (t = on·onehot + off, Σ t
+ * = 1) and, when d is not NULL, its gradient (p - t)·inv_n into d. */
+static double ce_row(const float *z, int32_t label, int k, double on, double off, float inv_n,
+                     float *d)
+{
+    float m = z[0];
+    for (int j = 1; j < k; j++)
+        m = z[j] > m ? z[j] : m;
+    double sum = 0, zsum = 0;
+    for (int j = 0; j < k; j++) {
+        sum += exp((double)z[j] - m);
+        zsum += z[j];
+    }
+    double lse = m + log(sum);
+    if (d)
+        for (int j = 0; j < k; j++) {
+            double p = exp((double)z[j] - lse);
+            double t = off + (j == label ? on : 0.0);
+            d[j] = (float)(p - t) * inv_n;
+        }
+    return lse - on * z[label] - off * zsum;
+}
+
+/* The rows of a cross entropy in units of ROW_UNIT, each row's loss kept
+ * for the sums, which the caller then takes in row order. */
+#define ROW_UNIT 32
+
+typedef struct ce_job {
+    const float *out;
+    const int32_t *labels;
+    int n, k;
+    double on, off;
+    float inv_n;
+    float *dout;
+    double *rows;
+} ce_job;
+
+static void ce_unit(void *p, int u, int tid)
+{
+    (void)tid;
+    const ce_job *j = p;
+    int hi = (u + 1) * ROW_UNIT < j->n ? (u + 1) * ROW_UNIT : j->n;
+    for (int r = u * ROW_UNIT; r < hi; r++)
+        j->rows[r] = ce_row(j->out + (size_t)r * j->k, j->labels[r], j->k, j->on, j->off,
+                            j->inv_n, j->dout ? j->dout + (size_t)r * j->k : NULL);
+}
+
 /* Cross entropy, and when sd is not NULL the row losses' standard deviation
- * (nnx_loss_row_sd's, from the same row terms as the mean). */
+ * (nnx_loss_row_sd's, from the same row terms as the mean).  With rows (n
+ * doubles) the rows are shared by the team, and summed in order after. */
 static int cross_entropy(const float *out, const int32_t *labels, int n, int k,
                          float smoothing, float *loss, float *dout, double *sd,
-                         nnx_rt_error *err)
+                         double *rows, struct nnx_team *team, nnx_rt_error *err)
 {
     if (check_size("cross entropy", n, k, err))
         return -1;
@@ -51,42 +100,32 @@ static int cross_entropy(const float *out, const int32_t *labels, int n, int k,
                                r, (int)labels[r], k);
     const double on = 1.0 - smoothing, off = (double)smoothing / k;
     const float inv_n = 1.0f / (float)n;
+    if (rows) {
+        ce_job j = {
+            .out = out, .labels = labels, .n = n, .k = k, .on = on, .off = off,
+            .inv_n = inv_n, .dout = dout, .rows = rows,
+        };
+        nnx_team_run(team, (n + ROW_UNIT - 1) / ROW_UNIT, ce_unit, &j);
+    }
     double total = 0;
-    spread rows = {0};
+    spread spr = {0};
     for (int r = 0; r < n; r++) {
-        const float *z = out + (size_t)r * k;
-        float m = z[0];
-        for (int j = 1; j < k; j++)
-            m = z[j] > m ? z[j] : m;
-        double sum = 0, zsum = 0;
-        for (int j = 0; j < k; j++) {
-            sum += exp((double)z[j] - m);
-            zsum += z[j];
-        }
-        double lse = m + log(sum);
-        /* -Σ t·log p with t = on·onehot + off, and Σ t = 1 */
-        const double row = lse - on * z[labels[r]] - off * zsum;
+        const double row = rows ? rows[r]
+                         : ce_row(out + (size_t)r * k, labels[r], k, on, off, inv_n,
+                                  dout ? dout + (size_t)r * k : NULL);
         total += row;
-        spread_add(&rows, row);
-        if (dout) {
-            float *d = dout + (size_t)r * k;
-            for (int j = 0; j < k; j++) {
-                double p = exp((double)z[j] - lse);
-                double t = off + (j == labels[r] ? on : 0.0);
-                d[j] = (float)(p - t) * inv_n;
-            }
-        }
+        spread_add(&spr, row);
     }
     *loss = (float)(total / n);
     if (sd)
-        *sd = spread_sd(&rows);
+        *sd = spread_sd(&spr);
     return 0;
 }
 
 int nnx_loss_cross_entropy(const float *out, const int32_t *labels, int n, int k,
                            float smoothing, float *loss, float *dout, nnx_rt_error *err)
 {
-    return cross_entropy(out, labels, n, k, smoothing, loss, dout, NULL, err);
+    return cross_entropy(out, labels, n, k, smoothing, loss, dout, NULL, NULL, NULL, err);
 }
 
 int nnx_loss_binary_cross_entropy(const float *out, const int32_t *labels, int n,
@@ -190,8 +229,17 @@ int nnx_loss_compute_sd(enum nnx_loss_kind kind, const float *out, const int32_t
                         const float *targets, int n, int k, float smoothing, float *loss,
                         float *dout, double *sd, nnx_rt_error *err)
 {
+    return nnx_loss_compute_sd_on(kind, out, labels, targets, n, k, smoothing, loss, dout, sd,
+                                  NULL, NULL, err);
+}
+
+int nnx_loss_compute_sd_on(enum nnx_loss_kind kind, const float *out, const int32_t *labels,
+                           const float *targets, int n, int k, float smoothing, float *loss,
+                           float *dout, double *sd, double *rows, struct nnx_team *team,
+                           nnx_rt_error *err)
+{
     if (kind == NNX_LOSS_CROSS_ENTROPY && labels)
-        return cross_entropy(out, labels, n, k, smoothing, loss, dout, sd, err);
+        return cross_entropy(out, labels, n, k, smoothing, loss, dout, sd, rows, team, err);
     if (nnx_loss_compute(kind, out, labels, targets, n, k, smoothing, loss, dout, err) < 0)
         return -1;
     *sd = nnx_loss_row_sd(kind, out, labels, targets, n, k, smoothing);

@@ -106,6 +106,7 @@ int nnx_trainer_init(nnx_trainer *tr, const nnx_train_conf *conf, nnx_rt_error *
     /* 64-byte aligned, as the net's own buffers are */
     size_t xbytes = b * (size_t)conf->train->d * sizeof *tr->xb;
     tr->xb = aligned_alloc(64, (xbytes + 63) & ~(size_t)63);
+    tr->rows = malloc(b * sizeof *tr->rows);
     if (conf->train->kind == NNX_TARGET_CLASS)
         tr->yb = malloc(b * sizeof *tr->yb);
     else
@@ -113,7 +114,7 @@ int nnx_trainer_init(nnx_trainer *tr, const nnx_train_conf *conf, nnx_rt_error *
     if (au->flip || au->shift > 0)
         tr->aug = malloc((size_t)conf->train->shape[1] * (size_t)conf->train->shape[2] *
                          sizeof *tr->aug);
-    if (!tr->order || !tr->xb || (!tr->yb && !tr->tb) || ((au->flip || au->shift > 0) && !tr->aug)) {
+    if (!tr->order || !tr->xb || !tr->rows || (!tr->yb && !tr->tb) || ((au->flip || au->shift > 0) && !tr->aug)) {
         nnx_trainer_free(tr);
         return nnx_rt_fail(err, "trainer: out of memory for batches of %d", (int)conf->batch);
     }
@@ -139,6 +140,7 @@ void nnx_trainer_free(nnx_trainer *tr)
     free(tr->xb);
     free(tr->yb);
     free(tr->aug);
+    free(tr->rows);
     free(tr->tb);
     memset(tr, 0, sizeof *tr);
 }
@@ -205,8 +207,9 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
                                           (int)epoch + 1, (int)b + 1));
         float loss;
         double loss_sd;
-        if (nnx_loss_compute_sd(c->loss, out, tr->yb, tr->tb, m, k, c->label_smoothing, &loss,
-                                dlogits, &loss_sd, err) < 0)
+        if (nnx_loss_compute_sd_on(c->loss, out, tr->yb, tr->tb, m, k, c->label_smoothing,
+                                   &loss, dlogits, &loss_sd, tr->rows, nnx_net_team(net),
+                                   err) < 0)
             return settle(tr, -1);
         lap(tr, NNX_PHASE_LOSS, &t);
         if (!isfinite(loss)) {

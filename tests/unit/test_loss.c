@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "nnx/rt/loss.h"
+#include "rt/team.h"
 
 static void cross_entropy_known_values(void **state)
 {
@@ -151,6 +152,48 @@ static void compute_sd_is_compute_and_row_sd(void **state)
     }
 }
 
+/* nnx_loss_compute_sd_on shares the rows with a team and gives the same
+ * bits: 100 rows of 10 logits (units of 32 rows, the last one short), with
+ * and without label smoothing, on 1 to 3 threads; a bad label is still an
+ * error with nothing computed. */
+static void compute_sd_on_a_team(void **state)
+{
+    (void)state;
+    enum { N = 100, K = 10 };
+    static float out[N * K], d1[N * K], d2[N * K];
+    int32_t y[N];
+    double rows[N];
+    for (int i = 0; i < N * K; i++)
+        out[i] = (float)((i * 53) % 17) * 0.37f - 3.0f;
+    for (int r = 0; r < N; r++)
+        y[r] = (r * 7) % K;
+    for (int threads = 1; threads <= 3; threads++) {
+        nnx_rt_error err;
+        nnx_team *team = nnx_team_new(threads, &err);
+        assert_non_null(team);
+        for (int s = 0; s < 2; s++) {
+            float smooth = s ? 0.1f : 0, l1, l2;
+            double sd1, sd2;
+            assert_int_equal(nnx_loss_compute_sd(NNX_LOSS_CROSS_ENTROPY, out, y, NULL, N, K,
+                                                 smooth, &l1, d1, &sd1, NULL), 0);
+            memset(d2, 0, sizeof d2);
+            assert_int_equal(nnx_loss_compute_sd_on(NNX_LOSS_CROSS_ENTROPY, out, y, NULL, N, K,
+                                                    smooth, &l2, d2, &sd2, rows, team, NULL),
+                             0);
+            assert_memory_equal(&l1, &l2, sizeof l1);
+            assert_memory_equal(&sd1, &sd2, sizeof sd1);
+            assert_memory_equal(d1, d2, sizeof d1);
+        }
+        y[N - 1] = K;
+        float l;
+        assert_int_equal(nnx_loss_compute_sd_on(NNX_LOSS_CROSS_ENTROPY, out, y, NULL, N, K, 0,
+                                                &l, d2, &(double){0}, rows, team, &err), -1);
+        assert_non_null(strstr(err.msg, "row 99 has label 10"));
+        y[N - 1] = (N - 1) * 7 % K;
+        nnx_team_free(team);
+    }
+}
+
 static void bad_labels_are_errors(void **state)
 {
     (void)state;
@@ -185,6 +228,7 @@ int main(void)
         cmocka_unit_test(mse_known_values),
         cmocka_unit_test(row_sd_known_values),
         cmocka_unit_test(compute_sd_is_compute_and_row_sd),
+        cmocka_unit_test(compute_sd_on_a_team),
         cmocka_unit_test(bad_labels_are_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -52,6 +52,15 @@ double nnx_loss_row_sd(enum nnx_loss_kind kind, const float *out, const int32_t 
 int nnx_loss_compute_sd(enum nnx_loss_kind kind, const float *out, const int32_t *labels,
                         const float *targets, int n, int k, float smoothing, float *loss,
                         float *dout, double *sd, nnx_rt_error *err);
+/* The same with the rows of a cross entropy shared by a team of threads
+ * (nnx_net_team; NULL = the caller alone) and their losses summed in row
+ * order after, so the same bits: rows holds n doubles of scratch (NULL:
+ * the caller does it all).  Other losses run on the caller. */
+struct nnx_team;
+int nnx_loss_compute_sd_on(enum nnx_loss_kind kind, const float *out, const int32_t *labels,
+                           const float *targets, int n, int k, float smoothing, float *loss,
+                           float *dout, double *sd, double *rows, struct nnx_team *team,
+                           nnx_rt_error *err);
 
 /* The prediction a metric reads: softmax probabilities (cross entropy),
  * sigmoid probability of class 1 (binary CE, k = 1) or the output itself

@@ -106,6 +106,7 @@ typedef struct nnx_trainer {
     int32_t *yb;                 /* batch labels (classification) */
     float   *tb;                 /* batch targets (regression) */
     float   *aug;                /* H*W floats for nnx_augment_batch, or NULL */
+    double  *rows;               /* batch doubles: the loss's row terms */
 } nnx_trainer;
 
 /* The number of batches an epoch of n rows has. */
