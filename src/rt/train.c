@@ -279,7 +279,7 @@ int nnx_evaluate(nnx_net *net, enum nnx_loss_kind loss, float label_smoothing,
             nnx_gather_range(ds, first, m, xb);
             in = xb;
         }
-        const float *out = nnx_net_forward(net, in, m, false);
+        const float *out = nnx_net_forward_kept(net, in, m, false);   /* read in place */
         if (!out)
             return nnx_rt_fail(err, "evaluate: forward failed at row %d", (int)first);
         float l = NAN;
