@@ -323,7 +323,7 @@ void nnx_team_run(nnx_team *t, int nunits, nnx_team_fn fn, void *ctx)
 
 void nnx_team_background(nnx_team *t, int nunits, nnx_team_fn fn, void *ctx)
 {
-    if (!t || t->size == 1 || t->started < t->size - 1) {
+    if (!t || t->size == 1) {
         for (int u = 0; u < nunits; u++)
             fn(ctx, u, 0);
         return;

@@ -37,14 +37,14 @@ int       nnx_team_size(const nnx_team *team);    /* 1 for NULL */
 void nnx_team_run(nnx_team *team, int nunits, nnx_team_fn fn, void *ctx);
 
 /* Background work: fn(ctx, unit, tid) for units 0 .. nunits-1, run by the
- * workers a unit at a time whenever they have no unit of a job to run (the
- * serial stretches of a training step, and while the caller finishes its
- * share of a job), until nnx_team_background_wait, which runs on the caller
- * whatever no worker has claimed and returns when every unit is done.  ctx
- * must stay valid until then.  Units should be short (a microsecond or two):
- * a worker in one comes that much later to the next job, whose units the
- * caller then takes.  One background job at a time (starting one waits for
- * the last); a NULL team, or one thread, runs the units at once. */
+ * workers a unit at a time between jobs (once the last job's units are all
+ * done: the serial stretches of a training step), until
+ * nnx_team_background_wait, which runs on the caller whatever no worker has
+ * claimed and returns when every unit is done.  ctx must stay valid until
+ * then.  Units should be short (a microsecond or two): a worker in one
+ * comes that much later to the next job, whose units the caller then takes.
+ * One background job at a time (starting one waits for the last); a NULL
+ * team, or one thread, runs the units at once. */
 void nnx_team_background(nnx_team *team, int nunits, nnx_team_fn fn, void *ctx);
 void nnx_team_background_wait(nnx_team *team);
 
