@@ -169,7 +169,8 @@ static bool background_unit(nnx_team *t, int tid)
     int nunits = atomic_load_explicit(&t->bg_nunits, memory_order_acquire);
     uint32_t tag = atomic_load_explicit(&t->bg_tag, memory_order_acquire);
     int u = (int)(uint32_t)v;
-    if (tag != (uint32_t)(v >> 32) || u >= nunits || !atomic_compare_exchange_strong(&t->bg_next, &v, v + 1))
+    if (tag != (uint32_t)(v >> 32) || u >= nunits ||
+        !atomic_compare_exchange_strong(&t->bg_next, &v, v + 1))
         return false;
     fn(ctx, u, tid);
     atomic_fetch_add(&t->bg_done, 1);
@@ -343,8 +344,8 @@ void nnx_team_background_wait(nnx_team *t)
 {
     if (!t || !t->bg_open)
         return;
-    while (background_unit(t, 0))
-        ;
+    while (background_left(t))
+        background_unit(t, 0);
     /* The units a worker claimed last take a microsecond or two. */
     int nunits = atomic_load(&t->bg_nunits);
     while (atomic_load(&t->bg_done) < nunits)

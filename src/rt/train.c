@@ -114,7 +114,8 @@ int nnx_trainer_init(nnx_trainer *tr, const nnx_train_conf *conf, nnx_rt_error *
     if (au->flip || au->shift > 0)
         tr->aug = malloc((size_t)conf->train->shape[1] * (size_t)conf->train->shape[2] *
                          sizeof *tr->aug);
-    if (!tr->order || !tr->xb || !tr->rows || (!tr->yb && !tr->tb) || ((au->flip || au->shift > 0) && !tr->aug)) {
+    if (!tr->order || !tr->xb || !tr->rows || (!tr->yb && !tr->tb) ||
+        ((au->flip || au->shift > 0) && !tr->aug)) {
         nnx_trainer_free(tr);
         return nnx_rt_fail(err, "trainer: out of memory for batches of %d", (int)conf->batch);
     }
