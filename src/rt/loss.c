@@ -197,18 +197,9 @@ static double row_loss(enum nnx_loss_kind kind, const float *out, const int32_t 
                        const float *targets, int r, int k, float smoothing)
 {
     switch (kind) {
-    case NNX_LOSS_CROSS_ENTROPY: {
-        const float *z = out + (size_t)r * k;
-        float m = z[0];
-        for (int j = 1; j < k; j++)
-            m = z[j] > m ? z[j] : m;
-        double sum = 0, zsum = 0;
-        for (int j = 0; j < k; j++) {
-            sum += exp((double)z[j] - m);
-            zsum += z[j];
-        }
-        return m + log(sum) - (1.0 - smoothing) * z[labels[r]] - (double)smoothing / k * zsum;
-    }
+    case NNX_LOSS_CROSS_ENTROPY:
+        return ce_row(out + (size_t)r * k, labels[r], k, 1.0 - smoothing,
+                      (double)smoothing / k, 0.0f, NULL);
     case NNX_LOSS_BINARY_CROSS_ENTROPY: {
         double z = out[r], y = labels[r];
         return (z > 0 ? z : 0) - z * y + log1p(exp(-fabs(z)));
