@@ -38,6 +38,12 @@ for t in "$root/$build"/rel/tests/test_* "$root/$build"/san/tests/test_*; do
     kind=$(basename "$(dirname "$(dirname "$t")")")
     check "$kind/$(basename "$t")" "$t"
 done
+# ThreadSanitizer's runtime cannot map its shadow memory under some
+# kernels' address randomisation; its FAQ's answer is to run without it.
+for t in "$root/$build"/tsan/tests/test_*; do
+    [ -x "$t" ] || continue
+    check "tsan/$(basename "$t")" setarch "$(uname -m)" -R "$t"
+done
 for s in "$root"/tests/e2e/*.sh; do
     [ -f "$s" ] || continue
     check "e2e/$(basename "$s" .sh)" sh "$s"

@@ -158,9 +158,11 @@ static bool job_done(void *p)
 }
 
 /* Claim and run one unit of the background job, if one is left: true if
- * this thread ran one.  Fields read while the caller publishes a newer job
- * do not carry the counter's tag, and a counter read before it fails the
- * claim, so no unit of one job runs with another's fields. */
+ * this thread ran one.  The counter first, the fields, the tag last: fields
+ * read while the caller publishes a newer job come with the newer tag
+ * (nnx_team_background stores it first), which the counter read before
+ * does not carry, so no unit of one job runs with another's fields or on
+ * another's counter. */
 static bool background_unit(nnx_team *t, int tid)
 {
     uint64_t v = atomic_load(&t->bg_next);
@@ -330,11 +332,16 @@ void nnx_team_background(nnx_team *t, int nunits, nnx_team_fn fn, void *ctx)
         return;
     }
     nnx_team_background_wait(t);
+    /* The tag first: a worker that reads any new field then reads the new
+     * tag too (it reads the tag last), which the old counter does not
+     * carry.  Stored after them, a worker could pair the old counter (all
+     * units claimed) and the old tag with the new count, and claim a unit
+     * of the new job on the old counter before the new one is out. */
     uint32_t gen = ++t->bg_gen;
+    atomic_store(&t->bg_tag, gen);
     atomic_store_explicit(&t->bg_fn, fn, memory_order_release);
     atomic_store_explicit(&t->bg_ctx, ctx, memory_order_release);
     atomic_store_explicit(&t->bg_nunits, nunits, memory_order_release);
-    atomic_store_explicit(&t->bg_tag, gen, memory_order_release);
     atomic_store(&t->bg_done, 0);
     atomic_store(&t->bg_next, (uint64_t)gen << 32);
     t->bg_open = true;
