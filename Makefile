@@ -37,6 +37,9 @@ SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sani
 LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
 TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+# The tests that also run under ThreadSanitizer (see the rules below).
+TSAN       := -O1 -g -fsanitize=thread
+TSAN_TESTS := test_team test_train test_net_threads
 # A fuzz target tests/fuzz/fuzz_NAME.c is fuzzed by `make fuzz` and its
 # corpus and past crashes are replayed by `make test`.
 FUZZ    := $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_io.c,$(wildcard tests/fuzz/fuzz_*.c)))
@@ -47,6 +50,7 @@ FUZZ_SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno
 obj      = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 LIB_OBJ  = $(call obj,rel,$(LIB_SRC))
 SLIB_OBJ = $(call obj,san,$(LIB_SRC))
+TSAN_OBJ = $(call obj,tsan,$(wildcard src/rt/*.c src/util/*.c))
 ifneq ($(wildcard grammar/nnx.y),)
 LIB_OBJ  += $(BUILD)/rel/gen/nnx.tab.o $(BUILD)/rel/gen/lex.yy.o
 SLIB_OBJ += $(BUILD)/san/gen/nnx.tab.o $(BUILD)/san/gen/lex.yy.o
@@ -81,7 +85,7 @@ test: deps data-deps
 	@sh tests/run.sh $(BUILD)
 
 unit-tests: nnx $(BUILD)/san/nnx $(TESTS:%=$(BUILD)/rel/tests/%) $(TESTS:%=$(BUILD)/san/tests/%) \
-            $(FUZZ:%=$(BUILD)/san/fuzz/replay_%) $(BUILD)/tsan/tests/test_team
+            $(FUZZ:%=$(BUILD)/san/fuzz/replay_%) $(TSAN_TESTS:%=$(BUILD)/tsan/tests/%)
 
 run: deps data-deps
 	@$(MAKE) --no-print-directory build
@@ -161,14 +165,18 @@ $(BUILD)/rel/tests/%: $(BUILD)/rel/tests/unit/%.o $(BUILD)/rel/libnnx.a
 $(BUILD)/san/tests/%: $(BUILD)/san/tests/unit/%.o $(BUILD)/san/libnnx.a
 	$(CC) $(SAN) -o $@ $^ $(LIBS) $(TESTLIBS)
 
-# The worker team's lock-free hand-over under ThreadSanitizer, whose
-# scheduling widens the windows a race needs: a background unit claimed
-# twice showed there in every run and in none of the rel or san ones.
-TSAN     := -O1 -g -fsanitize=thread
-TSAN_SRC := tests/unit/test_team.c src/rt/team.c src/rt/clock.c src/util/error.c
-$(BUILD)/tsan/tests/test_team: $(TSAN_SRC) src/rt/team.h
+# The runtime's threads under ThreadSanitizer, whose scheduling widens the
+# windows a race needs (a background unit claimed twice showed there in
+# every run and in none of the rel or san ones): the team itself, the
+# trainer (the next batch gathered by the worker) and every layer kind's
+# passes on 1 to 3 threads, against the runtime alone (src/rt, src/util).
+$(BUILD)/tsan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(TSAN) $(INCS) -o $@ $(TSAN_SRC) $(TESTLIBS) -lpthread
+	$(CC) $(WARN) $(TSAN) -MMD -MP $(INCS) -c -o $@ $<
+$(BUILD)/tsan/librt.a: $(TSAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/tsan/tests/%: $(BUILD)/tsan/tests/unit/%.o $(BUILD)/tsan/librt.a
+	$(CC) $(TSAN) -o $@ $^ $(LIBS) $(TESTLIBS)
 
 # --- fuzz targets -------------------------------------------------------------
 # libFuzzer builds (clang) in $(BUILD)/fuzz; the replay drivers (gcc, ASan)
