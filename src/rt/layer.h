@@ -84,6 +84,8 @@ typedef struct nnx_layer {
                                        dense record, owned; weights are this
                                        layer's slice), or NULL for the identity */
 
+    double grad_sumsq;              /* Σ g² of its gradients (nnx_net_grad_norm) */
+
     /* Set by forward, read by backward. */
     const float *x, *y;             /* input and output of the last forward */
     bool train;
@@ -135,8 +137,12 @@ int nnx_layer_push(nnx_net *net, nnx_layer *L, nnx_rt_error *err);
  * (overwriting) and, when dx is not NULL, d(loss)/d(x) into dx; it returns
  * the pointer holding d(loss)/d(x) (dx, or dy when the layer passed it
  * through, or NULL when dx was NULL). */
+size_t nnx_dense_ws_floats(const nnx_layer *L, int max_batch);
 const float *nnx_dense_forward(nnx_layer *L, const float *x, int n);
 const float *nnx_dense_backward(nnx_layer *L, const float *dy, float *dx, int n);
+/* Σ g² over the layer's gradients (dW, then db) after its last backward:
+ * the sum, in row order, of each row's sum its backward took. */
+double nnx_dense_grad_sumsq(const nnx_layer *L);
 size_t nnx_conv_ws_floats(const nnx_layer *L, int max_batch);
 const float *nnx_conv_forward(nnx_layer *L, const float *x, int n);
 const float *nnx_conv_backward(nnx_layer *L, const float *dy, float *dx, int n);

@@ -84,8 +84,7 @@ BWD(residual_add_bwd) { return nnx_residual_backward(L, &net->layers[L->info.pai
 
 #define WS(fn) static size_t fn(const nnx_net *net, const nnx_layer *L, int max_batch)
 
-/* dense: an NCHW copy of a CNHW input */
-WS(dense_ws)     { (void)net; return L->in_layout == NNX_CNHW ? 2 * (size_t)max_batch * (size_t)L->in_size : 0; }
+WS(dense_ws)     { (void)net; return nnx_dense_ws_floats(L, max_batch); }
 WS(conv_ws)      { (void)net; return nnx_conv_ws_floats(L, max_batch); }
 WS(dropout_ws)   { (void)net; return (size_t)max_batch * (size_t)L->out_size; }  /* the scaled mask */
 WS(batchnorm_ws) { (void)net; return nnx_batchnorm_ws_floats(L, max_batch); }

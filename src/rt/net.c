@@ -7,6 +7,7 @@
 
 #include "nnx/rt/clock.h"
 #include "nnx/rt/net.h"
+#include "nnx/rt/optim.h"
 #include "rt/layer.h"
 
 #define MAX_SIDE    (1 << 24)           /* any one of C, H, W */
@@ -683,6 +684,31 @@ const float *nnx_net_forward_kept(nnx_net *net, const float *x, int n, bool trai
         cur = net->output;
     }
     return cur;
+}
+
+/* Layer u's Σ g² into its record: a dense layer's from the rows its
+ * backward summed, any other's in a pass over its slice. */
+static void grad_sumsq_unit(void *p, int u, int tid)
+{
+    (void)tid;
+    nnx_layer *L = &((nnx_net *)p)->layers[u];
+    if (!L->info.nparams)
+        L->grad_sumsq = 0;
+    else if (L->info.kind == NNX_LAYER_DENSE)
+        L->grad_sumsq = nnx_dense_grad_sumsq(L);
+    else
+        L->grad_sumsq = nnx_sum_squares(L->gw, L->info.nparams);
+}
+
+double nnx_net_grad_norm(nnx_net *net)
+{
+    if (!net || !net->compiled || net->last_n == 0)
+        return NAN;
+    nnx_team_run(net->team, net->nlayers, grad_sumsq_unit, net);
+    double s = 0;
+    for (int i = 0; i < net->nlayers; i++)
+        s += net->layers[i].grad_sumsq;
+    return sqrt(s);
 }
 
 int nnx_net_backward(nnx_net *net, const float *dlogits)

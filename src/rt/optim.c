@@ -213,9 +213,8 @@ void nnx_optim_step_on(nnx_optim *o, float *params, const float *grads, double l
     o->t++;
 }
 
-/* Σ g² over n floats in 8 double lanes (so GCC vectorises it), added up in
- * lane order. */
-static double sum_squares(const float *restrict g, size_t n)
+/* In 8 lanes so that GCC vectorises it. */
+double nnx_sum_squares(const float *restrict g, size_t n)
 {
     double lane[8] = {0};
     size_t i = 0;
@@ -243,7 +242,7 @@ static void norm_unit(void *ctx, int u, int tid)
     norm_job *j = ctx;
     long lo, hi;
     nnx_team_split((long)j->n, j->units, u, &lo, &hi);
-    j->part[u] = sum_squares(j->g + lo, (size_t)(hi - lo));
+    j->part[u] = nnx_sum_squares(j->g + lo, (size_t)(hi - lo));
 }
 
 /* The pieces' sums of squares, cut like the optimizer step's (by n alone),
@@ -274,10 +273,15 @@ double nnx_clip_grad_norm(float *g, size_t n, double max_norm)
 double nnx_clip_grad_norm_on(float *g, size_t n, double max_norm, struct nnx_team *team)
 {
     double norm = nnx_grad_norm_on(g, n, team);
+    nnx_clip_grad_to(g, n, max_norm, norm);
+    return norm;
+}
+
+void nnx_clip_grad_to(float *g, size_t n, double max_norm, double norm)
+{
     if (!isfinite(norm) || !(norm > max_norm))
-        return norm;
+        return;
     const float coef = (float)(max_norm / (norm + 1e-6));
     for (size_t i = 0; i < n; i++)
         g[i] *= coef;
-    return norm;
 }

@@ -225,9 +225,9 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
             return settle(tr, nnx_rt_fail(err, "epoch %d, batch %d: backward failed",
                                           (int)epoch + 1, (int)b + 1));
         lap(tr, NNX_PHASE_BACKWARD, &t);
-        double norm = c->clip_norm > 0
-                    ? nnx_clip_grad_norm_on(grads, np, c->clip_norm, nnx_net_team(net))
-                    : nnx_grad_norm_on(grads, np, nnx_net_team(net));
+        double norm = nnx_net_grad_norm(net);
+        if (c->clip_norm > 0)
+            nnx_clip_grad_to(grads, np, c->clip_norm, norm);
         if (!isfinite(norm)) {
             res->diverged = 1;
             res->mean_loss = rows_done ? loss_sum / (double)rows_done : NAN;

@@ -1,6 +1,7 @@
 /* test_net_threads.c — a network on several threads computes the same bits as
- * on one: outputs, every gradient, the input gradient, running statistics
- * and the weights after Adam steps (the step on the net's threads too), for
+ * on one: outputs, every gradient, the gradient norm (nnx_net_grad_norm),
+ * the input gradient, running statistics and the weights after Adam steps
+ * (the step on the net's threads too), for
  * a CNN and an MLP like the benchmark's, at batch sizes that cut into uneven
  * units, also when the thread count changes between steps; the passes that
  * compile fuses (batch norm + activation + pool) give the bits of the
@@ -153,6 +154,10 @@ static trace train(int kind, int threads, const int *sizes, int steps, int later
            &err);
         assert_int_equal(nnx_net_backward(net, nnx_net_dlogits(net)), 0);
         keep(&t, nnx_net_grads(net), nnx_net_nparams(net));
+        double norm = nnx_net_grad_norm(net);           /* its bits, as two floats */
+        float nb[2];
+        memcpy(nb, &norm, sizeof nb);
+        keep(&t, nb, 2);
         keep(&t, nnx_net_dinput(net), (size_t)n * in);
         nnx_optim_step_on(&opt, nnx_net_params(net), nnx_net_grads(net), 1e-2,
                           nnx_net_team(net));

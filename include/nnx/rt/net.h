@@ -363,6 +363,16 @@ const float *nnx_net_forward_kept(nnx_net *net, const float *x, int n, bool trai
  * nnx_net_dlogits(net).  Returns 0, or -1 when no forward preceded it. */
 int nnx_net_backward(nnx_net *net, const float *dlogits);
 
+/* The L2 norm of nnx_net_grads as the last backward left them (call before
+ * anything changes them), from sums of squares the backward took while the
+ * gradients were in cache where a layer does (dense, a row at a time) and
+ * a pass over the others' slices, on the net's threads, added up in layer
+ * order: the same bits on any thread count.  The same number as
+ * nnx_grad_norm(nnx_net_grads(net), nnx_net_nparams(net)) to rounding, not
+ * to the bit (the sums are grouped otherwise).  Call it after
+ * nnx_net_backward; NaN before any forward. */
+double nnx_net_grad_norm(nnx_net *net);
+
 /* A max_batch × input size buffer owned by the net: a caller that gathers its
  * batch here and passes it as x to nnx_net_forward saves a copy. */
 float *nnx_net_input(nnx_net *net);

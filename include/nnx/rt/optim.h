@@ -109,10 +109,16 @@ void nnx_optim_step_on(nnx_optim *o, float *params, const float *grads, double l
 double nnx_grad_norm(const float *g, size_t n);
 double nnx_grad_norm_on(const float *g, size_t n, struct nnx_team *team);
 
+/* Σ g[i]² over n floats in 8 double lanes added up in lane order: the
+ * pieces every gradient norm of the runtime is made of. */
+double nnx_sum_squares(const float *g, size_t n);
+
 /* torch.nn.utils.clip_grad_norm_: when the norm exceeds max_norm (> 0), scale
  * g by max_norm / (norm + 1e-6).  Returns the norm before clipping (NaN or
  * inf leaves g untouched, so the caller can see it). */
 double nnx_clip_grad_norm(float *g, size_t n, double max_norm);
 double nnx_clip_grad_norm_on(float *g, size_t n, double max_norm, struct nnx_team *team);
+/* The scaling alone, given g's norm (nnx_net_grad_norm's, say). */
+void nnx_clip_grad_to(float *g, size_t n, double max_norm, double norm);
 
 #endif
