@@ -30,18 +30,26 @@ static void read_row(const nnx_dataset *ds, int32_t r, float *o)
         o[j] = (x[j] - shift[j]) * scale[j];
 }
 
+/* The targets of rows[0..m): labels into y_out, real targets into t_out
+ * (either may be NULL, and ds may have neither). */
+static void gather_targets(const nnx_dataset *ds, const int32_t *rows, int32_t m,
+                           int32_t *y_out, float *t_out)
+{
+    for (int32_t i = 0; i < m; i++) {
+        if (y_out && ds->y)
+            y_out[i] = ds->y[rows[i]];
+        if (t_out && ds->t)
+            t_out[i] = ds->t[rows[i]];
+    }
+}
+
 void nnx_gather(const nnx_dataset *ds, const int32_t *rows, int32_t m,
                 float *x_out, int32_t *y_out, float *t_out)
 {
     size_t d = (size_t)ds->d;
-    for (int32_t i = 0; i < m; i++) {
-        int32_t r = rows[i];
-        read_row(ds, r, x_out + (size_t)i * d);
-        if (y_out && ds->y)
-            y_out[i] = ds->y[r];
-        if (t_out && ds->t)
-            t_out[i] = ds->t[r];
-    }
+    for (int32_t i = 0; i < m; i++)
+        read_row(ds, rows[i], x_out + (size_t)i * d);
+    gather_targets(ds, rows, m, y_out, t_out);
 }
 
 #define GATHER_UNIT_FLOATS 16384    /* a unit of nnx_gather_on: about 64 KB of rows */
@@ -105,12 +113,7 @@ void nnx_gather_start(nnx_gather_ahead *g, const nnx_dataset *ds, const int32_t 
 void nnx_gather_finish(nnx_gather_ahead *g)
 {
     nnx_team_background_wait(g->team);
-    for (int32_t i = 0; i < g->m; i++) {
-        if (g->y && g->ds->y)
-            g->y[i] = g->ds->y[g->rows[i]];
-        if (g->t && g->ds->t)
-            g->t[i] = g->ds->t[g->rows[i]];
-    }
+    gather_targets(g->ds, g->rows, g->m, g->y, g->t);
 }
 
 void nnx_gather_range(const nnx_dataset *ds, int32_t first, int32_t m, float *x_out)

@@ -63,17 +63,23 @@ static void unit_span(int side, int units, int u, int *lo, int *hi)
     *hi = u == units - 1 ? side : (int)((b + ALIGN / 2) / ALIGN * ALIGN);
 }
 
-size_t nnx_dense_ws_floats(const nnx_layer *L, int max_batch)
+/* The workspace's first part: a CNHW input's NCHW copy and its input
+ * gradient's, max_batch rows each (none for an NCHW input). */
+static size_t copies_floats(const nnx_layer *L, int max_batch)
 {
-    size_t copies = L->in_layout == NNX_CNHW ? 2 * (size_t)max_batch * (size_t)L->in_size : 0;
-    return copies + 2 * (size_t)L->info.units;     /* then u doubles (an even offset) */
+    return L->in_layout == NNX_CNHW ? 2 * (size_t)max_batch * (size_t)L->in_size : 0;
 }
 
-/* Σ dW[r][:]² of each row r, as the last backward's units made them. */
+size_t nnx_dense_ws_floats(const nnx_layer *L, int max_batch)
+{
+    return copies_floats(L, max_batch) + 2 * (size_t)L->info.units;  /* then u doubles */
+}
+
+/* Σ dW[r][:]² of each row r, as the last backward's units made them (at an
+ * even float offset, so aligned for doubles). */
 static double *row_sumsq(const nnx_layer *L)
 {
-    size_t copies = L->in_layout == NNX_CNHW ? 2 * (size_t)L->max_batch * (size_t)L->in_size : 0;
-    return (double *)(void *)(L->ws + copies);
+    return (double *)(void *)(L->ws + copies_floats(L, L->max_batch));
 }
 
 /* Σ g² over a row of dW in 16 float lanes (fused multiply-adds, no

@@ -124,6 +124,19 @@ int nnx_trainer_init(nnx_trainer *tr, const nnx_train_conf *conf, nnx_rt_error *
     return 0;
 }
 
+/* The rows of the batch that starts at row `first` of n. */
+static int32_t batch_rows(int32_t n, int32_t first, int32_t batch)
+{
+    return n - first < batch ? n - first : batch;
+}
+
+/* Where batch b of an epoch is gathered: even batches into the net's input
+ * buffer, odd ones into the trainer's second (see nnx_trainer.xb). */
+static float *batch_buffer(nnx_trainer *tr, int32_t b)
+{
+    return b % 2 == 0 ? nnx_net_input(tr->c.net) : tr->xb;
+}
+
 /* Wait for the next batch's gather, if one is under way; rc. */
 static int settle(nnx_trainer *tr, int rc)
 {
@@ -180,13 +193,12 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
 
     nnx_epoch_order(tr->order, ds->n, c->seed, epoch);
     for (int32_t b = 0; b < tr->batches; b++) {
-        int32_t first = b * c->batch;
-        int32_t m = ds->n - first < c->batch ? ds->n - first : c->batch;
+        int32_t first = b * c->batch, m = batch_rows(ds->n, first, c->batch);
         /* Straight into a buffer the net reads in place: forward copies
          * nothing.  The first batch of an epoch is gathered here, by the
          * team; the others were gathered during the step before. */
         double t = tr->profile ? nnx_clock_seconds() : 0;
-        float *xb = b % 2 == 0 ? nnx_net_input(net) : tr->xb;
+        float *xb = batch_buffer(tr, b);
         if (b == 0)
             nnx_gather_on(ds, tr->order + first, m, xb, tr->yb, tr->tb, nnx_net_team(net));
         if (tr->aug)
@@ -194,10 +206,9 @@ int nnx_train_epoch(nnx_trainer *tr, int32_t epoch, float *step_loss,
                               c->seed, epoch, b, tr->aug);
         if (b + 1 < tr->batches) {
             int32_t next = first + c->batch;
-            float *xn = b % 2 == 0 ? tr->xb : nnx_net_input(net);
             nnx_gather_start(&tr->ahead, ds, tr->order + next,
-                             ds->n - next < c->batch ? ds->n - next : c->batch, xn, tr->yb,
-                             tr->tb, nnx_net_team(net));
+                             batch_rows(ds->n, next, c->batch), batch_buffer(tr, b + 1),
+                             tr->yb, tr->tb, nnx_net_team(net));
             tr->gathering = true;
         }
         lap(tr, NNX_PHASE_GATHER, &t);
@@ -273,7 +284,7 @@ int nnx_evaluate(nnx_net *net, enum nnx_loss_kind loss, float label_smoothing,
     const size_t d = (size_t)ds->d;
     double sum = 0;
     for (int32_t first = 0; first < ds->n; first += batch) {
-        int32_t m = ds->n - first < batch ? ds->n - first : batch;
+        int32_t m = batch_rows(ds->n, first, batch);
         const float *in = ds->x + (size_t)first * d;
         if (ds->norm_shift) {   /* normalised on the way in, into the net's input */
             float *xb = nnx_net_input(net);
