@@ -21,6 +21,18 @@
  * products made by the BLAS's own T threads at each shape (blas_s_per_epoch:
  * the sgemm rate these shapes get on T cores, the measure the goals of
  * README.md's benchmark were set in).
+ *
+ * Both take each shape's fastest call with its operands hot in cache, and
+ * nnx's epoch is a median over whole epochs; on a shared VM the two differ
+ * by more than the runtime's own costs (the MLP's products alone, made by
+ * OpenBLAS one after another as an epoch makes them, took 0.40 s an epoch
+ * against 0.33 s by the fastest calls, in the same minute).  So the
+ * two-thread line also gives the products in sequence (seq_s_per_epoch):
+ * every batch's products in a step's order, on arrays laid out as a net's
+ * layers hold them, at the BLAS's own two threads and each conv product's
+ * best chunk, timed as whole epochs (a warm-up epoch, then the median and
+ * the minimum of the others) — the same statistic as nnx's, of the
+ * products alone.
  * Printed: the CPU model, OpenBLAS's kernels, and one "key=value ..." line
  * per model for bench/run.sh.
  *
@@ -109,8 +121,9 @@ static int layer_gemms(gemm *out, int conv, int n, int units, int in, int ohw, i
  * batch on one thread or on the BLAS's `threads`: a dense layer's in one
  * call, a conv layer's as calls over chunks of c samples (c a power of two,
  * as conv.c cuts a batch to keep its column matrix in cache), whichever c
- * is fastest per sample. */
-static double best_time(int conv, int units, int in, int ohw, int dx, int i, int threads)
+ * is fastest per sample (into *chunk). */
+static double best_time(int conv, int units, int in, int ohw, int dx, int i, int threads,
+                        int *chunk)
 {
     double best = 1e30;
     for (int c = conv ? 1 : BATCH; c <= BATCH; c *= 2) {
@@ -118,8 +131,10 @@ static double best_time(int conv, int units, int in, int ohw, int dx, int i, int
         layer_gemms(g, conv, c, units, in, ohw, dx);
         nnx_blas_set_threads(threads);
         double t = time_gemm(&g[i]) * BATCH / c;
-        if (t < best)
+        if (t < best) {
             best = t;
+            *chunk = c;
+        }
     }
     nnx_blas_set_threads(1);
     if (getenv("NNX_BENCH_VERBOSE"))
@@ -129,33 +144,155 @@ static double best_time(int conv, int units, int in, int ohw, int dx, int i, int
     return best;
 }
 
+/* A layer of the two networks: conv?, needs dx?, units, in (in_c*k*k), out
+ * pixels. */
+typedef struct net_layer {
+    int conv, dx, units, in, ohw;
+} net_layer;
+
+static const net_layer MLP[] = {{0, 0, 256, 784, 1}, {0, 1, 128, 256, 1}, {0, 1, 10, 128, 1}};
+static const net_layer CNN[] = {{1, 0, 32, 9, 784}, {1, 1, 64, 32 * 9, 196},
+                                {0, 1, 128, 3136, 1}, {0, 1, 10, 128, 1}};
+enum { MAX_LAYERS = 4 };
+
 /* Seconds of one epoch's products on `threads` threads: the bound, and in
- * *blas the time with the BLAS's own threads at every shape. */
-static double bound(int cnn, int train_rows, int valid_rows, int threads, double *gflop,
-                    double *blas)
+ * *blas the time with the BLAS's own threads at every shape, whose best
+ * chunk of samples for product i of layer l goes to chunk[l][i]. */
+static double bound(const net_layer *d, int nl, int train_rows, int valid_rows, int threads,
+                    double *gflop, double *blas, int chunk[][3])
 {
-    /* conv?, needs dx?, units, in (in_c*k*k), out pixels */
-    static const int mlp[][5] = {{0, 0, 256, 784, 1}, {0, 1, 128, 256, 1}, {0, 1, 10, 128, 1}};
-    static const int cnn_[][5] = {{1, 0, 32, 9, 784}, {1, 1, 64, 32 * 9, 196},
-                                  {0, 1, 128, 3136, 1}, {0, 1, 10, 128, 1}};
-    const int (*d)[5] = cnn ? cnn_ : mlp;
-    int nl = cnn ? 4 : 3;
     int batches = (train_rows + BATCH - 1) / BATCH;
     double valid_batches = (double)valid_rows / BATCH;
     double one = 0, many = 0, flop = 0;
     for (int l = 0; l < nl; l++)
-        for (int i = 0; i < (d[l][1] ? 3 : 2); i++) {
+        for (int i = 0; i < (d[l].dx ? 3 : 2); i++) {
             double per_epoch = batches + (i == 0 ? valid_batches : 0);
-            one += best_time(d[l][0], d[l][2], d[l][3], d[l][4], d[l][1], i, 1) * per_epoch;
+            one += best_time(d[l].conv, d[l].units, d[l].in, d[l].ohw, d[l].dx, i, 1,
+                             &chunk[l][i]) * per_epoch;
             if (threads > 1)
-                many += best_time(d[l][0], d[l][2], d[l][3], d[l][4], d[l][1], i, threads)
-                      * per_epoch;
-            flop += 2.0 * BATCH * d[l][4] * d[l][2] * (double)d[l][3] * per_epoch;
+                many += best_time(d[l].conv, d[l].units, d[l].in, d[l].ohw, d[l].dx, i,
+                                  threads, &chunk[l][i]) * per_epoch;
+            flop += 2.0 * BATCH * d[l].ohw * d[l].units * (double)d[l].in * per_epoch;
         }
     *gflop = flop / 1e9;
     *blas = threads > 1 ? many : one;
     double s = one / threads;
     return threads > 1 && many < s ? many : s;
+}
+
+/* A layer's arrays, as a net holds them while it trains: weights and their
+ * gradient; the input (a conv layer's: a column matrix of a chunk of
+ * samples, made again for every chunk) and its gradient; the output and its
+ * gradient for the whole batch.  A dense layer after a dense layer reads the
+ * output before it and writes the gradient before it. */
+typedef struct seq_layer {
+    net_layer d;
+    const int *chunk;
+    float *w, *dw, *x, *dx, *y, *dy;
+} seq_layer;
+
+/* The products of a batch of n rows, as a training step (or, not `train`, a
+ * validation batch) makes them: forward layer by layer, then backward from
+ * the last layer, each layer's weight gradient before its input gradient. */
+static void seq_batch(seq_layer *L, int nl, int n, int train)
+{
+    for (int l = 0; l < nl; l++) {
+        const net_layer *d = &L[l].d;
+        if (!d->conv) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d->units, d->in, 1.0f,
+                        L[l].x, d->in, L[l].w, d->in, 0.0f, L[l].y, d->units);
+            continue;
+        }
+        for (int s = 0, c = L[l].chunk[0]; s < n; s += c) {
+            int cols = (n - s < c ? n - s : c) * d->ohw;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->units, cols, d->in, 1.0f,
+                        L[l].w, d->in, L[l].x, cols, 0.0f, L[l].y + (size_t)s * d->ohw * d->units,
+                        cols);
+        }
+    }
+    for (int l = nl - 1; train && l >= 0; l--) {
+        const net_layer *d = &L[l].d;
+        if (!d->conv) {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d->units, d->in, n, 1.0f,
+                        L[l].dy, d->units, L[l].x, d->in, 0.0f, L[l].dw, d->in);
+            if (d->dx)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, d->in, d->units, 1.0f,
+                            L[l].dy, d->units, L[l].w, d->in, 0.0f, L[l].dx, d->in);
+            continue;
+        }
+        for (int s = 0, c = L[l].chunk[1]; s < n; s += c) {
+            int cols = (n - s < c ? n - s : c) * d->ohw;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->units, d->in, cols, 1.0f,
+                        L[l].dy + (size_t)s * d->ohw * d->units, cols, L[l].x, cols,
+                        s ? 1.0f : 0.0f, L[l].dw, d->in);
+        }
+        for (int s = 0, c = L[l].chunk[2]; d->dx && s < n; s += c) {
+            int cols = (n - s < c ? n - s : c) * d->ohw;
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d->in, cols, d->units, 1.0f,
+                        L[l].w, d->in, L[l].dy + (size_t)s * d->ohw * d->units, cols, 0.0f,
+                        L[l].dx, cols);
+        }
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Seconds per epoch of the products in sequence: every batch's products
+ * one after another, in a step's order, on the layers' own arrays, at the
+ * BLAS's own `threads` and each conv product's best chunk; one epoch as a
+ * warm-up, then the median and (*fastest) the minimum of `timed` epochs,
+ * timed whole as nnx's epochs are.  Where the bound takes each shape's
+ * fastest call with its operands hot in cache, this is what the same
+ * products take when they run as an epoch runs them. */
+static double sequence(const net_layer *d, int nl, int chunk[][3], int train_rows,
+                       int valid_rows, int threads, int timed, double *fastest)
+{
+    seq_layer L[MAX_LAYERS];
+    for (int l = 0; l < nl; l++) {
+        L[l] = (seq_layer){.d = d[l], .chunk = chunk[l]};
+        size_t w = (size_t)d[l].units * d[l].in, out = (size_t)BATCH * d[l].ohw * d[l].units;
+        L[l].w = alloc(w);
+        L[l].dw = alloc(w);
+        L[l].y = alloc(out);
+        L[l].dy = alloc(out);
+        int c = d[l].conv ? (chunk[l][0] > chunk[l][1] ? chunk[l][0] : chunk[l][1]) : BATCH;
+        if (d[l].conv && d[l].dx && chunk[l][2] > c)
+            c = chunk[l][2];
+        size_t x = (size_t)c * d[l].ohw * d[l].in;
+        int after_dense = l > 0 && !d[l].conv && !d[l - 1].conv;
+        L[l].x = after_dense ? L[l - 1].y : alloc(x);
+        L[l].dx = after_dense ? L[l - 1].dy : alloc(x);
+    }
+    nnx_blas_set_threads(threads);
+    double secs[16];
+    for (int e = 0; e <= timed; e++) {
+        double t = now();
+        for (int r = 0; r < train_rows; r += BATCH)
+            seq_batch(L, nl, train_rows - r < BATCH ? train_rows - r : BATCH, 1);
+        for (int r = 0; r < valid_rows; r += BATCH)
+            seq_batch(L, nl, valid_rows - r < BATCH ? valid_rows - r : BATCH, 0);
+        if (e > 0)
+            secs[e - 1] = now() - t;
+    }
+    nnx_blas_set_threads(1);
+    for (int l = 0; l < nl; l++) {
+        int after_dense = l > 0 && !d[l].conv && !d[l - 1].conv;
+        free(L[l].w);
+        free(L[l].dw);
+        free(L[l].y);
+        free(L[l].dy);
+        if (!after_dense) {
+            free(L[l].x);
+            free(L[l].dx);
+        }
+    }
+    qsort(secs, (size_t)timed, sizeof *secs, cmp_double);
+    *fastest = secs[0];
+    return timed % 2 ? secs[timed / 2] : (secs[timed / 2 - 1] + secs[timed / 2]) / 2;
 }
 
 static void cpu_model(char *out, size_t size)
@@ -195,12 +332,22 @@ int main(int argc, char **argv)
         const char *name = cnn ? "cnn" : "mlp";
         if (strcmp(which, "all") != 0 && strcmp(which, name) != 0)
             continue;
+        const net_layer *d = cnn ? CNN : MLP;
+        int nl = cnn ? 4 : 3;
         for (int threads = 1; threads <= 2; threads++) {
-            double gflop = 0, blas = 0;
-            double s = bound(cnn, train_rows, valid_rows, threads, &gflop, &blas);
+            double gflop = 0, blas = 0, fastest = 0;
+            int chunk[MAX_LAYERS][3] = {{0}};
+            double s = bound(d, nl, train_rows, valid_rows, threads, &gflop, &blas, chunk);
             printf("sgemm model=%s threads=%d bound_s_per_epoch=%.3f gflop_per_epoch=%.1f "
-                   "gflops=%.1f blas_s_per_epoch=%.3f blas_gflops=%.1f\n", name, threads, s,
+                   "gflops=%.1f blas_s_per_epoch=%.3f blas_gflops=%.1f", name, threads, s,
                    gflop, gflop / s, blas, gflop / blas);
+            if (threads == 2) {
+                double seq = sequence(d, nl, chunk, train_rows, valid_rows, threads,
+                                      cnn ? 2 : 4, &fastest);
+                printf(" seq_s_per_epoch=%.3f seq_min_s_per_epoch=%.3f seq_gflops=%.1f", seq,
+                       fastest, gflop / seq);
+            }
+            printf("\n");
             fflush(stdout);
         }
     }

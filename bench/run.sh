@@ -11,10 +11,13 @@
 # settings: the inputs standardised once in one contiguous tensor, jemalloc
 # or a tuned glibc malloc, a warm-up, timed windows; every allocator and
 # thread setting tried, the winner printed.  bench/nnx_bench.c gives the
-# sgemm-bound time: the same products at plain cblas_sgemm speed, two ways:
+# sgemm-bound time: the same products at plain cblas_sgemm speed, three ways:
 # the bound (one thread's rate at each shape, times the threads: perfect
-# scaling) and the sgemm rate on the machine's cores (OpenBLAS's own
-# threads at each shape).
+# scaling), the sgemm rate on the machine's cores (OpenBLAS's own threads
+# at each shape; both take each shape's fastest call, operands hot), and
+# the products in sequence (every batch's products one after another on
+# the layers' own arrays at OpenBLAS's two threads, timed as whole epochs
+# like nnx's: the median of the timed epochs).
 # By default that is all (a few minutes: nnx, PyTorch's short sweep and the
 # sgemm bound for both models, and the table of ratios).  The long parts are
 # opt-in; NNX_BENCH_FULL=1 turns every one on (the README's full table:
@@ -166,7 +169,8 @@ fi
 
 # best FILE PATTERN [KEY]: the smallest KEY_s_per_epoch of FILE's lines
 # matching PATTERN; KEY by default median, bound or best (blas: the
-# products at the BLAS's own threads, the sgemm rate on two cores)
+# products at the BLAS's own threads, the sgemm rate on two cores; seq: the
+# same products in sequence, timed as whole epochs)
 best() {
     grep -- "$2" "$1" | tr ' ' '\n' | sed -n "s/^\(${3:-median\|bound\|best}\)_s_per_epoch=//p" \
         | sort -g | head -1
@@ -182,18 +186,21 @@ echo "CPU: $(sed -n 's/^nnx cpu="\(.*\)" blas_core=.*/\1/p' "$out/sgemm.txt" | h
 if noisy; then
     echo "NOT CLEAN: other processes used $worst of $(nproc) cores; re-measure on a quiet machine"
 fi
-printf '%-5s %12s %14s %14s %14s %10s %12s %12s\n' model "nnx s/epoch" "torch s/epoch" \
-    "sgemm s/epoch" "blas s/epoch" "torch/nnx" "nnx/sgemm" "nnx/blas"
+printf '%-5s %12s %14s %14s %14s %14s %10s %12s %12s %12s\n' model "nnx s/epoch" \
+    "torch s/epoch" "sgemm s/epoch" "blas s/epoch" "seq s/epoch" "torch/nnx" "nnx/sgemm" \
+    "nnx/blas" "nnx/seq"
 : > "$out/table.md"
 for m in $models; do
     a=$(best "$out/nnx.txt" "model=$m threads")
     b=$(best "$out/torch.txt" "model=$m best_s")
     c=$(best "$out/sgemm.txt" "model=$m threads")
     d=$(best "$out/sgemm.txt" "model=$m threads" blas)
-    printf '%-5s %12s %14s %14s %14s %9sx %11sx %11sx\n' $m "$a" "$b" "$c" "$d" \
-        "$(echo "$a $b" | awk '{printf "%.2f", $2 / $1}')" \
+    q=$(best "$out/sgemm.txt" "model=$m threads" seq)
+    printf '%-5s %12s %14s %14s %14s %14s %9sx %11sx %11sx %11sx\n' $m "$a" "$b" "$c" "$d" \
+        "$q" "$(echo "$a $b" | awk '{printf "%.2f", $2 / $1}')" \
         "$(echo "$a $c" | awk '{printf "%.2f", $1 / $2}')" \
-        "$(echo "$a $d" | awk '{printf "%.2f", $1 / $2}')"
+        "$(echo "$a $d" | awk '{printf "%.2f", $1 / $2}')" \
+        "$(echo "$a $q" | awk '{printf "%.2f", $1 / $2}')"
     echo "  nnx:   $(winner "$out/nnx.txt" "model=$m threads" "$a")"
     echo "  torch: $(winner "$out/torch.txt" "model=$m best_s" "$b")"
     echo "  sgemm: $(winner "$out/sgemm.txt" "model=$m threads" "$c")"
@@ -206,11 +213,12 @@ for m in $models; do
         cnn) what="CNN 2 × (conv, BN, swish, maxpool), dense 128" ;;
         *)   what=$m ;;
     esac
-    printf '| %s | %s (`-j %s`) | %s (%s thread%s, %s) | %s | %s | %sx | %sx | %sx |\n' "$what" \
-        "$a" "$j" "$b" "$tt" "$([ "$tt" = 1 ] || echo s)" "$ta" "$c" "$d" \
+    printf '| %s | %s (`-j %s`) | %s (%s thread%s, %s) | %s | %s | %s | %sx | %sx | %sx | %sx |\n' \
+        "$what" "$a" "$j" "$b" "$tt" "$([ "$tt" = 1 ] || echo s)" "$ta" "$c" "$d" "$q" \
         "$(echo "$a $b" | awk '{printf "%.2f", $2 / $1}')" \
         "$(echo "$a $c" | awk '{printf "%.2f", $1 / $2}')" \
-        "$(echo "$a $d" | awk '{printf "%.2f", $1 / $2}')" >> "$out/table.md"
+        "$(echo "$a $d" | awk '{printf "%.2f", $1 / $2}')" \
+        "$(echo "$a $q" | awk '{printf "%.2f", $1 / $2}')" >> "$out/table.md"
 done
 
 # The table for README.md (build/bench/readme_table.md), printed again at
@@ -222,8 +230,8 @@ done
          "PyTorch and the sgemm bound; other processes used at most $worst cores" \
          "while a side ran$(noisy && echo ' (NOT CLEAN)')"
     echo
-    echo "| model | nnx s/epoch | PyTorch s/epoch (expert settings) | sgemm bound s/epoch | sgemm on 2 cores s/epoch | PyTorch / nnx | nnx / bound | nnx / sgemm on 2 cores |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| model | nnx s/epoch | PyTorch s/epoch (expert settings) | sgemm bound s/epoch | sgemm on 2 cores s/epoch | sgemm in sequence on 2 cores s/epoch | PyTorch / nnx | nnx / bound | nnx / sgemm on 2 cores | nnx / sgemm in sequence |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
     cat "$out/table.md"
     if on GRID; then
         echo
