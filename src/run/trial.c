@@ -485,6 +485,13 @@ static const char *blowup_word(const char *msg)
 
 /* --- the loop ----------------------------------------------------------------------- */
 
+/* Does a search's step (a rung of prune, or the median rule's next
+ * look) end this attempt after epoch ep?  Then it is pruned there. */
+static bool step_ends_after(const trial *t, int ep)
+{
+    return t->o->stop_after > 0 && ep >= t->o->stop_after && ep < t->e->epochs;
+}
+
 static void train_loop(trial *t)
 {
     const nnx_experiment *e = t->e;
@@ -495,6 +502,15 @@ static void train_loop(trial *t)
     float *fl = malloc((size_t)t->tr.batches * sizeof *fl);
 
     if (!call_hook(t, NNX_LUA_ON_TRAIN_BEGIN, t->first_epoch - 1, NULL, NULL, 0)) {
+        free(fl);
+        return;
+    }
+    if (step_ends_after(t, t->first_epoch - 1)) {
+        /* Resumed at its step's last epoch (killed after marking it, before
+         * saying it was pruned): pruned there, as the attempt would have
+         * been, not one epoch later. */
+        r->status = NNX_RUN_PRUNED;
+        set_message(r, "pruned after epoch %d", t->first_epoch - 1);
         free(fl);
         return;
     }
@@ -634,7 +650,7 @@ static void train_loop(trial *t)
             }
         }
         nnx_trial_mark_epoch(t, ep);
-        if (t->o->stop_after > 0 && ep >= t->o->stop_after && ep < e->epochs) {
+        if (step_ends_after(t, ep)) {
             r->status = NNX_RUN_PRUNED;
             set_message(r, "pruned after epoch %d", ep);
             break;

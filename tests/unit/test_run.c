@@ -378,6 +378,59 @@ static void test_trial_resume(void **state)
     free(root);
 }
 
+/* A search's step that ends a trial after epoch 3 (a rung of prune) and is
+ * killed after the trial marked epoch 3 resumable, before it said it was
+ * pruned: the resumed search runs the trial again from resume.state with the
+ * same end.  It is pruned at epoch 3 at once, as it would have been; it used
+ * to train epoch 4 first (search_tpe.sh's kill -9 test then failed now and
+ * then: "pruned,3,4" where the search never killed said "pruned,3,3").  A
+ * later step (ending after 5) continues it to the numbers of a trial pruned
+ * at 5 that was never stopped. */
+static void test_trial_resume_at_step_end(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make("resume_step");
+    char *da = nnx_path_join(root, "a"), *db = nnx_path_join(root, "b");
+    nnx_experiment *e = compile(RESUMABLE, NULL, 0);
+    nnx_run_result r;
+
+    nnx_run_opts oa = { .dir = da, .stop_after = 5 };
+    assert_int_equal(nnx_run_trial(e, &oa, &r), 0);
+    assert_int_equal(r.status, NNX_RUN_PRUNED);
+    assert_int_equal(r.epochs_run, 5);
+    nnx_run_result_free(&r);
+
+    nnx_run_opts ob = { .dir = db, .stop_after = 3 };
+    assert_int_equal(nnx_run_trial(e, &ob, &r), 0);
+    assert_int_equal(r.status, NNX_RUN_PRUNED);
+    assert_int_equal(r.epochs_run, 3);
+    nnx_run_result_free(&r);
+    char *three = metrics_but_seconds(db);
+    nnx_run_opts again = { .resume_dir = db, .stop_after = 3 };
+    assert_int_equal(nnx_run_trial(e, &again, &r), 0);
+    assert_int_equal(r.status, NNX_RUN_PRUNED);
+    assert_int_equal(r.epochs_run, 3);
+    assert_non_null(strstr(r.message, "pruned after epoch 3"));
+    nnx_run_result_free(&r);
+    char *still = metrics_but_seconds(db);
+    assert_string_equal(three, still);          /* no fourth epoch */
+    free(three), free(still);
+
+    nnx_run_opts on = { .resume_dir = db, .stop_after = 5 };
+    assert_int_equal(nnx_run_trial(e, &on, &r), 0);
+    assert_int_equal(r.status, NNX_RUN_PRUNED);
+    assert_int_equal(r.epochs_run, 5);
+    nnx_run_result_free(&r);
+    char *ma = metrics_but_seconds(da), *mb = metrics_but_seconds(db);
+    assert_string_equal(ma, mb);
+    free(ma), free(mb);
+
+    nnx_experiment_free(e);
+    free(da), free(db);
+    tmpdir_remove(root);
+    free(root);
+}
+
 /* Found by fuzzing: a steps.csv whose step cell is empty or not a whole
  * number made resume convert NaN to an integer (undefined behaviour) and
  * carry on.  It is refused, naming the file, the line and the cell. */
@@ -538,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_trial_diverges),
         cmocka_unit_test(test_trial_bad_data),
         cmocka_unit_test(test_trial_resume),
+        cmocka_unit_test(test_trial_resume_at_step_end),
         cmocka_unit_test(test_trial_resume_damaged_steps),
         cmocka_unit_test(test_auto_batch),
         cmocka_unit_test(test_sha256),
