@@ -115,6 +115,18 @@ static int settle(search *s, job *j)
     return 0;
 }
 
+/* Does j's directory say it paused (status pruned) at epoch ep?  Not when
+ * a kill came after the trial marked ep resumable and before it said so:
+ * its summary still says running. */
+static int paused_at(search *s, const job *j, int ep)
+{
+    nnx_search_row row = { 0 };
+    int r = nnx_search_row_read(j->dir, &row, s->err);
+    bool paused = r == 1 && !strcmp(row.status, "pruned") && row.epochs_run == ep;
+    nnx_search_row_free(&row);
+    return r < 0 ? -1 : paused;
+}
+
 /* Each trial trains `after` epochs, then one epoch at a time; before each
  * further epoch the median rule judges it against the trials before it at
  * that epoch, once each of them has reached the epoch or ended.  A trial
@@ -177,11 +189,17 @@ int srch_run_median(search *s)
                 if (say < 0)
                     continue;
                 if (say > 0) {
-                    rc = settle(s, j);
-                    moved = true;
-                    continue;
-                }
-                target = j->cur + 1;
+                    int p = paused_at(s, j, j->cur);
+                    if (p != 0) {
+                        rc = p < 0 ? -1 : settle(s, j);
+                        moved = true;
+                        continue;
+                    }
+                    /* stopped where its summary was never written: resumed
+                     * with its end at that epoch, it only says so */
+                    target = j->cur;
+                } else
+                    target = j->cur + 1;
             }
             j->stop_after = target < epochs ? target : 0;
             rc = srch_start(s, j);

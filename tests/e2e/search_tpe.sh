@@ -1,7 +1,8 @@
 #!/bin/sh
 # search_tpe.sh — search tpe(...) with prune = halving, median and hyperband: nnx plan
 # shows what is proposed and the brackets; -j 1 and -j 2 give the same trials.csv; a
-# kill -9 mid-rung and --resume give it again, and so does one process per trial (--trial); every trial the median rule stopped
+# kill -9 mid-rung and --resume give it again (also a kill before a paused trial said so),
+# and so does one process per trial (--trial); every trial the median rule stopped
 # (and none it let go on) was worse than the median of the trials before it at that
 # epoch, recomputed here from their metrics.csv; mistakes are refused at their place.
 . "$(dirname "$0")/lib/run_common.sh"
@@ -132,6 +133,21 @@ kill_resume() {     # EXPERIMENT EPOCH: kill once a metrics.csv has row EPOCH; c
 }
 kill_resume halving 2
 kill_resume median 4
+# the kill that kill_resume hits only now and then, made on purpose: after a trial
+# marked epoch 3 resumable, before its summary said it paused there (still
+# "running", 0 epochs). On --resume the median rule stops it at epoch 3 again and
+# its row is the uninterrupted one; it used to come back with no status and 0 epochs.
+cp -r "$tmp/median.j1" "$tmp/median.w"
+name=$(grep -m 1 ',pruned,3,3,' "$tmp/median.csv" | cut -d, -f1)
+[ -n "$name" ] || fail "median: no trial the rule stopped at epoch 3"
+w=$(rundir "$tmp/median.w")/trials/$name
+[ -f "$w/resume.state" ] || fail "median: $name keeps no resume.state"
+sed -i -e 's/"status": "pruned"/"status": "running"/' -e 's/"epochs_run": 3,/"epochs_run": 0,/' \
+    "$w/summary.json"
+expect 0 "$tmp/median.w.o" "$nnx" run "$tmp/exp.nnx" median --out "$tmp/median.w" --resume
+sed 's/,[^,]*$//' "$(rundir "$tmp/median.w")/trials.csv" >"$tmp/median.w.csv"
+cmp -s "$tmp/median.csv" "$tmp/median.w.csv" ||
+    { diff "$tmp/median.csv" "$tmp/median.w.csv" >&2; fail "median: a trial killed before it said it paused"; }
 # lists only, 9 points and 9 trials: neither a random startup draw nor a proposal repeats a
 # point tried before it (a repeat would be named like the first with _2): all 9 are tried
 expect 0 "$tmp/lists.o" "$nnx" run "$tmp/exp.nnx" lists --out "$tmp/lists" -j 2
