@@ -34,7 +34,9 @@
  * the minimum of the others) — the same statistic as nnx's, of the
  * products alone.
  * Printed: the CPU model, OpenBLAS's kernels, and one "key=value ..." line
- * per model for bench/run.sh.
+ * per model for bench/run.sh.  With NNX_BENCH_VERBOSE set, stderr also gets
+ * each shape's GFLOP/s and each product's mean time a batch in sequence
+ * (to set beside `nnx run --profile`'s layers).
  *
  * The bound counts every conv layer's products as im2col's; nnx computes
  * the forward and input gradient of a 3×3 stride-1 conv of 8+ channels each
@@ -189,6 +191,8 @@ typedef struct seq_layer {
     net_layer d;
     const int *chunk;
     float *w, *dw, *x, *dx, *y, *dy;
+    double spent[3];            /* seconds in each product, training batches */
+    long batches;
 } seq_layer;
 
 /* The products of a batch of n rows, as a training step (or, not `train`, a
@@ -198,40 +202,45 @@ static void seq_batch(seq_layer *L, int nl, int n, int train)
 {
     for (int l = 0; l < nl; l++) {
         const net_layer *d = &L[l].d;
-        if (!d->conv) {
+        double t = now();
+        if (!d->conv)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d->units, d->in, 1.0f,
                         L[l].x, d->in, L[l].w, d->in, 0.0f, L[l].y, d->units);
-            continue;
-        }
-        for (int s = 0, c = L[l].chunk[0]; s < n; s += c) {
+        for (int s = 0, c = L[l].chunk[0]; d->conv && s < n; s += c) {
             int cols = (n - s < c ? n - s : c) * d->ohw;
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->units, cols, d->in, 1.0f,
                         L[l].w, d->in, L[l].x, cols, 0.0f, L[l].y + (size_t)s * d->ohw * d->units,
                         cols);
         }
+        if (train) {
+            L[l].spent[0] += now() - t;
+            L[l].batches++;
+        }
     }
     for (int l = nl - 1; train && l >= 0; l--) {
         const net_layer *d = &L[l].d;
-        if (!d->conv) {
+        double t = now();
+        if (!d->conv)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d->units, d->in, n, 1.0f,
                         L[l].dy, d->units, L[l].x, d->in, 0.0f, L[l].dw, d->in);
-            if (d->dx)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, d->in, d->units, 1.0f,
-                            L[l].dy, d->units, L[l].w, d->in, 0.0f, L[l].dx, d->in);
-            continue;
-        }
-        for (int s = 0, c = L[l].chunk[1]; s < n; s += c) {
+        for (int s = 0, c = L[l].chunk[1]; d->conv && s < n; s += c) {
             int cols = (n - s < c ? n - s : c) * d->ohw;
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->units, d->in, cols, 1.0f,
                         L[l].dy + (size_t)s * d->ohw * d->units, cols, L[l].x, cols,
                         s ? 1.0f : 0.0f, L[l].dw, d->in);
         }
-        for (int s = 0, c = L[l].chunk[2]; d->dx && s < n; s += c) {
+        double u = now();
+        L[l].spent[1] += u - t;
+        if (d->dx && !d->conv)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, d->in, d->units, 1.0f,
+                        L[l].dy, d->units, L[l].w, d->in, 0.0f, L[l].dx, d->in);
+        for (int s = 0, c = L[l].chunk[2]; d->dx && d->conv && s < n; s += c) {
             int cols = (n - s < c ? n - s : c) * d->ohw;
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d->in, cols, d->units, 1.0f,
                         L[l].w, d->in, L[l].dy + (size_t)s * d->ohw * d->units, cols, 0.0f,
                         L[l].dx, cols);
         }
+        L[l].spent[2] += now() - u;
     }
 }
 
@@ -270,6 +279,10 @@ static double sequence(const net_layer *d, int nl, int chunk[][3], int train_row
     nnx_blas_set_threads(threads);
     double secs[16];
     for (int e = 0; e <= timed; e++) {
+        for (int l = 0; e == 1 && l < nl; l++) {    /* not the warm-up epoch's times */
+            L[l].spent[0] = L[l].spent[1] = L[l].spent[2] = 0;
+            L[l].batches = 0;
+        }
         double t = now();
         for (int r = 0; r < train_rows; r += BATCH)
             seq_batch(L, nl, train_rows - r < BATCH ? train_rows - r : BATCH, 1);
@@ -279,6 +292,13 @@ static double sequence(const net_layer *d, int nl, int chunk[][3], int train_row
             secs[e - 1] = now() - t;
     }
     nnx_blas_set_threads(1);
+    for (int l = 0; getenv("NNX_BENCH_VERBOSE") && l < nl; l++)
+        fprintf(stderr, "nnx_bench: in sequence, %s layer %d (units %d, in %d): forward %.1f us, "
+                "weight gradient %.1f us, input gradient %.1f us a training batch\n",
+                d[l].conv ? "conv" : "dense", l + 1, d[l].units, d[l].in,
+                1e6 * L[l].spent[0] / (double)L[l].batches,
+                1e6 * L[l].spent[1] / (double)L[l].batches,
+                1e6 * L[l].spent[2] / (double)L[l].batches);
     for (int l = 0; l < nl; l++) {
         int after_dense = l > 0 && !d[l].conv && !d[l - 1].conv;
         free(L[l].w);
