@@ -127,6 +127,12 @@ static size_t tile_rows(int max_batch)
     return max_batch > MAX_UNITS ? (size_t)(max_batch + MAX_UNITS - 1) / MAX_UNITS : 1;
 }
 
+/* The floats of one output plane of pool P: its winners in one input plane. */
+static size_t pool_plane(const nnx_layer *P)
+{
+    return (size_t)P->info.out_h * (size_t)P->info.out_w;
+}
+
 /* The max pool after a fused batch norm over planes (tile: a plane) whose
  * backward the batch norm takes at the pool's winners alone, their values
  * packed four arrays to a tile (winners_grad), or NULL. */
@@ -135,7 +141,7 @@ static const nnx_layer *winners_pool(const nnx_layer *L, size_t tile)
     const nnx_layer *P = L + 2;
     if (!L->pools || !nnx_pool_grad_fused(P))
         return NULL;
-    return 4 * (size_t)P->info.out_h * (size_t)P->info.out_w <= tile ? P : NULL;
+    return 4 * pool_plane(P) <= tile ? P : NULL;
 }
 
 /* Floats of the x values at the winners the training forward keeps for a
@@ -149,7 +155,7 @@ static size_t xwin_floats(const nnx_layer *L, int max_batch, size_t hw)
 /* Where plane p's x at the winners of pool P is kept (v->xwin set). */
 static float *winners_x(const bn_view *v, const nnx_layer *P, size_t p)
 {
-    return v->xwin + p * (size_t)P->info.out_h * (size_t)P->info.out_w;
+    return v->xwin + p * pool_plane(P);
 }
 
 size_t nnx_batchnorm_ws_floats(const nnx_layer *L, int max_batch)
@@ -307,7 +313,7 @@ static void forward_fused(const nnx_layer *L, const bn_view *v, const float *res
     const int outer = by_sample ? n : c1 - c0, inner = by_sample ? c1 - c0 : n;
     /* a backward that makes the convolution's weight gradient reads x at
      * the winners alone: kept here, while the plane is in L1 */
-    const size_t won = P ? (size_t)P->info.out_h * (size_t)P->info.out_w : 0;
+    const size_t won = P ? pool_plane(P) : 0;
     const bool keep = L->train && v->xwin;
     for (int a = 0; a < outer; a++)
         for (int b = 0; b < inner; b++) {
@@ -475,7 +481,7 @@ static void winners_grad(const nnx_layer *A, const nnx_layer *P, const bn_view *
 {
     const int32_t *arg;
     const float *g = nnx_pool_winners(P, dy, p, n, &arg);
-    const size_t k = (size_t)P->info.out_h * (size_t)P->info.out_w;
+    const size_t k = pool_plane(P);
     const float a = v->scale[ch], b = v->shift[ch];
     float *restrict zw = pack, *restrict yw = pack + k, *restrict kw = pack + 2 * k,
                     *restrict dw = pack + 3 * k;
