@@ -278,6 +278,7 @@ static double sequence(const net_layer *d, int nl, int chunk[][3], int train_row
     }
     nnx_blas_set_threads(threads);
     double secs[16];
+    timed = timed < 1 ? 1 : timed > 16 ? 16 : timed;
     for (int e = 0; e <= timed; e++) {
         for (int l = 0; e == 1 && l < nl; l++) {    /* not the warm-up epoch's times */
             L[l].spent[0] = L[l].spent[1] = L[l].spent[2] = 0;
