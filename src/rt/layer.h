@@ -62,6 +62,12 @@ typedef struct nnx_layer {
                                        inputs, never making the convolution's
                                        output gradient, and that batch norm (set
                                        by compile) */
+    bool drop_fused;                /* a dropout and the dense layer right after
+                                       it (NCHW input): the dense layer's
+                                       input-gradient units multiply by the
+                                       dropout's mask while their columns are
+                                       in cache, and the dropout's backward
+                                       hands the gradient on (set by compile) */
     bool pools;                     /* a fused batch norm whose pass runs the
                                        pool two layers on (set by compile) */
     bool unstored;                  /* a fused activation with a fused pool after

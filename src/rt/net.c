@@ -610,6 +610,14 @@ int nnx_net_compile(nnx_net *net, int max_batch, uint64_t seed, nnx_rt_error *er
             break;
         }
     }
+    /* A dense layer right after a dropout applies the dropout's mask to
+     * the input gradient it makes (dense.c, dropout.c). */
+    for (int i = 0; i + 1 < net->nlayers; i++) {
+        nnx_layer *D = &net->layers[i], *F = &net->layers[i + 1];
+        if (D->info.kind == NNX_LAYER_DROPOUT && F->info.kind == NNX_LAYER_DENSE
+            && F->in_layout == NNX_NCHW)
+            D->drop_fused = F->drop_fused = true;
+    }
     /* A pool right before a flatten writes its CNHW input's planes out
      * sample-major, so the flatten is a view, not a transpose (pool.c). */
     for (int i = 0; i + 1 < net->nlayers; i++) {
