@@ -229,50 +229,14 @@ double nnx_sum_squares(const float *restrict g, size_t n)
     return s;
 }
 
-typedef struct norm_job {
-    const float *g;
-    size_t n;
-    int units;
-    double part[MAX_UNITS];
-} norm_job;
-
-static void norm_unit(void *ctx, int u, int tid)
-{
-    (void)tid;
-    norm_job *j = ctx;
-    long lo, hi;
-    nnx_team_split((long)j->n, j->units, u, &lo, &hi);
-    j->part[u] = nnx_sum_squares(j->g + lo, (size_t)(hi - lo));
-}
-
-/* The pieces' sums of squares, cut like the optimizer step's (by n alone),
- * added in piece order: the same bits on any thread count. */
-double nnx_grad_norm_on(const float *g, size_t n, struct nnx_team *team)
-{
-    size_t units = n / UNIT_PARAMS;
-    norm_job j = {
-        .g = g, .n = n, .units = units < 1 ? 1 : units > MAX_UNITS ? MAX_UNITS : (int)units,
-    };
-    nnx_team_run(team, j.units, norm_unit, &j);
-    double s = 0;
-    for (int u = 0; u < j.units; u++)
-        s += j.part[u];
-    return sqrt(s);
-}
-
 double nnx_grad_norm(const float *g, size_t n)
 {
-    return nnx_grad_norm_on(g, n, NULL);
+    return sqrt(nnx_sum_squares(g, n));
 }
 
 double nnx_clip_grad_norm(float *g, size_t n, double max_norm)
 {
-    return nnx_clip_grad_norm_on(g, n, max_norm, NULL);
-}
-
-double nnx_clip_grad_norm_on(float *g, size_t n, double max_norm, struct nnx_team *team)
-{
-    double norm = nnx_grad_norm_on(g, n, team);
+    double norm = nnx_grad_norm(g, n);
     nnx_clip_grad_to(g, n, max_norm, norm);
     return norm;
 }

@@ -103,11 +103,9 @@ struct nnx_team;
 void nnx_optim_step_on(nnx_optim *o, float *params, const float *grads, double lr,
                        struct nnx_team *team);
 
-/* The global L2 norm of g[0..n) (accumulated in double), and the same
- * shared by a team (pieces cut by n alone and added in order: the same bits
- * on any thread count). */
+/* The global L2 norm of g[0..n) (accumulated in double).  A trainer takes
+ * its net's from the backward's own sums instead (nnx_net_grad_norm). */
 double nnx_grad_norm(const float *g, size_t n);
-double nnx_grad_norm_on(const float *g, size_t n, struct nnx_team *team);
 
 /* Σ g[i]² over n floats in 8 double lanes added up in lane order: the
  * pieces every gradient norm of the runtime is made of. */
@@ -117,7 +115,6 @@ double nnx_sum_squares(const float *g, size_t n);
  * g by max_norm / (norm + 1e-6).  Returns the norm before clipping (NaN or
  * inf leaves g untouched, so the caller can see it). */
 double nnx_clip_grad_norm(float *g, size_t n, double max_norm);
-double nnx_clip_grad_norm_on(float *g, size_t n, double max_norm, struct nnx_team *team);
 /* The scaling alone, given g's norm (nnx_net_grad_norm's, say). */
 void nnx_clip_grad_to(float *g, size_t n, double max_norm, double norm);
 
