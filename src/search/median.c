@@ -101,30 +101,26 @@ int srch_median_goes_on(search *s, const job *j, int d, const double *at)
     return !stop;
 }
 
-/* A job that has ended for good: its row, as prepare reads a finished one. */
-static int settle(search *s, job *j)
+/* A job the rule stops at epoch ep ends there for good, with its row as
+ * prepare reads a finished one: 1.  Unless its directory does not say it
+ * paused there (status pruned at ep), as when a kill came after the trial
+ * marked ep resumable and before it said so (its summary still running):
+ * 0, the job left queued.  -1 on an error. */
+static int settle(search *s, job *j, int ep)
 {
     nnx_search_row_free(&j->row);
     int r = nnx_search_row_read(j->dir, &j->row, s->err);
     if (r < 0)
         return -1;
+    if (r != 1 || strcmp(j->row.status, "pruned") || j->row.epochs_run != ep) {
+        nnx_search_row_free(&j->row);
+        return 0;
+    }
     j->state = JOB_DONE;
     if (srch_row_identity(s, j) < 0 || srch_write_board(s, false) < 0)
         return -1;
     srch_emit(s, (nnx_search_event){ .kind = NNX_SEARCH_FINISHED, .row = &j->row });
-    return 0;
-}
-
-/* Does j's directory say it paused (status pruned) at epoch ep?  Not when
- * a kill came after the trial marked ep resumable and before it said so:
- * its summary still says running. */
-static int paused_at(search *s, const job *j, int ep)
-{
-    nnx_search_row row = { 0 };
-    int r = nnx_search_row_read(j->dir, &row, s->err);
-    bool paused = r == 1 && !strcmp(row.status, "pruned") && row.epochs_run == ep;
-    nnx_search_row_free(&row);
-    return r < 0 ? -1 : paused;
+    return 1;
 }
 
 /* Each trial trains `after` epochs, then one epoch at a time; before each
@@ -189,9 +185,9 @@ int srch_run_median(search *s)
                 if (say < 0)
                     continue;
                 if (say > 0) {
-                    int p = paused_at(s, j, j->cur);
+                    int p = settle(s, j, j->cur);
                     if (p != 0) {
-                        rc = p < 0 ? -1 : settle(s, j);
+                        rc = p < 0 ? -1 : 0;
                         moved = true;
                         continue;
                     }
