@@ -487,9 +487,13 @@ static const char *blowup_word(const char *msg)
 
 /* Does a search's step (a rung of prune, or the median rule's next
  * look) end this attempt after epoch ep?  Then it is pruned there. */
-static bool step_ends_after(const trial *t, int ep)
+static bool pruned_after(trial *t, int ep)
 {
-    return t->o->stop_after > 0 && ep >= t->o->stop_after && ep < t->e->epochs;
+    if (!(t->o->stop_after > 0 && ep >= t->o->stop_after && ep < t->e->epochs))
+        return false;
+    t->r->status = NNX_RUN_PRUNED;
+    set_message(t->r, "pruned after epoch %d", ep);
+    return true;
 }
 
 static void train_loop(trial *t)
@@ -505,12 +509,10 @@ static void train_loop(trial *t)
         free(fl);
         return;
     }
-    if (step_ends_after(t, t->first_epoch - 1)) {
+    if (pruned_after(t, t->first_epoch - 1)) {
         /* Resumed at its step's last epoch (killed after marking it, before
          * saying it was pruned): pruned there, as the attempt would have
          * been, not one epoch later. */
-        r->status = NNX_RUN_PRUNED;
-        set_message(r, "pruned after epoch %d", t->first_epoch - 1);
         free(fl);
         return;
     }
@@ -650,11 +652,8 @@ static void train_loop(trial *t)
             }
         }
         nnx_trial_mark_epoch(t, ep);
-        if (step_ends_after(t, ep)) {
-            r->status = NNX_RUN_PRUNED;
-            set_message(r, "pruned after epoch %d", ep);
+        if (pruned_after(t, ep))
             break;
-        }
         if (t->o->interrupt && *t->o->interrupt && ep < e->epochs) {
             t->interrupted = true;
             r->status = NNX_RUN_INTERRUPTED;
