@@ -191,6 +191,7 @@ typedef struct seq_layer {
     net_layer d;
     const int *chunk;
     float *w, *dw, *x, *dx, *y, *dy;
+    int borrows;                /* x and dx are the layer before's y and dy */
     double spent[3];            /* seconds in each product, training batches */
     long batches;
 } seq_layer;
@@ -268,13 +269,13 @@ static double sequence(const net_layer *d, int nl, int chunk[][3], int train_row
         L[l].dw = alloc(w);
         L[l].y = alloc(out);
         L[l].dy = alloc(out);
-        int c = d[l].conv ? (chunk[l][0] > chunk[l][1] ? chunk[l][0] : chunk[l][1]) : BATCH;
-        if (d[l].conv && d[l].dx && chunk[l][2] > c)
-            c = chunk[l][2];
+        int c = d[l].conv ? 1 : BATCH;          /* samples in x: the largest chunk */
+        for (int i = 0; d[l].conv && i < (d[l].dx ? 3 : 2); i++)
+            c = chunk[l][i] > c ? chunk[l][i] : c;
         size_t x = (size_t)c * d[l].ohw * d[l].in;
-        int after_dense = l > 0 && !d[l].conv && !d[l - 1].conv;
-        L[l].x = after_dense ? L[l - 1].y : alloc(x);
-        L[l].dx = after_dense ? L[l - 1].dy : alloc(x);
+        L[l].borrows = l > 0 && !d[l].conv && !d[l - 1].conv;
+        L[l].x = L[l].borrows ? L[l - 1].y : alloc(x);
+        L[l].dx = L[l].borrows ? L[l - 1].dy : alloc(x);
     }
     nnx_blas_set_threads(threads);
     double secs[16];
@@ -301,12 +302,11 @@ static double sequence(const net_layer *d, int nl, int chunk[][3], int train_row
                 1e6 * L[l].spent[1] / (double)L[l].batches,
                 1e6 * L[l].spent[2] / (double)L[l].batches);
     for (int l = 0; l < nl; l++) {
-        int after_dense = l > 0 && !d[l].conv && !d[l - 1].conv;
         free(L[l].w);
         free(L[l].dw);
         free(L[l].y);
         free(L[l].dy);
-        if (!after_dense) {
+        if (!L[l].borrows) {
             free(L[l].x);
             free(L[l].dx);
         }
