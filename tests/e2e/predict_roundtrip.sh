@@ -4,7 +4,8 @@
 # tables (classes with a Lua metric, a regression, a search, an ensemble), `nnx predict` on the
 # test data reproduces test.accuracy exactly (on 1 or 2 threads) and `nnx eval --json` every
 # test.* of summary.json; the per-row files (probs_*.f32, rows_valid.csv) agree with predict;
-# an unlabelled test file (csv(..., label = none)) is predicted, not scored.
+# an unlabelled test file (csv(..., label = none)) is predicted, not scored; README.md's C
+# program builds and predicts the same classes.
 . "$(dirname "$0")/lib/run_common.sh"
 
 fm=${NNX_DATA:-/usr/share/datasets/fashion-mnist}
@@ -69,6 +70,18 @@ for ex in fashion_mlp fashion_cnn; do
     same_eval "$ex" "$tmp/eval.json" "$d"
 done
 head -n 1 "$tmp/fashion_mlp.csv" | grep -qx class || fail "predict's header is not 'class'"
+
+# README.md's C program (its one ```c block) builds against libnnx.a as README says and
+# names the classes nnx predict gives the first three rows
+awk '/^```c$/ { on = 1; next } /^```/ { on = 0 } on' "$root/README.md" >"$tmp/serve.c"
+grep -q nnx_model_predict "$tmp/serve.c" || fail "README.md: no C program calling nnx_model_predict"
+expect 0 "$tmp/serve.cc" ${CC:-cc} -std=c11 -Wall -Wextra -Werror -I"$root/include" "$tmp/serve.c" \
+    "$root/build/rel/libnnx.a" $(pkg-config --libs lua5.4 openblas zlib) -lm -o "$tmp/serve"
+expect 0 "$tmp/serve.out" "$tmp/serve" "$(rundir "$tmp/fashion_mlp")" "$sub/t10k-images-idx3-ubyte.gz"
+tail -n +2 "$tmp/fashion_mlp.csv" | head -n 3 | cut -d, -f1 | awk '{ print "row " NR - 1 ": " $1 }' \
+    >"$tmp/serve.want"
+cmp -s "$tmp/serve.out" "$tmp/serve.want" ||
+    { diff "$tmp/serve.want" "$tmp/serve.out" >&2; fail "README.md's C program predicts otherwise"; }
 
 # --- CSV: text classes, columns by name, a Lua metric, minmax ------------------------------
 awk 'BEGIN { srand(5); split("cat dog eel", n, " ")
