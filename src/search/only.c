@@ -123,17 +123,20 @@ static int train_selected(search *s, job *j)
 }
 
 /* opts.only: job j, a member of a step that ends at j->stop_after, has gone
- * past it without a final summary (r, what reading its row gave: 0, none):
- * it trains in a later step now (another process continued it), or was
- * interrupted there.  One reading of the row decides this and whether the
- * trial has ended (look_at_row): read twice, a process continuing the trial
- * could write its "running" summary between the two, and the trial would
- * seem neither past the step nor ended in it, holding the step open. */
-static bool past_step(const job *j, int r)
+ * past it without a final summary: it trains in a later step now (another
+ * process continued it from the step's epochs), or was interrupted there.
+ * Its summary says so: "running" from, or "interrupted" at, the step's
+ * epochs or later (`reached`, srch_row_read's).  A trial killed in the
+ * step, after its last epoch's row reached metrics.csv but before it said
+ * it paused, has not: its summary still says "running" from where the
+ * attempt began, so the step waits for it and its task run again ends it.
+ * One reading of summary.json decides this and whether the trial has ended
+ * (look_at_row, from r): read twice, a process continuing the trial could
+ * write its "running" summary between the two, and the trial would seem
+ * neither past the step nor ended in it, holding the step open. */
+static bool past_step(const job *j, int r, int reached)
 {
-    if (j->stop_after <= 0 || r != 0)
-        return false;
-    return srch_epochs_in(j->dir) >= j->stop_after;
+    return j->stop_after > 0 && r == 0 && reached >= j->stop_after;
 }
 
 /* opts.only: jobs [from, to) — the selected one trained here (once), the
@@ -160,10 +163,11 @@ int srch_only_run(search *s, size_t from, size_t to)
         j->row.value = NAN;
         j->state = JOB_QUEUED;
         nnx_rt_error rerr = { { 0 } };
-        int r = nnx_search_row_read(j->dir, &j->row, &rerr);
+        int reached;
+        int r = srch_row_read(j->dir, &j->row, &reached, &rerr);
         /* (one not in this step: past the step it was last in, which a tpe proposal
          * counts as ended: it observes the trial at its first rung's epochs) */
-        j->passed = past_step(j, r);
+        j->passed = past_step(j, r, reached);
         bool mine = !j->passed && srch_is_selected(s, j) && !j->out && !j->trained;
         if (j->passed || mine) {
             nnx_search_row_free(&j->row);

@@ -41,6 +41,13 @@ void nnx_search_row_free(nnx_search_row *row)
 
 int nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err)
 {
+    return srch_row_read(dir, row, NULL, err);
+}
+
+int srch_row_read(const char *dir, nnx_search_row *row, int *reached, nnx_rt_error *err)
+{
+    if (reached)
+        *reached = -1;
     char *path = nnx_path_join(dir, "summary.json");
     if (!path)
         return nnx_rt_fail(err, "out of memory");
@@ -64,6 +71,10 @@ int nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err)
     }
     free(path);
     const char *status = nnx_json_as_string(nnx_json_get(j, "status"), "");
+    double er = nnx_json_as_number(nnx_json_get(j, "epochs_run"));
+    int ran = isfinite(er) && er >= 0 ? (int)er : 0;
+    if (reached && (!strcmp(status, "running") || !strcmp(status, "interrupted")))
+        *reached = ran;
     if (!srch_status_final(status) && strcmp(status, "interrupted") != 0) {
         nnx_json_free(j);
         return 0;
@@ -76,8 +87,7 @@ int nnx_search_row_read(const char *dir, nnx_search_row *row, nnx_rt_error *err)
     double ep = nnx_json_as_number(nnx_json_get(sel, "epoch"));
     row->epoch = isfinite(ep) ? (int)ep : 0;
     row->value = row->epoch > 0 ? nnx_json_as_number(nnx_json_get(sel, "value")) : NAN;
-    double er = nnx_json_as_number(nnx_json_get(j, "epochs_run"));
-    row->epochs_run = isfinite(er) ? (int)er : 0;
+    row->epochs_run = ran;
     row->seconds = nnx_json_as_number(nnx_json_get(nnx_json_get(j, "timing"), "total_seconds"));
     const nnx_json *m = nnx_json_get(j, "metrics");
     bool ok = row->message != NULL;

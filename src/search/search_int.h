@@ -30,6 +30,14 @@ bool srch_exists(const char *path);
 /* True for the statuses a finished trial may end with: not run again. */
 bool srch_status_final(const char *status);
 
+/* nnx_search_row_read, and from the same reading of summary.json the
+ * epochs a trial that has not ended is known to have reached into *reached:
+ * for "running" those its attempt under way began from (0 for a first
+ * attempt, the epoch of the resume.state it went on from), for
+ * "interrupted" those it ran (its resume.state's); -1 for any other status
+ * or none. */
+int srch_row_read(const char *dir, nnx_search_row *row, int *reached, nnx_rt_error *err);
+
 /* The row group used for ranking: 0 = a final status (not pruned) and a
  * finite value; 1 = pruned with a finite value (ranked after every trial
  * that trained on); 2 = the rest. */

@@ -157,15 +157,23 @@ expect 0 "$tmp/lists.o" "$nnx" run "$tmp/exp.nnx" lists --out "$tmp/lists" -j 2
 
 # one trial per process (nnx run --trial, as the tasks of nnx submit run them): nnx submit
 # --dry-run says which trials the open step holds (a wave of tpe proposals, a rung, an epoch
-# of the median rule); running them (at once), again and again, gives the trials.csv of -j 1
-by_trial() {    # EXPERIMENT
+# of the median rule); running them (at once), again and again, gives the trials.csv of -j 1.
+# With KILL, the trial of -j 1's table that the rule stopped at epoch EPOCH is left as a
+# kill -9 leaves it once that epoch's row is in its metrics.csv: before it saved its
+# resume.state (KILL=state) or after (KILL=summary), its summary still "running" from 0.
+# The step must wait for it and its task run again end it: the trial was taken as past
+# the step and stopped there by the rule, its row left out of trials.csv for good.
+by_trial() {    # EXPERIMENT [KILL EPOCH]
+    victim=
+    [ -n "${2:-}" ] && victim=$(grep -m 1 ",pruned,$3,$3," "$tmp/$1.csv" | cut -d, -f1)
+    [ -z "${2:-}" ] || [ -n "$victim" ] || fail "$1: no trial the rule stopped at epoch $3"
     r=0
     while :; do
         r=$((r + 1))
         [ $r -le 60 ] || fail "$1: --trial: the search did not end in 60 steps"
         expect 0 "$tmp/$1.dry" "$nnx" submit "$tmp/exp.nnx" "$1" --out "$tmp/$1.t" --dry-run
         grep -q "the search has ended" "$tmp/$1.dry" && break
-        if [ $r = 2 ]; then     # the first wave (the 5 random draws) has ended, the rest not proposed
+        if [ $r = 2 ] && [ -z "${2:-}" ]; then  # the first wave (5 random draws) has ended, the rest not proposed
             expect 0 "$tmp/$1.st" "$nnx" status "$(rundir "$tmp/$1.t")"
             has "$tmp/$1.st" "12 planned: 5 ended (0 failed or diverged), 0 running, .*, 7 not begun"
         fi
@@ -179,6 +187,15 @@ by_trial() {    # EXPERIMENT
             done
         done
         for p in $pids; do wait "$p" || { cat "$tmp/$1".tr* >&2; fail "$1: a --trial process failed"; }; done
+        v=${victim:+$(rundir "$tmp/$1.t")/trials/$victim}
+        if [ -n "$victim" ] && grep -q "^$3," "$v/metrics.csv" 2>/dev/null; then
+            [ "$2" = state ] && rm "$v/resume.state"
+            sed -i -e 's/"status": "pruned"/"status": "running"/' \
+                -e 's/"epochs_run": [0-9]*,/"epochs_run": 0,/' "$v/summary.json"
+            expect 0 "$tmp/$1.st" "$nnx" status "$(rundir "$tmp/$1.t")"
+            has "$tmp/$1.st" "$victim  *\(killed\|interrupted\)"
+            victim=
+        fi
     done
     sed 's/,[^,]*$//' "$(rundir "$tmp/$1.t")/trials.csv" >"$tmp/$1.c4"
     cmp -s "$tmp/$1.csv" "$tmp/$1.c4" || { diff "$tmp/$1.csv" "$tmp/$1.c4" >&2; fail "$1: --trial and -j 1 differ"; }
@@ -187,7 +204,7 @@ by_trial() {    # EXPERIMENT
 }
 expect 2 "$tmp/e6" "$nnx" run "$tmp/exp.nnx" halving --trial 12 --out "$tmp/early"
 has "$tmp/e6" "trial 12 is not in step 1 of 7, the first whose trials have not all ended"
-by_trial halving
-by_trial median
+by_trial halving summary 1
+by_trial median state 3
 by_trial hyper
 echo "search_tpe: ok"
