@@ -334,8 +334,13 @@ static int only_outcome(FILE *o, const nnx_search_result *r, int signalled)
         fprintf(o, "trial       %s had ended (%s): nothing to train\n", r->only_name, st ? st : "?");
         return EXIT_OK;
     case NNX_ONLY_HELD:
-        fprintf(o, "trial       %s is held by process %s (its lock file %s/.locks/%s): skipped\n", r->only_name,
-                r->only_holder, r->dir, r->only_name);
+        if (r->only_holder && !strncmp(r->only_holder, "? ", 2))
+            fprintf(o, "trial       %s is being locked by another process (its lock file %s/.locks/%s is still "
+                    "empty; a minute after it was made, it is taken over): skipped\n", r->only_name, r->dir,
+                    r->only_name);
+        else
+            fprintf(o, "trial       %s is held by process %s (its lock file %s/.locks/%s): skipped\n",
+                    r->only_name, r->only_holder, r->dir, r->only_name);
         return EXIT_OK;
     case NNX_ONLY_REUSED:
         fprintf(o, "trial       equals %s, trained already in an earlier stage: nothing to train\n", r->only_name);

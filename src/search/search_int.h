@@ -87,9 +87,9 @@ int srch_ensemble_stats(const nnx_experiment *e, const char *lua_stdlib, const n
                         nnx_rt_error *err);
 void srch_ensemble_stats_free(nnx_ensemble_stats *s);
 
-/* Per-trial locks: DIR/.locks/NAME, made with O_CREAT|O_EXCL and holding
- * "host pid", so that processes on many machines sharing DIR over NFS never
- * train one trial at once. */
+/* Per-trial locks: DIR/.locks/NAME, made by link() and holding "host pid"
+ * from the start, so that processes on many machines sharing DIR over NFS
+ * never train one trial at once. */
 typedef enum srch_lock_state {
     SRCH_LOCK_FREE,         /* no lock file */
     SRCH_LOCK_LIVE,         /* held by a live process of this host */

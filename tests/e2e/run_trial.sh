@@ -3,7 +3,7 @@
 # as many processes on many machines would share a search directory.  Trials run one by one
 # this way give the leaderboard `nnx run -j 2` gives (a grid and a staged search); a trial held
 # by a live process is skipped, a stale lock of this host is taken over, one of another host
-# is reported; SIGTERM then the same command continues the trial; bad selections exit 2.
+# is reported, an empty one is taken over once it is a minute old; SIGTERM then the same command continues the trial; bad selections exit 2.
 . "$(dirname "$0")/lib/run_common.sh"
 
 cat >"$tmp/g.nnx" <<'NNX'
@@ -100,6 +100,18 @@ has "$tmp/o" "trial       lr=0.001_p=0.2 completed"
 echo "no-such-host.example 12345" >"$d/.locks/lr=0.01_p=0"
 expect 0 "$tmp/o" "$nnx" run "$tmp/g.nnx" grid --out "$tmp/lk" --trial 3
 has "$tmp/o" "is held by process no-such-host.example 12345"
+# an empty lock file (a process killed between making and writing it, which link() now
+# rules out, or an older nnx): held while it may still be being written, taken over after
+# a minute; it used to hold the trial back for good.  Taking a lock leaves nothing beside it.
+: >"$d/.locks/lr=0.01_p=0.2"
+expect 0 "$tmp/o" "$nnx" run "$tmp/g.nnx" grid --out "$tmp/lk" --trial 4
+has "$tmp/o" "lr=0.01_p=0.2 is being locked by another process (its lock file .* is still empty"
+touch -d '2 minutes ago' "$d/.locks/lr=0.01_p=0.2"
+expect 0 "$tmp/o" "$nnx" status "$d"
+has "$tmp/o" "lr=0.01_p=0.2 *not started"
+expect 0 "$tmp/o" "$nnx" run "$tmp/g.nnx" grid --out "$tmp/lk" --trial 4
+has "$tmp/o" "trial       lr=0.01_p=0.2 completed"
+[ "$(ls -A "$d/.locks")" = "lr=0.01_p=0" ] || fail "left in .locks: $(ls -A "$d/.locks")"
 
 # SIGTERM while the trial trains, then the same command continues it from its last epoch
 "$nnx" run "$tmp/g.nnx" long --out "$tmp/lo" --trial 2 >"$tmp/o1" 2>&1 &
@@ -140,7 +152,7 @@ has "$tmp/o" "has no search and no ensemble"
 expect 2 "$tmp/o" "$nnx" run "$tmp/g.nnx" grid --out "$tmp/bad" --trial
 # nnx status without Slurm: what the trial files say
 expect 0 "$tmp/o" "$nnx" status "$(rundir "$tmp/lk")"
-has "$tmp/o" "2 ended (0 failed or diverged), 1 running, 0 queued, 0 interrupted, 0 not started or killed"
+has "$tmp/o" "3 ended (0 failed or diverged), 1 running, 0 queued, 0 interrupted, 0 not started or killed"
 has "$tmp/o" "lr=0.01_p=0 *running .*(held by no-such-host.example 12345)"
 has "$tmp/o" "no job submitted with nnx submit"
 expect 0 "$tmp/o" "$nnx" status "$(rundir "$tmp/lo")"
