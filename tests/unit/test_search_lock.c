@@ -1,4 +1,4 @@
-/* test_search_lock.c — per-trial lock files (nnx run --trial): taken once, held by a live process, taken over from a dead one of this host, reported for another host. */
+/* test_search_lock.c — per-trial lock files (nnx run --trial): taken once, held by a live process, taken over from a dead one of this host, reported for another host, an empty one held for a minute and taken over after. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -6,8 +6,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "search/search_int.h"
@@ -134,6 +138,55 @@ static void another_hosts_lock_is_reported_not_taken(void **state)
     free(dir);
 }
 
+/* The names in DIR/.locks, dot-files included, as one string "a b ". */
+static void lock_dir_names(const char *dir, char *out, size_t n)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/.locks", dir);
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    out[0] = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            snprintf(out + strlen(out), n - strlen(out), "%s ", e->d_name);
+    closedir(d);
+}
+
+/* An empty lock file (a process killed between making and writing it, on a
+ * file system without hard links, or an older nnx): held while it may be
+ * being written, taken over once it is a minute old; it used to be held
+ * for good.  A lock taken leaves no file of its making beside it. */
+static void an_empty_lock_is_held_then_taken_over(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make("lock");
+    nnx_rt_error err;
+    srch_lock_holder h;
+    assert_int_equal(srch_lock_take(dir, "t", &h, &err), 1);
+    char names[1024];
+    lock_dir_names(dir, names, sizeof names);
+    assert_string_equal(names, "t ");
+    srch_lock_release(dir, "t");
+    write_lock(dir, "t", "");
+    assert_int_equal(srch_lock_probe(dir, "t", NULL), SRCH_LOCK_LIVE);
+    assert_int_equal(srch_lock_take(dir, "t", &h, &err), 0);
+    assert_string_equal(h.host, "?");
+    char *path = lock_file(dir, "t");
+    struct timespec old[2] = {{.tv_sec = time(NULL) - 120}, {.tv_sec = time(NULL) - 120}};
+    assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+    assert_int_equal(srch_lock_probe(dir, "t", NULL), SRCH_LOCK_STALE);
+    assert_int_equal(srch_lock_take(dir, "t", &h, &err), 1);
+    assert_int_equal(srch_lock_probe(dir, "t", &h), SRCH_LOCK_LIVE);
+    assert_int_equal(h.pid, (long)getpid());
+    lock_dir_names(dir, names, sizeof names);
+    assert_string_equal(names, "t ");
+    srch_lock_release(dir, "t");
+    free(path);
+    tmpdir_remove(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +194,7 @@ int main(void)
         cmocka_unit_test(a_dead_holder_on_this_host_is_taken_over),
         cmocka_unit_test(a_live_holder_keeps_it),
         cmocka_unit_test(another_hosts_lock_is_reported_not_taken),
+        cmocka_unit_test(an_empty_lock_is_held_then_taken_over),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
