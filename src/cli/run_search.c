@@ -495,6 +495,18 @@ int cli_run_search(const cli_search_args *a)
             fprintf(o, "failed      %zu trial%s could not write %s files: run the same command again "
                     "(or with --resume) to run %s again\n", retry, retry == 1 ? "" : "s",
                     retry == 1 ? "its" : "their", retry == 1 ? "it" : "them");
+        /* a trial whose worker died (the OOM killer, kill -9) did not end: the
+         * leaderboard lacks it and its winner may be wrong, so the search has
+         * not succeeded; running it again trains that trial alone */
+        size_t lost = 0;
+        const nnx_search_row *first = NULL;
+        for (size_t i = 0; !r.interrupted && i < r.nrows; i++)
+            if (!strcmp(r.rows[i].status, "interrupted") && lost++ == 0)
+                first = &r.rows[i];
+        if (lost)
+            fprintf(o, "failed      %zu trial%s did not end (%s: %s): run the same command again (or with "
+                    "--resume) to run %s\n", lost, lost == 1 ? "" : "s", first->name,
+                    first->message ? first->message : "", lost == 1 ? "it" : "them");
         bool any = r.winner >= 0;
         for (size_t i = 0; r.kind == NNX_SEARCH_ENSEMBLE && i < r.nrows; i++)
             any = any || !strcmp(r.rows[i].status, "completed") || !strcmp(r.rows[i].status, "stopped");
@@ -504,7 +516,7 @@ int cli_run_search(const cli_search_args *a)
         else if (r.interrupted) {
             fprintf(o, "interrupted: run the same command again (or with --resume) to finish the search\n");
             status = signalled;
-        } else if (!any || retry)
+        } else if (!any || retry || lost)
             status = EXIT_RUN_FAILED;
     }
     fflush(o);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # run_search.sh — `nnx run` on a grid search, a staged search and a seed ensemble: one run
-# directory per trial, trials.csv, summary.json, the winner by select, ensemble metrics.
+# directory per trial, trials.csv, summary.json, the winner by select, ensemble metrics; a
+# trial whose worker is killed fails the search.
 . "$(dirname "$0")/lib/run_common.sh"
 
 cat >"$tmp/s.nnx" <<'NNX'
@@ -44,6 +45,9 @@ experiment ens extends base {
 }
 experiment bad extends base {
     search grid { optimizer.lr in [1e-3, -1] }
+}
+experiment lost extends base {            # the second trial trains until it is killed
+    search grid { epochs in [2, 1000000] }
 }
 NNX
 
@@ -101,4 +105,23 @@ expect 0 "$tmp/rep" "$nnx" report --text "$d"
 expect 2 "$tmp/out" "$nnx" run "$tmp/s.nnx" bad --out "$tmp/b"
 has "$tmp/out" "error"
 [ -e "$tmp/b" ] && fail "a run directory was made for a search that does not check"
+# a trial whose worker is killed (the OOM killer, kill -9) did not end: the search goes on
+# and then fails (exit 1), naming it, where it used to exit 0 with a winner chosen without it
+"$nnx" run "$tmp/s.nnx" lost --out "$tmp/lost" -j 2 >"$tmp/lost.o" 2>&1 &
+pid=$!
+i=0
+until [ -s "$(rundir "$tmp/lost" 2>/dev/null)/trials/epochs=1000000/metrics.csv" ] &&
+      grep -q '"status": "completed"' "$(rundir "$tmp/lost")/trials/epochs=2/summary.json" 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 1500 ] || { kill -9 $pid; fail "lost: the trials did not start in 30 s"; }
+    sleep 0.02
+done
+worker=$(pgrep -P $pid)
+[ "$(echo "$worker" | wc -w)" = 1 ] || { kill -9 $pid; fail "lost: expected one worker left, got '$worker'"; }
+kill -9 $worker
+wait $pid
+rc=$?
+[ $rc = 1 ] || { cat "$tmp/lost.o" >&2; fail "lost: a killed worker's search exited $rc, expected 1"; }
+has "$tmp/lost.o" "failed      1 trial did not end (epochs=1000000: the worker process was killed by signal 9 before the trial ended): run the same command again"
+has "$(rundir "$tmp/lost")/trials.csv" "^epochs=1000000,1000000,interrupted,"
+
 echo "run_search: ok"
