@@ -1,8 +1,8 @@
 #!/bin/sh
 # run_sigterm.sh — SIGTERM (what Slurm sends on scancel, a time limit or preemption, and what
 # systemd and Kubernetes send) is handled like the first Ctrl-C: the batch finishes, everything
-# is written, summary.json says interrupted, exit 143, --resume continues.  A second signal
-# ends the process at once.  In a search, SIGTERM to the parent alone reaches its workers.
+# is written, summary.json says interrupted, exit 143, --resume continues; SIGHUP the same
+# (exit 129), unless nohup ignores it.  A second signal ends the process at once.  In a search, SIGTERM to the parent alone reaches its workers.
 . "$(dirname "$0")/lib/run_common.sh"
 
 cat >"$tmp/long.nnx" <<'NNX'
@@ -68,6 +68,28 @@ n2=$(nrows "$d/metrics.csv")
 [ "$n2" -gt "$n" ] || fail "the resumed run added no epochs"
 awk -F, 'NR == 1 { nf = NF; next } NF != nf || $1 != NR - 1 { bad = 1 } END { exit bad }' "$d/metrics.csv" ||
     fail "metrics.csv after the resume does not count epochs 1, 2, 3, ..."
+
+# SIGHUP (the terminal or the ssh session closed): the same, exit 129, where it used to kill
+# the run outright with nothing to resume from; under nohup, which ignores it, the run goes on
+"$nnx" run "$tmp/long.nnx" long --out "$tmp/hup" >"$tmp/outh" 2>&1 &
+pid=$!
+wait_rows $pid "$tmp/hup" 2
+kill -HUP $pid
+wait $pid
+rc=$?
+[ $rc = 129 ] || { cat "$tmp/outh" >&2; fail "exit status $rc after SIGHUP, expected 129"; }
+[ "$(json_str "$(rundir "$tmp/hup")/summary.json" status)" = interrupted ] || fail "SIGHUP: not interrupted"
+[ -s "$(rundir "$tmp/hup")/resume.state" ] || fail "SIGHUP left no resume.state"
+nohup "$nnx" run "$tmp/long.nnx" long --out "$tmp/nohup" >"$tmp/outn" 2>&1 &
+pid=$!
+wait_rows $pid "$tmp/nohup" 2
+kill -HUP $pid
+n=$(nrows "$(ls "$tmp"/nohup/*/metrics.csv)")
+wait_rows $pid "$tmp/nohup" $((n + 2))
+kill -TERM $pid
+wait $pid
+rc=$?
+[ $rc = 143 ] || { cat "$tmp/outn" >&2; fail "under nohup: exit status $rc after SIGHUP then SIGTERM, expected 143"; }
 
 # a second signal (SIGINT after SIGTERM) ends the run at once: a hook keeps epoch 1 busy,
 # so nothing is written after the first signal
