@@ -70,7 +70,10 @@ int nnx_search_trial_look(const char *search_dir, const char *root, const char *
         *state = NNX_TRIAL_ENDED;
     else if (ls == SRCH_LOCK_LIVE || ls == SRCH_LOCK_ELSEWHERE) {
         *state = NNX_TRIAL_RUNNING;
-        snprintf(holder, hsize, "%s %ld", h.host, h.pid);
+        if (h.host[0])
+            snprintf(holder, hsize, "%s %ld", h.host, h.pid);
+        else    /* an empty lock file, less than a minute old (lock.c) */
+            snprintf(holder, hsize, "a process still writing its lock file");
     } else if (!strcmp(status, "running") && ls == SRCH_LOCK_FREE && search_busy(search_dir))
         *state = NNX_TRIAL_RUNNING;     /* a worker of a whole-search run, which takes no trial lock */
     else if (srch_exists(resume))

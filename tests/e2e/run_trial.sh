@@ -106,6 +106,8 @@ has "$tmp/o" "is held by process no-such-host.example 12345"
 : >"$d/.locks/lr=0.01_p=0.2"
 expect 0 "$tmp/o" "$nnx" run "$tmp/g.nnx" grid --out "$tmp/lk" --trial 4
 has "$tmp/o" "lr=0.01_p=0.2 is being locked by another process (its lock file .* is still empty"
+expect 0 "$tmp/o" "$nnx" status "$d"
+has "$tmp/o" "lr=0.01_p=0.2 *running .*(held by a process still writing its lock file)"
 touch -d '2 minutes ago' "$d/.locks/lr=0.01_p=0.2"
 expect 0 "$tmp/o" "$nnx" status "$d"
 has "$tmp/o" "lr=0.01_p=0.2 *not started"
