@@ -21,8 +21,11 @@
  * caller, so whatever the caller loaded before (the data sets) is shared
  * copy-on-write; opts.jobs children run at once.  The parent learns a
  * trial's outcome only from the summary.json the child left, so a worker
- * that crashes or is killed (SIGKILL) is recorded as `interrupted`, and the
- * search goes on.  Results do not depend on jobs: every trial is seeded by
+ * that crashes or is killed (SIGKILL) is recorded as `interrupted`.  A grid,
+ * random search or ensemble that does not prune goes on; one whose later
+ * decisions need that trial (rungs, the median rule, tpe, stages) starts
+ * nothing more, lets the running trials end and stops as interrupted, so
+ * that running it again gives the search an uninterrupted run gives.  Results do not depend on jobs: every trial is seeded by
  * its own experiment, and the leaderboard order is (select value, plan order).
  *
  * Resume: a trial whose DIR/.../NAME/summary.json has a final status
@@ -229,7 +232,9 @@ typedef struct nnx_search_result {
     size_t  ran;                /* runner calls made now */
     size_t  resumed;            /* trials found finished */
     size_t  reused;             /* staged: trials that equalled an earlier one */
-    bool    interrupted;        /* stopped by the interrupt flag before the end */
+    bool    interrupted;        /* stopped before the end: by the interrupt flag, or
+                                   because a trial whose worker died holds up the
+                                   decisions after it (a rung, tpe, a stage) */
     bool    write_failed;       /* nnx_search_run failed writing the search's own record
                                    (trials.csv, summary.json, experiment.nnx) */
     char   *message;            /* why the search stopped early, or NULL */

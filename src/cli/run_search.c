@@ -497,26 +497,32 @@ int cli_run_search(const cli_search_args *a)
                     retry == 1 ? "its" : "their", retry == 1 ? "it" : "them");
         /* a trial whose worker died (the OOM killer, kill -9) did not end: the
          * leaderboard lacks it and its winner may be wrong, so the search has
-         * not succeeded; running it again trains that trial alone */
+         * not succeeded; a search whose later decisions need the trial stopped
+         * there (search.h); running it again goes on from there */
+        bool by_signal = a->interrupt && *a->interrupt;
         size_t lost = 0;
         const nnx_search_row *first = NULL;
-        for (size_t i = 0; !r.interrupted && i < r.nrows; i++)
+        for (size_t i = 0; !by_signal && i < r.nrows; i++)
             if (!strcmp(r.rows[i].status, "interrupted") && lost++ == 0)
                 first = &r.rows[i];
         if (lost)
-            fprintf(o, "failed      %zu trial%s did not end (%s: %s): run the same command again (or with "
-                    "--resume) to run %s\n", lost, lost == 1 ? "" : "s", first->name,
-                    first->message ? first->message : "", lost == 1 ? "it" : "them");
+            fprintf(o, "failed      %zu trial%s did not end (%s: %s)%s: run the same command again (or with "
+                    "--resume) to %s\n", lost, lost == 1 ? "" : "s", first->name,
+                    first->message ? first->message : "",
+                    r.interrupted ? "; the search stopped there, as what it does next depends on it" : "",
+                    r.interrupted ? "go on" : lost == 1 ? "run it" : "run them");
         bool any = r.winner >= 0;
         for (size_t i = 0; r.kind == NNX_SEARCH_ENSEMBLE && i < r.nrows; i++)
             any = any || !strcmp(r.rows[i].status, "completed") || !strcmp(r.rows[i].status, "stopped");
         int signalled = 128 + (a->interrupt && *a->interrupt ? *a->interrupt : 2);   /* 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP */
         if (a->only)
             status = only_outcome(o, &r, signalled);
+        else if (lost)
+            status = EXIT_RUN_FAILED;
         else if (r.interrupted) {
             fprintf(o, "interrupted: run the same command again (or with --resume) to finish the search\n");
             status = signalled;
-        } else if (!any || retry || lost)
+        } else if (!any || retry)
             status = EXIT_RUN_FAILED;
     }
     fflush(o);

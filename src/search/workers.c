@@ -38,6 +38,18 @@ void srch_run_one(search *s, job *j, nnx_rt_error *said)
         nnx_rt_fail(said, "%s (and %s)", msg, rerr.msg);
 }
 
+/* Whether what the search does later depends on how its trials end: a
+ * rung's promotions, the median rule, tpe's proposals, a stage's winner.
+ * Going on without a trial whose worker died would decide those without it
+ * and give another search than an uninterrupted one, which running it again
+ * could not mend; a grid, a random search or an ensemble that does not
+ * prune has no such decisions and goes on. */
+static bool later_depend(const search *s)
+{
+    return s->base->prune.kind != NNX_XPRUNE_NONE || s->base->search.kind == NNX_XSEARCH_TPE ||
+           s->base->search.kind == NNX_XSEARCH_STAGED;
+}
+
 /* Read the row a trial left.  `how` describes a worker that ended abnormally
  * (killed by a signal), or is NULL; `said` is what the worker could not
  * write, or "". */
@@ -58,6 +70,7 @@ int srch_collect(search *s, job *j, const char *how, const char *said)
         nnx_search_write_status(j->dir, s->base->name, "interrupted", msg, false, &e2);
         snprintf(j->row.status, sizeof j->row.status, "interrupted");
         j->row.message = strdup(msg);
+        s->halted = s->halted || later_depend(s);
     } else if (r < 0) {
         snprintf(j->row.status, sizeof j->row.status, "failed");
         free(j->row.message);
@@ -77,7 +90,7 @@ int srch_collect(search *s, job *j, const char *how, const char *said)
 
 bool srch_interrupted(const search *s)
 {
-    return s->o->interrupt && *s->o->interrupt;
+    return s->halted || (s->o->interrupt && *s->o->interrupt);
 }
 
 int srch_start(search *s, job *j)
@@ -262,5 +275,6 @@ int srch_run_jobs(search *s, size_t from, size_t to)
     for (size_t i = from; i < to; i++)
         if (s->jobs[i]->state == JOB_QUEUED && !s->jobs[i]->out)
             s->res->interrupted = true;
+    s->res->interrupted = s->res->interrupted || s->halted;    /* no later step or stage either */
     return rc;
 }

@@ -49,6 +49,9 @@ experiment bad extends base {
 experiment lost extends base {            # the second trial trains until it is killed
     search grid { epochs in [2, 1000000] }
 }
+experiment lost_staged extends base {     # the same in stage 1 of 2
+    search staged { epochs in [2, 1000000]  model.width in [4, 16] }
+}
 NNX
 
 # grid: 4 trials, each an ordinary run; the winner is the best valid.auc in trials.csv
@@ -105,23 +108,30 @@ expect 0 "$tmp/rep" "$nnx" report --text "$d"
 expect 2 "$tmp/out" "$nnx" run "$tmp/s.nnx" bad --out "$tmp/b"
 has "$tmp/out" "error"
 [ -e "$tmp/b" ] && fail "a run directory was made for a search that does not check"
-# a trial whose worker is killed (the OOM killer, kill -9) did not end: the search goes on
-# and then fails (exit 1), naming it, where it used to exit 0 with a winner chosen without it
-"$nnx" run "$tmp/s.nnx" lost --out "$tmp/lost" -j 2 >"$tmp/lost.o" 2>&1 &
-pid=$!
-i=0
-until [ -s "$(rundir "$tmp/lost" 2>/dev/null)/trials/epochs=1000000/metrics.csv" ] &&
-      grep -q '"status": "completed"' "$(rundir "$tmp/lost")/trials/epochs=2/summary.json" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt 1500 ] || { kill -9 $pid; fail "lost: the trials did not start in 30 s"; }
-    sleep 0.02
-done
-worker=$(pgrep -P $pid)
-[ "$(echo "$worker" | wc -w)" = 1 ] || { kill -9 $pid; fail "lost: expected one worker left, got '$worker'"; }
-kill -9 $worker
-wait $pid
-rc=$?
-[ $rc = 1 ] || { cat "$tmp/lost.o" >&2; fail "lost: a killed worker's search exited $rc, expected 1"; }
-has "$tmp/lost.o" "failed      1 trial did not end (epochs=1000000: the worker process was killed by signal 9 before the trial ended): run the same command again"
-has "$(rundir "$tmp/lost")/trials.csv" "^epochs=1000000,1000000,interrupted,"
+# a trial whose worker is killed (the OOM killer, kill -9) did not end: a grid goes on and
+# then fails (exit 1), naming it, where it used to exit 0 with a winner chosen without it; a
+# staged search, whose next stage needs the trial, starts nothing more and stops there
+lose() {    # EXPERIMENT: kill the worker of its trial epochs=1000000 once epochs=2 has ended
+    "$nnx" run "$tmp/s.nnx" "$1" --out "$tmp/$1" -j 2 >"$tmp/$1.o" 2>&1 &
+    pid=$!
+    i=0
+    until [ -s "$(rundir "$tmp/$1" 2>/dev/null)/trials/epochs=1000000/metrics.csv" ] &&
+          grep -q '"status": "completed"' "$(rundir "$tmp/$1")/trials/epochs=2/summary.json" 2>/dev/null; do
+        i=$((i + 1)); [ $i -lt 1500 ] || { kill -9 $pid; fail "$1: the trials did not start in 30 s"; }
+        sleep 0.02
+    done
+    worker=$(pgrep -P $pid)
+    [ "$(echo "$worker" | wc -w)" = 1 ] || { kill -9 $pid; fail "$1: expected one worker left, got '$worker'"; }
+    kill -9 $worker
+    wait $pid
+    rc=$?
+    [ $rc = 1 ] || { cat "$tmp/$1.o" >&2; fail "$1: a killed worker's search exited $rc, expected 1"; }
+    has "$(rundir "$tmp/$1")/trials.csv" "^epochs=1000000,1000000,.*interrupted,"
+}
+lose lost
+has "$tmp/lost.o" "failed      1 trial did not end (epochs=1000000: the worker process was killed by signal 9 before the trial ended): run the same command again (or with --resume) to run it"
+lose lost_staged
+has "$tmp/lost_staged.o" "failed      1 trial did not end (epochs=1000000: the worker .*); the search stopped there, as what it does next depends on it: run the same command again (or with --resume) to go on"
+[ -d "$(rundir "$tmp/lost_staged")/trials/epochs=2_width=4" ] && fail "lost_staged: stage 2 began without stage 1's trial"
 
 echo "run_search: ok"

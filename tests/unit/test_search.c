@@ -540,6 +540,40 @@ static void a_killed_worker_is_recorded_then_resumed(void **state)
     nnx_search_result_free(&ref);
 }
 
+/* A staged search whose best stage-1 trial loses its worker: the next stage
+ * needs that trial (its winner), so nothing more starts (the trials running
+ * end) and the search stops as interrupted; going on would have carried another lr forward, trials
+ * that running it again could not take back.  Run again, it gives the
+ * uninterrupted search's leaderboard. */
+static void a_killed_worker_stops_a_search_whose_next_stage_needs_it(void **state)
+{
+    fixture *f = *state;
+    nnx_search_result ref, r;
+    assert_int_equal(search(f, "staged", "ref", 2, &ref), 0);
+    unlink(f->s.log);
+    snprintf(f->s.kill_name, sizeof f->s.kill_name, "lr=0.001");
+    snprintf(f->s.kill_mark, sizeof f->s.kill_mark, "%s/killed", f->tmp);
+    assert_int_equal(search(f, "staged", "k", 2, &r), 0);
+    assert_true(r.interrupted);
+    const nnx_search_row *dead = row_named(&r, "lr=0.001");
+    assert_non_null(dead);
+    assert_string_equal(dead->status, "interrupted");
+    assert_non_null(strstr(dead->message, "killed by signal 9"));
+    assert_true(log_lines(f, NULL) <= 4);          /* of stage 1's trials, those begun then */
+    assert_int_equal(log_lines(f, "_epochs="), 0);  /* and none of stage 2's */
+    nnx_search_result_free(&r);
+    unlink(f->s.log);
+    assert_int_equal(search(f, "staged", "k", 2, &r), 0);
+    assert_false(r.interrupted);
+    assert_int_equal(log_lines(f, "lr=0.001 "), 1);
+    char *a = slurp(f, "ref", "trials.csv"), *b = slurp(f, "k", "trials.csv");
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    nnx_search_result_free(&r);
+    nnx_search_result_free(&ref);
+}
+
 static void a_search_killed_whole_resumes_where_it_stopped(void **state)
 {
     fixture *f = *state;
@@ -770,6 +804,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(random_search_draws_the_planned_trials, setup, teardown),
         cmocka_unit_test_setup_teardown(staged_carries_winners_forward_and_reuses_points, setup, teardown),
         cmocka_unit_test_setup_teardown(a_killed_worker_is_recorded_then_resumed, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_killed_worker_stops_a_search_whose_next_stage_needs_it, setup, teardown),
         cmocka_unit_test_setup_teardown(a_search_killed_whole_resumes_where_it_stopped, setup, teardown),
         cmocka_unit_test_setup_teardown(an_interrupted_trial_with_resume_state_is_continued, setup, teardown),
         cmocka_unit_test_setup_teardown(a_trial_that_could_not_write_is_failed_and_retried, setup, teardown),
