@@ -122,6 +122,19 @@ for t in "$g"/trials/*/; do
     [ "$(git_field "$t/summary.json" commit)" = "$head" ] || fail "trial $t: no commit"
 done
 
+# 6b. a repository with no commit yet: commit null, its files untracked, so dirty with the diff;
+# the run says so in words (it printed "(no comm", the message cut to a hash's 8 characters)
+git_repo "$tmp/fresh"
+cp "$repo/exps/hooks.lua" "$tmp/fresh/"
+sed 's|import "../lib/nets.nnx"|network net(width = 16) { dense(width) swish dense(3) }|' \
+    "$repo/exps/spiral.nnx" >"$tmp/fresh/spiral.nnx"
+(cd "$tmp/fresh" && "$nnx" run spiral.nnx --out runs) >"$tmp/fresh.out" 2>&1 ||
+    { cat "$tmp/fresh.out" >&2; fail "run in a repository with no commit failed"; }
+has "$tmp/fresh.out" "^git         no commit yet on main, dirty: the diff of its files is in source.diff$"
+d=$(rundir "$tmp/fresh/runs")
+[ "$(git_field "$d/summary.json" commit)" = null ] || fail "no commit yet: commit is not null"
+[ -s "$d/source.diff" ] || fail "no commit yet: no source.diff"
+
 # 7. outside a repository: recorded as such, the run succeeds
 mkdir -p "$tmp/plain"
 cp "$repo/exps/spiral.nnx" "$repo/exps/hooks.lua" "$tmp/plain/"
