@@ -37,13 +37,24 @@ function on_epoch_end(run)
 end
 LUA
 
+# start_long DIR OUT [FLAGS]: `nnx run` of `long` into DIR in the background (under $launch,
+# e.g. nohup), its output in OUT, its pid in $pid; stop SIGNAL: send it, wait, $rc
+start_long() {
+    dir=$1 out=$2
+    shift 2
+    ${launch:-env} "$nnx" run "$tmp/long.nnx" long --out "$dir" "$@" >"$out" 2>&1 &
+    pid=$!
+}
+stop() {
+    kill -"$1" $pid
+    wait $pid
+    rc=$?
+}
+
 # one run: SIGTERM after 3 epochs
-"$nnx" run "$tmp/long.nnx" long --out "$tmp/runs" >"$tmp/out" 2>&1 &
-pid=$!
+start_long "$tmp/runs" "$tmp/out"
 wait_rows $pid "$tmp/runs" 3
-kill -TERM $pid
-wait $pid
-rc=$?
+stop TERM
 [ $rc = 143 ] || { cat "$tmp/out" >&2; fail "exit status $rc after SIGTERM, expected 143"; }
 d=$(rundir "$tmp/runs")
 has "$tmp/out" "status      interrupted"
@@ -56,12 +67,9 @@ awk -F, 'NR == 1 { nf = NF; next } NF != nf || $1 != NR - 1 { bad = 1 } END { ex
 [ -s "$d/weights.nnxw" ] || fail "weights.nnxw is missing"
 [ -s "$d/resume.state" ] || fail "SIGTERM left no resume.state"
 # --resume continues it; SIGTERM again
-"$nnx" run "$tmp/long.nnx" long --resume --out "$tmp/runs" >"$tmp/out2" 2>&1 &
-pid=$!
+start_long "$tmp/runs" "$tmp/out2" --resume
 wait_rows $pid "$tmp/runs" $((n + 2))
-kill -TERM $pid
-wait $pid
-rc=$?
+stop TERM
 [ $rc = 143 ] || { cat "$tmp/out2" >&2; fail "the resumed run exited $rc after SIGTERM"; }
 has "$tmp/out2" "resuming   $d"
 n2=$(nrows "$d/metrics.csv")
@@ -71,24 +79,19 @@ awk -F, 'NR == 1 { nf = NF; next } NF != nf || $1 != NR - 1 { bad = 1 } END { ex
 
 # SIGHUP (the terminal or the ssh session closed): the same, exit 129, where it used to kill
 # the run outright with nothing to resume from; under nohup, which ignores it, the run goes on
-"$nnx" run "$tmp/long.nnx" long --out "$tmp/hup" >"$tmp/outh" 2>&1 &
-pid=$!
+start_long "$tmp/hup" "$tmp/outh"
 wait_rows $pid "$tmp/hup" 2
-kill -HUP $pid
-wait $pid
-rc=$?
+stop HUP
 [ $rc = 129 ] || { cat "$tmp/outh" >&2; fail "exit status $rc after SIGHUP, expected 129"; }
 [ "$(json_str "$(rundir "$tmp/hup")/summary.json" status)" = interrupted ] || fail "SIGHUP: not interrupted"
 [ -s "$(rundir "$tmp/hup")/resume.state" ] || fail "SIGHUP left no resume.state"
-nohup "$nnx" run "$tmp/long.nnx" long --out "$tmp/nohup" >"$tmp/outn" 2>&1 &
-pid=$!
+launch=nohup start_long "$tmp/nohup" "$tmp/outn"
 wait_rows $pid "$tmp/nohup" 2
 kill -HUP $pid
 n=$(nrows "$(ls "$tmp"/nohup/*/metrics.csv)")
 wait_rows $pid "$tmp/nohup" $((n + 2))
-kill -TERM $pid
-wait $pid
-rc=$?
+stop TERM
+unset launch
 [ $rc = 143 ] || { cat "$tmp/outn" >&2; fail "under nohup: exit status $rc after SIGHUP then SIGTERM, expected 143"; }
 
 # a second signal (SIGINT after SIGTERM) ends the run at once: a hook keeps epoch 1 busy,

@@ -509,19 +509,37 @@ static void staged_carries_winners_forward_and_reuses_points(void **state)
     nnx_search_result_free(&r);
 }
 
+/* Run `exp` into tmp/ref, then into tmp/k with trial `name`'s worker killed
+ * (SIGKILL) the first time it runs; its row says so. */
+static void search_killing(fixture *f, const char *exp, const char *name, nnx_search_result *ref,
+                           nnx_search_result *r)
+{
+    assert_int_equal(search(f, exp, "ref", 2, ref), 0);
+    unlink(f->s.log);
+    snprintf(f->s.kill_name, sizeof f->s.kill_name, "%s", name);
+    snprintf(f->s.kill_mark, sizeof f->s.kill_mark, "%s/killed", f->tmp);
+    assert_int_equal(search(f, exp, "k", 2, r), 0);
+    const nnx_search_row *dead = row_named(r, name);
+    assert_non_null(dead);
+    assert_string_equal(dead->status, "interrupted");
+    assert_non_null(strstr(dead->message, "killed by signal 9"));
+}
+
+/* tmp/ref and tmp/<sub> hold the same leaderboard. */
+static void same_board(const fixture *f, const char *sub)
+{
+    char *a = slurp(f, "ref", "trials.csv"), *b = slurp(f, sub, "trials.csv");
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
 static void a_killed_worker_is_recorded_then_resumed(void **state)
 {
     fixture *f = *state;
     nnx_search_result ref, r;
-    assert_int_equal(search(f, "grid", "ref", 2, &ref), 0);
-    unlink(f->s.log);
-    snprintf(f->s.kill_name, sizeof f->s.kill_name, "lr=0.001_batch=64");
-    snprintf(f->s.kill_mark, sizeof f->s.kill_mark, "%s/killed", f->tmp);
-    assert_int_equal(search(f, "grid", "k", 2, &r), 0);
+    search_killing(f, "grid", "lr=0.001_batch=64", &ref, &r);
     assert_int_equal(r.nrows, 8);           /* the search went on */
-    const nnx_search_row *dead = row_named(&r, "lr=0.001_batch=64");
-    assert_string_equal(dead->status, "interrupted");
-    assert_non_null(strstr(dead->message, "killed by signal 9"));
     assert_false(r.interrupted);
     assert_string_equal(r.rows[0].name, "lr=0.001_batch=32");   /* the killed one cannot win */
     nnx_search_result_free(&r);
@@ -532,33 +550,22 @@ static void a_killed_worker_is_recorded_then_resumed(void **state)
     assert_int_equal(r.resumed, 7);
     assert_int_equal(log_lines(f, NULL), 1);
     assert_int_equal(log_lines(f, "lr=0.001_batch=64"), 1);
-    char *a = slurp(f, "ref", "trials.csv"), *b = slurp(f, "k", "trials.csv");
-    assert_string_equal(a, b);
-    free(a);
-    free(b);
+    same_board(f, "k");
     nnx_search_result_free(&r);
     nnx_search_result_free(&ref);
 }
 
 /* A staged search whose best stage-1 trial loses its worker: the next stage
  * needs that trial (its winner), so nothing more starts (the trials running
- * end) and the search stops as interrupted; going on would have carried another lr forward, trials
- * that running it again could not take back.  Run again, it gives the
- * uninterrupted search's leaderboard. */
+ * end) and the search stops as interrupted; going on would have carried
+ * another lr forward, trials that running it again could not take back.
+ * Run again, it gives the uninterrupted search's leaderboard. */
 static void a_killed_worker_stops_a_search_whose_next_stage_needs_it(void **state)
 {
     fixture *f = *state;
     nnx_search_result ref, r;
-    assert_int_equal(search(f, "staged", "ref", 2, &ref), 0);
-    unlink(f->s.log);
-    snprintf(f->s.kill_name, sizeof f->s.kill_name, "lr=0.001");
-    snprintf(f->s.kill_mark, sizeof f->s.kill_mark, "%s/killed", f->tmp);
-    assert_int_equal(search(f, "staged", "k", 2, &r), 0);
+    search_killing(f, "staged", "lr=0.001", &ref, &r);
     assert_true(r.interrupted);
-    const nnx_search_row *dead = row_named(&r, "lr=0.001");
-    assert_non_null(dead);
-    assert_string_equal(dead->status, "interrupted");
-    assert_non_null(strstr(dead->message, "killed by signal 9"));
     assert_true(log_lines(f, NULL) <= 4);          /* of stage 1's trials, those begun then */
     assert_int_equal(log_lines(f, "_epochs="), 0);  /* and none of stage 2's */
     nnx_search_result_free(&r);
@@ -566,10 +573,7 @@ static void a_killed_worker_stops_a_search_whose_next_stage_needs_it(void **stat
     assert_int_equal(search(f, "staged", "k", 2, &r), 0);
     assert_false(r.interrupted);
     assert_int_equal(log_lines(f, "lr=0.001 "), 1);
-    char *a = slurp(f, "ref", "trials.csv"), *b = slurp(f, "k", "trials.csv");
-    assert_string_equal(a, b);
-    free(a);
-    free(b);
+    same_board(f, "k");
     nnx_search_result_free(&r);
     nnx_search_result_free(&ref);
 }
@@ -607,10 +611,7 @@ static void a_search_killed_whole_resumes_where_it_stopped(void **state)
     assert_int_equal(r.ran, 6);
     assert_int_equal(log_lines(f, "lr=0.0001_"), 0);
     assert_int_equal(log_lines(f, "lr=0.001_batch=32"), 1);
-    char *a = slurp(f, "ref", "trials.csv"), *b = slurp(f, "w", "trials.csv");
-    assert_string_equal(a, b);
-    free(a);
-    free(b);
+    same_board(f, "w");
     nnx_search_result_free(&r);
     nnx_search_result_free(&ref);
 }
@@ -631,10 +632,7 @@ static void an_interrupted_trial_with_resume_state_is_continued(void **state)
     assert_int_equal(search(f, "small", "c", 2, &r), 0);
     assert_int_equal(r.ran, 1);
     assert_int_equal(log_lines(f, "lr=0.01 1 cont"), 1);    /* its directory kept, told to continue */
-    char *a = slurp(f, "ref", "trials.csv"), *b = slurp(f, "c", "trials.csv");
-    assert_string_equal(a, b);
-    free(a);
-    free(b);
+    same_board(f, "c");
     nnx_search_result_free(&r);
     nnx_search_result_free(&ref);
     /* a killed worker leaves no resume.state: its directory is emptied, not continued */
