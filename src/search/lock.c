@@ -119,10 +119,10 @@ static bool write_holder(const char *path, int flags)
 }
 
 /* Make the lock file `path` holding our host and pid: written to `own` (a
- * name of ours beside it, own_path's), then linked.  On NFS a link whose reply was lost
- * can say it failed having made the file: the link count of ours tells.
- * Where a file system has no hard links, O_CREAT|O_EXCL and a write.  1
- * made, 0 it exists, -1 error. */
+ * name of ours beside it, own_path's), then linked.  On NFS a link whose
+ * reply was lost can say it failed having made the file: the link count of
+ * ours tells.  Where a file system has no hard links, O_CREAT|O_EXCL and a
+ * write.  1 made, 0 it exists, -1 error. */
 static int create(const char *path, const char *own, nnx_rt_error *err)
 {
     if (!write_holder(own, O_TRUNC))
@@ -179,10 +179,12 @@ static char *own_path(const char *path)
 int srch_lock_take(const char *dir, const char *name, srch_lock_holder *h, nnx_rt_error *err)
 {
     char *path = lock_path(dir, name, err);
-    char *own = path ? own_path(path) : NULL;
+    if (!path)
+        return -1;
+    char *own = own_path(path);
     if (!own) {
         free(path);
-        return path ? nnx_rt_fail(err, "out of memory") : -1;
+        return nnx_rt_fail(err, "out of memory");
     }
     int rc = -1;
     for (int attempt = 0; attempt < 3; attempt++) {
