@@ -498,11 +498,12 @@ int cli_run_search(const cli_search_args *a)
         /* a trial whose worker died (the OOM killer, kill -9) did not end: the
          * leaderboard lacks it and its winner may be wrong, so the search has
          * not succeeded; a search whose later decisions need the trial stopped
-         * there (search.h); running it again goes on from there */
+         * there (search.h); running it again goes on from there.  (With
+         * --trial, another task's interrupted trial is that task's to say.) */
         bool by_signal = a->interrupt && *a->interrupt;
         size_t lost = 0;
         const nnx_search_row *first = NULL;
-        for (size_t i = 0; !by_signal && i < r.nrows; i++)
+        for (size_t i = 0; !by_signal && !a->only && i < r.nrows; i++)
             if (!strcmp(r.rows[i].status, "interrupted") && lost++ == 0)
                 first = &r.rows[i];
         if (lost)
