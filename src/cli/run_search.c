@@ -515,7 +515,7 @@ int cli_run_search(const cli_search_args *a)
         bool any = r.winner >= 0;
         for (size_t i = 0; r.kind == NNX_SEARCH_ENSEMBLE && i < r.nrows; i++)
             any = any || !strcmp(r.rows[i].status, "completed") || !strcmp(r.rows[i].status, "stopped");
-        int signalled = 128 + (a->interrupt && *a->interrupt ? *a->interrupt : 2);   /* 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP */
+        int signalled = 128 + (by_signal ? *a->interrupt : 2);     /* 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP */
         if (a->only)
             status = only_outcome(o, &r, signalled);
         else if (lost)

@@ -48,13 +48,15 @@ static void this_host(char *host, size_t size)
 }
 
 /* An empty lock file last written more than EMPTY_GRACE seconds ago (its
- * inode into *ino, to check that what is moved aside is this file). */
+ * inode into *ino when not NULL, to check that what is moved aside is this
+ * file). */
 static bool empty_and_old(const char *path, ino_t *ino)
 {
     struct stat st;
     if (stat(path, &st) != 0 || st.st_size != 0)
         return false;
-    *ino = st.st_ino;
+    if (ino)
+        *ino = st.st_ino;
     return difftime(time(NULL), st.st_mtime) > EMPTY_GRACE;
 }
 
@@ -94,10 +96,9 @@ srch_lock_state srch_lock_probe(const char *dir, const char *name, srch_lock_hol
     h = h ? h : &local;
     memset(h, 0, sizeof *h);
     srch_lock_state st = SRCH_LOCK_FREE;
-    ino_t ino;
     if (path && srch_exists(path))
         st = read_holder(path, h) ? holder_state(h)
-           : empty_and_old(path, &ino) ? SRCH_LOCK_STALE : SRCH_LOCK_LIVE;     /* being written: held */
+           : empty_and_old(path, NULL) ? SRCH_LOCK_STALE : SRCH_LOCK_LIVE;     /* being written: held */
     free(path);
     return st;
 }

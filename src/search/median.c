@@ -214,6 +214,5 @@ int srch_run_median(search *s)
     for (size_t i = 0; i < s->njobs; i++)
         if (s->jobs[i]->state != JOB_DONE)
             s->res->interrupted = true;
-    s->res->interrupted = s->res->interrupted || s->halted;
     return rc;
 }

@@ -72,7 +72,6 @@ typedef struct search {
     bool                     open;      /* opts.only: a list or stage has trials that have not ended */
     bool                     defer;     /* opts.only: the board waits for board_locked() */
     bool                     rescan;    /* board_locked()'s own pass: the directory is locked already */
-    bool                     halted;    /* a worker died and later decisions need its trial: start nothing */
     nnx_rt_error            *err;
 } search;
 
@@ -108,7 +107,7 @@ void srch_run_one(search *s, job *j, nnx_rt_error *said);
 /* Read the row a trial left (`how`: a worker that ended abnormally, or NULL;
  * `said`: what the worker could not write, or ""). */
 int  srch_collect(search *s, job *j, const char *how, const char *said);
-/* The interrupt flag is up, or the search halted (a worker died and the
+/* The interrupt flag is up, or the search stopped early (a worker died and the
  * trials after it depend on its trial): start nothing more. */
 bool srch_interrupted(const search *s);
 int  srch_start(search *s, job *j);

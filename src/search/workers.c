@@ -70,7 +70,8 @@ int srch_collect(search *s, job *j, const char *how, const char *said)
         nnx_search_write_status(j->dir, s->base->name, "interrupted", msg, false, &e2);
         snprintf(j->row.status, sizeof j->row.status, "interrupted");
         j->row.message = strdup(msg);
-        s->halted = s->halted || later_depend(s);
+        if (later_depend(s))
+            s->res->interrupted = true;     /* start nothing more: srch_interrupted */
     } else if (r < 0) {
         snprintf(j->row.status, sizeof j->row.status, "failed");
         free(j->row.message);
@@ -90,7 +91,7 @@ int srch_collect(search *s, job *j, const char *how, const char *said)
 
 bool srch_interrupted(const search *s)
 {
-    return s->halted || (s->o->interrupt && *s->o->interrupt);
+    return s->res->interrupted || (s->o->interrupt && *s->o->interrupt);
 }
 
 int srch_start(search *s, job *j)
@@ -275,6 +276,5 @@ int srch_run_jobs(search *s, size_t from, size_t to)
     for (size_t i = from; i < to; i++)
         if (s->jobs[i]->state == JOB_QUEUED && !s->jobs[i]->out)
             s->res->interrupted = true;
-    s->res->interrupted = s->res->interrupted || s->halted;    /* no later step or stage either */
     return rc;
 }
