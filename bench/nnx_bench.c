@@ -354,7 +354,7 @@ int main(int argc, char **argv)
         if (strcmp(which, "all") != 0 && strcmp(which, name) != 0)
             continue;
         const net_layer *d = cnn ? CNN : MLP;
-        int nl = cnn ? 4 : 3;
+        int nl = cnn ? (int)(sizeof CNN / sizeof *CNN) : (int)(sizeof MLP / sizeof *MLP);
         for (int threads = 1; threads <= 2; threads++) {
             double gflop = 0, blas = 0, fastest = 0;
             int chunk[MAX_LAYERS][3] = {{0}};
