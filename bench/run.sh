@@ -196,16 +196,19 @@ for m in $models; do
     c=$(best "$out/sgemm.txt" "model=$m threads")
     d=$(best "$out/sgemm.txt" "model=$m threads" blas)
     q=$(best "$out/sgemm.txt" "model=$m threads" seq)
+    # the ratios, each once for both tables: PyTorch over nnx, nnx over each sgemm time
+    rt=$(echo "$a $b" | awk '{printf "%.2f", $2 / $1}')
+    rc=$(echo "$a $c" | awk '{printf "%.2f", $1 / $2}')
+    rd=$(echo "$a $d" | awk '{printf "%.2f", $1 / $2}')
+    rq=$(echo "$a $q" | awk '{printf "%.2f", $1 / $2}')
     printf '%-5s %12s %14s %14s %14s %14s %9sx %11sx %11sx %11sx\n' $m "$a" "$b" "$c" "$d" \
-        "$q" "$(echo "$a $b" | awk '{printf "%.2f", $2 / $1}')" \
-        "$(echo "$a $c" | awk '{printf "%.2f", $1 / $2}')" \
-        "$(echo "$a $d" | awk '{printf "%.2f", $1 / $2}')" \
-        "$(echo "$a $q" | awk '{printf "%.2f", $1 / $2}')"
-    echo "  nnx:   $(winner "$out/nnx.txt" "model=$m threads" "$a")"
-    echo "  torch: $(winner "$out/torch.txt" "model=$m best_s" "$b")"
-    echo "  sgemm: $(winner "$out/sgemm.txt" "model=$m threads" "$c")"
-    j=$(winner "$out/nnx.txt" "model=$m threads" "$a" | sed -n 's/.* threads=\([0-9]*\).*/\1/p')
+        "$q" "$rt" "$rc" "$rd" "$rq"
+    nw=$(winner "$out/nnx.txt" "model=$m threads" "$a")
     tw=$(winner "$out/torch.txt" "model=$m best_s" "$b")
+    echo "  nnx:   $nw"
+    echo "  torch: $tw"
+    echo "  sgemm: $(winner "$out/sgemm.txt" "model=$m threads" "$c")"
+    j=$(echo "$nw" | sed -n 's/.* threads=\([0-9]*\).*/\1/p')
     tt=$(echo "$tw" | sed -n 's/.* threads=\([0-9]*\).*/\1/p')
     ta=$(echo "$tw" | sed -n 's/.* alloc=\([^ ]*\).*/\1/p')
     case $m in
@@ -215,10 +218,7 @@ for m in $models; do
     esac
     printf '| %s | %s (`-j %s`) | %s (%s thread%s, %s) | %s | %s | %s | %sx | %sx | %sx | %sx |\n' \
         "$what" "$a" "$j" "$b" "$tt" "$([ "$tt" = 1 ] || echo s)" "$ta" "$c" "$d" "$q" \
-        "$(echo "$a $b" | awk '{printf "%.2f", $2 / $1}')" \
-        "$(echo "$a $c" | awk '{printf "%.2f", $1 / $2}')" \
-        "$(echo "$a $d" | awk '{printf "%.2f", $1 / $2}')" \
-        "$(echo "$a $q" | awk '{printf "%.2f", $1 / $2}')" >> "$out/table.md"
+        "$rt" "$rc" "$rd" "$rq" >> "$out/table.md"
 done
 
 # The table for README.md (build/bench/readme_table.md), printed again at
